@@ -1,0 +1,1 @@
+//! meso-api: the Mesos data model shared by master, agent, allocator and frameworks.
