@@ -163,7 +163,7 @@ pub async fn get(addr: std::net::SocketAddr, path: &str) -> String {
 /// Reads a metric from `/metrics/snapshot` over HTTP.
 pub async fn metric(addr: std::net::SocketAddr, name: &str) -> f64 {
     let text = get(addr, "/metrics/snapshot").await;
-    let body = text.split("\r\n\r\n").nth(1).expect("a body");
+    let body = text.split_once("\r\n\r\n").expect("a body").1;
     let json: serde_json::Value = serde_json::from_str(body).expect("snapshot is json");
     json[name].as_f64().unwrap_or_else(|| panic!("metric {name} in {json}"))
 }
