@@ -10,9 +10,9 @@ use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -225,7 +225,6 @@ impl TestClock {
     pub(crate) fn remote_handled(&self) {
         self.0.remote_in_flight.fetch_sub(1, Ordering::SeqCst);
     }
-
 }
 
 impl Clock for TestClock {
@@ -342,7 +341,10 @@ mod tests {
         let clock = TestClock::paused();
         let mut sleep = clock.sleep_until(Duration::from_secs(1));
         assert!(futures::poll!(&mut sleep).is_pending());
-        assert!(clock.is_quiet(), "a timer not yet due does not block settle");
+        assert!(
+            clock.is_quiet(),
+            "a timer not yet due does not block settle"
+        );
         clock.advance(Duration::from_secs(1));
         assert!(!clock.is_quiet());
         drop(sleep);

@@ -306,8 +306,15 @@ mod tests {
             Ok(())
         })
         .unwrap_err();
-        assert!(matches!(err, EncodeError::TooLarge { max: 16, .. }), "{err}");
-        assert_eq!(&buf[..], b"keep", "a refused frame leaves the buffer untouched");
+        assert!(
+            matches!(err, EncodeError::TooLarge { max: 16, .. }),
+            "{err}"
+        );
+        assert_eq!(
+            &buf[..],
+            b"keep",
+            "a refused frame leaves the buffer untouched"
+        );
         let mut incoming = BytesMut::from(&(1000u32.to_le_bytes())[..]);
         assert_eq!(split(&mut incoming, 999), Split::TooLarge(1000));
     }

@@ -69,10 +69,7 @@ impl AsyncWrite for Prefixed {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.conn).poll_flush(cx)
     }
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.conn).poll_shutdown(cx)
     }
 }
@@ -186,14 +183,19 @@ async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response
         inner.counters.http_body_too_large.inc();
         return whole(HttpResponse::text(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("body of {} bytes exceeds the limit of {limit} bytes", declared.unwrap_or(0)),
+            format!(
+                "body of {} bytes exceeds the limit of {limit} bytes",
+                declared.unwrap_or(0)
+            ),
         ));
     }
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 inner.counters.http_body_too_large.inc();
                 return whole(HttpResponse::text(
                     StatusCode::PAYLOAD_TOO_LARGE,

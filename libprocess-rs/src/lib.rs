@@ -60,7 +60,9 @@ pub use context::{Context, DelayHandle};
 pub use error::{AskError, NodeError, SendError, SpawnError};
 pub(crate) use filter::Verdict;
 pub use filter::{DropRule, FilterGone, Filters, Intercepted, MessageMatch};
-pub use http::{HttpReply, HttpRequest, HttpResponse, HttpStream, StreamError, STREAM_QUEUE_CHUNKS};
+pub use http::{
+    HttpReply, HttpRequest, HttpResponse, HttpStream, StreamError, STREAM_QUEUE_CHUNKS,
+};
 pub use message::{Handlers, RemoteMessage, ReplyToken};
 pub use metrics::{Counter, Gauge, Metrics, Timer};
 pub use node::{

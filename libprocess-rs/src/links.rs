@@ -86,9 +86,7 @@ impl Links {
             .remove(&addr)
             .into_iter()
             .flat_map(|node| node.into_iter())
-            .flat_map(|(linkee, linkers)| {
-                linkers.into_iter().map(move |l| (linkee.clone(), l))
-            })
+            .flat_map(|(linkee, linkers)| linkers.into_iter().map(move |l| (linkee.clone(), l)))
             .collect()
     }
 }

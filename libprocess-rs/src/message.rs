@@ -110,6 +110,12 @@ impl ReplyToken {
 
 /// A reply on its way back to the asker.
 pub(crate) enum ReplyPayload {
-    Local { name: &'static str, value: AnyMessage },
-    Encoded { name: String, bytes: bytes::Bytes },
+    Local {
+        name: &'static str,
+        value: AnyMessage,
+    },
+    Encoded {
+        name: String,
+        bytes: bytes::Bytes,
+    },
 }

@@ -394,12 +394,7 @@ impl Node {
             .mailbox_capacity()
             .unwrap_or(self.0.limits.mailbox_capacity)
             .max(1);
-        let (mailbox, rx) = Mailbox::new(
-            upid,
-            capacity,
-            handlers,
-            self.0.counters.mailbox.clone(),
-        );
+        let (mailbox, rx) = Mailbox::new(upid, capacity, handlers, self.0.counters.mailbox.clone());
         let mailbox = Arc::new(mailbox);
         let (done_tx, done_rx) = watch::channel(false);
         {
@@ -470,11 +465,7 @@ impl Node {
             return sink.deliver_any(from.cloned(), reply, M::NAME, Box::new(msg));
         }
         let (kind, correlation, from_text) = match &reply {
-            Some(token) => (
-                FrameKind::Request,
-                token.correlation,
-                token.asker.as_str(),
-            ),
+            Some(token) => (FrameKind::Request, token.correlation, token.asker.as_str()),
             None => (FrameKind::Message, 0, from.map_or("", Upid::as_str)),
         };
         inner.send_frame(
@@ -694,9 +685,7 @@ impl NodeInner {
 
     /// Whether frames to `addr` are counted by a test clock this node shares with it.
     fn tracks(&self, addr: SocketAddr) -> bool {
-        self.test_clock
-            .as_ref()
-            .is_some_and(|c| c.has_node(addr))
+        self.test_clock.as_ref().is_some_and(|c| c.has_node(addr))
     }
 
     pub(crate) fn test_clock(&self) -> Option<&TestClock> {
@@ -897,10 +886,7 @@ impl NodeInner {
     pub(crate) fn process_exited(&self, upid: &Upid) {
         {
             let mut table = self.table.write();
-            if table
-                .get(upid.id())
-                .is_some_and(|e| e.sink.upid() == upid)
-            {
+            if table.get(upid.id()).is_some_and(|e| e.sink.upid() == upid) {
                 table.remove(upid.id());
             }
         }

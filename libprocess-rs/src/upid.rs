@@ -197,19 +197,33 @@ mod tests {
             ("master127.0.0.1:5050", |e| {
                 matches!(e, ParseUpidError::MissingAt { .. })
             }),
-            ("@127.0.0.1:5050", |e| matches!(e, ParseUpidError::EmptyId { .. })),
+            ("@127.0.0.1:5050", |e| {
+                matches!(e, ParseUpidError::EmptyId { .. })
+            }),
             ("a/b@127.0.0.1:5050", |e| {
                 matches!(e, ParseUpidError::BadIdChar { ch: '/', .. })
             }),
-            ("m@127.0.0.1", |e| matches!(e, ParseUpidError::MissingPort { .. })),
-            ("m@300.0.0.1:1", |e| matches!(e, ParseUpidError::BadIp { .. })),
+            ("m@127.0.0.1", |e| {
+                matches!(e, ParseUpidError::MissingPort { .. })
+            }),
+            ("m@300.0.0.1:1", |e| {
+                matches!(e, ParseUpidError::BadIp { .. })
+            }),
             ("m@host:1", |e| matches!(e, ParseUpidError::BadIp { .. })),
             ("m@::1:5050", |e| matches!(e, ParseUpidError::BadIp { .. })),
             ("m@[::1:5050", |e| matches!(e, ParseUpidError::BadIp { .. })),
-            ("m@[::1]5050", |e| matches!(e, ParseUpidError::MissingPort { .. })),
-            ("m@1.2.3.4:70000", |e| matches!(e, ParseUpidError::BadPort { .. })),
-            ("m@1.2.3.4:+1", |e| matches!(e, ParseUpidError::BadPort { .. })),
-            ("m@1.2.3.4:", |e| matches!(e, ParseUpidError::BadPort { .. })),
+            ("m@[::1]5050", |e| {
+                matches!(e, ParseUpidError::MissingPort { .. })
+            }),
+            ("m@1.2.3.4:70000", |e| {
+                matches!(e, ParseUpidError::BadPort { .. })
+            }),
+            ("m@1.2.3.4:+1", |e| {
+                matches!(e, ParseUpidError::BadPort { .. })
+            }),
+            ("m@1.2.3.4:", |e| {
+                matches!(e, ParseUpidError::BadPort { .. })
+            }),
         ];
         for (input, check) in cases {
             let err = input.parse::<Upid>().expect_err(input);

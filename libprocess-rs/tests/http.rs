@@ -17,10 +17,16 @@ async fn requests_reach_the_named_process_with_route_query_and_body() {
     )
     .await;
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
-    assert!(resp.ends_with("route=/jobs/1 query=Some(\"x=2\")"), "{resp}");
+    assert!(
+        resp.ends_with("route=/jobs/1 query=Some(\"x=2\")"),
+        "{resp}"
+    );
     assert_eq!(
         next(&mut rx).await,
-        Event::Http { route: "/jobs/1".into(), body: "hello".into() }
+        Event::Http {
+            route: "/jobs/1".into(),
+            body: "hello".into()
+        }
     );
     node.shutdown().await;
 }
@@ -29,7 +35,10 @@ async fn requests_reach_the_named_process_with_route_query_and_body() {
 async fn unknown_first_segment_goes_to_the_delegate_or_404() {
     let node = Node::builder().delegate("master").build().await.unwrap();
     let resp = get(node.addr(), "/state").await;
-    assert!(resp.starts_with("HTTP/1.1 404"), "no delegate process yet: {resp}");
+    assert!(
+        resp.starts_with("HTTP/1.1 404"),
+        "no delegate process yet: {resp}"
+    );
     let (rec, mut rx) = Recorder::new();
     node.spawn_named("master", rec).unwrap();
     started(&mut rx).await;
@@ -50,14 +59,21 @@ async fn responses_can_stream_in_chunks() {
     node.spawn_named("events", rec).unwrap();
     started(&mut rx).await;
     let resp = get(node.addr(), "/events/stream").await;
-    assert!(resp.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{resp}"
+    );
     let body = resp.split_once("\r\n\r\n").unwrap().1;
     // Chunked framing: size line, data, ... each data chunk in order.
     let one = body.find("one\n").unwrap();
     let two = body.find("two\n").unwrap();
     let three = body.find("three\n").unwrap();
     assert!(one < two && two < three, "{body}");
-    assert!(body.ends_with("0\r\n\r\n"), "the stream ends when the process drops it: {body:?}");
+    assert!(
+        body.ends_with("0\r\n\r\n"),
+        "the stream ends when the process drops it: {body:?}"
+    );
     node.shutdown().await;
 }
 
@@ -91,8 +107,14 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
         .await
         .unwrap();
     let mut out = String::new();
-    tokio::time::timeout(GUARD, s.read_to_string(&mut out)).await.unwrap().unwrap();
+    tokio::time::timeout(GUARD, s.read_to_string(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(out.matches("HTTP/1.1 200").count(), 2, "{out}");
-    assert!(out.contains("route=/a") && out.contains("route=/b"), "{out}");
+    assert!(
+        out.contains("route=/a") && out.contains("route=/b"),
+        "{out}"
+    );
     node.shutdown().await;
 }

@@ -83,7 +83,10 @@ async fn named_messages_carry_their_sender_and_keep_order() {
         node.send(receiver.upid(), Stranger),
         Err(SendError::UnknownMessage { .. })
     ));
-    assert_eq!(node.metrics().snapshot()["libprocess/dropped/unknown_message"], 1.0);
+    assert_eq!(
+        node.metrics().snapshot()["libprocess/dropped/unknown_message"],
+        1.0
+    );
     node.shutdown().await;
 }
 
@@ -133,7 +136,11 @@ async fn ask_gets_a_reply_or_times_out_on_the_test_clock() {
     clock.settle().await;
     assert!(!pending.is_finished());
     clock.advance(Duration::from_secs(5));
-    let err = tokio::time::timeout(GUARD, pending).await.unwrap().unwrap().unwrap_err();
+    let err = tokio::time::timeout(GUARD, pending)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
     assert!(matches!(err, AskError::Timeout { .. }), "{err}");
     node.shutdown().await;
 }
@@ -163,12 +170,22 @@ async fn delays_fire_only_when_the_paused_clock_advances() {
     let node = Node::builder().test_clock(&clock).build().await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     node.spawn(Ticker { events: tx }).unwrap();
-    assert_eq!(tokio::time::timeout(GUARD, rx.recv()).await.unwrap(), Some(7));
+    assert_eq!(
+        tokio::time::timeout(GUARD, rx.recv()).await.unwrap(),
+        Some(7)
+    );
     clock.settle().await;
-    assert!(rx.try_recv().is_err(), "no timer fires while the clock is paused");
+    assert!(
+        rx.try_recv().is_err(),
+        "no timer fires while the clock is paused"
+    );
     clock.advance(Duration::from_secs(10));
     clock.settle().await;
-    assert_eq!(rx.try_recv(), Ok(10), "settle returns after the due timer's message");
+    assert_eq!(
+        rx.try_recv(),
+        Ok(10),
+        "settle returns after the due timer's message"
+    );
     assert!(rx.try_recv().is_err());
     clock.advance(Duration::from_secs(10));
     clock.settle().await;
@@ -189,7 +206,11 @@ async fn filters_await_and_drop_local_deliveries() {
     node.send(pid.upid(), Note(5)).unwrap();
     let caught = tokio::time::timeout(GUARD, seen).await.unwrap().unwrap();
     assert_eq!(caught.decode::<Note>().unwrap(), Note(5));
-    assert_eq!(next(&mut rx).await, Event::Note { from: None, n: 5 }, "expect still delivers");
+    assert_eq!(
+        next(&mut rx).await,
+        Event::Note { from: None, n: 5 },
+        "expect still delivers"
+    );
 
     let rule = node.filters().drop_matching(MessageMatch::of::<Note>());
     assert!(matches!(
@@ -201,7 +222,10 @@ async fn filters_await_and_drop_local_deliveries() {
     drop(rule);
     node.send(pid.upid(), Note(7)).unwrap();
     assert_eq!(next(&mut rx).await, Event::Note { from: None, n: 7 });
-    assert_eq!(node.metrics().snapshot()["libprocess/dropped/filtered"], 1.0);
+    assert_eq!(
+        node.metrics().snapshot()["libprocess/dropped/filtered"],
+        1.0
+    );
     node.shutdown().await;
 }
 
@@ -224,8 +248,14 @@ async fn a_full_mailbox_drops_the_newest_and_counts() {
     // On a current-thread runtime the process cannot run until this test yields.
     let results: Vec<bool> = (0..10).map(|n| pid.send(n).is_ok()).collect();
     assert_eq!(results.iter().filter(|ok| **ok).count(), 4);
-    assert!(matches!(pid.send(99), Err(SendError::MailboxFull { capacity: 4, .. })));
-    assert_eq!(node.metrics().snapshot()["libprocess/dropped/mailbox_full"], 7.0);
+    assert!(matches!(
+        pid.send(99),
+        Err(SendError::MailboxFull { capacity: 4, .. })
+    ));
+    assert_eq!(
+        node.metrics().snapshot()["libprocess/dropped/mailbox_full"],
+        7.0
+    );
     node.shutdown().await;
 }
 

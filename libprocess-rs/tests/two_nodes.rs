@@ -17,18 +17,41 @@ async fn remote_sends_work_both_ways_in_order() {
     started(&mut rxa).await;
     started(&mut rxb).await;
     for n in 0..500 {
-        pa.send(RecMsg::Forward { to: pb.upid().clone(), n }).unwrap();
-        pb.send(RecMsg::Forward { to: pa.upid().clone(), n }).unwrap();
+        pa.send(RecMsg::Forward {
+            to: pb.upid().clone(),
+            n,
+        })
+        .unwrap();
+        pb.send(RecMsg::Forward {
+            to: pa.upid().clone(),
+            n,
+        })
+        .unwrap();
     }
     for n in 0..500 {
-        assert_eq!(next(&mut rxb).await, Event::Note { from: Some(pa.upid().clone()), n });
-        assert_eq!(next(&mut rxa).await, Event::Note { from: Some(pb.upid().clone()), n });
+        assert_eq!(
+            next(&mut rxb).await,
+            Event::Note {
+                from: Some(pa.upid().clone()),
+                n
+            }
+        );
+        assert_eq!(
+            next(&mut rxa).await,
+            Event::Note {
+                from: Some(pb.upid().clone()),
+                n
+            }
+        );
     }
     // A message with no sender process arrives with no sender.
     a.send(pb.upid(), Text("anonymous".into())).unwrap();
     assert_eq!(
         next(&mut rxb).await,
-        Event::Text { from: None, text: "anonymous".into() }
+        Event::Text {
+            from: None,
+            text: "anonymous".into()
+        }
     );
     // One connection each way, shared by all processes.
     assert_eq!(a.metrics().snapshot()["libprocess/peers"], 1.0);
@@ -79,13 +102,21 @@ async fn remote_ask_replies_or_times_out() {
     let (rb, mut rxb) = Recorder::new();
     let pb = b.spawn(rb).unwrap();
     started(&mut rxb).await;
-    let reply: Note = a.ask(pb.upid(), Note(9), Duration::from_secs(1)).await.unwrap();
+    let reply: Note = a
+        .ask(pb.upid(), Note(9), Duration::from_secs(1))
+        .await
+        .unwrap();
     assert_eq!(reply, Note(10));
-    let pending = tokio::spawn(a.ask::<Text, Note>(pb.upid(), Text("x".into()), Duration::from_secs(1)));
+    let pending =
+        tokio::spawn(a.ask::<Text, Note>(pb.upid(), Text("x".into()), Duration::from_secs(1)));
     clock.settle().await;
     assert!(!pending.is_finished());
     clock.advance(Duration::from_secs(1));
-    let err = tokio::time::timeout(GUARD, pending).await.unwrap().unwrap().unwrap_err();
+    let err = tokio::time::timeout(GUARD, pending)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
     assert!(matches!(err, AskError::Timeout { .. }), "{err}");
     a.shutdown().await;
     b.shutdown().await;
@@ -103,26 +134,70 @@ async fn filters_await_and_drop_remote_deliveries_and_settle_covers_the_wire() {
     started(&mut rxa).await;
     started(&mut rxb).await;
 
-    let seen = b.filters().expect(MessageMatch::of::<Note>().from(pa.upid()).to(pb.upid()));
-    pa.send(RecMsg::Forward { to: pb.upid().clone(), n: 1 }).unwrap();
+    let seen = b
+        .filters()
+        .expect(MessageMatch::of::<Note>().from(pa.upid()).to(pb.upid()));
+    pa.send(RecMsg::Forward {
+        to: pb.upid().clone(),
+        n: 1,
+    })
+    .unwrap();
     let caught = tokio::time::timeout(GUARD, seen).await.unwrap().unwrap();
     assert_eq!(caught.decode::<Note>().unwrap(), Note(1));
     assert_eq!(caught.from.as_ref(), Some(pa.upid()));
-    assert_eq!(next(&mut rxb).await, Event::Note { from: Some(pa.upid().clone()), n: 1 });
+    assert_eq!(
+        next(&mut rxb).await,
+        Event::Note {
+            from: Some(pa.upid().clone()),
+            n: 1
+        }
+    );
 
     let dropped = b.filters().drop_next(MessageMatch::of::<Note>());
-    pa.send(RecMsg::Forward { to: pb.upid().clone(), n: 2 }).unwrap();
-    pa.send(RecMsg::Forward { to: pb.upid().clone(), n: 3 }).unwrap();
-    assert_eq!(tokio::time::timeout(GUARD, dropped).await.unwrap().unwrap().decode::<Note>().unwrap(), Note(2));
-    assert_eq!(next(&mut rxb).await, Event::Note { from: Some(pa.upid().clone()), n: 3 });
+    pa.send(RecMsg::Forward {
+        to: pb.upid().clone(),
+        n: 2,
+    })
+    .unwrap();
+    pa.send(RecMsg::Forward {
+        to: pb.upid().clone(),
+        n: 3,
+    })
+    .unwrap();
+    assert_eq!(
+        tokio::time::timeout(GUARD, dropped)
+            .await
+            .unwrap()
+            .unwrap()
+            .decode::<Note>()
+            .unwrap(),
+        Note(2)
+    );
+    assert_eq!(
+        next(&mut rxb).await,
+        Event::Note {
+            from: Some(pa.upid().clone()),
+            n: 3
+        }
+    );
 
     // settle waits for frames on the wire between nodes sharing the clock.
     for n in 0..50 {
-        pa.send(RecMsg::Forward { to: pb.upid().clone(), n }).unwrap();
+        pa.send(RecMsg::Forward {
+            to: pb.upid().clone(),
+            n,
+        })
+        .unwrap();
     }
     clock.settle().await;
     for n in 0..50 {
-        assert_eq!(rxb.try_recv(), Ok(Event::Note { from: Some(pa.upid().clone()), n }));
+        assert_eq!(
+            rxb.try_recv(),
+            Ok(Event::Note {
+                from: Some(pa.upid().clone()),
+                n
+            })
+        );
     }
     a.shutdown().await;
     b.shutdown().await;

@@ -74,7 +74,9 @@ impl Process for Recorder {
         h.on::<Note>().on::<Text>();
     }
     fn initialize(&mut self, ctx: &mut Context<Self>) {
-        let _ = self.events.send(Event::Initialized(ctx.self_upid().clone()));
+        let _ = self
+            .events
+            .send(Event::Initialized(ctx.self_upid().clone()));
     }
     fn handle(&mut self, ctx: &mut Context<Self>, msg: RecMsg) {
         match msg {
@@ -136,7 +138,10 @@ pub async fn started(rx: &mut mpsc::UnboundedReceiver<Event>) {
 }
 
 pub async fn node() -> Node {
-    Node::builder().build().await.expect("node binds on loopback")
+    Node::builder()
+        .build()
+        .await
+        .expect("node binds on loopback")
 }
 
 /// A raw HTTP/1.1 exchange on a fresh connection; returns the whole response text.
@@ -165,7 +170,9 @@ pub async fn metric(addr: std::net::SocketAddr, name: &str) -> f64 {
     let text = get(addr, "/metrics/snapshot").await;
     let body = text.split_once("\r\n\r\n").expect("a body").1;
     let json: serde_json::Value = serde_json::from_str(body).expect("snapshot is json");
-    json[name].as_f64().unwrap_or_else(|| panic!("metric {name} in {json}"))
+    json[name]
+        .as_f64()
+        .unwrap_or_else(|| panic!("metric {name} in {json}"))
 }
 
 /// Waits (hang-guarded) until `check` holds, polling.
