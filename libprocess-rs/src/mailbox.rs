@@ -19,7 +19,10 @@ use crate::upid::Upid;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
-/// What a mailbox carries.
+/// A closure run on the process (`Pid::dispatch`).
+pub(crate) type DispatchFn<P> = Box<dyn FnOnce(&mut P, &mut Context<P>) + Send>;
+
+/// What a mailbox carries. Kept small (the request is boxed) since every message moves one.
 pub(crate) enum Envelope<P: Process> {
     Message {
         from: Option<Upid>,
@@ -27,8 +30,8 @@ pub(crate) enum Envelope<P: Process> {
         msg: P::Message,
     },
     Exited(Upid),
-    Http(HttpRequest, HttpReply),
-    Dispatch(Box<dyn FnOnce(&mut P, &mut Context<P>) + Send>),
+    Http(Box<HttpRequest>, HttpReply),
+    Dispatch(DispatchFn<P>),
     Terminate,
 }
 
@@ -70,33 +73,39 @@ impl<P: Process> Mailbox<P> {
         )
     }
 
-    fn push(&self, envelope: Envelope<P>, bounded: bool) -> Result<(), (SendError, Envelope<P>)> {
+    /// The error hands the envelope back (boxed: errors are the rare path).
+    #[allow(clippy::type_complexity)]
+    fn push(
+        &self,
+        envelope: Envelope<P>,
+        bounded: bool,
+    ) -> Result<(), Box<(SendError, Envelope<P>)>> {
         let previous = self.depth.fetch_add(1, Ordering::AcqRel);
         if bounded && previous >= self.capacity {
             self.depth.fetch_sub(1, Ordering::AcqRel);
             self.counters.mailbox_full.inc();
-            return Err((
+            return Err(Box::new((
                 SendError::MailboxFull {
                     to: self.upid.clone(),
                     capacity: self.capacity,
                 },
                 envelope,
-            ));
+            )));
         }
         self.tx.send(envelope).map_err(|back| {
             self.depth.fetch_sub(1, Ordering::AcqRel);
-            (
+            Box::new((
                 SendError::UnknownProcess {
                     to: self.upid.clone(),
                 },
                 back.0,
-            )
+            ))
         })
     }
 
     /// Queues within the capacity bound.
     pub fn push_bounded(&self, envelope: Envelope<P>) -> Result<(), SendError> {
-        self.push(envelope, true).map_err(|(e, _)| e)
+        self.push(envelope, true).map_err(|b| b.0)
     }
 
     /// Queues regardless of the bound (exits, continuations, terminate). Returns false if the
@@ -166,7 +175,7 @@ impl<P: Process> Sink for Mailbox<P> {
         name: &str,
         msg: AnyMessage,
     ) -> Result<(), SendError> {
-        match self.handlers.from_any(name, msg) {
+        match self.handlers.convert_any(name, msg) {
             Some(Some(msg)) => self.push_bounded(Envelope::Message { from, reply, msg }),
             // A name registered for another type: the sender's and receiver's types disagree.
             Some(None) | None => Err(self.unknown(name)),
@@ -199,9 +208,11 @@ impl<P: Process> Sink for Mailbox<P> {
     }
 
     fn deliver_http(&self, request: HttpRequest, reply: HttpReply) {
-        if let Err((error, Envelope::Http(_, reply))) =
-            self.push(Envelope::Http(request, reply), true)
-        {
+        if let Err(back) = self.push(Envelope::Http(Box::new(request), reply), true) {
+            let (error, envelope) = *back;
+            let Envelope::Http(_, reply) = envelope else {
+                unreachable!("push hands back the envelope it was given");
+            };
             reply.respond(HttpResponse::text(
                 http::StatusCode::SERVICE_UNAVAILABLE,
                 error.to_string(),

@@ -87,7 +87,7 @@ impl<P: Process> Handlers<P> {
             .map(|h| (h.decode)(bytes).map_err(|e| e.to_string()))
     }
 
-    pub(crate) fn from_any(&self, name: &str, any: AnyMessage) -> Option<Option<P::Message>> {
+    pub(crate) fn convert_any(&self, name: &str, any: AnyMessage) -> Option<Option<P::Message>> {
         self.by_name.get(name).map(|h| (h.from_any)(any))
     }
 }

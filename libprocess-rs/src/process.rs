@@ -189,7 +189,7 @@ pub(crate) async fn run<P: Process>(
                 ctx.reply = None;
             }
             Envelope::Exited(upid) => process.exited(&mut ctx, upid),
-            Envelope::Http(request, reply) => process.http(&mut ctx, request, reply),
+            Envelope::Http(request, reply) => process.http(&mut ctx, *request, reply),
             Envelope::Dispatch(f) => f(&mut process, &mut ctx),
             Envelope::Terminate => ctx.terminating = true,
         }

@@ -193,7 +193,8 @@ mod tests {
 
     #[test]
     fn each_malformed_input_gets_its_own_error() {
-        let cases: &[(&str, fn(&ParseUpidError) -> bool)] = &[
+        type Check = fn(&ParseUpidError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("master127.0.0.1:5050", |e| {
                 matches!(e, ParseUpidError::MissingAt { .. })
             }),
