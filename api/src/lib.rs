@@ -2,6 +2,7 @@
 //!
 //! * [`resources`]: `Resource`/`Resources` with Mesos's fixed-point arithmetic, filters,
 //!   the `--resources` grammar and JSON form.
+//! * [`attributes`]: the `--attributes` grammar and JSON form.
 //! * [`roles`] and [`ids`]: validation of role names and ids.
 //! * [`json`]: the guarded JSON entry point (`from_slice` with [`json::Limits`]) and the
 //!   serde helpers for Mesos's JSON mapping.
@@ -10,6 +11,7 @@
 //!
 //! Everything here is pure data and functions: no I/O, no clocks, no threads.
 
+pub mod attributes;
 pub mod error;
 pub mod ids;
 pub mod json;
