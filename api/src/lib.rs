@@ -7,6 +7,7 @@
 //! * [`json`]: the guarded JSON entry point (`from_slice` with [`json::Limits`]) and the
 //!   serde helpers for Mesos's JSON mapping.
 //! * [`labels`]: key/value labels.
+//! * [`v1`]: the Mesos v1 types with their exact JSON form.
 //! * [`error`]: the crate's one error type.
 //!
 //! Everything here is pure data and functions: no I/O, no clocks, no threads.
@@ -18,6 +19,7 @@ pub mod json;
 pub mod labels;
 pub mod resources;
 pub mod roles;
+pub mod v1;
 
 pub use error::{Error, Result};
 pub use resources::{Resource, Resources, Scalar};
