@@ -102,3 +102,6 @@ pub use task::{
     CommandInfo, CommandUri, ContainerInfo, ContainerType, EnvironmentVariable, ExecutorInfo,
     ExecutorType, HealthCheck, HealthCheckType, KillPolicy, TaskGroupInfo, TaskInfo,
 };
+
+#[cfg(test)]
+mod tests;

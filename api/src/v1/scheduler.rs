@@ -319,7 +319,7 @@ impl Call {
         let has_payload = match self.kind {
             CallType::Teardown | CallType::Request => true,
             CallType::Revive | CallType::Suppress => true,
-            CallType::Reconcile => true,
+            CallType::Reconcile => self.reconcile.is_some(),
             CallType::Accept => self.accept.is_some(),
             CallType::Decline => self.decline.is_some(),
             CallType::AcceptInverseOffers => self.accept_inverse_offers.is_some(),
@@ -327,7 +327,10 @@ impl Call {
             CallType::Kill => self.kill.is_some(),
             CallType::Shutdown => self.shutdown.is_some(),
             CallType::Acknowledge => self.acknowledge.is_some(),
-            CallType::AcknowledgeOperationStatus => self.acknowledge_operation_status.is_some(),
+            CallType::AcknowledgeOperationStatus => self
+                .acknowledge_operation_status
+                .as_ref()
+                .is_some_and(|a| a.agent_id.is_some()),
             CallType::Message => self.message.is_some(),
             CallType::UpdateFramework => self.update_framework.is_some(),
             CallType::ReconcileOperations => true,
