@@ -8,6 +8,8 @@
 //!   serde helpers for Mesos's JSON mapping.
 //! * [`labels`]: key/value labels.
 //! * [`v1`]: the Mesos v1 types with their exact JSON form.
+//! * [`wire`]: internal master/agent/driver messages for libprocess frames, each with a
+//!   stable name ([`wire::WireMessage::NAME`]).
 //! * [`error`]: the crate's one error type.
 //!
 //! Everything here is pure data and functions: no I/O, no clocks, no threads.
@@ -20,6 +22,7 @@ pub mod labels;
 pub mod resources;
 pub mod roles;
 pub mod v1;
+pub mod wire;
 
 pub use error::{Error, Result};
 pub use resources::{Resource, Resources, Scalar};

@@ -104,4 +104,4 @@ pub use task::{
 };
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
