@@ -13,6 +13,22 @@
 //! * [`error`]: the crate's one error type.
 //!
 //! Everything here is pure data and functions: no I/O, no clocks, no threads.
+//!
+//! ```
+//! use meso_api::{Resources, Scalar};
+//!
+//! let agent = Resources::parse("cpus:4;mem:2048;cpus(ops):8;ports:[31000-32000]", "*")?;
+//! let task = Resources::parse("cpus:0.5;ports:[31500-31500]", "*")?;
+//! assert!(agent.contains(&task));
+//! let left = agent.checked_sub(&task)?;
+//! assert_eq!(left.cpus(), Some(Scalar::from_milli(11_500)));
+//! assert_eq!(left.unreserved().to_string(), "cpus:3.5; mem:2048; ports:[31000-31499, 31501-32000]");
+//! // Taking more than is there: `-` saturates, `checked_sub` refuses.
+//! let greedy = Resources::parse("cpus:100", "*")?;
+//! assert!(agent.checked_sub(&greedy).is_err());
+//! assert_eq!((agent.clone() - &greedy).cpus(), Some(Scalar::from_units(8)));
+//! # Ok::<(), meso_api::Error>(())
+//! ```
 
 pub mod attributes;
 pub mod error;

@@ -14,7 +14,7 @@
 //! # These serde impls are JSON-only
 //! They rely on omitted fields, `deserialize_any` (lenient numbers) and Base64 strings,
 //! which a non-self-describing binary format such as postcard cannot decode. Wire messages
-//! (`crate::wire`) therefore carry v1 values through the [`crate::wire::AsJson`] adapter,
+//! (`crate::wire`) therefore carry v1 values through the [`crate::wire::as_json`] adapter,
 //! which embeds their JSON bytes in the postcard frame; `Resources` and `Resource` are the
 //! exception and encode natively in both formats (they choose by
 //! `Serializer::is_human_readable`). Decode untrusted JSON with [`crate::json::from_slice`].
