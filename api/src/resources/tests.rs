@@ -280,6 +280,7 @@ fn malformed_text_gives_typed_errors_naming_the_token() {
         ("cpus(-bad):1", "-bad"),
         ("cpus(a b):1", "a b"),
         ("cpus(.):1", "."),
+        ("gpus:1.5", "gpus"),
     ];
     for (text, token) in cases {
         let err = Resources::parse(text, "*").expect_err(text).to_string();
@@ -326,7 +327,7 @@ fn malformed_json_gives_typed_errors_naming_the_token() {
 
 fn arb_resource() -> impl Strategy<Value = Resource> {
     let name_role = (
-        prop::sample::select(vec!["cpus", "mem", "gpus"]),
+        prop::sample::select(vec!["cpus", "mem", "disk"]),
         prop::sample::select(vec!["*", "ops", "dev"]),
     );
     let scalar = (name_role, 0i64..10_000).prop_map(|((name, role), milli)| {
