@@ -96,7 +96,9 @@ pub use framework::{
 pub use ids::{
     AgentId, ContainerId, ExecutorId, FrameworkId, OfferId, OperationId, ResourceProviderId, TaskId,
 };
-pub use offer::{Filters, InverseOffer, Offer, Operation, OperationType};
+pub use offer::{
+    Filters, InverseOffer, Offer, Operation, OperationState, OperationStatus, OperationType,
+};
 pub use status::{TaskState, TaskStatus, TaskStatusReason, TaskStatusSource};
 pub use task::{
     CommandInfo, CommandUri, ContainerInfo, ContainerType, EnvironmentVariable, ExecutorInfo,

@@ -295,3 +295,73 @@ impl Operation {
         Ok(())
     }
 }
+
+mesos_enum!(
+    /// State of an offer operation that asked for feedback.
+    OperationState {
+        /// The agent cannot report on it.
+        Unsupported = ("OPERATION_UNSUPPORTED", 0),
+        /// Accepted, not yet applied.
+        Pending = ("OPERATION_PENDING", 1),
+        /// Applied. Terminal.
+        Finished = ("OPERATION_FINISHED", 2),
+        /// Failed. Terminal.
+        Failed = ("OPERATION_FAILED", 3),
+        /// Invalid. Terminal.
+        Error = ("OPERATION_ERROR", 4),
+        /// Dropped before reaching the agent. Terminal.
+        Dropped = ("OPERATION_DROPPED", 5),
+        /// Agent unreachable.
+        Unreachable = ("OPERATION_UNREACHABLE", 6),
+        /// Gone: the operator said so. Terminal.
+        GoneByOperator = ("OPERATION_GONE_BY_OPERATOR", 7),
+        /// The agent is recovering it.
+        Recovering = ("OPERATION_RECOVERING", 8),
+        /// Unknown.
+        Unknown = ("OPERATION_UNKNOWN", 9),
+    }
+);
+
+impl OperationState {
+    /// True for states an operation never leaves.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            OperationState::Finished
+                | OperationState::Failed
+                | OperationState::Error
+                | OperationState::Dropped
+                | OperationState::GoneByOperator
+        )
+    }
+}
+
+/// A UUID message (`{"value": <Base64 bytes>}`), as used by OperationStatus.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Uuid {
+    /// The 16 raw bytes.
+    #[serde(with = "crate::json::base64_bytes")]
+    pub value: Vec<u8>,
+}
+
+/// Status of an offer operation (the UPDATE_OPERATION_STATUS event's payload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationStatus {
+    /// The operation, when the framework set an id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<OperationId>,
+    /// State (required).
+    pub state: OperationState,
+    /// Human-readable message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Resources after the operation.
+    #[serde(default, skip_serializing_if = "Resources::is_empty")]
+    pub converted_resources: Resources,
+    /// Update id: a `UUID` message here, not raw bytes as in TaskStatus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<Uuid>,
+    /// Agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<AgentId>,
+}

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::framework::{FrameworkInfo, MasterInfo};
 use super::ids::{AgentId, ExecutorId, FrameworkId, OfferId, OperationId, TaskId};
-use super::offer::{Filters, InverseOffer, Offer, Operation};
+use super::offer::{Filters, InverseOffer, Offer, Operation, OperationStatus};
 use super::status::TaskStatus;
 use super::task::KillPolicy;
 use crate::json::{null_as_default, opt_lenient};
+use crate::resources::Resources;
 
 mesos_enum!(
     /// Kind of scheduler call.
@@ -199,6 +200,51 @@ pub struct Reconcile {
     pub tasks: Vec<ReconcileTask>,
 }
 
+/// One operation to reconcile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileOperation {
+    /// Operation (required).
+    pub operation_id: OperationId,
+    /// Agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<AgentId>,
+}
+
+/// RECONCILE_OPERATIONS payload; no operations means all.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReconcileOperations {
+    /// Operations.
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub operations: Vec<ReconcileOperation>,
+}
+
+/// One resource request (ignored by the allocator, as in Mesos).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResourceRequest {
+    /// Agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<AgentId>,
+    /// Resources wanted.
+    #[serde(default, skip_serializing_if = "Resources::is_empty")]
+    pub resources: Resources,
+}
+
+/// REQUEST payload.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Requests {
+    /// Requests.
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub requests: Vec<ResourceRequest>,
+}
+
 /// MESSAGE payload (call and event).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -253,6 +299,12 @@ pub struct Call {
     /// RECONCILE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconcile: Option<Reconcile>,
+    /// RECONCILE_OPERATIONS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_operations: Option<ReconcileOperations>,
+    /// REQUEST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Requests>,
     /// MESSAGE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Message>,
@@ -281,6 +333,8 @@ impl Call {
             acknowledge: None,
             acknowledge_operation_status: None,
             reconcile: None,
+            reconcile_operations: None,
+            request: None,
             message: None,
             suppress: None,
             update_framework: None,
@@ -317,7 +371,8 @@ impl Call {
             .ok_or_else(|| fail("expecting 'framework_id' to be present"))?;
         framework_id.validate()?;
         let has_payload = match self.kind {
-            CallType::Teardown | CallType::Request => true,
+            CallType::Teardown => true,
+            CallType::Request => self.request.is_some(),
             CallType::Revive | CallType::Suppress => true,
             CallType::Reconcile => self.reconcile.is_some(),
             CallType::Accept => self.accept.is_some(),
@@ -333,7 +388,7 @@ impl Call {
                 .is_some_and(|a| a.agent_id.is_some()),
             CallType::Message => self.message.is_some(),
             CallType::UpdateFramework => self.update_framework.is_some(),
-            CallType::ReconcileOperations => true,
+            CallType::ReconcileOperations => self.reconcile_operations.is_some(),
             CallType::Subscribe | CallType::Unknown => true,
         };
         if !has_payload {
@@ -443,6 +498,13 @@ pub struct Update {
     pub status: TaskStatus,
 }
 
+/// UPDATE_OPERATION_STATUS payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateOperationStatus {
+    /// The status (required).
+    pub status: OperationStatus,
+}
+
 /// FAILURE payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
@@ -492,6 +554,9 @@ pub struct Event {
     /// UPDATE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update: Option<Update>,
+    /// UPDATE_OPERATION_STATUS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_operation_status: Option<UpdateOperationStatus>,
     /// MESSAGE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Message>,
@@ -514,6 +579,7 @@ impl Event {
             rescind: None,
             rescind_inverse_offer: None,
             update: None,
+            update_operation_status: None,
             message: None,
             failure: None,
             error: None,

@@ -576,6 +576,22 @@ fn every_type_round_trips() {
                     data: b"ping".to_vec(),
                 })
             }
+            CallType::ReconcileOperations => {
+                call.reconcile_operations = Some(scheduler::ReconcileOperations {
+                    operations: vec![scheduler::ReconcileOperation {
+                        operation_id: OperationId::new("op"),
+                        agent_id: Some(AgentId::new("a")),
+                    }],
+                })
+            }
+            CallType::Request => {
+                call.request = Some(scheduler::Requests {
+                    requests: vec![scheduler::ResourceRequest {
+                        agent_id: None,
+                        resources: Resources::parse("cpus:1", "*").unwrap(),
+                    }],
+                })
+            }
             CallType::UpdateFramework => {
                 call.update_framework = Some(scheduler::Subscribe {
                     framework_info: FrameworkInfo::new("u", "n"),
@@ -600,6 +616,24 @@ fn every_type_round_trips() {
     let mut event = Event::new(EventType::Update);
     event.update = Some(scheduler::Update { status });
     round_trip(&event);
+    let mut event = Event::new(EventType::UpdateOperationStatus);
+    event.update_operation_status = Some(scheduler::UpdateOperationStatus {
+        status: offer::OperationStatus {
+            operation_id: Some(OperationId::new("op")),
+            state: offer::OperationState::Finished,
+            message: None,
+            converted_resources: Resources::parse("cpus(ops):1", "*").unwrap(),
+            uuid: Some(offer::Uuid { value: vec![2; 16] }),
+            agent_id: Some(AgentId::new("a")),
+        },
+    });
+    let json = round_trip(&event);
+    assert!(
+        json.contains(r#""uuid":{"value":"AgICAgICAgICAgICAgICAg=="}"#),
+        "{json}"
+    );
+    assert!(offer::OperationState::Finished.is_terminal());
+    assert!(!offer::OperationState::Pending.is_terminal());
     let mut event = Event::new(EventType::Failure);
     event.failure = Some(scheduler::Failure {
         agent_id: Some(AgentId::new("a")),
