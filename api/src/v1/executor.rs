@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::framework::{AgentInfo, FrameworkInfo};
 use super::ids::{ContainerId, ExecutorId, FrameworkId, TaskId};
-use super::status::TaskStatus;
+use super::status::{TaskState, TaskStatus, TaskStatusSource};
 use super::task::{ExecutorInfo, KillPolicy, TaskGroupInfo, TaskInfo};
 use crate::json::null_as_default;
 
@@ -88,8 +88,9 @@ pub struct Call {
 }
 
 impl Call {
-    /// Checks the payload for the type and, for UPDATE, a 16-byte uuid; the error names the
-    /// call type.
+    /// Mesos's `validateExecutorCall`: valid ids, the payload for the type, and for UPDATE a
+    /// 16-byte uuid, a matching `status.executor_id` (if set), `SOURCE_EXECUTOR` and a state
+    /// other than TASK_STAGING. The error names the call type and the rule.
     pub fn validate(&self) -> crate::Result<()> {
         let fail = |reason: String| crate::Error::Invalid {
             what: format!("executor call {}", self.kind),
@@ -110,11 +111,27 @@ impl Call {
                     .update
                     .as_ref()
                     .ok_or_else(|| fail("expecting 'update' to be present".into()))?;
-                match update.status.uuid.as_ref().map(Vec::len) {
-                    Some(16) => Ok(()),
-                    Some(n) => Err(fail(format!("uuid must be 16 bytes, got {n}"))),
-                    None => Err(fail("expecting 'status.uuid' to be present".into())),
+                let status = &update.status;
+                match status.uuid.as_ref().map(Vec::len) {
+                    Some(16) => {}
+                    Some(n) => return Err(fail(format!("uuid must be 16 bytes, got {n}"))),
+                    None => return Err(fail("expecting 'status.uuid' to be present".into())),
                 }
+                if let Some(id) = &status.executor_id {
+                    if id != &self.executor_id {
+                        return Err(fail(format!(
+                            "status.executor_id '{id}' differs from executor_id '{}'",
+                            self.executor_id
+                        )));
+                    }
+                }
+                if status.source != Some(TaskStatusSource::Executor) {
+                    return Err(fail("status.source must be SOURCE_EXECUTOR".into()));
+                }
+                if status.state == TaskState::Staging {
+                    return Err(fail("an executor cannot send TASK_STAGING".into()));
+                }
+                Ok(())
             }
             _ => Ok(()),
         }
