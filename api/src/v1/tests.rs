@@ -659,6 +659,7 @@ fn every_type_round_trips() {
 fn executor_envelopes_round_trip_and_validate() {
     let mut status = TaskStatus::new(TaskId::new("t"), TaskState::Running);
     status.uuid = Some(vec![3; 16]);
+    status.source = Some(TaskStatusSource::Executor);
     let call = executor::Call {
         executor_id: ExecutorId::new("e"),
         framework_id: FrameworkId::new("f"),
@@ -678,6 +679,23 @@ fn executor_envelopes_round_trip_and_validate() {
         .unwrap_err()
         .to_string()
         .contains("16 bytes, got 15"));
+    let mut staging = call.clone();
+    staging.update.as_mut().unwrap().status.state = TaskState::Staging;
+    assert!(staging
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("TASK_STAGING"));
+    let mut from_agent = call.clone();
+    from_agent.update.as_mut().unwrap().status.source = Some(TaskStatusSource::Agent);
+    assert!(from_agent
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("SOURCE_EXECUTOR"));
+    let mut other = call.clone();
+    other.update.as_mut().unwrap().status.executor_id = Some(ExecutorId::new("x"));
+    assert!(other.validate().unwrap_err().to_string().contains("'x'"));
 
     let subscribe = executor::Call {
         kind: executor::CallType::Subscribe,
