@@ -2,3 +2,12 @@
 # Runs every example briefly so that examples keep working (called by .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# meso-api: parse the reference's --resources/--attributes examples, and refuse a bad one.
+cargo run -q -p meso-api --example parse_flags -- \
+  'cpus:24;gpus:2;mem:24576;disk:409600;ports:[21000-24000,30000-34000];bugs(debug_role):{a,b,c}' \
+  'rack:abc;zone:west;os:centos5;level:10;keys:[1000-1500]'
+if cargo run -q -p meso-api --example parse_flags -- 'ports:[5-1]' 2>/dev/null; then
+  echo "parse_flags accepted a bad range" >&2
+  exit 1
+fi
