@@ -134,13 +134,43 @@ impl FrameworkInfo {
         }
     }
 
-    /// Checks the id (if any) and every role; the error names the bad value.
+    /// Mesos's FrameworkInfo validation: a valid id (if any); with MULTI_ROLE, no legacy
+    /// `role` and no duplicate `roles`; without it, no `roles`; every role valid; a finite
+    /// `failover_timeout`. The error names the framework and the bad value.
     pub fn validate(&self) -> crate::Result<()> {
+        let fail = |reason: String| crate::Error::Invalid {
+            what: format!("FrameworkInfo '{}'", self.name),
+            reason,
+        };
         if let Some(id) = &self.id {
             id.validate()?;
         }
+        if self.has_capability(FrameworkCapabilityType::MultiRole) {
+            if let Some(role) = &self.role {
+                return Err(fail(format!(
+                    "'role' ('{role}') must not be set by a MULTI_ROLE framework; use 'roles'"
+                )));
+            }
+            let mut seen: Vec<&str> = Vec::with_capacity(self.roles.len());
+            for role in &self.roles {
+                if seen.contains(&role.as_str()) {
+                    return Err(fail(format!("duplicate role '{role}' in 'roles'")));
+                }
+                seen.push(role);
+            }
+        } else if !self.roles.is_empty() {
+            return Err(fail(
+                "'roles' needs the MULTI_ROLE capability; use 'role'".to_string(),
+            ));
+        }
         for role in self.effective_roles() {
             crate::roles::validate_role(&role)?;
+        }
+        if !self.failover_timeout.is_finite() {
+            return Err(fail(format!(
+                "failover_timeout {} is not a valid duration",
+                self.failover_timeout
+            )));
         }
         Ok(())
     }

@@ -774,6 +774,35 @@ fn call_validation_follows_mesos() {
         .unwrap_err()
         .to_string()
         .contains("'a//b'"));
+    let mut multi: FrameworkInfo = decode(
+        r#"{"user":"u","name":"n","roles":["a","b"],"capabilities":[{"type":"MULTI_ROLE"}]}"#,
+    );
+    multi.validate().unwrap();
+    multi.roles.push("a".into());
+    assert!(multi
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("duplicate role 'a'"));
+    multi.roles.pop();
+    multi.role = Some("a".into());
+    assert!(multi
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("MULTI_ROLE"));
+    let single: FrameworkInfo = decode(r#"{"user":"u","name":"n","roles":["a"]}"#);
+    assert!(single
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("needs the MULTI_ROLE"));
+    let forever: FrameworkInfo = decode(r#"{"user":"u","name":"n","failover_timeout":"Infinity"}"#);
+    assert!(forever
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("failover_timeout"));
     let mut task = sample_task();
     task.executor = Some(sample_executor());
     assert!(task.validate().unwrap_err().to_string().contains("both"));
