@@ -267,6 +267,32 @@ where
     Ok(Option::<Wrap<T>>::deserialize(deserializer)?.map(|w| w.0))
 }
 
+/// `deserialize_with` for a bool with a Mesos default: missing (with
+/// `#[serde(default = ...)]`) or `null` gives `DEFAULT`.
+pub fn lenient_or_bool<'de, D, const DEFAULT: bool>(d: D) -> std::result::Result<bool, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(opt_lenient(d)?.unwrap_or(DEFAULT))
+}
+
+/// `deserialize_with` for a `u32` with a Mesos default; `null` gives `DEFAULT`.
+pub fn lenient_or_u32<'de, D, const DEFAULT: u32>(d: D) -> std::result::Result<u32, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(opt_lenient(d)?.unwrap_or(DEFAULT))
+}
+
+/// `deserialize_with` for a double with a Mesos default given in thousandths (floats cannot
+/// be const parameters); `null` gives the default.
+pub fn lenient_or_f64<'de, D, const DEFAULT_MILLI: i64>(d: D) -> std::result::Result<f64, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(opt_lenient(d)?.unwrap_or(DEFAULT_MILLI as f64 / 1000.0))
+}
+
 /// `deserialize_with` for an optional enum: Mesos drops an unknown name in an optional
 /// enum field instead of failing, so an unknown name becomes `None`.
 pub fn lenient_enum<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>

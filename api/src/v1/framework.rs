@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::common::Address;
 use super::ids::{AgentId, FrameworkId};
 use crate::attributes::Attributes;
-use crate::json::{lenient, lenient_enum, null_as_default};
+use crate::json::{
+    lenient, lenient_enum, lenient_or_bool, lenient_or_f64, lenient_or_u32, null_as_default,
+};
 use crate::labels::Labels;
 use crate::resources::Resources;
 
@@ -61,10 +63,10 @@ pub struct FrameworkInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<FrameworkId>,
     /// Seconds the master waits for a disconnected framework before tearing it down.
-    #[serde(default = "zero", deserialize_with = "lenient")]
+    #[serde(default = "zero", deserialize_with = "lenient_or_f64::<_, 0>")]
     pub failover_timeout: f64,
     /// Whether agents checkpoint this framework's tasks.
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient_or_bool::<_, false>")]
     pub checkpoint: bool,
     /// Deprecated single role (only written when set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,7 +225,10 @@ pub struct AgentInfo {
     /// Hostname (required).
     pub hostname: String,
     /// Port the agent listens on.
-    #[serde(default = "default_agent_port", deserialize_with = "lenient")]
+    #[serde(
+        default = "default_agent_port",
+        deserialize_with = "lenient_or_u32::<_, 5051>"
+    )]
     pub port: u32,
     /// Total resources.
     #[serde(default, skip_serializing_if = "Resources::is_empty")]
@@ -289,7 +294,10 @@ pub struct MasterInfo {
     #[serde(deserialize_with = "lenient")]
     pub ip: u32,
     /// Port (required, default 5050).
-    #[serde(default = "default_master_port", deserialize_with = "lenient")]
+    #[serde(
+        default = "default_master_port",
+        deserialize_with = "lenient_or_u32::<_, 5050>"
+    )]
     pub port: u32,
     /// libprocess PID, `master@ip:port`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,7 +6,7 @@ use super::common::{Unavailability, Url};
 use super::ids::{AgentId, ExecutorId, FrameworkId, OfferId, OperationId};
 use super::task::{ExecutorInfo, TaskGroupInfo, TaskInfo};
 use crate::attributes::Attributes;
-use crate::json::{lenient, null_as_default};
+use crate::json::{lenient_or_f64, null_as_default};
 use crate::resources::Resources;
 
 /// The role an offer's resources are allocated to.
@@ -80,7 +80,7 @@ fn five() -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Filters {
     /// Seconds during which the same resources are not offered again (default 5).
-    #[serde(default = "five", deserialize_with = "lenient")]
+    #[serde(default = "five", deserialize_with = "lenient_or_f64::<_, 5000>")]
     pub refuse_seconds: f64,
 }
 

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::common::DurationInfo;
 use super::ids::{AgentId, ExecutorId, FrameworkId, TaskId};
-use crate::json::{lenient, lenient_enum, null_as_default, opt_lenient};
+use crate::json::{
+    lenient, lenient_enum, lenient_or_bool, lenient_or_f64, lenient_or_u32, null_as_default,
+    opt_lenient,
+};
 use crate::labels::Labels;
 use crate::resources::Resources;
 
@@ -26,7 +29,7 @@ pub struct CommandUri {
     )]
     pub executable: Option<bool>,
     /// Extract archives (default true).
-    #[serde(default = "yes", deserialize_with = "lenient")]
+    #[serde(default = "yes", deserialize_with = "lenient_or_bool::<_, true>")]
     pub extract: bool,
     /// Use the fetcher cache.
     #[serde(
@@ -98,7 +101,7 @@ pub struct CommandInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
     /// Run through the shell (default true).
-    #[serde(default = "yes", deserialize_with = "lenient")]
+    #[serde(default = "yes", deserialize_with = "lenient_or_bool::<_, true>")]
     pub shell: bool,
     /// The command line (shell) or executable path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,19 +300,19 @@ fn three() -> u32 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheck {
     /// Seconds before the first check (default 15).
-    #[serde(default = "fifteen", deserialize_with = "lenient")]
+    #[serde(default = "fifteen", deserialize_with = "lenient_or_f64::<_, 15000>")]
     pub delay_seconds: f64,
     /// Seconds between checks (default 10).
-    #[serde(default = "ten", deserialize_with = "lenient")]
+    #[serde(default = "ten", deserialize_with = "lenient_or_f64::<_, 10000>")]
     pub interval_seconds: f64,
     /// Seconds before a check times out (default 20).
-    #[serde(default = "twenty", deserialize_with = "lenient")]
+    #[serde(default = "twenty", deserialize_with = "lenient_or_f64::<_, 20000>")]
     pub timeout_seconds: f64,
     /// Failures in a row before the task is killed (default 3).
-    #[serde(default = "three", deserialize_with = "lenient")]
+    #[serde(default = "three", deserialize_with = "lenient_or_u32::<_, 3>")]
     pub consecutive_failures: u32,
     /// Seconds after start during which failures are ignored (default 10).
-    #[serde(default = "ten", deserialize_with = "lenient")]
+    #[serde(default = "ten", deserialize_with = "lenient_or_f64::<_, 10000>")]
     pub grace_period_seconds: f64,
     /// Kind.
     #[serde(

@@ -156,6 +156,18 @@ fn numbers_and_bools_are_accepted_as_strings() {
 }
 
 #[test]
+fn null_in_a_defaulted_field_means_the_default() {
+    let command: CommandInfo = decode(r#"{"value":"ls","shell":null}"#);
+    assert!(command.shell);
+    let filters: Filters = decode(r#"{"refuse_seconds":null}"#);
+    assert_eq!(filters.refuse_seconds, 5.0);
+    let agent: AgentInfo = decode(r#"{"hostname":"h","port":null}"#);
+    assert_eq!(agent.port, 5051);
+    let check: HealthCheck = decode(r#"{"consecutive_failures":null,"delay_seconds":"1.5"}"#);
+    assert_eq!((check.consecutive_failures, check.delay_seconds), (3, 1.5));
+}
+
+#[test]
 fn unknown_keys_and_nulls_are_ignored() {
     let info: FrameworkInfo = decode(
         r#"{"user":"u","name":"n","future_field":{"x":[1,2]},"roles":null,"hostname":null}"#,
