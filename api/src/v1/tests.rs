@@ -827,6 +827,85 @@ fn call_validation_follows_mesos() {
         .contains("'id' is not allowed"));
 }
 
+fn arb_status() -> impl Strategy<Value = TaskStatus> {
+    (
+        "\\PC{1,12}",
+        prop::sample::select(TaskState::ALL),
+        prop::option::of("\\PC{0,20}"),
+        prop::option::of(prop::sample::select(TaskStatusReason::ALL)),
+        prop::option::of(prop::collection::vec(any::<u8>(), 0..40)),
+        prop::option::of(-1.0e12f64..1.0e12),
+        prop::option::of(any::<bool>()),
+        prop::option::of(prop::collection::vec(
+            ("[a-z]{1,4}", prop::option::of("\\PC{0,6}")),
+            0..3,
+        )),
+    )
+        .prop_map(
+            |(id, state, message, reason, data, timestamp, healthy, labels)| {
+                let mut s = TaskStatus::new(TaskId::new(id), state);
+                s.message = message;
+                s.reason = reason;
+                s.uuid = data
+                    .as_ref()
+                    .map(|d| d.iter().copied().cycle().take(16).collect());
+                s.data = data;
+                s.timestamp = timestamp;
+                s.healthy = healthy;
+                s.labels = labels.map(crate::labels::Labels::from_pairs);
+                s
+            },
+        )
+}
+
+fn arb_framework() -> impl Strategy<Value = FrameworkInfo> {
+    (
+        "\\PC{0,10}",
+        "\\PC{1,10}",
+        prop::option::of("[a-z0-9-]{1,12}"),
+        0.0f64..1.0e9,
+        any::<bool>(),
+        prop::collection::vec("[a-z]{1,5}(/[a-z]{1,5})?", 0..3),
+        prop::collection::vec(prop::sample::select(FrameworkCapabilityType::ALL), 0..4),
+    )
+        .prop_map(
+            |(user, name, id, failover_timeout, checkpoint, roles, caps)| {
+                let mut f = FrameworkInfo::new(&user, &name);
+                f.id = id.map(FrameworkId::new);
+                f.failover_timeout = failover_timeout;
+                f.checkpoint = checkpoint;
+                f.roles = roles;
+                f.capabilities = caps
+                    .into_iter()
+                    .map(|c| FrameworkCapability { kind: Some(c) })
+                    .collect();
+                f
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn random_statuses_round_trip_in_json_and_in_frames(status in arb_status()) {
+        let json = to_string(&status);
+        prop_assert_eq!(from_str::<TaskStatus>(&json, &Limits::default()).unwrap(), status.clone());
+        use crate::wire::WireMessage;
+        let message = crate::wire::ReconcileTasks {
+            framework_id: FrameworkId::new("f"),
+            statuses: vec![status],
+        };
+        prop_assert_eq!(crate::wire::ReconcileTasks::decode(&message.encode()).unwrap(), message);
+    }
+
+    #[test]
+    fn random_frameworks_round_trip(framework in arb_framework()) {
+        let json = to_string(&framework);
+        prop_assert_eq!(from_str::<FrameworkInfo>(&json, &Limits::default()).unwrap(), framework);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
