@@ -229,20 +229,69 @@ impl Ranges {
         self.difference(&self.difference(other))
     }
 
-    /// Adds `other` in place.
+    /// Adds `other` in place. A few intervals (the usual case: a task's ports) are spliced
+    /// into the existing vector without a new allocation; many are merged into a new one.
     pub fn add_assign(&mut self, other: &Ranges) {
-        if !other.0.is_empty() {
+        if other.0.len() <= IN_PLACE_MAX {
+            for r in &other.0 {
+                self.insert_interval(r.begin, r.end);
+            }
+        } else {
             *self = self.union(other);
         }
     }
 
-    /// Removes `other` in place.
+    /// Removes `other` in place (see [`Ranges::add_assign`] on allocation).
     pub fn sub_assign(&mut self, other: &Ranges) {
-        if !other.0.is_empty() {
+        if other.0.len() <= IN_PLACE_MAX {
+            for r in &other.0 {
+                self.remove_interval(r.begin, r.end);
+            }
+        } else {
             *self = self.difference(other);
         }
     }
+
+    /// Adds `begin..=end` (`begin <= end`), merging with overlapping or touching intervals.
+    fn insert_interval(&mut self, begin: u64, end: u64) {
+        // Ends and begins both increase along the vector, so both predicates are monotone.
+        let start = self.0.partition_point(|r| r.end.saturating_add(1) < begin);
+        let stop = self.0.partition_point(|r| r.begin <= end.saturating_add(1));
+        if start >= stop {
+            self.0.insert(start, Range { begin, end });
+            return;
+        }
+        let merged = Range {
+            begin: begin.min(self.0[start].begin),
+            end: end.max(self.0[stop - 1].end),
+        };
+        self.0[start] = merged;
+        self.0.drain(start + 1..stop);
+    }
+
+    /// Removes `begin..=end` (`begin <= end`), splitting an interval if needed.
+    fn remove_interval(&mut self, begin: u64, end: u64) {
+        let start = self.0.partition_point(|r| r.end < begin);
+        let stop = self.0.partition_point(|r| r.begin <= end);
+        if start >= stop {
+            return;
+        }
+        let (first, last) = (self.0[start], self.0[stop - 1]);
+        // `first.begin < begin` implies `begin > 0`; `last.end > end` implies `end < MAX`.
+        let left = (first.begin < begin).then(|| Range {
+            begin: first.begin,
+            end: begin - 1,
+        });
+        let right = (last.end > end).then(|| Range {
+            begin: end + 1,
+            end: last.end,
+        });
+        self.0.splice(start..stop, left.into_iter().chain(right));
+    }
 }
+
+/// Up to this many intervals, `add_assign`/`sub_assign` edit in place.
+const IN_PLACE_MAX: usize = 8;
 
 /// Merges overlapping or touching intervals of a sorted vector, in place.
 fn coalesce_sorted(mut items: Vec<Range>) -> Vec<Range> {
@@ -331,10 +380,15 @@ mod tests {
         assert_eq!(hole, r(&[(1, u64::MAX - 1)]));
         assert!(all.contains(&hole));
         assert_eq!(hole.union(&r(&[(0, 0), (u64::MAX, u64::MAX)])), all);
+        let mut edited = all.clone();
+        edited.sub_assign(&r(&[(0, 0), (u64::MAX, u64::MAX)]));
+        assert_eq!(edited, hole);
+        edited.add_assign(&r(&[(0, 0), (u64::MAX, u64::MAX)]));
+        assert_eq!(edited, all);
     }
 
     fn arb_ranges() -> impl Strategy<Value = Ranges> {
-        prop::collection::vec((0u64..200, 0u64..20), 0..6).prop_map(|v| {
+        prop::collection::vec((0u64..200, 0u64..20), 0..12).prop_map(|v| {
             Ranges::coalesced(v.into_iter().map(|(b, len)| (b, b + len)))
                 .expect("begin <= end by construction")
         })
@@ -353,6 +407,13 @@ mod tests {
             prop_assert_eq!(members(&a.difference(&b)), ma.difference(&mb).copied().collect());
             prop_assert_eq!(members(&a.intersection(&b)), ma.intersection(&mb).copied().collect());
             prop_assert_eq!(a.contains(&b), mb.is_subset(&ma));
+            // The in-place forms agree with the merging ones.
+            let mut added = a.clone();
+            added.add_assign(&b);
+            prop_assert_eq!(&added, &a.union(&b));
+            let mut removed = a.clone();
+            removed.sub_assign(&b);
+            prop_assert_eq!(&removed, &a.difference(&b));
             // Canonical form: rebuilding from the members gives the same vector.
             let u = a.union(&b);
             prop_assert_eq!(Ranges::parse(&u.to_string()).unwrap(), u);
