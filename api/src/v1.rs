@@ -106,4 +106,8 @@ pub use task::{
 };
 
 #[cfg(test)]
-pub(crate) mod tests;
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod round_trips;
+#[cfg(test)]
+mod tests;

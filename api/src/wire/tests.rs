@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::resources::Resources;
+use crate::v1::fixtures::{sample_executor, sample_offer, sample_task};
 use crate::v1::scheduler::{Call, CallType};
-use crate::v1::tests::{sample_executor, sample_offer, sample_task};
 use crate::v1::*;
 use proptest::prelude::*;
 
