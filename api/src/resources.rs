@@ -23,6 +23,7 @@
 
 mod grammar;
 mod json;
+mod operations;
 mod ranges;
 mod resource;
 mod scalar;
