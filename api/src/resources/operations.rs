@@ -162,10 +162,7 @@ mod tests {
     fn create_then_destroy_a_volume() {
         let reserve =
             parse("disk:100").push_reservation(&ReservationInfo::dynamically("ops", Some("p")));
-        let agent = parse("cpus:1")
-            .apply(&Operation::unreserve(Resources::new()))
-            .unwrap()
-            + &reserve;
+        let agent = parse("cpus:1") + &reserve;
         let v = volume("v1", 40.0, "ops");
         let after = agent
             .apply(&Operation::create(Resources::from(v.clone())))
