@@ -122,6 +122,7 @@ impl Resources {
 mod tests {
     use super::*;
     use crate::resources::{DiskInfo, Persistence, ReservationInfo, Volume, VolumeMode};
+    use proptest::prelude::*;
 
     fn parse(text: &str) -> Resources {
         Resources::parse(text, "*").expect("test resources are well formed")
@@ -218,5 +219,30 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("not held"), "{err}");
         assert_eq!(agent.apply(&Operation::launch(vec![])).unwrap(), agent);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn reserving_any_part_and_releasing_it_is_the_identity(
+            cpus in 0i64..10_000, mem in 0i64..10_000, take_cpus in 0i64..10_000, take_mem in 0i64..10_000,
+        ) {
+            let scalar = |name: &str, milli: i64| {
+                Resource::new(name, crate::resources::Value::Scalar(crate::Scalar::from_milli(milli)))
+            };
+            let agent: Resources = [scalar("cpus", cpus), scalar("mem", mem)].into_iter().collect();
+            let part: Resources = [scalar("cpus", take_cpus), scalar("mem", take_mem)]
+                .into_iter()
+                .collect::<Resources>()
+                .push_reservation(&ReservationInfo::dynamically("ops", Some("p")));
+            match agent.apply(&Operation::reserve(part.clone())) {
+                Ok(after) => {
+                    prop_assert!(agent.contains(&part.to_unreserved()));
+                    prop_assert_eq!(after.flatten(), agent.clone());
+                    prop_assert_eq!(after.apply(&Operation::unreserve(part)).unwrap(), agent);
+                }
+                Err(_) => prop_assert!(!agent.contains(&part.to_unreserved())),
+            }
+        }
     }
 }
