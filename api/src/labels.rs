@@ -2,7 +2,8 @@
 //!
 //! JSON as Mesos: `{"labels":[{"key":"k","value":"v"}]}`; a label's `value` is optional.
 //! Order is kept as given (Mesos compares labels as lists). The serde impls here are the
-//! JSON form; binary wire forms convert to plain tuples (see `crate::wire`).
+//! JSON form; the binary form of resources converts labels to plain `(key, value)` pairs
+//! (`Labels::to_pairs`), and wire messages embed JSON (see `crate::wire`).
 
 use serde::{Deserialize, Serialize};
 
