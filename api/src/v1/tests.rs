@@ -226,6 +226,42 @@ fn deep_nesting_in_a_call_is_refused_clearly() {
 }
 
 #[test]
+fn task_state_numbers_and_terminality_match_the_reference_table() {
+    let table = [
+        ("TASK_STAGING", 6, false),
+        ("TASK_STARTING", 0, false),
+        ("TASK_RUNNING", 1, false),
+        ("TASK_KILLING", 8, false),
+        ("TASK_FINISHED", 2, true),
+        ("TASK_FAILED", 3, true),
+        ("TASK_KILLED", 4, true),
+        ("TASK_ERROR", 7, true),
+        ("TASK_LOST", 5, true),
+        ("TASK_DROPPED", 9, true),
+        ("TASK_UNREACHABLE", 10, false),
+        ("TASK_GONE", 11, true),
+        ("TASK_GONE_BY_OPERATOR", 12, true),
+        ("TASK_UNKNOWN", 13, false),
+    ];
+    assert_eq!(TaskState::ALL.len(), table.len());
+    for (name, number, terminal) in table {
+        let state = TaskState::from_name(name).expect(name);
+        assert_eq!(
+            (state.number(), state.is_terminal()),
+            (number, terminal),
+            "{name}"
+        );
+    }
+    for (i, reason) in TaskStatusReason::ALL.iter().enumerate() {
+        assert_eq!(
+            reason.number() as usize,
+            i,
+            "{reason}: reasons are numbered 0..=34"
+        );
+    }
+}
+
+#[test]
 fn terminal_states_match_mesos() {
     let terminal: Vec<&str> = TaskState::ALL
         .iter()
