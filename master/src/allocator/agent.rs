@@ -1,0 +1,119 @@
+//! One agent as the allocator sees it: its resources as one [`Amount`] per slot (total and
+//! free), what each (framework, role) holds on it, and its offer filters.
+//!
+//! Invariants: `slots`, `total` and `free` (and every allocation's `held`, and every filter's
+//! `refused`) have the same length and order; for each slot, `free` plus everything held
+//! equals `total`.
+
+use super::catalog::{Amount, Catalog, SlotIdx};
+use super::error::AllocatorError;
+use super::filters::AgentFilters;
+use super::resources::{Resource, ResourceList};
+use super::roles::{RoleIdx, RoleTree};
+
+/// What one (framework, role) holds on an agent.
+#[derive(Clone, Debug)]
+pub(crate) struct Allocation {
+    pub(crate) framework: u32,
+    pub(crate) role: RoleIdx,
+    /// Aligned with the agent's slots.
+    pub(crate) held: Vec<Amount>,
+}
+
+/// One agent.
+#[derive(Clone, Debug)]
+pub(crate) struct AgentState {
+    pub(crate) id: String,
+    pub(crate) slots: Vec<SlotIdx>,
+    pub(crate) total: Vec<Amount>,
+    pub(crate) free: Vec<Amount>,
+    pub(crate) allocations: Vec<Allocation>,
+    pub(crate) filters: AgentFilters,
+}
+
+impl AgentState {
+    /// The slot layout and amounts of `total`, interning new names, roles and slots.
+    pub(crate) fn layout(
+        total: &ResourceList,
+        catalog: &mut Catalog,
+        tree: &mut RoleTree,
+    ) -> Result<(Vec<SlotIdx>, Vec<Amount>), AllocatorError> {
+        let mut slots: Vec<SlotIdx> = Vec::new();
+        let mut amounts: Vec<Amount> = Vec::new();
+        for resource in &total.0 {
+            let slot = catalog.intern(resource, tree)?;
+            let amount = Amount::from_value(&resource.value);
+            match slots.iter().position(|&s| s == slot) {
+                Some(i) => amounts[i].add(&amount),
+                None => {
+                    slots.push(slot);
+                    amounts.push(amount);
+                }
+            }
+        }
+        Ok((slots, amounts))
+    }
+
+    /// Nothing, in this agent's layout.
+    pub(crate) fn empty_amounts(&self) -> Vec<Amount> {
+        self.total.iter().map(Amount::empty_like).collect()
+    }
+
+    /// `list` in this agent's layout; a resource the agent has no slot for is reported
+    /// through `missing`.
+    pub(crate) fn align(
+        &self,
+        list: &ResourceList,
+        catalog: &Catalog,
+        tree: &RoleTree,
+        missing: impl Fn(&Resource) -> AllocatorError,
+    ) -> Result<Vec<Amount>, AllocatorError> {
+        let mut out = self.empty_amounts();
+        for resource in &list.0 {
+            let i = catalog
+                .find(resource, tree)
+                .and_then(|slot| self.slots.iter().position(|&s| s == slot))
+                .ok_or_else(|| missing(resource))?;
+            let amount = Amount::from_value(&resource.value);
+            if std::mem::discriminant(&amount) != std::mem::discriminant(&out[i]) {
+                return Err(missing(resource));
+            }
+            out[i].add(&amount);
+        }
+        Ok(out)
+    }
+
+    /// The boundary form of amounts in this agent's layout (empty entries left out).
+    pub(crate) fn render(&self, amounts: &[Amount], catalog: &Catalog, tree: &RoleTree) -> ResourceList {
+        ResourceList(
+            self.slots
+                .iter()
+                .zip(amounts)
+                .filter(|(_, a)| !a.is_empty())
+                .map(|(&slot, a)| catalog.to_resource(slot, a, tree))
+                .collect(),
+        )
+    }
+
+    /// Position of the allocation of (framework, role), if any.
+    pub(crate) fn allocation_index(&self, framework: u32, role: RoleIdx) -> Option<usize> {
+        self.allocations
+            .iter()
+            .position(|a| a.framework == framework && a.role == role)
+    }
+
+    /// The first slot whose `wanted` amount does not fit in `have`, rendered for an error.
+    pub(crate) fn first_shortfall(
+        &self,
+        have: &[Amount],
+        wanted: &[Amount],
+        catalog: &Catalog,
+        tree: &RoleTree,
+    ) -> Option<String> {
+        self.slots
+            .iter()
+            .zip(have.iter().zip(wanted))
+            .find(|(_, (h, w))| !h.contains(w))
+            .map(|(&slot, (_, w))| catalog.to_resource(slot, w, tree).to_string())
+    }
+}
