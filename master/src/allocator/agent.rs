@@ -84,7 +84,12 @@ impl AgentState {
     }
 
     /// The boundary form of amounts in this agent's layout (empty entries left out).
-    pub(crate) fn render(&self, amounts: &[Amount], catalog: &Catalog, tree: &RoleTree) -> ResourceList {
+    pub(crate) fn render(
+        &self,
+        amounts: &[Amount],
+        catalog: &Catalog,
+        tree: &RoleTree,
+    ) -> ResourceList {
         ResourceList(
             self.slots
                 .iter()

@@ -132,7 +132,8 @@ impl Allocator {
     /// Runs one allocation round at time `now` and returns the offers made. Offered resources
     /// count as allocated until recovered.
     pub fn allocate(&mut self, now: Timestamp) -> Vec<Offer> {
-        self.books.refresh_keys(&mut self.tree, &mut self.frameworks);
+        self.books
+            .refresh_keys(&mut self.tree, &mut self.frameworks);
         let order = self.agent_order();
         self.rounds += 1;
         let quota = !self.books.quota_roles.is_empty();
@@ -147,12 +148,19 @@ impl Allocator {
             });
             if allocatable {
                 if quota {
-                    self.allocate_on(&mut agent, Stage::Guarantees, now, &mut scratch, &mut offers);
+                    self.allocate_on(
+                        &mut agent,
+                        Stage::Guarantees,
+                        now,
+                        &mut scratch,
+                        &mut offers,
+                    );
                 }
                 self.allocate_on(&mut agent, Stage::Fair, now, &mut scratch, &mut offers);
             }
             self.agents[index as usize] = Some(agent);
-            self.books.refresh_keys(&mut self.tree, &mut self.frameworks);
+            self.books
+                .refresh_keys(&mut self.tree, &mut self.frameworks);
         }
         offers
     }
@@ -224,8 +232,17 @@ impl Allocator {
                     books.refresh_required();
                 }
                 let revocable_ok = fw.revocable;
-                if !offerable(agent, catalog, tree, books, role, revocable_ok, stage, quota, scratch)
-                {
+                if !offerable(
+                    agent,
+                    catalog,
+                    tree,
+                    books,
+                    role,
+                    revocable_ok,
+                    stage,
+                    quota,
+                    scratch,
+                ) {
                     return Step::Continue;
                 }
                 if !meets_minimum(min_allocatable, agent, catalog, |i| {
@@ -238,9 +255,11 @@ impl Allocator {
                     return Step::Continue;
                 }
                 if !agent.filters.is_empty()
-                    && agent.filters.any_covers(fw_index, role, epoch, now, |refused| {
-                        covered(refused, scratch, &agent.free)
-                    })
+                    && agent
+                        .filters
+                        .any_covers(fw_index, role, epoch, now, |refused| {
+                            covered(refused, scratch, &agent.free)
+                        })
                 {
                     return Step::Continue;
                 }
@@ -254,7 +273,16 @@ impl Allocator {
                         other => other.clone(),
                     })
                     .collect();
-                books.move_held(Move::Allocate, agent, fw, fw_index, role, &held, catalog, tree);
+                books.move_held(
+                    Move::Allocate,
+                    agent,
+                    fw,
+                    fw_index,
+                    role,
+                    &held,
+                    catalog,
+                    tree,
+                );
                 offers.push(Offer {
                     framework: fw.id.clone(),
                     agent: agent.id.clone(),

@@ -92,7 +92,11 @@ impl Books {
                 continue;
             }
             match info.reservation {
-                None => add_at(&mut self.unreserved_free, name, sign * agent.free[i].scalar()),
+                None => add_at(
+                    &mut self.unreserved_free,
+                    name,
+                    sign * agent.free[i].scalar(),
+                ),
                 Some(res) => {
                     for r in tree.chain(res) {
                         add_at(
@@ -222,7 +226,11 @@ impl Books {
                 for entry in &mut fw.roles {
                     if let Some(key) = entry.key {
                         let share = dominant_share(&entry.alloc, &self.totals, 1.0);
-                        entry.key = Some(tree.nodes[entry.role as usize].frameworks.update(key, share));
+                        entry.key = Some(
+                            tree.nodes[entry.role as usize]
+                                .frameworks
+                                .update(key, share),
+                        );
                     }
                     entry.dirty = false;
                 }

@@ -184,8 +184,8 @@ impl Catalog {
         if let Some(&slot) = self.slot_ids.get(&key) {
             return Ok(slot);
         }
-        let slot =
-            SlotIdx::try_from(self.slots.len()).expect("fewer than 2^32 slots: slot ids fit in u32");
+        let slot = SlotIdx::try_from(self.slots.len())
+            .expect("fewer than 2^32 slots: slot ids fit in u32");
         self.slots.push(SlotInfo {
             name,
             reservation,
@@ -263,7 +263,10 @@ mod tests {
         a.subtract(&b);
         assert!(!a.contains(&b));
         a.add(&b);
-        assert_eq!(a, Amount::Ranges(RangeSet::from_ranges(&[(1, 10)]).unwrap()));
+        assert_eq!(
+            a,
+            Amount::Ranges(RangeSet::from_ranges(&[(1, 10)]).unwrap())
+        );
         assert!(!Amount::Scalar(3).contains(&Amount::Scalar(4)));
     }
 }

@@ -152,7 +152,10 @@ impl Allocator {
             if let Some(res) = self.catalog.slots[slot as usize].reservation {
                 if !self.tree.is_within(role, res) {
                     return Err(AllocatorError::ReservationMismatch {
-                        resource: self.catalog.to_resource(slot, amount, &self.tree).to_string(),
+                        resource: self
+                            .catalog
+                            .to_resource(slot, amount, &self.tree)
+                            .to_string(),
                         reservation: self.tree.name(res).to_string(),
                         role: self.tree.name(role).to_string(),
                     });
@@ -210,8 +213,7 @@ impl Allocator {
             }
             uses.push((fw, role, held));
         }
-        self.books
-            .count_agent(&state, 1, &self.catalog, &self.tree);
+        self.books.count_agent(&state, 1, &self.catalog, &self.tree);
         for (fw, role, held) in uses {
             let framework = self.frameworks[fw as usize]
                 .as_mut()
@@ -248,7 +250,8 @@ impl Allocator {
             .take()
             .expect("agent_ids only maps to live agents");
         self.release_all(&mut state);
-        self.books.count_agent(&state, -1, &self.catalog, &self.tree);
+        self.books
+            .count_agent(&state, -1, &self.catalog, &self.tree);
         self.agent_ids.remove(agent);
         self.vacant_agents.push(index);
         Ok(())
@@ -275,7 +278,11 @@ impl Allocator {
 
     /// Replaces an agent's total (e.g. new oversubscribed revocable resources). What is
     /// allocated must still fit. Filters on the agent are dropped when its slot layout changes.
-    pub fn update_agent(&mut self, agent: &str, total: &ResourceList) -> Result<(), AllocatorError> {
+    pub fn update_agent(
+        &mut self,
+        agent: &str,
+        total: &ResourceList,
+    ) -> Result<(), AllocatorError> {
         let index = self.agent_index(agent)?;
         let (slots, amounts) = AgentState::layout(total, &mut self.catalog, &mut self.tree)?;
         let old = self.agent_ref(index).clone();
@@ -340,7 +347,11 @@ impl Allocator {
     }
 
     /// Adds an active framework subscribed to `spec.roles`.
-    pub fn add_framework(&mut self, framework: &str, spec: &FrameworkSpec) -> Result<(), AllocatorError> {
+    pub fn add_framework(
+        &mut self,
+        framework: &str,
+        spec: &FrameworkSpec,
+    ) -> Result<(), AllocatorError> {
         if self.framework_ids.contains_key(framework) {
             return Err(AllocatorError::DuplicateFramework {
                 framework: framework.to_string(),
@@ -394,11 +405,16 @@ impl Allocator {
                 self.books.mark_framework(fw, index, role);
             }
         }
-        fw.roles.retain(|e| e.subscribed || e.alloc.iter().any(|&v| v != 0));
+        fw.roles
+            .retain(|e| e.subscribed || e.alloc.iter().any(|&v| v != 0));
     }
 
     /// Changes a framework's roles, revocable capability and suppressed roles.
-    pub fn update_framework(&mut self, framework: &str, spec: &FrameworkSpec) -> Result<(), AllocatorError> {
+    pub fn update_framework(
+        &mut self,
+        framework: &str,
+        spec: &FrameworkSpec,
+    ) -> Result<(), AllocatorError> {
         let index = self.framework_index(framework)?;
         let roles = self.resolve_roles(&spec.roles)?;
         let suppressed = self.resolve_roles(&spec.suppressed_roles)?;
@@ -590,8 +606,18 @@ impl Allocator {
         now: Timestamp,
     ) -> Result<(), AllocatorError> {
         refuse_duration(refuse_seconds)?;
-        self.resolve_held(&offer.framework, &offer.agent, &offer.role, &offer.resources)?;
-        self.recover_resources(&offer.framework, &offer.agent, &offer.role, &offer.resources)?;
+        self.resolve_held(
+            &offer.framework,
+            &offer.agent,
+            &offer.role,
+            &offer.resources,
+        )?;
+        self.recover_resources(
+            &offer.framework,
+            &offer.agent,
+            &offer.role,
+            &offer.resources,
+        )?;
         self.add_filter(
             &offer.framework,
             &offer.agent,

@@ -162,7 +162,11 @@ mod tests {
         filters.add(filter(1, 1, 0, 10, 4000), now);
         assert!(!filters.any_covers(1, 1, 1, now, covers_cpus(1)));
         filters.add(filter(1, 1, 1, 10, 2000), now);
-        assert_eq!(filters.len(), 1, "the stale filter is pruned when a new one is added");
+        assert_eq!(
+            filters.len(),
+            1,
+            "the stale filter is pruned when a new one is added"
+        );
         assert!(filters.any_covers(1, 1, 1, now, covers_cpus(2000)));
         filters.remove_framework(1);
         assert!(filters.is_empty());

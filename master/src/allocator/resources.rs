@@ -251,7 +251,14 @@ mod tests {
 
     #[test]
     fn bad_text_names_the_problem() {
-        for bad in ["cpus", "cpus:x", "cpus:-1", "ports:[5-4]", "cpus(eng:1", ":3"] {
+        for bad in [
+            "cpus",
+            "cpus:x",
+            "cpus:-1",
+            "ports:[5-4]",
+            "cpus(eng:1",
+            ":3",
+        ] {
             assert!(ResourceList::parse(bad).is_err(), "{bad} should not parse");
         }
         let err = ResourceList::parse("mem:lots").unwrap_err().to_string();

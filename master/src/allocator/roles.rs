@@ -54,7 +54,10 @@ pub fn validate_role_name(role: &str) -> Result<(), AllocatorError> {
         if part.starts_with('-') {
             return bad("a component cannot start with '-'");
         }
-        if part.chars().any(|c| c.is_whitespace() || c == '\\' || c.is_control()) {
+        if part
+            .chars()
+            .any(|c| c.is_whitespace() || c == '\\' || c.is_control())
+        {
             return bad("whitespace, control characters and '\\' are not allowed");
         }
     }
@@ -249,7 +252,9 @@ mod tests {
         for good in ["*", "eng", "eng/web", "a.b", "x-y/z_1"] {
             assert!(validate_role_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "/eng", "eng/", "eng//web", ".", "eng/..", "-x", "a b", "*/x", "a\\b"] {
+        for bad in [
+            "", "/eng", "eng/", "eng//web", ".", "eng/..", "-x", "a b", "*/x", "a\\b",
+        ] {
             assert!(validate_role_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -1,0 +1,132 @@
+//! Allocator benchmark: Mesos's `DeclineOffers` scenario run on the allocator core directly.
+//!
+//! Every agent has `cpus:24;mem:4096;disk:4096;ports:[31000-32000]`, of which one framework
+//! already uses `cpus:16;mem:2014;disk:1024` and 16 ports; all frameworks are in role `*`;
+//! every offer is declined with a filter of `i32::MAX` seconds (capped at 365 days), so
+//! each round the agents go to frameworks that have not yet declined them.
+//!
+//! Prints `name: value unit` lines. `--quick` runs a small grid (for CI's example run).
+//! Run it through `scripts/bench/allocator.sh` (release build).
+
+use std::time::{Duration, Instant};
+
+use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, ResourceList, Timestamp};
+
+struct Figures {
+    add_agent_us: f64,
+    rounds_ms: Vec<f64>,
+    offers: Vec<usize>,
+}
+
+fn used_resources() -> ResourceList {
+    let ports: Vec<String> = (0..16)
+        .map(|k| {
+            let p = 31000 + k * 62;
+            format!("{p}-{p}")
+        })
+        .collect();
+    ResourceList::parse(&format!(
+        "cpus:16;mem:2014;disk:1024;ports:[{}]",
+        ports.join(",")
+    ))
+    .expect("the benchmark's used resources parse")
+}
+
+fn run(agents: usize, frameworks: usize, rounds: usize) -> Figures {
+    let mut allocator =
+        Allocator::new(AllocatorConfig::default()).expect("the default config is valid");
+    let spec = FrameworkSpec {
+        roles: vec!["*".to_string()],
+        ..FrameworkSpec::default()
+    };
+    let ids: Vec<String> = (0..frameworks).map(|i| format!("framework-{i}")).collect();
+    for id in &ids {
+        allocator
+            .add_framework(id, &spec)
+            .expect("benchmark frameworks are new and valid");
+    }
+    let total = ResourceList::parse("cpus:24;mem:4096;disk:4096;ports:[31000-32000]")
+        .expect("the benchmark agent parses");
+    let used = used_resources();
+    let started = Instant::now();
+    for a in 0..agents {
+        let user = (ids[a % frameworks].clone(), "*".to_string(), used.clone());
+        allocator
+            .add_agent(&format!("agent-{a}"), &total, &[user])
+            .expect("benchmark agents are new and their use fits");
+    }
+    let add_agent_us = started.elapsed().as_secs_f64() * 1e6 / agents as f64;
+
+    let mut now = Timestamp::default();
+    let mut rounds_ms = Vec::with_capacity(rounds);
+    let mut offers_made = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        now = now.after(Duration::from_secs(1));
+        let started = Instant::now();
+        let offers = allocator.allocate(now);
+        rounds_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        offers_made.push(offers.len());
+        for offer in &offers {
+            allocator
+                .decline(offer, Some(f64::from(i32::MAX)), now)
+                .expect("an offer just made can be declined");
+        }
+    }
+    Figures {
+        add_agent_us,
+        rounds_ms,
+        offers: offers_made,
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 3 } else { 10 };
+    let grid: &[(usize, usize, &str)] = if quick {
+        &[(1_000, 100, "1k_agents_100_frameworks")]
+    } else {
+        &[
+            (10_000, 1_000, "10k_agents_1k_frameworks"),
+            (20_000, 2_000, "20k_agents_2k_frameworks"),
+            (50_000, 1_000, "50k_agents_1k_frameworks"),
+        ]
+    };
+    for &(agents, frameworks, label) in grid {
+        let figures = run(agents, frameworks, rounds);
+        eprintln!(
+            "# {label}: rounds (ms) {:?}, offers {:?}",
+            figures
+                .rounds_ms
+                .iter()
+                .map(|v| (v * 10.0).round() / 10.0)
+                .collect::<Vec<_>>(),
+            figures.offers
+        );
+        println!(
+            "allocation_round_ms_{label}: {:.2} ms",
+            median(&figures.rounds_ms)
+        );
+        println!(
+            "allocation_round_ms_max_{label}: {:.2} ms",
+            figures.rounds_ms.iter().copied().fold(0.0, f64::max)
+        );
+        if agents == 10_000 || quick {
+            println!("add_agent_us: {:.2} us", figures.add_agent_us);
+        }
+    }
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak_rss_mib: {:.1} MiB", kib as f64 / 1024.0);
+    }
+}
