@@ -221,8 +221,14 @@ impl<'de> Deserialize<'de> for Attribute {
         };
         let value = match input.kind {
             ValueType::Scalar => AttributeValue::Scalar(
-                Scalar::from_f64(input.scalar.as_ref().ok_or_else(|| missing("scalar"))?.value)
-                    .map_err(D::Error::custom)?,
+                Scalar::from_f64(
+                    input
+                        .scalar
+                        .as_ref()
+                        .ok_or_else(|| missing("scalar"))?
+                        .value,
+                )
+                .map_err(D::Error::custom)?,
             ),
             ValueType::Ranges => AttributeValue::Ranges(
                 Ranges::from_pairs(
@@ -279,8 +285,8 @@ mod tests {
 
     #[test]
     fn parses_the_reference_example() {
-        let a = Attributes::parse("rack:abc;zone:west;os:centos5;level:10;keys:[1000-1500]")
-            .unwrap();
+        let a =
+            Attributes::parse("rack:abc;zone:west;os:centos5;level:10;keys:[1000-1500]").unwrap();
         assert_eq!(a.0.len(), 5);
         assert_eq!(a.get("rack"), Some(&AttributeValue::Text("abc".into())));
         assert_eq!(a.get("os"), Some(&AttributeValue::Text("centos5".into())));
@@ -301,7 +307,10 @@ mod tests {
     #[test]
     fn values_may_contain_colons_and_newlines_separate() {
         let a = Attributes::parse("url:http://x:80\nzone:west").unwrap();
-        assert_eq!(a.get("url"), Some(&AttributeValue::Text("http://x:80".into())));
+        assert_eq!(
+            a.get("url"),
+            Some(&AttributeValue::Text("http://x:80".into()))
+        );
         assert_eq!(a.get("zone"), Some(&AttributeValue::Text("west".into())));
     }
 

@@ -10,7 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, ResourceList, Timestamp};
+use meso_api::Resources;
+use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
 
 struct Figures {
     add_agent_us: f64,
@@ -18,17 +19,17 @@ struct Figures {
     offers: Vec<usize>,
 }
 
-fn used_resources() -> ResourceList {
+fn used_resources() -> Resources {
     let ports: Vec<String> = (0..16)
         .map(|k| {
             let p = 31000 + k * 62;
             format!("{p}-{p}")
         })
         .collect();
-    ResourceList::parse(&format!(
-        "cpus:16;mem:2014;disk:1024;ports:[{}]",
-        ports.join(",")
-    ))
+    Resources::parse(
+        &format!("cpus:16;mem:2014;disk:1024;ports:[{}]", ports.join(",")),
+        "*",
+    )
     .expect("the benchmark's used resources parse")
 }
 
@@ -45,7 +46,7 @@ fn run(agents: usize, frameworks: usize, rounds: usize) -> Figures {
             .add_framework(id, &spec)
             .expect("benchmark frameworks are new and valid");
     }
-    let total = ResourceList::parse("cpus:24;mem:4096;disk:4096;ports:[31000-32000]")
+    let total = Resources::parse("cpus:24;mem:4096;disk:4096;ports:[31000-32000]", "*")
         .expect("the benchmark agent parses");
     let used = used_resources();
     let started = Instant::now();

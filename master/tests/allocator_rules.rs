@@ -3,13 +3,26 @@
 
 use std::time::Duration;
 
+use meso_api::resources::Resource;
+use meso_api::Resources;
 use meso_master::allocator::{
-    Allocator, AllocatorConfig, AllocatorError, FrameworkSpec, Offer, Quantities, Quota,
-    ResourceList, Timestamp,
+    Allocator, AllocatorConfig, AllocatorError, FrameworkSpec, Offer, Quantities, Quota, Timestamp,
 };
 
-fn res(text: &str) -> ResourceList {
-    ResourceList::parse(text).expect("test resources parse")
+fn res(text: &str) -> Resources {
+    Resources::parse(text, "*").expect("test resources parse")
+}
+
+fn revocable(resources: Resources) -> Resources {
+    resources
+        .iter()
+        .cloned()
+        .map(Resource::into_revocable)
+        .collect()
+}
+
+fn cpus_milli(resources: &Resources) -> i64 {
+    resources.scalar("cpus").map_or(0, |s| s.milli())
 }
 
 fn at(secs: u64) -> Timestamp {
@@ -31,7 +44,21 @@ fn allocator() -> Allocator {
 fn show(offers: &[Offer]) -> Vec<String> {
     let mut out: Vec<String> = offers
         .iter()
-        .map(|o| format!("{}@{}/{}={}", o.framework, o.agent, o.role, o.resources))
+        .map(|o| {
+            assert!(
+                o.resources
+                    .iter()
+                    .all(|r| r.allocation_role.as_deref() == Some(o.role.as_str())),
+                "offered resources carry their allocation role"
+            );
+            format!(
+                "{}@{}/{}={}",
+                o.framework,
+                o.agent,
+                o.role,
+                o.resources.unallocate()
+            )
+        })
         .collect();
     out.sort();
     out
@@ -46,7 +73,7 @@ fn a_lone_framework_is_offered_the_whole_agent_once() {
     let offers = a.allocate(at(0));
     assert_eq!(
         show(&offers),
-        vec!["f1@a1/eng=cpus:4;mem:1024;ports:[31000-31009]"]
+        vec!["f1@a1/eng=cpus:4; mem:1024; ports:[31000-31009]"]
     );
     // Offered resources stay allocated until recovered.
     assert!(a.allocate(at(1)).is_empty());
@@ -61,18 +88,18 @@ fn recovered_resources_are_offered_again() {
     let offer = a.allocate(at(0)).remove(0);
     a.recover_resources("f1", "a1", "eng", &res("cpus:1;mem:256"))
         .unwrap();
-    assert_eq!(show(&a.allocate(at(1))), vec!["f1@a1/eng=cpus:1;mem:256"]);
+    assert_eq!(show(&a.allocate(at(1))), vec!["f1@a1/eng=cpus:1; mem:256"]);
     a.recover_resources("f1", "a1", "eng", &offer.resources)
         .unwrap();
     assert_eq!(
         a.free_resources("a1").unwrap().to_string(),
-        "cpus:4;mem:1024"
+        "cpus:4; mem:1024"
     );
     // Nothing is held any more, so recovering again is refused.
     assert!(a
         .recover_resources("f1", "a1", "eng", &offer.resources)
         .is_err());
-    assert_eq!(show(&a.allocate(at(2))), vec!["f1@a1/eng=cpus:4;mem:1024"]);
+    assert_eq!(show(&a.allocate(at(2))), vec!["f1@a1/eng=cpus:4; mem:1024"]);
 }
 
 #[test]
@@ -97,7 +124,7 @@ fn a_declined_offer_is_filtered_for_its_framework_until_the_filter_expires() {
     // Another framework is not filtered.
     a.add_framework("f2", &roles(&["eng"])).unwrap();
     let offers = a.allocate(at(9));
-    assert_eq!(show(&offers), vec!["f2@a1/eng=cpus:4;mem:1024"]);
+    assert_eq!(show(&offers), vec!["f2@a1/eng=cpus:4; mem:1024"]);
     a.decline(&offers[0], Some(0.0), at(9)).unwrap();
     // refuse_seconds 0 adds no filter; after expiry f1 may get it again.
     let offers = a.allocate(at(10));
@@ -149,7 +176,7 @@ fn a_filter_does_not_hide_more_than_was_refused() {
     // The task ends: now more is free than was refused, so it is offered.
     a.recover_resources("f1", "a1", "eng", &res("cpus:2;mem:512"))
         .unwrap();
-    assert_eq!(show(&a.allocate(at(2))), vec!["f1@a1/eng=cpus:4;mem:1024"]);
+    assert_eq!(show(&a.allocate(at(2))), vec!["f1@a1/eng=cpus:4; mem:1024"]);
 }
 
 #[test]
@@ -178,7 +205,7 @@ fn reservations_go_only_to_their_role_and_its_descendants() {
     a.add_framework("web", &roles(&["eng/web"])).unwrap();
     assert_eq!(
         show(&a.allocate(at(1))),
-        vec!["web@a1/eng/web=cpus(eng):4;mem(eng):1024"]
+        vec!["web@a1/eng/web=cpus(eng):4; mem(eng):1024"]
     );
 }
 
@@ -203,7 +230,7 @@ fn unreserved_and_reserved_resources_split_between_roles() {
 fn revocable_resources_go_only_to_frameworks_that_accept_them() {
     let mut a = allocator();
     a.add_framework("plain", &roles(&["eng"])).unwrap();
-    a.add_agent("a1", &res("cpus:4;mem:1024").into_revocable(), &[])
+    a.add_agent("a1", &revocable(res("cpus:4;mem:1024")), &[])
         .unwrap();
     assert!(a.allocate(at(0)).is_empty());
     let spec = FrameworkSpec {
@@ -213,7 +240,7 @@ fn revocable_resources_go_only_to_frameworks_that_accept_them() {
     a.add_framework("rev", &spec).unwrap();
     assert_eq!(
         show(&a.allocate(at(1))),
-        vec!["rev@a1/eng=cpus{REV}:4;mem{REV}:1024"]
+        vec!["rev@a1/eng=cpus{REV}:4; mem{REV}:1024"]
     );
 }
 
@@ -256,7 +283,7 @@ fn the_framework_with_the_lower_dominant_share_is_offered_first() {
     a.add_agent("free", &total, &[]).unwrap();
     assert_eq!(
         show(&a.allocate(at(0))),
-        vec!["zzz@free/eng=cpus:8;mem:1024"]
+        vec!["zzz@free/eng=cpus:8; mem:1024"]
     );
 }
 
@@ -319,7 +346,10 @@ fn quota_limits_cap_a_role_and_its_subroles() {
             .unwrap();
     }
     let offers = a.allocate(at(0));
-    let cpus: i64 = offers.iter().map(|o| o.resources.scalar("cpus").0).sum();
+    let cpus: i64 = offers
+        .iter()
+        .map(|o| o.resources.scalar("cpus").map_or(0, |s| s.milli()))
+        .sum();
     assert_eq!(cpus, 3000, "{:?}", show(&offers));
 }
 
@@ -341,7 +371,10 @@ fn unmet_guarantees_hold_back_headroom_from_other_roles() {
     }
     // 6 cpus, 4 held for prod (which has no framework yet): batch gets 2 cpus.
     let offers = a.allocate(at(0));
-    let cpus: i64 = offers.iter().map(|o| o.resources.scalar("cpus").0).sum();
+    let cpus: i64 = offers
+        .iter()
+        .map(|o| o.resources.scalar("cpus").map_or(0, |s| s.milli()))
+        .sum();
     assert_eq!(cpus, 2000, "{:?}", show(&offers));
     // prod's framework arrives and gets its guarantee first.
     a.add_framework("prod", &roles(&["prod"])).unwrap();
@@ -349,7 +382,7 @@ fn unmet_guarantees_hold_back_headroom_from_other_roles() {
     let prod: i64 = offers
         .iter()
         .filter(|o| o.framework == "prod")
-        .map(|o| o.resources.scalar("cpus").0)
+        .map(|o| o.resources.scalar("cpus").map_or(0, |s| s.milli()))
         .sum();
     assert_eq!(prod, 4000, "{:?}", show(&offers));
 }
@@ -378,7 +411,7 @@ fn a_role_with_an_unmet_guarantee_goes_before_a_role_with_a_lower_share() {
     .unwrap();
     a.add_agent("a1", &total, &[]).unwrap();
     let offers = a.allocate(at(0));
-    assert_eq!(show(&offers), vec!["prod@a1/prod=cpus:1;mem:128"]);
+    assert_eq!(show(&offers), vec!["prod@a1/prod=cpus:1; mem:128"]);
 }
 
 #[test]
@@ -390,7 +423,7 @@ fn removing_a_framework_frees_what_it_held() {
     a.remove_framework("f1").unwrap();
     assert_eq!(
         a.free_resources("a1").unwrap().to_string(),
-        "cpus:4;mem:1024"
+        "cpus:4; mem:1024"
     );
     a.add_framework("f2", &roles(&["eng"])).unwrap();
     assert_eq!(a.allocate(at(1)).len(), 1);
@@ -413,7 +446,7 @@ fn agents_come_with_their_used_resources_and_go() {
     .unwrap();
     assert_eq!(
         show(&a.allocate(at(0))),
-        vec!["f1@a1/eng=cpus:3;mem:1000;ports:[31000-31002, 31005-31009]"]
+        vec!["f1@a1/eng=cpus:3; mem:1000; ports:[31000-31002, 31005-31009]"]
     );
     a.remove_agent("a1").unwrap();
     assert!(a.allocations().is_empty());
@@ -432,7 +465,7 @@ fn updating_an_agent_adds_oversubscribed_resources() {
     a.add_agent("a1", &res("cpus:4;mem:1024"), &[]).unwrap();
     a.allocate(at(0));
     let mut total = res("cpus:4;mem:1024");
-    total.0.extend(res("cpus:2").into_revocable().0);
+    total += &revocable(res("cpus:2"));
     a.update_agent("a1", &total).unwrap();
     assert_eq!(show(&a.allocate(at(1))), vec!["f1@a1/eng=cpus{REV}:2"]);
     // Shrinking below what is allocated is refused and changes nothing.
@@ -575,7 +608,7 @@ fn weighted_drf_converges_to_the_weights_under_contention() {
     let share = |f: &str| {
         held.iter()
             .filter(|o| o.framework == f)
-            .map(|o| o.resources.scalar("cpus").0)
+            .map(|o| cpus_milli(&o.resources))
             .sum::<i64>() as f64
             / (agents as f64 * 4000.0)
     };

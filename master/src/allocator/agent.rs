@@ -5,10 +5,12 @@
 //! `refused`) have the same length and order; for each slot, `free` plus everything held
 //! equals `total`.
 
+use meso_api::resources::Resource;
+use meso_api::Resources;
+
 use super::catalog::{Amount, Catalog, SlotIdx};
 use super::error::AllocatorError;
 use super::filters::AgentFilters;
-use super::resources::{Resource, ResourceList};
 use super::roles::{RoleIdx, RoleTree};
 
 /// What one (framework, role) holds on an agent.
@@ -34,13 +36,13 @@ pub(crate) struct AgentState {
 impl AgentState {
     /// The slot layout and amounts of `total`, interning new names, roles and slots.
     pub(crate) fn layout(
-        total: &ResourceList,
+        total: &Resources,
         catalog: &mut Catalog,
         tree: &mut RoleTree,
     ) -> Result<(Vec<SlotIdx>, Vec<Amount>), AllocatorError> {
         let mut slots: Vec<SlotIdx> = Vec::new();
         let mut amounts: Vec<Amount> = Vec::new();
-        for resource in &total.0 {
+        for resource in total.iter() {
             let slot = catalog.intern(resource, tree)?;
             let amount = Amount::from_value(&resource.value);
             match slots.iter().position(|&s| s == slot) {
@@ -63,15 +65,14 @@ impl AgentState {
     /// through `missing`.
     pub(crate) fn align(
         &self,
-        list: &ResourceList,
+        list: &Resources,
         catalog: &Catalog,
-        tree: &RoleTree,
         missing: impl Fn(&Resource) -> AllocatorError,
     ) -> Result<Vec<Amount>, AllocatorError> {
         let mut out = self.empty_amounts();
-        for resource in &list.0 {
+        for resource in list.iter() {
             let i = catalog
-                .find(resource, tree)
+                .find(resource)
                 .and_then(|slot| self.slots.iter().position(|&s| s == slot))
                 .ok_or_else(|| missing(resource))?;
             let amount = Amount::from_value(&resource.value);
@@ -83,21 +84,20 @@ impl AgentState {
         Ok(out)
     }
 
-    /// The boundary form of amounts in this agent's layout (empty entries left out).
+    /// The boundary form of amounts in this agent's layout (empty entries left out),
+    /// allocated to `role` if given.
     pub(crate) fn render(
         &self,
         amounts: &[Amount],
         catalog: &Catalog,
-        tree: &RoleTree,
-    ) -> ResourceList {
-        ResourceList(
-            self.slots
-                .iter()
-                .zip(amounts)
-                .filter(|(_, a)| !a.is_empty())
-                .map(|(&slot, a)| catalog.to_resource(slot, a, tree))
-                .collect(),
-        )
+        role: Option<&str>,
+    ) -> Resources {
+        self.slots
+            .iter()
+            .zip(amounts)
+            .filter(|(_, a)| !a.is_empty())
+            .map(|(&slot, a)| catalog.to_resource(slot, a, role))
+            .collect()
     }
 
     /// Position of the allocation of (framework, role), if any.
@@ -113,12 +113,11 @@ impl AgentState {
         have: &[Amount],
         wanted: &[Amount],
         catalog: &Catalog,
-        tree: &RoleTree,
     ) -> Option<String> {
         self.slots
             .iter()
             .zip(have.iter().zip(wanted))
             .find(|(_, (h, w))| !h.contains(w))
-            .map(|(&slot, (_, w))| catalog.to_resource(slot, w, tree).to_string())
+            .map(|(&slot, (_, w))| catalog.to_resource(slot, w, None).to_string())
     }
 }

@@ -103,8 +103,14 @@ fn offerable(
         } else if !info.scalar {
             1
         } else if quota && info.reservation.is_none() && !info.revocable {
-            free.scalar()
-                .min(quota_cap(books, tree, role, info.name as usize, stage))
+            let cap = quota_cap(books, tree, role, info.name as usize, stage);
+            let have = free.scalar();
+            if info.divisible || cap >= have {
+                have.min(cap)
+            } else {
+                // Used whole or not at all.
+                0
+            }
         } else {
             free.scalar()
         };
@@ -287,7 +293,7 @@ impl Allocator {
                     framework: fw.id.clone(),
                     agent: agent.id.clone(),
                     role: tree.name(role).to_string(),
-                    resources: agent.render(&held, catalog, tree),
+                    resources: agent.render(&held, catalog, Some(tree.name(role))),
                 });
                 if meets_minimum(min_allocatable, agent, catalog, |i| agent.free[i].scalar()) {
                     Step::Continue

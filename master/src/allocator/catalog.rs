@@ -8,9 +8,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use std::sync::Arc;
+
+use meso_api::resources::{Ranges, Resource, Scalar, Set, Value, ValueType};
+
 use super::error::AllocatorError;
-use super::quantity::{Fixed, RangeSet};
-use super::resources::{Resource, Value};
+use super::quantity::RangeSet;
 use super::roles::{RoleIdx, RoleTree};
 
 /// Index of a resource name.
@@ -34,18 +37,25 @@ impl Amount {
     /// The amount of a boundary value.
     pub(crate) fn from_value(value: &Value) -> Amount {
         match value {
-            Value::Scalar(f) => Amount::Scalar(f.0),
-            Value::Ranges(r) => Amount::Ranges(r.clone()),
-            Value::Set(s) => Amount::Set(s.clone()),
+            Value::Scalar(s) => Amount::Scalar(s.milli().max(0)),
+            Value::Ranges(r) => Amount::Ranges(RangeSet::from_canonical(
+                r.as_slice().iter().map(|range| (range.begin, range.end)),
+            )),
+            Value::Set(s) => Amount::Set(s.items().iter().map(|i| i.to_string()).collect()),
         }
     }
 
     /// The boundary value of this amount.
     pub(crate) fn to_value(&self) -> Value {
         match self {
-            Amount::Scalar(v) => Value::Scalar(Fixed(*v)),
-            Amount::Ranges(r) => Value::Ranges(r.clone()),
-            Amount::Set(s) => Value::Set(s.clone()),
+            Amount::Scalar(v) => Value::Scalar(Scalar::from_milli(*v)),
+            Amount::Ranges(r) => Value::Ranges(
+                Ranges::from_pairs(r.ranges().iter().copied())
+                    .expect("a RangeSet holds valid, ordered ranges"),
+            ),
+            Amount::Set(s) => {
+                Value::Set(Set::from_items(s.iter()).expect("set items came from a valid Set"))
+            }
         }
     }
 
@@ -111,21 +121,39 @@ impl Amount {
 pub(crate) struct SlotInfo {
     /// Resource name id.
     pub(crate) name: NameIdx,
-    /// Reservation role, if reserved.
+    /// Reservation role (of the last reservation), if reserved.
     pub(crate) reservation: Option<RoleIdx>,
     /// Revocable resources go only to frameworks that accept them.
     pub(crate) revocable: bool,
     /// True for scalars (only scalars count toward shares and quota).
     pub(crate) scalar: bool,
+    /// False for resources that are used whole (persistent volumes, MOUNT/BLOCK disks,
+    /// shared resources): they are offered entirely or not at all.
+    pub(crate) divisible: bool,
 }
 
 /// The interned names and slots.
 #[derive(Debug, Default)]
 pub(crate) struct Catalog {
-    names: Vec<(String, &'static str)>,
+    names: Vec<(String, ValueType)>,
     name_ids: HashMap<String, NameIdx>,
     pub(crate) slots: Vec<SlotInfo>,
-    slot_ids: HashMap<(NameIdx, Option<RoleIdx>, bool), SlotIdx>,
+    /// Each slot's shape: the resource with an empty value and no allocation role.
+    shapes: Vec<Resource>,
+    slot_ids: HashMap<Resource, SlotIdx>,
+}
+
+/// `resource` with an empty value of its type and no allocation role: what identifies its
+/// slot.
+fn shape_of(resource: &Resource) -> Resource {
+    let mut shape = resource.clone();
+    shape.allocation_role = None;
+    shape.value = match resource.value {
+        Value::Scalar(_) => Value::Scalar(Scalar::ZERO),
+        Value::Ranges(_) => Value::Ranges(Ranges::new()),
+        Value::Set(_) => Value::Set(Set::default()),
+    };
+    shape
 }
 
 impl Catalog {
@@ -135,29 +163,19 @@ impl Catalog {
         self.names.len()
     }
 
-    /// The name of a name id.
-    pub(crate) fn name(&self, id: NameIdx) -> &str {
-        &self.names[id as usize].0
-    }
-
-    /// The id of a name, if known.
-    pub(crate) fn name_id(&self, name: &str) -> Option<NameIdx> {
-        self.name_ids.get(name).copied()
-    }
-
     /// The id of a scalar name, interning it if new.
     pub(crate) fn intern_scalar_name(&mut self, name: &str) -> Result<NameIdx, AllocatorError> {
-        self.intern_name(name, "scalar")
+        self.intern_name(name, ValueType::Scalar)
     }
 
-    fn intern_name(&mut self, name: &str, kind: &'static str) -> Result<NameIdx, AllocatorError> {
+    fn intern_name(&mut self, name: &str, kind: ValueType) -> Result<NameIdx, AllocatorError> {
         if let Some(&id) = self.name_ids.get(name) {
             let expected = self.names[id as usize].1;
             if expected != kind {
                 return Err(AllocatorError::KindMismatch {
                     name: name.to_string(),
-                    expected,
-                    found: kind,
+                    expected: expected.as_str(),
+                    found: kind.as_str(),
                 });
             }
             return Ok(id);
@@ -175,15 +193,15 @@ impl Catalog {
         resource: &Resource,
         tree: &mut RoleTree,
     ) -> Result<SlotIdx, AllocatorError> {
-        let name = self.intern_name(&resource.name, resource.value.kind())?;
-        let reservation = match &resource.reservation {
-            Some(role) => Some(tree.ensure(role)?),
-            None => None,
-        };
-        let key = (name, reservation, resource.revocable);
-        if let Some(&slot) = self.slot_ids.get(&key) {
+        let shape = shape_of(resource);
+        if let Some(&slot) = self.slot_ids.get(&shape) {
             return Ok(slot);
         }
+        let name = self.intern_name(&resource.name, resource.value.value_type())?;
+        let reservation = match resource.reservations.last() {
+            Some(r) => Some(tree.ensure(&r.role)?),
+            None => None,
+        };
         let slot = SlotIdx::try_from(self.slots.len())
             .expect("fewer than 2^32 slots: slot ids fit in u32");
         self.slots.push(SlotInfo {
@@ -191,68 +209,86 @@ impl Catalog {
             reservation,
             revocable: resource.revocable,
             scalar: matches!(resource.value, Value::Scalar(_)),
+            divisible: resource.is_divisible(),
         });
-        self.slot_ids.insert(key, slot);
+        self.shapes.push(shape.clone());
+        self.slot_ids.insert(shape, slot);
         Ok(slot)
     }
 
     /// The slot of a resource if it was ever seen (no interning).
-    pub(crate) fn find(&self, resource: &Resource, tree: &RoleTree) -> Option<SlotIdx> {
-        let name = self.name_id(&resource.name)?;
-        let reservation = match &resource.reservation {
-            Some(role) => Some(tree.lookup(role)?),
-            None => None,
-        };
-        self.slot_ids
-            .get(&(name, reservation, resource.revocable))
-            .copied()
+    pub(crate) fn find(&self, resource: &Resource) -> Option<SlotIdx> {
+        self.slot_ids.get(&shape_of(resource)).copied()
     }
 
-    /// The boundary form of `amount` in `slot`.
-    pub(crate) fn to_resource(&self, slot: SlotIdx, amount: &Amount, tree: &RoleTree) -> Resource {
-        let info = self.slots[slot as usize];
-        Resource {
-            name: self.name(info.name).to_string(),
-            value: amount.to_value(),
-            reservation: info.reservation.map(|r| tree.name(r).to_string()),
-            revocable: info.revocable,
-        }
+    /// The boundary form of `amount` in `slot`, allocated to `role` if given.
+    pub(crate) fn to_resource(
+        &self,
+        slot: SlotIdx,
+        amount: &Amount,
+        role: Option<&str>,
+    ) -> Resource {
+        let mut resource = self.shapes[slot as usize].clone();
+        resource.value = amount.to_value();
+        resource.allocation_role = role.map(Arc::from);
+        resource
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::allocator::resources::ResourceList;
+    use meso_api::Resources;
+
+    fn res(text: &str) -> Vec<Resource> {
+        Resources::parse(text, "*")
+            .unwrap()
+            .iter()
+            .cloned()
+            .collect()
+    }
 
     #[test]
     fn slots_separate_reservations_and_revocability() {
         let mut tree = RoleTree::new();
         let mut catalog = Catalog::default();
-        let list = ResourceList::parse("cpus:1;cpus(eng):1;cpus:2").unwrap();
-        let a = catalog.intern(&list.0[0], &mut tree).unwrap();
-        let b = catalog.intern(&list.0[1], &mut tree).unwrap();
-        let c = catalog.intern(&list.0[2], &mut tree).unwrap();
-        let rev = ResourceList::parse("cpus:1").unwrap().into_revocable();
-        let d = catalog.intern(&rev.0[0], &mut tree).unwrap();
+        let list = res("cpus:1;cpus(eng):1");
+        let a = catalog.intern(&list[0], &mut tree).unwrap();
+        let b = catalog.intern(&list[1], &mut tree).unwrap();
+        let c = catalog.intern(&res("cpus:2")[0], &mut tree).unwrap();
+        let rev = res("cpus:1")[0].clone().into_revocable();
+        let d = catalog.intern(&rev, &mut tree).unwrap();
         assert_eq!(a, c);
         assert_ne!(a, b);
         assert_ne!(a, d);
         assert_eq!(catalog.name_count(), 1);
-        assert_eq!(catalog.find(&list.0[1], &tree), Some(b));
+        assert_eq!(catalog.find(&list[1]), Some(b));
+        // The allocation role does not make a new slot.
+        assert_eq!(catalog.find(&list[1].clone().allocated_to("eng")), Some(b));
+        let back = catalog.to_resource(b, &Amount::Scalar(1500), Some("eng"));
+        assert_eq!(
+            back.to_string(),
+            "cpus(allocated: eng)(reservations: [(STATIC,eng)]):1.5"
+        );
     }
 
     #[test]
     fn a_name_keeps_its_kind() {
         let mut tree = RoleTree::new();
         let mut catalog = Catalog::default();
-        let scalar = ResourceList::parse("ports:3").unwrap();
-        let ranges = ResourceList::parse("ports:[1-3]").unwrap();
-        catalog.intern(&scalar.0[0], &mut tree).unwrap();
+        catalog.intern(&res("ports:3")[0], &mut tree).unwrap();
         assert!(matches!(
-            catalog.intern(&ranges.0[0], &mut tree),
+            catalog.intern(&res("ports:[1-3]")[0], &mut tree),
             Err(AllocatorError::KindMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn amounts_round_trip_through_values() {
+        for text in ["cpus:1.5", "ports:[1-3, 7-9]", "zones:{a,b}"] {
+            let value = &res(text)[0].value;
+            assert_eq!(&Amount::from_value(value).to_value(), value, "{text}");
+        }
     }
 
     #[test]

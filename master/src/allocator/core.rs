@@ -12,14 +12,17 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use meso_api::resources::Resource;
+use meso_api::Resources;
+
 use super::agent::AgentState;
 use super::books::{Books, Move};
 use super::catalog::{Catalog, NameIdx};
 use super::error::AllocatorError;
 use super::filters::{AgentFilters, Filter, Timestamp, DEFAULT_REFUSE, MAX_REFUSE};
 use super::framework::{FrameworkSpec, FrameworkState};
+use super::quantities::Quantities;
 use super::quota::Quota;
-use super::resources::{Quantities, Resource, ResourceList};
 use super::roles::{RoleIdx, RoleTree};
 
 /// Settings of an allocator.
@@ -58,8 +61,8 @@ pub struct Offer {
     pub agent: String,
     /// The role the resources are allocated to.
     pub role: String,
-    /// What is offered.
-    pub resources: ResourceList,
+    /// What is offered, each resource allocated to `role`.
+    pub resources: Resources,
 }
 
 /// The allocator core. See the module docs.
@@ -87,7 +90,7 @@ impl Allocator {
         for alternative in &config.min_allocatable {
             let mut list = Vec::new();
             for (name, q) in &alternative.0 {
-                list.push((catalog.intern_scalar_name(name)?, q.0));
+                list.push((catalog.intern_scalar_name(name)?, q.milli()));
             }
             min_allocatable.push(list);
         }
@@ -152,10 +155,7 @@ impl Allocator {
             if let Some(res) = self.catalog.slots[slot as usize].reservation {
                 if !self.tree.is_within(role, res) {
                     return Err(AllocatorError::ReservationMismatch {
-                        resource: self
-                            .catalog
-                            .to_resource(slot, amount, &self.tree)
-                            .to_string(),
+                        resource: self.catalog.to_resource(slot, amount, None).to_string(),
                         reservation: self.tree.name(res).to_string(),
                         role: self.tree.name(role).to_string(),
                     });
@@ -170,13 +170,17 @@ impl Allocator {
     pub fn add_agent(
         &mut self,
         agent: &str,
-        total: &ResourceList,
-        used: &[(String, String, ResourceList)],
+        total: &Resources,
+        used: &[(String, String, Resources)],
     ) -> Result<(), AllocatorError> {
         if self.agent_ids.contains_key(agent) {
             return Err(AllocatorError::DuplicateAgent {
                 agent: agent.to_string(),
             });
+        }
+        total.validate()?;
+        for (_, _, resources) in used {
+            resources.validate()?;
         }
         let (slots, amounts) = AgentState::layout(total, &mut self.catalog, &mut self.tree)?;
         let mut state = AgentState {
@@ -193,16 +197,14 @@ impl Allocator {
         for (framework, role, resources) in used {
             let fw = self.framework_index(framework)?;
             let role = self.tree.ensure(role)?;
-            let held = state.align(resources, &self.catalog, &self.tree, |r: &Resource| {
+            let held = state.align(resources, &self.catalog, |r: &Resource| {
                 AllocatorError::NotAvailable {
                     agent: agent.to_string(),
                     resource: r.to_string(),
                 }
             })?;
             self.check_reservations(&state, &held, role)?;
-            if let Some(resource) =
-                state.first_shortfall(&remaining, &held, &self.catalog, &self.tree)
-            {
+            if let Some(resource) = state.first_shortfall(&remaining, &held, &self.catalog) {
                 return Err(AllocatorError::NotAvailable {
                     agent: agent.to_string(),
                     resource,
@@ -278,12 +280,9 @@ impl Allocator {
 
     /// Replaces an agent's total (e.g. new oversubscribed revocable resources). What is
     /// allocated must still fit. Filters on the agent are dropped when its slot layout changes.
-    pub fn update_agent(
-        &mut self,
-        agent: &str,
-        total: &ResourceList,
-    ) -> Result<(), AllocatorError> {
+    pub fn update_agent(&mut self, agent: &str, total: &Resources) -> Result<(), AllocatorError> {
         let index = self.agent_index(agent)?;
+        total.validate()?;
         let (slots, amounts) = AgentState::layout(total, &mut self.catalog, &mut self.tree)?;
         let old = self.agent_ref(index).clone();
         let mut fresh = AgentState {
@@ -298,16 +297,14 @@ impl Allocator {
         let mut moved = Vec::with_capacity(old.allocations.len());
         let mut remaining = fresh.free.clone();
         for allocation in &old.allocations {
-            let list = old.render(&allocation.held, &self.catalog, &self.tree);
-            let held = fresh.align(&list, &self.catalog, &self.tree, |r: &Resource| {
+            let list = old.render(&allocation.held, &self.catalog, None);
+            let held = fresh.align(&list, &self.catalog, |r: &Resource| {
                 AllocatorError::TotalBelowAllocated {
                     agent: agent.to_string(),
                     resource: r.to_string(),
                 }
             })?;
-            if let Some(resource) =
-                fresh.first_shortfall(&remaining, &held, &self.catalog, &self.tree)
-            {
+            if let Some(resource) = fresh.first_shortfall(&remaining, &held, &self.catalog) {
                 return Err(AllocatorError::TotalBelowAllocated {
                     agent: agent.to_string(),
                     resource,
@@ -491,7 +488,7 @@ impl Allocator {
         framework: &str,
         agent: &str,
         role: &str,
-        resources: &ResourceList,
+        resources: &Resources,
     ) -> Result<(), AllocatorError> {
         let (fw, ag, role_idx, held) = self.resolve_held(framework, agent, role, resources)?;
         let mut state = self.agents[ag as usize]
@@ -520,7 +517,7 @@ impl Allocator {
         framework: &str,
         agent: &str,
         role: &str,
-        resources: &ResourceList,
+        resources: &Resources,
     ) -> Result<(u32, u32, RoleIdx, Vec<super::catalog::Amount>), AllocatorError> {
         let fw = self.framework_index(framework)?;
         let ag = self.agent_index(agent)?;
@@ -531,7 +528,13 @@ impl Allocator {
             resource,
         };
         let state = self.agent_ref(ag);
-        let held = state.align(resources, &self.catalog, &self.tree, |r: &Resource| {
+        if let Some(r) = resources
+            .iter()
+            .find(|r| r.allocation_role.as_deref().is_some_and(|a| a != role))
+        {
+            return Err(not_held(r.to_string()));
+        }
+        let held = state.align(resources, &self.catalog, |r: &Resource| {
             not_held(r.to_string())
         })?;
         let role_idx = self
@@ -542,7 +545,7 @@ impl Allocator {
             .allocation_index(fw, role_idx)
             .map(|i| &state.allocations[i].held);
         let shortfall = match holding {
-            Some(have) => state.first_shortfall(have, &held, &self.catalog, &self.tree),
+            Some(have) => state.first_shortfall(have, &held, &self.catalog),
             None if held.iter().all(super::catalog::Amount::is_empty) => None,
             None => Some(resources.to_string()),
         };
@@ -559,7 +562,7 @@ impl Allocator {
         framework: &str,
         agent: &str,
         role: &str,
-        resources: &ResourceList,
+        resources: &Resources,
         refuse_seconds: Option<f64>,
         now: Timestamp,
     ) -> Result<(), AllocatorError> {
@@ -569,7 +572,7 @@ impl Allocator {
         let role_idx = self.tree.ensure(role)?;
         self.books.sync_roles(self.tree.nodes.len());
         let state = self.agent_ref(ag);
-        let refused = state.align(resources, &self.catalog, &self.tree, |r: &Resource| {
+        let refused = state.align(resources, &self.catalog, |r: &Resource| {
             AllocatorError::NotAvailable {
                 agent: agent.to_string(),
                 resource: r.to_string(),
@@ -704,11 +707,11 @@ impl Allocator {
         self.books.sync_roles(self.tree.nodes.len());
         let mut guarantee = Vec::new();
         for (name, q) in &quota.guarantees.0 {
-            guarantee.push((self.catalog.intern_scalar_name(name)? as usize, q.0));
+            guarantee.push((self.catalog.intern_scalar_name(name)? as usize, q.milli()));
         }
         let mut limit = Vec::new();
         for (name, q) in &quota.limits.0 {
-            limit.push((self.catalog.intern_scalar_name(name)? as usize, q.0));
+            limit.push((self.catalog.intern_scalar_name(name)? as usize, q.milli()));
         }
         let account = &mut self.books.accounts[idx as usize];
         account.set_quota(guarantee, limit);
@@ -722,9 +725,9 @@ impl Allocator {
     }
 
     /// What is free on an agent.
-    pub fn free_resources(&self, agent: &str) -> Result<ResourceList, AllocatorError> {
+    pub fn free_resources(&self, agent: &str) -> Result<Resources, AllocatorError> {
         let state = self.agent_ref(self.agent_index(agent)?);
-        Ok(state.render(&state.free, &self.catalog, &self.tree))
+        Ok(state.render(&state.free, &self.catalog, None))
     }
 
     /// Everything currently allocated (offered or in use), one entry per
@@ -737,7 +740,11 @@ impl Allocator {
                     framework: self.framework_ref(allocation.framework).id.clone(),
                     agent: state.id.clone(),
                     role: self.tree.name(allocation.role).to_string(),
-                    resources: state.render(&allocation.held, &self.catalog, &self.tree),
+                    resources: state.render(
+                        &allocation.held,
+                        &self.catalog,
+                        Some(self.tree.name(allocation.role)),
+                    ),
                 });
             }
         }

