@@ -48,7 +48,7 @@ fn show(offers: &[Offer]) -> Vec<String> {
             assert!(
                 o.resources
                     .iter()
-                    .all(|r| r.allocation_role.as_deref() == Some(o.role.as_str())),
+                    .all(|r| r.allocation_role.as_deref() == Some(&*o.role)),
                 "offered resources carry their allocation role"
             );
             format!(
@@ -188,7 +188,7 @@ fn suppress_stops_offers_and_revive_resumes_them_and_clears_filters() {
     assert!(a.allocate(at(0)).is_empty());
     a.revive("f1", &["ops".to_string()]).unwrap();
     let offer = a.allocate(at(0)).remove(0);
-    assert_eq!(offer.role, "ops");
+    assert_eq!(&*offer.role, "ops");
     a.decline(&offer, Some(3600.0), at(0)).unwrap();
     assert!(a.allocate(at(1)).is_empty());
     a.revive("f1", &["ops".to_string()]).unwrap();
@@ -304,8 +304,8 @@ fn weights_order_roles_by_weighted_share() {
         a.add_agent(&format!("a{i}"), &total, &used).unwrap();
     }
     let offers = a.allocate(at(0));
-    let heavy = offers.iter().filter(|o| o.framework == "heavy").count();
-    let light = offers.iter().filter(|o| o.framework == "light").count();
+    let heavy = offers.iter().filter(|o| &*o.framework == "heavy").count();
+    let light = offers.iter().filter(|o| &*o.framework == "light").count();
     // 5 free agents: end state heavy 2+h, light 1+l with (2+h)/3 ≈ (1+l)/1.
     assert_eq!((heavy, light), (4, 1));
 }
@@ -323,7 +323,7 @@ fn hierarchical_roles_share_by_subtree() {
             .unwrap();
     }
     let offers = a.allocate(at(0));
-    let count = |f: &str| offers.iter().filter(|o| o.framework == f).count();
+    let count = |f: &str| offers.iter().filter(|o| &*o.framework == f).count();
     assert_eq!(count("ops"), 6);
     assert_eq!(count("web"), 3);
     assert_eq!(count("db"), 3);
@@ -381,7 +381,7 @@ fn unmet_guarantees_hold_back_headroom_from_other_roles() {
     let offers = a.allocate(at(1));
     let prod: i64 = offers
         .iter()
-        .filter(|o| o.framework == "prod")
+        .filter(|o| &*o.framework == "prod")
         .map(|o| o.resources.scalar("cpus").map_or(0, |s| s.milli()))
         .sum();
     assert_eq!(prod, 4000, "{:?}", show(&offers));
@@ -427,7 +427,7 @@ fn removing_a_framework_frees_what_it_held() {
     );
     a.add_framework("f2", &roles(&["eng"])).unwrap();
     assert_eq!(a.allocate(at(1)).len(), 1);
-    assert!(a.allocations().iter().all(|o| o.framework == "f2"));
+    assert!(a.allocations().iter().all(|o| &*o.framework == "f2"));
 }
 
 #[test]
@@ -484,7 +484,7 @@ fn changing_a_frameworks_roles_changes_where_it_is_offered() {
     a.update_framework("f1", &roles(&["ops"])).unwrap();
     a.add_agent("a1", &res("cpus:4;mem:1024"), &[]).unwrap();
     let offers = a.allocate(at(0));
-    assert_eq!(offers[0].role, "ops");
+    assert_eq!(&*offers[0].role, "ops");
 }
 
 #[test]
@@ -607,7 +607,7 @@ fn weighted_drf_converges_to_the_weights_under_contention() {
     }
     let share = |f: &str| {
         held.iter()
-            .filter(|o| o.framework == f)
+            .filter(|o| &*o.framework == f)
             .map(|o| cpus_milli(&o.resources))
             .sum::<i64>() as f64
             / (agents as f64 * 4000.0)

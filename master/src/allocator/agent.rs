@@ -5,6 +5,8 @@
 //! `refused`) have the same length and order; for each slot, `free` plus everything held
 //! equals `total`.
 
+use std::sync::Arc;
+
 use meso_api::resources::Resource;
 use meso_api::Resources;
 
@@ -25,7 +27,7 @@ pub(crate) struct Allocation {
 /// One agent.
 #[derive(Clone, Debug)]
 pub(crate) struct AgentState {
-    pub(crate) id: String,
+    pub(crate) id: Arc<str>,
     pub(crate) slots: Vec<SlotIdx>,
     pub(crate) total: Vec<Amount>,
     pub(crate) free: Vec<Amount>,
@@ -71,9 +73,10 @@ impl AgentState {
     ) -> Result<Vec<Amount>, AllocatorError> {
         let mut out = self.empty_amounts();
         for resource in list.iter() {
-            let i = catalog
-                .find(resource)
-                .and_then(|slot| self.slots.iter().position(|&s| s == slot))
+            let i = self
+                .slots
+                .iter()
+                .position(|&slot| catalog.is_slot_of(slot, resource))
                 .ok_or_else(|| missing(resource))?;
             let amount = Amount::from_value(&resource.value);
             if std::mem::discriminant(&amount) != std::mem::discriminant(&out[i]) {

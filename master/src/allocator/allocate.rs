@@ -143,7 +143,7 @@ impl Allocator {
         let order = self.agent_order();
         self.rounds += 1;
         let quota = !self.books.quota_roles.is_empty();
-        let mut offers = Vec::new();
+        let mut offers = Vec::with_capacity(order.len());
         let mut scratch = Vec::new();
         for index in order {
             let Some(mut agent) = self.agents[index as usize].take() else {
@@ -292,7 +292,7 @@ impl Allocator {
                 offers.push(Offer {
                     framework: fw.id.clone(),
                     agent: agent.id.clone(),
-                    role: tree.name(role).to_string(),
+                    role: tree.shared_name(role),
                     resources: agent.render(&held, catalog, Some(tree.name(role))),
                 });
                 if meets_minimum(min_allocatable, agent, catalog, |i| agent.free[i].scalar()) {

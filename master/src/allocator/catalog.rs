@@ -217,8 +217,22 @@ impl Catalog {
     }
 
     /// The slot of a resource if it was ever seen (no interning).
+    #[cfg(test)]
     pub(crate) fn find(&self, resource: &Resource) -> Option<SlotIdx> {
         self.slot_ids.get(&shape_of(resource)).copied()
+    }
+
+    /// True if `resource` belongs in `slot` (same shape, ignoring value and allocation
+    /// role); compares in place, without building a key.
+    pub(crate) fn is_slot_of(&self, slot: SlotIdx, resource: &Resource) -> bool {
+        let shape = &self.shapes[slot as usize];
+        shape.name == resource.name
+            && shape.value.value_type() == resource.value.value_type()
+            && shape.revocable == resource.revocable
+            && shape.shared == resource.shared
+            && shape.reservations == resource.reservations
+            && shape.disk == resource.disk
+            && shape.provider_id == resource.provider_id
     }
 
     /// The boundary form of `amount` in `slot`, allocated to `role` if given.

@@ -10,6 +10,7 @@
 //! they belong here as another per-agent state consulted by the allocation walk.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use meso_api::resources::Resource;
@@ -56,11 +57,11 @@ impl Default for AllocatorConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Offer {
     /// Framework id.
-    pub framework: String,
+    pub framework: Arc<str>,
     /// Agent id.
-    pub agent: String,
+    pub agent: Arc<str>,
     /// The role the resources are allocated to.
-    pub role: String,
+    pub role: Arc<str>,
     /// What is offered, each resource allocated to `role`.
     pub resources: Resources,
 }
@@ -184,7 +185,7 @@ impl Allocator {
         }
         let (slots, amounts) = AgentState::layout(total, &mut self.catalog, &mut self.tree)?;
         let mut state = AgentState {
-            id: agent.to_string(),
+            id: Arc::from(agent),
             slots,
             free: amounts.clone(),
             total: amounts,
@@ -358,7 +359,7 @@ impl Allocator {
         let roles = self.resolve_roles(&spec.roles)?;
         let suppressed = self.resolve_roles(&spec.suppressed_roles)?;
         self.frameworks.push(Some(FrameworkState {
-            id: framework.to_string(),
+            id: Arc::from(framework),
             active: true,
             revocable: spec.revocable,
             roles: Vec::new(),
@@ -739,7 +740,7 @@ impl Allocator {
                 out.push(Offer {
                     framework: self.framework_ref(allocation.framework).id.clone(),
                     agent: state.id.clone(),
-                    role: self.tree.name(allocation.role).to_string(),
+                    role: self.tree.shared_name(allocation.role),
                     resources: state.render(
                         &allocation.held,
                         &self.catalog,

@@ -5,6 +5,8 @@
 //! Invariant: a role entry stays while the framework is subscribed to the role or holds
 //! resources in it; only subscribed roles have a place (`key`) in the role's framework sorter.
 
+use std::sync::Arc;
+
 use super::roles::RoleIdx;
 use super::sorter::SortKey;
 
@@ -38,7 +40,7 @@ pub(crate) struct FrameworkRole {
 /// One framework.
 #[derive(Clone, Debug)]
 pub(crate) struct FrameworkState {
-    pub(crate) id: String,
+    pub(crate) id: Arc<str>,
     pub(crate) active: bool,
     pub(crate) revocable: bool,
     pub(crate) roles: Vec<FrameworkRole>,

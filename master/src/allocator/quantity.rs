@@ -26,13 +26,15 @@ impl RangeSet {
     }
 
     /// Builds a set from ranges that may overlap or touch, in any order (e.g. from an
-    /// already valid `meso_api` value).
+    /// already valid `meso_api` value); a pair given backwards is read as its reverse.
     pub(crate) fn from_canonical(ranges: impl Iterator<Item = (u64, u64)>) -> RangeSet {
-        let mut set = RangeSet::new();
-        for (start, end) in ranges {
-            set.insert(start.min(end), end.max(start));
+        let mut pairs: Vec<(u64, u64)> = ranges.map(|(s, e)| (s.min(e), s.max(e))).collect();
+        if !pairs.windows(2).all(|w| w[0].0 <= w[1].0) {
+            pairs.sort_unstable();
         }
-        set
+        RangeSet {
+            ranges: coalesce(pairs.into_iter()),
+        }
     }
 
     /// The ranges, sorted and disjoint.
@@ -51,35 +53,36 @@ impl RangeSet {
         self.ranges.iter().map(|&(s, e)| e - s + 1).sum()
     }
 
-    fn insert(&mut self, start: u64, end: u64) {
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.ranges.len() + 1);
-        let (mut start, mut end) = (start, end);
-        let mut placed = false;
-        for &(s, e) in &self.ranges {
-            if e.saturating_add(1) < start {
-                merged.push((s, e));
-            } else if end.saturating_add(1) < s {
-                if !placed {
-                    merged.push((start, end));
-                    placed = true;
-                }
-                merged.push((s, e));
-            } else {
-                start = start.min(s);
-                end = end.max(e);
-            }
-        }
-        if !placed {
-            merged.push((start, end));
-        }
-        self.ranges = merged;
-    }
-
-    /// Adds every value of `other`.
+    /// Adds every value of `other`: one merge pass over both sorted lists.
     pub fn add(&mut self, other: &RangeSet) {
-        for &(s, e) in &other.ranges {
-            self.insert(s, e);
+        if other.ranges.is_empty() {
+            return;
         }
+        if self.ranges.is_empty() {
+            self.ranges.clone_from(&other.ranges);
+            return;
+        }
+        let (mut i, mut j) = (0, 0);
+        let (a, b) = (&self.ranges, &other.ranges);
+        let merged = coalesce(std::iter::from_fn(|| {
+            let next = match (a.get(i), b.get(j)) {
+                (Some(&x), Some(&y)) if x.0 <= y.0 => {
+                    i += 1;
+                    x
+                }
+                (_, Some(&y)) => {
+                    j += 1;
+                    y
+                }
+                (Some(&x), None) => {
+                    i += 1;
+                    x
+                }
+                (None, None) => return None,
+            };
+            Some(next)
+        }));
+        self.ranges = merged;
     }
 
     /// True if every value of `other` is in `self`.
@@ -127,6 +130,18 @@ impl RangeSet {
         }
         self.ranges = out;
     }
+}
+
+/// Merges overlapping or adjacent ranges of a list sorted by start.
+fn coalesce(sorted: impl Iterator<Item = (u64, u64)>) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (s, e) in sorted {
+        match out.last_mut() {
+            Some(last) if s <= last.1.saturating_add(1) => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
 }
 
 impl fmt::Display for RangeSet {

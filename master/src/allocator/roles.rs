@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use super::error::AllocatorError;
 use super::sorter::{dominant_share, SortKey, Sorter};
@@ -57,7 +58,7 @@ pub(crate) enum Step {
 #[derive(Debug)]
 pub(crate) struct RoleNode {
     /// Full name (`eng/web`); empty for the root.
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
     /// Parent node (the root's parent is itself).
     pub(crate) parent: RoleIdx,
     /// Weight (default 1).
@@ -84,7 +85,7 @@ impl RoleTree {
     pub(crate) fn new() -> RoleTree {
         RoleTree {
             nodes: vec![RoleNode {
-                name: String::new(),
+                name: Arc::from(""),
                 parent: ROOT,
                 weight: 1.0,
                 children: Sorter::default(),
@@ -119,7 +120,7 @@ impl RoleTree {
         let own_key = children.insert(OWN, 0.0);
         let key_in_parent = self.nodes[parent as usize].children.insert(idx, 0.0);
         self.nodes.push(RoleNode {
-            name: name.to_string(),
+            name: Arc::from(name),
             parent,
             weight: 1.0,
             children,
@@ -134,6 +135,11 @@ impl RoleTree {
     /// The role's name.
     pub(crate) fn name(&self, role: RoleIdx) -> &str {
         &self.nodes[role as usize].name
+    }
+
+    /// The role's name, shared.
+    pub(crate) fn shared_name(&self, role: RoleIdx) -> Arc<str> {
+        self.nodes[role as usize].name.clone()
     }
 
     /// True if `role` is `ancestor` or lies below it.
