@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use meso_api::resources::{Scalar, Value};
-use meso_api::Resources;
+use meso_api::resources::{parse_resource_list, Scalar, Value};
 
 use super::error::AllocatorError;
 
@@ -14,10 +13,11 @@ pub struct Quantities(pub BTreeMap<String, Scalar>);
 
 impl Quantities {
     /// Parses `cpus:0.01;mem:32` (the `--resources` grammar, unreserved scalars only;
-    /// repeated names add up).
+    /// repeated names add up; zero amounts are kept).
     pub fn parse(text: &str) -> Result<Quantities, AllocatorError> {
         let mut out: BTreeMap<String, Scalar> = BTreeMap::new();
-        for r in Resources::parse(text, "*")?.iter() {
+        // The list form keeps zero amounts: a limit of `cpus:0` is a real limit.
+        for r in parse_resource_list(text, "*")? {
             match &r.value {
                 Value::Scalar(v) if !r.is_reserved() => {
                     let sum = out.entry(r.name.to_string()).or_insert(Scalar::ZERO);
@@ -44,6 +44,7 @@ mod tests {
         let q = Quantities::parse("cpus:1;mem:32").unwrap();
         assert_eq!(q.0["cpus"], Scalar::from_milli(1000));
         assert_eq!(q.0["mem"], Scalar::from_units(32));
+        assert_eq!(Quantities::parse("cpus:0").unwrap().0["cpus"], Scalar::ZERO);
         assert!(matches!(
             Quantities::parse("ports:[1-2]"),
             Err(AllocatorError::NotAQuantity { .. })

@@ -1,0 +1,324 @@
+//! Property tests of the allocator: random clusters and random sequences of calls, checked
+//! against invariants a master relies on.
+//!
+//! * never offer more than an agent has, nor the same resource twice at once;
+//! * reservations go only to their role's subtree; revocable only to frameworks that
+//!   accept it; offers only to active, subscribed, unsuppressed (framework, role) pairs;
+//! * quota limits hold;
+//! * recovered resources become offerable again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use meso_api::resources::{Resource, Value};
+use meso_api::Resources;
+use meso_master::allocator::{
+    Allocator, AllocatorConfig, FrameworkSpec, Offer, Quantities, Quota, Timestamp,
+};
+use proptest::prelude::*;
+
+const ROLES: [&str; 4] = ["a", "a/x", "b", "c"];
+
+#[derive(Clone, Debug)]
+struct AgentGen {
+    cpus: u32,
+    mem: u32,
+    ports: (u64, u64),
+    reserved: Option<(usize, u32)>,
+    revocable_cpus: u32,
+}
+
+#[derive(Clone, Debug)]
+struct FrameworkGen {
+    roles: BTreeSet<usize>,
+    revocable: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Allocate,
+    Recover(usize),
+    Decline(usize, u64),
+    Suppress(usize),
+    Revive(usize),
+    Deactivate(usize),
+    Activate(usize),
+    Advance(u64),
+}
+
+fn agent_gen() -> impl Strategy<Value = AgentGen> {
+    (
+        1u32..8,
+        32u32..2048,
+        (1000u64..1100, 0u64..20),
+        proptest::option::of((0usize..2, 1u32..4)),
+        0u32..3,
+    )
+        .prop_map(|(cpus, mem, (p, n), reserved, revocable_cpus)| AgentGen {
+            cpus,
+            mem,
+            ports: (p, p + n),
+            reserved,
+            revocable_cpus,
+        })
+}
+
+fn framework_gen() -> impl Strategy<Value = FrameworkGen> {
+    (
+        proptest::collection::btree_set(0usize..4, 1..3),
+        any::<bool>(),
+    )
+        .prop_map(|(roles, revocable)| FrameworkGen { roles, revocable })
+}
+
+fn op_gen() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => Just(Op::Allocate),
+        3 => (0usize..64).prop_map(Op::Recover),
+        2 => (0usize..64, 0u64..20).prop_map(|(i, s)| Op::Decline(i, s)),
+        1 => (0usize..8).prop_map(Op::Suppress),
+        1 => (0usize..8).prop_map(Op::Revive),
+        1 => (0usize..8).prop_map(Op::Deactivate),
+        1 => (0usize..8).prop_map(Op::Activate),
+        1 => (1u64..10).prop_map(Op::Advance),
+    ]
+}
+
+fn agent_resources(g: &AgentGen) -> Resources {
+    let mut text = format!(
+        "cpus:{};mem:{};ports:[{}-{}]",
+        g.cpus, g.mem, g.ports.0, g.ports.1
+    );
+    if let Some((role, cpus)) = g.reserved {
+        text.push_str(&format!(
+            ";cpus({}):{cpus};mem({}):64",
+            ROLES[role], ROLES[role]
+        ));
+    }
+    let mut out = Resources::parse(&text, "*").expect("generated resources parse");
+    if g.revocable_cpus > 0 {
+        let rev = Resource::scalar("cpus", f64::from(g.revocable_cpus))
+            .expect("a small positive scalar is valid")
+            .into_revocable();
+        out += &rev;
+    }
+    out
+}
+
+fn within(role: &str, ancestor: &str) -> bool {
+    role == ancestor || role.starts_with(&format!("{ancestor}/"))
+}
+
+fn port_count(resources: &Resources) -> u64 {
+    resources
+        .iter()
+        .map(|r| match &r.value {
+            Value::Ranges(ranges) => ranges.count(),
+            _ => 0,
+        })
+        .sum()
+}
+
+struct Model {
+    frameworks: Vec<FrameworkGen>,
+    active: Vec<bool>,
+    suppressed: Vec<bool>,
+    limits: BTreeMap<&'static str, i64>,
+}
+
+/// Checks every standing allocation and the offers just made against the invariants.
+fn check(
+    allocator: &Allocator,
+    totals: &BTreeMap<String, Resources>,
+    model: &Model,
+    offers: &[Offer],
+) {
+    let allocations = allocator.allocations();
+    for (agent, total) in totals {
+        let mut sum = allocator.free_resources(agent).expect("agent exists");
+        let mut ports = port_count(&sum);
+        for held in allocations.iter().filter(|o| &*o.agent == agent.as_str()) {
+            sum += &held.resources.unallocate();
+            ports += port_count(&held.resources);
+        }
+        assert_eq!(
+            &sum, total,
+            "free + allocated must equal the total on {agent}"
+        );
+        assert_eq!(ports, port_count(total), "no port is held twice on {agent}");
+    }
+    for offer in offers {
+        let index: usize = offer.framework[3..]
+            .parse()
+            .expect("framework ids are fw-N");
+        let fw = &model.frameworks[index];
+        assert!(
+            model.active[index],
+            "offer to inactive framework: {offer:?}"
+        );
+        assert!(
+            !model.suppressed[index],
+            "offer to suppressed framework: {offer:?}"
+        );
+        assert!(
+            fw.roles.iter().any(|&r| ROLES[r] == &*offer.role),
+            "offer in a role the framework is not subscribed to: {offer:?}"
+        );
+        for r in offer.resources.iter() {
+            if let Some(res) = r.reservations.last() {
+                assert!(
+                    within(&offer.role, &res.role),
+                    "reservation leak: {offer:?}"
+                );
+            }
+            assert!(!r.revocable || fw.revocable, "revocable leak: {offer:?}");
+        }
+    }
+    for (role, limit) in &model.limits {
+        let used: i64 = allocations
+            .iter()
+            .filter(|o| within(&o.role, role))
+            .flat_map(|o| o.resources.iter())
+            .filter(|r| &*r.name == "cpus" && !r.is_reserved() && !r.revocable)
+            .map(|r| match &r.value {
+                Value::Scalar(s) => s.milli(),
+                _ => 0,
+            })
+            .sum();
+        assert!(
+            used <= *limit,
+            "role {role} holds {used} millicpus over its limit {limit}"
+        );
+    }
+}
+
+proptest! {
+    // Integration tests have no lib.rs beside them for proptest's regression files.
+    #![proptest_config(ProptestConfig {
+        cases: 96,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn invariants_hold_under_random_calls(
+        agents in proptest::collection::vec(agent_gen(), 1..6),
+        frameworks in proptest::collection::vec(framework_gen(), 1..5),
+        limit_b in proptest::option::of(0u32..6),
+        limit_c in proptest::option::of(0u32..6),
+        ops in proptest::collection::vec(op_gen(), 1..30),
+    ) {
+        let mut allocator = Allocator::new(AllocatorConfig::default()).unwrap();
+        let mut model = Model {
+            active: vec![true; frameworks.len()],
+            suppressed: vec![false; frameworks.len()],
+            frameworks: frameworks.clone(),
+            limits: BTreeMap::new(),
+        };
+        for (role, limit) in [("b", limit_b), ("c", limit_c)] {
+            if let Some(limit) = limit {
+                let quota = Quota {
+                    guarantees: Quantities::default(),
+                    limits: Quantities::parse(&format!("cpus:{limit}")).unwrap(),
+                };
+                allocator.update_quota(role, &quota).unwrap();
+                model.limits.insert(role, i64::from(limit) * 1000);
+            }
+        }
+        for (i, fw) in frameworks.iter().enumerate() {
+            let spec = FrameworkSpec {
+                roles: fw.roles.iter().map(|&r| ROLES[r].to_string()).collect(),
+                revocable: fw.revocable,
+                suppressed_roles: Vec::new(),
+            };
+            allocator.add_framework(&format!("fw-{i}"), &spec).unwrap();
+        }
+        let mut totals = BTreeMap::new();
+        for (i, g) in agents.iter().enumerate() {
+            let total = agent_resources(g);
+            allocator.add_agent(&format!("agent-{i}"), &total, &[]).unwrap();
+            totals.insert(format!("agent-{i}"), total);
+        }
+        let mut now = Timestamp::default();
+        let mut held: Vec<Offer> = Vec::new();
+        for op in ops {
+            match op {
+                Op::Allocate => {
+                    let offers = allocator.allocate(now);
+                    check(&allocator, &totals, &model, &offers);
+                    held.extend(offers);
+                }
+                Op::Recover(i) if !held.is_empty() => {
+                    let offer = held.swap_remove(i % held.len());
+                    allocator
+                        .recover_resources(&offer.framework, &offer.agent, &offer.role, &offer.resources)
+                        .unwrap();
+                }
+                Op::Decline(i, secs) if !held.is_empty() => {
+                    let offer = held.swap_remove(i % held.len());
+                    allocator.decline(&offer, Some(secs as f64), now).unwrap();
+                }
+                Op::Suppress(f) => {
+                    let f = f % frameworks.len();
+                    allocator.suppress(&format!("fw-{f}"), &[]).unwrap();
+                    model.suppressed[f] = true;
+                }
+                Op::Revive(f) => {
+                    let f = f % frameworks.len();
+                    allocator.revive(&format!("fw-{f}"), &[]).unwrap();
+                    model.suppressed[f] = false;
+                }
+                Op::Deactivate(f) => {
+                    let f = f % frameworks.len();
+                    allocator.deactivate_framework(&format!("fw-{f}")).unwrap();
+                    model.active[f] = false;
+                }
+                Op::Activate(f) => {
+                    let f = f % frameworks.len();
+                    allocator.activate_framework(&format!("fw-{f}")).unwrap();
+                    model.active[f] = true;
+                }
+                Op::Advance(secs) => now = now.after(Duration::from_secs(secs)),
+                Op::Recover(_) | Op::Decline(..) => {}
+            }
+            check(&allocator, &totals, &model, &[]);
+        }
+    }
+
+    #[test]
+    fn recovered_resources_become_offerable_again(
+        agents in proptest::collection::vec(agent_gen(), 1..6),
+        frameworks in proptest::collection::vec(framework_gen(), 1..5),
+    ) {
+        // No minimum, so what is offered does not depend on the order agents and
+        // frameworks are visited in: everything some framework may take is offered.
+        let config = AllocatorConfig { min_allocatable: Vec::new(), ..AllocatorConfig::default() };
+        let mut allocator = Allocator::new(config).unwrap();
+        for (i, fw) in frameworks.iter().enumerate() {
+            let spec = FrameworkSpec {
+                roles: fw.roles.iter().map(|&r| ROLES[r].to_string()).collect(),
+                revocable: fw.revocable,
+                suppressed_roles: Vec::new(),
+            };
+            allocator.add_framework(&format!("fw-{i}"), &spec).unwrap();
+        }
+        for (i, g) in agents.iter().enumerate() {
+            allocator.add_agent(&format!("agent-{i}"), &agent_resources(g), &[]).unwrap();
+        }
+        let sum = |offers: &[Offer]| {
+            let mut out = Resources::new();
+            for o in offers {
+                out += &o.resources.unallocate();
+            }
+            out
+        };
+        let first = allocator.allocate(Timestamp::default());
+        prop_assert!(!first.is_empty(), "every framework can take unreserved cpus");
+        for o in &first {
+            allocator.recover_resources(&o.framework, &o.agent, &o.role, &o.resources).unwrap();
+        }
+        prop_assert!(allocator.allocations().is_empty());
+        let second = allocator.allocate(Timestamp(Duration::from_secs(1)));
+        prop_assert_eq!(sum(&first), sum(&second));
+    }
+}
