@@ -93,7 +93,7 @@ impl AgentState {
         &self,
         amounts: &[Amount],
         catalog: &Catalog,
-        role: Option<&str>,
+        role: Option<&Arc<str>>,
     ) -> Resources {
         self.slots
             .iter()

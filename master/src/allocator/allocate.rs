@@ -174,9 +174,7 @@ impl Allocator {
     /// Live agents in this round's order: a Fisher-Yates shuffle seeded by the configured
     /// seed and the round number, so that no agent is always first.
     fn agent_order(&self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.agents.len() as u32)
-            .filter(|&i| self.agents[i as usize].is_some())
-            .collect();
+        let mut order = self.live_agents.clone();
         let mut state = self.shuffle_seed ^ self.rounds.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         for i in (1..order.len()).rev() {
             // splitmix64
@@ -289,11 +287,12 @@ impl Allocator {
                     catalog,
                     tree,
                 );
+                let role_name = tree.shared_name(role);
                 offers.push(Offer {
                     framework: fw.id.clone(),
                     agent: agent.id.clone(),
-                    role: tree.shared_name(role),
-                    resources: agent.render(&held, catalog, Some(tree.name(role))),
+                    resources: agent.render(&held, catalog, Some(&role_name)),
+                    role: role_name,
                 });
                 if meets_minimum(min_allocatable, agent, catalog, |i| agent.free[i].scalar()) {
                     Step::Continue

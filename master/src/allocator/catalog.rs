@@ -240,11 +240,11 @@ impl Catalog {
         &self,
         slot: SlotIdx,
         amount: &Amount,
-        role: Option<&str>,
+        role: Option<&Arc<str>>,
     ) -> Resource {
         let mut resource = self.shapes[slot as usize].clone();
         resource.value = amount.to_value();
-        resource.allocation_role = role.map(Arc::from);
+        resource.allocation_role = role.cloned();
         resource
     }
 }
@@ -279,7 +279,7 @@ mod tests {
         assert_eq!(catalog.find(&list[1]), Some(b));
         // The allocation role does not make a new slot.
         assert_eq!(catalog.find(&list[1].clone().allocated_to("eng")), Some(b));
-        let back = catalog.to_resource(b, &Amount::Scalar(1500), Some("eng"));
+        let back = catalog.to_resource(b, &Amount::Scalar(1500), Some(&Arc::from("eng")));
         assert_eq!(
             back.to_string(),
             "cpus(allocated: eng)(reservations: [(STATIC,eng)]):1.5"

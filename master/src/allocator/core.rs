@@ -77,6 +77,8 @@ pub struct Allocator {
     pub(crate) agents: Vec<Option<AgentState>>,
     agent_ids: HashMap<String, u32>,
     vacant_agents: Vec<u32>,
+    /// Indices of live agents, in no particular order.
+    pub(crate) live_agents: Vec<u32>,
     /// Minimum allocatable alternatives as (name id, thousandths) lists.
     pub(crate) min_allocatable: Vec<Vec<(NameIdx, i64)>>,
     pub(crate) shuffle_seed: u64,
@@ -104,6 +106,7 @@ impl Allocator {
             agents: Vec::new(),
             agent_ids: HashMap::new(),
             vacant_agents: Vec::new(),
+            live_agents: Vec::new(),
             min_allocatable,
             shuffle_seed: config.shuffle_seed,
             rounds: 0,
@@ -243,6 +246,7 @@ impl Allocator {
             }
         };
         self.agent_ids.insert(agent.to_string(), index);
+        self.live_agents.push(index);
         Ok(())
     }
 
@@ -257,6 +261,7 @@ impl Allocator {
             .count_agent(&state, -1, &self.catalog, &self.tree);
         self.agent_ids.remove(agent);
         self.vacant_agents.push(index);
+        self.live_agents.retain(|&i| i != index);
         Ok(())
     }
 
@@ -744,7 +749,7 @@ impl Allocator {
                     resources: state.render(
                         &allocation.held,
                         &self.catalog,
-                        Some(self.tree.name(allocation.role)),
+                        Some(&self.tree.nodes[allocation.role as usize].name),
                     ),
                 });
             }
