@@ -49,7 +49,8 @@ fn used_resources() -> Resources {
     .expect("the benchmark's used resources parse")
 }
 
-fn run(agents: usize, frameworks: usize, rounds: usize) -> Figures {
+/// Sets up the scenario: frameworks in role `*`, agents with one framework's tasks on them.
+fn setup(agents: usize, frameworks: usize) -> (Allocator, f64) {
     let mut allocator =
         Allocator::new(AllocatorConfig::default()).expect("the default config is valid");
     let spec = FrameworkSpec {
@@ -73,24 +74,38 @@ fn run(agents: usize, frameworks: usize, rounds: usize) -> Figures {
             .expect("benchmark agents are new and their use fits");
     }
     let add_agent_us = started.elapsed().as_secs_f64() * 1e6 / agents as f64;
+    (allocator, add_agent_us)
+}
 
+/// One round: allocate, then decline every offer with a (capped) `i32::MAX` s filter.
+/// Returns (wall ms, thread CPU ms, offers).
+fn round(allocator: &mut Allocator, now: Timestamp) -> (f64, f64, usize) {
+    let started = Instant::now();
+    let cpu_started = thread_cpu_ms();
+    let offers = allocator.allocate(now);
+    let cpu = thread_cpu_ms() - cpu_started;
+    let wall = started.elapsed().as_secs_f64() * 1e3;
+    for offer in &offers {
+        allocator
+            .decline(offer, Some(f64::from(i32::MAX)), now)
+            .expect("an offer just made can be declined");
+    }
+    (wall, cpu, offers.len())
+}
+
+/// The first `rounds` rounds.
+fn run(agents: usize, frameworks: usize, rounds: usize) -> Figures {
+    let (mut allocator, add_agent_us) = setup(agents, frameworks);
     let mut now = Timestamp::default();
     let mut rounds_ms = Vec::with_capacity(rounds);
     let mut rounds_cpu_ms = Vec::with_capacity(rounds);
     let mut offers_made = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         now = now.after(Duration::from_secs(1));
-        let started = Instant::now();
-        let cpu_started = thread_cpu_ms();
-        let offers = allocator.allocate(now);
-        rounds_cpu_ms.push(thread_cpu_ms() - cpu_started);
-        rounds_ms.push(started.elapsed().as_secs_f64() * 1e3);
-        offers_made.push(offers.len());
-        for offer in &offers {
-            allocator
-                .decline(offer, Some(f64::from(i32::MAX)), now)
-                .expect("an offer just made can be declined");
-        }
+        let (wall, cpu, offers) = round(&mut allocator, now);
+        rounds_ms.push(wall);
+        rounds_cpu_ms.push(cpu);
+        offers_made.push(offers);
     }
     Figures {
         add_agent_us,
@@ -98,6 +113,41 @@ fn run(agents: usize, frameworks: usize, rounds: usize) -> Figures {
         rounds_cpu_ms,
         offers: offers_made,
     }
+}
+
+/// A same-run yardstick for this machine's speed: the time to clone one agent's total
+/// `Resources` `count` times (about what materialising that many offers costs at least).
+fn baseline_clone_ms(count: usize) -> f64 {
+    let total = Resources::parse("cpus:24;mem:4096;disk:4096;ports:[31000-32000]", "*")
+        .expect("the benchmark agent parses");
+    let started = Instant::now();
+    let copies: Vec<Resources> = (0..count).map(|_| total.clone()).collect();
+    let elapsed = started.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(copies.len(), count);
+    elapsed
+}
+
+/// Mesos's late rounds: runs rounds until every framework has declined every agent, then
+/// returns (the first round that finds nothing to offer, the median of the next five) in
+/// wall ms. The first walks every framework on every agent; later ones skip agents whose
+/// state has not changed since.
+fn run_until_all_declined(agents: usize, frameworks: usize) -> (f64, f64) {
+    let (mut allocator, _) = setup(agents, frameworks);
+    let mut now = Timestamp::default();
+    for _ in 0..frameworks * 2 {
+        now = now.after(Duration::from_secs(1));
+        let (wall, _, offers) = round(&mut allocator, now);
+        if offers == 0 {
+            let later: Vec<f64> = (0..5)
+                .map(|_| {
+                    now = now.after(Duration::from_secs(1));
+                    round(&mut allocator, now).0
+                })
+                .collect();
+            return (wall, median(&later));
+        }
+    }
+    panic!("every framework declines every offer, so offers stop within 2 x frameworks rounds")
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -165,6 +215,16 @@ fn main() {
             println!("add_agent_us: {:.2} us", figures.add_agent_us);
         }
     }
+    if !quick && only.is_none_or(|o| o == "10k_agents_100_frameworks_all_declined") {
+        let (first, later) = run_until_all_declined(10_000, 100);
+        println!("allocation_round_ms_10k_agents_100_frameworks_first_all_declined: {first:.2} ms");
+        println!("allocation_round_ms_10k_agents_100_frameworks_all_declined: {later:.2} ms");
+    }
+    let baseline: Vec<f64> = (0..5).map(|_| baseline_clone_ms(10_000)).collect();
+    println!(
+        "baseline_clone_10k_agent_resources_ms: {:.2} ms",
+        median(&baseline)
+    );
     if let Some(kib) = peak_rss_kib() {
         println!("peak_rss_mib: {:.1} MiB", kib as f64 / 1024.0);
     }

@@ -124,6 +124,53 @@ struct Model {
     active: Vec<bool>,
     suppressed: Vec<bool>,
     limits: BTreeMap<&'static str, i64>,
+    /// (framework index, agent, role) -> when the latest filter on it expires.
+    filters: BTreeMap<(usize, String, String), Timestamp>,
+}
+
+/// Liveness after a round: an agent whose free resources hold unreserved, non-revocable
+/// cpus or mem above the minimum must not be left alone while some active, unsuppressed
+/// framework subscribed to a role without quota has no filter on it there.
+fn check_nothing_left_behind(
+    allocator: &Allocator,
+    totals: &BTreeMap<String, Resources>,
+    model: &Model,
+    now: Timestamp,
+) {
+    for agent in totals.keys() {
+        let free = allocator.free_resources(agent).expect("agent exists");
+        let plain = |name: &str| -> i64 {
+            free.iter()
+                .filter(|r| &*r.name == name && !r.is_reserved() && !r.revocable)
+                .map(|r| match &r.value {
+                    Value::Scalar(s) => s.milli(),
+                    _ => 0,
+                })
+                .sum()
+        };
+        if plain("cpus") < 10 && plain("mem") < 32_000 {
+            continue;
+        }
+        for (index, fw) in model.frameworks.iter().enumerate() {
+            if !model.active[index] || model.suppressed[index] {
+                continue;
+            }
+            for &r in &fw.roles {
+                let role = ROLES[r];
+                if model.limits.contains_key(role) {
+                    continue;
+                }
+                let filtered = model
+                    .filters
+                    .get(&(index, agent.clone(), role.to_string()))
+                    .is_some_and(|&until| until > now);
+                assert!(
+                    filtered,
+                    "{agent} keeps {free} free although fw-{index} in {role} may take it"
+                );
+            }
+        }
+    }
 }
 
 /// Checks every standing allocation and the offers just made against the invariants.
@@ -214,6 +261,7 @@ proptest! {
             suppressed: vec![false; frameworks.len()],
             frameworks: frameworks.clone(),
             limits: BTreeMap::new(),
+            filters: BTreeMap::new(),
         };
         for (role, limit) in [("b", limit_b), ("c", limit_c)] {
             if let Some(limit) = limit {
@@ -246,6 +294,7 @@ proptest! {
                 Op::Allocate => {
                     let offers = allocator.allocate(now);
                     check(&allocator, &totals, &model, &offers);
+                    check_nothing_left_behind(&allocator, &totals, &model, now);
                     held.extend(offers);
                 }
                 Op::Recover(i) if !held.is_empty() => {
@@ -257,6 +306,13 @@ proptest! {
                 Op::Decline(i, secs) if !held.is_empty() => {
                     let offer = held.swap_remove(i % held.len());
                     allocator.decline(&offer, Some(secs as f64), now).unwrap();
+                    if secs > 0 {
+                        let index: usize = offer.framework[3..].parse().unwrap();
+                        let key = (index, offer.agent.to_string(), offer.role.to_string());
+                        let until = now.after(Duration::from_secs(secs));
+                        let entry = model.filters.entry(key).or_insert(until);
+                        *entry = (*entry).max(until);
+                    }
                 }
                 Op::Suppress(f) => {
                     let f = f % frameworks.len();
@@ -267,6 +323,7 @@ proptest! {
                     let f = f % frameworks.len();
                     allocator.revive(&format!("fw-{f}"), &[]).unwrap();
                     model.suppressed[f] = false;
+                    model.filters.retain(|(index, _, _), _| *index != f);
                 }
                 Op::Deactivate(f) => {
                     let f = f % frameworks.len();

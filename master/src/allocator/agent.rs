@@ -12,7 +12,7 @@ use meso_api::Resources;
 
 use super::catalog::{Amount, Catalog, SlotIdx};
 use super::error::AllocatorError;
-use super::filters::AgentFilters;
+use super::filters::{AgentFilters, Timestamp};
 use super::roles::{RoleIdx, RoleTree};
 
 /// What one (framework, role) holds on an agent.
@@ -24,6 +24,17 @@ pub(crate) struct Allocation {
     pub(crate) held: Vec<Amount>,
 }
 
+/// A note that the last walk over an agent offered nothing, and under which conditions the
+/// next walk would offer nothing again: the same eligibility and headroom generations (see
+/// `Allocator::eligibility_gen`, `Books::headroom_gen`), unchanged free resources (any
+/// change clears the note), and no blocking filter expired (`until`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IdleNote {
+    pub(crate) eligibility_gen: u64,
+    pub(crate) headroom_gen: u64,
+    pub(crate) until: Timestamp,
+}
+
 /// One agent.
 #[derive(Clone, Debug)]
 pub(crate) struct AgentState {
@@ -31,8 +42,12 @@ pub(crate) struct AgentState {
     pub(crate) slots: Vec<SlotIdx>,
     pub(crate) total: Vec<Amount>,
     pub(crate) free: Vec<Amount>,
+    /// `fingerprint(&free)`, kept current by every change of `free`.
+    pub(crate) free_print: u64,
     pub(crate) allocations: Vec<Allocation>,
     pub(crate) filters: AgentFilters,
+    /// Set when a walk offered nothing here; lets later rounds skip the agent.
+    pub(crate) idle: Option<IdleNote>,
 }
 
 impl AgentState {

@@ -16,8 +16,9 @@
 //! pair costs a few comparisons and, if it has filters on the agent, a binary search.
 
 use std::ops::ControlFlow;
+use std::time::Duration;
 
-use super::agent::AgentState;
+use super::agent::{AgentState, IdleNote};
 use super::books::{Books, Move};
 use super::catalog::{Amount, Catalog, NameIdx};
 use super::core::{Allocator, Offer};
@@ -149,20 +150,38 @@ impl Allocator {
             let Some(mut agent) = self.agents[index as usize].take() else {
                 continue;
             };
-            let allocatable = meets_minimum(&self.min_allocatable, &agent, &self.catalog, |i| {
-                agent.free[i].scalar()
+            let still_idle = agent.idle.is_some_and(|note| {
+                note.eligibility_gen == self.eligibility_gen
+                    && note.headroom_gen == self.books.headroom_gen
+                    && now < note.until
             });
+            let allocatable = !still_idle
+                && meets_minimum(&self.min_allocatable, &agent, &self.catalog, |i| {
+                    agent.free[i].scalar()
+                });
             if allocatable {
-                if quota {
+                let before = offers.len();
+                let mut blocked_until = Timestamp(Duration::MAX);
+                for stage in [Stage::Guarantees, Stage::Fair] {
+                    if stage == Stage::Guarantees && !quota {
+                        continue;
+                    }
                     self.allocate_on(
                         &mut agent,
-                        Stage::Guarantees,
+                        stage,
                         now,
                         &mut scratch,
                         &mut offers,
+                        &mut blocked_until,
                     );
                 }
-                self.allocate_on(&mut agent, Stage::Fair, now, &mut scratch, &mut offers);
+                if offers.len() == before {
+                    agent.idle = Some(IdleNote {
+                        eligibility_gen: self.eligibility_gen,
+                        headroom_gen: self.books.headroom_gen,
+                        until: blocked_until,
+                    });
+                }
             }
             self.agents[index as usize] = Some(agent);
             self.books
@@ -189,7 +208,9 @@ impl Allocator {
         order
     }
 
-    /// One stage of the walk over one agent.
+    /// One stage of the walk over one agent; `blocked_until` is lowered to the expiry of
+    /// any filter that held a framework back.
+    #[allow(clippy::too_many_arguments)]
     fn allocate_on(
         &mut self,
         agent: &mut AgentState,
@@ -197,6 +218,7 @@ impl Allocator {
         now: Timestamp,
         scratch: &mut Vec<i64>,
         offers: &mut Vec<Offer>,
+        blocked_until: &mut Timestamp,
     ) {
         let Allocator {
             tree,
@@ -258,14 +280,19 @@ impl Allocator {
                 }) {
                     return Step::Continue;
                 }
-                if !agent.filters.is_empty()
-                    && agent
-                        .filters
-                        .any_covers(fw_index, role, epoch, now, |refused| {
-                            covered(refused, scratch, &agent.free)
-                        })
-                {
-                    return Step::Continue;
+                if !agent.filters.is_empty() {
+                    let until = agent.filters.covered_until(
+                        fw_index,
+                        role,
+                        epoch,
+                        now,
+                        agent.free_print,
+                        |refused| covered(refused, scratch, &agent.free),
+                    );
+                    if let Some(until) = until {
+                        *blocked_until = (*blocked_until).min(until);
+                        return Step::Continue;
+                    }
                 }
                 let held: Vec<Amount> = agent
                     .free

@@ -10,7 +10,7 @@
 //! may be stale only while listed as dirty (or while `all_stale` is set).
 
 use super::agent::{AgentState, Allocation};
-use super::catalog::{Amount, Catalog};
+use super::catalog::{fingerprint, Amount, Catalog};
 use super::framework::FrameworkState;
 use super::quota::{add_at, get_at, RoleAccount};
 use super::roles::{RoleIdx, RoleTree, ROOT};
@@ -43,6 +43,9 @@ pub(crate) struct Books {
     dirty_frameworks: Vec<(u32, RoleIdx)>,
     /// Every key is stale (totals changed).
     pub(crate) all_stale: bool,
+    /// Bumped whenever headroom may have changed while quota is in force (agents come and
+    /// go, allocations move); see `IdleNote`.
+    pub(crate) headroom_gen: u64,
 }
 
 impl Books {
@@ -110,6 +113,7 @@ impl Books {
         }
         self.all_stale = true;
         self.required_stale = true;
+        self.headroom_gen += 1;
     }
 
     /// Moves `held` (aligned with the agent's slots) between the agent's free pool and the
@@ -127,6 +131,10 @@ impl Books {
         tree: &RoleTree,
     ) {
         self.sync_roles(tree.nodes.len());
+        agent.idle = None;
+        if !self.quota_roles.is_empty() {
+            self.headroom_gen += 1;
+        }
         let sign = match direction {
             Move::Allocate => 1,
             Move::Release => -1,
@@ -180,6 +188,7 @@ impl Books {
                 quota_touched |= !self.quota_roles.is_empty();
             }
         }
+        agent.free_print = fingerprint(&agent.free);
         if agent.allocations[record].held.iter().all(Amount::is_empty) {
             agent.allocations.swap_remove(record);
         }

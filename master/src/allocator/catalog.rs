@@ -22,8 +22,19 @@ pub(crate) type NameIdx = u32;
 /// Index of a (name, reservation, revocable) slot.
 pub(crate) type SlotIdx = u32;
 
+/// A 64-bit fingerprint of amounts in one agent's layout. Equal amounts have equal
+/// fingerprints; the allocator uses a match to decide that a filter refused exactly what is
+/// free now without comparing the amounts (a false match, at odds of about 2^-64, could only
+/// make a filter hold a framework back a little longer: never offer more than is free).
+pub(crate) fn fingerprint(amounts: &[Amount]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    amounts.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// An amount of one slot's resource.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Amount {
     /// Thousandths of a unit.
     Scalar(i64),

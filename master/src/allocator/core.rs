@@ -18,7 +18,7 @@ use meso_api::Resources;
 
 use super::agent::AgentState;
 use super::books::{Books, Move};
-use super::catalog::{Catalog, NameIdx};
+use super::catalog::{fingerprint, Catalog, NameIdx};
 use super::error::AllocatorError;
 use super::filters::{AgentFilters, Filter, Timestamp, DEFAULT_REFUSE, MAX_REFUSE};
 use super::framework::{FrameworkSpec, FrameworkState};
@@ -83,6 +83,10 @@ pub struct Allocator {
     pub(crate) min_allocatable: Vec<Vec<(NameIdx, i64)>>,
     pub(crate) shuffle_seed: u64,
     pub(crate) rounds: u64,
+    /// Bumped by every call that may make a (framework, role) eligible where it was not
+    /// (new or re-subscribed or activated frameworks, revive, quota changes); agents noted
+    /// idle under an older generation are walked again.
+    pub(crate) eligibility_gen: u64,
 }
 
 impl Allocator {
@@ -110,6 +114,7 @@ impl Allocator {
             min_allocatable,
             shuffle_seed: config.shuffle_seed,
             rounds: 0,
+            eligibility_gen: 0,
         })
     }
 
@@ -190,10 +195,12 @@ impl Allocator {
         let mut state = AgentState {
             id: Arc::from(agent),
             slots,
+            free_print: fingerprint(&amounts),
             free: amounts.clone(),
             total: amounts,
             allocations: Vec::new(),
             filters: AgentFilters::default(),
+            idle: None,
         };
         // Validate every use before changing anything.
         let mut uses = Vec::with_capacity(used.len());
@@ -294,10 +301,12 @@ impl Allocator {
         let mut fresh = AgentState {
             id: old.id.clone(),
             slots,
+            free_print: fingerprint(&amounts),
             free: amounts.clone(),
             total: amounts,
             allocations: Vec::new(),
             filters: AgentFilters::default(),
+            idle: None,
         };
         // Re-express every allocation in the new layout and check it fits.
         let mut moved = Vec::with_capacity(old.allocations.len());
@@ -371,6 +380,7 @@ impl Allocator {
         }));
         self.framework_ids.insert(framework.to_string(), index);
         self.subscribe(index, &roles, &suppressed);
+        self.eligibility_gen += 1;
         Ok(())
     }
 
@@ -426,6 +436,7 @@ impl Allocator {
             .expect("framework_ids only maps to live frameworks")
             .revocable = spec.revocable;
         self.subscribe(index, &roles, &suppressed);
+        self.eligibility_gen += 1;
         Ok(())
     }
 
@@ -474,6 +485,7 @@ impl Allocator {
             .as_mut()
             .expect("framework_ids only maps to live frameworks")
             .active = true;
+        self.eligibility_gen += 1;
         Ok(())
     }
 
@@ -597,6 +609,7 @@ impl Allocator {
             role: role_idx,
             epoch,
             expires: now.after(refuse),
+            refused_print: fingerprint(&refused),
             refused,
         };
         self.agents[ag as usize]
@@ -683,6 +696,7 @@ impl Allocator {
             entry.suppressed = false;
             entry.epoch = entry.epoch.wrapping_add(1);
         }
+        self.eligibility_gen += 1;
         Ok(())
     }
 
@@ -727,6 +741,7 @@ impl Allocator {
             self.books.quota_roles.push(idx);
         }
         self.books.required_stale = true;
+        self.eligibility_gen += 1;
         Ok(())
     }
 

@@ -44,58 +44,85 @@ pub(crate) struct Filter {
     pub(crate) expires: Timestamp,
     /// Refused amounts, aligned with the agent's slots.
     pub(crate) refused: Vec<Amount>,
+    /// `fingerprint(&refused)`: when it matches the agent's current free resources, the
+    /// filter covers whatever could be offered there without looking at `refused`.
+    pub(crate) refused_print: u64,
 }
 
 /// The filters of one agent, sorted by (framework, role).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AgentFilters {
+    /// `(framework << 32) | role` of each filter, sorted: a compact array to binary-search
+    /// (a walk probes it once per framework it passes on this agent).
+    keys: Vec<u64>,
+    /// The filters, in the same order as `keys`.
     list: Vec<Filter>,
+}
+
+fn pair_key(framework: u32, role: RoleIdx) -> u64 {
+    (u64::from(framework) << 32) | u64::from(role)
 }
 
 impl AgentFilters {
     fn range(&self, framework: u32, role: RoleIdx) -> std::ops::Range<usize> {
-        let key = (framework, role);
-        let start = self.list.partition_point(|f| (f.framework, f.role) < key);
-        let end = start
-            + self.list[start..]
-                .iter()
-                .take_while(|f| (f.framework, f.role) == key)
-                .count();
+        let key = pair_key(framework, role);
+        let start = self.keys.partition_point(|&k| k < key);
+        let end = start + self.keys[start..].iter().take_while(|&&k| k == key).count();
         start..end
     }
 
     /// Adds a filter, dropping expired or stale filters of the same pair on the way.
     pub(crate) fn add(&mut self, filter: Filter, now: Timestamp) {
         let range = self.range(filter.framework, filter.role);
-        let start = range.start;
+        let key = pair_key(filter.framework, filter.role);
         let mut keep: Vec<Filter> = self.list[range.clone()]
             .iter()
             .filter(|f| f.expires > now && f.epoch == filter.epoch)
             .cloned()
             .collect();
         keep.push(filter);
-        self.list.splice(range, keep);
-        debug_assert!(self.list[start..]
-            .windows(2)
-            .all(|w| (w[0].framework, w[0].role) <= (w[1].framework, w[1].role)));
+        let count = keep.len();
+        self.list.splice(range.clone(), keep);
+        self.keys.splice(range, std::iter::repeat_n(key, count));
+        debug_assert!(self.keys.windows(2).all(|w| w[0] <= w[1]));
+        debug_assert_eq!(self.keys.len(), self.list.len());
     }
 
-    /// True if a live filter of (framework, role) covers what `covered` accepts.
-    pub(crate) fn any_covers(
+    /// Keeps the filters `keep` accepts.
+    fn retain(&mut self, keep: impl Fn(&Filter) -> bool) {
+        let list = std::mem::take(&mut self.list);
+        self.list = list.into_iter().filter(|f| keep(f)).collect();
+        self.keys = self
+            .list
+            .iter()
+            .map(|f| pair_key(f.framework, f.role))
+            .collect();
+    }
+
+    /// If live filters of (framework, role) cover what `covered` accepts, the time the
+    /// last of them expires (until then the pair stays filtered); `None` if none covers.
+    pub(crate) fn covered_until(
         &self,
         framework: u32,
         role: RoleIdx,
         epoch: u32,
         now: Timestamp,
+        free_print: u64,
         covered: impl Fn(&[Amount]) -> bool,
-    ) -> bool {
+    ) -> Option<Timestamp> {
         if self.list.is_empty() {
-            return false;
+            return None;
         }
         let range = self.range(framework, role);
         self.list[range]
             .iter()
-            .any(|f| f.expires > now && f.epoch == epoch && covered(&f.refused))
+            .filter(|f| {
+                f.expires > now
+                    && f.epoch == epoch
+                    && (f.refused_print == free_print || covered(&f.refused))
+            })
+            .map(|f| f.expires)
+            .max()
     }
 
     /// True if no filter is held.
@@ -105,12 +132,12 @@ impl AgentFilters {
 
     /// Drops every filter of `framework`.
     pub(crate) fn remove_framework(&mut self, framework: u32) {
-        self.list.retain(|f| f.framework != framework);
+        self.retain(|f| f.framework != framework);
     }
 
     /// Drops expired filters.
     pub(crate) fn expire(&mut self, now: Timestamp) {
-        self.list.retain(|f| f.expires > now);
+        self.retain(|f| f.expires > now);
     }
 
     /// Number of filters held (expired ones included until pruned).
@@ -130,6 +157,7 @@ mod tests {
             role,
             epoch,
             expires: Timestamp(Duration::from_secs(secs)),
+            refused_print: cpus as u64,
             refused: vec![Amount::Scalar(cpus)],
         }
     }
@@ -144,13 +172,23 @@ mod tests {
         let now = Timestamp::default();
         filters.add(filter(3, 1, 0, 10, 4000), now);
         filters.add(filter(1, 1, 0, 10, 4000), now);
-        assert!(filters.any_covers(3, 1, 0, now, covers_cpus(4000)));
-        assert!(!filters.any_covers(3, 2, 0, now, covers_cpus(4000)));
-        assert!(!filters.any_covers(2, 1, 0, now, covers_cpus(4000)));
+        assert!(filters
+            .covered_until(3, 1, 0, now, 0, covers_cpus(4000))
+            .is_some());
+        assert!(filters
+            .covered_until(3, 2, 0, now, 0, covers_cpus(4000))
+            .is_none());
+        assert!(filters
+            .covered_until(2, 1, 0, now, 0, covers_cpus(4000))
+            .is_none());
         // More than was refused is offered again.
-        assert!(!filters.any_covers(3, 1, 0, now, covers_cpus(5000)));
+        assert!(filters
+            .covered_until(3, 1, 0, now, 0, covers_cpus(5000))
+            .is_none());
         let later = Timestamp(Duration::from_secs(10));
-        assert!(!filters.any_covers(3, 1, 0, later, covers_cpus(4000)));
+        assert!(filters
+            .covered_until(3, 1, 0, later, 0, covers_cpus(4000))
+            .is_none());
         filters.expire(later);
         assert!(filters.is_empty());
     }
@@ -160,14 +198,18 @@ mod tests {
         let mut filters = AgentFilters::default();
         let now = Timestamp::default();
         filters.add(filter(1, 1, 0, 10, 4000), now);
-        assert!(!filters.any_covers(1, 1, 1, now, covers_cpus(1)));
+        assert!(filters
+            .covered_until(1, 1, 1, now, 0, covers_cpus(1))
+            .is_none());
         filters.add(filter(1, 1, 1, 10, 2000), now);
         assert_eq!(
             filters.len(),
             1,
             "the stale filter is pruned when a new one is added"
         );
-        assert!(filters.any_covers(1, 1, 1, now, covers_cpus(2000)));
+        assert!(filters
+            .covered_until(1, 1, 1, now, 0, covers_cpus(2000))
+            .is_some());
         filters.remove_framework(1);
         assert!(filters.is_empty());
     }
