@@ -13,7 +13,10 @@
 //!
 //! Cost: the walk stops as soon as the agent has nothing allocatable left, so a round is
 //! about one offer per agent plus the (framework, role) pairs skipped on the way; a skipped
-//! pair costs a few comparisons and, if it has filters on the agent, a binary search.
+//! pair costs a few comparisons and, if it has filters on the agent, a binary search. An
+//! agent whose walk offered nothing gets an `IdleNote` and is skipped by later rounds until
+//! its free resources change, an eligibility-widening call is made, headroom moves (only
+//! with quota), or the earliest filter that held someone back expires.
 
 use std::ops::ControlFlow;
 use std::time::Duration;
