@@ -69,6 +69,14 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// A message (task, call, operation ...) that breaks a rule of its own.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// What was invalid, with its id (e.g. "task 'web-1'").
+        what: String,
+        /// The rule it breaks.
+        reason: String,
+    },
     /// A checked subtraction of resources that are not contained in the minuend.
     #[error("cannot subtract {subtrahend} from {minuend}: not contained")]
     NotContained {

@@ -35,6 +35,7 @@ use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::sync::Arc;
 
 pub use grammar::parse_resource_list;
+pub use json::ResourceFormat;
 pub use ranges::{Range, Ranges};
 pub use resource::{
     DiskInfo, DiskSource, DiskSourceType, Persistence, ReservationInfo, ReservationType, Resource,
@@ -63,6 +64,13 @@ impl Resources {
     /// role get `default_role` (`*` leaves them unreserved).
     pub fn parse(text: &str, default_role: &str) -> Result<Resources> {
         grammar::parse_flag(text, default_role)
+    }
+
+    /// The resources as a JSON array in the given format (Mesos's `convertResourceFormat`):
+    /// post-refinement (what `Serialize` writes), pre-refinement for frameworks without
+    /// RESERVATION_REFINEMENT (fails on refined reservations), or both for endpoints.
+    pub fn to_json_value(&self, format: ResourceFormat) -> Result<serde_json::Value> {
+        json::to_json_value(self, format)
     }
 
     /// The entries.

@@ -95,5 +95,7 @@ fn parse_one(token: &str, default_role: &str) -> Result<Resource> {
             )))
         }
     };
-    Ok(Resource::new(name, value).with_static_role(role))
+    let resource = Resource::new(name, value).with_static_role(role);
+    resource.validate()?;
+    Ok(resource)
 }

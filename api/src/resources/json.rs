@@ -474,6 +474,79 @@ fn resource_to_json(r: &Resource) -> ResourceOut<'_> {
     }
 }
 
+// ---------------------------------------------------------------- other JSON formats
+
+/// Which JSON shape to write resources in (Mesos's `ResourceFormat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceFormat {
+    /// `reservations` stack only: for frameworks and agents with RESERVATION_REFINEMENT.
+    /// This is what `Serialize` writes.
+    PostRefinement,
+    /// Legacy `role` (`"*"` when unreserved) and, for a dynamic reservation,
+    /// `reservation {principal, labels}`; no `reservations`. For frameworks without
+    /// RESERVATION_REFINEMENT. A refined (stacked) reservation cannot be expressed.
+    PreRefinement,
+    /// Both forms, for operator endpoints: `reservations` always, plus `role` and
+    /// `reservation` when the resource has at most one reservation.
+    Endpoint,
+}
+
+/// Writes resources as a JSON array in `format`; refuses (naming the resource) a refined
+/// reservation in [`ResourceFormat::PreRefinement`].
+pub(super) fn to_json_value(
+    resources: &Resources,
+    format: ResourceFormat,
+) -> Result<serde_json::Value> {
+    let mut out = Vec::with_capacity(resources.len());
+    for r in resources.iter() {
+        let mut value = serde_json::to_value(resource_to_json(r)).map_err(|e| Error::Json {
+            message: e.to_string(),
+        })?;
+        let object = value
+            .as_object_mut()
+            .expect("a resource always serialises to a JSON object");
+        if format != ResourceFormat::PostRefinement {
+            match r.reservations.as_slice() {
+                [] => {
+                    object.insert("role".into(), DEFAULT_ROLE.into());
+                }
+                [only] => {
+                    object.insert("role".into(), (*only.role).into());
+                    if only.kind == ReservationType::Dynamic {
+                        let mut reservation = serde_json::Map::new();
+                        if let Some(p) = &only.principal {
+                            reservation.insert("principal".into(), p.as_str().into());
+                        }
+                        if !only.labels.is_empty() {
+                            reservation.insert(
+                                "labels".into(),
+                                serde_json::to_value(&only.labels).map_err(|e| Error::Json {
+                                    message: e.to_string(),
+                                })?,
+                            );
+                        }
+                        object.insert("reservation".into(), reservation.into());
+                    }
+                }
+                _ if format == ResourceFormat::PreRefinement => {
+                    return Err(Error::Invalid {
+                        what: format!("resource {r}"),
+                        reason:
+                            "refined reservations cannot be written in the pre-refinement format"
+                                .into(),
+                    })
+                }
+                _ => {}
+            }
+            if format == ResourceFormat::PreRefinement {
+                object.remove("reservations");
+            }
+        }
+        out.push(value);
+    }
+    Ok(serde_json::Value::Array(out))
+}
+
 // ---------------------------------------------------------------- binary mirror
 
 /// Fixed-shape form for postcard: every field always present, no lenient parsing.

@@ -314,7 +314,8 @@ impl Resource {
     /// Checks the rules Mesos's `Resources::validate` applies to one resource: a non-empty
     /// name, a non-negative value, valid roles, a reservation stack in which each role
     /// refines the one below, no reservation for `*`, disk info only on `disk`, a valid
-    /// persistence id. The error names the resource.
+    /// persistence id, only persistent volumes shared, whole `gpus`. The error names the
+    /// resource.
     pub fn validate(&self) -> Result<()> {
         let fail = |reason: String| Error::BadResource {
             token: self.name.to_string(),
@@ -353,13 +354,14 @@ impl Resource {
             }
             if let Some(p) = &disk.persistence {
                 crate::ids::validate_id("persistence id", &p.id)?;
-                if self.reservations.is_empty() && !self.shared {
-                    // Mesos requires persistent volumes to be reserved.
-                    return Err(fail(format!(
-                        "persistent volume '{}' must be on reserved disk",
-                        p.id
-                    )));
-                }
+            }
+        }
+        if self.shared && !self.is_persistent_volume() {
+            return Err(fail("only persistent volumes can be shared".into()));
+        }
+        if let (true, Value::Scalar(s)) = (&*self.name == "gpus", &self.value) {
+            if s.milli() % crate::resources::MILLI_PER_UNIT != 0 {
+                return Err(fail(format!("gpus must be a whole number, not {s}")));
             }
         }
         Ok(())
