@@ -12,7 +12,8 @@
 //! Files: `quantity` (range sets), `quantities` (named scalar amounts),
 //! `catalog` (interning names and slots), `sorter` (incremental DRF order), `roles` (role tree
 //! and walk), `quota` (role accounts and quota rules), `books` (the ledger all changes go
-//! through), `agent`, `framework`, `filters`, `core` (the public methods), `allocate` (the
+//! through), `agent`, `framework`, `filters`, `core` (the struct, resource and settings calls, queries), `membership` (agents and
+//! frameworks joining and leaving), `allocate` (the
 //! round).
 //!
 //! ```
@@ -36,6 +37,7 @@ mod core;
 mod error;
 mod filters;
 mod framework;
+mod membership;
 mod quantities;
 mod quantity;
 mod quota;
