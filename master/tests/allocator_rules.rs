@@ -388,6 +388,26 @@ fn unmet_guarantees_hold_back_headroom_from_other_roles() {
 }
 
 #[test]
+fn nested_guarantees_hold_back_headroom_once() {
+    let mut a = allocator();
+    let guarantee = |text: &str| Quota {
+        guarantees: Quantities::parse(text).unwrap(),
+        limits: Quantities::default(),
+    };
+    a.update_quota("eng", &guarantee("cpus:4")).unwrap();
+    a.update_quota("eng/web", &guarantee("cpus:4")).unwrap();
+    a.add_framework("batch", &roles(&["batch"])).unwrap();
+    for i in 0..3 {
+        a.add_agent(&format!("a{i}"), &res("cpus:2;mem:128"), &[])
+            .unwrap();
+    }
+    // eng's guarantee covers eng/web's: 4 of 6 cpus are held back, not 8.
+    let offers = a.allocate(at(0));
+    let cpus: i64 = offers.iter().map(|o| cpus_milli(&o.resources)).sum();
+    assert_eq!(cpus, 2000, "{:?}", show(&offers));
+}
+
+#[test]
 fn a_role_with_an_unmet_guarantee_goes_before_a_role_with_a_lower_share() {
     let mut a = allocator();
     a.update_quota(

@@ -258,7 +258,7 @@ impl Allocator {
                 }
                 let epoch = entry.epoch;
                 if quota {
-                    books.refresh_required();
+                    books.refresh_required(tree);
                 }
                 let revocable_ok = fw.revocable;
                 if !offerable(

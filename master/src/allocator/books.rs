@@ -199,13 +199,22 @@ impl Books {
         self.mark_framework(fw, fw_index, role);
     }
 
-    /// Recomputes the sum of unmet guarantees if stale.
-    pub(crate) fn refresh_required(&mut self) {
+    /// Recomputes the sum of unmet guarantees if stale. A role below another role with a
+    /// guarantee is left out: its consumption counts toward the ancestor's (subtree)
+    /// consumption, so the ancestor's unmet guarantee already holds room for it.
+    pub(crate) fn refresh_required(&mut self, tree: &RoleTree) {
         if !self.required_stale {
             return;
         }
         self.required.clear();
         for &r in &self.quota_roles {
+            let nested = tree
+                .chain(r)
+                .skip(1)
+                .any(|a| self.accounts[a as usize].guarantee.iter().any(|&g| g > 0));
+            if nested {
+                continue;
+            }
             let account = &self.accounts[r as usize];
             for n in 0..account.guarantee.len() {
                 add_at(&mut self.required, n, account.unmet(n));

@@ -8,8 +8,8 @@
 //! unallocated unreserved resources are held back as *headroom* while any role's guarantee is
 //! unmet: other roles only get what exceeds the sum of unmet guarantees.
 //!
-//! Simplification (documented in ARCHITECTURE.md): unmet guarantees are summed over all roles
-//! with a guarantee, so a parent and a child that both hold guarantees are both counted.
+//! Headroom sums the unmet guarantees of the outermost roles that have one: a guaranteed
+//! role below a guaranteed ancestor is covered by the ancestor's subtree consumption.
 //!
 //! All vectors here are indexed by resource-name id and may be shorter than the number of
 //! names (missing entries read as 0, or "no limit" for limits).
