@@ -641,3 +641,65 @@ fn weighted_drf_converges_to_the_weights_under_contention() {
         assert!((got - want).abs() <= 0.02, "shares {sa} {sb} {sc}");
     }
 }
+
+#[test]
+fn frameworks_of_one_role_share_it_equally() {
+    let mut a = allocator();
+    for f in ["f1", "f2", "f3"] {
+        a.add_framework(f, &roles(&["eng"])).unwrap();
+    }
+    for i in 0..9 {
+        a.add_agent(&format!("a{i}"), &res("cpus:1;mem:128"), &[])
+            .unwrap();
+    }
+    let offers = a.allocate(at(0));
+    for f in ["f1", "f2", "f3"] {
+        assert_eq!(
+            offers.iter().filter(|o| &*o.framework == f).count(),
+            3,
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_filter_in_one_role_does_not_hide_offers_in_another() {
+    let mut a = allocator();
+    a.add_framework("f1", &roles(&["eng"])).unwrap();
+    a.add_agent("a1", &res("cpus:4;mem:1024"), &[]).unwrap();
+    let offer = a.allocate(at(0)).remove(0);
+    a.decline(&offer, Some(3600.0), at(0)).unwrap();
+    assert!(a.allocate(at(1)).is_empty());
+    a.update_framework("f1", &roles(&["eng", "ops"])).unwrap();
+    let offers = a.allocate(at(2));
+    assert_eq!(show(&offers), vec!["f1@a1/ops=cpus:4; mem:1024"]);
+}
+
+#[test]
+fn resources_held_in_a_dropped_role_can_still_be_recovered() {
+    let mut a = allocator();
+    a.add_framework("f1", &roles(&["eng"])).unwrap();
+    a.add_agent("a1", &res("cpus:4;mem:1024"), &[]).unwrap();
+    let offer = a.allocate(at(0)).remove(0);
+    a.update_framework("f1", &roles(&["ops"])).unwrap();
+    assert_eq!(a.allocations()[0].role.as_ref(), "eng");
+    a.recover_resources("f1", "a1", "eng", &offer.resources)
+        .unwrap();
+    assert_eq!(show(&a.allocate(at(1))), vec!["f1@a1/ops=cpus:4; mem:1024"]);
+}
+
+#[test]
+fn expiring_filters_reclaims_them_without_changing_offers() {
+    let mut a = allocator();
+    a.add_framework("f1", &roles(&["eng"])).unwrap();
+    a.add_agent("a1", &res("cpus:4;mem:1024"), &[]).unwrap();
+    let offer = a.allocate(at(0)).remove(0);
+    a.decline(&offer, Some(10.0), at(0)).unwrap();
+    a.expire_filters(at(5));
+    assert!(
+        a.allocate(at(5)).is_empty(),
+        "a live filter survives expiry"
+    );
+    a.expire_filters(at(10));
+    assert_eq!(a.allocate(at(10)).len(), 1);
+}
