@@ -253,19 +253,21 @@ impl Allocator {
             .role(role_idx)
             .map(|e| e.epoch)
             .unwrap_or(0);
+        let filters = &mut self.agents[ag as usize]
+            .as_mut()
+            .expect("agent_ids only maps to live agents")
+            .filters;
+        let refused_print = fingerprint(&refused);
+        let refused = filters.share(refused, refused_print);
         let filter = Filter {
             framework: fw,
             role: role_idx,
             epoch,
             expires: now.after(refuse),
-            refused_print: fingerprint(&refused),
+            refused_print,
             refused,
         };
-        self.agents[ag as usize]
-            .as_mut()
-            .expect("agent_ids only maps to live agents")
-            .filters
-            .add(filter, now);
+        filters.add(filter, now);
         Ok(())
     }
 

@@ -10,6 +10,7 @@
 //! Invariant: `refused` is aligned with the agent's slot layout; an agent whose layout changes starts
 //! with no filters.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::catalog::Amount;
@@ -42,8 +43,9 @@ pub(crate) struct Filter {
     /// epoch, which voids older filters without touching every agent.
     pub(crate) epoch: u32,
     pub(crate) expires: Timestamp,
-    /// Refused amounts, aligned with the agent's slots.
-    pub(crate) refused: Vec<Amount>,
+    /// Refused amounts, aligned with the agent's slots; shared between filters of the same
+    /// agent that refused the same amounts (typically the agent's whole free resources).
+    pub(crate) refused: Arc<[Amount]>,
     /// `fingerprint(&refused)`: when it matches the agent's current free resources, the
     /// filter covers whatever could be offered there without looking at `refused`.
     pub(crate) refused_print: u64,
@@ -57,6 +59,8 @@ pub(crate) struct AgentFilters {
     keys: Vec<u64>,
     /// The filters, in the same order as `keys`.
     list: Vec<Filter>,
+    /// The refused amounts of the last filter added, with their fingerprint, to share.
+    last_refused: Option<(u64, Arc<[Amount]>)>,
 }
 
 fn pair_key(framework: u32, role: RoleIdx) -> u64 {
@@ -69,6 +73,19 @@ impl AgentFilters {
         let start = self.keys.partition_point(|&k| k < key);
         let end = start + self.keys[start..].iter().take_while(|&&k| k == key).count();
         start..end
+    }
+
+    /// `refused` as a shared slice: the last added filter's when equal (frameworks declining
+    /// the same free resources one after another), else a new one.
+    pub(crate) fn share(&mut self, refused: Vec<Amount>, print: u64) -> Arc<[Amount]> {
+        if let Some((last_print, last)) = &self.last_refused {
+            if *last_print == print && **last == *refused {
+                return last.clone();
+            }
+        }
+        let shared: Arc<[Amount]> = Arc::from(refused);
+        self.last_refused = Some((print, shared.clone()));
+        shared
     }
 
     /// Adds a filter, dropping expired or stale filters of the same pair on the way.
@@ -158,7 +175,7 @@ mod tests {
             epoch,
             expires: Timestamp(Duration::from_secs(secs)),
             refused_print: cpus as u64,
-            refused: vec![Amount::Scalar(cpus)],
+            refused: Arc::from(vec![Amount::Scalar(cpus)]),
         }
     }
 
