@@ -379,3 +379,142 @@ proptest! {
         prop_assert_eq!(sum(&first), sum(&second));
     }
 }
+
+/// Calls with arbitrary (often wrong) ids, resources, roles and numbers: each either works
+/// or returns an error, never panics, and the ledger stays exact.
+#[derive(Clone, Debug)]
+enum Wild {
+    AddAgent(usize, usize),
+    RemoveAgent(usize),
+    UpdateAgent(usize, usize),
+    AddFramework(usize, usize),
+    RemoveFramework(usize),
+    UpdateFramework(usize, usize),
+    Recover(usize, usize, usize, usize),
+    Filter(usize, usize, usize, usize, usize),
+    Weight(usize, usize),
+    Quota(usize, usize, usize),
+    Suppress(usize, usize),
+    Revive(usize, usize),
+    Allocate,
+}
+
+const WILD_RESOURCES: [&str; 8] = [
+    "cpus:4;mem:1024;ports:[1-10]",
+    "cpus:1",
+    "cpus(a):2;mem(a):64",
+    "mem:0.001",
+    "ports:[5-6]",
+    "cpus:1e15",
+    "gpus:2;cpus:0.01",
+    "",
+];
+const WILD_ROLES: [&str; 6] = ["a", "a/x", "b", "*", "bad//role", ""];
+const WILD_NUMBERS: [f64; 6] = [0.0, 1.0, 5.0, -1.0, f64::NAN, f64::INFINITY];
+
+fn wild_gen() -> impl Strategy<Value = Wild> {
+    let i = || 0usize..8;
+    prop_oneof![
+        1 => (i(), i()).prop_map(|(a, r)| Wild::AddAgent(a, r)),
+        1 => i().prop_map(Wild::RemoveAgent),
+        1 => (i(), i()).prop_map(|(a, r)| Wild::UpdateAgent(a, r)),
+        1 => (i(), i()).prop_map(|(f, r)| Wild::AddFramework(f, r)),
+        1 => i().prop_map(Wild::RemoveFramework),
+        1 => (i(), i()).prop_map(|(f, r)| Wild::UpdateFramework(f, r)),
+        1 => (i(), i(), i(), i()).prop_map(|(f, a, r, x)| Wild::Recover(f, a, r, x)),
+        1 => (i(), i(), i(), i(), i()).prop_map(|(f, a, r, x, n)| Wild::Filter(f, a, r, x, n)),
+        1 => (i(), i()).prop_map(|(r, n)| Wild::Weight(r, n)),
+        1 => (i(), i(), i()).prop_map(|(r, g, l)| Wild::Quota(r, g, l)),
+        1 => (i(), i()).prop_map(|(f, r)| Wild::Suppress(f, r)),
+        1 => (i(), i()).prop_map(|(f, r)| Wild::Revive(f, r)),
+        3 => Just(Wild::Allocate),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn wrong_calls_get_errors_not_panics(ops in proptest::collection::vec(wild_gen(), 1..40)) {
+        let mut allocator = Allocator::new(AllocatorConfig::default()).unwrap();
+        let mut totals: BTreeMap<String, Resources> = BTreeMap::new();
+        let res = |x: usize| Resources::parse(WILD_RESOURCES[x % 8], "*").unwrap();
+        let role = |x: usize| WILD_ROLES[x % 6].to_string();
+        let agent = |x: usize| format!("agent-{}", x % 5);
+        let fw = |x: usize| format!("fw-{}", x % 4);
+        let mut now = Timestamp::default();
+        for op in ops {
+            match op {
+                Wild::AddAgent(a, r) => {
+                    if allocator.add_agent(&agent(a), &res(r), &[]).is_ok() {
+                        totals.insert(agent(a), res(r));
+                    }
+                }
+                Wild::RemoveAgent(a) => {
+                    if allocator.remove_agent(&agent(a)).is_ok() {
+                        totals.remove(&agent(a));
+                    }
+                }
+                Wild::UpdateAgent(a, r) => {
+                    if allocator.update_agent(&agent(a), &res(r)).is_ok() {
+                        totals.insert(agent(a), res(r));
+                    }
+                }
+                Wild::AddFramework(f, r) => {
+                    let spec = FrameworkSpec { roles: vec![role(r)], ..FrameworkSpec::default() };
+                    let _ = allocator.add_framework(&fw(f), &spec);
+                }
+                Wild::RemoveFramework(f) => {
+                    let _ = allocator.remove_framework(&fw(f));
+                }
+                Wild::UpdateFramework(f, r) => {
+                    let spec = FrameworkSpec {
+                        roles: vec![role(r), role(r + 1)],
+                        revocable: r % 2 == 0,
+                        suppressed_roles: vec![role(r + 2)],
+                    };
+                    let _ = allocator.update_framework(&fw(f), &spec);
+                }
+                Wild::Recover(f, a, r, x) => {
+                    let _ = allocator.recover_resources(&fw(f), &agent(a), &role(r), &res(x));
+                }
+                Wild::Filter(f, a, r, x, n) => {
+                    let secs = Some(WILD_NUMBERS[n % 6]);
+                    let _ = allocator.add_filter(&fw(f), &agent(a), &role(r), &res(x), secs, now);
+                }
+                Wild::Weight(r, n) => {
+                    let _ = allocator.update_weights(&[(role(r), WILD_NUMBERS[n % 6])]);
+                }
+                Wild::Quota(r, g, l) => {
+                    let quota = Quota {
+                        guarantees: Quantities::parse(&format!("cpus:{}", g % 3)).unwrap(),
+                        limits: Quantities::parse(&format!("cpus:{}", l % 5)).unwrap(),
+                    };
+                    let _ = allocator.update_quota(&role(r), &quota);
+                }
+                Wild::Suppress(f, r) => {
+                    let _ = allocator.suppress(&fw(f), &[role(r)]);
+                }
+                Wild::Revive(f, r) => {
+                    let _ = allocator.revive(&fw(f), &[role(r)]);
+                }
+                Wild::Allocate => {
+                    now = now.after(Duration::from_secs(1));
+                    allocator.allocate(now);
+                }
+            }
+            let allocations = allocator.allocations();
+            for (name, total) in &totals {
+                let mut sum = allocator.free_resources(name).expect("agent exists");
+                for held in allocations.iter().filter(|o| &*o.agent == name.as_str()) {
+                    sum += &held.resources.unallocate();
+                }
+                prop_assert_eq!(&sum, total, "free + allocated must equal the total on {}", name);
+            }
+        }
+    }
+}

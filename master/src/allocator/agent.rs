@@ -10,7 +10,7 @@ use std::sync::Arc;
 use meso_api::resources::Resource;
 use meso_api::Resources;
 
-use super::catalog::{Amount, Catalog, SlotIdx};
+use super::catalog::{Amount, Catalog, SlotIdx, MAX_SCALAR_MILLI};
 use super::error::AllocatorError;
 use super::filters::{AgentFilters, Timestamp};
 use super::roles::{RoleIdx, RoleTree};
@@ -62,6 +62,12 @@ impl AgentState {
         for resource in total.iter() {
             let slot = catalog.intern(resource, tree)?;
             let amount = Amount::from_value(&resource.value);
+            if amount.scalar() > MAX_SCALAR_MILLI {
+                return Err(AllocatorError::ScalarTooLarge {
+                    resource: resource.to_string(),
+                    max_milli: MAX_SCALAR_MILLI,
+                });
+            }
             match slots.iter().position(|&s| s == slot) {
                 Some(i) => amounts[i].add(&amount),
                 None => {

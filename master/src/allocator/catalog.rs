@@ -33,6 +33,10 @@ pub(crate) fn fingerprint(amounts: &[Amount]) -> u64 {
     hasher.finish()
 }
 
+/// Largest scalar an agent may report for one resource, in thousandths (2^44, about 17.6
+/// billion units): keeps cluster-wide sums of many such agents far from `i64` overflow.
+pub(crate) const MAX_SCALAR_MILLI: i64 = 1 << 44;
+
 /// An amount of one slot's resource.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Amount {
@@ -109,7 +113,9 @@ impl Amount {
     /// Adds `other` (of the same kind).
     pub(crate) fn add(&mut self, other: &Amount) {
         match (self, other) {
-            (Amount::Scalar(a), Amount::Scalar(b)) => *a += b,
+            // Saturating: amounts from callers (e.g. a filter's list) may be absurd; agents'
+            // totals are capped (`MAX_SCALAR_MILLI`) so the ledger itself never gets here.
+            (Amount::Scalar(a), Amount::Scalar(b)) => *a = a.saturating_add(*b),
             (Amount::Ranges(a), Amount::Ranges(b)) => a.add(b),
             (Amount::Set(a), Amount::Set(b)) => a.extend(b.iter().cloned()),
             _ => debug_assert!(false, "amounts of one slot share a kind"),

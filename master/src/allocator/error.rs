@@ -8,6 +8,14 @@ pub enum AllocatorError {
     /// Resources (or their text) were rejected by `meso_api`.
     #[error("invalid resources: {0}")]
     InvalidResources(#[from] meso_api::Error),
+    /// An agent reported a scalar too large to account for safely.
+    #[error("resource {resource} is too large: at most {max_milli} thousandths per resource")]
+    ScalarTooLarge {
+        /// The resource, rendered.
+        resource: String,
+        /// The largest accepted amount, in thousandths.
+        max_milli: i64,
+    },
     /// A quantity list held something other than unreserved scalars.
     #[error("{input:?} is not a list of quantities: {resource} is not an unreserved scalar")]
     NotAQuantity {

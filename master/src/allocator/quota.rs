@@ -28,8 +28,16 @@ pub struct Quota {
 }
 
 impl Quota {
-    /// Checks that no guarantee exceeds its limit.
+    /// Checks that no guarantee exceeds its limit and that amounts are in range.
     pub fn validate(&self, role: &str) -> Result<(), AllocatorError> {
+        for (name, q) in self.guarantees.0.iter().chain(&self.limits.0) {
+            if q.milli() > MAX_QUOTA_MILLI {
+                return Err(AllocatorError::InvalidQuota {
+                    role: role.to_string(),
+                    reason: format!("{name}:{q} is above the largest quota amount"),
+                });
+            }
+        }
         for (name, g) in &self.guarantees.0 {
             if let Some(l) = self.limits.0.get(name) {
                 if g > l {
@@ -43,6 +51,9 @@ impl Quota {
         Ok(())
     }
 }
+
+/// Largest guarantee or limit (thousandths): 2^52, so sums over many roles cannot overflow.
+const MAX_QUOTA_MILLI: i64 = 1 << 52;
 
 /// Reads a name-indexed vector, 0 past its end.
 pub(crate) fn get_at(v: &[i64], i: usize) -> i64 {
