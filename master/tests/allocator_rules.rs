@@ -703,3 +703,37 @@ fn expiring_filters_reclaims_them_without_changing_offers() {
     a.expire_filters(at(10));
     assert_eq!(a.allocate(at(10)).len(), 1);
 }
+
+#[test]
+fn metrics_report_totals_shares_quota_and_filters() {
+    let mut a = allocator();
+    a.update_weights(&[("eng".into(), 2.0)]).unwrap();
+    a.update_quota(
+        "eng",
+        &Quota {
+            guarantees: Quantities::default(),
+            limits: Quantities::parse("cpus:8").unwrap(),
+        },
+    )
+    .unwrap();
+    a.add_framework("f1", &roles(&["eng/web"])).unwrap();
+    a.add_agent("a1", &res("cpus:4;mem:1024"), &[]).unwrap();
+    a.add_agent("a2", &res("cpus:4;mem:1024"), &[]).unwrap();
+    let offers = a.allocate(at(0));
+    a.decline(&offers[0], Some(60.0), at(0)).unwrap();
+    let m = a.metrics(at(1));
+    assert_eq!(m.allocation_runs, 1);
+    assert_eq!((m.agents, m.frameworks), (2, 1));
+    assert_eq!(m.total["cpus"].milli(), 8000);
+    assert_eq!(m.offered_or_allocated["cpus"].milli(), 4000);
+    let eng = &m.roles["eng"];
+    assert_eq!(eng.weight, 2.0);
+    assert!((eng.dominant_share - 0.25).abs() < 1e-9, "{eng:?}");
+    assert_eq!(eng.quota_consumed["cpus"].milli(), 4000);
+    assert_eq!(m.roles["eng/web"].active_filters, 1);
+    assert_eq!(a.metrics(at(60)).roles["eng/web"].active_filters, 0);
+    assert!(matches!(
+        a.update_quota("*", &Quota::default()),
+        Err(AllocatorError::InvalidQuota { .. })
+    ));
+}

@@ -180,6 +180,11 @@ impl Catalog {
         self.names.len()
     }
 
+    /// The names, indexed by name id.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.names.iter().map(|(n, _)| n.clone()).collect()
+    }
+
     /// The id of a scalar name, interning it if new.
     pub(crate) fn intern_scalar_name(&mut self, name: &str) -> Result<NameIdx, AllocatorError> {
         self.intern_name(name, ValueType::Scalar)

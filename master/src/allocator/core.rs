@@ -377,6 +377,12 @@ impl Allocator {
     /// Sets a role's quota (an empty quota removes it).
     pub fn update_quota(&mut self, role: &str, quota: &Quota) -> Result<(), AllocatorError> {
         super::roles::validate_role_name(role)?;
+        if role == "*" {
+            return Err(AllocatorError::InvalidQuota {
+                role: role.to_string(),
+                reason: "the default role '*' cannot have quota".to_string(),
+            });
+        }
         quota.validate(role)?;
         let idx = self.tree.ensure(role)?;
         self.books.sync_roles(self.tree.nodes.len());

@@ -147,6 +147,18 @@ impl AgentFilters {
         self.list.is_empty()
     }
 
+    /// Live (unexpired) filters per role, as (role, count) pairs.
+    pub(crate) fn live_by_role(&self, now: Timestamp) -> Vec<(RoleIdx, usize)> {
+        let mut out: Vec<(RoleIdx, usize)> = Vec::new();
+        for f in self.list.iter().filter(|f| f.expires > now) {
+            match out.iter_mut().find(|(r, _)| *r == f.role) {
+                Some((_, n)) => *n += 1,
+                None => out.push((f.role, 1)),
+            }
+        }
+        out
+    }
+
     /// Drops every filter of `framework`.
     pub(crate) fn remove_framework(&mut self, framework: u32) {
         self.retain(|f| f.framework != framework);

@@ -9,12 +9,12 @@
 //! Resources cross the boundary as `meso_api::Resources`; inside, each distinct resource
 //! shape is interned once and agents hold dense per-slot amounts.
 //!
-//! Files: `quantity` (range sets), `quantities` (named scalar amounts),
-//! `catalog` (interning names and slots), `sorter` (incremental DRF order), `roles` (role tree
-//! and walk), `quota` (role accounts and quota rules), `books` (the ledger all changes go
-//! through), `agent`, `framework`, `filters`, `core` (the struct, resource and settings calls, queries), `membership` (agents and
-//! frameworks joining and leaving), `allocate` (the
-//! round).
+//! Files: `quantity` (range sets), `quantities` (named scalar amounts), `catalog` (interning
+//! names and slots), `sorter` (incremental DRF order), `roles` (role tree and walk), `quota`
+//! (role accounts and quota rules), `books` (the ledger all changes go through), `agent`,
+//! `framework`, `filters`, `core` (the struct; resource, filter and settings calls;
+//! queries), `membership` (agents and frameworks joining and leaving), `allocate` (the
+//! round), `metrics` (a snapshot for `/metrics`).
 //!
 //! ```
 //! use meso_api::Resources;
@@ -38,6 +38,7 @@ mod error;
 mod filters;
 mod framework;
 mod membership;
+mod metrics;
 mod quantities;
 mod quantity;
 mod quota;
@@ -48,6 +49,7 @@ pub use self::core::{Allocator, AllocatorConfig, Offer};
 pub use self::error::AllocatorError;
 pub use self::filters::{Timestamp, DEFAULT_REFUSE, MAX_REFUSE};
 pub use self::framework::FrameworkSpec;
+pub use self::metrics::{AllocatorMetrics, RoleMetrics};
 pub use self::quantities::Quantities;
 pub use self::quota::Quota;
 pub use self::roles::validate_role_name;
