@@ -2,8 +2,9 @@
 //! headroom), and the set of sort keys waiting to be refreshed.
 //!
 //! Every change of what is allocated goes through [`Books::move_held`], which updates the
-//! agent's free amounts and allocation record, the role and framework vectors, the headroom
-//! pool, and marks the touched sort keys dirty. The keys are refreshed in a batch
+//! agent's free amounts, fingerprint and allocation record (and clears its idle note), the
+//! role and framework vectors, the headroom pool and its generation, and marks the touched
+//! sort keys dirty. The keys are refreshed in a batch
 //! ([`Books::refresh_keys`]) so that one allocation round sorts incrementally.
 //!
 //! Invariant: after `move_held`, every vector reflects the agent's allocation records; keys

@@ -1,14 +1,16 @@
 //! Offer filters: "do not offer me these resources on this agent again for a while", added
 //! when a framework declines an offer or leaves part of one unused.
 //!
-//! Filters live with their agent, sorted by (framework, role), so the allocation loop finds
-//! the filters of one (framework, role) pair on the agent it is looking at by binary search,
-//! with no hashing and no per-pair allocation. A filter applies while it has not expired, its
-//! revive epoch is current, and the resources about to be offered fit inside the refused
-//! ones (offering more than was refused is allowed, as in Mesos).
+//! Filters live with their agent, sorted by (framework, role) behind a compact key array, so
+//! the allocation loop finds the filters of one (framework, role) pair on the agent it is
+//! looking at by binary search, with no hashing and no per-pair allocation. A filter applies
+//! while it has not expired, its revive epoch is current, and the resources about to be
+//! offered fit inside the refused ones (offering more than was refused is allowed, as in
+//! Mesos). Consecutive filters that refused the same amounts share one copy, and a filter
+//! whose fingerprint matches the agent's current free resources applies without comparing.
 //!
-//! Invariant: `refused` is aligned with the agent's slot layout; an agent whose layout changes starts
-//! with no filters.
+//! Invariant: `refused` is aligned with the agent's slot layout; an agent whose layout
+//! changes starts with no filters.
 
 use std::sync::Arc;
 use std::time::Duration;
