@@ -27,9 +27,9 @@ fn parent(role: usize) -> Option<usize> {
 /// Weighted dominant share, computed like the allocator: largest fraction over weight.
 fn share(alloc: &[i64; 2], total: &[i64; 2], weight: f64) -> f64 {
     let mut s = 0.0f64;
-    for i in 0..2 {
-        if alloc[i] > 0 && total[i] > 0 {
-            s = s.max(alloc[i] as f64 / total[i] as f64);
+    for (&a, &t) in alloc.iter().zip(total) {
+        if a > 0 && t > 0 {
+            s = s.max(a as f64 / t as f64);
         }
     }
     s / weight
@@ -50,16 +50,17 @@ struct Reference {
 
 impl Reference {
     fn give(&mut self, fw: usize, amount: [i64; 2]) {
+        let add = |into: &mut [i64; 2]| {
+            for (v, a) in into.iter_mut().zip(amount) {
+                *v += a;
+            }
+        };
         let role = self.framework_role[fw];
-        for i in 0..2 {
-            self.framework_alloc[fw][i] += amount[i];
-            self.own_alloc[role][i] += amount[i];
-        }
+        add(&mut self.framework_alloc[fw]);
+        add(&mut self.own_alloc[role]);
         let mut r = Some(role);
         while let Some(cur) = r {
-            for i in 0..2 {
-                self.subtree_alloc[cur][i] += amount[i];
-            }
+            add(&mut self.subtree_alloc[cur]);
             r = parent(cur);
         }
     }
