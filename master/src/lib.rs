@@ -2,3 +2,4 @@
 //! actor, the registrar and the HTTP APIs join it later.
 
 pub mod allocator;
+pub mod registry;
