@@ -1,0 +1,193 @@
+//! The replicated log: raft-rs (with check-quorum, pre-vote and lease-based reads) driving a
+//! [`StateMachine`] (the [`Registry`](crate::registry::Registry)) on every master, with its
+//! log, hard state and snapshots in redb under the work dir.
+//!
+//! Layers, pure to impure:
+//! - [`RaftDriver`] (`driver.rs`): raft-rs's `RawNode` step/ready loop, batching, outcome
+//!   routing, snapshots and compaction. No timers, no sockets.
+//! - [`DiskStorage`] (`storage.rs`): raft-rs's `Storage` on redb, fsync per write.
+//! - [`RaftPeer`] (`peer.rs`): the libprocess process: ticks, frames between masters
+//!   ([`RaftFrame`]), proposal and read requests.
+//! - [`RaftLog`] (this file): the handle a master holds: `propose`, `read`, leader watch.
+//!
+//! Invariants: a node acknowledges a proposal only after the command was committed by a
+//! quorum and applied locally; entries and hard state reach disk (fsync) before raft-rs is
+//! told they are persisted and before any vote or append acknowledgement leaves the node;
+//! membership is fixed when a work dir is made (no reconfiguration yet); a leader that
+//! cannot reach a quorum for an election timeout steps down (check-quorum), and lease reads
+//! are served only by a leader within its lease.
+
+mod driver;
+mod error;
+mod machine;
+mod peer;
+mod storage;
+
+pub use driver::{Batch, LeaderState, LogStats, Output, RaftDriver, RaftLogConfig};
+pub use error::{ProposeError, RaftLogError};
+pub use machine::StateMachine;
+pub use peer::{InspectFn, PeerMessage, RaftFrame, RaftPeer, ReadFn, Waiter, PEER_ID};
+pub use storage::DiskStorage;
+
+use libprocess::{Node, Pid, Upid};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// Where a node's log lives and whom it talks to.
+#[derive(Debug, Clone)]
+pub struct RaftLogOptions {
+    /// Raft settings (id, voters, tick counts, snapshot and batch sizes).
+    pub config: RaftLogConfig,
+    /// The address of every node (this one included), by raft id.
+    pub peers: BTreeMap<u64, SocketAddr>,
+    /// Length of one raft tick.
+    pub tick: Duration,
+}
+
+impl RaftLogOptions {
+    /// Node `id` among `peers` (ids are 1, 2, ... in the order given), default settings:
+    /// 50 ms ticks, elections after 10-20 ticks, heartbeats every 2.
+    pub fn new(id: u64, peers: &[SocketAddr]) -> Self {
+        let peers: BTreeMap<u64, SocketAddr> = peers
+            .iter()
+            .enumerate()
+            .map(|(i, addr)| (i as u64 + 1, *addr))
+            .collect();
+        RaftLogOptions {
+            config: RaftLogConfig::new(id, peers.keys().copied().collect()),
+            peers,
+            tick: Duration::from_millis(50),
+        }
+    }
+}
+
+/// A master's handle to its node of the replicated log.
+pub struct RaftLog<SM: StateMachine> {
+    pid: Pid<RaftPeer<SM>>,
+    leader: watch::Receiver<LeaderState>,
+}
+
+impl<SM: StateMachine> Clone for RaftLog<SM> {
+    fn clone(&self) -> Self {
+        RaftLog {
+            pid: self.pid.clone(),
+            leader: self.leader.clone(),
+        }
+    }
+}
+
+impl<SM: StateMachine> RaftLog<SM> {
+    /// Opens the log under `work_dir` (creating it for a new node, catching up from it for
+    /// a restarted one) and starts its peer process on `node` as [`PEER_ID`].
+    pub fn start(
+        node: &Node,
+        options: RaftLogOptions,
+        work_dir: &Path,
+    ) -> Result<RaftLog<SM>, RaftLogError> {
+        let voters: Vec<u64> = options.peers.keys().copied().collect();
+        if options.config.voters != voters {
+            return Err(RaftLogError::Config(format!(
+                "voters {:?} differ from the peers given {:?}",
+                options.config.voters, voters
+            )));
+        }
+        if options.tick.is_zero() {
+            return Err(RaftLogError::Config("tick must be positive".to_string()));
+        }
+        let storage = DiskStorage::open(work_dir, &voters)?;
+        let logger = node.logger().new(slog::o!("raft_id" => options.config.id));
+        let incarnation = rand_incarnation();
+        let driver = RaftDriver::new(options.config, storage, incarnation, logger)?;
+        let (leader_tx, leader_rx) = watch::channel(driver.leader());
+        let peers: BTreeMap<u64, Upid> = options
+            .peers
+            .iter()
+            .map(|(id, addr)| (*id, Upid::new(PEER_ID, *addr)))
+            .collect();
+        let peer = RaftPeer::new(driver, peers, options.tick, leader_tx);
+        let pid = node
+            .spawn_named(PEER_ID, peer)
+            .map_err(|e| RaftLogError::Spawn(e.to_string()))?;
+        Ok(RaftLog {
+            pid,
+            leader: leader_rx,
+        })
+    }
+
+    /// Proposes a command; resolves with its outcome once it is committed and applied here,
+    /// or with why its outcome is unknown to this node.
+    pub async fn propose(&self, command: SM::Command) -> Result<SM::Outcome, ProposeError> {
+        let (tx, rx) = oneshot::channel();
+        self.pid
+            .send(PeerMessage::Propose(command, tx))
+            .map_err(|_| ProposeError::Stopped)?;
+        rx.await.unwrap_or(Err(ProposeError::Stopped))
+    }
+
+    /// Reads the state machine linearizably (leader only, under its lease).
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SM) -> R + Send + 'static,
+    ) -> Result<R, ProposeError> {
+        let (tx, rx) = oneshot::channel();
+        let callback: ReadFn<SM> = Box::new(move |state| {
+            let _ = tx.send(state.map(f));
+        });
+        self.pid
+            .send(PeerMessage::Read(callback))
+            .map_err(|_| ProposeError::Stopped)?;
+        rx.await.unwrap_or(Err(ProposeError::Stopped))
+    }
+
+    /// Runs `f` on this node's state as applied so far and its log sizes, whatever its
+    /// role (a follower's state may lag).
+    pub async fn inspect<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SM, LogStats) -> R + Send + 'static,
+    ) -> Result<R, ProposeError> {
+        let (tx, rx) = oneshot::channel();
+        self.pid
+            .send(PeerMessage::Inspect(Box::new(move |sm, stats| {
+                let _ = tx.send(f(sm, stats));
+            })))
+            .map_err(|_| ProposeError::Stopped)?;
+        rx.await.map_err(|_| ProposeError::Stopped)
+    }
+
+    /// Who leads, as this node last saw it.
+    pub fn leader(&self) -> LeaderState {
+        *self.leader.borrow()
+    }
+
+    /// A receiver that wakes on every leader or term change.
+    pub fn watch_leader(&self) -> watch::Receiver<LeaderState> {
+        self.leader.clone()
+    }
+
+    /// The peer process's address.
+    pub fn upid(&self) -> &Upid {
+        self.pid.upid()
+    }
+
+    /// Stops the peer process (pending waiters get [`ProposeError::Stopped`]).
+    pub fn stop(&self) {
+        self.pid.terminate();
+    }
+}
+
+fn rand_incarnation() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS per process and per instance; mixing in the time
+    // keeps two starts in one process apart too.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}

@@ -1,0 +1,236 @@
+//! [`RaftPeer`]: the libprocess process that runs one node's [`RaftDriver`]: a timer ticks
+//! it, [`RaftFrame`]s from the other masters' `RaftPeer`s are stepped into it, proposals and
+//! reads come from the [`RaftLog`](super::RaftLog) handle, and whatever the driver outputs is
+//! sent to peers or handed back to waiters. It owns no protocol logic.
+//!
+//! Every master runs its peer under the id [`PEER_ID`], so peer `n` is
+//! `raftlog@<its address>`. Messages to one peer in one step travel in one frame.
+//! Proposals that arrive while the process is busy are batched: the first one queues a
+//! `Flush` behind whatever is already in the mailbox, so one log entry (one fsync) takes
+//! every proposal that arrived meanwhile. A store failure is fatal: the peer fails all
+//! waiters and terminates (the master is expected to exit, as Mesos does).
+
+use super::driver::{decode_message, encode_message, LeaderState, Output, RaftDriver};
+use super::error::ProposeError;
+use super::machine::StateMachine;
+use libprocess::{Context, Handlers, Process, RemoteMessage, Upid};
+use raft::eraftpb::MessageType;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// The libprocess id of every master's raft peer process.
+pub const PEER_ID: &str = "raftlog";
+
+/// Raft messages from one node to another, protobuf-encoded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RaftFrame {
+    /// The sending node's raft id.
+    pub from: u64,
+    /// Encoded `eraftpb::Message`s, in order.
+    pub messages: Vec<Vec<u8>>,
+}
+
+impl RemoteMessage for RaftFrame {
+    const NAME: &'static str = "meso.raftlog.Frame";
+}
+
+/// A callback run on the local state machine once a read is safe, or with the reason not.
+pub type ReadFn<SM> = Box<dyn FnOnce(Result<&SM, ProposeError>) + Send>;
+
+/// A callback run on the local state and log sizes.
+pub type InspectFn<SM> = Box<dyn FnOnce(&SM, super::LogStats) + Send>;
+
+/// Where an answer goes.
+pub enum Waiter<SM: StateMachine> {
+    /// A proposal's outcome.
+    Propose(oneshot::Sender<Result<SM::Outcome, ProposeError>>),
+    /// A read.
+    Read(ReadFn<SM>),
+}
+
+/// Everything a [`RaftPeer`] handles.
+pub enum PeerMessage<SM: StateMachine> {
+    /// Messages from another node.
+    Frame(RaftFrame),
+    /// The tick timer fired.
+    Tick,
+    /// Propose the batched commands.
+    Flush,
+    /// Propose a command.
+    Propose(
+        SM::Command,
+        oneshot::Sender<Result<SM::Outcome, ProposeError>>,
+    ),
+    /// Read linearizably (leader only).
+    Read(ReadFn<SM>),
+    /// Run on the local state and stats, whatever the role (for tests and status pages).
+    Inspect(InspectFn<SM>),
+}
+
+impl<SM: StateMachine> From<RaftFrame> for PeerMessage<SM> {
+    fn from(frame: RaftFrame) -> Self {
+        PeerMessage::Frame(frame)
+    }
+}
+
+/// The process driving one node's raft log.
+pub struct RaftPeer<SM: StateMachine> {
+    driver: RaftDriver<SM, Waiter<SM>>,
+    peers: BTreeMap<u64, Upid>,
+    tick: Duration,
+    flush_queued: bool,
+    leader_tx: watch::Sender<LeaderState>,
+    campaign_at_start: bool,
+}
+
+impl<SM: StateMachine> RaftPeer<SM> {
+    pub(super) fn new(
+        driver: RaftDriver<SM, Waiter<SM>>,
+        peers: BTreeMap<u64, Upid>,
+        tick: Duration,
+        leader_tx: watch::Sender<LeaderState>,
+    ) -> Self {
+        let campaign_at_start = peers.len() == 1;
+        RaftPeer {
+            driver,
+            peers,
+            tick,
+            flush_queued: false,
+            leader_tx,
+            campaign_at_start,
+        }
+    }
+
+    fn drive(&mut self, ctx: &mut Context<Self>, mut out: Output<Waiter<SM>, SM::Outcome>) {
+        if let Err(e) = self.driver.process_ready(&mut out) {
+            slog::crit!(ctx.node().logger(), "raft log failed; stopping"; "error" => %e);
+            self.driver
+                .fail_all(ProposeError::Store(e.to_string()), &mut out);
+            self.deliver(ctx, out);
+            ctx.terminate();
+            return;
+        }
+        self.deliver(ctx, out);
+    }
+
+    fn deliver(&mut self, ctx: &mut Context<Self>, out: Output<Waiter<SM>, SM::Outcome>) {
+        let mut frames: BTreeMap<u64, (Vec<Vec<u8>>, bool)> = BTreeMap::new();
+        for message in &out.messages {
+            let slot = frames.entry(message.to).or_default();
+            slot.0.push(encode_message(message));
+            slot.1 |= message.get_msg_type() == MessageType::MsgSnapshot;
+        }
+        let from = self.driver.leader().id;
+        for (to, (messages, has_snapshot)) in frames {
+            let sent = match self.peers.get(&to) {
+                Some(upid) => ctx.send(upid, RaftFrame { from, messages }).is_ok(),
+                None => false,
+            };
+            if !sent {
+                self.driver.report_unreachable(to);
+            }
+            if has_snapshot {
+                self.driver.report_snapshot(to, sent);
+            }
+        }
+        for (waiter, result) in out.results {
+            if let Waiter::Propose(tx) = waiter {
+                let _ = tx.send(result);
+            }
+        }
+        for (waiter, result) in out.reads {
+            if let Waiter::Read(f) = waiter {
+                match result {
+                    Ok(()) => f(Ok(self.driver.machine())),
+                    Err(e) => f(Err(e)),
+                }
+            }
+        }
+        if out.leader_changed {
+            self.leader_tx.send_replace(self.driver.leader());
+        }
+    }
+}
+
+impl<SM: StateMachine> Process for RaftPeer<SM> {
+    type Message = PeerMessage<SM>;
+
+    fn base_name(&self) -> &str {
+        PEER_ID
+    }
+
+    fn install(handlers: &mut Handlers<Self>) {
+        handlers.on::<RaftFrame>();
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        if self.campaign_at_start {
+            if let Err(e) = self.driver.campaign() {
+                slog::error!(ctx.node().logger(), "campaign failed"; "error" => %e);
+            }
+            self.drive(ctx, Output::default());
+        }
+        ctx.delay(self.tick, PeerMessage::Tick);
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: PeerMessage<SM>) {
+        let mut out = Output::default();
+        match msg {
+            PeerMessage::Frame(frame) => {
+                for bytes in &frame.messages {
+                    match decode_message(bytes) {
+                        Ok(m) if m.from == frame.from => self.driver.step(m),
+                        Ok(m) => {
+                            slog::warn!(ctx.node().logger(), "raft frame with a forged sender";
+                            "frame_from" => frame.from, "message_from" => m.from)
+                        }
+                        Err(e) => slog::warn!(ctx.node().logger(), "undecodable raft message";
+                            "from" => frame.from, "error" => %e),
+                    }
+                }
+            }
+            PeerMessage::Tick => {
+                self.driver.tick();
+                ctx.delay(self.tick, PeerMessage::Tick);
+            }
+            PeerMessage::Flush => {
+                self.flush_queued = false;
+                self.driver.flush(&mut out);
+            }
+            PeerMessage::Propose(command, tx) => {
+                self.driver.propose(Waiter::Propose(tx), &command, &mut out);
+                if self.driver.queued() > 0 && !self.flush_queued {
+                    if ctx.pid().send(PeerMessage::Flush).is_ok() {
+                        self.flush_queued = true;
+                    } else {
+                        self.driver.flush(&mut out);
+                    }
+                }
+            }
+            PeerMessage::Read(f) => self.driver.read(Waiter::Read(f), &mut out),
+            PeerMessage::Inspect(f) => f(self.driver.machine(), self.driver.stats()),
+        }
+        self.drive(ctx, out);
+    }
+
+    fn finalize(&mut self, _ctx: &mut Context<Self>) {
+        let mut out = Output::default();
+        self.driver.fail_all(ProposeError::Stopped, &mut out);
+        for (waiter, result) in out.results {
+            if let Waiter::Propose(tx) = waiter {
+                let _ = tx.send(result);
+            }
+        }
+        for (waiter, result) in out.reads {
+            if let (Waiter::Read(f), Err(e)) = (waiter, result) {
+                f(Err(e));
+            }
+        }
+        let mut stopped = self.driver.leader();
+        stopped.is_leader = false;
+        stopped.leader = 0;
+        self.leader_tx.send_replace(stopped);
+    }
+}
