@@ -67,6 +67,9 @@ pub enum ProposeError {
     /// raft-rs dropped the proposal (e.g. a leader transfer is under way).
     #[error("proposal dropped by raft: {0}")]
     Dropped(String),
+    /// The log's mailbox is full; try again later.
+    #[error("the replicated log is overloaded: {0}")]
+    Busy(String),
     /// The log's process has stopped.
     #[error("the replicated log has stopped")]
     Stopped,

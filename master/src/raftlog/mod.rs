@@ -123,7 +123,7 @@ impl<SM: StateMachine> RaftLog<SM> {
         let (tx, rx) = oneshot::channel();
         self.pid
             .send(PeerMessage::Propose(command, tx))
-            .map_err(|_| ProposeError::Stopped)?;
+            .map_err(send_error)?;
         rx.await.unwrap_or(Err(ProposeError::Stopped))
     }
 
@@ -138,7 +138,7 @@ impl<SM: StateMachine> RaftLog<SM> {
         });
         self.pid
             .send(PeerMessage::Read(callback))
-            .map_err(|_| ProposeError::Stopped)?;
+            .map_err(send_error)?;
         rx.await.unwrap_or(Err(ProposeError::Stopped))
     }
 
@@ -153,7 +153,7 @@ impl<SM: StateMachine> RaftLog<SM> {
             .send(PeerMessage::Inspect(Box::new(move |sm, stats| {
                 let _ = tx.send(f(sm, stats));
             })))
-            .map_err(|_| ProposeError::Stopped)?;
+            .map_err(send_error)?;
         rx.await.map_err(|_| ProposeError::Stopped)
     }
 
@@ -175,6 +175,13 @@ impl<SM: StateMachine> RaftLog<SM> {
     /// Stops the peer process (pending waiters get [`ProposeError::Stopped`]).
     pub fn stop(&self) {
         self.pid.terminate();
+    }
+}
+
+fn send_error(e: libprocess::SendError) -> ProposeError {
+    match e {
+        libprocess::SendError::MailboxFull { .. } => ProposeError::Busy(e.to_string()),
+        _ => ProposeError::Stopped,
     }
 }
 
