@@ -23,6 +23,9 @@ mod machine;
 mod peer;
 mod storage;
 
+#[cfg(test)]
+mod driver_tests;
+
 pub use driver::{Batch, LeaderState, LogStats, Output, RaftDriver, RaftLogConfig};
 pub use error::{ProposeError, RaftLogError};
 pub use machine::StateMachine;
