@@ -488,4 +488,80 @@ mod tests {
         assert!(s.persist(&[entry(3, 1)], None).is_err());
         assert_eq!(s.last_index().unwrap(), 0);
     }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Append `count` entries of `term`, starting `back` entries before the end.
+        Append { back: u64, count: u64, term: u64 },
+        /// Compact up to `back` entries before the end.
+        Compact { back: u64 },
+        /// Close and open the store again.
+        Reopen,
+    }
+
+    fn step_strategy() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (0u64..4, 1u64..5, 1u64..4).prop_map(|(back, count, term)| Step::Append { back, count, term }),
+            1 => (0u64..6).prop_map(|back| Step::Compact { back }),
+            1 => Just(Step::Reopen),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+
+        /// The store agrees with a plain in-memory model of the log after any sequence of
+        /// appends (with conflicting suffixes), compactions and reopenings.
+        #[test]
+        fn store_matches_a_model(steps in proptest::collection::vec(step_strategy(), 1..20)) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = Some(DiskStorage::open(dir.path(), &[1]).unwrap());
+            // Model: snapshot (index, term) and the terms of the entries after it.
+            let mut snap = (0u64, 0u64);
+            let mut terms: Vec<u64> = Vec::new();
+            for step in steps {
+                let s = store.as_mut().unwrap();
+                let last = snap.0 + terms.len() as u64;
+                match step {
+                    Step::Append { back, count, term } => {
+                        let first = (last + 1).saturating_sub(back).max(snap.0 + 1);
+                        let entries: Vec<Entry> =
+                            (first..first + count).map(|i| entry(i, term)).collect();
+                        s.persist(&entries, None).unwrap();
+                        terms.truncate((first - snap.0 - 1) as usize);
+                        terms.extend(std::iter::repeat_n(term, count as usize));
+                    }
+                    Step::Compact { back } => {
+                        let index = last.saturating_sub(back);
+                        if index > snap.0 {
+                            s.compact(index, index.to_le_bytes().to_vec()).unwrap();
+                            let term = terms[(index - snap.0 - 1) as usize];
+                            terms.drain(..(index - snap.0) as usize);
+                            snap = (index, term);
+                        } else {
+                            proptest::prop_assert!(s.compact(index, Vec::new()).is_err());
+                        }
+                    }
+                    Step::Reopen => {
+                        drop(store.take());
+                        store = Some(DiskStorage::open(dir.path(), &[1]).unwrap());
+                    }
+                }
+                let s = store.as_ref().unwrap();
+                let last = snap.0 + terms.len() as u64;
+                proptest::prop_assert_eq!(s.first_index().unwrap(), snap.0 + 1);
+                proptest::prop_assert_eq!(s.last_index().unwrap(), last);
+                proptest::prop_assert_eq!(s.term(snap.0).unwrap(), snap.1);
+                for (i, t) in terms.iter().enumerate() {
+                    proptest::prop_assert_eq!(s.term(snap.0 + 1 + i as u64).unwrap(), *t);
+                }
+                let got = s.entries(snap.0 + 1, last + 1, None, GetEntriesContext::empty(false)).unwrap();
+                proptest::prop_assert_eq!(got.len(), terms.len());
+                proptest::prop_assert_eq!(s.entry_count(), terms.len() as u64);
+                let bytes: u64 = got.iter().map(|e| u64::from(e.compute_size())).sum();
+                proptest::prop_assert_eq!(s.entry_bytes(), bytes);
+            }
+        }
+    }
 }
