@@ -65,9 +65,54 @@ impl RaftLogOptions {
             tick: Duration::from_millis(50),
         }
     }
+
+    /// Options for the master at `me` in a cluster of `peers` (`--peers`, which must list
+    /// `me`); no peers means a cluster of one. Ids follow the order of `peers`, so every
+    /// master must be given the same list.
+    pub fn for_member(me: SocketAddr, peers: &[SocketAddr]) -> Result<Self, RaftLogError> {
+        if peers.is_empty() {
+            return Ok(Self::new(1, &[me]));
+        }
+        for (i, addr) in peers.iter().enumerate() {
+            if peers[..i].contains(addr) {
+                return Err(RaftLogError::Config(format!(
+                    "peer {addr} is listed twice in {peers:?}"
+                )));
+            }
+        }
+        let position = peers.iter().position(|p| *p == me).ok_or_else(|| {
+            RaftLogError::Config(format!(
+                "this master's address {me} is not among the peers {peers:?}"
+            ))
+        })?;
+        Ok(Self::new(position as u64 + 1, peers))
+    }
 }
 
 /// A master's handle to its node of the replicated log.
+///
+/// A cluster of one, on a libprocess node, with its store in a temp dir:
+///
+/// ```
+/// use meso_master::raftlog::{RaftLog, RaftLogOptions};
+/// use meso_master::registry::{Operation, Registry};
+/// use meso_api::v1::{AgentId, AgentInfo};
+///
+/// # #[tokio::main] async fn main() {
+/// let node = libprocess::Node::builder().build().await.unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = RaftLogOptions::for_member(node.addr(), &[]).unwrap();
+/// let log = RaftLog::<Registry>::start(&node, options, dir.path()).unwrap();
+///
+/// let mut agent = AgentInfo::new("host1");
+/// agent.id = Some(AgentId::new("agent-1"));
+/// // Resolves once the operation is durable on a quorum and applied: Ok(outcome).
+/// let outcome = log.propose(Operation::AdmitAgent(agent)).await.unwrap();
+/// assert_eq!(outcome, Ok(()));
+/// assert_eq!(log.read(|r| r.admitted().count()).await, Ok(1));
+/// node.shutdown().await;
+/// # }
+/// ```
 pub struct RaftLog<SM: StateMachine> {
     pid: Pid<RaftPeer<SM>>,
     leader: watch::Receiver<LeaderState>,
@@ -200,4 +245,27 @@ fn rand_incarnation() -> u64 {
             .unwrap_or(0),
     );
     h.finish()
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+
+    #[test]
+    fn member_options_follow_the_peer_list() {
+        let a: SocketAddr = "10.0.0.1:5050".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:5050".parse().unwrap();
+        let c: SocketAddr = "10.0.0.3:5050".parse().unwrap();
+        let o = RaftLogOptions::for_member(b, &[a, b, c]).unwrap();
+        assert_eq!(o.config.id, 2);
+        assert_eq!(o.config.voters, vec![1, 2, 3]);
+        assert_eq!(o.peers[&3], c);
+        let alone = RaftLogOptions::for_member(a, &[]).unwrap();
+        assert_eq!(alone.config.voters, vec![1]);
+        assert!(matches!(
+            RaftLogOptions::for_member(c, &[a, b]),
+            Err(RaftLogError::Config(m)) if m.contains("10.0.0.3:5050")
+        ));
+        assert!(RaftLogOptions::for_member(a, &[a, b, a]).is_err());
+    }
 }
