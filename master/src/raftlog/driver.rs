@@ -38,6 +38,8 @@ pub struct RaftLogConfig {
     pub snapshot_after_entries: u64,
     /// Most commands in one log entry.
     pub max_batch_commands: usize,
+    /// Most encoded command bytes in one log entry (a larger batch is split).
+    pub max_batch_bytes: usize,
     /// Largest encoded command accepted.
     pub max_command_bytes: usize,
 }
@@ -52,6 +54,7 @@ impl RaftLogConfig {
             heartbeat_ticks: 2,
             snapshot_after_entries: 1024,
             max_batch_commands: 4096,
+            max_batch_bytes: 4 << 20,
             max_command_bytes: 1 << 20,
         }
     }
@@ -79,6 +82,12 @@ impl RaftLogConfig {
             return Err(RaftLogError::Config(
                 "snapshot_after_entries and max_batch_commands must be positive".to_string(),
             ));
+        }
+        if self.max_command_bytes == 0 || self.max_batch_bytes < self.max_command_bytes {
+            return Err(RaftLogError::Config(format!(
+                "max_batch_bytes ({}) must be at least max_command_bytes ({}) > 0",
+                self.max_batch_bytes, self.max_command_bytes
+            )));
         }
         Ok(())
     }
@@ -160,6 +169,7 @@ pub struct RaftDriver<SM: StateMachine, T> {
     incarnation: u64,
     next_seq: u64,
     queued: Vec<(T, Vec<u8>)>,
+    queued_bytes: usize,
     in_flight: HashMap<u64, T>,
     next_read: u64,
     pending_reads: HashMap<u64, T>,
@@ -215,6 +225,7 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
             incarnation,
             next_seq: 0,
             queued: Vec::new(),
+            queued_bytes: 0,
             in_flight: HashMap::new(),
             next_read: 0,
             pending_reads: HashMap::new(),
@@ -301,6 +312,10 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
                 .push((token, Err(ProposeError::TooLarge { size, limit })));
             return;
         }
+        if self.queued_bytes + bytes.len() > self.config.max_batch_bytes {
+            self.flush(out);
+        }
+        self.queued_bytes += bytes.len();
         self.queued.push((token, bytes));
         if self.queued.len() >= self.config.max_batch_commands {
             self.flush(out);
@@ -318,6 +333,7 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
             return;
         }
         let queued = std::mem::take(&mut self.queued);
+        self.queued_bytes = 0;
         if !self.leader.is_leader {
             let leader = self.leader.leader;
             for (token, _) in queued {
@@ -514,6 +530,7 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
         for (token, _) in self.queued.drain(..) {
             out.results.push((token, Err(error.clone())));
         }
+        self.queued_bytes = 0;
         for (_, token) in self.pending_reads.drain() {
             out.reads.push((token, Err(error.clone())));
         }

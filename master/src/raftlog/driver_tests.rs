@@ -217,3 +217,28 @@ fn oversized_commands_are_refused() {
         [(1, Err(ProposeError::TooLarge { .. }))]
     ));
 }
+
+#[test]
+fn batches_split_at_the_byte_bound() {
+    let mut net = Net::new(1);
+    let leader = net.elect();
+    let d = &mut net.drivers[(leader - 1) as usize];
+    let before = d.stats().last_index;
+    let mut out = Output::default();
+    // Each command is a little over 100 KiB; at most 4 MiB go in one entry.
+    for n in 0..100 {
+        let mut info = AgentInfo::new(&format!("{n}{}", "h".repeat(100 << 10)));
+        info.id = Some(AgentId::new(format!("agent-{n}")));
+        d.propose(n, &Operation::AdmitAgent(info), &mut out);
+    }
+    d.flush(&mut out);
+    net.settle(out.messages);
+    let d = &net.drivers[(leader - 1) as usize];
+    let entries = d.stats().last_index - before;
+    assert!(
+        (3..=4).contains(&entries),
+        "100 x 100 KiB took {entries} entries"
+    );
+    assert_eq!(net.results.len(), 100);
+    assert!(net.results.iter().all(|(_, r)| r == &Ok(Ok(()))));
+}
