@@ -8,7 +8,7 @@
 use libprocess::{MessageMatch, Node};
 use meso_api::v1::{AgentId, AgentInfo};
 use meso_master::raftlog::{
-    LogStats, ProposeError, RaftFrame, RaftLog, RaftLogError, RaftLogOptions,
+    metric, LogStats, ProposeError, RaftFrame, RaftLog, RaftLogError, RaftLogOptions,
 };
 use meso_master::registry::{Operation, Registry, RegistryError};
 use std::net::SocketAddr;
@@ -226,6 +226,13 @@ async fn one_node_cluster_commits_and_reports_outcomes() {
     );
     let count = log.read(|r| r.admitted().count()).await.unwrap();
     assert_eq!(count, 1);
+    // The node's metrics show the leader and the term.
+    let node = &cluster.members[0].as_ref().unwrap().node;
+    let metrics = node.metrics().snapshot();
+    assert_eq!(metrics.get(metric::IS_LEADER), Some(&1.0));
+    assert_eq!(metrics.get(metric::LEADER_ID), Some(&1.0));
+    assert!(metrics.get(metric::TERM).is_some_and(|t| *t >= 1.0));
+    assert!(metrics.get(metric::PROPOSALS).is_some_and(|p| *p >= 2.0));
     cluster.shutdown().await;
 }
 

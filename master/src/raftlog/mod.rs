@@ -29,7 +29,7 @@ mod driver_tests;
 pub use driver::{Batch, LeaderState, LogStats, Output, RaftDriver, RaftLogConfig};
 pub use error::{ProposeError, RaftLogError};
 pub use machine::StateMachine;
-pub use peer::{InspectFn, PeerMessage, RaftFrame, RaftPeer, ReadFn, Waiter, PEER_ID};
+pub use peer::{metric, InspectFn, PeerMessage, RaftFrame, RaftPeer, ReadFn, Waiter, PEER_ID};
 pub use storage::DiskStorage;
 
 use libprocess::{Node, Pid, Upid};

@@ -75,8 +75,59 @@ impl<SM: StateMachine> From<RaftFrame> for PeerMessage<SM> {
     }
 }
 
+/// Metric names (Mesos style, on the node's `/metrics/snapshot`).
+pub mod metric {
+    /// Current Raft term.
+    pub const TERM: &str = "registrar/raft/term";
+    /// Raft id of the known leader (0: none).
+    pub const LEADER_ID: &str = "registrar/raft/leader_id";
+    /// 1 while this node leads.
+    pub const IS_LEADER: &str = "registrar/raft/is_leader";
+    /// Highest index applied to the registry.
+    pub const APPLIED_INDEX: &str = "registrar/raft/applied_index";
+    /// Entries held after the latest snapshot.
+    pub const LOG_ENTRIES: &str = "registrar/raft/log_entries";
+    /// Index of the latest snapshot.
+    pub const SNAPSHOT_INDEX: &str = "registrar/raft/snapshot_index";
+    /// Proposals received (by a leader or not).
+    pub const PROPOSALS: &str = "registrar/raft/proposals";
+    /// Time to handle one ready state (append, fsync, apply).
+    pub const READY: &str = "registrar/raft/ready";
+}
+
+struct Metrics {
+    term: libprocess::Gauge,
+    leader_id: libprocess::Gauge,
+    is_leader: libprocess::Gauge,
+    applied: libprocess::Gauge,
+    entries: libprocess::Gauge,
+    snapshot: libprocess::Gauge,
+    proposals: libprocess::Counter,
+    ready: libprocess::Timer,
+}
+
+impl Metrics {
+    fn new(m: &libprocess::Metrics) -> Self {
+        Metrics {
+            term: m.gauge(metric::TERM),
+            leader_id: m.gauge(metric::LEADER_ID),
+            is_leader: m.gauge(metric::IS_LEADER),
+            applied: m.gauge(metric::APPLIED_INDEX),
+            entries: m.gauge(metric::LOG_ENTRIES),
+            snapshot: m.gauge(metric::SNAPSHOT_INDEX),
+            proposals: m.counter(metric::PROPOSALS),
+            ready: m.timer(metric::READY),
+        }
+    }
+}
+
+fn as_gauge(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
 /// The process driving one node's raft log.
 pub struct RaftPeer<SM: StateMachine> {
+    metrics: Option<Metrics>,
     driver: RaftDriver<SM, Waiter<SM>>,
     peers: BTreeMap<u64, Upid>,
     tick: Duration,
@@ -94,6 +145,7 @@ impl<SM: StateMachine> RaftPeer<SM> {
     ) -> Self {
         let campaign_at_start = peers.len() == 1;
         RaftPeer {
+            metrics: None,
             driver,
             peers,
             tick,
@@ -104,7 +156,20 @@ impl<SM: StateMachine> RaftPeer<SM> {
     }
 
     fn drive(&mut self, ctx: &mut Context<Self>, mut out: Output<Waiter<SM>, SM::Outcome>) {
-        if let Err(e) = self.driver.process_ready(&mut out) {
+        let started = std::time::Instant::now();
+        let result = self.driver.process_ready(&mut out);
+        if let Some(m) = &self.metrics {
+            m.ready.record(started.elapsed());
+            let leader = self.driver.leader();
+            let stats = self.driver.stats();
+            m.term.set(as_gauge(leader.term));
+            m.leader_id.set(as_gauge(leader.leader));
+            m.is_leader.set(i64::from(leader.is_leader));
+            m.applied.set(as_gauge(stats.applied));
+            m.entries.set(as_gauge(stats.entries));
+            m.snapshot.set(as_gauge(stats.snapshot_index));
+        }
+        if let Err(e) = result {
             slog::crit!(ctx.node().logger(), "raft log failed; stopping"; "error" => %e);
             self.driver
                 .fail_all(ProposeError::Store(e.to_string()), &mut out);
@@ -166,6 +231,7 @@ impl<SM: StateMachine> Process for RaftPeer<SM> {
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
+        self.metrics = Some(Metrics::new(ctx.node().metrics()));
         if self.campaign_at_start {
             if let Err(e) = self.driver.campaign() {
                 slog::error!(ctx.node().logger(), "campaign failed"; "error" => %e);
@@ -200,6 +266,9 @@ impl<SM: StateMachine> Process for RaftPeer<SM> {
                 self.driver.flush(&mut out);
             }
             PeerMessage::Propose(command, tx) => {
+                if let Some(m) = &self.metrics {
+                    m.proposals.inc();
+                }
                 self.driver.propose(Waiter::Propose(tx), &command, &mut out);
                 if self.driver.queued() > 0 && !self.flush_queued {
                     if ctx.pid().send(PeerMessage::Flush).is_ok() {
