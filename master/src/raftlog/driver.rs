@@ -15,7 +15,7 @@
 
 use super::error::{ProposeError, RaftLogError};
 use super::machine::StateMachine;
-use super::storage::DiskStorage;
+use super::storage::{DiskStorage, PersistPlan};
 use protobuf::Message as _;
 use raft::eraftpb::{Entry, EntryType, Message};
 use raft::{RawNode, StateRole};
@@ -136,6 +136,13 @@ pub struct Batch {
     pub first_seq: u64,
     /// Commands, each postcard-encoded.
     pub commands: Vec<Vec<u8>>,
+}
+
+/// A ready state whose disk write is under way (see [`RaftDriver::begin_ready`]).
+pub struct PendingReady {
+    ready: raft::Ready,
+    /// The write to make; taken out to travel to the writing thread.
+    pub plan: Option<PersistPlan>,
 }
 
 /// What one step of the driver produced.
@@ -387,8 +394,28 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
     /// Handles everything raft-rs has ready: sends, applies, persists (one fsync), advances.
     /// A store error is fatal for this node.
     pub fn process_ready(&mut self, out: &mut Output<T, SM::Outcome>) -> Result<(), RaftLogError> {
+        if let Some(mut pending) = self.begin_ready(out)? {
+            if let Some(plan) = &pending.plan {
+                self.raw.store().writer().write(plan)?;
+            }
+            let plan = pending.plan.take();
+            self.finish_ready(pending, plan, out)?;
+        }
+        Ok(())
+    }
+
+    /// First half of handling a ready state: takes the messages that may leave before the
+    /// disk write (the leader's appends), installs a received snapshot, applies committed
+    /// entries, and plans the write. `None` when nothing is ready. Write the plan with
+    /// [`StoreWriter`](super::storage::StoreWriter) (on any thread), then call
+    /// [`finish_ready`](Self::finish_ready) before anything else touches this driver's
+    /// ready state (stepping, ticking and proposing are fine meanwhile).
+    pub fn begin_ready(
+        &mut self,
+        out: &mut Output<T, SM::Outcome>,
+    ) -> Result<Option<PendingReady>, RaftLogError> {
         if !self.raw.has_ready() {
-            return Ok(());
+            return Ok(None);
         }
         let mut ready = self.raw.ready();
         out.messages.extend(ready.take_messages());
@@ -410,7 +437,28 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
                 }
             }
         }
-        self.raw.mut_store().persist(ready.entries(), ready.hs())?;
+        let plan = self.raw.store().plan_persist(ready.entries(), ready.hs())?;
+        Ok(Some(PendingReady { ready, plan }))
+    }
+
+    /// A writer for the plans of [`begin_ready`](Self::begin_ready).
+    pub fn store_writer(&self) -> super::storage::StoreWriter {
+        self.raw.store().writer()
+    }
+
+    /// Second half: `plan` (the pending ready's, taken out of it) was written durably.
+    /// Sends what had to wait for the disk (votes, append acknowledgements), advances
+    /// raft-rs, applies newly committed entries and compacts the log if it is due.
+    pub fn finish_ready(
+        &mut self,
+        pending: PendingReady,
+        plan: Option<PersistPlan>,
+        out: &mut Output<T, SM::Outcome>,
+    ) -> Result<(), RaftLogError> {
+        let mut ready = pending.ready;
+        if let Some(plan) = plan {
+            self.raw.mut_store().finish_persist(plan);
+        }
         out.messages.extend(ready.take_persisted_messages());
         let mut light = self.raw.advance(ready);
         if let Some(commit) = light.commit_index() {

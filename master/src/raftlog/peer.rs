@@ -10,9 +10,12 @@
 //! every proposal that arrived meanwhile. A store failure is fatal: the peer fails all
 //! waiters and terminates (the master is expected to exit, as Mesos does).
 
-use super::driver::{decode_message, encode_message, LeaderState, Output, RaftDriver};
+use super::driver::{
+    decode_message, encode_message, LeaderState, Output, PendingReady, RaftDriver,
+};
 use super::error::ProposeError;
 use super::machine::StateMachine;
+use super::storage::PersistPlan;
 use libprocess::{Context, Handlers, Process, RemoteMessage, Upid};
 use raft::eraftpb::MessageType;
 use serde::{Deserialize, Serialize};
@@ -67,6 +70,10 @@ pub enum PeerMessage<SM: StateMachine> {
     Read(ReadFn<SM>),
     /// Run on the local state and stats, whatever the role (for tests and status pages).
     Inspect(InspectFn<SM>),
+    /// The disk write of the ready state under way finished.
+    Persisted(Box<PersistPlan>, Result<(), String>),
+    /// The disk write's thread failed.
+    PersistFailed(String),
 }
 
 impl<SM: StateMachine> From<RaftFrame> for PeerMessage<SM> {
@@ -134,6 +141,10 @@ pub struct RaftPeer<SM: StateMachine> {
     flush_queued: bool,
     leader_tx: watch::Sender<LeaderState>,
     campaign_at_start: bool,
+    /// The ready state whose disk write is under way, and when its handling began.
+    persisting: Option<(PendingReady, std::time::Instant)>,
+    /// Messages that arrived while a write was under way.
+    stash: std::collections::VecDeque<PeerMessage<SM>>,
 }
 
 impl<SM: StateMachine> RaftPeer<SM> {
@@ -152,14 +163,91 @@ impl<SM: StateMachine> RaftPeer<SM> {
             flush_queued: false,
             leader_tx,
             campaign_at_start,
+            persisting: None,
+            stash: std::collections::VecDeque::new(),
         }
     }
 
+    /// Handles ready state until raft-rs has none, or until a disk write is under way: the
+    /// write runs on a blocking thread so that this handler returns and the leader's appends
+    /// leave (libprocess writes a handler's frames when it returns) while the disk syncs.
     fn drive(&mut self, ctx: &mut Context<Self>, mut out: Output<Waiter<SM>, SM::Outcome>) {
-        let started = std::time::Instant::now();
-        let result = self.driver.process_ready(&mut out);
+        while self.persisting.is_none() {
+            let started = std::time::Instant::now();
+            let mut pending = match self.driver.begin_ready(&mut out) {
+                Ok(Some(pending)) => pending,
+                Ok(None) => break,
+                Err(e) => return self.fail(ctx, e.to_string(), out),
+            };
+            match pending.plan.take() {
+                None => {
+                    if let Err(e) = self.driver.finish_ready(pending, None, &mut out) {
+                        return self.fail(ctx, e.to_string(), out);
+                    }
+                }
+                Some(plan) => {
+                    let writer = self.driver.store_writer();
+                    self.persisting = Some((pending, started));
+                    ctx.defer(
+                        tokio::task::spawn_blocking(move || {
+                            let result = writer.write(&plan).map_err(|e| e.to_string());
+                            (plan, result)
+                        }),
+                        |joined| match joined {
+                            Ok((plan, result)) => PeerMessage::Persisted(Box::new(plan), result),
+                            Err(e) => PeerMessage::PersistFailed(format!("writer thread: {e}")),
+                        },
+                    );
+                }
+            }
+        }
+        self.update_metrics();
+        self.deliver(ctx, out);
+    }
+
+    fn on_persisted(
+        &mut self,
+        ctx: &mut Context<Self>,
+        plan: PersistPlan,
+        result: Result<(), String>,
+    ) {
+        let mut out = Output::default();
+        let (pending, started) = self
+            .persisting
+            .take()
+            .expect("invariant: a write completes only while one is under way");
+        if let Err(e) = result {
+            return self.fail(ctx, e, out);
+        }
+        if let Err(e) = self.driver.finish_ready(pending, Some(plan), &mut out) {
+            return self.fail(ctx, e.to_string(), out);
+        }
         if let Some(m) = &self.metrics {
             m.ready.record(started.elapsed());
+        }
+        self.drive(ctx, out);
+        while self.persisting.is_none() {
+            let Some(waiting) = self.stash.pop_front() else {
+                break;
+            };
+            self.handle(ctx, waiting);
+        }
+    }
+
+    fn fail(
+        &mut self,
+        ctx: &mut Context<Self>,
+        error: String,
+        mut out: Output<Waiter<SM>, SM::Outcome>,
+    ) {
+        slog::crit!(ctx.node().logger(), "raft log failed; stopping"; "error" => %error);
+        self.driver.fail_all(ProposeError::Store(error), &mut out);
+        self.deliver(ctx, out);
+        ctx.terminate();
+    }
+
+    fn update_metrics(&self) {
+        if let Some(m) = &self.metrics {
             let leader = self.driver.leader();
             let stats = self.driver.stats();
             m.term.set(as_gauge(leader.term));
@@ -169,15 +257,6 @@ impl<SM: StateMachine> RaftPeer<SM> {
             m.entries.set(as_gauge(stats.entries));
             m.snapshot.set(as_gauge(stats.snapshot_index));
         }
-        if let Err(e) = result {
-            slog::crit!(ctx.node().logger(), "raft log failed; stopping"; "error" => %e);
-            self.driver
-                .fail_all(ProposeError::Store(e.to_string()), &mut out);
-            self.deliver(ctx, out);
-            ctx.terminate();
-            return;
-        }
-        self.deliver(ctx, out);
     }
 
     fn deliver(&mut self, ctx: &mut Context<Self>, out: Output<Waiter<SM>, SM::Outcome>) {
@@ -242,6 +321,16 @@ impl<SM: StateMachine> Process for RaftPeer<SM> {
     }
 
     fn handle(&mut self, ctx: &mut Context<Self>, msg: PeerMessage<SM>) {
+        // raft-rs's ready cycle must not see steps, ticks or proposals between `ready` and
+        // `advance`: while a write is under way they wait here, in order.
+        let waits = !matches!(
+            msg,
+            PeerMessage::Persisted(..) | PeerMessage::PersistFailed(_) | PeerMessage::Inspect(_)
+        );
+        if self.persisting.is_some() && waits {
+            self.stash.push_back(msg);
+            return;
+        }
         let mut out = Output::default();
         match msg {
             PeerMessage::Frame(frame) => {
@@ -280,6 +369,11 @@ impl<SM: StateMachine> Process for RaftPeer<SM> {
             }
             PeerMessage::Read(f) => self.driver.read(Waiter::Read(f), &mut out),
             PeerMessage::Inspect(f) => f(self.driver.machine(), self.driver.stats()),
+            PeerMessage::Persisted(plan, result) => {
+                self.deliver(ctx, out);
+                return self.on_persisted(ctx, *plan, result);
+            }
+            PeerMessage::PersistFailed(e) => return self.fail(ctx, e, out),
         }
         self.drive(ctx, out);
     }

@@ -15,6 +15,58 @@ use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
 use raft::{GetEntriesContext, RaftState, StorageError};
 use redb::{Database, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An append checked and ready to be written: see [`DiskStorage::plan_persist`].
+#[derive(Debug)]
+pub struct PersistPlan {
+    /// First index written and the log's last index before (entries from the first on are
+    /// replaced).
+    truncate: Option<(u64, u64)>,
+    entries: Vec<Entry>,
+    hard: HardState,
+}
+
+/// Writes planned appends to the store (one durable transaction each).
+#[derive(Clone)]
+pub struct StoreWriter {
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+impl StoreWriter {
+    /// Writes `plan` and fsyncs. Blocks for the disk: call it off the actor's thread.
+    pub fn write(&self, plan: &PersistPlan) -> Result<(), RaftLogError> {
+        let store_err = |reason: String| RaftLogError::Store {
+            path: self.path.display().to_string(),
+            reason,
+        };
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(|e| store_err(e.to_string()))?;
+        let body = || -> Result<(), StoreFail> {
+            let mut table = txn.open_table(ENTRIES)?;
+            if let Some((first, last)) = plan.truncate {
+                for index in first..=last {
+                    table.remove(index)?;
+                }
+                for entry in &plan.entries {
+                    let bytes = entry
+                        .write_to_bytes()
+                        .expect("invariant: raft entries always encode");
+                    table.insert(entry.index, bytes.as_slice())?;
+                }
+            }
+            let mut meta = txn.open_table(META)?;
+            put(&mut meta, HARD_STATE, &plan.hard)?;
+            Ok(())
+        };
+        body().map_err(|e| store_err(e.0))?;
+        // Default durability is immediate: the commit fsyncs before returning.
+        txn.commit().map_err(|e| store_err(e.to_string()))
+    }
+}
 
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -24,7 +76,7 @@ const SNAPSHOT: &str = "snapshot";
 
 /// The raft log, hard state and latest snapshot of one node, on disk.
 pub struct DiskStorage {
-    db: Database,
+    db: Arc<Database>,
     path: PathBuf,
     hard_state: HardState,
     conf_state: ConfState,
@@ -60,7 +112,7 @@ impl DiskStorage {
         };
         let db = Database::create(&path).map_err(|e| store_err(e.to_string()))?;
         let mut storage = DiskStorage {
-            db,
+            db: Arc::new(db),
             path: path.clone(),
             hard_state: HardState::default(),
             conf_state: ConfState::default(),
@@ -200,8 +252,23 @@ impl DiskStorage {
         entries: &[Entry],
         hard_state: Option<&HardState>,
     ) -> Result<(), RaftLogError> {
+        if let Some(plan) = self.plan_persist(entries, hard_state)? {
+            self.writer().write(&plan)?;
+            self.finish_persist(plan);
+        }
+        Ok(())
+    }
+
+    /// Checks an append and prepares its write without touching the disk or the mirror
+    /// (`None`: nothing to write). Write it with [`StoreWriter::write`] (on any thread),
+    /// then call [`finish_persist`](Self::finish_persist); no other write may happen between.
+    pub fn plan_persist(
+        &self,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
+    ) -> Result<Option<PersistPlan>, RaftLogError> {
         if entries.is_empty() && hard_state.is_none() {
-            return Ok(());
+            return Ok(None);
         }
         let mut hard = hard_state
             .cloned()
@@ -218,36 +285,34 @@ impl DiskStorage {
                 )));
             }
         }
-        let last = self.last();
-        self.write(|txn| {
-            let mut table = txn.open_table(ENTRIES)?;
-            if let Some(first) = truncate_from {
-                for index in first..=last {
-                    table.remove(index)?;
-                }
-                for entry in entries {
-                    let bytes = entry
-                        .write_to_bytes()
-                        .expect("invariant: raft entries always encode");
-                    table.insert(entry.index, bytes.as_slice())?;
-                }
-            }
-            let mut meta = txn.open_table(META)?;
-            put(&mut meta, HARD_STATE, &hard)?;
-            Ok(())
-        })?;
-        if let Some(first) = truncate_from {
+        Ok(Some(PersistPlan {
+            truncate: truncate_from.map(|first| (first, self.last())),
+            entries: entries.to_vec(),
+            hard,
+        }))
+    }
+
+    /// Updates the mirror after `plan` was written.
+    pub fn finish_persist(&mut self, plan: PersistPlan) {
+        if let Some((first, _)) = plan.truncate {
             let keep = (first - self.first()) as usize;
             for dropped in self.entries.drain(keep..) {
                 self.entry_bytes -= u64::from(dropped.compute_size());
             }
-            for entry in entries {
+            for entry in plan.entries {
                 self.entry_bytes += u64::from(entry.compute_size());
-                self.entries.push(entry.clone());
+                self.entries.push(entry);
             }
         }
-        self.hard_state = hard;
-        Ok(())
+        self.hard_state = plan.hard;
+    }
+
+    /// A handle that writes planned appends, from any thread.
+    pub fn writer(&self) -> StoreWriter {
+        StoreWriter {
+            db: self.db.clone(),
+            path: self.path.clone(),
+        }
     }
 
     /// Notes a new commit index; it is written with the next transaction (a lower commit
