@@ -9,7 +9,9 @@
 //! - `registry_writes_per_s_batched`: `--window` proposals kept in flight; the log batches
 //!   whatever queued while it was busy into one entry per append.
 //!
-//! Usage: `registry_bench [--writes N] [--batched N] [--window N] [--dir PATH] [--quick]`
+//! Usage: `registry_bench [--writes N] [--batched N] [--window N] [--dir PATH] [--quick]`;
+//! with `REGISTRY_BENCH_METRICS=1` it also prints each node's `registrar/raft/ready` timer
+//! (one ready state handled: append, durable write, apply) to stderr.
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use libprocess::Node;
@@ -182,6 +184,15 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     println!("registry_agents_admitted: {} agents", stats.0);
     println!("raft_log_entries_held: {} entries", stats.1.entries);
+    if std::env::var_os("REGISTRY_BENCH_METRICS").is_some() {
+        for (i, node) in nodes.iter().enumerate() {
+            for (name, value) in node.metrics().snapshot() {
+                if name.starts_with("registrar/raft/ready") {
+                    eprintln!("node{} {name}: {value}", i + 1);
+                }
+            }
+        }
+    }
     for log in &logs {
         log.stop();
     }
