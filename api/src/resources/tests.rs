@@ -506,7 +506,7 @@ proptest! {
         let plain = a.filter(expressible);
         prop_assert_eq!(Resources::parse(&plain.to_string(), "*").unwrap(), plain);
         // The other shapes still display (Mesos's long form) without panicking.
-        prop_assert!(a.len() == 0 || !a.to_string().is_empty());
+        prop_assert!(a.is_empty() || !a.to_string().is_empty());
     }
 
     #[test]
