@@ -72,14 +72,10 @@ pub fn agent_total(flag: &[Resource], machine: &Machine, default_role: &str) -> 
         "cpus",
         Value::Scalar(Scalar::from_units(i64::try_from(cpus).unwrap_or(i64::MAX))),
     );
-    detect(
-        "mem",
-        Value::Scalar(mem_for(machine.mem_bytes.unwrap_or(2 * GIB))),
-    );
-    detect(
-        "disk",
-        Value::Scalar(disk_for(machine.disk_bytes.unwrap_or(15 * GIB))),
-    );
+    let mem = machine.mem_bytes.map_or(megabytes(GIB), mem_for);
+    detect("mem", Value::Scalar(mem));
+    let disk = machine.disk_bytes.map_or(megabytes(10 * GIB), disk_for);
+    detect("disk", Value::Scalar(disk));
     detect(
         "ports",
         Value::Ranges(Ranges::single(31000, 32000).expect("31000 <= 32000")),
