@@ -16,3 +16,6 @@ if cargo run -q --locked -p meso-api --example parse_flags -- 'ports:[5-1]' 2>/d
   echo "parse_flags accepted a bad range" >&2
   exit 1
 fi
+
+# meso-master: the allocator's DeclineOffers benchmark on a small cluster.
+cargo run -q --locked -p meso-master --example allocator_bench -- --quick
