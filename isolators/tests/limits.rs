@@ -112,11 +112,18 @@ async fn fork_bomb_stays_under_the_pids_limit() {
         assert!(n <= 24, "{n} processes in a container limited to 24");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(most >= 12, "the bomb never grew ({most} processes at most)");
-    let events =
-        std::fs::read_to_string(support::cgroup_dirs_of("meso", &id)[0].join("pids.events"))
-            .unwrap_or_default();
-    eprintln!("at most {most} processes; pids.events: {}", events.trim());
+    let events = std::fs::read_to_string(cgroup_dirs_of("meso", &id)[0].join("pids.events"))
+        .unwrap_or_default();
+    // `max N`: forks the kernel refused because the container was at its limit.
+    let refused: u64 = events
+        .lines()
+        .find_map(|l| l.strip_prefix("max ").and_then(|n| n.trim().parse().ok()))
+        .unwrap_or(0);
+    eprintln!("at most {most} processes seen; forks refused at the limit: {refused}");
+    assert!(
+        refused > 0,
+        "the bomb never reached the limit (at most {most} seen)"
+    );
     iso.destroy(&mut c).unwrap();
     assert!(cgroup_dirs_of("meso", &id).is_empty());
 }
