@@ -6,7 +6,9 @@
 
 use std::time::Instant;
 
-use meso_isolators::{ContainerConfig, ContainerId, Isolation, IsolationConfig, LaunchSpec, Limits};
+use meso_isolators::{
+    ContainerConfig, ContainerId, Isolation, IsolationConfig, LaunchSpec, Limits,
+};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -41,7 +43,10 @@ fn main() {
         println!("skipped: cgroups need root");
         return;
     }
-    let n: usize = std::env::var("LAUNCH_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let n: usize = std::env::var("LAUNCH_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     let plain = Isolation::new(&IsolationConfig::default()).expect("posix isolators");
     let cgroups = match Isolation::new(&IsolationConfig {
         isolation: "cgroups/cpu,cgroups/mem".into(),

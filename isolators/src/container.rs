@@ -162,6 +162,16 @@ pub enum LimitationKind {
     Disk,
 }
 
+impl LimitationKind {
+    /// The Mesos `TaskStatus.Reason` a task killed for this limitation carries.
+    pub fn task_reason(&self) -> &'static str {
+        match self {
+            LimitationKind::Memory => "REASON_CONTAINER_LIMITATION_MEMORY",
+            LimitationKind::Disk => "REASON_CONTAINER_LIMITATION_DISK",
+        }
+    }
+}
+
 /// A limitation reported by an isolator's watch: the container must be destroyed and its
 /// task failed with the matching reason.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

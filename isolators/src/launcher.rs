@@ -478,6 +478,37 @@ impl ContainerProcess {
         }
     }
 
+    /// Waits without blocking a thread: a pidfd becomes readable when the process exits
+    /// (needs a tokio runtime with I/O enabled), then the process is reaped.
+    pub async fn wait_async(&mut self) -> Result<ExitStatus> {
+        if let Some(e) = self.exit {
+            return Ok(e);
+        }
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid.as_raw(), 0) };
+        if fd < 0 {
+            return Err(IsolatorError::Sys {
+                call: "pidfd_open",
+                errno: Errno::last(),
+            });
+        }
+        // SAFETY: the descriptor was just returned to us and is owned by nothing else.
+        let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as libc::c_int) };
+        // SAFETY: the AsyncFd owns the pidfd; nothing else closes or reuses it while registered.
+        let async_fd = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+        }
+        .map_err(|e| {
+            IsolatorError::io("register pidfd of", format!("pid {}", self.pid), e.into())
+        })?;
+        let guard = async_fd
+            .readable()
+            .await
+            .map_err(|e| IsolatorError::io("poll pidfd of", format!("pid {}", self.pid), e))?;
+        drop(guard);
+        self.wait()
+    }
+
     /// Reaps the process if it has exited, without blocking.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
         if self.exit.is_some() {
@@ -654,5 +685,20 @@ mod tests {
             .launch(&spec, &LaunchPrep::default(), dir.path())
             .unwrap_err();
         assert!(err.to_string().contains("step exec"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn async_wait_reports_the_exit_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = LaunchSpec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), "sleep 0.2; exit 5".into()],
+            ..Default::default()
+        };
+        let mut p = Launcher
+            .launch(&spec, &LaunchPrep::default(), dir.path())
+            .unwrap();
+        assert_eq!(p.wait_async().await.unwrap(), ExitStatus::Code(5));
+        assert_eq!(p.try_wait().unwrap(), Some(ExitStatus::Code(5)));
     }
 }

@@ -37,7 +37,7 @@ async fn allocating_past_mem_is_killed_with_the_memory_limitation() {
         .unwrap();
     let usage = iso.usage(&id).unwrap();
     assert_eq!(usage.mem_limit_bytes, Some(32 << 20));
-    let status = tokio::task::block_in_place(|| c.process.wait()).unwrap();
+    let status = c.process.wait_async().await.unwrap();
     assert!(!status.success(), "tail /dev/zero ended with {status:?}");
     let limitation = tokio::time::timeout(Duration::from_secs(30), iso.watch(&id))
         .await
@@ -185,7 +185,7 @@ async fn disk_over_the_limit_without_enforcement_is_only_measured() {
     let mut c = iso
         .launch(&cfg, &sh("head -c 2000000 /dev/zero > big", sandbox.path()))
         .unwrap();
-    tokio::task::block_in_place(|| c.process.wait()).unwrap();
+    c.process.wait_async().await.unwrap();
     let watched = tokio::time::timeout(Duration::from_millis(500), iso.watch(&id)).await;
     assert!(
         watched.is_err(),
