@@ -169,7 +169,7 @@ impl Isolation {
         }
         Ok(Isolation {
             isolators,
-            launcher: Launcher,
+            launcher: Launcher::with_tracking(&config.cgroups_root, &options.layout),
         })
     }
 
@@ -202,7 +202,10 @@ impl Isolation {
     /// started process is killed and every isolator cleaned up before the error returns.
     pub fn launch(&self, config: &ContainerConfig, spec: &LaunchSpec) -> Result<Container> {
         let prep = self.prepare(config)?;
-        let mut process = match self.launcher.launch(spec, &prep, &config.sandbox) {
+        let mut process = match self
+            .launcher
+            .launch(&config.id, spec, &prep, &config.sandbox)
+        {
             Ok(p) => p,
             Err(e) => {
                 let _ = self.cleanup(&config.id);

@@ -31,8 +31,10 @@ use nix::sys::signal::{killpg, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use crate::container::{LaunchPrep, CONTAINER_SANDBOX_PATH};
+use crate::cgroupfs::{CgroupDir, CgroupLayout};
+use crate::container::{ContainerId, LaunchPrep, CONTAINER_SANDBOX_PATH};
 use crate::error::{IsolatorError, Result};
+use crate::tracking::{destroy_tracked, ProcessTracking};
 
 /// What to run: the command and its stdio. `program` and `cwd` are paths as the command
 /// will see them (inside the rootfs when there is one); `stdout`/`stderr` are host paths.
@@ -428,6 +430,7 @@ unsafe fn child_main(plan: &ChildPlan, pipe: libc::c_int) -> ! {
 pub struct ContainerProcess {
     pid: Pid,
     exit: Option<ExitStatus>,
+    tracking: Option<CgroupDir>,
 }
 
 /// How the container's first process ended.
@@ -529,8 +532,9 @@ impl ContainerProcess {
     }
 
     /// SIGKILLs the process group (with a pid namespace, killing the init ends the whole
-    /// namespace) and reaps the process. Processes that left the group are the cgroup
-    /// isolators' to kill in their cleanup.
+    /// namespace) and every process in the tracking cgroup, reaps the first process and
+    /// removes the tracking cgroup. Without a tracking cgroup, processes that left the group
+    /// are the cgroup isolators' to kill in their cleanup.
     pub fn destroy(&mut self) -> Result<ExitStatus> {
         if self.exit.is_none() {
             match killpg(self.pid, Signal::SIGKILL) {
@@ -543,25 +547,80 @@ impl ContainerProcess {
                 }
             }
         }
-        self.wait()
+        let tracked = match &self.tracking {
+            Some(dir) => destroy_tracked(dir),
+            None => Ok(()),
+        };
+        let status = self.wait()?;
+        tracked?;
+        self.tracking = None;
+        Ok(status)
+    }
+
+    /// The tracking cgroup, if the launcher made one.
+    pub fn tracking_cgroup(&self) -> Option<&Path> {
+        self.tracking.as_ref().map(|d| d.path.as_path())
     }
 }
 
-/// Starts container processes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Launcher;
+/// Starts container processes. `Launcher::default()` tracks a container by its process
+/// group only; [`Launcher::with_tracking`] also puts it in a tracking cgroup so destroy
+/// reaches every process it started.
+#[derive(Debug, Clone, Default)]
+pub struct Launcher {
+    tracking: Option<ProcessTracking>,
+}
 
 impl Launcher {
-    /// Forks and runs `spec` with `prep` applied, `sandbox` being the host sandbox. Returns
-    /// once the command has been exec'd, or with `ChildSetup` naming the step that failed
-    /// (the half-made child is reaped; its private mounts die with it).
+    /// A launcher that tracks containers with cgroups under `root` where it can (root, and
+    /// a freezer or unified hierarchy mounted), else by process group only.
+    pub fn with_tracking(root: &str, layout: &CgroupLayout) -> Self {
+        Launcher {
+            tracking: ProcessTracking::detect(root, layout),
+        }
+    }
+
+    /// True when containers are tracked by a cgroup.
+    pub fn tracks_with_cgroups(&self) -> bool {
+        self.tracking.is_some()
+    }
+
+    /// Forks and runs `spec` as container `id` with `prep` applied, `sandbox` being the host
+    /// sandbox. Returns once the command has been exec'd, or with `ChildSetup` naming the
+    /// step that failed (the half-made child is killed and reaped, its tracking cgroup
+    /// removed; its private mounts die with it).
     pub fn launch(
         &self,
+        id: &ContainerId,
         spec: &LaunchSpec,
         prep: &LaunchPrep,
         sandbox: &Path,
     ) -> Result<ContainerProcess> {
-        let plan = ChildPlan::new(spec, prep, sandbox)?;
+        let tracking = match &self.tracking {
+            Some(t) => Some(t.create(id.as_str())?),
+            None => None,
+        };
+        let launched = self.launch_tracked(spec, prep, sandbox, tracking.clone());
+        if launched.is_err() {
+            if let Some(dir) = &tracking {
+                let _ = destroy_tracked(dir);
+            }
+        }
+        launched
+    }
+
+    fn launch_tracked(
+        &self,
+        spec: &LaunchSpec,
+        prep: &LaunchPrep,
+        sandbox: &Path,
+        tracking: Option<CgroupDir>,
+    ) -> Result<ContainerProcess> {
+        let mut prep = prep.clone();
+        if let Some(dir) = &tracking {
+            prep.cgroup_procs.insert(0, dir.procs_file());
+        }
+        let plan = ChildPlan::new(spec, &prep, sandbox)?;
         let (read_end, write_end) =
             nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|errno| {
                 IsolatorError::Sys {
@@ -599,6 +658,7 @@ impl Launcher {
         let mut process = ContainerProcess {
             pid: Pid::from_raw(pid),
             exit: None,
+            tracking,
         };
         let mut buf = [0u8; 8];
         let mut got = 0;
@@ -631,6 +691,10 @@ impl Launcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id() -> ContainerId {
+        ContainerId::new(format!("launcher-unit-{}", std::process::id())).unwrap()
+    }
 
     #[test]
     fn program_lookup_uses_path_of_the_env() {
@@ -667,8 +731,8 @@ mod tests {
             stdout: Some(out.clone()),
             ..Default::default()
         };
-        let mut p = Launcher
-            .launch(&spec, &LaunchPrep::default(), dir.path())
+        let mut p = Launcher::default()
+            .launch(&id(), &spec, &LaunchPrep::default(), dir.path())
             .unwrap();
         assert_eq!(p.wait().unwrap(), ExitStatus::Code(3));
         let text = fs::read_to_string(&out).unwrap();
@@ -681,8 +745,8 @@ mod tests {
             program: "/nonexistent/prog".into(),
             ..Default::default()
         };
-        let err = Launcher
-            .launch(&spec, &LaunchPrep::default(), dir.path())
+        let err = Launcher::default()
+            .launch(&id(), &spec, &LaunchPrep::default(), dir.path())
             .unwrap_err();
         assert!(err.to_string().contains("step exec"), "{err}");
     }
@@ -695,8 +759,8 @@ mod tests {
             args: vec!["-c".into(), "sleep 0.2; exit 5".into()],
             ..Default::default()
         };
-        let mut p = Launcher
-            .launch(&spec, &LaunchPrep::default(), dir.path())
+        let mut p = Launcher::default()
+            .launch(&id(), &spec, &LaunchPrep::default(), dir.path())
             .unwrap();
         assert_eq!(p.wait_async().await.unwrap(), ExitStatus::Code(5));
         assert_eq!(p.try_wait().unwrap(), Some(ExitStatus::Code(5)));

@@ -28,6 +28,7 @@ pub mod namespaces_pid;
 pub mod posix;
 pub mod rootfs;
 pub mod statistics;
+pub mod tracking;
 
 pub use cgroupfs::{CgroupMode, CgroupVersion};
 pub use container::{

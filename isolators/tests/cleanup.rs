@@ -45,9 +45,9 @@ fn destroy_leaves_no_cgroup_and_no_process() {
     let script = "sleep 100 & sleep 100 & setsid sleep 100 & echo started > started; wait";
     let mut c = iso.launch(&cfg, &sh(script, sandbox.path())).unwrap();
     let dirs = cgroup_dirs_of("meso", &id);
-    // v1: cpu, cpuacct, memory and pids cgroups; v2: one.
+    // v1: cpu, cpuacct, memory, pids, and the launcher's freezer; v2: one.
     assert!(
-        dirs.len() == 4 || dirs.len() == 1,
+        dirs.len() == 5 || dirs.len() == 1,
         "container cgroups: {dirs:?}"
     );
     let mut pids = Vec::new();
@@ -83,6 +83,41 @@ fn destroy_leaves_no_cgroup_and_no_process() {
         "cgroups left behind"
     );
     assert_eq!(wait_gone(&pids), Vec::<i32>::new(), "processes left behind");
+}
+
+#[test]
+fn without_cgroup_isolators_the_launcher_still_kills_escaped_processes() {
+    if !can_run("tracking", &[]) {
+        return;
+    }
+    let iso = isolation("posix/cpu,posix/mem");
+    let id = unique_id("tracking");
+    let (sandbox, cfg) = config(&id, Limits::default());
+    let script = "setsid sleep 100 & setsid sleep 100 & echo $! > escaped; exit 0";
+    let mut c = iso.launch(&cfg, &sh(script, sandbox.path())).unwrap();
+    let Some(tracking) = c.process.tracking_cgroup().map(|p| p.to_path_buf()) else {
+        eprintln!("SKIP tracking: neither a freezer nor a unified cgroup hierarchy is mounted");
+        iso.destroy(&mut c).unwrap();
+        return;
+    };
+    // The shell exits at once; its two setsid'd sleeps live on outside its process group.
+    c.process.wait().unwrap();
+    let mut pids = Vec::new();
+    for _ in 0..500 {
+        pids = procs(&tracking.join("cgroup.procs"));
+        if pids.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(pids.len(), 2, "the escaped sleeps are tracked: {pids:?}");
+    iso.destroy(&mut c).unwrap();
+    assert!(!tracking.exists(), "tracking cgroup left behind");
+    assert_eq!(
+        wait_gone(&pids),
+        Vec::<i32>::new(),
+        "escaped processes left behind"
+    );
 }
 
 #[test]
@@ -194,8 +229,9 @@ fn cgroup_v2_join_kill_and_remove_on_the_unified_hierarchy() {
         cgroup_procs: vec![dir.procs_file()],
         ..Default::default()
     };
-    let mut p = Launcher
+    let mut p = Launcher::default()
         .launch(
+            &id,
             &sh("sleep 100 & sleep 100 & wait", sandbox.path()),
             &prep,
             sandbox.path(),
