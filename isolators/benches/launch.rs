@@ -2,7 +2,8 @@
 //! N times each way, interleaved so both see the same machine load. Prints
 //! `name: value unit` lines (p50 and p99 in microseconds, and the p50 difference).
 //!
-//! Run: `cargo bench -p meso-isolators --bench launch` (as root; `LAUNCH_BENCH_N` sets N).
+//! Run: `cargo bench -p meso-isolators --bench launch` (as root; `LAUNCH_BENCH_N` sets N,
+//! `LAUNCH_BENCH_ISOLATION` the isolators compared with the default posix ones).
 
 use std::time::Instant;
 
@@ -48,9 +49,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
     let plain = Isolation::new(&IsolationConfig::default()).expect("posix isolators");
+    let names = std::env::var("LAUNCH_BENCH_ISOLATION")
+        .unwrap_or_else(|_| "cgroups/cpu,cgroups/mem".into());
     let cgroups = match Isolation::new(&IsolationConfig {
-        isolation: "cgroups/cpu,cgroups/mem".into(),
-        cgroups_enable_cfs: true,
+        isolation: names.clone(),
+        cgroups_enable_cfs: std::env::var_os("LAUNCH_BENCH_NO_CFS").is_none(),
         ..Default::default()
     }) {
         Ok(i) => i,
@@ -68,6 +71,7 @@ fn main() {
     a.sort_by(f64::total_cmp);
     b.sort_by(f64::total_cmp);
     println!("launches: {n} count");
+    println!("isolation: {names}");
     println!("launch_posix_p50: {:.0} us", percentile(&a, 0.5));
     println!("launch_posix_p99: {:.0} us", percentile(&a, 0.99));
     println!("launch_cgroups_p50: {:.0} us", percentile(&b, 0.5));
