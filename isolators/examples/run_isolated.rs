@@ -45,6 +45,10 @@ async fn main() {
             }
             "--cfs" => config.cgroups_enable_cfs = true,
             "--" => command = args.by_ref().collect(),
+            "--help" | "-h" => {
+                println!("usage: run_isolated [--isolation LIST] [--cpus N] [--mem-mb N] [--disk-mb N] [--cfs] [-- COMMAND ARGS...]");
+                return;
+            }
             other => usage_and_exit(&format!("unknown argument {other:?}")),
         }
     }

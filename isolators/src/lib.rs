@@ -9,6 +9,31 @@
 //!   `cgroups/pids` (v1 and v2 through [`cgroupfs`]), `disk/du`, `namespaces/pid`,
 //!   `filesystem/rootfs`.
 //!
+//! ```
+//! use meso_isolators::{ContainerConfig, ContainerId, Isolation, IsolationConfig, LaunchSpec, Limits};
+//!
+//! // The default isolation, `posix/cpu,posix/mem`, needs no privilege.
+//! let isolation = Isolation::new(&IsolationConfig::default())?;
+//! let sandbox = tempfile::tempdir()?;
+//! let config = ContainerConfig {
+//!     id: ContainerId::new(format!("doc-{}", std::process::id()))?,
+//!     sandbox: sandbox.path().to_path_buf(),
+//!     limits: Limits { cpus: Some(0.5), mem_bytes: Some(64 << 20), disk_bytes: None },
+//!     rootfs: None,
+//! };
+//! let spec = LaunchSpec {
+//!     program: "/bin/sh".into(),
+//!     args: vec!["-c".into(), "echo hi > out".into()],
+//!     ..Default::default()
+//! };
+//! let mut container = isolation.launch(&config, &spec)?;
+//! assert!(container.process.wait()?.success());
+//! assert_eq!(isolation.usage(&config.id)?.cpus_limit, Some(0.5));
+//! isolation.destroy(&mut container)?;
+//! assert_eq!(std::fs::read_to_string(sandbox.path().join("out"))?, "hi\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Invariants: after `Isolation::destroy` (or a failed `Isolation::launch`) no cgroup, mount
 //! or process of the container is left; pure logic (parsing, arithmetic, limit checks) is in
 //! plain functions tested directly, the rest is thin I/O over cgroupfs and procfs.

@@ -33,6 +33,7 @@ fn destroy_leaves_no_cgroup_and_no_process() {
     }
     let iso = isolation(&format!("{ALL_CGROUPS},posix/mem"));
     let id = unique_id("cleanup");
+    let _guard = support::CgroupGuard(id.clone());
     let (sandbox, cfg) = config(
         &id,
         Limits {
@@ -92,6 +93,7 @@ fn without_cgroup_isolators_the_launcher_still_kills_escaped_processes() {
     }
     let iso = isolation("posix/cpu,posix/mem");
     let id = unique_id("tracking");
+    let _guard = support::CgroupGuard(id.clone());
     let (sandbox, cfg) = config(&id, Limits::default());
     let script = "setsid sleep 100 & setsid sleep 100 & echo $! > escaped; exit 0";
     let mut c = iso.launch(&cfg, &sh(script, sandbox.path())).unwrap();
@@ -127,6 +129,7 @@ fn a_launch_failing_in_the_child_cleans_everything_up() {
     }
     let iso = isolation(ALL_CGROUPS);
     let id = unique_id("half-launch");
+    let _guard = support::CgroupGuard(id.clone());
     let (sandbox, cfg) = config(
         &id,
         Limits {
@@ -159,6 +162,7 @@ fn a_prepare_failing_halfway_cleans_up_the_isolators_before_it() {
     }
     let iso = isolation("cgroups/cpu,filesystem/rootfs");
     let id = unique_id("half-prepare");
+    let _guard = support::CgroupGuard(id.clone());
     let (sandbox, mut cfg) = config(
         &id,
         Limits {
@@ -223,6 +227,7 @@ fn cgroup_v2_join_kill_and_remove_on_the_unified_hierarchy() {
         return;
     };
     let id = unique_id("v2");
+    let _guard = support::CgroupGuard(id.clone());
     let dir = CgroupDir::create(CgroupVersion::V2, mount, "meso", id.as_str(), &[]).unwrap();
     let (sandbox, _) = config(&id, Limits::default());
     let prep = LaunchPrep {

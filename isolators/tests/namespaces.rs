@@ -25,6 +25,7 @@ fn a_process_in_a_pid_namespace_is_a_child_of_pid_1() {
     }
     let iso = isolation("namespaces/pid,posix/cpu");
     let id = unique_id("pidns");
+    let _guard = support::CgroupGuard(id.clone());
     let (sandbox, cfg) = config(&id, Limits::default());
     let script = "echo \"$$ $PPID\"; echo /proc/[0-9]*; sleep 0.2 & sleep 0.1 & wait";
     let mut c = iso.launch(&cfg, &sh(script, sandbox.path())).unwrap();
@@ -51,6 +52,7 @@ fn the_pid_namespace_init_passes_on_the_exit_code() {
     }
     let iso = isolation("namespaces/pid");
     let id = unique_id("pidns-exit");
+    let _guard = support::CgroupGuard(id.clone());
     let (sandbox, cfg) = config(&id, Limits::default());
     let mut c = iso.launch(&cfg, &sh("exit 7", sandbox.path())).unwrap();
     assert_eq!(c.process.wait().unwrap(), ExitStatus::Code(7));
@@ -93,6 +95,7 @@ fn a_process_in_a_rootfs_sees_only_the_rootfs_and_its_sandbox() {
     }
     let iso = isolation("filesystem/rootfs,namespaces/pid");
     let id = unique_id("rootfs");
+    let _guard = support::CgroupGuard(id.clone());
     let root = tempfile::tempdir().unwrap();
     tiny_rootfs(root.path());
     let (sandbox, mut cfg) = config(&id, Limits::default());
@@ -126,6 +129,7 @@ fn a_rootfs_tarball_in_the_sandbox_is_unpacked_and_entered() {
     }
     let iso = isolation("filesystem/rootfs");
     let id = unique_id("rootfs-tar");
+    let _guard = support::CgroupGuard(id.clone());
     let root = tempfile::tempdir().unwrap();
     tiny_rootfs(root.path());
     let (sandbox, mut cfg) = config(&id, Limits::default());
@@ -163,6 +167,7 @@ fn a_missing_rootfs_tarball_is_a_clear_error() {
     }
     let iso = isolation("filesystem/rootfs");
     let id = unique_id("rootfs-missing");
+    let _guard = support::CgroupGuard(id.clone());
     let (sandbox, mut cfg) = config(&id, Limits::default());
     cfg.rootfs = Some(RootfsSource::Tarball("nope.tar".into()));
     let err = iso

@@ -94,3 +94,21 @@ pub fn sh(script: &str, sandbox: &Path) -> meso_isolators::LaunchSpec {
         stderr: Some(sandbox.join("stderr")),
     }
 }
+
+/// Removes (killing what is inside) every cgroup of `id` when dropped, so a failing test
+/// leaves nothing behind for the next run. Passing tests have already removed them.
+pub struct CgroupGuard(pub ContainerId);
+
+impl Drop for CgroupGuard {
+    fn drop(&mut self) {
+        use meso_isolators::cgroupfs::{CgroupDir, CgroupVersion};
+        for path in cgroup_dirs_of("meso", &self.0) {
+            let version = if path.join("cgroup.controllers").exists() {
+                CgroupVersion::V2
+            } else {
+                CgroupVersion::V1
+            };
+            let _ = CgroupDir { version, path }.destroy();
+        }
+    }
+}
