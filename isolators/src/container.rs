@@ -98,7 +98,8 @@ impl Limits {
 /// Where a container's root filesystem comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RootfsSource {
-    /// An existing directory on the host, used in place (never written by us).
+    /// An existing directory on the host, used in place. The launcher creates the mount
+    /// points it needs in it (`/mnt/mesos/sandbox`, and `/proc` with a pid namespace).
     Directory(PathBuf),
     /// A tarball (plain or gzip) already in the sandbox; unpacked into the sandbox.
     Tarball(PathBuf),

@@ -163,6 +163,22 @@ fn resolve_program(
     })
 }
 
+/// The command's environment then the isolators' (pure): a later entry replaces an earlier
+/// one of the same name (C's `getenv` would otherwise return the first).
+pub fn merge_env(
+    command: &[(String, String)],
+    isolators: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in command.iter().chain(isolators) {
+        match out.iter_mut().find(|(name, _)| name == k) {
+            Some(entry) => entry.1 = v.clone(),
+            None => out.push((k.clone(), v.clone())),
+        }
+    }
+    out
+}
+
 impl ChildPlan {
     fn new(spec: &LaunchSpec, prep: &LaunchPrep, sandbox: &Path) -> Result<Self> {
         let rootfs = prep.rootfs.as_deref();
@@ -171,8 +187,7 @@ impl ChildPlan {
         for a in &spec.args {
             argv.push(cstring("arg", OsStr::new(a))?);
         }
-        let mut env = spec.env.clone();
-        env.extend(prep.env.iter().cloned());
+        let env = merge_env(&spec.env, &prep.env);
         let mut envp = Vec::new();
         for (k, v) in &env {
             if k.is_empty() || k.contains('=') {
@@ -391,8 +406,12 @@ unsafe fn child_main(plan: &ChildPlan, pipe: libc::c_int) -> ! {
         STEP_SIGNALS,
         libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut())
     );
-    // Rust ignores SIGPIPE in its programs; commands expect the default.
-    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    // Every disposition back to the default: the agent's handlers must not run in the init
+    // (which never execs), and Rust ignores SIGPIPE where commands expect the default.
+    // Failures (SIGKILL, SIGSTOP, signals the C library reserves) change nothing.
+    for sig in 1..libc::SIGRTMAX() {
+        libc::signal(sig, libc::SIG_DFL);
+    }
     check!(pipe, STEP_SETSID, libc::setsid());
     for procs in &plan.cgroup_procs {
         let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
@@ -694,6 +713,19 @@ mod tests {
 
     fn id() -> ContainerId {
         ContainerId::new(format!("launcher-unit-{}", std::process::id())).unwrap()
+    }
+
+    #[test]
+    fn later_env_entries_replace_earlier_ones() {
+        let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let env = merge_env(
+            &[kv("A", "1"), kv("MESOS_SANDBOX", "/host"), kv("A", "2")],
+            &[kv("MESOS_SANDBOX", "/mnt/mesos/sandbox")],
+        );
+        assert_eq!(
+            env,
+            vec![kv("A", "2"), kv("MESOS_SANDBOX", "/mnt/mesos/sandbox")]
+        );
     }
 
     #[test]

@@ -145,7 +145,8 @@ fn a_rootfs_tarball_in_the_sandbox_is_unpacked_and_entered() {
     cfg.rootfs = Some(RootfsSource::Tarball("image.tar.gz".into()));
     fs::write(sandbox.path().join("hello.txt"), "hello from the host\n").unwrap();
     let mut spec = sh(ROOTFS_SCRIPT, sandbox.path());
-    spec.env.clear();
+    // The isolator's MESOS_SANDBOX replaces the one the command brought.
+    spec.env = vec![("MESOS_SANDBOX".into(), "/host/sandbox".into())];
     let mut c = iso.launch(&cfg, &spec).unwrap();
     assert_eq!(
         c.process.wait().unwrap(),
