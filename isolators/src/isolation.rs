@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::cgroup_table::CgroupsOptions;
-use crate::cgroupfs::{CgroupLayout, CgroupMode};
+use crate::cgroupfs::{CgroupDir, CgroupLayout, CgroupMode};
 use crate::cgroups_cpu::CgroupsCpu;
 use crate::cgroups_mem::CgroupsMem;
 use crate::cgroups_pids::CgroupsPids;
@@ -20,6 +20,7 @@ use crate::namespaces_pid::PidNamespace;
 use crate::posix::PosixIsolator;
 use crate::rootfs::Rootfs;
 use crate::statistics::{now_secs, ResourceStatistics};
+use crate::tracking::destroy_tracked;
 
 /// The isolator names this crate knows, in the order `--help` lists them.
 pub const KNOWN_ISOLATORS: &[&str] = &[
@@ -99,6 +100,7 @@ pub fn parse_isolation(value: &str) -> Result<Vec<&'static str>> {
 pub struct Isolation {
     isolators: Vec<Box<dyn Isolator>>,
     launcher: Launcher,
+    cgroups: CgroupsOptions,
 }
 
 impl std::fmt::Debug for Isolation {
@@ -170,7 +172,40 @@ impl Isolation {
         Ok(Isolation {
             isolators,
             launcher: Launcher::with_tracking(&config.cgroups_root, &options.layout),
+            cgroups: options,
         })
+    }
+
+    /// Destroys every container cgroup under the cgroups root, in every hierarchy, whose
+    /// name is not in `keep` (killing what runs inside): what an agent does at start for
+    /// containers of a previous run it will not recover. Returns the cgroups removed.
+    pub fn destroy_orphans(&self, keep: &[ContainerId]) -> Result<Vec<std::path::PathBuf>> {
+        let mut removed = Vec::new();
+        if !nix::unistd::geteuid().is_root() {
+            return Ok(removed);
+        }
+        for mount in &self.cgroups.layout.mounts {
+            let parent = mount.mount_point.join(&self.cgroups.root);
+            let Ok(entries) = std::fs::read_dir(&parent) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let known = keep
+                    .iter()
+                    .any(|k| std::ffi::OsStr::new(k.as_str()) == name);
+                if known || !entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    continue;
+                }
+                let dir = CgroupDir {
+                    version: mount.version,
+                    path: entry.path(),
+                };
+                destroy_tracked(&dir)?;
+                removed.push(dir.path);
+            }
+        }
+        Ok(removed)
     }
 
     /// The isolators' names, in order.
@@ -289,6 +324,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("named twice"), "{err}");
+    }
+
+    #[test]
+    fn handles_can_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Isolation>();
+        send_sync::<Container>();
     }
 
     #[test]

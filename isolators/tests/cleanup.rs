@@ -261,3 +261,71 @@ fn cgroup_v2_join_kill_and_remove_on_the_unified_hierarchy() {
     assert!(!dir.path.exists(), "v2 cgroup left behind");
     assert_eq!(wait_gone(&pids), Vec::<i32>::new());
 }
+
+/// What an agent does at start: cgroups of containers it will not recover are destroyed,
+/// with their processes; the ones it keeps are untouched.
+#[test]
+fn orphaned_container_cgroups_are_destroyed_and_known_ones_kept() {
+    if !can_run("orphans", &["memory"]) {
+        return;
+    }
+    // A root of its own, so the sweep cannot touch other tests' containers.
+    let root = format!("meso-orphans-{}", std::process::id());
+    let iso = Isolation::new(&IsolationConfig {
+        isolation: "cgroups/mem".into(),
+        cgroups_root: root.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    let orphan = unique_id("orphan");
+    let kept = unique_id("kept");
+    let _guard = support::RootGuard {
+        root: root.clone(),
+        ids: vec![orphan.clone(), kept.clone()],
+    };
+    let (sandbox, orphan_cfg) = config(
+        &orphan,
+        Limits {
+            mem_bytes: Some(64 << 20),
+            ..Default::default()
+        },
+    );
+    let (kept_sandbox, kept_cfg) = config(
+        &kept,
+        Limits {
+            mem_bytes: Some(64 << 20),
+            ..Default::default()
+        },
+    );
+    let mut orphan_c = iso
+        .launch(&orphan_cfg, &sh("exec sleep 100", sandbox.path()))
+        .unwrap();
+    let mut kept_c = iso
+        .launch(&kept_cfg, &sh("exec sleep 100", kept_sandbox.path()))
+        .unwrap();
+    let orphan_pid = orphan_c.process.pid().as_raw();
+
+    let removed = iso.destroy_orphans(std::slice::from_ref(&kept)).unwrap();
+    assert!(
+        !removed.is_empty() && removed.iter().all(|p| p.ends_with(orphan.as_str())),
+        "{removed:?}"
+    );
+    assert!(
+        cgroup_dirs_of(&root, &orphan).is_empty(),
+        "orphan cgroups left"
+    );
+    assert!(
+        !cgroup_dirs_of(&root, &kept).is_empty(),
+        "a kept container lost its cgroups"
+    );
+    assert!(
+        kept_c.process.try_wait().unwrap().is_none(),
+        "a kept container was killed"
+    );
+    orphan_c.process.wait().unwrap();
+    assert_eq!(wait_gone(&[orphan_pid]), Vec::<i32>::new());
+
+    iso.destroy(&mut kept_c).unwrap();
+    let _ = iso.destroy(&mut orphan_c);
+    assert!(cgroup_dirs_of(&root, &kept).is_empty());
+}

@@ -101,14 +101,39 @@ pub struct CgroupGuard(pub ContainerId);
 
 impl Drop for CgroupGuard {
     fn drop(&mut self) {
-        use meso_isolators::cgroupfs::{CgroupDir, CgroupVersion};
-        for path in cgroup_dirs_of("meso", &self.0) {
-            let version = if path.join("cgroup.controllers").exists() {
-                CgroupVersion::V2
-            } else {
-                CgroupVersion::V1
-            };
-            let _ = CgroupDir { version, path }.destroy();
+        destroy_all_of("meso", &self.0);
+    }
+}
+
+/// Like `CgroupGuard` for several containers under a test's own cgroups root, which it
+/// also removes.
+pub struct RootGuard {
+    /// The test's cgroups root.
+    pub root: String,
+    /// The containers to remove.
+    pub ids: Vec<ContainerId>,
+}
+
+impl Drop for RootGuard {
+    fn drop(&mut self) {
+        for id in &self.ids {
+            destroy_all_of(&self.root, id);
         }
+        let layout = CgroupLayout::detect().expect("/proc/self/mountinfo is readable");
+        for m in &layout.mounts {
+            let _ = std::fs::remove_dir(m.mount_point.join(&self.root));
+        }
+    }
+}
+
+fn destroy_all_of(root: &str, id: &ContainerId) {
+    use meso_isolators::cgroupfs::{CgroupDir, CgroupVersion};
+    for path in cgroup_dirs_of(root, id) {
+        let version = if path.join("cgroup.controllers").exists() {
+            CgroupVersion::V2
+        } else {
+            CgroupVersion::V1
+        };
+        let _ = CgroupDir { version, path }.destroy();
     }
 }
