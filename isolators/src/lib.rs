@@ -54,6 +54,8 @@ pub mod posix;
 pub mod rootfs;
 pub mod statistics;
 pub mod tracking;
+#[cfg(test)]
+mod v2_files_tests;
 
 pub use cgroupfs::{CgroupMode, CgroupVersion};
 pub use container::{
