@@ -43,6 +43,7 @@ pub mod cgroupfs;
 pub mod cgroups_cpu;
 pub mod cgroups_mem;
 pub mod cgroups_pids;
+mod child;
 pub mod container;
 pub mod disk_du;
 pub mod error;
