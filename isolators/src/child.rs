@@ -393,7 +393,17 @@ pub(crate) unsafe fn child_main(plan: &ChildPlan, pipe: libc::c_int) -> ! {
         child_mounts(plan, pipe);
     }
     if plan.pid_namespace {
-        let command = libc::fork();
+        // A raw clone, not glibc's fork: this process was itself made by a raw clone, so the
+        // C library's internal locks (malloc's among them) may be copies of locks another
+        // agent thread held; glibc's fork would take them and could hang forever.
+        let command = libc::syscall(
+            libc::SYS_clone,
+            libc::SIGCHLD as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        ) as libc::pid_t;
         if command < 0 {
             child_fail(pipe, STEP_FORK, last_errno());
         }
