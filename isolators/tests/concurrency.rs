@@ -45,7 +45,7 @@ fn concurrent_launches_with_namespaces_and_cgroups_all_complete() {
                     let mut c = iso
                         .launch(&cfg, &sh(&format!("exit {code}"), sandbox.path()))
                         .unwrap();
-                    assert_eq!(c.process.wait().unwrap(), ExitStatus::Code(code as i32));
+                    assert_eq!(c.process.wait().unwrap(), ExitStatus::Code(code));
                     iso.destroy(&mut c).unwrap();
                     assert!(cgroup_dirs_of("meso", &id).is_empty(), "{id} left cgroups");
                 }
