@@ -17,6 +17,9 @@ use crate::container::{LaunchPrep, CONTAINER_SANDBOX_PATH};
 use crate::error::{IsolatorError, Result};
 use crate::launcher::LaunchSpec;
 
+/// Device nodes of the host bound into a rootfs's `/dev` (what commands commonly open).
+pub(crate) const ROOTFS_DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
 /// The child's setup steps, in order; an index into this travels back on failure.
 pub(crate) const STEPS: &[&str] = &[
     "reset signals",
@@ -26,6 +29,7 @@ pub(crate) const STEPS: &[&str] = &[
     "make mounts private",
     "bind rootfs",
     "bind sandbox",
+    "bind device",
     "mount /proc",
     "pivot_root",
     "fork command in pid namespace",
@@ -40,12 +44,13 @@ const STEP_UNSHARE: u32 = 3;
 const STEP_PRIVATE: u32 = 4;
 const STEP_BIND_ROOTFS: u32 = 5;
 const STEP_BIND_SANDBOX: u32 = 6;
-const STEP_PROC: u32 = 7;
-const STEP_PIVOT: u32 = 8;
-const STEP_FORK: u32 = 9;
-const STEP_STDIO: u32 = 10;
-const STEP_CHDIR: u32 = 11;
-const STEP_EXEC: u32 = 12;
+const STEP_BIND_DEVICE: u32 = 7;
+const STEP_PROC: u32 = 8;
+const STEP_PIVOT: u32 = 9;
+const STEP_FORK: u32 = 10;
+const STEP_STDIO: u32 = 11;
+const STEP_CHDIR: u32 = 12;
+const STEP_EXEC: u32 = 13;
 
 /// Everything the child touches, prepared before the fork (no allocation after it).
 pub(crate) struct ChildPlan {
@@ -65,6 +70,8 @@ pub(crate) struct ChildPlan {
     rootfs: Option<CString>,
     sandbox: CString,
     sandbox_target: Option<CString>,
+    /// Host device nodes and their mount points inside the rootfs.
+    device_binds: Vec<(CString, CString)>,
     proc_target: CString,
     stdin: OwnedFd,
     stdout: OwnedFd,
@@ -167,6 +174,7 @@ impl ChildPlan {
         };
         let cwd = spec.cwd.clone().unwrap_or(default_cwd);
         let mut sandbox_target = None;
+        let mut device_binds = Vec::new();
         let mut proc_target = PathBuf::from("/proc");
         if let Some(root) = rootfs {
             if !root.is_dir() {
@@ -178,6 +186,22 @@ impl ChildPlan {
             let target = root.join(CONTAINER_SANDBOX_PATH.trim_start_matches('/'));
             fs::create_dir_all(&target).map_err(|e| IsolatorError::io("mkdir", &target, e))?;
             sandbox_target = Some(cstring("path", target.as_os_str())?);
+            let dev = root.join("dev");
+            fs::create_dir_all(&dev).map_err(|e| IsolatorError::io("mkdir", &dev, e))?;
+            for name in ROOTFS_DEVICES {
+                let host = Path::new("/dev").join(name);
+                let inside = dev.join(name);
+                if !host.exists() {
+                    continue;
+                }
+                if fs::symlink_metadata(&inside).is_err() {
+                    File::create(&inside).map_err(|e| IsolatorError::io("create", &inside, e))?;
+                }
+                device_binds.push((
+                    cstring("path", host.as_os_str())?,
+                    cstring("path", inside.as_os_str())?,
+                ));
+            }
             proc_target = root.join("proc");
             if prep.pid_namespace {
                 fs::create_dir_all(&proc_target)
@@ -213,6 +237,7 @@ impl ChildPlan {
             rootfs: rootfs.map(|r| cstring("path", r.as_os_str())).transpose()?,
             sandbox: cstring("path", sandbox.as_os_str())?,
             sandbox_target,
+            device_binds,
             proc_target: cstring("path", proc_target.as_os_str())?,
             stdin: OwnedFd::from(stdin),
             stdout: open_output(spec.stdout.as_deref())?,
@@ -269,6 +294,19 @@ unsafe fn child_mounts(plan: &ChildPlan, pipe: libc::c_int) {
                 std::ptr::null()
             )
         );
+        for (host, inside) in &plan.device_binds {
+            check!(
+                pipe,
+                STEP_BIND_DEVICE,
+                libc::mount(
+                    host.as_ptr(),
+                    inside.as_ptr(),
+                    null,
+                    libc::MS_BIND,
+                    std::ptr::null()
+                )
+            );
+        }
         if let Some(target) = &plan.sandbox_target {
             check!(
                 pipe,

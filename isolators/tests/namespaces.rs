@@ -73,19 +73,20 @@ fn tiny_rootfs(root: &Path) {
     }
 }
 
-const ROOTFS_SCRIPT: &str = "echo /*; echo \"$MESOS_SANDBOX\"; read line < \"$MESOS_SANDBOX/hello.txt\"; echo \"$line\"; echo $(pwd)";
+const ROOTFS_SCRIPT: &str = "echo /*; echo \"$MESOS_SANDBOX\"; read line < \"$MESOS_SANDBOX/hello.txt\"; echo \"$line\"; echo $(pwd); echo gone > /dev/null && echo dev-null-works";
 
 fn check_rootfs_output(out: &str, extra_top: &str) {
     let mut lines = out.lines();
     let top = lines.next().unwrap_or_default();
     assert!(
-        top == format!("/bin /lib /lib64 /mnt{extra_top}")
-            || top == format!("/bin /lib /mnt{extra_top}"),
+        top == format!("/bin /dev /lib /lib64 /mnt{extra_top}")
+            || top == format!("/bin /dev /lib /mnt{extra_top}"),
         "the container's / shows more than the rootfs: {top:?}"
     );
     assert_eq!(lines.next(), Some("/mnt/mesos/sandbox"));
     assert_eq!(lines.next(), Some("hello from the host"));
     assert_eq!(lines.next(), Some("/mnt/mesos/sandbox"));
+    assert_eq!(lines.next(), Some("dev-null-works"));
 }
 
 #[test]
