@@ -263,6 +263,9 @@ impl Isolation {
     /// Resolves with the first limitation any isolator reports for the container.
     pub fn watch(&self, id: &ContainerId) -> LimitationFuture {
         let watches: Vec<LimitationFuture> = self.isolators.iter().map(|i| i.watch(id)).collect();
+        if watches.is_empty() {
+            return crate::isolator::no_limitation();
+        }
         Box::pin(async move { futures::future::select_all(watches).await.0 })
     }
 

@@ -1,7 +1,8 @@
 //! `filesystem/rootfs`: a container whose config names a root filesystem runs with that
 //! directory as `/` (entered with `pivot_root` by the launcher, in the container's own mount
 //! namespace) and its sandbox bind-mounted at [`CONTAINER_SANDBOX_PATH`], which
-//! `MESOS_SANDBOX` names. A tarball already in the sandbox is unpacked (with `tar`) into
+//! `MESOS_SANDBOX` names, and the host's basic device nodes (`/dev/null`, ...) bound into its
+//! `/dev`. A tarball already in the sandbox is unpacked (with `tar`) into
 //! `<sandbox>/rootfs` first.
 //!
 //! Invariant: the host's mount table is never touched (all mounts are in the container's
