@@ -74,8 +74,8 @@ fn main() {
     println!("isolation: {names}");
     println!("launch_posix_p50: {:.0} us", percentile(&a, 0.5));
     println!("launch_posix_p99: {:.0} us", percentile(&a, 0.99));
-    println!("launch_cgroups_p50: {:.0} us", percentile(&b, 0.5));
-    println!("launch_cgroups_p99: {:.0} us", percentile(&b, 0.99));
+    println!("launch_isolated_p50: {:.0} us", percentile(&b, 0.5));
+    println!("launch_isolated_p99: {:.0} us", percentile(&b, 0.99));
     println!(
         "isolate_overhead_ms_p50: {:.3} ms",
         (percentile(&b, 0.5) - percentile(&a, 0.5)) / 1e3
