@@ -45,6 +45,27 @@ impl CgroupsOptions {
     }
 }
 
+impl CgroupsOptions {
+    /// The existing cgroup of container `id` for `controller` (recovery), or why not.
+    pub fn existing(
+        &self,
+        isolator: &'static str,
+        controller: &str,
+        id: &ContainerId,
+    ) -> Result<CgroupDir> {
+        let (version, mount) = self.locate(isolator, controller)?;
+        let path = mount.join(&self.root).join(id.as_str());
+        if !path.is_dir() {
+            return Err(IsolatorError::RecoveryFailed {
+                id: id.to_string(),
+                isolator,
+                reason: format!("its cgroup {} does not exist", path.display()),
+            });
+        }
+        Ok(CgroupDir { version, path })
+    }
+}
+
 /// One container's cgroups in one isolator.
 #[derive(Debug, Clone)]
 pub struct CgroupEntry {

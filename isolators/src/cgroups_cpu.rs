@@ -146,6 +146,22 @@ impl Isolator for CgroupsCpu {
         self.table.get(id, NAME).map(|_| ())
     }
 
+    fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
+        self.table.check_new(&config.id, NAME)?;
+        let mut dirs = vec![self.options.existing(NAME, "cpu", &config.id)?];
+        if dirs[0].version == CgroupVersion::V1 {
+            dirs.push(self.options.existing(NAME, "cpuacct", &config.id)?);
+        }
+        self.table.insert(
+            config.id.clone(),
+            CgroupEntry {
+                dirs,
+                limits: config.limits,
+            },
+        );
+        Ok(())
+    }
+
     fn update(&self, id: &ContainerId, limits: &Limits) -> Result<()> {
         let entry = self.table.get(id, NAME)?;
         self.apply(&entry.dirs, limits)?;

@@ -117,6 +117,19 @@ impl Isolator for CgroupsMem {
         self.table.get(id, NAME).map(|_| ())
     }
 
+    fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
+        self.table.check_new(&config.id, NAME)?;
+        let dir = self.options.existing(NAME, "memory", &config.id)?;
+        self.table.insert(
+            config.id.clone(),
+            CgroupEntry {
+                dirs: vec![dir],
+                limits: config.limits,
+            },
+        );
+        Ok(())
+    }
+
     fn watch(&self, id: &ContainerId) -> LimitationFuture {
         let Ok(entry) = self.table.get(id, NAME) else {
             return no_limitation();

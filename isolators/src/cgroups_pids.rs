@@ -78,6 +78,19 @@ impl Isolator for CgroupsPids {
         self.table.get(id, NAME).map(|_| ())
     }
 
+    fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
+        self.table.check_new(&config.id, NAME)?;
+        let dir = self.options.existing(NAME, "pids", &config.id)?;
+        self.table.insert(
+            config.id.clone(),
+            CgroupEntry {
+                dirs: vec![dir],
+                limits: config.limits,
+            },
+        );
+        Ok(())
+    }
+
     fn update(&self, id: &ContainerId, limits: &Limits) -> Result<()> {
         // The process limit is per agent, not a task resource: nothing to change.
         self.table.get(id, NAME)?;

@@ -147,6 +147,11 @@ impl Isolator for DiskDu {
             .ok_or_else(|| Self::unknown(id))
     }
 
+    fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
+        // The sandbox is all disk/du keeps: taking it back is preparing again.
+        self.prepare(config).map(|_| ())
+    }
+
     fn watch(&self, id: &ContainerId) -> LimitationFuture {
         if !self.lock().contains_key(id) {
             return no_limitation();

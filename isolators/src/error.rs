@@ -66,6 +66,16 @@ pub enum IsolatorError {
         /// The isolator asked.
         isolator: &'static str,
     },
+    /// A container could not be taken back after an agent restart.
+    #[error("cannot recover container {id} in isolator {isolator}: {reason}")]
+    RecoveryFailed {
+        /// The container id.
+        id: String,
+        /// The isolator that could not recover it.
+        isolator: &'static str,
+        /// What was missing.
+        reason: String,
+    },
     /// A rootfs source that is neither a directory nor a tarball we can unpack.
     #[error("invalid rootfs {path}: {reason}")]
     InvalidRootfs {

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use nix::unistd::Pid;
+
 use crate::cgroup_table::CgroupsOptions;
 use crate::cgroupfs::{CgroupDir, CgroupLayout, CgroupMode};
 use crate::cgroups_cpu::CgroupsCpu;
@@ -176,6 +178,20 @@ impl Isolation {
         })
     }
 
+    /// Destroys the cgroups named `id` under the cgroups root in every hierarchy.
+    fn destroy_orphans_named(&self, id: &ContainerId) -> Result<()> {
+        for mount in &self.cgroups.layout.mounts {
+            let dir = CgroupDir {
+                version: mount.version,
+                path: mount.mount_point.join(&self.cgroups.root).join(id.as_str()),
+            };
+            if dir.path.is_dir() {
+                destroy_tracked(&dir)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Destroys every container cgroup under the cgroups root, in every hierarchy, whose
     /// name is not in `keep` (killing what runs inside): what an agent does at start for
     /// containers of a previous run it will not recover. Returns the cgroups removed.
@@ -251,6 +267,26 @@ impl Isolation {
             if let Err(e) = iso.isolate(&config.id, process.pid()) {
                 let _ = process.destroy();
                 let _ = self.cleanup(&config.id);
+                return Err(e);
+            }
+        }
+        Ok(Container {
+            id: config.id.clone(),
+            process,
+        })
+    }
+
+    /// Takes back a container a previous agent launched (after an agent restart), given its
+    /// config and the host pid of its first process. A container that cannot be recovered
+    /// is destroyed (its processes killed, its cgroups removed) and the error returned.
+    pub fn recover(&self, config: &ContainerConfig, pid: Pid) -> Result<Container> {
+        let mut process = self.launcher.recover(&config.id, pid);
+        for iso in &self.isolators {
+            if let Err(e) = iso.recover(config, pid) {
+                let _ = process.destroy();
+                let _ = self.cleanup(&config.id);
+                // Cgroups the failing isolator's siblings never took back.
+                let _ = self.destroy_orphans_named(&config.id);
                 return Err(e);
             }
         }

@@ -3,7 +3,8 @@
 //!
 //! 1. `prepare` before the executor starts: create cgroups, unpack a rootfs, and return the
 //!    [`LaunchPrep`] the launcher applies in the child (cgroups to join, namespaces, rootfs);
-//! 2. `isolate` with the executor's host pid once it runs;
+//! 2. `isolate` with the executor's host pid once it runs (or, after an agent restart,
+//!    `recover` with the config and pid of a container a previous agent started);
 //! 3. `watch`: a future that resolves only when the container exceeds a limit it enforces
 //!    (it never resolves otherwise; drop it when the container ends);
 //! 4. `update` whenever the container's resources change, `usage` whenever asked;
@@ -38,6 +39,9 @@ pub trait Isolator: Send + Sync {
     fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep>;
     /// Told the host pid of the container's first process.
     fn isolate(&self, id: &ContainerId, pid: Pid) -> Result<()>;
+    /// Takes back a container a previous agent prepared and isolated (after an agent
+    /// restart): finds what `prepare` made for it (its cgroups) instead of making it.
+    fn recover(&self, config: &ContainerConfig, pid: Pid) -> Result<()>;
     /// Resolves when the container exceeds a limit this isolator enforces.
     fn watch(&self, id: &ContainerId) -> LimitationFuture {
         let _ = id;

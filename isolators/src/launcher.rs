@@ -62,6 +62,9 @@ pub struct ContainerProcess {
     pid: Pid,
     exit: Option<ExitStatus>,
     tracking: Option<CgroupDir>,
+    /// False for a recovered container's process, which a previous agent started: it can
+    /// be watched (pidfd) and killed but not reaped, so its exit status is not observable.
+    child: bool,
 }
 
 /// How the container's first process ended.
@@ -71,6 +74,9 @@ pub enum ExitStatus {
     Code(i32),
     /// Killed by this signal number.
     Signal(i32),
+    /// Ended, but it was not this agent's child (a recovered container), so its status
+    /// cannot be observed.
+    Unknown,
 }
 
 impl ExitStatus {
@@ -86,10 +92,73 @@ impl ContainerProcess {
         self.pid
     }
 
-    /// Blocks until the process exits, and reaps it.
+    /// A recovered container's process (started by a previous agent), with its tracking
+    /// cgroup if it has one.
+    pub fn recovered(pid: Pid, tracking: Option<CgroupDir>) -> Self {
+        ContainerProcess {
+            pid,
+            exit: None,
+            tracking,
+            child: false,
+        }
+    }
+
+    /// A pidfd for the process, or `None` when it is already gone.
+    fn pidfd(&self) -> Result<Option<OwnedFd>> {
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid.as_raw(), 0) };
+        if fd < 0 {
+            return match Errno::last() {
+                Errno::ESRCH => Ok(None),
+                errno => Err(IsolatorError::Sys {
+                    call: "pidfd_open",
+                    errno,
+                }),
+            };
+        }
+        // SAFETY: the descriptor was just returned to us and is owned by nothing else.
+        Ok(Some(unsafe {
+            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as libc::c_int)
+        }))
+    }
+
+    /// For a process that is not our child: has it ended? (`timeout_ms` -1 blocks.)
+    fn foreign_ended(&self, timeout_ms: libc::c_int) -> Result<bool> {
+        let Some(fd) = self.pidfd()? else {
+            return Ok(true);
+        };
+        loop {
+            let mut poll = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd for the duration of the call.
+            let n = unsafe { libc::poll(&mut poll, 1, timeout_ms) };
+            if n >= 0 {
+                return Ok(n > 0);
+            }
+            match Errno::last() {
+                Errno::EINTR => continue,
+                errno => {
+                    return Err(IsolatorError::Sys {
+                        call: "poll",
+                        errno,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Blocks until the process exits, and reaps it (a recovered one is only waited for).
     pub fn wait(&mut self) -> Result<ExitStatus> {
         if let Some(e) = self.exit {
             return Ok(e);
+        }
+        if !self.child {
+            self.foreign_ended(-1)?;
+            self.exit = Some(ExitStatus::Unknown);
+            return Ok(ExitStatus::Unknown);
         }
         loop {
             match waitpid(self.pid, None) {
@@ -118,16 +187,10 @@ impl ContainerProcess {
         if let Some(e) = self.exit {
             return Ok(e);
         }
-        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid.as_raw(), 0) };
-        if fd < 0 {
-            return Err(IsolatorError::Sys {
-                call: "pidfd_open",
-                errno: Errno::last(),
-            });
-        }
-        // SAFETY: the descriptor was just returned to us and is owned by nothing else.
-        let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as libc::c_int) };
+        let Some(fd) = self.pidfd()? else {
+            // Gone already: only a recovered (not our child) process can be.
+            return self.wait();
+        };
         // SAFETY: the AsyncFd owns the pidfd; nothing else closes or reuses it while registered.
         let async_fd = unsafe {
             tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
@@ -146,6 +209,12 @@ impl ContainerProcess {
     /// Reaps the process if it has exited, without blocking.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
         if self.exit.is_some() {
+            return Ok(self.exit);
+        }
+        if !self.child {
+            if self.foreign_ended(0)? {
+                self.exit = Some(ExitStatus::Unknown);
+            }
             return Ok(self.exit);
         }
         match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
@@ -209,6 +278,13 @@ impl Launcher {
         Launcher {
             tracking: ProcessTracking::detect(root, layout),
         }
+    }
+
+    /// The process of a container a previous agent launched, found again by its pid (and
+    /// its tracking cgroup, if it has one).
+    pub fn recover(&self, id: &ContainerId, pid: Pid) -> ContainerProcess {
+        let tracking = self.tracking.as_ref().and_then(|t| t.existing(id.as_str()));
+        ContainerProcess::recovered(pid, tracking)
     }
 
     /// True when containers are tracked by a cgroup.
@@ -290,6 +366,7 @@ impl Launcher {
             pid: Pid::from_raw(pid),
             exit: None,
             tracking,
+            child: true,
         };
         let mut buf = [0u8; 8];
         let mut got = 0;

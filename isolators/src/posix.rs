@@ -207,6 +207,11 @@ impl Isolator for PosixIsolator {
         Ok(())
     }
 
+    fn recover(&self, config: &ContainerConfig, pid: Pid) -> Result<()> {
+        self.prepare(config)?;
+        self.isolate(&config.id, pid)
+    }
+
     fn update(&self, id: &ContainerId, limits: &Limits) -> Result<()> {
         let mut map = self
             .containers

@@ -122,6 +122,11 @@ impl Isolator for Rootfs {
         Ok(())
     }
 
+    fn recover(&self, _config: &ContainerConfig, _pid: Pid) -> Result<()> {
+        // Nothing kept per container: the namespaces live as long as the processes.
+        Ok(())
+    }
+
     fn update(&self, _id: &ContainerId, _limits: &Limits) -> Result<()> {
         Ok(())
     }

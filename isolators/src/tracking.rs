@@ -45,6 +45,15 @@ impl ProcessTracking {
         })
     }
 
+    /// The tracking cgroup of container `name` if it exists (a recovered container).
+    pub fn existing(&self, name: &str) -> Option<CgroupDir> {
+        let path = self.mount.join(&self.root).join(name);
+        path.is_dir().then_some(CgroupDir {
+            version: self.version,
+            path,
+        })
+    }
+
     /// Creates the tracking cgroup for container `name`.
     pub fn create(&self, name: &str) -> Result<CgroupDir> {
         CgroupDir::create(self.version, &self.mount, &self.root, name, &[])
