@@ -373,11 +373,12 @@ unsafe fn child_exec(plan: &ChildPlan, pipe: libc::c_int) -> ! {
     child_fail(pipe, STEP_EXEC, last_errno())
 }
 
-/// The init of a new pid namespace: reaps every child; exits with the command's status once
-/// the command has exited and no child is left. Async-signal-safe; never returns.
+/// The init of a new pid namespace: reaps every child (orphans are re-parented to it) and
+/// exits with the command's status as soon as the command exits; the kernel then kills
+/// whatever else is left in the namespace, so the container ends with its command.
+/// Async-signal-safe; never returns.
 unsafe fn child_init(command: libc::pid_t) -> ! {
     libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32);
-    let mut code = 0;
     loop {
         let mut status = 0;
         let pid = libc::waitpid(-1, &mut status, 0);
@@ -385,14 +386,15 @@ unsafe fn child_init(command: libc::pid_t) -> ! {
             if last_errno() == libc::EINTR {
                 continue;
             }
-            libc::_exit(code);
+            // ECHILD: the command is gone without our seeing it (cannot happen); end.
+            libc::_exit(127);
         }
         if pid == command {
-            code = if libc::WIFEXITED(status) {
+            libc::_exit(if libc::WIFEXITED(status) {
                 libc::WEXITSTATUS(status)
             } else {
                 128 + libc::WTERMSIG(status)
-            };
+            });
         }
     }
 }

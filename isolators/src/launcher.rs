@@ -12,8 +12,8 @@
 //!
 //! With a pid namespace the child is made with `clone(CLONE_NEWPID | CLONE_NEWNS)`: it is
 //! pid 1 (the init) of the new namespace, does the mounts, forks the command (pid 2), and
-//! then only reaps children until the command has exited and no child is left, exiting with
-//! the command's status (128 + signal when it was killed). When the init dies, the kernel
+//! then only reaps children (orphans included) until the command exits, exiting with the
+//! command's status (128 + signal when it was killed). When the init dies, the kernel
 //! kills everything else in the namespace, so the namespace never outlives its init.
 //!
 //! Invariant: every mount the launcher makes is inside the child's own private mount

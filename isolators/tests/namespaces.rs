@@ -46,6 +46,42 @@ fn a_process_in_a_pid_namespace_is_a_child_of_pid_1() {
 }
 
 #[test]
+fn the_init_reaps_orphans_and_the_namespace_ends_with_the_command() {
+    if !can_run("pidns-orphans", &[]) {
+        return;
+    }
+    let iso = isolation("namespaces/pid");
+    let id = unique_id("pidns-orphans");
+    let (sandbox, cfg) = config(&id, Limits::default());
+    // An orphan that exits soon (it must be reaped, not left a zombie) and one that would
+    // outlive the command (it must die with the namespace).
+    let script = "(sleep 0.1 &); (exec sleep 100 &); sleep 0.6; echo /proc/[0-9]*; exit 3";
+    let mut c = iso.launch(&cfg, &sh(script, sandbox.path())).unwrap();
+    let host_pid = c.process.pid().as_raw();
+    assert_eq!(c.process.wait().unwrap(), ExitStatus::Code(3));
+    let out = fs::read_to_string(sandbox.path().join("stdout")).unwrap();
+    let listed: Vec<&str> = out.split_whitespace().collect();
+    // init, the shell, and the long sleep; the short one was reaped.
+    assert_eq!(listed.len(), 3, "processes seen in the namespace: {out:?}");
+    assert!(listed.starts_with(&["/proc/1", "/proc/2"]), "{out:?}");
+    // Before any destroy: the long sleep died with the namespace when the init exited.
+    if let Some(tracking) = c.process.tracking_cgroup() {
+        let procs = tracking.join("cgroup.procs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !support::procs(&procs).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(
+            support::procs(&procs),
+            Vec::<i32>::new(),
+            "processes outlived the namespace's init"
+        );
+    }
+    iso.destroy(&mut c).unwrap();
+    assert!(support::wait_gone(&[host_pid]).is_empty());
+}
+
+#[test]
 fn the_pid_namespace_init_passes_on_the_exit_code() {
     if !can_run("pidns-exit", &[]) {
         return;
