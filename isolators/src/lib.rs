@@ -38,6 +38,8 @@
 //! or process of the container is left; pure logic (parsing, arithmetic, limit checks) is in
 //! plain functions tested directly, the rest is thin I/O over cgroupfs and procfs.
 
+#![warn(missing_docs)]
+
 pub mod cgroup_table;
 pub mod cgroupfs;
 pub mod cgroups_cpu;
