@@ -1,4 +1,21 @@
 #!/usr/bin/env bash
 # Runs every example briefly so that examples keep working (called by .ci/run).
+# Debug builds: CI already built them with `cargo build --all-targets`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# libprocess: two OS processes exchanging messages, then a service embedding the runtime.
+cargo run -q --locked -p libprocess --example ping_pong -- --count 2000
+cargo run -q --locked -p libprocess --example job_queue
+
+# meso-api: parse the reference's --resources/--attributes examples, and refuse a bad one.
+cargo run -q --locked -p meso-api --example parse_flags -- \
+  'cpus:24;gpus:2;mem:24576;disk:409600;ports:[21000-24000,30000-34000];bugs(debug_role):{a,b,c}' \
+  'rack:abc;zone:west;os:centos5;level:10;keys:[1000-1500]'
+if cargo run -q --locked -p meso-api --example parse_flags -- 'ports:[5-1]' 2>/dev/null; then
+  echo "parse_flags accepted a bad range" >&2
+  exit 1
+fi
+
+# meso-master: the allocator's DeclineOffers benchmark on a small cluster.
+cargo run -q --locked -p meso-master --example allocator_bench -- --quick

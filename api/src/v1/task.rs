@@ -1,0 +1,449 @@
+//! What a framework asks to run: TaskInfo, CommandInfo, ExecutorInfo, ContainerInfo,
+//! HealthCheck and KillPolicy.
+
+use serde::{Deserialize, Serialize};
+
+use super::common::DurationInfo;
+use super::ids::{AgentId, ExecutorId, FrameworkId, TaskId};
+use crate::json::{
+    lenient, lenient_enum, lenient_or_bool, lenient_or_f64, lenient_or_u32, null_as_default,
+    opt_lenient,
+};
+use crate::labels::Labels;
+use crate::resources::Resources;
+
+fn yes() -> bool {
+    true
+}
+
+/// A file the agent fetches into the sandbox before starting the command.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CommandUri {
+    /// The URI (required).
+    pub value: String,
+    /// Make the file executable.
+    #[serde(
+        default,
+        deserialize_with = "opt_lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub executable: Option<bool>,
+    /// Extract archives (default true).
+    #[serde(default = "yes", deserialize_with = "lenient_or_bool::<_, true>")]
+    pub extract: bool,
+    /// Use the fetcher cache.
+    #[serde(
+        default,
+        deserialize_with = "opt_lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cache: Option<bool>,
+    /// File name in the sandbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_file: Option<String>,
+}
+
+mesos_enum!(
+    /// Kind of environment variable.
+    EnvironmentVariableType {
+        /// Unknown.
+        Unknown = ("UNKNOWN", 0),
+        /// A plain value.
+        Value = ("VALUE", 1),
+        /// A secret reference.
+        Secret = ("SECRET", 2),
+    }
+);
+
+fn value_type() -> EnvironmentVariableType {
+    EnvironmentVariableType::Value
+}
+
+/// One environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EnvironmentVariable {
+    /// Name (required).
+    pub name: String,
+    /// Kind (default VALUE).
+    #[serde(rename = "type", default = "value_type")]
+    pub kind: EnvironmentVariableType,
+    /// Value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// Environment of a command.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Environment {
+    /// Variables.
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub variables: Vec<EnvironmentVariable>,
+}
+
+/// A command to run.
+///
+/// With `shell` (the default) `value` runs as `/bin/sh -c value`; without it `value` is the
+/// executable and `arguments` is the whole argv, including argv\[0\].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CommandInfo {
+    /// Files to fetch.
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub uris: Vec<CommandUri>,
+    /// Environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
+    /// Run through the shell (default true).
+    #[serde(default = "yes", deserialize_with = "lenient_or_bool::<_, true>")]
+    pub shell: bool,
+    /// The command line (shell) or executable path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// argv when not using the shell.
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub arguments: Vec<String>,
+    /// User to run as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+impl CommandInfo {
+    /// A shell command.
+    pub fn shell(command: &str) -> Self {
+        CommandInfo {
+            uris: Vec::new(),
+            environment: None,
+            shell: true,
+            value: Some(command.to_string()),
+            arguments: Vec::new(),
+            user: None,
+        }
+    }
+
+    /// An executable with its argv (argv\[0\] included), run without a shell.
+    pub fn exec(path: &str, argv: &[&str]) -> Self {
+        CommandInfo {
+            shell: false,
+            arguments: argv.iter().map(|a| a.to_string()).collect(),
+            ..CommandInfo::shell(path)
+        }
+    }
+}
+
+mesos_enum!(
+    /// Kind of executor.
+    ExecutorType {
+        /// Unknown.
+        Unknown = ("UNKNOWN", 0),
+        /// Mesos's default executor (task groups).
+        Default = ("DEFAULT", 1),
+        /// A framework-provided executor.
+        Custom = ("CUSTOM", 2),
+    }
+);
+
+mesos_enum!(
+    /// Containerizer to use.
+    ContainerType {
+        /// Docker.
+        Docker = ("DOCKER", 1),
+        /// The Mesos containerizer.
+        Mesos = ("MESOS", 2),
+    }
+);
+
+mesos_enum!(
+    /// Volume access mode.
+    VolumeAccessMode {
+        /// Read-write.
+        Rw = ("RW", 1),
+        /// Read-only.
+        Ro = ("RO", 2),
+    }
+);
+
+/// A volume mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ContainerVolume {
+    /// Path inside the container (required).
+    pub container_path: String,
+    /// Path on the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_path: Option<String>,
+    /// Mode (required).
+    pub mode: VolumeAccessMode,
+}
+
+/// How to containerise a task or executor (for later isolation work).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ContainerInfo {
+    /// Containerizer (required).
+    #[serde(rename = "type")]
+    pub kind: ContainerType,
+    /// Volumes.
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub volumes: Vec<ContainerVolume>,
+    /// Hostname inside the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+}
+
+/// A custom executor, or the default one for task groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutorInfo {
+    /// DEFAULT or CUSTOM.
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "lenient_enum",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kind: Option<ExecutorType>,
+    /// Id (required).
+    pub executor_id: ExecutorId,
+    /// Owning framework.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework_id: Option<FrameworkId>,
+    /// Command that starts the executor (required for CUSTOM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandInfo>,
+    /// Container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerInfo>,
+    /// Resources of the executor itself.
+    #[serde(default, skip_serializing_if = "Resources::is_empty")]
+    pub resources: Resources,
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Opaque data for the executor.
+    #[serde(
+        default,
+        with = "crate::json::opt_base64_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub data: Option<Vec<u8>>,
+    /// How long the executor has to shut down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_grace_period: Option<DurationInfo>,
+    /// Labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Labels>,
+}
+
+mesos_enum!(
+    /// Kind of health check.
+    HealthCheckType {
+        /// Unknown.
+        Unknown = ("UNKNOWN", 0),
+        /// Run a command.
+        Command = ("COMMAND", 1),
+        /// HTTP GET.
+        Http = ("HTTP", 2),
+        /// TCP connect.
+        Tcp = ("TCP", 3),
+    }
+);
+
+/// An HTTP health check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HttpCheckInfo {
+    /// `http` or `https`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Port (required).
+    #[serde(deserialize_with = "lenient")]
+    pub port: u32,
+    /// Path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// A TCP health check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TcpCheckInfo {
+    /// Port (required).
+    #[serde(deserialize_with = "lenient")]
+    pub port: u32,
+}
+
+fn fifteen() -> f64 {
+    15.0
+}
+fn ten() -> f64 {
+    10.0
+}
+fn twenty() -> f64 {
+    20.0
+}
+fn three() -> u32 {
+    3
+}
+
+/// A health check; the `*_seconds` fields and `consecutive_failures` have Mesos defaults
+/// and are always written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    /// Seconds before the first check (default 15).
+    #[serde(default = "fifteen", deserialize_with = "lenient_or_f64::<_, 15000>")]
+    pub delay_seconds: f64,
+    /// Seconds between checks (default 10).
+    #[serde(default = "ten", deserialize_with = "lenient_or_f64::<_, 10000>")]
+    pub interval_seconds: f64,
+    /// Seconds before a check times out (default 20).
+    #[serde(default = "twenty", deserialize_with = "lenient_or_f64::<_, 20000>")]
+    pub timeout_seconds: f64,
+    /// Failures in a row before the task is killed (default 3).
+    #[serde(default = "three", deserialize_with = "lenient_or_u32::<_, 3>")]
+    pub consecutive_failures: u32,
+    /// Seconds after start during which failures are ignored (default 10).
+    #[serde(default = "ten", deserialize_with = "lenient_or_f64::<_, 10000>")]
+    pub grace_period_seconds: f64,
+    /// Kind.
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "lenient_enum",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kind: Option<HealthCheckType>,
+    /// For COMMAND.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandInfo>,
+    /// For HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpCheckInfo>,
+    /// For TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpCheckInfo>,
+}
+
+impl HealthCheck {
+    /// A command health check with Mesos's default timings.
+    pub fn command(command: CommandInfo) -> Self {
+        HealthCheck {
+            delay_seconds: fifteen(),
+            interval_seconds: ten(),
+            timeout_seconds: twenty(),
+            consecutive_failures: three(),
+            grace_period_seconds: ten(),
+            kind: Some(HealthCheckType::Command),
+            command: Some(command),
+            http: None,
+            tcp: None,
+        }
+    }
+}
+
+/// How to kill a task.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KillPolicy {
+    /// Time between SIGTERM and SIGKILL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_period: Option<DurationInfo>,
+}
+
+/// A task to launch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    /// Name (required).
+    pub name: String,
+    /// Id (required).
+    pub task_id: TaskId,
+    /// Agent (required).
+    pub agent_id: AgentId,
+    /// Resources the task uses.
+    #[serde(default, skip_serializing_if = "Resources::is_empty")]
+    pub resources: Resources,
+    /// Custom executor (exclusive with `command`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<ExecutorInfo>,
+    /// Command (exclusive with `executor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandInfo>,
+    /// Container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerInfo>,
+    /// Health check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<HealthCheck>,
+    /// Kill policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_policy: Option<KillPolicy>,
+    /// Opaque data for the executor.
+    #[serde(
+        default,
+        with = "crate::json::opt_base64_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub data: Option<Vec<u8>>,
+    /// Labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Labels>,
+    /// Deadline after which the task is killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_completion_time: Option<DurationInfo>,
+}
+
+impl TaskInfo {
+    /// Checks what can be checked on the task alone: a valid task id, exactly one of
+    /// `command` and `executor`, a CUSTOM executor having a command, non-negative grace
+    /// period and completion time. Errors name the task.
+    pub fn validate(&self) -> crate::Result<()> {
+        self.task_id.validate()?;
+        let fail = |reason: &str| crate::Error::Invalid {
+            what: format!("task '{}'", self.task_id),
+            reason: reason.to_string(),
+        };
+        match (&self.command, &self.executor) {
+            (Some(_), Some(_)) => return Err(fail("both 'command' and 'executor' are set")),
+            (None, None) => return Err(fail("one of 'command' or 'executor' must be set")),
+            (None, Some(e)) => {
+                e.executor_id.validate()?;
+                if e.command.is_none() {
+                    return Err(fail("a task's executor needs a 'command'"));
+                }
+            }
+            (Some(_), None) => {}
+        }
+        if self
+            .kill_policy
+            .as_ref()
+            .and_then(|k| k.grace_period)
+            .is_some_and(|d| d.nanoseconds < 0)
+        {
+            return Err(fail("kill_policy.grace_period is negative"));
+        }
+        if self.max_completion_time.is_some_and(|d| d.nanoseconds < 0) {
+            return Err(fail("max_completion_time is negative"));
+        }
+        self.resources.validate()
+    }
+}
+
+/// Tasks launched together under the default executor.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskGroupInfo {
+    /// The tasks.
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tasks: Vec<TaskInfo>,
+}

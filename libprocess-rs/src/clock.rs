@@ -1,0 +1,366 @@
+//! Time behind an interface: the real clock, and a test clock that can pause, advance and settle.
+//!
+//! Every timer in the runtime (`delay`, `ask` timeouts) sleeps on the node's [`Clock`], never on
+//! tokio's global time, so a test can freeze time and move it by hand across several nodes
+//! that share one [`TestClock`]. Invariants of the test clock: time never goes backwards; a
+//! timer stays registered until its sleep future is dropped, so a timer that fired but whose
+//! message is not yet delivered still counts as "due" for [`TestClock::settle`].
+
+use futures::future::BoxFuture;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// A source of time and timers for a node. `now` is the time since the clock's own epoch.
+pub trait Clock: Send + Sync + 'static {
+    /// Time elapsed since this clock's epoch.
+    fn now(&self) -> Duration;
+    /// A future that completes once `now() >= deadline`.
+    fn sleep_until(&self, deadline: Duration) -> BoxFuture<'static, ()>;
+    /// The test clock behind this clock, if it is one (used by nodes to register for settle).
+    fn as_test_clock(&self) -> Option<TestClock> {
+        None
+    }
+}
+
+/// Real time, from tokio's timer.
+#[derive(Debug, Clone)]
+pub struct SystemClock {
+    epoch: tokio::time::Instant,
+}
+
+impl SystemClock {
+    /// A clock whose epoch is now.
+    pub fn new() -> Self {
+        SystemClock {
+            epoch: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+    fn sleep_until(&self, deadline: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep_until(self.epoch + deadline))
+    }
+}
+
+/// Something a test clock can ask whether it is quiet (a node: no message queued or running).
+pub(crate) trait Quiescence: Send + Sync {
+    /// True when no message is queued, being handled, or in flight from this node.
+    fn is_quiet(&self) -> bool;
+}
+
+/// A clock for tests: runs in real time until [`pause`](TestClock::pause)d, then moves only
+/// by [`advance`](TestClock::advance). Cloning shares the clock; give one to several nodes to
+/// make them share time and settle together.
+#[derive(Clone)]
+pub struct TestClock(Arc<TestClockInner>);
+
+struct TestClockInner {
+    state: Mutex<TestState>,
+    nodes: Mutex<Vec<(SocketAddr, Weak<dyn Quiescence>)>>,
+    /// Frames sent between nodes of this clock and not yet handled by the receiver.
+    remote_in_flight: AtomicI64,
+}
+
+struct TestState {
+    paused: bool,
+    /// Clock time at the moment of the last pause/resume/advance.
+    base: Duration,
+    /// Real instant matching `base` while running.
+    base_real: Instant,
+    next_seq: u64,
+    timers: BTreeMap<(Duration, u64), Option<Waker>>,
+}
+
+impl TestState {
+    fn now(&self) -> Duration {
+        if self.paused {
+            self.base
+        } else {
+            self.base + self.base_real.elapsed()
+        }
+    }
+}
+
+impl Default for TestClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestClock {
+    /// A running test clock at time zero.
+    pub fn new() -> Self {
+        TestClock(Arc::new(TestClockInner {
+            state: Mutex::new(TestState {
+                paused: false,
+                base: Duration::ZERO,
+                base_real: Instant::now(),
+                next_seq: 0,
+                timers: BTreeMap::new(),
+            }),
+            nodes: Mutex::new(Vec::new()),
+            remote_in_flight: AtomicI64::new(0),
+        }))
+    }
+
+    /// A test clock that starts paused at time zero.
+    pub fn paused() -> Self {
+        let clock = Self::new();
+        clock.0.state.lock().paused = true;
+        clock
+    }
+
+    /// Freezes time: from now on it moves only by [`advance`](Self::advance).
+    pub fn pause(&self) {
+        let mut s = self.0.state.lock();
+        if !s.paused {
+            s.base = s.now();
+            s.paused = true;
+        }
+    }
+
+    /// Lets time run in real time again from its current value.
+    pub fn resume(&self) {
+        let wakers: Vec<Waker> = {
+            let mut s = self.0.state.lock();
+            if !s.paused {
+                return;
+            }
+            s.paused = false;
+            s.base_real = Instant::now();
+            s.timers.values_mut().filter_map(Option::take).collect()
+        };
+        // Sleepers re-poll and arm real timers for their remaining time.
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Whether time is frozen.
+    pub fn is_paused(&self) -> bool {
+        self.0.state.lock().paused
+    }
+
+    /// Moves time forward by `d` and fires every timer that is now due.
+    pub fn advance(&self, d: Duration) {
+        let wakers: Vec<Waker> = {
+            let mut s = self.0.state.lock();
+            let now = s.now() + d;
+            s.base = now;
+            s.base_real = Instant::now();
+            s.timers
+                .range_mut(..=(now, u64::MAX))
+                .filter_map(|(_, w)| w.take())
+                .collect()
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Returns once every node sharing this clock is quiet (no message queued, being
+    /// handled, or in flight between them) and no timer is due. Continuations started with
+    /// `defer` are not waited for (they may wait on the outside world).
+    pub async fn settle(&self) {
+        // Processes run on other worker threads, so demand several consecutive quiet looks.
+        let mut quiet_looks = 0;
+        while quiet_looks < 3 {
+            tokio::task::yield_now().await;
+            if self.is_quiet() {
+                quiet_looks += 1;
+            } else {
+                quiet_looks = 0;
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+        }
+    }
+
+    fn is_quiet(&self) -> bool {
+        let due = {
+            let s = self.0.state.lock();
+            let now = s.now();
+            s.timers.range(..=(now, u64::MAX)).next().is_some()
+        };
+        if due || self.0.remote_in_flight.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        let nodes: Vec<Arc<dyn Quiescence>> = {
+            let mut nodes = self.0.nodes.lock();
+            nodes.retain(|(_, w)| w.strong_count() > 0);
+            nodes.iter().filter_map(|(_, w)| w.upgrade()).collect()
+        };
+        nodes.iter().all(|n| n.is_quiet())
+    }
+
+    pub(crate) fn register_node(&self, addr: SocketAddr, node: Weak<dyn Quiescence>) {
+        self.0.nodes.lock().push((addr, node));
+    }
+
+    /// Whether a live node listening on `addr` shares this clock.
+    pub(crate) fn has_node(&self, addr: SocketAddr) -> bool {
+        self.0
+            .nodes
+            .lock()
+            .iter()
+            .any(|(a, w)| *a == addr && w.strong_count() > 0)
+    }
+
+    pub(crate) fn remote_sent(&self) {
+        self.0.remote_in_flight.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn remote_handled(&self) {
+        self.0.remote_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Duration {
+        self.0.state.lock().now()
+    }
+
+    fn sleep_until(&self, deadline: Duration) -> BoxFuture<'static, ()> {
+        // Registered at once, so that settle sees a timer even before its task first runs.
+        let key = {
+            let mut s = self.0.state.lock();
+            let seq = s.next_seq;
+            s.next_seq += 1;
+            s.timers.insert((deadline, seq), None);
+            (deadline, seq)
+        };
+        Box::pin(TestSleep {
+            clock: self.clone(),
+            deadline,
+            key: Some(key),
+            real: None,
+        })
+    }
+
+    fn as_test_clock(&self) -> Option<TestClock> {
+        Some(self.clone())
+    }
+}
+
+/// A sleep on a [`TestClock`]. Registered in the clock's timer map from its first poll until
+/// it is dropped.
+struct TestSleep {
+    clock: TestClock,
+    deadline: Duration,
+    key: Option<(Duration, u64)>,
+    real: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Future for TestSleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let remaining = {
+                let mut s = self.clock.0.state.lock();
+                let now = s.now();
+                if now >= self.deadline {
+                    if self.key.is_none() {
+                        // Register anyway so that settle sees it until delivery completes.
+                        let seq = s.next_seq;
+                        s.next_seq += 1;
+                        s.timers.insert((self.deadline, seq), None);
+                        drop(s);
+                        self.key = Some((self.deadline, seq));
+                    }
+                    return Poll::Ready(());
+                }
+                let key = match self.key {
+                    Some(k) => k,
+                    None => {
+                        let seq = s.next_seq;
+                        s.next_seq += 1;
+                        (self.deadline, seq)
+                    }
+                };
+                s.timers.insert(key, Some(cx.waker().clone()));
+                let paused = s.paused;
+                drop(s);
+                self.key = Some(key);
+                if paused {
+                    self.real = None;
+                    return Poll::Pending;
+                }
+                self.deadline - now
+            };
+            let real = self
+                .real
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(remaining)));
+            match real.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                // The real timer ran out: loop to re-check the clock (and re-arm if needed).
+                Poll::Ready(()) => self.real = None,
+            }
+        }
+    }
+}
+
+impl Drop for TestSleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.clock.0.state.lock().timers.remove(&key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn paused_clock_fires_only_on_advance() {
+        let clock = TestClock::paused();
+        let mut sleep = clock.sleep_until(Duration::from_secs(10));
+        assert!(futures::poll!(&mut sleep).is_pending());
+        clock.advance(Duration::from_secs(9));
+        assert!(futures::poll!(&mut sleep).is_pending());
+        assert_eq!(clock.now(), Duration::from_secs(9));
+        clock.advance(Duration::from_secs(1));
+        assert!(futures::poll!(&mut sleep).is_ready());
+    }
+
+    #[tokio::test]
+    async fn a_fired_timer_counts_as_due_until_dropped() {
+        let clock = TestClock::paused();
+        let mut sleep = clock.sleep_until(Duration::from_secs(1));
+        assert!(futures::poll!(&mut sleep).is_pending());
+        assert!(
+            clock.is_quiet(),
+            "a timer not yet due does not block settle"
+        );
+        clock.advance(Duration::from_secs(1));
+        assert!(!clock.is_quiet());
+        drop(sleep);
+        assert!(clock.is_quiet());
+        clock.settle().await;
+    }
+
+    #[tokio::test]
+    async fn resumed_clock_fires_in_real_time() {
+        let clock = TestClock::paused();
+        let deadline = clock.now() + Duration::from_millis(5);
+        let sleep = clock.sleep_until(deadline);
+        clock.resume();
+        tokio::time::timeout(Duration::from_secs(30), sleep)
+            .await
+            .expect("hang guard: a running test clock fires timers");
+        assert!(clock.now() >= deadline);
+    }
+}

@@ -1,0 +1,254 @@
+//! The HTTP side of the node's port: hyper serves connections the sniffer classified as HTTP.
+//!
+//! Routing: the built-ins `/__processes__`, `/metrics/snapshot` and `/metrics` first; then
+//! `/<id>/<route>` to live process `<id>`; else the delegate process with the full path as
+//! route; else 404. Bodies are bounded (413 past the limit). A malformed request gets hyper's
+//! 4xx, is counted, and ends only that connection.
+
+use crate::http::{HttpReply, HttpRequest, HttpResponse, ReplyBody};
+use crate::node::Node;
+use crate::seams::BoxConnection;
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::mpsc;
+
+type Body = Either<Full<Bytes>, ChannelBody>;
+
+/// A streamed response body fed by an `HttpStream`.
+pub(crate) struct ChannelBody(mpsc::Receiver<Bytes>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+/// A connection whose first bytes were already read by the sniffer: replays them first.
+struct Prefixed {
+    prefix: Bytes,
+    conn: BoxConnection,
+}
+
+impl AsyncRead for Prefixed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            let chunk = self.prefix.split_to(n);
+            buf.put_slice(&chunk);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.conn).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Prefixed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.conn).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.conn).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.conn).poll_shutdown(cx)
+    }
+}
+
+/// Serves one HTTP/1 connection.
+pub(crate) async fn serve(node: Node, conn: BoxConnection, prefix: Bytes, peer: SocketAddr) {
+    let io = TokioIo::new(Prefixed { prefix, conn });
+    let service_node = node.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let node = service_node.clone();
+        async move { Ok::<_, Infallible>(route(node, req, peer).await) }
+    });
+    let mut shutdown = node.inner().shutdown.subscribe();
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    tokio::select! {
+        result = connection => {
+            if let Err(e) = result {
+                if e.is_parse() || e.is_parse_too_large() || e.is_parse_status() {
+                    node.inner().counters.http_malformed.inc();
+                    slog::warn!(node.logger(), "malformed http request"; "peer" => %peer, "error" => %e);
+                }
+            }
+        }
+        () = crate::transport::until_shutdown(&mut shutdown) => {}
+    }
+}
+
+fn whole(response: HttpResponse) -> Response<Body> {
+    let mut out = Response::new(Either::Left(Full::new(response.body)));
+    *out.status_mut() = response.status;
+    *out.headers_mut() = response.headers;
+    out
+}
+
+/// Decodes `%XX` escapes of a path segment; `None` if an escape is malformed or not UTF-8.
+fn percent_decode(segment: &str) -> Option<String> {
+    if !segment.contains('%') {
+        return Some(segment.to_string());
+    }
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    let inner = node.inner();
+    let path = req.uri().path().to_string();
+    match path.as_str() {
+        "/__processes__" => {
+            let list: Vec<serde_json::Value> = node
+                .processes()
+                .into_iter()
+                .map(|(upid, depth)| {
+                    serde_json::json!({"id": upid.id(), "upid": upid.to_string(), "mailbox_depth": depth})
+                })
+                .collect();
+            return whole(HttpResponse::json(&serde_json::Value::Array(list)));
+        }
+        "/metrics/snapshot" => {
+            let mut r = HttpResponse::text(StatusCode::OK, node.metrics().snapshot_json());
+            r.headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return whole(r);
+        }
+        "/metrics" => {
+            let mut r = HttpResponse::text(StatusCode::OK, node.metrics().prometheus_text());
+            r.headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            return whole(r);
+        }
+        _ => {}
+    }
+    let trimmed = path.trim_start_matches('/');
+    let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+    let first = percent_decode(first).unwrap_or_default();
+    let target = match (first.is_empty(), inner.lookup(&first)) {
+        (false, Some(sink)) => Some((sink, format!("/{rest}"))),
+        _ => inner
+            .delegate()
+            .and_then(|d| inner.lookup(&d))
+            .map(|sink| (sink, path.clone())),
+    };
+    let Some((sink, route)) = target else {
+        inner.counters.http_no_process.inc();
+        return whole(HttpResponse::not_found(format!(
+            "no process for path {path:?} and no delegate"
+        )));
+    };
+    let limit = inner.limits.max_http_body_bytes;
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        inner.counters.http_body_too_large.inc();
+        return whole(HttpResponse::text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "body of {} bytes exceeds the limit of {limit} bytes",
+                declared.unwrap_or(0)
+            ),
+        ));
+    }
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                inner.counters.http_body_too_large.inc();
+                return whole(HttpResponse::text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("body exceeds the limit of {limit} bytes"),
+                ));
+            }
+            inner.counters.http_malformed.inc();
+            return whole(HttpResponse::text(
+                StatusCode::BAD_REQUEST,
+                format!("could not read the request body: {e}"),
+            ));
+        }
+    };
+    let request = HttpRequest {
+        method: parts.method,
+        path: path.clone(),
+        route,
+        query: parts.uri.query().map(str::to_string),
+        headers: parts.headers,
+        body,
+        peer,
+    };
+    let (reply, answer) = HttpReply::new();
+    sink.deliver_http(request, reply);
+    match answer.await {
+        Ok(ReplyBody::Whole(response)) => whole(response),
+        Ok(ReplyBody::Stream {
+            status,
+            headers,
+            chunks,
+        }) => {
+            let mut out = Response::new(Either::Right(ChannelBody(chunks)));
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            out
+        }
+        Err(_) => whole(HttpResponse::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the process ended without answering",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding_of_ids() {
+        assert_eq!(percent_decode("slave%281%29").as_deref(), Some("slave(1)"));
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        assert_eq!(percent_decode("bad%2"), None);
+        assert_eq!(percent_decode("bad%zz"), None);
+        assert_eq!(percent_decode("%ff"), None);
+    }
+}

@@ -1,0 +1,121 @@
+//! Named messages that can cross nodes, and the table mapping names into a process's enum.
+//!
+//! A message type implements [`RemoteMessage`] (serde + a stable `NAME`). A process lists the
+//! names it accepts in [`Process::install`](crate::Process::install) with
+//! [`Handlers::on`], each mapped into its `Message` enum through `From`. Locally the value is
+//! moved (boxed as `Any` only to cross the untyped `Upid` path); remotely it is postcard bytes,
+//! decoded by the receiver's table.
+
+use crate::process::Process;
+use crate::upid::Upid;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::any::Any;
+use std::collections::HashMap;
+
+/// A message that can be sent by `Upid`, to this node or another.
+///
+/// ```
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Ping(u64);
+/// impl libprocess::RemoteMessage for Ping {
+///     const NAME: &'static str = "example.Ping";
+/// }
+/// ```
+pub trait RemoteMessage: Serialize + DeserializeOwned + Send + 'static {
+    /// The name carried in frames and matched by filters; unique within an application.
+    const NAME: &'static str;
+}
+
+/// A message value travelling inside one node: moved, not encoded.
+pub(crate) type AnyMessage = Box<dyn Any + Send>;
+
+struct Handler<P: Process> {
+    decode: fn(&[u8]) -> Result<P::Message, postcard::Error>,
+    from_any: fn(AnyMessage) -> Option<P::Message>,
+}
+
+/// The message names a process accepts and how each becomes its `Message`.
+pub struct Handlers<P: Process> {
+    by_name: HashMap<&'static str, Handler<P>>,
+}
+
+fn decode_as<P: Process, M: RemoteMessage>(bytes: &[u8]) -> Result<P::Message, postcard::Error>
+where
+    P::Message: From<M>,
+{
+    postcard::from_bytes::<M>(bytes).map(P::Message::from)
+}
+
+fn downcast_as<P: Process, M: RemoteMessage>(any: AnyMessage) -> Option<P::Message>
+where
+    P::Message: From<M>,
+{
+    any.downcast::<M>().ok().map(|m| P::Message::from(*m))
+}
+
+impl<P: Process> Handlers<P> {
+    pub(crate) fn new() -> Self {
+        Handlers {
+            by_name: HashMap::new(),
+        }
+    }
+
+    /// Accepts messages named `M::NAME`, converted with `From<M>`.
+    pub fn on<M: RemoteMessage>(&mut self) -> &mut Self
+    where
+        P::Message: From<M>,
+    {
+        self.by_name.insert(
+            M::NAME,
+            Handler {
+                decode: decode_as::<P, M>,
+                from_any: downcast_as::<P, M>,
+            },
+        );
+        self
+    }
+
+    /// Whether `name` is accepted.
+    pub fn accepts(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    pub(crate) fn decode(&self, name: &str, bytes: &[u8]) -> Option<Result<P::Message, String>> {
+        self.by_name
+            .get(name)
+            .map(|h| (h.decode)(bytes).map_err(|e| e.to_string()))
+    }
+
+    pub(crate) fn convert_any(&self, name: &str, any: AnyMessage) -> Option<Option<P::Message>> {
+        self.by_name.get(name).map(|h| (h.from_any)(any))
+    }
+}
+
+/// Where to send the reply to an `ask`: keep it to answer later with
+/// [`Node::reply`](crate::Node::reply) or answer at once with
+/// [`Context::reply`](crate::Context::reply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyToken {
+    pub(crate) asker: Upid,
+    pub(crate) correlation: u64,
+}
+
+impl ReplyToken {
+    /// The asker (a process, or the node's ask endpoint when asked from outside a process).
+    pub fn asker(&self) -> &Upid {
+        &self.asker
+    }
+}
+
+/// A reply on its way back to the asker.
+pub(crate) enum ReplyPayload {
+    Local {
+        name: &'static str,
+        value: AnyMessage,
+    },
+    Encoded {
+        name: String,
+        bytes: bytes::Bytes,
+    },
+}

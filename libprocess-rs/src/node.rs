@@ -1,0 +1,916 @@
+//! [`Node`]: one runtime instance. Owns the listener, the process table, links, pending asks,
+//! peers, clock, metrics, filters and the delegate; routes every send to a local mailbox or
+//! to the peer connection of the receiver's node.
+//!
+//! There is no process-global state: several nodes can live in one OS process (and tests in
+//! one binary run in parallel). Invariants: a process id is unique among live processes of a
+//! node; a `Upid` whose address is the node's own address is delivered locally without
+//! encoding; everything else goes through exactly one outbound connection per peer node.
+
+use crate::clock::{Clock, Quiescence, SystemClock, TestClock};
+use crate::error::{AskError, NodeError, SendError, SpawnError};
+use crate::filter::{Filters, Verdict};
+use crate::frame::{FrameKind, Header};
+use crate::links::Links;
+use crate::mailbox::{DropCounters, Mailbox, Sink};
+use crate::message::{Handlers, RemoteMessage, ReplyPayload, ReplyToken};
+use crate::metrics::{Counter, Gauge, Metrics};
+use crate::process::{self, Pid, Process};
+use crate::seams::{Rng, Spawner, StdRng, TcpTransport, TokioSpawner, Transport};
+use crate::transport::{self, Peer};
+use crate::upid::{valid_id_char, Upid};
+use bytes::{Bytes, BytesMut};
+use parking_lot::{Mutex, RwLock};
+use slog::{o, Logger};
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// Default largest frame body accepted or sent: 64 MiB.
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 64 << 20;
+/// Default mailbox capacity (messages).
+pub const DEFAULT_MAILBOX_CAPACITY: usize = 1 << 16;
+/// Default bound of one peer's outbound queue: 128 MiB (room for one largest frame and more).
+pub const DEFAULT_OUTBOUND_QUEUE_BYTES: usize = 128 << 20;
+/// Default largest HTTP request body: 16 MiB.
+pub const DEFAULT_MAX_HTTP_BODY_BYTES: usize = 16 << 20;
+
+/// The id of the pseudo-process that asks from outside any process.
+const ASK_ID: &str = "__ask__";
+
+/// Limits of a node.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest frame body, sent or received.
+    pub max_frame_bytes: usize,
+    /// Default mailbox capacity.
+    pub mailbox_capacity: usize,
+    /// Bound of each peer's outbound queue in bytes.
+    pub outbound_queue_bytes: usize,
+    /// Largest HTTP request body.
+    pub max_http_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
+            outbound_queue_bytes: DEFAULT_OUTBOUND_QUEUE_BYTES,
+            max_http_body_bytes: DEFAULT_MAX_HTTP_BODY_BYTES,
+        }
+    }
+}
+
+/// The counters of every reason something is dropped.
+#[derive(Clone)]
+pub(crate) struct Counters {
+    pub oversize_frame: Counter,
+    pub truncated_frame: Counter,
+    pub garbage_connection: Counter,
+    pub malformed_frame: Counter,
+    pub unknown_process: Counter,
+    pub outbound_full: Counter,
+    pub filtered: Counter,
+    pub connection_lost: Counter,
+    pub http_malformed: Counter,
+    pub http_no_process: Counter,
+    pub http_body_too_large: Counter,
+    pub frames_received: Counter,
+    pub bytes_written: Counter,
+    pub mailbox: DropCounters,
+    pub processes: Gauge,
+    pub peers: Gauge,
+}
+
+impl Counters {
+    fn new(m: &Metrics) -> Self {
+        let d = |n: &str| m.counter(&format!("libprocess/dropped/{n}"));
+        Counters {
+            oversize_frame: d("oversize_frame"),
+            truncated_frame: d("truncated_frame"),
+            garbage_connection: d("garbage_connection"),
+            malformed_frame: d("malformed_frame"),
+            unknown_process: d("unknown_process"),
+            outbound_full: d("outbound_full"),
+            filtered: d("filtered"),
+            connection_lost: d("connection_lost"),
+            http_malformed: m.counter("libprocess/http/malformed_requests"),
+            http_no_process: m.counter("libprocess/http/no_process"),
+            http_body_too_large: m.counter("libprocess/http/body_too_large"),
+            frames_received: m.counter("libprocess/frames_received"),
+            bytes_written: m.counter("libprocess/bytes_written"),
+            mailbox: DropCounters {
+                mailbox_full: d("mailbox_full"),
+                unknown_message: d("unknown_message"),
+                decode_failed: d("decode_failed"),
+            },
+            processes: m.gauge("libprocess/processes"),
+            peers: m.gauge("libprocess/peers"),
+        }
+    }
+}
+
+struct Entry {
+    sink: Arc<dyn Sink>,
+    done: watch::Receiver<bool>,
+}
+
+pub(crate) struct NodeInner {
+    pub addr: SocketAddr,
+    pub limits: Limits,
+    pub logger: Logger,
+    pub clock: Arc<dyn Clock>,
+    test_clock: Option<TestClock>,
+    pub spawner: Arc<dyn Spawner>,
+    pub transport: Arc<dyn Transport>,
+    rng: Mutex<Box<dyn Rng>>,
+    pub metrics: Metrics,
+    pub counters: Counters,
+    pub filters: Filters,
+    table: RwLock<HashMap<Box<str>, Entry>>,
+    next_id: AtomicU64,
+    delegate: RwLock<Option<String>>,
+    links: Mutex<Links>,
+    pub peers: Mutex<HashMap<SocketAddr, Arc<Peer>>>,
+    asks: Mutex<HashMap<u64, oneshot::Sender<ReplyPayload>>>,
+    ask_upid: Upid,
+    shut_down: AtomicBool,
+    pub shutdown: watch::Sender<bool>,
+    /// The node itself, to start peer writers from `&self`.
+    me: Weak<NodeInner>,
+}
+
+/// A runtime instance: one listening port, its processes, and its connections. Cheap to
+/// clone (all clones are the same node).
+#[derive(Clone)]
+pub struct Node(Arc<NodeInner>);
+
+/// Configures and starts a [`Node`].
+pub struct NodeBuilder {
+    bind: SocketAddr,
+    advertise_ip: Option<IpAddr>,
+    clock: Option<Arc<dyn Clock>>,
+    logger: Option<Logger>,
+    delegate: Option<String>,
+    limits: Limits,
+    spawner: Option<Arc<dyn Spawner>>,
+    transport: Option<Arc<dyn Transport>>,
+    rng: Option<Box<dyn Rng>>,
+}
+
+impl NodeBuilder {
+    /// The address to listen on (default `127.0.0.1:0`: loopback, any free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+    /// The IP written in this node's `Upid`s when listening on an unspecified address
+    /// (default: loopback of the same family).
+    pub fn advertise_ip(mut self, ip: IpAddr) -> Self {
+        self.advertise_ip = Some(ip);
+        self
+    }
+    /// The clock timers run on (default: real time).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+    /// Runs on a shared [`TestClock`] (several nodes may share one).
+    pub fn test_clock(self, clock: &TestClock) -> Self {
+        self.clock(Arc::new(clock.clone()))
+    }
+    /// Where the node logs (default: nowhere).
+    pub fn logger(mut self, logger: Logger) -> Self {
+        self.logger = Some(logger);
+        self
+    }
+    /// The process that receives HTTP requests whose first path segment is no process.
+    pub fn delegate(mut self, id: impl Into<String>) -> Self {
+        self.delegate = Some(id.into());
+        self
+    }
+    /// All limits at once.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Largest frame body sent or accepted (default 64 MiB).
+    pub fn max_frame_bytes(mut self, n: usize) -> Self {
+        self.limits.max_frame_bytes = n;
+        self
+    }
+    /// Default mailbox capacity (default 65536).
+    pub fn mailbox_capacity(mut self, n: usize) -> Self {
+        self.limits.mailbox_capacity = n;
+        self
+    }
+    /// Largest HTTP request body (default 16 MiB).
+    pub fn max_http_body_bytes(mut self, n: usize) -> Self {
+        self.limits.max_http_body_bytes = n;
+        self
+    }
+    /// How background tasks are started (default: the current tokio runtime).
+    pub fn spawner(mut self, spawner: Arc<dyn Spawner>) -> Self {
+        self.spawner = Some(spawner);
+        self
+    }
+    /// How the node listens and connects (default: TCP).
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+    /// The random source (default: OS-seeded).
+    pub fn rng(mut self, rng: Box<dyn Rng>) -> Self {
+        self.rng = Some(rng);
+        self
+    }
+
+    /// Binds the listener and starts serving. Must run inside a tokio runtime.
+    pub async fn build(self) -> Result<Node, NodeError> {
+        let l = self.limits;
+        for (name, value) in [
+            ("max_frame_bytes", l.max_frame_bytes),
+            ("mailbox_capacity", l.mailbox_capacity),
+            ("outbound_queue_bytes", l.outbound_queue_bytes),
+            ("max_http_body_bytes", l.max_http_body_bytes),
+        ] {
+            if value == 0 {
+                return Err(NodeError::BadLimit { name, value });
+            }
+        }
+        if let Some(d) = &self.delegate {
+            if d.is_empty() || !d.chars().all(valid_id_char) {
+                return Err(NodeError::InvalidDelegate(d.clone()));
+            }
+        }
+        let transport = self.transport.unwrap_or_else(|| Arc::new(TcpTransport));
+        let listener = transport
+            .bind(self.bind)
+            .await
+            .map_err(|source| NodeError::Bind {
+                addr: self.bind,
+                source,
+            })?;
+        let mut addr = listener.local_addr().map_err(|source| NodeError::Bind {
+            addr: self.bind,
+            source,
+        })?;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(self.advertise_ip.unwrap_or(match addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            }));
+        }
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock::new()));
+        let test_clock = clock.as_test_clock();
+        let logger = self
+            .logger
+            .unwrap_or_else(|| Logger::root(slog::Discard, o!()))
+            .new(o!("node" => addr.to_string()));
+        let metrics = Metrics::new();
+        let counters = Counters::new(&metrics);
+        let (shutdown, _) = watch::channel(false);
+        let inner = Arc::new_cyclic(|me| NodeInner {
+            addr,
+            limits: l,
+            logger,
+            clock,
+            test_clock: test_clock.clone(),
+            spawner: self
+                .spawner
+                .unwrap_or_else(|| Arc::new(TokioSpawner::current())),
+            transport,
+            rng: Mutex::new(self.rng.unwrap_or_else(|| Box::new(StdRng::from_entropy()))),
+            metrics,
+            counters,
+            filters: Filters::default(),
+            table: RwLock::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            delegate: RwLock::new(self.delegate),
+            links: Mutex::new(Links::default()),
+            peers: Mutex::new(HashMap::new()),
+            asks: Mutex::new(HashMap::new()),
+            ask_upid: Upid::new(ASK_ID, addr),
+            shut_down: AtomicBool::new(false),
+            shutdown,
+            me: me.clone(),
+        });
+        if let Some(tc) = &test_clock {
+            let weak: Weak<dyn Quiescence> = Arc::downgrade(&inner) as Weak<NodeInner>;
+            tc.register_node(addr, weak);
+        }
+        let node = Node(inner);
+        slog::info!(node.0.logger, "node listening");
+        node.0
+            .spawner
+            .spawn(Box::pin(transport::accept_loop(node.clone(), listener)));
+        Ok(node)
+    }
+}
+
+impl Node {
+    /// A builder with defaults: `127.0.0.1:0`, real clock, TCP, no delegate, 64 MiB frames.
+    pub fn builder() -> NodeBuilder {
+        NodeBuilder {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            advertise_ip: None,
+            clock: None,
+            logger: None,
+            delegate: None,
+            limits: Limits::default(),
+            spawner: None,
+            transport: None,
+            rng: None,
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &NodeInner {
+        &self.0
+    }
+
+    /// The address this node listens on, as written in its `Upid`s.
+    pub fn addr(&self) -> SocketAddr {
+        self.0.addr
+    }
+
+    /// The node's clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.0.clock.clone()
+    }
+
+    /// The node's metrics registry (add your own metrics here; all are served over HTTP).
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The node's message filters (tests).
+    pub fn filters(&self) -> &Filters {
+        &self.0.filters
+    }
+
+    /// The node's logger.
+    pub fn logger(&self) -> &Logger {
+        &self.0.logger
+    }
+
+    /// Sets (or clears) the HTTP delegate process id.
+    pub fn set_delegate(&self, id: Option<&str>) {
+        *self.0.delegate.write() = id.map(str::to_string);
+    }
+
+    /// Spawns `process` with a generated id `<base_name>(<n>)`, `n` unique on this node.
+    pub fn spawn<P: Process>(&self, process: P) -> Result<Pid<P>, SpawnError> {
+        let n = self.0.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{}({n})", process.base_name());
+        self.spawn_with_id(id, process)
+    }
+
+    /// Spawns `process` under a chosen id (e.g. `master`).
+    pub fn spawn_named<P: Process>(
+        &self,
+        id: impl Into<String>,
+        process: P,
+    ) -> Result<Pid<P>, SpawnError> {
+        let id = id.into();
+        if id.is_empty() || !id.chars().all(valid_id_char) {
+            return Err(SpawnError::InvalidId(id));
+        }
+        self.spawn_with_id(id, process)
+    }
+
+    fn spawn_with_id<P: Process>(&self, id: String, process: P) -> Result<Pid<P>, SpawnError> {
+        if self.0.shut_down.load(Ordering::Acquire) {
+            return Err(SpawnError::NodeShutDown);
+        }
+        let upid = Upid::new(id.as_str(), self.0.addr);
+        let mut handlers = Handlers::new();
+        P::install(&mut handlers);
+        let capacity = process
+            .mailbox_capacity()
+            .unwrap_or(self.0.limits.mailbox_capacity)
+            .max(1);
+        let (mailbox, rx) = Mailbox::new(upid, capacity, handlers, self.0.counters.mailbox.clone());
+        let mailbox = Arc::new(mailbox);
+        let (done_tx, done_rx) = watch::channel(false);
+        {
+            let mut table = self.0.table.write();
+            if table.contains_key(id.as_str()) {
+                return Err(SpawnError::DuplicateId(id));
+            }
+            table.insert(
+                id.into_boxed_str(),
+                Entry {
+                    sink: mailbox.clone(),
+                    done: done_rx,
+                },
+            );
+        }
+        self.0.counters.processes.add(1);
+        let pid = Pid { mailbox };
+        self.0.spawner.spawn(Box::pin(process::run(
+            process,
+            rx,
+            pid.clone(),
+            self.clone(),
+            done_tx,
+        )));
+        Ok(pid)
+    }
+
+    /// Sends a named message to `to` (local or remote) with no sender.
+    pub fn send<M: RemoteMessage>(&self, to: &Upid, msg: M) -> Result<(), SendError> {
+        self.send_from(None, to, msg)
+    }
+
+    /// Sends a named message to `to` with `from` as sender. At most once; FIFO per
+    /// (sender, receiver) pair. `Ok` means queued, not delivered.
+    pub fn send_from<M: RemoteMessage>(
+        &self,
+        from: Option<&Upid>,
+        to: &Upid,
+        msg: M,
+    ) -> Result<(), SendError> {
+        self.route(from, to, msg, None)
+    }
+
+    fn route<M: RemoteMessage>(
+        &self,
+        from: Option<&Upid>,
+        to: &Upid,
+        msg: M,
+        reply: Option<ReplyToken>,
+    ) -> Result<(), SendError> {
+        let inner = &self.0;
+        if to.addr() == inner.addr {
+            if inner.filters.is_active()
+                && inner.filters.check(M::NAME, from, to, || {
+                    Bytes::from(postcard::to_allocvec(&msg).unwrap_or_default())
+                }) == Verdict::Drop
+            {
+                inner.counters.filtered.inc();
+                return Err(SendError::Filtered {
+                    to: to.clone(),
+                    name: M::NAME.to_string(),
+                });
+            }
+            let Some(sink) = inner.lookup(to.id()) else {
+                inner.counters.unknown_process.inc();
+                return Err(SendError::UnknownProcess { to: to.clone() });
+            };
+            return sink.deliver_any(from.cloned(), reply, M::NAME, Box::new(msg));
+        }
+        let (kind, correlation, from_text) = match &reply {
+            Some(token) => (FrameKind::Request, token.correlation, token.asker.as_str()),
+            None => (FrameKind::Message, 0, from.map_or("", Upid::as_str)),
+        };
+        inner.send_frame(
+            to,
+            Header {
+                kind,
+                correlation,
+                from: from_text,
+                to: to.as_str(),
+                name: M::NAME,
+                tracked: false,
+            },
+            |buf| encode_payload(&msg, buf),
+        )
+    }
+
+    /// Answers an `ask` whose token was kept with [`Context::take_reply_token`].
+    ///
+    /// [`Context::take_reply_token`]: crate::Context::take_reply_token
+    pub fn reply<R: RemoteMessage>(&self, token: ReplyToken, msg: R) -> Result<(), SendError> {
+        let inner = &self.0;
+        if token.asker.addr() == inner.addr {
+            if let Some(tx) = inner.asks.lock().remove(&token.correlation) {
+                let _ = tx.send(ReplyPayload::Local {
+                    name: R::NAME,
+                    value: Box::new(msg),
+                });
+            }
+            return Ok(());
+        }
+        inner.send_frame(
+            &token.asker,
+            Header {
+                kind: FrameKind::Reply,
+                correlation: token.correlation,
+                from: "",
+                to: token.asker.as_str(),
+                name: R::NAME,
+                tracked: false,
+            },
+            |buf| encode_payload(&msg, buf),
+        )
+    }
+
+    /// Sends `request` to `to` and waits for its reply, at most `timeout` on the node's clock.
+    /// The request is sent at once, before the future is polled.
+    pub fn ask<Req: RemoteMessage, Resp: RemoteMessage>(
+        &self,
+        to: &Upid,
+        request: Req,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Resp, AskError>> + Send + 'static {
+        self.ask_from(None, to, request, timeout)
+    }
+
+    pub(crate) fn ask_from<Req: RemoteMessage, Resp: RemoteMessage>(
+        &self,
+        from: Option<&Upid>,
+        to: &Upid,
+        request: Req,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Resp, AskError>> + Send + 'static {
+        let inner = self.0.clone();
+        let correlation = inner.rng.lock().next_u64() | 1;
+        let (tx, rx) = oneshot::channel();
+        inner.asks.lock().insert(correlation, tx);
+        let asker = from.cloned().unwrap_or_else(|| inner.ask_upid.clone());
+        let token = ReplyToken {
+            asker: asker.clone(),
+            correlation,
+        };
+        let sent = self.route(Some(&asker), to, request, Some(token));
+        let mut sleep = inner.clock.sleep_until(inner.clock.now() + timeout);
+        let to = to.clone();
+        async move {
+            if let Err(e) = sent {
+                inner.asks.lock().remove(&correlation);
+                return Err(AskError::Send(e));
+            }
+            let outcome = tokio::select! {
+                reply = rx => Some(reply),
+                () = &mut sleep => None,
+            };
+            drop(sleep);
+            match outcome {
+                None => {
+                    inner.asks.lock().remove(&correlation);
+                    Err(AskError::Timeout { to, timeout })
+                }
+                Some(Err(_)) => Err(AskError::NodeShutDown { to }),
+                Some(Ok(ReplyPayload::Local { name, value })) => value
+                    .downcast::<Resp>()
+                    .map(|b| *b)
+                    .map_err(|_| AskError::WrongReply {
+                        to,
+                        expected: Resp::NAME,
+                        got: name.to_string(),
+                    }),
+                Some(Ok(ReplyPayload::Encoded { name, bytes })) => {
+                    if name != Resp::NAME {
+                        return Err(AskError::WrongReply {
+                            to,
+                            expected: Resp::NAME,
+                            got: name,
+                        });
+                    }
+                    postcard::from_bytes(&bytes).map_err(|e| AskError::Decode {
+                        to,
+                        name,
+                        reason: e.to_string(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Asks a local process to terminate (after its queued messages). Returns false if no such
+    /// process lives here.
+    pub fn terminate(&self, upid: &Upid) -> bool {
+        if upid.addr() != self.0.addr {
+            return false;
+        }
+        match self.0.lookup(upid.id()) {
+            Some(sink) => {
+                sink.terminate();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Completes when the local process `upid` has finished (at once if it does not exist).
+    pub fn wait(&self, upid: &Upid) -> impl Future<Output = ()> + Send + 'static {
+        let done = if upid.addr() == self.0.addr {
+            self.0.table.read().get(upid.id()).map(|e| e.done.clone())
+        } else {
+            None
+        };
+        async move {
+            if let Some(mut done) = done {
+                let _ = done.wait_for(|d| *d).await;
+            }
+        }
+    }
+
+    /// Ids and mailbox depths of the live processes, sorted by id.
+    pub fn processes(&self) -> Vec<(Upid, usize)> {
+        let mut list: Vec<(Upid, usize)> = self
+            .0
+            .table
+            .read()
+            .values()
+            .map(|e| (e.sink.upid().clone(), e.sink.depth()))
+            .collect();
+        list.sort();
+        list
+    }
+
+    /// Stops listening, terminates every process and waits for them, and closes connections.
+    pub async fn shutdown(&self) {
+        if self.0.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = self.0.shutdown.send(true);
+        let entries: Vec<(Arc<dyn Sink>, watch::Receiver<bool>)> = self
+            .0
+            .table
+            .read()
+            .values()
+            .map(|e| (e.sink.clone(), e.done.clone()))
+            .collect();
+        for (sink, _) in &entries {
+            sink.terminate();
+        }
+        for (_, mut done) in entries {
+            let _ = done.wait_for(|d| *d).await;
+        }
+        let peers: Vec<Arc<Peer>> = self.0.peers.lock().drain().map(|(_, p)| p).collect();
+        for peer in peers {
+            peer.close();
+        }
+        self.0.asks.lock().clear();
+        slog::info!(self.0.logger, "node shut down");
+    }
+}
+
+/// Serializes `msg` with postcard straight into the frame buffer.
+fn encode_payload<M: serde::Serialize>(msg: &M, buf: &mut BytesMut) -> Result<(), postcard::Error> {
+    postcard::serialize_with_flavor(msg, BytesFlavor(buf))
+}
+
+struct BytesFlavor<'a>(&'a mut BytesMut);
+
+impl postcard::ser_flavors::Flavor for BytesFlavor<'_> {
+    type Output = ();
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.extend_from_slice(&[data]);
+        Ok(())
+    }
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+impl NodeInner {
+    pub(crate) fn lookup(&self, id: &str) -> Option<Arc<dyn Sink>> {
+        self.table.read().get(id).map(|e| e.sink.clone())
+    }
+
+    pub(crate) fn delegate(&self) -> Option<String> {
+        self.delegate.read().clone()
+    }
+
+    /// Whether frames to `addr` are counted by a test clock this node shares with it.
+    fn tracks(&self, addr: SocketAddr) -> bool {
+        self.test_clock.as_ref().is_some_and(|c| c.has_node(addr))
+    }
+
+    pub(crate) fn test_clock(&self) -> Option<&TestClock> {
+        self.test_clock.as_ref()
+    }
+
+    /// Queues one frame to the node of `to`, opening the connection if needed.
+    pub(crate) fn send_frame(
+        self: &NodeInner,
+        to: &Upid,
+        header: Header<'_>,
+        payload: impl FnOnce(&mut BytesMut) -> Result<(), postcard::Error>,
+    ) -> Result<(), SendError> {
+        let addr = to.addr();
+        let tracked = self.tracks(addr);
+        let header = Header { tracked, ..header };
+        let peer = self.peer(addr);
+        let result = peer.push(&header, self.limits, payload);
+        match &result {
+            Ok(()) => {
+                if tracked {
+                    if let Some(c) = &self.test_clock {
+                        c.remote_sent();
+                    }
+                }
+            }
+            Err(crate::transport::PushError::Full) => {
+                self.counters.outbound_full.inc();
+                return Err(SendError::OutboundFull {
+                    addr,
+                    capacity_bytes: self.limits.outbound_queue_bytes,
+                });
+            }
+            Err(crate::transport::PushError::Closed) => {
+                self.counters.connection_lost.inc();
+            }
+            Err(crate::transport::PushError::Encode(e)) => {
+                if matches!(e, crate::frame::EncodeError::TooLarge { .. }) {
+                    self.counters.oversize_frame.inc();
+                }
+                return Err(SendError::Encode {
+                    to: to.clone(),
+                    name: header.name.to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn peer(&self, addr: SocketAddr) -> Arc<Peer> {
+        let mut peers = self.peers.lock();
+        if let Some(p) = peers.get(&addr) {
+            if !p.is_closed() {
+                return p.clone();
+            }
+        }
+        let peer = Arc::new(Peer::new(addr));
+        peers.insert(addr, peer.clone());
+        self.counters.peers.set(peers.len() as i64);
+        drop(peers);
+        match self.me.upgrade() {
+            Some(me) => self
+                .spawner
+                .spawn(Box::pin(transport::run_peer(Node(me), peer.clone()))),
+            // The node is being dropped: nothing will ever write; the frames are lost.
+            None => {
+                peer.close();
+            }
+        }
+        peer
+    }
+
+    /// The connection to `peer` failed or broke: forget it, and tell local linkers of every
+    /// process there.
+    pub(crate) fn peer_broken(&self, peer: &Arc<Peer>, reason: &str) {
+        {
+            let mut peers = self.peers.lock();
+            if peers.get(&peer.addr).is_some_and(|p| Arc::ptr_eq(p, peer)) {
+                peers.remove(&peer.addr);
+            }
+            self.counters.peers.set(peers.len() as i64);
+        }
+        let (lost_frames, lost_tracked) = peer.close();
+        self.counters.connection_lost.add(lost_frames);
+        if let Some(c) = &self.test_clock {
+            for _ in 0..lost_tracked {
+                c.remote_handled();
+            }
+        }
+        let pairs = self.links.lock().peer_broken(peer.addr);
+        slog::info!(self.logger, "connection to peer ended";
+            "peer" => %peer.addr, "reason" => reason, "lost_frames" => lost_frames,
+            "links_notified" => pairs.len());
+        for (linkee, linker) in pairs {
+            if let Some(sink) = self.lookup(linker.id()) {
+                sink.deliver_exited(linkee);
+            }
+        }
+    }
+
+    pub(crate) fn link(&self, linker: &Upid, linkee: &Upid) {
+        if linkee.addr() == self.addr {
+            let exists = self.lookup(linkee.id()).is_some();
+            if exists {
+                self.links.lock().watch_local(linkee, linker);
+                // Re-check: the linkee may have exited between lookup and registration.
+                if self.lookup(linkee.id()).is_some() {
+                    return;
+                }
+                self.links.lock().local_exited(linkee);
+            }
+            self.notify_exited(linker, linkee);
+            return;
+        }
+        self.links.lock().watch_remote(linkee, linker);
+        let _ = self.send_frame(
+            linkee,
+            Header {
+                kind: FrameKind::Link,
+                correlation: 0,
+                from: linker.as_str(),
+                to: linkee.as_str(),
+                name: "",
+                tracked: false,
+            },
+            |_| Ok(()),
+        );
+    }
+
+    pub(crate) fn unlink(&self, linker: &Upid, linkee: &Upid) {
+        self.links.lock().unlink(linker, linkee);
+        if linkee.addr() != self.addr {
+            let _ = self.send_frame(
+                linkee,
+                Header {
+                    kind: FrameKind::Unlink,
+                    correlation: 0,
+                    from: linker.as_str(),
+                    to: linkee.as_str(),
+                    name: "",
+                    tracked: false,
+                },
+                |_| Ok(()),
+            );
+        }
+    }
+
+    /// A remote `linker` asked to watch local `linkee`.
+    pub(crate) fn remote_link(&self, linker: &Upid, linkee: &Upid) {
+        if self.lookup(linkee.id()).is_some() {
+            self.links.lock().watch_local(linkee, linker);
+            if self.lookup(linkee.id()).is_some() {
+                return;
+            }
+            self.links.lock().local_exited(linkee);
+        }
+        self.notify_exited(linker, linkee);
+    }
+
+    pub(crate) fn remote_unlink(&self, linker: &Upid, linkee: &Upid) {
+        self.links.lock().unlink(linker, linkee);
+    }
+
+    /// A remote node says `who` exited; tell local `linker` if it still watches it.
+    pub(crate) fn remote_exited(&self, who: &Upid) {
+        let linkers = self.links.lock().remote_exited(who);
+        for linker in linkers {
+            if let Some(sink) = self.lookup(linker.id()) {
+                sink.deliver_exited(who.clone());
+            }
+        }
+    }
+
+    /// Tells `linker` (local or remote) that `who` exited.
+    fn notify_exited(&self, linker: &Upid, who: &Upid) {
+        if linker.addr() == self.addr {
+            if let Some(sink) = self.lookup(linker.id()) {
+                sink.deliver_exited(who.clone());
+            }
+        } else {
+            let _ = self.send_frame(
+                linker,
+                Header {
+                    kind: FrameKind::Exited,
+                    correlation: 0,
+                    from: who.as_str(),
+                    to: linker.as_str(),
+                    name: "",
+                    tracked: false,
+                },
+                |_| Ok(()),
+            );
+        }
+    }
+
+    /// Called by a process's exit guard.
+    pub(crate) fn process_exited(&self, upid: &Upid) {
+        {
+            let mut table = self.table.write();
+            if table.get(upid.id()).is_some_and(|e| e.sink.upid() == upid) {
+                table.remove(upid.id());
+            }
+        }
+        self.counters.processes.add(-1);
+        let linkers = self.links.lock().local_exited(upid);
+        for linker in linkers {
+            self.notify_exited(&linker, upid);
+        }
+    }
+
+    /// A reply frame arrived.
+    pub(crate) fn reply_arrived(&self, correlation: u64, name: &str, payload: &[u8]) {
+        if let Some(tx) = self.asks.lock().remove(&correlation) {
+            let _ = tx.send(ReplyPayload::Encoded {
+                name: name.to_string(),
+                bytes: Bytes::copy_from_slice(payload),
+            });
+        }
+    }
+}
+
+impl Quiescence for NodeInner {
+    fn is_quiet(&self) -> bool {
+        let mailboxes_idle = self.table.read().values().all(|e| e.sink.depth() == 0);
+        mailboxes_idle && self.peers.lock().values().all(|p| p.is_idle())
+    }
+}

@@ -1,0 +1,206 @@
+//! Processes (actors): the [`Process`] trait, the typed handle [`Pid`], and the loop that runs
+//! one process.
+//!
+//! Each process is one task that takes envelopes from its mailbox one at a time and calls the
+//! matching hook; its state is touched only there. Invariants: `initialize` runs before any
+//! other hook and `finalize` after the last; after `finalize` the process is out of the node's
+//! table, its linkers are told, and waiters wake (also if a hook panics: the exit guard runs
+//! on unwinding).
+
+use crate::context::Context;
+use crate::error::SendError;
+use crate::http::{HttpReply, HttpRequest, HttpResponse};
+use crate::mailbox::{Envelope, Mailbox};
+use crate::message::Handlers;
+use crate::node::Node;
+use crate::upid::Upid;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+
+/// An actor. Implement [`handle`](Process::handle) and whichever hooks you need.
+///
+/// ```
+/// use libprocess::{Context, Process};
+///
+/// struct Counter { total: u64 }
+///
+/// impl Process for Counter {
+///     type Message = u64;
+///     fn handle(&mut self, _ctx: &mut Context<Self>, n: u64) {
+///         self.total += n;
+///     }
+/// }
+/// ```
+pub trait Process: Send + Sized + 'static {
+    /// The process's message enum: everything its `handle` can receive.
+    type Message: Send + 'static;
+
+    /// Base of generated ids: `spawn` names a process `<base>(<n>)`.
+    fn base_name(&self) -> &str {
+        "process"
+    }
+
+    /// Mailbox capacity; `None` takes the node's default. Past it, new messages are dropped
+    /// and counted (`libprocess/dropped/mailbox_full`).
+    fn mailbox_capacity(&self) -> Option<usize> {
+        None
+    }
+
+    /// Registers the named messages this process accepts by `Upid` (local or remote).
+    fn install(handlers: &mut Handlers<Self>) {
+        let _ = handlers;
+    }
+
+    /// Runs first, before any message.
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        let _ = ctx;
+    }
+
+    /// Handles one message. The sender, if any, is `ctx.from()`; a pending `ask`, if any,
+    /// is answered with `ctx.reply(..)`.
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: Self::Message);
+
+    /// A linked process terminated, or the connection to its node broke.
+    fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        let _ = (ctx, pid);
+    }
+
+    /// An HTTP request for `/<this id>/<route>` (or any unclaimed path, for the delegate).
+    /// Answer through `reply`, now or later. The default answers 404.
+    fn http(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
+        let _ = ctx;
+        reply.respond(HttpResponse::not_found(format!(
+            "no route {} on this process",
+            request.route
+        )));
+    }
+
+    /// Runs last, after the process was asked to terminate.
+    fn finalize(&mut self, ctx: &mut Context<Self>) {
+        let _ = ctx;
+    }
+}
+
+/// A typed handle to a local process: sends move `P::Message` into its mailbox with no
+/// encoding. Cheap to clone.
+pub struct Pid<P: Process> {
+    pub(crate) mailbox: Arc<Mailbox<P>>,
+}
+
+impl<P: Process> Clone for Pid<P> {
+    fn clone(&self) -> Self {
+        Pid {
+            mailbox: self.mailbox.clone(),
+        }
+    }
+}
+
+impl<P: Process> std::fmt::Debug for Pid<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pid({})", self.mailbox.upid)
+    }
+}
+
+impl<P: Process> Pid<P> {
+    /// The process's address.
+    pub fn upid(&self) -> &Upid {
+        &self.mailbox.upid
+    }
+
+    /// Queues `msg` with no sender. At most once: dropped (with an error) if the mailbox is
+    /// full or the process has terminated.
+    pub fn send(&self, msg: P::Message) -> Result<(), SendError> {
+        self.mailbox.push_bounded(Envelope::Message {
+            from: None,
+            reply: None,
+            msg,
+        })
+    }
+
+    /// Queues `msg` with `from` as its sender.
+    pub fn send_from(&self, from: &Upid, msg: P::Message) -> Result<(), SendError> {
+        self.mailbox.push_bounded(Envelope::Message {
+            from: Some(from.clone()),
+            reply: None,
+            msg,
+        })
+    }
+
+    /// Runs `f` on the process, in turn with its messages (libprocess's `dispatch`).
+    pub fn dispatch(
+        &self,
+        f: impl FnOnce(&mut P, &mut Context<P>) + Send + 'static,
+    ) -> Result<(), SendError> {
+        self.mailbox.push_bounded(Envelope::Dispatch(Box::new(f)))
+    }
+
+    /// Asks the process to terminate after the messages already queued.
+    pub fn terminate(&self) {
+        self.mailbox.push_unbounded(Envelope::Terminate);
+    }
+
+    /// Messages queued or being handled.
+    pub fn depth(&self) -> usize {
+        self.mailbox.depth()
+    }
+}
+
+/// Runs on drop (also when a hook panics): takes the process out of the node and tells
+/// linkers and waiters.
+struct ExitGuard {
+    node: Node,
+    upid: Upid,
+    done: watch::Sender<bool>,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.node.inner().process_exited(&self.upid);
+        let _ = self.done.send(true);
+    }
+}
+
+/// The loop of one process.
+pub(crate) async fn run<P: Process>(
+    mut process: P,
+    mut rx: mpsc::UnboundedReceiver<Envelope<P>>,
+    pid: Pid<P>,
+    node: Node,
+    done: watch::Sender<bool>,
+) {
+    let _guard = ExitGuard {
+        node: node.clone(),
+        upid: pid.upid().clone(),
+        done,
+    };
+    let mailbox = pid.mailbox.clone();
+    let mut ctx = Context::new(node, pid);
+    process.initialize(&mut ctx);
+    while !ctx.terminating {
+        let Some(envelope) = rx.recv().await else {
+            break;
+        };
+        match envelope {
+            Envelope::Message { from, reply, msg } => {
+                ctx.from = from;
+                ctx.reply = reply;
+                process.handle(&mut ctx, msg);
+                ctx.from = None;
+                ctx.reply = None;
+            }
+            Envelope::Exited(upid) => process.exited(&mut ctx, upid),
+            Envelope::Http(request, reply) => process.http(&mut ctx, *request, reply),
+            Envelope::Dispatch(f) => f(&mut process, &mut ctx),
+            Envelope::Terminate => ctx.terminating = true,
+        }
+        mailbox.handled(1);
+    }
+    process.finalize(&mut ctx);
+    // Whatever is still queued is dropped (unanswered HTTP requests get 503).
+    rx.close();
+    let mut dropped = 0;
+    while rx.try_recv().is_ok() {
+        dropped += 1;
+    }
+    mailbox.handled(dropped);
+}

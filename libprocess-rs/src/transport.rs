@@ -1,0 +1,430 @@
+//! Connections: the accept loop, first-bytes sniffing (frames, HTTP, or garbage), the frame
+//! reader of inbound connections, and the single outbound writer per peer node.
+//!
+//! Outbound: senders encode frames straight into the peer's queue buffer under a short lock;
+//! the peer's writer task swaps that buffer out and writes it with one `write_all`, so a burst
+//! of sends becomes one syscall (writes are flushed whenever the queue drains). The queue is
+//! bounded in bytes; past the bound new frames are dropped and counted
+//! (`libprocess/dropped/outbound_full`). The writer also reads its socket only to notice the
+//! peer going away (peers never answer on a connection they did not open), which is how links
+//! learn of a broken connection. A new send after a break opens a new connection.
+//!
+//! Inbound: each accepted connection is classified by its first bytes. Frame connections are
+//! read into one buffer and split into frames; bad frames are dropped and counted, and a
+//! frame over the size limit or a truncated frame ends the connection. Other connections on
+//! the node are unaffected.
+
+use crate::frame::{self, EncodeError, FrameKind, Header, Split, PREAMBLE};
+use crate::http_server;
+use crate::mailbox::Sink;
+use crate::node::{Limits, Node, NodeInner};
+use crate::seams::{BoxConnection, Listener};
+use crate::upid::Upid;
+use crate::Verdict;
+use bytes::{Bytes, BytesMut};
+use parking_lot::Mutex;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
+
+/// Read buffer growth step.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Why a frame was not queued to a peer.
+#[derive(Debug)]
+pub(crate) enum PushError {
+    Full,
+    Closed,
+    Encode(EncodeError),
+}
+
+struct OutQueue {
+    buf: BytesMut,
+    /// Frames in `buf`.
+    frames: u64,
+    /// Frames in `buf` counted by a shared test clock.
+    tracked: u64,
+    closed: bool,
+}
+
+/// The outbound side of the one connection to a peer node.
+pub(crate) struct Peer {
+    pub addr: SocketAddr,
+    queue: Mutex<OutQueue>,
+    notify: Notify,
+    /// Set while the writer holds bytes taken from the queue and not yet written.
+    writing: AtomicBool,
+}
+
+impl Peer {
+    pub fn new(addr: SocketAddr) -> Self {
+        Peer {
+            addr,
+            queue: Mutex::new(OutQueue {
+                buf: BytesMut::with_capacity(READ_CHUNK),
+                frames: 0,
+                tracked: 0,
+                closed: false,
+            }),
+            notify: Notify::new(),
+            writing: AtomicBool::new(false),
+        }
+    }
+
+    /// Encodes one frame into the queue.
+    pub fn push(
+        &self,
+        header: &Header<'_>,
+        limits: Limits,
+        payload: impl FnOnce(&mut BytesMut) -> Result<(), postcard::Error>,
+    ) -> Result<(), PushError> {
+        let mut q = self.queue.lock();
+        if q.closed {
+            return Err(PushError::Closed);
+        }
+        if q.buf.len() >= limits.outbound_queue_bytes {
+            return Err(PushError::Full);
+        }
+        let was_empty = q.buf.is_empty();
+        frame::encode(&mut q.buf, header, limits.max_frame_bytes, payload)
+            .map_err(PushError::Encode)?;
+        q.frames += 1;
+        if header.tracked {
+            q.tracked += 1;
+        }
+        drop(q);
+        if was_empty {
+            self.notify.notify_one();
+        }
+        Ok(())
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.queue.lock().closed
+    }
+
+    /// No frame waits in the queue or in the writer's hands.
+    pub fn is_idle(&self) -> bool {
+        self.queue.lock().buf.is_empty() && !self.writing.load(Ordering::Acquire)
+    }
+
+    /// Marks the peer closed; returns the frames (all, tracked) dropped from its queue.
+    pub fn close(&self) -> (u64, u64) {
+        let mut q = self.queue.lock();
+        q.closed = true;
+        let lost = (q.frames, q.tracked);
+        q.buf.clear();
+        q.frames = 0;
+        q.tracked = 0;
+        drop(q);
+        self.notify.notify_one();
+        lost
+    }
+
+    /// Swaps the queued bytes into `out` (which must be empty).
+    fn take(&self, out: &mut BytesMut) -> Option<bool> {
+        let mut q = self.queue.lock();
+        if q.closed {
+            return None;
+        }
+        if q.buf.is_empty() {
+            return Some(false);
+        }
+        std::mem::swap(&mut q.buf, out);
+        q.frames = 0;
+        q.tracked = 0;
+        self.writing.store(true, Ordering::Release);
+        Some(true)
+    }
+}
+
+/// The writer of one peer connection: connect, then write batches until the queue closes or
+/// the socket breaks.
+pub(crate) async fn run_peer(node: Node, peer: Arc<Peer>) {
+    let inner = node.inner();
+    let reason = match inner.transport.connect(peer.addr).await {
+        Err(e) => format!("connect failed: {e}"),
+        Ok(conn) => write_loop(inner, &peer, conn).await,
+    };
+    peer.writing.store(false, Ordering::Release);
+    inner.peer_broken(&peer, &reason);
+}
+
+async fn write_loop(inner: &NodeInner, peer: &Peer, conn: BoxConnection) -> String {
+    let (mut rd, mut wr) = tokio::io::split(conn);
+    if let Err(e) = wr.write_all(&PREAMBLE).await {
+        return format!("write failed: {e}");
+    }
+    let mut shutdown = inner.shutdown.subscribe();
+    let mut out = BytesMut::with_capacity(READ_CHUNK);
+    let mut scratch = [0u8; 256];
+    loop {
+        match peer.take(&mut out) {
+            None => return "closed".to_string(),
+            Some(true) => {
+                let written = wr.write_all(&out).await;
+                inner.counters.bytes_written.add(out.len() as u64);
+                out.clear();
+                peer.writing.store(false, Ordering::Release);
+                if let Err(e) = written {
+                    return format!("write failed: {e}");
+                }
+            }
+            Some(false) => {
+                tokio::select! {
+                    () = peer.notify.notified() => {}
+                    read = rd.read(&mut scratch) => match read {
+                        Ok(0) => return "peer closed the connection".to_string(),
+                        Err(e) => return format!("read failed: {e}"),
+                        // Peers never write on a connection they did not open; ignore.
+                        Ok(_) => {}
+                    },
+                    () = crate::transport::until_shutdown(&mut shutdown) => return "node shut down".to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// Completes when the node's shutdown flag is set.
+pub(crate) async fn until_shutdown(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// Accepts connections until the node shuts down.
+pub(crate) async fn accept_loop(node: Node, mut listener: Box<dyn Listener>) {
+    let mut shutdown = node.inner().shutdown.subscribe();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((conn, peer)) => {
+                    let node2 = node.clone();
+                    node.inner()
+                        .spawner
+                        .spawn(Box::pin(serve_connection(node2, conn, peer)));
+                }
+                Err(e) => {
+                    // E.g. out of file descriptors: back off a little instead of spinning.
+                    slog::warn!(node.logger(), "accept failed"; "error" => %e);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            () = crate::transport::until_shutdown(&mut shutdown) => return,
+        }
+    }
+}
+
+/// Whether the first bytes look like the start of an HTTP request (a method token).
+fn looks_like_http(first: &[u8]) -> bool {
+    first.first().is_some_and(u8::is_ascii_uppercase)
+}
+
+async fn serve_connection(node: Node, mut conn: BoxConnection, peer: SocketAddr) {
+    let inner = node.inner();
+    let mut shutdown = inner.shutdown.subscribe();
+    let mut first = BytesMut::with_capacity(READ_CHUNK);
+    while first.len() < PREAMBLE.len() {
+        let could_be_frames = PREAMBLE.starts_with(&first[..]);
+        if !first.is_empty() && !could_be_frames {
+            break;
+        }
+        let read = tokio::select! {
+            r = conn.read_buf(&mut first) => r,
+            () = crate::transport::until_shutdown(&mut shutdown) => return,
+        };
+        match read {
+            Ok(0) | Err(_) => {
+                if !first.is_empty() && !looks_like_http(&first) {
+                    inner.counters.garbage_connection.inc();
+                    slog::warn!(inner.logger, "dropped connection: garbage first bytes";
+                        "peer" => %peer, "bytes" => first.len());
+                }
+                return;
+            }
+            Ok(_) => {}
+        }
+    }
+    if first.starts_with(&PREAMBLE) {
+        let _ = first.split_to(PREAMBLE.len());
+        read_frames(&node, conn, first, peer).await;
+    } else if looks_like_http(&first) {
+        http_server::serve(node.clone(), conn, first.freeze(), peer).await;
+    } else {
+        inner.counters.garbage_connection.inc();
+        slog::warn!(inner.logger, "dropped connection: garbage first bytes"; "peer" => %peer);
+    }
+}
+
+/// Per-connection memo of the last sender and receiver, so a stream of frames between the
+/// same pair parses and looks up each once.
+#[derive(Default)]
+struct ConnCache {
+    from_text: String,
+    from: Option<Upid>,
+    to_text: String,
+    to: Option<(Upid, Arc<dyn Sink>)>,
+}
+
+async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, peer: SocketAddr) {
+    let inner = node.inner();
+    let max = inner.limits.max_frame_bytes;
+    let mut shutdown = inner.shutdown.subscribe();
+    let mut cache = ConnCache::default();
+    loop {
+        let mut frames = 0;
+        loop {
+            match frame::split(&mut buf, max) {
+                Split::Frame(body) => {
+                    frames += 1;
+                    handle_frame(inner, &body, &mut cache, peer);
+                }
+                Split::Incomplete => break,
+                Split::TooLarge(len) => {
+                    inner.counters.oversize_frame.inc();
+                    slog::warn!(inner.logger, "dropped connection: frame over the size limit";
+                        "peer" => %peer, "length" => len, "limit" => max);
+                    return;
+                }
+            }
+        }
+        if frames > 0 {
+            inner.counters.frames_received.add(frames);
+        }
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
+        }
+        let read = tokio::select! {
+            r = conn.read_buf(&mut buf) => r,
+            () = crate::transport::until_shutdown(&mut shutdown) => return,
+        };
+        match read {
+            Ok(0) | Err(_) => {
+                if !buf.is_empty() {
+                    inner.counters.truncated_frame.inc();
+                    slog::warn!(inner.logger, "dropped truncated frame at end of connection";
+                        "peer" => %peer, "bytes" => buf.len());
+                }
+                return;
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: SocketAddr) {
+    let frame = match frame::decode(body) {
+        Ok(f) => f,
+        Err(e) => {
+            inner.counters.malformed_frame.inc();
+            slog::warn!(inner.logger, "dropped malformed frame"; "peer" => %peer, "error" => %e);
+            return;
+        }
+    };
+    let h = frame.header;
+    deliver_frame(inner, &h, frame.payload, cache, peer);
+    if h.tracked {
+        if let Some(c) = inner.test_clock() {
+            c.remote_handled();
+        }
+    }
+}
+
+fn parse_upid(inner: &NodeInner, text: &str, field: &str, peer: SocketAddr) -> Option<Upid> {
+    match text.parse::<Upid>() {
+        Ok(u) => Some(u),
+        Err(e) => {
+            inner.counters.malformed_frame.inc();
+            slog::warn!(inner.logger, "dropped frame with a bad upid";
+                "peer" => %peer, "field" => field, "error" => %e);
+            None
+        }
+    }
+}
+
+fn deliver_frame(
+    inner: &NodeInner,
+    h: &Header<'_>,
+    payload: &[u8],
+    cache: &mut ConnCache,
+    peer: SocketAddr,
+) {
+    let from = if h.from.is_empty() {
+        None
+    } else if cache.from.is_some() && cache.from_text == h.from {
+        cache.from.clone()
+    } else {
+        let Some(u) = parse_upid(inner, h.from, "from", peer) else {
+            return;
+        };
+        cache.from_text.clear();
+        cache.from_text.push_str(h.from);
+        cache.from = Some(u.clone());
+        Some(u)
+    };
+    match h.kind {
+        FrameKind::Message | FrameKind::Request => {
+            let reply = if h.kind == FrameKind::Request {
+                match &from {
+                    Some(asker) => Some(crate::ReplyToken {
+                        asker: asker.clone(),
+                        correlation: h.correlation,
+                    }),
+                    None => {
+                        inner.counters.malformed_frame.inc();
+                        slog::warn!(inner.logger, "dropped request without a sender"; "peer" => %peer);
+                        return;
+                    }
+                }
+            } else {
+                None
+            };
+            let cached = match &cache.to {
+                Some((_, sink)) if cache.to_text == h.to && sink.is_open() => cache.to.clone(),
+                _ => None,
+            };
+            let (to, sink) = match cached {
+                Some(pair) => pair,
+                None => {
+                    let Some(to) = parse_upid(inner, h.to, "to", peer) else {
+                        return;
+                    };
+                    let Some(sink) = inner.lookup(to.id()) else {
+                        inner.counters.unknown_process.inc();
+                        slog::warn!(inner.logger, "dropped message to unknown process";
+                            "peer" => %peer, "to" => h.to, "name" => h.name);
+                        return;
+                    };
+                    cache.to_text.clear();
+                    cache.to_text.push_str(h.to);
+                    cache.to = Some((to.clone(), sink.clone()));
+                    (to, sink)
+                }
+            };
+            if inner.filters.is_active()
+                && inner.filters.check(h.name, from.as_ref(), &to, || {
+                    Bytes::copy_from_slice(payload)
+                }) == Verdict::Drop
+            {
+                inner.counters.filtered.inc();
+                return;
+            }
+            if let Err(e) = sink.deliver_encoded(from, reply, h.name, payload) {
+                slog::warn!(inner.logger, "dropped message"; "peer" => %peer, "error" => %e);
+            }
+        }
+        FrameKind::Reply => inner.reply_arrived(h.correlation, h.name, payload),
+        FrameKind::Link | FrameKind::Unlink | FrameKind::Exited => {
+            let (Some(from), Some(to)) = (from, parse_upid(inner, h.to, "to", peer)) else {
+                return;
+            };
+            match h.kind {
+                FrameKind::Link => inner.remote_link(&from, &to),
+                FrameKind::Unlink => inner.remote_unlink(&from, &to),
+                _ => inner.remote_exited(&from),
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Two nodes in one test process: remote sends both ways, FIFO, links across nodes, exits on
+//! a broken connection, ask, filters and settle on remote deliveries.
+
+mod common;
+
+use common::*;
+use libprocess::{AskError, MessageMatch, Node, TestClock, Upid};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_sends_work_both_ways_in_order() {
+    let (a, b) = (node().await, node().await);
+    let (ra, mut rxa) = Recorder::new();
+    let (rb, mut rxb) = Recorder::new();
+    let pa = a.spawn(ra).unwrap();
+    let pb = b.spawn(rb).unwrap();
+    started(&mut rxa).await;
+    started(&mut rxb).await;
+    for n in 0..500 {
+        pa.send(RecMsg::Forward {
+            to: pb.upid().clone(),
+            n,
+        })
+        .unwrap();
+        pb.send(RecMsg::Forward {
+            to: pa.upid().clone(),
+            n,
+        })
+        .unwrap();
+    }
+    for n in 0..500 {
+        assert_eq!(
+            next(&mut rxb).await,
+            Event::Note {
+                from: Some(pa.upid().clone()),
+                n
+            }
+        );
+        assert_eq!(
+            next(&mut rxa).await,
+            Event::Note {
+                from: Some(pb.upid().clone()),
+                n
+            }
+        );
+    }
+    // A message with no sender process arrives with no sender.
+    a.send(pb.upid(), Text("anonymous".into())).unwrap();
+    assert_eq!(
+        next(&mut rxb).await,
+        Event::Text {
+            from: None,
+            text: "anonymous".into()
+        }
+    );
+    // One connection each way, shared by all processes.
+    assert_eq!(a.metrics().snapshot()["libprocess/peers"], 1.0);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_across_nodes_report_exit_missing_process_and_broken_connection() {
+    let (a, b) = (node().await, node().await);
+    let (watcher, mut rx) = Recorder::new();
+    let watcher = a.spawn(watcher).unwrap();
+    started(&mut rx).await;
+
+    // Remote process terminates.
+    let target = b.spawn(Recorder::new().0).unwrap();
+    watcher.send(RecMsg::Link(target.upid().clone())).unwrap();
+    // The link frame must arrive before the exit: wait until b has a linker registered by
+    // checking that the node received the frame.
+    eventually(async || b.metrics().snapshot()["libprocess/frames_received"] >= 1.0).await;
+    target.terminate();
+    assert_eq!(next(&mut rx).await, Event::Exited(target.upid().clone()));
+
+    // Remote process that never existed.
+    let ghost: Upid = format!("ghost@{}", b.addr()).parse().unwrap();
+    watcher.send(RecMsg::Link(ghost.clone())).unwrap();
+    assert_eq!(next(&mut rx).await, Event::Exited(ghost));
+
+    // The remote node goes away: the connection breaks.
+    let survivor = b.spawn(Recorder::new().0).unwrap();
+    watcher.send(RecMsg::Link(survivor.upid().clone())).unwrap();
+    eventually(async || b.metrics().snapshot()["libprocess/frames_received"] >= 3.0).await;
+    b.shutdown().await;
+    assert_eq!(next(&mut rx).await, Event::Exited(survivor.upid().clone()));
+
+    // A node nobody listens on: the connect fails and the linker hears of it.
+    let nowhere: Upid = format!("x@{}", b.addr()).parse().unwrap();
+    watcher.send(RecMsg::Link(nowhere.clone())).unwrap();
+    assert_eq!(next(&mut rx).await, Event::Exited(nowhere));
+    a.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_ask_replies_or_times_out() {
+    let clock = TestClock::paused();
+    let a = Node::builder().test_clock(&clock).build().await.unwrap();
+    let b = Node::builder().test_clock(&clock).build().await.unwrap();
+    let (rb, mut rxb) = Recorder::new();
+    let pb = b.spawn(rb).unwrap();
+    started(&mut rxb).await;
+    let reply: Note = a
+        .ask(pb.upid(), Note(9), Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(reply, Note(10));
+    let pending =
+        tokio::spawn(a.ask::<Text, Note>(pb.upid(), Text("x".into()), Duration::from_secs(1)));
+    clock.settle().await;
+    assert!(!pending.is_finished());
+    clock.advance(Duration::from_secs(1));
+    let err = tokio::time::timeout(GUARD, pending)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, AskError::Timeout { .. }), "{err}");
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_await_and_drop_remote_deliveries_and_settle_covers_the_wire() {
+    let clock = TestClock::paused();
+    let a = Node::builder().test_clock(&clock).build().await.unwrap();
+    let b = Node::builder().test_clock(&clock).build().await.unwrap();
+    let (ra, mut rxa) = Recorder::new();
+    let (rb, mut rxb) = Recorder::new();
+    let pa = a.spawn(ra).unwrap();
+    let pb = b.spawn(rb).unwrap();
+    started(&mut rxa).await;
+    started(&mut rxb).await;
+
+    let seen = b
+        .filters()
+        .expect(MessageMatch::of::<Note>().from(pa.upid()).to(pb.upid()));
+    pa.send(RecMsg::Forward {
+        to: pb.upid().clone(),
+        n: 1,
+    })
+    .unwrap();
+    let caught = tokio::time::timeout(GUARD, seen).await.unwrap().unwrap();
+    assert_eq!(caught.decode::<Note>().unwrap(), Note(1));
+    assert_eq!(caught.from.as_ref(), Some(pa.upid()));
+    assert_eq!(
+        next(&mut rxb).await,
+        Event::Note {
+            from: Some(pa.upid().clone()),
+            n: 1
+        }
+    );
+
+    let dropped = b.filters().drop_next(MessageMatch::of::<Note>());
+    pa.send(RecMsg::Forward {
+        to: pb.upid().clone(),
+        n: 2,
+    })
+    .unwrap();
+    pa.send(RecMsg::Forward {
+        to: pb.upid().clone(),
+        n: 3,
+    })
+    .unwrap();
+    assert_eq!(
+        tokio::time::timeout(GUARD, dropped)
+            .await
+            .unwrap()
+            .unwrap()
+            .decode::<Note>()
+            .unwrap(),
+        Note(2)
+    );
+    assert_eq!(
+        next(&mut rxb).await,
+        Event::Note {
+            from: Some(pa.upid().clone()),
+            n: 3
+        }
+    );
+
+    // settle waits for frames on the wire between nodes sharing the clock.
+    for n in 0..50 {
+        pa.send(RecMsg::Forward {
+            to: pb.upid().clone(),
+            n,
+        })
+        .unwrap();
+    }
+    clock.settle().await;
+    for n in 0..50 {
+        assert_eq!(
+            rxb.try_recv(),
+            Ok(Event::Note {
+                from: Some(pa.upid().clone()),
+                n
+            })
+        );
+    }
+    a.shutdown().await;
+    b.shutdown().await;
+}

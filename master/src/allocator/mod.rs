@@ -1,0 +1,55 @@
+//! The allocator: hierarchical weighted DRF with quota, reservations, filters and
+//! suppress/revive, as a pure core ([`Allocator`]) that a thin actor will drive.
+//!
+//! Data flow: the master tells the core about agents (totals and what is in use), frameworks
+//! (roles, capabilities, activity), weights and quota, and gives resources back
+//! ([`Allocator::recover_resources`], [`Allocator::decline`]); [`Allocator::allocate`] returns
+//! offers. Nothing here does I/O or reads a clock.
+//!
+//! Resources cross the boundary as `meso_api::Resources`; inside, each distinct resource
+//! shape is interned once and agents hold dense per-slot amounts.
+//!
+//! Files: `quantity` (range sets), `quantities` (named scalar amounts), `catalog` (interning
+//! names and slots), `sorter` (incremental DRF order), `roles` (role tree and walk), `quota`
+//! (role accounts and quota rules), `books` (the ledger all changes go through), `agent`,
+//! `framework`, `filters`, `core` (the struct; resource, filter and settings calls;
+//! queries), `membership` (agents and frameworks joining and leaving), `allocate` (the
+//! round), `metrics` (a snapshot for `/metrics`).
+//!
+//! ```
+//! use meso_api::Resources;
+//! use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
+//!
+//! let mut allocator = Allocator::new(AllocatorConfig::default()).unwrap();
+//! let spec = FrameworkSpec { roles: vec!["eng".into()], ..FrameworkSpec::default() };
+//! allocator.add_framework("fw-1", &spec).unwrap();
+//! allocator.add_agent("agent-1", &Resources::parse("cpus:4;mem:1024", "*").unwrap(), &[]).unwrap();
+//! let offers = allocator.allocate(Timestamp::default());
+//! assert_eq!(offers.len(), 1);
+//! assert_eq!(offers[0].resources.unallocate().to_string(), "cpus:4; mem:1024");
+//! ```
+
+mod agent;
+mod allocate;
+mod books;
+mod catalog;
+mod core;
+mod error;
+mod filters;
+mod framework;
+mod membership;
+mod metrics;
+mod quantities;
+mod quantity;
+mod quota;
+mod roles;
+mod sorter;
+
+pub use self::core::{Allocator, AllocatorConfig, Offer};
+pub use self::error::AllocatorError;
+pub use self::filters::{Timestamp, DEFAULT_REFUSE, MAX_REFUSE};
+pub use self::framework::FrameworkSpec;
+pub use self::metrics::{AllocatorMetrics, RoleMetrics};
+pub use self::quantities::Quantities;
+pub use self::quota::Quota;
+pub use self::roles::validate_role_name;
