@@ -66,6 +66,17 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The limits a task's or executor's resources set: `cpus`, and `mem` and `disk` (in MB,
+    /// as Mesos counts them) converted to bytes. Absent resources are not limited.
+    pub fn from_resources(resources: &meso_api::Resources) -> Self {
+        let bytes = |mb: meso_api::Scalar| (mb.as_f64() * 1024.0 * 1024.0).round() as u64;
+        Limits {
+            cpus: resources.cpus().map(|c| c.as_f64()),
+            mem_bytes: resources.mem().map(bytes),
+            disk_bytes: resources.disk().map(bytes),
+        }
+    }
+
     /// Checks that every limit present is in range: cpus finite and > 0, mem and disk > 0.
     pub fn validate(&self) -> Result<()> {
         if let Some(cpus) = self.cpus {
@@ -164,11 +175,19 @@ pub enum LimitationKind {
 }
 
 impl LimitationKind {
-    /// The Mesos `TaskStatus.Reason` a task killed for this limitation carries.
+    /// The Mesos `TaskStatus.Reason` a task killed for this limitation carries, by name.
     pub fn task_reason(&self) -> &'static str {
         match self {
             LimitationKind::Memory => "REASON_CONTAINER_LIMITATION_MEMORY",
             LimitationKind::Disk => "REASON_CONTAINER_LIMITATION_DISK",
+        }
+    }
+
+    /// The same reason as `meso-api`'s v1 enum, for the status update.
+    pub fn status_reason(&self) -> meso_api::v1::TaskStatusReason {
+        match self {
+            LimitationKind::Memory => meso_api::v1::TaskStatusReason::ContainerLimitationMemory,
+            LimitationKind::Disk => meso_api::v1::TaskStatusReason::ContainerLimitationDisk,
         }
     }
 }
@@ -226,6 +245,25 @@ mod tests {
         }
         .validate()
         .is_ok());
+    }
+
+    #[test]
+    fn limits_from_task_resources() {
+        let r = meso_api::Resources::parse("cpus:0.5;mem:64;disk:1.5", "*").unwrap();
+        let l = Limits::from_resources(&r);
+        assert_eq!(l.cpus, Some(0.5));
+        assert_eq!(l.mem_bytes, Some(64 << 20));
+        assert_eq!(l.disk_bytes, Some(1536 << 10));
+        let none = Limits::from_resources(&meso_api::Resources::parse("ports:[1-2]", "*").unwrap());
+        assert_eq!(none, Limits::default());
+    }
+
+    #[test]
+    fn reasons_match_the_v1_names() {
+        for kind in [LimitationKind::Memory, LimitationKind::Disk] {
+            let json = serde_json::to_value(kind.status_reason()).unwrap();
+            assert_eq!(json, kind.task_reason(), "{kind:?}");
+        }
     }
 
     #[test]
