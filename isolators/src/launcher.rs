@@ -257,9 +257,44 @@ impl ContainerProcess {
         Ok(status)
     }
 
+    /// A handle that kills this container's processes from elsewhere (e.g. while a task
+    /// owns this `ContainerProcess` to wait for it).
+    pub fn killer(&self) -> ProcessKiller {
+        ProcessKiller {
+            pid: self.pid,
+            tracking: self.tracking.clone(),
+        }
+    }
+
     /// The tracking cgroup, if the launcher made one.
     pub fn tracking_cgroup(&self) -> Option<&Path> {
         self.tracking.as_ref().map(|d| d.path.as_path())
+    }
+}
+
+/// Kills a container's processes without owning its [`ContainerProcess`] (which stays with
+/// whoever waits for it, and reaps it).
+#[derive(Debug, Clone)]
+pub struct ProcessKiller {
+    pid: Pid,
+    tracking: Option<CgroupDir>,
+}
+
+impl ProcessKiller {
+    /// SIGKILLs every process of the container: through its tracking cgroup when it has one
+    /// (then nothing outside the container can be hit, even if the first pid was reused),
+    /// else through the first process's group. The tracking cgroup is removed.
+    pub fn kill(&self) -> Result<()> {
+        match &self.tracking {
+            Some(dir) => destroy_tracked(dir),
+            None => match killpg(self.pid, Signal::SIGKILL) {
+                Ok(()) | Err(Errno::ESRCH) => Ok(()),
+                Err(errno) => Err(IsolatorError::Sys {
+                    call: "killpg",
+                    errno,
+                }),
+            },
+        }
     }
 }
 

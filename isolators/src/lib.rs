@@ -68,5 +68,5 @@ pub use container::{
 pub use error::{IsolatorError, Result};
 pub use isolation::{Container, Isolation, IsolationConfig, KNOWN_ISOLATORS};
 pub use isolator::{Isolator, LimitationFuture};
-pub use launcher::{ContainerProcess, ExitStatus, LaunchSpec, Launcher};
+pub use launcher::{ContainerProcess, ExitStatus, LaunchSpec, Launcher, ProcessKiller};
 pub use statistics::ResourceStatistics;

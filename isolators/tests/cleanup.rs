@@ -329,3 +329,50 @@ fn orphaned_container_cgroups_are_destroyed_and_known_ones_kept() {
     let _ = iso.destroy(&mut orphan_c);
     assert!(cgroup_dirs_of(&root, &kept).is_empty());
 }
+
+/// The agent's shape: one task owns the process and waits for it; a kill arrives from
+/// elsewhere through a `ProcessKiller`; cleanup follows the wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killer_ends_a_container_that_another_task_waits_for() {
+    if !can_run("killer", &["memory"]) {
+        return;
+    }
+    let iso = std::sync::Arc::new(isolation("cgroups/mem,namespaces/pid"));
+    let id = unique_id("killer");
+    let _guard = support::CgroupGuard(id.clone());
+    let (sandbox, cfg) = config(
+        &id,
+        Limits {
+            mem_bytes: Some(64 << 20),
+            ..Default::default()
+        },
+    );
+    let container = iso
+        .launch(
+            &cfg,
+            &sh("sleep 100 & setsid sleep 100 & wait", sandbox.path()),
+        )
+        .unwrap();
+    let killer = container.process.killer();
+    let waiter = tokio::spawn({
+        let iso = std::sync::Arc::clone(&iso);
+        async move {
+            let mut container = container;
+            let status = container.process.wait_async().await.unwrap();
+            iso.cleanup(&container.id).unwrap();
+            status
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiter.is_finished(), "the container ended before the kill");
+    killer.kill().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success(), "{status:?}");
+    assert!(
+        cgroup_dirs_of("meso", &id).is_empty(),
+        "cgroups left after kill and cleanup"
+    );
+}
