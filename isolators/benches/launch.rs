@@ -68,6 +68,8 @@ fn main() {
         a.push(one(&plain, i, "posix", sandbox.path()));
         b.push(one(&cgroups, i, "cgroups", sandbox.path()));
     }
+    let per_s = |v: &[f64]| v.len() as f64 / (v.iter().sum::<f64>() / 1e6);
+    let (posix_per_s, isolated_per_s) = (per_s(&a), per_s(&b));
     a.sort_by(f64::total_cmp);
     b.sort_by(f64::total_cmp);
     println!("launches: {n} count");
@@ -76,6 +78,8 @@ fn main() {
     println!("launch_posix_p99: {:.0} us", percentile(&a, 0.99));
     println!("launch_isolated_p50: {:.0} us", percentile(&b, 0.5));
     println!("launch_isolated_p99: {:.0} us", percentile(&b, 0.99));
+    println!("launches_per_s_posix: {posix_per_s:.0} 1/s");
+    println!("launches_per_s_isolated: {isolated_per_s:.0} 1/s");
     println!(
         "isolate_overhead_ms_p50: {:.3} ms",
         (percentile(&b, 0.5) - percentile(&a, 0.5)) / 1e3
