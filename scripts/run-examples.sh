@@ -19,3 +19,7 @@ fi
 
 # meso-master: the allocator's DeclineOffers benchmark on a small cluster.
 cargo run -q --locked -p meso-master --example allocator_bench -- --quick
+
+# meso-isolators: one command in a container with cgroups and a pid namespace (CI runs as root).
+cargo run -q --locked -p meso-isolators --example run_isolated -- \
+  --isolation cgroups/cpu,cgroups/mem,namespaces/pid --cpus 0.5 --mem-mb 64 -- sh -c 'echo "pid in namespace: $$"'
