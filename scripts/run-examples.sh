@@ -19,3 +19,7 @@ fi
 
 # meso-master: the allocator's DeclineOffers benchmark on a small cluster.
 cargo run -q --locked -p meso-master --example allocator_bench -- --quick
+
+# The raw-HTTP Mesos clients (Python standard library only) against their fake master:
+# known-good before they are pointed at `meso master`/`meso agent`.
+python3 tests/http_clients/selftest.py
