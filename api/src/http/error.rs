@@ -63,6 +63,13 @@ impl HttpError {
         .with_header("Allow", "POST")
     }
 
+    /// 401 with the `WWW-Authenticate` challenge of HTTP Basic authentication in `realm`
+    /// (what Mesos answers when HTTP authentication is on and the credentials are missing
+    /// or wrong).
+    pub fn unauthorized(realm: &str, why: impl Into<String>) -> Self {
+        HttpError::new(401, why).with_header("WWW-Authenticate", format!("Basic realm=\"{realm}\""))
+    }
+
     /// 501 Not Implemented.
     pub fn not_implemented(body: impl Into<String>) -> Self {
         HttpError::new(501, body)
@@ -120,6 +127,13 @@ mod tests {
         );
         let e = HttpError::not_leader(None, "/api/v1/scheduler");
         assert_eq!((e.status, e.body.as_str()), (503, "No leader elected"));
+    }
+
+    #[test]
+    fn unauthorized_challenges_basic() {
+        let e = HttpError::unauthorized("mesos", "Missing credentials");
+        assert_eq!(e.status, 401);
+        assert_eq!(e.header("www-authenticate"), Some("Basic realm=\"mesos\""));
     }
 
     #[test]

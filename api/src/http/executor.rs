@@ -262,4 +262,15 @@ mod tests {
             501
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_bodies_get_an_answer_not_a_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            if let Err(e) = executor_request("POST", &headers(), &body, &Limits::default()) {
+                proptest::prop_assert!(matches!(e.status, 400 | 413), "status {}", e.status);
+            }
+        }
+    }
 }

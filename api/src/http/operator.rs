@@ -522,4 +522,18 @@ mod tests {
             r#"{"type":"GET_HEALTH"}"#
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_bodies_get_an_answer_not_a_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            if let Err(e) = master_operator_request("POST", &headers(), &body, &Limits::default()) {
+                proptest::prop_assert!(matches!(e.status, 400 | 413 | 501), "status {}", e.status);
+            }
+            if let Err(e) = agent_operator_request("POST", &headers(), &body, &Limits::default()) {
+                proptest::prop_assert!(matches!(e.status, 400 | 413 | 501), "status {}", e.status);
+            }
+        }
+    }
 }

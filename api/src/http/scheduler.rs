@@ -147,6 +147,29 @@ impl SchedulerRequest {
         Ok(())
     }
 
+    /// The principal rule of §1.2, checked by the master after the framework lookup when
+    /// HTTP authentication is on: a principal with claims but no value is 403; an
+    /// authenticated principal other than the framework's `FrameworkInfo.principal` is 400.
+    /// `authenticated` is `Some(None)` for a principal without a value.
+    pub fn check_principal(
+        authenticated: Option<Option<&str>>,
+        framework_principal: Option<&str>,
+    ) -> Result<(), HttpError> {
+        match authenticated {
+            None => Ok(()),
+            Some(None) => Err(HttpError::forbidden(
+                "The request's authenticated principal contains claims, but no value string. \
+                 The master currently requires that principals have a value",
+            )),
+            Some(Some(name)) if Some(name) == framework_principal => Ok(()),
+            Some(Some(name)) => Err(HttpError::bad_request(format!(
+                "Authenticated principal '{name}' does not match principal '{}' set in \
+                 `FrameworkInfo`",
+                framework_principal.unwrap_or_default()
+            ))),
+        }
+    }
+
     /// The status of a successful answer: 200 (streaming) for SUBSCRIBE, 200 for
     /// UPDATE_FRAMEWORK, 202 with an empty body for every other call.
     pub fn success_status(&self) -> u16 {

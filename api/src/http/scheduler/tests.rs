@@ -301,3 +301,63 @@ fn accepted_calls_are_202_and_update_framework_200() {
         assert_eq!(r.success_status(), status, "{kind}");
     }
 }
+
+#[test]
+fn principal_rows() {
+    assert!(SchedulerRequest::check_principal(None, Some("p")).is_ok());
+    assert!(SchedulerRequest::check_principal(Some(Some("p")), Some("p")).is_ok());
+    let e = SchedulerRequest::check_principal(Some(Some("q")), Some("p")).unwrap_err();
+    assert_eq!(e.status, 400);
+    assert!(
+        e.body.contains("'q' does not match principal 'p'"),
+        "{}",
+        e.body
+    );
+    assert_eq!(
+        SchedulerRequest::check_principal(Some(None), Some("p"))
+            .unwrap_err()
+            .status,
+        403
+    );
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn refusal_or_call(result: Result<SchedulerRequest, HttpError>) -> Result<(), TestCaseError> {
+        if let Err(e) = result {
+            prop_assert!(
+                matches!(e.status, 400 | 406 | 413 | 415),
+                "status {}",
+                e.status
+            );
+            prop_assert!(!e.body.is_empty());
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bodies_get_an_answer_not_a_panic(body in proptest::collection::vec(any::<u8>(), 0..300)) {
+            refusal_or_call(scheduler_request("POST", &json_headers(), &body, &Limits::default()))?;
+        }
+
+        #[test]
+        fn mangled_calls_get_an_answer_not_a_panic(cut in 0usize..200, byte in any::<u8>(), at in 0usize..200) {
+            let mut body = call("ACKNOWLEDGE", r#"{"agent_id":{"value":"M-S0"},"task_id":{"value":"t"},"uuid":"AAECAwQFBgcICQoLDA0ODw=="}"#).into_bytes();
+            let at = at % body.len();
+            body[at] = byte;
+            body.truncate(cut.max(1).min(body.len()));
+            refusal_or_call(scheduler_request("POST", &json_headers(), &body, &Limits::default()))?;
+        }
+
+        #[test]
+        fn arbitrary_headers_get_an_answer_not_a_panic(ctype in proptest::collection::vec(any::<u8>(), 0..40), accept in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let h = RequestHeaders::new().with("Content-Type", &ctype).with("Accept", &accept);
+            refusal_or_call(scheduler_request("POST", &h, SUBSCRIBE.as_bytes(), &Limits::default()))?;
+        }
+    }
+}
