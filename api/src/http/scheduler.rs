@@ -147,6 +147,17 @@ impl SchedulerRequest {
         Ok(())
     }
 
+    /// Headers of the 200 answer to an accepted SUBSCRIBE: `Content-Type` (the negotiated
+    /// encoding) and `Mesos-Stream-Id` (a fresh UUID the master generated for this
+    /// subscription). The body is chunked and has no `Content-Length`.
+    pub fn subscribe_headers(&self, stream_id: &str) -> Vec<(String, String)> {
+        let media = self.accept.unwrap_or(MediaType::Json);
+        vec![
+            ("Content-Type".to_string(), media.as_str().to_string()),
+            (STREAM_ID_HEADER.to_string(), stream_id.to_string()),
+        ]
+    }
+
     /// The principal rule of §1.2, checked by the master after the framework lookup when
     /// HTTP authentication is on: a principal with claims but no value is 403; an
     /// authenticated principal other than the framework's `FrameworkInfo.principal` is 400.

@@ -181,6 +181,13 @@ fn subscribe_accept_rows() {
     let r = front("POST", &json_headers(), SUBSCRIBE).unwrap();
     assert!(r.is_subscribe());
     assert_eq!(r.success_status(), 200);
+    assert_eq!(
+        r.subscribe_headers("s-1"),
+        vec![
+            ("Content-Type".to_string(), "application/json".to_string()),
+            ("Mesos-Stream-Id".to_string(), "s-1".to_string()),
+        ]
+    );
 }
 
 #[test]
