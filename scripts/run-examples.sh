@@ -23,3 +23,6 @@ cargo run -q --locked -p meso-master --example allocator_bench -- --quick
 # The raw-HTTP Mesos clients (Python standard library only) against their fake master:
 # known-good before they are pointed at `meso master`/`meso agent`.
 python3 tests/http_clients/selftest.py
+
+# meso-api: the HTTP front doors' benchmark, briefly.
+cargo run -q --locked -p meso-api --example http_front_door_bench -- --quick
