@@ -10,6 +10,7 @@ incremental RecordIO parsing is exercised. Started by selftest.py only.
 
   fake_master.py [--port 0] [--task-state TASK_FINISHED] [--no-offers] [--seed N]
                  [--stray-newline] [--error-event] [--forget-stream-id]
+                 [--redirect-to HOST:PORT] [--unavailable N]
 
 Prints "listening HOST:PORT" on stdout, then serves until killed. GET /fake/report
 answers what it saw (pending acknowledgements, violations, executor exit codes).
@@ -80,6 +81,7 @@ class Cluster:
         self.problems = []
         self.launched = 0
         self.sandbox = tempfile.mkdtemp(prefix="fake-agent-")
+        self.unavailable_left = opts.unavailable
 
     def problem(self, text):
         with self.lock:
@@ -226,6 +228,16 @@ class Handler(BaseHTTPRequestHandler):
     def scheduler_call(self, call):
         c = self.cluster
         kind = call.get("type")
+        if kind == "SUBSCRIBE" and c.opts.redirect_to:
+            self.send_response(307)
+            self.send_header("Location", "//%s/master/api/v1/scheduler" % c.opts.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if kind == "SUBSCRIBE" and c.unavailable_left > 0:
+            with c.lock:
+                c.unavailable_left -= 1
+            return self.answer(503, "No leader elected")
         if kind == "SUBSCRIBE":
             if "Mesos-Stream-Id" in self.headers:
                 c.problem("SUBSCRIBE carried Mesos-Stream-Id")
@@ -422,6 +434,8 @@ def main():
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--stray-newline", action="store_true", help="break RecordIO: a newline after each record")
     p.add_argument("--error-event", action="store_true", help="send ERROR after SUBSCRIBED and close")
+    p.add_argument("--redirect-to", help="answer SUBSCRIBE with 307 to this HOST:PORT")
+    p.add_argument("--unavailable", type=int, default=0, help="answer the first N SUBSCRIBEs with 503")
     p.add_argument("--forget-stream-id", action="store_true", help="answer SUBSCRIBE without Mesos-Stream-Id")
     opts = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)

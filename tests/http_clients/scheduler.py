@@ -5,7 +5,10 @@ SUBSCRIBEs to the master's /api/v1/scheduler, reads the RecordIO event stream, r
 the Mesos-Stream-Id, answers OFFERS with ACCEPT(LAUNCH) until --tasks tasks are launched
 (command tasks, or tasks of a custom executor given by --executor-command), declines what
 it does not use, ACKNOWLEDGEs every UPDATE that carries a uuid, and exits when every task
-reached a terminal state:
+reached a terminal state. It follows a 307 to the leading master (Location
+`//host:port/master/api/v1/scheduler`) and retries SUBSCRIBE on 503 until its timeout.
+
+Exit codes:
 
   exit 0  every task ended in a --want state
   exit 1  a task ended otherwise, the master sent ERROR, refused a call, or closed the stream
@@ -69,6 +72,8 @@ class Scheduler:
         self.args = args
         self.framework_id = None
         self.stream_id = None
+        self.master = args.master
+        self.path = PATH
         self.calls = rawhttp.Connection(args.master, timeout=30.0)
         self.launched = 0
         self.final = {}  # task id -> terminal state
@@ -84,7 +89,7 @@ class Scheduler:
             "Accept": "application/json",
             "Mesos-Stream-Id": self.stream_id,
         }
-        status, _, text = self.calls.post(PATH, json.dumps(body).encode(), headers)
+        status, _, text = self.calls.post(self.path, json.dumps(body).encode(), headers)
         if status != 202:
             raise Failure(1, "%s answered %d: %s" % (kind, status, text.decode("utf-8", "replace")))
 
@@ -157,6 +162,36 @@ class Scheduler:
         if state in TERMINAL:
             self.final[task] = state
 
+    def subscribe(self, body, deadline):
+        """Opens the event stream, following 307s to the leader and waiting out 503s."""
+        args = self.args
+        redirects = 0
+        while True:
+            try:
+                stream = rawhttp.Stream(self.master, self.path, body, {
+                    "Content-Type": "application/json", "Accept": "application/json",
+                }, timeout=max(1.0, min(deadline - time.monotonic(), 30.0)))
+            except OSError as e:
+                raise Failure(3, "cannot reach %s: %s" % (self.master, e))
+            if stream.status == 200:
+                return stream
+            text = stream.read_error_body()
+            stream.close()
+            if stream.status == 307 and "location" in stream.headers and redirects < 5:
+                # Mesos answers `Location: //leader:port/master/api/v1/scheduler`.
+                location = stream.headers["location"].split("://", 1)[-1].lstrip("/")
+                endpoint, _, path = location.partition("/")
+                log(args, "redirected from %s to %s" % (self.master, endpoint))
+                self.master, self.path = endpoint, "/" + path
+                self.calls.close()
+                self.calls = rawhttp.Connection(self.master, timeout=30.0)
+                redirects += 1
+            elif stream.status == 503 and time.monotonic() + 1.0 < deadline:
+                log(args, "SUBSCRIBE answered 503 (%s); retrying" % text)
+                time.sleep(1.0)
+            else:
+                raise Failure(1, "SUBSCRIBE answered %d: %s" % (stream.status, text))
+
     def done(self):
         return self.launched >= self.args.tasks and len(self.final) >= self.args.tasks
 
@@ -168,15 +203,8 @@ class Scheduler:
             info["roles"] = [args.role]
             info["capabilities"] = [{"type": "MULTI_ROLE"}]
         body = json.dumps({"type": "SUBSCRIBE", "subscribe": {"framework_info": info}}).encode()
+        stream = self.subscribe(body, deadline)
         try:
-            stream = rawhttp.Stream(args.master, PATH, body, {
-                "Content-Type": "application/json", "Accept": "application/json",
-            }, timeout=min(args.timeout, 30.0))
-        except OSError as e:
-            raise Failure(3, "cannot reach %s: %s" % (args.master, e))
-        try:
-            if stream.status != 200:
-                raise Failure(1, "SUBSCRIBE answered %d: %s" % (stream.status, stream.read_error_body()))
             if not stream.headers.get("content-type", "").startswith("application/json"):
                 raise Failure(1, "SUBSCRIBE answered Content-Type %r" % stream.headers.get("content-type"))
             self.stream_id = stream.headers.get("mesos-stream-id")

@@ -10,7 +10,9 @@ Proves scheduler.py and executor.py right before meso's master and agent exist:
 4. tasks ending TASK_FAILED: the scheduler exits 1;
 5. no offers: the scheduler's hard timeout ends it with exit 2;
 6. broken masters (a newline between records, an ERROR event, no Mesos-Stream-Id): the
-   scheduler exits 1 saying so.
+   scheduler exits 1 saying so;
+7. a follower that answers 307 and a leader that answers 503 twice: the scheduler follows
+   and retries.
 
 Run by scripts/run-examples.sh (CI). Exit 0 if every check passed.
 """
@@ -160,6 +162,22 @@ def broken_masters():
             fake.stop()
 
 
+def leader_changes():
+    leader = Fake("--unavailable", "2")
+    follower = Fake("--redirect-to", leader.endpoint)
+    try:
+        r = scheduler(follower.endpoint, "--tasks", "2", "-v", timeout=30)
+        check(r.returncode == 0 and "redirected" in r.stderr and "503" in r.stderr,
+              "307 to the leader, then 503 twice: scheduler follows, retries and exits 0 (got %d)" % r.returncode,
+              r.stderr)
+        rep = leader.report()
+        check(rep["tasks_launched"] == 2 and not rep["problems"] and not rep["pending_acks"],
+              "307 to the leader: the leader ran the tasks cleanly (%s)" % rep)
+    finally:
+        follower.stop()
+        leader.stop()
+
+
 def main():
     decoders()
     command_tasks()
@@ -167,6 +185,7 @@ def main():
     failing_tasks()
     no_offers()
     broken_masters()
+    leader_changes()
     if FAILURES:
         print("selftest: %d check(s) failed" % len(FAILURES), file=sys.stderr)
         return 1
