@@ -7,8 +7,11 @@ and for every LAUNCH (or each task of a LAUNCH_GROUP) sends UPDATE TASK_RUNNING,
 after HTTP_EXECUTOR_TASK_SECONDS (default 0), the final state (HTTP_EXECUTOR_FINAL_STATE,
 default TASK_FINISHED). Every UPDATE has a fresh 16-byte uuid and source SOURCE_EXECUTOR.
 KILL ends the task with TASK_KILLED; SHUTDOWN kills what runs and exits 0; ERROR exits 1.
-If the agent closes the stream the executor exits (0 if no task was left running), and
-HTTP_EXECUTOR_TIMEOUT (default 600 s) bounds its whole life.
+If the agent closes the stream: without checkpointing (MESOS_CHECKPOINT != 1) the executor
+exits (0 if no task was left running); with checkpointing it re-SUBSCRIBEs, carrying its
+unacknowledged tasks and updates, with a backoff capped at MESOS_SUBSCRIPTION_BACKOFF_MAX
+(default 2secs) for up to MESOS_RECOVERY_TIMEOUT (default 15mins). HTTP_EXECUTOR_TIMEOUT
+(default 600 s) bounds its whole life.
 """
 
 import base64
@@ -30,8 +33,26 @@ def log(text):
     print("executor: " + text, file=sys.stderr, flush=True)
 
 
+UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "secs": 1.0, "mins": 60.0, "hrs": 3600.0,
+         "days": 86400.0, "weeks": 604800.0}
+
+
+def parse_duration(text):
+    """A stout duration such as `2secs`, `15mins`, `500ms`, in seconds."""
+    text = text.strip()
+    for unit in sorted(UNITS, key=len, reverse=True):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * UNITS[unit]
+    raise ValueError("bad duration %r (expected e.g. 2secs, 15mins)" % text)
+
+
 class Executor:
-    def __init__(self, endpoint, framework_id, executor_id, task_seconds, final_state):
+    def __init__(self, endpoint, framework_id, executor_id, task_seconds, final_state,
+                 checkpoint=False, recovery_timeout=900.0, backoff_max=2.0):
+        self.checkpoint = checkpoint
+        self.recovery_timeout = recovery_timeout
+        self.backoff_max = backoff_max
+        self.tasks = {}  # task id -> TaskInfo, until an update of it is acknowledged
         self.endpoint = endpoint
         self.framework_id = framework_id
         self.executor_id = executor_id
@@ -40,7 +61,7 @@ class Executor:
         self.calls = rawhttp.Connection(endpoint, timeout=30.0)
         self.lock = threading.Lock()
         self.running = {}  # task id -> timer or None
-        self.unacknowledged = {}  # uuid (base64) -> (task id, state)
+        self.unacknowledged = {}  # uuid (base64) -> the Call.Update sent
 
     def envelope(self, kind):
         return {
@@ -63,10 +84,17 @@ class Executor:
         body = self.envelope("UPDATE")
         body["update"] = {"status": status}
         with self.lock:
-            self.unacknowledged[status["uuid"]] = (task_id, state)
-            code, _, text = self.calls.post(PATH, json.dumps(body).encode(), {
-                "Content-Type": "application/json", "Accept": "application/json",
-            })
+            self.unacknowledged[status["uuid"]] = body["update"]
+            try:
+                code, _, text = self.calls.post(PATH, json.dumps(body).encode(), {
+                    "Content-Type": "application/json", "Accept": "application/json",
+                })
+            except (OSError, rawhttp.ProtocolError) as e:
+                if not self.checkpoint:
+                    raise
+                # The agent is away; the update goes again with the next SUBSCRIBE.
+                log("UPDATE %s %s not delivered (%s); kept for re-subscription" % (task_id, state, e))
+                return
         if code != 202:
             raise RuntimeError("UPDATE %s %s answered %d: %s" % (task_id, state, code, text.decode("utf-8", "replace")))
 
@@ -85,6 +113,7 @@ class Executor:
             if task_id in self.running:
                 return
             self.running[task_id] = None
+            self.tasks[task_id] = task
         self.update(task_id, "TASK_RUNNING")
         if self.task_seconds <= 0:
             self.finish(task_id, self.final_state)
@@ -101,17 +130,45 @@ class Executor:
             self.finish(task_id, self.final_state)
         except Exception as e:  # the event loop is on the main thread; report and exit
             log("FAILED to send the final update of %s: %s" % (task_id, e))
-            os._exit(1)
+            os._exit(1)  # noqa: this thread cannot raise into the event loop
 
-    def run(self, timeout):
-        deadline = time.monotonic() + timeout
+    def subscribe(self):
+        """SUBSCRIBE, carrying what the agent has not acknowledged; None if refused."""
         body = self.envelope("SUBSCRIBE")
-        body["subscribe"] = {"unacknowledged_tasks": [], "unacknowledged_updates": []}
+        with self.lock:
+            body["subscribe"] = {
+                "unacknowledged_tasks": list(self.tasks.values()),
+                "unacknowledged_updates": list(self.unacknowledged.values()),
+            }
         stream = rawhttp.Stream(self.endpoint, PATH, json.dumps(body).encode(), {
             "Content-Type": "application/json", "Accept": "application/json",
         })
         if stream.status != 200:
             log("SUBSCRIBE answered %d: %s" % (stream.status, stream.read_error_body()))
+            stream.close()
+            return None
+        return stream
+
+    def resubscribe(self, deadline):
+        """After the agent went away: retry SUBSCRIBE with backoff until the recovery timeout."""
+        give_up = min(deadline, time.monotonic() + self.recovery_timeout)
+        backoff = 0.1
+        while time.monotonic() < give_up:
+            try:
+                stream = self.subscribe()
+                if stream is not None:
+                    log("re-subscribed")
+                    return stream
+            except (OSError, rawhttp.ProtocolError) as e:
+                log("re-subscribe failed: %s" % e)
+            time.sleep(min(backoff, max(0.0, give_up - time.monotonic())))
+            backoff = min(backoff * 2, self.backoff_max)
+        return None
+
+    def run(self, timeout):
+        deadline = time.monotonic() + timeout
+        stream = self.subscribe()
+        if stream is None:
             return 1
         first = True
         while True:
@@ -120,6 +177,15 @@ class Executor:
             except socket.timeout:
                 log("timed out after %.0f s" % timeout)
                 return 1
+            if event is None and self.checkpoint:
+                stream.close()
+                log("agent closed the stream; re-subscribing (checkpointing framework)")
+                stream = self.resubscribe(deadline)
+                if stream is None:
+                    log("could not re-subscribe within the recovery timeout")
+                    return 1
+                first = True
+                continue
             if event is None:
                 with self.lock:
                     left = sorted(self.running)
@@ -145,6 +211,7 @@ class Executor:
             elif kind == "ACKNOWLEDGED":
                 with self.lock:
                     self.unacknowledged.pop(event["acknowledged"]["uuid"], None)
+                    self.tasks.pop(event["acknowledged"]["task_id"]["value"], None)
             elif kind == "SHUTDOWN":
                 with self.lock:
                     left = list(self.running)
@@ -170,7 +237,12 @@ def main():
     final_state = os.environ.get("HTTP_EXECUTOR_FINAL_STATE", "TASK_FINISHED")
     timeout = float(os.environ.get("HTTP_EXECUTOR_TIMEOUT", "600"))
     try:
-        return Executor(endpoint, framework_id, executor_id, task_seconds, final_state).run(timeout)
+        checkpoint = os.environ.get("MESOS_CHECKPOINT") == "1"
+        recovery = parse_duration(os.environ.get("MESOS_RECOVERY_TIMEOUT", "15mins"))
+        backoff = parse_duration(os.environ.get("MESOS_SUBSCRIPTION_BACKOFF_MAX", "2secs"))
+        executor = Executor(endpoint, framework_id, executor_id, task_seconds, final_state,
+                            checkpoint, recovery, backoff)
+        return executor.run(timeout)
     except (OSError, RuntimeError, rawhttp.ProtocolError, ValueError, KeyError) as e:
         log("FAILED: %s: %s" % (type(e).__name__, e))
         return 1

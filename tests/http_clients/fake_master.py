@@ -10,7 +10,7 @@ incremental RecordIO parsing is exercised. Started by selftest.py only.
 
   fake_master.py [--port 0] [--task-state TASK_FINISHED] [--no-offers] [--seed N]
                  [--stray-newline] [--error-event] [--forget-stream-id]
-                 [--redirect-to HOST:PORT] [--unavailable N]
+                 [--redirect-to HOST:PORT] [--unavailable N] [--checkpoint] [--restart-agent]
 
 Prints "listening HOST:PORT" on stdout, then serves until killed. GET /fake/report
 answers what it saw (pending acknowledgements, violations, executor exit codes).
@@ -82,6 +82,8 @@ class Cluster:
         self.launched = 0
         self.sandbox = tempfile.mkdtemp(prefix="fake-agent-")
         self.unavailable_left = opts.unavailable
+        self.seen_uuids = set()  # executor updates already forwarded (the agent dedups)
+        self.carried_updates = 0  # unacknowledged updates carried by executor re-SUBSCRIBEs
 
     def problem(self, text):
         with self.lock:
@@ -95,6 +97,8 @@ class Cluster:
                 "pending_acks": sorted(self.pending_acks),
                 "tasks_launched": self.launched,
                 "frameworks": len(self.frameworks),
+                "executor_subscriptions": {eid: e["subscriptions"] for (_, eid), e in self.executors.items()},
+                "carried_updates": self.carried_updates,
                 "executors": {
                     eid: e["process"].poll() if e["process"] else None
                     for (_, eid), e in self.executors.items()
@@ -137,7 +141,9 @@ class Cluster:
             "MESOS_EXECUTOR_ID": eid,
             "MESOS_DIRECTORY": self.sandbox,
             "MESOS_SANDBOX": self.sandbox,
-            "MESOS_CHECKPOINT": "0",
+            "MESOS_CHECKPOINT": "1" if self.opts.checkpoint else "0",
+            "MESOS_RECOVERY_TIMEOUT": "30secs",
+            "MESOS_SUBSCRIPTION_BACKOFF_MAX": "1secs",
             "MESOS_SLAVE_ID": AGENT_ID,
         }
         for name in ("HTTP_EXECUTOR_TASK_SECONDS", "HTTP_EXECUTOR_FINAL_STATE", "HTTP_EXECUTOR_TIMEOUT", "PYTHONPATH"):
@@ -351,7 +357,8 @@ class Handler(BaseHTTPRequestHandler):
         with c.lock:
             executor = c.executors.get(key)
             if executor is None:
-                executor = {"info": info, "outbox": Outbox(), "queued": [], "subscribed": False, "process": None}
+                executor = {"info": info, "outbox": Outbox(), "queued": [], "subscribed": False,
+                            "process": None, "subscriptions": 0}
                 c.executors[key] = executor
                 start = True
             else:
@@ -384,16 +391,29 @@ class Handler(BaseHTTPRequestHandler):
             c.problem("executor %s for unknown executor %s" % (kind, eid))
             return self.answer(400, "Executor cannot be found")
         if kind == "SUBSCRIBE":
+            carried = call.get("subscribe", {}).get("unacknowledged_updates", [])
             with c.lock:
                 executor["subscribed"] = True
-                executor["outbox"].push({"type": "SUBSCRIBED", "subscribed": {
+                executor["subscriptions"] += 1
+                outbox = executor["outbox"] = Outbox()
+                outbox.push({"type": "SUBSCRIBED", "subscribed": {
                     "executor_info": executor["info"], "framework_info": framework["info"],
                     "agent_info": {"hostname": "localhost", "id": {"value": AGENT_ID}, "port": 5051},
                     "container_id": {"value": str(uuid.uuid4())}}})
                 for task in executor["queued"]:
-                    executor["outbox"].push({"type": "LAUNCH", "launch": {"task": task}})
+                    outbox.push({"type": "LAUNCH", "launch": {"task": task}})
                 executor["queued"] = []
-            return self.stream(executor["outbox"], {})
+                if executor["subscriptions"] == 1 and c.opts.restart_agent:
+                    # An agent restart right after the launch: the stream ends, acks are lost.
+                    outbox.close()
+                c.carried_updates += len(carried)
+            for update in carried:
+                status = update.get("status", {})
+                if status.get("uuid") is None or "task_id" not in status:
+                    c.problem("re-SUBSCRIBE carried a malformed update: %r" % update)
+                    continue
+                self.forward_executor_update(framework, executor, status)
+            return self.stream(outbox, {})
         if not executor["subscribed"]:
             return self.answer(403, "Executor is not subscribed")
         if kind == "UPDATE":
@@ -417,11 +437,20 @@ class Handler(BaseHTTPRequestHandler):
                 c.problem("executor UPDATE: " + why)
                 return self.answer(400, "Failed to validate Executor::Call: " + why)
             self.answer(202)
-            executor["outbox"].push({"type": "ACKNOWLEDGED", "acknowledged": {
-                "task_id": status["task_id"], "uuid": status["uuid"]}})
-            c.status_update(framework, status)
+            self.forward_executor_update(framework, executor, status)
             return None
         self.answer(202)
+
+    def forward_executor_update(self, framework, executor, status):
+        """Acknowledges an executor's update and forwards it once (by uuid) to the scheduler."""
+        c = self.cluster
+        executor["outbox"].push({"type": "ACKNOWLEDGED", "acknowledged": {
+            "task_id": status["task_id"], "uuid": status["uuid"]}})
+        with c.lock:
+            fresh = status["uuid"] not in c.seen_uuids
+            c.seen_uuids.add(status["uuid"])
+        if fresh:
+            c.status_update(framework, status)
 
 
 def main():
@@ -434,6 +463,9 @@ def main():
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--stray-newline", action="store_true", help="break RecordIO: a newline after each record")
     p.add_argument("--error-event", action="store_true", help="send ERROR after SUBSCRIBED and close")
+    p.add_argument("--checkpoint", action="store_true", help="tell executors MESOS_CHECKPOINT=1")
+    p.add_argument("--restart-agent", action="store_true",
+                   help="end each executor's first stream right after its LAUNCHes")
     p.add_argument("--redirect-to", help="answer SUBSCRIBE with 307 to this HOST:PORT")
     p.add_argument("--unavailable", type=int, default=0, help="answer the first N SUBSCRIBEs with 503")
     p.add_argument("--forget-stream-id", action="store_true", help="answer SUBSCRIBE without Mesos-Stream-Id")

@@ -7,6 +7,8 @@ Proves scheduler.py and executor.py right before meso's master and agent exist:
    UPDATEs acknowledged, TEARDOWN; exit 0 and the fake saw no violation;
 3. a custom executor: the fake starts executor.py, which SUBSCRIBEs, gets LAUNCH, sends
    TASK_RUNNING and TASK_FINISHED, gets SHUTDOWN at teardown and exits 0;
+3b. an agent restart under a checkpointing framework: the executor re-SUBSCRIBEs with its
+   unacknowledged updates and the scheduler still sees each update once;
 4. tasks ending TASK_FAILED: the scheduler exits 1;
 5. no offers: the scheduler's hard timeout ends it with exit 2;
 6. broken masters (a newline between records, an ERROR event, no Mesos-Stream-Id): the
@@ -127,6 +129,26 @@ def custom_executor():
         fake.stop()
 
 
+def executor_reconnects():
+    env = dict(os.environ, HTTP_EXECUTOR_TASK_SECONDS="0.5", HTTP_EXECUTOR_TIMEOUT="60")
+    fake = Fake("--checkpoint", "--restart-agent", env=env)
+    try:
+        executor = "%s %s" % (PY, os.path.join(HERE, "executor.py"))
+        r = scheduler(fake.endpoint, "--tasks", "2", "--executor-command", executor, "-v")
+        check(r.returncode == 0, "agent restart: scheduler exits 0 (got %d)" % r.returncode, r.stderr)
+        deadline = time.monotonic() + 30
+        rep = fake.report()
+        while None in rep["executors"].values() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            rep = fake.report()
+        check(rep["executor_subscriptions"] == {"raw-http-executor": 2} and rep["carried_updates"] >= 1,
+              "agent restart: the checkpointing executor re-subscribed carrying its unacknowledged updates (%s)" % rep)
+        check(list(rep["executors"].values()) == [0] and not rep["problems"] and not rep["pending_acks"],
+              "agent restart: executor exits 0, no violation, every update acknowledged once (%s)" % rep)
+    finally:
+        fake.stop()
+
+
 def failing_tasks():
     fake = Fake("--task-state", "TASK_FAILED")
     try:
@@ -182,6 +204,7 @@ def main():
     decoders()
     command_tasks()
     custom_executor()
+    executor_reconnects()
     failing_tasks()
     no_offers()
     broken_masters()
