@@ -184,7 +184,7 @@ class _Socket:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise socket.timeout("deadline passed")
-        self.sock.settimeout(min(remaining, 5.0))
+        self.sock.settimeout(remaining)
         data = self.sock.recv(65536)
         if not data:
             self.eof = True
