@@ -10,7 +10,8 @@
 //!   text that is not UTF-8 is a 400 naming it.
 //! * [`jsonp`]: `?jsonp=<callback>` wraps a JSON body as `callback(<json>);` served as
 //!   `text/javascript`; the callback must be a dotted JavaScript identifier (Mesos took it
-//!   verbatim, which let a page inject script).
+//!   verbatim, which let a page inject script); [`json_or_jsonp`] picks by the query.
+//! * [`master_redirect`]: `/master/redirect` (307 to `//leader:port`, 503, 404 below it).
 
 use super::error::HttpError;
 
@@ -27,7 +28,7 @@ pub fn strip_trailing_slash(path: &str) -> &str {
 /// Splits `path` into the process that serves it and the route inside that process.
 /// `processes` are the live process ids (`master`, `metrics`, `files`, ...). The first
 /// component is percent-decoded before the lookup (`slave%281%29` is `slave(1)`).
-pub fn delegate<'a>(path: &'a str, processes: &[&str], delegate: &'a str) -> (String, String) {
+pub fn delegate(path: &str, processes: &[&str], delegate: &str) -> (String, String) {
     let path = strip_trailing_slash(path);
     let trimmed = path.trim_start_matches('/');
     let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
@@ -135,6 +136,33 @@ pub fn jsonp(callback: &str, json: &str) -> Result<(&'static str, String), HttpE
     Ok(("text/javascript", format!("{callback}({json});")))
 }
 
+/// The body of a read-only JSON endpoint as `(content type, body)`: JSON as is, or wrapped
+/// for JSONP when the query has `jsonp=<callback>` (400 for a bad callback or query).
+pub fn json_or_jsonp(
+    query: Option<&str>,
+    json: String,
+) -> Result<(&'static str, String), HttpError> {
+    let pairs = parse_query(query.unwrap_or(""))?;
+    match query_value(&pairs, "jsonp") {
+        Some(callback) => jsonp(callback, &json),
+        None => Ok(("application/json", json)),
+    }
+}
+
+/// `/master/redirect`: always 307 to `//<leader host>:<port>` (even on the leader itself),
+/// 503 "No leader elected" without a leader; `/master/redirect/<anything>` is 404. `route`
+/// is the master route with its trailing slash stripped (`/redirect`, `/redirect/x`).
+pub fn master_redirect(leader: Option<(&str, u16)>, route: &str) -> HttpError {
+    if strip_trailing_slash(route) != "/redirect" {
+        return HttpError::new(404, format!("No handler for '{route}'"));
+    }
+    match leader {
+        Some((host, port)) => HttpError::new(307, format!("The leading master is {host}:{port}"))
+            .with_header("Location", format!("//{host}:{port}")),
+        None => HttpError::unavailable("No leader elected"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +233,37 @@ mod tests {
             assert_eq!(e.status, 400, "{bad}");
             assert!(e.body.contains(bad), "{}", e.body);
         }
+    }
+
+    #[test]
+    fn json_or_jsonp_by_query() {
+        let body = r#"{"a":1}"#.to_string();
+        assert_eq!(
+            json_or_jsonp(None, body.clone()).unwrap(),
+            ("application/json", body.clone())
+        );
+        assert_eq!(
+            json_or_jsonp(Some("jsonp=cb&x=1"), body.clone()).unwrap(),
+            ("text/javascript", r#"cb({"a":1});"#.to_string())
+        );
+        assert_eq!(
+            json_or_jsonp(Some("jsonp=alert(1)"), body.clone())
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(json_or_jsonp(Some("x=%z"), body).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn redirect_endpoint() {
+        let e = master_redirect(Some(("m1", 5050)), "/redirect/");
+        assert_eq!((e.status, e.header("Location")), (307, Some("//m1:5050")));
+        assert_eq!(master_redirect(None, "/redirect").status, 503);
+        assert_eq!(
+            master_redirect(Some(("m1", 5050)), "/redirect/x").status,
+            404
+        );
     }
 
     #[test]
