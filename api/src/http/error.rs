@@ -127,6 +127,8 @@ mod tests {
         );
         let e = HttpError::not_leader(None, "/api/v1/scheduler");
         assert_eq!((e.status, e.body.as_str()), (503, "No leader elected"));
+        assert_eq!(HttpError::master_recovering().status, 503);
+        assert_eq!(HttpError::agent_recovering().status, 503);
     }
 
     #[test]

@@ -88,6 +88,15 @@ fn validate(call: &Call) -> Result<(), HttpError> {
         }
     } else {
         call.validate()
+            .and_then(|()| match &call.acknowledge_operation_status {
+                // §0.5: like ACKNOWLEDGE's, this uuid must be exactly 16 bytes (`Call::validate`
+                // checks only ACKNOWLEDGE's).
+                Some(ack) if ack.uuid.len() != 16 => Err(crate::Error::Invalid {
+                    what: format!("scheduler call {}", call.kind),
+                    reason: format!("uuid must be 16 bytes, got {}", ack.uuid.len()),
+                }),
+                _ => Ok(()),
+            })
     };
     result.map_err(|e| HttpError::bad_request(format!("Failed to validate scheduler::Call: {e}")))
 }

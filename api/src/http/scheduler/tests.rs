@@ -148,6 +148,17 @@ fn validation_failures_are_400() {
         r#"{"agent_id":{"value":"M-S0"},"task_id":{"value":"t"},"uuid":"AAEC"}"#,
     );
     check(front("POST", &json_headers(), &ack), 400, "16 bytes");
+    let op_ack = call(
+        "ACKNOWLEDGE_OPERATION_STATUS",
+        r#"{"agent_id":{"value":"M-S0"},"operation_id":{"value":"op"},"uuid":"AAEC"}"#,
+    );
+    check(front("POST", &json_headers(), &op_ack), 400, "16 bytes");
+    // ACKNOWLEDGE_OPERATION_STATUS needs agent_id (Mesos's validation requires it).
+    let no_agent = call(
+        "ACKNOWLEDGE_OPERATION_STATUS",
+        r#"{"operation_id":{"value":"op"},"uuid":"AAECAwQFBgcICQoLDA0ODw=="}"#,
+    );
+    check(front("POST", &json_headers(), &no_agent), 400, "payload");
 }
 
 #[test]
@@ -296,6 +307,25 @@ fn accepted_calls_are_202_and_update_framework_200() {
             202,
         ),
         ("REQUEST", r#"{"requests":[]}"#, 202),
+        (
+            "ACCEPT_INVERSE_OFFERS",
+            r#"{"inverse_offer_ids":[{"value":"M-O2"}]}"#,
+            202,
+        ),
+        (
+            "DECLINE_INVERSE_OFFERS",
+            r#"{"inverse_offer_ids":[{"value":"M-O2"}]}"#,
+            202,
+        ),
+        ("REVIVE", r#"{"roles":["web"]}"#, 202),
+        ("SUPPRESS", "", 202),
+        ("TEARDOWN", "", 202),
+        (
+            "ACKNOWLEDGE_OPERATION_STATUS",
+            r#"{"agent_id":{"value":"M-S0"},"operation_id":{"value":"op"},"uuid":"AAECAwQFBgcICQoLDA0ODw=="}"#,
+            202,
+        ),
+        ("RECONCILE_OPERATIONS", r#"{"operations":[]}"#, 202),
         (
             "UPDATE_FRAMEWORK",
             r#"{"framework_info":{"user":"u","name":"n","id":{"value":"M-0000"}}}"#,
