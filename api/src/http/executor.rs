@@ -8,7 +8,9 @@
 //! Step 2, [`ExecutorRequest::admit`], given the executor's [`ExecutorStanding`]:
 //! HEARTBEAT is accepted before any lookup; unknown framework or executor 400; any call
 //! but SUBSCRIBE from an executor that has not subscribed yet 403; `UNKNOWN` 501. While the
-//! agent recovers every call but HEARTBEAT gets [`HttpError::agent_recovering`].
+//! agent recovers, calls other than SUBSCRIBE (executors re-subscribe during recovery) and
+//! HEARTBEAT get [`HttpError::agent_recovering`] ([`ExecutorRequest::check_recovering`]),
+//! before the lookups.
 
 use super::body::decode_call;
 use super::error::HttpError;
@@ -77,6 +79,16 @@ impl ExecutorRequest {
     /// True for SUBSCRIBE (a 200 stream).
     pub fn is_subscribe(&self) -> bool {
         self.call.kind == CallType::Subscribe
+    }
+
+    /// 503 "Agent has not finished recovery" for calls other than SUBSCRIBE and HEARTBEAT
+    /// while `agent_recovering`; run it before the lookups of [`Self::admit`].
+    pub fn check_recovering(&self, agent_recovering: bool) -> Result<(), HttpError> {
+        if agent_recovering && !self.is_subscribe() && !self.is_heartbeat() {
+            Err(HttpError::agent_recovering())
+        } else {
+            Ok(())
+        }
     }
 
     /// Step 2: checks the call against the executor's standing. HEARTBEAT always passes.
@@ -256,6 +268,10 @@ mod tests {
         assert!(msg.admit(ExecutorStanding::Running).is_ok());
         let sub = front(&format!(r#"{{"type":"SUBSCRIBE",{IDS},"subscribe":{{}}}}"#)).unwrap();
         assert!(sub.admit(ExecutorStanding::Registering).is_ok());
+        assert_eq!(msg.check_recovering(true).unwrap_err().status, 503);
+        assert!(msg.check_recovering(false).is_ok());
+        assert!(sub.check_recovering(true).is_ok());
+        assert!(hb.check_recovering(true).is_ok());
         let unknown = front(&format!(r#"{{"type":"UNKNOWN",{IDS}}}"#)).unwrap();
         assert_eq!(
             unknown.admit(ExecutorStanding::Running).unwrap_err().status,
