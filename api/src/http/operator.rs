@@ -2,9 +2,10 @@
 //! (HTTP reference §3.1, §3.2).
 //!
 //! Order, as in Mesos: method (405), `Content-Type` (400/415), body (400/413), validation
-//! (400: a known type, and the payload of TEARDOWN, MARK_AGENT_GONE, SET_LOGGING_LEVEL,
-//! LIST_FILES, READ_FILE), `Accept` for every call (406), then calls meso does not serve
-//! yet get 501 with a body naming the call and why. `UNKNOWN` is 501 as in Mesos.
+//! (400: a known type, the payload of every call whose payload Mesos requires, e.g.
+//! GET_METRICS, TEARDOWN, MARK_AGENT_GONE, and valid ids in the payloads meso reads),
+//! `Accept` for every call (406), then calls meso does not serve yet get 501 with a body
+//! naming the call and why. `UNKNOWN` is 501 as in Mesos.
 //!
 //! Served on the master: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS,
 //! GET_LOGGING_LEVEL, GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS,
@@ -158,6 +159,36 @@ call_types!(
 );
 
 impl MasterCallType {
+    /// True if Mesos's validation requires the call's payload (`"<lower-case type>": {...}`).
+    pub fn payload_required(self) -> bool {
+        use MasterCallType::*;
+        matches!(
+            self,
+            GetMetrics
+                | SetLoggingLevel
+                | ListFiles
+                | ReadFile
+                | UpdateWeights
+                | ReserveResources
+                | UnreserveResources
+                | CreateVolumes
+                | DestroyVolumes
+                | GrowVolume
+                | ShrinkVolume
+                | UpdateMaintenanceSchedule
+                | StartMaintenance
+                | StopMaintenance
+                | DrainAgent
+                | DeactivateAgent
+                | ReactivateAgent
+                | UpdateQuota
+                | SetQuota
+                | RemoveQuota
+                | Teardown
+                | MarkAgentGone
+        )
+    }
+
     /// `None` if meso answers this call; otherwise why it answers 501.
     pub fn not_served_reason(self) -> Option<&'static str> {
         use MasterCallType::*;
@@ -190,6 +221,28 @@ impl MasterCallType {
 }
 
 impl AgentCallType {
+    /// True if Mesos's validation requires the call's payload (`"<lower-case type>": {...}`).
+    pub fn payload_required(self) -> bool {
+        use AgentCallType::*;
+        !matches!(
+            self,
+            Unknown
+                | GetHealth
+                | GetFlags
+                | GetVersion
+                | GetLoggingLevel
+                | GetState
+                | GetContainers
+                | GetFrameworks
+                | GetExecutors
+                | GetOperations
+                | GetTasks
+                | GetAgent
+                | GetResourceProviders
+                | PruneImages
+        )
+    }
+
     /// `None` if meso answers this call; otherwise why it answers 501.
     pub fn not_served_reason(self) -> Option<&'static str> {
         use AgentCallType::*;
@@ -308,26 +361,22 @@ pub fn master_operator_request(
 ) -> Result<(MasterCall, MediaType), HttpError> {
     require_post(method)?;
     require_json_body(headers, false)?;
-    let call: MasterCall = decode_call(body, limits)?;
-    let invalid = |what: &str| {
-        HttpError::bad_request(format!(
-            "Failed to validate master::Call: Expecting '{what}' to be present"
-        ))
-    };
-    match call.kind {
-        MasterCallType::Teardown => match &call.teardown {
-            None => return Err(invalid("teardown")),
-            Some(t) => t.framework_id.validate().map_err(|e| {
-                HttpError::bad_request(format!("Failed to validate master::Call: {e}"))
-            })?,
-        },
-        MasterCallType::MarkAgentGone => match &call.mark_agent_gone {
-            None => return Err(invalid("mark_agent_gone")),
-            Some(m) => m.agent_id.validate().map_err(|e| {
-                HttpError::bad_request(format!("Failed to validate master::Call: {e}"))
-            })?,
-        },
-        _ => {}
+    let (call, has_payload): (MasterCall, bool) = decode_with_payload(body, limits)?;
+    let invalid =
+        |why: String| HttpError::bad_request(format!("Failed to validate master::Call: {why}"));
+    if call.kind.payload_required() && !has_payload {
+        return Err(invalid(format!(
+            "Expecting '{}' to be present",
+            call.kind.as_str().to_ascii_lowercase()
+        )));
+    }
+    if let Some(t) = &call.teardown {
+        t.framework_id
+            .validate()
+            .map_err(|e| invalid(e.to_string()))?;
+    }
+    if let Some(m) = &call.mark_agent_gone {
+        m.agent_id.validate().map_err(|e| invalid(e.to_string()))?;
     }
     let accept = negotiate_response(headers)?;
     if let Some(reason) = call.kind.not_served_reason() {
@@ -348,7 +397,13 @@ pub fn agent_operator_request(
 ) -> Result<(AgentCall, MediaType), HttpError> {
     require_post(method)?;
     require_json_body(headers, true)?;
-    let call: AgentCall = decode_call(body, limits)?;
+    let (call, has_payload): (AgentCall, bool) = decode_with_payload(body, limits)?;
+    if call.kind.payload_required() && !has_payload {
+        return Err(HttpError::bad_request(format!(
+            "Failed to validate agent::Call: Expecting '{}' to be present",
+            call.kind.as_str().to_ascii_lowercase()
+        )));
+    }
     let accept = negotiate_response(headers)?;
     if let Some(reason) = call.kind.not_served_reason() {
         return Err(HttpError::not_implemented(format!(
@@ -357,6 +412,25 @@ pub fn agent_operator_request(
         )));
     }
     Ok((call, accept))
+}
+
+/// Decodes an operator call and says whether its payload (the member named after its
+/// type in lower case) is present and not `null`; the payloads of calls meso does not
+/// serve are not modelled, so presence is read from the JSON object itself.
+fn decode_with_payload<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    limits: &Limits,
+) -> Result<(T, bool), HttpError> {
+    let object: serde_json::Map<String, serde_json::Value> = decode_call(body, limits)?;
+    let has_payload = object
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|kind| object.get(&kind.to_ascii_lowercase()))
+        .is_some_and(|payload| !payload.is_null());
+    let call = serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
+        HttpError::bad_request(format!("Failed to convert JSON into Call protobuf: {e}"))
+    })?;
+    Ok((call, has_payload))
 }
 
 /// The synchronous answer `{"type":"<KIND>","<kind>":<payload>}` as compact JSON, or
@@ -396,20 +470,26 @@ mod tests {
         assert_eq!(AgentCallType::GetContainers.number(), 10);
     }
 
+    /// A body for `kind`: its payload (empty, or the one meso reads) when Mesos needs one.
+    fn master_body(kind: MasterCallType) -> String {
+        let lower = kind.as_str().to_ascii_lowercase();
+        match kind {
+            MasterCallType::Teardown => {
+                r#"{"type":"TEARDOWN","teardown":{"framework_id":{"value":"f"}}}"#.to_string()
+            }
+            MasterCallType::MarkAgentGone => {
+                r#"{"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":"a"}}}"#
+                    .to_string()
+            }
+            k if k.payload_required() => format!(r#"{{"type":"{k}","{lower}":{{}}}}"#),
+            k => format!(r#"{{"type":"{k}"}}"#),
+        }
+    }
+
     #[test]
     fn every_master_call_is_served_or_501() {
         for kind in MasterCallType::ALL {
-            let body = match kind {
-                MasterCallType::Teardown => {
-                    r#"{"type":"TEARDOWN","teardown":{"framework_id":{"value":"f"}}}"#.to_string()
-                }
-                MasterCallType::MarkAgentGone => {
-                    r#"{"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":"a"}}}"#
-                        .to_string()
-                }
-                other => format!(r#"{{"type":"{other}"}}"#),
-            };
-            match (master(&body), kind.not_served_reason()) {
+            match (master(&master_body(*kind)), kind.not_served_reason()) {
                 (Ok((call, MediaType::Json)), None) => assert_eq!(call.kind, *kind),
                 (Err(e), Some(_)) => {
                     assert_eq!(e.status, 501, "{kind}");
@@ -418,26 +498,40 @@ mod tests {
                 (other, reason) => panic!("{kind}: {other:?} with reason {reason:?}"),
             }
         }
-        for kind in [
-            "RESERVE_RESOURCES",
-            "UPDATE_QUOTA",
-            "UPDATE_WEIGHTS",
-            "START_MAINTENANCE",
-            "UNKNOWN",
-        ] {
+    }
+
+    #[test]
+    fn missing_or_null_payloads_are_400_before_501() {
+        for kind in MasterCallType::ALL.iter().filter(|k| k.payload_required()) {
+            let lower = kind.as_str().to_ascii_lowercase();
+            let bare = master(&format!(r#"{{"type":"{kind}"}}"#)).unwrap_err();
             assert_eq!(
-                master(&format!(r#"{{"type":"{kind}"}}"#))
-                    .unwrap_err()
-                    .status,
-                501
+                (bare.status, bare.body),
+                (
+                    400,
+                    format!("Failed to validate master::Call: Expecting '{lower}' to be present")
+                )
+            );
+            let null = master(&format!(r#"{{"type":"{kind}","{lower}":null}}"#)).unwrap_err();
+            assert_eq!(null.status, 400, "{kind} with a null payload");
+        }
+        for kind in AgentCallType::ALL.iter().filter(|k| k.payload_required()) {
+            let e = agent(&format!(r#"{{"type":"{kind}"}}"#)).unwrap_err();
+            assert_eq!(e.status, 400, "{kind}");
+            assert!(
+                e.body.starts_with("Failed to validate agent::Call"),
+                "{}",
+                e.body
             );
         }
+        assert_eq!(master("[1]").unwrap_err().status, 400);
     }
 
     #[test]
     fn every_agent_call_is_served_or_501() {
         for kind in AgentCallType::ALL {
-            let result = agent(&format!(r#"{{"type":"{kind}"}}"#));
+            let lower = kind.as_str().to_ascii_lowercase();
+            let result = agent(&format!(r#"{{"type":"{kind}","{lower}":{{}}}}"#));
             match kind.not_served_reason() {
                 None => assert_eq!(result.unwrap().0.kind, *kind),
                 Some(_) => assert_eq!(result.unwrap_err().status, 501, "{kind}"),
