@@ -24,6 +24,32 @@
 //!
 //! Invariants: every error answer has a body that says why (never empty); every event
 //! record is compact JSON framed by RecordIO with nothing between records.
+//!
+//! ```
+//! use meso_api::http::{scheduler_request, FrameworkStanding, RequestHeaders};
+//! use meso_api::json::Limits;
+//!
+//! let headers = RequestHeaders::from_pairs([
+//!     ("Content-Type", "application/json"),
+//!     ("Mesos-Stream-Id", "0af5c887-8ad1-443e-82df-15784babb2c5"),
+//! ]);
+//! let body = br#"{"type":"TEARDOWN","framework_id":{"value":"M-0000"}}"#;
+//! let request = scheduler_request("POST", &headers, body, &Limits::default())
+//!     .map_err(|e| e.to_string())?;
+//! // The master looks the framework up and hands its standing to the second step.
+//! let standing = FrameworkStanding::Http { stream_id: "another-stream" };
+//! let refusal = request.admit(standing).unwrap_err();
+//! assert_eq!(refusal.status, 400);
+//! assert!(refusal.body.starts_with("The stream ID '0af5c887"));
+//! let standing = FrameworkStanding::Http { stream_id: "0af5c887-8ad1-443e-82df-15784babb2c5" };
+//! assert!(request.admit(standing).is_ok());
+//! assert_eq!(request.success_status(), 202);
+//!
+//! // A GET is refused before anything else is looked at.
+//! let refusal = scheduler_request("GET", &headers, body, &Limits::default()).unwrap_err();
+//! assert_eq!((refusal.status, refusal.header("Allow")), (405, Some("POST")));
+//! # Ok::<(), String>(())
+//! ```
 
 pub mod body;
 pub mod error;
