@@ -53,10 +53,17 @@ def log(args, text):
 
 
 def scalar(resources, name):
+    """The unreserved, non-revocable amount of a scalar in an offer (what the tasks ask for:
+    they name no reservation, so only unreserved resources can satisfy them)."""
     return sum(
         r.get("scalar", {}).get("value", 0.0)
         for r in resources
-        if r.get("name") == name and r.get("type", "SCALAR") == "SCALAR"
+        if r.get("name") == name
+        and r.get("type", "SCALAR") == "SCALAR"
+        and not r.get("reservations")
+        and r.get("role", "*") == "*"
+        and "revocable" not in r
+        and "disk" not in r
     )
 
 
