@@ -13,7 +13,7 @@
 //! configured maximum (checked when writing and when reading); decoding never panics and
 //! borrows from the input.
 
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{BufMut, BytesMut};
 
 /// The first bytes of a connection carrying frames. The first byte is not an ASCII letter, so
 /// it never looks like the start of an HTTP request.
@@ -159,30 +159,37 @@ pub fn encode(
 
 /// The outcome of looking for a frame at the start of a read buffer.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Split {
-    /// A whole body is available; it was removed from the buffer.
-    Frame(BytesMut),
+pub enum Split<'a> {
+    /// A whole body is available; `consumed` bytes (prefix and body) make up the frame.
+    Frame {
+        /// The body, borrowed from the buffer.
+        body: &'a [u8],
+        /// Bytes to skip to reach the next frame.
+        consumed: usize,
+    },
     /// More bytes are needed.
     Incomplete,
     /// The length prefix announces a body over the limit.
     TooLarge(usize),
 }
 
-/// Takes the next whole frame body off the front of `buf`, if there is one.
-pub fn split(buf: &mut BytesMut, max_body: usize) -> Split {
-    if buf.len() < LEN_PREFIX {
+/// Finds the first whole frame at the start of `buf`, if there is one. Borrows, so a reader
+/// can walk a buffer of many frames and drop the consumed bytes once.
+pub fn split(buf: &[u8], max_body: usize) -> Split<'_> {
+    let Some(prefix) = buf.get(..LEN_PREFIX) else {
         return Split::Incomplete;
-    }
-    let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    };
+    let len = u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
     if len > max_body {
         return Split::TooLarge(len);
     }
-    if buf.len() < LEN_PREFIX + len {
-        buf.reserve(LEN_PREFIX + len - buf.len());
-        return Split::Incomplete;
+    match buf.get(LEN_PREFIX..LEN_PREFIX + len) {
+        Some(body) => Split::Frame {
+            body,
+            consumed: LEN_PREFIX + len,
+        },
+        None => Split::Incomplete,
     }
-    buf.advance(LEN_PREFIX);
-    Split::Frame(buf.split_to(len))
 }
 
 struct Reader<'a> {
@@ -248,6 +255,7 @@ pub fn decode(body: &[u8]) -> Result<Frame<'_>, FrameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Buf;
     use proptest::prelude::*;
 
     fn kinds() -> impl Strategy<Value = FrameKind> {
@@ -271,8 +279,9 @@ mod tests {
             let mut bodies = Vec::new();
             for piece in wire.chunks(chunk) {
                 buf.extend_from_slice(piece);
-                while let Split::Frame(body) = split(&mut buf, 1 << 20) {
-                    bodies.push(body);
+                while let Split::Frame { body, consumed } = split(&buf, 1 << 20) {
+                    bodies.push(body.to_vec());
+                    buf.advance(consumed);
                 }
             }
             prop_assert_eq!(bodies.len(), 2);
@@ -285,8 +294,7 @@ mod tests {
         #[test]
         fn decoding_random_bytes_never_panics(body in proptest::collection::vec(any::<u8>(), 0..100)) {
             let _ = decode(&body);
-            let mut buf = BytesMut::from(&body[..]);
-            let _ = split(&mut buf, 64);
+            let _ = split(&body, 64);
         }
     }
 
@@ -315,8 +323,7 @@ mod tests {
             b"keep",
             "a refused frame leaves the buffer untouched"
         );
-        let mut incoming = BytesMut::from(&(1000u32.to_le_bytes())[..]);
-        assert_eq!(split(&mut incoming, 999), Split::TooLarge(1000));
+        assert_eq!(split(&1000u32.to_le_bytes(), 999), Split::TooLarge(1000));
     }
 
     #[test]

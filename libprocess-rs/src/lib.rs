@@ -42,6 +42,7 @@ pub mod clock;
 mod context;
 mod error;
 mod filter;
+mod fnv;
 pub mod frame;
 mod http;
 mod http_server;

@@ -10,6 +10,7 @@
 use crate::clock::{Clock, Quiescence, SystemClock, TestClock};
 use crate::error::{AskError, NodeError, SendError, SpawnError};
 use crate::filter::{Filters, Verdict};
+use crate::fnv::FnvHashMap;
 use crate::frame::{FrameKind, Header};
 use crate::links::Links;
 use crate::mailbox::{DropCounters, Mailbox, Sink};
@@ -132,11 +133,11 @@ pub(crate) struct NodeInner {
     pub metrics: Metrics,
     pub counters: Counters,
     pub filters: Filters,
-    table: RwLock<HashMap<Box<str>, Entry>>,
+    table: RwLock<FnvHashMap<Box<str>, Entry>>,
     next_id: AtomicU64,
     delegate: RwLock<Option<String>>,
     links: Mutex<Links>,
-    pub peers: Mutex<HashMap<SocketAddr, Arc<Peer>>>,
+    pub peers: Mutex<FnvHashMap<SocketAddr, Arc<Peer>>>,
     asks: Mutex<HashMap<u64, oneshot::Sender<ReplyPayload>>>,
     ask_upid: Upid,
     shut_down: AtomicBool,
@@ -289,11 +290,11 @@ impl NodeBuilder {
             metrics,
             counters,
             filters: Filters::default(),
-            table: RwLock::new(HashMap::new()),
+            table: RwLock::new(FnvHashMap::default()),
             next_id: AtomicU64::new(1),
             delegate: RwLock::new(self.delegate),
             links: Mutex::new(Links::default()),
-            peers: Mutex::new(HashMap::new()),
+            peers: Mutex::new(FnvHashMap::default()),
             asks: Mutex::new(HashMap::new()),
             ask_upid: Upid::new(ASK_ID, addr),
             shut_down: AtomicBool::new(false),
@@ -652,26 +653,24 @@ impl Node {
     }
 }
 
-/// Serializes `msg` with postcard straight into the frame buffer.
-fn encode_payload<M: serde::Serialize>(msg: &M, buf: &mut BytesMut) -> Result<(), postcard::Error> {
-    postcard::serialize_with_flavor(msg, BytesFlavor(buf))
+thread_local! {
+    /// Staging buffer for payload encoding: postcard writes byte by byte, which is much
+    /// cheaper into a `Vec` than into a `BytesMut`.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-struct BytesFlavor<'a>(&'a mut BytesMut);
-
-impl postcard::ser_flavors::Flavor for BytesFlavor<'_> {
-    type Output = ();
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.0.extend_from_slice(&[data]);
-        Ok(())
-    }
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(data);
-        Ok(())
-    }
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
+/// Serializes `msg` with postcard and appends it to the frame buffer.
+fn encode_payload<M: serde::Serialize>(msg: &M, buf: &mut BytesMut) -> Result<(), postcard::Error> {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        scratch.clear();
+        let mut staged = postcard::to_extend(msg, std::mem::take(&mut *scratch));
+        if let Ok(bytes) = &mut staged {
+            buf.extend_from_slice(bytes);
+            *scratch = std::mem::take(bytes);
+        }
+        staged.map(|_| ())
+    })
 }
 
 impl NodeInner {
@@ -702,8 +701,15 @@ impl NodeInner {
         let addr = to.addr();
         let tracked = self.tracks(addr);
         let header = Header { tracked, ..header };
-        let peer = self.peer(addr);
-        let result = peer.push(&header, self.limits, payload);
+        let mut peer = self.peer(addr);
+        let mut payload = Some(payload);
+        let mut result = peer.push(&header, self.limits, &mut payload);
+        if matches!(result, Err(crate::transport::PushError::Closed)) {
+            // The connection broke since the lookup: forget it and open a new one.
+            self.forget_peer(&peer);
+            peer = self.peer(addr);
+            result = peer.push(&header, self.limits, &mut payload);
+        }
         match &result {
             Ok(()) => {
                 if tracked {
@@ -739,9 +745,7 @@ impl NodeInner {
     fn peer(&self, addr: SocketAddr) -> Arc<Peer> {
         let mut peers = self.peers.lock();
         if let Some(p) = peers.get(&addr) {
-            if !p.is_closed() {
-                return p.clone();
-            }
+            return p.clone();
         }
         let peer = Arc::new(Peer::new(addr));
         peers.insert(addr, peer.clone());
@@ -761,14 +765,16 @@ impl NodeInner {
 
     /// The connection to `peer` failed or broke: forget it, and tell local linkers of every
     /// process there.
-    pub(crate) fn peer_broken(&self, peer: &Arc<Peer>, reason: &str) {
-        {
-            let mut peers = self.peers.lock();
-            if peers.get(&peer.addr).is_some_and(|p| Arc::ptr_eq(p, peer)) {
-                peers.remove(&peer.addr);
-            }
-            self.counters.peers.set(peers.len() as i64);
+    fn forget_peer(&self, peer: &Arc<Peer>) {
+        let mut peers = self.peers.lock();
+        if peers.get(&peer.addr).is_some_and(|p| Arc::ptr_eq(p, peer)) {
+            peers.remove(&peer.addr);
         }
+        self.counters.peers.set(peers.len() as i64);
+    }
+
+    pub(crate) fn peer_broken(&self, peer: &Arc<Peer>, reason: &str) {
+        self.forget_peer(peer);
         let (lost_frames, lost_tracked) = peer.close();
         self.counters.connection_lost.add(lost_frames);
         if let Some(c) = &self.test_clock {

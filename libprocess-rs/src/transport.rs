@@ -74,17 +74,20 @@ impl Peer {
         }
     }
 
-    /// Encodes one frame into the queue.
+    /// Encodes one frame into the queue. `payload` is taken only if the queue is open.
     pub fn push(
         &self,
         header: &Header<'_>,
         limits: Limits,
-        payload: impl FnOnce(&mut BytesMut) -> Result<(), postcard::Error>,
+        payload: &mut Option<impl FnOnce(&mut BytesMut) -> Result<(), postcard::Error>>,
     ) -> Result<(), PushError> {
         let mut q = self.queue.lock();
         if q.closed {
             return Err(PushError::Closed);
         }
+        let Some(payload) = payload.take() else {
+            return Err(PushError::Closed);
+        };
         if q.buf.len() >= limits.outbound_queue_bytes {
             return Err(PushError::Full);
         }
@@ -100,10 +103,6 @@ impl Peer {
             self.notify.notify_one();
         }
         Ok(())
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.queue.lock().closed
     }
 
     /// No frame waits in the queue or in the writer's hands.
@@ -275,11 +274,13 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
     let mut cache = ConnCache::default();
     loop {
         let mut frames = 0;
+        let mut at = 0;
         loop {
-            match frame::split(&mut buf, max) {
-                Split::Frame(body) => {
+            match frame::split(&buf[at..], max) {
+                Split::Frame { body, consumed } => {
                     frames += 1;
-                    handle_frame(inner, &body, &mut cache, peer);
+                    at += consumed;
+                    handle_frame(inner, body, &mut cache, peer);
                 }
                 Split::Incomplete => break,
                 Split::TooLarge(len) => {
@@ -290,6 +291,7 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
                 }
             }
         }
+        bytes::Buf::advance(&mut buf, at);
         if frames > 0 {
             inner.counters.frames_received.add(frames);
         }
