@@ -711,7 +711,8 @@ impl NodeInner {
             result = peer.push(&header, self.limits, &mut payload);
         }
         match &result {
-            Ok(()) => {
+            Ok(was_empty) => {
+                transport::queued(&peer, *was_empty);
                 if tracked {
                     if let Some(c) = &self.test_clock {
                         c.remote_sent();
@@ -747,7 +748,7 @@ impl NodeInner {
         if let Some(p) = peers.get(&addr) {
             return p.clone();
         }
-        let peer = Arc::new(Peer::new(addr));
+        let peer = Arc::new(Peer::new(addr, self.counters.bytes_written.clone()));
         peers.insert(addr, peer.clone());
         self.counters.peers.set(peers.len() as i64);
         drop(peers);
