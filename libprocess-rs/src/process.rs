@@ -202,19 +202,22 @@ pub(crate) async fn run<P: Process>(
         };
         // Handle what is already queued without awaiting (up to a budget), so frames sent
         // by these handlers go out in one write at the end of the batch.
-        transport::batched(|| {
+        // The depth counter is settled once per batch: one atomic write instead of one per
+        // message on a line the senders also write.
+        let handled = transport::batched(|| {
             let mut envelope = Some(first);
-            let mut budget = BATCH_BUDGET;
+            let mut handled = 0;
             while let Some(current) = envelope.take() {
                 handle_one(&mut process, &mut ctx, current);
-                mailbox.handled(1);
-                budget -= 1;
-                if ctx.terminating || budget == 0 {
+                handled += 1;
+                if ctx.terminating || handled == BATCH_BUDGET {
                     break;
                 }
                 envelope = rx.try_recv().ok();
             }
+            handled
         });
+        mailbox.handled(handled);
     }
     transport::batched(|| process.finalize(&mut ctx));
     // Whatever is still queued is dropped (unanswered HTTP requests get 503).
