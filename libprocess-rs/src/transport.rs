@@ -375,6 +375,9 @@ async fn serve_connection(node: Node, mut conn: BoxConnection, peer: SocketAddr)
 /// same pair parses and looks up each once.
 #[derive(Default)]
 struct ConnCache {
+    /// Messages dropped on this connection; a log line is written for the 1st, 2nd, 4th,
+    /// 8th... so a flood of bad frames cannot flood the log (the counters count them all).
+    drops: u64,
     from_text: String,
     from: Option<Upid>,
     to_text: String,
@@ -430,12 +433,23 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
     }
 }
 
+impl ConnCache {
+    /// Counts one drop on this connection; true if it deserves a log line.
+    fn dropped(&mut self) -> bool {
+        self.drops += 1;
+        self.drops.is_power_of_two()
+    }
+}
+
 fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: SocketAddr) {
     let frame = match frame::decode(body) {
         Ok(f) => f,
         Err(e) => {
             inner.counters.malformed_frame.inc();
-            slog::warn!(inner.logger, "dropped malformed frame"; "peer" => %peer, "error" => %e);
+            if cache.dropped() {
+                slog::warn!(inner.logger, "dropped malformed frame";
+                    "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
+            }
             return;
         }
     };
@@ -448,13 +462,22 @@ fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: Soc
     }
 }
 
-fn parse_upid(inner: &NodeInner, text: &str, field: &str, peer: SocketAddr) -> Option<Upid> {
+fn parse_upid(
+    inner: &NodeInner,
+    text: &str,
+    field: &str,
+    peer: SocketAddr,
+    cache: &mut ConnCache,
+) -> Option<Upid> {
     match text.parse::<Upid>() {
         Ok(u) => Some(u),
         Err(e) => {
             inner.counters.malformed_frame.inc();
-            slog::warn!(inner.logger, "dropped frame with a bad upid";
-                "peer" => %peer, "field" => field, "error" => %e);
+            if cache.dropped() {
+                slog::warn!(inner.logger, "dropped frame with a bad upid";
+                    "peer" => %peer, "field" => field, "error" => %e,
+                    "drops_on_connection" => cache.drops);
+            }
             None
         }
     }
@@ -472,7 +495,7 @@ fn deliver_frame(
     } else if cache.from.is_some() && cache.from_text == h.from {
         cache.from.clone()
     } else {
-        let Some(u) = parse_upid(inner, h.from, "from", peer) else {
+        let Some(u) = parse_upid(inner, h.from, "from", peer, cache) else {
             return;
         };
         cache.from_text.clear();
@@ -490,7 +513,10 @@ fn deliver_frame(
                     }),
                     None => {
                         inner.counters.malformed_frame.inc();
-                        slog::warn!(inner.logger, "dropped request without a sender"; "peer" => %peer);
+                        if cache.dropped() {
+                            slog::warn!(inner.logger, "dropped request without a sender";
+                                "peer" => %peer, "drops_on_connection" => cache.drops);
+                        }
                         return;
                     }
                 }
@@ -504,13 +530,16 @@ fn deliver_frame(
             let (to, sink) = match cached {
                 Some(pair) => pair,
                 None => {
-                    let Some(to) = parse_upid(inner, h.to, "to", peer) else {
+                    let Some(to) = parse_upid(inner, h.to, "to", peer, cache) else {
                         return;
                     };
                     let Some(sink) = inner.lookup(to.id()) else {
                         inner.counters.unknown_process.inc();
-                        slog::warn!(inner.logger, "dropped message to unknown process";
-                            "peer" => %peer, "to" => h.to, "name" => h.name);
+                        if cache.dropped() {
+                            slog::warn!(inner.logger, "dropped message to unknown process";
+                                "peer" => %peer, "to" => h.to, "name" => h.name,
+                                "drops_on_connection" => cache.drops);
+                        }
                         return;
                     };
                     cache.to_text.clear();
@@ -528,12 +557,15 @@ fn deliver_frame(
                 return;
             }
             if let Err(e) = sink.deliver_encoded(from, reply, h.name, payload) {
-                slog::warn!(inner.logger, "dropped message"; "peer" => %peer, "error" => %e);
+                if cache.dropped() {
+                    slog::warn!(inner.logger, "dropped message";
+                        "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
+                }
             }
         }
         FrameKind::Reply => inner.reply_arrived(h.correlation, h.name, payload),
         FrameKind::Link | FrameKind::Unlink | FrameKind::Exited => {
-            let (Some(from), Some(to)) = (from, parse_upid(inner, h.to, "to", peer)) else {
+            let (Some(from), Some(to)) = (from, parse_upid(inner, h.to, "to", peer, cache)) else {
                 return;
             };
             match h.kind {
