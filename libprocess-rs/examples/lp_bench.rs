@@ -167,6 +167,29 @@ fn start_child(role: &str) -> (ChildProc, String) {
     (ChildProc(child), first.trim().to_string())
 }
 
+/// CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`; lets the
+/// report give CPU per message, which other load on the machine does not distort.
+fn cpu_time(pid: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // Linux reports clock ticks; USER_HZ is 100 on every mainstream configuration.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+fn cpu_line(name: &str, before: Option<Duration>, after: Option<Duration>, messages: u64) {
+    if let (Some(b), Some(a)) = (before, after) {
+        line(
+            name,
+            (a - b).as_secs_f64() * 1e9 / messages as f64,
+            "ns/msg",
+        );
+    }
+}
+
 fn announce(text: &str) {
     println!("{text}");
     std::io::stdout().flush().expect("stdout");
@@ -249,8 +272,10 @@ fn run_sink() {
 
 fn bench_remote(count: u64) {
     let count = count.div_ceil(ACK_EVERY) * ACK_EVERY;
-    let (_child, upid) = start_child("sink");
+    let (child, upid) = start_child("sink");
+    let child_pid = child.0.id().to_string();
     let sink: Upid = upid.parse().expect("sink upid");
+    let mut cpu = (None, None, None, None);
     let per_s = runtime().block_on(async {
         let node = Node::builder().build().await.expect("node");
         // Warm the connection up first.
@@ -265,6 +290,8 @@ fn bench_remote(count: u64) {
         .expect("spawn");
         rx.await.expect("warm-up");
         let (tx, rx) = oneshot::channel();
+        cpu.0 = cpu_time("self");
+        cpu.1 = cpu_time(&child_pid);
         let start = Instant::now();
         node.spawn(Source {
             sink: sink.clone(),
@@ -275,10 +302,15 @@ fn bench_remote(count: u64) {
         })
         .expect("spawn");
         let end = rx.await.expect("remote run");
+        cpu.2 = cpu_time("self");
+        cpu.3 = cpu_time(&child_pid);
         node.shutdown().await;
         count as f64 / (end - start).as_secs_f64()
     });
     line("remote_msgs_per_s", per_s, "msgs/s");
+    cpu_line("remote_send_cpu_ns_per_msg", cpu.0, cpu.2, count);
+    cpu_line("remote_recv_cpu_ns_per_msg", cpu.1, cpu.3, count);
+    drop(child);
 }
 
 fn run_raw_sink() {
@@ -312,7 +344,8 @@ fn run_raw_sink() {
 }
 
 fn bench_raw_remote(count: u64) {
-    let (_child, addr) = start_child("raw-sink");
+    let (child, addr) = start_child("raw-sink");
+    let child_pid = child.0.id().to_string();
     let addr: SocketAddr = addr.parse().expect("addr");
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_nodelay(true).expect("nodelay");
@@ -322,6 +355,7 @@ fn bench_raw_remote(count: u64) {
     frame.extend_from_slice(&[7u8; PAYLOAD]);
     let per_batch = 1024;
     let batch: Vec<u8> = frame.repeat(per_batch);
+    let (send_before, recv_before) = (cpu_time("self"), cpu_time(&child_pid));
     let start = Instant::now();
     let mut sent = 0u64;
     while sent < count {
@@ -332,7 +366,20 @@ fn bench_raw_remote(count: u64) {
     let mut ack = [0u8; 1];
     s.read_exact(&mut ack).expect("ack");
     let per_s = count as f64 / start.elapsed().as_secs_f64();
+    let (send_after, recv_after) = (cpu_time("self"), cpu_time(&child_pid));
     line("raw_tcp_msgs_per_s", per_s, "msgs/s");
+    cpu_line(
+        "raw_tcp_send_cpu_ns_per_msg",
+        send_before,
+        send_after,
+        count,
+    );
+    cpu_line(
+        "raw_tcp_recv_cpu_ns_per_msg",
+        recv_before,
+        recv_after,
+        count,
+    );
 }
 
 // ---------------------------------------------------------------- round trips
