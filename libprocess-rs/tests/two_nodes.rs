@@ -206,7 +206,11 @@ async fn filters_await_and_drop_remote_deliveries_and_settle_covers_the_wire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_after_the_peer_restarts_opens_a_new_connection() {
     let a = node().await;
-    let b = node().await;
+    // The restarted node must get the same port back. Other tests' connections from
+    // 127.0.0.1 may take freed ports as their local ports, so listen on another loopback
+    // address, chosen per run.
+    let ip = std::net::Ipv4Addr::new(127, 0, 0, 2 + (std::process::id() % 250) as u8);
+    let b = Node::builder().bind((ip, 0).into()).build().await.unwrap();
     let addr = b.addr();
     let (rb, mut rxb) = Recorder::new();
     b.spawn_named("r", rb).unwrap();
@@ -215,9 +219,15 @@ async fn a_send_after_the_peer_restarts_opens_a_new_connection() {
     a.send(&r, Note(1)).unwrap();
     assert_eq!(next(&mut rxb).await, Event::Note { from: None, n: 1 });
     b.shutdown().await;
-    // The old connection breaks; a node comes back on the same port.
+    // The old connection breaks; a node comes back on the same address.
     eventually(async || a.metrics().snapshot()["libprocess/peers"] == 0.0).await;
-    let b2 = Node::builder().bind(addr).build().await.unwrap();
+    let mut b2 = None;
+    eventually(async || {
+        b2 = Node::builder().bind(addr).build().await.ok();
+        b2.is_some()
+    })
+    .await;
+    let b2 = b2.unwrap();
     let (rb2, mut rxb2) = Recorder::new();
     b2.spawn_named("r", rb2).unwrap();
     started(&mut rxb2).await;
