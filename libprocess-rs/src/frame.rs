@@ -217,7 +217,7 @@ impl<'a> Reader<'a> {
         Err(FrameError::BadVarint(field))
     }
 
-    fn text(&mut self, field: &'static str) -> Result<&'a str, FrameError> {
+    fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], FrameError> {
         let len = self.varint(field)?;
         let len = usize::try_from(len).map_err(|_| FrameError::Truncated(field))?;
         if len > self.rest.len() {
@@ -225,30 +225,71 @@ impl<'a> Reader<'a> {
         }
         let (bytes, rest) = self.rest.split_at(len);
         self.rest = rest;
+        Ok(bytes)
+    }
+
+    fn text(&mut self, field: &'static str) -> Result<&'a str, FrameError> {
+        let bytes = self.bytes(field)?;
         std::str::from_utf8(bytes).map_err(|_| FrameError::BadUtf8(field))
     }
 }
 
-/// Decodes a frame body (without its length prefix).
-pub fn decode(body: &[u8]) -> Result<Frame<'_>, FrameError> {
+/// A decoded frame body whose `from` and `to` are still raw bytes: a reader that remembers
+/// the previous frame's sender and receiver compares bytes and validates only new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawFrame<'a> {
+    /// What the frame asks for.
+    pub kind: FrameKind,
+    /// Request/reply correlation id; 0 when unused.
+    pub correlation: u64,
+    /// Sender upid text, not yet checked to be UTF-8.
+    pub from: &'a [u8],
+    /// Receiver upid text, not yet checked to be UTF-8.
+    pub to: &'a [u8],
+    /// Message name.
+    pub name: &'a str,
+    /// Counted by a shared test clock.
+    pub tracked: bool,
+    /// The encoded message.
+    pub payload: &'a [u8],
+}
+
+/// Decodes a frame body (without its length prefix), leaving `from` and `to` unvalidated.
+pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
     let (&kind_byte, rest) = body.split_first().ok_or(FrameError::Empty)?;
     let tracked = kind_byte & 0x80 != 0;
     let kind = FrameKind::from_u8(kind_byte & 0x7f).ok_or(FrameError::UnknownKind(kind_byte))?;
     let mut r = Reader { rest };
     let correlation = r.varint("correlation")?;
-    let from = r.text("from")?;
-    let to = r.text("to")?;
+    let from = r.bytes("from")?;
+    let to = r.bytes("to")?;
     let name = r.text("name")?;
+    Ok(RawFrame {
+        kind,
+        correlation,
+        from,
+        to,
+        name,
+        tracked,
+        payload: r.rest,
+    })
+}
+
+/// Decodes a frame body (without its length prefix).
+pub fn decode(body: &[u8]) -> Result<Frame<'_>, FrameError> {
+    let raw = decode_raw(body)?;
+    let from = std::str::from_utf8(raw.from).map_err(|_| FrameError::BadUtf8("from"))?;
+    let to = std::str::from_utf8(raw.to).map_err(|_| FrameError::BadUtf8("to"))?;
     Ok(Frame {
         header: Header {
-            kind,
-            correlation,
+            kind: raw.kind,
+            correlation: raw.correlation,
             from,
             to,
-            name,
-            tracked,
+            name: raw.name,
+            tracked: raw.tracked,
         },
-        payload: r.rest,
+        payload: raw.payload,
     })
 }
 
@@ -332,7 +373,18 @@ mod tests {
         assert_eq!(decode(&[9]), Err(FrameError::UnknownKind(9)));
         assert_eq!(decode(&[1]), Err(FrameError::Truncated("correlation")));
         assert_eq!(decode(&[1, 0, 5, b'a']), Err(FrameError::Truncated("from")));
-        assert_eq!(decode(&[1, 0, 1, 0xff]), Err(FrameError::BadUtf8("from")));
+        assert_eq!(
+            decode(&[1, 0, 1, 0xff, 0, 0]),
+            Err(FrameError::BadUtf8("from"))
+        );
+        assert_eq!(
+            decode(&[1, 0, 0, 1, 0xff, 0]),
+            Err(FrameError::BadUtf8("to"))
+        );
+        assert_eq!(
+            decode(&[1, 0, 0, 0, 1, 0xff]),
+            Err(FrameError::BadUtf8("name"))
+        );
         assert_eq!(
             decode(&[1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
             Err(FrameError::BadVarint("correlation"))

@@ -378,9 +378,9 @@ struct ConnCache {
     /// Messages dropped on this connection; a log line is written for the 1st, 2nd, 4th,
     /// 8th... so a flood of bad frames cannot flood the log (the counters count them all).
     drops: u64,
-    from_text: String,
+    from_text: Vec<u8>,
     from: Option<Upid>,
-    to_text: String,
+    to_text: Vec<u8>,
     to: Option<(Upid, Arc<dyn Sink>)>,
 }
 
@@ -442,7 +442,7 @@ impl ConnCache {
 }
 
 fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: SocketAddr) {
-    let frame = match frame::decode(body) {
+    let frame = match frame::decode_raw(body) {
         Ok(f) => f,
         Err(e) => {
             inner.counters.malformed_frame.inc();
@@ -453,9 +453,8 @@ fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: Soc
             return;
         }
     };
-    let h = frame.header;
-    deliver_frame(inner, &h, frame.payload, cache, peer);
-    if h.tracked {
+    deliver_frame(inner, &frame, cache, peer);
+    if frame.tracked {
         if let Some(c) = inner.test_clock() {
             c.remote_handled();
         }
@@ -464,18 +463,21 @@ fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: Soc
 
 fn parse_upid(
     inner: &NodeInner,
-    text: &str,
+    raw: &[u8],
     field: &str,
     peer: SocketAddr,
     cache: &mut ConnCache,
 ) -> Option<Upid> {
-    match text.parse::<Upid>() {
+    let parsed = std::str::from_utf8(raw)
+        .map_err(|_| format!("{field} is not utf-8"))
+        .and_then(|text| text.parse::<Upid>().map_err(|e| e.to_string()));
+    match parsed {
         Ok(u) => Some(u),
         Err(e) => {
             inner.counters.malformed_frame.inc();
             if cache.dropped() {
                 slog::warn!(inner.logger, "dropped frame with a bad upid";
-                    "peer" => %peer, "field" => field, "error" => %e,
+                    "peer" => %peer, "field" => field, "error" => e,
                     "drops_on_connection" => cache.drops);
             }
             None
@@ -483,13 +485,20 @@ fn parse_upid(
     }
 }
 
+/// What became of a message frame.
+enum Outcome {
+    Delivered,
+    Filtered,
+    Refused(crate::SendError),
+}
+
 fn deliver_frame(
     inner: &NodeInner,
-    h: &Header<'_>,
-    payload: &[u8],
+    h: &frame::RawFrame<'_>,
     cache: &mut ConnCache,
     peer: SocketAddr,
 ) {
+    // Sender and receiver usually repeat frame after frame: compare bytes, parse only news.
     let from = if h.from.is_empty() {
         None
     } else if cache.from.is_some() && cache.from_text == h.from {
@@ -499,7 +508,7 @@ fn deliver_frame(
             return;
         };
         cache.from_text.clear();
-        cache.from_text.push_str(h.from);
+        cache.from_text.extend_from_slice(h.from);
         cache.from = Some(u.clone());
         Some(u)
     };
@@ -523,47 +532,55 @@ fn deliver_frame(
             } else {
                 None
             };
-            let cached = match &cache.to {
-                Some((_, sink)) if cache.to_text == h.to && sink.is_open() => cache.to.clone(),
-                _ => None,
-            };
-            let (to, sink) = match cached {
-                Some(pair) => pair,
-                None => {
-                    let Some(to) = parse_upid(inner, h.to, "to", peer, cache) else {
-                        return;
-                    };
-                    let Some(sink) = inner.lookup(to.id()) else {
-                        inner.counters.unknown_process.inc();
-                        if cache.dropped() {
-                            slog::warn!(inner.logger, "dropped message to unknown process";
-                                "peer" => %peer, "to" => h.to, "name" => h.name,
-                                "drops_on_connection" => cache.drops);
-                        }
-                        return;
-                    };
-                    cache.to_text.clear();
-                    cache.to_text.push_str(h.to);
-                    cache.to = Some((to.clone(), sink.clone()));
-                    (to, sink)
+            let hit =
+                matches!(&cache.to, Some((_, sink)) if cache.to_text == h.to && sink.is_open());
+            if !hit {
+                let Some(to) = parse_upid(inner, h.to, "to", peer, cache) else {
+                    return;
+                };
+                let Some(sink) = inner.lookup(to.id()) else {
+                    inner.counters.unknown_process.inc();
+                    if cache.dropped() {
+                        slog::warn!(inner.logger, "dropped message to unknown process";
+                            "peer" => %peer, "to" => %to, "name" => h.name,
+                            "drops_on_connection" => cache.drops);
+                    }
+                    return;
+                };
+                cache.to_text.clear();
+                cache.to_text.extend_from_slice(h.to);
+                cache.to = Some((to, sink));
+            }
+            let outcome = {
+                let (to, sink) = cache
+                    .to
+                    .as_ref()
+                    .expect("the receiver was cached just above");
+                if inner.filters.is_active()
+                    && inner.filters.check(h.name, from.as_ref(), to, || {
+                        Bytes::copy_from_slice(h.payload)
+                    }) == Verdict::Drop
+                {
+                    Outcome::Filtered
+                } else {
+                    match sink.deliver_encoded(from, reply, h.name, h.payload) {
+                        Ok(()) => Outcome::Delivered,
+                        Err(e) => Outcome::Refused(e),
+                    }
                 }
             };
-            if inner.filters.is_active()
-                && inner.filters.check(h.name, from.as_ref(), &to, || {
-                    Bytes::copy_from_slice(payload)
-                }) == Verdict::Drop
-            {
-                inner.counters.filtered.inc();
-                return;
-            }
-            if let Err(e) = sink.deliver_encoded(from, reply, h.name, payload) {
-                if cache.dropped() {
-                    slog::warn!(inner.logger, "dropped message";
-                        "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
+            match outcome {
+                Outcome::Delivered => {}
+                Outcome::Filtered => inner.counters.filtered.inc(),
+                Outcome::Refused(e) => {
+                    if cache.dropped() {
+                        slog::warn!(inner.logger, "dropped message";
+                            "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
+                    }
                 }
             }
         }
-        FrameKind::Reply => inner.reply_arrived(h.correlation, h.name, payload),
+        FrameKind::Reply => inner.reply_arrived(h.correlation, h.name, h.payload),
         FrameKind::Link | FrameKind::Unlink | FrameKind::Exited => {
             let (Some(from), Some(to)) = (from, parse_upid(inner, h.to, "to", peer, cache)) else {
                 return;
