@@ -56,9 +56,17 @@ impl RemoteMessage for Ack {
     const NAME: &'static str = "bench.Ack";
 }
 
+/// The runtime every node of the benchmark runs on: tokio multi-thread with 2 workers, or
+/// current-thread when `LP_BENCH_RUNTIME=current` (to compare scheduling costs).
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let mut builder = if std::env::var("LP_BENCH_RUNTIME").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    builder
         .enable_all()
         .build()
         .expect("a tokio runtime starts")
