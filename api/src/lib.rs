@@ -30,8 +30,11 @@
 //! # Ok::<(), meso_api::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod attributes;
 pub mod error;
+pub mod http;
 pub mod ids;
 pub mod json;
 pub mod labels;
