@@ -58,6 +58,11 @@ macro_rules! wire_names {
             impl $crate::wire::WireMessage for $ty {
                 const NAME: &'static str = $name;
             }
+
+            #[cfg(feature = "libprocess")]
+            impl libprocess::RemoteMessage for $ty {
+                const NAME: &'static str = $name;
+            }
         )*
 
         /// Every message name, for routing tables and the uniqueness test.

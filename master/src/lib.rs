@@ -1,4 +1,8 @@
-//! meso-master: the master's parts. For now the allocator core ([`allocator`]); the master
-//! actor, the registrar and the HTTP APIs join it later.
+//! meso-master: the master's parts. The allocator core ([`allocator`]) and the master
+//! process with its books, validation, allocator actor and registrar ([`master`]).
 
 pub mod allocator;
+pub mod master;
+
+pub use master::registrar::{InMemoryRegistrar, Registrar};
+pub use master::{Master, MasterConfig, MasterMessage};

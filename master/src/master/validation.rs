@@ -1,0 +1,238 @@
+//! Validation of a framework's ACCEPT (LAUNCH): the offers as a group, then each task
+//! against what the offers hold. Pure functions over plain data; the master turns the
+//! verdicts into status updates (invalid offers: TASK_DROPPED or TASK_LOST with
+//! REASON_INVALID_OFFERS; invalid task: TASK_ERROR with REASON_TASK_INVALID). A framework is
+//! never torn down for a bad accept.
+//!
+//! Invariant: a task that passes [`validate_task`] fits in the `available` resources it was
+//! checked against, and its id is not among `known_task_ids`.
+
+use std::collections::BTreeSet;
+
+use meso_api::v1::{AgentId, FrameworkId, OfferId, TaskId, TaskInfo};
+use meso_api::Resources;
+
+use super::offers::OfferRecord;
+
+/// Why the offers of an ACCEPT cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OfferError {
+    /// The accept names no offer.
+    #[error("no offers given")]
+    NoOffers,
+    /// The same offer twice.
+    #[error("offer '{0}' appears more than once")]
+    Duplicate(OfferId),
+    /// Not an outstanding offer (never made, used, declined, rescinded or timed out).
+    #[error("offer '{0}' is no longer valid")]
+    Unknown(OfferId),
+    /// Made to another framework.
+    #[error("offer '{offer}' belongs to framework '{owner}', not '{framework}'")]
+    NotFramework {
+        /// The offer.
+        offer: OfferId,
+        /// Its framework.
+        owner: FrameworkId,
+        /// The framework that used it.
+        framework: FrameworkId,
+    },
+    /// Offers on different agents.
+    #[error("offers '{first}' and '{other}' are on different agents ('{first_agent}' and '{other_agent}')")]
+    DifferentAgents {
+        /// The first offer.
+        first: OfferId,
+        /// Its agent.
+        first_agent: AgentId,
+        /// An offer on another agent.
+        other: OfferId,
+        /// That agent.
+        other_agent: AgentId,
+    },
+    /// Offers allocated to different roles.
+    #[error("offers '{first}' and '{other}' are allocated to different roles ('{first_role}' and '{other_role}')")]
+    DifferentRoles {
+        /// The first offer.
+        first: OfferId,
+        /// Its role.
+        first_role: String,
+        /// An offer of another role.
+        other: OfferId,
+        /// That role.
+        other_role: String,
+    },
+}
+
+/// Why one task of a LAUNCH is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskError {
+    /// Structural problem (id, command/executor, grace period, resources grammar).
+    #[error("task '{task}' is invalid: {reason}")]
+    Malformed {
+        /// The task.
+        task: TaskId,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The task id is in use by a live task of the framework (or earlier in this accept).
+    #[error("task '{0}' duplicates the id of an active task")]
+    DuplicateId(TaskId),
+    /// `agent_id` is not the offers' agent.
+    #[error("task '{task}' names agent '{named}' but the offers are on agent '{offered}'")]
+    WrongAgent {
+        /// The task.
+        task: TaskId,
+        /// The agent the task names.
+        named: AgentId,
+        /// The agent of the offers.
+        offered: AgentId,
+    },
+    /// No resources at all, or none of cpus/mem.
+    #[error("task '{task}' uses no cpus and no mem (resources: '{resources}')")]
+    BelowMinimum {
+        /// The task.
+        task: TaskId,
+        /// Its resources.
+        resources: String,
+    },
+    /// More than what is left of the offers.
+    #[error(
+        "task '{task}' uses more resources ('{wanted}') than offered and unused ('{available}')"
+    )]
+    TooMuch {
+        /// The task.
+        task: TaskId,
+        /// What it wants.
+        wanted: String,
+        /// What is left.
+        available: String,
+    },
+}
+
+/// The offers of an accept, checked as a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidOffers {
+    /// The agent they are on.
+    pub agent: AgentId,
+    /// Their allocation role.
+    pub role: String,
+    /// Their resources, summed.
+    pub resources: Resources,
+}
+
+/// Checks that `offer_ids` are distinct outstanding offers of `framework`, all on one agent
+/// and of one role. `lookup` finds an outstanding offer.
+pub fn validate_offers<'a>(
+    framework: &FrameworkId,
+    offer_ids: &[OfferId],
+    lookup: impl Fn(&OfferId) -> Option<&'a OfferRecord>,
+) -> Result<ValidOffers, OfferError> {
+    let mut seen = BTreeSet::new();
+    let mut first: Option<&OfferRecord> = None;
+    let mut resources = Resources::new();
+    if offer_ids.is_empty() {
+        return Err(OfferError::NoOffers);
+    }
+    for id in offer_ids {
+        if !seen.insert(id.clone()) {
+            return Err(OfferError::Duplicate(id.clone()));
+        }
+        let record = lookup(id).ok_or_else(|| OfferError::Unknown(id.clone()))?;
+        if &record.offer.framework_id != framework {
+            return Err(OfferError::NotFramework {
+                offer: id.clone(),
+                owner: record.offer.framework_id.clone(),
+                framework: framework.clone(),
+            });
+        }
+        if let Some(first) = first {
+            if first.offer.agent_id != record.offer.agent_id {
+                return Err(OfferError::DifferentAgents {
+                    first: first.offer.id.clone(),
+                    first_agent: first.offer.agent_id.clone(),
+                    other: id.clone(),
+                    other_agent: record.offer.agent_id.clone(),
+                });
+            }
+            if first.role != record.role {
+                return Err(OfferError::DifferentRoles {
+                    first: first.offer.id.clone(),
+                    first_role: first.role.clone(),
+                    other: id.clone(),
+                    other_role: record.role.clone(),
+                });
+            }
+        } else {
+            first = Some(record);
+        }
+        resources += record.offer.resources.clone();
+    }
+    let first = first.expect("a non-empty id list yields a first offer");
+    Ok(ValidOffers {
+        agent: first.offer.agent_id.clone(),
+        role: first.role.clone(),
+        resources,
+    })
+}
+
+/// The resources a task consumes from offers of `role`: its own plus a new executor's,
+/// allocated to `role` where the framework left the allocation unset.
+pub fn task_consumption(task: &TaskInfo, role: &str) -> Resources {
+    let mut total = task.resources.clone();
+    if let Some(executor) = &task.executor {
+        total += executor.resources.clone();
+    }
+    let (unset, set): (Vec<_>, Vec<_>) = total
+        .iter()
+        .cloned()
+        .partition(|r| r.allocation_role.is_none());
+    let mut out = Resources::new();
+    for r in set {
+        out.push(r);
+    }
+    let mut unset_bag = Resources::new();
+    for r in unset {
+        unset_bag.push(r);
+    }
+    out += unset_bag.allocate(role);
+    out
+}
+
+/// Checks one task of a LAUNCH against the offers' agent, what is left of them
+/// (`available`) and the ids already in use. Returns what the task consumes.
+pub fn validate_task(
+    task: &TaskInfo,
+    offers: &ValidOffers,
+    available: &Resources,
+    id_in_use: impl Fn(&TaskId) -> bool,
+) -> Result<Resources, TaskError> {
+    task.validate().map_err(|e| TaskError::Malformed {
+        task: task.task_id.clone(),
+        reason: e.to_string(),
+    })?;
+    if id_in_use(&task.task_id) {
+        return Err(TaskError::DuplicateId(task.task_id.clone()));
+    }
+    if task.agent_id != offers.agent {
+        return Err(TaskError::WrongAgent {
+            task: task.task_id.clone(),
+            named: task.agent_id.clone(),
+            offered: offers.agent.clone(),
+        });
+    }
+    let positive = |s: Option<meso_api::Scalar>| s.is_some_and(|v| v > meso_api::Scalar::default());
+    if !positive(task.resources.cpus()) && !positive(task.resources.mem()) {
+        return Err(TaskError::BelowMinimum {
+            task: task.task_id.clone(),
+            resources: task.resources.to_string(),
+        });
+    }
+    let wanted = task_consumption(task, &offers.role);
+    if !available.contains(&wanted) {
+        return Err(TaskError::TooMuch {
+            task: task.task_id.clone(),
+            wanted: wanted.to_string(),
+            available: available.to_string(),
+        });
+    }
+    Ok(wanted)
+}
