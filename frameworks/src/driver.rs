@@ -382,11 +382,7 @@ impl Process for SchedulerDriver {
     fn handle(&mut self, ctx: &mut Context<Self>, msg: DriverMessage) {
         let from_master = ctx.from() == Some(&self.master);
         match msg {
-            DriverMessage::Retry => {
-                if !self.registered {
-                    self.register(ctx);
-                }
-            }
+            DriverMessage::Retry if !self.registered => self.register(ctx),
             DriverMessage::External(ExternalAction(f)) => self.with_actions(ctx, |_, a| f(a)),
             DriverMessage::Registered(m) if from_master => {
                 if self.registered {

@@ -23,9 +23,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" | "hr" | "hrs" => 3600.0,
         "d" | "day" | "days" => 86400.0,
         "w" | "week" | "weeks" => 604800.0,
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "'{text}': unknown duration unit '{other}' (ns, us, ms, secs, mins, hrs, days, weeks)"
-        )),
+        ))
+        }
     };
     Duration::try_from_secs_f64(value * scale).map_err(|e| format!("'{text}': {e}"))
 }

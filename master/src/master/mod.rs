@@ -123,7 +123,7 @@ pub enum MasterMessage {
     /// Framework message for an executor.
     FrameworkToExecutor(wire::FrameworkToExecutor),
     /// Any v1 scheduler call.
-    SchedulerCall(wire::SchedulerCall),
+    SchedulerCall(Box<wire::SchedulerCall>),
     /// Time for a health-check round.
     PingTimer,
     /// An offer's timeout fired.
@@ -163,6 +163,7 @@ macro_rules! wire_into_message {
         })*
         fn install_wire(h: &mut Handlers<Master>) {
             $(h.on::<wire::$ty>();)*
+            h.on::<wire::SchedulerCall>();
         }
     };
 }
@@ -185,7 +186,12 @@ wire_into_message! {
     KillTask => KillTask,
     StatusUpdateAcknowledgement => Acknowledge,
     FrameworkToExecutor => FrameworkToExecutor,
-    SchedulerCall => SchedulerCall,
+}
+
+impl From<wire::SchedulerCall> for MasterMessage {
+    fn from(m: wire::SchedulerCall) -> Self {
+        MasterMessage::SchedulerCall(Box::new(m))
+    }
 }
 
 /// The master process (spawn it under the id `master`).
