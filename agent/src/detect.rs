@@ -3,8 +3,8 @@
 //! The pure part, [`agent_resources`], combines the machine's facts ([`MachineFacts`]) with
 //! the operator's `--resources`: every resource the operator names (even as 0) replaces the
 //! detected value; `cpus`, `mem`, `disk` and `ports` are filled in otherwise, with Mesos's
-//! rules (mem = total - 1 GiB, half when under 2 GiB; disk = the work-dir filesystem's size
-//! - 5 GiB, half when under 10 GiB; ports `[31000-32000]`; whole MB). The shell,
+//! rules (mem = total - 1 GiB, half when under 2 GiB; disk = the work-dir filesystem's
+//! size - 5 GiB, half when under 10 GiB; ports `[31000-32000]`; whole MB). The shell,
 //! [`MachineFacts::probe`], reads procfs and `statvfs`; when a probe fails the documented
 //! fallback is used (1 cpu, 1 GiB, 10 GiB).
 
@@ -40,7 +40,7 @@ impl MachineFacts {
             .and_then(|text| parse_meminfo_total(&text));
         let disk_total_bytes = nix::sys::statvfs::statvfs(work_dir)
             .ok()
-            .map(|s| s.blocks() as u64 * s.fragment_size() as u64);
+            .map(|s| s.blocks() * s.fragment_size());
         MachineFacts {
             cpus,
             mem_total_bytes,

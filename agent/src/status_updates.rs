@@ -50,6 +50,7 @@ struct Stream {
 
 /// What became of an update handed to [`StatusUpdateManager::update`].
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // short-lived return value, moved straight to the wire
 pub enum UpdateOutcome {
     /// It is the stream's head: send it now (a copy with `latest_state` filled in).
     Forward(StatusUpdate),
@@ -61,6 +62,7 @@ pub enum UpdateOutcome {
 
 /// What became of an acknowledgement.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // short-lived return value, moved straight to the wire
 pub enum AckOutcome {
     /// The head was acknowledged; `next` is the new head to send, if any (and the manager
     /// is not paused). `terminal` tells whether the acknowledged update was terminal.
