@@ -30,6 +30,8 @@
 //! # Ok::<(), meso_api::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod attributes;
 pub mod error;
 pub mod ids;

@@ -8,6 +8,11 @@
 //! types use today's vocabulary ("agent"). Names never change once released: a renamed
 //! message is a new message. [`ALL_NAMES`] lists every name (tested unique).
 //!
+//! With the `libprocess` feature (on by default) every message also implements
+//! `libprocess::RemoteMessage` under the same name, so a process registers it with
+//! `handlers.on::<RegisterAgent>()` and sends it with `ctx.send(&upid, message)`. The frame
+//! body libprocess writes is the same postcard encoding as [`WireMessage::encode`].
+//!
 //! # Encoding
 //! Frames are postcard, which is not self-describing. Ids, enums, `Resources`, numbers and
 //! byte strings encode natively. The v1 types (`TaskInfo`, `FrameworkInfo`, `TaskStatus`,
@@ -56,6 +61,11 @@ macro_rules! wire_names {
     ($($ty:ident => $name:literal,)*) => {
         $(
             impl $crate::wire::WireMessage for $ty {
+                const NAME: &'static str = $name;
+            }
+
+            #[cfg(feature = "libprocess")]
+            impl libprocess::RemoteMessage for $ty {
                 const NAME: &'static str = $name;
             }
         )*
