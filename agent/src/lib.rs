@@ -13,3 +13,6 @@ pub mod error;
 pub mod status_updates;
 
 pub use error::AgentError;
+pub mod containerizer;
+pub mod paths;
+pub mod recordio;
