@@ -1,13 +1,32 @@
 //! `meso`: the one binary. Thin: flags and wiring only; the work lives in the library crates.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 /// A cluster resource manager modelled on Apache Mesos.
 #[derive(Debug, Parser)]
 #[command(name = "meso", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run an agent: offer this machine's resources to a master and run its tasks.
+    Agent(Box<meso_agent::flags::AgentFlags>),
+    /// The built-in command executor (started by the agent; reads MESOS_* variables).
+    Executor,
+}
 
 fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Agent(flags) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(meso_agent::run::run(*flags))?;
+            Ok(())
+        }
+        // No async runtime here: the executor stays small (see meso_agent::executor).
+        Command::Executor => std::process::exit(meso_agent::executor::run()),
+    }
 }

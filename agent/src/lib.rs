@@ -13,6 +13,11 @@ pub mod error;
 pub mod status_updates;
 
 pub use error::AgentError;
+pub mod agent;
 pub mod containerizer;
+pub mod duration;
+pub mod executor;
+pub mod flags;
 pub mod paths;
 pub mod recordio;
+pub mod run;

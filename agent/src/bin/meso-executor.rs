@@ -1,6 +1,6 @@
-//! `meso-executor`: the built-in command executor as its own small binary, for tests and
-//! benchmarks of the agent crate. `meso executor` runs the same code.
+//! `meso-executor`: the built-in command executor as its own small binary, for the agent
+//! crate's tests. `meso executor` runs the same code ([`meso_agent::executor::run`]).
 
 fn main() {
-    std::process::exit(0);
+    std::process::exit(meso_agent::executor::run());
 }
