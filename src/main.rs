@@ -16,19 +16,30 @@ struct Cli {
 enum Command {
     /// Run a master.
     Master(cli::master::MasterFlags),
+    /// Run an agent: offer this machine's resources to a master and run its tasks.
+    Agent(Box<meso_agent::flags::AgentFlags>),
     /// Run one command task on a cluster and report its states (exit 0 when it finishes).
     Execute(cli::execute::ExecuteFlags),
+    /// The built-in command executor (started by the agent; reads MESOS_* variables).
+    Executor,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
-        Command::Master(flags) => runtime.block_on(cli::master::run(flags)),
+        Command::Master(flags) => tokio::runtime::Runtime::new()?.block_on(cli::master::run(flags)),
         Command::Execute(flags) => {
+            let runtime = tokio::runtime::Runtime::new()?;
             let code = runtime.block_on(cli::execute::run(flags))?;
             drop(runtime);
             std::process::exit(code);
         }
+        Command::Agent(flags) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(meso_agent::run::run(*flags))?;
+            Ok(())
+        }
+        // No async runtime here: the executor stays small (see meso_agent::executor).
+        Command::Executor => std::process::exit(meso_agent::executor::run()),
     }
 }
