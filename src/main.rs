@@ -14,6 +14,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a master and an agent in this process, on defaults (try meso out).
+    Local(cli::local::LocalFlags),
     /// Run a master.
     Master(cli::master::MasterFlags),
     /// Run an agent: offer this machine's resources to a master and run its tasks.
@@ -27,6 +29,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Local(flags) => tokio::runtime::Runtime::new()?.block_on(cli::local::run(flags)),
         Command::Master(flags) => tokio::runtime::Runtime::new()?.block_on(cli::master::run(flags)),
         Command::Execute(flags) => {
             let runtime = tokio::runtime::Runtime::new()?;

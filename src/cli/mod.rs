@@ -2,5 +2,6 @@
 
 pub mod duration;
 pub mod execute;
+pub mod local;
 pub mod logging;
 pub mod master;
