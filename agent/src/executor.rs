@@ -179,7 +179,7 @@ impl CommandExecutor {
         let tx = self.tx.clone();
         std::thread::Builder::new()
             .name("events".into())
-            .stack_size(64 * 1024)
+            .stack_size(256 * 1024)
             .spawn(move || loop {
                 let input = match stream.next_record() {
                     Ok(Some(record)) => match serde_json::from_slice::<Event>(&record) {
@@ -342,7 +342,7 @@ impl CommandExecutor {
         let tx = self.tx.clone();
         let spawned = std::thread::Builder::new()
             .name("wait".into())
-            .stack_size(64 * 1024)
+            .stack_size(256 * 1024)
             .spawn(move || {
                 if let Ok(status) = child.wait() {
                     let _ = tx.send(Input::CommandExited(status));
@@ -379,7 +379,7 @@ impl CommandExecutor {
         let tx = self.tx.clone();
         let _ = std::thread::Builder::new()
             .name("grace".into())
-            .stack_size(64 * 1024)
+            .stack_size(256 * 1024)
             .spawn(move || {
                 std::thread::sleep(grace);
                 let _ = tx.send(Input::Escalate(n));
