@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use libprocess::{Node, Upid};
 use meso_api::v1::{
-    CommandInfo, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskId, TaskInfo, TaskState,
-    TaskStatus,
+    CommandInfo, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskId, TaskInfo,
+    TaskState, TaskStatus,
 };
 use meso_api::Resources;
 use meso_frameworks::{DriverActions, Scheduler, SchedulerDriver};
@@ -74,7 +74,9 @@ impl Scheduler for Bench {
             if self.phase_throughput() {
                 while self.launched < self.total && self.in_flight < self.in_flight_max {
                     let t = self.task(format!("t{}", self.launched), &offer);
-                    let Ok(rest) = left.checked_sub(&t.resources) else { break };
+                    let Ok(rest) = left.checked_sub(&t.resources) else {
+                        break;
+                    };
                     left = rest;
                     self.launched += 1;
                     self.in_flight += 1;
@@ -92,9 +94,20 @@ impl Scheduler for Bench {
             }
             let refuse = if tasks.is_empty() { 1.0 } else { 0.0 };
             if tasks.is_empty() {
-                let _ = d.decline_offer(offer.id, Filters { refuse_seconds: refuse });
+                let _ = d.decline_offer(
+                    offer.id,
+                    Filters {
+                        refuse_seconds: refuse,
+                    },
+                );
             } else {
-                let _ = d.launch_tasks(vec![offer.id], tasks, Filters { refuse_seconds: refuse });
+                let _ = d.launch_tasks(
+                    vec![offer.id],
+                    tasks,
+                    Filters {
+                        refuse_seconds: refuse,
+                    },
+                );
             }
         }
     }
@@ -133,7 +146,9 @@ impl Scheduler for Bench {
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -147,7 +162,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let master = arg(&args, "--master").ok_or("--master HOST:PORT is required")?;
     let total: usize = arg(&args, "--tasks").unwrap_or("2000".into()).parse()?;
     let in_flight_max: usize = arg(&args, "--in-flight").unwrap_or("32".into()).parse()?;
-    let samples: usize = arg(&args, "--latency-samples").unwrap_or("100".into()).parse()?;
+    let samples: usize = arg(&args, "--latency-samples")
+        .unwrap_or("100".into())
+        .parse()?;
     let command = arg(&args, "--command").unwrap_or("true".into());
     let master: Upid = format!("master@{master}").parse()?;
     let node = Node::builder().build().await?;
@@ -168,13 +185,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         failures: 0,
         done: Some(tx),
     };
-    let driver = node.spawn(SchedulerDriver::new(master, FrameworkInfo::new("bench", "tasks_bench"), Box::new(bench)))?;
-    let (elapsed, mut latencies, failures) = tokio::time::timeout(Duration::from_secs(1800), rx).await??;
+    let driver = node.spawn(SchedulerDriver::new(
+        master,
+        FrameworkInfo::new("bench", "tasks_bench"),
+        Box::new(bench),
+    ))?;
+    let (elapsed, mut latencies, failures) =
+        tokio::time::timeout(Duration::from_secs(1800), rx).await??;
     latencies.sort();
     println!("tasks: {total} count");
-    println!("tasks_per_s: {:.1} tasks/s", total as f64 / elapsed.as_secs_f64());
-    println!("launch_latency_ms_p50: {:.2} ms", percentile(&latencies, 0.50));
-    println!("launch_latency_ms_p99: {:.2} ms", percentile(&latencies, 0.99));
+    println!(
+        "tasks_per_s: {:.1} tasks/s",
+        total as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "launch_latency_ms_p50: {:.2} ms",
+        percentile(&latencies, 0.50)
+    );
+    println!(
+        "launch_latency_ms_p99: {:.2} ms",
+        percentile(&latencies, 0.99)
+    );
     println!("tasks_not_finished: {failures} count");
     node.terminate(driver.upid());
     node.shutdown().await;

@@ -236,3 +236,156 @@ pub fn validate_task(
     }
     Ok(wanted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meso_api::attributes::Attributes;
+    use meso_api::v1::CommandInfo;
+    use proptest::prelude::*;
+
+    use crate::master::offers::OfferBook;
+
+    fn res(text: &str) -> Resources {
+        Resources::parse(text, "*").expect("test resources parse")
+    }
+
+    fn task(id: &str, agent: &str, resources: &str) -> TaskInfo {
+        TaskInfo {
+            name: id.to_string(),
+            task_id: TaskId::new(id),
+            agent_id: AgentId::new(agent),
+            resources: res(resources),
+            executor: None,
+            command: Some(CommandInfo::shell("true")),
+            container: None,
+            health_check: None,
+            kill_policy: None,
+            data: None,
+            labels: None,
+            max_completion_time: None,
+        }
+    }
+
+    fn book() -> (OfferBook, Vec<OfferId>) {
+        let mut book = OfferBook::new("m");
+        let f = FrameworkId::new("f");
+        let g = FrameworkId::new("g");
+        let a = AgentId::new("a");
+        let b = AgentId::new("b");
+        let none = Attributes::default();
+        let ids = vec![
+            book.create(&f, &a, "h", &none, "*", res("cpus:2;mem:100").allocate("*"))
+                .id,
+            book.create(&f, &a, "h", &none, "*", res("cpus:1").allocate("*"))
+                .id,
+            book.create(&f, &b, "h", &none, "*", res("cpus:1").allocate("*"))
+                .id,
+            book.create(&g, &a, "h", &none, "*", res("cpus:1").allocate("*"))
+                .id,
+            book.create(&f, &a, "h", &none, "web", res("cpus:1").allocate("web"))
+                .id,
+        ];
+        (book, ids)
+    }
+
+    #[test]
+    fn offers_must_be_distinct_outstanding_own_one_agent_one_role() {
+        let (book, ids) = book();
+        let f = FrameworkId::new("f");
+        let check = |list: &[OfferId]| validate_offers(&f, list, |id| book.get(id));
+        let ok = check(&ids[0..2]).expect("two offers of f on agent a");
+        assert_eq!(ok.agent, AgentId::new("a"));
+        assert_eq!(ok.resources, res("cpus:3;mem:100").allocate("*"));
+        assert_eq!(check(&[]), Err(OfferError::NoOffers));
+        assert!(matches!(
+            check(&[ids[0].clone(), ids[0].clone()]),
+            Err(OfferError::Duplicate(_))
+        ));
+        assert!(matches!(
+            check(&[OfferId::new("gone")]),
+            Err(OfferError::Unknown(_))
+        ));
+        assert!(matches!(
+            check(&[ids[0].clone(), ids[2].clone()]),
+            Err(OfferError::DifferentAgents { .. })
+        ));
+        assert!(matches!(
+            check(&[ids[3].clone()]),
+            Err(OfferError::NotFramework { .. })
+        ));
+        assert!(matches!(
+            check(&[ids[0].clone(), ids[4].clone()]),
+            Err(OfferError::DifferentRoles { .. })
+        ));
+    }
+
+    #[test]
+    fn tasks_are_checked_against_agent_ids_and_what_is_left() {
+        let offers = ValidOffers {
+            agent: AgentId::new("a"),
+            role: "*".to_string(),
+            resources: res("cpus:2;mem:100").allocate("*"),
+        };
+        let avail = offers.resources.clone();
+        let none = |_: &TaskId| false;
+        let used =
+            validate_task(&task("t", "a", "cpus:1;mem:50"), &offers, &avail, none).expect("fits");
+        assert_eq!(used, res("cpus:1;mem:50").allocate("*"));
+        assert!(matches!(
+            validate_task(&task("t", "a", "cpus:3"), &offers, &avail, none),
+            Err(TaskError::TooMuch { .. })
+        ));
+        assert!(matches!(
+            validate_task(&task("t", "b", "cpus:1"), &offers, &avail, none),
+            Err(TaskError::WrongAgent { .. })
+        ));
+        assert!(matches!(
+            validate_task(&task("t", "a", "disk:1"), &offers, &avail, none),
+            Err(TaskError::BelowMinimum { .. })
+        ));
+        assert!(matches!(
+            validate_task(&task("t", "a", "cpus:1"), &offers, &avail, |_| true),
+            Err(TaskError::DuplicateId(_))
+        ));
+        let mut both = task("t", "a", "cpus:1");
+        both.command = None;
+        assert!(matches!(
+            validate_task(&both, &offers, &avail, none),
+            Err(TaskError::Malformed { .. })
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Launching tasks one by one against what is left never uses more than offered:
+        /// accepted consumption sums to at most the offer, and a refused task would not fit.
+        #[test]
+        fn accepted_tasks_never_exceed_the_offer(
+            offered_cpus in 1u32..16,
+            offered_mem in 32u32..4096,
+            tasks in proptest::collection::vec((1u32..8, 1u32..1024), 0..20),
+        ) {
+            let offered = res(&format!("cpus:{offered_cpus};mem:{offered_mem}")).allocate("*");
+            let offers = ValidOffers { agent: AgentId::new("a"), role: "*".into(), resources: offered.clone() };
+            let mut left = offered.clone();
+            let mut used = Resources::new();
+            for (i, (c, m)) in tasks.iter().enumerate() {
+                let t = task(&format!("t{i}"), "a", &format!("cpus:{c};mem:{m}"));
+                match validate_task(&t, &offers, &left, |_| false) {
+                    Ok(consumed) => {
+                        left = left.checked_sub(&consumed).expect("accepted tasks fit");
+                        used += consumed;
+                    }
+                    Err(TaskError::TooMuch { .. }) => {
+                        prop_assert!(!left.contains(&t.resources.allocate("*")));
+                    }
+                    Err(e) => prop_assert!(false, "unexpected refusal {e}"),
+                }
+            }
+            prop_assert!(offered.contains(&used));
+            prop_assert_eq!(used + &left, offered);
+        }
+    }
+}
