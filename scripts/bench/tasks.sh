@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 TASKS="${1:-2000}"
 SAMPLES="${2:-100}"
-cargo build --release --locked --bin meso -p meso-frameworks --example tasks_bench >&2
+cargo build --release --locked --bin meso >&2
+cargo build --release --locked -p meso-frameworks --example tasks_bench >&2
 MESO=target/release/meso
 WORK="$(mktemp -d)"
 MPORT=$((20000 + RANDOM % 10000))
