@@ -293,6 +293,8 @@ pub struct SchedulerDriver {
     scheduler: Box<dyn Scheduler>,
     registered: bool,
     retry_interval: Duration,
+    /// A Retry timer is set (at most one at a time).
+    retry_pending: bool,
 }
 
 impl SchedulerDriver {
@@ -309,6 +311,7 @@ impl SchedulerDriver {
             scheduler,
             registered: false,
             retry_interval: Duration::from_secs(2),
+            retry_pending: false,
         }
     }
 
@@ -318,7 +321,14 @@ impl SchedulerDriver {
         self
     }
 
-    fn register(&self, ctx: &Context<Self>) {
+    fn arm_retry(&mut self, ctx: &Context<Self>) {
+        if !self.retry_pending {
+            self.retry_pending = true;
+            ctx.delay(self.retry_interval, DriverMessage::Retry);
+        }
+    }
+
+    fn register(&mut self, ctx: &Context<Self>) {
         ctx.link(&self.master);
         if self.framework.id.is_some() {
             let _ = ctx.send(
@@ -336,7 +346,7 @@ impl SchedulerDriver {
                 },
             );
         }
-        ctx.delay(self.retry_interval, DriverMessage::Retry);
+        self.arm_retry(ctx);
     }
 
     fn with_actions(
@@ -382,7 +392,12 @@ impl Process for SchedulerDriver {
     fn handle(&mut self, ctx: &mut Context<Self>, msg: DriverMessage) {
         let from_master = ctx.from() == Some(&self.master);
         match msg {
-            DriverMessage::Retry if !self.registered => self.register(ctx),
+            DriverMessage::Retry => {
+                self.retry_pending = false;
+                if !self.registered {
+                    self.register(ctx);
+                }
+            }
             DriverMessage::External(ExternalAction(f)) => self.with_actions(ctx, |_, a| f(a)),
             DriverMessage::Registered(m) if from_master => {
                 if self.registered {
@@ -459,7 +474,7 @@ impl Process for SchedulerDriver {
             self.with_actions(ctx, |s, a| s.disconnected(a));
         }
         // Re-link and re-register after the retry interval (the master may be restarting).
-        ctx.delay(self.retry_interval, DriverMessage::Retry);
+        self.arm_retry(ctx);
     }
 }
 

@@ -381,3 +381,42 @@ async fn offers_time_out_when_configured() {
     .await;
     assert_eq!(rescinded, offer.id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_scheduler_failing_over_in_time_keeps_the_tasks() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
+    let mut info = framework("f");
+    info.failover_timeout = 60.0;
+    let mut fw = cluster.add_framework(info.clone()).await;
+    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    cluster.node.terminate(fw.driver.upid());
+    cluster.node.wait(fw.driver.upid()).await;
+    cluster.advance(Duration::from_secs(30), 1).await;
+
+    // A new scheduler instance re-registers with the framework id.
+    info.id = Some(fw.id.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    cluster
+        .node
+        .spawn(meso_frameworks::SchedulerDriver::new(
+            cluster.master.upid().clone(),
+            info,
+            Box::new(ChannelScheduler(tx)),
+        ))
+        .expect("driver spawns");
+    wait_for(&mut rx, "re-registration", |e| {
+        matches!(e, SchedEvent::Reregistered).then_some(())
+    })
+    .await;
+    cluster.advance(Duration::from_secs(60), 2).await;
+    let state = cluster.state().await;
+    assert_eq!(state["frameworks"][0]["connected"], true);
+    assert_eq!(state["frameworks"][0]["tasks"][0]["id"], "t1");
+    while let Ok(ev) = agent.events.try_recv() {
+        assert!(
+            !matches!(ev, AgentEvent::ShutdownFramework(_)),
+            "tasks kept: {ev:?}"
+        );
+    }
+}

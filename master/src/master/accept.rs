@@ -13,7 +13,7 @@ use meso_api::v1::{
 use meso_api::wire;
 
 use super::tasks::Task;
-use super::validation::{validate_offers, validate_task};
+use super::validation::{allocate_unset, validate_offers, validate_task};
 use super::{Master, MasterMessage};
 use crate::allocator::Offer;
 
@@ -255,6 +255,11 @@ impl Master {
                     e.to_string(),
                 ),
                 Ok(consumed) => {
+                    let mut task = task;
+                    task.resources = allocate_unset(&task.resources, &offers.role);
+                    if let Some(executor) = task.executor.as_mut() {
+                        executor.resources = allocate_unset(&executor.resources, &offers.role);
+                    }
                     available = available
                         .checked_sub(&consumed)
                         .expect("validate_task checked the task fits in what is available");

@@ -174,27 +174,29 @@ pub fn validate_offers<'a>(
     })
 }
 
-/// The resources a task consumes from offers of `role`: its own plus a new executor's,
+/// `resources` with every resource that has no allocation role allocated to `role`
+/// (Mesos injects the offer's role into what a framework launches).
+pub fn allocate_unset(resources: &Resources, role: &str) -> Resources {
+    let mut set = Resources::new();
+    let mut unset = Resources::new();
+    for r in resources.iter() {
+        if r.allocation_role.is_none() {
+            unset.push(r.clone());
+        } else {
+            set.push(r.clone());
+        }
+    }
+    set + unset.allocate(role)
+}
+
+/// The resources a task consumes from offers of `role`: its own plus its executor's,
 /// allocated to `role` where the framework left the allocation unset.
 pub fn task_consumption(task: &TaskInfo, role: &str) -> Resources {
     let mut total = task.resources.clone();
     if let Some(executor) = &task.executor {
         total += executor.resources.clone();
     }
-    let (unset, set): (Vec<_>, Vec<_>) = total
-        .iter()
-        .cloned()
-        .partition(|r| r.allocation_role.is_none());
-    let mut out = Resources::new();
-    for r in set {
-        out.push(r);
-    }
-    let mut unset_bag = Resources::new();
-    for r in unset {
-        unset_bag.push(r);
-    }
-    out += unset_bag.allocate(role);
-    out
+    allocate_unset(&total, role)
 }
 
 /// Checks one task of a LAUNCH against the offers' agent, what is left of them
