@@ -19,3 +19,8 @@ fi
 
 # meso-master: the allocator's DeclineOffers benchmark on a small cluster.
 cargo run -q --locked -p meso-master --example allocator_bench -- --quick
+
+# meso: every subcommand documents its flags.
+for sub in local master agent execute; do
+  cargo run -q --locked -- "$sub" --help > /dev/null
+done
