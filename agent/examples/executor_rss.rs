@@ -26,7 +26,7 @@ struct StandInMaster {
 
 enum MasterMessage {
     Register,
-    Update(StatusUpdateMessage),
+    Update(Box<StatusUpdateMessage>),
 }
 
 impl From<RegisterAgent> for MasterMessage {
@@ -36,7 +36,7 @@ impl From<RegisterAgent> for MasterMessage {
 }
 impl From<StatusUpdateMessage> for MasterMessage {
     fn from(m: StatusUpdateMessage) -> Self {
-        MasterMessage::Update(m)
+        MasterMessage::Update(Box::new(m))
     }
 }
 
@@ -60,7 +60,7 @@ impl Process for StandInMaster {
                 );
             }
             MasterMessage::Update(m) => {
-                let u = m.update;
+                let u = (*m).update;
                 let _ = self.states.send(u.status.state);
                 let _ = ctx.send(
                     &from,
@@ -213,7 +213,7 @@ async fn main() {
                 name = line.to_string();
             }
         }
-        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
         for (kb, name) in rows.iter().take(12) {
             eprintln!("{kb:>6} kB  {name}");
         }
