@@ -60,7 +60,7 @@ impl Process for StandInMaster {
                 );
             }
             MasterMessage::Update(m) => {
-                let u = (*m).update;
+                let u = m.update;
                 let _ = self.states.send(u.status.state);
                 let _ = ctx.send(
                     &from,
