@@ -19,3 +19,7 @@ fi
 
 # meso-master: the allocator's DeclineOffers benchmark on a small cluster.
 cargo run -q --locked -p meso-master --example allocator_bench -- --quick
+
+# meso-agent: a real agent runs one `sleep` task with the built-in executor (`meso executor`)
+# and reports the executor's memory.
+cargo run -q --locked -p meso-agent --example executor_rss -- "$PWD/target/debug/meso"

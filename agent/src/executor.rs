@@ -51,6 +51,11 @@ pub struct ExecutorEnv {
     pub sandbox: Option<PathBuf>,
     /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` (default 5 s).
     pub shutdown_grace: Duration,
+    /// Path of the executor API: `/<agent process id>/api/v1/executor` from
+    /// `MESOS_SLAVE_PID` (as Mesos's executor library does), else [`EXECUTOR_API_PATH`].
+    /// The explicit process id matters when the agent shares a node with a master
+    /// (`meso local`), where the bare path would reach the master.
+    pub api_path: String,
 }
 
 impl ExecutorEnv {
@@ -87,6 +92,16 @@ impl ExecutorEnv {
                 .or_else(|| get("MESOS_DIRECTORY"))
                 .map(PathBuf::from),
             shutdown_grace,
+            api_path: get("MESOS_SLAVE_PID")
+                .and_then(|pid| {
+                    let (id, _) = pid.split_once('@')?;
+                    let usable = !id.is_empty()
+                        && id
+                            .chars()
+                            .all(|c| c.is_ascii_graphic() && !"/?#%".contains(c));
+                    usable.then(|| format!("/{id}{EXECUTOR_API_PATH}"))
+                })
+                .unwrap_or_else(|| EXECUTOR_API_PATH.to_string()),
         })
     }
 }
@@ -214,7 +229,7 @@ impl CommandExecutor {
         subscribe.subscribe = Some(Subscribe::default());
         let body = serde_json::to_vec(&subscribe).expect("executor calls always serialise");
         let mut stream =
-            http_client::subscribe(&self.env.agent_endpoint, EXECUTOR_API_PATH, &body)?;
+            http_client::subscribe(&self.env.agent_endpoint, &self.env.api_path, &body)?;
         let tx = self.tx.clone();
         std::thread::Builder::new()
             .name("events".into())
@@ -469,7 +484,7 @@ impl CommandExecutor {
         let mut call = self.call(CallType::Update);
         call.update = Some(Update { status });
         let body = serde_json::to_vec(&call).expect("executor calls always serialise");
-        match http_client::post(&self.env.agent_endpoint, EXECUTOR_API_PATH, &body) {
+        match http_client::post(&self.env.agent_endpoint, &self.env.api_path, &body) {
             Ok((202, _)) => {}
             Ok((code, body)) => eprintln!(
                 "meso executor: UPDATE {state} answered {code}: {}",
@@ -520,6 +535,15 @@ mod tests {
         .unwrap();
         assert_eq!(env.shutdown_grace, Duration::from_secs(7));
         assert_eq!(env.sandbox, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(env.api_path, "/api/v1/executor");
+        let with_pid = ExecutorEnv::from_lookup(lookup(&[
+            ("MESOS_AGENT_ENDPOINT", "127.0.0.1:5051"),
+            ("MESOS_FRAMEWORK_ID", "fw"),
+            ("MESOS_EXECUTOR_ID", "ex"),
+            ("MESOS_SLAVE_PID", "slave(1)@127.0.0.1:5051"),
+        ]))
+        .unwrap();
+        assert_eq!(with_pid.api_path, "/slave(1)/api/v1/executor");
 
         let missing = ExecutorEnv::from_lookup(lookup(&[("MESOS_FRAMEWORK_ID", "fw")]));
         assert!(missing
