@@ -24,3 +24,6 @@ cargo run -q --locked -p meso-master --example allocator_bench -- --quick
 for sub in local master agent execute; do
   cargo run -q --locked -- "$sub" --help > /dev/null
 done
+# meso-agent: a real agent runs one `sleep` task with the built-in executor (`meso executor`)
+# and reports the executor's memory.
+cargo run -q --locked -p meso-agent --example executor_rss -- "$PWD/target/debug/meso"

@@ -27,6 +27,11 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    // `meso executor` skips flag parsing altogether: the executor reads its MESOS_*
+    // environment and should touch as little memory as it can (see BENCHMARKS.md).
+    if std::env::args_os().nth(1).is_some_and(|a| a == "executor") {
+        std::process::exit(meso_agent::executor::run());
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Local(flags) => tokio::runtime::Runtime::new()?.block_on(cli::local::run(flags)),

@@ -1,13 +1,14 @@
 //! The `Containerizer` seam: how the agent starts, watches and stops an executor's
 //! container. Isolators (crate `meso-isolators`, another issue) plug in behind it later.
 //!
-//! [`PosixContainerizer`] is the plain implementation: the executor is a child process in
-//! its own process group, started in its sandbox with a clean environment (the agent's map
-//! only, plus a default `PATH`) and `stdout`/`stderr` redirected to files there. `destroy`
-//! kills the executor's whole process tree (every descendant found in `/proc`, and their
-//! process groups) with SIGKILL, so commands that an executor put in groups of their own go
-//! too. Invariant: a container is in the table from `launch` until its `wait` future has
-//! been taken; `destroy` works by pid afterwards as well.
+//! [`PosixContainerizer`] is the plain implementation: the executor is a child process
+//! leading its own session (and so its own process group), started in its sandbox with a
+//! clean environment (the agent's map only, plus a default `PATH`) and `stdout`/`stderr`
+//! redirected to files there. `destroy` SIGKILLs everything in the container: the
+//! executor's process tree and groups, and every process still in its session (found in
+//! `/proc`), so commands that an executor put in groups of their own go too, even after the
+//! executor itself died. Invariant: a container is in the table from `launch` until
+//! `forget`; its `wait` future may be taken once.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -76,6 +77,8 @@ pub trait Containerizer: Send + 'static {
     fn wait(&mut self, container_id: &ContainerId) -> Result<WaitFuture, AgentError>;
     /// Kills everything in the container now.
     fn destroy(&mut self, container_id: &ContainerId) -> Result<(), AgentError>;
+    /// Drops what is kept about an ended container (after a last `destroy`).
+    fn forget(&mut self, container_id: &ContainerId);
 }
 
 /// Executors as process groups on the host, no isolation.
@@ -129,8 +132,15 @@ impl Containerizer for PosixContainerizer {
             .stdin(std::process::Stdio::null())
             .stdout(open_log(&spec, "stdout")?)
             .stderr(open_log(&spec, "stderr")?)
-            .process_group(0)
             .kill_on_drop(false);
+        // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid()
+                    .map(|_| ())
+                    .map_err(std::io::Error::from)
+            });
+        }
         let child = cmd.spawn().map_err(|source| AgentError::Io {
             what: "starting executor",
             path: format!("{:?}", spec.command),
@@ -172,22 +182,47 @@ impl Containerizer for PosixContainerizer {
         kill_tree(pid);
         Ok(())
     }
+
+    fn forget(&mut self, container_id: &ContainerId) {
+        self.children.remove(&container_id.value);
+        self.pids.remove(&container_id.value);
+    }
 }
 
-/// SIGKILLs `root`, its process group, every descendant and their process groups.
-/// Descendants are found first (from `/proc`), then killed, so reparenting cannot hide them.
+/// SIGKILLs `root`, its process group, every descendant and their process groups, and
+/// every process in the session `root` leads. All are found first (from `/proc`), then
+/// killed, so reparenting cannot hide them.
 pub fn kill_tree(root: u32) {
-    let tree = descendants(root);
-    for pid in std::iter::once(root).chain(tree) {
-        if let Some(pgid) = process_group_of(pid) {
-            let _ = killpg(Pid::from_raw(pgid as i32), Signal::SIGKILL);
+    let table = process_table();
+    let in_session = table.iter().filter(|p| p.sid == root).map(|p| p.pid);
+    let mut victims: Vec<u32> = std::iter::once(root)
+        .chain(descendants_in(&table, root))
+        .chain(in_session)
+        .collect();
+    victims.sort_unstable();
+    victims.dedup();
+    for pid in victims {
+        if let Some(pgid) = table.iter().find(|p| p.pid == pid).map(|p| p.pgid) {
+            // Never the agent's own group (a process that joined it is not ours to kill).
+            if pgid != 0 && pgid as i32 != nix::unistd::getpgrp().as_raw() {
+                let _ = killpg(Pid::from_raw(pgid as i32), Signal::SIGKILL);
+            }
         }
         let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
     }
 }
 
-/// (pid, ppid, pgid) of every process in `/proc`.
-fn process_table() -> Vec<(u32, u32, u32)> {
+/// One row of the process table.
+#[derive(Debug, Clone, Copy)]
+struct ProcessRow {
+    pid: u32,
+    ppid: u32,
+    pgid: u32,
+    sid: u32,
+}
+
+/// Every process in `/proc`.
+fn process_table() -> Vec<ProcessRow> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -195,44 +230,52 @@ fn process_table() -> Vec<(u32, u32, u32)> {
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            parse_stat(&stat).map(|(ppid, pgid)| (pid, ppid, pgid))
+            parse_stat(&stat).map(|(ppid, pgid, sid)| ProcessRow {
+                pid,
+                ppid,
+                pgid,
+                sid,
+            })
         })
         .collect()
 }
 
-/// `(ppid, pgid)` from the text of `/proc/<pid>/stat` (the name may hold spaces and
-/// parentheses, so fields are counted after the last `)`).
-fn parse_stat(stat: &str) -> Option<(u32, u32)> {
+/// `(ppid, pgid, session)` from the text of `/proc/<pid>/stat` (the name may hold spaces
+/// and parentheses, so fields are counted after the last `)`).
+fn parse_stat(stat: &str) -> Option<(u32, u32, u32)> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace();
     let _state = fields.next()?;
     let ppid = fields.next()?.parse().ok()?;
     let pgid = fields.next()?.parse().ok()?;
-    Some((ppid, pgid))
+    let sid = fields.next()?.parse().ok()?;
+    Some((ppid, pgid, sid))
 }
 
-fn process_group_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(&stat).map(|(_, pgid)| pgid)
-}
-
-/// Every live descendant of `root`.
-pub fn descendants(root: u32) -> Vec<u32> {
-    let table = process_table();
+fn descendants_in(table: &[ProcessRow], root: u32) -> Vec<u32> {
     let mut found = vec![root];
     let mut i = 0;
     while i < found.len() {
         let parent = found[i];
-        found.extend(
-            table
-                .iter()
-                .filter(|(_, ppid, _)| *ppid == parent)
-                .map(|(pid, _, _)| *pid),
-        );
+        found.extend(table.iter().filter(|p| p.ppid == parent).map(|p| p.pid));
         i += 1;
     }
     found.remove(0);
     found
+}
+
+/// Every live descendant of `root`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    descendants_in(&process_table(), root)
+}
+
+/// Processes in the session `sid` leads (the executor's container, for posix).
+pub fn session_members(sid: u32) -> Vec<u32> {
+    process_table()
+        .into_iter()
+        .filter(|p| p.sid == sid)
+        .map(|p| p.pid)
+        .collect()
 }
 
 #[cfg(test)]
@@ -241,7 +284,7 @@ mod tests {
 
     #[test]
     fn stat_parsing_skips_odd_process_names() {
-        assert_eq!(parse_stat("42 (a (b) c) S 7 42 42 0 -1"), Some((7, 42)));
+        assert_eq!(parse_stat("42 (a (b) c) S 7 42 40 0 -1"), Some((7, 42, 40)));
         assert_eq!(parse_stat("garbage"), None);
     }
 
@@ -302,6 +345,61 @@ mod tests {
             std::fs::read_to_string(dir.path().join("stderr")).unwrap(),
             "err\n"
         );
+    }
+
+    #[tokio::test]
+    async fn destroy_after_the_executor_died_still_kills_what_it_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = PosixContainerizer::new();
+        let id = ContainerId::new("c2");
+        let pid = c
+            .launch(LaunchSpec {
+                container_id: id.clone(),
+                directory: dir.path().to_path_buf(),
+                command: ExecutorCommand::Shell("sleep 1000 & echo $! > child; wait".into()),
+                env: vec![],
+            })
+            .unwrap();
+        let wait = c.wait(&id).unwrap();
+        let child_file = dir.path().join("child");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let child: i32 = loop {
+            if let Some(n) = std::fs::read_to_string(&child_file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                break n;
+            }
+            assert!(std::time::Instant::now() < deadline, "child never started");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        // The executor dies alone; its child is orphaned but still in its session.
+        kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
+        wait.await;
+        assert!(session_members(pid).contains(&(child as u32)));
+        c.destroy(&id).unwrap();
+        while session_members(pid).iter().any(|&p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            !matches!(
+                stat.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .next(),
+                None | Some("Z")
+            )
+        }) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "orphan survived destroy"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        c.forget(&id);
+        assert!(matches!(
+            c.destroy(&id),
+            Err(AgentError::UnknownContainer(_))
+        ));
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct ExecutorEnv {
     pub sandbox: Option<PathBuf>,
     /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` (default 5 s).
     pub shutdown_grace: Duration,
+    /// Path of the executor API: `/<agent process id>/api/v1/executor` from
+    /// `MESOS_SLAVE_PID` (as Mesos's executor library does), else [`EXECUTOR_API_PATH`].
+    /// The explicit process id matters when the agent shares a node with a master
+    /// (`meso local`), where the bare path would reach the master.
+    pub api_path: String,
 }
 
 impl ExecutorEnv {
@@ -87,6 +92,16 @@ impl ExecutorEnv {
                 .or_else(|| get("MESOS_DIRECTORY"))
                 .map(PathBuf::from),
             shutdown_grace,
+            api_path: get("MESOS_SLAVE_PID")
+                .and_then(|pid| {
+                    let (id, _) = pid.split_once('@')?;
+                    let usable = !id.is_empty()
+                        && id
+                            .chars()
+                            .all(|c| c.is_ascii_graphic() && !"/?#%".contains(c));
+                    usable.then(|| format!("/{id}{EXECUTOR_API_PATH}"))
+                })
+                .unwrap_or_else(|| EXECUTOR_API_PATH.to_string()),
         })
     }
 }
@@ -94,6 +109,12 @@ impl ExecutorEnv {
 /// Runs the command executor with the process environment until its task is done.
 /// Returns the process exit code.
 pub fn run() -> i32 {
+    // One malloc arena for all threads: per-thread arenas would each touch their own pages.
+    // SAFETY: mallopt only changes allocator tuning; called before any thread is started.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+    map_own_code_sparsely();
     let env = match ExecutorEnv::from_lookup(|k| std::env::var(k).ok()) {
         Ok(env) => env,
         Err(e) => {
@@ -106,6 +127,39 @@ pub fn run() -> i32 {
         Err(e) => {
             eprintln!("meso executor: {e}");
             1
+        }
+    }
+}
+
+/// The executor runs a small part of a large binary (`meso` holds the master and the agent
+/// too). By default the kernel maps file pages around each one faulted in ("fault-around"),
+/// which for scattered code pulls in megabytes the executor never runs. `MADV_RANDOM` on
+/// this binary's own mappings turns that off, so resident memory is what is actually used.
+fn map_own_code_sparsely() {
+    let Ok(exe) = std::fs::read_link("/proc/self/exe") else {
+        return;
+    };
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    let exe = exe.to_string_lossy();
+    for line in maps.lines().filter(|l| l.ends_with(exe.as_ref())) {
+        let Some((range, _)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        // SAFETY: advice on a range of our own mapping, taken from /proc/self/maps; it
+        // changes paging policy only, never the contents or the mapping itself.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
         }
     }
 }
@@ -175,7 +229,7 @@ impl CommandExecutor {
         subscribe.subscribe = Some(Subscribe::default());
         let body = serde_json::to_vec(&subscribe).expect("executor calls always serialise");
         let mut stream =
-            http_client::subscribe(&self.env.agent_endpoint, EXECUTOR_API_PATH, &body)?;
+            http_client::subscribe(&self.env.agent_endpoint, &self.env.api_path, &body)?;
         let tx = self.tx.clone();
         std::thread::Builder::new()
             .name("events".into())
@@ -430,7 +484,7 @@ impl CommandExecutor {
         let mut call = self.call(CallType::Update);
         call.update = Some(Update { status });
         let body = serde_json::to_vec(&call).expect("executor calls always serialise");
-        match http_client::post(&self.env.agent_endpoint, EXECUTOR_API_PATH, &body) {
+        match http_client::post(&self.env.agent_endpoint, &self.env.api_path, &body) {
             Ok((202, _)) => {}
             Ok((code, body)) => eprintln!(
                 "meso executor: UPDATE {state} answered {code}: {}",
@@ -481,6 +535,15 @@ mod tests {
         .unwrap();
         assert_eq!(env.shutdown_grace, Duration::from_secs(7));
         assert_eq!(env.sandbox, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(env.api_path, "/api/v1/executor");
+        let with_pid = ExecutorEnv::from_lookup(lookup(&[
+            ("MESOS_AGENT_ENDPOINT", "127.0.0.1:5051"),
+            ("MESOS_FRAMEWORK_ID", "fw"),
+            ("MESOS_EXECUTOR_ID", "ex"),
+            ("MESOS_SLAVE_PID", "slave(1)@127.0.0.1:5051"),
+        ]))
+        .unwrap();
+        assert_eq!(with_pid.api_path, "/slave(1)/api/v1/executor");
 
         let missing = ExecutorEnv::from_lookup(lookup(&[("MESOS_FRAMEWORK_ID", "fw")]));
         assert!(missing

@@ -218,3 +218,63 @@ async fn unacknowledged_update_is_retried_with_the_same_uuid_until_acked() {
     });
     h.expect_state(TaskState::Killed).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    h.run_task(command_task("tc", "echo $$ > cmdpid; exec sleep 1000"));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    h.wait_for_file("tc", "cmdpid").await;
+    let sandbox = h.sandbox_of("tc");
+    let command: u32 = loop {
+        if let Some(pid) = std::fs::read_to_string(sandbox.join("cmdpid"))
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            break pid;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let executor = meso_agent::containerizer::descendants(std::process::id())
+        .into_iter()
+        .find(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains("meso-executor"))
+                .unwrap_or(false)
+        })
+        .expect("the executor runs under the test");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(executor as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the executor");
+    let failed = h.expect_state(TaskState::Failed).await;
+    assert_eq!(failed.status.source, Some(TaskStatusSource::Agent));
+    assert_eq!(
+        failed.status.reason,
+        Some(TaskStatusReason::ExecutorTerminated)
+    );
+    let message = failed.status.message.unwrap_or_default();
+    assert!(message.contains("signal 9"), "{message}");
+    // The orphaned command was destroyed with the container.
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{command}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if matches!(state, None | Some("Z")) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command survived its executor"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

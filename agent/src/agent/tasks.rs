@@ -466,6 +466,9 @@ impl Agent {
         let Some((framework_id, executor_id)) = self.containers.remove(&container_id.value) else {
             return;
         };
+        // Whatever the executor left running in its container goes with it.
+        let _ = self.containerizer.destroy(container_id);
+        self.containerizer.forget(container_id);
         let Some(fw) = self.frameworks.get_mut(&framework_id) else {
             return;
         };
