@@ -33,8 +33,8 @@ impl Drop for Proc {
 struct Cluster {
     master_port: u16,
     agents: Vec<(Proc, PathBuf, PathBuf)>,
-    _master: Proc,
-    _dir: tempfile::TempDir,
+    master: Proc,
+    dir: tempfile::TempDir,
 }
 
 fn spawn_logged(args: &[&str], log: &Path) -> Proc {
@@ -118,9 +118,32 @@ impl Cluster {
         Cluster {
             master_port,
             agents,
-            _master: master,
-            _dir: dir,
+            master,
+            dir,
         }
+    }
+
+    fn spawn_master(dir: &Path, port: u16) -> Proc {
+        let port = port.to_string();
+        spawn_logged(
+            &[
+                "master",
+                "--port",
+                &port,
+                "--agent-ping-timeout",
+                "500ms",
+                "--max-agent-ping-timeouts",
+                "2",
+            ],
+            &dir.join("master2.log"),
+        )
+    }
+
+    /// Kills the master with SIGKILL and starts a new one on the same port.
+    fn restart_master(&mut self) {
+        self.master.0.kill().expect("SIGKILL the master");
+        let _ = self.master.0.wait();
+        self.master = Cluster::spawn_master(self.dir.path(), self.master_port);
     }
 
     fn execute_args(&self, name: &str, command: &str) -> Vec<String> {
@@ -254,6 +277,50 @@ fn killing_an_agent_reports_its_task_lost() {
             .args(["-9", "--", &format!("-{pid}")])
             .status();
     }
+}
+
+#[test]
+fn a_task_survives_a_master_restart() {
+    let mut cluster = Cluster::start();
+    let mut child = Command::new(MESO)
+        .args(cluster.execute_args("survivor", "sleep 4"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("meso execute starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut child = Proc(child);
+    let mut seen = Vec::new();
+    let mut wait_line = |what: &str, seen: &mut Vec<String>| loop {
+        let line = rx
+            .recv_timeout(HANG_GUARD)
+            .unwrap_or_else(|_| panic!("hang guard: {what}; saw {seen:?}"));
+        seen.push(line.clone());
+        if line.contains(what) {
+            break;
+        }
+    };
+    wait_line("TASK_RUNNING", &mut seen);
+    cluster.restart_master();
+    // Both agents come back to the new master, the one running the task with it.
+    wait_until("agents re-registered with the new master", || {
+        http_get(cluster.master_port, "/master/state")
+            .is_some_and(|s| s.contains("\"activated_slaves\":2") && s.contains("survivor"))
+    });
+    wait_line("TASK_FINISHED", &mut seen);
+    let status = loop {
+        if let Some(s) = child.0.try_wait().expect("wait") {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{seen:?}");
 }
 
 fn walk_has(dir: &Path, name: &str) -> bool {
