@@ -297,7 +297,7 @@ fn a_task_survives_a_master_restart() {
     });
     let mut child = Proc(child);
     let mut seen = Vec::new();
-    let mut wait_line = |what: &str, seen: &mut Vec<String>| loop {
+    let wait_line = |what: &str, seen: &mut Vec<String>| loop {
         let line = rx
             .recv_timeout(HANG_GUARD)
             .unwrap_or_else(|_| panic!("hang guard: {what}; saw {seen:?}"));
