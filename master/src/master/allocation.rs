@@ -216,3 +216,78 @@ pub fn offer_shape(framework: &str, agent: &str, role: &str, resources: Resource
         resources,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libprocess::{Node, TestClock};
+    use tokio::sync::mpsc;
+
+    fn res(text: &str) -> Resources {
+        Resources::parse(text, "*").expect("test resources parse")
+    }
+
+    async fn next(rx: &mut mpsc::UnboundedReceiver<Vec<Offer>>) -> Vec<Offer> {
+        tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("hang guard: offers")
+            .expect("allocator alive")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_trigger_rounds_and_filters_hold_until_a_periodic_round_after_expiry() {
+        let clock = TestClock::paused();
+        let node = Node::builder()
+            .test_clock(&clock)
+            .build()
+            .await
+            .expect("node");
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sink: OfferSink = Box::new(move |offers| {
+            let _ = tx.send(offers);
+        });
+        let process =
+            AllocatorProcess::new(AllocatorConfig::default(), Duration::from_secs(1), sink)
+                .expect("default config is valid");
+        let pid = node.spawn(process).expect("spawn");
+        pid.send(AllocatorCall::AddAgent {
+            agent: "a".into(),
+            total: res("cpus:2;mem:1024"),
+            used: Vec::new(),
+        })
+        .expect("send");
+        pid.send(AllocatorCall::AddFramework {
+            framework: "f".into(),
+            spec: FrameworkSpec {
+                roles: vec!["*".into()],
+                ..FrameworkSpec::default()
+            },
+            active: true,
+        })
+        .expect("send");
+        // No clock movement: the calls themselves trigger a round.
+        let offers = next(&mut rx).await;
+        assert_eq!(offers.len(), 1);
+        let offer = offers[0].clone();
+        assert_eq!(offer.resources, res("cpus:2;mem:1024").allocate("*"));
+
+        // Declined for 10 s: periodic rounds within that offer nothing.
+        pid.send(AllocatorCall::Recover {
+            offer: offer.clone(),
+            refuse_seconds: Some(10.0),
+        })
+        .expect("send");
+        for _ in 0..5 {
+            clock.advance(Duration::from_secs(1));
+            clock.settle().await;
+        }
+        assert!(rx.try_recv().is_err(), "filtered resources are not offered");
+        for _ in 0..7 {
+            clock.advance(Duration::from_secs(1));
+            clock.settle().await;
+        }
+        let again = next(&mut rx).await;
+        assert_eq!(again[0].resources, offer.resources);
+        node.shutdown().await;
+    }
+}
