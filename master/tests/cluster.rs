@@ -420,3 +420,23 @@ async fn a_new_scheduler_failing_over_in_time_keeps_the_tasks() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_removes_the_framework_and_shuts_it_down_on_its_agents() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
+    let mut fw = cluster.add_framework(framework("f")).await;
+    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    fw.driver
+        .run(|a| a.teardown().expect("registered"))
+        .expect("driver");
+    let shut = wait_for(&mut agent.events, "ShutdownFramework", |e| match e {
+        AgentEvent::ShutdownFramework(f) => Some(f.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(shut, fw.id);
+    let state = cluster.state().await;
+    assert_eq!(state["frameworks"].as_array().map(Vec::len), Some(0));
+    assert_eq!(state["active_tasks"], 0);
+}
