@@ -109,6 +109,9 @@ impl ExecutorEnv {
 /// Runs the command executor with the process environment until its task is done.
 /// Returns the process exit code.
 pub fn run() -> i32 {
+    // Lead a session of our own: the agent finds (and destroys) everything we start by it.
+    // Fails harmlessly when already a session leader.
+    let _ = nix::unistd::setsid();
     // One malloc arena for all threads: per-thread arenas would each touch their own pages.
     // SAFETY: mallopt only changes allocator tuning; called before any thread is started.
     unsafe {

@@ -216,6 +216,8 @@ impl Agent {
                 format!("cannot create sandbox {}: {e}", directory.display()),
             );
         }
+        // The built-in executor starts its own session (see `LaunchSpec`).
+        let is_command_executor = task.executor.is_none();
         let command = match &info.command {
             Some(c) if c.shell => match &c.value {
                 Some(v) => ExecutorCommand::Shell(v.clone()),
@@ -265,6 +267,7 @@ impl Agent {
             directory: directory.clone(),
             command,
             env,
+            executor_starts_session: is_command_executor,
         };
         let pid = match self.containerizer.launch(spec) {
             Ok(pid) => pid,
