@@ -29,3 +29,11 @@ python3 tests/http_clients/selftest.py
 
 # meso-api: the HTTP front doors' benchmark, briefly.
 cargo run -q --locked -p meso-api --example http_front_door_bench -- --quick
+
+# meso: every subcommand documents its flags.
+for sub in local master agent execute; do
+  cargo run -q --locked -- "$sub" --help > /dev/null
+done
+# meso-agent: a real agent runs one `sleep` task with the built-in executor (`meso executor`)
+# and reports the executor's memory.
+cargo run -q --locked -p meso-agent --example executor_rss -- "$PWD/target/debug/meso"

@@ -1,6 +1,11 @@
-//! meso-master: the master's parts. For now the allocator core ([`allocator`]); the master
-//! actor, the registrar and the HTTP APIs join it later.
+//! meso-master: the master's parts. The allocator core ([`allocator`]), the master
+//! process with its books, validation, allocator actor and registrar ([`master`]), and the
+//! durable registry ([`registry`]) replicated by a Raft log ([`raftlog`]).
 
 pub mod allocator;
+pub mod master;
 pub mod raftlog;
 pub mod registry;
+
+pub use master::registrar::{InMemoryRegistrar, Registrar};
+pub use master::{Master, MasterConfig, MasterMessage};

@@ -1,0 +1,493 @@
+//! The `Agent` process (`slave(1)`): registration with the master, liveness, and the home of
+//! the agent's state. Task and executor lifecycle live in [`tasks`], the v1 executor HTTP
+//! API in [`executor_api`], status update delivery in [`updates`].
+//!
+//! Registration: on start the agent links to the master and sends `RegisterAgent` (or
+//! `ReregisterAgent` once it has an id), retrying with exponential backoff (from
+//! `--registration-backoff-factor`, doubling to 1 min) and random jitter until the master
+//! answers. When the link to the master breaks, or no ping arrives within the master's
+//! total ping timeout, the agent is disconnected: status updates pause and it re-registers
+//! the same way. Pings are answered with `PongAgent`.
+//!
+//! Invariants: every timer message carries the generation it was set for and is ignored if
+//! the generation moved on; status updates are sent to the master only while registered.
+
+pub mod executor_api;
+pub mod tasks;
+pub mod updates;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use libprocess::{Context, Handlers, HttpReply, HttpRequest, HttpResponse, Process, Upid};
+use meso_api::attributes::Attributes;
+use meso_api::v1::{AgentId, AgentInfo, ContainerId, ExecutorId, FrameworkId};
+use meso_api::wire::{
+    AgentRegistered, AgentReregistered, FrameworkToExecutor, KillTask, PingAgent, PongAgent,
+    RegisterAgent, ReregisterAgent, RunTask, ShutdownAgent, ShutdownExecutor, ShutdownFramework,
+    StatusUpdateAcknowledgement,
+};
+use meso_api::Resources;
+use rand::Rng;
+use slog::{info, warn, Logger};
+
+use crate::containerizer::{Containerizer, Termination};
+use crate::status_updates::StatusUpdateManager;
+use tasks::Framework;
+
+/// The agent's process id, as in Mesos (`slave(1)@ip:port`).
+pub const AGENT_PROCESS_ID: &str = "slave(1)";
+/// Longest wait between (re)registration attempts.
+pub const MAX_REGISTRATION_BACKOFF: Duration = Duration::from_secs(60);
+/// How long the agent waits for pings before the master tells it (Mesos's default 75 s).
+pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(75);
+
+/// Everything the agent needs to run (built from the flags by `AgentFlags::to_config`).
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The master's process.
+    pub master: Upid,
+    /// Hostname reported to the master.
+    pub hostname: String,
+    /// Work dir (absolute).
+    pub work_dir: PathBuf,
+    /// Total resources.
+    pub resources: Resources,
+    /// Attributes.
+    pub attributes: Attributes,
+    /// Time an executor has to subscribe.
+    pub executor_registration_timeout: Duration,
+    /// Time an executor has to exit after SHUTDOWN.
+    pub executor_shutdown_grace_period: Duration,
+    /// First registration retry interval.
+    pub registration_backoff_factor: Duration,
+    /// Binary run as `<path> executor` for command tasks.
+    pub command_executor: PathBuf,
+}
+
+/// Where the agent stands with the master.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Not registered; (re)registration attempts are under way.
+    Registering,
+    /// Registered and hearing pings.
+    Registered,
+    /// Shutting down: no more attempts.
+    Terminating,
+}
+
+/// Everything the agent process handles.
+#[derive(Debug)]
+pub enum AgentMessage {
+    /// Master: first registration done.
+    Registered(AgentRegistered),
+    /// Master: re-registration done.
+    Reregistered(AgentReregistered),
+    /// Master: ping.
+    Ping(PingAgent),
+    /// Master: launch a task.
+    RunTask(Box<RunTask>),
+    /// Master: kill a task.
+    KillTask(KillTask),
+    /// Master: a framework acknowledged an update.
+    Acknowledge(StatusUpdateAcknowledgement),
+    /// Master: shut an executor down.
+    ShutdownExecutor(ShutdownExecutor),
+    /// Master: shut all of a framework's executors down.
+    ShutdownFramework(ShutdownFramework),
+    /// Master: a message for an executor.
+    FrameworkMessage(FrameworkToExecutor),
+    /// Master: the agent must stop.
+    Shutdown(ShutdownAgent),
+    /// Timer: retry (re)registration if attempt `generation` got no answer.
+    RegistrationRetry {
+        /// The attempt this timer belongs to.
+        generation: u64,
+    },
+    /// Timer: no ping since generation `generation` was set.
+    PingTimeout {
+        /// The ping this timer belongs to.
+        generation: u64,
+    },
+    /// Containerizer: a container's executor ended.
+    ExecutorExited {
+        /// The container.
+        container_id: ContainerId,
+        /// How it ended.
+        termination: Termination,
+    },
+    /// Timer: the executor of a container had its time to subscribe.
+    ExecutorRegistrationTimeout {
+        /// The container.
+        container_id: ContainerId,
+    },
+    /// Timer: an executor told to shut down had its grace period.
+    ShutdownGraceOver {
+        /// The container.
+        container_id: ContainerId,
+    },
+    /// Timer: status update retries may be due.
+    RetryStatusUpdates,
+}
+
+macro_rules! from_wire {
+    ($($ty:ty => $variant:ident,)*) => {
+        $(impl From<$ty> for AgentMessage {
+            fn from(m: $ty) -> Self { AgentMessage::$variant(m.into()) }
+        })*
+    };
+}
+
+from_wire! {
+    AgentRegistered => Registered,
+    AgentReregistered => Reregistered,
+    PingAgent => Ping,
+    RunTask => RunTask,
+    KillTask => KillTask,
+    StatusUpdateAcknowledgement => Acknowledge,
+    ShutdownExecutor => ShutdownExecutor,
+    ShutdownFramework => ShutdownFramework,
+    FrameworkToExecutor => FrameworkMessage,
+    ShutdownAgent => Shutdown,
+}
+
+/// The agent process.
+pub struct Agent {
+    config: AgentConfig,
+    log: Logger,
+    containerizer: Box<dyn Containerizer>,
+    info: AgentInfo,
+    id: Option<AgentId>,
+    registration: Registration,
+    registration_generation: u64,
+    backoff: Duration,
+    ping_generation: u64,
+    ping_timeout: Duration,
+    frameworks: BTreeMap<FrameworkId, Framework>,
+    containers: HashMap<String, (FrameworkId, ExecutorId)>,
+    updates: StatusUpdateManager,
+    update_timer_at: Option<Duration>,
+    next_container: u64,
+}
+
+impl Agent {
+    /// An agent that will register with `config.master` once spawned.
+    pub fn new(config: AgentConfig, containerizer: Box<dyn Containerizer>, log: Logger) -> Self {
+        let mut info = AgentInfo::new(&config.hostname);
+        info.resources = config.resources.clone();
+        info.attributes = config.attributes.clone();
+        Agent {
+            backoff: config.registration_backoff_factor,
+            config,
+            log,
+            containerizer,
+            info,
+            id: None,
+            registration: Registration::Registering,
+            registration_generation: 0,
+            ping_generation: 0,
+            ping_timeout: DEFAULT_PING_TIMEOUT,
+            frameworks: BTreeMap::new(),
+            containers: HashMap::new(),
+            updates: StatusUpdateManager::new(),
+            update_timer_at: None,
+            next_container: 0,
+        }
+    }
+
+    /// Sends (re)registration now and arms the retry timer.
+    fn attempt_registration(&mut self, ctx: &mut Context<Self>) {
+        if self.registration != Registration::Registering {
+            return;
+        }
+        ctx.link(&self.config.master);
+        let sent = match &self.id {
+            None => ctx.send(
+                &self.config.master,
+                RegisterAgent {
+                    agent: self.info.clone(),
+                    checkpointed_resources: Resources::new(),
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    capabilities: Vec::new(),
+                },
+            ),
+            Some(id) => {
+                let mut agent = self.info.clone();
+                agent.id = Some(id.clone());
+                ctx.send(
+                    &self.config.master,
+                    ReregisterAgent {
+                        agent,
+                        checkpointed_resources: Resources::new(),
+                        executor_infos: self.executor_infos(),
+                        tasks: self.task_records(),
+                        frameworks: self.framework_infos(),
+                        version: env!("CARGO_PKG_VERSION").to_string(),
+                        capabilities: Vec::new(),
+                    },
+                )
+            }
+        };
+        if let Err(e) = sent {
+            warn!(self.log, "registration message not sent"; "error" => %e);
+        }
+        self.registration_generation += 1;
+        // Jitter in [backoff/2, backoff] so a restarted master is not hit by all agents
+        // at once.
+        let backoff_ms = self.backoff.as_millis().max(2) as u64;
+        let wait = Duration::from_millis(rand::thread_rng().gen_range(backoff_ms / 2..=backoff_ms));
+        ctx.delay(
+            wait,
+            AgentMessage::RegistrationRetry {
+                generation: self.registration_generation,
+            },
+        );
+        self.backoff = (self.backoff * 2).min(MAX_REGISTRATION_BACKOFF);
+    }
+
+    /// The master is gone or silent: pause updates and start re-registering.
+    fn master_lost(&mut self, ctx: &mut Context<Self>, why: &str) {
+        if self.registration != Registration::Registered {
+            return;
+        }
+        warn!(self.log, "lost the master, re-registering"; "why" => why);
+        self.registration = Registration::Registering;
+        self.updates.pause();
+        self.ping_generation += 1;
+        self.backoff = self.config.registration_backoff_factor;
+        self.attempt_registration(ctx);
+    }
+
+    fn on_registered(
+        &mut self,
+        ctx: &mut Context<Self>,
+        agent_id: AgentId,
+        ping_timeout_secs: Option<f64>,
+        reregistered: bool,
+    ) {
+        if ctx.from() != Some(&self.config.master) {
+            warn!(self.log, "registration reply not from the master ignored";
+                "from" => ctx.from().map(|u| u.to_string()));
+            return;
+        }
+        if let Some(known) = &self.id {
+            if known != &agent_id {
+                warn!(self.log, "master answered with another agent id; ignored";
+                    "ours" => %known, "theirs" => %agent_id);
+                return;
+            }
+        }
+        if self.registration == Registration::Registered {
+            return;
+        }
+        info!(self.log, "{}", if reregistered { "re-registered" } else { "registered" };
+            "agent_id" => %agent_id, "master" => %self.config.master);
+        self.id = Some(agent_id);
+        self.info.id = self.id.clone();
+        self.registration = Registration::Registered;
+        self.backoff = self.config.registration_backoff_factor;
+        if let Some(secs) = ping_timeout_secs.filter(|s| s.is_finite() && *s > 0.0) {
+            self.ping_timeout = Duration::from_secs_f64(secs.min(1e6));
+        }
+        self.arm_ping_timer(ctx);
+        let now = ctx.node().clock().now();
+        for update in self.updates.resume(now) {
+            self.send_update(ctx, update);
+        }
+        self.arm_update_timer(ctx);
+    }
+
+    fn arm_ping_timer(&mut self, ctx: &mut Context<Self>) {
+        self.ping_generation += 1;
+        ctx.delay(
+            self.ping_timeout,
+            AgentMessage::PingTimeout {
+                generation: self.ping_generation,
+            },
+        );
+    }
+
+    /// The agent's id, once registered.
+    pub fn id(&self) -> Option<&AgentId> {
+        self.id.as_ref()
+    }
+
+    fn new_container_id(&mut self) -> ContainerId {
+        self.next_container += 1;
+        ContainerId::new(uuid::Uuid::new_v4().to_string())
+    }
+}
+
+impl Process for Agent {
+    type Message = AgentMessage;
+
+    fn base_name(&self) -> &str {
+        "slave"
+    }
+
+    fn install(h: &mut Handlers<Self>) {
+        h.on::<AgentRegistered>()
+            .on::<AgentReregistered>()
+            .on::<PingAgent>()
+            .on::<RunTask>()
+            .on::<KillTask>()
+            .on::<StatusUpdateAcknowledgement>()
+            .on::<ShutdownExecutor>()
+            .on::<ShutdownFramework>()
+            .on::<FrameworkToExecutor>()
+            .on::<ShutdownAgent>();
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        self.info.port = u32::from(ctx.self_upid().addr().port());
+        info!(self.log, "agent starting"; "pid" => %ctx.self_upid(),
+            "resources" => %self.info.resources, "master" => %self.config.master);
+        self.attempt_registration(ctx);
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: AgentMessage) {
+        match msg {
+            AgentMessage::Registered(m) => {
+                self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds, false)
+            }
+            AgentMessage::Reregistered(m) => {
+                self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds, true)
+            }
+            AgentMessage::Ping(ping) => self.on_ping(ctx, ping),
+            AgentMessage::RunTask(run) => self.run_task(ctx, *run),
+            AgentMessage::KillTask(kill) => self.kill_task(ctx, kill),
+            AgentMessage::Acknowledge(ack) => self.on_acknowledgement(ctx, ack),
+            AgentMessage::ShutdownExecutor(m) => {
+                self.shutdown_executor(ctx, &m.framework_id, &m.executor_id)
+            }
+            AgentMessage::ShutdownFramework(m) => self.shutdown_framework(ctx, &m.framework_id),
+            AgentMessage::FrameworkMessage(m) => self.framework_message(ctx, m),
+            AgentMessage::Shutdown(m) => {
+                warn!(self.log, "master asked the agent to shut down"; "message" => m.message);
+                self.registration = Registration::Terminating;
+                let all: Vec<FrameworkId> = self.frameworks.keys().cloned().collect();
+                for fw in all {
+                    self.shutdown_framework(ctx, &fw);
+                }
+                self.destroy_all();
+                ctx.terminate();
+            }
+            AgentMessage::RegistrationRetry { generation } => {
+                if generation == self.registration_generation
+                    && self.registration == Registration::Registering
+                {
+                    self.attempt_registration(ctx);
+                }
+            }
+            AgentMessage::PingTimeout { generation } => {
+                if generation == self.ping_generation {
+                    self.master_lost(ctx, "no ping within the ping timeout");
+                }
+            }
+            AgentMessage::ExecutorExited {
+                container_id,
+                termination,
+            } => self.executor_exited(ctx, &container_id, termination),
+            AgentMessage::ExecutorRegistrationTimeout { container_id } => {
+                self.executor_registration_timeout(ctx, &container_id)
+            }
+            AgentMessage::ShutdownGraceOver { container_id } => {
+                self.shutdown_grace_over(&container_id)
+            }
+            AgentMessage::RetryStatusUpdates => self.retry_status_updates(ctx),
+        }
+    }
+
+    fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        if pid == self.config.master {
+            self.master_lost(ctx, "the link to the master broke");
+        }
+    }
+
+    fn http(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
+        match request.route.as_str() {
+            "/api/v1/executor" | "/slave(1)/api/v1/executor" => {
+                self.executor_api(ctx, request, reply)
+            }
+            "/health" | "/slave(1)/health" => {
+                reply.respond(HttpResponse::text(http::StatusCode::OK, ""))
+            }
+            "/state" | "/slave(1)/state" => reply.respond(HttpResponse::json(&self.state_json())),
+            other => reply.respond(HttpResponse::not_found(format!(
+                "no agent endpoint {other}"
+            ))),
+        }
+    }
+
+    fn finalize(&mut self, _ctx: &mut Context<Self>) {
+        self.destroy_all();
+    }
+}
+
+impl Agent {
+    fn on_ping(&mut self, ctx: &mut Context<Self>, ping: PingAgent) {
+        let Some(from) = ctx.from().cloned() else {
+            return;
+        };
+        if from != self.config.master {
+            warn!(self.log, "ping not from our master ignored"; "from" => %from);
+            return;
+        }
+        if let Err(e) = ctx.send(&from, PongAgent {}) {
+            warn!(self.log, "pong not sent"; "error" => %e);
+        }
+        match self.registration {
+            Registration::Registered if !ping.connected => {
+                // The master has us as disconnected: say who we are again.
+                self.master_lost(ctx, "the master reports us disconnected");
+            }
+            Registration::Registered => self.arm_ping_timer(ctx),
+            _ => {}
+        }
+    }
+
+    fn destroy_all(&mut self) {
+        let ids: Vec<String> = self.containers.keys().cloned().collect();
+        for id in ids {
+            let _ = self.containerizer.destroy(&ContainerId::new(id));
+        }
+    }
+
+    /// A JSON summary of the agent (`/state`): id, resources, frameworks, executors, tasks.
+    pub fn state_json(&self) -> serde_json::Value {
+        let frameworks: Vec<serde_json::Value> = self
+            .frameworks
+            .iter()
+            .map(|(id, fw)| {
+                let executors: Vec<serde_json::Value> = fw
+                    .executors
+                    .iter()
+                    .map(|(eid, ex)| {
+                        let tasks: Vec<serde_json::Value> = ex
+                            .tasks
+                            .iter()
+                            .map(|(tid, t)| serde_json::json!({"id": tid.as_str(), "state": t.state.to_string()}))
+                            .collect();
+                        serde_json::json!({
+                            "id": eid.as_str(),
+                            "container": ex.container_id.value,
+                            "directory": ex.directory.display().to_string(),
+                            "tasks": tasks,
+                            "queued_tasks": ex.queued.len(),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({"id": id.as_str(), "name": fw.info.name, "executors": executors})
+            })
+            .collect();
+        serde_json::json!({
+            "id": self.id.as_ref().map(|i| i.as_str().to_string()),
+            "hostname": self.info.hostname,
+            "master": self.config.master.to_string(),
+            "registered": self.registration == Registration::Registered,
+            "resources": serde_json::to_value(&self.info.resources).unwrap_or_default(),
+            "frameworks": frameworks,
+        })
+    }
+}

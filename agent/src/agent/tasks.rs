@@ -1,0 +1,582 @@
+//! Task and executor lifecycle inside the agent: launching executors through the
+//! containerizer, queuing tasks until their executor subscribes, kills, shutdowns, and what
+//! happens when an executor exits.
+//!
+//! A command task (no `executor` in its TaskInfo) gets the built-in command executor, whose
+//! ExecutorID equals the TaskID, run as `<--command-executor> executor`. A custom executor
+//! runs `/bin/sh -c <ExecutorInfo.command.value>` (or its argv). Both get Mesos's executor
+//! environment (`MESOS_FRAMEWORK_ID`, `MESOS_EXECUTOR_ID`, `MESOS_AGENT_ENDPOINT`,
+//! `MESOS_DIRECTORY`, `MESOS_SANDBOX`, ...).
+//!
+//! Invariants: an executor is in `containers` exactly while it is in its framework's
+//! `executors`; a task is either queued (its executor has not subscribed) or launched;
+//! when an executor exits every task of it that is not terminal gets a TASK_FAILED (or
+//! TASK_KILLED when a kill was asked for) from the agent.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use libprocess::{Context, HttpStream};
+use meso_api::v1::executor::{Event, EventType, Kill, Message};
+use meso_api::v1::{
+    CommandInfo, ContainerId, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo, TaskId,
+    TaskInfo, TaskState, TaskStatusReason,
+};
+use meso_api::wire::{ExitedExecutor, FrameworkToExecutor, KillTask, RunTask, TaskRecord};
+use slog::{info, warn};
+
+use super::{Agent, AgentMessage, Registration};
+use crate::containerizer::{ExecutorCommand, LaunchSpec, Termination};
+use crate::duration::format_duration;
+use crate::paths;
+
+/// A framework with executors on this agent.
+pub(crate) struct Framework {
+    pub(crate) info: FrameworkInfo,
+    pub(crate) executors: BTreeMap<ExecutorId, Executor>,
+}
+
+/// Where an executor is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExecutorState {
+    /// Launched, not yet subscribed.
+    Registering,
+    /// Subscribed: events flow on its stream.
+    Running,
+    /// Told to shut down, or being destroyed.
+    Terminating,
+}
+
+/// One executor run.
+pub(crate) struct Executor {
+    pub(crate) info: ExecutorInfo,
+    pub(crate) container_id: ContainerId,
+    pub(crate) directory: PathBuf,
+    pub(crate) state: ExecutorState,
+    /// Tasks waiting for the executor to subscribe.
+    pub(crate) queued: Vec<TaskInfo>,
+    /// Tasks sent to the executor.
+    pub(crate) tasks: BTreeMap<TaskId, Task>,
+    /// The SUBSCRIBE response stream.
+    pub(crate) stream: Option<HttpStream>,
+    /// Why the agent ended it, if it did (reported in the tasks' updates).
+    pub(crate) ended_by_agent: Option<(TaskStatusReason, String)>,
+}
+
+/// A task as the agent tracks it.
+pub(crate) struct Task {
+    pub(crate) info: TaskInfo,
+    pub(crate) state: TaskState,
+    pub(crate) kill_requested: bool,
+}
+
+impl Executor {
+    /// Queues an event on the executor's stream; false if there is no live stream.
+    pub(crate) fn send_event(&self, event: &Event) -> bool {
+        let Some(stream) = &self.stream else {
+            return false;
+        };
+        let json = serde_json::to_vec(event).expect("executor events always serialise");
+        stream.send(crate::recordio::encode(&json)).is_ok()
+    }
+}
+
+/// The ExecutorInfo of the built-in command executor for a command task.
+fn command_executor_info(
+    task: &TaskInfo,
+    framework_id: &FrameworkId,
+    binary: &str,
+) -> ExecutorInfo {
+    ExecutorInfo {
+        kind: None,
+        executor_id: ExecutorId::new(task.task_id.as_str()),
+        framework_id: Some(framework_id.clone()),
+        command: Some(CommandInfo::exec(binary, &[binary, "executor"])),
+        container: None,
+        resources: Default::default(),
+        name: Some(format!("Command Executor (Task: {})", task.task_id)),
+        data: None,
+        shutdown_grace_period: None,
+        labels: None,
+    }
+}
+
+impl Agent {
+    pub(super) fn run_task(&mut self, ctx: &mut Context<Self>, run: RunTask) {
+        let RunTask {
+            mut framework,
+            task,
+            ..
+        } = run;
+        let Some(framework_id) = framework.id.clone() else {
+            warn!(self.log, "RunTask without a framework id dropped"; "task_id" => %task.task_id);
+            return;
+        };
+        framework.id = Some(framework_id.clone());
+        if self.registration != Registration::Registered {
+            warn!(self.log, "RunTask while not registered dropped"; "task_id" => %task.task_id);
+            return;
+        }
+        if let Err(e) = task.validate() {
+            self.agent_update(
+                ctx,
+                &framework_id,
+                None,
+                &task.task_id,
+                TaskState::Error,
+                format!("invalid task: {e}"),
+                TaskStatusReason::TaskInvalid,
+            );
+            return;
+        }
+        let binary = self.config.command_executor.display().to_string();
+        let executor_info = match &task.executor {
+            Some(info) => info.clone(),
+            None => command_executor_info(&task, &framework_id, &binary),
+        };
+        let executor_id = executor_info.executor_id.clone();
+        let fw = self
+            .frameworks
+            .entry(framework_id.clone())
+            .or_insert_with(|| Framework {
+                info: framework.clone(),
+                executors: BTreeMap::new(),
+            });
+        fw.info = framework;
+        if let Some(executor) = fw.executors.get_mut(&executor_id) {
+            match executor.state {
+                ExecutorState::Registering => executor.queued.push(task),
+                ExecutorState::Running => {
+                    let mut event = Event::new(EventType::Launch);
+                    event.launch = Some(meso_api::v1::executor::Launch { task: task.clone() });
+                    executor.tasks.insert(
+                        task.task_id.clone(),
+                        Task {
+                            info: task,
+                            state: TaskState::Staging,
+                            kill_requested: false,
+                        },
+                    );
+                    executor.send_event(&event);
+                }
+                ExecutorState::Terminating => {
+                    let task_id = task.task_id.clone();
+                    self.agent_update(
+                        ctx,
+                        &framework_id,
+                        Some(&executor_id),
+                        &task_id,
+                        TaskState::Lost,
+                        "the executor is terminating".into(),
+                        TaskStatusReason::ExecutorTerminated,
+                    );
+                }
+            }
+            return;
+        }
+        self.launch_executor(ctx, framework_id, executor_info, task);
+    }
+
+    fn launch_executor(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework_id: FrameworkId,
+        info: ExecutorInfo,
+        task: TaskInfo,
+    ) {
+        let agent_id = self
+            .id
+            .clone()
+            .expect("invariant: tasks are launched only while registered");
+        let container_id = self.new_container_id();
+        let directory = paths::sandbox(
+            &self.config.work_dir,
+            &agent_id,
+            &framework_id,
+            &info.executor_id,
+            &container_id,
+        );
+        let task_id = task.task_id.clone();
+        let fail = |agent: &mut Agent, ctx: &mut Context<Self>, message: String| {
+            warn!(agent.log, "executor launch failed"; "task_id" => %task_id, "error" => &message);
+            agent.agent_update(
+                ctx,
+                &framework_id,
+                Some(&info.executor_id),
+                &task_id,
+                TaskState::Failed,
+                message,
+                TaskStatusReason::ContainerLaunchFailed,
+            );
+        };
+        if let Err(e) = std::fs::create_dir_all(&directory) {
+            return fail(
+                self,
+                ctx,
+                format!("cannot create sandbox {}: {e}", directory.display()),
+            );
+        }
+        // The built-in executor starts its own session (see `LaunchSpec`).
+        let is_command_executor = task.executor.is_none();
+        let command = match &info.command {
+            Some(c) if c.shell => match &c.value {
+                Some(v) => ExecutorCommand::Shell(v.clone()),
+                None => return fail(self, ctx, "executor command has no value".into()),
+            },
+            Some(c) => {
+                let mut argv = vec![c.value.clone().unwrap_or_default()];
+                argv.extend(c.arguments.iter().skip(1).cloned());
+                ExecutorCommand::Argv(argv)
+            }
+            None => return fail(self, ctx, "executor has no command".into()),
+        };
+        let framework = &self.frameworks[&framework_id];
+        let grace = info
+            .shutdown_grace_period
+            .as_ref()
+            .map(|d| std::time::Duration::from_nanos(d.nanoseconds.max(0) as u64))
+            .unwrap_or(self.config.executor_shutdown_grace_period);
+        let endpoint = ctx.self_upid().addr();
+        let dir = directory.display().to_string();
+        let mut env = vec![
+            ("MESOS_FRAMEWORK_ID".to_string(), framework_id.to_string()),
+            ("MESOS_EXECUTOR_ID".into(), info.executor_id.to_string()),
+            ("MESOS_AGENT_ENDPOINT".into(), endpoint.to_string()),
+            ("MESOS_DIRECTORY".into(), dir.clone()),
+            ("MESOS_SANDBOX".into(), dir),
+            ("MESOS_SLAVE_ID".into(), agent_id.to_string()),
+            ("MESOS_SLAVE_PID".into(), ctx.self_upid().to_string()),
+            (
+                "MESOS_CHECKPOINT".into(),
+                if framework.info.checkpoint { "1" } else { "0" }.into(),
+            ),
+            ("MESOS_HTTP_COMMAND_EXECUTOR".into(), "1".into()),
+            (
+                "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD".into(),
+                format_duration(grace),
+            ),
+            ("LIBPROCESS_PORT".into(), "0".into()),
+        ];
+        if let Some(vars) = info.command.as_ref().and_then(|c| c.environment.as_ref()) {
+            for v in &vars.variables {
+                env.push((v.name.clone(), v.value.clone().unwrap_or_default()));
+            }
+        }
+        let spec = LaunchSpec {
+            container_id: container_id.clone(),
+            directory: directory.clone(),
+            command,
+            env,
+            executor_starts_session: is_command_executor,
+        };
+        let pid = match self.containerizer.launch(spec) {
+            Ok(pid) => pid,
+            Err(e) => return fail(self, ctx, e.to_string()),
+        };
+        let wait = match self.containerizer.wait(&container_id) {
+            Ok(wait) => wait,
+            Err(e) => return fail(self, ctx, e.to_string()),
+        };
+        info!(self.log, "launched executor"; "framework_id" => %framework_id,
+            "executor_id" => %info.executor_id, "container_id" => &container_id.value,
+            "pid" => pid, "directory" => %directory.display());
+        let cid = container_id.clone();
+        ctx.defer(wait, move |termination| AgentMessage::ExecutorExited {
+            container_id: cid,
+            termination,
+        });
+        ctx.delay(
+            self.config.executor_registration_timeout,
+            AgentMessage::ExecutorRegistrationTimeout {
+                container_id: container_id.clone(),
+            },
+        );
+        self.containers.insert(
+            container_id.value.clone(),
+            (framework_id.clone(), info.executor_id.clone()),
+        );
+        let executor_id = info.executor_id.clone();
+        let executor = Executor {
+            info,
+            container_id,
+            directory,
+            state: ExecutorState::Registering,
+            queued: vec![task],
+            tasks: BTreeMap::new(),
+            stream: None,
+            ended_by_agent: None,
+        };
+        self.frameworks
+            .get_mut(&framework_id)
+            .expect("invariant: the framework was inserted by run_task")
+            .executors
+            .insert(executor_id, executor);
+    }
+
+    pub(super) fn kill_task(&mut self, ctx: &mut Context<Self>, kill: KillTask) {
+        let Some(fw) = self.frameworks.get_mut(&kill.framework_id) else {
+            warn!(self.log, "kill for a task of an unknown framework ignored";
+                "framework_id" => %kill.framework_id, "task_id" => %kill.task_id);
+            return;
+        };
+        let found = fw.executors.iter_mut().find(|(_, ex)| {
+            ex.tasks.contains_key(&kill.task_id)
+                || ex.queued.iter().any(|t| t.task_id == kill.task_id)
+        });
+        let Some((executor_id, executor)) = found else {
+            warn!(self.log, "kill for an unknown task ignored"; "task_id" => %kill.task_id);
+            return;
+        };
+        let executor_id = executor_id.clone();
+        if let Some(pos) = executor
+            .queued
+            .iter()
+            .position(|t| t.task_id == kill.task_id)
+        {
+            executor.queued.remove(pos);
+            let nothing_left = executor.queued.is_empty() && executor.tasks.is_empty();
+            let container_id = executor.container_id.clone();
+            self.agent_update(
+                ctx,
+                &kill.framework_id,
+                Some(&executor_id),
+                &kill.task_id,
+                TaskState::Killed,
+                "killed before the executor started it".into(),
+                TaskStatusReason::TaskKilledDuringLaunch,
+            );
+            if nothing_left {
+                let _ = self.containerizer.destroy(&container_id);
+            }
+            return;
+        }
+        if let Some(task) = executor.tasks.get_mut(&kill.task_id) {
+            task.kill_requested = true;
+        }
+        let mut event = Event::new(EventType::Kill);
+        event.kill = Some(Kill {
+            task_id: kill.task_id.clone(),
+            kill_policy: kill.kill_policy,
+        });
+        if !executor.send_event(&event) {
+            warn!(self.log, "kill not delivered: executor has no stream";
+                "task_id" => %kill.task_id);
+        }
+    }
+
+    pub(super) fn shutdown_executor(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+    ) {
+        let grace_default = self.config.executor_shutdown_grace_period;
+        let Some(executor) = self
+            .frameworks
+            .get_mut(framework_id)
+            .and_then(|fw| fw.executors.get_mut(executor_id))
+        else {
+            return;
+        };
+        if executor.state == ExecutorState::Terminating {
+            return;
+        }
+        executor.state = ExecutorState::Terminating;
+        executor.send_event(&Event::new(EventType::Shutdown));
+        let grace = executor
+            .info
+            .shutdown_grace_period
+            .as_ref()
+            .map(|d| std::time::Duration::from_nanos(d.nanoseconds.max(0) as u64))
+            .unwrap_or(grace_default);
+        ctx.delay(
+            grace,
+            AgentMessage::ShutdownGraceOver {
+                container_id: executor.container_id.clone(),
+            },
+        );
+    }
+
+    pub(super) fn shutdown_framework(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework_id: &FrameworkId,
+    ) {
+        let executors: Vec<ExecutorId> = self
+            .frameworks
+            .get(framework_id)
+            .map(|fw| fw.executors.keys().cloned().collect())
+            .unwrap_or_default();
+        for executor_id in executors {
+            self.shutdown_executor(ctx, framework_id, &executor_id);
+        }
+    }
+
+    pub(super) fn framework_message(&mut self, _ctx: &mut Context<Self>, m: FrameworkToExecutor) {
+        let Some(executor) = self
+            .frameworks
+            .get(&m.framework_id)
+            .and_then(|fw| fw.executors.get(&m.executor_id))
+        else {
+            warn!(self.log, "framework message for an unknown executor dropped";
+                "executor_id" => %m.executor_id);
+            return;
+        };
+        let mut event = Event::new(EventType::Message);
+        event.message = Some(Message { data: m.data });
+        executor.send_event(&event);
+    }
+
+    pub(super) fn executor_registration_timeout(
+        &mut self,
+        _ctx: &mut Context<Self>,
+        container_id: &ContainerId,
+    ) {
+        let Some(executor) = self.executor_by_container_mut(container_id) else {
+            return;
+        };
+        if executor.state != ExecutorState::Registering {
+            return;
+        }
+        executor.state = ExecutorState::Terminating;
+        executor.ended_by_agent = Some((
+            TaskStatusReason::ExecutorRegistrationTimeout,
+            "the executor did not subscribe in time".into(),
+        ));
+        warn!(self.log, "executor did not subscribe in time; destroying";
+            "container_id" => &container_id.value);
+        let _ = self.containerizer.destroy(container_id);
+    }
+
+    pub(super) fn shutdown_grace_over(&mut self, container_id: &ContainerId) {
+        if self.executor_by_container_mut(container_id).is_some() {
+            let _ = self.containerizer.destroy(container_id);
+        }
+    }
+
+    fn executor_by_container_mut(&mut self, container_id: &ContainerId) -> Option<&mut Executor> {
+        let (fw, ex) = self.containers.get(&container_id.value)?;
+        self.frameworks.get_mut(fw)?.executors.get_mut(ex)
+    }
+
+    /// The executor process ended: tasks it left unfinished fail, the master is told.
+    pub(super) fn executor_exited(
+        &mut self,
+        ctx: &mut Context<Self>,
+        container_id: &ContainerId,
+        termination: Termination,
+    ) {
+        let Some((framework_id, executor_id)) = self.containers.remove(&container_id.value) else {
+            return;
+        };
+        // Whatever the executor left running in its container goes with it.
+        let _ = self.containerizer.destroy(container_id);
+        self.containerizer.forget(container_id);
+        let Some(fw) = self.frameworks.get_mut(&framework_id) else {
+            return;
+        };
+        let Some(executor) = fw.executors.remove(&executor_id) else {
+            return;
+        };
+        if fw.executors.is_empty() {
+            self.frameworks.remove(&framework_id);
+        }
+        info!(self.log, "executor exited"; "executor_id" => %executor_id,
+            "container_id" => &container_id.value, "how" => %termination);
+        let (reason, why) = executor.ended_by_agent.clone().unwrap_or((
+            TaskStatusReason::ExecutorTerminated,
+            format!("Executor {termination}"),
+        ));
+        let unfinished = executor
+            .queued
+            .iter()
+            .map(|t| (t.task_id.clone(), false))
+            .chain(executor.tasks.values().filter_map(|t| {
+                let latest = self
+                    .updates
+                    .latest_state(&framework_id, &t.info.task_id)
+                    .unwrap_or(t.state);
+                (!latest.is_terminal()).then(|| (t.info.task_id.clone(), t.kill_requested))
+            }))
+            .collect::<Vec<_>>();
+        for (task_id, killed) in unfinished {
+            let state = if killed {
+                TaskState::Killed
+            } else {
+                TaskState::Failed
+            };
+            self.agent_update(
+                ctx,
+                &framework_id,
+                Some(&executor_id),
+                &task_id,
+                state,
+                why.clone(),
+                reason,
+            );
+        }
+        // Streams whose terminal update is already acknowledged are done with.
+        for task_id in executor.tasks.keys() {
+            if self.updates.is_terminated(&framework_id, task_id)
+                && !self.updates.has_pending(&framework_id, task_id)
+            {
+                self.updates.remove(&framework_id, task_id);
+            }
+        }
+        if let Some(agent_id) = self.id.clone() {
+            let status = termination
+                .exit_code
+                .map(|c| (c & 0xff) << 8)
+                .or(termination.signal)
+                .unwrap_or(-1);
+            let _ = ctx.send(
+                &self.config.master,
+                ExitedExecutor {
+                    agent_id,
+                    framework_id,
+                    executor_id,
+                    status,
+                },
+            );
+        }
+    }
+
+    pub(super) fn executor_infos(&self) -> Vec<ExecutorInfo> {
+        self.frameworks
+            .values()
+            .flat_map(|fw| fw.executors.values().map(|e| e.info.clone()))
+            .collect()
+    }
+
+    pub(super) fn framework_infos(&self) -> Vec<FrameworkInfo> {
+        self.frameworks.values().map(|fw| fw.info.clone()).collect()
+    }
+
+    /// Every task the agent holds, for re-registration.
+    pub(super) fn task_records(&self) -> Vec<TaskRecord> {
+        let mut out = Vec::new();
+        for (fid, fw) in &self.frameworks {
+            for (eid, ex) in &fw.executors {
+                let queued = ex.queued.iter().map(|t| (t, TaskState::Staging));
+                let launched = ex.tasks.values().map(|t| {
+                    let state = self
+                        .updates
+                        .latest_state(fid, &t.info.task_id)
+                        .unwrap_or(t.state);
+                    (&t.info, state)
+                });
+                for (info, state) in queued.chain(launched) {
+                    let pending = self.updates.pending(fid, &info.task_id);
+                    out.push(TaskRecord {
+                        task: info.clone(),
+                        framework_id: fid.clone(),
+                        executor_id: Some(eid.clone()),
+                        state,
+                        unacknowledged_update_uuid: pending.first().and_then(|u| u.uuid.clone()),
+                    });
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,175 @@
+//! The agent's shell around the status update manager core: taking updates from executors
+//! (and making its own), forwarding stream heads to the master, the retry timer, and
+//! acknowledgements from the framework.
+//!
+//! Invariants: at most one retry timer is armed, for the core's earliest due time; updates
+//! go to the master only while registered (the core is paused otherwise).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use libprocess::Context;
+use meso_api::v1::{
+    ExecutorId, FrameworkId, TaskId, TaskState, TaskStatus, TaskStatusReason, TaskStatusSource,
+};
+use meso_api::wire::{StatusUpdate, StatusUpdateAcknowledgement, StatusUpdateMessage};
+use slog::{debug, warn};
+
+use super::{Agent, AgentMessage};
+use crate::error::AgentError;
+use crate::status_updates::{AckOutcome, UpdateOutcome};
+
+fn wall_clock_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+impl Agent {
+    /// An update the agent itself makes (executor gone, launch failed, killed while queued).
+    #[allow(clippy::too_many_arguments)] // one call site shape, each argument a distinct fact
+    pub(super) fn agent_update(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework_id: &FrameworkId,
+        executor_id: Option<&ExecutorId>,
+        task_id: &TaskId,
+        state: TaskState,
+        message: String,
+        reason: TaskStatusReason,
+    ) {
+        let uuid = uuid::Uuid::new_v4().as_bytes().to_vec();
+        let mut status = TaskStatus::new(task_id.clone(), state);
+        status.message = Some(message);
+        status.reason = Some(reason);
+        status.source = Some(TaskStatusSource::Agent);
+        status.executor_id = executor_id.cloned();
+        status.agent_id = self.id.clone();
+        status.uuid = Some(uuid.clone());
+        status.timestamp = Some(wall_clock_secs());
+        let update = StatusUpdate {
+            framework_id: framework_id.clone(),
+            executor_id: executor_id.cloned(),
+            agent_id: self.id.clone(),
+            timestamp: status.timestamp.unwrap_or(0.0),
+            status,
+            uuid: Some(uuid),
+            latest_state: None,
+        };
+        if let Err(e) = self.take_update(ctx, update) {
+            warn!(self.log, "own status update refused"; "error" => %e);
+        }
+    }
+
+    /// Hands an update to the status update manager and sends it if it is a stream's head.
+    pub(super) fn take_update(
+        &mut self,
+        ctx: &mut Context<Self>,
+        update: StatusUpdate,
+    ) -> Result<(), AgentError> {
+        let now = ctx.node().clock().now();
+        let framework_id = update.framework_id.clone();
+        let task_id = update.status.task_id.clone();
+        let state = update.status.state;
+        match self.updates.update(update, now)? {
+            UpdateOutcome::Forward(head) => {
+                self.send_update(ctx, head);
+                self.arm_update_timer(ctx);
+            }
+            UpdateOutcome::Queued => {}
+            UpdateOutcome::Duplicate => return Ok(()),
+        }
+        // Track the task's state as the executor reports it.
+        if let Some(task) = self.frameworks.get_mut(&framework_id).and_then(|fw| {
+            fw.executors
+                .values_mut()
+                .find_map(|ex| ex.tasks.get_mut(&task_id))
+        }) {
+            task.state = state;
+        }
+        Ok(())
+    }
+
+    /// Sends one update to the master (the core decided it is due).
+    pub(super) fn send_update(&mut self, ctx: &mut Context<Self>, update: StatusUpdate) {
+        debug!(self.log, "forwarding status update"; "task_id" => %update.status.task_id,
+            "state" => %update.status.state);
+        let message = StatusUpdateMessage {
+            update,
+            pid: Some(ctx.self_upid().to_string()),
+        };
+        if let Err(e) = ctx.send(&self.config.master, message) {
+            // Retried by the timer like any lost message.
+            warn!(self.log, "status update not sent"; "error" => %e);
+        }
+    }
+
+    /// Arms the retry timer for the core's earliest due time, unless one is already set
+    /// for that time or earlier.
+    pub(super) fn arm_update_timer(&mut self, ctx: &mut Context<Self>) {
+        let Some(due) = self.updates.next_due() else {
+            return;
+        };
+        let now = ctx.node().clock().now();
+        if let Some(at) = self.update_timer_at {
+            if at <= due && at >= now {
+                return;
+            }
+        }
+        self.update_timer_at = Some(due);
+        ctx.delay(due.saturating_sub(now), AgentMessage::RetryStatusUpdates);
+    }
+
+    pub(super) fn retry_status_updates(&mut self, ctx: &mut Context<Self>) {
+        self.update_timer_at = None;
+        let now = ctx.node().clock().now();
+        for update in self.updates.due(now) {
+            self.send_update(ctx, update);
+        }
+        self.arm_update_timer(ctx);
+    }
+
+    pub(super) fn on_acknowledgement(
+        &mut self,
+        ctx: &mut Context<Self>,
+        ack: StatusUpdateAcknowledgement,
+    ) {
+        if Some(&ack.agent_id) != self.id.as_ref() {
+            warn!(self.log, "acknowledgement for another agent ignored"; "agent_id" => %ack.agent_id);
+            return;
+        }
+        let now = ctx.node().clock().now();
+        match self
+            .updates
+            .acknowledge(&ack.framework_id, &ack.task_id, &ack.uuid, now)
+        {
+            AckOutcome::Ignored => {
+                debug!(self.log, "unexpected or duplicate acknowledgement ignored";
+                    "task_id" => %ack.task_id);
+            }
+            AckOutcome::Acknowledged { next, terminal } => {
+                if let Some(next) = next {
+                    self.send_update(ctx, next);
+                }
+                if terminal && !self.task_is_live(&ack.framework_id, &ack.task_id) {
+                    self.updates.remove(&ack.framework_id, &ack.task_id);
+                }
+                self.arm_update_timer(ctx);
+            }
+        }
+    }
+
+    /// Whether an executor on this agent still holds the task.
+    fn task_is_live(&self, framework_id: &FrameworkId, task_id: &TaskId) -> bool {
+        self.frameworks.get(framework_id).is_some_and(|fw| {
+            fw.executors.values().any(|ex| {
+                ex.tasks.contains_key(task_id) || ex.queued.iter().any(|t| &t.task_id == task_id)
+            })
+        })
+    }
+
+    /// Status update streams held (for tests and `/state`).
+    pub fn status_update_streams(&self) -> usize {
+        self.updates.stream_count()
+    }
+}

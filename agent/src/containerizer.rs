@@ -1,0 +1,423 @@
+//! The `Containerizer` seam: how the agent starts, watches and stops an executor's
+//! container. Isolators (crate `meso-isolators`, another issue) plug in behind it later.
+//!
+//! [`PosixContainerizer`] is the plain implementation: the executor is a child process
+//! leading its own session (and so its own process group), started in its sandbox with a
+//! clean environment (the agent's map only, plus a default `PATH`) and `stdout`/`stderr`
+//! redirected to files there. `destroy` SIGKILLs everything in the container: the
+//! executor's process tree and groups, and every process still in its session (found in
+//! `/proc`), so commands that an executor put in groups of their own go too, even after the
+//! executor itself died. Invariant: a container is in the table from `launch` until
+//! `forget`; its `wait` future may be taken once.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use meso_api::v1::ContainerId;
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+
+use crate::error::AgentError;
+
+/// Default `PATH` for executors whose environment has none (Mesos's host default).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// How to start an executor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutorCommand {
+    /// `/bin/sh -c <command>`.
+    Shell(String),
+    /// `argv[0]` is the program, the rest its arguments.
+    Argv(Vec<String>),
+}
+
+/// Everything a containerizer needs to start one executor.
+#[derive(Debug, Clone)]
+pub struct LaunchSpec {
+    /// The new container.
+    pub container_id: ContainerId,
+    /// The sandbox (created by the caller); working directory and home of stdout/stderr.
+    pub directory: PathBuf,
+    /// What to run.
+    pub command: ExecutorCommand,
+    /// The complete environment.
+    pub env: Vec<(String, String)>,
+    /// The executor calls `setsid()` itself as its first act (the built-in command executor
+    /// does). Then the containerizer needs no code between fork and exec, and the launch
+    /// takes the much cheaper `posix_spawn` path instead of forking the agent.
+    pub executor_starts_session: bool,
+}
+
+/// How a container's executor ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Termination {
+    /// Exit code, if it exited.
+    pub exit_code: Option<i32>,
+    /// Signal, if one killed it.
+    pub signal: Option<i32>,
+}
+
+impl std::fmt::Display for Termination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.exit_code, self.signal) {
+            (Some(code), _) => write!(f, "exited with status {code}"),
+            (None, Some(sig)) => write!(f, "terminated by signal {sig}"),
+            (None, None) => f.write_str("ended (status unknown)"),
+        }
+    }
+}
+
+/// A future completing when a container's executor has exited.
+pub type WaitFuture = Pin<Box<dyn Future<Output = Termination> + Send + 'static>>;
+
+/// Starts, watches and stops containers.
+pub trait Containerizer: Send + 'static {
+    /// Starts the executor; returns its pid.
+    fn launch(&mut self, spec: LaunchSpec) -> Result<u32, AgentError>;
+    /// The future of the container's end (may be taken once).
+    fn wait(&mut self, container_id: &ContainerId) -> Result<WaitFuture, AgentError>;
+    /// Kills everything in the container now.
+    fn destroy(&mut self, container_id: &ContainerId) -> Result<(), AgentError>;
+    /// Drops what is kept about an ended container (after a last `destroy`).
+    fn forget(&mut self, container_id: &ContainerId);
+}
+
+/// Executors as process groups on the host, no isolation.
+#[derive(Debug, Default)]
+pub struct PosixContainerizer {
+    children: HashMap<String, tokio::process::Child>,
+    pids: HashMap<String, u32>,
+}
+
+impl PosixContainerizer {
+    /// An empty containerizer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn open_log(spec: &LaunchSpec, name: &str) -> Result<File, AgentError> {
+    let path = spec.directory.join(name);
+    File::create(&path).map_err(|source| AgentError::Io {
+        what: "creating executor log",
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+impl Containerizer for PosixContainerizer {
+    fn launch(&mut self, spec: LaunchSpec) -> Result<u32, AgentError> {
+        let mut cmd = match &spec.command {
+            ExecutorCommand::Shell(line) => {
+                let mut c = tokio::process::Command::new("/bin/sh");
+                c.arg("-c").arg(line);
+                c
+            }
+            ExecutorCommand::Argv(argv) => {
+                let program = argv.first().ok_or_else(|| AgentError::Flag {
+                    flag: "executor command",
+                    value: String::new(),
+                    reason: "empty argv".into(),
+                })?;
+                let mut c = tokio::process::Command::new(program);
+                c.args(&argv[1..]);
+                c
+            }
+        };
+        cmd.env_clear();
+        if !spec.env.iter().any(|(k, _)| k == "PATH") {
+            cmd.env("PATH", DEFAULT_PATH);
+        }
+        cmd.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(&spec.directory)
+            .stdin(std::process::Stdio::null())
+            .stdout(open_log(&spec, "stdout")?)
+            .stderr(open_log(&spec, "stderr")?)
+            .kill_on_drop(false);
+        if !spec.executor_starts_session {
+            // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+            unsafe {
+                cmd.pre_exec(|| {
+                    nix::unistd::setsid()
+                        .map(|_| ())
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let child = cmd.spawn().map_err(|source| AgentError::Io {
+            what: "starting executor",
+            path: format!("{:?}", spec.command),
+            source,
+        })?;
+        let pid = child
+            .id()
+            .expect("invariant: a just-spawned child has not been reaped");
+        self.children.insert(spec.container_id.value.clone(), child);
+        self.pids.insert(spec.container_id.value.clone(), pid);
+        Ok(pid)
+    }
+
+    fn wait(&mut self, container_id: &ContainerId) -> Result<WaitFuture, AgentError> {
+        let mut child = self
+            .children
+            .remove(&container_id.value)
+            .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))?;
+        Ok(Box::pin(async move {
+            use std::os::unix::process::ExitStatusExt;
+            match child.wait().await {
+                Ok(status) => Termination {
+                    exit_code: status.code(),
+                    signal: status.signal(),
+                },
+                Err(_) => Termination {
+                    exit_code: None,
+                    signal: None,
+                },
+            }
+        }))
+    }
+
+    fn destroy(&mut self, container_id: &ContainerId) -> Result<(), AgentError> {
+        let pid = *self
+            .pids
+            .get(&container_id.value)
+            .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))?;
+        kill_tree(pid);
+        Ok(())
+    }
+
+    fn forget(&mut self, container_id: &ContainerId) {
+        self.children.remove(&container_id.value);
+        self.pids.remove(&container_id.value);
+    }
+}
+
+/// SIGKILLs `root`, its process group, every descendant and their process groups, and
+/// every process in the session `root` leads. All are found first (from `/proc`), then
+/// killed, so reparenting cannot hide them.
+pub fn kill_tree(root: u32) {
+    let table = process_table();
+    let in_session = table.iter().filter(|p| p.sid == root).map(|p| p.pid);
+    let mut victims: Vec<u32> = std::iter::once(root)
+        .chain(descendants_in(&table, root))
+        .chain(in_session)
+        .collect();
+    victims.sort_unstable();
+    victims.dedup();
+    for pid in victims {
+        if let Some(pgid) = table.iter().find(|p| p.pid == pid).map(|p| p.pgid) {
+            // Never the agent's own group (a process that joined it is not ours to kill).
+            if pgid != 0 && pgid as i32 != nix::unistd::getpgrp().as_raw() {
+                let _ = killpg(Pid::from_raw(pgid as i32), Signal::SIGKILL);
+            }
+        }
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+    }
+}
+
+/// One row of the process table.
+#[derive(Debug, Clone, Copy)]
+struct ProcessRow {
+    pid: u32,
+    ppid: u32,
+    pgid: u32,
+    sid: u32,
+}
+
+/// Every process in `/proc`.
+fn process_table() -> Vec<ProcessRow> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            parse_stat(&stat).map(|(ppid, pgid, sid)| ProcessRow {
+                pid,
+                ppid,
+                pgid,
+                sid,
+            })
+        })
+        .collect()
+}
+
+/// `(ppid, pgid, session)` from the text of `/proc/<pid>/stat` (the name may hold spaces
+/// and parentheses, so fields are counted after the last `)`).
+fn parse_stat(stat: &str) -> Option<(u32, u32, u32)> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let _state = fields.next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    let pgid = fields.next()?.parse().ok()?;
+    let sid = fields.next()?.parse().ok()?;
+    Some((ppid, pgid, sid))
+}
+
+fn descendants_in(table: &[ProcessRow], root: u32) -> Vec<u32> {
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(table.iter().filter(|p| p.ppid == parent).map(|p| p.pid));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Every live descendant of `root`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    descendants_in(&process_table(), root)
+}
+
+/// Processes in the session `sid` leads (the executor's container, for posix).
+pub fn session_members(sid: u32) -> Vec<u32> {
+    process_table()
+        .into_iter()
+        .filter(|p| p.sid == sid)
+        .map(|p| p.pid)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_parsing_skips_odd_process_names() {
+        assert_eq!(parse_stat("42 (a (b) c) S 7 42 40 0 -1"), Some((7, 42, 40)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[tokio::test]
+    async fn launch_runs_in_sandbox_with_logs_and_destroy_kills_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = PosixContainerizer::new();
+        let id = ContainerId::new("c1");
+        let pid = c
+            .launch(LaunchSpec {
+                container_id: id.clone(),
+                directory: dir.path().to_path_buf(),
+                command: ExecutorCommand::Shell(
+                    "echo out-$GREETING; echo err >&2; pwd; sleep 1000 & sleep 1000".into(),
+                ),
+                env: vec![("GREETING".into(), "hi".into())],
+                executor_starts_session: false,
+            })
+            .unwrap();
+        let wait = c.wait(&id).unwrap();
+        // The grandchild appears once the shell forked it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while descendants(pid).len() < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "children never appeared"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let children = descendants(pid);
+        c.destroy(&id).unwrap();
+        let end = wait.await;
+        assert_eq!(end.signal, Some(9), "{end}");
+        for child in children {
+            // Gone (reaped by init) or a zombie: not running. SIGKILL takes a moment to land.
+            loop {
+                let stat =
+                    std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+                let state = stat
+                    .rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .next();
+                if matches!(state, None | Some("Z") | Some("X")) {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{child} still {state:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+        let out = std::fs::read_to_string(dir.path().join("stdout")).unwrap();
+        assert!(out.starts_with("out-hi\n"), "{out}");
+        assert!(out.contains(dir.path().to_str().unwrap()), "{out}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("stderr")).unwrap(),
+            "err\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn destroy_after_the_executor_died_still_kills_what_it_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = PosixContainerizer::new();
+        let id = ContainerId::new("c2");
+        let pid = c
+            .launch(LaunchSpec {
+                container_id: id.clone(),
+                directory: dir.path().to_path_buf(),
+                command: ExecutorCommand::Shell("sleep 1000 & echo $! > child; wait".into()),
+                env: vec![],
+                executor_starts_session: false,
+            })
+            .unwrap();
+        let wait = c.wait(&id).unwrap();
+        let child_file = dir.path().join("child");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let child: i32 = loop {
+            if let Some(n) = std::fs::read_to_string(&child_file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                break n;
+            }
+            assert!(std::time::Instant::now() < deadline, "child never started");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        // The executor dies alone; its child is orphaned but still in its session.
+        kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
+        wait.await;
+        assert!(session_members(pid).contains(&(child as u32)));
+        c.destroy(&id).unwrap();
+        while session_members(pid).iter().any(|&p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            !matches!(
+                stat.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .next(),
+                None | Some("Z")
+            )
+        }) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "orphan survived destroy"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        c.forget(&id);
+        assert!(matches!(
+            c.destroy(&id),
+            Err(AgentError::UnknownContainer(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_containers_are_errors() {
+        let mut c = PosixContainerizer::new();
+        let id = ContainerId::new("nope");
+        assert!(matches!(c.wait(&id), Err(AgentError::UnknownContainer(_))));
+        assert!(matches!(
+            c.destroy(&id),
+            Err(AgentError::UnknownContainer(_))
+        ));
+    }
+}

@@ -1,0 +1,229 @@
+//! A minimal blocking HTTP/1.1 client over `std::net`, just enough for the executor API:
+//! one-shot `POST`s (`Connection: close`) and one long `POST` whose chunked response is a
+//! RecordIO event stream. No async runtime, no connection pool: this keeps the built-in
+//! executor's memory small. Responses are bounded ([`MAX_BODY_BYTES`], header size) so a
+//! misbehaving peer cannot make the executor buffer without limit.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+
+use crate::error::AgentError;
+use crate::recordio::Decoder;
+
+/// Largest response body or single event accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+const MAX_HEADER_LINE: usize = 8 * 1024;
+
+fn protocol(peer: &str, reason: impl Into<String>) -> AgentError {
+    AgentError::Protocol {
+        peer: peer.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn io<'a>(peer: &'a str, what: &'static str) -> impl FnOnce(std::io::Error) -> AgentError + 'a {
+    move |source| AgentError::Io {
+        what,
+        path: peer.to_string(),
+        source,
+    }
+}
+
+/// The status line and the headers that matter here.
+#[derive(Debug)]
+struct Head {
+    status: u16,
+    chunked: bool,
+    content_length: Option<usize>,
+}
+
+fn send_request(
+    peer: &str,
+    path: &str,
+    body: &[u8],
+    keep_alive: bool,
+) -> Result<BufReader<TcpStream>, AgentError> {
+    let mut stream = TcpStream::connect(peer).map_err(io(peer, "connecting to the agent"))?;
+    let _ = stream.set_nodelay(true);
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {peer}\r\nContent-Type: application/json\r\n\
+         Accept: application/json\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
+        body.len()
+    );
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    stream
+        .write_all(&request)
+        .map_err(io(peer, "writing a request to the agent"))?;
+    Ok(BufReader::with_capacity(8 * 1024, stream))
+}
+
+fn read_line(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<String, AgentError> {
+    let mut line = String::new();
+    let n = reader
+        .by_ref()
+        .take(MAX_HEADER_LINE as u64)
+        .read_line(&mut line)
+        .map_err(io(peer, "reading from the agent"))?;
+    if n == 0 {
+        return Err(protocol(peer, "connection closed"));
+    }
+    if !line.ends_with('\n') {
+        return Err(protocol(peer, "header line too long or cut off"));
+    }
+    Ok(line.trim_end().to_string())
+}
+
+fn read_head(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<Head, AgentError> {
+    let status_line = read_line(reader, peer)?;
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| protocol(peer, format!("bad status line {status_line:?}")))?;
+    let mut head = Head {
+        status,
+        chunked: false,
+        content_length: None,
+    };
+    loop {
+        let line = read_line(reader, peer)?;
+        if line.is_empty() {
+            return Ok(head);
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(protocol(peer, format!("bad header {line:?}")));
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            head.chunked = value.eq_ignore_ascii_case("chunked");
+        } else if name.eq_ignore_ascii_case("content-length") {
+            head.content_length = Some(
+                value
+                    .parse()
+                    .map_err(|_| protocol(peer, format!("bad content-length {value:?}")))?,
+            );
+        }
+    }
+}
+
+/// Reads one chunk of a chunked body; `None` at the last chunk.
+fn read_chunk(
+    reader: &mut BufReader<TcpStream>,
+    peer: &str,
+) -> Result<Option<Vec<u8>>, AgentError> {
+    let size_line = read_line(reader, peer)?;
+    let size_text = size_line.split(';').next().unwrap_or("").trim();
+    let size = usize::from_str_radix(size_text, 16)
+        .map_err(|_| protocol(peer, format!("bad chunk size {size_line:?}")))?;
+    if size > MAX_BODY_BYTES {
+        return Err(protocol(
+            peer,
+            format!("chunk of {size} bytes is too large"),
+        ));
+    }
+    if size == 0 {
+        // Trailers, if any, end with an empty line.
+        while !read_line(reader, peer)?.is_empty() {}
+        return Ok(None);
+    }
+    let mut chunk = vec![0; size];
+    reader
+        .read_exact(&mut chunk)
+        .map_err(io(peer, "reading a chunk from the agent"))?;
+    let mut crlf = [0; 2];
+    reader
+        .read_exact(&mut crlf)
+        .map_err(io(peer, "reading a chunk from the agent"))?;
+    if &crlf != b"\r\n" {
+        return Err(protocol(peer, "chunk not followed by CRLF"));
+    }
+    Ok(Some(chunk))
+}
+
+/// Sends one call and returns the status code and body.
+pub fn post(peer: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), AgentError> {
+    let mut reader = send_request(peer, path, body, false)?;
+    let head = read_head(&mut reader, peer)?;
+    let mut out = Vec::new();
+    if head.chunked {
+        while let Some(chunk) = read_chunk(&mut reader, peer)? {
+            out.extend(chunk);
+            if out.len() > MAX_BODY_BYTES {
+                return Err(protocol(peer, "response body too large"));
+            }
+        }
+    } else if let Some(len) = head.content_length {
+        if len > MAX_BODY_BYTES {
+            return Err(protocol(peer, format!("response body of {len} bytes")));
+        }
+        out.resize(len, 0);
+        reader
+            .read_exact(&mut out)
+            .map_err(io(peer, "reading a response body"))?;
+    } else {
+        reader
+            .take(MAX_BODY_BYTES as u64)
+            .read_to_end(&mut out)
+            .map_err(io(peer, "reading a response body"))?;
+    }
+    Ok((head.status, out))
+}
+
+/// A streamed response: RecordIO records arriving in HTTP chunks.
+pub struct RecordStream {
+    peer: String,
+    reader: BufReader<TcpStream>,
+    decoder: Decoder,
+    ready: std::collections::VecDeque<Vec<u8>>,
+}
+
+/// Opens the stream. A non-200 answer is a protocol error carrying the status and body.
+pub fn subscribe(peer: &str, path: &str, body: &[u8]) -> Result<RecordStream, AgentError> {
+    let mut reader = send_request(peer, path, body, true)?;
+    let head = read_head(&mut reader, peer)?;
+    if head.status != 200 {
+        let mut text = Vec::new();
+        let limit = head.content_length.unwrap_or(4096).min(4096);
+        let _ = reader.take(limit as u64).read_to_end(&mut text);
+        return Err(protocol(
+            peer,
+            format!(
+                "SUBSCRIBE answered {}: {}",
+                head.status,
+                String::from_utf8_lossy(&text)
+            ),
+        ));
+    }
+    if !head.chunked {
+        return Err(protocol(peer, "SUBSCRIBE response is not chunked"));
+    }
+    Ok(RecordStream {
+        peer: peer.to_string(),
+        reader,
+        decoder: Decoder::new(MAX_BODY_BYTES),
+        ready: Default::default(),
+    })
+}
+
+impl RecordStream {
+    /// The next record, or `None` when the agent ended the stream.
+    pub fn next_record(&mut self) -> Result<Option<Vec<u8>>, AgentError> {
+        loop {
+            if let Some(record) = self.ready.pop_front() {
+                return Ok(Some(record));
+            }
+            match read_chunk(&mut self.reader, &self.peer)? {
+                None => return Ok(None),
+                Some(chunk) => {
+                    let records = self
+                        .decoder
+                        .feed(&chunk)
+                        .map_err(|e| protocol(&self.peer, e.to_string()))?;
+                    self.ready.extend(records);
+                }
+            }
+        }
+    }
+}

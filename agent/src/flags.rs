@@ -1,0 +1,243 @@
+//! `meso agent` flags. Each is kebab-case and also read from `MESO_<FLAG>` (e.g.
+//! `MESO_WORK_DIR`); `meso agent --help` lists every flag with its default.
+//! [`AgentFlags::to_config`] checks them and probes the machine, producing an
+//! [`AgentConfig`](crate::agent::AgentConfig).
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use libprocess::Upid;
+use meso_api::attributes::Attributes;
+
+use crate::agent::AgentConfig;
+use crate::detect::{agent_resources, MachineFacts};
+use crate::duration::parse_duration;
+use crate::error::AgentError;
+
+/// Flags of `meso agent`.
+#[derive(Debug, Clone, Args)]
+pub struct AgentFlags {
+    /// The master, as `host:port` (or `master@host:port`).
+    #[arg(long, env = "MESO_MASTER")]
+    pub master: String,
+    /// IP address to listen on and to advertise.
+    #[arg(long, env = "MESO_IP", default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    /// Port to listen on (actor messages and HTTP).
+    #[arg(long, env = "MESO_PORT", default_value_t = 5051)]
+    pub port: u16,
+    /// Hostname to report to the master [default: the system's hostname].
+    #[arg(long, env = "MESO_HOSTNAME")]
+    pub hostname: Option<String>,
+    /// Directory for sandboxes and agent state (required).
+    #[arg(long, env = "MESO_WORK_DIR")]
+    pub work_dir: PathBuf,
+    /// Total resources, `name(role):value;...` or a JSON array; named resources replace the
+    /// detected ones [default: detected cpus, mem, disk, ports:[31000-32000]].
+    #[arg(long, env = "MESO_RESOURCES")]
+    pub resources: Option<String>,
+    /// Attributes, `name:value;...`.
+    #[arg(long, env = "MESO_ATTRIBUTES")]
+    pub attributes: Option<String>,
+    /// How long an executor has to subscribe before it is killed.
+    #[arg(
+        long,
+        env = "MESO_EXECUTOR_REGISTRATION_TIMEOUT",
+        default_value = "1mins"
+    )]
+    pub executor_registration_timeout: String,
+    /// How long an executor has to exit after SHUTDOWN before it is killed.
+    #[arg(
+        long,
+        env = "MESO_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
+        default_value = "5secs"
+    )]
+    pub executor_shutdown_grace_period: String,
+    /// Initial (re)registration backoff; doubled per attempt up to 1 min, with jitter.
+    #[arg(
+        long,
+        env = "MESO_REGISTRATION_BACKOFF_FACTOR",
+        default_value = "1secs"
+    )]
+    pub registration_backoff_factor: String,
+    /// Program run as `<path> executor` for command tasks [default: this `meso` binary].
+    #[arg(long, env = "MESO_COMMAND_EXECUTOR")]
+    pub command_executor: Option<PathBuf>,
+}
+
+fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError> {
+    parse_duration(value).map_err(|reason| AgentError::Flag {
+        flag,
+        value: value.to_string(),
+        reason,
+    })
+}
+
+/// `host:port` or `master@host:port` to the master's `Upid`.
+pub fn master_upid(text: &str) -> Result<Upid, AgentError> {
+    let bad = |reason: String| AgentError::Flag {
+        flag: "--master",
+        value: text.to_string(),
+        reason,
+    };
+    let (id, host_port) = match text.split_once('@') {
+        Some((id, rest)) => (id, rest),
+        None => ("master", text),
+    };
+    let addr: SocketAddr = host_port
+        .to_socket_addrs()
+        .map_err(|e| bad(format!("cannot resolve: {e}")))?
+        .next()
+        .ok_or_else(|| bad("resolves to no address".into()))?;
+    if id.is_empty() {
+        return Err(bad("empty process id before '@'".into()));
+    }
+    Ok(Upid::new(id, addr))
+}
+
+impl AgentFlags {
+    /// Checks the flags, creates the work dir and detects resources.
+    pub fn to_config(&self) -> Result<AgentConfig, AgentError> {
+        let master = master_upid(&self.master)?;
+        std::fs::create_dir_all(&self.work_dir).map_err(|source| AgentError::Io {
+            what: "creating the work dir",
+            path: self.work_dir.display().to_string(),
+            source,
+        })?;
+        let work_dir = self
+            .work_dir
+            .canonicalize()
+            .map_err(|source| AgentError::Io {
+                what: "resolving the work dir",
+                path: self.work_dir.display().to_string(),
+                source,
+            })?;
+        let facts = MachineFacts::probe(&work_dir);
+        let resources = agent_resources(self.resources.as_deref(), &facts)?;
+        let attributes = match &self.attributes {
+            Some(text) => Attributes::parse(text).map_err(|e| AgentError::Flag {
+                flag: "--attributes",
+                value: text.clone(),
+                reason: e.to_string(),
+            })?,
+            None => Attributes::default(),
+        };
+        let hostname = match &self.hostname {
+            Some(h) => h.clone(),
+            None => nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_else(|| self.ip.to_string()),
+        };
+        let command_executor = match &self.command_executor {
+            Some(p) => p.clone(),
+            None => std::env::current_exe().map_err(|source| AgentError::Io {
+                what: "finding this binary for the command executor",
+                path: "current_exe".into(),
+                source,
+            })?,
+        };
+        Ok(AgentConfig {
+            master,
+            hostname,
+            work_dir,
+            resources,
+            attributes,
+            executor_registration_timeout: duration_flag(
+                "--executor-registration-timeout",
+                &self.executor_registration_timeout,
+            )?,
+            executor_shutdown_grace_period: duration_flag(
+                "--executor-shutdown-grace-period",
+                &self.executor_shutdown_grace_period,
+            )?,
+            registration_backoff_factor: duration_flag(
+                "--registration-backoff-factor",
+                &self.registration_backoff_factor,
+            )?,
+            command_executor,
+        })
+    }
+
+    /// The address to listen on.
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        flags: AgentFlags,
+    }
+
+    #[test]
+    fn defaults_and_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = Cli::try_parse_from([
+            "agent",
+            "--master",
+            "127.0.0.1:5050",
+            "--work-dir",
+            dir.path().to_str().unwrap(),
+            "--resources",
+            "cpus:2;mem:1024",
+            "--attributes",
+            "rack:r1",
+        ])
+        .unwrap();
+        assert_eq!(cli.flags.port, 5051);
+        let config = cli.flags.to_config().unwrap();
+        assert_eq!(config.master.to_string(), "master@127.0.0.1:5050");
+        assert_eq!(config.resources.cpus().unwrap().to_string(), "2");
+        assert!(config.resources.disk().is_some());
+        assert_eq!(
+            config.executor_registration_timeout,
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            config.executor_shutdown_grace_period,
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let parse = |extra: &[&str]| {
+            let mut args = vec![
+                "agent",
+                "--master",
+                "127.0.0.1:5050",
+                "--work-dir",
+                dir.path().to_str().unwrap(),
+            ];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+                .unwrap()
+                .flags
+                .to_config()
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(parse(&["--executor-registration-timeout", "5"])
+            .contains("--executor-registration-timeout"));
+        assert!(parse(&["--attributes", "rack"]).contains("--attributes"));
+        assert!(parse(&["--resources", "cpus:x"]).contains("--resources"));
+        assert!(master_upid("nowhere")
+            .unwrap_err()
+            .to_string()
+            .contains("--master"));
+        assert!(
+            Cli::try_parse_from(["agent", "--master", "m:1"]).is_err(),
+            "work dir is required"
+        );
+    }
+}

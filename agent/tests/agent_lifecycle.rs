@@ -1,0 +1,280 @@
+//! The agent against a small test master: registration, pings, re-registration after the
+//! master restarts, and tasks run by a real `meso-executor` process to each end state.
+
+mod support;
+
+use std::time::Duration;
+
+use libprocess::MessageMatch;
+use meso_api::v1::{
+    CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskId, TaskState, TaskStatusReason,
+    TaskStatusSource,
+};
+use meso_api::wire::{KillTask, PingAgent, StatusUpdateMessage};
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registers_with_its_resources_and_answers_pings() {
+    let mut h = Harness::start().await;
+    let register = h.registered().await;
+    assert_eq!(register.agent.hostname, "localhost");
+    assert_eq!(register.agent.resources.cpus().unwrap().to_string(), "2");
+    h.to_agent(PingAgent { connected: true });
+    loop {
+        if let Seen::Pong = h.next().await {
+            break;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reregisters_with_the_same_id_after_the_master_restarts() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    let addr = h.master_node.addr();
+    h.master_node.shutdown().await;
+    // Same address, fresh master (it knows nothing; the agent must come back by itself).
+    let (node, master) = start_master(&h.clock, addr, h.sender()).await;
+    h.master_node = node;
+    h.master = master;
+    let rereg = loop {
+        // Backoff timers run on the paused clock: move it on until the agent retries.
+        h.clock.advance(Duration::from_secs(1));
+        match tokio::time::timeout(Duration::from_millis(200), h.seen.recv()).await {
+            Ok(Some(Seen::Reregister(r))) => break r,
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => panic!("master channel closed"),
+        }
+    };
+    assert_eq!(rereg.agent.id.as_ref().unwrap().as_str(), AGENT_ID);
+    // Re-registered: pings are answered again. (No `settle` here: it does not return once
+    // a node sharing the clock shut down with frames to it in flight.)
+    h.to_agent(PingAgent { connected: true });
+    loop {
+        if let Seen::Pong = h.next().await {
+            break;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_task_runs_to_finished_in_its_sandbox() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    h.run_task(command_task("t1", "echo hello-from-task"));
+    let starting = h.expect_state(TaskState::Starting).await;
+    assert_eq!(starting.status.source, Some(TaskStatusSource::Executor));
+    assert_eq!(starting.executor_id, Some(ExecutorId::new("t1")));
+    h.expect_state(TaskState::Running).await;
+    let finished = h.expect_state(TaskState::Finished).await;
+    assert_eq!(finished.agent_id.unwrap().as_str(), AGENT_ID);
+    // The sandbox follows Mesos's layout and holds the command's output.
+    let run = h.sandbox_of("t1");
+    let stdout = std::fs::read_to_string(run.join("stdout")).unwrap();
+    assert!(stdout.contains("hello-from-task"), "{stdout}");
+    assert!(run.join("stderr").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_command_reports_its_exit_status() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    h.run_task(command_task("t3", "exit 3"));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    let failed = h.expect_state(TaskState::Failed).await;
+    let message = failed.status.message.unwrap_or_default();
+    assert!(message.contains("status 3"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_sends_sigterm_first_and_the_task_ends_killed() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    h.run_task(command_task(
+        "tk",
+        "trap 'echo got-sigterm > marker; exit 0' TERM; touch ready; while true; do sleep 0.05; done",
+    ));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    // The shell must have set its trap before the signal comes.
+    h.wait_for_file("tk", "ready").await;
+    h.to_agent(KillTask {
+        framework_id: FrameworkId::new("M-0000"),
+        task_id: TaskId::new("tk"),
+        kill_policy: grace(30),
+    });
+    h.expect_state(TaskState::Killed).await;
+    let run = h.sandbox_of("tk");
+    assert_eq!(
+        std::fs::read_to_string(run.join("marker")).unwrap(),
+        "got-sigterm\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_escalates_to_sigkill_after_the_grace_period() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    let mut task = command_task(
+        "ti",
+        "trap '' TERM; touch ready; while true; do sleep 0.05; done",
+    );
+    task.kill_policy = grace(1);
+    h.run_task(task);
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    h.wait_for_file("ti", "ready").await;
+    h.to_agent(KillTask {
+        framework_id: FrameworkId::new("M-0000"),
+        task_id: TaskId::new("ti"),
+        kill_policy: None,
+    });
+    let killed = h.expect_state(TaskState::Killed).await;
+    let message = killed.status.message.unwrap_or_default();
+    assert!(message.contains("SIGKILL"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executor_exit_without_terminal_update_fails_its_task() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    // A custom executor that exits at once, never subscribing.
+    let mut task = command_task("tx", "true");
+    task.command = None;
+    task.executor = Some(ExecutorInfo {
+        kind: None,
+        executor_id: ExecutorId::new("quitter"),
+        framework_id: Some(FrameworkId::new("M-0000")),
+        command: Some(CommandInfo::shell("exit 7")),
+        container: None,
+        resources: Default::default(),
+        name: None,
+        data: None,
+        shutdown_grace_period: None,
+        labels: None,
+    });
+    h.run_task(task);
+    let failed = h.expect_state(TaskState::Failed).await;
+    assert_eq!(failed.status.source, Some(TaskStatusSource::Agent));
+    assert_eq!(
+        failed.status.reason,
+        Some(TaskStatusReason::ExecutorTerminated)
+    );
+    let message = failed.status.message.unwrap_or_default();
+    assert!(message.contains("status 7"), "{message}");
+    loop {
+        if let Seen::ExecutorExited(e) = h.next().await {
+            assert_eq!(e.executor_id, ExecutorId::new("quitter"));
+            break;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unacknowledged_update_is_retried_with_the_same_uuid_until_acked() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    // The first copy of the first update is lost on the way to the master.
+    let dropped = h
+        .master_node
+        .filters()
+        .drop_next(MessageMatch::of::<StatusUpdateMessage>());
+    h.run_task(command_task("tr", "sleep 1000"));
+    let lost: StatusUpdateMessage = tokio::time::timeout(HANG_GUARD, dropped)
+        .await
+        .expect("hang guard")
+        .expect("filter caught the update")
+        .decode()
+        .unwrap();
+    assert_eq!(lost.update.status.state, TaskState::Starting);
+    // Nothing more is sent before the retry interval: RUNNING waits behind STARTING.
+    h.clock.settle().await;
+    assert!(h.seen.try_recv().is_err(), "only the head may be in flight");
+    h.clock.advance(Duration::from_secs(10));
+    let first_retry = h.next_update().await;
+    assert_eq!(first_retry.uuid, lost.update.uuid);
+    // Not acked: the next retry comes 20 s later, not 10.
+    h.clock.advance(Duration::from_secs(10));
+    h.clock.settle().await;
+    assert!(h.seen.try_recv().is_err(), "backoff doubles to 20 s");
+    h.clock.advance(Duration::from_secs(10));
+    let second_retry = h.next_update().await;
+    assert_eq!(second_retry.uuid, lost.update.uuid);
+    // A wrong ack changes nothing; the right one releases RUNNING.
+    let mut wrong = second_retry.clone();
+    wrong.uuid = Some(vec![0; 16]);
+    h.ack(&wrong);
+    h.ack(&second_retry);
+    let running = h.next_update().await;
+    assert_eq!(running.status.state, TaskState::Running);
+    assert_eq!(running.status.task_id, TaskId::new("tr"));
+    h.ack(&running);
+    // Clean up: kill the sleeper.
+    h.to_agent(KillTask {
+        framework_id: FrameworkId::new("M-0000"),
+        task_id: TaskId::new("tr"),
+        kill_policy: grace(1),
+    });
+    h.expect_state(TaskState::Killed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    h.run_task(command_task("tc", "echo $$ > cmdpid; exec sleep 1000"));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    h.wait_for_file("tc", "cmdpid").await;
+    let sandbox = h.sandbox_of("tc");
+    let command: u32 = loop {
+        if let Some(pid) = std::fs::read_to_string(sandbox.join("cmdpid"))
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            break pid;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let executor = meso_agent::containerizer::descendants(std::process::id())
+        .into_iter()
+        .find(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains("meso-executor"))
+                .unwrap_or(false)
+        })
+        .expect("the executor runs under the test");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(executor as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the executor");
+    let failed = h.expect_state(TaskState::Failed).await;
+    assert_eq!(failed.status.source, Some(TaskStatusSource::Agent));
+    assert_eq!(
+        failed.status.reason,
+        Some(TaskStatusReason::ExecutorTerminated)
+    );
+    let message = failed.status.message.unwrap_or_default();
+    assert!(message.contains("signal 9"), "{message}");
+    // The orphaned command was destroyed with the container.
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{command}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if matches!(state, None | Some("Z")) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command survived its executor"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

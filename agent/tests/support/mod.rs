@@ -1,0 +1,311 @@
+//! Test harness: a small master (a libprocess process speaking the wire messages) on its own
+//! node, an agent on another, one shared paused `TestClock`, and helpers to drive tasks.
+//!
+//! The master answers registrations with a fixed agent id and reports everything it
+//! receives on a channel; tests send it the master's side of the protocol by hand.
+
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use libprocess::{Context, Handlers, Node, Process, TestClock, Upid};
+use meso_agent::agent::{Agent, AgentConfig, AGENT_PROCESS_ID};
+use meso_agent::containerizer::PosixContainerizer;
+use meso_api::v1::{
+    AgentId, CommandInfo, DurationInfo, FrameworkId, FrameworkInfo, KillPolicy, TaskId, TaskInfo,
+    TaskState,
+};
+use meso_api::wire::{
+    AgentRegistered, AgentReregistered, ExitedExecutor, PongAgent, RegisterAgent, ReregisterAgent,
+    RunTask, StatusUpdateAcknowledgement, StatusUpdateMessage,
+};
+use meso_api::Resources;
+use tokio::sync::mpsc;
+
+/// What the test master received.
+#[derive(Debug)]
+pub enum Seen {
+    Register(Box<RegisterAgent>),
+    Reregister(Box<ReregisterAgent>),
+    Pong,
+    Update(Box<StatusUpdateMessage>),
+    ExecutorExited(ExitedExecutor),
+}
+
+pub struct TestMaster {
+    tx: mpsc::UnboundedSender<Seen>,
+}
+
+pub enum MasterMessage {
+    Register(RegisterAgent),
+    Reregister(ReregisterAgent),
+    Pong(PongAgent),
+    Update(StatusUpdateMessage),
+    Exited(ExitedExecutor),
+}
+
+macro_rules! into_master {
+    ($($ty:ty => $v:ident),*) => {$(
+        impl From<$ty> for MasterMessage { fn from(m: $ty) -> Self { MasterMessage::$v(m) } }
+    )*};
+}
+into_master!(RegisterAgent => Register, ReregisterAgent => Reregister, PongAgent => Pong,
+    StatusUpdateMessage => Update, ExitedExecutor => Exited);
+
+pub const AGENT_ID: &str = "M-S0";
+
+impl Process for TestMaster {
+    type Message = MasterMessage;
+
+    fn install(h: &mut Handlers<Self>) {
+        h.on::<RegisterAgent>()
+            .on::<ReregisterAgent>()
+            .on::<PongAgent>()
+            .on::<StatusUpdateMessage>()
+            .on::<ExitedExecutor>();
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: MasterMessage) {
+        let from = ctx.from().cloned();
+        let seen = match msg {
+            MasterMessage::Register(m) => {
+                if let Some(from) = &from {
+                    let _ = ctx.send(
+                        from,
+                        AgentRegistered {
+                            agent_id: AgentId::new(AGENT_ID),
+                            total_ping_timeout_seconds: Some(75.0),
+                        },
+                    );
+                }
+                Seen::Register(Box::new(m))
+            }
+            MasterMessage::Reregister(m) => {
+                if let Some(from) = &from {
+                    let _ = ctx.send(
+                        from,
+                        AgentReregistered {
+                            agent_id: AgentId::new(AGENT_ID),
+                            total_ping_timeout_seconds: Some(75.0),
+                        },
+                    );
+                }
+                Seen::Reregister(Box::new(m))
+            }
+            MasterMessage::Pong(_) => Seen::Pong,
+            MasterMessage::Update(m) => Seen::Update(Box::new(m)),
+            MasterMessage::Exited(m) => Seen::ExecutorExited(m),
+        };
+        let _ = self.tx.send(seen);
+    }
+}
+
+pub struct Harness {
+    pub clock: TestClock,
+    pub master_node: Node,
+    pub master: Upid,
+    pub agent_node: Node,
+    pub agent: Upid,
+    pub seen: mpsc::UnboundedReceiver<Seen>,
+    tx: mpsc::UnboundedSender<Seen>,
+    pub work_dir: tempfile::TempDir,
+}
+
+/// Hang guard for anything a test waits for (real time; never an assertion of speed).
+pub const HANG_GUARD: Duration = Duration::from_secs(90);
+
+pub async fn start_master(
+    clock: &TestClock,
+    bind: SocketAddr,
+    tx: mpsc::UnboundedSender<Seen>,
+) -> (Node, Upid) {
+    // A restarted master reuses its port; the old listener may take a moment to close.
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    let node = loop {
+        match Node::builder().bind(bind).test_clock(clock).build().await {
+            Ok(node) => break node,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("master node binds on {bind}: {e}"),
+        }
+    };
+    let pid = node
+        .spawn_named("master", TestMaster { tx })
+        .expect("spawn the test master");
+    let upid = pid.upid().clone();
+    (node, upid)
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        let clock = TestClock::paused();
+        let (tx, seen) = mpsc::unbounded_channel();
+        let (master_node, master) =
+            start_master(&clock, "127.0.0.1:0".parse().unwrap(), tx.clone()).await;
+        let work_dir = tempfile::tempdir().expect("temp work dir");
+        let agent_node = Node::builder()
+            .test_clock(&clock)
+            .delegate(AGENT_PROCESS_ID)
+            .build()
+            .await
+            .expect("agent node binds on loopback");
+        let config = AgentConfig {
+            master: master.clone(),
+            hostname: "localhost".into(),
+            work_dir: work_dir.path().to_path_buf(),
+            resources: Resources::parse("cpus:2;mem:1024;disk:1024;ports:[31000-32000]", "*")
+                .unwrap(),
+            attributes: Default::default(),
+            executor_registration_timeout: Duration::from_secs(60),
+            executor_shutdown_grace_period: Duration::from_secs(5),
+            registration_backoff_factor: Duration::from_secs(1),
+            command_executor: env!("CARGO_BIN_EXE_meso-executor").into(),
+        };
+        let log = slog::Logger::root(slog::Discard, slog::o!());
+        let agent = Agent::new(config, Box::new(PosixContainerizer::new()), log);
+        let agent = agent_node
+            .spawn_named(AGENT_PROCESS_ID, agent)
+            .expect("spawn the agent")
+            .upid()
+            .clone();
+        Harness {
+            clock,
+            master_node,
+            master,
+            agent_node,
+            agent,
+            seen,
+            tx,
+            work_dir,
+        }
+    }
+
+    pub fn sender(&self) -> mpsc::UnboundedSender<Seen> {
+        self.tx.clone()
+    }
+
+    /// The next thing the master receives.
+    pub async fn next(&mut self) -> Seen {
+        tokio::time::timeout(HANG_GUARD, self.seen.recv())
+            .await
+            .expect("hang guard: the master heard nothing")
+            .expect("the master's channel stays open")
+    }
+
+    /// Waits until registered (skipping anything else).
+    pub async fn registered(&mut self) -> RegisterAgent {
+        loop {
+            if let Seen::Register(r) = self.next().await {
+                // Let the reply land before the test goes on.
+                self.clock.settle().await;
+                return *r;
+            }
+        }
+    }
+
+    /// The next status update, skipping pongs and exits.
+    pub async fn next_update(&mut self) -> meso_api::wire::StatusUpdate {
+        loop {
+            if let Seen::Update(u) = self.next().await {
+                return u.update;
+            }
+        }
+    }
+
+    /// Sends `msg` to the agent as the master.
+    pub fn to_agent<M: libprocess::RemoteMessage>(&self, msg: M) {
+        self.master_node
+            .send_from(Some(&self.master), &self.agent, msg)
+            .expect("the master can send to the agent");
+    }
+
+    pub fn ack(&self, update: &meso_api::wire::StatusUpdate) {
+        self.to_agent(StatusUpdateAcknowledgement {
+            agent_id: AgentId::new(AGENT_ID),
+            framework_id: update.framework_id.clone(),
+            task_id: update.status.task_id.clone(),
+            uuid: update.uuid.clone().expect("agent updates carry a uuid"),
+        });
+    }
+
+    /// Receives the next update, checks its state, acknowledges it, returns it.
+    pub async fn expect_state(&mut self, state: TaskState) -> meso_api::wire::StatusUpdate {
+        let u = self.next_update().await;
+        assert_eq!(
+            u.status.state, state,
+            "expected {state}, got {} ({:?})",
+            u.status.state, u.status.message
+        );
+        self.ack(&u);
+        u
+    }
+
+    pub fn run_task(&self, task: TaskInfo) {
+        self.to_agent(RunTask {
+            framework: framework(),
+            pid: None,
+            task,
+        });
+    }
+}
+
+pub fn framework() -> FrameworkInfo {
+    let mut fw = FrameworkInfo::new("tester", "agent-tests");
+    fw.id = Some(FrameworkId::new("M-0000"));
+    fw
+}
+
+pub fn command_task(id: &str, command: &str) -> TaskInfo {
+    TaskInfo {
+        name: id.into(),
+        task_id: TaskId::new(id),
+        agent_id: AgentId::new(AGENT_ID),
+        resources: Resources::parse("cpus:0.1;mem:32", "*").unwrap(),
+        executor: None,
+        command: Some(CommandInfo::shell(command)),
+        container: None,
+        health_check: None,
+        kill_policy: None,
+        data: None,
+        labels: None,
+        max_completion_time: None,
+    }
+}
+
+pub fn grace(secs: i64) -> Option<KillPolicy> {
+    Some(KillPolicy {
+        grace_period: Some(DurationInfo::from_secs(secs)),
+    })
+}
+
+impl Harness {
+    /// The sandbox of the (only) run of a command task's executor.
+    pub fn sandbox_of(&self, task: &str) -> std::path::PathBuf {
+        let runs = self.work_dir.path().join(format!(
+            "slaves/{AGENT_ID}/frameworks/M-0000/executors/{task}/runs"
+        ));
+        std::fs::read_dir(&runs)
+            .unwrap_or_else(|e| panic!("no runs in {}: {e}", runs.display()))
+            .next()
+            .expect("one run")
+            .expect("readable run entry")
+            .path()
+    }
+
+    /// Waits (real time, hang-guarded) until `file` exists in the task's sandbox.
+    pub async fn wait_for_file(&self, task: &str, file: &str) {
+        let path = self.sandbox_of(task).join(file);
+        let deadline = std::time::Instant::now() + HANG_GUARD;
+        while !path.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "hang guard: {} never appeared",
+                path.display()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

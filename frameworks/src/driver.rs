@@ -1,0 +1,507 @@
+//! The scheduler driver: a libprocess process speaking the master's wire messages for one
+//! framework, and the [`Scheduler`] trait whose callbacks it calls.
+//!
+//! Life cycle: `initialize` sends RegisterFramework to the master and links to it; until an
+//! answer comes it retries every `retry_interval` (re-registering once it has an id). When
+//! the link to the master breaks it reports `disconnected` and re-registers with the same
+//! framework id (the master is given as an address, which is the whole of "detection"
+//! without leader election). Every status update that carries a uuid and came from an
+//! agent is acknowledged after the scheduler's `status_update` returns.
+//!
+//! Invariant: calls are only sent to the master once the framework is registered; before
+//! that they are refused with [`DriverError::NotRegistered`].
+
+use std::time::Duration;
+
+use libprocess::{Context, Handlers, Pid, Process, Upid};
+use meso_api::v1::scheduler::{Call, CallType};
+use meso_api::v1::{
+    AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId,
+    Operation, TaskId, TaskInfo, TaskStatus,
+};
+use meso_api::wire;
+
+/// Why a driver call could not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverError {
+    /// No framework id yet.
+    #[error("the framework is not registered yet; cannot send {0}")]
+    NotRegistered(&'static str),
+    /// The driver process has stopped.
+    #[error("the scheduler driver has stopped")]
+    Stopped,
+}
+
+/// What the scheduler can ask of the driver from inside a callback.
+pub struct DriverActions<'a> {
+    ctx: &'a Context<SchedulerDriver>,
+    master: &'a Upid,
+    framework_id: Option<&'a FrameworkId>,
+    stop: &'a mut bool,
+}
+
+impl DriverActions<'_> {
+    fn send_call(
+        &self,
+        call_type: CallType,
+        fill: impl FnOnce(&mut Call),
+    ) -> Result<(), DriverError> {
+        let framework = self
+            .framework_id
+            .cloned()
+            .ok_or(DriverError::NotRegistered("a call"))?;
+        let mut call = Call::new(call_type, Some(framework));
+        fill(&mut call);
+        let _ = self.ctx.send(self.master, wire::SchedulerCall { call });
+        Ok(())
+    }
+
+    /// The framework id, once registered.
+    pub fn framework_id(&self) -> Option<&FrameworkId> {
+        self.framework_id
+    }
+
+    /// Accepts `offers` with LAUNCH of `tasks` (an empty list declines them).
+    pub fn launch_tasks(
+        &self,
+        offers: Vec<OfferId>,
+        tasks: Vec<TaskInfo>,
+        filters: Filters,
+    ) -> Result<(), DriverError> {
+        self.accept(offers, vec![Operation::launch(tasks)], filters)
+    }
+
+    /// Accepts `offers` with `operations`.
+    pub fn accept(
+        &self,
+        offers: Vec<OfferId>,
+        operations: Vec<Operation>,
+        filters: Filters,
+    ) -> Result<(), DriverError> {
+        self.send_call(CallType::Accept, |c| {
+            c.accept = Some(meso_api::v1::scheduler::Accept {
+                offer_ids: offers,
+                operations,
+                filters: Some(filters),
+            })
+        })
+    }
+
+    /// Declines an offer.
+    pub fn decline_offer(&self, offer: OfferId, filters: Filters) -> Result<(), DriverError> {
+        self.send_call(CallType::Decline, |c| {
+            c.decline = Some(meso_api::v1::scheduler::Decline {
+                offer_ids: vec![offer],
+                filters: Some(filters),
+            })
+        })
+    }
+
+    /// Kills a task.
+    pub fn kill_task(&self, task: TaskId) -> Result<(), DriverError> {
+        self.send_call(CallType::Kill, |c| {
+            c.kill = Some(meso_api::v1::scheduler::Kill {
+                task_id: task,
+                agent_id: None,
+                kill_policy: None,
+            })
+        })
+    }
+
+    /// Clears filters and resumes offers.
+    pub fn revive_offers(&self) -> Result<(), DriverError> {
+        self.send_call(CallType::Revive, |c| c.revive = Some(Default::default()))
+    }
+
+    /// Stops offers until revived.
+    pub fn suppress_offers(&self) -> Result<(), DriverError> {
+        self.send_call(CallType::Suppress, |c| {
+            c.suppress = Some(Default::default())
+        })
+    }
+
+    /// Asks for task states: explicit for the given (task, agent) pairs, implicit (all
+    /// non-terminal tasks) when empty.
+    pub fn reconcile_tasks(
+        &self,
+        tasks: Vec<(TaskId, Option<AgentId>)>,
+    ) -> Result<(), DriverError> {
+        self.send_call(CallType::Reconcile, |c| {
+            c.reconcile = Some(meso_api::v1::scheduler::Reconcile {
+                tasks: tasks
+                    .into_iter()
+                    .map(
+                        |(task_id, agent_id)| meso_api::v1::scheduler::ReconcileTask {
+                            task_id,
+                            agent_id,
+                        },
+                    )
+                    .collect(),
+            })
+        })
+    }
+
+    /// Sends `data` to an executor.
+    pub fn send_framework_message(
+        &self,
+        agent: AgentId,
+        executor: ExecutorId,
+        data: Vec<u8>,
+    ) -> Result<(), DriverError> {
+        self.send_call(CallType::Message, |c| {
+            c.message = Some(meso_api::v1::scheduler::Message {
+                agent_id: agent,
+                executor_id: executor,
+                data,
+            })
+        })
+    }
+
+    /// Tears the framework down (its tasks are killed) and stops the driver.
+    pub fn teardown(&mut self) -> Result<(), DriverError> {
+        let r = self.send_call(CallType::Teardown, |_| {});
+        *self.stop = true;
+        r
+    }
+
+    /// Stops the driver without tearing the framework down (it may fail over).
+    pub fn stop(&mut self) {
+        *self.stop = true;
+    }
+}
+
+/// The callbacks of a framework scheduler (Mesos's `Scheduler` interface).
+pub trait Scheduler: Send + 'static {
+    /// Registered with a new framework id.
+    fn registered(
+        &mut self,
+        driver: &mut DriverActions<'_>,
+        framework_id: &FrameworkId,
+        master: &MasterInfo,
+    ) {
+        let _ = (driver, framework_id, master);
+    }
+    /// Re-registered (after a disconnection or master failover).
+    fn reregistered(&mut self, driver: &mut DriverActions<'_>, master: &MasterInfo) {
+        let _ = (driver, master);
+    }
+    /// The connection to the master broke; the driver is re-registering.
+    fn disconnected(&mut self, driver: &mut DriverActions<'_>) {
+        let _ = driver;
+    }
+    /// New offers.
+    fn resource_offers(&mut self, driver: &mut DriverActions<'_>, offers: Vec<Offer>);
+    /// An offer was withdrawn.
+    fn offer_rescinded(&mut self, driver: &mut DriverActions<'_>, offer: &OfferId) {
+        let _ = (driver, offer);
+    }
+    /// A task's status changed.
+    fn status_update(&mut self, driver: &mut DriverActions<'_>, status: &TaskStatus);
+    /// A message from an executor.
+    fn framework_message(
+        &mut self,
+        driver: &mut DriverActions<'_>,
+        agent: &AgentId,
+        executor: &ExecutorId,
+        data: &[u8],
+    ) {
+        let _ = (driver, agent, executor, data);
+    }
+    /// An agent was lost.
+    fn agent_lost(&mut self, driver: &mut DriverActions<'_>, agent: &AgentId) {
+        let _ = (driver, agent);
+    }
+    /// An executor exited (with its wait status).
+    fn executor_lost(
+        &mut self,
+        driver: &mut DriverActions<'_>,
+        agent: &AgentId,
+        executor: &ExecutorId,
+        status: i32,
+    ) {
+        let _ = (driver, agent, executor, status);
+    }
+    /// The master refused the framework (fatal: the driver stops).
+    fn error(&mut self, driver: &mut DriverActions<'_>, message: &str) {
+        let _ = (driver, message);
+    }
+}
+
+/// Everything the driver process handles.
+#[derive(Debug)]
+pub enum DriverMessage {
+    /// Registered.
+    Registered(wire::FrameworkRegistered),
+    /// Re-registered.
+    Reregistered(wire::FrameworkReregistered),
+    /// Offers.
+    Offers(wire::ResourceOffers),
+    /// Rescind.
+    Rescind(wire::RescindResourceOffer),
+    /// Status update.
+    Update(wire::StatusUpdateMessage),
+    /// Agent lost.
+    LostAgent(wire::LostAgent),
+    /// Executor message.
+    ExecutorMessage(wire::ExecutorToFramework),
+    /// Executor exited.
+    ExitedExecutor(wire::ExitedExecutor),
+    /// Error.
+    Error(wire::FrameworkError),
+    /// Registration retry timer.
+    Retry,
+    /// Run something against the scheduler from outside (see [`DriverHandle`]).
+    External(ExternalAction),
+}
+
+/// Code to run with the driver's actions (from [`DriverHandle::run`]).
+pub struct ExternalAction(Box<dyn FnOnce(&mut DriverActions<'_>) + Send>);
+
+impl std::fmt::Debug for ExternalAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExternalAction")
+    }
+}
+
+macro_rules! driver_messages {
+    ($($ty:ident => $variant:ident,)*) => {
+        $(impl From<wire::$ty> for DriverMessage {
+            fn from(m: wire::$ty) -> Self { DriverMessage::$variant(m) }
+        })*
+        fn install_wire(h: &mut Handlers<SchedulerDriver>) {
+            $(h.on::<wire::$ty>();)*
+        }
+    };
+}
+
+driver_messages! {
+    FrameworkRegistered => Registered,
+    FrameworkReregistered => Reregistered,
+    ResourceOffers => Offers,
+    RescindResourceOffer => Rescind,
+    StatusUpdateMessage => Update,
+    LostAgent => LostAgent,
+    ExecutorToFramework => ExecutorMessage,
+    ExitedExecutor => ExitedExecutor,
+    FrameworkError => Error,
+}
+
+/// The driver process (see the module docs).
+pub struct SchedulerDriver {
+    master: Upid,
+    framework: FrameworkInfo,
+    scheduler: Box<dyn Scheduler>,
+    registered: bool,
+    retry_interval: Duration,
+    /// A Retry timer is set (at most one at a time).
+    retry_pending: bool,
+}
+
+impl SchedulerDriver {
+    /// A driver for `framework` (with an id to re-register an existing framework) against
+    /// the master at `master`.
+    pub fn new(
+        master: Upid,
+        framework: FrameworkInfo,
+        scheduler: Box<dyn Scheduler>,
+    ) -> SchedulerDriver {
+        SchedulerDriver {
+            master,
+            framework,
+            scheduler,
+            registered: false,
+            retry_interval: Duration::from_secs(2),
+            retry_pending: false,
+        }
+    }
+
+    /// Changes how often registration is retried (default 2 s).
+    pub fn with_retry_interval(mut self, interval: Duration) -> SchedulerDriver {
+        self.retry_interval = interval;
+        self
+    }
+
+    fn arm_retry(&mut self, ctx: &Context<Self>) {
+        if !self.retry_pending {
+            self.retry_pending = true;
+            ctx.delay(self.retry_interval, DriverMessage::Retry);
+        }
+    }
+
+    fn register(&mut self, ctx: &Context<Self>) {
+        ctx.link(&self.master);
+        if self.framework.id.is_some() {
+            let _ = ctx.send(
+                &self.master,
+                wire::ReregisterFramework {
+                    framework: self.framework.clone(),
+                    failover: false,
+                },
+            );
+        } else {
+            let _ = ctx.send(
+                &self.master,
+                wire::RegisterFramework {
+                    framework: self.framework.clone(),
+                },
+            );
+        }
+        self.arm_retry(ctx);
+    }
+
+    fn with_actions(
+        &mut self,
+        ctx: &mut Context<Self>,
+        f: impl FnOnce(&mut dyn Scheduler, &mut DriverActions<'_>),
+    ) {
+        let mut stop = false;
+        {
+            let mut actions = DriverActions {
+                ctx,
+                master: &self.master,
+                framework_id: if self.registered {
+                    self.framework.id.as_ref()
+                } else {
+                    None
+                },
+                stop: &mut stop,
+            };
+            f(self.scheduler.as_mut(), &mut actions);
+        }
+        if stop {
+            ctx.terminate();
+        }
+    }
+}
+
+impl Process for SchedulerDriver {
+    type Message = DriverMessage;
+
+    fn base_name(&self) -> &str {
+        "scheduler"
+    }
+
+    fn install(handlers: &mut Handlers<Self>) {
+        install_wire(handlers);
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        self.register(ctx);
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: DriverMessage) {
+        let from_master = ctx.from() == Some(&self.master);
+        match msg {
+            DriverMessage::Retry => {
+                self.retry_pending = false;
+                if !self.registered {
+                    self.register(ctx);
+                }
+            }
+            DriverMessage::External(ExternalAction(f)) => self.with_actions(ctx, |_, a| f(a)),
+            DriverMessage::Registered(m) if from_master => {
+                if self.registered {
+                    return;
+                }
+                self.registered = true;
+                self.framework.id = Some(m.framework_id.clone());
+                self.with_actions(ctx, |s, a| s.registered(a, &m.framework_id, &m.master_info));
+            }
+            DriverMessage::Reregistered(m) if from_master => {
+                if self.registered {
+                    return;
+                }
+                self.registered = true;
+                self.framework.id = Some(m.framework_id.clone());
+                self.with_actions(ctx, |s, a| s.reregistered(a, &m.master_info));
+            }
+            DriverMessage::Offers(m) if from_master && self.registered => {
+                self.with_actions(ctx, |s, a| s.resource_offers(a, m.offers));
+            }
+            DriverMessage::Rescind(m) if from_master && self.registered => {
+                self.with_actions(ctx, |s, a| s.offer_rescinded(a, &m.offer_id));
+            }
+            DriverMessage::Update(m) if from_master && self.registered => {
+                let update = m.update;
+                self.with_actions(ctx, |s, a| s.status_update(a, &update.status));
+                if let (Some(uuid), Some(_agent_pid)) = (update.uuid.clone(), m.pid) {
+                    let agent_id = update.agent_id.clone().or(update.status.agent_id.clone());
+                    if let (Some(agent_id), Some(framework_id)) =
+                        (agent_id, self.framework.id.clone())
+                    {
+                        let _ = ctx.send(
+                            &self.master,
+                            wire::StatusUpdateAcknowledgement {
+                                agent_id,
+                                framework_id,
+                                task_id: update.status.task_id.clone(),
+                                uuid,
+                            },
+                        );
+                    }
+                }
+            }
+            DriverMessage::LostAgent(m) if from_master && self.registered => {
+                self.with_actions(ctx, |s, a| s.agent_lost(a, &m.agent_id));
+            }
+            DriverMessage::ExecutorMessage(m) if from_master && self.registered => {
+                self.with_actions(ctx, |s, a| {
+                    s.framework_message(a, &m.agent_id, &m.executor_id, &m.data)
+                });
+            }
+            DriverMessage::ExitedExecutor(m) if from_master && self.registered => {
+                self.with_actions(ctx, |s, a| {
+                    s.executor_lost(a, &m.agent_id, &m.executor_id, m.status)
+                });
+            }
+            DriverMessage::Error(m) if from_master => {
+                self.with_actions(ctx, |s, a| {
+                    s.error(a, &m.message);
+                    a.stop();
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        if pid != self.master {
+            return;
+        }
+        let was = self.registered;
+        self.registered = false;
+        if was {
+            self.with_actions(ctx, |s, a| s.disconnected(a));
+        }
+        // Re-link and re-register after the retry interval (the master may be restarting).
+        self.arm_retry(ctx);
+    }
+}
+
+/// A handle to a running driver for code outside the scheduler's callbacks.
+#[derive(Clone, Debug)]
+pub struct DriverHandle {
+    pid: Pid<SchedulerDriver>,
+}
+
+impl DriverHandle {
+    /// Wraps a spawned driver.
+    pub fn new(pid: Pid<SchedulerDriver>) -> DriverHandle {
+        DriverHandle { pid }
+    }
+
+    /// The driver's address.
+    pub fn upid(&self) -> &Upid {
+        self.pid.upid()
+    }
+
+    /// Runs `f` with the driver's actions, in turn with the driver's messages.
+    pub fn run(
+        &self,
+        f: impl FnOnce(&mut DriverActions<'_>) + Send + 'static,
+    ) -> Result<(), DriverError> {
+        self.pid
+            .send(DriverMessage::External(ExternalAction(Box::new(f))))
+            .map_err(|_| DriverError::Stopped)
+    }
+}

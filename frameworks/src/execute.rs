@@ -1,0 +1,195 @@
+//! The framework behind `meso execute` (Mesos's mesos-execute): registers, launches one
+//! command task (task id = the given name) on the first offer that holds its resources,
+//! declines everything else, reports each state change through a line sink, and hands the
+//! final state to the caller.
+//!
+//! Invariant: at most one task is launched; once launched, offers are declined for an hour
+//! and further offers suppressed.
+
+use meso_api::v1::{
+    AgentId, CommandInfo, Filters, FrameworkId, MasterInfo, Offer, OfferId, TaskId, TaskInfo,
+    TaskState, TaskStatus,
+};
+use meso_api::Resources;
+use tokio::sync::oneshot;
+
+use crate::driver::{DriverActions, Scheduler};
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecuteConfig {
+    /// Task name and id.
+    pub name: String,
+    /// Shell command.
+    pub command: String,
+    /// Resources of the task.
+    pub resources: Resources,
+}
+
+/// How the task ended (or why it never ran).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The task reached a terminal state.
+    Terminal {
+        /// The state.
+        state: TaskState,
+        /// The status message, if any.
+        message: Option<String>,
+    },
+    /// The master refused the framework.
+    Error(String),
+}
+
+impl Outcome {
+    /// The process exit code: 0 for TASK_FINISHED, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::Terminal {
+                state: TaskState::Finished,
+                ..
+            } => 0,
+            _ => 1,
+        }
+    }
+}
+
+/// The `meso execute` scheduler.
+pub struct Execute {
+    config: ExecuteConfig,
+    launched: Option<AgentId>,
+    outcome: Option<oneshot::Sender<Outcome>>,
+    say: Box<dyn FnMut(String) + Send>,
+}
+
+impl Execute {
+    /// A scheduler running `config`, printing through `say`; the outcome arrives on the
+    /// returned receiver.
+    pub fn new(
+        config: ExecuteConfig,
+        say: Box<dyn FnMut(String) + Send>,
+    ) -> (Execute, oneshot::Receiver<Outcome>) {
+        let (tx, rx) = oneshot::channel();
+        (
+            Execute {
+                config,
+                launched: None,
+                outcome: Some(tx),
+                say,
+            },
+            rx,
+        )
+    }
+
+    /// The task id used for the task.
+    pub fn task_id(&self) -> TaskId {
+        TaskId::new(&self.config.name)
+    }
+
+    fn fits(&self, offer: &Offer) -> Option<Resources> {
+        let role = offer
+            .allocation_info
+            .as_ref()
+            .and_then(|a| a.role.clone())
+            .unwrap_or_else(|| "*".to_string());
+        let wanted = self.config.resources.allocate(&role);
+        offer.resources.contains(&wanted).then_some(wanted)
+    }
+
+    fn finish(&mut self, outcome: Outcome) {
+        if let Some(tx) = self.outcome.take() {
+            let _ = tx.send(outcome);
+        }
+    }
+}
+
+/// One line describing a status update.
+pub fn describe(status: &TaskStatus) -> String {
+    let mut line = format!("task '{}' is {}", status.task_id, status.state);
+    if let Some(reason) = status.reason {
+        line.push_str(&format!(" ({reason})"));
+    }
+    if let Some(message) = status.message.as_deref().filter(|m| !m.is_empty()) {
+        line.push_str(&format!(": {message}"));
+    }
+    line
+}
+
+impl Scheduler for Execute {
+    fn registered(
+        &mut self,
+        _driver: &mut DriverActions<'_>,
+        framework_id: &FrameworkId,
+        master: &MasterInfo,
+    ) {
+        (self.say)(format!(
+            "registered as framework {} with master {}",
+            framework_id,
+            master.pid.as_deref().unwrap_or(&master.id)
+        ));
+    }
+
+    fn resource_offers(&mut self, driver: &mut DriverActions<'_>, offers: Vec<Offer>) {
+        let long = Filters {
+            refuse_seconds: 3600.0,
+        };
+        for offer in offers {
+            if self.launched.is_none() {
+                if let Some(resources) = self.fits(&offer) {
+                    let task = TaskInfo {
+                        name: self.config.name.clone(),
+                        task_id: self.task_id(),
+                        agent_id: offer.agent_id.clone(),
+                        resources,
+                        executor: None,
+                        command: Some(CommandInfo::shell(&self.config.command)),
+                        container: None,
+                        health_check: None,
+                        kill_policy: None,
+                        data: None,
+                        labels: None,
+                        max_completion_time: None,
+                    };
+                    (self.say)(format!(
+                        "launching task '{}' on agent {} ({})",
+                        self.config.name, offer.agent_id, offer.hostname
+                    ));
+                    let _ = driver.launch_tasks(vec![offer.id.clone()], vec![task], long);
+                    self.launched = Some(offer.agent_id.clone());
+                    let _ = driver.suppress_offers();
+                    continue;
+                }
+            }
+            let _ = driver.decline_offer(offer.id, long);
+        }
+    }
+
+    fn offer_rescinded(&mut self, _driver: &mut DriverActions<'_>, _offer: &OfferId) {}
+
+    fn status_update(&mut self, _driver: &mut DriverActions<'_>, status: &TaskStatus) {
+        if status.task_id != self.task_id() {
+            return;
+        }
+        (self.say)(describe(status));
+        if status.state.is_terminal() {
+            self.finish(Outcome::Terminal {
+                state: status.state,
+                message: status.message.clone(),
+            });
+        }
+    }
+
+    fn disconnected(&mut self, _driver: &mut DriverActions<'_>) {
+        (self.say)("disconnected from the master; re-registering".to_string());
+    }
+
+    fn agent_lost(&mut self, _driver: &mut DriverActions<'_>, agent: &AgentId) {
+        if self.launched.as_ref() == Some(agent) {
+            (self.say)(format!("agent {agent} was lost"));
+        }
+    }
+
+    fn error(&mut self, _driver: &mut DriverActions<'_>, message: &str) {
+        (self.say)(format!("error: {message}"));
+        self.finish(Outcome::Error(message.to_string()));
+    }
+}

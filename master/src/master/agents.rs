@@ -1,0 +1,211 @@
+//! The master's agent book: registered agents with their PIDs and ping state, and the ids
+//! of agents marked unreachable. Pure bookkeeping; the master process sends the messages.
+//!
+//! Health checking: every `--agent-ping-timeout` the master calls [`AgentBook::ping_round`],
+//! which counts one miss for each agent that has not answered the previous ping and returns
+//! the agents that reached `--max-agent-ping-timeouts` misses in a row (to be removed) and
+//! those to ping now. Invariant: `by_pid` maps exactly the PIDs of registered agents.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use libprocess::Upid;
+use meso_api::v1::{AgentId, AgentInfo};
+
+/// One registered agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRecord {
+    /// The agent's description (with its id).
+    pub info: AgentInfo,
+    /// Where it listens.
+    pub pid: Upid,
+    /// Pings in a row not answered.
+    pub missed_pings: u32,
+    /// A ping is out and not yet answered.
+    pub awaiting_pong: bool,
+}
+
+/// What one ping round decided.
+#[derive(Debug, Default, PartialEq)]
+pub struct PingRound {
+    /// Agents that missed too many pings.
+    pub expired: Vec<AgentId>,
+    /// Agents to ping now.
+    pub ping: Vec<Upid>,
+}
+
+/// Registered and unreachable agents.
+#[derive(Debug)]
+pub struct AgentBook {
+    master_id: String,
+    next: u64,
+    registered: BTreeMap<AgentId, AgentRecord>,
+    by_pid: HashMap<Upid, AgentId>,
+    unreachable: BTreeSet<AgentId>,
+}
+
+impl AgentBook {
+    /// An empty book whose new agent ids are `<master_id>-S<n>`.
+    pub fn new(master_id: &str) -> AgentBook {
+        AgentBook {
+            master_id: master_id.to_string(),
+            next: 0,
+            registered: BTreeMap::new(),
+            by_pid: HashMap::new(),
+            unreachable: BTreeSet::new(),
+        }
+    }
+
+    /// A fresh agent id.
+    pub fn next_id(&mut self) -> AgentId {
+        let id = AgentId::new(format!("{}-S{}", self.master_id, self.next));
+        self.next += 1;
+        id
+    }
+
+    /// Adds (or re-adds after re-registration) a registered agent.
+    pub fn add(&mut self, info: AgentInfo, id: AgentId, pid: Upid) {
+        self.unreachable.remove(&id);
+        if let Some(old) = self.registered.get(&id) {
+            self.by_pid.remove(&old.pid);
+        }
+        let mut info = info;
+        info.id = Some(id.clone());
+        self.by_pid.insert(pid.clone(), id.clone());
+        self.registered.insert(
+            id,
+            AgentRecord {
+                info,
+                pid,
+                missed_pings: 0,
+                awaiting_pong: false,
+            },
+        );
+    }
+
+    /// Changes a registered agent's PID (it restarted on another port).
+    pub fn update_pid(&mut self, id: &AgentId, pid: Upid) {
+        if let Some(record) = self.registered.get_mut(id) {
+            self.by_pid.remove(&record.pid);
+            record.pid = pid.clone();
+            record.missed_pings = 0;
+            record.awaiting_pong = false;
+            self.by_pid.insert(pid, id.clone());
+        }
+    }
+
+    /// Removes a registered agent; `unreachable` keeps its id as one that may come back.
+    pub fn remove(&mut self, id: &AgentId, unreachable: bool) -> Option<AgentRecord> {
+        let record = self.registered.remove(id)?;
+        self.by_pid.remove(&record.pid);
+        if unreachable {
+            self.unreachable.insert(id.clone());
+        }
+        Some(record)
+    }
+
+    /// The registered agent `id`.
+    pub fn get(&self, id: &AgentId) -> Option<&AgentRecord> {
+        self.registered.get(id)
+    }
+
+    /// The registered agent at `pid`.
+    pub fn by_pid(&self, pid: &Upid) -> Option<&AgentId> {
+        self.by_pid.get(pid)
+    }
+
+    /// Whether `id` was marked unreachable (and has not come back).
+    pub fn is_unreachable(&self, id: &AgentId) -> bool {
+        self.unreachable.contains(id)
+    }
+
+    /// Unreachable agent ids.
+    pub fn unreachable(&self) -> impl Iterator<Item = &AgentId> {
+        self.unreachable.iter()
+    }
+
+    /// Registered agents.
+    pub fn iter(&self) -> impl Iterator<Item = &AgentRecord> {
+        self.registered.values()
+    }
+
+    /// Number of registered agents.
+    pub fn len(&self) -> usize {
+        self.registered.len()
+    }
+
+    /// Whether no agent is registered.
+    pub fn is_empty(&self) -> bool {
+        self.registered.is_empty()
+    }
+
+    /// A pong from `pid`: the agent is alive.
+    pub fn pong(&mut self, pid: &Upid) -> bool {
+        let Some(id) = self.by_pid.get(pid) else {
+            return false;
+        };
+        let record = self
+            .registered
+            .get_mut(id)
+            .expect("by_pid maps only registered agents");
+        record.missed_pings = 0;
+        record.awaiting_pong = false;
+        true
+    }
+
+    /// One health-check round: see the module docs.
+    pub fn ping_round(&mut self, max_missed: u32) -> PingRound {
+        let mut round = PingRound::default();
+        for (id, record) in self.registered.iter_mut() {
+            if record.awaiting_pong {
+                record.missed_pings += 1;
+            }
+            if record.missed_pings >= max_missed {
+                round.expired.push(id.clone());
+            } else {
+                record.awaiting_pong = true;
+                round.ping.push(record.pid.clone());
+            }
+        }
+        round
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pid(port: u16) -> Upid {
+        Upid::new("slave(1)", ([127, 0, 0, 1], port).into())
+    }
+
+    #[test]
+    fn an_agent_that_never_answers_expires_after_the_limit() {
+        let mut book = AgentBook::new("m");
+        let a = book.next_id();
+        assert_eq!(a.as_str(), "m-S0");
+        book.add(AgentInfo::new("h"), a.clone(), pid(1));
+        for _ in 0..3 {
+            let round = book.ping_round(3);
+            assert!(round.expired.is_empty());
+            assert_eq!(round.ping, vec![pid(1)]);
+        }
+        let round = book.ping_round(3);
+        assert_eq!(round.expired, vec![a.clone()]);
+        book.remove(&a, true);
+        assert!(book.is_unreachable(&a));
+        assert!(book.by_pid(&pid(1)).is_none());
+    }
+
+    #[test]
+    fn a_pong_resets_the_count() {
+        let mut book = AgentBook::new("m");
+        let a = book.next_id();
+        book.add(AgentInfo::new("h"), a.clone(), pid(1));
+        for _ in 0..10 {
+            let round = book.ping_round(2);
+            assert!(round.expired.is_empty());
+            assert!(book.pong(&pid(1)));
+        }
+        assert!(!book.pong(&pid(2)), "a pong from an unknown pid is ignored");
+    }
+}

@@ -1,0 +1,293 @@
+//! The allocator actor: a thin libprocess process around the pure
+//! [`Allocator`](crate::allocator::Allocator) core. The master tells it about agents,
+//! frameworks and recovered resources with [`AllocatorCall`]s; it runs an allocation round
+//! every `--allocation-interval` and, batched, soon after any call that may make new offers
+//! possible (one queued round however many such calls arrive together), and hands the
+//! offers to a sink (the master).
+//!
+//! Errors from the core (e.g. recovering resources of a framework removed in the meantime,
+//! which races are expected to produce) are logged and otherwise ignored: the core changes
+//! nothing on error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use libprocess::slog::{debug, warn};
+use libprocess::{Context, Process};
+use meso_api::Resources;
+
+use crate::allocator::{Allocator, AllocatorConfig, FrameworkSpec, Offer, Timestamp};
+
+/// What the master tells the allocator.
+#[derive(Debug)]
+pub enum AllocatorCall {
+    /// An agent joined, with what known frameworks already use on it.
+    AddAgent {
+        /// Agent id.
+        agent: String,
+        /// Its total resources.
+        total: Resources,
+        /// (framework, role, resources) in use.
+        used: Vec<(String, String, Resources)>,
+    },
+    /// An agent left.
+    RemoveAgent(String),
+    /// A framework joined (active unless `active` is false).
+    AddFramework {
+        /// Framework id.
+        framework: String,
+        /// Roles and capabilities.
+        spec: FrameworkSpec,
+        /// Whether offers are made to it now.
+        active: bool,
+    },
+    /// A framework changed its roles or capabilities.
+    UpdateFramework(String, FrameworkSpec),
+    /// A framework left.
+    RemoveFramework(String),
+    /// Offers resume for a framework.
+    Activate(String),
+    /// Offers stop for a framework.
+    Deactivate(String),
+    /// Resources come back (unused part of an accept, finished tasks, rescinded offers),
+    /// filtered for `refuse_seconds` when given.
+    Recover {
+        /// Offer shape: framework, agent, role, resources.
+        offer: Offer,
+        /// Filter duration (seconds), `None` for no filter.
+        refuse_seconds: Option<f64>,
+    },
+    /// Clears filters and suppression for the roles (all when empty).
+    Revive(String, Vec<String>),
+    /// Stops offers for the roles (all when empty).
+    Suppress(String, Vec<String>),
+    /// Run a round now (timer or batched trigger).
+    Round {
+        /// True for the periodic timer (which re-arms itself).
+        periodic: bool,
+    },
+}
+
+/// Where the offers of a round go.
+pub type OfferSink = Box<dyn Fn(Vec<Offer>) + Send>;
+
+/// The allocator process.
+pub struct AllocatorProcess {
+    core: Allocator,
+    sink: OfferSink,
+    interval: Duration,
+    round_queued: bool,
+    epoch: Option<Duration>,
+}
+
+impl AllocatorProcess {
+    /// An allocator running a round every `interval`, sending offers to `sink`.
+    pub fn new(
+        config: AllocatorConfig,
+        interval: Duration,
+        sink: OfferSink,
+    ) -> Result<AllocatorProcess, crate::allocator::AllocatorError> {
+        Ok(AllocatorProcess {
+            core: Allocator::new(config)?,
+            sink,
+            interval,
+            round_queued: false,
+            epoch: None,
+        })
+    }
+
+    fn now(&mut self, ctx: &Context<Self>) -> Timestamp {
+        let now = ctx.node().clock().now();
+        let epoch = *self.epoch.get_or_insert(now);
+        Timestamp(now.saturating_sub(epoch))
+    }
+
+    fn trigger(&mut self, ctx: &Context<Self>) {
+        if !self.round_queued {
+            self.round_queued = true;
+            let _ = ctx.pid().send(AllocatorCall::Round { periodic: false });
+        }
+    }
+
+    fn round(&mut self, ctx: &Context<Self>) {
+        let now = self.now(ctx);
+        self.core.expire_filters(now);
+        let offers = self.core.allocate(now);
+        if !offers.is_empty() {
+            debug!(ctx.node().logger(), "allocation round"; "offers" => offers.len());
+            (self.sink)(offers);
+        }
+    }
+}
+
+impl Process for AllocatorProcess {
+    type Message = AllocatorCall;
+
+    fn base_name(&self) -> &str {
+        "allocator"
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        self.now(ctx);
+        ctx.delay(self.interval, AllocatorCall::Round { periodic: true });
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, call: AllocatorCall) {
+        let log = ctx.node().logger().clone();
+        let result = match call {
+            AllocatorCall::AddAgent { agent, total, used } => {
+                let r = self.core.add_agent(&agent, &total, &used);
+                self.trigger(ctx);
+                r
+            }
+            AllocatorCall::RemoveAgent(agent) => self.core.remove_agent(&agent),
+            AllocatorCall::AddFramework {
+                framework,
+                spec,
+                active,
+            } => {
+                let r = self.core.add_framework(&framework, &spec).and_then(|()| {
+                    if active {
+                        Ok(())
+                    } else {
+                        self.core.deactivate_framework(&framework)
+                    }
+                });
+                self.trigger(ctx);
+                r
+            }
+            AllocatorCall::UpdateFramework(framework, spec) => {
+                let r = self.core.update_framework(&framework, &spec);
+                self.trigger(ctx);
+                r
+            }
+            AllocatorCall::RemoveFramework(framework) => self.core.remove_framework(&framework),
+            AllocatorCall::Activate(framework) => {
+                let r = self.core.activate_framework(&framework);
+                self.trigger(ctx);
+                r
+            }
+            AllocatorCall::Deactivate(framework) => self.core.deactivate_framework(&framework),
+            AllocatorCall::Recover {
+                offer,
+                refuse_seconds,
+            } => {
+                let now = self.now(ctx);
+                let r = match refuse_seconds {
+                    Some(refuse) => self.core.decline(&offer, Some(refuse), now),
+                    None => self.core.recover_resources(
+                        &offer.framework,
+                        &offer.agent,
+                        &offer.role,
+                        &offer.resources,
+                    ),
+                };
+                self.trigger(ctx);
+                r
+            }
+            AllocatorCall::Revive(framework, roles) => {
+                let r = self.core.revive(&framework, &roles);
+                self.trigger(ctx);
+                r
+            }
+            AllocatorCall::Suppress(framework, roles) => self.core.suppress(&framework, &roles),
+            AllocatorCall::Round { periodic } => {
+                if periodic {
+                    ctx.delay(self.interval, AllocatorCall::Round { periodic: true });
+                } else {
+                    self.round_queued = false;
+                }
+                self.round(ctx);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            warn!(log, "allocator call refused"; "error" => %e);
+        }
+    }
+}
+
+/// Shorthand for the allocator's offer shape.
+pub fn offer_shape(framework: &str, agent: &str, role: &str, resources: Resources) -> Offer {
+    Offer {
+        framework: Arc::from(framework),
+        agent: Arc::from(agent),
+        role: Arc::from(role),
+        resources,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libprocess::{Node, TestClock};
+    use tokio::sync::mpsc;
+
+    fn res(text: &str) -> Resources {
+        Resources::parse(text, "*").expect("test resources parse")
+    }
+
+    async fn next(rx: &mut mpsc::UnboundedReceiver<Vec<Offer>>) -> Vec<Offer> {
+        tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("hang guard: offers")
+            .expect("allocator alive")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_trigger_rounds_and_filters_hold_until_a_periodic_round_after_expiry() {
+        let clock = TestClock::paused();
+        let node = Node::builder()
+            .test_clock(&clock)
+            .build()
+            .await
+            .expect("node");
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sink: OfferSink = Box::new(move |offers| {
+            let _ = tx.send(offers);
+        });
+        let process =
+            AllocatorProcess::new(AllocatorConfig::default(), Duration::from_secs(1), sink)
+                .expect("default config is valid");
+        let pid = node.spawn(process).expect("spawn");
+        pid.send(AllocatorCall::AddAgent {
+            agent: "a".into(),
+            total: res("cpus:2;mem:1024"),
+            used: Vec::new(),
+        })
+        .expect("send");
+        pid.send(AllocatorCall::AddFramework {
+            framework: "f".into(),
+            spec: FrameworkSpec {
+                roles: vec!["*".into()],
+                ..FrameworkSpec::default()
+            },
+            active: true,
+        })
+        .expect("send");
+        // No clock movement: the calls themselves trigger a round.
+        let offers = next(&mut rx).await;
+        assert_eq!(offers.len(), 1);
+        let offer = offers[0].clone();
+        assert_eq!(offer.resources, res("cpus:2;mem:1024").allocate("*"));
+
+        // Declined for 10 s: periodic rounds within that offer nothing.
+        pid.send(AllocatorCall::Recover {
+            offer: offer.clone(),
+            refuse_seconds: Some(10.0),
+        })
+        .expect("send");
+        for _ in 0..5 {
+            clock.advance(Duration::from_secs(1));
+            clock.settle().await;
+        }
+        assert!(rx.try_recv().is_err(), "filtered resources are not offered");
+        for _ in 0..7 {
+            clock.advance(Duration::from_secs(1));
+            clock.settle().await;
+        }
+        let again = next(&mut rx).await;
+        assert_eq!(again[0].resources, offer.resources);
+        node.shutdown().await;
+    }
+}

@@ -1,0 +1,396 @@
+//! The master process: agents, frameworks, offers and tasks. The state lives in plain books
+//! ([`agents`], [`frameworks`], [`offers`], [`tasks`]); validation and reconciliation are
+//! pure functions; the allocator runs as its own process ([`allocation`]); durable changes go
+//! through a [`Registrar`]. This file holds the process itself and its message enum; the
+//! handlers are grouped by concept in `agent_messages.rs`, `framework_messages.rs`,
+//! `accept.rs`, `status_updates.rs` and `http.rs`.
+//!
+//! Message flow: agents send RegisterAgent / ReregisterAgent / PongAgent / StatusUpdate /
+//! ExitedExecutor / ExecutorToFramework; the master answers with AgentRegistered,
+//! PingAgent, RunTask, KillTask, StatusUpdateAcknowledgement, ShutdownFramework,
+//! FrameworkToExecutor. Scheduler drivers send RegisterFramework / ReregisterFramework /
+//! SchedulerCall (and the older LaunchTasks, ReviveOffers, ReconcileTasks, KillTask,
+//! StatusUpdateAcknowledgement, UnregisterFramework, DeactivateFramework,
+//! FrameworkToExecutor); the master answers with FrameworkRegistered, ResourceOffers,
+//! RescindResourceOffer, StatusUpdateMessage, LostAgent, ExecutorToFramework,
+//! ExitedExecutor, FrameworkError.
+//!
+//! Invariants: every outstanding offer's and every non-recovered task's resources are held
+//! in the allocator by the framework; messages from a PID that is not the registered PID
+//! of the framework or agent they claim to be are dropped.
+
+mod accept;
+mod agent_messages;
+pub mod agents;
+pub mod allocation;
+mod framework_messages;
+pub mod frameworks;
+mod http;
+pub mod offers;
+pub mod reconciliation;
+pub mod registrar;
+mod status_updates;
+pub mod tasks;
+pub mod validation;
+
+use std::time::Duration;
+
+use libprocess::slog::{error, info};
+use libprocess::{Context, Handlers, HttpReply, HttpRequest, Pid, Process, Upid};
+use meso_api::v1::{FrameworkId, MasterInfo, OfferId};
+use meso_api::wire;
+
+use crate::allocator::{AllocatorConfig, Offer};
+use agents::AgentBook;
+use allocation::{AllocatorCall, AllocatorProcess};
+use frameworks::FrameworkBook;
+use offers::OfferBook;
+use registrar::{Registrar, RegistrarError, RegistryChange};
+use tasks::TaskBook;
+
+/// The master's settings (from `meso master` flags).
+#[derive(Debug, Clone)]
+pub struct MasterConfig {
+    /// Master id (a UUID by default); prefixes agent, framework and offer ids.
+    pub master_id: String,
+    /// Hostname advertised to frameworks.
+    pub hostname: String,
+    /// Period of batch allocation rounds.
+    pub allocation_interval: Duration,
+    /// Offers not used within this are rescinded (`None`: never).
+    pub offer_timeout: Option<Duration>,
+    /// Period of agent pings.
+    pub agent_ping_timeout: Duration,
+    /// Missed pings in a row before an agent is removed.
+    pub max_agent_ping_timeouts: u32,
+    /// Completed tasks remembered per framework.
+    pub max_completed_tasks_per_framework: usize,
+    /// Allocator settings.
+    pub allocator: AllocatorConfig,
+}
+
+impl MasterConfig {
+    /// Mesos's defaults with the given master id and hostname.
+    pub fn new(master_id: &str, hostname: &str) -> MasterConfig {
+        MasterConfig {
+            master_id: master_id.to_string(),
+            hostname: hostname.to_string(),
+            allocation_interval: Duration::from_secs(1),
+            offer_timeout: None,
+            agent_ping_timeout: Duration::from_secs(15),
+            max_agent_ping_timeouts: 5,
+            max_completed_tasks_per_framework: 1000,
+            allocator: AllocatorConfig::default(),
+        }
+    }
+}
+
+/// Everything the master process handles.
+#[derive(Debug)]
+pub enum MasterMessage {
+    /// Agent registration.
+    RegisterAgent(wire::RegisterAgent),
+    /// Agent re-registration.
+    ReregisterAgent(wire::ReregisterAgent),
+    /// Agent leaving.
+    UnregisterAgent(wire::UnregisterAgent),
+    /// Agent alive.
+    PongAgent(wire::PongAgent),
+    /// Status update from an agent.
+    StatusUpdate(wire::StatusUpdateMessage),
+    /// Executor exited on an agent.
+    ExitedExecutor(wire::ExitedExecutor),
+    /// Executor message for a framework.
+    ExecutorToFramework(wire::ExecutorToFramework),
+    /// Framework registration.
+    RegisterFramework(wire::RegisterFramework),
+    /// Framework re-registration.
+    ReregisterFramework(wire::ReregisterFramework),
+    /// Teardown.
+    UnregisterFramework(wire::UnregisterFramework),
+    /// Scheduler stopping (may fail over).
+    DeactivateFramework(wire::DeactivateFramework),
+    /// Accept (LAUNCH) or decline.
+    LaunchTasks(wire::LaunchTasks),
+    /// Revive.
+    ReviveOffers(wire::ReviveOffers),
+    /// Reconcile.
+    ReconcileTasks(wire::ReconcileTasks),
+    /// Kill.
+    KillTask(wire::KillTask),
+    /// Acknowledge.
+    Acknowledge(wire::StatusUpdateAcknowledgement),
+    /// Framework message for an executor.
+    FrameworkToExecutor(wire::FrameworkToExecutor),
+    /// Any v1 scheduler call.
+    SchedulerCall(Box<wire::SchedulerCall>),
+    /// Time for a health-check round.
+    PingTimer,
+    /// An offer's timeout fired.
+    OfferTimeout(OfferId),
+    /// A disconnected framework's failover timeout fired (with its generation then).
+    FailoverTimeout(FrameworkId, u64),
+    /// Offers from the allocator.
+    Offers(Vec<Offer>),
+    /// A registrar change completed.
+    Registrar(RegistrarDone),
+}
+
+/// A registrar answer and what the master was waiting to do with it.
+#[derive(Debug)]
+pub struct RegistrarDone {
+    /// What was asked.
+    pub change: RegistryChange,
+    /// The answer.
+    pub result: Result<bool, RegistrarError>,
+    /// The PID and message that asked for it (agent admissions).
+    pub pending: Option<PendingAdmission>,
+}
+
+/// An agent registration waiting for the registrar.
+#[derive(Debug)]
+pub enum PendingAdmission {
+    /// A new agent.
+    Register(Upid, meso_api::v1::AgentId, wire::RegisterAgent),
+    /// A returning agent.
+    Reregister(Upid, wire::ReregisterAgent),
+}
+
+macro_rules! wire_into_message {
+    ($($ty:ident => $variant:ident,)*) => {
+        $(impl From<wire::$ty> for MasterMessage {
+            fn from(m: wire::$ty) -> Self { MasterMessage::$variant(m) }
+        })*
+        fn install_wire(h: &mut Handlers<Master>) {
+            $(h.on::<wire::$ty>();)*
+            h.on::<wire::SchedulerCall>();
+        }
+    };
+}
+
+wire_into_message! {
+    RegisterAgent => RegisterAgent,
+    ReregisterAgent => ReregisterAgent,
+    UnregisterAgent => UnregisterAgent,
+    PongAgent => PongAgent,
+    StatusUpdateMessage => StatusUpdate,
+    ExitedExecutor => ExitedExecutor,
+    ExecutorToFramework => ExecutorToFramework,
+    RegisterFramework => RegisterFramework,
+    ReregisterFramework => ReregisterFramework,
+    UnregisterFramework => UnregisterFramework,
+    DeactivateFramework => DeactivateFramework,
+    LaunchTasks => LaunchTasks,
+    ReviveOffers => ReviveOffers,
+    ReconcileTasks => ReconcileTasks,
+    KillTask => KillTask,
+    StatusUpdateAcknowledgement => Acknowledge,
+    FrameworkToExecutor => FrameworkToExecutor,
+}
+
+impl From<wire::SchedulerCall> for MasterMessage {
+    fn from(m: wire::SchedulerCall) -> Self {
+        MasterMessage::SchedulerCall(Box::new(m))
+    }
+}
+
+/// The master process (spawn it under the id `master`).
+pub struct Master {
+    config: MasterConfig,
+    registrar: Box<dyn Registrar>,
+    allocator: Option<Pid<AllocatorProcess>>,
+    agents: AgentBook,
+    frameworks: FrameworkBook,
+    offers: OfferBook,
+    tasks: TaskBook,
+    info: Option<MasterInfo>,
+}
+
+impl Master {
+    /// A master with `config`, storing durable state through `registrar`.
+    pub fn new(config: MasterConfig, registrar: Box<dyn Registrar>) -> Master {
+        Master {
+            agents: AgentBook::new(&config.master_id),
+            frameworks: FrameworkBook::new(&config.master_id),
+            offers: OfferBook::new(&config.master_id),
+            tasks: TaskBook::new(config.max_completed_tasks_per_framework),
+            config,
+            registrar,
+            allocator: None,
+            info: None,
+        }
+    }
+
+    fn allocator(&self, call: AllocatorCall) {
+        if let Some(pid) = &self.allocator {
+            let _ = pid.send(call);
+        }
+    }
+
+    fn master_info(&self) -> MasterInfo {
+        self.info
+            .clone()
+            .expect("master info is set in initialize, before any message")
+    }
+
+    /// Applies a registry change; the answer comes back as [`MasterMessage::Registrar`].
+    fn registry(
+        &mut self,
+        ctx: &Context<Self>,
+        change: RegistryChange,
+        pending: Option<PendingAdmission>,
+    ) {
+        let future = self.registrar.apply(change.clone());
+        ctx.defer(future, move |result| {
+            MasterMessage::Registrar(RegistrarDone {
+                change,
+                result,
+                pending,
+            })
+        });
+    }
+
+    fn registrar_done(&mut self, ctx: &mut Context<Self>, done: RegistrarDone) {
+        match done.result {
+            Err(e) => {
+                // Mesos treats a failed registry write as fatal: the master stops and a
+                // supervisor restarts it.
+                error!(ctx.node().logger(), "registrar failed; master stops"; "error" => %e);
+                ctx.terminate();
+            }
+            Ok(applied) => match done.pending {
+                Some(PendingAdmission::Register(pid, id, msg)) => {
+                    self.agent_admitted(ctx, pid, id, msg, applied)
+                }
+                Some(PendingAdmission::Reregister(pid, msg)) => {
+                    self.agent_readmitted(ctx, pid, msg)
+                }
+                None => {}
+            },
+        }
+    }
+}
+
+impl Process for Master {
+    type Message = MasterMessage;
+
+    fn base_name(&self) -> &str {
+        "master"
+    }
+
+    fn install(handlers: &mut Handlers<Self>) {
+        install_wire(handlers);
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        let addr = ctx.self_upid().addr();
+        let ip = match addr.ip() {
+            std::net::IpAddr::V4(v4) => u32::from_le_bytes(v4.octets()),
+            std::net::IpAddr::V6(_) => 0,
+        };
+        self.info = Some(MasterInfo {
+            id: self.config.master_id.clone(),
+            ip,
+            port: u32::from(addr.port()),
+            pid: Some(ctx.self_upid().to_string()),
+            hostname: Some(self.config.hostname.clone()),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            address: None,
+            capabilities: Vec::new(),
+        });
+        let me = ctx.pid().clone();
+        let sink = Box::new(move |offers: Vec<Offer>| {
+            let _ = me.send(MasterMessage::Offers(offers));
+        });
+        match AllocatorProcess::new(
+            self.config.allocator.clone(),
+            self.config.allocation_interval,
+            sink,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|p| ctx.spawn(p).map_err(|e| e.to_string()))
+        {
+            Ok(pid) => self.allocator = Some(pid),
+            Err(e) => {
+                error!(ctx.node().logger(), "cannot start the allocator"; "error" => e);
+                ctx.terminate();
+                return;
+            }
+        }
+        ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
+        info!(ctx.node().logger(), "master started"; "id" => &self.config.master_id, "pid" => %ctx.self_upid());
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: MasterMessage) {
+        let from = ctx.from().cloned();
+        match msg {
+            MasterMessage::RegisterAgent(m) => self.register_agent(ctx, from, m),
+            MasterMessage::ReregisterAgent(m) => self.reregister_agent(ctx, from, m),
+            MasterMessage::UnregisterAgent(m) => self.unregister_agent(ctx, from, m),
+            MasterMessage::PongAgent(_) => {
+                if let Some(from) = from {
+                    self.agents.pong(&from);
+                }
+            }
+            MasterMessage::StatusUpdate(m) => self.status_update(ctx, from, m),
+            MasterMessage::ExitedExecutor(m) => self.exited_executor(ctx, from, m),
+            MasterMessage::ExecutorToFramework(m) => self.executor_to_framework(ctx, from, m),
+            MasterMessage::RegisterFramework(m) => self.register_framework(ctx, from, m),
+            MasterMessage::ReregisterFramework(m) => self.reregister_framework(ctx, from, m),
+            MasterMessage::UnregisterFramework(m) => {
+                if self.sender_is_framework(ctx, &from, &m.framework_id) {
+                    self.remove_framework(ctx, &m.framework_id);
+                }
+            }
+            MasterMessage::DeactivateFramework(m) => {
+                if self.sender_is_framework(ctx, &from, &m.framework_id) {
+                    self.deactivate_framework(ctx, &m.framework_id);
+                }
+            }
+            MasterMessage::LaunchTasks(m) => self.launch_tasks(ctx, from, m),
+            MasterMessage::ReviveOffers(m) => {
+                if self.sender_is_framework(ctx, &from, &m.framework_id) {
+                    self.allocator(AllocatorCall::Revive(m.framework_id.value, m.roles));
+                }
+            }
+            MasterMessage::ReconcileTasks(m) => {
+                if self.sender_is_framework(ctx, &from, &m.framework_id) {
+                    self.reconcile(ctx, &m.framework_id, m.statuses);
+                }
+            }
+            MasterMessage::KillTask(m) => {
+                if self.sender_is_framework(ctx, &from, &m.framework_id) {
+                    self.kill_task(ctx, &m.framework_id, &m.task_id, m.kill_policy);
+                }
+            }
+            MasterMessage::Acknowledge(m) => {
+                if self.sender_is_framework(ctx, &from, &m.framework_id) {
+                    self.acknowledge(ctx, m);
+                }
+            }
+            MasterMessage::FrameworkToExecutor(m) => {
+                if self.sender_is_framework(ctx, &from, &m.framework_id) {
+                    self.framework_to_executor(ctx, m);
+                }
+            }
+            MasterMessage::SchedulerCall(m) => self.scheduler_call(ctx, from, m.call),
+            MasterMessage::PingTimer => self.ping_round(ctx),
+            MasterMessage::OfferTimeout(id) => self.rescind_offer(ctx, &id, None),
+            MasterMessage::FailoverTimeout(id, generation) => {
+                self.failover_timeout(ctx, &id, generation)
+            }
+            MasterMessage::Offers(offers) => self.offers_from_allocator(ctx, offers),
+            MasterMessage::Registrar(done) => self.registrar_done(ctx, done),
+        }
+    }
+
+    fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        if let Some(id) = self.frameworks.by_pid(&pid).cloned() {
+            self.framework_disconnected(ctx, &id);
+        }
+    }
+
+    fn http(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
+        self.serve_http(ctx, request, reply);
+    }
+}

@@ -1,0 +1,168 @@
+//! The durable registry seen from the master: the [`Registrar`] trait and an in-memory
+//! implementation. A registrar applies one [`RegistryChange`] at a time and answers through
+//! a future, which the master runs with `defer` so the result comes back to it as a message
+//! (a replicated implementation answers after the change is durable on a quorum).
+//!
+//! Invariant of [`InMemoryRegistrar`]: an agent id is in at most one of `admitted` and
+//! `unreachable`; a change that does not apply (e.g. admitting an admitted agent) answers
+//! `Ok(false)` and changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use meso_api::v1::{AgentId, AgentInfo, FrameworkId};
+use parking_lot::Mutex;
+
+/// One change to the durable registry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegistryChange {
+    /// A new agent (with its assigned id) joins.
+    AdmitAgent(AgentInfo),
+    /// An agent missed its pings; it may come back.
+    MarkUnreachable(AgentId),
+    /// An unreachable agent re-registered.
+    MarkReachable(AgentInfo),
+    /// An agent left for good.
+    RemoveAgent(AgentId),
+    /// A framework and its failover timeout (seconds).
+    AddFramework(FrameworkId, f64),
+    /// A framework was torn down or timed out.
+    RemoveFramework(FrameworkId),
+}
+
+/// A registrar failure (storage unavailable, aborted); the master treats it as fatal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("registrar failed to apply {change}: {reason}")]
+pub struct RegistrarError {
+    /// The change, as text.
+    pub change: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a registrar holds, for recovery and `/master/state`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegistrySnapshot {
+    /// Admitted agents.
+    pub admitted: BTreeMap<AgentId, AgentInfo>,
+    /// Unreachable agents.
+    pub unreachable: BTreeSet<AgentId>,
+    /// Frameworks and their failover timeouts.
+    pub frameworks: BTreeMap<FrameworkId, f64>,
+}
+
+/// The durable registry. `apply` answers `Ok(true)` when the change took effect,
+/// `Ok(false)` when it did not apply to the current registry.
+pub trait Registrar: Send + 'static {
+    /// Applies one change.
+    fn apply(&mut self, change: RegistryChange)
+        -> BoxFuture<'static, Result<bool, RegistrarError>>;
+    /// The registry as it is now (recovery).
+    fn recover(&mut self) -> BoxFuture<'static, Result<RegistrySnapshot, RegistrarError>>;
+}
+
+/// A registrar that keeps the registry in memory (lost when the process exits). Clones share
+/// the registry, so a test can look inside.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryRegistrar {
+    state: Arc<Mutex<RegistrySnapshot>>,
+}
+
+impl InMemoryRegistrar {
+    /// An empty registry.
+    pub fn new() -> InMemoryRegistrar {
+        InMemoryRegistrar::default()
+    }
+
+    /// A copy of the registry.
+    pub fn snapshot(&self) -> RegistrySnapshot {
+        self.state.lock().clone()
+    }
+
+    fn apply_now(&self, change: RegistryChange) -> bool {
+        let mut s = self.state.lock();
+        match change {
+            RegistryChange::AdmitAgent(info) => {
+                let Some(id) = info.id.clone() else {
+                    return false;
+                };
+                if s.admitted.contains_key(&id) || s.unreachable.contains(&id) {
+                    return false;
+                }
+                s.admitted.insert(id, info);
+                true
+            }
+            RegistryChange::MarkUnreachable(id) => match s.admitted.remove(&id) {
+                Some(_) => {
+                    s.unreachable.insert(id);
+                    true
+                }
+                None => false,
+            },
+            RegistryChange::MarkReachable(info) => {
+                let Some(id) = info.id.clone() else {
+                    return false;
+                };
+                if s.admitted.contains_key(&id) {
+                    return false;
+                }
+                s.unreachable.remove(&id);
+                s.admitted.insert(id, info);
+                true
+            }
+            RegistryChange::RemoveAgent(id) => {
+                let was = s.admitted.remove(&id).is_some();
+                was | s.unreachable.remove(&id)
+            }
+            RegistryChange::AddFramework(id, timeout) => {
+                s.frameworks.insert(id, timeout);
+                true
+            }
+            RegistryChange::RemoveFramework(id) => s.frameworks.remove(&id).is_some(),
+        }
+    }
+}
+
+impl Registrar for InMemoryRegistrar {
+    fn apply(
+        &mut self,
+        change: RegistryChange,
+    ) -> BoxFuture<'static, Result<bool, RegistrarError>> {
+        let applied = self.apply_now(change);
+        Box::pin(async move { Ok(applied) })
+    }
+
+    fn recover(&mut self) -> BoxFuture<'static, Result<RegistrySnapshot, RegistrarError>> {
+        let snapshot = self.snapshot();
+        Box::pin(async move { Ok(snapshot) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(id: &str) -> AgentInfo {
+        let mut info = AgentInfo::new("h");
+        info.id = Some(AgentId::new(id));
+        info
+    }
+
+    #[test]
+    fn agents_move_between_admitted_and_unreachable() {
+        let r = InMemoryRegistrar::new();
+        assert!(r.apply_now(RegistryChange::AdmitAgent(agent("a"))));
+        assert!(
+            !r.apply_now(RegistryChange::AdmitAgent(agent("a"))),
+            "admitted once"
+        );
+        assert!(r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"))));
+        assert!(!r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"))));
+        assert!(r.apply_now(RegistryChange::MarkReachable(agent("a"))));
+        let s = r.snapshot();
+        assert!(s.admitted.contains_key(&AgentId::new("a")) && s.unreachable.is_empty());
+        assert!(r.apply_now(RegistryChange::RemoveAgent(AgentId::new("a"))));
+        assert_eq!(r.snapshot(), RegistrySnapshot::default());
+    }
+}

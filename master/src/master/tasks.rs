@@ -1,0 +1,212 @@
+//! The master's task book: every task it launched or learned from an agent, indexed by
+//! (framework, task) and by agent, with each framework's bounded list of completed tasks.
+//!
+//! Invariants: a task is in `by_agent` exactly while it is in `active`; a task leaves
+//! `active` only through [`TaskBook::complete`] (terminal and acknowledged, or its framework
+//! or agent gone), after which at most `max_completed` per framework are remembered.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use meso_api::v1::{AgentId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus};
+use meso_api::Resources;
+
+/// One task as the master knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// The task as launched.
+    pub info: TaskInfo,
+    /// Its framework.
+    pub framework_id: FrameworkId,
+    /// Its agent.
+    pub agent_id: AgentId,
+    /// Latest state.
+    pub state: TaskState,
+    /// Latest status received, if any.
+    pub status: Option<TaskStatus>,
+    /// What it holds in the allocator (task plus new executor), allocated to `role`.
+    pub consumed: Resources,
+    /// Allocation role.
+    pub role: String,
+    /// Whether `consumed` was given back to the allocator (on the terminal update).
+    pub recovered: bool,
+}
+
+type Key = (FrameworkId, TaskId);
+
+/// Active and completed tasks.
+#[derive(Debug)]
+pub struct TaskBook {
+    active: BTreeMap<Key, Task>,
+    by_agent: BTreeMap<AgentId, BTreeSet<Key>>,
+    completed: BTreeMap<FrameworkId, VecDeque<Task>>,
+    max_completed: usize,
+}
+
+impl TaskBook {
+    /// An empty book remembering `max_completed` finished tasks per framework.
+    pub fn new(max_completed: usize) -> TaskBook {
+        TaskBook {
+            active: BTreeMap::new(),
+            by_agent: BTreeMap::new(),
+            completed: BTreeMap::new(),
+            max_completed,
+        }
+    }
+
+    /// Adds (or replaces) an active task.
+    pub fn add(&mut self, task: Task) {
+        let key = (task.framework_id.clone(), task.info.task_id.clone());
+        if let Some(old) = self.active.get(&key) {
+            let agent = old.agent_id.clone();
+            self.unindex(&agent, &key);
+        }
+        self.by_agent
+            .entry(task.agent_id.clone())
+            .or_default()
+            .insert(key.clone());
+        self.active.insert(key, task);
+    }
+
+    fn unindex(&mut self, agent: &AgentId, key: &Key) {
+        if let Some(set) = self.by_agent.get_mut(agent) {
+            set.remove(key);
+            if set.is_empty() {
+                self.by_agent.remove(agent);
+            }
+        }
+    }
+
+    /// The active task `task` of `framework`.
+    pub fn get(&self, framework: &FrameworkId, task: &TaskId) -> Option<&Task> {
+        self.active.get(&(framework.clone(), task.clone()))
+    }
+
+    /// The active task, mutably.
+    pub fn get_mut(&mut self, framework: &FrameworkId, task: &TaskId) -> Option<&mut Task> {
+        self.active.get_mut(&(framework.clone(), task.clone()))
+    }
+
+    /// Whether `framework` has an active task with this id.
+    pub fn contains(&self, framework: &FrameworkId, task: &TaskId) -> bool {
+        self.active.contains_key(&(framework.clone(), task.clone()))
+    }
+
+    /// Moves an active task to its framework's completed list with `state`; returns it.
+    pub fn complete(
+        &mut self,
+        framework: &FrameworkId,
+        task: &TaskId,
+        state: TaskState,
+    ) -> Option<Task> {
+        let key = (framework.clone(), task.clone());
+        let mut record = self.active.remove(&key)?;
+        let agent = record.agent_id.clone();
+        self.unindex(&agent, &key);
+        record.state = state;
+        let list = self.completed.entry(framework.clone()).or_default();
+        list.push_back(record.clone());
+        while list.len() > self.max_completed {
+            list.pop_front();
+        }
+        Some(record)
+    }
+
+    /// Keys of the active tasks on `agent`.
+    pub fn on_agent(&self, agent: &AgentId) -> Vec<(FrameworkId, TaskId)> {
+        self.by_agent
+            .get(agent)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The active tasks of `framework`.
+    pub fn of_framework<'a>(
+        &'a self,
+        framework: &'a FrameworkId,
+    ) -> impl Iterator<Item = &'a Task> + 'a {
+        self.active
+            .range((framework.clone(), TaskId::new(""))..)
+            .take_while(move |((f, _), _)| f == framework)
+            .map(|(_, t)| t)
+    }
+
+    /// The completed tasks of `framework`, oldest first.
+    pub fn completed_of(&self, framework: &FrameworkId) -> impl Iterator<Item = &Task> {
+        self.completed.get(framework).into_iter().flatten()
+    }
+
+    /// The most recent completed task with this id, if remembered.
+    pub fn find_completed(&self, framework: &FrameworkId, task: &TaskId) -> Option<&Task> {
+        self.completed
+            .get(framework)?
+            .iter()
+            .rev()
+            .find(|t| &t.info.task_id == task)
+    }
+
+    /// Number of active tasks.
+    pub fn active_count(&self) -> usize {
+        self.active.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meso_api::v1::CommandInfo;
+
+    fn task(fw: &str, id: &str, agent: &str) -> Task {
+        Task {
+            info: TaskInfo {
+                name: id.to_string(),
+                task_id: TaskId::new(id),
+                agent_id: AgentId::new(agent),
+                resources: Resources::new(),
+                executor: None,
+                command: Some(CommandInfo::shell("true")),
+                container: None,
+                health_check: None,
+                kill_policy: None,
+                data: None,
+                labels: None,
+                max_completion_time: None,
+            },
+            framework_id: FrameworkId::new(fw),
+            agent_id: AgentId::new(agent),
+            state: TaskState::Staging,
+            status: None,
+            consumed: Resources::new(),
+            role: "*".to_string(),
+            recovered: false,
+        }
+    }
+
+    #[test]
+    fn tasks_are_found_by_framework_and_agent_until_completed() {
+        let mut book = TaskBook::new(2);
+        book.add(task("f1", "t1", "a"));
+        book.add(task("f1", "t2", "b"));
+        book.add(task("f2", "t1", "a"));
+        let f1 = FrameworkId::new("f1");
+        assert_eq!(book.of_framework(&f1).count(), 2);
+        assert_eq!(book.on_agent(&AgentId::new("a")).len(), 2);
+        let done = book.complete(&f1, &TaskId::new("t1"), TaskState::Finished);
+        assert_eq!(done.map(|t| t.state), Some(TaskState::Finished));
+        assert!(!book.contains(&f1, &TaskId::new("t1")));
+        assert_eq!(book.on_agent(&AgentId::new("a")).len(), 1);
+        assert!(book.find_completed(&f1, &TaskId::new("t1")).is_some());
+    }
+
+    #[test]
+    fn completed_tasks_are_bounded_per_framework() {
+        let mut book = TaskBook::new(2);
+        let f = FrameworkId::new("f");
+        for i in 0..5 {
+            let id = format!("t{i}");
+            book.add(task("f", &id, "a"));
+            book.complete(&f, &TaskId::new(id), TaskState::Finished);
+        }
+        let names: Vec<_> = book.completed_of(&f).map(|t| t.info.name.clone()).collect();
+        assert_eq!(names, vec!["t3", "t4"]);
+    }
+}

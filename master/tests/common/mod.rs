@@ -1,0 +1,420 @@
+//! In-process cluster harness: a real master on a node with a paused test clock, small test
+//! agents made of libprocess processes speaking the wire messages, and the real scheduler
+//! driver with a scheduler that reports every callback on a channel.
+
+#![allow(dead_code, clippy::large_enum_variant)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use libprocess::{Context, Handlers, Node, Pid, Process, TestClock, Upid};
+use meso_api::v1::{
+    AgentId, AgentInfo, CommandInfo, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId,
+    TaskId, TaskInfo, TaskState, TaskStatus,
+};
+use meso_api::wire;
+use meso_api::Resources;
+use meso_frameworks::{DriverActions, DriverHandle, Scheduler, SchedulerDriver};
+use meso_master::{InMemoryRegistrar, Master, MasterConfig};
+use tokio::sync::mpsc;
+
+/// Hang guard for waiting on events (never an assertion of speed).
+pub const HANG_GUARD: Duration = Duration::from_secs(60);
+
+pub fn res(text: &str) -> Resources {
+    Resources::parse(text, "*").expect("test resources parse")
+}
+
+/// What a test agent saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    Registered(AgentId),
+    RunTask(FrameworkId, TaskInfo),
+    Kill(TaskId),
+    /// An acknowledgement; `true` the first time for its uuid.
+    Ack(Vec<u8>, bool),
+    ShutdownFramework(FrameworkId),
+    Shutdown(String),
+}
+
+#[derive(Debug)]
+pub enum AgentMsg {
+    Registered(wire::AgentRegistered),
+    Reregistered(wire::AgentReregistered),
+    Ping(wire::PingAgent),
+    Run(wire::RunTask),
+    Kill(wire::KillTask),
+    Ack(wire::StatusUpdateAcknowledgement),
+    ShutdownFramework(wire::ShutdownFramework),
+    Shutdown(wire::ShutdownAgent),
+    /// Test command: send a status update for a task.
+    SendUpdate(FrameworkId, TaskId, TaskState),
+    Retry(Vec<u8>),
+}
+
+macro_rules! from_wire {
+    ($($ty:ident => $v:ident,)*) => {
+        $(impl From<wire::$ty> for AgentMsg { fn from(m: wire::$ty) -> Self { AgentMsg::$v(m) } })*
+    };
+}
+from_wire! {
+    AgentRegistered => Registered,
+    AgentReregistered => Reregistered,
+    PingAgent => Ping,
+    RunTask => Run,
+    KillTask => Kill,
+    StatusUpdateAcknowledgement => Ack,
+    ShutdownFramework => ShutdownFramework,
+    ShutdownAgent => Shutdown,
+}
+
+/// A test agent: registers, answers pings while `answer_pings`, reports what it is told,
+/// and retries status updates every 10 s until acknowledged.
+pub struct TestAgent {
+    master: Upid,
+    info: AgentInfo,
+    id: Option<AgentId>,
+    answer_pings: Arc<AtomicBool>,
+    events: mpsc::UnboundedSender<AgentEvent>,
+    pending: HashMap<Vec<u8>, wire::StatusUpdate>,
+    acked: std::collections::HashSet<Vec<u8>>,
+    next_uuid: u8,
+}
+
+impl Process for TestAgent {
+    type Message = AgentMsg;
+
+    fn base_name(&self) -> &str {
+        "slave"
+    }
+
+    fn install(h: &mut Handlers<Self>) {
+        h.on::<wire::AgentRegistered>()
+            .on::<wire::AgentReregistered>()
+            .on::<wire::PingAgent>()
+            .on::<wire::RunTask>()
+            .on::<wire::KillTask>()
+            .on::<wire::StatusUpdateAcknowledgement>()
+            .on::<wire::ShutdownFramework>()
+            .on::<wire::ShutdownAgent>();
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        let _ = ctx.send(
+            &self.master,
+            wire::RegisterAgent {
+                agent: self.info.clone(),
+                checkpointed_resources: Resources::new(),
+                version: "test".to_string(),
+                capabilities: Vec::new(),
+            },
+        );
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: AgentMsg) {
+        let ev = &self.events;
+        match msg {
+            AgentMsg::Registered(m) => {
+                self.id = Some(m.agent_id.clone());
+                let _ = ev.send(AgentEvent::Registered(m.agent_id));
+            }
+            AgentMsg::Reregistered(_) => {}
+            AgentMsg::Ping(_) => {
+                if self.answer_pings.load(Ordering::SeqCst) {
+                    let _ = ctx.send(&self.master, wire::PongAgent {});
+                }
+            }
+            AgentMsg::Run(m) => {
+                let fw = m
+                    .framework
+                    .id
+                    .clone()
+                    .expect("RunTask carries a registered framework");
+                let _ = ev.send(AgentEvent::RunTask(fw, m.task));
+            }
+            AgentMsg::Kill(m) => {
+                let _ = ev.send(AgentEvent::Kill(m.task_id));
+            }
+            AgentMsg::Ack(m) => {
+                let first =
+                    self.pending.remove(&m.uuid).is_some() && self.acked.insert(m.uuid.clone());
+                let _ = ev.send(AgentEvent::Ack(m.uuid, first));
+            }
+            AgentMsg::ShutdownFramework(m) => {
+                let _ = ev.send(AgentEvent::ShutdownFramework(m.framework_id));
+            }
+            AgentMsg::Shutdown(m) => {
+                let _ = ev.send(AgentEvent::Shutdown(m.message));
+            }
+            AgentMsg::SendUpdate(framework, task, state) => {
+                self.next_uuid += 1;
+                let uuid = vec![self.next_uuid; 16];
+                let mut status = TaskStatus::new(task, state);
+                status.agent_id = self.id.clone();
+                status.uuid = Some(uuid.clone());
+                let update = wire::StatusUpdate {
+                    framework_id: framework,
+                    executor_id: None,
+                    agent_id: self.id.clone(),
+                    status,
+                    timestamp: 0.0,
+                    uuid: Some(uuid.clone()),
+                    latest_state: None,
+                };
+                self.pending.insert(uuid.clone(), update.clone());
+                let _ = ctx.send(
+                    &self.master,
+                    wire::StatusUpdateMessage {
+                        update,
+                        pid: Some(ctx.self_upid().to_string()),
+                    },
+                );
+                ctx.delay(Duration::from_secs(10), AgentMsg::Retry(uuid));
+            }
+            AgentMsg::Retry(uuid) => {
+                if let Some(update) = self.pending.get(&uuid).cloned() {
+                    let _ = ctx.send(
+                        &self.master,
+                        wire::StatusUpdateMessage {
+                            update,
+                            pid: Some(ctx.self_upid().to_string()),
+                        },
+                    );
+                    ctx.delay(Duration::from_secs(10), AgentMsg::Retry(uuid));
+                }
+            }
+        }
+    }
+}
+
+/// What the test scheduler saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SchedEvent {
+    Registered(FrameworkId),
+    Reregistered,
+    Offers(Vec<Offer>),
+    Rescinded(OfferId),
+    Update(TaskStatus),
+    AgentLost(AgentId),
+    Disconnected,
+    Error(String),
+}
+
+pub struct ChannelScheduler(pub mpsc::UnboundedSender<SchedEvent>);
+
+impl Scheduler for ChannelScheduler {
+    fn registered(&mut self, _d: &mut DriverActions<'_>, id: &FrameworkId, _m: &MasterInfo) {
+        let _ = self.0.send(SchedEvent::Registered(id.clone()));
+    }
+    fn reregistered(&mut self, _d: &mut DriverActions<'_>, _m: &MasterInfo) {
+        let _ = self.0.send(SchedEvent::Reregistered);
+    }
+    fn disconnected(&mut self, _d: &mut DriverActions<'_>) {
+        let _ = self.0.send(SchedEvent::Disconnected);
+    }
+    fn resource_offers(&mut self, _d: &mut DriverActions<'_>, offers: Vec<Offer>) {
+        let _ = self.0.send(SchedEvent::Offers(offers));
+    }
+    fn offer_rescinded(&mut self, _d: &mut DriverActions<'_>, offer: &OfferId) {
+        let _ = self.0.send(SchedEvent::Rescinded(offer.clone()));
+    }
+    fn status_update(&mut self, _d: &mut DriverActions<'_>, status: &TaskStatus) {
+        let _ = self.0.send(SchedEvent::Update(status.clone()));
+    }
+    fn agent_lost(&mut self, _d: &mut DriverActions<'_>, agent: &AgentId) {
+        let _ = self.0.send(SchedEvent::AgentLost(agent.clone()));
+    }
+    fn error(&mut self, _d: &mut DriverActions<'_>, message: &str) {
+        let _ = self.0.send(SchedEvent::Error(message.to_string()));
+    }
+}
+
+pub struct Cluster {
+    pub clock: TestClock,
+    pub node: Node,
+    pub master: Pid<Master>,
+    pub config: MasterConfig,
+}
+
+pub struct AgentHandle {
+    pub pid: Pid<TestAgent>,
+    pub id: AgentId,
+    pub answer_pings: Arc<AtomicBool>,
+    pub events: mpsc::UnboundedReceiver<AgentEvent>,
+}
+
+pub struct FrameworkHandle {
+    pub driver: DriverHandle,
+    pub id: FrameworkId,
+    pub events: mpsc::UnboundedReceiver<SchedEvent>,
+}
+
+pub async fn next<T: std::fmt::Debug>(rx: &mut mpsc::UnboundedReceiver<T>, what: &str) -> T {
+    tokio::time::timeout(HANG_GUARD, rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("hang guard: no {what}"))
+        .unwrap_or_else(|| panic!("channel closed waiting for {what}"))
+}
+
+/// Waits for the first event `pick` accepts, skipping others.
+pub async fn wait_for<T: std::fmt::Debug, R>(
+    rx: &mut mpsc::UnboundedReceiver<T>,
+    what: &str,
+    mut pick: impl FnMut(&T) -> Option<R>,
+) -> R {
+    loop {
+        let ev = next(rx, what).await;
+        if let Some(r) = pick(&ev) {
+            return r;
+        }
+    }
+}
+
+impl Cluster {
+    pub async fn start(config: MasterConfig) -> Cluster {
+        let clock = TestClock::paused();
+        let node = Node::builder()
+            .test_clock(&clock)
+            .build()
+            .await
+            .expect("node starts");
+        let master = node
+            .spawn_named(
+                "master",
+                Master::new(config.clone(), Box::new(InMemoryRegistrar::new())),
+            )
+            .expect("master spawns");
+        Cluster {
+            clock,
+            node,
+            master,
+            config,
+        }
+    }
+
+    pub fn config() -> MasterConfig {
+        let mut c = MasterConfig::new("m", "localhost");
+        c.agent_ping_timeout = Duration::from_secs(15);
+        c.max_agent_ping_timeouts = 5;
+        c
+    }
+
+    pub async fn add_agent(&self, resources: &str) -> AgentHandle {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let answer_pings = Arc::new(AtomicBool::new(true));
+        let mut info = AgentInfo::new("agent.test");
+        info.resources = res(resources);
+        let pid = self
+            .node
+            .spawn(TestAgent {
+                master: self.master.upid().clone(),
+                info,
+                id: None,
+                answer_pings: answer_pings.clone(),
+                events: tx,
+                pending: HashMap::new(),
+                acked: Default::default(),
+                next_uuid: 0,
+            })
+            .expect("agent spawns");
+        let id = wait_for(&mut rx, "agent registration", |e| match e {
+            AgentEvent::Registered(id) => Some(id.clone()),
+            _ => None,
+        })
+        .await;
+        AgentHandle {
+            pid,
+            id,
+            answer_pings,
+            events: rx,
+        }
+    }
+
+    pub async fn add_framework(&self, info: FrameworkInfo) -> FrameworkHandle {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let pid = self
+            .node
+            .spawn(SchedulerDriver::new(
+                self.master.upid().clone(),
+                info,
+                Box::new(ChannelScheduler(tx)),
+            ))
+            .expect("driver spawns");
+        let id = wait_for(&mut rx, "framework registration", |e| match e {
+            SchedEvent::Registered(id) => Some(id.clone()),
+            _ => None,
+        })
+        .await;
+        FrameworkHandle {
+            driver: DriverHandle::new(pid),
+            id,
+            events: rx,
+        }
+    }
+
+    /// The master's `/master/state` document.
+    pub async fn state(&self) -> serde_json::Value {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.master
+            .dispatch(move |m, _| {
+                let _ = tx.send(m.state_json());
+            })
+            .expect("master is running");
+        tokio::time::timeout(HANG_GUARD, rx)
+            .await
+            .expect("hang guard: state")
+            .expect("state answered")
+    }
+
+    /// Advances the clock in steps of `step`, `n` times, letting the cluster settle between.
+    pub async fn advance(&self, step: Duration, n: u32) {
+        for _ in 0..n {
+            self.clock.advance(step);
+            self.clock.settle().await;
+        }
+    }
+}
+
+pub fn command_task(id: &str, agent: &AgentId, resources: &str) -> TaskInfo {
+    TaskInfo {
+        name: id.to_string(),
+        task_id: TaskId::new(id),
+        agent_id: agent.clone(),
+        resources: res(resources),
+        executor: None,
+        command: Some(CommandInfo::shell("true")),
+        container: None,
+        health_check: None,
+        kill_policy: None,
+        data: None,
+        labels: None,
+        max_completion_time: None,
+    }
+}
+
+pub async fn first_offer(fw: &mut FrameworkHandle) -> Offer {
+    wait_for(&mut fw.events, "offers", |e| match e {
+        SchedEvent::Offers(o) if !o.is_empty() => Some(o[0].clone()),
+        _ => None,
+    })
+    .await
+}
+
+pub async fn next_update(fw: &mut FrameworkHandle) -> TaskStatus {
+    wait_for(&mut fw.events, "status update", |e| match e {
+        SchedEvent::Update(s) => Some(s.clone()),
+        _ => None,
+    })
+    .await
+}
+
+pub fn launch(fw: &FrameworkHandle, offers: Vec<OfferId>, tasks: Vec<TaskInfo>) {
+    fw.driver
+        .run(move |a| {
+            a.launch_tasks(offers, tasks, meso_api::v1::Filters::default())
+                .expect("framework is registered");
+        })
+        .expect("driver is running");
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Task benchmark: starts a release `meso master` and one `meso agent` on loopback, then prints
+# `name: value unit` lines:
+#   fork_exec_per_s     baseline: the same number of `true` processes run by `xargs -P2`
+#   tasks_per_s         command tasks running `true`, launched and finished through the agent
+#   launch_latency_ms_p50/_p99   ACCEPT sent to TASK_RUNNING received, one task at a time
+#   executor_rss_kb     resident memory of one `meso executor` running `sleep`
+# Usage: scripts/bench/tasks.sh [TASKS (default 2000)] [LATENCY_SAMPLES (default 100)]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TASKS="${1:-2000}"
+SAMPLES="${2:-100}"
+cargo build --release --locked --bin meso >&2
+cargo build --release --locked -p meso-frameworks --example tasks_bench >&2
+MESO=target/release/meso
+WORK="$(mktemp -d)"
+MPORT=$((20000 + RANDOM % 10000))
+APORT=$((MPORT + 1))
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start=$(date +%s.%N)
+seq "$TASKS" | xargs -P2 -I{} true
+end=$(date +%s.%N)
+echo "fork_exec_per_s: $(echo "$TASKS / ($end - $start)" | bc -l | xargs printf '%.1f') processes/s"
+
+"$MESO" master --port "$MPORT" --allocation-interval 100ms 2>"$WORK/master.log" &
+PIDS+=($!)
+sleep 0.5
+"$MESO" agent --master "127.0.0.1:$MPORT" --port "$APORT" --work-dir "$WORK/agent" \
+  --resources "cpus:8;mem:8192;disk:1024" 2>"$WORK/agent.log" &
+PIDS+=($!)
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$MPORT/master/state" | grep -q '"activated_slaves":1' && break
+  sleep 0.1
+done
+
+target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples "$SAMPLES"
+
+# One executor running `sleep`, measured once it is up.
+"$MESO" execute --master "127.0.0.1:$MPORT" --name rss --command "sleep 30" >"$WORK/rss.log" 2>&1 &
+EXEC=$!
+PIDS+=($EXEC)
+for _ in $(seq 100); do grep -q TASK_RUNNING "$WORK/rss.log" && break; sleep 0.1; done
+RSS=$(ps -eo rss=,args= | awk '$2 ~ /meso$/ && $3 == "executor" {print $1; exit}')
+echo "executor_rss_kb: ${RSS:-unknown} kB"
+kill -INT "$EXEC" 2>/dev/null || true
+wait "$EXEC" 2>/dev/null || true

@@ -1,0 +1,126 @@
+//! `meso execute`: run one command task through the master and report its states.
+
+use std::time::Duration;
+
+use clap::Args;
+use libprocess::{Node, Upid};
+use meso_api::v1::{FrameworkInfo, TaskId};
+use meso_api::Resources;
+use meso_frameworks::execute::{Execute, ExecuteConfig, Outcome};
+use meso_frameworks::{DriverHandle, SchedulerDriver};
+
+use super::duration::parse_duration;
+
+/// Flags of `meso execute`.
+#[derive(Debug, Clone, Args)]
+pub struct ExecuteFlags {
+    /// The master, HOST:PORT.
+    #[arg(long, env = "MESO_MASTER")]
+    pub master: String,
+    /// Task (and framework) name; also the task id.
+    #[arg(long)]
+    pub name: String,
+    /// Shell command to run.
+    #[arg(long)]
+    pub command: String,
+    /// Resources of the task.
+    #[arg(long, default_value = "cpus:0.1;mem:32")]
+    pub resources: String,
+    /// Role to subscribe with.
+    #[arg(long, default_value = "*")]
+    pub role: String,
+    /// Kill the task this long after launching it.
+    #[arg(long, value_parser = parse_duration)]
+    pub kill_after: Option<Duration>,
+}
+
+fn master_upid(text: &str) -> anyhow::Result<Upid> {
+    let text = text.strip_prefix("http://").unwrap_or(text);
+    let full = if text.contains('@') {
+        text.to_string()
+    } else {
+        format!("master@{text}")
+    };
+    let addr_part = full.split('@').nth(1).unwrap_or_default();
+    // Allow host names: resolve to the first address.
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(addr_part)
+        .map_err(|e| anyhow::anyhow!("--master '{text}': {e}"))?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("--master '{text}': no address"))?;
+    Ok(Upid::new("master", addr))
+}
+
+/// Runs `meso execute`; returns the process exit code.
+pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
+    let master = master_upid(&flags.master)?;
+    let resources = Resources::parse(&flags.resources, "*")
+        .map_err(|e| anyhow::anyhow!("--resources '{}': {e}", flags.resources))?;
+    let bind_ip = if master.addr().ip().is_loopback() {
+        master.addr().ip()
+    } else {
+        std::net::IpAddr::from([0, 0, 0, 0])
+    };
+    let node = Node::builder()
+        .bind(std::net::SocketAddr::new(bind_ip, 0))
+        .build()
+        .await?;
+    let mut framework = FrameworkInfo::new(&std::env::var("USER").unwrap_or_default(), &flags.name);
+    if flags.role != "*" {
+        framework.role = Some(flags.role.clone());
+    }
+    let (scheduler, outcome) = Execute::new(
+        ExecuteConfig {
+            name: flags.name.clone(),
+            command: flags.command.clone(),
+            resources,
+        },
+        Box::new(|line| println!("{line}")),
+    );
+    let driver = node.spawn(SchedulerDriver::new(master, framework, Box::new(scheduler)))?;
+    let handle = DriverHandle::new(driver.clone());
+    let task = TaskId::new(&flags.name);
+    if let Some(after) = flags.kill_after {
+        let handle = handle.clone();
+        let task = task.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let _ = handle.run(move |a| {
+                let _ = a.kill_task(task);
+            });
+        });
+    }
+    let mut outcome = Box::pin(outcome);
+    let result = tokio::select! {
+        r = &mut outcome => r.ok(),
+        _ = tokio::signal::ctrl_c() => {
+            println!("interrupted: killing task '{}'", flags.name);
+            let task = task.clone();
+            let _ = handle.run(move |a| { let _ = a.kill_task(task); });
+            tokio::time::timeout(Duration::from_secs(30), &mut outcome).await.ok().and_then(|r| r.ok())
+        }
+    };
+    let _ = handle.run(|a| {
+        let _ = a.teardown();
+    });
+    let _ = tokio::time::timeout(Duration::from_secs(5), node.wait(driver.upid())).await;
+    node.shutdown().await;
+    Ok(match result {
+        Some(outcome) => {
+            if let Outcome::Terminal { state, message } = &outcome {
+                if outcome.exit_code() != 0 {
+                    eprintln!(
+                        "task '{}' ended {}: {}",
+                        flags.name,
+                        state,
+                        message.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            outcome.exit_code()
+        }
+        None => {
+            eprintln!("task '{}' ended without a final state", flags.name);
+            2
+        }
+    })
+}

@@ -1,0 +1,101 @@
+//! `meso local`: a master and an agent in one process, on defaults, for trying meso out.
+//! The master listens on `--port` (5050), the agent on `--agent-port` (5051); the agent's
+//! work dir is `--work-dir` or `<user data dir>/meso/local` (`$XDG_DATA_HOME` or
+//! `~/.local/share`), else a directory under the system temp dir. Ctrl-C or SIGTERM stops
+//! the agent first (its executors and tasks are killed) and then the master.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::Args;
+use libprocess::Node;
+use meso_agent::flags::AgentFlags;
+
+/// Flags of `meso local`.
+#[derive(Debug, Clone, Args)]
+pub struct LocalFlags {
+    /// IP address for both the master and the agent.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    /// The master's port.
+    #[arg(long, default_value_t = 5050)]
+    pub port: u16,
+    /// The agent's port.
+    #[arg(long, default_value_t = 5051)]
+    pub agent_port: u16,
+    /// The agent's work dir [default: <user data dir>/meso/local].
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// The agent's resources (as `meso agent --resources`) [default: detected].
+    #[arg(long)]
+    pub resources: Option<String>,
+}
+
+fn default_work_dir() -> PathBuf {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    match data {
+        Some(dir) => dir.join("meso").join("local"),
+        None => std::env::temp_dir().join(format!("meso-local-{}", std::process::id())),
+    }
+}
+
+/// Runs `meso local` until Ctrl-C or SIGTERM.
+pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
+    let log = super::logging::stderr_logger();
+    let master_flags = super::master::MasterFlags {
+        ip: flags.ip,
+        port: flags.port,
+        hostname: None,
+        work_dir: None,
+        allocation_interval: std::time::Duration::from_secs(1),
+        offer_timeout: None,
+        agent_ping_timeout: std::time::Duration::from_secs(15),
+        max_agent_ping_timeouts: 5,
+        max_completed_tasks_per_framework: 1000,
+        min_allocatable_resources: "cpus:0.01|mem:32".to_string(),
+    };
+    let master_node = Node::builder()
+        .bind(SocketAddr::new(flags.ip, flags.port))
+        .logger(log.clone())
+        .build()
+        .await
+        .map_err(|e| anyhow::anyhow!("master cannot listen on {}:{}: {e}", flags.ip, flags.port))?;
+    let master = super::master::spawn_master(&master_node, master_flags.config()?)?;
+    let work_dir = flags.work_dir.clone().unwrap_or_else(default_work_dir);
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create work dir {}: {e}", work_dir.display()))?;
+    let agent_flags = AgentFlags {
+        master: master_node.addr().to_string(),
+        ip: flags.ip,
+        port: flags.agent_port,
+        hostname: None,
+        work_dir: work_dir.clone(),
+        resources: flags.resources.clone(),
+        attributes: None,
+        executor_registration_timeout: "1mins".to_string(),
+        executor_shutdown_grace_period: "5secs".to_string(),
+        registration_backoff_factor: "1secs".to_string(),
+        command_executor: None,
+    };
+    let agent_node = meso_agent::run::start(&agent_flags, log.clone()).await?;
+    let addr = master_node.addr();
+    println!(
+        "meso local: master at {addr}, agent at {} (work dir {})",
+        agent_node.addr(),
+        work_dir.display()
+    );
+    println!("  run a task:  meso execute --master {addr} --name hello --command 'echo hello'");
+    println!("  state:       http://{addr}/master/state");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+        _ = master_node.wait(master.upid()) => {}
+    }
+    println!("meso local: shutting down (killing tasks)");
+    agent_node.shutdown().await;
+    master_node.shutdown().await;
+    Ok(())
+}

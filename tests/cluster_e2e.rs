@@ -1,0 +1,346 @@
+//! End-to-end: a real `meso master` and two `meso agent` processes on loopback ports, with
+//! `meso execute` runs for a finishing task, a failing task (exit code 3), a killed task,
+//! and an agent killed with SIGKILL whose task is reported TASK_LOST after the (short) ping
+//! timeout. Timeouts here are hang guards only.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const MESO: &str = env!("CARGO_BIN_EXE_meso");
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A child killed (SIGKILL) when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Cluster {
+    master_port: u16,
+    agents: Vec<(Proc, PathBuf, PathBuf)>,
+    master: Proc,
+    dir: tempfile::TempDir,
+}
+
+fn spawn_logged(args: &[&str], log: &Path) -> Proc {
+    let file = std::fs::File::create(log).expect("log file");
+    let child = Command::new(MESO)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .expect("meso starts");
+    Proc(child)
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < HANG_GUARD, "hang guard: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let master_port = free_port();
+        let port = master_port.to_string();
+        let master = spawn_logged(
+            &[
+                "master",
+                "--port",
+                &port,
+                "--agent-ping-timeout",
+                "500ms",
+                "--max-agent-ping-timeouts",
+                "2",
+            ],
+            &dir.path().join("master.log"),
+        );
+        wait_until("master answers /health", || {
+            http_get(master_port, "/master/health").is_some()
+        });
+        let master_addr = format!("127.0.0.1:{master_port}");
+        let mut agents = Vec::new();
+        for i in 0..2 {
+            let work = dir.path().join(format!("agent{i}"));
+            let log = dir.path().join(format!("agent{i}.log"));
+            let agent_port = free_port().to_string();
+            let p = spawn_logged(
+                &[
+                    "agent",
+                    "--master",
+                    &master_addr,
+                    "--port",
+                    &agent_port,
+                    "--work-dir",
+                    work.to_str().expect("utf-8 temp path"),
+                    "--resources",
+                    "cpus:2;mem:256;disk:100",
+                ],
+                &log,
+            );
+            agents.push((p, work, log));
+        }
+        wait_until("two agents registered", || {
+            http_get(master_port, "/master/state")
+                .is_some_and(|s| s.contains("\"activated_slaves\":2"))
+        });
+        Cluster {
+            master_port,
+            agents,
+            master,
+            dir,
+        }
+    }
+
+    fn spawn_master(dir: &Path, port: u16) -> Proc {
+        let port = port.to_string();
+        spawn_logged(
+            &[
+                "master",
+                "--port",
+                &port,
+                "--agent-ping-timeout",
+                "500ms",
+                "--max-agent-ping-timeouts",
+                "2",
+            ],
+            &dir.join("master2.log"),
+        )
+    }
+
+    /// Kills the master with SIGKILL and starts a new one on the same port.
+    fn restart_master(&mut self) {
+        self.master.0.kill().expect("SIGKILL the master");
+        let _ = self.master.0.wait();
+        self.master = Cluster::spawn_master(self.dir.path(), self.master_port);
+    }
+
+    fn execute_args(&self, name: &str, command: &str) -> Vec<String> {
+        vec![
+            "execute".into(),
+            "--master".into(),
+            format!("127.0.0.1:{}", self.master_port),
+            "--name".into(),
+            name.into(),
+            "--command".into(),
+            command.into(),
+            "--resources".into(),
+            "cpus:0.5;mem:32".into(),
+        ]
+    }
+
+    fn execute(&self, name: &str, command: &str, extra: &[&str]) -> Output {
+        let mut child = Command::new(MESO)
+            .args(self.execute_args(name, command))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("meso execute starts");
+        let start = Instant::now();
+        loop {
+            if child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            if start.elapsed() > HANG_GUARD {
+                let _ = child.kill();
+                panic!("hang guard: meso execute {name}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().expect("output")
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn tasks_finish_fail_and_get_killed_through_real_processes() {
+    let cluster = Cluster::start();
+
+    let ok = cluster.execute("hello", "echo hello", &[]);
+    let out = text(&ok);
+    assert_eq!(ok.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("TASK_RUNNING") && out.contains("TASK_FINISHED"),
+        "{out}"
+    );
+
+    let failed = cluster.execute("three", "exit 3", &[]);
+    let out = text(&failed);
+    assert_ne!(failed.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("TASK_FAILED") && out.contains("exited with status 3"),
+        "{out}"
+    );
+
+    let killed = cluster.execute("sleeper", "sleep 60", &["--kill-after", "1secs"]);
+    let out = text(&killed);
+    assert_ne!(killed.status.code(), Some(0), "{out}");
+    assert!(out.contains("TASK_KILLED"), "{out}");
+}
+
+#[test]
+fn killing_an_agent_reports_its_task_lost() {
+    let mut cluster = Cluster::start();
+    let mut child = Command::new(MESO)
+        .args(cluster.execute_args("doomed", "sleep 60"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("meso execute starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut child = Proc(child);
+    let mut seen = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(HANG_GUARD)
+            .expect("hang guard: TASK_RUNNING");
+        seen.push(line.clone());
+        if line.contains("TASK_RUNNING") {
+            break;
+        }
+    }
+    // Which agent runs it: the one whose work dir holds the executor's sandbox.
+    let index = (0..2)
+        .find(|&i| {
+            let work = &cluster.agents[i].1;
+            walk_has(work, "doomed")
+        })
+        .expect("one agent has the task's sandbox");
+    let (mut agent, _, log) = cluster.agents.remove(index);
+    agent.0.kill().expect("SIGKILL the agent");
+    let _ = agent.0.wait();
+    // The executor and its task outlive the agent; clean them up after the check.
+    let executor_pids = launched_pids(&log);
+
+    loop {
+        let line = rx.recv_timeout(HANG_GUARD).expect("hang guard: TASK_LOST");
+        seen.push(line.clone());
+        if line.contains("TASK_LOST") {
+            break;
+        }
+    }
+    let status = loop {
+        if let Some(s) = child.0.try_wait().expect("wait") {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_ne!(status.code(), Some(0), "{seen:?}");
+    for pid in executor_pids {
+        // Each executor leads its own process group.
+        let _ = Command::new("kill")
+            .args(["-9", "--", &format!("-{pid}")])
+            .status();
+    }
+}
+
+#[test]
+fn a_task_survives_a_master_restart() {
+    let mut cluster = Cluster::start();
+    let mut child = Command::new(MESO)
+        .args(cluster.execute_args("survivor", "sleep 4"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("meso execute starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut child = Proc(child);
+    let mut seen = Vec::new();
+    let wait_line = |what: &str, seen: &mut Vec<String>| loop {
+        let line = rx
+            .recv_timeout(HANG_GUARD)
+            .unwrap_or_else(|_| panic!("hang guard: {what}; saw {seen:?}"));
+        seen.push(line.clone());
+        if line.contains(what) {
+            break;
+        }
+    };
+    wait_line("TASK_RUNNING", &mut seen);
+    cluster.restart_master();
+    // Both agents come back to the new master, the one running the task with it.
+    wait_until("agents re-registered with the new master", || {
+        http_get(cluster.master_port, "/master/state")
+            .is_some_and(|s| s.contains("\"activated_slaves\":2") && s.contains("survivor"))
+    });
+    wait_line("TASK_FINISHED", &mut seen);
+    let status = loop {
+        if let Some(s) = child.0.try_wait().expect("wait") {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{seen:?}");
+}
+
+fn walk_has(dir: &Path, name: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        (p.file_name().is_some_and(|n| n == name)
+            && p.parent().is_some_and(|d| d.ends_with("executors")))
+            || (p.is_dir() && walk_has(&p, name))
+    })
+}
+
+fn launched_pids(log: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("launched executor"))
+        .filter_map(|l| l.split("pid: ").nth(1))
+        .filter_map(|rest| rest.split(',').next())
+        .map(|p| p.trim().to_string())
+        .collect()
+}
