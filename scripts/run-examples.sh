@@ -23,3 +23,13 @@ cargo run -q --locked -p meso-master --example allocator_bench -- --quick
 # meso-agent: a real agent runs one `sleep` task with the built-in executor (`meso executor`)
 # and reports the executor's memory.
 cargo run -q --locked -p meso-agent --example executor_rss -- "$PWD/target/debug/meso"
+
+# meso-isolators: one command in a container with cgroups and a pid namespace (CI runs as root).
+cargo run -q --locked -p meso-isolators --example run_isolated -- \
+  --isolation cgroups/cpu,cgroups/mem,namespaces/pid --cpus 0.5 --mem-mb 64 -- sh -c 'echo "pid in namespace: $$"'
+# The raw-HTTP Mesos clients (Python standard library only) against their fake master:
+# known-good before they are pointed at `meso master`/`meso agent`.
+python3 tests/http_clients/selftest.py
+
+# meso-api: the HTTP front doors' benchmark, briefly.
+cargo run -q --locked -p meso-api --example http_front_door_bench -- --quick

@@ -34,6 +34,7 @@
 
 pub mod attributes;
 pub mod error;
+pub mod http;
 pub mod ids;
 pub mod json;
 pub mod labels;

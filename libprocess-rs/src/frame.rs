@@ -13,7 +13,7 @@
 //! configured maximum (checked when writing and when reading); decoding never panics and
 //! borrows from the input.
 
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{BufMut, BytesMut};
 
 /// The first bytes of a connection carrying frames. The first byte is not an ASCII letter, so
 /// it never looks like the start of an HTTP request.
@@ -159,30 +159,37 @@ pub fn encode(
 
 /// The outcome of looking for a frame at the start of a read buffer.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Split {
-    /// A whole body is available; it was removed from the buffer.
-    Frame(BytesMut),
+pub enum Split<'a> {
+    /// A whole body is available; `consumed` bytes (prefix and body) make up the frame.
+    Frame {
+        /// The body, borrowed from the buffer.
+        body: &'a [u8],
+        /// Bytes to skip to reach the next frame.
+        consumed: usize,
+    },
     /// More bytes are needed.
     Incomplete,
     /// The length prefix announces a body over the limit.
     TooLarge(usize),
 }
 
-/// Takes the next whole frame body off the front of `buf`, if there is one.
-pub fn split(buf: &mut BytesMut, max_body: usize) -> Split {
-    if buf.len() < LEN_PREFIX {
+/// Finds the first whole frame at the start of `buf`, if there is one. Borrows, so a reader
+/// can walk a buffer of many frames and drop the consumed bytes once.
+pub fn split(buf: &[u8], max_body: usize) -> Split<'_> {
+    let Some(prefix) = buf.get(..LEN_PREFIX) else {
         return Split::Incomplete;
-    }
-    let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    };
+    let len = u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
     if len > max_body {
         return Split::TooLarge(len);
     }
-    if buf.len() < LEN_PREFIX + len {
-        buf.reserve(LEN_PREFIX + len - buf.len());
-        return Split::Incomplete;
+    match buf.get(LEN_PREFIX..LEN_PREFIX + len) {
+        Some(body) => Split::Frame {
+            body,
+            consumed: LEN_PREFIX + len,
+        },
+        None => Split::Incomplete,
     }
-    buf.advance(LEN_PREFIX);
-    Split::Frame(buf.split_to(len))
 }
 
 struct Reader<'a> {
@@ -210,7 +217,7 @@ impl<'a> Reader<'a> {
         Err(FrameError::BadVarint(field))
     }
 
-    fn text(&mut self, field: &'static str) -> Result<&'a str, FrameError> {
+    fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], FrameError> {
         let len = self.varint(field)?;
         let len = usize::try_from(len).map_err(|_| FrameError::Truncated(field))?;
         if len > self.rest.len() {
@@ -218,36 +225,78 @@ impl<'a> Reader<'a> {
         }
         let (bytes, rest) = self.rest.split_at(len);
         self.rest = rest;
+        Ok(bytes)
+    }
+
+    fn text(&mut self, field: &'static str) -> Result<&'a str, FrameError> {
+        let bytes = self.bytes(field)?;
         std::str::from_utf8(bytes).map_err(|_| FrameError::BadUtf8(field))
     }
 }
 
-/// Decodes a frame body (without its length prefix).
-pub fn decode(body: &[u8]) -> Result<Frame<'_>, FrameError> {
+/// A decoded frame body whose `from` and `to` are still raw bytes: a reader that remembers
+/// the previous frame's sender and receiver compares bytes and validates only new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawFrame<'a> {
+    /// What the frame asks for.
+    pub kind: FrameKind,
+    /// Request/reply correlation id; 0 when unused.
+    pub correlation: u64,
+    /// Sender upid text, not yet checked to be UTF-8.
+    pub from: &'a [u8],
+    /// Receiver upid text, not yet checked to be UTF-8.
+    pub to: &'a [u8],
+    /// Message name.
+    pub name: &'a str,
+    /// Counted by a shared test clock.
+    pub tracked: bool,
+    /// The encoded message.
+    pub payload: &'a [u8],
+}
+
+/// Decodes a frame body (without its length prefix), leaving `from` and `to` unvalidated.
+pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
     let (&kind_byte, rest) = body.split_first().ok_or(FrameError::Empty)?;
     let tracked = kind_byte & 0x80 != 0;
     let kind = FrameKind::from_u8(kind_byte & 0x7f).ok_or(FrameError::UnknownKind(kind_byte))?;
     let mut r = Reader { rest };
     let correlation = r.varint("correlation")?;
-    let from = r.text("from")?;
-    let to = r.text("to")?;
+    let from = r.bytes("from")?;
+    let to = r.bytes("to")?;
     let name = r.text("name")?;
+    Ok(RawFrame {
+        kind,
+        correlation,
+        from,
+        to,
+        name,
+        tracked,
+        payload: r.rest,
+    })
+}
+
+/// Decodes a frame body (without its length prefix).
+pub fn decode(body: &[u8]) -> Result<Frame<'_>, FrameError> {
+    let raw = decode_raw(body)?;
+    let from = std::str::from_utf8(raw.from).map_err(|_| FrameError::BadUtf8("from"))?;
+    let to = std::str::from_utf8(raw.to).map_err(|_| FrameError::BadUtf8("to"))?;
     Ok(Frame {
         header: Header {
-            kind,
-            correlation,
+            kind: raw.kind,
+            correlation: raw.correlation,
             from,
             to,
-            name,
-            tracked,
+            name: raw.name,
+            tracked: raw.tracked,
         },
-        payload: r.rest,
+        payload: raw.payload,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Buf;
     use proptest::prelude::*;
 
     fn kinds() -> impl Strategy<Value = FrameKind> {
@@ -271,8 +320,9 @@ mod tests {
             let mut bodies = Vec::new();
             for piece in wire.chunks(chunk) {
                 buf.extend_from_slice(piece);
-                while let Split::Frame(body) = split(&mut buf, 1 << 20) {
-                    bodies.push(body);
+                while let Split::Frame { body, consumed } = split(&buf, 1 << 20) {
+                    bodies.push(body.to_vec());
+                    buf.advance(consumed);
                 }
             }
             prop_assert_eq!(bodies.len(), 2);
@@ -285,8 +335,7 @@ mod tests {
         #[test]
         fn decoding_random_bytes_never_panics(body in proptest::collection::vec(any::<u8>(), 0..100)) {
             let _ = decode(&body);
-            let mut buf = BytesMut::from(&body[..]);
-            let _ = split(&mut buf, 64);
+            let _ = split(&body, 64);
         }
     }
 
@@ -315,8 +364,7 @@ mod tests {
             b"keep",
             "a refused frame leaves the buffer untouched"
         );
-        let mut incoming = BytesMut::from(&(1000u32.to_le_bytes())[..]);
-        assert_eq!(split(&mut incoming, 999), Split::TooLarge(1000));
+        assert_eq!(split(&1000u32.to_le_bytes(), 999), Split::TooLarge(1000));
     }
 
     #[test]
@@ -325,7 +373,18 @@ mod tests {
         assert_eq!(decode(&[9]), Err(FrameError::UnknownKind(9)));
         assert_eq!(decode(&[1]), Err(FrameError::Truncated("correlation")));
         assert_eq!(decode(&[1, 0, 5, b'a']), Err(FrameError::Truncated("from")));
-        assert_eq!(decode(&[1, 0, 1, 0xff]), Err(FrameError::BadUtf8("from")));
+        assert_eq!(
+            decode(&[1, 0, 1, 0xff, 0, 0]),
+            Err(FrameError::BadUtf8("from"))
+        );
+        assert_eq!(
+            decode(&[1, 0, 0, 1, 0xff, 0]),
+            Err(FrameError::BadUtf8("to"))
+        );
+        assert_eq!(
+            decode(&[1, 0, 0, 0, 1, 0xff]),
+            Err(FrameError::BadUtf8("name"))
+        );
         assert_eq!(
             decode(&[1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
             Err(FrameError::BadVarint("correlation"))

@@ -38,10 +38,13 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod clock;
 mod context;
 mod error;
 mod filter;
+mod fnv;
 pub mod frame;
 mod http;
 mod http_server;

@@ -6,12 +6,12 @@
 //! moved (boxed as `Any` only to cross the untyped `Upid` path); remotely it is postcard bytes,
 //! decoded by the receiver's table.
 
+use crate::fnv::FnvHashMap;
 use crate::process::Process;
 use crate::upid::Upid;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::Any;
-use std::collections::HashMap;
 
 /// A message that can be sent by `Upid`, to this node or another.
 ///
@@ -37,7 +37,7 @@ struct Handler<P: Process> {
 
 /// The message names a process accepts and how each becomes its `Message`.
 pub struct Handlers<P: Process> {
-    by_name: HashMap<&'static str, Handler<P>>,
+    by_name: FnvHashMap<&'static str, Handler<P>>,
 }
 
 fn decode_as<P: Process, M: RemoteMessage>(bytes: &[u8]) -> Result<P::Message, postcard::Error>
@@ -57,7 +57,7 @@ where
 impl<P: Process> Handlers<P> {
     pub(crate) fn new() -> Self {
         Handlers {
-            by_name: HashMap::new(),
+            by_name: FnvHashMap::default(),
         }
     }
 

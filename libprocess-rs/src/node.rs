@@ -8,8 +8,9 @@
 //! encoding; everything else goes through exactly one outbound connection per peer node.
 
 use crate::clock::{Clock, Quiescence, SystemClock, TestClock};
-use crate::error::{AskError, NodeError, SendError, SpawnError};
+use crate::error::{NodeError, SendError, SpawnError};
 use crate::filter::{Filters, Verdict};
+use crate::fnv::FnvHashMap;
 use crate::frame::{FrameKind, Header};
 use crate::links::Links;
 use crate::mailbox::{DropCounters, Mailbox, Sink};
@@ -19,6 +20,9 @@ use crate::process::{self, Pid, Process};
 use crate::seams::{Rng, Spawner, StdRng, TcpTransport, TokioSpawner, Transport};
 use crate::transport::{self, Peer};
 use crate::upid::{valid_id_char, Upid};
+
+mod asks;
+mod exits;
 use bytes::{Bytes, BytesMut};
 use parking_lot::{Mutex, RwLock};
 use slog::{o, Logger};
@@ -27,7 +31,6 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 /// Default largest frame body accepted or sent: 64 MiB.
@@ -132,11 +135,11 @@ pub(crate) struct NodeInner {
     pub metrics: Metrics,
     pub counters: Counters,
     pub filters: Filters,
-    table: RwLock<HashMap<Box<str>, Entry>>,
+    table: RwLock<FnvHashMap<Box<str>, Entry>>,
     next_id: AtomicU64,
     delegate: RwLock<Option<String>>,
     links: Mutex<Links>,
-    pub peers: Mutex<HashMap<SocketAddr, Arc<Peer>>>,
+    pub peers: Mutex<FnvHashMap<SocketAddr, Arc<Peer>>>,
     asks: Mutex<HashMap<u64, oneshot::Sender<ReplyPayload>>>,
     ask_upid: Upid,
     shut_down: AtomicBool,
@@ -289,11 +292,11 @@ impl NodeBuilder {
             metrics,
             counters,
             filters: Filters::default(),
-            table: RwLock::new(HashMap::new()),
+            table: RwLock::new(FnvHashMap::default()),
             next_id: AtomicU64::new(1),
             delegate: RwLock::new(self.delegate),
             links: Mutex::new(Links::default()),
-            peers: Mutex::new(HashMap::new()),
+            peers: Mutex::new(FnvHashMap::default()),
             asks: Mutex::new(HashMap::new()),
             ask_upid: Upid::new(ASK_ID, addr),
             shut_down: AtomicBool::new(false),
@@ -482,106 +485,6 @@ impl Node {
         )
     }
 
-    /// Answers an `ask` whose token was kept with [`Context::take_reply_token`].
-    ///
-    /// [`Context::take_reply_token`]: crate::Context::take_reply_token
-    pub fn reply<R: RemoteMessage>(&self, token: ReplyToken, msg: R) -> Result<(), SendError> {
-        let inner = &self.0;
-        if token.asker.addr() == inner.addr {
-            if let Some(tx) = inner.asks.lock().remove(&token.correlation) {
-                let _ = tx.send(ReplyPayload::Local {
-                    name: R::NAME,
-                    value: Box::new(msg),
-                });
-            }
-            return Ok(());
-        }
-        inner.send_frame(
-            &token.asker,
-            Header {
-                kind: FrameKind::Reply,
-                correlation: token.correlation,
-                from: "",
-                to: token.asker.as_str(),
-                name: R::NAME,
-                tracked: false,
-            },
-            |buf| encode_payload(&msg, buf),
-        )
-    }
-
-    /// Sends `request` to `to` and waits for its reply, at most `timeout` on the node's clock.
-    /// The request is sent at once, before the future is polled.
-    pub fn ask<Req: RemoteMessage, Resp: RemoteMessage>(
-        &self,
-        to: &Upid,
-        request: Req,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<Resp, AskError>> + Send + 'static {
-        self.ask_from(None, to, request, timeout)
-    }
-
-    pub(crate) fn ask_from<Req: RemoteMessage, Resp: RemoteMessage>(
-        &self,
-        from: Option<&Upid>,
-        to: &Upid,
-        request: Req,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<Resp, AskError>> + Send + 'static {
-        let inner = self.0.clone();
-        let correlation = inner.rng.lock().next_u64() | 1;
-        let (tx, rx) = oneshot::channel();
-        inner.asks.lock().insert(correlation, tx);
-        let asker = from.cloned().unwrap_or_else(|| inner.ask_upid.clone());
-        let token = ReplyToken {
-            asker: asker.clone(),
-            correlation,
-        };
-        let sent = self.route(Some(&asker), to, request, Some(token));
-        let mut sleep = inner.clock.sleep_until(inner.clock.now() + timeout);
-        let to = to.clone();
-        async move {
-            if let Err(e) = sent {
-                inner.asks.lock().remove(&correlation);
-                return Err(AskError::Send(e));
-            }
-            let outcome = tokio::select! {
-                reply = rx => Some(reply),
-                () = &mut sleep => None,
-            };
-            drop(sleep);
-            match outcome {
-                None => {
-                    inner.asks.lock().remove(&correlation);
-                    Err(AskError::Timeout { to, timeout })
-                }
-                Some(Err(_)) => Err(AskError::NodeShutDown { to }),
-                Some(Ok(ReplyPayload::Local { name, value })) => value
-                    .downcast::<Resp>()
-                    .map(|b| *b)
-                    .map_err(|_| AskError::WrongReply {
-                        to,
-                        expected: Resp::NAME,
-                        got: name.to_string(),
-                    }),
-                Some(Ok(ReplyPayload::Encoded { name, bytes })) => {
-                    if name != Resp::NAME {
-                        return Err(AskError::WrongReply {
-                            to,
-                            expected: Resp::NAME,
-                            got: name,
-                        });
-                    }
-                    postcard::from_bytes(&bytes).map_err(|e| AskError::Decode {
-                        to,
-                        name,
-                        reason: e.to_string(),
-                    })
-                }
-            }
-        }
-    }
-
     /// Asks a local process to terminate (after its queued messages). Returns false if no such
     /// process lives here.
     pub fn terminate(&self, upid: &Upid) -> bool {
@@ -652,26 +555,24 @@ impl Node {
     }
 }
 
-/// Serializes `msg` with postcard straight into the frame buffer.
-fn encode_payload<M: serde::Serialize>(msg: &M, buf: &mut BytesMut) -> Result<(), postcard::Error> {
-    postcard::serialize_with_flavor(msg, BytesFlavor(buf))
+thread_local! {
+    /// Staging buffer for payload encoding: postcard writes byte by byte, which is much
+    /// cheaper into a `Vec` than into a `BytesMut`.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-struct BytesFlavor<'a>(&'a mut BytesMut);
-
-impl postcard::ser_flavors::Flavor for BytesFlavor<'_> {
-    type Output = ();
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.0.extend_from_slice(&[data]);
-        Ok(())
-    }
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(data);
-        Ok(())
-    }
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
+/// Serializes `msg` with postcard and appends it to the frame buffer.
+fn encode_payload<M: serde::Serialize>(msg: &M, buf: &mut BytesMut) -> Result<(), postcard::Error> {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        scratch.clear();
+        let mut staged = postcard::to_extend(msg, std::mem::take(&mut *scratch));
+        if let Ok(bytes) = &mut staged {
+            buf.extend_from_slice(bytes);
+            *scratch = std::mem::take(bytes);
+        }
+        staged.map(|_| ())
+    })
 }
 
 impl NodeInner {
@@ -702,10 +603,18 @@ impl NodeInner {
         let addr = to.addr();
         let tracked = self.tracks(addr);
         let header = Header { tracked, ..header };
-        let peer = self.peer(addr);
-        let result = peer.push(&header, self.limits, payload);
+        let mut peer = self.peer(addr);
+        let mut payload = Some(payload);
+        let mut result = peer.push(&header, self.limits, &mut payload);
+        if matches!(result, Err(crate::transport::PushError::Closed)) {
+            // The connection broke since the lookup: forget it and open a new one.
+            self.forget_peer(&peer);
+            peer = self.peer(addr);
+            result = peer.push(&header, self.limits, &mut payload);
+        }
         match &result {
-            Ok(()) => {
+            Ok(was_empty) => {
+                transport::queued(&peer, *was_empty);
                 if tracked {
                     if let Some(c) = &self.test_clock {
                         c.remote_sent();
@@ -739,11 +648,9 @@ impl NodeInner {
     fn peer(&self, addr: SocketAddr) -> Arc<Peer> {
         let mut peers = self.peers.lock();
         if let Some(p) = peers.get(&addr) {
-            if !p.is_closed() {
-                return p.clone();
-            }
+            return p.clone();
         }
-        let peer = Arc::new(Peer::new(addr));
+        let peer = Arc::new(Peer::new(addr, self.counters.bytes_written.clone()));
         peers.insert(addr, peer.clone());
         self.counters.peers.set(peers.len() as i64);
         drop(peers);
@@ -761,14 +668,16 @@ impl NodeInner {
 
     /// The connection to `peer` failed or broke: forget it, and tell local linkers of every
     /// process there.
-    pub(crate) fn peer_broken(&self, peer: &Arc<Peer>, reason: &str) {
-        {
-            let mut peers = self.peers.lock();
-            if peers.get(&peer.addr).is_some_and(|p| Arc::ptr_eq(p, peer)) {
-                peers.remove(&peer.addr);
-            }
-            self.counters.peers.set(peers.len() as i64);
+    fn forget_peer(&self, peer: &Arc<Peer>) {
+        let mut peers = self.peers.lock();
+        if peers.get(&peer.addr).is_some_and(|p| Arc::ptr_eq(p, peer)) {
+            peers.remove(&peer.addr);
         }
+        self.counters.peers.set(peers.len() as i64);
+    }
+
+    pub(crate) fn peer_broken(&self, peer: &Arc<Peer>, reason: &str) {
+        self.forget_peer(peer);
         let (lost_frames, lost_tracked) = peer.close();
         self.counters.connection_lost.add(lost_frames);
         if let Some(c) = &self.test_clock {
@@ -784,126 +693,6 @@ impl NodeInner {
             if let Some(sink) = self.lookup(linker.id()) {
                 sink.deliver_exited(linkee);
             }
-        }
-    }
-
-    pub(crate) fn link(&self, linker: &Upid, linkee: &Upid) {
-        if linkee.addr() == self.addr {
-            let exists = self.lookup(linkee.id()).is_some();
-            if exists {
-                self.links.lock().watch_local(linkee, linker);
-                // Re-check: the linkee may have exited between lookup and registration.
-                if self.lookup(linkee.id()).is_some() {
-                    return;
-                }
-                self.links.lock().local_exited(linkee);
-            }
-            self.notify_exited(linker, linkee);
-            return;
-        }
-        self.links.lock().watch_remote(linkee, linker);
-        let _ = self.send_frame(
-            linkee,
-            Header {
-                kind: FrameKind::Link,
-                correlation: 0,
-                from: linker.as_str(),
-                to: linkee.as_str(),
-                name: "",
-                tracked: false,
-            },
-            |_| Ok(()),
-        );
-    }
-
-    pub(crate) fn unlink(&self, linker: &Upid, linkee: &Upid) {
-        self.links.lock().unlink(linker, linkee);
-        if linkee.addr() != self.addr {
-            let _ = self.send_frame(
-                linkee,
-                Header {
-                    kind: FrameKind::Unlink,
-                    correlation: 0,
-                    from: linker.as_str(),
-                    to: linkee.as_str(),
-                    name: "",
-                    tracked: false,
-                },
-                |_| Ok(()),
-            );
-        }
-    }
-
-    /// A remote `linker` asked to watch local `linkee`.
-    pub(crate) fn remote_link(&self, linker: &Upid, linkee: &Upid) {
-        if self.lookup(linkee.id()).is_some() {
-            self.links.lock().watch_local(linkee, linker);
-            if self.lookup(linkee.id()).is_some() {
-                return;
-            }
-            self.links.lock().local_exited(linkee);
-        }
-        self.notify_exited(linker, linkee);
-    }
-
-    pub(crate) fn remote_unlink(&self, linker: &Upid, linkee: &Upid) {
-        self.links.lock().unlink(linker, linkee);
-    }
-
-    /// A remote node says `who` exited; tell local `linker` if it still watches it.
-    pub(crate) fn remote_exited(&self, who: &Upid) {
-        let linkers = self.links.lock().remote_exited(who);
-        for linker in linkers {
-            if let Some(sink) = self.lookup(linker.id()) {
-                sink.deliver_exited(who.clone());
-            }
-        }
-    }
-
-    /// Tells `linker` (local or remote) that `who` exited.
-    fn notify_exited(&self, linker: &Upid, who: &Upid) {
-        if linker.addr() == self.addr {
-            if let Some(sink) = self.lookup(linker.id()) {
-                sink.deliver_exited(who.clone());
-            }
-        } else {
-            let _ = self.send_frame(
-                linker,
-                Header {
-                    kind: FrameKind::Exited,
-                    correlation: 0,
-                    from: who.as_str(),
-                    to: linker.as_str(),
-                    name: "",
-                    tracked: false,
-                },
-                |_| Ok(()),
-            );
-        }
-    }
-
-    /// Called by a process's exit guard.
-    pub(crate) fn process_exited(&self, upid: &Upid) {
-        {
-            let mut table = self.table.write();
-            if table.get(upid.id()).is_some_and(|e| e.sink.upid() == upid) {
-                table.remove(upid.id());
-            }
-        }
-        self.counters.processes.add(-1);
-        let linkers = self.links.lock().local_exited(upid);
-        for linker in linkers {
-            self.notify_exited(&linker, upid);
-        }
-    }
-
-    /// A reply frame arrived.
-    pub(crate) fn reply_arrived(&self, correlation: u64, name: &str, payload: &[u8]) {
-        if let Some(tx) = self.asks.lock().remove(&correlation) {
-            let _ = tx.send(ReplyPayload::Encoded {
-                name: name.to_string(),
-                bytes: Bytes::copy_from_slice(payload),
-            });
         }
     }
 }

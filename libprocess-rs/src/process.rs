@@ -13,6 +13,7 @@ use crate::http::{HttpReply, HttpRequest, HttpResponse};
 use crate::mailbox::{Envelope, Mailbox};
 use crate::message::Handlers;
 use crate::node::Node;
+use crate::transport;
 use crate::upid::Upid;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
@@ -160,6 +161,25 @@ impl Drop for ExitGuard {
     }
 }
 
+/// Envelopes handled in one batch before the loop yields to the runtime.
+const BATCH_BUDGET: usize = 64;
+
+fn handle_one<P: Process>(process: &mut P, ctx: &mut Context<P>, envelope: Envelope<P>) {
+    match envelope {
+        Envelope::Message { from, reply, msg } => {
+            ctx.from = from;
+            ctx.reply = reply;
+            process.handle(ctx, msg);
+            ctx.from = None;
+            ctx.reply = None;
+        }
+        Envelope::Exited(upid) => process.exited(ctx, upid),
+        Envelope::Http(request, reply) => process.http(ctx, *request, reply),
+        Envelope::Dispatch(f) => f(process, ctx),
+        Envelope::Terminate => ctx.terminating = true,
+    }
+}
+
 /// The loop of one process.
 pub(crate) async fn run<P: Process>(
     mut process: P,
@@ -175,27 +195,31 @@ pub(crate) async fn run<P: Process>(
     };
     let mailbox = pid.mailbox.clone();
     let mut ctx = Context::new(node, pid);
-    process.initialize(&mut ctx);
+    transport::batched(|| process.initialize(&mut ctx));
     while !ctx.terminating {
-        let Some(envelope) = rx.recv().await else {
+        let Some(first) = rx.recv().await else {
             break;
         };
-        match envelope {
-            Envelope::Message { from, reply, msg } => {
-                ctx.from = from;
-                ctx.reply = reply;
-                process.handle(&mut ctx, msg);
-                ctx.from = None;
-                ctx.reply = None;
+        // Handle what is already queued without awaiting (up to a budget), so frames sent
+        // by these handlers go out in one write at the end of the batch.
+        // The depth counter is settled once per batch: one atomic write instead of one per
+        // message on a line the senders also write.
+        let handled = transport::batched(|| {
+            let mut envelope = Some(first);
+            let mut handled = 0;
+            while let Some(current) = envelope.take() {
+                handle_one(&mut process, &mut ctx, current);
+                handled += 1;
+                if ctx.terminating || handled == BATCH_BUDGET {
+                    break;
+                }
+                envelope = rx.try_recv().ok();
             }
-            Envelope::Exited(upid) => process.exited(&mut ctx, upid),
-            Envelope::Http(request, reply) => process.http(&mut ctx, *request, reply),
-            Envelope::Dispatch(f) => f(&mut process, &mut ctx),
-            Envelope::Terminate => ctx.terminating = true,
-        }
-        mailbox.handled(1);
+            handled
+        });
+        mailbox.handled(handled);
     }
-    process.finalize(&mut ctx);
+    transport::batched(|| process.finalize(&mut ctx));
     // Whatever is still queued is dropped (unanswered HTTP requests get 503).
     rx.close();
     let mut dropped = 0;

@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 
 /// Read buffer growth step.
@@ -50,6 +50,8 @@ struct OutQueue {
     closed: bool,
 }
 
+type WriteHalf = tokio::io::WriteHalf<BoxConnection>;
+
 /// The outbound side of the one connection to a peer node.
 pub(crate) struct Peer {
     pub addr: SocketAddr,
@@ -57,10 +59,60 @@ pub(crate) struct Peer {
     notify: Notify,
     /// Set while the writer holds bytes taken from the queue and not yet written.
     writing: AtomicBool,
+    /// Bytes written to the socket (the node's `libprocess/bytes_written`).
+    bytes_written: crate::metrics::Counter,
+    /// The socket's writing half once connected. Locked only for one non-blocking write
+    /// attempt at a time (never across an await), by the writer task or by a sending thread
+    /// flushing its batch directly (see [`Peer::flush_direct`]).
+    wr: Mutex<Option<WriteHalf>>,
+}
+
+thread_local! {
+    /// Peers written to by the process handler running on this thread, flushed when the
+    /// handler batch ends. Empty outside a batch.
+    static DIRTY: std::cell::RefCell<Vec<Arc<Peer>>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether this thread is inside a process handler batch.
+    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` as a batch of process hooks: frames they queue are written once, directly from
+/// this thread, when `f` returns (or unwinds), instead of waking the peer's writer task per
+/// frame. Never spans an await, so the thread-local state cannot leak to another task.
+pub(crate) fn batched<R>(f: impl FnOnce() -> R) -> R {
+    struct End(bool);
+    impl Drop for End {
+        fn drop(&mut self) {
+            if !self.0 {
+                IN_BATCH.with(|b| b.set(false));
+                let dirty: Vec<Arc<Peer>> = DIRTY.with(|d| std::mem::take(&mut *d.borrow_mut()));
+                for peer in dirty {
+                    peer.flush_direct();
+                }
+            }
+        }
+    }
+    let nested = IN_BATCH.with(|b| b.replace(true));
+    let _end = End(nested);
+    f()
+}
+
+/// After queueing a frame for `peer`: within a batch, remember to flush it at the end;
+/// otherwise wake the writer if it may be idle.
+pub(crate) fn queued(peer: &Arc<Peer>, was_empty: bool) {
+    if IN_BATCH.with(|b| b.get()) {
+        DIRTY.with(|d| {
+            let mut d = d.borrow_mut();
+            if !d.iter().any(|p| Arc::ptr_eq(p, peer)) {
+                d.push(peer.clone());
+            }
+        });
+    } else if was_empty {
+        peer.notify.notify_one();
+    }
 }
 
 impl Peer {
-    pub fn new(addr: SocketAddr) -> Self {
+    pub fn new(addr: SocketAddr, bytes_written: crate::metrics::Counter) -> Self {
         Peer {
             addr,
             queue: Mutex::new(OutQueue {
@@ -71,20 +123,60 @@ impl Peer {
             }),
             notify: Notify::new(),
             writing: AtomicBool::new(false),
+            wr: Mutex::new(None),
+            bytes_written,
         }
     }
 
-    /// Encodes one frame into the queue.
+    /// Writes the queued bytes from the calling thread without blocking, if the writer task
+    /// is idle and the socket takes them; whatever is left is handed to the writer task.
+    pub fn flush_direct(&self) {
+        let mut q = self.queue.lock();
+        if q.closed || q.buf.is_empty() {
+            return;
+        }
+        if !self.writing.load(Ordering::Acquire) {
+            if let Some(mut wr) = self.wr.try_lock() {
+                if let Some(w) = wr.as_mut() {
+                    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                    loop {
+                        match std::pin::Pin::new(&mut *w).poll_write(&mut cx, &q.buf) {
+                            std::task::Poll::Ready(Ok(n)) if n > 0 => {
+                                self.bytes_written.add(n as u64);
+                                bytes::Buf::advance(&mut q.buf, n);
+                                if q.buf.is_empty() {
+                                    q.frames = 0;
+                                    q.tracked = 0;
+                                    let _ = std::pin::Pin::new(&mut *w).poll_flush(&mut cx);
+                                    return;
+                                }
+                            }
+                            // Socket full, or an error the writer task will see and report.
+                            _ => break,
+                        }
+                    }
+                }
+            }
+        }
+        drop(q);
+        self.notify.notify_one();
+    }
+
+    /// Encodes one frame into the queue. `payload` is taken only if the queue is open.
+    /// Returns whether the queue was empty before (the caller then makes sure it is written).
     pub fn push(
         &self,
         header: &Header<'_>,
         limits: Limits,
-        payload: impl FnOnce(&mut BytesMut) -> Result<(), postcard::Error>,
-    ) -> Result<(), PushError> {
+        payload: &mut Option<impl FnOnce(&mut BytesMut) -> Result<(), postcard::Error>>,
+    ) -> Result<bool, PushError> {
         let mut q = self.queue.lock();
         if q.closed {
             return Err(PushError::Closed);
         }
+        let Some(payload) = payload.take() else {
+            return Err(PushError::Closed);
+        };
         if q.buf.len() >= limits.outbound_queue_bytes {
             return Err(PushError::Full);
         }
@@ -95,15 +187,7 @@ impl Peer {
         if header.tracked {
             q.tracked += 1;
         }
-        drop(q);
-        if was_empty {
-            self.notify.notify_one();
-        }
-        Ok(())
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.queue.lock().closed
+        Ok(was_empty)
     }
 
     /// No frame waits in the queue or in the writer's hands.
@@ -120,6 +204,7 @@ impl Peer {
         q.frames = 0;
         q.tracked = 0;
         drop(q);
+        self.wr.lock().take();
         self.notify.notify_one();
         lost
     }
@@ -158,6 +243,7 @@ async fn write_loop(inner: &NodeInner, peer: &Peer, conn: BoxConnection) -> Stri
     if let Err(e) = wr.write_all(&PREAMBLE).await {
         return format!("write failed: {e}");
     }
+    *peer.wr.lock() = Some(wr);
     let mut shutdown = inner.shutdown.subscribe();
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut scratch = [0u8; 256];
@@ -165,8 +251,8 @@ async fn write_loop(inner: &NodeInner, peer: &Peer, conn: BoxConnection) -> Stri
         match peer.take(&mut out) {
             None => return "closed".to_string(),
             Some(true) => {
-                let written = wr.write_all(&out).await;
-                inner.counters.bytes_written.add(out.len() as u64);
+                let written = write_all_shared(peer, &out).await;
+                peer.bytes_written.add(out.len() as u64);
                 out.clear();
                 peer.writing.store(false, Ordering::Release);
                 if let Err(e) = written {
@@ -187,6 +273,33 @@ async fn write_loop(inner: &NodeInner, peer: &Peer, conn: BoxConnection) -> Stri
             }
         }
     }
+}
+
+/// Writes all of `buf` through the peer's shared write half, locking it only per poll.
+async fn write_all_shared(peer: &Peer, mut buf: &[u8]) -> std::io::Result<()> {
+    use std::task::Poll;
+    while !buf.is_empty() {
+        let n = std::future::poll_fn(|cx| {
+            let mut guard = peer.wr.lock();
+            match guard.as_mut() {
+                Some(w) => std::pin::Pin::new(w).poll_write(cx, buf),
+                None => Poll::Ready(Err(std::io::ErrorKind::NotConnected.into())),
+            }
+        })
+        .await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        buf = &buf[n..];
+    }
+    std::future::poll_fn(|cx| {
+        let mut guard = peer.wr.lock();
+        match guard.as_mut() {
+            Some(w) => std::pin::Pin::new(w).poll_flush(cx),
+            None => Poll::Ready(Err(std::io::ErrorKind::NotConnected.into())),
+        }
+    })
+    .await
 }
 
 /// Completes when the node's shutdown flag is set.
@@ -262,9 +375,12 @@ async fn serve_connection(node: Node, mut conn: BoxConnection, peer: SocketAddr)
 /// same pair parses and looks up each once.
 #[derive(Default)]
 struct ConnCache {
-    from_text: String,
+    /// Messages dropped on this connection; a log line is written for the 1st, 2nd, 4th,
+    /// 8th... so a flood of bad frames cannot flood the log (the counters count them all).
+    drops: u64,
+    from_text: Vec<u8>,
     from: Option<Upid>,
-    to_text: String,
+    to_text: Vec<u8>,
     to: Option<(Upid, Arc<dyn Sink>)>,
 }
 
@@ -275,11 +391,13 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
     let mut cache = ConnCache::default();
     loop {
         let mut frames = 0;
+        let mut at = 0;
         loop {
-            match frame::split(&mut buf, max) {
-                Split::Frame(body) => {
+            match frame::split(&buf[at..], max) {
+                Split::Frame { body, consumed } => {
                     frames += 1;
-                    handle_frame(inner, &body, &mut cache, peer);
+                    at += consumed;
+                    handle_frame(inner, body, &mut cache, peer);
                 }
                 Split::Incomplete => break,
                 Split::TooLarge(len) => {
@@ -290,6 +408,7 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
                 }
             }
         }
+        bytes::Buf::advance(&mut buf, at);
         if frames > 0 {
             inner.counters.frames_received.add(frames);
         }
@@ -314,53 +433,82 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
     }
 }
 
+impl ConnCache {
+    /// Counts one drop on this connection; true if it deserves a log line.
+    fn dropped(&mut self) -> bool {
+        self.drops += 1;
+        self.drops.is_power_of_two()
+    }
+}
+
 fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: SocketAddr) {
-    let frame = match frame::decode(body) {
+    let frame = match frame::decode_raw(body) {
         Ok(f) => f,
         Err(e) => {
             inner.counters.malformed_frame.inc();
-            slog::warn!(inner.logger, "dropped malformed frame"; "peer" => %peer, "error" => %e);
+            if cache.dropped() {
+                slog::warn!(inner.logger, "dropped malformed frame";
+                    "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
+            }
             return;
         }
     };
-    let h = frame.header;
-    deliver_frame(inner, &h, frame.payload, cache, peer);
-    if h.tracked {
+    deliver_frame(inner, &frame, cache, peer);
+    if frame.tracked {
         if let Some(c) = inner.test_clock() {
             c.remote_handled();
         }
     }
 }
 
-fn parse_upid(inner: &NodeInner, text: &str, field: &str, peer: SocketAddr) -> Option<Upid> {
-    match text.parse::<Upid>() {
+fn parse_upid(
+    inner: &NodeInner,
+    raw: &[u8],
+    field: &str,
+    peer: SocketAddr,
+    cache: &mut ConnCache,
+) -> Option<Upid> {
+    let parsed = std::str::from_utf8(raw)
+        .map_err(|_| format!("{field} is not utf-8"))
+        .and_then(|text| text.parse::<Upid>().map_err(|e| e.to_string()));
+    match parsed {
         Ok(u) => Some(u),
         Err(e) => {
             inner.counters.malformed_frame.inc();
-            slog::warn!(inner.logger, "dropped frame with a bad upid";
-                "peer" => %peer, "field" => field, "error" => %e);
+            if cache.dropped() {
+                slog::warn!(inner.logger, "dropped frame with a bad upid";
+                    "peer" => %peer, "field" => field, "error" => e,
+                    "drops_on_connection" => cache.drops);
+            }
             None
         }
     }
 }
 
+/// What became of a message frame.
+enum Outcome {
+    Delivered,
+    Filtered,
+    Refused(crate::SendError),
+}
+
 fn deliver_frame(
     inner: &NodeInner,
-    h: &Header<'_>,
-    payload: &[u8],
+    h: &frame::RawFrame<'_>,
     cache: &mut ConnCache,
     peer: SocketAddr,
 ) {
+    // Sender and receiver usually repeat frame after frame: compare bytes, parse only news.
     let from = if h.from.is_empty() {
         None
     } else if cache.from.is_some() && cache.from_text == h.from {
         cache.from.clone()
     } else {
-        let Some(u) = parse_upid(inner, h.from, "from", peer) else {
+        let Some(u) = parse_upid(inner, h.from, "from", peer, cache) else {
             return;
         };
         cache.from_text.clear();
-        cache.from_text.push_str(h.from);
+        cache.from_text.extend_from_slice(h.from);
         cache.from = Some(u.clone());
         Some(u)
     };
@@ -374,50 +522,67 @@ fn deliver_frame(
                     }),
                     None => {
                         inner.counters.malformed_frame.inc();
-                        slog::warn!(inner.logger, "dropped request without a sender"; "peer" => %peer);
+                        if cache.dropped() {
+                            slog::warn!(inner.logger, "dropped request without a sender";
+                                "peer" => %peer, "drops_on_connection" => cache.drops);
+                        }
                         return;
                     }
                 }
             } else {
                 None
             };
-            let cached = match &cache.to {
-                Some((_, sink)) if cache.to_text == h.to && sink.is_open() => cache.to.clone(),
-                _ => None,
-            };
-            let (to, sink) = match cached {
-                Some(pair) => pair,
-                None => {
-                    let Some(to) = parse_upid(inner, h.to, "to", peer) else {
-                        return;
-                    };
-                    let Some(sink) = inner.lookup(to.id()) else {
-                        inner.counters.unknown_process.inc();
+            let hit =
+                matches!(&cache.to, Some((_, sink)) if cache.to_text == h.to && sink.is_open());
+            if !hit {
+                let Some(to) = parse_upid(inner, h.to, "to", peer, cache) else {
+                    return;
+                };
+                let Some(sink) = inner.lookup(to.id()) else {
+                    inner.counters.unknown_process.inc();
+                    if cache.dropped() {
                         slog::warn!(inner.logger, "dropped message to unknown process";
-                            "peer" => %peer, "to" => h.to, "name" => h.name);
-                        return;
-                    };
-                    cache.to_text.clear();
-                    cache.to_text.push_str(h.to);
-                    cache.to = Some((to.clone(), sink.clone()));
-                    (to, sink)
+                            "peer" => %peer, "to" => %to, "name" => h.name,
+                            "drops_on_connection" => cache.drops);
+                    }
+                    return;
+                };
+                cache.to_text.clear();
+                cache.to_text.extend_from_slice(h.to);
+                cache.to = Some((to, sink));
+            }
+            let outcome = {
+                let (to, sink) = cache
+                    .to
+                    .as_ref()
+                    .expect("the receiver was cached just above");
+                if inner.filters.is_active()
+                    && inner.filters.check(h.name, from.as_ref(), to, || {
+                        Bytes::copy_from_slice(h.payload)
+                    }) == Verdict::Drop
+                {
+                    Outcome::Filtered
+                } else {
+                    match sink.deliver_encoded(from, reply, h.name, h.payload) {
+                        Ok(()) => Outcome::Delivered,
+                        Err(e) => Outcome::Refused(e),
+                    }
                 }
             };
-            if inner.filters.is_active()
-                && inner.filters.check(h.name, from.as_ref(), &to, || {
-                    Bytes::copy_from_slice(payload)
-                }) == Verdict::Drop
-            {
-                inner.counters.filtered.inc();
-                return;
-            }
-            if let Err(e) = sink.deliver_encoded(from, reply, h.name, payload) {
-                slog::warn!(inner.logger, "dropped message"; "peer" => %peer, "error" => %e);
+            match outcome {
+                Outcome::Delivered => {}
+                Outcome::Filtered => inner.counters.filtered.inc(),
+                Outcome::Refused(e) => {
+                    if cache.dropped() {
+                        slog::warn!(inner.logger, "dropped message";
+                            "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
+                    }
+                }
             }
         }
-        FrameKind::Reply => inner.reply_arrived(h.correlation, h.name, payload),
+        FrameKind::Reply => inner.reply_arrived(h.correlation, h.name, h.payload),
         FrameKind::Link | FrameKind::Unlink | FrameKind::Exited => {
-            let (Some(from), Some(to)) = (from, parse_upid(inner, h.to, "to", peer)) else {
+            let (Some(from), Some(to)) = (from, parse_upid(inner, h.to, "to", peer, cache)) else {
                 return;
             };
             match h.kind {

@@ -16,12 +16,15 @@ struct Target {
     node: Node,
     upid: Upid,
     rx: UnboundedReceiver<Event>,
+    log: CapturedLog,
 }
 
 async fn target(max_frame: usize) -> Target {
+    let log = CapturedLog::default();
     let node = Node::builder()
         .max_frame_bytes(max_frame)
         .max_http_body_bytes(1024)
+        .logger(log.logger())
         .build()
         .await
         .unwrap();
@@ -32,6 +35,7 @@ async fn target(max_frame: usize) -> Target {
         node,
         upid: pid.upid().clone(),
         rx,
+        log,
     }
 }
 
@@ -102,6 +106,10 @@ async fn random_bytes_are_dropped_as_garbage() {
     let _ = s.write_all(&noise).await;
     closed_by_server(s).await;
     eventually(async || counter(&t.node, "libprocess/dropped/garbage_connection") == 1.0).await;
+    assert!(
+        t.log.contains("garbage first bytes"),
+        "a log line names the drop"
+    );
     assert_still_serving(&mut t).await;
     t.node.shutdown().await;
 }
@@ -114,6 +122,7 @@ async fn a_frame_over_the_size_limit_ends_its_connection() {
     let _ = s.write_all(&[0u8; 64]).await;
     closed_by_server(s).await;
     assert_eq!(counter(&t.node, "libprocess/dropped/oversize_frame"), 1.0);
+    assert!(t.log.contains("frame over the size limit"));
     assert_still_serving(&mut t).await;
     t.node.shutdown().await;
 }
@@ -159,6 +168,18 @@ async fn bad_messages_are_dropped_and_the_connection_goes_on() {
     assert_eq!(counter(&t.node, "libprocess/dropped/decode_failed"), 1.0);
     assert_eq!(counter(&t.node, "libprocess/dropped/unknown_process"), 1.0);
     assert_eq!(counter(&t.node, "libprocess/dropped/malformed_frame"), 2.0);
+    assert!(t.log.contains("dropped message"));
+    assert!(t.log.contains("dropped malformed frame"));
+    // Log lines per connection are thinned (1st, 2nd, 4th, ... drop); counters count all.
+    let drop_lines = t
+        .log
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.starts_with("dropped"))
+        .count();
+    assert_eq!(drop_lines, 3);
     assert_still_serving(&mut t).await;
     t.node.shutdown().await;
 }

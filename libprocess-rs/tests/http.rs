@@ -118,3 +118,70 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
     );
     node.shutdown().await;
 }
+
+/// Keeps HTTP replies (telling the test each time) and answers them when told to.
+struct Deferred {
+    held: Vec<libprocess::HttpReply>,
+    holding: tokio::sync::mpsc::UnboundedSender<()>,
+}
+impl libprocess::Process for Deferred {
+    type Message = String;
+    fn handle(&mut self, _ctx: &mut libprocess::Context<Self>, answer: String) {
+        for reply in self.held.drain(..) {
+            reply.respond(libprocess::HttpResponse::text(
+                http::StatusCode::OK,
+                answer.clone(),
+            ));
+        }
+    }
+    fn http(
+        &mut self,
+        _ctx: &mut libprocess::Context<Self>,
+        _request: libprocess::HttpRequest,
+        reply: libprocess::HttpReply,
+    ) {
+        self.held.push(reply);
+        let _ = self.holding.send(());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_may_answer_later_and_unanswered_requests_get_503() {
+    let node = node().await;
+    let (holding, mut held) = tokio::sync::mpsc::unbounded_channel();
+    let pid = node
+        .spawn_named(
+            "later",
+            Deferred {
+                held: Vec::new(),
+                holding,
+            },
+        )
+        .unwrap();
+    let addr = node.addr();
+    let pending = tokio::spawn(async move { get(addr, "/later/x").await });
+    tokio::time::timeout(GUARD, held.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !pending.is_finished(),
+        "the request waits for the process's answer"
+    );
+    pid.send("done".to_string()).unwrap();
+    let resp = tokio::time::timeout(GUARD, pending).await.unwrap().unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200") && resp.ends_with("done"),
+        "{resp}"
+    );
+    // A request held by a process that terminates is answered 503.
+    let pending = tokio::spawn(async move { get(addr, "/later/y").await });
+    tokio::time::timeout(GUARD, held.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    pid.terminate();
+    let resp = tokio::time::timeout(GUARD, pending).await.unwrap().unwrap();
+    assert!(resp.starts_with("HTTP/1.1 503"), "{resp}");
+    node.shutdown().await;
+}

@@ -28,7 +28,10 @@ impl Process for Echo {
     }
 }
 
-/// Not a test: the child's body. Prints `UPID <upid>` and serves until killed.
+/// Not a test: the child's body, which does its work only when the parent starts this
+/// binary with `LP_CHILD_NODE` set (and returns at once otherwise). A `#[test]` because that
+/// is how a test binary can run a chosen function of its own. Prints `UPID <upid>` and
+/// serves until killed.
 #[test]
 fn child_node_entry() {
     if std::env::var_os("LP_CHILD_NODE").is_none() {
@@ -72,7 +75,7 @@ fn start_child() -> (Child, Upid) {
     let upid = loop {
         let line = lines
             .next()
-            .expect("child prints its upid before exiting")
+            .unwrap_or_else(|| panic!("child exited without printing its upid"))
             .unwrap();
         // libtest may print "test child_node_entry ... " on the same line first.
         if let Some(at) = line.find("UPID ") {

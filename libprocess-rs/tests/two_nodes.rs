@@ -202,3 +202,83 @@ async fn filters_await_and_drop_remote_deliveries_and_settle_covers_the_wire() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_after_the_peer_restarts_opens_a_new_connection() {
+    let a = node().await;
+    // The restarted node must get the same port back. Other tests' connections from
+    // 127.0.0.1 may take freed ports as their local ports, so listen on another loopback
+    // address, chosen per run.
+    let ip = std::net::Ipv4Addr::new(127, 0, 0, 2 + (std::process::id() % 250) as u8);
+    let b = Node::builder().bind((ip, 0).into()).build().await.unwrap();
+    let addr = b.addr();
+    let (rb, mut rxb) = Recorder::new();
+    b.spawn_named("r", rb).unwrap();
+    started(&mut rxb).await;
+    let r: Upid = format!("r@{addr}").parse().unwrap();
+    a.send(&r, Note(1)).unwrap();
+    assert_eq!(next(&mut rxb).await, Event::Note { from: None, n: 1 });
+    b.shutdown().await;
+    // The old connection breaks; a node comes back on the same address.
+    eventually(async || a.metrics().snapshot()["libprocess/peers"] == 0.0).await;
+    let mut b2 = None;
+    eventually(async || {
+        b2 = Node::builder().bind(addr).build().await.ok();
+        b2.is_some()
+    })
+    .await;
+    let b2 = b2.unwrap();
+    let (rb2, mut rxb2) = Recorder::new();
+    b2.spawn_named("r", rb2).unwrap();
+    started(&mut rxb2).await;
+    a.send(&r, Note(2)).unwrap();
+    assert_eq!(next(&mut rxb2).await, Event::Note { from: None, n: 2 });
+    a.shutdown().await;
+    b2.shutdown().await;
+}
+
+/// Asks a remote process from inside a process and gets the answer back as a message.
+struct Asker {
+    target: Upid,
+    answers: tokio::sync::mpsc::UnboundedSender<Result<Note, AskError>>,
+}
+impl libprocess::Process for Asker {
+    type Message = Result<Note, AskError>;
+    fn initialize(&mut self, ctx: &mut libprocess::Context<Self>) {
+        let ask = ctx.ask::<Note, Note>(&self.target, Note(20), Duration::from_secs(60));
+        ctx.defer(ask, |answer| answer);
+    }
+    fn handle(&mut self, _ctx: &mut libprocess::Context<Self>, answer: Result<Note, AskError>) {
+        let _ = self.answers.send(answer);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_asks_across_nodes_through_defer() {
+    let (a, b) = (node().await, node().await);
+    let (rb, mut rxb) = Recorder::new();
+    let pb = b.spawn(rb).unwrap();
+    started(&mut rxb).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let asker = a
+        .spawn(Asker {
+            target: pb.upid().clone(),
+            answers: tx,
+        })
+        .unwrap();
+    let answer = tokio::time::timeout(GUARD, rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer, Ok(Note(21)));
+    // The receiver saw the asking process as the sender.
+    assert_eq!(
+        next(&mut rxb).await,
+        Event::Note {
+            from: Some(asker.upid().clone()),
+            n: 20
+        }
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+}

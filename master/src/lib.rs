@@ -2,3 +2,5 @@
 //! actor, the registrar and the HTTP APIs join it later.
 
 pub mod allocator;
+pub mod raftlog;
+pub mod registry;

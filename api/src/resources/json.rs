@@ -233,30 +233,32 @@ fn resource_from_json(input: ResourceIn, default_role: &str) -> Result<Resource>
         .allocation_info
         .and_then(|a| a.role)
         .map(|r| r.as_str().into());
-    resource.disk = input.disk.map(|d| DiskInfo {
-        persistence: d.persistence.map(|p| Persistence {
-            id: p.id,
-            principal: p.principal,
-        }),
-        volume: d.volume.map(|v| Volume {
-            mode: match v.mode {
-                VolumeModeJson::Rw => VolumeMode::Rw,
-                VolumeModeJson::Ro => VolumeMode::Ro,
-            },
-            container_path: v.container_path,
-            host_path: v.host_path,
-        }),
-        source: d.source.map(|s| DiskSource {
-            kind: match s.kind {
-                SourceTypeJson::Path => DiskSourceType::Path,
-                SourceTypeJson::Mount => DiskSourceType::Mount,
-                SourceTypeJson::Block => DiskSourceType::Block,
-                SourceTypeJson::Raw => DiskSourceType::Raw,
-            },
-            root: s.path.or(s.mount).and_then(|r| r.root),
-            id: s.id,
-            profile: s.profile,
-        }),
+    resource.disk = input.disk.map(|d| {
+        Box::new(DiskInfo {
+            persistence: d.persistence.map(|p| Persistence {
+                id: p.id,
+                principal: p.principal,
+            }),
+            volume: d.volume.map(|v| Volume {
+                mode: match v.mode {
+                    VolumeModeJson::Rw => VolumeMode::Rw,
+                    VolumeModeJson::Ro => VolumeMode::Ro,
+                },
+                container_path: v.container_path,
+                host_path: v.host_path,
+            }),
+            source: d.source.map(|s| DiskSource {
+                kind: match s.kind {
+                    SourceTypeJson::Path => DiskSourceType::Path,
+                    SourceTypeJson::Mount => DiskSourceType::Mount,
+                    SourceTypeJson::Block => DiskSourceType::Block,
+                    SourceTypeJson::Raw => DiskSourceType::Raw,
+                },
+                root: s.path.or(s.mount).and_then(|r| r.root),
+                id: s.id,
+                profile: s.profile,
+            }),
+        })
     });
     resource.revocable = input.revocable.is_some();
     resource.shared = input.shared.is_some();
@@ -662,29 +664,31 @@ fn resource_from_bin(b: ResourceBin) -> Result<Resource> {
         })
         .collect();
     r.allocation_role = b.allocation_role.map(|s| s.as_str().into());
-    r.disk = b.disk.map(|d| DiskInfo {
-        persistence: d
-            .persistence
-            .map(|(id, principal)| Persistence { id, principal }),
-        volume: d.volume.map(|(mode, container_path, host_path)| Volume {
-            mode: match mode {
-                VolumeModeJson::Rw => VolumeMode::Rw,
-                VolumeModeJson::Ro => VolumeMode::Ro,
-            },
-            container_path,
-            host_path,
-        }),
-        source: d.source.map(|(kind, root, id, profile)| DiskSource {
-            kind: match kind {
-                SourceTypeJson::Path => DiskSourceType::Path,
-                SourceTypeJson::Mount => DiskSourceType::Mount,
-                SourceTypeJson::Block => DiskSourceType::Block,
-                SourceTypeJson::Raw => DiskSourceType::Raw,
-            },
-            root,
-            id,
-            profile,
-        }),
+    r.disk = b.disk.map(|d| {
+        Box::new(DiskInfo {
+            persistence: d
+                .persistence
+                .map(|(id, principal)| Persistence { id, principal }),
+            volume: d.volume.map(|(mode, container_path, host_path)| Volume {
+                mode: match mode {
+                    VolumeModeJson::Rw => VolumeMode::Rw,
+                    VolumeModeJson::Ro => VolumeMode::Ro,
+                },
+                container_path,
+                host_path,
+            }),
+            source: d.source.map(|(kind, root, id, profile)| DiskSource {
+                kind: match kind {
+                    SourceTypeJson::Path => DiskSourceType::Path,
+                    SourceTypeJson::Mount => DiskSourceType::Mount,
+                    SourceTypeJson::Block => DiskSourceType::Block,
+                    SourceTypeJson::Raw => DiskSourceType::Raw,
+                },
+                root,
+                id,
+                profile,
+            }),
+        })
     });
     r.revocable = b.revocable;
     r.shared = b.shared;

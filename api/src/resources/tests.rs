@@ -13,6 +13,14 @@ fn scalar(v: f64) -> Scalar {
 }
 
 #[test]
+#[cfg(target_pointer_width = "64")]
+fn a_resource_stays_small_to_copy() {
+    // The allocator copies resources into every offer; disk info is boxed to keep this down.
+    let size = std::mem::size_of::<Resource>();
+    assert!(size <= 128, "Resource grew to {size} bytes");
+}
+
+#[test]
 fn issue_example_with_ranges_and_a_reserved_set() {
     let r = parse(
         "cpus:24;gpus:2;mem:24576;disk:409600;ports:[21000-24000,30000-34000];bugs(debug_role):{a,b,c}",

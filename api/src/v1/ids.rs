@@ -82,6 +82,27 @@ id_type!(
     "resource provider id"
 );
 
+impl FrameworkId {
+    /// The id a master gives its `n`-th framework: `<master id>-<n, 4 digits>`.
+    pub fn nth(master_id: &str, n: u64) -> Self {
+        FrameworkId::new(format!("{master_id}-{n:04}"))
+    }
+}
+
+impl AgentId {
+    /// The id a master gives its `n`-th agent: `<master id>-S<n>`.
+    pub fn nth(master_id: &str, n: u64) -> Self {
+        AgentId::new(format!("{master_id}-S{n}"))
+    }
+}
+
+impl OfferId {
+    /// The id of a master's `n`-th offer: `<master id>-O<n>`.
+    pub fn nth(master_id: &str, n: u64) -> Self {
+        OfferId::new(format!("{master_id}-O{n}"))
+    }
+}
+
 /// A container's id: a UUID, with an optional parent for nested containers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ContainerId {
@@ -99,5 +120,27 @@ impl ContainerId {
             value: value.into(),
             parent: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_generated_ids_have_mesos_formats_and_are_valid() {
+        let master = "b5eac2c5-609b-4ca1-a352-61941702fc9e";
+        let f = FrameworkId::nth(master, 7);
+        assert_eq!(f.as_str(), "b5eac2c5-609b-4ca1-a352-61941702fc9e-0007");
+        assert_eq!(
+            FrameworkId::nth(master, 12345).as_str(),
+            format!("{master}-12345")
+        );
+        assert_eq!(AgentId::nth(master, 0).as_str(), format!("{master}-S0"));
+        assert_eq!(OfferId::nth(master, 42).as_str(), format!("{master}-O42"));
+        f.validate().unwrap();
+        AgentId::nth(master, u64::MAX).validate().unwrap();
+        let err = TaskId::new("a/b").validate().unwrap_err().to_string();
+        assert!(err.contains("task id 'a/b'"), "{err}");
     }
 }

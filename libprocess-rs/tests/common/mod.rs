@@ -183,3 +183,29 @@ pub async fn eventually(mut check: impl AsyncFnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// A slog drain that keeps every message, for tests that check a log line was written.
+#[derive(Clone, Default)]
+pub struct CapturedLog(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl slog::Drain for CapturedLog {
+    type Ok = ();
+    type Err = slog::Never;
+    fn log(
+        &self,
+        record: &slog::Record<'_>,
+        _values: &slog::OwnedKVList,
+    ) -> Result<(), slog::Never> {
+        self.0.lock().unwrap().push(record.msg().to_string());
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    pub fn logger(&self) -> slog::Logger {
+        slog::Logger::root(self.clone(), slog::o!())
+    }
+    pub fn contains(&self, text: &str) -> bool {
+        self.0.lock().unwrap().iter().any(|m| m.contains(text))
+    }
+}

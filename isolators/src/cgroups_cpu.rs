@@ -1,0 +1,236 @@
+//! `cgroups/cpu`: CPU shares of 1024 x cpus and, with CFS enabled, a hard cap of cpus x the
+//! CFS period; usage from the cgroup (user/system time, throttled periods).
+//!
+//! v1 uses two hierarchies (`cpu` for shares and quota, `cpuacct` for time); v2 one cgroup
+//! with the `cpu` controller (`cpu.weight`, `cpu.max`, `cpu.stat`). The arithmetic is pure.
+
+use nix::unistd::Pid;
+
+use crate::cgroup_table::{destroy_dirs, CgroupEntry, CgroupTable, CgroupsOptions};
+use crate::cgroupfs::{keyed, CgroupDir, CgroupVersion};
+use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limits};
+use crate::error::Result;
+use crate::isolator::Isolator;
+use crate::statistics::{now_secs, ResourceStatistics};
+
+/// The CFS period we use, microseconds (the kernel's default).
+pub const CFS_PERIOD_US: u64 = 100_000;
+/// The smallest CFS quota the kernel accepts, microseconds.
+pub const MIN_CFS_QUOTA_US: u64 = 1_000;
+/// The smallest cgroup v1 `cpu.shares`.
+pub const MIN_SHARES: u64 = 2;
+
+/// v1 `cpu.shares` for `cpus` (pure).
+pub fn shares_for(cpus: f64) -> u64 {
+    ((cpus * 1024.0) as u64).max(MIN_SHARES)
+}
+
+/// v2 `cpu.weight` (1..=10000) equivalent to v1 `shares` (pure; the mapping runc uses).
+pub fn weight_for_shares(shares: u64) -> u64 {
+    let shares = shares.clamp(MIN_SHARES, 262_144);
+    1 + ((shares - 2) * 9999) / 262_142
+}
+
+/// CFS quota for `cpus` over [`CFS_PERIOD_US`] (pure).
+pub fn cfs_quota_for(cpus: f64) -> u64 {
+    ((cpus * CFS_PERIOD_US as f64) as u64).max(MIN_CFS_QUOTA_US)
+}
+
+/// `cgroups/cpu`.
+#[derive(Debug)]
+pub struct CgroupsCpu {
+    options: CgroupsOptions,
+    enable_cfs: bool,
+    table: CgroupTable,
+}
+
+const NAME: &str = "cgroups/cpu";
+
+impl CgroupsCpu {
+    /// Checks that the controllers are there; `enable_cfs` caps usage at the cpus.
+    pub fn new(options: CgroupsOptions, enable_cfs: bool) -> Result<Self> {
+        let (version, _) = options.locate(NAME, "cpu")?;
+        if version == CgroupVersion::V1 {
+            options.locate(NAME, "cpuacct")?;
+        }
+        Ok(CgroupsCpu {
+            options,
+            enable_cfs,
+            table: CgroupTable::default(),
+        })
+    }
+
+    fn apply(&self, dirs: &[CgroupDir], limits: &Limits) -> Result<()> {
+        let Some(cpus) = limits.cpus else {
+            return Ok(());
+        };
+        let cpu = &dirs[0];
+        match cpu.version {
+            CgroupVersion::V1 => {
+                cpu.write("cpu.shares", &shares_for(cpus).to_string())?;
+                if self.enable_cfs {
+                    cpu.write("cpu.cfs_period_us", &CFS_PERIOD_US.to_string())?;
+                    cpu.write("cpu.cfs_quota_us", &cfs_quota_for(cpus).to_string())?;
+                }
+            }
+            CgroupVersion::V2 => {
+                cpu.write(
+                    "cpu.weight",
+                    &weight_for_shares(shares_for(cpus)).to_string(),
+                )?;
+                if self.enable_cfs {
+                    cpu.write(
+                        "cpu.max",
+                        &format!("{} {}", cfs_quota_for(cpus), CFS_PERIOD_US),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn make_dirs(&self, id: &ContainerId) -> Result<Vec<CgroupDir>> {
+        let (version, mount) = self.options.locate(NAME, "cpu")?;
+        let mut dirs = vec![CgroupDir::create(
+            version,
+            &mount,
+            &self.options.root,
+            id.as_str(),
+            &["cpu"],
+        )?];
+        if version == CgroupVersion::V1 {
+            let made = self
+                .options
+                .locate(NAME, "cpuacct")
+                .and_then(|(v, m)| CgroupDir::create(v, &m, &self.options.root, id.as_str(), &[]));
+            match made {
+                Ok(d) => dirs.push(d),
+                Err(e) => {
+                    let _ = destroy_dirs(&dirs);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(dirs)
+    }
+}
+
+impl Isolator for CgroupsCpu {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
+        self.table.check_new(&config.id, NAME)?;
+        let dirs = self.make_dirs(&config.id)?;
+        if let Err(e) = self.apply(&dirs, &config.limits) {
+            let _ = destroy_dirs(&dirs);
+            return Err(e);
+        }
+        let prep = LaunchPrep {
+            cgroup_procs: dirs.iter().map(CgroupDir::procs_file).collect(),
+            ..Default::default()
+        };
+        self.table.insert(
+            config.id.clone(),
+            CgroupEntry {
+                dirs,
+                limits: config.limits,
+            },
+        );
+        Ok(prep)
+    }
+
+    fn isolate(&self, id: &ContainerId, _pid: Pid) -> Result<()> {
+        // The launcher's child joined the cgroups itself before exec.
+        self.table.get(id, NAME).map(|_| ())
+    }
+
+    fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
+        self.table.check_new(&config.id, NAME)?;
+        let mut dirs = vec![self.options.existing(NAME, "cpu", &config.id)?];
+        if dirs[0].version == CgroupVersion::V1 {
+            dirs.push(self.options.existing(NAME, "cpuacct", &config.id)?);
+        }
+        self.table.insert(
+            config.id.clone(),
+            CgroupEntry {
+                dirs,
+                limits: config.limits,
+            },
+        );
+        Ok(())
+    }
+
+    fn update(&self, id: &ContainerId, limits: &Limits) -> Result<()> {
+        let entry = self.table.get(id, NAME)?;
+        self.apply(&entry.dirs, limits)?;
+        self.table.set_limits(id, *limits);
+        Ok(())
+    }
+
+    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
+        let entry = self.table.get(id, NAME)?;
+        let mut stats = ResourceStatistics::at(now_secs());
+        stats.cpus_limit = entry.limits.cpus;
+        let cpu = &entry.dirs[0];
+        let cpu_stat = cpu.read_keyed("cpu.stat")?;
+        stats.cpus_nr_throttled = keyed(&cpu_stat, "nr_throttled");
+        match cpu.version {
+            CgroupVersion::V1 => {
+                let acct = entry
+                    .dirs
+                    .get(1)
+                    .unwrap_or(cpu)
+                    .read_keyed("cpuacct.stat")?;
+                // SAFETY: sysconf has no preconditions.
+                let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+                stats.cpus_user_time_secs = keyed(&acct, "user").map(|t| t as f64 / hz);
+                stats.cpus_system_time_secs = keyed(&acct, "system").map(|t| t as f64 / hz);
+            }
+            CgroupVersion::V2 => {
+                stats.cpus_user_time_secs = keyed(&cpu_stat, "user_usec").map(|u| u as f64 / 1e6);
+                stats.cpus_system_time_secs =
+                    keyed(&cpu_stat, "system_usec").map(|u| u as f64 / 1e6);
+            }
+        }
+        Ok(stats)
+    }
+
+    fn cleanup(&self, id: &ContainerId) -> Result<()> {
+        self.table.destroy(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn shares_and_quota_follow_cpus() {
+        assert_eq!(shares_for(1.0), 1024);
+        assert_eq!(shares_for(0.5), 512);
+        assert_eq!(shares_for(0.0001), MIN_SHARES);
+        assert_eq!(cfs_quota_for(0.5), 50_000);
+        assert_eq!(cfs_quota_for(0.001), MIN_CFS_QUOTA_US);
+        assert_eq!(weight_for_shares(2), 1);
+        assert_eq!(weight_for_shares(262_144), 10_000);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn weight_is_in_range_and_monotone(a in 0u64..300_000, b in 0u64..300_000) {
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            prop_assert!((1..=10_000).contains(&weight_for_shares(lo)));
+            prop_assert!(weight_for_shares(lo) <= weight_for_shares(hi));
+        }
+
+        #[test]
+        fn quota_never_below_kernel_minimum(cpus in 0.0001f64..64.0) {
+            prop_assert!(cfs_quota_for(cpus) >= MIN_CFS_QUOTA_US);
+            prop_assert!(shares_for(cpus) >= MIN_SHARES);
+        }
+    }
+}

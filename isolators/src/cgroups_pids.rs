@@ -1,0 +1,111 @@
+//! `cgroups/pids`: a limit on the number of processes (and threads) in the container
+//! (`pids.max`, from the `--cgroups-pids-max` flag; unlimited when not set) and the count
+//! as `processes` in the usage. The same files exist in v1 and v2.
+
+use nix::unistd::Pid;
+
+use crate::cgroup_table::{destroy_dirs, CgroupEntry, CgroupTable, CgroupsOptions};
+use crate::cgroupfs::CgroupDir;
+use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limits};
+use crate::error::{IsolatorError, Result};
+use crate::isolator::Isolator;
+use crate::statistics::{now_secs, ResourceStatistics};
+
+const NAME: &str = "cgroups/pids";
+
+/// `cgroups/pids`.
+#[derive(Debug)]
+pub struct CgroupsPids {
+    options: CgroupsOptions,
+    max: Option<u64>,
+    table: CgroupTable,
+}
+
+impl CgroupsPids {
+    /// Checks that the pids controller is there; `max` is the per-container limit.
+    pub fn new(options: CgroupsOptions, max: Option<u64>) -> Result<Self> {
+        if max == Some(0) {
+            return Err(IsolatorError::InvalidConfig {
+                field: "cgroups-pids-max",
+                value: "0".into(),
+                reason: "a container needs at least one process".into(),
+            });
+        }
+        options.locate(NAME, "pids")?;
+        Ok(CgroupsPids {
+            options,
+            max,
+            table: CgroupTable::default(),
+        })
+    }
+}
+
+impl Isolator for CgroupsPids {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
+        self.table.check_new(&config.id, NAME)?;
+        let (version, mount) = self.options.locate(NAME, "pids")?;
+        let dir = CgroupDir::create(
+            version,
+            &mount,
+            &self.options.root,
+            config.id.as_str(),
+            &["pids"],
+        )?;
+        let value = self.max.map_or("max".to_string(), |m| m.to_string());
+        if let Err(e) = dir.write("pids.max", &value) {
+            let _ = destroy_dirs(std::slice::from_ref(&dir));
+            return Err(e);
+        }
+        let prep = LaunchPrep {
+            cgroup_procs: vec![dir.procs_file()],
+            ..Default::default()
+        };
+        self.table.insert(
+            config.id.clone(),
+            CgroupEntry {
+                dirs: vec![dir],
+                limits: config.limits,
+            },
+        );
+        Ok(prep)
+    }
+
+    fn isolate(&self, id: &ContainerId, _pid: Pid) -> Result<()> {
+        self.table.get(id, NAME).map(|_| ())
+    }
+
+    fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
+        self.table.check_new(&config.id, NAME)?;
+        let dir = self.options.existing(NAME, "pids", &config.id)?;
+        self.table.insert(
+            config.id.clone(),
+            CgroupEntry {
+                dirs: vec![dir],
+                limits: config.limits,
+            },
+        );
+        Ok(())
+    }
+
+    fn update(&self, id: &ContainerId, limits: &Limits) -> Result<()> {
+        // The process limit is per agent, not a task resource: nothing to change.
+        self.table.get(id, NAME)?;
+        self.table.set_limits(id, *limits);
+        Ok(())
+    }
+
+    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
+        let entry = self.table.get(id, NAME)?;
+        let mut stats = ResourceStatistics::at(now_secs());
+        stats.processes = Some(entry.dirs[0].read_u64("pids.current")?);
+        Ok(stats)
+    }
+
+    fn cleanup(&self, id: &ContainerId) -> Result<()> {
+        self.table.destroy(id)
+    }
+}

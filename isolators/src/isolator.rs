@@ -1,0 +1,56 @@
+//! The `Isolator` trait: the lifecycle every isolator follows for each container, as in
+//! Mesos's isolators. The containerizer (through [`crate::Isolation`]) calls, per container:
+//!
+//! 1. `prepare` before the executor starts: create cgroups, unpack a rootfs, and return the
+//!    [`LaunchPrep`] the launcher applies in the child (cgroups to join, namespaces, rootfs);
+//! 2. `isolate` with the executor's host pid once it runs (or, after an agent restart,
+//!    `recover` with the config and pid of a container a previous agent started);
+//! 3. `watch`: a future that resolves only when the container exceeds a limit it enforces
+//!    (it never resolves otherwise; drop it when the container ends);
+//! 4. `update` whenever the container's resources change, `usage` whenever asked;
+//! 5. `cleanup` after the container's processes are gone (and after a failed launch): it must
+//!    leave no cgroup, mount or process of the container behind.
+//!
+//! The calls are synchronous and short (control-file writes and reads); only `watch`, which
+//! waits, is a future. It needs a tokio runtime (it sleeps between checks).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use nix::unistd::Pid;
+
+use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limitation, Limits};
+use crate::error::Result;
+use crate::statistics::ResourceStatistics;
+
+/// A future resolving to the limitation a container ran into.
+pub type LimitationFuture = Pin<Box<dyn Future<Output = Limitation> + Send + 'static>>;
+
+/// A future that never resolves: for isolators that enforce nothing.
+pub fn no_limitation() -> LimitationFuture {
+    Box::pin(futures::future::pending())
+}
+
+/// One isolation mechanism, applied to many containers.
+pub trait Isolator: Send + Sync {
+    /// The name used in `--isolation` (e.g. `cgroups/mem`).
+    fn name(&self) -> &'static str;
+    /// Sets the container up before its first process starts.
+    fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep>;
+    /// Told the host pid of the container's first process.
+    fn isolate(&self, id: &ContainerId, pid: Pid) -> Result<()>;
+    /// Takes back a container a previous agent prepared and isolated (after an agent
+    /// restart): finds what `prepare` made for it (its cgroups) instead of making it.
+    fn recover(&self, config: &ContainerConfig, pid: Pid) -> Result<()>;
+    /// Resolves when the container exceeds a limit this isolator enforces.
+    fn watch(&self, id: &ContainerId) -> LimitationFuture {
+        let _ = id;
+        no_limitation()
+    }
+    /// Applies new limits.
+    fn update(&self, id: &ContainerId, limits: &Limits) -> Result<()>;
+    /// The figures this isolator knows for the container.
+    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics>;
+    /// Removes everything this isolator made for the container. Idempotent.
+    fn cleanup(&self, id: &ContainerId) -> Result<()>;
+}

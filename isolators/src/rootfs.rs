@@ -1,0 +1,161 @@
+//! `filesystem/rootfs`: a container whose config names a root filesystem runs with that
+//! directory as `/` (entered with `pivot_root` by the launcher, in the container's own mount
+//! namespace) and its sandbox bind-mounted at [`CONTAINER_SANDBOX_PATH`], which
+//! `MESOS_SANDBOX` names, and the host's basic device nodes (`/dev/null`, ...) bound into its
+//! `/dev`. A tarball already in the sandbox is unpacked (with `tar`) into
+//! `<sandbox>/rootfs` first.
+//!
+//! Invariant: the host's mount table is never touched (all mounts are in the container's
+//! namespace and vanish with it); an unpacked rootfs lives in the sandbox and goes with it.
+
+use std::path::{Component, Path, PathBuf};
+use std::process::Command;
+
+use nix::unistd::Pid;
+
+use crate::container::{
+    ContainerConfig, ContainerId, LaunchPrep, Limits, RootfsSource, CONTAINER_SANDBOX_PATH,
+};
+use crate::error::{IsolatorError, Result};
+use crate::isolator::Isolator;
+use crate::statistics::{now_secs, ResourceStatistics};
+
+const NAME: &str = "filesystem/rootfs";
+
+/// The directory a tarball rootfs is unpacked into, inside the sandbox.
+pub const UNPACKED_ROOTFS_DIR: &str = "rootfs";
+
+/// `filesystem/rootfs`.
+#[derive(Debug)]
+pub struct Rootfs;
+
+impl Rootfs {
+    /// Checks for root (bind mounts and `pivot_root` need it).
+    pub fn new() -> Result<Self> {
+        if !nix::unistd::geteuid().is_root() {
+            return Err(IsolatorError::Unavailable {
+                name: NAME.into(),
+                reason: "entering a root filesystem needs root".into(),
+            });
+        }
+        Ok(Rootfs)
+    }
+}
+
+/// Resolves a tarball path against the sandbox, refusing paths that leave it (pure).
+pub fn tarball_in_sandbox(sandbox: &Path, tarball: &Path) -> Result<PathBuf> {
+    let relative = tarball.strip_prefix(sandbox).unwrap_or(tarball);
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(IsolatorError::InvalidRootfs {
+            path: tarball.to_path_buf(),
+            reason: format!(
+                "a rootfs tarball must be a plain path inside the sandbox {}",
+                sandbox.display()
+            ),
+        });
+    }
+    Ok(sandbox.join(relative))
+}
+
+fn unpack(sandbox: &Path, tarball: &Path) -> Result<PathBuf> {
+    let tarball = tarball_in_sandbox(sandbox, tarball)?;
+    if !tarball.is_file() {
+        return Err(IsolatorError::InvalidRootfs {
+            path: tarball,
+            reason: "no such file in the sandbox".into(),
+        });
+    }
+    let target = sandbox.join(UNPACKED_ROOTFS_DIR);
+    std::fs::create_dir_all(&target).map_err(|e| IsolatorError::io("mkdir", &target, e))?;
+    let out = Command::new("tar")
+        .arg("-xf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&target)
+        .output()
+        .map_err(|e| IsolatorError::io("run tar on", &tarball, e))?;
+    if !out.status.success() {
+        return Err(IsolatorError::InvalidRootfs {
+            path: tarball,
+            reason: format!(
+                "tar failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        });
+    }
+    Ok(target)
+}
+
+impl Isolator for Rootfs {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
+        let root = match &config.rootfs {
+            None => return Ok(LaunchPrep::default()),
+            Some(RootfsSource::Directory(dir)) => {
+                if !dir.is_dir() {
+                    return Err(IsolatorError::InvalidRootfs {
+                        path: dir.clone(),
+                        reason: "not a directory".into(),
+                    });
+                }
+                dir.clone()
+            }
+            Some(RootfsSource::Tarball(t)) => unpack(&config.sandbox, t)?,
+        };
+        Ok(LaunchPrep {
+            mount_namespace: true,
+            rootfs: Some(root),
+            env: vec![("MESOS_SANDBOX".into(), CONTAINER_SANDBOX_PATH.into())],
+            ..Default::default()
+        })
+    }
+
+    fn isolate(&self, _id: &ContainerId, _pid: Pid) -> Result<()> {
+        Ok(())
+    }
+
+    fn recover(&self, _config: &ContainerConfig, _pid: Pid) -> Result<()> {
+        // Nothing kept per container: the namespaces live as long as the processes.
+        Ok(())
+    }
+
+    fn update(&self, _id: &ContainerId, _limits: &Limits) -> Result<()> {
+        Ok(())
+    }
+
+    fn usage(&self, _id: &ContainerId) -> Result<ResourceStatistics> {
+        Ok(ResourceStatistics::at(now_secs()))
+    }
+
+    fn cleanup(&self, _id: &ContainerId) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tarball_must_stay_in_the_sandbox() {
+        let sb = Path::new("/sb");
+        assert_eq!(
+            tarball_in_sandbox(sb, Path::new("img.tar")).unwrap(),
+            Path::new("/sb/img.tar")
+        );
+        assert_eq!(
+            tarball_in_sandbox(sb, Path::new("/sb/x/img.tgz")).unwrap(),
+            Path::new("/sb/x/img.tgz")
+        );
+        assert!(tarball_in_sandbox(sb, Path::new("../etc/img.tar")).is_err());
+        assert!(tarball_in_sandbox(sb, Path::new("/etc/img.tar")).is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! Limits enforced on real processes with real cgroups: memory (OOM -> memory limitation),
+//! CPU (CFS quota), process count (fork bomb), disk (du watch -> disk limitation).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use meso_isolators::{Isolation, IsolationConfig, LimitationKind, Limits};
+use support::{can_run, cgroup_dirs_of, config, sh, unique_id};
+
+fn isolation(names: &str, tweak: impl FnOnce(&mut IsolationConfig)) -> Isolation {
+    let mut c = IsolationConfig {
+        isolation: names.into(),
+        ..Default::default()
+    };
+    tweak(&mut c);
+    Isolation::new(&c).expect("isolators available (checked by can_run)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allocating_past_mem_is_killed_with_the_memory_limitation() {
+    if !can_run("mem", &["memory"]) {
+        return;
+    }
+    let iso = isolation("cgroups/mem,posix/cpu", |_| {});
+    let id = unique_id("mem");
+    let _guard = support::CgroupGuard(id.clone());
+    let (sandbox, cfg) = config(
+        &id,
+        Limits {
+            mem_bytes: Some(32 << 20),
+            ..Default::default()
+        },
+    );
+    // `tail` keeps the whole "line" in memory, and /dev/zero has no newline.
+    let mut c = iso
+        .launch(&cfg, &sh("exec tail /dev/zero", sandbox.path()))
+        .unwrap();
+    let usage = iso.usage(&id).unwrap();
+    assert_eq!(usage.mem_limit_bytes, Some(32 << 20));
+    let status = c.process.wait_async().await.unwrap();
+    assert!(!status.success(), "tail /dev/zero ended with {status:?}");
+    let limitation = tokio::time::timeout(Duration::from_secs(30), iso.watch(&id))
+        .await
+        .expect("the OOM kill is reported");
+    assert_eq!(limitation.kind, LimitationKind::Memory);
+    assert!(
+        limitation.message.contains("32MB"),
+        "{}",
+        limitation.message
+    );
+    iso.destroy(&mut c).unwrap();
+    assert!(cgroup_dirs_of("meso", &id).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_loop_with_half_a_cpu_and_cfs_uses_at_most_about_half_a_core() {
+    if !can_run("cfs", &["cpu", "cpuacct"]) {
+        return;
+    }
+    let iso = isolation("cgroups/cpu", |c| c.cgroups_enable_cfs = true);
+    let id = unique_id("cfs");
+    let _guard = support::CgroupGuard(id.clone());
+    let (sandbox, cfg) = config(
+        &id,
+        Limits {
+            cpus: Some(0.5),
+            ..Default::default()
+        },
+    );
+    let mut c = iso
+        .launch(&cfg, &sh("while :; do :; done", sandbox.path()))
+        .unwrap();
+    let before = iso.usage(&id).unwrap();
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = iso.usage(&id).unwrap();
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = |s: &meso_isolators::ResourceStatistics| {
+        s.cpus_user_time_secs.unwrap() + s.cpus_system_time_secs.unwrap()
+    };
+    let share = (cpu(&after) - cpu(&before)) / wall;
+    eprintln!("busy loop used {share:.3} of one core over {wall:.2} s");
+    assert!(
+        share < 0.55,
+        "CFS quota of 0.5 cpus let the loop use {share:.3} of a core"
+    );
+    assert!(share > 0.0, "the loop did not run at all");
+    // Throttling shows only if the loop got more than its quota, which a busy machine may
+    // not give it; the quota itself is what the kernel was told.
+    assert!(after.cpus_nr_throttled.is_some(), "{after:?}");
+    let quota = cgroup_dirs_of("meso", &id)
+        .iter()
+        .map(|d| d.join("cpu.cfs_quota_us"))
+        .find(|f| f.exists())
+        .map(|f| std::fs::read_to_string(f).unwrap());
+    if let Some(q) = quota {
+        assert_eq!(
+            q.trim(),
+            "50000",
+            "CFS quota for 0.5 cpus over a 100 ms period"
+        );
+    }
+    assert_eq!(after.cpus_limit, Some(0.5));
+    iso.destroy(&mut c).unwrap();
+    assert!(cgroup_dirs_of("meso", &id).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fork_bomb_stays_under_the_pids_limit() {
+    if !can_run("pids", &["pids"]) {
+        return;
+    }
+    let iso = isolation("cgroups/pids", |c| c.cgroups_pids_max = Some(24));
+    let id = unique_id("pids");
+    let _guard = support::CgroupGuard(id.clone());
+    let (sandbox, cfg) = config(&id, Limits::default());
+    let mut c = iso
+        .launch(&cfg, &sh("f() { f & f & wait; }; f", sandbox.path()))
+        .unwrap();
+    let mut most = 0;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(2) {
+        let n = iso.usage(&id).unwrap().processes.unwrap();
+        most = most.max(n);
+        assert!(n <= 24, "{n} processes in a container limited to 24");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let events = std::fs::read_to_string(
+        cgroup_dirs_of("meso", &id)
+            .iter()
+            .map(|d| d.join("pids.events"))
+            .find(|f| f.exists())
+            .expect("the pids cgroup has pids.events"),
+    )
+    .unwrap_or_default();
+    // `max N`: forks the kernel refused because the container was at its limit.
+    let refused: u64 = events
+        .lines()
+        .find_map(|l| l.strip_prefix("max ").and_then(|n| n.trim().parse().ok()))
+        .unwrap_or(0);
+    eprintln!("at most {most} processes seen; forks refused at the limit: {refused}");
+    assert!(
+        refused > 0,
+        "the bomb never reached the limit (at most {most} seen)"
+    );
+    iso.destroy(&mut c).unwrap();
+    assert!(cgroup_dirs_of("meso", &id).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writing_past_the_disk_limit_gives_the_disk_limitation() {
+    if !can_run("disk", &[]) {
+        return;
+    }
+    let iso = isolation("disk/du,posix/cpu", |c| {
+        c.container_disk_watch_interval = Duration::from_millis(100);
+        c.enforce_container_disk_quota = true;
+    });
+    let id = unique_id("disk");
+    let _guard = support::CgroupGuard(id.clone());
+    let (sandbox, cfg) = config(
+        &id,
+        Limits {
+            disk_bytes: Some(1 << 20),
+            ..Default::default()
+        },
+    );
+    let mut c = iso
+        .launch(
+            &cfg,
+            &sh(
+                "head -c 4000000 /dev/zero > big; exec sleep 60",
+                sandbox.path(),
+            ),
+        )
+        .unwrap();
+    let limitation = tokio::time::timeout(Duration::from_secs(60), iso.watch(&id))
+        .await
+        .expect("the disk limitation is reported");
+    assert_eq!(limitation.kind, LimitationKind::Disk);
+    assert!(
+        limitation.message.contains("exceeds quota (1MB"),
+        "{}",
+        limitation.message
+    );
+    let usage = iso.usage(&id).unwrap();
+    assert!(usage.disk_used_bytes.unwrap() > 1 << 20, "{usage:?}");
+    assert_eq!(usage.disk_limit_bytes, Some(1 << 20));
+    iso.destroy(&mut c).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_over_the_limit_without_enforcement_is_only_measured() {
+    let iso = isolation("disk/du", |c| {
+        c.container_disk_watch_interval = Duration::from_millis(50)
+    });
+    let id = unique_id("disk-measure");
+    let _guard = support::CgroupGuard(id.clone());
+    let (sandbox, cfg) = config(
+        &id,
+        Limits {
+            disk_bytes: Some(1 << 20),
+            ..Default::default()
+        },
+    );
+    let mut c = iso
+        .launch(&cfg, &sh("head -c 2000000 /dev/zero > big", sandbox.path()))
+        .unwrap();
+    c.process.wait_async().await.unwrap();
+    let watched = tokio::time::timeout(Duration::from_millis(500), iso.watch(&id)).await;
+    assert!(
+        watched.is_err(),
+        "a limitation without enforcement: {watched:?}"
+    );
+    assert!(iso.usage(&id).unwrap().disk_used_bytes.unwrap() > 1 << 20);
+    iso.destroy(&mut c).unwrap();
+}

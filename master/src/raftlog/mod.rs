@@ -1,0 +1,271 @@
+//! The replicated log: raft-rs (with check-quorum, pre-vote and lease-based reads) driving a
+//! [`StateMachine`] (the [`Registry`](crate::registry::Registry)) on every master, with its
+//! log, hard state and snapshots in redb under the work dir.
+//!
+//! Layers, pure to impure:
+//! - [`RaftDriver`] (`driver.rs`): raft-rs's `RawNode` step/ready loop, batching, outcome
+//!   routing, snapshots and compaction. No timers, no sockets.
+//! - [`DiskStorage`] (`storage.rs`): raft-rs's `Storage` on redb, fsync per write.
+//! - [`RaftPeer`] (`peer.rs`): the libprocess process: ticks, frames between masters
+//!   ([`RaftFrame`]), proposal and read requests.
+//! - [`RaftLog`] (this file): the handle a master holds: `propose`, `read`, leader watch.
+//!
+//! Invariants: a node acknowledges a proposal only after the command was committed by a
+//! quorum and applied locally; entries and hard state reach disk (fsync) before raft-rs is
+//! told they are persisted and before any vote or append acknowledgement leaves the node;
+//! membership is fixed when a work dir is made (no reconfiguration yet); a leader that
+//! cannot reach a quorum for an election timeout steps down (check-quorum), and lease reads
+//! are served only by a leader within its lease.
+
+mod driver;
+mod error;
+mod machine;
+mod peer;
+mod storage;
+
+#[cfg(test)]
+mod driver_tests;
+
+pub use driver::{Batch, LeaderState, LogStats, Output, RaftDriver, RaftLogConfig};
+pub use error::{ProposeError, RaftLogError};
+pub use machine::StateMachine;
+pub use peer::{metric, InspectFn, PeerMessage, RaftFrame, RaftPeer, ReadFn, Waiter, PEER_ID};
+pub use storage::DiskStorage;
+
+use libprocess::{Node, Pid, Upid};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// Where a node's log lives and whom it talks to.
+#[derive(Debug, Clone)]
+pub struct RaftLogOptions {
+    /// Raft settings (id, voters, tick counts, snapshot and batch sizes).
+    pub config: RaftLogConfig,
+    /// The address of every node (this one included), by raft id.
+    pub peers: BTreeMap<u64, SocketAddr>,
+    /// Length of one raft tick.
+    pub tick: Duration,
+}
+
+impl RaftLogOptions {
+    /// Node `id` among `peers` (ids are 1, 2, ... in the order given), default settings:
+    /// 50 ms ticks, elections after 10-20 ticks, heartbeats every 2.
+    pub fn new(id: u64, peers: &[SocketAddr]) -> Self {
+        let peers: BTreeMap<u64, SocketAddr> = peers
+            .iter()
+            .enumerate()
+            .map(|(i, addr)| (i as u64 + 1, *addr))
+            .collect();
+        RaftLogOptions {
+            config: RaftLogConfig::new(id, peers.keys().copied().collect()),
+            peers,
+            tick: Duration::from_millis(50),
+        }
+    }
+
+    /// Options for the master at `me` in a cluster of `peers` (`--peers`, which must list
+    /// `me`); no peers means a cluster of one. Ids follow the order of `peers`, so every
+    /// master must be given the same list.
+    pub fn for_member(me: SocketAddr, peers: &[SocketAddr]) -> Result<Self, RaftLogError> {
+        if peers.is_empty() {
+            return Ok(Self::new(1, &[me]));
+        }
+        for (i, addr) in peers.iter().enumerate() {
+            if peers[..i].contains(addr) {
+                return Err(RaftLogError::Config(format!(
+                    "peer {addr} is listed twice in {peers:?}"
+                )));
+            }
+        }
+        let position = peers.iter().position(|p| *p == me).ok_or_else(|| {
+            RaftLogError::Config(format!(
+                "this master's address {me} is not among the peers {peers:?}"
+            ))
+        })?;
+        Ok(Self::new(position as u64 + 1, peers))
+    }
+}
+
+/// A master's handle to its node of the replicated log.
+///
+/// A cluster of one, on a libprocess node, with its store in a temp dir:
+///
+/// ```
+/// use meso_master::raftlog::{RaftLog, RaftLogOptions};
+/// use meso_master::registry::{Operation, Registry};
+/// use meso_api::v1::{AgentId, AgentInfo};
+///
+/// # #[tokio::main] async fn main() {
+/// let node = libprocess::Node::builder().build().await.unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = RaftLogOptions::for_member(node.addr(), &[]).unwrap();
+/// let log = RaftLog::<Registry>::start(&node, options, dir.path()).unwrap();
+///
+/// let mut agent = AgentInfo::new("host1");
+/// agent.id = Some(AgentId::new("agent-1"));
+/// // Resolves once the operation is durable on a quorum and applied: Ok(outcome).
+/// let outcome = log.propose(Operation::AdmitAgent(agent)).await.unwrap();
+/// assert_eq!(outcome, Ok(()));
+/// assert_eq!(log.read(|r| r.admitted().count()).await, Ok(1));
+/// node.shutdown().await;
+/// # }
+/// ```
+pub struct RaftLog<SM: StateMachine> {
+    pid: Pid<RaftPeer<SM>>,
+    leader: watch::Receiver<LeaderState>,
+}
+
+impl<SM: StateMachine> Clone for RaftLog<SM> {
+    fn clone(&self) -> Self {
+        RaftLog {
+            pid: self.pid.clone(),
+            leader: self.leader.clone(),
+        }
+    }
+}
+
+impl<SM: StateMachine> RaftLog<SM> {
+    /// Opens the log under `work_dir` (creating it for a new node, catching up from it for
+    /// a restarted one) and starts its peer process on `node` as [`PEER_ID`].
+    pub fn start(
+        node: &Node,
+        options: RaftLogOptions,
+        work_dir: &Path,
+    ) -> Result<RaftLog<SM>, RaftLogError> {
+        let voters: Vec<u64> = options.peers.keys().copied().collect();
+        if options.config.voters != voters {
+            return Err(RaftLogError::Config(format!(
+                "voters {:?} differ from the peers given {:?}",
+                options.config.voters, voters
+            )));
+        }
+        if options.tick.is_zero() {
+            return Err(RaftLogError::Config("tick must be positive".to_string()));
+        }
+        let storage = DiskStorage::open(work_dir, &voters)?;
+        let logger = node.logger().new(slog::o!("raft_id" => options.config.id));
+        let incarnation = rand_incarnation();
+        let driver = RaftDriver::new(options.config, storage, incarnation, logger)?;
+        let (leader_tx, leader_rx) = watch::channel(driver.leader());
+        let peers: BTreeMap<u64, Upid> = options
+            .peers
+            .iter()
+            .map(|(id, addr)| (*id, Upid::new(PEER_ID, *addr)))
+            .collect();
+        let peer = RaftPeer::new(driver, peers, options.tick, leader_tx);
+        let pid = node
+            .spawn_named(PEER_ID, peer)
+            .map_err(|e| RaftLogError::Spawn(e.to_string()))?;
+        Ok(RaftLog {
+            pid,
+            leader: leader_rx,
+        })
+    }
+
+    /// Proposes a command; resolves with its outcome once it is committed and applied here,
+    /// or with why its outcome is unknown to this node.
+    pub async fn propose(&self, command: SM::Command) -> Result<SM::Outcome, ProposeError> {
+        let (tx, rx) = oneshot::channel();
+        self.pid
+            .send(PeerMessage::Propose(command, tx))
+            .map_err(send_error)?;
+        rx.await.unwrap_or(Err(ProposeError::Stopped))
+    }
+
+    /// Reads the state machine linearizably (leader only, under its lease).
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SM) -> R + Send + 'static,
+    ) -> Result<R, ProposeError> {
+        let (tx, rx) = oneshot::channel();
+        let callback: ReadFn<SM> = Box::new(move |state| {
+            let _ = tx.send(state.map(f));
+        });
+        self.pid
+            .send(PeerMessage::Read(callback))
+            .map_err(send_error)?;
+        rx.await.unwrap_or(Err(ProposeError::Stopped))
+    }
+
+    /// Runs `f` on this node's state as applied so far and its log sizes, whatever its
+    /// role (a follower's state may lag).
+    pub async fn inspect<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SM, LogStats) -> R + Send + 'static,
+    ) -> Result<R, ProposeError> {
+        let (tx, rx) = oneshot::channel();
+        self.pid
+            .send(PeerMessage::Inspect(Box::new(move |sm, stats| {
+                let _ = tx.send(f(sm, stats));
+            })))
+            .map_err(send_error)?;
+        rx.await.map_err(|_| ProposeError::Stopped)
+    }
+
+    /// Who leads, as this node last saw it.
+    pub fn leader(&self) -> LeaderState {
+        *self.leader.borrow()
+    }
+
+    /// A receiver that wakes on every leader or term change.
+    pub fn watch_leader(&self) -> watch::Receiver<LeaderState> {
+        self.leader.clone()
+    }
+
+    /// The peer process's address.
+    pub fn upid(&self) -> &Upid {
+        self.pid.upid()
+    }
+
+    /// Stops the peer process (pending waiters get [`ProposeError::Stopped`]).
+    pub fn stop(&self) {
+        self.pid.terminate();
+    }
+}
+
+fn send_error(e: libprocess::SendError) -> ProposeError {
+    match e {
+        libprocess::SendError::MailboxFull { .. } => ProposeError::Busy(e.to_string()),
+        _ => ProposeError::Stopped,
+    }
+}
+
+fn rand_incarnation() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS per process and per instance; mixing in the time
+    // keeps two starts in one process apart too.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+
+    #[test]
+    fn member_options_follow_the_peer_list() {
+        let a: SocketAddr = "10.0.0.1:5050".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:5050".parse().unwrap();
+        let c: SocketAddr = "10.0.0.3:5050".parse().unwrap();
+        let o = RaftLogOptions::for_member(b, &[a, b, c]).unwrap();
+        assert_eq!(o.config.id, 2);
+        assert_eq!(o.config.voters, vec![1, 2, 3]);
+        assert_eq!(o.peers[&3], c);
+        let alone = RaftLogOptions::for_member(a, &[]).unwrap();
+        assert_eq!(alone.config.voters, vec![1]);
+        assert!(matches!(
+            RaftLogOptions::for_member(c, &[a, b]),
+            Err(RaftLogError::Config(m)) if m.contains("10.0.0.3:5050")
+        ));
+        assert!(RaftLogOptions::for_member(a, &[a, b, a]).is_err());
+    }
+}

@@ -1,0 +1,375 @@
+//! Registry tests: each operation's rule, snapshot round trips, and properties over random
+//! operation sequences (determinism, refused operations change nothing, GC bounds).
+
+use super::*;
+use meso_api::v1::{AgentId, AgentInfo, FrameworkId, FrameworkInfo};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn agent(n: u32) -> AgentInfo {
+    let mut info = AgentInfo::new(&format!("host{n}"));
+    info.id = Some(AgentId::new(format!("agent-{n}")));
+    info
+}
+
+fn aid(n: u32) -> AgentId {
+    AgentId::new(format!("agent-{n}"))
+}
+
+fn framework(n: u32, failover_timeout: f64) -> FrameworkRecord {
+    let id = FrameworkId::new(format!("fw-{n}"));
+    let mut info = FrameworkInfo::new("user", &format!("framework {n}"));
+    info.id = Some(id.clone());
+    info.failover_timeout = failover_timeout;
+    FrameworkRecord { id, info }
+}
+
+fn machine(host: &str) -> MachineId {
+    MachineId {
+        hostname: Some(host.to_string()),
+        ip: None,
+    }
+}
+
+#[test]
+fn agent_lifecycle_follows_mesos_rules() {
+    let mut r = Registry::new();
+    r.apply(&Operation::AdmitAgent(agent(1))).unwrap();
+    assert_eq!(
+        r.apply(&Operation::AdmitAgent(agent(1))),
+        Err(RegistryError::AgentAlreadyAdmitted(aid(1)))
+    );
+    r.apply(&Operation::MarkUnreachable {
+        agent: aid(1),
+        at_ms: 7,
+    })
+    .unwrap();
+    assert_eq!(r.unreachable().get(&aid(1)), Some(&7));
+    assert_eq!(
+        r.apply(&Operation::AdmitAgent(agent(1))),
+        Err(RegistryError::AgentUnreachable(aid(1)))
+    );
+    assert_eq!(
+        r.apply(&Operation::MarkUnreachable {
+            agent: aid(1),
+            at_ms: 8
+        }),
+        Err(RegistryError::AgentNotAdmitted(aid(1)))
+    );
+    r.apply(&Operation::MarkReachable(agent(1))).unwrap();
+    assert!(r.admitted_agent(&aid(1)).is_some());
+    assert_eq!(
+        r.apply(&Operation::MarkReachable(agent(1))),
+        Err(RegistryError::AgentNotUnreachable(aid(1)))
+    );
+    r.apply(&Operation::MarkGone {
+        agent: aid(1),
+        at_ms: 9,
+    })
+    .unwrap();
+    assert_eq!(
+        r.apply(&Operation::AdmitAgent(agent(1))),
+        Err(RegistryError::AgentGone(aid(1)))
+    );
+    assert_eq!(
+        r.apply(&Operation::MarkGone {
+            agent: aid(1),
+            at_ms: 10
+        }),
+        Err(RegistryError::AgentGone(aid(1)))
+    );
+    assert_eq!(
+        r.apply(&Operation::MarkGone {
+            agent: aid(2),
+            at_ms: 10
+        }),
+        Err(RegistryError::AgentUnknown(aid(2)))
+    );
+    r.apply(&Operation::AdmitAgent(agent(3))).unwrap();
+    r.apply(&Operation::RemoveAgent(aid(3))).unwrap();
+    assert_eq!(r.admitted().count(), 0);
+    assert_eq!(
+        r.apply(&Operation::RemoveAgent(aid(3))),
+        Err(RegistryError::AgentNotAdmitted(aid(3)))
+    );
+}
+
+#[test]
+fn agent_without_id_is_refused() {
+    let mut r = Registry::new();
+    let info = AgentInfo::new("nameless");
+    assert_eq!(
+        r.apply(&Operation::AdmitAgent(info)),
+        Err(RegistryError::AgentWithoutId {
+            hostname: "nameless".to_string()
+        })
+    );
+}
+
+#[test]
+fn gc_drops_old_then_oldest() {
+    let mut r = Registry::new();
+    for n in 0..10 {
+        r.apply(&Operation::AdmitAgent(agent(n))).unwrap();
+        r.apply(&Operation::MarkUnreachable {
+            agent: aid(n),
+            at_ms: 100 + u64::from(n),
+        })
+        .unwrap();
+    }
+    r.apply(&Operation::Gc {
+        now_ms: 200,
+        max_age_ms: 97,
+        max_count: 100,
+    })
+    .unwrap();
+    // Kept: at_ms >= 103.
+    assert_eq!(r.unreachable().len(), 7);
+    r.apply(&Operation::Gc {
+        now_ms: 200,
+        max_age_ms: 1000,
+        max_count: 2,
+    })
+    .unwrap();
+    let kept: Vec<_> = r.unreachable().keys().cloned().collect();
+    assert_eq!(kept, vec![aid(8), aid(9)]);
+}
+
+#[test]
+fn framework_failover_timeout_is_kept() {
+    let mut r = Registry::new();
+    r.apply(&Operation::AddFramework(framework(1, 604800.0)))
+        .unwrap();
+    let snapshot = r.snapshot();
+    let restored = Registry::restore(&snapshot).unwrap();
+    let fid = FrameworkId::new("fw-1");
+    assert_eq!(restored.frameworks()[&fid].info.failover_timeout, 604800.0);
+    assert_eq!(
+        r.apply(&Operation::AddFramework(framework(1, 1.0))),
+        Err(RegistryError::FrameworkAlreadyRegistered(fid.clone()))
+    );
+    r.apply(&Operation::UpdateFramework(framework(1, 5.0)))
+        .unwrap();
+    assert_eq!(r.frameworks()[&fid].info.failover_timeout, 5.0);
+    let bad = r.apply(&Operation::UpdateFramework(framework(1, -1.0)));
+    assert!(matches!(
+        bad,
+        Err(RegistryError::InvalidFailoverTimeout { .. })
+    ));
+    let nan = r.apply(&Operation::AddFramework(framework(2, f64::NAN)));
+    assert!(matches!(
+        nan,
+        Err(RegistryError::InvalidFailoverTimeout { .. })
+    ));
+    let mut mismatched = framework(3, 0.0);
+    mismatched.id = FrameworkId::new("other");
+    assert!(matches!(
+        r.apply(&Operation::AddFramework(mismatched)),
+        Err(RegistryError::FrameworkIdMismatch { .. })
+    ));
+    r.apply(&Operation::RemoveFramework(fid.clone())).unwrap();
+    assert_eq!(
+        r.apply(&Operation::RemoveFramework(fid.clone())),
+        Err(RegistryError::FrameworkUnknown(fid))
+    );
+}
+
+#[test]
+fn quota_weights_maintenance_are_validated() {
+    let mut r = Registry::new();
+    let quota = QuotaRecord {
+        guarantees: BTreeMap::from([("cpus".to_string(), 2000)]),
+        limits: BTreeMap::from([("cpus".to_string(), 1000)]),
+    };
+    assert!(matches!(
+        r.apply(&Operation::SetQuota {
+            role: "eng".to_string(),
+            quota
+        }),
+        Err(RegistryError::InvalidQuota { .. })
+    ));
+    assert!(matches!(
+        r.apply(&Operation::SetQuota {
+            role: "..".to_string(),
+            quota: QuotaRecord::default()
+        }),
+        Err(RegistryError::InvalidRole { .. })
+    ));
+    let quota = QuotaRecord {
+        guarantees: BTreeMap::from([("cpus".to_string(), 1000)]),
+        limits: BTreeMap::new(),
+    };
+    r.apply(&Operation::SetQuota {
+        role: "eng".to_string(),
+        quota: quota.clone(),
+    })
+    .unwrap();
+    assert_eq!(r.quotas().get("eng"), Some(&quota));
+    r.apply(&Operation::SetQuota {
+        role: "eng".to_string(),
+        quota: QuotaRecord::default(),
+    })
+    .unwrap();
+    assert!(r.quotas().is_empty());
+
+    assert!(matches!(
+        r.apply(&Operation::SetWeights(BTreeMap::from([
+            ("a".to_string(), 2.0),
+            ("b".to_string(), 0.0)
+        ]))),
+        Err(RegistryError::InvalidWeight { .. })
+    ));
+    assert!(
+        r.weights().is_empty(),
+        "a refused batch of weights sets none"
+    );
+    r.apply(&Operation::SetWeights(BTreeMap::from([(
+        "a".to_string(),
+        2.0,
+    )])))
+    .unwrap();
+    assert_eq!(r.weights().get("a"), Some(&2.0));
+
+    let window = |hosts: &[&str]| MaintenanceWindow {
+        machines: hosts.iter().map(|h| machine(h)).collect(),
+        start_ns: 1,
+        duration_ns: Some(10),
+    };
+    assert!(matches!(
+        r.apply(&Operation::UpdateMaintenance(vec![
+            window(&["a"]),
+            window(&["a"])
+        ])),
+        Err(RegistryError::InvalidMaintenance(_))
+    ));
+    assert!(matches!(
+        r.apply(&Operation::UpdateMaintenance(vec![window(&[])])),
+        Err(RegistryError::InvalidMaintenance(_))
+    ));
+    r.apply(&Operation::UpdateMaintenance(vec![window(&["a", "b"])]))
+        .unwrap();
+    assert_eq!(r.maintenance().len(), 1);
+}
+
+#[test]
+fn garbage_snapshots_are_refused() {
+    assert!(matches!(
+        Registry::restore(&[0xff, 0xff, 0xff]),
+        Err(RegistryError::CorruptSnapshot(_))
+    ));
+    // An agent in two lists is caught on restore.
+    let mut r = Registry::new();
+    r.apply(&Operation::AdmitAgent(agent(1))).unwrap();
+    r.gone.insert(aid(1), 5);
+    assert!(matches!(
+        Registry::restore(&r.snapshot()),
+        Err(RegistryError::CorruptSnapshot(_))
+    ));
+}
+
+fn op_strategy() -> impl Strategy<Value = Operation> {
+    let n = 0u32..12;
+    prop_oneof![
+        n.clone().prop_map(|n| Operation::AdmitAgent(agent(n))),
+        (n.clone(), 0u64..1000).prop_map(|(n, at_ms)| Operation::MarkUnreachable {
+            agent: aid(n),
+            at_ms
+        }),
+        n.clone().prop_map(|n| Operation::MarkReachable(agent(n))),
+        (n.clone(), 0u64..1000).prop_map(|(n, at_ms)| Operation::MarkGone {
+            agent: aid(n),
+            at_ms
+        }),
+        n.clone().prop_map(|n| Operation::RemoveAgent(aid(n))),
+        (0u64..1500, 0u64..1000, 0u64..6).prop_map(|(now_ms, max_age_ms, max_count)| {
+            Operation::Gc {
+                now_ms,
+                max_age_ms,
+                max_count,
+            }
+        }),
+        ("[a-c]", 0i64..3000, -10i64..3000).prop_map(|(role, g, l)| Operation::SetQuota {
+            role,
+            quota: QuotaRecord {
+                guarantees: BTreeMap::from([("cpus".to_string(), g)]),
+                limits: BTreeMap::from([("cpus".to_string(), l)]),
+            }
+        }),
+        ("[a-c]", -1.0f64..4.0)
+            .prop_map(|(role, w)| Operation::SetWeights(BTreeMap::from([(role, w)]))),
+        proptest::collection::vec("[a-d]", 0..3).prop_map(|hosts| {
+            Operation::UpdateMaintenance(vec![MaintenanceWindow {
+                machines: hosts.iter().map(|h| machine(h)).collect(),
+                start_ns: 0,
+                duration_ns: None,
+            }])
+        }),
+        (0u32..4, -1.0f64..100.0).prop_map(|(n, t)| Operation::AddFramework(framework(n, t))),
+        (0u32..4, 0.0f64..100.0).prop_map(|(n, t)| Operation::UpdateFramework(framework(n, t))),
+        (0u32..4).prop_map(|n| Operation::RemoveFramework(FrameworkId::new(format!("fw-{n}")))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Two replicas applying the same operations agree on every result and on the registry;
+    /// a refused operation leaves the registry unchanged; snapshots restore equal.
+    #[test]
+    fn replicas_agree_and_refusals_change_nothing(ops in proptest::collection::vec(op_strategy(), 0..80)) {
+        let mut a = Registry::new();
+        let mut b = Registry::new();
+        for op in &ops {
+            let before = a.clone();
+            let ra = a.apply(op);
+            let rb = b.apply(op);
+            prop_assert_eq!(&ra, &rb);
+            if ra.is_err() {
+                prop_assert_eq!(&a, &before);
+            }
+            // Encoded operations decode to the same thing (they travel in the log).
+            let bytes = postcard::to_allocvec(op).unwrap();
+            let decoded: Operation = postcard::from_bytes(&bytes).unwrap();
+            prop_assert_eq!(&decoded, op);
+        }
+        prop_assert_eq!(&a, &b);
+        let restored = Registry::restore(&a.snapshot()).unwrap();
+        prop_assert_eq!(&restored, &a);
+        prop_assert_eq!(restored.snapshot(), a.snapshot());
+        // An agent sits in at most one list.
+        for (id, _) in a.admitted() {
+            prop_assert!(!a.unreachable().contains_key(id) && !a.gone().contains_key(id));
+        }
+        for id in a.unreachable().keys() {
+            prop_assert!(!a.gone().contains_key(id));
+        }
+    }
+
+    /// After GC every unreachable and gone list is within the count and age bounds, and
+    /// only entries outside the bounds were dropped.
+    #[test]
+    fn gc_respects_bounds(
+        ops in proptest::collection::vec(op_strategy(), 0..80),
+        now_ms in 0u64..2000,
+        max_age_ms in 0u64..2000,
+        max_count in 0u64..8,
+    ) {
+        let mut r = Registry::new();
+        for op in &ops {
+            let _ = r.apply(op);
+        }
+        let before = r.clone();
+        r.apply(&Operation::Gc { now_ms, max_age_ms, max_count }).unwrap();
+        let oldest = now_ms.saturating_sub(max_age_ms);
+        for (list, old) in [(r.unreachable(), before.unreachable()), (r.gone(), before.gone())] {
+            prop_assert!(list.len() as u64 <= max_count);
+            prop_assert!(list.values().all(|at| *at >= oldest));
+            let eligible = old.values().filter(|at| **at >= oldest).count() as u64;
+            prop_assert_eq!(list.len() as u64, eligible.min(max_count));
+            for (id, at) in list {
+                prop_assert_eq!(old.get(id), Some(at));
+            }
+        }
+        prop_assert_eq!(r.admitted().count(), before.admitted().count());
+    }
+}

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""A Mesos v1 HTTP scheduler in plain Python (standard library only, no meso code).
+
+SUBSCRIBEs to the master's /api/v1/scheduler, reads the RecordIO event stream, remembers
+the Mesos-Stream-Id, answers OFFERS with ACCEPT(LAUNCH) until --tasks tasks are launched
+(command tasks, or tasks of a custom executor given by --executor-command), declines what
+it does not use, ACKNOWLEDGEs every UPDATE that carries a uuid, and exits when every task
+reached a terminal state. It follows a 307 to the leading master (Location
+`//host:port/master/api/v1/scheduler`) and retries SUBSCRIBE on 503 until its timeout.
+
+Exit codes:
+
+  exit 0  every task ended in a --want state
+  exit 1  a task ended otherwise, the master sent ERROR, refused a call, or closed the stream
+  exit 2  --timeout passed first
+  exit 3  bad usage or the master could not be reached
+
+Example:
+  scheduler.py --master 127.0.0.1:5050 --tasks 3 --command 'echo hi'
+  scheduler.py --master 127.0.0.1:5050 --tasks 2 \\
+      --executor-command 'python3 tests/http_clients/executor.py'
+"""
+
+import argparse
+import base64
+import json
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rawhttp  # noqa: E402
+
+TERMINAL = {
+    "TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
+    "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR",
+}
+PATH = "/api/v1/scheduler"
+
+
+class Failure(Exception):
+    """Ends the run with an exit code and a message."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def log(args, text):
+    if args.verbose:
+        print("scheduler: " + text, file=sys.stderr, flush=True)
+
+
+def scalar(resources, name):
+    """The unreserved, non-revocable amount of a scalar in an offer (what the tasks ask for:
+    they name no reservation, so only unreserved resources can satisfy them)."""
+    return sum(
+        r.get("scalar", {}).get("value", 0.0)
+        for r in resources
+        if r.get("name") == name
+        and r.get("type", "SCALAR") == "SCALAR"
+        and not r.get("reservations")
+        and r.get("role", "*") == "*"
+        and "revocable" not in r
+        and "disk" not in r
+    )
+
+
+def resources(cpus, mem):
+    return [
+        {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus}},
+        {"name": "mem", "type": "SCALAR", "scalar": {"value": mem}},
+    ]
+
+
+class Scheduler:
+    def __init__(self, args):
+        self.args = args
+        self.framework_id = None
+        self.stream_id = None
+        self.master = args.master
+        self.path = PATH
+        self.calls = rawhttp.Connection(args.master, timeout=30.0)
+        self.launched = 0
+        self.final = {}  # task id -> terminal state
+        self.agents_with_executor = set()
+        self.acks = 0
+
+    def call(self, kind, payload=None):
+        body = {"type": kind, "framework_id": {"value": self.framework_id}}
+        if payload is not None:
+            body[kind.lower()] = payload
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Mesos-Stream-Id": self.stream_id,
+        }
+        status, _, text = self.calls.post(self.path, json.dumps(body).encode(), headers)
+        if status != 202:
+            raise Failure(1, "%s answered %d: %s" % (kind, status, text.decode("utf-8", "replace")))
+
+    def task_info(self, index, agent_id):
+        args = self.args
+        task = {
+            "name": "%s-task-%d" % (args.name, index),
+            "task_id": {"value": "%s-task-%d" % (args.name, index)},
+            "agent_id": agent_id,
+            "resources": resources(args.cpus, args.mem),
+        }
+        if args.executor_command:
+            task["executor"] = {
+                "type": "CUSTOM",
+                "executor_id": {"value": args.executor_id},
+                "framework_id": {"value": self.framework_id},
+                "name": "raw-http executor",
+                "command": {"value": args.executor_command, "shell": True},
+                "resources": resources(args.executor_cpus, args.executor_mem),
+            }
+        else:
+            task["command"] = {"value": args.command, "shell": True}
+        return task
+
+    def on_offers(self, offers):
+        args = self.args
+        for offer in offers:
+            agent = offer["agent_id"]["value"]
+            cpus = scalar(offer.get("resources", []), "cpus")
+            mem = scalar(offer.get("resources", []), "mem")
+            if args.executor_command and agent not in self.agents_with_executor:
+                cpus -= args.executor_cpus
+                mem -= args.executor_mem
+            tasks = []
+            while self.launched + len(tasks) < args.tasks and cpus >= args.cpus - 1e-9 and mem >= args.mem - 1e-9:
+                tasks.append(self.task_info(self.launched + len(tasks), offer["agent_id"]))
+                cpus -= args.cpus
+                mem -= args.mem
+            if not tasks:
+                refuse = 1.0 if self.launched < args.tasks else 3600.0
+                self.call("DECLINE", {"offer_ids": [offer["id"]], "filters": {"refuse_seconds": refuse}})
+                log(args, "declined offer %s" % offer["id"]["value"])
+                continue
+            self.call("ACCEPT", {
+                "offer_ids": [offer["id"]],
+                "operations": [{"type": "LAUNCH", "launch": {"task_infos": tasks}}],
+                "filters": {"refuse_seconds": 1.0},
+            })
+            if args.executor_command:
+                self.agents_with_executor.add(agent)
+            self.launched += len(tasks)
+            log(args, "launched %d task(s) on offer %s" % (len(tasks), offer["id"]["value"]))
+
+    def on_update(self, status):
+        task = status["task_id"]["value"]
+        state = status["state"]
+        log(self.args, "update %s %s%s" % (task, state, " (%s)" % status["message"] if "message" in status else ""))
+        if "uuid" in status:
+            uuid = base64.b64decode(status["uuid"])
+            if len(uuid) != 16:
+                raise Failure(1, "update for %s has a %d-byte uuid" % (task, len(uuid)))
+            if "agent_id" not in status:
+                raise Failure(1, "update for %s has a uuid but no agent_id to acknowledge it with" % task)
+            self.call("ACKNOWLEDGE", {
+                "agent_id": status["agent_id"],
+                "task_id": status["task_id"],
+                "uuid": status["uuid"],
+            })
+            self.acks += 1
+        if state in TERMINAL:
+            self.final[task] = state
+
+    def subscribe(self, body, deadline):
+        """Opens the event stream, following 307s to the leader and waiting out 503s."""
+        args = self.args
+        redirects = 0
+        while True:
+            try:
+                stream = rawhttp.Stream(self.master, self.path, body, {
+                    "Content-Type": "application/json", "Accept": "application/json",
+                }, timeout=max(1.0, min(deadline - time.monotonic(), 30.0)))
+            except OSError as e:
+                raise Failure(3, "cannot reach %s: %s" % (self.master, e))
+            if stream.status == 200:
+                return stream
+            text = stream.read_error_body()
+            stream.close()
+            if stream.status == 307 and "location" in stream.headers and redirects < 5:
+                # Mesos answers `Location: //leader:port/master/api/v1/scheduler`.
+                location = stream.headers["location"].split("://", 1)[-1].lstrip("/")
+                endpoint, _, path = location.partition("/")
+                log(args, "redirected from %s to %s" % (self.master, endpoint))
+                self.master, self.path = endpoint, "/" + path
+                self.calls.close()
+                self.calls = rawhttp.Connection(self.master, timeout=30.0)
+                redirects += 1
+            elif stream.status == 503 and time.monotonic() + 1.0 < deadline:
+                log(args, "SUBSCRIBE answered 503 (%s); retrying" % text)
+                time.sleep(1.0)
+            else:
+                raise Failure(1, "SUBSCRIBE answered %d: %s" % (stream.status, text))
+
+    def done(self):
+        return self.launched >= self.args.tasks and len(self.final) >= self.args.tasks
+
+    def run(self):
+        args = self.args
+        deadline = time.monotonic() + args.timeout
+        info = {"user": args.user, "name": args.name, "failover_timeout": 0.0}
+        if args.role:
+            info["roles"] = [args.role]
+            info["capabilities"] = [{"type": "MULTI_ROLE"}]
+        body = json.dumps({"type": "SUBSCRIBE", "subscribe": {"framework_info": info}}).encode()
+        stream = self.subscribe(body, deadline)
+        try:
+            if not stream.headers.get("content-type", "").startswith("application/json"):
+                raise Failure(1, "SUBSCRIBE answered Content-Type %r" % stream.headers.get("content-type"))
+            self.stream_id = stream.headers.get("mesos-stream-id")
+            if not self.stream_id:
+                raise Failure(1, "SUBSCRIBE answer has no Mesos-Stream-Id header")
+            first = True
+            while not self.done():
+                try:
+                    event = stream.next_event(deadline)
+                except socket.timeout:
+                    raise Failure(2, "timed out after %.0f s: %d/%d launched, %d terminal" % (
+                        args.timeout, self.launched, args.tasks, len(self.final)))
+                if event is None:
+                    raise Failure(1, "the master closed the event stream")
+                kind = event.get("type")
+                if first and kind != "SUBSCRIBED":
+                    raise Failure(1, "first event is %s, not SUBSCRIBED" % kind)
+                first = False
+                if kind == "SUBSCRIBED":
+                    self.framework_id = event["subscribed"]["framework_id"]["value"]
+                    log(args, "subscribed as %s (stream %s)" % (self.framework_id, self.stream_id))
+                elif kind == "OFFERS":
+                    self.on_offers(event.get("offers", {}).get("offers", []))
+                elif kind == "UPDATE":
+                    self.on_update(event["update"]["status"])
+                elif kind == "ERROR":
+                    raise Failure(1, "master sent ERROR: %s" % event.get("error", {}).get("message"))
+                elif kind == "HEARTBEAT":
+                    log(args, "heartbeat")
+                else:
+                    log(args, "event %s" % kind)
+            if args.teardown:
+                self.call("TEARDOWN")
+        except rawhttp.ProtocolError as e:
+            raise Failure(1, "protocol error: %s" % e)
+        finally:
+            stream.close()
+            self.calls.close()
+        unwanted = {t: s for t, s in self.final.items() if s not in args.want}
+        if unwanted:
+            raise Failure(1, "tasks ended in unwanted states: %s" % json.dumps(unwanted, sort_keys=True))
+        print("scheduler: %d task(s) reached %s; %d update(s) acknowledged" % (
+            len(self.final), "/".join(sorted(args.want)), self.acks), flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--master", required=True, help="HOST:PORT of the master")
+    p.add_argument("--tasks", type=int, default=1)
+    p.add_argument("--command", default="true", help="shell command of each command task")
+    p.add_argument("--executor-command", help="run tasks with this custom executor instead")
+    p.add_argument("--executor-id", default="raw-http-executor")
+    p.add_argument("--executor-cpus", type=float, default=0.1)
+    p.add_argument("--executor-mem", type=float, default=32.0)
+    p.add_argument("--cpus", type=float, default=0.1)
+    p.add_argument("--mem", type=float, default=32.0)
+    p.add_argument("--name", default="raw-http")
+    p.add_argument("--user", default=os.environ.get("USER", "root"))
+    p.add_argument("--role", help="subscribe with this role (MULTI_ROLE)")
+    p.add_argument("--want", default="TASK_FINISHED", help="comma-separated acceptable terminal states")
+    p.add_argument("--timeout", type=float, default=60.0, help="hard timeout in seconds")
+    p.add_argument("--no-teardown", dest="teardown", action="store_false")
+    p.add_argument("--verbose", "-v", action="store_true")
+    args = p.parse_args()
+    args.want = set(s.strip() for s in args.want.split(",") if s.strip())
+    if args.tasks < 1 or args.timeout <= 0:
+        print("scheduler: --tasks must be >= 1 and --timeout > 0", file=sys.stderr)
+        return 3
+    try:
+        Scheduler(args).run()
+    except Failure as e:
+        print("scheduler: FAILED: %s" % e, file=sys.stderr, flush=True)
+        return e.code
+    except (OSError, ValueError, KeyError) as e:
+        print("scheduler: FAILED: %s: %s" % (type(e).__name__, e), file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
