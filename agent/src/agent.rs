@@ -168,7 +168,6 @@ pub struct Agent {
     containers: HashMap<String, (FrameworkId, ExecutorId)>,
     updates: StatusUpdateManager,
     update_timer_at: Option<Duration>,
-    next_container: u64,
 }
 
 impl Agent {
@@ -192,7 +191,6 @@ impl Agent {
             containers: HashMap::new(),
             updates: StatusUpdateManager::new(),
             update_timer_at: None,
-            next_container: 0,
         }
     }
 
@@ -313,8 +311,8 @@ impl Agent {
         self.id.as_ref()
     }
 
+    /// A fresh container id (a random uuid, as Mesos's).
     fn new_container_id(&mut self) -> ContainerId {
-        self.next_container += 1;
         ContainerId::new(uuid::Uuid::new_v4().to_string())
     }
 }

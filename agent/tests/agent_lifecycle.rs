@@ -278,3 +278,65 @@ async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executor_that_never_subscribes_is_destroyed_after_the_registration_timeout() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    let mut task = command_task("tw", "true");
+    task.command = None;
+    task.executor = Some(ExecutorInfo {
+        kind: None,
+        executor_id: ExecutorId::new("silent"),
+        framework_id: Some(FrameworkId::new("M-0000")),
+        command: Some(CommandInfo::shell("touch started; exec sleep 1000")),
+        container: None,
+        resources: Default::default(),
+        name: None,
+        data: None,
+        shutdown_grace_period: None,
+        labels: None,
+    });
+    h.run_task(task);
+    // Wait until the executor really runs, then let the 60 s timeout pass on the clock.
+    let runs = h
+        .work_dir
+        .path()
+        .join("slaves/M-S0/frameworks/M-0000/executors/silent/runs");
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    loop {
+        let started = std::fs::read_dir(&runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .is_some_and(|e| e.path().join("started").exists());
+        if started {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hang guard: executor never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    h.clock.advance(Duration::from_secs(61));
+    let failed = h.expect_state(TaskState::Failed).await;
+    assert_eq!(
+        failed.status.reason,
+        Some(TaskStatusReason::ExecutorRegistrationTimeout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn framework_shutdown_kills_its_running_task() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    h.run_task(command_task("ts", "touch ready; exec sleep 1000"));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    h.wait_for_file("ts", "ready").await;
+    h.to_agent(meso_api::wire::ShutdownFramework {
+        framework_id: FrameworkId::new("M-0000"),
+    });
+    h.expect_state(TaskState::Killed).await;
+}
