@@ -392,21 +392,24 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
     loop {
         let mut frames = 0;
         let mut at = 0;
-        loop {
+        // Hooks of idle receivers run right here (see `Sink::deliver_encoded`); frames they
+        // send are written once, from this thread, when the read batch is done.
+        let too_large = batched(|| loop {
             match frame::split(&buf[at..], max) {
                 Split::Frame { body, consumed } => {
                     frames += 1;
                     at += consumed;
                     handle_frame(inner, body, &mut cache, peer);
                 }
-                Split::Incomplete => break,
-                Split::TooLarge(len) => {
-                    inner.counters.oversize_frame.inc();
-                    slog::warn!(inner.logger, "dropped connection: frame over the size limit";
-                        "peer" => %peer, "length" => len, "limit" => max);
-                    return;
-                }
+                Split::Incomplete => break None,
+                Split::TooLarge(len) => break Some(len),
             }
+        });
+        if let Some(len) = too_large {
+            inner.counters.oversize_frame.inc();
+            slog::warn!(inner.logger, "dropped connection: frame over the size limit";
+                "peer" => %peer, "length" => len, "limit" => max);
+            return;
         }
         bytes::Buf::advance(&mut buf, at);
         if frames > 0 {
