@@ -38,6 +38,21 @@ struct Args {
     /// Round trips for the latency figures.
     #[arg(long, default_value_t = 20_000)]
     rtt_count: u64,
+    /// Which figures to measure (with their baselines).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "local,remote,rtt"
+    )]
+    figures: Vec<Figure>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Figure {
+    Local,
+    Remote,
+    Rtt,
 }
 
 const PAYLOAD: usize = 64;
@@ -160,13 +175,31 @@ fn bench_local(count: u64) {
 struct ChildProc(Child);
 impl Drop for ChildProc {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        if std::env::var_os("LP_BENCH_CHILD_WRAP").is_some() {
+            // SIGTERM, so a profiler wrapping the child writes its results.
+            let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        } else {
+            let _ = self.0.kill();
+        }
         let _ = self.0.wait();
     }
 }
 
+/// Starts this program in a child role. `LP_BENCH_CHILD_WRAP` (e.g. `valgrind
+/// --tool=callgrind`) is put in front of the child's command line, to profile one side.
 fn start_child(role: &str) -> (ChildProc, String) {
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
+    let own = std::env::current_exe().expect("own path");
+    let wrap = std::env::var("LP_BENCH_CHILD_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(own);
+            c
+        }
+        None => Command::new(own),
+    };
+    let mut child = command
         .args(["--role", role])
         .stdout(Stdio::piped())
         .spawn()
@@ -589,12 +622,18 @@ fn main() {
         Role::RawEcho => run_raw_echo(),
         Role::TokioEcho => run_tokio_echo(),
         Role::All => {
-            bench_local(args.local_count);
-            bench_remote(args.remote_count);
-            bench_raw_remote(args.remote_count);
-            bench_rtt(args.rtt_count);
-            bench_raw_rtt(args.rtt_count);
-            bench_tokio_rtt(args.rtt_count);
+            if args.figures.contains(&Figure::Local) {
+                bench_local(args.local_count);
+            }
+            if args.figures.contains(&Figure::Remote) {
+                bench_remote(args.remote_count);
+                bench_raw_remote(args.remote_count);
+            }
+            if args.figures.contains(&Figure::Rtt) {
+                bench_rtt(args.rtt_count);
+                bench_raw_rtt(args.rtt_count);
+                bench_tokio_rtt(args.rtt_count);
+            }
         }
     }
 }
