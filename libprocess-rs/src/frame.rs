@@ -198,6 +198,13 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn varint(&mut self, field: &'static str) -> Result<u64, FrameError> {
+        // Lengths and most correlation ids fit one byte.
+        if let Some((&b, rest)) = self.rest.split_first() {
+            if b < 0x80 {
+                self.rest = rest;
+                return Ok(u64::from(b));
+            }
+        }
         let mut v: u64 = 0;
         for i in 0..10 {
             let (&b, rest) = self
@@ -227,11 +234,6 @@ impl<'a> Reader<'a> {
         self.rest = rest;
         Ok(bytes)
     }
-
-    fn text(&mut self, field: &'static str) -> Result<&'a str, FrameError> {
-        let bytes = self.bytes(field)?;
-        std::str::from_utf8(bytes).map_err(|_| FrameError::BadUtf8(field))
-    }
 }
 
 /// A decoded frame body whose `from` and `to` are still raw bytes: a reader that remembers
@@ -254,8 +256,22 @@ pub struct RawFrame<'a> {
     pub payload: &'a [u8],
 }
 
-/// Decodes a frame body (without its length prefix), leaving `from` and `to` unvalidated.
-pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
+/// A frame body split into fields with every text still raw bytes: a connection reader
+/// compares them with the previous frame's and validates only new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawFields<'a> {
+    pub kind: FrameKind,
+    pub correlation: u64,
+    pub from: &'a [u8],
+    pub to: &'a [u8],
+    /// Message name, not yet checked to be UTF-8.
+    pub name: &'a [u8],
+    pub tracked: bool,
+    pub payload: &'a [u8],
+}
+
+/// Splits a frame body (without its length prefix) into fields, validating no text.
+pub(crate) fn decode_fields(body: &[u8]) -> Result<RawFields<'_>, FrameError> {
     let (&kind_byte, rest) = body.split_first().ok_or(FrameError::Empty)?;
     let tracked = kind_byte & 0x80 != 0;
     let kind = FrameKind::from_u8(kind_byte & 0x7f).ok_or(FrameError::UnknownKind(kind_byte))?;
@@ -263,8 +279,8 @@ pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
     let correlation = r.varint("correlation")?;
     let from = r.bytes("from")?;
     let to = r.bytes("to")?;
-    let name = r.text("name")?;
-    Ok(RawFrame {
+    let name = r.bytes("name")?;
+    Ok(RawFields {
         kind,
         correlation,
         from,
@@ -272,6 +288,21 @@ pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
         name,
         tracked,
         payload: r.rest,
+    })
+}
+
+/// Decodes a frame body (without its length prefix), leaving `from` and `to` unvalidated.
+pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
+    let f = decode_fields(body)?;
+    let name = std::str::from_utf8(f.name).map_err(|_| FrameError::BadUtf8("name"))?;
+    Ok(RawFrame {
+        kind: f.kind,
+        correlation: f.correlation,
+        from: f.from,
+        to: f.to,
+        name,
+        tracked: f.tracked,
+        payload: f.payload,
     })
 }
 

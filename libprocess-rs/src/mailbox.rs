@@ -210,14 +210,19 @@ pub(crate) trait Sink: Send + Sync {
         name: &str,
         msg: AnyMessage,
     ) -> Result<(), SendError>;
-    /// Decodes and delivers a message from a connection reader. If the process is idle its
-    /// hook runs at once on the caller's thread (no task wake); otherwise it is queued. Only
-    /// for callers that hold no process's core lock.
+    /// The index of `name`'s handler in this process's table, to pass to
+    /// [`Sink::deliver_encoded`]; `None` if the process does not accept `name`.
+    fn handler_index(&self, name: &str) -> Option<usize>;
+    /// Decodes and delivers a message from a connection reader; `handler` is
+    /// `handler_index(name)`. If the process is idle its hook runs at once on the caller's
+    /// thread (no task wake); otherwise it is queued. Only for callers that hold no process's
+    /// core lock.
     fn deliver_encoded(
         &self,
         from: Option<Upid>,
         reply: Option<ReplyToken>,
         name: &str,
+        handler: Option<usize>,
         bytes: &[u8],
     ) -> Result<(), SendError>;
     fn deliver_exited(&self, who: Upid);
@@ -249,14 +254,19 @@ impl<P: Process> Sink for Mailbox<P> {
         }
     }
 
+    fn handler_index(&self, name: &str) -> Option<usize> {
+        self.handlers.index_of(name)
+    }
+
     fn deliver_encoded(
         &self,
         from: Option<Upid>,
         reply: Option<ReplyToken>,
         name: &str,
+        handler: Option<usize>,
         bytes: &[u8],
     ) -> Result<(), SendError> {
-        match self.handlers.decode(name, bytes) {
+        match handler.and_then(|index| self.handlers.decode_at(index, bytes)) {
             Some(Ok(msg)) => match self.try_inline(Envelope::Message { from, reply, msg }) {
                 None => Ok(()),
                 Some(envelope) => self.push_bounded(envelope),
