@@ -129,6 +129,39 @@ fn put_str(buf: &mut BytesMut, s: &str) {
     buf.put_slice(s.as_bytes());
 }
 
+/// Largest prefix + header assembled on the stack (typical headers are under 100 bytes).
+const STACK_HEADER: usize = 256;
+
+/// Writes `v` as a varint at `out[at..]`; returns the new position, or `None` if it does not
+/// fit.
+fn write_varint(out: &mut [u8], mut at: usize, mut v: u64) -> Option<usize> {
+    while v >= 0x80 {
+        *out.get_mut(at)? = (v as u8) | 0x80;
+        at += 1;
+        v >>= 7;
+    }
+    *out.get_mut(at)? = v as u8;
+    Some(at + 1)
+}
+
+fn write_str(out: &mut [u8], at: usize, s: &str) -> Option<usize> {
+    let at = write_varint(out, at, s.len() as u64)?;
+    let end = at.checked_add(s.len())?;
+    out.get_mut(at..end)?.copy_from_slice(s.as_bytes());
+    Some(end)
+}
+
+/// The length prefix (zero for now) and header, assembled in `out`; returns their length,
+/// or `None` if they do not fit.
+fn write_head(out: &mut [u8; STACK_HEADER], header: &Header<'_>) -> Option<usize> {
+    out[..LEN_PREFIX].fill(0);
+    out[LEN_PREFIX] = header.kind as u8 | if header.tracked { 0x80 } else { 0 };
+    let at = write_varint(out, LEN_PREFIX + 1, header.correlation)?;
+    let at = write_str(out, at, header.from)?;
+    let at = write_str(out, at, header.to)?;
+    write_str(out, at, header.name)
+}
+
 /// Appends one frame (length prefix and body) to `buf`. `payload` writes the message bytes.
 /// On error `buf` is left as it was.
 pub fn encode(
@@ -138,12 +171,19 @@ pub fn encode(
     payload: impl FnOnce(&mut BytesMut) -> Result<(), postcard::Error>,
 ) -> Result<(), EncodeError> {
     let start = buf.len();
-    buf.put_u32_le(0);
-    buf.put_u8(header.kind as u8 | if header.tracked { 0x80 } else { 0 });
-    put_varint(buf, header.correlation);
-    put_str(buf, header.from);
-    put_str(buf, header.to);
-    put_str(buf, header.name);
+    // One append of the whole head instead of one capacity-checked append per field.
+    let mut head = [0u8; STACK_HEADER];
+    match write_head(&mut head, header) {
+        Some(len) => buf.extend_from_slice(&head[..len]),
+        None => {
+            buf.put_u32_le(0);
+            buf.put_u8(header.kind as u8 | if header.tracked { 0x80 } else { 0 });
+            put_varint(buf, header.correlation);
+            put_str(buf, header.from);
+            put_str(buf, header.to);
+            put_str(buf, header.name);
+        }
+    }
     if let Err(e) = payload(buf) {
         buf.truncate(start);
         return Err(e.into());
@@ -340,8 +380,11 @@ mod tests {
         fn encode_then_split_then_decode_roundtrips(
             kind in kinds(), correlation in any::<u64>(), from in ".{0,30}", to in ".{0,30}",
             name in ".{0,30}", tracked in any::<bool>(), payload in proptest::collection::vec(any::<u8>(), 0..200),
+            long_from in any::<bool>(),
             chunk in 1usize..64,
         ) {
+            // Sometimes a header too long for the stack path, to cover the fallback.
+            let from = if long_from { from.repeat(20) + &"f".repeat(300) } else { from };
             let header = Header { kind, correlation, from: &from, to: &to, name: &name, tracked };
             let mut wire = BytesMut::new();
             encode(&mut wire, &header, 1 << 20, |b| { b.extend_from_slice(&payload); Ok(()) }).unwrap();
