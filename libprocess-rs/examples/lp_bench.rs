@@ -2,7 +2,9 @@
 //! run. Prints one `name: value unit` line per figure. Run by `scripts/bench/libprocess.sh`.
 //!
 //! Remote figures use two OS processes: this program starts a copy of itself in a child role
-//! (`--role sink|echo|raw-sink|raw-echo`) that prints its address on the first stdout line.
+//! (`--role sink|echo|raw-sink|raw-echo|tokio-echo`) that prints its address on the first
+//! stdout line. `tokio_tcp_rtt_*` is the raw ping-pong between two tokio programs on the same
+//! runtime as the nodes: the latency floor of any transport built on tokio.
 
 use clap::{Parser, ValueEnum};
 use libprocess::{Context, Handlers, Node, Pid, Process, RemoteMessage, Upid};
@@ -20,6 +22,7 @@ enum Role {
     Echo,
     RawSink,
     RawEcho,
+    TokioEcho,
 }
 
 #[derive(Debug, Parser)]
@@ -35,6 +38,21 @@ struct Args {
     /// Round trips for the latency figures.
     #[arg(long, default_value_t = 20_000)]
     rtt_count: u64,
+    /// Which figures to measure (with their baselines).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "local,remote,rtt"
+    )]
+    figures: Vec<Figure>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Figure {
+    Local,
+    Remote,
+    Rtt,
 }
 
 const PAYLOAD: usize = 64;
@@ -157,13 +175,31 @@ fn bench_local(count: u64) {
 struct ChildProc(Child);
 impl Drop for ChildProc {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        if std::env::var_os("LP_BENCH_CHILD_WRAP").is_some() {
+            // SIGTERM, so a profiler wrapping the child writes its results.
+            let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        } else {
+            let _ = self.0.kill();
+        }
         let _ = self.0.wait();
     }
 }
 
+/// Starts this program in a child role. `LP_BENCH_CHILD_WRAP` (e.g. `valgrind
+/// --tool=callgrind`) is put in front of the child's command line, to profile one side.
 fn start_child(role: &str) -> (ChildProc, String) {
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
+    let own = std::env::current_exe().expect("own path");
+    let wrap = std::env::var("LP_BENCH_CHILD_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(own);
+            c
+        }
+        None => Command::new(own),
+    };
+    let mut child = command
         .args(["--role", role])
         .stdout(Stdio::piped())
         .spawn()
@@ -520,6 +556,63 @@ fn bench_raw_rtt(count: u64) {
     );
 }
 
+/// The raw echo on the benchmark's tokio runtime: the floor for any tokio-based transport.
+fn run_tokio_echo() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    runtime().block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        announce(&listener.local_addr().expect("addr").to_string());
+        let (mut s, _) = listener.accept().await.expect("accept");
+        s.set_nodelay(true).expect("nodelay");
+        let mut frame = [0u8; 4 + PAYLOAD];
+        while s.read_exact(&mut frame).await.is_ok() {
+            if s.write_all(&frame).await.is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// Ping-pong of the raw frames between two tokio programs (a task on each side).
+fn bench_tokio_rtt(count: u64) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_child, addr) = start_child("tokio-echo");
+    let addr: SocketAddr = addr.parse().expect("addr");
+    let mut samples = runtime().block_on(async {
+        tokio::spawn(async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            s.set_nodelay(true).expect("nodelay");
+            let mut frame = [7u8; 4 + PAYLOAD];
+            frame[..4].copy_from_slice(&(PAYLOAD as u32).to_le_bytes());
+            let mut back = [0u8; 4 + PAYLOAD];
+            let mut samples = Vec::with_capacity(count as usize);
+            for i in 0..count + 1000 {
+                let t = Instant::now();
+                s.write_all(&frame).await.expect("write");
+                s.read_exact(&mut back).await.expect("read");
+                if i >= 1000 {
+                    samples.push(t.elapsed());
+                }
+            }
+            samples
+        })
+        .await
+        .expect("tokio ping task")
+    });
+    line(
+        "tokio_tcp_rtt_us_p50",
+        percentile_us(&mut samples, 0.5),
+        "us",
+    );
+    line(
+        "tokio_tcp_rtt_us_p99",
+        percentile_us(&mut samples, 0.99),
+        "us",
+    );
+}
+
 fn main() {
     let args = Args::parse();
     match args.role {
@@ -527,12 +620,20 @@ fn main() {
         Role::Echo => run_echo(),
         Role::RawSink => run_raw_sink(),
         Role::RawEcho => run_raw_echo(),
+        Role::TokioEcho => run_tokio_echo(),
         Role::All => {
-            bench_local(args.local_count);
-            bench_remote(args.remote_count);
-            bench_raw_remote(args.remote_count);
-            bench_rtt(args.rtt_count);
-            bench_raw_rtt(args.rtt_count);
+            if args.figures.contains(&Figure::Local) {
+                bench_local(args.local_count);
+            }
+            if args.figures.contains(&Figure::Remote) {
+                bench_remote(args.remote_count);
+                bench_raw_remote(args.remote_count);
+            }
+            if args.figures.contains(&Figure::Rtt) {
+                bench_rtt(args.rtt_count);
+                bench_raw_rtt(args.rtt_count);
+                bench_tokio_rtt(args.rtt_count);
+            }
         }
     }
 }

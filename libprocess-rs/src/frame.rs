@@ -129,6 +129,39 @@ fn put_str(buf: &mut BytesMut, s: &str) {
     buf.put_slice(s.as_bytes());
 }
 
+/// Largest prefix + header assembled on the stack (typical headers are under 100 bytes).
+const STACK_HEADER: usize = 256;
+
+/// Writes `v` as a varint at `out[at..]`; returns the new position, or `None` if it does not
+/// fit.
+fn write_varint(out: &mut [u8], mut at: usize, mut v: u64) -> Option<usize> {
+    while v >= 0x80 {
+        *out.get_mut(at)? = (v as u8) | 0x80;
+        at += 1;
+        v >>= 7;
+    }
+    *out.get_mut(at)? = v as u8;
+    Some(at + 1)
+}
+
+fn write_str(out: &mut [u8], at: usize, s: &str) -> Option<usize> {
+    let at = write_varint(out, at, s.len() as u64)?;
+    let end = at.checked_add(s.len())?;
+    out.get_mut(at..end)?.copy_from_slice(s.as_bytes());
+    Some(end)
+}
+
+/// The length prefix (zero for now) and header, assembled in `out`; returns their length,
+/// or `None` if they do not fit.
+fn write_head(out: &mut [u8; STACK_HEADER], header: &Header<'_>) -> Option<usize> {
+    out[..LEN_PREFIX].fill(0);
+    out[LEN_PREFIX] = header.kind as u8 | if header.tracked { 0x80 } else { 0 };
+    let at = write_varint(out, LEN_PREFIX + 1, header.correlation)?;
+    let at = write_str(out, at, header.from)?;
+    let at = write_str(out, at, header.to)?;
+    write_str(out, at, header.name)
+}
+
 /// Appends one frame (length prefix and body) to `buf`. `payload` writes the message bytes.
 /// On error `buf` is left as it was.
 pub fn encode(
@@ -138,12 +171,19 @@ pub fn encode(
     payload: impl FnOnce(&mut BytesMut) -> Result<(), postcard::Error>,
 ) -> Result<(), EncodeError> {
     let start = buf.len();
-    buf.put_u32_le(0);
-    buf.put_u8(header.kind as u8 | if header.tracked { 0x80 } else { 0 });
-    put_varint(buf, header.correlation);
-    put_str(buf, header.from);
-    put_str(buf, header.to);
-    put_str(buf, header.name);
+    // One append of the whole head instead of one capacity-checked append per field.
+    let mut head = [0u8; STACK_HEADER];
+    match write_head(&mut head, header) {
+        Some(len) => buf.extend_from_slice(&head[..len]),
+        None => {
+            buf.put_u32_le(0);
+            buf.put_u8(header.kind as u8 | if header.tracked { 0x80 } else { 0 });
+            put_varint(buf, header.correlation);
+            put_str(buf, header.from);
+            put_str(buf, header.to);
+            put_str(buf, header.name);
+        }
+    }
     if let Err(e) = payload(buf) {
         buf.truncate(start);
         return Err(e.into());
@@ -198,6 +238,13 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn varint(&mut self, field: &'static str) -> Result<u64, FrameError> {
+        // Lengths and most correlation ids fit one byte.
+        if let Some((&b, rest)) = self.rest.split_first() {
+            if b < 0x80 {
+                self.rest = rest;
+                return Ok(u64::from(b));
+            }
+        }
         let mut v: u64 = 0;
         for i in 0..10 {
             let (&b, rest) = self
@@ -227,11 +274,6 @@ impl<'a> Reader<'a> {
         self.rest = rest;
         Ok(bytes)
     }
-
-    fn text(&mut self, field: &'static str) -> Result<&'a str, FrameError> {
-        let bytes = self.bytes(field)?;
-        std::str::from_utf8(bytes).map_err(|_| FrameError::BadUtf8(field))
-    }
 }
 
 /// A decoded frame body whose `from` and `to` are still raw bytes: a reader that remembers
@@ -254,8 +296,22 @@ pub struct RawFrame<'a> {
     pub payload: &'a [u8],
 }
 
-/// Decodes a frame body (without its length prefix), leaving `from` and `to` unvalidated.
-pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
+/// A frame body split into fields with every text still raw bytes: a connection reader
+/// compares them with the previous frame's and validates only new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawFields<'a> {
+    pub kind: FrameKind,
+    pub correlation: u64,
+    pub from: &'a [u8],
+    pub to: &'a [u8],
+    /// Message name, not yet checked to be UTF-8.
+    pub name: &'a [u8],
+    pub tracked: bool,
+    pub payload: &'a [u8],
+}
+
+/// Splits a frame body (without its length prefix) into fields, validating no text.
+pub(crate) fn decode_fields(body: &[u8]) -> Result<RawFields<'_>, FrameError> {
     let (&kind_byte, rest) = body.split_first().ok_or(FrameError::Empty)?;
     let tracked = kind_byte & 0x80 != 0;
     let kind = FrameKind::from_u8(kind_byte & 0x7f).ok_or(FrameError::UnknownKind(kind_byte))?;
@@ -263,8 +319,8 @@ pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
     let correlation = r.varint("correlation")?;
     let from = r.bytes("from")?;
     let to = r.bytes("to")?;
-    let name = r.text("name")?;
-    Ok(RawFrame {
+    let name = r.bytes("name")?;
+    Ok(RawFields {
         kind,
         correlation,
         from,
@@ -272,6 +328,21 @@ pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
         name,
         tracked,
         payload: r.rest,
+    })
+}
+
+/// Decodes a frame body (without its length prefix), leaving `from` and `to` unvalidated.
+pub fn decode_raw(body: &[u8]) -> Result<RawFrame<'_>, FrameError> {
+    let f = decode_fields(body)?;
+    let name = std::str::from_utf8(f.name).map_err(|_| FrameError::BadUtf8("name"))?;
+    Ok(RawFrame {
+        kind: f.kind,
+        correlation: f.correlation,
+        from: f.from,
+        to: f.to,
+        name,
+        tracked: f.tracked,
+        payload: f.payload,
     })
 }
 
@@ -309,8 +380,11 @@ mod tests {
         fn encode_then_split_then_decode_roundtrips(
             kind in kinds(), correlation in any::<u64>(), from in ".{0,30}", to in ".{0,30}",
             name in ".{0,30}", tracked in any::<bool>(), payload in proptest::collection::vec(any::<u8>(), 0..200),
+            long_from in any::<bool>(),
             chunk in 1usize..64,
         ) {
+            // Sometimes a header too long for the stack path, to cover the fallback.
+            let from = if long_from { from.repeat(20) + &"f".repeat(300) } else { from };
             let header = Header { kind, correlation, from: &from, to: &to, name: &name, tracked };
             let mut wire = BytesMut::new();
             encode(&mut wire, &header, 1 << 20, |b| { b.extend_from_slice(&payload); Ok(()) }).unwrap();

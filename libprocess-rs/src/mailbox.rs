@@ -14,8 +14,9 @@ use crate::error::SendError;
 use crate::http::{HttpReply, HttpRequest, HttpResponse};
 use crate::message::{AnyMessage, Handlers, ReplyToken};
 use crate::metrics::Counter;
-use crate::process::Process;
+use crate::process::{self, Process};
 use crate::upid::Upid;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
@@ -43,8 +44,19 @@ pub(crate) struct DropCounters {
     pub decode_failed: Counter,
 }
 
+/// A process's state and context while its loop runs. Whoever holds the mailbox's `core`
+/// lock may run one hook on it: the process's own task, or a connection reader delivering to
+/// an idle process (see [`Sink::deliver_encoded`]).
+pub(crate) struct Core<P: Process> {
+    pub process: P,
+    pub ctx: Context<P>,
+}
+
 pub(crate) struct Mailbox<P: Process> {
     pub upid: Upid,
+    /// `Some` from just before `initialize` until the process ends (or a hook run by a reader
+    /// panicked). Locked only around hooks, never across an await.
+    pub core: Mutex<Option<Core<P>>>,
     tx: mpsc::UnboundedSender<Envelope<P>>,
     depth: AtomicUsize,
     capacity: usize,
@@ -63,6 +75,7 @@ impl<P: Process> Mailbox<P> {
         (
             Mailbox {
                 upid,
+                core: Mutex::new(None),
                 tx,
                 depth: AtomicUsize::new(0),
                 capacity,
@@ -125,6 +138,57 @@ impl<P: Process> Mailbox<P> {
         self.depth.load(Ordering::Acquire)
     }
 
+    /// Runs `envelope`'s hook right here if the process is idle (nothing queued, no hook
+    /// running, not terminating): the caller's thread does the work and no task is woken.
+    /// Hands the envelope back if it must be queued instead.
+    ///
+    /// Order is kept: `depth` counts every queued envelope, so an envelope is never run here
+    /// ahead of one queued earlier. One hook at a time: hooks run only under `core`'s lock.
+    /// Callers must not hold any process's `core` lock (only connection readers call this).
+    fn try_inline(&self, envelope: Envelope<P>) -> Option<Envelope<P>> {
+        if self.depth.load(Ordering::Acquire) != 0 {
+            return Some(envelope);
+        }
+        let Some(mut slot) = self.core.try_lock() else {
+            return Some(envelope);
+        };
+        let Some(core) = slot.as_mut() else {
+            return Some(envelope);
+        };
+        // Claim the slot in `depth` (settle and `/__processes__` see the message in hand).
+        if core.ctx.terminating
+            || self
+                .depth
+                .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return Some(envelope);
+        }
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process::handle_one(&mut core.process, &mut core.ctx, envelope)
+        }));
+        let wake_to_end = match ran {
+            Ok(()) => {
+                let terminating = core.ctx.terminating;
+                drop(slot);
+                terminating
+            }
+            Err(_) => {
+                // As when a hook panics on the process's task: the process ends without
+                // `finalize`. Its task wakes on the terminate below, finds no core, and exits.
+                let gone = slot.take();
+                drop(slot);
+                drop(gone);
+                true
+            }
+        };
+        self.handled(1);
+        if wake_to_end {
+            self.push_unbounded(Envelope::Terminate);
+        }
+        None
+    }
+
     fn unknown(&self, name: &str) -> SendError {
         self.counters.unknown_message.inc();
         SendError::UnknownMessage {
@@ -146,11 +210,19 @@ pub(crate) trait Sink: Send + Sync {
         name: &str,
         msg: AnyMessage,
     ) -> Result<(), SendError>;
+    /// The index of `name`'s handler in this process's table, to pass to
+    /// [`Sink::deliver_encoded`]; `None` if the process does not accept `name`.
+    fn handler_index(&self, name: &str) -> Option<usize>;
+    /// Decodes and delivers a message from a connection reader; `handler` is
+    /// `handler_index(name)`. If the process is idle its hook runs at once on the caller's
+    /// thread (no task wake); otherwise it is queued. Only for callers that hold no process's
+    /// core lock.
     fn deliver_encoded(
         &self,
         from: Option<Upid>,
         reply: Option<ReplyToken>,
         name: &str,
+        handler: Option<usize>,
         bytes: &[u8],
     ) -> Result<(), SendError>;
     fn deliver_exited(&self, who: Upid);
@@ -182,15 +254,23 @@ impl<P: Process> Sink for Mailbox<P> {
         }
     }
 
+    fn handler_index(&self, name: &str) -> Option<usize> {
+        self.handlers.index_of(name)
+    }
+
     fn deliver_encoded(
         &self,
         from: Option<Upid>,
         reply: Option<ReplyToken>,
         name: &str,
+        handler: Option<usize>,
         bytes: &[u8],
     ) -> Result<(), SendError> {
-        match self.handlers.decode(name, bytes) {
-            Some(Ok(msg)) => self.push_bounded(Envelope::Message { from, reply, msg }),
+        match handler.and_then(|index| self.handlers.decode_at(index, bytes)) {
+            Some(Ok(msg)) => match self.try_inline(Envelope::Message { from, reply, msg }) {
+                None => Ok(()),
+                Some(envelope) => self.push_bounded(envelope),
+            },
             Some(Err(reason)) => {
                 self.counters.decode_failed.inc();
                 Err(SendError::Encode {

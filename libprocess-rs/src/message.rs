@@ -36,8 +36,12 @@ struct Handler<P: Process> {
 }
 
 /// The message names a process accepts and how each becomes its `Message`.
+///
+/// Each name gets a stable index (its position in `entries`), so a connection reader that
+/// sees the same name frame after frame looks it up once and then indexes.
 pub struct Handlers<P: Process> {
-    by_name: FnvHashMap<&'static str, Handler<P>>,
+    by_name: FnvHashMap<&'static str, usize>,
+    entries: Vec<Handler<P>>,
 }
 
 fn decode_as<P: Process, M: RemoteMessage>(bytes: &[u8]) -> Result<P::Message, postcard::Error>
@@ -58,6 +62,7 @@ impl<P: Process> Handlers<P> {
     pub(crate) fn new() -> Self {
         Handlers {
             by_name: FnvHashMap::default(),
+            entries: Vec::new(),
         }
     }
 
@@ -66,13 +71,17 @@ impl<P: Process> Handlers<P> {
     where
         P::Message: From<M>,
     {
-        self.by_name.insert(
-            M::NAME,
-            Handler {
-                decode: decode_as::<P, M>,
-                from_any: downcast_as::<P, M>,
-            },
-        );
+        let handler = Handler {
+            decode: decode_as::<P, M>,
+            from_any: downcast_as::<P, M>,
+        };
+        match self.by_name.get(M::NAME) {
+            Some(&index) => self.entries[index] = handler,
+            None => {
+                self.by_name.insert(M::NAME, self.entries.len());
+                self.entries.push(handler);
+            }
+        }
         self
     }
 
@@ -81,14 +90,24 @@ impl<P: Process> Handlers<P> {
         self.by_name.contains_key(name)
     }
 
-    pub(crate) fn decode(&self, name: &str, bytes: &[u8]) -> Option<Result<P::Message, String>> {
-        self.by_name
-            .get(name)
-            .map(|h| (h.decode)(bytes).map_err(|e| e.to_string()))
+    /// The stable index of `name`'s handler, if the name is accepted.
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// Decodes with the handler at `index` (from [`Handlers::index_of`]).
+    pub(crate) fn decode_at(
+        &self,
+        index: usize,
+        bytes: &[u8],
+    ) -> Option<Result<P::Message, postcard::Error>> {
+        self.entries.get(index).map(|h| (h.decode)(bytes))
     }
 
     pub(crate) fn convert_any(&self, name: &str, any: AnyMessage) -> Option<Option<P::Message>> {
-        self.by_name.get(name).map(|h| (h.from_any)(any))
+        self.index_of(name)
+            .and_then(|i| self.entries.get(i))
+            .map(|h| (h.from_any)(any))
     }
 }
 

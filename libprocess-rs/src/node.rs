@@ -555,21 +555,48 @@ impl Node {
     }
 }
 
+/// Bytes of the per-thread staging area for payload encoding; larger payloads take the
+/// growable path.
+const STAGING_BYTES: usize = 16 * 1024;
+
 thread_local! {
-    /// Staging buffer for payload encoding: postcard writes byte by byte, which is much
-    /// cheaper into a `Vec` than into a `BytesMut`.
+    /// Fixed staging area for payload encoding: postcard pushes byte by byte, and a push into
+    /// a fixed slice is a compare and a store, far cheaper than growing a `Vec` or `BytesMut`.
+    static STAGING: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0; STAGING_BYTES].into_boxed_slice());
+    /// Growable staging buffer for payloads over `STAGING_BYTES`.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Serializes `msg` with postcard and appends it to the frame buffer.
 fn encode_payload<M: serde::Serialize>(msg: &M, buf: &mut BytesMut) -> Result<(), postcard::Error> {
+    let staged = STAGING.with(|staging| match staging.try_borrow_mut() {
+        Ok(mut staging) => match postcard::to_slice(msg, &mut staging[..]) {
+            Ok(bytes) => {
+                buf.extend_from_slice(bytes);
+                Some(Ok(()))
+            }
+            Err(postcard::Error::SerializeBufferFull) => None,
+            Err(e) => Some(Err(e)),
+        },
+        // A `Serialize` impl that sends a message while being encoded: use the slow path.
+        Err(_) => None,
+    });
+    if let Some(done) = staged {
+        return done;
+    }
     SCRATCH.with(|scratch| {
-        let mut scratch = scratch.borrow_mut();
-        scratch.clear();
-        let mut staged = postcard::to_extend(msg, std::mem::take(&mut *scratch));
+        let mut taken = scratch
+            .try_borrow_mut()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
+        taken.clear();
+        let mut staged = postcard::to_extend(msg, taken);
         if let Ok(bytes) = &mut staged {
             buf.extend_from_slice(bytes);
-            *scratch = std::mem::take(bytes);
+            if let Ok(mut s) = scratch.try_borrow_mut() {
+                *s = std::mem::take(bytes);
+            }
         }
         staged.map(|_| ())
     })

@@ -2,7 +2,9 @@
 //! one process.
 //!
 //! Each process is one task that takes envelopes from its mailbox one at a time and calls the
-//! matching hook; its state is touched only there. Invariants: `initialize` runs before any
+//! matching hook. Its state sits behind the mailbox's core lock, held around every hook: by
+//! the task, or by a connection reader that runs a remote message's hook directly when the
+//! process is idle (nothing queued, nothing running), so one hook runs at a time either way. Invariants: `initialize` runs before any
 //! other hook and `finalize` after the last; after `finalize` the process is out of the node's
 //! table, its linkers are told, and waiters wake (also if a hook panics: the exit guard runs
 //! on unwinding).
@@ -10,7 +12,7 @@
 use crate::context::Context;
 use crate::error::SendError;
 use crate::http::{HttpReply, HttpRequest, HttpResponse};
-use crate::mailbox::{Envelope, Mailbox};
+use crate::mailbox::{Core, Envelope, Mailbox};
 use crate::message::Handlers;
 use crate::node::Node;
 use crate::transport;
@@ -161,10 +163,22 @@ impl Drop for ExitGuard {
     }
 }
 
+/// Runs on drop (also when the task is dropped with its runtime): drops the process's state
+/// held by its mailbox, which also breaks the mailbox -> context -> mailbox cycle.
+struct CoreRelease<P: Process>(Arc<Mailbox<P>>);
+
+impl<P: Process> Drop for CoreRelease<P> {
+    fn drop(&mut self) {
+        let gone = self.0.core.lock().take();
+        drop(gone);
+    }
+}
+
 /// Envelopes handled in one batch before the loop yields to the runtime.
 const BATCH_BUDGET: usize = 64;
 
-fn handle_one<P: Process>(process: &mut P, ctx: &mut Context<P>, envelope: Envelope<P>) {
+/// Runs the hook for one envelope. The caller holds the process's core lock.
+pub(crate) fn handle_one<P: Process>(process: &mut P, ctx: &mut Context<P>, envelope: Envelope<P>) {
     match envelope {
         Envelope::Message { from, reply, msg } => {
             ctx.from = from;
@@ -180,24 +194,41 @@ fn handle_one<P: Process>(process: &mut P, ctx: &mut Context<P>, envelope: Envel
     }
 }
 
-/// The loop of one process.
+/// The loop of one process. The process's state lives in its mailbox's core slot so that a
+/// connection reader may run a hook on an idle process without waking this task; this task
+/// takes the core lock around each batch of hooks.
 pub(crate) async fn run<P: Process>(
-    mut process: P,
+    process: P,
     mut rx: mpsc::UnboundedReceiver<Envelope<P>>,
     pid: Pid<P>,
     node: Node,
     done: watch::Sender<bool>,
 ) {
-    let _guard = ExitGuard {
+    let _exit = ExitGuard {
         node: node.clone(),
         upid: pid.upid().clone(),
         done,
     };
     let mailbox = pid.mailbox.clone();
-    let mut ctx = Context::new(node, pid);
-    transport::batched(|| process.initialize(&mut ctx));
-    while !ctx.terminating {
+    let _release = CoreRelease(mailbox.clone());
+    let mut terminating = {
+        let mut slot = mailbox.core.lock();
+        let core = slot.insert(Core {
+            process,
+            ctx: Context::new(node, pid),
+        });
+        transport::batched(|| core.process.initialize(&mut core.ctx));
+        core.ctx.terminating
+    };
+    while !terminating {
         let Some(first) = rx.recv().await else {
+            break;
+        };
+        let mut slot = mailbox.core.lock();
+        let Some(core) = slot.as_mut() else {
+            // A hook run by a connection reader panicked: the process is gone.
+            drop(slot);
+            mailbox.handled(1);
             break;
         };
         // Handle what is already queued without awaiting (up to a budget), so frames sent
@@ -208,18 +239,28 @@ pub(crate) async fn run<P: Process>(
             let mut envelope = Some(first);
             let mut handled = 0;
             while let Some(current) = envelope.take() {
-                handle_one(&mut process, &mut ctx, current);
+                handle_one(&mut core.process, &mut core.ctx, current);
                 handled += 1;
-                if ctx.terminating || handled == BATCH_BUDGET {
+                if core.ctx.terminating || handled == BATCH_BUDGET {
                     break;
                 }
                 envelope = rx.try_recv().ok();
             }
             handled
         });
+        terminating = core.ctx.terminating;
+        drop(slot);
         mailbox.handled(handled);
     }
-    transport::batched(|| process.finalize(&mut ctx));
+    {
+        let mut slot = mailbox.core.lock();
+        if let Some(core) = slot.as_mut() {
+            transport::batched(|| core.process.finalize(&mut core.ctx));
+        }
+        let gone = slot.take();
+        drop(slot);
+        drop(gone);
+    }
     // Whatever is still queued is dropped (unanswered HTTP requests get 503).
     rx.close();
     let mut dropped = 0;

@@ -382,6 +382,10 @@ struct ConnCache {
     from: Option<Upid>,
     to_text: Vec<u8>,
     to: Option<(Upid, Arc<dyn Sink>)>,
+    /// The previous frame's message name, already checked to be UTF-8.
+    name: String,
+    /// `to`'s handler index for `name`, once looked up; cleared when either changes.
+    handler: Option<Option<usize>>,
 }
 
 async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, peer: SocketAddr) {
@@ -392,21 +396,24 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
     loop {
         let mut frames = 0;
         let mut at = 0;
-        loop {
+        // Hooks of idle receivers run right here (see `Sink::deliver_encoded`); frames they
+        // send are written once, from this thread, when the read batch is done.
+        let too_large = batched(|| loop {
             match frame::split(&buf[at..], max) {
                 Split::Frame { body, consumed } => {
                     frames += 1;
                     at += consumed;
                     handle_frame(inner, body, &mut cache, peer);
                 }
-                Split::Incomplete => break,
-                Split::TooLarge(len) => {
-                    inner.counters.oversize_frame.inc();
-                    slog::warn!(inner.logger, "dropped connection: frame over the size limit";
-                        "peer" => %peer, "length" => len, "limit" => max);
-                    return;
-                }
+                Split::Incomplete => break None,
+                Split::TooLarge(len) => break Some(len),
             }
+        });
+        if let Some(len) = too_large {
+            inner.counters.oversize_frame.inc();
+            slog::warn!(inner.logger, "dropped connection: frame over the size limit";
+                "peer" => %peer, "length" => len, "limit" => max);
+            return;
         }
         bytes::Buf::advance(&mut buf, at);
         if frames > 0 {
@@ -442,22 +449,36 @@ impl ConnCache {
 }
 
 fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: SocketAddr) {
-    let frame = match frame::decode_raw(body) {
+    let frame = match frame::decode_fields(body) {
         Ok(f) => f,
-        Err(e) => {
-            inner.counters.malformed_frame.inc();
-            if cache.dropped() {
-                slog::warn!(inner.logger, "dropped malformed frame";
-                    "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
-            }
-            return;
-        }
+        Err(e) => return malformed(inner, cache, peer, &e),
     };
-    deliver_frame(inner, &frame, cache, peer);
+    // Names repeat frame after frame: validate only a new one.
+    if cache.name.as_bytes() == frame.name {
+        let name = std::mem::take(&mut cache.name);
+        deliver_frame(inner, &frame, &name, cache, peer);
+        cache.name = name;
+    } else {
+        let Ok(name) = std::str::from_utf8(frame.name) else {
+            return malformed(inner, cache, peer, &frame::FrameError::BadUtf8("name"));
+        };
+        cache.handler = None;
+        deliver_frame(inner, &frame, name, cache, peer);
+        cache.name.clear();
+        cache.name.push_str(name);
+    }
     if frame.tracked {
         if let Some(c) = inner.test_clock() {
             c.remote_handled();
         }
+    }
+}
+
+fn malformed(inner: &NodeInner, cache: &mut ConnCache, peer: SocketAddr, e: &frame::FrameError) {
+    inner.counters.malformed_frame.inc();
+    if cache.dropped() {
+        slog::warn!(inner.logger, "dropped malformed frame";
+            "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
     }
 }
 
@@ -492,9 +513,12 @@ enum Outcome {
     Refused(crate::SendError),
 }
 
+/// Delivers one frame whose name (`name`, validated) may be borrowed from the cache: the
+/// caller has taken it out, so `cache.name` is not to be read here.
 fn deliver_frame(
     inner: &NodeInner,
-    h: &frame::RawFrame<'_>,
+    h: &frame::RawFields<'_>,
+    name: &str,
     cache: &mut ConnCache,
     peer: SocketAddr,
 ) {
@@ -542,7 +566,7 @@ fn deliver_frame(
                     inner.counters.unknown_process.inc();
                     if cache.dropped() {
                         slog::warn!(inner.logger, "dropped message to unknown process";
-                            "peer" => %peer, "to" => %to, "name" => h.name,
+                            "peer" => %peer, "to" => %to, "name" => name,
                             "drops_on_connection" => cache.drops);
                     }
                     return;
@@ -550,6 +574,7 @@ fn deliver_frame(
                 cache.to_text.clear();
                 cache.to_text.extend_from_slice(h.to);
                 cache.to = Some((to, sink));
+                cache.handler = None;
             }
             let outcome = {
                 let (to, sink) = cache
@@ -557,13 +582,16 @@ fn deliver_frame(
                     .as_ref()
                     .expect("the receiver was cached just above");
                 if inner.filters.is_active()
-                    && inner.filters.check(h.name, from.as_ref(), to, || {
+                    && inner.filters.check(name, from.as_ref(), to, || {
                         Bytes::copy_from_slice(h.payload)
                     }) == Verdict::Drop
                 {
                     Outcome::Filtered
                 } else {
-                    match sink.deliver_encoded(from, reply, h.name, h.payload) {
+                    let handler = *cache
+                        .handler
+                        .get_or_insert_with(|| sink.handler_index(name));
+                    match sink.deliver_encoded(from, reply, name, handler, h.payload) {
                         Ok(()) => Outcome::Delivered,
                         Err(e) => Outcome::Refused(e),
                     }
@@ -580,7 +608,7 @@ fn deliver_frame(
                 }
             }
         }
-        FrameKind::Reply => inner.reply_arrived(h.correlation, h.name, h.payload),
+        FrameKind::Reply => inner.reply_arrived(h.correlation, name, h.payload),
         FrameKind::Link | FrameKind::Unlink | FrameKind::Exited => {
             let (Some(from), Some(to)) = (from, parse_upid(inner, h.to, "to", peer, cache)) else {
                 return;
