@@ -30,8 +30,8 @@ use meso_api::v1::{
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
-use crate::duration::parse_duration;
 use crate::error::AgentError;
+use meso_api::duration::parse_duration;
 
 /// Path of the executor API on the agent.
 pub const EXECUTOR_API_PATH: &str = "/api/v1/executor";

@@ -13,8 +13,8 @@ use meso_api::attributes::Attributes;
 
 use crate::agent::AgentConfig;
 use crate::detect::{agent_resources, MachineFacts};
-use crate::duration::parse_duration;
 use crate::error::AgentError;
+use meso_api::duration::parse_duration;
 
 /// Flags of `meso agent`.
 #[derive(Debug, Clone, Args)]

@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod attributes;
+pub mod duration;
 pub mod error;
 pub mod http;
 pub mod ids;

@@ -9,7 +9,7 @@ use meso_api::Resources;
 use meso_frameworks::execute::{Execute, ExecuteConfig, Outcome};
 use meso_frameworks::{DriverHandle, SchedulerDriver};
 
-use super::duration::parse_duration;
+use meso_api::duration::parse_duration;
 
 /// Flags of `meso execute`.
 #[derive(Debug, Clone, Args)]

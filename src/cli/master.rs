@@ -8,7 +8,7 @@ use libprocess::Node;
 use meso_master::allocator::AllocatorConfig;
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
 
-use super::duration::parse_duration;
+use meso_api::duration::parse_duration;
 
 /// Flags of `meso master` (each also `MESO_<FLAG>` in the environment).
 #[derive(Debug, Clone, Args)]

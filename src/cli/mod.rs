@@ -1,6 +1,5 @@
 //! The `meso` subcommands: flag definitions and start-up, nothing more.
 
-pub mod duration;
 pub mod execute;
 pub mod local;
 pub mod logging;

@@ -27,8 +27,8 @@ use slog::{info, warn};
 
 use super::{Agent, AgentMessage, Registration};
 use crate::containerizer::{ExecutorCommand, LaunchSpec, Termination};
-use crate::duration::format_duration;
 use crate::paths;
+use meso_api::duration::format_duration;
 
 /// A framework with executors on this agent.
 pub(crate) struct Framework {
@@ -77,7 +77,7 @@ impl Executor {
             return false;
         };
         let json = serde_json::to_vec(event).expect("executor events always serialise");
-        stream.send(crate::recordio::encode(&json)).is_ok()
+        stream.send(meso_api::http::recordio::encode(&json)).is_ok()
     }
 }
 

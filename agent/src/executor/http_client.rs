@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 
 use crate::error::AgentError;
-use crate::recordio::Decoder;
+use meso_api::http::recordio::Decoder;
 
 /// Largest response body or single event accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
