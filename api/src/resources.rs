@@ -21,7 +21,6 @@
 //!
 //! Order of entries is insertion order and not significant: equality is multiset equality.
 
-mod detect;
 mod grammar;
 mod json;
 mod operations;
@@ -36,7 +35,6 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::sync::Arc;
 
-pub use detect::{agent_total, Machine};
 pub use grammar::parse_resource_list;
 pub use json::ResourceFormat;
 pub use ranges::{Range, Ranges};
