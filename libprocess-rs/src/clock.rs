@@ -8,11 +8,10 @@
 
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -74,8 +73,11 @@ pub struct TestClock(Arc<TestClockInner>);
 struct TestClockInner {
     state: Mutex<TestState>,
     nodes: Mutex<Vec<(SocketAddr, Weak<dyn Quiescence>)>>,
-    /// Frames sent between nodes of this clock and not yet handled by the receiver.
-    remote_in_flight: AtomicI64,
+    /// Frames sent between nodes of this clock and not yet handled by the receiver, by the
+    /// receiving node's address. Only counts for live nodes matter to `settle`: a frame to a
+    /// node that has shut down can never be handled, and a node that starts again on the same
+    /// address starts from zero.
+    remote_in_flight: Mutex<HashMap<SocketAddr, i64>>,
 }
 
 struct TestState {
@@ -116,7 +118,7 @@ impl TestClock {
                 timers: BTreeMap::new(),
             }),
             nodes: Mutex::new(Vec::new()),
-            remote_in_flight: AtomicI64::new(0),
+            remote_in_flight: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -194,18 +196,32 @@ impl TestClock {
             let now = s.now();
             s.timers.range(..=(now, u64::MAX)).next().is_some()
         };
-        if due || self.0.remote_in_flight.load(Ordering::SeqCst) > 0 {
+        if due {
             return false;
         }
-        let nodes: Vec<Arc<dyn Quiescence>> = {
+        let nodes: Vec<(SocketAddr, Arc<dyn Quiescence>)> = {
             let mut nodes = self.0.nodes.lock();
             nodes.retain(|(_, w)| w.strong_count() > 0);
-            nodes.iter().filter_map(|(_, w)| w.upgrade()).collect()
+            nodes
+                .iter()
+                .filter_map(|(a, w)| w.upgrade().map(|n| (*a, n)))
+                .collect()
         };
-        nodes.iter().all(|n| n.is_quiet())
+        {
+            let in_flight = self.0.remote_in_flight.lock();
+            if nodes
+                .iter()
+                .any(|(addr, _)| in_flight.get(addr).is_some_and(|n| *n > 0))
+            {
+                return false;
+            }
+        }
+        nodes.iter().all(|(_, n)| n.is_quiet())
     }
 
     pub(crate) fn register_node(&self, addr: SocketAddr, node: Weak<dyn Quiescence>) {
+        // Frames counted for an earlier node on this address died with it.
+        self.0.remote_in_flight.lock().remove(&addr);
         self.0.nodes.lock().push((addr, node));
     }
 
@@ -218,12 +234,16 @@ impl TestClock {
             .any(|(a, w)| *a == addr && w.strong_count() > 0)
     }
 
-    pub(crate) fn remote_sent(&self) {
-        self.0.remote_in_flight.fetch_add(1, Ordering::SeqCst);
+    /// A tracked frame to the node listening on `to` was queued.
+    pub(crate) fn remote_sent(&self, to: SocketAddr) {
+        *self.0.remote_in_flight.lock().entry(to).or_insert(0) += 1;
     }
 
-    pub(crate) fn remote_handled(&self) {
-        self.0.remote_in_flight.fetch_sub(1, Ordering::SeqCst);
+    /// A tracked frame for the node listening on `at` was handled there, or dropped.
+    pub(crate) fn remote_handled(&self, at: SocketAddr) {
+        if let Some(n) = self.0.remote_in_flight.lock().get_mut(&at) {
+            *n -= 1;
+        }
     }
 }
 

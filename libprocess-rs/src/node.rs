@@ -644,7 +644,7 @@ impl NodeInner {
                 transport::queued(&peer, *was_empty);
                 if tracked {
                     if let Some(c) = &self.test_clock {
-                        c.remote_sent();
+                        c.remote_sent(addr);
                     }
                 }
             }
@@ -709,7 +709,7 @@ impl NodeInner {
         self.counters.connection_lost.add(lost_frames);
         if let Some(c) = &self.test_clock {
             for _ in 0..lost_tracked {
-                c.remote_handled();
+                c.remote_handled(peer.addr);
             }
         }
         let pairs = self.links.lock().peer_broken(peer.addr);

@@ -469,7 +469,7 @@ fn handle_frame(inner: &NodeInner, body: &[u8], cache: &mut ConnCache, peer: Soc
     }
     if frame.tracked {
         if let Some(c) = inner.test_clock() {
-            c.remote_handled();
+            c.remote_handled(inner.addr);
         }
     }
 }

@@ -282,3 +282,65 @@ async fn a_process_asks_across_nodes_through_defer() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// Frames on their way to a node that then shuts down can never be handled: `settle` must not
+/// wait for them, and a node started again on the same address starts with nothing in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settle_forgets_frames_to_a_node_that_shut_down() {
+    let clock = TestClock::paused();
+    let a = Node::builder().test_clock(&clock).build().await.unwrap();
+    let b = Node::builder().test_clock(&clock).build().await.unwrap();
+    let b_addr = b.addr();
+    let (ra, mut rxa) = Recorder::new();
+    let (rb, mut rxb) = Recorder::new();
+    let pa = a.spawn(ra).unwrap();
+    let pb = b.spawn(rb).unwrap();
+    started(&mut rxa).await;
+    started(&mut rxb).await;
+
+    // A burst, then the receiver goes away while much of it is still queued or on the wire.
+    for n in 0..20_000 {
+        pa.send(RecMsg::Forward {
+            to: pb.upid().clone(),
+            n,
+        })
+        .unwrap();
+    }
+    b.shutdown().await;
+    tokio::time::timeout(GUARD, clock.settle())
+        .await
+        .expect("settle returned although its peer shut down with frames in flight");
+
+    // The address comes back (the OS may hold it for a moment) and settles normally.
+    let mut again = None;
+    for _ in 0..100 {
+        match Node::builder()
+            .bind(b_addr)
+            .test_clock(&clock)
+            .build()
+            .await
+        {
+            Ok(node) => {
+                again = Some(node);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let b2 = again.expect("could not bind the old address again");
+    let (rb2, mut rxb2) = Recorder::new();
+    let pb2 = b2.spawn(rb2).unwrap();
+    started(&mut rxb2).await;
+    for n in 0..10 {
+        pa.send(RecMsg::Forward {
+            to: pb2.upid().clone(),
+            n,
+        })
+        .unwrap();
+    }
+    tokio::time::timeout(GUARD, clock.settle())
+        .await
+        .expect("settle returned after the restart");
+    a.shutdown().await;
+    b2.shutdown().await;
+}
