@@ -225,6 +225,13 @@ impl TestClock {
         self.0.nodes.lock().push((addr, node));
     }
 
+    /// The node listening on `addr` is shutting down: it no longer counts for `settle`, and
+    /// neither do frames still on their way to it (they can never be handled).
+    pub(crate) fn unregister_node(&self, addr: SocketAddr) {
+        self.0.nodes.lock().retain(|(a, _)| *a != addr);
+        self.0.remote_in_flight.lock().remove(&addr);
+    }
+
     /// Whether a live node listening on `addr` shares this clock.
     pub(crate) fn has_node(&self, addr: SocketAddr) -> bool {
         self.0

@@ -532,6 +532,9 @@ impl Node {
         if self.0.shut_down.swap(true, Ordering::AcqRel) {
             return;
         }
+        if let Some(tc) = &self.0.test_clock {
+            tc.unregister_node(self.0.addr);
+        }
         let _ = self.0.shutdown.send(true);
         let entries: Vec<(Arc<dyn Sink>, watch::Receiver<bool>)> = self
             .0
