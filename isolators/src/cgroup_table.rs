@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::cgroupfs::{CgroupDir, CgroupLayout, CgroupMode, CgroupVersion};
-use crate::container::{ContainerId, Limits};
+use crate::container::{ContainerId, LaunchPrep, Limits};
 use crate::error::{IsolatorError, Result};
 
 /// Where the cgroup isolators make their cgroups.
@@ -96,6 +96,22 @@ impl CgroupTable {
     /// Records a prepared container.
     pub fn insert(&self, id: ContainerId, entry: CgroupEntry) {
         self.lock().insert(id, entry);
+    }
+
+    /// Records a freshly prepared container's cgroups and returns what the launcher's child
+    /// must join (each directory's `cgroup.procs`).
+    pub fn insert_prepared(
+        &self,
+        id: ContainerId,
+        dirs: Vec<CgroupDir>,
+        limits: Limits,
+    ) -> LaunchPrep {
+        let prep = LaunchPrep {
+            cgroup_procs: dirs.iter().map(CgroupDir::procs_file).collect(),
+            ..Default::default()
+        };
+        self.insert(id, CgroupEntry { dirs, limits });
+        prep
     }
 
     /// The container's entry.

@@ -127,18 +127,9 @@ impl Isolator for CgroupsCpu {
             let _ = destroy_dirs(&dirs);
             return Err(e);
         }
-        let prep = LaunchPrep {
-            cgroup_procs: dirs.iter().map(CgroupDir::procs_file).collect(),
-            ..Default::default()
-        };
-        self.table.insert(
-            config.id.clone(),
-            CgroupEntry {
-                dirs,
-                limits: config.limits,
-            },
-        );
-        Ok(prep)
+        Ok(self
+            .table
+            .insert_prepared(config.id.clone(), dirs, config.limits))
     }
 
     fn isolate(&self, id: &ContainerId, _pid: Pid) -> Result<()> {

@@ -60,18 +60,9 @@ impl Isolator for CgroupsPids {
             let _ = destroy_dirs(std::slice::from_ref(&dir));
             return Err(e);
         }
-        let prep = LaunchPrep {
-            cgroup_procs: vec![dir.procs_file()],
-            ..Default::default()
-        };
-        self.table.insert(
-            config.id.clone(),
-            CgroupEntry {
-                dirs: vec![dir],
-                limits: config.limits,
-            },
-        );
-        Ok(prep)
+        Ok(self
+            .table
+            .insert_prepared(config.id.clone(), vec![dir], config.limits))
     }
 
     fn isolate(&self, id: &ContainerId, _pid: Pid) -> Result<()> {
