@@ -13,6 +13,7 @@
 //! the generation moved on; status updates are sent to the master only while registered.
 
 pub mod executor_api;
+pub mod executor_env;
 pub mod tasks;
 pub mod updates;
 

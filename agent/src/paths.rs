@@ -2,7 +2,8 @@
 //!
 //! Sandbox of one executor run:
 //! `<work-dir>/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<container>`, with the
-//! executor's `stdout` and `stderr` files in it. Ids are validated by `meso-api` before they
+//! executor's `stdout` and `stderr` files in it, and a `runs/latest` symlink to the newest run
+//! (as Mesos keeps it; `/files` serves sandboxes under that name too). Ids are validated by `meso-api` before they
 //! get here (no `/`, no `..`), which is what keeps every path inside the work dir.
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,17 @@ pub fn sandbox(
         .join(&container.value)
 }
 
+/// Points `<run>/../latest` at the run directory `run` (replacing an older link). Best
+/// effort: a sandbox without the link still works, only the `latest` name is missing.
+pub fn link_latest(run: &Path) {
+    let (Some(runs), Some(name)) = (run.parent(), run.file_name()) else {
+        return;
+    };
+    let latest = runs.join("latest");
+    let _ = std::fs::remove_file(&latest);
+    let _ = std::os::unix::fs::symlink(name, &latest);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +56,20 @@ mod tests {
         assert_eq!(
             p,
             Path::new("/w/slaves/M-S0/frameworks/M-0001/executors/ex/runs/c1")
+        );
+    }
+
+    #[test]
+    fn latest_points_at_the_newest_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        for run in ["c1", "c2"] {
+            std::fs::create_dir_all(runs.join(run)).unwrap();
+            link_latest(&runs.join(run));
+        }
+        assert_eq!(
+            std::fs::read_link(runs.join("latest")).unwrap(),
+            Path::new("c2")
         );
     }
 }

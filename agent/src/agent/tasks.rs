@@ -25,10 +25,10 @@ use meso_api::v1::{
 use meso_api::wire::{ExitedExecutor, FrameworkToExecutor, KillTask, RunTask, TaskRecord};
 use slog::{info, warn};
 
+use super::executor_env::ExecutorEnvironment;
 use super::{Agent, AgentMessage, Registration};
 use crate::containerizer::{ExecutorCommand, LaunchSpec, Termination};
 use crate::paths;
-use meso_api::duration::format_duration;
 
 /// A framework with executors on this agent.
 pub(crate) struct Framework {
@@ -216,6 +216,7 @@ impl Agent {
                 format!("cannot create sandbox {}: {e}", directory.display()),
             );
         }
+        paths::link_latest(&directory);
         // The built-in executor starts its own session (see `LaunchSpec`).
         let is_command_executor = task.executor.is_none();
         let command = match &info.command {
@@ -236,32 +237,21 @@ impl Agent {
             .as_ref()
             .map(|d| std::time::Duration::from_nanos(d.nanoseconds.max(0) as u64))
             .unwrap_or(self.config.executor_shutdown_grace_period);
-        let endpoint = ctx.self_upid().addr();
-        let dir = directory.display().to_string();
-        let mut env = vec![
-            ("MESOS_FRAMEWORK_ID".to_string(), framework_id.to_string()),
-            ("MESOS_EXECUTOR_ID".into(), info.executor_id.to_string()),
-            ("MESOS_AGENT_ENDPOINT".into(), endpoint.to_string()),
-            ("MESOS_DIRECTORY".into(), dir.clone()),
-            ("MESOS_SANDBOX".into(), dir),
-            ("MESOS_SLAVE_ID".into(), agent_id.to_string()),
-            ("MESOS_SLAVE_PID".into(), ctx.self_upid().to_string()),
-            (
-                "MESOS_CHECKPOINT".into(),
-                if framework.info.checkpoint { "1" } else { "0" }.into(),
-            ),
-            ("MESOS_HTTP_COMMAND_EXECUTOR".into(), "1".into()),
-            (
-                "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD".into(),
-                format_duration(grace),
-            ),
-            ("LIBPROCESS_PORT".into(), "0".into()),
-        ];
-        if let Some(vars) = info.command.as_ref().and_then(|c| c.environment.as_ref()) {
-            for v in &vars.variables {
-                env.push((v.name.clone(), v.value.clone().unwrap_or_default()));
-            }
+        let agent_pid = ctx.self_upid().to_string();
+        let agent_endpoint = ctx.self_upid().addr().to_string();
+        let libprocess_ip = std::env::var("LIBPROCESS_IP").ok();
+        let env = ExecutorEnvironment {
+            framework_id: &framework_id,
+            info: &info,
+            agent_id: &agent_id,
+            agent_pid: &agent_pid,
+            agent_endpoint: &agent_endpoint,
+            directory: &directory,
+            checkpoint: framework.info.checkpoint,
+            shutdown_grace_period: grace,
+            libprocess_ip: libprocess_ip.as_deref(),
         }
+        .variables();
         let spec = LaunchSpec {
             container_id: container_id.clone(),
             directory: directory.clone(),
