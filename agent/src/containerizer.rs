@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 
 use meso_api::v1::ContainerId;
+use meso_isolators::ResourceStatistics;
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
@@ -73,6 +74,10 @@ impl std::fmt::Display for Termination {
 /// A future completing when a container's executor has exited.
 pub type WaitFuture = Pin<Box<dyn Future<Output = Termination> + Send + 'static>>;
 
+/// A future of a container's resource usage (Mesos's `ResourceStatistics` field names).
+pub type UsageFuture =
+    Pin<Box<dyn Future<Output = Result<ResourceStatistics, AgentError>> + Send + 'static>>;
+
 /// Starts, watches and stops containers.
 pub trait Containerizer: Send + 'static {
     /// Starts the executor; returns its pid.
@@ -83,6 +88,9 @@ pub trait Containerizer: Send + 'static {
     fn destroy(&mut self, container_id: &ContainerId) -> Result<(), AgentError>;
     /// Drops what is kept about an ended container (after a last `destroy`).
     fn forget(&mut self, container_id: &ContainerId);
+    /// The container's resource usage now. The future owns what it needs, so the caller
+    /// may await it outside the agent's process; an unknown container is an error.
+    fn usage(&self, container_id: &ContainerId) -> UsageFuture;
 }
 
 /// Executors as process groups on the host, no isolation.
@@ -193,6 +201,36 @@ impl Containerizer for PosixContainerizer {
         self.children.remove(&container_id.value);
         self.pids.remove(&container_id.value);
     }
+
+    fn usage(&self, container_id: &ContainerId) -> UsageFuture {
+        let pid = self.pids.get(&container_id.value).copied();
+        let id = container_id.value.clone();
+        Box::pin(async move {
+            let pid = pid.ok_or(AgentError::UnknownContainer(id))?;
+            tokio::task::spawn_blocking(move || session_usage(pid))
+                .await
+                .map_err(|e| AgentError::Io {
+                    what: "reading usage of",
+                    path: format!("pid {pid}"),
+                    source: std::io::Error::other(e),
+                })?
+        })
+    }
+}
+
+/// Usage of the processes of the session `sid` leads (a posix container), from `/proc`.
+fn session_usage(sid: u32) -> Result<ResourceStatistics, AgentError> {
+    let members = session_members(sid);
+    let all = meso_isolators::posix::read_all_proc_stats()?;
+    let rows: Vec<_> = all
+        .iter()
+        .filter(|s| members.contains(&(s.pid as u32)))
+        .copied()
+        .collect();
+    Ok(meso_isolators::posix::tree_statistics(
+        &rows,
+        meso_isolators::statistics::now_secs(),
+    ))
 }
 
 /// SIGKILLs `root`, its process group, every descendant and their process groups, and
@@ -406,6 +444,41 @@ mod tests {
         c.forget(&id);
         assert!(matches!(
             c.destroy(&id),
+            Err(AgentError::UnknownContainer(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn usage_counts_the_session_and_refuses_unknown_containers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = PosixContainerizer::new();
+        let id = ContainerId::new("c3");
+        c.launch(LaunchSpec {
+            container_id: id.clone(),
+            directory: dir.path().to_path_buf(),
+            command: ExecutorCommand::Shell("sleep 1000 & sleep 1000".into()),
+            env: vec![],
+            executor_starts_session: false,
+        })
+        .unwrap();
+        let wait = c.wait(&id).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let stats = loop {
+            let stats = c.usage(&id).await.unwrap();
+            if stats.processes == Some(3) {
+                break stats;
+            }
+            assert!(std::time::Instant::now() < deadline, "{stats:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        assert!(stats.mem_rss_bytes.unwrap() > 0, "{stats:?}");
+        assert!(stats.cpus_user_time_secs.is_some(), "{stats:?}");
+        assert!(stats.timestamp > 0.0);
+        c.destroy(&id).unwrap();
+        wait.await;
+        c.forget(&id);
+        assert!(matches!(
+            c.usage(&id).await,
             Err(AgentError::UnknownContainer(_))
         ));
     }

@@ -53,6 +53,9 @@ pub enum AgentError {
         /// Why.
         reason: String,
     },
+    /// An isolator refused or failed a step of a container's lifecycle.
+    #[error("isolator: {0}")]
+    Isolator(#[from] meso_isolators::IsolatorError),
     /// The libprocess node could not start.
     #[error("agent node: {0}")]
     Node(String),

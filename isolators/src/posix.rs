@@ -93,6 +93,20 @@ pub fn read_all_proc_stats() -> Result<Vec<ProcStat>> {
     Ok(out)
 }
 
+/// CPU times, resident memory and process count of `tree` (every process of a container),
+/// stamped `timestamp` (pure apart from the two `sysconf` constants).
+pub fn tree_statistics(tree: &[ProcStat], timestamp: f64) -> ResourceStatistics {
+    let hz = clock_ticks_per_sec();
+    ResourceStatistics {
+        timestamp,
+        cpus_user_time_secs: Some(tree.iter().map(|p| p.utime_ticks).sum::<u64>() as f64 / hz),
+        cpus_system_time_secs: Some(tree.iter().map(|p| p.stime_ticks).sum::<u64>() as f64 / hz),
+        mem_rss_bytes: Some(tree.iter().map(|p| p.rss_pages).sum::<u64>() * page_size()),
+        processes: Some(tree.len() as u64),
+        ..Default::default()
+    }
+}
+
 fn clock_ticks_per_sec() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
