@@ -14,6 +14,12 @@
 
 pub mod executor_api;
 pub mod executor_env;
+pub mod files;
+pub mod http_routes;
+pub mod metrics;
+pub mod monitor;
+pub mod operator_api;
+pub mod state_json;
 pub mod tasks;
 pub mod updates;
 
@@ -21,7 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use libprocess::{Context, Handlers, HttpReply, HttpRequest, HttpResponse, Process, Upid};
+use libprocess::{Context, Handlers, HttpReply, HttpRequest, Process, Upid};
 use meso_api::attributes::Attributes;
 use meso_api::v1::{AgentId, AgentInfo, ContainerId, ExecutorId, FrameworkId};
 use meso_api::wire::{
@@ -130,6 +136,11 @@ pub enum AgentMessage {
     },
     /// Timer: status update retries may be due.
     RetryStatusUpdates,
+    /// Timer: time for a HEARTBEAT event to a subscribed executor.
+    ExecutorHeartbeat {
+        /// The executor's container.
+        container_id: ContainerId,
+    },
 }
 
 macro_rules! from_wire {
@@ -169,6 +180,7 @@ pub struct Agent {
     containers: HashMap<String, (FrameworkId, ExecutorId)>,
     updates: StatusUpdateManager,
     update_timer_at: Option<Duration>,
+    observe: metrics::Observability,
 }
 
 impl Agent {
@@ -192,6 +204,7 @@ impl Agent {
             containers: HashMap::new(),
             updates: StatusUpdateManager::new(),
             update_timer_at: None,
+            observe: metrics::Observability::new(),
         }
     }
 
@@ -340,6 +353,9 @@ impl Process for Agent {
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
         self.info.port = u32::from(ctx.self_upid().addr().port());
+        self.observe
+            .install(ctx.node().metrics(), ctx.self_upid().addr().ip());
+        self.refresh_metrics();
         info!(self.log, "agent starting"; "pid" => %ctx.self_upid(),
             "resources" => %self.info.resources, "master" => %self.config.master);
         self.attempt_registration(ctx);
@@ -395,7 +411,11 @@ impl Process for Agent {
                 self.shutdown_grace_over(&container_id)
             }
             AgentMessage::RetryStatusUpdates => self.retry_status_updates(ctx),
+            AgentMessage::ExecutorHeartbeat { container_id } => {
+                self.executor_heartbeat(ctx, container_id)
+            }
         }
+        self.refresh_metrics();
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
@@ -405,18 +425,8 @@ impl Process for Agent {
     }
 
     fn http(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
-        match request.route.as_str() {
-            "/api/v1/executor" | "/slave(1)/api/v1/executor" => {
-                self.executor_api(ctx, request, reply)
-            }
-            "/health" | "/slave(1)/health" => {
-                reply.respond(HttpResponse::text(http::StatusCode::OK, ""))
-            }
-            "/state" | "/slave(1)/state" => reply.respond(HttpResponse::json(&self.state_json())),
-            other => reply.respond(HttpResponse::not_found(format!(
-                "no agent endpoint {other}"
-            ))),
-        }
+        self.route_http(ctx, request, reply);
+        self.refresh_metrics();
     }
 
     fn finalize(&mut self, _ctx: &mut Context<Self>) {
@@ -451,42 +461,5 @@ impl Agent {
         for id in ids {
             let _ = self.containerizer.destroy(&ContainerId::new(id));
         }
-    }
-
-    /// A JSON summary of the agent (`/state`): id, resources, frameworks, executors, tasks.
-    pub fn state_json(&self) -> serde_json::Value {
-        let frameworks: Vec<serde_json::Value> = self
-            .frameworks
-            .iter()
-            .map(|(id, fw)| {
-                let executors: Vec<serde_json::Value> = fw
-                    .executors
-                    .iter()
-                    .map(|(eid, ex)| {
-                        let tasks: Vec<serde_json::Value> = ex
-                            .tasks
-                            .iter()
-                            .map(|(tid, t)| serde_json::json!({"id": tid.as_str(), "state": t.state.to_string()}))
-                            .collect();
-                        serde_json::json!({
-                            "id": eid.as_str(),
-                            "container": ex.container_id.value,
-                            "directory": ex.directory.display().to_string(),
-                            "tasks": tasks,
-                            "queued_tasks": ex.queued.len(),
-                        })
-                    })
-                    .collect();
-                serde_json::json!({"id": id.as_str(), "name": fw.info.name, "executors": executors})
-            })
-            .collect();
-        serde_json::json!({
-            "id": self.id.as_ref().map(|i| i.as_str().to_string()),
-            "hostname": self.info.hostname,
-            "master": self.config.master.to_string(),
-            "registered": self.registration == Registration::Registered,
-            "resources": serde_json::to_value(&self.info.resources).unwrap_or_default(),
-            "frameworks": frameworks,
-        })
     }
 }

@@ -54,6 +54,21 @@ impl Gauge {
     }
 }
 
+/// A value that goes up and down and may be fractional (e.g. a share or a resource amount).
+#[derive(Clone, Debug, Default)]
+pub struct FloatGauge(Arc<AtomicU64>);
+
+impl FloatGauge {
+    /// Sets the value.
+    pub fn set(&self, v: f64) {
+        self.0.store(v.to_bits(), Ordering::Relaxed);
+    }
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+}
+
 /// Durations of an operation: count plus percentiles over the most recent samples.
 #[derive(Clone, Debug, Default)]
 pub struct Timer(Arc<Mutex<TimerState>>);
@@ -106,6 +121,7 @@ impl Timer {
 enum Metric {
     Counter(Counter),
     Gauge(Gauge),
+    FloatGauge(FloatGauge),
     Timer(Timer),
 }
 
@@ -145,6 +161,18 @@ impl Metrics {
         }
     }
 
+    /// The fractional gauge named `name`, registering it if new.
+    pub fn float_gauge(&self, name: &str) -> FloatGauge {
+        let mut map = self.0.lock();
+        match map
+            .entry(name.to_string())
+            .or_insert_with(|| Metric::FloatGauge(FloatGauge::default()))
+        {
+            Metric::FloatGauge(g) => g.clone(),
+            _ => FloatGauge::default(),
+        }
+    }
+
     /// The timer named `name`, registering it if new.
     pub fn timer(&self, name: &str) -> Timer {
         let mut map = self.0.lock();
@@ -178,6 +206,9 @@ impl Metrics {
                 }
                 Metric::Gauge(g) => {
                     out.insert(name, g.get() as f64);
+                }
+                Metric::FloatGauge(g) => {
+                    out.insert(name, g.get());
                 }
                 Metric::Timer(t) => {
                     for (suffix, v) in t.summary() {
@@ -235,12 +266,14 @@ mod tests {
         m.counter("a/hits").add(3);
         m.counter("a/hits").inc();
         m.gauge("depth").set(-2);
+        m.float_gauge("share").set(0.25);
         let t = m.timer("rtt");
         t.record(Duration::from_millis(2));
         t.record(Duration::from_millis(4));
         let json: serde_json::Value = serde_json::from_str(&m.snapshot_json()).unwrap();
         assert_eq!(json["a/hits"], 4);
         assert_eq!(json["depth"], -2);
+        assert_eq!(json["share"], 0.25);
         assert_eq!(json["rtt/count"], 2);
         assert_eq!(json["rtt/max_ms"], 4);
         let prom = m.prometheus_text();

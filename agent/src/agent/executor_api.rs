@@ -1,111 +1,99 @@
 //! The agent side of the v1 executor HTTP API: `POST /api/v1/executor` (also under
-//! `/slave(1)/`).
+//! `/slave(1)/`; HTTP reference §2).
+//!
+//! Every refusal is decided by the pure front door `meso_api::http::executor_request`
+//! (method 405, `Content-Type` 400/415, body and nesting limits, `Call::validate`: ids, the
+//! payload for the type, the UPDATE rules of §2.2: a 16-byte uuid, `SOURCE_EXECUTOR`, no
+//! TASK_STAGING, a matching `status.executor_id`; `Accept` 406 for SUBSCRIBE) and
+//! `ExecutorRequest::admit` given the executor's standing (HEARTBEAT 202 before any lookup,
+//! unknown framework or executor 400, any call but SUBSCRIBE before the executor subscribed
+//! 403, UNKNOWN 501). This file adds what needs the agent's tables (an UPDATE for a task the
+//! executor does not have is 400) and does the work.
 //!
 //! SUBSCRIBE opens a chunked RecordIO stream of JSON events: SUBSCRIBED, then one LAUNCH per
-//! queued task; later LAUNCH, KILL, ACKNOWLEDGED, MESSAGE and SHUTDOWN events go down the
-//! same stream. UPDATE hands the status to the status update manager, answers 202 and sends
+//! queued task; later LAUNCH, KILL, ACKNOWLEDGED, MESSAGE, SHUTDOWN and, every 30 minutes,
+//! HEARTBEAT go down the same stream. An executor that subscribes again (its connection
+//! broke) gets a fresh stream in place of the old one, and the updates it lists as
+//! unacknowledged are taken again (the status update manager drops the ones it already has,
+//! by uuid) and acknowledged. An executor the agent is shutting down gets SUBSCRIBED followed
+//! by SHUTDOWN. UPDATE hands the status to the status update manager, answers 202 and sends
 //! ACKNOWLEDGED at once (the agent now owns delivery). MESSAGE goes to the framework through
-//! the master; HEARTBEAT is accepted. Malformed calls get the reference's answers: 405 for a
-//! method other than POST, 415 for a content type other than JSON, 400 for a missing content
-//! type, bad JSON, a call that fails validation or an unknown framework or executor, 406 for
-//! a SUBSCRIBE that does not accept JSON, 403 for a call from an executor that has not
-//! subscribed. Every error body says why.
+//! the master.
 
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderValue, StatusCode};
 use libprocess::{Context, HttpReply, HttpRequest, HttpResponse};
+use meso_api::http::{executor_request, ExecutorStanding};
 use meso_api::json::Limits;
 use meso_api::v1::executor::{Acknowledged, Call, CallType, Event, EventType, Launch, Subscribed};
+use meso_api::v1::{ContainerId, TaskStatus};
 use meso_api::wire::{ExecutorToFramework, StatusUpdate};
 use slog::{info, warn};
 
+use super::http_routes::{error_response, request_headers};
 use super::tasks::{ExecutorState, Task};
-use super::Agent;
+use super::{Agent, AgentMessage};
 
-fn error(status: StatusCode, why: impl Into<String>) -> HttpResponse {
-    HttpResponse::text(status, why)
-}
+/// Time between HEARTBEAT events on an executor's stream (Mesos's
+/// `DEFAULT_EXECUTOR_HEARTBEAT_INTERVAL`).
+pub const EXECUTOR_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30 * 60);
 
-fn media_type(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
-    headers.get(name).map(|v| {
-        v.to_str()
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    })
+fn accepted() -> HttpResponse {
+    HttpResponse {
+        status: StatusCode::ACCEPTED,
+        headers: HeaderMap::new(),
+        body: bytes::Bytes::new(),
+    }
 }
 
 impl Agent {
+    fn executor_standing(&self, call: &Call) -> ExecutorStanding {
+        let Some(fw) = self.frameworks.get(&call.framework_id) else {
+            return ExecutorStanding::UnknownFramework;
+        };
+        match fw.executors.get(&call.executor_id).map(|e| e.state) {
+            None => ExecutorStanding::UnknownExecutor,
+            Some(ExecutorState::Registering) => ExecutorStanding::Registering,
+            Some(ExecutorState::Running) => ExecutorStanding::Running,
+            Some(ExecutorState::Terminating) => ExecutorStanding::Terminating,
+        }
+    }
+
     pub(super) fn executor_api(
         &mut self,
         ctx: &mut Context<Self>,
         request: HttpRequest,
         reply: HttpReply,
     ) {
-        if request.method != Method::POST {
-            return reply.respond(error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("Expecting a 'POST' request, received '{}'", request.method),
-            ));
-        }
-        match media_type(&request.headers, http::header::CONTENT_TYPE).as_deref() {
-            None => {
-                return reply.respond(error(
-                    StatusCode::BAD_REQUEST,
-                    "Expecting 'Content-Type' to be present",
-                ))
-            }
-            Some("application/json") => {}
-            Some(other) => {
-                return reply.respond(error(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("Expecting 'Content-Type' of application/json, got '{other}'"),
-                ))
-            }
-        }
-        let call: Call = match meso_api::json::from_slice(&request.body, &Limits::default()) {
-            Ok(call) => call,
+        let headers = request_headers(&request.headers);
+        let front = executor_request(
+            request.method.as_str(),
+            &headers,
+            &request.body,
+            &Limits::default(),
+        );
+        let front = match front {
+            Ok(front) => front,
             Err(e) => {
-                return reply.respond(error(
-                    StatusCode::BAD_REQUEST,
-                    format!("Failed to parse body into Call: {e}"),
-                ))
-            }
-        };
-        if let Err(e) = call.validate() {
-            return reply.respond(error(
-                StatusCode::BAD_REQUEST,
-                format!("Failed to validate executor::Call: {e}"),
-            ));
-        }
-        if call.kind == CallType::Heartbeat {
-            return reply.respond(error(StatusCode::ACCEPTED, ""));
-        }
-        let Some(fw) = self.frameworks.get(&call.framework_id) else {
-            return reply.respond(error(StatusCode::BAD_REQUEST, "Framework cannot be found"));
-        };
-        let Some(executor) = fw.executors.get(&call.executor_id) else {
-            return reply.respond(error(StatusCode::BAD_REQUEST, "Executor cannot be found"));
-        };
-        match call.kind {
-            CallType::Subscribe => {
-                let accept = media_type(&request.headers, http::header::ACCEPT);
-                if !matches!(
-                    accept.as_deref(),
-                    None | Some("application/json") | Some("*/*")
-                ) {
-                    return reply.respond(error(
-                        StatusCode::NOT_ACCEPTABLE,
-                        "Expecting 'Accept' to allow application/json",
-                    ));
+                if request.body.windows(8).any(|w| w == b"\"UPDATE\"") {
+                    self.observe.count_status_update(false);
                 }
-                self.subscribe(ctx, call, reply)
+                return reply.respond(error_response(e));
             }
-            _ if executor.state == ExecutorState::Registering => {
-                reply.respond(error(StatusCode::FORBIDDEN, "Executor is not subscribed"))
+        };
+        if front.is_heartbeat() {
+            return reply.respond(accepted());
+        }
+        if let Err(e) = front.admit(self.executor_standing(&front.call)) {
+            if front.call.kind == CallType::Update {
+                self.observe.count_status_update(false);
             }
+            return reply.respond(error_response(e));
+        }
+        let call = front.call;
+        match call.kind {
+            CallType::Subscribe => self.subscribe(ctx, call, reply),
             CallType::Update => self.executor_update(ctx, call, reply),
             CallType::Message => {
                 let data = call.message.map(|m| m.data).unwrap_or_default();
@@ -120,35 +108,54 @@ impl Agent {
                         },
                     );
                 }
-                reply.respond(error(StatusCode::ACCEPTED, ""))
+                reply.respond(accepted())
             }
-            CallType::Heartbeat | CallType::Unknown => {
-                reply.respond(error(StatusCode::ACCEPTED, ""))
-            }
+            CallType::Heartbeat | CallType::Unknown => reply.respond(accepted()),
         }
     }
 
-    fn subscribe(&mut self, _ctx: &mut Context<Self>, call: Call, reply: HttpReply) {
+    /// Timer: sends HEARTBEAT to a subscribed executor and arms the next one.
+    pub(super) fn executor_heartbeat(
+        &mut self,
+        ctx: &mut Context<Self>,
+        container_id: ContainerId,
+    ) {
+        let Some((fw, ex)) = self.containers.get(&container_id.value) else {
+            return;
+        };
+        let Some(executor) = self.frameworks.get(fw).and_then(|f| f.executors.get(ex)) else {
+            return;
+        };
+        executor.send_event(&Event::new(EventType::Heartbeat));
+        ctx.delay(
+            EXECUTOR_HEARTBEAT_INTERVAL,
+            AgentMessage::ExecutorHeartbeat { container_id },
+        );
+    }
+
+    fn subscribe(&mut self, ctx: &mut Context<Self>, call: Call, reply: HttpReply) {
         let agent_info = self.info.clone();
         let fw = self
             .frameworks
             .get_mut(&call.framework_id)
-            .expect("invariant: checked by executor_api");
+            .expect("invariant: admit() found the framework");
         let framework_info = fw.info.clone();
         let executor = fw
             .executors
             .get_mut(&call.executor_id)
-            .expect("invariant: checked by executor_api");
-        if executor.state == ExecutorState::Terminating {
-            return reply.respond(error(StatusCode::FORBIDDEN, "Executor is terminating"));
-        }
+            .expect("invariant: admit() found the executor");
         let mut headers = HeaderMap::new();
         headers.insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        // A re-subscription replaces the old stream (dropping it ends that response).
         executor.stream = Some(reply.stream(StatusCode::OK, headers));
-        executor.state = ExecutorState::Running;
+        let first = executor.state == ExecutorState::Registering;
+        let terminating = executor.state == ExecutorState::Terminating;
+        if !terminating {
+            executor.state = ExecutorState::Running;
+        }
         let mut subscribed = Event::new(EventType::Subscribed);
         subscribed.subscribed = Some(Subscribed {
             executor_info: executor.info.clone(),
@@ -157,6 +164,10 @@ impl Agent {
             container_id: Some(executor.container_id.clone()),
         });
         executor.send_event(&subscribed);
+        if terminating {
+            executor.send_event(&Event::new(EventType::Shutdown));
+            return;
+        }
         for task in std::mem::take(&mut executor.queued) {
             let mut launch = Event::new(EventType::Launch);
             launch.launch = Some(Launch { task: task.clone() });
@@ -170,29 +181,61 @@ impl Agent {
                 },
             );
         }
+        if first {
+            ctx.delay(
+                EXECUTOR_HEARTBEAT_INTERVAL,
+                AgentMessage::ExecutorHeartbeat {
+                    container_id: executor.container_id.clone(),
+                },
+            );
+        }
         info!(self.log, "executor subscribed"; "executor_id" => %call.executor_id,
-            "framework_id" => %call.framework_id);
+            "framework_id" => %call.framework_id, "resubscription" => !first);
+        // Updates the executor sent but never saw acknowledged: take them again (duplicates
+        // by uuid are dropped by the status update manager) and acknowledge them.
+        let pending = call
+            .subscribe
+            .as_ref()
+            .map(|s| s.unacknowledged_updates.clone())
+            .unwrap_or_default();
+        for update in pending {
+            let status = update.status;
+            if status.uuid.as_ref().map(Vec::len) != Some(16) {
+                warn!(self.log, "unacknowledged update without a valid uuid ignored";
+                    "task_id" => %status.task_id);
+                continue;
+            }
+            if let Err(why) = self.take_executor_status(ctx, &call, status) {
+                warn!(self.log, "unacknowledged update refused"; "error" => why);
+            }
+        }
     }
 
-    fn executor_update(&mut self, ctx: &mut Context<Self>, call: Call, reply: HttpReply) {
-        let mut status = call
-            .update
-            .expect("invariant: validate() requires 'update' on UPDATE")
-            .status;
+    /// Takes one status from an executor: checks the task is the executor's, stamps the
+    /// agent and executor ids, hands it to the status update manager and sends ACKNOWLEDGED.
+    fn take_executor_status(
+        &mut self,
+        ctx: &mut Context<Self>,
+        call: &Call,
+        mut status: TaskStatus,
+    ) -> Result<(), String> {
         let known = self
             .frameworks
             .get(&call.framework_id)
             .and_then(|fw| fw.executors.get(&call.executor_id))
             .is_some_and(|ex| ex.tasks.contains_key(&status.task_id));
         if !known {
-            return reply.respond(error(
-                StatusCode::BAD_REQUEST,
-                format!("Task '{}' is not known to this executor", status.task_id),
+            return Err(format!(
+                "Task '{}' is not known to executor '{}'",
+                status.task_id, call.executor_id
             ));
         }
         status.agent_id = self.id.clone();
         status.executor_id = Some(call.executor_id.clone());
-        let uuid = status.uuid.clone();
+        let uuid = status
+            .uuid
+            .clone()
+            .ok_or_else(|| "expecting 'status.uuid' to be present".to_string())?;
         let task_id = status.task_id.clone();
         let update = StatusUpdate {
             framework_id: call.framework_id.clone(),
@@ -200,25 +243,38 @@ impl Agent {
             agent_id: self.id.clone(),
             timestamp: status.timestamp.unwrap_or(0.0),
             status,
-            uuid: uuid.clone(),
+            uuid: Some(uuid.clone()),
             latest_state: None,
         };
-        if let Err(e) = self.take_update(ctx, update) {
-            warn!(self.log, "executor update refused"; "error" => %e);
-            return reply.respond(error(StatusCode::BAD_REQUEST, e.to_string()));
-        }
-        reply.respond(error(StatusCode::ACCEPTED, ""));
+        self.take_update(ctx, update).map_err(|e| e.to_string())?;
         if let Some(executor) = self
             .frameworks
             .get(&call.framework_id)
             .and_then(|fw| fw.executors.get(&call.executor_id))
         {
             let mut ack = Event::new(EventType::Acknowledged);
-            ack.acknowledged = Some(Acknowledged {
-                task_id,
-                uuid: uuid.expect("invariant: validate() requires a 16-byte uuid"),
-            });
+            ack.acknowledged = Some(Acknowledged { task_id, uuid });
             executor.send_event(&ack);
+        }
+        Ok(())
+    }
+
+    fn executor_update(&mut self, ctx: &mut Context<Self>, call: Call, reply: HttpReply) {
+        let status = call
+            .update
+            .clone()
+            .expect("invariant: validate() requires 'update' on UPDATE")
+            .status;
+        match self.take_executor_status(ctx, &call, status) {
+            Ok(()) => {
+                self.observe.count_status_update(true);
+                reply.respond(accepted())
+            }
+            Err(why) => {
+                self.observe.count_status_update(false);
+                warn!(self.log, "executor update refused"; "error" => &why);
+                reply.respond(HttpResponse::text(StatusCode::BAD_REQUEST, why))
+            }
         }
     }
 }

@@ -410,11 +410,13 @@ impl Agent {
         else {
             warn!(self.log, "framework message for an unknown executor dropped";
                 "executor_id" => %m.executor_id);
+            self.observe.count_framework_message(false);
             return;
         };
         let mut event = Event::new(EventType::Message);
         event.message = Some(Message { data: m.data });
-        executor.send_event(&event);
+        let delivered = executor.send_event(&event);
+        self.observe.count_framework_message(delivered);
     }
 
     pub(super) fn executor_registration_timeout(

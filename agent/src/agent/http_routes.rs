@@ -1,0 +1,122 @@
+//! Routing of the agent's HTTP endpoints (the agent is the node's delegate, so `/state` and
+//! `/slave(1)/state` both arrive here; HTTP reference §0.1 and §4.6) and the glue between
+//! `meso_api::http`'s pure answers and libprocess responses.
+//!
+//! Routes: `/api/v1/executor`, `/api/v1` by longest prefix (so `/api/v1/operator` works),
+//! `/health`, `/state` (`/state.json`), `/flags`, `/version`, `/containers`,
+//! `/monitor/statistics` (`.json`), `/files/browse|read|download|debug` (`.json` too). A
+//! trailing slash is ignored. Read-only JSON endpoints take `?jsonp=`. Anything else is 404
+//! naming the path.
+
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use libprocess::{Context, HttpReply, HttpRequest, HttpResponse};
+use meso_api::http::routing::{json_or_jsonp, longest_prefix, strip_trailing_slash};
+use meso_api::http::{HttpError, RequestHeaders};
+use serde_json::Value;
+
+use super::Agent;
+
+/// Routes with a handler of their own, for longest-prefix matching.
+const PREFIX_ROUTES: &[&str] = &["/api/v1/executor", "/api/v1"];
+
+/// A libprocess response for a refusal from the pure HTTP layer.
+pub(crate) fn error_response(e: HttpError) -> HttpResponse {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::text(status, e.body);
+    for (name, value) in e.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers.insert(n, v);
+        }
+    }
+    response
+}
+
+/// The request's headers as the pure layer reads them.
+pub(crate) fn request_headers(headers: &HeaderMap) -> RequestHeaders {
+    let mut out = RequestHeaders::new();
+    for (name, value) in headers {
+        out.insert(name.as_str(), value.as_bytes());
+    }
+    out
+}
+
+/// `200` with `body` and its content type.
+pub(crate) fn body_response(content_type: &str, body: impl Into<bytes::Bytes>) -> HttpResponse {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        headers.insert(http::header::CONTENT_TYPE, v);
+    }
+    HttpResponse {
+        status: StatusCode::OK,
+        headers,
+        body: body.into(),
+    }
+}
+
+/// A read-only JSON answer, wrapped for `?jsonp=` when asked.
+pub(crate) fn json_answer(request: &HttpRequest, value: &Value) -> HttpResponse {
+    match json_or_jsonp(request.query.as_deref(), value.to_string()) {
+        Ok((content_type, body)) => body_response(content_type, body),
+        Err(e) => error_response(e),
+    }
+}
+
+/// 405 with `Allow: GET` unless the method is GET or HEAD.
+pub(crate) fn get_only(request: &HttpRequest) -> Option<HttpResponse> {
+    if request.method == http::Method::GET || request.method == http::Method::HEAD {
+        return None;
+    }
+    let mut r = HttpResponse::text(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "405 Method Not Allowed. Expecting one of {{ 'GET' }}, but received '{}'.",
+            request.method
+        ),
+    );
+    r.headers
+        .insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+    Some(r)
+}
+
+impl Agent {
+    /// Serves one HTTP request to the agent.
+    pub(super) fn route_http(
+        &mut self,
+        ctx: &mut Context<Self>,
+        request: HttpRequest,
+        reply: HttpReply,
+    ) {
+        let route = strip_trailing_slash(&request.route).to_string();
+        let route = route
+            .strip_prefix("/slave(1)")
+            .filter(|r| r.starts_with('/'))
+            .map(str::to_string)
+            .unwrap_or(route);
+        match longest_prefix(&route, PREFIX_ROUTES) {
+            Some("/api/v1/executor") => return self.executor_api(ctx, request, reply),
+            Some("/api/v1") => return self.operator_api(ctx, request, reply),
+            _ => {}
+        }
+        if let Some(files_route) = route.strip_prefix("/files/") {
+            let files_route = files_route.trim_end_matches(".json").to_string();
+            return reply.respond(self.files(&request, &files_route));
+        }
+        if let Some(refusal) = get_only(&request) {
+            return reply.respond(refusal);
+        }
+        let answer = match route.as_str() {
+            "/health" => HttpResponse::text(StatusCode::OK, ""),
+            "/state" | "/state.json" => json_answer(&request, &self.state_json()),
+            "/flags" => json_answer(&request, &self.flags_json()),
+            "/version" => json_answer(&request, &Agent::version_json()),
+            "/containers" | "/monitor/statistics" | "/monitor/statistics.json" => {
+                return self.monitor_statistics(reply, request.query.clone());
+            }
+            other => HttpResponse::not_found(format!("No handler for '{other}' on the agent")),
+        };
+        reply.respond(answer)
+    }
+}
