@@ -33,7 +33,11 @@ impl Response {
     }
 }
 
-fn split_head(raw: &[u8]) -> Option<(usize, u16, Vec<(String, String)>)> {
+/// Header lines as `(name, value)`.
+pub type Headers = Vec<(String, String)>;
+
+/// `(body start, status, headers)` once the head is complete.
+fn split_head(raw: &[u8]) -> Option<(usize, u16, Headers)> {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.split("\r\n");
