@@ -216,7 +216,12 @@ impl Subscription {
                     );
                 }
             }
-            if !self.dechunk_available() {
+            let before = self.body.len();
+            let more = self.dechunk_available();
+            if self.body.len() > before {
+                continue;
+            }
+            if !more {
                 return None;
             }
             let mut buf = [0u8; 8192];
