@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod operator_api;
 pub mod state_json;
+pub mod task_groups;
 pub mod tasks;
 pub mod updates;
 
@@ -32,8 +33,8 @@ use meso_api::attributes::Attributes;
 use meso_api::v1::{AgentId, AgentInfo, ContainerId, ExecutorId, FrameworkId};
 use meso_api::wire::{
     AgentRegistered, AgentReregistered, FrameworkToExecutor, KillTask, PingAgent, PongAgent,
-    RegisterAgent, ReregisterAgent, RunTask, ShutdownAgent, ShutdownExecutor, ShutdownFramework,
-    StatusUpdateAcknowledgement,
+    RegisterAgent, ReregisterAgent, RunTask, RunTaskGroup, ShutdownAgent, ShutdownExecutor,
+    ShutdownFramework, StatusUpdateAcknowledgement,
 };
 use meso_api::Resources;
 use rand::Rng;
@@ -95,6 +96,8 @@ pub enum AgentMessage {
     Ping(PingAgent),
     /// Master: launch a task.
     RunTask(Box<RunTask>),
+    /// Master: launch a task group under its executor.
+    RunTaskGroup(Box<RunTaskGroup>),
     /// Master: kill a task.
     KillTask(KillTask),
     /// Master: a framework acknowledged an update.
@@ -156,6 +159,7 @@ from_wire! {
     AgentReregistered => Reregistered,
     PingAgent => Ping,
     RunTask => RunTask,
+    RunTaskGroup => RunTaskGroup,
     KillTask => KillTask,
     StatusUpdateAcknowledgement => Acknowledge,
     ShutdownExecutor => ShutdownExecutor,
@@ -343,6 +347,7 @@ impl Process for Agent {
             .on::<AgentReregistered>()
             .on::<PingAgent>()
             .on::<RunTask>()
+            .on::<RunTaskGroup>()
             .on::<KillTask>()
             .on::<StatusUpdateAcknowledgement>()
             .on::<ShutdownExecutor>()
@@ -371,6 +376,7 @@ impl Process for Agent {
             }
             AgentMessage::Ping(ping) => self.on_ping(ctx, ping),
             AgentMessage::RunTask(run) => self.run_task(ctx, *run),
+            AgentMessage::RunTaskGroup(run) => self.run_task_group(ctx, *run),
             AgentMessage::KillTask(kill) => self.kill_task(ctx, kill),
             AgentMessage::Acknowledge(ack) => self.on_acknowledgement(ctx, ack),
             AgentMessage::ShutdownExecutor(m) => {

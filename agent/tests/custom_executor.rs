@@ -10,7 +10,7 @@ use meso_api::v1::task::{Environment, EnvironmentVariable, EnvironmentVariableTy
 use meso_api::v1::{
     CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskId, TaskState, TaskStatusSource,
 };
-use meso_api::wire::ShutdownExecutor;
+use meso_api::wire::{RunTaskGroup, ShutdownExecutor};
 use support::*;
 
 const EXECUTOR_PY: &str = concat!(
@@ -102,5 +102,53 @@ async fn python_custom_executor_runs_several_tasks_and_shuts_down() {
             assert_eq!(e.status, 0, "the executor exited 0 on SHUTDOWN");
             break;
         }
+    }
+}
+
+fn group(ids: &[&str]) -> meso_api::v1::TaskGroupInfo {
+    meso_api::v1::TaskGroupInfo {
+        tasks: ids.iter().map(|id| command_task(id, "unused")).collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_groups_reach_the_python_executor_as_launch_group() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    let executor = python_executor("grouped");
+    // The first group starts the executor and waits for it to subscribe; the second goes
+    // to its live stream.
+    for ids in [["g1", "g2"], ["g3", "g4"]] {
+        h.to_agent(RunTaskGroup {
+            framework: framework(),
+            executor: executor.clone(),
+            task_group: group(&ids),
+        });
+        let mut seen = std::collections::BTreeMap::new();
+        while seen.len() < 2 || seen.values().any(|s| *s != TaskState::Finished) {
+            let u = h.next_update().await;
+            h.ack(&u);
+            assert_eq!(u.executor_id, Some(ExecutorId::new("grouped")));
+            assert!(ids.contains(&u.status.task_id.as_str()), "{u:?}");
+            seen.insert(u.status.task_id.as_str().to_string(), u.status.state);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_group_without_an_executor_command_fails_each_task() {
+    let mut h = Harness::start().await;
+    h.registered().await;
+    let mut executor = python_executor("default");
+    executor.command = None;
+    h.to_agent(RunTaskGroup {
+        framework: framework(),
+        executor,
+        task_group: group(&["d1", "d2"]),
+    });
+    for _ in 0..2 {
+        let u = h.expect_state(TaskState::Failed).await;
+        let message = u.status.message.unwrap_or_default();
+        assert!(message.contains("default executor"), "{message}");
     }
 }

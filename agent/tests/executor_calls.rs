@@ -9,9 +9,9 @@ mod support;
 use std::time::Duration;
 
 use meso_api::v1::{
-    CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskId, TaskInfo, TaskState,
+    CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskGroupInfo, TaskId, TaskInfo, TaskState,
 };
-use meso_api::wire::{FrameworkToExecutor, KillTask, ShutdownExecutor};
+use meso_api::wire::{FrameworkToExecutor, KillTask, RunTaskGroup, ShutdownExecutor};
 use support::http::{get, post_json, request, Response, Subscription};
 use support::*;
 
@@ -376,6 +376,21 @@ async fn executor_api_events_validation_and_resubscription() {
         kill["kill"]["kill_policy"]["grace_period"]["nanoseconds"],
         7_000_000_000i64
     );
+
+    // A task group for the subscribed executor comes as one LAUNCH_GROUP.
+    h.to_agent(RunTaskGroup {
+        framework: framework(),
+        executor: sleeping_executor("manual"),
+        task_group: TaskGroupInfo {
+            tasks: vec![command_task("m3", "true"), command_task("m4", "true")],
+        },
+    });
+    let group = blocking(|| stream.expect("LAUNCH_GROUP"));
+    let tasks = group["launch_group"]["task_group"]["tasks"]
+        .as_array()
+        .unwrap();
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[1]["task_id"]["value"], "m4");
 
     // HEARTBEAT every 30 minutes.
     h.clock.advance(Duration::from_secs(30 * 60 + 1));

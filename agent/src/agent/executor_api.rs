@@ -11,7 +11,7 @@
 //! executor does not have is 400) and does the work.
 //!
 //! SUBSCRIBE opens a chunked RecordIO stream of JSON events: SUBSCRIBED, then one LAUNCH per
-//! queued task; later LAUNCH, KILL, ACKNOWLEDGED, MESSAGE, SHUTDOWN and, every 30 minutes,
+//! queued task and one LAUNCH_GROUP per queued task group; later LAUNCH, KILL, ACKNOWLEDGED, MESSAGE, SHUTDOWN and, every 30 minutes,
 //! HEARTBEAT go down the same stream. An executor that subscribes again (its connection
 //! broke) gets a fresh stream in place of the old one, and the updates it lists as
 //! unacknowledged are taken again (the status update manager drops the ones it already has,
@@ -168,6 +168,7 @@ impl Agent {
             executor.send_event(&Event::new(EventType::Shutdown));
             return;
         }
+        let groups = executor.take_queued_groups();
         for task in std::mem::take(&mut executor.queued) {
             let mut launch = Event::new(EventType::Launch);
             launch.launch = Some(Launch { task: task.clone() });
@@ -180,6 +181,9 @@ impl Agent {
                     kill_requested: false,
                 },
             );
+        }
+        for group in groups {
+            executor.launch_group(group);
         }
         if first {
             ctx.delay(

@@ -55,6 +55,8 @@ pub(crate) struct Executor {
     pub(crate) state: ExecutorState,
     /// Tasks waiting for the executor to subscribe.
     pub(crate) queued: Vec<TaskInfo>,
+    /// Which queued tasks arrived together as task groups (sent as one LAUNCH_GROUP each).
+    pub(crate) queued_groups: Vec<Vec<TaskId>>,
     /// Tasks sent to the executor.
     pub(crate) tasks: BTreeMap<TaskId, Task>,
     /// The SUBSCRIBE response stream.
@@ -292,6 +294,7 @@ impl Agent {
             directory,
             state: ExecutorState::Registering,
             queued: vec![task],
+            queued_groups: Vec::new(),
             tasks: BTreeMap::new(),
             stream: None,
             ended_by_agent: None,
