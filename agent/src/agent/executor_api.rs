@@ -192,6 +192,7 @@ impl Agent {
         }
         status.agent_id = self.id.clone();
         status.executor_id = Some(call.executor_id.clone());
+        self.blame_container_limitation(&call.framework_id, &call.executor_id, &mut status);
         let uuid = status.uuid.clone();
         let task_id = status.task_id.clone();
         let update = StatusUpdate {
