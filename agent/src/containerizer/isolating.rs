@@ -88,11 +88,11 @@ pub struct IsolatingContainerizer {
 
 impl IsolatingContainerizer {
     /// Builds the isolators `config.isolation` names (an unknown or unavailable one is an
-    /// error naming it) and destroys what a previous agent left under the cgroups root
-    /// (this agent does not recover containers).
+    /// error naming it). Cgroups a crashed earlier agent left under the cgroups root are
+    /// not touched: several agents (tests, a local cluster) may share one root on a
+    /// machine, and this agent cannot tell theirs from a dead one's (no recovery yet).
     pub fn new(config: &IsolationConfig) -> Result<Self, AgentError> {
         let isolation = Isolation::new(config)?;
-        isolation.destroy_orphans(&[])?;
         Ok(IsolatingContainerizer {
             isolation: Arc::new(isolation),
             containers: HashMap::new(),
