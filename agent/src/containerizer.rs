@@ -1,7 +1,12 @@
 //! The `Containerizer` seam: how the agent starts, watches and stops an executor's
-//! container. Isolators (crate `meso-isolators`, another issue) plug in behind it later.
+//! container, and reads its usage.
 //!
-//! [`PosixContainerizer`] is the plain implementation: the executor is a child process
+//! [`IsolatingContainerizer`] (in [`isolating`]) is what `meso agent` runs: the isolators
+//! named by `--isolation` (crate `meso-isolators`) confine and measure each container, and
+//! a limitation they report ends the container with the reason in its [`Termination`].
+//!
+//! [`PosixContainerizer`] is the plain implementation without isolators (kept for tests and
+//! as the fast path's model): the executor is a child process
 //! leading its own session (and so its own process group), started in its sandbox with a
 //! clean environment (the agent's map only, plus a default `PATH`) and `stdout`/`stderr`
 //! redirected to files there. `destroy` SIGKILLs everything in the container: the
@@ -17,11 +22,14 @@ use std::path::PathBuf;
 use std::pin::Pin;
 
 use meso_api::v1::ContainerId;
-use meso_isolators::ResourceStatistics;
+use meso_isolators::{Limitation, Limits, ResourceStatistics, RootfsSource};
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
 use crate::error::AgentError;
+
+pub mod isolating;
+pub use isolating::IsolatingContainerizer;
 
 /// Default `PATH` for executors whose environment has none (Mesos's host default).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -50,6 +58,11 @@ pub struct LaunchSpec {
     /// does). Then the containerizer needs no code between fork and exec, and the launch
     /// takes the much cheaper `posix_spawn` path instead of forking the agent.
     pub executor_starts_session: bool,
+    /// The resources the container may use (executor's plus its tasks'); enforced by the
+    /// isolators that enforce (`cgroups/*`, `disk/du` with enforcement).
+    pub limits: Limits,
+    /// A root filesystem to run the executor in (`filesystem/rootfs`).
+    pub rootfs: Option<RootfsSource>,
 }
 
 /// How a container's executor ended.
@@ -59,10 +72,16 @@ pub struct Termination {
     pub exit_code: Option<i32>,
     /// Signal, if one killed it.
     pub signal: Option<i32>,
+    /// The limit an isolator found exceeded, if that is why the container ended (the
+    /// containerizer then killed it).
+    pub limitation: Option<Limitation>,
 }
 
 impl std::fmt::Display for Termination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(l) = &self.limitation {
+            write!(f, "killed for a container limitation ({}): ", l.message)?;
+        }
         match (self.exit_code, self.signal) {
             (Some(code), _) => write!(f, "exited with status {code}"),
             (None, Some(sig)) => write!(f, "terminated by signal {sig}"),
@@ -91,6 +110,18 @@ pub trait Containerizer: Send + 'static {
     /// The container's resource usage now. The future owns what it needs, so the caller
     /// may await it outside the agent's process; an unknown container is an error.
     fn usage(&self, container_id: &ContainerId) -> UsageFuture;
+    /// A limitation the container has already run into, checked now without waiting (e.g.
+    /// an OOM kill of one of its processes). The agent asks when an executor reports a
+    /// failed task, so the task carries the limitation's reason.
+    fn limitation_now(&self, container_id: &ContainerId) -> Option<Limitation> {
+        let _ = container_id;
+        None
+    }
+    /// Applies new limits (a task joined or left the executor).
+    fn update(&mut self, container_id: &ContainerId, limits: Limits) -> Result<(), AgentError> {
+        let _ = (container_id, limits);
+        Ok(())
+    }
 }
 
 /// Executors as process groups on the host, no isolation.
@@ -116,50 +147,61 @@ fn open_log(spec: &LaunchSpec, name: &str) -> Result<File, AgentError> {
     })
 }
 
+/// Starts `spec`'s command as a child of the agent in the sandbox, with `extra_env` on top
+/// of its environment. Takes `posix_spawn` (no fork of the agent) when the executor starts
+/// its own session.
+pub(crate) fn spawn_executor(
+    spec: &LaunchSpec,
+    extra_env: &[(String, String)],
+) -> Result<tokio::process::Child, AgentError> {
+    let mut cmd = match &spec.command {
+        ExecutorCommand::Shell(line) => {
+            let mut c = tokio::process::Command::new("/bin/sh");
+            c.arg("-c").arg(line);
+            c
+        }
+        ExecutorCommand::Argv(argv) => {
+            let program = argv.first().ok_or_else(|| AgentError::Flag {
+                flag: "executor command",
+                value: String::new(),
+                reason: "empty argv".into(),
+            })?;
+            let mut c = tokio::process::Command::new(program);
+            c.args(&argv[1..]);
+            c
+        }
+    };
+    cmd.env_clear();
+    if !spec.env.iter().any(|(k, _)| k == "PATH") {
+        cmd.env("PATH", DEFAULT_PATH);
+    }
+    cmd.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .envs(extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(&spec.directory)
+        .stdin(std::process::Stdio::null())
+        .stdout(open_log(spec, "stdout")?)
+        .stderr(open_log(spec, "stderr")?)
+        .kill_on_drop(false);
+    if !spec.executor_starts_session {
+        // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid()
+                    .map(|_| ())
+                    .map_err(std::io::Error::from)
+            });
+        }
+    }
+    cmd.spawn().map_err(|source| AgentError::Io {
+        what: "starting executor",
+        path: format!("{:?}", spec.command),
+        source,
+    })
+}
+
 impl Containerizer for PosixContainerizer {
     fn launch(&mut self, spec: LaunchSpec) -> Result<u32, AgentError> {
-        let mut cmd = match &spec.command {
-            ExecutorCommand::Shell(line) => {
-                let mut c = tokio::process::Command::new("/bin/sh");
-                c.arg("-c").arg(line);
-                c
-            }
-            ExecutorCommand::Argv(argv) => {
-                let program = argv.first().ok_or_else(|| AgentError::Flag {
-                    flag: "executor command",
-                    value: String::new(),
-                    reason: "empty argv".into(),
-                })?;
-                let mut c = tokio::process::Command::new(program);
-                c.args(&argv[1..]);
-                c
-            }
-        };
-        cmd.env_clear();
-        if !spec.env.iter().any(|(k, _)| k == "PATH") {
-            cmd.env("PATH", DEFAULT_PATH);
-        }
-        cmd.envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(&spec.directory)
-            .stdin(std::process::Stdio::null())
-            .stdout(open_log(&spec, "stdout")?)
-            .stderr(open_log(&spec, "stderr")?)
-            .kill_on_drop(false);
-        if !spec.executor_starts_session {
-            // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
-            unsafe {
-                cmd.pre_exec(|| {
-                    nix::unistd::setsid()
-                        .map(|_| ())
-                        .map_err(std::io::Error::from)
-                });
-            }
-        }
-        let child = cmd.spawn().map_err(|source| AgentError::Io {
-            what: "starting executor",
-            path: format!("{:?}", spec.command),
-            source,
-        })?;
+        let child = spawn_executor(&spec, &[])?;
         let pid = child
             .id()
             .expect("invariant: a just-spawned child has not been reaped");
@@ -179,10 +221,12 @@ impl Containerizer for PosixContainerizer {
                 Ok(status) => Termination {
                     exit_code: status.code(),
                     signal: status.signal(),
+                    limitation: None,
                 },
                 Err(_) => Termination {
                     exit_code: None,
                     signal: None,
+                    limitation: None,
                 },
             }
         }))
@@ -346,6 +390,8 @@ mod tests {
                 ),
                 env: vec![("GREETING".into(), "hi".into())],
                 executor_starts_session: false,
+                limits: Limits::default(),
+                rootfs: None,
             })
             .unwrap();
         let wait = c.wait(&id).unwrap();
@@ -404,6 +450,8 @@ mod tests {
                 command: ExecutorCommand::Shell("sleep 1000 & echo $! > child; wait".into()),
                 env: vec![],
                 executor_starts_session: false,
+                limits: Limits::default(),
+                rootfs: None,
             })
             .unwrap();
         let wait = c.wait(&id).unwrap();
@@ -459,6 +507,8 @@ mod tests {
             command: ExecutorCommand::Shell("sleep 1000 & sleep 1000".into()),
             env: vec![],
             executor_starts_session: false,
+            limits: Limits::default(),
+            rootfs: None,
         })
         .unwrap();
         let wait = c.wait(&id).unwrap();

@@ -54,7 +54,7 @@ pub enum AgentError {
         reason: String,
     },
     /// An isolator refused or failed a step of a container's lifecycle.
-    #[error("isolator: {0}")]
+    #[error(transparent)]
     Isolator(#[from] meso_isolators::IsolatorError),
     /// The libprocess node could not start.
     #[error("agent node: {0}")]

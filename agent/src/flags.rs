@@ -11,6 +11,9 @@ use clap::Args;
 use libprocess::Upid;
 use meso_api::attributes::Attributes;
 
+pub mod isolation;
+pub use isolation::IsolationFlags;
+
 use crate::agent::AgentConfig;
 use crate::detect::{agent_resources, MachineFacts};
 use crate::error::AgentError;
@@ -65,6 +68,9 @@ pub struct AgentFlags {
     /// Program run as `<path> executor` for command tasks [default: this `meso` binary].
     #[arg(long, env = "MESO_COMMAND_EXECUTOR")]
     pub command_executor: Option<PathBuf>,
+    /// The isolators and their settings.
+    #[command(flatten)]
+    pub isolation: IsolationFlags,
 }
 
 fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError> {

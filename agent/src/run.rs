@@ -5,7 +5,7 @@ use libprocess::Node;
 use slog::{o, Drain, Logger};
 
 use crate::agent::{Agent, AGENT_PROCESS_ID};
-use crate::containerizer::PosixContainerizer;
+use crate::containerizer::IsolatingContainerizer;
 use crate::error::AgentError;
 use crate::flags::AgentFlags;
 
@@ -20,6 +20,9 @@ pub fn stderr_logger() -> Logger {
 /// delegate, so `/api/v1/executor` and `/state` reach it). Returns the node.
 pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> {
     let config = flags.to_config()?;
+    // Before listening: an unknown or unavailable isolator stops the agent here.
+    let containerizer = IsolatingContainerizer::new(&flags.isolation.config()?)?;
+    slog::info!(log, "isolation"; "isolators" => containerizer.isolator_names().join(","));
     let node = Node::builder()
         .bind(flags.listen_addr())
         .logger(log.clone())
@@ -27,7 +30,7 @@ pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> 
         .build()
         .await
         .map_err(|e| AgentError::Node(format!("cannot listen on {}: {e}", flags.listen_addr())))?;
-    let agent = Agent::new(config, Box::new(PosixContainerizer::new()), log);
+    let agent = Agent::new(config, Box::new(containerizer), log);
     node.spawn_named(AGENT_PROCESS_ID, agent)
         .map_err(|e| AgentError::Node(e.to_string()))?;
     Ok(node)

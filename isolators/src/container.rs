@@ -151,6 +151,17 @@ pub struct LaunchPrep {
 }
 
 impl LaunchPrep {
+    /// True when the child needs work between fork and exec that only the
+    /// [`crate::Launcher`] does: joining cgroups, new namespaces, a root filesystem. When
+    /// false, a caller may start the process any way it likes (e.g. `posix_spawn`) and then
+    /// hand its pid to `isolate`; only `env` must still be applied.
+    pub fn needs_launcher(&self) -> bool {
+        !self.cgroup_procs.is_empty()
+            || self.pid_namespace
+            || self.mount_namespace
+            || self.rootfs.is_some()
+    }
+
     /// Folds `other` into `self`: lists are concatenated, flags are or-ed; a second rootfs
     /// replaces nothing (the first one wins, there is only one rootfs isolator).
     pub fn merge(&mut self, other: LaunchPrep) {
@@ -194,7 +205,7 @@ impl LimitationKind {
 
 /// A limitation reported by an isolator's watch: the container must be destroyed and its
 /// task failed with the matching reason.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Limitation {
     /// The resource exceeded.
     pub kind: LimitationKind,

@@ -253,9 +253,21 @@ impl Isolation {
     /// started process is killed and every isolator cleaned up before the error returns.
     pub fn launch(&self, config: &ContainerConfig, spec: &LaunchSpec) -> Result<Container> {
         let prep = self.prepare(config)?;
+        self.launch_prepared(config, spec, &prep)
+    }
+
+    /// The second half of [`Isolation::launch`], for a caller that looked at the merged
+    /// `prep` first (see [`LaunchPrep::needs_launcher`]): launches and isolates. On any
+    /// failure the started process is killed and every isolator cleaned up.
+    pub fn launch_prepared(
+        &self,
+        config: &ContainerConfig,
+        spec: &LaunchSpec,
+        prep: &LaunchPrep,
+    ) -> Result<Container> {
         let mut process = match self
             .launcher
-            .launch(&config.id, spec, &prep, &config.sandbox)
+            .launch(&config.id, spec, prep, &config.sandbox)
         {
             Ok(p) => p,
             Err(e) => {
@@ -263,17 +275,32 @@ impl Isolation {
                 return Err(e);
             }
         };
-        for iso in &self.isolators {
-            if let Err(e) = iso.isolate(&config.id, process.pid()) {
-                let _ = process.destroy();
-                let _ = self.cleanup(&config.id);
-                return Err(e);
-            }
+        if let Err(e) = self.isolate(&config.id, process.pid()) {
+            let _ = process.destroy();
+            let _ = self.cleanup(&config.id);
+            return Err(e);
         }
         Ok(Container {
             id: config.id.clone(),
             process,
         })
+    }
+
+    /// Tells every isolator the container's first pid, for a container whose process the
+    /// caller started itself (allowed only when the prepared [`LaunchPrep`] does not
+    /// [`need the launcher`](LaunchPrep::needs_launcher)). Does not clean up on failure:
+    /// the caller kills its process and calls [`Isolation::cleanup`].
+    pub fn isolate(&self, id: &ContainerId, pid: Pid) -> Result<()> {
+        for iso in &self.isolators {
+            iso.isolate(id, pid)?;
+        }
+        Ok(())
+    }
+
+    /// True when containers are tracked by a cgroup of their own (so a caller must launch
+    /// through [`Isolation::launch_prepared`] to have every process reachable).
+    pub fn tracks_with_cgroups(&self) -> bool {
+        self.launcher.tracks_with_cgroups()
     }
 
     /// Takes back a container a previous agent launched (after an agent restart), given its

@@ -5,6 +5,8 @@
 #   tasks_per_s         command tasks running `true`, launched and finished through the agent
 #   launch_latency_ms_p50/_p99   ACCEPT sent to TASK_RUNNING received, one task at a time
 #   executor_rss_kb     resident memory of one `meso executor` running `sleep`
+#   tasks_per_s_cgroups      tasks_per_s with `--isolation cgroups/cpu,cgroups/mem` (root only)
+#   isolate_overhead_ms_p50  launch_latency_ms_p50 with those cgroups minus without (root only)
 # Usage: scripts/bench/tasks.sh [TASKS (default 2000)] [LATENCY_SAMPLES (default 100)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +23,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
+  for d in /sys/fs/cgroup/*/"meso-bench-$$"; do rmdir "$d" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 
@@ -40,7 +43,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples "$SAMPLES"
+target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples "$SAMPLES" \
+  | tee "$WORK/plain.txt"
 
 # One executor running `sleep`, measured once it is up.
 "$MESO" execute --master "127.0.0.1:$MPORT" --name rss --command "sleep 30" >"$WORK/rss.log" 2>&1 &
@@ -51,3 +55,33 @@ RSS=$(ps -eo rss=,args= | awk '$2 ~ /meso$/ && $3 == "executor" {print $1; exit}
 echo "executor_rss_kb: ${RSS:-unknown} kB"
 kill -INT "$EXEC" 2>/dev/null || true
 wait "$EXEC" 2>/dev/null || true
+
+# The same tasks in cgroups (cpu and memory controllers), on a fresh master and agent.
+if [ "$(id -u)" != 0 ]; then
+  echo "tasks_per_s_cgroups: skipped (needs root) n/a"
+  exit 0
+fi
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+PIDS=()
+MPORT=$((MPORT + 2))
+APORT=$((MPORT + 1))
+"$MESO" master --port "$MPORT" --allocation-interval 100ms 2>"$WORK/master-cgroups.log" &
+PIDS+=($!)
+sleep 0.5
+"$MESO" agent --master "127.0.0.1:$MPORT" --port "$APORT" --work-dir "$WORK/agent-cgroups" \
+  --resources "cpus:8;mem:8192;disk:1024" --isolation cgroups/cpu,cgroups/mem \
+  --cgroups-root "meso-bench-$$" 2>"$WORK/agent-cgroups.log" &
+PIDS+=($!)
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$MPORT/master/state" | grep -q '"activated_slaves":1' && break
+  sleep 0.1
+done
+target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" \
+  --latency-samples "$SAMPLES" >"$WORK/cgroups.txt"
+value() { awk -v k="$1:" '$1 == k {print $2}' "$2"; }
+echo "tasks_per_s_cgroups: $(value tasks_per_s "$WORK/cgroups.txt") tasks/s"
+echo "tasks_not_finished_cgroups: $(value tasks_not_finished "$WORK/cgroups.txt") count"
+P50_PLAIN=$(value launch_latency_ms_p50 "$WORK/plain.txt")
+P50_CGROUPS=$(value launch_latency_ms_p50 "$WORK/cgroups.txt")
+echo "isolate_overhead_ms_p50: $(echo "$P50_CGROUPS - $P50_PLAIN" | bc -l | xargs printf '%.2f') ms"

@@ -78,6 +78,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         executor_shutdown_grace_period: "5secs".to_string(),
         registration_backoff_factor: "1secs".to_string(),
         command_executor: None,
+        isolation: Default::default(),
     };
     let agent_node = meso_agent::run::start(&agent_flags, log.clone()).await?;
     let addr = master_node.addr();

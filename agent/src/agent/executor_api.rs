@@ -236,6 +236,7 @@ impl Agent {
         }
         status.agent_id = self.id.clone();
         status.executor_id = Some(call.executor_id.clone());
+        self.blame_container_limitation(&call.framework_id, &call.executor_id, &mut status);
         let uuid = status
             .uuid
             .clone()

@@ -260,6 +260,10 @@ impl Agent {
             command,
             env,
             executor_starts_session: is_command_executor,
+            limits: meso_isolators::Limits::from_resources(
+                &(info.resources.clone() + &task.resources),
+            ),
+            rootfs: None,
         };
         let pid = match self.containerizer.launch(spec) {
             Ok(pid) => pid,
@@ -478,10 +482,17 @@ impl Agent {
         }
         info!(self.log, "executor exited"; "executor_id" => %executor_id,
             "container_id" => &container_id.value, "how" => %termination);
-        let (reason, why) = executor.ended_by_agent.clone().unwrap_or((
-            TaskStatusReason::ExecutorTerminated,
-            format!("Executor {termination}"),
-        ));
+        // A limitation the containerizer killed it for says why better than anything else.
+        let limited = termination
+            .limitation
+            .as_ref()
+            .map(|l| (l.kind.status_reason(), l.message.clone()));
+        let (reason, why) = limited
+            .or_else(|| executor.ended_by_agent.clone())
+            .unwrap_or((
+                TaskStatusReason::ExecutorTerminated,
+                format!("Executor {termination}"),
+            ));
         let unfinished = executor
             .queued
             .iter()
@@ -533,6 +544,33 @@ impl Agent {
                     status,
                 },
             );
+        }
+    }
+
+    /// An executor reports a task failed: if its container ran into a limit (the OOM killer
+    /// took the task before the isolators' watch noticed), the update carries the
+    /// limitation's reason and message instead, as the agent's own would.
+    pub(super) fn blame_container_limitation(
+        &self,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+        status: &mut meso_api::v1::TaskStatus,
+    ) {
+        if status.state != TaskState::Failed {
+            return;
+        }
+        let Some(executor) = self
+            .frameworks
+            .get(framework_id)
+            .and_then(|fw| fw.executors.get(executor_id))
+        else {
+            return;
+        };
+        if let Some(limitation) = self.containerizer.limitation_now(&executor.container_id) {
+            let was = status.message.take().unwrap_or_default();
+            status.reason = Some(limitation.kind.status_reason());
+            status.message = Some(format!("{} (executor said: {was})", limitation.message));
+            status.source = Some(meso_api::v1::TaskStatusSource::Agent);
         }
     }
 

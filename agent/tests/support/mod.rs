@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use libprocess::{Context, Handlers, Node, Process, TestClock, Upid};
 use meso_agent::agent::{Agent, AgentConfig, AGENT_PROCESS_ID};
-use meso_agent::containerizer::PosixContainerizer;
+use meso_agent::containerizer::{Containerizer, PosixContainerizer};
 use meso_api::v1::{
     AgentId, CommandInfo, DurationInfo, FrameworkId, FrameworkInfo, KillPolicy, TaskId, TaskInfo,
     TaskState,
@@ -143,6 +143,11 @@ pub async fn start_master(
 
 impl Harness {
     pub async fn start() -> Harness {
+        Harness::start_with(Box::new(PosixContainerizer::new())).await
+    }
+
+    /// An agent whose containerizer is `containerizer` (e.g. one with isolators).
+    pub async fn start_with(containerizer: Box<dyn Containerizer>) -> Harness {
         let clock = TestClock::paused();
         let (tx, seen) = mpsc::unbounded_channel();
         let (master_node, master) =
@@ -167,7 +172,7 @@ impl Harness {
             command_executor: env!("CARGO_BIN_EXE_meso-executor").into(),
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
-        let agent = Agent::new(config, Box::new(PosixContainerizer::new()), log);
+        let agent = Agent::new(config, containerizer, log);
         let agent = agent_node
             .spawn_named(AGENT_PROCESS_ID, agent)
             .expect("spawn the agent")

@@ -1,0 +1,345 @@
+//! [`IsolatingContainerizer`]: the agent's containerizer with isolators. It owns one
+//! [`meso_isolators::Isolation`] (the isolators `--isolation` names) and runs each container
+//! through their lifecycle: prepare -> launch -> isolate -> watch -> update / usage ->
+//! cleanup.
+//!
+//! Launch takes one of two paths, chosen from what the isolators prepared:
+//! - when no isolator needs code between fork and exec (the default `posix/cpu,posix/mem`,
+//!   `disk/du`), the executor is spawned like [`super::PosixContainerizer`] does (with
+//!   `posix_spawn` for the built-in executor) and its pid handed to `isolate`; the container
+//!   is its session, killed with [`super::kill_tree`];
+//! - otherwise (cgroups to join, pid/mount namespaces, a rootfs) the isolators' fork-safe
+//!   [`meso_isolators::Launcher`] starts it; it is killed through its tracking cgroup (or
+//!   process group), and the cgroup isolators' cleanup kills whatever is left in theirs.
+//!
+//! The `wait` future races the executor's exit against the isolators' watch: a limitation
+//! first kills the container and ends up in [`Termination::limitation`]; an exit first is
+//! still asked "did a limit kill you?" once (an OOM kill is seen at once), so the reason is
+//! not lost when the executor dies of it before the watch polls.
+//!
+//! Invariants: a container is in the table from a successful `launch` to `forget`; a failed
+//! launch leaves nothing (the isolation cleans up after itself); `destroy` kills every
+//! process of the container and cleans every isolator up (idempotent); dropping the
+//! containerizer destroys every container it still holds, so an agent that stops leaves no
+//! cgroup, mount or process behind.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use meso_api::v1::ContainerId;
+use meso_isolators::{
+    ContainerConfig, ContainerProcess, ExitStatus, Isolation, IsolationConfig, Limitation, Limits,
+    ProcessKiller, CONTAINER_SANDBOX_PATH,
+};
+use nix::unistd::Pid;
+
+use super::{
+    kill_tree, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec, Termination,
+    UsageFuture, WaitFuture, DEFAULT_PATH,
+};
+use crate::error::AgentError;
+
+/// The executor process of a container, until `wait` takes it.
+#[derive(Debug)]
+enum ExecutorProcess {
+    /// Spawned by the agent directly (fast path).
+    Spawned(tokio::process::Child),
+    /// Started by the isolators' launcher.
+    Launched(ContainerProcess),
+}
+
+/// How to kill every process of a container.
+#[derive(Debug, Clone)]
+enum Killer {
+    /// The session (and process tree) the executor leads.
+    Session(u32),
+    /// The launcher's handle: tracking cgroup, else process group.
+    Launched(ProcessKiller),
+}
+
+impl Killer {
+    fn kill(&self) -> Result<(), AgentError> {
+        match self {
+            Killer::Session(pid) => {
+                kill_tree(*pid);
+                Ok(())
+            }
+            Killer::Launched(killer) => Ok(killer.kill()?),
+        }
+    }
+}
+
+/// One live container.
+#[derive(Debug)]
+struct Running {
+    id: meso_isolators::ContainerId,
+    pid: u32,
+    process: Option<ExecutorProcess>,
+    killer: Killer,
+}
+
+/// Runs executors in containers confined and measured by the configured isolators.
+#[derive(Debug)]
+pub struct IsolatingContainerizer {
+    isolation: Arc<Isolation>,
+    containers: HashMap<String, Running>,
+}
+
+impl IsolatingContainerizer {
+    /// Builds the isolators `config.isolation` names (an unknown or unavailable one is an
+    /// error naming it). Cgroups a crashed earlier agent left under the cgroups root are
+    /// not touched: several agents (tests, a local cluster) may share one root on a
+    /// machine, and this agent cannot tell theirs from a dead one's (no recovery yet).
+    pub fn new(config: &IsolationConfig) -> Result<Self, AgentError> {
+        let isolation = Isolation::new(config)?;
+        Ok(IsolatingContainerizer {
+            isolation: Arc::new(isolation),
+            containers: HashMap::new(),
+        })
+    }
+
+    /// The isolators in use, in order.
+    pub fn isolator_names(&self) -> Vec<&'static str> {
+        self.isolation.names()
+    }
+
+    fn running(&self, container_id: &ContainerId) -> Result<&Running, AgentError> {
+        self.containers
+            .get(&container_id.value)
+            .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))
+    }
+
+    /// The fast path: spawn the executor ourselves, then isolate its pid.
+    fn spawn_and_isolate(
+        &self,
+        spec: &LaunchSpec,
+        config: &ContainerConfig,
+        env: &[(String, String)],
+    ) -> Result<Running, AgentError> {
+        let child = spawn_executor(spec, env)?;
+        let pid = child
+            .id()
+            .expect("invariant: a just-spawned child has not been reaped");
+        if let Err(e) = self
+            .isolation
+            .isolate(&config.id, Pid::from_raw(pid as i32))
+        {
+            kill_tree(pid);
+            // tokio reaps a dropped child in the background.
+            drop(child);
+            return Err(e.into());
+        }
+        Ok(Running {
+            id: config.id.clone(),
+            pid,
+            process: Some(ExecutorProcess::Spawned(child)),
+            killer: Killer::Session(pid),
+        })
+    }
+
+    /// The launcher path: the isolators' launcher forks and sets the child up.
+    fn launch_isolated(
+        &self,
+        spec: &LaunchSpec,
+        config: &ContainerConfig,
+        prep: &meso_isolators::LaunchPrep,
+    ) -> Result<Running, AgentError> {
+        let (program, args) = match &spec.command {
+            ExecutorCommand::Shell(line) => {
+                ("/bin/sh".to_string(), vec!["-c".into(), line.clone()])
+            }
+            ExecutorCommand::Argv(argv) => match argv.split_first() {
+                Some((program, args)) => (program.clone(), args.to_vec()),
+                None => {
+                    let _ = self.isolation.cleanup(&config.id);
+                    return Err(AgentError::Flag {
+                        flag: "executor command",
+                        value: String::new(),
+                        reason: "empty argv".into(),
+                    });
+                }
+            },
+        };
+        let mut env = spec.env.clone();
+        if !env.iter().any(|(k, _)| k == "PATH") {
+            env.push(("PATH".into(), DEFAULT_PATH.into()));
+        }
+        let launch = meso_isolators::LaunchSpec {
+            program,
+            args,
+            env,
+            cwd: prep.rootfs.as_ref().map(|_| CONTAINER_SANDBOX_PATH.into()),
+            stdout: Some(spec.directory.join("stdout")),
+            stderr: Some(spec.directory.join("stderr")),
+        };
+        let container = self.isolation.launch_prepared(config, &launch, prep)?;
+        let pid = container.process.pid().as_raw() as u32;
+        Ok(Running {
+            id: config.id.clone(),
+            pid,
+            killer: Killer::Launched(container.process.killer()),
+            process: Some(ExecutorProcess::Launched(container.process)),
+        })
+    }
+
+    /// Kills every process of the container and cleans every isolator up.
+    fn destroy_running(isolation: &Isolation, running: &Running) -> Result<(), AgentError> {
+        let killed = running.killer.kill();
+        isolation.cleanup(&running.id)?;
+        killed
+    }
+}
+
+fn termination_of(status: ExitStatus) -> Termination {
+    let (exit_code, signal) = match status {
+        ExitStatus::Code(code) => (Some(code), None),
+        ExitStatus::Signal(sig) => (None, Some(sig)),
+        ExitStatus::Unknown => (None, None),
+    };
+    Termination {
+        exit_code,
+        signal,
+        limitation: None,
+    }
+}
+
+async fn wait_exit(process: ExecutorProcess) -> Termination {
+    use std::os::unix::process::ExitStatusExt;
+    match process {
+        ExecutorProcess::Spawned(mut child) => match child.wait().await {
+            Ok(status) => Termination {
+                exit_code: status.code(),
+                signal: status.signal(),
+                limitation: None,
+            },
+            Err(_) => termination_of(ExitStatus::Unknown),
+        },
+        ExecutorProcess::Launched(mut process) => match process.wait_async().await {
+            Ok(status) => termination_of(status),
+            Err(_) => termination_of(ExitStatus::Unknown),
+        },
+    }
+}
+
+impl Containerizer for IsolatingContainerizer {
+    fn launch(&mut self, spec: LaunchSpec) -> Result<u32, AgentError> {
+        if self.containers.contains_key(&spec.container_id.value) {
+            return Err(AgentError::Flag {
+                flag: "container id",
+                value: spec.container_id.value.clone(),
+                reason: "a container with this id is already running".into(),
+            });
+        }
+        let config = ContainerConfig {
+            id: meso_isolators::ContainerId::new(spec.container_id.value.clone())?,
+            sandbox: spec.directory.clone(),
+            limits: spec.limits,
+            rootfs: spec.rootfs.clone(),
+        };
+        // On failure `prepare` has cleaned up what it made.
+        let prep = self.isolation.prepare(&config)?;
+        let launched = if prep.needs_launcher() {
+            self.launch_isolated(&spec, &config, &prep)
+        } else {
+            self.spawn_and_isolate(&spec, &config, &prep.env)
+        };
+        let running = match launched {
+            Ok(running) => running,
+            Err(e) => {
+                // The launcher path cleaned up already; cleanup is idempotent.
+                let _ = self.isolation.cleanup(&config.id);
+                return Err(e);
+            }
+        };
+        let pid = running.pid;
+        self.containers
+            .insert(spec.container_id.value.clone(), running);
+        Ok(pid)
+    }
+
+    fn wait(&mut self, container_id: &ContainerId) -> Result<WaitFuture, AgentError> {
+        let running = self
+            .containers
+            .get_mut(&container_id.value)
+            .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))?;
+        let process = running
+            .process
+            .take()
+            .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))?;
+        let id = running.id.clone();
+        let killer = running.killer.clone();
+        let isolation = Arc::clone(&self.isolation);
+        let watch = self.isolation.watch(&id);
+        Ok(Box::pin(async move {
+            let exit = wait_exit(process);
+            tokio::pin!(exit);
+            tokio::select! {
+                ended = &mut exit => {
+                    // Did a limit kill it (e.g. the OOM killer took the executor)?
+                    let limitation = isolation.watch(&id).now_or_never();
+                    Termination { limitation, ..ended }
+                }
+                limitation = watch => {
+                    // Killing may wait for a cgroup to empty: keep it off the runtime.
+                    let _ = tokio::task::spawn_blocking(move || killer.kill()).await;
+                    let ended = exit.await;
+                    Termination { limitation: Some(limitation), ..ended }
+                }
+            }
+        }))
+    }
+
+    fn destroy(&mut self, container_id: &ContainerId) -> Result<(), AgentError> {
+        let running = self.running(container_id)?;
+        Self::destroy_running(&self.isolation, running)
+    }
+
+    fn forget(&mut self, container_id: &ContainerId) {
+        if let Some(mut running) = self.containers.remove(&container_id.value) {
+            let _ = Self::destroy_running(&self.isolation, &running);
+            // Never waited for: reap it here.
+            if let Some(ExecutorProcess::Launched(mut process)) = running.process.take() {
+                let _ = process.destroy();
+            }
+        }
+    }
+
+    fn usage(&self, container_id: &ContainerId) -> UsageFuture {
+        let found = self.running(container_id).map(|r| r.id.clone());
+        let isolation = Arc::clone(&self.isolation);
+        Box::pin(async move {
+            let id = found?;
+            let name = id.to_string();
+            tokio::task::spawn_blocking(move || isolation.usage(&id))
+                .await
+                .map_err(|e| AgentError::Io {
+                    what: "reading usage of container",
+                    path: name,
+                    source: std::io::Error::other(e),
+                })?
+                .map_err(AgentError::from)
+        })
+    }
+
+    fn limitation_now(&self, container_id: &ContainerId) -> Option<Limitation> {
+        let running = self.running(container_id).ok()?;
+        self.isolation.watch(&running.id).now_or_never()
+    }
+
+    fn update(&mut self, container_id: &ContainerId, limits: Limits) -> Result<(), AgentError> {
+        let running = self.running(container_id)?;
+        Ok(self.isolation.update(&running.id, &limits)?)
+    }
+}
+
+impl Drop for IsolatingContainerizer {
+    fn drop(&mut self) {
+        for (_, mut running) in self.containers.drain() {
+            let _ = Self::destroy_running(&self.isolation, &running);
+            if let Some(ExecutorProcess::Launched(mut process)) = running.process.take() {
+                let _ = process.destroy();
+            }
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! Tasks run by the real agent and `meso-executor` inside containers confined by the
+//! isolators (real cgroups v1 and namespaces; the tests need root and skip without it):
+//! limits are enforced and reported with the isolator's reason, and nothing of a container
+//! (cgroup, process) outlives it, whether its task ended, the agent stopped or the launch
+//! failed halfway.
+//!
+//! Each test uses its own cgroups root (`meso-t<pid>-<name>`), so tests running at once
+//! (and other agents on the machine) never see each other's cgroups.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use meso_agent::containerizer::IsolatingContainerizer;
+use meso_api::v1::{
+    CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskId, TaskState, TaskStatusReason,
+};
+use meso_api::wire::{KillTask, StatusUpdate};
+use meso_api::Resources;
+use meso_isolators::IsolationConfig;
+use support::*;
+
+const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
+
+fn is_root() -> bool {
+    let root = nix::unistd::geteuid().is_root();
+    if !root {
+        eprintln!("skipped: the isolation tests need root (real cgroups and namespaces)");
+    }
+    root
+}
+
+/// A test's isolation: its own cgroups root, and the test's settings on top.
+struct Isolated {
+    root: String,
+}
+
+impl Isolated {
+    fn new(test: &str) -> Isolated {
+        Isolated {
+            root: format!("meso-t{}-{test}", std::process::id()),
+        }
+    }
+
+    async fn harness(&self, isolation: &str, tweak: impl FnOnce(&mut IsolationConfig)) -> Harness {
+        let mut config = IsolationConfig {
+            isolation: isolation.into(),
+            cgroups_root: self.root.clone(),
+            ..IsolationConfig::default()
+        };
+        tweak(&mut config);
+        let containerizer =
+            IsolatingContainerizer::new(&config).expect("the isolators are available as root");
+        Harness::start_with(Box::new(containerizer)).await
+    }
+
+    /// The container cgroups under this test's root, in every hierarchy.
+    fn container_cgroups(&self) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for hierarchy in std::fs::read_dir(CGROUP_MOUNT)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let root = hierarchy.path().join(&self.root);
+            for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+                if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    found.push(entry.path());
+                }
+            }
+        }
+        found
+    }
+
+    /// The one container cgroup in `hierarchy` (e.g. `cpuacct`), once it exists.
+    async fn container_cgroup(&self, hierarchy: &str) -> PathBuf {
+        let root = Path::new(CGROUP_MOUNT).join(hierarchy).join(&self.root);
+        let deadline = Instant::now() + HANG_GUARD;
+        loop {
+            let dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                .map(|e| e.path())
+                .collect();
+            if let [one] = dirs.as_slice() {
+                return one.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hang guard: no cgroup in {root:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Isolated {
+    fn drop(&mut self) {
+        // The (empty) roots themselves; a container cgroup left inside keeps its root, and
+        // the test has failed on it already.
+        for hierarchy in std::fs::read_dir(CGROUP_MOUNT)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(hierarchy.path().join(&self.root));
+        }
+    }
+}
+
+/// Live (not zombie) processes whose working directory is under `dir`: a container's.
+fn processes_under(dir: &Path) -> Vec<(u32, String)> {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cwd) = std::fs::read_link(entry.path().join("cwd")) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if cwd.starts_with(&dir) && !matches!(state, None | Some("Z") | Some("X")) {
+            found.push((pid, stat));
+        }
+    }
+    found
+}
+
+/// Waits (hang-guarded) until no container cgroup and no container process is left.
+async fn assert_nothing_left(iso: &Isolated, h: &Harness) {
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        let cgroups = iso.container_cgroups();
+        let processes = processes_under(h.work_dir.path());
+        if cgroups.is_empty() && processes.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "left behind: cgroups {cgroups:?}, processes {processes:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Acknowledges updates until a terminal one, which it returns.
+async fn until_terminal(h: &mut Harness) -> StatusUpdate {
+    loop {
+        let u = h.next_update().await;
+        h.ack(&u);
+        if u.status.state.is_terminal() {
+            return u;
+        }
+    }
+}
+
+fn task_with(id: &str, command: &str, resources: &str) -> meso_api::v1::TaskInfo {
+    let mut task = command_task(id, command);
+    task.resources = Resources::parse(resources, "*").expect("test resources parse");
+    task
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_overrun_fails_the_task_with_the_memory_reason() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("mem");
+    let mut h = iso.harness("cgroups/mem", |_| {}).await;
+    h.registered().await;
+    // dd's 128 MB buffer is filled from /dev/zero: far past the 32 MB limit.
+    h.run_task(task_with(
+        "hog",
+        "dd if=/dev/zero of=/dev/null bs=128M count=1; sleep 30",
+        "cpus:0.1;mem:32",
+    ));
+    let failed = until_terminal(&mut h).await;
+    assert_eq!(
+        failed.status.state,
+        TaskState::Failed,
+        "{:?}",
+        failed.status
+    );
+    assert_eq!(
+        failed.status.reason,
+        Some(TaskStatusReason::ContainerLimitationMemory),
+        "{:?}",
+        failed.status
+    );
+    let message = failed.status.message.unwrap_or_default();
+    assert!(
+        message.contains("Memory limit exceeded: Requested: 32MB"),
+        "{message}"
+    );
+    assert_nothing_left(&iso, &h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cfs_quota_holds_a_busy_loop_to_its_cpus() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("cpu");
+    let mut h = iso
+        .harness("cgroups/cpu,cgroups/mem", |c| c.cgroups_enable_cfs = true)
+        .await;
+    h.registered().await;
+    h.run_task(task_with("spin", "while :; do :; done", "cpus:0.5;mem:64"));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    let cpu = iso.container_cgroup("cpu").await;
+    assert_eq!(
+        std::fs::read_to_string(cpu.join("cpu.cfs_quota_us"))
+            .unwrap()
+            .trim(),
+        "50000"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cpu.join("cpu.shares"))
+            .unwrap()
+            .trim(),
+        "512"
+    );
+    let cpuacct = iso.container_cgroup("cpuacct").await;
+    let used_ns = || -> u64 {
+        std::fs::read_to_string(cpuacct.join("cpuacct.usage"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (start_ns, started) = (used_ns(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (end_ns, wall) = (used_ns(), started.elapsed());
+    let share = (end_ns - start_ns) as f64 / wall.as_nanos() as f64;
+    // The quota is 50% of a core; a little over is the accounting's granularity.
+    assert!(share < 0.55, "the busy loop used {share:.3} of a core");
+    h.to_agent(KillTask {
+        framework_id: FrameworkId::new("M-0000"),
+        task_id: TaskId::new("spin"),
+        kill_policy: grace(1),
+    });
+    let killed = until_terminal(&mut h).await;
+    assert_eq!(
+        killed.status.state,
+        TaskState::Killed,
+        "{:?}",
+        killed.status
+    );
+    assert_nothing_left(&iso, &h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fork_bomb_stays_under_the_pids_limit() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("pids");
+    let mut h = iso
+        .harness("cgroups/pids", |c| c.cgroups_pids_max = Some(16))
+        .await;
+    h.registered().await;
+    h.run_task(task_with(
+        "bomb",
+        // The subshell forks until the kernel refuses (and then exits); the shell goes on
+        // with builtins and exec only, which need no new process.
+        "(while :; do sleep 1000 & done) 2>bomb.err; : > spawned; exec sleep 1000",
+        "cpus:0.1;mem:64",
+    ));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    h.wait_for_file("bomb", "spawned").await;
+    let pids = iso.container_cgroup("pids").await;
+    let current: u64 = std::fs::read_to_string(pids.join("pids.current"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(current <= 16, "pids.current {current}");
+    assert_eq!(
+        std::fs::read_to_string(pids.join("pids.max"))
+            .unwrap()
+            .trim(),
+        "16"
+    );
+    let forks_refused = std::fs::read_to_string(pids.join("pids.events"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(forks_refused > 0, "no fork was refused");
+    let errors = std::fs::read_to_string(h.sandbox_of("bomb").join("bomb.err")).unwrap();
+    assert!(errors.to_lowercase().contains("fork"), "{errors}");
+    let in_container = processes_under(h.work_dir.path()).len();
+    assert!(
+        in_container <= 16,
+        "{in_container} processes in the container"
+    );
+    h.to_agent(KillTask {
+        framework_id: FrameworkId::new("M-0000"),
+        task_id: TaskId::new("bomb"),
+        kill_policy: grace(1),
+    });
+    let ended = until_terminal(&mut h).await;
+    assert!(ended.status.state.is_terminal());
+    assert_nothing_left(&iso, &h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_write_past_the_disk_resource_fails_the_task_when_enforced() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("disk");
+    let mut h = iso
+        .harness("posix/cpu,posix/mem,disk/du", |c| {
+            c.container_disk_watch_interval = Duration::from_millis(100);
+            c.enforce_container_disk_quota = true;
+        })
+        .await;
+    h.registered().await;
+    h.run_task(task_with(
+        "filler",
+        "dd if=/dev/zero of=big bs=1M count=8 && sync; sleep 1000",
+        "cpus:0.1;mem:64;disk:2",
+    ));
+    let failed = until_terminal(&mut h).await;
+    assert_eq!(
+        failed.status.state,
+        TaskState::Failed,
+        "{:?}",
+        failed.status
+    );
+    assert_eq!(
+        failed.status.reason,
+        Some(TaskStatusReason::ContainerLimitationDisk),
+        "{:?}",
+        failed.status
+    );
+    let message = failed.status.message.unwrap_or_default();
+    assert!(message.contains("2MB"), "{message}");
+    assert_nothing_left(&iso, &h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_in_a_pid_namespace_descends_from_its_own_pid_1() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("pidns");
+    let mut h = iso.harness("namespaces/pid", |_| {}).await;
+    h.registered().await;
+    // The task's parent is the executor; the executor's parent is the namespace's init.
+    h.run_task(task_with(
+        "nsed",
+        "exec 3>facts; echo pid=$$ >&3; echo parent=$PPID >&3; \
+         awk '{print \"grandparent=\" $4}' /proc/$PPID/stat >&3; \
+         echo visible=$(ls /proc | grep -c '^[0-9]*$') >&3; exec 3>&-; mv facts done",
+        "cpus:0.1;mem:64",
+    ));
+    let ended = until_terminal(&mut h).await;
+    assert_eq!(
+        ended.status.state,
+        TaskState::Finished,
+        "{:?}",
+        ended.status
+    );
+    let facts = std::fs::read_to_string(h.sandbox_of("nsed").join("done")).unwrap();
+    let fact = |name: &str| -> u32 {
+        facts
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {facts}"))
+    };
+    assert_eq!(fact("grandparent"), 1, "{facts}");
+    assert_eq!(
+        fact("parent"),
+        2,
+        "the executor is the init's first child: {facts}"
+    );
+    // init, executor, the shell and its `ls`: not the host's hundreds.
+    assert!(fact("visible") <= 6, "{facts}");
+    assert_nothing_left(&iso, &h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_agent_leaves_no_cgroup_and_no_process() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("stop");
+    let mut h = iso
+        .harness("cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid", |c| {
+            c.cgroups_pids_max = Some(64)
+        })
+        .await;
+    h.registered().await;
+    h.run_task(task_with(
+        "sleeper",
+        "sleep 1000 & sleep 1000 & touch started; wait",
+        "cpus:0.1;mem:64",
+    ));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    h.wait_for_file("sleeper", "started").await;
+    assert!(!iso.container_cgroups().is_empty());
+    assert!(processes_under(h.work_dir.path()).len() >= 3);
+    h.agent_node.shutdown().await;
+    assert_nothing_left(&iso, &h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_failing_halfway_fails_the_task_and_leaves_nothing() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("halfway");
+    let mut h = iso
+        .harness("cgroups/cpu,cgroups/mem,namespaces/pid", |_| {})
+        .await;
+    h.registered().await;
+    let mut task = task_with("doomed", "true", "cpus:0.1;mem:32");
+    task.command = None;
+    // cgroups are made and the child forked before exec fails on the missing program.
+    task.executor = Some(ExecutorInfo {
+        kind: None,
+        executor_id: ExecutorId::new("missing"),
+        framework_id: Some(FrameworkId::new("M-0000")),
+        command: Some(CommandInfo::exec(
+            "/nonexistent/executor",
+            &["/nonexistent/executor"],
+        )),
+        container: None,
+        resources: Default::default(),
+        name: None,
+        data: None,
+        shutdown_grace_period: None,
+        labels: None,
+    });
+    h.run_task(task);
+    let failed = until_terminal(&mut h).await;
+    assert_eq!(
+        failed.status.state,
+        TaskState::Failed,
+        "{:?}",
+        failed.status
+    );
+    assert_eq!(
+        failed.status.reason,
+        Some(TaskStatusReason::ContainerLaunchFailed)
+    );
+    let message = failed.status.message.unwrap_or_default();
+    assert!(message.contains("/nonexistent/executor"), "{message}");
+    assert_nothing_left(&iso, &h).await;
+}
