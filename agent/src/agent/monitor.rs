@@ -129,11 +129,11 @@ impl Agent {
                     .iter()
                     .map(|(row, stats)| row.container_entry(stats.as_ref()))
                     .collect();
-                let body = json!({
-                    "type": "GET_CONTAINERS",
-                    "get_containers": {"containers": containers},
-                });
-                super::http_routes::body_response(content_type, body.to_string())
+                let body = super::operator_api::operator_answer(
+                    "GET_CONTAINERS",
+                    &json!({ "containers": containers }),
+                );
+                super::http_routes::body_response(content_type, body)
             }),
         );
     }

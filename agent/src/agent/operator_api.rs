@@ -71,13 +71,30 @@ impl Agent {
                 )));
             }
         };
-        let name = call.kind.as_str();
-        let mut body = serde_json::Map::new();
-        body.insert("type".into(), json!(name));
-        body.insert(name.to_ascii_lowercase(), payload);
         reply.respond(body_response(
             accept.as_str(),
-            Value::Object(body).to_string(),
+            operator_answer(call.kind.as_str(), &payload),
         ))
+    }
+}
+
+/// `{"type":"<NAME>","<name>":<payload>}` with `type` first, as Mesos writes it.
+pub(crate) fn operator_answer(name: &str, payload: &Value) -> String {
+    format!(
+        r#"{{"type":"{name}","{}":{payload}}}"#,
+        name.to_ascii_lowercase()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_put_the_type_first() {
+        assert_eq!(
+            operator_answer("GET_HEALTH", &json!({"healthy": true})),
+            r#"{"type":"GET_HEALTH","get_health":{"healthy":true}}"#
+        );
     }
 }

@@ -213,7 +213,7 @@ impl Agent {
         json!({
             "id": ex.info.executor_id.as_str(),
             "name": ex.info.name.clone().unwrap_or_default(),
-            "source": "",
+            "source": ex.info.executor_id.as_str(),
             "container": ex.container_id.value,
             "directory": ex.directory.display().to_string(),
             "resources": resources_object(&ex.info.resources),
