@@ -92,7 +92,7 @@ impl Observability {
                 .iter()
                 .map(|(s, n)| (*s, metrics.gauge(&format!("slave/tasks_{n}"))))
                 .collect(),
-            resources: vec![res("cpus"), res("gpus"), res("mem"), res("disk")],
+            resources: SCALARS.iter().map(|n| res(n)).collect(),
             valid_status_updates: metrics.counter("slave/valid_status_updates"),
             invalid_status_updates: metrics.counter("slave/invalid_status_updates"),
             valid_framework_messages: metrics.counter("slave/valid_framework_messages"),
@@ -126,7 +126,37 @@ impl Observability {
     }
 }
 
+/// The scalar resources with `slave/<name>_{total,used,percent}` gauges, in gauge order.
+const SCALARS: [&str; 4] = ["cpus", "gpus", "mem", "disk"];
+
 impl Agent {
+    /// cpus, gpus, mem, disk used by executors and unfinished tasks (plain sums, no
+    /// `Resources` arithmetic: this runs after every hook).
+    fn used_scalars(&self) -> [f64; 4] {
+        let mut used = [0.0; 4];
+        let mut add = |r: &meso_api::Resources| {
+            for item in r.iter().filter(|i| !i.revocable) {
+                if let (Some(i), meso_api::resources::Value::Scalar(v)) =
+                    (SCALARS.iter().position(|n| **n == *item.name), &item.value)
+                {
+                    used[i] += v.as_f64();
+                }
+            }
+        };
+        for (fid, fw) in &self.frameworks {
+            for ex in fw.executors.values() {
+                add(&ex.info.resources);
+                ex.queued.iter().for_each(|t| add(&t.resources));
+                for t in ex.tasks.values() {
+                    if !self.task_state(fid, &t.info.task_id, t.state).is_terminal() {
+                        add(&t.info.resources);
+                    }
+                }
+            }
+        }
+        used
+    }
+
     /// Recomputes every gauge from the agent's state.
     pub(super) fn refresh_metrics(&self) {
         let Some(g) = &self.observe.gauges else {
@@ -161,17 +191,10 @@ impl Agent {
         for ((_, gauge), n) in g.tasks.iter().zip(per_state) {
             gauge.set(n);
         }
-        let used = self.used_resources();
-        let total = &self.info.resources;
-        for (name, t, u, p) in &g.resources {
-            let tv = total
-                .non_revocable()
-                .scalar(name)
-                .map_or(0.0, |s| s.as_f64());
-            let uv = used
-                .non_revocable()
-                .scalar(name)
-                .map_or(0.0, |s| s.as_f64());
+        let used = self.used_scalars();
+        let total = self.info.resources.non_revocable();
+        for ((name, t, u, p), uv) in g.resources.iter().zip(used) {
+            let tv = total.scalar(name).map_or(0.0, |s| s.as_f64());
             t.set(tv);
             u.set(uv);
             p.set(if tv > 0.0 { uv / tv } else { 0.0 });
