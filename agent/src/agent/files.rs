@@ -468,4 +468,41 @@ mod tests {
         assert!(number(&q("length=-1"), "length").is_err());
         assert!(number(&q("length=abc"), "length").is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Whatever the path, parsing never panics, and an accepted path names a run inside
+        /// the agent's part of the work dir with no `..` anywhere.
+        #[test]
+        fn accepted_paths_stay_under_the_agent(parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just("..".to_string()),
+                proptest::strategy::Just(".".to_string()),
+                proptest::strategy::Just("frameworks".to_string()),
+                proptest::strategy::Just("executors".to_string()),
+                proptest::strategy::Just("runs".to_string()),
+                "[a-z/]{0,6}",
+            ],
+            0..10,
+        )) {
+            // Half the cases in the sandbox shape, so that many are accepted.
+            let path = if parts.len() % 2 == 0 && parts.len() >= 3 {
+                format!(
+                    "/frameworks/{}/executors/{}/runs/{}",
+                    parts[0],
+                    parts[1],
+                    parts[2..].join("/")
+                )
+            } else {
+                format!("/{}", parts.join("/"))
+            };
+            let w = Path::new("/w");
+            if let Ok(v) = parse_virtual_path(&path, w, "A") {
+                proptest::prop_assert!(v.runs_dir.starts_with("/w/slaves/A/frameworks"));
+                proptest::prop_assert!(v.runs_dir.components().all(|c| c.as_os_str() != ".."));
+                proptest::prop_assert!(v.run != ".." && !v.run.is_empty());
+                proptest::prop_assert!(v.rest.iter().all(|r| r != ".." && !r.contains('/')));
+            }
+        }
+    }
 }
