@@ -469,3 +469,51 @@ async fn launch_failing_halfway_fails_the_task_and_leaves_nothing() {
     assert!(message.contains("/nonexistent/executor"), "{message}");
     assert_nothing_left(&iso, &h).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_joining_its_executor_raises_the_container_limits() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("update");
+    let mut h = iso.harness("cgroups/mem", |_| {}).await;
+    h.registered().await;
+    // An executor that never subscribes: its tasks stay queued, and both count.
+    let executor = ExecutorInfo {
+        kind: None,
+        executor_id: ExecutorId::new("holder"),
+        framework_id: Some(FrameworkId::new("M-0000")),
+        command: Some(CommandInfo::shell("exec sleep 1000")),
+        container: None,
+        resources: Resources::parse("mem:16", "*").unwrap(),
+        name: None,
+        data: None,
+        shutdown_grace_period: None,
+        labels: None,
+    };
+    let limit_file = |cgroup: &Path| -> u64 {
+        std::fs::read_to_string(cgroup.join("memory.limit_in_bytes"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    for (task, expected_mb) in [("first", 16 + 32), ("second", 16 + 32 + 32)] {
+        let mut info = task_with(task, "true", "cpus:0.1;mem:32");
+        info.command = None;
+        info.executor = Some(executor.clone());
+        h.run_task(info);
+        let cgroup = iso.container_cgroup("memory").await;
+        let deadline = Instant::now() + HANG_GUARD;
+        while limit_file(&cgroup) != expected_mb << 20 {
+            assert!(
+                Instant::now() < deadline,
+                "limit {} after {task}, expected {expected_mb} MB",
+                limit_file(&cgroup)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    h.agent_node.shutdown().await;
+    assert_nothing_left(&iso, &h).await;
+}
