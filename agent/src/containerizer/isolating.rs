@@ -7,7 +7,8 @@
 //! - when no isolator needs code between fork and exec (the default `posix/cpu,posix/mem`,
 //!   `disk/du`), the executor is spawned like [`super::PosixContainerizer`] does (with
 //!   `posix_spawn` for the built-in executor) and its pid handed to `isolate`; the container
-//!   is its session, killed with [`super::kill_tree`];
+//!   is its session, killed with [`super::kill_tree`] (once the executor is reaped, only
+//!   the members of its session, since its pid may then be reused);
 //! - otherwise (cgroups to join, pid/mount namespaces, a rootfs) the isolators' fork-safe
 //!   [`meso_isolators::Launcher`] starts it; it is killed through its tracking cgroup (or
 //!   process group), and the cgroup isolators' cleanup kills whatever is left in theirs.
@@ -24,6 +25,7 @@
 //! cgroup, mount or process behind.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures::FutureExt;
@@ -35,8 +37,8 @@ use meso_isolators::{
 use nix::unistd::Pid;
 
 use super::{
-    kill_tree, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec, Termination,
-    UsageFuture, WaitFuture, DEFAULT_PATH,
+    kill_tree, session_members, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
+    Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
 };
 use crate::error::AgentError;
 
@@ -52,8 +54,10 @@ enum ExecutorProcess {
 /// How to kill every process of a container.
 #[derive(Debug, Clone)]
 enum Killer {
-    /// The session (and process tree) the executor leads.
-    Session(u32),
+    /// The session (and process tree) the executor leads; the flag is set once the
+    /// executor has been reaped, after which its pid may belong to someone else and only
+    /// the processes still in its session are the container's.
+    Session(u32, Arc<AtomicBool>),
     /// The launcher's handle: tracking cgroup, else process group.
     Launched(ProcessKiller),
 }
@@ -61,7 +65,16 @@ enum Killer {
 impl Killer {
     fn kill(&self) -> Result<(), AgentError> {
         match self {
-            Killer::Session(pid) => {
+            Killer::Session(pid, reaped) if reaped.load(Ordering::SeqCst) => {
+                for member in session_members(*pid) {
+                    let _ = nix::sys::signal::kill(
+                        Pid::from_raw(member as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+                Ok(())
+            }
+            Killer::Session(pid, _) => {
                 kill_tree(*pid);
                 Ok(())
             }
@@ -134,7 +147,7 @@ impl IsolatingContainerizer {
             id: config.id.clone(),
             pid,
             process: Some(ExecutorProcess::Spawned(child)),
-            killer: Killer::Session(pid),
+            killer: Killer::Session(pid, Arc::new(AtomicBool::new(false))),
         })
     }
 
@@ -272,7 +285,13 @@ impl Containerizer for IsolatingContainerizer {
         let isolation = Arc::clone(&self.isolation);
         let watch = self.isolation.watch(&id);
         Ok(Box::pin(async move {
-            let exit = wait_exit(process);
+            let exit = async {
+                let ended = wait_exit(process).await;
+                if let Killer::Session(_, reaped) = &killer {
+                    reaped.store(true, Ordering::SeqCst);
+                }
+                ended
+            };
             tokio::pin!(exit);
             tokio::select! {
                 ended = &mut exit => {
@@ -282,7 +301,8 @@ impl Containerizer for IsolatingContainerizer {
                 }
                 limitation = watch => {
                     // Killing may wait for a cgroup to empty: keep it off the runtime.
-                    let _ = tokio::task::spawn_blocking(move || killer.kill()).await;
+                    let kill = killer.clone();
+                    let _ = tokio::task::spawn_blocking(move || kill.kill()).await;
                     let ended = exit.await;
                     Termination { limitation: Some(limitation), ..ended }
                 }
