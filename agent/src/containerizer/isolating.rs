@@ -363,3 +363,104 @@ impl Drop for IsolatingContainerizer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn spec(id: &ContainerId, dir: &std::path::Path, command: ExecutorCommand) -> LaunchSpec {
+        LaunchSpec {
+            container_id: id.clone(),
+            directory: dir.to_path_buf(),
+            command,
+            env: vec![],
+            executor_starts_session: false,
+            limits: Limits {
+                cpus: Some(0.5),
+                mem_bytes: Some(64 << 20),
+                disk_bytes: None,
+            },
+            rootfs: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn default_isolation_measures_and_destroys_the_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = IsolatingContainerizer::new(&IsolationConfig::default()).unwrap();
+        assert_eq!(c.isolator_names(), vec!["posix/cpu", "posix/mem"]);
+        let id = ContainerId::new(format!("iso-unit-{}", std::process::id()));
+        c.launch(spec(
+            &id,
+            dir.path(),
+            ExecutorCommand::Shell("sleep 1000 & sleep 1000".into()),
+        ))
+        .unwrap();
+        let err = c
+            .launch(spec(&id, dir.path(), ExecutorCommand::Shell("true".into())))
+            .unwrap_err();
+        assert!(err.to_string().contains("already running"), "{err}");
+        let wait = c.wait(&id).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let stats = loop {
+            let stats = c.usage(&id).await.unwrap();
+            if stats.processes == Some(3) {
+                break stats;
+            }
+            assert!(Instant::now() < deadline, "{stats:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(stats.cpus_limit, Some(0.5));
+        assert_eq!(stats.mem_limit_bytes, Some(64 << 20));
+        assert!(stats.mem_rss_bytes.unwrap_or(0) > 0, "{stats:?}");
+        assert_eq!(c.limitation_now(&id), None);
+        c.destroy(&id).unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .expect("hang guard: destroy ends the executor");
+        assert_eq!(ended.signal, Some(9), "{ended}");
+        assert_eq!(ended.limitation, None);
+        c.forget(&id);
+        assert!(matches!(
+            c.usage(&id).await,
+            Err(AgentError::UnknownContainer(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn failed_launch_leaves_no_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = IsolatingContainerizer::new(&IsolationConfig::default()).unwrap();
+        let id = ContainerId::new(format!("iso-unit-fail-{}", std::process::id()));
+        let err = c
+            .launch(spec(
+                &id,
+                dir.path(),
+                ExecutorCommand::Argv(vec!["/nonexistent/executor".into()]),
+            ))
+            .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/executor"), "{err}");
+        assert!(matches!(c.wait(&id), Err(AgentError::UnknownContainer(_))));
+        // The isolators forgot it too: the same id launches again.
+        c.launch(spec(&id, dir.path(), ExecutorCommand::Shell("true".into())))
+            .unwrap();
+        let ended = c.wait(&id).unwrap().await;
+        assert_eq!(ended.exit_code, Some(0), "{ended}");
+        c.forget(&id);
+    }
+
+    #[test]
+    fn unknown_isolator_is_refused_with_the_known_list() {
+        let err = IsolatingContainerizer::new(&IsolationConfig {
+            isolation: "posix/cpu,gpu/nvidia".into(),
+            ..IsolationConfig::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("\"gpu/nvidia\"") && err.contains("posix/mem"),
+            "{err}"
+        );
+    }
+}
