@@ -469,3 +469,137 @@ async fn launch_failing_halfway_fails_the_task_and_leaves_nothing() {
     assert!(message.contains("/nonexistent/executor"), "{message}");
     assert_nothing_left(&iso, &h).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_joining_its_executor_raises_the_container_limits() {
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("update");
+    let mut h = iso.harness("cgroups/mem", |_| {}).await;
+    h.registered().await;
+    // An executor that never subscribes: its tasks stay queued, and both count.
+    let executor = ExecutorInfo {
+        kind: None,
+        executor_id: ExecutorId::new("holder"),
+        framework_id: Some(FrameworkId::new("M-0000")),
+        command: Some(CommandInfo::shell("exec sleep 1000")),
+        container: None,
+        resources: Resources::parse("mem:16", "*").unwrap(),
+        name: None,
+        data: None,
+        shutdown_grace_period: None,
+        labels: None,
+    };
+    let limit_file = |cgroup: &Path| -> u64 {
+        std::fs::read_to_string(cgroup.join("memory.limit_in_bytes"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    for (task, expected_mb) in [("first", 16 + 32), ("second", 16 + 32 + 32)] {
+        let mut info = task_with(task, "true", "cpus:0.1;mem:32");
+        info.command = None;
+        info.executor = Some(executor.clone());
+        h.run_task(info);
+        let cgroup = iso.container_cgroup("memory").await;
+        let deadline = Instant::now() + HANG_GUARD;
+        while limit_file(&cgroup) != expected_mb << 20 {
+            assert!(
+                Instant::now() < deadline,
+                "limit {} after {task}, expected {expected_mb} MB",
+                limit_file(&cgroup)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    h.agent_node.shutdown().await;
+    assert_nothing_left(&iso, &h).await;
+}
+
+/// Copies `/bin/sh` (resolved) and the libraries `ldd` names into `root`.
+fn tiny_rootfs(root: &Path) {
+    let sh = std::fs::canonicalize("/bin/sh").expect("/bin/sh exists");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::copy(&sh, root.join("bin/sh")).unwrap();
+    let ldd = std::process::Command::new("ldd")
+        .arg(&sh)
+        .output()
+        .expect("ldd runs");
+    let text = String::from_utf8_lossy(&ldd.stdout);
+    for lib in text.split_whitespace().filter(|w| w.starts_with('/')) {
+        let target = root.join(lib.trim_start_matches('/'));
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(lib, &target).unwrap();
+    }
+}
+
+/// The containerizer itself (tasks cannot name a rootfs yet: ContainerInfo has no image):
+/// an executor given a rootfs runs inside it, sees only the rootfs and its sandbox (at
+/// /mnt/mesos/sandbox, its working directory), and its output reaches the host sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn containerizer_runs_an_executor_in_a_rootfs_with_only_its_sandbox() {
+    use meso_agent::containerizer::{Containerizer, ExecutorCommand, LaunchSpec};
+    if !is_root() {
+        return;
+    }
+    let iso = Isolated::new("rootfs");
+    let config = IsolationConfig {
+        isolation: "filesystem/rootfs,namespaces/pid".into(),
+        cgroups_root: iso.root.clone(),
+        ..IsolationConfig::default()
+    };
+    let mut containerizer = IsolatingContainerizer::new(&config).unwrap();
+    let rootfs = tempfile::tempdir().unwrap();
+    tiny_rootfs(rootfs.path());
+    let sandbox = tempfile::tempdir().unwrap();
+    std::fs::write(sandbox.path().join("hello.txt"), "from the host\n").unwrap();
+    let id = meso_api::v1::ContainerId::new(format!("rootfs-{}", std::process::id()));
+    containerizer
+        .launch(LaunchSpec {
+            container_id: id.clone(),
+            directory: sandbox.path().to_path_buf(),
+            command: ExecutorCommand::Shell(
+                "echo /*; pwd; echo \"$MESOS_SANDBOX\"; read l < hello.txt; echo \"$l\"".into(),
+            ),
+            env: vec![],
+            executor_starts_session: false,
+            limits: meso_isolators::Limits::default(),
+            rootfs: Some(meso_isolators::RootfsSource::Directory(
+                rootfs.path().to_path_buf(),
+            )),
+        })
+        .unwrap();
+    let ended = tokio::time::timeout(HANG_GUARD, containerizer.wait(&id).unwrap())
+        .await
+        .expect("hang guard: the executor never ended");
+    let stderr = std::fs::read_to_string(sandbox.path().join("stderr")).unwrap_or_default();
+    assert_eq!(ended.exit_code, Some(0), "{ended}; stderr {stderr}");
+    let out = std::fs::read_to_string(sandbox.path().join("stdout")).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        matches!(
+            lines.first().copied(),
+            Some("/bin /dev /lib /lib64 /mnt /proc") | Some("/bin /dev /lib /mnt /proc")
+        ),
+        "the container's / shows more than the rootfs: {out}"
+    );
+    assert_eq!(
+        lines.get(1..),
+        Some(&["/mnt/mesos/sandbox", "/mnt/mesos/sandbox", "from the host"][..]),
+        "{out}"
+    );
+    containerizer.destroy(&id).unwrap();
+    containerizer.forget(&id);
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(rootfs.path().to_str().unwrap()),
+        "a rootfs mount leaked into the host's mount table"
+    );
+    assert!(
+        iso.container_cgroups().is_empty(),
+        "{:?}",
+        iso.container_cgroups()
+    );
+}

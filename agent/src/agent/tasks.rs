@@ -146,6 +146,7 @@ impl Agent {
             });
         fw.info = framework;
         if let Some(executor) = fw.executors.get_mut(&executor_id) {
+            let joined = executor.state != ExecutorState::Terminating;
             match executor.state {
                 ExecutorState::Registering => executor.queued.push(task),
                 ExecutorState::Running => {
@@ -174,9 +175,39 @@ impl Agent {
                     );
                 }
             }
+            if joined {
+                self.update_container_limits(&framework_id, &executor_id);
+            }
             return;
         }
         self.launch_executor(ctx, framework_id, executor_info, task);
+    }
+
+    /// The container's limits follow its executor's and unfinished tasks' resources (a task
+    /// joined a running executor).
+    fn update_container_limits(&mut self, framework_id: &FrameworkId, executor_id: &ExecutorId) {
+        let Some(executor) = self
+            .frameworks
+            .get(framework_id)
+            .and_then(|fw| fw.executors.get(executor_id))
+        else {
+            return;
+        };
+        let mut resources = executor.info.resources.clone();
+        for task in &executor.queued {
+            resources += &task.resources;
+        }
+        for task in executor.tasks.values() {
+            if !task.state.is_terminal() {
+                resources += &task.info.resources;
+            }
+        }
+        let limits = meso_isolators::Limits::from_resources(&resources);
+        let container_id = executor.container_id.clone();
+        if let Err(e) = self.containerizer.update(&container_id, limits) {
+            warn!(self.log, "container limits not updated"; "container_id" => &container_id.value,
+                "error" => %e);
+        }
     }
 
     fn launch_executor(

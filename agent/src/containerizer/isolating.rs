@@ -7,7 +7,8 @@
 //! - when no isolator needs code between fork and exec (the default `posix/cpu,posix/mem`,
 //!   `disk/du`), the executor is spawned like [`super::PosixContainerizer`] does (with
 //!   `posix_spawn` for the built-in executor) and its pid handed to `isolate`; the container
-//!   is its session, killed with [`super::kill_tree`];
+//!   is its session, killed with [`super::kill_tree`] (once the executor is reaped, only
+//!   the members of its session, since its pid may then be reused);
 //! - otherwise (cgroups to join, pid/mount namespaces, a rootfs) the isolators' fork-safe
 //!   [`meso_isolators::Launcher`] starts it; it is killed through its tracking cgroup (or
 //!   process group), and the cgroup isolators' cleanup kills whatever is left in theirs.
@@ -24,6 +25,7 @@
 //! cgroup, mount or process behind.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures::FutureExt;
@@ -35,8 +37,8 @@ use meso_isolators::{
 use nix::unistd::Pid;
 
 use super::{
-    kill_tree, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec, Termination,
-    UsageFuture, WaitFuture, DEFAULT_PATH,
+    kill_tree, session_members, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
+    Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
 };
 use crate::error::AgentError;
 
@@ -52,8 +54,10 @@ enum ExecutorProcess {
 /// How to kill every process of a container.
 #[derive(Debug, Clone)]
 enum Killer {
-    /// The session (and process tree) the executor leads.
-    Session(u32),
+    /// The session (and process tree) the executor leads; the flag is set once the
+    /// executor has been reaped, after which its pid may belong to someone else and only
+    /// the processes still in its session are the container's.
+    Session(u32, Arc<AtomicBool>),
     /// The launcher's handle: tracking cgroup, else process group.
     Launched(ProcessKiller),
 }
@@ -61,7 +65,16 @@ enum Killer {
 impl Killer {
     fn kill(&self) -> Result<(), AgentError> {
         match self {
-            Killer::Session(pid) => {
+            Killer::Session(pid, reaped) if reaped.load(Ordering::SeqCst) => {
+                for member in session_members(*pid) {
+                    let _ = nix::sys::signal::kill(
+                        Pid::from_raw(member as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+                Ok(())
+            }
+            Killer::Session(pid, _) => {
                 kill_tree(*pid);
                 Ok(())
             }
@@ -134,7 +147,7 @@ impl IsolatingContainerizer {
             id: config.id.clone(),
             pid,
             process: Some(ExecutorProcess::Spawned(child)),
-            killer: Killer::Session(pid),
+            killer: Killer::Session(pid, Arc::new(AtomicBool::new(false))),
         })
     }
 
@@ -272,7 +285,13 @@ impl Containerizer for IsolatingContainerizer {
         let isolation = Arc::clone(&self.isolation);
         let watch = self.isolation.watch(&id);
         Ok(Box::pin(async move {
-            let exit = wait_exit(process);
+            let exit = async {
+                let ended = wait_exit(process).await;
+                if let Killer::Session(_, reaped) = &killer {
+                    reaped.store(true, Ordering::SeqCst);
+                }
+                ended
+            };
             tokio::pin!(exit);
             tokio::select! {
                 ended = &mut exit => {
@@ -282,7 +301,8 @@ impl Containerizer for IsolatingContainerizer {
                 }
                 limitation = watch => {
                     // Killing may wait for a cgroup to empty: keep it off the runtime.
-                    let _ = tokio::task::spawn_blocking(move || killer.kill()).await;
+                    let kill = killer.clone();
+                    let _ = tokio::task::spawn_blocking(move || kill.kill()).await;
                     let ended = exit.await;
                     Termination { limitation: Some(limitation), ..ended }
                 }
@@ -341,5 +361,106 @@ impl Drop for IsolatingContainerizer {
                 let _ = process.destroy();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn spec(id: &ContainerId, dir: &std::path::Path, command: ExecutorCommand) -> LaunchSpec {
+        LaunchSpec {
+            container_id: id.clone(),
+            directory: dir.to_path_buf(),
+            command,
+            env: vec![],
+            executor_starts_session: false,
+            limits: Limits {
+                cpus: Some(0.5),
+                mem_bytes: Some(64 << 20),
+                disk_bytes: None,
+            },
+            rootfs: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn default_isolation_measures_and_destroys_the_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = IsolatingContainerizer::new(&IsolationConfig::default()).unwrap();
+        assert_eq!(c.isolator_names(), vec!["posix/cpu", "posix/mem"]);
+        let id = ContainerId::new(format!("iso-unit-{}", std::process::id()));
+        c.launch(spec(
+            &id,
+            dir.path(),
+            ExecutorCommand::Shell("sleep 1000 & sleep 1000".into()),
+        ))
+        .unwrap();
+        let err = c
+            .launch(spec(&id, dir.path(), ExecutorCommand::Shell("true".into())))
+            .unwrap_err();
+        assert!(err.to_string().contains("already running"), "{err}");
+        let wait = c.wait(&id).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let stats = loop {
+            let stats = c.usage(&id).await.unwrap();
+            if stats.processes == Some(3) {
+                break stats;
+            }
+            assert!(Instant::now() < deadline, "{stats:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(stats.cpus_limit, Some(0.5));
+        assert_eq!(stats.mem_limit_bytes, Some(64 << 20));
+        assert!(stats.mem_rss_bytes.unwrap_or(0) > 0, "{stats:?}");
+        assert_eq!(c.limitation_now(&id), None);
+        c.destroy(&id).unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .expect("hang guard: destroy ends the executor");
+        assert_eq!(ended.signal, Some(9), "{ended}");
+        assert_eq!(ended.limitation, None);
+        c.forget(&id);
+        assert!(matches!(
+            c.usage(&id).await,
+            Err(AgentError::UnknownContainer(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn failed_launch_leaves_no_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = IsolatingContainerizer::new(&IsolationConfig::default()).unwrap();
+        let id = ContainerId::new(format!("iso-unit-fail-{}", std::process::id()));
+        let err = c
+            .launch(spec(
+                &id,
+                dir.path(),
+                ExecutorCommand::Argv(vec!["/nonexistent/executor".into()]),
+            ))
+            .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/executor"), "{err}");
+        assert!(matches!(c.wait(&id), Err(AgentError::UnknownContainer(_))));
+        // The isolators forgot it too: the same id launches again.
+        c.launch(spec(&id, dir.path(), ExecutorCommand::Shell("true".into())))
+            .unwrap();
+        let ended = c.wait(&id).unwrap().await;
+        assert_eq!(ended.exit_code, Some(0), "{ended}");
+        c.forget(&id);
+    }
+
+    #[test]
+    fn unknown_isolator_is_refused_with_the_known_list() {
+        let err = IsolatingContainerizer::new(&IsolationConfig {
+            isolation: "posix/cpu,gpu/nvidia".into(),
+            ..IsolationConfig::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("\"gpu/nvidia\"") && err.contains("posix/mem"),
+            "{err}"
+        );
     }
 }

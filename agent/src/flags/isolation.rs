@@ -23,7 +23,8 @@ pub struct IsolationFlags {
     /// controller is mounted as v1, else v2), `v1` or `v2`.
     #[arg(long, env = "MESO_CGROUPS_HIERARCHY", default_value = "auto")]
     pub cgroups_hierarchy: String,
-    /// `cgroups/cpu` also sets a CFS quota of cpus x period: a hard cap, not only a weight.
+    /// `cgroups/cpu` also sets a CFS quota of cpus x period: a hard cap, not only a weight
+    /// [default: off].
     #[arg(long, env = "MESO_CGROUPS_ENABLE_CFS", default_value_t = false)]
     pub cgroups_enable_cfs: bool,
     /// `cgroups/pids`: most processes (and threads) a container may have at once
@@ -38,7 +39,8 @@ pub struct IsolationFlags {
     )]
     pub container_disk_watch_interval: String,
     /// `disk/du`: a container whose sandbox grows past its disk resource is killed and its
-    /// tasks fail with REASON_CONTAINER_LIMITATION_DISK.
+    /// tasks fail with REASON_CONTAINER_LIMITATION_DISK [default: off, usage is only
+    /// measured].
     #[arg(
         long,
         env = "MESO_ENFORCE_CONTAINER_DISK_QUOTA",
