@@ -26,11 +26,18 @@ pub mod allocation;
 mod framework_messages;
 pub mod frameworks;
 mod http;
+mod legacy;
+pub mod metrics;
 pub mod offers;
+pub mod operator_events;
+pub mod operator_state;
 pub mod reconciliation;
 pub mod registrar;
+pub mod roles_json;
+pub mod state_json;
 mod status_updates;
 pub mod tasks;
+pub mod timeline;
 pub mod validation;
 
 use std::time::Duration;
@@ -204,6 +211,7 @@ pub struct Master {
     offers: OfferBook,
     tasks: TaskBook,
     info: Option<MasterInfo>,
+    operator: operator_state::OperatorState,
 }
 
 impl Master {
@@ -218,6 +226,7 @@ impl Master {
             registrar,
             allocator: None,
             info: None,
+            operator: operator_state::OperatorState::default(),
         }
     }
 
@@ -298,6 +307,10 @@ impl Process for Master {
             address: None,
             capabilities: Vec::new(),
         });
+        self.operator =
+            operator_state::OperatorState::new(&self.config, legacy::now_secs(ctx), addr.port());
+        ctx.node()
+            .set_metrics_snapshot_process(Some(ctx.self_upid().id()));
         let me = ctx.pid().clone();
         let sink = Box::new(move |offers: Vec<Offer>| {
             let _ = me.send(MasterMessage::Offers(offers));
