@@ -5,7 +5,7 @@
 
 use libprocess::http_types::StatusCode;
 use libprocess::{Context, HttpReply, HttpRequest, HttpResponse};
-use meso_api::http::routing::strip_trailing_slash;
+use meso_api::http::routing::{longest_prefix, strip_trailing_slash};
 
 use super::Master;
 
@@ -27,6 +27,9 @@ impl Master {
         let route = route.strip_prefix("/master").unwrap_or(route);
         match route {
             "/health" => reply.respond(HttpResponse::text(StatusCode::OK, "")),
+            r if longest_prefix(r, &["/api/v1"]).is_some() => {
+                self.serve_operator(ctx, request, reply)
+            }
             _ => self.serve_legacy(ctx, request, reply),
         }
     }

@@ -74,6 +74,22 @@ impl Master {
         }
     }
 
+    /// Installs pre-built books in place of the master's own, for benchmarks and shape
+    /// tests that need a large or exact cluster without registering it message by message.
+    /// The allocator is not told, so the master must not be driven further with them.
+    pub fn install_books(
+        &mut self,
+        agents: super::agents::AgentBook,
+        frameworks: super::frameworks::FrameworkBook,
+        offers: super::offers::OfferBook,
+        tasks: super::tasks::TaskBook,
+    ) {
+        self.agents = agents;
+        self.frameworks = frameworks;
+        self.offers = offers;
+        self.tasks = tasks;
+    }
+
     /// The `/metrics/snapshot` body: the master's metrics and the node's.
     pub fn metrics_snapshot(&self, now: f64, node: &libprocess::Metrics) -> Vec<u8> {
         snapshot_json(self.metrics_map(now), node.snapshot())

@@ -29,6 +29,7 @@ mod http;
 mod legacy;
 pub mod metrics;
 pub mod offers;
+mod operator_api;
 pub mod operator_events;
 pub mod operator_state;
 pub mod reconciliation;
@@ -141,6 +142,8 @@ pub enum MasterMessage {
     Offers(Vec<Offer>),
     /// A registrar change completed.
     Registrar(RegistrarDone),
+    /// Time for a HEARTBEAT on the operator event streams.
+    OperatorHeartbeat,
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -394,6 +397,7 @@ impl Process for Master {
             }
             MasterMessage::Offers(offers) => self.offers_from_allocator(ctx, offers),
             MasterMessage::Registrar(done) => self.registrar_done(ctx, done),
+            MasterMessage::OperatorHeartbeat => self.operator_heartbeat(ctx),
         }
     }
 
