@@ -23,6 +23,7 @@ mod accept;
 mod agent_messages;
 pub mod agents;
 pub mod allocation;
+mod fast_hash;
 mod framework_messages;
 pub mod frameworks;
 mod http;

@@ -12,7 +12,7 @@
 //! flags included); optional ones are omitted when unset; `orphan_tasks` and
 //! `unregistered_frameworks` are always empty arrays, as in Mesos 1.11.
 
-use std::collections::HashMap;
+use super::fast_hash::FastMap;
 
 use meso_api::attributes::{AttributeValue, Attributes};
 use meso_api::resources::{ResourceFormat, Value};
@@ -61,15 +61,15 @@ pub struct StateView<'a> {
 #[derive(Default)]
 pub struct Totals<'a> {
     /// Resources of active tasks per agent.
-    pub agent_used: HashMap<&'a AgentId, Resources>,
+    pub agent_used: FastMap<&'a AgentId, Resources>,
     /// Resources in outstanding offers per agent.
-    pub agent_offered: HashMap<&'a AgentId, Resources>,
+    pub agent_offered: FastMap<&'a AgentId, Resources>,
     /// Resources of active tasks per framework.
-    pub framework_used: HashMap<&'a FrameworkId, Resources>,
+    pub framework_used: FastMap<&'a FrameworkId, Resources>,
     /// Resources in outstanding offers per framework.
-    pub framework_offered: HashMap<&'a FrameworkId, Resources>,
+    pub framework_offered: FastMap<&'a FrameworkId, Resources>,
     /// Offers per framework.
-    pub framework_offers: HashMap<&'a FrameworkId, Vec<&'a OfferRecord>>,
+    pub framework_offers: FastMap<&'a FrameworkId, Vec<&'a OfferRecord>>,
 }
 
 impl<'a> Totals<'a> {
@@ -174,10 +174,10 @@ pub fn task_timestamp(task: &Task) -> f64 {
 /// The `/master/state-summary` body.
 pub fn state_summary(view: &StateView<'_>) -> Vec<u8> {
     let totals = Totals::of(view);
-    let mut agent_counts: HashMap<&AgentId, StateCounts> = HashMap::new();
-    let mut framework_counts: HashMap<&FrameworkId, StateCounts> = HashMap::new();
-    let mut agent_frameworks: HashMap<&AgentId, Vec<&str>> = HashMap::new();
-    let mut framework_agents: HashMap<&FrameworkId, Vec<&str>> = HashMap::new();
+    let mut agent_counts: FastMap<&AgentId, StateCounts> = FastMap::default();
+    let mut framework_counts: FastMap<&FrameworkId, StateCounts> = FastMap::default();
+    let mut agent_frameworks: FastMap<&AgentId, Vec<&str>> = FastMap::default();
+    let mut framework_agents: FastMap<&FrameworkId, Vec<&str>> = FastMap::default();
     for task in view.tasks.active().chain(view.tasks.completed()) {
         agent_counts
             .entry(&task.agent_id)
