@@ -1,11 +1,13 @@
-//! Golden test of the `/master/state` JSON shape: a small cluster (one agent, one
-//! framework, one running task, one completed task, one outstanding offer) built in the
-//! books and written by the pure builder, compared with `tests/golden/master_state.json`
-//! after volatile values (times, ports) are normalised. Set `UPDATE_GOLDEN=1` to rewrite
-//! the golden file after an intended change, and review the diff.
+//! Golden tests of JSON shapes: `/master/state` and every operator event type. A small
+//! cluster (one agent, one framework, one running task, one completed task, one outstanding
+//! offer) is built in the books and written by the pure builders; the results are compared
+//! with `tests/golden/master_state.json` and `tests/golden/operator_events.json` after
+//! volatile values (times, addresses) are normalised. Set `UPDATE_GOLDEN=1` to rewrite the
+//! golden files after an intended change, and review the diff.
 
 use libprocess::Upid;
 use meso_api::attributes::Attributes;
+use meso_api::http::events::{operator_heartbeat, operator_subscribed};
 use meso_api::v1::{
     AgentId, AgentInfo, CommandInfo, FrameworkCapability, FrameworkCapabilityType, FrameworkId,
     FrameworkInfo, MasterInfo, TaskId, TaskInfo, TaskState, TaskStatus,
@@ -14,7 +16,12 @@ use meso_api::Resources;
 use meso_master::master::agents::AgentBook;
 use meso_master::master::frameworks::FrameworkBook;
 use meso_master::master::offers::OfferBook;
-use meso_master::master::state_json::{self, StateView};
+use meso_master::master::operator_api::{get_state, v1_agent, v1_framework, v1_task};
+use meso_master::master::operator_events::{
+    agent_added_record, agent_removed_record, framework_added_record, framework_removed_record,
+    framework_updated_record, task_added_record, task_updated_record,
+};
+use meso_master::master::state_json::{self, StateView, Totals};
 use meso_master::master::tasks::{Task, TaskBook};
 use meso_master::master::timeline::Timeline;
 use serde_json::Value;
@@ -74,8 +81,32 @@ pub fn normalise(value: &mut Value) {
     }
 }
 
-#[test]
-fn master_state_matches_the_golden_shape() {
+struct Books {
+    master: MasterInfo,
+    agents: AgentBook,
+    frameworks: FrameworkBook,
+    offers: OfferBook,
+    tasks: TaskBook,
+    timeline: Timeline,
+    flags: Vec<(String, String)>,
+}
+
+impl Books {
+    fn view(&self) -> StateView<'_> {
+        StateView {
+            info: &self.master,
+            leader: Some(&self.master),
+            agents: &self.agents,
+            frameworks: &self.frameworks,
+            offers: &self.offers,
+            tasks: &self.tasks,
+            timeline: &self.timeline,
+            flags: &self.flags,
+        }
+    }
+}
+
+fn small_cluster() -> Books {
     let master = MasterInfo {
         id: "m1".into(),
         ip: 16_777_343,
@@ -134,31 +165,101 @@ fn master_state_matches_the_golden_shape() {
     timeline.agent_seen(&agent, 2.0);
     timeline.framework_seen(&fw, 3.0);
     let flags = vec![("hostname".to_string(), "master.example".to_string())];
-    let view = StateView {
-        info: &master,
-        leader: Some(&master),
-        agents: &agents,
-        frameworks: &frameworks,
-        offers: &offers,
-        tasks: &tasks,
-        timeline: &timeline,
-        flags: &flags,
-    };
-    let bytes = state_json::state(&view);
+    Books {
+        master,
+        agents,
+        frameworks,
+        offers,
+        tasks,
+        timeline,
+        flags,
+    }
+}
+
+/// Compares `actual` (normalised, pretty) with the golden file `name`.
+fn check_golden(name: &str, actual: &Value) {
+    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
+    let pretty = serde_json::to_string_pretty(actual).expect("pretty JSON") + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &pretty).expect("golden file written");
+    }
+    let golden = std::fs::read_to_string(&path).expect("golden file exists (UPDATE_GOLDEN=1)");
+    assert_eq!(pretty, golden, "the shape of {name} changed");
+}
+
+#[test]
+fn master_state_matches_the_golden_shape() {
+    let books = small_cluster();
+    let bytes = state_json::state(&books.view());
     assert!(
         !bytes.contains(&b'\n'),
         "the state document is compact JSON"
     );
     let mut actual: Value = serde_json::from_slice(&bytes).expect("state is JSON");
     normalise(&mut actual);
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/master_state.json"
-    );
-    let pretty = serde_json::to_string_pretty(&actual).expect("pretty JSON") + "\n";
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, &pretty).expect("golden file written");
+    check_golden("master_state.json", &actual);
+}
+
+/// Splits one RecordIO record, checking its framing: `<len>\n<exactly len bytes>`.
+fn record_json(record: &[u8]) -> Value {
+    let nl = record
+        .iter()
+        .position(|b| *b == b'\n')
+        .expect("a record starts with its length line");
+    let len: usize = std::str::from_utf8(&record[..nl])
+        .expect("ASCII length")
+        .parse()
+        .expect("decimal length");
+    let body = &record[nl + 1..];
+    assert_eq!(body.len(), len, "nothing after the record's JSON");
+    assert!(!body.contains(&b'\n'), "compact JSON");
+    serde_json::from_slice(body).expect("record is JSON")
+}
+
+#[test]
+fn operator_events_match_the_golden_shapes() {
+    let books = small_cluster();
+    let view = books.view();
+    let totals = Totals::of(&view);
+    let agent = books.agents.iter().next().expect("one agent");
+    let framework = books.frameworks.iter().next().expect("one framework");
+    let task = books.tasks.active().next().expect("one running task");
+    let status = task.status.as_ref().expect("the task has a status");
+    let records: Vec<(&str, Vec<u8>)> = vec![
+        ("SUBSCRIBED", operator_subscribed(&get_state(&view))),
+        ("TASK_ADDED", task_added_record(&v1_task(task))),
+        (
+            "TASK_UPDATED",
+            task_updated_record(&task.framework_id, status, task.state),
+        ),
+        (
+            "AGENT_ADDED",
+            agent_added_record(&v1_agent(&view, &totals, agent)),
+        ),
+        (
+            "AGENT_REMOVED",
+            agent_removed_record(agent.info.id.as_ref().expect("agent id")),
+        ),
+        (
+            "FRAMEWORK_ADDED",
+            framework_added_record(&v1_framework(&view, &totals, framework)),
+        ),
+        (
+            "FRAMEWORK_UPDATED",
+            framework_updated_record(&v1_framework(&view, &totals, framework)),
+        ),
+        (
+            "FRAMEWORK_REMOVED",
+            framework_removed_record(&serde_json::json!(framework.info)),
+        ),
+        ("HEARTBEAT", operator_heartbeat()),
+    ];
+    let mut all = serde_json::Map::new();
+    for (kind, record) in records {
+        let mut event = record_json(&record);
+        assert_eq!(event["type"], kind);
+        normalise(&mut event);
+        all.insert(kind.to_string(), event);
     }
-    let golden = std::fs::read_to_string(path).expect("golden file exists (UPDATE_GOLDEN=1)");
-    assert_eq!(pretty, golden, "the /master/state shape changed");
+    check_golden("operator_events.json", &Value::Object(all));
 }

@@ -30,7 +30,7 @@ mod http;
 mod legacy;
 pub mod metrics;
 pub mod offers;
-mod operator_api;
+pub mod operator_api;
 pub mod operator_events;
 pub mod operator_state;
 pub mod reconciliation;

@@ -36,6 +36,70 @@ struct AgentRemoved<'a> {
     agent_id: &'a AgentId,
 }
 
+/// TASK_ADDED `{task}` as one RecordIO record (`task` is the v1 `Task` JSON).
+pub fn task_added_record(task: &serde_json::Value) -> Vec<u8> {
+    operator_event(
+        OperatorEventType::TaskAdded,
+        Some(&serde_json::json!({ "task": task })),
+    )
+}
+
+/// TASK_UPDATED `{framework_id, status, state}`.
+pub fn task_updated_record(
+    framework_id: &FrameworkId,
+    status: &TaskStatus,
+    state: TaskState,
+) -> Vec<u8> {
+    operator_event(
+        OperatorEventType::TaskUpdated,
+        Some(&TaskUpdated {
+            framework_id,
+            status,
+            state: state.as_str(),
+        }),
+    )
+}
+
+/// AGENT_ADDED `{agent}` (`agent` is the v1 `GetAgents.Agent` JSON).
+pub fn agent_added_record(agent: &serde_json::Value) -> Vec<u8> {
+    operator_event(
+        OperatorEventType::AgentAdded,
+        Some(&serde_json::json!({ "agent": agent })),
+    )
+}
+
+/// AGENT_REMOVED `{agent_id}`.
+pub fn agent_removed_record(agent_id: &AgentId) -> Vec<u8> {
+    operator_event(
+        OperatorEventType::AgentRemoved,
+        Some(&AgentRemoved { agent_id }),
+    )
+}
+
+/// FRAMEWORK_ADDED `{framework}` (`framework` is the v1 `GetFrameworks.Framework` JSON).
+pub fn framework_added_record(framework: &serde_json::Value) -> Vec<u8> {
+    operator_event(
+        OperatorEventType::FrameworkAdded,
+        Some(&serde_json::json!({ "framework": framework })),
+    )
+}
+
+/// FRAMEWORK_UPDATED `{framework}`.
+pub fn framework_updated_record(framework: &serde_json::Value) -> Vec<u8> {
+    operator_event(
+        OperatorEventType::FrameworkUpdated,
+        Some(&serde_json::json!({ "framework": framework })),
+    )
+}
+
+/// FRAMEWORK_REMOVED `{framework_info}`.
+pub fn framework_removed_record(framework_info: &serde_json::Value) -> Vec<u8> {
+    operator_event(
+        OperatorEventType::FrameworkRemoved,
+        Some(&serde_json::json!({ "framework_info": framework_info })),
+    )
+}
+
 impl OperatorEvents {
     /// Adds a stream that already carries its SUBSCRIBED record.
     pub fn subscribe(&mut self, stream: HttpStream) {
@@ -69,82 +133,43 @@ impl OperatorEvents {
         self.publish(operator_heartbeat);
     }
 
-    /// TASK_ADDED `{task}` (`task` is the v1 Task JSON).
+    /// TASK_ADDED (`task` builds the v1 Task JSON, only if someone listens).
     pub fn task_added(&mut self, task: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| {
-            operator_event(
-                OperatorEventType::TaskAdded,
-                Some(&serde_json::json!({ "task": task() })),
-            )
-        });
+        self.publish(|| task_added_record(&task()));
     }
 
-    /// TASK_UPDATED `{framework_id, status, state}`.
+    /// TASK_UPDATED.
     pub fn task_updated(
         &mut self,
         framework_id: &FrameworkId,
         status: &TaskStatus,
         state: TaskState,
     ) {
-        self.publish(|| {
-            operator_event(
-                OperatorEventType::TaskUpdated,
-                Some(&TaskUpdated {
-                    framework_id,
-                    status,
-                    state: state.as_str(),
-                }),
-            )
-        });
+        self.publish(|| task_updated_record(framework_id, status, state));
     }
 
-    /// AGENT_ADDED `{agent}` (`agent` is the v1 GetAgents.Agent JSON).
+    /// AGENT_ADDED.
     pub fn agent_added(&mut self, agent: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| {
-            operator_event(
-                OperatorEventType::AgentAdded,
-                Some(&serde_json::json!({ "agent": agent() })),
-            )
-        });
+        self.publish(|| agent_added_record(&agent()));
     }
 
-    /// AGENT_REMOVED `{agent_id}`.
+    /// AGENT_REMOVED.
     pub fn agent_removed(&mut self, agent_id: &AgentId) {
-        self.publish(|| {
-            operator_event(
-                OperatorEventType::AgentRemoved,
-                Some(&AgentRemoved { agent_id }),
-            )
-        });
+        self.publish(|| agent_removed_record(agent_id));
     }
 
-    /// FRAMEWORK_ADDED `{framework}` (`framework` is the v1 GetFrameworks.Framework JSON).
+    /// FRAMEWORK_ADDED.
     pub fn framework_added(&mut self, framework: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| {
-            operator_event(
-                OperatorEventType::FrameworkAdded,
-                Some(&serde_json::json!({ "framework": framework() })),
-            )
-        });
+        self.publish(|| framework_added_record(&framework()));
     }
 
-    /// FRAMEWORK_UPDATED `{framework}`.
+    /// FRAMEWORK_UPDATED.
     pub fn framework_updated(&mut self, framework: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| {
-            operator_event(
-                OperatorEventType::FrameworkUpdated,
-                Some(&serde_json::json!({ "framework": framework() })),
-            )
-        });
+        self.publish(|| framework_updated_record(&framework()));
     }
 
-    /// FRAMEWORK_REMOVED `{framework_info}`.
+    /// FRAMEWORK_REMOVED.
     pub fn framework_removed(&mut self, framework_info: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| {
-            operator_event(
-                OperatorEventType::FrameworkRemoved,
-                Some(&serde_json::json!({ "framework_info": framework_info() })),
-            )
-        });
+        self.publish(|| framework_removed_record(&framework_info()));
     }
 }
