@@ -35,6 +35,7 @@ pub mod operator_events;
 pub mod operator_state;
 pub mod reconciliation;
 pub mod registrar;
+pub mod resources_object;
 pub mod roles_json;
 pub mod state_json;
 mod status_updates;

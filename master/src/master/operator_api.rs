@@ -241,10 +241,10 @@ impl Master {
                 );
                 let stream = reply.stream(StatusCode::OK, headers);
                 if stream.send(first).is_ok() {
-                    if self.operator.events.is_empty() {
+                    self.operator.events.subscribe(stream);
+                    if self.operator.events.arm_heartbeat() {
                         ctx.delay(OPERATOR_HEARTBEAT, MasterMessage::OperatorHeartbeat);
                     }
-                    self.operator.events.subscribe(stream);
                 }
                 return;
             }
@@ -319,7 +319,7 @@ impl Master {
     /// The heartbeat timer of the operator streams: re-armed while anyone listens.
     pub(super) fn operator_heartbeat(&mut self, ctx: &mut Context<Self>) {
         self.operator.events.heartbeat();
-        if !self.operator.events.is_empty() {
+        if self.operator.events.arm_heartbeat() {
             ctx.delay(OPERATOR_HEARTBEAT, MasterMessage::OperatorHeartbeat);
         }
     }

@@ -22,6 +22,8 @@ pub const MAX_SUBSCRIBERS: usize = 1000;
 #[derive(Default)]
 pub struct OperatorEvents {
     streams: Vec<HttpStream>,
+    /// Whether a heartbeat timer is pending (one chain of timers at most).
+    heartbeat_armed: bool,
 }
 
 #[derive(Serialize)]
@@ -128,9 +130,18 @@ impl OperatorEvents {
         self.streams.retain(|s| s.send(bytes.clone()).is_ok());
     }
 
-    /// HEARTBEAT to every stream.
+    /// HEARTBEAT to every stream (the pending timer fired).
     pub fn heartbeat(&mut self) {
+        self.heartbeat_armed = false;
         self.publish(operator_heartbeat);
+    }
+
+    /// True if the caller should start a heartbeat timer now: someone listens and no
+    /// timer is pending. Marks the timer pending.
+    pub fn arm_heartbeat(&mut self) -> bool {
+        let arm = !self.heartbeat_armed && !self.is_empty();
+        self.heartbeat_armed |= arm;
+        arm
     }
 
     /// TASK_ADDED (`task` builds the v1 Task JSON, only if someone listens).
