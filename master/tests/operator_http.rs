@@ -86,6 +86,14 @@ async fn legacy_endpoints_answer_with_mesos_shapes() {
         assert_eq!(state["frameworks"][0]["id"], fw.id.as_str());
         assert_eq!(state["frameworks"][0]["tasks"][0]["state"], "TASK_RUNNING");
         assert_eq!(state["frameworks"][0]["used_resources"]["cpus"], 1.0);
+        // Times are seconds since the Unix epoch (after 2020), as Mesos prints them.
+        for time in [
+            &state["start_time"],
+            &state["slaves"][0]["registered_time"],
+            &state["frameworks"][0]["registered_time"],
+        ] {
+            assert!(time.as_f64().is_some_and(|t| t > 1.6e9), "{time}");
+        }
     }
     let version = http_get(addr, "/version").await.json();
     assert_eq!(version["version"], "1.11.0");

@@ -50,12 +50,28 @@ pub fn json_response(query: Option<&str>, body: Vec<u8>) -> HttpResponse {
     }
 }
 
-/// Seconds since the epoch on the node's clock.
-pub fn now_secs<P: libprocess::Process>(ctx: &Context<P>) -> f64 {
-    ctx.node().clock().now().as_secs_f64()
+/// Seconds since the Unix epoch by the node's clock: the clock's own time plus the offset
+/// taken from the system's wall clock when the master started (a test clock still drives it).
+pub fn now_secs<P: libprocess::Process>(ctx: &Context<P>, epoch_offset: f64) -> f64 {
+    epoch_offset + ctx.node().clock().now().as_secs_f64()
+}
+
+/// The offset that turns the node clock's time into seconds since the Unix epoch, read once
+/// from the system clock.
+pub fn epoch_offset<P: libprocess::Process>(ctx: &Context<P>) -> f64 {
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    wall - ctx.node().clock().now().as_secs_f64()
 }
 
 impl Master {
+    /// Now, in seconds since the Unix epoch.
+    pub(super) fn wall_secs(&self, ctx: &Context<Self>) -> f64 {
+        now_secs(ctx, self.operator.epoch_offset)
+    }
+
     /// The books, borrowed for the pure builders.
     pub fn state_view(&self) -> StateView<'_> {
         let info = self
@@ -147,7 +163,7 @@ impl Master {
             "/flags" => json_response(query, flags_json(&view)),
             "/metrics/snapshot" => json_response(
                 query,
-                self.metrics_snapshot(now_secs(ctx), ctx.node().metrics()),
+                self.metrics_snapshot(self.wall_secs(ctx), ctx.node().metrics()),
             ),
             r if r == "/redirect" || r.starts_with("/redirect/") => {
                 let info = self.master_info();

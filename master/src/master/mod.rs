@@ -312,8 +312,9 @@ impl Process for Master {
             address: None,
             capabilities: Vec::new(),
         });
-        self.operator =
-            operator_state::OperatorState::new(&self.config, legacy::now_secs(ctx), addr.port());
+        let offset = legacy::epoch_offset(ctx);
+        let now = legacy::now_secs(ctx, offset);
+        self.operator = operator_state::OperatorState::new(&self.config, now, offset, addr.port());
         ctx.node()
             .set_metrics_snapshot_process(Some(ctx.self_upid().id()));
         let me = ctx.pid().clone();

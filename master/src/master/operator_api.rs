@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 use super::agents::AgentRecord;
 use super::frameworks::FrameworkRecord;
-use super::legacy::{error_response, now_secs};
+use super::legacy::error_response;
 use super::state_json::{self, agent_id, framework_id, StateView, Totals};
 use super::tasks::Task;
 use super::{Master, MasterMessage};
@@ -217,7 +217,7 @@ impl Master {
             })),
             MasterCallType::GetMetrics => {
                 let mut all = ctx.node().metrics().snapshot();
-                all.extend(self.metrics_map(now_secs(ctx)));
+                all.extend(self.metrics_map(self.wall_secs(ctx)));
                 Some(json!({ "metrics": super::metrics::as_metric_list(&all) }))
             }
             MasterCallType::GetLoggingLevel => Some(json!({"level": 0})),
@@ -306,7 +306,7 @@ impl Master {
             status.source = Some(TaskStatusSource::Master);
             status.reason = Some(TaskStatusReason::AgentRemovedByOperator);
             status.message = Some(format!("agent {id} marked gone by the operator"));
-            status.timestamp = Some(now_secs(ctx));
+            status.timestamp = Some(self.wall_secs(ctx));
             self.operator
                 .events
                 .task_updated(&framework_id, &status, state);
@@ -328,7 +328,8 @@ impl Master {
 
     /// An agent registered or re-registered.
     pub(super) fn on_agent_added(&mut self, ctx: &Context<Self>, id: &AgentId) {
-        self.operator.timeline.agent_seen(id, now_secs(ctx));
+        let now = self.wall_secs(ctx);
+        self.operator.timeline.agent_seen(id, now);
         if self.operator.events.is_empty() {
             return;
         }
@@ -355,7 +356,8 @@ impl Master {
         id: &FrameworkId,
         added: bool,
     ) {
-        self.operator.timeline.framework_seen(id, now_secs(ctx));
+        let now = self.wall_secs(ctx);
+        self.operator.timeline.framework_seen(id, now);
         if self.operator.events.is_empty() {
             return;
         }
@@ -377,7 +379,8 @@ impl Master {
     /// A framework was removed.
     pub(super) fn on_framework_removed(&mut self, ctx: &Context<Self>, record: &FrameworkRecord) {
         let id = framework_id(record).clone();
-        self.operator.timeline.framework_gone(&id, now_secs(ctx));
+        let now = self.wall_secs(ctx);
+        self.operator.timeline.framework_gone(&id, now);
         self.operator
             .events
             .framework_removed(|| json!(record.info));

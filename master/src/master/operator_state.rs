@@ -1,5 +1,6 @@
 //! What the master keeps for its operator endpoints and nowhere else: the [`Timeline`]
-//! (start, election and registration times), its flags as `(name, value)` text for
+//! (start, election and registration times), the offset from the node clock to Unix
+//! time, its flags as `(name, value)` text for
 //! `/flags`, `GET_FLAGS` and `/master/state`, and the [`OperatorEvents`] hub of
 //! `SUBSCRIBE` streams. One field of the `Master`.
 
@@ -18,16 +19,19 @@ pub struct OperatorState {
     pub flags: Vec<(String, String)>,
     /// Operator event stream subscribers.
     pub events: OperatorEvents,
+    /// Seconds to add to the node clock's time to get seconds since the Unix epoch.
+    pub epoch_offset: f64,
 }
 
 impl OperatorState {
-    /// The state of a master started at `now` (seconds since the epoch) with `config`,
-    /// listening on `port`.
-    pub fn new(config: &MasterConfig, now: f64, port: u16) -> OperatorState {
+    /// The state of a master with `config` listening on `port`, started at `now`
+    /// (seconds since the Unix epoch); `epoch_offset` turns node clock time into that.
+    pub fn new(config: &MasterConfig, now: f64, epoch_offset: f64, port: u16) -> OperatorState {
         OperatorState {
             timeline: Timeline::new(now),
             flags: flags_of(config, port),
             events: OperatorEvents::default(),
+            epoch_offset,
         }
     }
 }
