@@ -49,10 +49,12 @@ proptest! {
         let mut book = TaskBook::new(100);
         let mut active = 0usize;
         let mut cpus_per_agent = vec![0u32; agent_count];
+        let mut cpus_per_framework = vec![0u32; framework_count];
         for (n, (a, f, tenths, finished)) in tasks.iter().enumerate() {
             if agent_ids.is_empty() { break; }
             let a = a % agent_ids.len();
-            let f = &fw_ids[f % fw_ids.len()];
+            let fi = f % fw_ids.len();
+            let f = &fw_ids[fi];
             let r = res(&format!("cpus:0.{tenths}"));
             let task_id = TaskId::new(format!("t{n}"));
             book.add(Task {
@@ -71,6 +73,7 @@ proptest! {
             } else {
                 active += 1;
                 cpus_per_agent[a] += tenths;
+                cpus_per_framework[fi] += tenths;
             }
         }
         let timeline = Timeline::new(0.0);
@@ -85,6 +88,10 @@ proptest! {
         prop_assert_eq!(state["activated_slaves"].as_u64(), Some(agent_count as u64));
         let fws = state["frameworks"].as_array().expect("frameworks array");
         prop_assert_eq!(fws.len(), framework_count);
+        for (i, fw) in fws.iter().enumerate() {
+            let used = fw["used_resources"]["cpus"].as_f64().expect("cpus");
+            prop_assert!((used - f64::from(cpus_per_framework[i]) / 10.0).abs() < 1e-9);
+        }
         let listed: usize = fws.iter().map(|f| f["tasks"].as_array().map_or(0, Vec::len)).sum();
         prop_assert_eq!(listed, active);
         for (i, slave) in state["slaves"].as_array().expect("slaves array").iter().enumerate() {

@@ -77,10 +77,23 @@ impl<'a> Totals<'a> {
     /// Sums the active tasks and outstanding offers of `view`.
     pub fn of(view: &StateView<'a>) -> Totals<'a> {
         let mut t = Totals::default();
+        // Active tasks come ordered by framework: sum a framework's run of tasks locally
+        // and store it once, so only the agent sums need a map lookup per task.
+        let mut run: Option<(&'a FrameworkId, Resources)> = None;
         for task in view.tasks.active() {
             let r = &task.info.resources;
             *t.agent_used.entry(&task.agent_id).or_default() += r;
-            *t.framework_used.entry(&task.framework_id).or_default() += r;
+            match &mut run {
+                Some((f, sum)) if *f == &task.framework_id => *sum += r,
+                _ => {
+                    if let Some((f, sum)) = run.replace((&task.framework_id, r.clone())) {
+                        *t.framework_used.entry(f).or_default() += &sum;
+                    }
+                }
+            }
+        }
+        if let Some((f, sum)) = run {
+            *t.framework_used.entry(f).or_default() += &sum;
         }
         for offer in view.offers.iter() {
             let r = &offer.offer.resources;
