@@ -251,6 +251,13 @@ async fn teardown_removes_the_framework() {
     .await;
     let state = http_get(addr, "/master/state").await.json();
     assert_eq!(state["frameworks"].as_array().map(Vec::len), Some(0));
+    assert_eq!(state["completed_frameworks"][0]["id"], fw.id.as_str());
+    assert_eq!(state["completed_frameworks"][0]["active"], false);
+    let frameworks = op(addr, r#"{"type":"GET_FRAMEWORKS"}"#).await.json();
+    assert_eq!(
+        frameworks["get_frameworks"]["completed_frameworks"][0]["framework_info"]["id"]["value"],
+        fw.id.as_str()
+    );
     let r = op(
         addr,
         r#"{"type":"TEARDOWN","teardown":{"framework_id":{"value":"unknown"}}}"#,

@@ -80,6 +80,7 @@ proptest! {
         let offers = OfferBook::new("m");
         let view = StateView {
             info: &master, leader: Some(&master), agents: &agents, frameworks: &frameworks,
+            completed_frameworks: &std::collections::VecDeque::new(),
             offers: &offers, tasks: &book, timeline: &timeline, flags: &[],
         };
         let bytes = state_json::state(&view);

@@ -83,6 +83,7 @@ impl Master {
             leader: Some(info),
             agents: &self.agents,
             frameworks: &self.frameworks,
+            completed_frameworks: &self.operator.completed_frameworks,
             offers: &self.offers,
             tasks: &self.tasks,
             timeline: &self.operator.timeline,

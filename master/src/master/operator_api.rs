@@ -117,9 +117,17 @@ pub fn get_agents(view: &StateView<'_>, totals: &Totals<'_>) -> Value {
 
 /// `GetFrameworks`.
 pub fn get_frameworks(view: &StateView<'_>, totals: &Totals<'_>) -> Value {
-    json!({
+    let mut out = json!({
         "frameworks": view.frameworks.iter().map(|f| v1_framework(view, totals, f)).collect::<Vec<_>>(),
-    })
+    });
+    if !view.completed_frameworks.is_empty() {
+        out["completed_frameworks"] = view
+            .completed_frameworks
+            .iter()
+            .map(|f| v1_framework(view, totals, f))
+            .collect();
+    }
+    out
 }
 
 /// `GetExecutors`: the executors named by active tasks, with their agents.
@@ -381,6 +389,7 @@ impl Master {
         let id = framework_id(record).clone();
         let now = self.wall_secs(ctx);
         self.operator.timeline.framework_gone(&id, now);
+        self.operator.framework_completed(record.clone());
         self.operator
             .events
             .framework_removed(|| json!(record.info));

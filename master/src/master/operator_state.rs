@@ -4,11 +4,17 @@
 //! `/flags`, `GET_FLAGS` and `/master/state`, and the [`OperatorEvents`] hub of
 //! `SUBSCRIBE` streams. One field of the `Master`.
 
+use std::collections::VecDeque;
 use std::time::Duration;
+
+use super::frameworks::FrameworkRecord;
 
 use super::operator_events::OperatorEvents;
 use super::timeline::Timeline;
 use super::MasterConfig;
+
+/// Removed frameworks remembered for `completed_frameworks`.
+pub const MAX_COMPLETED_FRAMEWORKS: usize = 50;
 
 /// The master's operator-facing state.
 #[derive(Default)]
@@ -19,6 +25,9 @@ pub struct OperatorState {
     pub flags: Vec<(String, String)>,
     /// Operator event stream subscribers.
     pub events: OperatorEvents,
+    /// Frameworks removed since the start, oldest first, at most
+    /// [`MAX_COMPLETED_FRAMEWORKS`] (Mesos's `--max_completed_frameworks` default).
+    pub completed_frameworks: VecDeque<FrameworkRecord>,
     /// Seconds to add to the node clock's time to get seconds since the Unix epoch.
     pub epoch_offset: f64,
 }
@@ -31,7 +40,21 @@ impl OperatorState {
             timeline: Timeline::new(now),
             flags: flags_of(config, port),
             events: OperatorEvents::default(),
+            completed_frameworks: VecDeque::new(),
             epoch_offset,
+        }
+    }
+}
+
+impl OperatorState {
+    /// Remembers a removed framework (inactive, disconnected), dropping the oldest beyond
+    /// [`MAX_COMPLETED_FRAMEWORKS`].
+    pub fn framework_completed(&mut self, mut record: FrameworkRecord) {
+        record.active = false;
+        record.connected = false;
+        self.completed_frameworks.push_back(record);
+        while self.completed_frameworks.len() > MAX_COMPLETED_FRAMEWORKS {
+            self.completed_frameworks.pop_front();
         }
     }
 }

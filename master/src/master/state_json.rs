@@ -12,6 +12,8 @@
 //! flags included); optional ones are omitted when unset; `orphan_tasks` and
 //! `unregistered_frameworks` are always empty arrays, as in Mesos 1.11.
 
+use std::collections::VecDeque;
+
 use super::fast_hash::FastMap;
 pub use super::resources_object::ResourcesObject;
 use super::resources_object::{AttributesObject, ReservedObject};
@@ -48,6 +50,8 @@ pub struct StateView<'a> {
     pub agents: &'a AgentBook,
     /// Frameworks.
     pub frameworks: &'a FrameworkBook,
+    /// Frameworks removed since the master started, oldest first (bounded by the caller).
+    pub completed_frameworks: &'a VecDeque<FrameworkRecord>,
     /// Outstanding offers.
     pub offers: &'a OfferBook,
     /// Active and completed tasks.
@@ -125,7 +129,7 @@ pub fn frameworks(view: &StateView<'_>, framework_id: Option<&str>) -> Vec<u8> {
     #[derive(Serialize)]
     struct Doc<'a> {
         frameworks: FrameworkList<'a, 'a>,
-        completed_frameworks: [(); 0],
+        completed_frameworks: FrameworkList<'a, 'a>,
         unregistered_frameworks: [(); 0],
     }
     to_vec(&Doc {
@@ -133,8 +137,14 @@ pub fn frameworks(view: &StateView<'_>, framework_id: Option<&str>) -> Vec<u8> {
             view,
             totals: &totals,
             only: framework_id,
+            completed: false,
         },
-        completed_frameworks: [],
+        completed_frameworks: FrameworkList {
+            view,
+            totals: &totals,
+            only: framework_id,
+            completed: true,
+        },
         unregistered_frameworks: [],
     })
 }
@@ -328,9 +338,18 @@ impl Serialize for StateDoc<'_, '_> {
                 view: v,
                 totals: self.totals,
                 only: None,
+                completed: false,
             },
         )?;
-        m.serialize_entry("completed_frameworks", &[(); 0])?;
+        m.serialize_entry(
+            "completed_frameworks",
+            &FrameworkList {
+                view: v,
+                totals: self.totals,
+                only: None,
+                completed: true,
+            },
+        )?;
         m.serialize_entry("orphan_tasks", &[(); 0])?;
         m.serialize_entry("unregistered_frameworks", &[(); 0])?;
         m.end()
@@ -502,17 +521,24 @@ impl<'b> AgentJson<'b> {
 
 // ------------------------------------------------------------------ frameworks
 
-/// The frameworks of the view (or only `only`), each with tasks, offers and executors.
+/// The registered (or, with `completed`, the removed) frameworks of the view, or only
+/// `only`, each with tasks, offers and executors.
 struct FrameworkList<'a, 'b> {
     view: &'b StateView<'a>,
     totals: &'b Totals<'a>,
     only: Option<&'b str>,
+    completed: bool,
 }
 
 impl Serialize for FrameworkList<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        for f in self.view.frameworks.iter() {
+        let list: Box<dyn Iterator<Item = &FrameworkRecord>> = if self.completed {
+            Box::new(self.view.completed_frameworks.iter())
+        } else {
+            Box::new(self.view.frameworks.iter())
+        };
+        for f in list {
             if self.only.is_some_and(|id| framework_id(f).as_str() != id) {
                 continue;
             }
