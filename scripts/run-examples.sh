@@ -19,6 +19,8 @@ fi
 
 # meso-master: the allocator's DeclineOffers benchmark on a small cluster.
 cargo run -q --locked -p meso-master --example allocator_bench -- --quick
+# meso-master: GET /master/state from a real master holding 1,000 agents and 10,000 tasks.
+cargo run -q --locked -p meso-master --example master_state_bench -- --quick
 
 # meso-isolators: one command in a container with cgroups and a pid namespace (CI runs as root).
 cargo run -q --locked -p meso-isolators --example run_isolated -- \

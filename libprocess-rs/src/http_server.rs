@@ -1,6 +1,7 @@
 //! The HTTP side of the node's port: hyper serves connections the sniffer classified as HTTP.
 //!
-//! Routing: the built-ins `/__processes__`, `/metrics/snapshot` and `/metrics` first; then
+//! Routing: the built-ins `/__processes__`, `/metrics/snapshot` (unless a process was named
+//! with `Node::set_metrics_snapshot_process`: then to it) and `/metrics` first; then
 //! `/<id>/<route>` to live process `<id>`; else the delegate process with the full path as
 //! route; else 404. Bodies are bounded (413 past the limit). A malformed request gets hyper's
 //! 4xx, is counted, and ends only that connection.
@@ -128,7 +129,12 @@ fn percent_decode(segment: &str) -> Option<String> {
 async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let inner = node.inner();
     let path = req.uri().path().to_string();
+    let snapshot_process = (path == "/metrics/snapshot")
+        .then(|| inner.metrics_snapshot_process())
+        .flatten()
+        .and_then(|id| inner.lookup(&id));
     match path.as_str() {
+        _ if snapshot_process.is_some() => {}
         "/__processes__" => {
             let list: Vec<serde_json::Value> = node
                 .processes()
@@ -161,6 +167,7 @@ async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response
     let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
     let first = percent_decode(first).unwrap_or_default();
     let target = match (first.is_empty(), inner.lookup(&first)) {
+        _ if snapshot_process.is_some() => snapshot_process.map(|sink| (sink, path.clone())),
         (false, Some(sink)) => Some((sink, format!("/{rest}"))),
         _ => inner
             .delegate()

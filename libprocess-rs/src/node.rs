@@ -138,6 +138,7 @@ pub(crate) struct NodeInner {
     table: RwLock<FnvHashMap<Box<str>, Entry>>,
     next_id: AtomicU64,
     delegate: RwLock<Option<String>>,
+    metrics_snapshot: RwLock<Option<String>>,
     links: Mutex<Links>,
     pub peers: Mutex<FnvHashMap<SocketAddr, Arc<Peer>>>,
     asks: Mutex<HashMap<u64, oneshot::Sender<ReplyPayload>>>,
@@ -295,6 +296,7 @@ impl NodeBuilder {
             table: RwLock::new(FnvHashMap::default()),
             next_id: AtomicU64::new(1),
             delegate: RwLock::new(self.delegate),
+            metrics_snapshot: RwLock::new(None),
             links: Mutex::new(Links::default()),
             peers: Mutex::new(FnvHashMap::default()),
             asks: Mutex::new(HashMap::new()),
@@ -364,6 +366,14 @@ impl Node {
     /// Sets (or clears) the HTTP delegate process id.
     pub fn set_delegate(&self, id: Option<&str>) {
         *self.0.delegate.write() = id.map(str::to_string);
+    }
+
+    /// Sets (or clears) the process that answers `/metrics/snapshot` instead of the
+    /// built-in: while it is live, the request goes to its `http` hook with the route
+    /// `/metrics/snapshot`, and it merges [`Node::metrics`] into its answer itself (the
+    /// master does, to add its Mesos-named metrics).
+    pub fn set_metrics_snapshot_process(&self, id: Option<&str>) {
+        *self.0.metrics_snapshot.write() = id.map(str::to_string);
     }
 
     /// Spawns `process` with a generated id `<base_name>(<n>)`, `n` unique on this node.
@@ -612,6 +622,10 @@ impl NodeInner {
 
     pub(crate) fn delegate(&self) -> Option<String> {
         self.delegate.read().clone()
+    }
+
+    pub(crate) fn metrics_snapshot_process(&self) -> Option<String> {
+        self.metrics_snapshot.read().clone()
     }
 
     /// Whether frames to `addr` are counted by a test clock this node shares with it.

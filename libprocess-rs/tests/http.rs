@@ -96,6 +96,25 @@ async fn builtins_list_processes_and_metrics() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_process_answers_metrics_snapshot_while_it_lives() {
+    let node = node().await;
+    node.metrics().counter("app/things").add(3);
+    let (rec, mut rx) = Recorder::new();
+    node.spawn_named("master", rec).unwrap();
+    started(&mut rx).await;
+    node.set_metrics_snapshot_process(Some("master"));
+    let resp = get(node.addr(), "/metrics/snapshot").await;
+    assert!(resp.contains("route=/metrics/snapshot"), "{resp}");
+    node.set_metrics_snapshot_process(Some("gone"));
+    assert_eq!(
+        metric(node.addr(), "app/things").await,
+        3.0,
+        "a process that is not live leaves the built-in in place"
+    );
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keep_alive_serves_several_requests_on_one_connection() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let node = node().await;

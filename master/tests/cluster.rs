@@ -69,7 +69,8 @@ async fn agent_that_stops_answering_pings_is_removed_and_its_tasks_lost() {
     .await;
     let state = cluster.state().await;
     assert_eq!(state["activated_slaves"], 0);
-    assert_eq!(state["unreachable_slaves"][0], agent.id.value.as_str());
+    // Mesos prints the number of unreachable agents.
+    assert_eq!(state["unreachable_slaves"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -438,5 +439,5 @@ async fn teardown_removes_the_framework_and_shuts_it_down_on_its_agents() {
     assert_eq!(shut, fw.id);
     let state = cluster.state().await;
     assert_eq!(state["frameworks"].as_array().map(Vec::len), Some(0));
-    assert_eq!(state["active_tasks"], 0);
+    assert_eq!(state["slaves"][0]["used_resources"]["cpus"], 0.0);
 }

@@ -274,6 +274,7 @@ impl Master {
                         role: offers.role.clone(),
                         recovered: false,
                     });
+                    self.on_task_added(framework, &task.task_id);
                     let _ = ctx.send(
                         &agent_pid,
                         wire::RunTask {

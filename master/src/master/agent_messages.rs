@@ -75,6 +75,7 @@ impl Master {
         }
         let total = msg.agent.resources.clone();
         self.agents.add(msg.agent, id.clone(), pid.clone());
+        self.on_agent_added(ctx, &id);
         ctx.link(&pid);
         self.allocator(AllocatorCall::AddAgent {
             agent: id.value.clone(),
@@ -107,6 +108,7 @@ impl Master {
         if self.agents.get(&id).is_some() {
             // Still registered (e.g. the agent restarted quickly): take its new PID.
             self.agents.update_pid(&id, pid.clone());
+            self.on_agent_added(ctx, &id);
             ctx.link(&pid);
             let _ = ctx.send(
                 &pid,
@@ -171,7 +173,11 @@ impl Master {
             });
         }
         let total = msg.agent.resources.clone();
+        for record in msg.tasks.iter().filter(|r| !r.state.is_terminal()) {
+            self.on_task_added(&record.framework_id, &record.task.task_id);
+        }
         self.agents.add(msg.agent, id.clone(), pid.clone());
+        self.on_agent_added(ctx, &id);
         ctx.link(&pid);
         self.allocator(AllocatorCall::AddAgent {
             agent: id.value.clone(),
@@ -240,6 +246,7 @@ impl Master {
         let Some(record) = self.agents.remove(id, unreachable) else {
             return;
         };
+        self.on_agent_removed(id);
         for offer in self.offers.on_agent(id) {
             self.rescind_offer(ctx, &offer, None);
         }
@@ -258,6 +265,9 @@ impl Master {
             status.source = Some(meso_api::v1::TaskStatusSource::Master);
             status.reason = Some(TaskStatusReason::AgentRemoved);
             status.message = Some(format!("agent {} ({}) removed", id, record.info.hostname));
+            self.operator
+                .events
+                .task_updated(&framework_id, &status, state);
             self.tasks.complete(&framework_id, &task_id, state);
             self.send_master_update(ctx, &framework_id, status);
         }

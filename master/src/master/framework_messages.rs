@@ -94,6 +94,7 @@ impl Master {
         let info = msg.framework;
         self.frameworks
             .add(info.clone(), id.clone(), Some(pid.clone()));
+        self.on_framework_changed(ctx, &id, true);
         ctx.link(&pid);
         self.allocator(AllocatorCall::AddFramework {
             framework: id.value.clone(),
@@ -171,6 +172,7 @@ impl Master {
                 active: true,
             });
         }
+        self.on_framework_changed(ctx, &id, false);
         ctx.link(&pid);
         info!(ctx.node().logger(), "framework re-registered"; "framework" => %id, "pid" => %pid);
         let _ = ctx.send(
@@ -188,6 +190,7 @@ impl Master {
         let Some(generation) = self.frameworks.disconnect(id) else {
             return;
         };
+        self.on_framework_changed(ctx, id, false);
         self.allocator(AllocatorCall::Deactivate(id.value.clone()));
         for offer in self.offers.of_framework(id) {
             self.rescind_offer(ctx, &offer, None);
@@ -223,6 +226,7 @@ impl Master {
 
     pub(super) fn deactivate_framework(&mut self, ctx: &mut Context<Self>, id: &FrameworkId) {
         self.frameworks.deactivate(id);
+        self.on_framework_changed(ctx, id, false);
         self.allocator(AllocatorCall::Deactivate(id.value.clone()));
         for offer in self.offers.of_framework(id) {
             self.rescind_offer(ctx, &offer, None);
@@ -234,6 +238,7 @@ impl Master {
         let Some(record) = self.frameworks.remove(id) else {
             return;
         };
+        self.on_framework_removed(ctx, &record);
         for offer in self.offers.of_framework(id) {
             if let Some(o) = self.offers.remove(&offer) {
                 self.recover(

@@ -23,14 +23,24 @@ mod accept;
 mod agent_messages;
 pub mod agents;
 pub mod allocation;
+mod fast_hash;
 mod framework_messages;
 pub mod frameworks;
 mod http;
+mod legacy;
+pub mod metrics;
 pub mod offers;
+pub mod operator_api;
+pub mod operator_events;
+pub mod operator_state;
 pub mod reconciliation;
 pub mod registrar;
+pub mod resources_object;
+pub mod roles_json;
+pub mod state_json;
 mod status_updates;
 pub mod tasks;
+pub mod timeline;
 pub mod validation;
 
 use std::time::Duration;
@@ -134,6 +144,8 @@ pub enum MasterMessage {
     Offers(Vec<Offer>),
     /// A registrar change completed.
     Registrar(RegistrarDone),
+    /// Time for a HEARTBEAT on the operator event streams.
+    OperatorHeartbeat,
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -204,6 +216,7 @@ pub struct Master {
     offers: OfferBook,
     tasks: TaskBook,
     info: Option<MasterInfo>,
+    operator: operator_state::OperatorState,
 }
 
 impl Master {
@@ -218,6 +231,7 @@ impl Master {
             registrar,
             allocator: None,
             info: None,
+            operator: operator_state::OperatorState::default(),
         }
     }
 
@@ -298,6 +312,11 @@ impl Process for Master {
             address: None,
             capabilities: Vec::new(),
         });
+        let offset = legacy::epoch_offset(ctx);
+        let now = legacy::now_secs(ctx, offset);
+        self.operator = operator_state::OperatorState::new(&self.config, now, offset, addr.port());
+        ctx.node()
+            .set_metrics_snapshot_process(Some(ctx.self_upid().id()));
         let me = ctx.pid().clone();
         let sink = Box::new(move |offers: Vec<Offer>| {
             let _ = me.send(MasterMessage::Offers(offers));
@@ -381,6 +400,7 @@ impl Process for Master {
             }
             MasterMessage::Offers(offers) => self.offers_from_allocator(ctx, offers),
             MasterMessage::Registrar(done) => self.registrar_done(ctx, done),
+            MasterMessage::OperatorHeartbeat => self.operator_heartbeat(ctx),
         }
     }
 

@@ -49,6 +49,7 @@ impl Master {
         if let Some((agent, role, resources)) = recover {
             self.recover(&framework.value, &agent, &role, resources, None);
         }
+        self.on_task_updated(&framework, &update.status.task_id);
         if let Some(pid) = self.framework_pid(&framework) {
             let _ = ctx.send(
                 &pid,

@@ -40,6 +40,8 @@ pub struct TaskBook {
     by_agent: BTreeMap<AgentId, BTreeSet<Key>>,
     completed: BTreeMap<FrameworkId, VecDeque<Task>>,
     max_completed: usize,
+    /// Tasks that reached each terminal state since the master started (for metrics).
+    terminal_counts: BTreeMap<TaskState, u64>,
 }
 
 impl TaskBook {
@@ -50,6 +52,7 @@ impl TaskBook {
             by_agent: BTreeMap::new(),
             completed: BTreeMap::new(),
             max_completed,
+            terminal_counts: BTreeMap::new(),
         }
     }
 
@@ -103,6 +106,7 @@ impl TaskBook {
         let agent = record.agent_id.clone();
         self.unindex(&agent, &key);
         record.state = state;
+        *self.terminal_counts.entry(state).or_default() += 1;
         let list = self.completed.entry(framework.clone()).or_default();
         list.push_back(record.clone());
         while list.len() > self.max_completed {
@@ -145,6 +149,21 @@ impl TaskBook {
     }
 
     /// Number of active tasks.
+    /// Every active task, by (framework, task).
+    pub fn active(&self) -> impl Iterator<Item = &Task> {
+        self.active.values()
+    }
+
+    /// Every remembered completed task, by framework, oldest first.
+    pub fn completed(&self) -> impl Iterator<Item = &Task> {
+        self.completed.values().flatten()
+    }
+
+    /// How many tasks reached `state` through [`TaskBook::complete`] so far.
+    pub fn terminal_count(&self, state: TaskState) -> u64 {
+        self.terminal_counts.get(&state).copied().unwrap_or(0)
+    }
+
     pub fn active_count(&self) -> usize {
         self.active.len()
     }

@@ -1,0 +1,156 @@
+//! The master's `/metrics/snapshot` keys with Mesos's names (HTTP reference §4.5), computed
+//! from the books on demand: `master/elected`, `master/uptime_secs`, resource totals, used
+//! and percentages (plain and revocable), agents, frameworks, outstanding offers, tasks per
+//! state, operator event stream subscribers. Pure: the caller passes the time and the node's
+//! own (libprocess) metrics, which are merged in under their own names.
+//!
+//! Invariants: every key below is always present (0 when nothing counts); percentages are
+//! `used / total` and 0 when the total is 0; values are printed as JSON doubles, as Mesos does.
+
+use std::collections::BTreeMap;
+
+use meso_api::v1::TaskState;
+use meso_api::Resources;
+
+use super::state_json::StateView;
+
+/// What the master metrics are computed from.
+pub struct MetricsInput<'a> {
+    /// The books.
+    pub view: StateView<'a>,
+    /// Now, in seconds since the epoch (same clock as the timeline).
+    pub now: f64,
+    /// Whether this master leads.
+    pub elected: bool,
+    /// Live operator event stream subscribers.
+    pub subscribers: usize,
+}
+
+/// Active task states and the key each is counted under.
+const ACTIVE_STATES: [(TaskState, &str); 5] = [
+    (TaskState::Staging, "staging"),
+    (TaskState::Starting, "starting"),
+    (TaskState::Running, "running"),
+    (TaskState::Killing, "killing"),
+    (TaskState::Unreachable, "unreachable"),
+];
+
+/// Terminal task states and their keys.
+const TERMINAL_STATES: [(TaskState, &str); 8] = [
+    (TaskState::Finished, "finished"),
+    (TaskState::Failed, "failed"),
+    (TaskState::Killed, "killed"),
+    (TaskState::Lost, "lost"),
+    (TaskState::Error, "error"),
+    (TaskState::Dropped, "dropped"),
+    (TaskState::Gone, "gone"),
+    (TaskState::GoneByOperator, "gone_by_operator"),
+];
+
+/// The master's metrics by Mesos name.
+pub fn master_metrics(input: &MetricsInput<'_>) -> BTreeMap<String, f64> {
+    let v = &input.view;
+    let mut out = BTreeMap::new();
+    let mut put = |name: &str, value: f64| {
+        out.insert(format!("master/{name}"), value);
+    };
+    put("elected", if input.elected { 1.0 } else { 0.0 });
+    put("uptime_secs", (input.now - v.timeline.start_time).max(0.0));
+
+    let mut total = Resources::new();
+    for a in v.agents.iter() {
+        total += &a.info.resources;
+    }
+    let mut used = Resources::new();
+    let mut by_state: BTreeMap<TaskState, u64> = BTreeMap::new();
+    for t in v.tasks.active() {
+        used += &t.info.resources;
+        *by_state.entry(t.state).or_default() += 1;
+    }
+    for o in v.offers.iter() {
+        used += &o.offer.resources;
+    }
+    for name in ["cpus", "gpus", "mem", "disk"] {
+        for revocable in [false, true] {
+            let sum = |r: &Resources| -> f64 {
+                r.iter()
+                    .filter(|x| &*x.name == name && x.revocable == revocable)
+                    .filter_map(|x| match &x.value {
+                        meso_api::resources::Value::Scalar(s) => Some(s.as_f64()),
+                        _ => None,
+                    })
+                    .sum()
+            };
+            let (t, u) = (sum(&total), sum(&used));
+            let infix = if revocable { "_revocable" } else { "" };
+            put(&format!("{name}{infix}_total"), t);
+            put(&format!("{name}{infix}_used"), u);
+            put(
+                &format!("{name}{infix}_percent"),
+                if t > 0.0 { u / t } else { 0.0 },
+            );
+        }
+    }
+
+    let agents = v.agents.len() as f64;
+    let unreachable = v.agents.unreachable().count() as f64;
+    put("slaves_active", agents);
+    put("slaves_inactive", 0.0);
+    put("slaves_connected", agents);
+    put("slaves_disconnected", 0.0);
+    put("slaves_unreachable", unreachable);
+
+    let (mut active, mut inactive, mut connected, mut disconnected) = (0.0, 0.0, 0.0, 0.0);
+    for f in v.frameworks.iter() {
+        if f.active {
+            active += 1.0;
+        } else {
+            inactive += 1.0;
+        }
+        if f.connected {
+            connected += 1.0;
+        } else {
+            disconnected += 1.0;
+        }
+    }
+    put("frameworks_active", active);
+    put("frameworks_inactive", inactive);
+    put("frameworks_connected", connected);
+    put("frameworks_disconnected", disconnected);
+    put("outstanding_offers", v.offers.len() as f64);
+
+    for (state, key) in ACTIVE_STATES {
+        put(
+            &format!("tasks_{key}"),
+            by_state.get(&state).copied().unwrap_or(0) as f64,
+        );
+    }
+    for (state, key) in TERMINAL_STATES {
+        put(
+            &format!("tasks_{key}"),
+            v.tasks.terminal_count(state) as f64,
+        );
+    }
+    put(
+        "operator_event_stream_subscribers",
+        input.subscribers as f64,
+    );
+    out
+}
+
+/// The `/metrics/snapshot` body: the master's metrics plus `node` (libprocess's own), as a
+/// flat JSON object of doubles.
+pub fn snapshot_json(master: BTreeMap<String, f64>, node: BTreeMap<String, f64>) -> Vec<u8> {
+    let mut all = node;
+    all.extend(master);
+    serde_json::to_vec(&all).expect("a map of strings to numbers serialises")
+}
+
+/// The snapshot as operator `Metric`s: `[{"name": ..., "value": ...}]` (GET_METRICS).
+pub fn as_metric_list(all: &BTreeMap<String, f64>) -> serde_json::Value {
+    serde_json::Value::Array(
+        all.iter()
+            .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+            .collect(),
+    )
+}

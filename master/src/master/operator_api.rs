@@ -1,0 +1,416 @@
+//! The master's v1 operator API, `POST /api/v1` (HTTP reference §3.1; longest prefix, so
+//! `/api/v1/operator` lands here too): the front door in `meso_api::http::operator`
+//! checks method, content type, body, payloads and `Accept` and answers 501 for the calls
+//! meso does not serve; this file answers the rest from the books. GET_* calls are 200 with
+//! `{"type": ..., "<type>": {...}}`; TEARDOWN and MARK_AGENT_GONE are 200 with an empty
+//! body; SUBSCRIBE is a RecordIO stream: SUBSCRIBED with the state, then the events the
+//! [`OperatorEvents`](super::operator_events::OperatorEvents) hub publishes, and a
+//! HEARTBEAT every 15 s.
+//!
+//! The v1 JSON of agents, frameworks and tasks (`GetAgents.Agent`, `GetFrameworks.Framework`,
+//! `Task`) is built here by pure functions and shared with the event hub's callers.
+
+use std::time::Duration;
+
+use libprocess::http_types::{header, HeaderValue, StatusCode};
+use libprocess::{Context, HttpReply, HttpRequest, HttpResponse};
+use meso_api::http::events::operator_subscribed;
+use meso_api::http::operator::{master_operator_request, operator_response, MasterCallType};
+use meso_api::http::{HttpError, RequestHeaders};
+use meso_api::json::Limits;
+use meso_api::v1::{AgentId, FrameworkId, TaskState, TaskStatusReason, TaskStatusSource};
+use meso_api::Resources;
+use serde_json::{json, Value};
+
+use super::agents::AgentRecord;
+use super::frameworks::FrameworkRecord;
+use super::legacy::error_response;
+use super::state_json::{self, agent_id, framework_id, StateView, Totals};
+use super::tasks::Task;
+use super::{Master, MasterMessage};
+
+/// How often SUBSCRIBE streams get a HEARTBEAT.
+pub const OPERATOR_HEARTBEAT: Duration = Duration::from_secs(15);
+
+fn nanos(secs: f64) -> Value {
+    json!({ "nanoseconds": (secs * 1e9) as i64 })
+}
+
+fn resources_json(r: &Resources) -> Value {
+    serde_json::to_value(r).unwrap_or_else(|_| Value::Array(Vec::new()))
+}
+
+/// A task as the v1 `Task` message.
+pub fn v1_task(t: &Task) -> Value {
+    let mut out = json!({
+        "name": t.info.name,
+        "task_id": t.info.task_id,
+        "framework_id": t.framework_id,
+        "agent_id": t.agent_id,
+        "state": t.state.as_str(),
+        "resources": resources_json(&t.info.resources),
+        "statuses": t.status.iter().collect::<Vec<_>>(),
+    });
+    if let Some(e) = &t.info.executor {
+        out["executor_id"] = json!(e.executor_id);
+    }
+    if let Some(s) = &t.status {
+        out["status_update_state"] = json!(s.state.as_str());
+    }
+    if let Some(l) = &t.info.labels {
+        out["labels"] = json!(l);
+    }
+    out
+}
+
+/// An agent as `GetAgents.Agent`.
+pub fn v1_agent(view: &StateView<'_>, totals: &Totals<'_>, a: &AgentRecord) -> Value {
+    let id = agent_id(a);
+    let times = view.timeline.agent(id);
+    let empty = Resources::new();
+    let mut out = json!({
+        "agent_info": a.info,
+        "active": true,
+        "deactivated": false,
+        "version": state_json::MESOS_VERSION,
+        "pid": a.pid.to_string(),
+        "registered_time": nanos(times.registered),
+        "total_resources": resources_json(&a.info.resources),
+        "allocated_resources": resources_json(totals.agent_used.get(id).unwrap_or(&empty)),
+        "offered_resources": resources_json(totals.agent_offered.get(id).unwrap_or(&empty)),
+    });
+    if let Some(t) = times.reregistered {
+        out["reregistered_time"] = nanos(t);
+    }
+    out
+}
+
+/// A framework as `GetFrameworks.Framework`.
+pub fn v1_framework(view: &StateView<'_>, totals: &Totals<'_>, f: &FrameworkRecord) -> Value {
+    let id = framework_id(f);
+    let times = view.timeline.framework(id);
+    let empty = Resources::new();
+    let mut out = json!({
+        "framework_info": f.info,
+        "active": f.active,
+        "connected": f.connected,
+        "recovered": false,
+        "registered_time": nanos(times.registered),
+        "allocated_resources": resources_json(totals.framework_used.get(id).unwrap_or(&empty)),
+        "offered_resources": resources_json(totals.framework_offered.get(id).unwrap_or(&empty)),
+    });
+    if let Some(t) = times.reregistered {
+        out["reregistered_time"] = nanos(t);
+    }
+    if let Some(t) = times.unregistered {
+        out["unregistered_time"] = nanos(t);
+    }
+    out
+}
+
+/// `GetAgents`.
+pub fn get_agents(view: &StateView<'_>, totals: &Totals<'_>) -> Value {
+    json!({
+        "agents": view.agents.iter().map(|a| v1_agent(view, totals, a)).collect::<Vec<_>>(),
+    })
+}
+
+/// `GetFrameworks`.
+pub fn get_frameworks(view: &StateView<'_>, totals: &Totals<'_>) -> Value {
+    let mut out = json!({
+        "frameworks": view.frameworks.iter().map(|f| v1_framework(view, totals, f)).collect::<Vec<_>>(),
+    });
+    if !view.completed_frameworks.is_empty() {
+        out["completed_frameworks"] = view
+            .completed_frameworks
+            .iter()
+            .map(|f| v1_framework(view, totals, f))
+            .collect();
+    }
+    out
+}
+
+/// `GetExecutors`: the executors named by active tasks, with their agents.
+pub fn get_executors(view: &StateView<'_>) -> Value {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut executors = Vec::new();
+    for t in view.tasks.active() {
+        if let Some(e) = &t.info.executor {
+            if seen.insert((t.agent_id.as_str(), e.executor_id.as_str())) {
+                executors.push(json!({"executor_info": e, "agent_id": t.agent_id}));
+            }
+        }
+    }
+    json!({ "executors": executors })
+}
+
+/// `GetTasks`: active tasks and the remembered completed ones.
+pub fn get_tasks(view: &StateView<'_>) -> Value {
+    let mut out = json!({
+        "tasks": view.tasks.active().map(v1_task).collect::<Vec<_>>(),
+    });
+    let completed: Vec<Value> = view.tasks.completed().map(v1_task).collect();
+    if !completed.is_empty() {
+        out["completed_tasks"] = Value::Array(completed);
+    }
+    out
+}
+
+/// `GetState`.
+pub fn get_state(view: &StateView<'_>) -> Value {
+    let totals = Totals::of(view);
+    json!({
+        "get_tasks": get_tasks(view),
+        "get_executors": get_executors(view),
+        "get_frameworks": get_frameworks(view, &totals),
+        "get_agents": get_agents(view, &totals),
+    })
+}
+
+/// `GetRoles`.
+pub fn get_roles(view: &StateView<'_>) -> Value {
+    let roles: Vec<Value> = super::roles_json::role_books(view)
+        .into_iter()
+        .map(|(name, b)| {
+            let mut r = b.allocated.clone();
+            r += &b.offered;
+            json!({
+                "name": name,
+                "weight": 1.0,
+                "frameworks": b.frameworks.iter().map(|f| json!({"value": f})).collect::<Vec<_>>(),
+                "resources": resources_json(&r),
+            })
+        })
+        .collect();
+    json!({ "roles": roles })
+}
+
+impl Master {
+    /// Answers `POST /api/v1` (and anything below it).
+    pub(super) fn serve_operator(
+        &mut self,
+        ctx: &mut Context<Self>,
+        request: HttpRequest,
+        reply: HttpReply,
+    ) {
+        let headers = RequestHeaders::from_pairs(
+            request
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec())),
+        );
+        let (call, _accept) = match master_operator_request(
+            request.method.as_str(),
+            &headers,
+            &request.body,
+            &Limits::default(),
+        ) {
+            Ok(ok) => ok,
+            Err(e) => return reply.respond(error_response(e)),
+        };
+        let kind = call.kind;
+        let view = self.state_view();
+        let payload: Option<Value> = match kind {
+            MasterCallType::GetHealth => Some(json!({"healthy": true})),
+            MasterCallType::GetFlags => Some(json!({
+                "flags": view.flags.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+            })),
+            MasterCallType::GetVersion => Some(json!({
+                "version_info": {
+                    "version": state_json::MESOS_VERSION,
+                    "build_date": state_json::BUILD_DATE,
+                    "build_time": state_json::BUILD_TIME,
+                    "build_user": state_json::BUILD_USER,
+                }
+            })),
+            MasterCallType::GetMetrics => {
+                let mut all = ctx.node().metrics().snapshot();
+                all.extend(self.metrics_map(self.wall_secs(ctx)));
+                Some(json!({ "metrics": super::metrics::as_metric_list(&all) }))
+            }
+            MasterCallType::GetLoggingLevel => Some(json!({"level": 0})),
+            MasterCallType::GetState => Some(get_state(&view)),
+            MasterCallType::GetAgents => Some(get_agents(&view, &Totals::of(&view))),
+            MasterCallType::GetFrameworks => Some(get_frameworks(&view, &Totals::of(&view))),
+            MasterCallType::GetExecutors => Some(get_executors(&view)),
+            MasterCallType::GetTasks => Some(get_tasks(&view)),
+            MasterCallType::GetRoles => Some(get_roles(&view)),
+            MasterCallType::GetMaster => Some(json!({
+                "master_info": view.info,
+                "start_time": view.timeline.start_time,
+                "elected_time": view.timeline.elected_time,
+            })),
+            MasterCallType::Subscribe => {
+                let first = operator_subscribed(&get_state(&view));
+                let mut headers = libprocess::http_types::HeaderMap::new();
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                let stream = reply.stream(StatusCode::OK, headers);
+                if stream.send(first).is_ok() {
+                    self.operator.events.subscribe(stream);
+                    if self.operator.events.arm_heartbeat() {
+                        ctx.delay(OPERATOR_HEARTBEAT, MasterMessage::OperatorHeartbeat);
+                    }
+                }
+                return;
+            }
+            MasterCallType::Teardown => {
+                let id = call
+                    .teardown
+                    .map(|t| t.framework_id)
+                    .expect("the front door requires the teardown payload");
+                if self.frameworks.get(&id).is_none() {
+                    return reply.respond(error_response(HttpError::bad_request(format!(
+                        "No framework found with specified ID '{id}'"
+                    ))));
+                }
+                self.remove_framework(ctx, &id);
+                None
+            }
+            MasterCallType::MarkAgentGone => {
+                let id = call
+                    .mark_agent_gone
+                    .map(|m| m.agent_id)
+                    .expect("the front door requires the mark_agent_gone payload");
+                if self.agents.get(&id).is_none() {
+                    return reply.respond(error_response(HttpError::new(
+                        404,
+                        format!("Agent '{id}' not found"),
+                    )));
+                }
+                self.mark_agent_gone(ctx, &id);
+                None
+            }
+            other => {
+                return reply.respond(error_response(HttpError::not_implemented(format!(
+                    "{other} is not implemented"
+                ))))
+            }
+        };
+        let body = match payload {
+            Some(p) => operator_response(kind.as_str(), Some(&p.to_string())),
+            None => String::new(),
+        };
+        let mut r = HttpResponse::text(StatusCode::OK, body);
+        if !r.body.is_empty() {
+            r.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        reply.respond(r);
+    }
+
+    /// MARK_AGENT_GONE: the agent's tasks become TASK_GONE_BY_OPERATOR, then the agent is
+    /// removed for good (offers rescinded, allocator, frameworks and registrar told, the
+    /// agent shut down).
+    fn mark_agent_gone(&mut self, ctx: &mut Context<Self>, id: &AgentId) {
+        for (framework_id, task_id) in self.tasks.on_agent(id) {
+            let state = TaskState::GoneByOperator;
+            let mut status = meso_api::v1::TaskStatus::new(task_id.clone(), state);
+            status.agent_id = Some(id.clone());
+            status.source = Some(TaskStatusSource::Master);
+            status.reason = Some(TaskStatusReason::AgentRemovedByOperator);
+            status.message = Some(format!("agent {id} marked gone by the operator"));
+            status.timestamp = Some(self.wall_secs(ctx));
+            self.operator
+                .events
+                .task_updated(&framework_id, &status, state);
+            self.tasks.complete(&framework_id, &task_id, state);
+            self.send_master_update(ctx, &framework_id, status);
+        }
+        self.remove_agent(ctx, id, false);
+    }
+
+    /// The heartbeat timer of the operator streams: re-armed while anyone listens.
+    pub(super) fn operator_heartbeat(&mut self, ctx: &mut Context<Self>) {
+        self.operator.events.heartbeat();
+        if self.operator.events.arm_heartbeat() {
+            ctx.delay(OPERATOR_HEARTBEAT, MasterMessage::OperatorHeartbeat);
+        }
+    }
+
+    // ------------------------------------------------ event hooks (one line at each change)
+
+    /// An agent registered or re-registered.
+    pub(super) fn on_agent_added(&mut self, ctx: &Context<Self>, id: &AgentId) {
+        let now = self.wall_secs(ctx);
+        self.operator.timeline.agent_seen(id, now);
+        if self.operator.events.is_empty() {
+            return;
+        }
+        let view = self.state_view();
+        let agent = view
+            .agents
+            .get(id)
+            .map(|a| v1_agent(&view, &Totals::of(&view), a));
+        if let Some(agent) = agent {
+            self.operator.events.agent_added(|| agent);
+        }
+    }
+
+    /// An agent was removed.
+    pub(super) fn on_agent_removed(&mut self, id: &AgentId) {
+        self.operator.timeline.agent_gone(id);
+        self.operator.events.agent_removed(id);
+    }
+
+    /// A framework registered (`added`) or re-registered/changed.
+    pub(super) fn on_framework_changed(
+        &mut self,
+        ctx: &Context<Self>,
+        id: &FrameworkId,
+        added: bool,
+    ) {
+        let now = self.wall_secs(ctx);
+        self.operator.timeline.framework_seen(id, now);
+        if self.operator.events.is_empty() {
+            return;
+        }
+        let view = self.state_view();
+        let Some(framework) = view
+            .frameworks
+            .get(id)
+            .map(|f| v1_framework(&view, &Totals::of(&view), f))
+        else {
+            return;
+        };
+        if added {
+            self.operator.events.framework_added(|| framework);
+        } else {
+            self.operator.events.framework_updated(|| framework);
+        }
+    }
+
+    /// A framework was removed.
+    pub(super) fn on_framework_removed(&mut self, ctx: &Context<Self>, record: &FrameworkRecord) {
+        let id = framework_id(record).clone();
+        let now = self.wall_secs(ctx);
+        self.operator.timeline.framework_gone(&id, now);
+        self.operator.framework_completed(record.clone());
+        self.operator
+            .events
+            .framework_removed(|| json!(record.info));
+    }
+
+    /// A task was launched (or adopted from a re-registering agent).
+    pub(super) fn on_task_added(&mut self, framework: &FrameworkId, task: &meso_api::v1::TaskId) {
+        if let Some(t) = self.tasks.get(framework, task) {
+            let value = v1_task(t);
+            self.operator.events.task_added(|| value);
+        }
+    }
+
+    /// A task's state changed through a status update.
+    pub(super) fn on_task_updated(&mut self, framework: &FrameworkId, task: &meso_api::v1::TaskId) {
+        if let Some(t) = self.tasks.get(framework, task) {
+            if let Some(status) = &t.status {
+                self.operator
+                    .events
+                    .task_updated(framework, status, t.state);
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! What the master keeps for its operator endpoints and nowhere else: the [`Timeline`]
+//! (start, election and registration times), the offset from the node clock to Unix
+//! time, its flags as `(name, value)` text for
+//! `/flags`, `GET_FLAGS` and `/master/state`, and the [`OperatorEvents`] hub of
+//! `SUBSCRIBE` streams. One field of the `Master`.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::frameworks::FrameworkRecord;
+
+use super::operator_events::OperatorEvents;
+use super::timeline::Timeline;
+use super::MasterConfig;
+
+/// Removed frameworks remembered for `completed_frameworks`.
+pub const MAX_COMPLETED_FRAMEWORKS: usize = 50;
+
+/// The master's operator-facing state.
+#[derive(Default)]
+pub struct OperatorState {
+    /// Start, election and registration times.
+    pub timeline: Timeline,
+    /// Flags as Mesos names them, with their values as text.
+    pub flags: Vec<(String, String)>,
+    /// Operator event stream subscribers.
+    pub events: OperatorEvents,
+    /// Frameworks removed since the start, oldest first, at most
+    /// [`MAX_COMPLETED_FRAMEWORKS`] (Mesos's `--max_completed_frameworks` default).
+    pub completed_frameworks: VecDeque<FrameworkRecord>,
+    /// Seconds to add to the node clock's time to get seconds since the Unix epoch.
+    pub epoch_offset: f64,
+}
+
+impl OperatorState {
+    /// The state of a master with `config` listening on `port`, started at `now`
+    /// (seconds since the Unix epoch); `epoch_offset` turns node clock time into that.
+    pub fn new(config: &MasterConfig, now: f64, epoch_offset: f64, port: u16) -> OperatorState {
+        OperatorState {
+            timeline: Timeline::new(now),
+            flags: flags_of(config, port),
+            events: OperatorEvents::default(),
+            completed_frameworks: VecDeque::new(),
+            epoch_offset,
+        }
+    }
+}
+
+impl OperatorState {
+    /// Remembers a removed framework (inactive, disconnected), dropping the oldest beyond
+    /// [`MAX_COMPLETED_FRAMEWORKS`].
+    pub fn framework_completed(&mut self, mut record: FrameworkRecord) {
+        record.active = false;
+        record.connected = false;
+        self.completed_frameworks.push_back(record);
+        while self.completed_frameworks.len() > MAX_COMPLETED_FRAMEWORKS {
+            self.completed_frameworks.pop_front();
+        }
+    }
+}
+
+/// The master's settings under Mesos's flag names, sorted by name.
+pub fn flags_of(config: &MasterConfig, port: u16) -> Vec<(String, String)> {
+    let secs = |d: Duration| meso_api::duration::format_duration(d);
+    let mut flags = vec![
+        (
+            "agent_ping_timeout".to_string(),
+            secs(config.agent_ping_timeout),
+        ),
+        (
+            "allocation_interval".to_string(),
+            secs(config.allocation_interval),
+        ),
+        ("hostname".to_string(), config.hostname.clone()),
+        (
+            "max_agent_ping_timeouts".to_string(),
+            config.max_agent_ping_timeouts.to_string(),
+        ),
+        (
+            "max_completed_tasks_per_framework".to_string(),
+            config.max_completed_tasks_per_framework.to_string(),
+        ),
+        ("port".to_string(), port.to_string()),
+        ("registry".to_string(), "in_memory".to_string()),
+    ];
+    if let Some(t) = config.offer_timeout {
+        flags.push(("offer_timeout".to_string(), secs(t)));
+    }
+    flags.sort();
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_carry_mesos_names_and_duration_text() {
+        let config = MasterConfig::new("m", "host");
+        let flags = flags_of(&config, 5050);
+        let get = |n: &str| flags.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("hostname"), Some("host"));
+        assert_eq!(get("port"), Some("5050"));
+        assert_eq!(get("max_agent_ping_timeouts"), Some("5"));
+        assert_eq!(get("agent_ping_timeout"), Some("15secs"));
+        assert_eq!(get("offer_timeout"), None);
+    }
+}

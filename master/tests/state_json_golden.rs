@@ -1,0 +1,268 @@
+//! Golden tests of JSON shapes: `/master/state` and every operator event type. A small
+//! cluster (one agent, one framework, one running task, one completed task, one outstanding
+//! offer) is built in the books and written by the pure builders; the results are compared
+//! with `tests/golden/master_state.json` and `tests/golden/operator_events.json` after
+//! volatile values (times, addresses) are normalised. Set `UPDATE_GOLDEN=1` to rewrite the
+//! golden files after an intended change, and review the diff.
+
+use libprocess::Upid;
+use meso_api::attributes::Attributes;
+use meso_api::http::events::{operator_heartbeat, operator_subscribed};
+use meso_api::v1::{
+    AgentId, AgentInfo, CommandInfo, FrameworkCapability, FrameworkCapabilityType, FrameworkId,
+    FrameworkInfo, MasterInfo, TaskId, TaskInfo, TaskState, TaskStatus,
+};
+use meso_api::Resources;
+use meso_master::master::agents::AgentBook;
+use meso_master::master::frameworks::FrameworkBook;
+use meso_master::master::offers::OfferBook;
+use meso_master::master::operator_api::{get_state, v1_agent, v1_framework, v1_task};
+use meso_master::master::operator_events::{
+    agent_added_record, agent_removed_record, framework_added_record, framework_removed_record,
+    framework_updated_record, task_added_record, task_updated_record,
+};
+use meso_master::master::state_json::{self, StateView, Totals};
+use meso_master::master::tasks::{Task, TaskBook};
+use meso_master::master::timeline::Timeline;
+use serde_json::Value;
+
+fn res(text: &str) -> Resources {
+    Resources::parse(text, "*").expect("test resources parse")
+}
+
+fn task(id: &str, fw: &FrameworkId, agent: &AgentId, state: TaskState, at: f64) -> Task {
+    let mut status = TaskStatus::new(TaskId::new(id), state);
+    status.timestamp = Some(at);
+    Task {
+        info: TaskInfo {
+            name: format!("task {id}"),
+            task_id: TaskId::new(id),
+            agent_id: agent.clone(),
+            resources: res("cpus:0.5;mem:64"),
+            executor: None,
+            command: Some(CommandInfo::shell("sleep 100")),
+            container: None,
+            health_check: None,
+            kill_policy: None,
+            data: None,
+            labels: None,
+            max_completion_time: None,
+        },
+        framework_id: fw.clone(),
+        agent_id: agent.clone(),
+        state,
+        status: Some(status),
+        consumed: res("cpus:0.5;mem:64"),
+        role: "*".to_string(),
+        recovered: false,
+    }
+}
+
+/// Replaces values that change from run to run (times, ports) with fixed markers.
+pub fn normalise(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                let volatile = key.ends_with("_time") || key == "timestamp";
+                if volatile && v.is_number() {
+                    *v = Value::String("<time>".into());
+                } else if key == "pid" || key == "leader" {
+                    if let Some(s) = v.as_str() {
+                        let id = s.split('@').next().unwrap_or("");
+                        *v = Value::String(format!("{id}@<addr>"));
+                    }
+                } else {
+                    normalise(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalise),
+        _ => {}
+    }
+}
+
+struct Books {
+    master: MasterInfo,
+    agents: AgentBook,
+    frameworks: FrameworkBook,
+    completed: std::collections::VecDeque<meso_master::master::frameworks::FrameworkRecord>,
+    offers: OfferBook,
+    tasks: TaskBook,
+    timeline: Timeline,
+    flags: Vec<(String, String)>,
+}
+
+impl Books {
+    fn view(&self) -> StateView<'_> {
+        StateView {
+            info: &self.master,
+            leader: Some(&self.master),
+            agents: &self.agents,
+            frameworks: &self.frameworks,
+            completed_frameworks: &self.completed,
+            offers: &self.offers,
+            tasks: &self.tasks,
+            timeline: &self.timeline,
+            flags: &self.flags,
+        }
+    }
+}
+
+fn small_cluster() -> Books {
+    let master = MasterInfo {
+        id: "m1".into(),
+        ip: 16_777_343,
+        port: 5050,
+        pid: Some("master@127.0.0.1:5050".into()),
+        hostname: Some("master.example".into()),
+        version: Some("1.11.0".into()),
+        address: None,
+        capabilities: Vec::new(),
+    };
+    let mut agents = AgentBook::new("m1");
+    let agent = agents.next_id();
+    let mut info = AgentInfo::new("agent.example");
+    info.resources = res("cpus:4;mem:1024;disk:2048;ports:[31000-32000];cpus(web):1");
+    info.attributes = Attributes::parse("rack:r1;zone:3").expect("attributes parse");
+    agents.add(
+        info,
+        agent.clone(),
+        Upid::new("slave(1)", ([127, 0, 0, 1], 5051).into()),
+    );
+    let mut frameworks = FrameworkBook::new("m1");
+    let fw = frameworks.next_id();
+    let mut fw_info = FrameworkInfo::new("alice", "golden");
+    fw_info.roles = vec!["*".into()];
+    fw_info.capabilities = vec![FrameworkCapability {
+        kind: Some(FrameworkCapabilityType::MultiRole),
+    }];
+    fw_info.failover_timeout = 60.0;
+    frameworks.add(
+        fw_info,
+        fw.clone(),
+        Some(Upid::new("scheduler(1)", ([127, 0, 0, 1], 40000).into())),
+    );
+    let mut tasks = TaskBook::new(10);
+    tasks.add(task("running", &fw, &agent, TaskState::Running, 10.0));
+    tasks.add(task("done", &fw, &agent, TaskState::Running, 11.0));
+    // As the master does: the terminal update is recorded, then the ack completes it.
+    let done = tasks
+        .get_mut(&fw, &TaskId::new("done"))
+        .expect("task was just added");
+    done.state = TaskState::Finished;
+    let mut finished = TaskStatus::new(TaskId::new("done"), TaskState::Finished);
+    finished.timestamp = Some(12.0);
+    done.status = Some(finished);
+    tasks.complete(&fw, &TaskId::new("done"), TaskState::Finished);
+    let mut offers = OfferBook::new("m1");
+    offers.create(
+        &fw,
+        &agent,
+        "agent.example",
+        &Attributes::default(),
+        "*",
+        res("cpus:1;mem:128").allocate("*"),
+    );
+    let mut timeline = Timeline::new(1.0);
+    timeline.agent_seen(&agent, 2.0);
+    timeline.framework_seen(&fw, 3.0);
+    let flags = vec![("hostname".to_string(), "master.example".to_string())];
+    Books {
+        master,
+        agents,
+        frameworks,
+        completed: std::collections::VecDeque::new(),
+        offers,
+        tasks,
+        timeline,
+        flags,
+    }
+}
+
+/// Compares `actual` (normalised, pretty) with the golden file `name`.
+fn check_golden(name: &str, actual: &Value) {
+    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
+    let pretty = serde_json::to_string_pretty(actual).expect("pretty JSON") + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &pretty).expect("golden file written");
+    }
+    let golden = std::fs::read_to_string(&path).expect("golden file exists (UPDATE_GOLDEN=1)");
+    assert_eq!(pretty, golden, "the shape of {name} changed");
+}
+
+#[test]
+fn master_state_matches_the_golden_shape() {
+    let books = small_cluster();
+    let bytes = state_json::state(&books.view());
+    assert!(
+        !bytes.contains(&b'\n'),
+        "the state document is compact JSON"
+    );
+    let mut actual: Value = serde_json::from_slice(&bytes).expect("state is JSON");
+    normalise(&mut actual);
+    check_golden("master_state.json", &actual);
+}
+
+/// Splits one RecordIO record, checking its framing: `<len>\n<exactly len bytes>`.
+fn record_json(record: &[u8]) -> Value {
+    let nl = record
+        .iter()
+        .position(|b| *b == b'\n')
+        .expect("a record starts with its length line");
+    let len: usize = std::str::from_utf8(&record[..nl])
+        .expect("ASCII length")
+        .parse()
+        .expect("decimal length");
+    let body = &record[nl + 1..];
+    assert_eq!(body.len(), len, "nothing after the record's JSON");
+    assert!(!body.contains(&b'\n'), "compact JSON");
+    serde_json::from_slice(body).expect("record is JSON")
+}
+
+#[test]
+fn operator_events_match_the_golden_shapes() {
+    let books = small_cluster();
+    let view = books.view();
+    let totals = Totals::of(&view);
+    let agent = books.agents.iter().next().expect("one agent");
+    let framework = books.frameworks.iter().next().expect("one framework");
+    let task = books.tasks.active().next().expect("one running task");
+    let status = task.status.as_ref().expect("the task has a status");
+    let records: Vec<(&str, Vec<u8>)> = vec![
+        ("SUBSCRIBED", operator_subscribed(&get_state(&view))),
+        ("TASK_ADDED", task_added_record(&v1_task(task))),
+        (
+            "TASK_UPDATED",
+            task_updated_record(&task.framework_id, status, task.state),
+        ),
+        (
+            "AGENT_ADDED",
+            agent_added_record(&v1_agent(&view, &totals, agent)),
+        ),
+        (
+            "AGENT_REMOVED",
+            agent_removed_record(agent.info.id.as_ref().expect("agent id")),
+        ),
+        (
+            "FRAMEWORK_ADDED",
+            framework_added_record(&v1_framework(&view, &totals, framework)),
+        ),
+        (
+            "FRAMEWORK_UPDATED",
+            framework_updated_record(&v1_framework(&view, &totals, framework)),
+        ),
+        (
+            "FRAMEWORK_REMOVED",
+            framework_removed_record(&serde_json::json!(framework.info)),
+        ),
+        ("HEARTBEAT", operator_heartbeat()),
+    ];
+    let mut all = serde_json::Map::new();
+    for (kind, record) in records {
+        let mut event = record_json(&record);
+        assert_eq!(event["type"], kind);
+        normalise(&mut event);
+        all.insert(kind.to_string(), event);
+    }
+    check_golden("operator_events.json", &Value::Object(all));
+}
