@@ -88,12 +88,15 @@ impl Master {
 
     pub(super) fn serve_http(
         &mut self,
-        _ctx: &mut Context<Self>,
+        ctx: &mut Context<Self>,
         request: HttpRequest,
         reply: HttpReply,
     ) {
         let route = request.route.trim_end_matches('/');
         let route = route.strip_prefix("/master").unwrap_or(route);
+        if route == "/api/v1/scheduler" {
+            return self.scheduler_api(ctx, request, reply);
+        }
         let response = match route {
             "/state" | "/state.json" => HttpResponse::json(&self.state_json()),
             "/health" => HttpResponse::text(StatusCode::OK, ""),

@@ -23,12 +23,14 @@ mod accept;
 mod agent_messages;
 pub mod agents;
 pub mod allocation;
+pub mod framework_link;
 mod framework_messages;
 pub mod frameworks;
 mod http;
 pub mod offers;
 pub mod reconciliation;
 pub mod registrar;
+mod scheduler_api;
 mod status_updates;
 pub mod tasks;
 pub mod validation;
@@ -134,6 +136,8 @@ pub enum MasterMessage {
     Offers(Vec<Offer>),
     /// A registrar change completed.
     Registrar(RegistrarDone),
+    /// A heartbeat or closure of an HTTP framework's stream.
+    FrameworkLink(framework_link::LinkEvent),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -203,6 +207,7 @@ pub struct Master {
     frameworks: FrameworkBook,
     offers: OfferBook,
     tasks: TaskBook,
+    framework_links: framework_link::FrameworkLinks,
     info: Option<MasterInfo>,
 }
 
@@ -214,6 +219,7 @@ impl Master {
             frameworks: FrameworkBook::new(&config.master_id),
             offers: OfferBook::new(&config.master_id),
             tasks: TaskBook::new(config.max_completed_tasks_per_framework),
+            framework_links: Default::default(),
             config,
             registrar,
             allocator: None,
@@ -381,6 +387,7 @@ impl Process for Master {
             }
             MasterMessage::Offers(offers) => self.offers_from_allocator(ctx, offers),
             MasterMessage::Registrar(done) => self.registrar_done(ctx, done),
+            MasterMessage::FrameworkLink(event) => self.framework_link_event(ctx, event),
         }
     }
 
