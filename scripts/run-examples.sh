@@ -19,6 +19,7 @@ fi
 
 # meso-master: the allocator's DeclineOffers benchmark on a small cluster.
 cargo run -q --locked -p meso-master --example allocator_bench -- --quick
+cargo run -q --locked -p meso-master --example scheduler_calls_bench -- 2 0.5
 
 # meso-isolators: one command in a container with cgroups and a pid namespace (CI runs as root).
 cargo run -q --locked -p meso-isolators --example run_isolated -- \
