@@ -486,3 +486,79 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     .await;
     assert_eq!(fine.status, 202, "{}", fine.text());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn master_made_updates_carry_no_uuid() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let addr = cluster.node.addr();
+    let (mut stream, id) = subscribe(addr, "f").await;
+    let kill = json!({"type": "KILL", "framework_id": {"value": id},
+        "kill": {"task_id": {"value": "ghost"}}});
+    let answer = call(addr, Some(&stream.stream_id), kill).await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let update = stream.next_of("UPDATE").await;
+    let status = &update["update"]["status"];
+    assert_eq!(status["task_id"]["value"], "ghost");
+    assert_eq!(status["state"], "TASK_LOST");
+    assert!(status.get("uuid").is_none(), "{update}");
+
+    let reconcile = json!({"type": "RECONCILE", "framework_id": {"value": id},
+        "reconcile": {"tasks": [{"task_id": {"value": "other"}}]}});
+    let answer = call(addr, Some(&stream.stream_id), reconcile).await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let update = stream.next_of("UPDATE").await;
+    assert_eq!(update["update"]["status"]["task_id"]["value"], "other");
+    assert_eq!(
+        update["update"]["status"]["reason"],
+        "REASON_RECONCILIATION"
+    );
+    assert!(update["update"]["status"].get("uuid").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_framework_refuses_a_new_user_and_takes_a_new_name() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let addr = cluster.node.addr();
+    let (stream, id) = subscribe(addr, "f").await;
+    let update = |user: &str, name: &str| {
+        json!({"type": "UPDATE_FRAMEWORK", "framework_id": {"value": id},
+            "update_framework": {"framework_info": {"id": {"value": id}, "user": user,
+                "name": name, "failover_timeout": 3600.0}}})
+    };
+    let refused = call(addr, Some(&stream.stream_id), update("mallory", "f")).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.text().contains("user"), "{}", refused.text());
+    let renamed = call(addr, Some(&stream.stream_id), update("tester", "renamed")).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+    let state = cluster.state().await;
+    assert_eq!(state["frameworks"][0]["name"], "renamed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_subscribe_takes_a_driver_framework_over() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let addr = cluster.node.addr();
+    let mut fw = cluster
+        .add_framework(meso_api::v1::FrameworkInfo::new("tester", "native"))
+        .await;
+    let mut stream = EventStream::open(
+        addr,
+        PATH,
+        &subscribe_body("native", Some(&fw.id.value), 0.0),
+    )
+    .await
+    .unwrap_or_else(|r| panic!("SUBSCRIBE refused: {} {}", r.status, r.text()));
+    let subscribed = stream.next().await.expect("SUBSCRIBED");
+    assert_eq!(
+        subscribed["subscribed"]["framework_id"]["value"],
+        fw.id.value.as_str()
+    );
+    wait_for(&mut fw.events, "the driver's failover error", |e| match e {
+        SchedEvent::Error(m) if m.contains("failed over") => Some(()),
+        _ => None,
+    })
+    .await;
+    let state = cluster.state().await;
+    assert_eq!(state["frameworks"][0]["connected"], true);
+    assert!(state["frameworks"][0]["pid"].is_null());
+}
