@@ -21,6 +21,8 @@ fi
 cargo run -q --locked -p meso-master --example allocator_bench -- --quick
 # meso-master: GET /master/state from a real master holding 1,000 agents and 10,000 tasks.
 cargo run -q --locked -p meso-master --example master_state_bench -- --quick
+# meso-master: ACKNOWLEDGE calls over keep-alive HTTP to a real master (2 connections, 0.5 s).
+cargo run -q --locked -p meso-master --example scheduler_calls_bench -- 2 0.5
 
 # meso-isolators: one command in a container with cgroups and a pid namespace (CI runs as root).
 cargo run -q --locked -p meso-isolators --example run_isolated -- \

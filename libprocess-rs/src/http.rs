@@ -161,4 +161,11 @@ impl HttpStream {
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
+
+    /// Resolves once the client has gone away (the server dropped the response body).
+    /// The future holds this handle, so the response does not end while it is pending:
+    /// race it against a cancellation when the process may want to end the stream itself.
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
 }

@@ -12,6 +12,7 @@ use meso_api::v1::{
 };
 use meso_api::wire;
 
+use super::framework_link::ToFramework;
 use super::tasks::Task;
 use super::validation::{allocate_unset, validate_offers, validate_task};
 use super::{Master, MasterMessage};
@@ -19,17 +20,17 @@ use crate::allocator::Offer;
 
 impl Master {
     pub(super) fn offers_from_allocator(&mut self, ctx: &mut Context<Self>, offers: Vec<Offer>) {
-        let mut batches: BTreeMap<FrameworkId, (Upid, wire::ResourceOffers)> = BTreeMap::new();
+        let mut batches: BTreeMap<FrameworkId, wire::ResourceOffers> = BTreeMap::new();
         for offer in offers {
             let framework = FrameworkId::new(&*offer.framework);
             let agent_id = meso_api::v1::AgentId::new(&*offer.agent);
             let target = self
                 .frameworks
                 .get(&framework)
-                .filter(|f| f.active && f.connected)
-                .and_then(|f| f.pid.clone());
+                .filter(|f| f.active)
+                .and_then(|_| self.framework_connection(&framework));
             let agent = self.agents.get(&agent_id).cloned();
-            let (Some(pid), Some(agent)) = (target, agent) else {
+            let (Some(_), Some(agent)) = (target, agent) else {
                 // The framework or agent left while the round ran.
                 self.recover(
                     &offer.framework,
@@ -51,20 +52,17 @@ impl Master {
             if let Some(timeout) = self.config.offer_timeout {
                 ctx.delay(timeout, MasterMessage::OfferTimeout(made.id.clone()));
             }
-            let batch = batches.entry(framework).or_insert_with(|| {
-                (
-                    pid,
-                    wire::ResourceOffers {
-                        offers: Vec::new(),
-                        pids: Vec::new(),
-                    },
-                )
-            });
-            batch.1.offers.push(made);
-            batch.1.pids.push(agent.pid.to_string());
+            let batch = batches
+                .entry(framework)
+                .or_insert_with(|| wire::ResourceOffers {
+                    offers: Vec::new(),
+                    pids: Vec::new(),
+                });
+            batch.offers.push(made);
+            batch.pids.push(agent.pid.to_string());
         }
-        for (_, (pid, message)) in batches {
-            let _ = ctx.send(&pid, message);
+        for (framework, message) in batches {
+            self.send_to_framework(ctx, &framework, ToFramework::Offers(message));
         }
     }
 
@@ -79,14 +77,14 @@ impl Master {
         let Some(record) = self.offers.remove(id) else {
             return;
         };
-        if let Some(pid) = self.framework_pid(&record.offer.framework_id) {
-            let _ = ctx.send(
-                &pid,
-                wire::RescindResourceOffer {
-                    offer_id: id.clone(),
-                },
-            );
-        }
+        let rescind = wire::RescindResourceOffer {
+            offer_id: id.clone(),
+        };
+        self.send_to_framework(
+            ctx,
+            &record.offer.framework_id,
+            ToFramework::Rescind(rescind),
+        );
         self.recover(
             &record.offer.framework_id.value,
             &record.offer.agent_id.value,

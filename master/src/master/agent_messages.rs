@@ -8,6 +8,7 @@ use meso_api::v1::{AgentId, FrameworkInfo, TaskState, TaskStatusReason};
 use meso_api::wire;
 
 use super::allocation::{offer_shape, AllocatorCall};
+use super::framework_link::ToFramework;
 use super::registrar::RegistryChange;
 use super::tasks::Task;
 use super::{Master, MasterMessage, PendingAdmission};
@@ -276,10 +277,14 @@ impl Master {
         let lost = wire::LostAgent {
             agent_id: id.clone(),
         };
-        for framework in self.frameworks.iter() {
-            if let (true, Some(pid)) = (framework.connected, &framework.pid) {
-                let _ = ctx.send(pid, lost.clone());
-            }
+        let connected: Vec<_> = self
+            .frameworks
+            .iter()
+            .filter(|f| f.connected)
+            .filter_map(|f| f.info.id.clone())
+            .collect();
+        for framework in connected {
+            self.send_to_framework(ctx, &framework, ToFramework::LostAgent(lost.clone()));
         }
         let change = if unreachable {
             RegistryChange::MarkUnreachable(id.clone())
@@ -304,9 +309,8 @@ impl Master {
         if !self.sender_is_agent(&from, &msg.agent_id) {
             return;
         }
-        if let Some(pid) = self.framework_pid(&msg.framework_id) {
-            let _ = ctx.send(&pid, msg);
-        }
+        let framework = msg.framework_id.clone();
+        self.send_to_framework(ctx, &framework, ToFramework::ExitedExecutor(msg));
     }
 
     pub(super) fn executor_to_framework(
@@ -318,9 +322,8 @@ impl Master {
         if !self.sender_is_agent(&from, &msg.agent_id) {
             return;
         }
-        if let Some(pid) = self.framework_pid(&msg.framework_id) {
-            let _ = ctx.send(&pid, msg);
-        }
+        let framework = msg.framework_id.clone();
+        self.send_to_framework(ctx, &framework, ToFramework::Message(msg));
     }
 
     pub(super) fn sender_is_agent(&self, from: &Option<Upid>, id: &AgentId) -> bool {

@@ -146,6 +146,7 @@ impl Master {
         let info = msg.framework;
         if self.frameworks.get(&id).is_some() {
             let was_active = self.frameworks.get(&id).is_some_and(|f| f.active);
+            self.close_http_link(&id, "Framework failed over");
             if let Some(old) = self.frameworks.reconnect(&id, info.clone(), pid.clone()) {
                 ctx.unlink(&old);
                 let _ = ctx.send(
@@ -239,6 +240,7 @@ impl Master {
             return;
         };
         self.on_framework_removed(ctx, &record);
+        self.http_framework_removed(id);
         for offer in self.offers.of_framework(id) {
             if let Some(o) = self.offers.remove(&offer) {
                 self.recover(
@@ -414,6 +416,17 @@ impl Master {
         if !self.sender_is_framework(ctx, &from, &framework) {
             return;
         }
+        self.apply_scheduler_call(ctx, framework, call);
+    }
+
+    /// Carries out a validated v1 scheduler call (not SUBSCRIBE) of the connected
+    /// framework `framework`, whichever way it came (driver message or HTTP).
+    pub(super) fn apply_scheduler_call(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: FrameworkId,
+        call: Call,
+    ) {
         match call.kind {
             CallType::Teardown => self.remove_framework(ctx, &framework),
             CallType::Accept => {
@@ -483,9 +496,7 @@ impl Master {
                     );
                 }
             }
-            other => {
-                warn!(ctx.node().logger(), "scheduler call not supported yet"; "call" => %other);
-            }
+            _ => self.apply_other_scheduler_call(ctx, &framework, call),
         }
     }
 }

@@ -98,6 +98,43 @@ impl FrameworkBook {
         old.filter(|o| *o != pid)
     }
 
+    /// Adds a framework subscribed over HTTP: connected and active, with no PID (its
+    /// stream lives in the master's `FrameworkLinks`).
+    pub fn add_http(&mut self, info: FrameworkInfo, id: FrameworkId) {
+        self.add(info, id.clone(), None);
+        if let Some(record) = self.frameworks.get_mut(&id) {
+            record.connected = true;
+            record.active = true;
+        }
+    }
+
+    /// Reconnects a framework over HTTP (a new SUBSCRIBE); returns the PID of the driver
+    /// it replaces, if it was connected through one.
+    pub fn reconnect_http(&mut self, id: &FrameworkId, info: FrameworkInfo) -> Option<Upid> {
+        let record = self.frameworks.get_mut(id)?;
+        let old = record.pid.take();
+        if let Some(old) = &old {
+            self.by_pid.remove(old);
+        }
+        let mut info = info;
+        info.id = Some(id.clone());
+        record.info = info;
+        record.connected = true;
+        record.active = true;
+        record.failover_generation += 1;
+        old
+    }
+
+    /// Replaces a framework's description (UPDATE_FRAMEWORK); false if it is unknown.
+    pub fn update_info(&mut self, id: &FrameworkId, mut info: FrameworkInfo) -> bool {
+        let Some(record) = self.frameworks.get_mut(id) else {
+            return false;
+        };
+        info.id = Some(id.clone());
+        record.info = info;
+        true
+    }
+
     /// Marks a framework disconnected and inactive; returns its failover generation.
     pub fn disconnect(&mut self, id: &FrameworkId) -> Option<u64> {
         let record = self.frameworks.get_mut(id)?;

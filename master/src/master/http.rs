@@ -25,6 +25,9 @@ impl Master {
     ) {
         let route = strip_trailing_slash(&request.route);
         let route = route.strip_prefix("/master").unwrap_or(route);
+        if route == "/api/v1/scheduler" {
+            return self.scheduler_api(ctx, request, reply);
+        }
         match route {
             "/health" => reply.respond(HttpResponse::text(StatusCode::OK, "")),
             r if longest_prefix(r, &["/api/v1"]).is_some() => {

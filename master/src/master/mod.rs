@@ -24,6 +24,7 @@ mod agent_messages;
 pub mod agents;
 pub mod allocation;
 mod fast_hash;
+pub mod framework_link;
 mod framework_messages;
 pub mod frameworks;
 mod http;
@@ -38,6 +39,7 @@ pub mod registrar;
 pub mod resources_object;
 pub mod roles_json;
 pub mod state_json;
+mod scheduler_api;
 mod status_updates;
 pub mod tasks;
 pub mod timeline;
@@ -146,6 +148,8 @@ pub enum MasterMessage {
     Registrar(RegistrarDone),
     /// Time for a HEARTBEAT on the operator event streams.
     OperatorHeartbeat,
+    /// A heartbeat or closure of an HTTP framework's stream.
+    FrameworkLink(framework_link::LinkEvent),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -215,6 +219,7 @@ pub struct Master {
     frameworks: FrameworkBook,
     offers: OfferBook,
     tasks: TaskBook,
+    framework_links: framework_link::FrameworkLinks,
     info: Option<MasterInfo>,
     operator: operator_state::OperatorState,
 }
@@ -227,6 +232,7 @@ impl Master {
             frameworks: FrameworkBook::new(&config.master_id),
             offers: OfferBook::new(&config.master_id),
             tasks: TaskBook::new(config.max_completed_tasks_per_framework),
+            framework_links: Default::default(),
             config,
             registrar,
             allocator: None,
@@ -401,6 +407,7 @@ impl Process for Master {
             MasterMessage::Offers(offers) => self.offers_from_allocator(ctx, offers),
             MasterMessage::Registrar(done) => self.registrar_done(ctx, done),
             MasterMessage::OperatorHeartbeat => self.operator_heartbeat(ctx),
+            MasterMessage::FrameworkLink(event) => self.framework_link_event(ctx, event),
         }
     }
 

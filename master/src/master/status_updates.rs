@@ -10,6 +10,7 @@ use libprocess::{Context, Upid};
 use meso_api::v1::{FrameworkId, TaskStatus};
 use meso_api::wire;
 
+use super::framework_link::ToFramework;
 use super::Master;
 
 impl Master {
@@ -50,15 +51,11 @@ impl Master {
             self.recover(&framework.value, &agent, &role, resources, None);
         }
         self.on_task_updated(&framework, &update.status.task_id);
-        if let Some(pid) = self.framework_pid(&framework) {
-            let _ = ctx.send(
-                &pid,
-                wire::StatusUpdateMessage {
-                    update,
-                    pid: from.map(|f| f.to_string()),
-                },
-            );
-        }
+        let forwarded = wire::StatusUpdateMessage {
+            update,
+            pid: from.map(|f| f.to_string()),
+        };
+        self.send_to_framework(ctx, &framework, ToFramework::Update(Box::new(forwarded)));
     }
 
     pub(super) fn acknowledge(
@@ -89,22 +86,18 @@ impl Master {
     ) {
         let now = ctx.node().clock().now().as_secs_f64();
         status.timestamp = Some(now);
-        if let Some(pid) = self.framework_pid(framework) {
-            let _ = ctx.send(
-                &pid,
-                wire::StatusUpdateMessage {
-                    update: wire::StatusUpdate {
-                        framework_id: framework.clone(),
-                        executor_id: None,
-                        agent_id: status.agent_id.clone(),
-                        status,
-                        timestamp: now,
-                        uuid: None,
-                        latest_state: None,
-                    },
-                    pid: None,
-                },
-            );
-        }
+        let update = wire::StatusUpdateMessage {
+            update: wire::StatusUpdate {
+                framework_id: framework.clone(),
+                executor_id: None,
+                agent_id: status.agent_id.clone(),
+                status,
+                timestamp: now,
+                uuid: None,
+                latest_state: None,
+            },
+            pid: None,
+        };
+        self.send_to_framework(ctx, framework, ToFramework::Update(Box::new(update)));
     }
 }
