@@ -196,13 +196,16 @@ pub struct CommandExecutor {
     unacknowledged: HashSet<Vec<u8>>,
     terminal_uuid: Option<Vec<u8>>,
     shutting_down: bool,
+    calls: http_client::CallConnection,
 }
 
 impl CommandExecutor {
     /// A fresh executor for `env`.
     pub fn new(env: ExecutorEnv) -> Self {
         let (tx, rx) = mpsc::channel();
+        let calls = http_client::CallConnection::new(&env.agent_endpoint, &env.api_path);
         CommandExecutor {
+            calls,
             env,
             tx,
             rx,
@@ -487,7 +490,7 @@ impl CommandExecutor {
         let mut call = self.call(CallType::Update);
         call.update = Some(Update { status });
         let body = serde_json::to_vec(&call).expect("executor calls always serialise");
-        match http_client::post(&self.env.agent_endpoint, &self.env.api_path, &body) {
+        match self.calls.post(&body) {
             Ok((202, _)) => {}
             Ok((code, body)) => eprintln!(
                 "meso executor: UPDATE {state} answered {code}: {}",

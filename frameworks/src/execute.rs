@@ -58,6 +58,7 @@ pub struct Execute {
     config: ExecuteConfig,
     launched: Option<AgentId>,
     outcome: Option<oneshot::Sender<Outcome>>,
+    registration: Option<oneshot::Sender<FrameworkId>>,
     say: Box<dyn FnMut(String) + Send>,
 }
 
@@ -74,10 +75,19 @@ impl Execute {
                 config,
                 launched: None,
                 outcome: Some(tx),
+                registration: None,
                 say,
             },
             rx,
         )
+    }
+
+    /// A receiver that gets the framework id once a master has registered the framework
+    /// (used by `meso execute` to tell an unreachable master from a slow one).
+    pub fn registration(&mut self) -> oneshot::Receiver<FrameworkId> {
+        let (tx, rx) = oneshot::channel();
+        self.registration = Some(tx);
+        rx
     }
 
     /// The task id used for the task.
@@ -121,6 +131,9 @@ impl Scheduler for Execute {
         framework_id: &FrameworkId,
         master: &MasterInfo,
     ) {
+        if let Some(tx) = self.registration.take() {
+            let _ = tx.send(framework_id.clone());
+        }
         (self.say)(format!(
             "registered as framework {} with master {}",
             framework_id,

@@ -32,6 +32,7 @@ seq "$TASKS" | xargs -P2 -I{} true
 end=$(date +%s.%N)
 echo "fork_exec_per_s: $(echo "$TASKS / ($end - $start)" | bc -l | xargs printf '%.1f') processes/s"
 
+MESO="$(realpath "$MESO")"
 "$MESO" master --port "$MPORT" --allocation-interval 100ms 2>"$WORK/master.log" &
 PIDS+=($!)
 sleep 0.5
@@ -51,7 +52,8 @@ target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS"
 EXEC=$!
 PIDS+=($EXEC)
 for _ in $(seq 100); do grep -q TASK_RUNNING "$WORK/rss.log" && break; sleep 0.1; done
-RSS=$(ps -eo rss=,args= | awk '$2 ~ /meso$/ && $3 == "executor" {print $1; exit}')
+# Only this run's binary: other `meso executor`s on the machine are not ours to measure.
+RSS=$(ps -eo rss=,args= | awk -v exe="$(realpath "$MESO")" '$2 == exe && $3 == "executor" {print $1; exit}')
 echo "executor_rss_kb: ${RSS:-unknown} kB"
 kill -INT "$EXEC" 2>/dev/null || true
 wait "$EXEC" 2>/dev/null || true

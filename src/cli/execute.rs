@@ -32,6 +32,42 @@ pub struct ExecuteFlags {
     /// Kill the task this long after launching it.
     #[arg(long, value_parser = parse_duration)]
     pub kill_after: Option<Duration>,
+    /// Give up (exit code 3) when no master has registered the framework within this long;
+    /// until then a line says every few seconds that it is still retrying. 0 waits forever.
+    #[arg(long, env = "MESO_MASTER_TIMEOUT", value_parser = parse_duration, default_value = "60secs")]
+    pub master_timeout: Duration,
+}
+
+/// Exit code of `meso execute` when no master answered within `--master-timeout`.
+pub const EXIT_NO_MASTER: i32 = 3;
+
+/// How often `meso execute` says it is still waiting for a master.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// Prints progress until the framework is registered; returns only when `timeout` (not
+/// zero) passed without a registration. Once registered it never returns.
+async fn no_master_within(
+    registration: tokio::sync::oneshot::Receiver<meso_api::v1::FrameworkId>,
+    master: &str,
+    timeout: Duration,
+) {
+    let start = tokio::time::Instant::now();
+    let mut registration = Box::pin(registration);
+    loop {
+        let mut wait = PROGRESS_EVERY;
+        if !timeout.is_zero() {
+            wait = wait.min(timeout.saturating_sub(start.elapsed()));
+        }
+        tokio::select! {
+            _ = &mut registration => return std::future::pending().await,
+            _ = tokio::time::sleep(wait) => {
+                if !timeout.is_zero() && start.elapsed() >= timeout {
+                    return;
+                }
+                println!("no master at {master} yet, retrying");
+            }
+        }
+    }
 }
 
 fn master_upid(text: &str) -> anyhow::Result<Upid> {
@@ -68,7 +104,7 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
     if flags.role != "*" {
         framework.role = Some(flags.role.clone());
     }
-    let (scheduler, outcome) = Execute::new(
+    let (mut scheduler, outcome) = Execute::new(
         ExecuteConfig {
             name: flags.name.clone(),
             command: flags.command.clone(),
@@ -76,6 +112,7 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
         },
         Box::new(|line| println!("{line}")),
     );
+    let registration = scheduler.registration();
     let driver = node.spawn(SchedulerDriver::new(master, framework, Box::new(scheduler)))?;
     let handle = DriverHandle::new(driver.clone());
     let task = TaskId::new(&flags.name);
@@ -92,6 +129,15 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
     let mut outcome = Box::pin(outcome);
     let result = tokio::select! {
         r = &mut outcome => r.ok(),
+        _ = no_master_within(registration, &flags.master, flags.master_timeout) => {
+            eprintln!(
+                "gave up: no master answered at {} within {:?} (--master-timeout)",
+                flags.master, flags.master_timeout
+            );
+            node.terminate(driver.upid());
+            node.shutdown().await;
+            return Ok(EXIT_NO_MASTER);
+        }
         _ = tokio::signal::ctrl_c() => {
             println!("interrupted: killing task '{}'", flags.name);
             let task = task.clone();

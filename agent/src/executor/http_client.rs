@@ -1,7 +1,7 @@
 //! A minimal blocking HTTP/1.1 client over `std::net`, just enough for the executor API:
-//! one-shot `POST`s (`Connection: close`) and one long `POST` whose chunked response is a
-//! RecordIO event stream. No async runtime, no connection pool: this keeps the built-in
-//! executor's memory small. Responses are bounded ([`MAX_BODY_BYTES`], header size) so a
+//! short `POST`s over one kept-alive connection ([`CallConnection`], reopened when it
+//! breaks) and one long `POST` whose chunked response is a RecordIO event stream. No async
+//! runtime, no pool: this keeps the built-in executor's memory small. Responses are bounded ([`MAX_BODY_BYTES`], header size) so a
 //! misbehaving peer cannot make the executor buffer without limit.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -35,28 +35,33 @@ struct Head {
     status: u16,
     chunked: bool,
     content_length: Option<usize>,
+    /// The server said `Connection: close`.
+    close: bool,
 }
 
-fn send_request(
+fn connect(peer: &str) -> Result<BufReader<TcpStream>, AgentError> {
+    let stream = TcpStream::connect(peer).map_err(io(peer, "connecting to the agent"))?;
+    let _ = stream.set_nodelay(true);
+    Ok(BufReader::with_capacity(8 * 1024, stream))
+}
+
+fn write_request(
+    reader: &mut BufReader<TcpStream>,
     peer: &str,
     path: &str,
     body: &[u8],
-    keep_alive: bool,
-) -> Result<BufReader<TcpStream>, AgentError> {
-    let mut stream = TcpStream::connect(peer).map_err(io(peer, "connecting to the agent"))?;
-    let _ = stream.set_nodelay(true);
-    let connection = if keep_alive { "keep-alive" } else { "close" };
+) -> Result<(), AgentError> {
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {peer}\r\nContent-Type: application/json\r\n\
-         Accept: application/json\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
+         Accept: application/json\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n",
         body.len()
     );
     let mut request = head.into_bytes();
     request.extend_from_slice(body);
-    stream
+    reader
+        .get_mut()
         .write_all(&request)
-        .map_err(io(peer, "writing a request to the agent"))?;
-    Ok(BufReader::with_capacity(8 * 1024, stream))
+        .map_err(io(peer, "writing a request to the agent"))
 }
 
 fn read_line(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<String, AgentError> {
@@ -86,6 +91,7 @@ fn read_head(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<Head, Agen
         status,
         chunked: false,
         content_length: None,
+        close: false,
     };
     loop {
         let line = read_line(reader, peer)?;
@@ -96,7 +102,9 @@ fn read_head(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<Head, Agen
             return Err(protocol(peer, format!("bad header {line:?}")));
         };
         let value = value.trim();
-        if name.eq_ignore_ascii_case("transfer-encoding") {
+        if name.eq_ignore_ascii_case("connection") {
+            head.close = value.eq_ignore_ascii_case("close");
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
             head.chunked = value.eq_ignore_ascii_case("chunked");
         } else if name.eq_ignore_ascii_case("content-length") {
             head.content_length = Some(
@@ -142,33 +150,79 @@ fn read_chunk(
     Ok(Some(chunk))
 }
 
-/// Sends one call and returns the status code and body.
-pub fn post(peer: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>), AgentError> {
-    let mut reader = send_request(peer, path, body, false)?;
-    let head = read_head(&mut reader, peer)?;
-    let mut out = Vec::new();
-    if head.chunked {
-        while let Some(chunk) = read_chunk(&mut reader, peer)? {
-            out.extend(chunk);
-            if out.len() > MAX_BODY_BYTES {
-                return Err(protocol(peer, "response body too large"));
+/// One kept-alive connection for short calls (the UPDATEs). Opening a TCP connection per
+/// call cost the agent an accept and a connection task for each of a task's three updates;
+/// one connection carries them all. A call on a reused connection that fails (the agent
+/// closed it while idle) is sent once more on a fresh one: updates carry a uuid and the
+/// agent ignores duplicates, so a repeat is harmless.
+#[derive(Debug)]
+pub struct CallConnection {
+    peer: String,
+    path: String,
+    open: Option<BufReader<TcpStream>>,
+}
+
+impl CallConnection {
+    /// A connection to `peer` for calls to `path`; opened on the first call.
+    pub fn new(peer: &str, path: &str) -> Self {
+        CallConnection {
+            peer: peer.to_string(),
+            path: path.to_string(),
+            open: None,
+        }
+    }
+
+    /// Sends one call and returns the status code and body.
+    pub fn post(&mut self, body: &[u8]) -> Result<(u16, Vec<u8>), AgentError> {
+        if let Some(reader) = self.open.take() {
+            if let Ok(answer) = self.exchange(reader, body) {
+                return Ok(answer);
             }
         }
-    } else if let Some(len) = head.content_length {
-        if len > MAX_BODY_BYTES {
-            return Err(protocol(peer, format!("response body of {len} bytes")));
-        }
-        out.resize(len, 0);
-        reader
-            .read_exact(&mut out)
-            .map_err(io(peer, "reading a response body"))?;
-    } else {
-        reader
-            .take(MAX_BODY_BYTES as u64)
-            .read_to_end(&mut out)
-            .map_err(io(peer, "reading a response body"))?;
+        let reader = connect(&self.peer)?;
+        self.exchange(reader, body)
     }
-    Ok((head.status, out))
+
+    fn exchange(
+        &mut self,
+        mut reader: BufReader<TcpStream>,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), AgentError> {
+        let peer = self.peer.as_str();
+        write_request(&mut reader, peer, &self.path, body)?;
+        let head = read_head(&mut reader, peer)?;
+        let mut out = Vec::new();
+        let reusable = if head.chunked {
+            while let Some(chunk) = read_chunk(&mut reader, peer)? {
+                out.extend(chunk);
+                if out.len() > MAX_BODY_BYTES {
+                    return Err(protocol(peer, "response body too large"));
+                }
+            }
+            true
+        } else if let Some(len) = head.content_length {
+            if len > MAX_BODY_BYTES {
+                return Err(protocol(peer, format!("response body of {len} bytes")));
+            }
+            out.resize(len, 0);
+            reader
+                .read_exact(&mut out)
+                .map_err(io(peer, "reading a response body"))?;
+            true
+        } else {
+            // The body runs to the end of the connection.
+            reader
+                .by_ref()
+                .take(MAX_BODY_BYTES as u64)
+                .read_to_end(&mut out)
+                .map_err(io(peer, "reading a response body"))?;
+            false
+        };
+        if reusable && !head.close {
+            self.open = Some(reader);
+        }
+        Ok((head.status, out))
+    }
 }
 
 /// A streamed response: RecordIO records arriving in HTTP chunks.
@@ -181,7 +235,8 @@ pub struct RecordStream {
 
 /// Opens the stream. A non-200 answer is a protocol error carrying the status and body.
 pub fn subscribe(peer: &str, path: &str, body: &[u8]) -> Result<RecordStream, AgentError> {
-    let mut reader = send_request(peer, path, body, true)?;
+    let mut reader = connect(peer)?;
+    write_request(&mut reader, peer, path, body)?;
     let head = read_head(&mut reader, peer)?;
     if head.status != 200 {
         let mut text = Vec::new();

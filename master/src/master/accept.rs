@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use libprocess::slog::warn;
 use libprocess::{Context, Upid};
 use meso_api::v1::{
-    Filters, FrameworkId, OfferId, Operation, OperationType, TaskInfo, TaskState, TaskStatus,
-    TaskStatusReason, TaskStatusSource,
+    ExecutorId, Filters, FrameworkId, OfferId, Operation, OperationType, TaskInfo, TaskState,
+    TaskStatus, TaskStatusReason, TaskStatusSource,
 };
 use meso_api::wire;
 
 use super::framework_link::ToFramework;
 use super::tasks::Task;
-use super::validation::{allocate_unset, validate_offers, validate_task};
+use super::validation::{allocate_unset, validate_offers, validate_task_with};
 use super::{Master, MasterMessage};
 use crate::allocator::Offer;
 
@@ -239,10 +239,24 @@ impl Master {
         let framework_pid = self.framework_pid(framework).map(|p| p.to_string());
         let mut available = offers.resources.clone();
         let mut launched = std::collections::BTreeSet::new();
+        // Executors of this framework already on the agent: their resources were charged
+        // when they were launched (Mesos counts an executor only when it is new).
+        let mut executors: std::collections::BTreeSet<ExecutorId> = self
+            .tasks
+            .on_agent(&offers.agent)
+            .iter()
+            .filter(|(f, _)| f == framework)
+            .filter_map(|(f, t)| self.tasks.get(f, t)?.info.executor.as_ref())
+            .map(|e| e.executor_id.clone())
+            .collect();
         for task in launches {
-            let checked = validate_task(&task, &offers, &available, |id| {
-                launched.contains(id) || self.tasks.contains(framework, id)
-            });
+            let checked = validate_task_with(
+                &task,
+                &offers,
+                &available,
+                |id| launched.contains(id) || self.tasks.contains(framework, id),
+                |id| executors.contains(id),
+            );
             match checked {
                 Err(e) => self.launch_failure(
                     ctx,
@@ -262,6 +276,9 @@ impl Master {
                         .checked_sub(&consumed)
                         .expect("validate_task checked the task fits in what is available");
                     launched.insert(task.task_id.clone());
+                    if let Some(executor) = &task.executor {
+                        executors.insert(executor.executor_id.clone());
+                    }
                     self.tasks.add(Task {
                         info: task.clone(),
                         framework_id: framework.clone(),

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use meso_api::v1::{AgentId, FrameworkId, OfferId, TaskId, TaskInfo};
+use meso_api::v1::{AgentId, ExecutorId, FrameworkId, OfferId, TaskId, TaskInfo};
 use meso_api::Resources;
 
 use super::offers::OfferRecord;
@@ -200,12 +200,27 @@ pub fn task_consumption(task: &TaskInfo, role: &str) -> Resources {
 }
 
 /// Checks one task of a LAUNCH against the offers' agent, what is left of them
-/// (`available`) and the ids already in use. Returns what the task consumes.
+/// (`available`) and the ids already in use. Returns what the task consumes. Its executor,
+/// if any, is counted as new (see [`validate_task_with`]).
 pub fn validate_task(
     task: &TaskInfo,
     offers: &ValidOffers,
     available: &Resources,
     id_in_use: impl Fn(&TaskId) -> bool,
+) -> Result<Resources, TaskError> {
+    validate_task_with(task, offers, available, id_in_use, |_| false)
+}
+
+/// [`validate_task`], where `executor_running` says whether an executor of this framework
+/// with that id already runs on the offers' agent (or was launched earlier in the same
+/// accept). As Mesos, the executor's resources count only when it is new: a task for a
+/// running executor needs just its own resources.
+pub fn validate_task_with(
+    task: &TaskInfo,
+    offers: &ValidOffers,
+    available: &Resources,
+    id_in_use: impl Fn(&TaskId) -> bool,
+    executor_running: impl Fn(&ExecutorId) -> bool,
 ) -> Result<Resources, TaskError> {
     task.validate().map_err(|e| TaskError::Malformed {
         task: task.task_id.clone(),
@@ -228,7 +243,12 @@ pub fn validate_task(
             resources: task.resources.to_string(),
         });
     }
-    let wanted = task_consumption(task, &offers.role);
+    let wanted = match &task.executor {
+        Some(executor) if executor_running(&executor.executor_id) => {
+            allocate_unset(&task.resources, &offers.role)
+        }
+        _ => task_consumption(task, &offers.role),
+    };
     if !available.contains(&wanted) {
         return Err(TaskError::TooMuch {
             task: task.task_id.clone(),
@@ -243,7 +263,7 @@ pub fn validate_task(
 mod tests {
     use super::*;
     use meso_api::attributes::Attributes;
-    use meso_api::v1::CommandInfo;
+    use meso_api::v1::{CommandInfo, ExecutorInfo, ExecutorType};
     use proptest::prelude::*;
 
     use crate::master::offers::OfferBook;
@@ -356,6 +376,49 @@ mod tests {
             validate_task(&both, &offers, &avail, none),
             Err(TaskError::Malformed { .. })
         ));
+    }
+
+    fn with_executor(id: &str, task_resources: &str, executor_resources: &str) -> TaskInfo {
+        let mut t = task(id, "a", task_resources);
+        t.command = None;
+        t.executor = Some(ExecutorInfo {
+            kind: Some(ExecutorType::Custom),
+            executor_id: ExecutorId::new("ex"),
+            framework_id: None,
+            command: Some(CommandInfo::shell("run-executor")),
+            container: None,
+            resources: res(executor_resources),
+            name: None,
+            data: None,
+            shutdown_grace_period: None,
+            labels: None,
+        });
+        t
+    }
+
+    #[test]
+    fn a_running_executor_is_not_charged_again() {
+        let offers = ValidOffers {
+            agent: AgentId::new("a"),
+            role: "*".to_string(),
+            resources: res("cpus:1;mem:64").allocate("*"),
+        };
+        let avail = offers.resources.clone();
+        let none = |_: &TaskId| false;
+        let t = with_executor("t", "cpus:0.5;mem:32", "cpus:0.5;mem:64");
+        // A new executor: task plus executor (cpus:1;mem:96) does not fit in mem:64.
+        assert!(matches!(
+            validate_task_with(&t, &offers, &avail, none, |_| false),
+            Err(TaskError::TooMuch { .. })
+        ));
+        // The executor already runs there: only the task's own resources count.
+        let used = validate_task_with(&t, &offers, &avail, none, |id| id.as_str() == "ex")
+            .expect("the task alone fits");
+        assert_eq!(used, res("cpus:0.5;mem:32").allocate("*"));
+        // Another executor id running does not help.
+        assert!(
+            validate_task_with(&t, &offers, &avail, none, |id| id.as_str() == "other").is_err()
+        );
     }
 
     proptest! {
