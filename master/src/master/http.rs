@@ -72,7 +72,7 @@ impl Master {
                 })
             })
             .collect();
-        json!({
+        let mut doc = json!({
             "id": self.config.master_id,
             "pid": info.as_ref().and_then(|i| i.pid.clone()),
             "hostname": self.config.hostname,
@@ -83,7 +83,11 @@ impl Master {
             "frameworks": frameworks,
             "outstanding_offers": self.offers.len(),
             "active_tasks": self.tasks.active_count(),
-        })
+        });
+        if let (Value::Object(doc), Value::Object(leader)) = (&mut doc, self.leader_json()) {
+            doc.extend(leader);
+        }
+        doc
     }
 
     pub(super) fn serve_http(

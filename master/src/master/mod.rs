@@ -26,8 +26,10 @@ pub mod allocation;
 mod framework_messages;
 pub mod frameworks;
 mod http;
+mod leader_hook;
 pub mod offers;
 pub mod reconciliation;
+pub mod recovery;
 pub mod registrar;
 mod status_updates;
 pub mod tasks;
@@ -67,6 +69,10 @@ pub struct MasterConfig {
     pub max_completed_tasks_per_framework: usize,
     /// Allocator settings.
     pub allocator: AllocatorConfig,
+    /// Time recovered agents have to re-register after a failover.
+    pub agent_reregister_timeout: Duration,
+    /// Pace of marking recovered agents that did not come back unreachable.
+    pub agent_removal_rate_limit: Option<recovery::RemovalRateLimit>,
 }
 
 impl MasterConfig {
@@ -81,6 +87,8 @@ impl MasterConfig {
             max_agent_ping_timeouts: 5,
             max_completed_tasks_per_framework: 1000,
             allocator: AllocatorConfig::default(),
+            agent_reregister_timeout: Duration::from_secs(600),
+            agent_removal_rate_limit: None,
         }
     }
 }
@@ -134,6 +142,10 @@ pub enum MasterMessage {
     Offers(Vec<Offer>),
     /// A registrar change completed.
     Registrar(RegistrarDone),
+    /// Recovered agents had their time to re-register.
+    ReregisterTimeout,
+    /// Time to mark the next recovered agent unreachable (rate limited).
+    RemoveRecoveredAgent,
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -204,6 +216,8 @@ pub struct Master {
     offers: OfferBook,
     tasks: TaskBook,
     info: Option<MasterInfo>,
+    recovery: recovery::Recovery,
+    leader_info: Option<crate::leadership::SharedLeaderInfo>,
 }
 
 impl Master {
@@ -214,10 +228,16 @@ impl Master {
             frameworks: FrameworkBook::new(&config.master_id),
             offers: OfferBook::new(&config.master_id),
             tasks: TaskBook::new(config.max_completed_tasks_per_framework),
+            recovery: recovery::Recovery {
+                reregister_timeout: config.agent_reregister_timeout,
+                rate_limit: config.agent_removal_rate_limit,
+                ..Default::default()
+            },
             config,
             registrar,
             allocator: None,
             info: None,
+            leader_info: None,
         }
     }
 
@@ -318,6 +338,7 @@ impl Process for Master {
             }
         }
         ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
+        self.start_recovery(ctx);
         info!(ctx.node().logger(), "master started"; "id" => &self.config.master_id, "pid" => %ctx.self_upid());
     }
 
@@ -381,6 +402,8 @@ impl Process for Master {
             }
             MasterMessage::Offers(offers) => self.offers_from_allocator(ctx, offers),
             MasterMessage::Registrar(done) => self.registrar_done(ctx, done),
+            MasterMessage::ReregisterTimeout => self.reregister_timeout(ctx),
+            MasterMessage::RemoveRecoveredAgent => self.remove_next_recovered(ctx),
         }
     }
 
