@@ -44,8 +44,12 @@ fn parse_wave(line: &str) -> Option<(u64, u64)> {
         return None;
     }
     let field = |name: &str| {
-        line.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse::<u64>().ok())
+        line.split_whitespace().find_map(|kv| {
+            kv.strip_prefix(name)?
+                .strip_prefix('=')?
+                .parse::<u64>()
+                .ok()
+        })
     };
     Some((field("wave")?, field("at_unix_ms")?))
 }

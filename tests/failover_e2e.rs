@@ -89,7 +89,10 @@ impl Framework {
     fn wait_line(&mut self, what: &str) {
         loop {
             let line = self.lines.recv_timeout(GUARD).unwrap_or_else(|_| {
-                panic!("hang guard: {} waiting for {what}; saw {:?}", self.name, self.seen)
+                panic!(
+                    "hang guard: {} waiting for {what}; saw {:?}",
+                    self.name, self.seen
+                )
             });
             self.seen.push(line.clone());
             if line.contains(what) {
@@ -209,7 +212,11 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
                 "kill {kill}: task {} restarted",
                 f.name
             );
-            assert!(alive(*first), "kill {kill}: task {} (pid {first}) is gone", f.name);
+            assert!(
+                alive(*first),
+                "kill {kill}: task {} (pid {first}) is gone",
+                f.name
+            );
         }
         masters.spawn(old);
         let leader_port = masters.ports[new];

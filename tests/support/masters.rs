@@ -2,9 +2,8 @@
 //! end-to-end test and the failover benchmark (included by both with `#[path]`): start them,
 //! find the leader over HTTP, kill -9 it, restart a killed master on its own work dir.
 //!
-//! A master leads when its `/master/state` answers 200 with `"elected": true` (followers
-//! answer a small document with `"elected": false`). Every wait has a hang guard; none is an
-//! assertion of speed.
+//! A master leads when `master/elected` is 1 in its `/metrics/snapshot`. Every wait has a
+//! hang guard; none is an assertion of speed.
 
 #![allow(dead_code)]
 
@@ -113,9 +112,7 @@ impl Masters {
         let port = self.ports[i].to_string();
         let work = self.dir.join(format!("master{i}"));
         self.starts[i] += 1;
-        let log = self
-            .dir
-            .join(format!("master{i}.{}.log", self.starts[i]));
+        let log = self.dir.join(format!("master{i}.{}.log", self.starts[i]));
         let file = std::fs::File::create(&log).expect("master log file");
         let peers = self.addresses();
         let mut args: Vec<String> = vec![
@@ -137,12 +134,13 @@ impl Masters {
         self.procs[i] = Some(Proc(child));
     }
 
-    /// Whether master `i` serves `/master/state` as the elected leader now.
+    /// Whether master `i` serves as the elected leader now (`master/elected` is 1 in its
+    /// `/metrics/snapshot`, which stays small however many agents the leader has).
     pub fn serves_as_leader(&self, i: usize) -> bool {
-        http_get(self.ports[i], "/master/state").is_some_and(|(status, body)| {
+        http_get(self.ports[i], "/metrics/snapshot").is_some_and(|(status, body)| {
             status == 200
                 && serde_json::from_str::<serde_json::Value>(&body)
-                    .is_ok_and(|v| v["elected"] == serde_json::Value::Bool(true))
+                    .is_ok_and(|v| v["master/elected"].as_f64() == Some(1.0))
         })
     }
 

@@ -41,8 +41,15 @@ pub struct EmulatorConfig {
     pub framework_id: FrameworkId,
     /// Hostname prefix (`<prefix>-<index>`).
     pub hostname_prefix: String,
-    /// Retry backoff (first step and cap).
+    /// Wait before retrying after the master went away (first step and cap; grows while
+    /// masters keep going away or refusing connections).
     pub backoff: Backoff,
+    /// Time to wait for an answer to a (re)registration before sending it again (plus up to
+    /// half of it as jitter).
+    pub answer_timeout: Duration,
+    /// Wait (jittered in [step/2, step], not growing) before asking again after a master
+    /// answered that no leader is known (an election is under way).
+    pub election_poll: Duration,
     /// First registrations are spread uniformly over this.
     pub initial_spread: Duration,
     /// Jitter seed.
@@ -293,7 +300,10 @@ impl EmulatedAgent {
         if let Err(e) = sent {
             debug!(ctx.node().logger(), "registration not sent"; "agent" => self.index, "error" => %e);
         }
-        let wait = self.backoff_wait();
+        // A busy leader (thousands of agents re-registering at once) answers late: resending
+        // early would only add to its queue.
+        let timeout = self.config.answer_timeout;
+        let wait = timeout + self.jitter.up_to(timeout / 2);
         self.retry_after(ctx, wait);
     }
 
@@ -400,11 +410,17 @@ impl Process for EmulatedAgent {
                     }
                     Next::Backoff => {
                         if was_registered {
-                            self.master_lost(ctx);
-                        } else {
-                            let wait = self.backoff_wait();
-                            self.retry_after(ctx, wait);
+                            self.registered = false;
+                            self.progress.down();
+                            self.ping_generation += 1;
+                            self.attempt = 0;
                         }
+                        // A live master says an election is under way: ask again soon, at a
+                        // steady jittered pace (a definite answer is not a reason to back off).
+                        let poll =
+                            Backoff::new(self.config.election_poll, self.config.election_poll);
+                        let wait = poll.delay(0, self.jitter.next_unit());
+                        self.retry_after(ctx, wait);
                     }
                 }
             }

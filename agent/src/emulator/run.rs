@@ -52,12 +52,21 @@ pub struct EmulatorFlags {
     /// Port to listen on (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// First retry step; doubled per unanswered attempt, with jitter in [step/2, step].
+    /// Wait before retrying after the master went away (link broke, connection refused,
+    /// ping timeout); doubled while that keeps happening, with jitter in [step/2, step].
     #[arg(long, default_value = "50ms", value_parser = parse_duration)]
     pub backoff: Duration,
     /// Largest retry step.
     #[arg(long, default_value = "2secs", value_parser = parse_duration)]
     pub max_backoff: Duration,
+    /// Time to wait for a (re)registration answer before sending again (plus up to half of
+    /// it as jitter).
+    #[arg(long, default_value = "2secs", value_parser = parse_duration)]
+    pub answer_timeout: Duration,
+    /// Time between questions to a master that knows no leader (an election is under way);
+    /// jittered in [t/2, t].
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    pub election_poll: Duration,
     /// First registrations are spread uniformly over this.
     #[arg(long, default_value = "1secs", value_parser = parse_duration)]
     pub initial_spread: Duration,
@@ -140,6 +149,8 @@ impl EmulatorFlags {
             framework_id,
             hostname_prefix: self.hostname_prefix.clone(),
             backoff: Backoff::new(self.backoff, self.max_backoff),
+            answer_timeout: self.answer_timeout.max(Duration::from_millis(1)),
+            election_poll: self.election_poll.max(Duration::from_millis(1)),
             initial_spread: self.initial_spread,
             seed: self.seed,
         })
