@@ -6,7 +6,7 @@
 # 2. Failover (examples/failover_bench.rs): three release `meso master --peers` processes,
 #    `meso agent-emulator` with FAILOVER_AGENTS (10000) agents of 10 tasks each; the leader is
 #    killed with SIGKILL FAILOVER_KILLS (20) times: failover_ms_p50/_max (kill -9 -> a
-#    surviving master serves /master/state as the elected leader; the v1 scheduler SUBSCRIBE
+#    surviving master serves as the elected leader, master/elected = 1; the v1 scheduler SUBSCRIBE
 #    is not on this branch yet) and reregister_ms_10k_agents (new leader serving -> the last
 #    emulated agent re-registered with it).
 set -euo pipefail
