@@ -4,14 +4,21 @@
 //! Rules: start at a configured master chosen by the caller (agents start at different ones
 //! so followers share the first wave of questions); a hint naming a leader moves the target
 //! there at once, unless its term is older than a hint already followed; a hint without a
-//! leader (election under way), or the target going away (broken link, refused connection),
-//! moves to the next configured master, to be tried after a backoff. Hints from a master that
-//! is not the current target are stale and ignored.
+//! leader (election under way) keeps the target, to be asked again after a short wait: a
+//! live master learns the new leader as soon as there is one, while moving on could land on
+//! the master that just died; after [`NO_LEADER_ANSWERS_BEFORE_MOVING`] such answers in a row
+//! (a master cut off from the others) it moves to the next configured master. The target
+//! going away (broken link, refused connection) moves to the next configured master, to be
+//! tried after a backoff. Hints from a master that is not the current target are stale and
+//! ignored.
 //!
 //! Invariant: the target is always either a configured master or the leader named by the
 //! newest hint followed.
 
 use libprocess::Upid;
+
+/// Answers "no leader known" in a row from one master after which the tracker tries the next.
+pub const NO_LEADER_ANSWERS_BEFORE_MOVING: u32 = 20;
 
 /// What the agent should do after a tracker event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +38,7 @@ pub struct MasterTracker {
     position: usize,
     target: Upid,
     term: u64,
+    no_leader_answers: u32,
 }
 
 impl MasterTracker {
@@ -44,6 +52,7 @@ impl MasterTracker {
             position,
             target,
             term: 0,
+            no_leader_answers: 0,
         })
     }
 
@@ -67,6 +76,7 @@ impl MasterTracker {
             }
         }
         self.target = self.masters[self.position].clone();
+        self.no_leader_answers = 0;
     }
 
     /// `pid` went away (its link broke or could not be made).
@@ -88,12 +98,16 @@ impl MasterTracker {
             Some(leader) if term >= self.term && &leader != from => {
                 self.term = term;
                 self.target = leader;
+                self.no_leader_answers = 0;
                 Next::Now
             }
             _ => {
                 self.term = self.term.max(term);
-                let here = self.target.clone();
-                self.advance(&here);
+                self.no_leader_answers += 1;
+                if self.no_leader_answers >= NO_LEADER_ANSWERS_BEFORE_MOVING {
+                    let here = self.target.clone();
+                    self.advance(&here);
+                }
                 Next::Backoff
             }
         }
@@ -128,8 +142,12 @@ mod tests {
     }
 
     #[test]
-    fn no_leader_known_tries_the_next_master_after_a_backoff() {
+    fn no_leader_known_asks_the_same_master_again_then_moves_on() {
         let mut t = MasterTracker::new(three(), 2).expect("three masters");
+        for _ in 1..NO_LEADER_ANSWERS_BEFORE_MOVING {
+            assert_eq!(t.not_leader(&master(3), None, 2), Next::Backoff);
+            assert_eq!(t.target(), &master(3));
+        }
         assert_eq!(t.not_leader(&master(3), None, 2), Next::Backoff);
         assert_eq!(t.target(), &master(1));
     }
@@ -139,7 +157,7 @@ mod tests {
         let mut t = MasterTracker::new(three(), 0).expect("three masters");
         t.not_leader(&master(1), Some(master(2)), 7);
         assert_eq!(t.not_leader(&master(2), Some(master(1)), 6), Next::Backoff);
-        assert_eq!(t.target(), &master(3));
+        assert_eq!(t.target(), &master(2));
         assert_eq!(t.term(), 7);
     }
 
