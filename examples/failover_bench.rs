@@ -9,6 +9,7 @@
 //! `reregister_ms_<N>_agents` (p50 over the kills, from the new leader serving to the last
 //! agent re-registered), `reregister_ms_<N>_agents_max`, and `reregister_from_kill_ms_p50`.
 //! Usage: failover_bench [--meso PATH] [--kills N] [--agents N] [--tasks-per-agent M]
+//! [--answer-timeout DURATION (the emulator's, default 2secs)]
 
 #[path = "../tests/support/masters.rs"]
 mod masters;
@@ -59,6 +60,7 @@ fn main() {
     let mut kills = 20usize;
     let mut agents = 10_000usize;
     let mut tasks = 10usize;
+    let mut answer_timeout = String::from("2secs");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -67,6 +69,7 @@ fn main() {
             "--kills" => kills = value().parse().expect("--kills: a number"),
             "--agents" => agents = value().parse().expect("--agents: a number"),
             "--tasks-per-agent" => tasks = value().parse().expect("--tasks-per-agent: a number"),
+            "--answer-timeout" => answer_timeout = value(),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -85,6 +88,8 @@ fn main() {
             &tasks.to_string(),
             "--initial-spread",
             "2secs",
+            "--answer-timeout",
+            &answer_timeout,
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::from(
@@ -145,14 +150,17 @@ fn main() {
     println!("failover_ms_p50: {:.0} ms", percentile(&failover, 50.0));
     println!("failover_ms_max: {:.0} ms", percentile(&failover, 100.0));
     println!("# re-registration: new leader serving -> the last of {agents} emulated agents ({tasks} tasks each) re-registered");
+    let count = if agents % 1000 == 0 {
+        format!("{}k", agents / 1000)
+    } else {
+        agents.to_string()
+    };
     println!(
-        "reregister_ms_{}k_agents: {:.0} ms",
-        agents / 1000,
+        "reregister_ms_{count}_agents: {:.0} ms",
         percentile(&rereg, 50.0)
     );
     println!(
-        "reregister_ms_{}k_agents_max: {:.0} ms",
-        agents / 1000,
+        "reregister_ms_{count}_agents_max: {:.0} ms",
         percentile(&rereg, 100.0)
     );
     println!(
