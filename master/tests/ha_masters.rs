@@ -195,6 +195,7 @@ enum AgentEvent {
     Registered(AgentId, Upid),
     Reregistered(AgentId, Upid),
     Hinted(Upid),
+    NoLeaderKnown(u64),
 }
 
 #[derive(Debug)]
@@ -310,10 +311,16 @@ impl Process for ProbeAgent {
             }
             ProbeMessage::NotLeader(hint) => {
                 let Some(from) = from else { return };
-                if let HintOutcome::Leader(leader) = self.detector.not_leader(&from, &hint) {
-                    let _ = self.events.send(AgentEvent::Hinted(leader));
-                    self.registered = false;
-                    self.send_registration(ctx);
+                match self.detector.not_leader(&from, &hint) {
+                    HintOutcome::Leader(leader) => {
+                        let _ = self.events.send(AgentEvent::Hinted(leader));
+                        self.registered = false;
+                        self.send_registration(ctx);
+                    }
+                    HintOutcome::NextMaster(_) => {
+                        let _ = self.events.send(AgentEvent::NoLeaderKnown(hint.term));
+                    }
+                    HintOutcome::Ignored => {}
                 }
             }
             ProbeMessage::Retry => {
@@ -616,4 +623,54 @@ async fn new_leader_recovers_the_registry_and_a_restarted_master_catches_up() {
     .await;
     assert_eq!(masters.leader_among(&[0, 1, 2]).await, new);
     masters.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_without_a_quorum_knows_no_leader_and_says_so() {
+    // One master of three whose peers never start: no election can succeed.
+    let node = Node::builder().build().await.unwrap();
+    let silent: Vec<SocketAddr> = (0..2)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+        })
+        .collect();
+    let addrs = vec![node.addr(), silent[0], silent[1]];
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = RaftLogOptions::new(1, &addrs);
+    options.tick = Duration::from_millis(20);
+    let peers = options.peers.clone();
+    let log = RaftLog::<Registry>::start(&node, options, dir.path()).unwrap();
+    let host = MasterHost::start(&node, log.clone(), peers, config());
+
+    eventually("the stand-in serves", || async {
+        tokio::net::TcpStream::connect(node.addr()).await.is_ok()
+            && http_get(node.addr(), "/master/health").await.0 == 200
+    })
+    .await;
+    let (status, location, body) = http_get(node.addr(), "/master/api/v1/scheduler").await;
+    assert_eq!(
+        (status, location, body.as_str()),
+        (503, None, "No leader elected")
+    );
+    let doc = state(node.addr()).await;
+    assert_eq!(doc["elected"], false);
+    assert_eq!(doc["leader"], Value::Null);
+    assert_eq!(
+        node.metrics()
+            .snapshot()
+            .get(meso_master::leadership::ELECTED),
+        Some(&0.0)
+    );
+
+    let clients = Node::builder().build().await.unwrap();
+    let mut agent = start_agent(&clients, vec![Upid::new("master", node.addr())]);
+    let event = next_event(&mut agent, "a hint without a leader", |_| true).await;
+    assert!(matches!(event, AgentEvent::NoLeaderKnown(_)), "{event:?}");
+    assert!(!host.leader_info().elected);
+    clients.shutdown().await;
+    host.stop().await.expect("the host stops cleanly");
+    log.stop();
+    node.shutdown().await;
 }
