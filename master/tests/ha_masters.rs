@@ -444,6 +444,14 @@ async fn cut_off_leader_steps_down_and_clients_follow_the_new_leader() {
     assert_eq!(doc["peers"].as_array().map(Vec::len), Some(3));
     let doc = state(masters.addrs[old]).await;
     assert_eq!(doc["elected"], true);
+    let metrics = masters.member(old).node.metrics().snapshot();
+    assert_eq!(metrics.get(meso_master::leadership::ELECTED), Some(&1.0));
+    assert_eq!(
+        metrics.get(meso_master::leadership::LEADER_RAFT_ID),
+        Some(&(old as f64 + 1.0))
+    );
+    let metrics = masters.member(follower).node.metrics().snapshot();
+    assert_eq!(metrics.get(meso_master::leadership::ELECTED), Some(&0.0));
 
     // Clients that start at a follower are sent to the leader.
     let clients = Node::builder().build().await.unwrap();
@@ -657,10 +665,11 @@ async fn a_master_without_a_quorum_knows_no_leader_and_says_so() {
     let doc = state(node.addr()).await;
     assert_eq!(doc["elected"], false);
     assert_eq!(doc["leader"], Value::Null);
+    let metrics = node.metrics().snapshot();
+    assert_eq!(metrics.get(meso_master::leadership::ELECTED), Some(&0.0));
+    assert_eq!(metrics.get(meso_master::leadership::RAFT_PEERS), Some(&3.0));
     assert_eq!(
-        node.metrics()
-            .snapshot()
-            .get(meso_master::leadership::ELECTED),
+        metrics.get(meso_master::leadership::LEADER_RAFT_ID),
         Some(&0.0)
     );
 
