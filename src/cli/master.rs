@@ -27,7 +27,8 @@ pub struct MasterFlags {
     #[arg(long, env = "MESO_HOSTNAME")]
     pub hostname: Option<String>,
     /// Directory for the master's durable state: the replicated registry's log, hard state
-    /// and snapshots (default: `<tmp>/meso-master-<ip>-<port>`).
+    /// and snapshots. Required with `--peers`; without it a lone master keeps its registry
+    /// in a fresh temporary directory removed when it exits (nothing survives a restart).
     #[arg(long, env = "MESO_WORK_DIR")]
     pub work_dir: Option<std::path::PathBuf>,
     /// Every master of the cluster as `ip:port,ip:port,...`, this one included, in the same
@@ -152,9 +153,20 @@ pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
     let me = SocketAddr::new(flags.ip, flags.port);
     let peers = parse_peers(flags.peers.as_deref().unwrap_or(""))?;
     let options = raft_options(me, &peers)?;
-    let work_dir = flags.work_dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("meso-master-{}-{}", flags.ip, flags.port))
-    });
+    let (work_dir, scratch) = match &flags.work_dir {
+        Some(dir) => (dir.clone(), false),
+        None if !peers.is_empty() => anyhow::bail!(
+            "--peers needs --work-dir: a master of a cluster must find its Raft log again after a restart"
+        ),
+        None => (
+            std::env::temp_dir().join(format!(
+                "meso-master-{}-{}",
+                flags.port,
+                std::process::id()
+            )),
+            true,
+        ),
+    };
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| anyhow::anyhow!("--work-dir {}: {e}", work_dir.display()))?;
     let node = Node::builder()
@@ -183,6 +195,9 @@ pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
     };
     log.stop();
     node.shutdown().await;
+    if scratch {
+        let _ = std::fs::remove_dir_all(&work_dir);
+    }
     result
 }
 

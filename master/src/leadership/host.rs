@@ -28,8 +28,16 @@ pub const ELECTED: &str = "master/elected";
 /// Metric: the Raft term this master has seen.
 pub const RAFT_TERM: &str = "master/raft_term";
 
+/// Metric: how many masters the cluster has (`--peers`, 1 without).
+pub const RAFT_PEERS: &str = "master/raft_peers";
+/// Metric: the leader's Raft id, its position in `--peers` counted from 1 (0: none known).
+pub const LEADER_RAFT_ID: &str = "master/leader_raft_id";
+
 /// Time between two attempts of the lease read a new leader recovers with.
 const RECOVERY_RETRY: Duration = Duration::from_millis(20);
+/// How long a master that stopped on its own may wait for the leader watch to show that
+/// leadership moved (its writes failed for that reason) before it counts as a failure.
+const STEP_DOWN_GRACE: Duration = Duration::from_secs(1);
 /// Longest wait for that lease read before looking at leadership again (a hang guard: a
 /// read is answered or refused by the log in the normal course).
 const RECOVERY_READ_GUARD: Duration = Duration::from_secs(2);
@@ -146,6 +154,12 @@ fn update_info(
     node.metrics()
         .gauge(RAFT_TERM)
         .set(i64::try_from(state.term).unwrap_or(i64::MAX));
+    node.metrics()
+        .gauge(RAFT_PEERS)
+        .set(i64::try_from(peers.len()).unwrap_or(i64::MAX));
+    node.metrics()
+        .gauge(LEADER_RAFT_ID)
+        .set(i64::try_from(state.leader).unwrap_or(i64::MAX));
 }
 
 fn spawn_stand_in(node: &Node, shared: &SharedLeaderInfo) -> Result<Serving, HostError> {
@@ -248,9 +262,17 @@ async fn run(
             _ = exited => {
                 match &serving {
                     Serving::Master(_, term) => {
-                        if log.leader().is_leader {
+                        let term = *term;
+                        // Registry writes fail as soon as leadership moves, which the
+                        // leader watch may show a moment later: give it that moment.
+                        let clock = node.clock();
+                        let moved = tokio::select! {
+                            r = leader.wait_for(|s| !s.is_leader || s.term != term) => r.is_ok(),
+                            _ = clock.sleep_until(clock.now() + STEP_DOWN_GRACE) => false,
+                        };
+                        if !moved {
                             update_info(&shared, &node, &peers, log.leader(), false);
-                            return Err(HostError::MasterStopped { term: *term });
+                            return Err(HostError::MasterStopped { term });
                         }
                         // It stopped because its registry writes failed after leadership
                         // moved; the next turn of the loop serves as a stand-in.

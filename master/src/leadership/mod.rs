@@ -20,7 +20,7 @@ mod host;
 mod registrar;
 mod standin;
 
-pub use host::{HostError, MasterHost, ELECTED};
+pub use host::{HostError, MasterHost, ELECTED, LEADER_RAFT_ID, RAFT_PEERS, RAFT_TERM};
 pub use registrar::{operation_for, snapshot_of, RaftRegistrar};
 pub use standin::{StandIn, StandInMessage};
 

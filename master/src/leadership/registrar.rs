@@ -6,6 +6,9 @@
 //! registrar does; a log failure (this master lost leadership, the store failed) is a
 //! [`RegistrarError`], which the master treats as fatal, so a deposed leader stops acting.
 //!
+//! A log that momentarily cannot take a proposal (its mailbox is full, raft dropped it) is
+//! retried a few times before that counts as a failure.
+//!
 //! Times in operations (`MarkUnreachable::at_ms`) are read from the system clock here, the
 //! shell around the pure registry; every replica applies the same value.
 
@@ -77,12 +80,28 @@ fn failed(change: &RegistryChange, e: ProposeError) -> RegistrarError {
     }
 }
 
+/// Attempts of one operation while the log is momentarily unable to take it (mailbox full,
+/// raft dropped the proposal); each waits [`RETRY_PAUSE`] after the previous.
+const ATTEMPTS: u32 = 50;
+/// Pause between two such attempts.
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
 async fn propose(
     log: &RaftLog<Registry>,
     change: &RegistryChange,
     op: Operation,
 ) -> Result<Result<(), RegistryError>, RegistrarError> {
-    log.propose(op).await.map_err(|e| failed(change, e))
+    let mut attempt = 1;
+    loop {
+        match log.propose(op.clone()).await {
+            Ok(outcome) => return Ok(outcome),
+            Err(ProposeError::Busy(_) | ProposeError::Dropped(_)) if attempt < ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            Err(e) => return Err(failed(change, e)),
+        }
+    }
 }
 
 impl Registrar for RaftRegistrar {
