@@ -41,3 +41,7 @@ done
 # meso-agent: a real agent runs one `sleep` task with the built-in executor (`meso executor`)
 # and reports the executor's memory.
 cargo run -q --locked -p meso-agent --example executor_rss -- "$PWD/target/debug/meso"
+# meso: the failover benchmark, briefly: three masters, 200 emulated agents, two leader kills.
+cargo run -q --locked -- agent-emulator --help > /dev/null
+cargo run -q --locked --example failover_bench -- --meso "$PWD/target/debug/meso" \
+  --kills 2 --agents 200 --tasks-per-agent 2

@@ -24,6 +24,9 @@ enum Command {
     Execute(cli::execute::ExecuteFlags),
     /// The built-in command executor (started by the agent; reads MESOS_* variables).
     Executor,
+    /// Emulate thousands of agents with tasks against the masters (tests and benchmarks).
+    #[command(hide = true)]
+    AgentEmulator(Box<meso_agent::emulator::run::EmulatorFlags>),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,6 +48,10 @@ fn main() -> anyhow::Result<()> {
         Command::Agent(flags) => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(meso_agent::run::run(*flags))?;
+            Ok(())
+        }
+        Command::AgentEmulator(flags) => {
+            tokio::runtime::Runtime::new()?.block_on(meso_agent::emulator::run::run(*flags))?;
             Ok(())
         }
         // No async runtime here: the executor stays small (see meso_agent::executor).

@@ -125,6 +125,7 @@ async fn main() {
         .expect("agent node");
     let config = AgentConfig {
         master: master.clone(),
+        masters: Vec::new(),
         hostname: "localhost".into(),
         work_dir: work_dir.path().to_path_buf(),
         resources: Resources::parse("cpus:1;mem:128", "*").expect("resources"),

@@ -7,11 +7,15 @@
 //! `--registration-backoff-factor`, doubling to 1 min) and random jitter until the master
 //! answers. When the link to the master breaks, or no ping arrives within the master's
 //! total ping timeout, the agent is disconnected: status updates pause and it re-registers
-//! the same way. Pings are answered with `PongAgent`.
+//! the same way. Pings are answered with `PongAgent`. With several masters (`--master
+//! a,b,c`) the agent finds the leader with a `MasterDetector` ([`detection`]): a retry
+//! without an answer or a broken link moves on to the next master, a `NotLeader` answer
+//! naming the leader sends the (re)registration there at once.
 //!
 //! Invariants: every timer message carries the generation it was set for and is ignored if
 //! the generation moved on; status updates are sent to the master only while registered.
 
+mod detection;
 pub mod executor_api;
 pub mod executor_env;
 pub mod files;
@@ -54,8 +58,10 @@ pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(75);
 /// Everything the agent needs to run (built from the flags by `AgentFlags::to_config`).
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
-    /// The master's process.
+    /// The master's process (the first of `--master`).
     pub master: Upid,
+    /// The other masters of `--master a,b,c` (empty with one master).
+    pub masters: Vec<Upid>,
     /// Hostname reported to the master.
     pub hostname: String,
     /// Work dir (absolute).
@@ -110,6 +116,8 @@ pub enum AgentMessage {
     FrameworkMessage(FrameworkToExecutor),
     /// Master: the agent must stop.
     Shutdown(ShutdownAgent),
+    /// Master: it does not lead (and who does).
+    NotLeader(meso_api::wire::NotLeader),
     /// Timer: retry (re)registration if attempt `generation` got no answer.
     RegistrationRetry {
         /// The attempt this timer belongs to.
@@ -166,11 +174,15 @@ from_wire! {
     ShutdownFramework => ShutdownFramework,
     FrameworkToExecutor => FrameworkMessage,
     ShutdownAgent => Shutdown,
+    meso_api::wire::NotLeader => NotLeader,
 }
 
 /// The agent process.
 pub struct Agent {
     config: AgentConfig,
+    detector: meso_api::detector::MasterDetector,
+    /// The detector moved to another master since the last registration attempt.
+    master_moved: bool,
     log: Logger,
     containerizer: Box<dyn Containerizer>,
     info: AgentInfo,
@@ -193,7 +205,19 @@ impl Agent {
         let mut info = AgentInfo::new(&config.hostname);
         info.resources = config.resources.clone();
         info.attributes = config.attributes.clone();
+        let mut masters = vec![config.master.clone()];
+        masters.extend(
+            config
+                .masters
+                .iter()
+                .filter(|m| **m != config.master)
+                .cloned(),
+        );
+        let detector = meso_api::detector::MasterDetector::new(masters)
+            .expect("the master list starts with config.master, so it is not empty");
         Agent {
+            detector,
+            master_moved: false,
             backoff: config.registration_backoff_factor,
             config,
             log,
@@ -217,6 +241,7 @@ impl Agent {
         if self.registration != Registration::Registering {
             return;
         }
+        self.master_moved = false;
         ctx.link(&self.config.master);
         let sent = match &self.id {
             None => ctx.send(
@@ -353,6 +378,7 @@ impl Process for Agent {
             .on::<ShutdownExecutor>()
             .on::<ShutdownFramework>()
             .on::<FrameworkToExecutor>()
+            .on::<meso_api::wire::NotLeader>()
             .on::<ShutdownAgent>();
     }
 
@@ -398,6 +424,7 @@ impl Process for Agent {
                 if generation == self.registration_generation
                     && self.registration == Registration::Registering
                 {
+                    self.next_master_unless_moved(ctx);
                     self.attempt_registration(ctx);
                 }
             }
@@ -420,12 +447,18 @@ impl Process for Agent {
             AgentMessage::ExecutorHeartbeat { container_id } => {
                 self.executor_heartbeat(ctx, container_id)
             }
+            AgentMessage::NotLeader(hint) => self.not_leader(ctx, hint),
         }
         self.refresh_metrics();
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
         if pid == self.config.master {
+            if self.registration == Registration::Registered {
+                // The leader went away or stepped down: the next master leads now or
+                // points at the leader.
+                self.next_master(ctx);
+            }
             self.master_lost(ctx, "the link to the master broke");
         }
     }

@@ -106,7 +106,15 @@ pub fn master_upid(text: &str) -> Result<Upid, AgentError> {
 impl AgentFlags {
     /// Checks the flags, creates the work dir and detects resources.
     pub fn to_config(&self) -> Result<AgentConfig, AgentError> {
-        let master = master_upid(&self.master)?;
+        let detector = meso_api::detector::MasterDetector::parse(&self.master).map_err(|e| {
+            AgentError::Flag {
+                flag: "--master",
+                value: self.master.clone(),
+                reason: e.reason,
+            }
+        })?;
+        let master = detector.current().clone();
+        let masters = detector.masters()[1..].to_vec();
         std::fs::create_dir_all(&self.work_dir).map_err(|source| AgentError::Io {
             what: "creating the work dir",
             path: self.work_dir.display().to_string(),
@@ -147,6 +155,7 @@ impl AgentFlags {
         };
         Ok(AgentConfig {
             master,
+            masters,
             hostname,
             work_dir,
             resources,

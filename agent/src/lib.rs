@@ -15,6 +15,7 @@ pub mod status_updates;
 pub use error::AgentError;
 pub mod agent;
 pub mod containerizer;
+pub mod emulator;
 pub mod executor;
 pub mod flags;
 pub mod paths;

@@ -33,6 +33,8 @@
 #![warn(missing_docs)]
 
 pub mod attributes;
+#[cfg(feature = "libprocess")]
+pub mod detector;
 pub mod duration;
 pub mod error;
 pub mod http;

@@ -5,7 +5,8 @@
 //! The runtime delivers a remote message to a process by name, so each message type has a
 //! stable [`WireMessage::NAME`]. Names follow Mesos's internal protobuf names
 //! (`mesos.internal.RegisterSlaveMessage`, ...) so that logs read like Mesos's; the Rust
-//! types use today's vocabulary ("agent"). Names never change once released: a renamed
+//! types use today's vocabulary ("agent"). Messages Mesos does not have (e.g. [`NotLeader`])
+//! live under `meso.`. Names never change once released: a renamed
 //! message is a new message. [`ALL_NAMES`] lists every name (tested unique).
 //!
 //! With the `libprocess` feature (on by default) every message also implements
@@ -26,6 +27,7 @@
 mod agent;
 mod executor;
 mod framework;
+mod master;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -33,6 +35,7 @@ use serde::Serialize;
 pub use agent::*;
 pub use executor::*;
 pub use framework::*;
+pub use master::*;
 
 use crate::error::{Error, Result};
 
@@ -111,6 +114,7 @@ wire_names! {
     SchedulerCall => "mesos.scheduler.Call",
     RegisterExecutor => "mesos.internal.RegisterExecutorMessage",
     ExecutorRegistered => "mesos.internal.ExecutorRegisteredMessage",
+    NotLeader => "meso.master.NotLeader",
 }
 
 /// Serde adapter (`#[serde(with = "crate::wire::as_json")]`) for JSON-only v1 values inside

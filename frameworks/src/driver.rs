@@ -4,8 +4,10 @@
 //! Life cycle: `initialize` sends RegisterFramework to the master and links to it; until an
 //! answer comes it retries every `retry_interval` (re-registering once it has an id). When
 //! the link to the master breaks it reports `disconnected` and re-registers with the same
-//! framework id (the master is given as an address, which is the whole of "detection"
-//! without leader election). Every status update that carries a uuid and came from an
+//! framework id. Which master: a [`MasterDetector`] over the masters given (one or more):
+//! a `NotLeader` answer naming the leader sends the registration there at once; a retry
+//! without an answer, or a broken link to the registered master, moves on to the next
+//! master in the list. Every status update that carries a uuid and came from an
 //! agent is acknowledged after the scheduler's `status_update` returns.
 //!
 //! Invariant: calls are only sent to the master once the framework is registered; before
@@ -14,6 +16,7 @@
 use std::time::Duration;
 
 use libprocess::{Context, Handlers, Pid, Process, Upid};
+use meso_api::detector::{HintOutcome, MasterDetector};
 use meso_api::v1::scheduler::{Call, CallType};
 use meso_api::v1::{
     AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId,
@@ -248,6 +251,8 @@ pub enum DriverMessage {
     ExitedExecutor(wire::ExitedExecutor),
     /// Error.
     Error(wire::FrameworkError),
+    /// A master that does not lead, and who does.
+    NotLeader(wire::NotLeader),
     /// Registration retry timer.
     Retry,
     /// Run something against the scheduler from outside (see [`DriverHandle`]).
@@ -284,11 +289,15 @@ driver_messages! {
     ExecutorToFramework => ExecutorMessage,
     ExitedExecutor => ExitedExecutor,
     FrameworkError => Error,
+    NotLeader => NotLeader,
 }
 
 /// The driver process (see the module docs).
 pub struct SchedulerDriver {
     master: Upid,
+    detector: MasterDetector,
+    /// The detector moved to another master since the last registration attempt.
+    moved: bool,
     framework: FrameworkInfo,
     scheduler: Box<dyn Scheduler>,
     registered: bool,
@@ -305,8 +314,21 @@ impl SchedulerDriver {
         framework: FrameworkInfo,
         scheduler: Box<dyn Scheduler>,
     ) -> SchedulerDriver {
+        let detector = MasterDetector::new(vec![master.clone()])
+            .expect("a detector over one master always has a master");
+        SchedulerDriver::with_detector(detector, framework, scheduler)
+    }
+
+    /// A driver that finds the leading master with `detector` (from `--master a,b,c`).
+    pub fn with_detector(
+        detector: MasterDetector,
+        framework: FrameworkInfo,
+        scheduler: Box<dyn Scheduler>,
+    ) -> SchedulerDriver {
         SchedulerDriver {
-            master,
+            master: detector.current().clone(),
+            detector,
+            moved: false,
             framework,
             scheduler,
             registered: false,
@@ -328,7 +350,45 @@ impl SchedulerDriver {
         }
     }
 
+    /// Talks to `master` from now on.
+    fn use_master(&mut self, ctx: &Context<Self>, master: Upid) {
+        if master != self.master {
+            ctx.unlink(&self.master);
+            self.master = master;
+        }
+        self.moved = true;
+    }
+
+    /// The master in use is no longer ours: report `disconnected` once.
+    fn lose_master(&mut self, ctx: &mut Context<Self>) {
+        let was = self.registered;
+        self.registered = false;
+        if was {
+            self.with_actions(ctx, |s, a| s.disconnected(a));
+        }
+    }
+
+    fn not_leader(&mut self, ctx: &mut Context<Self>, hint: wire::NotLeader) {
+        let Some(from) = ctx.from().cloned() else {
+            return;
+        };
+        match self.detector.not_leader(&from, &hint) {
+            HintOutcome::Ignored => {}
+            HintOutcome::Leader(leader) => {
+                self.use_master(ctx, leader);
+                self.lose_master(ctx);
+                self.register(ctx);
+            }
+            HintOutcome::NextMaster(next) => {
+                self.use_master(ctx, next);
+                self.lose_master(ctx);
+                self.arm_retry(ctx);
+            }
+        }
+    }
+
     fn register(&mut self, ctx: &Context<Self>) {
+        self.moved = false;
         ctx.link(&self.master);
         if self.framework.id.is_some() {
             let _ = ctx.send(
@@ -395,9 +455,15 @@ impl Process for SchedulerDriver {
             DriverMessage::Retry => {
                 self.retry_pending = false;
                 if !self.registered {
+                    if !self.moved {
+                        // No answer from the master in use: try the next one.
+                        let next = self.detector.advance().clone();
+                        self.use_master(ctx, next);
+                    }
                     self.register(ctx);
                 }
             }
+            DriverMessage::NotLeader(hint) => self.not_leader(ctx, hint),
             DriverMessage::External(ExternalAction(f)) => self.with_actions(ctx, |_, a| f(a)),
             DriverMessage::Registered(m) if from_master => {
                 if self.registered {
@@ -469,12 +535,18 @@ impl Process for SchedulerDriver {
             return;
         }
         let was = self.registered;
-        self.registered = false;
+        self.lose_master(ctx);
         if was {
-            self.with_actions(ctx, |s, a| s.disconnected(a));
+            // The leader went away (or stepped down): go on to the next master at once;
+            // it leads now or points at the leader.
+            let next = self.detector.advance().clone();
+            self.use_master(ctx, next);
+            self.register(ctx);
+        } else {
+            // Re-link and re-register after the retry interval (the master may be
+            // restarting).
+            self.arm_retry(ctx);
         }
-        // Re-link and re-register after the retry interval (the master may be restarting).
-        self.arm_retry(ctx);
     }
 }
 

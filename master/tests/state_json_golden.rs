@@ -97,6 +97,7 @@ impl Books {
         StateView {
             info: &self.master,
             leader: Some(&self.master),
+            leadership: None,
             agents: &self.agents,
             frameworks: &self.frameworks,
             completed_frameworks: &self.completed,

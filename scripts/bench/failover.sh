@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Registry and failover benchmarks (issue 7). Prints `name: value unit` lines.
-# Now: the replicated registry's write latency and batched throughput
-# (master/examples/registry_bench.rs: three raft nodes in one OS process over loopback TCP,
-# fsync on). failover_ms_* and reregister_ms_10k_agents join once the master runs on the log.
-# Arguments go to registry_bench (--quick for a short run, --dir PATH for the stores' disk).
+# 1. The replicated registry's write latency and batched throughput
+#    (master/examples/registry_bench.rs: three raft nodes in one OS process over loopback TCP,
+#    fsync on). Arguments go to registry_bench (--quick for a short run, --dir PATH).
+# 2. Failover (examples/failover_bench.rs): three release `meso master --peers` processes,
+#    `meso agent-emulator` with FAILOVER_AGENTS (10000) agents of 10 tasks each; the leader is
+#    killed with SIGKILL FAILOVER_KILLS (20) times: failover_ms_p50/_max (kill -9 -> a
+#    surviving master serves as the elected leader, master/elected = 1; the v1 scheduler SUBSCRIBE
+#    is not on this branch yet) and reregister_ms_10k_agents (new leader serving -> the last
+#    emulated agent re-registered with it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --locked -p meso-master --example registry_bench
-exec target/release/examples/registry_bench "$@"
+cargo build --release --locked -p meso-master --example registry_bench >&2
+cargo build --release --locked --bin meso --example failover_bench >&2
+target/release/examples/registry_bench "$@"
+exec target/release/examples/failover_bench --meso target/release/meso \
+  --kills "${FAILOVER_KILLS:-20}" --agents "${FAILOVER_AGENTS:-10000}" \
+  --tasks-per-agent "${FAILOVER_TASKS_PER_AGENT:-10}"

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use libprocess::{Node, Upid};
+use libprocess::Node;
+use meso_api::detector::MasterDetector;
 use meso_api::v1::{FrameworkInfo, TaskId};
 use meso_api::Resources;
 use meso_frameworks::execute::{Execute, ExecuteConfig, Outcome};
@@ -14,9 +15,13 @@ use meso_api::duration::parse_duration;
 /// Flags of `meso execute`.
 #[derive(Debug, Clone, Args)]
 pub struct ExecuteFlags {
-    /// The master, HOST:PORT.
+    /// The masters, HOST:PORT[,HOST:PORT...] (the leader is found among them).
     #[arg(long, env = "MESO_MASTER")]
     pub master: String,
+    /// How long the masters keep the framework and its task when this scheduler is
+    /// disconnected (e.g. while the masters fail over).
+    #[arg(long, default_value = "1mins", value_parser = parse_duration)]
+    pub failover_timeout: Duration,
     /// Task (and framework) name; also the task id.
     #[arg(long)]
     pub name: String,
@@ -70,25 +75,18 @@ async fn no_master_within(
     }
 }
 
-fn master_upid(text: &str) -> anyhow::Result<Upid> {
-    let text = text.strip_prefix("http://").unwrap_or(text);
-    let full = if text.contains('@') {
-        text.to_string()
-    } else {
-        format!("master@{text}")
-    };
-    let addr_part = full.split('@').nth(1).unwrap_or_default();
-    // Allow host names: resolve to the first address.
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(addr_part)
-        .map_err(|e| anyhow::anyhow!("--master '{text}': {e}"))?
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("--master '{text}': no address"))?;
-    Ok(Upid::new("master", addr))
+fn detector(text: &str) -> anyhow::Result<MasterDetector> {
+    let list: Vec<&str> = text
+        .split(',')
+        .map(|part| part.trim().strip_prefix("http://").unwrap_or(part.trim()))
+        .collect();
+    MasterDetector::parse(&list.join(",")).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Runs `meso execute`; returns the process exit code.
 pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
-    let master = master_upid(&flags.master)?;
+    let detector = detector(&flags.master)?;
+    let master = detector.current().clone();
     let resources = Resources::parse(&flags.resources, "*")
         .map_err(|e| anyhow::anyhow!("--resources '{}': {e}", flags.resources))?;
     let bind_ip = if master.addr().ip().is_loopback() {
@@ -104,6 +102,7 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
     if flags.role != "*" {
         framework.role = Some(flags.role.clone());
     }
+    framework.failover_timeout = flags.failover_timeout.as_secs_f64();
     let (mut scheduler, outcome) = Execute::new(
         ExecuteConfig {
             name: flags.name.clone(),
@@ -113,7 +112,11 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
         Box::new(|line| println!("{line}")),
     );
     let registration = scheduler.registration();
-    let driver = node.spawn(SchedulerDriver::new(master, framework, Box::new(scheduler)))?;
+    let driver = node.spawn(SchedulerDriver::with_detector(
+        detector,
+        framework,
+        Box::new(scheduler),
+    ))?;
     let handle = DriverHandle::new(driver.clone());
     let task = TaskId::new(&flags.name);
     if let Some(after) = flags.kill_after {

@@ -6,6 +6,10 @@ use std::time::Duration;
 use clap::Args;
 use libprocess::Node;
 use meso_master::allocator::AllocatorConfig;
+use meso_master::leadership::MasterHost;
+use meso_master::master::recovery::RemovalRateLimit;
+use meso_master::raftlog::{RaftLog, RaftLogOptions};
+use meso_master::registry::Registry;
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
 
 use meso_api::duration::parse_duration;
@@ -22,9 +26,23 @@ pub struct MasterFlags {
     /// Hostname advertised to frameworks (default: the machine's hostname).
     #[arg(long, env = "MESO_HOSTNAME")]
     pub hostname: Option<String>,
-    /// Directory for the master's durable state (unused by the in-memory registry).
+    /// Directory for the master's durable state: the replicated registry's log, hard state
+    /// and snapshots. Required with `--peers`; without it a lone master keeps its registry
+    /// in a fresh temporary directory removed when it exits (nothing survives a restart).
     #[arg(long, env = "MESO_WORK_DIR")]
     pub work_dir: Option<std::path::PathBuf>,
+    /// Every master of the cluster as `ip:port,ip:port,...`, this one included, in the same
+    /// order on every master (default: this master alone, a cluster of one).
+    #[arg(long, env = "MESO_PEERS")]
+    pub peers: Option<String>,
+    /// Time agents known from the registry have to re-register with a newly elected master
+    /// before they are marked unreachable.
+    #[arg(long, env = "MESO_AGENT_REREGISTER_TIMEOUT", default_value = "10mins", value_parser = parse_duration)]
+    pub agent_reregister_timeout: Duration,
+    /// Most agents marked unreachable per period after a failover, as `N/secs`, `N/mins` or
+    /// `N/hrs` (e.g. `1/10mins`; default: no limit).
+    #[arg(long, env = "MESO_AGENT_REMOVAL_RATE_LIMIT")]
+    pub agent_removal_rate_limit: Option<String>,
     /// Time between batch allocation rounds.
     #[arg(long, env = "MESO_ALLOCATION_INTERVAL", default_value = "1secs", value_parser = parse_duration)]
     pub allocation_interval: Duration,
@@ -78,6 +96,17 @@ impl MasterFlags {
         config.agent_ping_timeout = self.agent_ping_timeout;
         config.max_agent_ping_timeouts = self.max_agent_ping_timeouts;
         config.max_completed_tasks_per_framework = self.max_completed_tasks_per_framework;
+        if self.agent_reregister_timeout.is_zero() {
+            anyhow::bail!("--agent-reregister-timeout must be greater than 0");
+        }
+        config.agent_reregister_timeout = self.agent_reregister_timeout;
+        config.agent_removal_rate_limit = match &self.agent_removal_rate_limit {
+            Some(v) => Some(
+                RemovalRateLimit::parse(v)
+                    .map_err(|e| anyhow::anyhow!("--agent-removal-rate-limit: {e}"))?,
+            ),
+            None => None,
+        };
         config.allocator = AllocatorConfig {
             min_allocatable: AllocatorConfig::parse_min_allocatable(
                 &self.min_allocatable_resources,
@@ -89,6 +118,26 @@ impl MasterFlags {
     }
 }
 
+/// Parses `--peers`: `ip:port` addresses separated by commas (an empty value is no peers).
+pub fn parse_peers(value: &str) -> anyhow::Result<Vec<SocketAddr>> {
+    let mut peers = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let addr: SocketAddr = part.parse().map_err(|_| {
+            anyhow::anyhow!("--peers: {part:?} is not an address of the form ip:port")
+        })?;
+        if peers.contains(&addr) {
+            anyhow::bail!("--peers: {addr} is listed twice in {value:?}");
+        }
+        peers.push(addr);
+    }
+    Ok(peers)
+}
+
+/// The raft options of the master at `me` among `peers` (validated: `me` must be listed).
+pub fn raft_options(me: SocketAddr, peers: &[SocketAddr]) -> anyhow::Result<RaftLogOptions> {
+    RaftLogOptions::for_member(me, peers).map_err(|e| anyhow::anyhow!("--peers: {e}"))
+}
+
 /// Starts a master on `node` (spawned as `master`, the node's HTTP delegate).
 pub fn spawn_master(node: &Node, config: MasterConfig) -> anyhow::Result<libprocess::Pid<Master>> {
     let master = Master::new(config, Box::new(InMemoryRegistrar::new()));
@@ -97,24 +146,89 @@ pub fn spawn_master(node: &Node, config: MasterConfig) -> anyhow::Result<libproc
     Ok(pid)
 }
 
-/// Runs `meso master` until Ctrl-C.
+/// Runs `meso master` until Ctrl-C: the replicated registry's node, and the master
+/// process while this master leads (a stand-in pointing at the leader otherwise).
 pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
     let config = flags.config()?;
+    let me = SocketAddr::new(flags.ip, flags.port);
+    let peers = parse_peers(flags.peers.as_deref().unwrap_or(""))?;
+    let options = raft_options(me, &peers)?;
+    let (work_dir, scratch) = match &flags.work_dir {
+        Some(dir) => (dir.clone(), false),
+        None if !peers.is_empty() => anyhow::bail!(
+            "--peers needs --work-dir: a master of a cluster must find its Raft log again after a restart"
+        ),
+        None => (
+            std::env::temp_dir().join(format!(
+                "meso-master-{}-{}",
+                flags.port,
+                std::process::id()
+            )),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| anyhow::anyhow!("--work-dir {}: {e}", work_dir.display()))?;
     let node = Node::builder()
-        .bind(SocketAddr::new(flags.ip, flags.port))
+        .bind(me)
         .logger(super::logging::stderr_logger())
         .build()
         .await?;
-    let pid = spawn_master(&node, config)?;
+    let raft_peers = options.peers.clone();
+    let log = RaftLog::<Registry>::start(&node, options, &work_dir)
+        .map_err(|e| anyhow::anyhow!("registry log under {}: {e}", work_dir.display()))?;
+    let mut host = MasterHost::start(&node, log.clone(), raft_peers, config);
     eprintln!(
-        "master listening on {} (state: http://{}/master/state)",
-        pid.upid(),
+        "master listening on master@{} (peers: {}; work dir {}; state: http://{}/master/state)",
+        node.addr(),
+        if peers.is_empty() {
+            "none, a cluster of one".to_string()
+        } else {
+            format!("{peers:?}")
+        },
+        work_dir.display(),
         node.addr()
     );
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = node.wait(pid.upid()) => anyhow::bail!("the master process stopped"),
-    }
+    let result = tokio::select! {
+        _ = tokio::signal::ctrl_c() => Ok(()),
+        r = host.wait() => r.map_err(|e| anyhow::anyhow!("master stopped: {e}")),
+    };
+    log.stop();
     node.shutdown().await;
-    Ok(())
+    if scratch {
+        let _ = std::fs::remove_dir_all(&work_dir);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_are_validated_with_the_bad_value_named() {
+        let a: SocketAddr = "127.0.0.1:5050".parse().unwrap();
+        let b: SocketAddr = "127.0.0.1:5051".parse().unwrap();
+        assert_eq!(
+            parse_peers("127.0.0.1:5050, 127.0.0.1:5051").unwrap(),
+            [a, b]
+        );
+        assert!(parse_peers("").unwrap().is_empty());
+        let e = parse_peers("127.0.0.1:5050,nonsense")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"nonsense\""), "{e}");
+        let e = parse_peers("127.0.0.1:5050,127.0.0.1:5050")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listed twice"), "{e}");
+        let e = raft_options("127.0.0.1:5052".parse().unwrap(), &[a, b])
+            .expect_err("own address missing")
+            .to_string();
+        assert!(
+            e.contains("127.0.0.1:5052") && e.contains("not among"),
+            "{e}"
+        );
+        assert_eq!(raft_options(b, &[a, b]).unwrap().config.id, 2);
+    }
 }

@@ -161,6 +161,7 @@ impl Harness {
             .expect("agent node binds on loopback");
         let config = AgentConfig {
             master: master.clone(),
+            masters: Vec::new(),
             hostname: "localhost".into(),
             work_dir: work_dir.path().to_path_buf(),
             resources: Resources::parse("cpus:2;mem:1024;disk:1024;ports:[31000-32000]", "*")

@@ -39,7 +39,9 @@ fn names_are_unique_and_mesos_like() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), ALL_NAMES.len());
-    assert!(ALL_NAMES.iter().all(|n| n.starts_with("mesos.")));
+    assert!(ALL_NAMES
+        .iter()
+        .all(|n| n.starts_with("mesos.") || n.starts_with("meso.")));
     assert_eq!(
         StatusUpdateMessage::NAME,
         "mesos.internal.StatusUpdateMessage"
@@ -104,6 +106,14 @@ fn every_message_round_trips_through_postcard() {
     });
     check(PingAgent { connected: true });
     check(PongAgent {});
+    check(NotLeader {
+        leader: Some("master@127.0.0.1:5051".into()),
+        term: 7,
+    });
+    check(NotLeader {
+        leader: None,
+        term: 0,
+    });
     check(RunTask {
         framework: framework.clone(),
         pid: Some("scheduler@127.0.0.1:1234".into()),

@@ -139,6 +139,7 @@ impl Master {
         if self.agents.get(&id).is_some() {
             return;
         }
+        self.recovery.book.reregistered(&id);
         // Frameworks the master does not know yet (master failover) join inactive.
         for framework in &msg.frameworks {
             self.adopt_framework(framework);

@@ -103,6 +103,14 @@ impl AgentBook {
         Some(record)
     }
 
+    /// Records `id` as unreachable without it being registered (an agent recovered from
+    /// the registry that did not re-register, or one the registry lists as unreachable).
+    pub fn add_unreachable(&mut self, id: AgentId) {
+        if !self.registered.contains_key(&id) {
+            self.unreachable.insert(id);
+        }
+    }
+
     /// The registered agent `id`.
     pub fn get(&self, id: &AgentId) -> Option<&AgentRecord> {
         self.registered.get(id)

@@ -101,11 +101,9 @@ impl Master {
             spec: spec_of(&info, &[]),
             active: true,
         });
-        self.registry(
-            ctx,
-            RegistryChange::AddFramework(id.clone(), info.failover_timeout),
-            None,
-        );
+        let mut recorded = info.clone();
+        recorded.id = Some(id.clone());
+        self.registry(ctx, RegistryChange::AddFramework(recorded), None);
         info!(ctx.node().logger(), "framework registered"; "framework" => %id, "name" => &info.name, "pid" => %pid);
         let _ = ctx.send(
             &pid,
@@ -175,6 +173,10 @@ impl Master {
         }
         self.on_framework_changed(ctx, &id, false);
         ctx.link(&pid);
+        // Record (or refresh) it so its failover timeout survives the next master failover.
+        let mut recorded = info.clone();
+        recorded.id = Some(id.clone());
+        self.registry(ctx, RegistryChange::AddFramework(recorded), None);
         info!(ctx.node().logger(), "framework re-registered"; "framework" => %id, "pid" => %pid);
         let _ = ctx.send(
             &pid,
@@ -352,6 +354,15 @@ impl Master {
                         Some(task.agent_id.clone()),
                         "reconciliation: latest task state",
                     ));
+                    continue;
+                }
+                if asked
+                    .agent_id
+                    .as_ref()
+                    .is_some_and(|a| self.is_recovering(a))
+                {
+                    // Recovered, not re-registered yet: no answer (Mesos); the framework
+                    // retries.
                     continue;
                 }
                 let standing = match &asked.agent_id {

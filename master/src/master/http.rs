@@ -13,7 +13,12 @@ impl Master {
     /// The `/master/state` document as a JSON value (for tests; the endpoint writes the
     /// bytes of `state_json::state` directly).
     pub fn state_json(&self) -> serde_json::Value {
-        serde_json::from_slice(&super::state_json::state(&self.state_view()))
+        let leadership = self.leader_json();
+        let view = super::state_json::StateView {
+            leadership: Some(&leadership),
+            ..self.state_view()
+        };
+        serde_json::from_slice(&super::state_json::state(&view))
             .expect("the state document is JSON")
     }
 

@@ -81,6 +81,7 @@ impl Master {
         StateView {
             info,
             leader: Some(info),
+            leadership: None,
             agents: &self.agents,
             frameworks: &self.frameworks,
             completed_frameworks: &self.operator.completed_frameworks,
@@ -135,7 +136,11 @@ impl Master {
             .strip_prefix("/master")
             .filter(|r| r.starts_with('/'))
             .unwrap_or(route);
-        let view = self.state_view();
+        let leadership = self.leader_json();
+        let view = StateView {
+            leadership: Some(&leadership),
+            ..self.state_view()
+        };
         let response = match route {
             "/state" | "/state.json" => json_response(query, state_json::state(&view)),
             "/state-summary" => json_response(query, state_json::state_summary(&view)),

@@ -28,6 +28,7 @@ pub mod framework_link;
 mod framework_messages;
 pub mod frameworks;
 mod http;
+mod leader_hook;
 mod legacy;
 pub mod metrics;
 pub mod offers;
@@ -35,11 +36,12 @@ pub mod operator_api;
 pub mod operator_events;
 pub mod operator_state;
 pub mod reconciliation;
+pub mod recovery;
 pub mod registrar;
 pub mod resources_object;
 pub mod roles_json;
-pub mod state_json;
 mod scheduler_api;
+pub mod state_json;
 mod status_updates;
 pub mod tasks;
 pub mod timeline;
@@ -79,6 +81,10 @@ pub struct MasterConfig {
     pub max_completed_tasks_per_framework: usize,
     /// Allocator settings.
     pub allocator: AllocatorConfig,
+    /// Time recovered agents have to re-register after a failover.
+    pub agent_reregister_timeout: Duration,
+    /// Pace of marking recovered agents that did not come back unreachable.
+    pub agent_removal_rate_limit: Option<recovery::RemovalRateLimit>,
 }
 
 impl MasterConfig {
@@ -93,6 +99,8 @@ impl MasterConfig {
             max_agent_ping_timeouts: 5,
             max_completed_tasks_per_framework: 1000,
             allocator: AllocatorConfig::default(),
+            agent_reregister_timeout: Duration::from_secs(600),
+            agent_removal_rate_limit: None,
         }
     }
 }
@@ -150,6 +158,10 @@ pub enum MasterMessage {
     OperatorHeartbeat,
     /// A heartbeat or closure of an HTTP framework's stream.
     FrameworkLink(framework_link::LinkEvent),
+    /// Recovered agents had their time to re-register.
+    ReregisterTimeout,
+    /// Time to mark the next recovered agent unreachable (rate limited).
+    RemoveRecoveredAgent,
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -222,6 +234,8 @@ pub struct Master {
     framework_links: framework_link::FrameworkLinks,
     info: Option<MasterInfo>,
     operator: operator_state::OperatorState,
+    recovery: recovery::Recovery,
+    leader_info: Option<crate::leadership::SharedLeaderInfo>,
 }
 
 impl Master {
@@ -233,11 +247,17 @@ impl Master {
             offers: OfferBook::new(&config.master_id),
             tasks: TaskBook::new(config.max_completed_tasks_per_framework),
             framework_links: Default::default(),
+            recovery: recovery::Recovery {
+                reregister_timeout: config.agent_reregister_timeout,
+                rate_limit: config.agent_removal_rate_limit,
+                ..Default::default()
+            },
             config,
             registrar,
             allocator: None,
             info: None,
             operator: operator_state::OperatorState::default(),
+            leader_info: None,
         }
     }
 
@@ -343,6 +363,7 @@ impl Process for Master {
             }
         }
         ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
+        self.start_recovery(ctx);
         info!(ctx.node().logger(), "master started"; "id" => &self.config.master_id, "pid" => %ctx.self_upid());
     }
 
@@ -408,6 +429,8 @@ impl Process for Master {
             MasterMessage::Registrar(done) => self.registrar_done(ctx, done),
             MasterMessage::OperatorHeartbeat => self.operator_heartbeat(ctx),
             MasterMessage::FrameworkLink(event) => self.framework_link_event(ctx, event),
+            MasterMessage::ReregisterTimeout => self.reregister_timeout(ctx),
+            MasterMessage::RemoveRecoveredAgent => self.remove_next_recovered(ctx),
         }
     }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use meso_api::v1::{AgentId, AgentInfo, FrameworkId};
+use meso_api::v1::{AgentId, AgentInfo, FrameworkId, FrameworkInfo};
 use parking_lot::Mutex;
 
 /// One change to the durable registry.
@@ -25,8 +25,9 @@ pub enum RegistryChange {
     MarkReachable(AgentInfo),
     /// An agent left for good.
     RemoveAgent(AgentId),
-    /// A framework and its failover timeout (seconds).
-    AddFramework(FrameworkId, f64),
+    /// A framework (with its id and failover timeout) registered or re-registered; a
+    /// framework already recorded has its info replaced.
+    AddFramework(FrameworkInfo),
     /// A framework was torn down or timed out.
     RemoveFramework(FrameworkId),
 }
@@ -48,8 +49,8 @@ pub struct RegistrySnapshot {
     pub admitted: BTreeMap<AgentId, AgentInfo>,
     /// Unreachable agents.
     pub unreachable: BTreeSet<AgentId>,
-    /// Frameworks and their failover timeouts.
-    pub frameworks: BTreeMap<FrameworkId, f64>,
+    /// Frameworks (with their failover timeouts).
+    pub frameworks: BTreeMap<FrameworkId, FrameworkInfo>,
 }
 
 /// The durable registry. `apply` answers `Ok(true)` when the change took effect,
@@ -115,8 +116,11 @@ impl InMemoryRegistrar {
                 let was = s.admitted.remove(&id).is_some();
                 was | s.unreachable.remove(&id)
             }
-            RegistryChange::AddFramework(id, timeout) => {
-                s.frameworks.insert(id, timeout);
+            RegistryChange::AddFramework(info) => {
+                let Some(id) = info.id.clone() else {
+                    return false;
+                };
+                s.frameworks.insert(id, info);
                 true
             }
             RegistryChange::RemoveFramework(id) => s.frameworks.remove(&id).is_some(),

@@ -192,16 +192,15 @@ impl Master {
                     spec: spec_of(&info, &suppressed_roles),
                     active: true,
                 });
-                self.registry(
-                    ctx,
-                    RegistryChange::AddFramework(id.clone(), info.failover_timeout),
-                    None,
-                );
                 info!(ctx.node().logger(), "framework subscribed over http"; "framework" => %id, "name" => &info.name);
                 id
             }
         };
         self.on_framework_changed(ctx, &id, !known);
+        // Record (or refresh) it so its failover timeout survives the next master failover.
+        let mut recorded = info.clone();
+        recorded.id = Some(id.clone());
+        self.registry(ctx, RegistryChange::AddFramework(recorded), None);
         let stream = reply.stream(StatusCode::OK, headers);
         self.open_http_link(ctx, &id, stream, stream_id);
     }

@@ -46,6 +46,9 @@ pub struct StateView<'a> {
     pub info: &'a MasterInfo,
     /// The leader, if known (this master when it leads).
     pub leader: Option<&'a MasterInfo>,
+    /// meso's leadership fields for `/master/state` (`raft_term`, `peers`, `elected`: the
+    /// object of `Master::leader_json`), when the caller has them.
+    pub leadership: Option<&'a serde_json::Value>,
     /// Registered agents and unreachable ids.
     pub agents: &'a AgentBook,
     /// Frameworks.
@@ -323,6 +326,11 @@ impl Serialize for StateDoc<'_, '_> {
         if let Some(leader) = v.leader {
             m.serialize_entry("leader", leader.pid.as_deref().unwrap_or(""))?;
             m.serialize_entry("leader_info", &LeaderInfo(leader))?;
+        }
+        if let Some(serde_json::Value::Object(fields)) = v.leadership {
+            for (key, value) in fields.iter().filter(|(key, _)| *key != "leader") {
+                m.serialize_entry(key, value)?;
+            }
         }
         m.serialize_entry("flags", &Flags(v.flags))?;
         m.serialize_entry(

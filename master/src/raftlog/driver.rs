@@ -385,6 +385,17 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
                 .push((token, Err(ProposeError::NotLeader { leader })));
             return;
         }
+        if !self.raw.raft.commit_to_current_term() {
+            // raft-rs silently drops a read index request until the new leader has
+            // committed an entry of its own term; answer now instead of never.
+            out.reads.push((
+                token,
+                Err(ProposeError::Dropped(
+                    "the new leader has not committed an entry in its term yet".to_string(),
+                )),
+            ));
+            return;
+        }
         let seq = self.next_read;
         self.next_read += 1;
         self.pending_reads.insert(seq, token);

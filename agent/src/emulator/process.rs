@@ -1,0 +1,460 @@
+//! One emulated agent: a libprocess process (`slave(N)`) that registers with the leading
+//! master, answers its pings, and re-registers with its tasks whenever it loses the master
+//! (broken link, ping timeout, or a `NotLeader` answer), following leader hints.
+//!
+//! It runs no tasks: it reports `--tasks-per-agent` running tasks of one framework on
+//! re-registration, which is what a master's failover handling has to absorb. Launch and
+//! kill requests from the master are dropped (not registered as handlers).
+//!
+//! Invariants: every timer message carries the generation it was set for and is ignored when
+//! the generation moved on; the shared [`Progress`] counts this agent as registered exactly
+//! while `registered` is true.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use libprocess::slog::{debug, warn};
+use libprocess::{Context, Handlers, Process, Upid};
+use meso_api::v1::{AgentId, AgentInfo, FrameworkId};
+use meso_api::wire::{
+    AgentRegistered, AgentReregistered, NotLeader, PingAgent, PongAgent, RegisterAgent,
+    ReregisterAgent, ShutdownAgent,
+};
+use meso_api::Resources;
+
+use super::plan::{self, Backoff, Jitter};
+use super::tracker::{MasterTracker, Next};
+
+/// What every emulated agent of one emulator shares (read-only).
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The configured masters.
+    pub masters: Vec<Upid>,
+    /// Tasks each agent reports.
+    pub tasks_per_agent: usize,
+    /// Each agent's total resources.
+    pub resources: Resources,
+    /// Each task's resources.
+    pub task_resources: Resources,
+    /// The framework the tasks belong to.
+    pub framework_id: FrameworkId,
+    /// Hostname prefix (`<prefix>-<index>`).
+    pub hostname_prefix: String,
+    /// Wait before retrying after the master went away (first step and cap; grows while
+    /// masters keep going away or refusing connections).
+    pub backoff: Backoff,
+    /// Time to wait for an answer to a (re)registration before sending it again (plus up to
+    /// half of it as jitter).
+    pub answer_timeout: Duration,
+    /// Wait (jittered in [step/2, step], not growing) before asking again after a master
+    /// answered that no leader is known (an election is under way).
+    pub election_poll: Duration,
+    /// First registrations are spread uniformly over this.
+    pub initial_spread: Duration,
+    /// Jitter seed.
+    pub seed: u64,
+}
+
+/// Counters shared by all emulated agents and read by the emulator's reporter.
+#[derive(Debug, Default)]
+pub struct Progress {
+    total: usize,
+    registered: AtomicUsize,
+    attempts: AtomicU64,
+    not_leader: AtomicU64,
+    losses: AtomicU64,
+    shutdowns: AtomicU64,
+    /// Unix ms of the first loss after all agents were registered (0: none since).
+    wave_started_ms: AtomicU64,
+    /// Unix ms when the count last reached `total`.
+    all_registered_ms: AtomicU64,
+    /// How many times the count reached `total`.
+    waves_done: AtomicU64,
+}
+
+/// A copy of the counters at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgressSnapshot {
+    /// Agents in the emulator.
+    pub total: usize,
+    /// Agents registered now.
+    pub registered: usize,
+    /// (Re)registration messages sent.
+    pub attempts: u64,
+    /// `NotLeader` answers received.
+    pub not_leader: u64,
+    /// Times an agent lost its master.
+    pub losses: u64,
+    /// Agents the master shut down.
+    pub shutdowns: u64,
+    /// Unix ms of the first loss of the current or last wave (0: none).
+    pub wave_started_ms: u64,
+    /// Unix ms when all agents were last registered (0: never).
+    pub all_registered_ms: u64,
+    /// How many times all agents were registered.
+    pub waves_done: u64,
+}
+
+/// Milliseconds since the Unix epoch (wall clock, for comparing with other processes).
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Progress {
+    /// Counters for `total` agents.
+    pub fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            ..Progress::default()
+        }
+    }
+
+    fn up(&self) {
+        let before = self.registered.fetch_add(1, Ordering::AcqRel);
+        if before + 1 == self.total {
+            self.all_registered_ms.store(unix_ms(), Ordering::Release);
+            self.waves_done.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    fn down(&self) {
+        self.losses.fetch_add(1, Ordering::Relaxed);
+        let before = self.registered.fetch_sub(1, Ordering::AcqRel);
+        if before == self.total {
+            self.wave_started_ms.store(unix_ms(), Ordering::Release);
+        }
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> ProgressSnapshot {
+        ProgressSnapshot {
+            total: self.total,
+            registered: self.registered.load(Ordering::Acquire),
+            attempts: self.attempts.load(Ordering::Relaxed),
+            not_leader: self.not_leader.load(Ordering::Relaxed),
+            losses: self.losses.load(Ordering::Relaxed),
+            shutdowns: self.shutdowns.load(Ordering::Relaxed),
+            wave_started_ms: self.wave_started_ms.load(Ordering::Acquire),
+            all_registered_ms: self.all_registered_ms.load(Ordering::Acquire),
+            waves_done: self.waves_done.load(Ordering::Acquire),
+        }
+    }
+}
+
+/// Everything an emulated agent handles.
+#[derive(Debug)]
+pub enum EmulatedMessage {
+    /// Master: registered.
+    Registered(AgentRegistered),
+    /// Master: re-registered.
+    Reregistered(AgentReregistered),
+    /// Master: ping.
+    Ping(PingAgent),
+    /// A master that does not lead.
+    NotLeader(NotLeader),
+    /// Master: go away.
+    Shutdown(ShutdownAgent),
+    /// Timer: try again if attempt `generation` got no answer.
+    Retry {
+        /// The attempt this timer belongs to.
+        generation: u64,
+    },
+    /// Timer: no ping since `generation`.
+    PingTimeout {
+        /// The ping this timer belongs to.
+        generation: u64,
+    },
+}
+
+macro_rules! from_wire {
+    ($($ty:ty => $variant:ident,)*) => {
+        $(impl From<$ty> for EmulatedMessage {
+            fn from(m: $ty) -> Self { EmulatedMessage::$variant(m) }
+        })*
+    };
+}
+
+from_wire! {
+    AgentRegistered => Registered,
+    AgentReregistered => Reregistered,
+    PingAgent => Ping,
+    NotLeader => NotLeader,
+    ShutdownAgent => Shutdown,
+}
+
+/// One emulated agent process.
+pub struct EmulatedAgent {
+    index: usize,
+    config: Arc<EmulatorConfig>,
+    progress: Arc<Progress>,
+    tracker: MasterTracker,
+    jitter: Jitter,
+    info: AgentInfo,
+    id: Option<AgentId>,
+    registered: bool,
+    attempt: u32,
+    generation: u64,
+    ping_generation: u64,
+    ping_timeout: Duration,
+    linked: Option<Upid>,
+}
+
+impl EmulatedAgent {
+    /// Emulated agent number `index` (its process id is [`plan::process_id`]`(index)`);
+    /// `None` when the configuration names no master.
+    pub fn new(
+        index: usize,
+        config: Arc<EmulatorConfig>,
+        progress: Arc<Progress>,
+    ) -> Option<EmulatedAgent> {
+        let tracker = MasterTracker::new(config.masters.clone(), index)?;
+        let mut info = AgentInfo::new(&plan::hostname(&config.hostname_prefix, index));
+        info.resources = config.resources.clone();
+        Some(EmulatedAgent {
+            jitter: Jitter::new(config.seed, index),
+            index,
+            config,
+            progress,
+            tracker,
+            info,
+            id: None,
+            registered: false,
+            attempt: 0,
+            generation: 0,
+            ping_generation: 0,
+            ping_timeout: crate::agent::DEFAULT_PING_TIMEOUT,
+            linked: None,
+        })
+    }
+
+    /// Arms a retry after `wait` for the current generation.
+    fn retry_after(&mut self, ctx: &mut Context<Self>, wait: Duration) {
+        self.generation += 1;
+        ctx.delay(
+            wait,
+            EmulatedMessage::Retry {
+                generation: self.generation,
+            },
+        );
+    }
+
+    fn backoff_wait(&mut self) -> Duration {
+        let wait = self
+            .config
+            .backoff
+            .delay(self.attempt, self.jitter.next_unit());
+        self.attempt = self.attempt.saturating_add(1);
+        wait
+    }
+
+    /// Sends (re)registration to the target and arms the retry timer.
+    fn attempt_registration(&mut self, ctx: &mut Context<Self>) {
+        if self.registered {
+            return;
+        }
+        let target = self.tracker.target().clone();
+        if self.linked.as_ref() != Some(&target) {
+            if let Some(old) = self.linked.take() {
+                ctx.unlink(&old);
+            }
+            ctx.link(&target);
+            self.linked = Some(target.clone());
+        }
+        let sent = match &self.id {
+            None => ctx.send(
+                &target,
+                RegisterAgent {
+                    agent: self.info.clone(),
+                    checkpointed_resources: Resources::new(),
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    capabilities: Vec::new(),
+                },
+            ),
+            Some(id) => ctx.send(
+                &target,
+                ReregisterAgent {
+                    agent: self.info.clone(),
+                    checkpointed_resources: Resources::new(),
+                    executor_infos: Vec::new(),
+                    tasks: plan::task_records(
+                        self.index,
+                        self.config.tasks_per_agent,
+                        id,
+                        &self.config.framework_id,
+                        &self.config.task_resources,
+                    ),
+                    frameworks: if self.config.tasks_per_agent > 0 {
+                        vec![plan::framework_info(&self.config.framework_id)]
+                    } else {
+                        Vec::new()
+                    },
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    capabilities: Vec::new(),
+                },
+            ),
+        };
+        self.progress.attempts.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = sent {
+            debug!(ctx.node().logger(), "registration not sent"; "agent" => self.index, "error" => %e);
+        }
+        // A busy leader (thousands of agents re-registering at once) answers late: resending
+        // early would only add to its queue.
+        let timeout = self.config.answer_timeout;
+        let wait = timeout + self.jitter.up_to(timeout / 2);
+        self.retry_after(ctx, wait);
+    }
+
+    /// The master is gone, silent, or no longer leads: count it and start over.
+    fn master_lost(&mut self, ctx: &mut Context<Self>) {
+        if self.registered {
+            self.registered = false;
+            self.progress.down();
+            // A fresh loss starts a fresh backoff; a failing attempt keeps growing it.
+            self.attempt = 0;
+        }
+        self.ping_generation += 1;
+        let wait = self.backoff_wait();
+        self.retry_after(ctx, wait);
+    }
+
+    fn on_registered(&mut self, ctx: &mut Context<Self>, id: AgentId, ping_secs: Option<f64>) {
+        if ctx.from() != Some(self.tracker.target()) || self.registered {
+            return;
+        }
+        if let Some(known) = &self.id {
+            if known != &id {
+                warn!(ctx.node().logger(), "master answered with another agent id; ignored";
+                    "agent" => self.index, "ours" => %known, "theirs" => %id);
+                return;
+            }
+        }
+        self.info.id = Some(id.clone());
+        self.id = Some(id);
+        self.registered = true;
+        self.attempt = 0;
+        self.generation += 1; // cancels the pending retry
+        self.progress.up();
+        if let Some(secs) = ping_secs.filter(|s| s.is_finite() && *s > 0.0) {
+            self.ping_timeout = Duration::from_secs_f64(secs.min(1e6));
+        }
+        self.arm_ping_timer(ctx);
+    }
+
+    fn arm_ping_timer(&mut self, ctx: &mut Context<Self>) {
+        self.ping_generation += 1;
+        ctx.delay(
+            self.ping_timeout,
+            EmulatedMessage::PingTimeout {
+                generation: self.ping_generation,
+            },
+        );
+    }
+}
+
+impl Process for EmulatedAgent {
+    type Message = EmulatedMessage;
+
+    fn base_name(&self) -> &str {
+        "slave"
+    }
+
+    fn install(h: &mut Handlers<Self>) {
+        h.on::<AgentRegistered>()
+            .on::<AgentReregistered>()
+            .on::<PingAgent>()
+            .on::<NotLeader>()
+            .on::<ShutdownAgent>();
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        self.info.port = u32::from(ctx.self_upid().addr().port());
+        let wait = self.jitter.up_to(self.config.initial_spread);
+        self.retry_after(ctx, wait);
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: EmulatedMessage) {
+        match msg {
+            EmulatedMessage::Registered(m) => {
+                self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds)
+            }
+            EmulatedMessage::Reregistered(m) => {
+                self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds)
+            }
+            EmulatedMessage::Ping(_) => {
+                let Some(from) = ctx.from().cloned() else {
+                    return;
+                };
+                let _ = ctx.send(&from, PongAgent {});
+                if self.registered && &from == self.tracker.target() {
+                    self.arm_ping_timer(ctx);
+                }
+            }
+            EmulatedMessage::NotLeader(hint) => {
+                let Some(from) = ctx.from().cloned() else {
+                    return;
+                };
+                self.progress.not_leader.fetch_add(1, Ordering::Relaxed);
+                let leader = hint.leader.as_deref().and_then(|l| l.parse::<Upid>().ok());
+                let was_registered = self.registered && &from == self.tracker.target();
+                match self.tracker.not_leader(&from, leader, hint.term) {
+                    Next::Ignore => {}
+                    Next::Now => {
+                        if was_registered {
+                            self.registered = false;
+                            self.progress.down();
+                        }
+                        self.attempt_registration(ctx);
+                    }
+                    Next::Backoff => {
+                        if was_registered {
+                            self.registered = false;
+                            self.progress.down();
+                            self.ping_generation += 1;
+                            self.attempt = 0;
+                        }
+                        // A live master says an election is under way: ask again soon, at a
+                        // steady jittered pace (a definite answer is not a reason to back off).
+                        let poll =
+                            Backoff::new(self.config.election_poll, self.config.election_poll);
+                        let wait = poll.delay(0, self.jitter.next_unit());
+                        self.retry_after(ctx, wait);
+                    }
+                }
+            }
+            EmulatedMessage::Shutdown(m) => {
+                warn!(ctx.node().logger(), "master shut an emulated agent down";
+                    "agent" => self.index, "message" => m.message);
+                self.progress.shutdowns.fetch_add(1, Ordering::Relaxed);
+                if self.registered {
+                    self.registered = false;
+                    self.progress.down();
+                }
+                ctx.terminate();
+            }
+            EmulatedMessage::Retry { generation } => {
+                if generation == self.generation && !self.registered {
+                    self.attempt_registration(ctx);
+                }
+            }
+            EmulatedMessage::PingTimeout { generation } => {
+                if generation == self.ping_generation && self.registered {
+                    let target = self.tracker.target().clone();
+                    self.tracker.lost(&target);
+                    self.master_lost(ctx);
+                }
+            }
+        }
+    }
+
+    fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        if self.linked.as_ref() == Some(&pid) {
+            self.linked = None;
+        }
+        if self.tracker.lost(&pid) == Next::Backoff {
+            self.master_lost(ctx);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! A master elected after a failover, started from a recovered registry, on a paused test
+//! clock: recovered agents are held until `--agent-reregister-timeout`, then marked
+//! unreachable one at a time as `--agent-removal-rate-limit` allows; one that re-registers
+//! in time is never marked; reconciling a task on a recovering agent gets no answer; a
+//! recorded framework that does not come back is removed after its stored failover timeout.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use common::*;
+use libprocess::{Context, Handlers, Node, Process, TestClock, Upid};
+use meso_api::v1::{AgentId, AgentInfo, FrameworkId, FrameworkInfo, TaskId, TaskState};
+use meso_api::wire;
+use meso_frameworks::{DriverHandle, SchedulerDriver};
+use meso_master::master::recovery::RemovalRateLimit;
+use meso_master::master::registrar::RegistrySnapshot;
+use meso_master::{InMemoryRegistrar, Master, MasterConfig};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+fn agent(id: &str) -> AgentInfo {
+    let mut info = AgentInfo::new(&format!("{id}.test"));
+    info.id = Some(AgentId::new(id));
+    info.resources = res("cpus:2;mem:1024");
+    info
+}
+
+/// An agent known from the registry coming back: sends ReregisterAgent once.
+struct ReturningAgent {
+    master: Upid,
+    info: AgentInfo,
+    events: mpsc::UnboundedSender<AgentId>,
+}
+
+#[derive(Debug)]
+enum ReturningMessage {
+    Reregistered(wire::AgentReregistered),
+    Ping,
+}
+
+impl From<wire::AgentReregistered> for ReturningMessage {
+    fn from(m: wire::AgentReregistered) -> Self {
+        ReturningMessage::Reregistered(m)
+    }
+}
+impl From<wire::PingAgent> for ReturningMessage {
+    fn from(_: wire::PingAgent) -> Self {
+        ReturningMessage::Ping
+    }
+}
+
+impl Process for ReturningAgent {
+    type Message = ReturningMessage;
+
+    fn install(h: &mut Handlers<Self>) {
+        h.on::<wire::AgentReregistered>().on::<wire::PingAgent>();
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        let _ = ctx.send(
+            &self.master,
+            wire::ReregisterAgent {
+                agent: self.info.clone(),
+                checkpointed_resources: Default::default(),
+                executor_infos: Vec::new(),
+                tasks: Vec::new(),
+                frameworks: Vec::new(),
+                version: "test".into(),
+                capabilities: Vec::new(),
+            },
+        );
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: ReturningMessage) {
+        match msg {
+            ReturningMessage::Reregistered(m) => {
+                let _ = self.events.send(m.agent_id);
+            }
+            ReturningMessage::Ping => {
+                let _ = ctx.send(&self.master, wire::PongAgent {});
+            }
+        }
+    }
+}
+
+/// Moves the clock `secs` seconds forward one second at a time, settling in between, so
+/// periodic timers (pings) run as they would in real time.
+async fn advance(clock: &TestClock, secs: u64) {
+    for _ in 0..secs {
+        clock.advance(Duration::from_secs(1));
+        clock.settle().await;
+    }
+}
+
+async fn state(master: &libprocess::Pid<Master>) -> Value {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    master
+        .dispatch(move |m, _| {
+            let _ = tx.send(m.state_json());
+        })
+        .expect("master is running");
+    tokio::time::timeout(HANG_GUARD, rx)
+        .await
+        .expect("hang guard: state")
+        .expect("state answered")
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
+    let clock = TestClock::paused();
+    let node = Node::builder().test_clock(&clock).build().await.unwrap();
+    let mut config = MasterConfig::new("m2", "localhost");
+    config.agent_reregister_timeout = Duration::from_secs(600);
+    config.agent_removal_rate_limit = Some(RemovalRateLimit::parse("1/1mins").unwrap());
+    let mut gone = FrameworkInfo::new("tester", "gone");
+    gone.id = Some(FrameworkId::new("m1-0000"));
+    gone.failover_timeout = 100.0;
+    let snapshot = RegistrySnapshot {
+        admitted: ["a", "b", "c"]
+            .iter()
+            .map(|id| (AgentId::new(*id), agent(id)))
+            .collect::<BTreeMap<_, _>>(),
+        unreachable: BTreeSet::from([AgentId::new("old")]),
+        frameworks: BTreeMap::from([(FrameworkId::new("m1-0000"), gone)]),
+    };
+    let master = node
+        .spawn_named(
+            "master",
+            Master::new(config, Box::new(InMemoryRegistrar::new())).recovered_from(snapshot),
+        )
+        .unwrap();
+    clock.settle().await;
+    let doc = state(&master).await;
+    assert_eq!(doc["activated_slaves"], 0);
+    assert_eq!(ids(&doc["unreachable_slaves"]), ["old"]);
+    assert_eq!(doc["frameworks"][0]["id"], "m1-0000");
+    assert_eq!(doc["frameworks"][0]["connected"], false);
+
+    // Agent b comes back in time.
+    let (tx, mut back) = mpsc::unbounded_channel();
+    node.spawn(ReturningAgent {
+        master: master.upid().clone(),
+        info: agent("b"),
+        events: tx,
+    })
+    .unwrap();
+    assert_eq!(next(&mut back, "b re-registered").await, AgentId::new("b"));
+
+    // A framework reconciling a task on recovering agent a gets no answer; on an unknown
+    // agent it gets TASK_UNKNOWN (it is partition aware).
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let mut info = FrameworkInfo::new("tester", "asker");
+    info.capabilities.push(meso_api::v1::FrameworkCapability {
+        kind: Some(meso_api::v1::FrameworkCapabilityType::PartitionAware),
+    });
+    let driver = node
+        .spawn(SchedulerDriver::new(
+            master.upid().clone(),
+            info,
+            Box::new(ChannelScheduler(tx)),
+        ))
+        .unwrap();
+    wait_for(&mut events, "registered", |e| match e {
+        SchedEvent::Registered(_) => Some(()),
+        _ => None,
+    })
+    .await;
+    DriverHandle::new(driver)
+        .run(|a| {
+            a.reconcile_tasks(vec![
+                (TaskId::new("on-a"), Some(AgentId::new("a"))),
+                (TaskId::new("on-x"), Some(AgentId::new("x"))),
+            ])
+            .expect("registered");
+        })
+        .unwrap();
+    let update = wait_for(&mut events, "reconciliation answer", |e| match e {
+        SchedEvent::Update(s) => Some(s.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (update.task_id.as_str(), update.state),
+        ("on-x", TaskState::Unknown)
+    );
+    clock.settle().await;
+    while let Ok(e) = events.try_recv() {
+        assert!(
+            !matches!(e, SchedEvent::Update(_)),
+            "no answer for on-a: {e:?}"
+        );
+    }
+
+    // The framework that does not come back goes after its failover timeout (100 s).
+    advance(&clock, 101).await;
+    let doc = state(&master).await;
+    let names: Vec<&str> = doc["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(names, ["asker"]);
+    assert_eq!(ids(&doc["unreachable_slaves"]), ["old"]);
+
+    // At the re-registration timeout (t = 600 s) a is marked unreachable; c a minute later.
+    advance(&clock, 499).await;
+    let doc = state(&master).await;
+    assert_eq!(ids(&doc["unreachable_slaves"]), ["a", "old"]);
+    wait_for(&mut events, "agent a lost", |e| match e {
+        SchedEvent::AgentLost(id) if id.value == "a" => Some(()),
+        _ => None,
+    })
+    .await;
+    advance(&clock, 59).await;
+    assert_eq!(
+        ids(&state(&master).await["unreachable_slaves"]),
+        ["a", "old"]
+    );
+    advance(&clock, 1).await;
+    let doc = state(&master).await;
+    assert_eq!(ids(&doc["unreachable_slaves"]), ["a", "c", "old"]);
+    assert_eq!(doc["activated_slaves"], 1);
+    assert_eq!(doc["slaves"][0]["id"], "b");
+    node.shutdown().await;
+}

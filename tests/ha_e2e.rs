@@ -1,0 +1,243 @@
+//! End-to-end failover with real processes: three `meso master`s (`--peers`), two
+//! `meso agent`s and `meso execute` running a long task, all given the three masters. The
+//! leader is killed with SIGKILL: another master takes over, both agents and the framework
+//! re-register with it, and the task keeps running (its command started once), until
+//! `meso execute` is interrupted and kills it through the new leader. Timeouts here are
+//! hang guards only.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const MESO: &str = env!("CARGO_BIN_EXE_meso");
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A child killed (SIGKILL) when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_logged(args: &[&str], log: &Path) -> Proc {
+    let file = std::fs::File::create(log).expect("log file");
+    Proc(
+        Command::new(MESO)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("meso starts"),
+    )
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+fn state(port: u16) -> Option<serde_json::Value> {
+    serde_json::from_str(&http_get(port, "/master/state")?).ok()
+}
+
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < HANG_GUARD, "hang guard: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The master (index) that runs the master process, once exactly one does.
+fn leader(ports: &[u16], alive: &[bool]) -> Option<usize> {
+    let elected: Vec<usize> = (0..ports.len())
+        .filter(|i| alive[*i])
+        .filter(|i| state(ports[*i]).is_some_and(|s| s["elected"] == true))
+        .collect();
+    match elected[..] {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// Files named `name` anywhere under `dir`.
+fn find_files(dir: &Path, name: &str, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            find_files(&p, name, out);
+        } else if p.file_name().is_some_and(|n| n == name) {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn killing_the_leader_loses_no_task() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let peers = ports
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut masters: Vec<Option<Proc>> = Vec::new();
+    for (i, port) in ports.iter().enumerate() {
+        let work = dir.path().join(format!("master{i}"));
+        masters.push(Some(spawn_logged(
+            &[
+                "master",
+                "--port",
+                &port.to_string(),
+                "--peers",
+                &peers,
+                "--work-dir",
+                work.to_str().expect("utf-8 temp path"),
+            ],
+            &dir.path().join(format!("master{i}.log")),
+        )));
+    }
+    let mut alive = vec![true; 3];
+    let mut first = None;
+    wait_until("a leader is elected", || {
+        first = leader(&ports, &alive);
+        first.is_some()
+    });
+    let first = first.expect("a leader");
+
+    let mut agents = Vec::new();
+    for i in 0..2 {
+        let work = dir.path().join(format!("agent{i}"));
+        agents.push(spawn_logged(
+            &[
+                "agent",
+                "--master",
+                &peers,
+                "--port",
+                &free_port().to_string(),
+                "--work-dir",
+                work.to_str().expect("utf-8 temp path"),
+                "--resources",
+                "cpus:2;mem:256;disk:100",
+            ],
+            &dir.path().join(format!("agent{i}.log")),
+        ));
+    }
+    wait_until("two agents registered with the leader", || {
+        state(ports[first]).is_some_and(|s| s["activated_slaves"] == 2)
+    });
+
+    let mut execute = Command::new(MESO)
+        .args([
+            "execute",
+            "--master",
+            &peers,
+            "--name",
+            "long",
+            "--command",
+            "echo started >> starts; sleep 600",
+            "--resources",
+            "cpus:0.5;mem:32",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("meso execute starts");
+    let stdout = execute.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let execute = Proc(execute);
+    let mut seen = Vec::new();
+    let wait_line = |what: &str, seen: &mut Vec<String>| loop {
+        let line = rx
+            .recv_timeout(HANG_GUARD)
+            .unwrap_or_else(|_| panic!("hang guard: {what}; saw {seen:?}"));
+        seen.push(line.clone());
+        if line.contains(what) {
+            break;
+        }
+    };
+    wait_line("TASK_RUNNING", &mut seen);
+
+    // SIGKILL the leader.
+    let mut old = masters[first].take().expect("the leader runs");
+    old.0.kill().expect("SIGKILL the leader");
+    let _ = old.0.wait();
+    alive[first] = false;
+    let mut second = None;
+    wait_until("another master leads", || {
+        second = leader(&ports, &alive);
+        second.is_some()
+    });
+    let second = second.expect("a new leader");
+    assert_ne!(second, first);
+    wait_until(
+        "both agents and the framework re-register with the new leader, the task running",
+        || {
+            state(ports[second]).is_some_and(|s| {
+                s["activated_slaves"] == 2
+                    && s["frameworks"][0]["connected"] == true
+                    && s["frameworks"][0]["tasks"][0]["id"] == "long"
+                    && s["frameworks"][0]["tasks"][0]["state"] == "TASK_RUNNING"
+            })
+        },
+    );
+    // The follower left points at the new leader.
+    let follower = (0..3)
+        .find(|i| alive[*i] && *i != second)
+        .expect("a follower");
+    let doc = state(ports[follower]).expect("the follower answers");
+    assert_eq!(doc["elected"], false);
+    assert_eq!(doc["leader"], format!("master@127.0.0.1:{}", ports[second]));
+    // The task's command ran once: not restarted.
+    let mut starts = Vec::new();
+    find_files(dir.path(), "starts", &mut starts);
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    let text = std::fs::read_to_string(&starts[0]).expect("readable");
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    // The new leader kills the task for the framework.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(execute.0.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT meso execute");
+    wait_line("TASK_KILLED", &mut seen);
+    assert!(
+        !seen
+            .iter()
+            .any(|l| l.contains("TASK_LOST") || l.contains("TASK_FAILED")),
+        "{seen:?}"
+    );
+    drop(execute);
+    drop(agents);
+}
