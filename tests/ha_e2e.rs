@@ -89,6 +89,10 @@ fn find_files(dir: &Path, name: &str, out: &mut Vec<std::path::PathBuf>) {
     };
     for e in entries.flatten() {
         let p = e.path();
+        // Skip symlinks: `runs/latest` points at a run already walked.
+        if e.file_type().is_ok_and(|t| t.is_symlink()) {
+            continue;
+        }
         if p.is_dir() {
             find_files(&p, name, out);
         } else if p.file_name().is_some_and(|n| n == name) {
