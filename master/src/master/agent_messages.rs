@@ -120,6 +120,12 @@ impl Master {
             );
             return;
         }
+        if self.recovery.book.is_recovering(&id) {
+            // Admitted in the registry already (a master failover): nothing to write, and
+            // 10,000 agents coming back must not mean 10,000 refused log entries.
+            self.agent_readmitted(ctx, pid, msg);
+            return;
+        }
         self.registry(
             ctx,
             RegistryChange::MarkReachable(msg.agent.clone()),
