@@ -1,0 +1,68 @@
+//! Process and HTTP helpers shared by the root end-to-end tests (included with `#[path]`):
+//! loopback port picking, `meso` children whose stderr goes to a log file and which are
+//! killed when dropped, a one-shot `GET` returning the body, and polling with a hang guard.
+//! Invariant: the hang guard only stops a stuck test; it never asserts speed.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `meso` binary built for this test run.
+pub const MESO: &str = env!("CARGO_BIN_EXE_meso");
+/// How long a wait may last before the test is declared hung.
+pub const HANG_GUARD: Duration = Duration::from_secs(120);
+
+/// A loopback port that was free when asked.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A child killed (SIGKILL) when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `meso` with `args`, stderr to `log`, stdout discarded.
+pub fn spawn_logged(args: &[&str], log: &Path) -> Proc {
+    let file = std::fs::File::create(log).expect("log file");
+    let child = Command::new(MESO)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .expect("meso starts");
+    Proc(child)
+}
+
+/// The body of `GET path` on loopback `port`, or `None` if anything failed.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+/// Polls `ok` every 50 ms until it holds; panics naming `what` past the hang guard.
+pub fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < HANG_GUARD, "hang guard: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
