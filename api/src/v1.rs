@@ -83,6 +83,7 @@ pub mod common;
 pub mod executor;
 pub mod framework;
 pub mod ids;
+pub mod image;
 pub mod offer;
 pub mod scheduler;
 pub mod status;
@@ -96,6 +97,7 @@ pub use framework::{
 pub use ids::{
     AgentId, ContainerId, ExecutorId, FrameworkId, OfferId, OperationId, ResourceProviderId, TaskId,
 };
+pub use image::{Image, ImageType, MesosInfo, RootfsImage};
 pub use offer::{
     Filters, InverseOffer, Offer, Operation, OperationState, OperationStatus, OperationType,
 };

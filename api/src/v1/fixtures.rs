@@ -61,6 +61,9 @@ pub(crate) fn sample_task() -> TaskInfo {
                 mode: task::VolumeAccessMode::Ro,
             }],
             hostname: Some("web".into()),
+            mesos: Some(MesosInfo {
+                image: Some(Image::docker("/srv/images/web")),
+            }),
         }),
         health_check: Some(HealthCheck::command(CommandInfo::shell("true"))),
         kill_policy: Some(KillPolicy {

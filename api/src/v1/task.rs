@@ -185,7 +185,8 @@ pub struct ContainerVolume {
     pub mode: VolumeAccessMode,
 }
 
-/// How to containerise a task or executor (for later isolation work).
+/// How to containerise a task or executor: its type, volumes, hostname, and the image that
+/// names its root filesystem.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ContainerInfo {
     /// Containerizer (required).
@@ -201,6 +202,10 @@ pub struct ContainerInfo {
     /// Hostname inside the container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
+    /// The Mesos containerizer's part: an image naming the root filesystem (see
+    /// [`ContainerInfo::rootfs_image`] for what meso reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesos: Option<super::image::MesosInfo>,
 }
 
 /// A custom executor, or the default one for task groups.
@@ -403,7 +408,8 @@ pub struct TaskInfo {
 impl TaskInfo {
     /// Checks what can be checked on the task alone: a valid task id, exactly one of
     /// `command` and `executor`, a CUSTOM executor having a command, non-negative grace
-    /// period and completion time. Errors name the task.
+    /// period and completion time, container images meso can read (see
+    /// [`TaskInfo::validate_rootfs_images`]). Errors name the task.
     pub fn validate(&self) -> crate::Result<()> {
         self.task_id.validate()?;
         let fail = |reason: &str| crate::Error::Invalid {
@@ -432,6 +438,7 @@ impl TaskInfo {
         if self.max_completion_time.is_some_and(|d| d.nanoseconds < 0) {
             return Err(fail("max_completion_time is negative"));
         }
+        self.validate_rootfs_images()?;
         self.resources.validate()
     }
 }
