@@ -6,7 +6,7 @@
 //! `..`, so it is always safe as one path component (cgroup and directory names).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{IsolatorError, Result};
 
@@ -114,6 +114,20 @@ pub enum RootfsSource {
     Directory(PathBuf),
     /// A tarball (plain or gzip) already in the sandbox; unpacked into the sandbox.
     Tarball(PathBuf),
+    /// A tarball (plain or gzip) on the host, named by an absolute path; unpacked into the
+    /// sandbox (the host file is only read).
+    HostTarball(PathBuf),
+}
+
+impl RootfsSource {
+    /// The path as given.
+    pub fn path(&self) -> &Path {
+        match self {
+            RootfsSource::Directory(p)
+            | RootfsSource::Tarball(p)
+            | RootfsSource::HostTarball(p) => p,
+        }
+    }
 }
 
 /// What a container is prepared with.

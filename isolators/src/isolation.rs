@@ -20,7 +20,7 @@ use crate::isolator::{Isolator, LimitationFuture};
 use crate::launcher::{ContainerProcess, ExitStatus, LaunchSpec, Launcher};
 use crate::namespaces_pid::PidNamespace;
 use crate::posix::PosixIsolator;
-use crate::rootfs::Rootfs;
+use crate::rootfs::{Rootfs, NAME as ROOTFS_ISOLATOR};
 use crate::statistics::{now_secs, ResourceStatistics};
 use crate::tracking::destroy_tracked;
 
@@ -230,8 +230,22 @@ impl Isolation {
     }
 
     /// Prepares every isolator; on a failure, cleans up those already prepared.
+    /// A container naming a root filesystem needs `filesystem/rootfs` in the isolation
+    /// (it is refused, not run on the host's filesystem).
     pub fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
         config.limits.validate()?;
+        if let Some(source) = &config.rootfs {
+            if !self.isolators.iter().any(|i| i.name() == ROOTFS_ISOLATOR) {
+                return Err(IsolatorError::InvalidRootfs {
+                    path: source.path().to_path_buf(),
+                    reason: format!(
+                        "the container names a root filesystem but {ROOTFS_ISOLATOR} is not in \
+                         the isolation ({})",
+                        self.names().join(",")
+                    ),
+                });
+            }
+        }
         let mut prep = LaunchPrep::default();
         for (i, iso) in self.isolators.iter().enumerate() {
             match iso.prepare(config) {

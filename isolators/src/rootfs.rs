@@ -2,8 +2,8 @@
 //! directory as `/` (entered with `pivot_root` by the launcher, in the container's own mount
 //! namespace) and its sandbox bind-mounted at [`CONTAINER_SANDBOX_PATH`], which
 //! `MESOS_SANDBOX` names, and the host's basic device nodes (`/dev/null`, ...) bound into its
-//! `/dev`. A tarball already in the sandbox is unpacked (with `tar`) into
-//! `<sandbox>/rootfs` first.
+//! `/dev`. A tarball (one already in the sandbox, or one on the host named by an absolute
+//! path) is unpacked (with `tar`) into `<sandbox>/rootfs` first.
 //!
 //! Invariant: the host's mount table is never touched (all mounts are in the container's
 //! namespace and vanish with it); an unpacked rootfs lives in the sandbox and goes with it.
@@ -20,7 +20,8 @@ use crate::error::{IsolatorError, Result};
 use crate::isolator::Isolator;
 use crate::statistics::{now_secs, ResourceStatistics};
 
-const NAME: &str = "filesystem/rootfs";
+/// The isolator's name in `--isolation`.
+pub const NAME: &str = "filesystem/rootfs";
 
 /// The directory a tarball rootfs is unpacked into, inside the sandbox.
 pub const UNPACKED_ROOTFS_DIR: &str = "rootfs";
@@ -61,12 +62,13 @@ pub fn tarball_in_sandbox(sandbox: &Path, tarball: &Path) -> Result<PathBuf> {
     Ok(sandbox.join(relative))
 }
 
+/// Unpacks `tarball` (already resolved) into `<sandbox>/rootfs`.
 fn unpack(sandbox: &Path, tarball: &Path) -> Result<PathBuf> {
-    let tarball = tarball_in_sandbox(sandbox, tarball)?;
+    let tarball = tarball.to_path_buf();
     if !tarball.is_file() {
         return Err(IsolatorError::InvalidRootfs {
             path: tarball,
-            reason: "no such file in the sandbox".into(),
+            reason: "no such file".into(),
         });
     }
     let target = sandbox.join(UNPACKED_ROOTFS_DIR);
@@ -108,7 +110,18 @@ impl Isolator for Rootfs {
                 }
                 dir.clone()
             }
-            Some(RootfsSource::Tarball(t)) => unpack(&config.sandbox, t)?,
+            Some(RootfsSource::Tarball(t)) => {
+                unpack(&config.sandbox, &tarball_in_sandbox(&config.sandbox, t)?)?
+            }
+            Some(RootfsSource::HostTarball(t)) => {
+                if !t.is_absolute() {
+                    return Err(IsolatorError::InvalidRootfs {
+                        path: t.clone(),
+                        reason: "a tarball on the host must be named by an absolute path".into(),
+                    });
+                }
+                unpack(&config.sandbox, t)?
+            }
         };
         Ok(LaunchPrep {
             mount_namespace: true,
