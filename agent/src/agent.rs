@@ -25,6 +25,7 @@ pub mod monitor;
 pub mod operator_api;
 pub mod state_json;
 pub mod task_groups;
+pub mod task_rootfs;
 pub mod tasks;
 pub mod updates;
 

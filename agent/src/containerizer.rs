@@ -28,6 +28,7 @@ use nix::unistd::Pid;
 
 use crate::error::AgentError;
 
+pub mod command_rootfs;
 pub mod isolating;
 pub use isolating::IsolatingContainerizer;
 
@@ -61,7 +62,10 @@ pub struct LaunchSpec {
     /// The resources the container may use (executor's plus its tasks'); enforced by the
     /// isolators that enforce (`cgroups/*`, `disk/du` with enforcement).
     pub limits: Limits,
-    /// A root filesystem to run the executor in (`filesystem/rootfs`).
+    /// A root filesystem to run the container in (`filesystem/rootfs`; refused without
+    /// it). A custom executor runs inside it; the built-in command executor
+    /// (`executor_starts_session`) runs on the host and starts only its command inside
+    /// (see [`command_rootfs`]).
     pub rootfs: Option<RootfsSource>,
 }
 
@@ -201,6 +205,14 @@ pub(crate) fn spawn_executor(
 
 impl Containerizer for PosixContainerizer {
     fn launch(&mut self, spec: LaunchSpec) -> Result<u32, AgentError> {
+        if let Some(source) = &spec.rootfs {
+            return Err(meso_isolators::IsolatorError::InvalidRootfs {
+                path: source.path().to_path_buf(),
+                reason: "the posix containerizer runs no isolators (filesystem/rootfs needed)"
+                    .into(),
+            }
+            .into());
+        }
         let child = spawn_executor(&spec, &[])?;
         let pid = child
             .id()

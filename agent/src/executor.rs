@@ -15,6 +15,7 @@
 //! reader, the command waiter and kill timers, so its state is touched in one place.
 
 mod http_client;
+mod rootfs_command;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub struct ExecutorEnv {
     pub sandbox: Option<PathBuf>,
     /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` (default 5 s).
     pub shutdown_grace: Duration,
+    /// `MESO_COMMAND_ROOTFS`: the host path of the root filesystem the command runs in
+    /// (set by the agent's containerizer; see `rootfs_command.rs`).
+    pub command_rootfs: Option<PathBuf>,
     /// Path of the executor API: `/<agent process id>/api/v1/executor` from
     /// `MESOS_SLAVE_PID` (as Mesos's executor library does), else [`EXECUTOR_API_PATH`].
     /// The explicit process id matters when the agent shares a node with a master
@@ -92,6 +96,9 @@ impl ExecutorEnv {
                 .or_else(|| get("MESOS_DIRECTORY"))
                 .map(PathBuf::from),
             shutdown_grace,
+            command_rootfs: get(crate::containerizer::command_rootfs::COMMAND_ROOTFS_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             api_path: get("MESOS_SLAVE_PID")
                 .and_then(|pid| {
                     let (id, _) = pid.split_once('@')?;
@@ -364,6 +371,9 @@ impl CommandExecutor {
         let Some(command) = task.command.clone() else {
             return self.fail_launch(&task.task_id, "the task has no command".into());
         };
+        if let Some(root) = self.env.command_rootfs.clone() {
+            return self.launch_in_rootfs(task, &command, &root);
+        }
         let mut cmd = if command.shell {
             let Some(line) = command.value.clone() else {
                 return self.fail_launch(&task.task_id, "shell command without a value".into());

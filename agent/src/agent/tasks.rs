@@ -285,6 +285,10 @@ impl Agent {
             libprocess_ip: libprocess_ip.as_deref(),
         }
         .variables();
+        let rootfs = match super::task_rootfs::container_rootfs(&info, &task) {
+            Ok(rootfs) => rootfs,
+            Err(e) => return fail(self, ctx, e),
+        };
         let spec = LaunchSpec {
             container_id: container_id.clone(),
             directory: directory.clone(),
@@ -294,7 +298,7 @@ impl Agent {
             limits: meso_isolators::Limits::from_resources(
                 &(info.resources.clone() + &task.resources),
             ),
-            rootfs: None,
+            rootfs,
         };
         let pid = match self.containerizer.launch(spec) {
             Ok(pid) => pid,

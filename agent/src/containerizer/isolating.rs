@@ -37,8 +37,8 @@ use meso_isolators::{
 use nix::unistd::Pid;
 
 use super::{
-    kill_tree, session_members, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
-    Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
+    command_rootfs, kill_tree, session_members, spawn_executor, Containerizer, ExecutorCommand,
+    LaunchSpec, Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
 };
 use crate::error::AgentError;
 
@@ -236,7 +236,7 @@ async fn wait_exit(process: ExecutorProcess) -> Termination {
 }
 
 impl Containerizer for IsolatingContainerizer {
-    fn launch(&mut self, spec: LaunchSpec) -> Result<u32, AgentError> {
+    fn launch(&mut self, mut spec: LaunchSpec) -> Result<u32, AgentError> {
         if self.containers.contains_key(&spec.container_id.value) {
             return Err(AgentError::Flag {
                 flag: "container id",
@@ -251,7 +251,14 @@ impl Containerizer for IsolatingContainerizer {
             rootfs: spec.rootfs.clone(),
         };
         // On failure `prepare` has cleaned up what it made.
-        let prep = self.isolation.prepare(&config)?;
+        let mut prep = self.isolation.prepare(&config)?;
+        if spec.executor_starts_session {
+            // The built-in executor runs on the host; only its command enters the root.
+            if let Err(e) = command_rootfs::hand_rootfs_to_executor(&mut prep, &mut spec.env) {
+                let _ = self.isolation.cleanup(&config.id);
+                return Err(e);
+            }
+        }
         let launched = if prep.needs_launcher() {
             self.launch_isolated(&spec, &config, &prep)
         } else {

@@ -1,0 +1,259 @@
+//! Tasks naming a root filesystem (`container.mesos.image`, a DOCKER image whose name is a
+//! path on the agent), run by the real agent and `meso-executor`: the command runs inside
+//! the root (a directory used in place, or a tarball unpacked into the sandbox), sees only
+//! it and its sandbox at `MESOS_SANDBOX`, finishes, and leaves no mount and no process.
+//! Tasks whose image the agent cannot use fail with a message saying why.
+//!
+//! Entering a root needs root; those tests skip (saying so) without it.
+
+mod support;
+
+use std::path::Path;
+
+use meso_agent::containerizer::IsolatingContainerizer;
+use meso_api::v1::{
+    ContainerInfo, ContainerType, Image, MesosInfo, TaskInfo, TaskState, TaskStatusReason,
+};
+use meso_api::wire::StatusUpdate;
+use meso_isolators::IsolationConfig;
+use support::*;
+
+fn is_root() -> bool {
+    let root = nix::unistd::geteuid().is_root();
+    if !root {
+        eprintln!("skipped: entering a root filesystem needs root");
+    }
+    root
+}
+
+/// An agent whose containerizer runs `isolation` under a cgroups root of this test's own.
+async fn agent_with(isolation: &str, test: &str) -> Harness {
+    let config = IsolationConfig {
+        isolation: isolation.into(),
+        cgroups_root: format!("meso-t{}-{test}", std::process::id()),
+        ..IsolationConfig::default()
+    };
+    let containerizer = IsolatingContainerizer::new(&config).expect("the isolators are available");
+    let mut h = Harness::start_with(Box::new(containerizer)).await;
+    h.registered().await;
+    h
+}
+
+/// Copies `/bin/sh` (resolved) and the libraries `ldd` names into `root`.
+fn tiny_rootfs(root: &Path) {
+    let sh = std::fs::canonicalize("/bin/sh").expect("/bin/sh exists");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::copy(&sh, root.join("bin/sh")).unwrap();
+    let ldd = std::process::Command::new("ldd")
+        .arg(&sh)
+        .output()
+        .expect("ldd runs");
+    let text = String::from_utf8_lossy(&ldd.stdout);
+    for lib in text.split_whitespace().filter(|w| w.starts_with('/')) {
+        let target = root.join(lib.trim_start_matches('/'));
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(lib, &target).unwrap();
+    }
+}
+
+/// The entries of `/` the command should see: the rootfs's own, plus the mount points the
+/// launcher creates in it (`dev`, `mnt`), sorted as the shell's glob sorts them.
+fn expected_root_listing(root: &Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for made in ["dev", "mnt"] {
+        if !names.iter().any(|n| n == made) {
+            names.push(made.into());
+        }
+    }
+    names.sort();
+    names
+        .iter()
+        .map(|n| format!("/{n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn in_image(mut task: TaskInfo, name: &str) -> TaskInfo {
+    task.container = Some(ContainerInfo {
+        kind: ContainerType::Mesos,
+        volumes: vec![],
+        hostname: None,
+        mesos: Some(MesosInfo {
+            image: Some(Image::docker(name)),
+        }),
+    });
+    task
+}
+
+/// Acknowledges updates until a terminal one, which it returns.
+async fn until_terminal(h: &mut Harness) -> StatusUpdate {
+    loop {
+        let u = h.next_update().await;
+        h.ack(&u);
+        if u.status.state.is_terminal() {
+            return u;
+        }
+    }
+}
+
+/// Waits (hang-guarded) for the master to hear that the executor exited.
+async fn executor_exited(h: &mut Harness) {
+    loop {
+        if let Seen::ExecutorExited(_) = h.next().await {
+            return;
+        }
+    }
+}
+
+/// What the command prints: its `/`, its working directory, `MESOS_SANDBOX`, whether a
+/// host file is visible, and its pid (written into the sandbox for the host to check).
+const PROBE: &str = "echo /*; pwd; echo \"$MESOS_SANDBOX\"; \
+    if [ -e /etc/passwd ]; then echo host-visible; else echo host-hidden; fi; \
+    echo $$ > \"$MESOS_SANDBOX/pid\"";
+
+/// Runs the probe task in `image`, checks what it saw, and that nothing is left after.
+async fn probe_in(h: &mut Harness, image: &str, task_id: &str, root_seen: &Path) {
+    h.run_task(in_image(command_task(task_id, PROBE), image));
+    let end = until_terminal(h).await;
+    let sandbox = h.sandbox_of(task_id);
+    let stdout = std::fs::read_to_string(sandbox.join("stdout")).unwrap_or_default();
+    let stderr = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
+    assert_eq!(
+        end.status.state,
+        TaskState::Finished,
+        "{:?}; stdout {stdout}; stderr {stderr}",
+        end.status.message
+    );
+    // The executor's own lines come first in the shared stdout; the command's are last.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = lines
+        .iter()
+        .rposition(|l| l.starts_with("/bin") || l.starts_with("/dev"))
+        .unwrap_or_else(|| panic!("no listing of / in stdout: {stdout}"));
+    assert_eq!(
+        lines[at],
+        expected_root_listing(root_seen),
+        "the command's / is not the rootfs: {stdout}"
+    );
+    assert_eq!(
+        lines.get(at + 1..),
+        Some(&["/mnt/mesos/sandbox", "/mnt/mesos/sandbox", "host-hidden"][..]),
+        "{stdout}"
+    );
+    executor_exited(h).await;
+    let pid = std::fs::read_to_string(sandbox.join("pid")).expect("the command wrote its pid");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z") || !stat.contains("(sh)"),
+        "the command is still running: {stat}"
+    );
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    for leaked in [root_seen, h.work_dir.path()] {
+        assert!(
+            !mounts.contains(leaked.to_str().unwrap()),
+            "a mount of {} is in the host's mount table",
+            leaked.display()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_in_a_directory_rootfs_sees_only_it_and_its_sandbox() {
+    if !is_root() {
+        return;
+    }
+    let rootfs = tempfile::tempdir().unwrap();
+    tiny_rootfs(rootfs.path());
+    let mut h = agent_with("posix/cpu,posix/mem,filesystem/rootfs", "rootfs-dir").await;
+    let image = rootfs.path().to_str().unwrap().to_string();
+    probe_in(&mut h, &image, "in-dir", rootfs.path()).await;
+    // The directory is used in place: the launcher's mount points are all it gained.
+    assert!(rootfs.path().join("mnt/mesos/sandbox").is_dir());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_in_a_tarball_rootfs_runs_in_its_unpacked_copy() {
+    if !is_root() {
+        return;
+    }
+    let images = tempfile::tempdir().unwrap();
+    let tree = images.path().join("tree");
+    tiny_rootfs(&tree);
+    let tarball = images.path().join("tiny.tar.gz");
+    let tar = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&tree)
+        .arg(".")
+        .status()
+        .expect("tar runs");
+    assert!(tar.success());
+    let mut h = agent_with("filesystem/rootfs", "rootfs-tar").await;
+    probe_in(&mut h, tarball.to_str().unwrap(), "in-tar", &tree).await;
+    let unpacked = h.sandbox_of("in-tar").join("rootfs");
+    assert!(
+        unpacked.join("bin/sh").is_file(),
+        "the tarball was unpacked into the sandbox"
+    );
+    assert!(
+        !tree.join("mnt").exists(),
+        "the tarball's source tree is untouched"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_rootfs_directory_fails_the_task_naming_it() {
+    if !is_root() {
+        return;
+    }
+    let mut h = agent_with("filesystem/rootfs", "rootfs-missing").await;
+    let missing = format!("/nonexistent-meso-rootfs-{}", std::process::id());
+    h.run_task(in_image(command_task("nowhere", "true"), &missing));
+    let end = until_terminal(&mut h).await;
+    assert_eq!(end.status.state, TaskState::Failed);
+    assert_eq!(
+        end.status.reason,
+        Some(TaskStatusReason::ContainerLaunchFailed)
+    );
+    let message = end.status.message.unwrap_or_default();
+    assert!(message.contains(&missing), "{message}");
+}
+
+/// Without `filesystem/rootfs` in `--isolation` the task is refused, not run on the host.
+/// The default isolation needs no privilege, so this runs as any user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_rootfs_isolator_a_task_naming_an_image_fails_naming_it() {
+    let mut h = agent_with("posix/cpu,posix/mem", "rootfs-absent").await;
+    h.run_task(in_image(command_task("no-isolator", "true"), "/srv/root"));
+    let end = until_terminal(&mut h).await;
+    assert_eq!(end.status.state, TaskState::Failed);
+    assert_eq!(
+        end.status.reason,
+        Some(TaskStatusReason::ContainerLaunchFailed)
+    );
+    let message = end.status.message.unwrap_or_default();
+    assert!(message.contains("filesystem/rootfs"), "{message}");
+    assert!(
+        !h.sandbox_of("no-isolator").join("stdout").exists(),
+        "no executor ran"
+    );
+}
+
+/// An image meso cannot read is refused by the agent's task validation (TASK_ERROR), as
+/// the master's validation refuses it before it gets there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_meso_cannot_read_is_a_task_error() {
+    let mut h = agent_with("posix/cpu,posix/mem", "rootfs-bad").await;
+    h.run_task(in_image(command_task("registry", "true"), "busybox:latest"));
+    let end = until_terminal(&mut h).await;
+    assert_eq!(end.status.state, TaskState::Error);
+    assert_eq!(end.status.reason, Some(TaskStatusReason::TaskInvalid));
+    let message = end.status.message.unwrap_or_default();
+    assert!(message.contains("busybox:latest"), "{message}");
+    assert!(message.contains("absolute path"), "{message}");
+}
