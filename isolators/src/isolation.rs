@@ -418,4 +418,20 @@ mod tests {
         let iso = Isolation::new(&IsolationConfig::default()).unwrap();
         assert_eq!(iso.names(), vec!["posix/cpu", "posix/mem"]);
     }
+
+    #[test]
+    fn a_rootfs_without_the_rootfs_isolator_is_refused_naming_it() {
+        let iso = Isolation::new(&IsolationConfig::default()).unwrap();
+        let sandbox = tempfile::tempdir().unwrap();
+        let config = ContainerConfig {
+            id: ContainerId::new("rootfs-absent").unwrap(),
+            sandbox: sandbox.path().to_path_buf(),
+            limits: Limits::default(),
+            rootfs: Some(crate::RootfsSource::Directory("/srv/root".into())),
+        };
+        let err = iso.prepare(&config).unwrap_err().to_string();
+        assert!(err.contains("/srv/root"), "{err}");
+        assert!(err.contains("filesystem/rootfs is not in"), "{err}");
+        assert!(err.contains("posix/cpu,posix/mem"), "{err}");
+    }
 }

@@ -171,4 +171,59 @@ mod tests {
         assert!(tarball_in_sandbox(sb, Path::new("../etc/img.tar")).is_err());
         assert!(tarball_in_sandbox(sb, Path::new("/etc/img.tar")).is_err());
     }
+
+    fn config(sandbox: &Path, rootfs: RootfsSource) -> ContainerConfig {
+        ContainerConfig {
+            id: ContainerId::new("host-tarball").unwrap(),
+            sandbox: sandbox.to_path_buf(),
+            limits: Limits::default(),
+            rootfs: Some(rootfs),
+        }
+    }
+
+    #[test]
+    fn a_host_tarball_is_unpacked_into_the_sandbox() {
+        let images = tempfile::tempdir().unwrap();
+        let tree = images.path().join("tree");
+        std::fs::create_dir_all(tree.join("etc")).unwrap();
+        std::fs::write(tree.join("etc/os-release"), "tiny\n").unwrap();
+        let tarball = images.path().join("img.tgz");
+        let made = Command::new("tar")
+            .arg("-czf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&tree)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let sandbox = tempfile::tempdir().unwrap();
+        // Constructed directly: `Rootfs::new` checks for root, unpacking does not need it.
+        let prep = Rootfs
+            .prepare(&config(sandbox.path(), RootfsSource::HostTarball(tarball)))
+            .unwrap();
+        let root = sandbox.path().join(UNPACKED_ROOTFS_DIR);
+        assert_eq!(prep.rootfs.as_deref(), Some(root.as_path()));
+        assert_eq!(
+            std::fs::read_to_string(root.join("etc/os-release")).unwrap(),
+            "tiny\n"
+        );
+
+        let err = Rootfs
+            .prepare(&config(
+                sandbox.path(),
+                RootfsSource::HostTarball("img.tgz".into()),
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("absolute path"), "{err}");
+        let err = Rootfs
+            .prepare(&config(
+                sandbox.path(),
+                RootfsSource::HostTarball("/nonexistent/img.tgz".into()),
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/img.tgz"), "{err}");
+    }
 }
