@@ -13,7 +13,10 @@ use meso_api::duration::parse_duration;
 pub struct IsolationFlags {
     /// Isolators to run for every container, comma-separated (known: posix/cpu, posix/mem,
     /// cgroups/cpu, cgroups/mem, cgroups/pids, disk/du, namespaces/pid, filesystem/rootfs).
-    /// An unknown or unavailable one stops the agent at start.
+    /// An unknown or unavailable one stops the agent at start. `filesystem/rootfs` (root
+    /// only) runs a task whose `container.mesos.image` is a DOCKER image named by an
+    /// absolute path on the agent (a directory, or a .tar/.tar.gz/.tgz unpacked into the
+    /// sandbox) with that as its `/` and its sandbox at /mnt/mesos/sandbox.
     #[arg(long, env = "MESO_ISOLATION", default_value = "posix/cpu,posix/mem")]
     pub isolation: String,
     /// Parent cgroup of the containers' cgroups in each hierarchy (`cgroups/*` isolators).
