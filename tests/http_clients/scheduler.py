@@ -119,6 +119,11 @@ class Scheduler:
             }
         else:
             task["command"] = {"value": args.command, "shell": True}
+        if args.image:
+            # Mesos's way to name a container image; meso reads a DOCKER name as a path.
+            container = {"type": "MESOS",
+                         "mesos": {"image": {"type": "DOCKER", "docker": {"name": args.image}}}}
+            (task["executor"] if args.executor_command else task)["container"] = container
         return task
 
     def on_offers(self, offers):
@@ -264,6 +269,7 @@ def main():
     p.add_argument("--command", default="true", help="shell command of each command task")
     p.add_argument("--executor-command", help="run tasks with this custom executor instead")
     p.add_argument("--executor-id", default="raw-http-executor")
+    p.add_argument("--image", help="container.mesos.image DOCKER name (for meso: a rootfs path)")
     p.add_argument("--executor-cpus", type=float, default=0.1)
     p.add_argument("--executor-mem", type=float, default=32.0)
     p.add_argument("--cpus", type=float, default=0.1)
