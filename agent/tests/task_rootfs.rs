@@ -14,7 +14,8 @@ use meso_agent::containerizer::IsolatingContainerizer;
 use meso_api::v1::{
     ContainerInfo, ContainerType, Image, MesosInfo, TaskInfo, TaskState, TaskStatusReason,
 };
-use meso_api::wire::StatusUpdate;
+use meso_api::v1::{FrameworkId, TaskId};
+use meso_api::wire::{KillTask, StatusUpdate};
 use meso_isolators::IsolationConfig;
 use support::*;
 
@@ -203,6 +204,51 @@ async fn a_task_in_a_tarball_rootfs_runs_in_its_unpacked_copy() {
     assert!(
         !tree.join("mnt").exists(),
         "the tarball's source tree is untouched"
+    );
+}
+
+/// KILL reaches the command inside the root (it leads its own process group there): its
+/// SIGTERM trap runs and the task ends TASK_KILLED, with nothing left running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
+    if !is_root() {
+        return;
+    }
+    let rootfs = tempfile::tempdir().unwrap();
+    tiny_rootfs(rootfs.path());
+    let mut h = agent_with("filesystem/rootfs", "rootfs-kill").await;
+    let command = "trap 'echo got-sigterm > marker; exit 0' TERM; echo $$ > pid; : > ready; \
+        while :; do :; done";
+    h.run_task(in_image(
+        command_task("kill-in-root", command),
+        rootfs.path().to_str().unwrap(),
+    ));
+    h.expect_state(TaskState::Starting).await;
+    h.expect_state(TaskState::Running).await;
+    h.wait_for_file("kill-in-root", "ready").await;
+    h.to_agent(KillTask {
+        framework_id: FrameworkId::new("M-0000"),
+        task_id: TaskId::new("kill-in-root"),
+        kill_policy: grace(30),
+    });
+    let end = until_terminal(&mut h).await;
+    assert_eq!(
+        end.status.state,
+        TaskState::Killed,
+        "{:?}",
+        end.status.message
+    );
+    let sandbox = h.sandbox_of("kill-in-root");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.join("marker")).unwrap(),
+        "got-sigterm\n"
+    );
+    executor_exited(&mut h).await;
+    let pid = std::fs::read_to_string(sandbox.join("pid")).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z") || !stat.contains("(sh)"),
+        "the command is still running: {stat}"
     );
 }
 
