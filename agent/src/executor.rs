@@ -8,7 +8,9 @@
 //! TASK_FAILED (the message names the exit status or signal) or TASK_KILLED. KILL sends
 //! SIGTERM to the command's group and SIGKILL after the grace period (the KILL's kill
 //! policy, else the task's, else 3 s). It exits once the agent has acknowledged the terminal
-//! update, or at once (killing the command) if the agent connection breaks.
+//! update, or at once (killing the command) if the agent connection breaks. When the agent
+//! sets `MESO_COMMAND_ROOTFS`, the command runs inside that root filesystem, the executor
+//! staying on the host (`rootfs_command.rs`).
 //!
 //! Small by design: threads and blocking sockets, no async runtime, no libprocess node. The
 //! event loop ([`CommandExecutor`]) takes [`Input`]s from one channel fed by the stream

@@ -37,8 +37,8 @@ use meso_isolators::{
 use nix::unistd::Pid;
 
 use super::{
-    command_rootfs, kill_tree, session_members, spawn_executor, Containerizer, ExecutorCommand,
-    LaunchSpec, Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
+    kill_tree, session_members, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
+    Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
 };
 use crate::error::AgentError;
 
@@ -254,7 +254,8 @@ impl Containerizer for IsolatingContainerizer {
         let mut prep = self.isolation.prepare(&config)?;
         if spec.executor_starts_session {
             // The built-in executor runs on the host; only its command enters the root.
-            if let Err(e) = command_rootfs::hand_rootfs_to_executor(&mut prep, &mut spec.env) {
+            if let Err(e) = super::command_rootfs::hand_rootfs_to_executor(&mut prep, &mut spec.env)
+            {
                 let _ = self.isolation.cleanup(&config.id);
                 return Err(e);
             }
