@@ -29,16 +29,8 @@ fn python_executor(id: &str) -> ExecutorInfo {
         }],
     });
     ExecutorInfo {
-        kind: None,
-        executor_id: ExecutorId::new(id),
-        framework_id: Some(FrameworkId::new("M-0000")),
-        command: Some(command),
-        container: None,
-        resources: Default::default(),
         name: Some("python executor".into()),
-        data: None,
-        shutdown_grace_period: None,
-        labels: None,
+        ..executor_info(id, command)
     }
 }
 

@@ -21,16 +21,8 @@ const UUID2: &str = "EBESExQVFhcYGRobHB0eHw==";
 
 fn sleeping_executor(id: &str) -> ExecutorInfo {
     ExecutorInfo {
-        kind: None,
-        executor_id: ExecutorId::new(id),
-        framework_id: Some(FrameworkId::new("M-0000")),
-        command: Some(CommandInfo::shell("sleep 600")),
-        container: None,
-        resources: Default::default(),
         name: Some(format!("{id} executor")),
-        data: None,
-        shutdown_grace_period: None,
-        labels: None,
+        ..executor_info(id, CommandInfo::shell("sleep 600"))
     }
 }
 
