@@ -3,15 +3,15 @@
 //! and an agent killed with SIGKILL whose task is reported TASK_LOST after the (short) ping
 //! timeout. Timeouts here are hang guards only.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 #[path = "support/procs.rs"]
 mod procs;
-use procs::{free_port, http_get, spawn_logged, wait_until, Proc, HANG_GUARD, MESO};
+use procs::{
+    free_port, http_get, spawn_logged, wait_exit, wait_until, Lines, Proc, HANG_GUARD, MESO,
+};
 
 struct Cluster {
     master_port: u16,
@@ -177,24 +177,9 @@ fn killing_an_agent_reports_its_task_lost() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("meso execute starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let mut lines = Lines::of(&mut child);
     let mut child = Proc(child);
-    let mut seen = Vec::new();
-    loop {
-        let line = rx
-            .recv_timeout(HANG_GUARD)
-            .expect("hang guard: TASK_RUNNING");
-        seen.push(line.clone());
-        if line.contains("TASK_RUNNING") {
-            break;
-        }
-    }
+    lines.wait_for("TASK_RUNNING");
     // Which agent runs it: the one whose work dir holds the executor's sandbox.
     let index = (0..2)
         .find(|&i| {
@@ -208,20 +193,9 @@ fn killing_an_agent_reports_its_task_lost() {
     // The executor and its task outlive the agent; clean them up after the check.
     let executor_pids = launched_pids(&log);
 
-    loop {
-        let line = rx.recv_timeout(HANG_GUARD).expect("hang guard: TASK_LOST");
-        seen.push(line.clone());
-        if line.contains("TASK_LOST") {
-            break;
-        }
-    }
-    let status = loop {
-        if let Some(s) = child.0.try_wait().expect("wait") {
-            break s;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_ne!(status.code(), Some(0), "{seen:?}");
+    lines.wait_for("TASK_LOST");
+    let status = wait_exit("meso execute exits", &mut child.0);
+    assert_ne!(status.code(), Some(0), "{:?}", lines.seen);
     for pid in executor_pids {
         // Each executor leads its own process group.
         let _ = Command::new("kill")
@@ -239,39 +213,18 @@ fn a_task_survives_a_master_restart() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("meso execute starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let mut lines = Lines::of(&mut child);
     let mut child = Proc(child);
-    let mut seen = Vec::new();
-    let wait_line = |what: &str, seen: &mut Vec<String>| loop {
-        let line = rx
-            .recv_timeout(HANG_GUARD)
-            .unwrap_or_else(|_| panic!("hang guard: {what}; saw {seen:?}"));
-        seen.push(line.clone());
-        if line.contains(what) {
-            break;
-        }
-    };
-    wait_line("TASK_RUNNING", &mut seen);
+    lines.wait_for("TASK_RUNNING");
     cluster.restart_master();
     // Both agents come back to the new master, the one running the task with it.
     wait_until("agents re-registered with the new master", || {
         http_get(cluster.master_port, "/master/state")
             .is_some_and(|s| s.contains("\"activated_slaves\":2") && s.contains("survivor"))
     });
-    wait_line("TASK_FINISHED", &mut seen);
-    let status = loop {
-        if let Some(s) = child.0.try_wait().expect("wait") {
-            break s;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(0), "{seen:?}");
+    lines.wait_for("TASK_FINISHED");
+    let status = wait_exit("meso execute exits", &mut child.0);
+    assert_eq!(status.code(), Some(0), "{:?}", lines.seen);
 }
 
 fn walk_has(dir: &Path, name: &str) -> bool {
