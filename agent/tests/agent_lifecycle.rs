@@ -24,8 +24,7 @@ async fn registers_with_its_resources_and_answers_pings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reregisters_with_the_same_id_after_the_master_restarts() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let addr = h.master_node.addr();
     h.master_node.shutdown().await;
     // Same address, fresh master (it knows nothing; the agent must come back by itself).
@@ -50,8 +49,7 @@ async fn reregisters_with_the_same_id_after_the_master_restarts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_task_runs_to_finished_in_its_sandbox() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("t1", "echo hello-from-task"));
     let starting = h.expect_state(TaskState::Starting).await;
     assert_eq!(starting.status.source, Some(TaskStatusSource::Executor));
@@ -68,8 +66,7 @@ async fn command_task_runs_to_finished_in_its_sandbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_command_reports_its_exit_status() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("t3", "exit 3"));
     h.expect_running().await;
     let failed = h.expect_state(TaskState::Failed).await;
@@ -79,8 +76,7 @@ async fn failing_command_reports_its_exit_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_sends_sigterm_first_and_the_task_ends_killed() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task(
         "tk",
         "trap 'echo got-sigterm > marker; exit 0' TERM; touch ready; while true; do sleep 0.05; done",
@@ -99,8 +95,7 @@ async fn kill_sends_sigterm_first_and_the_task_ends_killed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_escalates_to_sigkill_after_the_grace_period() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let mut task = command_task(
         "ti",
         "trap '' TERM; touch ready; while true; do sleep 0.05; done",
@@ -117,8 +112,7 @@ async fn kill_escalates_to_sigkill_after_the_grace_period() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_exit_without_terminal_update_fails_its_task() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     // A custom executor that exits at once, never subscribing.
     h.run_task(executor_task(
         "tx",
@@ -142,8 +136,7 @@ async fn executor_exit_without_terminal_update_fails_its_task() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unacknowledged_update_is_retried_with_the_same_uuid_until_acked() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     // The first copy of the first update is lost on the way to the master.
     let dropped = h
         .master_node
@@ -186,8 +179,7 @@ async fn unacknowledged_update_is_retried_with_the_same_uuid_until_acked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("tc", "echo $$ > cmdpid; exec sleep 1000"));
     h.expect_running().await;
     h.wait_for_file("tc", "cmdpid").await;
@@ -238,8 +230,7 @@ async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_that_never_subscribes_is_destroyed_after_the_registration_timeout() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(executor_task(
         "tw",
         executor_info(
@@ -278,8 +269,7 @@ async fn executor_that_never_subscribes_is_destroyed_after_the_registration_time
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn framework_shutdown_kills_its_running_task() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("ts", "touch ready; exec sleep 1000"));
     h.expect_running().await;
     h.wait_for_file("ts", "ready").await;

@@ -83,8 +83,7 @@ fn refused(r: Response, status: u16, needle: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_api_events_validation_and_resubscription() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let addr = h.agent.addr();
     h.run_task(task("m1", "manual"));
     // A second executor that never subscribes, for the 403 row.

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use meso_isolators::{ExitStatus, Limits, RootfsSource};
+use meso_isolators::{Container, ContainerConfig, ExitStatus, Isolation, Limits, RootfsSource};
 use support::{can_run, config, isolation, sh, test_container, unique_id};
 
 #[test]
@@ -99,6 +99,33 @@ fn tiny_rootfs(root: &Path) {
 
 const ROOTFS_SCRIPT: &str = "echo /*; echo \"$MESOS_SANDBOX\"; read line < \"$MESOS_SANDBOX/hello.txt\"; echo \"$line\"; echo $(pwd); echo gone > /dev/null && echo dev-null-works";
 
+/// Runs [`ROOTFS_SCRIPT`] in `cfg`'s container with `env` (after putting `hello.txt` in the
+/// sandbox), checks it exits 0 and prints what a rootfs container must see (`extra_top`:
+/// what `/` shows past the rootfs's own directories), and returns the container.
+fn run_rootfs_script(
+    iso: &Isolation,
+    cfg: &ContainerConfig,
+    sandbox: &Path,
+    env: Vec<(String, String)>,
+    extra_top: &str,
+) -> Container {
+    fs::write(sandbox.join("hello.txt"), "hello from the host\n").unwrap();
+    let mut spec = sh(ROOTFS_SCRIPT, sandbox);
+    spec.env = env;
+    let mut c = iso.launch(cfg, &spec).unwrap();
+    assert_eq!(
+        c.process.wait().unwrap(),
+        ExitStatus::Code(0),
+        "stderr: {:?}",
+        fs::read_to_string(sandbox.join("stderr"))
+    );
+    check_rootfs_output(
+        &fs::read_to_string(sandbox.join("stdout")).unwrap(),
+        extra_top,
+    );
+    c
+}
+
 fn check_rootfs_output(out: &str, extra_top: &str) {
     let mut lines = out.lines();
     let top = lines.next().unwrap_or_default();
@@ -123,20 +150,7 @@ fn a_process_in_a_rootfs_sees_only_the_rootfs_and_its_sandbox() {
     let root = tempfile::tempdir().unwrap();
     tiny_rootfs(root.path());
     cfg.rootfs = Some(RootfsSource::Directory(root.path().to_path_buf()));
-    fs::write(sandbox.path().join("hello.txt"), "hello from the host\n").unwrap();
-    let mut spec = sh(ROOTFS_SCRIPT, sandbox.path());
-    spec.env.clear();
-    let mut c = iso.launch(&cfg, &spec).unwrap();
-    assert_eq!(
-        c.process.wait().unwrap(),
-        ExitStatus::Code(0),
-        "stderr: {:?}",
-        fs::read_to_string(sandbox.path().join("stderr"))
-    );
-    check_rootfs_output(
-        &fs::read_to_string(sandbox.path().join("stdout")).unwrap(),
-        " /proc",
-    );
+    let mut c = run_rootfs_script(&iso, &cfg, sandbox.path(), vec![], " /proc");
     iso.destroy(&mut c).unwrap();
     let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(
@@ -164,21 +178,9 @@ fn a_rootfs_tarball_in_the_sandbox_is_unpacked_and_entered() {
         .unwrap();
     assert!(tar.success());
     cfg.rootfs = Some(RootfsSource::Tarball("image.tar.gz".into()));
-    fs::write(sandbox.path().join("hello.txt"), "hello from the host\n").unwrap();
-    let mut spec = sh(ROOTFS_SCRIPT, sandbox.path());
     // The isolator's MESOS_SANDBOX replaces the one the command brought.
-    spec.env = vec![("MESOS_SANDBOX".into(), "/host/sandbox".into())];
-    let mut c = iso.launch(&cfg, &spec).unwrap();
-    assert_eq!(
-        c.process.wait().unwrap(),
-        ExitStatus::Code(0),
-        "stderr: {:?}",
-        fs::read_to_string(sandbox.path().join("stderr"))
-    );
-    check_rootfs_output(
-        &fs::read_to_string(sandbox.path().join("stdout")).unwrap(),
-        "",
-    );
+    let sandbox_env = vec![("MESOS_SANDBOX".into(), "/host/sandbox".into())];
+    let mut c = run_rootfs_script(&iso, &cfg, sandbox.path(), sandbox_env, "");
     iso.destroy(&mut c).unwrap();
 }
 

@@ -146,6 +146,13 @@ impl Harness {
         Harness::start_with(Box::new(PosixContainerizer::new())).await
     }
 
+    /// A started agent (posix containerizer) once it has registered with the test master.
+    pub async fn start_registered() -> Harness {
+        let mut h = Harness::start().await;
+        h.registered().await;
+        h
+    }
+
     /// An agent whose containerizer is `containerizer` (e.g. one with isolators).
     pub async fn start_with(containerizer: Box<dyn Containerizer>) -> Harness {
         let clock = TestClock::paused();
