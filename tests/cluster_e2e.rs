@@ -24,19 +24,7 @@ impl Cluster {
     fn start() -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
         let master_port = free_port();
-        let port = master_port.to_string();
-        let master = spawn_logged(
-            &[
-                "master",
-                "--port",
-                &port,
-                "--agent-ping-timeout",
-                "500ms",
-                "--max-agent-ping-timeouts",
-                "2",
-            ],
-            &dir.path().join("master.log"),
-        );
+        let master = Cluster::spawn_master(dir.path(), master_port, "master.log");
         wait_until("master answers /health", || {
             http_get(master_port, "/master/health").is_some()
         });
@@ -74,7 +62,8 @@ impl Cluster {
         }
     }
 
-    fn spawn_master(dir: &Path, port: u16) -> Proc {
+    /// Starts a master on `port` with a short ping timeout, logging to `log` in `dir`.
+    fn spawn_master(dir: &Path, port: u16, log: &str) -> Proc {
         let port = port.to_string();
         spawn_logged(
             &[
@@ -86,7 +75,7 @@ impl Cluster {
                 "--max-agent-ping-timeouts",
                 "2",
             ],
-            &dir.join("master2.log"),
+            &dir.join(log),
         )
     }
 
@@ -94,7 +83,7 @@ impl Cluster {
     fn restart_master(&mut self) {
         self.master.0.kill().expect("SIGKILL the master");
         let _ = self.master.0.wait();
-        self.master = Cluster::spawn_master(self.dir.path(), self.master_port);
+        self.master = Cluster::spawn_master(self.dir.path(), self.master_port, "master2.log");
     }
 
     fn execute_args(&self, name: &str, command: &str) -> Vec<String> {
@@ -109,6 +98,18 @@ impl Cluster {
             "--resources".into(),
             "cpus:0.5;mem:32".into(),
         ]
+    }
+
+    /// Starts `meso execute` running `command` as task `name`, its stdout read line by line.
+    fn spawn_execute(&self, name: &str, command: &str) -> (Proc, Lines) {
+        let mut child = Command::new(MESO)
+            .args(self.execute_args(name, command))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("meso execute starts");
+        let lines = Lines::of(&mut child);
+        (Proc(child), lines)
     }
 
     fn execute(&self, name: &str, command: &str, extra: &[&str]) -> Output {
@@ -171,14 +172,7 @@ fn tasks_finish_fail_and_get_killed_through_real_processes() {
 #[test]
 fn killing_an_agent_reports_its_task_lost() {
     let mut cluster = Cluster::start();
-    let mut child = Command::new(MESO)
-        .args(cluster.execute_args("doomed", "sleep 60"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("meso execute starts");
-    let mut lines = Lines::of(&mut child);
-    let mut child = Proc(child);
+    let (mut child, mut lines) = cluster.spawn_execute("doomed", "sleep 60");
     lines.wait_for("TASK_RUNNING");
     // Which agent runs it: the one whose work dir holds the executor's sandbox.
     let index = (0..2)
@@ -207,14 +201,7 @@ fn killing_an_agent_reports_its_task_lost() {
 #[test]
 fn a_task_survives_a_master_restart() {
     let mut cluster = Cluster::start();
-    let mut child = Command::new(MESO)
-        .args(cluster.execute_args("survivor", "sleep 4"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("meso execute starts");
-    let mut lines = Lines::of(&mut child);
-    let mut child = Proc(child);
+    let (mut child, mut lines) = cluster.spawn_execute("survivor", "sleep 4");
     lines.wait_for("TASK_RUNNING");
     cluster.restart_master();
     // Both agents come back to the new master, the one running the task with it.
