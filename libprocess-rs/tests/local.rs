@@ -108,7 +108,7 @@ impl SettleHint for Node {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ask_gets_a_reply_or_times_out_on_the_test_clock() {
     let clock = TestClock::paused();
-    let node = Node::builder().test_clock(&clock).build().await.unwrap();
+    let node = clocked_node(&clock).await;
     let (pid, _rx) = recorder(&node).await;
     let reply: Note = node
         .ask(pid.upid(), Note(41), Duration::from_secs(5))
@@ -152,7 +152,7 @@ impl Process for Ticker {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delays_fire_only_when_the_paused_clock_advances() {
     let clock = TestClock::paused();
-    let node = Node::builder().test_clock(&clock).build().await.unwrap();
+    let node = clocked_node(&clock).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     node.spawn(Ticker { events: tx }).unwrap();
     assert_eq!(

@@ -91,8 +91,8 @@ async fn links_across_nodes_report_exit_missing_process_and_broken_connection() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_ask_replies_or_times_out() {
     let clock = TestClock::paused();
-    let a = Node::builder().test_clock(&clock).build().await.unwrap();
-    let b = Node::builder().test_clock(&clock).build().await.unwrap();
+    let a = clocked_node(&clock).await;
+    let b = clocked_node(&clock).await;
     let (pb, _rxb) = recorder(&b).await;
     let reply: Note = a
         .ask(pb.upid(), Note(9), Duration::from_secs(1))
@@ -117,8 +117,8 @@ async fn remote_ask_replies_or_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_await_and_drop_remote_deliveries_and_settle_covers_the_wire() {
     let clock = TestClock::paused();
-    let a = Node::builder().test_clock(&clock).build().await.unwrap();
-    let b = Node::builder().test_clock(&clock).build().await.unwrap();
+    let a = clocked_node(&clock).await;
+    let b = clocked_node(&clock).await;
     let (pa, _rxa) = recorder(&a).await;
     let (pb, mut rxb) = recorder(&b).await;
 
@@ -268,8 +268,8 @@ async fn a_process_asks_across_nodes_through_defer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settle_forgets_frames_to_a_node_that_shut_down() {
     let clock = TestClock::paused();
-    let a = Node::builder().test_clock(&clock).build().await.unwrap();
-    let b = Node::builder().test_clock(&clock).build().await.unwrap();
+    let a = clocked_node(&clock).await;
+    let b = clocked_node(&clock).await;
     let b_addr = b.addr();
     let (pa, _rxa) = recorder(&a).await;
     let (pb, _rxb) = recorder(&b).await;

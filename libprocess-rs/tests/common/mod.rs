@@ -139,6 +139,15 @@ pub async fn started(rx: &mut mpsc::UnboundedReceiver<Event>) {
     assert!(matches!(next(rx).await, Event::Initialized(_)));
 }
 
+/// A node on loopback whose timers follow the test clock `clock`.
+pub async fn clocked_node(clock: &libprocess::TestClock) -> Node {
+    Node::builder()
+        .test_clock(clock)
+        .build()
+        .await
+        .expect("node binds on loopback")
+}
+
 /// A recorder spawned on `node`, past its `Initialized` event, with its events.
 pub async fn recorder(node: &Node) -> (Pid<Recorder>, mpsc::UnboundedReceiver<Event>) {
     let (rec, mut rx) = Recorder::new();
