@@ -1,14 +1,15 @@
 //! `meso agent` refuses to start with an isolator it does not know, naming it and listing
 //! the known ones (the real binary, as an operator runs it).
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 const MESO: &str = env!("CARGO_BIN_EXE_meso");
 
-#[test]
-fn unknown_isolator_stops_the_agent_with_a_clear_message() {
+/// Runs `meso agent` (a master that is not there, port 0, a fresh work dir) with `extra`
+/// flags, until it exits.
+fn run_agent(extra: &[&str]) -> Output {
     let work = tempfile::tempdir().expect("temp work dir");
-    let out = Command::new(MESO)
+    Command::new(MESO)
         .args([
             "agent",
             "--master",
@@ -18,10 +19,15 @@ fn unknown_isolator_stops_the_agent_with_a_clear_message() {
             "--work-dir",
         ])
         .arg(work.path())
-        .args(["--isolation", "posix/cpu,cgroups/gpu"])
+        .args(extra)
         .env("RUST_BACKTRACE", "0")
         .output()
-        .expect("meso runs");
+        .expect("meso runs")
+}
+
+#[test]
+fn unknown_isolator_stops_the_agent_with_a_clear_message() {
+    let out = run_agent(&["--isolation", "posix/cpu,cgroups/gpu"]);
     assert!(!out.status.success(), "the agent must not start");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -42,21 +48,7 @@ fn unknown_isolator_stops_the_agent_with_a_clear_message() {
 
 #[test]
 fn bad_isolation_flag_values_name_the_flag() {
-    let work = tempfile::tempdir().expect("temp work dir");
-    let out = Command::new(MESO)
-        .args([
-            "agent",
-            "--master",
-            "127.0.0.1:1",
-            "--port",
-            "0",
-            "--work-dir",
-        ])
-        .arg(work.path())
-        .args(["--cgroups-hierarchy", "v3"])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("meso runs");
+    let out = run_agent(&["--cgroups-hierarchy", "v3"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -3,15 +3,15 @@
 //! and an agent killed with SIGKILL whose task is reported TASK_LOST after the (short) ping
 //! timeout. Timeouts here are hang guards only.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 #[path = "support/procs.rs"]
 mod procs;
-use procs::{free_port, http_get, spawn_logged, wait_until, Proc, HANG_GUARD, MESO};
+use procs::{
+    free_port, http_get, spawn_logged, wait_exit, wait_until, Lines, Proc, HANG_GUARD, MESO,
+};
 
 struct Cluster {
     master_port: u16,
@@ -24,19 +24,7 @@ impl Cluster {
     fn start() -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
         let master_port = free_port();
-        let port = master_port.to_string();
-        let master = spawn_logged(
-            &[
-                "master",
-                "--port",
-                &port,
-                "--agent-ping-timeout",
-                "500ms",
-                "--max-agent-ping-timeouts",
-                "2",
-            ],
-            &dir.path().join("master.log"),
-        );
+        let master = Cluster::spawn_master(dir.path(), master_port, "master.log");
         wait_until("master answers /health", || {
             http_get(master_port, "/master/health").is_some()
         });
@@ -74,7 +62,8 @@ impl Cluster {
         }
     }
 
-    fn spawn_master(dir: &Path, port: u16) -> Proc {
+    /// Starts a master on `port` with a short ping timeout, logging to `log` in `dir`.
+    fn spawn_master(dir: &Path, port: u16, log: &str) -> Proc {
         let port = port.to_string();
         spawn_logged(
             &[
@@ -86,7 +75,7 @@ impl Cluster {
                 "--max-agent-ping-timeouts",
                 "2",
             ],
-            &dir.join("master2.log"),
+            &dir.join(log),
         )
     }
 
@@ -94,7 +83,7 @@ impl Cluster {
     fn restart_master(&mut self) {
         self.master.0.kill().expect("SIGKILL the master");
         let _ = self.master.0.wait();
-        self.master = Cluster::spawn_master(self.dir.path(), self.master_port);
+        self.master = Cluster::spawn_master(self.dir.path(), self.master_port, "master2.log");
     }
 
     fn execute_args(&self, name: &str, command: &str) -> Vec<String> {
@@ -109,6 +98,18 @@ impl Cluster {
             "--resources".into(),
             "cpus:0.5;mem:32".into(),
         ]
+    }
+
+    /// Starts `meso execute` running `command` as task `name`, its stdout read line by line.
+    fn spawn_execute(&self, name: &str, command: &str) -> (Proc, Lines) {
+        let mut child = Command::new(MESO)
+            .args(self.execute_args(name, command))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("meso execute starts");
+        let lines = Lines::of(&mut child);
+        (Proc(child), lines)
     }
 
     fn execute(&self, name: &str, command: &str, extra: &[&str]) -> Output {
@@ -171,30 +172,8 @@ fn tasks_finish_fail_and_get_killed_through_real_processes() {
 #[test]
 fn killing_an_agent_reports_its_task_lost() {
     let mut cluster = Cluster::start();
-    let mut child = Command::new(MESO)
-        .args(cluster.execute_args("doomed", "sleep 60"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("meso execute starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut child = Proc(child);
-    let mut seen = Vec::new();
-    loop {
-        let line = rx
-            .recv_timeout(HANG_GUARD)
-            .expect("hang guard: TASK_RUNNING");
-        seen.push(line.clone());
-        if line.contains("TASK_RUNNING") {
-            break;
-        }
-    }
+    let (mut child, mut lines) = cluster.spawn_execute("doomed", "sleep 60");
+    lines.wait_for("TASK_RUNNING");
     // Which agent runs it: the one whose work dir holds the executor's sandbox.
     let index = (0..2)
         .find(|&i| {
@@ -208,20 +187,9 @@ fn killing_an_agent_reports_its_task_lost() {
     // The executor and its task outlive the agent; clean them up after the check.
     let executor_pids = launched_pids(&log);
 
-    loop {
-        let line = rx.recv_timeout(HANG_GUARD).expect("hang guard: TASK_LOST");
-        seen.push(line.clone());
-        if line.contains("TASK_LOST") {
-            break;
-        }
-    }
-    let status = loop {
-        if let Some(s) = child.0.try_wait().expect("wait") {
-            break s;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_ne!(status.code(), Some(0), "{seen:?}");
+    lines.wait_for("TASK_LOST");
+    let status = wait_exit("meso execute exits", &mut child.0);
+    assert_ne!(status.code(), Some(0), "{:?}", lines.seen);
     for pid in executor_pids {
         // Each executor leads its own process group.
         let _ = Command::new("kill")
@@ -233,45 +201,17 @@ fn killing_an_agent_reports_its_task_lost() {
 #[test]
 fn a_task_survives_a_master_restart() {
     let mut cluster = Cluster::start();
-    let mut child = Command::new(MESO)
-        .args(cluster.execute_args("survivor", "sleep 4"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("meso execute starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut child = Proc(child);
-    let mut seen = Vec::new();
-    let wait_line = |what: &str, seen: &mut Vec<String>| loop {
-        let line = rx
-            .recv_timeout(HANG_GUARD)
-            .unwrap_or_else(|_| panic!("hang guard: {what}; saw {seen:?}"));
-        seen.push(line.clone());
-        if line.contains(what) {
-            break;
-        }
-    };
-    wait_line("TASK_RUNNING", &mut seen);
+    let (mut child, mut lines) = cluster.spawn_execute("survivor", "sleep 4");
+    lines.wait_for("TASK_RUNNING");
     cluster.restart_master();
     // Both agents come back to the new master, the one running the task with it.
     wait_until("agents re-registered with the new master", || {
         http_get(cluster.master_port, "/master/state")
             .is_some_and(|s| s.contains("\"activated_slaves\":2") && s.contains("survivor"))
     });
-    wait_line("TASK_FINISHED", &mut seen);
-    let status = loop {
-        if let Some(s) = child.0.try_wait().expect("wait") {
-            break s;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(0), "{seen:?}");
+    lines.wait_for("TASK_FINISHED");
+    let status = wait_exit("meso execute exits", &mut child.0);
+    assert_eq!(status.code(), Some(0), "{:?}", lines.seen);
 }
 
 fn walk_has(dir: &Path, name: &str) -> bool {

@@ -5,69 +5,15 @@
 //! `meso execute` is interrupted and kills it through the new leader. Timeouts here are
 //! hang guards only.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-const MESO: &str = env!("CARGO_BIN_EXE_meso");
-const HANG_GUARD: Duration = Duration::from_secs(120);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// A child killed (SIGKILL) when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn_logged(args: &[&str], log: &Path) -> Proc {
-    let file = std::fs::File::create(log).expect("log file");
-    Proc(
-        Command::new(MESO)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("meso starts"),
-    )
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
-}
+#[path = "support/procs.rs"]
+mod procs;
+use procs::{free_port, http_get, spawn_logged, wait_until, Lines, Proc, MESO};
 
 fn state(port: u16) -> Option<serde_json::Value> {
     serde_json::from_str(&http_get(port, "/master/state")?).ok()
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < HANG_GUARD, "hang guard: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The master (index) that runs the master process, once exactly one does.
@@ -172,25 +118,9 @@ fn killing_the_leader_loses_no_task() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("meso execute starts");
-    let stdout = execute.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let mut lines = Lines::of(&mut execute);
     let execute = Proc(execute);
-    let mut seen = Vec::new();
-    let wait_line = |what: &str, seen: &mut Vec<String>| loop {
-        let line = rx
-            .recv_timeout(HANG_GUARD)
-            .unwrap_or_else(|_| panic!("hang guard: {what}; saw {seen:?}"));
-        seen.push(line.clone());
-        if line.contains(what) {
-            break;
-        }
-    };
-    wait_line("TASK_RUNNING", &mut seen);
+    lines.wait_for("TASK_RUNNING");
 
     // SIGKILL the leader.
     let mut old = masters[first].take().expect("the leader runs");
@@ -235,12 +165,14 @@ fn killing_the_leader_loses_no_task() {
         nix::sys::signal::Signal::SIGINT,
     )
     .expect("SIGINT meso execute");
-    wait_line("TASK_KILLED", &mut seen);
+    lines.wait_for("TASK_KILLED");
     assert!(
-        !seen
+        !lines
+            .seen
             .iter()
             .any(|l| l.contains("TASK_LOST") || l.contains("TASK_FAILED")),
-        "{seen:?}"
+        "{:?}",
+        lines.seen
     );
     drop(execute);
     drop(agents);

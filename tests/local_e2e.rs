@@ -2,38 +2,12 @@
 //! cleanly, killing the tasks still running. Timeouts are hang guards only.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
-const MESO: &str = env!("CARGO_BIN_EXE_meso");
-const HANG_GUARD: Duration = Duration::from_secs(120);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < HANG_GUARD, "hang guard: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+#[path = "support/procs.rs"]
+mod procs;
+use procs::{free_port, wait_exit, wait_until, Lines, Proc, MESO};
 
 /// Processes whose working directory is under `dir` (the sandboxes).
 fn processes_under(dir: &Path) -> Vec<String> {
@@ -125,36 +99,16 @@ fn meso_local_runs_tasks_and_ctrl_c_kills_them() {
         .stderr(Stdio::null())
         .spawn()
         .expect("meso execute starts");
-    let out = long.stdout.take().expect("piped");
+    let mut lines = Lines::of(&mut long);
     let _long = Proc(long);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    loop {
-        let line = rx
-            .recv_timeout(HANG_GUARD)
-            .expect("hang guard: TASK_RUNNING");
-        if line.contains("TASK_RUNNING") {
-            break;
-        }
-    }
+    lines.wait_for("TASK_RUNNING");
     assert!(
         !processes_under(&work).is_empty(),
         "the task runs in a sandbox under the work dir"
     );
 
     sigint(&local.0);
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = local.0.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(start.elapsed() < HANG_GUARD, "hang guard: meso local exits");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit("meso local exits", &mut local.0);
     assert!(status.success(), "meso local exits cleanly: {status:?}");
     wait_until("no process left in the sandboxes", || {
         processes_under(&work).is_empty()

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use libprocess::MessageMatch;
 use meso_api::v1::{
-    CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskId, TaskState, TaskStatusReason,
-    TaskStatusSource,
+    CommandInfo, ExecutorId, FrameworkId, TaskId, TaskState, TaskStatusReason, TaskStatusSource,
 };
-use meso_api::wire::{KillTask, PingAgent, StatusUpdateMessage};
+use meso_api::wire::{PingAgent, StatusUpdateMessage};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,17 +19,12 @@ async fn registers_with_its_resources_and_answers_pings() {
     assert_eq!(register.agent.hostname, "localhost");
     assert_eq!(register.agent.resources.cpus().unwrap().to_string(), "2");
     h.to_agent(PingAgent { connected: true });
-    loop {
-        if let Seen::Pong = h.next().await {
-            break;
-        }
-    }
+    h.until_pong().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reregisters_with_the_same_id_after_the_master_restarts() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let addr = h.master_node.addr();
     h.master_node.shutdown().await;
     // Same address, fresh master (it knows nothing; the agent must come back by itself).
@@ -50,17 +44,12 @@ async fn reregisters_with_the_same_id_after_the_master_restarts() {
     // Re-registered: pings are answered again. (No `settle` here: it does not return once
     // a node sharing the clock shut down with frames to it in flight.)
     h.to_agent(PingAgent { connected: true });
-    loop {
-        if let Seen::Pong = h.next().await {
-            break;
-        }
-    }
+    h.until_pong().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_task_runs_to_finished_in_its_sandbox() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("t1", "echo hello-from-task"));
     let starting = h.expect_state(TaskState::Starting).await;
     assert_eq!(starting.status.source, Some(TaskStatusSource::Executor));
@@ -77,11 +66,9 @@ async fn command_task_runs_to_finished_in_its_sandbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_command_reports_its_exit_status() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("t3", "exit 3"));
-    h.expect_state(TaskState::Starting).await;
-    h.expect_state(TaskState::Running).await;
+    h.expect_running().await;
     let failed = h.expect_state(TaskState::Failed).await;
     let message = failed.status.message.unwrap_or_default();
     assert!(message.contains("status 3"), "{message}");
@@ -89,21 +76,15 @@ async fn failing_command_reports_its_exit_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_sends_sigterm_first_and_the_task_ends_killed() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task(
         "tk",
         "trap 'echo got-sigterm > marker; exit 0' TERM; touch ready; while true; do sleep 0.05; done",
     ));
-    h.expect_state(TaskState::Starting).await;
-    h.expect_state(TaskState::Running).await;
+    h.expect_running().await;
     // The shell must have set its trap before the signal comes.
     h.wait_for_file("tk", "ready").await;
-    h.to_agent(KillTask {
-        framework_id: FrameworkId::new("M-0000"),
-        task_id: TaskId::new("tk"),
-        kill_policy: grace(30),
-    });
+    h.kill_task("tk", grace(30));
     h.expect_state(TaskState::Killed).await;
     let run = h.sandbox_of("tk");
     assert_eq!(
@@ -114,22 +95,16 @@ async fn kill_sends_sigterm_first_and_the_task_ends_killed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_escalates_to_sigkill_after_the_grace_period() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let mut task = command_task(
         "ti",
         "trap '' TERM; touch ready; while true; do sleep 0.05; done",
     );
     task.kill_policy = grace(1);
     h.run_task(task);
-    h.expect_state(TaskState::Starting).await;
-    h.expect_state(TaskState::Running).await;
+    h.expect_running().await;
     h.wait_for_file("ti", "ready").await;
-    h.to_agent(KillTask {
-        framework_id: FrameworkId::new("M-0000"),
-        task_id: TaskId::new("ti"),
-        kill_policy: None,
-    });
+    h.kill_task("ti", None);
     let killed = h.expect_state(TaskState::Killed).await;
     let message = killed.status.message.unwrap_or_default();
     assert!(message.contains("SIGKILL"), "{message}");
@@ -137,24 +112,12 @@ async fn kill_escalates_to_sigkill_after_the_grace_period() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_exit_without_terminal_update_fails_its_task() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     // A custom executor that exits at once, never subscribing.
-    let mut task = command_task("tx", "true");
-    task.command = None;
-    task.executor = Some(ExecutorInfo {
-        kind: None,
-        executor_id: ExecutorId::new("quitter"),
-        framework_id: Some(FrameworkId::new("M-0000")),
-        command: Some(CommandInfo::shell("exit 7")),
-        container: None,
-        resources: Default::default(),
-        name: None,
-        data: None,
-        shutdown_grace_period: None,
-        labels: None,
-    });
-    h.run_task(task);
+    h.run_task(executor_task(
+        "tx",
+        executor_info("quitter", CommandInfo::shell("exit 7")),
+    ));
     let failed = h.expect_state(TaskState::Failed).await;
     assert_eq!(failed.status.source, Some(TaskStatusSource::Agent));
     assert_eq!(
@@ -173,8 +136,7 @@ async fn executor_exit_without_terminal_update_fails_its_task() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unacknowledged_update_is_retried_with_the_same_uuid_until_acked() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     // The first copy of the first update is lost on the way to the master.
     let dropped = h
         .master_node
@@ -211,21 +173,15 @@ async fn unacknowledged_update_is_retried_with_the_same_uuid_until_acked() {
     assert_eq!(running.status.task_id, TaskId::new("tr"));
     h.ack(&running);
     // Clean up: kill the sleeper.
-    h.to_agent(KillTask {
-        framework_id: FrameworkId::new("M-0000"),
-        task_id: TaskId::new("tr"),
-        kill_policy: grace(1),
-    });
+    h.kill_task("tr", grace(1));
     h.expect_state(TaskState::Killed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("tc", "echo $$ > cmdpid; exec sleep 1000"));
-    h.expect_state(TaskState::Starting).await;
-    h.expect_state(TaskState::Running).await;
+    h.expect_running().await;
     h.wait_for_file("tc", "cmdpid").await;
     let sandbox = h.sandbox_of("tc");
     let command: u32 = loop {
@@ -261,14 +217,7 @@ async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() 
     // The orphaned command was destroyed with the container.
     let deadline = std::time::Instant::now() + HANG_GUARD;
     loop {
-        let stat = std::fs::read_to_string(format!("/proc/{command}/stat")).unwrap_or_default();
-        let state = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .next();
-        if matches!(state, None | Some("Z")) {
+        if matches!(process_state(command).as_deref(), None | Some("Z")) {
             break;
         }
         assert!(
@@ -281,23 +230,14 @@ async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_that_never_subscribes_is_destroyed_after_the_registration_timeout() {
-    let mut h = Harness::start().await;
-    h.registered().await;
-    let mut task = command_task("tw", "true");
-    task.command = None;
-    task.executor = Some(ExecutorInfo {
-        kind: None,
-        executor_id: ExecutorId::new("silent"),
-        framework_id: Some(FrameworkId::new("M-0000")),
-        command: Some(CommandInfo::shell("touch started; exec sleep 1000")),
-        container: None,
-        resources: Default::default(),
-        name: None,
-        data: None,
-        shutdown_grace_period: None,
-        labels: None,
-    });
-    h.run_task(task);
+    let mut h = Harness::start_registered().await;
+    h.run_task(executor_task(
+        "tw",
+        executor_info(
+            "silent",
+            CommandInfo::shell("touch started; exec sleep 1000"),
+        ),
+    ));
     // Wait until the executor really runs, then let the 60 s timeout pass on the clock.
     let runs = h
         .work_dir
@@ -329,11 +269,9 @@ async fn executor_that_never_subscribes_is_destroyed_after_the_registration_time
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn framework_shutdown_kills_its_running_task() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("ts", "touch ready; exec sleep 1000"));
-    h.expect_state(TaskState::Starting).await;
-    h.expect_state(TaskState::Running).await;
+    h.expect_running().await;
     h.wait_for_file("ts", "ready").await;
     h.to_agent(meso_api::wire::ShutdownFramework {
         framework_id: FrameworkId::new("M-0000"),

@@ -29,16 +29,8 @@ fn python_executor(id: &str) -> ExecutorInfo {
         }],
     });
     ExecutorInfo {
-        kind: None,
-        executor_id: ExecutorId::new(id),
-        framework_id: Some(FrameworkId::new("M-0000")),
-        command: Some(command),
-        container: None,
-        resources: Default::default(),
         name: Some("python executor".into()),
-        data: None,
-        shutdown_grace_period: None,
-        labels: None,
+        ..executor_info(id, command)
     }
 }
 
@@ -51,8 +43,7 @@ fn task_for(id: &str, executor: &ExecutorInfo) -> meso_api::v1::TaskInfo {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_custom_executor_runs_several_tasks_and_shuts_down() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let executor = python_executor("py");
     h.run_task(task_for("a", &executor));
     let running = h.expect_state(TaskState::Running).await;
@@ -113,8 +104,7 @@ fn group(ids: &[&str]) -> meso_api::v1::TaskGroupInfo {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_groups_reach_the_python_executor_as_launch_group() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let executor = python_executor("grouped");
     // The first group starts the executor and waits for it to subscribe; the second goes
     // to its live stream.
@@ -137,8 +127,7 @@ async fn task_groups_reach_the_python_executor_as_launch_group() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_group_without_an_executor_command_fails_each_task() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let mut executor = python_executor("default");
     executor.command = None;
     h.to_agent(RunTaskGroup {

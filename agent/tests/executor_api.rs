@@ -46,8 +46,7 @@ const SUBSCRIBE: &str = r#"{"type":"SUBSCRIBE","framework_id":{"value":"nope"},"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_executor_calls_get_clear_errors() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let h = Harness::start_registered().await;
     let agent = h.agent.addr();
     tokio::task::spawn_blocking(move || {
         let (s, body) = exchange(
@@ -104,8 +103,7 @@ async fn malformed_executor_calls_get_clear_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silence_past_the_ping_timeout_makes_the_agent_reregister() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     // The master said 75 s; no ping comes.
     h.clock.advance(std::time::Duration::from_secs(76));
     loop {

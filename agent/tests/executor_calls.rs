@@ -21,16 +21,8 @@ const UUID2: &str = "EBESExQVFhcYGRobHB0eHw==";
 
 fn sleeping_executor(id: &str) -> ExecutorInfo {
     ExecutorInfo {
-        kind: None,
-        executor_id: ExecutorId::new(id),
-        framework_id: Some(FrameworkId::new("M-0000")),
-        command: Some(CommandInfo::shell("sleep 600")),
-        container: None,
-        resources: Default::default(),
         name: Some(format!("{id} executor")),
-        data: None,
-        shutdown_grace_period: None,
-        labels: None,
+        ..executor_info(id, CommandInfo::shell("sleep 600"))
     }
 }
 
@@ -91,8 +83,7 @@ fn refused(r: Response, status: u16, needle: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_api_events_validation_and_resubscription() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     let addr = h.agent.addr();
     h.run_task(task("m1", "manual"));
     // A second executor that never subscribes, for the 403 row.

@@ -18,8 +18,7 @@ fn q(path: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_serve_sandboxes_and_nothing_else() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task(
         "t1",
         "echo hello > out.txt; mkdir sub; echo deep > sub/f; ln -s /etc/passwd escape; \

@@ -13,10 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use meso_agent::containerizer::IsolatingContainerizer;
-use meso_api::v1::{
-    CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskId, TaskState, TaskStatusReason,
-};
-use meso_api::wire::{KillTask, StatusUpdate};
+use meso_api::v1::{CommandInfo, TaskState, TaskStatusReason};
+use meso_api::wire::StatusUpdate;
 use meso_api::Resources;
 use meso_isolators::IsolationConfig;
 use support::*;
@@ -43,6 +41,7 @@ impl Isolated {
         }
     }
 
+    /// An agent with `isolation` (and `tweak`'s settings), registered with the test master.
     async fn harness(&self, isolation: &str, tweak: impl FnOnce(&mut IsolationConfig)) -> Harness {
         let mut config = IsolationConfig {
             isolation: isolation.into(),
@@ -52,7 +51,9 @@ impl Isolated {
         tweak(&mut config);
         let containerizer =
             IsolatingContainerizer::new(&config).expect("the isolators are available as root");
-        Harness::start_with(Box::new(containerizer)).await
+        let mut h = Harness::start_with(Box::new(containerizer)).await;
+        h.registered().await;
+        h
     }
 
     /// The container cgroups under this test's root, in every hierarchy.
@@ -127,12 +128,7 @@ fn processes_under(dir: &Path) -> Vec<(u32, String)> {
             continue;
         };
         let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let state = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .next();
+        let state = stat_state(&stat);
         if cwd.starts_with(&dir) && !matches!(state, None | Some("Z") | Some("X")) {
             found.push((pid, stat));
         }
@@ -168,6 +164,38 @@ async fn until_terminal(h: &mut Harness) -> StatusUpdate {
     }
 }
 
+/// Acknowledges updates until a terminal one, checks that it is `state`, returns it.
+async fn until_terminal_in(h: &mut Harness, state: TaskState) -> StatusUpdate {
+    let ended = until_terminal(h).await;
+    assert_eq!(ended.status.state, state, "{:?}", ended.status);
+    ended
+}
+
+/// Acknowledges updates until a terminal one, checks that it is FAILED with `reason` and a
+/// message containing `message_part`.
+async fn until_failed_with(h: &mut Harness, reason: TaskStatusReason, message_part: &str) {
+    let failed = until_terminal_in(h, TaskState::Failed).await;
+    assert_eq!(failed.status.reason, Some(reason), "{:?}", failed.status);
+    let message = failed.status.message.unwrap_or_default();
+    assert!(message.contains(message_part), "{message}");
+}
+
+/// A cgroup control file's contents, trimmed.
+fn control(cgroup: &Path, file: &str) -> String {
+    let path = cgroup.join(file);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+        .trim()
+        .to_string()
+}
+
+/// A numeric cgroup control file's value.
+fn control_number(cgroup: &Path, file: &str) -> u64 {
+    let text = control(cgroup, file);
+    text.parse()
+        .unwrap_or_else(|e| panic!("{file} holds {text:?}, not a number: {e}"))
+}
+
 fn task_with(id: &str, command: &str, resources: &str) -> meso_api::v1::TaskInfo {
     let mut task = command_task(id, command);
     task.resources = Resources::parse(resources, "*").expect("test resources parse");
@@ -181,31 +209,18 @@ async fn memory_overrun_fails_the_task_with_the_memory_reason() {
     }
     let iso = Isolated::new("mem");
     let mut h = iso.harness("cgroups/mem", |_| {}).await;
-    h.registered().await;
     // dd's 128 MB buffer is filled from /dev/zero: far past the 32 MB limit.
     h.run_task(task_with(
         "hog",
         "dd if=/dev/zero of=/dev/null bs=128M count=1; sleep 30",
         "cpus:0.1;mem:32",
     ));
-    let failed = until_terminal(&mut h).await;
-    assert_eq!(
-        failed.status.state,
-        TaskState::Failed,
-        "{:?}",
-        failed.status
-    );
-    assert_eq!(
-        failed.status.reason,
-        Some(TaskStatusReason::ContainerLimitationMemory),
-        "{:?}",
-        failed.status
-    );
-    let message = failed.status.message.unwrap_or_default();
-    assert!(
-        message.contains("Memory limit exceeded: Requested: 32MB"),
-        "{message}"
-    );
+    until_failed_with(
+        &mut h,
+        TaskStatusReason::ContainerLimitationMemory,
+        "Memory limit exceeded: Requested: 32MB",
+    )
+    .await;
     assert_nothing_left(&iso, &h).await;
 }
 
@@ -218,49 +233,21 @@ async fn cfs_quota_holds_a_busy_loop_to_its_cpus() {
     let mut h = iso
         .harness("cgroups/cpu,cgroups/mem", |c| c.cgroups_enable_cfs = true)
         .await;
-    h.registered().await;
     h.run_task(task_with("spin", "while :; do :; done", "cpus:0.5;mem:64"));
-    h.expect_state(TaskState::Starting).await;
-    h.expect_state(TaskState::Running).await;
+    h.expect_running().await;
     let cpu = iso.container_cgroup("cpu").await;
-    assert_eq!(
-        std::fs::read_to_string(cpu.join("cpu.cfs_quota_us"))
-            .unwrap()
-            .trim(),
-        "50000"
-    );
-    assert_eq!(
-        std::fs::read_to_string(cpu.join("cpu.shares"))
-            .unwrap()
-            .trim(),
-        "512"
-    );
+    assert_eq!(control(&cpu, "cpu.cfs_quota_us"), "50000");
+    assert_eq!(control(&cpu, "cpu.shares"), "512");
     let cpuacct = iso.container_cgroup("cpuacct").await;
-    let used_ns = || -> u64 {
-        std::fs::read_to_string(cpuacct.join("cpuacct.usage"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let used_ns = || control_number(&cpuacct, "cpuacct.usage");
     let (start_ns, started) = (used_ns(), Instant::now());
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (end_ns, wall) = (used_ns(), started.elapsed());
     let share = (end_ns - start_ns) as f64 / wall.as_nanos() as f64;
     // The quota is 50% of a core; a little over is the accounting's granularity.
     assert!(share < 0.55, "the busy loop used {share:.3} of a core");
-    h.to_agent(KillTask {
-        framework_id: FrameworkId::new("M-0000"),
-        task_id: TaskId::new("spin"),
-        kill_policy: grace(1),
-    });
-    let killed = until_terminal(&mut h).await;
-    assert_eq!(
-        killed.status.state,
-        TaskState::Killed,
-        "{:?}",
-        killed.status
-    );
+    h.kill_task("spin", grace(1));
+    until_terminal_in(&mut h, TaskState::Killed).await;
     assert_nothing_left(&iso, &h).await;
 }
 
@@ -273,7 +260,6 @@ async fn fork_bomb_stays_under_the_pids_limit() {
     let mut h = iso
         .harness("cgroups/pids", |c| c.cgroups_pids_max = Some(16))
         .await;
-    h.registered().await;
     h.run_task(task_with(
         "bomb",
         // The subshell forks until the kernel refuses (and then exits); the shell goes on
@@ -281,22 +267,12 @@ async fn fork_bomb_stays_under_the_pids_limit() {
         "(while :; do sleep 1000 & done) 2>bomb.err; : > spawned; exec sleep 1000",
         "cpus:0.1;mem:64",
     ));
-    h.expect_state(TaskState::Starting).await;
-    h.expect_state(TaskState::Running).await;
+    h.expect_running().await;
     h.wait_for_file("bomb", "spawned").await;
     let pids = iso.container_cgroup("pids").await;
-    let current: u64 = std::fs::read_to_string(pids.join("pids.current"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let current = control_number(&pids, "pids.current");
     assert!(current <= 16, "pids.current {current}");
-    assert_eq!(
-        std::fs::read_to_string(pids.join("pids.max"))
-            .unwrap()
-            .trim(),
-        "16"
-    );
+    assert_eq!(control(&pids, "pids.max"), "16");
     let forks_refused = std::fs::read_to_string(pids.join("pids.events"))
         .unwrap_or_default()
         .split_whitespace()
@@ -311,11 +287,7 @@ async fn fork_bomb_stays_under_the_pids_limit() {
         in_container <= 16,
         "{in_container} processes in the container"
     );
-    h.to_agent(KillTask {
-        framework_id: FrameworkId::new("M-0000"),
-        task_id: TaskId::new("bomb"),
-        kill_policy: grace(1),
-    });
+    h.kill_task("bomb", grace(1));
     let ended = until_terminal(&mut h).await;
     assert!(ended.status.state.is_terminal());
     assert_nothing_left(&iso, &h).await;
@@ -333,27 +305,12 @@ async fn disk_write_past_the_disk_resource_fails_the_task_when_enforced() {
             c.enforce_container_disk_quota = true;
         })
         .await;
-    h.registered().await;
     h.run_task(task_with(
         "filler",
         "dd if=/dev/zero of=big bs=1M count=8 && sync; sleep 1000",
         "cpus:0.1;mem:64;disk:2",
     ));
-    let failed = until_terminal(&mut h).await;
-    assert_eq!(
-        failed.status.state,
-        TaskState::Failed,
-        "{:?}",
-        failed.status
-    );
-    assert_eq!(
-        failed.status.reason,
-        Some(TaskStatusReason::ContainerLimitationDisk),
-        "{:?}",
-        failed.status
-    );
-    let message = failed.status.message.unwrap_or_default();
-    assert!(message.contains("2MB"), "{message}");
+    until_failed_with(&mut h, TaskStatusReason::ContainerLimitationDisk, "2MB").await;
     assert_nothing_left(&iso, &h).await;
 }
 
@@ -364,7 +321,6 @@ async fn task_in_a_pid_namespace_descends_from_its_own_pid_1() {
     }
     let iso = Isolated::new("pidns");
     let mut h = iso.harness("namespaces/pid", |_| {}).await;
-    h.registered().await;
     // The task's parent is the executor; the executor's parent is the namespace's init.
     h.run_task(task_with(
         "nsed",
@@ -373,13 +329,7 @@ async fn task_in_a_pid_namespace_descends_from_its_own_pid_1() {
          echo visible=$(ls /proc | grep -c '^[0-9]*$') >&3; exec 3>&-; mv facts done",
         "cpus:0.1;mem:64",
     ));
-    let ended = until_terminal(&mut h).await;
-    assert_eq!(
-        ended.status.state,
-        TaskState::Finished,
-        "{:?}",
-        ended.status
-    );
+    until_terminal_in(&mut h, TaskState::Finished).await;
     let facts = std::fs::read_to_string(h.sandbox_of("nsed").join("done")).unwrap();
     let fact = |name: &str| -> u32 {
         facts
@@ -410,14 +360,12 @@ async fn stopping_the_agent_leaves_no_cgroup_and_no_process() {
             c.cgroups_pids_max = Some(64)
         })
         .await;
-    h.registered().await;
     h.run_task(task_with(
         "sleeper",
         "sleep 1000 & sleep 1000 & touch started; wait",
         "cpus:0.1;mem:64",
     ));
-    h.expect_state(TaskState::Starting).await;
-    h.expect_state(TaskState::Running).await;
+    h.expect_running().await;
     h.wait_for_file("sleeper", "started").await;
     assert!(!iso.container_cgroups().is_empty());
     assert!(processes_under(h.work_dir.path()).len() >= 3);
@@ -434,39 +382,20 @@ async fn launch_failing_halfway_fails_the_task_and_leaves_nothing() {
     let mut h = iso
         .harness("cgroups/cpu,cgroups/mem,namespaces/pid", |_| {})
         .await;
-    h.registered().await;
-    let mut task = task_with("doomed", "true", "cpus:0.1;mem:32");
-    task.command = None;
     // cgroups are made and the child forked before exec fails on the missing program.
-    task.executor = Some(ExecutorInfo {
-        kind: None,
-        executor_id: ExecutorId::new("missing"),
-        framework_id: Some(FrameworkId::new("M-0000")),
-        command: Some(CommandInfo::exec(
-            "/nonexistent/executor",
-            &["/nonexistent/executor"],
-        )),
-        container: None,
-        resources: Default::default(),
-        name: None,
-        data: None,
-        shutdown_grace_period: None,
-        labels: None,
-    });
-    h.run_task(task);
-    let failed = until_terminal(&mut h).await;
-    assert_eq!(
-        failed.status.state,
-        TaskState::Failed,
-        "{:?}",
-        failed.status
-    );
-    assert_eq!(
-        failed.status.reason,
-        Some(TaskStatusReason::ContainerLaunchFailed)
-    );
-    let message = failed.status.message.unwrap_or_default();
-    assert!(message.contains("/nonexistent/executor"), "{message}");
+    h.run_task(executor_task(
+        "doomed",
+        executor_info(
+            "missing",
+            CommandInfo::exec("/nonexistent/executor", &["/nonexistent/executor"]),
+        ),
+    ));
+    until_failed_with(
+        &mut h,
+        TaskStatusReason::ContainerLaunchFailed,
+        "/nonexistent/executor",
+    )
+    .await;
     assert_nothing_left(&iso, &h).await;
 }
 
@@ -476,33 +405,13 @@ async fn a_task_joining_its_executor_raises_the_container_limits() {
         return;
     }
     let iso = Isolated::new("update");
-    let mut h = iso.harness("cgroups/mem", |_| {}).await;
-    h.registered().await;
+    let h = iso.harness("cgroups/mem", |_| {}).await;
     // An executor that never subscribes: its tasks stay queued, and both count.
-    let executor = ExecutorInfo {
-        kind: None,
-        executor_id: ExecutorId::new("holder"),
-        framework_id: Some(FrameworkId::new("M-0000")),
-        command: Some(CommandInfo::shell("exec sleep 1000")),
-        container: None,
-        resources: Resources::parse("mem:16", "*").unwrap(),
-        name: None,
-        data: None,
-        shutdown_grace_period: None,
-        labels: None,
-    };
-    let limit_file = |cgroup: &Path| -> u64 {
-        std::fs::read_to_string(cgroup.join("memory.limit_in_bytes"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let mut executor = executor_info("holder", CommandInfo::shell("exec sleep 1000"));
+    executor.resources = Resources::parse("mem:16", "*").unwrap();
+    let limit_file = |cgroup: &Path| control_number(cgroup, "memory.limit_in_bytes");
     for (task, expected_mb) in [("first", 16 + 32), ("second", 16 + 32 + 32)] {
-        let mut info = task_with(task, "true", "cpus:0.1;mem:32");
-        info.command = None;
-        info.executor = Some(executor.clone());
-        h.run_task(info);
+        h.run_task(executor_task(task, executor.clone()));
         let cgroup = iso.container_cgroup("memory").await;
         let deadline = Instant::now() + HANG_GUARD;
         while limit_file(&cgroup) != expected_mb << 20 {

@@ -11,8 +11,7 @@ use support::*;
 
 /// Starts an agent with one running command task `t1`; returns the harness.
 async fn agent_with_a_running_task() -> Harness {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let mut h = Harness::start_registered().await;
     h.run_task(command_task("t1", "sleep 300"));
     h.expect_state(TaskState::Starting).await;
     h.expect_state(TaskState::Running).await;
@@ -178,8 +177,7 @@ async fn legacy_endpoints_answer_as_mesos() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_operator_input_gets_the_reference_answers() {
-    let mut h = Harness::start().await;
-    h.registered().await;
+    let h = Harness::start_registered().await;
     let addr = h.agent.addr();
     tokio::task::spawn_blocking(move || {
         let check = |r: support::http::Response, status: u16, needle: &str| {

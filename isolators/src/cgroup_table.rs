@@ -66,6 +66,14 @@ impl CgroupsOptions {
     }
 }
 
+impl CgroupsOptions {
+    /// Creates container `id`'s cgroup for `controller` (enabling it there on v2).
+    pub fn create(&self, isolator: &str, controller: &str, id: &ContainerId) -> Result<CgroupDir> {
+        let (version, mount) = self.locate(isolator, controller)?;
+        CgroupDir::create(version, &mount, &self.root, id.as_str(), &[controller])
+    }
+}
+
 /// One container's cgroups in one isolator.
 #[derive(Debug, Clone)]
 pub struct CgroupEntry {
@@ -112,6 +120,28 @@ impl CgroupTable {
         };
         self.insert(id, CgroupEntry { dirs, limits });
         prep
+    }
+
+    /// Sets up the freshly made `dirs` of container `id` with `apply` and records them with
+    /// `limits`, returning what the launcher's child must join; when `apply` fails, removes
+    /// the directories again and returns its error (nothing is recorded).
+    pub fn apply_and_insert(
+        &self,
+        id: &ContainerId,
+        dirs: Vec<CgroupDir>,
+        limits: Limits,
+        apply: impl FnOnce(&[CgroupDir]) -> Result<()>,
+    ) -> Result<LaunchPrep> {
+        if let Err(e) = apply(&dirs) {
+            let _ = destroy_dirs(&dirs);
+            return Err(e);
+        }
+        Ok(self.insert_prepared(id.clone(), dirs, limits))
+    }
+
+    /// Records a recovered container's existing cgroups with the limits it was launched with.
+    pub fn insert_recovered(&self, id: &ContainerId, dirs: Vec<CgroupDir>, limits: Limits) {
+        self.insert(id.clone(), CgroupEntry { dirs, limits });
     }
 
     /// The container's entry.

@@ -6,7 +6,7 @@
 
 use nix::unistd::Pid;
 
-use crate::cgroup_table::{destroy_dirs, CgroupEntry, CgroupTable, CgroupsOptions};
+use crate::cgroup_table::{destroy_dirs, CgroupTable, CgroupsOptions};
 use crate::cgroupfs::{keyed, CgroupDir, CgroupVersion};
 use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limits};
 use crate::error::Result;
@@ -90,15 +90,8 @@ impl CgroupsCpu {
     }
 
     fn make_dirs(&self, id: &ContainerId) -> Result<Vec<CgroupDir>> {
-        let (version, mount) = self.options.locate(NAME, "cpu")?;
-        let mut dirs = vec![CgroupDir::create(
-            version,
-            &mount,
-            &self.options.root,
-            id.as_str(),
-            &["cpu"],
-        )?];
-        if version == CgroupVersion::V1 {
+        let mut dirs = vec![self.options.create(NAME, "cpu", id)?];
+        if dirs[0].version == CgroupVersion::V1 {
             let made = self
                 .options
                 .locate(NAME, "cpuacct")
@@ -123,13 +116,10 @@ impl Isolator for CgroupsCpu {
     fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
         self.table.check_new(&config.id, NAME)?;
         let dirs = self.make_dirs(&config.id)?;
-        if let Err(e) = self.apply(&dirs, &config.limits) {
-            let _ = destroy_dirs(&dirs);
-            return Err(e);
-        }
-        Ok(self
-            .table
-            .insert_prepared(config.id.clone(), dirs, config.limits))
+        self.table
+            .apply_and_insert(&config.id, dirs, config.limits, |dirs| {
+                self.apply(dirs, &config.limits)
+            })
     }
 
     fn isolate(&self, id: &ContainerId, _pid: Pid) -> Result<()> {
@@ -143,13 +133,7 @@ impl Isolator for CgroupsCpu {
         if dirs[0].version == CgroupVersion::V1 {
             dirs.push(self.options.existing(NAME, "cpuacct", &config.id)?);
         }
-        self.table.insert(
-            config.id.clone(),
-            CgroupEntry {
-                dirs,
-                limits: config.limits,
-            },
-        );
+        self.table.insert_recovered(&config.id, dirs, config.limits);
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use nix::unistd::Pid;
 
-use crate::cgroup_table::{destroy_dirs, CgroupEntry, CgroupTable, CgroupsOptions};
+use crate::cgroup_table::{CgroupTable, CgroupsOptions};
 use crate::cgroupfs::{keyed, CgroupDir, CgroupVersion};
 use crate::container::{
     format_mib, ContainerConfig, ContainerId, LaunchPrep, Limitation, LimitationKind, Limits,
@@ -87,21 +87,11 @@ impl Isolator for CgroupsMem {
 
     fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
         self.table.check_new(&config.id, NAME)?;
-        let (version, mount) = self.options.locate(NAME, "memory")?;
-        let dir = CgroupDir::create(
-            version,
-            &mount,
-            &self.options.root,
-            config.id.as_str(),
-            &["memory"],
-        )?;
-        if let Err(e) = Self::apply(&dir, &config.limits) {
-            let _ = destroy_dirs(std::slice::from_ref(&dir));
-            return Err(e);
-        }
-        Ok(self
-            .table
-            .insert_prepared(config.id.clone(), vec![dir], config.limits))
+        let dir = self.options.create(NAME, "memory", &config.id)?;
+        self.table
+            .apply_and_insert(&config.id, vec![dir], config.limits, |dirs| {
+                Self::apply(&dirs[0], &config.limits)
+            })
     }
 
     fn isolate(&self, id: &ContainerId, _pid: Pid) -> Result<()> {
@@ -111,13 +101,8 @@ impl Isolator for CgroupsMem {
     fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
         self.table.check_new(&config.id, NAME)?;
         let dir = self.options.existing(NAME, "memory", &config.id)?;
-        self.table.insert(
-            config.id.clone(),
-            CgroupEntry {
-                dirs: vec![dir],
-                limits: config.limits,
-            },
-        );
+        self.table
+            .insert_recovered(&config.id, vec![dir], config.limits);
         Ok(())
     }
 

@@ -4,8 +4,7 @@
 
 use nix::unistd::Pid;
 
-use crate::cgroup_table::{destroy_dirs, CgroupEntry, CgroupTable, CgroupsOptions};
-use crate::cgroupfs::CgroupDir;
+use crate::cgroup_table::{CgroupTable, CgroupsOptions};
 use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limits};
 use crate::error::{IsolatorError, Result};
 use crate::isolator::Isolator;
@@ -47,22 +46,12 @@ impl Isolator for CgroupsPids {
 
     fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
         self.table.check_new(&config.id, NAME)?;
-        let (version, mount) = self.options.locate(NAME, "pids")?;
-        let dir = CgroupDir::create(
-            version,
-            &mount,
-            &self.options.root,
-            config.id.as_str(),
-            &["pids"],
-        )?;
+        let dir = self.options.create(NAME, "pids", &config.id)?;
         let value = self.max.map_or("max".to_string(), |m| m.to_string());
-        if let Err(e) = dir.write("pids.max", &value) {
-            let _ = destroy_dirs(std::slice::from_ref(&dir));
-            return Err(e);
-        }
-        Ok(self
-            .table
-            .insert_prepared(config.id.clone(), vec![dir], config.limits))
+        self.table
+            .apply_and_insert(&config.id, vec![dir], config.limits, |dirs| {
+                dirs[0].write("pids.max", &value)
+            })
     }
 
     fn isolate(&self, id: &ContainerId, _pid: Pid) -> Result<()> {
@@ -72,13 +61,8 @@ impl Isolator for CgroupsPids {
     fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
         self.table.check_new(&config.id, NAME)?;
         let dir = self.options.existing(NAME, "pids", &config.id)?;
-        self.table.insert(
-            config.id.clone(),
-            CgroupEntry {
-                dirs: vec![dir],
-                limits: config.limits,
-            },
-        );
+        self.table
+            .insert_recovered(&config.id, vec![dir], config.limits);
         Ok(())
     }
 

@@ -54,3 +54,50 @@ pub trait Isolator: Send + Sync {
     /// Removes everything this isolator made for the container. Idempotent.
     fn cleanup(&self, id: &ContainerId) -> Result<()>;
 }
+
+/// The per-container methods of an isolator that keeps nothing per container (its work is
+/// all in what `prepare` returns, e.g. namespaces the launcher makes): `isolate`, `recover`,
+/// `update` and `cleanup` succeed doing nothing, and `usage` reports only the time. Invoked
+/// inside an `impl Isolator for ...` block, next to `name` and `prepare`.
+macro_rules! stateless_container_methods {
+    () => {
+        fn isolate(
+            &self,
+            _id: &$crate::container::ContainerId,
+            _pid: nix::unistd::Pid,
+        ) -> $crate::error::Result<()> {
+            Ok(())
+        }
+
+        fn recover(
+            &self,
+            _config: &$crate::container::ContainerConfig,
+            _pid: nix::unistd::Pid,
+        ) -> $crate::error::Result<()> {
+            // Nothing kept per container: the namespaces live as long as the processes.
+            Ok(())
+        }
+
+        fn update(
+            &self,
+            _id: &$crate::container::ContainerId,
+            _limits: &$crate::container::Limits,
+        ) -> $crate::error::Result<()> {
+            Ok(())
+        }
+
+        fn usage(
+            &self,
+            _id: &$crate::container::ContainerId,
+        ) -> $crate::error::Result<$crate::statistics::ResourceStatistics> {
+            Ok($crate::statistics::ResourceStatistics::at(
+                $crate::statistics::now_secs(),
+            ))
+        }
+
+        fn cleanup(&self, _id: &$crate::container::ContainerId) -> $crate::error::Result<()> {
+            Ok(())
+        }
+    };
+}
+pub(crate) use stateless_container_methods;

@@ -3,12 +3,9 @@
 //! namespace so the container sees only its own processes. Nothing to clean up: the
 //! namespace ends with its init, which the launcher's destroy kills.
 
-use nix::unistd::Pid;
-
-use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limits};
+use crate::container::{ContainerConfig, LaunchPrep};
 use crate::error::{IsolatorError, Result};
-use crate::isolator::Isolator;
-use crate::statistics::{now_secs, ResourceStatistics};
+use crate::isolator::{stateless_container_methods, Isolator};
 
 const NAME: &str = "namespaces/pid";
 
@@ -48,24 +45,5 @@ impl Isolator for PidNamespace {
         })
     }
 
-    fn isolate(&self, _id: &ContainerId, _pid: Pid) -> Result<()> {
-        Ok(())
-    }
-
-    fn recover(&self, _config: &ContainerConfig, _pid: Pid) -> Result<()> {
-        // Nothing kept per container: the namespaces live as long as the processes.
-        Ok(())
-    }
-
-    fn update(&self, _id: &ContainerId, _limits: &Limits) -> Result<()> {
-        Ok(())
-    }
-
-    fn usage(&self, _id: &ContainerId) -> Result<ResourceStatistics> {
-        Ok(ResourceStatistics::at(now_secs()))
-    }
-
-    fn cleanup(&self, _id: &ContainerId) -> Result<()> {
-        Ok(())
-    }
+    stateless_container_methods!();
 }

@@ -164,16 +164,25 @@ impl PosixIsolator {
         }
     }
 
-    fn state(&self, id: &ContainerId) -> Result<PosixState> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ContainerId, PosixState>> {
         self.containers
             .lock()
             .expect("posix isolator mutex poisoned: a holder panicked")
-            .get(id)
-            .copied()
+    }
+
+    /// Runs `f` on container `id`'s state, or fails if the container is unknown.
+    fn with_state<R>(&self, id: &ContainerId, f: impl FnOnce(&mut PosixState) -> R) -> Result<R> {
+        self.lock()
+            .get_mut(id)
+            .map(f)
             .ok_or_else(|| IsolatorError::UnknownContainer {
                 id: id.to_string(),
                 isolator: self.name(),
             })
+    }
+
+    fn state(&self, id: &ContainerId) -> Result<PosixState> {
+        self.with_state(id, |state| *state)
     }
 }
 
@@ -186,10 +195,7 @@ impl Isolator for PosixIsolator {
     }
 
     fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
-        let mut map = self
-            .containers
-            .lock()
-            .expect("posix isolator mutex poisoned: a holder panicked");
+        let mut map = self.lock();
         if map.contains_key(&config.id) {
             return Err(IsolatorError::AlreadyPrepared {
                 id: config.id.to_string(),
@@ -207,18 +213,7 @@ impl Isolator for PosixIsolator {
     }
 
     fn isolate(&self, id: &ContainerId, pid: Pid) -> Result<()> {
-        let mut map = self
-            .containers
-            .lock()
-            .expect("posix isolator mutex poisoned: a holder panicked");
-        let state = map
-            .get_mut(id)
-            .ok_or_else(|| IsolatorError::UnknownContainer {
-                id: id.to_string(),
-                isolator: self.name(),
-            })?;
-        state.pid = Some(pid);
-        Ok(())
+        self.with_state(id, |state| state.pid = Some(pid))
     }
 
     fn recover(&self, config: &ContainerConfig, pid: Pid) -> Result<()> {
@@ -227,18 +222,7 @@ impl Isolator for PosixIsolator {
     }
 
     fn update(&self, id: &ContainerId, limits: &Limits) -> Result<()> {
-        let mut map = self
-            .containers
-            .lock()
-            .expect("posix isolator mutex poisoned: a holder panicked");
-        let state = map
-            .get_mut(id)
-            .ok_or_else(|| IsolatorError::UnknownContainer {
-                id: id.to_string(),
-                isolator: self.name(),
-            })?;
-        state.limits = *limits;
-        Ok(())
+        self.with_state(id, |state| state.limits = *limits)
     }
 
     fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
@@ -268,10 +252,7 @@ impl Isolator for PosixIsolator {
     }
 
     fn cleanup(&self, id: &ContainerId) -> Result<()> {
-        self.containers
-            .lock()
-            .expect("posix isolator mutex poisoned: a holder panicked")
-            .remove(id);
+        self.lock().remove(id);
         Ok(())
     }
 }

@@ -11,14 +11,9 @@
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use nix::unistd::Pid;
-
-use crate::container::{
-    ContainerConfig, ContainerId, LaunchPrep, Limits, RootfsSource, CONTAINER_SANDBOX_PATH,
-};
+use crate::container::{ContainerConfig, LaunchPrep, RootfsSource, CONTAINER_SANDBOX_PATH};
 use crate::error::{IsolatorError, Result};
-use crate::isolator::Isolator;
-use crate::statistics::{now_secs, ResourceStatistics};
+use crate::isolator::{stateless_container_methods, Isolator};
 
 /// The isolator's name in `--isolation`.
 pub const NAME: &str = "filesystem/rootfs";
@@ -131,26 +126,7 @@ impl Isolator for Rootfs {
         })
     }
 
-    fn isolate(&self, _id: &ContainerId, _pid: Pid) -> Result<()> {
-        Ok(())
-    }
-
-    fn recover(&self, _config: &ContainerConfig, _pid: Pid) -> Result<()> {
-        // Nothing kept per container: the namespaces live as long as the processes.
-        Ok(())
-    }
-
-    fn update(&self, _id: &ContainerId, _limits: &Limits) -> Result<()> {
-        Ok(())
-    }
-
-    fn usage(&self, _id: &ContainerId) -> Result<ResourceStatistics> {
-        Ok(ResourceStatistics::at(now_secs()))
-    }
-
-    fn cleanup(&self, _id: &ContainerId) -> Result<()> {
-        Ok(())
-    }
+    stateless_container_methods!();
 }
 
 #[cfg(test)]

@@ -12,18 +12,18 @@ use meso_isolators::cgroupfs::{CgroupDir, CgroupLayout, CgroupVersion};
 use meso_isolators::{
     CgroupMode, Isolation, IsolationConfig, IsolatorError, LaunchPrep, Launcher, Limits,
 };
-use support::{can_run, cgroup_dirs_of, config, procs, sh, unique_id, wait_gone};
+use support::{
+    can_run, cgroup_dirs_of, config, mem_limit, poll_pids, procs, sh, test_container, unique_id,
+    wait_gone,
+};
 
 const ALL_CGROUPS: &str = "cgroups/cpu,cgroups/mem,cgroups/pids";
 
 fn isolation(names: &str) -> Isolation {
-    Isolation::new(&IsolationConfig {
-        isolation: names.into(),
-        cgroups_enable_cfs: true,
-        cgroups_pids_max: Some(64),
-        ..Default::default()
+    support::isolation_with(names, |c| {
+        c.cgroups_enable_cfs = true;
+        c.cgroups_pids_max = Some(64);
     })
-    .expect("isolators available (checked by can_run)")
 }
 
 #[test]
@@ -32,10 +32,8 @@ fn destroy_leaves_no_cgroup_and_no_process() {
         return;
     }
     let iso = isolation(&format!("{ALL_CGROUPS},posix/mem"));
-    let id = unique_id("cleanup");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(
-        &id,
+    let (id, sandbox, cfg, _guard) = test_container(
+        "cleanup",
         Limits {
             cpus: Some(1.0),
             mem_bytes: Some(64 << 20),
@@ -51,14 +49,7 @@ fn destroy_leaves_no_cgroup_and_no_process() {
         dirs.len() == 5 || dirs.len() == 1,
         "container cgroups: {dirs:?}"
     );
-    let mut pids = Vec::new();
-    for _ in 0..500 {
-        pids = procs(&dirs[0].join("cgroup.procs"));
-        if pids.len() >= 4 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let pids = poll_pids(4, || procs(&dirs[0].join("cgroup.procs")));
     assert!(
         pids.len() >= 4,
         "the shell and its three sleeps are in the cgroup: {pids:?}"
@@ -92,9 +83,7 @@ fn without_cgroup_isolators_the_launcher_still_kills_escaped_processes() {
         return;
     }
     let iso = isolation("posix/cpu,posix/mem");
-    let id = unique_id("tracking");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(&id, Limits::default());
+    let (_, sandbox, cfg, _guard) = test_container("tracking", Limits::default());
     let script = "setsid sleep 100 & setsid sleep 100 & echo $! > escaped; exit 0";
     let mut c = iso.launch(&cfg, &sh(script, sandbox.path())).unwrap();
     let Some(tracking) = c.process.tracking_cgroup().map(|p| p.to_path_buf()) else {
@@ -104,14 +93,7 @@ fn without_cgroup_isolators_the_launcher_still_kills_escaped_processes() {
     };
     // The shell exits at once; its two setsid'd sleeps live on outside its process group.
     c.process.wait().unwrap();
-    let mut pids = Vec::new();
-    for _ in 0..500 {
-        pids = procs(&tracking.join("cgroup.procs"));
-        if pids.len() >= 2 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let pids = poll_pids(2, || procs(&tracking.join("cgroup.procs")));
     assert_eq!(pids.len(), 2, "the escaped sleeps are tracked: {pids:?}");
     iso.destroy(&mut c).unwrap();
     assert!(!tracking.exists(), "tracking cgroup left behind");
@@ -128,10 +110,8 @@ fn a_launch_failing_in_the_child_cleans_everything_up() {
         return;
     }
     let iso = isolation(ALL_CGROUPS);
-    let id = unique_id("half-launch");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(
-        &id,
+    let (id, sandbox, cfg, _guard) = test_container(
+        "half-launch",
         Limits {
             cpus: Some(0.5),
             mem_bytes: Some(64 << 20),
@@ -161,10 +141,8 @@ fn a_prepare_failing_halfway_cleans_up_the_isolators_before_it() {
         return;
     }
     let iso = isolation("cgroups/cpu,filesystem/rootfs");
-    let id = unique_id("half-prepare");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, mut cfg) = config(
-        &id,
+    let (id, sandbox, mut cfg, _guard) = test_container(
+        "half-prepare",
         Limits {
             cpus: Some(0.5),
             ..Default::default()
@@ -247,14 +225,7 @@ fn cgroup_v2_join_kill_and_remove_on_the_unified_hierarchy() {
         own.contains(&format!("0::/meso/{id}")),
         "not in the v2 cgroup: {own}"
     );
-    let mut pids = Vec::new();
-    for _ in 0..500 {
-        pids = dir.pids().unwrap();
-        if pids.len() >= 3 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let pids = poll_pids(3, || dir.pids().unwrap());
     assert!(pids.len() >= 3, "{pids:?}");
     dir.destroy().unwrap();
     p.wait().unwrap();
@@ -283,20 +254,8 @@ fn orphaned_container_cgroups_are_destroyed_and_known_ones_kept() {
         root: root.clone(),
         ids: vec![orphan.clone(), kept.clone()],
     };
-    let (sandbox, orphan_cfg) = config(
-        &orphan,
-        Limits {
-            mem_bytes: Some(64 << 20),
-            ..Default::default()
-        },
-    );
-    let (kept_sandbox, kept_cfg) = config(
-        &kept,
-        Limits {
-            mem_bytes: Some(64 << 20),
-            ..Default::default()
-        },
-    );
+    let (sandbox, orphan_cfg) = config(&orphan, mem_limit(64));
+    let (kept_sandbox, kept_cfg) = config(&kept, mem_limit(64));
     let mut orphan_c = iso
         .launch(&orphan_cfg, &sh("exec sleep 100", sandbox.path()))
         .unwrap();
@@ -338,15 +297,7 @@ async fn a_killer_ends_a_container_that_another_task_waits_for() {
         return;
     }
     let iso = std::sync::Arc::new(isolation("cgroups/mem,namespaces/pid"));
-    let id = unique_id("killer");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(
-        &id,
-        Limits {
-            mem_bytes: Some(64 << 20),
-            ..Default::default()
-        },
-    );
+    let (id, sandbox, cfg, _guard) = test_container("killer", mem_limit(64));
     let container = iso
         .launch(
             &cfg,

@@ -6,23 +6,15 @@ mod support;
 
 use std::sync::Arc;
 
-use meso_isolators::{
-    ContainerConfig, ContainerId, ExitStatus, Isolation, IsolationConfig, Limits,
-};
-use support::{can_run, cgroup_dirs_of, sh};
+use meso_isolators::{ContainerId, ExitStatus};
+use support::{can_run, cgroup_dirs_of, config, isolation, mem_limit, sh};
 
 #[test]
 fn concurrent_launches_with_namespaces_and_cgroups_all_complete() {
     if !can_run("concurrent", &["memory"]) {
         return;
     }
-    let iso = Arc::new(
-        Isolation::new(&IsolationConfig {
-            isolation: "cgroups/mem,namespaces/pid".into(),
-            ..Default::default()
-        })
-        .unwrap(),
-    );
+    let iso = Arc::new(isolation("cgroups/mem,namespaces/pid"));
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let iso = Arc::clone(&iso);
@@ -31,16 +23,7 @@ fn concurrent_launches_with_namespaces_and_cgroups_all_complete() {
                     let id = ContainerId::new(format!("test-conc-{}-{t}-{i}", std::process::id()))
                         .unwrap();
                     let _guard = support::CgroupGuard(id.clone());
-                    let sandbox = tempfile::tempdir().unwrap();
-                    let cfg = ContainerConfig {
-                        id: id.clone(),
-                        sandbox: sandbox.path().to_path_buf(),
-                        limits: Limits {
-                            mem_bytes: Some(64 << 20),
-                            ..Default::default()
-                        },
-                        rootfs: None,
-                    };
+                    let (sandbox, cfg) = config(&id, mem_limit(64));
                     let code = (t * 20 + i) % 7;
                     let mut c = iso
                         .launch(&cfg, &sh(&format!("exit {code}"), sandbox.path()))

@@ -5,33 +5,18 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use meso_isolators::{Isolation, IsolationConfig, LimitationKind, Limits};
-use support::{can_run, cgroup_dirs_of, config, sh, unique_id};
-
-fn isolation(names: &str, tweak: impl FnOnce(&mut IsolationConfig)) -> Isolation {
-    let mut c = IsolationConfig {
-        isolation: names.into(),
-        ..Default::default()
-    };
-    tweak(&mut c);
-    Isolation::new(&c).expect("isolators available (checked by can_run)")
-}
+use meso_isolators::{LimitationKind, Limits};
+use support::{
+    can_run, cgroup_dirs_of, control_file, isolation_with, mem_limit, sh, test_container,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allocating_past_mem_is_killed_with_the_memory_limitation() {
     if !can_run("mem", &["memory"]) {
         return;
     }
-    let iso = isolation("cgroups/mem,posix/cpu", |_| {});
-    let id = unique_id("mem");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(
-        &id,
-        Limits {
-            mem_bytes: Some(32 << 20),
-            ..Default::default()
-        },
-    );
+    let iso = isolation_with("cgroups/mem,posix/cpu", |_| {});
+    let (id, sandbox, cfg, _guard) = test_container("mem", mem_limit(32));
     // `tail` keeps the whole "line" in memory, and /dev/zero has no newline.
     let mut c = iso
         .launch(&cfg, &sh("exec tail /dev/zero", sandbox.path()))
@@ -58,11 +43,9 @@ async fn busy_loop_with_half_a_cpu_and_cfs_uses_at_most_about_half_a_core() {
     if !can_run("cfs", &["cpu", "cpuacct"]) {
         return;
     }
-    let iso = isolation("cgroups/cpu", |c| c.cgroups_enable_cfs = true);
-    let id = unique_id("cfs");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(
-        &id,
+    let iso = isolation_with("cgroups/cpu", |c| c.cgroups_enable_cfs = true);
+    let (id, sandbox, cfg, _guard) = test_container(
+        "cfs",
         Limits {
             cpus: Some(0.5),
             ..Default::default()
@@ -89,11 +72,8 @@ async fn busy_loop_with_half_a_cpu_and_cfs_uses_at_most_about_half_a_core() {
     // Throttling shows only if the loop got more than its quota, which a busy machine may
     // not give it; the quota itself is what the kernel was told.
     assert!(after.cpus_nr_throttled.is_some(), "{after:?}");
-    let quota = cgroup_dirs_of("meso", &id)
-        .iter()
-        .map(|d| d.join("cpu.cfs_quota_us"))
-        .find(|f| f.exists())
-        .map(|f| std::fs::read_to_string(f).unwrap());
+    let quota =
+        control_file("meso", &id, "cpu.cfs_quota_us").map(|f| std::fs::read_to_string(f).unwrap());
     if let Some(q) = quota {
         assert_eq!(
             q.trim(),
@@ -111,10 +91,8 @@ async fn fork_bomb_stays_under_the_pids_limit() {
     if !can_run("pids", &["pids"]) {
         return;
     }
-    let iso = isolation("cgroups/pids", |c| c.cgroups_pids_max = Some(24));
-    let id = unique_id("pids");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(&id, Limits::default());
+    let iso = isolation_with("cgroups/pids", |c| c.cgroups_pids_max = Some(24));
+    let (id, sandbox, cfg, _guard) = test_container("pids", Limits::default());
     let mut c = iso
         .launch(&cfg, &sh("f() { f & f & wait; }; f", sandbox.path()))
         .unwrap();
@@ -127,11 +105,7 @@ async fn fork_bomb_stays_under_the_pids_limit() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let events = std::fs::read_to_string(
-        cgroup_dirs_of("meso", &id)
-            .iter()
-            .map(|d| d.join("pids.events"))
-            .find(|f| f.exists())
-            .expect("the pids cgroup has pids.events"),
+        control_file("meso", &id, "pids.events").expect("the pids cgroup has pids.events"),
     )
     .unwrap_or_default();
     // `max N`: forks the kernel refused because the container was at its limit.
@@ -153,14 +127,12 @@ async fn writing_past_the_disk_limit_gives_the_disk_limitation() {
     if !can_run("disk", &[]) {
         return;
     }
-    let iso = isolation("disk/du,posix/cpu", |c| {
+    let iso = isolation_with("disk/du,posix/cpu", |c| {
         c.container_disk_watch_interval = Duration::from_millis(100);
         c.enforce_container_disk_quota = true;
     });
-    let id = unique_id("disk");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(
-        &id,
+    let (id, sandbox, cfg, _guard) = test_container(
+        "disk",
         Limits {
             disk_bytes: Some(1 << 20),
             ..Default::default()
@@ -192,13 +164,11 @@ async fn writing_past_the_disk_limit_gives_the_disk_limitation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_over_the_limit_without_enforcement_is_only_measured() {
-    let iso = isolation("disk/du", |c| {
+    let iso = isolation_with("disk/du", |c| {
         c.container_disk_watch_interval = Duration::from_millis(50)
     });
-    let id = unique_id("disk-measure");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(
-        &id,
+    let (id, sandbox, cfg, _guard) = test_container(
+        "disk-measure",
         Limits {
             disk_bytes: Some(1 << 20),
             ..Default::default()

@@ -7,16 +7,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use meso_isolators::{ExitStatus, Isolation, IsolationConfig, Limits, RootfsSource};
-use support::{can_run, config, sh, unique_id};
-
-fn isolation(names: &str) -> Isolation {
-    Isolation::new(&IsolationConfig {
-        isolation: names.into(),
-        ..Default::default()
-    })
-    .expect("isolators available (checked by can_run)")
-}
+use meso_isolators::{Container, ContainerConfig, ExitStatus, Isolation, Limits, RootfsSource};
+use support::{can_run, config, isolation, sh, test_container, unique_id};
 
 #[test]
 fn a_process_in_a_pid_namespace_is_a_child_of_pid_1() {
@@ -24,9 +16,7 @@ fn a_process_in_a_pid_namespace_is_a_child_of_pid_1() {
         return;
     }
     let iso = isolation("namespaces/pid,posix/cpu");
-    let id = unique_id("pidns");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(&id, Limits::default());
+    let (_, sandbox, cfg, _guard) = test_container("pidns", Limits::default());
     let script = "echo \"$$ $PPID\"; echo /proc/[0-9]*; sleep 0.2 & sleep 0.1 & wait";
     let mut c = iso.launch(&cfg, &sh(script, sandbox.path())).unwrap();
     assert_eq!(c.process.wait().unwrap(), ExitStatus::Code(0));
@@ -87,9 +77,7 @@ fn the_pid_namespace_init_passes_on_the_exit_code() {
         return;
     }
     let iso = isolation("namespaces/pid");
-    let id = unique_id("pidns-exit");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(&id, Limits::default());
+    let (_, sandbox, cfg, _guard) = test_container("pidns-exit", Limits::default());
     let mut c = iso.launch(&cfg, &sh("exit 7", sandbox.path())).unwrap();
     assert_eq!(c.process.wait().unwrap(), ExitStatus::Code(7));
     iso.destroy(&mut c).unwrap();
@@ -111,6 +99,33 @@ fn tiny_rootfs(root: &Path) {
 
 const ROOTFS_SCRIPT: &str = "echo /*; echo \"$MESOS_SANDBOX\"; read line < \"$MESOS_SANDBOX/hello.txt\"; echo \"$line\"; echo $(pwd); echo gone > /dev/null && echo dev-null-works";
 
+/// Runs [`ROOTFS_SCRIPT`] in `cfg`'s container with `env` (after putting `hello.txt` in the
+/// sandbox), checks it exits 0 and prints what a rootfs container must see (`extra_top`:
+/// what `/` shows past the rootfs's own directories), and returns the container.
+fn run_rootfs_script(
+    iso: &Isolation,
+    cfg: &ContainerConfig,
+    sandbox: &Path,
+    env: Vec<(String, String)>,
+    extra_top: &str,
+) -> Container {
+    fs::write(sandbox.join("hello.txt"), "hello from the host\n").unwrap();
+    let mut spec = sh(ROOTFS_SCRIPT, sandbox);
+    spec.env = env;
+    let mut c = iso.launch(cfg, &spec).unwrap();
+    assert_eq!(
+        c.process.wait().unwrap(),
+        ExitStatus::Code(0),
+        "stderr: {:?}",
+        fs::read_to_string(sandbox.join("stderr"))
+    );
+    check_rootfs_output(
+        &fs::read_to_string(sandbox.join("stdout")).unwrap(),
+        extra_top,
+    );
+    c
+}
+
 fn check_rootfs_output(out: &str, extra_top: &str) {
     let mut lines = out.lines();
     let top = lines.next().unwrap_or_default();
@@ -131,26 +146,11 @@ fn a_process_in_a_rootfs_sees_only_the_rootfs_and_its_sandbox() {
         return;
     }
     let iso = isolation("filesystem/rootfs,namespaces/pid");
-    let id = unique_id("rootfs");
-    let _guard = support::CgroupGuard(id.clone());
+    let (_, sandbox, mut cfg, _guard) = test_container("rootfs", Limits::default());
     let root = tempfile::tempdir().unwrap();
     tiny_rootfs(root.path());
-    let (sandbox, mut cfg) = config(&id, Limits::default());
     cfg.rootfs = Some(RootfsSource::Directory(root.path().to_path_buf()));
-    fs::write(sandbox.path().join("hello.txt"), "hello from the host\n").unwrap();
-    let mut spec = sh(ROOTFS_SCRIPT, sandbox.path());
-    spec.env.clear();
-    let mut c = iso.launch(&cfg, &spec).unwrap();
-    assert_eq!(
-        c.process.wait().unwrap(),
-        ExitStatus::Code(0),
-        "stderr: {:?}",
-        fs::read_to_string(sandbox.path().join("stderr"))
-    );
-    check_rootfs_output(
-        &fs::read_to_string(sandbox.path().join("stdout")).unwrap(),
-        " /proc",
-    );
+    let mut c = run_rootfs_script(&iso, &cfg, sandbox.path(), vec![], " /proc");
     iso.destroy(&mut c).unwrap();
     let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(
@@ -165,11 +165,9 @@ fn a_rootfs_tarball_in_the_sandbox_is_unpacked_and_entered() {
         return;
     }
     let iso = isolation("filesystem/rootfs");
-    let id = unique_id("rootfs-tar");
-    let _guard = support::CgroupGuard(id.clone());
+    let (_, sandbox, mut cfg, _guard) = test_container("rootfs-tar", Limits::default());
     let root = tempfile::tempdir().unwrap();
     tiny_rootfs(root.path());
-    let (sandbox, mut cfg) = config(&id, Limits::default());
     let tar = Command::new("tar")
         .arg("-czf")
         .arg(sandbox.path().join("image.tar.gz"))
@@ -180,21 +178,9 @@ fn a_rootfs_tarball_in_the_sandbox_is_unpacked_and_entered() {
         .unwrap();
     assert!(tar.success());
     cfg.rootfs = Some(RootfsSource::Tarball("image.tar.gz".into()));
-    fs::write(sandbox.path().join("hello.txt"), "hello from the host\n").unwrap();
-    let mut spec = sh(ROOTFS_SCRIPT, sandbox.path());
     // The isolator's MESOS_SANDBOX replaces the one the command brought.
-    spec.env = vec![("MESOS_SANDBOX".into(), "/host/sandbox".into())];
-    let mut c = iso.launch(&cfg, &spec).unwrap();
-    assert_eq!(
-        c.process.wait().unwrap(),
-        ExitStatus::Code(0),
-        "stderr: {:?}",
-        fs::read_to_string(sandbox.path().join("stderr"))
-    );
-    check_rootfs_output(
-        &fs::read_to_string(sandbox.path().join("stdout")).unwrap(),
-        "",
-    );
+    let sandbox_env = vec![("MESOS_SANDBOX".into(), "/host/sandbox".into())];
+    let mut c = run_rootfs_script(&iso, &cfg, sandbox.path(), sandbox_env, "");
     iso.destroy(&mut c).unwrap();
 }
 
@@ -204,9 +190,7 @@ fn a_missing_rootfs_tarball_is_a_clear_error() {
         return;
     }
     let iso = isolation("filesystem/rootfs");
-    let id = unique_id("rootfs-missing");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, mut cfg) = config(&id, Limits::default());
+    let (_, sandbox, mut cfg, _guard) = test_container("rootfs-missing", Limits::default());
     cfg.rootfs = Some(RootfsSource::Tarball("nope.tar".into()));
     let err = iso
         .launch(&cfg, &sh("true", sandbox.path()))

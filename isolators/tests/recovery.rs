@@ -6,17 +6,13 @@ mod support;
 
 use std::time::Duration;
 
-use meso_isolators::{ExitStatus, Isolation, IsolationConfig, Limits};
-use support::{can_run, cgroup_dirs_of, config, sh, unique_id, wait_gone};
+use meso_isolators::{ExitStatus, Isolation, Limits};
+use support::{can_run, cgroup_dirs_of, mem_limit, sh, test_container, wait_gone};
 
 const ISOLATION: &str = "cgroups/cpu,cgroups/mem,posix/mem,disk/du,namespaces/pid";
 
 fn isolation() -> Isolation {
-    Isolation::new(&IsolationConfig {
-        isolation: ISOLATION.into(),
-        ..Default::default()
-    })
-    .expect("isolators available (checked by can_run)")
+    support::isolation(ISOLATION)
 }
 
 #[test]
@@ -24,14 +20,12 @@ fn a_restarted_agent_recovers_and_destroys_a_running_container() {
     if !can_run("recover", &["cpu", "cpuacct", "memory"]) {
         return;
     }
-    let id = unique_id("recover");
-    let _guard = support::CgroupGuard(id.clone());
     let limits = Limits {
         cpus: Some(0.25),
         mem_bytes: Some(48 << 20),
         disk_bytes: Some(10 << 20),
     };
-    let (sandbox, cfg) = config(&id, limits);
+    let (id, sandbox, cfg, _guard) = test_container("recover", limits);
     let pid = {
         // The first agent launches, then goes away without destroying anything.
         let first = isolation();
@@ -74,15 +68,7 @@ fn a_container_whose_cgroups_are_gone_is_not_recovered() {
     if !can_run("recover-gone", &["cpu", "cpuacct", "memory"]) {
         return;
     }
-    let id = unique_id("recover-gone");
-    let _guard = support::CgroupGuard(id.clone());
-    let (sandbox, cfg) = config(
-        &id,
-        Limits {
-            mem_bytes: Some(32 << 20),
-            ..Default::default()
-        },
-    );
+    let (id, sandbox, cfg, _guard) = test_container("recover-gone", mem_limit(32));
     let pid = {
         let first = isolation();
         let c = first

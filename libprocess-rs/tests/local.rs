@@ -50,20 +50,9 @@ async fn generated_ids_are_unique_and_named_ids_are_validated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn named_messages_carry_their_sender_and_keep_order() {
     let node = node().await;
-    let (rec, mut rx) = Recorder::new();
-    let receiver = node.spawn(rec).unwrap();
-    started(&mut rx).await;
-    let (sender, mut srx) = Recorder::new();
-    let sender = node.spawn(sender).unwrap();
-    started(&mut srx).await;
-    for n in 0..100 {
-        sender
-            .send(RecMsg::Forward {
-                to: receiver.upid().clone(),
-                n,
-            })
-            .unwrap();
-    }
+    let (receiver, mut rx) = recorder(&node).await;
+    let (sender, _srx) = recorder(&node).await;
+    forward_notes(&sender, receiver.upid(), 100);
     for n in 0..100 {
         assert_eq!(
             next(&mut rx).await,
@@ -93,9 +82,7 @@ async fn named_messages_carry_their_sender_and_keep_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_report_termination_and_missing_processes() {
     let node = node().await;
-    let (watcher, mut rx) = Recorder::new();
-    let watcher = node.spawn(watcher).unwrap();
-    started(&mut rx).await;
+    let (watcher, mut rx) = recorder(&node).await;
     let target = node.spawn(Recorder::new().0).unwrap();
     watcher.send(RecMsg::Link(target.upid().clone())).unwrap();
     node.settle_hint().await;
@@ -121,10 +108,8 @@ impl SettleHint for Node {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ask_gets_a_reply_or_times_out_on_the_test_clock() {
     let clock = TestClock::paused();
-    let node = Node::builder().test_clock(&clock).build().await.unwrap();
-    let (rec, mut rx) = Recorder::new();
-    let pid = node.spawn(rec).unwrap();
-    started(&mut rx).await;
+    let node = clocked_node(&clock).await;
+    let (pid, _rx) = recorder(&node).await;
     let reply: Note = node
         .ask(pid.upid(), Note(41), Duration::from_secs(5))
         .await
@@ -167,7 +152,7 @@ impl Process for Ticker {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delays_fire_only_when_the_paused_clock_advances() {
     let clock = TestClock::paused();
-    let node = Node::builder().test_clock(&clock).build().await.unwrap();
+    let node = clocked_node(&clock).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     node.spawn(Ticker { events: tx }).unwrap();
     assert_eq!(
@@ -197,9 +182,7 @@ async fn delays_fire_only_when_the_paused_clock_advances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_await_and_drop_local_deliveries() {
     let node = node().await;
-    let (rec, mut rx) = Recorder::new();
-    let pid = node.spawn(rec).unwrap();
-    started(&mut rx).await;
+    let (pid, mut rx) = recorder(&node).await;
     let seen = node
         .filters()
         .expect(MessageMatch::of::<Note>().to(pid.upid()));
@@ -262,9 +245,7 @@ async fn a_full_mailbox_drops_the_newest_and_counts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dispatch_runs_a_closure_on_the_process() {
     let node = node().await;
-    let (rec, mut rx) = Recorder::new();
-    let pid = node.spawn(rec).unwrap();
-    started(&mut rx).await;
+    let (pid, mut rx) = recorder(&node).await;
     pid.dispatch(|p: &mut Recorder, ctx| {
         let _ = p.events.send(Event::Text {
             from: None,

@@ -91,9 +91,7 @@ fn start_child() -> (Child, Upid) {
 async fn messages_asks_and_links_cross_os_processes() {
     let (mut child, echo) = start_child();
     let node = node().await;
-    let (rec, mut rx) = Recorder::new();
-    let me = node.spawn(rec).unwrap();
-    started(&mut rx).await;
+    let (me, mut rx) = recorder(&node).await;
 
     // Ask across processes.
     let reply: Note = node
@@ -103,13 +101,7 @@ async fn messages_asks_and_links_cross_os_processes() {
     assert_eq!(reply, Note(2));
 
     // One-way both directions, in order.
-    for n in 0..1000 {
-        me.send(RecMsg::Forward {
-            to: echo.clone(),
-            n,
-        })
-        .unwrap();
-    }
+    forward_notes(&me, &echo, 1000);
     for n in 0..1000 {
         assert_eq!(
             next(&mut rx).await,

@@ -143,12 +143,8 @@ async fn a_panic_in_a_remote_hook_ends_the_process_and_spares_the_connection() {
     let (a, b) = (node().await, node().await);
     let (tx, mut finalized) = mpsc::unbounded_channel();
     let fragile = b.spawn(Fragile { finalized: tx }).unwrap();
-    let (watcher, mut events) = Recorder::new();
-    let watcher = a.spawn(watcher).unwrap();
-    started(&mut events).await;
-    let (recorder, mut on_b) = Recorder::new();
-    let recorder = b.spawn(recorder).unwrap();
-    started(&mut on_b).await;
+    let (watcher, mut events) = recorder(&a).await;
+    let (recorder, mut on_b) = recorder(&b).await;
 
     watcher.send(RecMsg::Link(fragile.upid().clone())).unwrap();
     eventually(async || b.metrics().snapshot()["libprocess/frames_received"] >= 1.0).await;

@@ -10,12 +10,8 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_sends_work_both_ways_in_order() {
     let (a, b) = (node().await, node().await);
-    let (ra, mut rxa) = Recorder::new();
-    let (rb, mut rxb) = Recorder::new();
-    let pa = a.spawn(ra).unwrap();
-    let pb = b.spawn(rb).unwrap();
-    started(&mut rxa).await;
-    started(&mut rxb).await;
+    let (pa, mut rxa) = recorder(&a).await;
+    let (pb, mut rxb) = recorder(&b).await;
     for n in 0..500 {
         pa.send(RecMsg::Forward {
             to: pb.upid().clone(),
@@ -62,9 +58,7 @@ async fn remote_sends_work_both_ways_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_across_nodes_report_exit_missing_process_and_broken_connection() {
     let (a, b) = (node().await, node().await);
-    let (watcher, mut rx) = Recorder::new();
-    let watcher = a.spawn(watcher).unwrap();
-    started(&mut rx).await;
+    let (watcher, mut rx) = recorder(&a).await;
 
     // Remote process terminates.
     let target = b.spawn(Recorder::new().0).unwrap();
@@ -97,11 +91,9 @@ async fn links_across_nodes_report_exit_missing_process_and_broken_connection() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_ask_replies_or_times_out() {
     let clock = TestClock::paused();
-    let a = Node::builder().test_clock(&clock).build().await.unwrap();
-    let b = Node::builder().test_clock(&clock).build().await.unwrap();
-    let (rb, mut rxb) = Recorder::new();
-    let pb = b.spawn(rb).unwrap();
-    started(&mut rxb).await;
+    let a = clocked_node(&clock).await;
+    let b = clocked_node(&clock).await;
+    let (pb, _rxb) = recorder(&b).await;
     let reply: Note = a
         .ask(pb.upid(), Note(9), Duration::from_secs(1))
         .await
@@ -125,14 +117,10 @@ async fn remote_ask_replies_or_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_await_and_drop_remote_deliveries_and_settle_covers_the_wire() {
     let clock = TestClock::paused();
-    let a = Node::builder().test_clock(&clock).build().await.unwrap();
-    let b = Node::builder().test_clock(&clock).build().await.unwrap();
-    let (ra, mut rxa) = Recorder::new();
-    let (rb, mut rxb) = Recorder::new();
-    let pa = a.spawn(ra).unwrap();
-    let pb = b.spawn(rb).unwrap();
-    started(&mut rxa).await;
-    started(&mut rxb).await;
+    let a = clocked_node(&clock).await;
+    let b = clocked_node(&clock).await;
+    let (pa, _rxa) = recorder(&a).await;
+    let (pb, mut rxb) = recorder(&b).await;
 
     let seen = b
         .filters()
@@ -182,13 +170,7 @@ async fn filters_await_and_drop_remote_deliveries_and_settle_covers_the_wire() {
     );
 
     // settle waits for frames on the wire between nodes sharing the clock.
-    for n in 0..50 {
-        pa.send(RecMsg::Forward {
-            to: pb.upid().clone(),
-            n,
-        })
-        .unwrap();
-    }
+    forward_notes(&pa, pb.upid(), 50);
     clock.settle().await;
     for n in 0..50 {
         assert_eq!(
@@ -256,9 +238,7 @@ impl libprocess::Process for Asker {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_asks_across_nodes_through_defer() {
     let (a, b) = (node().await, node().await);
-    let (rb, mut rxb) = Recorder::new();
-    let pb = b.spawn(rb).unwrap();
-    started(&mut rxb).await;
+    let (pb, mut rxb) = recorder(&b).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let asker = a
         .spawn(Asker {
@@ -288,24 +268,14 @@ async fn a_process_asks_across_nodes_through_defer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settle_forgets_frames_to_a_node_that_shut_down() {
     let clock = TestClock::paused();
-    let a = Node::builder().test_clock(&clock).build().await.unwrap();
-    let b = Node::builder().test_clock(&clock).build().await.unwrap();
+    let a = clocked_node(&clock).await;
+    let b = clocked_node(&clock).await;
     let b_addr = b.addr();
-    let (ra, mut rxa) = Recorder::new();
-    let (rb, mut rxb) = Recorder::new();
-    let pa = a.spawn(ra).unwrap();
-    let pb = b.spawn(rb).unwrap();
-    started(&mut rxa).await;
-    started(&mut rxb).await;
+    let (pa, _rxa) = recorder(&a).await;
+    let (pb, _rxb) = recorder(&b).await;
 
     // A burst, then the receiver goes away while much of it is still queued or on the wire.
-    for n in 0..20_000 {
-        pa.send(RecMsg::Forward {
-            to: pb.upid().clone(),
-            n,
-        })
-        .unwrap();
-    }
+    forward_notes(&pa, pb.upid(), 20_000);
     b.shutdown().await;
     tokio::time::timeout(GUARD, clock.settle())
         .await
@@ -328,16 +298,8 @@ async fn settle_forgets_frames_to_a_node_that_shut_down() {
         }
     }
     let b2 = again.expect("could not bind the old address again");
-    let (rb2, mut rxb2) = Recorder::new();
-    let pb2 = b2.spawn(rb2).unwrap();
-    started(&mut rxb2).await;
-    for n in 0..10 {
-        pa.send(RecMsg::Forward {
-            to: pb2.upid().clone(),
-            n,
-        })
-        .unwrap();
-    }
+    let (pb2, _rxb2) = recorder(&b2).await;
+    forward_notes(&pa, pb2.upid(), 10);
     tokio::time::timeout(GUARD, clock.settle())
         .await
         .expect("settle returned after the restart");

@@ -25,6 +25,34 @@ fn cpus_milli(resources: &Resources) -> i64 {
     resources.scalar("cpus").map_or(0, |s| s.milli())
 }
 
+/// The milli-cpus `offers` hold in total.
+fn offered_cpus<'a>(offers: impl IntoIterator<Item = &'a Offer>) -> i64 {
+    offers.into_iter().map(|o| cpus_milli(&o.resources)).sum()
+}
+
+/// A quota guaranteeing `text` (e.g. `cpus:4`) with no limit.
+fn guarantee(text: &str) -> Quota {
+    Quota {
+        guarantees: Quantities::parse(text).expect("test quantities parse"),
+        limits: Quantities::default(),
+    }
+}
+
+/// A quota limiting to `text` with no guarantee.
+fn limit(text: &str) -> Quota {
+    Quota {
+        guarantees: Quantities::default(),
+        limits: Quantities::parse(text).expect("test quantities parse"),
+    }
+}
+
+/// Adds agents `a0`, `a1`, ... (`count` of them), each with `resources`.
+fn add_agents(a: &mut Allocator, count: usize, resources: &str) {
+    for i in 0..count {
+        a.add_agent(&format!("a{i}"), &res(resources), &[]).unwrap();
+    }
+}
+
 fn at(secs: u64) -> Timestamp {
     Timestamp(Duration::from_secs(secs))
 }
@@ -318,10 +346,7 @@ fn hierarchical_roles_share_by_subtree() {
     a.add_framework("web", &roles(&["eng/web"])).unwrap();
     a.add_framework("db", &roles(&["eng/db"])).unwrap();
     a.add_framework("ops", &roles(&["ops"])).unwrap();
-    for i in 0..12 {
-        a.add_agent(&format!("a{i}"), &res("cpus:1;mem:128"), &[])
-            .unwrap();
-    }
+    add_agents(&mut a, 12, "cpus:1;mem:128");
     let offers = a.allocate(at(0));
     let count = |f: &str| offers.iter().filter(|o| &*o.framework == f).count();
     assert_eq!(count("ops"), 6);
@@ -332,92 +357,48 @@ fn hierarchical_roles_share_by_subtree() {
 #[test]
 fn quota_limits_cap_a_role_and_its_subroles() {
     let mut a = allocator();
-    a.update_quota(
-        "eng",
-        &Quota {
-            guarantees: Quantities::default(),
-            limits: Quantities::parse("cpus:3").unwrap(),
-        },
-    )
-    .unwrap();
+    a.update_quota("eng", &limit("cpus:3")).unwrap();
     a.add_framework("web", &roles(&["eng/web"])).unwrap();
-    for i in 0..4 {
-        a.add_agent(&format!("a{i}"), &res("cpus:2;mem:128"), &[])
-            .unwrap();
-    }
+    add_agents(&mut a, 4, "cpus:2;mem:128");
     let offers = a.allocate(at(0));
-    let cpus: i64 = offers
-        .iter()
-        .map(|o| o.resources.scalar("cpus").map_or(0, |s| s.milli()))
-        .sum();
+    let cpus = offered_cpus(&offers);
     assert_eq!(cpus, 3000, "{:?}", show(&offers));
 }
 
 #[test]
 fn unmet_guarantees_hold_back_headroom_from_other_roles() {
     let mut a = allocator();
-    a.update_quota(
-        "prod",
-        &Quota {
-            guarantees: Quantities::parse("cpus:4").unwrap(),
-            limits: Quantities::default(),
-        },
-    )
-    .unwrap();
+    a.update_quota("prod", &guarantee("cpus:4")).unwrap();
     a.add_framework("batch", &roles(&["batch"])).unwrap();
-    for i in 0..3 {
-        a.add_agent(&format!("a{i}"), &res("cpus:2;mem:128"), &[])
-            .unwrap();
-    }
+    add_agents(&mut a, 3, "cpus:2;mem:128");
     // 6 cpus, 4 held for prod (which has no framework yet): batch gets 2 cpus.
     let offers = a.allocate(at(0));
-    let cpus: i64 = offers
-        .iter()
-        .map(|o| o.resources.scalar("cpus").map_or(0, |s| s.milli()))
-        .sum();
+    let cpus = offered_cpus(&offers);
     assert_eq!(cpus, 2000, "{:?}", show(&offers));
     // prod's framework arrives and gets its guarantee first.
     a.add_framework("prod", &roles(&["prod"])).unwrap();
     let offers = a.allocate(at(1));
-    let prod: i64 = offers
-        .iter()
-        .filter(|o| &*o.framework == "prod")
-        .map(|o| o.resources.scalar("cpus").map_or(0, |s| s.milli()))
-        .sum();
+    let prod = offered_cpus(offers.iter().filter(|o| &*o.framework == "prod"));
     assert_eq!(prod, 4000, "{:?}", show(&offers));
 }
 
 #[test]
 fn nested_guarantees_hold_back_headroom_once() {
     let mut a = allocator();
-    let guarantee = |text: &str| Quota {
-        guarantees: Quantities::parse(text).unwrap(),
-        limits: Quantities::default(),
-    };
     a.update_quota("eng", &guarantee("cpus:4")).unwrap();
     a.update_quota("eng/web", &guarantee("cpus:4")).unwrap();
     a.add_framework("batch", &roles(&["batch"])).unwrap();
-    for i in 0..3 {
-        a.add_agent(&format!("a{i}"), &res("cpus:2;mem:128"), &[])
-            .unwrap();
-    }
+    add_agents(&mut a, 3, "cpus:2;mem:128");
     // eng's guarantee covers eng/web's: 4 of 6 cpus are held back, not 8.
     let offers = a.allocate(at(0));
-    let cpus: i64 = offers.iter().map(|o| cpus_milli(&o.resources)).sum();
+    let cpus = offered_cpus(&offers);
     assert_eq!(cpus, 2000, "{:?}", show(&offers));
 }
 
 #[test]
 fn a_role_with_an_unmet_guarantee_goes_before_a_role_with_a_lower_share() {
     let mut a = allocator();
-    a.update_quota(
-        "prod",
-        &Quota {
-            guarantees: Quantities::parse("cpus:1").unwrap(),
-            limits: Quantities::default(),
-        },
-    )
-    .unwrap();
+    a.update_quota("prod", &guarantee("cpus:1")).unwrap();
     let total = res("cpus:1;mem:128");
     a.add_framework("prod", &roles(&["prod"])).unwrap();
     a.add_framework("dev", &roles(&["dev"])).unwrap();
@@ -648,10 +629,7 @@ fn frameworks_of_one_role_share_it_equally() {
     for f in ["f1", "f2", "f3"] {
         a.add_framework(f, &roles(&["eng"])).unwrap();
     }
-    for i in 0..9 {
-        a.add_agent(&format!("a{i}"), &res("cpus:1;mem:128"), &[])
-            .unwrap();
-    }
+    add_agents(&mut a, 9, "cpus:1;mem:128");
     let offers = a.allocate(at(0));
     for f in ["f1", "f2", "f3"] {
         assert_eq!(
@@ -708,14 +686,7 @@ fn expiring_filters_reclaims_them_without_changing_offers() {
 fn metrics_report_totals_shares_quota_and_filters() {
     let mut a = allocator();
     a.update_weights(&[("eng".into(), 2.0)]).unwrap();
-    a.update_quota(
-        "eng",
-        &Quota {
-            guarantees: Quantities::default(),
-            limits: Quantities::parse("cpus:8").unwrap(),
-        },
-    )
-    .unwrap();
+    a.update_quota("eng", &limit("cpus:8")).unwrap();
     a.add_framework("f1", &roles(&["eng/web"])).unwrap();
     a.add_agent("a1", &res("cpus:4;mem:1024"), &[]).unwrap();
     a.add_agent("a2", &res("cpus:4;mem:1024"), &[]).unwrap();

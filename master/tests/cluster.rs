@@ -26,33 +26,12 @@ fn partition_aware(name: &str) -> FrameworkInfo {
     info
 }
 
-/// Launches one task on the first offer and waits for the agent to get it.
-async fn launch_one(
-    cluster: &Cluster,
-    fw: &mut FrameworkHandle,
-    agent: &mut AgentHandle,
-    id: &str,
-) {
-    let _ = cluster;
-    let offer = first_offer(fw).await;
-    launch(
-        fw,
-        vec![offer.id.clone()],
-        vec![command_task(id, &agent.id, "cpus:1;mem:128")],
-    );
-    wait_for(&mut agent.events, "RunTask", |e| match e {
-        AgentEvent::RunTask(_, t) if t.task_id.as_str() == id => Some(()),
-        _ => None,
-    })
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_that_stops_answering_pings_is_removed_and_its_tasks_lost() {
     let cluster = Cluster::start(Cluster::config()).await;
     let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
     let mut fw = cluster.add_framework(framework("f")).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    launch_one(&mut fw, &mut agent, "t1").await;
 
     agent.answer_pings.store(false, Ordering::SeqCst);
     // 5 missed pings of 15 s: removal happens on the round after the fifth miss.
@@ -78,7 +57,7 @@ async fn partition_aware_frameworks_see_task_unreachable() {
     let cluster = Cluster::start(Cluster::config()).await;
     let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
     let mut fw = cluster.add_framework(partition_aware("pa")).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    launch_one(&mut fw, &mut agent, "t1").await;
     agent.answer_pings.store(false, Ordering::SeqCst);
     cluster.advance(Duration::from_secs(15), 7).await;
     let update = next_update(&mut fw).await;
@@ -98,20 +77,13 @@ async fn dropped_status_update_is_retried_until_acknowledged() {
     let cluster = Cluster::start(Cluster::config()).await;
     let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
     let mut fw = cluster.add_framework(framework("f")).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    launch_one(&mut fw, &mut agent, "t1").await;
 
     let dropped = cluster
         .node
         .filters()
         .drop_next(MessageMatch::of::<wire::StatusUpdateMessage>().to(cluster.master.upid()));
-    agent
-        .pid
-        .send(AgentMsg::SendUpdate(
-            fw.id.clone(),
-            TaskId::new("t1"),
-            TaskState::Running,
-        ))
-        .expect("agent runs");
+    agent.send_update(&fw.id, "t1", TaskState::Running);
     tokio::time::timeout(HANG_GUARD, dropped)
         .await
         .expect("hang guard")
@@ -144,15 +116,8 @@ async fn duplicate_acknowledgement_is_ignored() {
     let cluster = Cluster::start(Cluster::config()).await;
     let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
     let mut fw = cluster.add_framework(framework("f")).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
-    agent
-        .pid
-        .send(AgentMsg::SendUpdate(
-            fw.id.clone(),
-            TaskId::new("t1"),
-            TaskState::Finished,
-        ))
-        .expect("agent runs");
+    launch_one(&mut fw, &mut agent, "t1").await;
+    agent.send_update(&fw.id, "t1", TaskState::Finished);
     let update = next_update(&mut fw).await;
     assert_eq!(update.state, TaskState::Finished);
     let uuid = wait_for(&mut agent.events, "ack", |e| match e {
@@ -290,7 +255,7 @@ async fn framework_failover_timeout_kills_its_tasks() {
     let mut info = framework("f");
     info.failover_timeout = 60.0;
     let mut fw = cluster.add_framework(info).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    launch_one(&mut fw, &mut agent, "t1").await;
 
     // The scheduler goes away: the master sees the link break.
     cluster.node.terminate(fw.driver.upid());
@@ -323,7 +288,7 @@ async fn reconciliation_answers_known_and_unknown_tasks() {
     let cluster = Cluster::start(Cluster::config()).await;
     let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
     let mut fw = cluster.add_framework(framework("f")).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    launch_one(&mut fw, &mut agent, "t1").await;
 
     // Implicit: every non-terminal task.
     fw.driver
@@ -350,7 +315,7 @@ async fn kill_reaches_the_agent_and_unknown_kill_answers_lost() {
     let cluster = Cluster::start(Cluster::config()).await;
     let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
     let mut fw = cluster.add_framework(framework("f")).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    launch_one(&mut fw, &mut agent, "t1").await;
     fw.driver
         .run(|a| a.kill_task(TaskId::new("t1")).expect("registered"))
         .expect("driver");
@@ -390,7 +355,7 @@ async fn a_new_scheduler_failing_over_in_time_keeps_the_tasks() {
     let mut info = framework("f");
     info.failover_timeout = 60.0;
     let mut fw = cluster.add_framework(info.clone()).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    launch_one(&mut fw, &mut agent, "t1").await;
     cluster.node.terminate(fw.driver.upid());
     cluster.node.wait(fw.driver.upid()).await;
     cluster.advance(Duration::from_secs(30), 1).await;
@@ -427,7 +392,7 @@ async fn teardown_removes_the_framework_and_shuts_it_down_on_its_agents() {
     let cluster = Cluster::start(Cluster::config()).await;
     let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
     let mut fw = cluster.add_framework(framework("f")).await;
-    launch_one(&cluster, &mut fw, &mut agent, "t1").await;
+    launch_one(&mut fw, &mut agent, "t1").await;
     fw.driver
         .run(|a| a.teardown().expect("registered"))
         .expect("driver");

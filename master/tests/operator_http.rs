@@ -38,25 +38,8 @@ async fn small_cluster() -> (Cluster, AgentHandle, FrameworkHandle) {
     let mut fw = cluster
         .add_framework(FrameworkInfo::new("tester", "ops"))
         .await;
-    let offer = first_offer(&mut fw).await;
-    launch(
-        &fw,
-        vec![offer.id.clone()],
-        vec![command_task("t1", &agent.id, "cpus:1;mem:128")],
-    );
-    wait_for(&mut agent.events, "RunTask", |e| match e {
-        AgentEvent::RunTask(..) => Some(()),
-        _ => None,
-    })
-    .await;
-    agent
-        .pid
-        .send(AgentMsg::SendUpdate(
-            fw.id.clone(),
-            meso_api::v1::TaskId::new("t1"),
-            TaskState::Running,
-        ))
-        .expect("agent runs");
+    launch_one(&mut fw, &mut agent, "t1").await;
+    agent.send_update(&fw.id, "t1", TaskState::Running);
     let update = next_update(&mut fw).await;
     assert_eq!(update.state, TaskState::Running);
     (cluster, agent, fw)
@@ -332,25 +315,8 @@ async fn subscribe_streams_state_then_events_and_heartbeats() {
         stream
     })
     .await;
-    let offer = first_offer(&mut fw).await;
-    launch(
-        &fw,
-        vec![offer.id.clone()],
-        vec![command_task("t1", &agent.id, "cpus:1;mem:128")],
-    );
-    wait_for(&mut agent.events, "RunTask", |e| match e {
-        AgentEvent::RunTask(..) => Some(()),
-        _ => None,
-    })
-    .await;
-    agent
-        .pid
-        .send(AgentMsg::SendUpdate(
-            fw.id.clone(),
-            meso_api::v1::TaskId::new("t1"),
-            TaskState::Running,
-        ))
-        .expect("agent runs");
+    launch_one(&mut fw, &mut agent, "t1").await;
+    agent.send_update(&fw.id, "t1", TaskState::Running);
     stream = blocking(move || {
         let e = stream.until("TASK_ADDED");
         assert_eq!(e["task_added"]["task"]["task_id"]["value"], "t1");

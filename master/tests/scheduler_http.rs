@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use meso_api::v1::{FrameworkId, TaskId, TaskState};
+use meso_api::v1::{FrameworkId, TaskState};
 use raw_http::{json_call, master_serves, post, request, EventStream, Response};
 use serde_json::{json, Value};
 
@@ -119,14 +119,7 @@ async fn accept_launches_on_the_agent_and_updates_are_acknowledged() {
     })
     .await;
 
-    agent
-        .pid
-        .send(AgentMsg::SendUpdate(
-            FrameworkId::new(&*id),
-            TaskId::new("t1"),
-            TaskState::Running,
-        ))
-        .expect("agent is running");
+    agent.send_update(&FrameworkId::new(&*id), "t1", TaskState::Running);
     let update = stream.next_of("UPDATE").await;
     let status = &update["update"]["status"];
     assert_eq!(status["state"], "TASK_RUNNING");

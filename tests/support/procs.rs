@@ -1,12 +1,15 @@
 //! Process and HTTP helpers shared by the root end-to-end tests (included with `#[path]`):
 //! loopback port picking, `meso` children whose stderr goes to a log file and which are
-//! killed when dropped, a one-shot `GET` returning the body, and polling with a hang guard.
+//! killed when dropped, a one-shot `GET` returning the body, a child's stdout read line by
+//! line on a thread, and polling with a hang guard.
 //! Invariant: the hang guard only stops a stuck test; it never asserts speed.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// The `meso` binary built for this test run.
@@ -48,6 +51,7 @@ pub fn spawn_logged(args: &[&str], log: &Path) -> Proc {
 pub fn http_get(port: u16, path: &str) -> Option<String> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     write!(
         s,
         "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
@@ -64,5 +68,56 @@ pub fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
     while !ok() {
         assert!(start.elapsed() < HANG_GUARD, "hang guard: {what}");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits for `child` to exit (polled every 50 ms); panics naming `what` past the hang guard.
+pub fn wait_exit(what: &str, child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        assert!(start.elapsed() < HANG_GUARD, "hang guard: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child's stdout lines, read on a thread as they come, and every line waited through.
+pub struct Lines {
+    rx: mpsc::Receiver<String>,
+    /// The lines read so far by [`Lines::wait_for`], in order.
+    pub seen: Vec<String>,
+}
+
+impl Lines {
+    /// Takes `child`'s piped stdout and reads it on a thread.
+    pub fn of(child: &mut Child) -> Lines {
+        let stdout = child.stdout.take().expect("the child's stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Lines {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines (keeping them in `seen`) until one contains `what`; panics past the hang
+    /// guard or when the child's stdout ends first.
+    pub fn wait_for(&mut self, what: &str) {
+        loop {
+            let line = self
+                .rx
+                .recv_timeout(HANG_GUARD)
+                .unwrap_or_else(|e| panic!("hang guard ({e}): {what}; saw {:?}", self.seen));
+            self.seen.push(line.clone());
+            if line.contains(what) {
+                return;
+            }
+        }
     }
 }

@@ -129,6 +129,30 @@ mod tests {
         }
     }
 
+    /// The variables of executor `ex1` (of `info()`) of framework M-0001 on agent M-S3, run
+    /// in `/w/run`, with the given checkpointing, grace period and `LIBPROCESS_IP`.
+    fn variables(
+        checkpoint: bool,
+        shutdown_grace_period: Duration,
+        libprocess_ip: Option<&str>,
+    ) -> Vec<(String, String)> {
+        let info = info();
+        let fw = FrameworkId::new("M-0001");
+        let agent = AgentId::new("M-S3");
+        ExecutorEnvironment {
+            framework_id: &fw,
+            info: &info,
+            agent_id: &agent,
+            agent_pid: "slave(1)@127.0.0.1:5051",
+            agent_endpoint: "127.0.0.1:5051",
+            directory: Path::new("/w/run"),
+            checkpoint,
+            shutdown_grace_period,
+            libprocess_ip,
+        }
+        .variables()
+    }
+
     fn resolve(env: &[(String, String)], name: &str) -> Option<String> {
         env.iter()
             .rev()
@@ -138,21 +162,7 @@ mod tests {
 
     #[test]
     fn has_mesos_variables_and_the_command_environment_wins() {
-        let info = info();
-        let fw = FrameworkId::new("M-0001");
-        let agent = AgentId::new("M-S3");
-        let env = ExecutorEnvironment {
-            framework_id: &fw,
-            info: &info,
-            agent_id: &agent,
-            agent_pid: "slave(1)@127.0.0.1:5051",
-            agent_endpoint: "127.0.0.1:5051",
-            directory: Path::new("/w/run"),
-            checkpoint: false,
-            shutdown_grace_period: Duration::from_secs(5),
-            libprocess_ip: None,
-        }
-        .variables();
+        let env = variables(false, Duration::from_secs(5), None);
         let get = |n: &str| resolve(&env, n);
         assert_eq!(get("MESOS_FRAMEWORK_ID").as_deref(), Some("M-0001"));
         assert_eq!(get("MESOS_EXECUTOR_ID").as_deref(), Some("ex1"));
@@ -175,21 +185,7 @@ mod tests {
 
     #[test]
     fn checkpointing_adds_the_recovery_variables() {
-        let info = info();
-        let fw = FrameworkId::new("M-0001");
-        let agent = AgentId::new("M-S3");
-        let env = ExecutorEnvironment {
-            framework_id: &fw,
-            info: &info,
-            agent_id: &agent,
-            agent_pid: "slave(1)@127.0.0.1:5051",
-            agent_endpoint: "127.0.0.1:5051",
-            directory: Path::new("/w/run"),
-            checkpoint: true,
-            shutdown_grace_period: Duration::from_millis(1500),
-            libprocess_ip: Some("10.0.0.1"),
-        }
-        .variables();
+        let env = variables(true, Duration::from_millis(1500), Some("10.0.0.1"));
         let get = |n: &str| resolve(&env, n);
         assert_eq!(get("MESOS_CHECKPOINT").as_deref(), Some("1"));
         assert_eq!(get("MESOS_RECOVERY_TIMEOUT").as_deref(), Some("900secs"));

@@ -15,12 +15,12 @@ use libprocess::{Context, Handlers, Node, Process, TestClock, Upid};
 use meso_agent::agent::{Agent, AgentConfig, AGENT_PROCESS_ID};
 use meso_agent::containerizer::{Containerizer, PosixContainerizer};
 use meso_api::v1::{
-    AgentId, CommandInfo, DurationInfo, FrameworkId, FrameworkInfo, KillPolicy, TaskId, TaskInfo,
-    TaskState,
+    AgentId, CommandInfo, DurationInfo, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo,
+    KillPolicy, TaskId, TaskInfo, TaskState,
 };
 use meso_api::wire::{
-    AgentRegistered, AgentReregistered, ExitedExecutor, PongAgent, RegisterAgent, ReregisterAgent,
-    RunTask, StatusUpdateAcknowledgement, StatusUpdateMessage,
+    AgentRegistered, AgentReregistered, ExitedExecutor, KillTask, PongAgent, RegisterAgent,
+    ReregisterAgent, RunTask, StatusUpdateAcknowledgement, StatusUpdateMessage,
 };
 use meso_api::Resources;
 use tokio::sync::mpsc;
@@ -146,6 +146,13 @@ impl Harness {
         Harness::start_with(Box::new(PosixContainerizer::new())).await
     }
 
+    /// A started agent (posix containerizer) once it has registered with the test master.
+    pub async fn start_registered() -> Harness {
+        let mut h = Harness::start().await;
+        h.registered().await;
+        h
+    }
+
     /// An agent whose containerizer is `containerizer` (e.g. one with isolators).
     pub async fn start_with(containerizer: Box<dyn Containerizer>) -> Harness {
         let clock = TestClock::paused();
@@ -258,6 +265,26 @@ impl Harness {
             task,
         });
     }
+
+    /// Waits until the agent answers a ping (skipping anything else).
+    pub async fn until_pong(&mut self) {
+        while !matches!(self.next().await, Seen::Pong) {}
+    }
+
+    /// Expects (and acknowledges) STARTING then RUNNING: a task's way to running.
+    pub async fn expect_running(&mut self) {
+        self.expect_state(TaskState::Starting).await;
+        self.expect_state(TaskState::Running).await;
+    }
+
+    /// Asks the agent, as the master, to kill `task` of the test framework.
+    pub fn kill_task(&self, task: &str, kill_policy: Option<KillPolicy>) {
+        self.to_agent(KillTask {
+            framework_id: FrameworkId::new("M-0000"),
+            task_id: TaskId::new(task),
+            kill_policy,
+        });
+    }
 }
 
 pub fn framework() -> FrameworkInfo {
@@ -281,6 +308,42 @@ pub fn command_task(id: &str, command: &str) -> TaskInfo {
         labels: None,
         max_completion_time: None,
     }
+}
+
+/// A custom executor of the test framework running `command`, with no resources of its own.
+pub fn executor_info(id: &str, command: CommandInfo) -> ExecutorInfo {
+    ExecutorInfo {
+        kind: None,
+        executor_id: ExecutorId::new(id),
+        framework_id: Some(FrameworkId::new("M-0000")),
+        command: Some(command),
+        container: None,
+        resources: Default::default(),
+        name: None,
+        data: None,
+        shutdown_grace_period: None,
+        labels: None,
+    }
+}
+
+/// A task with id `id` handed to the custom `executor` (no command of its own).
+pub fn executor_task(id: &str, executor: ExecutorInfo) -> TaskInfo {
+    let mut task = command_task(id, "true");
+    task.command = None;
+    task.executor = Some(executor);
+    task
+}
+
+/// The state letter of process `pid` from `/proc/<pid>/stat` (`R`, `S`, `Z`, ...), or
+/// `None` once the process is gone.
+pub fn process_state(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_state(&stat).map(str::to_string)
+}
+
+/// The state field of a `/proc/<pid>/stat` line (the first one after the command's `)`).
+pub fn stat_state(stat: &str) -> Option<&str> {
+    stat.rsplit(')').next()?.split_whitespace().next()
 }
 
 pub fn grace(secs: i64) -> Option<KillPolicy> {

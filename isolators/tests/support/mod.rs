@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use meso_isolators::cgroupfs::CgroupLayout;
-use meso_isolators::{ContainerConfig, ContainerId, Limits};
+use meso_isolators::{ContainerConfig, ContainerId, Isolation, IsolationConfig, Limits};
 
 /// True when the test can run; otherwise prints why it is skipped.
 pub fn can_run(test: &str, controllers: &[&str]) -> bool {
@@ -40,6 +40,64 @@ pub fn config(id: &ContainerId, limits: Limits) -> (tempfile::TempDir, Container
         rootfs: None,
     };
     (dir, config)
+}
+
+/// Isolation with the isolators `names` and the default settings.
+pub fn isolation(names: &str) -> Isolation {
+    isolation_with(names, |_| {})
+}
+
+/// Isolation with the isolators `names` and `tweak`'s settings on top of the defaults.
+pub fn isolation_with(names: &str, tweak: impl FnOnce(&mut IsolationConfig)) -> Isolation {
+    let mut config = IsolationConfig {
+        isolation: names.into(),
+        ..Default::default()
+    };
+    tweak(&mut config);
+    Isolation::new(&config).expect("isolators available (checked by can_run)")
+}
+
+/// A container of the test `test` under the default cgroups root: its unique id, a sandbox
+/// and config with `limits`, and a guard removing its cgroups when dropped (bind it to a
+/// named variable such as `_guard` so it lives to the end of the test).
+pub fn test_container(
+    test: &str,
+    limits: Limits,
+) -> (ContainerId, tempfile::TempDir, ContainerConfig, CgroupGuard) {
+    let id = unique_id(test);
+    let guard = CgroupGuard(id.clone());
+    let (sandbox, config) = config(&id, limits);
+    (id, sandbox, config, guard)
+}
+
+/// A memory limit of `mb` MiB and nothing else.
+pub fn mem_limit(mb: u64) -> Limits {
+    Limits {
+        mem_bytes: Some(mb << 20),
+        ..Default::default()
+    }
+}
+
+/// Reads pids with `read` until there are at least `n` (polled every 10 ms, 500 times at
+/// the most, as a hang guard); returns the last read.
+pub fn poll_pids(n: usize, mut read: impl FnMut() -> Vec<i32>) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for _ in 0..500 {
+        pids = read();
+        if pids.len() >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    pids
+}
+
+/// The control file `file` of `id`'s cgroups under `root`, in the first hierarchy that has it.
+pub fn control_file(root: &str, id: &ContainerId, file: &str) -> Option<PathBuf> {
+    cgroup_dirs_of(root, id)
+        .iter()
+        .map(|d| d.join(file))
+        .find(|f| f.exists())
 }
 
 /// Every cgroup directory named `id` under `root` in any mounted hierarchy.

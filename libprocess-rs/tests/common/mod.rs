@@ -1,7 +1,9 @@
 //! Test processes and helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use libprocess::{Context, Handlers, HttpReply, HttpRequest, Node, Process, RemoteMessage, Upid};
+use libprocess::{
+    Context, Handlers, HttpReply, HttpRequest, Node, Pid, Process, RemoteMessage, Upid,
+};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -135,6 +137,31 @@ pub async fn next(rx: &mut mpsc::UnboundedReceiver<Event>) -> Event {
 /// Skips the `Initialized` event.
 pub async fn started(rx: &mut mpsc::UnboundedReceiver<Event>) {
     assert!(matches!(next(rx).await, Event::Initialized(_)));
+}
+
+/// A node on loopback whose timers follow the test clock `clock`.
+pub async fn clocked_node(clock: &libprocess::TestClock) -> Node {
+    Node::builder()
+        .test_clock(clock)
+        .build()
+        .await
+        .expect("node binds on loopback")
+}
+
+/// A recorder spawned on `node`, past its `Initialized` event, with its events.
+pub async fn recorder(node: &Node) -> (Pid<Recorder>, mpsc::UnboundedReceiver<Event>) {
+    let (rec, mut rx) = Recorder::new();
+    let pid = node.spawn(rec).expect("a recorder spawns");
+    started(&mut rx).await;
+    (pid, rx)
+}
+
+/// Has recorder `from` forward notes `0..count` to `to`, in order.
+pub fn forward_notes(from: &Pid<Recorder>, to: &Upid, count: u64) {
+    for n in 0..count {
+        from.send(RecMsg::Forward { to: to.clone(), n })
+            .expect("the recorder runs");
+    }
 }
 
 pub async fn node() -> Node {

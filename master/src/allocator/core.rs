@@ -148,6 +148,19 @@ impl Allocator {
             .expect("framework_ids only maps to live frameworks")
     }
 
+    pub(crate) fn framework_mut(&mut self, index: u32) -> &mut FrameworkState {
+        self.frameworks[index as usize]
+            .as_mut()
+            .expect("framework_ids only maps to live frameworks")
+    }
+
+    /// Takes agent `index` out of its slot (to be put back, or dropped when it is removed).
+    pub(crate) fn take_agent(&mut self, index: u32) -> AgentState {
+        self.agents[index as usize]
+            .take()
+            .expect("agent_ids only maps to live agents")
+    }
+
     /// Gives back resources (from an offer that was declined or rescinded, or from finished
     /// tasks) that `framework` held on `agent` in `role`.
     pub fn recover_resources(
@@ -158,9 +171,7 @@ impl Allocator {
         resources: &Resources,
     ) -> Result<(), AllocatorError> {
         let (fw, ag, role_idx, held) = self.resolve_held(framework, agent, role, resources)?;
-        let mut state = self.agents[ag as usize]
-            .take()
-            .expect("agent_ids only maps to live agents");
+        let mut state = self.take_agent(ag);
         let fw_state = self.frameworks[fw as usize]
             .as_mut()
             .expect("framework_ids only maps to live frameworks");
@@ -329,9 +340,7 @@ impl Allocator {
     pub fn suppress(&mut self, framework: &str, roles: &[String]) -> Result<(), AllocatorError> {
         let fw = self.framework_index(framework)?;
         let roles = self.framework_roles(fw, roles)?;
-        let state = self.frameworks[fw as usize]
-            .as_mut()
-            .expect("framework_ids only maps to live frameworks");
+        let state = self.framework_mut(fw);
         for role in roles {
             state.role_mut(role).suppressed = true;
         }
@@ -343,9 +352,7 @@ impl Allocator {
     pub fn revive(&mut self, framework: &str, roles: &[String]) -> Result<(), AllocatorError> {
         let fw = self.framework_index(framework)?;
         let roles = self.framework_roles(fw, roles)?;
-        let state = self.frameworks[fw as usize]
-            .as_mut()
-            .expect("framework_ids only maps to live frameworks");
+        let state = self.framework_mut(fw);
         for role in roles {
             let entry = state.role_mut(role);
             entry.suppressed = false;

@@ -133,9 +133,7 @@ impl Allocator {
     /// Removes an agent; whatever it held is dropped with it.
     pub fn remove_agent(&mut self, agent: &str) -> Result<(), AllocatorError> {
         let index = self.agent_index(agent)?;
-        let mut state = self.agents[index as usize]
-            .take()
-            .expect("agent_ids only maps to live agents");
+        let mut state = self.take_agent(index);
         self.release_all(&mut state);
         self.books
             .count_agent(&state, -1, &self.catalog, &self.tree);
@@ -203,9 +201,7 @@ impl Allocator {
             }
             moved.push((allocation.framework, allocation.role, held));
         }
-        let mut old = self.agents[index as usize]
-            .take()
-            .expect("agent_ids only maps to live agents");
+        let mut old = self.take_agent(index);
         if old.slots == fresh.slots {
             fresh.filters = std::mem::take(&mut old.filters);
         }
@@ -304,10 +300,7 @@ impl Allocator {
         let index = self.framework_index(framework)?;
         let roles = self.resolve_roles(&spec.roles)?;
         let suppressed = self.resolve_roles(&spec.suppressed_roles)?;
-        self.frameworks[index as usize]
-            .as_mut()
-            .expect("framework_ids only maps to live frameworks")
-            .revocable = spec.revocable;
+        self.framework_mut(index).revocable = spec.revocable;
         self.subscribe(index, &roles, &suppressed);
         self.eligibility_gen += 1;
         Ok(())
@@ -354,10 +347,7 @@ impl Allocator {
     /// Resumes offers to a framework.
     pub fn activate_framework(&mut self, framework: &str) -> Result<(), AllocatorError> {
         let index = self.framework_index(framework)?;
-        self.frameworks[index as usize]
-            .as_mut()
-            .expect("framework_ids only maps to live frameworks")
-            .active = true;
+        self.framework_mut(index).active = true;
         self.eligibility_gen += 1;
         Ok(())
     }
@@ -365,10 +355,7 @@ impl Allocator {
     /// Stops offers to a framework (it keeps what it holds, and its filters).
     pub fn deactivate_framework(&mut self, framework: &str) -> Result<(), AllocatorError> {
         let index = self.framework_index(framework)?;
-        self.frameworks[index as usize]
-            .as_mut()
-            .expect("framework_ids only maps to live frameworks")
-            .active = false;
+        self.framework_mut(index).active = false;
         Ok(())
     }
 }

@@ -410,6 +410,35 @@ pub async fn next_update(fw: &mut FrameworkHandle) -> TaskStatus {
     .await
 }
 
+/// Launches task `id` (cpus:1;mem:128) on `agent` with `fw`'s first offer and waits until
+/// the agent is told to run it.
+pub async fn launch_one(fw: &mut FrameworkHandle, agent: &mut AgentHandle, id: &str) {
+    let offer = first_offer(fw).await;
+    launch(
+        fw,
+        vec![offer.id.clone()],
+        vec![command_task(id, &agent.id, "cpus:1;mem:128")],
+    );
+    wait_for(&mut agent.events, "RunTask", |e| match e {
+        AgentEvent::RunTask(_, t) if t.task_id.as_str() == id => Some(()),
+        _ => None,
+    })
+    .await;
+}
+
+impl AgentHandle {
+    /// Has the test agent send the master an update of `framework`'s task `task` in `state`.
+    pub fn send_update(&self, framework: &FrameworkId, task: &str, state: TaskState) {
+        self.pid
+            .send(AgentMsg::SendUpdate(
+                framework.clone(),
+                TaskId::new(task),
+                state,
+            ))
+            .expect("the test agent runs");
+    }
+}
+
 pub fn launch(fw: &FrameworkHandle, offers: Vec<OfferId>, tasks: Vec<TaskInfo>) {
     fw.driver
         .run(move |a| {
