@@ -20,6 +20,7 @@
 //! of the framework or agent they claim to be are dropped.
 
 mod accept;
+mod agent_links;
 mod agent_messages;
 pub mod agents;
 pub mod allocation;
@@ -435,6 +436,9 @@ impl Process for Master {
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        if self.agent_link_broke(ctx, &pid) {
+            return;
+        }
         if let Some(id) = self.frameworks.by_pid(&pid).cloned() {
             self.framework_disconnected(ctx, &id);
         }
