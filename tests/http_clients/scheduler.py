@@ -5,7 +5,11 @@ SUBSCRIBEs to the master's /api/v1/scheduler, reads the RecordIO event stream, r
 the Mesos-Stream-Id, answers OFFERS with ACCEPT(LAUNCH) until --tasks tasks are launched
 (command tasks, or tasks of a custom executor given by --executor-command), declines what
 it does not use, ACKNOWLEDGEs every UPDATE that carries a uuid, and exits when every task
-reached a terminal state. It follows a 307 to the leading master (Location
+reached a terminal state. With --message-hex HEX (custom executor only), when a task is
+TASK_RUNNING it sends those bytes to the task's executor in a MESSAGE call, waits for a
+MESSAGE event from the executor (one run with executor.py --echo-messages sends them back),
+fails unless the bytes are exactly those sent, prints `scheduler: message echoed: HEX` and
+KILLs the task. It follows a 307 to the leading master (Location
 `//host:port/master/api/v1/scheduler`) and retries SUBSCRIBE on 503 until its timeout.
 
 Exit codes:
@@ -86,6 +90,10 @@ class Scheduler:
         self.final = {}  # task id -> terminal state
         self.agents_with_executor = set()
         self.acks = 0
+        self.message = bytes.fromhex(args.message_hex) if args.message_hex else None
+        self.message_sent = False
+        self.echoed = False
+        self.running = {}  # task id -> agent id, of tasks seen TASK_RUNNING
 
     def call(self, kind, payload=None):
         body = {"type": kind, "framework_id": {"value": self.framework_id}}
@@ -168,6 +176,30 @@ class Scheduler:
             self.acks += 1
         if state in TERMINAL:
             self.final[task] = state
+        elif state == "TASK_RUNNING" and self.message is not None:
+            self.running[task] = status["agent_id"]
+            if not self.message_sent:
+                self.message_sent = True
+                self.call("MESSAGE", {
+                    "agent_id": status["agent_id"],
+                    "executor_id": {"value": self.args.executor_id},
+                    "data": base64.b64encode(self.message).decode(),
+                })
+                log(self.args, "sent a message of %d bytes" % len(self.message))
+
+    def on_message(self, message):
+        data = base64.b64decode(message.get("data", ""))
+        if self.message is None or not self.message_sent:
+            raise Failure(1, "unexpected MESSAGE event: %r" % data)
+        if data != self.message:
+            raise Failure(1, "message came back as %s, sent %s" % (data.hex(), self.message.hex()))
+        if message.get("executor_id", {}).get("value") != self.args.executor_id:
+            raise Failure(1, "MESSAGE event from executor %r" % message.get("executor_id"))
+        self.echoed = True
+        print("scheduler: message echoed: %s" % data.hex(), flush=True)
+        for task, agent in self.running.items():
+            if task not in self.final:
+                self.call("KILL", {"task_id": {"value": task}, "agent_id": agent})
 
     def subscribe(self, body, deadline):
         """Opens the event stream, following 307s to the leader and waiting out 503s."""
@@ -237,6 +269,8 @@ class Scheduler:
                     self.on_offers(event.get("offers", {}).get("offers", []))
                 elif kind == "UPDATE":
                     self.on_update(event["update"]["status"])
+                elif kind == "MESSAGE":
+                    self.on_message(event["message"])
                 elif kind == "ERROR":
                     raise Failure(1, "master sent ERROR: %s" % event.get("error", {}).get("message"))
                 elif kind == "HEARTBEAT":
@@ -250,6 +284,8 @@ class Scheduler:
         finally:
             stream.close()
             self.calls.close()
+        if self.message is not None and not self.echoed:
+            raise Failure(1, "the tasks ended before the message came back")
         unwanted = {t: s for t, s in self.final.items() if s not in args.want}
         if unwanted:
             raise Failure(1, "tasks ended in unwanted states: %s" % json.dumps(unwanted, sort_keys=True))
@@ -274,8 +310,18 @@ def main():
     p.add_argument("--want", default="TASK_FINISHED", help="comma-separated acceptable terminal states")
     p.add_argument("--timeout", type=float, default=60.0, help="hard timeout in seconds")
     p.add_argument("--no-teardown", dest="teardown", action="store_false")
+    p.add_argument("--message-hex", help="send these bytes (hex) to the executor and expect them back")
     p.add_argument("--verbose", "-v", action="store_true")
     args = p.parse_args()
+    if args.message_hex is not None:
+        try:
+            bytes.fromhex(args.message_hex)
+        except ValueError:
+            print("scheduler: --message-hex %r is not hex" % args.message_hex, file=sys.stderr)
+            return 3
+        if not args.executor_command:
+            print("scheduler: --message-hex needs --executor-command", file=sys.stderr)
+            return 3
     args.want = set(s.strip() for s in args.want.split(",") if s.strip())
     if args.tasks < 1 or args.timeout <= 0:
         print("scheduler: --tasks must be >= 1 and --timeout > 0", file=sys.stderr)
