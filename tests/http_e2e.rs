@@ -210,3 +210,61 @@ fn framework_messages_go_from_scheduler_to_executor_and_back_byte_for_byte() {
         "the scheduler got back exactly the bytes it sent"
     );
 }
+
+#[test]
+fn a_launch_group_runs_every_task_under_the_custom_executor() {
+    let cluster = Cluster::start();
+    let executor = format!(
+        "{} {}",
+        python3(),
+        clients_dir().join("executor.py").display()
+    );
+    let (code, out) = cluster.run_scheduler(&[
+        "--tasks",
+        "3",
+        "--task-group",
+        "--executor-command",
+        &executor,
+    ]);
+    assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", cluster.logs());
+    assert!(out.contains("launched a group of 3 task(s)"), "{out}");
+    for i in 0..3 {
+        for state in ["TASK_RUNNING", "TASK_FINISHED"] {
+            assert!(
+                out.contains(&format!("update raw-http-task-{i} {state}")),
+                "task {i} never reported {state}:\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_invalid_launch_group_gets_task_error_for_every_task() {
+    let cluster = Cluster::start();
+    let executor = format!(
+        "{} {}",
+        python3(),
+        clients_dir().join("executor.py").display()
+    );
+    // No ExecutorInfo.type: Mesos requires DEFAULT or CUSTOM for a task group's executor.
+    let (code, out) = cluster.run_scheduler(&[
+        "--tasks",
+        "2",
+        "--task-group",
+        "--group-executor-type",
+        "NONE",
+        "--executor-command",
+        &executor,
+        "--want",
+        "TASK_ERROR",
+    ]);
+    assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", cluster.logs());
+    for i in 0..2 {
+        assert!(
+            out.contains(&format!(
+                "update raw-http-task-{i} TASK_ERROR (task group executor 'raw-http-executor' is invalid: 'type' must be set"
+            )),
+            "task {i} did not get TASK_ERROR with the reason:\n{out}"
+        );
+    }
+}

@@ -9,7 +9,9 @@ reached a terminal state. With --message-hex HEX (custom executor only), when a 
 TASK_RUNNING it sends those bytes to the task's executor in a MESSAGE call, waits for a
 MESSAGE event from the executor (one run with executor.py --echo-messages sends them back),
 fails unless the bytes are exactly those sent, prints `scheduler: message echoed: HEX` and
-KILLs the task. It follows a 307 to the leading master (Location
+KILLs the task. With --task-group, all --tasks tasks go in one ACCEPT as one LAUNCH_GROUP
+under the custom executor (ExecutorInfo type --group-executor-type, CUSTOM by default; NONE
+leaves the type out, which the master must refuse with TASK_ERROR for every task). It follows a 307 to the leading master (Location
 `//host:port/master/api/v1/scheduler`) and retries SUBSCRIBE on 503 until its timeout.
 
 Exit codes:
@@ -108,6 +110,47 @@ class Scheduler:
         if status != 202:
             raise Failure(1, "%s answered %d: %s" % (kind, status, text.decode("utf-8", "replace")))
 
+    def executor_info(self):
+        args = self.args
+        executor = {
+            "type": "CUSTOM",
+            "executor_id": {"value": args.executor_id},
+            "framework_id": {"value": self.framework_id},
+            "name": "raw-http executor",
+            "command": {"value": args.executor_command, "shell": True},
+            "resources": resources(args.executor_cpus, args.executor_mem),
+        }
+        return executor
+
+    def launch_group(self, offer):
+        """ACCEPTs `offer` with one LAUNCH_GROUP of every task, if it holds them all."""
+        args = self.args
+        cpus = scalar(offer.get("resources", []), "cpus") - args.executor_cpus
+        mem = scalar(offer.get("resources", []), "mem") - args.executor_mem
+        if self.launched > 0 or cpus < args.tasks * args.cpus - 1e-9 or mem < args.tasks * args.mem - 1e-9:
+            refuse = 1.0 if self.launched < args.tasks else 3600.0
+            self.call("DECLINE", {"offer_ids": [offer["id"]], "filters": {"refuse_seconds": refuse}})
+            return
+        executor = self.executor_info()
+        if args.group_executor_type == "NONE":
+            del executor["type"]
+        else:
+            executor["type"] = args.group_executor_type
+        tasks = []
+        for index in range(args.tasks):
+            task = self.task_info(index, offer["agent_id"])
+            task.pop("executor", None)
+            task["command"] = {"value": args.command, "shell": True}
+            tasks.append(task)
+        self.call("ACCEPT", {
+            "offer_ids": [offer["id"]],
+            "operations": [{"type": "LAUNCH_GROUP", "launch_group": {
+                "executor": executor, "task_group": {"tasks": tasks}}}],
+            "filters": {"refuse_seconds": 1.0},
+        })
+        self.launched = args.tasks
+        log(args, "launched a group of %d task(s) on offer %s" % (args.tasks, offer["id"]["value"]))
+
     def task_info(self, index, agent_id):
         args = self.args
         task = {
@@ -117,14 +160,7 @@ class Scheduler:
             "resources": resources(args.cpus, args.mem),
         }
         if args.executor_command:
-            task["executor"] = {
-                "type": "CUSTOM",
-                "executor_id": {"value": args.executor_id},
-                "framework_id": {"value": self.framework_id},
-                "name": "raw-http executor",
-                "command": {"value": args.executor_command, "shell": True},
-                "resources": resources(args.executor_cpus, args.executor_mem),
-            }
+            task["executor"] = self.executor_info()
         else:
             task["command"] = {"value": args.command, "shell": True}
         return task
@@ -132,6 +168,9 @@ class Scheduler:
     def on_offers(self, offers):
         args = self.args
         for offer in offers:
+            if args.task_group:
+                self.launch_group(offer)
+                continue
             agent = offer["agent_id"]["value"]
             cpus = scalar(offer.get("resources", []), "cpus")
             mem = scalar(offer.get("resources", []), "mem")
@@ -311,8 +350,15 @@ def main():
     p.add_argument("--timeout", type=float, default=60.0, help="hard timeout in seconds")
     p.add_argument("--no-teardown", dest="teardown", action="store_false")
     p.add_argument("--message-hex", help="send these bytes (hex) to the executor and expect them back")
+    p.add_argument("--task-group", action="store_true",
+                   help="launch every task in one LAUNCH_GROUP under --executor-command")
+    p.add_argument("--group-executor-type", default="CUSTOM",
+                   help="ExecutorInfo.type of the group's executor (NONE: leave it out)")
     p.add_argument("--verbose", "-v", action="store_true")
     args = p.parse_args()
+    if args.task_group and not args.executor_command:
+        print("scheduler: --task-group needs --executor-command", file=sys.stderr)
+        return 3
     if args.message_hex is not None:
         try:
             bytes.fromhex(args.message_hex)

@@ -20,6 +20,7 @@
 //! of the framework or agent they claim to be are dropped.
 
 mod accept;
+mod accept_group;
 mod agent_links;
 mod agent_messages;
 pub mod agents;
@@ -44,6 +45,7 @@ pub mod roles_json;
 mod scheduler_api;
 pub mod state_json;
 mod status_updates;
+pub mod task_group_validation;
 pub mod tasks;
 pub mod timeline;
 pub mod validation;
