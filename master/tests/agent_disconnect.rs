@@ -6,12 +6,15 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
 use libprocess::{Context, Handlers, Node, Process, Upid};
 use meso_api::v1::{AgentInfo, FrameworkInfo, TaskId, TaskState, TaskStatusReason};
 use meso_api::wire;
+use meso_master::master::operator_api::get_agents;
+use meso_master::master::state_json::Totals;
 use tokio::sync::mpsc;
 
 /// What the re-registering agent saw.
@@ -98,6 +101,23 @@ impl Process for ReturningAgent {
     }
 }
 
+/// The operator API's GET_AGENTS answer and the master's metrics.
+async fn operator_view(cluster: &Cluster) -> (serde_json::Value, BTreeMap<String, f64>) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    cluster
+        .master
+        .dispatch(move |m, _| {
+            let view = m.state_view();
+            let agents = get_agents(&view, &Totals::of(&view));
+            let _ = tx.send((agents, m.metrics_map(0.0)));
+        })
+        .expect("master is running");
+    tokio::time::timeout(HANG_GUARD, rx)
+        .await
+        .expect("hang guard: operator view")
+        .expect("operator view answered")
+}
+
 async fn agent_node(cluster: &Cluster) -> Node {
     Node::builder()
         .test_clock(&cluster.clock)
@@ -172,6 +192,10 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
         state["frameworks"][0]["offers"].as_array().map(Vec::len),
         Some(0)
     );
+    let (agents, metrics) = operator_view(&cluster).await;
+    assert_eq!(agents["agents"][0]["active"], false, "GET_AGENTS: {agents}");
+    assert_eq!(metrics["master/slaves_disconnected"], 1.0);
+    assert_eq!(metrics["master/slaves_active"], 0.0);
 
     // Allocation rounds go on (less than the ping limit): nothing comes from the agent.
     cluster.advance(Duration::from_secs(1), 20).await;
@@ -202,6 +226,9 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
     let state = cluster.state().await;
     assert_eq!(state["activated_slaves"], 1);
     assert_eq!(state["slaves"][0]["active"], true);
+    let (agents, metrics) = operator_view(&cluster).await;
+    assert_eq!(agents["agents"][0]["active"], true, "GET_AGENTS: {agents}");
+    assert_eq!(metrics["master/slaves_connected"], 1.0);
 
     cluster.advance(Duration::from_secs(1), 2).await;
     let offer = first_offer(&mut fw).await;
