@@ -43,6 +43,8 @@ enum Op {
     Revive(usize),
     Deactivate(usize),
     Activate(usize),
+    DeactivateAgent(usize),
+    ActivateAgent(usize),
     Advance(u64),
 }
 
@@ -80,6 +82,8 @@ fn op_gen() -> impl Strategy<Value = Op> {
         1 => (0usize..8).prop_map(Op::Revive),
         1 => (0usize..8).prop_map(Op::Deactivate),
         1 => (0usize..8).prop_map(Op::Activate),
+        1 => (0usize..8).prop_map(Op::DeactivateAgent),
+        1 => (0usize..8).prop_map(Op::ActivateAgent),
         1 => (1u64..10).prop_map(Op::Advance),
     ]
 }
@@ -123,6 +127,8 @@ struct Model {
     frameworks: Vec<FrameworkGen>,
     active: Vec<bool>,
     suppressed: Vec<bool>,
+    /// Agents deactivated (their link broke) and not activated since.
+    inactive_agents: BTreeSet<String>,
     limits: BTreeMap<&'static str, i64>,
     /// (framework index, agent, role) -> when the latest filter on it expires.
     filters: BTreeMap<(usize, String, String), Timestamp>,
@@ -148,7 +154,7 @@ fn check_nothing_left_behind(
                 })
                 .sum()
         };
-        if plain("cpus") < 10 && plain("mem") < 32_000 {
+        if model.inactive_agents.contains(agent) || (plain("cpus") < 10 && plain("mem") < 32_000) {
             continue;
         }
         for (index, fw) in model.frameworks.iter().enumerate() {
@@ -199,6 +205,10 @@ fn check(
             .parse()
             .expect("framework ids are fw-N");
         let fw = &model.frameworks[index];
+        assert!(
+            !model.inactive_agents.contains(&*offer.agent),
+            "offer from an inactive agent: {offer:?}"
+        );
         assert!(
             model.active[index],
             "offer to inactive framework: {offer:?}"
@@ -259,6 +269,7 @@ proptest! {
         let mut model = Model {
             active: vec![true; frameworks.len()],
             suppressed: vec![false; frameworks.len()],
+            inactive_agents: BTreeSet::new(),
             frameworks: frameworks.clone(),
             limits: BTreeMap::new(),
             filters: BTreeMap::new(),
@@ -334,6 +345,17 @@ proptest! {
                     let f = f % frameworks.len();
                     allocator.activate_framework(&format!("fw-{f}")).unwrap();
                     model.active[f] = true;
+                }
+                Op::DeactivateAgent(a) => {
+                    let agent = format!("agent-{}", a % agents.len());
+                    allocator.deactivate_agent(&agent).unwrap();
+                    prop_assert!(!allocator.is_agent_active(&agent).unwrap());
+                    model.inactive_agents.insert(agent);
+                }
+                Op::ActivateAgent(a) => {
+                    let agent = format!("agent-{}", a % agents.len());
+                    allocator.activate_agent(&agent).unwrap();
+                    model.inactive_agents.remove(&agent);
                 }
                 Op::Advance(secs) => now = now.after(Duration::from_secs(secs)),
                 Op::Recover(_) | Op::Decline(..) => {}

@@ -142,6 +142,45 @@ fn offers_go_only_to_active_frameworks() {
 }
 
 #[test]
+fn a_deactivated_agent_is_offered_from_only_after_it_is_activated() {
+    let mut a = allocator();
+    a.add_framework("f1", &roles(&["eng"])).unwrap();
+    a.add_agent("a1", &res("cpus:4;mem:1024"), &[]).unwrap();
+    a.add_agent("a2", &res("cpus:2;mem:512"), &[]).unwrap();
+    let offers = a.allocate(at(0));
+    assert_eq!(offers.len(), 2);
+    // The link to a1 breaks: its offer is recovered, but nothing on it is offered again.
+    a.deactivate_agent("a1").unwrap();
+    assert!(!a.is_agent_active("a1").unwrap());
+    for offer in offers {
+        a.recover_resources(
+            &offer.framework,
+            &offer.agent,
+            &offer.role,
+            &offer.resources,
+        )
+        .unwrap();
+    }
+    assert_eq!(show(&a.allocate(at(1))), vec!["f1@a2/eng=cpus:2; mem:512"]);
+    // Its resources still count as the agent's free pool.
+    assert_eq!(
+        a.free_resources("a1").unwrap().to_string(),
+        "cpus:4; mem:1024"
+    );
+    a.activate_agent("a1").unwrap();
+    assert!(a.is_agent_active("a1").unwrap());
+    assert_eq!(show(&a.allocate(at(2))), vec!["f1@a1/eng=cpus:4; mem:1024"]);
+    assert!(matches!(
+        a.deactivate_agent("nope"),
+        Err(AllocatorError::UnknownAgent { .. })
+    ));
+    assert!(matches!(
+        a.activate_agent("nope"),
+        Err(AllocatorError::UnknownAgent { .. })
+    ));
+}
+
+#[test]
 fn a_declined_offer_is_filtered_for_its_framework_until_the_filter_expires() {
     let mut a = allocator();
     a.add_framework("f1", &roles(&["eng"])).unwrap();

@@ -7,6 +7,8 @@ and for every LAUNCH (or each task of a LAUNCH_GROUP) sends UPDATE TASK_RUNNING,
 after HTTP_EXECUTOR_TASK_SECONDS (default 0), the final state (HTTP_EXECUTOR_FINAL_STATE,
 default TASK_FINISHED). Every UPDATE has a fresh 16-byte uuid and source SOURCE_EXECUTOR.
 KILL ends the task with TASK_KILLED; SHUTDOWN kills what runs and exits 0; ERROR exits 1.
+With --echo-messages, every MESSAGE event's data goes straight back to the scheduler in a
+MESSAGE call (the same bytes); otherwise messages are ignored.
 If the agent closes the stream: without checkpointing (MESOS_CHECKPOINT != 1) the executor
 exits (0 if no task was left running); with checkpointing it re-SUBSCRIBEs, carrying its
 unacknowledged tasks and updates, with a backoff capped at MESOS_SUBSCRIPTION_BACKOFF_MAX
@@ -48,7 +50,8 @@ def parse_duration(text):
 
 class Executor:
     def __init__(self, endpoint, framework_id, executor_id, task_seconds, final_state,
-                 checkpoint=False, recovery_timeout=900.0, backoff_max=2.0):
+                 checkpoint=False, recovery_timeout=900.0, backoff_max=2.0, echo_messages=False):
+        self.echo_messages = echo_messages
         self.checkpoint = checkpoint
         self.recovery_timeout = recovery_timeout
         self.backoff_max = backoff_max
@@ -97,6 +100,18 @@ class Executor:
                 return
         if code != 202:
             raise RuntimeError("UPDATE %s %s answered %d: %s" % (task_id, state, code, text.decode("utf-8", "replace")))
+
+    def message(self, data):
+        """Sends `data` (base64, as it came in a MESSAGE event) to the scheduler."""
+        body = self.envelope("MESSAGE")
+        body["message"] = {"data": data}
+        with self.lock:
+            code, _, text = self.calls.post(PATH, json.dumps(body).encode(), {
+                "Content-Type": "application/json", "Accept": "application/json",
+            })
+        if code != 202:
+            raise RuntimeError("MESSAGE answered %d: %s" % (code, text.decode("utf-8", "replace")))
+        log("echoed a message of %d bytes" % len(base64.b64decode(data)))
 
     def finish(self, task_id, state, message=None):
         with self.lock:
@@ -222,10 +237,19 @@ class Executor:
             elif kind == "ERROR":
                 log("agent sent ERROR: %s" % event.get("error", {}).get("message"))
                 return 1
-            # HEARTBEAT and MESSAGE need nothing.
+            elif kind == "MESSAGE" and self.echo_messages:
+                self.message(event["message"]["data"])
+            # HEARTBEAT (and MESSAGE without --echo-messages) need nothing.
 
 
 def main():
+    echo_messages = False
+    for arg in sys.argv[1:]:
+        if arg == "--echo-messages":
+            echo_messages = True
+        else:
+            log("unknown argument %r (the only one is --echo-messages)" % arg)
+            return 3
     try:
         endpoint = os.environ["MESOS_AGENT_ENDPOINT"]
         framework_id = os.environ["MESOS_FRAMEWORK_ID"]
@@ -241,7 +265,7 @@ def main():
         recovery = parse_duration(os.environ.get("MESOS_RECOVERY_TIMEOUT", "15mins"))
         backoff = parse_duration(os.environ.get("MESOS_SUBSCRIPTION_BACKOFF_MAX", "2secs"))
         executor = Executor(endpoint, framework_id, executor_id, task_seconds, final_state,
-                            checkpoint, recovery, backoff)
+                            checkpoint, recovery, backoff, echo_messages)
         return executor.run(timeout)
     except (OSError, RuntimeError, rawhttp.ProtocolError, ValueError, KeyError) as e:
         log("FAILED: %s: %s" % (type(e).__name__, e))

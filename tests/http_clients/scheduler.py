@@ -5,7 +5,13 @@ SUBSCRIBEs to the master's /api/v1/scheduler, reads the RecordIO event stream, r
 the Mesos-Stream-Id, answers OFFERS with ACCEPT(LAUNCH) until --tasks tasks are launched
 (command tasks, or tasks of a custom executor given by --executor-command), declines what
 it does not use, ACKNOWLEDGEs every UPDATE that carries a uuid, and exits when every task
-reached a terminal state. It follows a 307 to the leading master (Location
+reached a terminal state. With --message-hex HEX (custom executor only), when a task is
+TASK_RUNNING it sends those bytes to the task's executor in a MESSAGE call, waits for a
+MESSAGE event from the executor (one run with executor.py --echo-messages sends them back),
+fails unless the bytes are exactly those sent, prints `scheduler: message echoed: HEX` and
+KILLs the task. With --task-group, all --tasks tasks go in one ACCEPT as one LAUNCH_GROUP
+under the custom executor (ExecutorInfo type --group-executor-type, CUSTOM by default; NONE
+leaves the type out, which the master must refuse with TASK_ERROR for every task). It follows a 307 to the leading master (Location
 `//host:port/master/api/v1/scheduler`) and retries SUBSCRIBE on 503 until its timeout.
 
 Exit codes:
@@ -86,6 +92,10 @@ class Scheduler:
         self.final = {}  # task id -> terminal state
         self.agents_with_executor = set()
         self.acks = 0
+        self.message = bytes.fromhex(args.message_hex) if args.message_hex else None
+        self.message_sent = False
+        self.echoed = False
+        self.running = {}  # task id -> agent id, of tasks seen TASK_RUNNING
 
     def call(self, kind, payload=None):
         body = {"type": kind, "framework_id": {"value": self.framework_id}}
@@ -100,6 +110,47 @@ class Scheduler:
         if status != 202:
             raise Failure(1, "%s answered %d: %s" % (kind, status, text.decode("utf-8", "replace")))
 
+    def executor_info(self):
+        args = self.args
+        executor = {
+            "type": "CUSTOM",
+            "executor_id": {"value": args.executor_id},
+            "framework_id": {"value": self.framework_id},
+            "name": "raw-http executor",
+            "command": {"value": args.executor_command, "shell": True},
+            "resources": resources(args.executor_cpus, args.executor_mem),
+        }
+        return executor
+
+    def launch_group(self, offer):
+        """ACCEPTs `offer` with one LAUNCH_GROUP of every task, if it holds them all."""
+        args = self.args
+        cpus = scalar(offer.get("resources", []), "cpus") - args.executor_cpus
+        mem = scalar(offer.get("resources", []), "mem") - args.executor_mem
+        if self.launched > 0 or cpus < args.tasks * args.cpus - 1e-9 or mem < args.tasks * args.mem - 1e-9:
+            refuse = 1.0 if self.launched < args.tasks else 3600.0
+            self.call("DECLINE", {"offer_ids": [offer["id"]], "filters": {"refuse_seconds": refuse}})
+            return
+        executor = self.executor_info()
+        if args.group_executor_type == "NONE":
+            del executor["type"]
+        else:
+            executor["type"] = args.group_executor_type
+        tasks = []
+        for index in range(args.tasks):
+            task = self.task_info(index, offer["agent_id"])
+            task.pop("executor", None)
+            task["command"] = {"value": args.command, "shell": True}
+            tasks.append(task)
+        self.call("ACCEPT", {
+            "offer_ids": [offer["id"]],
+            "operations": [{"type": "LAUNCH_GROUP", "launch_group": {
+                "executor": executor, "task_group": {"tasks": tasks}}}],
+            "filters": {"refuse_seconds": 1.0},
+        })
+        self.launched = args.tasks
+        log(args, "launched a group of %d task(s) on offer %s" % (args.tasks, offer["id"]["value"]))
+
     def task_info(self, index, agent_id):
         args = self.args
         task = {
@@ -109,14 +160,7 @@ class Scheduler:
             "resources": resources(args.cpus, args.mem),
         }
         if args.executor_command:
-            task["executor"] = {
-                "type": "CUSTOM",
-                "executor_id": {"value": args.executor_id},
-                "framework_id": {"value": self.framework_id},
-                "name": "raw-http executor",
-                "command": {"value": args.executor_command, "shell": True},
-                "resources": resources(args.executor_cpus, args.executor_mem),
-            }
+            task["executor"] = self.executor_info()
         else:
             task["command"] = {"value": args.command, "shell": True}
         if args.image:
@@ -129,6 +173,9 @@ class Scheduler:
     def on_offers(self, offers):
         args = self.args
         for offer in offers:
+            if args.task_group:
+                self.launch_group(offer)
+                continue
             agent = offer["agent_id"]["value"]
             cpus = scalar(offer.get("resources", []), "cpus")
             mem = scalar(offer.get("resources", []), "mem")
@@ -173,6 +220,30 @@ class Scheduler:
             self.acks += 1
         if state in TERMINAL:
             self.final[task] = state
+        elif state == "TASK_RUNNING" and self.message is not None:
+            self.running[task] = status["agent_id"]
+            if not self.message_sent:
+                self.message_sent = True
+                self.call("MESSAGE", {
+                    "agent_id": status["agent_id"],
+                    "executor_id": {"value": self.args.executor_id},
+                    "data": base64.b64encode(self.message).decode(),
+                })
+                log(self.args, "sent a message of %d bytes" % len(self.message))
+
+    def on_message(self, message):
+        data = base64.b64decode(message.get("data", ""))
+        if self.message is None or not self.message_sent:
+            raise Failure(1, "unexpected MESSAGE event: %r" % data)
+        if data != self.message:
+            raise Failure(1, "message came back as %s, sent %s" % (data.hex(), self.message.hex()))
+        if message.get("executor_id", {}).get("value") != self.args.executor_id:
+            raise Failure(1, "MESSAGE event from executor %r" % message.get("executor_id"))
+        self.echoed = True
+        print("scheduler: message echoed: %s" % data.hex(), flush=True)
+        for task, agent in self.running.items():
+            if task not in self.final:
+                self.call("KILL", {"task_id": {"value": task}, "agent_id": agent})
 
     def subscribe(self, body, deadline):
         """Opens the event stream, following 307s to the leader and waiting out 503s."""
@@ -242,6 +313,8 @@ class Scheduler:
                     self.on_offers(event.get("offers", {}).get("offers", []))
                 elif kind == "UPDATE":
                     self.on_update(event["update"]["status"])
+                elif kind == "MESSAGE":
+                    self.on_message(event["message"])
                 elif kind == "ERROR":
                     raise Failure(1, "master sent ERROR: %s" % event.get("error", {}).get("message"))
                 elif kind == "HEARTBEAT":
@@ -255,6 +328,8 @@ class Scheduler:
         finally:
             stream.close()
             self.calls.close()
+        if self.message is not None and not self.echoed:
+            raise Failure(1, "the tasks ended before the message came back")
         unwanted = {t: s for t, s in self.final.items() if s not in args.want}
         if unwanted:
             raise Failure(1, "tasks ended in unwanted states: %s" % json.dumps(unwanted, sort_keys=True))
@@ -280,8 +355,25 @@ def main():
     p.add_argument("--want", default="TASK_FINISHED", help="comma-separated acceptable terminal states")
     p.add_argument("--timeout", type=float, default=60.0, help="hard timeout in seconds")
     p.add_argument("--no-teardown", dest="teardown", action="store_false")
+    p.add_argument("--message-hex", help="send these bytes (hex) to the executor and expect them back")
+    p.add_argument("--task-group", action="store_true",
+                   help="launch every task in one LAUNCH_GROUP under --executor-command")
+    p.add_argument("--group-executor-type", default="CUSTOM",
+                   help="ExecutorInfo.type of the group's executor (NONE: leave it out)")
     p.add_argument("--verbose", "-v", action="store_true")
     args = p.parse_args()
+    if args.task_group and not args.executor_command:
+        print("scheduler: --task-group needs --executor-command", file=sys.stderr)
+        return 3
+    if args.message_hex is not None:
+        try:
+            bytes.fromhex(args.message_hex)
+        except ValueError:
+            print("scheduler: --message-hex %r is not hex" % args.message_hex, file=sys.stderr)
+            return 3
+        if not args.executor_command:
+            print("scheduler: --message-hex needs --executor-command", file=sys.stderr)
+            return 3
     args.want = set(s.strip() for s in args.want.split(",") if s.strip())
     if args.tasks < 1 or args.timeout <= 0:
         print("scheduler: --tasks must be >= 1 and --timeout > 0", file=sys.stderr)

@@ -4,8 +4,8 @@
 //! meso has no built-in default executor yet, so a group runs under the executor the
 //! framework names, which must have a `command` (a custom executor speaking the v1 API, e.g.
 //! one that handles LAUNCH_GROUP as Mesos's default executor does); a group whose executor
-//! has no command gets TASK_FAILED for each task, saying so. (The master does not send
-//! `RunTaskGroup` yet: LAUNCH_GROUP offer operations come with the master's side.)
+//! has no command gets TASK_FAILED for each task, saying so. The master sends `RunTaskGroup`
+//! for a valid LAUNCH_GROUP offer operation.
 //!
 //! Queued group tasks live in the executor's `queued` list like single tasks (so kills,
 //! executor exits and re-registration treat them alike) and `queued_groups` remembers which

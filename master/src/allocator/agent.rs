@@ -48,6 +48,9 @@ pub(crate) struct AgentState {
     pub(crate) filters: AgentFilters,
     /// Set when a walk offered nothing here; lets later rounds skip the agent.
     pub(crate) idle: Option<IdleNote>,
+    /// False while the agent is deactivated (its link to the master broke): nothing on it
+    /// is offered, what it holds stays held.
+    pub(crate) active: bool,
 }
 
 impl AgentState {

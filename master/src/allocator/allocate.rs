@@ -158,7 +158,8 @@ impl Allocator {
                     && note.headroom_gen == self.books.headroom_gen
                     && now < note.until
             });
-            let allocatable = !still_idle
+            let allocatable = agent.active
+                && !still_idle
                 && meets_minimum(&self.min_allocatable, &agent, &self.catalog, |i| {
                     agent.free[i].scalar()
                 });

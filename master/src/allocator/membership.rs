@@ -1,5 +1,6 @@
 //! Membership: agents and frameworks joining, changing and leaving the allocator, and
-//! frameworks' activity. Each call validates everything before it changes anything; what an
+//! frameworks' and agents' activity (nothing is offered to an inactive framework nor from an
+//! inactive agent). Each call validates everything before it changes anything; what an
 //! agent or framework held goes back through `Books` so the ledger stays exact.
 //!
 //! An agent's tasks can only name frameworks the allocator knows: as in Mesos, the master
@@ -74,6 +75,7 @@ impl Allocator {
             allocations: Vec::new(),
             filters: AgentFilters::default(),
             idle: None,
+            active: true,
         };
         // Validate every use before changing anything.
         let mut uses = Vec::with_capacity(used.len());
@@ -178,6 +180,7 @@ impl Allocator {
             allocations: Vec::new(),
             filters: AgentFilters::default(),
             idle: None,
+            active: old.active,
         };
         // Re-express every allocation in the new layout and check it fits.
         let mut moved = Vec::with_capacity(old.allocations.len());
@@ -357,5 +360,33 @@ impl Allocator {
         let index = self.framework_index(framework)?;
         self.framework_mut(index).active = false;
         Ok(())
+    }
+
+    /// Stops offers of an agent's resources (its link to the master broke). What it holds
+    /// stays held, its filters stay; [`Allocator::activate_agent`] undoes it.
+    pub fn deactivate_agent(&mut self, agent: &str) -> Result<(), AllocatorError> {
+        let index = self.agent_index(agent)?;
+        self.agents[index as usize]
+            .as_mut()
+            .expect("agent_ids only maps to live agents")
+            .active = false;
+        Ok(())
+    }
+
+    /// Resumes offers of an agent's resources (it re-registered).
+    pub fn activate_agent(&mut self, agent: &str) -> Result<(), AllocatorError> {
+        let index = self.agent_index(agent)?;
+        let state = self.agents[index as usize]
+            .as_mut()
+            .expect("agent_ids only maps to live agents");
+        state.active = true;
+        state.idle = None;
+        Ok(())
+    }
+
+    /// Whether offers are made from `agent` (false while deactivated).
+    pub fn is_agent_active(&self, agent: &str) -> Result<bool, AllocatorError> {
+        let index = self.agent_index(agent)?;
+        Ok(self.agent_ref(index).active)
     }
 }

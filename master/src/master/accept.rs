@@ -1,6 +1,6 @@
 //! Offers in and out of the master: offers from the allocator sent to frameworks, offer
 //! rescinds (agent removal, framework disconnection, `--offer-timeout`), ACCEPT with LAUNCH
-//! (validated by `validation.rs`), and DECLINE.
+//! (validated by `validation.rs`) and LAUNCH_GROUP (`accept_group.rs`), and DECLINE.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +12,7 @@ use meso_api::v1::{
 };
 use meso_api::wire;
 
+use super::accept_group::{GroupLaunch, LaunchItem};
 use super::framework_link::ToFramework;
 use super::tasks::Task;
 use super::validation::{allocate_unset, validate_offers, validate_task_with};
@@ -143,7 +144,7 @@ impl Master {
         }
     }
 
-    fn launch_failure(
+    pub(super) fn launch_failure(
         &mut self,
         ctx: &mut Context<Self>,
         framework: &FrameworkId,
@@ -173,9 +174,17 @@ impl Master {
         let refuse = filters.unwrap_or_default().refuse_seconds;
         let mut launches = Vec::new();
         for op in operations {
-            match (op.kind, op.launch) {
-                (OperationType::Launch, Some(launch)) => launches.extend(launch.task_infos),
-                (kind, _) => {
+            match (op.kind, op.launch, op.launch_group) {
+                (OperationType::Launch, Some(launch), _) => launches.extend(
+                    launch
+                        .task_infos
+                        .into_iter()
+                        .map(|t| LaunchItem::Task(Box::new(t))),
+                ),
+                (OperationType::LaunchGroup, _, Some(group)) => launches.push(LaunchItem::Group(
+                    Box::new((group.executor, group.task_group)),
+                )),
+                (kind, ..) => {
                     warn!(ctx.node().logger(), "offer operation not supported yet; dropped"; "operation" => %kind);
                 }
             }
@@ -201,7 +210,7 @@ impl Master {
                 } else {
                     TaskState::Lost
                 };
-                for task in &launches {
+                for task in launches.iter().flat_map(LaunchItem::tasks) {
                     self.launch_failure(
                         ctx,
                         framework,
@@ -219,7 +228,7 @@ impl Master {
         }
         let Some(agent_pid) = self.agents.get(&offers.agent).map(|a| a.pid.clone()) else {
             // Offers are rescinded when their agent goes, so this cannot happen; be safe.
-            for task in &launches {
+            for task in launches.iter().flat_map(LaunchItem::tasks) {
                 self.launch_failure(
                     ctx,
                     framework,
@@ -249,7 +258,23 @@ impl Master {
             .filter_map(|(f, t)| self.tasks.get(f, t)?.info.executor.as_ref())
             .map(|e| e.executor_id.clone())
             .collect();
-        for task in launches {
+        for item in launches {
+            let task = match item {
+                LaunchItem::Task(task) => *task,
+                LaunchItem::Group(group) => {
+                    let (executor, group) = *group;
+                    let mut round = GroupLaunch {
+                        offers: &offers,
+                        available: &mut available,
+                        launched: &mut launched,
+                        executors: &mut executors,
+                        agent_pid: &agent_pid,
+                        framework_info: &framework_info,
+                    };
+                    self.launch_group(ctx, framework, &mut round, executor, group);
+                    continue;
+                }
+            };
             let checked = validate_task_with(
                 &task,
                 &offers,

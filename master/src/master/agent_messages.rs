@@ -106,9 +106,14 @@ impl Master {
             warn!(ctx.node().logger(), "ReregisterAgent without an agent id dropped"; "from" => %pid);
             return;
         };
-        if self.agents.get(&id).is_some() {
-            // Still registered (e.g. the agent restarted quickly): take its new PID.
+        if let Some(record) = self.agents.get(&id) {
+            // Still registered (e.g. the agent restarted quickly, or its link broke): take
+            // its new PID, and offer from it again if it was disconnected.
+            let was_active = record.active;
             self.agents.update_pid(&id, pid.clone());
+            if !was_active {
+                self.agent_reactivated(&id);
+            }
             self.on_agent_added(ctx, &id);
             ctx.link(&pid);
             let _ = ctx.send(
@@ -235,7 +240,8 @@ impl Master {
         ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
         let round = self.agents.ping_round(self.config.max_agent_ping_timeouts);
         for pid in round.ping {
-            let _ = ctx.send(&pid, wire::PingAgent { connected: true });
+            let connected = self.agent_connected(&pid);
+            let _ = ctx.send(&pid, wire::PingAgent { connected });
         }
         for id in round.expired {
             warn!(ctx.node().logger(), "agent missed its pings; removing it"; "agent" => %id);

@@ -5,6 +5,11 @@
 //! which counts one miss for each agent that has not answered the previous ping and returns
 //! the agents that reached `--max-agent-ping-timeouts` misses in a row (to be removed) and
 //! those to ping now. Invariant: `by_pid` maps exactly the PIDs of registered agents.
+//!
+//! Disconnection: when the master's link to an agent breaks, [`AgentBook::disconnect`]
+//! marks it inactive (nothing is offered from it; its tasks stay; pings go on, telling it
+//! it is disconnected, and count misses as before); re-registration (`add` or
+//! `update_pid`) makes it active again.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -22,6 +27,8 @@ pub struct AgentRecord {
     pub missed_pings: u32,
     /// A ping is out and not yet answered.
     pub awaiting_pong: bool,
+    /// Connected and offering: false from a broken link until it re-registers.
+    pub active: bool,
 }
 
 /// What one ping round decided.
@@ -78,6 +85,7 @@ impl AgentBook {
                 pid,
                 missed_pings: 0,
                 awaiting_pong: false,
+                active: true,
             },
         );
     }
@@ -89,8 +97,29 @@ impl AgentBook {
             record.pid = pid.clone();
             record.missed_pings = 0;
             record.awaiting_pong = false;
+            record.active = true;
             self.by_pid.insert(pid, id.clone());
         }
+    }
+
+    /// The link to the agent at `pid` broke: marks it inactive and returns its id, or `None`
+    /// when `pid` is no registered agent's or the agent is already inactive.
+    pub fn disconnect(&mut self, pid: &Upid) -> Option<AgentId> {
+        let id = self.by_pid.get(pid)?;
+        let record = self
+            .registered
+            .get_mut(id)
+            .expect("by_pid maps only registered agents");
+        if !record.active {
+            return None;
+        }
+        record.active = false;
+        Some(id.clone())
+    }
+
+    /// Number of registered agents that are active (connected).
+    pub fn active_count(&self) -> usize {
+        self.registered.values().filter(|r| r.active).count()
     }
 
     /// Removes a registered agent; `unreachable` keeps its id as one that may come back.
@@ -215,5 +244,28 @@ mod tests {
             assert!(book.pong(&pid(1)));
         }
         assert!(!book.pong(&pid(2)), "a pong from an unknown pid is ignored");
+    }
+
+    #[test]
+    fn a_broken_link_deactivates_until_reregistration() {
+        let mut book = AgentBook::new("m");
+        let a = book.next_id();
+        book.add(AgentInfo::new("h"), a.clone(), pid(1));
+        assert!(book.disconnect(&pid(2)).is_none(), "unknown pid");
+        assert_eq!(book.disconnect(&pid(1)), Some(a.clone()));
+        assert!(book.disconnect(&pid(1)).is_none(), "already disconnected");
+        assert_eq!(book.active_count(), 0);
+        assert_eq!(book.len(), 1, "a disconnected agent stays registered");
+        // Pings still count: the agent is removed after the limit as before.
+        for _ in 0..2 {
+            assert!(book.ping_round(2).expired.is_empty());
+        }
+        book.update_pid(&a, pid(3));
+        assert!(book.get(&a).is_some_and(|r| r.active));
+        assert_eq!(book.active_count(), 1);
+        assert!(book.disconnect(&pid(3)).is_some());
+        assert!(book.ping_round(2).expired.is_empty());
+        assert!(book.ping_round(2).expired.is_empty());
+        assert_eq!(book.ping_round(2).expired, vec![a]);
     }
 }

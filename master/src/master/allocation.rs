@@ -49,6 +49,10 @@ pub enum AllocatorCall {
     Activate(String),
     /// Offers stop for a framework.
     Deactivate(String),
+    /// Offers stop from an agent (its link to the master broke).
+    DeactivateAgent(String),
+    /// Offers resume from an agent (it re-registered).
+    ActivateAgent(String),
     /// Resources come back (unused part of an accept, finished tasks, rescinded offers),
     /// filtered for `refuse_seconds` when given.
     Recover {
@@ -168,6 +172,12 @@ impl Process for AllocatorProcess {
                 r
             }
             AllocatorCall::Deactivate(framework) => self.core.deactivate_framework(&framework),
+            AllocatorCall::DeactivateAgent(agent) => self.core.deactivate_agent(&agent),
+            AllocatorCall::ActivateAgent(agent) => {
+                let r = self.core.activate_agent(&agent);
+                self.trigger(ctx);
+                r
+            }
             AllocatorCall::Recover {
                 offer,
                 refuse_seconds,

@@ -277,6 +277,12 @@ impl Master {
         stream: HttpStream,
         stream_id: String,
     ) {
+        // The timer goes first: a client that reads the first HEARTBEAT and moves a test
+        // clock on at once must find the next one already scheduled.
+        ctx.delay(
+            HEARTBEAT_INTERVAL,
+            MasterMessage::FrameworkLink(LinkEvent::Heartbeat(id.clone(), stream_id.clone())),
+        );
         let subscribed = events::scheduler_subscribed(id.clone(), Some(self.master_info()));
         let _ = stream.send(subscribed);
         let _ = stream.send(events::scheduler_heartbeat());
@@ -291,10 +297,6 @@ impl Master {
                 }
             },
             move |()| MasterMessage::FrameworkLink(LinkEvent::Closed(fid, sid)),
-        );
-        ctx.delay(
-            HEARTBEAT_INTERVAL,
-            MasterMessage::FrameworkLink(LinkEvent::Heartbeat(id.clone(), stream_id.clone())),
         );
         self.framework_links.links.insert(
             id.clone(),
@@ -336,11 +338,14 @@ impl Master {
                     return;
                 }
                 let stream = link.stream.clone();
-                self.write_to_stream(ctx, &id, &stream, &stream_id, events::scheduler_heartbeat());
                 ctx.delay(
                     HEARTBEAT_INTERVAL,
-                    MasterMessage::FrameworkLink(LinkEvent::Heartbeat(id, stream_id)),
+                    MasterMessage::FrameworkLink(LinkEvent::Heartbeat(
+                        id.clone(),
+                        stream_id.clone(),
+                    )),
                 );
+                self.write_to_stream(ctx, &id, &stream, &stream_id, events::scheduler_heartbeat());
             }
             LinkEvent::Closed(id, stream_id) => {
                 if self.framework_links.stream_id(&id) != Some(stream_id.as_str()) {

@@ -94,10 +94,11 @@ pub fn master_metrics(input: &MetricsInput<'_>) -> BTreeMap<String, f64> {
 
     let agents = v.agents.len() as f64;
     let unreachable = v.agents.unreachable().count() as f64;
-    put("slaves_active", agents);
-    put("slaves_inactive", 0.0);
-    put("slaves_connected", agents);
-    put("slaves_disconnected", 0.0);
+    let active = v.agents.active_count() as f64;
+    put("slaves_active", active);
+    put("slaves_inactive", agents - active);
+    put("slaves_connected", active);
+    put("slaves_disconnected", agents - active);
     put("slaves_unreachable", unreachable);
 
     let (mut active, mut inactive, mut connected, mut disconnected) = (0.0, 0.0, 0.0, 0.0);

@@ -20,6 +20,8 @@
 //! of the framework or agent they claim to be are dropped.
 
 mod accept;
+mod accept_group;
+mod agent_links;
 mod agent_messages;
 pub mod agents;
 pub mod allocation;
@@ -43,6 +45,7 @@ pub mod roles_json;
 mod scheduler_api;
 pub mod state_json;
 mod status_updates;
+pub mod task_group_validation;
 pub mod tasks;
 pub mod timeline;
 pub mod validation;
@@ -435,6 +438,9 @@ impl Process for Master {
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        if self.agent_link_broke(ctx, &pid) {
+            return;
+        }
         if let Some(id) = self.frameworks.by_pid(&pid).cloned() {
             self.framework_disconnected(ctx, &id);
         }

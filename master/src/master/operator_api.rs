@@ -70,7 +70,7 @@ pub fn v1_agent(view: &StateView<'_>, totals: &Totals<'_>, a: &AgentRecord) -> V
     let empty = Resources::new();
     let mut out = json!({
         "agent_info": a.info,
-        "active": true,
+        "active": a.active,
         "deactivated": false,
         "version": state_json::MESOS_VERSION,
         "pid": a.pid.to_string(),

@@ -302,12 +302,17 @@ impl Cluster {
     }
 
     pub async fn add_agent(&self, resources: &str) -> AgentHandle {
+        self.add_agent_on(&self.node, resources).await
+    }
+
+    /// A test agent on `node` (another node on the same clock: its link to the master is a
+    /// real socket that shutting the node breaks).
+    pub async fn add_agent_on(&self, node: &Node, resources: &str) -> AgentHandle {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let answer_pings = Arc::new(AtomicBool::new(true));
         let mut info = AgentInfo::new("agent.test");
         info.resources = res(resources);
-        let pid = self
-            .node
+        let pid = node
             .spawn(TestAgent {
                 master: self.master.upid().clone(),
                 info,

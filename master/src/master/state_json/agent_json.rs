@@ -93,7 +93,7 @@ impl<'b> AgentJson<'b> {
             offered_resources: ResourcesObject(offered),
             reserved_resources: ReservedObject(reserved),
             unreserved_resources: OwnedResources(unreserved),
-            active: true,
+            active: a.active,
             deactivated: false,
             version: MESOS_VERSION,
             capabilities: [],

@@ -38,8 +38,9 @@ impl Serialize for StateDoc<'_, '_> {
         m.serialize_entry("pid", info.pid.as_deref().unwrap_or(""))?;
         m.serialize_entry("hostname", info.hostname.as_deref().unwrap_or(""))?;
         m.serialize_entry("capabilities", &["AGENT_UPDATE", "AGENT_DRAINING"])?;
-        m.serialize_entry("activated_slaves", &v.agents.len())?;
-        m.serialize_entry("deactivated_slaves", &0)?;
+        let active = v.agents.active_count();
+        m.serialize_entry("activated_slaves", &active)?;
+        m.serialize_entry("deactivated_slaves", &(v.agents.len() - active))?;
         m.serialize_entry("unreachable_slaves", &v.agents.unreachable().count())?;
         if let Some(leader) = v.leader {
             m.serialize_entry("leader", leader.pid.as_deref().unwrap_or(""))?;

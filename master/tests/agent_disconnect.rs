@@ -1,0 +1,327 @@
+//! An agent whose link to the master breaks (its process on another node exits, so the
+//! link breaks over a real socket): the master marks it
+//! disconnected and inactive, rescinds its offers, offers nothing from it, keeps its tasks,
+//! removes it only after the ping limit, and reactivates it when it re-registers.
+//! Real master, test agents on their own node (a real socket), paused clock.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::*;
+use libprocess::{Context, Handlers, Node, Process, Upid};
+use meso_api::v1::{AgentInfo, FrameworkInfo, TaskId, TaskState, TaskStatusReason};
+use meso_api::wire;
+use meso_master::master::operator_api::get_agents;
+use meso_master::master::state_json::Totals;
+use tokio::sync::mpsc;
+
+/// What the re-registering agent saw.
+#[derive(Debug)]
+enum ReturnEvent {
+    Reregistered(meso_api::v1::AgentId),
+    Ping(bool),
+}
+
+#[derive(Debug)]
+enum ReturnMsg {
+    Reregistered(wire::AgentReregistered),
+    Ping(wire::PingAgent),
+}
+
+impl From<wire::AgentReregistered> for ReturnMsg {
+    fn from(m: wire::AgentReregistered) -> Self {
+        ReturnMsg::Reregistered(m)
+    }
+}
+
+impl From<wire::PingAgent> for ReturnMsg {
+    fn from(m: wire::PingAgent) -> Self {
+        ReturnMsg::Ping(m)
+    }
+}
+
+/// The same agent coming back: re-registers with its id (at once, or, like meso's agent,
+/// when a ping says the master has it as disconnected), answers pings.
+struct ReturningAgent {
+    master: Upid,
+    info: AgentInfo,
+    events: mpsc::UnboundedSender<ReturnEvent>,
+    wait_for_ping: bool,
+}
+
+impl ReturningAgent {
+    fn reregister(&self, ctx: &mut Context<Self>) {
+        let _ = ctx.send(
+            &self.master,
+            wire::ReregisterAgent {
+                agent: self.info.clone(),
+                checkpointed_resources: meso_api::Resources::new(),
+                executor_infos: Vec::new(),
+                tasks: Vec::new(),
+                frameworks: Vec::new(),
+                version: "test".to_string(),
+                capabilities: Vec::new(),
+            },
+        );
+    }
+}
+
+impl Process for ReturningAgent {
+    type Message = ReturnMsg;
+
+    fn base_name(&self) -> &str {
+        "slave"
+    }
+
+    fn install(h: &mut Handlers<Self>) {
+        h.on::<wire::AgentReregistered>().on::<wire::PingAgent>();
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        if !self.wait_for_ping {
+            self.reregister(ctx);
+        }
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: ReturnMsg) {
+        match msg {
+            ReturnMsg::Reregistered(m) => {
+                let _ = self.events.send(ReturnEvent::Reregistered(m.agent_id));
+            }
+            ReturnMsg::Ping(p) => {
+                let _ = self.events.send(ReturnEvent::Ping(p.connected));
+                let _ = ctx.send(&self.master, wire::PongAgent {});
+                if !p.connected {
+                    self.reregister(ctx);
+                }
+            }
+        }
+    }
+}
+
+/// The operator API's GET_AGENTS answer and the master's metrics.
+async fn operator_view(cluster: &Cluster) -> (serde_json::Value, BTreeMap<String, f64>) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    cluster
+        .master
+        .dispatch(move |m, _| {
+            let view = m.state_view();
+            let agents = get_agents(&view, &Totals::of(&view));
+            let _ = tx.send((agents, m.metrics_map(0.0)));
+        })
+        .expect("master is running");
+    tokio::time::timeout(HANG_GUARD, rx)
+        .await
+        .expect("hang guard: operator view")
+        .expect("operator view answered")
+}
+
+async fn agent_node(cluster: &Cluster) -> Node {
+    Node::builder()
+        .test_clock(&cluster.clock)
+        .build()
+        .await
+        .expect("agent node starts")
+}
+
+/// Ends the test agent's process: its node tells the master's node that the PID exited.
+async fn break_link(node: &Node, agent: &AgentHandle) {
+    let pid = agent.pid.upid().clone();
+    let gone = node.wait(&pid);
+    assert!(node.terminate(&pid), "the test agent runs");
+    tokio::time::timeout(HANG_GUARD, gone)
+        .await
+        .expect("hang guard: agent exit");
+}
+
+/// An agent on its own node running task `t1` (1 cpu of 4), and a framework holding an
+/// offer of the rest.
+async fn agent_with_a_task_and_an_offer(
+    cluster: &Cluster,
+    node: &Node,
+) -> (AgentHandle, FrameworkHandle, meso_api::v1::OfferId) {
+    let mut agent = cluster.add_agent_on(node, "cpus:4;mem:1024").await;
+    let mut fw = cluster
+        .add_framework(FrameworkInfo::new("tester", "f"))
+        .await;
+    let offer = first_offer(&mut fw).await;
+    launch(
+        &fw,
+        vec![offer.id.clone()],
+        vec![command_task("t1", &agent.id, "cpus:1;mem:128")],
+    );
+    wait_for(&mut agent.events, "RunTask", |e| match e {
+        AgentEvent::RunTask(_, t) if t.task_id.as_str() == "t1" => Some(()),
+        _ => None,
+    })
+    .await;
+    // The rest comes back after the accept's default 5 s filter.
+    cluster.advance(Duration::from_secs(1), 6).await;
+    let rest = first_offer(&mut fw).await;
+    assert_eq!(rest.agent_id, agent.id);
+    (agent, fw, rest.id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, outstanding) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+
+    break_link(&node, &agent).await;
+    let rescinded = wait_for(&mut fw.events, "rescind", |e| match e {
+        SchedEvent::Rescinded(id) => Some(id.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(rescinded, outstanding);
+    cluster.clock.settle().await;
+
+    let state = cluster.state().await;
+    assert_eq!(state["activated_slaves"], 0);
+    assert_eq!(state["deactivated_slaves"], 1);
+    assert_eq!(state["slaves"][0]["id"], agent.id.as_str());
+    assert_eq!(state["slaves"][0]["active"], false);
+    assert_eq!(
+        state["frameworks"][0]["tasks"][0]["id"], "t1",
+        "the disconnected agent's task stays"
+    );
+    assert_eq!(
+        state["frameworks"][0]["offers"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let (agents, metrics) = operator_view(&cluster).await;
+    assert_eq!(agents["agents"][0]["active"], false, "GET_AGENTS: {agents}");
+    assert_eq!(metrics["master/slaves_disconnected"], 1.0);
+    assert_eq!(metrics["master/slaves_active"], 0.0);
+
+    // Allocation rounds go on (less than the ping limit): nothing comes from the agent.
+    cluster.advance(Duration::from_secs(1), 20).await;
+    while let Ok(ev) = fw.events.try_recv() {
+        assert!(
+            !matches!(ev, SchedEvent::Offers(_) | SchedEvent::Update(_)),
+            "nothing offered from or reported about a disconnected agent: {ev:?}"
+        );
+    }
+
+    // The agent comes back on a new PID and re-registers with its id.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut info = AgentInfo::new("agent.test");
+    info.id = Some(agent.id.clone());
+    info.resources = res("cpus:4;mem:1024");
+    node.spawn(ReturningAgent {
+        master: cluster.master.upid().clone(),
+        info,
+        events: tx,
+        wait_for_ping: false,
+    })
+    .expect("returning agent spawns");
+    wait_for(&mut rx, "re-registration", |e| match e {
+        ReturnEvent::Reregistered(id) if *id == agent.id => Some(()),
+        _ => None,
+    })
+    .await;
+    let state = cluster.state().await;
+    assert_eq!(state["activated_slaves"], 1);
+    assert_eq!(state["slaves"][0]["active"], true);
+    let (agents, metrics) = operator_view(&cluster).await;
+    assert_eq!(agents["agents"][0]["active"], true, "GET_AGENTS: {agents}");
+    assert_eq!(metrics["master/slaves_connected"], 1.0);
+
+    cluster.advance(Duration::from_secs(1), 2).await;
+    let offer = first_offer(&mut fw).await;
+    assert_eq!(offer.agent_id, agent.id, "offers resume from the agent");
+    // A re-registered agent is pinged as connected again.
+    cluster.advance(Duration::from_secs(15), 1).await;
+    let connected = wait_for(&mut rx, "ping", |e| match e {
+        ReturnEvent::Ping(c) => Some(*c),
+        _ => None,
+    })
+    .await;
+    assert!(connected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnected_agent_is_removed_after_the_ping_limit() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+    break_link(&node, &agent).await;
+    wait_for(&mut fw.events, "rescind", |e| match e {
+        SchedEvent::Rescinded(_) => Some(()),
+        _ => None,
+    })
+    .await;
+    cluster.clock.settle().await;
+    cluster.advance(Duration::from_secs(15), 3).await;
+    assert_eq!(
+        cluster.state().await["slaves"][0]["active"],
+        false,
+        "still registered, inactive, within the ping limit"
+    );
+
+    // 5 missed pings of 15 s in all: removal as for any silent agent.
+    cluster.advance(Duration::from_secs(15), 4).await;
+    let lost = next_update(&mut fw).await;
+    assert_eq!(lost.task_id, TaskId::new("t1"));
+    assert_eq!(lost.state, TaskState::Lost);
+    assert_eq!(lost.reason, Some(TaskStatusReason::AgentRemoved));
+    wait_for(&mut fw.events, "agent lost", |e| match e {
+        SchedEvent::AgentLost(a) if *a == agent.id => Some(()),
+        _ => None,
+    })
+    .await;
+    let state = cluster.state().await;
+    assert_eq!(state["activated_slaves"], 0);
+    assert_eq!(state["deactivated_slaves"], 0);
+    assert_eq!(state["unreachable_slaves"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_tell_an_agent_back_at_its_address_that_it_is_disconnected() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+    let old_pid = agent.pid.upid().clone();
+    break_link(&node, &agent).await;
+    wait_for(&mut fw.events, "rescind", |e| match e {
+        SchedEvent::Rescinded(_) => Some(()),
+        _ => None,
+    })
+    .await;
+    cluster.clock.settle().await;
+
+    // The agent is back at the same PID without having re-registered: the master's next
+    // ping says it is disconnected, and it re-registers.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut info = AgentInfo::new("agent.test");
+    info.id = Some(agent.id.clone());
+    info.resources = res("cpus:4;mem:1024");
+    node.spawn_named(
+        old_pid.id(),
+        ReturningAgent {
+            master: cluster.master.upid().clone(),
+            info,
+            events: tx,
+            wait_for_ping: true,
+        },
+    )
+    .expect("agent spawns under its old id");
+    cluster.advance(Duration::from_secs(15), 1).await;
+    let connected = wait_for(&mut rx, "ping", |e| match e {
+        ReturnEvent::Ping(c) => Some(*c),
+        _ => None,
+    })
+    .await;
+    assert!(!connected, "the ping says the master has it disconnected");
+    wait_for(&mut rx, "re-registration", |e| match e {
+        ReturnEvent::Reregistered(id) if *id == agent.id => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(cluster.state().await["slaves"][0]["active"], true);
+    cluster.advance(Duration::from_secs(1), 2).await;
+    assert_eq!(first_offer(&mut fw).await.agent_id, agent.id);
+}
