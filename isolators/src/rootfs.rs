@@ -132,6 +132,7 @@ impl Isolator for Rootfs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ContainerId, Limits};
 
     #[test]
     fn tarball_must_stay_in_the_sandbox() {
