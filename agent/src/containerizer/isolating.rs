@@ -37,7 +37,7 @@ use meso_isolators::{
 use nix::unistd::Pid;
 
 use super::{
-    kill_tree, session_members, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
+    kill_session, kill_tree, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
     Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
 };
 use crate::error::AgentError;
@@ -66,12 +66,7 @@ impl Killer {
     fn kill(&self) -> Result<(), AgentError> {
         match self {
             Killer::Session(pid, reaped) if reaped.load(Ordering::SeqCst) => {
-                for member in session_members(*pid) {
-                    let _ = nix::sys::signal::kill(
-                        Pid::from_raw(member as i32),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
+                kill_session(*pid);
                 Ok(())
             }
             Killer::Session(pid, _) => {
@@ -90,6 +85,11 @@ struct Running {
     pid: u32,
     process: Option<ExecutorProcess>,
     killer: Killer,
+    /// Set by the `wait` future once the executor has been reaped.
+    reaped: Arc<AtomicBool>,
+    /// A `destroy` after the executor was reaped killed everything and cleaned every
+    /// isolator up: `forget` need not do it again (nothing of a dead container restarts).
+    destroyed_after_exit: bool,
 }
 
 /// Runs executors in containers confined and measured by the configured isolators.
@@ -143,11 +143,14 @@ impl IsolatingContainerizer {
             drop(child);
             return Err(e.into());
         }
+        let reaped = Arc::new(AtomicBool::new(false));
         Ok(Running {
             id: config.id.clone(),
             pid,
             process: Some(ExecutorProcess::Spawned(child)),
-            killer: Killer::Session(pid, Arc::new(AtomicBool::new(false))),
+            killer: Killer::Session(pid, Arc::clone(&reaped)),
+            reaped,
+            destroyed_after_exit: false,
         })
     }
 
@@ -193,6 +196,8 @@ impl IsolatingContainerizer {
             pid,
             killer: Killer::Launched(container.process.killer()),
             process: Some(ExecutorProcess::Launched(container.process)),
+            reaped: Arc::new(AtomicBool::new(false)),
+            destroyed_after_exit: false,
         })
     }
 
@@ -282,14 +287,13 @@ impl Containerizer for IsolatingContainerizer {
             .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))?;
         let id = running.id.clone();
         let killer = running.killer.clone();
+        let reaped = Arc::clone(&running.reaped);
         let isolation = Arc::clone(&self.isolation);
         let watch = self.isolation.watch(&id);
         Ok(Box::pin(async move {
             let exit = async {
                 let ended = wait_exit(process).await;
-                if let Killer::Session(_, reaped) = &killer {
-                    reaped.store(true, Ordering::SeqCst);
-                }
+                reaped.store(true, Ordering::SeqCst);
                 ended
             };
             tokio::pin!(exit);
@@ -311,13 +315,21 @@ impl Containerizer for IsolatingContainerizer {
     }
 
     fn destroy(&mut self, container_id: &ContainerId) -> Result<(), AgentError> {
-        let running = self.running(container_id)?;
-        Self::destroy_running(&self.isolation, running)
+        let running = self
+            .containers
+            .get_mut(&container_id.value)
+            .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))?;
+        let exited = running.reaped.load(Ordering::SeqCst);
+        Self::destroy_running(&self.isolation, running)?;
+        running.destroyed_after_exit |= exited;
+        Ok(())
     }
 
     fn forget(&mut self, container_id: &ContainerId) {
         if let Some(mut running) = self.containers.remove(&container_id.value) {
-            let _ = Self::destroy_running(&self.isolation, &running);
+            if !running.destroyed_after_exit {
+                let _ = Self::destroy_running(&self.isolation, &running);
+            }
             // Never waited for: reap it here.
             if let Some(ExecutorProcess::Launched(mut process)) = running.process.take() {
                 let _ = process.destroy();
@@ -424,6 +436,63 @@ mod tests {
         c.forget(&id);
         assert!(matches!(
             c.usage(&id).await,
+            Err(AgentError::UnknownContainer(_))
+        ));
+    }
+
+    /// True while `pid` runs (a zombie or a vanished pid does not).
+    fn running(pid: u32) -> bool {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        !matches!(state, None | Some("Z") | Some("X"))
+    }
+
+    #[tokio::test]
+    async fn destroy_after_the_executor_exited_kills_what_it_left_in_its_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = IsolatingContainerizer::new(&IsolationConfig::default()).unwrap();
+        let id = ContainerId::new(format!("iso-unit-orphan-{}", std::process::id()));
+        // The executor leaves two processes behind: one in its own group, one in a
+        // subshell's; both stay in the executor's session.
+        c.launch(spec(
+            &id,
+            dir.path(),
+            ExecutorCommand::Shell(
+                "sleep 1000 & echo $! > a; (sleep 1000 & echo $! > b; wait) & true".into(),
+            ),
+        ))
+        .unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(60), c.wait(&id).unwrap())
+            .await
+            .expect("hang guard: the executor exits at once");
+        assert_eq!(ended.exit_code, Some(0), "{ended}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let read_pid = |name: &str| -> Option<u32> {
+            std::fs::read_to_string(dir.path().join(name))
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+        };
+        let (a, b) = loop {
+            if let (Some(a), Some(b)) = (read_pid("a"), read_pid("b")) {
+                break (a, b);
+            }
+            assert!(Instant::now() < deadline, "leftovers never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(running(a) && running(b), "leftovers run before destroy");
+        c.destroy(&id).unwrap();
+        while running(a) || running(b) {
+            assert!(Instant::now() < deadline, "a leftover survived destroy");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        c.forget(&id);
+        assert!(matches!(
+            c.destroy(&id),
             Err(AgentError::UnknownContainer(_))
         ));
     }
