@@ -29,6 +29,7 @@ use nix::unistd::Pid;
 use crate::error::AgentError;
 
 pub mod isolating;
+pub mod zygote;
 pub use isolating::IsolatingContainerizer;
 
 /// Default `PATH` for executors whose environment has none (Mesos's host default).

@@ -9,6 +9,9 @@
 //!   `posix_spawn` for the built-in executor) and its pid handed to `isolate`; the container
 //!   is its session, killed with [`super::kill_tree`] (once the executor is reaped, only
 //!   the members of its session, since its pid may then be reused);
+//!   the built-in executor (`<binary> executor`) is not even spawned but forked by the
+//!   executor zygote ([`super::zygote`]), which skips `exec` and the dynamic loader; it is
+//!   still the agent's child, in a session of its own, reaped by pid (pidfd);
 //! - otherwise (cgroups to join, pid/mount namespaces, a rootfs) the isolators' fork-safe
 //!   [`meso_isolators::Launcher`] starts it; it is killed through its tracking cgroup (or
 //!   process group), and the cgroup isolators' cleanup kills whatever is left in theirs.
@@ -25,6 +28,7 @@
 //! cgroup, mount or process behind.
 
 use std::collections::HashMap;
+use std::os::fd::FromRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -36,6 +40,7 @@ use meso_isolators::{
 };
 use nix::unistd::Pid;
 
+use super::zygote::{ExecutorZygote, LaunchRequest, ZygoteFailure};
 use super::{
     kill_session, kill_tree, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
     Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
@@ -47,6 +52,8 @@ use crate::error::AgentError;
 enum ExecutorProcess {
     /// Spawned by the agent directly (fast path).
     Spawned(tokio::process::Child),
+    /// Forked by the executor zygote; a child of the agent, reaped by pid.
+    Forked(u32),
     /// Started by the isolators' launcher.
     Launched(ContainerProcess),
 }
@@ -92,11 +99,23 @@ struct Running {
     destroyed_after_exit: bool,
 }
 
+/// The executor zygote's state.
+#[derive(Debug)]
+enum Zygote {
+    /// Not started yet (started at the first launch that can use it).
+    Idle,
+    /// Serving launches.
+    Running(ExecutorZygote),
+    /// Not to be used (turned off, or it failed).
+    Off,
+}
+
 /// Runs executors in containers confined and measured by the configured isolators.
 #[derive(Debug)]
 pub struct IsolatingContainerizer {
     isolation: Arc<Isolation>,
     containers: HashMap<String, Running>,
+    zygote: Zygote,
 }
 
 impl IsolatingContainerizer {
@@ -109,7 +128,71 @@ impl IsolatingContainerizer {
         Ok(IsolatingContainerizer {
             isolation: Arc::new(isolation),
             containers: HashMap::new(),
+            zygote: Zygote::Idle,
         })
+    }
+
+    /// Turns the executor zygote off: every executor is started with `exec`.
+    pub fn without_executor_zygote(mut self) -> Self {
+        self.zygote = Zygote::Off;
+        self
+    }
+
+    /// Starts the built-in executor from the zygote when it can: `spec` runs
+    /// `<binary> executor` starting its own session (the built-in executor) and the zygote
+    /// runs (or can be started from) that binary. `None`: take the exec path (also when the
+    /// zygote failed; it is then turned off, with the reason logged to stderr).
+    fn fork_from_zygote(
+        &mut self,
+        spec: &LaunchSpec,
+        extra_env: &[(String, String)],
+    ) -> Option<u32> {
+        let ExecutorCommand::Argv(argv) = &spec.command else {
+            return None;
+        };
+        let [program, subcommand] = argv.as_slice() else {
+            return None;
+        };
+        if !spec.executor_starts_session || subcommand != "executor" || spec.rootfs.is_some() {
+            return None;
+        }
+        let program = std::path::Path::new(program);
+        if matches!(self.zygote, Zygote::Idle) {
+            self.zygote = match ExecutorZygote::start(program) {
+                Ok(z) => Zygote::Running(z),
+                Err(e) => {
+                    eprintln!("meso agent: executor zygote not started, using exec: {e}");
+                    Zygote::Off
+                }
+            };
+        }
+        let Zygote::Running(zygote) = &mut self.zygote else {
+            return None;
+        };
+        if zygote.program() != program {
+            return None;
+        }
+        // The same environment `spawn_executor` gives: default PATH, the spec's, the extra.
+        let mut env = Vec::with_capacity(spec.env.len() + extra_env.len() + 1);
+        if !spec.env.iter().any(|(k, _)| k == "PATH") {
+            env.push(("PATH".to_string(), DEFAULT_PATH.to_string()));
+        }
+        env.extend(spec.env.iter().cloned());
+        env.extend(extra_env.iter().cloned());
+        let request = LaunchRequest {
+            directory: spec.directory.clone(),
+            env,
+        };
+        match zygote.launch(&request) {
+            Ok(pid) => Some(pid),
+            // The exec path reports this request's problem in its own words.
+            Err(ZygoteFailure::Refused(_)) => None,
+            Err(ZygoteFailure::Broken(e)) => {
+                eprintln!("meso agent: executor zygote failed, using exec from now on: {e}");
+                self.zygote = Zygote::Off;
+                None
+            }
+        }
     }
 
     /// The isolators in use, in order.
@@ -123,31 +206,39 @@ impl IsolatingContainerizer {
             .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))
     }
 
-    /// The fast path: spawn the executor ourselves, then isolate its pid.
+    /// The fast path: fork the executor from the zygote or spawn it ourselves, then
+    /// isolate its pid.
     fn spawn_and_isolate(
-        &self,
+        &mut self,
         spec: &LaunchSpec,
         config: &ContainerConfig,
         env: &[(String, String)],
     ) -> Result<Running, AgentError> {
-        let child = spawn_executor(spec, env)?;
-        let pid = child
-            .id()
-            .expect("invariant: a just-spawned child has not been reaped");
+        let process = match self.fork_from_zygote(spec, env) {
+            Some(pid) => ExecutorProcess::Forked(pid),
+            None => ExecutorProcess::Spawned(spawn_executor(spec, env)?),
+        };
+        let pid = match &process {
+            ExecutorProcess::Spawned(child) => child
+                .id()
+                .expect("invariant: a just-spawned child has not been reaped"),
+            ExecutorProcess::Forked(pid) => *pid,
+            ExecutorProcess::Launched(_) => unreachable!("invariant: not made on this path"),
+        };
         if let Err(e) = self
             .isolation
             .isolate(&config.id, Pid::from_raw(pid as i32))
         {
             kill_tree(pid);
-            // tokio reaps a dropped child in the background.
-            drop(child);
+            // tokio reaps a dropped child in the background; a forked one is reaped here.
+            reap_unwaited(process);
             return Err(e.into());
         }
         let reaped = Arc::new(AtomicBool::new(false));
         Ok(Running {
             id: config.id.clone(),
             pid,
-            process: Some(ExecutorProcess::Spawned(child)),
+            process: Some(process),
             killer: Killer::Session(pid, Arc::clone(&reaped)),
             reaped,
             destroyed_after_exit: false,
@@ -237,6 +328,56 @@ async fn wait_exit(process: ExecutorProcess) -> Termination {
             Ok(status) => termination_of(status),
             Err(_) => termination_of(ExitStatus::Unknown),
         },
+        ExecutorProcess::Forked(pid) => termination_of(wait_forked(pid).await),
+    }
+}
+
+/// Reaps a child of this process started by the zygote: waits for its pidfd to become
+/// readable (no thread blocked), then `waitpid`s it. Without pidfds (old kernels) a
+/// blocking-pool thread waits instead.
+async fn wait_forked(pid: u32) -> ExitStatus {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd >= 0 {
+        // SAFETY: `fd` was just returned by pidfd_open and is owned by nothing else.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+        // SAFETY: the AsyncFd owns the pidfd; nothing else closes or reuses it.
+        let registered = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+        };
+        if let Ok(async_fd) = registered {
+            let _ = async_fd.readable().await;
+        }
+    }
+    tokio::task::spawn_blocking(move || reap(pid))
+        .await
+        .unwrap_or(ExitStatus::Unknown)
+}
+
+/// `waitpid` for `pid`, blocking until it ends.
+fn reap(pid: u32) -> ExitStatus {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    loop {
+        match waitpid(Pid::from_raw(pid as i32), None) {
+            Ok(WaitStatus::Exited(_, code)) => return ExitStatus::Code(code),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return ExitStatus::Signal(sig as i32),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return ExitStatus::Unknown,
+        }
+    }
+}
+
+/// Reaps an executor process nobody waits for (already killed).
+fn reap_unwaited(process: ExecutorProcess) {
+    match process {
+        // tokio reaps a dropped child in the background.
+        ExecutorProcess::Spawned(child) => drop(child),
+        ExecutorProcess::Forked(pid) => {
+            reap(pid);
+        }
+        ExecutorProcess::Launched(mut process) => {
+            let _ = process.destroy();
+        }
     }
 }
 
@@ -331,8 +472,8 @@ impl Containerizer for IsolatingContainerizer {
                 let _ = Self::destroy_running(&self.isolation, &running);
             }
             // Never waited for: reap it here.
-            if let Some(ExecutorProcess::Launched(mut process)) = running.process.take() {
-                let _ = process.destroy();
+            if let Some(process) = running.process.take() {
+                reap_unwaited(process);
             }
         }
     }
@@ -369,8 +510,8 @@ impl Drop for IsolatingContainerizer {
     fn drop(&mut self) {
         for (_, mut running) in self.containers.drain() {
             let _ = Self::destroy_running(&self.isolation, &running);
-            if let Some(ExecutorProcess::Launched(mut process)) = running.process.take() {
-                let _ = process.destroy();
+            if let Some(process) = running.process.take() {
+                reap_unwaited(process);
             }
         }
     }
