@@ -3,18 +3,22 @@
 //! through their lifecycle: prepare -> launch -> isolate -> watch -> update / usage ->
 //! cleanup.
 //!
-//! Launch takes one of two paths, chosen from what the isolators prepared:
+//! Launch takes one of three paths, chosen from the command and what the isolators prepared:
+//! - the built-in executor (`<binary> executor`) without namespaces or a rootfs is forked
+//!   by the executor zygote ([`super::zygote`]), which skips `exec` and the dynamic
+//!   loader; the child joins the cgroup isolators' cgroups (if any) itself before it runs,
+//!   is the agent's child in a session of its own, and is reaped by pid (pidfd);
 //! - when no isolator needs code between fork and exec (the default `posix/cpu,posix/mem`,
-//!   `disk/du`), the executor is spawned like [`super::PosixContainerizer`] does (with
-//!   `posix_spawn` for the built-in executor) and its pid handed to `isolate`; the container
-//!   is its session, killed with [`super::kill_tree`] (once the executor is reaped, only
-//!   the members of its session, since its pid may then be reused);
-//!   the built-in executor (`<binary> executor`) is not even spawned but forked by the
-//!   executor zygote ([`super::zygote`]), which skips `exec` and the dynamic loader; it is
-//!   still the agent's child, in a session of its own, reaped by pid (pidfd);
+//!   `disk/du`), any other executor is spawned like [`super::PosixContainerizer`] does
+//!   (with `posix_spawn` when it starts its own session);
 //! - otherwise (cgroups to join, pid/mount namespaces, a rootfs) the isolators' fork-safe
 //!   [`meso_isolators::Launcher`] starts it; it is killed through its tracking cgroup (or
 //!   process group), and the cgroup isolators' cleanup kills whatever is left in theirs.
+//!
+//! On the first two paths the isolators are then given the pid (`isolate`), and the
+//! container is the executor's session, killed with [`super::kill_tree`] (once the executor
+//! is reaped, only the members of its session, since its pid may then be reused), plus the
+//! cgroup isolators' cleanup, which kills whatever is left in their cgroups.
 //!
 //! The `wait` future races the executor's exit against the isolators' watch: a limitation
 //! first kills the container and ends up in [`Termination::limitation`]; an exit first is
@@ -146,6 +150,7 @@ impl IsolatingContainerizer {
         &mut self,
         spec: &LaunchSpec,
         extra_env: &[(String, String)],
+        cgroup_procs: &[std::path::PathBuf],
     ) -> Option<u32> {
         let ExecutorCommand::Argv(argv) = &spec.command else {
             return None;
@@ -182,6 +187,7 @@ impl IsolatingContainerizer {
         let request = LaunchRequest {
             directory: spec.directory.clone(),
             env,
+            cgroup_procs: cgroup_procs.to_vec(),
         };
         match zygote.launch(&request) {
             Ok(pid) => Some(pid),
@@ -206,31 +212,30 @@ impl IsolatingContainerizer {
             .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))
     }
 
-    /// The fast path: fork the executor from the zygote or spawn it ourselves, then
-    /// isolate its pid.
+    /// The fast path: spawn the executor ourselves, or take the one the zygote forked
+    /// (`forked`), then isolate its pid.
     fn spawn_and_isolate(
-        &mut self,
+        &self,
         spec: &LaunchSpec,
         config: &ContainerConfig,
         env: &[(String, String)],
+        forked: Option<u32>,
     ) -> Result<Running, AgentError> {
-        let process = match self.fork_from_zygote(spec, env) {
-            Some(pid) => ExecutorProcess::Forked(pid),
-            None => ExecutorProcess::Spawned(spawn_executor(spec, env)?),
-        };
-        let pid = match &process {
-            ExecutorProcess::Spawned(child) => child
-                .id()
-                .expect("invariant: a just-spawned child has not been reaped"),
-            ExecutorProcess::Forked(pid) => *pid,
-            ExecutorProcess::Launched(_) => unreachable!("invariant: not made on this path"),
+        let (process, pid) = match forked {
+            Some(pid) => (ExecutorProcess::Forked(pid), pid),
+            None => {
+                let child = spawn_executor(spec, env)?;
+                let pid = child
+                    .id()
+                    .expect("invariant: a just-spawned child has not been reaped");
+                (ExecutorProcess::Spawned(child), pid)
+            }
         };
         if let Err(e) = self
             .isolation
             .isolate(&config.id, Pid::from_raw(pid as i32))
         {
             kill_tree(pid);
-            // tokio reaps a dropped child in the background; a forked one is reaped here.
             reap_unwaited(process);
             return Err(e.into());
         }
@@ -398,10 +403,16 @@ impl Containerizer for IsolatingContainerizer {
         };
         // On failure `prepare` has cleaned up what it made.
         let prep = self.isolation.prepare(&config)?;
-        let launched = if prep.needs_launcher() {
+        // The zygote's child can join cgroups but not enter namespaces or a rootfs.
+        let forked = if prep.pid_namespace || prep.mount_namespace || prep.rootfs.is_some() {
+            None
+        } else {
+            self.fork_from_zygote(&spec, &prep.env, &prep.cgroup_procs)
+        };
+        let launched = if forked.is_none() && prep.needs_launcher() {
             self.launch_isolated(&spec, &config, &prep)
         } else {
-            self.spawn_and_isolate(&spec, &config, &prep.env)
+            self.spawn_and_isolate(&spec, &config, &prep.env, forked)
         };
         let running = match launched {
             Ok(running) => running,

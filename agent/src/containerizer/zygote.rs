@@ -13,7 +13,8 @@
 //!   requests from stdin until EOF. For each it opens the sandbox's `stdout`/`stderr`, then
 //!   `clone(CLONE_PARENT)`s: the executor is the agent's child, not the zygote's, so the
 //!   agent reaps it and reads its exit status exactly as for a spawned executor. The child
-//!   enters the sandbox, puts `/dev/null` and the two log files on fds 0-2 (which also
+//!   joins the container's cgroups (when the cgroup isolators gave some), enters the
+//!   sandbox, puts `/dev/null` and the two log files on fds 0-2 (which also
 //!   drops the zygote's pipes), replaces its environment, starts its own session (own
 //!   process group) and runs the executor; it never returns into the loop.
 //!
@@ -28,7 +29,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::mem::ManuallyDrop;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
@@ -57,24 +58,23 @@ pub struct LaunchRequest {
     pub directory: PathBuf,
     /// The executor's complete environment (applied in order: a later value wins).
     pub env: Vec<(String, String)>,
+    /// `cgroup.procs` files the executor joins before it runs (the cgroup isolators').
+    pub cgroup_procs: Vec<PathBuf>,
 }
 
 impl LaunchRequest {
-    /// The payload: NUL-terminated fields, the directory then `KEY=value` per variable. A
-    /// NUL anywhere, an empty key or a key with `=` cannot be carried (nor set) and is
-    /// refused naming it.
+    /// The payload: NUL-terminated fields, the directory first, then `E<KEY>=<value>` per
+    /// variable and `C<path>` per `cgroup.procs` file. A NUL anywhere, an empty key or a key
+    /// with `=` cannot be carried (nor set) and is refused naming it.
     pub fn encode(&self) -> Result<Vec<u8>, AgentError> {
-        let dir = self.directory.to_str().ok_or_else(|| {
-            protocol(format!(
-                "sandbox path {:?} is not UTF-8",
-                self.directory.display()
-            ))
-        })?;
-        if dir.is_empty() || dir.contains('\0') {
-            return Err(protocol(format!("unusable sandbox path {dir:?}")));
-        }
-        let mut out = Vec::with_capacity(dir.len() + 64 * self.env.len());
-        out.extend_from_slice(dir.as_bytes());
+        let text = |p: &Path, what: &str| -> Result<String, AgentError> {
+            match p.to_str() {
+                Some(t) if !t.is_empty() && !t.contains('\0') => Ok(t.to_string()),
+                _ => Err(protocol(format!("unusable {what} path {:?}", p.display()))),
+            }
+        };
+        let mut out = Vec::with_capacity(256 + 64 * self.env.len());
+        out.extend_from_slice(text(&self.directory, "sandbox")?.as_bytes());
         out.push(0);
         for (k, v) in &self.env {
             if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
@@ -82,9 +82,15 @@ impl LaunchRequest {
                     "environment variable {k:?}={v:?} cannot be set"
                 )));
             }
+            out.push(b'E');
             out.extend_from_slice(k.as_bytes());
             out.push(b'=');
             out.extend_from_slice(v.as_bytes());
+            out.push(0);
+        }
+        for procs in &self.cgroup_procs {
+            out.push(b'C');
+            out.extend_from_slice(text(procs, "cgroup.procs")?.as_bytes());
             out.push(0);
         }
         Ok(out)
@@ -102,13 +108,24 @@ impl LaunchRequest {
             Some(d) if !d.is_empty() => PathBuf::from(d),
             _ => return Err(protocol("request has no sandbox path")),
         };
-        let env = fields
-            .map(|f| match f.split_once('=') {
-                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-                _ => Err(protocol(format!("malformed environment entry {f:?}"))),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(LaunchRequest { directory, env })
+        let mut request = LaunchRequest {
+            directory,
+            env: Vec::new(),
+            cgroup_procs: Vec::new(),
+        };
+        for field in fields {
+            match field.split_at_checked(1) {
+                Some(("E", var)) => match var.split_once('=') {
+                    Some((k, v)) if !k.is_empty() => {
+                        request.env.push((k.to_string(), v.to_string()))
+                    }
+                    _ => return Err(protocol(format!("malformed environment entry {var:?}"))),
+                },
+                Some(("C", path)) if !path.is_empty() => request.cgroup_procs.push(path.into()),
+                _ => return Err(protocol(format!("malformed request field {field:?}"))),
+            }
+        }
+        Ok(request)
     }
 }
 
@@ -303,6 +320,8 @@ fn open_log(directory: &Path, name: &str) -> Result<File, String> {
 /// Everything the child needs, prepared before the fork so the child only makes syscalls.
 struct ChildSetup {
     directory: CString,
+    /// The `cgroup.procs` files, open for writing.
+    cgroups: Vec<File>,
     stdin: File,
     stdout: File,
     stderr: File,
@@ -338,8 +357,19 @@ fn prepare_child(request: &LaunchRequest) -> Result<ChildSetup, String> {
     let directory = CString::new(request.directory.as_os_str().as_encoded_bytes())
         .map_err(|_| format!("sandbox path {:?} holds NUL", request.directory))?;
     let stdin = File::open("/dev/null").map_err(|e| format!("opening /dev/null: {e}"))?;
+    let cgroups = request
+        .cgroup_procs
+        .iter()
+        .map(|p| {
+            File::options()
+                .write(true)
+                .open(p)
+                .map_err(|e| format!("opening {}: {e}", p.display()))
+        })
+        .collect::<Result<_, _>>()?;
     Ok(ChildSetup {
         directory,
+        cgroups,
         stdin,
         stdout: open_log(&request.directory, "stdout")?,
         stderr: open_log(&request.directory, "stderr")?,
@@ -359,6 +389,13 @@ fn run_child(setup: ChildSetup, request: &LaunchRequest) -> ! {
     };
     // SAFETY: plain syscalls on descriptors this process owns and a valid C string.
     unsafe {
+        // First into the container's cgroups ("0": the writing process), so everything the
+        // executor starts is inside.
+        for file in setup.cgroups {
+            if libc::write(file.as_raw_fd(), b"0".as_ptr().cast(), 1) != 1 {
+                fail("joining a cgroup");
+            }
+        }
         if libc::chdir(setup.directory.as_ptr()) < 0 {
             fail("chdir to the sandbox");
         }
@@ -390,7 +427,6 @@ fn run_child(setup: ChildSetup, request: &LaunchRequest) -> ! {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use std::os::fd::AsRawFd;
 
     fn is_open(file: &impl AsRawFd) -> bool {
         // SAFETY: fcntl F_GETFD on a descriptor number only reads its flags.
@@ -402,12 +438,14 @@ mod tests {
         let r = LaunchRequest {
             directory: "/tmp/sand box".into(),
             env: vec![("A".into(), "x=y".into()), ("EMPTY".into(), String::new())],
+            cgroup_procs: vec!["/sys/fs/cgroup/memory/m/c/cgroup.procs".into()],
         };
         assert_eq!(LaunchRequest::decode(&r.encode().unwrap()).unwrap(), r);
         for (k, v) in [("", "v"), ("A=B", "v"), ("A\0", "v"), ("A", "v\0w")] {
             let bad = LaunchRequest {
                 directory: "/tmp".into(),
                 env: vec![(k.into(), v.into())],
+                cgroup_procs: vec![],
             };
             let err = bad.encode().unwrap_err().to_string();
             assert!(err.contains("cannot be set"), "{err}");
@@ -415,10 +453,19 @@ mod tests {
         let err = LaunchRequest {
             directory: PathBuf::new(),
             env: vec![],
+            cgroup_procs: vec![],
         }
         .encode()
         .unwrap_err();
         assert!(err.to_string().contains("sandbox"), "{err}");
+        let err = LaunchRequest {
+            directory: "/tmp".into(),
+            env: vec![],
+            cgroup_procs: vec!["".into()],
+        }
+        .encode()
+        .unwrap_err();
+        assert!(err.to_string().contains("cgroup.procs"), "{err}");
     }
 
     #[test]
@@ -462,20 +509,32 @@ mod tests {
     #[test]
     fn child_setup_opens_the_logs_in_the_sandbox() {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("procs"), "").unwrap();
         let setup = prepare_child(&LaunchRequest {
             directory: dir.path().to_path_buf(),
             env: vec![],
+            cgroup_procs: vec![dir.path().join("procs")],
         })
         .unwrap();
+        assert_eq!(setup.cgroups.len(), 1);
         assert!(is_open(&setup.stdout) && is_open(&setup.stderr) && is_open(&setup.stdin));
         assert!(dir.path().join("stdout").exists() && dir.path().join("stderr").exists());
         let err = prepare_child(&LaunchRequest {
             directory: dir.path().join("missing"),
             env: vec![],
+            cgroup_procs: vec![],
         })
         .err()
         .unwrap();
         assert!(err.contains("missing"), "{err}");
+        let err = prepare_child(&LaunchRequest {
+            directory: dir.path().to_path_buf(),
+            env: vec![],
+            cgroup_procs: vec![dir.path().join("no-cgroup/cgroup.procs")],
+        })
+        .err()
+        .unwrap();
+        assert!(err.contains("no-cgroup"), "{err}");
     }
 
     proptest! {
@@ -484,8 +543,13 @@ mod tests {
         fn any_settable_request_round_trips(
             dir in "/[a-z0-9 ._/-]{1,40}",
             env in proptest::collection::vec(("[A-Z_][A-Z0-9_]{0,10}", "[^\0]{0,20}"), 0..8),
+            cgroups in proptest::collection::vec("/[a-z0-9/]{1,30}", 0..4),
         ) {
-            let r = LaunchRequest { directory: dir.into(), env };
+            let r = LaunchRequest {
+                directory: dir.into(),
+                env,
+                cgroup_procs: cgroups.into_iter().map(PathBuf::from).collect(),
+            };
             prop_assert_eq!(LaunchRequest::decode(&r.encode().unwrap()).unwrap(), r);
         }
 
