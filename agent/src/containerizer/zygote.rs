@@ -20,8 +20,8 @@
 //!
 //! The codec ([`LaunchRequest::encode`], [`LaunchRequest::decode`], [`LaunchReply`]) is
 //! pure and tested on its own. Invariants: the zygote never starts a thread (so the fork
-//! copies a consistent process); it dies with the agent (`PR_SET_PDEATHSIG`, and EOF on
-//! stdin); a reply follows every request, in order. The containerizer uses the zygote only
+//! copies a consistent process); it dies with the agent (EOF on its stdin, whose only
+//! writer is the agent); a reply follows every request, in order. The containerizer uses the zygote only
 //! for the built-in executor on the plain path (no isolator needs code between fork and
 //! exec, no rootfs); anything else, or a zygote that failed, takes the exec path.
 
@@ -283,10 +283,9 @@ pub enum ZygoteFailure {
 /// The zygote's main loop (see the module docs); returns the process exit code. Runs in
 /// `<binary> executor` when [`ZYGOTE_ENV`] is set, before anything else.
 pub fn serve() -> i32 {
-    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number; no memory is touched.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-    }
+    // No PR_SET_PDEATHSIG: it fires when the agent *thread* that started the zygote ends,
+    // not the agent. The agent holds the only write end of stdin (close-on-exec), so EOF
+    // there is the agent's end.
     // Plain descriptors, not `std::io::stdin()`/`stdout()`: their locks would be held
     // across the fork and stay held in every executor. Not closed here (ManuallyDrop).
     // SAFETY: fds 0 and 1 are the pipes the agent gave this process and stay open.
