@@ -38,6 +38,7 @@ pub mod operator_state;
 pub mod reconciliation;
 pub mod recovery;
 pub mod registrar;
+pub mod removal_limit;
 pub mod resources_object;
 pub mod roles_json;
 mod scheduler_api;
@@ -85,6 +86,9 @@ pub struct MasterConfig {
     pub agent_reregister_timeout: Duration,
     /// Pace of marking recovered agents that did not come back unreachable.
     pub agent_removal_rate_limit: Option<recovery::RemovalRateLimit>,
+    /// Largest share of the recovered agents that may be marked unreachable when the
+    /// re-registration timeout fires; past it the master stops instead.
+    pub recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit,
 }
 
 impl MasterConfig {
@@ -101,6 +105,7 @@ impl MasterConfig {
             allocator: AllocatorConfig::default(),
             agent_reregister_timeout: Duration::from_secs(600),
             agent_removal_rate_limit: None,
+            recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
         }
     }
 }
@@ -250,6 +255,7 @@ impl Master {
             recovery: recovery::Recovery {
                 reregister_timeout: config.agent_reregister_timeout,
                 rate_limit: config.agent_removal_rate_limit,
+                removal_limit: config.recovery_agent_removal_limit,
                 ..Default::default()
             },
             config,
