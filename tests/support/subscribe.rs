@@ -222,7 +222,8 @@ mod tests {
     fn dechunks_partial_and_whole_bodies() {
         let raw = b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n";
         assert_eq!(dechunk(raw), (b"helloabc".to_vec(), true));
-        assert_eq!(dechunk(&raw[..9]), (b"hel".to_vec(), false));
+        assert_eq!(dechunk(&raw[..6]), (b"hel".to_vec(), false));
+        assert_eq!(dechunk(&raw[..9]), (b"hello".to_vec(), false));
         assert_eq!(first_record(b"3\nabcdef"), Some(&b"abc"[..]));
         assert_eq!(first_record(b"9\nabc"), None);
     }
