@@ -1,20 +1,26 @@
 //! Failover benchmark (`scripts/bench/failover.sh`): three release `meso master` processes
 //! with `--peers` on loopback ports and `meso agent-emulator` with `--agents` emulated agents
 //! (`--tasks-per-agent` tasks each) registered with them; then `--kills` times: kill -9 the
-//! leader, time until a surviving master serves as the elected leader (`master/elected`)
-//! (failover), and until every emulated agent has re-registered with it (re-registration),
-//! then restart the killed master on its work dir and let it catch up.
+//! leader, time until a surviving master answers a v1 scheduler SUBSCRIBE (failover: the
+//! client starts at the next master of the `--master` list, follows 307s and asks again
+//! after a 503 or a refused connection), and until every emulated agent has re-registered
+//! (re-registration), then restart the killed master on its work dir and let it catch up.
 //!
-//! Prints `name: value unit` lines: `failover_ms_p50`, `failover_ms_max`,
-//! `reregister_ms_<N>_agents` (p50 over the kills, from the new leader serving to the last
-//! agent re-registered), `reregister_ms_<N>_agents_max`, and `reregister_from_kill_ms_p50`.
+//! Prints `name: value unit` lines: `failover_ms_p50`, `failover_ms_max` (kill -9 -> first
+//! SUBSCRIBED event), `failover_elected_ms_p50`/`_max` (kill -9 -> a surviving master shows
+//! `master/elected` = 1), `reregister_ms_<N>_agents` (p50 over the kills, from the
+//! new leader showing `master/elected` = 1 to the last agent re-registered), `reregister_ms_<N>_agents_max`, and
+//! `reregister_from_kill_ms_p50`/`_max`.
 //! Usage: failover_bench [--meso PATH] [--kills N] [--agents N] [--tasks-per-agent M]
-//! [--answer-timeout DURATION (the emulator's, default 2secs)]
+//! [--answer-timeout DURATION (the emulator's, default 2secs)] [--keep-dir PATH (work dirs
+//! and logs stay there)]
 
 #[path = "../tests/support/masters.rs"]
 mod masters;
+#[path = "../tests/support/subscribe.rs"]
+mod subscribe;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -61,6 +67,7 @@ fn main() {
     let mut agents = 10_000usize;
     let mut tasks = 10usize;
     let mut answer_timeout = String::from("2secs");
+    let mut keep_dir: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -70,11 +77,19 @@ fn main() {
             "--agents" => agents = value().parse().expect("--agents: a number"),
             "--tasks-per-agent" => tasks = value().parse().expect("--tasks-per-agent: a number"),
             "--answer-timeout" => answer_timeout = value(),
+            "--keep-dir" => keep_dir = Some(value().into()),
             other => panic!("unknown argument {other}"),
         }
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut masters = Masters::start(&meso, dir.path(), 3, &[]);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = match &keep_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).expect("--keep-dir is creatable");
+            d.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let mut masters = Masters::start(&meso, &dir, 3, &[]);
     masters.wait_leader(GUARD);
 
     let mut emulator = Command::new(&meso)
@@ -93,15 +108,18 @@ fn main() {
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::from(
-            std::fs::File::create(dir.path().join("emulator.log")).expect("emulator log"),
+            std::fs::File::create(dir.join("emulator.log")).expect("emulator log"),
         ))
         .spawn()
         .expect("meso agent-emulator starts");
     let stdout = emulator.stdout.take().expect("piped stdout");
     let _emulator = Proc(emulator);
     let (waves_tx, waves) = mpsc::channel();
+    let mut progress_log =
+        std::fs::File::create(dir.join("emulator.out")).expect("emulator progress file");
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = writeln!(progress_log, "{} {line}", unix_ms());
             if let Some(wave) = parse_wave(&line) {
                 if waves_tx.send(wave).is_err() {
                     return;
@@ -113,6 +131,7 @@ fn main() {
     eprintln!("{agents} agents registered (wave {first_wave})");
 
     let mut failover = Vec::new();
+    let mut elected = Vec::new();
     let mut rereg = Vec::new();
     let mut rereg_from_kill = Vec::new();
     for kill in 1..=kills {
@@ -120,36 +139,65 @@ fn main() {
         let killed_at = Instant::now();
         let killed_ms = unix_ms();
         masters.kill9(old);
-        let mut new = None;
-        wait_until("a new leader serves", GUARD, || {
-            new = masters.leader_now();
-            new.is_some()
+        // The elected figure is watched on another thread so that it does not delay the
+        // SUBSCRIBE client.
+        let ports = masters.ports.clone();
+        let watcher = std::thread::spawn(move || {
+            let mut found = None;
+            wait_until("a surviving master shows master/elected = 1", GUARD, || {
+                found = (0..ports.len())
+                    .filter(|&i| i != old)
+                    .find(|&i| masters::serves_as_leader_on(ports[i]));
+                found.is_some()
+            });
+            (found, killed_at.elapsed().as_secs_f64() * 1e3)
         });
-        let new = new.expect("a leader was found");
+        let start = (old + 1) % masters.ports.len();
+        let (_, port) = subscribe::subscribe_any(&masters.ports, start, GUARD);
         let failover_ms = killed_at.elapsed().as_secs_f64() * 1e3;
-        let served_ms = unix_ms();
+        let (new, elected_ms) = watcher.join().expect("the elected watcher does not panic");
+        let new = new.expect("a leader was found");
+        assert_eq!(
+            masters.ports[new], port,
+            "the master that answered SUBSCRIBE is the elected one"
+        );
         let (wave, at) = waves
             .recv_timeout(GUARD)
             .expect("every agent re-registered after the failover");
-        let rereg_ms = at.saturating_sub(served_ms) as f64;
+        let serving_ms = killed_ms + elected_ms.round() as u64;
+        let rereg_ms = at.saturating_sub(serving_ms) as f64;
         eprintln!(
-            "kill {kill}: master {old} -> {new}: failover {failover_ms:.0} ms, all agents back {rereg_ms:.0} ms later (wave {wave})"
+            "kill {kill}: master {old} -> {new}: SUBSCRIBED {failover_ms:.0} ms, elected {elected_ms:.0} ms, all agents back {rereg_ms:.0} ms after elected, {} ms after the kill (wave {wave})",
+            at.saturating_sub(killed_ms)
         );
         failover.push(failover_ms);
+        elected.push(elected_ms);
         rereg.push(rereg_ms);
         rereg_from_kill.push(at.saturating_sub(killed_ms) as f64);
         masters.spawn(old);
-        let leader_port = masters.ports[new];
+        // Under load leadership can move again on its own (a leader that misses its
+        // followers' acks steps down): follow whichever master leads now.
         wait_until("the restarted master follows the leader", GUARD, || {
-            masters.follows(old, leader_port)
+            masters
+                .leader_now()
+                .is_some_and(|leader| leader != old && masters.follows(old, masters.ports[leader]))
         });
         // Let it catch up on the log before the next kill can need its vote.
         std::thread::sleep(Duration::from_millis(500));
     }
-    println!("# failover: kill -9 of the leader -> a surviving master serves as the elected leader (master/elected = 1 in /metrics/snapshot; the v1 scheduler SUBSCRIBE is not on this branch yet) ({kills} kills)");
+    println!("# failover: kill -9 of the leader -> a surviving master answers a v1 scheduler SUBSCRIBE (first SUBSCRIBED event; the client follows 307s, retries 503s) ({kills} kills)");
     println!("failover_ms_p50: {:.0} ms", percentile(&failover, 50.0));
     println!("failover_ms_max: {:.0} ms", percentile(&failover, 100.0));
-    println!("# re-registration: new leader serving -> the last of {agents} emulated agents ({tasks} tasks each) re-registered");
+    println!("# kill -9 of the leader -> a surviving master shows master/elected = 1 in /metrics/snapshot");
+    println!(
+        "failover_elected_ms_p50: {:.0} ms",
+        percentile(&elected, 50.0)
+    );
+    println!(
+        "failover_elected_ms_max: {:.0} ms",
+        percentile(&elected, 100.0)
+    );
+    println!("# re-registration: the new leader shows master/elected = 1 -> the last of {agents} emulated agents ({tasks} tasks each) re-registered");
     let count = if agents % 1000 == 0 {
         format!("{}k", agents / 1000)
     } else {
@@ -166,5 +214,9 @@ fn main() {
     println!(
         "reregister_from_kill_ms_p50: {:.0} ms",
         percentile(&rereg_from_kill, 50.0)
+    );
+    println!(
+        "reregister_from_kill_ms_max: {:.0} ms",
+        percentile(&rereg_from_kill, 100.0)
     );
 }

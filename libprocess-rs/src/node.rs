@@ -396,7 +396,35 @@ impl Node {
         self.spawn_with_id(id, process)
     }
 
+    /// Replaces the local process named `id` by `process` under the same id, with no moment
+    /// in which the id is unknown: from this call on, messages to the id queue for `process`,
+    /// which starts (`initialize`) once the old process has handled what it already had
+    /// queued and exited (it is asked to terminate here). The id's links stay: linkers are not
+    /// told that the old process exited (they hear of the replacement's exit), and links the
+    /// old process made pass to the replacement. Without a process named `id` this is
+    /// [`Node::spawn_named`].
+    pub fn replace_named<P: Process>(
+        &self,
+        id: impl Into<String>,
+        process: P,
+    ) -> Result<Pid<P>, SpawnError> {
+        let id = id.into();
+        if id.is_empty() || !id.chars().all(valid_id_char) {
+            return Err(SpawnError::InvalidId(id));
+        }
+        self.start_process(id, process, true)
+    }
+
     fn spawn_with_id<P: Process>(&self, id: String, process: P) -> Result<Pid<P>, SpawnError> {
+        self.start_process(id, process, false)
+    }
+
+    fn start_process<P: Process>(
+        &self,
+        id: String,
+        process: P,
+        replace: bool,
+    ) -> Result<Pid<P>, SpawnError> {
         if self.0.shut_down.load(Ordering::Acquire) {
             return Err(SpawnError::NodeShutDown);
         }
@@ -410,9 +438,9 @@ impl Node {
         let (mailbox, rx) = Mailbox::new(upid, capacity, handlers, self.0.counters.mailbox.clone());
         let mailbox = Arc::new(mailbox);
         let (done_tx, done_rx) = watch::channel(false);
-        {
+        let replaced = {
             let mut table = self.0.table.write();
-            if table.contains_key(id.as_str()) {
+            if !replace && table.contains_key(id.as_str()) {
                 return Err(SpawnError::DuplicateId(id));
             }
             table.insert(
@@ -421,17 +449,22 @@ impl Node {
                     sink: mailbox.clone(),
                     done: done_rx,
                 },
-            );
-        }
+            )
+        };
         self.0.counters.processes.add(1);
         let pid = Pid { mailbox };
-        self.0.spawner.spawn(Box::pin(process::run(
-            process,
-            rx,
-            pid.clone(),
-            self.clone(),
-            done_tx,
-        )));
+        let run = process::run(process, rx, pid.clone(), self.clone(), done_tx);
+        match replaced {
+            Some(old) => {
+                old.sink.terminate();
+                let mut old_done = old.done;
+                self.0.spawner.spawn(Box::pin(async move {
+                    let _ = old_done.wait_for(|d| *d).await;
+                    run.await
+                }));
+            }
+            None => self.0.spawner.spawn(Box::pin(run)),
+        }
         Ok(pid)
     }
 

@@ -153,12 +153,14 @@ impl<P: Process> Pid<P> {
 struct ExitGuard {
     node: Node,
     upid: Upid,
+    /// The address of the process's mailbox (tells it from a replacement under its id).
+    mailbox: usize,
     done: watch::Sender<bool>,
 }
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        self.node.inner().process_exited(&self.upid);
+        self.node.inner().process_exited(&self.upid, self.mailbox);
         let _ = self.done.send(true);
     }
 }
@@ -207,6 +209,7 @@ pub(crate) async fn run<P: Process>(
     let _exit = ExitGuard {
         node: node.clone(),
         upid: pid.upid().clone(),
+        mailbox: Arc::as_ptr(&pid.mailbox) as *const () as usize,
         done,
     };
     let mailbox = pid.mailbox.clone();

@@ -262,3 +262,47 @@ async fn dispatch_runs_a_closure_on_the_process() {
     );
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_process_hands_over_its_id_messages_and_links() {
+    let node = node().await;
+    let (old, mut old_rx) = Recorder::new();
+    let old = node.spawn_named("master", old).unwrap();
+    started(&mut old_rx).await;
+    let (watcher, mut watcher_rx) = Recorder::new();
+    let watcher = node.spawn(watcher).unwrap();
+    started(&mut watcher_rx).await;
+    watcher.send(RecMsg::Link(old.upid().clone())).unwrap();
+    node.send(old.upid(), Note(1)).unwrap();
+    let (new, mut new_rx) = Recorder::new();
+    let new = node.replace_named("master", new).unwrap();
+    // Sent while the old one may still run: queued for the new one, never unknown.
+    for n in 2..50 {
+        node.send(new.upid(), Note(n)).unwrap();
+    }
+    assert_eq!(next(&mut old_rx).await, Event::Note { from: None, n: 1 });
+    assert_eq!(next(&mut old_rx).await, Event::Finalized);
+    assert_eq!(
+        next(&mut new_rx).await,
+        Event::Initialized(new.upid().clone())
+    );
+    for n in 2..50 {
+        assert_eq!(next(&mut new_rx).await, Event::Note { from: None, n });
+    }
+    // The watcher's link passed to the new process: it hears of that one's exit only.
+    new.terminate();
+    node.wait(new.upid()).await;
+    assert_eq!(
+        next(&mut watcher_rx).await,
+        Event::Exited(new.upid().clone())
+    );
+    assert!(matches!(
+        node.send(new.upid(), Note(99)),
+        Err(SendError::UnknownProcess { .. })
+    ));
+    // Without a process under the id, replacing is spawning.
+    let (again, mut again_rx) = Recorder::new();
+    node.replace_named("master", again).unwrap();
+    started(&mut again_rx).await;
+    node.shutdown().await;
+}

@@ -2,7 +2,8 @@
 //! clock: recovered agents are held until `--agent-reregister-timeout`, then marked
 //! unreachable one at a time as `--agent-removal-rate-limit` allows; one that re-registers
 //! in time is never marked; reconciling a task on a recovering agent gets no answer; a
-//! recorded framework that does not come back is removed after its stored failover timeout.
+//! recorded framework that does not come back is removed after its stored failover timeout;
+//! past `--recovery-agent-removal-limit` the master marks none and stops instead.
 
 mod common;
 
@@ -16,6 +17,7 @@ use meso_api::wire;
 use meso_frameworks::{DriverHandle, SchedulerDriver};
 use meso_master::master::recovery::RemovalRateLimit;
 use meso_master::master::registrar::RegistrySnapshot;
+use meso_master::master::removal_limit::RecoveryRemovalLimit;
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -225,5 +227,65 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
     assert_eq!(doc["unreachable_slaves"], 3, "then c");
     assert_eq!(doc["activated_slaves"], 1);
     assert_eq!(doc["slaves"][0]["id"], "b");
+    node.shutdown().await;
+}
+
+/// A recovered master with agents a, b, c and d and the given removal limit; agent b comes
+/// back; then the re-registration timeout (60 s) passes.
+async fn timeout_with_limit(
+    limit: &str,
+) -> (
+    Node,
+    libprocess::Pid<Master>,
+    impl std::future::Future<Output = ()>,
+) {
+    let clock = TestClock::paused();
+    let node = Node::builder().test_clock(&clock).build().await.unwrap();
+    let mut config = MasterConfig::new("m2", "localhost");
+    config.agent_reregister_timeout = Duration::from_secs(60);
+    config.recovery_agent_removal_limit = RecoveryRemovalLimit::parse(limit).unwrap();
+    let snapshot = RegistrySnapshot {
+        admitted: ["a", "b", "c", "d"]
+            .iter()
+            .map(|id| (AgentId::new(*id), agent(id)))
+            .collect::<BTreeMap<_, _>>(),
+        unreachable: BTreeSet::new(),
+        frameworks: BTreeMap::new(),
+    };
+    let master = node
+        .spawn_named(
+            "master",
+            Master::new(config, Box::new(InMemoryRegistrar::new())).recovered_from(snapshot),
+        )
+        .unwrap();
+    clock.settle().await;
+    let (tx, mut back) = mpsc::unbounded_channel();
+    node.spawn(ReturningAgent {
+        master: master.upid().clone(),
+        info: agent("b"),
+        events: tx,
+    })
+    .unwrap();
+    assert_eq!(next(&mut back, "b re-registered").await, AgentId::new("b"));
+    let exited = node.wait(master.upid());
+    advance(&clock, 61).await;
+    (node, master, exited)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_removal_limit_the_master_stops_instead_of_removing_agents() {
+    // Three of four recovered agents missing is 75% > 50%: the master marks none and stops.
+    let (node, master, exited) = timeout_with_limit("50%").await;
+    tokio::time::timeout(HANG_GUARD, exited)
+        .await
+        .expect("hang guard: the master process stops");
+    drop(master);
+    node.shutdown().await;
+
+    // At 75% the same failover is within the limit: a, c and d are marked unreachable.
+    let (node, master, _exited) = timeout_with_limit("75%").await;
+    let doc = state(&master).await;
+    assert_eq!(doc["unreachable_slaves"], 3);
+    assert_eq!(doc["activated_slaves"], 1);
     node.shutdown().await;
 }

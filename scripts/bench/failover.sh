@@ -6,9 +6,10 @@
 # 2. Failover (examples/failover_bench.rs): three release `meso master --peers` processes,
 #    `meso agent-emulator` with FAILOVER_AGENTS (10000) agents of 10 tasks each; the leader is
 #    killed with SIGKILL FAILOVER_KILLS (20) times: failover_ms_p50/_max (kill -9 -> a
-#    surviving master serves as the elected leader, master/elected = 1; the v1 scheduler SUBSCRIBE
-#    is not on this branch yet) and reregister_ms_10k_agents (new leader serving -> the last
-#    emulated agent re-registered with it).
+#    surviving master answers a v1 scheduler SUBSCRIBE with SUBSCRIBED; the client follows
+#    307s and retries 503s), failover_elected_ms_p50/_max (kill -9 -> master/elected = 1)
+#    and reregister_ms_10k_agents (new leader elected -> the last emulated agent
+#    re-registered with it). FAILOVER_KEEP_DIR=PATH keeps the masters' and emulator's logs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --locked -p meso-master --example registry_bench >&2
@@ -16,4 +17,5 @@ cargo build --release --locked --bin meso --example failover_bench >&2
 target/release/examples/registry_bench "$@"
 exec target/release/examples/failover_bench --meso target/release/meso \
   --kills "${FAILOVER_KILLS:-20}" --agents "${FAILOVER_AGENTS:-10000}" \
-  --tasks-per-agent "${FAILOVER_TASKS_PER_AGENT:-10}"
+  --tasks-per-agent "${FAILOVER_TASKS_PER_AGENT:-10}" \
+  ${FAILOVER_KEEP_DIR:+--keep-dir "$FAILOVER_KEEP_DIR"}

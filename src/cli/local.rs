@@ -52,6 +52,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         peers: None,
         agent_reregister_timeout: std::time::Duration::from_secs(600),
         agent_removal_rate_limit: None,
+        recovery_agent_removal_limit: "100%".to_string(),
         allocation_interval: std::time::Duration::from_secs(1),
         offer_timeout: None,
         agent_ping_timeout: std::time::Duration::from_secs(15),

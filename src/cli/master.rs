@@ -8,6 +8,7 @@ use libprocess::Node;
 use meso_master::allocator::AllocatorConfig;
 use meso_master::leadership::MasterHost;
 use meso_master::master::recovery::RemovalRateLimit;
+use meso_master::master::removal_limit::RecoveryRemovalLimit;
 use meso_master::raftlog::{RaftLog, RaftLogOptions};
 use meso_master::registry::Registry;
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
@@ -43,6 +44,16 @@ pub struct MasterFlags {
     /// `N/hrs` (e.g. `1/10mins`; default: no limit).
     #[arg(long, env = "MESO_AGENT_REMOVAL_RATE_LIMIT")]
     pub agent_removal_rate_limit: Option<String>,
+    /// Largest share of the agents recovered from the registry after a failover that may be
+    /// marked unreachable when `--agent-reregister-timeout` fires, as a percentage (Mesos's
+    /// `--recovery_agent_removal_limit`). When more are missing the master refuses: it logs
+    /// why and exits non-zero instead of removing them, so that a person looks first.
+    #[arg(
+        long,
+        env = "MESO_RECOVERY_AGENT_REMOVAL_LIMIT",
+        default_value = "100%"
+    )]
+    pub recovery_agent_removal_limit: String,
     /// Time between batch allocation rounds.
     #[arg(long, env = "MESO_ALLOCATION_INTERVAL", default_value = "1secs", value_parser = parse_duration)]
     pub allocation_interval: Duration,
@@ -107,6 +118,9 @@ impl MasterFlags {
             ),
             None => None,
         };
+        config.recovery_agent_removal_limit =
+            RecoveryRemovalLimit::parse(&self.recovery_agent_removal_limit)
+                .map_err(|e| anyhow::anyhow!("--recovery-agent-removal-limit: {e}"))?;
         config.allocator = AllocatorConfig {
             min_allocatable: AllocatorConfig::parse_min_allocatable(
                 &self.min_allocatable_resources,

@@ -68,6 +68,16 @@ pub fn wait_until(what: &str, guard: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
+/// Whether the master on loopback `port` serves as the elected leader now (`master/elected`
+/// is 1 in its `/metrics/snapshot`).
+pub fn serves_as_leader_on(port: u16) -> bool {
+    http_get(port, "/metrics/snapshot").is_some_and(|(status, body)| {
+        status == 200
+            && serde_json::from_str::<serde_json::Value>(&body)
+                .is_ok_and(|v| v["master/elected"].as_f64() == Some(1.0))
+    })
+}
+
 /// Three masters of one cluster.
 pub struct Masters {
     meso: PathBuf,
@@ -137,11 +147,7 @@ impl Masters {
     /// Whether master `i` serves as the elected leader now (`master/elected` is 1 in its
     /// `/metrics/snapshot`, which stays small however many agents the leader has).
     pub fn serves_as_leader(&self, i: usize) -> bool {
-        http_get(self.ports[i], "/metrics/snapshot").is_some_and(|(status, body)| {
-            status == 200
-                && serde_json::from_str::<serde_json::Value>(&body)
-                    .is_ok_and(|v| v["master/elected"].as_f64() == Some(1.0))
-        })
+        serves_as_leader_on(self.ports[i])
     }
 
     /// The index of a running master serving as leader now, if any.

@@ -334,6 +334,7 @@ impl EmulatedAgent {
         self.info.id = Some(id.clone());
         self.id = Some(id);
         self.registered = true;
+        self.tracker.registered();
         self.attempt = 0;
         self.generation += 1; // cancels the pending retry
         self.progress.up();

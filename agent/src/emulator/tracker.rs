@@ -6,7 +6,11 @@
 //! there at once, unless its term is older than a hint already followed; a hint without a
 //! leader (election under way) keeps the target, to be asked again after a short wait: a
 //! live master learns the new leader as soon as there is one, while moving on could land on
-//! the master that just died; after [`NO_LEADER_ANSWERS_BEFORE_MOVING`] such answers in a row
+//! the master that just died; a hint naming the master whose link just broke is taken as
+//! "no leader known" too (the followers still name the dead leader until their election
+//! timeout: following it would bounce off a refused connection and grow the backoff for the
+//! whole election), unless a later hint names it in a newer term (it was restarted and
+//! elected again) or the agent gave up on that master's answers; after [`NO_LEADER_ANSWERS_BEFORE_MOVING`] such answers in a row
 //! (a master cut off from the others) it moves to the next configured master. The target
 //! going away (broken link, refused connection) moves to the next configured master, to be
 //! tried after a backoff. Hints from a master that is not the current target are stale and
@@ -39,6 +43,9 @@ pub struct MasterTracker {
     target: Upid,
     term: u64,
     no_leader_answers: u32,
+    /// The master this agent lost since it last registered, and the term of the first hint
+    /// that named it after the loss (hints naming it in that term or older are stale).
+    lost: Option<(Upid, Option<u64>)>,
 }
 
 impl MasterTracker {
@@ -53,6 +60,7 @@ impl MasterTracker {
             target,
             term: 0,
             no_leader_answers: 0,
+            lost: None,
         })
     }
 
@@ -86,7 +94,29 @@ impl MasterTracker {
         }
         let gone = self.target.clone();
         self.advance(&gone);
+        self.lost = Some((gone, None));
         Next::Backoff
+    }
+
+    /// The agent (re)registered with its target: hints are trusted again.
+    pub fn registered(&mut self) {
+        self.lost = None;
+        self.no_leader_answers = 0;
+    }
+
+    /// Whether a hint naming `leader` in `term` names the master lost since the last
+    /// registration in a term that is not newer than the first such hint's.
+    fn names_the_lost_master(&mut self, leader: &Upid, term: u64) -> bool {
+        match &mut self.lost {
+            Some((gone, first_term)) if gone == leader => match first_term {
+                None => {
+                    *first_term = Some(term);
+                    true
+                }
+                Some(first) => term <= *first,
+            },
+            _ => false,
+        }
     }
 
     /// `from` answered "not the leader", naming `leader` (if known) in `term`.
@@ -94,8 +124,11 @@ impl MasterTracker {
         if from != &self.target {
             return Next::Ignore;
         }
+        let stale = leader
+            .as_ref()
+            .is_some_and(|l| l != from && self.names_the_lost_master(l, term));
         match leader {
-            Some(leader) if term >= self.term && &leader != from => {
+            Some(leader) if !stale && term >= self.term && &leader != from => {
                 self.term = term;
                 self.target = leader;
                 self.no_leader_answers = 0;
@@ -107,6 +140,8 @@ impl MasterTracker {
                 if self.no_leader_answers >= NO_LEADER_ANSWERS_BEFORE_MOVING {
                     let here = self.target.clone();
                     self.advance(&here);
+                    // So many answers: trust hints again, even one naming the lost master.
+                    self.lost = None;
                 }
                 Next::Backoff
             }
@@ -175,6 +210,40 @@ mod tests {
         t.not_leader(&master(1), Some(master(2)), 1);
         assert_eq!(t.lost(&master(2)), Next::Backoff);
         assert_ne!(t.target(), &master(2));
+    }
+
+    #[test]
+    fn a_hint_naming_the_lost_leader_waits_for_the_election() {
+        let mut t = MasterTracker::new(three(), 0).expect("three masters");
+        t.not_leader(&master(1), Some(master(2)), 1);
+        assert_eq!(t.lost(&master(2)), Next::Backoff);
+        let asked = t.target().clone();
+        // The follower still names the dead leader in the old term: ask it again later.
+        assert_eq!(t.not_leader(&asked, Some(master(2)), 1), Next::Backoff);
+        assert_eq!(t.target(), &asked);
+        assert_eq!(t.not_leader(&asked, Some(master(2)), 1), Next::Backoff);
+        // The election is over: a hint naming another master is followed at once.
+        assert_eq!(asked, master(3));
+        assert_eq!(t.not_leader(&asked, Some(master(1)), 2), Next::Now);
+        assert_eq!(t.target(), &master(1));
+    }
+
+    #[test]
+    fn the_lost_master_is_followed_again_in_a_newer_term_or_after_registering() {
+        let mut t = MasterTracker::new(three(), 0).expect("three masters");
+        t.not_leader(&master(1), Some(master(2)), 1);
+        t.lost(&master(2));
+        let asked = t.target().clone();
+        assert_eq!(t.not_leader(&asked, Some(master(2)), 1), Next::Backoff);
+        assert_eq!(t.not_leader(&asked, Some(master(2)), 3), Next::Now);
+        assert_eq!(t.target(), &master(2));
+
+        let mut t = MasterTracker::new(three(), 0).expect("three masters");
+        t.not_leader(&master(1), Some(master(2)), 1);
+        t.lost(&master(2));
+        t.registered();
+        let asked = t.target().clone();
+        assert_eq!(t.not_leader(&asked, Some(master(2)), 1), Next::Now);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use super::NodeInner;
 use crate::frame::{FrameKind, Header};
 use crate::upid::Upid;
+use std::sync::Arc;
 
 impl NodeInner {
     pub(crate) fn link(&self, linker: &Upid, linkee: &Upid) {
@@ -103,15 +104,25 @@ impl NodeInner {
         }
     }
 
-    /// Called by a process's exit guard.
-    pub(crate) fn process_exited(&self, upid: &Upid) {
-        {
+    /// Called by a process's exit guard; `mailbox` is the address of its mailbox. A process
+    /// replaced under its id (`Node::replace_named`) leaves the table entry and the links to
+    /// its replacement.
+    pub(crate) fn process_exited(&self, upid: &Upid, mailbox: usize) {
+        let replaced = {
             let mut table = self.table.write();
-            if table.get(upid.id()).is_some_and(|e| e.sink.upid() == upid) {
-                table.remove(upid.id());
+            match table.get(upid.id()) {
+                Some(e) if Arc::as_ptr(&e.sink) as *const () as usize == mailbox => {
+                    table.remove(upid.id());
+                    false
+                }
+                Some(e) => e.sink.upid() == upid,
+                None => false,
             }
-        }
+        };
         self.counters.processes.add(-1);
+        if replaced {
+            return;
+        }
         let linkers = self.links.lock().local_exited(upid);
         for linker in linkers {
             self.notify_exited(&linker, upid);

@@ -192,6 +192,13 @@ async fn recover(
     }
 }
 
+/// Milliseconds since the Unix epoch, for the failover phase log lines only.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 async fn run(
     node: Node,
     log: RaftLog<Registry>,
@@ -204,26 +211,37 @@ async fn run(
     let mut leader = log.watch_leader();
     let mut serving = spawn_stand_in(&node, &shared)?;
     node.set_delegate(Some("master"));
+    let mut logged_term = 0;
     loop {
         let state = *leader.borrow_and_update();
+        if state.is_leader && state.term != logged_term {
+            logged_term = state.term;
+            info!(logger, "raft leadership gained; recovering the registry";
+                "term" => state.term, "at_unix_ms" => unix_ms());
+        }
         let elected = matches!(serving, Serving::Master(..));
         update_info(&shared, &node, &peers, state, elected && state.is_leader);
         match (&serving, state.is_leader) {
-            (Serving::StandIn(upid), true) => match recover(&node, &log).await {
+            (Serving::StandIn(_), true) => match recover(&node, &log).await {
                 Ok(snapshot) => {
-                    stop_process(&node, upid).await;
+                    info!(logger, "registry recovered by a lease read";
+                        "term" => state.term, "agents" => snapshot.admitted.len(),
+                        "at_unix_ms" => unix_ms());
                     let mut config = config.clone();
                     config.master_id = format!("{}-{}", config.master_id, state.term);
                     let master = Master::new(config, Box::new(RaftRegistrar::new(log.clone())))
                         .with_leader_info(shared.clone())
                         .recovered_from(snapshot);
-                    let pid = node
-                        .spawn_named("master", master)
-                        .map_err(|e| HostError::Spawn {
-                            what: "master",
-                            reason: e.to_string(),
-                        })?;
-                    info!(logger, "elected: this master leads"; "term" => state.term, "pid" => %pid.upid());
+                    // Replaced in place: the stand-in answers what it already has queued,
+                    // and everything sent from now on queues for the master, so no client
+                    // message meets an unknown process and no client link breaks.
+                    let pid =
+                        node.replace_named("master", master)
+                            .map_err(|e| HostError::Spawn {
+                                what: "master",
+                                reason: e.to_string(),
+                            })?;
+                    info!(logger, "elected: this master leads"; "term" => state.term, "pid" => %pid.upid(), "at_unix_ms" => unix_ms());
                     serving = Serving::Master(pid.upid().clone(), state.term);
                     update_info(&shared, &node, &peers, state, true);
                 }

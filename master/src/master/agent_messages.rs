@@ -151,6 +151,7 @@ impl Master {
             return;
         }
         self.recovery.book.reregistered(&id);
+        self.note_recovered_agent_back(ctx);
         // Frameworks the master does not know yet (master failover) join inactive.
         for framework in &msg.frameworks {
             self.adopt_framework(framework);

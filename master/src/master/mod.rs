@@ -40,6 +40,7 @@ pub mod operator_state;
 pub mod reconciliation;
 pub mod recovery;
 pub mod registrar;
+pub mod removal_limit;
 pub mod resources_object;
 pub mod roles_json;
 mod scheduler_api;
@@ -88,6 +89,9 @@ pub struct MasterConfig {
     pub agent_reregister_timeout: Duration,
     /// Pace of marking recovered agents that did not come back unreachable.
     pub agent_removal_rate_limit: Option<recovery::RemovalRateLimit>,
+    /// Largest share of the recovered agents that may be marked unreachable when the
+    /// re-registration timeout fires; past it the master stops instead.
+    pub recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit,
 }
 
 impl MasterConfig {
@@ -104,6 +108,7 @@ impl MasterConfig {
             allocator: AllocatorConfig::default(),
             agent_reregister_timeout: Duration::from_secs(600),
             agent_removal_rate_limit: None,
+            recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
         }
     }
 }
@@ -253,6 +258,7 @@ impl Master {
             recovery: recovery::Recovery {
                 reregister_timeout: config.agent_reregister_timeout,
                 rate_limit: config.agent_removal_rate_limit,
+                removal_limit: config.recovery_agent_removal_limit,
                 ..Default::default()
             },
             config,

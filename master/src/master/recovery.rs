@@ -10,12 +10,14 @@
 //! removed, so a failover timeout outlives the master that recorded it (MESOS-4659).
 //!
 //! Invariant: an agent id is recovering, queued for removal, or neither; an agent that
-//! re-registers leaves both at once, so it is never marked unreachable afterwards.
+//! re-registers leaves both at once, so it is never marked unreachable afterwards. When more
+//! of the recovered agents than `--recovery-agent-removal-limit` allows are still missing at
+//! the timeout, none is marked: the master stops instead (see `removal_limit`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
-use libprocess::slog::{info, warn};
+use libprocess::slog::{error, info, warn};
 use libprocess::Context;
 use meso_api::v1::{AgentId, AgentInfo};
 
@@ -160,6 +162,18 @@ pub struct Recovery {
     pub reregister_timeout: Duration,
     /// Pace of marking them unreachable.
     pub rate_limit: Option<RemovalRateLimit>,
+    /// How many agents the registry held when this master started.
+    pub recovered_agents: usize,
+    /// `--recovery-agent-removal-limit`.
+    pub removal_limit: super::removal_limit::RecoveryRemovalLimit,
+}
+
+/// Milliseconds since the Unix epoch, for log lines that other processes' logs are compared
+/// with (failover phases); not used for any decision.
+pub(super) fn log_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Master {
@@ -205,6 +219,7 @@ impl Master {
                 .unwrap_or(0);
             ctx.delay(after, MasterMessage::FailoverTimeout(id, generation));
         }
+        self.recovery.recovered_agents = snapshot.admitted.len();
         self.recovery.book = RecoveryBook::new(snapshot.admitted);
         if !self.recovery.book.is_empty() {
             ctx.delay(
@@ -214,9 +229,35 @@ impl Master {
         }
     }
 
+    /// Logs the first and the last recovered agent coming back (failover phases).
+    pub(super) fn note_recovered_agent_back(&self, ctx: &Context<Self>) {
+        let left = self.recovery.book.len();
+        let total = self.recovery.recovered_agents;
+        if left + 1 == total {
+            info!(ctx.node().logger(), "first recovered agent re-registered";
+                "recovered_agents" => total, "at_unix_ms" => log_unix_ms());
+        }
+        if left == 0 && total > 0 {
+            info!(ctx.node().logger(), "every recovered agent re-registered";
+                "recovered_agents" => total, "at_unix_ms" => log_unix_ms());
+        }
+    }
+
     /// `--agent-reregister-timeout` fired: mark the agents that did not come back
     /// unreachable, paced by the removal rate limit.
     pub(super) fn reregister_timeout(&mut self, ctx: &mut Context<Self>) {
+        let not_back = self.recovery.book.len();
+        let recovered = self.recovery.recovered_agents;
+        if self.recovery.removal_limit.exceeded(not_back, recovered) {
+            // As Mesos: refuse to act on what looks like a widespread failure; a person
+            // decides. The host sees the master stop while leading and the process exits
+            // non-zero; the next leader recovers the same registry.
+            error!(ctx.node().logger(), "post-recovery agent removal limit exceeded: refusing to mark the recovered agents that did not re-register unreachable; stopping";
+                "not_reregistered" => not_back, "recovered" => recovered,
+                "limit" => %self.recovery.removal_limit);
+            ctx.terminate();
+            return;
+        }
         let queued = self.recovery.book.timed_out();
         if queued > 0 {
             warn!(ctx.node().logger(), "recovered agents did not re-register in time; marking them unreachable"; "agents" => queued);
