@@ -235,6 +235,21 @@ async fn main() {
             break;
         }
     }
+    // Let the executor exit on its own (it does once the agent acknowledges the terminal
+    // update) before the agent shuts down, so a profiler wrapped around it can finish
+    // (scripts/executor-symbol-order.sh). The bound only guards against a hang.
+    for _ in 0..600 {
+        if !std::path::Path::new(&format!("/proc/{executor}")).exists()
+            || std::fs::read_to_string(format!("/proc/{executor}/stat")).is_ok_and(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .is_some_and(|s| s.trim_start().starts_with('Z'))
+            })
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     agent_node.shutdown().await;
     master_node.shutdown().await;
 }
