@@ -11,6 +11,13 @@ cd "$(dirname "$0")/../.."
 cargo build -q --release --locked --bin meso
 cargo build -q --release --locked -p meso-agent --bin meso-executor --example executor_rss
 echo "# meso executor"
+# How much of the executor's function list the binary still matches: a stale list (see
+# scripts/executor-symbol-order.sh) shows here first, as fewer functions in the block.
+grep -v '^#' link/executor-symbol-order.txt | sort -u >"${TMPDIR:-/tmp}/executor-order.$$"
+matched=$(nm --defined-only target/release/meso | awk '{print $3}' | sort -u |
+  comm -12 - "${TMPDIR:-/tmp}/executor-order.$$" | wc -l)
+echo "executor_symbol_order_matched: $matched of $(wc -l <"${TMPDIR:-/tmp}/executor-order.$$") functions"
+rm -f "${TMPDIR:-/tmp}/executor-order.$$"
 target/release/examples/executor_rss "$PWD/target/release/meso"
 echo "# meso-executor"
 target/release/examples/executor_rss "$PWD/target/release/meso-executor"
