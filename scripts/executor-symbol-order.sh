@@ -20,8 +20,10 @@
 # A stale list only changes layout, never behaviour: names that no longer exist are
 # skipped by the linker (warnings off), and new executor functions simply stay where they
 # would be without the list. Rerun after changing the executor or its dependencies
-# (symbol hashes change with crate versions), then rebuild and rerun
-# scripts/bench/executor_rss.sh. Needs valgrind.
+# (symbol hashes change with crate versions and features; the `.llvm.<n>` suffix of a few
+# functions that ThinLTO made module-local changes with any edit to their codegen unit),
+# then rebuild and rerun scripts/bench/executor_rss.sh, whose first line says how many
+# listed functions the binary still defines. Needs valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
