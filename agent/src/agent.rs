@@ -386,6 +386,9 @@ impl Process for Agent {
         self.info.port = u32::from(ctx.self_upid().addr().port());
         self.observe
             .install(ctx.node().metrics(), ctx.self_upid().addr().ip());
+        // The gauges are computed when read: `/metrics/snapshot` comes to this process.
+        ctx.node()
+            .set_metrics_snapshot_process(Some(ctx.self_upid().id()));
         self.refresh_metrics();
         info!(self.log, "agent starting"; "pid" => %ctx.self_upid(),
             "resources" => %self.info.resources, "master" => %self.config.master);
@@ -449,7 +452,6 @@ impl Process for Agent {
             }
             AgentMessage::NotLeader(hint) => self.not_leader(ctx, hint),
         }
-        self.refresh_metrics();
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
@@ -465,7 +467,6 @@ impl Process for Agent {
 
     fn http(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
         self.route_http(ctx, request, reply);
-        self.refresh_metrics();
     }
 
     fn finalize(&mut self, _ctx: &mut Context<Self>) {

@@ -106,9 +106,18 @@ impl ExecutorEnv {
     }
 }
 
-/// Runs the command executor with the process environment until its task is done.
-/// Returns the process exit code.
+/// Runs the command executor with the process environment until its task is done
+/// (or, with `MESO_EXECUTOR_ZYGOTE` set, serves as the agent's executor zygote, see
+/// [`crate::containerizer::zygote`]). Returns the process exit code.
 pub fn run() -> i32 {
+    if std::env::var_os(crate::containerizer::zygote::ZYGOTE_ENV).is_some() {
+        return crate::containerizer::zygote::serve();
+    }
+    run_executor()
+}
+
+/// The command executor itself (what [`run`] runs unless asked for a zygote).
+pub(crate) fn run_executor() -> i32 {
     // Lead a session of our own: the agent finds (and destroys) everything we start by it.
     // Fails harmlessly when already a session leader.
     let _ = nix::unistd::setsid();

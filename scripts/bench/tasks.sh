@@ -52,8 +52,17 @@ target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS"
 EXEC=$!
 PIDS+=($EXEC)
 for _ in $(seq 100); do grep -q TASK_RUNNING "$WORK/rss.log" && break; sleep 0.1; done
-# Only this run's binary: other `meso executor`s on the machine are not ours to measure.
-RSS=$(ps -eo rss=,args= | awk -v exe="$(realpath "$MESO")" '$2 == exe && $3 == "executor" {print $1; exit}')
+# Only this run's binary (other `meso executor`s on the machine are not ours to measure),
+# and only an executor in a sandbox of this run's agent: the agent's executor zygote runs
+# `meso executor` too, in the agent's directory.
+RSS=""
+while read -r pid rss exe sub; do
+  if [ "$exe" = "$(realpath "$MESO")" ] && [ "$sub" = executor ] &&
+    [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$WORK"/* ]]; then
+    RSS=$rss
+    break
+  fi
+done < <(ps -eo pid=,rss=,args=)
 echo "executor_rss_kb: ${RSS:-unknown} kB"
 kill -INT "$EXEC" 2>/dev/null || true
 wait "$EXEC" 2>/dev/null || true

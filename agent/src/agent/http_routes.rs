@@ -3,7 +3,8 @@
 //! `meso_api::http`'s pure answers and libprocess responses.
 //!
 //! Routes: `/api/v1/executor`, `/api/v1` by longest prefix (so `/api/v1/operator` works),
-//! `/health`, `/state` (`/state.json`), `/flags`, `/version`, `/containers`,
+//! `/health`, `/state` (`/state.json`), `/flags`, `/version`, `/metrics/snapshot` (the
+//! node sends it here), `/containers`,
 //! `/monitor/statistics` (`.json`), `/files/browse|read|download|debug` (`.json` too). A
 //! trailing slash is ignored. Read-only JSON endpoints take `?jsonp=`. Anything else is 404
 //! naming the path.
@@ -112,6 +113,12 @@ impl Agent {
             "/state" | "/state.json" => json_answer(&request, &self.state_json()),
             "/flags" => json_answer(&request, &self.flags_json()),
             "/version" => json_answer(&request, &Agent::version_json()),
+            "/metrics/snapshot" => {
+                // The gauges are computed from the agent's state now, not after every
+                // message (see `metrics.rs`).
+                self.refresh_metrics();
+                body_response("application/json", ctx.node().metrics().snapshot_json())
+            }
             "/containers" | "/monitor/statistics" | "/monitor/statistics.json" => {
                 return self.monitor_statistics(reply, request.query.clone());
             }

@@ -3,10 +3,13 @@
 //! node's metrics registry so that `/metrics/snapshot` and GET_METRICS show them next to
 //! libprocess's own.
 //!
-//! The gauges are recomputed from the agent's state by [`Agent::refresh_metrics`] after every
-//! message and HTTP request the agent handles (cheap: one pass over its executors and
-//! tasks); the counters count as things happen. Invariant: after a hook returns, every gauge
-//! matches the agent's state.
+//! The gauges are recomputed from the agent's state by [`Agent::refresh_metrics`] when they
+//! are read: the agent answers `/metrics/snapshot` itself (it is the node's metrics
+//! snapshot process) and GET_METRICS, refreshing first. Recomputing after every message
+//! cost a pass over all executors and tasks per status update, for gauges nobody read.
+//! The counters count as things happen. Invariant: every `/metrics/snapshot` or
+//! GET_METRICS answer shows gauges matching the agent's state when it was asked; the
+//! libprocess `/metrics` (Prometheus text) shows them as of the last such read.
 
 use std::net::IpAddr;
 
@@ -131,7 +134,7 @@ const SCALARS: [&str; 4] = ["cpus", "gpus", "mem", "disk"];
 
 impl Agent {
     /// cpus, gpus, mem, disk used by executors and unfinished tasks (plain sums, no
-    /// `Resources` arithmetic: this runs after every hook).
+    /// `Resources` arithmetic).
     fn used_scalars(&self) -> [f64; 4] {
         let mut used = [0.0; 4];
         let mut add = |r: &meso_api::Resources| {

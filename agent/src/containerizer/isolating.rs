@@ -3,15 +3,22 @@
 //! through their lifecycle: prepare -> launch -> isolate -> watch -> update / usage ->
 //! cleanup.
 //!
-//! Launch takes one of two paths, chosen from what the isolators prepared:
+//! Launch takes one of three paths, chosen from the command and what the isolators prepared:
+//! - the built-in executor (`<binary> executor`) without namespaces or a rootfs is forked
+//!   by the executor zygote ([`super::zygote`]), which skips `exec` and the dynamic
+//!   loader; the child joins the cgroup isolators' cgroups (if any) itself before it runs,
+//!   is the agent's child in a session of its own, and is reaped by pid (pidfd);
 //! - when no isolator needs code between fork and exec (the default `posix/cpu,posix/mem`,
-//!   `disk/du`), the executor is spawned like [`super::PosixContainerizer`] does (with
-//!   `posix_spawn` for the built-in executor) and its pid handed to `isolate`; the container
-//!   is its session, killed with [`super::kill_tree`] (once the executor is reaped, only
-//!   the members of its session, since its pid may then be reused);
+//!   `disk/du`), any other executor is spawned like [`super::PosixContainerizer`] does
+//!   (with `posix_spawn` when it starts its own session);
 //! - otherwise (cgroups to join, pid/mount namespaces, a rootfs) the isolators' fork-safe
 //!   [`meso_isolators::Launcher`] starts it; it is killed through its tracking cgroup (or
 //!   process group), and the cgroup isolators' cleanup kills whatever is left in theirs.
+//!
+//! On the first two paths the isolators are then given the pid (`isolate`), and the
+//! container is the executor's session, killed with [`super::kill_tree`] (once the executor
+//! is reaped, only the members of its session, since its pid may then be reused), plus the
+//! cgroup isolators' cleanup, which kills whatever is left in their cgroups.
 //!
 //! The `wait` future races the executor's exit against the isolators' watch: a limitation
 //! first kills the container and ends up in [`Termination::limitation`]; an exit first is
@@ -25,6 +32,7 @@
 //! cgroup, mount or process behind.
 
 use std::collections::HashMap;
+use std::os::fd::FromRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -36,8 +44,9 @@ use meso_isolators::{
 };
 use nix::unistd::Pid;
 
+use super::zygote::{ExecutorZygote, LaunchRequest, ZygoteFailure};
 use super::{
-    kill_tree, session_members, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
+    kill_session, kill_tree, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
     Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
 };
 use crate::error::AgentError;
@@ -47,6 +56,8 @@ use crate::error::AgentError;
 enum ExecutorProcess {
     /// Spawned by the agent directly (fast path).
     Spawned(tokio::process::Child),
+    /// Forked by the executor zygote; a child of the agent, reaped by pid.
+    Forked(u32),
     /// Started by the isolators' launcher.
     Launched(ContainerProcess),
 }
@@ -66,12 +77,7 @@ impl Killer {
     fn kill(&self) -> Result<(), AgentError> {
         match self {
             Killer::Session(pid, reaped) if reaped.load(Ordering::SeqCst) => {
-                for member in session_members(*pid) {
-                    let _ = nix::sys::signal::kill(
-                        Pid::from_raw(member as i32),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
+                kill_session(*pid);
                 Ok(())
             }
             Killer::Session(pid, _) => {
@@ -90,6 +96,22 @@ struct Running {
     pid: u32,
     process: Option<ExecutorProcess>,
     killer: Killer,
+    /// Set by the `wait` future once the executor has been reaped.
+    reaped: Arc<AtomicBool>,
+    /// A `destroy` after the executor was reaped killed everything and cleaned every
+    /// isolator up: `forget` need not do it again (nothing of a dead container restarts).
+    destroyed_after_exit: bool,
+}
+
+/// The executor zygote's state.
+#[derive(Debug)]
+enum Zygote {
+    /// Not started yet (started at the first launch that can use it).
+    Idle,
+    /// Serving launches.
+    Running(ExecutorZygote),
+    /// Not to be used (turned off, or it failed).
+    Off,
 }
 
 /// Runs executors in containers confined and measured by the configured isolators.
@@ -97,6 +119,7 @@ struct Running {
 pub struct IsolatingContainerizer {
     isolation: Arc<Isolation>,
     containers: HashMap<String, Running>,
+    zygote: Zygote,
 }
 
 impl IsolatingContainerizer {
@@ -109,7 +132,73 @@ impl IsolatingContainerizer {
         Ok(IsolatingContainerizer {
             isolation: Arc::new(isolation),
             containers: HashMap::new(),
+            zygote: Zygote::Idle,
         })
+    }
+
+    /// Turns the executor zygote off: every executor is started with `exec`.
+    pub fn without_executor_zygote(mut self) -> Self {
+        self.zygote = Zygote::Off;
+        self
+    }
+
+    /// Starts the built-in executor from the zygote when it can: `spec` runs
+    /// `<binary> executor` starting its own session (the built-in executor) and the zygote
+    /// runs (or can be started from) that binary. `None`: take the exec path (also when the
+    /// zygote failed; it is then turned off, with the reason logged to stderr).
+    fn fork_from_zygote(
+        &mut self,
+        spec: &LaunchSpec,
+        extra_env: &[(String, String)],
+        cgroup_procs: &[std::path::PathBuf],
+    ) -> Option<u32> {
+        let ExecutorCommand::Argv(argv) = &spec.command else {
+            return None;
+        };
+        let [program, subcommand] = argv.as_slice() else {
+            return None;
+        };
+        if !spec.executor_starts_session || subcommand != "executor" || spec.rootfs.is_some() {
+            return None;
+        }
+        let program = std::path::Path::new(program);
+        if matches!(self.zygote, Zygote::Idle) {
+            self.zygote = match ExecutorZygote::start(program) {
+                Ok(z) => Zygote::Running(z),
+                Err(e) => {
+                    eprintln!("meso agent: executor zygote not started, using exec: {e}");
+                    Zygote::Off
+                }
+            };
+        }
+        let Zygote::Running(zygote) = &mut self.zygote else {
+            return None;
+        };
+        if zygote.program() != program {
+            return None;
+        }
+        // The same environment `spawn_executor` gives: default PATH, the spec's, the extra.
+        let mut env = Vec::with_capacity(spec.env.len() + extra_env.len() + 1);
+        if !spec.env.iter().any(|(k, _)| k == "PATH") {
+            env.push(("PATH".to_string(), DEFAULT_PATH.to_string()));
+        }
+        env.extend(spec.env.iter().cloned());
+        env.extend(extra_env.iter().cloned());
+        let request = LaunchRequest {
+            directory: spec.directory.clone(),
+            env,
+            cgroup_procs: cgroup_procs.to_vec(),
+        };
+        match zygote.launch(&request) {
+            Ok(pid) => Some(pid),
+            // The exec path reports this request's problem in its own words.
+            Err(ZygoteFailure::Refused(_)) => None,
+            Err(ZygoteFailure::Broken(e)) => {
+                eprintln!("meso agent: executor zygote failed, using exec from now on: {e}");
+                self.zygote = Zygote::Off;
+                None
+            }
+        }
     }
 
     /// The isolators in use, in order.
@@ -123,31 +212,41 @@ impl IsolatingContainerizer {
             .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))
     }
 
-    /// The fast path: spawn the executor ourselves, then isolate its pid.
+    /// The fast path: spawn the executor ourselves, or take the one the zygote forked
+    /// (`forked`), then isolate its pid.
     fn spawn_and_isolate(
         &self,
         spec: &LaunchSpec,
         config: &ContainerConfig,
         env: &[(String, String)],
+        forked: Option<u32>,
     ) -> Result<Running, AgentError> {
-        let child = spawn_executor(spec, env)?;
-        let pid = child
-            .id()
-            .expect("invariant: a just-spawned child has not been reaped");
+        let (process, pid) = match forked {
+            Some(pid) => (ExecutorProcess::Forked(pid), pid),
+            None => {
+                let child = spawn_executor(spec, env)?;
+                let pid = child
+                    .id()
+                    .expect("invariant: a just-spawned child has not been reaped");
+                (ExecutorProcess::Spawned(child), pid)
+            }
+        };
         if let Err(e) = self
             .isolation
             .isolate(&config.id, Pid::from_raw(pid as i32))
         {
             kill_tree(pid);
-            // tokio reaps a dropped child in the background.
-            drop(child);
+            reap_unwaited(process);
             return Err(e.into());
         }
+        let reaped = Arc::new(AtomicBool::new(false));
         Ok(Running {
             id: config.id.clone(),
             pid,
-            process: Some(ExecutorProcess::Spawned(child)),
-            killer: Killer::Session(pid, Arc::new(AtomicBool::new(false))),
+            process: Some(process),
+            killer: Killer::Session(pid, Arc::clone(&reaped)),
+            reaped,
+            destroyed_after_exit: false,
         })
     }
 
@@ -193,6 +292,8 @@ impl IsolatingContainerizer {
             pid,
             killer: Killer::Launched(container.process.killer()),
             process: Some(ExecutorProcess::Launched(container.process)),
+            reaped: Arc::new(AtomicBool::new(false)),
+            destroyed_after_exit: false,
         })
     }
 
@@ -232,6 +333,56 @@ async fn wait_exit(process: ExecutorProcess) -> Termination {
             Ok(status) => termination_of(status),
             Err(_) => termination_of(ExitStatus::Unknown),
         },
+        ExecutorProcess::Forked(pid) => termination_of(wait_forked(pid).await),
+    }
+}
+
+/// Reaps a child of this process started by the zygote: waits for its pidfd to become
+/// readable (no thread blocked), then `waitpid`s it. Without pidfds (old kernels) a
+/// blocking-pool thread waits instead.
+async fn wait_forked(pid: u32) -> ExitStatus {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd >= 0 {
+        // SAFETY: `fd` was just returned by pidfd_open and is owned by nothing else.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+        // SAFETY: the AsyncFd owns the pidfd; nothing else closes or reuses it.
+        let registered = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+        };
+        if let Ok(async_fd) = registered {
+            let _ = async_fd.readable().await;
+        }
+    }
+    tokio::task::spawn_blocking(move || reap(pid))
+        .await
+        .unwrap_or(ExitStatus::Unknown)
+}
+
+/// `waitpid` for `pid`, blocking until it ends.
+fn reap(pid: u32) -> ExitStatus {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    loop {
+        match waitpid(Pid::from_raw(pid as i32), None) {
+            Ok(WaitStatus::Exited(_, code)) => return ExitStatus::Code(code),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return ExitStatus::Signal(sig as i32),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return ExitStatus::Unknown,
+        }
+    }
+}
+
+/// Reaps an executor process nobody waits for (already killed).
+fn reap_unwaited(process: ExecutorProcess) {
+    match process {
+        // tokio reaps a dropped child in the background.
+        ExecutorProcess::Spawned(child) => drop(child),
+        ExecutorProcess::Forked(pid) => {
+            reap(pid);
+        }
+        ExecutorProcess::Launched(mut process) => {
+            let _ = process.destroy();
+        }
     }
 }
 
@@ -252,10 +403,16 @@ impl Containerizer for IsolatingContainerizer {
         };
         // On failure `prepare` has cleaned up what it made.
         let prep = self.isolation.prepare(&config)?;
-        let launched = if prep.needs_launcher() {
+        // The zygote's child can join cgroups but not enter namespaces or a rootfs.
+        let forked = if prep.pid_namespace || prep.mount_namespace || prep.rootfs.is_some() {
+            None
+        } else {
+            self.fork_from_zygote(&spec, &prep.env, &prep.cgroup_procs)
+        };
+        let launched = if forked.is_none() && prep.needs_launcher() {
             self.launch_isolated(&spec, &config, &prep)
         } else {
-            self.spawn_and_isolate(&spec, &config, &prep.env)
+            self.spawn_and_isolate(&spec, &config, &prep.env, forked)
         };
         let running = match launched {
             Ok(running) => running,
@@ -282,14 +439,13 @@ impl Containerizer for IsolatingContainerizer {
             .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))?;
         let id = running.id.clone();
         let killer = running.killer.clone();
+        let reaped = Arc::clone(&running.reaped);
         let isolation = Arc::clone(&self.isolation);
         let watch = self.isolation.watch(&id);
         Ok(Box::pin(async move {
             let exit = async {
                 let ended = wait_exit(process).await;
-                if let Killer::Session(_, reaped) = &killer {
-                    reaped.store(true, Ordering::SeqCst);
-                }
+                reaped.store(true, Ordering::SeqCst);
                 ended
             };
             tokio::pin!(exit);
@@ -311,16 +467,24 @@ impl Containerizer for IsolatingContainerizer {
     }
 
     fn destroy(&mut self, container_id: &ContainerId) -> Result<(), AgentError> {
-        let running = self.running(container_id)?;
-        Self::destroy_running(&self.isolation, running)
+        let running = self
+            .containers
+            .get_mut(&container_id.value)
+            .ok_or_else(|| AgentError::UnknownContainer(container_id.value.clone()))?;
+        let exited = running.reaped.load(Ordering::SeqCst);
+        Self::destroy_running(&self.isolation, running)?;
+        running.destroyed_after_exit |= exited;
+        Ok(())
     }
 
     fn forget(&mut self, container_id: &ContainerId) {
         if let Some(mut running) = self.containers.remove(&container_id.value) {
-            let _ = Self::destroy_running(&self.isolation, &running);
+            if !running.destroyed_after_exit {
+                let _ = Self::destroy_running(&self.isolation, &running);
+            }
             // Never waited for: reap it here.
-            if let Some(ExecutorProcess::Launched(mut process)) = running.process.take() {
-                let _ = process.destroy();
+            if let Some(process) = running.process.take() {
+                reap_unwaited(process);
             }
         }
     }
@@ -357,8 +521,8 @@ impl Drop for IsolatingContainerizer {
     fn drop(&mut self) {
         for (_, mut running) in self.containers.drain() {
             let _ = Self::destroy_running(&self.isolation, &running);
-            if let Some(ExecutorProcess::Launched(mut process)) = running.process.take() {
-                let _ = process.destroy();
+            if let Some(process) = running.process.take() {
+                reap_unwaited(process);
             }
         }
     }
@@ -424,6 +588,63 @@ mod tests {
         c.forget(&id);
         assert!(matches!(
             c.usage(&id).await,
+            Err(AgentError::UnknownContainer(_))
+        ));
+    }
+
+    /// True while `pid` runs (a zombie or a vanished pid does not).
+    fn running(pid: u32) -> bool {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        !matches!(state, None | Some("Z") | Some("X"))
+    }
+
+    #[tokio::test]
+    async fn destroy_after_the_executor_exited_kills_what_it_left_in_its_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = IsolatingContainerizer::new(&IsolationConfig::default()).unwrap();
+        let id = ContainerId::new(format!("iso-unit-orphan-{}", std::process::id()));
+        // The executor leaves two processes behind: one in its own group, one in a
+        // subshell's; both stay in the executor's session.
+        c.launch(spec(
+            &id,
+            dir.path(),
+            ExecutorCommand::Shell(
+                "sleep 1000 & echo $! > a; (sleep 1000 & echo $! > b; wait) & true".into(),
+            ),
+        ))
+        .unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(60), c.wait(&id).unwrap())
+            .await
+            .expect("hang guard: the executor exits at once");
+        assert_eq!(ended.exit_code, Some(0), "{ended}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let read_pid = |name: &str| -> Option<u32> {
+            std::fs::read_to_string(dir.path().join(name))
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+        };
+        let (a, b) = loop {
+            if let (Some(a), Some(b)) = (read_pid("a"), read_pid("b")) {
+                break (a, b);
+            }
+            assert!(Instant::now() < deadline, "leftovers never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(running(a) && running(b), "leftovers run before destroy");
+        c.destroy(&id).unwrap();
+        while running(a) || running(b) {
+            assert!(Instant::now() < deadline, "a leftover survived destroy");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        c.forget(&id);
+        assert!(matches!(
+            c.destroy(&id),
             Err(AgentError::UnknownContainer(_))
         ));
     }
