@@ -13,9 +13,9 @@
 # names whose hashes change with the crates' resolved features, so a `meso` built together
 # with tests or examples matches few of them) and meso-agent's `executor_rss` example, then
 # run the example (a stand-in master, a real agent, one `exec sleep 60` command task that is
-# then killed) with the agent starting the executor under valgrind's callgrind; the
-# functions callgrind saw executing in the `meso` binary, filtered to symbols the binary
-# defines, are the list.
+# then killed) with the agent starting the executor (or its zygote) under valgrind's
+# callgrind; the functions callgrind saw executing in the `meso` binary, filtered to
+# symbols the binary defines, are the list.
 #
 # A stale list only changes layout, never behaviour: names that no longer exist are
 # skipped by the linker (warnings off), and new executor functions simply stay where they
@@ -43,8 +43,12 @@ exec valgrind -q --tool=callgrind --demangle=no \
   --callgrind-out-file="$work/callgrind.out.%p" "$meso" "\$@"
 WRAPPER
 chmod +x "$work/meso"
-for run in 1 2 3; do
-  target/release/examples/executor_rss "$work/meso" >"$work/example-$run.log"
+# Both ways an agent starts the executor: `exec` (plain containerizer), and forked by the
+# executor zygote of `meso agent`'s default containerizer (callgrind follows the fork; the
+# zygote itself is killed with the agent and leaves an empty profile).
+for run in 1 2; do
+  target/release/examples/executor_rss "$work/meso" >"$work/example-exec-$run.log"
+  target/release/examples/executor_rss "$work/meso" --zygote >"$work/example-zygote-$run.log"
 done
 nm --defined-only "$meso" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u >"$work/defined"
 out=link/executor-symbol-order.txt

@@ -19,5 +19,7 @@ matched=$(nm --defined-only target/release/meso | awk '{print $3}' | sort -u |
 echo "executor_symbol_order_matched: $matched of $(wc -l <"${TMPDIR:-/tmp}/executor-order.$$") functions"
 rm -f "${TMPDIR:-/tmp}/executor-order.$$"
 target/release/examples/executor_rss "$PWD/target/release/meso"
+echo "# meso executor, forked by the executor zygote of meso agent's default containerizer"
+target/release/examples/executor_rss "$PWD/target/release/meso" --zygote
 echo "# meso-executor"
 target/release/examples/executor_rss "$PWD/target/release/meso-executor"
