@@ -6,18 +6,26 @@
 //! agent on loopback, launches one `sleep 60` command task, waits for TASK_RUNNING, reads
 //! `/proc/<executor pid>/status`, kills the task, and prints `name: value unit` lines,
 //! with the `sleep` command's own RSS as the same-run baseline.
+//!
+//! The agent uses the plain `PosixContainerizer`, which starts each executor with `exec`;
+//! with `--zygote` it uses the containerizer `meso agent` runs by default
+//! (`IsolatingContainerizer`, posix isolators), which forks executors from its executor
+//! zygote. Either way the executor measured is the `sleep` process's parent.
 
 use std::time::Duration;
 
 use libprocess::{Context, Handlers, Node, Process};
 use meso_agent::agent::{Agent, AgentConfig, AGENT_PROCESS_ID};
-use meso_agent::containerizer::{descendants, PosixContainerizer};
+use meso_agent::containerizer::{
+    descendants, Containerizer, IsolatingContainerizer, PosixContainerizer,
+};
 use meso_api::v1::{AgentId, CommandInfo, FrameworkId, FrameworkInfo, TaskId, TaskInfo, TaskState};
 use meso_api::wire::{
     AgentRegistered, KillTask, RegisterAgent, RunTask, StatusUpdateAcknowledgement,
     StatusUpdateMessage,
 };
 use meso_api::Resources;
+use meso_isolators::isolation::IsolationConfig;
 use tokio::sync::mpsc;
 
 struct StandInMaster {
@@ -99,6 +107,17 @@ fn shares_kb(pid: u32) -> (u64, u64) {
     )
 }
 
+/// The parent pid of `pid`, from `/proc/<pid>/stat` (the field after the state).
+fn parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
 fn cmdline(pid: u32) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
@@ -135,12 +154,17 @@ async fn main() {
         registration_backoff_factor: Duration::from_secs(1),
         command_executor: binary.clone().into(),
     };
+    let containerizer: Box<dyn Containerizer> = if std::env::args().any(|a| a == "--zygote") {
+        Box::new(
+            IsolatingContainerizer::new(&IsolationConfig::default())
+                .expect("the default (posix) isolation needs no privileges"),
+        )
+    } else {
+        Box::new(PosixContainerizer::new())
+    };
     let log = slog::Logger::root(slog::Discard, slog::o!());
     let agent = agent_node
-        .spawn_named(
-            AGENT_PROCESS_ID,
-            Agent::new(config, Box::new(PosixContainerizer::new()), log),
-        )
+        .spawn_named(AGENT_PROCESS_ID, Agent::new(config, containerizer, log))
         .expect("spawn agent")
         .upid()
         .clone();
@@ -182,16 +206,16 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let me = std::process::id();
     let tree = descendants(me);
-    let executor = tree
-        .iter()
-        .copied()
-        .find(|&p| cmdline(p).contains(" executor"))
-        .expect("the executor process is a descendant");
     let sleeper = tree
         .iter()
         .copied()
         .find(|&p| cmdline(p).starts_with("sleep"))
         .expect("the sleep process is a descendant");
+    let executor = tree
+        .iter()
+        .copied()
+        .find(|&p| parent(sleeper) == Some(p) && cmdline(p).contains(" executor"))
+        .expect("the sleep process's parent is the executor");
     println!("executor_rss_kb: {} kB", rss_kb(executor).unwrap_or(0));
     let (pss, private) = shares_kb(executor);
     println!("executor_pss_kb: {pss} kB");
@@ -234,6 +258,21 @@ async fn main() {
         if state.is_terminal() {
             break;
         }
+    }
+    // Let the executor exit on its own (it does once the agent acknowledges the terminal
+    // update) before the agent shuts down, so a profiler wrapped around it can finish
+    // (scripts/executor-symbol-order.sh). The bound only guards against a hang.
+    for _ in 0..600 {
+        if !std::path::Path::new(&format!("/proc/{executor}")).exists()
+            || std::fs::read_to_string(format!("/proc/{executor}/stat")).is_ok_and(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .is_some_and(|s| s.trim_start().starts_with('Z'))
+            })
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     agent_node.shutdown().await;
     master_node.shutdown().await;

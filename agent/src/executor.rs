@@ -153,9 +153,10 @@ pub(crate) fn run_executor() -> i32 {
 }
 
 /// The executor runs a small part of a large binary (`meso` holds the master and the agent
-/// too). By default the kernel maps file pages around each one faulted in ("fault-around"),
-/// which for scattered code pulls in megabytes the executor never runs. `MADV_RANDOM` on
-/// this binary's own mappings turns that off, so resident memory is what is actually used.
+/// too). `MADV_RANDOM` on this binary's own mappings tells the kernel not to read ahead
+/// around each page faulted in from disk. Pages already cached are still mapped in
+/// windows ("fault-around", or a whole large folio on recent kernels); against that the
+/// `meso` link places the executor's functions together (see the root `build.rs`).
 fn map_own_code_sparsely() {
     let Ok(exe) = std::fs::read_link("/proc/self/exe") else {
         return;
