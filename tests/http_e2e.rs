@@ -10,33 +10,12 @@
 //! Without python3 the tests fail with a message saying so (they never pass silently);
 //! CI installs python3. Timeouts here are hang guards only.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 #[path = "support/procs.rs"]
 mod procs;
-use procs::{free_port, http_get, spawn_logged, wait_until, Proc, HANG_GUARD};
-
-/// python3, or a failure saying it is missing (never a silent pass).
-fn python3() -> &'static str {
-    let found = Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        found,
-        "SKIPPED FOR REAL: python3 is not installed; this end-to-end test drives meso with \
-         tests/http_clients/scheduler.py and cannot run without it (CI installs python3)"
-    );
-    "python3"
-}
-
-fn clients_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http_clients")
-}
+use procs::{free_port, http_get, spawn_logged, wait_until, Proc};
+#[path = "support/python_clients.rs"]
+mod python_clients;
+use python_clients::{executor_py_command, run_scheduler_py};
 
 struct Cluster {
     master_port: u16,
@@ -100,31 +79,7 @@ impl Cluster {
 
     /// Runs scheduler.py with `extra` arguments; its exit code and output.
     fn run_scheduler(&self, extra: &[&str]) -> (Option<i32>, String) {
-        let script = clients_dir().join("scheduler.py");
-        let master = format!("127.0.0.1:{}", self.master_port);
-        let mut child = Command::new(python3())
-            .arg(script)
-            .args(["--master", &master, "--timeout", "90", "--verbose"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 starts");
-        let start = Instant::now();
-        while child.try_wait().expect("wait").is_none() {
-            if start.elapsed() > HANG_GUARD {
-                let _ = child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().expect("output");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code(), text)
+        run_scheduler_py(self.master_port, extra)
     }
 }
 
@@ -149,11 +104,7 @@ fn a_python_scheduler_runs_command_tasks_to_finished_over_raw_http() {
 #[test]
 fn a_python_scheduler_runs_tasks_under_a_python_custom_executor() {
     let cluster = Cluster::start();
-    let executor = format!(
-        "{} {}",
-        python3(),
-        clients_dir().join("executor.py").display()
-    );
+    let executor = executor_py_command();
     let (code, out) = cluster.run_scheduler(&["--tasks", "2", "--executor-command", &executor]);
     assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", cluster.logs());
     assert!(out.contains("TASK_FINISHED"), "{out}");
@@ -184,9 +135,8 @@ fn framework_messages_go_from_scheduler_to_executor_and_back_byte_for_byte() {
     // The executor keeps its task running (60 s) so that it is there for the message; the
     // scheduler kills the task once the message is back.
     let executor = format!(
-        "HTTP_EXECUTOR_TASK_SECONDS=60 {} {} --echo-messages",
-        python3(),
-        clients_dir().join("executor.py").display()
+        "HTTP_EXECUTOR_TASK_SECONDS=60 {} --echo-messages",
+        executor_py_command()
     );
     // Every byte value, so that nothing is taken for text on the way.
     let sent: String = (0..=255u8).rev().map(|b| format!("{b:02x}")).collect();
@@ -214,11 +164,7 @@ fn framework_messages_go_from_scheduler_to_executor_and_back_byte_for_byte() {
 #[test]
 fn a_launch_group_runs_every_task_under_the_custom_executor() {
     let cluster = Cluster::start();
-    let executor = format!(
-        "{} {}",
-        python3(),
-        clients_dir().join("executor.py").display()
-    );
+    let executor = executor_py_command();
     let (code, out) = cluster.run_scheduler(&[
         "--tasks",
         "3",
@@ -241,11 +187,7 @@ fn a_launch_group_runs_every_task_under_the_custom_executor() {
 #[test]
 fn an_invalid_launch_group_gets_task_error_for_every_task() {
     let cluster = Cluster::start();
-    let executor = format!(
-        "{} {}",
-        python3(),
-        clients_dir().join("executor.py").display()
-    );
+    let executor = executor_py_command();
     // No ExecutorInfo.type: Mesos requires DEFAULT or CUSTOM for a task group's executor.
     let (code, out) = cluster.run_scheduler(&[
         "--tasks",

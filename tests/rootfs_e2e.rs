@@ -10,16 +10,14 @@
 //! fails saying so (CI installs python3). Timeouts are hang guards only.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 #[path = "support/procs.rs"]
 mod procs;
-use procs::{free_port, http_get, spawn_logged, wait_until, Proc, HANG_GUARD};
-
-fn clients_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http_clients")
-}
+use procs::{free_port, http_get, spawn_logged, wait_until, Proc};
+#[path = "support/python_clients.rs"]
+mod python_clients;
+use python_clients::run_scheduler_py;
 
 /// Copies `/bin/sh` (resolved) and the libraries `ldd` names into `root`.
 fn tiny_rootfs(root: &Path) {
@@ -33,45 +31,6 @@ fn tiny_rootfs(root: &Path) {
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::copy(lib, &target).unwrap();
     }
-}
-
-/// Runs scheduler.py against `master_port` with `extra`; its exit code and output.
-fn run_scheduler(master_port: u16, extra: &[&str]) -> (Option<i32>, String) {
-    let found = Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        found,
-        "SKIPPED FOR REAL: python3 is not installed; this test drives meso with \
-         tests/http_clients/scheduler.py (CI installs python3)"
-    );
-    let master = format!("127.0.0.1:{master_port}");
-    let mut child = Command::new("python3")
-        .arg(clients_dir().join("scheduler.py"))
-        .args(["--master", &master, "--timeout", "90", "--verbose"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 starts");
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > HANG_GUARD {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().expect("output");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
 }
 
 /// Every file named `name` under `dir`.
@@ -169,7 +128,7 @@ fn a_v1_scheduler_runs_a_command_task_in_a_directory_rootfs() {
         if [ -e /etc/passwd ]; then echo host-visible; else echo host-hidden; fi \
         >> \"$MESOS_SANDBOX/seen\"";
     let image = rootfs.to_str().expect("utf-8 temp path");
-    let (code, out) = run_scheduler(master_port, &["--image", image, "--command", probe]);
+    let (code, out) = run_scheduler_py(master_port, &["--image", image, "--command", probe]);
     assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", logs());
     assert!(out.contains("TASK_FINISHED"), "{out}");
     let seen = files_named(&work, "seen");
@@ -202,7 +161,7 @@ fn a_v1_scheduler_runs_a_command_task_in_a_directory_rootfs() {
     );
 
     // A registry reference is not something meso can read: the master refuses the task.
-    let (code, out) = run_scheduler(
+    let (code, out) = run_scheduler_py(
         master_port,
         &["--image", "library/busybox:latest", "--want", "TASK_ERROR"],
     );
