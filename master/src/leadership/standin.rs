@@ -9,7 +9,9 @@
 //! held client as soon as another master is known to lead, after [`HOLD_LIMIT`] at the
 //! latest, and when it stops (replaced by the `Master` on election: then the hint names this
 //! master, which from then on is the `Master`). While this master leads in Raft but its
-//! `Master` is still recovering, clients are held too.
+//! `Master` is still recovering, clients are held too, and so they are while the leader
+//! info still names a leader whose link broke in the current term (a follower names a dead
+//! leader until its election timeout; the stand-in links to the leader it names).
 //! Invariants: at most [`MAX_HELD`] distinct clients are held (others are answered at once);
 //! a held client gets exactly one answer per hold.
 //! HTTP: `/health` is 200, `/version` the version, `/state` (also `/state.json`) a small
@@ -86,6 +88,12 @@ pub struct StandIn {
     held: HashSet<Upid>,
     /// Counts holds (a hold starts when the first client is held).
     hold: u64,
+    /// The leader this stand-in is linked to (to learn when it dies).
+    watched: Option<Upid>,
+    /// A named leader whose link broke, and the term then: while the leader info still names
+    /// it in that term (followers name a dead leader until their election timeout), it is
+    /// treated as no leader.
+    dead: Option<(Upid, u64)>,
 }
 
 impl StandIn {
@@ -95,7 +103,34 @@ impl StandIn {
             leader,
             held: HashSet::new(),
             hold: 0,
+            watched: None,
+            dead: None,
         }
+    }
+
+    /// The leader clients should go to now: another master, named by the leader info and
+    /// not known dead in the current term. Links to it to learn when it dies.
+    fn usable_leader(&mut self, ctx: &mut Context<Self>) -> Option<Upid> {
+        let (leader, term) = {
+            let info = self.leader.lock();
+            (info.leader.clone(), info.term)
+        };
+        let leader = leader.filter(|l| l != ctx.self_upid())?;
+        if self
+            .dead
+            .as_ref()
+            .is_some_and(|(gone, at)| gone == &leader && *at == term)
+        {
+            return None;
+        }
+        if self.watched.as_ref() != Some(&leader) {
+            if let Some(old) = self.watched.take() {
+                ctx.unlink(&old);
+            }
+            ctx.link(&leader);
+            self.watched = Some(leader.clone());
+        }
+        Some(leader)
     }
 
     /// Answers every held client with the hint of now.
@@ -152,12 +187,11 @@ impl Process for StandIn {
                 let Some(from) = ctx.from().cloned() else {
                     return;
                 };
-                let hint = self.hint();
-                // This master itself leads but its `Master` is not running yet (recovering
-                // the registry): hold too, answered when the `Master` replaces this process.
-                let names_self = self.leader.lock().leader.as_ref() == Some(ctx.self_upid());
-                if (hint.leader.is_some() && !names_self) || self.held.len() >= MAX_HELD {
-                    let _ = ctx.send(&from, hint);
+                // No usable leader: none known, a dead one still named, or this master
+                // itself while its `Master` is not running yet (recovering the registry,
+                // answered when the `Master` replaces this process): hold the client.
+                if self.usable_leader(ctx).is_some() || self.held.len() >= MAX_HELD {
+                    let _ = ctx.send(&from, self.hint());
                     return;
                 }
                 if self.held.is_empty() {
@@ -177,13 +211,7 @@ impl Process for StandIn {
                 if hold != self.hold || self.held.is_empty() {
                     return;
                 }
-                let known = self
-                    .leader
-                    .lock()
-                    .leader
-                    .as_ref()
-                    .is_some_and(|l| l != ctx.self_upid());
-                if known || left <= 1 {
+                if self.usable_leader(ctx).is_some() || left <= 1 {
                     self.answer_held(ctx);
                 } else {
                     ctx.delay(
@@ -195,6 +223,14 @@ impl Process for StandIn {
                     );
                 }
             }
+        }
+    }
+
+    fn exited(&mut self, _ctx: &mut Context<Self>, pid: Upid) {
+        if self.watched.as_ref() == Some(&pid) {
+            self.watched = None;
+            let term = self.leader.lock().term;
+            self.dead = Some((pid, term));
         }
     }
 
@@ -315,6 +351,68 @@ mod tests {
         assert_eq!(hint.term, 4);
         node.shutdown().await;
         assert!(hints.try_recv().is_err(), "one answer per hold");
+    }
+
+    /// A process that only exists (a leader's `master` to link to).
+    struct Idle;
+
+    impl Process for Idle {
+        type Message = ClientMessage;
+
+        fn install(_h: &mut Handlers<Self>) {}
+
+        fn handle(&mut self, _ctx: &mut Context<Self>, _msg: ClientMessage) {}
+    }
+
+    /// Spawns a client of `master`; its answers arrive on the returned channel.
+    fn client(node: &Node, master: &Upid) -> mpsc::UnboundedReceiver<wire::NotLeader> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        node.spawn(Client {
+            master: master.clone(),
+            hints: tx,
+        })
+        .expect("a fresh id");
+        rx
+    }
+
+    #[tokio::test]
+    async fn a_dead_leader_still_named_is_not_handed_out_until_a_new_one_is_known() {
+        let node = Node::builder().build().await.expect("a loopback node");
+        let old = Node::builder().build().await.expect("a loopback node");
+        let old_leader = old.spawn_named("master", Idle).expect("a fresh id");
+        let old_leader = old_leader.upid().clone();
+        let shared: SharedLeaderInfo = Arc::new(Mutex::new(info(Some(old_leader.clone()), 4)));
+        let stand_in = node
+            .spawn_named("master", StandIn::new(shared.clone()))
+            .expect("a fresh id");
+        let master = stand_in.upid().clone();
+        let mut first = client(&node, &master);
+        let hint = tokio::time::timeout(GUARD, first.recv())
+            .await
+            .expect("an answer within the hang guard")
+            .expect("the client is alive");
+        assert_eq!(hint.leader, Some(old_leader.to_string()));
+        old.shutdown().await;
+        // Until the stand-in has seen the link break, clients still get the old leader;
+        // after it, a client is held (no answer while the info names the dead leader).
+        let deadline = tokio::time::Instant::now() + GUARD;
+        let mut held = loop {
+            assert!(tokio::time::Instant::now() < deadline, "never held");
+            let mut rx = client(&node, &master);
+            match tokio::time::timeout(Duration::from_millis(400), rx.recv()).await {
+                Ok(Some(hint)) => assert_eq!(hint.leader, Some(old_leader.to_string())),
+                Ok(None) => panic!("the client stopped"),
+                Err(_) => break rx,
+            }
+        };
+        let new_leader = Upid::new("master", ([127, 0, 0, 9], 5050).into());
+        *shared.lock() = info(Some(new_leader.clone()), 5);
+        let hint = tokio::time::timeout(GUARD, held.recv())
+            .await
+            .expect("an answer within the hang guard")
+            .expect("the client is alive");
+        assert_eq!(hint.leader, Some(new_leader.to_string()));
+        node.shutdown().await;
     }
 
     #[tokio::test]
