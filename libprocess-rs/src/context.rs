@@ -72,6 +72,16 @@ impl<P: Process> Context<P> {
         self.node.send_from(Some(self.pid.upid()), to, msg)
     }
 
+    /// Sends a message encoded once (see [`Encoded`](crate::Encoded)) with this process as
+    /// sender: the stored bytes go to a remote receiver, no per-send encoding.
+    pub fn send_encoded<M: RemoteMessage + Clone>(
+        &self,
+        to: &Upid,
+        msg: &crate::Encoded<M>,
+    ) -> Result<(), SendError> {
+        self.node.send_encoded_from(Some(self.pid.upid()), to, msg)
+    }
+
     /// Answers the `ask` being handled. Returns `false` if the message was not an ask (or it
     /// was answered already).
     pub fn reply<R: RemoteMessage>(&mut self, msg: R) -> Result<bool, SendError> {

@@ -42,6 +42,7 @@
 
 pub mod clock;
 mod context;
+mod encoded;
 mod error;
 mod filter;
 mod fnv;
@@ -60,6 +61,7 @@ mod upid;
 
 pub use clock::{Clock, SystemClock, TestClock};
 pub use context::{Context, DelayHandle};
+pub use encoded::Encoded;
 pub use error::{AskError, NodeError, SendError, SpawnError};
 pub(crate) use filter::Verdict;
 pub use filter::{DropRule, FilterGone, Filters, Intercepted, MessageMatch};

@@ -484,6 +484,36 @@ impl Node {
         self.route(from, to, msg, None)
     }
 
+    /// Sends a message encoded once (see [`Encoded`](crate::Encoded)) to `to` with `from`
+    /// as sender: remote receivers get the stored bytes, local ones a clone of the value.
+    /// Same delivery guarantees as [`send_from`](Self::send_from).
+    pub fn send_encoded_from<M: RemoteMessage + Clone>(
+        &self,
+        from: Option<&Upid>,
+        to: &Upid,
+        msg: &crate::Encoded<M>,
+    ) -> Result<(), SendError> {
+        let inner = &self.0;
+        if to.addr() == inner.addr {
+            return self.route(from, to, msg.message().clone(), None);
+        }
+        inner.send_frame(
+            to,
+            Header {
+                kind: FrameKind::Message,
+                correlation: 0,
+                from: from.map_or("", Upid::as_str),
+                to: to.as_str(),
+                name: M::NAME,
+                tracked: false,
+            },
+            |buf| {
+                buf.extend_from_slice(msg.payload());
+                Ok(())
+            },
+        )
+    }
+
     fn route<M: RemoteMessage>(
         &self,
         from: Option<&Upid>,

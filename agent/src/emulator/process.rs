@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use libprocess::slog::{debug, warn};
-use libprocess::{Context, Handlers, Process, Upid};
+use libprocess::{Context, Encoded, Handlers, Process, Upid};
 use meso_api::v1::{AgentId, AgentInfo, FrameworkId};
 use meso_api::wire::{
     AgentRegistered, AgentReregistered, NotLeader, PingAgent, PongAgent, RegisterAgent,
@@ -200,6 +200,9 @@ pub struct EmulatedAgent {
     ping_generation: u64,
     ping_timeout: Duration,
     linked: Option<Upid>,
+    /// This agent's re-registration (its info and tasks), encoded once when the master
+    /// first assigned the id and resent as the same bytes on every later attempt.
+    reregister: Option<Encoded<ReregisterAgent>>,
 }
 
 impl EmulatedAgent {
@@ -227,6 +230,7 @@ impl EmulatedAgent {
             ping_generation: 0,
             ping_timeout: crate::agent::DEFAULT_PING_TIMEOUT,
             linked: None,
+            reregister: None,
         })
     }
 
@@ -248,6 +252,42 @@ impl EmulatedAgent {
             .delay(self.attempt, self.jitter.next_unit());
         self.attempt = self.attempt.saturating_add(1);
         wait
+    }
+
+    /// The re-registration this agent sends under `id` (all its tasks), encoded once;
+    /// `None` (logged) if it cannot be encoded.
+    fn encode_reregistration(
+        &self,
+        ctx: &Context<Self>,
+        id: &AgentId,
+    ) -> Option<Encoded<ReregisterAgent>> {
+        let message = ReregisterAgent {
+            agent: self.info.clone(),
+            checkpointed_resources: Resources::new(),
+            executor_infos: Vec::new(),
+            tasks: plan::task_records(
+                self.index,
+                self.config.tasks_per_agent,
+                id,
+                &self.config.framework_id,
+                &self.config.task_resources,
+            ),
+            frameworks: if self.config.tasks_per_agent > 0 {
+                vec![plan::framework_info(&self.config.framework_id)]
+            } else {
+                Vec::new()
+            },
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            capabilities: Vec::new(),
+        };
+        match Encoded::new(message) {
+            Ok(encoded) => Some(encoded),
+            Err(e) => {
+                warn!(ctx.node().logger(), "re-registration cannot be encoded";
+                    "agent" => self.index, "error" => %e);
+                None
+            }
+        }
     }
 
     /// Sends (re)registration to the target and arms the retry timer.
@@ -273,28 +313,10 @@ impl EmulatedAgent {
                     capabilities: Vec::new(),
                 },
             ),
-            Some(id) => ctx.send(
-                &target,
-                ReregisterAgent {
-                    agent: self.info.clone(),
-                    checkpointed_resources: Resources::new(),
-                    executor_infos: Vec::new(),
-                    tasks: plan::task_records(
-                        self.index,
-                        self.config.tasks_per_agent,
-                        id,
-                        &self.config.framework_id,
-                        &self.config.task_resources,
-                    ),
-                    frameworks: if self.config.tasks_per_agent > 0 {
-                        vec![plan::framework_info(&self.config.framework_id)]
-                    } else {
-                        Vec::new()
-                    },
-                    version: env!("CARGO_PKG_VERSION").to_string(),
-                    capabilities: Vec::new(),
-                },
-            ),
+            Some(_) => match &self.reregister {
+                Some(encoded) => ctx.send_encoded(&target, encoded),
+                None => Ok(()),
+            },
         };
         self.progress.attempts.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = sent {
@@ -332,6 +354,9 @@ impl EmulatedAgent {
             }
         }
         self.info.id = Some(id.clone());
+        if self.reregister.is_none() {
+            self.reregister = self.encode_reregistration(ctx, &id);
+        }
         self.id = Some(id);
         self.registered = true;
         self.tracker.registered();

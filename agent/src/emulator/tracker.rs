@@ -14,7 +14,8 @@
 //! (a master cut off from the others) it moves to the next configured master. The target
 //! going away (broken link, refused connection) moves to the next configured master, to be
 //! tried after a backoff. Hints from a master that is not the current target are stale and
-//! ignored.
+//! ignored. A hint naming the answering master itself (sent by a stand-in as its master
+//! takes over after an election) means "ask me again now".
 //!
 //! Invariant: the target is always either a configured master or the leader named by the
 //! newest hint followed.
@@ -128,6 +129,13 @@ impl MasterTracker {
             .as_ref()
             .is_some_and(|l| l != from && self.names_the_lost_master(l, term));
         match leader {
+            // A master naming itself just became the leader (its stand-in held this agent
+            // until the `Master` replaced it): ask again at once.
+            Some(leader) if &leader == from && term >= self.term => {
+                self.term = term;
+                self.no_leader_answers = 0;
+                Next::Now
+            }
             Some(leader) if !stale && term >= self.term && &leader != from => {
                 self.term = term;
                 self.target = leader;
@@ -174,6 +182,16 @@ mod tests {
         assert_eq!(t.not_leader(&master(1), Some(master(3)), 5), Next::Now);
         assert_eq!(t.target(), &master(3));
         assert_eq!(t.term(), 5);
+    }
+
+    #[test]
+    fn a_master_naming_itself_is_asked_again_at_once() {
+        let mut t = MasterTracker::new(three(), 1).expect("three masters");
+        assert_eq!(t.not_leader(&master(2), Some(master(2)), 7), Next::Now);
+        assert_eq!(t.target(), &master(2));
+        assert_eq!(t.term(), 7);
+        // Not in an older term than a hint already followed.
+        assert_eq!(t.not_leader(&master(2), Some(master(2)), 6), Next::Backoff);
     }
 
     #[test]
