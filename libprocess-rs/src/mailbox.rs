@@ -17,7 +17,7 @@ use crate::metrics::Counter;
 use crate::process::{self, Process};
 use crate::upid::Upid;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
 /// A closure run on the process (`Pid::dispatch`).
@@ -59,6 +59,9 @@ pub(crate) struct Mailbox<P: Process> {
     pub core: Mutex<Option<Core<P>>>,
     tx: mpsc::UnboundedSender<Envelope<P>>,
     depth: AtomicUsize,
+    /// Set when another process took this one's id (`Node::replace_named`): the loop then
+    /// closes the queue and still handles what it holds instead of dropping it.
+    replaced: AtomicBool,
     capacity: usize,
     handlers: Handlers<P>,
     counters: DropCounters,
@@ -78,6 +81,7 @@ impl<P: Process> Mailbox<P> {
                 core: Mutex::new(None),
                 tx,
                 depth: AtomicUsize::new(0),
+                replaced: AtomicBool::new(false),
                 capacity,
                 handlers,
                 counters,
@@ -125,6 +129,11 @@ impl<P: Process> Mailbox<P> {
     /// process has terminated.
     pub fn push_unbounded(&self, envelope: Envelope<P>) -> bool {
         self.push(envelope, false).is_ok()
+    }
+
+    /// Whether another process took this one's id.
+    pub fn is_replaced(&self) -> bool {
+        self.replaced.load(Ordering::Acquire)
     }
 
     /// Marks `n` envelopes as handled (or discarded).
@@ -228,6 +237,9 @@ pub(crate) trait Sink: Send + Sync {
     fn deliver_exited(&self, who: Upid);
     fn deliver_http(&self, request: HttpRequest, reply: HttpReply);
     fn terminate(&self);
+    /// Another process took this one's id: terminate after the queued envelopes, and handle
+    /// (not drop) whatever arrives until the queue is closed.
+    fn retire(&self);
     fn depth(&self) -> usize;
 }
 
@@ -285,6 +297,11 @@ impl<P: Process> Sink for Mailbox<P> {
 
     fn deliver_exited(&self, who: Upid) {
         self.push_unbounded(Envelope::Exited(who));
+    }
+
+    fn retire(&self) {
+        self.replaced.store(true, Ordering::Release);
+        self.push_unbounded(Envelope::Terminate);
     }
 
     fn deliver_http(&self, request: HttpRequest, reply: HttpReply) {

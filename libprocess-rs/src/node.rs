@@ -222,7 +222,10 @@ impl Node {
     /// Replaces the local process named `id` by `process` under the same id, with no moment
     /// in which the id is unknown: from this call on, messages to the id queue for `process`,
     /// which starts (`initialize`) once the old process has handled what it already had
-    /// queued and exited (it is asked to terminate here). The id's links stay: linkers are not
+    /// queued and exited (it is asked to terminate here). Connection readers that looked the
+    /// old process up before the swap may still hand it messages: it handles those too, until
+    /// it closes its queue; a message refused after that is delivered to `process` (one
+    /// connection's messages keep their order across the swap). The id's links stay: linkers are not
     /// told that the old process exited (they hear of the replacement's exit), and links the
     /// old process made pass to the replacement. Without a process named `id` this is
     /// [`Node::spawn_named`].
@@ -279,7 +282,7 @@ impl Node {
         let run = process::run(process, rx, pid.clone(), self.clone(), done_tx);
         match replaced {
             Some(old) => {
-                old.sink.terminate();
+                old.sink.retire();
                 let mut old_done = old.done;
                 self.0.spawner.spawn(Box::pin(async move {
                     let _ = old_done.wait_for(|d| *d).await;

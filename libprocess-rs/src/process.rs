@@ -255,6 +255,26 @@ pub(crate) async fn run<P: Process>(
         drop(slot);
         mailbox.handled(handled);
     }
+    if mailbox.is_replaced() {
+        // Another process has this id now. Senders that looked this mailbox up before the
+        // swap may still be pushing: close the queue (their next push fails and a connection
+        // reader looks the id up again, finding the replacement), then answer what got in,
+        // so no message sent to the id is lost between the two processes.
+        rx.close();
+        let mut slot = mailbox.core.lock();
+        if let Some(core) = slot.as_mut() {
+            let handled = transport::batched(|| {
+                let mut handled = 0;
+                while let Ok(envelope) = rx.try_recv() {
+                    handle_one(&mut core.process, &mut core.ctx, envelope);
+                    handled += 1;
+                }
+                handled
+            });
+            drop(slot);
+            mailbox.handled(handled);
+        }
+    }
     {
         let mut slot = mailbox.core.lock();
         if let Some(core) = slot.as_mut() {

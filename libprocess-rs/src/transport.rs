@@ -506,6 +506,34 @@ fn parse_upid(
     }
 }
 
+/// Delivers a refused frame again to the process that now holds `to`'s id, if that is not
+/// the cached (ended) one; `None` when there is no such process. Updates the cache.
+fn redeliver(
+    inner: &NodeInner,
+    cache: &mut ConnCache,
+    to: &Upid,
+    from: Option<Upid>,
+    reply: Option<crate::ReplyToken>,
+    name: &str,
+    payload: &[u8],
+) -> Option<Outcome> {
+    let sink = inner.lookup(to.id())?;
+    if let Some((_, old)) = &cache.to {
+        if Arc::ptr_eq(old, &sink) {
+            return None;
+        }
+    }
+    let handler = sink.handler_index(name);
+    cache.to = Some((to.clone(), sink.clone()));
+    cache.handler = Some(handler);
+    Some(
+        match sink.deliver_encoded(from, reply, name, handler, payload) {
+            Ok(()) => Outcome::Delivered,
+            Err(e) => Outcome::Refused(e),
+        },
+    )
+}
+
 /// What became of a message frame.
 enum Outcome {
     Delivered,
@@ -596,6 +624,31 @@ fn deliver_frame(
                         Err(e) => Outcome::Refused(e),
                     }
                 }
+            };
+            // The cached receiver ended since it was looked up. If its id now names another
+            // process (`Node::replace_named`), the message is for that one.
+            let outcome = match outcome {
+                Outcome::Refused(crate::SendError::UnknownProcess { to }) => {
+                    // `from` and `reply` went with the refused attempt; the cache holds the
+                    // same sender (set above for this frame).
+                    let from = if h.from.is_empty() {
+                        None
+                    } else {
+                        cache.from.clone()
+                    };
+                    let reply = match (&from, h.kind) {
+                        (Some(asker), FrameKind::Request) => Some(crate::ReplyToken {
+                            asker: asker.clone(),
+                            correlation: h.correlation,
+                        }),
+                        _ => None,
+                    };
+                    match redeliver(inner, cache, &to, from, reply, name, h.payload) {
+                        Some(result) => result,
+                        None => Outcome::Refused(crate::SendError::UnknownProcess { to }),
+                    }
+                }
+                other => other,
             };
             match outcome {
                 Outcome::Delivered => {}

@@ -306,3 +306,53 @@ async fn settle_forgets_frames_to_a_node_that_shut_down() {
     a.shutdown().await;
     b2.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_replaced_under_a_stream_of_remote_messages_loses_none() {
+    // A new leader swaps its stand-in for its master while agents' messages pour in over
+    // connections that looked the stand-in up already: each message is handled by exactly one
+    // of the two, in the order sent.
+    const COUNT: u64 = 20_000;
+    let (a, b) = (node().await, node().await);
+    let (old, mut old_rx) = Recorder::new();
+    let old = a.spawn_named("master", old).unwrap();
+    started(&mut old_rx).await;
+    let (sender, mut sender_rx) = recorder(&b).await;
+    forward_notes(&sender, old.upid(), COUNT);
+    // Replace once the stream is flowing through the old process.
+    let mut seen = Vec::new();
+    while seen.len() < 100 {
+        match next(&mut old_rx).await {
+            Event::Note { n, .. } => seen.push(n),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let (new, mut new_rx) = Recorder::new();
+    a.replace_named("master", new).unwrap();
+    loop {
+        match next(&mut old_rx).await {
+            Event::Note { n, .. } => seen.push(n),
+            Event::Finalized => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let handed_over = seen.len() as u64;
+    assert_eq!(seen, (0..handed_over).collect::<Vec<_>>());
+    assert!(matches!(next(&mut new_rx).await, Event::Initialized(_)));
+    for n in handed_over..COUNT {
+        assert_eq!(
+            next(&mut new_rx).await,
+            Event::Note {
+                from: Some(sender.upid().clone()),
+                n
+            }
+        );
+    }
+    assert_eq!(
+        a.metrics().snapshot()["libprocess/dropped/unknown_process"],
+        0.0
+    );
+    assert!(sender_rx.try_recv().is_err(), "the sender saw no exit");
+    a.shutdown().await;
+    b.shutdown().await;
+}
