@@ -59,6 +59,9 @@ pub(crate) struct Mailbox<P: Process> {
     pub core: Mutex<Option<Core<P>>>,
     tx: mpsc::UnboundedSender<Envelope<P>>,
     depth: AtomicUsize,
+    /// Signalled when a hook run by a connection reader releases `core`: the process's own
+    /// task waits on it instead of blocking its worker thread on the lock.
+    pub unlocked: tokio::sync::Notify,
     /// Set when another process took this one's id (`Node::replace_named`): the loop then
     /// closes the queue and still handles what it holds instead of dropping it.
     replaced: AtomicBool,
@@ -82,6 +85,7 @@ impl<P: Process> Mailbox<P> {
                 tx,
                 depth: AtomicUsize::new(0),
                 replaced: AtomicBool::new(false),
+                unlocked: tokio::sync::Notify::new(),
                 capacity,
                 handlers,
                 counters,
@@ -191,6 +195,7 @@ impl<P: Process> Mailbox<P> {
                 true
             }
         };
+        self.unlocked.notify_one();
         self.handled(1);
         if wake_to_end {
             self.push_unbounded(Envelope::Terminate);
