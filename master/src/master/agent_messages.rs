@@ -2,7 +2,7 @@
 //! with running tasks, health checks, and removal (offers rescinded, tasks reported
 //! TASK_LOST, or TASK_UNREACHABLE to PARTITION_AWARE frameworks).
 
-use libprocess::slog::{info, warn};
+use libprocess::slog::{debug, info, warn};
 use libprocess::{Context, Upid};
 use meso_api::v1::{AgentId, FrameworkInfo, TaskState, TaskStatusReason};
 use meso_api::wire;
@@ -156,8 +156,14 @@ impl Master {
         for framework in &msg.frameworks {
             self.adopt_framework(framework);
         }
-        let mut used = Vec::new();
-        for record in &msg.tasks {
+        // The message is taken apart, not cloned: a failover brings thousands of these,
+        // each with its tasks, to this one process.
+        let wire::ReregisterAgent { agent, tasks, .. } = msg;
+        let total = agent.resources.clone();
+        let mut used = Vec::with_capacity(tasks.len());
+        let publish = self.has_operator_subscribers();
+        let mut added = Vec::new();
+        for record in tasks {
             if record.state.is_terminal() {
                 continue;
             }
@@ -175,9 +181,12 @@ impl Master {
                 role.clone(),
                 consumed.clone(),
             ));
+            if publish {
+                added.push((record.framework_id.clone(), record.task.task_id.clone()));
+            }
             self.tasks.add(Task {
-                info: record.task.clone(),
-                framework_id: record.framework_id.clone(),
+                info: record.task,
+                framework_id: record.framework_id,
                 agent_id: id.clone(),
                 state: record.state,
                 status: None,
@@ -186,11 +195,10 @@ impl Master {
                 recovered: false,
             });
         }
-        let total = msg.agent.resources.clone();
-        for record in msg.tasks.iter().filter(|r| !r.state.is_terminal()) {
-            self.on_task_added(&record.framework_id, &record.task.task_id);
+        for (framework, task) in &added {
+            self.on_task_added(framework, task);
         }
-        self.agents.add(msg.agent, id.clone(), pid.clone());
+        self.agents.add(agent, id.clone(), pid.clone());
         self.on_agent_added(ctx, &id);
         ctx.link(&pid);
         self.allocator(AllocatorCall::AddAgent {
@@ -198,7 +206,7 @@ impl Master {
             total,
             used,
         });
-        info!(ctx.node().logger(), "agent re-registered"; "agent" => %id, "pid" => %pid);
+        debug!(ctx.node().logger(), "agent re-registered"; "agent" => %id, "pid" => %pid);
         let _ = ctx.send(
             &pid,
             wire::AgentReregistered {

@@ -229,13 +229,19 @@ impl Master {
         }
     }
 
-    /// Logs the first and the last recovered agent coming back (failover phases).
+    /// Logs the first and the last recovered agent coming back (failover phases), and how
+    /// many are back at each tenth.
     pub(super) fn note_recovered_agent_back(&self, ctx: &Context<Self>) {
         let left = self.recovery.book.len();
         let total = self.recovery.recovered_agents;
-        if left + 1 == total {
+        let back = total.saturating_sub(left);
+        if back == 1 {
             info!(ctx.node().logger(), "first recovered agent re-registered";
                 "recovered_agents" => total, "at_unix_ms" => log_unix_ms());
+        } else if left > 0 && back % (total / 10).max(1) == 0 {
+            // Progress in tenths: one line per agent would be 10,000 lines in a second.
+            info!(ctx.node().logger(), "recovered agents re-registering";
+                "back" => back, "recovered_agents" => total, "at_unix_ms" => log_unix_ms());
         }
         if left == 0 && total > 0 {
             info!(ctx.node().logger(), "every recovered agent re-registered";
