@@ -1,5 +1,11 @@
-//! Running the emulator as a program (`meso agent-emulator`): flags, one libprocess node with
-//! `--agents` emulated agent processes, and a reporter printing progress lines on stdout.
+//! Running the emulator as a program (`meso agent-emulator`): flags, `--nodes` libprocess
+//! nodes sharing `--agents` emulated agent processes round-robin, and a reporter printing
+//! progress lines on stdout.
+//!
+//! Why several nodes: a libprocess node has one connection to each peer, so agents that
+//! share a node share one TCP stream to the master, which the master then reads on one
+//! thread. Real agents are separate processes, each with its own connection; spreading the
+//! emulated agents over several nodes keeps the master's side of the benchmark like that.
 //!
 //! Output (one line each, `key=value` after the `emulator` word, for scripts):
 //! - `emulator progress registered=N of=T attempts=A not_leader=H losses=L shutdowns=S`
@@ -49,9 +55,14 @@ pub struct EmulatorFlags {
     /// IP address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub ip: std::net::IpAddr,
-    /// Port to listen on (0: any free port).
+    /// Port of the first node (the others take the following ports); 0: any free ports.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// libprocess nodes the agents are spread over (each its own listening port and its own
+    /// connection to each master, as separate agent processes have); no more than
+    /// `--agents` are used.
+    #[arg(long, default_value_t = 16)]
+    pub nodes: usize,
     /// Wait before retrying after the master went away (link broke, connection refused,
     /// ping timeout); doubled while that keeps happening, with jitter in [step/2, step].
     #[arg(long, default_value = "50ms", value_parser = parse_duration)]
@@ -86,6 +97,11 @@ pub struct EmulatorFlags {
 }
 
 impl EmulatorFlags {
+    /// Nodes to start: `--nodes`, but no more than there are agents.
+    pub fn node_count(&self) -> usize {
+        self.nodes.min(self.agents).max(1)
+    }
+
     /// Checks the flags; errors name the flag and the value.
     pub fn to_config(&self) -> Result<EmulatorConfig, AgentError> {
         let masters = self
@@ -107,6 +123,21 @@ impl EmulatorFlags {
                 flag: "--agents",
                 value: "0".into(),
                 reason: "at least one agent".into(),
+            });
+        }
+        if self.nodes == 0 {
+            return Err(AgentError::Flag {
+                flag: "--nodes",
+                value: "0".into(),
+                reason: "at least one node".into(),
+            });
+        }
+        if self.port != 0 && usize::from(self.port) + self.node_count() - 1 > usize::from(u16::MAX)
+        {
+            return Err(AgentError::Flag {
+                flag: "--port",
+                value: self.port.to_string(),
+                reason: format!("{} nodes need ports up to {}", self.node_count(), u16::MAX),
             });
         }
         let resources = |flag: &'static str, text: &str| {
@@ -167,22 +198,34 @@ fn quiet_logger() -> Logger {
     Logger::root(drain, o!())
 }
 
-/// Starts the node and the emulated agents; returns the node and the shared counters.
+/// Starts the nodes and the emulated agents (agent `i` on node `i % nodes`); returns the
+/// nodes and the shared counters.
 pub async fn start(
     flags: &EmulatorFlags,
     log: Logger,
-) -> Result<(Node, Arc<Progress>), AgentError> {
+) -> Result<(Vec<Node>, Arc<Progress>), AgentError> {
     let config = Arc::new(flags.to_config()?);
-    let addr = SocketAddr::new(flags.ip, flags.port);
-    let node = Node::builder()
-        .bind(addr)
-        .logger(log)
-        .limits(Limits::default())
-        .build()
-        .await
-        .map_err(|e| AgentError::Node(format!("cannot listen on {addr}: {e}")))?;
+    let mut nodes = Vec::with_capacity(flags.node_count());
+    for n in 0..flags.node_count() {
+        let port = if flags.port == 0 {
+            0
+        } else {
+            // Checked by `to_config`: the last port fits.
+            flags.port + n as u16
+        };
+        let addr = SocketAddr::new(flags.ip, port);
+        let node = Node::builder()
+            .bind(addr)
+            .logger(log.clone())
+            .limits(Limits::default())
+            .build()
+            .await
+            .map_err(|e| AgentError::Node(format!("cannot listen on {addr}: {e}")))?;
+        nodes.push(node);
+    }
     let progress = Arc::new(Progress::new(flags.agents));
     for index in 0..flags.agents {
+        let node = &nodes[index % nodes.len()];
         let agent =
             EmulatedAgent::new(index, config.clone(), progress.clone()).ok_or_else(|| {
                 AgentError::Flag {
@@ -194,18 +237,19 @@ pub async fn start(
         node.spawn_named(plan::process_id(index), agent)
             .map_err(|e| AgentError::Node(e.to_string()))?;
     }
-    Ok((node, progress))
+    Ok((nodes, progress))
 }
 
 /// Runs `meso agent-emulator` until Ctrl-C, SIGTERM, or `--exit-after-waves`.
 pub async fn run(flags: EmulatorFlags) -> Result<(), AgentError> {
     let started = Instant::now();
-    let (node, progress) = start(&flags, quiet_logger()).await?;
+    let (nodes, progress) = start(&flags, quiet_logger()).await?;
     println!(
-        "emulator started agents={} tasks_per_agent={} address={}",
+        "emulator started agents={} tasks_per_agent={} nodes={} address={}",
         flags.agents,
         flags.tasks_per_agent,
-        node.addr()
+        nodes.len(),
+        nodes[0].addr()
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|source| AgentError::Io {
@@ -260,6 +304,8 @@ pub async fn run(flags: EmulatorFlags) -> Result<(), AgentError> {
             last = now;
         }
     }
-    node.shutdown().await;
+    for node in nodes {
+        node.shutdown().await;
+    }
     Ok(())
 }
