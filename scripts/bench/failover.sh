@@ -7,9 +7,10 @@
 #    `meso agent-emulator` with FAILOVER_AGENTS (10000) agents of 10 tasks each; the leader is
 #    killed with SIGKILL FAILOVER_KILLS (20) times: failover_ms_p50/_max (kill -9 -> a
 #    surviving master answers a v1 scheduler SUBSCRIBE with SUBSCRIBED; the client follows
-#    307s and retries 503s), failover_elected_ms_p50/_max (kill -9 -> master/elected = 1)
-#    and reregister_ms_10k_agents (new leader elected -> the last emulated agent
-#    re-registered with it). FAILOVER_KEEP_DIR=PATH keeps the masters' and emulator's logs.
+#    307s and retries 503s), failover_elected_ms_p50/_max (kill -9 -> the new
+#    leader's `elected` log line) and reregister_ms_10k_agents (that log line -> the last
+#    emulated agent re-registered with it). The emulator spreads its agents over 16
+#    libprocess nodes, so they reach the masters over 16 connections. FAILOVER_KEEP_DIR=PATH keeps the masters' and emulator's logs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --locked -p meso-master --example registry_bench >&2

@@ -183,6 +183,22 @@ impl Masters {
         })
     }
 
+    /// When master `i`'s current run last logged `elected: this master leads` (its
+    /// `at_unix_ms`), if it did. Read from its log: a leader busy with thousands of agents
+    /// answers `/metrics/snapshot` late, so polling would see the election late.
+    pub fn elected_at_unix_ms(&self, i: usize) -> Option<u64> {
+        let log = self.dir.join(format!("master{i}.{}.log", self.starts[i]));
+        let text = std::fs::read_to_string(log).ok()?;
+        text.lines()
+            .filter(|l| l.contains("elected: this master leads"))
+            .filter_map(|l| {
+                let rest = &l[l.find("at_unix_ms: ")? + "at_unix_ms: ".len()..];
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            })
+            .next_back()
+    }
+
     /// The work and log directory.
     pub fn dir(&self) -> &Path {
         &self.dir
