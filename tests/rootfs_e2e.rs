@@ -10,7 +10,6 @@
 //! fails saying so (CI installs python3). Timeouts are hang guards only.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 #[path = "support/procs.rs"]
 mod procs;
@@ -20,20 +19,9 @@ use python_clients::run_scheduler_py;
 #[path = "support/cluster.rs"]
 mod cluster;
 use cluster::Cluster;
-
-/// Copies `/bin/sh` (resolved) and the libraries `ldd` names into `root`.
-fn tiny_rootfs(root: &Path) {
-    let sh = std::fs::canonicalize("/bin/sh").expect("/bin/sh exists");
-    std::fs::create_dir_all(root.join("bin")).unwrap();
-    std::fs::copy(&sh, root.join("bin/sh")).unwrap();
-    let ldd = Command::new("ldd").arg(&sh).output().expect("ldd runs");
-    let text = String::from_utf8_lossy(&ldd.stdout);
-    for lib in text.split_whitespace().filter(|w| w.starts_with('/')) {
-        let target = root.join(lib.trim_start_matches('/'));
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(lib, &target).unwrap();
-    }
-}
+#[path = "../agent/tests/support/rootfs.rs"]
+mod rootfs;
+use rootfs::tiny_rootfs;
 
 /// Every file named `name` under `dir`.
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {

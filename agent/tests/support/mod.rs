@@ -7,6 +7,8 @@
 #![allow(dead_code)] // each test file uses a different part of the harness
 
 pub mod http;
+pub mod isolated;
+pub mod rootfs;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -244,6 +246,17 @@ impl Harness {
             task_id: update.status.task_id.clone(),
             uuid: update.uuid.clone().expect("agent updates carry a uuid"),
         });
+    }
+
+    /// Acknowledges updates until a terminal one, which it returns.
+    pub async fn until_terminal(&mut self) -> meso_api::wire::StatusUpdate {
+        loop {
+            let u = self.next_update().await;
+            self.ack(&u);
+            if u.status.state.is_terminal() {
+                return u;
+            }
+        }
     }
 
     /// Receives the next update, checks its state, acknowledges it, returns it.
