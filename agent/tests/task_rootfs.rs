@@ -23,6 +23,14 @@ fn is_root() -> bool {
     running_as_root("entering a root filesystem needs root")
 }
 
+/// An agent whose containerizer runs `isolation` under a cgroups root of test `test`'s own
+/// (keep the [`Isolated`] to the end of the test: dropping it removes the emptied root).
+async fn agent_with(isolation: &str, test: &str) -> (Isolated, Harness) {
+    let iso = Isolated::new(test);
+    let h = iso.harness(isolation, |_| {}).await;
+    (iso, h)
+}
+
 /// The entries of `/` the command should see: the rootfs's own, plus the mount points the
 /// launcher creates in it (`dev`, `mnt`), sorted as the shell's glob sorts them.
 fn expected_root_listing(root: &Path) -> String {
@@ -130,10 +138,7 @@ async fn a_task_in_a_directory_rootfs_sees_only_it_and_its_sandbox() {
     }
     let rootfs = tempfile::tempdir().unwrap();
     tiny_rootfs(rootfs.path());
-    let iso = Isolated::new("rootfs-dir");
-    let mut h = iso
-        .harness("posix/cpu,posix/mem,filesystem/rootfs", |_| {})
-        .await;
+    let (_iso, mut h) = agent_with("posix/cpu,posix/mem,filesystem/rootfs", "rootfs-dir").await;
     let image = rootfs.path().to_str().unwrap().to_string();
     probe_in(&mut h, &image, "in-dir", rootfs.path()).await;
     // The directory is used in place: the launcher's mount points are all it gained.
@@ -158,8 +163,7 @@ async fn a_task_in_a_tarball_rootfs_runs_in_its_unpacked_copy() {
         .status()
         .expect("tar runs");
     assert!(tar.success());
-    let iso = Isolated::new("rootfs-tar");
-    let mut h = iso.harness("filesystem/rootfs", |_| {}).await;
+    let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-tar").await;
     probe_in(&mut h, tarball.to_str().unwrap(), "in-tar", &tree).await;
     let unpacked = h.sandbox_of("in-tar").join("rootfs");
     assert!(
@@ -181,8 +185,7 @@ async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
     }
     let rootfs = tempfile::tempdir().unwrap();
     tiny_rootfs(rootfs.path());
-    let iso = Isolated::new("rootfs-kill");
-    let mut h = iso.harness("filesystem/rootfs", |_| {}).await;
+    let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-kill").await;
     let command = "trap 'echo got-sigterm > marker; exit 0' TERM; echo $$ > pid; : > ready; \
         while :; do :; done";
     h.run_task(in_image(
@@ -217,8 +220,7 @@ async fn a_missing_rootfs_directory_fails_the_task_naming_it() {
     if !is_root() {
         return;
     }
-    let iso = Isolated::new("rootfs-missing");
-    let mut h = iso.harness("filesystem/rootfs", |_| {}).await;
+    let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-missing").await;
     let missing = format!("/nonexistent-meso-rootfs-{}", std::process::id());
     h.run_task(in_image(command_task("nowhere", "true"), &missing));
     let end = h.until_terminal().await;
@@ -235,8 +237,7 @@ async fn a_missing_rootfs_directory_fails_the_task_naming_it() {
 /// The default isolation needs no privilege, so this runs as any user.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_rootfs_isolator_a_task_naming_an_image_fails_naming_it() {
-    let iso = Isolated::new("rootfs-absent");
-    let mut h = iso.harness("posix/cpu,posix/mem", |_| {}).await;
+    let (_iso, mut h) = agent_with("posix/cpu,posix/mem", "rootfs-absent").await;
     h.run_task(in_image(command_task("no-isolator", "true"), "/srv/root"));
     let end = h.until_terminal().await;
     assert_eq!(end.status.state, TaskState::Failed);
@@ -256,8 +257,7 @@ async fn without_the_rootfs_isolator_a_task_naming_an_image_fails_naming_it() {
 /// the master's validation refuses it before it gets there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_meso_cannot_read_is_a_task_error() {
-    let iso = Isolated::new("rootfs-bad");
-    let mut h = iso.harness("posix/cpu,posix/mem", |_| {}).await;
+    let (_iso, mut h) = agent_with("posix/cpu,posix/mem", "rootfs-bad").await;
     h.run_task(in_image(command_task("registry", "true"), "busybox:latest"));
     let end = h.until_terminal().await;
     assert_eq!(end.status.state, TaskState::Error);
