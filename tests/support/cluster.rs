@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::procs::{free_port, http_get, spawn_logged, wait_until, Proc};
+use crate::procs::{free_port, http_get, spawn_agent, spawn_logged, wait_until, Proc};
 
 /// How many last lines of each log [`Cluster::logs`] shows.
 const LOG_TAIL_LINES: usize = 40;
@@ -44,22 +44,14 @@ impl Cluster {
         wait_until("master answers /health", || {
             http_get(master_port, "/master/health").is_some()
         });
-        let work = dir.path().join("agent");
-        let agent_port = free_port().to_string();
         let master_addr = format!("127.0.0.1:{master_port}");
-        let mut args = vec![
-            "agent",
-            "--master",
+        let agent = spawn_agent(
             &master_addr,
-            "--port",
-            &agent_port,
-            "--work-dir",
-            work.to_str().expect("utf-8 temp path"),
-            "--resources",
+            dir.path(),
+            "agent",
             "cpus:2;mem:512;disk:100",
-        ];
-        args.extend_from_slice(agent_flags);
-        let agent = spawn_logged(&args, &dir.path().join("agent.log"));
+            agent_flags,
+        );
         wait_until("the agent registered", || {
             http_get(master_port, "/master/state")
                 .is_some_and(|s| s.contains("\"activated_slaves\":1"))
