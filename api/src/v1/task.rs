@@ -408,8 +408,8 @@ pub struct TaskInfo {
 impl TaskInfo {
     /// A plain command task: `command` run through the shell on agent `agent_id`, with
     /// `id` as both its name and its task id, and nothing else set (no resources, executor,
-    /// container, health check, kill policy, data, labels or deadline). Meant for tests and
-    /// examples; add resources with [`TaskInfo::with_resources`], swap the command for an
+    /// container, health check, kill policy, data, labels or deadline), as tests, examples
+    /// and the agent emulator build them; add resources with [`TaskInfo::with_resources`], swap the command for an
     /// executor with [`TaskInfo::with_executor`], or set fields directly.
     ///
     /// ```
