@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 #[path = "support/procs.rs"]
 mod procs;
 use procs::{
-    free_port, http_get, spawn_logged, wait_exit, wait_until, Lines, Proc, HANG_GUARD, MESO,
+    free_port, http_get, spawn_agent, spawn_logged, wait_exit, wait_until, Lines, Proc, HANG_GUARD,
+    MESO,
 };
 
 struct Cluster {
@@ -31,23 +32,16 @@ impl Cluster {
         let master_addr = format!("127.0.0.1:{master_port}");
         let mut agents = Vec::new();
         for i in 0..2 {
-            let work = dir.path().join(format!("agent{i}"));
-            let log = dir.path().join(format!("agent{i}.log"));
-            let agent_port = free_port().to_string();
-            let p = spawn_logged(
-                &[
-                    "agent",
-                    "--master",
-                    &master_addr,
-                    "--port",
-                    &agent_port,
-                    "--work-dir",
-                    work.to_str().expect("utf-8 temp path"),
-                    "--resources",
-                    "cpus:2;mem:256;disk:100",
-                ],
-                &log,
+            let name = format!("agent{i}");
+            let p = spawn_agent(
+                &master_addr,
+                dir.path(),
+                &name,
+                "cpus:2;mem:256;disk:100",
+                &[],
             );
+            let work = dir.path().join(&name);
+            let log = dir.path().join(format!("{name}.log"));
             agents.push((p, work, log));
         }
         wait_until("two agents registered", || {

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 #[path = "support/procs.rs"]
 mod procs;
-use procs::{free_port, http_get, spawn_logged, wait_until, Lines, Proc, MESO};
+use procs::{free_port, http_get, spawn_agent, spawn_logged, wait_until, Lines, Proc, MESO};
 
 fn state(port: u16) -> Option<serde_json::Value> {
     serde_json::from_str(&http_get(port, "/master/state")?).ok()
@@ -82,20 +82,12 @@ fn killing_the_leader_loses_no_task() {
 
     let mut agents = Vec::new();
     for i in 0..2 {
-        let work = dir.path().join(format!("agent{i}"));
-        agents.push(spawn_logged(
-            &[
-                "agent",
-                "--master",
-                &peers,
-                "--port",
-                &free_port().to_string(),
-                "--work-dir",
-                work.to_str().expect("utf-8 temp path"),
-                "--resources",
-                "cpus:2;mem:256;disk:100",
-            ],
-            &dir.path().join(format!("agent{i}.log")),
+        agents.push(spawn_agent(
+            &peers,
+            dir.path(),
+            &format!("agent{i}"),
+            "cpus:2;mem:256;disk:100",
+            &[],
         ));
     }
     wait_until("two agents registered with the leader", || {

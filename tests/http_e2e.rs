@@ -12,71 +12,15 @@
 
 #[path = "support/procs.rs"]
 mod procs;
-use procs::{free_port, http_get, spawn_logged, wait_until, Proc};
+use procs::http_get;
 #[path = "support/python_clients.rs"]
 mod python_clients;
 use python_clients::{executor_py_command, run_scheduler_py};
-
-struct Cluster {
-    master_port: u16,
-    _agent: Proc,
-    _master: Proc,
-    dir: tempfile::TempDir,
-}
+#[path = "support/cluster.rs"]
+mod cluster;
+use cluster::Cluster;
 
 impl Cluster {
-    fn start() -> Cluster {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let master_port = free_port();
-        let port = master_port.to_string();
-        let master = spawn_logged(&["master", "--port", &port], &dir.path().join("master.log"));
-        wait_until("master answers /health", || {
-            http_get(master_port, "/master/health").is_some()
-        });
-        let work = dir.path().join("agent");
-        let agent_port = free_port().to_string();
-        let master_addr = format!("127.0.0.1:{master_port}");
-        let agent = spawn_logged(
-            &[
-                "agent",
-                "--master",
-                &master_addr,
-                "--port",
-                &agent_port,
-                "--work-dir",
-                work.to_str().expect("utf-8 temp path"),
-                "--resources",
-                "cpus:2;mem:512;disk:100",
-            ],
-            &dir.path().join("agent.log"),
-        );
-        wait_until("the agent registered", || {
-            http_get(master_port, "/master/state")
-                .is_some_and(|s| s.contains("\"activated_slaves\":1"))
-        });
-        Cluster {
-            master_port,
-            _agent: agent,
-            _master: master,
-            dir,
-        }
-    }
-
-    fn logs(&self) -> String {
-        ["master.log", "agent.log"]
-            .iter()
-            .map(|f| {
-                let text = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(40).collect();
-                format!(
-                    "--- {f} (last lines)\n{}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
     /// Runs scheduler.py with `extra` arguments; its exit code and output.
     fn run_scheduler(&self, extra: &[&str]) -> (Option<i32>, String) {
         run_scheduler_py(self.master_port, extra)
@@ -111,7 +55,7 @@ fn a_python_scheduler_runs_tasks_under_a_python_custom_executor() {
     // executor.py itself ran (not the built-in command executor): its log lines are in a
     // sandbox's stderr.
     let mut found = false;
-    let mut dirs = vec![cluster.dir.path().join("agent")];
+    let mut dirs = vec![cluster.agent_work_dir()];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let path = entry.path();

@@ -10,28 +10,18 @@
 //! fails saying so (CI installs python3). Timeouts are hang guards only.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 #[path = "support/procs.rs"]
 mod procs;
-use procs::{free_port, http_get, spawn_logged, wait_until, Proc};
 #[path = "support/python_clients.rs"]
 mod python_clients;
 use python_clients::run_scheduler_py;
-
-/// Copies `/bin/sh` (resolved) and the libraries `ldd` names into `root`.
-fn tiny_rootfs(root: &Path) {
-    let sh = std::fs::canonicalize("/bin/sh").expect("/bin/sh exists");
-    std::fs::create_dir_all(root.join("bin")).unwrap();
-    std::fs::copy(&sh, root.join("bin/sh")).unwrap();
-    let ldd = Command::new("ldd").arg(&sh).output().expect("ldd runs");
-    let text = String::from_utf8_lossy(&ldd.stdout);
-    for lib in text.split_whitespace().filter(|w| w.starts_with('/')) {
-        let target = root.join(lib.trim_start_matches('/'));
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(lib, &target).unwrap();
-    }
-}
+#[path = "support/cluster.rs"]
+mod cluster;
+use cluster::Cluster;
+#[path = "../agent/tests/support/rootfs.rs"]
+mod rootfs;
+use rootfs::tiny_rootfs;
 
 /// Every file named `name` under `dir`.
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
@@ -49,12 +39,6 @@ fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
         }
     }
     found
-}
-
-fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let tail: Vec<&str> = text.lines().rev().take(40).collect();
-    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
 }
 
 /// The agent's cgroups root of this test, removed (when empty) at the end.
@@ -81,47 +65,17 @@ fn a_v1_scheduler_runs_a_command_task_in_a_directory_rootfs() {
     let dir = tempfile::tempdir().expect("temp dir");
     let rootfs = dir.path().join("image");
     tiny_rootfs(&rootfs);
+    // Declared before the cluster, so dropped after it: the agent is gone by then.
     let cgroups_root = CgroupsRoot(format!("meso-e2e-rootfs-{}", std::process::id()));
 
-    let master_port = free_port();
-    let port = master_port.to_string();
-    let master_log = dir.path().join("master.log");
-    let _master: Proc = spawn_logged(&["master", "--port", &port], &master_log);
-    wait_until("master answers /health", || {
-        http_get(master_port, "/master/health").is_some()
-    });
-    let work = dir.path().join("agent");
-    let agent_port = free_port().to_string();
-    let master_addr = format!("127.0.0.1:{master_port}");
-    let agent_log = dir.path().join("agent.log");
-    let agent = spawn_logged(
-        &[
-            "agent",
-            "--master",
-            &master_addr,
-            "--port",
-            &agent_port,
-            "--work-dir",
-            work.to_str().expect("utf-8 temp path"),
-            "--resources",
-            "cpus:2;mem:512;disk:100",
-            "--isolation",
-            "posix/cpu,posix/mem,filesystem/rootfs",
-            "--cgroups-root",
-            &cgroups_root.0,
-        ],
-        &agent_log,
-    );
-    wait_until("the agent registered", || {
-        http_get(master_port, "/master/state").is_some_and(|s| s.contains("\"activated_slaves\":1"))
-    });
-    let logs = || {
-        format!(
-            "--- master.log\n{}\n--- agent.log\n{}",
-            log_tail(&master_log),
-            log_tail(&agent_log)
-        )
-    };
+    let cluster = Cluster::start_with_agent_flags(&[
+        "--isolation",
+        "posix/cpu,posix/mem,filesystem/rootfs",
+        "--cgroups-root",
+        &cgroups_root.0,
+    ]);
+    let master_port = cluster.master_port;
+    let work = cluster.agent_work_dir();
 
     let probe = "echo /* > \"$MESOS_SANDBOX/seen\"; pwd >> \"$MESOS_SANDBOX/seen\"; \
         echo \"$MESOS_SANDBOX\" >> \"$MESOS_SANDBOX/seen\"; \
@@ -129,7 +83,7 @@ fn a_v1_scheduler_runs_a_command_task_in_a_directory_rootfs() {
         >> \"$MESOS_SANDBOX/seen\"";
     let image = rootfs.to_str().expect("utf-8 temp path");
     let (code, out) = run_scheduler_py(master_port, &["--image", image, "--command", probe]);
-    assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", logs());
+    assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", cluster.logs());
     assert!(out.contains("TASK_FINISHED"), "{out}");
     let seen = files_named(&work, "seen");
     assert_eq!(
@@ -155,17 +109,18 @@ fn a_v1_scheduler_runs_a_command_task_in_a_directory_rootfs() {
         "what the task saw"
     );
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(
-        !mounts.contains(dir.path().to_str().unwrap()),
-        "a mount of the test's directories is left in the host's mount table"
-    );
+    for test_dir in [dir.path(), cluster.dir.path()] {
+        assert!(
+            !mounts.contains(test_dir.to_str().unwrap()),
+            "a mount of the test's directories is left in the host's mount table"
+        );
+    }
 
     // A registry reference is not something meso can read: the master refuses the task.
     let (code, out) = run_scheduler_py(
         master_port,
         &["--image", "library/busybox:latest", "--want", "TASK_ERROR"],
     );
-    assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", logs());
+    assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", cluster.logs());
     assert!(out.contains("library/busybox:latest"), "{out}");
-    drop(agent);
 }

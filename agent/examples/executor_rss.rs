@@ -19,7 +19,7 @@ use meso_agent::agent::{Agent, AgentConfig, AGENT_PROCESS_ID};
 use meso_agent::containerizer::{
     descendants, Containerizer, IsolatingContainerizer, PosixContainerizer,
 };
-use meso_api::v1::{AgentId, CommandInfo, FrameworkId, FrameworkInfo, TaskId, TaskInfo, TaskState};
+use meso_api::v1::{AgentId, FrameworkId, FrameworkInfo, TaskId, TaskInfo, TaskState};
 use meso_api::wire::{
     AgentRegistered, KillTask, RegisterAgent, RunTask, StatusUpdateAcknowledgement,
     StatusUpdateMessage,
@@ -171,20 +171,8 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut framework = FrameworkInfo::new("bench", "executor_rss");
     framework.id = Some(FrameworkId::new("bench-0000"));
-    let task = TaskInfo {
-        name: "sleeper".into(),
-        task_id: TaskId::new("sleeper"),
-        agent_id: AgentId::new("bench-S0"),
-        resources: Resources::parse("cpus:0.1;mem:32", "*").expect("resources"),
-        executor: None,
-        command: Some(CommandInfo::shell("exec sleep 60")),
-        container: None,
-        health_check: None,
-        kill_policy: None,
-        data: None,
-        labels: None,
-        max_completion_time: None,
-    };
+    let task = TaskInfo::command("sleeper", AgentId::new("bench-S0"), "exec sleep 60")
+        .with_resources(Resources::parse("cpus:0.1;mem:32", "*").expect("resources"));
     master_node
         .send_from(
             Some(&master),

@@ -35,10 +35,7 @@ fn python_executor(id: &str) -> ExecutorInfo {
 }
 
 fn task_for(id: &str, executor: &ExecutorInfo) -> meso_api::v1::TaskInfo {
-    let mut task = command_task(id, "unused");
-    task.command = None;
-    task.executor = Some(executor.clone());
-    task
+    command_task(id, "unused").with_executor(executor.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

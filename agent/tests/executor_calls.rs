@@ -27,10 +27,7 @@ fn sleeping_executor(id: &str) -> ExecutorInfo {
 }
 
 fn task(id: &str, executor: &str) -> TaskInfo {
-    let mut t = command_task(id, "unused");
-    t.command = None;
-    t.executor = Some(sleeping_executor(executor));
-    t
+    command_task(id, "unused").with_executor(sleeping_executor(executor))
 }
 
 fn subscribe_call(executor: &str, unacknowledged_updates: &str) -> String {

@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use meso_agent::containerizer::IsolatingContainerizer;
@@ -17,99 +17,12 @@ use meso_api::v1::{CommandInfo, TaskState, TaskStatusReason};
 use meso_api::wire::StatusUpdate;
 use meso_api::Resources;
 use meso_isolators::IsolationConfig;
+use support::isolated::{running_as_root, Isolated};
+use support::rootfs::tiny_rootfs;
 use support::*;
 
-const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
-
 fn is_root() -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    if !root {
-        eprintln!("skipped: the isolation tests need root (real cgroups and namespaces)");
-    }
-    root
-}
-
-/// A test's isolation: its own cgroups root, and the test's settings on top.
-struct Isolated {
-    root: String,
-}
-
-impl Isolated {
-    fn new(test: &str) -> Isolated {
-        Isolated {
-            root: format!("meso-t{}-{test}", std::process::id()),
-        }
-    }
-
-    /// An agent with `isolation` (and `tweak`'s settings), registered with the test master.
-    async fn harness(&self, isolation: &str, tweak: impl FnOnce(&mut IsolationConfig)) -> Harness {
-        let mut config = IsolationConfig {
-            isolation: isolation.into(),
-            cgroups_root: self.root.clone(),
-            ..IsolationConfig::default()
-        };
-        tweak(&mut config);
-        let containerizer =
-            IsolatingContainerizer::new(&config).expect("the isolators are available as root");
-        let mut h = Harness::start_with(Box::new(containerizer)).await;
-        h.registered().await;
-        h
-    }
-
-    /// The container cgroups under this test's root, in every hierarchy.
-    fn container_cgroups(&self) -> Vec<PathBuf> {
-        let mut found = Vec::new();
-        for hierarchy in std::fs::read_dir(CGROUP_MOUNT)
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let root = hierarchy.path().join(&self.root);
-            for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-                if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                    found.push(entry.path());
-                }
-            }
-        }
-        found
-    }
-
-    /// The one container cgroup in `hierarchy` (e.g. `cpuacct`), once it exists.
-    async fn container_cgroup(&self, hierarchy: &str) -> PathBuf {
-        let root = Path::new(CGROUP_MOUNT).join(hierarchy).join(&self.root);
-        let deadline = Instant::now() + HANG_GUARD;
-        loop {
-            let dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-                .map(|e| e.path())
-                .collect();
-            if let [one] = dirs.as_slice() {
-                return one.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "hang guard: no cgroup in {root:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for Isolated {
-    fn drop(&mut self) {
-        // The (empty) roots themselves; a container cgroup left inside keeps its root, and
-        // the test has failed on it already.
-        for hierarchy in std::fs::read_dir(CGROUP_MOUNT)
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let _ = std::fs::remove_dir(hierarchy.path().join(&self.root));
-        }
-    }
+    running_as_root("the isolation tests need root (real cgroups and namespaces)")
 }
 
 /// Live (not zombie) processes whose working directory is under `dir`: a container's.
@@ -153,20 +66,9 @@ async fn assert_nothing_left(iso: &Isolated, h: &Harness) {
     }
 }
 
-/// Acknowledges updates until a terminal one, which it returns.
-async fn until_terminal(h: &mut Harness) -> StatusUpdate {
-    loop {
-        let u = h.next_update().await;
-        h.ack(&u);
-        if u.status.state.is_terminal() {
-            return u;
-        }
-    }
-}
-
 /// Acknowledges updates until a terminal one, checks that it is `state`, returns it.
 async fn until_terminal_in(h: &mut Harness, state: TaskState) -> StatusUpdate {
-    let ended = until_terminal(h).await;
+    let ended = h.until_terminal().await;
     assert_eq!(ended.status.state, state, "{:?}", ended.status);
     ended
 }
@@ -288,7 +190,7 @@ async fn fork_bomb_stays_under_the_pids_limit() {
         "{in_container} processes in the container"
     );
     h.kill_task("bomb", grace(1));
-    let ended = until_terminal(&mut h).await;
+    let ended = h.until_terminal().await;
     assert!(ended.status.state.is_terminal());
     assert_nothing_left(&iso, &h).await;
 }
@@ -425,23 +327,6 @@ async fn a_task_joining_its_executor_raises_the_container_limits() {
     }
     h.agent_node.shutdown().await;
     assert_nothing_left(&iso, &h).await;
-}
-
-/// Copies `/bin/sh` (resolved) and the libraries `ldd` names into `root`.
-fn tiny_rootfs(root: &Path) {
-    let sh = std::fs::canonicalize("/bin/sh").expect("/bin/sh exists");
-    std::fs::create_dir_all(root.join("bin")).unwrap();
-    std::fs::copy(&sh, root.join("bin/sh")).unwrap();
-    let ldd = std::process::Command::new("ldd")
-        .arg(&sh)
-        .output()
-        .expect("ldd runs");
-    let text = String::from_utf8_lossy(&ldd.stdout);
-    for lib in text.split_whitespace().filter(|w| w.starts_with('/')) {
-        let target = root.join(lib.trim_start_matches('/'));
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(lib, &target).unwrap();
-    }
 }
 
 /// The containerizer itself (tasks cannot name a rootfs yet: ContainerInfo has no image):

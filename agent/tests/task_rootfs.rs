@@ -10,51 +10,25 @@ mod support;
 
 use std::path::Path;
 
-use meso_agent::containerizer::IsolatingContainerizer;
 use meso_api::v1::{
     ContainerInfo, ContainerType, Image, MesosInfo, TaskInfo, TaskState, TaskStatusReason,
 };
 use meso_api::v1::{FrameworkId, TaskId};
-use meso_api::wire::{KillTask, StatusUpdate};
-use meso_isolators::IsolationConfig;
+use meso_api::wire::KillTask;
+use support::isolated::{running_as_root, Isolated};
+use support::rootfs::tiny_rootfs;
 use support::*;
 
 fn is_root() -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    if !root {
-        eprintln!("skipped: entering a root filesystem needs root");
-    }
-    root
+    running_as_root("entering a root filesystem needs root")
 }
 
-/// An agent whose containerizer runs `isolation` under a cgroups root of this test's own.
-async fn agent_with(isolation: &str, test: &str) -> Harness {
-    let config = IsolationConfig {
-        isolation: isolation.into(),
-        cgroups_root: format!("meso-t{}-{test}", std::process::id()),
-        ..IsolationConfig::default()
-    };
-    let containerizer = IsolatingContainerizer::new(&config).expect("the isolators are available");
-    let mut h = Harness::start_with(Box::new(containerizer)).await;
-    h.registered().await;
-    h
-}
-
-/// Copies `/bin/sh` (resolved) and the libraries `ldd` names into `root`.
-fn tiny_rootfs(root: &Path) {
-    let sh = std::fs::canonicalize("/bin/sh").expect("/bin/sh exists");
-    std::fs::create_dir_all(root.join("bin")).unwrap();
-    std::fs::copy(&sh, root.join("bin/sh")).unwrap();
-    let ldd = std::process::Command::new("ldd")
-        .arg(&sh)
-        .output()
-        .expect("ldd runs");
-    let text = String::from_utf8_lossy(&ldd.stdout);
-    for lib in text.split_whitespace().filter(|w| w.starts_with('/')) {
-        let target = root.join(lib.trim_start_matches('/'));
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(lib, &target).unwrap();
-    }
+/// An agent whose containerizer runs `isolation` under a cgroups root of test `test`'s own
+/// (keep the [`Isolated`] to the end of the test: dropping it removes the emptied root).
+async fn agent_with(isolation: &str, test: &str) -> (Isolated, Harness) {
+    let iso = Isolated::new(test);
+    let h = iso.harness(isolation, |_| {}).await;
+    (iso, h)
 }
 
 /// The entries of `/` the command should see: the rootfs's own, plus the mount points the
@@ -90,17 +64,6 @@ fn in_image(mut task: TaskInfo, name: &str) -> TaskInfo {
     task
 }
 
-/// Acknowledges updates until a terminal one, which it returns.
-async fn until_terminal(h: &mut Harness) -> StatusUpdate {
-    loop {
-        let u = h.next_update().await;
-        h.ack(&u);
-        if u.status.state.is_terminal() {
-            return u;
-        }
-    }
-}
-
 /// Waits (hang-guarded) for the master to hear that the executor exited.
 async fn executor_exited(h: &mut Harness) {
     loop {
@@ -108,6 +71,18 @@ async fn executor_exited(h: &mut Harness) {
             return;
         }
     }
+}
+
+/// Waits for the executor's exit, then checks that the command whose pid it wrote to
+/// `pid` in `sandbox` is not running (gone, a zombie, or the pid reused by another program).
+async fn command_gone(h: &mut Harness, sandbox: &Path) {
+    executor_exited(h).await;
+    let pid = std::fs::read_to_string(sandbox.join("pid")).expect("the command wrote its pid");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z") || !stat.contains("(sh)"),
+        "the command is still running: {stat}"
+    );
 }
 
 /// What the command prints: its `/`, its working directory, `MESOS_SANDBOX`, whether a
@@ -119,7 +94,7 @@ const PROBE: &str = "echo /*; pwd; echo \"$MESOS_SANDBOX\"; \
 /// Runs the probe task in `image`, checks what it saw, and that nothing is left after.
 async fn probe_in(h: &mut Harness, image: &str, task_id: &str, root_seen: &Path) {
     h.run_task(in_image(command_task(task_id, PROBE), image));
-    let end = until_terminal(h).await;
+    let end = h.until_terminal().await;
     let sandbox = h.sandbox_of(task_id);
     let stdout = std::fs::read_to_string(sandbox.join("stdout")).unwrap_or_default();
     let stderr = std::fs::read_to_string(sandbox.join("stderr")).unwrap_or_default();
@@ -145,13 +120,7 @@ async fn probe_in(h: &mut Harness, image: &str, task_id: &str, root_seen: &Path)
         Some(&["/mnt/mesos/sandbox", "/mnt/mesos/sandbox", "host-hidden"][..]),
         "{stdout}"
     );
-    executor_exited(h).await;
-    let pid = std::fs::read_to_string(sandbox.join("pid")).expect("the command wrote its pid");
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-    assert!(
-        stat.is_empty() || stat.contains(") Z") || !stat.contains("(sh)"),
-        "the command is still running: {stat}"
-    );
+    command_gone(h, &sandbox).await;
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     for leaked in [root_seen, h.work_dir.path()] {
         assert!(
@@ -169,7 +138,7 @@ async fn a_task_in_a_directory_rootfs_sees_only_it_and_its_sandbox() {
     }
     let rootfs = tempfile::tempdir().unwrap();
     tiny_rootfs(rootfs.path());
-    let mut h = agent_with("posix/cpu,posix/mem,filesystem/rootfs", "rootfs-dir").await;
+    let (_iso, mut h) = agent_with("posix/cpu,posix/mem,filesystem/rootfs", "rootfs-dir").await;
     let image = rootfs.path().to_str().unwrap().to_string();
     probe_in(&mut h, &image, "in-dir", rootfs.path()).await;
     // The directory is used in place: the launcher's mount points are all it gained.
@@ -194,7 +163,7 @@ async fn a_task_in_a_tarball_rootfs_runs_in_its_unpacked_copy() {
         .status()
         .expect("tar runs");
     assert!(tar.success());
-    let mut h = agent_with("filesystem/rootfs", "rootfs-tar").await;
+    let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-tar").await;
     probe_in(&mut h, tarball.to_str().unwrap(), "in-tar", &tree).await;
     let unpacked = h.sandbox_of("in-tar").join("rootfs");
     assert!(
@@ -216,7 +185,7 @@ async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
     }
     let rootfs = tempfile::tempdir().unwrap();
     tiny_rootfs(rootfs.path());
-    let mut h = agent_with("filesystem/rootfs", "rootfs-kill").await;
+    let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-kill").await;
     let command = "trap 'echo got-sigterm > marker; exit 0' TERM; echo $$ > pid; : > ready; \
         while :; do :; done";
     h.run_task(in_image(
@@ -231,7 +200,7 @@ async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
         task_id: TaskId::new("kill-in-root"),
         kill_policy: grace(30),
     });
-    let end = until_terminal(&mut h).await;
+    let end = h.until_terminal().await;
     assert_eq!(
         end.status.state,
         TaskState::Killed,
@@ -243,13 +212,7 @@ async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
         std::fs::read_to_string(sandbox.join("marker")).unwrap(),
         "got-sigterm\n"
     );
-    executor_exited(&mut h).await;
-    let pid = std::fs::read_to_string(sandbox.join("pid")).unwrap();
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-    assert!(
-        stat.is_empty() || stat.contains(") Z") || !stat.contains("(sh)"),
-        "the command is still running: {stat}"
-    );
+    command_gone(&mut h, &sandbox).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,10 +220,10 @@ async fn a_missing_rootfs_directory_fails_the_task_naming_it() {
     if !is_root() {
         return;
     }
-    let mut h = agent_with("filesystem/rootfs", "rootfs-missing").await;
+    let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-missing").await;
     let missing = format!("/nonexistent-meso-rootfs-{}", std::process::id());
     h.run_task(in_image(command_task("nowhere", "true"), &missing));
-    let end = until_terminal(&mut h).await;
+    let end = h.until_terminal().await;
     assert_eq!(end.status.state, TaskState::Failed);
     assert_eq!(
         end.status.reason,
@@ -274,9 +237,9 @@ async fn a_missing_rootfs_directory_fails_the_task_naming_it() {
 /// The default isolation needs no privilege, so this runs as any user.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_rootfs_isolator_a_task_naming_an_image_fails_naming_it() {
-    let mut h = agent_with("posix/cpu,posix/mem", "rootfs-absent").await;
+    let (_iso, mut h) = agent_with("posix/cpu,posix/mem", "rootfs-absent").await;
     h.run_task(in_image(command_task("no-isolator", "true"), "/srv/root"));
-    let end = until_terminal(&mut h).await;
+    let end = h.until_terminal().await;
     assert_eq!(end.status.state, TaskState::Failed);
     assert_eq!(
         end.status.reason,
@@ -294,9 +257,9 @@ async fn without_the_rootfs_isolator_a_task_naming_an_image_fails_naming_it() {
 /// the master's validation refuses it before it gets there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_meso_cannot_read_is_a_task_error() {
-    let mut h = agent_with("posix/cpu,posix/mem", "rootfs-bad").await;
+    let (_iso, mut h) = agent_with("posix/cpu,posix/mem", "rootfs-bad").await;
     h.run_task(in_image(command_task("registry", "true"), "busybox:latest"));
-    let end = until_terminal(&mut h).await;
+    let end = h.until_terminal().await;
     assert_eq!(end.status.state, TaskState::Error);
     assert_eq!(end.status.reason, Some(TaskStatusReason::TaskInvalid));
     let message = end.status.message.unwrap_or_default();

@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 
 use libprocess::{Node, Upid};
 use meso_api::v1::{
-    CommandInfo, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskId, TaskInfo,
-    TaskState, TaskStatus,
+    Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskInfo, TaskState, TaskStatus,
 };
 use meso_api::Resources;
 use meso_frameworks::{DriverActions, Scheduler, SchedulerDriver};
@@ -47,20 +46,8 @@ impl Bench {
             .as_ref()
             .and_then(|a| a.role.clone())
             .unwrap_or_else(|| "*".into());
-        TaskInfo {
-            name: id.clone(),
-            task_id: TaskId::new(id),
-            agent_id: offer.agent_id.clone(),
-            resources: self.per_task.allocate(&role),
-            executor: None,
-            command: Some(CommandInfo::shell(&self.command)),
-            container: None,
-            health_check: None,
-            kill_policy: None,
-            data: None,
-            labels: None,
-            max_completion_time: None,
-        }
+        TaskInfo::command(&id, offer.agent_id.clone(), &self.command)
+            .with_resources(self.per_task.allocate(&role))
     }
 }
 

@@ -14,9 +14,7 @@ use std::time::{Duration, Instant};
 
 use libprocess::{Node, Upid};
 use meso_api::attributes::Attributes;
-use meso_api::v1::{
-    AgentInfo, CommandInfo, FrameworkInfo, TaskId, TaskInfo, TaskState, TaskStatus,
-};
+use meso_api::v1::{AgentInfo, FrameworkInfo, TaskId, TaskInfo, TaskState, TaskStatus};
 use meso_api::Resources;
 use meso_master::master::agents::AgentBook;
 use meso_master::master::frameworks::FrameworkBook;
@@ -72,17 +70,8 @@ fn books(agent_count: usize, task_count: usize) -> (AgentBook, FrameworkBook, Of
         tasks.add(Task {
             info: TaskInfo {
                 name: format!("task {i}"),
-                task_id,
-                agent_id: agent.clone(),
-                resources: resources.clone(),
-                executor: None,
-                command: Some(CommandInfo::shell("sleep 1000")),
-                container: None,
-                health_check: None,
-                kill_policy: None,
-                data: None,
-                labels: None,
-                max_completion_time: None,
+                ..TaskInfo::command(task_id.as_str(), agent.clone(), "sleep 1000")
+                    .with_resources(resources.clone())
             },
             framework_id: fw.clone(),
             agent_id: agent.clone(),

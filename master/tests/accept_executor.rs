@@ -10,9 +10,7 @@ use meso_api::v1::{
 };
 
 fn executor_task(id: &str, agent: &AgentId, resources: &str) -> TaskInfo {
-    let mut task = command_task(id, agent, resources);
-    task.command = None;
-    task.executor = Some(ExecutorInfo {
+    command_task(id, agent, resources).with_executor(ExecutorInfo {
         kind: Some(ExecutorType::Custom),
         executor_id: ExecutorId::new("ex"),
         framework_id: None,
@@ -24,8 +22,7 @@ fn executor_task(id: &str, agent: &AgentId, resources: &str) -> TaskInfo {
         data: None,
         shutdown_grace_period: None,
         labels: None,
-    });
-    task
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use libprocess::{Context, Handlers, Node, Process, Upid};
-use meso_api::v1::{AgentInfo, FrameworkInfo, TaskId, TaskState, TaskStatusReason};
+use meso_api::v1::{AgentInfo, FrameworkInfo};
 use meso_api::wire;
 use meso_master::master::operator_api::get_agents;
 use meso_master::master::state_json::Totals;
@@ -52,6 +52,26 @@ struct ReturningAgent {
 }
 
 impl ReturningAgent {
+    /// `agent` of `cluster` (cpus:4;mem:1024) coming back, re-registering at once or only
+    /// when a ping says it is disconnected (`wait_for_ping`); with what it sees.
+    fn of(
+        cluster: &Cluster,
+        agent: &AgentHandle,
+        wait_for_ping: bool,
+    ) -> (ReturningAgent, mpsc::UnboundedReceiver<ReturnEvent>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut info = AgentInfo::new("agent.test");
+        info.id = Some(agent.id.clone());
+        info.resources = res("cpus:4;mem:1024");
+        let returning = ReturningAgent {
+            master: cluster.master.upid().clone(),
+            info,
+            events: tx,
+            wait_for_ping,
+        };
+        (returning, rx)
+    }
+
     fn reregister(&self, ctx: &mut Context<Self>) {
         let _ = ctx.send(
             &self.master,
@@ -126,14 +146,28 @@ async fn agent_node(cluster: &Cluster) -> Node {
         .expect("agent node starts")
 }
 
-/// Ends the test agent's process: its node tells the master's node that the PID exited.
-async fn break_link(node: &Node, agent: &AgentHandle) {
+/// Ends the test agent's process (its node tells the master's node that the PID exited),
+/// waits for `fw`'s offer of the agent to be rescinded and lets the master settle; the
+/// rescinded offer's id.
+async fn break_link(
+    cluster: &Cluster,
+    node: &Node,
+    agent: &AgentHandle,
+    fw: &mut FrameworkHandle,
+) -> meso_api::v1::OfferId {
     let pid = agent.pid.upid().clone();
     let gone = node.wait(&pid);
     assert!(node.terminate(&pid), "the test agent runs");
     tokio::time::timeout(HANG_GUARD, gone)
         .await
         .expect("hang guard: agent exit");
+    let rescinded = wait_for(&mut fw.events, "rescind", |e| match e {
+        SchedEvent::Rescinded(id) => Some(id.clone()),
+        _ => None,
+    })
+    .await;
+    cluster.clock.settle().await;
+    rescinded
 }
 
 /// An agent on its own node running task `t1` (1 cpu of 4), and a framework holding an
@@ -146,17 +180,7 @@ async fn agent_with_a_task_and_an_offer(
     let mut fw = cluster
         .add_framework(FrameworkInfo::new("tester", "f"))
         .await;
-    let offer = first_offer(&mut fw).await;
-    launch(
-        &fw,
-        vec![offer.id.clone()],
-        vec![command_task("t1", &agent.id, "cpus:1;mem:128")],
-    );
-    wait_for(&mut agent.events, "RunTask", |e| match e {
-        AgentEvent::RunTask(_, t) if t.task_id.as_str() == "t1" => Some(()),
-        _ => None,
-    })
-    .await;
+    launch_one(&mut fw, &mut agent, "t1").await;
     // The rest comes back after the accept's default 5 s filter.
     cluster.advance(Duration::from_secs(1), 6).await;
     let rest = first_offer(&mut fw).await;
@@ -170,14 +194,8 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
     let node = agent_node(&cluster).await;
     let (agent, mut fw, outstanding) = agent_with_a_task_and_an_offer(&cluster, &node).await;
 
-    break_link(&node, &agent).await;
-    let rescinded = wait_for(&mut fw.events, "rescind", |e| match e {
-        SchedEvent::Rescinded(id) => Some(id.clone()),
-        _ => None,
-    })
-    .await;
+    let rescinded = break_link(&cluster, &node, &agent, &mut fw).await;
     assert_eq!(rescinded, outstanding);
-    cluster.clock.settle().await;
 
     let state = cluster.state().await;
     assert_eq!(state["activated_slaves"], 0);
@@ -207,17 +225,8 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
     }
 
     // The agent comes back on a new PID and re-registers with its id.
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut info = AgentInfo::new("agent.test");
-    info.id = Some(agent.id.clone());
-    info.resources = res("cpus:4;mem:1024");
-    node.spawn(ReturningAgent {
-        master: cluster.master.upid().clone(),
-        info,
-        events: tx,
-        wait_for_ping: false,
-    })
-    .expect("returning agent spawns");
+    let (returning, mut rx) = ReturningAgent::of(&cluster, &agent, false);
+    node.spawn(returning).expect("returning agent spawns");
     wait_for(&mut rx, "re-registration", |e| match e {
         ReturnEvent::Reregistered(id) if *id == agent.id => Some(()),
         _ => None,
@@ -248,13 +257,7 @@ async fn a_disconnected_agent_is_removed_after_the_ping_limit() {
     let cluster = Cluster::start(Cluster::config()).await;
     let node = agent_node(&cluster).await;
     let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
-    break_link(&node, &agent).await;
-    wait_for(&mut fw.events, "rescind", |e| match e {
-        SchedEvent::Rescinded(_) => Some(()),
-        _ => None,
-    })
-    .await;
-    cluster.clock.settle().await;
+    break_link(&cluster, &node, &agent, &mut fw).await;
     cluster.advance(Duration::from_secs(15), 3).await;
     assert_eq!(
         cluster.state().await["slaves"][0]["active"],
@@ -264,19 +267,8 @@ async fn a_disconnected_agent_is_removed_after_the_ping_limit() {
 
     // 5 missed pings of 15 s in all: removal as for any silent agent.
     cluster.advance(Duration::from_secs(15), 4).await;
-    let lost = next_update(&mut fw).await;
-    assert_eq!(lost.task_id, TaskId::new("t1"));
-    assert_eq!(lost.state, TaskState::Lost);
-    assert_eq!(lost.reason, Some(TaskStatusReason::AgentRemoved));
-    wait_for(&mut fw.events, "agent lost", |e| match e {
-        SchedEvent::AgentLost(a) if *a == agent.id => Some(()),
-        _ => None,
-    })
-    .await;
-    let state = cluster.state().await;
-    assert_eq!(state["activated_slaves"], 0);
+    let state = expect_agent_removed(&cluster, &mut fw, &agent.id, "t1").await;
     assert_eq!(state["deactivated_slaves"], 0);
-    assert_eq!(state["unreachable_slaves"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,30 +277,13 @@ async fn pings_tell_an_agent_back_at_its_address_that_it_is_disconnected() {
     let node = agent_node(&cluster).await;
     let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
     let old_pid = agent.pid.upid().clone();
-    break_link(&node, &agent).await;
-    wait_for(&mut fw.events, "rescind", |e| match e {
-        SchedEvent::Rescinded(_) => Some(()),
-        _ => None,
-    })
-    .await;
-    cluster.clock.settle().await;
+    break_link(&cluster, &node, &agent, &mut fw).await;
 
     // The agent is back at the same PID without having re-registered: the master's next
     // ping says it is disconnected, and it re-registers.
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut info = AgentInfo::new("agent.test");
-    info.id = Some(agent.id.clone());
-    info.resources = res("cpus:4;mem:1024");
-    node.spawn_named(
-        old_pid.id(),
-        ReturningAgent {
-            master: cluster.master.upid().clone(),
-            info,
-            events: tx,
-            wait_for_ping: true,
-        },
-    )
-    .expect("agent spawns under its old id");
+    let (returning, mut rx) = ReturningAgent::of(&cluster, &agent, true);
+    node.spawn_named(old_pid.id(), returning)
+        .expect("agent spawns under its old id");
     cluster.advance(Duration::from_secs(15), 1).await;
     let connected = wait_for(&mut rx, "ping", |e| match e {
         ReturnEvent::Ping(c) => Some(*c),

@@ -37,19 +37,7 @@ async fn agent_that_stops_answering_pings_is_removed_and_its_tasks_lost() {
     // 5 missed pings of 15 s: removal happens on the round after the fifth miss.
     cluster.advance(Duration::from_secs(15), 7).await;
 
-    let lost = next_update(&mut fw).await;
-    assert_eq!(lost.task_id, TaskId::new("t1"));
-    assert_eq!(lost.state, TaskState::Lost);
-    assert_eq!(lost.reason, Some(TaskStatusReason::AgentRemoved));
-    wait_for(&mut fw.events, "agent lost", |e| match e {
-        SchedEvent::AgentLost(a) if *a == agent.id => Some(()),
-        _ => None,
-    })
-    .await;
-    let state = cluster.state().await;
-    assert_eq!(state["activated_slaves"], 0);
-    // Mesos prints the number of unreachable agents.
-    assert_eq!(state["unreachable_slaves"], 1);
+    expect_agent_removed(&cluster, &mut fw, &agent.id, "t1").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,8 +9,8 @@ use libprocess::Upid;
 use meso_api::attributes::Attributes;
 use meso_api::http::events::{operator_heartbeat, operator_subscribed};
 use meso_api::v1::{
-    AgentId, AgentInfo, CommandInfo, FrameworkCapability, FrameworkCapabilityType, FrameworkId,
-    FrameworkInfo, MasterInfo, TaskId, TaskInfo, TaskState, TaskStatus,
+    AgentId, AgentInfo, FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo,
+    MasterInfo, TaskId, TaskInfo, TaskState, TaskStatus,
 };
 use meso_api::Resources;
 use meso_master::master::agents::AgentBook;
@@ -36,17 +36,8 @@ fn task(id: &str, fw: &FrameworkId, agent: &AgentId, state: TaskState, at: f64) 
     Task {
         info: TaskInfo {
             name: format!("task {id}"),
-            task_id: TaskId::new(id),
-            agent_id: agent.clone(),
-            resources: res("cpus:0.5;mem:64"),
-            executor: None,
-            command: Some(CommandInfo::shell("sleep 100")),
-            container: None,
-            health_check: None,
-            kill_policy: None,
-            data: None,
-            labels: None,
-            max_completion_time: None,
+            ..TaskInfo::command(id, agent.clone(), "sleep 100")
+                .with_resources(res("cpus:0.5;mem:64"))
         },
         framework_id: fw.clone(),
         agent_id: agent.clone(),

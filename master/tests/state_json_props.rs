@@ -59,10 +59,8 @@ proptest! {
             let task_id = TaskId::new(format!("t{n}"));
             book.add(Task {
                 info: TaskInfo {
-                    name: "t".into(), task_id: task_id.clone(), agent_id: agent_ids[a].clone(),
-                    resources: r.clone(), executor: None, command: None, container: None,
-                    health_check: None, kill_policy: None, data: None, labels: None,
-                    max_completion_time: None,
+                    name: "t".into(), command: None,
+                    ..TaskInfo::command(task_id.as_str(), agent_ids[a].clone(), "true").with_resources(r.clone())
                 },
                 framework_id: f.clone(), agent_id: agent_ids[a].clone(),
                 state: TaskState::Running, status: None, consumed: r, role: "*".into(),

@@ -1,6 +1,6 @@
 //! Process and HTTP helpers shared by the root end-to-end tests (included with `#[path]`):
-//! loopback port picking, `meso` children whose stderr goes to a log file and which are
-//! killed when dropped, a one-shot `GET` returning the body, a child's stdout read line by
+//! loopback port picking, `meso` children (any, or an agent) whose stderr goes to a log file
+//! and which are killed when dropped, a one-shot `GET` returning the body, a child's stdout read line by
 //! line on a thread, and polling with a hang guard.
 //! Invariant: the hang guard only stops a stuck test; it never asserts speed.
 #![allow(dead_code)]
@@ -45,6 +45,27 @@ pub fn spawn_logged(args: &[&str], log: &Path) -> Proc {
         .spawn()
         .expect("meso starts");
     Proc(child)
+}
+
+/// Starts `meso agent` on a free port, registering with `masters` (`host:port`, or several
+/// joined by commas), with work dir `dir/<name>`, stderr to `dir/<name>.log`, `resources`,
+/// and then `extra` flags.
+pub fn spawn_agent(masters: &str, dir: &Path, name: &str, resources: &str, extra: &[&str]) -> Proc {
+    let work = dir.join(name);
+    let port = free_port().to_string();
+    let mut args = vec![
+        "agent",
+        "--master",
+        masters,
+        "--port",
+        &port,
+        "--work-dir",
+        work.to_str().expect("utf-8 temp path"),
+        "--resources",
+        resources,
+    ];
+    args.extend_from_slice(extra);
+    spawn_logged(&args, &dir.join(format!("{name}.log")))
 }
 
 /// The body of `GET path` on loopback `port`, or `None` if anything failed.

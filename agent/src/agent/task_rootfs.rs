@@ -37,7 +37,7 @@ pub fn container_rootfs(
 mod tests {
     use super::*;
     use meso_api::v1::{
-        AgentId, CommandInfo, ContainerInfo, ContainerType, ExecutorId, Image, MesosInfo, TaskId,
+        AgentId, CommandInfo, ContainerInfo, ContainerType, ExecutorId, Image, MesosInfo,
     };
 
     fn container(name: &str) -> Option<ContainerInfo> {
@@ -52,20 +52,7 @@ mod tests {
     }
 
     fn task() -> TaskInfo {
-        TaskInfo {
-            name: "t".into(),
-            task_id: TaskId::new("t"),
-            agent_id: AgentId::new("a"),
-            resources: Default::default(),
-            executor: None,
-            command: Some(CommandInfo::shell("true")),
-            container: None,
-            health_check: None,
-            kill_policy: None,
-            data: None,
-            labels: None,
-            max_completion_time: None,
-        }
+        TaskInfo::command("t", AgentId::new("a"), "true")
     }
 
     fn executor() -> ExecutorInfo {

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use meso_api::v1::{AgentId, CommandInfo, FrameworkId, FrameworkInfo, TaskId, TaskInfo, TaskState};
+use meso_api::v1::{AgentId, FrameworkId, FrameworkInfo, TaskId, TaskInfo, TaskState};
 use meso_api::wire::TaskRecord;
 use meso_api::Resources;
 
@@ -53,20 +53,8 @@ pub fn task_records(
         .map(|task| {
             let id = task_id(agent, task);
             TaskRecord {
-                task: TaskInfo {
-                    name: id.as_str().to_string(),
-                    task_id: id,
-                    agent_id: agent_id.clone(),
-                    resources: per_task.clone(),
-                    executor: None,
-                    command: Some(CommandInfo::shell("sleep 1000000")),
-                    container: None,
-                    health_check: None,
-                    kill_policy: None,
-                    data: None,
-                    labels: None,
-                    max_completion_time: None,
-                },
+                task: TaskInfo::command(id.as_str(), agent_id.clone(), "sleep 1000000")
+                    .with_resources(per_task.clone()),
                 framework_id: framework_id.clone(),
                 executor_id: None,
                 state: TaskState::Running,

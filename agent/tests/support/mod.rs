@@ -7,6 +7,8 @@
 #![allow(dead_code)] // each test file uses a different part of the harness
 
 pub mod http;
+pub mod isolated;
+pub mod rootfs;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -246,6 +248,17 @@ impl Harness {
         });
     }
 
+    /// Acknowledges updates until a terminal one, which it returns.
+    pub async fn until_terminal(&mut self) -> meso_api::wire::StatusUpdate {
+        loop {
+            let u = self.next_update().await;
+            self.ack(&u);
+            if u.status.state.is_terminal() {
+                return u;
+            }
+        }
+    }
+
     /// Receives the next update, checks its state, acknowledges it, returns it.
     pub async fn expect_state(&mut self, state: TaskState) -> meso_api::wire::StatusUpdate {
         let u = self.next_update().await;
@@ -293,21 +306,10 @@ pub fn framework() -> FrameworkInfo {
     fw
 }
 
+/// Task `id` of the test agent running `command` through the shell, with cpus:0.1;mem:32.
 pub fn command_task(id: &str, command: &str) -> TaskInfo {
-    TaskInfo {
-        name: id.into(),
-        task_id: TaskId::new(id),
-        agent_id: AgentId::new(AGENT_ID),
-        resources: Resources::parse("cpus:0.1;mem:32", "*").unwrap(),
-        executor: None,
-        command: Some(CommandInfo::shell(command)),
-        container: None,
-        health_check: None,
-        kill_policy: None,
-        data: None,
-        labels: None,
-        max_completion_time: None,
-    }
+    let resources = Resources::parse("cpus:0.1;mem:32", "*").expect("test resources parse");
+    TaskInfo::command(id, AgentId::new(AGENT_ID), command).with_resources(resources)
 }
 
 /// A custom executor of the test framework running `command`, with no resources of its own.
@@ -328,10 +330,7 @@ pub fn executor_info(id: &str, command: CommandInfo) -> ExecutorInfo {
 
 /// A task with id `id` handed to the custom `executor` (no command of its own).
 pub fn executor_task(id: &str, executor: ExecutorInfo) -> TaskInfo {
-    let mut task = command_task(id, "true");
-    task.command = None;
-    task.executor = Some(executor);
-    task
+    command_task(id, "true").with_executor(executor)
 }
 
 /// The state letter of process `pid` from `/proc/<pid>/stat` (`R`, `S`, `Z`, ...), or

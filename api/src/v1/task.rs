@@ -406,6 +406,56 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
+    /// A plain command task: `command` run through the shell on agent `agent_id`, with
+    /// `id` as both its name and its task id, and nothing else set (no resources, executor,
+    /// container, health check, kill policy, data, labels or deadline), as tests, examples
+    /// and the agent emulator build them; add resources with [`TaskInfo::with_resources`], swap the command for an
+    /// executor with [`TaskInfo::with_executor`], or set fields directly.
+    ///
+    /// ```
+    /// use meso_api::v1::{AgentId, TaskInfo};
+    /// use meso_api::Resources;
+    ///
+    /// let resources = Resources::parse("cpus:1;mem:128", "*").unwrap();
+    /// let task = TaskInfo::command("t1", AgentId::new("a1"), "echo hi").with_resources(resources);
+    /// assert_eq!(task.name, "t1");
+    /// assert_eq!(task.task_id.as_str(), "t1");
+    /// assert_eq!(task.command.as_ref().and_then(|c| c.value.as_deref()), Some("echo hi"));
+    /// assert!(task.validate().is_ok());
+    /// ```
+    pub fn command(id: &str, agent_id: AgentId, command: &str) -> Self {
+        TaskInfo {
+            name: id.to_string(),
+            task_id: TaskId::new(id),
+            agent_id,
+            resources: Resources::new(),
+            executor: None,
+            command: Some(CommandInfo::shell(command)),
+            container: None,
+            health_check: None,
+            kill_policy: None,
+            data: None,
+            labels: None,
+            max_completion_time: None,
+        }
+    }
+
+    /// This task using `resources` (replacing any it had).
+    pub fn with_resources(mut self, resources: Resources) -> Self {
+        self.resources = resources;
+        self
+    }
+
+    /// This task run by `executor` in place of its command (a task has exactly one of the
+    /// two, see [`TaskInfo::validate`]).
+    pub fn with_executor(mut self, executor: ExecutorInfo) -> Self {
+        self.command = None;
+        self.executor = Some(executor);
+        self
+    }
+}
+
+impl TaskInfo {
     /// Checks what can be checked on the task alone: a valid task id, exactly one of
     /// `command` and `executor`, a CUSTOM executor having a command, non-negative grace
     /// period and completion time, container images meso can read (see

@@ -177,20 +177,7 @@ mod tests {
     }
 
     fn task(id: &str, resources: &str) -> TaskInfo {
-        TaskInfo {
-            name: id.to_string(),
-            task_id: TaskId::new(id),
-            agent_id: AgentId::new("a1"),
-            resources: res(resources),
-            executor: None,
-            command: Some(CommandInfo::shell("true")),
-            container: None,
-            health_check: None,
-            kill_policy: None,
-            data: None,
-            labels: None,
-            max_completion_time: None,
-        }
+        TaskInfo::command(id, AgentId::new("a1"), "true").with_resources(res(resources))
     }
 
     fn executor(kind: Option<ExecutorType>, resources: &str) -> ExecutorInfo {

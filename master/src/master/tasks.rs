@@ -193,24 +193,10 @@ impl TaskBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use meso_api::v1::CommandInfo;
 
     fn task(fw: &str, id: &str, agent: &str) -> Task {
         Task {
-            info: TaskInfo {
-                name: id.to_string(),
-                task_id: TaskId::new(id),
-                agent_id: AgentId::new(agent),
-                resources: Resources::new(),
-                executor: None,
-                command: Some(CommandInfo::shell("true")),
-                container: None,
-                health_check: None,
-                kill_policy: None,
-                data: None,
-                labels: None,
-                max_completion_time: None,
-            },
+            info: TaskInfo::command(id, AgentId::new(agent), "true"),
             framework_id: FrameworkId::new(fw),
             agent_id: AgentId::new(agent),
             state: TaskState::Staging,

@@ -273,20 +273,7 @@ mod tests {
     }
 
     fn task(id: &str, agent: &str, resources: &str) -> TaskInfo {
-        TaskInfo {
-            name: id.to_string(),
-            task_id: TaskId::new(id),
-            agent_id: AgentId::new(agent),
-            resources: res(resources),
-            executor: None,
-            command: Some(CommandInfo::shell("true")),
-            container: None,
-            health_check: None,
-            kill_policy: None,
-            data: None,
-            labels: None,
-            max_completion_time: None,
-        }
+        TaskInfo::command(id, AgentId::new(agent), "true").with_resources(res(resources))
     }
 
     fn book() -> (OfferBook, Vec<OfferId>) {
@@ -379,9 +366,7 @@ mod tests {
     }
 
     fn with_executor(id: &str, task_resources: &str, executor_resources: &str) -> TaskInfo {
-        let mut t = task(id, "a", task_resources);
-        t.command = None;
-        t.executor = Some(ExecutorInfo {
+        task(id, "a", task_resources).with_executor(ExecutorInfo {
             kind: Some(ExecutorType::Custom),
             executor_id: ExecutorId::new("ex"),
             framework_id: None,
@@ -392,8 +377,7 @@ mod tests {
             data: None,
             shutdown_grace_period: None,
             labels: None,
-        });
-        t
+        })
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use libprocess::{Context, Handlers, Node, Pid, Process, TestClock, Upid};
 use meso_api::v1::{
-    AgentId, AgentInfo, CommandInfo, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId,
-    TaskId, TaskInfo, TaskState, TaskStatus,
+    AgentId, AgentInfo, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId, TaskId, TaskInfo,
+    TaskState, TaskStatus, TaskStatusReason,
 };
 use meso_api::wire;
 use meso_api::Resources;
@@ -382,21 +382,9 @@ impl Cluster {
     }
 }
 
+/// Task `id` running `true` on `agent` with `resources`.
 pub fn command_task(id: &str, agent: &AgentId, resources: &str) -> TaskInfo {
-    TaskInfo {
-        name: id.to_string(),
-        task_id: TaskId::new(id),
-        agent_id: agent.clone(),
-        resources: res(resources),
-        executor: None,
-        command: Some(CommandInfo::shell("true")),
-        container: None,
-        health_check: None,
-        kill_policy: None,
-        data: None,
-        labels: None,
-        max_completion_time: None,
-    }
+    TaskInfo::command(id, agent.clone(), "true").with_resources(res(resources))
 }
 
 pub async fn first_offer(fw: &mut FrameworkHandle) -> Offer {
@@ -413,6 +401,32 @@ pub async fn next_update(fw: &mut FrameworkHandle) -> TaskStatus {
         _ => None,
     })
     .await
+}
+
+/// Expects what follows the removal of `agent`, on which `fw` ran task `task`: the task's
+/// next update is TASK_LOST with reason AGENT_REMOVED, `fw` hears that the agent is lost,
+/// and the master counts no activated agent and one unreachable one. Returns the master's
+/// state for the caller's further checks.
+pub async fn expect_agent_removed(
+    cluster: &Cluster,
+    fw: &mut FrameworkHandle,
+    agent: &AgentId,
+    task: &str,
+) -> serde_json::Value {
+    let lost = next_update(fw).await;
+    assert_eq!(lost.task_id, TaskId::new(task));
+    assert_eq!(lost.state, TaskState::Lost);
+    assert_eq!(lost.reason, Some(TaskStatusReason::AgentRemoved));
+    wait_for(&mut fw.events, "agent lost", |e| match e {
+        SchedEvent::AgentLost(a) if a == agent => Some(()),
+        _ => None,
+    })
+    .await;
+    let state = cluster.state().await;
+    assert_eq!(state["activated_slaves"], 0);
+    // Mesos prints the number of unreachable agents.
+    assert_eq!(state["unreachable_slaves"], 1);
+    state
 }
 
 /// Launches task `id` (cpus:1;mem:128) on `agent` with `fw`'s first offer and waits until
