@@ -165,7 +165,11 @@ impl<P: Process> Mailbox<P> {
         let Some(mut slot) = self.core.try_lock() else {
             return Some(envelope);
         };
+        // From here every way out releases the lock and then signals `unlocked`: the
+        // process's task may have found the lock taken and be waiting for that signal.
         let Some(core) = slot.as_mut() else {
+            drop(slot);
+            self.unlocked.notify_one();
             return Some(envelope);
         };
         // Claim the slot in `depth` (settle and `/__processes__` see the message in hand).
@@ -175,6 +179,8 @@ impl<P: Process> Mailbox<P> {
                 .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
                 .is_err()
         {
+            drop(slot);
+            self.unlocked.notify_one();
             return Some(envelope);
         }
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

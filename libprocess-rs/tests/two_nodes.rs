@@ -356,3 +356,40 @@ async fn a_process_replaced_under_a_stream_of_remote_messages_loses_none() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_fed_by_many_connections_at_once_handles_every_message() {
+    // Readers of several connections race to run the receiver's hook inline while its own
+    // task takes queued messages: none of them may leave the process waiting for a lock
+    // nobody holds.
+    const SENDERS: usize = 8;
+    const EACH: u64 = 5_000;
+    let a = node().await;
+    let (receiver, mut rx) = recorder(&a).await;
+    let mut nodes = Vec::new();
+    for _ in 0..SENDERS {
+        let b = node().await;
+        let (sender, _events) = recorder(&b).await;
+        forward_notes(&sender, receiver.upid(), EACH);
+        nodes.push((b, sender, _events));
+    }
+    let mut next_from = std::collections::HashMap::new();
+    for _ in 0..SENDERS as u64 * EACH {
+        match next(&mut rx).await {
+            Event::Note {
+                from: Some(from),
+                n,
+            } => {
+                let expected = next_from.entry(from).or_insert(0u64);
+                assert_eq!(n, *expected, "each sender's notes arrive in order");
+                *expected += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(next_from.len(), SENDERS);
+    for (b, _, _) in nodes {
+        b.shutdown().await;
+    }
+    a.shutdown().await;
+}
