@@ -33,10 +33,21 @@ struct Cluster {
     dirs: Vec<TempDir>,
     members: Vec<Option<Member>>,
     snapshot_after_entries: u64,
+    election_ticks: usize,
 }
 
 impl Cluster {
     async fn start(size: usize, snapshot_after_entries: u64) -> Cluster {
+        Self::start_with(size, snapshot_after_entries, 10).await
+    }
+
+    /// A cluster whose followers wait `election_ticks` (20 ms each, randomised up to twice
+    /// that) without a leader before they campaign.
+    async fn start_with(
+        size: usize,
+        snapshot_after_entries: u64,
+        election_ticks: usize,
+    ) -> Cluster {
         let mut nodes = Vec::new();
         for _ in 0..size {
             nodes.push(Node::builder().build().await.expect("node starts"));
@@ -48,6 +59,7 @@ impl Cluster {
             dirs,
             members: Vec::new(),
             snapshot_after_entries,
+            election_ticks,
         };
         for (i, node) in nodes.into_iter().enumerate() {
             let log = cluster.open_log(&node, i);
@@ -64,6 +76,7 @@ impl Cluster {
         let mut options = RaftLogOptions::new(i as u64 + 1, &self.addrs);
         options.tick = Duration::from_millis(20);
         options.config.snapshot_after_entries = self.snapshot_after_entries;
+        options.config.election_ticks = self.election_ticks;
         RaftLog::start(node, options, self.dirs[i].path())
     }
 
@@ -319,6 +332,46 @@ async fn killed_leader_is_replaced_and_state_survives() {
         .await
         .unwrap();
     assert_eq!(count, 11);
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_campaigns_at_once_when_the_dead_leaders_port_refuses_connections() {
+    // Elections after 1-2 s without a leader: the new leader below comes from the fast
+    // path (the followers' links to the leader break and its port refuses connections)
+    // unless the probe took longer than that.
+    let mut cluster = Cluster::start_with(3, 1024, 50).await;
+    cluster
+        .propose(Operation::AdmitAgent(agent(0)))
+        .await
+        .unwrap();
+    let old = cluster.leader().await;
+    let old_term = cluster.log(old).leader().term;
+    let rest: Vec<usize> = (0..3).filter(|i| *i != old).collect();
+    // Both followers have heard from the leader (and linked to it) by now.
+    for &i in &rest {
+        cluster.wait_agents(i, 1).await;
+    }
+    cluster.kill(old).await;
+    let new = cluster.leader_among(&rest).await;
+    let campaigns = |i: usize| {
+        cluster.members[i]
+            .as_ref()
+            .unwrap()
+            .node
+            .metrics()
+            .snapshot()[metric::DEAD_LEADER_CAMPAIGNS]
+    };
+    // The first live voter campaigned at once and won in the next term: no split vote, and
+    // the other follower never needed its turn.
+    assert_eq!(new, rest[0], "the lowest live raft id campaigns first");
+    assert_eq!(campaigns(rest[0]), 1.0);
+    assert_eq!(campaigns(rest[1]), 0.0);
+    assert_eq!(cluster.log(new).leader().term, old_term + 1);
+    cluster
+        .propose_among(&rest, Operation::AdmitAgent(agent(1)))
+        .await
+        .unwrap();
     cluster.shutdown().await;
 }
 

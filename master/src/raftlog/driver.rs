@@ -287,6 +287,18 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
         }
     }
 
+    /// Starts an election now as a leadership transfer from `dead` (raft-rs `MsgTimeoutNow`):
+    /// voters grant it even inside their leader lease. Only for a leader known to be gone
+    /// (see `leader_gone`).
+    pub fn campaign_after_dead_leader(&mut self, dead: u64) {
+        let mut m = Message::default();
+        m.set_msg_type(raft::eraftpb::MessageType::MsgTimeoutNow);
+        m.from = dead;
+        m.to = self.leader.id;
+        m.term = self.raw.raft.term;
+        self.step(m);
+    }
+
     /// A peer could not be reached; raft-rs probes it again later.
     pub fn report_unreachable(&mut self, peer: u64) {
         self.raw.report_unreachable(peer);

@@ -19,6 +19,7 @@
 
 mod driver;
 mod error;
+mod leader_gone;
 mod machine;
 mod peer;
 mod storage;

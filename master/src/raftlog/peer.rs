@@ -14,6 +14,7 @@ use super::driver::{
     decode_message, encode_message, LeaderState, Output, PendingReady, RaftDriver,
 };
 use super::error::ProposeError;
+use super::leader_gone;
 use super::machine::StateMachine;
 use super::storage::PersistPlan;
 use libprocess::{Context, Handlers, Process, RemoteMessage, Upid};
@@ -74,6 +75,15 @@ pub enum PeerMessage<SM: StateMachine> {
     Persisted(Box<PersistPlan>, Result<(), String>),
     /// The disk write's thread failed.
     PersistFailed(String),
+    /// The link to `leader` (leading in `term`) broke and its address was probed:
+    /// `refused` if no process listens there. `waited`: this node's turn came (see
+    /// `leader_gone::campaign_delay`).
+    LeaderGone {
+        leader: u64,
+        term: u64,
+        refused: bool,
+        waited: bool,
+    },
 }
 
 impl<SM: StateMachine> From<RaftFrame> for PeerMessage<SM> {
@@ -100,6 +110,8 @@ pub mod metric {
     pub const PROPOSALS: &str = "registrar/raft/proposals";
     /// Time to handle one ready state (append, fsync, apply).
     pub const READY: &str = "registrar/raft/ready";
+    /// Elections this node started at once because the leader's port refused connections.
+    pub const DEAD_LEADER_CAMPAIGNS: &str = "registrar/raft/dead_leader_campaigns";
 }
 
 struct Metrics {
@@ -111,6 +123,7 @@ struct Metrics {
     snapshot: libprocess::Gauge,
     proposals: libprocess::Counter,
     ready: libprocess::Timer,
+    dead_leader_campaigns: libprocess::Counter,
 }
 
 impl Metrics {
@@ -124,6 +137,7 @@ impl Metrics {
             snapshot: m.gauge(metric::SNAPSHOT_INDEX),
             proposals: m.counter(metric::PROPOSALS),
             ready: m.timer(metric::READY),
+            dead_leader_campaigns: m.counter(metric::DEAD_LEADER_CAMPAIGNS),
         }
     }
 }
@@ -145,6 +159,9 @@ pub struct RaftPeer<SM: StateMachine> {
     persisting: Option<(PendingReady, std::time::Instant)>,
     /// Messages that arrived while a write was under way.
     stash: std::collections::VecDeque<PeerMessage<SM>>,
+    /// Peers whose raft process this one is linked to (linked on their first frame, and
+    /// again on the first frame after a link broke).
+    linked: std::collections::BTreeSet<u64>,
 }
 
 impl<SM: StateMachine> RaftPeer<SM> {
@@ -165,6 +182,47 @@ impl<SM: StateMachine> RaftPeer<SM> {
             campaign_at_start,
             persisting: None,
             stash: std::collections::VecDeque::new(),
+            linked: std::collections::BTreeSet::new(),
+        }
+    }
+
+    /// The leader's link broke and its port was probed: campaign now, later, or not at all.
+    fn leader_gone(
+        &mut self,
+        ctx: &mut Context<Self>,
+        leader: u64,
+        term: u64,
+        refused: bool,
+        waited: bool,
+    ) {
+        if !refused {
+            slog::debug!(ctx.node().logger(), "link to the raft leader broke but its port answers";
+                "leader" => leader, "term" => term);
+            return;
+        }
+        let state = self.driver.leader();
+        let voters: Vec<u64> = self.peers.keys().copied().collect();
+        match leader_gone::campaign_delay(&state, &voters, leader, term) {
+            None => {}
+            Some(wait) if wait.is_zero() || waited => {
+                slog::info!(ctx.node().logger(), "the raft leader's port refuses connections: campaigning now";
+                    "dead_leader" => leader, "term" => term);
+                if let Some(m) = &self.metrics {
+                    m.dead_leader_campaigns.inc();
+                }
+                self.driver.campaign_after_dead_leader(leader);
+            }
+            Some(wait) => {
+                ctx.delay(
+                    wait,
+                    PeerMessage::LeaderGone {
+                        leader,
+                        term,
+                        refused,
+                        waited: true,
+                    },
+                );
+            }
         }
     }
 
@@ -334,6 +392,12 @@ impl<SM: StateMachine> Process for RaftPeer<SM> {
         let mut out = Output::default();
         match msg {
             PeerMessage::Frame(frame) => {
+                // A frame proves the peer alive: watch it, to learn at once if it dies.
+                if let Some(upid) = self.peers.get(&frame.from) {
+                    if self.linked.insert(frame.from) {
+                        ctx.link(upid);
+                    }
+                }
                 for bytes in &frame.messages {
                     match decode_message(bytes) {
                         Ok(m) if m.from == frame.from => self.driver.step(m),
@@ -374,8 +438,40 @@ impl<SM: StateMachine> Process for RaftPeer<SM> {
                 return self.on_persisted(ctx, *plan, result);
             }
             PeerMessage::PersistFailed(e) => return self.fail(ctx, e, out),
+            PeerMessage::LeaderGone {
+                leader,
+                term,
+                refused,
+                waited,
+            } => self.leader_gone(ctx, leader, term, refused, waited),
         }
         self.drive(ctx, out);
+    }
+
+    fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        let Some(id) = self
+            .peers
+            .iter()
+            .find(|(_, u)| **u == pid)
+            .map(|(id, _)| *id)
+        else {
+            return;
+        };
+        self.linked.remove(&id);
+        let state = self.driver.leader();
+        if state.is_leader || state.leader != id {
+            return;
+        }
+        let term = state.term;
+        ctx.defer(
+            leader_gone::refuses_connections(pid.addr()),
+            move |refused| PeerMessage::LeaderGone {
+                leader: id,
+                term,
+                refused,
+                waited: false,
+            },
+        );
     }
 
     fn finalize(&mut self, _ctx: &mut Context<Self>) {
