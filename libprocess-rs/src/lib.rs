@@ -68,7 +68,7 @@ pub use filter::{DropRule, FilterGone, Filters, Intercepted, MessageMatch};
 pub use http::{
     HttpReply, HttpRequest, HttpResponse, HttpStream, StreamError, STREAM_QUEUE_CHUNKS,
 };
-pub use message::{Handlers, RemoteMessage, ReplyToken};
+pub use message::{Handlers, RemoteMessage, ReplyToken, Unread};
 pub use metrics::{Counter, FloatGauge, Gauge, Metrics, Timer};
 pub use node::{
     Limits, Node, NodeBuilder, DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_FRAME_BYTES,

@@ -51,6 +51,30 @@ where
     postcard::from_bytes::<M>(bytes).map(P::Message::from)
 }
 
+/// A message of type `M` that arrived and was not read (see [`Handlers::on_unread`]).
+pub struct Unread<M>(std::marker::PhantomData<fn() -> M>);
+
+impl<M> std::fmt::Debug for Unread<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Unread<{}>", std::any::type_name::<M>())
+    }
+}
+
+fn unread<P: Process, M: RemoteMessage>(_bytes: &[u8]) -> Result<P::Message, postcard::Error>
+where
+    P::Message: From<Unread<M>>,
+{
+    Ok(P::Message::from(Unread(std::marker::PhantomData)))
+}
+
+fn unread_any<P: Process, M: RemoteMessage>(any: AnyMessage) -> Option<P::Message>
+where
+    P::Message: From<Unread<M>>,
+{
+    any.is::<M>()
+        .then(|| P::Message::from(Unread(std::marker::PhantomData)))
+}
+
 fn downcast_as<P: Process, M: RemoteMessage>(any: AnyMessage) -> Option<P::Message>
 where
     P::Message: From<M>,
@@ -74,6 +98,28 @@ impl<P: Process> Handlers<P> {
         let handler = Handler {
             decode: decode_as::<P, M>,
             from_any: downcast_as::<P, M>,
+        };
+        match self.by_name.get(M::NAME) {
+            Some(&index) => self.entries[index] = handler,
+            None => {
+                self.by_name.insert(M::NAME, self.entries.len());
+                self.entries.push(handler);
+            }
+        }
+        self
+    }
+
+    /// Accepts messages named `M::NAME` without reading them: the payload is not decoded
+    /// (and not checked), and the process gets `From<Unread<M>>`. For a process that only
+    /// answers who sent a message, such as a standby that redirects clients: decoding a large
+    /// message only to drop it would cost as much as handling it.
+    pub fn on_unread<M: RemoteMessage>(&mut self) -> &mut Self
+    where
+        P::Message: From<Unread<M>>,
+    {
+        let handler = Handler {
+            decode: unread::<P, M>,
+            from_any: unread_any::<P, M>,
         };
         match self.by_name.get(M::NAME) {
             Some(&index) => self.entries[index] = handler,

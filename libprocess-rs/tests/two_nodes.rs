@@ -393,3 +393,54 @@ async fn a_process_fed_by_many_connections_at_once_handles_every_message() {
     }
     a.shutdown().await;
 }
+
+/// Counts `Note`s without reading them.
+struct Unreading(tokio::sync::mpsc::UnboundedSender<Option<Upid>>);
+
+struct NoteArrived;
+
+impl From<libprocess::Unread<Note>> for NoteArrived {
+    fn from(_: libprocess::Unread<Note>) -> Self {
+        NoteArrived
+    }
+}
+
+impl libprocess::Process for Unreading {
+    type Message = NoteArrived;
+    fn install(h: &mut libprocess::Handlers<Self>) {
+        h.on_unread::<Note>();
+    }
+    fn handle(&mut self, ctx: &mut libprocess::Context<Self>, _msg: NoteArrived) {
+        let _ = self.0.send(ctx.from().cloned());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_accepted_unread_arrives_from_near_and_far_with_its_sender() {
+    let (a, b) = (node().await, node().await);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let pid = a.spawn(Unreading(tx)).unwrap();
+    let (far, _events) = recorder(&b).await;
+    forward_notes(&far, pid.upid(), 3);
+    a.send(pid.upid(), Note(7)).unwrap();
+    let mut senders = Vec::new();
+    for _ in 0..4 {
+        let from = tokio::time::timeout(GUARD, rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        senders.push(from);
+    }
+    assert_eq!(senders.iter().filter(|f| f.is_none()).count(), 1);
+    assert_eq!(
+        senders
+            .iter()
+            .filter(|f| f.as_ref() == Some(far.upid()))
+            .count(),
+        3
+    );
+    // Another message type sent under the same process is still refused locally.
+    assert!(a.send(pid.upid(), Text("no".into())).is_err());
+    a.shutdown().await;
+    b.shutdown().await;
+}

@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use libprocess::http_types::{HeaderName, HeaderValue, StatusCode};
-use libprocess::{Context, Handlers, HttpReply, HttpRequest, HttpResponse, Process, Upid};
+use libprocess::{Context, Handlers, HttpReply, HttpRequest, HttpResponse, Process, Unread, Upid};
 use meso_api::http::HttpError;
 use meso_api::wire;
 
@@ -49,13 +49,16 @@ pub enum StandInMessage {
     },
 }
 
+// Client messages are accepted unread: the stand-in answers the sender and never looks at
+// the payload, and decoding 10,000 agents' re-registrations (with their tasks) during a
+// failover would cost a follower as much CPU as the leader spends handling them.
 macro_rules! client_messages {
     ($($ty:ident,)*) => {
-        $(impl From<wire::$ty> for StandInMessage {
-            fn from(_: wire::$ty) -> Self { StandInMessage::Client }
+        $(impl From<Unread<wire::$ty>> for StandInMessage {
+            fn from(_: Unread<wire::$ty>) -> Self { StandInMessage::Client }
         })*
         fn install_client_messages(h: &mut Handlers<StandIn>) {
-            $(h.on::<wire::$ty>();)*
+            $(h.on_unread::<wire::$ty>();)*
         }
     };
 }
