@@ -58,8 +58,17 @@ pub fn check_limits(bytes: &[u8], limits: &Limits) -> Result<()> {
             b'"' => {
                 let start = i;
                 i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                // To the closing quote, skipping escaped characters (memchr: strings are
+                // most of a document's bytes, and this runs on every wire message).
+                while i < bytes.len() {
+                    match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                        Some(at) if bytes[i + at] == b'\\' => i += at + 2,
+                        Some(at) => {
+                            i += at;
+                            break;
+                        }
+                        None => i = bytes.len(),
+                    }
                 }
                 let length = i.min(bytes.len()) - start - 1;
                 if length > limits.max_string_bytes {
@@ -425,5 +434,50 @@ mod tests {
         );
         let err = from_str::<N>(r#"{"a":"x","b":1,"d":true}"#, &Limits::default()).unwrap_err();
         assert!(err.to_string().contains("'x' is not a valid u64"), "{err}");
+    }
+    /// The string scan before memchr: byte by byte, a backslash skipping the next byte.
+    fn longest_string_bytewise(bytes: &[u8]) -> usize {
+        let (mut i, mut longest) = (0, 0);
+        while i < bytes.len() {
+            if bytes[i] == b'"' {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                longest = longest.max(i.min(bytes.len()) - start - 1);
+            }
+            i += 1;
+        }
+        longest
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// The memchr scan finds the same strings as the bytewise one: a limit one below
+        /// the longest string refuses, the longest itself passes.
+        #[test]
+        fn string_limits_see_the_same_strings_as_a_bytewise_scan(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::Just(b'"'),
+                    proptest::prelude::Just(b'\\'),
+                    proptest::prelude::Just(b'a'),
+                    proptest::prelude::Just(b':'),
+                ],
+                0..64,
+            )
+        ) {
+            let longest = longest_string_bytewise(&bytes);
+            let at = |max_string_bytes| Limits { max_string_bytes, ..Limits::default() };
+            proptest::prop_assert!(check_limits(&bytes, &at(longest)).is_ok());
+            if longest > 0 {
+                let refused = matches!(
+                    check_limits(&bytes, &at(longest - 1)),
+                    Err(Error::JsonStringTooLong { length, .. }) if length == longest
+                );
+                proptest::prop_assert!(refused);
+            }
+        }
     }
 }

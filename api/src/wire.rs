@@ -121,7 +121,7 @@ wire_names! {
 /// binary frames: compact JSON bytes when the format is binary, the value inline when it
 /// is human-readable.
 pub mod as_json {
-    use serde::de::{DeserializeOwned, Error as _, Visitor};
+    use serde::de::{DeserializeOwned, Visitor};
     use serde::{Deserializer, Serialize, Serializer};
 
     /// Writes the value.
@@ -133,18 +133,17 @@ pub mod as_json {
         }
     }
 
-    struct Bytes;
+    /// Parses the JSON bytes where the format hands them over (borrowed from the frame when
+    /// it can), without copying them first.
+    struct JsonBytes<T>(std::marker::PhantomData<fn() -> T>);
 
-    impl<'de> Visitor<'de> for Bytes {
-        type Value = Vec<u8>;
+    impl<'de, T: DeserializeOwned> Visitor<'de> for JsonBytes<T> {
+        type Value = T;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("JSON bytes")
         }
-        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-            Ok(v.to_vec())
-        }
-        fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-            Ok(v)
+        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<T, E> {
+            crate::json::from_slice(v, &crate::json::Limits::default()).map_err(E::custom)
         }
     }
 
@@ -155,9 +154,7 @@ pub mod as_json {
         if d.is_human_readable() {
             T::deserialize(d)
         } else {
-            let bytes = d.deserialize_bytes(Bytes)?;
-            crate::json::from_slice(&bytes, &crate::json::Limits::default())
-                .map_err(D::Error::custom)
+            d.deserialize_bytes(JsonBytes(std::marker::PhantomData))
         }
     }
 }
