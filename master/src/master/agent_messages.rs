@@ -161,20 +161,23 @@ impl Master {
         let wire::ReregisterAgent { agent, tasks, .. } = msg;
         let total = agent.resources.clone();
         let mut used = Vec::with_capacity(tasks.len());
+        let mut tasks_back = Vec::with_capacity(tasks.len());
         let publish = self.has_operator_subscribers();
         let mut added = Vec::new();
         for record in tasks {
             if record.state.is_terminal() {
                 continue;
             }
+            // The task's allocation role (the least, as a map of allocations would list
+            // first), without building that map.
             let role = record
                 .task
                 .resources
-                .allocations()
-                .keys()
-                .next()
-                .map(|r| r.to_string())
-                .unwrap_or_else(|| "*".to_string());
+                .iter()
+                .filter_map(|r| r.allocation_role.as_deref())
+                .min()
+                .unwrap_or("*")
+                .to_string();
             let consumed = super::validation::task_consumption(&record.task, &role);
             used.push((
                 record.framework_id.value.clone(),
@@ -184,7 +187,7 @@ impl Master {
             if publish {
                 added.push((record.framework_id.clone(), record.task.task_id.clone()));
             }
-            self.tasks.add(Task {
+            tasks_back.push(Task {
                 info: record.task,
                 framework_id: record.framework_id,
                 agent_id: id.clone(),
@@ -195,6 +198,7 @@ impl Master {
                 recovered: false,
             });
         }
+        self.tasks.add_on_agent(&id, tasks_back);
         for (framework, task) in &added {
             self.on_task_added(framework, task);
         }

@@ -83,6 +83,35 @@ impl TaskBook {
         self.by_agent.entry(agent).or_default().insert(key);
     }
 
+    /// Adds (or replaces) tasks that all run on `agent` (an agent re-registering with its
+    /// tasks): as [`TaskBook::add`] for each, with one lookup of the agent's index.
+    pub fn add_on_agent(&mut self, agent: &AgentId, tasks: Vec<Task>) {
+        let mut keys = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            if &task.agent_id != agent {
+                self.add(task);
+                continue;
+            }
+            let key = (task.framework_id.clone(), task.info.task_id.clone());
+            let tasks = match self.active.get_mut(&task.framework_id) {
+                Some(tasks) => tasks,
+                None => self.active.entry(task.framework_id.clone()).or_default(),
+            };
+            match tasks.insert(task.info.task_id.clone(), Box::new(task)) {
+                Some(old) => {
+                    if &old.agent_id != agent {
+                        self.unindex(&old.agent_id, &key);
+                    }
+                }
+                None => self.active_count += 1,
+            }
+            keys.push(key);
+        }
+        if !keys.is_empty() {
+            self.by_agent.entry(agent.clone()).or_default().extend(keys);
+        }
+    }
+
     fn unindex(&mut self, agent: &AgentId, key: &Key) {
         if let Some(set) = self.by_agent.get_mut(agent) {
             set.remove(key);
@@ -234,5 +263,60 @@ mod tests {
         }
         let names: Vec<_> = book.completed_of(&f).map(|t| t.info.name.clone()).collect();
         assert_eq!(names, vec!["t3", "t4"]);
+    }
+    /// What a book shows: every active task (framework, task, agent), each agent's keys,
+    /// the count.
+    type View = (
+        Vec<(String, String, String)>,
+        Vec<Vec<(FrameworkId, TaskId)>>,
+        usize,
+    );
+
+    fn view(book: &TaskBook) -> View {
+        let active = book
+            .active()
+            .map(|t| {
+                (
+                    t.framework_id.value.clone(),
+                    t.info.task_id.value.clone(),
+                    t.agent_id.value.clone(),
+                )
+            })
+            .collect();
+        let agents = ["a0", "a1", "a2"]
+            .iter()
+            .map(|a| book.on_agent(&AgentId::new(*a)))
+            .collect();
+        (active, agents, book.active_count())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// An agent's tasks added at once end as if added one by one, whatever was there
+        /// before (tasks moving between agents, completed ones).
+        #[test]
+        fn adding_an_agents_tasks_at_once_equals_adding_them_one_by_one(
+            batches in proptest::collection::vec(
+                (0u8..3, proptest::collection::vec((0u8..2, 0u8..5), 0..6), 0u8..5),
+                1..8,
+            )
+        ) {
+            let (mut one, mut bulk) = (TaskBook::new(3), TaskBook::new(3));
+            for (agent, tasks, done) in batches {
+                let agent = format!("a{agent}");
+                let built: Vec<Task> = tasks
+                    .iter()
+                    .map(|(f, t)| task(&format!("f{f}"), &format!("t{t}"), &agent))
+                    .collect();
+                for t in built.clone() {
+                    one.add(t);
+                }
+                bulk.add_on_agent(&AgentId::new(agent.as_str()), built);
+                let (fw, id) = (FrameworkId::new("f0"), TaskId::new(format!("t{done}")));
+                one.complete(&fw, &id, TaskState::Finished);
+                bulk.complete(&fw, &id, TaskState::Finished);
+                proptest::prop_assert_eq!(view(&one), view(&bulk));
+            }
+        }
     }
 }

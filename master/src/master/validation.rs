@@ -177,6 +177,13 @@ pub fn validate_offers<'a>(
 /// `resources` with every resource that has no allocation role allocated to `role`
 /// (Mesos injects the offer's role into what a framework launches).
 pub fn allocate_unset(resources: &Resources, role: &str) -> Resources {
+    // The common shapes first, one copy each: none allocated yet, or all of them.
+    if resources.iter().all(|r| r.allocation_role.is_none()) {
+        return resources.allocate(role);
+    }
+    if resources.iter().all(|r| r.allocation_role.is_some()) {
+        return resources.clone();
+    }
     let mut set = Resources::new();
     let mut unset = Resources::new();
     for r in resources.iter() {
@@ -192,11 +199,14 @@ pub fn allocate_unset(resources: &Resources, role: &str) -> Resources {
 /// The resources a task consumes from offers of `role`: its own plus its executor's,
 /// allocated to `role` where the framework left the allocation unset.
 pub fn task_consumption(task: &TaskInfo, role: &str) -> Resources {
-    let mut total = task.resources.clone();
-    if let Some(executor) = &task.executor {
-        total += executor.resources.clone();
+    match &task.executor {
+        None => allocate_unset(&task.resources, role),
+        Some(executor) => {
+            let mut total = task.resources.clone();
+            total += executor.resources.clone();
+            allocate_unset(&total, role)
+        }
     }
-    allocate_unset(&total, role)
 }
 
 /// Checks one task of a LAUNCH against the offers' agent, what is left of them
