@@ -59,9 +59,6 @@ pub(crate) struct Mailbox<P: Process> {
     pub core: Mutex<Option<Core<P>>>,
     tx: mpsc::UnboundedSender<Envelope<P>>,
     depth: AtomicUsize,
-    /// Signalled when a hook run by a connection reader releases `core`: the process's own
-    /// task waits on it instead of blocking its worker thread on the lock.
-    pub unlocked: tokio::sync::Notify,
     /// Set when another process took this one's id (`Node::replace_named`): the loop then
     /// closes the queue and still handles what it holds instead of dropping it.
     replaced: AtomicBool,
@@ -85,7 +82,6 @@ impl<P: Process> Mailbox<P> {
                 tx,
                 depth: AtomicUsize::new(0),
                 replaced: AtomicBool::new(false),
-                unlocked: tokio::sync::Notify::new(),
                 capacity,
                 handlers,
                 counters,
@@ -165,11 +161,7 @@ impl<P: Process> Mailbox<P> {
         let Some(mut slot) = self.core.try_lock() else {
             return Some(envelope);
         };
-        // From here every way out releases the lock and then signals `unlocked`: the
-        // process's task may have found the lock taken and be waiting for that signal.
         let Some(core) = slot.as_mut() else {
-            drop(slot);
-            self.unlocked.notify_one();
             return Some(envelope);
         };
         // Claim the slot in `depth` (settle and `/__processes__` see the message in hand).
@@ -179,8 +171,6 @@ impl<P: Process> Mailbox<P> {
                 .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
                 .is_err()
         {
-            drop(slot);
-            self.unlocked.notify_one();
             return Some(envelope);
         }
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -201,7 +191,6 @@ impl<P: Process> Mailbox<P> {
                 true
             }
         };
-        self.unlocked.notify_one();
         self.handled(1);
         if wake_to_end {
             self.push_unbounded(Envelope::Terminate);

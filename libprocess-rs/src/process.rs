@@ -196,26 +196,6 @@ pub(crate) fn handle_one<P: Process>(process: &mut P, ctx: &mut Context<P>, enve
     }
 }
 
-/// Takes the process's core lock. A connection reader may hold it for one hook (see
-/// `Sink::deliver_encoded`): rather than block this worker thread meanwhile (it could be
-/// decoding other connections' frames), wait for the reader's signal.
-async fn lock_core<P: Process>(
-    mailbox: &Mailbox<P>,
-) -> parking_lot::MutexGuard<'_, Option<Core<P>>> {
-    loop {
-        if let Some(slot) = mailbox.core.try_lock() {
-            return slot;
-        }
-        let unlocked = mailbox.unlocked.notified();
-        tokio::pin!(unlocked);
-        unlocked.as_mut().enable();
-        if let Some(slot) = mailbox.core.try_lock() {
-            return slot;
-        }
-        unlocked.await;
-    }
-}
-
 /// The loop of one process. The process's state lives in its mailbox's core slot so that a
 /// connection reader may run a hook on an idle process without waking this task; this task
 /// takes the core lock around each batch of hooks.
@@ -247,7 +227,7 @@ pub(crate) async fn run<P: Process>(
         let Some(first) = rx.recv().await else {
             break;
         };
-        let mut slot = lock_core(&mailbox).await;
+        let mut slot = mailbox.core.lock();
         let Some(core) = slot.as_mut() else {
             // A hook run by a connection reader panicked: the process is gone.
             drop(slot);

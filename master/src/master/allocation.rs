@@ -9,8 +9,9 @@
 //! flood of calls (a failover brings 10,000 agents back within a second) back-to-back
 //! triggered rounds would take a whole core from the master. So a triggered round waits
 //! until [`ROUND_SPACING`] times the previous round's cost has passed since that round
-//! ended: the allocator spends at most about a fifth of a core on triggered rounds, and a
-//! cheap round (a small cluster) is not delayed noticeably. Measured with the node's clock
+//! ended: the allocator spends at most about a fifth of a core on triggered rounds. A wait
+//! under [`MIN_SPACING_WAIT`] is skipped (timers are millisecond-grained, and a small
+//! cluster's rounds cost microseconds: waiting would only slow its offers). Measured with the node's clock
 //! (a paused test clock measures nothing, so tests see no spacing).
 //!
 //! Errors from the core (e.g. recovering resources of a framework removed in the meantime,
@@ -98,6 +99,9 @@ pub struct AllocatorProcess {
 /// it ended.
 pub const ROUND_SPACING: u32 = 4;
 
+/// Spacing waits shorter than this are skipped: the round is queued at once.
+pub const MIN_SPACING_WAIT: Duration = Duration::from_millis(2);
+
 impl AllocatorProcess {
     /// An allocator running a round every `interval`, sending offers to `sink`.
     pub fn new(
@@ -129,7 +133,9 @@ impl AllocatorProcess {
         let wait = self.last_round.map_or(Duration::ZERO, |(ended, cost)| {
             (ended + cost * ROUND_SPACING).saturating_sub(ctx.node().clock().now())
         });
-        if wait.is_zero() {
+        // A timer cannot wait less than about a millisecond: a shorter wait (cheap rounds,
+        // a small cluster) would only slow offers down, so the round is queued now.
+        if wait < MIN_SPACING_WAIT {
             let _ = ctx.pid().send(AllocatorCall::Round { periodic: false });
         } else {
             ctx.delay(wait, AllocatorCall::Round { periodic: false });
