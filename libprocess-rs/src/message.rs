@@ -95,14 +95,21 @@ impl<P: Process> Handlers<P> {
     where
         P::Message: From<M>,
     {
-        let handler = Handler {
-            decode: decode_as::<P, M>,
-            from_any: downcast_as::<P, M>,
-        };
-        match self.by_name.get(M::NAME) {
+        self.install(
+            M::NAME,
+            Handler {
+                decode: decode_as::<P, M>,
+                from_any: downcast_as::<P, M>,
+            },
+        )
+    }
+
+    /// Puts `handler` under `name` (replacing an earlier one, which keeps its index).
+    fn install(&mut self, name: &'static str, handler: Handler<P>) -> &mut Self {
+        match self.by_name.get(name) {
             Some(&index) => self.entries[index] = handler,
             None => {
-                self.by_name.insert(M::NAME, self.entries.len());
+                self.by_name.insert(name, self.entries.len());
                 self.entries.push(handler);
             }
         }
@@ -117,18 +124,13 @@ impl<P: Process> Handlers<P> {
     where
         P::Message: From<Unread<M>>,
     {
-        let handler = Handler {
-            decode: unread::<P, M>,
-            from_any: unread_any::<P, M>,
-        };
-        match self.by_name.get(M::NAME) {
-            Some(&index) => self.entries[index] = handler,
-            None => {
-                self.by_name.insert(M::NAME, self.entries.len());
-                self.entries.push(handler);
-            }
-        }
-        self
+        self.install(
+            M::NAME,
+            Handler {
+                decode: unread::<P, M>,
+                from_any: unread_any::<P, M>,
+            },
+        )
     }
 
     /// Whether `name` is accepted.
