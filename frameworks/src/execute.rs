@@ -7,8 +7,8 @@
 //! and further offers suppressed.
 
 use meso_api::v1::{
-    AgentId, CommandInfo, Filters, FrameworkId, MasterInfo, Offer, OfferId, TaskId, TaskInfo,
-    TaskState, TaskStatus,
+    AgentId, Filters, FrameworkId, MasterInfo, Offer, OfferId, TaskId, TaskInfo, TaskState,
+    TaskStatus,
 };
 use meso_api::Resources;
 use tokio::sync::oneshot;
@@ -148,20 +148,13 @@ impl Scheduler for Execute {
         for offer in offers {
             if self.launched.is_none() {
                 if let Some(resources) = self.fits(&offer) {
-                    let task = TaskInfo {
-                        name: self.config.name.clone(),
-                        task_id: self.task_id(),
-                        agent_id: offer.agent_id.clone(),
-                        resources,
-                        executor: None,
-                        command: Some(CommandInfo::shell(&self.config.command)),
-                        container: None,
-                        health_check: None,
-                        kill_policy: None,
-                        data: None,
-                        labels: None,
-                        max_completion_time: None,
-                    };
+                    // Named after its id (`task_id()` is the name).
+                    let task = TaskInfo::command(
+                        &self.config.name,
+                        offer.agent_id.clone(),
+                        &self.config.command,
+                    )
+                    .with_resources(resources);
                     (self.say)(format!(
                         "launching task '{}' on agent {} ({})",
                         self.config.name, offer.agent_id, offer.hostname
