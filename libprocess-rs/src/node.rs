@@ -212,11 +212,7 @@ impl Node {
         id: impl Into<String>,
         process: P,
     ) -> Result<Pid<P>, SpawnError> {
-        let id = id.into();
-        if id.is_empty() || !id.chars().all(valid_id_char) {
-            return Err(SpawnError::InvalidId(id));
-        }
-        self.spawn_with_id(id, process)
+        self.spawn_with_id(checked_id(id.into())?, process)
     }
 
     /// Replaces the local process named `id` by `process` under the same id, with no moment
@@ -234,11 +230,7 @@ impl Node {
         id: impl Into<String>,
         process: P,
     ) -> Result<Pid<P>, SpawnError> {
-        let id = id.into();
-        if id.is_empty() || !id.chars().all(valid_id_char) {
-            return Err(SpawnError::InvalidId(id));
-        }
-        self.start_process(id, process, true)
+        self.start_process(checked_id(id.into())?, process, true)
     }
 
     fn spawn_with_id<P: Process>(&self, id: String, process: P) -> Result<Pid<P>, SpawnError> {
@@ -635,4 +627,12 @@ impl Quiescence for NodeInner {
         let mailboxes_idle = self.table.read().values().all(|e| e.sink.depth() == 0);
         mailboxes_idle && self.peers.lock().values().all(|p| p.is_idle())
     }
+}
+
+/// `id` if it names a process well (non-empty, only valid characters).
+fn checked_id(id: String) -> Result<String, SpawnError> {
+    if id.is_empty() || !id.chars().all(valid_id_char) {
+        return Err(SpawnError::InvalidId(id));
+    }
+    Ok(id)
 }
