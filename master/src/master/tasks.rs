@@ -66,20 +66,8 @@ impl TaskBook {
 
     /// Adds (or replaces) an active task.
     pub fn add(&mut self, task: Task) {
-        let key = (task.framework_id.clone(), task.info.task_id.clone());
         let agent = task.agent_id.clone();
-        let tasks = match self.active.get_mut(&task.framework_id) {
-            Some(tasks) => tasks,
-            None => self.active.entry(task.framework_id.clone()).or_default(),
-        };
-        match tasks.insert(task.info.task_id.clone(), Box::new(task)) {
-            Some(old) => {
-                if old.agent_id != agent {
-                    self.unindex(&old.agent_id, &key);
-                }
-            }
-            None => self.active_count += 1,
-        }
+        let key = self.insert_active(task);
         self.by_agent.entry(agent).or_default().insert(key);
     }
 
@@ -92,24 +80,28 @@ impl TaskBook {
                 self.add(task);
                 continue;
             }
-            let key = (task.framework_id.clone(), task.info.task_id.clone());
-            let tasks = match self.active.get_mut(&task.framework_id) {
-                Some(tasks) => tasks,
-                None => self.active.entry(task.framework_id.clone()).or_default(),
-            };
-            match tasks.insert(task.info.task_id.clone(), Box::new(task)) {
-                Some(old) => {
-                    if &old.agent_id != agent {
-                        self.unindex(&old.agent_id, &key);
-                    }
-                }
-                None => self.active_count += 1,
-            }
-            keys.push(key);
+            keys.push(self.insert_active(task));
         }
         if !keys.is_empty() {
             self.by_agent.entry(agent.clone()).or_default().extend(keys);
         }
+    }
+
+    /// Puts `task` in `active` and returns its key; the caller indexes it by its agent. A
+    /// task it replaces on another agent leaves that agent's index.
+    fn insert_active(&mut self, task: Task) -> Key {
+        let key = (task.framework_id.clone(), task.info.task_id.clone());
+        let agent = task.agent_id.clone();
+        let tasks = match self.active.get_mut(&task.framework_id) {
+            Some(tasks) => tasks,
+            None => self.active.entry(task.framework_id.clone()).or_default(),
+        };
+        match tasks.insert(task.info.task_id.clone(), Box::new(task)) {
+            Some(old) if old.agent_id != agent => self.unindex(&old.agent_id, &key),
+            Some(_) => {}
+            None => self.active_count += 1,
+        }
+        key
     }
 
     fn unindex(&mut self, agent: &AgentId, key: &Key) {
