@@ -335,21 +335,13 @@ mod tests {
         let stand_in = node
             .spawn_named("master", StandIn::new(shared.clone()))
             .expect("a fresh id");
-        let (tx, mut hints) = mpsc::unbounded_channel();
-        node.spawn(Client {
-            master: stand_in.upid().clone(),
-            hints: tx,
-        })
-        .expect("a fresh id");
+        let mut hints = client(&node, stand_in.upid());
         // Let the stand-in take the registration while no leader is known (ordering help,
         // not an assertion: if it came later it would be answered at once, as below).
         tokio::time::sleep(Duration::from_millis(200)).await;
         let leader = Upid::new("master", ([127, 0, 0, 9], 5050).into());
         *shared.lock() = info(Some(leader.clone()), 4);
-        let hint = tokio::time::timeout(GUARD, hints.recv())
-            .await
-            .expect("an answer within the hang guard")
-            .expect("the client is alive");
+        let hint = next_hint(&mut hints).await;
         assert_eq!(hint.leader, Some(leader.to_string()));
         assert_eq!(hint.term, 4);
         node.shutdown().await;
@@ -365,6 +357,14 @@ mod tests {
         fn install(_h: &mut Handlers<Self>) {}
 
         fn handle(&mut self, _ctx: &mut Context<Self>, _msg: ClientMessage) {}
+    }
+
+    /// The client's next answer (hang guard [`GUARD`]).
+    async fn next_hint(rx: &mut mpsc::UnboundedReceiver<wire::NotLeader>) -> wire::NotLeader {
+        tokio::time::timeout(GUARD, rx.recv())
+            .await
+            .expect("an answer within the hang guard")
+            .expect("the client is alive")
     }
 
     /// Spawns a client of `master`; its answers arrive on the returned channel.
@@ -390,10 +390,7 @@ mod tests {
             .expect("a fresh id");
         let master = stand_in.upid().clone();
         let mut first = client(&node, &master);
-        let hint = tokio::time::timeout(GUARD, first.recv())
-            .await
-            .expect("an answer within the hang guard")
-            .expect("the client is alive");
+        let hint = next_hint(&mut first).await;
         assert_eq!(hint.leader, Some(old_leader.to_string()));
         old.shutdown().await;
         // Until the stand-in has seen the link break, clients still get the old leader;
@@ -410,10 +407,7 @@ mod tests {
         };
         let new_leader = Upid::new("master", ([127, 0, 0, 9], 5050).into());
         *shared.lock() = info(Some(new_leader.clone()), 5);
-        let hint = tokio::time::timeout(GUARD, held.recv())
-            .await
-            .expect("an answer within the hang guard")
-            .expect("the client is alive");
+        let hint = next_hint(&mut held).await;
         assert_eq!(hint.leader, Some(new_leader.to_string()));
         node.shutdown().await;
     }
@@ -425,16 +419,8 @@ mod tests {
         let stand_in = node
             .spawn_named("master", StandIn::new(shared))
             .expect("a fresh id");
-        let (tx, mut hints) = mpsc::unbounded_channel();
-        node.spawn(Client {
-            master: stand_in.upid().clone(),
-            hints: tx,
-        })
-        .expect("a fresh id");
-        let hint = tokio::time::timeout(GUARD, hints.recv())
-            .await
-            .expect("an answer within the hang guard")
-            .expect("the client is alive");
+        let mut hints = client(&node, stand_in.upid());
+        let hint = next_hint(&mut hints).await;
         assert_eq!(hint.leader, None);
         node.shutdown().await;
     }
