@@ -421,12 +421,24 @@ impl CommandExecutor {
             }
         };
         let pgid = child.id() as i32;
+        self.watch_command(task, pgid, move || child.wait().ok())
+    }
+
+    /// The task's command runs as process group `pgid`: a small thread waits for it with
+    /// `wait` (reporting its exit), and the task is TASK_RUNNING. If no thread can be
+    /// started, the group is killed and the task fails.
+    fn watch_command(
+        &mut self,
+        task: TaskInfo,
+        pgid: i32,
+        wait: impl FnOnce() -> Option<std::process::ExitStatus> + Send + 'static,
+    ) -> Option<i32> {
         let tx = self.tx.clone();
         let spawned = std::thread::Builder::new()
             .name("wait".into())
             .stack_size(256 * 1024)
             .spawn(move || {
-                if let Ok(status) = child.wait() {
+                if let Some(status) = wait() {
                     let _ = tx.send(Input::CommandExited(status));
                 }
             });

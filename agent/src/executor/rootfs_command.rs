@@ -12,12 +12,10 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::ExitStatus;
 
-use meso_api::v1::{CommandInfo, TaskInfo, TaskState};
+use meso_api::v1::{CommandInfo, TaskInfo};
 use meso_isolators::{ContainerId, LaunchPrep, LaunchSpec, Launcher, CONTAINER_SANDBOX_PATH};
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
 
-use super::{CommandExecutor, Input, RunningTask};
+use super::CommandExecutor;
 use crate::containerizer::command_rootfs::COMMAND_ROOTFS_ENV;
 use crate::containerizer::DEFAULT_PATH;
 
@@ -107,22 +105,7 @@ impl CommandExecutor {
             Ok(started) => started,
             Err(e) => return self.fail_launch(&task.task_id, e),
         };
-        let tx = self.tx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("wait".into())
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                if let Some(status) = wait() {
-                    let _ = tx.send(Input::CommandExited(status));
-                }
-            });
-        if let Err(e) = spawned {
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-            return self.fail_launch(&task.task_id, format!("cannot watch the command: {e}"));
-        }
-        self.send_update(&task.task_id, TaskState::Running, None, None);
-        self.task = Some(RunningTask { info: task, pgid });
-        None
+        self.watch_command(task, pgid, wait)
     }
 }
 
