@@ -102,6 +102,15 @@ pub const ROUND_SPACING: u32 = 4;
 /// Spacing waits shorter than this are skipped: the round is queued at once.
 pub const MIN_SPACING_WAIT: Duration = Duration::from_millis(2);
 
+/// How long a triggered round waits at `now`, given when the last round ended and what it
+/// cost: `None` to queue it at once. A timer cannot wait less than about a millisecond, so a
+/// wait under [`MIN_SPACING_WAIT`] (cheap rounds, a small cluster) is not worth a timer.
+fn spacing_wait(last_round: Option<(Duration, Duration)>, now: Duration) -> Option<Duration> {
+    let (ended, cost) = last_round?;
+    let wait = (ended + cost * ROUND_SPACING).saturating_sub(now);
+    (wait >= MIN_SPACING_WAIT).then_some(wait)
+}
+
 impl AllocatorProcess {
     /// An allocator running a round every `interval`, sending offers to `sink`.
     pub fn new(
@@ -130,15 +139,13 @@ impl AllocatorProcess {
             return;
         }
         self.round_queued = true;
-        let wait = self.last_round.map_or(Duration::ZERO, |(ended, cost)| {
-            (ended + cost * ROUND_SPACING).saturating_sub(ctx.node().clock().now())
-        });
-        // A timer cannot wait less than about a millisecond: a shorter wait (cheap rounds,
-        // a small cluster) would only slow offers down, so the round is queued now.
-        if wait < MIN_SPACING_WAIT {
-            let _ = ctx.pid().send(AllocatorCall::Round { periodic: false });
-        } else {
-            ctx.delay(wait, AllocatorCall::Round { periodic: false });
+        match spacing_wait(self.last_round, ctx.node().clock().now()) {
+            None => {
+                let _ = ctx.pid().send(AllocatorCall::Round { periodic: false });
+            }
+            Some(wait) => {
+                ctx.delay(wait, AllocatorCall::Round { periodic: false });
+            }
         }
     }
 
@@ -271,6 +278,23 @@ mod tests {
     use super::*;
     use libprocess::{Node, TestClock};
     use tokio::sync::mpsc;
+
+    #[test]
+    fn triggered_rounds_wait_four_times_an_expensive_rounds_cost_and_never_for_a_cheap_one() {
+        let ms = Duration::from_millis;
+        // No round yet, or a cheap one (a small cluster): at once.
+        assert_eq!(spacing_wait(None, ms(5)), None);
+        assert_eq!(
+            spacing_wait(Some((ms(10), Duration::from_micros(50))), ms(10)),
+            None
+        );
+        // A 1 ms round (10,000 agents) that ended at 10 ms: the next one at 14 ms.
+        assert_eq!(spacing_wait(Some((ms(10), ms(1))), ms(10)), Some(ms(4)));
+        assert_eq!(spacing_wait(Some((ms(10), ms(1))), ms(11)), Some(ms(3)));
+        // Less than the minimum left, or past it: at once.
+        assert_eq!(spacing_wait(Some((ms(10), ms(1))), ms(13)), None);
+        assert_eq!(spacing_wait(Some((ms(10), ms(1))), ms(20)), None);
+    }
 
     fn res(text: &str) -> Resources {
         Resources::parse(text, "*").expect("test resources parse")
