@@ -36,6 +36,20 @@ struct ReturningAgent {
     events: mpsc::UnboundedSender<AgentId>,
 }
 
+impl ReturningAgent {
+    /// Spawns one returning as `info` to `master`; its re-registrations arrive on the channel.
+    fn spawn(node: &Node, master: &Upid, info: AgentInfo) -> mpsc::UnboundedReceiver<AgentId> {
+        let (events, rx) = mpsc::unbounded_channel();
+        node.spawn(ReturningAgent {
+            master: master.clone(),
+            info,
+            events,
+        })
+        .unwrap();
+        rx
+    }
+}
+
 #[derive(Debug)]
 enum ReturningMessage {
     Reregistered(wire::AgentReregistered),
@@ -141,13 +155,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
     assert_eq!(doc["frameworks"][0]["connected"], false);
 
     // Agent b comes back in time.
-    let (tx, mut back) = mpsc::unbounded_channel();
-    node.spawn(ReturningAgent {
-        master: master.upid().clone(),
-        info: agent("b"),
-        events: tx,
-    })
-    .unwrap();
+    let mut back = ReturningAgent::spawn(&node, master.upid(), agent("b"));
     assert_eq!(next(&mut back, "b re-registered").await, AgentId::new("b"));
 
     // A framework reconciling a task on recovering agent a gets no answer; on an unknown
@@ -259,13 +267,7 @@ async fn timeout_with_limit(
         )
         .unwrap();
     clock.settle().await;
-    let (tx, mut back) = mpsc::unbounded_channel();
-    node.spawn(ReturningAgent {
-        master: master.upid().clone(),
-        info: agent("b"),
-        events: tx,
-    })
-    .unwrap();
+    let mut back = ReturningAgent::spawn(&node, master.upid(), agent("b"));
     assert_eq!(next(&mut back, "b re-registered").await, AgentId::new("b"));
     let exited = node.wait(master.upid());
     advance(&clock, 61).await;
