@@ -416,6 +416,19 @@ pub fn kill_session(sid: u32) -> usize {
 mod tests {
     use super::*;
 
+    /// True while `pid` runs (a zombie or a vanished pid does not). Also used by
+    /// `isolating`'s tests.
+    pub(super) fn pid_running(pid: u32) -> bool {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        !matches!(state, None | Some("Z") | Some("X"))
+    }
+
     #[test]
     fn stat_parsing_skips_odd_process_names() {
         assert_eq!(parse_stat("42 (a (b) c) S 7 42 40 0 -1"), Some((7, 42, 40)));
@@ -456,22 +469,8 @@ mod tests {
         assert_eq!(end.signal, Some(9), "{end}");
         for child in children {
             // Gone (reaped by init) or a zombie: not running. SIGKILL takes a moment to land.
-            loop {
-                let stat =
-                    std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
-                let state = stat
-                    .rsplit(')')
-                    .next()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .next();
-                if matches!(state, None | Some("Z") | Some("X")) {
-                    break;
-                }
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "{child} still {state:?}"
-                );
+            while pid_running(child) {
+                assert!(std::time::Instant::now() < deadline, "{child} still runs");
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         }

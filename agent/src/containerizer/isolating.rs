@@ -539,6 +539,7 @@ impl Drop for IsolatingContainerizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::containerizer::tests::pid_running;
     use std::time::{Duration, Instant};
 
     fn spec(id: &ContainerId, dir: &std::path::Path, command: ExecutorCommand) -> LaunchSpec {
@@ -600,18 +601,6 @@ mod tests {
         ));
     }
 
-    /// True while `pid` runs (a zombie or a vanished pid does not).
-    fn running(pid: u32) -> bool {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .next();
-        !matches!(state, None | Some("Z") | Some("X"))
-    }
-
     #[tokio::test]
     async fn destroy_after_the_executor_exited_kills_what_it_left_in_its_session() {
         let dir = tempfile::tempdir().unwrap();
@@ -644,9 +633,12 @@ mod tests {
             assert!(Instant::now() < deadline, "leftovers never started");
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
-        assert!(running(a) && running(b), "leftovers run before destroy");
+        assert!(
+            pid_running(a) && pid_running(b),
+            "leftovers run before destroy"
+        );
         c.destroy(&id).unwrap();
-        while running(a) || running(b) {
+        while pid_running(a) || pid_running(b) {
             assert!(Instant::now() < deadline, "a leftover survived destroy");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
