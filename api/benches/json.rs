@@ -1,5 +1,6 @@
 //! JSON and wire costs of typical messages: decoding a scheduler ACCEPT (the reference's
-//! example), encoding an OFFERS event with 10 offers, and a postcard frame of the same.
+//! example), encoding an OFFERS event with 10 offers, a postcard frame of the same, and an
+//! agent's re-registration with 10 tasks (what a master failover brings 10,000 of).
 //!
 //! Run: `cargo bench -p meso-api --bench json`. `check_limits` on the ACCEPT body is the
 //! baseline (one pass over the bytes).
@@ -8,7 +9,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use meso_api::json::{check_limits, from_slice, to_vec, Limits};
 use meso_api::v1::scheduler::{Call, Event, EventType, Offers};
 use meso_api::v1::{AgentId, FrameworkId, Offer, OfferId};
-use meso_api::wire::{ResourceOffers, WireMessage};
+use meso_api::v1::{AgentInfo, TaskInfo, TaskState};
+use meso_api::wire::{ReregisterAgent, ResourceOffers, TaskRecord, WireMessage};
 use meso_api::Resources;
 
 const ACCEPT: &str = r#"{"type":"ACCEPT","framework_id":{"value":"M-0000"},
@@ -68,5 +70,44 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// A re-registration as the agent emulator sends it: 10 command tasks of `cpus:0.1;mem:32`.
+fn reregistration() -> ReregisterAgent {
+    let agent_id = AgentId::new("M-S17");
+    let mut agent = AgentInfo::new("host17");
+    agent.id = Some(agent_id.clone());
+    agent.resources = Resources::parse("cpus:4;mem:8192", "*").expect("well formed");
+    let per_task = Resources::parse("cpus:0.1;mem:32", "*").expect("well formed");
+    let tasks = (0..10)
+        .map(|i| TaskRecord {
+            task: TaskInfo::command(&format!("task-17-{i}"), agent_id.clone(), "sleep 1000000")
+                .with_resources(per_task.clone()),
+            framework_id: FrameworkId::new("M-0000"),
+            executor_id: None,
+            state: TaskState::Running,
+            unacknowledged_update_uuid: None,
+        })
+        .collect();
+    ReregisterAgent {
+        agent,
+        checkpointed_resources: Resources::new(),
+        executor_infos: Vec::new(),
+        tasks,
+        frameworks: Vec::new(),
+        version: "0.1.0".to_string(),
+        capabilities: Vec::new(),
+    }
+}
+
+fn bench_reregistration(c: &mut Criterion) {
+    let message = reregistration();
+    let frame = message.encode();
+    c.bench_function("wire/encode reregister agent (10 tasks)", |b| {
+        b.iter(|| black_box(&message).encode())
+    });
+    c.bench_function("wire/decode reregister agent (10 tasks)", |b| {
+        b.iter(|| ReregisterAgent::decode(black_box(&frame)))
+    });
+}
+
+criterion_group!(benches, bench, bench_reregistration);
 criterion_main!(benches);

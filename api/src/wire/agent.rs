@@ -13,7 +13,7 @@ use crate::v1::{
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRecord {
     /// The task as launched.
-    #[serde(with = "super::as_json")]
+    #[serde(with = "super::task_info")]
     pub task: TaskInfo,
     /// Its framework.
     pub framework_id: FrameworkId,
@@ -108,7 +108,7 @@ pub struct RunTask {
     /// The framework scheduler's PID (for v0 frameworks), if any.
     pub pid: Option<String>,
     /// The task.
-    #[serde(with = "super::as_json")]
+    #[serde(with = "super::task_info")]
     pub task: TaskInfo,
 }
 
