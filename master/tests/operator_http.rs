@@ -87,6 +87,11 @@ async fn legacy_endpoints_answer_with_mesos_shapes() {
     assert_eq!(m["master/elected"], 1.0);
     assert_eq!(m["master/cpus_total"], 4.0);
     assert_eq!(m["master/cpus_used"], 1.0);
+    assert_eq!(m["master/cpus_percent"], 0.25);
+    assert_eq!(m["master/mem_total"], 1024.0);
+    assert_eq!(m["master/mem_used"], 128.0);
+    assert_eq!(m["master/cpus_revocable_total"], 0.0);
+    assert_eq!(m["master/gpus_percent"], 0.0);
     assert_eq!(m["master/tasks_running"], 1.0);
     assert_eq!(m["master/slaves_active"], 1.0);
     assert_eq!(m["master/frameworks_active"], 1.0);
