@@ -1,6 +1,11 @@
 //! `meso`: the one binary. Thin: flags and wiring only; the work lives in the library crates.
 
+mod allocator;
 mod cli;
+
+/// mimalloc, except in `meso executor` (see `allocator`).
+#[global_allocator]
+static ALLOCATOR: allocator::RoleAllocator = allocator::RoleAllocator;
 
 use clap::{Parser, Subcommand};
 

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use meso_api::v1::TaskState;
 use meso_api::resources::{Scalar, Value};
+use meso_api::v1::TaskState;
 use meso_api::Resources;
 
 use super::state_json::StateView;
@@ -92,7 +92,10 @@ pub fn master_metrics(input: &MetricsInput<'_>) -> BTreeMap<String, f64> {
     let mut active_tasks = [0u64; ACTIVE_STATES.len()];
     for t in v.tasks.active() {
         used.add(&t.info.resources);
-        if let Some(i) = ACTIVE_STATES.iter().position(|(state, _)| *state == t.state) {
+        if let Some(i) = ACTIVE_STATES
+            .iter()
+            .position(|(state, _)| *state == t.state)
+        {
             active_tasks[i] += 1;
         }
     }

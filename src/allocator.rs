@@ -1,0 +1,149 @@
+//! The `meso` binary's global allocator: mimalloc for the master, agent and every other
+//! role, glibc's malloc for `meso executor`.
+//!
+//! Why two: a master failover allocates ~400 MB of small objects (10,000 agents' tasks) in
+//! about a second on several threads. With glibc's malloc, growing its per-thread arenas
+//! (`mprotect`, page faults) and malloc/free themselves took about a third of the new
+//! leader's CPU; mimalloc halved the re-registration time (BENCHMARKS.md, issue 7). The
+//! built-in executor is the opposite case: one small process per task, where mimalloc's
+//! eagerly committed arena more than doubled the resident memory (3 to 8 MB, against a
+//! 4 MB target).
+//!
+//! Invariants:
+//! - The choice is made once, before the first allocation can observe it, and never
+//!   changes: every block is freed by the allocator that made it.
+//! - It is made from `argv[1]` by a function in `.init_array`, which glibc runs before
+//!   `main` with the process's arguments, without allocating. Should an allocation come
+//!   first (nothing in Rust's start-up allocates), it locks in glibc's malloc.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::ffi::{c_char, c_int, CStr};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use mimalloc::MiMalloc;
+
+const UNDECIDED: u8 = 0;
+const SYSTEM: u8 = 1;
+const MIMALLOC: u8 = 2;
+
+static CHOICE: AtomicU8 = AtomicU8::new(UNDECIDED);
+
+/// The allocator `meso` runs with (see the module docs).
+pub struct RoleAllocator;
+
+impl RoleAllocator {
+    fn mimalloc() -> bool {
+        match CHOICE.load(Ordering::Relaxed) {
+            MIMALLOC => true,
+            SYSTEM => false,
+            _ => match CHOICE.compare_exchange(
+                UNDECIDED,
+                SYSTEM,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => false,
+                Err(decided) => decided == MIMALLOC,
+            },
+        }
+    }
+}
+
+// SAFETY: every call goes to one of two sound allocators, and always the same one for the
+// life of the process (`CHOICE` is written once), so a block is always freed or resized by
+// the allocator that returned it.
+unsafe impl GlobalAlloc for RoleAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if Self::mimalloc() {
+            MiMalloc.alloc(layout)
+        } else {
+            System.alloc(layout)
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if Self::mimalloc() {
+            MiMalloc.alloc_zeroed(layout)
+        } else {
+            System.alloc_zeroed(layout)
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if Self::mimalloc() {
+            MiMalloc.dealloc(ptr, layout)
+        } else {
+            System.dealloc(ptr, layout)
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if Self::mimalloc() {
+            MiMalloc.realloc(ptr, layout, new_size)
+        } else {
+            System.realloc(ptr, layout, new_size)
+        }
+    }
+}
+
+/// Whether a process started with these arguments uses glibc's malloc.
+fn uses_system_malloc(first_argument: Option<&[u8]>) -> bool {
+    first_argument == Some(b"executor")
+}
+
+/// Run by glibc before `main`, with the process's arguments.
+extern "C" fn choose(argc: c_int, argv: *const *const c_char, _envp: *const *const c_char) {
+    let first = if argc > 1 && !argv.is_null() {
+        // SAFETY: glibc passes `argc` valid, NUL-terminated arguments in `argv`.
+        let arg = unsafe { *argv.add(1) };
+        (!arg.is_null()).then(|| unsafe { CStr::from_ptr(arg) }.to_bytes())
+    } else {
+        None
+    };
+    let choice = if uses_system_malloc(first) {
+        SYSTEM
+    } else {
+        MIMALLOC
+    };
+    // Loses (and keeps glibc's malloc) only if something allocated already.
+    let _ = CHOICE.compare_exchange(UNDECIDED, choice, Ordering::Relaxed, Ordering::Relaxed);
+}
+
+#[used]
+#[link_section = ".init_array"]
+static CHOOSE: extern "C" fn(c_int, *const *const c_char, *const *const c_char) = choose;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_executor_uses_glibc_malloc() {
+        assert!(uses_system_malloc(Some(b"executor")));
+        for other in [
+            "master",
+            "agent",
+            "local",
+            "execute",
+            "agent-emulator",
+            "--help",
+        ] {
+            assert!(!uses_system_malloc(Some(other.as_bytes())), "{other}");
+        }
+        assert!(!uses_system_malloc(None));
+    }
+
+    #[test]
+    fn the_choice_was_made_before_main_and_allocations_work() {
+        // The constructor saw this test binary's own arguments.
+        let first = std::env::args_os().nth(1);
+        let expected = if uses_system_malloc(first.as_ref().map(|a| a.as_encoded_bytes())) {
+            SYSTEM
+        } else {
+            MIMALLOC
+        };
+        assert_eq!(CHOICE.load(Ordering::Relaxed), expected);
+        let v: Vec<u64> = (0..10_000).collect();
+        assert_eq!(v.iter().sum::<u64>(), 49_995_000);
+    }
+}
