@@ -299,3 +299,60 @@ proptest! {
         let _ = SchedulerCall::decode(&bytes);
     }
 }
+
+/// A `RunTask` frame written by hand in `wire::task_info`'s layout: framework (JSON bytes),
+/// pid, then the task's name, ids, resources, data and its nested values.
+fn run_task_frame(resources: &Resources, command_json: &[u8]) -> Vec<u8> {
+    let framework = crate::json::to_vec(&FrameworkInfo::new("u", "n"));
+    let no_json: Option<&[u8]> = None;
+    postcard::to_allocvec(&(
+        framework.as_slice(),
+        None::<String>,
+        (
+            "web",
+            TaskId::new("web-1"),
+            AgentId::new("M-S0"),
+            resources,
+            None::<Vec<u8>>,
+            no_json,
+            Some(command_json),
+            (no_json, no_json, no_json, no_json, no_json),
+        ),
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_task_in_a_frame_is_native_with_its_nested_values_as_json() {
+    let resources = Resources::parse("cpus:0.5;mem:128", "*").unwrap();
+    let command = crate::json::to_vec(&CommandInfo::shell("sleep 10"));
+    let decoded = RunTask::decode(&run_task_frame(&resources, &command)).unwrap();
+    let mut expected = TaskInfo::command("web-1", AgentId::new("M-S0"), "sleep 10")
+        .with_resources(resources.clone());
+    expected.name = "web".into();
+    assert_eq!(decoded.task, expected);
+    // Bad nested JSON (here nested deeper than the default limit) is a typed error naming
+    // the message, never a panic.
+    let deep = format!("{{\"value\":{}{}}}", "[".repeat(100), "]".repeat(100));
+    let err = RunTask::decode(&run_task_frame(&resources, deep.as_bytes())).unwrap_err();
+    assert!(
+        matches!(&err, crate::Error::Wire { message_name, .. }
+            if message_name == "mesos.internal.RunTaskMessage"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_task_dumps_as_its_v1_json() {
+    let task = TaskInfo::command("t", AgentId::new("a"), "true");
+    let record = TaskRecord {
+        task: task.clone(),
+        framework_id: FrameworkId::new("f"),
+        executor_id: None,
+        state: TaskState::Running,
+        unacknowledged_update_uuid: None,
+    };
+    let dumped: serde_json::Value = serde_json::from_str(&crate::json::to_string(&record)).unwrap();
+    let v1: serde_json::Value = serde_json::from_str(&crate::json::to_string(&task)).unwrap();
+    assert_eq!(dumped["task"], v1);
+}
