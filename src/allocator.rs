@@ -1,13 +1,13 @@
-//! The `meso` binary's global allocator: mimalloc for the master, agent and every other
-//! role, glibc's malloc for `meso executor`.
+//! The `meso` binary's memory policy: its global allocator (mimalloc for the master, agent
+//! and every other role, glibc's malloc for `meso executor`) and, for the master, no
+//! transparent huge pages.
 //!
 //! Why two: a master failover allocates ~400 MB of small objects (10,000 agents' tasks) in
 //! about a second on several threads. With glibc's malloc, growing its per-thread arenas
 //! (`mprotect`, page faults) and malloc/free themselves took about a third of the new
 //! leader's CPU; mimalloc halved the re-registration time (BENCHMARKS.md, issue 7). The
-//! built-in executor is the opposite case: one small process per task, where mimalloc's
-//! eagerly committed arena more than doubled the resident memory (3 to 8 MB, against a
-//! 4 MB target).
+//! built-in executor is the opposite case: one small process per task, where mimalloc more
+//! than doubled the resident memory (3 to 8 MB, against a 4 MB target).
 //!
 //! Invariants:
 //! - The choice is made once, before the first allocation can observe it, and never
@@ -15,6 +15,9 @@
 //! - It is made from `argv[1]` by a function in `.init_array`, which glibc runs before
 //!   `main` with the process's arguments, without allocating. Should an allocation come
 //!   first (nothing in Rust's start-up allocates), it locks in glibc's malloc.
+//! - The same function turns transparent huge pages off for `meso master` and
+//!   `meso agent-emulator` only (see [`turns_off_huge_pages`]): an agent's tasks would
+//!   inherit the setting.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::{c_char, c_int, CStr};
@@ -100,6 +103,10 @@ extern "C" fn choose(argc: c_int, argv: *const *const c_char, _envp: *const *con
     } else {
         None
     };
+    if turns_off_huge_pages(first) {
+        #[cfg(target_os = "linux")]
+        let _ = nix::sys::prctl::set_thp_disable(true);
+    }
     let choice = if uses_system_malloc(first) {
         SYSTEM
     } else {
@@ -107,6 +114,19 @@ extern "C" fn choose(argc: c_int, argv: *const *const c_char, _envp: *const *con
     };
     // Loses (and keeps glibc's malloc) only if something allocated already.
     let _ = CHOICE.compare_exchange(UNDECIDED, choice, Ordering::Relaxed, Ordering::Relaxed);
+}
+
+/// Whether a process started with these arguments turns transparent huge pages off
+/// (`PR_SET_THP_DISABLE`): the roles that start no tasks, since children inherit the flag.
+///
+/// On machines whose THP policy is `always`, mimalloc's arenas are backed by huge pages.
+/// In the master that made the first failover's re-registration wave 1.1-1.3 s against
+/// ~0.5-0.7 s for later ones; with THP off every wave took 0.5-0.7 s (BENCHMARKS.md,
+/// issue 7), and the idle master is about half the size. It is set before `main`, before
+/// the allocator touches its first pages; failing to set it (an old kernel) changes
+/// nothing else.
+fn turns_off_huge_pages(first_argument: Option<&[u8]>) -> bool {
+    matches!(first_argument, Some(b"master" | b"agent-emulator"))
 }
 
 #[used]
@@ -131,6 +151,16 @@ mod tests {
             assert!(!uses_system_malloc(Some(other.as_bytes())), "{other}");
         }
         assert!(!uses_system_malloc(None));
+    }
+
+    #[test]
+    fn only_roles_without_tasks_turn_huge_pages_off() {
+        assert!(turns_off_huge_pages(Some(b"master")));
+        assert!(turns_off_huge_pages(Some(b"agent-emulator")));
+        for other in ["agent", "local", "execute", "executor", "--help"] {
+            assert!(!turns_off_huge_pages(Some(other.as_bytes())), "{other}");
+        }
+        assert!(!turns_off_huge_pages(None));
     }
 
     #[test]
