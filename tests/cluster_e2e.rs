@@ -163,6 +163,33 @@ fn tasks_finish_fail_and_get_killed_through_real_processes() {
     assert!(out.contains("TASK_KILLED"), "{out}");
 }
 
+/// `THP_enabled` of process `pid` (`/proc/<pid>/status`, Linux 5.0 and later).
+fn thp_enabled(pid: u32) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(|v| v.trim().to_string())
+}
+
+#[test]
+fn the_master_runs_without_transparent_huge_pages_and_agents_keep_them() {
+    let cluster = Cluster::start();
+    let master = cluster.master.0.id();
+    let agent = cluster.agents[0].0 .0.id();
+    let Some(master_thp) = thp_enabled(master) else {
+        eprintln!("this kernel does not report THP_enabled; nothing to check");
+        return;
+    };
+    assert_eq!(master_thp, "0", "meso master turns THP off");
+    // Agents keep it: their tasks would inherit the setting.
+    assert_eq!(
+        thp_enabled(agent).as_deref(),
+        Some("1"),
+        "meso agent keeps THP"
+    );
+}
+
 #[test]
 fn killing_an_agent_reports_its_task_lost() {
     let mut cluster = Cluster::start();
