@@ -122,7 +122,7 @@ extern "C" fn choose(argc: c_int, argv: *const *const c_char, _envp: *const *con
 /// On machines whose THP policy is `always`, mimalloc's arenas are backed by huge pages.
 /// In the master that made the first failover's re-registration wave 1.1-1.3 s against
 /// ~0.5-0.7 s for later ones; with THP off every wave took 0.5-0.7 s (BENCHMARKS.md,
-/// issue 7), and the idle master went from 18.3 to 13.6 MB resident. It is set before `main`, before
+/// issue 7), and the idle master went from 33.8 to 13.2 MB resident. It is set before `main`, before
 /// the allocator touches its first pages; failing to set it (an old kernel) changes
 /// nothing else.
 fn turns_off_huge_pages(first_argument: Option<&[u8]>) -> bool {
