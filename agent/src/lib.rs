@@ -8,6 +8,7 @@
 //!
 //! See ARCHITECTURE.md (section `meso-agent`) for the code map and the invariants.
 
+pub mod checkpoint;
 pub mod detect;
 pub mod error;
 pub mod status_updates;
