@@ -12,7 +12,9 @@ use libprocess::Upid;
 use meso_api::attributes::Attributes;
 
 pub mod isolation;
+pub mod recovery;
 pub use isolation::IsolationFlags;
+pub use recovery::RecoveryFlags;
 
 use crate::agent::AgentConfig;
 use crate::detect::{agent_resources, MachineFacts};
@@ -71,6 +73,9 @@ pub struct AgentFlags {
     /// The isolators and their settings.
     #[command(flatten)]
     pub isolation: IsolationFlags,
+    /// What a restarted agent does with its checkpointed executors and tasks.
+    #[command(flatten)]
+    pub recovery: RecoveryFlags,
 }
 
 fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError> {
@@ -173,6 +178,7 @@ impl AgentFlags {
                 &self.registration_backoff_factor,
             )?,
             command_executor,
+            recovery: self.recovery.config()?,
         })
     }
 

@@ -83,6 +83,11 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         registration_backoff_factor: "1secs".to_string(),
         command_executor: None,
         isolation: Default::default(),
+        // A local cluster is a sandbox: its tasks end with it (see README).
+        recovery: meso_agent::flags::RecoveryFlags {
+            stop_tasks_on_exit: true,
+            ..Default::default()
+        },
     };
     let agent_node = meso_agent::run::start(&agent_flags, log.clone()).await?;
     let addr = master_node.addr();

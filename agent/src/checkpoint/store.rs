@@ -83,6 +83,11 @@ impl CheckpointStore {
         Ok(())
     }
 
+    /// Writes under agent id `id` from now on, without rewriting its info (recovery).
+    pub fn use_agent(&mut self, id: &meso_api::v1::AgentId) {
+        self.agent_dir = Some(layout::agent_dir(&self.meta, id));
+    }
+
     fn agent_dir(&self) -> Result<&Path, CheckpointError> {
         self.agent_dir.as_deref().ok_or_else(|| {
             CheckpointError::new(

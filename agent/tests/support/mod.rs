@@ -180,6 +180,7 @@ impl Harness {
             executor_shutdown_grace_period: Duration::from_secs(5),
             registration_backoff_factor: Duration::from_secs(1),
             command_executor: env!("CARGO_BIN_EXE_meso-executor").into(),
+            recovery: Default::default(),
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let agent = Agent::new(config, containerizer, log);

@@ -1,0 +1,246 @@
+//! Agent restarts with real processes (issue 15): a `meso master`, a `meso agent` on a fixed
+//! port and work dir, and `meso execute` (a checkpointing framework by default).
+//!
+//! - `kill -9` of the agent mid-task and a restart with the same flags: the task keeps its
+//!   process (its shell wrote its pid once), the agent re-registers under the same id, and
+//!   the task ends with its real exit status, never reported LOST.
+//! - A damaged checkpoint stops a restarted agent under `--strict` with a message naming
+//!   the file; with `--strict=false` the agent starts and reports the damage.
+//! - A restart with changed `--resources` is refused under `--reconfiguration-policy=equal`
+//!   naming the flag, and accepted (same agent id) under `additive` when they only grew.
+//!
+//! Timeouts are hang guards only.
+
+#[path = "support/procs.rs"]
+mod procs;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use procs::{free_port, http_get, spawn_logged, wait_exit, wait_until, Lines, Proc, MESO};
+
+/// A master and the flags of one agent that can be killed and started again.
+struct Site {
+    dir: tempfile::TempDir,
+    master_port: u16,
+    agent_port: u16,
+    _master: Proc,
+}
+
+impl Site {
+    fn start() -> Site {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let master_port = free_port();
+        let master = spawn_logged(
+            &["master", "--port", &master_port.to_string()],
+            &dir.path().join("master.log"),
+        );
+        wait_until("master answers /health", || {
+            http_get(master_port, "/master/health").is_some()
+        });
+        Site {
+            dir,
+            master_port,
+            agent_port: free_port(),
+            _master: master,
+        }
+    }
+
+    fn work_dir(&self) -> PathBuf {
+        self.dir.path().join("agent")
+    }
+
+    fn agent_args(&self, resources: &str, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "agent".into(),
+            "--master".into(),
+            format!("127.0.0.1:{}", self.master_port),
+            "--port".into(),
+            self.agent_port.to_string(),
+            "--work-dir".into(),
+            self.work_dir().display().to_string(),
+            "--resources".into(),
+            resources.into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
+    /// Starts the agent (log `agent-<n>.log`).
+    fn agent(&self, n: usize, resources: &str, extra: &[&str]) -> Proc {
+        let args = self.agent_args(resources, extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        spawn_logged(&args, &self.log(n))
+    }
+
+    fn log(&self, n: usize) -> PathBuf {
+        self.dir.path().join(format!("agent-{n}.log"))
+    }
+
+    fn state(&self) -> serde_json::Value {
+        http_get(self.master_port, "/master/state")
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default()
+    }
+
+    /// The id of the one agent the master has active.
+    fn wait_agent_active(&self) -> String {
+        let mut id = String::new();
+        wait_until("the agent is active on the master", || {
+            let state = self.state();
+            let found = state["slaves"].as_array().and_then(|agents| {
+                agents
+                    .iter()
+                    .find(|a| a["active"] == serde_json::Value::Bool(true))
+                    .and_then(|a| a["id"].as_str().map(String::from))
+            });
+            match found {
+                Some(found) => {
+                    id = found;
+                    true
+                }
+                None => false,
+            }
+        });
+        id
+    }
+
+    fn execute(&self, name: &str, command: &str) -> (Proc, Lines) {
+        let mut child = Command::new(MESO)
+            .args([
+                "execute",
+                "--master",
+                &format!("127.0.0.1:{}", self.master_port),
+                "--name",
+                name,
+                "--command",
+                command,
+                "--resources",
+                "cpus:0.1;mem:32",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("meso execute starts");
+        let lines = Lines::of(&mut child);
+        (Proc(child), lines)
+    }
+}
+
+fn kill9(agent: &mut Proc) {
+    agent.0.kill().expect("SIGKILL the agent");
+    let _ = agent.0.wait();
+}
+
+/// A shell command that records its pid in `dir/pids`, waits for `dir/go`, then exits 7.
+fn gated_command(dir: &Path) -> String {
+    let d = dir.display();
+    format!("echo $$ >> {d}/pids; while [ ! -e {d}/go ]; do sleep 0.05; done; exit 7")
+}
+
+#[test]
+fn a_checkpointed_task_outlives_a_kill9_of_its_agent_and_ends_with_its_own_status() {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    let agent_id = site.wait_agent_active();
+    let (mut execute, mut lines) = site.execute("survivor", &gated_command(site.dir.path()));
+    lines.wait_for("TASK_RUNNING");
+
+    kill9(&mut agent);
+    let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &[]);
+    wait_until("the executor re-subscribed to the restarted agent", || {
+        std::fs::read_to_string(site.log(2)).is_ok_and(|l| l.contains("executor subscribed"))
+    });
+    assert_eq!(site.wait_agent_active(), agent_id, "the agent kept its id");
+
+    std::fs::write(site.dir.path().join("go"), b"").unwrap();
+    lines.wait_for("TASK_FAILED");
+    let status = wait_exit("meso execute exits", &mut execute.0);
+    assert_ne!(status.code(), Some(0));
+    let seen = lines.seen.join("\n");
+    assert!(seen.contains("status 7"), "the real exit status: {seen}");
+    assert!(!seen.contains("TASK_LOST"), "{seen}");
+    let pids = std::fs::read_to_string(site.dir.path().join("pids")).unwrap();
+    assert_eq!(pids.lines().count(), 1, "the task never restarted: {pids}");
+}
+
+/// The first `task.info` under the agent's checkpoint.
+fn find_task_info(dir: &Path) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_task_info(&path) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == "task.info") {
+            return Some(path);
+        }
+    }
+    None
+}
+
+#[test]
+fn a_damaged_checkpoint_stops_a_strict_agent_and_is_reported_by_a_lenient_one() {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    site.wait_agent_active();
+    let (_execute, mut lines) = site.execute("victim", &gated_command(site.dir.path()));
+    lines.wait_for("TASK_RUNNING");
+    kill9(&mut agent);
+
+    let task_info = find_task_info(&site.work_dir().join("meta")).expect("a checkpointed task");
+    let mut bytes = std::fs::read(&task_info).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x20;
+    std::fs::write(&task_info, bytes).unwrap();
+
+    let mut strict = site.agent(2, "cpus:2;mem:512;disk:100", &[]);
+    let status = wait_exit("the strict agent stops", &mut strict.0);
+    assert!(!status.success());
+    let log = std::fs::read_to_string(site.log(2)).unwrap();
+    assert!(
+        log.contains(&task_info.display().to_string()) && log.contains("checksum"),
+        "{log}"
+    );
+
+    let _lenient = site.agent(3, "cpus:2;mem:512;disk:100", &["--strict=false"]);
+    site.wait_agent_active();
+    let log = std::fs::read_to_string(site.log(3)).unwrap();
+    assert!(
+        log.contains("damaged checkpoint skipped") && log.contains("task.info"),
+        "{log}"
+    );
+    std::fs::write(site.dir.path().join("go"), b"").unwrap();
+}
+
+#[test]
+fn changed_resources_are_refused_under_equal_and_growth_accepted_under_additive() {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    let agent_id = site.wait_agent_active();
+    kill9(&mut agent);
+
+    let mut grown = site.agent(2, "cpus:4;mem:512;disk:100", &[]);
+    let status = wait_exit("the agent refuses the change", &mut grown.0);
+    assert!(!status.success());
+    let log = std::fs::read_to_string(site.log(2)).unwrap();
+    assert!(
+        log.contains("--resources") && log.contains("equal") && log.contains("cpus:4"),
+        "{log}"
+    );
+
+    let _additive = site.agent(
+        3,
+        "cpus:4;mem:512;disk:100",
+        &["--reconfiguration-policy", "additive"],
+    );
+    wait_until("the grown agent re-registered", || {
+        site.state()["slaves"].as_array().is_some_and(|agents| {
+            agents.iter().any(|a| {
+                a["id"] == agent_id.as_str()
+                    && a["active"] == serde_json::Value::Bool(true)
+                    && a["resources"]["cpus"].as_f64() == Some(4.0)
+            })
+        })
+    });
+}
