@@ -344,6 +344,12 @@ impl CommandExecutor {
                     eprintln!("meso executor: subscribed again to the restarted agent");
                     return true;
                 }
+                // The restarted agent does not know this executor (it did not recover
+                // it): no point waiting longer.
+                Err(e) if refused_by_agent(&e) => {
+                    eprintln!("meso executor: the restarted agent refused us: {e}");
+                    return false;
+                }
                 Err(_) => backoff = (backoff * 2).min(RESUBSCRIBE_BACKOFF_MAX),
             }
         }
@@ -611,6 +617,12 @@ impl CommandExecutor {
         }
         uuid
     }
+}
+
+/// Whether a SUBSCRIBE failed because the agent answered it with a client error (it does
+/// not know this executor), rather than because no agent listens yet.
+fn refused_by_agent(error: &AgentError) -> bool {
+    matches!(error, AgentError::Protocol { reason, .. } if reason.starts_with("SUBSCRIBE answered 400"))
 }
 
 /// "exited with status 3", "terminated by signal SIGTERM".

@@ -138,21 +138,21 @@ pub fn load(config: &AgentConfig, log: &Logger) -> Result<Option<Recovery>, Agen
     }))
 }
 
-/// Whether `pid` is still the executor `executor_id` (not a reused pid): alive and, when
-/// its environment is readable, started with that `MESOS_EXECUTOR_ID`.
+/// Whether `pid` is still the executor `executor_id` (not a reused pid): alive, and not
+/// started with another `MESOS_EXECUTOR_ID`. (An executor forked by the zygote has its
+/// variables set after the fork, so its `/proc/<pid>/environ` may name none.)
 fn is_executor(pid: i32, executor_id: &ExecutorId) -> bool {
     if !crate::containerizer::pid_alive(pid as u32) {
         return false;
     }
-    match std::fs::read(format!("/proc/{pid}/environ")) {
-        Ok(environ) => {
-            let wanted = format!("MESOS_EXECUTOR_ID={}", executor_id.as_str());
-            environ
-                .split(|b| *b == 0)
-                .any(|var| var == wanted.as_bytes())
-        }
-        Err(_) => true,
-    }
+    let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return true;
+    };
+    let prefix = b"MESOS_EXECUTOR_ID=";
+    let named = environ
+        .split(|b| *b == 0)
+        .find_map(|var| var.strip_prefix(prefix.as_slice()));
+    named.is_none_or(|id| id == executor_id.as_str().as_bytes())
 }
 
 impl Agent {
@@ -250,7 +250,12 @@ impl Agent {
                         kill_tree(pid as u32);
                         Some(format!("killed: {cleanup_reason}"))
                     }
-                    (_, None) => Some("the executor ended while the agent was down".into()),
+                    (_, None) => Some(match run.forked_pid {
+                        Some(pid) => {
+                            format!("the executor (pid {pid}) ended while the agent was down")
+                        }
+                        None => "the executor's pid was never checkpointed".into(),
+                    }),
                 };
                 if let Some(why) = gone {
                     warn!(self.log, "recovered executor is gone"; "executor_id" => %eid,
@@ -312,5 +317,18 @@ impl Agent {
         self.frameworks
             .get(framework_id)
             .is_some_and(|fw| fw.info.checkpoint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_process_without_an_executor_id_counts_as_the_executor() {
+        let me = std::process::id() as i32;
+        assert!(crate::containerizer::pid_alive(me as u32), "alive");
+        assert!(is_executor(me, &ExecutorId::new("ex")));
+        assert!(!is_executor(i32::MAX - 1, &ExecutorId::new("ex")));
     }
 }
