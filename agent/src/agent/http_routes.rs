@@ -116,7 +116,7 @@ impl Agent {
             "/metrics/snapshot" => {
                 // The gauges are computed from the agent's state now, not after every
                 // message (see `metrics.rs`).
-                self.refresh_metrics();
+                self.refresh_metrics(libprocess::unix_secs(ctx.wall_time()));
                 body_response("application/json", ctx.node().metrics().snapshot_json())
             }
             "/containers" | "/monitor/statistics" | "/monitor/statistics.json" => {

@@ -43,7 +43,7 @@ impl Agent {
             }
             AgentCallType::GetVersion => json!({ "version_info": Agent::version_json() }),
             AgentCallType::GetMetrics => {
-                self.refresh_metrics();
+                self.refresh_metrics(libprocess::unix_secs(ctx.wall_time()));
                 let metrics: Vec<Value> = ctx
                     .node()
                     .metrics()

@@ -125,7 +125,7 @@ impl Master {
         request: SchedulerRequest,
         reply: HttpReply,
     ) {
-        let stream_id = uuid::Uuid::new_v4().to_string();
+        let stream_id = ctx.uuid_v4().to_string();
         let mut headers = HeaderMap::new();
         for (name, value) in request.subscribe_headers(&stream_id) {
             if let (Ok(name), Ok(value)) = (
