@@ -120,7 +120,11 @@ impl Agent {
                 body_response("application/json", ctx.node().metrics().snapshot_json())
             }
             "/containers" | "/monitor/statistics" | "/monitor/statistics.json" => {
-                return self.monitor_statistics(reply, request.query.clone());
+                return self.monitor_statistics(
+                    reply,
+                    libprocess::unix_secs(ctx.wall_time()),
+                    request.query.clone(),
+                );
             }
             other => HttpResponse::not_found(format!("No handler for '{other}' on the agent")),
         };

@@ -59,7 +59,11 @@ impl Agent {
                 "get_frameworks": self.get_frameworks(),
             }),
             AgentCallType::GetContainers => {
-                return self.get_containers(reply, accept.as_str());
+                return self.get_containers(
+                    reply,
+                    libprocess::unix_secs(ctx.wall_time()),
+                    accept.as_str(),
+                );
             }
             AgentCallType::GetFrameworks => self.get_frameworks(),
             AgentCallType::GetExecutors => self.get_executors(),
