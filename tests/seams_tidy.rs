@@ -9,6 +9,10 @@
 //!
 //! The exceptions are listed in [`ALLOWED`], each with why: the seams' own implementation,
 //! and code that runs outside any node (a separate executor process, a program's runner).
+//!
+//! The same scan keeps the master's sends whole: in `master/src/master/` only the send
+//! helpers (`send_to_agent`, `send_to_driver`, `send_to_framework`) call `ctx.send`, so no
+//! failed send goes unlogged.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -177,6 +181,47 @@ fn actor_crates_read_randomness_and_time_only_through_the_seams() {
          (ctx.wall_time(), ctx.uuid_v4(), ctx.random_in(..)) or the node, or pass them in as \
          arguments:\n{}",
         violations.join("\n")
+    );
+}
+
+/// The files of `master/src/master/` that hold the master's send helpers.
+const MASTER_SEND_HELPERS: &[&str] = &[
+    "master/src/master/sends.rs",
+    "master/src/master/framework_link.rs",
+];
+
+#[test]
+fn the_master_sends_only_through_its_logging_helpers() {
+    let root = workspace();
+    let mut files = Vec::new();
+    rust_files(&root.join("master/src/master"), &mut files);
+    files.sort();
+    assert!(
+        files.len() > 10,
+        "master/src/master has {} files",
+        files.len()
+    );
+    let mut direct = Vec::new();
+    for path in files {
+        let rel = path
+            .strip_prefix(&root)
+            .expect("scanned files are under the workspace")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if MASTER_SEND_HELPERS.contains(&rel.as_str()) || is_test_module_file(&path) {
+            continue;
+        }
+        let source = fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {rel}: {e}"));
+        for (line_no, code) in non_test_lines(&source) {
+            if code.contains("ctx.send(") || code.contains("ctx.send_encoded(") {
+                direct.push(format!("{rel}:{line_no}: {}", code.trim()));
+            }
+        }
+    }
+    assert!(
+        direct.is_empty(),
+        "master sends that bypass send_to_agent / send_to_driver / send_to_framework:\n{}",
+        direct.join("\n")
     );
 }
 

@@ -581,6 +581,7 @@ impl Agent {
                 .map(|c| (c & 0xff) << 8)
                 .or(termination.signal)
                 .unwrap_or(-1);
+            // Informational for the master (Mesos sends it unreliably): the task updates carry the outcome.
             let _ = ctx.send(
                 &self.config.master,
                 ExitedExecutor {

@@ -408,6 +408,7 @@ impl Process for EmulatedAgent {
                 let Some(from) = ctx.from().cloned() else {
                     return;
                 };
+                // A lost pong is a missed ping for the master to count, as for a real agent.
                 let _ = ctx.send(&from, PongAgent {});
                 if self.registered && &from == self.tracker.target() {
                     self.arm_ping_timer(ctx);

@@ -23,6 +23,7 @@ use meso_api::v1::{AgentId, AgentInfo};
 
 use super::allocation::AllocatorCall;
 use super::registrar::{RegistryChange, RegistrySnapshot};
+use super::sends::send_to_driver;
 use super::{Master, MasterMessage};
 
 /// `--agent-removal-rate-limit`: at most `permits` removals per `per` (Mesos syntax
@@ -282,7 +283,7 @@ impl Master {
             };
             for framework in self.frameworks.iter() {
                 if let (true, Some(pid)) = (framework.connected, &framework.pid) {
-                    let _ = ctx.send(pid, lost.clone());
+                    send_to_driver(ctx, pid, lost.clone());
                 }
             }
             self.registry(ctx, RegistryChange::MarkUnreachable(id), None);
