@@ -179,3 +179,36 @@ impl Agent {
         self.updates.stream_count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_own_update_carries_the_given_uuid_and_time_in_both_places() {
+        let (framework, executor, task) = (
+            FrameworkId::new("f"),
+            ExecutorId::new("e"),
+            TaskId::new("t"),
+        );
+        let update = OwnUpdate {
+            framework_id: &framework,
+            executor_id: Some(&executor),
+            task_id: &task,
+            state: TaskState::Lost,
+            message: "gone".into(),
+            reason: TaskStatusReason::ExecutorTerminated,
+        }
+        .into_status_update(Some(AgentId::new("a")), vec![7; 16], 12.5);
+        assert_eq!(update.uuid.as_deref(), Some(&[7u8; 16][..]));
+        assert_eq!(update.status.uuid, update.uuid);
+        assert_eq!(
+            (update.timestamp, update.status.timestamp),
+            (12.5, Some(12.5))
+        );
+        assert_eq!(update.status.source, Some(TaskStatusSource::Agent));
+        assert_eq!(update.status.agent_id, Some(AgentId::new("a")));
+        assert_eq!(update.executor_id.as_ref(), Some(&executor));
+        assert_eq!(update.status.message.as_deref(), Some("gone"));
+    }
+}
