@@ -23,6 +23,7 @@ use meso_api::wire::{RunTask, RunTaskGroup};
 use slog::warn;
 
 use super::tasks::{Executor, ExecutorState, Task};
+use super::updates::OwnUpdate;
 use super::{Agent, Registration};
 
 impl Executor {
@@ -208,12 +209,14 @@ impl Agent {
         for t in tasks {
             self.agent_update(
                 ctx,
-                framework_id,
-                Some(executor_id),
-                &t.task_id,
-                state,
-                why.clone(),
-                reason,
+                OwnUpdate {
+                    framework_id,
+                    executor_id: Some(executor_id),
+                    task_id: &t.task_id,
+                    state,
+                    message: why.clone(),
+                    reason,
+                },
             );
         }
     }
