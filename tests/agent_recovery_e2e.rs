@@ -24,7 +24,7 @@ struct Site {
     dir: tempfile::TempDir,
     master_port: u16,
     agent_port: u16,
-    _master: Proc,
+    master: Proc,
 }
 
 impl Site {
@@ -42,7 +42,7 @@ impl Site {
             dir,
             master_port,
             agent_port: free_port(),
-            _master: master,
+            master,
         }
     }
 
@@ -106,6 +106,10 @@ impl Site {
     }
 
     fn execute(&self, name: &str, command: &str) -> (Proc, Lines) {
+        self.execute_with(name, command, &[])
+    }
+
+    fn execute_with(&self, name: &str, command: &str, extra: &[&str]) -> (Proc, Lines) {
         let mut child = Command::new(MESO)
             .args([
                 "execute",
@@ -118,6 +122,7 @@ impl Site {
                 "--resources",
                 "cpus:0.1;mem:32",
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -198,6 +203,14 @@ fn wait_agent_checkpointed(site: &Site) {
 fn kill9(agent: &mut Proc) {
     agent.0.kill().expect("SIGKILL the agent");
     let _ = agent.0.wait();
+}
+
+fn signal(pid: u32, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {sig} {pid}");
 }
 
 /// A shell command that records its pid in `dir/pids`, waits for `dir/go`, then exits 7.
@@ -320,4 +333,111 @@ fn changed_resources_are_refused_under_equal_and_growth_accepted_under_additive(
         Some(4.0),
         "{agent_state}"
     );
+}
+
+#[test]
+fn a_planned_stop_sigterm_leaves_checkpointed_tasks_running() {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    site.wait_agent_active();
+    let (mut execute, mut lines) = site.execute("upgraded", &gated_command(site.dir.path()));
+    lines.wait_for("TASK_RUNNING");
+
+    signal(agent.0.id(), "-TERM");
+    let stopped = wait_exit("the agent stops on SIGTERM", &mut agent.0);
+    assert!(stopped.success(), "{stopped:?}");
+    let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &[]);
+    wait_until("the executor re-subscribed to the restarted agent", || {
+        std::fs::read_to_string(site.log(2)).is_ok_and(|l| l.contains("executor subscribed"))
+    });
+    std::fs::write(site.dir.path().join("go"), b"").unwrap();
+    lines.wait_for("TASK_FAILED");
+    wait_exit("meso execute exits", &mut execute.0);
+    let seen = lines.seen.join("\n");
+    assert!(
+        seen.contains("status 7") && !seen.contains("TASK_LOST"),
+        "{seen}"
+    );
+    let pids = std::fs::read_to_string(site.dir.path().join("pids")).unwrap();
+    assert_eq!(pids.lines().count(), 1, "the task never restarted: {pids}");
+}
+
+#[test]
+fn an_update_taken_but_not_acknowledged_when_the_agent_dies_is_delivered_after_restart() {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    site.wait_agent_active();
+    let (mut execute, mut lines) = site.execute("inflight", &gated_command(site.dir.path()));
+    lines.wait_for("TASK_RUNNING");
+
+    // The master cannot answer: the task's terminal update is taken (and checkpointed)
+    // by the agent but never acknowledged.
+    signal(site.master.0.id(), "-STOP");
+    std::fs::write(site.dir.path().join("go"), b"").unwrap();
+    wait_until("the agent took the terminal update", || {
+        std::fs::read_to_string(site.log(1)).is_ok_and(|l| l.contains("TASK_FAILED"))
+            || find_updates_with(&site.work_dir().join("meta"), b"TASK_FAILED")
+    });
+    kill9(&mut agent);
+    signal(site.master.0.id(), "-CONT");
+
+    let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &[]);
+    lines.wait_for("TASK_FAILED");
+    wait_exit("meso execute exits", &mut execute.0);
+    let seen = lines.seen.join("\n");
+    assert!(
+        seen.contains("status 7") && !seen.contains("TASK_LOST"),
+        "{seen}"
+    );
+}
+
+/// Whether some `task.updates` under `dir` holds `needle`.
+fn find_updates_with(dir: &Path, needle: &[u8]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() && !path.is_symlink() {
+            find_updates_with(&path, needle)
+        } else {
+            path.file_name().is_some_and(|n| n == "task.updates")
+                && std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        }
+    })
+}
+
+#[test]
+fn a_task_of_a_framework_without_checkpoint_dies_with_its_agent_and_is_not_recovered() {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    site.wait_agent_active();
+    let (_execute, mut lines) = site.execute_with(
+        "ephemeral",
+        &gated_command(site.dir.path()),
+        &["--checkpoint=false"],
+    );
+    lines.wait_for("TASK_RUNNING");
+    assert!(
+        !site
+            .work_dir()
+            .join("meta/slaves/latest/frameworks")
+            .exists(),
+        "nothing of a framework without checkpoint is written"
+    );
+    let pid: u32 = std::fs::read_to_string(site.dir.path().join("pids"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    kill9(&mut agent);
+    wait_until("the task's process ends with its agent", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+    let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &[]);
+    wait_until("the agent re-registered", || {
+        std::fs::read_to_string(site.log(2)).is_ok_and(|l| l.contains("re-registered"))
+    });
+    let log = std::fs::read_to_string(site.log(2)).unwrap();
+    assert!(!log.contains("re-attached"), "{log}");
 }
