@@ -13,6 +13,8 @@
 
 #[path = "support/procs.rs"]
 mod procs;
+#[path = "support/python_clients.rs"]
+mod python_clients;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -440,4 +442,64 @@ fn a_task_of_a_framework_without_checkpoint_dies_with_its_agent_and_is_not_recov
     });
     let log = std::fs::read_to_string(site.log(2)).unwrap();
     assert!(!log.contains("re-attached"), "{log}");
+}
+
+/// scheduler.py (a checkpointing framework) running one task of the custom executor
+/// executor.py, or a task group of it, across a `kill -9` and restart of the agent.
+fn custom_executor_survives_agent_restart(group: bool) {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    site.wait_agent_active();
+    let executor = format!(
+        "HTTP_EXECUTOR_TASK_SECONDS=3 {}",
+        python_clients::executor_py_command()
+    );
+    let master = format!("127.0.0.1:{}", site.master_port);
+    let mut args = vec![
+        python_clients::clients_dir()
+            .join("scheduler.py")
+            .display()
+            .to_string(),
+        "--master".into(),
+        master,
+        "--timeout".into(),
+        "90".into(),
+        "--checkpoint".into(),
+        "--executor-command".into(),
+        executor,
+        "--want".into(),
+        "TASK_FINISHED".into(),
+    ];
+    if group {
+        args.extend(["--task-group".into(), "--tasks".into(), "2".into()]);
+    }
+    let mut scheduler = Proc(
+        Command::new(python_clients::python3())
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(site.dir.path().join("scheduler.log")).unwrap())
+            .spawn()
+            .expect("python3 starts"),
+    );
+    wait_until("the custom executor subscribed", || {
+        std::fs::read_to_string(site.log(1)).is_ok_and(|l| l.contains("executor subscribed"))
+    });
+    kill9(&mut agent);
+    let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &[]);
+    let status = wait_exit("scheduler.py exits", &mut scheduler.0);
+    let log = std::fs::read_to_string(site.log(2)).unwrap();
+    let scheduler_log = std::fs::read_to_string(site.dir.path().join("scheduler.log")).unwrap();
+    assert_eq!(status.code(), Some(0), "{scheduler_log}\n{log}");
+    assert!(log.contains("re-attached"), "{log}");
+    assert!(!scheduler_log.contains("TASK_LOST"), "{scheduler_log}");
+}
+
+#[test]
+fn a_custom_executor_re_subscribes_to_its_restarted_agent() {
+    custom_executor_survives_agent_restart(false);
+}
+
+#[test]
+fn a_task_group_survives_an_agent_restart() {
+    custom_executor_survives_agent_restart(true);
 }

@@ -282,6 +282,8 @@ class Scheduler:
         args = self.args
         deadline = time.monotonic() + args.timeout
         info = {"user": args.user, "name": args.name, "failover_timeout": 0.0}
+        if args.checkpoint:
+            info["checkpoint"] = True
         if args.role:
             info["roles"] = [args.role]
             info["capabilities"] = [{"type": "MULTI_ROLE"}]
@@ -360,6 +362,8 @@ def main():
                    help="launch every task in one LAUNCH_GROUP under --executor-command")
     p.add_argument("--group-executor-type", default="CUSTOM",
                    help="ExecutorInfo.type of the group's executor (NONE: leave it out)")
+    p.add_argument("--checkpoint", action="store_true",
+                   help="ask agents to checkpoint the tasks (they survive an agent restart)")
     p.add_argument("--verbose", "-v", action="store_true")
     args = p.parse_args()
     if args.task_group and not args.executor_command:
