@@ -503,3 +503,27 @@ fn a_custom_executor_re_subscribes_to_its_restarted_agent() {
 fn a_task_group_survives_an_agent_restart() {
     custom_executor_survives_agent_restart(true);
 }
+
+#[test]
+fn recover_cleanup_kills_and_reports_the_previous_run_s_tasks() {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    let agent_id = site.wait_agent_active();
+    let (mut execute, mut lines) = site.execute("cleaned", &gated_command(site.dir.path()));
+    lines.wait_for("TASK_RUNNING");
+    let pid: u32 = std::fs::read_to_string(site.dir.path().join("pids"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    kill9(&mut agent);
+    let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &["--recover", "cleanup"]);
+    lines.wait_for("TASK_FAILED");
+    wait_exit("meso execute exits", &mut execute.0);
+    let seen = lines.seen.join("\n");
+    assert!(seen.contains("--recover=cleanup"), "{seen}");
+    wait_until("the task's process is gone", || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    assert_eq!(site.wait_agent_active(), agent_id);
+}
