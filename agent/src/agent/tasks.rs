@@ -379,6 +379,7 @@ impl Agent {
             agent_endpoint: &agent_endpoint,
             directory: &directory,
             checkpoint: self.checkpoints(framework_id),
+            recovery_timeout: self.config.recovery.recovery_timeout,
             shutdown_grace_period: shutdown_grace(info, self.config.executor_shutdown_grace_period),
             libprocess_ip: libprocess_ip.as_deref(),
         }
