@@ -17,7 +17,7 @@ use super::framework_link::ToFramework;
 use super::tasks::Task;
 use super::validation::{allocate_unset, validate_offers, validate_task_with};
 use super::{Master, MasterMessage};
-use crate::allocator::Offer;
+use meso_allocator::Offer;
 
 impl Master {
     pub(super) fn offers_from_allocator(&mut self, ctx: &mut Context<Self>, offers: Vec<Offer>) {

@@ -17,7 +17,7 @@ use super::allocation::AllocatorCall;
 use super::reconciliation::{reconciliation_status, unknown_task_state, AgentStanding};
 use super::registrar::RegistryChange;
 use super::{Master, MasterMessage};
-use crate::allocator::FrameworkSpec;
+use meso_allocator::FrameworkSpec;
 
 /// The allocator's view of a framework.
 pub(super) fn spec_of(info: &FrameworkInfo, suppressed: &[String]) -> FrameworkSpec {
