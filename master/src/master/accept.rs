@@ -331,7 +331,8 @@ impl Master {
             recovered: false,
         });
         self.on_task_added(framework, &task.task_id);
-        let _ = ctx.send(
+        self.send_to_agent(
+            ctx,
             round.agent_pid,
             wire::RunTask {
                 framework: round.framework_info.clone(),
