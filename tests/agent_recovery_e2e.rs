@@ -13,6 +13,7 @@
 
 #[path = "support/procs.rs"]
 mod procs;
+#[allow(dead_code)] // only some of the helpers are used here
 #[path = "support/python_clients.rs"]
 mod python_clients;
 
