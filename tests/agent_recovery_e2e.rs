@@ -486,7 +486,14 @@ fn custom_executor_survives_agent_restart(group: bool) {
         std::fs::read_to_string(site.log(1)).is_ok_and(|l| l.contains("executor subscribed"))
     });
     kill9(&mut agent);
-    let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &[]);
+    // executor.py retries at random intervals up to MESOS_SUBSCRIPTION_BACKOFF_MAX (2secs),
+    // as Mesos's library does: on a loaded machine that can exceed the default 2secs the
+    // agent waits, which is what --executor-reregistration-timeout is for.
+    let _agent = site.agent(
+        2,
+        "cpus:2;mem:512;disk:100",
+        &["--executor-reregistration-timeout", "15secs"],
+    );
     let status = wait_exit("scheduler.py exits", &mut scheduler.0);
     let log = std::fs::read_to_string(site.log(2)).unwrap();
     let scheduler_log = std::fs::read_to_string(site.dir.path().join("scheduler.log")).unwrap();
