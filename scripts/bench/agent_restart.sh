@@ -36,16 +36,15 @@ cleanup() {
   for p in "$FW_PID" "$AGENT_PID" "$MASTER_PID"; do
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
   done
-  # The executors outlive their agent by design: end each one's session (its task too).
-  for f in $(find "$WORK/agent/meta" -name forked.pid 2>/dev/null); do
-    sid=$(tail -c +9 "$f")
-    for stat in /proc/[0-9]*/stat; do
-      set -- $(sed 's/.*) //' "$stat" 2>/dev/null || true)
-      if [ "${4:-}" = "$sid" ]; then
-        kill -9 "$(basename "$(dirname "$stat")")" 2>/dev/null || true
-      fi
-    done
-  done
+  # The executors outlive their agent by design: end each one's session (its task too),
+  # found in one pass over the process table.
+  local sids
+  sids=$(find "$WORK/agent/meta" -name forked.pid -exec tail -c +9 {} \; -exec echo \; 2>/dev/null | tr '\n' ' ')
+  if [ -n "${sids// /}" ]; then
+    ps -eo pid=,sid= | awk -v list="$sids" \
+      'BEGIN { n = split(list, a, " "); for (i = 1; i <= n; i++) s[a[i]] = 1 } ($2 in s) { print $1 }' |
+      xargs -r kill -9 2>/dev/null || true
+  fi
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }

@@ -24,6 +24,15 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # A stopped agent leaves checkpointed executors running (for its next start): after an
+  # interrupted run, end their sessions, found in one pass over the process table.
+  local sids
+  sids=$(find "$WORK" -name forked.pid -exec tail -c +9 {} \; -exec echo \; 2>/dev/null | tr '\n' ' ')
+  if [ -n "${sids// /}" ]; then
+    ps -eo pid=,sid= | awk -v list="$sids" \
+      'BEGIN { n = split(list, a, " "); for (i = 1; i <= n; i++) s[a[i]] = 1 } ($2 in s) { print $1 }' |
+      xargs -r kill -9 2>/dev/null || true
+  fi
   rm -rf "$WORK"
   for d in /sys/fs/cgroup/*/"meso-bench-$$"; do rmdir "$d" 2>/dev/null || true; done
 }
