@@ -3,7 +3,7 @@
 //! The agent reports its machine's resources to the master, runs each task's executor as a
 //! separate OS process in a sandbox, serves the v1 executor HTTP API those executors speak,
 //! and delivers their status updates to the framework reliably. The built-in command
-//! executor (`meso executor`) lives here too ([`executor::run`]), kept small: it uses no
+//! executor (`meso executor`) lives here too ([`executor_main::run`]), kept small: it uses no
 //! async runtime and no libprocess node.
 //!
 //! See ARCHITECTURE.md (section `meso-agent`) for the code map and the invariants.
@@ -17,6 +17,8 @@ pub mod agent;
 pub mod containerizer;
 pub mod emulator;
 pub mod executor;
+pub mod executor_contract;
+pub mod executor_main;
 pub mod flags;
 pub mod paths;
 pub mod run;

@@ -51,6 +51,7 @@ pub mod disk_du;
 pub mod error;
 pub mod isolation;
 pub mod isolator;
+mod launch_status;
 pub mod launcher;
 pub mod namespaces_pid;
 pub mod posix;
@@ -62,11 +63,11 @@ mod v2_files_tests;
 
 pub use cgroupfs::{CgroupMode, CgroupVersion};
 pub use container::{
-    ContainerConfig, ContainerId, LaunchPrep, Limitation, LimitationKind, Limits, RootfsSource,
-    CONTAINER_SANDBOX_PATH,
+    ContainerConfig, ContainerId, LaunchPrep, LaunchSpec, Limitation, LimitationKind, Limits,
+    RootfsSource, CONTAINER_SANDBOX_PATH,
 };
 pub use error::{IsolatorError, Result};
 pub use isolation::{Container, Isolation, IsolationConfig, KNOWN_ISOLATORS};
 pub use isolator::{Isolator, LimitationFuture};
-pub use launcher::{ContainerProcess, ExitStatus, LaunchSpec, Launcher, ProcessKiller};
+pub use launcher::{ContainerProcess, ExitStatus, Launcher, ProcessKiller};
 pub use statistics::ResourceStatistics;
