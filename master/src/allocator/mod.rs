@@ -1,5 +1,7 @@
 //! The allocator: hierarchical weighted DRF with quota, reservations, filters and
-//! suppress/revive, as a pure core ([`Allocator`]) that a thin actor will drive.
+//! suppress/revive, as a pure core ([`Allocator`]). The master drives it through a thin
+//! actor, `AllocatorProcess` (`master/src/master/allocation.rs`): batched rounds every
+//! `--allocation-interval` plus one after any call that may enable offers.
 //!
 //! Data flow: the master tells the core about agents (totals and what is in use), frameworks
 //! (roles, capabilities, activity), weights and quota, and gives resources back
@@ -15,6 +17,20 @@
 //! `framework`, `filters`, `core` (the struct; resource, filter and settings calls;
 //! queries), `membership` (agents and frameworks joining and leaving), `allocate` (the
 //! round), `metrics` (a snapshot for `/metrics`).
+//!
+//! Invariants:
+//! - The core never reads the clock or does I/O: time comes in as a [`Timestamp`].
+//! - Per agent and slot, free plus everything held equals the total; the ledger (`books`)
+//!   always matches the agents' allocation records; only sort keys may lag, and only while
+//!   marked dirty. Each member sits once in its sorter, under the key its owner stores.
+//! - Any call that could make a (framework, role) newly eligible bumps the eligibility
+//!   generation; any change of an agent's free resources clears its idle note.
+//! - A call that returns an error has changed nothing (apart from interning names and roles).
+//! - Offered resources count as allocated until they are recovered.
+//!
+//! Not modelled: maintenance (unavailability, inverse offers); shared resources are treated as
+//! exclusive; headroom counts only the outermost guaranteed roles, and children's guarantees
+//! are not checked against their parent's; roles are never garbage-collected.
 //!
 //! ```
 //! use meso_api::Resources;
