@@ -279,6 +279,23 @@ async fn executor_that_never_subscribes_is_destroyed_after_the_registration_time
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The executor can run before the agent's launch hook has set its registration timer
+    // (under load it did, and the clock moved on before the timer existed): the executor
+    // shows in `/state` only once that hook, timer included, is done.
+    let agent = h.agent.addr();
+    loop {
+        let state = tokio::task::spawn_blocking(move || support::http::get(agent, "/state"))
+            .await
+            .expect("the /state request ran");
+        if state.text().contains("\"silent\"") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hang guard: the agent never listed the executor"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     h.clock.advance(Duration::from_secs(61));
     let failed = h.expect_state(TaskState::Failed).await;
     assert_eq!(
