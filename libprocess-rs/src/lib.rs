@@ -40,7 +40,9 @@
 //!   between nodes sharing it).
 //! - The runtime reaches the world only through the seams in `seams.rs` (`Transport`,
 //!   `Spawner`, `Rng`) and the `Clock`; there is no process-global state, so several nodes
-//!   live in one OS process (that is how the multi-node tests run).
+//!   live in one OS process (that is how the multi-node tests run). Processes take wall
+//!   time, uuids and random draws from their `Context`, which reads the same clock and
+//!   seeded rng.
 //!
 //! ```
 //! use libprocess::{Context, Handlers, Node, Process, RemoteMessage};
@@ -94,7 +96,7 @@ pub mod seams;
 mod transport;
 mod upid;
 
-pub use clock::{Clock, SystemClock, TestClock};
+pub use clock::{unix_ms, unix_secs, Clock, SystemClock, TestClock};
 pub use context::{Context, DelayHandle};
 pub use encoded::Encoded;
 pub use error::{AskError, NodeError, SendError, SpawnError};

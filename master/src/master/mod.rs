@@ -15,6 +15,9 @@
 //! RescindResourceOffer, StatusUpdateMessage, LostAgent, ExecutorToFramework,
 //! ExitedExecutor, FrameworkError.
 //!
+//! Sends go through one helper per kind of peer, which logs a failed send: `send_to_agent`
+//! and `send_to_driver` (`sends.rs`), `send_to_framework` (`framework_link.rs`).
+//!
 //! Invariants: every outstanding offer's and every non-recovered task's resources are held
 //! in the allocator by the framework; messages from a PID that is not the registered PID
 //! of the framework or agent they claim to be are dropped.
@@ -28,8 +31,8 @@
 //! subscribed.
 //!
 //! More invariants: a connected framework has exactly one of a driver PID or an open HTTP
-//! stream, and every master -> framework send goes through `send_to_framework`
-//! (`framework_link.rs`); removing an offer from the book either recovers it or turns it into
+//! stream; every master -> agent send goes through `send_to_agent` and every master ->
+//! framework send through `send_to_framework`; removing an offer from the book either recovers it or turns it into
 //! tasks; allocator errors caused by races (a framework or agent removed while a round ran)
 //! change nothing and are logged; a registrar failure stops the master (Mesos's fail-fast).
 //!
@@ -64,6 +67,7 @@ pub mod removal_limit;
 pub mod resources_object;
 pub mod roles_json;
 mod scheduler_api;
+mod sends;
 pub mod state_json;
 mod status_updates;
 pub mod task_group_validation;
