@@ -8,16 +8,16 @@
 //! finish and both frameworks receive TASK_FINISHED (no status update lost) and exit 0.
 //! Timeouts are hang guards only.
 
-#[path = "support/masters.rs"]
-mod masters;
-
+use meso_testkit::eventually::eventually_within;
+use meso_testkit::http::blocking::try_get;
+use meso_testkit::masters::Masters;
+use meso_testkit::process::{free_port, Proc};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use masters::{free_port, http_get, wait_until, Masters, Proc};
 use serde_json::Value;
 
 const MESO: &str = env!("CARGO_BIN_EXE_meso");
@@ -39,7 +39,7 @@ fn spawn_logged(args: &[&str], log: &Path) -> Proc {
 
 /// The leader's `/master/state`, when `port` serves as leader.
 fn leader_state(port: u16) -> Option<Value> {
-    let (status, body) = http_get(port, "/master/state")?;
+    let (status, body) = try_get(port, "/master/state").map(|r| (r.status, r.text()))?;
     let v: Value = serde_json::from_str(&body).ok()?;
     (status == 200 && v["elected"] == Value::Bool(true)).then_some(v)
 }
@@ -184,7 +184,7 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
     }
     let mut first_pids = Vec::new();
     for f in &frameworks {
-        wait_until("the task wrote its pid", GUARD, || {
+        eventually_within("the task wrote its pid", GUARD, || {
             task_pids(&f.pid_file).len() == 1
         });
         first_pids.push(task_pids(&f.pid_file)[0]);
@@ -194,7 +194,7 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
         let old = masters.wait_leader(GUARD);
         masters.kill9(old);
         let mut new = None;
-        wait_until(
+        eventually_within(
             &format!("kill {kill}: a new leader with both agents and both frameworks back"),
             GUARD,
             || {
@@ -220,7 +220,7 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
         }
         masters.spawn(old);
         let leader_port = masters.ports[new];
-        wait_until(
+        eventually_within(
             &format!("kill {kill}: the restarted master follows the leader"),
             GUARD,
             || masters.follows(old, leader_port),
@@ -231,7 +231,7 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
     for f in &mut frameworks {
         f.wait_line("TASK_FINISHED");
         let mut status = None;
-        wait_until("meso execute exits", GUARD, || {
+        eventually_within("meso execute exits", GUARD, || {
             status = f.proc.0.try_wait().expect("wait on meso execute");
             status.is_some()
         });

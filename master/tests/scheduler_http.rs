@@ -5,16 +5,13 @@
 //! input of the reference's tables gets its status and a body saying why, and the master
 //! keeps serving after each.
 
-mod common;
-#[path = "support/raw_http.rs"]
-mod raw_http;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::*;
 use meso_api::v1::{FrameworkId, TaskState};
-use raw_http::{json_call, master_serves, post, request, EventStream, Response};
+use meso_testkit::http::nonblocking::{master_serves, request, EventStream};
+use meso_testkit::http::{json_call, post_bytes as post, Response};
+use meso_testkit::master_harness::*;
 use serde_json::{json, Value};
 
 const PATH: &str = "/master/api/v1/scheduler";
@@ -113,7 +110,7 @@ async fn accept_launches_on_the_agent_and_updates_are_acknowledged() {
     let answer = call(addr, Some(&stream.stream_id), accept).await;
     assert_eq!(answer.status, 202, "{}", answer.text());
     assert!(answer.body.is_empty());
-    wait_for(&mut agent.events, "RunTask", |e| match e {
+    next_matching(&mut agent.events, "RunTask", |e| match e {
         AgentEvent::RunTask(f, t) if f.value == id && t.task_id.as_str() == "t1" => Some(()),
         _ => None,
     })
@@ -133,7 +130,7 @@ async fn accept_launches_on_the_agent_and_updates_are_acknowledged() {
         "acknowledge": {"agent_id": status["agent_id"], "task_id": {"value": "t1"}, "uuid": uuid}});
     let answer = call(addr, Some(&stream.stream_id), ack).await;
     assert_eq!(answer.status, 202, "{}", answer.text());
-    let acked = wait_for(&mut agent.events, "Ack", |e| match e {
+    let acked = next_matching(&mut agent.events, "Ack", |e| match e {
         AgentEvent::Ack(u, first) => Some((u.clone(), *first)),
         _ => None,
     })
@@ -546,7 +543,7 @@ async fn an_http_subscribe_takes_a_driver_framework_over() {
         subscribed["subscribed"]["framework_id"]["value"],
         fw.id.value.as_str()
     );
-    wait_for(&mut fw.events, "the driver's failover error", |e| match e {
+    next_matching(&mut fw.events, "the driver's failover error", |e| match e {
         SchedEvent::Error(m) if m.contains("failed over") => Some(()),
         _ => None,
     })

@@ -1,103 +1,64 @@
-//! A raw HTTP/1.1 client over blocking sockets for the agent's endpoints (no HTTP crate, so
-//! the tests see the bytes a third-party client sees): one-shot exchanges, and a SUBSCRIBE
-//! stream reader that undoes the chunked encoding and the RecordIO framing.
+//! The blocking shell of the kit's HTTP client, over `std::net::TcpStream`: one-shot
+//! exchanges (one request per connection, the whole answer read to the close) and a
+//! streaming reader of chunked RecordIO event streams (SUBSCRIBE).
+//!
+//! Requests are bytes, so a test can send exactly the malformed input it means. Every read
+//! has the [`READ_GUARD`] socket timeout: a hang guard, never an assertion of speed.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
 
-use super::HANG_GUARD;
+use serde_json::Value;
 
-/// A whole response.
-#[derive(Debug)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+use super::wire::{self, split_head, Chunked, Headers, Records, Response};
+
+/// Hang guard on one socket read (never an assertion of speed).
+pub const READ_GUARD: Duration = Duration::from_secs(90);
+
+fn connect(addr: SocketAddr, read_timeout: Duration) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(read_timeout))?;
+    Ok(stream)
 }
 
-impl Response {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Header lines as `(name, value)`.
-pub type Headers = Vec<(String, String)>;
-
-/// `(body start, status, headers)` once the head is complete.
-fn split_head(raw: &[u8]) -> Option<(usize, u16, Headers)> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Some((end + 4, status, headers))
-}
-
-/// Decodes a complete chunked body.
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&raw[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .unwrap_or(0);
-        if size == 0 || raw.len() < eol + 2 + size {
-            return out;
-        }
-        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
-        raw = &raw[(eol + 4 + size).min(raw.len())..];
-    }
-}
-
-/// Sends `request` as is (it must say `Connection: close`) and reads the whole answer.
+/// Sends `request` as is (it should say `Connection: close`) and reads the whole answer;
+/// panics when the connection fails or no response head comes.
 pub fn exchange(addr: SocketAddr, request: &[u8]) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connect to the agent");
-    stream
-        .set_read_timeout(Some(HANG_GUARD))
-        .expect("set a hang guard");
+    let mut stream = connect(addr, READ_GUARD).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
     stream.write_all(request).expect("send the request");
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    let (start, status, headers) =
-        split_head(&raw).unwrap_or_else(|| panic!("no HTTP head in {raw:?}"));
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(&raw[start..])
-    } else {
-        raw[start..].to_vec()
-    };
-    Response {
-        status,
-        headers,
-        body,
-    }
+    wire::parse_response(&raw).unwrap_or_else(|| {
+        panic!(
+            "no HTTP response head from {addr} in {:?}",
+            String::from_utf8_lossy(&raw)
+        )
+    })
+}
+
+/// Like [`exchange`], but `None` when anything fails (nothing listening, a read timeout of
+/// `read_timeout`, no head): for polling a process that may not serve yet.
+pub fn try_exchange(addr: SocketAddr, request: &[u8], read_timeout: Duration) -> Option<Response> {
+    let mut stream = connect(addr, read_timeout).ok()?;
+    stream.write_all(request).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    wire::parse_response(&raw)
 }
 
 /// `GET path`.
 pub fn get(addr: SocketAddr, path: &str) -> Response {
-    exchange(
-        addr,
-        format!("GET {path} HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n").as_bytes(),
+    request(addr, "GET", path, &[], b"")
+}
+
+/// `GET path` on loopback `port`, or `None` when nothing answers within 10 s.
+pub fn try_get(port: u16, path: &str) -> Option<Response> {
+    let raw = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    try_exchange(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        raw.as_bytes(),
+        Duration::from_secs(10),
     )
 }
 
@@ -109,56 +70,56 @@ pub fn request(
     headers: &[&str],
     body: &[u8],
 ) -> Response {
-    let mut raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: agent\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for h in headers {
-        raw.push_str(h);
-        raw.push_str("\r\n");
-    }
-    raw.push_str("\r\n");
-    let mut bytes = raw.into_bytes();
-    bytes.extend_from_slice(body);
-    exchange(addr, &bytes)
+    exchange(addr, &wire::request_bytes(method, path, headers, body))
+}
+
+/// `POST path` with `body` and, when given, a `Content-Type`.
+pub fn post(addr: SocketAddr, path: &str, content_type: Option<&str>, body: &str) -> Response {
+    let ct = content_type.map(|c| format!("Content-Type: {c}"));
+    let headers: Vec<&str> = ct.iter().map(String::as_str).collect();
+    request(addr, "POST", path, &headers, body.as_bytes())
 }
 
 /// `POST path` with a JSON body.
 pub fn post_json(addr: SocketAddr, path: &str, body: &str) -> Response {
-    request(
-        addr,
-        "POST",
-        path,
-        &["Content-Type: application/json"],
-        body.as_bytes(),
-    )
+    post(addr, path, Some("application/json"), body)
 }
 
-/// An open SUBSCRIBE stream: events one at a time.
-pub struct Subscription {
+/// An operator call (`POST /api/v1`) with a JSON body.
+pub fn call(addr: SocketAddr, body: &str) -> Response {
+    post_json(addr, "/api/v1", body)
+}
+
+/// An open event stream (a SUBSCRIBE answer): the head, then events one at a time.
+pub struct EventStream {
     stream: TcpStream,
-    /// Bytes read but not yet de-chunked.
-    raw: Vec<u8>,
-    /// De-chunked bytes not yet parsed as records.
-    body: Vec<u8>,
+    chunked: Chunked,
+    records: Records,
+    /// The response's status code.
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    /// The response's header lines.
+    pub headers: Headers,
 }
 
-impl Subscription {
-    /// POSTs `call` to `/api/v1/executor` and reads the response head.
-    pub fn open(addr: SocketAddr, call: &str) -> Subscription {
-        let mut stream = TcpStream::connect(addr).expect("connect to the agent");
-        stream
-            .set_read_timeout(Some(HANG_GUARD))
-            .expect("set a hang guard");
-        let request = format!(
-            "POST /api/v1/executor HTTP/1.1\r\nHost: agent\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{call}",
-            call.len()
+impl EventStream {
+    /// POSTs the JSON `body` to `path` with `Content-Type: application/json` and the extra
+    /// `headers` (each `Name: value`), on a connection kept open, and reads the head.
+    pub fn open(addr: SocketAddr, path: &str, headers: &[&str], body: &str) -> EventStream {
+        let mut stream =
+            connect(addr, READ_GUARD).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
         );
+        for h in headers {
+            request.push_str(h);
+            request.push_str("\r\n");
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
         stream
             .write_all(request.as_bytes())
-            .expect("send SUBSCRIBE");
+            .expect("send the subscription");
         let mut raw = Vec::new();
         let (start, status, headers) = loop {
             if let Some(head) = split_head(&raw) {
@@ -169,75 +130,64 @@ impl Subscription {
             assert!(n > 0, "connection closed before the response head");
             raw.extend_from_slice(&buf[..n]);
         };
-        raw.drain(..start);
-        Subscription {
+        let mut events = EventStream {
             stream,
-            raw,
-            body: Vec::new(),
+            chunked: Chunked::default(),
+            records: Records::default(),
             status,
             headers,
-        }
+        };
+        let rest = events.chunked.feed(&raw[start..]);
+        events.records.feed(&rest);
+        events
     }
 
-    /// Moves complete chunks from `raw` to `body`; false once the last chunk came.
-    fn dechunk_available(&mut self) -> bool {
-        loop {
-            let Some(eol) = self.raw.windows(2).position(|w| w == b"\r\n") else {
-                return true;
-            };
-            let size_text = String::from_utf8_lossy(&self.raw[..eol]).into_owned();
-            let size = usize::from_str_radix(size_text.trim(), 16)
-                .unwrap_or_else(|_| panic!("bad chunk size {size_text:?}"));
-            if size == 0 {
-                return false;
-            }
-            if self.raw.len() < eol + 2 + size + 2 {
-                return true;
-            }
-            self.body
-                .extend_from_slice(&self.raw[eol + 2..eol + 2 + size]);
-            self.raw.drain(..eol + 4 + size);
-        }
+    /// The first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        wire::header(&self.headers, name)
     }
 
-    /// The next event, or `None` when the agent ended the stream.
-    pub fn next_event(&mut self) -> Option<serde_json::Value> {
+    /// The next event, or `None` when the server ended the stream (or the read guard
+    /// passed).
+    pub fn next_event(&mut self) -> Option<Value> {
         loop {
-            // A complete record: `<len>\n<len bytes>`, nothing in between.
-            if let Some(nl) = self.body.iter().position(|b| *b == b'\n') {
-                let len: usize = std::str::from_utf8(&self.body[..nl])
-                    .ok()
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or_else(|| panic!("bad RecordIO length in {:?}", self.body));
-                if self.body.len() >= nl + 1 + len {
-                    let record: Vec<u8> = self.body.drain(..nl + 1 + len).skip(nl + 1).collect();
-                    return Some(
-                        serde_json::from_slice(&record).expect("each record is one JSON event"),
-                    );
-                }
+            if let Some(record) = self.records.next_record() {
+                return Some(
+                    serde_json::from_slice(&record).expect("each record is one JSON event"),
+                );
             }
-            let before = self.body.len();
-            let more = self.dechunk_available();
-            if self.body.len() > before {
-                continue;
-            }
-            if !more {
+            if self.chunked.is_done() {
                 return None;
             }
-            let mut buf = [0u8; 8192];
+            let mut buf = [0u8; 65536];
             match self.stream.read(&mut buf) {
                 Ok(0) | Err(_) => return None,
-                Ok(n) => self.raw.extend_from_slice(&buf[..n]),
+                Ok(n) => {
+                    let body = self.chunked.feed(&buf[..n]);
+                    self.records.feed(&body);
+                }
             }
         }
     }
 
-    /// The next event, which must be of `kind`.
-    pub fn expect(&mut self, kind: &str) -> serde_json::Value {
+    /// The next event, which must be of type `kind`.
+    pub fn expect(&mut self, kind: &str) -> Value {
         let event = self
             .next_event()
             .unwrap_or_else(|| panic!("stream ended while waiting for {kind}"));
         assert_eq!(event["type"], kind, "unexpected event {event}");
         event
+    }
+
+    /// Reads events until one of type `kind`, skipping others, and returns it.
+    pub fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let event = self
+                .next_event()
+                .unwrap_or_else(|| panic!("stream ended while waiting for {kind}"));
+            if event["type"] == kind {
+                return event;
+            }
+        }
     }
 }

@@ -1,65 +1,24 @@
-//! A tiny HTTP/1.1 client over a raw TCP socket for tests: whole requests written as bytes
-//! (so tests can send exactly the malformed input they mean), responses with
-//! `Content-Length` or chunked bodies, and a SUBSCRIBE event stream read as chunked
-//! RecordIO records of JSON. Waits have hang guards only.
-
-#![allow(dead_code)]
+//! The tokio shell of the kit's HTTP client, for tests that run inside a runtime with a
+//! paused libprocess clock: one response per request (ended by `Content-Length`, the last
+//! chunk, or the close), and SUBSCRIBE streams read as chunked RecordIO records of JSON.
+//!
+//! The same wire core as the blocking shell ([`super::wire`]); reads have the
+//! [`READ_GUARD`] hang guard (never an assertion of speed).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use meso_api::http::recordio;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::wire::{self, split_head, Chunked, Headers, Records, Response};
+
 /// Hang guard for one read (never an assertion of speed).
 pub const READ_GUARD: Duration = Duration::from_secs(60);
 
-/// A whole response.
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// `POST path` with the given headers (plus Host, Content-Length, Connection: close).
-pub fn post(path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut raw = format!("POST {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        raw.push_str(&format!("{name}: {value}\r\n"));
-    }
-    raw.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    let mut raw = raw.into_bytes();
-    raw.extend_from_slice(body);
-    raw
-}
-
-/// A JSON call with `Content-Type: application/json` and optional stream id.
-pub fn json_call(path: &str, stream_id: Option<&str>, body: &Value) -> Vec<u8> {
-    let mut headers = vec![("Content-Type", "application/json")];
-    if let Some(id) = stream_id {
-        headers.push(("Mesos-Stream-Id", id));
-    }
-    post(path, &headers, body.to_string().as_bytes())
-}
-
-/// Bytes read from a socket, with the parsing helpers the responses need.
+/// Bytes read from a socket, not yet consumed.
 struct Reader {
     socket: TcpStream,
     buf: Vec<u8>,
@@ -67,6 +26,17 @@ struct Reader {
 }
 
 impl Reader {
+    async fn connect(addr: SocketAddr, raw: &[u8]) -> Reader {
+        let mut socket = TcpStream::connect(addr).await.expect("connect to the node");
+        socket.write_all(raw).await.expect("write the request");
+        Reader {
+            socket,
+            buf: Vec::new(),
+            eof: false,
+        }
+    }
+
+    /// Reads more bytes; false at the close.
     async fn fill(&mut self) -> bool {
         if self.eof {
             return false;
@@ -74,7 +44,7 @@ impl Reader {
         let mut chunk = [0u8; 8192];
         let n = tokio::time::timeout(READ_GUARD, self.socket.read(&mut chunk))
             .await
-            .expect("hang guard: reading from the master")
+            .expect("hang guard: reading from the node")
             .unwrap_or(0);
         if n == 0 {
             self.eof = true;
@@ -84,21 +54,10 @@ impl Reader {
         true
     }
 
-    async fn head(&mut self) -> Option<(u16, Vec<(String, String)>)> {
+    async fn head(&mut self) -> Option<(u16, Headers)> {
         loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
-                self.buf.drain(..end + 4);
-                let mut lines = head.split("\r\n");
-                let status = lines
-                    .next()?
-                    .split(' ')
-                    .nth(1)
-                    .and_then(|s| s.parse().ok())?;
-                let headers = lines
-                    .filter_map(|l| l.split_once(':'))
-                    .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-                    .collect();
+            if let Some((start, status, headers)) = split_head(&self.buf) {
+                self.buf.drain(..start);
                 return Some((status, headers));
             }
             if !self.fill().await {
@@ -107,66 +66,51 @@ impl Reader {
         }
     }
 
-    /// The next chunk of a chunked body; `None` at the last chunk or EOF.
-    async fn chunk(&mut self) -> Option<Vec<u8>> {
+    /// A body of `len` bytes (fewer if the connection closes first).
+    async fn sized_body(&mut self, len: usize) -> Vec<u8> {
+        while self.buf.len() < len && self.fill().await {}
+        self.buf[..len.min(self.buf.len())].to_vec()
+    }
+
+    /// More de-chunked body bytes: empty at the last chunk or the close.
+    async fn chunk(&mut self, chunked: &mut Chunked) -> Vec<u8> {
         loop {
-            if let Some(end) = find(&self.buf, b"\r\n") {
-                let size_text = String::from_utf8_lossy(&self.buf[..end]).into_owned();
-                let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-                if size == 0 {
-                    return None;
-                }
-                if self.buf.len() >= end + 2 + size + 2 {
-                    let data = self.buf[end + 2..end + 2 + size].to_vec();
-                    self.buf.drain(..end + 2 + size + 2);
-                    return Some(data);
-                }
-            }
-            if !self.fill().await {
-                return None;
+            let bytes = chunked.feed(&std::mem::take(&mut self.buf));
+            if !bytes.is_empty() || chunked.is_done() || !self.fill().await {
+                return bytes;
             }
         }
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Sends `raw` on a fresh connection and reads one whole response (`None` if the server
 /// closed the connection without one).
 pub async fn request(addr: SocketAddr, raw: &[u8]) -> Option<Response> {
-    let mut socket = TcpStream::connect(addr).await.expect("connect to the node");
-    socket.write_all(raw).await.expect("write the request");
-    let mut reader = Reader {
-        socket,
-        buf: Vec::new(),
-        eof: false,
-    };
+    let mut reader = Reader::connect(addr, raw).await;
     let (status, headers) = reader.head().await?;
-    let mut response = Response {
-        status,
-        headers,
-        body: Vec::new(),
-    };
-    if let Some(len) = response
-        .header("content-length")
-        .and_then(|l| l.parse::<usize>().ok())
+    let body = if let Some(len) =
+        wire::header(&headers, "content-length").and_then(|l| l.parse::<usize>().ok())
     {
-        while reader.buf.len() < len && reader.fill().await {}
-        response.body = reader.buf[..len.min(reader.buf.len())].to_vec();
-    } else if response
-        .header("transfer-encoding")
-        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
-    {
-        while let Some(chunk) = reader.chunk().await {
-            response.body.extend_from_slice(&chunk);
+        reader.sized_body(len).await
+    } else if wire::is_chunked(&headers) {
+        let mut chunked = Chunked::default();
+        let mut body = Vec::new();
+        loop {
+            let more = reader.chunk(&mut chunked).await;
+            if more.is_empty() {
+                break body;
+            }
+            body.extend(more);
         }
     } else {
         while reader.fill().await {}
-        response.body = std::mem::take(&mut reader.buf);
-    }
-    Some(response)
+        std::mem::take(&mut reader.buf)
+    };
+    Some(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// `GET /master/health` answers 200: the master is still serving.
@@ -178,33 +122,27 @@ pub async fn master_serves(addr: SocketAddr) -> bool {
 /// An open SUBSCRIBE stream.
 pub struct EventStream {
     reader: Reader,
-    decoder: recordio::Decoder,
+    chunked: Chunked,
+    records: Records,
     pending: VecDeque<Value>,
+    /// The `Mesos-Stream-Id` the server assigned (empty if none).
     pub stream_id: String,
-    pub headers: Vec<(String, String)>,
+    /// The response's header lines.
+    pub headers: Headers,
 }
 
 impl EventStream {
     /// Sends a SUBSCRIBE; the stream on 200, the whole response otherwise.
     pub async fn open(addr: SocketAddr, path: &str, body: &Value) -> Result<EventStream, Response> {
-        let raw = json_call(path, None, body);
-        let mut socket = TcpStream::connect(addr).await.expect("connect to the node");
-        socket.write_all(&raw).await.expect("write SUBSCRIBE");
-        let mut reader = Reader {
-            socket,
-            buf: Vec::new(),
-            eof: false,
-        };
+        let raw = wire::json_call(path, None, body);
+        let mut reader = Reader::connect(addr, &raw).await;
         let (status, headers) = reader.head().await.expect("a response to SUBSCRIBE");
         if status != 200 {
             let mut body = Vec::new();
-            if let Some(len) = headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                .and_then(|(_, l)| l.parse::<usize>().ok())
+            if let Some(len) =
+                wire::header(&headers, "content-length").and_then(|l| l.parse::<usize>().ok())
             {
-                while reader.buf.len() < len && reader.fill().await {}
-                body = reader.buf[..len.min(reader.buf.len())].to_vec();
+                body = reader.sized_body(len).await;
             }
             return Err(Response {
                 status,
@@ -212,14 +150,13 @@ impl EventStream {
                 body,
             });
         }
-        let stream_id = headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("mesos-stream-id"))
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
+        let stream_id = wire::header(&headers, "mesos-stream-id")
+            .unwrap_or_default()
+            .to_string();
         Ok(EventStream {
             reader,
-            decoder: recordio::Decoder::new(16 << 20),
+            chunked: Chunked::default(),
+            records: Records::default(),
             pending: VecDeque::new(),
             stream_id,
             headers,
@@ -232,9 +169,12 @@ impl EventStream {
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);
             }
-            let chunk = self.reader.chunk().await?;
-            let records = self.decoder.feed(&chunk).expect("valid RecordIO");
-            for record in records {
+            let bytes = self.reader.chunk(&mut self.chunked).await;
+            if bytes.is_empty() {
+                return None;
+            }
+            self.records.feed(&bytes);
+            while let Some(record) = self.records.next_record() {
                 let text = std::str::from_utf8(&record).expect("records are UTF-8 JSON");
                 assert!(
                     !text.contains('\n'),
