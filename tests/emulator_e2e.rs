@@ -66,15 +66,15 @@ fn a_thousand_emulated_agents_register_and_come_back_with_their_tasks() {
     let mut seen = Vec::new();
     wait_wave(&lines, 1, &mut seen);
     let state = |port| -> Value {
-        let (_, body) = try_get(port, "/master/state")
-            .map(|r| (r.status, r.text()))
-            .expect("master answers");
+        let body = try_get(port, "/master/state")
+            .expect("master answers")
+            .text();
         serde_json::from_str(&body).expect("state is JSON")
     };
     let metrics = |port| -> Value {
-        let (_, body) = try_get(port, "/metrics/snapshot")
-            .map(|r| (r.status, r.text()))
-            .expect("master answers");
+        let body = try_get(port, "/metrics/snapshot")
+            .expect("master answers")
+            .text();
         serde_json::from_str(&body).expect("metrics are JSON")
     };
     let first = state(master.ports[0]);

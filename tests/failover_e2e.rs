@@ -11,7 +11,7 @@
 use meso_testkit::eventually::eventually_within;
 use meso_testkit::http::blocking::try_get;
 use meso_testkit::masters::Masters;
-use meso_testkit::process::{free_port, Proc};
+use meso_testkit::process::{free_port, spawn_logged, Proc};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,23 +25,11 @@ const GUARD: Duration = Duration::from_secs(120);
 const KILLS: usize = 20;
 const FRAMEWORKS: [&str; 2] = ["long-a", "long-b"];
 
-fn spawn_logged(args: &[&str], log: &Path) -> Proc {
-    let file = std::fs::File::create(log).expect("log file");
-    Proc(
-        Command::new(MESO)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("meso starts"),
-    )
-}
-
 /// The leader's `/master/state`, when `port` serves as leader.
 fn leader_state(port: u16) -> Option<Value> {
-    let (status, body) = try_get(port, "/master/state").map(|r| (r.status, r.text()))?;
-    let v: Value = serde_json::from_str(&body).ok()?;
-    (status == 200 && v["elected"] == Value::Bool(true)).then_some(v)
+    let response = try_get(port, "/master/state")?;
+    let v: Value = serde_json::from_slice(&response.body).ok()?;
+    (response.status == 200 && v["elected"] == Value::Bool(true)).then_some(v)
 }
 
 /// True when the leader's state has both agents, and each framework connected and active

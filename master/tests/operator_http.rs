@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use meso_api::v1::{FrameworkInfo, TaskState};
-use meso_testkit::http::blocking::{call, exchange as raw, get, post, EventStream};
+use meso_testkit::http::blocking::{call, exchange, get, post, EventStream};
 use meso_testkit::http::Response;
 use meso_testkit::master_harness::*;
 
@@ -416,7 +416,7 @@ async fn bad_operator_requests_get_the_tables_answers_and_the_master_keeps_servi
         ),
     ];
     for (what, bytes, status, says) in cases {
-        let r = blocking(move || raw(addr, &bytes)).await;
+        let r = blocking(move || exchange(addr, &bytes)).await;
         assert_eq!(r.status, status, "{what}: {}", r.text());
         assert!(
             r.text().to_lowercase().contains(&says.to_lowercase()),
@@ -431,7 +431,7 @@ async fn bad_operator_requests_get_the_tables_answers_and_the_master_keeps_servi
         b"POST /api/v1%zz%% HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".to_vec(),
         b"POST http://[::1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_vec(),
     ] {
-        let r = blocking(move || raw(addr, &bytes)).await;
+        let r = blocking(move || exchange(addr, &bytes)).await;
         assert!((400..500).contains(&r.status), "{}: {}", r.status, r.text());
         assert_serving(addr).await;
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use meso_api::v1::{FrameworkId, TaskState};
 use meso_testkit::http::nonblocking::{master_serves, request, EventStream};
-use meso_testkit::http::{json_call, post_bytes as post, Response};
+use meso_testkit::http::{json_call, post_bytes, Response};
 use meso_testkit::master_harness::*;
 use serde_json::{json, Value};
 
@@ -334,7 +334,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     // Missing and wrong Content-Type.
     refused(
         addr,
-        &post(PATH, &[("Mesos-Stream-Id", &sid)], revive.as_bytes()),
+        &post_bytes(PATH, &[("Mesos-Stream-Id", &sid)], revive.as_bytes()),
         400,
         "Content-Type",
     )
@@ -342,13 +342,19 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let text = [("Content-Type", "text/plain"), ("Mesos-Stream-Id", &sid)];
     refused(
         addr,
-        &post(PATH, &text, revive.as_bytes()),
+        &post_bytes(PATH, &text, revive.as_bytes()),
         415,
         "text/plain",
     )
     .await;
     let proto = [("Content-Type", "application/x-protobuf")];
-    refused(addr, &post(PATH, &proto, b"\x08\x01"), 415, "protobuf").await;
+    refused(
+        addr,
+        &post_bytes(PATH, &proto, b"\x08\x01"),
+        415,
+        "protobuf",
+    )
+    .await;
     // SUBSCRIBE wanting only protobuf.
     let only_proto = [
         ("Content-Type", "application/json"),
@@ -357,7 +363,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let sub = subscribe_body("g", None, 0.0).to_string();
     refused(
         addr,
-        &post(PATH, &only_proto, sub.as_bytes()),
+        &post_bytes(PATH, &only_proto, sub.as_bytes()),
         406,
         "Accept",
     )
@@ -370,7 +376,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let bogus = json!({"type": "FLY", "framework_id": {"value": id}}).to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, bogus.as_bytes()),
+        &post_bytes(PATH, &json_headers, bogus.as_bytes()),
         400,
         "Call",
     )
@@ -378,7 +384,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let unknown = json!({"type": "UNKNOWN", "framework_id": {"value": id}}).to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, unknown.as_bytes()),
+        &post_bytes(PATH, &json_headers, unknown.as_bytes()),
         501,
         "UNKNOWN",
     )
@@ -387,7 +393,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let no_payload = json!({"type": "ACCEPT", "framework_id": {"value": id}}).to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, no_payload.as_bytes()),
+        &post_bytes(PATH, &json_headers, no_payload.as_bytes()),
         400,
         "payload",
     )
@@ -395,7 +401,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let no_ack = json!({"type": "ACKNOWLEDGE", "framework_id": {"value": id}}).to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, no_ack.as_bytes()),
+        &post_bytes(PATH, &json_headers, no_ack.as_bytes()),
         400,
         "payload",
     )
@@ -406,13 +412,19 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     .to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, short.as_bytes()),
+        &post_bytes(PATH, &json_headers, short.as_bytes()),
         400,
         "uuid",
     )
     .await;
     // Not JSON at all.
-    refused(addr, &post(PATH, &json_headers, b"{\"type\":"), 400, "JSON").await;
+    refused(
+        addr,
+        &post_bytes(PATH, &json_headers, b"{\"type\":"),
+        400,
+        "JSON",
+    )
+    .await;
     // Nesting deeper than the limit.
     let deep = format!(
         "{{\"type\":\"REVIVE\",\"x\":{}{}}}",
@@ -421,7 +433,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     );
     refused(
         addr,
-        &post(PATH, &json_headers, deep.as_bytes()),
+        &post_bytes(PATH, &json_headers, deep.as_bytes()),
         400,
         "depth",
     )

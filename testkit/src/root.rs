@@ -23,7 +23,7 @@ pub fn is_root_or_skip(test: &str, reason: &str) -> bool {
         return true;
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test} needs root ({reason}), but CI=true runs it as a non-root user");
+        panic!("{test} cannot run: {reason}, and CI=true runs tests as root, so this machine is broken");
     }
     let line = format!("SKIPPED {test}: {reason} (not running as root)\n");
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
