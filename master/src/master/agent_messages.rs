@@ -34,7 +34,8 @@ impl Master {
         };
         if let Some(id) = self.agents.by_pid(&pid).cloned() {
             // A retry: the first answer was lost.
-            let _ = ctx.send(
+            self.send_to_agent(
+                ctx,
                 &pid,
                 wire::AgentRegistered {
                     agent_id: id,
@@ -45,7 +46,8 @@ impl Master {
         }
         if let Err(e) = msg.agent.resources.validate() {
             warn!(ctx.node().logger(), "agent registration refused"; "agent" => %pid, "error" => %e);
-            let _ = ctx.send(
+            self.send_to_agent(
+                ctx,
                 &pid,
                 wire::ShutdownAgent {
                     message: format!("invalid resources: {e}"),
@@ -84,7 +86,8 @@ impl Master {
             used: Vec::new(),
         });
         info!(ctx.node().logger(), "agent registered"; "agent" => %id, "pid" => %pid);
-        let _ = ctx.send(
+        self.send_to_agent(
+            ctx,
             &pid,
             wire::AgentRegistered {
                 agent_id: id,
@@ -116,7 +119,8 @@ impl Master {
             }
             self.on_agent_added(ctx, &id);
             ctx.link(&pid);
-            let _ = ctx.send(
+            self.send_to_agent(
+                ctx,
                 &pid,
                 wire::AgentReregistered {
                     agent_id: id,
@@ -211,7 +215,8 @@ impl Master {
             used,
         });
         debug!(ctx.node().logger(), "agent re-registered"; "agent" => %id, "pid" => %pid);
-        let _ = ctx.send(
+        self.send_to_agent(
+            ctx,
             &pid,
             wire::AgentReregistered {
                 agent_id: id,
@@ -254,7 +259,7 @@ impl Master {
         let round = self.agents.ping_round(self.config.max_agent_ping_timeouts);
         for pid in round.ping {
             let connected = self.agent_connected(&pid);
-            let _ = ctx.send(&pid, wire::PingAgent { connected });
+            self.send_to_agent(ctx, &pid, wire::PingAgent { connected });
         }
         for id in round.expired {
             warn!(ctx.node().logger(), "agent missed its pings; removing it"; "agent" => %id);
@@ -315,7 +320,8 @@ impl Master {
         let change = if unreachable {
             RegistryChange::MarkUnreachable(id.clone())
         } else {
-            let _ = ctx.send(
+            self.send_to_agent(
+                ctx,
                 &record.pid,
                 wire::ShutdownAgent {
                     message: "agent removed".to_string(),
