@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use meso_api::v1::{FrameworkId, TaskState};
+use meso_testkit::eventually::eventually_async_within;
 use meso_testkit::http::nonblocking::{master_serves, request, EventStream};
 use meso_testkit::http::{json_call, post_bytes, Response};
 use meso_testkit::master_harness::*;
@@ -205,14 +206,19 @@ async fn calls_need_the_right_stream_id_and_a_subscribed_framework() {
     // Closing the stream disconnects the framework (failover timeout 3600 s keeps it).
     let stream_id = stream.stream_id.clone();
     drop(stream);
-    let mut answer = call(addr, Some(&stream_id), revive.clone()).await;
-    for _ in 0..600 {
-        if answer.status == 403 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        answer = call(addr, Some(&stream_id), revive.clone()).await;
-    }
+    let answer = eventually_async_within(
+        "the master to refuse the closed stream's calls (403)",
+        Duration::from_secs(60),
+        || async {
+            let answer = call(addr, Some(&stream_id), revive.clone()).await;
+            if answer.status == 403 {
+                Ok(answer)
+            } else {
+                Err(format!("{} {}", answer.status, answer.text()))
+            }
+        },
+    )
+    .await;
     assert_eq!(answer.status, 403, "{}", answer.text());
     assert_eq!(answer.text(), "Framework is not subscribed");
     let state = cluster.state().await;
@@ -232,16 +238,12 @@ async fn a_closed_stream_starts_the_failover_timeout_and_removal_is_final() {
         .expect("id")
         .to_string();
     drop(stream);
-    let mut disconnected = false;
-    for _ in 0..600 {
-        let state = cluster.state().await;
-        if state["frameworks"][0]["connected"] == false {
-            disconnected = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(disconnected, "hang guard: the master saw the stream close");
+    eventually_async_within(
+        "the master to see the stream close",
+        Duration::from_secs(60),
+        || async { cluster.state().await["frameworks"][0]["connected"] == false },
+    )
+    .await;
     cluster.advance(Duration::from_secs(11), 1).await;
     let state = cluster.state().await;
     assert_eq!(state["frameworks"].as_array().map(Vec::len), Some(0));
