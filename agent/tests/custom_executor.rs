@@ -4,14 +4,12 @@
 //! environment, runs several tasks (one queued before it subscribed, one launched on its
 //! live stream) and exits on SHUTDOWN.
 
-mod support;
-
 use meso_api::v1::task::{Environment, EnvironmentVariable, EnvironmentVariableType};
 use meso_api::v1::{
     CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskId, TaskState, TaskStatusSource,
 };
 use meso_api::wire::{RunTaskGroup, ShutdownExecutor};
-use support::*;
+use meso_testkit::agent_harness::*;
 
 const EXECUTOR_PY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -6,8 +6,6 @@
 //!
 //! Entering a root needs root; those tests skip (saying so) without it.
 
-mod support;
-
 use std::path::Path;
 
 use meso_api::v1::{
@@ -15,13 +13,12 @@ use meso_api::v1::{
 };
 use meso_api::v1::{FrameworkId, TaskId};
 use meso_api::wire::KillTask;
-use support::isolated::{running_as_root, Isolated};
-use support::rootfs::tiny_rootfs;
-use support::*;
+use meso_testkit::agent_harness::*;
+use meso_testkit::isolated::Isolated;
+use meso_testkit::rootfs::tiny_rootfs;
 
-fn is_root() -> bool {
-    running_as_root("entering a root filesystem needs root")
-}
+/// Why these tests need root.
+const NEEDS_ROOT: &str = "entering a root filesystem needs root";
 
 /// An agent whose containerizer runs `isolation` under a cgroups root of test `test`'s own
 /// (keep the [`Isolated`] to the end of the test: dropping it removes the emptied root).
@@ -124,9 +121,7 @@ async fn probe_in(h: &mut Harness, image: &str, task_id: &str, root_seen: &Path)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_in_a_directory_rootfs_sees_only_it_and_its_sandbox() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let rootfs = tempfile::tempdir().unwrap();
     tiny_rootfs(rootfs.path());
     let (_iso, mut h) = agent_with("posix/cpu,posix/mem,filesystem/rootfs", "rootfs-dir").await;
@@ -138,9 +133,7 @@ async fn a_task_in_a_directory_rootfs_sees_only_it_and_its_sandbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_in_a_tarball_rootfs_runs_in_its_unpacked_copy() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let images = tempfile::tempdir().unwrap();
     let tree = images.path().join("tree");
     tiny_rootfs(&tree);
@@ -171,9 +164,7 @@ async fn a_task_in_a_tarball_rootfs_runs_in_its_unpacked_copy() {
 /// SIGTERM trap runs and the task ends TASK_KILLED, with nothing left running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let rootfs = tempfile::tempdir().unwrap();
     tiny_rootfs(rootfs.path());
     let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-kill").await;
@@ -208,9 +199,7 @@ async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_rootfs_directory_fails_the_task_naming_it() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-missing").await;
     let missing = format!("/nonexistent-meso-rootfs-{}", std::process::id());
     h.run_task(in_image(command_task("nowhere", "true"), &missing));

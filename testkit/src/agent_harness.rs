@@ -11,12 +11,6 @@
 //! which it holds back until the previous update is acknowledged; a wait for the update
 //! that dropped the exit report left the next wait hanging.)
 
-#![allow(dead_code)] // each test file uses a different part of the harness
-
-pub mod http;
-pub mod isolated;
-pub mod rootfs;
-
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -34,6 +28,8 @@ use meso_api::wire::{
 };
 use meso_api::Resources;
 use tokio::sync::mpsc;
+
+use crate::eventually::eventually_async_within;
 
 /// What the test master received.
 #[derive(Debug)]
@@ -191,7 +187,7 @@ impl Harness {
             executor_registration_timeout: Duration::from_secs(60),
             executor_shutdown_grace_period: Duration::from_secs(5),
             registration_backoff_factor: Duration::from_secs(1),
-            command_executor: env!("CARGO_BIN_EXE_meso-executor").into(),
+            command_executor: crate::process::cargo_bin("meso-executor"),
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let agent = Agent::new(config, containerizer, log);
@@ -453,14 +449,7 @@ impl Harness {
     /// Waits (real time, hang-guarded) until `file` exists in the task's sandbox.
     pub async fn wait_for_file(&self, task: &str, file: &str) {
         let path = self.sandbox_of(task).join(file);
-        let deadline = std::time::Instant::now() + HANG_GUARD;
-        while !path.exists() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "hang guard: {} never appeared",
-                path.display()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("{} to appear", path.display());
+        eventually_async_within(&what, HANG_GUARD, || async { path.exists() }).await;
     }
 }
