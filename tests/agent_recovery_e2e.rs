@@ -11,16 +11,23 @@
 //!
 //! Timeouts are hang guards only.
 
-#[path = "support/procs.rs"]
-mod procs;
-#[allow(dead_code)] // only some of the helpers are used here
-#[path = "support/python_clients.rs"]
-mod python_clients;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use procs::{free_port, http_get, spawn_logged, wait_exit, wait_until, Lines, Proc, MESO};
+use meso_testkit::eventually;
+use meso_testkit::http::blocking::try_get;
+use meso_testkit::process::{free_port, meso_bin, spawn_logged, wait_exit, Lines, Proc};
+use meso_testkit::python_clients;
+
+/// The body of `GET path` on loopback `port`, if anything answered.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    try_get(port, path).map(|r| r.text())
+}
+
+/// Polls `ok` until it holds (hang-guarded, never a timing assertion).
+fn wait_until(what: &str, ok: impl FnMut() -> bool) {
+    eventually(what, ok)
+}
 
 /// A master and the flags of one agent that can be killed and started again.
 struct Site {
@@ -113,7 +120,7 @@ impl Site {
     }
 
     fn execute_with(&self, name: &str, command: &str, extra: &[&str]) -> (Proc, Lines) {
-        let mut child = Command::new(MESO)
+        let mut child = Command::new(meso_bin())
             .args([
                 "execute",
                 "--master",
@@ -206,6 +213,25 @@ fn wait_agent_checkpointed(site: &Site) {
 fn kill9(agent: &mut Proc) {
     agent.0.kill().expect("SIGKILL the agent");
     let _ = agent.0.wait();
+}
+
+/// The pid the gated task's shell recorded (it may report RUNNING before it writes it).
+fn task_pid(dir: &Path) -> u32 {
+    let mut pid = 0;
+    wait_until(
+        "the task recorded its pid",
+        || match std::fs::read_to_string(dir.join("pids"))
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
+        {
+            Some(p) => {
+                pid = p;
+                true
+            }
+            None => false,
+        },
+    );
+    pid
 }
 
 fn signal(pid: u32, sig: &str) {
@@ -428,11 +454,7 @@ fn a_task_of_a_framework_without_checkpoint_dies_with_its_agent_and_is_not_recov
             .exists(),
         "nothing of a framework without checkpoint is written"
     );
-    let pid: u32 = std::fs::read_to_string(site.dir.path().join("pids"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = task_pid(site.dir.path());
     kill9(&mut agent);
     wait_until("the task's process ends with its agent", || {
         !std::path::Path::new(&format!("/proc/{pid}")).exists()
@@ -519,11 +541,7 @@ fn recover_cleanup_kills_and_reports_the_previous_run_s_tasks() {
     let agent_id = site.wait_agent_active();
     let (mut execute, mut lines) = site.execute("cleaned", &gated_command(site.dir.path()));
     lines.wait_for("TASK_RUNNING");
-    let pid: u32 = std::fs::read_to_string(site.dir.path().join("pids"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = task_pid(site.dir.path());
     kill9(&mut agent);
     let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &["--recover", "cleanup"]);
     lines.wait_for("TASK_FAILED");

@@ -4,17 +4,15 @@
 //! removes it only after the ping limit, and reactivates it when it re-registers.
 //! Real master, test agents on their own node (a real socket), paused clock.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::*;
 use libprocess::{Context, Handlers, Node, Process, Upid};
 use meso_api::v1::{AgentInfo, FrameworkInfo};
 use meso_api::wire;
 use meso_master::master::operator_api::get_agents;
 use meso_master::master::state_json::Totals;
+use meso_testkit::master_harness::*;
 use tokio::sync::mpsc;
 
 /// What the re-registering agent saw.
@@ -163,7 +161,7 @@ async fn break_link(
     tokio::time::timeout(HANG_GUARD, gone)
         .await
         .expect("hang guard: agent exit");
-    let rescinded = wait_for(&mut fw.events, "rescind", |e| match e {
+    let rescinded = next_matching(&mut fw.events, "rescind", |e| match e {
         SchedEvent::Rescinded(id) => Some(id.clone()),
         _ => None,
     })
@@ -229,7 +227,7 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
     // The agent comes back on a new PID and re-registers with its id.
     let (returning, mut rx) = ReturningAgent::of(&cluster, &agent, false);
     node.spawn(returning).expect("returning agent spawns");
-    wait_for(&mut rx, "re-registration", |e| match e {
+    next_matching(&mut rx, "re-registration", |e| match e {
         ReturnEvent::Reregistered(id) if *id == agent.id => Some(()),
         _ => None,
     })
@@ -246,7 +244,7 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
     assert_eq!(offer.agent_id, agent.id, "offers resume from the agent");
     // A re-registered agent is pinged as connected again.
     cluster.advance(Duration::from_secs(15), 1).await;
-    let connected = wait_for(&mut rx, "ping", |e| match e {
+    let connected = next_matching(&mut rx, "ping", |e| match e {
         ReturnEvent::Ping(c) => Some(*c),
         _ => None,
     })
@@ -287,13 +285,13 @@ async fn pings_tell_an_agent_back_at_its_address_that_it_is_disconnected() {
     node.spawn_named(old_pid.id(), returning)
         .expect("agent spawns under its old id");
     cluster.advance(Duration::from_secs(15), 1).await;
-    let connected = wait_for(&mut rx, "ping", |e| match e {
+    let connected = next_matching(&mut rx, "ping", |e| match e {
         ReturnEvent::Ping(c) => Some(*c),
         _ => None,
     })
     .await;
     assert!(!connected, "the ping says the master has it disconnected");
-    wait_for(&mut rx, "re-registration", |e| match e {
+    next_matching(&mut rx, "re-registration", |e| match e {
         ReturnEvent::Reregistered(id) if *id == agent.id => Some(()),
         _ => None,
     })

@@ -5,12 +5,9 @@
 //! recorded framework that does not come back is removed after its stored failover timeout;
 //! past `--recovery-agent-removal-limit` the master marks none and stops instead.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::*;
 use libprocess::{Context, Handlers, Node, Process, TestClock, Upid};
 use meso_api::v1::{AgentId, AgentInfo, FrameworkId, FrameworkInfo, TaskId, TaskState};
 use meso_api::wire;
@@ -19,6 +16,7 @@ use meso_master::master::recovery::RemovalRateLimit;
 use meso_master::master::registrar::RegistrySnapshot;
 use meso_master::master::removal_limit::RecoveryRemovalLimit;
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
+use meso_testkit::master_harness::*;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -174,7 +172,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             Box::new(ChannelScheduler(tx)),
         ))
         .unwrap();
-    wait_for(&mut events, "registered", |e| match e {
+    next_matching(&mut events, "registered", |e| match e {
         SchedEvent::Registered(_) => Some(()),
         _ => None,
     })
@@ -188,7 +186,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             .expect("registered");
         })
         .unwrap();
-    let update = wait_for(&mut events, "reconciliation answer", |e| match e {
+    let update = next_matching(&mut events, "reconciliation answer", |e| match e {
         SchedEvent::Update(s) => Some(s.clone()),
         _ => None,
     })
@@ -221,7 +219,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
     advance(&clock, 499).await;
     let doc = state(&master).await;
     assert_eq!(doc["unreachable_slaves"], 2, "a joins old");
-    wait_for(&mut events, "agent a lost", |e| match e {
+    next_matching(&mut events, "agent a lost", |e| match e {
         SchedEvent::AgentLost(id) if id.value == "a" => Some(()),
         _ => None,
     })
