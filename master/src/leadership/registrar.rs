@@ -42,6 +42,10 @@ pub fn operation_for(change: &RegistryChange, now_ms: u64) -> Option<Operation> 
         },
         RegistryChange::MarkReachable(info) => Operation::MarkReachable(info.clone()),
         RegistryChange::RemoveAgent(agent) => Operation::RemoveAgent(agent.clone()),
+        RegistryChange::MarkGone(agent) => Operation::MarkGone {
+            agent: agent.clone(),
+            at_ms: now_ms,
+        },
         RegistryChange::AddFramework(info) => Operation::AddFramework(FrameworkRecord {
             id: info.id.clone()?,
             info: info.clone(),
@@ -58,6 +62,7 @@ pub fn snapshot_of(registry: &Registry) -> RegistrySnapshot {
             .map(|(id, info)| (id.clone(), info.clone()))
             .collect(),
         unreachable: registry.unreachable().keys().cloned().collect(),
+        gone: registry.gone().keys().cloned().collect(),
         frameworks: registry
             .frameworks()
             .iter()

@@ -1,7 +1,10 @@
 //! An agent's link to the master breaking and the agent coming back, as in Mesos: when the
 //! libprocess link to a registered agent breaks (`exited` of its PID), the agent is marked
 //! disconnected and deactivated. The allocator stops offering its resources and its
-//! outstanding offers are rescinded (recovered); its tasks stay, and it stays registered.
+//! outstanding offers are rescinded (recovered); it stays registered. Tasks of frameworks
+//! that do not checkpoint cannot survive an agent restart, so they end TASK_LOST at once
+//! (reason REASON_AGENT_DISCONNECTED, resources recovered), as Mesos; tasks of
+//! checkpointing frameworks stay and wait for the agent or the ping limit.
 //! Pings go on (saying `connected: false`, which makes a live agent re-register); after
 //! `--max-agent-ping-timeouts` misses it is removed as any silent agent. Re-registration
 //! reactivates it.
@@ -11,9 +14,10 @@
 
 use libprocess::slog::info;
 use libprocess::{Context, Upid};
-use meso_api::v1::AgentId;
+use meso_api::v1::{AgentId, TaskState, TaskStatusReason};
 
 use super::allocation::AllocatorCall;
+use super::partition::master_status;
 use super::Master;
 
 impl Master {
@@ -28,7 +32,48 @@ impl Master {
         for offer in self.offers.on_agent(&id) {
             self.rescind_offer(ctx, &offer, None);
         }
+        self.lose_uncheckpointed_tasks(ctx, &id);
         true
+    }
+
+    /// Ends the tasks on disconnected agent `id` of frameworks that do not checkpoint.
+    fn lose_uncheckpointed_tasks(&mut self, ctx: &mut Context<Self>, id: &AgentId) {
+        let hostname = match self.agents.get(id) {
+            Some(a) => a.info.hostname.clone(),
+            None => return,
+        };
+        for (framework_id, task_id) in self.tasks.on_agent(id) {
+            let checkpointing = self
+                .frameworks
+                .get(&framework_id)
+                .is_some_and(|f| f.info.checkpoint);
+            if checkpointing {
+                continue;
+            }
+            let state = TaskState::Lost;
+            let status = master_status(
+                task_id.clone(),
+                id,
+                state,
+                TaskStatusReason::AgentDisconnected,
+                format!("Agent {hostname} disconnected"),
+            );
+            self.operator
+                .events
+                .task_updated(&framework_id, &status, state);
+            if let Some(done) = self.tasks.complete(&framework_id, &task_id, state) {
+                if !done.recovered {
+                    self.recover(
+                        &framework_id.value,
+                        &id.value,
+                        &done.role,
+                        done.consumed,
+                        None,
+                    );
+                }
+            }
+            self.send_master_update(ctx, &framework_id, status);
+        }
     }
 
     /// A disconnected agent re-registered (its record is active again): offers resume.

@@ -48,6 +48,7 @@ pub struct AgentBook {
     registered: BTreeMap<AgentId, AgentRecord>,
     by_pid: HashMap<Upid, AgentId>,
     unreachable: BTreeSet<AgentId>,
+    gone: BTreeSet<AgentId>,
 }
 
 impl AgentBook {
@@ -59,6 +60,7 @@ impl AgentBook {
             registered: BTreeMap::new(),
             by_pid: HashMap::new(),
             unreachable: BTreeSet::new(),
+            gone: BTreeSet::new(),
         }
     }
 
@@ -138,6 +140,25 @@ impl AgentBook {
         if !self.registered.contains_key(&id) {
             self.unreachable.insert(id);
         }
+    }
+
+    /// Records `id` as marked gone by the operator (no longer registered or unreachable).
+    pub fn mark_gone(&mut self, id: AgentId) {
+        if let Some(record) = self.registered.remove(&id) {
+            self.by_pid.remove(&record.pid);
+        }
+        self.unreachable.remove(&id);
+        self.gone.insert(id);
+    }
+
+    /// Whether the operator marked `id` gone.
+    pub fn is_gone(&self, id: &AgentId) -> bool {
+        self.gone.contains(id)
+    }
+
+    /// Agents marked gone.
+    pub fn gone(&self) -> impl Iterator<Item = &AgentId> {
+        self.gone.iter()
     }
 
     /// The registered agent `id`.

@@ -18,7 +18,7 @@ use meso_api::http::events::operator_subscribed;
 use meso_api::http::operator::{master_operator_request, operator_response, MasterCallType};
 use meso_api::http::{HttpError, RequestHeaders};
 use meso_api::json::Limits;
-use meso_api::v1::{AgentId, FrameworkId, TaskState, TaskStatusReason, TaskStatusSource};
+use meso_api::v1::{AgentId, FrameworkId};
 use meso_api::Resources;
 use serde_json::{json, Value};
 
@@ -274,13 +274,12 @@ impl Master {
                     .mark_agent_gone
                     .map(|m| m.agent_id)
                     .expect("the front door requires the mark_agent_gone payload");
-                if self.agents.get(&id).is_none() {
+                if !self.mark_agent_gone(ctx, &id) {
                     return reply.respond(error_response(HttpError::new(
                         404,
                         format!("Agent '{id}' not found"),
                     )));
                 }
-                self.mark_agent_gone(ctx, &id);
                 None
             }
             other => {
@@ -301,27 +300,6 @@ impl Master {
             );
         }
         reply.respond(r);
-    }
-
-    /// MARK_AGENT_GONE: the agent's tasks become TASK_GONE_BY_OPERATOR, then the agent is
-    /// removed for good (offers rescinded, allocator, frameworks and registrar told, the
-    /// agent shut down).
-    fn mark_agent_gone(&mut self, ctx: &mut Context<Self>, id: &AgentId) {
-        for (framework_id, task_id) in self.tasks.on_agent(id) {
-            let state = TaskState::GoneByOperator;
-            let mut status = meso_api::v1::TaskStatus::new(task_id.clone(), state);
-            status.agent_id = Some(id.clone());
-            status.source = Some(TaskStatusSource::Master);
-            status.reason = Some(TaskStatusReason::AgentRemovedByOperator);
-            status.message = Some(format!("agent {id} marked gone by the operator"));
-            status.timestamp = Some(self.wall_secs(ctx));
-            self.operator
-                .events
-                .task_updated(&framework_id, &status, state);
-            self.tasks.complete(&framework_id, &task_id, state);
-            self.send_master_update(ctx, &framework_id, status);
-        }
-        self.remove_agent(ctx, id, false);
     }
 
     /// The heartbeat timer of the operator streams: re-armed while anyone listens.

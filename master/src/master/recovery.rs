@@ -200,6 +200,9 @@ impl Master {
         for id in &snapshot.unreachable {
             self.agents.add_unreachable(id.clone());
         }
+        for id in &snapshot.gone {
+            self.agents.mark_gone(id.clone());
+        }
         for (id, info) in snapshot.frameworks {
             if self.frameworks.get(&id).is_some() {
                 continue;
