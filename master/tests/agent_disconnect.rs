@@ -170,16 +170,25 @@ async fn break_link(
     rescinded
 }
 
-/// An agent on its own node running task `t1` (1 cpu of 4), and a framework holding an
-/// offer of the rest.
+/// An agent on its own node running task `t1` (1 cpu of 4), and a checkpointing
+/// framework holding an offer of the rest.
 async fn agent_with_a_task_and_an_offer(
     cluster: &Cluster,
     node: &Node,
 ) -> (AgentHandle, FrameworkHandle, meso_api::v1::OfferId) {
+    agent_with_a_task_of(cluster, node, true).await
+}
+
+/// As `agent_with_a_task_and_an_offer`, the framework checkpointing or not.
+async fn agent_with_a_task_of(
+    cluster: &Cluster,
+    node: &Node,
+    checkpoint: bool,
+) -> (AgentHandle, FrameworkHandle, meso_api::v1::OfferId) {
     let mut agent = cluster.add_agent_on(node, "cpus:4;mem:1024").await;
-    let mut fw = cluster
-        .add_framework(FrameworkInfo::new("tester", "f"))
-        .await;
+    let mut info = FrameworkInfo::new("tester", "f");
+    info.checkpoint = checkpoint;
+    let mut fw = cluster.add_framework(info).await;
     launch_one(&mut fw, &mut agent, "t1").await;
     // The rest comes back after the accept's default 5 s filter.
     cluster.advance(Duration::from_secs(1), 6).await;
@@ -250,6 +259,30 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
     })
     .await;
     assert!(connected);
+}
+
+/// Mesos's `exited` of an agent: tasks of a framework that does not checkpoint cannot
+/// survive an agent restart and are reported TASK_LOST at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_link_loses_the_tasks_of_a_framework_that_does_not_checkpoint() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_of(&cluster, &node, false).await;
+    break_link(&cluster, &node, &agent, &mut fw).await;
+    let lost = next_update(&mut fw).await;
+    assert_eq!(lost.task_id.as_str(), "t1");
+    assert_eq!(lost.state, meso_api::v1::TaskState::Lost);
+    assert_eq!(
+        lost.reason,
+        Some(meso_api::v1::TaskStatusReason::AgentDisconnected)
+    );
+    let state = cluster.state().await;
+    assert_eq!(state["slaves"][0]["active"], false, "still registered");
+    assert_eq!(
+        state["frameworks"][0]["tasks"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(state["frameworks"][0]["completed_tasks"][0]["id"], "t1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -139,6 +139,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             .map(|id| (AgentId::new(*id), agent(id)))
             .collect::<BTreeMap<_, _>>(),
         unreachable: BTreeSet::from([AgentId::new("old")]),
+        gone: BTreeSet::new(),
         frameworks: BTreeMap::from([(FrameworkId::new("m1-0000"), gone)]),
     };
     let master = node
@@ -258,6 +259,7 @@ async fn timeout_with_limit(
             .map(|id| (AgentId::new(*id), agent(id)))
             .collect::<BTreeMap<_, _>>(),
         unreachable: BTreeSet::new(),
+        gone: BTreeSet::new(),
         frameworks: BTreeMap::new(),
     };
     let master = node

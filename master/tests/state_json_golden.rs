@@ -79,6 +79,7 @@ struct Books {
     completed: std::collections::VecDeque<meso_master::master::frameworks::FrameworkRecord>,
     offers: OfferBook,
     tasks: TaskBook,
+    unreachable_tasks: meso_master::master::unreachable_tasks::UnreachableTasks,
     timeline: Timeline,
     flags: Vec<(String, String)>,
 }
@@ -86,6 +87,7 @@ struct Books {
 impl Books {
     fn view(&self) -> StateView<'_> {
         StateView {
+            unreachable_tasks: &self.unreachable_tasks,
             info: &self.master,
             leader: Some(&self.master),
             leadership: None,
@@ -166,6 +168,7 @@ fn small_cluster() -> Books {
         completed: std::collections::VecDeque::new(),
         offers,
         tasks,
+        unreachable_tasks: Default::default(),
         timeline,
         flags,
     }

@@ -212,15 +212,16 @@ impl Master {
                 .collect();
             self.unreachable_agent_back(ctx, &id, &keys);
         }
-        self.replay_kills(ctx, &pid, &id, &reported);
         debug!(ctx.node().logger(), "agent re-registered"; "agent" => %id, "pid" => %pid);
         let _ = ctx.send(
             &pid,
             wire::AgentReregistered {
-                agent_id: id,
+                agent_id: id.clone(),
                 total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
             },
         );
+        // After the answer, as Mesos: the agent acts on kills once it is registered.
+        self.replay_kills(ctx, &pid, &id, &reported);
     }
 
     /// Adds a framework known only from an agent's report, disconnected and inactive.

@@ -95,16 +95,17 @@ impl Master {
         } else if !was_active {
             self.agent_reactivated(&id);
         }
-        self.replay_kills(ctx, &pid, &id, &reported);
         self.on_agent_added(ctx, &id);
         ctx.link(&pid);
         let _ = ctx.send(
             &pid,
             wire::AgentReregistered {
-                agent_id: id,
+                agent_id: id.clone(),
                 total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
             },
         );
+        // After the answer, as Mesos: the agent acts on kills once it is registered.
+        self.replay_kills(ctx, &pid, &id, &reported);
     }
 
     /// The master's task `task_id` is not on the re-registered agent `id`.

@@ -79,6 +79,7 @@ impl Master {
             .as_ref()
             .expect("master info is set in initialize, before any request");
         StateView {
+            unreachable_tasks: &self.unreachable_tasks,
             info,
             leader: Some(info),
             leadership: None,
@@ -138,6 +139,7 @@ impl Master {
             .unwrap_or(route);
         let leadership = self.leader_json();
         let view = StateView {
+            unreachable_tasks: &self.unreachable_tasks,
             leadership: Some(&leadership),
             ..self.state_view()
         };

@@ -166,12 +166,13 @@ impl Master {
         }
         info!(ctx.node().logger(), "agent marked unreachable"; "agent" => %id, "tasks" => parked.len());
         self.unreachable_tasks.park(id.clone(), since, parked);
+        self.tell_agent_lost(ctx, id);
         self.registry(ctx, RegistryChange::MarkUnreachable(id.clone()), None);
     }
 
     /// Takes a registered agent out of service: the agent book (kept as unreachable or not),
-    /// its offers, the allocator, its link; every connected framework hears LostAgent. Its
-    /// tasks are the caller's to settle.
+    /// its offers, the allocator, its link. Its tasks are the caller's to settle, then
+    /// `tell_agent_lost`.
     pub(super) fn detach_agent(
         &mut self,
         ctx: &mut Context<Self>,
@@ -185,6 +186,12 @@ impl Master {
             self.rescind_offer(ctx, &offer, None);
         }
         ctx.unlink(&record.pid);
+        Some(record)
+    }
+
+    /// Every connected framework hears that agent `id` is lost (after its tasks' updates,
+    /// as Mesos's `sendSlaveLost`).
+    fn tell_agent_lost(&mut self, ctx: &mut Context<Self>, id: &AgentId) {
         let lost = wire::LostAgent {
             agent_id: id.clone(),
         };
@@ -197,7 +204,6 @@ impl Master {
         for framework in connected {
             self.send_to_framework(ctx, &framework, ToFramework::LostAgent(lost.clone()));
         }
-        Some(record)
     }
 
     /// Ends `task` (active or parked) of an agent that is gone or removed: TASK_GONE_BY_OPERATOR
@@ -248,6 +254,7 @@ impl Master {
                 self.end_task_of_removed_agent(ctx, task, true, &message);
             }
         }
+        self.tell_agent_lost(ctx, id);
         self.pending_kills.forget(id);
         let _ = ctx.send(
             &record.pid,
@@ -262,6 +269,7 @@ impl Master {
     /// master knows no such agent (or it is gone already).
     pub(super) fn mark_agent_gone(&mut self, ctx: &mut Context<Self>, id: &AgentId) -> bool {
         let message = format!("agent {id} was marked gone by the operator");
+        let registered = self.agents.get(id).is_some();
         let tasks: Vec<Task> = if let Some(record) = self.detach_agent(ctx, id, false) {
             let _ = ctx.send(
                 &record.pid,
@@ -289,6 +297,9 @@ impl Master {
         info!(ctx.node().logger(), "agent marked gone by the operator"; "agent" => %id, "tasks" => tasks.len());
         for task in tasks {
             self.end_task_of_removed_agent(ctx, task, true, &message);
+        }
+        if registered {
+            self.tell_agent_lost(ctx, id);
         }
         self.pending_kills.forget(id);
         self.agents.mark_gone(id.clone());

@@ -77,6 +77,8 @@ pub struct StateView<'a> {
     pub offers: &'a OfferBook,
     /// Active and completed tasks.
     pub tasks: &'a TaskBook,
+    /// Tasks of unreachable agents.
+    pub unreachable_tasks: &'a super::unreachable_tasks::UnreachableTasks,
     /// Start, election and registration times.
     pub timeline: &'a Timeline,
     /// The master's flags as `(name, value)`.
