@@ -171,9 +171,11 @@ async fn partition(cluster: &Cluster, agent: &AgentHandle) {
     cluster.advance(Duration::from_secs(15), 7).await;
 }
 
+/// The next update of `task` the master made (no uuid): the test agent's own updates are
+/// retried until acknowledged, so a RUNNING may come again at any time.
 async fn update_of(fw: &mut FrameworkHandle, task: &str) -> TaskStatus {
     wait_for(&mut fw.events, "status update", |e| match e {
-        SchedEvent::Update(s) if s.task_id.as_str() == task => Some(s.clone()),
+        SchedEvent::Update(s) if s.task_id.as_str() == task && s.uuid.is_none() => Some(s.clone()),
         _ => None,
     })
     .await
@@ -204,6 +206,23 @@ async fn spawn_back(
     assert_eq!(Some(back_as), id, "back under its old id");
 }
 
+/// The operator API's GET_TASKS answer.
+async fn get_tasks(cluster: &Cluster) -> serde_json::Value {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    cluster
+        .master
+        .dispatch(move |m, _| {
+            let _ = tx.send(meso_master::master::operator_api::get_tasks(
+                &m.state_view(),
+            ));
+        })
+        .expect("master is running");
+    tokio::time::timeout(HANG_GUARD, rx)
+        .await
+        .expect("hang guard: GET_TASKS")
+        .expect("GET_TASKS answered")
+}
+
 /// PartitionedSlave + ReregisterSlavePartitionAware: TASK_UNREACHABLE with its time, the
 /// agent listed unreachable with the task under `unreachable_tasks`; reconciliation says
 /// TASK_UNREACHABLE; back, the task is RUNNING again and reconciliation says so.
@@ -226,6 +245,12 @@ async fn a_partition_aware_framework_sees_unreachable_then_running_again() {
         state["frameworks"][0]["unreachable_tasks"][0]["state"],
         "TASK_UNREACHABLE"
     );
+    let tasks = get_tasks(&cluster).await;
+    assert_eq!(
+        tasks["unreachable_tasks"][0]["task_id"]["value"], "t1",
+        "{tasks}"
+    );
+    assert_eq!(tasks["tasks"].as_array().map(Vec::len), Some(0), "{tasks}");
     reconcile(&fw, "t1", &agent.id);
     let answer = update_of(&mut fw, "t1").await;
     assert_eq!(answer.state, TaskState::Unreachable);
@@ -373,7 +398,10 @@ async fn a_registered_agent_back_with_an_unknown_task_has_it_adopted() {
         "two of four cpus are used: {offer:?}"
     );
     while let Ok(ev) = fw.events.try_recv() {
-        assert!(!matches!(ev, SchedEvent::Update(_)), "no update: {ev:?}");
+        assert!(
+            !matches!(&ev, SchedEvent::Update(s) if s.uuid.is_none()),
+            "the master says nothing of the adopted task: {ev:?}"
+        );
     }
 }
 
@@ -448,4 +476,70 @@ async fn marking_agents_unreachable_respects_the_rate_limit() {
     assert_eq!(cluster.state().await["unreachable_slaves"], 1);
     cluster.advance(Duration::from_secs(60), 11).await;
     assert_eq!(cluster.state().await["unreachable_slaves"], 2);
+}
+
+/// Unreachable and gone survive a master failover (the registry holds them): a new master
+/// refuses an agent the registry lists gone, and re-admits one it lists unreachable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_and_unreachable_agents_survive_a_master_failover() {
+    use meso_master::master::registrar::RegistrySnapshot;
+    let clock = libprocess::TestClock::paused();
+    let node = libprocess::Node::builder()
+        .test_clock(&clock)
+        .build()
+        .await
+        .expect("node starts");
+    let config = Cluster::config();
+    let snapshot = RegistrySnapshot {
+        unreachable: [AgentId::new("u")].into(),
+        gone: [AgentId::new("dead")].into(),
+        ..Default::default()
+    };
+    let master = node
+        .spawn_named(
+            "master",
+            meso_master::Master::new(
+                config.clone(),
+                Box::new(meso_master::InMemoryRegistrar::new()),
+            )
+            .recovered_from(snapshot),
+        )
+        .expect("master spawns");
+    let cluster = Cluster {
+        clock,
+        node,
+        master,
+        config,
+    };
+    cluster.clock.settle().await;
+    assert_eq!(cluster.state().await["unreachable_slaves"], 1);
+    let mut fw = cluster.add_framework(framework(true)).await;
+    let info = info_of(&fw, true);
+
+    let (back, mut rx) = returning(&cluster, &AgentId::new("dead"), &info, &[]);
+    cluster.node.spawn(back).expect("agent spawns");
+    let told = wait_for(&mut rx, "shutdown", |e| match e {
+        BackEvent::Shutdown(m) => Some(m.clone()),
+        BackEvent::Reregistered(_) => panic!("a gone agent re-registered"),
+        _ => None,
+    })
+    .await;
+    assert!(told.contains("gone"), "{told}");
+    reconcile(&fw, "t9", &AgentId::new("dead"));
+    assert_eq!(
+        update_of(&mut fw, "t9").await.state,
+        TaskState::GoneByOperator
+    );
+
+    let (back, mut rx) = returning(
+        &cluster,
+        &AgentId::new("u"),
+        &info,
+        &[("t1", TaskState::Running)],
+    );
+    spawn_back(&cluster, back, &mut rx).await;
+    let again = update_of(&mut fw, "t1").await;
+    assert_eq!(again.state, TaskState::Running);
+    assert_eq!(again.reason, Some(TaskStatusReason::AgentReregistered));
+    assert_eq!(cluster.state().await["unreachable_slaves"], 0);
 }

@@ -80,6 +80,7 @@ struct Books {
     offers: OfferBook,
     tasks: TaskBook,
     unreachable_tasks: meso_master::master::unreachable_tasks::UnreachableTasks,
+    recovered_agents: std::collections::BTreeMap<meso_api::v1::AgentId, meso_api::v1::AgentInfo>,
     timeline: Timeline,
     flags: Vec<(String, String)>,
 }
@@ -88,6 +89,7 @@ impl Books {
     fn view(&self) -> StateView<'_> {
         StateView {
             unreachable_tasks: &self.unreachable_tasks,
+            recovered_agents: &self.recovered_agents,
             info: &self.master,
             leader: Some(&self.master),
             leadership: None,
@@ -169,6 +171,7 @@ fn small_cluster() -> Books {
         offers,
         tasks,
         unreachable_tasks: Default::default(),
+        recovered_agents: Default::default(),
         timeline,
         flags,
     }

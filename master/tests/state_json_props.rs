@@ -78,6 +78,7 @@ proptest! {
         let offers = OfferBook::new("m");
         let view = StateView {
             unreachable_tasks: &Default::default(),
+            recovered_agents: &Default::default(),
             info: &master, leader: Some(&master), leadership: None, agents: &agents, frameworks: &frameworks,
             completed_frameworks: &std::collections::VecDeque::new(),
             offers: &offers, tasks: &book, timeline: &timeline, flags: &[],

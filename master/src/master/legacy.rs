@@ -80,6 +80,7 @@ impl Master {
             .expect("master info is set in initialize, before any request");
         StateView {
             unreachable_tasks: &self.unreachable_tasks,
+            recovered_agents: self.recovery.book.agents(),
             info,
             leader: Some(info),
             leadership: None,
@@ -139,7 +140,6 @@ impl Master {
             .unwrap_or(route);
         let leadership = self.leader_json();
         let view = StateView {
-            unreachable_tasks: &self.unreachable_tasks,
             leadership: Some(&leadership),
             ..self.state_view()
         };

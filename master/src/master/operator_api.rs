@@ -108,11 +108,16 @@ pub fn v1_framework(view: &StateView<'_>, totals: &Totals<'_>, f: &FrameworkReco
     out
 }
 
-/// `GetAgents`.
+/// `GetAgents`: registered agents, and (as `recovered_agents`, Mesos's field) the agents
+/// recovered from the registry after a failover that have not re-registered yet.
 pub fn get_agents(view: &StateView<'_>, totals: &Totals<'_>) -> Value {
-    json!({
+    let mut out = json!({
         "agents": view.agents.iter().map(|a| v1_agent(view, totals, a)).collect::<Vec<_>>(),
-    })
+    });
+    if !view.recovered_agents.is_empty() {
+        out["recovered_agents"] = view.recovered_agents.values().map(|a| json!(a)).collect();
+    }
+    out
 }
 
 /// `GetFrameworks`.
@@ -144,11 +149,15 @@ pub fn get_executors(view: &StateView<'_>) -> Value {
     json!({ "executors": executors })
 }
 
-/// `GetTasks`: active tasks and the remembered completed ones.
+/// `GetTasks`: active tasks, the tasks of unreachable agents (`unreachable_tasks`) and the
+/// remembered completed ones.
 pub fn get_tasks(view: &StateView<'_>) -> Value {
     let mut out = json!({
         "tasks": view.tasks.active().map(v1_task).collect::<Vec<_>>(),
     });
+    if !view.unreachable_tasks.is_empty() {
+        out["unreachable_tasks"] = view.unreachable_tasks.iter().map(v1_task).collect();
+    }
     let completed: Vec<Value> = view.tasks.completed().map(v1_task).collect();
     if !completed.is_empty() {
         out["completed_tasks"] = Value::Array(completed);

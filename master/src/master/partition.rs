@@ -155,7 +155,7 @@ impl Master {
                     id, record.info.hostname
                 ),
             );
-            status.unreachable_time = Some(unreachable_time.clone());
+            status.unreachable_time = Some(unreachable_time);
             self.operator
                 .events
                 .task_updated(&framework_id, &status, state);

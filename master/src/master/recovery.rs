@@ -116,6 +116,11 @@ impl RecoveryBook {
         self.recovering.contains_key(id)
     }
 
+    /// The agents still recovering, with the info the registry holds.
+    pub fn agents(&self) -> &BTreeMap<AgentId, AgentInfo> {
+        &self.recovering
+    }
+
     /// Number of agents still recovering.
     pub fn len(&self) -> usize {
         self.recovering.len()
