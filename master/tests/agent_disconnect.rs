@@ -285,6 +285,63 @@ async fn a_broken_link_loses_the_tasks_of_a_framework_that_does_not_checkpoint()
     assert_eq!(state["frameworks"][0]["completed_tasks"][0]["id"], "t1");
 }
 
+/// Issue 15: an agent restarted without its state registers afresh at its old address. It
+/// gets a new id; the old agent is removed and its task reported, never left RUNNING.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_agent_at_the_address_of_a_disconnected_one_replaces_it() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+    let old_pid = agent.pid.upid().clone();
+    break_link(&cluster, &node, &agent, &mut fw).await;
+    let fresh = cluster
+        .add_agent_named(&node, Some(old_pid.id()), "cpus:4;mem:1024")
+        .await;
+    assert_ne!(fresh.id, agent.id, "a fresh registration gets a new id");
+    let lost = next_update(&mut fw).await;
+    assert_eq!(lost.task_id.as_str(), "t1");
+    assert_eq!(lost.state, meso_api::v1::TaskState::Lost);
+    assert_eq!(
+        lost.reason,
+        Some(meso_api::v1::TaskStatusReason::AgentRemoved)
+    );
+    let state = cluster.state().await;
+    assert_eq!(state["slaves"].as_array().map(Vec::len), Some(1));
+    assert_eq!(state["slaves"][0]["id"], fresh.id.as_str());
+    assert_eq!(
+        state["frameworks"][0]["tasks"].as_array().map(Vec::len),
+        Some(0)
+    );
+}
+
+/// The same when the master has not yet seen the old agent's link break: a registration
+/// from the address of an agent running tasks is no retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_registration_from_an_agent_with_tasks_is_not_a_retry() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+    let pid = agent.pid.upid().clone();
+    // The agent "restarted" in place: a RegisterAgent from its PID, link intact.
+    let mut info = AgentInfo::new("agent.test");
+    info.resources = res("cpus:4;mem:1024");
+    let master = cluster.master.upid().clone();
+    node.send_from(
+        Some(&pid),
+        &master,
+        wire::RegisterAgent {
+            agent: info,
+            checkpointed_resources: meso_api::Resources::new(),
+            version: "test".to_string(),
+            capabilities: Vec::new(),
+        },
+    )
+    .expect("sent");
+    let lost = next_update(&mut fw).await;
+    assert_eq!(lost.task_id.as_str(), "t1");
+    assert_eq!(lost.state, meso_api::v1::TaskState::Lost);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disconnected_agent_is_removed_after_the_ping_limit() {
     let cluster = Cluster::start(Cluster::config()).await;

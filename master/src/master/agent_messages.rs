@@ -33,11 +33,15 @@ impl Master {
             return;
         };
         if let Some(id) = self.agents.by_pid(&pid).cloned() {
-            if !self.agents.get(&id).is_some_and(|a| a.active) {
+            let active = self.agents.get(&id).is_some_and(|a| a.active);
+            if !active || self.tasks.has_on_agent(&id) {
                 // A new agent at the address of one whose link broke (it restarted
                 // without its state): the old one is removed, as Mesos does, and the new
-                // one registers under a new id below.
-                info!(ctx.node().logger(), "a new agent registered at the address of a disconnected one; removing the old one"; "agent" => %id, "pid" => %pid);
+                // one registers under a new id below. An agent that runs tasks cannot be
+                // retrying its first registration either: it restarted before the master
+                // saw its link break (MESOS-675), and is treated the same.
+                info!(ctx.node().logger(), "a new agent registered at the address of a registered one; removing the old one";
+                    "agent" => %id, "pid" => %pid, "old_connected" => active);
                 self.remove_agent(ctx, &id, "a new agent registered at the same address");
             } else {
                 // A retry: the first answer was lost.

@@ -182,6 +182,11 @@ impl TaskBook {
         }
     }
 
+    /// Whether any active task runs on `agent`.
+    pub fn has_on_agent(&self, agent: &AgentId) -> bool {
+        self.by_agent.contains_key(agent)
+    }
+
     /// Keys of the active tasks on `agent`.
     pub fn on_agent(&self, agent: &AgentId) -> Vec<(FrameworkId, TaskId)> {
         self.by_agent
