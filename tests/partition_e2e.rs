@@ -8,6 +8,10 @@
 //! sees TASK_KILLED. The master lists the agent unreachable and the tasks under
 //! `unreachable_tasks` while it is cut off.
 //!
+//! The second test marks a live agent gone through the operator API: the PARTITION_AWARE
+//! framework's task ends TASK_GONE_BY_OPERATOR and the real agent, told to shut down, exits
+//! with status 0.
+//!
 //! Without python3 the test fails saying so. Timeouts are hang guards only.
 
 #[path = "support/procs.rs"]
@@ -190,4 +194,93 @@ fn a_partitioned_agent_comes_back_and_each_framework_sees_what_mesos_promises() 
     assert_eq!(doc["unreachable_slaves"], 0, "{doc}");
     assert_eq!(doc["activated_slaves"], 1, "{doc}");
     drop(agent);
+}
+
+/// POSTs `body` to the master's v1 operator API; the HTTP status.
+fn operator_call(master_port: u16, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", master_port)).expect("connect");
+    let request = format!(
+        "POST /api/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("an HTTP answer: {answer:?}"))
+}
+
+/// MARK_AGENT_GONE of a live agent: the PARTITION_AWARE framework's task ends
+/// TASK_GONE_BY_OPERATOR, the real agent is told to shut down and exits cleanly, and the
+/// master keeps it as gone.
+#[test]
+fn an_agent_marked_gone_shuts_down_and_its_task_is_gone_by_operator() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let master_port = free_port();
+    let port = master_port.to_string();
+    let _master = spawn_logged(&["master", "--port", &port], &dir.path().join("master.log"));
+    wait_until("master answers /health", || {
+        http_get(master_port, "/master/health").is_some()
+    });
+    let mut agent = spawn_agent(
+        &format!("127.0.0.1:{master_port}"),
+        dir.path(),
+        "agent",
+        "cpus:2;mem:512;disk:100",
+        &[],
+    );
+    wait_until("the agent registered", || {
+        http_get(master_port, "/master/state").is_some_and(|s| s.contains("\"activated_slaves\":1"))
+    });
+    let log = std::fs::File::create(dir.path().join("pa.log")).expect("log file");
+    let mut pa = Scheduler(
+        Command::new(python3())
+            .arg(clients_dir().join("scheduler.py"))
+            .args(["--master", &format!("127.0.0.1:{master_port}")])
+            .args(["--timeout", "110", "--verbose", "--name", "pa"])
+            .args(["--command", "sleep 600", "--capability", "PARTITION_AWARE"])
+            .args(["--want", "TASK_GONE_BY_OPERATOR"])
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("python3 starts"),
+    );
+    wait_until("the task runs", || {
+        http_get(master_port, "/master/state").is_some_and(|s| s.contains("\"TASK_RUNNING\""))
+    });
+    let agent_id = state(master_port)["slaves"][0]["id"]
+        .as_str()
+        .expect("the agent's id")
+        .to_string();
+    let code = operator_call(
+        master_port,
+        &format!(
+            r#"{{"type":"MARK_AGENT_GONE","mark_agent_gone":{{"agent_id":{{"value":"{agent_id}"}}}}}}"#
+        ),
+    );
+    assert_eq!(code, 200, "{}", logs(dir.path()));
+    let status = wait_exit("the scheduler", &mut pa.0);
+    assert!(
+        status.success(),
+        "scheduler.py exited {status}\n{}",
+        logs(dir.path())
+    );
+    let status = wait_exit("the agent told to shut down", &mut agent.0);
+    assert!(
+        status.success(),
+        "meso agent exited {status}\n{}",
+        logs(dir.path())
+    );
+    let doc = state(master_port);
+    assert_eq!(doc["activated_slaves"], 0, "{doc}");
+    assert_eq!(
+        doc["frameworks"].as_array().map(Vec::len),
+        Some(0),
+        "the framework tore itself down: {doc}"
+    );
 }
