@@ -543,3 +543,34 @@ async fn gone_and_unreachable_agents_survive_a_master_failover() {
     assert_eq!(again.reason, Some(TaskStatusReason::AgentReregistered));
     assert_eq!(cluster.state().await["unreachable_slaves"], 0);
 }
+
+/// An agent queued behind the removal rate limit is still pinged, and answering spares it
+/// (Mesos's observer: a permit acquired for an agent that recovered is not used).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_answers_while_queued_for_removal_is_spared() {
+    let mut config = Cluster::config();
+    config.agent_removal_rate_limit =
+        Some(meso_master::master::recovery::RemovalRateLimit::parse("1/10mins").expect("parses"));
+    let cluster = Cluster::start(config).await;
+    let a = cluster.add_agent("cpus:1;mem:128").await;
+    let b = cluster.add_agent("cpus:1;mem:128").await;
+    for agent in [&a, &b] {
+        agent
+            .answer_pings
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+    cluster.advance(Duration::from_secs(15), 7).await;
+    let state = cluster.state().await;
+    assert_eq!(state["unreachable_slaves"], 1);
+    assert_eq!(
+        state["slaves"][0]["id"],
+        b.id.as_str(),
+        "b waits for its permit"
+    );
+    b.answer_pings
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    cluster.advance(Duration::from_secs(60), 11).await;
+    let state = cluster.state().await;
+    assert_eq!(state["unreachable_slaves"], 1, "b was spared");
+    assert_eq!(state["activated_slaves"], 1);
+}

@@ -265,7 +265,13 @@ impl Master {
             let _ = ctx.send(&pid, wire::PingAgent { connected });
         }
         for id in round.expired {
-            self.agent_missed_pings(ctx, id);
+            self.agent_missed_pings(ctx, id.clone());
+            // Still registered: queued behind the removal rate limit. Pings go on, as
+            // Mesos's observer's do, so that an agent that answers is spared.
+            if let Some(agent) = self.agents.get(&id) {
+                let connected = agent.active;
+                let _ = ctx.send(&agent.pid, wire::PingAgent { connected });
+            }
         }
     }
 

@@ -11,8 +11,8 @@
 //!   had terminal, waiting for an acknowledgement the agent can no longer resend, simply
 //!   completes.
 //! - A task the agent reports that the master does not know (it failed over, or the task's
-//!   record was lost) is adopted, with its framework; the allocator then gets the agent
-//!   again with everything it runs.
+//!   record was lost) is adopted, with its framework, and leaves the completed list if it
+//!   was there; the allocator then gets the agent again with everything it runs.
 //! - Kills the master could not deliver while the agent was away are sent now.
 //!
 //! [`missing_from_report`] is the pure part: which of the master's tasks the report lacks.
@@ -84,6 +84,7 @@ impl Master {
             }
             let task = self.task_of_report(&id, record);
             let (framework, task_id) = (task.framework_id.clone(), task.info.task_id.clone());
+            self.tasks.forget_completed(&framework, &task_id);
             self.tasks.add(task);
             self.on_task_added(&framework, &task_id);
             adopted += 1;

@@ -187,6 +187,15 @@ impl TaskBook {
         self.by_agent.contains_key(agent)
     }
 
+    /// Forgets the remembered completed task `task` of `framework` (it turned out to be
+    /// running: an agent reported it), so that no task is both completed and active
+    /// (MESOS-9940).
+    pub fn forget_completed(&mut self, framework: &FrameworkId, task: &TaskId) {
+        if let Some(list) = self.completed.get_mut(framework) {
+            list.retain(|t| &t.info.task_id != task);
+        }
+    }
+
     /// Keys of the active tasks on `agent`.
     pub fn on_agent(&self, agent: &AgentId) -> Vec<(FrameworkId, TaskId)> {
         self.by_agent
