@@ -24,6 +24,7 @@ enum BackEvent {
     Reregistered(AgentId),
     Kill(TaskId),
     Shutdown(String),
+    ShutdownFramework(meso_api::v1::FrameworkId),
 }
 
 #[derive(Debug)]
@@ -34,6 +35,7 @@ enum BackMsg {
     Ping(wire::PingAgent),
     Kill(wire::KillTask),
     Shutdown(wire::ShutdownAgent),
+    ShutdownFramework(wire::ShutdownFramework),
 }
 
 macro_rules! back_from {
@@ -46,6 +48,7 @@ back_from! {
     PingAgent => Ping,
     KillTask => Kill,
     ShutdownAgent => Shutdown,
+    ShutdownFramework => ShutdownFramework,
 }
 
 /// An agent process re-registering under an old id with the tasks it reports (as a
@@ -69,7 +72,8 @@ impl Process for ReturningAgent {
         h.on::<wire::AgentReregistered>()
             .on::<wire::PingAgent>()
             .on::<wire::KillTask>()
-            .on::<wire::ShutdownAgent>();
+            .on::<wire::ShutdownAgent>()
+            .on::<wire::ShutdownFramework>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -96,6 +100,7 @@ impl Process for ReturningAgent {
             }
             BackMsg::Kill(k) => BackEvent::Kill(k.task_id),
             BackMsg::Shutdown(s) => BackEvent::Shutdown(s.message),
+            BackMsg::ShutdownFramework(s) => BackEvent::ShutdownFramework(s.framework_id),
         };
         let _ = self.events.send(event);
     }
@@ -572,5 +577,47 @@ async fn an_agent_that_answers_while_queued_for_removal_is_spared() {
     cluster.advance(Duration::from_secs(60), 11).await;
     let state = cluster.state().await;
     assert_eq!(state["unreachable_slaves"], 1, "b was spared");
+    assert_eq!(state["activated_slaves"], 1);
+}
+
+/// PartitionedSlaveOrphanedTask: the framework is torn down while its agent is unreachable;
+/// when the agent returns with the task, the task is not taken back and the agent is told
+/// to shut the framework down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_framework_removed_while_its_agent_was_away_is_shut_down_on_return() {
+    let (cluster, agent, mut fw) = running_task(true).await;
+    partition(&cluster, &agent).await;
+    assert_eq!(update_of(&mut fw, "t1").await.state, TaskState::Unreachable);
+    let info = info_of(&fw, true);
+    fw.driver
+        .run(|a| {
+            a.teardown().expect("framework is registered");
+        })
+        .expect("driver is running");
+    // The teardown reaches the master (the driver sends it from its own process).
+    let start = std::time::Instant::now();
+    loop {
+        cluster.clock.settle().await;
+        if cluster.state().await["frameworks"].as_array().map(Vec::len) == Some(0) {
+            break;
+        }
+        assert!(start.elapsed() < HANG_GUARD, "hang guard: teardown");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    let (back, mut rx) = returning(&cluster, &agent.id, &info, &[("t1", TaskState::Running)]);
+    spawn_back(&cluster, back, &mut rx).await;
+    let shut = wait_for(&mut rx, "framework shutdown", |e| match e {
+        BackEvent::ShutdownFramework(f) => Some(f.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(shut, fw.id);
+    let state = cluster.state().await;
+    assert_eq!(
+        state["frameworks"].as_array().map(Vec::len),
+        Some(0),
+        "{state}"
+    );
     assert_eq!(state["activated_slaves"], 1);
 }

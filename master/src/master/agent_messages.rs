@@ -160,9 +160,13 @@ impl Master {
         if recovering {
             self.note_recovered_agent_back(ctx);
         }
-        // Frameworks the master does not know yet (master failover) join inactive.
+        // Frameworks the master does not know yet (master failover) join inactive; those it
+        // removed are shut down on the agent, their tasks not taken back.
+        let removed = self.removed_frameworks_of(&msg.frameworks);
         for framework in &msg.frameworks {
-            self.adopt_framework(framework);
+            if !framework.id.as_ref().is_some_and(|id| removed.contains(id)) {
+                self.adopt_framework(framework);
+            }
         }
         // The message is taken apart, not cloned: a failover brings thousands of these,
         // each with its tasks, to this one process. The task keys are kept only for an
@@ -176,6 +180,9 @@ impl Master {
         let publish = self.has_operator_subscribers();
         let mut added = Vec::new();
         for record in tasks {
+            if !removed.is_empty() && removed.contains(&record.framework_id) {
+                continue;
+            }
             if keep_keys {
                 reported.push((
                     record.framework_id.clone(),
@@ -226,6 +233,7 @@ impl Master {
         );
         // After the answer, as Mesos: the agent acts on kills once it is registered.
         self.replay_kills(ctx, &pid, &id, &reported);
+        self.shut_down_removed_frameworks(ctx, &pid, removed);
     }
 
     /// Adds a framework known only from an agent's report, disconnected and inactive.

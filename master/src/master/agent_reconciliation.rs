@@ -64,12 +64,18 @@ impl Master {
         for (framework_id, task_id) in missing {
             self.drop_unreported_task(ctx, &id, &framework_id, &task_id);
         }
+        let removed = self.removed_frameworks_of(&msg.frameworks);
         for framework in &msg.frameworks {
-            self.adopt_framework(framework);
+            if !framework.id.as_ref().is_some_and(|id| removed.contains(id)) {
+                self.adopt_framework(framework);
+            }
         }
         let mut adopted = 0usize;
         let mut reported = Vec::with_capacity(msg.tasks.len());
         for record in msg.tasks {
+            if removed.contains(&record.framework_id) {
+                continue;
+            }
             reported.push((
                 record.framework_id.clone(),
                 record.task.task_id.clone(),
@@ -107,6 +113,7 @@ impl Master {
         );
         // After the answer, as Mesos: the agent acts on kills once it is registered.
         self.replay_kills(ctx, &pid, &id, &reported);
+        self.shut_down_removed_frameworks(ctx, &pid, removed);
     }
 
     /// The master's task `task_id` is not on the re-registered agent `id`.

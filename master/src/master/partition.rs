@@ -14,7 +14,8 @@
 //!   PARTITION_AWARE framework sees TASK_RUNNING again; as since Mesos 1.5, nothing is
 //!   killed for frameworks that are not partition-aware. Parked tasks it does not report
 //!   are dropped (reconciliation then answers TASK_GONE, as Mesos). Kills sent while it was
-//!   away are replayed ([`super::pending_kills`]).
+//!   away are replayed ([`super::pending_kills`]). Tasks of frameworks the master removed
+//!   meanwhile are not taken back: the agent is told to shut those frameworks down.
 //! - **Gone** (MARK_AGENT_GONE): the agent is recorded gone in the registry; its tasks
 //!   (active or parked) end TASK_GONE_BY_OPERATOR for PARTITION_AWARE frameworks and
 //!   TASK_LOST for the others; it is told to shut down, and told again whenever it tries
@@ -28,8 +29,8 @@ use std::collections::VecDeque;
 use libprocess::slog::{info, warn};
 use libprocess::{Context, Upid};
 use meso_api::v1::{
-    AgentId, FrameworkId, TaskId, TaskState, TaskStatus, TaskStatusReason, TaskStatusSource,
-    TimeInfo,
+    AgentId, FrameworkId, FrameworkInfo, TaskId, TaskState, TaskStatus, TaskStatusReason,
+    TaskStatusSource, TimeInfo,
 };
 use meso_api::wire;
 
@@ -362,6 +363,32 @@ impl Master {
                 .events
                 .task_updated(framework_id, &status, status.state);
             self.send_master_update(ctx, framework_id, status);
+        }
+    }
+
+    /// The frameworks among `reported` (an agent's re-registration) that this master has
+    /// removed: their tasks are not taken back, and the agent is told to shut them down
+    /// (PartitionedSlaveOrphanedTask; Mesos's `isCompletedFramework`).
+    pub(super) fn removed_frameworks_of(&self, reported: &[FrameworkInfo]) -> Vec<FrameworkId> {
+        reported
+            .iter()
+            .filter_map(|f| f.id.as_ref())
+            .filter(|id| self.frameworks.get(id).is_none() && self.framework_links.was_removed(id))
+            .cloned()
+            .collect()
+    }
+
+    /// Tells the agent at `pid` to shut down `frameworks` (removed at the master).
+    pub(super) fn shut_down_removed_frameworks(
+        &mut self,
+        ctx: &mut Context<Self>,
+        pid: &Upid,
+        frameworks: Vec<FrameworkId>,
+    ) {
+        for framework_id in frameworks {
+            info!(ctx.node().logger(), "re-registered agent runs a framework removed at the master; shutting it down";
+                "framework" => %framework_id, "pid" => %pid);
+            let _ = ctx.send(pid, wire::ShutdownFramework { framework_id });
         }
     }
 
