@@ -211,6 +211,21 @@ async fn spawn_back(
     assert_eq!(Some(back_as), id, "back under its old id");
 }
 
+/// The master's metrics.
+async fn metrics(cluster: &Cluster) -> std::collections::BTreeMap<String, f64> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    cluster
+        .master
+        .dispatch(move |m, _| {
+            let _ = tx.send(m.metrics_map(0.0));
+        })
+        .expect("master is running");
+    tokio::time::timeout(HANG_GUARD, rx)
+        .await
+        .expect("hang guard: metrics")
+        .expect("metrics answered")
+}
+
 /// The operator API's GET_TASKS answer.
 async fn get_tasks(cluster: &Cluster) -> serde_json::Value {
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -250,6 +265,9 @@ async fn a_partition_aware_framework_sees_unreachable_then_running_again() {
         state["frameworks"][0]["unreachable_tasks"][0]["state"],
         "TASK_UNREACHABLE"
     );
+    let metrics = metrics(&cluster).await;
+    assert_eq!(metrics["master/tasks_unreachable"], 1.0);
+    assert_eq!(metrics["master/slaves_unreachable"], 1.0);
     let tasks = get_tasks(&cluster).await;
     assert_eq!(
         tasks["unreachable_tasks"][0]["task_id"]["value"], "t1",
