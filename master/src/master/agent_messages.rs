@@ -217,11 +217,7 @@ impl Master {
             used,
         });
         if !recovering {
-            let keys: Vec<_> = reported
-                .iter()
-                .map(|(f, t, _)| (f.clone(), t.clone()))
-                .collect();
-            self.unreachable_agent_back(ctx, &id, &keys);
+            self.unreachable_agent_back(ctx, &id, &reported);
         }
         debug!(ctx.node().logger(), "agent re-registered"; "agent" => %id, "pid" => %pid);
         let _ = ctx.send(

@@ -336,7 +336,7 @@ impl Master {
         &mut self,
         ctx: &mut Context<Self>,
         id: &AgentId,
-        reported: &[(FrameworkId, TaskId)],
+        reported: &[(FrameworkId, TaskId, TaskState)],
     ) {
         let was_unreachable = self.unreachable_tasks.take(id).is_some();
         let message = if was_unreachable {
@@ -344,7 +344,7 @@ impl Master {
         } else {
             "Unknown agent re-registered"
         };
-        for (framework_id, task_id) in reported {
+        for (framework_id, task_id, _) in reported {
             let Some(task) = self.tasks.get(framework_id, task_id) else {
                 continue;
             };
