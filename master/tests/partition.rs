@@ -639,3 +639,40 @@ async fn a_framework_removed_while_its_agent_was_away_is_shut_down_on_return() {
     );
     assert_eq!(state["activated_slaves"], 1);
 }
+
+/// AgentWithTerminalTaskPartitioned: a task that finished (its update not acknowledged yet)
+/// on an agent that becomes unreachable is listed under `unreachable_tasks` as TASK_FINISHED,
+/// not reported unreachable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_task_on_an_unreachable_agent_stays_finished() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
+    let mut fw = cluster.add_framework(framework(true)).await;
+    launch_one(&mut fw, &mut agent, "t1").await;
+    // The master keeps the task until the agent hears the acknowledgement: drop it.
+    let _acks = cluster
+        .node
+        .filters()
+        .drop_matching(libprocess::MessageMatch::of::<
+            wire::StatusUpdateAcknowledgement,
+        >());
+    agent.send_update(&fw.id, "t1", TaskState::Finished);
+    assert_eq!(next_update(&mut fw).await.state, TaskState::Finished);
+    partition(&cluster, &agent).await;
+    let state = cluster.state().await;
+    assert_eq!(state["unreachable_slaves"], 1);
+    assert_eq!(
+        state["frameworks"][0]["unreachable_tasks"][0]["id"], "t1",
+        "{state}"
+    );
+    assert_eq!(
+        state["frameworks"][0]["unreachable_tasks"][0]["state"],
+        "TASK_FINISHED"
+    );
+    while let Ok(ev) = fw.events.try_recv() {
+        assert!(
+            !matches!(&ev, SchedEvent::Update(s) if s.uuid.is_none()),
+            "nothing more is said of the finished task: {ev:?}"
+        );
+    }
+}

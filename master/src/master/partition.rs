@@ -8,7 +8,8 @@
 //!   are rescinded, the allocator forgets it, every framework hears LostAgent, the registry
 //!   records it, and each task is reported TASK_UNREACHABLE (with `unreachable_time`) to
 //!   PARTITION_AWARE frameworks and TASK_LOST to the others, reason REASON_AGENT_REMOVED.
-//!   The tasks are parked in [`super::unreachable_tasks`], not completed.
+//!   The tasks are parked in [`super::unreachable_tasks`], not completed; a task already
+//!   terminal (its update not yet acknowledged) is parked in that state, unreported.
 //! - **Back**: when the agent re-registers, the tasks it reports are active again and each
 //!   framework is told their reported state (reason REASON_AGENT_REREGISTERED), so a
 //!   PARTITION_AWARE framework sees TASK_RUNNING again; as since Mesos 1.5, nothing is
@@ -141,6 +142,12 @@ impl Master {
             let Some(mut task) = self.tasks.take(&framework_id, &task_id) else {
                 continue;
             };
+            if task.state.is_terminal() {
+                // Its framework has the terminal update and has not acknowledged it yet:
+                // parked in that state, nothing more said (AgentWithTerminalTaskPartitioned).
+                parked.push(task);
+                continue;
+            }
             let state = if self.is_partition_aware(&framework_id) {
                 TaskState::Unreachable
             } else {
