@@ -49,6 +49,9 @@ struct ReturningAgent {
     info: AgentInfo,
     events: mpsc::UnboundedSender<ReturnEvent>,
     wait_for_ping: bool,
+    /// Whether a ping saying it is disconnected makes it re-register (an agent stuck in
+    /// its recovery answers pings and never does).
+    reregisters: bool,
 }
 
 impl ReturningAgent {
@@ -68,6 +71,7 @@ impl ReturningAgent {
             info,
             events: tx,
             wait_for_ping,
+            reregisters: true,
         };
         (returning, rx)
     }
@@ -113,7 +117,7 @@ impl Process for ReturningAgent {
             ReturnMsg::Ping(p) => {
                 let _ = self.events.send(ReturnEvent::Ping(p.connected));
                 let _ = ctx.send(&self.master, wire::PongAgent {});
-                if !p.connected {
+                if !p.connected && self.reregisters {
                     self.reregister(ctx);
                 }
             }
@@ -340,6 +344,37 @@ async fn a_fresh_registration_from_an_agent_with_tasks_is_not_a_retry() {
     let lost = next_update(&mut fw).await;
     assert_eq!(lost.task_id.as_str(), "t1");
     assert_eq!(lost.state, meso_api::v1::TaskState::Lost);
+}
+
+/// MESOS-6286: an agent back at its address that answers pings but never re-registers is
+/// marked unreachable after `--agent-reregister-timeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnected_agent_that_never_reregisters_is_marked_unreachable() {
+    let mut config = Cluster::config();
+    config.agent_reregister_timeout = Duration::from_secs(120);
+    let cluster = Cluster::start(config).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+    let old_pid = agent.pid.upid().clone();
+    break_link(&cluster, &node, &agent, &mut fw).await;
+    let (mut stuck, mut rx) = ReturningAgent::of(&cluster, &agent, true);
+    stuck.reregisters = false;
+    node.spawn_named(old_pid.id(), stuck)
+        .expect("agent spawns under its old id");
+    cluster.advance(Duration::from_secs(15), 7).await;
+    let connected = wait_for(&mut rx, "ping", |e| match e {
+        ReturnEvent::Ping(c) => Some(*c),
+        _ => None,
+    })
+    .await;
+    assert!(!connected);
+    assert_eq!(
+        cluster.state().await["slaves"][0]["active"],
+        false,
+        "answering pings, past the ping limit, still registered"
+    );
+    cluster.advance(Duration::from_secs(15), 2).await;
+    expect_agent_removed(&cluster, &mut fw, &agent.id, "t1").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

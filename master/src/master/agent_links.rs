@@ -6,19 +6,20 @@
 //! (reason REASON_AGENT_DISCONNECTED, resources recovered), as Mesos; tasks of
 //! checkpointing frameworks stay and wait for the agent or the ping limit.
 //! Pings go on (saying `connected: false`, which makes a live agent re-register); after
-//! `--max-agent-ping-timeouts` misses it is removed as any silent agent. Re-registration
-//! reactivates it.
+//! `--max-agent-ping-timeouts` misses it is marked unreachable as any silent agent, and so
+//! is one that answers pings but has not re-registered within `--agent-reregister-timeout`
+//! (an agent stuck in its recovery, MESOS-6286). Re-registration reactivates it.
 //!
 //! Invariant: the allocator is told to deactivate the agent before its offers are recovered,
 //! so no round can re-offer them in between.
 
-use libprocess::slog::info;
+use libprocess::slog::{info, warn};
 use libprocess::{Context, Upid};
 use meso_api::v1::{AgentId, TaskState, TaskStatusReason};
 
 use super::allocation::AllocatorCall;
 use super::partition::master_status;
-use super::Master;
+use super::{Master, MasterMessage};
 
 impl Master {
     /// The link to `pid` broke; if it is a registered, active agent, deactivate it.
@@ -33,7 +34,32 @@ impl Master {
             self.rescind_offer(ctx, &offer, None);
         }
         self.lose_uncheckpointed_tasks(ctx, &id);
+        if let Some(record) = self.agents.get(&id) {
+            let n = record.disconnections;
+            ctx.delay(
+                self.config.agent_reregister_timeout,
+                MasterMessage::DisconnectedAgentTimeout(id, n),
+            );
+        }
         true
+    }
+
+    /// `--agent-reregister-timeout` after agent `id`'s `n`th disconnection: still
+    /// disconnected since then, it is marked unreachable (paced as ping expiries are).
+    pub(super) fn disconnected_agent_timeout(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: AgentId,
+        n: u64,
+    ) {
+        let still = self
+            .agents
+            .get(&id)
+            .is_some_and(|r| !r.active && r.disconnections == n);
+        if still {
+            warn!(ctx.node().logger(), "disconnected agent did not re-register in time"; "agent" => %id);
+            self.agent_missed_pings(ctx, id);
+        }
     }
 
     /// Ends the tasks on disconnected agent `id` of frameworks that do not checkpoint.

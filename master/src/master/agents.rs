@@ -29,6 +29,9 @@ pub struct AgentRecord {
     pub awaiting_pong: bool,
     /// Connected and offering: false from a broken link until it re-registers.
     pub active: bool,
+    /// How many times its link broke (tells a timer armed at one disconnection from a
+    /// later one).
+    pub disconnections: u64,
 }
 
 /// What one ping round decided.
@@ -88,6 +91,7 @@ impl AgentBook {
                 missed_pings: 0,
                 awaiting_pong: false,
                 active: true,
+                disconnections: 0,
             },
         );
     }
@@ -116,6 +120,7 @@ impl AgentBook {
             return None;
         }
         record.active = false;
+        record.disconnections += 1;
         Some(id.clone())
     }
 

@@ -89,7 +89,8 @@ pub struct MasterConfig {
     pub max_completed_tasks_per_framework: usize,
     /// Allocator settings.
     pub allocator: AllocatorConfig,
-    /// Time recovered agents have to re-register after a failover.
+    /// Time recovered agents have to re-register after a failover, and disconnected agents
+    /// after their link broke.
     pub agent_reregister_timeout: Duration,
     /// Pace of marking agents unreachable: recovered agents that did not come back, and
     /// agents that missed their pings.
@@ -177,6 +178,9 @@ pub enum MasterMessage {
     RemoveRecoveredAgent,
     /// Time to mark the next agent that missed its pings unreachable (rate limited).
     MarkNextUnreachable,
+    /// A disconnected agent's time to re-register ran out (its id and the count of its
+    /// disconnections when the timer was armed).
+    DisconnectedAgentTimeout(meso_api::v1::AgentId, u64),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -454,6 +458,9 @@ impl Process for Master {
             MasterMessage::ReregisterTimeout => self.reregister_timeout(ctx),
             MasterMessage::RemoveRecoveredAgent => self.remove_next_recovered(ctx),
             MasterMessage::MarkNextUnreachable => self.mark_next_unreachable(ctx),
+            MasterMessage::DisconnectedAgentTimeout(id, n) => {
+                self.disconnected_agent_timeout(ctx, id, n)
+            }
         }
     }
 

@@ -89,8 +89,9 @@ impl Master {
             .is_some_and(|f| f.partition_aware())
     }
 
-    /// Health checks found `id` silent for too long: mark it unreachable now, or queue it
-    /// behind the removal rate limit.
+    /// Health checks found `id` silent for too long (or, disconnected, it did not
+    /// re-register in time): mark it unreachable now, or queue it behind the removal rate
+    /// limit.
     pub(super) fn agent_missed_pings(&mut self, ctx: &mut Context<Self>, id: AgentId) {
         let Some(limit) = self.config.agent_removal_rate_limit else {
             warn!(ctx.node().logger(), "agent missed its pings; marking it unreachable"; "agent" => %id);
@@ -112,10 +113,11 @@ impl Master {
     pub(super) fn mark_next_unreachable(&mut self, ctx: &mut Context<Self>) {
         self.unreachable_queue.armed = false;
         while let Some(id) = self.unreachable_queue.pop() {
-            let still_silent = self
-                .agents
-                .get(&id)
-                .is_some_and(|a| a.missed_pings >= self.config.max_agent_ping_timeouts);
+            // Silent still, or still disconnected (a re-registration timeout): an agent
+            // that answered or re-registered meanwhile is spared.
+            let still_silent = self.agents.get(&id).is_some_and(|a| {
+                a.missed_pings >= self.config.max_agent_ping_timeouts || !a.active
+            });
             if !still_silent {
                 continue;
             }
@@ -158,10 +160,7 @@ impl Master {
                 id,
                 state,
                 TaskStatusReason::AgentRemoved,
-                format!(
-                    "agent {} ({}) is unreachable: it missed its health checks",
-                    id, record.info.hostname
-                ),
+                format!("agent {} ({}) is unreachable", id, record.info.hostname),
             );
             status.unreachable_time = Some(unreachable_time);
             self.operator
