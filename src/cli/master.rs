@@ -36,8 +36,9 @@ pub struct MasterFlags {
     /// order on every master (default: this master alone, a cluster of one).
     #[arg(long, env = "MESO_PEERS")]
     pub peers: Option<String>,
-    /// Time agents known from the registry have to re-register with a newly elected master
-    /// before they are marked unreachable.
+    /// Time agents known from the registry have to re-register with a newly elected master,
+    /// and agents whose connection broke have to re-register, before they are marked
+    /// unreachable.
     #[arg(long, env = "MESO_AGENT_REREGISTER_TIMEOUT", default_value = "10mins", value_parser = parse_duration)]
     pub agent_reregister_timeout: Duration,
     /// Most agents marked unreachable per period (agents that missed their pings, and after
