@@ -316,6 +316,14 @@ async fn a_fresh_agent_at_the_address_of_a_disconnected_one_replaces_it() {
         state["frameworks"][0]["tasks"].as_array().map(Vec::len),
         Some(0)
     );
+    cluster.clock.settle().await;
+    let mut fresh = fresh;
+    while let Ok(ev) = fresh.events.try_recv() {
+        assert!(
+            !matches!(ev, AgentEvent::Shutdown(_)),
+            "the new agent at the old address is not told to shut down: {ev:?}"
+        );
+    }
 }
 
 /// The same when the master has not yet seen the old agent's link break: a registration

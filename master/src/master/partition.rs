@@ -248,9 +248,8 @@ impl Master {
     }
 
     /// Removes a registered agent for good (it unregistered, or a new agent registered at
-    /// its address while it was disconnected): its tasks end (TASK_GONE_BY_OPERATOR for
-    /// PARTITION_AWARE frameworks, as Mesos's `removeSlave`, else TASK_LOST), it is told to
-    /// shut down, and the registry forgets it.
+    /// its address): its tasks end (TASK_GONE_BY_OPERATOR for PARTITION_AWARE frameworks,
+    /// as Mesos's `removeSlave`, else TASK_LOST), and the registry forgets it.
     pub(super) fn remove_agent(&mut self, ctx: &mut Context<Self>, id: &AgentId, why: &str) {
         let Some(record) = self.detach_agent(ctx, id, false) else {
             return;
@@ -263,12 +262,8 @@ impl Master {
         }
         self.tell_agent_lost(ctx, id);
         self.pending_kills.forget(id);
-        let _ = ctx.send(
-            &record.pid,
-            wire::ShutdownAgent {
-                message: format!("agent removed: {why}"),
-            },
-        );
+        // Nothing is sent to its PID (Mesos's `removeSlave` does not): an agent that
+        // unregistered is leaving, and a new agent may now live at that address.
         self.registry(ctx, RegistryChange::RemoveAgent(id.clone()), None);
     }
 
