@@ -169,6 +169,8 @@ mod tests {
         let changes = [
             RegistryChange::AdmitAgent(agent("a")),
             RegistryChange::AdmitAgent(agent("b")),
+            RegistryChange::AdmitAgent(agent("c")),
+            RegistryChange::MarkGone(AgentId::new("c")),
             RegistryChange::MarkUnreachable(AgentId::new("a")),
             RegistryChange::MarkReachable(agent("a")),
             RegistryChange::MarkUnreachable(AgentId::new("a")),
@@ -188,6 +190,8 @@ mod tests {
             [&AgentId::new("a")]
         );
         assert_eq!(registry.unreachable()[&AgentId::new("a")], 42);
+        assert_eq!(s.gone.iter().collect::<Vec<_>>(), [&AgentId::new("c")]);
+        assert_eq!(registry.gone()[&AgentId::new("c")], 42);
         assert_eq!(
             s.frameworks[&FrameworkId::new("F-1")].failover_timeout,
             3600.0
