@@ -59,6 +59,7 @@ impl Process for StandInMaster {
         };
         match msg {
             MasterMessage::Register => {
+                // Stand-in master for a benchmark: the agent retries registration if this is lost.
                 let _ = ctx.send(
                     &from,
                     AgentRegistered {
@@ -70,6 +71,7 @@ impl Process for StandInMaster {
             MasterMessage::Update(m) => {
                 let u = m.update;
                 let _ = self.states.send(u.status.state);
+                // Stand-in master: the agent retries an unacknowledged update.
                 let _ = ctx.send(
                     &from,
                     StatusUpdateAcknowledgement {

@@ -42,7 +42,6 @@ use meso_api::wire::{
     ShutdownFramework, StatusUpdateAcknowledgement,
 };
 use meso_api::Resources;
-use rand::Rng;
 use slog::{info, warn, Logger};
 
 use crate::containerizer::{Containerizer, Termination};
@@ -278,7 +277,7 @@ impl Agent {
         // Jitter in [backoff/2, backoff] so a restarted master is not hit by all agents
         // at once.
         let backoff_ms = self.backoff.as_millis().max(2) as u64;
-        let wait = Duration::from_millis(rand::thread_rng().gen_range(backoff_ms / 2..=backoff_ms));
+        let wait = Duration::from_millis(ctx.random_in(backoff_ms / 2..=backoff_ms));
         ctx.delay(
             wait,
             AgentMessage::RegistrationRetry {
@@ -356,8 +355,8 @@ impl Agent {
     }
 
     /// A fresh container id (a random uuid, as Mesos's).
-    fn new_container_id(&mut self) -> ContainerId {
-        ContainerId::new(uuid::Uuid::new_v4().to_string())
+    fn new_container_id(&mut self, ctx: &Context<Self>) -> ContainerId {
+        ContainerId::new(ctx.uuid_v4().to_string())
     }
 }
 
@@ -385,12 +384,13 @@ impl Process for Agent {
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
         self.info.port = u32::from(ctx.self_upid().addr().port());
+        let now_secs = libprocess::unix_secs(ctx.wall_time());
         self.observe
-            .install(ctx.node().metrics(), ctx.self_upid().addr().ip());
+            .install(ctx.node().metrics(), ctx.self_upid().addr().ip(), now_secs);
         // The gauges are computed when read: `/metrics/snapshot` comes to this process.
         ctx.node()
             .set_metrics_snapshot_process(Some(ctx.self_upid().id()));
-        self.refresh_metrics();
+        self.refresh_metrics(now_secs);
         info!(self.log, "agent starting"; "pid" => %ctx.self_upid(),
             "resources" => %self.info.resources, "master" => %self.config.master);
         self.attempt_registration(ctx);

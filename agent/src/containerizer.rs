@@ -112,9 +112,10 @@ pub trait Containerizer: Send + 'static {
     fn destroy(&mut self, container_id: &ContainerId) -> Result<(), AgentError>;
     /// Drops what is kept about an ended container (after a last `destroy`).
     fn forget(&mut self, container_id: &ContainerId);
-    /// The container's resource usage now. The future owns what it needs, so the caller
-    /// may await it outside the agent's process; an unknown container is an error.
-    fn usage(&self, container_id: &ContainerId) -> UsageFuture;
+    /// The container's resource usage now, stamped `timestamp` (seconds since the Unix
+    /// epoch, by the caller's node clock). The future owns what it needs, so the caller may
+    /// await it outside the agent's process; an unknown container is an error.
+    fn usage(&self, container_id: &ContainerId, timestamp: f64) -> UsageFuture;
     /// A limitation the container has already run into, checked now without waiting (e.g.
     /// an OOM kill of one of its processes). The agent asks when an executor reports a
     /// failed task, so the task carries the limitation's reason.
@@ -259,12 +260,12 @@ impl Containerizer for PosixContainerizer {
         self.pids.remove(&container_id.value);
     }
 
-    fn usage(&self, container_id: &ContainerId) -> UsageFuture {
+    fn usage(&self, container_id: &ContainerId, timestamp: f64) -> UsageFuture {
         let pid = self.pids.get(&container_id.value).copied();
         let id = container_id.value.clone();
         Box::pin(async move {
             let pid = pid.ok_or(AgentError::UnknownContainer(id))?;
-            tokio::task::spawn_blocking(move || session_usage(pid))
+            tokio::task::spawn_blocking(move || session_usage(pid, timestamp))
                 .await
                 .map_err(|e| AgentError::Io {
                     what: "reading usage of",
@@ -276,7 +277,7 @@ impl Containerizer for PosixContainerizer {
 }
 
 /// Usage of the processes of the session `sid` leads (a posix container), from `/proc`.
-fn session_usage(sid: u32) -> Result<ResourceStatistics, AgentError> {
+fn session_usage(sid: u32, timestamp: f64) -> Result<ResourceStatistics, AgentError> {
     let members = session_members(sid);
     let all = meso_isolators::posix::read_all_proc_stats()?;
     let rows: Vec<_> = all
@@ -284,10 +285,7 @@ fn session_usage(sid: u32) -> Result<ResourceStatistics, AgentError> {
         .filter(|s| members.contains(&(s.pid as u32)))
         .copied()
         .collect();
-    Ok(meso_isolators::posix::tree_statistics(
-        &rows,
-        meso_isolators::statistics::now_secs(),
-    ))
+    Ok(meso_isolators::posix::tree_statistics(&rows, timestamp))
 }
 
 /// SIGKILLs `root`, its process group, every descendant and their process groups, and
@@ -559,7 +557,7 @@ mod tests {
         let wait = c.wait(&id).unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         let stats = loop {
-            let stats = c.usage(&id).await.unwrap();
+            let stats = c.usage(&id, 1.0).await.unwrap();
             if stats.processes == Some(3) {
                 break stats;
             }
@@ -573,7 +571,7 @@ mod tests {
         wait.await;
         c.forget(&id);
         assert!(matches!(
-            c.usage(&id).await,
+            c.usage(&id, 1.0).await,
             Err(AgentError::UnknownContainer(_))
         ));
     }

@@ -15,6 +15,8 @@
 //! Small by design: threads and blocking sockets, no async runtime, no libprocess node. The
 //! event loop ([`CommandExecutor`]) takes [`Input`]s from one channel fed by the stream
 //! reader, the command waiter and kill timers, so its state is touched in one place.
+//! Having no node, it has no clock or rng seams: its update uuids and timestamps are read
+//! from the system directly (the one exception the `seams_tidy` test allows in the agent).
 
 mod http_client;
 mod rootfs_command;

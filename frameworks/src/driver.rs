@@ -391,6 +391,7 @@ impl SchedulerDriver {
         self.moved = false;
         ctx.link(&self.master);
         if self.framework.id.is_some() {
+            // A lost registration is sent again when the retry armed below fires.
             let _ = ctx.send(
                 &self.master,
                 wire::ReregisterFramework {
@@ -399,6 +400,7 @@ impl SchedulerDriver {
                 },
             );
         } else {
+            // A lost registration is sent again when the retry armed below fires.
             let _ = ctx.send(
                 &self.master,
                 wire::RegisterFramework {
@@ -495,6 +497,7 @@ impl Process for SchedulerDriver {
                     if let (Some(agent_id), Some(framework_id)) =
                         (agent_id, self.framework.id.clone())
                     {
+                        // A lost acknowledgement is answered again: the agent retries the update until acked.
                         let _ = ctx.send(
                             &self.master,
                             wire::StatusUpdateAcknowledgement {

@@ -25,6 +25,13 @@ fn parse<T: std::str::FromStr>(flag: &str, value: Option<String>) -> T {
         .unwrap_or_else(|_| usage_and_exit(&format!("{flag}: cannot parse {value:?}")))
 }
 
+/// Seconds since the Unix epoch: this program runs no node, so it stamps usage itself.
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 #[tokio::main]
 async fn main() {
     let mut config = IsolationConfig {
@@ -79,7 +86,7 @@ async fn main() {
     let mut container = isolation
         .launch(&container_config, &spec)
         .unwrap_or_else(|e| usage_and_exit(&format!("launch failed: {e}")));
-    let mut last_usage = isolation.usage(&id).ok();
+    let mut last_usage = isolation.usage(&id, now_secs()).ok();
     let watch = isolation.watch(&id);
     tokio::pin!(watch);
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
@@ -91,7 +98,7 @@ async fn main() {
                 break tokio::time::timeout(Duration::from_millis(300), &mut watch).await.ok();
             }
             l = &mut watch => break Some(l),
-            _ = ticker.tick() => last_usage = isolation.usage(&id).ok().or(last_usage),
+            _ = ticker.tick() => last_usage = isolation.usage(&id, now_secs()).ok().or(last_usage),
         }
     };
     let status = isolation

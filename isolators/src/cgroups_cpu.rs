@@ -11,7 +11,7 @@ use crate::cgroupfs::{keyed, CgroupDir, CgroupVersion};
 use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limits};
 use crate::error::Result;
 use crate::isolator::Isolator;
-use crate::statistics::{now_secs, ResourceStatistics};
+use crate::statistics::ResourceStatistics;
 
 /// The CFS period we use, microseconds (the kernel's default).
 pub const CFS_PERIOD_US: u64 = 100_000;
@@ -144,9 +144,9 @@ impl Isolator for CgroupsCpu {
         Ok(())
     }
 
-    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
+    fn usage(&self, id: &ContainerId, timestamp: f64) -> Result<ResourceStatistics> {
         let entry = self.table.get(id, NAME)?;
-        let mut stats = ResourceStatistics::at(now_secs());
+        let mut stats = ResourceStatistics::at(timestamp);
         stats.cpus_limit = entry.limits.cpus;
         let cpu = &entry.dirs[0];
         let cpu_stat = cpu.read_keyed("cpu.stat")?;

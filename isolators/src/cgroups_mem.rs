@@ -17,7 +17,7 @@ use crate::container::{
 };
 use crate::error::Result;
 use crate::isolator::{no_limitation, Isolator, LimitationFuture};
-use crate::statistics::{now_secs, ResourceStatistics};
+use crate::statistics::ResourceStatistics;
 
 const NAME: &str = "cgroups/mem";
 
@@ -145,11 +145,11 @@ impl Isolator for CgroupsMem {
         Ok(())
     }
 
-    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
+    fn usage(&self, id: &ContainerId, timestamp: f64) -> Result<ResourceStatistics> {
         let entry = self.table.get(id, NAME)?;
         let dir = &entry.dirs[0];
         let stat = dir.read_keyed("memory.stat")?;
-        let mut stats = ResourceStatistics::at(now_secs());
+        let mut stats = ResourceStatistics::at(timestamp);
         stats.mem_rss_bytes = match dir.version {
             CgroupVersion::V1 => keyed(&stat, "total_rss").or_else(|| keyed(&stat, "rss")),
             CgroupVersion::V2 => keyed(&stat, "anon"),

@@ -8,7 +8,7 @@ use crate::cgroup_table::{CgroupTable, CgroupsOptions};
 use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limits};
 use crate::error::{IsolatorError, Result};
 use crate::isolator::Isolator;
-use crate::statistics::{now_secs, ResourceStatistics};
+use crate::statistics::ResourceStatistics;
 
 const NAME: &str = "cgroups/pids";
 
@@ -73,9 +73,9 @@ impl Isolator for CgroupsPids {
         Ok(())
     }
 
-    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
+    fn usage(&self, id: &ContainerId, timestamp: f64) -> Result<ResourceStatistics> {
         let entry = self.table.get(id, NAME)?;
-        let mut stats = ResourceStatistics::at(now_secs());
+        let mut stats = ResourceStatistics::at(timestamp);
         stats.processes = Some(entry.dirs[0].read_u64("pids.current")?);
         Ok(stats)
     }

@@ -20,7 +20,7 @@ use crate::container::{
 };
 use crate::error::{IsolatorError, Result};
 use crate::isolator::{no_limitation, Isolator, LimitationFuture};
-use crate::statistics::{now_secs, ResourceStatistics};
+use crate::statistics::ResourceStatistics;
 
 const NAME: &str = "disk/du";
 
@@ -196,7 +196,7 @@ impl Isolator for DiskDu {
         Ok(())
     }
 
-    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
+    fn usage(&self, id: &ContainerId, timestamp: f64) -> Result<ResourceStatistics> {
         let (sandbox, limits, used) = {
             let map = self.lock();
             let s = map.get(id).ok_or_else(|| Self::unknown(id))?;
@@ -206,7 +206,7 @@ impl Isolator for DiskDu {
             Some(u) => u,
             None => disk_usage(&sandbox)?,
         };
-        let mut stats = ResourceStatistics::at(now_secs());
+        let mut stats = ResourceStatistics::at(timestamp);
         stats.disk_used_bytes = Some(used);
         stats.disk_limit_bytes = limits.disk_bytes;
         Ok(stats)

@@ -21,7 +21,7 @@ use crate::launcher::{ContainerProcess, ExitStatus, LaunchSpec, Launcher};
 use crate::namespaces_pid::PidNamespace;
 use crate::posix::PosixIsolator;
 use crate::rootfs::{Rootfs, NAME as ROOTFS_ISOLATOR};
-use crate::statistics::{now_secs, ResourceStatistics};
+use crate::statistics::ResourceStatistics;
 use crate::tracking::destroy_tracked;
 
 /// The isolator names this crate knows, in the order `--help` lists them.
@@ -355,11 +355,12 @@ impl Isolation {
         Ok(())
     }
 
-    /// Every isolator's figures merged (earlier isolators in the list win a shared field).
-    pub fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
-        let mut stats = ResourceStatistics::at(now_secs());
+    /// Every isolator's figures merged (earlier isolators in the list win a shared field),
+    /// stamped `timestamp` (seconds since the Unix epoch, from the caller's clock).
+    pub fn usage(&self, id: &ContainerId, timestamp: f64) -> Result<ResourceStatistics> {
+        let mut stats = ResourceStatistics::at(timestamp);
         for iso in &self.isolators {
-            stats.merge(&iso.usage(id)?);
+            stats.merge(&iso.usage(id, timestamp)?);
         }
         Ok(stats)
     }

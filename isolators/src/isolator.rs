@@ -49,8 +49,9 @@ pub trait Isolator: Send + Sync {
     }
     /// Applies new limits.
     fn update(&self, id: &ContainerId, limits: &Limits) -> Result<()>;
-    /// The figures this isolator knows for the container.
-    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics>;
+    /// The figures this isolator knows for the container, stamped `timestamp` (seconds since
+    /// the Unix epoch: the caller's clock, so isolators never read one).
+    fn usage(&self, id: &ContainerId, timestamp: f64) -> Result<ResourceStatistics>;
     /// Removes everything this isolator made for the container. Idempotent.
     fn cleanup(&self, id: &ContainerId) -> Result<()>;
 }
@@ -89,10 +90,9 @@ macro_rules! stateless_container_methods {
         fn usage(
             &self,
             _id: &$crate::container::ContainerId,
+            timestamp: f64,
         ) -> $crate::error::Result<$crate::statistics::ResourceStatistics> {
-            Ok($crate::statistics::ResourceStatistics::at(
-                $crate::statistics::now_secs(),
-            ))
+            Ok($crate::statistics::ResourceStatistics::at(timestamp))
         }
 
         fn cleanup(&self, _id: &$crate::container::ContainerId) -> $crate::error::Result<()> {

@@ -28,7 +28,7 @@
 //! };
 //! let mut container = isolation.launch(&config, &spec)?;
 //! assert!(container.process.wait()?.success());
-//! assert_eq!(isolation.usage(&config.id)?.cpus_limit, Some(0.5));
+//! assert_eq!(isolation.usage(&config.id, 0.0)?.cpus_limit, Some(0.5));
 //! isolation.destroy(&mut container)?;
 //! assert_eq!(std::fs::read_to_string(sandbox.path().join("out"))?, "hi\n");
 //! # Ok::<(), Box<dyn std::error::Error>>(())

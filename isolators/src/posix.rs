@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use crate::container::{ContainerConfig, ContainerId, LaunchPrep, Limits};
 use crate::error::{IsolatorError, Result};
 use crate::isolator::Isolator;
-use crate::statistics::{now_secs, ResourceStatistics};
+use crate::statistics::ResourceStatistics;
 
 /// The fields of `/proc/<pid>/stat` we use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,9 +225,9 @@ impl Isolator for PosixIsolator {
         self.with_state(id, |state| state.limits = *limits)
     }
 
-    fn usage(&self, id: &ContainerId) -> Result<ResourceStatistics> {
+    fn usage(&self, id: &ContainerId, timestamp: f64) -> Result<ResourceStatistics> {
         let state = self.state(id)?;
-        let mut stats = ResourceStatistics::at(now_secs());
+        let mut stats = ResourceStatistics::at(timestamp);
         let Some(pid) = state.pid else {
             return Ok(stats);
         };
@@ -311,13 +311,13 @@ mod tests {
         };
         iso.prepare(&config).unwrap();
         iso.isolate(&id, nix::unistd::getpid()).unwrap();
-        let u = iso.usage(&id).unwrap();
+        let u = iso.usage(&id, 1.0).unwrap();
         assert!(u.mem_rss_bytes.unwrap() > 0);
         assert_eq!(u.mem_limit_bytes, Some(1 << 30));
         assert!(u.processes.unwrap() >= 1);
         iso.cleanup(&id).unwrap();
         assert!(iso
-            .usage(&id)
+            .usage(&id, 1.0)
             .unwrap_err()
             .to_string()
             .contains("not known"));

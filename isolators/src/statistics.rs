@@ -69,14 +69,6 @@ impl ResourceStatistics {
     }
 }
 
-/// Seconds since the epoch, now (the shells' one clock read for statistics).
-pub fn now_secs() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

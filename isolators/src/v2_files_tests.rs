@@ -72,7 +72,7 @@ fn cpu_writes_weight_and_max_and_reads_cpu_stat() {
         "usage_usec 3000000\nuser_usec 2500000\nsystem_usec 500000\nnr_periods 9\nnr_throttled 4\n",
     )
     .unwrap();
-    let u = cpu.usage(&cfg.id).unwrap();
+    let u = cpu.usage(&cfg.id, 1.0).unwrap();
     assert_eq!(
         (u.cpus_user_time_secs, u.cpus_system_time_secs),
         (Some(2.5), Some(0.5))
@@ -108,7 +108,7 @@ async fn mem_writes_max_and_reports_oom_from_memory_events() {
     let cg = dir.path().join("meso/m1");
     assert_eq!(read(cg.join("memory.max")), (32u64 << 20).to_string());
     fs::write(cg.join("memory.stat"), "anon 1048576\nfile 4096\n").unwrap();
-    let u = mem.usage(&cfg.id).unwrap();
+    let u = mem.usage(&cfg.id, 1.0).unwrap();
     assert_eq!(
         (u.mem_rss_bytes, u.mem_limit_bytes),
         (Some(1 << 20), Some(32 << 20))
@@ -156,7 +156,7 @@ fn pids_writes_max_and_reads_current() {
     let cg = dir.path().join("meso/p1");
     assert_eq!(read(cg.join("pids.max")), "100");
     fs::write(cg.join("pids.current"), "7\n").unwrap();
-    assert_eq!(pids.usage(&cfg.id).unwrap().processes, Some(7));
+    assert_eq!(pids.usage(&cfg.id, 1.0).unwrap().processes, Some(7));
 }
 
 #[test]

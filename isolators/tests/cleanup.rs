@@ -61,7 +61,7 @@ fn destroy_leaves_no_cgroup_and_no_process() {
             "every hierarchy holds them all: {d:?}"
         );
     }
-    let usage = iso.usage(&id).unwrap();
+    let usage = iso.usage(&id, 1.0).unwrap();
     assert_eq!(usage.processes, Some(pids.len() as u64));
     assert_eq!(usage.mem_limit_bytes, Some(64 << 20));
     assert!(

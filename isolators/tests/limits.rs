@@ -21,7 +21,7 @@ async fn allocating_past_mem_is_killed_with_the_memory_limitation() {
     let mut c = iso
         .launch(&cfg, &sh("exec tail /dev/zero", sandbox.path()))
         .unwrap();
-    let usage = iso.usage(&id).unwrap();
+    let usage = iso.usage(&id, 1.0).unwrap();
     assert_eq!(usage.mem_limit_bytes, Some(32 << 20));
     let status = c.process.wait_async().await.unwrap();
     assert!(!status.success(), "tail /dev/zero ended with {status:?}");
@@ -54,10 +54,10 @@ async fn busy_loop_with_half_a_cpu_and_cfs_uses_at_most_about_half_a_core() {
     let mut c = iso
         .launch(&cfg, &sh("while :; do :; done", sandbox.path()))
         .unwrap();
-    let before = iso.usage(&id).unwrap();
+    let before = iso.usage(&id, 1.0).unwrap();
     let start = Instant::now();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = iso.usage(&id).unwrap();
+    let after = iso.usage(&id, 1.0).unwrap();
     let wall = start.elapsed().as_secs_f64();
     let cpu = |s: &meso_isolators::ResourceStatistics| {
         s.cpus_user_time_secs.unwrap() + s.cpus_system_time_secs.unwrap()
@@ -99,7 +99,7 @@ async fn fork_bomb_stays_under_the_pids_limit() {
     let mut most = 0;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(2) {
-        let n = iso.usage(&id).unwrap().processes.unwrap();
+        let n = iso.usage(&id, 1.0).unwrap().processes.unwrap();
         most = most.max(n);
         assert!(n <= 24, "{n} processes in a container limited to 24");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -156,7 +156,7 @@ async fn writing_past_the_disk_limit_gives_the_disk_limitation() {
         "{}",
         limitation.message
     );
-    let usage = iso.usage(&id).unwrap();
+    let usage = iso.usage(&id, 1.0).unwrap();
     assert!(usage.disk_used_bytes.unwrap() > 1 << 20, "{usage:?}");
     assert_eq!(usage.disk_limit_bytes, Some(1 << 20));
     iso.destroy(&mut c).unwrap();
@@ -183,6 +183,6 @@ async fn disk_over_the_limit_without_enforcement_is_only_measured() {
         watched.is_err(),
         "a limitation without enforcement: {watched:?}"
     );
-    assert!(iso.usage(&id).unwrap().disk_used_bytes.unwrap() > 1 << 20);
+    assert!(iso.usage(&id, 1.0).unwrap().disk_used_bytes.unwrap() > 1 << 20);
     iso.destroy(&mut c).unwrap();
 }

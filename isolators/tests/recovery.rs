@@ -44,7 +44,7 @@ fn a_restarted_agent_recovers_and_destroys_a_running_container() {
         None,
         "the recovered container is running"
     );
-    let usage = second.usage(&id).unwrap();
+    let usage = second.usage(&id, 1.0).unwrap();
     assert_eq!(usage.cpus_limit, Some(0.25));
     assert_eq!(usage.mem_limit_bytes, Some(48 << 20));
     assert_eq!(usage.disk_limit_bytes, Some(10 << 20));

@@ -198,6 +198,7 @@ impl Process for Worker {
                 ctx.delay(Duration::from_millis(20), WorkerMsg::Poll);
             }
             WorkerMsg::Finished { id, result } => {
+                // Example: a lost result leaves the job running, which the example's deadline reports.
                 let _ = ctx.send(&self.queue, JobDone { id, result });
                 let _ = ctx.pid().send(WorkerMsg::Poll);
             }

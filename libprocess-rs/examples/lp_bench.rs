@@ -259,6 +259,7 @@ impl Process for Sink {
         self.seen += 1;
         if self.seen % ACK_EVERY == 0 {
             if let Some(from) = ctx.from().cloned() {
+                // Benchmark: it measures, it does not recover; a lost ack would stall the run visibly.
                 let _ = ctx.send(&from, Ack(self.seen));
             }
         }
@@ -437,6 +438,7 @@ impl Process for Echo {
     }
     fn handle(&mut self, ctx: &mut Context<Self>, blob: Blob) {
         if let Some(from) = ctx.from().cloned() {
+            // Benchmark: it measures, it does not recover; a lost echo would stall the run visibly.
             let _ = ctx.send(&from, blob);
         }
     }

@@ -87,6 +87,7 @@ impl Process for Ponger {
             ctx.link(&from);
             self.pinger = Some(from.clone());
         }
+        // Example: a peer that is gone is reported by the link (`exited`), not by this send.
         let _ = ctx.send(&from, Pong { seq: ping.seq });
     }
     fn exited(&mut self, _ctx: &mut Context<Self>, pid: Upid) {
@@ -120,6 +121,7 @@ impl Pinger {
     fn send_next(&mut self, ctx: &mut Context<Self>) {
         let seq = self.sent;
         self.sent += 1;
+        // Example: a peer that is gone is reported by the link (`exited`), not by this send.
         let _ = ctx.send(
             &self.peer,
             Ping {

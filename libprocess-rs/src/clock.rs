@@ -2,9 +2,15 @@
 //!
 //! Every timer in the runtime (`delay`, `ask` timeouts) sleeps on the node's [`Clock`], never on
 //! tokio's global time, so a test can freeze time and move it by hand across several nodes
-//! that share one [`TestClock`]. Invariants of the test clock: time never goes backwards; a
-//! timer stays registered until its sleep future is dropped, so a timer that fired but whose
-//! message is not yet delivered still counts as "due" for [`TestClock::settle`].
+//! that share one [`TestClock`]. Wall-clock time (seconds since the Unix epoch, for timestamps
+//! that leave the process) comes from the same clock ([`Clock::wall_time`]), so a paused test
+//! clock freezes it too. Invariants of the test clock: time never goes backwards; its wall time
+//! is its fixed wall epoch plus its own time, so both move together; a timer stays registered
+//! until its sleep future is dropped, so a timer that fired but whose message is not yet
+//! delivered still counts as "due" for [`TestClock::settle`].
+//!
+//! This module and `seams.rs` are the only places in the actor crates that read the system's
+//! clocks or entropy directly (the tidy test `tests/seams_tidy.rs` holds the others to that).
 
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
@@ -14,7 +20,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// A source of time and timers for a node. `now` is the time since the clock's own epoch.
 pub trait Clock: Send + Sync + 'static {
@@ -22,10 +28,24 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Duration;
     /// A future that completes once `now() >= deadline`.
     fn sleep_until(&self, deadline: Duration) -> BoxFuture<'static, ()>;
+    /// Wall-clock time: what timestamps shown to users and written to disk are made of.
+    fn wall_time(&self) -> SystemTime;
     /// The test clock behind this clock, if it is one (used by nodes to register for settle).
     fn as_test_clock(&self) -> Option<TestClock> {
         None
     }
+}
+
+/// Seconds since the Unix epoch (0 for a time before it), the form timestamps take on the wire.
+pub fn unix_secs(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Milliseconds since the Unix epoch (0 for a time before it; saturates far in the future).
+pub fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Real time, from tokio's timer.
@@ -56,6 +76,10 @@ impl Clock for SystemClock {
     fn sleep_until(&self, deadline: Duration) -> BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep_until(self.epoch + deadline))
     }
+    /// The system's wall clock (it may jump when the host's time is set).
+    fn wall_time(&self) -> SystemTime {
+        SystemTime::now()
+    }
 }
 
 /// Something a test clock can ask whether it is quiet (a node: no message queued or running).
@@ -71,6 +95,8 @@ pub(crate) trait Quiescence: Send + Sync {
 pub struct TestClock(Arc<TestClockInner>);
 
 struct TestClockInner {
+    /// Wall-clock time at clock time zero.
+    wall_epoch: SystemTime,
     state: Mutex<TestState>,
     nodes: Mutex<Vec<(SocketAddr, Weak<dyn Quiescence>)>>,
     /// Frames sent between nodes of this clock and not yet handled by the receiver, by the
@@ -107,9 +133,16 @@ impl Default for TestClock {
 }
 
 impl TestClock {
-    /// A running test clock at time zero.
+    /// A running test clock at time zero, whose wall time starts at the system's wall time.
     pub fn new() -> Self {
+        Self::starting_at(SystemTime::now())
+    }
+
+    /// A running test clock at time zero whose wall time starts at `wall_epoch` (a test or
+    /// simulation that must not depend on the host's date).
+    pub fn starting_at(wall_epoch: SystemTime) -> Self {
         TestClock(Arc::new(TestClockInner {
+            wall_epoch,
             state: Mutex::new(TestState {
                 paused: false,
                 base: Duration::ZERO,
@@ -124,7 +157,12 @@ impl TestClock {
 
     /// A test clock that starts paused at time zero.
     pub fn paused() -> Self {
-        let clock = Self::new();
+        Self::paused_at(SystemTime::now())
+    }
+
+    /// A test clock that starts paused at time zero, its wall time at `wall_epoch`.
+    pub fn paused_at(wall_epoch: SystemTime) -> Self {
+        let clock = Self::starting_at(wall_epoch);
         clock.0.state.lock().paused = true;
         clock
     }
@@ -279,6 +317,10 @@ impl Clock for TestClock {
     fn as_test_clock(&self) -> Option<TestClock> {
         Some(self.clone())
     }
+
+    fn wall_time(&self) -> SystemTime {
+        self.0.wall_epoch + self.now()
+    }
 }
 
 /// A sleep on a [`TestClock`]. Registered in the clock's timer map from its first poll until
@@ -377,6 +419,15 @@ mod tests {
         drop(sleep);
         assert!(clock.is_quiet());
         clock.settle().await;
+    }
+
+    #[test]
+    fn wall_time_moves_with_the_test_clock_only() {
+        let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let clock = TestClock::paused_at(epoch);
+        assert_eq!(clock.wall_time(), epoch);
+        clock.advance(Duration::from_millis(1500));
+        assert_eq!(clock.wall_time(), epoch + Duration::from_millis(1500));
     }
 
     #[tokio::test]

@@ -138,6 +138,27 @@ impl<P: Process> Context<P> {
         }));
     }
 
+    /// Wall-clock time by the node's clock: the one source of timestamps for actors (a
+    /// paused test clock freezes it).
+    pub fn wall_time(&self) -> std::time::SystemTime {
+        self.node.wall_time()
+    }
+
+    /// The next value of the node's random source.
+    pub fn random_u64(&self) -> u64 {
+        self.node.random_u64()
+    }
+
+    /// A value drawn uniformly from `range` (both ends included) with the node's random source.
+    pub fn random_in(&self, range: std::ops::RangeInclusive<u64>) -> u64 {
+        self.node.random_in(range)
+    }
+
+    /// A random (version 4) uuid from the node's random source: ids and status update uuids.
+    pub fn uuid_v4(&self) -> uuid::Uuid {
+        self.node.uuid_v4()
+    }
+
     /// Delivers `msg` to this process after `after` on the node's clock.
     pub fn delay(&self, after: Duration, msg: P::Message) -> DelayHandle {
         let cancelled = Arc::new(AtomicBool::new(false));

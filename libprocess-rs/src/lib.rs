@@ -59,7 +59,7 @@ pub mod seams;
 mod transport;
 mod upid;
 
-pub use clock::{Clock, SystemClock, TestClock};
+pub use clock::{unix_ms, unix_secs, Clock, SystemClock, TestClock};
 pub use context::{Context, DelayHandle};
 pub use encoded::Encoded;
 pub use error::{AskError, NodeError, SendError, SpawnError};

@@ -171,6 +171,26 @@ impl Node {
         self.0.clock.clone()
     }
 
+    /// Wall-clock time by the node's clock (a paused test clock freezes it).
+    pub fn wall_time(&self) -> std::time::SystemTime {
+        self.0.clock.wall_time()
+    }
+
+    /// The next value of the node's random source (seeded by [`NodeBuilder::rng`]).
+    pub fn random_u64(&self) -> u64 {
+        self.0.rng.lock().next_u64()
+    }
+
+    /// A value drawn uniformly from `range` with the node's random source.
+    pub fn random_in(&self, range: std::ops::RangeInclusive<u64>) -> u64 {
+        crate::seams::random_in(self.0.rng.lock().as_mut(), range)
+    }
+
+    /// A random (version 4) uuid from the node's random source.
+    pub fn uuid_v4(&self) -> uuid::Uuid {
+        crate::seams::uuid_v4(self.0.rng.lock().as_mut())
+    }
+
     /// The node's metrics registry (add your own metrics here; all are served over HTTP).
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics

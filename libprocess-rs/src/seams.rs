@@ -1,14 +1,20 @@
 //! The interfaces the runtime sits on: network ([`Transport`]), task spawning ([`Spawner`]) and
-//! randomness ([`Rng`]); time is in [`crate::clock`].
+//! randomness ([`Rng`]); time (monotonic and wall) is in [`crate::clock`].
 //!
 //! The node reaches the outside world only through these (and the clock), so a seeded,
 //! single-threaded simulation backend can replace them to run many nodes deterministically.
 //! The defaults are real: TCP with `TCP_NODELAY`, tokio tasks, an OS-seeded PRNG.
+//!
+//! Actors draw every random value (ids, uuids, jitter) from their node's [`Rng`] through
+//! `Context::random_u64`, `Context::random_in` and `Context::uuid_v4`; [`uuid_v4`] and
+//! [`random_in`] turn the rng's bits into those. Invariant: the same seed gives the same
+//! sequence of values, whatever they are used for.
 
 use futures::future::BoxFuture;
 use rand::{RngCore, SeedableRng};
 use std::io;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// A byte stream between two nodes (or a node and an HTTP client).
@@ -119,5 +125,59 @@ impl StdRng {
 impl Rng for StdRng {
     fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
+    }
+}
+
+/// The rng's bits as `rand`'s generator, so `rand`'s unbiased sampling can use them.
+struct AsRngCore<'a>(&'a mut dyn Rng);
+
+impl RngCore for AsRngCore<'_> {
+    fn next_u32(&mut self) -> u32 {
+        // The low half of a 64-bit draw: uniform, as the whole is.
+        self.0.next_u64() as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let bytes = self.0.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// A value drawn uniformly from `range` (both ends included).
+pub fn random_in(rng: &mut dyn Rng, range: RangeInclusive<u64>) -> u64 {
+    rand::Rng::gen_range(&mut AsRngCore(rng), range)
+}
+
+/// A random (version 4) uuid made of the rng's next 128 bits.
+pub fn uuid_v4(rng: &mut dyn Rng) -> uuid::Uuid {
+    let mut bytes = [0u8; 16];
+    AsRngCore(rng).fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_uuids_and_draws() {
+        let draw = |seed| {
+            let mut rng = StdRng::seeded(seed);
+            let ids: Vec<uuid::Uuid> = (0..3).map(|_| uuid_v4(&mut rng)).collect();
+            (ids, random_in(&mut rng, 10..=20))
+        };
+        assert_eq!(draw(7), draw(7));
+        assert_ne!(draw(7).0, draw(8).0);
+        let (ids, n) = draw(7);
+        assert!(ids.iter().all(|u| u.get_version_num() == 4));
+        assert!((10..=20).contains(&n));
     }
 }

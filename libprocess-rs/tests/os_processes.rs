@@ -23,6 +23,7 @@ impl Process for Echo {
             return;
         }
         if let Some(from) = ctx.from().cloned() {
+            // Test process: the test asserts on the notes that arrive.
             let _ = ctx.send(&from, Note(n));
         }
     }

@@ -77,6 +77,7 @@ impl ReturningAgent {
     }
 
     fn reregister(&self, ctx: &mut Context<Self>) {
+        // Test agent: the test asserts on what the master does, not on this send.
         let _ = ctx.send(
             &self.master,
             wire::ReregisterAgent {
@@ -116,6 +117,7 @@ impl Process for ReturningAgent {
             }
             ReturnMsg::Ping(p) => {
                 let _ = self.events.send(ReturnEvent::Ping(p.connected));
+                // Test agent: a lost pong shows as a missed ping, which the test would see.
                 let _ = ctx.send(&self.master, wire::PongAgent {});
                 if !p.connected && self.reregisters {
                     self.reregister(ctx);

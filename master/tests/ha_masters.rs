@@ -244,6 +244,7 @@ impl ProbeAgent {
         agent.resources = meso_api::Resources::parse("cpus:2;mem:1024", "*").unwrap();
         match &self.id {
             None => {
+                // Probe: the test waits for the answer (or a NotLeader), not on this send.
                 let _ = ctx.send(
                     &master,
                     wire::RegisterAgent {
@@ -256,6 +257,7 @@ impl ProbeAgent {
             }
             Some(id) => {
                 agent.id = Some(id.clone());
+                // Probe: the test waits for the answer (or a NotLeader), not on this send.
                 let _ = ctx.send(
                     &master,
                     wire::ReregisterAgent {
@@ -306,6 +308,7 @@ impl Process for ProbeAgent {
             }
             ProbeMessage::Ping => {
                 if let Some(from) = from {
+                    // Probe: a lost pong shows as a missed ping, which the test would see.
                     let _ = ctx.send(&from, wire::PongAgent {});
                 }
             }

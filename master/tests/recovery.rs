@@ -75,6 +75,7 @@ impl Process for ReturningAgent {
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
+        // Test agent: the test waits for AgentReregistered, not on this send.
         let _ = ctx.send(
             &self.master,
             wire::ReregisterAgent {
@@ -95,6 +96,7 @@ impl Process for ReturningAgent {
                 let _ = self.events.send(m.agent_id);
             }
             ReturningMessage::Ping => {
+                // Test agent: a lost pong shows as a missed ping, which the test would see.
                 let _ = ctx.send(&self.master, wire::PongAgent {});
             }
         }

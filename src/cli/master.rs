@@ -104,6 +104,8 @@ impl MasterFlags {
                 .and_then(|h| h.into_string().ok())
                 .unwrap_or_else(|| self.ip.to_string()),
         };
+        // Start-up, before any node exists: the one master id not drawn from a node's seams
+        // (`tests/seams_tidy.rs` scans the actor crates, not the binary).
         let mut config = MasterConfig::new(&uuid::Uuid::new_v4().to_string(), &hostname);
         config.allocation_interval = self.allocation_interval;
         config.offer_timeout = self.offer_timeout;

@@ -98,6 +98,7 @@ impl Agent {
             CallType::Message => {
                 let data = call.message.map(|m| m.data).unwrap_or_default();
                 if let Some(agent_id) = self.id.clone() {
+                    // Framework messages are best effort, as in Mesos: the executor is told ACCEPTED.
                     let _ = ctx.send(
                         &self.config.master,
                         ExecutorToFramework {

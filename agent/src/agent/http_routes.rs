@@ -116,11 +116,15 @@ impl Agent {
             "/metrics/snapshot" => {
                 // The gauges are computed from the agent's state now, not after every
                 // message (see `metrics.rs`).
-                self.refresh_metrics();
+                self.refresh_metrics(libprocess::unix_secs(ctx.wall_time()));
                 body_response("application/json", ctx.node().metrics().snapshot_json())
             }
             "/containers" | "/monitor/statistics" | "/monitor/statistics.json" => {
-                return self.monitor_statistics(reply, request.query.clone());
+                return self.monitor_statistics(
+                    reply,
+                    libprocess::unix_secs(ctx.wall_time()),
+                    request.query.clone(),
+                );
             }
             other => HttpResponse::not_found(format!("No handler for '{other}' on the agent")),
         };

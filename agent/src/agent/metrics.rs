@@ -68,12 +68,9 @@ impl Observability {
     }
 
     /// Registers the metrics in the node's registry.
-    pub(crate) fn install(&mut self, metrics: &Metrics, ip: IpAddr) {
+    pub(crate) fn install(&mut self, metrics: &Metrics, ip: IpAddr, now_secs: f64) {
         self.ip = ip;
-        self.start_time_secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
+        self.start_time_secs = now_secs;
         let res = |name: &'static str| {
             (
                 name,
@@ -160,17 +157,13 @@ impl Agent {
         used
     }
 
-    /// Recomputes every gauge from the agent's state.
-    pub(super) fn refresh_metrics(&self) {
+    /// Recomputes every gauge from the agent's state; `now` is the wall clock in seconds.
+    pub(super) fn refresh_metrics(&self, now: f64) {
         let Some(g) = &self.observe.gauges else {
             return;
         };
         g.registered
             .set(i64::from(self.registration == Registration::Registered));
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
         g.uptime_secs
             .set((now - self.observe.start_time_secs).max(0.0));
         g.frameworks_active.set(self.frameworks.len() as i64);

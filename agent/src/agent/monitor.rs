@@ -72,12 +72,14 @@ impl Agent {
             .collect()
     }
 
-    fn answer_with_usage(&self, reply: HttpReply, answer: Answer) {
+    /// Reads every container's usage, stamped `now_secs` (the node's wall clock), and
+    /// answers with what `answer` makes of it.
+    fn answer_with_usage(&self, reply: HttpReply, now_secs: f64, answer: Answer) {
         let work: Vec<(ContainerRow, UsageFuture)> = self
             .container_rows()
             .into_iter()
             .map(|row| {
-                let usage = self.containerizer.usage(&row.container_id);
+                let usage = self.containerizer.usage(&row.container_id, now_secs);
                 (row, usage)
             })
             .collect();
@@ -100,9 +102,15 @@ impl Agent {
     }
 
     /// `/monitor/statistics`.
-    pub(super) fn monitor_statistics(&self, reply: HttpReply, query: Option<String>) {
+    pub(super) fn monitor_statistics(
+        &self,
+        reply: HttpReply,
+        now_secs: f64,
+        query: Option<String>,
+    ) {
         self.answer_with_usage(
             reply,
+            now_secs,
             Box::new(move |rows| {
                 let list: Vec<Value> = rows
                     .iter()
@@ -121,9 +129,15 @@ impl Agent {
     }
 
     /// GET_CONTAINERS, answered as `content_type`.
-    pub(super) fn get_containers(&self, reply: HttpReply, content_type: &'static str) {
+    pub(super) fn get_containers(
+        &self,
+        reply: HttpReply,
+        now_secs: f64,
+        content_type: &'static str,
+    ) {
         self.answer_with_usage(
             reply,
+            now_secs,
             Box::new(move |rows| {
                 let containers: Vec<Value> = rows
                     .iter()

@@ -43,7 +43,7 @@ impl Agent {
             }
             AgentCallType::GetVersion => json!({ "version_info": Agent::version_json() }),
             AgentCallType::GetMetrics => {
-                self.refresh_metrics();
+                self.refresh_metrics(libprocess::unix_secs(ctx.wall_time()));
                 let metrics: Vec<Value> = ctx
                     .node()
                     .metrics()
@@ -59,7 +59,11 @@ impl Agent {
                 "get_frameworks": self.get_frameworks(),
             }),
             AgentCallType::GetContainers => {
-                return self.get_containers(reply, accept.as_str());
+                return self.get_containers(
+                    reply,
+                    libprocess::unix_secs(ctx.wall_time()),
+                    accept.as_str(),
+                );
             }
             AgentCallType::GetFrameworks => self.get_frameworks(),
             AgentCallType::GetExecutors => self.get_executors(),

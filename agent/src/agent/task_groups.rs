@@ -20,6 +20,7 @@ use meso_api::wire::{RunTask, RunTaskGroup};
 use slog::warn;
 
 use super::tasks::{Executor, ExecutorState, Task};
+use super::updates::OwnUpdate;
 use super::{Agent, Registration};
 
 impl Executor {
@@ -89,12 +90,14 @@ impl Agent {
             for t in tasks {
                 agent.agent_update(
                     ctx,
-                    &framework_id,
-                    Some(&executor.executor_id),
-                    &t.task_id,
-                    state,
-                    why.clone(),
-                    reason,
+                    OwnUpdate {
+                        framework_id: &framework_id,
+                        executor_id: Some(&executor.executor_id),
+                        task_id: &t.task_id,
+                        state,
+                        message: why.clone(),
+                        reason,
+                    },
                 );
             }
         };

@@ -26,6 +26,7 @@ use meso_api::wire::{ExitedExecutor, FrameworkToExecutor, KillTask, RunTask, Tas
 use slog::{info, warn};
 
 use super::executor_env::ExecutorEnvironment;
+use super::updates::OwnUpdate;
 use super::{Agent, AgentMessage, Registration};
 use crate::containerizer::{ExecutorCommand, LaunchSpec, Termination};
 use crate::paths;
@@ -122,12 +123,14 @@ impl Agent {
         if let Err(e) = task.validate() {
             self.agent_update(
                 ctx,
-                &framework_id,
-                None,
-                &task.task_id,
-                TaskState::Error,
-                format!("invalid task: {e}"),
-                TaskStatusReason::TaskInvalid,
+                OwnUpdate {
+                    framework_id: &framework_id,
+                    executor_id: None,
+                    task_id: &task.task_id,
+                    state: TaskState::Error,
+                    message: format!("invalid task: {e}"),
+                    reason: TaskStatusReason::TaskInvalid,
+                },
             );
             return;
         }
@@ -166,12 +169,14 @@ impl Agent {
                     let task_id = task.task_id.clone();
                     self.agent_update(
                         ctx,
-                        &framework_id,
-                        Some(&executor_id),
-                        &task_id,
-                        TaskState::Lost,
-                        "the executor is terminating".into(),
-                        TaskStatusReason::ExecutorTerminated,
+                        OwnUpdate {
+                            framework_id: &framework_id,
+                            executor_id: Some(&executor_id),
+                            task_id: &task_id,
+                            state: TaskState::Lost,
+                            message: "the executor is terminating".into(),
+                            reason: TaskStatusReason::ExecutorTerminated,
+                        },
                     );
                 }
             }
@@ -221,7 +226,7 @@ impl Agent {
             .id
             .clone()
             .expect("invariant: tasks are launched only while registered");
-        let container_id = self.new_container_id();
+        let container_id = self.new_container_id(ctx);
         let directory = paths::sandbox(
             &self.config.work_dir,
             &agent_id,
@@ -234,12 +239,14 @@ impl Agent {
             warn!(agent.log, "executor launch failed"; "task_id" => %task_id, "error" => &message);
             agent.agent_update(
                 ctx,
-                &framework_id,
-                Some(&info.executor_id),
-                &task_id,
-                TaskState::Failed,
-                message,
-                TaskStatusReason::ContainerLaunchFailed,
+                OwnUpdate {
+                    framework_id: &framework_id,
+                    executor_id: Some(&info.executor_id),
+                    task_id: &task_id,
+                    state: TaskState::Failed,
+                    message,
+                    reason: TaskStatusReason::ContainerLaunchFailed,
+                },
             );
         };
         if let Err(e) = std::fs::create_dir_all(&directory) {
@@ -370,12 +377,14 @@ impl Agent {
             let container_id = executor.container_id.clone();
             self.agent_update(
                 ctx,
-                &kill.framework_id,
-                Some(&executor_id),
-                &kill.task_id,
-                TaskState::Killed,
-                "killed before the executor started it".into(),
-                TaskStatusReason::TaskKilledDuringLaunch,
+                OwnUpdate {
+                    framework_id: &kill.framework_id,
+                    executor_id: Some(&executor_id),
+                    task_id: &kill.task_id,
+                    state: TaskState::Killed,
+                    message: "killed before the executor started it".into(),
+                    reason: TaskStatusReason::TaskKilledDuringLaunch,
+                },
             );
             if nothing_left {
                 let _ = self.containerizer.destroy(&container_id);
@@ -548,12 +557,14 @@ impl Agent {
             };
             self.agent_update(
                 ctx,
-                &framework_id,
-                Some(&executor_id),
-                &task_id,
-                state,
-                why.clone(),
-                reason,
+                OwnUpdate {
+                    framework_id: &framework_id,
+                    executor_id: Some(&executor_id),
+                    task_id: &task_id,
+                    state,
+                    message: why.clone(),
+                    reason,
+                },
             );
         }
         // Streams whose terminal update is already acknowledged are done with.
@@ -570,6 +581,7 @@ impl Agent {
                 .map(|c| (c & 0xff) << 8)
                 .or(termination.signal)
                 .unwrap_or(-1);
+            // Informational for the master (Mesos sends it unreliably): the task updates carry the outcome.
             let _ = ctx.send(
                 &self.config.master,
                 ExitedExecutor {

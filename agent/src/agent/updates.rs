@@ -5,11 +5,10 @@
 //! Invariants: at most one retry timer is armed, for the core's earliest due time; updates
 //! go to the master only while registered (the core is paused otherwise).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use libprocess::Context;
 use meso_api::v1::{
-    ExecutorId, FrameworkId, TaskId, TaskState, TaskStatus, TaskStatusReason, TaskStatusSource,
+    AgentId, ExecutorId, FrameworkId, TaskId, TaskState, TaskStatus, TaskStatusReason,
+    TaskStatusSource,
 };
 use meso_api::wire::{StatusUpdate, StatusUpdateAcknowledgement, StatusUpdateMessage};
 use slog::{debug, warn};
@@ -18,44 +17,51 @@ use super::{Agent, AgentMessage};
 use crate::error::AgentError;
 use crate::status_updates::{AckOutcome, UpdateOutcome};
 
-fn wall_clock_secs() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+/// An update the agent makes itself: the facts that differ from one cause to another.
+pub(super) struct OwnUpdate<'a> {
+    pub framework_id: &'a FrameworkId,
+    pub executor_id: Option<&'a ExecutorId>,
+    pub task_id: &'a TaskId,
+    pub state: TaskState,
+    pub message: String,
+    pub reason: TaskStatusReason,
+}
+
+impl OwnUpdate<'_> {
+    /// The status update from `agent_id`, with the `uuid` and `timestamp` (seconds since the
+    /// Unix epoch) its caller drew from the node's seams.
+    fn into_status_update(
+        self,
+        agent_id: Option<AgentId>,
+        uuid: Vec<u8>,
+        timestamp: f64,
+    ) -> StatusUpdate {
+        let mut status = TaskStatus::new(self.task_id.clone(), self.state);
+        status.message = Some(self.message);
+        status.reason = Some(self.reason);
+        status.source = Some(TaskStatusSource::Agent);
+        status.executor_id = self.executor_id.cloned();
+        status.agent_id = agent_id.clone();
+        status.uuid = Some(uuid.clone());
+        status.timestamp = Some(timestamp);
+        StatusUpdate {
+            framework_id: self.framework_id.clone(),
+            executor_id: self.executor_id.cloned(),
+            agent_id,
+            timestamp,
+            status,
+            uuid: Some(uuid),
+            latest_state: None,
+        }
+    }
 }
 
 impl Agent {
     /// An update the agent itself makes (executor gone, launch failed, killed while queued).
-    #[allow(clippy::too_many_arguments)] // one call site shape, each argument a distinct fact
-    pub(super) fn agent_update(
-        &mut self,
-        ctx: &mut Context<Self>,
-        framework_id: &FrameworkId,
-        executor_id: Option<&ExecutorId>,
-        task_id: &TaskId,
-        state: TaskState,
-        message: String,
-        reason: TaskStatusReason,
-    ) {
-        let uuid = uuid::Uuid::new_v4().as_bytes().to_vec();
-        let mut status = TaskStatus::new(task_id.clone(), state);
-        status.message = Some(message);
-        status.reason = Some(reason);
-        status.source = Some(TaskStatusSource::Agent);
-        status.executor_id = executor_id.cloned();
-        status.agent_id = self.id.clone();
-        status.uuid = Some(uuid.clone());
-        status.timestamp = Some(wall_clock_secs());
-        let update = StatusUpdate {
-            framework_id: framework_id.clone(),
-            executor_id: executor_id.cloned(),
-            agent_id: self.id.clone(),
-            timestamp: status.timestamp.unwrap_or(0.0),
-            status,
-            uuid: Some(uuid),
-            latest_state: None,
-        };
+    pub(super) fn agent_update(&mut self, ctx: &mut Context<Self>, own: OwnUpdate<'_>) {
+        let uuid = ctx.uuid_v4().as_bytes().to_vec();
+        let timestamp = libprocess::unix_secs(ctx.wall_time());
+        let update = own.into_status_update(self.id.clone(), uuid, timestamp);
         if let Err(e) = self.take_update(ctx, update) {
             warn!(self.log, "own status update refused"; "error" => %e);
         }
@@ -171,5 +177,38 @@ impl Agent {
     /// Status update streams held (for tests and `/state`).
     pub fn status_update_streams(&self) -> usize {
         self.updates.stream_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_own_update_carries_the_given_uuid_and_time_in_both_places() {
+        let (framework, executor, task) = (
+            FrameworkId::new("f"),
+            ExecutorId::new("e"),
+            TaskId::new("t"),
+        );
+        let update = OwnUpdate {
+            framework_id: &framework,
+            executor_id: Some(&executor),
+            task_id: &task,
+            state: TaskState::Lost,
+            message: "gone".into(),
+            reason: TaskStatusReason::ExecutorTerminated,
+        }
+        .into_status_update(Some(AgentId::new("a")), vec![7; 16], 12.5);
+        assert_eq!(update.uuid.as_deref(), Some(&[7u8; 16][..]));
+        assert_eq!(update.status.uuid, update.uuid);
+        assert_eq!(
+            (update.timestamp, update.status.timestamp),
+            (12.5, Some(12.5))
+        );
+        assert_eq!(update.status.source, Some(TaskStatusSource::Agent));
+        assert_eq!(update.status.agent_id, Some(AgentId::new("a")));
+        assert_eq!(update.executor_id.as_ref(), Some(&executor));
+        assert_eq!(update.status.message.as_deref(), Some("gone"));
     }
 }

@@ -497,13 +497,13 @@ impl Containerizer for IsolatingContainerizer {
         }
     }
 
-    fn usage(&self, container_id: &ContainerId) -> UsageFuture {
+    fn usage(&self, container_id: &ContainerId, timestamp: f64) -> UsageFuture {
         let found = self.running(container_id).map(|r| r.id.clone());
         let isolation = Arc::clone(&self.isolation);
         Box::pin(async move {
             let id = found?;
             let name = id.to_string();
-            tokio::task::spawn_blocking(move || isolation.usage(&id))
+            tokio::task::spawn_blocking(move || isolation.usage(&id, timestamp))
                 .await
                 .map_err(|e| AgentError::Io {
                     what: "reading usage of container",
@@ -577,7 +577,7 @@ mod tests {
         let wait = c.wait(&id).unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         let stats = loop {
-            let stats = c.usage(&id).await.unwrap();
+            let stats = c.usage(&id, 1.0).await.unwrap();
             if stats.processes == Some(3) {
                 break stats;
             }
@@ -596,7 +596,7 @@ mod tests {
         assert_eq!(ended.limitation, None);
         c.forget(&id);
         assert!(matches!(
-            c.usage(&id).await,
+            c.usage(&id, 1.0).await,
             Err(AgentError::UnknownContainer(_))
         ));
     }

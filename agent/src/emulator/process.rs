@@ -12,7 +12,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use libprocess::slog::{debug, warn};
 use libprocess::{Context, Encoded, Handlers, Process, Upid};
@@ -96,13 +96,6 @@ pub struct ProgressSnapshot {
     pub waves_done: u64,
 }
 
-/// Milliseconds since the Unix epoch (wall clock, for comparing with other processes).
-pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 impl Progress {
     /// Counters for `total` agents.
     pub fn new(total: usize) -> Progress {
@@ -112,19 +105,21 @@ impl Progress {
         }
     }
 
-    fn up(&self) {
+    /// One more agent registered, at `now_ms` (Unix ms by its node's wall clock).
+    fn up(&self, now_ms: u64) {
         let before = self.registered.fetch_add(1, Ordering::AcqRel);
         if before + 1 == self.total {
-            self.all_registered_ms.store(unix_ms(), Ordering::Release);
+            self.all_registered_ms.store(now_ms, Ordering::Release);
             self.waves_done.fetch_add(1, Ordering::AcqRel);
         }
     }
 
-    fn down(&self) {
+    /// One agent lost its master, at `now_ms` (Unix ms by its node's wall clock).
+    fn down(&self, now_ms: u64) {
         self.losses.fetch_add(1, Ordering::Relaxed);
         let before = self.registered.fetch_sub(1, Ordering::AcqRel);
         if before == self.total {
-            self.wave_started_ms.store(unix_ms(), Ordering::Release);
+            self.wave_started_ms.store(now_ms, Ordering::Release);
         }
     }
 
@@ -333,7 +328,7 @@ impl EmulatedAgent {
     fn master_lost(&mut self, ctx: &mut Context<Self>) {
         if self.registered {
             self.registered = false;
-            self.progress.down();
+            self.progress.down(libprocess::unix_ms(ctx.wall_time()));
             // A fresh loss starts a fresh backoff; a failing attempt keeps growing it.
             self.attempt = 0;
         }
@@ -362,7 +357,7 @@ impl EmulatedAgent {
         self.tracker.registered();
         self.attempt = 0;
         self.generation += 1; // cancels the pending retry
-        self.progress.up();
+        self.progress.up(libprocess::unix_ms(ctx.wall_time()));
         if let Some(secs) = ping_secs.filter(|s| s.is_finite() && *s > 0.0) {
             self.ping_timeout = Duration::from_secs_f64(secs.min(1e6));
         }
@@ -413,6 +408,7 @@ impl Process for EmulatedAgent {
                 let Some(from) = ctx.from().cloned() else {
                     return;
                 };
+                // A lost pong is a missed ping for the master to count, as for a real agent.
                 let _ = ctx.send(&from, PongAgent {});
                 if self.registered && &from == self.tracker.target() {
                     self.arm_ping_timer(ctx);
@@ -430,14 +426,14 @@ impl Process for EmulatedAgent {
                     Next::Now => {
                         if was_registered {
                             self.registered = false;
-                            self.progress.down();
+                            self.progress.down(libprocess::unix_ms(ctx.wall_time()));
                         }
                         self.attempt_registration(ctx);
                     }
                     Next::Backoff => {
                         if was_registered {
                             self.registered = false;
-                            self.progress.down();
+                            self.progress.down(libprocess::unix_ms(ctx.wall_time()));
                             self.ping_generation += 1;
                             self.attempt = 0;
                         }
@@ -456,7 +452,7 @@ impl Process for EmulatedAgent {
                 self.progress.shutdowns.fetch_add(1, Ordering::Relaxed);
                 if self.registered {
                     self.registered = false;
-                    self.progress.down();
+                    self.progress.down(libprocess::unix_ms(ctx.wall_time()));
                 }
                 ctx.terminate();
             }

@@ -27,7 +27,7 @@ use meso_api::Resources;
 use slog::{o, Drain, Logger};
 
 use super::plan::{self, Backoff};
-use super::process::{unix_ms, EmulatedAgent, EmulatorConfig, Progress};
+use super::process::{EmulatedAgent, EmulatorConfig, Progress};
 use crate::error::AgentError;
 use crate::flags::master_upid;
 
@@ -257,7 +257,7 @@ pub async fn run(flags: EmulatorFlags) -> Result<(), AgentError> {
             path: String::new(),
             source,
         })?;
-    let started_ms = unix_ms();
+    let started_ms = libprocess::unix_ms(nodes[0].wall_time());
     let mut last = progress.snapshot();
     let mut waves_reported = 0;
     let mut since_report = Duration::ZERO;

@@ -75,6 +75,7 @@ impl Process for TestMaster {
         let seen = match msg {
             MasterMessage::Register(m) => {
                 if let Some(from) = &from {
+                    // Fake master: the agent retries registration if this is lost.
                     let _ = ctx.send(
                         from,
                         AgentRegistered {
@@ -87,6 +88,7 @@ impl Process for TestMaster {
             }
             MasterMessage::Reregister(m) => {
                 if let Some(from) = &from {
+                    // Fake master: the agent retries re-registration if this is lost.
                     let _ = ctx.send(
                         from,
                         AgentReregistered {

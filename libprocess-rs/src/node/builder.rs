@@ -79,10 +79,17 @@ impl NodeBuilder {
         self.transport = Some(transport);
         self
     }
-    /// The random source (default: OS-seeded).
+    /// The random source (default: OS-seeded). Everything random on the node comes from it:
+    /// ask correlation ids, and what actors draw through their `Context` (uuids, ids,
+    /// jitter). A node restarted in a test should get a different seed, as a real restart
+    /// would: some ids (a replicated log's incarnation) must differ across restarts.
     pub fn rng(mut self, rng: Box<dyn Rng>) -> Self {
         self.rng = Some(rng);
         self
+    }
+    /// A deterministic random source: [`StdRng::seeded`] with `seed`.
+    pub fn seed(self, seed: u64) -> Self {
+        self.rng(Box::new(StdRng::seeded(seed)))
     }
 
     /// Binds the listener and starts serving. Must run inside a tokio runtime.

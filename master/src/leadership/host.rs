@@ -192,11 +192,10 @@ async fn recover(
     }
 }
 
-/// Milliseconds since the Unix epoch, for the failover phase log lines only.
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// Milliseconds since the Unix epoch by the node's wall clock, for the failover phase log
+/// lines only.
+fn unix_ms(node: &Node) -> u64 {
+    libprocess::unix_ms(node.wall_time())
 }
 
 async fn run(
@@ -217,7 +216,7 @@ async fn run(
         if state.is_leader && state.term != logged_term {
             logged_term = state.term;
             info!(logger, "raft leadership gained; recovering the registry";
-                "term" => state.term, "at_unix_ms" => unix_ms());
+                "term" => state.term, "at_unix_ms" => unix_ms(&node));
         }
         let elected = matches!(serving, Serving::Master(..));
         update_info(&shared, &node, &peers, state, elected && state.is_leader);
@@ -226,12 +225,15 @@ async fn run(
                 Ok(snapshot) => {
                     info!(logger, "registry recovered by a lease read";
                         "term" => state.term, "agents" => snapshot.admitted.len(),
-                        "at_unix_ms" => unix_ms());
+                        "at_unix_ms" => unix_ms(&node));
                     let mut config = config.clone();
                     config.master_id = format!("{}-{}", config.master_id, state.term);
-                    let master = Master::new(config, Box::new(RaftRegistrar::new(log.clone())))
-                        .with_leader_info(shared.clone())
-                        .recovered_from(snapshot);
+                    let master = Master::new(
+                        config,
+                        Box::new(RaftRegistrar::new(log.clone(), node.clock())),
+                    )
+                    .with_leader_info(shared.clone())
+                    .recovered_from(snapshot);
                     // Replaced in place: the stand-in answers what it already has queued,
                     // and everything sent from now on queues for the master, so no client
                     // message meets an unknown process and no client link breaks.
@@ -241,7 +243,7 @@ async fn run(
                                 what: "master",
                                 reason: e.to_string(),
                             })?;
-                    info!(logger, "elected: this master leads"; "term" => state.term, "pid" => %pid.upid(), "at_unix_ms" => unix_ms());
+                    info!(logger, "elected: this master leads"; "term" => state.term, "pid" => %pid.upid(), "at_unix_ms" => unix_ms(&node));
                     serving = Serving::Master(pid.upid().clone(), state.term);
                     update_info(&shared, &node, &peers, state, true);
                 }

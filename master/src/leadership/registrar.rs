@@ -9,10 +9,14 @@
 //! A log that momentarily cannot take a proposal (its mailbox is full, raft dropped it) is
 //! retried a few times before that counts as a failure.
 //!
-//! Times in operations (`MarkUnreachable::at_ms`) are read from the system clock here, the
-//! shell around the pure registry; every replica applies the same value.
+//! Times in operations (`MarkUnreachable::at_ms`) are read here, the shell around the pure
+//! registry, from the master node's wall clock (so a test clock controls them); every replica
+//! applies the same value.
+
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use libprocess::Clock;
 
 use crate::master::registrar::{Registrar, RegistrarError, RegistryChange, RegistrySnapshot};
 use crate::raftlog::{ProposeError, RaftLog};
@@ -22,12 +26,14 @@ use crate::registry::{FrameworkRecord, Operation, Registry, RegistryError};
 #[derive(Clone)]
 pub struct RaftRegistrar {
     log: RaftLog<Registry>,
+    clock: Arc<dyn Clock>,
 }
 
 impl RaftRegistrar {
-    /// A registrar proposing through `log` (this master's node of the replicated log).
-    pub fn new(log: RaftLog<Registry>) -> RaftRegistrar {
-        RaftRegistrar { log }
+    /// A registrar proposing through `log` (this master's node of the replicated log), its
+    /// operations stamped by `clock` (the master node's).
+    pub fn new(log: RaftLog<Registry>, clock: Arc<dyn Clock>) -> RaftRegistrar {
+        RaftRegistrar { log, clock }
     }
 }
 
@@ -71,13 +77,6 @@ pub fn snapshot_of(registry: &Registry) -> RegistrySnapshot {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
 fn failed(change: &RegistryChange, e: ProposeError) -> RegistrarError {
     RegistrarError {
         change: format!("{change:?}"),
@@ -115,8 +114,9 @@ impl Registrar for RaftRegistrar {
         change: RegistryChange,
     ) -> BoxFuture<'static, Result<bool, RegistrarError>> {
         let log = self.log.clone();
+        let now_ms = libprocess::unix_ms(self.clock.wall_time());
         Box::pin(async move {
-            let Some(op) = operation_for(&change, now_ms()) else {
+            let Some(op) = operation_for(&change, now_ms) else {
                 return Ok(false);
             };
             let upsert = match &op {

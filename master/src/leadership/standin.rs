@@ -143,6 +143,7 @@ impl StandIn {
         }
         let hint = self.hint();
         for client in self.held.drain() {
+            // Best effort: a client whose hint is lost asks again after its own timeout.
             let _ = ctx.send(&client, hint.clone());
         }
     }
@@ -194,6 +195,7 @@ impl Process for StandIn {
                 // itself while its `Master` is not running yet (recovering the registry,
                 // answered when the `Master` replaces this process): hold the client.
                 if self.usable_leader(ctx).is_some() || self.held.len() >= MAX_HELD {
+                    // Best effort: a client whose hint is lost asks again after its own timeout.
                     let _ = ctx.send(&from, self.hint());
                     return;
                 }

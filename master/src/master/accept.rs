@@ -315,7 +315,8 @@ impl Master {
                         recovered: false,
                     });
                     self.on_task_added(framework, &task.task_id);
-                    let _ = ctx.send(
+                    self.send_to_agent(
+                        ctx,
                         &agent_pid,
                         wire::RunTask {
                             framework: framework_info.clone(),

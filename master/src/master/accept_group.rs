@@ -116,7 +116,8 @@ impl Master {
             self.on_task_added(framework, &task.task_id);
         }
         round.executors.insert(executor.executor_id.clone());
-        let _ = ctx.send(
+        self.send_to_agent(
+            ctx,
             round.agent_pid,
             wire::RunTaskGroup {
                 framework: round.framework_info.clone(),

@@ -45,7 +45,8 @@ impl Master {
                 self.remove_agent(ctx, &id, "a new agent registered at the same address");
             } else {
                 // A retry: the first answer was lost.
-                let _ = ctx.send(
+                self.send_to_agent(
+                    ctx,
                     &pid,
                     wire::AgentRegistered {
                         agent_id: id,
@@ -57,7 +58,8 @@ impl Master {
         }
         if let Err(e) = msg.agent.resources.validate() {
             warn!(ctx.node().logger(), "agent registration refused"; "agent" => %pid, "error" => %e);
-            let _ = ctx.send(
+            self.send_to_agent(
+                ctx,
                 &pid,
                 wire::ShutdownAgent {
                     message: format!("invalid resources: {e}"),
@@ -96,7 +98,8 @@ impl Master {
             used: Vec::new(),
         });
         info!(ctx.node().logger(), "agent registered"; "agent" => %id, "pid" => %pid);
-        let _ = ctx.send(
+        self.send_to_agent(
+            ctx,
             &pid,
             wire::AgentRegistered {
                 agent_id: id,
@@ -220,7 +223,8 @@ impl Master {
             self.unreachable_agent_back(ctx, &id, &reported);
         }
         debug!(ctx.node().logger(), "agent re-registered"; "agent" => %id, "pid" => %pid);
-        let _ = ctx.send(
+        self.send_to_agent(
+            ctx,
             &pid,
             wire::AgentReregistered {
                 agent_id: id.clone(),
@@ -266,7 +270,7 @@ impl Master {
         let round = self.agents.ping_round(self.config.max_agent_ping_timeouts);
         for pid in round.ping {
             let connected = self.agent_connected(&pid);
-            let _ = ctx.send(&pid, wire::PingAgent { connected });
+            self.send_to_agent(ctx, &pid, wire::PingAgent { connected });
         }
         for id in round.expired {
             self.agent_missed_pings(ctx, id.clone());
@@ -274,7 +278,7 @@ impl Master {
             // Mesos's observer's do, so that an agent that answers is spared.
             if let Some(agent) = self.agents.get(&id) {
                 let connected = agent.active;
-                let _ = ctx.send(&agent.pid, wire::PingAgent { connected });
+                self.send_to_agent(ctx, &agent.pid, wire::PingAgent { connected });
             }
         }
     }

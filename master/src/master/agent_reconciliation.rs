@@ -104,7 +104,8 @@ impl Master {
         }
         self.on_agent_added(ctx, &id);
         ctx.link(&pid);
-        let _ = ctx.send(
+        self.send_to_agent(
+            ctx,
             &pid,
             wire::AgentReregistered {
                 agent_id: id.clone(),

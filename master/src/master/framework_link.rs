@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use libprocess::slog::{info, warn};
-use libprocess::{Context, HttpStream, StreamError, Upid};
+use libprocess::{Context, HttpStream, RemoteMessage, StreamError, Upid};
 use meso_api::http::events;
 use meso_api::v1::scheduler as sched;
 use meso_api::v1::FrameworkId;
@@ -51,7 +51,8 @@ pub enum ToFramework {
 
 impl ToFramework {
     fn send_wire(self, ctx: &Context<Master>, pid: &Upid) {
-        let _ = match self {
+        let name = self.name();
+        let sent = match self {
             ToFramework::Offers(m) => ctx.send(pid, m),
             ToFramework::Rescind(m) => ctx.send(pid, m),
             ToFramework::Update(m) => ctx.send(pid, *m),
@@ -60,6 +61,22 @@ impl ToFramework {
             ToFramework::ExitedExecutor(m) => ctx.send(pid, m),
             ToFramework::Error(m) => ctx.send(pid, m),
         };
+        if let Err(e) = sent {
+            super::sends::log_failed_framework_send(ctx, pid, name, &e);
+        }
+    }
+
+    /// The wire name of the message (for logs).
+    fn name(&self) -> &'static str {
+        match self {
+            ToFramework::Offers(_) => wire::ResourceOffers::NAME,
+            ToFramework::Rescind(_) => wire::RescindResourceOffer::NAME,
+            ToFramework::Update(_) => wire::StatusUpdateMessage::NAME,
+            ToFramework::Message(_) => wire::ExecutorToFramework::NAME,
+            ToFramework::LostAgent(_) => wire::LostAgent::NAME,
+            ToFramework::ExitedExecutor(_) => wire::ExitedExecutor::NAME,
+            ToFramework::Error(_) => wire::FrameworkError::NAME,
+        }
     }
 }
 
@@ -257,6 +274,7 @@ impl Master {
             Err(StreamError::Full) => {
                 warn!(ctx.node().logger(), "scheduler stream full; disconnecting the framework";
                     "framework" => %id, "stream_id" => stream_id);
+                // To this master's own mailbox: fails only once it is terminating, when no link matters.
                 let _ = ctx
                     .pid()
                     .send(MasterMessage::FrameworkLink(LinkEvent::Closed(

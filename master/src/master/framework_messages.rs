@@ -16,6 +16,7 @@ use meso_api::wire;
 use super::allocation::AllocatorCall;
 use super::reconciliation::{reconciliation_status, unknown_task_state, AgentStanding};
 use super::registrar::RegistryChange;
+use super::sends::send_to_driver;
 use super::{Master, MasterMessage};
 use crate::allocator::FrameworkSpec;
 
@@ -62,7 +63,8 @@ impl Master {
             return;
         };
         if let Some(id) = self.frameworks.by_pid(&pid).cloned() {
-            let _ = ctx.send(
+            send_to_driver(
+                ctx,
                 &pid,
                 wire::FrameworkRegistered {
                     framework_id: id,
@@ -72,7 +74,8 @@ impl Master {
             return;
         }
         if let Err(e) = msg.framework.validate() {
-            let _ = ctx.send(
+            send_to_driver(
+                ctx,
                 &pid,
                 wire::FrameworkError {
                     message: format!("invalid framework: {e}"),
@@ -81,7 +84,8 @@ impl Master {
             return;
         }
         if msg.framework.id.is_some() {
-            let _ = ctx.send(
+            send_to_driver(
+                ctx,
                 &pid,
                 wire::FrameworkError {
                     message: "a new framework must not carry an id; re-register instead"
@@ -105,7 +109,8 @@ impl Master {
         recorded.id = Some(id.clone());
         self.registry(ctx, RegistryChange::AddFramework(recorded), None);
         info!(ctx.node().logger(), "framework registered"; "framework" => %id, "name" => &info.name, "pid" => %pid);
-        let _ = ctx.send(
+        send_to_driver(
+            ctx,
             &pid,
             wire::FrameworkRegistered {
                 framework_id: id,
@@ -124,7 +129,8 @@ impl Master {
             return;
         };
         let Some(id) = msg.framework.id.clone() else {
-            let _ = ctx.send(
+            send_to_driver(
+                ctx,
                 &pid,
                 wire::FrameworkError {
                     message: "re-registration needs the framework id".to_string(),
@@ -133,7 +139,8 @@ impl Master {
             return;
         };
         if let Err(e) = msg.framework.validate() {
-            let _ = ctx.send(
+            send_to_driver(
+                ctx,
                 &pid,
                 wire::FrameworkError {
                     message: format!("invalid framework: {e}"),
@@ -147,7 +154,8 @@ impl Master {
             self.close_http_link(&id, "Framework failed over");
             if let Some(old) = self.frameworks.reconnect(&id, info.clone(), pid.clone()) {
                 ctx.unlink(&old);
-                let _ = ctx.send(
+                send_to_driver(
+                    ctx,
                     &old,
                     wire::FrameworkError {
                         message: "framework failed over".to_string(),
@@ -178,7 +186,8 @@ impl Master {
         recorded.id = Some(id.clone());
         self.registry(ctx, RegistryChange::AddFramework(recorded), None);
         info!(ctx.node().logger(), "framework re-registered"; "framework" => %id, "pid" => %pid);
-        let _ = ctx.send(
+        send_to_driver(
+            ctx,
             &pid,
             wire::FrameworkReregistered {
                 framework_id: id,
@@ -272,7 +281,8 @@ impl Master {
         }
         for agent in agents {
             if let Some(a) = self.agents.get(&agent) {
-                let _ = ctx.send(
+                self.send_to_agent(
+                    ctx,
                     &a.pid,
                     wire::ShutdownFramework {
                         framework_id: id.clone(),
@@ -299,7 +309,8 @@ impl Master {
             Some(t) => {
                 match self.agents.get(&t.agent_id) {
                     Some(agent) if agent.active => {
-                        let _ = ctx.send(
+                        self.send_to_agent(
+                            ctx,
                             &agent.pid,
                             wire::KillTask {
                                 framework_id: framework.clone(),
@@ -426,7 +437,7 @@ impl Master {
         msg: wire::FrameworkToExecutor,
     ) {
         if let Some(agent) = self.agents.get(&msg.agent_id) {
-            let _ = ctx.send(&agent.pid, msg);
+            self.send_to_agent(ctx, &agent.pid, msg);
         }
     }
 
@@ -439,7 +450,8 @@ impl Master {
     ) {
         if let Err(e) = call.validate() {
             if let Some(pid) = &from {
-                let _ = ctx.send(
+                send_to_driver(
+                    ctx,
                     pid,
                     wire::FrameworkError {
                         message: format!("invalid call: {e}"),

@@ -57,12 +57,9 @@ pub fn now_secs<P: libprocess::Process>(ctx: &Context<P>, epoch_offset: f64) -> 
 }
 
 /// The offset that turns the node clock's time into seconds since the Unix epoch, read once
-/// from the system clock.
+/// from the node's wall clock.
 pub fn epoch_offset<P: libprocess::Process>(ctx: &Context<P>) -> f64 {
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
+    let wall = libprocess::unix_secs(ctx.wall_time());
     wall - ctx.node().clock().now().as_secs_f64()
 }
 

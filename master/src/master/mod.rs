@@ -15,6 +15,9 @@
 //! RescindResourceOffer, StatusUpdateMessage, LostAgent, ExecutorToFramework,
 //! ExitedExecutor, FrameworkError.
 //!
+//! Sends go through one helper per kind of peer, which logs a failed send: `send_to_agent`
+//! and `send_to_driver` (`sends.rs`), `send_to_framework` (`framework_link.rs`).
+//!
 //! Invariants: every outstanding offer's and every non-recovered task's resources are held
 //! in the allocator by the framework; messages from a PID that is not the registered PID
 //! of the framework or agent they claim to be are dropped.
@@ -47,6 +50,7 @@ pub mod removal_limit;
 pub mod resources_object;
 pub mod roles_json;
 mod scheduler_api;
+mod sends;
 pub mod state_json;
 mod status_updates;
 pub mod task_group_validation;

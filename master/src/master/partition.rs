@@ -273,7 +273,8 @@ impl Master {
         let message = format!("agent {id} was marked gone by the operator");
         let registered = self.agents.get(id).is_some();
         let tasks: Vec<Task> = if let Some(record) = self.detach_agent(ctx, id, false) {
-            let _ = ctx.send(
+            self.send_to_agent(
+                ctx,
                 &record.pid,
                 wire::ShutdownAgent {
                     message: "Agent has been marked gone".to_string(),
@@ -321,7 +322,8 @@ impl Master {
             return false;
         }
         warn!(ctx.node().logger(), "re-registration of an agent marked gone refused"; "agent" => %id, "pid" => %pid);
-        let _ = ctx.send(
+        self.send_to_agent(
+            ctx,
             pid,
             wire::ShutdownAgent {
                 message: "Agent has been marked gone".to_string(),
@@ -389,7 +391,7 @@ impl Master {
         for framework_id in frameworks {
             info!(ctx.node().logger(), "re-registered agent runs a framework removed at the master; shutting it down";
                 "framework" => %framework_id, "pid" => %pid);
-            let _ = ctx.send(pid, wire::ShutdownFramework { framework_id });
+            self.send_to_agent(ctx, pid, wire::ShutdownFramework { framework_id });
         }
     }
 
@@ -411,7 +413,8 @@ impl Master {
             }
             warn!(ctx.node().logger(), "re-registered agent runs a task killed while it was away; killing it now";
                 "agent" => %id, "task" => %task_id);
-            let _ = ctx.send(
+            self.send_to_agent(
+                ctx,
                 pid,
                 wire::KillTask {
                     framework_id: framework_id.clone(),

@@ -23,6 +23,7 @@ use meso_api::v1::{AgentId, AgentInfo};
 
 use super::allocation::AllocatorCall;
 use super::registrar::{RegistryChange, RegistrySnapshot};
+use super::sends::send_to_driver;
 use super::{Master, MasterMessage};
 
 /// `--agent-removal-rate-limit`: at most `permits` removals per `per` (Mesos syntax
@@ -173,12 +174,10 @@ pub struct Recovery {
     pub removal_limit: super::removal_limit::RecoveryRemovalLimit,
 }
 
-/// Milliseconds since the Unix epoch, for log lines that other processes' logs are compared
-/// with (failover phases); not used for any decision.
-pub(super) fn log_unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// Milliseconds since the Unix epoch by the node's wall clock, for log lines that other
+/// processes' logs are compared with (failover phases); not used for any decision.
+fn log_unix_ms(ctx: &Context<Master>) -> u64 {
+    libprocess::unix_ms(ctx.wall_time())
 }
 
 impl Master {
@@ -245,15 +244,15 @@ impl Master {
         let back = total.saturating_sub(left);
         if back == 1 {
             info!(ctx.node().logger(), "first recovered agent re-registered";
-                "recovered_agents" => total, "at_unix_ms" => log_unix_ms());
+                "recovered_agents" => total, "at_unix_ms" => log_unix_ms(ctx));
         } else if left > 0 && back % (total / 10).max(1) == 0 {
             // Progress in tenths: one line per agent would be 10,000 lines in a second.
             info!(ctx.node().logger(), "recovered agents re-registering";
-                "back" => back, "recovered_agents" => total, "at_unix_ms" => log_unix_ms());
+                "back" => back, "recovered_agents" => total, "at_unix_ms" => log_unix_ms(ctx));
         }
         if left == 0 && total > 0 {
             info!(ctx.node().logger(), "every recovered agent re-registered";
-                "recovered_agents" => total, "at_unix_ms" => log_unix_ms());
+                "recovered_agents" => total, "at_unix_ms" => log_unix_ms(ctx));
         }
     }
 
@@ -292,7 +291,7 @@ impl Master {
             };
             for framework in self.frameworks.iter() {
                 if let (true, Some(pid)) = (framework.connected, &framework.pid) {
-                    let _ = ctx.send(pid, lost.clone());
+                    send_to_driver(ctx, pid, lost.clone());
                 }
             }
             self.registry(ctx, RegistryChange::MarkUnreachable(id), None);

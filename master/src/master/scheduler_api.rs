@@ -27,6 +27,7 @@ use meso_api::wire;
 use super::allocation::AllocatorCall;
 use super::framework_messages::spec_of;
 use super::registrar::RegistryChange;
+use super::sends::send_to_driver;
 use super::Master;
 
 /// A refusal as an HTTP response: its status, plain-text body and extra headers.
@@ -125,7 +126,7 @@ impl Master {
         request: SchedulerRequest,
         reply: HttpReply,
     ) {
-        let stream_id = uuid::Uuid::new_v4().to_string();
+        let stream_id = ctx.uuid_v4().to_string();
         let mut headers = HeaderMap::new();
         for (name, value) in request.subscribe_headers(&stream_id) {
             if let (Ok(name), Ok(value)) = (
@@ -157,7 +158,8 @@ impl Master {
                 self.close_http_link(&id, "Framework failed over");
                 if let Some(old) = self.frameworks.reconnect_http(&id, info.clone()) {
                     ctx.unlink(&old);
-                    let _ = ctx.send(
+                    send_to_driver(
+                        ctx,
                         &old,
                         wire::FrameworkError {
                             message: "Framework failed over".to_string(),
@@ -278,7 +280,8 @@ impl Master {
                 };
                 match self.agents.get(&shutdown.agent_id) {
                     Some(agent) => {
-                        let _ = ctx.send(
+                        self.send_to_agent(
+                            ctx,
                             &agent.pid,
                             wire::ShutdownExecutor {
                                 executor_id: shutdown.executor_id,

@@ -73,7 +73,7 @@ impl Master {
             }
         }
         if let Some(agent) = self.agents.get(&ack.agent_id) {
-            let _ = ctx.send(&agent.pid, ack);
+            self.send_to_agent(ctx, &agent.pid, ack);
         }
     }
 

@@ -148,7 +148,10 @@ impl<SM: StateMachine> RaftLog<SM> {
         }
         let storage = DiskStorage::open(work_dir, &voters)?;
         let logger = node.logger().new(slog::o!("raft_id" => options.config.id));
-        let incarnation = rand_incarnation();
+        // From the node's random source, so a seeded test node is reproducible (and a
+        // restarted one, given a new seed as a real restart has new entropy, is a new
+        // incarnation).
+        let incarnation = node.random_u64();
         let driver = RaftDriver::new(options.config, storage, incarnation, logger)?;
         let (leader_tx, leader_rx) = watch::channel(driver.leader());
         let peers: BTreeMap<u64, Upid> = options
@@ -232,20 +235,6 @@ fn send_error(e: libprocess::SendError) -> ProposeError {
         libprocess::SendError::MailboxFull { .. } => ProposeError::Busy(e.to_string()),
         _ => ProposeError::Stopped,
     }
-}
-
-fn rand_incarnation() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    // RandomState is seeded from the OS per process and per instance; mixing in the time
-    // keeps two starts in one process apart too.
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish()
 }
 
 #[cfg(test)]

@@ -102,6 +102,7 @@ impl Process for TestAgent {
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
+        // Test agent: the tests wait for AgentRegistered, not on this send.
         let _ = ctx.send(
             &self.master,
             wire::RegisterAgent {
@@ -123,6 +124,7 @@ impl Process for TestAgent {
             AgentMsg::Reregistered(_) => {}
             AgentMsg::Ping(_) => {
                 if self.answer_pings.load(Ordering::SeqCst) {
+                    // Test agent: a lost pong shows as a missed ping, which the tests would see.
                     let _ = ctx.send(&self.master, wire::PongAgent {});
                 }
             }
@@ -164,6 +166,7 @@ impl Process for TestAgent {
                     latest_state: None,
                 };
                 self.pending.insert(uuid.clone(), update.clone());
+                // Test agent: the update is retried below until acknowledged.
                 let _ = ctx.send(
                     &self.master,
                     wire::StatusUpdateMessage {
@@ -175,6 +178,7 @@ impl Process for TestAgent {
             }
             AgentMsg::Retry(uuid) => {
                 if let Some(update) = self.pending.get(&uuid).cloned() {
+                    // Test agent: retried again on the next timer until acknowledged.
                     let _ = ctx.send(
                         &self.master,
                         wire::StatusUpdateMessage {
