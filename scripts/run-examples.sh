@@ -18,7 +18,7 @@ if cargo run -q --locked -p meso-api --example parse_flags -- 'ports:[5-1]' 2>/d
 fi
 
 # meso-master: the allocator's DeclineOffers benchmark on a small cluster.
-cargo run -q --locked -p meso-master --example allocator_bench -- --quick
+cargo run -q --locked -p meso-allocator --example allocator_bench -- --quick
 # meso-master: GET /master/state from a real master holding 1,000 agents and 10,000 tasks.
 cargo run -q --locked -p meso-master --example master_state_bench -- --quick
 # meso-master: ACKNOWLEDGE calls over keep-alive HTTP to a real master (2 connections, 0.5 s).

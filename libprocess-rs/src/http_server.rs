@@ -7,7 +7,8 @@
 //! 4xx, is counted, and ends only that connection.
 
 use crate::http::{HttpReply, HttpRequest, HttpResponse, ReplyBody};
-use crate::node::Node;
+use crate::mailbox::Sink;
+use crate::node::{Node, NodeInner};
 use crate::seams::BoxConnection;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -17,6 +18,7 @@ use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
@@ -126,15 +128,10 @@ fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-    let inner = node.inner();
-    let path = req.uri().path().to_string();
-    let snapshot_process = (path == "/metrics/snapshot")
-        .then(|| inner.metrics_snapshot_process())
-        .flatten()
-        .and_then(|id| inner.lookup(&id));
-    match path.as_str() {
-        _ if snapshot_process.is_some() => {}
+/// The answer of a built-in path (`/__processes__`, `/metrics/snapshot`, `/metrics`), or
+/// `None` for any other path.
+fn builtin(node: &Node, path: &str) -> Option<HttpResponse> {
+    let (text, content_type) = match path {
         "/__processes__" => {
             let list: Vec<serde_json::Value> = node
                 .processes()
@@ -143,91 +140,88 @@ async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response
                     serde_json::json!({"id": upid.id(), "upid": upid.to_string(), "mailbox_depth": depth})
                 })
                 .collect();
-            return whole(HttpResponse::json(&serde_json::Value::Array(list)));
+            return Some(HttpResponse::json(&serde_json::Value::Array(list)));
         }
-        "/metrics/snapshot" => {
-            let mut r = HttpResponse::text(StatusCode::OK, node.metrics().snapshot_json());
-            r.headers.insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            return whole(r);
-        }
-        "/metrics" => {
-            let mut r = HttpResponse::text(StatusCode::OK, node.metrics().prometheus_text());
-            r.headers.insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4"),
-            );
-            return whole(r);
-        }
-        _ => {}
-    }
+        "/metrics/snapshot" => (node.metrics().snapshot_json(), "application/json"),
+        "/metrics" => (
+            node.metrics().prometheus_text(),
+            "text/plain; version=0.0.4",
+        ),
+        _ => return None,
+    };
+    let mut r = HttpResponse::text(StatusCode::OK, text);
+    r.headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    Some(r)
+}
+
+/// Splits `/<id>/<rest>` into the process id (percent-decoded; empty if the escape is
+/// malformed) and the route `/<rest>` that process sees.
+fn process_and_route(path: &str) -> (String, String) {
     let trimmed = path.trim_start_matches('/');
     let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
-    let first = percent_decode(first).unwrap_or_default();
-    let target = match (first.is_empty(), inner.lookup(&first)) {
-        _ if snapshot_process.is_some() => snapshot_process.map(|sink| (sink, path.clone())),
-        (false, Some(sink)) => Some((sink, format!("/{rest}"))),
+    (
+        percent_decode(first).unwrap_or_default(),
+        format!("/{rest}"),
+    )
+}
+
+/// The process that serves `path` and the route it sees: the process the first segment
+/// names, else the delegate with the whole path.
+fn target_of(inner: &NodeInner, path: &str) -> Option<(Arc<dyn Sink>, String)> {
+    let (first, route) = process_and_route(path);
+    match inner.lookup(&first) {
+        Some(sink) if !first.is_empty() => Some((sink, route)),
         _ => inner
             .delegate()
             .and_then(|d| inner.lookup(&d))
-            .map(|sink| (sink, path.clone())),
-    };
-    let Some((sink, route)) = target else {
-        inner.counters.http_no_process.inc();
-        return whole(HttpResponse::not_found(format!(
-            "no process for path {path:?} and no delegate"
-        )));
-    };
-    let limit = inner.limits.max_http_body_bytes;
-    let declared = req
-        .headers()
+            .map(|sink| (sink, path.to_string())),
+    }
+}
+
+/// 413 if the request's `Content-Length` is over `limit`: refused before reading a byte.
+fn declared_too_large(headers: &http::HeaderMap, limit: usize) -> Option<HttpResponse> {
+    let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        inner.counters.http_body_too_large.inc();
-        return whole(HttpResponse::text(
+        .and_then(|v| v.parse::<u64>().ok())?;
+    (declared > limit as u64).then(|| {
+        HttpResponse::text(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "body of {} bytes exceeds the limit of {limit} bytes",
-                declared.unwrap_or(0)
-            ),
-        ));
-    }
-    let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
+            format!("body of {declared} bytes exceeds the limit of {limit} bytes"),
+        )
+    })
+}
+
+/// Reads the whole body, up to `limit` bytes: past it 413, a broken body 400 (counted).
+async fn read_body(inner: &NodeInner, body: Incoming, limit: usize) -> Result<Bytes, HttpResponse> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
                 inner.counters.http_body_too_large.inc();
-                return whole(HttpResponse::text(
+                return Err(HttpResponse::text(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("body exceeds the limit of {limit} bytes"),
                 ));
             }
             inner.counters.http_malformed.inc();
-            return whole(HttpResponse::text(
+            Err(HttpResponse::text(
                 StatusCode::BAD_REQUEST,
                 format!("could not read the request body: {e}"),
-            ));
+            ))
         }
-    };
-    let request = HttpRequest {
-        method: parts.method,
-        path: path.clone(),
-        route,
-        query: parts.uri.query().map(str::to_string),
-        headers: parts.headers,
-        body,
-        peer,
-    };
-    let (reply, answer) = HttpReply::new();
-    sink.deliver_http(request, reply);
-    match answer.await {
+    }
+}
+
+/// The process's answer as a hyper response: whole or streamed; 503 if it ended without
+/// answering.
+fn response_of<E>(answer: Result<ReplyBody, E>) -> Response<Body> {
+    match answer {
         Ok(ReplyBody::Whole(response)) => whole(response),
         Ok(ReplyBody::Stream {
             status,
@@ -246,9 +240,55 @@ async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response
     }
 }
 
+async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    let inner = node.inner();
+    let path = req.uri().path().to_string();
+    let snapshot_process = (path == "/metrics/snapshot")
+        .then(|| inner.metrics_snapshot_process())
+        .flatten()
+        .and_then(|id| inner.lookup(&id));
+    let target = match snapshot_process {
+        Some(sink) => Some((sink, path.clone())),
+        None => {
+            if let Some(response) = builtin(&node, &path) {
+                return whole(response);
+            }
+            target_of(inner, &path)
+        }
+    };
+    let Some((sink, route)) = target else {
+        inner.counters.http_no_process.inc();
+        return whole(HttpResponse::not_found(format!(
+            "no process for path {path:?} and no delegate"
+        )));
+    };
+    let limit = inner.limits.max_http_body_bytes;
+    if let Some(refused) = declared_too_large(req.headers(), limit) {
+        inner.counters.http_body_too_large.inc();
+        return whole(refused);
+    }
+    let (parts, body) = req.into_parts();
+    let body = match read_body(inner, body, limit).await {
+        Ok(body) => body,
+        Err(refused) => return whole(refused),
+    };
+    let request = HttpRequest {
+        method: parts.method,
+        path: path.clone(),
+        route,
+        query: parts.uri.query().map(str::to_string),
+        headers: parts.headers,
+        body,
+        peer,
+    };
+    let (reply, answer) = HttpReply::new();
+    sink.deliver_http(request, reply);
+    response_of(answer.await)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::percent_decode;
+    use super::*;
 
     #[test]
     fn percent_decoding_of_ids() {
@@ -257,5 +297,61 @@ mod tests {
         assert_eq!(percent_decode("bad%2"), None);
         assert_eq!(percent_decode("bad%zz"), None);
         assert_eq!(percent_decode("%ff"), None);
+    }
+
+    #[test]
+    fn the_first_segment_names_the_process_and_the_rest_is_its_route() {
+        assert_eq!(
+            process_and_route("/master/api/v1"),
+            ("master".to_string(), "/api/v1".to_string())
+        );
+        assert_eq!(
+            process_and_route("/slave%281%29/state"),
+            ("slave(1)".to_string(), "/state".to_string())
+        );
+        assert_eq!(
+            process_and_route("/master"),
+            ("master".to_string(), "/".to_string())
+        );
+        assert_eq!(process_and_route("/"), (String::new(), "/".to_string()));
+        assert_eq!(
+            process_and_route("/bad%2/x"),
+            (String::new(), "/x".to_string()),
+            "a malformed escape names no process"
+        );
+    }
+
+    #[test]
+    fn a_declared_body_over_the_limit_is_refused_before_reading() {
+        let mut headers = http::HeaderMap::new();
+        assert!(
+            declared_too_large(&headers, 10).is_none(),
+            "no length declared"
+        );
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("10"));
+        assert!(declared_too_large(&headers, 10).is_none(), "at the limit");
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("11"));
+        let refused = declared_too_large(&headers, 10).expect("over the limit");
+        assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            &refused.body[..],
+            b"body of 11 bytes exceeds the limit of 10 bytes"
+        );
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("x"));
+        assert!(
+            declared_too_large(&headers, 10).is_none(),
+            "an unreadable length is left to the body limit"
+        );
+    }
+
+    #[test]
+    fn a_process_that_ends_without_answering_is_a_503() {
+        let gone: Result<ReplyBody, ()> = Err(());
+        assert_eq!(response_of(gone).status(), StatusCode::SERVICE_UNAVAILABLE);
+        let answered: Result<ReplyBody, ()> = Ok(ReplyBody::Whole(HttpResponse::text(
+            StatusCode::ACCEPTED,
+            "ok",
+        )));
+        assert_eq!(response_of(answered).status(), StatusCode::ACCEPTED);
     }
 }

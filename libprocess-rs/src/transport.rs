@@ -541,6 +541,112 @@ enum Outcome {
     Refused(crate::SendError),
 }
 
+/// A frame that is dropped here (counted, and logged when due, where it was found).
+struct Dropped;
+
+/// A REQUEST frame without a sender: there is no one to reply to.
+#[derive(Debug, PartialEq, Eq)]
+struct MissingSender;
+
+/// Where the reply to a frame of `kind` from `from` goes: a token for a REQUEST, nothing
+/// for a MESSAGE.
+fn reply_token(
+    kind: FrameKind,
+    from: Option<&Upid>,
+    correlation: u64,
+) -> Result<Option<crate::ReplyToken>, MissingSender> {
+    if kind != FrameKind::Request {
+        return Ok(None);
+    }
+    match from {
+        Some(asker) => Ok(Some(crate::ReplyToken {
+            asker: asker.clone(),
+            correlation,
+        })),
+        None => Err(MissingSender),
+    }
+}
+
+/// The frame's sender (`None` when it names none). Sender and receiver usually repeat frame
+/// after frame: the bytes are compared with the previous frame's, and only news parsed.
+fn frame_sender(
+    inner: &NodeInner,
+    h: &frame::RawFields<'_>,
+    peer: SocketAddr,
+    cache: &mut ConnCache,
+) -> Result<Option<Upid>, Dropped> {
+    if h.from.is_empty() {
+        return Ok(None);
+    }
+    if cache.from.is_some() && cache.from_text == h.from {
+        return Ok(cache.from.clone());
+    }
+    let u = parse_upid(inner, h.from, "from", peer, cache).ok_or(Dropped)?;
+    cache.from_text.clear();
+    cache.from_text.extend_from_slice(h.from);
+    cache.from = Some(u.clone());
+    Ok(Some(u))
+}
+
+/// Makes `cache.to` the frame's receiver, looking it up only when it is not the previous
+/// frame's (or that one has ended).
+fn cache_receiver(
+    inner: &NodeInner,
+    h: &frame::RawFields<'_>,
+    name: &str,
+    peer: SocketAddr,
+    cache: &mut ConnCache,
+) -> Result<(), Dropped> {
+    let hit = matches!(&cache.to, Some((_, sink)) if cache.to_text == h.to && sink.is_open());
+    if hit {
+        return Ok(());
+    }
+    let to = parse_upid(inner, h.to, "to", peer, cache).ok_or(Dropped)?;
+    let Some(sink) = inner.lookup(to.id()) else {
+        inner.counters.unknown_process.inc();
+        if cache.dropped() {
+            slog::warn!(inner.logger, "dropped message to unknown process";
+                "peer" => %peer, "to" => %to, "name" => name,
+                "drops_on_connection" => cache.drops);
+        }
+        return Err(Dropped);
+    };
+    cache.to_text.clear();
+    cache.to_text.extend_from_slice(h.to);
+    cache.to = Some((to, sink));
+    cache.handler = None;
+    Ok(())
+}
+
+/// Hands the frame to the cached receiver, unless a message filter drops it.
+fn deliver_to_cached(
+    inner: &NodeInner,
+    h: &frame::RawFields<'_>,
+    name: &str,
+    from: Option<Upid>,
+    reply: Option<crate::ReplyToken>,
+    cache: &mut ConnCache,
+) -> Outcome {
+    let (to, sink) = cache
+        .to
+        .as_ref()
+        .expect("cache_receiver cached the receiver");
+    if inner.filters.is_active()
+        && inner.filters.check(name, from.as_ref(), to, || {
+            Bytes::copy_from_slice(h.payload)
+        }) == Verdict::Drop
+    {
+        return Outcome::Filtered;
+    }
+    let handler = *cache
+        .handler
+        .get_or_insert_with(|| sink.handler_index(name));
+    match sink.deliver_encoded(from, reply, name, handler, h.payload) {
+        Ok(()) => Outcome::Delivered,
+        Err(e) => Outcome::Refused(e),
+    }
+}
+
 /// Delivers one frame whose name (`name`, validated) may be borrowed from the cache: the
 /// caller has taken it out, so `cache.name` is not to be read here.
 fn deliver_frame(
@@ -550,116 +656,12 @@ fn deliver_frame(
     cache: &mut ConnCache,
     peer: SocketAddr,
 ) {
-    // Sender and receiver usually repeat frame after frame: compare bytes, parse only news.
-    let from = if h.from.is_empty() {
-        None
-    } else if cache.from.is_some() && cache.from_text == h.from {
-        cache.from.clone()
-    } else {
-        let Some(u) = parse_upid(inner, h.from, "from", peer, cache) else {
-            return;
-        };
-        cache.from_text.clear();
-        cache.from_text.extend_from_slice(h.from);
-        cache.from = Some(u.clone());
-        Some(u)
+    let Ok(from) = frame_sender(inner, h, peer, cache) else {
+        return;
     };
     match h.kind {
         FrameKind::Message | FrameKind::Request => {
-            let reply = if h.kind == FrameKind::Request {
-                match &from {
-                    Some(asker) => Some(crate::ReplyToken {
-                        asker: asker.clone(),
-                        correlation: h.correlation,
-                    }),
-                    None => {
-                        inner.counters.malformed_frame.inc();
-                        if cache.dropped() {
-                            slog::warn!(inner.logger, "dropped request without a sender";
-                                "peer" => %peer, "drops_on_connection" => cache.drops);
-                        }
-                        return;
-                    }
-                }
-            } else {
-                None
-            };
-            let hit =
-                matches!(&cache.to, Some((_, sink)) if cache.to_text == h.to && sink.is_open());
-            if !hit {
-                let Some(to) = parse_upid(inner, h.to, "to", peer, cache) else {
-                    return;
-                };
-                let Some(sink) = inner.lookup(to.id()) else {
-                    inner.counters.unknown_process.inc();
-                    if cache.dropped() {
-                        slog::warn!(inner.logger, "dropped message to unknown process";
-                            "peer" => %peer, "to" => %to, "name" => name,
-                            "drops_on_connection" => cache.drops);
-                    }
-                    return;
-                };
-                cache.to_text.clear();
-                cache.to_text.extend_from_slice(h.to);
-                cache.to = Some((to, sink));
-                cache.handler = None;
-            }
-            let outcome = {
-                let (to, sink) = cache
-                    .to
-                    .as_ref()
-                    .expect("the receiver was cached just above");
-                if inner.filters.is_active()
-                    && inner.filters.check(name, from.as_ref(), to, || {
-                        Bytes::copy_from_slice(h.payload)
-                    }) == Verdict::Drop
-                {
-                    Outcome::Filtered
-                } else {
-                    let handler = *cache
-                        .handler
-                        .get_or_insert_with(|| sink.handler_index(name));
-                    match sink.deliver_encoded(from, reply, name, handler, h.payload) {
-                        Ok(()) => Outcome::Delivered,
-                        Err(e) => Outcome::Refused(e),
-                    }
-                }
-            };
-            // The cached receiver ended since it was looked up. If its id now names another
-            // process (`Node::replace_named`), the message is for that one.
-            let outcome = match outcome {
-                Outcome::Refused(crate::SendError::UnknownProcess { to }) => {
-                    // `from` and `reply` went with the refused attempt; the cache holds the
-                    // same sender (set above for this frame).
-                    let from = if h.from.is_empty() {
-                        None
-                    } else {
-                        cache.from.clone()
-                    };
-                    let reply = match (&from, h.kind) {
-                        (Some(asker), FrameKind::Request) => Some(crate::ReplyToken {
-                            asker: asker.clone(),
-                            correlation: h.correlation,
-                        }),
-                        _ => None,
-                    };
-                    match redeliver(inner, cache, &to, from, reply, name, h.payload) {
-                        Some(result) => result,
-                        None => Outcome::Refused(crate::SendError::UnknownProcess { to }),
-                    }
-                }
-                other => other,
-            };
-            match outcome {
-                Outcome::Delivered => {}
-                Outcome::Filtered => inner.counters.filtered.inc(),
-                Outcome::Refused(e) => {
-                    if cache.dropped() {
-                        slog::warn!(inner.logger, "dropped message";
-                            "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
-                    }
-                }
-            }
+            deliver_message(inner, h, name, from, cache, peer)
         }
         FrameKind::Reply => inner.reply_arrived(h.correlation, name, h.payload),
         FrameKind::Link | FrameKind::Unlink | FrameKind::Exited => {
@@ -672,5 +674,76 @@ fn deliver_frame(
                 _ => inner.remote_exited(&from),
             }
         }
+    }
+}
+
+/// Delivers a MESSAGE or REQUEST frame from `from` (see [`deliver_frame`]).
+fn deliver_message(
+    inner: &NodeInner,
+    h: &frame::RawFields<'_>,
+    name: &str,
+    from: Option<Upid>,
+    cache: &mut ConnCache,
+    peer: SocketAddr,
+) {
+    let Ok(reply) = reply_token(h.kind, from.as_ref(), h.correlation) else {
+        inner.counters.malformed_frame.inc();
+        if cache.dropped() {
+            slog::warn!(inner.logger, "dropped request without a sender";
+                "peer" => %peer, "drops_on_connection" => cache.drops);
+        }
+        return;
+    };
+    if cache_receiver(inner, h, name, peer, cache).is_err() {
+        return;
+    }
+    let outcome = match deliver_to_cached(inner, h, name, from, reply, cache) {
+        // The cached receiver ended since it was looked up. If its id now names another
+        // process (`Node::replace_named`), the message is for that one.
+        Outcome::Refused(crate::SendError::UnknownProcess { to }) => {
+            // `from` and `reply` went with the refused attempt; the cache holds the same
+            // sender (set for this frame by `frame_sender`).
+            let from = if h.from.is_empty() {
+                None
+            } else {
+                cache.from.clone()
+            };
+            let reply = reply_token(h.kind, from.as_ref(), h.correlation).unwrap_or(None);
+            match redeliver(inner, cache, &to, from, reply, name, h.payload) {
+                Some(result) => result,
+                None => Outcome::Refused(crate::SendError::UnknownProcess { to }),
+            }
+        }
+        other => other,
+    };
+    match outcome {
+        Outcome::Delivered => {}
+        Outcome::Filtered => inner.counters.filtered.inc(),
+        Outcome::Refused(e) => {
+            if cache.dropped() {
+                slog::warn!(inner.logger, "dropped message";
+                    "peer" => %peer, "error" => %e, "drops_on_connection" => cache.drops);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_replies_to_its_sender_and_a_message_to_no_one() {
+        let asker = Upid::new("asker", ([127, 0, 0, 1], 5050).into());
+        assert_eq!(
+            reply_token(FrameKind::Request, Some(&asker), 7),
+            Ok(Some(crate::ReplyToken {
+                asker: asker.clone(),
+                correlation: 7,
+            }))
+        );
+        assert_eq!(reply_token(FrameKind::Message, Some(&asker), 7), Ok(None));
+        assert_eq!(reply_token(FrameKind::Message, None, 0), Ok(None));
+        assert_eq!(reply_token(FrameKind::Request, None, 7), Err(MissingSender));
     }
 }

@@ -17,7 +17,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use libprocess::Node;
 use meso_api::v1::{AgentId, AgentInfo};
 use meso_master::raftlog::{DiskStorage, RaftLog, RaftLogOptions};
-use meso_master::registry::{Operation, Registry};
+use meso_registry::{Operation, Registry};
 use raft::eraftpb::Entry;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -10,7 +10,7 @@ use meso_api::v1::{AgentId, AgentInfo};
 use meso_master::raftlog::{
     metric, LogStats, ProposeError, RaftFrame, RaftLog, RaftLogError, RaftLogOptions,
 };
-use meso_master::registry::{Operation, Registry, RegistryError};
+use meso_registry::{Operation, Registry, RegistryError};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tempfile::TempDir;

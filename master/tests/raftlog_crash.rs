@@ -6,7 +6,7 @@
 use libprocess::Node;
 use meso_api::v1::{AgentId, AgentInfo};
 use meso_master::raftlog::{RaftLog, RaftLogOptions};
-use meso_master::registry::{Operation, Registry};
+use meso_registry::{Operation, Registry};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

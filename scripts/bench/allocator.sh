@@ -3,5 +3,5 @@
 # and prints `name: value unit` lines. Pass --quick for a small, fast grid.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --locked -p meso-master --example allocator_bench
+cargo build --release --locked -p meso-allocator --example allocator_bench
 exec target/release/examples/allocator_bench "$@"

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use clap::Args;
 use libprocess::Node;
-use meso_master::allocator::AllocatorConfig;
+use meso_allocator::AllocatorConfig;
 use meso_master::leadership::MasterHost;
 use meso_master::master::recovery::RemovalRateLimit;
 use meso_master::master::removal_limit::RecoveryRemovalLimit;
 use meso_master::raftlog::{RaftLog, RaftLogOptions};
-use meso_master::registry::Registry;
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
+use meso_registry::Registry;
 
 use meso_api::duration::parse_duration;
 

@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use super::{snapshot_of, LeaderInfo, RaftRegistrar, SharedLeaderInfo, StandIn};
 use crate::master::{Master, MasterConfig};
 use crate::raftlog::{LeaderState, RaftLog};
-use crate::registry::Registry;
+use meso_registry::Registry;
 
 /// Metric: 1 while this master leads and runs the master process, else 0.
 pub const ELECTED: &str = "master/elected";

@@ -20,7 +20,7 @@ use libprocess::Clock;
 
 use crate::master::registrar::{Registrar, RegistrarError, RegistryChange, RegistrySnapshot};
 use crate::raftlog::{ProposeError, RaftLog};
-use crate::registry::{FrameworkRecord, Operation, Registry, RegistryError};
+use meso_registry::{FrameworkRecord, Operation, Registry, RegistryError};
 
 /// A registrar whose registry is replicated by a [`RaftLog`]. Clones share the log.
 #[derive(Clone)]

@@ -2,13 +2,13 @@
 //! rescinds (agent removal, framework disconnection, `--offer-timeout`), ACCEPT with LAUNCH
 //! (validated by `validation.rs`) and LAUNCH_GROUP (`accept_group.rs`), and DECLINE.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use libprocess::slog::warn;
 use libprocess::{Context, Upid};
 use meso_api::v1::{
-    ExecutorId, Filters, FrameworkId, OfferId, Operation, OperationType, TaskInfo, TaskState,
-    TaskStatus, TaskStatusReason, TaskStatusSource,
+    AgentId, ExecutorId, Filters, FrameworkId, OfferId, Operation, OperationType, TaskInfo,
+    TaskState, TaskStatus, TaskStatusReason, TaskStatusSource,
 };
 use meso_api::wire;
 
@@ -17,7 +17,7 @@ use super::framework_link::ToFramework;
 use super::tasks::Task;
 use super::validation::{allocate_unset, validate_offers, validate_task_with};
 use super::{Master, MasterMessage};
-use crate::allocator::Offer;
+use meso_allocator::Offer;
 
 impl Master {
     pub(super) fn offers_from_allocator(&mut self, ctx: &mut Context<Self>, offers: Vec<Offer>) {
@@ -172,22 +172,9 @@ impl Master {
         filters: Option<Filters>,
     ) {
         let refuse = filters.unwrap_or_default().refuse_seconds;
-        let mut launches = Vec::new();
-        for op in operations {
-            match (op.kind, op.launch, op.launch_group) {
-                (OperationType::Launch, Some(launch), _) => launches.extend(
-                    launch
-                        .task_infos
-                        .into_iter()
-                        .map(|t| LaunchItem::Task(Box::new(t))),
-                ),
-                (OperationType::LaunchGroup, _, Some(group)) => launches.push(LaunchItem::Group(
-                    Box::new((group.executor, group.task_group)),
-                )),
-                (kind, ..) => {
-                    warn!(ctx.node().logger(), "offer operation not supported yet; dropped"; "operation" => %kind);
-                }
-            }
+        let (launches, unsupported) = launch_items(operations);
+        for kind in unsupported {
+            warn!(ctx.node().logger(), "offer operation not supported yet; dropped"; "operation" => %kind);
         }
         let partition_aware = self
             .frameworks
@@ -210,16 +197,7 @@ impl Master {
                 } else {
                     TaskState::Lost
                 };
-                for task in launches.iter().flat_map(LaunchItem::tasks) {
-                    self.launch_failure(
-                        ctx,
-                        framework,
-                        task,
-                        state,
-                        TaskStatusReason::InvalidOffers,
-                        e.to_string(),
-                    );
-                }
+                self.fail_launches(ctx, framework, &launches, state, &e.to_string());
                 return;
             }
         };
@@ -228,16 +206,7 @@ impl Master {
         }
         let Some(agent_pid) = self.agents.get(&offers.agent).map(|a| a.pid.clone()) else {
             // Offers are rescinded when their agent goes, so this cannot happen; be safe.
-            for task in launches.iter().flat_map(LaunchItem::tasks) {
-                self.launch_failure(
-                    ctx,
-                    framework,
-                    task,
-                    TaskState::Lost,
-                    TaskStatusReason::InvalidOffers,
-                    "agent gone".to_string(),
-                );
-            }
+            self.fail_launches(ctx, framework, &launches, TaskState::Lost, "agent gone");
             return;
         };
         let framework_info = self
@@ -248,82 +217,23 @@ impl Master {
         let framework_pid = self.framework_pid(framework).map(|p| p.to_string());
         let mut available = offers.resources.clone();
         let mut launched = std::collections::BTreeSet::new();
-        // Executors of this framework already on the agent: their resources were charged
-        // when they were launched (Mesos counts an executor only when it is new).
-        let mut executors: std::collections::BTreeSet<ExecutorId> = self
-            .tasks
-            .on_agent(&offers.agent)
-            .iter()
-            .filter(|(f, _)| f == framework)
-            .filter_map(|(f, t)| self.tasks.get(f, t)?.info.executor.as_ref())
-            .map(|e| e.executor_id.clone())
-            .collect();
+        let mut executors = self.running_executors(framework, &offers.agent);
+        let mut round = GroupLaunch {
+            offers: &offers,
+            available: &mut available,
+            launched: &mut launched,
+            executors: &mut executors,
+            agent_pid: &agent_pid,
+            framework_info: &framework_info,
+        };
         for item in launches {
-            let task = match item {
-                LaunchItem::Task(task) => *task,
+            match item {
+                LaunchItem::Task(task) => {
+                    self.launch_task(ctx, framework, &mut round, &framework_pid, *task)
+                }
                 LaunchItem::Group(group) => {
                     let (executor, group) = *group;
-                    let mut round = GroupLaunch {
-                        offers: &offers,
-                        available: &mut available,
-                        launched: &mut launched,
-                        executors: &mut executors,
-                        agent_pid: &agent_pid,
-                        framework_info: &framework_info,
-                    };
                     self.launch_group(ctx, framework, &mut round, executor, group);
-                    continue;
-                }
-            };
-            let checked = validate_task_with(
-                &task,
-                &offers,
-                &available,
-                |id| launched.contains(id) || self.tasks.contains(framework, id),
-                |id| executors.contains(id),
-            );
-            match checked {
-                Err(e) => self.launch_failure(
-                    ctx,
-                    framework,
-                    &task,
-                    TaskState::Error,
-                    TaskStatusReason::TaskInvalid,
-                    e.to_string(),
-                ),
-                Ok(consumed) => {
-                    let mut task = task;
-                    task.resources = allocate_unset(&task.resources, &offers.role);
-                    if let Some(executor) = task.executor.as_mut() {
-                        executor.resources = allocate_unset(&executor.resources, &offers.role);
-                    }
-                    available = available
-                        .checked_sub(&consumed)
-                        .expect("validate_task checked the task fits in what is available");
-                    launched.insert(task.task_id.clone());
-                    if let Some(executor) = &task.executor {
-                        executors.insert(executor.executor_id.clone());
-                    }
-                    self.tasks.add(Task {
-                        info: task.clone(),
-                        framework_id: framework.clone(),
-                        agent_id: offers.agent.clone(),
-                        state: TaskState::Staging,
-                        status: None,
-                        consumed,
-                        role: offers.role.clone(),
-                        recovered: false,
-                    });
-                    self.on_task_added(framework, &task.task_id);
-                    self.send_to_agent(
-                        ctx,
-                        &agent_pid,
-                        wire::RunTask {
-                            framework: framework_info.clone(),
-                            pid: framework_pid.clone(),
-                            task,
-                        },
-                    );
                 }
             }
         }
@@ -334,5 +244,217 @@ impl Master {
             available,
             Some(refuse),
         );
+    }
+
+    /// Answers every task of `launches` with `state` and REASON_INVALID_OFFERS: the accept
+    /// launched none of them.
+    fn fail_launches(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: &FrameworkId,
+        launches: &[LaunchItem],
+        state: TaskState,
+        message: &str,
+    ) {
+        for task in launches.iter().flat_map(LaunchItem::tasks) {
+            self.launch_failure(
+                ctx,
+                framework,
+                task,
+                state,
+                TaskStatusReason::InvalidOffers,
+                message.to_string(),
+            );
+        }
+    }
+
+    /// Executors of `framework` already on `agent`: their resources were charged when they
+    /// were launched (Mesos counts an executor only when it is new).
+    fn running_executors(&self, framework: &FrameworkId, agent: &AgentId) -> BTreeSet<ExecutorId> {
+        self.tasks
+            .on_agent(agent)
+            .iter()
+            .filter(|(f, _)| f == framework)
+            .filter_map(|(f, t)| self.tasks.get(f, t)?.info.executor.as_ref())
+            .map(|e| e.executor_id.clone())
+            .collect()
+    }
+
+    /// Validates one task of a LAUNCH against what is left of the accept's offers: an
+    /// invalid one gets TASK_ERROR, a valid one takes its resources out of `round`, joins
+    /// the task book as staging and is sent to the agent.
+    fn launch_task(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: &FrameworkId,
+        round: &mut GroupLaunch<'_>,
+        framework_pid: &Option<String>,
+        task: TaskInfo,
+    ) {
+        let checked = validate_task_with(
+            &task,
+            round.offers,
+            round.available,
+            |id| round.launched.contains(id) || self.tasks.contains(framework, id),
+            |id| round.executors.contains(id),
+        );
+        let consumed = match checked {
+            Ok(consumed) => consumed,
+            Err(e) => {
+                return self.launch_failure(
+                    ctx,
+                    framework,
+                    &task,
+                    TaskState::Error,
+                    TaskStatusReason::TaskInvalid,
+                    e.to_string(),
+                )
+            }
+        };
+        let task = allocated_to(task, &round.offers.role);
+        *round.available = round
+            .available
+            .checked_sub(&consumed)
+            .expect("validate_task checked the task fits in what is available");
+        round.launched.insert(task.task_id.clone());
+        if let Some(executor) = &task.executor {
+            round.executors.insert(executor.executor_id.clone());
+        }
+        self.tasks.add(Task {
+            info: task.clone(),
+            framework_id: framework.clone(),
+            agent_id: round.offers.agent.clone(),
+            state: TaskState::Staging,
+            status: None,
+            consumed,
+            role: round.offers.role.clone(),
+            recovered: false,
+        });
+        self.on_task_added(framework, &task.task_id);
+        self.send_to_agent(
+            ctx,
+            round.agent_pid,
+            wire::RunTask {
+                framework: round.framework_info.clone(),
+                pid: framework_pid.clone(),
+                task,
+            },
+        );
+    }
+}
+
+/// The launches of an ACCEPT's operations, in order, and the kinds of the operations it
+/// cannot carry out (a RESERVE, or a LAUNCH without its payload).
+fn launch_items(operations: Vec<Operation>) -> (Vec<LaunchItem>, Vec<OperationType>) {
+    let mut launches = Vec::new();
+    let mut unsupported = Vec::new();
+    for op in operations {
+        match (op.kind, op.launch, op.launch_group) {
+            (OperationType::Launch, Some(launch), _) => launches.extend(
+                launch
+                    .task_infos
+                    .into_iter()
+                    .map(|t| LaunchItem::Task(Box::new(t))),
+            ),
+            (OperationType::LaunchGroup, _, Some(group)) => launches.push(LaunchItem::Group(
+                Box::new((group.executor, group.task_group)),
+            )),
+            (kind, ..) => unsupported.push(kind),
+        }
+    }
+    (launches, unsupported)
+}
+
+/// `task` as sent to the agent: its resources and its executor's allocated to `role`
+/// wherever no allocation is set yet.
+fn allocated_to(mut task: TaskInfo, role: &str) -> TaskInfo {
+    task.resources = allocate_unset(&task.resources, role);
+    if let Some(executor) = task.executor.as_mut() {
+        executor.resources = allocate_unset(&executor.resources, role);
+    }
+    task
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meso_api::v1::{AgentId, CommandInfo, ExecutorInfo, ExecutorType, TaskGroupInfo};
+    use meso_api::Resources;
+
+    fn res(text: &str) -> Resources {
+        Resources::parse(text, "*").expect("test resources parse")
+    }
+
+    fn task(id: &str) -> TaskInfo {
+        TaskInfo::command(id, AgentId::new("a"), "true").with_resources(res("cpus:1"))
+    }
+
+    fn executor(resources: Resources) -> ExecutorInfo {
+        ExecutorInfo {
+            kind: Some(ExecutorType::Custom),
+            executor_id: ExecutorId::new("ex"),
+            framework_id: None,
+            command: Some(CommandInfo::shell("run-executor")),
+            container: None,
+            resources,
+            name: None,
+            data: None,
+            shutdown_grace_period: None,
+            labels: None,
+        }
+    }
+
+    fn ids(items: &[LaunchItem]) -> Vec<String> {
+        items
+            .iter()
+            .flat_map(LaunchItem::tasks)
+            .map(|t| t.task_id.value.clone())
+            .collect()
+    }
+
+    #[test]
+    fn launches_keep_the_order_of_operations_and_unsupported_ones_are_named() {
+        let group = TaskGroupInfo {
+            tasks: vec![task("g1"), task("g2")],
+        };
+        let (launches, unsupported) = launch_items(vec![
+            Operation::launch(vec![task("t1"), task("t2")]),
+            Operation::reserve(res("cpus:1")),
+            Operation::launch_group(executor(res("cpus:0.1")), group),
+            Operation::launch(vec![task("t3")]),
+        ]);
+        assert_eq!(ids(&launches), ["t1", "t2", "g1", "g2", "t3"]);
+        assert!(matches!(launches[2], LaunchItem::Group(_)));
+        assert_eq!(unsupported, [OperationType::Reserve]);
+    }
+
+    #[test]
+    fn a_launched_task_and_its_executor_are_allocated_to_the_offer_role() {
+        let mut t = task("t").with_executor(executor(res("cpus:0.1")));
+        t.resources = t.resources.clone() + res("mem:32").allocate("other");
+        let sent = allocated_to(t, "eng");
+        let mut roles: Vec<_> = sent
+            .resources
+            .iter()
+            .map(|r| {
+                (
+                    r.name.to_string(),
+                    r.allocation_role.as_deref().map(str::to_string),
+                )
+            })
+            .collect();
+        roles.sort();
+        assert_eq!(
+            roles,
+            [
+                ("cpus".to_string(), Some("eng".into())),
+                ("mem".to_string(), Some("other".into()))
+            ]
+        );
+        let executor = sent.executor.expect("the executor stays");
+        assert!(executor
+            .resources
+            .iter()
+            .all(|r| r.allocation_role.as_deref() == Some("eng")));
     }
 }

@@ -1,5 +1,5 @@
 //! The allocator actor: a thin libprocess process around the pure
-//! [`Allocator`](crate::allocator::Allocator) core. The master tells it about agents,
+//! [`Allocator`](meso_allocator::Allocator) core. The master tells it about agents,
 //! frameworks and recovered resources with [`AllocatorCall`]s; it runs an allocation round
 //! every `--allocation-interval` and, batched, soon after any call that may make new offers
 //! possible (one queued round however many such calls arrive together), and hands the
@@ -25,7 +25,7 @@ use libprocess::slog::{debug, warn};
 use libprocess::{Context, Process};
 use meso_api::Resources;
 
-use crate::allocator::{Allocator, AllocatorConfig, FrameworkSpec, Offer, Timestamp};
+use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Offer, Timestamp};
 
 /// What the master tells the allocator.
 #[derive(Debug)]
@@ -117,7 +117,7 @@ impl AllocatorProcess {
         config: AllocatorConfig,
         interval: Duration,
         sink: OfferSink,
-    ) -> Result<AllocatorProcess, crate::allocator::AllocatorError> {
+    ) -> Result<AllocatorProcess, meso_allocator::AllocatorError> {
         Ok(AllocatorProcess {
             core: Allocator::new(config)?,
             sink,
@@ -255,8 +255,8 @@ impl Process for AllocatorProcess {
             // Calls about a framework or agent removed a moment earlier: the expected races
             // (a failover's re-subscribing framework leaves hundreds of these behind).
             Err(
-                e @ (crate::allocator::AllocatorError::UnknownFramework { .. }
-                | crate::allocator::AllocatorError::UnknownAgent { .. }),
+                e @ (meso_allocator::AllocatorError::UnknownFramework { .. }
+                | meso_allocator::AllocatorError::UnknownAgent { .. }),
             ) => debug!(log, "allocator call about a removed framework or agent"; "error" => %e),
             Err(e) => warn!(log, "allocator call refused"; "error" => %e),
         }

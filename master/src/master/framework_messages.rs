@@ -18,7 +18,7 @@ use super::reconciliation::{reconciliation_status, unknown_task_state, AgentStan
 use super::registrar::RegistryChange;
 use super::sends::send_to_driver;
 use super::{Master, MasterMessage};
-use crate::allocator::FrameworkSpec;
+use meso_allocator::FrameworkSpec;
 
 /// The allocator's view of a framework.
 pub(super) fn spec_of(info: &FrameworkInfo, suppressed: &[String]) -> FrameworkSpec {

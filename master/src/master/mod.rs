@@ -66,10 +66,10 @@ use libprocess::{Context, Handlers, HttpReply, HttpRequest, Pid, Process, Upid};
 use meso_api::v1::{FrameworkId, MasterInfo, OfferId};
 use meso_api::wire;
 
-use crate::allocator::{AllocatorConfig, Offer};
 use agents::AgentBook;
 use allocation::{AllocatorCall, AllocatorProcess};
 use frameworks::FrameworkBook;
+use meso_allocator::{AllocatorConfig, Offer};
 use offers::OfferBook;
 use registrar::{Registrar, RegistrarError, RegistryChange};
 use tasks::TaskBook;

@@ -194,6 +194,55 @@ pub fn get_roles(view: &StateView<'_>) -> Value {
     json!({ "roles": roles })
 }
 
+/// The answer to a call that only reads the books (GET_STATE, GET_FLAGS, ...), or `None`
+/// for a call that is not such a query. GET_METRICS reads the node too: not here.
+fn query_payload(kind: MasterCallType, view: &StateView<'_>) -> Option<Value> {
+    Some(match kind {
+        MasterCallType::GetHealth => json!({"healthy": true}),
+        MasterCallType::GetFlags => json!({
+            "flags": view.flags.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+        }),
+        MasterCallType::GetVersion => json!({
+            "version_info": {
+                "version": state_json::MESOS_VERSION,
+                "build_date": state_json::BUILD_DATE,
+                "build_time": state_json::BUILD_TIME,
+                "build_user": state_json::BUILD_USER,
+            }
+        }),
+        MasterCallType::GetLoggingLevel => json!({"level": 0}),
+        MasterCallType::GetState => get_state(view),
+        MasterCallType::GetAgents => get_agents(view, &Totals::of(view)),
+        MasterCallType::GetFrameworks => get_frameworks(view, &Totals::of(view)),
+        MasterCallType::GetExecutors => get_executors(view),
+        MasterCallType::GetTasks => get_tasks(view),
+        MasterCallType::GetRoles => get_roles(view),
+        MasterCallType::GetMaster => json!({
+            "master_info": view.info,
+            "start_time": view.timeline.start_time,
+            "elected_time": view.timeline.elected_time,
+        }),
+        _ => return None,
+    })
+}
+
+/// 200 for a served call: `{"type": ..., "<type>": payload}` as JSON, or an empty body for
+/// a call that answers nothing (TEARDOWN, MARK_AGENT_GONE).
+fn served(kind: MasterCallType, payload: Option<Value>) -> HttpResponse {
+    let body = match payload {
+        Some(p) => operator_response(kind.as_str(), Some(&p.to_string())),
+        None => String::new(),
+    };
+    let mut r = HttpResponse::text(StatusCode::OK, body);
+    if !r.body.is_empty() {
+        r.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    r
+}
+
 impl Master {
     /// Answers `POST /api/v1` (and anything below it).
     pub(super) fn serve_operator(
@@ -218,53 +267,13 @@ impl Master {
             Err(e) => return reply.respond(error_response(e)),
         };
         let kind = call.kind;
-        let view = self.state_view();
         let payload: Option<Value> = match kind {
-            MasterCallType::GetHealth => Some(json!({"healthy": true})),
-            MasterCallType::GetFlags => Some(json!({
-                "flags": view.flags.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
-            })),
-            MasterCallType::GetVersion => Some(json!({
-                "version_info": {
-                    "version": state_json::MESOS_VERSION,
-                    "build_date": state_json::BUILD_DATE,
-                    "build_time": state_json::BUILD_TIME,
-                    "build_user": state_json::BUILD_USER,
-                }
-            })),
             MasterCallType::GetMetrics => {
                 let mut all = ctx.node().metrics().snapshot();
                 all.extend(self.metrics_map(self.wall_secs(ctx)));
                 Some(json!({ "metrics": super::metrics::as_metric_list(&all) }))
             }
-            MasterCallType::GetLoggingLevel => Some(json!({"level": 0})),
-            MasterCallType::GetState => Some(get_state(&view)),
-            MasterCallType::GetAgents => Some(get_agents(&view, &Totals::of(&view))),
-            MasterCallType::GetFrameworks => Some(get_frameworks(&view, &Totals::of(&view))),
-            MasterCallType::GetExecutors => Some(get_executors(&view)),
-            MasterCallType::GetTasks => Some(get_tasks(&view)),
-            MasterCallType::GetRoles => Some(get_roles(&view)),
-            MasterCallType::GetMaster => Some(json!({
-                "master_info": view.info,
-                "start_time": view.timeline.start_time,
-                "elected_time": view.timeline.elected_time,
-            })),
-            MasterCallType::Subscribe => {
-                let first = operator_subscribed(&get_state(&view));
-                let mut headers = libprocess::http_types::HeaderMap::new();
-                headers.insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                let stream = reply.stream(StatusCode::OK, headers);
-                if stream.send(first).is_ok() {
-                    self.operator.events.subscribe(stream);
-                    if self.operator.events.arm_heartbeat() {
-                        ctx.delay(OPERATOR_HEARTBEAT, MasterMessage::OperatorHeartbeat);
-                    }
-                }
-                return;
-            }
+            MasterCallType::Subscribe => return self.subscribe_operator(ctx, reply),
             MasterCallType::Teardown => {
                 let id = call
                     .teardown
@@ -291,24 +300,34 @@ impl Master {
                 }
                 None
             }
-            other => {
-                return reply.respond(error_response(HttpError::not_implemented(format!(
-                    "{other} is not implemented"
-                ))))
+            other => match query_payload(other, &self.state_view()) {
+                Some(payload) => Some(payload),
+                None => {
+                    return reply.respond(error_response(HttpError::not_implemented(format!(
+                        "{other} is not implemented"
+                    ))))
+                }
+            },
+        };
+        reply.respond(served(kind, payload));
+    }
+
+    /// SUBSCRIBE: a RecordIO stream that starts with SUBSCRIBED and the state, then joins
+    /// the event hub (and arms the heartbeat if it is the first subscriber).
+    fn subscribe_operator(&mut self, ctx: &mut Context<Self>, reply: HttpReply) {
+        let first = operator_subscribed(&get_state(&self.state_view()));
+        let mut headers = libprocess::http_types::HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let stream = reply.stream(StatusCode::OK, headers);
+        if stream.send(first).is_ok() {
+            self.operator.events.subscribe(stream);
+            if self.operator.events.arm_heartbeat() {
+                ctx.delay(OPERATOR_HEARTBEAT, MasterMessage::OperatorHeartbeat);
             }
-        };
-        let body = match payload {
-            Some(p) => operator_response(kind.as_str(), Some(&p.to_string())),
-            None => String::new(),
-        };
-        let mut r = HttpResponse::text(StatusCode::OK, body);
-        if !r.body.is_empty() {
-            r.headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
         }
-        reply.respond(r);
     }
 
     /// The heartbeat timer of the operator streams: re-armed while anyone listens.
@@ -406,6 +425,96 @@ impl Master {
                     .events
                     .task_updated(framework, status, t.state);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use meso_api::v1::MasterInfo;
+
+    use super::*;
+    use crate::master::agents::AgentBook;
+    use crate::master::frameworks::FrameworkBook;
+    use crate::master::offers::OfferBook;
+    use crate::master::tasks::TaskBook;
+    use crate::master::timeline::Timeline;
+
+    fn body_json(r: &HttpResponse) -> Value {
+        serde_json::from_slice(&r.body).expect("the body is JSON")
+    }
+
+    #[test]
+    fn a_served_query_is_typed_json_and_an_action_is_an_empty_200() {
+        let r = served(MasterCallType::GetHealth, Some(json!({"healthy": true})));
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            Some(&b"application/json"[..])
+        );
+        assert_eq!(
+            body_json(&r),
+            json!({"type": "GET_HEALTH", "get_health": {"healthy": true}})
+        );
+        let r = served(MasterCallType::Teardown, None);
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.is_empty());
+        assert_ne!(
+            r.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            Some(&b"application/json"[..]),
+            "an empty body is not JSON"
+        );
+    }
+
+    #[test]
+    fn queries_read_the_books_and_other_calls_are_not_queries() {
+        let info = MasterInfo {
+            id: "m".into(),
+            ip: 0,
+            port: 5050,
+            pid: Some("master@127.0.0.1:5050".into()),
+            hostname: Some("h".into()),
+            version: None,
+            address: None,
+            capabilities: Vec::new(),
+        };
+        let agents = AgentBook::new("m");
+        let frameworks = FrameworkBook::new("m");
+        let offers = OfferBook::new("m");
+        let tasks = TaskBook::new(10);
+        let timeline = Timeline::new(0.0);
+        let flags = [("port".to_string(), "5050".to_string())];
+        let view = StateView {
+            info: &info,
+            leader: Some(&info),
+            leadership: None,
+            agents: &agents,
+            frameworks: &frameworks,
+            completed_frameworks: &VecDeque::new(),
+            offers: &offers,
+            tasks: &tasks,
+            timeline: &timeline,
+            flags: &flags,
+        };
+        assert_eq!(
+            query_payload(MasterCallType::GetFlags, &view),
+            Some(json!({"flags": [{"name": "port", "value": "5050"}]}))
+        );
+        let master = query_payload(MasterCallType::GetMaster, &view).expect("a query");
+        assert_eq!(master["master_info"]["id"], "m");
+        assert_eq!(
+            query_payload(MasterCallType::GetTasks, &view).expect("a query")["tasks"],
+            json!([])
+        );
+        for action in [
+            MasterCallType::Subscribe,
+            MasterCallType::Teardown,
+            MasterCallType::MarkAgentGone,
+            MasterCallType::GetMetrics,
+        ] {
+            assert_eq!(query_payload(action, &view), None, "{action}");
         }
     }
 }

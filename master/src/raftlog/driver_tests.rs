@@ -5,8 +5,8 @@
 use super::driver::{Output, RaftDriver, RaftLogConfig};
 use super::error::ProposeError;
 use super::storage::DiskStorage;
-use crate::registry::{Operation, Registry, RegistryError};
 use meso_api::v1::{AgentId, AgentInfo};
+use meso_registry::{Operation, Registry, RegistryError};
 use raft::eraftpb::Message;
 use std::collections::BTreeSet;
 

@@ -1,10 +1,10 @@
 //! [`StateMachine`]: what the replicated log drives, and its implementation for the
-//! [`Registry`](crate::registry::Registry).
+//! [`Registry`](meso_registry::Registry).
 //!
 //! A state machine must be deterministic: applying the same commands in the same order from
 //! the same snapshot gives the same state and outcomes on every node.
 
-use crate::registry::{Operation, OperationResult, Registry};
+use meso_registry::{Operation, OperationResult, Registry};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

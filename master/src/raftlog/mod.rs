@@ -1,5 +1,5 @@
 //! The replicated log: raft-rs (with check-quorum, pre-vote and lease-based reads) driving a
-//! [`StateMachine`] (the [`Registry`](crate::registry::Registry)) on every master, with its
+//! [`StateMachine`] (the [`Registry`](meso_registry::Registry)) on every master, with its
 //! log, hard state and snapshots in redb under the work dir.
 //!
 //! Layers, pure to impure:
@@ -96,7 +96,7 @@ impl RaftLogOptions {
 ///
 /// ```
 /// use meso_master::raftlog::{RaftLog, RaftLogOptions};
-/// use meso_master::registry::{Operation, Registry};
+/// use meso_registry::{Operation, Registry};
 /// use meso_api::v1::{AgentId, AgentInfo};
 ///
 /// # #[tokio::main] async fn main() {

@@ -52,6 +52,17 @@ impl FrameworkState {
         self.roles.iter().find(|r| r.role == role)
     }
 
+    /// The revive epoch of `role` if the framework takes offers in it now: it is active and
+    /// has an entry for the role that is not suppressed.
+    pub(crate) fn offer_epoch(&self, role: RoleIdx) -> Option<u32> {
+        if !self.active {
+            return None;
+        }
+        self.role(role)
+            .filter(|entry| !entry.suppressed)
+            .map(|entry| entry.epoch)
+    }
+
     /// The entry for `role`, created (unsubscribed, empty) if missing.
     pub(crate) fn role_mut(&mut self, role: RoleIdx) -> &mut FrameworkRole {
         match self.roles.iter().position(|r| r.role == role) {
@@ -69,5 +80,33 @@ impl FrameworkState {
                 self.roles.last_mut().expect("an entry was just pushed")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framework(active: bool) -> FrameworkState {
+        FrameworkState {
+            id: Arc::from("fw"),
+            active,
+            revocable: false,
+            roles: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn offers_go_only_to_active_unsuppressed_roles() {
+        let mut fw = framework(true);
+        assert_eq!(fw.offer_epoch(1), None, "no entry for the role");
+        fw.role_mut(1).epoch = 3;
+        assert_eq!(fw.offer_epoch(1), Some(3));
+        assert_eq!(fw.offer_epoch(2), None, "another role");
+        fw.role_mut(1).suppressed = true;
+        assert_eq!(fw.offer_epoch(1), None, "suppressed");
+        fw.role_mut(1).suppressed = false;
+        fw.active = false;
+        assert_eq!(fw.offer_epoch(1), None, "inactive");
     }
 }

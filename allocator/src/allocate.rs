@@ -22,7 +22,7 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use super::agent::{AgentState, IdleNote};
-use super::books::{Books, Move};
+use super::books::{Books, Move, Transfer};
 use super::catalog::{Amount, Catalog, NameIdx};
 use super::core::{Allocator, Offer};
 use super::filters::Timestamp;
@@ -81,20 +81,34 @@ fn quota_cap(books: &Books, tree: &RoleTree, role: RoleIdx, name: usize, stage: 
     room.min(headroom)
 }
 
-/// Fills `scratch` (one entry per agent slot) with what (role, framework) may take: scalar
+/// Who asks for an agent's resources, and under which rules: a (framework, role) pair in
+/// one stage of the walk.
+#[derive(Clone, Copy, Debug)]
+struct Claim {
+    role: RoleIdx,
+    /// The framework accepts revocable resources.
+    revocable_ok: bool,
+    stage: Stage,
+    /// Some role has quota, so unreserved scalars are capped.
+    quota: bool,
+}
+
+/// Fills `scratch` (one entry per agent slot) with what `claim` may take: scalar
 /// thousandths, or 1 for "all of this non-scalar slot". Returns true if anything is in it.
-#[allow(clippy::too_many_arguments)]
 fn offerable(
     agent: &AgentState,
     catalog: &Catalog,
     tree: &RoleTree,
     books: &Books,
-    role: RoleIdx,
-    revocable_ok: bool,
-    stage: Stage,
-    quota: bool,
+    claim: Claim,
     scratch: &mut Vec<i64>,
 ) -> bool {
+    let Claim {
+        role,
+        revocable_ok,
+        stage,
+        quota,
+    } = claim;
     scratch.clear();
     let mut any = false;
     for (free, &slot) in agent.free.iter().zip(&agent.slots) {
@@ -124,6 +138,51 @@ fn offerable(
     any
 }
 
+/// The scalar amounts of `wanted` (aligned with the agent's slots), with non-scalar slots
+/// counted as 0: what [`meets_minimum`] measures an offer by.
+fn wanted_scalar(catalog: &Catalog, agent: &AgentState, wanted: &[i64], i: usize) -> i64 {
+    if catalog.slots[agent.slots[i] as usize].scalar {
+        wanted[i]
+    } else {
+        0
+    }
+}
+
+/// What an offer of `wanted` (aligned with `free`, see [`offerable`]) holds: the wanted
+/// thousandths of a scalar, all of a non-scalar slot, nothing of an unwanted slot.
+fn held_amounts(free: &[Amount], wanted: &[i64]) -> Vec<Amount> {
+    free.iter()
+        .zip(wanted)
+        .map(|(free, &want)| match free {
+            _ if want == 0 => free.empty_like(),
+            Amount::Scalar(_) => Amount::Scalar(want),
+            other => other.clone(),
+        })
+        .collect()
+}
+
+/// Whether the walk descends into `role` in `stage`: not when no framework sits in it, nor,
+/// in the guarantee stage, when it has no unmet guarantee.
+fn role_step(tree: &RoleTree, books: &Books, role: RoleIdx, stage: Stage) -> Step {
+    if tree.nodes[role as usize].frameworks.len() == 0 {
+        return Step::Skip;
+    }
+    if stage == Stage::Guarantees && !books.accounts[role as usize].any_unmet() {
+        return Step::Skip;
+    }
+    Step::Continue
+}
+
+/// One allocation round's running state, shared by the walks over its agents.
+struct Round {
+    now: Timestamp,
+    /// Some role has quota.
+    quota: bool,
+    /// What the current (framework, role) may take on the current agent (see [`offerable`]).
+    scratch: Vec<i64>,
+    offers: Vec<Offer>,
+}
+
 /// True if `refused` (a filter) covers everything in `scratch`.
 fn covered(refused: &[Amount], scratch: &[i64], free: &[Amount]) -> bool {
     refused
@@ -146,9 +205,12 @@ impl Allocator {
             .refresh_keys(&mut self.tree, &mut self.frameworks);
         let order = self.agent_order();
         self.rounds += 1;
-        let quota = !self.books.quota_roles.is_empty();
-        let mut offers = Vec::with_capacity(order.len());
-        let mut scratch = Vec::new();
+        let mut round = Round {
+            now,
+            quota: !self.books.quota_roles.is_empty(),
+            scratch: Vec::new(),
+            offers: Vec::with_capacity(order.len()),
+        };
         for index in order {
             let Some(mut agent) = self.agents[index as usize].take() else {
                 continue;
@@ -164,22 +226,15 @@ impl Allocator {
                     agent.free[i].scalar()
                 });
             if allocatable {
-                let before = offers.len();
+                let before = round.offers.len();
                 let mut blocked_until = Timestamp(Duration::MAX);
                 for stage in [Stage::Guarantees, Stage::Fair] {
-                    if stage == Stage::Guarantees && !quota {
+                    if stage == Stage::Guarantees && !round.quota {
                         continue;
                     }
-                    self.allocate_on(
-                        &mut agent,
-                        stage,
-                        now,
-                        &mut scratch,
-                        &mut offers,
-                        &mut blocked_until,
-                    );
+                    self.allocate_on(&mut agent, stage, &mut round, &mut blocked_until);
                 }
-                if offers.len() == before {
+                if round.offers.len() == before {
                     agent.idle = Some(IdleNote {
                         eligibility_gen: self.eligibility_gen,
                         headroom_gen: self.books.headroom_gen,
@@ -191,7 +246,7 @@ impl Allocator {
             self.books
                 .refresh_keys(&mut self.tree, &mut self.frameworks);
         }
-        offers
+        round.offers
     }
 
     /// Live agents in this round's order: a Fisher-Yates shuffle seeded by the configured
@@ -212,16 +267,14 @@ impl Allocator {
         order
     }
 
-    /// One stage of the walk over one agent; `blocked_until` is lowered to the expiry of
-    /// any filter that held a framework back.
-    #[allow(clippy::too_many_arguments)]
+    /// One stage of the walk over one agent: offers each (framework, role) in DRF order
+    /// what it may take, until the agent has nothing allocatable left; `blocked_until` is
+    /// lowered to the expiry of any filter that held a framework back.
     fn allocate_on(
         &mut self,
         agent: &mut AgentState,
         stage: Stage,
-        now: Timestamp,
-        scratch: &mut Vec<i64>,
-        offers: &mut Vec<Offer>,
+        round: &mut Round,
         blocked_until: &mut Timestamp,
     ) {
         let Allocator {
@@ -233,55 +286,35 @@ impl Allocator {
             ..
         } = self;
         let tree: &RoleTree = tree;
-        let quota = !books.quota_roles.is_empty();
+        let Round {
+            now,
+            quota,
+            scratch,
+            offers,
+        } = round;
         let _: ControlFlow<()> = tree.visit(ROOT, &mut |visit| match visit {
-            Visit::Role(role) => {
-                if tree.nodes[role as usize].frameworks.len() == 0 {
-                    return Step::Skip;
-                }
-                if stage == Stage::Guarantees && !books.accounts[role as usize].any_unmet() {
-                    return Step::Skip;
-                }
-                Step::Continue
-            }
+            Visit::Role(role) => role_step(tree, books, role, stage),
             Visit::Framework(role, fw_index) => {
                 let fw = frameworks[fw_index as usize]
                     .as_mut()
                     .expect("sorters only hold live frameworks");
-                if !fw.active {
-                    return Step::Continue;
-                }
-                let Some(entry) = fw.role(role) else {
+                let Some(epoch) = fw.offer_epoch(role) else {
                     return Step::Continue;
                 };
-                if entry.suppressed {
-                    return Step::Continue;
-                }
-                let epoch = entry.epoch;
-                if quota {
+                if *quota {
                     books.refresh_required(tree);
                 }
-                let revocable_ok = fw.revocable;
-                if !offerable(
-                    agent,
-                    catalog,
-                    tree,
-                    books,
+                let claim = Claim {
                     role,
-                    revocable_ok,
+                    revocable_ok: fw.revocable,
                     stage,
-                    quota,
-                    scratch,
-                ) {
-                    return Step::Continue;
-                }
-                if !meets_minimum(min_allocatable, agent, catalog, |i| {
-                    if catalog.slots[agent.slots[i] as usize].scalar {
-                        scratch[i]
-                    } else {
-                        0
-                    }
-                }) {
+                    quota: *quota,
+                };
+                if !offerable(agent, catalog, tree, books, claim, scratch)
+                    || !meets_minimum(min_allocatable, agent, catalog, |i| {
+                        wanted_scalar(catalog, agent, scratch, i)
+                    })
+                {
                     return Step::Continue;
                 }
                 if !agent.filters.is_empty() {
@@ -289,7 +322,7 @@ impl Allocator {
                         fw_index,
                         role,
                         epoch,
-                        now,
+                        *now,
                         agent.free_print,
                         |refused| covered(refused, scratch, &agent.free),
                     );
@@ -298,26 +331,14 @@ impl Allocator {
                         return Step::Continue;
                     }
                 }
-                let held: Vec<Amount> = agent
-                    .free
-                    .iter()
-                    .zip(scratch.iter())
-                    .map(|(free, &want)| match free {
-                        _ if want == 0 => free.empty_like(),
-                        Amount::Scalar(_) => Amount::Scalar(want),
-                        other => other.clone(),
-                    })
-                    .collect();
-                books.move_held(
-                    Move::Allocate,
-                    agent,
-                    fw,
-                    fw_index,
+                let held = held_amounts(&agent.free, scratch);
+                let transfer = Transfer {
+                    direction: Move::Allocate,
+                    framework: fw_index,
                     role,
-                    &held,
-                    catalog,
-                    tree,
-                );
+                    held: &held,
+                };
+                books.move_held(transfer, agent, fw, catalog, tree);
                 let role_name = tree.shared_name(role);
                 offers.push(Offer {
                     framework: fw.id.clone(),
@@ -332,5 +353,54 @@ impl Allocator {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quantity::RangeSet;
+
+    fn ports(from: u64, to: u64) -> Amount {
+        Amount::Ranges(RangeSet::from_canonical([(from, to)].into_iter()))
+    }
+
+    #[test]
+    fn an_offer_holds_wanted_scalars_and_whole_non_scalar_slots() {
+        let free = [
+            Amount::Scalar(4000),
+            ports(31000, 31010),
+            Amount::Scalar(1000),
+        ];
+        assert_eq!(
+            held_amounts(&free, &[2000, 1, 0]),
+            vec![Amount::Scalar(2000), ports(31000, 31010), Amount::Scalar(0)]
+        );
+        assert_eq!(
+            held_amounts(&free, &[0, 0, 0]),
+            vec![
+                Amount::Scalar(0),
+                Amount::Ranges(RangeSet::new()),
+                Amount::Scalar(0)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_filter_covers_an_offer_only_if_it_refused_at_least_as_much() {
+        let free = [Amount::Scalar(4000), ports(31000, 31010)];
+        let refused = [Amount::Scalar(3000), ports(31000, 31010)];
+        assert!(covered(&refused, &[3000, 1], &free));
+        assert!(covered(&refused, &[2000, 0], &free));
+        assert!(
+            !covered(&refused, &[3001, 1], &free),
+            "more cpus than refused"
+        );
+        let fewer_ports = [Amount::Scalar(3000), ports(31000, 31005)];
+        assert!(
+            !covered(&fewer_ports, &[1000, 1], &free),
+            "ports not refused"
+        );
+        assert!(covered(&fewer_ports, &[1000, 0], &free), "ports not wanted");
     }
 }

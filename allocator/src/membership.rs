@@ -13,7 +13,7 @@ use meso_api::resources::Resource;
 use meso_api::Resources;
 
 use super::agent::AgentState;
-use super::books::Move;
+use super::books::{Move, Transfer};
 use super::catalog::{fingerprint, Amount};
 use super::core::Allocator;
 use super::error::AllocatorError;
@@ -107,12 +107,14 @@ impl Allocator {
                 .as_mut()
                 .expect("framework_index only returns live frameworks");
             self.books.move_held(
-                Move::Allocate,
+                Transfer {
+                    direction: Move::Allocate,
+                    framework: fw,
+                    role,
+                    held: &held,
+                },
                 &mut state,
                 framework,
-                fw,
-                role,
-                &held,
                 &self.catalog,
                 &self.tree,
             );
@@ -152,12 +154,14 @@ impl Allocator {
                 .as_mut()
                 .expect("allocations only name live frameworks");
             self.books.move_held(
-                Move::Release,
+                Transfer {
+                    direction: Move::Release,
+                    framework: allocation.framework,
+                    role: allocation.role,
+                    held: &allocation.held,
+                },
                 state,
                 framework,
-                allocation.framework,
-                allocation.role,
-                &allocation.held,
                 &self.catalog,
                 &self.tree,
             );
@@ -216,12 +220,14 @@ impl Allocator {
                 .as_mut()
                 .expect("allocations only name live frameworks");
             self.books.move_held(
-                Move::Allocate,
+                Transfer {
+                    direction: Move::Allocate,
+                    framework: fw,
+                    role,
+                    held: &held,
+                },
                 &mut fresh,
                 framework,
-                fw,
-                role,
-                &held,
                 &self.catalog,
                 &self.tree,
             );
@@ -322,12 +328,14 @@ impl Allocator {
                     .as_mut()
                     .expect("framework_ids only maps to live frameworks");
                 self.books.move_held(
-                    Move::Release,
+                    Transfer {
+                        direction: Move::Release,
+                        framework: index,
+                        role: allocation.role,
+                        held: &allocation.held,
+                    },
                     &mut agent,
                     fw,
-                    index,
-                    allocation.role,
-                    &allocation.held,
                     &self.catalog,
                     &self.tree,
                 );

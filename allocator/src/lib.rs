@@ -1,10 +1,12 @@
-//! The allocator: hierarchical weighted DRF with quota, reservations, filters and
-//! suppress/revive, as a pure core ([`Allocator`]) that a thin actor will drive.
+//! meso-allocator: hierarchical weighted DRF with quota, reservations, filters and
+//! suppress/revive, as a pure core ([`Allocator`]) that the master's allocator actor
+//! (`meso_master::master::allocation`) drives.
 //!
 //! Data flow: the master tells the core about agents (totals and what is in use), frameworks
 //! (roles, capabilities, activity), weights and quota, and gives resources back
 //! ([`Allocator::recover_resources`], [`Allocator::decline`]); [`Allocator::allocate`] returns
-//! offers. Nothing here does I/O or reads a clock.
+//! offers. Nothing here does I/O or reads a clock, and the crate depends on no runtime
+//! (no tokio, no libprocess, no logging): its purity is a fact of the build.
 //!
 //! Resources cross the boundary as `meso_api::Resources`; inside, each distinct resource
 //! shape is interned once and agents hold dense per-slot amounts.
@@ -18,7 +20,7 @@
 //!
 //! ```
 //! use meso_api::Resources;
-//! use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
+//! use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
 //!
 //! let mut allocator = Allocator::new(AllocatorConfig::default()).unwrap();
 //! let spec = FrameworkSpec { roles: vec!["eng".into()], ..FrameworkSpec::default() };

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use meso_api::resources::Resource;
-use meso_api::Resources;
-use meso_master::allocator::{
+use meso_allocator::{
     Allocator, AllocatorConfig, AllocatorError, FrameworkSpec, Offer, Quantities, Quota, Timestamp,
 };
+use meso_api::resources::Resource;
+use meso_api::Resources;
 
 fn res(text: &str) -> Resources {
     Resources::parse(text, "*").expect("test resources parse")

@@ -26,6 +26,17 @@ pub(crate) enum Move {
     Release,
 }
 
+/// One [`Books::move_held`]: `held` (aligned with the agent's slots) moves in `direction`
+/// between the agent's free pool and the allocation of (framework `framework`, `role`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Transfer<'a> {
+    pub(crate) direction: Move,
+    /// The framework's index in the allocator's framework table.
+    pub(crate) framework: u32,
+    pub(crate) role: RoleIdx,
+    pub(crate) held: &'a [Amount],
+}
+
 /// See the module docs.
 #[derive(Debug, Default)]
 pub(crate) struct Books {
@@ -117,20 +128,22 @@ impl Books {
         self.headroom_gen += 1;
     }
 
-    /// Moves `held` (aligned with the agent's slots) between the agent's free pool and the
-    /// allocation of (framework `fw_index`, `role`). The caller has checked that it fits.
-    #[allow(clippy::too_many_arguments)]
+    /// Carries out `transfer` on `agent` and `fw` (the framework it names). The caller has
+    /// checked that it fits.
     pub(crate) fn move_held(
         &mut self,
-        direction: Move,
+        transfer: Transfer<'_>,
         agent: &mut AgentState,
         fw: &mut FrameworkState,
-        fw_index: u32,
-        role: RoleIdx,
-        held: &[Amount],
         catalog: &Catalog,
         tree: &RoleTree,
     ) {
+        let Transfer {
+            direction,
+            framework: fw_index,
+            role,
+            held,
+        } = transfer;
         self.sync_roles(tree.nodes.len());
         agent.idle = None;
         if !self.quota_roles.is_empty() {

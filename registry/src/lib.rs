@@ -1,11 +1,12 @@
-//! The registry: what the master must not forget across a failover (Mesos's
+//! meso-registry: what the master must not forget across a failover (Mesos's
 //! `registry.proto`): admitted, unreachable and gone agents, the maintenance schedule,
 //! quotas, weights, and frameworks with their failover timeouts.
 //!
 //! [`Registry`] is a pure, deterministic state machine: [`Registry::apply`] takes an
 //! [`Operation`], checks it, and either changes the registry or returns a
-//! [`RegistryError`] and changes nothing. No clock, no I/O: times come inside operations.
-//! The replicated log (`crate::raftlog`) applies the same operations in the same order on
+//! [`RegistryError`] and changes nothing. No clock, no I/O: times come inside operations,
+//! and the crate depends on no runtime (no tokio, no libprocess, no logging). The master's
+//! replicated log (`meso_master::raftlog`) applies the same operations in the same order on
 //! every master, and snapshots the registry with [`Registry::snapshot`] to compact its log.
 
 mod error;

@@ -10,11 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use meso_api::resources::{Resource, Value};
-use meso_api::Resources;
-use meso_master::allocator::{
+use meso_allocator::{
     Allocator, AllocatorConfig, FrameworkSpec, Offer, Quantities, Quota, Timestamp,
 };
+use meso_api::resources::{Resource, Value};
+use meso_api::Resources;
 use proptest::prelude::*;
 
 const ROLES: [&str; 4] = ["a", "a/x", "b", "c"];

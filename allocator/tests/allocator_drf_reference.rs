@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
 use meso_api::Resources;
-use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
 use proptest::prelude::*;
 
 /// Candidate roles, parents before children (so role ids follow this order).

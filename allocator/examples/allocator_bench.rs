@@ -11,8 +11,8 @@
 
 use std::time::{Duration, Instant};
 
+use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
 use meso_api::Resources;
-use meso_master::allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
 
 struct Figures {
     add_agent_us: f64,

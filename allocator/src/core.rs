@@ -17,7 +17,7 @@ use meso_api::resources::Resource;
 use meso_api::Resources;
 
 use super::agent::AgentState;
-use super::books::{Books, Move};
+use super::books::{Books, Move, Transfer};
 use super::catalog::{fingerprint, Catalog, NameIdx};
 use super::error::AllocatorError;
 use super::filters::{Filter, Timestamp, DEFAULT_REFUSE, MAX_REFUSE};
@@ -176,12 +176,14 @@ impl Allocator {
             .as_mut()
             .expect("framework_ids only maps to live frameworks");
         self.books.move_held(
-            Move::Release,
+            Transfer {
+                direction: Move::Release,
+                framework: fw,
+                role: role_idx,
+                held: &held,
+            },
             &mut state,
             fw_state,
-            fw,
-            role_idx,
-            &held,
             &self.catalog,
             &self.tree,
         );
