@@ -495,6 +495,8 @@ mod tests {
             completed_frameworks: &VecDeque::new(),
             offers: &offers,
             tasks: &tasks,
+            unreachable_tasks: &Default::default(),
+            recovered_agents: &Default::default(),
             timeline: &timeline,
             flags: &flags,
         };
