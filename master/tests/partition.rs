@@ -553,6 +553,12 @@ async fn gone_and_unreachable_agents_survive_a_master_failover() {
         update_of(&mut fw, "t9").await.state,
         TaskState::GoneByOperator
     );
+    // ReconciliationTest.PartitionedAgentThenMasterFailover: a task of the unreachable
+    // agent, unknown to the new master, is TASK_UNREACHABLE.
+    reconcile(&fw, "t1", &AgentId::new("u"));
+    let answer = update_of(&mut fw, "t1").await;
+    assert_eq!(answer.state, TaskState::Unreachable);
+    assert_eq!(answer.reason, Some(TaskStatusReason::Reconciliation));
 
     let (back, mut rx) = returning(
         &cluster,
