@@ -22,8 +22,8 @@
 //!   TASK_LOST for the others; it is told to shut down, and told again whenever it tries
 //!   to re-register.
 //!
-//! Invariant: the allocator forgets an agent before its tasks are reported, so no round can
-//! offer what they held in between.
+//! Invariant: the allocator forgets an agent (after its offers are rescinded, in the same
+//! handler) before its tasks are reported, so no round can offer what they held.
 
 use std::collections::VecDeque;
 
@@ -188,10 +188,12 @@ impl Master {
     ) -> Option<super::agents::AgentRecord> {
         let record = self.agents.remove(id, unreachable)?;
         self.on_agent_removed(id);
-        self.allocator(AllocatorCall::RemoveAgent(id.value.clone()));
+        // Offers first: the allocator round their recovery triggers is queued behind the
+        // removal sent next, so nothing of the agent is offered again.
         for offer in self.offers.on_agent(id) {
             self.rescind_offer(ctx, &offer, None);
         }
+        self.allocator(AllocatorCall::RemoveAgent(id.value.clone()));
         ctx.unlink(&record.pid);
         Some(record)
     }
