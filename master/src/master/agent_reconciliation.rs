@@ -242,4 +242,28 @@ mod tests {
         assert_eq!(missing_from_report(&known, &all), vec![key("f", "t2")]);
         assert!(missing_from_report(&[], &all).is_empty());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Missing is exactly the master's tasks minus the reported ones, in the master's
+        /// order, whatever the overlap.
+        #[test]
+        fn missing_is_the_difference(
+            known in proptest::collection::btree_set((0u8..3, 0u8..6), 0..12),
+            reported in proptest::collection::btree_set((0u8..3, 0u8..6), 0..12),
+        ) {
+            let ids = |set: &std::collections::BTreeSet<(u8, u8)>| -> Vec<(FrameworkId, TaskId)> {
+                set.iter()
+                    .map(|(f, t)| (FrameworkId::new(format!("f{f}")), TaskId::new(format!("t{t}"))))
+                    .collect()
+            };
+            let (known_ids, reported_ids) = (ids(&known), ids(&reported));
+            let report: HashSet<_> = reported_ids.iter().map(|(f, t)| (f, t)).collect();
+            let expected: Vec<_> = known
+                .difference(&reported)
+                .map(|(f, t)| (FrameworkId::new(format!("f{f}")), TaskId::new(format!("t{t}"))))
+                .collect();
+            proptest::prop_assert_eq!(missing_from_report(&known_ids, &report), expected);
+        }
+    }
 }

@@ -123,4 +123,55 @@ mod tests {
         assert_eq!(book.len(), 1);
         assert!(book.take(&a).is_none());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Against a model (a map from agent to its task ids): after any parks and takes,
+        /// the book finds exactly the model's tasks and counts them.
+        #[test]
+        fn the_book_matches_a_model(
+            steps in proptest::collection::vec(
+                (0u8..3, proptest::option::of(proptest::collection::vec((0u8..2, 0u8..4), 0..4))),
+                0..16,
+            )
+        ) {
+            let mut book = UnreachableTasks::default();
+            let mut model: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+            for (agent, park) in steps {
+                let agent = format!("a{agent}");
+                match park {
+                    Some(tasks) => {
+                        // Task ids unique per framework on one agent, as the task book keeps them.
+                        let mut seen = std::collections::BTreeSet::new();
+                        let tasks: Vec<(String, String)> = tasks
+                            .into_iter()
+                            .map(|(f, t)| (format!("f{f}"), format!("{agent}-t{t}")))
+                            .filter(|k| seen.insert(k.clone()))
+                            .collect();
+                        book.park(
+                            AgentId::new(agent.as_str()),
+                            1.0,
+                            tasks.iter().map(|(f, t)| task(f, t, &agent)).collect(),
+                        );
+                        model.insert(agent, tasks);
+                    }
+                    None => {
+                        let taken = book.take(&AgentId::new(agent.as_str())).map(|a| a.tasks.len());
+                        proptest::prop_assert_eq!(taken, model.remove(&agent).map(|t| t.len()));
+                    }
+                }
+                proptest::prop_assert_eq!(book.len(), model.values().map(Vec::len).sum::<usize>());
+                for tasks in model.values() {
+                    for (f, t) in tasks {
+                        proptest::prop_assert!(book
+                            .find(&FrameworkId::new(f.as_str()), &TaskId::new(t.as_str()))
+                            .is_some());
+                    }
+                }
+                let f0 = FrameworkId::new("f0");
+                let in_model = model.values().flatten().filter(|(f, _)| f == "f0").count();
+                proptest::prop_assert_eq!(book.of_framework(&f0).count(), in_model);
+            }
+        }
+    }
 }
