@@ -35,7 +35,7 @@ impl Master {
         }
         self.lose_uncheckpointed_tasks(ctx, &id);
         if let Some(record) = self.agents.get(&id) {
-            let n = record.disconnections;
+            let n = record.disconnection;
             ctx.delay(
                 self.config.agent_reregister_timeout,
                 MasterMessage::DisconnectedAgentTimeout(id, n),
@@ -44,7 +44,7 @@ impl Master {
         true
     }
 
-    /// `--agent-reregister-timeout` after agent `id`'s `n`th disconnection: still
+    /// `--agent-reregister-timeout` after agent `id`'s disconnection number `n`: still
     /// disconnected since then, it is marked unreachable (paced as ping expiries are).
     pub(super) fn disconnected_agent_timeout(
         &mut self,
@@ -55,7 +55,7 @@ impl Master {
         let still = self
             .agents
             .get(&id)
-            .is_some_and(|r| !r.active && r.disconnections == n);
+            .is_some_and(|r| !r.active && r.disconnection == n);
         if still {
             warn!(ctx.node().logger(), "disconnected agent did not re-register in time"; "agent" => %id);
             self.agent_missed_pings(ctx, id);

@@ -29,9 +29,9 @@ pub struct AgentRecord {
     pub awaiting_pong: bool,
     /// Connected and offering: false from a broken link until it re-registers.
     pub active: bool,
-    /// How many times its link broke (tells a timer armed at one disconnection from a
-    /// later one).
-    pub disconnections: u64,
+    /// The book-wide sequence number of its latest disconnection (0: never): tells a timer
+    /// armed at one disconnection from a later one, even across re-registrations.
+    pub disconnection: u64,
 }
 
 /// What one ping round decided.
@@ -52,6 +52,8 @@ pub struct AgentBook {
     by_pid: HashMap<Upid, AgentId>,
     unreachable: BTreeSet<AgentId>,
     gone: BTreeSet<AgentId>,
+    /// Disconnections so far (numbers each one).
+    disconnections: u64,
 }
 
 impl AgentBook {
@@ -64,6 +66,7 @@ impl AgentBook {
             by_pid: HashMap::new(),
             unreachable: BTreeSet::new(),
             gone: BTreeSet::new(),
+            disconnections: 0,
         }
     }
 
@@ -91,7 +94,7 @@ impl AgentBook {
                 missed_pings: 0,
                 awaiting_pong: false,
                 active: true,
-                disconnections: 0,
+                disconnection: 0,
             },
         );
     }
@@ -120,7 +123,8 @@ impl AgentBook {
             return None;
         }
         record.active = false;
-        record.disconnections += 1;
+        self.disconnections += 1;
+        record.disconnection = self.disconnections;
         Some(id.clone())
     }
 
@@ -292,6 +296,23 @@ mod tests {
         assert!(book.disconnect(&pid(3)).is_some());
         assert!(book.ping_round(2).expired.is_empty());
         assert!(book.ping_round(2).expired.is_empty());
-        assert_eq!(book.ping_round(2).expired, vec![a]);
+        assert_eq!(book.ping_round(2).expired, vec![a.clone()]);
+    }
+
+    #[test]
+    fn disconnections_are_numbered_across_reregistrations() {
+        let mut book = AgentBook::new("m");
+        let a = book.next_id();
+        book.add(AgentInfo::new("h"), a.clone(), pid(1));
+        book.disconnect(&pid(1));
+        let first = book.get(&a).map(|r| r.disconnection);
+        book.remove(&a, true);
+        book.add(AgentInfo::new("h"), a.clone(), pid(1));
+        book.disconnect(&pid(1));
+        let second = book.get(&a).map(|r| r.disconnection);
+        assert!(
+            first.is_some() && second > first,
+            "{first:?} then {second:?}"
+        );
     }
 }

@@ -202,8 +202,8 @@ pub enum MasterMessage {
     RemoveRecoveredAgent,
     /// Time to mark the next agent that missed its pings unreachable (rate limited).
     MarkNextUnreachable,
-    /// A disconnected agent's time to re-register ran out (its id and the count of its
-    /// disconnections when the timer was armed).
+    /// A disconnected agent's time to re-register ran out (its id and the number of the
+    /// disconnection that armed the timer).
     DisconnectedAgentTimeout(meso_api::v1::AgentId, u64),
 }
 
