@@ -267,13 +267,17 @@ async fn executor_that_never_subscribes_is_destroyed_after_the_registration_time
     // (under load it did, and the clock moved on before the timer existed): the executor
     // shows in `/state` only once that hook, timer included, is done.
     let agent = h.agent.addr();
-    eventually_async_within("the agent to list the executor", HANG_GUARD, || async move {
-        tokio::task::spawn_blocking(move || meso_testkit::http::blocking::get(agent, "/state"))
-            .await
-            .expect("the /state request ran")
-            .text()
-            .contains("\"silent\"")
-    })
+    eventually_async_within(
+        "the agent to list the executor",
+        HANG_GUARD,
+        || async move {
+            tokio::task::spawn_blocking(move || meso_testkit::http::blocking::get(agent, "/state"))
+                .await
+                .expect("the /state request ran")
+                .text()
+                .contains("\"silent\"")
+        },
+    )
     .await;
     h.clock.advance(Duration::from_secs(61));
     let failed = h.expect_state(TaskState::Failed).await;
