@@ -437,7 +437,7 @@ fn find_updates_with(dir: &Path, needle: &[u8]) -> bool {
 }
 
 #[test]
-fn a_task_of_a_framework_without_checkpoint_dies_with_its_agent_and_is_not_recovered() {
+fn a_task_of_a_framework_without_checkpoint_dies_with_its_agent_and_is_reported_lost() {
     let site = Site::start();
     let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
     site.wait_agent_active();
@@ -465,6 +465,9 @@ fn a_task_of_a_framework_without_checkpoint_dies_with_its_agent_and_is_not_recov
     });
     let log = std::fs::read_to_string(site.log(2)).unwrap();
     assert!(!log.contains("re-attached"), "{log}");
+    // The master reports it (its link to the agent broke; the framework does not
+    // checkpoint).
+    lines.wait_for("TASK_LOST");
 }
 
 /// scheduler.py (a checkpointing framework) running one task of the custom executor

@@ -206,6 +206,11 @@ pub struct Agent {
     store: CheckpointStore,
     /// Checkpointed tasks and the run (executor, container) they belong to.
     checkpointed_runs: HashMap<(FrameworkId, meso_api::v1::TaskId), (ExecutorId, ContainerId)>,
+    /// Tasks of executors that ended whose terminal update is not acknowledged yet: still
+    /// reported on re-registration (as Mesos's terminated tasks), so the master does not
+    /// take them for unknown.
+    terminated_tasks:
+        BTreeMap<(FrameworkId, meso_api::v1::TaskId), (meso_api::v1::TaskInfo, ExecutorId)>,
     /// The previous run to take back at start, from [`recovery::load`].
     recovery: Option<recovery::Recovery>,
 }
@@ -233,6 +238,7 @@ impl Agent {
         Agent {
             store: CheckpointStore::new(&config.work_dir),
             checkpointed_runs: HashMap::new(),
+            terminated_tasks: BTreeMap::new(),
             recovery: None,
             detector,
             master_moved: false,

@@ -254,7 +254,7 @@ async fn teardown_removes_the_framework() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mark_agent_gone_removes_it_and_its_tasks_are_gone_by_operator() {
+async fn mark_agent_gone_removes_it_and_a_plain_frameworks_tasks_are_lost() {
     let (cluster, mut agent, mut fw) = small_cluster().await;
     let addr = cluster.node.addr();
     let r = op(
@@ -266,8 +266,9 @@ async fn mark_agent_gone_removes_it_and_its_tasks_are_gone_by_operator() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
+    // Mesos: TASK_GONE_BY_OPERATOR only for PARTITION_AWARE frameworks (tests/partition.rs).
     let update = next_update(&mut fw).await;
-    assert_eq!(update.state, TaskState::GoneByOperator);
+    assert_eq!(update.state, TaskState::Lost);
     next_matching(&mut agent.events, "agent shutdown", |e| match e {
         AgentEvent::Shutdown(_) => Some(()),
         _ => None,
@@ -275,7 +276,7 @@ async fn mark_agent_gone_removes_it_and_its_tasks_are_gone_by_operator() {
     .await;
     let m = http_get(addr, "/metrics/snapshot").await.json();
     assert_eq!(m["master/slaves_active"], 0.0);
-    assert_eq!(m["master/tasks_gone_by_operator"], 1.0);
+    assert_eq!(m["master/tasks_lost"], 1.0);
     let r = op(
         addr,
         r#"{"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":"nope"}}}"#,

@@ -139,6 +139,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             .map(|id| (AgentId::new(*id), agent(id)))
             .collect::<BTreeMap<_, _>>(),
         unreachable: BTreeSet::from([AgentId::new("old")]),
+        gone: BTreeSet::from([AgentId::new("dead")]),
         frameworks: BTreeMap::from([(FrameworkId::new("m1-0000"), gone)]),
     };
     let master = node
@@ -153,10 +154,39 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
     assert_eq!(doc["unreachable_slaves"], 1, "only old is unreachable");
     assert_eq!(doc["frameworks"][0]["id"], "m1-0000");
     assert_eq!(doc["frameworks"][0]["connected"], false);
+    let recovered: Vec<_> = doc["recovered_slaves"]
+        .as_array()
+        .expect("recovered_slaves")
+        .iter()
+        .map(|a| a["id"]["value"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(recovered, ["a", "b", "c"], "{doc}");
 
     // Agent b comes back in time.
     let mut back = ReturningAgent::spawn(&node, master.upid(), agent("b"));
     assert_eq!(next(&mut back, "b re-registered").await, AgentId::new("b"));
+    let agents = {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        master
+            .dispatch(move |m, _| {
+                let view = m.state_view();
+                let totals = meso_master::master::state_json::Totals::of(&view);
+                let _ = tx.send(meso_master::master::operator_api::get_agents(
+                    &view, &totals,
+                ));
+            })
+            .unwrap();
+        rx.await.unwrap()
+    };
+    assert_eq!(
+        agents["agents"][0]["agent_info"]["id"]["value"], "b",
+        "{agents}"
+    );
+    assert_eq!(
+        agents["recovered_agents"].as_array().map(Vec::len),
+        Some(2),
+        "a and c have not re-registered: {agents}"
+    );
 
     // A framework reconciling a task on recovering agent a gets no answer; on an unknown
     // agent it gets TASK_UNKNOWN (it is partition aware).
@@ -258,6 +288,7 @@ async fn timeout_with_limit(
             .map(|id| (AgentId::new(*id), agent(id)))
             .collect::<BTreeMap<_, _>>(),
         unreachable: BTreeSet::new(),
+        gone: BTreeSet::new(),
         frameworks: BTreeMap::new(),
     };
     let master = node

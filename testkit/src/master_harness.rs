@@ -293,22 +293,36 @@ impl Cluster {
     /// A test agent on `node` (another node on the same clock: its link to the master is a
     /// real socket that shutting the node breaks).
     pub async fn add_agent_on(&self, node: &Node, resources: &str) -> AgentHandle {
+        self.add_agent_named(node, None, resources).await
+    }
+
+    /// A test agent on `node` under the process id `name` (a fresh agent at the address of
+    /// an old one) or a new one.
+    pub async fn add_agent_named(
+        &self,
+        node: &Node,
+        name: Option<&str>,
+        resources: &str,
+    ) -> AgentHandle {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let answer_pings = Arc::new(AtomicBool::new(true));
         let mut info = AgentInfo::new("agent.test");
         info.resources = res(resources);
-        let pid = node
-            .spawn(TestAgent {
-                master: self.master.upid().clone(),
-                info,
-                id: None,
-                answer_pings: answer_pings.clone(),
-                events: tx,
-                pending: HashMap::new(),
-                acked: Default::default(),
-                next_uuid: 0,
-            })
-            .expect("agent spawns");
+        let agent = TestAgent {
+            master: self.master.upid().clone(),
+            info,
+            id: None,
+            answer_pings: answer_pings.clone(),
+            events: tx,
+            pending: HashMap::new(),
+            acked: Default::default(),
+            next_uuid: 0,
+        };
+        let pid = match name {
+            Some(name) => node.spawn_named(name, agent),
+            None => node.spawn(agent),
+        }
+        .expect("agent spawns");
         let id = next_matching(&mut rx, "agent registration", |e| match e {
             AgentEvent::Registered(id) => Some(id.clone()),
             _ => None,

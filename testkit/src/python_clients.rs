@@ -40,6 +40,7 @@ pub fn executor_py_command() -> String {
 
 /// Runs scheduler.py against the master on `127.0.0.1:master_port` with `extra` arguments
 /// until it exits (killed at the hang guard); its exit code and its stdout + stderr.
+#[allow(dead_code)] // not every test that includes this module runs it to its exit
 pub fn run_scheduler_py(master_port: u16, extra: &[&str]) -> (Option<i32>, String) {
     let master = format!("127.0.0.1:{master_port}");
     let mut child = Command::new(python3())

@@ -183,6 +183,8 @@ impl Agent {
     /// the executor is gone.
     pub(super) fn forget_stream(&mut self, framework_id: &FrameworkId, task_id: &TaskId) {
         self.updates.remove(framework_id, task_id);
+        self.terminated_tasks
+            .remove(&(framework_id.clone(), task_id.clone()));
         let Some((executor_id, container_id)) = self
             .checkpointed_runs
             .remove(&(framework_id.clone(), task_id.clone()))

@@ -620,6 +620,19 @@ impl Agent {
                 },
             );
         }
+        // Tasks whose updates are still pending stay known until they are acknowledged.
+        let ended = executor
+            .queued
+            .iter()
+            .chain(executor.tasks.values().map(|t| &t.info));
+        for info in ended {
+            if self.updates.has_pending(&framework_id, &info.task_id) {
+                self.terminated_tasks.insert(
+                    (framework_id.clone(), info.task_id.clone()),
+                    (info.clone(), executor_id.clone()),
+                );
+            }
+        }
         // Streams whose terminal update is already acknowledged are done with.
         for task_id in executor.tasks.keys() {
             if self.updates.is_terminated(&framework_id, task_id)
@@ -712,6 +725,19 @@ impl Agent {
                     });
                 }
             }
+        }
+        for ((fid, tid), (info, eid)) in &self.terminated_tasks {
+            let pending = self.updates.pending(fid, tid);
+            let Some(state) = self.updates.latest_state(fid, tid) else {
+                continue;
+            };
+            out.push(TaskRecord {
+                task: info.clone(),
+                framework_id: fid.clone(),
+                executor_id: Some(eid.clone()),
+                state,
+                unacknowledged_update_uuid: pending.first().and_then(|u| u.uuid.clone()),
+            });
         }
         out
     }

@@ -46,6 +46,7 @@ mod accept;
 mod accept_group;
 mod agent_links;
 mod agent_messages;
+mod agent_reconciliation;
 pub mod agents;
 pub mod allocation;
 mod fast_hash;
@@ -60,6 +61,8 @@ pub mod offers;
 pub mod operator_api;
 pub mod operator_events;
 pub mod operator_state;
+mod partition;
+pub mod pending_kills;
 pub mod reconciliation;
 pub mod recovery;
 pub mod registrar;
@@ -73,6 +76,7 @@ mod status_updates;
 pub mod task_group_validation;
 pub mod tasks;
 pub mod timeline;
+pub mod unreachable_tasks;
 pub mod validation;
 
 use std::time::Duration;
@@ -103,15 +107,17 @@ pub struct MasterConfig {
     pub offer_timeout: Option<Duration>,
     /// Period of agent pings.
     pub agent_ping_timeout: Duration,
-    /// Missed pings in a row before an agent is removed.
+    /// Missed pings in a row before an agent is marked unreachable.
     pub max_agent_ping_timeouts: u32,
     /// Completed tasks remembered per framework.
     pub max_completed_tasks_per_framework: usize,
     /// Allocator settings.
     pub allocator: AllocatorConfig,
-    /// Time recovered agents have to re-register after a failover.
+    /// Time recovered agents have to re-register after a failover, and disconnected agents
+    /// after their link broke.
     pub agent_reregister_timeout: Duration,
-    /// Pace of marking recovered agents that did not come back unreachable.
+    /// Pace of marking agents unreachable: recovered agents that did not come back, and
+    /// agents that missed their pings.
     pub agent_removal_rate_limit: Option<recovery::RemovalRateLimit>,
     /// Largest share of the recovered agents that may be marked unreachable when the
     /// re-registration timeout fires; past it the master stops instead.
@@ -194,6 +200,11 @@ pub enum MasterMessage {
     ReregisterTimeout,
     /// Time to mark the next recovered agent unreachable (rate limited).
     RemoveRecoveredAgent,
+    /// Time to mark the next agent that missed its pings unreachable (rate limited).
+    MarkNextUnreachable,
+    /// A disconnected agent's time to re-register ran out (its id and the number of the
+    /// disconnection that armed the timer).
+    DisconnectedAgentTimeout(meso_api::v1::AgentId, u64),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -268,6 +279,9 @@ pub struct Master {
     operator: operator_state::OperatorState,
     recovery: recovery::Recovery,
     leader_info: Option<crate::leadership::SharedLeaderInfo>,
+    unreachable_tasks: unreachable_tasks::UnreachableTasks,
+    pending_kills: pending_kills::PendingKills,
+    unreachable_queue: partition::UnreachableQueue,
 }
 
 impl Master {
@@ -291,6 +305,9 @@ impl Master {
             info: None,
             operator: operator_state::OperatorState::default(),
             leader_info: None,
+            unreachable_tasks: Default::default(),
+            pending_kills: Default::default(),
+            unreachable_queue: Default::default(),
         }
     }
 
@@ -464,6 +481,10 @@ impl Process for Master {
             MasterMessage::FrameworkLink(event) => self.framework_link_event(ctx, event),
             MasterMessage::ReregisterTimeout => self.reregister_timeout(ctx),
             MasterMessage::RemoveRecoveredAgent => self.remove_next_recovered(ctx),
+            MasterMessage::MarkNextUnreachable => self.mark_next_unreachable(ctx),
+            MasterMessage::DisconnectedAgentTimeout(id, n) => {
+                self.disconnected_agent_timeout(ctx, id, n)
+            }
         }
     }
 
