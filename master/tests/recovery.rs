@@ -142,6 +142,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             .collect::<BTreeMap<_, _>>(),
         unreachable: BTreeSet::from([AgentId::new("old")]),
         frameworks: BTreeMap::from([(FrameworkId::new("m1-0000"), gone)]),
+        ..Default::default()
     };
     let master = node
         .spawn_named(
@@ -261,6 +262,7 @@ async fn timeout_with_limit(
             .collect::<BTreeMap<_, _>>(),
         unreachable: BTreeSet::new(),
         frameworks: BTreeMap::new(),
+        ..Default::default()
     };
     let master = node
         .spawn_named(

@@ -45,6 +45,8 @@ pub mod recovery;
 pub mod registrar;
 pub mod removal_limit;
 pub mod resources_object;
+mod role_calls;
+pub mod role_controls;
 pub mod roles_json;
 mod scheduler_api;
 mod sends;
@@ -194,6 +196,8 @@ pub enum PendingAdmission {
     Register(Upid, meso_api::v1::AgentId, wire::RegisterAgent),
     /// A returning agent.
     Reregister(Upid, wire::ReregisterAgent),
+    /// An operator's weight or quota change, answered once the registry has it.
+    Operator(HttpReply),
 }
 
 macro_rules! wire_into_message {
@@ -317,6 +321,9 @@ impl Master {
                 }
                 Some(PendingAdmission::Reregister(pid, msg)) => {
                     self.agent_readmitted(ctx, pid, msg)
+                }
+                Some(PendingAdmission::Operator(reply)) => {
+                    self.role_change_done(&done.change, applied, reply)
                 }
                 None => {}
             },

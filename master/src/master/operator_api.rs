@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 use super::agents::AgentRecord;
 use super::frameworks::FrameworkRecord;
 use super::legacy::error_response;
+use super::role_controls::RoleControls;
 use super::state_json::{self, agent_id, framework_id, StateView, Totals};
 use super::tasks::Task;
 use super::{Master, MasterMessage};
@@ -167,16 +168,16 @@ pub fn get_state(view: &StateView<'_>) -> Value {
     })
 }
 
-/// `GetRoles`.
-pub fn get_roles(view: &StateView<'_>) -> Value {
-    let roles: Vec<Value> = super::roles_json::role_books(view)
+/// `GetRoles`: every known role (see `roles_json`) with its weight.
+pub fn get_roles(view: &StateView<'_>, controls: &RoleControls) -> Value {
+    let roles: Vec<Value> = super::roles_json::role_books_with(view, controls)
         .into_iter()
         .map(|(name, b)| {
             let mut r = b.allocated.clone();
             r += &b.offered;
             json!({
+                "weight": controls.weight(&name),
                 "name": name,
-                "weight": 1.0,
                 "frameworks": b.frameworks.iter().map(|f| json!({"value": f})).collect::<Vec<_>>(),
                 "resources": resources_json(&r),
             })
@@ -207,7 +208,6 @@ fn query_payload(kind: MasterCallType, view: &StateView<'_>) -> Option<Value> {
         MasterCallType::GetFrameworks => get_frameworks(view, &Totals::of(view)),
         MasterCallType::GetExecutors => get_executors(view),
         MasterCallType::GetTasks => get_tasks(view),
-        MasterCallType::GetRoles => get_roles(view),
         MasterCallType::GetMaster => json!({
             "master_info": view.info,
             "start_time": view.timeline.start_time,
@@ -256,6 +256,9 @@ impl Master {
         ) {
             Ok(ok) => ok,
             Err(e) => return reply.respond(error_response(e)),
+        };
+        let Some((call, reply)) = self.serve_role_call(ctx, call, reply) else {
+            return;
         };
         let kind = call.kind;
         let payload: Option<Value> = match kind {

@@ -199,6 +199,8 @@ impl Master {
         for id in &snapshot.unreachable {
             self.agents.add_unreachable(id.clone());
         }
+        self.apply_role_change(&RegistryChange::UpdateWeights(snapshot.weights.clone()));
+        self.apply_role_change(&RegistryChange::UpdateQuotas(snapshot.quotas.clone()));
         for (id, info) in snapshot.frameworks {
             if self.frameworks.get(&id).is_some() {
                 continue;
