@@ -72,7 +72,10 @@ async fn weights_calls_set_and_show_weights_and_refuse_bad_ones() {
 
     let r = op(addr, r#"{"type":"GET_WEIGHTS"}"#).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["get_weights"]["weight_infos"], serde_json::json!([]));
+    assert_eq!(
+        r.json()["get_weights"]["weight_infos"],
+        serde_json::json!([])
+    );
 
     let r = op(
         addr,
@@ -103,10 +106,22 @@ async fn weights_calls_set_and_show_weights_and_refuse_bad_ones() {
     // Refusals: nothing of a refused request is applied.
     for (body, says) in [
         (r#"[{"role":"eng","weight":0}]"#, "Weights must be positive"),
-        (r#"[{"role":"eng","weight":-2}]"#, "Weights must be positive"),
-        (r#"[{"role":"ops","weight":9},{"role":"..","weight":1}]"#, "Invalid role '..'"),
-        (r#"[{"role":"eng"}]"#, "Failed to parse update weights request"),
-        (r#"{"role":"eng","weight":2}"#, "Failed to parse update weights request"),
+        (
+            r#"[{"role":"eng","weight":-2}]"#,
+            "Weights must be positive",
+        ),
+        (
+            r#"[{"role":"ops","weight":9},{"role":"..","weight":1}]"#,
+            "Invalid role '..'",
+        ),
+        (
+            r#"[{"role":"eng"}]"#,
+            "Failed to parse update weights request",
+        ),
+        (
+            r#"{"role":"eng","weight":2}"#,
+            "Failed to parse update weights request",
+        ),
         ("nope", "Failed to parse update weights request"),
     ] {
         let r = http(addr, "PUT", "/weights", body).await;
@@ -182,18 +197,30 @@ async fn quota_calls_set_show_and_remove_quota_and_refuse_what_cannot_be_met() {
     // Refusals of UPDATE_QUOTA (the cluster has cpus:8, dev is guaranteed 2).
     for (body, says) in [
         (
-            update(false, r#"[{"role":"test","guarantees":{"cpus":{"value":7}}}]"#),
+            update(
+                false,
+                r#"[{"role":"test","guarantees":{"cpus":{"value":7}}}]"#,
+            ),
             "exceed cluster capacity",
         ),
         (
-            update(false, r#"[{"role":"test","guarantees":{"cpus":{"value":3}},"limits":{"cpus":{"value":2}}}]"#),
+            update(
+                false,
+                r#"[{"role":"test","guarantees":{"cpus":{"value":3}},"limits":{"cpus":{"value":2}}}]"#,
+            ),
             "is not contained within",
         ),
         (
-            update(false, r#"[{"role":"eng/web","limits":{"cpus":{"value":1}}}]"#),
+            update(
+                false,
+                r#"[{"role":"eng/web","limits":{"cpus":{"value":1}}}]"#,
+            ),
             "nested role",
         ),
-        (update(false, r#"[{"limits":{"cpus":{"value":1}}}]"#), "must be set"),
+        (
+            update(false, r#"[{"limits":{"cpus":{"value":1}}}]"#),
+            "must be set",
+        ),
         (
             update(false, r#"[{"role":"test","limits":{"cpus":{"value":-1}}}]"#),
             "negative",
@@ -209,7 +236,10 @@ async fn quota_calls_set_show_and_remove_quota_and_refuse_what_cannot_be_met() {
     // `force` skips the capacity check.
     let r = op(
         addr,
-        &update(true, r#"[{"role":"test","guarantees":{"cpus":{"value":7}}}]"#),
+        &update(
+            true,
+            r#"[{"role":"test","guarantees":{"cpus":{"value":7}}}]"#,
+        ),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -290,7 +320,11 @@ async fn quota_calls_set_show_and_remove_quota_and_refuse_what_cannot_be_met() {
     assert_eq!(dev["quota"]["guarantee"]["cpus"], 2.0);
     assert_eq!(dev["quota"]["limit"]["cpus"], 6.0);
     let quotas = http_get(addr, "/quota").await.json();
-    assert_eq!(quotas["configs"].as_array().map(Vec::len), Some(1), "{quotas}");
+    assert_eq!(
+        quotas["configs"].as_array().map(Vec::len),
+        Some(1),
+        "{quotas}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,8 +381,13 @@ fn decline_all(fw: &FrameworkHandle, held: &mut Held) {
     fw.driver
         .run(move |a| {
             for id in ids {
-                a.decline_offer(id, meso_api::v1::Filters { refuse_seconds: 0.0 })
-                    .expect("framework is registered");
+                a.decline_offer(
+                    id,
+                    meso_api::v1::Filters {
+                        refuse_seconds: 0.0,
+                    },
+                )
+                .expect("framework is registered");
             }
         })
         .expect("driver is running");
@@ -394,13 +433,27 @@ async fn weights_one_and_two_split_a_contended_cluster_one_to_two() {
     // then decline everything (no filter). Two warm-up cycles settle who registered first.
     let full = |h: &[Held]| h[0].len() + h[1].len() == AGENTS;
     for _ in 0..2 {
-        settle_until(&cluster, &mut [&mut fa, &mut fb], &mut held, &mut counts, full).await;
+        settle_until(
+            &cluster,
+            &mut [&mut fa, &mut fb],
+            &mut held,
+            &mut counts,
+            full,
+        )
+        .await;
         decline_all(&fa, &mut held[0]);
         decline_all(&fb, &mut held[1]);
     }
     counts = vec![0, 0];
     for _ in 0..100 {
-        settle_until(&cluster, &mut [&mut fa, &mut fb], &mut held, &mut counts, full).await;
+        settle_until(
+            &cluster,
+            &mut [&mut fa, &mut fb],
+            &mut held,
+            &mut counts,
+            full,
+        )
+        .await;
         decline_all(&fa, &mut held[0]);
         decline_all(&fb, &mut held[1]);
     }
@@ -416,7 +469,10 @@ async fn weights_one_and_two_split_a_contended_cluster_one_to_two() {
         counts[1]
     );
     let metrics = http_get(addr, "/metrics/snapshot").await.json();
-    assert!(metrics["allocator/mesos/roles/b/shares/dominant"].is_number(), "{metrics}");
+    assert!(
+        metrics["allocator/mesos/roles/b/shares/dominant"].is_number(),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -449,10 +505,33 @@ async fn a_quota_guarantee_is_honoured_while_another_role_is_greedy() {
     let mut q = cluster.add_framework(framework("q")).await;
     held.push(Held::new());
     counts.push(0);
-    settle_until(&cluster, &mut [&mut greedy, &mut q], &mut held, &mut counts, |h| {
-        h[1].values().sum::<f64>() >= 5.0
-    })
+    settle_until(
+        &cluster,
+        &mut [&mut greedy, &mut q],
+        &mut held,
+        &mut counts,
+        |h| h[1].values().sum::<f64>() >= 5.0,
+    )
     .await;
     assert_eq!(held[1].values().sum::<f64>(), 5.0, "q gets its guarantee");
     assert_eq!(held[0].len(), AGENTS - 5, "the greedy role got no more");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weights_flag_seeds_the_weights_and_operators_change_them() {
+    let mut config = Cluster::config();
+    config.weights = [("eng".to_string(), 3.0)].into();
+    let cluster = Cluster::start(config).await;
+    cluster.node.set_delegate(Some("master"));
+    let addr = cluster.node.addr();
+    let r = http_get(addr, "/weights").await;
+    assert_eq!(r.json(), serde_json::json!([{"role":"eng","weight":3.0}]));
+    let flags = http_get(addr, "/flags").await.json();
+    assert_eq!(flags["flags"]["weights"], "eng=3");
+    let r = http(addr, "PUT", "/weights", r#"[{"role":"eng","weight":1}]"#).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        http_get(addr, "/weights").await.json(),
+        serde_json::json!([])
+    );
 }

@@ -223,10 +223,7 @@ fn quota_weights_maintenance_are_validated() {
         ]))),
         Err(RegistryError::InvalidQuota { .. })
     ));
-    assert!(
-        r.quotas().is_empty(),
-        "a refused batch of quotas sets none"
-    );
+    assert!(r.quotas().is_empty(), "a refused batch of quotas sets none");
     r.apply(&Operation::UpdateQuotas(BTreeMap::from([
         ("a".to_string(), cpus(1000, 2000)),
         ("b".to_string(), cpus(0, 500)),
@@ -333,19 +330,21 @@ fn op_strategy() -> impl Strategy<Value = Operation> {
                 limits: BTreeMap::from([("cpus".to_string(), l)]),
             }
         }),
-        proptest::collection::btree_map("[a-c]", (0i64..3000, -10i64..3000), 0..3).prop_map(
-            |m| Operation::UpdateQuotas(
+        proptest::collection::btree_map("[a-c]", (0i64..3000, -10i64..3000), 0..3).prop_map(|m| {
+            Operation::UpdateQuotas(
                 m.into_iter()
-                    .map(|(role, (g, l))| (
-                        role,
-                        QuotaRecord {
-                            guarantees: BTreeMap::from([("mem".to_string(), g)]),
-                            limits: BTreeMap::from([("mem".to_string(), l)]),
-                        }
-                    ))
-                    .collect()
+                    .map(|(role, (g, l))| {
+                        (
+                            role,
+                            QuotaRecord {
+                                guarantees: BTreeMap::from([("mem".to_string(), g)]),
+                                limits: BTreeMap::from([("mem".to_string(), l)]),
+                            },
+                        )
+                    })
+                    .collect(),
             )
-        ),
+        }),
         ("[a-c]", -1.0f64..4.0)
             .prop_map(|(role, w)| Operation::SetWeights(BTreeMap::from([(role, w)]))),
         proptest::collection::vec("[a-d]", 0..3).prop_map(|hosts| {

@@ -40,7 +40,8 @@ impl Master {
             }
             _ => {
                 let route = route.to_string();
-                if let Some((request, reply)) = self.serve_role_endpoint(ctx, &route, request, reply)
+                if let Some((request, reply)) =
+                    self.serve_role_endpoint(ctx, &route, request, reply)
                 {
                     self.serve_legacy(ctx, request, reply)
                 }

@@ -162,7 +162,9 @@ impl Master {
                 }
                 Err(e) => error_response(e),
             },
-            "/roles" | "/roles.json" => json_response(query, super::roles_json::roles(&view, &self.operator.roles)),
+            "/roles" | "/roles.json" => {
+                json_response(query, super::roles_json::roles(&view, &self.operator.roles))
+            }
             "/health" => HttpResponse::text(StatusCode::OK, ""),
             "/version" => json_response(query, version_json()),
             "/flags" => json_response(query, flags_json(&view)),

@@ -98,6 +98,9 @@ pub struct MasterConfig {
     /// Largest share of the recovered agents that may be marked unreachable when the
     /// re-registration timeout fires; past it the master stops instead.
     pub recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit,
+    /// Role weights from the deprecated `--weights` flag: written to the registry when it
+    /// holds no weights yet (a registry's weights win over the flag, as in Mesos).
+    pub weights: std::collections::BTreeMap<String, f64>,
 }
 
 impl MasterConfig {
@@ -115,6 +118,7 @@ impl MasterConfig {
             agent_reregister_timeout: Duration::from_secs(600),
             agent_removal_rate_limit: None,
             recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
+            weights: Default::default(),
         }
     }
 }
@@ -384,6 +388,7 @@ impl Process for Master {
         }
         ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
         self.start_recovery(ctx);
+        self.seed_flag_weights(ctx);
         info!(ctx.node().logger(), "master started"; "id" => &self.config.master_id, "pid" => %ctx.self_upid());
     }
 

@@ -86,6 +86,14 @@ pub fn flags_of(config: &MasterConfig, port: u16) -> Vec<(String, String)> {
         ("port".to_string(), port.to_string()),
         ("registry".to_string(), "in_memory".to_string()),
     ];
+    if !config.weights.is_empty() {
+        let pairs: Vec<String> = config
+            .weights
+            .iter()
+            .map(|(r, w)| format!("{r}={w}"))
+            .collect();
+        flags.push(("weights".to_string(), pairs.join(",")));
+    }
     if let Some(t) = config.offer_timeout {
         flags.push(("offer_timeout".to_string(), secs(t)));
     }

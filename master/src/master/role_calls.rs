@@ -54,7 +54,8 @@ fn method_not_allowed(allow: &str) -> HttpError {
         405,
         format!("Expecting one of {{ {allow} }}, received another method"),
     );
-    e.headers.push(("Allow".to_string(), allow.replace(' ', "")));
+    e.headers
+        .push(("Allow".to_string(), allow.replace(' ', "")));
     e
 }
 
@@ -125,7 +126,9 @@ impl Master {
             MasterCallType::UpdateWeights => {
                 let infos = call.update_weights.unwrap_or_default().weight_infos;
                 match RoleControls::check_weights(&infos) {
-                    Ok(w) => return self.write_role_change(ctx, RegistryChange::UpdateWeights(w), reply),
+                    Ok(w) => {
+                        return self.write_role_change(ctx, RegistryChange::UpdateWeights(w), reply)
+                    }
                     Err(e) => e,
                 }
             }
@@ -139,7 +142,9 @@ impl Master {
                     &self.non_scalar_names(),
                 );
                 match checked {
-                    Ok(q) => return self.write_role_change(ctx, RegistryChange::UpdateQuotas(q), reply),
+                    Ok(q) => {
+                        return self.write_role_change(ctx, RegistryChange::UpdateQuotas(q), reply)
+                    }
                     Err(e) => e,
                 }
             }
@@ -253,6 +258,25 @@ impl Master {
         }
     }
 
+    /// Called at start, after recovery: the `--weights` flag's weights become the registry's
+    /// when it has none (Mesos's bootstrap); otherwise the registry's are kept and the flag
+    /// is ignored with a warning.
+    pub(super) fn seed_flag_weights(&mut self, ctx: &mut Context<Self>) {
+        if self.config.weights.is_empty() {
+            return;
+        }
+        if !self.operator.roles.weights.is_empty() {
+            libprocess::slog::warn!(
+                ctx.node().logger(),
+                "--weights is ignored: the registry already holds weights"
+            );
+            return;
+        }
+        let change = RegistryChange::UpdateWeights(self.config.weights.clone());
+        self.apply_role_change(&change);
+        self.registry(ctx, change, None);
+    }
+
     /// Answers `/weights`, `/quota` and `/quota/<role>` (the `/master` prefix already
     /// removed); `None` hands other routes back.
     pub(super) fn serve_role_endpoint(
@@ -341,7 +365,10 @@ impl Master {
                     (t > 0).then(|| *v as f64 / t as f64)
                 })
                 .fold(0.0f64, f64::max);
-            out.insert(format!("allocator/mesos/roles/{role}/shares/dominant"), share);
+            out.insert(
+                format!("allocator/mesos/roles/{role}/shares/dominant"),
+                share,
+            );
             if let Some(q) = controls.quotas.get(&role) {
                 for name in q.guarantees.keys().chain(q.limits.keys()) {
                     let v = held.get(name).copied().unwrap_or(0);

@@ -171,6 +171,29 @@ fn check_config(
     Ok(record)
 }
 
+/// Parses the deprecated `--weights` master flag, `role=weight,role=weight` (Mesos's form):
+/// every role valid, every weight finite and positive; the error names the bad pair.
+pub fn parse_weights_flag(text: &str) -> Result<BTreeMap<String, f64>, String> {
+    let mut out = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((role, weight)) = pair.split_once('=') else {
+            return Err(format!("'{pair}' is not of the form role=weight"));
+        };
+        let role = role.trim();
+        meso_api::roles::validate_role(role)
+            .map_err(|e| format!("'{pair}': invalid role '{role}': {e}"))?;
+        let weight: f64 = weight
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{pair}': weight '{}' is not a number", weight.trim()))?;
+        if !weight.is_finite() || weight <= 0.0 {
+            return Err(format!("'{pair}': weights must be positive"));
+        }
+        out.insert(role.to_string(), weight);
+    }
+    Ok(out)
+}
+
 /// The operator's weights and quotas. See the module docs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RoleControls {
@@ -349,7 +372,8 @@ impl RoleControls {
             limits: amounts,
         };
         if !request.force.unwrap_or(false) {
-            let total = self.total_guarantees(&BTreeMap::from([(role.to_string(), record.clone())]));
+            let total =
+                self.total_guarantees(&BTreeMap::from([(role.to_string(), record.clone())]));
             if !covers(capacity, &total) {
                 return Err(HttpError::new(
                     409,
@@ -530,6 +554,24 @@ mod tests {
     }
 
     #[test]
+    fn the_weights_flag_is_role_equals_weight_pairs() {
+        assert_eq!(
+            parse_weights_flag("a=2, b=0.5").unwrap(),
+            BTreeMap::from([("a".into(), 2.0), ("b".into(), 0.5)])
+        );
+        assert_eq!(parse_weights_flag("").unwrap(), BTreeMap::new());
+        for (bad, says) in [
+            ("a", "role=weight"),
+            ("a=x", "not a number"),
+            ("a=0", "positive"),
+            ("..=1", "invalid role"),
+        ] {
+            let e = parse_weights_flag(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn update_quota_checks_configs_consumption_and_capacity_unless_forced() {
         let c = RoleControls::default();
         let capacity = amounts(&[("cpus", 8000), ("mem", 4_096_000)]);
@@ -599,11 +641,16 @@ mod tests {
         // `force` skips consumption and capacity, never the config checks.
         let forced = update(
             true,
-            vec![config("a", &[("cpus", 100.0)], &[]), config("b", &[], &[("cpus", 1.0)])],
+            vec![
+                config("a", &[("cpus", 100.0)], &[]),
+                config("b", &[], &[("cpus", 1.0)]),
+            ],
         );
         assert!(c.check_update_quota(&forced, busy, &capacity, &ns).is_ok());
         let bad_forced = update(true, vec![config("a", &[("cpus", 5.0)], &[("cpus", 1.0)])]);
-        assert!(c.check_update_quota(&bad_forced, none, &capacity, &ns).is_err());
+        assert!(c
+            .check_update_quota(&bad_forced, none, &capacity, &ns)
+            .is_err());
     }
 
     #[test]
@@ -623,7 +670,10 @@ mod tests {
         let a7 = update(false, vec![config("a", &[("cpus", 7.0)], &[])]);
         assert!(c.check_update_quota(&a7, none, &capacity, &ns).is_ok());
         // An empty config removes a's quota, freeing its guarantee.
-        let both = update(false, vec![config("a", &[], &[]), config("b", &[("cpus", 8.0)], &[])]);
+        let both = update(
+            false,
+            vec![config("a", &[], &[]), config("b", &[("cpus", 8.0)], &[])],
+        );
         let changes = c.check_update_quota(&both, none, &capacity, &ns).unwrap();
         c.apply_quotas(&changes);
         assert_eq!(c.quotas.keys().collect::<Vec<_>>(), ["b"]);
@@ -638,7 +688,9 @@ mod tests {
             role: role.to_string(),
             guarantee: Resources::parse(text, "*").unwrap(),
         };
-        let (role, q) = c.check_set_quota(&request("eng", "cpus:2", false), &capacity).unwrap();
+        let (role, q) = c
+            .check_set_quota(&request("eng", "cpus:2", false), &capacity)
+            .unwrap();
         assert_eq!(role, "eng");
         assert_eq!(q.guarantees, q.limits);
         c.apply_quotas(&BTreeMap::from([(role, q)]));
@@ -650,7 +702,9 @@ mod tests {
             .check_set_quota(&request("ops", "cpus:3", false), &capacity)
             .unwrap_err();
         assert_eq!(e.status, 409, "{}", e.body);
-        assert!(c.check_set_quota(&request("ops", "cpus:3", true), &capacity).is_ok());
+        assert!(c
+            .check_set_quota(&request("ops", "cpus:3", true), &capacity)
+            .is_ok());
         for (r, says) in [
             (request("ops", "cpus(ops):1", false), "ReservationInfo"),
             (request("ops", "ports:[1-2]", false), "non-scalar"),
