@@ -535,3 +535,27 @@ async fn the_weights_flag_seeds_the_weights_and_operators_change_them() {
         serde_json::json!([])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_limit_rescinds_the_offers_that_would_exceed_it() {
+    let (cluster, _agents) = cluster_with_agents(1, "cpus:4;mem:1024").await;
+    let addr = cluster.node.addr();
+    let mut fw = cluster.add_framework(framework("dev")).await;
+    let offer = first_offer(&mut fw).await;
+    let r = op(
+        addr,
+        r#"{"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[
+            {"role":"dev","limits":{"cpus":{"value":2}}}]}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let rescinded = wait_for(&mut fw.events, "rescind", |e| match e {
+        SchedEvent::Rescinded(id) => Some(id.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(rescinded, offer.id);
+    // What comes back within the limit is offered again, never more than the limit.
+    let again = first_offer(&mut fw).await;
+    assert_eq!(again.resources.cpus().map(|c| c.as_f64()), Some(2.0));
+}

@@ -327,7 +327,7 @@ impl Master {
                     self.agent_readmitted(ctx, pid, msg)
                 }
                 Some(PendingAdmission::Operator(reply)) => {
-                    self.role_change_done(&done.change, applied, reply)
+                    self.role_change_done(ctx, &done.change, applied, reply)
                 }
                 None => {}
             },

@@ -24,7 +24,9 @@ use serde_json::{json, Value};
 use super::allocation::AllocatorCall;
 use super::legacy::error_response;
 use super::registrar::RegistryChange;
-use super::role_controls::{add_into, allocator_quota, amounts_of, Amounts, RoleControls};
+use super::role_controls::{
+    add_into, allocator_quota, amounts_of, offers_to_rescind, Amounts, RoleControls,
+};
 use super::roles_json::role_books;
 use super::{Master, PendingAdmission};
 
@@ -220,6 +222,7 @@ impl Master {
     /// The registry answered a weight or quota change: apply it and answer the operator.
     pub(super) fn role_change_done(
         &mut self,
+        ctx: &mut Context<Self>,
         change: &RegistryChange,
         applied: bool,
         reply: HttpReply,
@@ -232,7 +235,47 @@ impl Master {
             return;
         }
         self.apply_role_change(change);
+        if let RegistryChange::UpdateQuotas(quotas) = change {
+            self.rescind_for_quota(ctx, quotas);
+        }
         reply.respond(HttpResponse::text(StatusCode::OK, ""));
+    }
+
+    /// After a quota change, rescinds the outstanding offers that would let a role exceed
+    /// its new limits, and others' offers to make room for its new guarantees (Mesos's
+    /// heuristic; see [`offers_to_rescind`]). The allocator has the new quota before the
+    /// rescinded resources come back to it.
+    fn rescind_for_quota(
+        &mut self,
+        ctx: &mut Context<Self>,
+        quotas: &BTreeMap<String, meso_registry::QuotaRecord>,
+    ) {
+        let offers: Vec<(meso_api::v1::OfferId, String, Amounts)> = self
+            .offers
+            .iter()
+            .map(|o| {
+                (
+                    o.offer.id.clone(),
+                    o.role.clone(),
+                    amounts_of(&o.offer.resources),
+                )
+            })
+            .collect();
+        if offers.is_empty() {
+            return;
+        }
+        let consumption = self.quota_consumption();
+        let mut taken = BTreeSet::new();
+        let mut chosen = Vec::new();
+        for (role, quota) in quotas {
+            let consumed = consumption.get(role).cloned().unwrap_or_default();
+            chosen.extend(offers_to_rescind(
+                role, quota, &consumed, &offers, &mut taken,
+            ));
+        }
+        for id in chosen {
+            self.rescind_offer(ctx, &id, None);
+        }
     }
 
     /// Applies a weight or quota change (written or recovered) to the master's copy and

@@ -171,6 +171,61 @@ fn check_config(
     Ok(record)
 }
 
+/// True if `offer_role` is `role` or below it (`eng/web` is below `eng`).
+fn in_subtree(offer_role: &str, role: &str) -> bool {
+    offer_role == role
+        || offer_role
+            .strip_prefix(role)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Which outstanding offers to rescind after `role`'s quota became `quota`, as Mesos does
+/// it: first the role's own offers while what it consumes plus what it is offered exceeds
+/// its limits, then other roles' offers until what was rescinded plus what the role
+/// consumes and is offered covers its guarantees. `offers` are (key, role, amounts) in the
+/// order to consider them; keys in `taken` are skipped and the chosen ones added to it.
+pub fn offers_to_rescind<K: Clone + Ord>(
+    role: &str,
+    quota: &QuotaRecord,
+    consumed: &Amounts,
+    offers: &[(K, String, Amounts)],
+    taken: &mut BTreeSet<K>,
+) -> Vec<K> {
+    let mut out = Vec::new();
+    let mut held = consumed.clone();
+    for (_, r, a) in offers {
+        if in_subtree(r, role) {
+            add_into(&mut held, a);
+        }
+    }
+    for (key, r, a) in offers {
+        if within_limits(&quota.limits, &held) {
+            break;
+        }
+        if !in_subtree(r, role) || taken.contains(key) {
+            continue;
+        }
+        for (n, v) in a {
+            *held.entry(n.clone()).or_default() -= v;
+        }
+        taken.insert(key.clone());
+        out.push(key.clone());
+    }
+    let mut rescinded = held;
+    for (key, r, a) in offers {
+        if covers(&rescinded, &quota.guarantees) {
+            break;
+        }
+        if in_subtree(r, role) || taken.contains(key) {
+            continue;
+        }
+        add_into(&mut rescinded, a);
+        taken.insert(key.clone());
+        out.push(key.clone());
+    }
+    out
+}
+
 /// Parses the deprecated `--weights` master flag, `role=weight,role=weight` (Mesos's form):
 /// every role valid, every weight finite and positive; the error names the bad pair.
 pub fn parse_weights_flag(text: &str) -> Result<BTreeMap<String, f64>, String> {
@@ -551,6 +606,49 @@ mod tests {
         assert_eq!(c.weight("z"), 1.0);
         c.apply_weights(&BTreeMap::from([("a".into(), 1.0)]));
         assert_eq!(c.weight_infos(), json!([{"role": "b", "weight": 0.5}]));
+    }
+
+    #[test]
+    fn rescinds_enforce_limits_then_make_room_for_guarantees() {
+        let offer =
+            |k: u32, role: &str, cpus: i64| (k, role.to_string(), amounts(&[("cpus", cpus)]));
+        let offers = vec![
+            offer(1, "a", 2000),
+            offer(2, "b", 1000),
+            offer(3, "a/x", 2000),
+            offer(4, "ab", 3000),
+            offer(5, "b", 1000),
+        ];
+        // a consumes 1 and is offered 4 (a/x is below a, ab is not): limit 3 takes 2 of a's.
+        let limit = QuotaRecord {
+            guarantees: Amounts::new(),
+            limits: amounts(&[("cpus", 3000)]),
+        };
+        let mut taken = BTreeSet::new();
+        let chosen = offers_to_rescind(
+            "a",
+            &limit,
+            &amounts(&[("cpus", 1000)]),
+            &offers,
+            &mut taken,
+        );
+        assert_eq!(chosen, vec![1]);
+        // b holds 2 in offers; a guarantee of 4 takes others' offers until 4 is covered,
+        // never an offer already taken.
+        let guarantee = QuotaRecord {
+            guarantees: amounts(&[("cpus", 4000)]),
+            limits: Amounts::new(),
+        };
+        let chosen = offers_to_rescind("b", &guarantee, &Amounts::new(), &offers, &mut taken);
+        assert_eq!(chosen, vec![3]);
+        let none = offers_to_rescind(
+            "b",
+            &QuotaRecord::default(),
+            &Amounts::new(),
+            &offers,
+            &mut taken,
+        );
+        assert!(none.is_empty());
     }
 
     #[test]
