@@ -126,12 +126,32 @@ async fn executor_exit_without_terminal_update_fails_its_task() {
     );
     let message = failed.status.message.unwrap_or_default();
     assert!(message.contains("status 7"), "{message}");
-    loop {
-        if let Seen::ExecutorExited(e) = h.next().await {
-            assert_eq!(e.executor_id, ExecutorId::new("quitter"));
-            break;
-        }
-    }
+    let exited = h.executor_exited().await;
+    assert_eq!(exited.executor_id, ExecutorId::new("quitter"));
+}
+
+/// The agent reports an executor's exit at once, even while that executor's terminal update
+/// still waits behind an unacknowledged one, and the update follows once the master acks.
+/// Under load this order happened by chance (the executor's updates are acknowledged by the
+/// agent at once, so it may exit before the master has acked RUNNING); here it is forced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_executor_exit_is_reported_while_its_terminal_update_waits_for_an_ack() {
+    let mut h = Harness::start_registered().await;
+    h.run_task(command_task("early-exit", "true"));
+    h.expect_state(TaskState::Starting).await;
+    // RUNNING stays unacknowledged, so FINISHED stays at the agent while the executor ends.
+    let running = h.next_update().await;
+    assert_eq!(running.status.state, TaskState::Running);
+    h.until_arrived(|seen| matches!(seen, Seen::ExecutorExited(_)))
+        .await;
+    h.ack(&running);
+    let finished = h.until_terminal().await;
+    assert_eq!(finished.status.state, TaskState::Finished);
+    assert_eq!(finished.status.task_id, TaskId::new("early-exit"));
+    // Reported before the update the wait above took, it is still there to be seen.
+    let exited = h.executor_exited().await;
+    assert_eq!(exited.executor_id, ExecutorId::new("early-exit"));
+    assert_eq!(exited.status, 0, "the executor exited 0");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,6 +276,23 @@ async fn executor_that_never_subscribes_is_destroyed_after_the_registration_time
         assert!(
             std::time::Instant::now() < deadline,
             "hang guard: executor never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The executor can run before the agent's launch hook has set its registration timer
+    // (under load it did, and the clock moved on before the timer existed): the executor
+    // shows in `/state` only once that hook, timer included, is done.
+    let agent = h.agent.addr();
+    loop {
+        let state = tokio::task::spawn_blocking(move || support::http::get(agent, "/state"))
+            .await
+            .expect("the /state request ran");
+        if state.text().contains("\"silent\"") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hang guard: the agent never listed the executor"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -64,19 +64,10 @@ fn in_image(mut task: TaskInfo, name: &str) -> TaskInfo {
     task
 }
 
-/// Waits (hang-guarded) for the master to hear that the executor exited.
-async fn executor_exited(h: &mut Harness) {
-    loop {
-        if let Seen::ExecutorExited(_) = h.next().await {
-            return;
-        }
-    }
-}
-
 /// Waits for the executor's exit, then checks that the command whose pid it wrote to
 /// `pid` in `sandbox` is not running (gone, a zombie, or the pid reused by another program).
 async fn command_gone(h: &mut Harness, sandbox: &Path) {
-    executor_exited(h).await;
+    h.executor_exited().await;
     let pid = std::fs::read_to_string(sandbox.join("pid")).expect("the command wrote its pid");
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
     assert!(

@@ -1,4 +1,10 @@
 //! `meso master`: flags and start-up of the master process.
+//!
+//! `MasterFlags` become a `MasterConfig`; `--peers` is checked (a bad address, a duplicate
+//! or a list without this master's own address is refused by name). The registry's Raft
+//! log is opened under `--work-dir` (required with peers; a lone master without one uses a
+//! scratch directory) and a `MasterHost` runs the `Master` or its stand-in as `master`, the
+//! node's HTTP delegate; `spawn_master` is the plain in-memory master `meso local` uses.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

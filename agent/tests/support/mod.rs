@@ -3,6 +3,13 @@
 //!
 //! The master answers registrations with a fixed agent id and reports everything it
 //! receives on a channel; tests send it the master's side of the protocol by hand.
+//!
+//! Invariant: a selective wait ([`Harness::next_update`], [`Harness::registered`],
+//! [`Harness::until_pong`], [`Harness::executor_exited`], ...) never loses what it passes
+//! over: messages it skips are kept, in order, for the next wait that asks for them. (The
+//! agent may legitimately report an executor's exit before that executor's terminal update,
+//! which it holds back until the previous update is acknowledged; a wait for the update
+//! that dropped the exit report left the next wait hanging.)
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
@@ -10,6 +17,7 @@ pub mod http;
 pub mod isolated;
 pub mod rootfs;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -114,6 +122,8 @@ pub struct Harness {
     pub agent_node: Node,
     pub agent: Upid,
     pub seen: mpsc::UnboundedReceiver<Seen>,
+    /// What selective waits passed over, oldest first (see the module docs).
+    skipped: VecDeque<Seen>,
     tx: mpsc::UnboundedSender<Seen>,
     pub work_dir: tempfile::TempDir,
 }
@@ -197,6 +207,7 @@ impl Harness {
             agent_node,
             agent,
             seen,
+            skipped: VecDeque::new(),
             tx,
             work_dir,
         }
@@ -206,32 +217,100 @@ impl Harness {
         self.tx.clone()
     }
 
-    /// The next thing the master receives.
+    /// The next thing the master received: the oldest one a selective wait passed over,
+    /// else the next to arrive.
     pub async fn next(&mut self) -> Seen {
+        match self.skipped.pop_front() {
+            Some(seen) => seen,
+            None => self.arrival().await,
+        }
+    }
+
+    /// The next message to arrive at the master (hang-guarded).
+    async fn arrival(&mut self) -> Seen {
         tokio::time::timeout(HANG_GUARD, self.seen.recv())
             .await
             .expect("hang guard: the master heard nothing")
             .expect("the master's channel stays open")
     }
 
-    /// Waits until registered (skipping anything else).
-    pub async fn registered(&mut self) -> RegisterAgent {
+    /// The first message `pick` takes (`Ok`), from those passed over before or arriving
+    /// now; what it gives back (`Err`) is kept, in order, for later waits.
+    pub async fn next_matching<T>(&mut self, pick: impl Fn(Seen) -> Result<T, Seen>) -> T {
+        for at in 0..self.skipped.len() {
+            let seen = self
+                .skipped
+                .remove(at)
+                .expect("invariant: the index is below the length");
+            match pick(seen) {
+                Ok(found) => return found,
+                Err(seen) => self.skipped.insert(at, seen),
+            }
+        }
         loop {
-            if let Seen::Register(r) = self.next().await {
-                // Let the reply land before the test goes on.
-                self.clock.settle().await;
-                return *r;
+            let seen = self.arrival().await;
+            match pick(seen) {
+                Ok(found) => return found,
+                Err(seen) => self.skipped.push_back(seen),
             }
         }
     }
 
-    /// The next status update, skipping pongs and exits.
-    pub async fn next_update(&mut self) -> meso_api::wire::StatusUpdate {
+    /// Waits until the master has received a message `wanted` accepts, leaving it (and
+    /// everything before it) for later waits.
+    pub async fn until_arrived(&mut self, wanted: impl Fn(&Seen) -> bool) {
+        if self.skipped.iter().any(&wanted) {
+            return;
+        }
         loop {
-            if let Seen::Update(u) = self.next().await {
-                return u.update;
+            let seen = self.arrival().await;
+            let found = wanted(&seen);
+            self.skipped.push_back(seen);
+            if found {
+                return;
             }
         }
+    }
+
+    /// Waits until registered (other messages are kept for later waits).
+    pub async fn registered(&mut self) -> RegisterAgent {
+        let r = self
+            .next_matching(|seen| match seen {
+                Seen::Register(r) => Ok(r),
+                other => Err(other),
+            })
+            .await;
+        // Let the reply land before the test goes on.
+        self.clock.settle().await;
+        *r
+    }
+
+    /// Waits until the agent re-registers (other messages are kept for later waits).
+    pub async fn reregistered(&mut self) -> ReregisterAgent {
+        *self
+            .next_matching(|seen| match seen {
+                Seen::Reregister(r) => Ok(r),
+                other => Err(other),
+            })
+            .await
+    }
+
+    /// The next status update (other messages are kept for later waits).
+    pub async fn next_update(&mut self) -> meso_api::wire::StatusUpdate {
+        self.next_matching(|seen| match seen {
+            Seen::Update(u) => Ok(u.update),
+            other => Err(other),
+        })
+        .await
+    }
+
+    /// The next executor exit the agent reports (other messages are kept for later waits).
+    pub async fn executor_exited(&mut self) -> ExitedExecutor {
+        self.next_matching(|seen| match seen {
+            Seen::ExecutorExited(e) => Ok(e),
+            other => Err(other),
+        })
+        .await
     }
 
     /// Sends `msg` to the agent as the master.
@@ -281,9 +360,13 @@ impl Harness {
         });
     }
 
-    /// Waits until the agent answers a ping (skipping anything else).
+    /// Waits until the agent answers a ping (other messages are kept for later waits).
     pub async fn until_pong(&mut self) {
-        while !matches!(self.next().await, Seen::Pong) {}
+        self.next_matching(|seen| match seen {
+            Seen::Pong => Ok(()),
+            other => Err(other),
+        })
+        .await
     }
 
     /// Expects (and acknowledges) STARTING then RUNNING: a task's way to running.

@@ -21,6 +21,26 @@
 //! Invariants: every outstanding offer's and every non-recovered task's resources are held
 //! in the allocator by the framework; messages from a PID that is not the registered PID
 //! of the framework or agent they claim to be are dropped.
+//!
+//! HTTP: the node routes `/master/<route>`, the delegated paths (`/state`, `/api/v1`,
+//! `/version`, `/flags`) and `/metrics/snapshot` to this process's `http` hook; `http.rs`
+//! sends `/api/v1/scheduler` to `scheduler_api.rs`, `/api/v1` and below (longest prefix) to
+//! `operator_api.rs`, the rest to `legacy.rs`. Operator events: every change point of the
+//! books (agent added or removed, framework added, updated or removed, task added or
+//! updated) calls one hook of `operator_events.rs`; events are built only while someone is
+//! subscribed.
+//!
+//! More invariants: a connected framework has exactly one of a driver PID or an open HTTP
+//! stream; every master -> agent send goes through `send_to_agent` and every master ->
+//! framework send through `send_to_framework`; removing an offer from the book either recovers it or turns it into
+//! tasks; allocator errors caused by races (a framework or agent removed while a round ran)
+//! change nothing and are logged; a registrar failure stops the master (Mesos's fail-fast).
+//!
+//! Not done here: operations other than LAUNCH and LAUNCH_GROUP (RESERVE, CREATE, ... are
+//! logged and dropped); a LAUNCH_GROUP naming a running executor with a different
+//! `ExecutorInfo` is not refused; a task's `statuses` in `/master/state` holds only its latest
+//! status and `executors` is empty; `Accept-Encoding: gzip` and the metrics snapshot's
+//! `timeout` are ignored.
 
 mod accept;
 mod accept_group;
