@@ -285,6 +285,10 @@ async fn quota_calls_set_show_and_remove_quota_and_refuse_what_cannot_be_met() {
     assert_eq!(r.status, 200, "{}", r.text());
     let r = http(addr, "DELETE", "/quota/ops", "").await;
     assert_refused(&r, 400, "has no quota set", "delete twice");
+    let r = http(addr, "DELETE", "/quota", "").await;
+    assert_refused(&r, 400, "/quota/<role>", "delete without a role");
+    let r = http(addr, "PUT", "/quota", "{}").await;
+    assert_eq!(r.status, 405, "{}", r.text());
 
     // The deprecated v1 calls.
     let r = op(

@@ -374,6 +374,10 @@ impl Master {
                         String::from_utf8_lossy(&request.body)
                     )),
                 },
+                Method::DELETE => HttpError::bad_request(
+                    "Failed to parse remove quota request for path '/quota': \
+                     expected '/quota/<role>'",
+                ),
                 _ => method_not_allowed("GET, POST, DELETE"),
             },
             r if r.starts_with("/quota/") => match method {
