@@ -1,7 +1,8 @@
 //! The master's v1 operator API, `POST /api/v1` (HTTP reference §3.1; longest prefix, so
 //! `/api/v1/operator` lands here too): the front door in `meso_api::http::operator`
 //! checks method, content type, body, payloads and `Accept` and answers 501 for the calls
-//! meso does not serve; this file answers the rest from the books. GET_* calls are 200 with
+//! meso does not serve; this file answers the rest from the books, except the weight and
+//! quota calls and GET_ROLES, which `role_calls.rs` answers. GET_* calls are 200 with
 //! `{"type": ..., "<type>": {...}}`; TEARDOWN and MARK_AGENT_GONE are 200 with an empty
 //! body; SUBSCRIBE is a RecordIO stream: SUBSCRIBED with the state, then the events the
 //! [`OperatorEvents`](super::operator_events::OperatorEvents) hub publishes, and a
