@@ -824,4 +824,49 @@ mod tests {
             2.0
         );
     }
+
+    proptest::proptest! {
+        /// Whatever UPDATE_QUOTA a caller sends, an accepted (unforced) one leaves every
+        /// guarantee within its limit and the sum of guarantees within the capacity, and a
+        /// refused one is refused for one of those reasons or a bad role.
+        #[test]
+        fn accepted_updates_keep_guarantees_within_limits_and_capacity(
+            existing in proptest::collection::btree_map("[a-c]", 0u32..6, 0..3),
+            configs in proptest::collection::vec(
+                ("[a-d]", proptest::option::of(0u32..8), proptest::option::of(0u32..8)), 0..4),
+            capacity in 0i64..16,
+        ) {
+            let mut c = RoleControls::default();
+            c.apply_quotas(&existing.iter().map(|(r, g)| (r.clone(), QuotaRecord {
+                guarantees: amounts(&[("cpus", i64::from(*g) * 1000)]),
+                limits: Amounts::new(),
+            })).collect());
+            let update = update(false, configs.iter().map(|(role, g, l)| {
+                let g: Vec<(&str, f64)> = g.map(|g| ("cpus", f64::from(g))).into_iter().collect();
+                let l: Vec<(&str, f64)> = l.map(|l| ("cpus", f64::from(l))).into_iter().collect();
+                config(role, &g, &l)
+            }).collect());
+            let capacity = amounts(&[("cpus", capacity * 1000)]);
+            match c.check_update_quota(&update, none, &capacity, &BTreeSet::new()) {
+                Ok(changes) => {
+                    c.apply_quotas(&changes);
+                    let mut total = Amounts::new();
+                    for q in c.quotas.values() {
+                        proptest::prop_assert!(within_limits(&q.limits, &q.guarantees));
+                        add_into(&mut total, &q.guarantees);
+                    }
+                    proptest::prop_assert!(covers(&capacity, &total));
+                }
+                Err(e) => {
+                    proptest::prop_assert_eq!(e.status, 400);
+                    proptest::prop_assert!(
+                        e.body.contains("exceed cluster capacity")
+                            || e.body.contains("is not contained within")
+                            || e.body.contains("more than once"),
+                        "{}", e.body
+                    );
+                }
+            }
+        }
+    }
 }
