@@ -59,6 +59,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         max_agent_ping_timeouts: 5,
         max_completed_tasks_per_framework: 1000,
         min_allocatable_resources: "cpus:0.01|mem:32".to_string(),
+        weights: None,
     };
     let master_node = Node::builder()
         .bind(SocketAddr::new(flags.ip, flags.port))

@@ -89,6 +89,10 @@ pub struct MasterFlags {
         default_value = "cpus:0.01|mem:32"
     )]
     pub min_allocatable_resources: String,
+    /// Role weights as `role=weight,role=weight` (deprecated in Mesos in favour of
+    /// `PUT /weights` and UPDATE_WEIGHTS): written to the registry when it holds none yet.
+    #[arg(long, env = "MESO_WEIGHTS")]
+    pub weights: Option<String>,
 }
 
 impl MasterFlags {
@@ -139,6 +143,10 @@ impl MasterFlags {
             .map_err(|e| anyhow::anyhow!("--min-allocatable-resources: {e}"))?,
             ..AllocatorConfig::default()
         };
+        if let Some(w) = &self.weights {
+            config.weights = meso_master::master::role_controls::parse_weights_flag(w)
+                .map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
+        }
         Ok(config)
     }
 }

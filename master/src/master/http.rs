@@ -1,7 +1,7 @@
 //! The master's HTTP entry: every request for the `master` process (or delegated to it)
 //! arrives in `serve_http`, which dispatches by route: `/health` here, the read-only JSON
 //! endpoints and `/metrics/snapshot` in `legacy.rs`, the operator API in
-//! `operator_api.rs`.
+//! `operator_api.rs`, `/weights` and `/quota` in `role_calls.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::{Context, HttpReply, HttpRequest, HttpResponse};
@@ -38,7 +38,14 @@ impl Master {
             r if longest_prefix(r, &["/api/v1"]).is_some() => {
                 self.serve_operator(ctx, request, reply)
             }
-            _ => self.serve_legacy(ctx, request, reply),
+            _ => {
+                let route = route.to_string();
+                if let Some((request, reply)) =
+                    self.serve_role_endpoint(ctx, &route, request, reply)
+                {
+                    self.serve_legacy(ctx, request, reply)
+                }
+            }
         }
     }
 }

@@ -68,6 +68,8 @@ pub mod recovery;
 pub mod registrar;
 pub mod removal_limit;
 pub mod resources_object;
+mod role_calls;
+pub mod role_controls;
 pub mod roles_json;
 mod scheduler_api;
 mod sends;
@@ -122,6 +124,9 @@ pub struct MasterConfig {
     /// Largest share of the recovered agents that may be marked unreachable when the
     /// re-registration timeout fires; past it the master stops instead.
     pub recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit,
+    /// Role weights from the deprecated `--weights` flag: written to the registry when it
+    /// holds no weights yet (a registry's weights win over the flag, as in Mesos).
+    pub weights: std::collections::BTreeMap<String, f64>,
 }
 
 impl MasterConfig {
@@ -139,6 +144,7 @@ impl MasterConfig {
             agent_reregister_timeout: Duration::from_secs(600),
             agent_removal_rate_limit: None,
             recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
+            weights: Default::default(),
         }
     }
 }
@@ -225,6 +231,8 @@ pub enum PendingAdmission {
     Register(Upid, meso_api::v1::AgentId, wire::RegisterAgent),
     /// A returning agent.
     Reregister(Upid, wire::ReregisterAgent),
+    /// An operator's weight or quota change, answered once the registry has it.
+    Operator(HttpReply),
 }
 
 macro_rules! wire_into_message {
@@ -355,6 +363,9 @@ impl Master {
                 Some(PendingAdmission::Reregister(pid, msg)) => {
                     self.agent_readmitted(ctx, pid, msg)
                 }
+                Some(PendingAdmission::Operator(reply)) => {
+                    self.role_change_done(ctx, &done.change, applied, reply)
+                }
                 None => {}
             },
         }
@@ -414,6 +425,7 @@ impl Process for Master {
         }
         ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
         self.start_recovery(ctx);
+        self.seed_flag_weights(ctx);
         info!(ctx.node().logger(), "master started"; "id" => &self.config.master_id, "pid" => %ctx.self_upid());
     }
 
