@@ -82,7 +82,7 @@ pub struct AgentConfig {
     /// Binary run as `<path> executor` for command tasks.
     pub command_executor: PathBuf,
     /// Checkpoint recovery settings.
-    pub recovery: crate::flags::recovery::RecoveryConfig,
+    pub recovery: recovery::RecoveryConfig,
 }
 
 /// Where the agent stands with the master.

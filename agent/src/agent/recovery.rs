@@ -20,7 +20,10 @@
 //! Frameworks without `checkpoint` are never on disk: their executors end when their
 //! connection to the agent breaks, and the master reconciles their tasks away.
 
+mod config;
 pub mod reconfiguration;
+
+pub use config::{ReconfigurationPolicy, RecoverMode, RecoveryConfig};
 
 use std::collections::BTreeMap;
 
@@ -34,7 +37,6 @@ use crate::checkpoint::state::{AgentCheckpoint, RunCheckpoint};
 use crate::checkpoint::{self, layout, store, CheckpointStore, RunRef};
 use crate::containerizer::{kill_tree, RecoverSpec, Termination};
 use crate::error::AgentError;
-use crate::flags::recovery::RecoverMode;
 use crate::paths;
 use crate::status_updates::StatusUpdateManager;
 

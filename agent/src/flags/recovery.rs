@@ -7,61 +7,12 @@ use std::time::Duration;
 use clap::Args;
 use meso_api::duration::parse_duration;
 
+pub use crate::agent::recovery::{ReconfigurationPolicy, RecoverMode, RecoveryConfig};
 use crate::error::AgentError;
 
 /// Longest `--executor-reregistration-timeout` accepted (Mesos's
 /// `MAX_EXECUTOR_REREGISTRATION_TIMEOUT`).
 pub const MAX_EXECUTOR_REREGISTRATION_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What a restarted agent does with the executors of its previous run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecoverMode {
-    /// Re-attach to live executors of checkpointing frameworks and keep their tasks.
-    Reconnect,
-    /// Kill them and report their tasks.
-    Cleanup,
-}
-
-/// What a restarted agent accepts as a change of its `--resources` and `--attributes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReconfigurationPolicy {
-    /// Nothing may change.
-    Equal,
-    /// Resources may grow (never shrink); attributes may be added (never changed).
-    Additive,
-}
-
-/// Everything about recovery the agent needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecoveryConfig {
-    /// `--recover`.
-    pub recover: RecoverMode,
-    /// `--strict`: a damaged checkpoint stops the agent.
-    pub strict: bool,
-    /// `--recovery-timeout`: how long checkpointing executors wait for a restarted agent.
-    pub recovery_timeout: Duration,
-    /// `--executor-reregistration-timeout`.
-    pub executor_reregistration_timeout: Duration,
-    /// `--reconfiguration-policy`.
-    pub reconfiguration_policy: ReconfigurationPolicy,
-    /// Kill checkpointed tasks too when the agent stops (`meso local`, tests); `meso agent`
-    /// leaves them running for the next agent to recover.
-    pub stop_tasks_on_exit: bool,
-}
-
-impl Default for RecoveryConfig {
-    /// Mesos's defaults, and stop everything on exit (an embedded agent).
-    fn default() -> Self {
-        RecoveryConfig {
-            recover: RecoverMode::Reconnect,
-            strict: true,
-            recovery_timeout: Duration::from_secs(15 * 60),
-            executor_reregistration_timeout: Duration::from_secs(2),
-            reconfiguration_policy: ReconfigurationPolicy::Equal,
-            stop_tasks_on_exit: true,
-        }
-    }
-}
 
 /// The recovery flags of `meso agent`.
 #[derive(Debug, Clone, Args)]

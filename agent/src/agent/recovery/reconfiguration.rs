@@ -11,7 +11,7 @@
 use meso_api::attributes::Attributes;
 use meso_api::Resources;
 
-use crate::flags::recovery::ReconfigurationPolicy;
+use super::ReconfigurationPolicy;
 
 /// Checks the new resources and attributes against the checkpointed ones.
 pub fn check(
