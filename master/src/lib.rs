@@ -3,6 +3,7 @@
 //! Raft log that replicates the durable `meso_registry` state machine ([`raftlog`]), and
 //! leadership ([`leadership`]): the master runs on the Raft leader, a stand-in elsewhere.
 
+mod leader_info;
 pub mod leadership;
 pub mod master;
 pub mod raftlog;

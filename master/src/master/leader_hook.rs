@@ -1,11 +1,11 @@
 //! The master's view of leadership, for `/master/state`: who leads, the Raft term, the
-//! peers. The leadership host (`crate::leadership`) owns the values; the master only reads
+//! peers. The leadership host owns the values; the master only reads
 //! them. A master without the hook (tests, `meso local`) reports itself as the leader.
 
 use serde_json::Value;
 
 use super::Master;
-use crate::leadership::SharedLeaderInfo;
+use crate::leader_info::SharedLeaderInfo;
 
 impl Master {
     /// Shows `leader` (kept up to date by the leadership host) in `/master/state`.

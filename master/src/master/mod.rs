@@ -286,7 +286,7 @@ pub struct Master {
     info: Option<MasterInfo>,
     operator: operator_state::OperatorState,
     recovery: recovery::Recovery,
-    leader_info: Option<crate::leadership::SharedLeaderInfo>,
+    leader_info: Option<crate::leader_info::SharedLeaderInfo>,
     unreachable_tasks: unreachable_tasks::UnreachableTasks,
     pending_kills: pending_kills::PendingKills,
     unreachable_queue: partition::UnreachableQueue,
