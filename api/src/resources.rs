@@ -23,7 +23,6 @@
 
 mod grammar;
 mod json;
-mod operations;
 mod ranges;
 mod resource;
 mod scalar;

@@ -85,6 +85,8 @@ pub mod framework;
 pub mod ids;
 pub mod image;
 pub mod offer;
+mod operations;
+mod rootfs;
 pub mod scheduler;
 pub mod status;
 pub mod task;

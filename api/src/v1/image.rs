@@ -1,6 +1,7 @@
 //! Container images: Mesos's `ContainerInfo.MesosInfo` and `Image` (JSON names as Mesos's
 //! `mesos.proto`), and how meso reads an image as a task's root filesystem
-//! ([`ContainerInfo::rootfs_image`], pure).
+//! ([`rootfs_of_name`], pure; `ContainerInfo::rootfs_image` in `rootfs.rs` applies it to a
+//! task's container).
 //!
 //! meso has no image store or registry client. It reads a `DOCKER` image's `name` as a
 //! path on the agent:
@@ -21,7 +22,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::task::{ContainerInfo, ContainerType};
 use crate::json::lenient_or_bool;
 use crate::labels::Labels;
 
@@ -108,7 +108,7 @@ pub enum RootfsImage {
 /// Tarball suffixes meso unpacks (with `tar`, which detects the compression).
 pub const TARBALL_SUFFIXES: &[&str] = &[".tar", ".tar.gz", ".tgz"];
 
-fn refuse(reason: String) -> crate::Error {
+pub(super) fn refuse(reason: String) -> crate::Error {
     crate::Error::Invalid {
         what: "container image".into(),
         reason,
@@ -145,68 +145,13 @@ pub fn rootfs_of_name(name: &str) -> crate::Result<RootfsImage> {
     }
 }
 
-impl ContainerInfo {
-    /// The root filesystem this container names, if any (pure; see the module docs for
-    /// what meso reads). Errors say what was wrong and what meso accepts.
-    pub fn rootfs_image(&self) -> crate::Result<Option<RootfsImage>> {
-        let Some(image) = self.mesos.as_ref().and_then(|m| m.image.as_ref()) else {
-            return Ok(None);
-        };
-        if self.kind != ContainerType::Mesos {
-            return Err(refuse(format!(
-                "an image needs a container of type MESOS, not {}",
-                self.kind
-            )));
-        }
-        match (image.kind, &image.docker) {
-            (ImageType::Appc, _) => Err(refuse(
-                "APPC images are not supported: name a DOCKER image whose name is a \
-                 directory or tarball path on the agent"
-                    .into(),
-            )),
-            (ImageType::Docker, None) => {
-                Err(refuse("a DOCKER image needs 'docker' with a 'name'".into()))
-            }
-            (ImageType::Docker, Some(docker)) => rootfs_of_name(&docker.name).map(Some),
-        }
-    }
-}
-
-impl super::TaskInfo {
-    /// The task's and its executor's container images must be ones meso reads; a task
-    /// with its own executor names its rootfs on the executor (the executor and its tasks
-    /// share one container), not on the task. Errors name the task.
-    pub fn validate_rootfs_images(&self) -> crate::Result<()> {
-        let named = |reason: String| crate::Error::Invalid {
-            what: format!("task '{}'", self.task_id),
-            reason,
-        };
-        let task_image = match &self.container {
-            Some(c) => c.rootfs_image().map_err(|e| named(e.to_string()))?,
-            None => None,
-        };
-        if let Some(executor) = &self.executor {
-            if task_image.is_some() {
-                return Err(named(
-                    "a task with its own executor names its image in executor.container, \
-                     not in the task's container"
-                        .into(),
-                ));
-            }
-            if let Some(c) = &executor.container {
-                c.rootfs_image()
-                    .map_err(|e| named(format!("executor: {e}")))?;
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::v1::fixtures::{decode, decode_err, round_trip, sample_task};
-    use crate::v1::{CommandInfo, ExecutorInfo, ExecutorType, TaskInfo};
+    use crate::v1::{
+        CommandInfo, ContainerInfo, ContainerType, ExecutorInfo, ExecutorType, TaskInfo,
+    };
     use proptest::prelude::*;
 
     fn container(json: &str) -> ContainerInfo {

@@ -1,13 +1,14 @@
-//! Applying offer operations to an agent's resources (Mesos's `Resources::apply`).
+//! Applying offer operations to an agent's resources (Mesos's `Resources::apply`). Here,
+//! beside the v1 `Operation` it reads, so that `crate::resources` never imports `v1`.
 //!
 //! RESERVE, UNRESERVE, CREATE and DESTROY convert resources from one shape to another
 //! without changing the total quantity; LAUNCH and LAUNCH_GROUP leave the total unchanged.
 //! Each conversion checks its preconditions first and refuses, naming the resource, when
 //! the agent does not hold what the operation consumes: the result is all-or-nothing.
 
-use super::{Resource, Resources};
+use super::{Operation, OperationType};
 use crate::error::{Error, Result};
-use crate::v1::{Operation, OperationType};
+use crate::resources::{Resource, Resources};
 
 fn refuse(kind: OperationType, resource: &Resource, reason: &str) -> Error {
     Error::Invalid {
