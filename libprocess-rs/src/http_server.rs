@@ -96,7 +96,7 @@ pub(crate) async fn serve(node: Node, conn: BoxConnection, prefix: Bytes, peer: 
                 }
             }
         }
-        () = crate::transport::until_shutdown(&mut shutdown) => {}
+        () = crate::shutdown::until_shutdown(&mut shutdown) => {}
     }
 }
 

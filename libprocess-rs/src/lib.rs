@@ -93,6 +93,7 @@ mod metrics;
 mod node;
 mod process;
 pub mod seams;
+mod shutdown;
 mod transport;
 mod upid;
 

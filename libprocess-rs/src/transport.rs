@@ -19,6 +19,7 @@ use crate::http_server;
 use crate::mailbox::Sink;
 use crate::node::{Limits, Node, NodeInner};
 use crate::seams::{BoxConnection, Listener};
+use crate::shutdown::until_shutdown;
 use crate::upid::Upid;
 use crate::Verdict;
 use bytes::{Bytes, BytesMut};
@@ -268,7 +269,7 @@ async fn write_loop(inner: &NodeInner, peer: &Peer, conn: BoxConnection) -> Stri
                         // Peers never write on a connection they did not open; ignore.
                         Ok(_) => {}
                     },
-                    () = crate::transport::until_shutdown(&mut shutdown) => return "node shut down".to_string(),
+                    () = until_shutdown(&mut shutdown) => return "node shut down".to_string(),
                 }
             }
         }
@@ -302,11 +303,6 @@ async fn write_all_shared(peer: &Peer, mut buf: &[u8]) -> std::io::Result<()> {
     .await
 }
 
-/// Completes when the node's shutdown flag is set.
-pub(crate) async fn until_shutdown(rx: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = rx.wait_for(|s| *s).await;
-}
-
 /// Accepts connections until the node shuts down.
 pub(crate) async fn accept_loop(node: Node, mut listener: Box<dyn Listener>) {
     let mut shutdown = node.inner().shutdown.subscribe();
@@ -325,7 +321,7 @@ pub(crate) async fn accept_loop(node: Node, mut listener: Box<dyn Listener>) {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             },
-            () = crate::transport::until_shutdown(&mut shutdown) => return,
+            () = until_shutdown(&mut shutdown) => return,
         }
     }
 }
@@ -346,7 +342,7 @@ async fn serve_connection(node: Node, mut conn: BoxConnection, peer: SocketAddr)
         }
         let read = tokio::select! {
             r = conn.read_buf(&mut first) => r,
-            () = crate::transport::until_shutdown(&mut shutdown) => return,
+            () = until_shutdown(&mut shutdown) => return,
         };
         match read {
             Ok(0) | Err(_) => {
@@ -424,7 +420,7 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
         }
         let read = tokio::select! {
             r = conn.read_buf(&mut buf) => r,
-            () = crate::transport::until_shutdown(&mut shutdown) => return,
+            () = until_shutdown(&mut shutdown) => return,
         };
         match read {
             Ok(0) | Err(_) => {
