@@ -4,10 +4,9 @@
 //! Nothing here blocks: long work runs outside the process and comes back as a message.
 
 use crate::error::{AskError, SendError, SpawnError};
-use crate::mailbox::Envelope;
 use crate::message::{RemoteMessage, ReplyToken};
 use crate::node::Node;
-use crate::process::{Pid, Process};
+use crate::process::{Envelope, Pid, Process};
 use crate::upid::Upid;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -14,27 +14,11 @@ use crate::error::SendError;
 use crate::http::{HttpReply, HttpRequest, HttpResponse};
 use crate::message::{AnyMessage, Handlers, ReplyToken};
 use crate::metrics::Counter;
-use crate::process::{self, Process};
+use crate::process::{self, Envelope, Process};
 use crate::upid::Upid;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::mpsc;
-
-/// A closure run on the process (`Pid::dispatch`).
-pub(crate) type DispatchFn<P> = Box<dyn FnOnce(&mut P, &mut Context<P>) + Send>;
-
-/// What a mailbox carries. Kept small (the request is boxed) since every message moves one.
-pub(crate) enum Envelope<P: Process> {
-    Message {
-        from: Option<Upid>,
-        reply: Option<ReplyToken>,
-        msg: P::Message,
-    },
-    Exited(Upid),
-    Http(Box<HttpRequest>, HttpReply),
-    Dispatch(DispatchFn<P>),
-    Terminate,
-}
 
 /// Counters a mailbox bumps when it drops something.
 #[derive(Clone, Default)]

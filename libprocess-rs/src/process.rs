@@ -12,8 +12,8 @@
 use crate::context::Context;
 use crate::error::SendError;
 use crate::http::{HttpReply, HttpRequest, HttpResponse};
-use crate::mailbox::{Core, Envelope, Mailbox};
-use crate::message::Handlers;
+use crate::mailbox::{Core, Mailbox};
+use crate::message::{Handlers, ReplyToken};
 use crate::node::Node;
 use crate::transport;
 use crate::upid::Upid;
@@ -82,6 +82,23 @@ pub trait Process: Send + Sized + 'static {
     fn finalize(&mut self, ctx: &mut Context<Self>) {
         let _ = ctx;
     }
+}
+
+/// A closure run on the process (`Pid::dispatch`).
+pub(crate) type DispatchFn<P> = Box<dyn FnOnce(&mut P, &mut Context<P>) + Send>;
+
+/// What a process is handed, one at a time, through its mailbox (the input of
+/// [`handle_one`]). Kept small (the request is boxed) since every message moves one.
+pub(crate) enum Envelope<P: Process> {
+    Message {
+        from: Option<Upid>,
+        reply: Option<ReplyToken>,
+        msg: P::Message,
+    },
+    Exited(Upid),
+    Http(Box<HttpRequest>, HttpReply),
+    Dispatch(DispatchFn<P>),
+    Terminate,
 }
 
 /// A typed handle to a local process: sends move `P::Message` into its mailbox with no
