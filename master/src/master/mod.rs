@@ -96,6 +96,9 @@ pub struct MasterConfig {
     /// Largest share of the recovered agents that may be marked unreachable when the
     /// re-registration timeout fires; past it the master stops instead.
     pub recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit,
+    /// Which HTTP endpoints need credentials, and the credentials and JWT key to check
+    /// them against (open by default, as Mesos).
+    pub http_auth: meso_api::http::auth::HttpAuthenticator,
 }
 
 impl MasterConfig {
@@ -113,6 +116,7 @@ impl MasterConfig {
             agent_reregister_timeout: Duration::from_secs(600),
             agent_removal_rate_limit: None,
             recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
+            http_auth: meso_api::http::auth::HttpAuthenticator::open(),
         }
     }
 }
@@ -356,6 +360,10 @@ impl Process for Master {
         self.operator = operator_state::OperatorState::new(&self.config, now, offset, addr.port());
         ctx.node()
             .set_metrics_snapshot_process(Some(ctx.self_upid().id()));
+        // Registered now so that the key shows (as 0) before the first refusal.
+        ctx.node()
+            .metrics()
+            .counter(http::AUTHENTICATION_FAILURES_METRIC);
         let me = ctx.pid().clone();
         let sink = Box::new(move |offers: Vec<Offer>| {
             let _ = me.send(MasterMessage::Offers(offers));
