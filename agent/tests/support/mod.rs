@@ -10,6 +10,7 @@ pub mod http;
 pub mod isolated;
 pub mod rootfs;
 
+use meso_api::http::auth::HttpAuthenticator;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -159,6 +160,14 @@ impl Harness {
 
     /// An agent whose containerizer is `containerizer` (e.g. one with isolators).
     pub async fn start_with(containerizer: Box<dyn Containerizer>) -> Harness {
+        Harness::start_guarded(containerizer, HttpAuthenticator::open()).await
+    }
+
+    /// An agent whose HTTP endpoints are guarded by `http_auth`.
+    pub async fn start_guarded(
+        containerizer: Box<dyn Containerizer>,
+        http_auth: HttpAuthenticator,
+    ) -> Harness {
         let clock = TestClock::paused();
         let (tx, seen) = mpsc::unbounded_channel();
         let (master_node, master) =
@@ -182,6 +191,7 @@ impl Harness {
             executor_shutdown_grace_period: Duration::from_secs(5),
             registration_backoff_factor: Duration::from_secs(1),
             command_executor: env!("CARGO_BIN_EXE_meso-executor").into(),
+            http_auth,
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let agent = Agent::new(config, containerizer, log);
