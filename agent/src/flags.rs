@@ -249,7 +249,7 @@ impl AgentFlags {
             AgentError::Flag {
                 flag: e.flag,
                 value: "true".into(),
-                reason: "needs --http-credentials or --jwt-secret-file: without either nobody could authenticate".into(),
+                reason: format!("needs {}", e.needs),
             }
         })
     }

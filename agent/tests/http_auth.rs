@@ -153,3 +153,54 @@ async fn readwrite_and_executor_authentication_guard_the_v1_apis() {
     .await
     .expect("http client thread");
 }
+
+/// With executor authentication on, the built-in command executor authenticates with the
+/// token the agent put in its environment and runs its task; a token speaks only for its
+/// own executor and container, and a Basic principal cannot speak for any executor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executors_authenticate_with_their_own_token_and_only_for_themselves() {
+    let mut h = Harness::start_guarded(
+        Box::new(PosixContainerizer::new()),
+        guarded(&[Realm::Executor]),
+    )
+    .await;
+    h.registered().await;
+    h.run_task(command_task("t1", "sleep 300"));
+    h.expect_state(meso_api::v1::TaskState::Starting).await;
+    h.expect_state(meso_api::v1::TaskState::Running).await;
+    let addr = h.agent.addr();
+    tokio::task::spawn_blocking(move || {
+        let state = request(addr, "GET", "/state", &[], b"").json();
+        let framework = state["frameworks"][0]["id"].as_str().expect("framework id").to_string();
+        let executor = &state["frameworks"][0]["executors"][0];
+        let executor_id = executor["id"].as_str().expect("executor id").to_string();
+        let container = executor["container"].as_str().expect("container id").to_string();
+        let message = format!(
+            r#"{{"type":"MESSAGE","framework_id":{{"value":"{framework}"}},"executor_id":{{"value":"{executor_id}"}},"message":{{"data":"aGk="}}}}"#
+        );
+        // A token of the same key for another container is refused for this executor.
+        let other = bearer(
+            json!({"fid": framework, "eid": executor_id, "cid": "another-container"}),
+            KEY,
+        );
+        let r = request(addr, "POST", "/api/v1/executor", &[JSON, &other], message.as_bytes());
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(r.text().contains("'cid'"), "{}", r.text());
+        let r = request(
+            addr,
+            "POST",
+            "/api/v1/executor",
+            &[JSON, &basic("ops", "s3cret")],
+            message.as_bytes(),
+        );
+        assert_eq!(r.status, 403, "{}", r.text());
+        // The executor's own claims pass.
+        let own = bearer(json!({"fid": framework, "eid": executor_id, "cid": container}), KEY);
+        let r = request(addr, "POST", "/api/v1/executor", &[JSON, &own], message.as_bytes());
+        assert_eq!(r.status, 202, "{}", r.text());
+    })
+    .await
+    .expect("http client thread");
+    h.kill_task("t1", None);
+    h.expect_state(meso_api::v1::TaskState::Killed).await;
+}

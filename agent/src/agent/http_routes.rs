@@ -16,7 +16,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use libprocess::{Context, HttpReply, HttpRequest, HttpResponse};
-use meso_api::http::auth::agent_realm;
+use meso_api::http::auth::{agent_realm, Principal};
 use meso_api::http::routing::{json_or_jsonp, longest_prefix, strip_trailing_slash};
 use meso_api::http::{HttpError, RequestHeaders};
 use serde_json::Value;
@@ -107,11 +107,12 @@ impl Agent {
             .filter(|r| r.starts_with('/'))
             .map(str::to_string)
             .unwrap_or(route);
-        if let Some(refusal) = self.authenticate(ctx, &route, &request) {
-            return reply.respond(refusal);
-        }
+        let principal = match self.authenticate(ctx, &route, &request) {
+            Ok(principal) => principal,
+            Err(refusal) => return reply.respond(refusal),
+        };
         match longest_prefix(&route, PREFIX_ROUTES) {
-            Some("/api/v1/executor") => return self.executor_api(ctx, request, reply),
+            Some("/api/v1/executor") => return self.executor_api(ctx, request, reply, principal),
             Some("/api/v1") => return self.operator_api(ctx, request, reply),
             _ => {}
         }
@@ -145,22 +146,24 @@ impl Agent {
         reply.respond(answer)
     }
 
-    /// `None` when the request may go on to its endpoint; the 401 to answer otherwise.
+    /// Who made the request (`None` on an endpoint not guarded) when it may go on to its
+    /// endpoint; the 401 to answer otherwise.
     fn authenticate(
         &self,
         ctx: &Context<Self>,
         route: &str,
         request: &HttpRequest,
-    ) -> Option<HttpResponse> {
+    ) -> Result<Option<Principal>, HttpResponse> {
         let auth = &self.config.http_auth;
         let realm = agent_realm(route);
         if !realm.is_some_and(|r| auth.guards(r)) {
-            return None;
+            return Ok(None);
         }
         let now = libprocess::unix_secs(ctx.wall_time());
-        let refusal = auth
-            .authenticate(realm, &request_headers(&request.headers), now)
-            .err()?;
+        let refusal = match auth.authenticate(realm, &request_headers(&request.headers), now) {
+            Ok(principal) => return Ok(principal),
+            Err(refusal) => refusal,
+        };
         if refusal.attempted {
             ctx.node()
                 .metrics()
@@ -169,6 +172,6 @@ impl Agent {
             info!(self.log, "HTTP authentication failed";
                 "path" => &request.route, "peer" => ?request.peer, "reason" => &refusal.error.body);
         }
-        Some(error_response(refusal.error))
+        Err(error_response(refusal.error))
     }
 }

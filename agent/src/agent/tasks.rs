@@ -30,6 +30,7 @@ use super::updates::OwnUpdate;
 use super::{Agent, AgentMessage, Registration};
 use crate::containerizer::{ExecutorCommand, LaunchSpec, Termination};
 use crate::paths;
+use meso_api::http::auth::executor_claims;
 
 /// A framework with executors on this agent.
 pub(crate) struct Framework {
@@ -280,6 +281,11 @@ impl Agent {
         let agent_pid = ctx.self_upid().to_string();
         let agent_endpoint = ctx.self_upid().addr().to_string();
         let libprocess_ip = std::env::var("LIBPROCESS_IP").ok();
+        let token = self.config.http_auth.sign(&executor_claims(
+            framework_id.as_str(),
+            info.executor_id.as_str(),
+            &container_id.value,
+        ));
         let env = ExecutorEnvironment {
             framework_id: &framework_id,
             info: &info,
@@ -290,6 +296,7 @@ impl Agent {
             checkpoint: framework.info.checkpoint,
             shutdown_grace_period: grace,
             libprocess_ip: libprocess_ip.as_deref(),
+            authentication_token: token.as_deref(),
         }
         .variables();
         let rootfs = match super::task_rootfs::container_rootfs(&info, &task) {

@@ -15,6 +15,7 @@
 //! | [`basic`] | decoding `Authorization: Basic ...` |
 //! | [`jwt`] | HS256 tokens: verify (alg, signature, `exp`) and sign |
 //! | [`endpoints`] | which realm guards which master and agent route |
+//! | [`executor_claims`] | an executor's token claims, and the rule that it speaks only for itself |
 //!
 //! Invariants: no I/O and no clock (the shell passes the node's wall time); a realm is
 //! guarded only with at least one authenticator configured ([`HttpAuthenticator::new`]
@@ -43,6 +44,7 @@
 pub mod basic;
 pub mod credentials;
 pub mod endpoints;
+pub mod executor_claims;
 pub mod jwt;
 
 use std::collections::BTreeMap;
@@ -51,6 +53,7 @@ use thiserror::Error;
 
 pub use credentials::{Credentials, CredentialsError};
 pub use endpoints::{agent_realm, master_realm};
+pub use executor_claims::{executor_claims, verify_executor_claims};
 
 use super::{HttpError, RequestHeaders};
 
@@ -112,14 +115,14 @@ pub struct Principal {
     pub claims: BTreeMap<String, String>,
 }
 
-/// A guarded realm with nothing to check credentials against.
+/// A guarded realm with nothing to check its credentials against.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error(
-    "{flag} needs --credentials or --jwt-secret-file: without either nobody could authenticate"
-)]
+#[error("{flag} needs {needs}")]
 pub struct NoAuthenticator {
     /// The flag that turned the realm on.
     pub flag: &'static str,
+    /// What else it needs, and why.
+    pub needs: &'static str,
 }
 
 /// A refused request: the 401 to answer with, and whether the client had presented
@@ -158,16 +161,30 @@ impl HttpAuthenticator {
     }
 
     /// Guards `realms` on `node` with Basic (when `credentials` are given) and bearer JWT
-    /// (when `jwt_key` is given); refuses a guarded realm with neither.
+    /// (when `jwt_key` is given); refuses a guarded realm with neither, and the executor
+    /// realm without a key (executors authenticate with the tokens it signs).
     pub fn new(
         node: NodeKind,
         realms: &[Realm],
         credentials: Option<Credentials>,
         jwt_key: Option<JwtKey>,
     ) -> Result<Self, NoAuthenticator> {
+        if jwt_key.is_none() && realms.contains(&Realm::Executor) {
+            return Err(NoAuthenticator {
+                flag: Realm::Executor.flag(),
+                needs: "--jwt-secret-file: the agent signs each executor's token with that key",
+            });
+        }
         if credentials.is_none() && jwt_key.is_none() {
             if let Some(realm) = realms.first() {
-                return Err(NoAuthenticator { flag: realm.flag() });
+                let needs = match node {
+                    NodeKind::Master => "--credentials or --jwt-secret-file: without either nobody could authenticate",
+                    NodeKind::Agent => "--http-credentials or --jwt-secret-file: without either nobody could authenticate",
+                };
+                return Err(NoAuthenticator {
+                    flag: realm.flag(),
+                    needs,
+                });
             }
         }
         Ok(HttpAuthenticator {
@@ -176,6 +193,12 @@ impl HttpAuthenticator {
             credentials,
             jwt_key,
         })
+    }
+
+    /// An HS256 token of `claims` signed with the node's key, `None` without a key (as
+    /// Mesos's agent, which gives each executor such a token when it has a key).
+    pub fn sign(&self, claims: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        self.jwt_key.as_ref().map(|key| jwt::sign(claims, &key.0))
     }
 
     /// Whether `realm` is guarded.

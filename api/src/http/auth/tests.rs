@@ -56,6 +56,27 @@ fn a_guarded_realm_without_an_authenticator_is_refused_naming_the_flag() {
 }
 
 #[test]
+fn tokens_signed_by_the_node_pass_its_own_check() {
+    let auth = both(&[Realm::Executor]);
+    let token = auth
+        .sign(json!({"cid": "c1"}).as_object().unwrap())
+        .unwrap();
+    let p = auth
+        .authenticate(
+            Some(Realm::Executor),
+            &with_auth(&format!("Bearer {token}")),
+            0.0,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.claims["cid"], "c1");
+    assert_eq!(p.value, None);
+    let basic_only =
+        HttpAuthenticator::new(NodeKind::Master, &[], Some(credentials()), None).unwrap();
+    assert_eq!(basic_only.sign(json!({"a": 1}).as_object().unwrap()), None);
+}
+
+#[test]
 fn missing_credentials_get_401_with_every_configured_challenge() {
     let auth = both(&[Realm::Readonly]);
     let r = auth
