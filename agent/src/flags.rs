@@ -81,9 +81,9 @@ pub struct AgentFlags {
     /// Mesos). Needs `--http-credentials` or `--jwt-secret-file`.
     #[arg(long, env = "MESO_AUTHENTICATE_HTTP_READWRITE")]
     pub authenticate_http_readwrite: bool,
-    /// Require credentials on the v1 executor API (`/api/v1/executor`), as Basic or bearer
-    /// JWT. The agent does not yet hand its executors a token, so the built-in command
-    /// executor cannot authenticate: use only with executors that bring credentials.
+    /// Require credentials on the v1 executor API (`/api/v1/executor`). Needs
+    /// `--jwt-secret-file`: the agent gives each executor a token signed with it
+    /// (`MESOS_EXECUTOR_AUTHENTICATION_TOKEN`), valid only for that executor's own calls.
     #[arg(long, env = "MESO_AUTHENTICATE_HTTP_EXECUTORS")]
     pub authenticate_http_executors: bool,
     /// Principals and secrets accepted by HTTP Basic authentication, a JSON file as Mesos's

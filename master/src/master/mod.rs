@@ -33,6 +33,7 @@ pub mod framework_link;
 mod framework_messages;
 pub mod frameworks;
 mod http;
+pub use http::AUTHENTICATION_FAILURES_METRIC;
 mod leader_hook;
 mod legacy;
 pub mod metrics;
