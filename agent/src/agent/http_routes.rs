@@ -109,7 +109,7 @@ impl Agent {
             .unwrap_or(route);
         let principal = match self.authenticate(ctx, &route, &request) {
             Ok(principal) => principal,
-            Err(refusal) => return reply.respond(refusal),
+            Err(refusal) => return reply.respond(error_response(refusal)),
         };
         match longest_prefix(&route, PREFIX_ROUTES) {
             Some("/api/v1/executor") => return self.executor_api(ctx, request, reply, principal),
@@ -147,13 +147,13 @@ impl Agent {
     }
 
     /// Who made the request (`None` on an endpoint not guarded) when it may go on to its
-    /// endpoint; the 401 to answer otherwise.
+    /// endpoint; the 401 to answer with otherwise.
     fn authenticate(
         &self,
         ctx: &Context<Self>,
         route: &str,
         request: &HttpRequest,
-    ) -> Result<Option<Principal>, HttpResponse> {
+    ) -> Result<Option<Principal>, HttpError> {
         let auth = &self.config.http_auth;
         let realm = agent_realm(route);
         if !realm.is_some_and(|r| auth.guards(r)) {
@@ -172,6 +172,6 @@ impl Agent {
             info!(self.log, "HTTP authentication failed";
                 "path" => &request.route, "peer" => ?request.peer, "reason" => &refusal.error.body);
         }
-        Err(error_response(refusal.error))
+        Err(refusal.error)
     }
 }

@@ -213,7 +213,7 @@ mod tests {
         }
 
         #[test]
-        fn any_changed_byte_breaks_a_token(sub in "[a-z]{1,12}", at in 0usize..200, to in proptest::char::range('!', '~')) {
+        fn a_changed_byte_never_yields_other_claims(sub in "[a-z]{1,12}", at in 0usize..200, to in proptest::char::range('!', '~')) {
             let t = sign(&claims(json!({"sub": sub})), b"key");
             let at = at % t.len();
             let mut bytes: Vec<char> = t.chars().collect();
@@ -222,9 +222,8 @@ mod tests {
             let changed: String = bytes.into_iter().collect();
             // A changed byte may still decode to the same bits (base64's unused low bits
             // of the last character); then the claims are the originals, never others.
-            match verify(&changed, b"key", 0.0) {
-                Ok(c) => proptest::prop_assert_eq!(c.get("sub"), Some(&sub)),
-                Err(_) => {}
+            if let Ok(c) = verify(&changed, b"key", 0.0) {
+                proptest::prop_assert_eq!(c.get("sub"), Some(&sub));
             }
         }
     }
