@@ -48,10 +48,32 @@ fn challenges(r: &Refusal) -> Vec<&str> {
 
 #[test]
 fn a_guarded_realm_without_an_authenticator_is_refused_naming_the_flag() {
-    let e = HttpAuthenticator::new(NodeKind::Agent, &[Realm::Executor], None, None).unwrap_err();
-    assert!(e
-        .to_string()
-        .starts_with("--authenticate-http-executors needs --credentials"));
+    let e = HttpAuthenticator::new(NodeKind::Agent, &[Realm::Readonly], None, None).unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "--authenticate-http-readonly needs --http-credentials or --jwt-secret-file"
+        ),
+        "{e}"
+    );
+    let e = HttpAuthenticator::new(NodeKind::Master, &[Realm::Framework], None, None).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("--authenticate-http-frameworks needs --credentials or --jwt-secret-file"),
+        "{e}"
+    );
+    // Executors authenticate with tokens signed by the agent's key: Basic alone will not do.
+    let e = HttpAuthenticator::new(
+        NodeKind::Agent,
+        &[Realm::Executor],
+        Some(credentials()),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("--authenticate-http-executors needs --jwt-secret-file"),
+        "{e}"
+    );
     assert!(HttpAuthenticator::new(NodeKind::Agent, &[], None, None).is_ok());
 }
 
