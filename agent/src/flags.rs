@@ -333,4 +333,50 @@ mod tests {
             "work dir is required"
         );
     }
+
+    #[test]
+    fn http_authentication_flags_are_checked_with_the_file_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().to_str().unwrap();
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["agent", "--master", "127.0.0.1:5050", "--work-dir", work];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+                .unwrap()
+                .flags
+                .http_authenticator()
+        };
+        let e = parse(&["--authenticate-http-readonly"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "--authenticate-http-readonly: needs --http-credentials or --jwt-secret-file"
+            ),
+            "{e}"
+        );
+        let missing = dir.path().join("absent.json");
+        let missing = missing.to_str().unwrap();
+        let e = parse(&["--authenticate-http-readonly", "--credentials", missing])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(missing) && e.contains("--http-credentials: cannot read it"),
+            "{e}"
+        );
+        let creds = dir.path().join("creds.json");
+        std::fs::write(
+            &creds,
+            r#"{"credentials":[{"principal":"ops","secret":"pw"}]}"#,
+        )
+        .unwrap();
+        let creds = creds.to_str().unwrap();
+        let e = parse(&["--authenticate-http-executors", "--http-credentials", creds])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs --jwt-secret-file"), "{e}");
+        let auth = parse(&["--authenticate-http-readwrite", "--http-credentials", creds]).unwrap();
+        assert!(auth.guards(meso_api::http::auth::Realm::Readwrite));
+        assert!(!auth.guards(meso_api::http::auth::Realm::Readonly));
+    }
 }
