@@ -16,17 +16,15 @@
 //! [--answer-timeout DURATION (the emulator's, default 2secs)] [--keep-dir PATH (work dirs
 //! and logs stay there)]
 
-#[path = "../tests/support/masters.rs"]
-mod masters;
-#[path = "../tests/support/subscribe.rs"]
-mod subscribe;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use masters::{wait_until, Masters, Proc};
+use meso_testkit::eventually::eventually_within;
+use meso_testkit::masters::{self, Masters};
+use meso_testkit::process::Proc;
+use meso_testkit::subscribe;
 
 const GUARD: Duration = Duration::from_secs(300);
 
@@ -145,7 +143,7 @@ fn main() {
         let ports = masters.ports.clone();
         let watcher = std::thread::spawn(move || {
             let mut found = None;
-            wait_until("a surviving master shows master/elected = 1", GUARD, || {
+            eventually_within("a surviving master shows master/elected = 1", GUARD, || {
                 found = (0..ports.len())
                     .filter(|&i| i != old)
                     .find(|&i| masters::serves_as_leader_on(ports[i]));
@@ -183,7 +181,7 @@ fn main() {
         masters.spawn(old);
         // Under load leadership can move again on its own (a leader that misses its
         // followers' acks steps down): follow whichever master leads now.
-        wait_until("the restarted master follows the leader", GUARD, || {
+        eventually_within("the restarted master follows the leader", GUARD, || {
             masters
                 .leader_now()
                 .is_some_and(|leader| leader != old && masters.follows(old, masters.ports[leader]))

@@ -38,7 +38,7 @@ fn main() -> anyhow::Result<()> {
     // `meso executor` skips flag parsing altogether: the executor reads its MESOS_*
     // environment and should touch as little memory as it can (see BENCHMARKS.md).
     if std::env::args_os().nth(1).is_some_and(|a| a == "executor") {
-        std::process::exit(meso_agent::executor::run());
+        std::process::exit(meso_agent::executor_main::run());
     }
     let cli = Cli::parse();
     match cli.command {
@@ -60,6 +60,6 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         // No async runtime here: the executor stays small (see meso_agent::executor).
-        Command::Executor => std::process::exit(meso_agent::executor::run()),
+        Command::Executor => std::process::exit(meso_agent::executor_main::run()),
     }
 }

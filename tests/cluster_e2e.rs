@@ -3,16 +3,13 @@
 //! and an agent killed with SIGKILL whose task is reported TASK_LOST after the (short) ping
 //! timeout. Timeouts here are hang guards only.
 
+use meso_testkit::eventually;
+use meso_testkit::http::blocking::try_get;
+use meso_testkit::process::{
+    free_port, meso_bin, spawn_agent, spawn_logged, wait_exit, Lines, Proc,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-#[path = "support/procs.rs"]
-mod procs;
-use procs::{
-    free_port, http_get, spawn_agent, spawn_logged, wait_exit, wait_until, Lines, Proc, HANG_GUARD,
-    MESO,
-};
 
 struct Cluster {
     master_port: u16,
@@ -26,8 +23,10 @@ impl Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
         let master_port = free_port();
         let master = Cluster::spawn_master(dir.path(), master_port, "master.log");
-        wait_until("master answers /health", || {
-            http_get(master_port, "/master/health").is_some()
+        eventually("master answers /health", || {
+            try_get(master_port, "/master/health")
+                .map(|r| r.text())
+                .is_some()
         });
         let master_addr = format!("127.0.0.1:{master_port}");
         let mut agents = Vec::new();
@@ -44,8 +43,9 @@ impl Cluster {
             let log = dir.path().join(format!("{name}.log"));
             agents.push((p, work, log));
         }
-        wait_until("two agents registered", || {
-            http_get(master_port, "/master/state")
+        eventually("two agents registered", || {
+            try_get(master_port, "/master/state")
+                .map(|r| r.text())
                 .is_some_and(|s| s.contains("\"activated_slaves\":2"))
         });
         Cluster {
@@ -96,7 +96,7 @@ impl Cluster {
 
     /// Starts `meso execute` running `command` as task `name`, its stdout read line by line.
     fn spawn_execute(&self, name: &str, command: &str) -> (Proc, Lines) {
-        let mut child = Command::new(MESO)
+        let mut child = Command::new(meso_bin())
             .args(self.execute_args(name, command))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -107,24 +107,14 @@ impl Cluster {
     }
 
     fn execute(&self, name: &str, command: &str, extra: &[&str]) -> Output {
-        let mut child = Command::new(MESO)
+        let mut child = Command::new(meso_bin())
             .args(self.execute_args(name, command))
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("meso execute starts");
-        let start = Instant::now();
-        loop {
-            if child.try_wait().expect("wait").is_some() {
-                break;
-            }
-            if start.elapsed() > HANG_GUARD {
-                let _ = child.kill();
-                panic!("hang guard: meso execute {name}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_exit(&format!("meso execute {name}"), &mut child);
         child.wait_with_output().expect("output")
     }
 }
@@ -226,8 +216,9 @@ fn a_task_survives_a_master_restart() {
     lines.wait_for("TASK_RUNNING");
     cluster.restart_master();
     // Both agents come back to the new master, the one running the task with it.
-    wait_until("agents re-registered with the new master", || {
-        http_get(cluster.master_port, "/master/state")
+    eventually("agents re-registered with the new master", || {
+        try_get(cluster.master_port, "/master/state")
+            .map(|r| r.text())
             .is_some_and(|s| s.contains("\"activated_slaves\":2") && s.contains("survivor"))
     });
     lines.wait_for("TASK_FINISHED");

@@ -3,16 +3,15 @@
 //! re-registers with its tasks, which the master then lists (adopted under the emulator's
 //! framework). Timeouts are hang guards only.
 
-#[path = "support/masters.rs"]
-mod masters;
-
+use meso_testkit::http::blocking::try_get;
+use meso_testkit::masters::Masters;
+use meso_testkit::process::Proc;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use masters::{http_get, Masters, Proc};
 use serde_json::Value;
 
 const MESO: &str = env!("CARGO_BIN_EXE_meso");
@@ -67,11 +66,15 @@ fn a_thousand_emulated_agents_register_and_come_back_with_their_tasks() {
     let mut seen = Vec::new();
     wait_wave(&lines, 1, &mut seen);
     let state = |port| -> Value {
-        let (_, body) = http_get(port, "/master/state").expect("master answers");
+        let body = try_get(port, "/master/state")
+            .expect("master answers")
+            .text();
         serde_json::from_str(&body).expect("state is JSON")
     };
     let metrics = |port| -> Value {
-        let (_, body) = http_get(port, "/metrics/snapshot").expect("master answers");
+        let body = try_get(port, "/metrics/snapshot")
+            .expect("master answers")
+            .text();
         serde_json::from_str(&body).expect("metrics are JSON")
     };
     let first = state(master.ports[0]);

@@ -8,16 +8,16 @@
 //! finish and both frameworks receive TASK_FINISHED (no status update lost) and exit 0.
 //! Timeouts are hang guards only.
 
-#[path = "support/masters.rs"]
-mod masters;
-
+use meso_testkit::eventually::eventually_within;
+use meso_testkit::http::blocking::try_get;
+use meso_testkit::masters::Masters;
+use meso_testkit::process::{free_port, spawn_logged, Proc};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use masters::{free_port, http_get, wait_until, Masters, Proc};
 use serde_json::Value;
 
 const MESO: &str = env!("CARGO_BIN_EXE_meso");
@@ -25,23 +25,11 @@ const GUARD: Duration = Duration::from_secs(120);
 const KILLS: usize = 20;
 const FRAMEWORKS: [&str; 2] = ["long-a", "long-b"];
 
-fn spawn_logged(args: &[&str], log: &Path) -> Proc {
-    let file = std::fs::File::create(log).expect("log file");
-    Proc(
-        Command::new(MESO)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("meso starts"),
-    )
-}
-
 /// The leader's `/master/state`, when `port` serves as leader.
 fn leader_state(port: u16) -> Option<Value> {
-    let (status, body) = http_get(port, "/master/state")?;
-    let v: Value = serde_json::from_str(&body).ok()?;
-    (status == 200 && v["elected"] == Value::Bool(true)).then_some(v)
+    let response = try_get(port, "/master/state")?;
+    let v: Value = serde_json::from_slice(&response.body).ok()?;
+    (response.status == 200 && v["elected"] == Value::Bool(true)).then_some(v)
 }
 
 /// True when the leader's state has both agents, and each framework connected and active
@@ -184,7 +172,7 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
     }
     let mut first_pids = Vec::new();
     for f in &frameworks {
-        wait_until("the task wrote its pid", GUARD, || {
+        eventually_within("the task wrote its pid", GUARD, || {
             task_pids(&f.pid_file).len() == 1
         });
         first_pids.push(task_pids(&f.pid_file)[0]);
@@ -194,7 +182,7 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
         let old = masters.wait_leader(GUARD);
         masters.kill9(old);
         let mut new = None;
-        wait_until(
+        eventually_within(
             &format!("kill {kill}: a new leader with both agents and both frameworks back"),
             GUARD,
             || {
@@ -220,7 +208,7 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
         }
         masters.spawn(old);
         let leader_port = masters.ports[new];
-        wait_until(
+        eventually_within(
             &format!("kill {kill}: the restarted master follows the leader"),
             GUARD,
             || masters.follows(old, leader_port),
@@ -231,7 +219,7 @@ fn twenty_leader_kills_lose_no_task_and_no_update() {
     for f in &mut frameworks {
         f.wait_line("TASK_FINISHED");
         let mut status = None;
-        wait_until("meso execute exits", GUARD, || {
+        eventually_within("meso execute exits", GUARD, || {
             status = f.proc.0.try_wait().expect("wait on meso execute");
             status.is_some()
         });

@@ -5,15 +5,14 @@
 //! `meso execute` is interrupted and kills it through the new leader. Timeouts here are
 //! hang guards only.
 
+use meso_testkit::eventually;
+use meso_testkit::http::blocking::try_get;
+use meso_testkit::process::{free_port, meso_bin, spawn_agent, spawn_logged, Lines, Proc};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-#[path = "support/procs.rs"]
-mod procs;
-use procs::{free_port, http_get, spawn_agent, spawn_logged, wait_until, Lines, Proc, MESO};
-
 fn state(port: u16) -> Option<serde_json::Value> {
-    serde_json::from_str(&http_get(port, "/master/state")?).ok()
+    serde_json::from_str(&try_get(port, "/master/state").map(|r| r.text())?).ok()
 }
 
 /// The master (index) that runs the master process, once exactly one does.
@@ -74,7 +73,7 @@ fn killing_the_leader_loses_no_task() {
     }
     let mut alive = vec![true; 3];
     let mut first = None;
-    wait_until("a leader is elected", || {
+    eventually("a leader is elected", || {
         first = leader(&ports, &alive);
         first.is_some()
     });
@@ -90,11 +89,11 @@ fn killing_the_leader_loses_no_task() {
             &[],
         ));
     }
-    wait_until("two agents registered with the leader", || {
+    eventually("two agents registered with the leader", || {
         state(ports[first]).is_some_and(|s| s["activated_slaves"] == 2)
     });
 
-    let mut execute = Command::new(MESO)
+    let mut execute = Command::new(meso_bin())
         .args([
             "execute",
             "--master",
@@ -120,13 +119,13 @@ fn killing_the_leader_loses_no_task() {
     let _ = old.0.wait();
     alive[first] = false;
     let mut second = None;
-    wait_until("another master leads", || {
+    eventually("another master leads", || {
         second = leader(&ports, &alive);
         second.is_some()
     });
     let second = second.expect("a new leader");
     assert_ne!(second, first);
-    wait_until(
+    eventually(
         "both agents and the framework re-register with the new leader, the task running",
         || {
             state(ports[second]).is_some_and(|s| {

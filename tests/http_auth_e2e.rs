@@ -8,16 +8,12 @@
 //!
 //! Timeouts are hang guards only.
 
-#[path = "support/procs.rs"]
-mod procs;
-#[path = "support/python_clients.rs"]
-mod python_clients;
-
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
-use procs::{free_port, spawn_agent, spawn_logged, wait_until, MESO};
-use python_clients::run_scheduler_py;
+use meso_testkit::eventually::eventually;
+use meso_testkit::process::{free_port, meso_bin, spawn_agent, spawn_logged};
+use meso_testkit::python_clients::run_scheduler_py;
 
 const CREDENTIALS: &str = r#"{"credentials":[{"principal":"ops","secret":"s3cret"}]}"#;
 /// `ops:s3cret` and `ops:wrong` in base64.
@@ -65,11 +61,11 @@ fn a_master_with_http_authentication_admits_only_the_credentials_in_its_file() {
     );
     let log = || std::fs::read_to_string(dir.path().join("master.log")).unwrap_or_default();
     // /health stays open.
-    wait_until("master answers /health", || {
+    eventually("master answers /health", || {
         get(port, "/master/health", None).is_some_and(|(status, _, _)| status == 200)
     });
     // Before it is elected the stand-in answers /master/state; it asks for credentials too.
-    wait_until("the master is elected", || {
+    eventually("the master is elected", || {
         get(port, "/master/state", Some(RIGHT))
             .is_some_and(|(status, _, body)| status == 200 && body.contains("\"activated_slaves\""))
     });
@@ -98,7 +94,7 @@ fn a_master_with_http_authentication_admits_only_the_credentials_in_its_file() {
     // A framework over the v1 scheduler API: refused without credentials, runs with them.
     let master_addr = format!("127.0.0.1:{port}");
     let _agent = spawn_agent(&master_addr, dir.path(), "agent", "cpus:2;mem:512", &[]);
-    wait_until("the agent registered", || {
+    eventually("the agent registered", || {
         get(port, "/master/state", Some(RIGHT))
             .is_some_and(|(_, _, s)| s.contains("\"activated_slaves\":1"))
     });
@@ -126,7 +122,7 @@ fn a_master_with_http_authentication_admits_only_the_credentials_in_its_file() {
 /// stderr.
 fn refused_start(args: &[&str]) -> String {
     let port = free_port().to_string();
-    let out = Command::new(MESO)
+    let out = Command::new(meso_bin())
         .args(["master", "--port", &port])
         .args(args)
         .stdin(Stdio::null())

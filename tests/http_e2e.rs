@@ -10,22 +10,9 @@
 //! Without python3 the tests fail with a message saying so (they never pass silently);
 //! CI installs python3. Timeouts here are hang guards only.
 
-#[path = "support/procs.rs"]
-mod procs;
-use procs::http_get;
-#[path = "support/python_clients.rs"]
-mod python_clients;
-use python_clients::{executor_py_command, run_scheduler_py};
-#[path = "support/cluster.rs"]
-mod cluster;
-use cluster::Cluster;
-
-impl Cluster {
-    /// Runs scheduler.py with `extra` arguments; its exit code and output.
-    fn run_scheduler(&self, extra: &[&str]) -> (Option<i32>, String) {
-        run_scheduler_py(self.master_port, extra)
-    }
-}
+use meso_testkit::e2e_cluster::Cluster;
+use meso_testkit::http::blocking::try_get;
+use meso_testkit::python_clients::executor_py_command;
 
 #[test]
 fn a_python_scheduler_runs_command_tasks_to_finished_over_raw_http() {
@@ -34,7 +21,9 @@ fn a_python_scheduler_runs_command_tasks_to_finished_over_raw_http() {
     assert_eq!(code, Some(0), "scheduler.py:\n{out}\n{}", cluster.logs());
     assert!(out.contains("TASK_FINISHED"), "{out}");
     // The framework tore itself down and the master forgot its tasks.
-    let state = http_get(cluster.master_port, "/master/state").expect("state");
+    let state = try_get(cluster.master_port, "/master/state")
+        .map(|r| r.text())
+        .expect("state");
     let doc: serde_json::Value = serde_json::from_str(&state).expect("state is JSON");
     let active = doc["frameworks"]
         .as_array()

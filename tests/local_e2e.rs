@@ -1,13 +1,11 @@
 //! End-to-end: `meso local` runs a task for `meso execute`, and Ctrl-C (SIGINT) stops it
 //! cleanly, killing the tasks still running. Timeouts are hang guards only.
 
+use meso_testkit::eventually;
+use meso_testkit::process::{free_port, meso_bin, wait_exit, Lines, Proc};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-
-#[path = "support/procs.rs"]
-mod procs;
-use procs::{free_port, wait_exit, wait_until, Lines, Proc, MESO};
 
 /// Processes whose working directory is under `dir` (the sandboxes).
 fn processes_under(dir: &Path) -> Vec<String> {
@@ -41,7 +39,7 @@ fn meso_local_runs_tasks_and_ctrl_c_kills_them() {
     let work = dir.path().join("work");
     let port = free_port();
     let agent_port = free_port();
-    let local = Command::new(MESO)
+    let local = Command::new(meso_bin())
         .args([
             "local",
             "--port",
@@ -66,7 +64,7 @@ fn meso_local_runs_tasks_and_ctrl_c_kills_them() {
     assert!(first.contains(&format!("127.0.0.1:{port}")), "{first}");
     let master = format!("127.0.0.1:{port}");
 
-    let ok = Command::new(MESO)
+    let ok = Command::new(meso_bin())
         .args([
             "execute",
             "--master",
@@ -85,7 +83,7 @@ fn meso_local_runs_tasks_and_ctrl_c_kills_them() {
         String::from_utf8_lossy(&ok.stdout)
     );
 
-    let mut long = Command::new(MESO)
+    let mut long = Command::new(meso_bin())
         .args([
             "execute",
             "--master",
@@ -110,7 +108,7 @@ fn meso_local_runs_tasks_and_ctrl_c_kills_them() {
     sigint(&local.0);
     let status = wait_exit("meso local exits", &mut local.0);
     assert!(status.success(), "meso local exits cleanly: {status:?}");
-    wait_until("no process left in the sandboxes", || {
+    eventually("no process left in the sandboxes", || {
         processes_under(&work).is_empty()
     });
 }

@@ -11,17 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "support/procs.rs"]
-mod procs;
-#[path = "support/python_clients.rs"]
-mod python_clients;
-use python_clients::run_scheduler_py;
-#[path = "support/cluster.rs"]
-mod cluster;
-use cluster::Cluster;
-#[path = "../agent/tests/support/rootfs.rs"]
-mod rootfs;
-use rootfs::tiny_rootfs;
+use meso_testkit::e2e_cluster::Cluster;
+use meso_testkit::python_clients::run_scheduler_py;
+use meso_testkit::rootfs::tiny_rootfs;
 
 /// Every file named `name` under `dir`.
 fn files_named(dir: &Path, name: &str) -> Vec<PathBuf> {
@@ -58,10 +50,7 @@ impl Drop for CgroupsRoot {
 
 #[test]
 fn a_v1_scheduler_runs_a_command_task_in_a_directory_rootfs() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: entering a root filesystem needs root");
-        return;
-    }
+    meso_testkit::skip_unless_root!("entering a root filesystem needs root");
     let dir = tempfile::tempdir().expect("temp dir");
     let rootfs = dir.path().join("image");
     tiny_rootfs(&rootfs);

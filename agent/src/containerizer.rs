@@ -27,14 +27,12 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
 use crate::error::AgentError;
+use crate::executor_contract::DEFAULT_PATH;
 
 pub mod command_rootfs;
 pub mod isolating;
 pub mod zygote;
 pub use isolating::IsolatingContainerizer;
-
-/// Default `PATH` for executors whose environment has none (Mesos's host default).
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// How to start an executor.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,6 +36,7 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
 use crate::error::AgentError;
+use crate::executor_contract::COMMAND_ROOTFS_ENV;
 use meso_api::duration::parse_duration;
 
 /// Path of the executor API on the agent.
@@ -103,7 +104,7 @@ impl ExecutorEnv {
                 .or_else(|| get("MESOS_DIRECTORY"))
                 .map(PathBuf::from),
             shutdown_grace,
-            command_rootfs: get(crate::containerizer::command_rootfs::COMMAND_ROOTFS_ENV)
+            command_rootfs: get(COMMAND_ROOTFS_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             api_path: get("MESOS_SLAVE_PID")
@@ -122,18 +123,10 @@ impl ExecutorEnv {
     }
 }
 
-/// Runs the command executor with the process environment until its task is done
-/// (or, with `MESO_EXECUTOR_ZYGOTE` set, serves as the agent's executor zygote, see
-/// [`crate::containerizer::zygote`]). Returns the process exit code.
-pub fn run() -> i32 {
-    if std::env::var_os(crate::containerizer::zygote::ZYGOTE_ENV).is_some() {
-        return crate::containerizer::zygote::serve();
-    }
-    run_executor()
-}
-
-/// The command executor itself (what [`run`] runs unless asked for a zygote).
-pub(crate) fn run_executor() -> i32 {
+/// Runs the command executor with the process environment until its task is done; returns
+/// the process exit code. (`meso executor` reaches it through `executor_main.rs`, which
+/// may make the process a zygote instead.)
+pub fn run_executor() -> i32 {
     // Lead a session of our own: the agent finds (and destroys) everything we start by it.
     // Fails harmlessly when already a session leader.
     let _ = nix::unistd::setsid();

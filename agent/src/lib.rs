@@ -3,10 +3,34 @@
 //! The agent reports its machine's resources to the master, runs each task's executor as a
 //! separate OS process in a sandbox, serves the v1 executor HTTP API those executors speak,
 //! and delivers their status updates to the framework reliably. The built-in command
-//! executor (`meso executor`) lives here too ([`executor::run`]), kept small: it uses no
+//! executor (`meso executor`) lives here too ([`executor_main::run`]), kept small: it uses no
 //! async runtime and no libprocess node.
 //!
-//! See ARCHITECTURE.md (section `meso-agent`) for the code map and the invariants.
+//! Data flow: the master's wire messages reach the `Agent` process ([`agent`], `slave(1)`,
+//! also the node's HTTP delegate); it starts one OS process per executor through a
+//! [`containerizer::Containerizer`]; executors talk back over the v1 executor HTTP API on the
+//! same port ([`agent::executor_api`]); their status updates go through the pure
+//! [`status_updates`] core to the master, which routes the framework's acknowledgements back.
+//! The built-in executor and the agent's containerizer share only [`executor_contract`].
+//!
+//! Invariants:
+//! - An executor is in the containerizer's table exactly while it is in its framework's
+//!   executors; a task is either queued (its executor has not subscribed yet) or launched.
+//! - When an executor exits, each of its tasks that is not terminal gets an agent-made
+//!   TASK_FAILED (TASK_KILLED if a kill was asked) naming the exit status, or the
+//!   limitation's reason when the containerizer ended it for one.
+//! - `/files` serves a path only if its canonical form lies inside a run directory of the
+//!   work dir (`..` refused, symlinks out of the sandbox are 404).
+//! - After every agent hook the `slave/*` gauges match the agent's state.
+//!
+//! Not done: checkpointing and recovery (`<work-dir>/meta`), so no "recovering" answers; the
+//! default executor (task groups need a custom executor); completed executors and tasks in
+//! `/state` and GET_TASKS; executor ERROR events; the agent's file, logging and container
+//! operator calls (501 with a reason); a fetcher (`CommandInfo.uris` are not fetched); image
+//! stores and `ContainerInfo.volumes`. The isolators' launcher path forks and waits for the
+//! child's `exec` on the agent's process thread.
+//!
+//! See ARCHITECTURE.md (section `meso-agent`) for where this crate sits.
 
 pub mod detect;
 pub mod error;
@@ -17,6 +41,8 @@ pub mod agent;
 pub mod containerizer;
 pub mod emulator;
 pub mod executor;
+pub mod executor_contract;
+pub mod executor_main;
 pub mod flags;
 pub mod paths;
 pub mod run;

@@ -1,8 +1,6 @@
 //! The agent against a small test master: registration, pings, re-registration after the
 //! master restarts, and tasks run by a real `meso-executor` process to each end state.
 
-mod support;
-
 use std::time::Duration;
 
 use libprocess::MessageMatch;
@@ -10,7 +8,8 @@ use meso_api::v1::{
     CommandInfo, ExecutorId, FrameworkId, TaskId, TaskState, TaskStatusReason, TaskStatusSource,
 };
 use meso_api::wire::{PingAgent, StatusUpdateMessage};
-use support::*;
+use meso_testkit::agent_harness::*;
+use meso_testkit::eventually::eventually_async_within;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registers_with_its_resources_and_answers_pings() {
@@ -126,12 +125,32 @@ async fn executor_exit_without_terminal_update_fails_its_task() {
     );
     let message = failed.status.message.unwrap_or_default();
     assert!(message.contains("status 7"), "{message}");
-    loop {
-        if let Seen::ExecutorExited(e) = h.next().await {
-            assert_eq!(e.executor_id, ExecutorId::new("quitter"));
-            break;
-        }
-    }
+    let exited = h.executor_exited().await;
+    assert_eq!(exited.executor_id, ExecutorId::new("quitter"));
+}
+
+/// The agent reports an executor's exit at once, even while that executor's terminal update
+/// still waits behind an unacknowledged one, and the update follows once the master acks.
+/// Under load this order happened by chance (the executor's updates are acknowledged by the
+/// agent at once, so it may exit before the master has acked RUNNING); here it is forced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_executor_exit_is_reported_while_its_terminal_update_waits_for_an_ack() {
+    let mut h = Harness::start_registered().await;
+    h.run_task(command_task("early-exit", "true"));
+    h.expect_state(TaskState::Starting).await;
+    // RUNNING stays unacknowledged, so FINISHED stays at the agent while the executor ends.
+    let running = h.next_update().await;
+    assert_eq!(running.status.state, TaskState::Running);
+    h.until_arrived(|seen| matches!(seen, Seen::ExecutorExited(_)))
+        .await;
+    h.ack(&running);
+    let finished = h.until_terminal().await;
+    assert_eq!(finished.status.state, TaskState::Finished);
+    assert_eq!(finished.status.task_id, TaskId::new("early-exit"));
+    // Reported before the update the wait above took, it is still there to be seen.
+    let exited = h.executor_exited().await;
+    assert_eq!(exited.executor_id, ExecutorId::new("early-exit"));
+    assert_eq!(exited.status, 0, "the executor exited 0");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,15 +203,13 @@ async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() 
     h.expect_running().await;
     h.wait_for_file("tc", "cmdpid").await;
     let sandbox = h.sandbox_of("tc");
-    let command: u32 = loop {
-        if let Some(pid) = std::fs::read_to_string(sandbox.join("cmdpid"))
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-        {
-            break pid;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let command: u32 =
+        eventually_async_within("the command's pid in cmdpid", HANG_GUARD, || async {
+            std::fs::read_to_string(sandbox.join("cmdpid"))
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+        })
+        .await;
     let executor = meso_agent::containerizer::descendants(std::process::id())
         .into_iter()
         .find(|p| {
@@ -215,17 +232,12 @@ async fn command_executor_killed_mid_task_fails_the_task_and_its_command_goes() 
     let message = failed.status.message.unwrap_or_default();
     assert!(message.contains("signal 9"), "{message}");
     // The orphaned command was destroyed with the container.
-    let deadline = std::time::Instant::now() + HANG_GUARD;
-    loop {
-        if matches!(process_state(command).as_deref(), None | Some("Z")) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the command survived its executor"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually_async_within(
+        "the command to go with its executor (it survived)",
+        HANG_GUARD,
+        || async { matches!(process_state(command).as_deref(), None | Some("Z")) },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,22 +255,30 @@ async fn executor_that_never_subscribes_is_destroyed_after_the_registration_time
         .work_dir
         .path()
         .join("slaves/M-S0/frameworks/M-0000/executors/silent/runs");
-    let deadline = std::time::Instant::now() + HANG_GUARD;
-    loop {
-        let started = std::fs::read_dir(&runs)
+    eventually_async_within("the executor to start", HANG_GUARD, || async {
+        std::fs::read_dir(&runs)
             .ok()
             .and_then(|mut d| d.next())
             .and_then(|e| e.ok())
-            .is_some_and(|e| e.path().join("started").exists());
-        if started {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "hang guard: executor never started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+            .is_some_and(|e| e.path().join("started").exists())
+    })
+    .await;
+    // The executor can run before the agent's launch hook has set its registration timer
+    // (under load it did, and the clock moved on before the timer existed): the executor
+    // shows in `/state` only once that hook, timer included, is done.
+    let agent = h.agent.addr();
+    eventually_async_within(
+        "the agent to list the executor",
+        HANG_GUARD,
+        || async move {
+            tokio::task::spawn_blocking(move || meso_testkit::http::blocking::get(agent, "/state"))
+                .await
+                .expect("the /state request ran")
+                .text()
+                .contains("\"silent\"")
+        },
+    )
+    .await;
     h.clock.advance(Duration::from_secs(61));
     let failed = h.expect_state(TaskState::Failed).await;
     assert_eq!(

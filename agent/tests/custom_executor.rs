@@ -4,14 +4,12 @@
 //! environment, runs several tasks (one queued before it subscribed, one launched on its
 //! live stream) and exits on SHUTDOWN.
 
-mod support;
-
 use meso_api::v1::task::{Environment, EnvironmentVariable, EnvironmentVariableType};
 use meso_api::v1::{
     CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskId, TaskState, TaskStatusSource,
 };
 use meso_api::wire::{RunTaskGroup, ShutdownExecutor};
-use support::*;
+use meso_testkit::agent_harness::*;
 
 const EXECUTOR_PY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -84,13 +82,9 @@ async fn python_custom_executor_runs_several_tasks_and_shuts_down() {
         framework_id: FrameworkId::new("M-0000"),
         executor_id: ExecutorId::new("py"),
     });
-    loop {
-        if let Seen::ExecutorExited(e) = h.next().await {
-            assert_eq!(e.executor_id, ExecutorId::new("py"));
-            assert_eq!(e.status, 0, "the executor exited 0 on SHUTDOWN");
-            break;
-        }
-    }
+    let exited = h.executor_exited().await;
+    assert_eq!(exited.executor_id, ExecutorId::new("py"));
+    assert_eq!(exited.status, 0, "the executor exited 0 on SHUTDOWN");
 }
 
 fn group(ids: &[&str]) -> meso_api::v1::TaskGroupInfo {

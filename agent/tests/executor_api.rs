@@ -1,45 +1,18 @@
 //! The agent's v1 executor API refuses malformed calls with the reference's status codes
 //! and a body that says why, and keeps serving afterwards.
 
-mod support;
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
-use support::*;
+use meso_testkit::agent_harness::*;
+use meso_testkit::http::blocking;
 
 /// One raw HTTP/1.1 exchange; returns (status, body).
 fn exchange(agent: std::net::SocketAddr, request: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(agent).expect("connect to the agent");
-    stream
-        .set_read_timeout(Some(HANG_GUARD))
-        .expect("set a hang guard");
-    stream.write_all(request.as_bytes()).expect("send request");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let response = blocking::exchange(agent, request.as_bytes());
+    (response.status, response.text())
 }
 
 fn post(agent: std::net::SocketAddr, content_type: Option<&str>, body: &str) -> (u16, String) {
-    let ct = content_type
-        .map(|c| format!("Content-Type: {c}\r\n"))
-        .unwrap_or_default();
-    exchange(
-        agent,
-        &format!(
-            "POST /api/v1/executor HTTP/1.1\r\nHost: x\r\n{ct}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
+    let response = blocking::post(agent, "/api/v1/executor", content_type, body);
+    (response.status, response.text())
 }
 
 const SUBSCRIBE: &str = r#"{"type":"SUBSCRIBE","framework_id":{"value":"nope"},"executor_id":{"value":"e"},"subscribe":{}}"#;
@@ -106,10 +79,6 @@ async fn silence_past_the_ping_timeout_makes_the_agent_reregister() {
     let mut h = Harness::start_registered().await;
     // The master said 75 s; no ping comes.
     h.clock.advance(std::time::Duration::from_secs(76));
-    loop {
-        if let Seen::Reregister(r) = h.next().await {
-            assert_eq!(r.agent.id.as_ref().unwrap().as_str(), AGENT_ID);
-            break;
-        }
-    }
+    let r = h.reregistered().await;
+    assert_eq!(r.agent.id.as_ref().unwrap().as_str(), AGENT_ID);
 }

@@ -4,16 +4,16 @@
 //! SHUTDOWN), every validation row of the reference's §2.1/§2.2 tables (one request each,
 //! status and body), and re-subscription with unacknowledged updates.
 
-mod support;
-
 use std::time::Duration;
 
 use meso_api::v1::{
     CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, TaskGroupInfo, TaskId, TaskInfo, TaskState,
 };
 use meso_api::wire::{FrameworkToExecutor, KillTask, RunTaskGroup, ShutdownExecutor};
-use support::http::{get, post_json, request, Response, Subscription};
-use support::*;
+use meso_testkit::agent_harness::*;
+use meso_testkit::eventually::eventually_within;
+use meso_testkit::http::blocking::{get, post_json, request, EventStream};
+use meso_testkit::http::Response;
 
 const IDS: &str = r#""framework_id":{"value":"M-0000"},"executor_id":{"value":"manual"}"#;
 const UUID1: &str = "AAECAwQFBgcICQoLDA0ODw==";
@@ -48,20 +48,20 @@ fn status(task: &str, state: &str, uuid: &str) -> String {
 
 /// Subscribes as `executor`, retrying while the agent does not know it yet (the RunTask
 /// that creates it is on its way).
-fn subscribe(addr: std::net::SocketAddr, executor: &str, unacked: &str) -> Subscription {
-    let deadline = std::time::Instant::now() + HANG_GUARD;
-    loop {
-        let s = Subscription::open(addr, &subscribe_call(executor, unacked));
-        if s.status == 200 {
-            return s;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "hang guard: SUBSCRIBE kept getting {}",
-            s.status
+fn subscribe(addr: std::net::SocketAddr, executor: &str, unacked: &str) -> EventStream {
+    eventually_within("SUBSCRIBE to be answered 200", HANG_GUARD, || {
+        let s = EventStream::open(
+            addr,
+            "/api/v1/executor",
+            &["Accept: application/json"],
+            &subscribe_call(executor, unacked),
         );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        if s.status == 200 {
+            Ok(s)
+        } else {
+            Err(format!("SUBSCRIBE kept getting {}", s.status))
+        }
+    })
 }
 
 fn blocking<T>(f: impl FnOnce() -> T) -> T {

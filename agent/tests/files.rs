@@ -2,11 +2,9 @@
 //! a live sandbox: the three names of a sandbox work, reads follow Mesos's offset/length
 //! rules, and nothing outside a sandbox is reachable (`..`, a symlink out, unknown paths).
 
-mod support;
-
 use meso_api::v1::TaskState;
-use support::http::{get, request};
-use support::*;
+use meso_testkit::agent_harness::*;
+use meso_testkit::http::blocking::{get, request};
 
 const SANDBOX: &str = "/frameworks/M-0000/executors/t1/runs/latest";
 

@@ -4,15 +4,14 @@
 //! bearer token pass, wrong, expired or forged ones get 401 and are counted in
 //! `slave/http_authentication_failures`.
 
-mod support;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use meso_agent::containerizer::PosixContainerizer;
 use meso_api::http::auth::{jwt, Credentials, HttpAuthenticator, JwtKey, NodeKind, Realm};
+use meso_testkit::agent_harness::*;
+use meso_testkit::http::blocking::request;
+use meso_testkit::http::Response;
 use serde_json::json;
-use support::http::{request, Response};
-use support::*;
 
 const KEY: &[u8] = b"agent-jwt-key";
 /// A far-future expiry (year 2100).

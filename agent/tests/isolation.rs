@@ -7,8 +7,6 @@
 //! Each test uses its own cgroups root (`meso-t<pid>-<name>`), so tests running at once
 //! (and other agents on the machine) never see each other's cgroups.
 
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -17,13 +15,13 @@ use meso_api::v1::{CommandInfo, TaskState, TaskStatusReason};
 use meso_api::wire::StatusUpdate;
 use meso_api::Resources;
 use meso_isolators::IsolationConfig;
-use support::isolated::{running_as_root, Isolated};
-use support::rootfs::tiny_rootfs;
-use support::*;
+use meso_testkit::agent_harness::*;
+use meso_testkit::eventually::eventually_async_within;
+use meso_testkit::isolated::Isolated;
+use meso_testkit::rootfs::tiny_rootfs;
 
-fn is_root() -> bool {
-    running_as_root("the isolation tests need root (real cgroups and namespaces)")
-}
+/// Why these tests need root.
+const NEEDS_ROOT: &str = "the isolation tests need root (real cgroups and namespaces)";
 
 /// Live (not zombie) processes whose working directory is under `dir`: a container's.
 fn processes_under(dir: &Path) -> Vec<(u32, String)> {
@@ -51,19 +49,22 @@ fn processes_under(dir: &Path) -> Vec<(u32, String)> {
 
 /// Waits (hang-guarded) until no container cgroup and no container process is left.
 async fn assert_nothing_left(iso: &Isolated, h: &Harness) {
-    let deadline = Instant::now() + HANG_GUARD;
-    loop {
-        let cgroups = iso.container_cgroups();
-        let processes = processes_under(h.work_dir.path());
-        if cgroups.is_empty() && processes.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "left behind: cgroups {cgroups:?}, processes {processes:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_async_within(
+        "no container cgroup or process left",
+        HANG_GUARD,
+        || async {
+            let cgroups = iso.container_cgroups();
+            let processes = processes_under(h.work_dir.path());
+            if cgroups.is_empty() && processes.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "left behind: cgroups {cgroups:?}, processes {processes:?}"
+                ))
+            }
+        },
+    )
+    .await;
 }
 
 /// Acknowledges updates until a terminal one, checks that it is `state`, returns it.
@@ -106,9 +107,7 @@ fn task_with(id: &str, command: &str, resources: &str) -> meso_api::v1::TaskInfo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_overrun_fails_the_task_with_the_memory_reason() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("mem");
     let mut h = iso.harness("cgroups/mem", |_| {}).await;
     // dd's 128 MB buffer is filled from /dev/zero: far past the 32 MB limit.
@@ -128,9 +127,7 @@ async fn memory_overrun_fails_the_task_with_the_memory_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cfs_quota_holds_a_busy_loop_to_its_cpus() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("cpu");
     let mut h = iso
         .harness("cgroups/cpu,cgroups/mem", |c| c.cgroups_enable_cfs = true)
@@ -155,9 +152,7 @@ async fn cfs_quota_holds_a_busy_loop_to_its_cpus() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fork_bomb_stays_under_the_pids_limit() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("pids");
     let mut h = iso
         .harness("cgroups/pids", |c| c.cgroups_pids_max = Some(16))
@@ -197,9 +192,7 @@ async fn fork_bomb_stays_under_the_pids_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_write_past_the_disk_resource_fails_the_task_when_enforced() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("disk");
     let mut h = iso
         .harness("posix/cpu,posix/mem,disk/du", |c| {
@@ -218,9 +211,7 @@ async fn disk_write_past_the_disk_resource_fails_the_task_when_enforced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_in_a_pid_namespace_descends_from_its_own_pid_1() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("pidns");
     let mut h = iso.harness("namespaces/pid", |_| {}).await;
     // The task's parent is the executor; the executor's parent is the namespace's init.
@@ -253,9 +244,7 @@ async fn task_in_a_pid_namespace_descends_from_its_own_pid_1() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_the_agent_leaves_no_cgroup_and_no_process() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("stop");
     let mut h = iso
         .harness("cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid", |c| {
@@ -277,9 +266,7 @@ async fn stopping_the_agent_leaves_no_cgroup_and_no_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_failing_halfway_fails_the_task_and_leaves_nothing() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("halfway");
     let mut h = iso
         .harness("cgroups/cpu,cgroups/mem,namespaces/pid", |_| {})
@@ -303,9 +290,7 @@ async fn launch_failing_halfway_fails_the_task_and_leaves_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_joining_its_executor_raises_the_container_limits() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("update");
     let h = iso.harness("cgroups/mem", |_| {}).await;
     // An executor that never subscribes: its tasks stay queued, and both count.
@@ -315,15 +300,16 @@ async fn a_task_joining_its_executor_raises_the_container_limits() {
     for (task, expected_mb) in [("first", 16 + 32), ("second", 16 + 32 + 32)] {
         h.run_task(executor_task(task, executor.clone()));
         let cgroup = iso.container_cgroup("memory").await;
-        let deadline = Instant::now() + HANG_GUARD;
-        while limit_file(&cgroup) != expected_mb << 20 {
-            assert!(
-                Instant::now() < deadline,
-                "limit {} after {task}, expected {expected_mb} MB",
-                limit_file(&cgroup)
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("the memory limit after {task}");
+        eventually_async_within(&what, HANG_GUARD, || async {
+            let limit = limit_file(&cgroup);
+            if limit == expected_mb << 20 {
+                Ok(())
+            } else {
+                Err(format!("limit {limit}, expected {expected_mb} MB"))
+            }
+        })
+        .await;
     }
     h.agent_node.shutdown().await;
     assert_nothing_left(&iso, &h).await;
@@ -335,9 +321,7 @@ async fn a_task_joining_its_executor_raises_the_container_limits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn containerizer_runs_an_executor_in_a_rootfs_with_only_its_sandbox() {
     use meso_agent::containerizer::{Containerizer, ExecutorCommand, LaunchSpec};
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let iso = Isolated::new("rootfs");
     let config = IsolationConfig {
         isolation: "filesystem/rootfs,namespaces/pid".into(),

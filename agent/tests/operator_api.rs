@@ -2,12 +2,10 @@
 //! a task running: what each call and endpoint shows, and the refusals of bad input (each a
 //! status and a body that says why, the agent serving on afterwards).
 
-mod support;
-
 use meso_api::v1::TaskState;
+use meso_testkit::agent_harness::*;
+use meso_testkit::http::blocking::{get, post_json, request};
 use serde_json::Value;
-use support::http::{get, post_json, request};
-use support::*;
 
 /// Starts an agent with one running command task `t1`; returns the harness.
 async fn agent_with_a_running_task() -> Harness {
@@ -180,7 +178,7 @@ async fn bad_operator_input_gets_the_reference_answers() {
     let h = Harness::start_registered().await;
     let addr = h.agent.addr();
     tokio::task::spawn_blocking(move || {
-        let check = |r: support::http::Response, status: u16, needle: &str| {
+        let check = |r: meso_testkit::http::Response, status: u16, needle: &str| {
             assert_eq!(r.status, status, "{}", r.text());
             assert!(
                 r.text().contains(needle),
@@ -232,7 +230,7 @@ async fn bad_operator_input_gets_the_reference_answers() {
         );
         check(post_json(addr, "/api/v1", &deep), 400, "");
         // A body over the node's limit is refused from its declared length.
-        let r = support::http::exchange(
+        let r = meso_testkit::http::blocking::exchange(
             addr,
             b"POST /api/v1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n",
         );

@@ -6,8 +6,6 @@
 //!
 //! Entering a root needs root; those tests skip (saying so) without it.
 
-mod support;
-
 use std::path::Path;
 
 use meso_api::v1::{
@@ -15,13 +13,12 @@ use meso_api::v1::{
 };
 use meso_api::v1::{FrameworkId, TaskId};
 use meso_api::wire::KillTask;
-use support::isolated::{running_as_root, Isolated};
-use support::rootfs::tiny_rootfs;
-use support::*;
+use meso_testkit::agent_harness::*;
+use meso_testkit::isolated::Isolated;
+use meso_testkit::rootfs::tiny_rootfs;
 
-fn is_root() -> bool {
-    running_as_root("entering a root filesystem needs root")
-}
+/// Why these tests need root.
+const NEEDS_ROOT: &str = "entering a root filesystem needs root";
 
 /// An agent whose containerizer runs `isolation` under a cgroups root of test `test`'s own
 /// (keep the [`Isolated`] to the end of the test: dropping it removes the emptied root).
@@ -64,19 +61,10 @@ fn in_image(mut task: TaskInfo, name: &str) -> TaskInfo {
     task
 }
 
-/// Waits (hang-guarded) for the master to hear that the executor exited.
-async fn executor_exited(h: &mut Harness) {
-    loop {
-        if let Seen::ExecutorExited(_) = h.next().await {
-            return;
-        }
-    }
-}
-
 /// Waits for the executor's exit, then checks that the command whose pid it wrote to
 /// `pid` in `sandbox` is not running (gone, a zombie, or the pid reused by another program).
 async fn command_gone(h: &mut Harness, sandbox: &Path) {
-    executor_exited(h).await;
+    h.executor_exited().await;
     let pid = std::fs::read_to_string(sandbox.join("pid")).expect("the command wrote its pid");
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
     assert!(
@@ -133,9 +121,7 @@ async fn probe_in(h: &mut Harness, image: &str, task_id: &str, root_seen: &Path)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_in_a_directory_rootfs_sees_only_it_and_its_sandbox() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let rootfs = tempfile::tempdir().unwrap();
     tiny_rootfs(rootfs.path());
     let (_iso, mut h) = agent_with("posix/cpu,posix/mem,filesystem/rootfs", "rootfs-dir").await;
@@ -147,9 +133,7 @@ async fn a_task_in_a_directory_rootfs_sees_only_it_and_its_sandbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_in_a_tarball_rootfs_runs_in_its_unpacked_copy() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let images = tempfile::tempdir().unwrap();
     let tree = images.path().join("tree");
     tiny_rootfs(&tree);
@@ -180,9 +164,7 @@ async fn a_task_in_a_tarball_rootfs_runs_in_its_unpacked_copy() {
 /// SIGTERM trap runs and the task ends TASK_KILLED, with nothing left running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let rootfs = tempfile::tempdir().unwrap();
     tiny_rootfs(rootfs.path());
     let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-kill").await;
@@ -217,9 +199,7 @@ async fn a_task_in_a_rootfs_is_killed_with_sigterm_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_rootfs_directory_fails_the_task_naming_it() {
-    if !is_root() {
-        return;
-    }
+    meso_testkit::skip_unless_root!(NEEDS_ROOT);
     let (_iso, mut h) = agent_with("filesystem/rootfs", "rootfs-missing").await;
     let missing = format!("/nonexistent-meso-rootfs-{}", std::process::id());
     h.run_task(in_image(command_task("nowhere", "true"), &missing));

@@ -11,6 +11,7 @@ use meso_agent::containerizer::{
 };
 use meso_api::v1::ContainerId;
 use meso_isolators::{IsolationConfig, Limits};
+use meso_testkit::eventually::eventually_async_within;
 
 fn executor_spec(id: &ContainerId, dir: &Path, env: Vec<(String, String)>) -> LaunchSpec {
     LaunchSpec {
@@ -82,14 +83,10 @@ async fn a_live_executor_leads_its_session_in_its_sandbox_and_destroy_kills_it()
         let wait = c.wait(&id).unwrap();
         // setsid is the executor's first act (exec path) or done before it runs (zygote):
         // wait until it is visible.
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while ids_of(pid).2 != pid {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no session of its own"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        eventually_async_within("a session of its own", Duration::from_secs(60), || async {
+            ids_of(pid).2 == pid
+        })
+        .await;
         let (ppid, pgid, sid) = ids_of(pid);
         assert_eq!(
             (ppid, pgid, sid),

@@ -18,6 +18,20 @@
 //! queries), `membership` (agents and frameworks joining and leaving), `allocate` (the
 //! round), `metrics` (a snapshot for `/metrics`).
 //!
+//! Invariants:
+//! - The core never reads the clock or does I/O: time comes in as a [`Timestamp`].
+//! - Per agent and slot, free plus everything held equals the total; the ledger (`books`)
+//!   always matches the agents' allocation records; only sort keys may lag, and only while
+//!   marked dirty. Each member sits once in its sorter, under the key its owner stores.
+//! - Any call that could make a (framework, role) newly eligible bumps the eligibility
+//!   generation; any change of an agent's free resources clears its idle note.
+//! - A call that returns an error has changed nothing (apart from interning names and roles).
+//! - Offered resources count as allocated until they are recovered.
+//!
+//! Not modelled: maintenance (unavailability, inverse offers); shared resources are treated as
+//! exclusive; headroom counts only the outermost guaranteed roles, and children's guarantees
+//! are not checked against their parent's; roles are never garbage-collected.
+//!
 //! ```
 //! use meso_api::Resources;
 //! use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};

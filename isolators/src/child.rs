@@ -5,7 +5,8 @@
 //! Invariant: after the fork nothing here allocates, locks or touches Rust's runtime: only
 //! async-signal-safe system calls on memory prepared before the fork, so forking from a
 //! multi-threaded agent is sound. A failing step writes `(step index, errno)` on the
-//! close-on-exec status pipe and `_exit(127)`s.
+//! close-on-exec status pipe (`launch_status.rs`) and `_exit(127)`s. This module reads only
+//! the shared vocabulary (`container.rs`, `launch_status.rs`), never the launcher.
 
 use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions};
@@ -13,44 +14,16 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::container::{LaunchPrep, CONTAINER_SANDBOX_PATH};
+use crate::container::{LaunchPrep, LaunchSpec, CONTAINER_SANDBOX_PATH};
 use crate::error::{IsolatorError, Result};
-use crate::launcher::LaunchSpec;
+use crate::launch_status::{
+    self, STEP_BIND_DEVICE, STEP_BIND_ROOTFS, STEP_BIND_SANDBOX, STEP_CGROUP, STEP_CHDIR,
+    STEP_EXEC, STEP_FORK, STEP_PIVOT, STEP_PRIVATE, STEP_PROC, STEP_SETSID, STEP_SIGNALS,
+    STEP_STDIO, STEP_UNSHARE,
+};
 
 /// Device nodes of the host bound into a rootfs's `/dev` (what commands commonly open).
 pub(crate) const ROOTFS_DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
-
-/// The child's setup steps, in order; an index into this travels back on failure.
-pub(crate) const STEPS: &[&str] = &[
-    "reset signals",
-    "setsid",
-    "join cgroup",
-    "unshare mount namespace",
-    "make mounts private",
-    "bind rootfs",
-    "bind sandbox",
-    "bind device",
-    "mount /proc",
-    "pivot_root",
-    "fork command in pid namespace",
-    "dup2 stdio",
-    "chdir",
-    "exec",
-];
-const STEP_SIGNALS: u32 = 0;
-const STEP_SETSID: u32 = 1;
-const STEP_CGROUP: u32 = 2;
-const STEP_UNSHARE: u32 = 3;
-const STEP_PRIVATE: u32 = 4;
-const STEP_BIND_ROOTFS: u32 = 5;
-const STEP_BIND_SANDBOX: u32 = 6;
-const STEP_BIND_DEVICE: u32 = 7;
-const STEP_PROC: u32 = 8;
-const STEP_PIVOT: u32 = 9;
-const STEP_FORK: u32 = 10;
-const STEP_STDIO: u32 = 11;
-const STEP_CHDIR: u32 = 12;
-const STEP_EXEC: u32 = 13;
 
 /// Everything the child touches, prepared before the fork (no allocation after it).
 pub(crate) struct ChildPlan {
@@ -248,9 +221,7 @@ impl ChildPlan {
 
 /// Reports `(step, errno)` on the pipe and exits; async-signal-safe.
 unsafe fn child_fail(pipe: libc::c_int, step: u32, errno: libc::c_int) -> ! {
-    let mut buf = [0u8; 8];
-    buf[..4].copy_from_slice(&step.to_ne_bytes());
-    buf[4..].copy_from_slice(&errno.to_ne_bytes());
+    let buf = launch_status::encode(step, errno);
     libc::write(pipe, buf.as_ptr().cast(), buf.len());
     libc::_exit(127)
 }

@@ -1,6 +1,7 @@
 //! The vocabulary shared by the isolators and the containerizer: container ids, resource
 //! limits, what a container is configured with, what isolators ask the launcher to do in the
-//! child (`LaunchPrep`), and the limitations a watch reports.
+//! child (`LaunchPrep`), what the launcher runs there (`LaunchSpec`, read by both
+//! `launcher.rs` and `child.rs`), and the limitations a watch reports.
 //!
 //! Invariant: a `ContainerId` is a non-empty string of `[A-Za-z0-9._-]` that is not `.` or
 //! `..`, so it is always safe as one path component (cgroup and directory names).
@@ -141,6 +142,26 @@ pub struct ContainerConfig {
     pub limits: Limits,
     /// A root filesystem to enter, if the task's ContainerInfo names one.
     pub rootfs: Option<RootfsSource>,
+}
+
+/// What to run: the command and its stdio. `program` and `cwd` are paths as the command
+/// will see them (inside the rootfs when there is one); `stdout`/`stderr` are host paths.
+#[derive(Debug, Clone, Default)]
+pub struct LaunchSpec {
+    /// The program; a name without `/` is looked up in the `PATH` of `env` (inside the
+    /// rootfs when there is one).
+    pub program: String,
+    /// Arguments after argv\[0\] (argv\[0\] is `program`).
+    pub args: Vec<String>,
+    /// The whole environment of the command (nothing is inherited from the agent).
+    pub env: Vec<(String, String)>,
+    /// Working directory; defaults to the sandbox (or [`CONTAINER_SANDBOX_PATH`] in a
+    /// rootfs).
+    pub cwd: Option<PathBuf>,
+    /// File that receives stdout (created or appended); `/dev/null` when `None`.
+    pub stdout: Option<PathBuf>,
+    /// File that receives stderr (created or appended); `/dev/null` when `None`.
+    pub stderr: Option<PathBuf>,
 }
 
 /// The sandbox path inside a container with its own root filesystem (Mesos's default).

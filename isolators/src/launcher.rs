@@ -2,7 +2,9 @@
 //! their [`LaunchPrep`]: its own session and process group, membership of the container's
 //! cgroups, optionally a new pid namespace under a small reaping init with `/proc`
 //! remounted, optionally a new root filesystem entered with `pivot_root` and the sandbox
-//! bind-mounted at [`crate::CONTAINER_SANDBOX_PATH`]. The child's side is in `child.rs`.
+//! bind-mounted at [`crate::CONTAINER_SANDBOX_PATH`]. The child's side is in `child.rs`; what
+//! both sides share is in `container.rs` ([`LaunchSpec`]) and `launch_status.rs` (the status
+//! pipe's record), so the child never reads the launcher.
 //!
 //! How: everything the child needs (C strings, file descriptors) is prepared before the
 //! fork; after the fork the child only makes system calls (`setsid`, `open`/`write` of
@@ -22,7 +24,7 @@
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::errno::Errno;
 use nix::sys::signal::{killpg, Signal};
@@ -30,30 +32,11 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use crate::cgroupfs::{CgroupDir, CgroupLayout};
-use crate::child::{child_main, ChildPlan, STEPS};
-use crate::container::{ContainerId, LaunchPrep};
+use crate::child::{child_main, ChildPlan};
+use crate::container::{ContainerId, LaunchPrep, LaunchSpec};
 use crate::error::{IsolatorError, Result};
+use crate::launch_status;
 use crate::tracking::{destroy_tracked, ProcessTracking};
-
-/// What to run: the command and its stdio. `program` and `cwd` are paths as the command
-/// will see them (inside the rootfs when there is one); `stdout`/`stderr` are host paths.
-#[derive(Debug, Clone, Default)]
-pub struct LaunchSpec {
-    /// The program; a name without `/` is looked up in the `PATH` of `env` (inside the
-    /// rootfs when there is one).
-    pub program: String,
-    /// Arguments after argv\[0\] (argv\[0\] is `program`).
-    pub args: Vec<String>,
-    /// The whole environment of the command (nothing is inherited from the agent).
-    pub env: Vec<(String, String)>,
-    /// Working directory; defaults to the sandbox (or [`crate::CONTAINER_SANDBOX_PATH`] in a
-    /// rootfs).
-    pub cwd: Option<PathBuf>,
-    /// File that receives stdout (created or appended); `/dev/null` when `None`.
-    pub stdout: Option<PathBuf>,
-    /// File that receives stderr (created or appended); `/dev/null` when `None`.
-    pub stderr: Option<PathBuf>,
-}
 
 /// A launched container's first process (its init when in a pid namespace), seen from the
 /// host. The caller must `wait` for it (or `destroy` it) so it is reaped.
@@ -403,7 +386,7 @@ impl Launcher {
             tracking,
             child: true,
         };
-        let mut buf = [0u8; 8];
+        let mut buf = [0u8; launch_status::RECORD_BYTES];
         let mut got = 0;
         let mut file = File::from(read_end);
         while got < buf.len() {
@@ -421,11 +404,10 @@ impl Launcher {
             return Ok(process);
         }
         let _ = process.destroy();
-        let step = u32::from_ne_bytes(buf[..4].try_into().expect("slice of 4 bytes"));
-        let errno = i32::from_ne_bytes(buf[4..].try_into().expect("slice of 4 bytes"));
+        let (step, errno) = launch_status::decode(&buf[..got]);
         Err(IsolatorError::ChildSetup {
             program: spec.program.clone(),
-            step: STEPS.get(step as usize).copied().unwrap_or("unknown step"),
+            step,
             errno: Errno::from_raw(errno),
         })
     }

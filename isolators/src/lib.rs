@@ -9,6 +9,19 @@
 //!   `cgroups/pids` (v1 and v2 through [`cgroupfs`]), `disk/du`, `namespaces/pid`,
 //!   `filesystem/rootfs`.
 //!
+//! How the agent uses it: its `IsolatingContainerizer` holds one `Isolation` and either calls
+//! [`Isolation::launch`] or uses the halves: `prepare`, then `launch_prepared` when
+//! [`LaunchPrep::needs_launcher`] (cgroups to join, namespaces, a rootfs), or its own spawn of
+//! the executor followed by `isolate(id, pid)`. A synchronous "has it hit a limit yet?" is
+//! `watch(id).now_or_never()` (the memory watch checks the OOM counter before it first
+//! sleeps). `recover` and `destroy_orphans` exist but the agent does not call them yet.
+//!
+//! cgroups v2: on a hybrid machine (v1 controllers, the unified hierarchy at
+//! `/sys/fs/cgroup/unified` without controllers) the tests exercise on the kernel only what
+//! needs no controller (a tracking cgroup made, joined, killed with `cgroup.kill`, removed);
+//! the v2 control files of the cpu, memory and pids isolators are tested against a directory
+//! shaped like a unified hierarchy (`v2_files_tests.rs`), so enforcement on v2 is untested.
+//!
 //! ```
 //! use meso_isolators::{ContainerConfig, ContainerId, Isolation, IsolationConfig, LaunchSpec, Limits};
 //!
@@ -51,6 +64,7 @@ pub mod disk_du;
 pub mod error;
 pub mod isolation;
 pub mod isolator;
+mod launch_status;
 pub mod launcher;
 pub mod namespaces_pid;
 pub mod posix;
@@ -62,11 +76,11 @@ mod v2_files_tests;
 
 pub use cgroupfs::{CgroupMode, CgroupVersion};
 pub use container::{
-    ContainerConfig, ContainerId, LaunchPrep, Limitation, LimitationKind, Limits, RootfsSource,
-    CONTAINER_SANDBOX_PATH,
+    ContainerConfig, ContainerId, LaunchPrep, LaunchSpec, Limitation, LimitationKind, Limits,
+    RootfsSource, CONTAINER_SANDBOX_PATH,
 };
 pub use error::{IsolatorError, Result};
 pub use isolation::{Container, Isolation, IsolationConfig, KNOWN_ISOLATORS};
 pub use isolator::{Isolator, LimitationFuture};
-pub use launcher::{ContainerProcess, ExitStatus, LaunchSpec, Launcher, ProcessKiller};
+pub use launcher::{ContainerProcess, ExitStatus, Launcher, ProcessKiller};
 pub use statistics::ResourceStatistics;

@@ -3,8 +3,6 @@
 //! the cgroup v2 path on the unified hierarchy, and clear errors for unknown or unavailable
 //! isolators.
 
-mod support;
-
 use std::fs;
 use std::time::Duration;
 
@@ -12,7 +10,7 @@ use meso_isolators::cgroupfs::{CgroupDir, CgroupLayout, CgroupVersion};
 use meso_isolators::{
     CgroupMode, Isolation, IsolationConfig, IsolatorError, LaunchPrep, Launcher, Limits,
 };
-use support::{
+use meso_testkit::isolator_checks::{
     can_run, cgroup_dirs_of, config, mem_limit, poll_pids, procs, sh, test_container, unique_id,
     wait_gone,
 };
@@ -20,7 +18,7 @@ use support::{
 const ALL_CGROUPS: &str = "cgroups/cpu,cgroups/mem,cgroups/pids";
 
 fn isolation(names: &str) -> Isolation {
-    support::isolation_with(names, |c| {
+    meso_testkit::isolator_checks::isolation_with(names, |c| {
         c.cgroups_enable_cfs = true;
         c.cgroups_pids_max = Some(64);
     })
@@ -205,7 +203,7 @@ fn cgroup_v2_join_kill_and_remove_on_the_unified_hierarchy() {
         return;
     };
     let id = unique_id("v2");
-    let _guard = support::CgroupGuard(id.clone());
+    let _guard = meso_testkit::isolator_checks::CgroupGuard(id.clone());
     let dir = CgroupDir::create(CgroupVersion::V2, mount, "meso", id.as_str(), &[]).unwrap();
     let (sandbox, _) = config(&id, Limits::default());
     let prep = LaunchPrep {
@@ -250,7 +248,7 @@ fn orphaned_container_cgroups_are_destroyed_and_known_ones_kept() {
     .unwrap();
     let orphan = unique_id("orphan");
     let kept = unique_id("kept");
-    let _guard = support::RootGuard {
+    let _guard = meso_testkit::isolator_checks::RootGuard {
         root: root.clone(),
         ids: vec![orphan.clone(), kept.clone()],
     };

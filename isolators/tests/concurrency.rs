@@ -2,12 +2,10 @@
 //! launch completes, every exit status is right, and nothing is left behind. This is where
 //! a descriptor leaking between concurrent forks, or a lock copied into a child, would hang.
 
-mod support;
-
 use std::sync::Arc;
 
 use meso_isolators::{ContainerId, ExitStatus};
-use support::{can_run, cgroup_dirs_of, config, isolation, mem_limit, sh};
+use meso_testkit::isolator_checks::{can_run, cgroup_dirs_of, config, isolation, mem_limit, sh};
 
 #[test]
 fn concurrent_launches_with_namespaces_and_cgroups_all_complete() {
@@ -22,7 +20,7 @@ fn concurrent_launches_with_namespaces_and_cgroups_all_complete() {
                 for i in 0..20 {
                     let id = ContainerId::new(format!("test-conc-{}-{t}-{i}", std::process::id()))
                         .unwrap();
-                    let _guard = support::CgroupGuard(id.clone());
+                    let _guard = meso_testkit::isolator_checks::CgroupGuard(id.clone());
                     let (sandbox, cfg) = config(&id, mem_limit(64));
                     let code = (t * 20 + i) % 7;
                     let mut c = iso

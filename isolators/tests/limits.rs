@@ -1,12 +1,10 @@
 //! Limits enforced on real processes with real cgroups: memory (OOM -> memory limitation),
 //! CPU (CFS quota), process count (fork bomb), disk (du watch -> disk limitation).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use meso_isolators::{LimitationKind, Limits};
-use support::{
+use meso_testkit::isolator_checks::{
     can_run, cgroup_dirs_of, control_file, isolation_with, mem_limit, sh, test_container,
 };
 

@@ -1,14 +1,12 @@
 //! Namespaces and root filesystems on real processes: a pid namespace with its own init and
 //! `/proc`, and a rootfs (directory or tarball) that shows only itself and the sandbox.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use meso_isolators::{Container, ContainerConfig, ExitStatus, Isolation, Limits, RootfsSource};
-use support::{can_run, config, isolation, sh, test_container, unique_id};
+use meso_testkit::isolator_checks::{can_run, config, isolation, sh, test_container, unique_id};
 
 #[test]
 fn a_process_in_a_pid_namespace_is_a_child_of_pid_1() {
@@ -58,17 +56,19 @@ fn the_init_reaps_orphans_and_the_namespace_ends_with_the_command() {
     if let Some(tracking) = c.process.tracking_cgroup() {
         let procs = tracking.join("cgroup.procs");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !support::procs(&procs).is_empty() && std::time::Instant::now() < deadline {
+        while !meso_testkit::isolator_checks::procs(&procs).is_empty()
+            && std::time::Instant::now() < deadline
+        {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert_eq!(
-            support::procs(&procs),
+            meso_testkit::isolator_checks::procs(&procs),
             Vec::<i32>::new(),
             "processes outlived the namespace's init"
         );
     }
     iso.destroy(&mut c).unwrap();
-    assert!(support::wait_gone(&[host_pid]).is_empty());
+    assert!(meso_testkit::isolator_checks::wait_gone(&[host_pid]).is_empty());
 }
 
 #[test]

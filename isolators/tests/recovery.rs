@@ -2,17 +2,17 @@
 //! reports its usage and limits, and destroys it completely; a container whose cgroups are
 //! gone cannot be recovered and is destroyed with a clear error.
 
-mod support;
-
 use std::time::Duration;
 
 use meso_isolators::{ExitStatus, Isolation, Limits};
-use support::{can_run, cgroup_dirs_of, mem_limit, sh, test_container, wait_gone};
+use meso_testkit::isolator_checks::{
+    can_run, cgroup_dirs_of, mem_limit, sh, test_container, wait_gone,
+};
 
 const ISOLATION: &str = "cgroups/cpu,cgroups/mem,posix/mem,disk/du,namespaces/pid";
 
 fn isolation() -> Isolation {
-    support::isolation(ISOLATION)
+    meso_testkit::isolator_checks::isolation(ISOLATION)
 }
 
 #[test]
@@ -50,7 +50,7 @@ fn a_restarted_agent_recovers_and_destroys_a_running_container() {
     assert_eq!(usage.disk_limit_bytes, Some(10 << 20));
     let tracked: Vec<i32> = dirs_before
         .iter()
-        .flat_map(|d| support::procs(&d.join("cgroup.procs")))
+        .flat_map(|d| meso_testkit::isolator_checks::procs(&d.join("cgroup.procs")))
         .collect();
 
     assert_eq!(second.destroy(&mut c).unwrap(), ExitStatus::Unknown);
@@ -84,7 +84,7 @@ fn a_container_whose_cgroups_are_gone_is_not_recovered() {
     let root_procs = mem.parent().unwrap().parent().unwrap().join("cgroup.procs");
     // (The pid namespace's init and the command both; retry while the move settles.)
     for _ in 0..500 {
-        for p in support::procs(&mem.join("cgroup.procs")) {
+        for p in meso_testkit::isolator_checks::procs(&mem.join("cgroup.procs")) {
             let _ = std::fs::write(&root_procs, p.to_string());
         }
         if std::fs::remove_dir(&mem).is_ok() {

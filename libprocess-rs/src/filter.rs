@@ -12,6 +12,7 @@ use crate::upid::Upid;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use tokio::sync::oneshot;
@@ -21,6 +22,7 @@ use tokio::sync::oneshot;
 pub struct MessageMatch {
     name: Option<String>,
     from: Option<Upid>,
+    from_node: Option<SocketAddr>,
     to: Option<Upid>,
 }
 
@@ -45,6 +47,12 @@ impl MessageMatch {
         self.from = Some(from.clone());
         self
     }
+    /// Also require a sender on the node listening at `addr` (any of its processes): how a
+    /// test cuts one node off from another.
+    pub fn from_node(mut self, addr: SocketAddr) -> Self {
+        self.from_node = Some(addr);
+        self
+    }
     /// Also require this receiver.
     pub fn to(mut self, to: &Upid) -> Self {
         self.to = Some(to.clone());
@@ -54,6 +62,9 @@ impl MessageMatch {
     fn matches(&self, name: &str, from: Option<&Upid>, to: &Upid) -> bool {
         self.name.as_deref().is_none_or(|n| n == name)
             && self.from.as_ref().is_none_or(|f| Some(f) == from)
+            && self
+                .from_node
+                .is_none_or(|addr| from.is_some_and(|f| f.addr() == addr))
             && self.to.as_ref().is_none_or(|t| t == to)
     }
 }

@@ -7,6 +7,43 @@
 //! replaceable [`Clock`], test filters and metrics complete the toolbox. The crate knows
 //! nothing of Mesos; see ARCHITECTURE.md for the map.
 //!
+//! Delivery:
+//! - A local send (`Pid::send`, or a send to a `Upid` on this node) moves the value into the
+//!   receiver's mailbox; nothing is encoded. A remote send encodes one frame straight into
+//!   the peer's outbound buffer (`transport.rs`). A process handles up to 64 queued envelopes
+//!   per wake; frames its hooks queued leave at the end of that batch, written from the
+//!   process's thread when the peer's writer task is idle, else by the writer task.
+//! - The reader task of an inbound connection parses frames in place and, when the receiver
+//!   is idle (nothing queued, core lock free), runs its hook itself on the reader's thread;
+//!   otherwise it queues the message. FIFO per (sender, receiver) holds: one connection per
+//!   node pair and direction, and a message runs in place only when nothing is queued.
+//! - Frame kinds (`frame.rs`): message, request (an `ask`, with a correlation id), reply,
+//!   link, unlink, exited. A node never writes on a connection it accepted.
+//! - Links: a link to a remote process is registered locally and announced with a link
+//!   frame; the remote node answers `exited` when the process is gone or ends, and a broken
+//!   connection is an `exited` for every remote process watched on it.
+//! - HTTP shares the port: the first bytes of a connection decide (the frame preamble, an
+//!   HTTP method, or garbage that is counted and dropped). `/<id>/<route>` reaches process
+//!   `<id>`'s `http` hook, anything else the node's delegate, else 404.
+//!
+//! Invariants:
+//! - A process's state is touched only inside its hooks, one envelope at a time, under its
+//!   mailbox's core lock (taken with `try_lock` by readers, never held across an await).
+//!   `initialize` runs first and `finalize` last, also when a hook panics; then linkers are
+//!   told and waiters wake.
+//! - Delivery is at most once and every queue is bounded (mailboxes, per-peer outbound
+//!   bytes, HTTP stream chunks, bodies, frames): overflow drops the newest and counts it under
+//!   `libprocess/dropped/...`. Bad input never panics: only the offending message or
+//!   connection is dropped, counted and logged.
+//! - Timers (`delay`, `ask` timeouts) run on the node's `Clock`, never on tokio's global time,
+//!   so a `TestClock` pauses and advances them (`settle` also waits for frames in flight
+//!   between nodes sharing it).
+//! - The runtime reaches the world only through the seams in `seams.rs` (`Transport`,
+//!   `Spawner`, `Rng`) and the `Clock`; there is no process-global state, so several nodes
+//!   live in one OS process (that is how the multi-node tests run). Processes take wall
+//!   time, uuids and random draws from their `Context`, which reads the same clock and
+//!   seeded rng.
+//!
 //! ```
 //! use libprocess::{Context, Handlers, Node, Process, RemoteMessage};
 //! use std::time::Duration;

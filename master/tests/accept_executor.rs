@@ -2,12 +2,10 @@
 //! (Mesos's task validation): not for a second task of an executor launched earlier in the
 //! same accept, nor for a task of an executor already running there.
 
-mod common;
-
-use common::*;
 use meso_api::v1::{
     AgentId, CommandInfo, ExecutorId, ExecutorInfo, ExecutorType, FrameworkInfo, TaskInfo,
 };
+use meso_testkit::master_harness::*;
 
 fn executor_task(id: &str, agent: &AgentId, resources: &str) -> TaskInfo {
     command_task(id, agent, resources).with_executor(ExecutorInfo {
@@ -42,7 +40,7 @@ async fn an_executor_is_charged_once_per_agent() {
         ],
     );
     for id in ["t1", "t2"] {
-        wait_for(&mut agent.events, id, |e| match e {
+        next_matching(&mut agent.events, id, |e| match e {
             AgentEvent::RunTask(_, t) if t.task_id.as_str() == id => Some(()),
             _ => None,
         })
@@ -60,7 +58,7 @@ async fn an_executor_is_charged_once_per_agent() {
         vec![rest.id.clone()],
         vec![executor_task("t3", &agent.id, "cpus:0.25;mem:32")],
     );
-    wait_for(&mut agent.events, "t3", |e| match e {
+    next_matching(&mut agent.events, "t3", |e| match e {
         AgentEvent::RunTask(_, t) if t.task_id.as_str() == "t3" => Some(()),
         _ => None,
     })

@@ -4,17 +4,15 @@
 //! removes it only after the ping limit, and reactivates it when it re-registers.
 //! Real master, test agents on their own node (a real socket), paused clock.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::*;
 use libprocess::{Context, Handlers, Node, Process, Upid};
 use meso_api::v1::{AgentInfo, FrameworkInfo};
 use meso_api::wire;
 use meso_master::master::operator_api::get_agents;
 use meso_master::master::state_json::Totals;
+use meso_testkit::master_harness::*;
 use tokio::sync::mpsc;
 
 /// What the re-registering agent saw.
@@ -49,6 +47,9 @@ struct ReturningAgent {
     info: AgentInfo,
     events: mpsc::UnboundedSender<ReturnEvent>,
     wait_for_ping: bool,
+    /// Whether a ping saying it is disconnected makes it re-register (an agent stuck in
+    /// its recovery answers pings and never does).
+    reregisters: bool,
 }
 
 impl ReturningAgent {
@@ -68,6 +69,7 @@ impl ReturningAgent {
             info,
             events: tx,
             wait_for_ping,
+            reregisters: true,
         };
         (returning, rx)
     }
@@ -115,7 +117,7 @@ impl Process for ReturningAgent {
                 let _ = self.events.send(ReturnEvent::Ping(p.connected));
                 // Test agent: a lost pong shows as a missed ping, which the test would see.
                 let _ = ctx.send(&self.master, wire::PongAgent {});
-                if !p.connected {
+                if !p.connected && self.reregisters {
                     self.reregister(ctx);
                 }
             }
@@ -163,7 +165,7 @@ async fn break_link(
     tokio::time::timeout(HANG_GUARD, gone)
         .await
         .expect("hang guard: agent exit");
-    let rescinded = wait_for(&mut fw.events, "rescind", |e| match e {
+    let rescinded = next_matching(&mut fw.events, "rescind", |e| match e {
         SchedEvent::Rescinded(id) => Some(id.clone()),
         _ => None,
     })
@@ -172,16 +174,25 @@ async fn break_link(
     rescinded
 }
 
-/// An agent on its own node running task `t1` (1 cpu of 4), and a framework holding an
-/// offer of the rest.
+/// An agent on its own node running task `t1` (1 cpu of 4), and a checkpointing
+/// framework holding an offer of the rest.
 async fn agent_with_a_task_and_an_offer(
     cluster: &Cluster,
     node: &Node,
 ) -> (AgentHandle, FrameworkHandle, meso_api::v1::OfferId) {
+    agent_with_a_task_of(cluster, node, true).await
+}
+
+/// As `agent_with_a_task_and_an_offer`, the framework checkpointing or not.
+async fn agent_with_a_task_of(
+    cluster: &Cluster,
+    node: &Node,
+    checkpoint: bool,
+) -> (AgentHandle, FrameworkHandle, meso_api::v1::OfferId) {
     let mut agent = cluster.add_agent_on(node, "cpus:4;mem:1024").await;
-    let mut fw = cluster
-        .add_framework(FrameworkInfo::new("tester", "f"))
-        .await;
+    let mut info = FrameworkInfo::new("tester", "f");
+    info.checkpoint = checkpoint;
+    let mut fw = cluster.add_framework(info).await;
     launch_one(&mut fw, &mut agent, "t1").await;
     // The rest comes back after the accept's default 5 s filter.
     cluster.advance(Duration::from_secs(1), 6).await;
@@ -229,7 +240,7 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
     // The agent comes back on a new PID and re-registers with its id.
     let (returning, mut rx) = ReturningAgent::of(&cluster, &agent, false);
     node.spawn(returning).expect("returning agent spawns");
-    wait_for(&mut rx, "re-registration", |e| match e {
+    next_matching(&mut rx, "re-registration", |e| match e {
         ReturnEvent::Reregistered(id) if *id == agent.id => Some(()),
         _ => None,
     })
@@ -246,12 +257,132 @@ async fn a_broken_link_deactivates_the_agent_until_it_reregisters() {
     assert_eq!(offer.agent_id, agent.id, "offers resume from the agent");
     // A re-registered agent is pinged as connected again.
     cluster.advance(Duration::from_secs(15), 1).await;
-    let connected = wait_for(&mut rx, "ping", |e| match e {
+    let connected = next_matching(&mut rx, "ping", |e| match e {
         ReturnEvent::Ping(c) => Some(*c),
         _ => None,
     })
     .await;
     assert!(connected);
+}
+
+/// Mesos's `exited` of an agent: tasks of a framework that does not checkpoint cannot
+/// survive an agent restart and are reported TASK_LOST at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_link_loses_the_tasks_of_a_framework_that_does_not_checkpoint() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_of(&cluster, &node, false).await;
+    break_link(&cluster, &node, &agent, &mut fw).await;
+    let lost = next_update(&mut fw).await;
+    assert_eq!(lost.task_id.as_str(), "t1");
+    assert_eq!(lost.state, meso_api::v1::TaskState::Lost);
+    assert_eq!(
+        lost.reason,
+        Some(meso_api::v1::TaskStatusReason::AgentDisconnected)
+    );
+    let state = cluster.state().await;
+    assert_eq!(state["slaves"][0]["active"], false, "still registered");
+    assert_eq!(
+        state["frameworks"][0]["tasks"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(state["frameworks"][0]["completed_tasks"][0]["id"], "t1");
+}
+
+/// Issue 15: an agent restarted without its state registers afresh at its old address. It
+/// gets a new id; the old agent is removed and its task reported, never left RUNNING.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_agent_at_the_address_of_a_disconnected_one_replaces_it() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+    let old_pid = agent.pid.upid().clone();
+    break_link(&cluster, &node, &agent, &mut fw).await;
+    let fresh = cluster
+        .add_agent_named(&node, Some(old_pid.id()), "cpus:4;mem:1024")
+        .await;
+    assert_ne!(fresh.id, agent.id, "a fresh registration gets a new id");
+    let lost = next_update(&mut fw).await;
+    assert_eq!(lost.task_id.as_str(), "t1");
+    assert_eq!(lost.state, meso_api::v1::TaskState::Lost);
+    assert_eq!(
+        lost.reason,
+        Some(meso_api::v1::TaskStatusReason::AgentRemoved)
+    );
+    let state = cluster.state().await;
+    assert_eq!(state["slaves"].as_array().map(Vec::len), Some(1));
+    assert_eq!(state["slaves"][0]["id"], fresh.id.as_str());
+    assert_eq!(
+        state["frameworks"][0]["tasks"].as_array().map(Vec::len),
+        Some(0)
+    );
+    cluster.clock.settle().await;
+    let mut fresh = fresh;
+    while let Ok(ev) = fresh.events.try_recv() {
+        assert!(
+            !matches!(ev, AgentEvent::Shutdown(_)),
+            "the new agent at the old address is not told to shut down: {ev:?}"
+        );
+    }
+}
+
+/// The same when the master has not yet seen the old agent's link break: a registration
+/// from the address of an agent running tasks is no retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_registration_from_an_agent_with_tasks_is_not_a_retry() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+    let pid = agent.pid.upid().clone();
+    // The agent "restarted" in place: a RegisterAgent from its PID, link intact.
+    let mut info = AgentInfo::new("agent.test");
+    info.resources = res("cpus:4;mem:1024");
+    let master = cluster.master.upid().clone();
+    node.send_from(
+        Some(&pid),
+        &master,
+        wire::RegisterAgent {
+            agent: info,
+            checkpointed_resources: meso_api::Resources::new(),
+            version: "test".to_string(),
+            capabilities: Vec::new(),
+        },
+    )
+    .expect("sent");
+    let lost = next_update(&mut fw).await;
+    assert_eq!(lost.task_id.as_str(), "t1");
+    assert_eq!(lost.state, meso_api::v1::TaskState::Lost);
+}
+
+/// MESOS-6286: an agent back at its address that answers pings but never re-registers is
+/// marked unreachable after `--agent-reregister-timeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnected_agent_that_never_reregisters_is_marked_unreachable() {
+    let mut config = Cluster::config();
+    config.agent_reregister_timeout = Duration::from_secs(120);
+    let cluster = Cluster::start(config).await;
+    let node = agent_node(&cluster).await;
+    let (agent, mut fw, _) = agent_with_a_task_and_an_offer(&cluster, &node).await;
+    let old_pid = agent.pid.upid().clone();
+    break_link(&cluster, &node, &agent, &mut fw).await;
+    let (mut stuck, mut rx) = ReturningAgent::of(&cluster, &agent, true);
+    stuck.reregisters = false;
+    node.spawn_named(old_pid.id(), stuck)
+        .expect("agent spawns under its old id");
+    cluster.advance(Duration::from_secs(15), 7).await;
+    let connected = next_matching(&mut rx, "ping", |e| match e {
+        ReturnEvent::Ping(c) => Some(*c),
+        _ => None,
+    })
+    .await;
+    assert!(!connected);
+    assert_eq!(
+        cluster.state().await["slaves"][0]["active"],
+        false,
+        "answering pings, past the ping limit, still registered"
+    );
+    cluster.advance(Duration::from_secs(15), 2).await;
+    expect_agent_removed(&cluster, &mut fw, &agent.id, "t1").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,13 +418,13 @@ async fn pings_tell_an_agent_back_at_its_address_that_it_is_disconnected() {
     node.spawn_named(old_pid.id(), returning)
         .expect("agent spawns under its old id");
     cluster.advance(Duration::from_secs(15), 1).await;
-    let connected = wait_for(&mut rx, "ping", |e| match e {
+    let connected = next_matching(&mut rx, "ping", |e| match e {
         ReturnEvent::Ping(c) => Some(*c),
         _ => None,
     })
     .await;
     assert!(!connected, "the ping says the master has it disconnected");
-    wait_for(&mut rx, "re-registration", |e| match e {
+    next_matching(&mut rx, "re-registration", |e| match e {
         ReturnEvent::Reregistered(id) if *id == agent.id => Some(()),
         _ => None,
     })

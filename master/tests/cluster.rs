@@ -1,18 +1,16 @@
 //! In-process cluster tests: a real master, test agents, the real scheduler driver, a
 //! paused clock and message filters.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::*;
 use libprocess::MessageMatch;
 use meso_api::v1::{
     FrameworkCapability, FrameworkCapabilityType, FrameworkInfo, TaskId, TaskState,
     TaskStatusReason,
 };
 use meso_api::wire;
+use meso_testkit::master_harness::*;
 
 fn framework(name: &str) -> FrameworkInfo {
     FrameworkInfo::new("tester", name)
@@ -81,7 +79,7 @@ async fn dropped_status_update_is_retried_until_acknowledged() {
     cluster.advance(Duration::from_secs(10), 1).await;
     let update = next_update(&mut fw).await;
     assert_eq!(update.state, TaskState::Running);
-    let first = wait_for(&mut agent.events, "ack", |e| match e {
+    let first = next_matching(&mut agent.events, "ack", |e| match e {
         AgentEvent::Ack(_, first) => Some(*first),
         _ => None,
     })
@@ -108,7 +106,7 @@ async fn duplicate_acknowledgement_is_ignored() {
     agent.send_update(&fw.id, "t1", TaskState::Finished);
     let update = next_update(&mut fw).await;
     assert_eq!(update.state, TaskState::Finished);
-    let uuid = wait_for(&mut agent.events, "ack", |e| match e {
+    let uuid = next_matching(&mut agent.events, "ack", |e| match e {
         AgentEvent::Ack(uuid, true) => Some(uuid.clone()),
         _ => None,
     })
@@ -124,7 +122,7 @@ async fn duplicate_acknowledgement_is_ignored() {
         .node
         .send_from(Some(fw.driver.upid()), cluster.master.upid(), ack)
         .expect("send");
-    let first = wait_for(&mut agent.events, "duplicate ack", |e| match e {
+    let first = next_matching(&mut agent.events, "duplicate ack", |e| match e {
         AgentEvent::Ack(u, first) if *u == uuid => Some(*first),
         _ => None,
     })
@@ -183,7 +181,7 @@ async fn invalid_accepts_get_task_error_or_lost_and_the_framework_stays() {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     assert_eq!(errors, expected);
-    wait_for(&mut agent.events, "the valid task", |e| match e {
+    next_matching(&mut agent.events, "the valid task", |e| match e {
         AgentEvent::RunTask(_, t) if t.task_id.as_str() == "ok" => Some(()),
         _ => None,
     })
@@ -211,7 +209,7 @@ async fn invalid_accepts_get_task_error_or_lost_and_the_framework_stays() {
         vec![fresh.id.clone()],
         vec![command_task("after", &agent.id, "cpus:1;mem:32")],
     );
-    wait_for(&mut agent.events, "task after errors", |e| match e {
+    next_matching(&mut agent.events, "task after errors", |e| match e {
         AgentEvent::RunTask(_, t) if t.task_id.as_str() == "after" => Some(()),
         _ => None,
     })
@@ -259,7 +257,7 @@ async fn framework_failover_timeout_kills_its_tasks() {
         "still within the timeout"
     );
     cluster.advance(Duration::from_secs(31), 1).await;
-    let shut = wait_for(&mut agent.events, "ShutdownFramework", |e| match e {
+    let shut = next_matching(&mut agent.events, "ShutdownFramework", |e| match e {
         AgentEvent::ShutdownFramework(f) => Some(f.clone()),
         _ => None,
     })
@@ -307,7 +305,7 @@ async fn kill_reaches_the_agent_and_unknown_kill_answers_lost() {
     fw.driver
         .run(|a| a.kill_task(TaskId::new("t1")).expect("registered"))
         .expect("driver");
-    wait_for(&mut agent.events, "kill", |e| match e {
+    next_matching(&mut agent.events, "kill", |e| match e {
         AgentEvent::Kill(t) if t.as_str() == "t1" => Some(()),
         _ => None,
     })
@@ -328,7 +326,7 @@ async fn offers_time_out_when_configured() {
     let mut fw = cluster.add_framework(framework("f")).await;
     let offer = first_offer(&mut fw).await;
     cluster.advance(Duration::from_secs(31), 1).await;
-    let rescinded = wait_for(&mut fw.events, "rescind", |e| match e {
+    let rescinded = next_matching(&mut fw.events, "rescind", |e| match e {
         SchedEvent::Rescinded(id) => Some(id.clone()),
         _ => None,
     })
@@ -359,7 +357,7 @@ async fn a_new_scheduler_failing_over_in_time_keeps_the_tasks() {
             Box::new(ChannelScheduler(tx)),
         ))
         .expect("driver spawns");
-    wait_for(&mut rx, "re-registration", |e| {
+    next_matching(&mut rx, "re-registration", |e| {
         matches!(e, SchedEvent::Reregistered).then_some(())
     })
     .await;
@@ -384,7 +382,7 @@ async fn teardown_removes_the_framework_and_shuts_it_down_on_its_agents() {
     fw.driver
         .run(|a| a.teardown().expect("registered"))
         .expect("driver");
-    let shut = wait_for(&mut agent.events, "ShutdownFramework", |e| match e {
+    let shut = next_matching(&mut agent.events, "ShutdownFramework", |e| match e {
         AgentEvent::ShutdownFramework(f) => Some(f.clone()),
         _ => None,
     })

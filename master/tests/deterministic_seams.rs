@@ -2,16 +2,12 @@
 //! with the same seed and the same paused clock give a subscribing framework the same
 //! `Mesos-Stream-Id` and report the same start time, the clock's wall epoch.
 
-mod common;
-#[path = "support/raw_http.rs"]
-mod raw_http;
-
 use std::time::{Duration, SystemTime};
 
-use common::*;
 use libprocess::{Node, TestClock};
 use meso_master::{InMemoryRegistrar, Master};
-use raw_http::EventStream;
+use meso_testkit::http::nonblocking::EventStream;
+use meso_testkit::master_harness::*;
 use serde_json::json;
 
 const EPOCH_SECS: u64 = 1_700_000_000;

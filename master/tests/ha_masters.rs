@@ -23,11 +23,11 @@ use meso_master::leadership::{LeaderInfo, MasterHost};
 use meso_master::raftlog::{ProposeError, RaftFrame, RaftLog, RaftLogOptions};
 use meso_master::MasterConfig;
 use meso_registry::{Operation, Registry};
+use meso_testkit::eventually::{eventually_async, next_where};
+use meso_testkit::http::nonblocking::request;
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::mpsc;
-
-const HANG_GUARD: Duration = Duration::from_secs(60);
 
 struct Member {
     node: Node,
@@ -85,27 +85,22 @@ impl Masters {
 
     /// Waits until exactly one of `among` runs the master and the others name it.
     async fn leader_among(&self, among: &[usize]) -> usize {
-        tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                let elected: Vec<usize> = among
-                    .iter()
-                    .copied()
-                    .filter(|i| self.info(*i).elected)
-                    .collect();
-                if let [leader] = elected[..] {
-                    let upid = self.master_upid(leader);
-                    if among
-                        .iter()
-                        .all(|i| self.info(*i).leader.as_ref() == Some(&upid))
-                    {
-                        return leader;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        eventually_async("a leader is elected and known", || async {
+            let elected: Vec<usize> = among
+                .iter()
+                .copied()
+                .filter(|i| self.info(*i).elected)
+                .collect();
+            let [leader] = elected[..] else {
+                return None;
+            };
+            let upid = self.master_upid(leader);
+            among
+                .iter()
+                .all(|i| self.info(*i).leader.as_ref() == Some(&upid))
+                .then_some(leader)
         })
         .await
-        .expect("a leader is elected and known")
     }
 
     async fn kill(&mut self, i: usize) {
@@ -116,19 +111,17 @@ impl Masters {
     }
 
     async fn restart(&mut self, i: usize) {
-        let member = tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                if let Ok(node) = Node::builder().bind(self.addrs[i]).build().await {
-                    match self.open(node.clone(), i) {
-                        Ok(member) => return member,
-                        Err(_) => node.shutdown().await,
-                    }
+        let member = eventually_async("the old port and work dir open again", || async {
+            let node = Node::builder().bind(self.addrs[i]).build().await.ok()?;
+            match self.open(node.clone(), i) {
+                Ok(member) => Some(member),
+                Err(_) => {
+                    node.shutdown().await;
+                    None
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })
-        .await
-        .expect("the old port and work dir open again");
+        .await;
         self.members[i] = Some(member);
     }
 
@@ -143,49 +136,18 @@ impl Masters {
 
 /// GET `path` on `addr`: (status, Location header, body).
 async fn http_get(addr: SocketAddr, path: &str) -> (u16, Option<String>, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr)
+    let raw = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let response = request(addr, raw.as_bytes())
         .await
-        .expect("connects");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    s.write_all(request.as_bytes()).await.expect("writes");
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.expect("reads");
-    let (head, body) = out.split_once("\r\n\r\n").expect("an HTTP response");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status");
-    let location = head
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("location: ")
-                .or(l.strip_prefix("Location: "))
-        })
-        .map(str::to_string);
-    (status, location, body.to_string())
+        .expect("an HTTP response");
+    let location = response.header("location").map(str::to_string);
+    (response.status, location, response.text())
 }
 
 async fn state(addr: SocketAddr) -> Value {
     let (status, _, body) = http_get(addr, "/master/state").await;
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).expect("state is JSON")
-}
-
-/// Polls `f` until it is true (hang guard).
-async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    tokio::time::timeout(HANG_GUARD, async {
-        while !f().await {
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("hang guard: {what}"));
 }
 
 // ---- a small agent that finds the leader ----
@@ -357,23 +319,6 @@ fn start_agent(node: &Node, masters: Vec<Upid>) -> mpsc::UnboundedReceiver<Agent
     rx
 }
 
-async fn next_event<E: std::fmt::Debug>(
-    rx: &mut mpsc::UnboundedReceiver<E>,
-    what: &str,
-    mut want: impl FnMut(&E) -> bool,
-) -> E {
-    tokio::time::timeout(HANG_GUARD, async {
-        loop {
-            let e = rx.recv().await.expect("events flow");
-            if want(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("hang guard: {what}"))
-}
-
 // ---- a framework on the real driver ----
 
 #[derive(Debug, Clone, PartialEq)]
@@ -463,9 +408,9 @@ async fn cut_off_leader_steps_down_and_clients_follow_the_new_leader() {
         .map(|i| masters.master_upid(*i))
         .collect();
     let mut agent = start_agent(&clients, order.clone());
-    let hinted = next_event(&mut agent, "agent hinted", |_| true).await;
+    let hinted = next_where(&mut agent, "agent hinted", |_| true).await;
     assert_eq!(hinted, AgentEvent::Hinted(masters.master_upid(old)));
-    let AgentEvent::Registered(agent_id, by) = next_event(&mut agent, "agent registered", |e| {
+    let AgentEvent::Registered(agent_id, by) = next_where(&mut agent, "agent registered", |e| {
         matches!(e, AgentEvent::Registered(..))
     })
     .await
@@ -475,7 +420,7 @@ async fn cut_off_leader_steps_down_and_clients_follow_the_new_leader() {
     assert_eq!(by, masters.master_upid(old));
     let (_driver, mut framework) = start_framework(&clients, order, 3600.0);
     let FrameworkEvent::Registered(framework_id) =
-        next_event(&mut framework, "framework registered", |e| {
+        next_where(&mut framework, "framework registered", |e| {
             matches!(e, FrameworkEvent::Registered(_))
         })
         .await
@@ -504,7 +449,7 @@ async fn cut_off_leader_steps_down_and_clients_follow_the_new_leader() {
         );
     }
     let new = masters.leader_among(&rest).await;
-    eventually("the old leader stops running the master", || async {
+    eventually_async("the old leader stops running the master", || async {
         !masters.info(old).elected
     })
     .await;
@@ -519,7 +464,7 @@ async fn cut_off_leader_steps_down_and_clients_follow_the_new_leader() {
     ));
 
     // The agent and the framework re-register with the new leader, under their ids.
-    let event = next_event(&mut agent, "agent re-registered", |e| {
+    let event = next_where(&mut agent, "agent re-registered", |e| {
         matches!(e, AgentEvent::Reregistered(..))
     })
     .await;
@@ -527,7 +472,7 @@ async fn cut_off_leader_steps_down_and_clients_follow_the_new_leader() {
         event,
         AgentEvent::Reregistered(agent_id.clone(), masters.master_upid(new))
     );
-    let event = next_event(&mut framework, "framework re-registered", |e| {
+    let event = next_where(&mut framework, "framework re-registered", |e| {
         matches!(e, FrameworkEvent::Reregistered(_))
     })
     .await;
@@ -543,7 +488,7 @@ async fn cut_off_leader_steps_down_and_clients_follow_the_new_leader() {
 
     // Healed, the old leader follows the new one and points at it.
     drop(rules);
-    eventually("the old leader names the new one", || async {
+    eventually_async("the old leader names the new one", || async {
         masters.info(old).leader == Some(masters.master_upid(new)) && !masters.info(old).elected
     })
     .await;
@@ -562,7 +507,7 @@ async fn new_leader_recovers_the_registry_and_a_restarted_master_catches_up() {
     // One agent and one framework (failover timeout 1 s) register, then go away for good.
     let clients = Node::builder().build().await.unwrap();
     let mut agent = start_agent(&clients, all.clone());
-    let AgentEvent::Registered(agent_id, _) = next_event(&mut agent, "agent registered", |e| {
+    let AgentEvent::Registered(agent_id, _) = next_where(&mut agent, "agent registered", |e| {
         matches!(e, AgentEvent::Registered(..))
     })
     .await
@@ -571,7 +516,7 @@ async fn new_leader_recovers_the_registry_and_a_restarted_master_catches_up() {
     };
     let (_driver, mut framework) = start_framework(&clients, all, 1.0);
     let FrameworkEvent::Registered(framework_id) =
-        next_event(&mut framework, "framework registered", |e| {
+        next_where(&mut framework, "framework registered", |e| {
             matches!(e, FrameworkEvent::Registered(_))
         })
         .await
@@ -579,7 +524,7 @@ async fn new_leader_recovers_the_registry_and_a_restarted_master_catches_up() {
         unreachable!()
     };
     // Both are in the replicated registry before the clients go.
-    eventually("the registry holds the agent and the framework", || async {
+    eventually_async("the registry holds the agent and the framework", || async {
         let id = framework_id.clone();
         masters
             .member(old)
@@ -597,7 +542,7 @@ async fn new_leader_recovers_the_registry_and_a_restarted_master_catches_up() {
     let rest: Vec<usize> = (0..3).filter(|i| *i != old).collect();
     let new = masters.leader_among(&rest).await;
     let addr = masters.addrs[new];
-    eventually("the recovered agent is marked unreachable", || async {
+    eventually_async("the recovered agent is marked unreachable", || async {
         let doc = state(addr).await;
         doc["unreachable_slaves"] == 1
             && doc["slaves"]
@@ -605,7 +550,7 @@ async fn new_leader_recovers_the_registry_and_a_restarted_master_catches_up() {
                 .is_some_and(|a| a.iter().all(|s| s["id"] != agent_id.value.as_str()))
     })
     .await;
-    eventually(
+    eventually_async(
         "the framework is removed after its failover timeout",
         || async {
             let id = framework_id.clone();
@@ -625,7 +570,7 @@ async fn new_leader_recovers_the_registry_and_a_restarted_master_catches_up() {
     // The old leader comes back on its work dir and catches up as a follower.
     masters.restart(old).await;
     let id = agent_id.clone();
-    eventually("the restarted master catches up", || {
+    eventually_async("the restarted master catches up", || {
         let id = id.clone();
         let log = masters.member(old).log.clone();
         async move {
@@ -658,7 +603,7 @@ async fn a_master_without_a_quorum_knows_no_leader_and_says_so() {
     let log = RaftLog::<Registry>::start(&node, options, dir.path()).unwrap();
     let host = MasterHost::start(&node, log.clone(), peers, config());
 
-    eventually("the stand-in serves", || async {
+    eventually_async("the stand-in serves", || async {
         tokio::net::TcpStream::connect(node.addr()).await.is_ok()
             && http_get(node.addr(), "/master/health").await.0 == 200
     })
@@ -681,7 +626,7 @@ async fn a_master_without_a_quorum_knows_no_leader_and_says_so() {
 
     let clients = Node::builder().build().await.unwrap();
     let mut agent = start_agent(&clients, vec![Upid::new("master", node.addr())]);
-    let event = next_event(&mut agent, "a hint without a leader", |_| true).await;
+    let event = next_where(&mut agent, "a hint without a leader", |_| true).await;
     assert!(matches!(event, AgentEvent::NoLeaderKnown(_)), "{event:?}");
     assert!(!host.leader_info().elected);
     clients.shutdown().await;

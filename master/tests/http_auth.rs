@@ -1,19 +1,17 @@
-//! HTTP authentication of a real master over real HTTP (raw HTTP/1.1 from `http_client`):
+//! HTTP authentication of a real master over real HTTP (raw HTTP/1.1 from the test kit's client):
 //! each `--authenticate-http-*` realm guards its endpoints and only those; missing or wrong
 //! credentials get 401 with Mesos's realm in `WWW-Authenticate`; right Basic credentials
 //! and a valid HS256 bearer token pass; an expired or forged token is refused; failed
 //! attempts show in `/metrics/snapshot`.
 
-mod common;
-mod http_client;
-
 use std::net::SocketAddr;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::*;
-use http_client::{request, Response};
 use meso_api::http::auth::{jwt, Credentials, HttpAuthenticator, JwtKey, NodeKind, Realm};
+use meso_testkit::http::blocking::request;
+use meso_testkit::http::Response;
+use meso_testkit::master_harness::*;
 use serde_json::json;
 
 const KEY: &[u8] = b"test-jwt-key";
@@ -33,12 +31,10 @@ async fn send(
     body: &'static str,
 ) -> Response {
     blocking(move || {
-        let mut headers = vec![("Content-Type", "application/json")];
-        let auth = auth.unwrap_or_default();
-        if !auth.is_empty() {
-            headers.push(("Authorization", auth.as_str()));
-        }
-        request(addr, method, path, &headers, body)
+        let auth = auth.map(|a| format!("Authorization: {a}"));
+        let mut headers = vec!["Content-Type: application/json"];
+        headers.extend(auth.as_deref());
+        request(addr, method, path, &headers, body.as_bytes())
     })
     .await
 }
@@ -75,10 +71,19 @@ async fn master_guarding(realms: &[Realm]) -> Cluster {
     cluster
 }
 
+/// Every `WWW-Authenticate` value, in order.
+fn challenges(r: &Response) -> Vec<String> {
+    r.headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("WWW-Authenticate"))
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 fn assert_refused(r: &Response, realm: &str, why: &str) {
     assert_eq!(r.status, 401, "{}", r.text());
     assert_eq!(
-        r.headers("WWW-Authenticate"),
+        challenges(r),
         [
             format!("Basic realm=\"{realm}\""),
             format!("Bearer realm=\"{realm}\"")

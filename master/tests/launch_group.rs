@@ -3,16 +3,13 @@
 //! are tracked with the executor charged once; a group reusing a live task id gets
 //! TASK_ERROR (REASON_TASK_GROUP_INVALID) for every task and nothing reaches the agent.
 
-mod common;
-#[path = "support/raw_http.rs"]
-mod raw_http;
-
 use std::net::SocketAddr;
 
-use common::*;
 use libprocess::MessageMatch;
 use meso_api::wire;
-use raw_http::{json_call, request, EventStream};
+use meso_testkit::http::json_call;
+use meso_testkit::http::nonblocking::{request, EventStream};
+use meso_testkit::master_harness::*;
 use serde_json::{json, Value};
 
 const PATH: &str = "/master/api/v1/scheduler";

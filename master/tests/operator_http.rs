@@ -1,17 +1,15 @@
 //! The master's legacy JSON endpoints and v1 operator API over real HTTP to a real master
 //! (the in-process cluster harness: test agents and the real scheduler driver on one node
-//! with a paused clock). Raw HTTP/1.1 from `http_client` (no meso code on the client side).
+//! with a paused clock). Raw HTTP/1.1 from the test kit's client (no meso code on the client side).
 //! Bad input rows follow the reference's tables; after each the master keeps serving.
-
-mod common;
-mod http_client;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::*;
-use http_client::{call, get, post, raw, EventStream, Response};
 use meso_api::v1::{FrameworkInfo, TaskState};
+use meso_testkit::http::blocking::{call, exchange, get, post, EventStream};
+use meso_testkit::http::Response;
+use meso_testkit::master_harness::*;
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::time::timeout(HANG_GUARD, tokio::task::spawn_blocking(f))
@@ -137,7 +135,7 @@ async fn jsonp_wraps_valid_callbacks_and_refuses_others() {
     let addr = cluster.node.addr();
     let r = http_get(addr, "/master/state?jsonp=app.cb").await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type").as_deref(), Some("text/javascript"));
+    assert_eq!(r.header("content-type"), Some("text/javascript"));
     let text = r.text();
     assert!(
         text.starts_with("app.cb({") && text.ends_with("});"),
@@ -232,7 +230,7 @@ async fn teardown_removes_the_framework() {
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.body.is_empty());
-    wait_for(&mut agent.events, "shutdown framework", |e| match e {
+    next_matching(&mut agent.events, "shutdown framework", |e| match e {
         AgentEvent::ShutdownFramework(id) if *id == fw.id => Some(()),
         _ => None,
     })
@@ -256,7 +254,7 @@ async fn teardown_removes_the_framework() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mark_agent_gone_removes_it_and_its_tasks_are_gone_by_operator() {
+async fn mark_agent_gone_removes_it_and_a_plain_frameworks_tasks_are_lost() {
     let (cluster, mut agent, mut fw) = small_cluster().await;
     let addr = cluster.node.addr();
     let r = op(
@@ -268,16 +266,17 @@ async fn mark_agent_gone_removes_it_and_its_tasks_are_gone_by_operator() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
+    // Mesos: TASK_GONE_BY_OPERATOR only for PARTITION_AWARE frameworks (tests/partition.rs).
     let update = next_update(&mut fw).await;
-    assert_eq!(update.state, TaskState::GoneByOperator);
-    wait_for(&mut agent.events, "agent shutdown", |e| match e {
+    assert_eq!(update.state, TaskState::Lost);
+    next_matching(&mut agent.events, "agent shutdown", |e| match e {
         AgentEvent::Shutdown(_) => Some(()),
         _ => None,
     })
     .await;
     let m = http_get(addr, "/metrics/snapshot").await.json();
     assert_eq!(m["master/slaves_active"], 0.0);
-    assert_eq!(m["master/tasks_gone_by_operator"], 1.0);
+    assert_eq!(m["master/tasks_lost"], 1.0);
     let r = op(
         addr,
         r#"{"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":"nope"}}}"#,
@@ -292,9 +291,9 @@ async fn subscribe_streams_state_then_events_and_heartbeats() {
     cluster.node.set_delegate(Some("master"));
     let addr = cluster.node.addr();
     let mut stream = blocking(move || {
-        let mut s = EventStream::open(addr, "/api/v1", r#"{"type":"SUBSCRIBE"}"#);
-        assert_eq!(s.status, 200, "{}", s.head);
-        let first = s.next();
+        let mut s = EventStream::open(addr, "/api/v1", &[], r#"{"type":"SUBSCRIBE"}"#);
+        assert_eq!(s.status, 200, "{:?}", s.headers);
+        let first = s.next_event().expect("stream closed");
         assert_eq!(first["type"], "SUBSCRIBED");
         assert!(first["subscribed"]["get_state"].is_object(), "{first}");
         assert_eq!(first["subscribed"]["heartbeat_interval_seconds"], 15.0);
@@ -418,7 +417,7 @@ async fn bad_operator_requests_get_the_tables_answers_and_the_master_keeps_servi
         ),
     ];
     for (what, bytes, status, says) in cases {
-        let r = blocking(move || raw(addr, &bytes)).await;
+        let r = blocking(move || exchange(addr, &bytes)).await;
         assert_eq!(r.status, status, "{what}: {}", r.text());
         assert!(
             r.text().to_lowercase().contains(&says.to_lowercase()),
@@ -433,7 +432,7 @@ async fn bad_operator_requests_get_the_tables_answers_and_the_master_keeps_servi
         b"POST /api/v1%zz%% HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".to_vec(),
         b"POST http://[::1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_vec(),
     ] {
-        let r = blocking(move || raw(addr, &bytes)).await;
+        let r = blocking(move || exchange(addr, &bytes)).await;
         assert!((400..500).contains(&r.status), "{}: {}", r.status, r.text());
         assert_serving(addr).await;
     }

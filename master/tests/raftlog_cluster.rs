@@ -11,6 +11,7 @@ use meso_master::raftlog::{
     metric, LogStats, ProposeError, RaftFrame, RaftLog, RaftLogError, RaftLogOptions,
 };
 use meso_registry::{Operation, Registry, RegistryError};
+use meso_testkit::eventually::eventually_async;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tempfile::TempDir;
@@ -93,24 +94,22 @@ impl Cluster {
 
     /// Waits until one live member leads and every live member in `among` agrees.
     async fn leader_among(&self, among: &[usize]) -> usize {
-        tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                let leaders: Vec<usize> = among
-                    .iter()
-                    .copied()
-                    .filter(|i| self.log(*i).leader().is_leader)
-                    .collect();
-                if let [leader] = leaders[..] {
-                    let id = leader as u64 + 1;
-                    if among.iter().all(|i| self.log(*i).leader().leader == id) {
-                        return leader;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        eventually_async("a leader is elected", || async {
+            let leaders: Vec<usize> = among
+                .iter()
+                .copied()
+                .filter(|i| self.log(*i).leader().is_leader)
+                .collect();
+            let [leader] = leaders[..] else {
+                return None;
+            };
+            let id = leader as u64 + 1;
+            among
+                .iter()
+                .all(|i| self.log(*i).leader().leader == id)
+                .then_some(leader)
         })
         .await
-        .expect("a leader is elected")
     }
 
     async fn leader(&self) -> usize {
@@ -147,17 +146,11 @@ impl Cluster {
 
     /// Admitted agents, read linearizably through whoever leads.
     async fn read_count(&self) -> usize {
-        tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                let leader = self.leader().await;
-                if let Ok(count) = self.log(leader).read(|r| r.admitted().count()).await {
-                    return count;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        eventually_async("a leader serves the read", || async {
+            let leader = self.leader().await;
+            self.log(leader).read(|r| r.admitted().count()).await
         })
         .await
-        .expect("a leader serves the read")
     }
 
     async fn stats(&self, i: usize) -> (usize, LogStats) {
@@ -169,16 +162,8 @@ impl Cluster {
 
     /// Waits until member `i` has applied `agents` admitted agents.
     async fn wait_agents(&self, i: usize, agents: usize) {
-        tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                if self.stats(i).await.0 == agents {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("member {i} reaches {agents} agents"))
+        let what = format!("member {i} reaches {agents} agents");
+        eventually_async(&what, || async { self.stats(i).await.0 == agents }).await
     }
 
     async fn kill(&mut self, i: usize) {
@@ -188,27 +173,15 @@ impl Cluster {
     }
 
     async fn restart(&mut self, i: usize) {
-        let node = tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                match Node::builder().bind(self.addrs[i]).build().await {
-                    Ok(node) => return node,
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
+        let node = eventually_async("the old port is free again", || {
+            Node::builder().bind(self.addrs[i]).build()
         })
-        .await
-        .expect("the old port is free again");
+        .await;
         // The stopped peer's store may be released a moment after its node shut down.
-        let log = tokio::time::timeout(HANG_GUARD, async {
-            loop {
-                match self.try_open_log(&node, i) {
-                    Ok(log) => return log,
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            }
+        let log = eventually_async("the old work dir opens again", || async {
+            self.try_open_log(&node, i)
         })
-        .await
-        .expect("the old work dir opens again");
+        .await;
         self.members[i] = Some(Member { node, log });
     }
 

@@ -7,6 +7,7 @@ use libprocess::Node;
 use meso_api::v1::{AgentId, AgentInfo};
 use meso_master::raftlog::{RaftLog, RaftLogOptions};
 use meso_registry::{Operation, Registry};
+use meso_testkit::eventually::eventually_async_within;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -34,18 +35,15 @@ fn crash_child_entry() {
     rt.block_on(async move {
         let node = Node::builder().build().await.unwrap();
         // The parent may still be releasing the store: retry opening for a while.
-        let mut tries = 0;
-        let log = loop {
-            let options = RaftLogOptions::for_member(node.addr(), &[]).unwrap();
-            match RaftLog::<Registry>::start(&node, options, std::path::Path::new(&dir)) {
-                Ok(log) => break log,
-                Err(_) if tries < 600 => {
-                    tries += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("child cannot open the log: {e}"),
-            }
-        };
+        let log = eventually_async_within(
+            "the child to open the log",
+            Duration::from_secs(30),
+            || async {
+                let options = RaftLogOptions::for_member(node.addr(), &[]).unwrap();
+                RaftLog::<Registry>::start(&node, options, std::path::Path::new(&dir))
+            },
+        )
+        .await;
         let mut next = first;
         loop {
             let batch: Vec<u64> = (next..next + 16).collect();
@@ -126,23 +124,18 @@ async fn acknowledged_writes_survive_kill_9() {
         let node = Node::builder().build().await.unwrap();
         let options = RaftLogOptions::for_member(node.addr(), &[]).unwrap();
         let log = RaftLog::<Registry>::start(&node, options, dir.path()).unwrap();
-        let admitted: BTreeSet<u64> = tokio::time::timeout(Duration::from_secs(60), async {
-            loop {
-                let read = log
-                    .read(|r| {
-                        r.admitted()
-                            .map(|(id, _)| id.to_string()["agent-".len()..].parse::<u64>().unwrap())
-                            .collect::<BTreeSet<u64>>()
-                    })
-                    .await;
-                match read {
-                    Ok(set) => return set,
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            }
-        })
-        .await
-        .expect("the restarted node leads and reads");
+        let admitted: BTreeSet<u64> = eventually_async_within(
+            "the restarted node to lead and read",
+            Duration::from_secs(60),
+            || {
+                log.read(|r| {
+                    r.admitted()
+                        .map(|(id, _)| id.to_string()["agent-".len()..].parse::<u64>().unwrap())
+                        .collect::<BTreeSet<u64>>()
+                })
+            },
+        )
+        .await;
         let lost: Vec<&u64> = acked_all.difference(&admitted).collect();
         assert!(
             lost.is_empty(),

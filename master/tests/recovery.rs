@@ -5,12 +5,9 @@
 //! recorded framework that does not come back is removed after its stored failover timeout;
 //! past `--recovery-agent-removal-limit` the master marks none and stops instead.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::*;
 use libprocess::{Context, Handlers, Node, Process, TestClock, Upid};
 use meso_api::v1::{AgentId, AgentInfo, FrameworkId, FrameworkInfo, TaskId, TaskState};
 use meso_api::wire;
@@ -19,6 +16,7 @@ use meso_master::master::recovery::RemovalRateLimit;
 use meso_master::master::registrar::RegistrySnapshot;
 use meso_master::master::removal_limit::RecoveryRemovalLimit;
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
+use meso_testkit::master_harness::*;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -141,6 +139,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             .map(|id| (AgentId::new(*id), agent(id)))
             .collect::<BTreeMap<_, _>>(),
         unreachable: BTreeSet::from([AgentId::new("old")]),
+        gone: BTreeSet::from([AgentId::new("dead")]),
         frameworks: BTreeMap::from([(FrameworkId::new("m1-0000"), gone)]),
     };
     let master = node
@@ -155,10 +154,39 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
     assert_eq!(doc["unreachable_slaves"], 1, "only old is unreachable");
     assert_eq!(doc["frameworks"][0]["id"], "m1-0000");
     assert_eq!(doc["frameworks"][0]["connected"], false);
+    let recovered: Vec<_> = doc["recovered_slaves"]
+        .as_array()
+        .expect("recovered_slaves")
+        .iter()
+        .map(|a| a["id"]["value"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(recovered, ["a", "b", "c"], "{doc}");
 
     // Agent b comes back in time.
     let mut back = ReturningAgent::spawn(&node, master.upid(), agent("b"));
     assert_eq!(next(&mut back, "b re-registered").await, AgentId::new("b"));
+    let agents = {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        master
+            .dispatch(move |m, _| {
+                let view = m.state_view();
+                let totals = meso_master::master::state_json::Totals::of(&view);
+                let _ = tx.send(meso_master::master::operator_api::get_agents(
+                    &view, &totals,
+                ));
+            })
+            .unwrap();
+        rx.await.unwrap()
+    };
+    assert_eq!(
+        agents["agents"][0]["agent_info"]["id"]["value"], "b",
+        "{agents}"
+    );
+    assert_eq!(
+        agents["recovered_agents"].as_array().map(Vec::len),
+        Some(2),
+        "a and c have not re-registered: {agents}"
+    );
 
     // A framework reconciling a task on recovering agent a gets no answer; on an unknown
     // agent it gets TASK_UNKNOWN (it is partition aware).
@@ -174,7 +202,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             Box::new(ChannelScheduler(tx)),
         ))
         .unwrap();
-    wait_for(&mut events, "registered", |e| match e {
+    next_matching(&mut events, "registered", |e| match e {
         SchedEvent::Registered(_) => Some(()),
         _ => None,
     })
@@ -188,7 +216,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             .expect("registered");
         })
         .unwrap();
-    let update = wait_for(&mut events, "reconciliation answer", |e| match e {
+    let update = next_matching(&mut events, "reconciliation answer", |e| match e {
         SchedEvent::Update(s) => Some(s.clone()),
         _ => None,
     })
@@ -221,7 +249,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
     advance(&clock, 499).await;
     let doc = state(&master).await;
     assert_eq!(doc["unreachable_slaves"], 2, "a joins old");
-    wait_for(&mut events, "agent a lost", |e| match e {
+    next_matching(&mut events, "agent a lost", |e| match e {
         SchedEvent::AgentLost(id) if id.value == "a" => Some(()),
         _ => None,
     })
@@ -260,6 +288,7 @@ async fn timeout_with_limit(
             .map(|id| (AgentId::new(*id), agent(id)))
             .collect::<BTreeMap<_, _>>(),
         unreachable: BTreeSet::new(),
+        gone: BTreeSet::new(),
         frameworks: BTreeMap::new(),
     };
     let master = node

@@ -5,16 +5,14 @@
 //! input of the reference's tables gets its status and a body saying why, and the master
 //! keeps serving after each.
 
-mod common;
-#[path = "support/raw_http.rs"]
-mod raw_http;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::*;
 use meso_api::v1::{FrameworkId, TaskState};
-use raw_http::{json_call, master_serves, post, request, EventStream, Response};
+use meso_testkit::eventually::eventually_async_within;
+use meso_testkit::http::nonblocking::{master_serves, request, EventStream};
+use meso_testkit::http::{json_call, post_bytes, Response};
+use meso_testkit::master_harness::*;
 use serde_json::{json, Value};
 
 const PATH: &str = "/master/api/v1/scheduler";
@@ -113,7 +111,7 @@ async fn accept_launches_on_the_agent_and_updates_are_acknowledged() {
     let answer = call(addr, Some(&stream.stream_id), accept).await;
     assert_eq!(answer.status, 202, "{}", answer.text());
     assert!(answer.body.is_empty());
-    wait_for(&mut agent.events, "RunTask", |e| match e {
+    next_matching(&mut agent.events, "RunTask", |e| match e {
         AgentEvent::RunTask(f, t) if f.value == id && t.task_id.as_str() == "t1" => Some(()),
         _ => None,
     })
@@ -133,7 +131,7 @@ async fn accept_launches_on_the_agent_and_updates_are_acknowledged() {
         "acknowledge": {"agent_id": status["agent_id"], "task_id": {"value": "t1"}, "uuid": uuid}});
     let answer = call(addr, Some(&stream.stream_id), ack).await;
     assert_eq!(answer.status, 202, "{}", answer.text());
-    let acked = wait_for(&mut agent.events, "Ack", |e| match e {
+    let acked = next_matching(&mut agent.events, "Ack", |e| match e {
         AgentEvent::Ack(u, first) => Some((u.clone(), *first)),
         _ => None,
     })
@@ -208,14 +206,19 @@ async fn calls_need_the_right_stream_id_and_a_subscribed_framework() {
     // Closing the stream disconnects the framework (failover timeout 3600 s keeps it).
     let stream_id = stream.stream_id.clone();
     drop(stream);
-    let mut answer = call(addr, Some(&stream_id), revive.clone()).await;
-    for _ in 0..600 {
-        if answer.status == 403 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        answer = call(addr, Some(&stream_id), revive.clone()).await;
-    }
+    let answer = eventually_async_within(
+        "the master to refuse the closed stream's calls (403)",
+        Duration::from_secs(60),
+        || async {
+            let answer = call(addr, Some(&stream_id), revive.clone()).await;
+            if answer.status == 403 {
+                Ok(answer)
+            } else {
+                Err(format!("{} {}", answer.status, answer.text()))
+            }
+        },
+    )
+    .await;
     assert_eq!(answer.status, 403, "{}", answer.text());
     assert_eq!(answer.text(), "Framework is not subscribed");
     let state = cluster.state().await;
@@ -235,16 +238,12 @@ async fn a_closed_stream_starts_the_failover_timeout_and_removal_is_final() {
         .expect("id")
         .to_string();
     drop(stream);
-    let mut disconnected = false;
-    for _ in 0..600 {
-        let state = cluster.state().await;
-        if state["frameworks"][0]["connected"] == false {
-            disconnected = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(disconnected, "hang guard: the master saw the stream close");
+    eventually_async_within(
+        "the master to see the stream close",
+        Duration::from_secs(60),
+        || async { cluster.state().await["frameworks"][0]["connected"] == false },
+    )
+    .await;
     cluster.advance(Duration::from_secs(11), 1).await;
     let state = cluster.state().await;
     assert_eq!(state["frameworks"].as_array().map(Vec::len), Some(0));
@@ -337,7 +336,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     // Missing and wrong Content-Type.
     refused(
         addr,
-        &post(PATH, &[("Mesos-Stream-Id", &sid)], revive.as_bytes()),
+        &post_bytes(PATH, &[("Mesos-Stream-Id", &sid)], revive.as_bytes()),
         400,
         "Content-Type",
     )
@@ -345,13 +344,19 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let text = [("Content-Type", "text/plain"), ("Mesos-Stream-Id", &sid)];
     refused(
         addr,
-        &post(PATH, &text, revive.as_bytes()),
+        &post_bytes(PATH, &text, revive.as_bytes()),
         415,
         "text/plain",
     )
     .await;
     let proto = [("Content-Type", "application/x-protobuf")];
-    refused(addr, &post(PATH, &proto, b"\x08\x01"), 415, "protobuf").await;
+    refused(
+        addr,
+        &post_bytes(PATH, &proto, b"\x08\x01"),
+        415,
+        "protobuf",
+    )
+    .await;
     // SUBSCRIBE wanting only protobuf.
     let only_proto = [
         ("Content-Type", "application/json"),
@@ -360,7 +365,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let sub = subscribe_body("g", None, 0.0).to_string();
     refused(
         addr,
-        &post(PATH, &only_proto, sub.as_bytes()),
+        &post_bytes(PATH, &only_proto, sub.as_bytes()),
         406,
         "Accept",
     )
@@ -373,7 +378,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let bogus = json!({"type": "FLY", "framework_id": {"value": id}}).to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, bogus.as_bytes()),
+        &post_bytes(PATH, &json_headers, bogus.as_bytes()),
         400,
         "Call",
     )
@@ -381,7 +386,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let unknown = json!({"type": "UNKNOWN", "framework_id": {"value": id}}).to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, unknown.as_bytes()),
+        &post_bytes(PATH, &json_headers, unknown.as_bytes()),
         501,
         "UNKNOWN",
     )
@@ -390,7 +395,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let no_payload = json!({"type": "ACCEPT", "framework_id": {"value": id}}).to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, no_payload.as_bytes()),
+        &post_bytes(PATH, &json_headers, no_payload.as_bytes()),
         400,
         "payload",
     )
@@ -398,7 +403,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     let no_ack = json!({"type": "ACKNOWLEDGE", "framework_id": {"value": id}}).to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, no_ack.as_bytes()),
+        &post_bytes(PATH, &json_headers, no_ack.as_bytes()),
         400,
         "payload",
     )
@@ -409,13 +414,19 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     .to_string();
     refused(
         addr,
-        &post(PATH, &json_headers, short.as_bytes()),
+        &post_bytes(PATH, &json_headers, short.as_bytes()),
         400,
         "uuid",
     )
     .await;
     // Not JSON at all.
-    refused(addr, &post(PATH, &json_headers, b"{\"type\":"), 400, "JSON").await;
+    refused(
+        addr,
+        &post_bytes(PATH, &json_headers, b"{\"type\":"),
+        400,
+        "JSON",
+    )
+    .await;
     // Nesting deeper than the limit.
     let deep = format!(
         "{{\"type\":\"REVIVE\",\"x\":{}{}}}",
@@ -424,7 +435,7 @@ async fn every_bad_input_gets_its_status_and_a_reason() {
     );
     refused(
         addr,
-        &post(PATH, &json_headers, deep.as_bytes()),
+        &post_bytes(PATH, &json_headers, deep.as_bytes()),
         400,
         "depth",
     )
@@ -546,7 +557,7 @@ async fn an_http_subscribe_takes_a_driver_framework_over() {
         subscribed["subscribed"]["framework_id"]["value"],
         fw.id.value.as_str()
     );
-    wait_for(&mut fw.events, "the driver's failover error", |e| match e {
+    next_matching(&mut fw.events, "the driver's failover error", |e| match e {
         SchedEvent::Error(m) if m.contains("failed over") => Some(()),
         _ => None,
     })

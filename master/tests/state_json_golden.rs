@@ -79,6 +79,8 @@ struct Books {
     completed: std::collections::VecDeque<meso_master::master::frameworks::FrameworkRecord>,
     offers: OfferBook,
     tasks: TaskBook,
+    unreachable_tasks: meso_master::master::unreachable_tasks::UnreachableTasks,
+    recovered_agents: std::collections::BTreeMap<meso_api::v1::AgentId, meso_api::v1::AgentInfo>,
     timeline: Timeline,
     flags: Vec<(String, String)>,
 }
@@ -86,6 +88,8 @@ struct Books {
 impl Books {
     fn view(&self) -> StateView<'_> {
         StateView {
+            unreachable_tasks: &self.unreachable_tasks,
+            recovered_agents: &self.recovered_agents,
             info: &self.master,
             leader: Some(&self.master),
             leadership: None,
@@ -166,6 +170,8 @@ fn small_cluster() -> Books {
         completed: std::collections::VecDeque::new(),
         offers,
         tasks,
+        unreachable_tasks: Default::default(),
+        recovered_agents: Default::default(),
         timeline,
         flags,
     }

@@ -77,6 +77,8 @@ proptest! {
         let timeline = Timeline::new(0.0);
         let offers = OfferBook::new("m");
         let view = StateView {
+            unreachable_tasks: &Default::default(),
+            recovered_agents: &Default::default(),
             info: &master, leader: Some(&master), leadership: None, agents: &agents, frameworks: &frameworks,
             completed_frameworks: &std::collections::VecDeque::new(),
             offers: &offers, tasks: &book, timeline: &timeline, flags: &[],

@@ -2,14 +2,12 @@
 //! (TASK_ERROR, REASON_TASK_INVALID, the message naming the image) and sends a task with a
 //! readable one on to its agent: the pure `validate_task` and a real ACCEPT.
 
-mod common;
-
-use common::*;
 use meso_api::v1::{
     AgentId, ContainerInfo, ContainerType, FrameworkInfo, Image, ImageType, MesosInfo, TaskInfo,
     TaskState, TaskStatusReason,
 };
 use meso_master::master::validation::{validate_task, TaskError, ValidOffers};
+use meso_testkit::master_harness::*;
 
 fn in_image(mut task: TaskInfo, image: Image) -> TaskInfo {
     task.container = Some(ContainerInfo {
@@ -84,7 +82,7 @@ async fn an_accept_with_an_unreadable_image_is_a_task_error() {
     assert_eq!(refused.reason, Some(TaskStatusReason::TaskInvalid));
     let message = refused.message.unwrap_or_default();
     assert!(message.contains("library/busybox"), "{message}");
-    let sent = wait_for(&mut agent.events, "good", |e| match e {
+    let sent = next_matching(&mut agent.events, "good", |e| match e {
         AgentEvent::RunTask(_, t) if t.task_id.as_str() == "good" => Some(t.clone()),
         _ => None,
     })

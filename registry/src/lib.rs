@@ -8,6 +8,15 @@
 //! and the crate depends on no runtime (no tokio, no libprocess, no logging). The master's
 //! replicated log (`meso_master::raftlog`) applies the same operations in the same order on
 //! every master, and snapshots the registry with [`Registry::snapshot`] to compact its log.
+//!
+//! Rules, as Mesos's registrar: admitting an agent that is admitted, unreachable or gone is
+//! refused (an unreachable one comes back with `MarkReachable`); gone is final; garbage
+//! collection drops unreachable and gone entries older than `now - max_age`, then the oldest
+//! beyond `max_count` per list. Invariants: an agent id is in at most one of admitted,
+//! unreachable and gone; a stored framework carries its own id and a finite, non-negative
+//! failover timeout; weights are finite and positive (1.0 is stored as absent); quota
+//! guarantees do not exceed limits; a snapshot restores to an equal registry and
+//! `restore` re-checks these invariants.
 
 mod error;
 mod operation;

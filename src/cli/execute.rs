@@ -1,4 +1,10 @@
 //! `meso execute`: run one command task through the master and report its states.
+//!
+//! A node, the scheduler driver and the `Execute` scheduler (`meso-frameworks`): the first
+//! fitting offer runs the task. Ctrl-C or `--kill-after` sends KILL; the exit code follows
+//! the final state (0 for TASK_FINISHED). Until the framework is registered a line says
+//! every few seconds that no master answers yet; after `--master-timeout` (60 s) it gives
+//! up with exit code 3.
 
 use std::time::Duration;
 

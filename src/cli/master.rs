@@ -1,4 +1,10 @@
 //! `meso master`: flags and start-up of the master process.
+//!
+//! `MasterFlags` become a `MasterConfig`; `--peers` is checked (a bad address, a duplicate
+//! or a list without this master's own address is refused by name). The registry's Raft
+//! log is opened under `--work-dir` (required with peers; a lone master without one uses a
+//! scratch directory) and a `MasterHost` runs the `Master` or its stand-in as `master`, the
+//! node's HTTP delegate; `spawn_master` is the plain in-memory master `meso local` uses.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -37,12 +43,14 @@ pub struct MasterFlags {
     /// order on every master (default: this master alone, a cluster of one).
     #[arg(long, env = "MESO_PEERS")]
     pub peers: Option<String>,
-    /// Time agents known from the registry have to re-register with a newly elected master
-    /// before they are marked unreachable.
+    /// Time agents known from the registry have to re-register with a newly elected master,
+    /// and agents whose connection broke have to re-register, before they are marked
+    /// unreachable.
     #[arg(long, env = "MESO_AGENT_REREGISTER_TIMEOUT", default_value = "10mins", value_parser = parse_duration)]
     pub agent_reregister_timeout: Duration,
-    /// Most agents marked unreachable per period after a failover, as `N/secs`, `N/mins` or
-    /// `N/hrs` (e.g. `1/10mins`; default: no limit).
+    /// Most agents marked unreachable per period (agents that missed their pings, and after
+    /// a failover those that did not re-register), as `N/secs`, `N/mins` or `N/hrs` (e.g.
+    /// `1/10mins`; default: no limit).
     #[arg(long, env = "MESO_AGENT_REMOVAL_RATE_LIMIT")]
     pub agent_removal_rate_limit: Option<String>,
     /// Largest share of the agents recovered from the registry after a failover that may be
@@ -64,7 +72,8 @@ pub struct MasterFlags {
     /// Time between pings of each agent; an unanswered ping is one timeout.
     #[arg(long, env = "MESO_AGENT_PING_TIMEOUT", default_value = "15secs", value_parser = parse_duration)]
     pub agent_ping_timeout: Duration,
-    /// Ping timeouts in a row after which an agent is removed.
+    /// Ping timeouts in a row after which an agent is marked unreachable (its tasks
+    /// TASK_UNREACHABLE, or TASK_LOST for frameworks that are not PARTITION_AWARE).
     #[arg(long, env = "MESO_MAX_AGENT_PING_TIMEOUTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_agent_ping_timeouts: u32,
     /// Completed tasks remembered per framework (for /master/state).

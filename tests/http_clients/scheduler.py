@@ -5,7 +5,10 @@ SUBSCRIBEs to the master's /api/v1/scheduler, reads the RecordIO event stream, r
 the Mesos-Stream-Id, answers OFFERS with ACCEPT(LAUNCH) until --tasks tasks are launched
 (command tasks, or tasks of a custom executor given by --executor-command), declines what
 it does not use, ACKNOWLEDGEs every UPDATE that carries a uuid, and exits when every task
-reached a terminal state. With --message-hex HEX (custom executor only), when a task is
+reached a terminal state. --capability adds framework capabilities (PARTITION_AWARE),
+--checkpoint sets checkpoint; with --expect-sequence S1,S2,... each task must go through
+those states in order (repeats collapse, terminal ones included; TASK_STAGING and
+TASK_STARTING are skipped) and is then KILLed. With --message-hex HEX (custom executor only), when a task is
 TASK_RUNNING it sends those bytes to the task's executor in a MESSAGE call, waits for a
 MESSAGE event from the executor (one run with executor.py --echo-messages sends them back),
 fails unless the bytes are exactly those sent, prints `scheduler: message echoed: HEX` and
@@ -110,6 +113,10 @@ class Scheduler:
         self.message_sent = False
         self.echoed = False
         self.running = {}  # task id -> agent id, of tasks seen TASK_RUNNING
+        # --expect-sequence: the states each task must go through before it is killed.
+        self.sequence = args.expect_sequence.split(",") if args.expect_sequence else None
+        self.seen = {}  # task id -> distinct states seen in a row
+        self.killed = set()
 
     def call(self, kind, payload=None):
         body = {"type": kind, "framework_id": {"value": self.framework_id}}
@@ -233,6 +240,20 @@ class Scheduler:
                 "uuid": status["uuid"],
             })
             self.acks += 1
+        if self.sequence is not None and task not in self.killed:
+            if state in ("TASK_STAGING", "TASK_STARTING"):
+                return
+            seen = self.seen.setdefault(task, [])
+            if not seen or seen[-1] != state:
+                seen.append(state)
+                print("scheduler: %s went through %s" % (task, ",".join(seen)), flush=True)
+            if seen == self.sequence:
+                self.killed.add(task)
+                self.call("KILL", {"task_id": status["task_id"], "agent_id": status["agent_id"]})
+            elif seen != self.sequence[:len(seen)]:
+                raise Failure(1, "%s went through %s, expected %s" % (
+                    task, ",".join(seen), ",".join(self.sequence)))
+            return
         if state in TERMINAL:
             self.final[task] = state
         elif state == "TASK_RUNNING" and self.message is not None:
@@ -297,9 +318,14 @@ class Scheduler:
         args = self.args
         deadline = time.monotonic() + args.timeout
         info = {"user": args.user, "name": args.name, "failover_timeout": 0.0}
+        capabilities = list(args.capability)
         if args.role:
             info["roles"] = [args.role]
-            info["capabilities"] = [{"type": "MULTI_ROLE"}]
+            capabilities.append("MULTI_ROLE")
+        if capabilities:
+            info["capabilities"] = [{"type": c} for c in capabilities]
+        if args.checkpoint:
+            info["checkpoint"] = True
         body = json.dumps({"type": "SUBSCRIBE", "subscribe": {"framework_info": info}}).encode()
         stream = self.subscribe(body, deadline)
         try:
@@ -375,6 +401,13 @@ def main():
                    help="launch every task in one LAUNCH_GROUP under --executor-command")
     p.add_argument("--group-executor-type", default="CUSTOM",
                    help="ExecutorInfo.type of the group's executor (NONE: leave it out)")
+    p.add_argument("--capability", action="append", default=[],
+                   help="declare this framework capability (e.g. PARTITION_AWARE); repeatable")
+    p.add_argument("--checkpoint", action="store_true", help="subscribe with checkpoint: true")
+    p.add_argument("--expect-sequence",
+                   help="comma-separated states each task must go through, in order, before it is "
+                        "KILLed (repeated states collapse; a terminal state in the sequence does not "
+                        "end the task)")
     p.add_argument("--principal", default=os.environ.get("MESO_PRINCIPAL"),
                    help="authenticate with HTTP Basic as this principal (env MESO_PRINCIPAL)")
     p.add_argument("--secret", help="the principal's secret (or --secret-file, or env MESO_SECRET)")

@@ -17,10 +17,7 @@
 use meso_isolators::LaunchPrep;
 
 use crate::error::AgentError;
-
-/// The variable naming, on the host, the root filesystem the command executor's command
-/// runs in.
-pub const COMMAND_ROOTFS_ENV: &str = "MESO_COMMAND_ROOTFS";
+use crate::executor_contract::COMMAND_ROOTFS_ENV;
 
 /// Moves the prepared root out of `prep` into `env` (pure). A root path that is not UTF-8
 /// cannot travel in the environment we build and is refused.

@@ -47,9 +47,10 @@ use nix::unistd::Pid;
 use super::zygote::{ExecutorZygote, LaunchRequest, ZygoteFailure};
 use super::{
     kill_session, kill_tree, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
-    Termination, UsageFuture, WaitFuture, DEFAULT_PATH,
+    Termination, UsageFuture, WaitFuture,
 };
 use crate::error::AgentError;
+use crate::executor_contract::DEFAULT_PATH;
 
 /// The executor process of a container, until `wait` takes it.
 #[derive(Debug)]

@@ -34,9 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use crate::error::AgentError;
-
-/// Set (to `1`) in the environment of `<binary> executor` to make it a zygote.
-pub const ZYGOTE_ENV: &str = "MESO_EXECUTOR_ZYGOTE";
+use crate::executor_contract::ZYGOTE_ENV;
 
 /// Largest request or reply accepted (a sandbox path and an executor's environment fit
 /// many times over).
@@ -281,8 +279,9 @@ pub enum ZygoteFailure {
 }
 
 /// The zygote's main loop (see the module docs); returns the process exit code. Runs in
-/// `<binary> executor` when [`ZYGOTE_ENV`] is set, before anything else.
-pub fn serve() -> i32 {
+/// `<binary> executor` when [`ZYGOTE_ENV`] is set, before anything else
+/// (`executor_main.rs`); each forked child runs `executor` and exits with its result.
+pub fn serve(executor: fn() -> i32) -> i32 {
     // No PR_SET_PDEATHSIG: it fires when the agent *thread* that started the zygote ends,
     // not the agent. The agent holds the only write end of stdin (close-on-exec), so EOF
     // there is the agent's end.
@@ -301,7 +300,7 @@ pub fn serve() -> i32 {
             }
         };
         let reply = match LaunchRequest::decode(&payload) {
-            Ok(request) => start_executor(&request),
+            Ok(request) => start_executor(&request, executor),
             Err(e) => LaunchReply::Failed(e.to_string()),
         };
         if write_frame(&mut *output, &reply.encode()).is_err() {
@@ -327,7 +326,7 @@ struct ChildSetup {
 }
 
 /// Forks one executor for `request` (zygote side).
-fn start_executor(request: &LaunchRequest) -> LaunchReply {
+fn start_executor(request: &LaunchRequest, executor: fn() -> i32) -> LaunchReply {
     let setup = match prepare_child(request) {
         Ok(s) => s,
         Err(reason) => return LaunchReply::Failed(reason),
@@ -346,7 +345,7 @@ fn start_executor(request: &LaunchRequest) -> LaunchReply {
         )
     };
     match pid {
-        0 => run_child(setup, request),
+        0 => run_child(setup, request, executor),
         p if p > 0 => LaunchReply::Started(p as u32),
         _ => LaunchReply::Failed(format!("clone: {}", std::io::Error::last_os_error())),
     }
@@ -376,7 +375,7 @@ fn prepare_child(request: &LaunchRequest) -> Result<ChildSetup, String> {
 }
 
 /// The child's side: sandbox, descriptors, environment, session, then the executor.
-fn run_child(setup: ChildSetup, request: &LaunchRequest) -> ! {
+fn run_child(setup: ChildSetup, request: &LaunchRequest, executor: fn() -> i32) -> ! {
     let fail = |what: &str| -> ! {
         let e = std::io::Error::last_os_error();
         let msg = format!("meso executor (zygote child): {what}: {e}\n");
@@ -417,7 +416,7 @@ fn run_child(setup: ChildSetup, request: &LaunchRequest) -> ! {
     for (k, v) in &request.env {
         std::env::set_var(k, v);
     }
-    let code = crate::executor::run_executor();
+    let code = executor();
     // Flushes Rust's stdout and runs exit handlers, as a normal executor's end does.
     std::process::exit(code)
 }

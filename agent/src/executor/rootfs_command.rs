@@ -16,8 +16,7 @@ use meso_api::v1::{CommandInfo, TaskInfo};
 use meso_isolators::{ContainerId, LaunchPrep, LaunchSpec, Launcher, CONTAINER_SANDBOX_PATH};
 
 use super::CommandExecutor;
-use crate::containerizer::command_rootfs::COMMAND_ROOTFS_ENV;
-use crate::containerizer::DEFAULT_PATH;
+use crate::executor_contract::{COMMAND_ROOTFS_ENV, DEFAULT_PATH};
 
 /// Blocks until the command ends; `None` when its status could not be read.
 pub type WaitCommand = Box<dyn FnOnce() -> Option<ExitStatus> + Send>;

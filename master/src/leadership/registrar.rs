@@ -48,6 +48,10 @@ pub fn operation_for(change: &RegistryChange, now_ms: u64) -> Option<Operation> 
         },
         RegistryChange::MarkReachable(info) => Operation::MarkReachable(info.clone()),
         RegistryChange::RemoveAgent(agent) => Operation::RemoveAgent(agent.clone()),
+        RegistryChange::MarkGone(agent) => Operation::MarkGone {
+            agent: agent.clone(),
+            at_ms: now_ms,
+        },
         RegistryChange::AddFramework(info) => Operation::AddFramework(FrameworkRecord {
             id: info.id.clone()?,
             info: info.clone(),
@@ -64,6 +68,7 @@ pub fn snapshot_of(registry: &Registry) -> RegistrySnapshot {
             .map(|(id, info)| (id.clone(), info.clone()))
             .collect(),
         unreachable: registry.unreachable().keys().cloned().collect(),
+        gone: registry.gone().keys().cloned().collect(),
         frameworks: registry
             .frameworks()
             .iter()
@@ -164,6 +169,8 @@ mod tests {
         let changes = [
             RegistryChange::AdmitAgent(agent("a")),
             RegistryChange::AdmitAgent(agent("b")),
+            RegistryChange::AdmitAgent(agent("c")),
+            RegistryChange::MarkGone(AgentId::new("c")),
             RegistryChange::MarkUnreachable(AgentId::new("a")),
             RegistryChange::MarkReachable(agent("a")),
             RegistryChange::MarkUnreachable(AgentId::new("a")),
@@ -183,6 +190,8 @@ mod tests {
             [&AgentId::new("a")]
         );
         assert_eq!(registry.unreachable()[&AgentId::new("a")], 42);
+        assert_eq!(s.gone.iter().collect::<Vec<_>>(), [&AgentId::new("c")]);
+        assert_eq!(registry.gone()[&AgentId::new("c")], 42);
         assert_eq!(
             s.frameworks[&FrameworkId::new("F-1")].failover_timeout,
             3600.0

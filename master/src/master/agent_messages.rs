@@ -1,20 +1,20 @@
 //! The master's handling of agents: registration (through the registrar), re-registration
-//! with running tasks, health checks, and removal (offers rescinded, tasks reported
-//! TASK_LOST, or TASK_UNREACHABLE to PARTITION_AWARE frameworks).
+//! with running tasks, and health checks. A registered agent that re-registers has its task
+//! list reconciled (`agent_reconciliation`); an agent that misses its pings is marked
+//! unreachable and one that comes back is adopted again (`partition`).
 
 use libprocess::slog::{debug, info, warn};
 use libprocess::{Context, Upid};
-use meso_api::v1::{AgentId, FrameworkInfo, TaskState, TaskStatusReason};
+use meso_api::v1::{AgentId, FrameworkInfo};
 use meso_api::wire;
 
 use super::allocation::{offer_shape, AllocatorCall};
 use super::framework_link::ToFramework;
 use super::registrar::RegistryChange;
-use super::tasks::Task;
 use super::{Master, MasterMessage, PendingAdmission};
 
 impl Master {
-    fn ping_timeout_seconds(&self) -> f64 {
+    pub(super) fn ping_timeout_seconds(&self) -> f64 {
         self.config.agent_ping_timeout.as_secs_f64()
             * f64::from(self.config.max_agent_ping_timeouts)
     }
@@ -33,16 +33,28 @@ impl Master {
             return;
         };
         if let Some(id) = self.agents.by_pid(&pid).cloned() {
-            // A retry: the first answer was lost.
-            self.send_to_agent(
-                ctx,
-                &pid,
-                wire::AgentRegistered {
-                    agent_id: id,
-                    total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
-                },
-            );
-            return;
+            let active = self.agents.get(&id).is_some_and(|a| a.active);
+            if !active || self.tasks.has_on_agent(&id) {
+                // A new agent at the address of one whose link broke (it restarted
+                // without its state): the old one is removed, as Mesos does, and the new
+                // one registers under a new id below. An agent that runs tasks cannot be
+                // retrying its first registration either: it restarted before the master
+                // saw its link break (MESOS-675), and is treated the same.
+                info!(ctx.node().logger(), "a new agent registered at the address of a registered one; removing the old one";
+                    "agent" => %id, "pid" => %pid, "old_connected" => active);
+                self.remove_agent(ctx, &id, "a new agent registered at the same address");
+            } else {
+                // A retry: the first answer was lost.
+                self.send_to_agent(
+                    ctx,
+                    &pid,
+                    wire::AgentRegistered {
+                        agent_id: id,
+                        total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
+                    },
+                );
+                return;
+            }
         }
         if let Err(e) = msg.agent.resources.validate() {
             warn!(ctx.node().logger(), "agent registration refused"; "agent" => %pid, "error" => %e);
@@ -109,24 +121,13 @@ impl Master {
             warn!(ctx.node().logger(), "ReregisterAgent without an agent id dropped"; "from" => %pid);
             return;
         };
-        if let Some(record) = self.agents.get(&id) {
-            // Still registered (e.g. the agent restarted quickly, or its link broke): take
-            // its new PID, and offer from it again if it was disconnected.
-            let was_active = record.active;
-            self.agents.update_pid(&id, pid.clone());
-            if !was_active {
-                self.agent_reactivated(&id);
-            }
-            self.on_agent_added(ctx, &id);
-            ctx.link(&pid);
-            self.send_to_agent(
-                ctx,
-                &pid,
-                wire::AgentReregistered {
-                    agent_id: id,
-                    total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
-                },
-            );
+        if self.refuse_gone_agent(ctx, &pid, &id) {
+            return;
+        }
+        if self.agents.get(&id).is_some() {
+            // Still registered (the agent restarted and recovered, or its link broke):
+            // its task list is reconciled against the master's.
+            self.reconcile_known_agent(ctx, pid, id, msg);
             return;
         }
         if self.recovery.book.is_recovering(&id) {
@@ -154,53 +155,57 @@ impl Master {
         if self.agents.get(&id).is_some() {
             return;
         }
+        if self.refuse_gone_agent(ctx, &pid, &id) {
+            return;
+        }
+        let recovering = self.recovery.book.is_recovering(&id);
         self.recovery.book.reregistered(&id);
-        self.note_recovered_agent_back(ctx);
-        // Frameworks the master does not know yet (master failover) join inactive.
+        if recovering {
+            self.note_recovered_agent_back(ctx);
+        }
+        // Frameworks the master does not know yet (master failover) join inactive; those it
+        // removed are shut down on the agent, their tasks not taken back.
+        let removed = self.removed_frameworks_of(&msg.frameworks);
         for framework in &msg.frameworks {
-            self.adopt_framework(framework);
+            if !framework.id.as_ref().is_some_and(|id| removed.contains(id)) {
+                self.adopt_framework(framework);
+            }
         }
         // The message is taken apart, not cloned: a failover brings thousands of these,
-        // each with its tasks, to this one process.
+        // each with its tasks, to this one process. The task keys are kept only for an
+        // agent back from unreachable (its frameworks are told) or with kills waiting.
         let wire::ReregisterAgent { agent, tasks, .. } = msg;
+        let keep_keys = !recovering || self.pending_kills.has(&id);
+        let mut reported = Vec::with_capacity(if keep_keys { tasks.len() } else { 0 });
         let total = agent.resources.clone();
         let mut used = Vec::with_capacity(tasks.len());
         let mut tasks_back = Vec::with_capacity(tasks.len());
         let publish = self.has_operator_subscribers();
         let mut added = Vec::new();
         for record in tasks {
+            if !removed.is_empty() && removed.contains(&record.framework_id) {
+                continue;
+            }
+            if keep_keys {
+                reported.push((
+                    record.framework_id.clone(),
+                    record.task.task_id.clone(),
+                    record.state,
+                ));
+            }
             if record.state.is_terminal() {
                 continue;
             }
-            // The task's allocation role (the least, as a map of allocations would list
-            // first), without building that map.
-            let role = record
-                .task
-                .resources
-                .iter()
-                .filter_map(|r| r.allocation_role.as_deref())
-                .min()
-                .unwrap_or("*")
-                .to_string();
-            let consumed = super::validation::task_consumption(&record.task, &role);
+            let task = self.task_of_report(&id, record);
             used.push((
-                record.framework_id.value.clone(),
-                role.clone(),
-                consumed.clone(),
+                task.framework_id.value.clone(),
+                task.role.clone(),
+                task.consumed.clone(),
             ));
             if publish {
-                added.push((record.framework_id.clone(), record.task.task_id.clone()));
+                added.push((task.framework_id.clone(), task.info.task_id.clone()));
             }
-            tasks_back.push(Task {
-                info: record.task,
-                framework_id: record.framework_id,
-                agent_id: id.clone(),
-                state: record.state,
-                status: None,
-                consumed,
-                role,
-                recovered: false,
-            });
+            tasks_back.push(task);
         }
         self.tasks.add_on_agent(&id, tasks_back);
         for (framework, task) in &added {
@@ -214,19 +219,25 @@ impl Master {
             total,
             used,
         });
+        if !recovering {
+            self.unreachable_agent_back(ctx, &id, &reported);
+        }
         debug!(ctx.node().logger(), "agent re-registered"; "agent" => %id, "pid" => %pid);
         self.send_to_agent(
             ctx,
             &pid,
             wire::AgentReregistered {
-                agent_id: id,
+                agent_id: id.clone(),
                 total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
             },
         );
+        // After the answer, as Mesos: the agent acts on kills once it is registered.
+        self.replay_kills(ctx, &pid, &id, &reported);
+        self.shut_down_removed_frameworks(ctx, &pid, removed);
     }
 
     /// Adds a framework known only from an agent's report, disconnected and inactive.
-    fn adopt_framework(&mut self, framework: &FrameworkInfo) {
+    pub(super) fn adopt_framework(&mut self, framework: &FrameworkInfo) {
         let Some(id) = framework.id.clone() else {
             return;
         };
@@ -251,7 +262,7 @@ impl Master {
         if registered_pid.is_none() || registered_pid != from {
             return;
         }
-        self.remove_agent(ctx, &msg.agent_id, false);
+        self.remove_agent(ctx, &msg.agent_id, "it unregistered");
     }
 
     pub(super) fn ping_round(&mut self, ctx: &mut Context<Self>) {
@@ -262,74 +273,14 @@ impl Master {
             self.send_to_agent(ctx, &pid, wire::PingAgent { connected });
         }
         for id in round.expired {
-            warn!(ctx.node().logger(), "agent missed its pings; removing it"; "agent" => %id);
-            self.remove_agent(ctx, &id, true);
+            self.agent_missed_pings(ctx, id.clone());
+            // Still registered: queued behind the removal rate limit. Pings go on, as
+            // Mesos's observer's do, so that an agent that answers is spared.
+            if let Some(agent) = self.agents.get(&id) {
+                let connected = agent.active;
+                self.send_to_agent(ctx, &agent.pid, wire::PingAgent { connected });
+            }
         }
-    }
-
-    /// Removes a registered agent: rescinds its offers, reports its tasks lost (or
-    /// unreachable), tells the allocator, frameworks and registrar.
-    pub(super) fn remove_agent(
-        &mut self,
-        ctx: &mut Context<Self>,
-        id: &AgentId,
-        unreachable: bool,
-    ) {
-        let Some(record) = self.agents.remove(id, unreachable) else {
-            return;
-        };
-        self.on_agent_removed(id);
-        for offer in self.offers.on_agent(id) {
-            self.rescind_offer(ctx, &offer, None);
-        }
-        for (framework_id, task_id) in self.tasks.on_agent(id) {
-            let partition_aware = self
-                .frameworks
-                .get(&framework_id)
-                .is_some_and(|f| f.partition_aware());
-            let state = if unreachable && partition_aware {
-                TaskState::Unreachable
-            } else {
-                TaskState::Lost
-            };
-            let mut status = meso_api::v1::TaskStatus::new(task_id.clone(), state);
-            status.agent_id = Some(id.clone());
-            status.source = Some(meso_api::v1::TaskStatusSource::Master);
-            status.reason = Some(TaskStatusReason::AgentRemoved);
-            status.message = Some(format!("agent {} ({}) removed", id, record.info.hostname));
-            self.operator
-                .events
-                .task_updated(&framework_id, &status, state);
-            self.tasks.complete(&framework_id, &task_id, state);
-            self.send_master_update(ctx, &framework_id, status);
-        }
-        self.allocator(AllocatorCall::RemoveAgent(id.value.clone()));
-        ctx.unlink(&record.pid);
-        let lost = wire::LostAgent {
-            agent_id: id.clone(),
-        };
-        let connected: Vec<_> = self
-            .frameworks
-            .iter()
-            .filter(|f| f.connected)
-            .filter_map(|f| f.info.id.clone())
-            .collect();
-        for framework in connected {
-            self.send_to_framework(ctx, &framework, ToFramework::LostAgent(lost.clone()));
-        }
-        let change = if unreachable {
-            RegistryChange::MarkUnreachable(id.clone())
-        } else {
-            self.send_to_agent(
-                ctx,
-                &record.pid,
-                wire::ShutdownAgent {
-                    message: "agent removed".to_string(),
-                },
-            );
-            RegistryChange::RemoveAgent(id.clone())
-        };
-        self.registry(ctx, change, None);
     }
 
     pub(super) fn exited_executor(

@@ -29,6 +29,9 @@ pub struct AgentRecord {
     pub awaiting_pong: bool,
     /// Connected and offering: false from a broken link until it re-registers.
     pub active: bool,
+    /// The book-wide sequence number of its latest disconnection (0: never): tells a timer
+    /// armed at one disconnection from a later one, even across re-registrations.
+    pub disconnection: u64,
 }
 
 /// What one ping round decided.
@@ -48,6 +51,9 @@ pub struct AgentBook {
     registered: BTreeMap<AgentId, AgentRecord>,
     by_pid: HashMap<Upid, AgentId>,
     unreachable: BTreeSet<AgentId>,
+    gone: BTreeSet<AgentId>,
+    /// Disconnections so far (numbers each one).
+    disconnections: u64,
 }
 
 impl AgentBook {
@@ -59,6 +65,8 @@ impl AgentBook {
             registered: BTreeMap::new(),
             by_pid: HashMap::new(),
             unreachable: BTreeSet::new(),
+            gone: BTreeSet::new(),
+            disconnections: 0,
         }
     }
 
@@ -86,6 +94,7 @@ impl AgentBook {
                 missed_pings: 0,
                 awaiting_pong: false,
                 active: true,
+                disconnection: 0,
             },
         );
     }
@@ -114,6 +123,8 @@ impl AgentBook {
             return None;
         }
         record.active = false;
+        self.disconnections += 1;
+        record.disconnection = self.disconnections;
         Some(id.clone())
     }
 
@@ -138,6 +149,25 @@ impl AgentBook {
         if !self.registered.contains_key(&id) {
             self.unreachable.insert(id);
         }
+    }
+
+    /// Records `id` as marked gone by the operator (no longer registered or unreachable).
+    pub fn mark_gone(&mut self, id: AgentId) {
+        if let Some(record) = self.registered.remove(&id) {
+            self.by_pid.remove(&record.pid);
+        }
+        self.unreachable.remove(&id);
+        self.gone.insert(id);
+    }
+
+    /// Whether the operator marked `id` gone.
+    pub fn is_gone(&self, id: &AgentId) -> bool {
+        self.gone.contains(id)
+    }
+
+    /// Agents marked gone.
+    pub fn gone(&self) -> impl Iterator<Item = &AgentId> {
+        self.gone.iter()
     }
 
     /// The registered agent `id`.
@@ -266,6 +296,23 @@ mod tests {
         assert!(book.disconnect(&pid(3)).is_some());
         assert!(book.ping_round(2).expired.is_empty());
         assert!(book.ping_round(2).expired.is_empty());
-        assert_eq!(book.ping_round(2).expired, vec![a]);
+        assert_eq!(book.ping_round(2).expired, vec![a.clone()]);
+    }
+
+    #[test]
+    fn disconnections_are_numbered_across_reregistrations() {
+        let mut book = AgentBook::new("m");
+        let a = book.next_id();
+        book.add(AgentInfo::new("h"), a.clone(), pid(1));
+        book.disconnect(&pid(1));
+        let first = book.get(&a).map(|r| r.disconnection);
+        book.remove(&a, true);
+        book.add(AgentInfo::new("h"), a.clone(), pid(1));
+        book.disconnect(&pid(1));
+        let second = book.get(&a).map(|r| r.disconnection);
+        assert!(
+            first.is_some() && second > first,
+            "{first:?} then {second:?}"
+        );
     }
 }

@@ -307,16 +307,43 @@ impl Master {
     ) {
         match self.tasks.get(framework, task) {
             Some(t) => {
-                if let Some(agent) = self.agents.get(&t.agent_id) {
-                    self.send_to_agent(
-                        ctx,
-                        &agent.pid,
-                        wire::KillTask {
-                            framework_id: framework.clone(),
-                            task_id: task.clone(),
-                            kill_policy,
-                        },
+                match self.agents.get(&t.agent_id) {
+                    Some(agent) if agent.active => {
+                        self.send_to_agent(
+                            ctx,
+                            &agent.pid,
+                            wire::KillTask {
+                                framework_id: framework.clone(),
+                                task_id: task.clone(),
+                                kill_policy,
+                            },
+                        );
+                    }
+                    // Disconnected: the kill is sent when it re-registers.
+                    _ => {
+                        let agent = t.agent_id.clone();
+                        self.pending_kills
+                            .record(&agent, framework.clone(), task.clone());
+                    }
+                }
+            }
+            None if self.unreachable_tasks.find(framework, task).is_some() => {
+                // Its agent is unreachable: the kill waits for it, and the framework is
+                // told where the task stands (as Mesos answers by reconciliation).
+                let parked = self
+                    .unreachable_tasks
+                    .find(framework, task)
+                    .map(|t| (t.agent_id.clone(), t.state));
+                if let Some((agent, state)) = parked {
+                    self.pending_kills
+                        .record(&agent, framework.clone(), task.clone());
+                    let status = reconciliation_status(
+                        task.clone(),
+                        state,
+                        Some(agent),
+                        "the task's agent is unreachable; it is killed when the agent returns",
                     );
+                    self.send_master_update(ctx, framework, status);
                 }
             }
             None => {
@@ -376,9 +403,19 @@ impl Master {
                     // retries.
                     continue;
                 }
+                if let Some(parked) = self.unreachable_tasks.find(framework, &asked.task_id) {
+                    answers.push(reconciliation_status(
+                        asked.task_id,
+                        parked.state,
+                        Some(parked.agent_id.clone()),
+                        "reconciliation: the task's agent is unreachable",
+                    ));
+                    continue;
+                }
                 let standing = match &asked.agent_id {
                     Some(a) if self.agents.get(a).is_some() => AgentStanding::Registered,
                     Some(a) if self.agents.is_unreachable(a) => AgentStanding::Unreachable,
+                    Some(a) if self.agents.is_gone(a) => AgentStanding::Gone,
                     _ => AgentStanding::Unknown,
                 };
                 answers.push(reconciliation_status(

@@ -77,6 +77,8 @@ impl Master {
             .as_ref()
             .expect("master info is set in initialize, before any request");
         StateView {
+            unreachable_tasks: &self.unreachable_tasks,
+            recovered_agents: self.recovery.book.agents(),
             info,
             leader: Some(info),
             leadership: None,

@@ -99,6 +99,18 @@ pub fn master_metrics(input: &MetricsInput<'_>) -> BTreeMap<String, f64> {
             active_tasks[i] += 1;
         }
     }
+    // Tasks of unreachable agents count as TASK_UNREACHABLE (Mesos's
+    // `master/tasks_unreachable`); those their frameworks were told TASK_LOST do not.
+    if let Some(i) = ACTIVE_STATES
+        .iter()
+        .position(|(state, _)| *state == TaskState::Unreachable)
+    {
+        active_tasks[i] += v
+            .unreachable_tasks
+            .iter()
+            .filter(|t| t.state == TaskState::Unreachable)
+            .count() as u64;
+    }
     for o in v.offers.iter() {
         used.add(&o.offer.resources);
     }

@@ -21,11 +21,32 @@
 //! Invariants: every outstanding offer's and every non-recovered task's resources are held
 //! in the allocator by the framework; messages from a PID that is not the registered PID
 //! of the framework or agent they claim to be are dropped.
+//!
+//! HTTP: the node routes `/master/<route>`, the delegated paths (`/state`, `/api/v1`,
+//! `/version`, `/flags`) and `/metrics/snapshot` to this process's `http` hook; `http.rs`
+//! sends `/api/v1/scheduler` to `scheduler_api.rs`, `/api/v1` and below (longest prefix) to
+//! `operator_api.rs`, the rest to `legacy.rs`. Operator events: every change point of the
+//! books (agent added or removed, framework added, updated or removed, task added or
+//! updated) calls one hook of `operator_events.rs`; events are built only while someone is
+//! subscribed.
+//!
+//! More invariants: a connected framework has exactly one of a driver PID or an open HTTP
+//! stream; every master -> agent send goes through `send_to_agent` and every master ->
+//! framework send through `send_to_framework`; removing an offer from the book either recovers it or turns it into
+//! tasks; allocator errors caused by races (a framework or agent removed while a round ran)
+//! change nothing and are logged; a registrar failure stops the master (Mesos's fail-fast).
+//!
+//! Not done here: operations other than LAUNCH and LAUNCH_GROUP (RESERVE, CREATE, ... are
+//! logged and dropped); a LAUNCH_GROUP naming a running executor with a different
+//! `ExecutorInfo` is not refused; a task's `statuses` in `/master/state` holds only its latest
+//! status and `executors` is empty; `Accept-Encoding: gzip` and the metrics snapshot's
+//! `timeout` are ignored.
 
 mod accept;
 mod accept_group;
 mod agent_links;
 mod agent_messages;
+mod agent_reconciliation;
 pub mod agents;
 pub mod allocation;
 mod fast_hash;
@@ -41,6 +62,8 @@ pub mod offers;
 pub mod operator_api;
 pub mod operator_events;
 pub mod operator_state;
+mod partition;
+pub mod pending_kills;
 pub mod reconciliation;
 pub mod recovery;
 pub mod registrar;
@@ -54,6 +77,7 @@ mod status_updates;
 pub mod task_group_validation;
 pub mod tasks;
 pub mod timeline;
+pub mod unreachable_tasks;
 pub mod validation;
 
 use std::time::Duration;
@@ -84,15 +108,17 @@ pub struct MasterConfig {
     pub offer_timeout: Option<Duration>,
     /// Period of agent pings.
     pub agent_ping_timeout: Duration,
-    /// Missed pings in a row before an agent is removed.
+    /// Missed pings in a row before an agent is marked unreachable.
     pub max_agent_ping_timeouts: u32,
     /// Completed tasks remembered per framework.
     pub max_completed_tasks_per_framework: usize,
     /// Allocator settings.
     pub allocator: AllocatorConfig,
-    /// Time recovered agents have to re-register after a failover.
+    /// Time recovered agents have to re-register after a failover, and disconnected agents
+    /// after their link broke.
     pub agent_reregister_timeout: Duration,
-    /// Pace of marking recovered agents that did not come back unreachable.
+    /// Pace of marking agents unreachable: recovered agents that did not come back, and
+    /// agents that missed their pings.
     pub agent_removal_rate_limit: Option<recovery::RemovalRateLimit>,
     /// Largest share of the recovered agents that may be marked unreachable when the
     /// re-registration timeout fires; past it the master stops instead.
@@ -179,6 +205,11 @@ pub enum MasterMessage {
     ReregisterTimeout,
     /// Time to mark the next recovered agent unreachable (rate limited).
     RemoveRecoveredAgent,
+    /// Time to mark the next agent that missed its pings unreachable (rate limited).
+    MarkNextUnreachable,
+    /// A disconnected agent's time to re-register ran out (its id and the number of the
+    /// disconnection that armed the timer).
+    DisconnectedAgentTimeout(meso_api::v1::AgentId, u64),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -253,6 +284,9 @@ pub struct Master {
     operator: operator_state::OperatorState,
     recovery: recovery::Recovery,
     leader_info: Option<crate::leadership::SharedLeaderInfo>,
+    unreachable_tasks: unreachable_tasks::UnreachableTasks,
+    pending_kills: pending_kills::PendingKills,
+    unreachable_queue: partition::UnreachableQueue,
 }
 
 impl Master {
@@ -276,6 +310,9 @@ impl Master {
             info: None,
             operator: operator_state::OperatorState::default(),
             leader_info: None,
+            unreachable_tasks: Default::default(),
+            pending_kills: Default::default(),
+            unreachable_queue: Default::default(),
         }
     }
 
@@ -453,6 +490,10 @@ impl Process for Master {
             MasterMessage::FrameworkLink(event) => self.framework_link_event(ctx, event),
             MasterMessage::ReregisterTimeout => self.reregister_timeout(ctx),
             MasterMessage::RemoveRecoveredAgent => self.remove_next_recovered(ctx),
+            MasterMessage::MarkNextUnreachable => self.mark_next_unreachable(ctx),
+            MasterMessage::DisconnectedAgentTimeout(id, n) => {
+                self.disconnected_agent_timeout(ctx, id, n)
+            }
         }
     }
 

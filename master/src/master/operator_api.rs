@@ -18,7 +18,7 @@ use meso_api::http::events::operator_subscribed;
 use meso_api::http::operator::{master_operator_request, operator_response, MasterCallType};
 use meso_api::http::{HttpError, RequestHeaders};
 use meso_api::json::Limits;
-use meso_api::v1::{AgentId, FrameworkId, TaskState, TaskStatusReason, TaskStatusSource};
+use meso_api::v1::{AgentId, FrameworkId};
 use meso_api::Resources;
 use serde_json::{json, Value};
 
@@ -108,11 +108,16 @@ pub fn v1_framework(view: &StateView<'_>, totals: &Totals<'_>, f: &FrameworkReco
     out
 }
 
-/// `GetAgents`.
+/// `GetAgents`: registered agents, and (as `recovered_agents`, Mesos's field) the agents
+/// recovered from the registry after a failover that have not re-registered yet.
 pub fn get_agents(view: &StateView<'_>, totals: &Totals<'_>) -> Value {
-    json!({
+    let mut out = json!({
         "agents": view.agents.iter().map(|a| v1_agent(view, totals, a)).collect::<Vec<_>>(),
-    })
+    });
+    if !view.recovered_agents.is_empty() {
+        out["recovered_agents"] = view.recovered_agents.values().map(|a| json!(a)).collect();
+    }
+    out
 }
 
 /// `GetFrameworks`.
@@ -144,11 +149,15 @@ pub fn get_executors(view: &StateView<'_>) -> Value {
     json!({ "executors": executors })
 }
 
-/// `GetTasks`: active tasks and the remembered completed ones.
+/// `GetTasks`: active tasks, the tasks of unreachable agents (`unreachable_tasks`) and the
+/// remembered completed ones.
 pub fn get_tasks(view: &StateView<'_>) -> Value {
     let mut out = json!({
         "tasks": view.tasks.active().map(v1_task).collect::<Vec<_>>(),
     });
+    if !view.unreachable_tasks.is_empty() {
+        out["unreachable_tasks"] = view.unreachable_tasks.iter().map(v1_task).collect();
+    }
     let completed: Vec<Value> = view.tasks.completed().map(v1_task).collect();
     if !completed.is_empty() {
         out["completed_tasks"] = Value::Array(completed);
@@ -283,13 +292,12 @@ impl Master {
                     .mark_agent_gone
                     .map(|m| m.agent_id)
                     .expect("the front door requires the mark_agent_gone payload");
-                if self.agents.get(&id).is_none() {
+                if !self.mark_agent_gone(ctx, &id) {
                     return reply.respond(error_response(HttpError::new(
                         404,
                         format!("Agent '{id}' not found"),
                     )));
                 }
-                self.mark_agent_gone(ctx, &id);
                 None
             }
             other => match query_payload(other, &self.state_view()) {
@@ -320,27 +328,6 @@ impl Master {
                 ctx.delay(OPERATOR_HEARTBEAT, MasterMessage::OperatorHeartbeat);
             }
         }
-    }
-
-    /// MARK_AGENT_GONE: the agent's tasks become TASK_GONE_BY_OPERATOR, then the agent is
-    /// removed for good (offers rescinded, allocator, frameworks and registrar told, the
-    /// agent shut down).
-    fn mark_agent_gone(&mut self, ctx: &mut Context<Self>, id: &AgentId) {
-        for (framework_id, task_id) in self.tasks.on_agent(id) {
-            let state = TaskState::GoneByOperator;
-            let mut status = meso_api::v1::TaskStatus::new(task_id.clone(), state);
-            status.agent_id = Some(id.clone());
-            status.source = Some(TaskStatusSource::Master);
-            status.reason = Some(TaskStatusReason::AgentRemovedByOperator);
-            status.message = Some(format!("agent {id} marked gone by the operator"));
-            status.timestamp = Some(self.wall_secs(ctx));
-            self.operator
-                .events
-                .task_updated(&framework_id, &status, state);
-            self.tasks.complete(&framework_id, &task_id, state);
-            self.send_master_update(ctx, &framework_id, status);
-        }
-        self.remove_agent(ctx, id, false);
     }
 
     /// The heartbeat timer of the operator streams: re-armed while anyone listens.
@@ -508,6 +495,8 @@ mod tests {
             completed_frameworks: &VecDeque::new(),
             offers: &offers,
             tasks: &tasks,
+            unreachable_tasks: &Default::default(),
+            recovered_agents: &Default::default(),
             timeline: &timeline,
             flags: &flags,
         };

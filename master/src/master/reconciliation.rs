@@ -4,8 +4,10 @@
 //!
 //! Explicit (task ids given): a known task answers its latest state; an unknown task on a
 //! registered agent answers TASK_GONE, on an unreachable agent TASK_UNREACHABLE, on an
-//! unknown agent (or none given) TASK_UNKNOWN; frameworks without PARTITION_AWARE get
-//! TASK_LOST instead of those three. Implicit (no ids): the latest state of every
+//! agent marked gone TASK_GONE_BY_OPERATOR, on an unknown agent (or none given)
+//! TASK_UNKNOWN; frameworks without PARTITION_AWARE get TASK_LOST instead of those four.
+//! A task parked with its unreachable agent answers the state its framework was told
+//! (TASK_UNREACHABLE or TASK_LOST). Implicit (no ids): the latest state of every
 //! non-terminal task of the framework.
 
 use meso_api::v1::{AgentId, TaskId, TaskState, TaskStatus, TaskStatusReason, TaskStatusSource};
@@ -17,6 +19,8 @@ pub enum AgentStanding {
     Registered,
     /// Marked unreachable.
     Unreachable,
+    /// Marked gone by the operator.
+    Gone,
     /// Never seen (or not named).
     Unknown,
 }
@@ -26,6 +30,7 @@ pub fn unknown_task_state(standing: AgentStanding, partition_aware: bool) -> Tas
     let state = match standing {
         AgentStanding::Registered => TaskState::Gone,
         AgentStanding::Unreachable => TaskState::Unreachable,
+        AgentStanding::Gone => TaskState::GoneByOperator,
         AgentStanding::Unknown => TaskState::Unknown,
     };
     if partition_aware {
@@ -63,7 +68,8 @@ mod tests {
             TaskState::Unreachable
         );
         assert_eq!(unknown_task_state(Unknown, true), TaskState::Unknown);
-        for s in [Registered, Unreachable, Unknown] {
+        assert_eq!(unknown_task_state(Gone, true), TaskState::GoneByOperator);
+        for s in [Registered, Unreachable, Gone, Unknown] {
             assert_eq!(unknown_task_state(s, false), TaskState::Lost);
         }
     }

@@ -117,6 +117,11 @@ impl RecoveryBook {
         self.recovering.contains_key(id)
     }
 
+    /// The agents still recovering, with the info the registry holds.
+    pub fn agents(&self) -> &BTreeMap<AgentId, AgentInfo> {
+        &self.recovering
+    }
+
     /// Number of agents still recovering.
     pub fn len(&self) -> usize {
         self.recovering.len()
@@ -198,6 +203,9 @@ impl Master {
             "frameworks" => snapshot.frameworks.len());
         for id in &snapshot.unreachable {
             self.agents.add_unreachable(id.clone());
+        }
+        for id in &snapshot.gone {
+            self.agents.mark_gone(id.clone());
         }
         for (id, info) in snapshot.frameworks {
             if self.frameworks.get(&id).is_some() {

@@ -3,8 +3,8 @@
 //! a future, which the master runs with `defer` so the result comes back to it as a message
 //! (a replicated implementation answers after the change is durable on a quorum).
 //!
-//! Invariant of [`InMemoryRegistrar`]: an agent id is in at most one of `admitted` and
-//! `unreachable`; a change that does not apply (e.g. admitting an admitted agent) answers
+//! Invariant of [`InMemoryRegistrar`]: an agent id is in at most one of `admitted`,
+//! `unreachable` and `gone`, and a gone id never leaves `gone`; a change that does not apply (e.g. admitting an admitted agent) answers
 //! `Ok(false)` and changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +25,9 @@ pub enum RegistryChange {
     MarkReachable(AgentInfo),
     /// An agent left for good.
     RemoveAgent(AgentId),
+    /// The operator marked an admitted or unreachable agent gone (MARK_AGENT_GONE): it
+    /// may never come back.
+    MarkGone(AgentId),
     /// A framework (with its id and failover timeout) registered or re-registered; a
     /// framework already recorded has its info replaced.
     AddFramework(FrameworkInfo),
@@ -49,6 +52,8 @@ pub struct RegistrySnapshot {
     pub admitted: BTreeMap<AgentId, AgentInfo>,
     /// Unreachable agents.
     pub unreachable: BTreeSet<AgentId>,
+    /// Agents the operator marked gone.
+    pub gone: BTreeSet<AgentId>,
     /// Frameworks (with their failover timeouts).
     pub frameworks: BTreeMap<FrameworkId, FrameworkInfo>,
 }
@@ -88,7 +93,10 @@ impl InMemoryRegistrar {
                 let Some(id) = info.id.clone() else {
                     return false;
                 };
-                if s.admitted.contains_key(&id) || s.unreachable.contains(&id) {
+                if s.admitted.contains_key(&id)
+                    || s.unreachable.contains(&id)
+                    || s.gone.contains(&id)
+                {
                     return false;
                 }
                 s.admitted.insert(id, info);
@@ -105,7 +113,7 @@ impl InMemoryRegistrar {
                 let Some(id) = info.id.clone() else {
                     return false;
                 };
-                if s.admitted.contains_key(&id) {
+                if s.admitted.contains_key(&id) || s.gone.contains(&id) {
                     return false;
                 }
                 s.unreachable.remove(&id);
@@ -115,6 +123,10 @@ impl InMemoryRegistrar {
             RegistryChange::RemoveAgent(id) => {
                 let was = s.admitted.remove(&id).is_some();
                 was | s.unreachable.remove(&id)
+            }
+            RegistryChange::MarkGone(id) => {
+                let known = s.admitted.remove(&id).is_some() | s.unreachable.remove(&id);
+                known && s.gone.insert(id)
             }
             RegistryChange::AddFramework(info) => {
                 let Some(id) = info.id.clone() else {
@@ -168,5 +180,19 @@ mod tests {
         assert!(s.admitted.contains_key(&AgentId::new("a")) && s.unreachable.is_empty());
         assert!(r.apply_now(RegistryChange::RemoveAgent(AgentId::new("a"))));
         assert_eq!(r.snapshot(), RegistrySnapshot::default());
+    }
+
+    #[test]
+    fn a_gone_agent_never_comes_back() {
+        let r = InMemoryRegistrar::new();
+        assert!(r.apply_now(RegistryChange::AdmitAgent(agent("a"))));
+        assert!(r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"))));
+        assert!(r.apply_now(RegistryChange::MarkGone(AgentId::new("a"))));
+        assert!(!r.apply_now(RegistryChange::MarkGone(AgentId::new("a"))));
+        assert!(!r.apply_now(RegistryChange::MarkReachable(agent("a"))));
+        assert!(!r.apply_now(RegistryChange::AdmitAgent(agent("a"))));
+        let s = r.snapshot();
+        assert!(s.admitted.is_empty() && s.unreachable.is_empty());
+        assert!(s.gone.contains(&AgentId::new("a")));
     }
 }

@@ -77,6 +77,10 @@ pub struct StateView<'a> {
     pub offers: &'a OfferBook,
     /// Active and completed tasks.
     pub tasks: &'a TaskBook,
+    /// Tasks of unreachable agents.
+    pub unreachable_tasks: &'a super::unreachable_tasks::UnreachableTasks,
+    /// Agents recovered from the registry after a failover, not re-registered yet.
+    pub recovered_agents: &'a std::collections::BTreeMap<AgentId, meso_api::v1::AgentInfo>,
     /// Start, election and registration times.
     pub timeline: &'a Timeline,
     /// The master's flags as `(name, value)`.
@@ -176,7 +180,7 @@ pub fn slaves(view: &StateView<'_>, slave_id: Option<&str>) -> Vec<u8> {
     #[derive(Serialize)]
     struct Doc<'a> {
         slaves: Vec<AgentJson<'a>>,
-        recovered_slaves: [(); 0],
+        recovered_slaves: Vec<&'a meso_api::v1::AgentInfo>,
     }
     let slaves = view
         .agents
@@ -186,7 +190,7 @@ pub fn slaves(view: &StateView<'_>, slave_id: Option<&str>) -> Vec<u8> {
         .collect();
     to_vec(&Doc {
         slaves,
-        recovered_slaves: [],
+        recovered_slaves: view.recovered_agents.values().collect(),
     })
 }
 

@@ -8,7 +8,7 @@
 //! Invariants: a task is in `by_agent` exactly while it is in `active`; `active_count` is the
 //! number of tasks in `active`; no framework in `active` has an empty map; a task leaves
 //! `active` only through [`TaskBook::complete`] (terminal and acknowledged, or its framework
-//! or agent gone), after which at most `max_completed` per framework are remembered.
+//! or agent gone) or [`TaskBook::take`] (its agent unreachable), after which at most `max_completed` per framework are remembered.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -155,6 +155,45 @@ impl TaskBook {
             list.pop_front();
         }
         Some(record)
+    }
+
+    /// Takes an active task out of the book without completing it (its agent was marked
+    /// unreachable: the task is parked, not finished).
+    pub fn take(&mut self, framework: &FrameworkId, task: &TaskId) -> Option<Task> {
+        let tasks = self.active.get_mut(framework)?;
+        let record = *tasks.remove(task)?;
+        if tasks.is_empty() {
+            self.active.remove(framework);
+        }
+        self.active_count -= 1;
+        let key = (framework.clone(), task.clone());
+        self.unindex(&record.agent_id, &key);
+        Some(record)
+    }
+
+    /// Adds a task that is not active (a parked task of an agent marked gone) to its
+    /// framework's completed list, in its state.
+    pub fn add_completed(&mut self, task: Task) {
+        *self.terminal_counts.entry(task.state).or_default() += 1;
+        let list = self.completed.entry(task.framework_id.clone()).or_default();
+        list.push_back(task);
+        while list.len() > self.max_completed {
+            list.pop_front();
+        }
+    }
+
+    /// Whether any active task runs on `agent`.
+    pub fn has_on_agent(&self, agent: &AgentId) -> bool {
+        self.by_agent.contains_key(agent)
+    }
+
+    /// Forgets the remembered completed task `task` of `framework` (it turned out to be
+    /// running: an agent reported it), so that no task is both completed and active
+    /// (MESOS-9940).
+    pub fn forget_completed(&mut self, framework: &FrameworkId, task: &TaskId) {
+        if let Some(list) = self.completed.get_mut(framework) {
+            list.retain(|t| &t.info.task_id != task);
+        }
     }
 
     /// Keys of the active tasks on `agent`.

@@ -16,6 +16,26 @@
 //! membership is fixed when a work dir is made (no reconfiguration yet); a leader that
 //! cannot reach a quorum for an election timeout steps down (check-quorum), and lease reads
 //! are served only by a leader within its lease.
+//!
+//! Data flow: the master calls [`RaftLog::propose`] -> [`RaftPeer`] queues the command and
+//! sends itself a flush behind what is already in its mailbox -> [`RaftDriver`] proposes one
+//! entry for everything queued (group commit) -> the ready state's appends leave for the
+//! followers while the entry and hard state are written in one redb transaction with fsync
+//! on a blocking thread (`begin_ready` / `finish_ready`; raft-rs forbids steps in between,
+//! so frames, ticks and proposals arriving meanwhile wait in the peer's stash, in order) ->
+//! once a quorum has the entry every node applies it to its registry, and on the proposer
+//! each command's outcome resolves its caller's future. Followers refuse proposals and
+//! reads with `NotLeader { leader }`.
+//!
+//! More invariants: a proposal resolves exactly once, with the registry's outcome after
+//! commit and local apply, or with `LeadershipLost`, `NotLeader`, `Stopped` or `Store` (then
+//! the command may still commit under the next leader); the log holds at most
+//! `snapshot_after_entries` entries beyond the last snapshot, and a lagging follower gets the
+//! snapshot; a store error is fatal (the peer fails every waiter and stops).
+//!
+//! Limits: no membership changes; a snapshot travels in one frame, so the registry must stay
+//! under libprocess's frame limit (64 MiB, some hundreds of thousands of agents); a new
+//! leader answers reads with `Dropped` until it has committed an entry of its term.
 
 mod driver;
 mod error;

@@ -3,8 +3,9 @@
 //! arrays written by `agent_json` and `framework_json`.
 //!
 //! Invariants: keys come in Mesos's order; `elected_time`, `leader` and `leader_info` are
-//! omitted while unset; `recovered_slaves`, `orphan_tasks` and `unregistered_frameworks`
-//! are always empty arrays.
+//! omitted while unset; `recovered_slaves` lists the agents recovered from the registry
+//! that have not re-registered (their AgentInfo); `orphan_tasks` and
+//! `unregistered_frameworks` are always empty arrays.
 
 use meso_api::v1::MasterInfo;
 use serde::ser::SerializeMap;
@@ -58,7 +59,10 @@ impl Serialize for StateDoc<'_, '_> {
                 AgentJson::new(v, self.totals, a, false)
             }),
         )?;
-        m.serialize_entry("recovered_slaves", &[(); 0])?;
+        m.serialize_entry(
+            "recovered_slaves",
+            &v.recovered_agents.values().collect::<Vec<_>>(),
+        )?;
         m.serialize_entry(
             "frameworks",
             &FrameworkList {

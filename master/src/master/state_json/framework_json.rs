@@ -135,7 +135,10 @@ impl Serialize for FullFramework<'_, '_> {
             m.serialize_entry("roles", &f.info.roles)?;
         }
         m.serialize_entry("tasks", &seq_of(self.view.tasks.of_framework(id), TaskJson))?;
-        m.serialize_entry("unreachable_tasks", &[(); 0])?;
+        m.serialize_entry(
+            "unreachable_tasks",
+            &seq_of(self.view.unreachable_tasks.of_framework(id), TaskJson),
+        )?;
         m.serialize_entry(
             "completed_tasks",
             &seq_of(self.view.tasks.completed_of(id), TaskJson),

@@ -2,7 +2,7 @@
 //! agents made of libprocess processes speaking the wire messages, and the real scheduler
 //! driver with a scheduler that reports every callback on a channel.
 
-#![allow(dead_code, clippy::large_enum_variant)]
+#![allow(clippy::large_enum_variant)] // test messages are moved once, never stored in bulk
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -255,26 +255,7 @@ pub struct FrameworkHandle {
     pub events: mpsc::UnboundedReceiver<SchedEvent>,
 }
 
-pub async fn next<T: std::fmt::Debug>(rx: &mut mpsc::UnboundedReceiver<T>, what: &str) -> T {
-    tokio::time::timeout(HANG_GUARD, rx.recv())
-        .await
-        .unwrap_or_else(|_| panic!("hang guard: no {what}"))
-        .unwrap_or_else(|| panic!("channel closed waiting for {what}"))
-}
-
-/// Waits for the first event `pick` accepts, skipping others.
-pub async fn wait_for<T: std::fmt::Debug, R>(
-    rx: &mut mpsc::UnboundedReceiver<T>,
-    what: &str,
-    mut pick: impl FnMut(&T) -> Option<R>,
-) -> R {
-    loop {
-        let ev = next(rx, what).await;
-        if let Some(r) = pick(&ev) {
-            return r;
-        }
-    }
-}
+pub use crate::eventually::{next, next_matching};
 
 impl Cluster {
     pub async fn start(config: MasterConfig) -> Cluster {
@@ -312,23 +293,37 @@ impl Cluster {
     /// A test agent on `node` (another node on the same clock: its link to the master is a
     /// real socket that shutting the node breaks).
     pub async fn add_agent_on(&self, node: &Node, resources: &str) -> AgentHandle {
+        self.add_agent_named(node, None, resources).await
+    }
+
+    /// A test agent on `node` under the process id `name` (a fresh agent at the address of
+    /// an old one) or a new one.
+    pub async fn add_agent_named(
+        &self,
+        node: &Node,
+        name: Option<&str>,
+        resources: &str,
+    ) -> AgentHandle {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let answer_pings = Arc::new(AtomicBool::new(true));
         let mut info = AgentInfo::new("agent.test");
         info.resources = res(resources);
-        let pid = node
-            .spawn(TestAgent {
-                master: self.master.upid().clone(),
-                info,
-                id: None,
-                answer_pings: answer_pings.clone(),
-                events: tx,
-                pending: HashMap::new(),
-                acked: Default::default(),
-                next_uuid: 0,
-            })
-            .expect("agent spawns");
-        let id = wait_for(&mut rx, "agent registration", |e| match e {
+        let agent = TestAgent {
+            master: self.master.upid().clone(),
+            info,
+            id: None,
+            answer_pings: answer_pings.clone(),
+            events: tx,
+            pending: HashMap::new(),
+            acked: Default::default(),
+            next_uuid: 0,
+        };
+        let pid = match name {
+            Some(name) => node.spawn_named(name, agent),
+            None => node.spawn(agent),
+        }
+        .expect("agent spawns");
+        let id = next_matching(&mut rx, "agent registration", |e| match e {
             AgentEvent::Registered(id) => Some(id.clone()),
             _ => None,
         })
@@ -351,7 +346,7 @@ impl Cluster {
                 Box::new(ChannelScheduler(tx)),
             ))
             .expect("driver spawns");
-        let id = wait_for(&mut rx, "framework registration", |e| match e {
+        let id = next_matching(&mut rx, "framework registration", |e| match e {
             SchedEvent::Registered(id) => Some(id.clone()),
             _ => None,
         })
@@ -392,7 +387,7 @@ pub fn command_task(id: &str, agent: &AgentId, resources: &str) -> TaskInfo {
 }
 
 pub async fn first_offer(fw: &mut FrameworkHandle) -> Offer {
-    wait_for(&mut fw.events, "offers", |e| match e {
+    next_matching(&mut fw.events, "offers", |e| match e {
         SchedEvent::Offers(o) if !o.is_empty() => Some(o[0].clone()),
         _ => None,
     })
@@ -400,7 +395,7 @@ pub async fn first_offer(fw: &mut FrameworkHandle) -> Offer {
 }
 
 pub async fn next_update(fw: &mut FrameworkHandle) -> TaskStatus {
-    wait_for(&mut fw.events, "status update", |e| match e {
+    next_matching(&mut fw.events, "status update", |e| match e {
         SchedEvent::Update(s) => Some(s.clone()),
         _ => None,
     })
@@ -421,7 +416,7 @@ pub async fn expect_agent_removed(
     assert_eq!(lost.task_id, TaskId::new(task));
     assert_eq!(lost.state, TaskState::Lost);
     assert_eq!(lost.reason, Some(TaskStatusReason::AgentRemoved));
-    wait_for(&mut fw.events, "agent lost", |e| match e {
+    next_matching(&mut fw.events, "agent lost", |e| match e {
         SchedEvent::AgentLost(a) if a == agent => Some(()),
         _ => None,
     })
@@ -442,7 +437,7 @@ pub async fn launch_one(fw: &mut FrameworkHandle, agent: &mut AgentHandle, id: &
         vec![offer.id.clone()],
         vec![command_task(id, &agent.id, "cpus:1;mem:128")],
     );
-    wait_for(&mut agent.events, "RunTask", |e| match e {
+    next_matching(&mut agent.events, "RunTask", |e| match e {
         AgentEvent::RunTask(_, t) if t.task_id.as_str() == id => Some(()),
         _ => None,
     })

@@ -3,14 +3,16 @@
 //!
 //! The master answers registrations with a fixed agent id and reports everything it
 //! receives on a channel; tests send it the master's side of the protocol by hand.
-
-#![allow(dead_code)] // each test file uses a different part of the harness
-
-pub mod http;
-pub mod isolated;
-pub mod rootfs;
+//!
+//! Invariant: a selective wait ([`Harness::next_update`], [`Harness::registered`],
+//! [`Harness::until_pong`], [`Harness::executor_exited`], ...) never loses what it passes
+//! over: messages it skips are kept, in order, for the next wait that asks for them. (The
+//! agent may legitimately report an executor's exit before that executor's terminal update,
+//! which it holds back until the previous update is acknowledged; a wait for the update
+//! that dropped the exit report left the next wait hanging.)
 
 use meso_api::http::auth::HttpAuthenticator;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -27,6 +29,8 @@ use meso_api::wire::{
 };
 use meso_api::Resources;
 use tokio::sync::mpsc;
+
+use crate::eventually::eventually_async_within;
 
 /// What the test master received.
 #[derive(Debug)]
@@ -115,6 +119,8 @@ pub struct Harness {
     pub agent_node: Node,
     pub agent: Upid,
     pub seen: mpsc::UnboundedReceiver<Seen>,
+    /// What selective waits passed over, oldest first (see the module docs).
+    skipped: VecDeque<Seen>,
     tx: mpsc::UnboundedSender<Seen>,
     pub work_dir: tempfile::TempDir,
 }
@@ -190,7 +196,7 @@ impl Harness {
             executor_registration_timeout: Duration::from_secs(60),
             executor_shutdown_grace_period: Duration::from_secs(5),
             registration_backoff_factor: Duration::from_secs(1),
-            command_executor: env!("CARGO_BIN_EXE_meso-executor").into(),
+            command_executor: crate::process::cargo_bin("meso-executor"),
             http_auth,
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
@@ -207,6 +213,7 @@ impl Harness {
             agent_node,
             agent,
             seen,
+            skipped: VecDeque::new(),
             tx,
             work_dir,
         }
@@ -216,32 +223,100 @@ impl Harness {
         self.tx.clone()
     }
 
-    /// The next thing the master receives.
+    /// The next thing the master received: the oldest one a selective wait passed over,
+    /// else the next to arrive.
     pub async fn next(&mut self) -> Seen {
+        match self.skipped.pop_front() {
+            Some(seen) => seen,
+            None => self.arrival().await,
+        }
+    }
+
+    /// The next message to arrive at the master (hang-guarded).
+    async fn arrival(&mut self) -> Seen {
         tokio::time::timeout(HANG_GUARD, self.seen.recv())
             .await
             .expect("hang guard: the master heard nothing")
             .expect("the master's channel stays open")
     }
 
-    /// Waits until registered (skipping anything else).
-    pub async fn registered(&mut self) -> RegisterAgent {
+    /// The first message `pick` takes (`Ok`), from those passed over before or arriving
+    /// now; what it gives back (`Err`) is kept, in order, for later waits.
+    pub async fn next_matching<T>(&mut self, pick: impl Fn(Seen) -> Result<T, Seen>) -> T {
+        for at in 0..self.skipped.len() {
+            let seen = self
+                .skipped
+                .remove(at)
+                .expect("invariant: the index is below the length");
+            match pick(seen) {
+                Ok(found) => return found,
+                Err(seen) => self.skipped.insert(at, seen),
+            }
+        }
         loop {
-            if let Seen::Register(r) = self.next().await {
-                // Let the reply land before the test goes on.
-                self.clock.settle().await;
-                return *r;
+            let seen = self.arrival().await;
+            match pick(seen) {
+                Ok(found) => return found,
+                Err(seen) => self.skipped.push_back(seen),
             }
         }
     }
 
-    /// The next status update, skipping pongs and exits.
-    pub async fn next_update(&mut self) -> meso_api::wire::StatusUpdate {
+    /// Waits until the master has received a message `wanted` accepts, leaving it (and
+    /// everything before it) for later waits.
+    pub async fn until_arrived(&mut self, wanted: impl Fn(&Seen) -> bool) {
+        if self.skipped.iter().any(&wanted) {
+            return;
+        }
         loop {
-            if let Seen::Update(u) = self.next().await {
-                return u.update;
+            let seen = self.arrival().await;
+            let found = wanted(&seen);
+            self.skipped.push_back(seen);
+            if found {
+                return;
             }
         }
+    }
+
+    /// Waits until registered (other messages are kept for later waits).
+    pub async fn registered(&mut self) -> RegisterAgent {
+        let r = self
+            .next_matching(|seen| match seen {
+                Seen::Register(r) => Ok(r),
+                other => Err(other),
+            })
+            .await;
+        // Let the reply land before the test goes on.
+        self.clock.settle().await;
+        *r
+    }
+
+    /// Waits until the agent re-registers (other messages are kept for later waits).
+    pub async fn reregistered(&mut self) -> ReregisterAgent {
+        *self
+            .next_matching(|seen| match seen {
+                Seen::Reregister(r) => Ok(r),
+                other => Err(other),
+            })
+            .await
+    }
+
+    /// The next status update (other messages are kept for later waits).
+    pub async fn next_update(&mut self) -> meso_api::wire::StatusUpdate {
+        self.next_matching(|seen| match seen {
+            Seen::Update(u) => Ok(u.update),
+            other => Err(other),
+        })
+        .await
+    }
+
+    /// The next executor exit the agent reports (other messages are kept for later waits).
+    pub async fn executor_exited(&mut self) -> ExitedExecutor {
+        self.next_matching(|seen| match seen {
+            Seen::ExecutorExited(e) => Ok(e),
+            other => Err(other),
+        })
+        .await
     }
 
     /// Sends `msg` to the agent as the master.
@@ -291,9 +366,13 @@ impl Harness {
         });
     }
 
-    /// Waits until the agent answers a ping (skipping anything else).
+    /// Waits until the agent answers a ping (other messages are kept for later waits).
     pub async fn until_pong(&mut self) {
-        while !matches!(self.next().await, Seen::Pong) {}
+        self.next_matching(|seen| match seen {
+            Seen::Pong => Ok(()),
+            other => Err(other),
+        })
+        .await
     }
 
     /// Expects (and acknowledges) STARTING then RUNNING: a task's way to running.
@@ -380,14 +459,7 @@ impl Harness {
     /// Waits (real time, hang-guarded) until `file` exists in the task's sandbox.
     pub async fn wait_for_file(&self, task: &str, file: &str) {
         let path = self.sandbox_of(task).join(file);
-        let deadline = std::time::Instant::now() + HANG_GUARD;
-        while !path.exists() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "hang guard: {} never appeared",
-                path.display()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("{} to appear", path.display());
+        eventually_async_within(&what, HANG_GUARD, || async { path.exists() }).await;
     }
 }

@@ -1,13 +1,12 @@
 //! Running the standard-library Python clients in `tests/http_clients/` from root e2e tests:
 //! finding python3 (a missing one fails the test saying so, never a silent pass) and
-//! running `scheduler.py` against a master to its exit, with the hang guard of
-//! `procs.rs`. Included with `#[path]` beside `procs.rs` (it uses `crate::procs`).
+//! running `scheduler.py` against a master to its exit, killed at the kit's hang guard.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::procs::HANG_GUARD;
+use crate::eventually::HANG_GUARD;
 
 /// python3, or a failure saying it is missing (never a silent pass).
 pub fn python3() -> &'static str {
@@ -27,11 +26,10 @@ pub fn python3() -> &'static str {
 
 /// `tests/http_clients`.
 pub fn clients_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http_clients")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/http_clients")
 }
 
 /// The command line that runs `executor.py` as a custom executor.
-#[allow(dead_code)] // not every test that includes this module runs custom executors
 pub fn executor_py_command() -> String {
     format!(
         "{} {}",
@@ -42,6 +40,7 @@ pub fn executor_py_command() -> String {
 
 /// Runs scheduler.py against the master on `127.0.0.1:master_port` with `extra` arguments
 /// until it exits (killed at the hang guard); its exit code and its stdout + stderr.
+#[allow(dead_code)] // not every test that includes this module runs it to its exit
 pub fn run_scheduler_py(master_port: u16, extra: &[&str]) -> (Option<i32>, String) {
     let master = format!("127.0.0.1:{master_port}");
     let mut child = Command::new(python3())

@@ -1,5 +1,5 @@
 //! A v1 scheduler SUBSCRIBE over plain TCP, as a client given `--master a,b,c` does it, for
-//! the failover benchmark and tests (included with `#[path]`): `POST /api/v1/scheduler`,
+//! the failover benchmark and tests: `POST /api/v1/scheduler`,
 //! follow a 307 to the leader its `Location` names, ask again after a 503 (no leader yet) or
 //! a refused connection (that master is down), and stop at the first `SUBSCRIBED` event of
 //! the RecordIO stream.
@@ -7,11 +7,11 @@
 //! Each answer is read with a socket timeout (a hang guard, not an assertion of speed); the
 //! whole search is bounded by the caller's guard.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+
+use crate::http::wire::{self, split_head, Chunked, Records};
 
 /// How long one answer may take before the attempt counts as failed (hang guard).
 const ANSWER_GUARD: Duration = Duration::from_secs(10);
@@ -48,53 +48,6 @@ pub fn location_port(location: &str) -> Option<u16> {
     authority.rsplit_once(':')?.1.parse().ok()
 }
 
-/// Parses an HTTP/1.1 head: (status, headers with lower-case names).
-fn parse_head(head: &str) -> Option<(u16, Vec<(String, String)>)> {
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Some((status, headers))
-}
-
-/// Removes the chunked framing from `raw` as far as it is complete: (data, complete).
-fn dechunk(raw: &[u8]) -> (Vec<u8>, bool) {
-    let mut out = Vec::new();
-    let mut at = 0;
-    loop {
-        let Some(eol) = raw[at..].windows(2).position(|w| w == b"\r\n") else {
-            return (out, false);
-        };
-        let size_text = String::from_utf8_lossy(&raw[at..at + eol]).to_string();
-        let Ok(size) = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-        else {
-            return (out, false);
-        };
-        if size == 0 {
-            return (out, true);
-        }
-        let start = at + eol + 2;
-        if raw.len() < start + size {
-            out.extend_from_slice(&raw[start..]);
-            return (out, false);
-        }
-        out.extend_from_slice(&raw[start..start + size]);
-        at = start + size + 2;
-        if at > raw.len() {
-            return (out, false);
-        }
-    }
-}
-
-/// The first RecordIO record (`<length>\n<bytes>`) of `data`, if complete.
-fn first_record(data: &[u8]) -> Option<&[u8]> {
-    let nl = data.iter().position(|&b| b == b'\n')?;
-    let len: usize = std::str::from_utf8(&data[..nl]).ok()?.trim().parse().ok()?;
-    data.get(nl + 1..nl + 1 + len)
-}
-
 /// One SUBSCRIBE to the master on loopback `port`.
 pub fn subscribe_once(port: u16) -> Answer {
     let mut stream = match TcpStream::connect(("127.0.0.1", port)) {
@@ -113,36 +66,48 @@ pub fn subscribe_once(port: u16) -> Answer {
     }
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
+    // Once the head is in: the status, headers, and the body read so far.
+    let mut head = None;
+    let mut chunked = Chunked::default();
+    let mut data = Vec::new();
     loop {
-        match stream.read(&mut buf) {
+        let n = match stream.read(&mut buf) {
             Ok(0) => return Answer::Unreachable(format!("closed after {} bytes", raw.len())),
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Ok(n) => n,
             Err(e) => return Answer::Unreachable(e.to_string()),
+        };
+        raw.extend_from_slice(&buf[..n]);
+        let mut fresh = &buf[..n];
+        if head.is_none() {
+            let Some((start, status, headers)) = split_head(&raw) else {
+                if raw.windows(4).any(|w| w == b"\r\n\r\n") {
+                    return Answer::Unreachable("unparsable answer head".to_string());
+                }
+                continue;
+            };
+            fresh = &raw[start..];
+            head = Some((status, headers));
         }
-        let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let Some((status, headers)) = parse_head(&String::from_utf8_lossy(&raw[..end])) else {
-            return Answer::Unreachable("unparsable answer head".to_string());
-        };
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let payload = &raw[end + 4..];
-        let chunked = header("transfer-encoding").is_some_and(|v| v.contains("chunked"));
-        let (data, complete) = if chunked {
-            dechunk(payload)
+        let (status, headers) = head.as_ref().expect("the head was read above");
+        let is_chunked = wire::is_chunked(headers);
+        if is_chunked {
+            data.extend(chunked.feed(fresh));
         } else {
-            let want = header("content-length").and_then(|v| v.parse::<usize>().ok());
-            (payload.to_vec(), want.is_some_and(|w| payload.len() >= w))
+            data.extend_from_slice(fresh);
+        }
+        let complete = if is_chunked {
+            chunked.is_done()
+        } else {
+            wire::header(headers, "content-length")
+                .and_then(|v| v.parse::<usize>().ok())
+                .is_some_and(|w| data.len() >= w)
         };
         match status {
             200 => {
-                if let Some(record) = first_record(&data) {
-                    let event: serde_json::Value = match serde_json::from_slice(record) {
+                let mut records = Records::default();
+                records.feed(&data);
+                if let Some(record) = records.next_record() {
+                    let event: serde_json::Value = match serde_json::from_slice(&record) {
                         Ok(v) => v,
                         Err(e) => return Answer::Refused(200, format!("bad event: {e}")),
                     };
@@ -160,13 +125,14 @@ pub fn subscribe_once(port: u16) -> Answer {
                 }
             }
             307 => {
-                return match header("location").and_then(location_port) {
+                let location = wire::header(headers, "location");
+                return match location.and_then(location_port) {
                     Some(port) => Answer::Redirect(port),
-                    None => Answer::Refused(307, format!("location {:?}", header("location"))),
+                    None => Answer::Refused(307, format!("location {location:?}")),
                 };
             }
             other if complete => {
-                return Answer::Refused(other, String::from_utf8_lossy(&data).to_string());
+                return Answer::Refused(*other, String::from_utf8_lossy(&data).to_string());
             }
             _ => {}
         }
@@ -216,15 +182,5 @@ mod tests {
         );
         assert_eq!(location_port("http://h:7/x"), Some(7));
         assert_eq!(location_port("/x"), None);
-    }
-
-    #[test]
-    fn dechunks_partial_and_whole_bodies() {
-        let raw = b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n";
-        assert_eq!(dechunk(raw), (b"helloabc".to_vec(), true));
-        assert_eq!(dechunk(&raw[..6]), (b"hel".to_vec(), false));
-        assert_eq!(dechunk(&raw[..9]), (b"hello".to_vec(), false));
-        assert_eq!(first_record(b"3\nabcdef"), Some(&b"abc"[..]));
-        assert_eq!(first_record(b"9\nabc"), None);
     }
 }

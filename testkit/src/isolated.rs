@@ -8,25 +8,19 @@
 //! (the test has failed on it already). Waits are hang guards, never assertions of speed.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use meso_agent::containerizer::IsolatingContainerizer;
 use meso_isolators::IsolationConfig;
 
-use super::{Harness, HANG_GUARD};
+use crate::agent_harness::Harness;
+use crate::eventually::eventually_async_within;
+
+/// Hang guard for a container cgroup to appear (never an assertion of speed).
+const HANG_GUARD: Duration = Duration::from_secs(90);
 
 /// Where the cgroup v1 hierarchies are mounted.
 pub const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
-
-/// Whether the test runs as root; when not, says on stderr that it is skipped and why
-/// (`skip_reason`), so the caller can return.
-pub fn running_as_root(skip_reason: &str) -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    if !root {
-        eprintln!("skipped: {skip_reason}");
-    }
-    root
-}
 
 /// A test's isolation: its own cgroups root, and the test's settings on top.
 pub struct Isolated {
@@ -82,8 +76,8 @@ impl Isolated {
     /// The one container cgroup in `hierarchy` (e.g. `cpuacct`), once it exists.
     pub async fn container_cgroup(&self, hierarchy: &str) -> PathBuf {
         let root = Path::new(CGROUP_MOUNT).join(hierarchy).join(&self.root);
-        let deadline = Instant::now() + HANG_GUARD;
-        loop {
+        let what = format!("one container cgroup in {root:?}");
+        eventually_async_within(&what, HANG_GUARD, || async {
             let dirs: Vec<PathBuf> = std::fs::read_dir(&root)
                 .into_iter()
                 .flatten()
@@ -91,15 +85,12 @@ impl Isolated {
                 .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
                 .map(|e| e.path())
                 .collect();
-            if let [one] = dirs.as_slice() {
-                return one.clone();
+            match dirs.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
             }
-            assert!(
-                Instant::now() < deadline,
-                "hang guard: no cgroup in {root:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 }
 

@@ -1,6 +1,5 @@
 //! A root filesystem small enough to build in a test: `/bin/sh` and the libraries it links.
-//! Standard library only, so that the root crate's `tests/rootfs_e2e.rs` can include this
-//! file with `#[path]` as well as the agent's tests.
+//! Used by the agent's rootfs tests and the root crate's `tests/rootfs_e2e.rs`.
 //!
 //! Invariant: the tree holds exactly `bin/sh` (the host's, resolved through links) and the
 //! absolute library paths `ldd` prints for it, at the same paths under the root.

@@ -1,6 +1,5 @@
 //! One real `meso master` and one `meso agent` (cpus:2;mem:512;disk:100) on loopback ports
-//! for the root end-to-end tests (included with `#[path]` beside `procs.rs`; it uses
-//! `crate::procs`), with extra agent flags such as `--isolation`, and the tail of their logs
+//! for the root end-to-end tests, with extra agent flags such as `--isolation`, and the tail of their logs
 //! for failure messages.
 //!
 //! Invariants: [`Cluster::start_with_agent_flags`] returns only once the master answers
@@ -8,14 +7,11 @@
 //! assertion of speed); both logs and the agent's work dir live in the cluster's temporary
 //! directory; dropping the cluster kills the agent, then the master, then removes the
 //! directory.
-#![allow(dead_code)]
+use std::path::PathBuf;
 
-use std::path::{Path, PathBuf};
-
-use crate::procs::{free_port, http_get, spawn_agent, spawn_logged, wait_until, Proc};
-
-/// How many last lines of each log [`Cluster::logs`] shows.
-const LOG_TAIL_LINES: usize = 40;
+use crate::eventually::eventually;
+use crate::http::blocking::try_get;
+use crate::process::{free_port, logs_in, spawn_agent, spawn_logged, Proc};
 
 /// A running master with one registered agent.
 pub struct Cluster {
@@ -41,8 +37,8 @@ impl Cluster {
         let master_port = free_port();
         let port = master_port.to_string();
         let master = spawn_logged(&["master", "--port", &port], &dir.path().join("master.log"));
-        wait_until("master answers /health", || {
-            http_get(master_port, "/master/health").is_some()
+        eventually("master answers /health", || {
+            try_get(master_port, "/master/health").is_some()
         });
         let master_addr = format!("127.0.0.1:{master_port}");
         let agent = spawn_agent(
@@ -52,9 +48,9 @@ impl Cluster {
             "cpus:2;mem:512;disk:100",
             agent_flags,
         );
-        wait_until("the agent registered", || {
-            http_get(master_port, "/master/state")
-                .is_some_and(|s| s.contains("\"activated_slaves\":1"))
+        eventually("the agent registered", || {
+            try_get(master_port, "/master/state")
+                .is_some_and(|s| s.text().contains("\"activated_slaves\":1"))
         });
         Cluster {
             master_port,
@@ -64,6 +60,22 @@ impl Cluster {
         }
     }
 
+    /// The agent process (to kill -9, SIGSTOP or SIGCONT it).
+    pub fn agent(&mut self) -> &mut Proc {
+        &mut self.agent
+    }
+
+    /// The master process (to kill -9, SIGSTOP or SIGCONT it).
+    pub fn master(&mut self) -> &mut Proc {
+        &mut self.master
+    }
+
+    /// Runs `tests/http_clients/scheduler.py` against the master with `extra` arguments to
+    /// its exit; its exit code and output.
+    pub fn run_scheduler(&self, extra: &[&str]) -> (Option<i32>, String) {
+        crate::python_clients::run_scheduler_py(self.master_port, extra)
+    }
+
     /// The agent's `--work-dir`.
     pub fn agent_work_dir(&self) -> PathBuf {
         self.dir.path().join("agent")
@@ -71,22 +83,6 @@ impl Cluster {
 
     /// The last lines of the master's and the agent's logs, each under a header naming it.
     pub fn logs(&self) -> String {
-        ["master.log", "agent.log"]
-            .iter()
-            .map(|f| {
-                format!(
-                    "--- {f} (last lines)\n{}",
-                    log_tail(&self.dir.path().join(f))
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        logs_in(self.dir.path(), &["master.log", "agent.log"])
     }
-}
-
-/// The last lines of the file at `path` (empty when it cannot be read).
-pub fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let tail: Vec<&str> = text.lines().rev().take(LOG_TAIL_LINES).collect();
-    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
 }

@@ -1,79 +1,26 @@
 //! Three real `meso master` processes with `--peers` on loopback ports, for the failover
-//! end-to-end test and the failover benchmark (included by both with `#[path]`): start them,
-//! find the leader over HTTP, kill -9 it, restart a killed master on its own work dir.
+//! end-to-end tests and the failover benchmark: start them,
+//! find the leader over HTTP, kill -9 it ([`Masters::kill9`], a crash), restart a killed
+//! master on its own work dir ([`Masters::spawn`]), or stop and continue one with SIGSTOP /
+//! SIGCONT ([`Masters::pause`], [`Masters::resume`]: it hangs with its sockets open, as a
+//! master cut off from the others would).
 //!
 //! A master leads when `master/elected` is 1 in its `/metrics/snapshot`. Every wait has a
 //! hang guard; none is an assertion of speed.
 
-#![allow(dead_code)]
-
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A child killed (SIGKILL) when dropped.
-pub struct Proc(pub Child);
-
-impl Proc {
-    /// SIGKILL and reap.
-    pub fn kill9(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-
-    /// The OS pid.
-    pub fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-/// A free loopback port (bound and released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// `GET path` on loopback `port`: (status, body), or `None` when nothing answers.
-pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let (head, body) = out.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
-}
-
-/// Polls `ok` every 20 ms until it holds; panics naming `what` after `guard`.
-pub fn wait_until(what: &str, guard: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < guard, "hang guard ({guard:?}): {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::eventually::eventually_within;
+use crate::http::blocking::try_get;
+use crate::process::{free_port, spawn_bin_logged, Proc};
 
 /// Whether the master on loopback `port` serves as the elected leader now (`master/elected`
 /// is 1 in its `/metrics/snapshot`).
 pub fn serves_as_leader_on(port: u16) -> bool {
-    http_get(port, "/metrics/snapshot").is_some_and(|(status, body)| {
-        status == 200
-            && serde_json::from_str::<serde_json::Value>(&body)
+    try_get(port, "/metrics/snapshot").is_some_and(|r| {
+        r.status == 200
+            && serde_json::from_slice::<serde_json::Value>(&r.body)
                 .is_ok_and(|v| v["master/elected"].as_f64() == Some(1.0))
     })
 }
@@ -123,7 +70,6 @@ impl Masters {
         let work = self.dir.join(format!("master{i}"));
         self.starts[i] += 1;
         let log = self.dir.join(format!("master{i}.{}.log", self.starts[i]));
-        let file = std::fs::File::create(&log).expect("master log file");
         let peers = self.addresses();
         let mut args: Vec<String> = vec![
             "master".into(),
@@ -135,13 +81,7 @@ impl Masters {
             work.display().to_string(),
         ];
         args.extend(self.extra.iter().cloned());
-        let child = Command::new(&self.meso)
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("meso master starts");
-        self.procs[i] = Some(Proc(child));
+        self.procs[i] = Some(spawn_bin_logged(&self.meso, &args, &log));
     }
 
     /// Whether master `i` serves as the elected leader now (`master/elected` is 1 in its
@@ -157,12 +97,7 @@ impl Masters {
 
     /// Waits for a leader (hang guard `guard`).
     pub fn wait_leader(&self, guard: Duration) -> usize {
-        let mut found = None;
-        wait_until("a master serves as leader", guard, || {
-            found = self.leader_now();
-            found.is_some()
-        });
-        found.expect("wait_until returned, so a leader was found")
+        eventually_within("a master serves as leader", guard, || self.leader_now())
     }
 
     /// SIGKILLs master `i`.
@@ -172,10 +107,26 @@ impl Masters {
         }
     }
 
+    /// SIGSTOPs master `i`: it stops answering but keeps its sockets and its work dir.
+    pub fn pause(&self, i: usize) {
+        self.procs[i]
+            .as_ref()
+            .unwrap_or_else(|| panic!("master {i} runs"))
+            .stop();
+    }
+
+    /// SIGCONTs master `i` after [`Masters::pause`].
+    pub fn resume(&self, i: usize) {
+        self.procs[i]
+            .as_ref()
+            .unwrap_or_else(|| panic!("master {i} runs"))
+            .cont();
+    }
+
     /// Whether master `i` answers HTTP and names `leader_port`'s master as leader.
     pub fn follows(&self, i: usize, leader_port: u16) -> bool {
-        http_get(self.ports[i], "/master/state").is_some_and(|(_, body)| {
-            serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| {
+        try_get(self.ports[i], "/master/state").is_some_and(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).is_ok_and(|v| {
                 v["leader"]
                     .as_str()
                     .is_some_and(|l| l.ends_with(&format!(":{leader_port}")))

@@ -1,7 +1,11 @@
-//! Helpers shared by the integration tests: root/controller checks that skip with a printed
-//! reason, unique container ids, and checks of the cgroup trees and the process table.
-
-#![allow(dead_code)]
+//! Helpers for the `meso-isolators` integration tests: root and controller checks that
+//! skip with a printed reason, unique container ids, and checks of the cgroup trees and the
+//! process table.
+//!
+//! Invariants: a test that cannot run says why on stderr ([`can_run`]); not being root is
+//! reported through [`crate::root`] (SKIPPED, or a failure under `CI=true`), a missing
+//! cgroup controller is a plain skip. Guards remove every cgroup a test made, even when it
+//! fails.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -11,8 +15,10 @@ use meso_isolators::{ContainerConfig, ContainerId, Isolation, IsolationConfig, L
 
 /// True when the test can run; otherwise prints why it is skipped.
 pub fn can_run(test: &str, controllers: &[&str]) -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP {test}: needs root for cgroups and namespaces");
+    if !crate::root::is_root_or_skip(
+        &crate::root::current_test(test),
+        "needs root for cgroups and namespaces",
+    ) {
         return false;
     }
     let layout = CgroupLayout::detect().expect("/proc/self/mountinfo is readable");
