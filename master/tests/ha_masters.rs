@@ -8,7 +8,8 @@
 //! it; after a leader is killed, the new leader recovers the registry (a recovered agent
 //! that does not come back is marked unreachable, a framework that does not come back is
 //! removed after its stored failover timeout); a master restarted on its old work dir
-//! catches up. Timeouts are hang guards only; every wait polls for an observable state.
+//! catches up; role weights and quotas set on the leader are served by the next one.
+//! Timeouts are hang guards only; every wait polls for an observable state.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -633,4 +634,99 @@ async fn a_master_without_a_quorum_knows_no_leader_and_says_so() {
     host.stop().await.expect("the host stops cleanly");
     log.stop();
     node.shutdown().await;
+}
+
+/// Sends `method path` with a JSON `body` to `addr`: (status, body).
+async fn http_send(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).await.expect("writes");
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.expect("reads");
+    let (head, body) = out.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    (status, body.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weights_and_quota_survive_a_leader_failover() {
+    let mut masters = Masters::start(config()).await;
+    let old = masters.leader_among(&[0, 1, 2]).await;
+    let addr = masters.addrs[old];
+    let (status, body) = http_send(
+        addr,
+        "PUT",
+        "/master/weights",
+        r#"[{"role":"eng","weight":2},{"role":"ops","weight":0.5}]"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // No agent yet: a guarantee needs `force` to pass the capacity check.
+    let update = r#"{"type":"UPDATE_QUOTA","update_quota":{"force":true,"quota_configs":[
+        {"role":"eng","guarantees":{"cpus":{"value":2}},"limits":{"cpus":{"value":4}}}]}}"#;
+    let (status, body) = http_send(addr, "POST", "/master/api/v1", update).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http_send(
+        addr,
+        "POST",
+        "/master/quota",
+        r#"{"role":"ops","force":true,"guarantee":[{"name":"mem","type":"SCALAR","scalar":{"value":256}}]}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Answered only once durable: the leader's log already holds them.
+    let held = masters
+        .member(old)
+        .log
+        .inspect(|r, _| (r.weights().clone(), r.quotas().clone()))
+        .await
+        .expect("log readable");
+    assert_eq!(held.0.get("eng"), Some(&2.0));
+    assert_eq!(held.1["eng"].limits.get("cpus"), Some(&4000));
+    assert_eq!(held.1["ops"].guarantees.get("mem"), Some(&256_000));
+
+    masters.kill(old).await;
+    let rest: Vec<usize> = (0..3).filter(|i| *i != old).collect();
+    let new = masters.leader_among(&rest).await;
+    let addr = masters.addrs[new];
+    let (status, _, body) = http_get(addr, "/master/weights").await;
+    assert_eq!(status, 200, "{body}");
+    let weights: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(
+        weights,
+        serde_json::json!([{"role":"eng","weight":2.0},{"role":"ops","weight":0.5}])
+    );
+    let (status, body) = http_send(addr, "POST", "/master/api/v1", r#"{"type":"GET_QUOTA"}"#).await;
+    assert_eq!(status, 200, "{body}");
+    let quota: Value = serde_json::from_str(&body).expect("JSON");
+    let configs = &quota["get_quota"]["status"]["configs"];
+    assert_eq!(configs[0]["role"], "eng", "{quota}");
+    assert_eq!(configs[0]["guarantees"]["cpus"]["value"], 2.0);
+    assert_eq!(configs[0]["limits"]["cpus"]["value"], 4.0);
+    assert_eq!(configs[1]["role"], "ops");
+    assert_eq!(configs[1]["limits"]["mem"]["value"], 256.0);
+    let (_, _, roles) = http_get(addr, "/master/roles").await;
+    let roles: Value = serde_json::from_str(&roles).expect("JSON");
+    let eng = roles["roles"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "eng"))
+        .expect("eng is listed")
+        .clone();
+    assert_eq!(eng["weight"], 2.0);
+    assert_eq!(eng["quota"]["guarantee"]["cpus"], 2.0);
+    // The new leader keeps serving changes.
+    let (status, body) = http_send(addr, "DELETE", "/master/quota/ops", "").await;
+    assert_eq!(status, 200, "{body}");
+    masters.shutdown().await;
 }

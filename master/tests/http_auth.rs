@@ -172,6 +172,14 @@ async fn readwrite_and_framework_authentication_guard_the_v1_apis() {
     let r = send(addr, "POST", "/api/v1/scheduler", token, "{}").await;
     assert_eq!(r.status, 400, "{}", r.text());
 
+    // The legacy mutators are read-write whatever the method, as in Mesos.
+    let r = send(addr, "GET", "/weights", None, "").await;
+    assert_refused(&r, "mesos-master-readwrite", "no 'Authorization' header");
+    let r = send(addr, "DELETE", "/quota/dev", None, "").await;
+    assert_refused(&r, "mesos-master-readwrite", "no 'Authorization' header");
+    let r = send(addr, "GET", "/master/weights", basic("ops", "s3cret"), "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
     // Read-only endpoints are not guarded.
     let r = send(addr, "GET", "/master/state", None, "").await;
     assert_eq!(r.status, 200, "{}", r.text());

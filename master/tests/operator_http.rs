@@ -404,12 +404,6 @@ async fn bad_operator_requests_get_the_tables_answers_and_the_master_keeps_servi
             "limit",
         ),
         (
-            "not served (quota)",
-            request(r#"{"type":"GET_QUOTA"}"#),
-            501,
-            "GET_QUOTA",
-        ),
-        (
             "not served (maintenance)",
             request(r#"{"type":"GET_MAINTENANCE_STATUS"}"#),
             501,

@@ -141,6 +141,7 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
         unreachable: BTreeSet::from([AgentId::new("old")]),
         gone: BTreeSet::from([AgentId::new("dead")]),
         frameworks: BTreeMap::from([(FrameworkId::new("m1-0000"), gone)]),
+        ..Default::default()
     };
     let master = node
         .spawn_named(
@@ -290,6 +291,7 @@ async fn timeout_with_limit(
         unreachable: BTreeSet::new(),
         gone: BTreeSet::new(),
         frameworks: BTreeMap::new(),
+        ..Default::default()
     };
     let master = node
         .spawn_named(

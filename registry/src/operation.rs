@@ -54,6 +54,9 @@ pub enum Operation {
         /// Guarantees and limits.
         quota: QuotaRecord,
     },
+    /// Sets the quotas of several roles at once, all or nothing (Mesos 1.9+'s
+    /// `UpdateQuota` with several `QuotaConfig`s); an empty quota removes the role's.
+    UpdateQuotas(BTreeMap<String, QuotaRecord>),
     /// Sets role weights (roles not named keep theirs; weight 1.0 is the default and is
     /// stored as absent).
     SetWeights(BTreeMap<String, f64>),

@@ -92,6 +92,19 @@ impl Registry {
                     self.quotas.insert(role.clone(), quota.clone());
                 }
             }
+            Operation::UpdateQuotas(quotas) => {
+                for (role, quota) in quotas {
+                    validate_role(role)?;
+                    validate_quota(role, quota)?;
+                }
+                for (role, quota) in quotas {
+                    if quota.guarantees.is_empty() && quota.limits.is_empty() {
+                        self.quotas.remove(role);
+                    } else {
+                        self.quotas.insert(role.clone(), quota.clone());
+                    }
+                }
+            }
             Operation::SetWeights(weights) => {
                 for (role, weight) in weights {
                     validate_role(role)?;

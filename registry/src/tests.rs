@@ -212,6 +212,41 @@ fn quota_weights_maintenance_are_validated() {
     .unwrap();
     assert!(r.quotas().is_empty());
 
+    let cpus = |g: i64, l: i64| QuotaRecord {
+        guarantees: BTreeMap::from([("cpus".to_string(), g)]),
+        limits: BTreeMap::from([("cpus".to_string(), l)]),
+    };
+    assert!(matches!(
+        r.apply(&Operation::UpdateQuotas(BTreeMap::from([
+            ("a".to_string(), cpus(1000, 2000)),
+            ("b".to_string(), cpus(3000, 2000)),
+        ]))),
+        Err(RegistryError::InvalidQuota { .. })
+    ));
+    assert!(r.quotas().is_empty(), "a refused batch of quotas sets none");
+    r.apply(&Operation::UpdateQuotas(BTreeMap::from([
+        ("a".to_string(), cpus(1000, 2000)),
+        ("b".to_string(), cpus(0, 500)),
+    ])))
+    .unwrap();
+    assert_eq!(r.quotas().get("a"), Some(&cpus(1000, 2000)));
+    assert_eq!(r.quotas().get("b"), Some(&cpus(0, 500)));
+    r.apply(&Operation::UpdateQuotas(BTreeMap::from([(
+        "a".to_string(),
+        QuotaRecord::default(),
+    )])))
+    .unwrap();
+    assert_eq!(
+        r.quotas().keys().collect::<Vec<_>>(),
+        ["b"],
+        "an empty quota removes only its role's"
+    );
+    r.apply(&Operation::SetQuota {
+        role: "b".to_string(),
+        quota: QuotaRecord::default(),
+    })
+    .unwrap();
+
     assert!(matches!(
         r.apply(&Operation::SetWeights(BTreeMap::from([
             ("a".to_string(), 2.0),
@@ -294,6 +329,21 @@ fn op_strategy() -> impl Strategy<Value = Operation> {
                 guarantees: BTreeMap::from([("cpus".to_string(), g)]),
                 limits: BTreeMap::from([("cpus".to_string(), l)]),
             }
+        }),
+        proptest::collection::btree_map("[a-c]", (0i64..3000, -10i64..3000), 0..3).prop_map(|m| {
+            Operation::UpdateQuotas(
+                m.into_iter()
+                    .map(|(role, (g, l))| {
+                        (
+                            role,
+                            QuotaRecord {
+                                guarantees: BTreeMap::from([("mem".to_string(), g)]),
+                                limits: BTreeMap::from([("mem".to_string(), l)]),
+                            },
+                        )
+                    })
+                    .collect(),
+            )
         }),
         ("[a-c]", -1.0f64..4.0)
             .prop_map(|(role, w)| Operation::SetWeights(BTreeMap::from([(role, w)]))),

@@ -65,6 +65,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         authenticate_http_frameworks: false,
         credentials: None,
         jwt_secret_file: None,
+        weights: None,
     };
     let master_node = Node::builder()
         .bind(SocketAddr::new(flags.ip, flags.port))

@@ -112,6 +112,10 @@ pub struct MasterFlags {
     /// bearer JWTs (`Authorization: Bearer <token>`), accepted beside HTTP Basic.
     #[arg(long, env = "MESO_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<std::path::PathBuf>,
+    /// Role weights as `role=weight,role=weight` (deprecated in Mesos in favour of
+    /// `PUT /weights` and UPDATE_WEIGHTS): written to the registry when it holds none yet.
+    #[arg(long, env = "MESO_WEIGHTS")]
+    pub weights: Option<String>,
 }
 
 impl MasterFlags {
@@ -163,6 +167,10 @@ impl MasterFlags {
             ..AllocatorConfig::default()
         };
         config.http_auth = self.http_authenticator()?;
+        if let Some(w) = &self.weights {
+            config.weights = meso_master::master::role_controls::parse_weights_flag(w)
+                .map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
+        }
         Ok(config)
     }
 }

@@ -9,9 +9,10 @@
 //!
 //! Served on the master: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS,
 //! GET_LOGGING_LEVEL, GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS,
-//! GET_ROLES, GET_MASTER, SUBSCRIBE, TEARDOWN, MARK_AGENT_GONE. On the agent: GET_HEALTH,
+//! GET_ROLES, GET_MASTER, SUBSCRIBE, TEARDOWN, MARK_AGENT_GONE, GET_WEIGHTS,
+//! UPDATE_WEIGHTS, GET_QUOTA, UPDATE_QUOTA, SET_QUOTA, REMOVE_QUOTA. On the agent: GET_HEALTH,
 //! GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
-//! GET_EXECUTORS, GET_TASKS. Reservations and volumes, quota, weights and maintenance
+//! GET_EXECUTORS, GET_TASKS. Reservations and volumes and maintenance
 //! (draining included) come with their own issue.
 //!
 //! [`operator_response`] builds the synchronous answer envelope
@@ -195,14 +196,13 @@ impl MasterCallType {
         match self {
             GetHealth | GetFlags | GetVersion | GetMetrics | GetLoggingLevel | GetState
             | GetAgents | GetFrameworks | GetExecutors | GetTasks | GetRoles | GetMaster
-            | Subscribe | Teardown | MarkAgentGone => None,
+            | Subscribe | Teardown | MarkAgentGone | GetWeights | UpdateWeights | GetQuota
+            | UpdateQuota | SetQuota | RemoveQuota => None,
             Unknown => Some("an 'UNKNOWN' call has nothing to do"),
             ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
             | ShrinkVolume => {
                 Some("dynamic reservations and persistent volumes are not served yet")
             }
-            GetQuota | UpdateQuota | SetQuota | RemoveQuota => Some("quota is not served yet"),
-            GetWeights | UpdateWeights => Some("role weights are not served yet"),
             GetMaintenanceStatus
             | GetMaintenanceSchedule
             | UpdateMaintenanceSchedule
@@ -321,7 +321,7 @@ pub struct GetContainers {
 }
 
 /// A master operator call, with the payloads of the calls meso serves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MasterCall {
     /// Kind (required).
     #[serde(rename = "type")]
@@ -335,6 +335,18 @@ pub struct MasterCall {
     /// MARK_AGENT_GONE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mark_agent_gone: Option<MarkAgentGone>,
+    /// UPDATE_WEIGHTS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_weights: Option<super::role_controls::UpdateWeights>,
+    /// UPDATE_QUOTA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_quota: Option<super::role_controls::UpdateQuota>,
+    /// SET_QUOTA (deprecated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_quota: Option<super::role_controls::SetQuota>,
+    /// REMOVE_QUOTA (deprecated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_quota: Option<super::role_controls::RemoveQuota>,
 }
 
 /// An agent operator call, with the payloads of the calls meso serves.
@@ -480,6 +492,12 @@ mod tests {
             MasterCallType::MarkAgentGone => {
                 r#"{"type":"MARK_AGENT_GONE","mark_agent_gone":{"agent_id":{"value":"a"}}}"#
                     .to_string()
+            }
+            MasterCallType::SetQuota => {
+                r#"{"type":"SET_QUOTA","set_quota":{"quota_request":{"role":"r"}}}"#.to_string()
+            }
+            MasterCallType::RemoveQuota => {
+                r#"{"type":"REMOVE_QUOTA","remove_quota":{"role":"r"}}"#.to_string()
             }
             k if k.payload_required() => format!(r#"{{"type":"{k}","{lower}":{{}}}}"#),
             k => format!(r#"{{"type":"{k}"}}"#),

@@ -57,6 +57,8 @@ pub fn operation_for(change: &RegistryChange, now_ms: u64) -> Option<Operation> 
             info: info.clone(),
         }),
         RegistryChange::RemoveFramework(id) => Operation::RemoveFramework(id.clone()),
+        RegistryChange::UpdateWeights(weights) => Operation::SetWeights(weights.clone()),
+        RegistryChange::UpdateQuotas(quotas) => Operation::UpdateQuotas(quotas.clone()),
     })
 }
 
@@ -74,6 +76,8 @@ pub fn snapshot_of(registry: &Registry) -> RegistrySnapshot {
             .iter()
             .map(|(id, record)| (id.clone(), record.info.clone()))
             .collect(),
+        weights: registry.weights().clone(),
+        quotas: registry.quotas().clone(),
     }
 }
 
@@ -196,6 +200,20 @@ mod tests {
             s.frameworks[&FrameworkId::new("F-1")].failover_timeout,
             3600.0
         );
+        let quota = meso_registry::QuotaRecord {
+            guarantees: [("cpus".to_string(), 2000)].into(),
+            limits: [("cpus".to_string(), 4000)].into(),
+        };
+        for change in [
+            RegistryChange::UpdateWeights([("a".to_string(), 2.0)].into()),
+            RegistryChange::UpdateQuotas([("a".to_string(), quota.clone())].into()),
+        ] {
+            let op = operation_for(&change, 0).expect("maps");
+            registry.apply(&op).expect("applies");
+        }
+        let s = snapshot_of(&registry);
+        assert_eq!(s.weights.get("a"), Some(&2.0));
+        assert_eq!(s.quotas.get("a"), Some(&quota));
         let op = operation_for(&RegistryChange::RemoveFramework(FrameworkId::new("F-1")), 0);
         registry.apply(&op.expect("maps")).expect("removes");
         assert!(snapshot_of(&registry).frameworks.is_empty());

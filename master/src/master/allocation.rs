@@ -74,6 +74,10 @@ pub enum AllocatorCall {
     Revive(String, Vec<String>),
     /// Stops offers for the roles (all when empty).
     Suppress(String, Vec<String>),
+    /// Role weights changed (DRF uses them from the next round).
+    UpdateWeights(Vec<(String, f64)>),
+    /// A role's quota changed (an empty quota removes it).
+    UpdateQuota(String, meso_allocator::Quota),
     /// Run a round now (timer or batched trigger).
     Round {
         /// True for the periodic timer (which re-arms itself).
@@ -240,6 +244,8 @@ impl Process for AllocatorProcess {
                 r
             }
             AllocatorCall::Suppress(framework, roles) => self.core.suppress(&framework, &roles),
+            AllocatorCall::UpdateWeights(weights) => self.core.update_weights(&weights),
+            AllocatorCall::UpdateQuota(role, quota) => self.core.update_quota(&role, &quota),
             AllocatorCall::Round { periodic } => {
                 if periodic {
                     ctx.delay(self.interval, AllocatorCall::Round { periodic: true });

@@ -3,7 +3,8 @@
 //! (`meso_api::http::auth`; a refusal is a 401 counted in
 //! `master/http_authentication_failures` when credentials were presented), then dispatches
 //! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
-//! `legacy.rs`, the operator API in `operator_api.rs`.
+//! `legacy.rs`, the operator API in `operator_api.rs`, `/weights` and `/quota` in
+//! `role_calls.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::slog::info;
@@ -50,7 +51,14 @@ impl Master {
             r if longest_prefix(r, &["/api/v1"]).is_some() => {
                 self.serve_operator(ctx, request, reply)
             }
-            _ => self.serve_legacy(ctx, request, reply),
+            _ => {
+                let route = route.to_string();
+                if let Some((request, reply)) =
+                    self.serve_role_endpoint(ctx, &route, request, reply)
+                {
+                    self.serve_legacy(ctx, request, reply)
+                }
+            }
         }
     }
 

@@ -115,12 +115,14 @@ impl Master {
 
     /// The master's metrics by Mesos name.
     pub fn metrics_map(&self, now: f64) -> std::collections::BTreeMap<String, f64> {
-        master_metrics(&MetricsInput {
+        let mut all = master_metrics(&MetricsInput {
             view: self.state_view(),
             now,
             elected: true,
             subscribers: self.operator.events.len(),
-        })
+        });
+        all.extend(self.role_metrics());
+        all
     }
 
     /// Answers a legacy route (or 404).
@@ -163,7 +165,9 @@ impl Master {
                 }
                 Err(e) => error_response(e),
             },
-            "/roles" | "/roles.json" => json_response(query, super::roles_json::roles(&view)),
+            "/roles" | "/roles.json" => {
+                json_response(query, super::roles_json::roles(&view, &self.operator.roles))
+            }
             "/health" => HttpResponse::text(StatusCode::OK, ""),
             "/version" => json_response(query, version_json()),
             "/flags" => json_response(query, flags_json(&view)),

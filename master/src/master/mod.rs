@@ -69,6 +69,8 @@ pub mod recovery;
 pub mod registrar;
 pub mod removal_limit;
 pub mod resources_object;
+mod role_calls;
+pub mod role_controls;
 pub mod roles_json;
 mod scheduler_api;
 mod sends;
@@ -126,6 +128,9 @@ pub struct MasterConfig {
     /// Which HTTP endpoints need credentials, and the credentials and JWT key to check
     /// them against (open by default, as Mesos).
     pub http_auth: meso_api::http::auth::HttpAuthenticator,
+    /// Role weights from the deprecated `--weights` flag: written to the registry when it
+    /// holds no weights yet (a registry's weights win over the flag, as in Mesos).
+    pub weights: std::collections::BTreeMap<String, f64>,
 }
 
 impl MasterConfig {
@@ -144,6 +149,7 @@ impl MasterConfig {
             agent_removal_rate_limit: None,
             recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
             http_auth: meso_api::http::auth::HttpAuthenticator::open(),
+            weights: Default::default(),
         }
     }
 }
@@ -230,6 +236,8 @@ pub enum PendingAdmission {
     Register(Upid, meso_api::v1::AgentId, wire::RegisterAgent),
     /// A returning agent.
     Reregister(Upid, wire::ReregisterAgent),
+    /// An operator's weight or quota change, answered once the registry has it.
+    Operator(HttpReply),
 }
 
 macro_rules! wire_into_message {
@@ -360,6 +368,9 @@ impl Master {
                 Some(PendingAdmission::Reregister(pid, msg)) => {
                     self.agent_readmitted(ctx, pid, msg)
                 }
+                Some(PendingAdmission::Operator(reply)) => {
+                    self.role_change_done(ctx, &done.change, applied, reply)
+                }
                 None => {}
             },
         }
@@ -423,6 +434,7 @@ impl Process for Master {
         }
         ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
         self.start_recovery(ctx);
+        self.seed_flag_weights(ctx);
         info!(ctx.node().logger(), "master started"; "id" => &self.config.master_id, "pid" => %ctx.self_upid());
     }
 

@@ -1,7 +1,8 @@
 //! The master's v1 operator API, `POST /api/v1` (HTTP reference §3.1; longest prefix, so
 //! `/api/v1/operator` lands here too): the front door in `meso_api::http::operator`
 //! checks method, content type, body, payloads and `Accept` and answers 501 for the calls
-//! meso does not serve; this file answers the rest from the books. GET_* calls are 200 with
+//! meso does not serve; this file answers the rest from the books, except the weight and
+//! quota calls and GET_ROLES, which `role_calls.rs` answers. GET_* calls are 200 with
 //! `{"type": ..., "<type>": {...}}`; TEARDOWN and MARK_AGENT_GONE are 200 with an empty
 //! body; SUBSCRIBE is a RecordIO stream: SUBSCRIBED with the state, then the events the
 //! [`OperatorEvents`](super::operator_events::OperatorEvents) hub publishes, and a
@@ -25,6 +26,7 @@ use serde_json::{json, Value};
 use super::agents::AgentRecord;
 use super::frameworks::FrameworkRecord;
 use super::legacy::error_response;
+use super::role_controls::RoleControls;
 use super::state_json::{self, agent_id, framework_id, StateView, Totals};
 use super::tasks::Task;
 use super::{Master, MasterMessage};
@@ -176,16 +178,16 @@ pub fn get_state(view: &StateView<'_>) -> Value {
     })
 }
 
-/// `GetRoles`.
-pub fn get_roles(view: &StateView<'_>) -> Value {
-    let roles: Vec<Value> = super::roles_json::role_books(view)
+/// `GetRoles`: every known role (see `roles_json`) with its weight.
+pub fn get_roles(view: &StateView<'_>, controls: &RoleControls) -> Value {
+    let roles: Vec<Value> = super::roles_json::role_books_with(view, controls)
         .into_iter()
         .map(|(name, b)| {
             let mut r = b.allocated.clone();
             r += &b.offered;
             json!({
+                "weight": controls.weight(&name),
                 "name": name,
-                "weight": 1.0,
                 "frameworks": b.frameworks.iter().map(|f| json!({"value": f})).collect::<Vec<_>>(),
                 "resources": resources_json(&r),
             })
@@ -216,7 +218,6 @@ fn query_payload(kind: MasterCallType, view: &StateView<'_>) -> Option<Value> {
         MasterCallType::GetFrameworks => get_frameworks(view, &Totals::of(view)),
         MasterCallType::GetExecutors => get_executors(view),
         MasterCallType::GetTasks => get_tasks(view),
-        MasterCallType::GetRoles => get_roles(view),
         MasterCallType::GetMaster => json!({
             "master_info": view.info,
             "start_time": view.timeline.start_time,
@@ -265,6 +266,9 @@ impl Master {
         ) {
             Ok(ok) => ok,
             Err(e) => return reply.respond(error_response(e)),
+        };
+        let Some((call, reply)) = self.serve_role_call(ctx, call, reply) else {
+            return;
         };
         let kind = call.kind;
         let payload: Option<Value> = match kind {

@@ -2,7 +2,7 @@
 //! (start, election and registration times), the offset from the node clock to Unix
 //! time, its flags as `(name, value)` text for
 //! `/flags`, `GET_FLAGS` and `/master/state`, and the [`OperatorEvents`] hub of
-//! `SUBSCRIBE` streams. One field of the `Master`.
+//! `SUBSCRIBE` streams, and the role weights and quotas. One field of the `Master`.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -30,6 +30,8 @@ pub struct OperatorState {
     pub completed_frameworks: VecDeque<FrameworkRecord>,
     /// Seconds to add to the node clock's time to get seconds since the Unix epoch.
     pub epoch_offset: f64,
+    /// Role weights and quotas, as last written to the registry.
+    pub roles: super::role_controls::RoleControls,
 }
 
 impl OperatorState {
@@ -42,6 +44,7 @@ impl OperatorState {
             events: OperatorEvents::default(),
             completed_frameworks: VecDeque::new(),
             epoch_offset,
+            roles: Default::default(),
         }
     }
 }
@@ -83,6 +86,14 @@ pub fn flags_of(config: &MasterConfig, port: u16) -> Vec<(String, String)> {
         ("port".to_string(), port.to_string()),
         ("registry".to_string(), "in_memory".to_string()),
     ];
+    if !config.weights.is_empty() {
+        let pairs: Vec<String> = config
+            .weights
+            .iter()
+            .map(|(r, w)| format!("{r}={w}"))
+            .collect();
+        flags.push(("weights".to_string(), pairs.join(",")));
+    }
     if let Some(t) = config.offer_timeout {
         flags.push(("offer_timeout".to_string(), secs(t)));
     }

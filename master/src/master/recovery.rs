@@ -207,6 +207,8 @@ impl Master {
         for id in &snapshot.gone {
             self.agents.mark_gone(id.clone());
         }
+        self.apply_role_change(&RegistryChange::UpdateWeights(snapshot.weights.clone()));
+        self.apply_role_change(&RegistryChange::UpdateQuotas(snapshot.quotas.clone()));
         for (id, info) in snapshot.frameworks {
             if self.frameworks.get(&id).is_some() {
                 continue;

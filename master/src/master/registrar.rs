@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use meso_api::v1::{AgentId, AgentInfo, FrameworkId, FrameworkInfo};
+use meso_registry::QuotaRecord;
 use parking_lot::Mutex;
 
 /// One change to the durable registry.
@@ -33,6 +34,10 @@ pub enum RegistryChange {
     AddFramework(FrameworkInfo),
     /// A framework was torn down or timed out.
     RemoveFramework(FrameworkId),
+    /// The operator set role weights (1.0 restores the default).
+    UpdateWeights(BTreeMap<String, f64>),
+    /// The operator set the quotas of some roles, all or nothing (an empty one removes it).
+    UpdateQuotas(BTreeMap<String, QuotaRecord>),
 }
 
 /// A registrar failure (storage unavailable, aborted); the master treats it as fatal.
@@ -56,6 +61,10 @@ pub struct RegistrySnapshot {
     pub gone: BTreeSet<AgentId>,
     /// Frameworks (with their failover timeouts).
     pub frameworks: BTreeMap<FrameworkId, FrameworkInfo>,
+    /// Role weights other than 1.0.
+    pub weights: BTreeMap<String, f64>,
+    /// Role quotas.
+    pub quotas: BTreeMap<String, QuotaRecord>,
 }
 
 /// The durable registry. `apply` answers `Ok(true)` when the change took effect,
@@ -136,6 +145,26 @@ impl InMemoryRegistrar {
                 true
             }
             RegistryChange::RemoveFramework(id) => s.frameworks.remove(&id).is_some(),
+            RegistryChange::UpdateWeights(weights) => {
+                for (role, w) in weights {
+                    if w == 1.0 {
+                        s.weights.remove(&role);
+                    } else {
+                        s.weights.insert(role, w);
+                    }
+                }
+                true
+            }
+            RegistryChange::UpdateQuotas(quotas) => {
+                for (role, q) in quotas {
+                    if q.guarantees.is_empty() && q.limits.is_empty() {
+                        s.quotas.remove(&role);
+                    } else {
+                        s.quotas.insert(role, q);
+                    }
+                }
+                true
+            }
         }
     }
 }

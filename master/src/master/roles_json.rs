@@ -1,6 +1,7 @@
 //! `/master/roles` (HTTP reference §4.3) and the roles of `GET_ROLES`: every role that a
-//! framework is subscribed to, that holds a reservation on an agent, or that has tasks or
-//! offers, with its weight (1.0: weights are not served yet), an empty quota, and its
+//! framework is subscribed to, that holds a reservation on an agent, that has tasks or
+//! offers, or that the operator gave a weight or quota, with its weight, its quota
+//! (guarantee, limit and consumption: reservations plus unreserved allocations), and its
 //! allocated, offered and reserved resources. Pure.
 //!
 //! Invariant: roles are listed by name; `resources` is allocated plus offered, as Mesos's
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use meso_api::Resources;
 use serde::Serialize;
 
+use super::role_controls::{add_into, amounts_of, RoleControls};
 use super::state_json::{framework_id, ResourcesObject, StateView};
 
 /// One role's books.
@@ -52,20 +54,25 @@ pub fn role_books<'a>(view: &StateView<'a>) -> BTreeMap<String, RoleBooks<'a>> {
     roles
 }
 
-/// The `/master/roles` body.
-pub fn roles(view: &StateView<'_>) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Quota<'a> {
-        role: &'a str,
-        guarantee: BTreeMap<(), ()>,
-        limit: BTreeMap<(), ()>,
-        consumed: BTreeMap<(), ()>,
+/// [`role_books`] plus the roles that only have a weight or a quota.
+pub fn role_books_with<'a>(
+    view: &StateView<'a>,
+    controls: &RoleControls,
+) -> BTreeMap<String, RoleBooks<'a>> {
+    let mut roles = role_books(view);
+    for role in controls.weights.keys().chain(controls.quotas.keys()) {
+        roles.entry(role.clone()).or_default();
     }
+    roles
+}
+
+/// The `/master/roles` body.
+pub fn roles(view: &StateView<'_>, controls: &RoleControls) -> Vec<u8> {
     #[derive(Serialize)]
     struct Role<'a> {
         name: &'a str,
         weight: f64,
-        quota: Quota<'a>,
+        quota: serde_json::Value,
         resources: ResourcesObject<'a>,
         allocated: ResourcesObject<'a>,
         offered: ResourcesObject<'a>,
@@ -76,7 +83,7 @@ pub fn roles(view: &StateView<'_>) -> Vec<u8> {
     struct Doc<'a> {
         roles: Vec<Role<'a>>,
     }
-    let books = role_books(view);
+    let books = role_books_with(view, controls);
     let sums: Vec<Resources> = books
         .values()
         .map(|b| {
@@ -91,12 +98,11 @@ pub fn roles(view: &StateView<'_>) -> Vec<u8> {
             .zip(&sums)
             .map(|((name, b), sum)| Role {
                 name,
-                weight: 1.0,
-                quota: Quota {
-                    role: name,
-                    guarantee: BTreeMap::new(),
-                    limit: BTreeMap::new(),
-                    consumed: BTreeMap::new(),
+                weight: controls.weight(name),
+                quota: {
+                    let mut consumed = amounts_of(&b.reserved);
+                    add_into(&mut consumed, &amounts_of(&b.allocated.unreserved()));
+                    controls.roles_quota(name, &consumed)
                 },
                 resources: ResourcesObject(sum),
                 allocated: ResourcesObject(&b.allocated),

@@ -10,7 +10,9 @@
 
 use super::Realm;
 
-/// Legacy master endpoints that change the cluster (Mesos's read-write realm).
+/// Legacy master endpoints that change the cluster (Mesos's read-write realm), with
+/// everything below them (`/quota/ROLE` for a DELETE). Whole routes, whatever the method:
+/// `GET /weights` and `GET /quota` are read-write in Mesos too.
 const MASTER_READWRITE: &[&str] = &[
     "/teardown",
     "/reserve",
@@ -32,7 +34,12 @@ pub fn master_realm(route: &str) -> Option<Realm> {
         r if r == "/redirect" || r.starts_with("/redirect/") => None,
         "/api/v1/scheduler" => Some(Realm::Framework),
         r if r == "/api/v1" || r.starts_with("/api/v1/") => Some(Realm::Readwrite),
-        r if MASTER_READWRITE.contains(&r) => Some(Realm::Readwrite),
+        r if MASTER_READWRITE
+            .iter()
+            .any(|rw| r == *rw || r.strip_prefix(rw).is_some_and(|rest| rest.starts_with('/'))) =>
+        {
+            Some(Realm::Readwrite)
+        }
         _ => Some(Realm::Readonly),
     }
 }
