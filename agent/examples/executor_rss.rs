@@ -156,6 +156,7 @@ async fn main() {
         registration_backoff_factor: Duration::from_secs(1),
         command_executor: binary.clone().into(),
         http_auth: meso_api::http::auth::HttpAuthenticator::open(),
+        recovery: Default::default(),
     };
     let containerizer: Box<dyn Containerizer> = if std::env::args().any(|a| a == "--zygote") {
         Box::new(

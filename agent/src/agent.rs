@@ -15,6 +15,7 @@
 //! Invariants: every timer message carries the generation it was set for and is ignored if
 //! the generation moved on; status updates are sent to the master only while registered.
 
+mod checkpointing;
 mod detection;
 pub mod executor_api;
 pub mod executor_env;
@@ -23,6 +24,7 @@ pub mod http_routes;
 pub mod metrics;
 pub mod monitor;
 pub mod operator_api;
+pub mod recovery;
 pub mod state_json;
 pub mod task_groups;
 pub mod task_rootfs;
@@ -44,6 +46,7 @@ use meso_api::wire::{
 use meso_api::Resources;
 use slog::{info, warn, Logger};
 
+use crate::checkpoint::CheckpointStore;
 use crate::containerizer::{Containerizer, Termination};
 use crate::status_updates::StatusUpdateManager;
 use tasks::Framework;
@@ -81,6 +84,8 @@ pub struct AgentConfig {
     /// Which HTTP endpoints need credentials, and the credentials and JWT key to check
     /// them against (open by default, as Mesos).
     pub http_auth: meso_api::http::auth::HttpAuthenticator,
+    /// Checkpoint recovery settings.
+    pub recovery: crate::flags::recovery::RecoveryConfig,
 }
 
 /// Where the agent stands with the master.
@@ -200,6 +205,17 @@ pub struct Agent {
     updates: StatusUpdateManager,
     update_timer_at: Option<Duration>,
     observe: metrics::Observability,
+    /// Writes checkpoints under `<work-dir>/meta`.
+    store: CheckpointStore,
+    /// Checkpointed tasks and the run (executor, container) they belong to.
+    checkpointed_runs: HashMap<(FrameworkId, meso_api::v1::TaskId), (ExecutorId, ContainerId)>,
+    /// Tasks of executors that ended whose terminal update is not acknowledged yet: still
+    /// reported on re-registration (as Mesos's terminated tasks), so the master does not
+    /// take them for unknown.
+    terminated_tasks:
+        BTreeMap<(FrameworkId, meso_api::v1::TaskId), (meso_api::v1::TaskInfo, ExecutorId)>,
+    /// The previous run to take back at start, from [`recovery::load`].
+    recovery: Option<recovery::Recovery>,
 }
 
 impl Agent {
@@ -218,7 +234,15 @@ impl Agent {
         );
         let detector = meso_api::detector::MasterDetector::new(masters)
             .expect("the master list starts with config.master, so it is not empty");
+        // Updates wait for the first registration (and a recovered agent's replayed streams
+        // for its re-registration).
+        let mut updates = StatusUpdateManager::new();
+        updates.pause();
         Agent {
+            store: CheckpointStore::new(&config.work_dir),
+            checkpointed_runs: HashMap::new(),
+            terminated_tasks: BTreeMap::new(),
+            recovery: None,
             detector,
             master_moved: false,
             backoff: config.registration_backoff_factor,
@@ -233,10 +257,17 @@ impl Agent {
             ping_timeout: DEFAULT_PING_TIMEOUT,
             frameworks: BTreeMap::new(),
             containers: HashMap::new(),
-            updates: StatusUpdateManager::new(),
+            updates,
             update_timer_at: None,
             observe: metrics::Observability::new(),
         }
+    }
+
+    /// An agent that first takes back the previous run `recovery` (from
+    /// [`recovery::load`]) and re-registers under its agent id.
+    pub fn with_recovery(mut self, recovery: Option<recovery::Recovery>) -> Self {
+        self.recovery = recovery;
+        self
     }
 
     /// Sends (re)registration now and arms the retry timer.
@@ -330,6 +361,7 @@ impl Agent {
         self.id = Some(agent_id);
         self.info.id = self.id.clone();
         self.registration = Registration::Registered;
+        self.checkpoint_agent();
         self.backoff = self.config.registration_backoff_factor;
         if let Some(secs) = ping_timeout_secs.filter(|s| s.is_finite() && *s > 0.0) {
             self.ping_timeout = Duration::from_secs_f64(secs.min(1e6));
@@ -400,6 +432,9 @@ impl Process for Agent {
         self.refresh_metrics(now_secs);
         info!(self.log, "agent starting"; "pid" => %ctx.self_upid(),
             "resources" => %self.info.resources, "master" => %self.config.master);
+        if let Some(recovery) = self.recovery.take() {
+            self.adopt(ctx, recovery);
+        }
         self.attempt_registration(ctx);
     }
 
@@ -478,7 +513,7 @@ impl Process for Agent {
     }
 
     fn finalize(&mut self, _ctx: &mut Context<Self>) {
-        self.destroy_all();
+        self.stop_or_release_all();
     }
 }
 
@@ -501,6 +536,30 @@ impl Agent {
             }
             Registration::Registered => self.arm_ping_timer(ctx),
             _ => {}
+        }
+    }
+
+    /// The agent stops: executors of checkpointing frameworks keep running for the next
+    /// agent to recover (unless configured to stop them), the others are destroyed.
+    fn stop_or_release_all(&mut self) {
+        let entries: Vec<(String, FrameworkId)> = self
+            .containers
+            .iter()
+            .map(|(cid, (fid, _))| (cid.clone(), fid.clone()))
+            .collect();
+        let mut released = 0;
+        for (cid, fid) in entries {
+            let id = ContainerId::new(cid);
+            if self.checkpoints(&fid) && !self.config.recovery.stop_tasks_on_exit {
+                self.containerizer.release(&id);
+                released += 1;
+            } else {
+                let _ = self.containerizer.destroy(&id);
+            }
+        }
+        if released > 0 {
+            info!(self.log, "agent stopping; checkpointed executors left running for recovery";
+                "executors" => released);
         }
     }
 

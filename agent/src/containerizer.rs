@@ -126,6 +126,33 @@ pub trait Containerizer: Send + 'static {
         let _ = (container_id, limits);
         Ok(())
     }
+    /// Takes back the container of an executor a previous agent started and that still
+    /// runs as `pid` (agent recovery): afterwards it is like a launched one (`wait`,
+    /// `destroy`, `usage`). An error leaves nothing in the table.
+    fn recover(&mut self, spec: RecoverSpec) -> Result<(), AgentError> {
+        Err(AgentError::Recovery(format!(
+            "container '{}': this containerizer cannot take back containers",
+            spec.container_id.value
+        )))
+    }
+    /// Lets go of a container without stopping it (the agent stops; the next agent
+    /// recovers it). Its processes keep running; nothing of it stays in the table.
+    fn release(&mut self, container_id: &ContainerId) {
+        let _ = container_id;
+    }
+}
+
+/// A container a previous agent started, to take back.
+#[derive(Debug, Clone)]
+pub struct RecoverSpec {
+    /// The container.
+    pub container_id: ContainerId,
+    /// Its executor's pid (alive).
+    pub pid: u32,
+    /// Its sandbox.
+    pub directory: PathBuf,
+    /// Its limits (executor's and unfinished tasks' resources).
+    pub limits: Limits,
 }
 
 /// Executors as process groups on the host, no isolation.
@@ -406,6 +433,20 @@ pub fn kill_session(sid: u32) -> usize {
         killed.extend(fresh);
     }
     killed.len()
+}
+
+/// Whether process `pid` exists and is not a zombie.
+pub fn pid_alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    parse_stat(&stat).is_some()
+        && !matches!(
+            stat.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next()),
+            None | Some("Z") | Some("X")
+        )
 }
 
 #[cfg(test)]

@@ -56,6 +56,12 @@ pub enum AgentError {
     /// An isolator refused or failed a step of a container's lifecycle.
     #[error(transparent)]
     Isolator(#[from] meso_isolators::IsolatorError),
+    /// A checkpoint file could not be written or read back.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
+    /// The agent cannot recover its previous run as asked.
+    #[error("recovery: {0}")]
+    Recovery(String),
     /// The libprocess node could not start.
     #[error("agent node: {0}")]
     Node(String),

@@ -8,7 +8,11 @@
 //! TASK_FAILED (the message names the exit status or signal) or TASK_KILLED. KILL sends
 //! SIGTERM to the command's group and SIGKILL after the grace period (the KILL's kill
 //! policy, else the task's, else 3 s). It exits once the agent has acknowledged the terminal
-//! update, or at once (killing the command) if the agent connection breaks. When the agent
+//! update. If the agent connection breaks: for a framework with `checkpoint`
+//! (`MESOS_CHECKPOINT=1`) the agent is restarting, so the executor keeps its command
+//! running and subscribes again (retrying for up to `MESOS_RECOVERY_TIMEOUT`) with its
+//! unacknowledged updates and task, as Mesos's executor library does; otherwise, and when
+//! the timeout passes, it kills the command and exits. When the agent
 //! sets `MESO_COMMAND_ROOTFS`, the command runs inside that root filesystem, the executor
 //! staying on the host (`rootfs_command.rs`).
 //!
@@ -21,13 +25,14 @@
 mod http_client;
 mod rootfs_command;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use meso_api::v1::executor::{Call, CallType, Event, EventType, Subscribe, Update};
+use meso_api::v1::executor::{
+    Call, CallType, Event, EventType, Subscribe, UnacknowledgedUpdate, Update,
+};
 use meso_api::v1::{
     ExecutorId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus, TaskStatusReason,
     TaskStatusSource,
@@ -41,6 +46,11 @@ use meso_api::duration::parse_duration;
 
 /// Path of the executor API on the agent.
 pub const EXECUTOR_API_PATH: &str = "/api/v1/executor";
+/// First wait before subscribing again to a restarting agent (doubling per attempt).
+const RESUBSCRIBE_BACKOFF_MIN: Duration = Duration::from_millis(50);
+/// Longest wait between attempts to subscribe again.
+const RESUBSCRIBE_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
 /// Grace period between SIGTERM and SIGKILL when no kill policy says otherwise.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(3);
 
@@ -68,6 +78,11 @@ pub struct ExecutorEnv {
     /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`: the bearer token the agent gave this executor
     /// for its executor API (set when the agent has a `--jwt-secret-file`).
     pub authentication_token: Option<String>,
+    /// `MESOS_CHECKPOINT=1`: the framework checkpoints, so a broken agent connection is an
+    /// agent restart to wait for, not the end.
+    pub checkpoint: bool,
+    /// `MESOS_RECOVERY_TIMEOUT` (default 15 mins): how long to wait for a restarted agent.
+    pub recovery_timeout: Duration,
 }
 
 impl ExecutorEnv {
@@ -96,7 +111,16 @@ impl ExecutorEnv {
             })?,
             None => Duration::from_secs(5),
         };
+        let recovery_timeout = match get("MESOS_RECOVERY_TIMEOUT") {
+            Some(text) => parse_duration(&text).map_err(|reason| AgentError::Env {
+                name: "MESOS_RECOVERY_TIMEOUT",
+                reason,
+            })?,
+            None => Duration::from_secs(15 * 60),
+        };
         Ok(ExecutorEnv {
+            checkpoint: get("MESOS_CHECKPOINT").as_deref() == Some("1"),
+            recovery_timeout,
             agent_endpoint: need("MESOS_AGENT_ENDPOINT")?,
             framework_id,
             executor_id,
@@ -117,7 +141,8 @@ impl ExecutorEnv {
                     usable.then(|| format!("/{id}{EXECUTOR_API_PATH}"))
                 })
                 .unwrap_or_else(|| EXECUTOR_API_PATH.to_string()),
-            authentication_token: get(crate::agent::executor_env::AUTHENTICATION_TOKEN_ENV)
+            // Mesos's executor environment, read by name like the other `MESOS_*`.
+            authentication_token: get("MESOS_EXECUTOR_AUTHENTICATION_TOKEN")
                 .filter(|v| !v.is_empty()),
         })
     }
@@ -212,7 +237,10 @@ pub struct CommandExecutor {
     task: Option<RunningTask>,
     launched: bool,
     kill_requested: Option<u64>,
-    unacknowledged: HashSet<Vec<u8>>,
+    /// Updates sent and not yet acknowledged, oldest first (resent on re-subscription).
+    unacknowledged: Vec<Update>,
+    /// The task, once launched (listed on re-subscription).
+    task_info: Option<TaskInfo>,
     terminal_uuid: Option<Vec<u8>>,
     shutting_down: bool,
     calls: http_client::CallConnection,
@@ -235,7 +263,8 @@ impl CommandExecutor {
             task: None,
             launched: false,
             kill_requested: None,
-            unacknowledged: HashSet::new(),
+            unacknowledged: Vec::new(),
+            task_info: None,
             terminal_uuid: None,
             shutting_down: false,
         }
@@ -254,8 +283,29 @@ impl CommandExecutor {
 
     /// Subscribes and handles inputs until done; returns the exit code.
     pub fn run(mut self) -> Result<i32, AgentError> {
+        self.subscribe()?;
+        while let Ok(input) = self.rx.recv() {
+            if let Some(code) = self.handle(input) {
+                return Ok(code);
+            }
+        }
+        Ok(1)
+    }
+
+    /// Sends SUBSCRIBE (listing what is unacknowledged) and starts the thread that reads
+    /// the event stream into the input channel.
+    fn subscribe(&mut self) -> Result<(), AgentError> {
         let mut subscribe = self.call(CallType::Subscribe);
-        subscribe.subscribe = Some(Subscribe::default());
+        subscribe.subscribe = Some(Subscribe {
+            unacknowledged_tasks: self.task_info.iter().cloned().collect(),
+            unacknowledged_updates: self
+                .unacknowledged
+                .iter()
+                .map(|u| UnacknowledgedUpdate {
+                    status: u.status.clone(),
+                })
+                .collect(),
+        });
         let body = serde_json::to_vec(&subscribe).expect("executor calls always serialise");
         let mut stream = http_client::subscribe(
             &self.env.agent_endpoint,
@@ -286,12 +336,33 @@ impl CommandExecutor {
                 path: String::new(),
                 source,
             })?;
-        while let Ok(input) = self.rx.recv() {
-            if let Some(code) = self.handle(input) {
-                return Ok(code);
+        Ok(())
+    }
+
+    /// The agent is restarting: subscribes again until it answers or the recovery timeout
+    /// passes. True once subscribed.
+    fn resubscribe(&mut self) -> bool {
+        let started = std::time::Instant::now();
+        let mut backoff = RESUBSCRIBE_BACKOFF_MIN;
+        while started.elapsed() < self.env.recovery_timeout {
+            std::thread::sleep(
+                backoff.min(self.env.recovery_timeout.saturating_sub(started.elapsed())),
+            );
+            match self.subscribe() {
+                Ok(()) => {
+                    eprintln!("meso executor: subscribed again to the restarted agent");
+                    return true;
+                }
+                // The restarted agent does not know this executor (it did not recover
+                // it): no point waiting longer.
+                Err(e) if refused_by_agent(&e) => {
+                    eprintln!("meso executor: the restarted agent refused us: {e}");
+                    return false;
+                }
+                Err(_) => backoff = (backoff * 2).min(RESUBSCRIBE_BACKOFF_MAX),
             }
         }
-        Ok(1)
+        false
     }
 
     /// Handles one input; `Some(code)` when the executor should exit.
@@ -300,6 +371,14 @@ impl CommandExecutor {
             Input::Event(event) => self.on_event(*event),
             Input::Disconnected(why) => {
                 eprintln!("meso executor: agent connection lost: {why}");
+                if self.env.checkpoint && self.resubscribe() {
+                    return None;
+                }
+                if self.env.checkpoint {
+                    eprintln!(
+                        "meso executor: the agent did not come back within the recovery timeout"
+                    );
+                }
                 if let Some(task) = &self.task {
                     let _ = killpg(Pid::from_raw(task.pgid), Signal::SIGKILL);
                 }
@@ -347,7 +426,8 @@ impl CommandExecutor {
             }
             EventType::Acknowledged => {
                 let ack = event.acknowledged?;
-                self.unacknowledged.remove(&ack.uuid);
+                self.unacknowledged
+                    .retain(|u| u.status.uuid.as_ref() != Some(&ack.uuid));
                 if self.terminal_uuid.as_ref() == Some(&ack.uuid) {
                     return Some(0);
                 }
@@ -387,6 +467,7 @@ impl CommandExecutor {
             return None;
         }
         self.launched = true;
+        self.task_info = Some(task.clone());
         self.send_update(&task.task_id, TaskState::Starting, None, None);
         let Some(command) = task.command.clone() else {
             return self.fail_launch(&task.task_id, "the task has no command".into());
@@ -532,6 +613,9 @@ impl CommandExecutor {
         let mut call = self.call(CallType::Update);
         call.update = Some(Update { status });
         let body = serde_json::to_vec(&call).expect("executor calls always serialise");
+        if let Some(update) = call.update {
+            self.unacknowledged.push(update);
+        }
         match self.calls.post(&body) {
             Ok((202, _)) => {}
             Ok((code, body)) => eprintln!(
@@ -540,9 +624,14 @@ impl CommandExecutor {
             ),
             Err(e) => eprintln!("meso executor: UPDATE {state} failed: {e}"),
         }
-        self.unacknowledged.insert(uuid.clone());
         uuid
     }
+}
+
+/// Whether a SUBSCRIBE failed because the agent answered it with a client error (it does
+/// not know this executor), rather than because no agent listens yet.
+fn refused_by_agent(error: &AgentError) -> bool {
+    matches!(error, AgentError::Protocol { reason, .. } if reason.starts_with("SUBSCRIBE answered 400"))
 }
 
 /// "exited with status 3", "terminated by signal SIGTERM".

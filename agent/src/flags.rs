@@ -13,7 +13,9 @@ use meso_api::attributes::Attributes;
 use meso_api::http::auth::{Credentials, HttpAuthenticator, JwtKey, NodeKind, Realm};
 
 pub mod isolation;
+pub mod recovery;
 pub use isolation::IsolationFlags;
+pub use recovery::RecoveryFlags;
 
 use crate::agent::AgentConfig;
 use crate::detect::{agent_resources, MachineFacts};
@@ -95,6 +97,9 @@ pub struct AgentFlags {
     /// `--jwt_secret_key`).
     #[arg(long, env = "MESO_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<PathBuf>,
+    /// What a restarted agent does with its checkpointed executors and tasks.
+    #[command(flatten)]
+    pub recovery: RecoveryFlags,
 }
 
 fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError> {
@@ -198,6 +203,7 @@ impl AgentFlags {
             )?,
             command_executor,
             http_auth: self.http_authenticator()?,
+            recovery: self.recovery.config()?,
         })
     }
 

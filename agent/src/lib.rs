@@ -32,6 +32,7 @@
 //!
 //! See ARCHITECTURE.md (section `meso-agent`) for where this crate sits.
 
+pub mod checkpoint;
 pub mod detect;
 pub mod error;
 pub mod status_updates;

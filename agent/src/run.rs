@@ -1,5 +1,7 @@
-//! Running an agent as a program (`meso agent`): logger, node, the agent process, and a
-//! clean stop on Ctrl-C or SIGTERM (executors are destroyed on the way out).
+//! Running an agent as a program (`meso agent`): logger, recovery of the previous run's
+//! checkpoint, node, the agent process, and a clean stop on Ctrl-C or SIGTERM (executors
+//! of checkpointing frameworks are left running for the next agent to recover; the others
+//! are destroyed on the way out).
 
 use libprocess::Node;
 use slog::{o, Drain, Logger};
@@ -20,6 +22,9 @@ pub fn stderr_logger() -> Logger {
 /// delegate, so `/api/v1/executor` and `/state` reach it). Returns the node.
 pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> {
     let config = flags.to_config()?;
+    // Before listening: a damaged checkpoint (under --strict) or a refused
+    // reconfiguration stops the agent here, naming the file or the flag.
+    let recovery = crate::agent::recovery::load(&config, &log)?;
     // Before listening: an unknown or unavailable isolator stops the agent here.
     let containerizer = IsolatingContainerizer::new(&flags.isolation.config()?)?;
     slog::info!(log, "isolation"; "isolators" => containerizer.isolator_names().join(","));
@@ -30,7 +35,7 @@ pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> 
         .build()
         .await
         .map_err(|e| AgentError::Node(format!("cannot listen on {}: {e}", flags.listen_addr())))?;
-    let agent = Agent::new(config, Box::new(containerizer), log);
+    let agent = Agent::new(config, Box::new(containerizer), log).with_recovery(recovery);
     node.spawn_named(AGENT_PROCESS_ID, agent)
         .map_err(|e| AgentError::Node(e.to_string()))?;
     Ok(node)

@@ -14,6 +14,12 @@
 //! While the agent is disconnected from the master the manager is paused: updates queue, no
 //! retries are due, and [`StatusUpdateManager::resume`] hands back every stream's head.
 //!
+//! Checkpointing (frameworks with `checkpoint: true`): the agent asks
+//! [`StatusUpdateManager::check_update`] / [`StatusUpdateManager::check_ack`] whether an
+//! update is new or an ack matches the head, writes the record to the task's
+//! `task.updates`, and only then applies it; after a restart [`recovery`] replays those
+//! records into a paused manager, so the unacknowledged heads are resent on resume.
+//!
 //! Invariants: a stream's in-flight marker exists only when it has a head and the manager is
 //! not paused; uuids in `received` are exactly the pending ones plus the acknowledged ones.
 
@@ -91,6 +97,42 @@ impl StatusUpdateManager {
     /// An empty manager, not paused.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether `update` would be taken as new (`Ok(true)`: checkpoint it, then call
+    /// [`Self::update`]), is a duplicate (`Ok(false)`), or is refused. Changes nothing.
+    pub fn check_update(&self, update: &StatusUpdate) -> Result<bool, AgentError> {
+        let refuse = |reason: String| AgentError::StatusUpdate {
+            task_id: update.status.task_id.to_string(),
+            reason,
+        };
+        let uuid = match &update.uuid {
+            Some(u) if u.len() == 16 => u,
+            Some(u) => return Err(refuse(format!("uuid must be 16 bytes, got {}", u.len()))),
+            None => return Err(refuse("the update has no uuid".into())),
+        };
+        let Some(stream) = self.streams.get(&key_of(update)) else {
+            return Ok(true);
+        };
+        if stream.received.contains(uuid) {
+            return Ok(false);
+        }
+        if stream.terminated {
+            return Err(refuse(format!(
+                "the stream is terminated; {} arrived after the acknowledged terminal update",
+                update.status.state
+            )));
+        }
+        Ok(true)
+    }
+
+    /// Whether an acknowledgement of `uuid` matches the task's head (checkpoint it, then
+    /// call [`Self::acknowledge`]). Changes nothing.
+    pub fn check_ack(&self, framework_id: &FrameworkId, task_id: &TaskId, uuid: &[u8]) -> bool {
+        self.streams
+            .get(&(framework_id.clone(), task_id.clone()))
+            .and_then(|s| s.pending.front())
+            .is_some_and(|head| head.uuid.as_deref() == Some(uuid))
     }
 
     /// Takes a new update. Refused (with an error naming the task) without a 16-byte uuid,
@@ -282,5 +324,6 @@ fn head_with_latest(stream: &Stream) -> StatusUpdate {
     head
 }
 
+pub mod recovery;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,10 @@
 //! Task throughput and launch latency through a running master and agent (used by
 //! `scripts/bench/tasks.sh`). Prints `name: value unit` lines.
 //!
-//! `tasks_bench --master HOST:PORT [--tasks 2000] [--in-flight 32] [--latency-samples 100] [--command true]`
+//! `tasks_bench --master HOST:PORT [--tasks 2000] [--in-flight 32] [--latency-samples 100] [--command true] [--checkpoint true]`
+//!
+//! `--checkpoint true` registers a checkpointing framework, so the agent writes (and fsyncs)
+//! every task and status update under its `meta/` (the cost of surviving agent restarts).
 //!
 //! Throughput: `--tasks` command tasks, at most `--in-flight` at once, launched as offers
 //! come; `tasks_per_s` = tasks / time from the first ACCEPT to the last TASK_FINISHED.
@@ -153,6 +156,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or("100".into())
         .parse()?;
     let command = arg(&args, "--command").unwrap_or("true".into());
+    let checkpoint = arg(&args, "--checkpoint").as_deref() == Some("true");
     let master: Upid = format!("master@{master}").parse()?;
     let node = Node::builder().build().await?;
     let (tx, rx) = oneshot::channel();
@@ -172,11 +176,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         failures: 0,
         done: Some(tx),
     };
-    let driver = node.spawn(SchedulerDriver::new(
-        master,
-        FrameworkInfo::new("bench", "tasks_bench"),
-        Box::new(bench),
-    ))?;
+    let mut framework = FrameworkInfo::new("bench", "tasks_bench");
+    framework.checkpoint = checkpoint;
+    let driver = node.spawn(SchedulerDriver::new(master, framework, Box::new(bench)))?;
     let (elapsed, mut latencies, failures) =
         tokio::time::timeout(Duration::from_secs(1800), rx).await??;
     latencies.sort();

@@ -4,6 +4,8 @@
 #   fork_exec_per_s     baseline: the same number of `true` processes run by `xargs -P2`
 #   tasks_per_s         command tasks running `true`, launched and finished through the agent
 #   launch_latency_ms_p50/_p99   ACCEPT sent to TASK_RUNNING received, one task at a time
+#   tasks_per_s_checkpointed    tasks_per_s for a framework with `checkpoint` (the agent
+#                       writes and fsyncs each task and status update under `meta/`)
 #   executor_rss_kb     resident memory of one `meso executor` running `sleep`
 #   tasks_per_s_cgroups      tasks_per_s with `--isolation cgroups/cpu,cgroups/mem` (root only)
 #   isolate_overhead_ms_p50  launch_latency_ms_p50 with those cgroups minus without (root only)
@@ -22,6 +24,15 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # A stopped agent leaves checkpointed executors running (for its next start): after an
+  # interrupted run, end their sessions, found in one pass over the process table.
+  local sids
+  sids=$(find "$WORK" -name forked.pid -exec tail -c +9 {} \; -exec echo \; 2>/dev/null | tr '\n' ' ')
+  if [ -n "${sids// /}" ]; then
+    ps -eo pid=,sid= | awk -v list="$sids" \
+      'BEGIN { n = split(list, a, " "); for (i = 1; i <= n; i++) s[a[i]] = 1 } ($2 in s) { print $1 }' |
+      xargs -r kill -9 2>/dev/null || true
+  fi
   rm -rf "$WORK"
   for d in /sys/fs/cgroup/*/"meso-bench-$$"; do rmdir "$d" 2>/dev/null || true; done
 }
@@ -46,6 +57,9 @@ done
 
 target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples "$SAMPLES" \
   | tee "$WORK/plain.txt"
+target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples 1 \
+  --checkpoint true >"$WORK/checkpointed.txt"
+echo "tasks_per_s_checkpointed: $(awk '$1 == "tasks_per_s:" {print $2}' "$WORK/checkpointed.txt") tasks/s"
 
 # One executor running `sleep`, measured once it is up.
 "$MESO" execute --master "127.0.0.1:$MPORT" --name rss --command "sleep 30" >"$WORK/rss.log" 2>&1 &

@@ -40,6 +40,16 @@ pub struct ExecuteFlags {
     /// Role to subscribe with.
     #[arg(long, default_value = "*")]
     pub role: String,
+    /// Ask agents to checkpoint the task, so it survives an agent restart (`kill -9`, an
+    /// upgrade) and reconnects; `--checkpoint=false` lets the task die with its agent.
+    #[arg(
+        long,
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub checkpoint: bool,
     /// Kill the task this long after launching it.
     #[arg(long, value_parser = parse_duration)]
     pub kill_after: Option<Duration>,
@@ -109,6 +119,7 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
         framework.role = Some(flags.role.clone());
     }
     framework.failover_timeout = flags.failover_timeout.as_secs_f64();
+    framework.checkpoint = flags.checkpoint;
     let (mut scheduler, outcome) = Execute::new(
         ExecuteConfig {
             name: flags.name.clone(),

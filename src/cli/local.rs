@@ -95,6 +95,11 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         authenticate_http_executors: false,
         http_credentials: None,
         jwt_secret_file: None,
+        // A local cluster is a sandbox: its tasks end with it (see README).
+        recovery: meso_agent::flags::RecoveryFlags {
+            stop_tasks_on_exit: true,
+            ..Default::default()
+        },
     };
     let agent_node = meso_agent::run::start(&agent_flags, log.clone()).await?;
     let addr = master_node.addr();

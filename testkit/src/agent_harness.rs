@@ -198,6 +198,7 @@ impl Harness {
             registration_backoff_factor: Duration::from_secs(1),
             command_executor: crate::process::cargo_bin("meso-executor"),
             http_auth,
+            recovery: Default::default(),
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let agent = Agent::new(config, containerizer, log);

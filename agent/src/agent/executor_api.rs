@@ -205,6 +205,7 @@ impl Agent {
         for group in groups {
             executor.launch_group(group);
         }
+        let container_id = executor.container_id.clone();
         if first {
             ctx.delay(
                 EXECUTOR_HEARTBEAT_INTERVAL,
@@ -215,6 +216,8 @@ impl Agent {
         }
         info!(self.log, "executor subscribed"; "executor_id" => %call.executor_id,
             "framework_id" => %call.framework_id, "resubscription" => !first);
+        self.checkpoint_http_subscribed(&call.framework_id, &call.executor_id, &container_id);
+        self.adopt_unacknowledged_tasks(&call);
         // Updates the executor sent but never saw acknowledged: take them again (duplicates
         // by uuid are dropped by the status update manager) and acknowledge them.
         let pending = call
@@ -231,6 +234,49 @@ impl Agent {
             }
             if let Err(why) = self.take_executor_status(ctx, &call, status) {
                 warn!(self.log, "unacknowledged update refused"; "error" => why);
+            }
+        }
+    }
+
+    /// Tasks a re-subscribing executor holds that the agent does not know (sent to it just
+    /// before the agent died, before their checkpoint): the agent takes them as launched.
+    fn adopt_unacknowledged_tasks(&mut self, call: &Call) {
+        let tasks = call
+            .subscribe
+            .as_ref()
+            .map(|s| s.unacknowledged_tasks.clone())
+            .unwrap_or_default();
+        let unknown: Vec<_> = match self
+            .frameworks
+            .get(&call.framework_id)
+            .and_then(|fw| fw.executors.get(&call.executor_id))
+        {
+            Some(ex) => tasks
+                .into_iter()
+                .filter(|t| !ex.tasks.contains_key(&t.task_id))
+                .collect(),
+            None => return,
+        };
+        if unknown.is_empty() {
+            return;
+        }
+        self.checkpoint_tasks(&call.framework_id, &call.executor_id, &unknown);
+        if let Some(ex) = self
+            .frameworks
+            .get_mut(&call.framework_id)
+            .and_then(|fw| fw.executors.get_mut(&call.executor_id))
+        {
+            for task in unknown {
+                info!(self.log, "task known only to the re-subscribing executor adopted";
+                    "task_id" => %task.task_id);
+                ex.tasks.insert(
+                    task.task_id.clone(),
+                    Task {
+                        info: task,
+                        state: meso_api::v1::TaskState::Staging,
+                        kill_requested: false,
+                    },
+                );
             }
         }
     }

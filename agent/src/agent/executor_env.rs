@@ -38,6 +38,8 @@ pub struct ExecutorEnvironment<'a> {
     pub directory: &'a Path,
     /// The framework checkpoints.
     pub checkpoint: bool,
+    /// How long a checkpointing executor waits for a restarted agent (`--recovery-timeout`).
+    pub recovery_timeout: Duration,
     /// Time the executor has to exit after SHUTDOWN.
     pub shutdown_grace_period: Duration,
     /// `LIBPROCESS_IP` of the agent's own environment, if set.
@@ -82,7 +84,7 @@ impl ExecutorEnvironment<'_> {
         if self.checkpoint {
             env.push((
                 "MESOS_RECOVERY_TIMEOUT".into(),
-                format_duration(DEFAULT_RECOVERY_TIMEOUT),
+                format_duration(self.recovery_timeout),
             ));
             env.push((
                 "MESOS_SUBSCRIPTION_BACKOFF_MAX".into(),
@@ -157,6 +159,7 @@ mod tests {
             agent_endpoint: "127.0.0.1:5051",
             directory: Path::new("/w/run"),
             checkpoint,
+            recovery_timeout: DEFAULT_RECOVERY_TIMEOUT,
             shutdown_grace_period,
             libprocess_ip,
             authentication_token: None,

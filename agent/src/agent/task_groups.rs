@@ -15,7 +15,10 @@
 
 use libprocess::Context;
 use meso_api::v1::executor::{Event, EventType, LaunchGroup};
-use meso_api::v1::{TaskGroupInfo, TaskId, TaskInfo, TaskState, TaskStatusReason};
+use meso_api::v1::{
+    ExecutorId, ExecutorInfo, FrameworkId, TaskGroupInfo, TaskId, TaskInfo, TaskState,
+    TaskStatusReason,
+};
 use meso_api::wire::{RunTask, RunTaskGroup};
 use slog::warn;
 
@@ -81,129 +84,194 @@ impl Agent {
             return;
         }
         let tasks = task_group.tasks;
-        let fail_all = |agent: &mut Agent,
-                        ctx: &mut Context<Self>,
-                        tasks: &[TaskInfo],
-                        state,
-                        why: String,
-                        reason| {
-            for t in tasks {
-                agent.agent_update(
-                    ctx,
-                    OwnUpdate {
-                        framework_id: &framework_id,
-                        executor_id: Some(&executor.executor_id),
-                        task_id: &t.task_id,
-                        state,
-                        message: why.clone(),
-                        reason,
-                    },
-                );
-            }
-        };
-        if let Some(e) = tasks.iter().find_map(|t| t.validate().err()) {
-            return fail_all(
-                self,
-                ctx,
-                &tasks,
-                TaskState::Error,
-                format!("invalid task group: {e}"),
-                TaskStatusReason::TaskGroupInvalid,
-            );
+        let executor_id = executor.executor_id.clone();
+        if let Err((state, why, reason)) = group_refusal(&tasks, &executor) {
+            return self.fail_tasks(ctx, &framework_id, &executor_id, &tasks, state, why, reason);
         }
         if tasks.is_empty() {
             warn!(self.log, "empty task group dropped");
             return;
         }
-        if executor.command.is_none() {
-            return fail_all(
-                self,
-                ctx,
-                &tasks,
-                TaskState::Failed,
-                "task groups need an executor with a command: meso has no default executor yet"
-                    .into(),
-                TaskStatusReason::ContainerLaunchFailed,
-            );
-        }
         executor.framework_id = Some(framework_id.clone());
-        let executor_id = executor.executor_id.clone();
         let ids: Vec<TaskId> = tasks.iter().map(|t| t.task_id.clone()).collect();
         let existing = self
             .frameworks
-            .get_mut(&framework_id)
-            .and_then(|fw| fw.executors.get_mut(&executor_id));
-        match existing.map(|e| e.state) {
+            .get(&framework_id)
+            .and_then(|fw| fw.executors.get(&executor_id))
+            .map(|e| e.state);
+        match existing {
             Some(ExecutorState::Running) => {
                 if let Some(fw) = self.frameworks.get_mut(&framework_id) {
                     fw.info = framework;
                 }
-                let ex = self
-                    .frameworks
-                    .get_mut(&framework_id)
-                    .and_then(|fw| fw.executors.get_mut(&executor_id))
-                    .expect("invariant: found just above");
-                ex.launch_group(tasks);
+                self.checkpoint_tasks(&framework_id, &executor_id, &tasks);
+                self.executor_mut(&framework_id, &executor_id)
+                    .launch_group(tasks);
             }
             Some(ExecutorState::Registering) => {
-                let ex = self
-                    .frameworks
-                    .get_mut(&framework_id)
-                    .and_then(|fw| fw.executors.get_mut(&executor_id))
-                    .expect("invariant: found just above");
+                self.checkpoint_tasks(&framework_id, &executor_id, &tasks);
+                let ex = self.executor_mut(&framework_id, &executor_id);
                 ex.queued.extend(tasks);
                 ex.queued_groups.push(ids);
             }
-            Some(ExecutorState::Terminating) => fail_all(
-                self,
+            Some(ExecutorState::Terminating) => self.fail_tasks(
                 ctx,
+                &framework_id,
+                &executor_id,
                 &tasks,
                 TaskState::Lost,
                 "the executor is terminating".into(),
                 TaskStatusReason::ExecutorTerminated,
             ),
-            None => {
-                // Start the executor through the single-task path with the first task, then
-                // queue the rest with it as one group.
-                let mut rest = tasks;
-                let first = rest.remove(0);
-                let mut carrier = first.clone();
-                carrier.command = None;
-                carrier.executor = Some(executor.clone());
-                self.run_task(
-                    ctx,
-                    RunTask {
-                        framework,
-                        pid: None,
-                        task: carrier,
-                    },
-                );
-                match self
-                    .frameworks
-                    .get_mut(&framework_id)
-                    .and_then(|fw| fw.executors.get_mut(&executor_id))
-                {
-                    Some(ex) => {
-                        // The executor gets the task as the framework sent it.
-                        if let Some(queued) =
-                            ex.queued.iter_mut().find(|t| t.task_id == first.task_id)
-                        {
-                            *queued = first;
-                        }
-                        ex.queued.extend(rest);
-                        ex.queued_groups.push(ids);
-                    }
-                    // The launch failed (its first task got the failure already).
-                    None => fail_all(
-                        self,
-                        ctx,
-                        &rest,
-                        TaskState::Failed,
-                        "the group's executor could not be launched".into(),
-                        TaskStatusReason::ContainerLaunchFailed,
-                    ),
-                }
-            }
+            None => self.launch_group_executor(ctx, framework, executor, tasks),
         }
+    }
+
+    /// Starts the group's executor through the single-task path with the first task, then
+    /// queues the rest with it as one group.
+    fn launch_group_executor(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: meso_api::v1::FrameworkInfo,
+        executor: ExecutorInfo,
+        tasks: Vec<TaskInfo>,
+    ) {
+        let framework_id = framework
+            .id
+            .clone()
+            .expect("invariant: checked by the caller");
+        let executor_id = executor.executor_id.clone();
+        let ids: Vec<TaskId> = tasks.iter().map(|t| t.task_id.clone()).collect();
+        let mut rest = tasks;
+        let first = rest.remove(0);
+        let mut carrier = first.clone();
+        carrier.command = None;
+        carrier.executor = Some(executor);
+        self.run_task(
+            ctx,
+            RunTask {
+                framework,
+                pid: None,
+                task: carrier,
+            },
+        );
+        let launched = self
+            .frameworks
+            .get(&framework_id)
+            .is_some_and(|fw| fw.executors.contains_key(&executor_id));
+        if !launched {
+            // The launch failed (its first task got the failure already).
+            return self.fail_tasks(
+                ctx,
+                &framework_id,
+                &executor_id,
+                &rest,
+                TaskState::Failed,
+                "the group's executor could not be launched".into(),
+                TaskStatusReason::ContainerLaunchFailed,
+            );
+        }
+        // The executor gets (and the checkpoint holds) the task as the framework sent it.
+        let mut group = vec![first.clone()];
+        group.extend(rest.iter().cloned());
+        self.checkpoint_tasks(&framework_id, &executor_id, &group);
+        let ex = self.executor_mut(&framework_id, &executor_id);
+        if let Some(queued) = ex.queued.iter_mut().find(|t| t.task_id == first.task_id) {
+            *queued = first;
+        }
+        ex.queued.extend(rest);
+        ex.queued_groups.push(ids);
+    }
+
+    fn executor_mut(
+        &mut self,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+    ) -> &mut Executor {
+        self.frameworks
+            .get_mut(framework_id)
+            .and_then(|fw| fw.executors.get_mut(executor_id))
+            .expect("invariant: the caller found the executor")
+    }
+
+    /// Every task of a group gets the same agent-made update.
+    #[allow(clippy::too_many_arguments)] // one call site shape, each argument a distinct fact
+    fn fail_tasks(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+        tasks: &[TaskInfo],
+        state: TaskState,
+        why: String,
+        reason: TaskStatusReason,
+    ) {
+        for t in tasks {
+            self.agent_update(
+                ctx,
+                OwnUpdate {
+                    framework_id,
+                    executor_id: Some(executor_id),
+                    task_id: &t.task_id,
+                    state,
+                    message: why.clone(),
+                    reason,
+                },
+            );
+        }
+    }
+}
+
+/// Why a task group cannot run at all: an invalid task, or an executor without a command.
+fn group_refusal(
+    tasks: &[TaskInfo],
+    executor: &ExecutorInfo,
+) -> Result<(), (TaskState, String, TaskStatusReason)> {
+    if let Some(e) = tasks.iter().find_map(|t| t.validate().err()) {
+        return Err((
+            TaskState::Error,
+            format!("invalid task group: {e}"),
+            TaskStatusReason::TaskGroupInvalid,
+        ));
+    }
+    if executor.command.is_none() {
+        return Err((
+            TaskState::Failed,
+            "task groups need an executor with a command: meso has no default executor yet".into(),
+            TaskStatusReason::ContainerLaunchFailed,
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn executor(command: bool) -> ExecutorInfo {
+        let mut json = serde_json::json!({"executor_id": {"value": "ex"}});
+        if command {
+            json["command"] = serde_json::json!({"value": "run"});
+        }
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn task(id: &str) -> TaskInfo {
+        serde_json::from_value(serde_json::json!({
+            "name": "t", "task_id": {"value": id}, "agent_id": {"value": "a"},
+            "command": {"value": "true"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_group_needs_valid_tasks_and_an_executor_command() {
+        assert!(group_refusal(&[task("a")], &executor(true)).is_ok());
+        let (state, why, _) = group_refusal(&[task("a")], &executor(false)).unwrap_err();
+        assert_eq!(state, TaskState::Failed);
+        assert!(why.contains("command"), "{why}");
+        let (state, _, reason) = group_refusal(&[task("a/b")], &executor(true)).unwrap_err();
+        assert_eq!(state, TaskState::Error);
+        assert_eq!(reason, TaskStatusReason::TaskGroupInvalid);
     }
 }

@@ -65,6 +65,9 @@ pub(crate) struct Executor {
     pub(crate) stream: Option<HttpStream>,
     /// Why the agent ended it, if it did (reported in the tasks' updates).
     pub(crate) ended_by_agent: Option<(TaskStatusReason, String)>,
+    /// Taken back from a checkpoint by a restarted agent (it must re-subscribe within
+    /// `--executor-reregistration-timeout`).
+    pub(crate) recovered: bool,
 }
 
 /// A task as the agent tracks it.
@@ -83,6 +86,30 @@ impl Executor {
         let json = serde_json::to_vec(event).expect("executor events always serialise");
         stream.send(meso_api::http::recordio::encode(&json)).is_ok()
     }
+}
+
+/// How the containerizer runs `info`'s command, or why it cannot.
+fn executor_command(info: &ExecutorInfo) -> Result<ExecutorCommand, String> {
+    match &info.command {
+        Some(c) if c.shell => match &c.value {
+            Some(v) => Ok(ExecutorCommand::Shell(v.clone())),
+            None => Err("executor command has no value".into()),
+        },
+        Some(c) => {
+            let mut argv = vec![c.value.clone().unwrap_or_default()];
+            argv.extend(c.arguments.iter().skip(1).cloned());
+            Ok(ExecutorCommand::Argv(argv))
+        }
+        None => Err("executor has no command".into()),
+    }
+}
+
+/// The executor's shutdown grace period: its own, else the agent's default.
+fn shutdown_grace(info: &ExecutorInfo, default: std::time::Duration) -> std::time::Duration {
+    info.shutdown_grace_period
+        .as_ref()
+        .map(|d| std::time::Duration::from_nanos(d.nanoseconds.max(0) as u64))
+        .unwrap_or(default)
 }
 
 /// The ExecutorInfo of the built-in command executor for a command task.
@@ -149,6 +176,17 @@ impl Agent {
                 executors: BTreeMap::new(),
             });
         fw.info = framework;
+        if fw
+            .executors
+            .get(&executor_id)
+            .is_some_and(|ex| ex.state != ExecutorState::Terminating)
+        {
+            self.checkpoint_tasks(&framework_id, &executor_id, std::slice::from_ref(&task));
+        }
+        let fw = self
+            .frameworks
+            .get_mut(&framework_id)
+            .expect("invariant: inserted just above");
         if let Some(executor) = fw.executors.get_mut(&executor_id) {
             let joined = executor.state != ExecutorState::Terminating;
             match executor.state {
@@ -251,75 +289,22 @@ impl Agent {
             );
         };
         if let Err(e) = std::fs::create_dir_all(&directory) {
-            return fail(
-                self,
-                ctx,
-                format!("cannot create sandbox {}: {e}", directory.display()),
-            );
+            let message = format!("cannot create sandbox {}: {e}", directory.display());
+            return fail(self, ctx, message);
         }
         paths::link_latest(&directory);
-        // The built-in executor starts its own session (see `LaunchSpec`).
-        let is_command_executor = task.executor.is_none();
-        let command = match &info.command {
-            Some(c) if c.shell => match &c.value {
-                Some(v) => ExecutorCommand::Shell(v.clone()),
-                None => return fail(self, ctx, "executor command has no value".into()),
-            },
-            Some(c) => {
-                let mut argv = vec![c.value.clone().unwrap_or_default()];
-                argv.extend(c.arguments.iter().skip(1).cloned());
-                ExecutorCommand::Argv(argv)
-            }
-            None => return fail(self, ctx, "executor has no command".into()),
+        let spec = match self.launch_spec(ctx, &framework_id, &info, &task, &container_id) {
+            Ok(spec) => spec,
+            Err(message) => return fail(self, ctx, message),
         };
-        let framework = &self.frameworks[&framework_id];
-        let grace = info
-            .shutdown_grace_period
-            .as_ref()
-            .map(|d| std::time::Duration::from_nanos(d.nanoseconds.max(0) as u64))
-            .unwrap_or(self.config.executor_shutdown_grace_period);
-        let agent_pid = ctx.self_upid().to_string();
-        let agent_endpoint = ctx.self_upid().addr().to_string();
-        let libprocess_ip = std::env::var("LIBPROCESS_IP").ok();
-        let token = self.config.http_auth.sign(&executor_claims(
-            framework_id.as_str(),
-            info.executor_id.as_str(),
-            &container_id.value,
-        ));
-        let env = ExecutorEnvironment {
-            framework_id: &framework_id,
-            info: &info,
-            agent_id: &agent_id,
-            agent_pid: &agent_pid,
-            agent_endpoint: &agent_endpoint,
-            directory: &directory,
-            checkpoint: framework.info.checkpoint,
-            shutdown_grace_period: grace,
-            libprocess_ip: libprocess_ip.as_deref(),
-            authentication_token: token.as_deref(),
-        }
-        .variables();
-        let rootfs = match super::task_rootfs::container_rootfs(&info, &task) {
-            Ok(rootfs) => rootfs,
-            Err(e) => return fail(self, ctx, e),
-        };
-        let spec = LaunchSpec {
-            container_id: container_id.clone(),
-            directory: directory.clone(),
-            command,
-            env,
-            executor_starts_session: is_command_executor,
-            limits: meso_isolators::Limits::from_resources(
-                &(info.resources.clone() + &task.resources),
-            ),
-            rootfs,
-        };
-        let pid = match self.containerizer.launch(spec) {
-            Ok(pid) => pid,
-            Err(e) => return fail(self, ctx, e.to_string()),
-        };
-        let wait = match self.containerizer.wait(&container_id) {
-            Ok(wait) => wait,
+        // Checkpointed before it exists, so a crash right after the launch still finds it.
+        self.checkpoint_executor_run(&framework_id, &info, &container_id);
+        let launched = self.containerizer.launch(spec).and_then(|pid| {
+            let wait = self.containerizer.wait(&container_id)?;
+            Ok((pid, wait))
+        });
+        let (pid, wait) = match launched {
+            Ok(launched) => launched,
             Err(e) => return fail(self, ctx, e.to_string()),
         };
         info!(self.log, "launched executor"; "framework_id" => %framework_id,
@@ -341,22 +326,84 @@ impl Agent {
             (framework_id.clone(), info.executor_id.clone()),
         );
         let executor_id = info.executor_id.clone();
+        self.checkpoint_forked_pid(&framework_id, &executor_id, &container_id, pid);
         let executor = Executor {
             info,
             container_id,
             directory,
             state: ExecutorState::Registering,
-            queued: vec![task],
+            queued: vec![task.clone()],
             queued_groups: Vec::new(),
             tasks: BTreeMap::new(),
             stream: None,
             ended_by_agent: None,
+            recovered: false,
         };
         self.frameworks
             .get_mut(&framework_id)
             .expect("invariant: the framework was inserted by run_task")
             .executors
-            .insert(executor_id, executor);
+            .insert(executor_id.clone(), executor);
+        self.checkpoint_tasks(&framework_id, &executor_id, std::slice::from_ref(&task));
+    }
+
+    /// What the containerizer needs to start `info` for its first task `task`, or why it
+    /// cannot be started.
+    fn launch_spec(
+        &self,
+        ctx: &Context<Self>,
+        framework_id: &FrameworkId,
+        info: &ExecutorInfo,
+        task: &TaskInfo,
+        container_id: &ContainerId,
+    ) -> Result<LaunchSpec, String> {
+        let agent_id = self
+            .id
+            .as_ref()
+            .expect("invariant: tasks are launched only while registered");
+        let directory = paths::sandbox(
+            &self.config.work_dir,
+            agent_id,
+            framework_id,
+            &info.executor_id,
+            container_id,
+        );
+        let command = executor_command(info)?;
+        let agent_pid = ctx.self_upid().to_string();
+        let agent_endpoint = ctx.self_upid().addr().to_string();
+        let libprocess_ip = std::env::var("LIBPROCESS_IP").ok();
+        let token = self.config.http_auth.sign(&executor_claims(
+            framework_id.as_str(),
+            info.executor_id.as_str(),
+            &container_id.value,
+        ));
+        let env = ExecutorEnvironment {
+            framework_id,
+            info,
+            agent_id,
+            agent_pid: &agent_pid,
+            agent_endpoint: &agent_endpoint,
+            directory: &directory,
+            checkpoint: self.checkpoints(framework_id),
+            recovery_timeout: self.config.recovery.recovery_timeout,
+            shutdown_grace_period: shutdown_grace(info, self.config.executor_shutdown_grace_period),
+            libprocess_ip: libprocess_ip.as_deref(),
+            authentication_token: token.as_deref(),
+        }
+        .variables();
+        let rootfs = super::task_rootfs::container_rootfs(info, task)?;
+        Ok(LaunchSpec {
+            container_id: container_id.clone(),
+            directory,
+            command,
+            env,
+            // The built-in executor starts its own session (see `LaunchSpec`).
+            executor_starts_session: task.executor.is_none(),
+            limits: meso_isolators::Limits::from_resources(
+                &(info.resources.clone() + &task.resources),
+            ),
+            rootfs,
+        })
     }
 
     pub(super) fn kill_task(&mut self, ctx: &mut Context<Self>, kill: KillTask) {
@@ -431,12 +478,7 @@ impl Agent {
         }
         executor.state = ExecutorState::Terminating;
         executor.send_event(&Event::new(EventType::Shutdown));
-        let grace = executor
-            .info
-            .shutdown_grace_period
-            .as_ref()
-            .map(|d| std::time::Duration::from_nanos(d.nanoseconds.max(0) as u64))
-            .unwrap_or(grace_default);
+        let grace = shutdown_grace(&executor.info, grace_default);
         ctx.delay(
             grace,
             AgentMessage::ShutdownGraceOver {
@@ -489,11 +531,18 @@ impl Agent {
             return;
         }
         executor.state = ExecutorState::Terminating;
-        executor.ended_by_agent = Some((
-            TaskStatusReason::ExecutorRegistrationTimeout,
-            "the executor did not subscribe in time".into(),
-        ));
-        warn!(self.log, "executor did not subscribe in time; destroying";
+        executor.ended_by_agent = Some(if executor.recovered {
+            (
+                TaskStatusReason::ExecutorReregistrationTimeout,
+                "the executor did not re-subscribe after the agent restarted".into(),
+            )
+        } else {
+            (
+                TaskStatusReason::ExecutorRegistrationTimeout,
+                "the executor did not subscribe in time".into(),
+            )
+        });
+        warn!(self.log, "executor did not (re-)subscribe in time; destroying";
             "container_id" => &container_id.value);
         let _ = self.containerizer.destroy(container_id);
     }
@@ -504,7 +553,10 @@ impl Agent {
         }
     }
 
-    fn executor_by_container_mut(&mut self, container_id: &ContainerId) -> Option<&mut Executor> {
+    pub(super) fn executor_by_container_mut(
+        &mut self,
+        container_id: &ContainerId,
+    ) -> Option<&mut Executor> {
         let (fw, ex) = self.containers.get(&container_id.value)?;
         self.frameworks.get_mut(fw)?.executors.get_mut(ex)
     }
@@ -525,6 +577,7 @@ impl Agent {
         let Some(fw) = self.frameworks.get_mut(&framework_id) else {
             return;
         };
+        let checkpointed = fw.info.checkpoint;
         let Some(executor) = fw.executors.remove(&executor_id) else {
             return;
         };
@@ -574,13 +627,29 @@ impl Agent {
                 },
             );
         }
+        // Tasks whose updates are still pending stay known until they are acknowledged.
+        let ended = executor
+            .queued
+            .iter()
+            .chain(executor.tasks.values().map(|t| &t.info));
+        for info in ended {
+            if self.updates.has_pending(&framework_id, &info.task_id) {
+                self.terminated_tasks.insert(
+                    (framework_id.clone(), info.task_id.clone()),
+                    (info.clone(), executor_id.clone()),
+                );
+            }
+        }
         // Streams whose terminal update is already acknowledged are done with.
         for task_id in executor.tasks.keys() {
             if self.updates.is_terminated(&framework_id, task_id)
                 && !self.updates.has_pending(&framework_id, task_id)
             {
-                self.updates.remove(&framework_id, task_id);
+                self.forget_stream(&framework_id, task_id);
             }
+        }
+        if checkpointed {
+            self.complete_run_if_done(&framework_id, &executor_id, container_id);
         }
         if let Some(agent_id) = self.id.clone() {
             let status = termination
@@ -663,6 +732,19 @@ impl Agent {
                     });
                 }
             }
+        }
+        for ((fid, tid), (info, eid)) in &self.terminated_tasks {
+            let pending = self.updates.pending(fid, tid);
+            let Some(state) = self.updates.latest_state(fid, tid) else {
+                continue;
+            };
+            out.push(TaskRecord {
+                task: info.clone(),
+                framework_id: fid.clone(),
+                executor_id: Some(eid.clone()),
+                state,
+                unacknowledged_update_uuid: pending.first().and_then(|u| u.uuid.clone()),
+            });
         }
         out
     }

@@ -77,6 +77,11 @@ impl Agent {
         let framework_id = update.framework_id.clone();
         let task_id = update.status.task_id.clone();
         let state = update.status.state;
+        // Written before it is taken, so that what the executor was told (acknowledged)
+        // survives a crash. Duplicates are not written.
+        if !self.checkpoint_update(&update)? {
+            return Ok(());
+        }
         match self.updates.update(update, now)? {
             UpdateOutcome::Forward(head) => {
                 self.send_update(ctx, head);
@@ -145,6 +150,11 @@ impl Agent {
             return;
         }
         let now = ctx.node().clock().now();
+        if !self.checkpoint_ack(&ack.framework_id, &ack.task_id, &ack.uuid) {
+            debug!(self.log, "unexpected or duplicate acknowledgement ignored";
+                "task_id" => %ack.task_id);
+            return;
+        }
         match self
             .updates
             .acknowledge(&ack.framework_id, &ack.task_id, &ack.uuid, now)
@@ -158,7 +168,7 @@ impl Agent {
                     self.send_update(ctx, next);
                 }
                 if terminal && !self.task_is_live(&ack.framework_id, &ack.task_id) {
-                    self.updates.remove(&ack.framework_id, &ack.task_id);
+                    self.forget_stream(&ack.framework_id, &ack.task_id);
                 }
                 self.arm_update_timer(ctx);
             }

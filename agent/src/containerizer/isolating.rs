@@ -47,7 +47,7 @@ use nix::unistd::Pid;
 use super::zygote::{ExecutorZygote, LaunchRequest, ZygoteFailure};
 use super::{
     kill_session, kill_tree, spawn_executor, Containerizer, ExecutorCommand, LaunchSpec,
-    Termination, UsageFuture, WaitFuture,
+    RecoverSpec, Termination, UsageFuture, WaitFuture,
 };
 use crate::error::AgentError;
 use crate::executor_contract::DEFAULT_PATH;
@@ -523,6 +523,47 @@ impl Containerizer for IsolatingContainerizer {
     fn update(&mut self, container_id: &ContainerId, limits: Limits) -> Result<(), AgentError> {
         let running = self.running(container_id)?;
         Ok(self.isolation.update(&running.id, &limits)?)
+    }
+
+    fn recover(&mut self, spec: RecoverSpec) -> Result<(), AgentError> {
+        if self.containers.contains_key(&spec.container_id.value) {
+            return Err(AgentError::Recovery(format!(
+                "container '{}' is already in the table",
+                spec.container_id.value
+            )));
+        }
+        let config = ContainerConfig {
+            id: meso_isolators::ContainerId::new(spec.container_id.value.clone())?,
+            sandbox: spec.directory.clone(),
+            limits: spec.limits,
+            rootfs: None,
+        };
+        // On failure the isolation destroyed the container.
+        let container = self
+            .isolation
+            .recover(&config, Pid::from_raw(spec.pid as i32))?;
+        let reaped = Arc::new(AtomicBool::new(false));
+        // Every executor leads its own session (the built-in one calls setsid, the others
+        // are started in one): its tree and session are the container, whichever launch
+        // path started it; the cgroup isolators' cleanup takes what left the session.
+        self.containers.insert(
+            spec.container_id.value.clone(),
+            Running {
+                id: config.id,
+                pid: spec.pid,
+                process: Some(ExecutorProcess::Launched(container.process)),
+                killer: Killer::Session(spec.pid, Arc::clone(&reaped)),
+                reaped,
+                destroyed_after_exit: false,
+            },
+        );
+        Ok(())
+    }
+
+    fn release(&mut self, container_id: &ContainerId) {
+        // Dropping the handles kills nothing: a spawned child is not killed on drop, a
+        // forked or launched one is only a pid.
+        self.containers.remove(&container_id.value);
     }
 }
 

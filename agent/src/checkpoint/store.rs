@@ -1,0 +1,188 @@
+//! The writing side of checkpoints: [`CheckpointStore`] puts each fact in its
+//! [`super::layout`] place with the durable operations of [`super::files`].
+//!
+//! The agent calls it before acting on the fact (a task is checkpointed before it is handed
+//! to its executor, an update before it is forwarded, an acknowledgement before the next
+//! update is released), so after a crash the disk says at least as much as anyone was told.
+
+use std::path::{Path, PathBuf};
+
+use meso_api::v1::{
+    AgentInfo, ContainerId, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo, TaskId, TaskInfo,
+};
+
+use super::records::{self, UpdateRecord};
+use super::{files, layout, CheckpointError};
+
+/// Where the machine's boot id is (it changes on every reboot).
+pub const BOOT_ID_PATH: &str = "/proc/sys/kernel/random/boot_id";
+
+/// The machine's current boot id.
+pub fn current_boot_id() -> Result<String, CheckpointError> {
+    std::fs::read_to_string(BOOT_ID_PATH)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| CheckpointError::new(Path::new(BOOT_ID_PATH), format!("cannot read: {e}")))
+}
+
+/// Writes checkpoints under one `meta/` directory, for the agent id it was given.
+#[derive(Debug, Clone)]
+pub struct CheckpointStore {
+    meta: PathBuf,
+    agent_dir: Option<PathBuf>,
+}
+
+/// The run a task or a pid belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRef<'a> {
+    /// The framework.
+    pub framework: &'a FrameworkId,
+    /// The executor.
+    pub executor: &'a ExecutorId,
+    /// The container of the run.
+    pub container: &'a ContainerId,
+}
+
+/// One frame holding the value's JSON.
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    records::frame(
+        &serde_json::to_vec(value).expect("invariant: a v1 info type always serializes to JSON"),
+    )
+}
+
+impl CheckpointStore {
+    /// A store for `<work_dir>/meta`, with no agent id yet.
+    pub fn new(work_dir: &Path) -> Self {
+        CheckpointStore {
+            meta: layout::meta_dir(work_dir),
+            agent_dir: None,
+        }
+    }
+
+    /// The `meta/` directory.
+    pub fn meta(&self) -> &Path {
+        &self.meta
+    }
+
+    /// Records the boot id the agent runs under.
+    pub fn write_boot_id(&self, boot_id: &str) -> Result<(), CheckpointError> {
+        files::write_atomically(
+            &layout::boot_id(&self.meta),
+            &records::frame(boot_id.as_bytes()),
+        )
+    }
+
+    /// Checkpoints the agent's info (with its id) and makes it the `latest` agent.
+    pub fn write_agent(&mut self, info: &AgentInfo) -> Result<(), CheckpointError> {
+        let id = info.id.as_ref().ok_or_else(|| {
+            CheckpointError::new(&layout::agents_dir(&self.meta), "agent info has no id")
+        })?;
+        let dir = layout::agent_dir(&self.meta, id);
+        files::write_atomically(&layout::agent_info(&dir), &to_json(info))?;
+        files::point_symlink(&layout::latest_agent(&self.meta), id.as_str())?;
+        self.agent_dir = Some(dir);
+        Ok(())
+    }
+
+    /// Writes under agent id `id` from now on, without rewriting its info (recovery).
+    pub fn use_agent(&mut self, id: &meso_api::v1::AgentId) {
+        self.agent_dir = Some(layout::agent_dir(&self.meta, id));
+    }
+
+    fn agent_dir(&self) -> Result<&Path, CheckpointError> {
+        self.agent_dir.as_deref().ok_or_else(|| {
+            CheckpointError::new(
+                &self.meta,
+                "nothing is checkpointed before the agent has an id",
+            )
+        })
+    }
+
+    fn framework_dir(&self, id: &FrameworkId) -> Result<PathBuf, CheckpointError> {
+        Ok(layout::framework_dir(self.agent_dir()?, id))
+    }
+
+    fn run_dir(&self, run: RunRef<'_>) -> Result<PathBuf, CheckpointError> {
+        let fw = self.framework_dir(run.framework)?;
+        Ok(layout::run_dir(
+            &layout::executor_dir(&fw, run.executor),
+            run.container,
+        ))
+    }
+
+    /// Checkpoints a framework's info (`info.id` must be set).
+    pub fn write_framework(&self, info: &FrameworkInfo) -> Result<(), CheckpointError> {
+        let id = info
+            .id
+            .as_ref()
+            .ok_or_else(|| CheckpointError::new(&self.meta, "framework info has no id"))?;
+        files::write_atomically(
+            &layout::framework_info(&self.framework_dir(id)?),
+            &to_json(info),
+        )
+    }
+
+    /// Checkpoints an executor's info and its new run (`runs/latest` points at it).
+    pub fn write_executor_run(
+        &self,
+        framework: &FrameworkId,
+        info: &ExecutorInfo,
+        container: &ContainerId,
+    ) -> Result<(), CheckpointError> {
+        let dir = layout::executor_dir(&self.framework_dir(framework)?, &info.executor_id);
+        files::write_atomically(&layout::executor_info(&dir), &to_json(info))?;
+        files::ensure_dir(&layout::run_dir(&dir, container))?;
+        files::point_symlink(&dir.join("runs").join("latest"), &container.value)
+    }
+
+    /// Checkpoints the pid of the executor process forked for a run.
+    pub fn write_forked_pid(&self, run: RunRef<'_>, pid: i32) -> Result<(), CheckpointError> {
+        let path = layout::forked_pid(&self.run_dir(run)?);
+        files::write_atomically(&path, &records::frame(pid.to_string().as_bytes()))
+    }
+
+    /// Marks a run's executor as subscribed over HTTP.
+    pub fn mark_http_subscribed(&self, run: RunRef<'_>) -> Result<(), CheckpointError> {
+        let path = layout::http_marker(&self.run_dir(run)?);
+        if path.exists() {
+            return Ok(());
+        }
+        files::write_atomically(&path, b"")
+    }
+
+    /// Marks a run as ended and accounted for.
+    pub fn mark_run_completed(&self, run: RunRef<'_>) -> Result<(), CheckpointError> {
+        files::write_atomically(&layout::run_completed(&self.run_dir(run)?), b"")
+    }
+
+    fn task_dir(&self, run: RunRef<'_>, task: &TaskId) -> Result<PathBuf, CheckpointError> {
+        Ok(layout::task_dir(&self.run_dir(run)?, task))
+    }
+
+    /// Checkpoints a task of a run.
+    pub fn write_task(&self, run: RunRef<'_>, task: &TaskInfo) -> Result<(), CheckpointError> {
+        let dir = self.task_dir(run, &task.task_id)?;
+        files::write_atomically(&layout::task_info(&dir), &to_json(task))
+    }
+
+    /// Appends a record to a task's status update stream.
+    pub fn append_update(
+        &self,
+        run: RunRef<'_>,
+        task: &TaskId,
+        record: &UpdateRecord,
+    ) -> Result<(), CheckpointError> {
+        let dir = self.task_dir(run, task)?;
+        files::append_durably(&layout::task_updates(&dir), &records::encode(record))
+    }
+
+    /// Cuts a task's status update file to the valid prefix found on recovery.
+    pub fn cut_torn_updates(
+        &self,
+        run: RunRef<'_>,
+        task: &TaskId,
+        valid_len: u64,
+    ) -> Result<(), CheckpointError> {
+        let dir = self.task_dir(run, task)?;
+        files::truncate_to(&layout::task_updates(&dir), valid_len)
+    }
+}
