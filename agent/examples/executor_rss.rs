@@ -155,6 +155,7 @@ async fn main() {
         executor_shutdown_grace_period: Duration::from_secs(5),
         registration_backoff_factor: Duration::from_secs(1),
         command_executor: binary.clone().into(),
+        http_auth: meso_api::http::auth::HttpAuthenticator::open(),
         recovery: Default::default(),
     };
     let containerizer: Box<dyn Containerizer> = if std::env::args().any(|a| a == "--zygote") {

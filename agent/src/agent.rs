@@ -81,6 +81,9 @@ pub struct AgentConfig {
     pub registration_backoff_factor: Duration,
     /// Binary run as `<path> executor` for command tasks.
     pub command_executor: PathBuf,
+    /// Which HTTP endpoints need credentials, and the credentials and JWT key to check
+    /// them against (open by default, as Mesos).
+    pub http_auth: meso_api::http::auth::HttpAuthenticator,
     /// Checkpoint recovery settings.
     pub recovery: recovery::RecoveryConfig,
 }
@@ -422,6 +425,10 @@ impl Process for Agent {
         // The gauges are computed when read: `/metrics/snapshot` comes to this process.
         ctx.node()
             .set_metrics_snapshot_process(Some(ctx.self_upid().id()));
+        // Registered now so that the key shows (as 0) before the first refusal.
+        ctx.node()
+            .metrics()
+            .counter(http_routes::AUTHENTICATION_FAILURES_METRIC);
         self.refresh_metrics(now_secs);
         info!(self.log, "agent starting"; "pid" => %ctx.self_upid(),
             "resources" => %self.info.resources, "master" => %self.config.master);

@@ -75,6 +75,9 @@ pub struct ExecutorEnv {
     /// The explicit process id matters when the agent shares a node with a master
     /// (`meso local`), where the bare path would reach the master.
     pub api_path: String,
+    /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`: the bearer token the agent gave this executor
+    /// for its executor API (set when the agent has a `--jwt-secret-file`).
+    pub authentication_token: Option<String>,
     /// `MESOS_CHECKPOINT=1`: the framework checkpoints, so a broken agent connection is an
     /// agent restart to wait for, not the end.
     pub checkpoint: bool,
@@ -138,6 +141,9 @@ impl ExecutorEnv {
                     usable.then(|| format!("/{id}{EXECUTOR_API_PATH}"))
                 })
                 .unwrap_or_else(|| EXECUTOR_API_PATH.to_string()),
+            // Mesos's executor environment, read by name like the other `MESOS_*`.
+            authentication_token: get("MESOS_EXECUTOR_AUTHENTICATION_TOKEN")
+                .filter(|v| !v.is_empty()),
         })
     }
 }
@@ -244,7 +250,11 @@ impl CommandExecutor {
     /// A fresh executor for `env`.
     pub fn new(env: ExecutorEnv) -> Self {
         let (tx, rx) = mpsc::channel();
-        let calls = http_client::CallConnection::new(&env.agent_endpoint, &env.api_path);
+        let calls = http_client::CallConnection::new(
+            &env.agent_endpoint,
+            &env.api_path,
+            env.authentication_token.as_deref(),
+        );
         CommandExecutor {
             calls,
             env,
@@ -297,8 +307,12 @@ impl CommandExecutor {
                 .collect(),
         });
         let body = serde_json::to_vec(&subscribe).expect("executor calls always serialise");
-        let mut stream =
-            http_client::subscribe(&self.env.agent_endpoint, &self.env.api_path, &body)?;
+        let mut stream = http_client::subscribe(
+            &self.env.agent_endpoint,
+            &self.env.api_path,
+            self.env.authentication_token.as_deref(),
+            &body,
+        )?;
         let tx = self.tx.clone();
         std::thread::Builder::new()
             .name("events".into())

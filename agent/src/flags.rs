@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use libprocess::Upid;
 use meso_api::attributes::Attributes;
+use meso_api::http::auth::{Credentials, HttpAuthenticator, JwtKey, NodeKind, Realm};
 
 pub mod isolation;
 pub mod recovery;
@@ -73,6 +74,29 @@ pub struct AgentFlags {
     /// The isolators and their settings.
     #[command(flatten)]
     pub isolation: IsolationFlags,
+    /// Require credentials on the read-only HTTP endpoints (`/state`, `/flags`,
+    /// `/metrics/snapshot`, `/containers`, `/monitor/statistics`, `/files/*`; `/health` and
+    /// `/version` stay open). Needs `--http-credentials` or `--jwt-secret-file`.
+    #[arg(long, env = "MESO_AUTHENTICATE_HTTP_READONLY")]
+    pub authenticate_http_readonly: bool,
+    /// Require credentials on the agent's v1 operator API (`/api/v1`, every call, as
+    /// Mesos). Needs `--http-credentials` or `--jwt-secret-file`.
+    #[arg(long, env = "MESO_AUTHENTICATE_HTTP_READWRITE")]
+    pub authenticate_http_readwrite: bool,
+    /// Require credentials on the v1 executor API (`/api/v1/executor`). Needs
+    /// `--jwt-secret-file`: the agent gives each executor a token signed with it
+    /// (`MESOS_EXECUTOR_AUTHENTICATION_TOKEN`), valid only for that executor's own calls.
+    #[arg(long, env = "MESO_AUTHENTICATE_HTTP_EXECUTORS")]
+    pub authenticate_http_executors: bool,
+    /// Principals and secrets accepted by HTTP Basic authentication, a JSON file as Mesos's
+    /// `--http_credentials`: `{"credentials":[{"principal":"ops","secret":"..."}]}`.
+    #[arg(long, alias = "credentials", env = "MESO_HTTP_CREDENTIALS")]
+    pub http_credentials: Option<PathBuf>,
+    /// A file whose bytes (all of them, a trailing newline included) are the HS256 key of
+    /// bearer JWTs (`Authorization: Bearer <token>`), accepted beside HTTP Basic (Mesos's
+    /// `--jwt_secret_key`).
+    #[arg(long, env = "MESO_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
     /// What a restarted agent does with its checkpointed executors and tasks.
     #[command(flatten)]
     pub recovery: RecoveryFlags,
@@ -178,7 +202,61 @@ impl AgentFlags {
                 &self.registration_backoff_factor,
             )?,
             command_executor,
+            http_auth: self.http_authenticator()?,
             recovery: self.recovery.config()?,
+        })
+    }
+
+    /// The HTTP authentication the flags ask for, with the credentials and key files read
+    /// now: a missing or garbled file stops the start with the file and the problem named.
+    pub fn http_authenticator(&self) -> Result<HttpAuthenticator, AgentError> {
+        let realms: Vec<Realm> = [
+            (self.authenticate_http_readonly, Realm::Readonly),
+            (self.authenticate_http_readwrite, Realm::Readwrite),
+            (self.authenticate_http_executors, Realm::Executor),
+        ]
+        .into_iter()
+        .filter_map(|(on, realm)| on.then_some(realm))
+        .collect();
+        let file_error = |flag: &'static str, path: &PathBuf, reason: String| AgentError::Flag {
+            flag,
+            value: path.display().to_string(),
+            reason,
+        };
+        let credentials = match &self.http_credentials {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    file_error("--http-credentials", path, format!("cannot read it: {e}"))
+                })?;
+                Some(
+                    Credentials::parse(&text)
+                        .map_err(|e| file_error("--http-credentials", path, e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let key = match &self.jwt_secret_file {
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    file_error("--jwt-secret-file", path, format!("cannot read it: {e}"))
+                })?;
+                if bytes.is_empty() {
+                    return Err(file_error(
+                        "--jwt-secret-file",
+                        path,
+                        "the file is empty, so any token could be forged".into(),
+                    ));
+                }
+                Some(JwtKey(bytes))
+            }
+            None => None,
+        };
+        HttpAuthenticator::new(NodeKind::Agent, &realms, credentials, key).map_err(|e| {
+            AgentError::Flag {
+                flag: e.flag,
+                value: "true".into(),
+                reason: format!("needs {}", e.needs),
+            }
         })
     }
 
@@ -260,5 +338,51 @@ mod tests {
             Cli::try_parse_from(["agent", "--master", "m:1"]).is_err(),
             "work dir is required"
         );
+    }
+
+    #[test]
+    fn http_authentication_flags_are_checked_with_the_file_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().to_str().unwrap();
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["agent", "--master", "127.0.0.1:5050", "--work-dir", work];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+                .unwrap()
+                .flags
+                .http_authenticator()
+        };
+        let e = parse(&["--authenticate-http-readonly"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "--authenticate-http-readonly: needs --http-credentials or --jwt-secret-file"
+            ),
+            "{e}"
+        );
+        let missing = dir.path().join("absent.json");
+        let missing = missing.to_str().unwrap();
+        let e = parse(&["--authenticate-http-readonly", "--credentials", missing])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(missing) && e.contains("--http-credentials: cannot read it"),
+            "{e}"
+        );
+        let creds = dir.path().join("creds.json");
+        std::fs::write(
+            &creds,
+            r#"{"credentials":[{"principal":"ops","secret":"pw"}]}"#,
+        )
+        .unwrap();
+        let creds = creds.to_str().unwrap();
+        let e = parse(&["--authenticate-http-executors", "--http-credentials", creds])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs --jwt-secret-file"), "{e}");
+        let auth = parse(&["--authenticate-http-readwrite", "--http-credentials", creds]).unwrap();
+        assert!(auth.guards(meso_api::http::auth::Realm::Readwrite));
+        assert!(!auth.guards(meso_api::http::auth::Realm::Readonly));
     }
 }

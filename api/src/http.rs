@@ -10,6 +10,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`auth`] | HTTP authentication: realms, Basic credentials, HS256 bearer tokens, the 401 answer |
 //! | [`error`] | [`HttpError`] (status, body, headers) and the common answers (405, 307/503 for a non-leader, ...) |
 //! | [`headers`] | [`RequestHeaders`]: case-insensitive request headers, independent of any HTTP crate |
 //! | [`negotiation`] | method, `Content-Type` and `Accept` rules of §0.3 (we serve JSON only) |
@@ -51,6 +52,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+pub mod auth;
 pub mod body;
 pub mod error;
 pub mod events;

@@ -59,6 +59,12 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         max_agent_ping_timeouts: 5,
         max_completed_tasks_per_framework: 1000,
         min_allocatable_resources: "cpus:0.01|mem:32".to_string(),
+        // `meso local` is for trying meso out on one machine: HTTP stays open.
+        authenticate_http_readonly: false,
+        authenticate_http_readwrite: false,
+        authenticate_http_frameworks: false,
+        credentials: None,
+        jwt_secret_file: None,
         weights: None,
     };
     let master_node = Node::builder()
@@ -84,6 +90,11 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         registration_backoff_factor: "1secs".to_string(),
         command_executor: None,
         isolation: Default::default(),
+        authenticate_http_readonly: false,
+        authenticate_http_readwrite: false,
+        authenticate_http_executors: false,
+        http_credentials: None,
+        jwt_secret_file: None,
         // A local cluster is a sandbox: its tasks end with it (see README).
         recovery: meso_agent::flags::RecoveryFlags {
             stop_tasks_on_exit: true,

@@ -20,6 +20,7 @@ use meso_master::{InMemoryRegistrar, Master, MasterConfig};
 use meso_registry::Registry;
 
 use meso_api::duration::parse_duration;
+use meso_api::http::auth::{Credentials, HttpAuthenticator, JwtKey, NodeKind, Realm};
 
 /// Flags of `meso master` (each also `MESO_<FLAG>` in the environment).
 #[derive(Debug, Clone, Args)]
@@ -89,6 +90,28 @@ pub struct MasterFlags {
         default_value = "cpus:0.01|mem:32"
     )]
     pub min_allocatable_resources: String,
+    /// Require credentials on the read-only HTTP endpoints (`/master/state`,
+    /// `/metrics/snapshot`, `/master/tasks`, `/flags`, ...; `/health` and `/version` stay
+    /// open). Needs `--credentials` or `--jwt-secret-file`.
+    #[arg(long, env = "MESO_AUTHENTICATE_HTTP_READONLY")]
+    pub authenticate_http_readonly: bool,
+    /// Require credentials on the read-write HTTP endpoints: the v1 operator API
+    /// (`/api/v1`, every call, GET_* included, as Mesos). Needs `--credentials` or
+    /// `--jwt-secret-file`.
+    #[arg(long, env = "MESO_AUTHENTICATE_HTTP_READWRITE")]
+    pub authenticate_http_readwrite: bool,
+    /// Require credentials on the v1 scheduler API (`/api/v1/scheduler`). Needs
+    /// `--credentials` or `--jwt-secret-file`.
+    #[arg(long, env = "MESO_AUTHENTICATE_HTTP_FRAMEWORKS")]
+    pub authenticate_http_frameworks: bool,
+    /// Principals and secrets accepted by HTTP Basic authentication, a JSON file as Mesos's:
+    /// `{"credentials":[{"principal":"ops","secret":"..."}]}`.
+    #[arg(long, env = "MESO_CREDENTIALS")]
+    pub credentials: Option<std::path::PathBuf>,
+    /// A file whose bytes (all of them, a trailing newline included) are the HS256 key of
+    /// bearer JWTs (`Authorization: Bearer <token>`), accepted beside HTTP Basic.
+    #[arg(long, env = "MESO_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<std::path::PathBuf>,
     /// Role weights as `role=weight,role=weight` (deprecated in Mesos in favour of
     /// `PUT /weights` and UPDATE_WEIGHTS): written to the registry when it holds none yet.
     #[arg(long, env = "MESO_WEIGHTS")]
@@ -143,12 +166,62 @@ impl MasterFlags {
             .map_err(|e| anyhow::anyhow!("--min-allocatable-resources: {e}"))?,
             ..AllocatorConfig::default()
         };
+        config.http_auth = self.http_authenticator()?;
         if let Some(w) = &self.weights {
             config.weights = meso_master::master::role_controls::parse_weights_flag(w)
                 .map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
         }
         Ok(config)
     }
+}
+
+impl MasterFlags {
+    /// The HTTP authentication the flags ask for, with the credentials and key files read
+    /// now: a missing or garbled file stops the start with the file and the problem named.
+    pub fn http_authenticator(&self) -> anyhow::Result<HttpAuthenticator> {
+        let realms: Vec<Realm> = [
+            (self.authenticate_http_readonly, Realm::Readonly),
+            (self.authenticate_http_readwrite, Realm::Readwrite),
+            (self.authenticate_http_frameworks, Realm::Framework),
+        ]
+        .into_iter()
+        .filter_map(|(on, realm)| on.then_some(realm))
+        .collect();
+        let credentials = match &self.credentials {
+            Some(path) => Some(read_credentials("--credentials", path)?),
+            None => None,
+        };
+        let key = match &self.jwt_secret_file {
+            Some(path) => Some(read_jwt_key("--jwt-secret-file", path)?),
+            None => None,
+        };
+        Ok(HttpAuthenticator::new(
+            NodeKind::Master,
+            &realms,
+            credentials,
+            key,
+        )?)
+    }
+}
+
+/// Reads and parses a Mesos credentials file given to `flag`.
+pub fn read_credentials(flag: &str, path: &std::path::Path) -> anyhow::Result<Credentials> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{flag} {}: cannot read it: {e}", path.display()))?;
+    Credentials::parse(&text).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
+}
+
+/// Reads an HS256 key file given to `flag` (refused when empty).
+pub fn read_jwt_key(flag: &str, path: &std::path::Path) -> anyhow::Result<JwtKey> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("{flag} {}: cannot read it: {e}", path.display()))?;
+    if bytes.is_empty() {
+        anyhow::bail!(
+            "{flag} {}: the file is empty, so any token could be forged",
+            path.display()
+        );
+    }
+    Ok(JwtKey(bytes))
 }
 
 /// Parses `--peers`: `ip:port` addresses separated by commas (an empty value is no peers).

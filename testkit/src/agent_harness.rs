@@ -11,6 +11,7 @@
 //! which it holds back until the previous update is acknowledged; a wait for the update
 //! that dropped the exit report left the next wait hanging.)
 
+use meso_api::http::auth::HttpAuthenticator;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -165,6 +166,14 @@ impl Harness {
 
     /// An agent whose containerizer is `containerizer` (e.g. one with isolators).
     pub async fn start_with(containerizer: Box<dyn Containerizer>) -> Harness {
+        Harness::start_guarded(containerizer, HttpAuthenticator::open()).await
+    }
+
+    /// An agent whose HTTP endpoints are guarded by `http_auth`.
+    pub async fn start_guarded(
+        containerizer: Box<dyn Containerizer>,
+        http_auth: HttpAuthenticator,
+    ) -> Harness {
         let clock = TestClock::paused();
         let (tx, seen) = mpsc::unbounded_channel();
         let (master_node, master) =
@@ -188,6 +197,7 @@ impl Harness {
             executor_shutdown_grace_period: Duration::from_secs(5),
             registration_backoff_factor: Duration::from_secs(1),
             command_executor: crate::process::cargo_bin("meso-executor"),
+            http_auth,
             recovery: Default::default(),
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());

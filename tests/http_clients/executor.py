@@ -30,6 +30,12 @@ import rawhttp  # noqa: E402
 
 PATH = "/api/v1/executor"
 
+# Every call carries the token the agent put in the environment when it has one (Mesos's
+# MESOS_EXECUTOR_AUTHENTICATION_TOKEN, for an agent with --authenticate-http-executors).
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+if os.environ.get("MESOS_EXECUTOR_AUTHENTICATION_TOKEN"):
+    HEADERS["Authorization"] = "Bearer " + os.environ["MESOS_EXECUTOR_AUTHENTICATION_TOKEN"]
+
 
 def log(text):
     print("executor: " + text, file=sys.stderr, flush=True)
@@ -89,9 +95,7 @@ class Executor:
         with self.lock:
             self.unacknowledged[status["uuid"]] = body["update"]
             try:
-                code, _, text = self.calls.post(PATH, json.dumps(body).encode(), {
-                    "Content-Type": "application/json", "Accept": "application/json",
-                })
+                code, _, text = self.calls.post(PATH, json.dumps(body).encode(), HEADERS)
             except (OSError, rawhttp.ProtocolError) as e:
                 if not self.checkpoint:
                     raise
@@ -106,9 +110,7 @@ class Executor:
         body = self.envelope("MESSAGE")
         body["message"] = {"data": data}
         with self.lock:
-            code, _, text = self.calls.post(PATH, json.dumps(body).encode(), {
-                "Content-Type": "application/json", "Accept": "application/json",
-            })
+            code, _, text = self.calls.post(PATH, json.dumps(body).encode(), HEADERS)
         if code != 202:
             raise RuntimeError("MESSAGE answered %d: %s" % (code, text.decode("utf-8", "replace")))
         log("echoed a message of %d bytes" % len(base64.b64decode(data)))
@@ -155,9 +157,7 @@ class Executor:
                 "unacknowledged_tasks": list(self.tasks.values()),
                 "unacknowledged_updates": list(self.unacknowledged.values()),
             }
-        stream = rawhttp.Stream(self.endpoint, PATH, json.dumps(body).encode(), {
-            "Content-Type": "application/json", "Accept": "application/json",
-        })
+        stream = rawhttp.Stream(self.endpoint, PATH, json.dumps(body).encode(), HEADERS)
         if stream.status != 200:
             log("SUBSCRIBE answered %d: %s" % (stream.status, stream.read_error_body()))
             stream.close()

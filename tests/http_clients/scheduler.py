@@ -83,6 +83,20 @@ def resources(cpus, mem):
     ]
 
 
+def auth_headers(args):
+    """HTTP Basic credentials for a master started with --authenticate-http-frameworks."""
+    if not args.principal:
+        return {}
+    secret = args.secret
+    if secret is None and args.secret_file:
+        with open(args.secret_file) as f:
+            secret = f.read().rstrip("\n")
+    if secret is None:
+        secret = os.environ.get("MESO_SECRET", "")
+    token = base64.b64encode(("%s:%s" % (args.principal, secret)).encode()).decode()
+    return {"Authorization": "Basic " + token}
+
+
 class Scheduler:
     def __init__(self, args):
         self.args = args
@@ -113,6 +127,7 @@ class Scheduler:
             "Accept": "application/json",
             "Mesos-Stream-Id": self.stream_id,
         }
+        headers.update(auth_headers(self.args))
         status, _, text = self.calls.post(self.path, json.dumps(body).encode(), headers)
         if status != 202:
             raise Failure(1, "%s answered %d: %s" % (kind, status, text.decode("utf-8", "replace")))
@@ -272,9 +287,9 @@ class Scheduler:
         redirects = 0
         while True:
             try:
-                stream = rawhttp.Stream(self.master, self.path, body, {
+                stream = rawhttp.Stream(self.master, self.path, body, dict({
                     "Content-Type": "application/json", "Accept": "application/json",
-                }, timeout=max(1.0, min(deadline - time.monotonic(), 30.0)))
+                }, **auth_headers(args)), timeout=max(1.0, min(deadline - time.monotonic(), 30.0)))
             except OSError as e:
                 raise Failure(3, "cannot reach %s: %s" % (self.master, e))
             if stream.status == 200:
@@ -393,6 +408,10 @@ def main():
                    help="comma-separated states each task must go through, in order, before it is "
                         "KILLed (repeated states collapse; a terminal state in the sequence does not "
                         "end the task)")
+    p.add_argument("--principal", default=os.environ.get("MESO_PRINCIPAL"),
+                   help="authenticate with HTTP Basic as this principal (env MESO_PRINCIPAL)")
+    p.add_argument("--secret", help="the principal's secret (or --secret-file, or env MESO_SECRET)")
+    p.add_argument("--secret-file", help="a file holding the principal's secret")
     p.add_argument("--verbose", "-v", action="store_true")
     args = p.parse_args()
     if args.task_group and not args.executor_command:

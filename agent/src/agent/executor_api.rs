@@ -20,6 +20,7 @@
 //! ACKNOWLEDGED at once (the agent now owns delivery). MESSAGE goes to the framework through
 //! the master.
 
+use meso_api::http::auth::{verify_executor_claims, Principal};
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -65,6 +66,7 @@ impl Agent {
         ctx: &mut Context<Self>,
         request: HttpRequest,
         reply: HttpReply,
+        principal: Option<Principal>,
     ) {
         let headers = request_headers(&request.headers);
         let front = executor_request(
@@ -90,6 +92,23 @@ impl Agent {
                 self.observe.count_status_update(false);
             }
             return reply.respond(error_response(e));
+        }
+        // An authenticated executor speaks only for itself (its token's fid, eid and cid).
+        if let Some(principal) = &principal {
+            let container = self
+                .frameworks
+                .get(&front.call.framework_id)
+                .and_then(|f| f.executors.get(&front.call.executor_id))
+                .map(|e| e.container_id.value.clone())
+                .unwrap_or_default();
+            if let Err(e) = verify_executor_claims(
+                principal,
+                front.call.framework_id.as_str(),
+                front.call.executor_id.as_str(),
+                &container,
+            ) {
+                return reply.respond(error_response(e));
+            }
         }
         let call = front.call;
         match call.kind {

@@ -18,6 +18,9 @@ pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// re-subscription backoff.
 pub const DEFAULT_SUBSCRIPTION_BACKOFF_MAX: Duration = Duration::from_secs(2);
 
+/// The variable carrying an executor's token for the executor API (Mesos's name).
+pub const AUTHENTICATION_TOKEN_ENV: &str = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN";
+
 /// What the executor environment is made of.
 #[derive(Debug, Clone)]
 pub struct ExecutorEnvironment<'a> {
@@ -41,6 +44,10 @@ pub struct ExecutorEnvironment<'a> {
     pub shutdown_grace_period: Duration,
     /// `LIBPROCESS_IP` of the agent's own environment, if set.
     pub libprocess_ip: Option<&'a str>,
+    /// The executor's token for the agent's executor API (an HS256 JWT of its `fid`, `eid`
+    /// and `cid`), when the agent has a `--jwt-secret-file`; given as Mesos's
+    /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`.
+    pub authentication_token: Option<&'a str>,
 }
 
 impl ExecutorEnvironment<'_> {
@@ -70,6 +77,9 @@ impl ExecutorEnvironment<'_> {
         ];
         if let Some(ip) = self.libprocess_ip {
             env.push(("LIBPROCESS_IP".into(), ip.into()));
+        }
+        if let Some(token) = self.authentication_token {
+            env.push((AUTHENTICATION_TOKEN_ENV.into(), token.into()));
         }
         if self.checkpoint {
             env.push((
@@ -152,6 +162,7 @@ mod tests {
             recovery_timeout: DEFAULT_RECOVERY_TIMEOUT,
             shutdown_grace_period,
             libprocess_ip,
+            authentication_token: None,
         }
         .variables()
     }

@@ -2,6 +2,11 @@
 //! `/slave(1)/state` both arrive here; HTTP reference §0.1 and §4.6) and the glue between
 //! `meso_api::http`'s pure answers and libprocess responses.
 //!
+//! Every request is first authenticated for its endpoint's realm (`meso_api::http::auth`:
+//! read-only, read-write for the operator API, executor for the executor API; `/health`
+//! and `/version` open); a refusal is a 401, counted in
+//! `slave/http_authentication_failures` when credentials were presented.
+//!
 //! Routes: `/api/v1/executor`, `/api/v1` by longest prefix (so `/api/v1/operator` works),
 //! `/health`, `/state` (`/state.json`), `/flags`, `/version`, `/metrics/snapshot` (the
 //! node sends it here), `/containers`,
@@ -11,11 +16,16 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use libprocess::{Context, HttpReply, HttpRequest, HttpResponse};
+use meso_api::http::auth::{agent_realm, Principal};
 use meso_api::http::routing::{json_or_jsonp, longest_prefix, strip_trailing_slash};
 use meso_api::http::{HttpError, RequestHeaders};
 use serde_json::Value;
+use slog::info;
 
 use super::Agent;
+
+/// Requests refused for wrong, malformed or expired credentials (not for absent ones).
+pub(crate) const AUTHENTICATION_FAILURES_METRIC: &str = "slave/http_authentication_failures";
 
 /// Routes with a handler of their own, for longest-prefix matching.
 const PREFIX_ROUTES: &[&str] = &["/api/v1/executor", "/api/v1"];
@@ -29,7 +39,8 @@ pub(crate) fn error_response(e: HttpError) -> HttpResponse {
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
         ) {
-            response.headers.insert(n, v);
+            // Appended: a 401 carries one `WWW-Authenticate` challenge per scheme.
+            response.headers.append(n, v);
         }
     }
     response
@@ -96,8 +107,12 @@ impl Agent {
             .filter(|r| r.starts_with('/'))
             .map(str::to_string)
             .unwrap_or(route);
+        let principal = match self.authenticate(ctx, &route, &request) {
+            Ok(principal) => principal,
+            Err(refusal) => return reply.respond(error_response(refusal)),
+        };
         match longest_prefix(&route, PREFIX_ROUTES) {
-            Some("/api/v1/executor") => return self.executor_api(ctx, request, reply),
+            Some("/api/v1/executor") => return self.executor_api(ctx, request, reply, principal),
             Some("/api/v1") => return self.operator_api(ctx, request, reply),
             _ => {}
         }
@@ -129,5 +144,34 @@ impl Agent {
             other => HttpResponse::not_found(format!("No handler for '{other}' on the agent")),
         };
         reply.respond(answer)
+    }
+
+    /// Who made the request (`None` on an endpoint not guarded) when it may go on to its
+    /// endpoint; the 401 to answer with otherwise.
+    fn authenticate(
+        &self,
+        ctx: &Context<Self>,
+        route: &str,
+        request: &HttpRequest,
+    ) -> Result<Option<Principal>, HttpError> {
+        let auth = &self.config.http_auth;
+        let realm = agent_realm(route);
+        if !realm.is_some_and(|r| auth.guards(r)) {
+            return Ok(None);
+        }
+        let now = libprocess::unix_secs(ctx.wall_time());
+        let refusal = match auth.authenticate(realm, &request_headers(&request.headers), now) {
+            Ok(principal) => return Ok(principal),
+            Err(refusal) => refusal,
+        };
+        if refusal.attempted {
+            ctx.node()
+                .metrics()
+                .counter(AUTHENTICATION_FAILURES_METRIC)
+                .inc();
+            info!(self.log, "HTTP authentication failed";
+                "path" => &request.route, "peer" => ?request.peer, "reason" => &refusal.error.body);
+        }
+        Err(refusal.error)
     }
 }

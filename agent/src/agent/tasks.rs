@@ -30,6 +30,7 @@ use super::updates::OwnUpdate;
 use super::{Agent, AgentMessage, Registration};
 use crate::containerizer::{ExecutorCommand, LaunchSpec, Termination};
 use crate::paths;
+use meso_api::http::auth::executor_claims;
 
 /// A framework with executors on this agent.
 pub(crate) struct Framework {
@@ -371,6 +372,11 @@ impl Agent {
         let agent_pid = ctx.self_upid().to_string();
         let agent_endpoint = ctx.self_upid().addr().to_string();
         let libprocess_ip = std::env::var("LIBPROCESS_IP").ok();
+        let token = self.config.http_auth.sign(&executor_claims(
+            framework_id.as_str(),
+            info.executor_id.as_str(),
+            &container_id.value,
+        ));
         let env = ExecutorEnvironment {
             framework_id,
             info,
@@ -382,6 +388,7 @@ impl Agent {
             recovery_timeout: self.config.recovery.recovery_timeout,
             shutdown_grace_period: shutdown_grace(info, self.config.executor_shutdown_grace_period),
             libprocess_ip: libprocess_ip.as_deref(),
+            authentication_token: token.as_deref(),
         }
         .variables();
         let rootfs = super::task_rootfs::container_rootfs(info, task)?;

@@ -49,11 +49,15 @@ fn write_request(
     reader: &mut BufReader<TcpStream>,
     peer: &str,
     path: &str,
+    token: Option<&str>,
     body: &[u8],
 ) -> Result<(), AgentError> {
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {peer}\r\nContent-Type: application/json\r\n\
-         Accept: application/json\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n",
+         Accept: application/json\r\n{authorization}Content-Length: {}\r\nConnection: keep-alive\r\n\r\n",
         body.len()
     );
     let mut request = head.into_bytes();
@@ -159,15 +163,18 @@ fn read_chunk(
 pub struct CallConnection {
     peer: String,
     path: String,
+    token: Option<String>,
     open: Option<BufReader<TcpStream>>,
 }
 
 impl CallConnection {
-    /// A connection to `peer` for calls to `path`; opened on the first call.
-    pub fn new(peer: &str, path: &str) -> Self {
+    /// A connection to `peer` for calls to `path`, each carrying `token` as a bearer
+    /// credential when given; opened on the first call.
+    pub fn new(peer: &str, path: &str, token: Option<&str>) -> Self {
         CallConnection {
             peer: peer.to_string(),
             path: path.to_string(),
+            token: token.map(str::to_string),
             open: None,
         }
     }
@@ -189,7 +196,7 @@ impl CallConnection {
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), AgentError> {
         let peer = self.peer.as_str();
-        write_request(&mut reader, peer, &self.path, body)?;
+        write_request(&mut reader, peer, &self.path, self.token.as_deref(), body)?;
         let head = read_head(&mut reader, peer)?;
         let mut out = Vec::new();
         let reusable = if head.chunked {
@@ -233,10 +240,16 @@ pub struct RecordStream {
     ready: std::collections::VecDeque<Vec<u8>>,
 }
 
-/// Opens the stream. A non-200 answer is a protocol error carrying the status and body.
-pub fn subscribe(peer: &str, path: &str, body: &[u8]) -> Result<RecordStream, AgentError> {
+/// Opens the stream (with `token` as a bearer credential when given). A non-200 answer is
+/// a protocol error carrying the status and body.
+pub fn subscribe(
+    peer: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Result<RecordStream, AgentError> {
     let mut reader = connect(peer)?;
-    write_request(&mut reader, peer, path, body)?;
+    write_request(&mut reader, peer, path, token, body)?;
     let head = read_head(&mut reader, peer)?;
     if head.status != 200 {
         let mut text = Vec::new();

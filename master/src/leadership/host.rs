@@ -162,9 +162,14 @@ fn update_info(
         .set(i64::try_from(state.leader).unwrap_or(i64::MAX));
 }
 
-fn spawn_stand_in(node: &Node, shared: &SharedLeaderInfo) -> Result<Serving, HostError> {
+fn spawn_stand_in(
+    node: &Node,
+    shared: &SharedLeaderInfo,
+    config: &MasterConfig,
+) -> Result<Serving, HostError> {
+    let stand_in = StandIn::new(shared.clone()).with_http_auth(config.http_auth.clone());
     let pid = node
-        .spawn_named("master", StandIn::new(shared.clone()))
+        .spawn_named("master", stand_in)
         .map_err(|e| HostError::Spawn {
             what: "stand-in",
             reason: e.to_string(),
@@ -208,7 +213,7 @@ async fn run(
 ) -> Result<(), HostError> {
     let logger = node.logger().clone();
     let mut leader = log.watch_leader();
-    let mut serving = spawn_stand_in(&node, &shared)?;
+    let mut serving = spawn_stand_in(&node, &shared, &config)?;
     node.set_delegate(Some("master"));
     let mut logged_term = 0;
     loop {
@@ -266,7 +271,7 @@ async fn run(
             (Serving::Master(upid, term), false) => {
                 warn!(logger, "leadership lost: the master process stops"; "term" => *term, "new_term" => state.term);
                 stop_process(&node, upid).await;
-                serving = spawn_stand_in(&node, &shared)?;
+                serving = spawn_stand_in(&node, &shared, &config)?;
                 update_info(&shared, &node, &peers, state, false);
             }
             _ => {}
@@ -296,10 +301,10 @@ async fn run(
                         }
                         // It stopped because its registry writes failed after leadership
                         // moved; the next turn of the loop serves as a stand-in.
-                        serving = spawn_stand_in(&node, &shared)?;
+                        serving = spawn_stand_in(&node, &shared, &config)?;
                     }
                     Serving::StandIn(_) => {
-                        serving = spawn_stand_in(&node, &shared)?;
+                        serving = spawn_stand_in(&node, &shared, &config)?;
                     }
                 }
             }

@@ -17,13 +17,16 @@
 //! HTTP: `/health` is 200, `/version` the version, `/state` (also `/state.json`) a small
 //! document with the leader, term and peers, `/redirect` Mesos's redirect to the leader;
 //! every other path is a 307 to the same path on the leader, or 503 when no leader is known.
+//! `/state` asks for credentials as the leader's read-only endpoints do (the master's
+//! `HttpAuthenticator`); redirected paths are authenticated by the leader.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use libprocess::http_types::{HeaderName, HeaderValue, StatusCode};
 use libprocess::{Context, Handlers, HttpReply, HttpRequest, HttpResponse, Process, Unread, Upid};
-use meso_api::http::HttpError;
+use meso_api::http::auth::{master_realm, HttpAuthenticator};
+use meso_api::http::{HttpError, RequestHeaders};
 use meso_api::wire;
 
 use super::SharedLeaderInfo;
@@ -97,6 +100,8 @@ pub struct StandIn {
     /// it in that term (followers name a dead leader until their election timeout), it is
     /// treated as no leader.
     dead: Option<(Upid, u64)>,
+    /// The master's HTTP authentication: `/state` here is read-only like the leader's.
+    http_auth: HttpAuthenticator,
 }
 
 impl StandIn {
@@ -108,7 +113,14 @@ impl StandIn {
             hold: 0,
             watched: None,
             dead: None,
+            http_auth: HttpAuthenticator::open(),
         }
+    }
+
+    /// The same stand-in, authenticating HTTP requests as the master would.
+    pub fn with_http_auth(mut self, http_auth: HttpAuthenticator) -> StandIn {
+        self.http_auth = http_auth;
+        self
     }
 
     /// The leader clients should go to now: another master, named by the leader info and
@@ -168,7 +180,8 @@ fn error_response(e: HttpError) -> HttpResponse {
             HeaderName::try_from(name.as_str()),
             HeaderValue::try_from(value.as_str()),
         ) {
-            response.headers.insert(name, value);
+            // Appended: a 401 carries one `WWW-Authenticate` challenge per scheme.
+            response.headers.append(name, value);
         }
     }
     response
@@ -244,9 +257,32 @@ impl Process for StandIn {
         self.answer_held(ctx);
     }
 
-    fn http(&mut self, _ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
+    fn http(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
         let route = request.route.trim_end_matches('/');
         let route = route.strip_prefix("/master").unwrap_or(route);
+        // What the stand-in answers itself is authenticated here; everything else is a
+        // redirect to the leader, which authenticates it there.
+        if matches!(route, "/state" | "/state.json") {
+            let headers = RequestHeaders::from_pairs(
+                request
+                    .headers
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            );
+            let now = libprocess::unix_secs(ctx.wall_time());
+            if let Err(refusal) = self
+                .http_auth
+                .authenticate(master_realm(route), &headers, now)
+            {
+                if refusal.attempted {
+                    ctx.node()
+                        .metrics()
+                        .counter(crate::master::AUTHENTICATION_FAILURES_METRIC)
+                        .inc();
+                }
+                return reply.respond(error_response(refusal.error));
+            }
+        }
         let info = self.leader.lock().clone();
         let leader = info.leader_host_port();
         let leader = leader.as_ref().map(|(h, p)| (h.as_str(), *p));
@@ -348,6 +384,65 @@ mod tests {
         assert_eq!(hint.term, 4);
         node.shutdown().await;
         assert!(hints.try_recv().is_err(), "one answer per hold");
+    }
+
+    /// `GET path` over raw HTTP with an optional `Authorization` value: `(status, head)`.
+    async fn raw_get(addr: std::net::SocketAddr, path: &str, auth: Option<&str>) -> (u16, String) {
+        let auth = auth
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}\r\n");
+        tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(addr).expect("connect");
+            s.set_read_timeout(Some(GUARD)).expect("read guard");
+            s.write_all(request.as_bytes()).expect("send");
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            let head = out.split("\r\n\r\n").next().unwrap_or_default().to_string();
+            let status = head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .expect("a status code");
+            (status, head)
+        })
+        .await
+        .expect("http client thread")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_stand_in_asks_for_credentials_where_the_master_would() {
+        use meso_api::http::auth::{Credentials, NodeKind, Realm};
+        let node = Node::builder().build().await.expect("a loopback node");
+        node.set_delegate(Some("master"));
+        let shared: SharedLeaderInfo = Arc::new(Mutex::new(info(None, 3)));
+        let credentials =
+            Credentials::parse(r#"{"credentials":[{"principal":"ops","secret":"pw"}]}"#)
+                .expect("credentials");
+        let auth = HttpAuthenticator::new(
+            NodeKind::Master,
+            &[Realm::Readonly],
+            Some(credentials),
+            None,
+        )
+        .expect("authenticator");
+        node.spawn_named("master", StandIn::new(shared).with_http_auth(auth))
+            .expect("a fresh id");
+        let addr = node.addr();
+        let (status, head) = raw_get(addr, "/master/state", None).await;
+        assert_eq!(status, 401, "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("www-authenticate: basic realm=\"mesos-master-readonly\""),
+            "{head}"
+        );
+        // "ops:pw" in base64.
+        let (status, head) = raw_get(addr, "/master/state", Some("Basic b3BzOnB3")).await;
+        assert_eq!(status, 200, "{head}");
+        let (status, head) = raw_get(addr, "/master/health", None).await;
+        assert_eq!(status, 200, "{head}");
+        node.shutdown().await;
     }
 
     /// A process that only exists (a leader's `master` to link to).

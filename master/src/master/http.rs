@@ -1,13 +1,23 @@
 //! The master's HTTP entry: every request for the `master` process (or delegated to it)
-//! arrives in `serve_http`, which dispatches by route: `/health` here, the read-only JSON
-//! endpoints and `/metrics/snapshot` in `legacy.rs`, the operator API in
-//! `operator_api.rs`, `/weights` and `/quota` in `role_calls.rs`.
+//! arrives in `serve_http`, which first authenticates it for its endpoint's realm
+//! (`meso_api::http::auth`; a refusal is a 401 counted in
+//! `master/http_authentication_failures` when credentials were presented), then dispatches
+//! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
+//! `legacy.rs`, the operator API in `operator_api.rs`, `/weights` and `/quota` in
+//! `role_calls.rs`.
 
 use libprocess::http_types::StatusCode;
+use libprocess::slog::info;
 use libprocess::{Context, HttpReply, HttpRequest, HttpResponse};
+use meso_api::http::auth::master_realm;
 use meso_api::http::routing::{longest_prefix, strip_trailing_slash};
+use meso_api::http::RequestHeaders;
 
 use super::Master;
+
+/// Requests refused for wrong, malformed or expired credentials (not for absent ones: a
+/// client's first unauthenticated try is not a failed attempt).
+pub const AUTHENTICATION_FAILURES_METRIC: &str = "master/http_authentication_failures";
 
 impl Master {
     /// The `/master/state` document as a JSON value (for tests; the endpoint writes the
@@ -30,6 +40,9 @@ impl Master {
     ) {
         let route = strip_trailing_slash(&request.route);
         let route = route.strip_prefix("/master").unwrap_or(route);
+        if let Some(refusal) = self.authenticate(ctx, route, &request) {
+            return reply.respond(refusal);
+        }
         if route == "/api/v1/scheduler" {
             return self.scheduler_api(ctx, request, reply);
         }
@@ -47,5 +60,37 @@ impl Master {
                 }
             }
         }
+    }
+
+    /// `None` when the request may go on to its endpoint; the 401 to answer otherwise.
+    fn authenticate(
+        &self,
+        ctx: &Context<Self>,
+        route: &str,
+        request: &HttpRequest,
+    ) -> Option<HttpResponse> {
+        let auth = &self.config.http_auth;
+        let realm = master_realm(route);
+        if !realm.is_some_and(|r| auth.guards(r)) {
+            return None;
+        }
+        let headers = RequestHeaders::from_pairs(
+            request
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        );
+        let refusal = auth
+            .authenticate(realm, &headers, self.wall_secs(ctx))
+            .err()?;
+        if refusal.attempted {
+            ctx.node()
+                .metrics()
+                .counter(AUTHENTICATION_FAILURES_METRIC)
+                .inc();
+            info!(ctx.node().logger(), "HTTP authentication failed";
+                "path" => &request.route, "peer" => ?request.peer, "reason" => &refusal.error.body);
+        }
+        Some(super::legacy::error_response(refusal.error))
     }
 }

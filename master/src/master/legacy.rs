@@ -28,7 +28,8 @@ pub fn error_response(e: HttpError) -> HttpResponse {
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
         ) {
-            r.headers.insert(n, v);
+            // Appended: a 401 carries one `WWW-Authenticate` challenge per scheme.
+            r.headers.append(n, v);
         }
     }
     r

@@ -54,6 +54,7 @@ pub mod framework_link;
 mod framework_messages;
 pub mod frameworks;
 mod http;
+pub use http::AUTHENTICATION_FAILURES_METRIC;
 mod leader_hook;
 mod legacy;
 pub mod metrics;
@@ -124,6 +125,9 @@ pub struct MasterConfig {
     /// Largest share of the recovered agents that may be marked unreachable when the
     /// re-registration timeout fires; past it the master stops instead.
     pub recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit,
+    /// Which HTTP endpoints need credentials, and the credentials and JWT key to check
+    /// them against (open by default, as Mesos).
+    pub http_auth: meso_api::http::auth::HttpAuthenticator,
     /// Role weights from the deprecated `--weights` flag: written to the registry when it
     /// holds no weights yet (a registry's weights win over the flag, as in Mesos).
     pub weights: std::collections::BTreeMap<String, f64>,
@@ -144,6 +148,7 @@ impl MasterConfig {
             agent_reregister_timeout: Duration::from_secs(600),
             agent_removal_rate_limit: None,
             recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
+            http_auth: meso_api::http::auth::HttpAuthenticator::open(),
             weights: Default::default(),
         }
     }
@@ -404,6 +409,10 @@ impl Process for Master {
         self.operator = operator_state::OperatorState::new(&self.config, now, offset, addr.port());
         ctx.node()
             .set_metrics_snapshot_process(Some(ctx.self_upid().id()));
+        // Registered now so that the key shows (as 0) before the first refusal.
+        ctx.node()
+            .metrics()
+            .counter(http::AUTHENTICATION_FAILURES_METRIC);
         let me = ctx.pid().clone();
         let sink = Box::new(move |offers: Vec<Offer>| {
             let _ = me.send(MasterMessage::Offers(offers));

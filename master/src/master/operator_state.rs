@@ -97,6 +97,15 @@ pub fn flags_of(config: &MasterConfig, port: u16) -> Vec<(String, String)> {
     if let Some(t) = config.offer_timeout {
         flags.push(("offer_timeout".to_string(), secs(t)));
     }
+    // Whether each realm is guarded (never the credentials or the key).
+    use meso_api::http::auth::Realm;
+    for (name, realm) in [
+        ("authenticate_http_readonly", Realm::Readonly),
+        ("authenticate_http_readwrite", Realm::Readwrite),
+        ("authenticate_http_frameworks", Realm::Framework),
+    ] {
+        flags.push((name.to_string(), config.http_auth.guards(realm).to_string()));
+    }
     flags.sort();
     flags
 }
