@@ -10,8 +10,8 @@
 //! Delivery:
 //! - A local send (`Pid::send`, or a send to a `Upid` on this node) moves the value into the
 //!   receiver's mailbox; nothing is encoded. A remote send encodes one frame straight into
-//!   the peer's outbound buffer (`transport.rs`). A process handles up to 64 queued envelopes
-//!   per wake; frames its hooks queued leave at the end of that batch, written from the
+//!   the peer's outbound buffer (`node/transport.rs`). A process handles up to 64 queued
+//!   envelopes per wake; frames its hooks queued leave at the end of that batch, written from the
 //!   process's thread when the peer's writer task is idle, else by the writer task.
 //! - The reader task of an inbound connection parses frames in place and, when the receiver
 //!   is idle (nothing queued, core lock free), runs its hook itself on the reader's thread;
@@ -78,27 +78,22 @@
 #![warn(missing_docs)]
 
 pub mod clock;
-mod context;
 mod encoded;
 mod error;
 mod filter;
 mod fnv;
 pub mod frame;
 mod http;
-mod http_server;
 mod links;
-mod mailbox;
 mod message;
 mod metrics;
 mod node;
 mod process;
 pub mod seams;
 mod shutdown;
-mod transport;
 mod upid;
 
 pub use clock::{unix_ms, unix_secs, Clock, SystemClock, TestClock};
-pub use context::{Context, DelayHandle};
 pub use encoded::Encoded;
 pub use error::{AskError, NodeError, SendError, SpawnError};
 pub(crate) use filter::Verdict;
@@ -106,12 +101,14 @@ pub use filter::{DropRule, FilterGone, Filters, Intercepted, MessageMatch};
 pub use http::{
     HttpReply, HttpRequest, HttpResponse, HttpStream, StreamError, STREAM_QUEUE_CHUNKS,
 };
-pub use message::{Handlers, RemoteMessage, ReplyToken, Unread};
+pub use message::{RemoteMessage, ReplyToken};
 pub use metrics::{Counter, FloatGauge, Gauge, Metrics, Timer};
 pub use node::{
     Limits, Node, NodeBuilder, DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_FRAME_BYTES,
     DEFAULT_MAX_HTTP_BODY_BYTES, DEFAULT_OUTBOUND_QUEUE_BYTES,
 };
+pub use process::context::{Context, DelayHandle};
+pub use process::handlers::{Handlers, Unread};
 pub use process::{Pid, Process};
 pub use upid::{ParseUpidError, Upid};
 

@@ -2,28 +2,34 @@
 //! peers, clock, metrics, filters and the delegate; routes every send to a local mailbox or
 //! to the peer connection of the receiver's node.
 //!
+//! Layout: `transport.rs` (connections and peers) and `http_server.rs` (the HTTP side of the
+//! port) are its children, with `asks.rs`, `builder.rs` and `exits.rs`. The node knows
+//! processes only as [`Sink`]s (defined here, implemented by a process's mailbox); spawning,
+//! which needs the `Process` trait, lives in `process/spawn.rs`.
+//!
 //! There is no process-global state: several nodes can live in one OS process (and tests in
 //! one binary run in parallel). Invariants: a process id is unique among live processes of a
 //! node; a `Upid` whose address is the node's own address is delivered locally without
 //! encoding; everything else goes through exactly one outbound connection per peer node.
 
+use self::transport::Peer;
 use crate::clock::{Clock, Quiescence, SystemClock, TestClock};
 use crate::error::{NodeError, SendError, SpawnError};
 use crate::filter::{Filters, Verdict};
 use crate::fnv::FnvHashMap;
 use crate::frame::{FrameKind, Header};
+use crate::http::{HttpReply, HttpRequest};
 use crate::links::Links;
-use crate::mailbox::{DropCounters, Mailbox, Sink};
-use crate::message::{Handlers, RemoteMessage, ReplyPayload, ReplyToken};
+use crate::message::{AnyMessage, RemoteMessage, ReplyPayload, ReplyToken};
 use crate::metrics::{Counter, Gauge, Metrics};
-use crate::process::{self, Pid, Process};
 use crate::seams::{Rng, Spawner, StdRng, TcpTransport, TokioSpawner, Transport};
-use crate::transport::{self, Peer};
 use crate::upid::{valid_id_char, Upid};
 
 mod asks;
 mod builder;
 mod exits;
+mod http_server;
+pub(crate) mod transport;
 pub use builder::NodeBuilder;
 use bytes::{Bytes, BytesMut};
 use parking_lot::{Mutex, RwLock};
@@ -120,9 +126,53 @@ impl Counters {
     }
 }
 
-struct Entry {
-    sink: Arc<dyn Sink>,
-    done: watch::Receiver<bool>,
+/// Counters a mailbox bumps when it drops something.
+#[derive(Clone, Default)]
+pub(crate) struct DropCounters {
+    pub mailbox_full: Counter,
+    pub unknown_message: Counter,
+    pub decode_failed: Counter,
+}
+
+/// The untyped view of a mailbox, for delivery by `Upid`.
+pub(crate) trait Sink: Send + Sync {
+    fn upid(&self) -> &Upid;
+    /// False once the process has terminated.
+    fn is_open(&self) -> bool;
+    fn deliver_any(
+        &self,
+        from: Option<Upid>,
+        reply: Option<ReplyToken>,
+        name: &str,
+        msg: AnyMessage,
+    ) -> Result<(), SendError>;
+    /// The index of `name`'s handler in this process's table, to pass to
+    /// [`Sink::deliver_encoded`]; `None` if the process does not accept `name`.
+    fn handler_index(&self, name: &str) -> Option<usize>;
+    /// Decodes and delivers a message from a connection reader; `handler` is
+    /// `handler_index(name)`. If the process is idle its hook runs at once on the caller's
+    /// thread (no task wake); otherwise it is queued. Only for callers that hold no process's
+    /// core lock.
+    fn deliver_encoded(
+        &self,
+        from: Option<Upid>,
+        reply: Option<ReplyToken>,
+        name: &str,
+        handler: Option<usize>,
+        bytes: &[u8],
+    ) -> Result<(), SendError>;
+    fn deliver_exited(&self, who: Upid);
+    fn deliver_http(&self, request: HttpRequest, reply: HttpReply);
+    fn terminate(&self);
+    /// Another process took this one's id: terminate after the queued envelopes, and handle
+    /// (not drop) whatever arrives until the queue is closed.
+    fn retire(&self);
+    fn depth(&self) -> usize;
+}
+
+pub(crate) struct Entry {
+    pub sink: Arc<dyn Sink>,
+    pub done: watch::Receiver<bool>,
 }
 
 pub(crate) struct NodeInner {
@@ -137,15 +187,15 @@ pub(crate) struct NodeInner {
     pub metrics: Metrics,
     pub counters: Counters,
     pub filters: Filters,
-    table: RwLock<FnvHashMap<Box<str>, Entry>>,
-    next_id: AtomicU64,
+    pub table: RwLock<FnvHashMap<Box<str>, Entry>>,
+    pub next_id: AtomicU64,
     delegate: RwLock<Option<String>>,
     metrics_snapshot: RwLock<Option<String>>,
     links: Mutex<Links>,
     pub peers: Mutex<FnvHashMap<SocketAddr, Arc<Peer>>>,
     asks: Mutex<HashMap<u64, oneshot::Sender<ReplyPayload>>>,
     ask_upid: Upid,
-    shut_down: AtomicBool,
+    pub shut_down: AtomicBool,
     pub shutdown: watch::Sender<bool>,
     /// The node itself, to start peer writers from `&self`.
     me: Weak<NodeInner>,
@@ -217,93 +267,6 @@ impl Node {
     /// master does, to add its Mesos-named metrics).
     pub fn set_metrics_snapshot_process(&self, id: Option<&str>) {
         *self.0.metrics_snapshot.write() = id.map(str::to_string);
-    }
-
-    /// Spawns `process` with a generated id `<base_name>(<n>)`, `n` unique on this node.
-    pub fn spawn<P: Process>(&self, process: P) -> Result<Pid<P>, SpawnError> {
-        let n = self.0.next_id.fetch_add(1, Ordering::Relaxed);
-        let id = format!("{}({n})", process.base_name());
-        self.spawn_with_id(id, process)
-    }
-
-    /// Spawns `process` under a chosen id (e.g. `master`).
-    pub fn spawn_named<P: Process>(
-        &self,
-        id: impl Into<String>,
-        process: P,
-    ) -> Result<Pid<P>, SpawnError> {
-        self.spawn_with_id(checked_id(id.into())?, process)
-    }
-
-    /// Replaces the local process named `id` by `process` under the same id, with no moment
-    /// in which the id is unknown: from this call on, messages to the id queue for `process`,
-    /// which starts (`initialize`) once the old process has handled what it already had
-    /// queued and exited (it is asked to terminate here). Connection readers that looked the
-    /// old process up before the swap may still hand it messages: it handles those too, until
-    /// it closes its queue; a message refused after that is delivered to `process` (one
-    /// connection's messages keep their order across the swap). The id's links stay: linkers are not
-    /// told that the old process exited (they hear of the replacement's exit), and links the
-    /// old process made pass to the replacement. Without a process named `id` this is
-    /// [`Node::spawn_named`].
-    pub fn replace_named<P: Process>(
-        &self,
-        id: impl Into<String>,
-        process: P,
-    ) -> Result<Pid<P>, SpawnError> {
-        self.start_process(checked_id(id.into())?, process, true)
-    }
-
-    fn spawn_with_id<P: Process>(&self, id: String, process: P) -> Result<Pid<P>, SpawnError> {
-        self.start_process(id, process, false)
-    }
-
-    fn start_process<P: Process>(
-        &self,
-        id: String,
-        process: P,
-        replace: bool,
-    ) -> Result<Pid<P>, SpawnError> {
-        if self.0.shut_down.load(Ordering::Acquire) {
-            return Err(SpawnError::NodeShutDown);
-        }
-        let upid = Upid::new(id.as_str(), self.0.addr);
-        let mut handlers = Handlers::new();
-        P::install(&mut handlers);
-        let capacity = process
-            .mailbox_capacity()
-            .unwrap_or(self.0.limits.mailbox_capacity)
-            .max(1);
-        let (mailbox, rx) = Mailbox::new(upid, capacity, handlers, self.0.counters.mailbox.clone());
-        let mailbox = Arc::new(mailbox);
-        let (done_tx, done_rx) = watch::channel(false);
-        let replaced = {
-            let mut table = self.0.table.write();
-            if !replace && table.contains_key(id.as_str()) {
-                return Err(SpawnError::DuplicateId(id));
-            }
-            table.insert(
-                id.into_boxed_str(),
-                Entry {
-                    sink: mailbox.clone(),
-                    done: done_rx,
-                },
-            )
-        };
-        self.0.counters.processes.add(1);
-        let pid = Pid { mailbox };
-        let run = process::run(process, rx, pid.clone(), self.clone(), done_tx);
-        match replaced {
-            Some(old) => {
-                old.sink.retire();
-                let mut old_done = old.done;
-                self.0.spawner.spawn(Box::pin(async move {
-                    let _ = old_done.wait_for(|d| *d).await;
-                    run.await
-                }));
-            }
-            None => self.0.spawner.spawn(Box::pin(run)),
-        }
-        Ok(pid)
     }
 
     /// Sends a named message to `to` (local or remote) with no sender.
@@ -551,7 +514,7 @@ impl NodeInner {
         let mut peer = self.peer(addr);
         let mut payload = Some(payload);
         let mut result = peer.push(&header, self.limits, &mut payload);
-        if matches!(result, Err(crate::transport::PushError::Closed)) {
+        if matches!(result, Err(transport::PushError::Closed)) {
             // The connection broke since the lookup: forget it and open a new one.
             self.forget_peer(&peer);
             peer = self.peer(addr);
@@ -566,17 +529,17 @@ impl NodeInner {
                     }
                 }
             }
-            Err(crate::transport::PushError::Full) => {
+            Err(transport::PushError::Full) => {
                 self.counters.outbound_full.inc();
                 return Err(SendError::OutboundFull {
                     addr,
                     capacity_bytes: self.limits.outbound_queue_bytes,
                 });
             }
-            Err(crate::transport::PushError::Closed) => {
+            Err(transport::PushError::Closed) => {
                 self.counters.connection_lost.inc();
             }
-            Err(crate::transport::PushError::Encode(e)) => {
+            Err(transport::PushError::Encode(e)) => {
                 if matches!(e, crate::frame::EncodeError::TooLarge { .. }) {
                     self.counters.oversize_frame.inc();
                 }
@@ -650,7 +613,7 @@ impl Quiescence for NodeInner {
 }
 
 /// `id` if it names a process well (non-empty, only valid characters).
-fn checked_id(id: String) -> Result<String, SpawnError> {
+pub(crate) fn checked_id(id: String) -> Result<String, SpawnError> {
     if id.is_empty() || !id.chars().all(valid_id_char) {
         return Err(SpawnError::InvalidId(id));
     }

@@ -8,14 +8,26 @@
 //! other hook and `finalize` after the last; after `finalize` the process is out of the node's
 //! table, its linkers are told, and waiters wake (also if a hook panics: the exit guard runs
 //! on unwinding).
+//!
+//! Layout: the recursive core is one module with child files: `context.rs` ([`Context`]),
+//! `mailbox.rs` (the queue and core lock), `handlers.rs` (the name-to-`Message` table) and
+//! `spawn.rs` (`Node::spawn` and its variants). This module uses the node (to send, and to
+//! leave its table); the node does not use it: it delivers through the untyped
+//! [`Sink`](crate::node::Sink) that a mailbox implements.
 
-use crate::context::Context;
+pub(crate) mod context;
+pub(crate) mod handlers;
+pub(crate) mod mailbox;
+mod spawn;
+
+use self::context::Context;
+use self::handlers::Handlers;
+use self::mailbox::{Core, Mailbox};
 use crate::error::SendError;
 use crate::http::{HttpReply, HttpRequest, HttpResponse};
-use crate::mailbox::{Core, Mailbox};
-use crate::message::{Handlers, ReplyToken};
+use crate::message::ReplyToken;
+use crate::node::transport;
 use crate::node::Node;
-use crate::transport;
 use crate::upid::Upid;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};

@@ -14,10 +14,9 @@
 //! frame over the size limit or a truncated frame ends the connection. Other connections on
 //! the node are unaffected.
 
+use super::http_server;
+use super::{Limits, Node, NodeInner, Sink};
 use crate::frame::{self, EncodeError, FrameKind, Header, Split, PREAMBLE};
-use crate::http_server;
-use crate::mailbox::Sink;
-use crate::node::{Limits, Node, NodeInner};
 use crate::seams::{BoxConnection, Listener};
 use crate::shutdown::until_shutdown;
 use crate::upid::Upid;

@@ -6,9 +6,8 @@
 //! route; else 404. Bodies are bounded (413 past the limit). A malformed request gets hyper's
 //! 4xx, is counted, and ends only that connection.
 
+use super::{Node, NodeInner, Sink};
 use crate::http::{HttpReply, HttpRequest, HttpResponse, ReplyBody};
-use crate::mailbox::Sink;
-use crate::node::{Node, NodeInner};
 use crate::seams::BoxConnection;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};

@@ -9,24 +9,17 @@
 //! and losing them would wedge it. `depth` counts queued plus in-handler envelopes, which is
 //! what `/__processes__` shows and what `TestClock::settle` waits on.
 
-use crate::context::Context;
+use super::context::Context;
+use super::handlers::Handlers;
 use crate::error::SendError;
 use crate::http::{HttpReply, HttpRequest, HttpResponse};
-use crate::message::{AnyMessage, Handlers, ReplyToken};
-use crate::metrics::Counter;
+use crate::message::{AnyMessage, ReplyToken};
+use crate::node::{DropCounters, Sink};
 use crate::process::{self, Envelope, Process};
 use crate::upid::Upid;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::mpsc;
-
-/// Counters a mailbox bumps when it drops something.
-#[derive(Clone, Default)]
-pub(crate) struct DropCounters {
-    pub mailbox_full: Counter,
-    pub unknown_message: Counter,
-    pub decode_failed: Counter,
-}
 
 /// A process's state and context while its loop runs. Whoever holds the mailbox's `core`
 /// lock may run one hook on it: the process's own task, or a connection reader delivering to
@@ -189,42 +182,6 @@ impl<P: Process> Mailbox<P> {
             name: name.to_string(),
         }
     }
-}
-
-/// The untyped view of a mailbox, for delivery by `Upid`.
-pub(crate) trait Sink: Send + Sync {
-    fn upid(&self) -> &Upid;
-    /// False once the process has terminated.
-    fn is_open(&self) -> bool;
-    fn deliver_any(
-        &self,
-        from: Option<Upid>,
-        reply: Option<ReplyToken>,
-        name: &str,
-        msg: AnyMessage,
-    ) -> Result<(), SendError>;
-    /// The index of `name`'s handler in this process's table, to pass to
-    /// [`Sink::deliver_encoded`]; `None` if the process does not accept `name`.
-    fn handler_index(&self, name: &str) -> Option<usize>;
-    /// Decodes and delivers a message from a connection reader; `handler` is
-    /// `handler_index(name)`. If the process is idle its hook runs at once on the caller's
-    /// thread (no task wake); otherwise it is queued. Only for callers that hold no process's
-    /// core lock.
-    fn deliver_encoded(
-        &self,
-        from: Option<Upid>,
-        reply: Option<ReplyToken>,
-        name: &str,
-        handler: Option<usize>,
-        bytes: &[u8],
-    ) -> Result<(), SendError>;
-    fn deliver_exited(&self, who: Upid);
-    fn deliver_http(&self, request: HttpRequest, reply: HttpReply);
-    fn terminate(&self);
-    /// Another process took this one's id: terminate after the queued envelopes, and handle
-    /// (not drop) whatever arrives until the queue is closed.
-    fn retire(&self);
-    fn depth(&self) -> usize;
 }
 
 impl<P: Process> Sink for Mailbox<P> {

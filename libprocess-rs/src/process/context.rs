@@ -3,10 +3,10 @@
 //!
 //! Nothing here blocks: long work runs outside the process and comes back as a message.
 
+use super::{Envelope, Pid, Process};
 use crate::error::{AskError, SendError, SpawnError};
 use crate::message::{RemoteMessage, ReplyToken};
 use crate::node::Node;
-use crate::process::{Envelope, Pid, Process};
 use crate::upid::Upid;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
