@@ -8,6 +8,8 @@
 //!   the file; with `--strict=false` the agent starts and reports the damage.
 //! - A restart with changed `--resources` is refused under `--reconfiguration-policy=equal`
 //!   naming the flag, and accepted (same agent id) under `additive` when they only grew.
+//! - A custom executor of a framework without `checkpoint` that outlives its `kill -9`ed
+//!   agent is destroyed by the restarted one (an orphan), and its task ends terminal.
 //!
 //! Timeouts are hang guards only.
 
@@ -555,4 +557,109 @@ fn recover_cleanup_kills_and_reports_the_previous_run_s_tasks() {
         !Path::new(&format!("/proc/{pid}")).exists()
     });
     assert_eq!(site.wait_agent_active(), agent_id);
+}
+
+/// Whether `pid` runs (gone or a zombie: not).
+fn running(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next();
+    !matches!(state, None | Some("Z") | Some("X"))
+}
+
+/// Kills a process a failed test would leave behind.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if running(self.0) {
+            let _ = Command::new("kill")
+                .args(["-9", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
+#[test]
+fn an_orphaned_executor_of_a_framework_without_checkpoint_is_destroyed_on_restart() {
+    let site = Site::start();
+    let mut agent = site.agent(1, "cpus:2;mem:512;disk:100", &[]);
+    site.wait_agent_active();
+    // A custom executor that ignores its agent going away (it never even subscribes).
+    let pid_file = site.dir.path().join("executor.pid");
+    let executor = format!("echo $$ > {}; exec sleep 600", pid_file.display());
+    let mut scheduler = Proc(
+        Command::new(python_clients::python3())
+            .args([
+                python_clients::clients_dir()
+                    .join("scheduler.py")
+                    .display()
+                    .to_string(),
+                "--master".into(),
+                format!("127.0.0.1:{}", site.master_port),
+                "--timeout".into(),
+                "90".into(),
+                "--executor-command".into(),
+                executor,
+                "--want".into(),
+                "TASK_LOST,TASK_FAILED,TASK_KILLED,TASK_DROPPED,TASK_GONE".into(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(site.dir.path().join("scheduler.log")).unwrap())
+            .spawn()
+            .expect("python3 starts"),
+    );
+    let mut pid = 0;
+    wait_until(
+        "the executor recorded its pid",
+        || match std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            Some(p) => {
+                pid = p;
+                true
+            }
+            None => false,
+        },
+    );
+    let _guard = KillOnDrop(pid);
+    assert!(
+        !site
+            .work_dir()
+            .join("meta/slaves/latest/frameworks")
+            .exists(),
+        "nothing of a framework without checkpoint is checkpointed"
+    );
+    kill9(&mut agent);
+    assert!(running(pid), "the executor outlived its agent");
+
+    let _agent = site.agent(2, "cpus:2;mem:512;disk:100", &[]);
+    wait_until(
+        "the restarted agent destroyed the orphaned executor",
+        || !running(pid),
+    );
+    let status = wait_exit("scheduler.py exits", &mut scheduler.0);
+    let scheduler_log = std::fs::read_to_string(site.dir.path().join("scheduler.log")).unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "terminal for the framework: {scheduler_log}"
+    );
+    let log = std::fs::read_to_string(site.log(2)).unwrap();
+    assert!(
+        log.contains("orphan container destroyed") && log.contains(&pid.to_string()),
+        "{log}"
+    );
+    assert!(
+        std::fs::read_dir(site.work_dir().join("runtime/containers"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0,
+        "the orphan's runtime record is gone"
+    );
 }

@@ -24,6 +24,7 @@ pub mod http_routes;
 pub mod metrics;
 pub mod monitor;
 pub mod operator_api;
+mod orphans;
 pub mod recovery;
 pub mod state_json;
 pub mod task_groups;
@@ -435,6 +436,9 @@ impl Process for Agent {
         if let Some(recovery) = self.recovery.take() {
             self.adopt(ctx, recovery);
         }
+        // After recovery kept what it recovers: every other container a previous run
+        // launched (checkpointed or not) is an orphan.
+        self.destroy_orphans();
         self.attempt_registration(ctx);
     }
 

@@ -18,6 +18,8 @@
 //!   [`CheckpointError`] naming the file and what is wrong (fatal under `--strict`, else
 //!   the entity is skipped and the error reported).
 //! - [`store`]: the writer the agent calls before it acts on a fact.
+//! - [`runtime`]: outside `meta/`, a record of every launched container (checkpointing
+//!   or not), so a restarted agent destroys the ones it does not recover.
 //!
 //! Only frameworks with `checkpoint: true` are checkpointed (as in Mesos), so the fsyncs
 //! cost nothing to the others.
@@ -25,6 +27,7 @@
 pub mod files;
 pub mod layout;
 pub mod records;
+pub mod runtime;
 pub mod state;
 pub mod store;
 

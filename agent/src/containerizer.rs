@@ -135,6 +135,21 @@ pub trait Containerizer: Send + 'static {
             spec.container_id.value
         )))
     }
+    /// Kills and cleans up a container a previous agent started that this one does not
+    /// recover (an orphan): the session and process groups of its executor `pid` (when it
+    /// is still that process) and whatever isolation left of it. It is not in the table.
+    fn destroy_orphan(
+        &mut self,
+        container_id: &ContainerId,
+        pid: Option<u32>,
+    ) -> Result<(), AgentError> {
+        let _ = container_id;
+        if let Some(pid) = pid {
+            kill_tree(pid);
+        }
+        Ok(())
+    }
+
     /// Lets go of a container without stopping it (the agent stops; the next agent
     /// recovers it). Its processes keep running; nothing of it stays in the table.
     fn release(&mut self, container_id: &ContainerId) {

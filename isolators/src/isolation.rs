@@ -192,6 +192,12 @@ impl Isolation {
         Ok(())
     }
 
+    /// Destroys the cgroups of one container a previous agent started and this one will not
+    /// recover (killing what runs inside); nothing if it has none.
+    pub fn destroy_orphan(&self, id: &ContainerId) -> Result<()> {
+        self.destroy_orphans_named(id)
+    }
+
     /// Destroys every container cgroup under the cgroups root, in every hierarchy, whose
     /// name is not in `keep` (killing what runs inside): what an agent does at start for
     /// containers of a previous run it will not recover. Returns the cgroups removed.

@@ -205,6 +205,11 @@ impl Agent {
         for group in groups {
             executor.launch_group(group);
         }
+        let kills = executor.flush_pending_kills();
+        if kills > 0 {
+            info!(self.log, "kills queued before the subscription delivered";
+                "executor_id" => %call.executor_id, "kills" => kills);
+        }
         let container_id = executor.container_id.clone();
         if first {
             ctx.delay(

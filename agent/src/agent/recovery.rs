@@ -18,7 +18,9 @@
 //!    unacknowledged update.
 //!
 //! Frameworks without `checkpoint` are never on disk: their executors end when their
-//! connection to the agent breaks, and the master reconciles their tasks away.
+//! connection to the agent breaks, and the master reconciles their tasks away. One that
+//! does not end is an orphan: after [`Agent::adopt`] the agent destroys every container
+//! of its runtime records that it did not take back ([`super::orphans`]).
 
 mod config;
 pub mod reconfiguration;
@@ -230,6 +232,7 @@ impl Agent {
                         stream: None,
                         ended_by_agent: None,
                         recovered: true,
+                        pending_kills: Vec::new(),
                     },
                 );
                 self.containers

@@ -86,7 +86,17 @@ impl Agent {
         let tasks = task_group.tasks;
         let executor_id = executor.executor_id.clone();
         if let Err((state, why, reason)) = group_refusal(&tasks, &executor) {
-            return self.fail_tasks(ctx, &framework_id, &executor_id, &tasks, state, why, reason);
+            return self.fail_tasks(
+                ctx,
+                GroupFailure {
+                    framework_id: &framework_id,
+                    executor_id: &executor_id,
+                    tasks: &tasks,
+                    state,
+                    why,
+                    reason,
+                },
+            );
         }
         if tasks.is_empty() {
             warn!(self.log, "empty task group dropped");
@@ -116,12 +126,14 @@ impl Agent {
             }
             Some(ExecutorState::Terminating) => self.fail_tasks(
                 ctx,
-                &framework_id,
-                &executor_id,
-                &tasks,
-                TaskState::Lost,
-                "the executor is terminating".into(),
-                TaskStatusReason::ExecutorTerminated,
+                GroupFailure {
+                    framework_id: &framework_id,
+                    executor_id: &executor_id,
+                    tasks: &tasks,
+                    state: TaskState::Lost,
+                    why: "the executor is terminating".into(),
+                    reason: TaskStatusReason::ExecutorTerminated,
+                },
             ),
             None => self.launch_group_executor(ctx, framework, executor, tasks),
         }
@@ -163,12 +175,14 @@ impl Agent {
             // The launch failed (its first task got the failure already).
             return self.fail_tasks(
                 ctx,
-                &framework_id,
-                &executor_id,
-                &rest,
-                TaskState::Failed,
-                "the group's executor could not be launched".into(),
-                TaskStatusReason::ContainerLaunchFailed,
+                GroupFailure {
+                    framework_id: &framework_id,
+                    executor_id: &executor_id,
+                    tasks: &rest,
+                    state: TaskState::Failed,
+                    why: "the group's executor could not be launched".into(),
+                    reason: TaskStatusReason::ContainerLaunchFailed,
+                },
             );
         }
         // The executor gets (and the checkpoint holds) the task as the framework sent it.
@@ -195,17 +209,15 @@ impl Agent {
     }
 
     /// Every task of a group gets the same agent-made update.
-    #[allow(clippy::too_many_arguments)] // one call site shape, each argument a distinct fact
-    fn fail_tasks(
-        &mut self,
-        ctx: &mut Context<Self>,
-        framework_id: &FrameworkId,
-        executor_id: &ExecutorId,
-        tasks: &[TaskInfo],
-        state: TaskState,
-        why: String,
-        reason: TaskStatusReason,
-    ) {
+    fn fail_tasks(&mut self, ctx: &mut Context<Self>, failure: GroupFailure<'_>) {
+        let GroupFailure {
+            framework_id,
+            executor_id,
+            tasks,
+            state,
+            why,
+            reason,
+        } = failure;
         for t in tasks {
             self.agent_update(
                 ctx,
@@ -220,6 +232,16 @@ impl Agent {
             );
         }
     }
+}
+
+/// The same agent-made update for every task of a group (see `Agent::fail_tasks`).
+struct GroupFailure<'a> {
+    framework_id: &'a FrameworkId,
+    executor_id: &'a ExecutorId,
+    tasks: &'a [TaskInfo],
+    state: TaskState,
+    why: String,
+    reason: TaskStatusReason,
 }
 
 /// Why a task group cannot run at all: an invalid task, or an executor without a command.

@@ -68,6 +68,10 @@ pub(crate) struct Executor {
     /// Taken back from a checkpoint by a restarted agent (it must re-subscribe within
     /// `--executor-reregistration-timeout`).
     pub(crate) recovered: bool,
+    /// KILL events that arrived while the executor had not (re-)subscribed yet, in order;
+    /// delivered when it subscribes, dropped with the executor if it never does (its tasks
+    /// then end terminal anyway).
+    pub(crate) pending_kills: Vec<Event>,
 }
 
 /// A task as the agent tracks it.
@@ -77,7 +81,37 @@ pub(crate) struct Task {
     pub(crate) kill_requested: bool,
 }
 
+/// What became of a KILL for one of an executor's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KillDelivery {
+    /// On the executor's stream.
+    Sent,
+    /// Kept until the executor (re-)subscribes.
+    Queued,
+    /// The executor has no stream and is not expected to subscribe.
+    Dropped,
+}
+
 impl Executor {
+    /// Sends a KILL event, or keeps it for the subscription of an executor that has not
+    /// subscribed yet (e.g. one a restarted agent recovered).
+    pub(crate) fn deliver_kill(&mut self, event: Event) -> KillDelivery {
+        if self.send_event(&event) {
+            KillDelivery::Sent
+        } else if self.state == ExecutorState::Registering {
+            self.pending_kills.push(event);
+            KillDelivery::Queued
+        } else {
+            KillDelivery::Dropped
+        }
+    }
+
+    /// Sends the KILLs kept while the executor was not subscribed; how many were sent.
+    pub(crate) fn flush_pending_kills(&mut self) -> usize {
+        let kills = std::mem::take(&mut self.pending_kills);
+        kills.iter().filter(|event| self.send_event(event)).count()
+    }
+
     /// Queues an event on the executor's stream; false if there is no live stream.
     pub(crate) fn send_event(&self, event: &Event) -> bool {
         let Some(stream) = &self.stream else {
@@ -307,6 +341,7 @@ impl Agent {
             Ok(launched) => launched,
             Err(e) => return fail(self, ctx, e.to_string()),
         };
+        self.record_container(&container_id, pid);
         info!(self.log, "launched executor"; "framework_id" => %framework_id,
             "executor_id" => %info.executor_id, "container_id" => &container_id.value,
             "pid" => pid, "directory" => %directory.display());
@@ -338,6 +373,7 @@ impl Agent {
             stream: None,
             ended_by_agent: None,
             recovered: false,
+            pending_kills: Vec::new(),
         };
         self.frameworks
             .get_mut(&framework_id)
@@ -453,9 +489,16 @@ impl Agent {
             task_id: kill.task_id.clone(),
             kill_policy: kill.kill_policy,
         });
-        if !executor.send_event(&event) {
-            warn!(self.log, "kill not delivered: executor has no stream";
-                "task_id" => %kill.task_id);
+        match executor.deliver_kill(event) {
+            KillDelivery::Sent => {}
+            KillDelivery::Queued => {
+                info!(self.log, "kill queued until the executor subscribes";
+                    "task_id" => %kill.task_id, "executor_id" => %executor_id);
+            }
+            KillDelivery::Dropped => {
+                warn!(self.log, "kill not delivered: executor has no stream";
+                    "task_id" => %kill.task_id);
+            }
         }
     }
 
@@ -531,6 +574,8 @@ impl Agent {
             return;
         }
         executor.state = ExecutorState::Terminating;
+        // Its tasks end terminal with the executor; the kills kept for it are moot.
+        executor.pending_kills.clear();
         executor.ended_by_agent = Some(if executor.recovered {
             (
                 TaskStatusReason::ExecutorReregistrationTimeout,
@@ -574,6 +619,7 @@ impl Agent {
         // Whatever the executor left running in its container goes with it.
         let _ = self.containerizer.destroy(container_id);
         self.containerizer.forget(container_id);
+        self.unrecord_container(container_id);
         let Some(fw) = self.frameworks.get_mut(&framework_id) else {
             return;
         };
@@ -747,5 +793,61 @@ impl Agent {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recovered_executor() -> Executor {
+        let info: ExecutorInfo =
+            serde_json::from_value(serde_json::json!({"executor_id": {"value": "ex"}})).unwrap();
+        Executor {
+            info,
+            container_id: ContainerId::new("c1"),
+            directory: PathBuf::from("/nonexistent"),
+            state: ExecutorState::Registering,
+            queued: Vec::new(),
+            queued_groups: Vec::new(),
+            tasks: BTreeMap::new(),
+            stream: None,
+            ended_by_agent: None,
+            recovered: true,
+            pending_kills: Vec::new(),
+        }
+    }
+
+    fn kill(task: &str) -> Event {
+        let mut event = Event::new(EventType::Kill);
+        event.kill = Some(Kill {
+            task_id: TaskId::new(task),
+            kill_policy: None,
+        });
+        event
+    }
+
+    #[test]
+    fn a_kill_before_the_resubscription_is_kept_in_order_not_dropped() {
+        let mut executor = recovered_executor();
+        assert_eq!(executor.deliver_kill(kill("t1")), KillDelivery::Queued);
+        assert_eq!(executor.deliver_kill(kill("t2")), KillDelivery::Queued);
+        let queued: Vec<_> = executor
+            .pending_kills
+            .iter()
+            .map(|e| e.kill.as_ref().unwrap().task_id.as_str().to_string())
+            .collect();
+        assert_eq!(queued, ["t1", "t2"]);
+        // Still no stream: nothing is sent, and the queue is handed over (not kept twice).
+        assert_eq!(executor.flush_pending_kills(), 0);
+        assert!(executor.pending_kills.is_empty());
+    }
+
+    #[test]
+    fn a_kill_for_an_executor_that_will_not_subscribe_is_not_kept() {
+        let mut executor = recovered_executor();
+        executor.state = ExecutorState::Terminating;
+        assert_eq!(executor.deliver_kill(kill("t1")), KillDelivery::Dropped);
+        assert!(executor.pending_kills.is_empty());
     }
 }

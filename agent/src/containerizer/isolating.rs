@@ -560,6 +560,18 @@ impl Containerizer for IsolatingContainerizer {
         Ok(())
     }
 
+    fn destroy_orphan(
+        &mut self,
+        container_id: &ContainerId,
+        pid: Option<u32>,
+    ) -> Result<(), AgentError> {
+        if let Some(pid) = pid {
+            super::kill_tree(pid);
+        }
+        let id = meso_isolators::ContainerId::new(container_id.value.clone())?;
+        Ok(self.isolation.destroy_orphan(&id)?)
+    }
+
     fn release(&mut self, container_id: &ContainerId) {
         // Dropping the handles kills nothing: a spawned child is not killed on drop, a
         // forked or launched one is only a pid.
