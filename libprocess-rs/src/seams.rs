@@ -60,10 +60,23 @@ impl Listener for TcpListenerBox {
     }
 }
 
+/// Pending connections the kernel queues before `accept` (capped by `net.core.somaxconn`).
+/// std's and tokio's default of 128 is too few for a burst of reconnections: the 200
+/// executors of a restarted agent re-subscribe at once, the kernel drops the SYNs past the
+/// backlog, and each dropped one waits out TCP's 1 s retransmission timeout.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
 impl Transport for TcpTransport {
     fn bind(&self, addr: SocketAddr) -> BoxFuture<'static, io::Result<Box<dyn Listener>>> {
         Box::pin(async move {
-            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let socket = if addr.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            let listener = socket.listen(LISTEN_BACKLOG)?;
             Ok(Box::new(TcpListenerBox(listener)) as Box<dyn Listener>)
         })
     }
