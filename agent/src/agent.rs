@@ -15,6 +15,7 @@
 //! Invariants: every timer message carries the generation it was set for and is ignored if
 //! the generation moved on; status updates are sent to the master only while registered.
 
+mod books;
 mod checkpointing;
 mod detection;
 pub mod executor_api;
@@ -50,7 +51,7 @@ use slog::{info, warn, Logger};
 use crate::checkpoint::CheckpointStore;
 use crate::containerizer::{Containerizer, Termination};
 use crate::status_updates::StatusUpdateManager;
-use tasks::Framework;
+use books::Framework;
 
 /// The agent's process id, as in Mesos (`slave(1)@ip:port`).
 pub const AGENT_PROCESS_ID: &str = "slave(1)";

@@ -4,8 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use libprocess::{Node, TestClock};
-use meso_master::{InMemoryRegistrar, Master};
+use libprocess::TestClock;
 use meso_testkit::http::nonblocking::EventStream;
 use meso_testkit::master_harness::*;
 use serde_json::json;
@@ -15,25 +14,7 @@ const EPOCH_SECS: u64 = 1_700_000_000;
 /// A master on a node seeded with `seed` whose paused clock starts at `EPOCH_SECS`.
 async fn seeded_master(seed: u64) -> Cluster {
     let clock = TestClock::paused_at(SystemTime::UNIX_EPOCH + Duration::from_secs(EPOCH_SECS));
-    let node = Node::builder()
-        .test_clock(&clock)
-        .seed(seed)
-        .build()
-        .await
-        .expect("node starts");
-    let config = Cluster::config();
-    let master = node
-        .spawn_named(
-            "master",
-            Master::new(config.clone(), Box::new(InMemoryRegistrar::new())),
-        )
-        .expect("master spawns");
-    Cluster {
-        clock,
-        node,
-        master,
-        config,
-    }
+    Cluster::start_seeded(Cluster::config(), clock, Some(seed)).await
 }
 
 /// The stream id a framework subscribing over HTTP gets, and the master's start time.

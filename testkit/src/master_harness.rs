@@ -259,12 +259,20 @@ pub use crate::eventually::{next, next_matching};
 
 impl Cluster {
     pub async fn start(config: MasterConfig) -> Cluster {
-        let clock = TestClock::paused();
-        let node = Node::builder()
-            .test_clock(&clock)
-            .build()
-            .await
-            .expect("node starts");
+        Cluster::start_seeded(config, TestClock::paused(), None).await
+    }
+
+    /// A master on a node run by `clock`, its rng seeded with `seed` when one is given.
+    pub async fn start_seeded(
+        config: MasterConfig,
+        clock: TestClock,
+        seed: Option<u64>,
+    ) -> Cluster {
+        let mut builder = Node::builder().test_clock(&clock);
+        if let Some(seed) = seed {
+            builder = builder.seed(seed);
+        }
+        let node = builder.build().await.expect("node starts");
         let master = node
             .spawn_named(
                 "master",

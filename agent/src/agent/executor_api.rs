@@ -32,8 +32,8 @@ use meso_api::v1::{ContainerId, TaskStatus};
 use meso_api::wire::{ExecutorToFramework, StatusUpdate};
 use slog::{info, warn};
 
+use super::books::{ExecutorState, Task};
 use super::http_routes::{error_response, request_headers};
-use super::tasks::{ExecutorState, Task};
 use super::{Agent, AgentMessage};
 
 /// Time between HEARTBEAT events on an executor's stream (Mesos's

@@ -33,7 +33,7 @@ use libprocess::Context;
 use meso_api::v1::{ContainerId, ExecutorId, FrameworkId, TaskId, TaskState, TaskStatusReason};
 use slog::{info, warn, Logger};
 
-use super::tasks::{Executor, ExecutorState, Framework, Task};
+use super::books::{Executor, ExecutorState, Framework, Task};
 use super::{Agent, AgentConfig, AgentMessage};
 use crate::checkpoint::state::{AgentCheckpoint, RunCheckpoint};
 use crate::checkpoint::{self, layout, store, CheckpointStore, RunRef};

@@ -16,7 +16,7 @@ use meso_api::v1::{FrameworkId, TaskId, TaskInfo, TaskState};
 use meso_api::Resources;
 use serde_json::{json, Map, Value};
 
-use super::tasks::{Executor, ExecutorState};
+use super::books::{Executor, ExecutorState};
 use super::{Agent, Registration};
 
 /// The Mesos version meso answers as (`/version`, GET_VERSION, `/state`).

@@ -22,7 +22,7 @@ use meso_api::v1::{
 use meso_api::wire::{RunTask, RunTaskGroup};
 use slog::warn;
 
-use super::tasks::{Executor, ExecutorState, Task};
+use super::books::{Executor, ExecutorState, Task};
 use super::updates::OwnUpdate;
 use super::{Agent, Registration};
 
