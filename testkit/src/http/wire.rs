@@ -40,6 +40,29 @@ impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)
     }
+
+    /// Every header named `name` (any case), in order.
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Asserts an authentication refusal: 401, a Basic then a Bearer challenge for
+    /// `realm`, and a body that says `why`.
+    pub fn assert_unauthenticated(&self, realm: &str, why: &str) {
+        assert_eq!(self.status, 401, "{}", self.text());
+        assert_eq!(
+            self.headers_named("WWW-Authenticate"),
+            [
+                format!("Basic realm=\"{realm}\""),
+                format!("Bearer realm=\"{realm}\"")
+            ]
+        );
+        assert!(self.text().contains(why), "{:?} lacks {why:?}", self.text());
+    }
 }
 
 /// The first header named `name` (any case) in `headers`.
