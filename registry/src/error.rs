@@ -81,6 +81,9 @@ pub enum RegistryError {
     /// A maintenance window is malformed or a machine is in two windows.
     #[error("maintenance schedule: {0}")]
     InvalidMaintenance(String),
+    /// A deactivation or drain change does not apply to the agent's current state.
+    #[error("agent {0}: {1}")]
+    InvalidAgentControl(AgentId, String),
     /// A garbage-collection bound is not usable.
     #[error("gc: {0}")]
     InvalidGc(String),

@@ -1,5 +1,6 @@
 //! meso-registry: what the master must not forget across a failover (Mesos's
-//! `registry.proto`): admitted, unreachable and gone agents, the maintenance schedule,
+//! `registry.proto`): admitted, unreachable and gone agents, the maintenance schedule and
+//! machine modes (`maintenance`), deactivated and draining agents (`agent_controls`),
 //! quotas, weights, and frameworks with their failover timeouts.
 //!
 //! [`Registry`] is a pure, deterministic state machine: [`Registry::apply`] takes an
@@ -18,14 +19,16 @@
 //! guarantees do not exceed limits; a snapshot restores to an equal registry and
 //! `restore` re-checks these invariants.
 
+mod agent_controls;
 mod error;
+mod maintenance;
 mod operation;
 mod state;
 
+pub use agent_controls::{AgentControl, AgentControls, DrainConfig, DrainState};
 pub use error::RegistryError;
-pub use operation::{
-    FrameworkRecord, MachineId, MaintenanceWindow, Operation, OperationResult, QuotaRecord,
-};
+pub use maintenance::{MachineId, MachineKey, MachineMode, Machines, MaintenanceWindow};
+pub use operation::{FrameworkRecord, Operation, OperationResult, QuotaRecord};
 pub use state::Registry;
 
 #[cfg(test)]

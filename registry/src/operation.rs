@@ -6,6 +6,8 @@
 //! same operations in the same order holds the same registry. Operations are encoded with
 //! postcard to travel in the replicated log; v1 values inside them travel as compact JSON.
 
+use super::agent_controls::DrainConfig;
+use super::maintenance::{MachineId, MaintenanceWindow};
 use meso_api::v1::{AgentId, AgentInfo, FrameworkId, FrameworkInfo};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -60,7 +62,8 @@ pub enum Operation {
     /// Sets role weights (roles not named keep theirs; weight 1.0 is the default and is
     /// stored as absent).
     SetWeights(BTreeMap<String, f64>),
-    /// Replaces the maintenance schedule.
+    /// Replaces the maintenance schedule (Mesos's `UpdateSchedule`): refused if it is
+    /// malformed or leaves out a DOWN machine.
     UpdateMaintenance(Vec<MaintenanceWindow>),
     /// Records a framework so its failover timeout survives a master failover
     /// (MESOS-4659).
@@ -69,6 +72,23 @@ pub enum Operation {
     UpdateFramework(FrameworkRecord),
     /// Forgets a framework (torn down, or its failover timeout expired).
     RemoveFramework(FrameworkId),
+    /// Takes scheduled DRAINING machines DOWN (`StartMaintenance`).
+    StartMaintenance(Vec<MachineId>),
+    /// Brings DOWN machines UP and out of the schedule (`StopMaintenance`).
+    StopMaintenance(Vec<MachineId>),
+    /// Deactivates an admitted or unreachable agent and starts draining it (`DrainAgent`).
+    DrainAgent {
+        /// The agent.
+        agent: AgentId,
+        /// How.
+        config: DrainConfig,
+    },
+    /// A DRAINING agent runs nothing any more (`MarkAgentDrained`).
+    MarkAgentDrained(AgentId),
+    /// Deactivates an admitted or unreachable agent (`DeactivateAgent`).
+    DeactivateAgent(AgentId),
+    /// Reactivates a deactivated agent that is not DRAINING (`ReactivateAgent`).
+    ReactivateAgent(AgentId),
 }
 
 /// A framework as the registry keeps it.
@@ -88,26 +108,6 @@ pub struct QuotaRecord {
     pub guarantees: BTreeMap<String, i64>,
     /// Most the role may consume.
     pub limits: BTreeMap<String, i64>,
-}
-
-/// A machine, by hostname and/or IP (Mesos's `MachineID`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct MachineId {
-    /// Hostname, if known.
-    pub hostname: Option<String>,
-    /// IP address, if known.
-    pub ip: Option<String>,
-}
-
-/// Machines that are unavailable from `start_ns` for `duration_ns` (forever if `None`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MaintenanceWindow {
-    /// The machines.
-    pub machines: Vec<MachineId>,
-    /// Start, nanoseconds since the Unix epoch.
-    pub start_ns: i64,
-    /// Length in nanoseconds; `None` means forever.
-    pub duration_ns: Option<i64>,
 }
 
 /// What an operation did, for the proposer.

@@ -5,11 +5,13 @@
 //! positive; quotas have guarantees no larger than limits. `apply` checks everything
 //! before it changes anything, so a refused operation leaves the registry as it was.
 
+use super::agent_controls::AgentControls;
 use super::error::RegistryError;
-use super::operation::{FrameworkRecord, MachineId, MaintenanceWindow, Operation, QuotaRecord};
+use super::maintenance::Machines;
+use super::operation::{FrameworkRecord, Operation, QuotaRecord};
 use meso_api::v1::{AgentId, AgentInfo, FrameworkId};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The registry: agents admitted, unreachable (with time) and gone (with time),
 /// the maintenance schedule, quotas, weights and frameworks.
@@ -18,10 +20,11 @@ pub struct Registry {
     pub(super) admitted: BTreeMap<AgentId, StoredAgent>,
     pub(super) unreachable: BTreeMap<AgentId, u64>,
     pub(super) gone: BTreeMap<AgentId, u64>,
-    pub(super) maintenance: Vec<MaintenanceWindow>,
+    pub(super) maintenance: Machines,
     pub(super) quotas: BTreeMap<String, QuotaRecord>,
     pub(super) weights: BTreeMap<String, f64>,
     pub(super) frameworks: BTreeMap<FrameworkId, FrameworkRecord>,
+    pub(super) agent_controls: AgentControls,
 }
 
 /// An admitted agent's info, stored as JSON inside the binary snapshot.
@@ -65,11 +68,13 @@ impl Registry {
                     return Err(RegistryError::AgentUnknown(agent.clone()));
                 }
                 self.gone.insert(agent.clone(), *at_ms);
+                self.agent_controls.forget(agent);
             }
             Operation::RemoveAgent(agent) => {
                 if self.admitted.remove(agent).is_none() {
                     return Err(RegistryError::AgentNotAdmitted(agent.clone()));
                 }
+                self.agent_controls.forget(agent);
             }
             Operation::Gc {
                 now_ms,
@@ -123,10 +128,36 @@ impl Registry {
                     }
                 }
             }
-            Operation::UpdateMaintenance(windows) => {
-                validate_maintenance(windows)?;
-                self.maintenance = windows.clone();
+            Operation::UpdateMaintenance(windows) => self
+                .maintenance
+                .update_schedule(windows.clone())
+                .map_err(RegistryError::InvalidMaintenance)?,
+            Operation::StartMaintenance(machines) => self
+                .maintenance
+                .start(machines)
+                .map_err(RegistryError::InvalidMaintenance)?,
+            Operation::StopMaintenance(machines) => self
+                .maintenance
+                .stop(machines)
+                .map_err(RegistryError::InvalidMaintenance)?,
+            Operation::DrainAgent { agent, config } => {
+                self.refuse_unless_known(agent)?;
+                self.agent_controls
+                    .drain_agent(agent, *config)
+                    .map_err(|reason| RegistryError::InvalidAgentControl(agent.clone(), reason))?;
             }
+            Operation::MarkAgentDrained(agent) => self
+                .agent_controls
+                .mark_drained(agent)
+                .map_err(|reason| RegistryError::InvalidAgentControl(agent.clone(), reason))?,
+            Operation::DeactivateAgent(agent) => {
+                self.refuse_unless_known(agent)?;
+                self.agent_controls.deactivate(agent);
+            }
+            Operation::ReactivateAgent(agent) => self
+                .agent_controls
+                .reactivate(agent)
+                .map_err(|reason| RegistryError::InvalidAgentControl(agent.clone(), reason))?,
             Operation::AddFramework(record) => {
                 validate_framework(record)?;
                 if self.frameworks.contains_key(&record.id) {
@@ -148,6 +179,14 @@ impl Registry {
             }
         }
         Ok(())
+    }
+
+    fn refuse_unless_known(&self, id: &AgentId) -> Result<(), RegistryError> {
+        if self.admitted.contains_key(id) || self.unreachable.contains_key(id) {
+            Ok(())
+        } else {
+            Err(RegistryError::AgentUnknown(id.clone()))
+        }
     }
 
     fn refuse_if_known(&self, id: &AgentId) -> Result<(), RegistryError> {
@@ -182,9 +221,14 @@ impl Registry {
         &self.gone
     }
 
-    /// The maintenance schedule.
-    pub fn maintenance(&self) -> &[MaintenanceWindow] {
+    /// The maintenance schedule and the machines' modes.
+    pub fn maintenance(&self) -> &Machines {
         &self.maintenance
+    }
+
+    /// Deactivated and draining agents.
+    pub fn agent_controls(&self) -> &AgentControls {
+        &self.agent_controls
     }
 
     /// Quotas by role.
@@ -250,7 +294,12 @@ impl Registry {
                 return corrupt(format!("weight {weight} for role {role:?}"));
             }
         }
-        validate_maintenance(&self.maintenance)
+        self.maintenance
+            .check()
+            .map_err(RegistryError::CorruptSnapshot)?;
+        self.agent_controls
+            .check()
+            .map_err(RegistryError::CorruptSnapshot)
     }
 }
 
@@ -304,40 +353,6 @@ fn validate_quota(role: &str, quota: &QuotaRecord) -> Result<(), RegistryError> 
                 return invalid(format!(
                     "guarantee {name}: {guarantee} exceeds limit {name}: {limit} (thousandths)"
                 ));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn validate_maintenance(windows: &[MaintenanceWindow]) -> Result<(), RegistryError> {
-    let mut seen: BTreeSet<&MachineId> = BTreeSet::new();
-    for window in windows {
-        if window.machines.is_empty() {
-            return Err(RegistryError::InvalidMaintenance(format!(
-                "window starting at {} ns lists no machines",
-                window.start_ns
-            )));
-        }
-        if let Some(d) = window.duration_ns {
-            if d < 0 {
-                return Err(RegistryError::InvalidMaintenance(format!(
-                    "window starting at {} ns has negative duration {d} ns",
-                    window.start_ns
-                )));
-            }
-        }
-        for machine in &window.machines {
-            let blank = |s: &Option<String>| s.as_deref().is_none_or(str::is_empty);
-            if blank(&machine.hostname) && blank(&machine.ip) {
-                return Err(RegistryError::InvalidMaintenance(
-                    "a machine has neither hostname nor ip".to_string(),
-                ));
-            }
-            if !seen.insert(machine) {
-                return Err(RegistryError::InvalidMaintenance(format!(
-                    "machine {machine:?} is in more than one window"
-                )));
             }
         }
     }

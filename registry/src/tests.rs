@@ -283,7 +283,73 @@ fn quota_weights_maintenance_are_validated() {
     ));
     r.apply(&Operation::UpdateMaintenance(vec![window(&["a", "b"])]))
         .unwrap();
-    assert_eq!(r.maintenance().len(), 1);
+    assert_eq!(r.maintenance().windows().len(), 1);
+}
+
+#[test]
+fn drains_need_a_known_agent_and_leave_with_it() {
+    let mut r = Registry::new();
+    let config = DrainConfig {
+        max_grace_period_ns: None,
+        mark_gone: true,
+    };
+    assert_eq!(
+        r.apply(&Operation::DrainAgent {
+            agent: aid(1),
+            config
+        }),
+        Err(RegistryError::AgentUnknown(aid(1)))
+    );
+    r.apply(&Operation::AdmitAgent(agent(1))).unwrap();
+    r.apply(&Operation::DrainAgent {
+        agent: aid(1),
+        config,
+    })
+    .unwrap();
+    assert!(r.agent_controls().is_deactivated(&aid(1)));
+    assert!(matches!(
+        r.apply(&Operation::ReactivateAgent(aid(1))),
+        Err(RegistryError::InvalidAgentControl(..))
+    ));
+    r.apply(&Operation::MarkAgentDrained(aid(1))).unwrap();
+    let restored = Registry::restore(&r.snapshot()).unwrap();
+    assert_eq!(
+        restored.agent_controls().drain(&aid(1)),
+        Some((config, DrainState::Drained))
+    );
+    r.apply(&Operation::MarkGone {
+        agent: aid(1),
+        at_ms: 1,
+    })
+    .unwrap();
+    assert_eq!(r.agent_controls().get(&aid(1)), None);
+}
+
+#[test]
+fn machines_go_down_and_up_through_the_log() {
+    let mut r = Registry::new();
+    let m = MachineId::of_agent("h", "10.0.0.1");
+    assert!(matches!(
+        r.apply(&Operation::StartMaintenance(vec![m.clone()])),
+        Err(RegistryError::InvalidMaintenance(_))
+    ));
+    r.apply(&Operation::UpdateMaintenance(vec![MaintenanceWindow {
+        machines: vec![m.clone()],
+        start_ns: 0,
+        duration_ns: None,
+    }]))
+    .unwrap();
+    r.apply(&Operation::StartMaintenance(vec![m.clone()]))
+        .unwrap();
+    let restored = Registry::restore(&r.snapshot()).unwrap();
+    assert_eq!(restored.maintenance().mode(&m), MachineMode::Down);
+    assert!(matches!(
+        r.apply(&Operation::UpdateMaintenance(Vec::new())),
+        Err(RegistryError::InvalidMaintenance(_))
+    ));
+    r.apply(&Operation::StopMaintenance(vec![m.clone()]))
+        .unwrap();
+    assert_eq!(r.maintenance().mode(&m), MachineMode::Up);
 }
 
 #[test]
@@ -357,6 +423,22 @@ fn op_strategy() -> impl Strategy<Value = Operation> {
         (0u32..4, -1.0f64..100.0).prop_map(|(n, t)| Operation::AddFramework(framework(n, t))),
         (0u32..4, 0.0f64..100.0).prop_map(|(n, t)| Operation::UpdateFramework(framework(n, t))),
         (0u32..4).prop_map(|n| Operation::RemoveFramework(FrameworkId::new(format!("fw-{n}")))),
+        proptest::collection::vec("[a-d]", 0..3).prop_map(|hosts| {
+            Operation::StartMaintenance(hosts.iter().map(|h| machine(h)).collect())
+        }),
+        proptest::collection::vec("[a-d]", 0..3).prop_map(|hosts| {
+            Operation::StopMaintenance(hosts.iter().map(|h| machine(h)).collect())
+        }),
+        (0u32..4, any::<bool>(), -5i64..5).prop_map(|(n, mark_gone, g)| Operation::DrainAgent {
+            agent: aid(n),
+            config: DrainConfig {
+                max_grace_period_ns: Some(g),
+                mark_gone
+            },
+        }),
+        (0u32..4).prop_map(|n| Operation::MarkAgentDrained(aid(n))),
+        (0u32..4).prop_map(|n| Operation::DeactivateAgent(aid(n))),
+        (0u32..4).prop_map(|n| Operation::ReactivateAgent(aid(n))),
     ]
 }
 
