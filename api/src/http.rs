@@ -18,6 +18,7 @@
 //! | [`recordio`] | RecordIO framing: encoder and incremental, bounded decoder |
 //! | [`scheduler`] | `POST /api/v1/scheduler` |
 //! | [`executor`] | `POST /api/v1/executor` |
+//! | [`maintenance`] | payloads of the maintenance and draining calls (schedule, machines, drain) |
 //! | [`operator`] | `POST /api/v1` on the master and the agent, with the calls answered 501 for now |
 //! | [`routing`] | trailing slashes, delegation, longest-prefix routes, query strings, `?jsonp=` |
 //! | [`tasks_query`] | the query of `/master/tasks` (limit, offset, order, task_id, framework_id) |
@@ -58,6 +59,7 @@ pub mod error;
 pub mod events;
 pub mod executor;
 pub mod headers;
+pub mod maintenance;
 pub mod negotiation;
 pub mod operator;
 pub mod recordio;

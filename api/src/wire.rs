@@ -119,6 +119,8 @@ wire_names! {
     RegisterExecutor => "mesos.internal.RegisterExecutorMessage",
     ExecutorRegistered => "mesos.internal.ExecutorRegisteredMessage",
     NotLeader => "meso.master.NotLeader",
+    InverseOffers => "meso.internal.InverseOffersMessage",
+    RescindInverseOffer => "mesos.internal.RescindInverseOfferMessage",
 }
 
 /// Serde adapter (`#[serde(with = "crate::wire::as_json")]`) for JSON-only v1 values inside

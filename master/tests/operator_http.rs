@@ -404,10 +404,10 @@ async fn bad_operator_requests_get_the_tables_answers_and_the_master_keeps_servi
             "limit",
         ),
         (
-            "not served (maintenance)",
-            request(r#"{"type":"GET_MAINTENANCE_STATUS"}"#),
+            "not served (operation feedback)",
+            request(r#"{"type":"GET_OPERATIONS"}"#),
             501,
-            "GET_MAINTENANCE_STATUS",
+            "GET_OPERATIONS",
         ),
     ];
     for (what, bytes, status, says) in cases {

@@ -10,10 +10,12 @@
 //! Served on the master: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS,
 //! GET_LOGGING_LEVEL, GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS,
 //! GET_ROLES, GET_MASTER, SUBSCRIBE, TEARDOWN, MARK_AGENT_GONE, GET_WEIGHTS,
-//! UPDATE_WEIGHTS, GET_QUOTA, UPDATE_QUOTA, SET_QUOTA, REMOVE_QUOTA. On the agent: GET_HEALTH,
+//! UPDATE_WEIGHTS, GET_QUOTA, UPDATE_QUOTA, SET_QUOTA, REMOVE_QUOTA, the maintenance calls
+//! (GET_MAINTENANCE_STATUS, GET_MAINTENANCE_SCHEDULE, UPDATE_MAINTENANCE_SCHEDULE,
+//! START_MAINTENANCE, STOP_MAINTENANCE) and the draining calls (DRAIN_AGENT,
+//! DEACTIVATE_AGENT, REACTIVATE_AGENT). On the agent: GET_HEALTH,
 //! GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
-//! GET_EXECUTORS, GET_TASKS. Reservations and volumes and maintenance
-//! (draining included) come with their own issue.
+//! GET_EXECUTORS, GET_TASKS. Reservations and volumes come with their own issue.
 //!
 //! [`operator_response`] builds the synchronous answer envelope
 //! `{"type":"GET_X","get_x":{...}}`.
@@ -198,11 +200,6 @@ impl MasterCallType {
             | GetAgents | GetFrameworks | GetExecutors | GetTasks | GetRoles | GetMaster
             | Subscribe | Teardown | MarkAgentGone | GetWeights | UpdateWeights | GetQuota
             | UpdateQuota | SetQuota | RemoveQuota => None,
-            Unknown => Some("an 'UNKNOWN' call has nothing to do"),
-            ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
-            | ShrinkVolume => {
-                Some("dynamic reservations and persistent volumes are not served yet")
-            }
             GetMaintenanceStatus
             | GetMaintenanceSchedule
             | UpdateMaintenanceSchedule
@@ -210,7 +207,12 @@ impl MasterCallType {
             | StopMaintenance
             | DrainAgent
             | DeactivateAgent
-            | ReactivateAgent => Some("maintenance and agent draining are not served yet"),
+            | ReactivateAgent => None,
+            Unknown => Some("an 'UNKNOWN' call has nothing to do"),
+            ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
+            | ShrinkVolume => {
+                Some("dynamic reservations and persistent volumes are not served yet")
+            }
             SetLoggingLevel => Some("the logging level cannot be changed at run time yet"),
             ListFiles | ReadFile => {
                 Some("file access goes through /files/browse and /files/read for now")
@@ -347,6 +349,24 @@ pub struct MasterCall {
     /// REMOVE_QUOTA (deprecated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_quota: Option<super::role_controls::RemoveQuota>,
+    /// UPDATE_MAINTENANCE_SCHEDULE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_maintenance_schedule: Option<super::maintenance::UpdateMaintenanceSchedule>,
+    /// START_MAINTENANCE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_maintenance: Option<super::maintenance::Machines>,
+    /// STOP_MAINTENANCE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_maintenance: Option<super::maintenance::Machines>,
+    /// DRAIN_AGENT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_agent: Option<super::maintenance::DrainAgent>,
+    /// DEACTIVATE_AGENT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivate_agent: Option<super::maintenance::AgentRef>,
+    /// REACTIVATE_AGENT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reactivate_agent: Option<super::maintenance::AgentRef>,
 }
 
 /// An agent operator call, with the payloads of the calls meso serves.
@@ -389,6 +409,14 @@ pub fn master_operator_request(
     }
     if let Some(m) = &call.mark_agent_gone {
         m.agent_id.validate().map_err(|e| invalid(e.to_string()))?;
+    }
+    let controlled = [
+        call.drain_agent.as_ref().map(|d| &d.agent_id),
+        call.deactivate_agent.as_ref().map(|d| &d.agent_id),
+        call.reactivate_agent.as_ref().map(|d| &d.agent_id),
+    ];
+    for id in controlled.into_iter().flatten() {
+        id.validate().map_err(|e| invalid(e.to_string()))?;
     }
     let accept = negotiate_response(headers)?;
     if let Some(reason) = call.kind.not_served_reason() {
@@ -498,6 +526,15 @@ mod tests {
             }
             MasterCallType::RemoveQuota => {
                 r#"{"type":"REMOVE_QUOTA","remove_quota":{"role":"r"}}"#.to_string()
+            }
+            MasterCallType::UpdateMaintenanceSchedule => {
+                r#"{"type":"UPDATE_MAINTENANCE_SCHEDULE","update_maintenance_schedule":{"schedule":{}}}"#
+                    .to_string()
+            }
+            MasterCallType::DrainAgent
+            | MasterCallType::DeactivateAgent
+            | MasterCallType::ReactivateAgent => {
+                format!(r#"{{"type":"{kind}","{lower}":{{"agent_id":{{"value":"a"}}}}}}"#)
             }
             k if k.payload_required() => format!(r#"{{"type":"{k}","{lower}":{{}}}}"#),
             k => format!(r#"{{"type":"{k}"}}"#),

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::v1::scheduler::Call;
 use crate::v1::{
-    AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId, TaskInfo,
-    TaskStatus,
+    AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, InverseOffer, MasterInfo, Offer,
+    OfferId, TaskInfo, TaskStatus,
 };
 
 /// Driver to master: register a new framework.
@@ -82,6 +82,23 @@ pub struct ResourceOffers {
 pub struct RescindResourceOffer {
     /// The offer.
     pub offer_id: OfferId,
+}
+
+/// Master to driver: inverse offers, asking for an agent's resources back before its
+/// machine's maintenance (Mesos carries them inside `ResourceOffersMessage`; meso sends
+/// them on their own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InverseOffers {
+    /// The inverse offers.
+    #[serde(with = "super::as_json")]
+    pub inverse_offers: Vec<InverseOffer>,
+}
+
+/// Master to driver: an inverse offer is withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RescindInverseOffer {
+    /// The inverse offer.
+    pub inverse_offer_id: OfferId,
 }
 
 /// Driver to master: accept offers by launching tasks, or decline them with no tasks.

@@ -59,6 +59,18 @@ pub fn operation_for(change: &RegistryChange, now_ms: u64) -> Option<Operation> 
         RegistryChange::RemoveFramework(id) => Operation::RemoveFramework(id.clone()),
         RegistryChange::UpdateWeights(weights) => Operation::SetWeights(weights.clone()),
         RegistryChange::UpdateQuotas(quotas) => Operation::UpdateQuotas(quotas.clone()),
+        RegistryChange::UpdateMaintenanceSchedule(windows) => {
+            Operation::UpdateMaintenance(windows.clone())
+        }
+        RegistryChange::StartMaintenance(machines) => Operation::StartMaintenance(machines.clone()),
+        RegistryChange::StopMaintenance(machines) => Operation::StopMaintenance(machines.clone()),
+        RegistryChange::DrainAgent(agent, config) => Operation::DrainAgent {
+            agent: agent.clone(),
+            config: *config,
+        },
+        RegistryChange::MarkAgentDrained(agent) => Operation::MarkAgentDrained(agent.clone()),
+        RegistryChange::DeactivateAgent(agent) => Operation::DeactivateAgent(agent.clone()),
+        RegistryChange::ReactivateAgent(agent) => Operation::ReactivateAgent(agent.clone()),
     })
 }
 
@@ -78,6 +90,8 @@ pub fn snapshot_of(registry: &Registry) -> RegistrySnapshot {
             .collect(),
         weights: registry.weights().clone(),
         quotas: registry.quotas().clone(),
+        machines: registry.maintenance().clone(),
+        agent_controls: registry.agent_controls().clone(),
     }
 }
 

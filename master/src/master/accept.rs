@@ -42,7 +42,7 @@ impl Master {
                 );
                 continue;
             };
-            let made = self.offers.create(
+            let mut made = self.offers.create(
                 &framework,
                 &agent_id,
                 &agent.info.hostname,
@@ -50,6 +50,14 @@ impl Master {
                 &offer.role,
                 offer.resources,
             );
+            if !self.maintenance.machines.windows().is_empty() {
+                made.unavailability =
+                    self.maintenance
+                        .unavailability(&super::maintenance::agent_machine(
+                            &agent.info.hostname,
+                            agent.pid.addr().ip(),
+                        ));
+            }
             if let Some(timeout) = self.config.offer_timeout {
                 ctx.delay(timeout, MasterMessage::OfferTimeout(made.id.clone()));
             }

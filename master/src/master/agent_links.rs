@@ -104,6 +104,10 @@ impl Master {
 
     /// A disconnected agent re-registered (its record is active again): offers resume.
     pub(super) fn agent_reactivated(&mut self, id: &AgentId) {
+        if self.agents.controls().is_deactivated(id) {
+            // The operator's deactivation outlives the disconnection.
+            return;
+        }
         self.allocator(AllocatorCall::ActivateAgent(id.value.clone()));
     }
 

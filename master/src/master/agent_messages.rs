@@ -56,6 +56,9 @@ impl Master {
                 return;
             }
         }
+        if self.refuse_down_machine(ctx, &pid, &msg.agent.hostname) {
+            return;
+        }
         if let Err(e) = msg.agent.resources.validate() {
             warn!(ctx.node().logger(), "agent registration refused"; "agent" => %pid, "error" => %e);
             self.send_to_agent(
@@ -102,10 +105,11 @@ impl Master {
             ctx,
             &pid,
             wire::AgentRegistered {
-                agent_id: id,
+                agent_id: id.clone(),
                 total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
             },
         );
+        self.apply_agent_controls(ctx, &id);
     }
 
     pub(super) fn reregister_agent(
@@ -122,6 +126,9 @@ impl Master {
             return;
         };
         if self.refuse_gone_agent(ctx, &pid, &id) {
+            return;
+        }
+        if self.refuse_down_machine(ctx, &pid, &msg.agent.hostname) {
             return;
         }
         if self.agents.get(&id).is_some() {
@@ -234,6 +241,7 @@ impl Master {
         // After the answer, as Mesos: the agent acts on kills once it is registered.
         self.replay_kills(ctx, &pid, &id, &reported);
         self.shut_down_removed_frameworks(ctx, &pid, removed);
+        self.apply_agent_controls(ctx, &id);
     }
 
     /// Adds a framework known only from an agent's report, disconnected and inactive.

@@ -115,6 +115,7 @@ impl Master {
         // After the answer, as Mesos: the agent acts on kills once it is registered.
         self.replay_kills(ctx, &pid, &id, &reported);
         self.shut_down_removed_frameworks(ctx, &pid, removed);
+        self.apply_agent_controls(ctx, &id);
     }
 
     /// The master's task `task_id` is not on the re-registered agent `id`.

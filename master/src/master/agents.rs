@@ -10,11 +10,16 @@
 //! marks it inactive (nothing is offered from it; its tasks stay; pings go on, telling it
 //! it is disconnected, and count misses as before); re-registration (`add` or
 //! `update_pid`) makes it active again.
+//!
+//! Operator controls: the book also holds the agents the operator deactivated or drains
+//! ([`AgentControls`], as last written to the registry), registered or not, so that a
+//! returning agent stays deactivated and `/master/state` and GET_AGENTS show them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use libprocess::Upid;
 use meso_api::v1::{AgentId, AgentInfo};
+use meso_registry::AgentControls;
 
 /// One registered agent.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +59,8 @@ pub struct AgentBook {
     gone: BTreeSet<AgentId>,
     /// Disconnections so far (numbers each one).
     disconnections: u64,
+    /// Deactivated and draining agents.
+    controls: AgentControls,
 }
 
 impl AgentBook {
@@ -67,7 +74,18 @@ impl AgentBook {
             unreachable: BTreeSet::new(),
             gone: BTreeSet::new(),
             disconnections: 0,
+            controls: AgentControls::new(),
         }
+    }
+
+    /// Deactivated and draining agents.
+    pub fn controls(&self) -> &AgentControls {
+        &self.controls
+    }
+
+    /// Deactivated and draining agents, to change once the registry has the change.
+    pub fn controls_mut(&mut self) -> &mut AgentControls {
+        &mut self.controls
     }
 
     /// A fresh agent id.
@@ -139,6 +157,9 @@ impl AgentBook {
         self.by_pid.remove(&record.pid);
         if unreachable {
             self.unreachable.insert(id.clone());
+        } else {
+            // Removed for good, as the registry's `RemoveAgent` forgets it.
+            self.controls.forget(id);
         }
         Some(record)
     }
@@ -153,6 +174,7 @@ impl AgentBook {
 
     /// Records `id` as marked gone by the operator (no longer registered or unreachable).
     pub fn mark_gone(&mut self, id: AgentId) {
+        self.controls.forget(&id);
         if let Some(record) = self.registered.remove(&id) {
             self.by_pid.remove(&record.pid);
         }

@@ -47,6 +47,10 @@ pub enum ToFramework {
     ExitedExecutor(wire::ExitedExecutor),
     /// A fatal error (ERROR; the HTTP stream is closed after it).
     Error(wire::FrameworkError),
+    /// Inverse offers (INVERSE_OFFERS).
+    InverseOffers(wire::InverseOffers),
+    /// An inverse offer withdrawn (RESCIND_INVERSE_OFFER).
+    RescindInverseOffer(wire::RescindInverseOffer),
 }
 
 impl ToFramework {
@@ -60,6 +64,8 @@ impl ToFramework {
             ToFramework::LostAgent(m) => ctx.send(pid, m),
             ToFramework::ExitedExecutor(m) => ctx.send(pid, m),
             ToFramework::Error(m) => ctx.send(pid, m),
+            ToFramework::InverseOffers(m) => ctx.send(pid, m),
+            ToFramework::RescindInverseOffer(m) => ctx.send(pid, m),
         };
         if let Err(e) = sent {
             super::sends::log_failed_framework_send(ctx, pid, name, &e);
@@ -76,6 +82,8 @@ impl ToFramework {
             ToFramework::LostAgent(_) => wire::LostAgent::NAME,
             ToFramework::ExitedExecutor(_) => wire::ExitedExecutor::NAME,
             ToFramework::Error(_) => wire::FrameworkError::NAME,
+            ToFramework::InverseOffers(_) => wire::InverseOffers::NAME,
+            ToFramework::RescindInverseOffer(_) => wire::RescindInverseOffer::NAME,
         }
     }
 }
@@ -144,6 +152,20 @@ pub fn event_of(msg: &ToFramework) -> sched::Event {
             let mut event = sched::Event::new(sched::EventType::Error);
             event.error = Some(sched::ErrorEvent {
                 message: m.message.clone(),
+            });
+            event
+        }
+        ToFramework::InverseOffers(m) => {
+            let mut event = sched::Event::new(sched::EventType::InverseOffers);
+            event.inverse_offers = Some(sched::InverseOffersEvent {
+                inverse_offers: m.inverse_offers.clone(),
+            });
+            event
+        }
+        ToFramework::RescindInverseOffer(m) => {
+            let mut event = sched::Event::new(sched::EventType::RescindInverseOffer);
+            event.rescind_inverse_offer = Some(sched::RescindInverseOffer {
+                inverse_offer_id: m.inverse_offer_id.clone(),
             });
             event
         }

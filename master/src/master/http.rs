@@ -4,7 +4,7 @@
 //! `master/http_authentication_failures` when credentials were presented), then dispatches
 //! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
 //! `legacy.rs`, the operator API in `operator_api.rs`, `/weights` and `/quota` in
-//! `role_calls.rs`.
+//! `role_calls.rs`, `/maintenance/*` and `/machine/*` in `maintenance/calls.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::slog::info;
@@ -53,8 +53,12 @@ impl Master {
             }
             _ => {
                 let route = route.to_string();
+                let Some((request, reply)) = self.serve_role_endpoint(ctx, &route, request, reply)
+                else {
+                    return;
+                };
                 if let Some((request, reply)) =
-                    self.serve_role_endpoint(ctx, &route, request, reply)
+                    self.serve_maintenance_endpoint(ctx, &route, request, reply)
                 {
                     self.serve_legacy(ctx, request, reply)
                 }

@@ -57,6 +57,7 @@ mod http;
 pub use http::AUTHENTICATION_FAILURES_METRIC;
 mod leader_hook;
 mod legacy;
+pub mod maintenance;
 pub mod metrics;
 pub mod offers;
 pub mod operator_api;
@@ -216,6 +217,9 @@ pub enum MasterMessage {
     /// A disconnected agent's time to re-register ran out (its id and the number of the
     /// disconnection that armed the timer).
     DisconnectedAgentTimeout(meso_api::v1::AgentId, u64),
+    /// A framework's filter on inverse offers for an agent expired (ask it again if the
+    /// agent's machine is still DRAINING).
+    InverseOfferFilterExpired(FrameworkId, meso_api::v1::AgentId),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -238,6 +242,8 @@ pub enum PendingAdmission {
     Reregister(Upid, wire::ReregisterAgent),
     /// An operator's weight or quota change, answered once the registry has it.
     Operator(HttpReply),
+    /// An operator's maintenance or draining change, answered once the registry has it.
+    Maintenance(HttpReply),
 }
 
 macro_rules! wire_into_message {
@@ -295,6 +301,7 @@ pub struct Master {
     unreachable_tasks: unreachable_tasks::UnreachableTasks,
     pending_kills: pending_kills::PendingKills,
     unreachable_queue: partition::UnreachableQueue,
+    maintenance: maintenance::MaintenanceBook,
 }
 
 impl Master {
@@ -321,6 +328,7 @@ impl Master {
             unreachable_tasks: Default::default(),
             pending_kills: Default::default(),
             unreachable_queue: Default::default(),
+            maintenance: Default::default(),
         }
     }
 
@@ -370,6 +378,9 @@ impl Master {
                 }
                 Some(PendingAdmission::Operator(reply)) => {
                     self.role_change_done(ctx, &done.change, applied, reply)
+                }
+                Some(PendingAdmission::Maintenance(reply)) => {
+                    self.maintenance_change_done(ctx, &done.change, applied, reply)
                 }
                 None => {}
             },
@@ -505,6 +516,9 @@ impl Process for Master {
             MasterMessage::MarkNextUnreachable => self.mark_next_unreachable(ctx),
             MasterMessage::DisconnectedAgentTimeout(id, n) => {
                 self.disconnected_agent_timeout(ctx, id, n)
+            }
+            MasterMessage::InverseOfferFilterExpired(framework, agent) => {
+                self.inverse_offer_filter_expired(ctx, &framework, &agent)
             }
         }
     }

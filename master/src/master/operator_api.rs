@@ -70,10 +70,11 @@ pub fn v1_agent(view: &StateView<'_>, totals: &Totals<'_>, a: &AgentRecord) -> V
     let id = agent_id(a);
     let times = view.timeline.agent(id);
     let empty = Resources::new();
+    let deactivated = view.agents.controls().is_deactivated(id);
     let mut out = json!({
         "agent_info": a.info,
-        "active": a.active,
-        "deactivated": false,
+        "active": a.active && !deactivated,
+        "deactivated": deactivated,
         "version": state_json::MESOS_VERSION,
         "pid": a.pid.to_string(),
         "registered_time": nanos(times.registered),
@@ -83,6 +84,9 @@ pub fn v1_agent(view: &StateView<'_>, totals: &Totals<'_>, a: &AgentRecord) -> V
     });
     if let Some(t) = times.reregistered {
         out["reregistered_time"] = nanos(t);
+    }
+    if let Some(drain) = super::maintenance::drain_info_json(view.agents.controls(), id) {
+        out["drain_info"] = drain;
     }
     out
 }
@@ -268,6 +272,9 @@ impl Master {
             Err(e) => return reply.respond(error_response(e)),
         };
         let Some((call, reply)) = self.serve_role_call(ctx, call, reply) else {
+            return;
+        };
+        let Some((call, reply)) = self.serve_maintenance_call(ctx, call, reply) else {
             return;
         };
         let kind = call.kind;

@@ -209,6 +209,7 @@ impl Master {
         }
         self.apply_role_change(&RegistryChange::UpdateWeights(snapshot.weights.clone()));
         self.apply_role_change(&RegistryChange::UpdateQuotas(snapshot.quotas.clone()));
+        self.recover_maintenance(snapshot.machines.clone(), snapshot.agent_controls.clone());
         for (id, info) in snapshot.frameworks {
             if self.frameworks.get(&id).is_some() {
                 continue;

@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use meso_api::v1::{AgentId, AgentInfo, FrameworkId, FrameworkInfo};
-use meso_registry::QuotaRecord;
+use meso_registry::{
+    AgentControls, DrainConfig, MachineId, Machines, MaintenanceWindow, QuotaRecord,
+};
 use parking_lot::Mutex;
 
 /// One change to the durable registry.
@@ -38,6 +40,20 @@ pub enum RegistryChange {
     UpdateWeights(BTreeMap<String, f64>),
     /// The operator set the quotas of some roles, all or nothing (an empty one removes it).
     UpdateQuotas(BTreeMap<String, QuotaRecord>),
+    /// The operator replaced the maintenance schedule.
+    UpdateMaintenanceSchedule(Vec<MaintenanceWindow>),
+    /// The operator took scheduled machines DOWN.
+    StartMaintenance(Vec<MachineId>),
+    /// The operator brought DOWN machines UP (and out of the schedule).
+    StopMaintenance(Vec<MachineId>),
+    /// The operator started draining an agent (which also deactivates it).
+    DrainAgent(AgentId, DrainConfig),
+    /// A draining agent runs nothing any more.
+    MarkAgentDrained(AgentId),
+    /// The operator deactivated an agent.
+    DeactivateAgent(AgentId),
+    /// The operator reactivated an agent.
+    ReactivateAgent(AgentId),
 }
 
 /// A registrar failure (storage unavailable, aborted); the master treats it as fatal.
@@ -65,6 +81,10 @@ pub struct RegistrySnapshot {
     pub weights: BTreeMap<String, f64>,
     /// Role quotas.
     pub quotas: BTreeMap<String, QuotaRecord>,
+    /// The maintenance schedule and the machines' modes.
+    pub machines: Machines,
+    /// Deactivated and draining agents.
+    pub agent_controls: AgentControls,
 }
 
 /// The durable registry. `apply` answers `Ok(true)` when the change took effect,
@@ -130,10 +150,12 @@ impl InMemoryRegistrar {
                 true
             }
             RegistryChange::RemoveAgent(id) => {
+                s.agent_controls.forget(&id);
                 let was = s.admitted.remove(&id).is_some();
                 was | s.unreachable.remove(&id)
             }
             RegistryChange::MarkGone(id) => {
+                s.agent_controls.forget(&id);
                 let known = s.admitted.remove(&id).is_some() | s.unreachable.remove(&id);
                 known && s.gone.insert(id)
             }
@@ -165,6 +187,24 @@ impl InMemoryRegistrar {
                 }
                 true
             }
+            RegistryChange::UpdateMaintenanceSchedule(windows) => {
+                s.machines.update_schedule(windows).is_ok()
+            }
+            RegistryChange::StartMaintenance(machines) => s.machines.start(&machines).is_ok(),
+            RegistryChange::StopMaintenance(machines) => s.machines.stop(&machines).is_ok(),
+            RegistryChange::DrainAgent(id, config) => {
+                let known = s.admitted.contains_key(&id) || s.unreachable.contains(&id);
+                known && s.agent_controls.drain_agent(&id, config).is_ok()
+            }
+            RegistryChange::MarkAgentDrained(id) => s.agent_controls.mark_drained(&id).is_ok(),
+            RegistryChange::DeactivateAgent(id) => {
+                let known = s.admitted.contains_key(&id) || s.unreachable.contains(&id);
+                if known {
+                    s.agent_controls.deactivate(&id);
+                }
+                known
+            }
+            RegistryChange::ReactivateAgent(id) => s.agent_controls.reactivate(&id).is_ok(),
         }
     }
 }

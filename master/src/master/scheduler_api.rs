@@ -263,10 +263,10 @@ impl Master {
     }
 
     /// The scheduler calls `apply_scheduler_call` leaves: SHUTDOWN (to the executor's
-    /// agent), UPDATE_FRAMEWORK from a driver, and the calls meso accepts with nothing to
-    /// do: REQUEST (ignored by the allocator, as in Mesos), inverse-offer answers (meso
-    /// makes no inverse offers), operation acknowledgements and reconciliation (no offer
-    /// operation reports feedback yet).
+    /// agent), UPDATE_FRAMEWORK from a driver, the inverse-offer answers (to
+    /// `maintenance/inverse.rs`), and the calls meso accepts with nothing to do: REQUEST
+    /// (ignored by the allocator, as in Mesos), operation acknowledgements and
+    /// reconciliation (no offer operation reports feedback yet).
     pub(super) fn apply_other_scheduler_call(
         &mut self,
         ctx: &mut Context<Self>,
@@ -306,9 +306,23 @@ impl Master {
                     );
                 }
             }
+            CallType::AcceptInverseOffers | CallType::DeclineInverseOffers => {
+                let accept = call.kind == CallType::AcceptInverseOffers;
+                let answer = if accept {
+                    call.accept_inverse_offers
+                } else {
+                    call.decline_inverse_offers
+                };
+                let answer = answer.unwrap_or_default();
+                self.answer_inverse_offers(
+                    ctx,
+                    framework,
+                    &answer.inverse_offer_ids,
+                    answer.filters,
+                    accept,
+                );
+            }
             CallType::Request
-            | CallType::AcceptInverseOffers
-            | CallType::DeclineInverseOffers
             | CallType::AcknowledgeOperationStatus
             | CallType::ReconcileOperations => {
                 debug!(ctx.node().logger(), "scheduler call accepted with nothing to do";

@@ -72,9 +72,11 @@ impl Master {
                 self.tasks.complete(&ack.framework_id, &ack.task_id, state);
             }
         }
+        let agent_id = ack.agent_id.clone();
         if let Some(agent) = self.agents.get(&ack.agent_id) {
             self.send_to_agent(ctx, &agent.pid, ack);
         }
+        self.check_drained(ctx, &agent_id);
     }
 
     /// Sends a master-generated (uuid-less) update to a connected framework.

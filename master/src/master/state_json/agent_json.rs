@@ -34,6 +34,8 @@ pub struct AgentJson<'b> {
     deactivated: bool,
     version: &'static str,
     capabilities: [&'static str; 0],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drain_info: Option<serde_json::Value>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     full: Option<AgentFull>,
 }
@@ -93,10 +95,11 @@ impl<'b> AgentJson<'b> {
             offered_resources: ResourcesObject(offered),
             reserved_resources: ReservedObject(reserved),
             unreserved_resources: OwnedResources(unreserved),
-            active: a.active,
-            deactivated: false,
+            active: a.active && !view.agents.controls().is_deactivated(id),
+            deactivated: view.agents.controls().is_deactivated(id),
             version: MESOS_VERSION,
             capabilities: [],
+            drain_info: super::super::maintenance::drain_info_json(view.agents.controls(), id),
             full,
         }
     }
