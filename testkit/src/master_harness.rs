@@ -344,6 +344,33 @@ impl Cluster {
         }
     }
 
+    /// A test agent on `node` whose registration the master refuses: returns the message
+    /// of the shutdown it is told (e.g. its machine is DOWN).
+    pub async fn add_agent_refused(&self, node: &Node, resources: &str) -> String {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut info = AgentInfo::new("agent.test");
+        info.resources = res(resources);
+        let agent = TestAgent {
+            master: self.master.upid().clone(),
+            info,
+            id: None,
+            answer_pings: Arc::new(AtomicBool::new(true)),
+            events: tx,
+            pending: HashMap::new(),
+            acked: Default::default(),
+            next_uuid: 0,
+        };
+        let pid = node.spawn(agent).expect("agent spawns");
+        let said = next_matching(&mut rx, "refusal of the agent", |e| match e {
+            AgentEvent::Shutdown(message) => Some(message.clone()),
+            AgentEvent::Registered(id) => panic!("agent {id} was registered, not refused"),
+            _ => None,
+        })
+        .await;
+        pid.terminate();
+        said
+    }
+
     pub async fn add_framework(&self, info: FrameworkInfo) -> FrameworkHandle {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let pid = self
