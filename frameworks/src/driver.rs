@@ -19,8 +19,8 @@ use libprocess::{Context, Handlers, Pid, Process, Upid};
 use meso_api::detector::{HintOutcome, MasterDetector};
 use meso_api::v1::scheduler::{Call, CallType};
 use meso_api::v1::{
-    AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId,
-    Operation, TaskId, TaskInfo, TaskStatus,
+    AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, InverseOffer, MasterInfo, Offer,
+    OfferId, Operation, TaskId, TaskInfo, TaskStatus,
 };
 use meso_api::wire;
 
@@ -98,6 +98,29 @@ impl DriverActions<'_> {
                 filters: Some(filters),
             })
         })
+    }
+
+    /// Answers inverse offers (maintenance): `accept` says the framework expects to free
+    /// their agents in time, otherwise it declines; `filters` sets when it is asked again.
+    pub fn answer_inverse_offers(
+        &self,
+        ids: Vec<OfferId>,
+        accept: bool,
+        filters: Option<Filters>,
+    ) -> Result<(), DriverError> {
+        let answer = meso_api::v1::scheduler::InverseOffers {
+            inverse_offer_ids: ids,
+            filters,
+        };
+        if accept {
+            self.send_call(CallType::AcceptInverseOffers, |c| {
+                c.accept_inverse_offers = Some(answer)
+            })
+        } else {
+            self.send_call(CallType::DeclineInverseOffers, |c| {
+                c.decline_inverse_offers = Some(answer)
+            })
+        }
     }
 
     /// Kills a task.
@@ -198,6 +221,15 @@ pub trait Scheduler: Send + 'static {
     fn offer_rescinded(&mut self, driver: &mut DriverActions<'_>, offer: &OfferId) {
         let _ = (driver, offer);
     }
+    /// Inverse offers: the master asks for agents back before their machines' maintenance
+    /// (answer with [`DriverActions::answer_inverse_offers`]).
+    fn inverse_offers(&mut self, driver: &mut DriverActions<'_>, offers: Vec<InverseOffer>) {
+        let _ = (driver, offers);
+    }
+    /// An inverse offer was withdrawn.
+    fn inverse_offer_rescinded(&mut self, driver: &mut DriverActions<'_>, offer: &OfferId) {
+        let _ = (driver, offer);
+    }
     /// A task's status changed.
     fn status_update(&mut self, driver: &mut DriverActions<'_>, status: &TaskStatus);
     /// A message from an executor.
@@ -241,6 +273,10 @@ pub enum DriverMessage {
     Offers(wire::ResourceOffers),
     /// Rescind.
     Rescind(wire::RescindResourceOffer),
+    /// Inverse offers.
+    InverseOffers(wire::InverseOffers),
+    /// An inverse offer withdrawn.
+    RescindInverseOffer(wire::RescindInverseOffer),
     /// Status update.
     Update(wire::StatusUpdateMessage),
     /// Agent lost.
@@ -284,6 +320,8 @@ driver_messages! {
     FrameworkReregistered => Reregistered,
     ResourceOffers => Offers,
     RescindResourceOffer => Rescind,
+    InverseOffers => InverseOffers,
+    RescindInverseOffer => RescindInverseOffer,
     StatusUpdateMessage => Update,
     LostAgent => LostAgent,
     ExecutorToFramework => ExecutorMessage,
@@ -488,6 +526,14 @@ impl Process for SchedulerDriver {
             }
             DriverMessage::Rescind(m) if from_master && self.registered => {
                 self.with_actions(ctx, |s, a| s.offer_rescinded(a, &m.offer_id));
+            }
+            DriverMessage::InverseOffers(m) if from_master && self.registered => {
+                self.with_actions(ctx, |s, a| s.inverse_offers(a, m.inverse_offers));
+            }
+            DriverMessage::RescindInverseOffer(m) if from_master && self.registered => {
+                self.with_actions(ctx, |s, a| {
+                    s.inverse_offer_rescinded(a, &m.inverse_offer_id)
+                });
             }
             DriverMessage::Update(m) if from_master && self.registered => {
                 let update = m.update;

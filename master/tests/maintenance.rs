@@ -273,6 +273,24 @@ async fn a_machine_taken_down_loses_its_agent_until_it_is_brought_up() {
 
     let r = update_schedule(addr, &schedule(MACHINE)).await;
     assert_eq!(r.status, 200, "{}", r.text());
+    // The driver's framework runs a task there: it gets an inverse offer and accepts it.
+    let inverse = next_matching(&mut fw.events, "an inverse offer", |e| match e {
+        SchedEvent::InverseOffers(o) if !o.is_empty() => Some(o[0].clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(inverse.agent_id.as_ref(), Some(&agent.id));
+    assert_eq!(inverse.unavailability.start.nanoseconds, 1_000_000_000);
+    fw.driver
+        .run(move |a| {
+            a.answer_inverse_offers(vec![inverse.id], true, None)
+                .expect("framework is registered");
+        })
+        .expect("driver is running");
+    eventually_async("the accept to show", || async {
+        statuses(addr).await[0]["status"] == "ACCEPT"
+    })
+    .await;
     // Offers from a DRAINING machine carry its unavailability (after the accept's 5 s
     // filter on the rest of the agent).
     cluster.advance(Duration::from_secs(1), 6).await;

@@ -204,6 +204,8 @@ pub enum SchedEvent {
     AgentLost(AgentId),
     Disconnected,
     Error(String),
+    InverseOffers(Vec<meso_api::v1::InverseOffer>),
+    InverseOfferRescinded(OfferId),
 }
 
 pub struct ChannelScheduler(pub mpsc::UnboundedSender<SchedEvent>);
@@ -226,6 +228,18 @@ impl Scheduler for ChannelScheduler {
     }
     fn status_update(&mut self, _d: &mut DriverActions<'_>, status: &TaskStatus) {
         let _ = self.0.send(SchedEvent::Update(status.clone()));
+    }
+    fn inverse_offers(
+        &mut self,
+        _d: &mut DriverActions<'_>,
+        offers: Vec<meso_api::v1::InverseOffer>,
+    ) {
+        let _ = self.0.send(SchedEvent::InverseOffers(offers));
+    }
+    fn inverse_offer_rescinded(&mut self, _d: &mut DriverActions<'_>, offer: &OfferId) {
+        let _ = self
+            .0
+            .send(SchedEvent::InverseOfferRescinded(offer.clone()));
     }
     fn agent_lost(&mut self, _d: &mut DriverActions<'_>, agent: &AgentId) {
         let _ = self.0.send(SchedEvent::AgentLost(agent.clone()));
