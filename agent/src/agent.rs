@@ -18,6 +18,7 @@
 mod books;
 mod checkpointing;
 mod detection;
+mod draining;
 pub mod executor_api;
 pub mod executor_env;
 pub mod files;
@@ -162,6 +163,8 @@ pub enum AgentMessage {
         /// The executor's container.
         container_id: ContainerId,
     },
+    /// Master: drain (kill every task, remember the drain until nothing runs).
+    Drain(meso_api::wire::DrainAgent),
 }
 
 macro_rules! from_wire {
@@ -185,6 +188,7 @@ from_wire! {
     FrameworkToExecutor => FrameworkMessage,
     ShutdownAgent => Shutdown,
     meso_api::wire::NotLeader => NotLeader,
+    meso_api::wire::DrainAgent => Drain,
 }
 
 /// The agent process.
@@ -218,6 +222,8 @@ pub struct Agent {
         BTreeMap<(FrameworkId, meso_api::v1::TaskId), (meso_api::v1::TaskInfo, ExecutorId)>,
     /// The previous run to take back at start, from [`recovery::load`].
     recovery: Option<recovery::Recovery>,
+    /// The drain the master asked for, until nothing runs any more (checkpointed).
+    drain: Option<meso_api::wire::DrainAgent>,
 }
 
 impl Agent {
@@ -245,6 +251,7 @@ impl Agent {
             checkpointed_runs: HashMap::new(),
             terminated_tasks: BTreeMap::new(),
             recovery: None,
+            drain: None,
             detector,
             master_moved: false,
             backoff: config.registration_backoff_factor,
@@ -416,7 +423,8 @@ impl Process for Agent {
             .on::<ShutdownFramework>()
             .on::<FrameworkToExecutor>()
             .on::<meso_api::wire::NotLeader>()
-            .on::<ShutdownAgent>();
+            .on::<ShutdownAgent>()
+            .on::<meso_api::wire::DrainAgent>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -436,6 +444,7 @@ impl Process for Agent {
             "resources" => %self.info.resources, "master" => %self.config.master);
         if let Some(recovery) = self.recovery.take() {
             self.adopt(ctx, recovery);
+            self.resume_drain(ctx);
         }
         // After recovery kept what it recovers: every other container a previous run
         // launched (checkpointed or not) is an orphan.
@@ -455,6 +464,7 @@ impl Process for Agent {
             AgentMessage::RunTask(run) => self.run_task(ctx, *run),
             AgentMessage::RunTaskGroup(run) => self.run_task_group(ctx, *run),
             AgentMessage::KillTask(kill) => self.kill_task(ctx, kill),
+            AgentMessage::Drain(drain) => self.drain(ctx, drain),
             AgentMessage::Acknowledge(ack) => self.on_acknowledgement(ctx, ack),
             AgentMessage::ShutdownExecutor(m) => {
                 self.shutdown_executor(ctx, &m.framework_id, &m.executor_id)

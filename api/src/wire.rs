@@ -121,6 +121,7 @@ wire_names! {
     NotLeader => "meso.master.NotLeader",
     InverseOffers => "meso.internal.InverseOffersMessage",
     RescindInverseOffer => "mesos.internal.RescindInverseOfferMessage",
+    DrainAgent => "mesos.internal.DrainSlaveMessage",
 }
 
 /// Serde adapter (`#[serde(with = "crate::wire::as_json")]`) for JSON-only v1 values inside

@@ -506,11 +506,12 @@ async fn a_drained_agent_kills_its_task_stops_offering_and_becomes_drained() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    next_matching(&mut agent.events, "the drain's kill", |e| match e {
-        AgentEvent::Kill(t) if t.as_str() == "t1" => Some(()),
+    let bound = next_matching(&mut agent.events, "the drain", |e| match e {
+        AgentEvent::Drain(bound) => Some(*bound),
         _ => None,
     })
     .await;
+    assert_eq!(bound, Some(2_000_000_000));
     let listed = agents(addr).await;
     assert_eq!(listed[0]["deactivated"], true);
     assert_eq!(listed[0]["active"], false);

@@ -37,6 +37,8 @@ pub enum AgentEvent {
     Ack(Vec<u8>, bool),
     ShutdownFramework(FrameworkId),
     Shutdown(String),
+    /// Told to drain, with this bound on kill grace periods (nanoseconds).
+    Drain(Option<i64>),
 }
 
 #[derive(Debug)]
@@ -49,6 +51,7 @@ pub enum AgentMsg {
     Ack(wire::StatusUpdateAcknowledgement),
     ShutdownFramework(wire::ShutdownFramework),
     Shutdown(wire::ShutdownAgent),
+    Drain(wire::DrainAgent),
     /// Test command: send a status update for a task.
     SendUpdate(FrameworkId, TaskId, TaskState),
     Retry(Vec<u8>),
@@ -68,6 +71,7 @@ from_wire! {
     StatusUpdateAcknowledgement => Ack,
     ShutdownFramework => ShutdownFramework,
     ShutdownAgent => Shutdown,
+    DrainAgent => Drain,
 }
 
 /// A test agent: registers, answers pings while `answer_pings`, reports what it is told,
@@ -98,7 +102,8 @@ impl Process for TestAgent {
             .on::<wire::KillTask>()
             .on::<wire::StatusUpdateAcknowledgement>()
             .on::<wire::ShutdownFramework>()
-            .on::<wire::ShutdownAgent>();
+            .on::<wire::ShutdownAgent>()
+            .on::<wire::DrainAgent>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -149,6 +154,9 @@ impl Process for TestAgent {
             }
             AgentMsg::Shutdown(m) => {
                 let _ = ev.send(AgentEvent::Shutdown(m.message));
+            }
+            AgentMsg::Drain(m) => {
+                let _ = ev.send(AgentEvent::Drain(m.max_grace_period_ns));
             }
             AgentMsg::SendUpdate(framework, task, state) => {
                 self.next_uuid += 1;

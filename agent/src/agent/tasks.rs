@@ -540,6 +540,7 @@ impl Agent {
         };
         if fw.executors.is_empty() {
             self.frameworks.remove(&framework_id);
+            self.drain_done_if_empty();
         }
         info!(self.log, "executor exited"; "executor_id" => %executor_id,
             "container_id" => &container_id.value, "how" => %termination);

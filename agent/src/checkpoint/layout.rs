@@ -4,6 +4,7 @@
 //! meta/boot_id
 //! meta/slaves/latest -> <agent_id>
 //! meta/slaves/<agent_id>/slave.info
+//! meta/slaves/<agent_id>/drain.config
 //! meta/slaves/<agent_id>/frameworks/<fid>/framework.info
 //! meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/executor.info
 //! meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/latest -> <container_id>
@@ -49,6 +50,11 @@ pub fn agent_dir(meta: &Path, agent: &AgentId) -> PathBuf {
 /// The agent's `AgentInfo` (with `--resources` and `--attributes` as it ran).
 pub fn agent_info(agent_dir: &Path) -> PathBuf {
     agent_dir.join("slave.info")
+}
+
+/// The drain the master asked for, while the agent drains (Mesos's `drain.config`).
+pub fn drain_config(agent_dir: &Path) -> PathBuf {
+    agent_dir.join("drain.config")
 }
 
 /// The directory of one framework.

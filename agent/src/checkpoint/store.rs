@@ -149,6 +149,38 @@ impl CheckpointStore {
         files::write_atomically(&path, b"")
     }
 
+    /// Checkpoints the drain the master asked for.
+    pub fn write_drain_config(
+        &self,
+        drain: &meso_api::wire::DrainAgent,
+    ) -> Result<(), CheckpointError> {
+        files::write_atomically(&layout::drain_config(self.agent_dir()?), &to_json(drain))
+    }
+
+    /// Forgets the checkpointed drain (the agent runs nothing any more).
+    pub fn remove_drain_config(&self) -> Result<(), CheckpointError> {
+        let path = layout::drain_config(self.agent_dir()?);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(CheckpointError::new(&path, &e.to_string())),
+        }
+    }
+
+    /// The checkpointed drain, if the agent was draining (a damaged record is an error).
+    pub fn read_drain_config(&self) -> Result<Option<meso_api::wire::DrainAgent>, CheckpointError> {
+        let path = layout::drain_config(self.agent_dir()?);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CheckpointError::new(&path, &e.to_string())),
+        };
+        let payload = records::single_frame(&bytes).map_err(|e| CheckpointError::new(&path, &e))?;
+        serde_json::from_slice(payload)
+            .map(Some)
+            .map_err(|e| CheckpointError::new(&path, &e.to_string()))
+    }
+
     /// Marks a run as ended and accounted for.
     pub fn mark_run_completed(&self, run: RunRef<'_>) -> Result<(), CheckpointError> {
         files::write_atomically(&layout::run_completed(&self.run_dir(run)?), b"")

@@ -223,3 +223,31 @@ pub struct ShutdownAgent {
     /// Why.
     pub message: String,
 }
+
+/// Master to agent: drain (Mesos's `DrainSlaveMessage`). The agent checkpoints the drain,
+/// kills every task with its kill grace period bounded by `max_grace_period_ns`, and forgets
+/// the drain once nothing runs any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrainAgent {
+    /// The longest kill grace period a task gets (`None`: the task's own).
+    pub max_grace_period_ns: Option<i64>,
+    /// The master marks the agent gone once drained.
+    pub mark_gone: bool,
+}
+
+impl DrainAgent {
+    /// The kill policy a draining task gets: its own grace period bounded by
+    /// `max_grace_period_ns` (the bound itself when the task has none); `None` (the task's
+    /// own policy) without a bound.
+    pub fn kill_policy_for(
+        &self,
+        own: Option<&crate::v1::KillPolicy>,
+    ) -> Option<crate::v1::KillPolicy> {
+        let max_ns = self.max_grace_period_ns?;
+        let own_ns = own.and_then(|p| p.grace_period).map(|g| g.nanoseconds);
+        let grace = own_ns.map_or(max_ns, |own| own.min(max_ns));
+        Some(crate::v1::KillPolicy {
+            grace_period: Some(crate::v1::DurationInfo { nanoseconds: grace }),
+        })
+    }
+}

@@ -201,6 +201,16 @@ fn every_message_round_trips_through_postcard() {
     check(RescindResourceOffer {
         offer_id: OfferId::new("M-O1"),
     });
+    check(InverseOffers {
+        inverse_offers: Vec::new(),
+    });
+    check(RescindInverseOffer {
+        inverse_offer_id: OfferId::new("M-IO1"),
+    });
+    check(DrainAgent {
+        max_grace_period_ns: Some(5),
+        mark_gone: true,
+    });
     check(LaunchTasks {
         framework_id: fid.clone(),
         offer_ids: vec![OfferId::new("M-O1")],
@@ -355,4 +365,31 @@ fn a_task_dumps_as_its_v1_json() {
     let dumped: serde_json::Value = serde_json::from_str(&crate::json::to_string(&record)).unwrap();
     let v1: serde_json::Value = serde_json::from_str(&crate::json::to_string(&task)).unwrap();
     assert_eq!(dumped["task"], v1);
+}
+
+#[test]
+fn a_drain_bounds_the_grace_period_and_gives_one_to_tasks_without() {
+    use crate::v1::{DurationInfo, KillPolicy};
+    let own = |s: i64| KillPolicy {
+        grace_period: Some(DurationInfo::from_secs(s)),
+    };
+    let grace = |p: Option<KillPolicy>| p.and_then(|p| p.grace_period).map(|g| g.nanoseconds);
+    let drain = |max: Option<i64>| DrainAgent {
+        max_grace_period_ns: max,
+        mark_gone: false,
+    };
+    assert_eq!(
+        drain(None).kill_policy_for(Some(&own(30))),
+        None,
+        "no bound: the task's own"
+    );
+    assert_eq!(
+        grace(drain(Some(5_000_000_000)).kill_policy_for(Some(&own(30)))),
+        Some(5_000_000_000)
+    );
+    assert_eq!(
+        grace(drain(Some(5_000_000_000)).kill_policy_for(Some(&own(1)))),
+        Some(1_000_000_000)
+    );
+    assert_eq!(grace(drain(Some(0)).kill_policy_for(None)), Some(0));
 }

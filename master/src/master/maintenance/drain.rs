@@ -1,31 +1,22 @@
 //! Deactivating, draining and reactivating agents (Mesos 1.9+, docs/agent-draining.md).
 //!
 //! A deactivated agent gets no new offers: the allocator deactivates it and its outstanding
-//! offers are rescinded. Draining also kills each of its tasks, with the task's kill grace
-//! period bounded by `max_grace_period` (the bound itself when the task has none); once the
-//! agent runs no task whose terminal update is unacknowledged it is DRAINED (recorded in
-//! the registry) and, with `mark_gone`, marked gone. An agent that comes back (re-registers
-//! or reconnects) is deactivated again and its drain resumes.
+//! offers are rescinded. A draining agent is also told to drain (`DrainAgent`, Mesos's
+//! `DrainSlaveMessage`): it checkpoints the drain and kills each of its tasks, with the
+//! task's kill grace period bounded by `max_grace_period`; once the master knows no task of
+//! it whose terminal update is unacknowledged it is DRAINED (recorded in the registry)
+//! and, with `mark_gone`, marked gone. An agent that comes back (re-registers) is
+//! deactivated again and told to drain again.
 
 use libprocess::slog::info;
 use libprocess::Context;
-use meso_api::v1::{AgentId, DurationInfo, KillPolicy};
+use meso_api::v1::AgentId;
 use meso_api::wire;
 use meso_registry::DrainState;
 
 use super::super::allocation::AllocatorCall;
 use super::super::registrar::RegistryChange;
 use super::super::Master;
-
-/// The kill policy a draining task gets: its own grace period bounded by `max_ns`.
-pub fn drain_kill_policy(own: Option<&KillPolicy>, max_ns: Option<i64>) -> Option<KillPolicy> {
-    let max_ns = max_ns?;
-    let own_ns = own.and_then(|p| p.grace_period).map(|g| g.nanoseconds);
-    let grace = own_ns.map_or(max_ns, |own| own.min(max_ns));
-    Some(KillPolicy {
-        grace_period: Some(DurationInfo { nanoseconds: grace }),
-    })
-}
 
 impl Master {
     /// Offers stop from a registered agent: the allocator deactivates it and its outstanding
@@ -47,8 +38,8 @@ impl Master {
         }
     }
 
-    /// Starts (or resumes) draining a registered agent: offers stop and every task is
-    /// killed; an agent with nothing running is DRAINED at once.
+    /// Starts (or resumes) draining a registered agent: offers stop and the agent is told
+    /// to drain; an agent with nothing running is DRAINED at once.
     pub(in crate::master) fn start_drain(&mut self, ctx: &mut Context<Self>, id: &AgentId) {
         let Some((config, DrainState::Draining)) = self.agents.controls().drain(id) else {
             return;
@@ -57,28 +48,17 @@ impl Master {
             return;
         };
         self.stop_offering_agent(ctx, id);
-        let tasks = self.tasks.on_agent(id);
-        info!(ctx.node().logger(), "draining agent"; "agent" => %id, "tasks" => tasks.len(),
+        info!(ctx.node().logger(), "draining agent"; "agent" => %id,
+            "tasks" => self.tasks.on_agent(id).len(),
             "max_grace_period_ns" => ?config.max_grace_period_ns, "mark_gone" => config.mark_gone);
-        for (framework_id, task_id) in tasks {
-            let Some(task) = self.tasks.get(&framework_id, &task_id) else {
-                continue;
-            };
-            if task.state.is_terminal() {
-                continue;
-            }
-            let kill_policy =
-                drain_kill_policy(task.info.kill_policy.as_ref(), config.max_grace_period_ns);
-            self.send_to_agent(
-                ctx,
-                &pid,
-                wire::KillTask {
-                    framework_id,
-                    task_id,
-                    kill_policy,
-                },
-            );
-        }
+        self.send_to_agent(
+            ctx,
+            &pid,
+            wire::DrainAgent {
+                max_grace_period_ns: config.max_grace_period_ns,
+                mark_gone: config.mark_gone,
+            },
+        );
         self.check_drained(ctx, id);
     }
 
@@ -114,32 +94,5 @@ impl Master {
         }
         self.start_drain(ctx, id);
         self.offer_inverse_for_agent(ctx, id);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_drain_bounds_the_grace_period_and_gives_one_to_tasks_without() {
-        let own = |s: i64| KillPolicy {
-            grace_period: Some(DurationInfo::from_secs(s)),
-        };
-        let grace = |p: Option<KillPolicy>| p.and_then(|p| p.grace_period).map(|g| g.nanoseconds);
-        assert_eq!(
-            drain_kill_policy(Some(&own(30)), None),
-            None,
-            "no bound: the task's own"
-        );
-        assert_eq!(
-            grace(drain_kill_policy(Some(&own(30)), Some(5_000_000_000))),
-            Some(5_000_000_000)
-        );
-        assert_eq!(
-            grace(drain_kill_policy(Some(&own(1)), Some(5_000_000_000))),
-            Some(1_000_000_000)
-        );
-        assert_eq!(grace(drain_kill_policy(None, Some(0))), Some(0));
     }
 }
