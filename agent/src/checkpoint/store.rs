@@ -163,7 +163,7 @@ impl CheckpointStore {
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(CheckpointError::new(&path, &e.to_string())),
+            Err(e) => Err(CheckpointError::new(&path, e.to_string())),
         }
     }
 
@@ -173,12 +173,12 @@ impl CheckpointStore {
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(CheckpointError::new(&path, &e.to_string())),
+            Err(e) => return Err(CheckpointError::new(&path, e.to_string())),
         };
         let payload = records::single_frame(&bytes).map_err(|e| CheckpointError::new(&path, &e))?;
         serde_json::from_slice(payload)
             .map(Some)
-            .map_err(|e| CheckpointError::new(&path, &e.to_string()))
+            .map_err(|e| CheckpointError::new(&path, e.to_string()))
     }
 
     /// Marks a run as ended and accounted for.
