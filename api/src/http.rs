@@ -61,6 +61,7 @@ pub mod headers;
 pub mod negotiation;
 pub mod operator;
 pub mod recordio;
+pub mod reservations;
 pub mod role_controls;
 pub mod routing;
 pub mod scheduler;

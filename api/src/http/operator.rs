@@ -10,10 +10,11 @@
 //! Served on the master: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS,
 //! GET_LOGGING_LEVEL, GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS,
 //! GET_ROLES, GET_MASTER, SUBSCRIBE, TEARDOWN, MARK_AGENT_GONE, GET_WEIGHTS,
-//! UPDATE_WEIGHTS, GET_QUOTA, UPDATE_QUOTA, SET_QUOTA, REMOVE_QUOTA. On the agent: GET_HEALTH,
+//! UPDATE_WEIGHTS, GET_QUOTA, UPDATE_QUOTA, SET_QUOTA, REMOVE_QUOTA, RESERVE_RESOURCES,
+//! UNRESERVE_RESOURCES, CREATE_VOLUMES, DESTROY_VOLUMES, GROW_VOLUME, SHRINK_VOLUME
+//! (payloads in `reservations.rs`). On the agent: GET_HEALTH,
 //! GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
-//! GET_EXECUTORS, GET_TASKS. Reservations and volumes and maintenance
-//! (draining included) come with their own issue.
+//! GET_EXECUTORS, GET_TASKS. Maintenance (draining included) comes with its own issue.
 //!
 //! [`operator_response`] builds the synchronous answer envelope
 //! `{"type":"GET_X","get_x":{...}}`.
@@ -198,11 +199,9 @@ impl MasterCallType {
             | GetAgents | GetFrameworks | GetExecutors | GetTasks | GetRoles | GetMaster
             | Subscribe | Teardown | MarkAgentGone | GetWeights | UpdateWeights | GetQuota
             | UpdateQuota | SetQuota | RemoveQuota => None,
-            Unknown => Some("an 'UNKNOWN' call has nothing to do"),
             ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
-            | ShrinkVolume => {
-                Some("dynamic reservations and persistent volumes are not served yet")
-            }
+            | ShrinkVolume => None,
+            Unknown => Some("an 'UNKNOWN' call has nothing to do"),
             GetMaintenanceStatus
             | GetMaintenanceSchedule
             | UpdateMaintenanceSchedule
@@ -347,6 +346,24 @@ pub struct MasterCall {
     /// REMOVE_QUOTA (deprecated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_quota: Option<super::role_controls::RemoveQuota>,
+    /// RESERVE_RESOURCES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserve_resources: Option<super::reservations::ReserveResources>,
+    /// UNRESERVE_RESOURCES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreserve_resources: Option<super::reservations::UnreserveResources>,
+    /// CREATE_VOLUMES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_volumes: Option<super::reservations::AgentVolumes>,
+    /// DESTROY_VOLUMES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destroy_volumes: Option<super::reservations::AgentVolumes>,
+    /// GROW_VOLUME.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grow_volume: Option<super::reservations::GrowVolumeCall>,
+    /// SHRINK_VOLUME.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrink_volume: Option<super::reservations::ShrinkVolumeCall>,
 }
 
 /// An agent operator call, with the payloads of the calls meso serves.
@@ -499,10 +516,24 @@ mod tests {
             MasterCallType::RemoveQuota => {
                 r#"{"type":"REMOVE_QUOTA","remove_quota":{"role":"r"}}"#.to_string()
             }
+            MasterCallType::ReserveResources | MasterCallType::UnreserveResources => format!(
+                r#"{{"type":"{kind}","{lower}":{{"agent_id":{{"value":"a"}},"resources":[]}}}}"#
+            ),
+            MasterCallType::CreateVolumes | MasterCallType::DestroyVolumes => format!(
+                r#"{{"type":"{kind}","{lower}":{{"agent_id":{{"value":"a"}},"volumes":[]}}}}"#
+            ),
+            MasterCallType::GrowVolume => {
+                format!(r#"{{"type":"{kind}","{lower}":{{"volume":{DISK},"addition":{DISK}}}}}"#)
+            }
+            MasterCallType::ShrinkVolume => format!(
+                r#"{{"type":"{kind}","{lower}":{{"volume":{DISK},"subtract":{{"value":1}}}}}}"#
+            ),
             k if k.payload_required() => format!(r#"{{"type":"{k}","{lower}":{{}}}}"#),
             k => format!(r#"{{"type":"{k}"}}"#),
         }
     }
+
+    const DISK: &str = r#"{"name":"disk","type":"SCALAR","scalar":{"value":1}}"#;
 
     #[test]
     fn every_master_call_is_served_or_501() {
