@@ -32,6 +32,7 @@ pub mod task_groups;
 pub mod task_rootfs;
 pub mod tasks;
 pub mod updates;
+mod volumes;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -128,6 +129,8 @@ pub enum AgentMessage {
     Shutdown(ShutdownAgent),
     /// Master: it does not lead (and who does).
     NotLeader(meso_api::wire::NotLeader),
+    /// Master: the complete set of dynamic reservations and volumes to keep.
+    CheckpointResources(meso_api::wire::CheckpointResources),
     /// Timer: retry (re)registration if attempt `generation` got no answer.
     RegistrationRetry {
         /// The attempt this timer belongs to.
@@ -185,6 +188,7 @@ from_wire! {
     FrameworkToExecutor => FrameworkMessage,
     ShutdownAgent => Shutdown,
     meso_api::wire::NotLeader => NotLeader,
+    meso_api::wire::CheckpointResources => CheckpointResources,
 }
 
 /// The agent process.
@@ -218,6 +222,8 @@ pub struct Agent {
         BTreeMap<(FrameworkId, meso_api::v1::TaskId), (meso_api::v1::TaskInfo, ExecutorId)>,
     /// The previous run to take back at start, from [`recovery::load`].
     recovery: Option<recovery::Recovery>,
+    /// Dynamic reservations and persistent volumes, as last checkpointed ([`volumes`]).
+    checkpointed_resources: Resources,
 }
 
 impl Agent {
@@ -245,6 +251,7 @@ impl Agent {
             checkpointed_runs: HashMap::new(),
             terminated_tasks: BTreeMap::new(),
             recovery: None,
+            checkpointed_resources: Resources::new(),
             detector,
             master_moved: false,
             backoff: config.registration_backoff_factor,
@@ -272,6 +279,23 @@ impl Agent {
         self
     }
 
+    /// An agent that starts with the dynamic reservations and volumes a previous run
+    /// checkpointed (`crate::checkpoint::resources::read`).
+    pub fn with_checkpointed_resources(mut self, resources: Resources) -> Self {
+        self.checkpointed_resources = resources;
+        self
+    }
+
+    /// The agent's total resources: its `--resources` with the checkpointed reservations
+    /// and volumes applied (the static ones when they do not fit, which the agent refuses
+    /// when it receives or recovers them).
+    pub fn total_resources(&self) -> Resources {
+        self.config
+            .resources
+            .apply_checkpointed(&self.checkpointed_resources)
+            .unwrap_or_else(|_| self.config.resources.clone())
+    }
+
     /// Sends (re)registration now and arms the retry timer.
     fn attempt_registration(&mut self, ctx: &mut Context<Self>) {
         if self.registration != Registration::Registering {
@@ -284,7 +308,7 @@ impl Agent {
                 &self.config.master,
                 RegisterAgent {
                     agent: self.info.clone(),
-                    checkpointed_resources: Resources::new(),
+                    checkpointed_resources: self.checkpointed_resources.clone(),
                     version: env!("CARGO_PKG_VERSION").to_string(),
                     capabilities: Vec::new(),
                 },
@@ -296,7 +320,7 @@ impl Agent {
                     &self.config.master,
                     ReregisterAgent {
                         agent,
-                        checkpointed_resources: Resources::new(),
+                        checkpointed_resources: self.checkpointed_resources.clone(),
                         executor_infos: self.executor_infos(),
                         tasks: self.task_records(),
                         frameworks: self.framework_infos(),
@@ -416,6 +440,7 @@ impl Process for Agent {
             .on::<ShutdownFramework>()
             .on::<FrameworkToExecutor>()
             .on::<meso_api::wire::NotLeader>()
+            .on::<meso_api::wire::CheckpointResources>()
             .on::<ShutdownAgent>();
     }
 
@@ -499,6 +524,7 @@ impl Process for Agent {
                 self.executor_heartbeat(ctx, container_id)
             }
             AgentMessage::NotLeader(hint) => self.not_leader(ctx, hint),
+            AgentMessage::CheckpointResources(m) => self.checkpoint_resources(ctx, m),
         }
     }
 

@@ -78,6 +78,32 @@ pub enum AllocatorCall {
     UpdateWeights(Vec<(String, f64)>),
     /// A role's quota changed (an empty quota removes it).
     UpdateQuota(String, meso_allocator::Quota),
+    /// An offer operation of a framework's ACCEPT converted what it holds on an agent:
+    /// `consumed` (held in `role`) becomes `produced`.
+    UpdateAllocation {
+        /// Framework id.
+        framework: String,
+        /// Agent id.
+        agent: String,
+        /// Allocation role.
+        role: String,
+        /// What the operation consumed.
+        consumed: Resources,
+        /// What it produced.
+        produced: Resources,
+    },
+    /// An operator's operation converts free resources on an agent; the answer (the new
+    /// total, or why not) goes to `done`.
+    UpdateAvailable {
+        /// Agent id.
+        agent: String,
+        /// What the operation consumes (must be free).
+        consumed: Resources,
+        /// What it produces.
+        produced: Resources,
+        /// Where the answer goes.
+        done: tokio::sync::oneshot::Sender<Result<Resources, meso_allocator::AllocatorError>>,
+    },
     /// Run a round now (timer or batched trigger).
     Round {
         /// True for the periodic timer (which re-arms itself).
@@ -246,6 +272,30 @@ impl Process for AllocatorProcess {
             AllocatorCall::Suppress(framework, roles) => self.core.suppress(&framework, &roles),
             AllocatorCall::UpdateWeights(weights) => self.core.update_weights(&weights),
             AllocatorCall::UpdateQuota(role, quota) => self.core.update_quota(&role, &quota),
+            AllocatorCall::UpdateAllocation {
+                framework,
+                agent,
+                role,
+                consumed,
+                produced,
+            } => self
+                .core
+                .update_allocation(&framework, &agent, &role, &consumed, &produced)
+                .map(|_| ()),
+            AllocatorCall::UpdateAvailable {
+                agent,
+                consumed,
+                produced,
+                done,
+            } => {
+                let r = self.core.update_available(&agent, &consumed, &produced);
+                if r.is_ok() {
+                    self.trigger(ctx);
+                }
+                // The master may have stopped waiting (it failed over); nothing to do then.
+                let _ = done.send(r);
+                Ok(())
+            }
             AllocatorCall::Round { periodic } => {
                 if periodic {
                     ctx.delay(self.interval, AllocatorCall::Round { periodic: true });

@@ -36,8 +36,10 @@
 //! tasks; allocator errors caused by races (a framework or agent removed while a round ran)
 //! change nothing and are logged; a registrar failure stops the master (Mesos's fail-fast).
 //!
-//! Not done here: operations other than LAUNCH and LAUNCH_GROUP (RESERVE, CREATE, ... are
-//! logged and dropped); a LAUNCH_GROUP naming a running executor with a different
+//! Offer operations: LAUNCH and LAUNCH_GROUP (`accept.rs`), reservations and volumes
+//! (`reservations.rs`); others are logged and dropped.
+//!
+//! Not done here: a LAUNCH_GROUP naming a running executor with a different
 //! `ExecutorInfo` is not refused; a task's `statuses` in `/master/state` holds only its latest
 //! status and `executors` is empty; `Accept-Encoding: gzip` and the metrics snapshot's
 //! `timeout` are ignored.
@@ -68,6 +70,8 @@ pub mod reconciliation;
 pub mod recovery;
 pub mod registrar;
 pub mod removal_limit;
+pub mod reservation_checks;
+pub mod reservations;
 pub mod resources_object;
 mod role_calls;
 pub mod role_controls;
@@ -216,6 +220,8 @@ pub enum MasterMessage {
     /// A disconnected agent's time to re-register ran out (its id and the number of the
     /// disconnection that armed the timer).
     DisconnectedAgentTimeout(meso_api::v1::AgentId, u64),
+    /// The allocator answered an operator's reservation or volume operation.
+    OperationApplied(Box<reservations::OperationApplied>),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -295,6 +301,7 @@ pub struct Master {
     unreachable_tasks: unreachable_tasks::UnreachableTasks,
     pending_kills: pending_kills::PendingKills,
     unreachable_queue: partition::UnreachableQueue,
+    operations: reservations::OperatorOperations,
 }
 
 impl Master {
@@ -321,6 +328,7 @@ impl Master {
             unreachable_tasks: Default::default(),
             pending_kills: Default::default(),
             unreachable_queue: Default::default(),
+            operations: Default::default(),
         }
     }
 
@@ -506,6 +514,7 @@ impl Process for Master {
             MasterMessage::DisconnectedAgentTimeout(id, n) => {
                 self.disconnected_agent_timeout(ctx, id, n)
             }
+            MasterMessage::OperationApplied(done) => self.operation_applied(ctx, *done),
         }
     }
 
