@@ -438,6 +438,7 @@ mod tests {
             .flat_map(|s| match s {
                 AcceptStep::Launch(item) => item
                     .tasks()
+                    .into_iter()
                     .map(|t| t.task_id.value.clone())
                     .collect::<Vec<_>>(),
                 AcceptStep::Convert(op) => vec![op.kind.to_string()],
