@@ -37,6 +37,8 @@ pub enum AgentEvent {
     Ack(Vec<u8>, bool),
     ShutdownFramework(FrameworkId),
     Shutdown(String),
+    /// The master's complete set of the agent's reservations and volumes.
+    Checkpointed(Resources),
 }
 
 #[derive(Debug)]
@@ -49,6 +51,7 @@ pub enum AgentMsg {
     Ack(wire::StatusUpdateAcknowledgement),
     ShutdownFramework(wire::ShutdownFramework),
     Shutdown(wire::ShutdownAgent),
+    Checkpoint(wire::CheckpointResources),
     /// Test command: send a status update for a task.
     SendUpdate(FrameworkId, TaskId, TaskState),
     Retry(Vec<u8>),
@@ -68,6 +71,7 @@ from_wire! {
     StatusUpdateAcknowledgement => Ack,
     ShutdownFramework => ShutdownFramework,
     ShutdownAgent => Shutdown,
+    CheckpointResources => Checkpoint,
 }
 
 /// A test agent: registers, answers pings while `answer_pings`, reports what it is told,
@@ -98,7 +102,8 @@ impl Process for TestAgent {
             .on::<wire::KillTask>()
             .on::<wire::StatusUpdateAcknowledgement>()
             .on::<wire::ShutdownFramework>()
-            .on::<wire::ShutdownAgent>();
+            .on::<wire::ShutdownAgent>()
+            .on::<wire::CheckpointResources>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -122,6 +127,9 @@ impl Process for TestAgent {
                 let _ = ev.send(AgentEvent::Registered(m.agent_id));
             }
             AgentMsg::Reregistered(_) => {}
+            AgentMsg::Checkpoint(m) => {
+                let _ = ev.send(AgentEvent::Checkpointed(m.resources));
+            }
             AgentMsg::Ping(_) => {
                 if self.answer_pings.load(Ordering::SeqCst) {
                     // Test agent: a lost pong shows as a missed ping, which the tests would see.

@@ -92,9 +92,12 @@ pub enum AllocatorCall {
         /// What it produced.
         produced: Resources,
     },
-    /// An operator's operation converts free resources on an agent; the answer (the new
-    /// total, or why not) goes to `done`.
+    /// An operator's operation converts free resources on an agent, after the agent's
+    /// rescinded offers come back (in the same step, so no round offers them again in
+    /// between); the answer (the new total, or why not) goes to `done`.
     UpdateAvailable {
+        /// The rescinded offers to recover first (unfiltered).
+        recovered: Vec<Offer>,
         /// Agent id.
         agent: String,
         /// What the operation consumes (must be free).
@@ -283,15 +286,24 @@ impl Process for AllocatorProcess {
                 .update_allocation(&framework, &agent, &role, &consumed, &produced)
                 .map(|_| ()),
             AllocatorCall::UpdateAvailable {
+                recovered,
                 agent,
                 consumed,
                 produced,
                 done,
             } => {
-                let r = self.core.update_available(&agent, &consumed, &produced);
-                if r.is_ok() {
-                    self.trigger(ctx);
+                for offer in &recovered {
+                    if let Err(e) = self.core.recover_resources(
+                        &offer.framework,
+                        &offer.agent,
+                        &offer.role,
+                        &offer.resources,
+                    ) {
+                        debug!(log, "rescinded offer not recovered"; "error" => %e);
+                    }
                 }
+                let r = self.core.update_available(&agent, &consumed, &produced);
+                self.trigger(ctx);
                 // The master may have stopped waiting (it failed over); nothing to do then.
                 let _ = done.send(r);
                 Ok(())

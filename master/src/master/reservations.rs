@@ -40,6 +40,10 @@ use super::reservation_checks::{allocated, check_operation, conversion, unalloca
 use super::validation::ValidOffers;
 use super::{Master, MasterMessage};
 
+/// How many times an operator's operation is tried when what it needs is offered: a round
+/// may have made offers that were on their way to the master when it rescinded the agent's.
+const ATTEMPTS: u32 = 3;
+
 /// An operator's operation waiting for its turn.
 #[derive(Debug)]
 pub struct PendingOperation {
@@ -49,6 +53,8 @@ pub struct PendingOperation {
     pub principal: Option<String>,
     /// Where the answer goes.
     pub reply: HttpReply,
+    /// Tries so far.
+    pub attempts: u32,
 }
 
 /// Operator operations: the one in flight and those waiting.
@@ -61,14 +67,10 @@ pub struct OperatorOperations {
 /// The allocator's answer to an operator's operation.
 #[derive(Debug)]
 pub struct OperationApplied {
-    /// The agent.
-    pub agent_id: AgentId,
-    /// The new total, or why not.
-    pub result: Result<Resources, String>,
-    /// Where the answer goes.
-    pub reply: HttpReply,
-    /// What was asked, for the log.
-    pub kind: meso_api::v1::OperationType,
+    /// The new total, or why not (and whether trying again may help).
+    pub result: Result<Resources, (String, bool)>,
+    /// What was asked.
+    pub pending: PendingOperation,
 }
 
 fn accepted() -> HttpResponse {
@@ -186,6 +188,7 @@ impl Master {
             request,
             principal,
             reply,
+            attempts: 0,
         });
         self.start_next_operation(ctx);
     }
@@ -201,8 +204,9 @@ impl Master {
                 request,
                 principal,
                 reply,
+                attempts,
             } = next;
-            let agent_id = request.agent_id;
+            let agent_id = request.agent_id.clone();
             let operation = unallocated(&request.operation);
             let kind = operation.kind;
             let Some(total) = self.agents.get(&agent_id).map(|a| a.info.resources.clone()) else {
@@ -236,51 +240,83 @@ impl Master {
                 }
             };
             let (consumed, produced) = conversion(&total, &after);
-            for offer in self.offers.on_agent(&agent_id) {
-                self.rescind_offer(ctx, &offer, None);
-            }
+            let recovered = self.withdraw_offers(ctx, &agent_id);
             let (done, answer) = tokio::sync::oneshot::channel();
             self.allocator(AllocatorCall::UpdateAvailable {
+                recovered,
                 agent: agent_id.value.clone(),
                 consumed,
                 produced,
                 done,
             });
             self.operations.in_flight = true;
+            let pending = PendingOperation {
+                request,
+                principal,
+                reply,
+                attempts: attempts + 1,
+            };
             ctx.defer(answer, move |r| {
                 let result = match r {
                     Ok(Ok(total)) => Ok(total),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err("the allocator stopped".to_string()),
+                    Ok(Err(e)) => {
+                        let retry = matches!(e, meso_allocator::AllocatorError::NotFree { .. });
+                        Err((e.to_string(), retry))
+                    }
+                    Err(_) => Err(("the allocator stopped".to_string(), false)),
                 };
-                MasterMessage::OperationApplied(Box::new(OperationApplied {
-                    agent_id,
-                    result,
-                    reply,
-                    kind,
-                }))
+                MasterMessage::OperationApplied(Box::new(OperationApplied { result, pending }))
             });
         }
+    }
+
+    /// Takes every outstanding offer on `agent` back from its framework (rescinded) and
+    /// returns them for the allocator to recover.
+    fn withdraw_offers(
+        &mut self,
+        ctx: &mut Context<Self>,
+        agent: &AgentId,
+    ) -> Vec<meso_allocator::Offer> {
+        let mut recovered = Vec::new();
+        for id in self.offers.on_agent(agent) {
+            let Some(record) = self.offers.remove(&id) else {
+                continue;
+            };
+            let rescind = wire::RescindResourceOffer { offer_id: id };
+            self.send_to_framework(
+                ctx,
+                &record.offer.framework_id,
+                super::framework_link::ToFramework::Rescind(rescind),
+            );
+            recovered.push(super::allocation::offer_shape(
+                &record.offer.framework_id.value,
+                &record.offer.agent_id.value,
+                &record.role,
+                record.offer.resources,
+            ));
+        }
+        recovered
     }
 
     /// The allocator answered an operator's operation: see the module docs.
     pub(super) fn operation_applied(&mut self, ctx: &mut Context<Self>, done: OperationApplied) {
         self.operations.in_flight = false;
-        let OperationApplied {
-            agent_id,
-            result,
-            reply,
-            kind,
-        } = done;
+        let OperationApplied { result, pending } = done;
+        let agent_id = pending.request.agent_id.clone();
+        let kind = pending.request.operation.kind;
         match result {
             Ok(total) => {
                 if self.agents.set_resources(&agent_id, total) {
                     self.send_checkpointed(ctx, &agent_id);
                 }
                 info!(ctx.node().logger(), "operator operation applied"; "operation" => %kind, "agent" => %agent_id);
-                reply.respond(accepted());
+                pending.reply.respond(accepted());
             }
-            Err(why) => reply.respond(error_response(HttpError::new(
+            Err((_, true)) if pending.attempts < ATTEMPTS => {
+                // Offers made before the rescind may have reached the master since.
+                self.operations.waiting.push_front(pending);
+            }
+            Err((why, _)) => pending.reply.respond(error_response(HttpError::new(
                 409,
                 format!("Invalid {kind} operation on agent {agent_id}: {why}"),
             ))),
