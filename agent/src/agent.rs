@@ -33,6 +33,7 @@ pub mod task_groups;
 pub mod task_rootfs;
 pub mod tasks;
 pub mod updates;
+mod volumes;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -129,6 +130,8 @@ pub enum AgentMessage {
     Shutdown(ShutdownAgent),
     /// Master: it does not lead (and who does).
     NotLeader(meso_api::wire::NotLeader),
+    /// Master: the complete set of dynamic reservations and volumes to keep.
+    CheckpointResources(meso_api::wire::CheckpointResources),
     /// Timer: retry (re)registration if attempt `generation` got no answer.
     RegistrationRetry {
         /// The attempt this timer belongs to.
@@ -189,6 +192,7 @@ from_wire! {
     ShutdownAgent => Shutdown,
     meso_api::wire::NotLeader => NotLeader,
     meso_api::wire::DrainAgent => Drain,
+    meso_api::wire::CheckpointResources => CheckpointResources,
 }
 
 /// The agent process.
@@ -224,6 +228,8 @@ pub struct Agent {
     recovery: Option<recovery::Recovery>,
     /// The drain the master asked for, until nothing runs any more (checkpointed).
     drain: Option<meso_api::wire::DrainAgent>,
+    /// Dynamic reservations and persistent volumes, as last checkpointed ([`volumes`]).
+    checkpointed_resources: Resources,
 }
 
 impl Agent {
@@ -252,6 +258,7 @@ impl Agent {
             terminated_tasks: BTreeMap::new(),
             recovery: None,
             drain: None,
+            checkpointed_resources: Resources::new(),
             detector,
             master_moved: false,
             backoff: config.registration_backoff_factor,
@@ -279,6 +286,23 @@ impl Agent {
         self
     }
 
+    /// An agent that starts with the dynamic reservations and volumes a previous run
+    /// checkpointed (`crate::checkpoint::resources::read`).
+    pub fn with_checkpointed_resources(mut self, resources: Resources) -> Self {
+        self.checkpointed_resources = resources;
+        self
+    }
+
+    /// The agent's total resources: its `--resources` with the checkpointed reservations
+    /// and volumes applied (the static ones when they do not fit, which the agent refuses
+    /// when it receives or recovers them).
+    pub fn total_resources(&self) -> Resources {
+        self.config
+            .resources
+            .apply_checkpointed(&self.checkpointed_resources)
+            .unwrap_or_else(|_| self.config.resources.clone())
+    }
+
     /// Sends (re)registration now and arms the retry timer.
     fn attempt_registration(&mut self, ctx: &mut Context<Self>) {
         if self.registration != Registration::Registering {
@@ -291,7 +315,7 @@ impl Agent {
                 &self.config.master,
                 RegisterAgent {
                     agent: self.info.clone(),
-                    checkpointed_resources: Resources::new(),
+                    checkpointed_resources: self.checkpointed_resources.clone(),
                     version: env!("CARGO_PKG_VERSION").to_string(),
                     capabilities: Vec::new(),
                 },
@@ -303,7 +327,7 @@ impl Agent {
                     &self.config.master,
                     ReregisterAgent {
                         agent,
-                        checkpointed_resources: Resources::new(),
+                        checkpointed_resources: self.checkpointed_resources.clone(),
                         executor_infos: self.executor_infos(),
                         tasks: self.task_records(),
                         frameworks: self.framework_infos(),
@@ -424,7 +448,8 @@ impl Process for Agent {
             .on::<FrameworkToExecutor>()
             .on::<meso_api::wire::NotLeader>()
             .on::<ShutdownAgent>()
-            .on::<meso_api::wire::DrainAgent>();
+            .on::<meso_api::wire::DrainAgent>()
+            .on::<meso_api::wire::CheckpointResources>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -509,6 +534,7 @@ impl Process for Agent {
                 self.executor_heartbeat(ctx, container_id)
             }
             AgentMessage::NotLeader(hint) => self.not_leader(ctx, hint),
+            AgentMessage::CheckpointResources(m) => self.checkpoint_resources(ctx, m),
         }
     }
 

@@ -18,6 +18,8 @@
 //!   [`CheckpointError`] naming the file and what is wrong (fatal under `--strict`, else
 //!   the entity is skipped and the error reported).
 //! - [`store`]: the writer the agent calls before it acts on a fact.
+//! - [`resources`]: `meta/resources/resources.info`, the dynamic reservations and
+//!   persistent volumes the master last told the agent to keep.
 //! - [`runtime`]: outside `meta/`, a record of every launched container (checkpointing
 //!   or not), so a restarted agent destroys the ones it does not recover.
 //!
@@ -27,6 +29,7 @@
 pub mod files;
 pub mod layout;
 pub mod records;
+pub mod resources;
 pub mod runtime;
 pub mod state;
 pub mod store;

@@ -29,6 +29,13 @@ pub fn sandbox(
         .join(&container.value)
 }
 
+/// Where the persistent volume `id` of `role` keeps its data (Mesos's layout):
+/// `<work-dir>/volumes/roles/<role>/<id>`. Roles and persistence ids are validated (no
+/// `..` component) before they get here; a hierarchical role is nested directories.
+pub fn volume(work_dir: &Path, role: &str, id: &str) -> PathBuf {
+    work_dir.join("volumes").join("roles").join(role).join(id)
+}
+
 /// Points `<run>/../latest` at the run directory `run` (replacing an older link). Best
 /// effort: a sandbox without the link still works, only the `latest` name is missing.
 pub fn link_latest(run: &Path) {

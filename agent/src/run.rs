@@ -25,6 +25,20 @@ pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> 
     // Before listening: a damaged checkpoint (under --strict) or a refused
     // reconfiguration stops the agent here, naming the file or the flag.
     let recovery = crate::agent::recovery::load(&config, &log)?;
+    // Dynamic reservations and volumes of earlier runs: damaged, or no longer within
+    // `--resources`, the agent stops here naming the file (as Mesos's agent).
+    let meta = crate::checkpoint::layout::meta_dir(&config.work_dir);
+    let checkpointed = crate::checkpoint::resources::read(&meta)
+        .map_err(|e| AgentError::Recovery(e.to_string()))?;
+    config
+        .resources
+        .apply_checkpointed(&checkpointed)
+        .map_err(|e| {
+            AgentError::Recovery(format!(
+                "{}: the checkpointed reservations and volumes do not fit --resources: {e}",
+                crate::checkpoint::resources::path(&meta).display()
+            ))
+        })?;
     // Before listening: an unknown or unavailable isolator stops the agent here.
     let containerizer = IsolatingContainerizer::new(&flags.isolation.config()?)?;
     slog::info!(log, "isolation"; "isolators" => containerizer.isolator_names().join(","));
@@ -35,7 +49,9 @@ pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> 
         .build()
         .await
         .map_err(|e| AgentError::Node(format!("cannot listen on {}: {e}", flags.listen_addr())))?;
-    let agent = Agent::new(config, Box::new(containerizer), log).with_recovery(recovery);
+    let agent = Agent::new(config, Box::new(containerizer), log)
+        .with_recovery(recovery)
+        .with_checkpointed_resources(checkpointed);
     node.spawn_named(AGENT_PROCESS_ID, agent)
         .map_err(|e| AgentError::Node(e.to_string()))?;
     Ok(node)

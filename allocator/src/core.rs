@@ -192,7 +192,7 @@ impl Allocator {
     }
 
     /// Resolves ids and checks that (framework, role) holds `resources` on the agent.
-    fn resolve_held(
+    pub(crate) fn resolve_held(
         &self,
         framework: &str,
         agent: &str,

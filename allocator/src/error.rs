@@ -111,6 +111,17 @@ pub enum AllocatorError {
         /// The resource that does not fit, rendered.
         resource: String,
     },
+    /// An operation on an agent's unallocated resources names resources that are not
+    /// free there.
+    #[error(
+        "agent {agent:?} has no unallocated {resource}: it is offered, in use, or not on the agent"
+    )]
+    NotFree {
+        /// Agent id.
+        agent: String,
+        /// The first resource that is not free, rendered.
+        resource: String,
+    },
     /// A reserved resource was allocated to a role outside its reservation's subtree.
     #[error("resource {resource} is reserved for role {reservation:?} and cannot be allocated to role {role:?}")]
     ReservationMismatch {

@@ -49,6 +49,7 @@ mod agent;
 mod allocate;
 mod books;
 mod catalog;
+mod conversion;
 mod core;
 mod error;
 mod filters;

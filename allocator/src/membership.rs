@@ -21,6 +21,18 @@ use super::filters::AgentFilters;
 use super::framework::{FrameworkSpec, FrameworkState};
 use super::roles::RoleIdx;
 
+/// One allocation's resources replaced during [`Allocator::relayout_agent`].
+pub(crate) struct HeldChange<'a> {
+    /// The framework's index.
+    pub(crate) framework: u32,
+    /// The allocation role.
+    pub(crate) role: RoleIdx,
+    /// What it held that the operation consumed.
+    pub(crate) before: &'a Resources,
+    /// What the operation produced, held instead.
+    pub(crate) after: &'a Resources,
+}
+
 impl Allocator {
     /// Checks that `held` may be allocated to `role` (reservations) and returns the first
     /// offending resource otherwise.
@@ -171,6 +183,18 @@ impl Allocator {
     /// Replaces an agent's total (e.g. new oversubscribed revocable resources). What is
     /// allocated must still fit. Filters on the agent are dropped when its slot layout changes.
     pub fn update_agent(&mut self, agent: &str, total: &Resources) -> Result<(), AllocatorError> {
+        self.relayout_agent(agent, total, None)
+    }
+
+    /// Replaces an agent's total, with one allocation's resources replaced on the way
+    /// (`change`: an offer operation applied to what a framework holds); what is allocated
+    /// must fit the new total. Changes nothing on error.
+    pub(crate) fn relayout_agent(
+        &mut self,
+        agent: &str,
+        total: &Resources,
+        change: Option<&HeldChange<'_>>,
+    ) -> Result<(), AllocatorError> {
         let index = self.agent_index(agent)?;
         total.validate()?;
         let (slots, amounts) = AgentState::layout(total, &mut self.catalog, &mut self.tree)?;
@@ -190,7 +214,12 @@ impl Allocator {
         let mut moved = Vec::with_capacity(old.allocations.len());
         let mut remaining = fresh.free.clone();
         for allocation in &old.allocations {
-            let list = old.render(&allocation.held, &self.catalog, None);
+            let mut list = old.render(&allocation.held, &self.catalog, None);
+            if let Some(c) =
+                change.filter(|c| (c.framework, c.role) == (allocation.framework, allocation.role))
+            {
+                list = list.checked_sub(&c.before.unallocate())? + &c.after.unallocate();
+            }
             let held = fresh.align(&list, &self.catalog, |r: &Resource| {
                 AllocatorError::TotalBelowAllocated {
                     agent: agent.to_string(),

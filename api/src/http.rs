@@ -63,6 +63,7 @@ pub mod maintenance;
 pub mod negotiation;
 pub mod operator;
 pub mod recordio;
+pub mod reservations;
 pub mod role_controls;
 pub mod routing;
 pub mod scheduler;

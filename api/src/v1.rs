@@ -101,7 +101,8 @@ pub use ids::{
 };
 pub use image::{Image, ImageType, MesosInfo, RootfsImage};
 pub use offer::{
-    Filters, InverseOffer, Offer, Operation, OperationState, OperationStatus, OperationType,
+    Filters, GrowVolume, InverseOffer, Offer, Operation, OperationState, OperationStatus,
+    OperationType, ScalarValue, ShrinkVolume,
 };
 pub use status::{TaskState, TaskStatus, TaskStatusReason, TaskStatusSource};
 pub use task::{

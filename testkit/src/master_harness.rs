@@ -39,6 +39,8 @@ pub enum AgentEvent {
     Shutdown(String),
     /// Told to drain, with this bound on kill grace periods (nanoseconds).
     Drain(Option<i64>),
+    /// The master's complete set of the agent's reservations and volumes.
+    Checkpointed(Resources),
 }
 
 #[derive(Debug)]
@@ -52,6 +54,7 @@ pub enum AgentMsg {
     ShutdownFramework(wire::ShutdownFramework),
     Shutdown(wire::ShutdownAgent),
     Drain(wire::DrainAgent),
+    Checkpoint(wire::CheckpointResources),
     /// Test command: send a status update for a task.
     SendUpdate(FrameworkId, TaskId, TaskState),
     Retry(Vec<u8>),
@@ -72,6 +75,7 @@ from_wire! {
     ShutdownFramework => ShutdownFramework,
     ShutdownAgent => Shutdown,
     DrainAgent => Drain,
+    CheckpointResources => Checkpoint,
 }
 
 /// A test agent: registers, answers pings while `answer_pings`, reports what it is told,
@@ -103,7 +107,8 @@ impl Process for TestAgent {
             .on::<wire::StatusUpdateAcknowledgement>()
             .on::<wire::ShutdownFramework>()
             .on::<wire::ShutdownAgent>()
-            .on::<wire::DrainAgent>();
+            .on::<wire::DrainAgent>()
+            .on::<wire::CheckpointResources>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -127,6 +132,9 @@ impl Process for TestAgent {
                 let _ = ev.send(AgentEvent::Registered(m.agent_id));
             }
             AgentMsg::Reregistered(_) => {}
+            AgentMsg::Checkpoint(m) => {
+                let _ = ev.send(AgentEvent::Checkpointed(m.resources));
+            }
             AgentMsg::Ping(_) => {
                 if self.answer_pings.load(Ordering::SeqCst) {
                     // Test agent: a lost pong shows as a missed ping, which the tests would see.

@@ -251,11 +251,16 @@ impl Agent {
                 f
             })
             .collect();
-        let total = &self.info.resources;
+        let total = &self.total_resources();
         let unreserved = total.unreserved();
         let mut reserved = Map::new();
+        let mut reserved_full = Map::new();
         for (role, r) in total.reservations() {
             reserved.insert(role.to_string(), resources_object(&r));
+            reserved_full.insert(
+                role.to_string(),
+                serde_json::to_value(&r).unwrap_or(json!([])),
+            );
         }
         let port = self.info.port;
         json!({
@@ -271,7 +276,8 @@ impl Agent {
             "resources": resources_object(total),
             "reserved_resources": reserved,
             "unreserved_resources": resources_object(&unreserved),
-            "reserved_resources_full": Map::new(),
+            "reserved_resources_full": reserved_full,
+            "checkpointed_resources": serde_json::to_value(&self.checkpointed_resources).unwrap_or(json!([])),
             "unreserved_resources_full": serde_json::to_value(&unreserved).unwrap_or(json!([])),
             "reserved_resources_allocated": Map::new(),
             "unreserved_resources_allocated": resources_object(&self.used_resources()),

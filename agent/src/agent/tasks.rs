@@ -132,6 +132,31 @@ impl Agent {
             .frameworks
             .get_mut(&framework_id)
             .expect("invariant: inserted just above");
+        let joining = fw
+            .executors
+            .get(&executor_id)
+            .filter(|ex| ex.state != ExecutorState::Terminating)
+            .map(|ex| ex.directory.clone());
+        if let Some(directory) = joining {
+            if let Err(message) = self.link_volumes(&directory, &task.resources) {
+                let task_id = task.task_id.clone();
+                return self.agent_update(
+                    ctx,
+                    OwnUpdate {
+                        framework_id: &framework_id,
+                        executor_id: Some(&executor_id),
+                        task_id: &task_id,
+                        state: TaskState::Failed,
+                        message,
+                        reason: TaskStatusReason::ContainerLaunchFailed,
+                    },
+                );
+            }
+        }
+        let fw = self
+            .frameworks
+            .get_mut(&framework_id)
+            .expect("invariant: inserted just above");
         if let Some(executor) = fw.executors.get_mut(&executor_id) {
             let joined = executor.state != ExecutorState::Terminating;
             match executor.state {
@@ -238,6 +263,11 @@ impl Agent {
             return fail(self, ctx, message);
         }
         paths::link_latest(&directory);
+        if let Err(message) =
+            self.link_volumes(&directory, &(info.resources.clone() + &task.resources))
+        {
+            return fail(self, ctx, message);
+        }
         let spec = match self.launch_spec(ctx, &framework_id, &info, &task, &container_id) {
             Ok(spec) => spec,
             Err(message) => return fail(self, ctx, message),

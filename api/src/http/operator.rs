@@ -13,9 +13,10 @@
 //! UPDATE_WEIGHTS, GET_QUOTA, UPDATE_QUOTA, SET_QUOTA, REMOVE_QUOTA, the maintenance calls
 //! (GET_MAINTENANCE_STATUS, GET_MAINTENANCE_SCHEDULE, UPDATE_MAINTENANCE_SCHEDULE,
 //! START_MAINTENANCE, STOP_MAINTENANCE) and the draining calls (DRAIN_AGENT,
-//! DEACTIVATE_AGENT, REACTIVATE_AGENT). On the agent: GET_HEALTH,
-//! GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
-//! GET_EXECUTORS, GET_TASKS. Reservations and volumes come with their own issue.
+//! DEACTIVATE_AGENT, REACTIVATE_AGENT), RESERVE_RESOURCES, UNRESERVE_RESOURCES,
+//! CREATE_VOLUMES, DESTROY_VOLUMES, GROW_VOLUME, SHRINK_VOLUME (payloads in
+//! `reservations.rs`). On the agent: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS,
+//! GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS.
 //!
 //! [`operator_response`] builds the synchronous answer envelope
 //! `{"type":"GET_X","get_x":{...}}`.
@@ -200,6 +201,8 @@ impl MasterCallType {
             | GetAgents | GetFrameworks | GetExecutors | GetTasks | GetRoles | GetMaster
             | Subscribe | Teardown | MarkAgentGone | GetWeights | UpdateWeights | GetQuota
             | UpdateQuota | SetQuota | RemoveQuota => None,
+            ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
+            | ShrinkVolume => None,
             GetMaintenanceStatus
             | GetMaintenanceSchedule
             | UpdateMaintenanceSchedule
@@ -209,10 +212,6 @@ impl MasterCallType {
             | DeactivateAgent
             | ReactivateAgent => None,
             Unknown => Some("an 'UNKNOWN' call has nothing to do"),
-            ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
-            | ShrinkVolume => {
-                Some("dynamic reservations and persistent volumes are not served yet")
-            }
             SetLoggingLevel => Some("the logging level cannot be changed at run time yet"),
             ListFiles | ReadFile => {
                 Some("file access goes through /files/browse and /files/read for now")
@@ -367,6 +366,24 @@ pub struct MasterCall {
     /// REACTIVATE_AGENT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reactivate_agent: Option<super::maintenance::AgentRef>,
+    /// RESERVE_RESOURCES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserve_resources: Option<super::reservations::ReserveResources>,
+    /// UNRESERVE_RESOURCES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreserve_resources: Option<super::reservations::UnreserveResources>,
+    /// CREATE_VOLUMES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_volumes: Option<super::reservations::AgentVolumes>,
+    /// DESTROY_VOLUMES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destroy_volumes: Option<super::reservations::AgentVolumes>,
+    /// GROW_VOLUME.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grow_volume: Option<super::reservations::GrowVolumeCall>,
+    /// SHRINK_VOLUME.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrink_volume: Option<super::reservations::ShrinkVolumeCall>,
 }
 
 /// An agent operator call, with the payloads of the calls meso serves.
@@ -536,10 +553,24 @@ mod tests {
             | MasterCallType::ReactivateAgent => {
                 format!(r#"{{"type":"{kind}","{lower}":{{"agent_id":{{"value":"a"}}}}}}"#)
             }
+            MasterCallType::ReserveResources | MasterCallType::UnreserveResources => format!(
+                r#"{{"type":"{kind}","{lower}":{{"agent_id":{{"value":"a"}},"resources":[]}}}}"#
+            ),
+            MasterCallType::CreateVolumes | MasterCallType::DestroyVolumes => format!(
+                r#"{{"type":"{kind}","{lower}":{{"agent_id":{{"value":"a"}},"volumes":[]}}}}"#
+            ),
+            MasterCallType::GrowVolume => {
+                format!(r#"{{"type":"{kind}","{lower}":{{"volume":{DISK},"addition":{DISK}}}}}"#)
+            }
+            MasterCallType::ShrinkVolume => format!(
+                r#"{{"type":"{kind}","{lower}":{{"volume":{DISK},"subtract":{{"value":1}}}}}}"#
+            ),
             k if k.payload_required() => format!(r#"{{"type":"{k}","{lower}":{{}}}}"#),
             k => format!(r#"{{"type":"{k}"}}"#),
         }
     }
+
+    const DISK: &str = r#"{"name":"disk","type":"SCALAR","scalar":{"value":1}}"#;
 
     #[test]
     fn every_master_call_is_served_or_501() {

@@ -168,6 +168,31 @@ pub struct Volumes {
     pub volumes: Resources,
 }
 
+/// GROW_VOLUME payload: the volume and the reserved disk of the same shape added to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrowVolume {
+    /// The persistent volume to grow.
+    pub volume: crate::resources::Resource,
+    /// Disk of the volume's reservation (without persistence) to add.
+    pub addition: crate::resources::Resource,
+}
+
+/// A bare scalar, `{"value": 1.5}` (Mesos's `Value.Scalar`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScalarValue {
+    /// The amount.
+    pub value: f64,
+}
+
+/// SHRINK_VOLUME payload: the volume and how much disk to give back from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShrinkVolume {
+    /// The persistent volume to shrink.
+    pub volume: crate::resources::Resource,
+    /// How much to take off it.
+    pub subtract: ScalarValue,
+}
+
 /// One operation on offered resources: `{"type": T, "id"?, "<payload>": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
@@ -195,6 +220,12 @@ pub struct Operation {
     /// DESTROY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destroy: Option<Volumes>,
+    /// GROW_VOLUME.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grow_volume: Option<GrowVolume>,
+    /// SHRINK_VOLUME.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrink_volume: Option<ShrinkVolume>,
 }
 
 impl Operation {
@@ -208,6 +239,8 @@ impl Operation {
             unreserve: None,
             create: None,
             destroy: None,
+            grow_volume: None,
+            shrink_volume: None,
         }
     }
 
@@ -265,6 +298,28 @@ impl Operation {
         }
     }
 
+    /// GROW_VOLUME of `volume` by `addition`.
+    pub fn grow_volume(
+        volume: crate::resources::Resource,
+        addition: crate::resources::Resource,
+    ) -> Self {
+        Operation {
+            grow_volume: Some(GrowVolume { volume, addition }),
+            ..Operation::empty(OperationType::GrowVolume)
+        }
+    }
+
+    /// SHRINK_VOLUME of `volume` by `subtract`.
+    pub fn shrink_volume(volume: crate::resources::Resource, subtract: f64) -> Self {
+        Operation {
+            shrink_volume: Some(ShrinkVolume {
+                volume,
+                subtract: ScalarValue { value: subtract },
+            }),
+            ..Operation::empty(OperationType::ShrinkVolume)
+        }
+    }
+
     /// Checks that the payload matching `type` is present and that an `id` is not set on
     /// LAUNCH or LAUNCH_GROUP; the error names the operation type.
     pub fn validate(&self) -> crate::Result<()> {
@@ -279,6 +334,8 @@ impl Operation {
             OperationType::Unreserve => self.unreserve.is_some(),
             OperationType::Create => self.create.is_some(),
             OperationType::Destroy => self.destroy.is_some(),
+            OperationType::GrowVolume => self.grow_volume.is_some(),
+            OperationType::ShrinkVolume => self.shrink_volume.is_some(),
             _ => return Err(fail("operation type not supported")),
         };
         if !has_payload {

@@ -1,10 +1,16 @@
 //! Applying offer operations to an agent's resources (Mesos's `Resources::apply`). Here,
 //! beside the v1 `Operation` it reads, so that `crate::resources` never imports `v1`.
 //!
-//! RESERVE, UNRESERVE, CREATE and DESTROY convert resources from one shape to another
-//! without changing the total quantity; LAUNCH and LAUNCH_GROUP leave the total unchanged.
-//! Each conversion checks its preconditions first and refuses, naming the resource, when
-//! the agent does not hold what the operation consumes: the result is all-or-nothing.
+//! RESERVE, UNRESERVE, CREATE, DESTROY, GROW_VOLUME and SHRINK_VOLUME convert resources
+//! from one shape to another without changing the total quantity; LAUNCH and LAUNCH_GROUP
+//! leave the total unchanged. Each conversion checks its preconditions first and refuses,
+//! naming the resource, when the agent does not hold what the operation consumes: the
+//! result is all-or-nothing.
+//!
+//! Checkpointed resources (Mesos's `needCheckpointing`): the dynamically reserved
+//! resources and persistent volumes of an agent. The agent keeps them on disk and reports
+//! them when it (re)registers; [`Resources::apply_checkpointed`] rebuilds the agent's total
+//! from its static `--resources` and them (Mesos's `applyCheckpointedResources`).
 
 use super::{Operation, OperationType};
 use crate::error::{Error, Result};
@@ -32,7 +38,93 @@ fn without_persistence(volume: &Resource) -> Resource {
     plain
 }
 
+/// `resource` as the agent's flags made it: the dynamic reservations on top of its stack
+/// popped, no persistence, no volume, not shared.
+fn as_static(resource: &Resource) -> Resource {
+    let mut plain = without_persistence(resource);
+    while plain.is_dynamically_reserved() {
+        plain.reservations.pop();
+    }
+    plain
+}
+
+/// Replaces `consumed` by `produced` in `result`, refusing when `consumed` is not held.
+fn convert_one(
+    result: &mut Resources,
+    kind: OperationType,
+    consumed: &Resource,
+    produced: &Resource,
+) -> Result<()> {
+    if !result.contains_resource(consumed) {
+        return Err(refuse(kind, consumed, "not held by the agent"));
+    }
+    result.subtract_resource(consumed);
+    result.add_resource(produced);
+    Ok(())
+}
+
+/// Refuses a GROW_VOLUME or SHRINK_VOLUME of something that is not a resizable volume: a
+/// persistent volume on a PATH disk or the root disk, not shared (as Mesos).
+fn check_resizable(kind: OperationType, volume: &Resource) -> Result<()> {
+    if !volume.is_persistent_volume() {
+        return Err(refuse(kind, volume, "not a persistent volume"));
+    }
+    if volume.shared {
+        return Err(refuse(kind, volume, "a shared volume cannot be resized"));
+    }
+    if volume.is_atomic_disk() {
+        return Err(refuse(
+            kind,
+            volume,
+            "a MOUNT or BLOCK volume cannot be resized",
+        ));
+    }
+    Ok(())
+}
+
+impl Resource {
+    /// True for what an agent must checkpoint: a dynamic reservation anywhere in its stack,
+    /// or a persistent volume.
+    pub fn needs_checkpointing(&self) -> bool {
+        self.is_persistent_volume()
+            || self
+                .reservations
+                .iter()
+                .any(|r| r.kind == crate::resources::ReservationType::Dynamic)
+    }
+}
+
 impl Resources {
+    /// The entries an agent checkpoints (see [`Resource::needs_checkpointing`]).
+    pub fn checkpointed(&self) -> Resources {
+        self.filter(Resource::needs_checkpointing)
+    }
+
+    /// The agent's total from its static resources (`self`) and its `checkpointed`
+    /// dynamic reservations and volumes: each checkpointed resource replaces its static
+    /// form. Refuses, naming the resource, when the static resources no longer hold one.
+    pub fn apply_checkpointed(&self, checkpointed: &Resources) -> Result<Resources> {
+        let mut total = self.clone();
+        for r in checkpointed.iter() {
+            if !r.needs_checkpointing() {
+                return Err(Error::Invalid {
+                    what: format!("checkpointed resource {r}"),
+                    reason: "neither dynamically reserved nor a persistent volume".into(),
+                });
+            }
+            let plain = as_static(r);
+            if !total.contains_resource(&plain) {
+                return Err(Error::Invalid {
+                    what: format!("checkpointed resource {r}"),
+                    reason: format!("the agent's resources do not hold {plain}"),
+                });
+            }
+            total.subtract_resource(&plain);
+            total.add_resource(r);
+        }
+        Ok(total)
+    }
+
     /// The resources after `operation`, or an error naming the resource that made it
     /// impossible. Conversions are checked against what is left after the earlier
     /// resources of the same operation.
@@ -40,13 +132,8 @@ impl Resources {
         operation.validate()?;
         let kind = operation.kind;
         let mut result = self.clone();
-        let mut convert = |consumed: &Resource, produced: &Resource| -> Result<()> {
-            if !result.contains_resource(consumed) {
-                return Err(refuse(kind, consumed, "not held by the agent"));
-            }
-            result.subtract_resource(consumed);
-            result.add_resource(produced);
-            Ok(())
+        let convert = |result: &mut Resources, consumed: &Resource, produced: &Resource| {
+            convert_one(result, kind, consumed, produced)
         };
         match kind {
             OperationType::Launch | OperationType::LaunchGroup => {}
@@ -61,7 +148,7 @@ impl Resources {
                     }
                     let mut source = r.clone();
                     source.reservations.pop();
-                    convert(&source, r)?;
+                    convert(&mut result, &source, r)?;
                 }
             }
             OperationType::Unreserve => {
@@ -78,7 +165,7 @@ impl Resources {
                     }
                     let mut released = r.clone();
                     released.reservations.pop();
-                    convert(r, &released)?;
+                    convert(&mut result, r, &released)?;
                 }
             }
             OperationType::Create => {
@@ -93,7 +180,7 @@ impl Resources {
                     if !volume.is_reserved() {
                         return Err(refuse(kind, volume, "volumes need reserved disk"));
                     }
-                    convert(&without_persistence(volume), volume)?;
+                    convert(&mut result, &without_persistence(volume), volume)?;
                 }
             }
             OperationType::Destroy => {
@@ -105,8 +192,58 @@ impl Resources {
                     if !volume.is_persistent_volume() {
                         return Err(refuse(kind, volume, "not a persistent volume"));
                     }
-                    convert(volume, &without_persistence(volume))?;
+                    convert(&mut result, volume, &without_persistence(volume))?;
                 }
+            }
+            OperationType::GrowVolume => {
+                let grow = operation
+                    .grow_volume
+                    .as_ref()
+                    .expect("validate() checked the GROW_VOLUME payload");
+                let (volume, addition) = (&grow.volume, &grow.addition);
+                check_resizable(kind, volume)?;
+                if !addition.same_shape(&without_persistence(volume)) {
+                    return Err(refuse(
+                        kind,
+                        addition,
+                        "the addition must be disk of the volume's reservation, without persistence",
+                    ));
+                }
+                if !matches!(addition.value, crate::resources::Value::Scalar(s) if s.milli() > 0) {
+                    return Err(refuse(kind, addition, "the addition must be positive"));
+                }
+                let mut grown = volume.clone();
+                grown.value.add_assign(&addition.value);
+                if !result.contains_resource(addition) {
+                    return Err(refuse(kind, addition, "not held by the agent"));
+                }
+                convert(&mut result, volume, &grown)?;
+                result.subtract_resource(addition);
+            }
+            OperationType::ShrinkVolume => {
+                let shrink = operation
+                    .shrink_volume
+                    .as_ref()
+                    .expect("validate() checked the SHRINK_VOLUME payload");
+                let volume = &shrink.volume;
+                check_resizable(kind, volume)?;
+                let subtract = crate::resources::Scalar::from_f64(shrink.subtract.value)?;
+                let crate::resources::Value::Scalar(size) = volume.value else {
+                    return Err(refuse(kind, volume, "a volume's size is a scalar"));
+                };
+                if subtract.milli() <= 0 || subtract.milli() >= size.milli() {
+                    return Err(refuse(
+                        kind,
+                        volume,
+                        &format!("'subtract' ({subtract}) must be positive and less than the volume's size"),
+                    ));
+                }
+                let mut shrunk = volume.clone();
+                shrunk.value = crate::resources::Value::Scalar(size - subtract);
+                let mut freed = without_persistence(volume);
+                freed.value = crate::resources::Value::Scalar(subtract);
+                convert(&mut result, volume, &shrunk)?;
+                result.add_resource(&freed);
             }
             other => {
                 return Err(Error::Invalid {
@@ -220,6 +357,84 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("not held"), "{err}");
         assert_eq!(agent.apply(&Operation::launch(vec![])).unwrap(), agent);
+    }
+
+    #[test]
+    fn grow_and_shrink_move_reserved_disk_in_and_out_of_a_volume() {
+        let reserved =
+            parse("disk:100").push_reservation(&ReservationInfo::dynamically("ops", Some("p")));
+        let v = volume("v1", 40.0, "ops");
+        let agent = reserved
+            .apply(&Operation::create(Resources::from(v.clone())))
+            .unwrap();
+        let addition = without_persistence(&volume("v1", 10.0, "ops"));
+        let grown = agent
+            .apply(&Operation::grow_volume(v.clone(), addition.clone()))
+            .unwrap();
+        assert_eq!(
+            grown.persistent_volumes().disk(),
+            Some(crate::Scalar::from_units(50))
+        );
+        assert_eq!(grown.disk(), agent.disk());
+        let big = volume("v1", 50.0, "ops");
+        let shrunk = grown
+            .apply(&Operation::shrink_volume(big.clone(), 30.0))
+            .unwrap();
+        assert_eq!(
+            shrunk.persistent_volumes().disk(),
+            Some(crate::Scalar::from_units(20))
+        );
+        assert_eq!(shrunk.disk(), agent.disk());
+        let err = grown
+            .apply(&Operation::shrink_volume(big.clone(), 50.0))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("less than the volume's size"),
+            "{err}"
+        );
+        let too_much = without_persistence(&volume("v1", 60.0, "ops"));
+        let err = grown
+            .apply(&Operation::grow_volume(big, too_much))
+            .unwrap_err();
+        assert!(err.to_string().contains("not held"), "{err}");
+        let unreserved = parse("disk:5").iter().next().unwrap().clone();
+        let err = agent
+            .apply(&Operation::grow_volume(v, unreserved))
+            .unwrap_err();
+        assert!(err.to_string().contains("volume's reservation"), "{err}");
+    }
+
+    #[test]
+    fn the_total_is_rebuilt_from_static_and_checkpointed_resources() {
+        let flags = parse("cpus:8;mem:1024;disk:100;cpus(eng):2");
+        let total = flags
+            .apply(&Operation::reserve(
+                parse("cpus:2;disk:60")
+                    .push_reservation(&ReservationInfo::dynamically("ops", Some("p"))),
+            ))
+            .unwrap()
+            .apply(&Operation::reserve(parse("cpus(eng):1").push_reservation(
+                &ReservationInfo::dynamically("eng/a", None),
+            )))
+            .unwrap()
+            .apply(&Operation::create(Resources::from(volume(
+                "v", 40.0, "ops",
+            ))))
+            .unwrap();
+        let checkpointed = total.checkpointed();
+        // The static reservation is not checkpointed; the refinement on top of it is.
+        assert_eq!(checkpointed.len(), 4, "{checkpointed}");
+        assert_eq!(flags.apply_checkpointed(&checkpointed).unwrap(), total);
+        assert_eq!(flags.apply_checkpointed(&Resources::new()).unwrap(), flags);
+        let err = parse("cpus:1;disk:100")
+            .apply_checkpointed(&checkpointed)
+            .unwrap_err();
+        assert!(err.to_string().contains("do not hold"), "{err}");
+        let err = flags.apply_checkpointed(&parse("cpus(eng):1")).unwrap_err();
+        assert!(
+            err.to_string().contains("neither dynamically reserved"),
+            "{err}"
+        );
     }
 
     proptest! {

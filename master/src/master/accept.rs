@@ -1,6 +1,7 @@
 //! Offers in and out of the master: offers from the allocator sent to frameworks, offer
 //! rescinds (agent removal, framework disconnection, `--offer-timeout`), ACCEPT with LAUNCH
-//! (validated by `validation.rs`) and LAUNCH_GROUP (`accept_group.rs`), and DECLINE.
+//! (validated by `validation.rs`), LAUNCH_GROUP (`accept_group.rs`) and the reservation and
+//! volume operations (`reservations.rs`), applied in the order given, and DECLINE.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -180,7 +181,7 @@ impl Master {
         filters: Option<Filters>,
     ) {
         let refuse = filters.unwrap_or_default().refuse_seconds;
-        let (launches, unsupported) = launch_items(operations);
+        let (steps, unsupported) = accept_steps(operations);
         for kind in unsupported {
             warn!(ctx.node().logger(), "offer operation not supported yet; dropped"; "operation" => %kind);
         }
@@ -205,7 +206,7 @@ impl Master {
                 } else {
                     TaskState::Lost
                 };
-                self.fail_launches(ctx, framework, &launches, state, &e.to_string());
+                self.fail_launches(ctx, framework, &steps, state, &e.to_string());
                 return;
             }
         };
@@ -214,7 +215,7 @@ impl Master {
         }
         let Some(agent_pid) = self.agents.get(&offers.agent).map(|a| a.pid.clone()) else {
             // Offers are rescinded when their agent goes, so this cannot happen; be safe.
-            self.fail_launches(ctx, framework, &launches, TaskState::Lost, "agent gone");
+            self.fail_launches(ctx, framework, &steps, TaskState::Lost, "agent gone");
             return;
         };
         let framework_info = self
@@ -234,15 +235,22 @@ impl Master {
             agent_pid: &agent_pid,
             framework_info: &framework_info,
         };
-        for item in launches {
-            match item {
-                LaunchItem::Task(task) => {
+        for step in steps {
+            match step {
+                AcceptStep::Launch(LaunchItem::Task(task)) => {
                     self.launch_task(ctx, framework, &mut round, &framework_pid, *task)
                 }
-                LaunchItem::Group(group) => {
+                AcceptStep::Launch(LaunchItem::Group(group)) => {
                     let (executor, group) = *group;
                     self.launch_group(ctx, framework, &mut round, executor, group);
                 }
+                AcceptStep::Convert(operation) => self.apply_offered_operation(
+                    ctx,
+                    framework,
+                    &offers,
+                    round.available,
+                    *operation,
+                ),
             }
         }
         self.recover(
@@ -254,17 +262,21 @@ impl Master {
         );
     }
 
-    /// Answers every task of `launches` with `state` and REASON_INVALID_OFFERS: the accept
+    /// Answers every task launched by `steps` with `state` and REASON_INVALID_OFFERS: the accept
     /// launched none of them.
     fn fail_launches(
         &mut self,
         ctx: &mut Context<Self>,
         framework: &FrameworkId,
-        launches: &[LaunchItem],
+        steps: &[AcceptStep],
         state: TaskState,
         message: &str,
     ) {
-        for task in launches.iter().flat_map(LaunchItem::tasks) {
+        let launches = steps.iter().filter_map(|s| match s {
+            AcceptStep::Launch(item) => Some(item),
+            AcceptStep::Convert(_) => None,
+        });
+        for task in launches.flat_map(LaunchItem::tasks) {
             self.launch_failure(
                 ctx,
                 framework,
@@ -351,26 +363,42 @@ impl Master {
     }
 }
 
-/// The launches of an ACCEPT's operations, in order, and the kinds of the operations it
-/// cannot carry out (a RESERVE, or a LAUNCH without its payload).
-fn launch_items(operations: Vec<Operation>) -> (Vec<LaunchItem>, Vec<OperationType>) {
-    let mut launches = Vec::new();
+/// One step of an ACCEPT, in the order of its operations.
+enum AcceptStep {
+    /// A task or task group to launch.
+    Launch(LaunchItem),
+    /// A reservation or volume operation (`reservations.rs`).
+    Convert(Box<Operation>),
+}
+
+/// The steps of an ACCEPT's operations, in order, and the kinds of the operations it
+/// cannot carry out (a LAUNCH without its payload, CREATE_DISK ...).
+fn accept_steps(operations: Vec<Operation>) -> (Vec<AcceptStep>, Vec<OperationType>) {
+    let mut steps = Vec::new();
     let mut unsupported = Vec::new();
     for op in operations {
-        match (op.kind, op.launch, op.launch_group) {
-            (OperationType::Launch, Some(launch), _) => launches.extend(
-                launch
-                    .task_infos
-                    .into_iter()
-                    .map(|t| LaunchItem::Task(Box::new(t))),
-            ),
-            (OperationType::LaunchGroup, _, Some(group)) => launches.push(LaunchItem::Group(
-                Box::new((group.executor, group.task_group)),
-            )),
-            (kind, ..) => unsupported.push(kind),
+        match op.kind {
+            OperationType::Reserve
+            | OperationType::Unreserve
+            | OperationType::Create
+            | OperationType::Destroy
+            | OperationType::GrowVolume
+            | OperationType::ShrinkVolume => steps.push(AcceptStep::Convert(Box::new(op))),
+            _ => match (op.kind, op.launch, op.launch_group) {
+                (OperationType::Launch, Some(launch), _) => steps.extend(
+                    launch
+                        .task_infos
+                        .into_iter()
+                        .map(|t| AcceptStep::Launch(LaunchItem::Task(Box::new(t)))),
+                ),
+                (OperationType::LaunchGroup, _, Some(group)) => steps.push(AcceptStep::Launch(
+                    LaunchItem::Group(Box::new((group.executor, group.task_group))),
+                )),
+                (kind, ..) => unsupported.push(kind),
+            },
         }
     }
-    (launches, unsupported)
+    (steps, unsupported)
 }
 
 /// `task` as sent to the agent: its resources and its executor's allocated to `role`
@@ -412,28 +440,37 @@ mod tests {
         }
     }
 
-    fn ids(items: &[LaunchItem]) -> Vec<String> {
-        items
+    fn names(steps: &[AcceptStep]) -> Vec<String> {
+        steps
             .iter()
-            .flat_map(LaunchItem::tasks)
-            .map(|t| t.task_id.value.clone())
+            .flat_map(|s| match s {
+                AcceptStep::Launch(item) => item
+                    .tasks()
+                    .into_iter()
+                    .map(|t| t.task_id.value.clone())
+                    .collect::<Vec<_>>(),
+                AcceptStep::Convert(op) => vec![op.kind.to_string()],
+            })
             .collect()
     }
 
     #[test]
-    fn launches_keep_the_order_of_operations_and_unsupported_ones_are_named() {
+    fn steps_keep_the_order_of_operations_and_unsupported_ones_are_named() {
         let group = TaskGroupInfo {
             tasks: vec![task("g1"), task("g2")],
         };
-        let (launches, unsupported) = launch_items(vec![
+        let mut no_payload = Operation::launch(vec![]);
+        no_payload.launch = None;
+        let (steps, unsupported) = accept_steps(vec![
             Operation::launch(vec![task("t1"), task("t2")]),
             Operation::reserve(res("cpus:1")),
             Operation::launch_group(executor(res("cpus:0.1")), group),
             Operation::launch(vec![task("t3")]),
+            no_payload,
         ]);
-        assert_eq!(ids(&launches), ["t1", "t2", "g1", "g2", "t3"]);
-        assert!(matches!(launches[2], LaunchItem::Group(_)));
-        assert_eq!(unsupported, [OperationType::Reserve]);
+        assert_eq!(names(&steps), ["t1", "t2", "RESERVE", "g1", "g2", "t3"]);
+        assert!(matches!(steps[3], AcceptStep::Launch(LaunchItem::Group(_))));
+        assert_eq!(unsupported, [OperationType::Launch]);
     }
 
     #[test]

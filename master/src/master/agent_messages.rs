@@ -11,6 +11,7 @@ use meso_api::wire;
 use super::allocation::{offer_shape, AllocatorCall};
 use super::framework_link::ToFramework;
 use super::registrar::RegistryChange;
+use super::reservations::registered_total;
 use super::{Master, MasterMessage, PendingAdmission};
 
 impl Master {
@@ -23,7 +24,7 @@ impl Master {
         &mut self,
         ctx: &mut Context<Self>,
         from: Option<Upid>,
-        msg: wire::RegisterAgent,
+        mut msg: wire::RegisterAgent,
     ) {
         let Some(pid) = from else {
             warn!(
@@ -59,16 +60,15 @@ impl Master {
         if self.refuse_down_machine(ctx, &pid, &msg.agent.hostname) {
             return;
         }
-        if let Err(e) = msg.agent.resources.validate() {
-            warn!(ctx.node().logger(), "agent registration refused"; "agent" => %pid, "error" => %e);
-            self.send_to_agent(
-                ctx,
-                &pid,
-                wire::ShutdownAgent {
-                    message: format!("invalid resources: {e}"),
-                },
-            );
-            return;
+        let total = msg
+            .agent
+            .resources
+            .validate()
+            .map_err(|e| format!("invalid resources: {e}"))
+            .and_then(|()| registered_total(&msg.agent.resources, &msg.checkpointed_resources));
+        match total {
+            Ok(total) => msg.agent.resources = total,
+            Err(message) => return self.refuse_agent(ctx, &pid, message),
         }
         let id = self.agents.next_id();
         let mut info = msg.agent.clone();
@@ -112,11 +112,17 @@ impl Master {
         self.apply_agent_controls(ctx, &id);
     }
 
+    /// Tells an agent whose registration is refused to shut down, saying why.
+    fn refuse_agent(&mut self, ctx: &mut Context<Self>, pid: &Upid, message: String) {
+        warn!(ctx.node().logger(), "agent registration refused"; "agent" => %pid, "error" => &message);
+        self.send_to_agent(ctx, pid, wire::ShutdownAgent { message });
+    }
+
     pub(super) fn reregister_agent(
         &mut self,
         ctx: &mut Context<Self>,
         from: Option<Upid>,
-        msg: wire::ReregisterAgent,
+        mut msg: wire::ReregisterAgent,
     ) {
         let Some(pid) = from else {
             return;
@@ -133,9 +139,16 @@ impl Master {
         }
         if self.agents.get(&id).is_some() {
             // Still registered (the agent restarted and recovered, or its link broke):
-            // its task list is reconciled against the master's.
-            self.reconcile_known_agent(ctx, pid, id, msg);
+            // its task list is reconciled against the master's, and it gets the master's
+            // reservations and volumes if it missed a change.
+            let reported = std::mem::take(&mut msg.checkpointed_resources);
+            self.reconcile_known_agent(ctx, pid, id.clone(), msg);
+            self.resend_checkpointed_if_stale(ctx, &id, &reported);
             return;
+        }
+        match registered_total(&msg.agent.resources, &msg.checkpointed_resources) {
+            Ok(total) => msg.agent.resources = total,
+            Err(message) => return self.refuse_agent(ctx, &pid, message),
         }
         if self.recovery.book.is_recovering(&id) {
             // Admitted in the registry already (a master failover): nothing to write, and

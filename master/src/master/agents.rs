@@ -197,6 +197,18 @@ impl AgentBook {
         self.registered.get(id)
     }
 
+    /// Replaces a registered agent's total resources (an offer operation converted some);
+    /// false when `id` is not registered.
+    pub fn set_resources(&mut self, id: &AgentId, resources: meso_api::Resources) -> bool {
+        match self.registered.get_mut(id) {
+            Some(record) => {
+                record.info.resources = resources;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The registered agent at `pid`.
     pub fn by_pid(&self, pid: &Upid) -> Option<&AgentId> {
         self.by_pid.get(pid)

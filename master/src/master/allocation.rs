@@ -78,6 +78,35 @@ pub enum AllocatorCall {
     UpdateWeights(Vec<(String, f64)>),
     /// A role's quota changed (an empty quota removes it).
     UpdateQuota(String, meso_allocator::Quota),
+    /// An offer operation of a framework's ACCEPT converted what it holds on an agent:
+    /// `consumed` (held in `role`) becomes `produced`.
+    UpdateAllocation {
+        /// Framework id.
+        framework: String,
+        /// Agent id.
+        agent: String,
+        /// Allocation role.
+        role: String,
+        /// What the operation consumed.
+        consumed: Resources,
+        /// What it produced.
+        produced: Resources,
+    },
+    /// An operator's operation converts free resources on an agent, after the agent's
+    /// rescinded offers come back (in the same step, so no round offers them again in
+    /// between); the answer (the new total, or why not) goes to `done`.
+    UpdateAvailable {
+        /// The rescinded offers to recover first (unfiltered).
+        recovered: Vec<Offer>,
+        /// Agent id.
+        agent: String,
+        /// What the operation consumes (must be free).
+        consumed: Resources,
+        /// What it produces.
+        produced: Resources,
+        /// Where the answer goes.
+        done: tokio::sync::oneshot::Sender<Result<Resources, meso_allocator::AllocatorError>>,
+    },
     /// Run a round now (timer or batched trigger).
     Round {
         /// True for the periodic timer (which re-arms itself).
@@ -246,6 +275,39 @@ impl Process for AllocatorProcess {
             AllocatorCall::Suppress(framework, roles) => self.core.suppress(&framework, &roles),
             AllocatorCall::UpdateWeights(weights) => self.core.update_weights(&weights),
             AllocatorCall::UpdateQuota(role, quota) => self.core.update_quota(&role, &quota),
+            AllocatorCall::UpdateAllocation {
+                framework,
+                agent,
+                role,
+                consumed,
+                produced,
+            } => self
+                .core
+                .update_allocation(&framework, &agent, &role, &consumed, &produced)
+                .map(|_| ()),
+            AllocatorCall::UpdateAvailable {
+                recovered,
+                agent,
+                consumed,
+                produced,
+                done,
+            } => {
+                for offer in &recovered {
+                    if let Err(e) = self.core.recover_resources(
+                        &offer.framework,
+                        &offer.agent,
+                        &offer.role,
+                        &offer.resources,
+                    ) {
+                        debug!(log, "rescinded offer not recovered"; "error" => %e);
+                    }
+                }
+                let r = self.core.update_available(&agent, &consumed, &produced);
+                self.trigger(ctx);
+                // The master may have stopped waiting (it failed over); nothing to do then.
+                let _ = done.send(r);
+                Ok(())
+            }
             AllocatorCall::Round { periodic } => {
                 if periodic {
                     ctx.delay(self.interval, AllocatorCall::Round { periodic: true });

@@ -4,7 +4,8 @@
 //! `master/http_authentication_failures` when credentials were presented), then dispatches
 //! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
 //! `legacy.rs`, the operator API in `operator_api.rs`, `/weights` and `/quota` in
-//! `role_calls.rs`, `/maintenance/*` and `/machine/*` in `maintenance/calls.rs`.
+//! `role_calls.rs`, `/maintenance/*` and `/machine/*` in `maintenance/calls.rs`, `/reserve`,
+//! `/unreserve`, `/create-volumes` and `/destroy-volumes` in `reservations.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::slog::info;
@@ -54,6 +55,11 @@ impl Master {
             _ => {
                 let route = route.to_string();
                 let Some((request, reply)) = self.serve_role_endpoint(ctx, &route, request, reply)
+                else {
+                    return;
+                };
+                let Some((request, reply)) =
+                    self.serve_reservation_endpoint(ctx, &route, request, reply)
                 else {
                     return;
                 };

@@ -36,8 +36,10 @@
 //! tasks; allocator errors caused by races (a framework or agent removed while a round ran)
 //! change nothing and are logged; a registrar failure stops the master (Mesos's fail-fast).
 //!
-//! Not done here: operations other than LAUNCH and LAUNCH_GROUP (RESERVE, CREATE, ... are
-//! logged and dropped); a LAUNCH_GROUP naming a running executor with a different
+//! Offer operations: LAUNCH and LAUNCH_GROUP (`accept.rs`), reservations and volumes
+//! (`reservations.rs`); others are logged and dropped.
+//!
+//! Not done here: a LAUNCH_GROUP naming a running executor with a different
 //! `ExecutorInfo` is not refused; a task's `statuses` in `/master/state` holds only its latest
 //! status and `executors` is empty; `Accept-Encoding: gzip` and the metrics snapshot's
 //! `timeout` are ignored.
@@ -69,6 +71,8 @@ pub mod reconciliation;
 pub mod recovery;
 pub mod registrar;
 pub mod removal_limit;
+pub mod reservation_checks;
+pub mod reservations;
 pub mod resources_object;
 mod role_calls;
 pub mod role_controls;
@@ -220,6 +224,8 @@ pub enum MasterMessage {
     /// A framework's filter on inverse offers for an agent expired (ask it again if the
     /// agent's machine is still DRAINING).
     InverseOfferFilterExpired(FrameworkId, meso_api::v1::AgentId),
+    /// The allocator answered an operator's reservation or volume operation.
+    OperationApplied(Box<reservations::OperationApplied>),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -302,6 +308,7 @@ pub struct Master {
     pending_kills: pending_kills::PendingKills,
     unreachable_queue: partition::UnreachableQueue,
     maintenance: maintenance::MaintenanceBook,
+    operations: reservations::OperatorOperations,
 }
 
 impl Master {
@@ -329,6 +336,7 @@ impl Master {
             pending_kills: Default::default(),
             unreachable_queue: Default::default(),
             maintenance: Default::default(),
+            operations: Default::default(),
         }
     }
 
@@ -520,6 +528,7 @@ impl Process for Master {
             MasterMessage::InverseOfferFilterExpired(framework, agent) => {
                 self.inverse_offer_filter_expired(ctx, &framework, &agent)
             }
+            MasterMessage::OperationApplied(done) => self.operation_applied(ctx, *done),
         }
     }
 

@@ -277,6 +277,9 @@ impl Master {
         let Some((call, reply)) = self.serve_maintenance_call(ctx, call, reply) else {
             return;
         };
+        let Some((call, reply)) = self.serve_reservation_call(ctx, call, &request, reply) else {
+            return;
+        };
         let kind = call.kind;
         let payload: Option<Value> = match kind {
             MasterCallType::GetMetrics => {
