@@ -12,7 +12,9 @@
 //! GET_ROLES, GET_MASTER, SUBSCRIBE, TEARDOWN, MARK_AGENT_GONE, GET_WEIGHTS,
 //! UPDATE_WEIGHTS, GET_QUOTA, UPDATE_QUOTA, SET_QUOTA, REMOVE_QUOTA. On the agent: GET_HEALTH,
 //! GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
-//! GET_EXECUTORS, GET_TASKS. Reservations and volumes and maintenance
+//! GET_EXECUTORS, GET_TASKS. Both serve UPDATE_AGENT, a meso extension (number 1000, outside
+//! Mesos's range) that changes a running agent's resources and attributes
+//! ([`super::update_agent`]). Reservations and volumes and maintenance
 //! (draining included) come with their own issue.
 //!
 //! [`operator_response`] builds the synchronous answer envelope
@@ -30,11 +32,11 @@ use crate::v1::{AgentId, DurationInfo, FrameworkId};
 /// Declares an operator call enum: proto names and numbers, `as_str`, `number`,
 /// `from_name`, `Display`, serde as the name (an unknown name is an error naming it).
 macro_rules! call_types {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = ($text:literal, $num:literal),)* }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = ($text:literal, $num:literal),)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[allow(missing_docs)]
-        pub enum $name { $($variant,)* }
+        pub enum $name { $($(#[$vmeta])* $variant,)* }
 
         impl $name {
             /// Every variant.
@@ -117,6 +119,9 @@ call_types!(
         RemoveQuota = ("REMOVE_QUOTA", 30),
         Teardown = ("TEARDOWN", 31),
         MarkAgentGone = ("MARK_AGENT_GONE", 32),
+        /// meso extension (not in Mesos; numbers from 1000 are meso's): change a running
+        /// agent's total resources and attributes (`super::update_agent`).
+        UpdateAgent = ("UPDATE_AGENT", 1000),
     }
 );
 
@@ -156,6 +161,9 @@ call_types!(
         RemoveResourceProviderConfig = ("REMOVE_RESOURCE_PROVIDER_CONFIG", 29),
         MarkResourceProviderGone = ("MARK_RESOURCE_PROVIDER_GONE", 32),
         PruneImages = ("PRUNE_IMAGES", 30),
+        /// meso extension, as on the master: the agent changes its own total resources and
+        /// attributes and tells the master (`super::update_agent`).
+        UpdateAgent = ("UPDATE_AGENT", 1000),
     }
 );
 
@@ -187,6 +195,7 @@ impl MasterCallType {
                 | RemoveQuota
                 | Teardown
                 | MarkAgentGone
+                | UpdateAgent
         )
     }
 
@@ -198,6 +207,7 @@ impl MasterCallType {
             | GetAgents | GetFrameworks | GetExecutors | GetTasks | GetRoles | GetMaster
             | Subscribe | Teardown | MarkAgentGone | GetWeights | UpdateWeights | GetQuota
             | UpdateQuota | SetQuota | RemoveQuota => None,
+            UpdateAgent => None,
             Unknown => Some("an 'UNKNOWN' call has nothing to do"),
             ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
             | ShrinkVolume => {
@@ -249,6 +259,7 @@ impl AgentCallType {
         match self {
             GetHealth | GetFlags | GetVersion | GetMetrics | GetState | GetContainers
             | GetFrameworks | GetExecutors | GetTasks => None,
+            UpdateAgent => None,
             Unknown => Some("an 'UNKNOWN' call has nothing to do"),
             GetLoggingLevel | SetLoggingLevel => Some("logging levels are not served yet"),
             ListFiles | ReadFile => {
@@ -347,10 +358,13 @@ pub struct MasterCall {
     /// REMOVE_QUOTA (deprecated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_quota: Option<super::role_controls::RemoveQuota>,
+    /// UPDATE_AGENT (meso extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_agent: Option<super::update_agent::UpdateAgent>,
 }
 
 /// An agent operator call, with the payloads of the calls meso serves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentCall {
     /// Kind (required).
     #[serde(rename = "type")]
@@ -361,6 +375,9 @@ pub struct AgentCall {
     /// GET_CONTAINERS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub get_containers: Option<GetContainers>,
+    /// UPDATE_AGENT (meso extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_agent: Option<super::update_agent::UpdateAgent>,
 }
 
 /// The front door of the master's `POST /api/v1` (and `/api/v1/operator` and any other
@@ -390,6 +407,9 @@ pub fn master_operator_request(
     if let Some(m) = &call.mark_agent_gone {
         m.agent_id.validate().map_err(|e| invalid(e.to_string()))?;
     }
+    if let Some(u) = &call.update_agent {
+        u.validate(true)?;
+    }
     let accept = negotiate_response(headers)?;
     if let Some(reason) = call.kind.not_served_reason() {
         return Err(HttpError::not_implemented(format!(
@@ -415,6 +435,9 @@ pub fn agent_operator_request(
             "Failed to validate agent::Call: Expecting '{}' to be present",
             call.kind.as_str().to_ascii_lowercase()
         )));
+    }
+    if let Some(u) = &call.update_agent {
+        u.validate(false)?;
     }
     let accept = negotiate_response(headers)?;
     if let Some(reason) = call.kind.not_served_reason() {
@@ -499,6 +522,10 @@ mod tests {
             MasterCallType::RemoveQuota => {
                 r#"{"type":"REMOVE_QUOTA","remove_quota":{"role":"r"}}"#.to_string()
             }
+            MasterCallType::UpdateAgent => {
+                r#"{"type":"UPDATE_AGENT","update_agent":{"agent_id":{"value":"a"},"attributes":[]}}"#
+                    .to_string()
+            }
             k if k.payload_required() => format!(r#"{{"type":"{k}","{lower}":{{}}}}"#),
             k => format!(r#"{{"type":"{k}"}}"#),
         }
@@ -549,7 +576,11 @@ mod tests {
     fn every_agent_call_is_served_or_501() {
         for kind in AgentCallType::ALL {
             let lower = kind.as_str().to_ascii_lowercase();
-            let result = agent(&format!(r#"{{"type":"{kind}","{lower}":{{}}}}"#));
+            let payload = match kind {
+                AgentCallType::UpdateAgent => r#"{"attributes":[]}"#,
+                _ => "{}",
+            };
+            let result = agent(&format!(r#"{{"type":"{kind}","{lower}":{payload}}}"#));
             match kind.not_served_reason() {
                 None => assert_eq!(result.unwrap().0.kind, *kind),
                 Some(_) => assert_eq!(result.unwrap_err().status, 501, "{kind}"),
