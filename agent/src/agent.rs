@@ -17,6 +17,7 @@
 
 mod books;
 mod checkpointing;
+pub mod config_update;
 mod detection;
 pub mod executor_api;
 pub mod executor_env;
@@ -162,6 +163,15 @@ pub enum AgentMessage {
         /// The executor's container.
         container_id: ContainerId,
     },
+    /// Master: an operator's UPDATE_AGENT (meso extension).
+    UpdateConfig(meso_api::wire::UpdateAgentConfig),
+    /// SIGHUP: `--resources` and `--attributes` as the flags give them now.
+    ReloadFlags {
+        /// The flags' resources.
+        resources: Resources,
+        /// The flags' attributes.
+        attributes: Attributes,
+    },
 }
 
 macro_rules! from_wire {
@@ -185,6 +195,7 @@ from_wire! {
     FrameworkToExecutor => FrameworkMessage,
     ShutdownAgent => Shutdown,
     meso_api::wire::NotLeader => NotLeader,
+    meso_api::wire::UpdateAgentConfig => UpdateConfig,
 }
 
 /// The agent process.
@@ -416,6 +427,7 @@ impl Process for Agent {
             .on::<ShutdownFramework>()
             .on::<FrameworkToExecutor>()
             .on::<meso_api::wire::NotLeader>()
+            .on::<meso_api::wire::UpdateAgentConfig>()
             .on::<ShutdownAgent>();
     }
 
@@ -499,6 +511,11 @@ impl Process for Agent {
                 self.executor_heartbeat(ctx, container_id)
             }
             AgentMessage::NotLeader(hint) => self.not_leader(ctx, hint),
+            AgentMessage::UpdateConfig(m) => self.update_config_from_master(ctx, m),
+            AgentMessage::ReloadFlags {
+                resources,
+                attributes,
+            } => self.reload_flags(ctx, resources, attributes),
         }
     }
 

@@ -18,6 +18,8 @@
 //!   [`CheckpointError`] naming the file and what is wrong (fatal under `--strict`, else
 //!   the entity is skipped and the error reported).
 //! - [`store`]: the writer the agent calls before it acts on a fact.
+//! - [`flags_record`]: `flags.info`, the flags beside `slave.info`, so an online change of
+//!   the agent's resources or attributes survives a restart with the same flags.
 //! - [`runtime`]: outside `meta/`, a record of every launched container (checkpointing
 //!   or not), so a restarted agent destroys the ones it does not recover.
 //!
@@ -25,6 +27,7 @@
 //! cost nothing to the others.
 
 pub mod files;
+pub mod flags_record;
 pub mod layout;
 pub mod records;
 pub mod runtime;

@@ -69,6 +69,9 @@ pub enum Operation {
     UpdateFramework(FrameworkRecord),
     /// Forgets a framework (torn down, or its failover timeout expired).
     RemoveFramework(FrameworkId),
+    /// Replaces an admitted agent's info after an online change of its resources or
+    /// attributes (meso's UPDATE_AGENT; not in Mesos). Refused unless the agent is admitted.
+    UpdateAgentInfo(#[serde(with = "meso_api::wire::as_json")] AgentInfo),
 }
 
 /// A framework as the registry keeps it.

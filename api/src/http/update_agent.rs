@@ -54,9 +54,8 @@ pub struct UpdateAgent {
 impl UpdateAgent {
     /// Checks the payload's own shape (not against any agent): 400 naming what is wrong.
     pub fn validate(&self, agent_id_required: bool) -> Result<(), HttpError> {
-        let bad = |why: String| {
-            HttpError::bad_request(format!("Failed to validate UPDATE_AGENT: {why}"))
-        };
+        let bad =
+            |why: String| HttpError::bad_request(format!("Failed to validate UPDATE_AGENT: {why}"));
         match &self.agent_id {
             Some(id) => id.validate().map_err(|e| bad(format!("'agent_id': {e}")))?,
             None if agent_id_required => {
@@ -192,7 +191,10 @@ mod tests {
     #[test]
     fn a_forced_total_covers_what_is_held_and_falls_to_the_target() {
         let target = r("cpus:2;mem:1024");
-        assert_eq!(effective_total(&target, &r("cpus:3;mem:512")), r("cpus:3;mem:1024"));
+        assert_eq!(
+            effective_total(&target, &r("cpus:3;mem:512")),
+            r("cpus:3;mem:1024")
+        );
         assert_eq!(effective_total(&target, &r("cpus:1")), target);
         assert_eq!(effective_total(&target, &Resources::new()), target);
     }

@@ -59,6 +59,7 @@ pub fn operation_for(change: &RegistryChange, now_ms: u64) -> Option<Operation> 
         RegistryChange::RemoveFramework(id) => Operation::RemoveFramework(id.clone()),
         RegistryChange::UpdateWeights(weights) => Operation::SetWeights(weights.clone()),
         RegistryChange::UpdateQuotas(quotas) => Operation::UpdateQuotas(quotas.clone()),
+        RegistryChange::UpdateAgentInfo(info) => Operation::UpdateAgentInfo(info.clone()),
     })
 }
 

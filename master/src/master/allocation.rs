@@ -17,15 +17,22 @@
 //! Errors from the core (e.g. recovering resources of a framework removed in the meantime,
 //! which races are expected to produce) are logged and otherwise ignored: the core changes
 //! nothing on error.
+//!
+//! An agent resized online below what it holds (a forced UPDATE_AGENT) keeps a target here:
+//! its total in the core stays at the target plus what is still held beyond it
+//! (`meso_api::http::update_agent::effective_total`), and is lowered each time resources
+//! on it come back, so it offers nothing beyond the target until the two meet.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use libprocess::slog::{debug, warn};
 use libprocess::{Context, Process};
+use meso_api::http::update_agent::effective_total;
 use meso_api::Resources;
 
-use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Offer, Timestamp};
+use meso_allocator::{Allocator, AllocatorConfig, AllocatorError, FrameworkSpec, Offer, Timestamp};
 
 /// What the master tells the allocator.
 #[derive(Debug)]
@@ -78,6 +85,16 @@ pub enum AllocatorCall {
     UpdateWeights(Vec<(String, f64)>),
     /// A role's quota changed (an empty quota removes it).
     UpdateQuota(String, meso_allocator::Quota),
+    /// An agent's total changed online (UPDATE_AGENT). A total below what the agent's
+    /// allocations hold is a target: the allocator keeps the agent's total at the target
+    /// plus what is still held beyond it, and lowers it as resources come back, so nothing
+    /// beyond the target is offered meanwhile.
+    UpdateAgent {
+        /// Agent id.
+        agent: String,
+        /// The requested total.
+        total: Resources,
+    },
     /// Run a round now (timer or batched trigger).
     Round {
         /// True for the periodic timer (which re-arms itself).
@@ -97,6 +114,8 @@ pub struct AllocatorProcess {
     epoch: Option<Duration>,
     /// When the last round ended and what it cost, on the node's clock.
     last_round: Option<(Duration, Duration)>,
+    /// Requested totals of agents that still hold more than them (forced shrinks).
+    targets: HashMap<String, Resources>,
 }
 
 /// A triggered round starts no sooner than this many times the previous round's cost after
@@ -129,7 +148,23 @@ impl AllocatorProcess {
             round_queued: false,
             epoch: None,
             last_round: None,
+            targets: HashMap::new(),
         })
+    }
+
+    /// Gives `agent` the total `target`, or more while its allocations hold more (see
+    /// [`AllocatorCall::UpdateAgent`]); the target is kept until the two meet.
+    fn resize_agent(&mut self, agent: &str, target: Resources) -> Result<(), AllocatorError> {
+        let total = self.core.total_resources(agent)?;
+        let free = self.core.free_resources(agent)?;
+        let held = total - &free;
+        let effective = effective_total(&target, &held);
+        if effective == target {
+            self.targets.remove(agent);
+        } else {
+            self.targets.insert(agent.to_string(), target);
+        }
+        self.core.update_agent(agent, &effective)
     }
 
     fn now(&mut self, ctx: &Context<Self>) -> Timestamp {
@@ -187,7 +222,10 @@ impl Process for AllocatorProcess {
                 self.trigger(ctx);
                 r
             }
-            AllocatorCall::RemoveAgent(agent) => self.core.remove_agent(&agent),
+            AllocatorCall::RemoveAgent(agent) => {
+                self.targets.remove(&agent);
+                self.core.remove_agent(&agent)
+            }
             AllocatorCall::AddFramework {
                 framework,
                 spec,
@@ -226,7 +264,7 @@ impl Process for AllocatorProcess {
                 refuse_seconds,
             } => {
                 let now = self.now(ctx);
-                let r = match refuse_seconds {
+                let mut r = match refuse_seconds {
                     Some(refuse) => self.core.decline(&offer, Some(refuse), now),
                     None => self.core.recover_resources(
                         &offer.framework,
@@ -235,6 +273,9 @@ impl Process for AllocatorProcess {
                         &offer.resources,
                     ),
                 };
+                if let Some(target) = self.targets.get(&*offer.agent).cloned() {
+                    r = r.and_then(|()| self.resize_agent(&offer.agent, target));
+                }
                 self.trigger(ctx);
                 r
             }
@@ -246,6 +287,11 @@ impl Process for AllocatorProcess {
             AllocatorCall::Suppress(framework, roles) => self.core.suppress(&framework, &roles),
             AllocatorCall::UpdateWeights(weights) => self.core.update_weights(&weights),
             AllocatorCall::UpdateQuota(role, quota) => self.core.update_quota(&role, &quota),
+            AllocatorCall::UpdateAgent { agent, total } => {
+                let r = self.resize_agent(&agent, total);
+                self.trigger(ctx);
+                r
+            }
             AllocatorCall::Round { periodic } => {
                 if periodic {
                     ctx.delay(self.interval, AllocatorCall::Round { periodic: true });

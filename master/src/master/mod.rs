@@ -47,6 +47,7 @@ mod accept_group;
 mod agent_links;
 mod agent_messages;
 mod agent_reconciliation;
+pub mod agent_update;
 pub mod agents;
 pub mod allocation;
 mod fast_hash;
@@ -216,6 +217,10 @@ pub enum MasterMessage {
     /// A disconnected agent's time to re-register ran out (its id and the number of the
     /// disconnection that armed the timer).
     DisconnectedAgentTimeout(meso_api::v1::AgentId, u64),
+    /// An agent's configuration after an online change (UPDATE_AGENT).
+    AgentConfigUpdated(wire::AgentConfigUpdated),
+    /// An agent did not answer a forwarded UPDATE_AGENT (its request id).
+    UpdateAgentTimeout(String),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -238,6 +243,9 @@ pub enum PendingAdmission {
     Reregister(Upid, wire::ReregisterAgent),
     /// An operator's weight or quota change, answered once the registry has it.
     Operator(HttpReply),
+    /// An agent's online change (UPDATE_AGENT), answered once the registry has it when an
+    /// operator asked on the master.
+    AgentConfig(Option<HttpReply>),
 }
 
 macro_rules! wire_into_message {
@@ -270,6 +278,7 @@ wire_into_message! {
     KillTask => KillTask,
     StatusUpdateAcknowledgement => Acknowledge,
     FrameworkToExecutor => FrameworkToExecutor,
+    AgentConfigUpdated => AgentConfigUpdated,
 }
 
 impl From<wire::SchedulerCall> for MasterMessage {
@@ -295,6 +304,7 @@ pub struct Master {
     unreachable_tasks: unreachable_tasks::UnreachableTasks,
     pending_kills: pending_kills::PendingKills,
     unreachable_queue: partition::UnreachableQueue,
+    agent_updates: agent_update::PendingUpdates,
 }
 
 impl Master {
@@ -321,6 +331,7 @@ impl Master {
             unreachable_tasks: Default::default(),
             pending_kills: Default::default(),
             unreachable_queue: Default::default(),
+            agent_updates: Default::default(),
         }
     }
 
@@ -370,6 +381,9 @@ impl Master {
                 }
                 Some(PendingAdmission::Operator(reply)) => {
                     self.role_change_done(ctx, &done.change, applied, reply)
+                }
+                Some(PendingAdmission::AgentConfig(reply)) => {
+                    self.agent_config_recorded(ctx, &done.change, applied, reply)
                 }
                 None => {}
             },
@@ -506,6 +520,8 @@ impl Process for Master {
             MasterMessage::DisconnectedAgentTimeout(id, n) => {
                 self.disconnected_agent_timeout(ctx, id, n)
             }
+            MasterMessage::AgentConfigUpdated(m) => self.agent_config_updated(ctx, from, m),
+            MasterMessage::UpdateAgentTimeout(id) => self.update_agent_timeout(&id),
         }
     }
 

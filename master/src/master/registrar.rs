@@ -38,6 +38,9 @@ pub enum RegistryChange {
     UpdateWeights(BTreeMap<String, f64>),
     /// The operator set the quotas of some roles, all or nothing (an empty one removes it).
     UpdateQuotas(BTreeMap<String, QuotaRecord>),
+    /// An admitted agent's resources or attributes changed online (UPDATE_AGENT, a meso
+    /// extension): its info is replaced.
+    UpdateAgentInfo(AgentInfo),
 }
 
 /// A registrar failure (storage unavailable, aborted); the master treats it as fatal.
@@ -164,6 +167,18 @@ impl InMemoryRegistrar {
                     }
                 }
                 true
+            }
+            RegistryChange::UpdateAgentInfo(info) => {
+                let Some(id) = info.id.clone() else {
+                    return false;
+                };
+                match s.admitted.get_mut(&id) {
+                    Some(stored) => {
+                        *stored = info;
+                        true
+                    }
+                    None => false,
+                }
             }
         }
     }
