@@ -116,6 +116,8 @@ pub struct AllocatorProcess {
     last_round: Option<(Duration, Duration)>,
     /// Requested totals of agents that still hold more than them (forced shrinks).
     targets: HashMap<String, Resources>,
+    /// `allocator/mesos/allocation_runs` (Mesos's name), once the process runs.
+    runs: Option<libprocess::Counter>,
 }
 
 /// A triggered round starts no sooner than this many times the previous round's cost after
@@ -149,6 +151,7 @@ impl AllocatorProcess {
             epoch: None,
             last_round: None,
             targets: HashMap::new(),
+            runs: None,
         })
     }
 
@@ -189,6 +192,9 @@ impl AllocatorProcess {
     }
 
     fn round(&mut self, ctx: &Context<Self>) {
+        if let Some(runs) = &self.runs {
+            runs.inc();
+        }
         let started = ctx.node().clock().now();
         let now = self.now(ctx);
         self.core.expire_filters(now);
@@ -210,6 +216,11 @@ impl Process for AllocatorProcess {
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
+        self.runs = Some(
+            ctx.node()
+                .metrics()
+                .counter("allocator/mesos/allocation_runs"),
+        );
         self.now(ctx);
         ctx.delay(self.interval, AllocatorCall::Round { periodic: true });
     }
@@ -357,6 +368,65 @@ mod tests {
             .await
             .expect("hang guard: offers")
             .expect("allocator alive")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_forced_shrink_offers_nothing_beyond_the_new_total_until_usage_falls() {
+        let clock = TestClock::paused();
+        let node = Node::builder()
+            .test_clock(&clock)
+            .build()
+            .await
+            .expect("node");
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sink: OfferSink = Box::new(move |offers| {
+            let _ = tx.send(offers);
+        });
+        let process =
+            AllocatorProcess::new(AllocatorConfig::default(), Duration::from_secs(1), sink)
+                .expect("default config is valid");
+        let pid = node.spawn(process).expect("spawn");
+        pid.send(AllocatorCall::AddAgent {
+            agent: "a".into(),
+            total: res("cpus:4;mem:1024"),
+            used: Vec::new(),
+        })
+        .expect("send");
+        pid.send(AllocatorCall::AddFramework {
+            framework: "f".into(),
+            spec: FrameworkSpec {
+                roles: vec!["*".into()],
+                ..FrameworkSpec::default()
+            },
+            active: true,
+        })
+        .expect("send");
+        let offer = next(&mut rx).await.remove(0);
+        // The whole agent is held (offered counts as allocated); the total drops to 1 cpu.
+        pid.send(AllocatorCall::UpdateAgent {
+            agent: "a".into(),
+            total: res("cpus:1;mem:1024"),
+        })
+        .expect("send");
+        let give_back = |text: &str| AllocatorCall::Recover {
+            offer: offer_shape("f", "a", "*", res(text).allocate("*")),
+            refuse_seconds: None,
+        };
+        // 3 cpus come back: 1 is still held, which is all the new total has.
+        pid.send(give_back("cpus:3")).expect("send");
+        for _ in 0..3 {
+            clock.advance(Duration::from_secs(1));
+            clock.settle().await;
+        }
+        assert!(
+            rx.try_recv().is_err(),
+            "nothing beyond the new total is offered while it is in use"
+        );
+        // The rest comes back: the agent offers its new total, no more.
+        pid.send(give_back("cpus:1;mem:1024")).expect("send");
+        let offers = next(&mut rx).await;
+        assert_eq!(offers[0].resources, res("cpus:1;mem:1024").allocate("*"));
+        node.shutdown().await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
