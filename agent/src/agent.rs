@@ -17,6 +17,7 @@
 
 mod books;
 mod checkpointing;
+pub mod config_update;
 mod detection;
 mod draining;
 pub mod executor_api;
@@ -168,6 +169,15 @@ pub enum AgentMessage {
     },
     /// Master: drain (kill every task, remember the drain until nothing runs).
     Drain(meso_api::wire::DrainAgent),
+    /// Master: an operator's UPDATE_AGENT (meso extension).
+    UpdateConfig(meso_api::wire::UpdateAgentConfig),
+    /// SIGHUP: `--resources` and `--attributes` as the flags give them now.
+    ReloadFlags {
+        /// The flags' resources.
+        resources: Resources,
+        /// The flags' attributes.
+        attributes: Attributes,
+    },
 }
 
 macro_rules! from_wire {
@@ -193,6 +203,7 @@ from_wire! {
     meso_api::wire::NotLeader => NotLeader,
     meso_api::wire::DrainAgent => Drain,
     meso_api::wire::CheckpointResources => CheckpointResources,
+    meso_api::wire::UpdateAgentConfig => UpdateConfig,
 }
 
 /// The agent process.
@@ -449,7 +460,8 @@ impl Process for Agent {
             .on::<meso_api::wire::NotLeader>()
             .on::<ShutdownAgent>()
             .on::<meso_api::wire::DrainAgent>()
-            .on::<meso_api::wire::CheckpointResources>();
+            .on::<meso_api::wire::CheckpointResources>()
+            .on::<meso_api::wire::UpdateAgentConfig>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -535,6 +547,11 @@ impl Process for Agent {
             }
             AgentMessage::NotLeader(hint) => self.not_leader(ctx, hint),
             AgentMessage::CheckpointResources(m) => self.checkpoint_resources(ctx, m),
+            AgentMessage::UpdateConfig(m) => self.update_config_from_master(ctx, m),
+            AgentMessage::ReloadFlags {
+                resources,
+                attributes,
+            } => self.reload_flags(ctx, resources, attributes),
         }
     }
 

@@ -20,6 +20,8 @@
 //! - [`store`]: the writer the agent calls before it acts on a fact.
 //! - [`resources`]: `meta/resources/resources.info`, the dynamic reservations and
 //!   persistent volumes the master last told the agent to keep.
+//! - [`flags_record`]: `flags.info`, the flags beside `slave.info`, so an online change of
+//!   the agent's resources or attributes survives a restart with the same flags.
 //! - [`runtime`]: outside `meta/`, a record of every launched container (checkpointing
 //!   or not), so a restarted agent destroys the ones it does not recover.
 //!
@@ -27,6 +29,7 @@
 //! cost nothing to the others.
 
 pub mod files;
+pub mod flags_record;
 pub mod layout;
 pub mod records;
 pub mod resources;

@@ -41,10 +41,12 @@ pub struct AgentFlags {
     #[arg(long, env = "MESO_WORK_DIR")]
     pub work_dir: PathBuf,
     /// Total resources, `name(role):value;...` or a JSON array; named resources replace the
-    /// detected ones [default: detected cpus, mem, disk, ports:[31000-32000]].
+    /// detected ones [default: detected cpus, mem, disk, ports:[31000-32000]]. As
+    /// `file:///path` the value is read from that file, again on SIGHUP (the change is then
+    /// applied online, as UPDATE_AGENT).
     #[arg(long, env = "MESO_RESOURCES")]
     pub resources: Option<String>,
-    /// Attributes, `name:value;...`.
+    /// Attributes, `name:value;...`; as `file:///path` read from that file, again on SIGHUP.
     #[arg(long, env = "MESO_ATTRIBUTES")]
     pub attributes: Option<String>,
     /// How long an executor has to subscribe before it is killed.
@@ -110,6 +112,21 @@ fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError
     })
 }
 
+/// A flag's value: the text itself, or the contents of the file a `file://` value names
+/// (without the trailing newline), as Mesos's flags read them.
+pub fn flag_value(flag: &'static str, value: &str) -> Result<String, AgentError> {
+    let Some(path) = value.strip_prefix("file://") else {
+        return Ok(value.to_string());
+    };
+    std::fs::read_to_string(path)
+        .map(|text| text.trim_end_matches(['\n', '\r']).to_string())
+        .map_err(|e| AgentError::Flag {
+            flag,
+            value: value.to_string(),
+            reason: format!("cannot read the file: {e}"),
+        })
+}
+
 /// `host:port` or `master@host:port` to the master's `Upid`.
 pub fn master_upid(text: &str) -> Result<Upid, AgentError> {
     let bad = |reason: String| AgentError::Flag {
@@ -157,16 +174,7 @@ impl AgentFlags {
                 path: self.work_dir.display().to_string(),
                 source,
             })?;
-        let facts = MachineFacts::probe(&work_dir);
-        let resources = agent_resources(self.resources.as_deref(), &facts)?;
-        let attributes = match &self.attributes {
-            Some(text) => Attributes::parse(text).map_err(|e| AgentError::Flag {
-                flag: "--attributes",
-                value: text.clone(),
-                reason: e.to_string(),
-            })?,
-            None => Attributes::default(),
-        };
+        let (resources, attributes) = self.resources_and_attributes(&work_dir)?;
         let hostname = match &self.hostname {
             Some(h) => h.clone(),
             None => nix::unistd::gethostname()
@@ -205,6 +213,34 @@ impl AgentFlags {
             http_auth: self.http_authenticator()?,
             recovery: self.recovery.config()?,
         })
+    }
+
+    /// `--resources` (over the detected machine) and `--attributes`, each read from its
+    /// file when given as `file:///path` (Mesos's form for flag values). Called at start and
+    /// again on SIGHUP, when the files may have changed.
+    pub fn resources_and_attributes(
+        &self,
+        work_dir: &std::path::Path,
+    ) -> Result<(meso_api::Resources, Attributes), AgentError> {
+        let facts = MachineFacts::probe(work_dir);
+        let resources_text = self
+            .resources
+            .as_deref()
+            .map(|v| flag_value("--resources", v))
+            .transpose()?;
+        let resources = agent_resources(resources_text.as_deref(), &facts)?;
+        let attributes = match &self.attributes {
+            Some(value) => {
+                let text = flag_value("--attributes", value)?;
+                Attributes::parse(&text).map_err(|e| AgentError::Flag {
+                    flag: "--attributes",
+                    value: text.clone(),
+                    reason: e.to_string(),
+                })?
+            }
+            None => Attributes::default(),
+        };
+        Ok((resources, attributes))
     }
 
     /// The HTTP authentication the flags ask for, with the credentials and key files read
@@ -275,6 +311,45 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         flags: AgentFlags,
+    }
+
+    #[test]
+    fn resources_and_attributes_may_come_from_files_read_again_each_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let res = dir.path().join("resources");
+        let attrs = dir.path().join("attributes");
+        std::fs::write(&res, "cpus:2;mem:1024\n").unwrap();
+        std::fs::write(&attrs, "rack:r1\n").unwrap();
+        let cli = Cli::try_parse_from([
+            "agent",
+            "--master",
+            "127.0.0.1:5050",
+            "--work-dir",
+            dir.path().to_str().unwrap(),
+            "--resources",
+            &format!("file://{}", res.display()),
+            "--attributes",
+            &format!("file://{}", attrs.display()),
+        ])
+        .unwrap();
+        let config = cli.flags.to_config().unwrap();
+        assert_eq!(config.resources.cpus().unwrap().to_string(), "2");
+        assert_eq!(config.attributes.to_string(), "rack:r1");
+        std::fs::write(&res, "cpus:6;mem:1024").unwrap();
+        std::fs::write(&attrs, "rack:r2;zone:z").unwrap();
+        let (r, a) = cli.flags.resources_and_attributes(dir.path()).unwrap();
+        assert_eq!(r.cpus().unwrap().to_string(), "6");
+        assert_eq!(a.to_string(), "rack:r2;zone:z");
+        std::fs::remove_file(&attrs).unwrap();
+        let e = cli
+            .flags
+            .resources_and_attributes(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--attributes") && e.contains("cannot read"),
+            "{e}"
+        );
     }
 
     #[test]

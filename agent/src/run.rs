@@ -1,12 +1,13 @@
 //! Running an agent as a program (`meso agent`): logger, recovery of the previous run's
-//! checkpoint, node, the agent process, and a clean stop on Ctrl-C or SIGTERM (executors
+//! checkpoint, node, the agent process, SIGHUP (re-reads `--resources`/`--attributes` and
+//! applies them online), and a clean stop on Ctrl-C or SIGTERM (executors
 //! of checkpointing frameworks are left running for the next agent to recover; the others
 //! are destroyed on the way out).
 
 use libprocess::Node;
 use slog::{o, Drain, Logger};
 
-use crate::agent::{Agent, AGENT_PROCESS_ID};
+use crate::agent::{Agent, AgentMessage, AGENT_PROCESS_ID};
 use crate::containerizer::IsolatingContainerizer;
 use crate::error::AgentError;
 use crate::flags::AgentFlags;
@@ -21,6 +22,14 @@ pub fn stderr_logger() -> Logger {
 /// Starts a node on the flags' address with the agent as `slave(1)` (also the HTTP
 /// delegate, so `/api/v1/executor` and `/state` reach it). Returns the node.
 pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> {
+    Ok(start_agent(flags, log).await?.0)
+}
+
+/// [`start`], also returning the agent process's local handle.
+async fn start_agent(
+    flags: &AgentFlags,
+    log: Logger,
+) -> Result<(Node, libprocess::Pid<Agent>, std::path::PathBuf), AgentError> {
     let config = flags.to_config()?;
     // Before listening: a damaged checkpoint (under --strict) or a refused
     // reconfiguration stops the agent here, naming the file or the flag.
@@ -49,30 +58,71 @@ pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> 
         .build()
         .await
         .map_err(|e| AgentError::Node(format!("cannot listen on {}: {e}", flags.listen_addr())))?;
+    let work_dir = config.work_dir.clone();
     let agent = Agent::new(config, Box::new(containerizer), log)
         .with_recovery(recovery)
         .with_checkpointed_resources(checkpointed);
-    node.spawn_named(AGENT_PROCESS_ID, agent)
+    let pid = node
+        .spawn_named(AGENT_PROCESS_ID, agent)
         .map_err(|e| AgentError::Node(e.to_string()))?;
-    Ok(node)
+    Ok((node, pid, work_dir))
+}
+
+/// SIGHUP: reads `--resources` and `--attributes` again (from their files when given as
+/// `file://`) and hands them to the agent, which applies them as an online change and logs
+/// what changed or why it refused. Unreadable flags change nothing and are logged here.
+fn reload_flags(
+    flags: &AgentFlags,
+    work_dir: &std::path::Path,
+    agent: &libprocess::Pid<Agent>,
+    log: &Logger,
+) {
+    match flags.resources_and_attributes(work_dir) {
+        Ok((resources, attributes)) => {
+            slog::info!(log, "SIGHUP: re-read --resources and --attributes";
+                "resources" => %resources, "attributes" => %attributes);
+            let _ = agent.send(AgentMessage::ReloadFlags {
+                resources,
+                attributes,
+            });
+        }
+        Err(e) => {
+            slog::warn!(log, "SIGHUP: flags not applied; the agent keeps its resources and attributes";
+            "error" => %e)
+        }
+    }
 }
 
 /// Runs `meso agent` until Ctrl-C, SIGTERM, or the master shuts the agent down.
 pub async fn run(flags: AgentFlags) -> Result<(), AgentError> {
     let log = stderr_logger();
-    let node = start(&flags, log.clone()).await?;
+    let (node, pid, work_dir) = start_agent(&flags, log.clone()).await?;
     let agent = libprocess::Upid::new(AGENT_PROCESS_ID, node.addr());
     slog::info!(log, "agent listening"; "address" => %node.addr());
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|source| AgentError::Io {
-            what: "installing the SIGTERM handler",
+    let signal = |kind: tokio::signal::unix::SignalKind, what: &'static str| {
+        tokio::signal::unix::signal(kind).map_err(|source| AgentError::Io {
+            what,
             path: String::new(),
             source,
-        })?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-        _ = node.wait(&agent) => {}
+        })
+    };
+    let mut term = signal(
+        tokio::signal::unix::SignalKind::terminate(),
+        "installing the SIGTERM handler",
+    )?;
+    let mut hup = signal(
+        tokio::signal::unix::SignalKind::hangup(),
+        "installing the SIGHUP handler",
+    )?;
+    let stopped = node.wait(&agent);
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = hup.recv() => reload_flags(&flags, &work_dir, &pid, &log),
+            _ = &mut stopped => break,
+        }
     }
     node.shutdown().await;
     Ok(())

@@ -5,13 +5,19 @@
 //! every offer is declined with a filter of `i32::MAX` seconds (capped at 365 days), so
 //! each round the agents go to frameworks that have not yet declined them.
 //!
+//! Each scenario also runs with the sharing controls on (figures suffixed `_controls`, same
+//! run): 100 roles `role-0..99` with quota (a guarantee of `cpus:<agents/100>;mem:<agents*4>`
+//! and a limit of ten times that) and weights 1, 2 or 3; half the frameworks subscribe to
+//! one of those roles, the other half to `*`; and every fifth agent (20%) holds a static
+//! reservation `cpus:8;mem:2048;disk:2048` for one of the roles (its total stays 24 cpus).
+//!
 //! Prints `name: value unit` lines. `--quick` runs a small grid (for CI's example run);
 //! `--only 10k_agents_1k_frameworks` runs one scenario.
 //! Run it through `scripts/bench/allocator.sh` (release build).
 
 use std::time::{Duration, Instant};
 
-use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Timestamp};
+use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Quantities, Quota, Timestamp};
 use meso_api::Resources;
 
 struct Figures {
@@ -49,28 +55,90 @@ fn used_resources() -> Resources {
     .expect("the benchmark's used resources parse")
 }
 
-/// Sets up the scenario: frameworks in role `*`, agents with one framework's tasks on them.
-fn setup(agents: usize, frameworks: usize) -> (Allocator, f64) {
+/// Roles with quota and weights in the `_controls` runs.
+const CONTROLLED_ROLES: usize = 100;
+
+/// The role of framework `i`: `*`, or with the controls on, one of the quota roles for
+/// every other framework.
+fn framework_role(i: usize, controls: bool) -> String {
+    if controls && i % 2 == 1 {
+        format!("role-{}", (i / 2) % CONTROLLED_ROLES)
+    } else {
+        "*".to_string()
+    }
+}
+
+/// Quota and weights of the `_controls` runs, scaled with the cluster.
+fn add_controls(allocator: &mut Allocator, agents: usize) {
+    let guarantee = format!("cpus:{};mem:{}", agents / 100, agents * 4);
+    let limit = format!("cpus:{};mem:{}", agents / 10, agents * 40);
+    let quota = Quota {
+        guarantees: Quantities::parse(&guarantee).expect("the benchmark guarantee parses"),
+        limits: Quantities::parse(&limit).expect("the benchmark limit parses"),
+    };
+    let mut weights = Vec::new();
+    for r in 0..CONTROLLED_ROLES {
+        let role = format!("role-{r}");
+        allocator
+            .update_quota(&role, &quota)
+            .expect("benchmark quotas are valid");
+        weights.push((role, 1.0 + (r % 3) as f64));
+    }
+    allocator
+        .update_weights(&weights)
+        .expect("benchmark weights are valid");
+}
+
+/// Sets up the scenario: frameworks in role `*`, agents with one framework's tasks on them;
+/// with `controls`, quota, weights and reservations as the module doc says.
+fn setup(agents: usize, frameworks: usize, controls: bool) -> (Allocator, f64) {
     let mut allocator =
         Allocator::new(AllocatorConfig::default()).expect("the default config is valid");
-    let spec = FrameworkSpec {
-        roles: vec!["*".to_string()],
-        ..FrameworkSpec::default()
-    };
+    if controls {
+        add_controls(&mut allocator, agents);
+    }
     let ids: Vec<String> = (0..frameworks).map(|i| format!("framework-{i}")).collect();
-    for id in &ids {
+    for (i, id) in ids.iter().enumerate() {
+        let spec = FrameworkSpec {
+            roles: vec![framework_role(i, controls)],
+            ..FrameworkSpec::default()
+        };
         allocator
             .add_framework(id, &spec)
             .expect("benchmark frameworks are new and valid");
     }
     let total = Resources::parse("cpus:24;mem:4096;disk:4096;ports:[31000-32000]", "*")
         .expect("the benchmark agent parses");
+    let reserved_totals: Vec<Resources> = (0..CONTROLLED_ROLES)
+        .map(|r| {
+            Resources::parse(
+                &format!(
+                    "cpus:16;mem:2048;disk:2048;ports:[31000-32000];\
+                     cpus(role-{r}):8;mem(role-{r}):2048;disk(role-{r}):2048"
+                ),
+                "*",
+            )
+            .expect("the benchmark's reserved agent parses")
+        })
+        .collect();
     let used = used_resources();
     let started = Instant::now();
     for a in 0..agents {
-        let user = (ids[a % frameworks].clone(), "*".to_string(), used.clone());
+        // The tasks on an agent belong to a framework of role `*`, on unreserved resources
+        // (with the controls on, the even frameworks are the ones in `*`).
+        let owner = if controls {
+            (a % frameworks) & !1
+        } else {
+            a % frameworks
+        };
+        let user = (ids[owner].clone(), "*".to_string(), used.clone());
+        let total = if controls && a % 5 == 0 {
+            &reserved_totals[(a / 5) % CONTROLLED_ROLES]
+        } else {
+            &total
+        };
         allocator
-            .add_agent(&format!("agent-{a}"), &total, &[user])
+            .add_agent(&format!("agent-{a}"), total, &[user])
             .expect("benchmark agents are new and their use fits");
     }
     let add_agent_us = started.elapsed().as_secs_f64() * 1e6 / agents as f64;
@@ -94,8 +162,8 @@ fn round(allocator: &mut Allocator, now: Timestamp) -> (f64, f64, usize) {
 }
 
 /// The first `rounds` rounds.
-fn run(agents: usize, frameworks: usize, rounds: usize) -> Figures {
-    let (mut allocator, add_agent_us) = setup(agents, frameworks);
+fn run(agents: usize, frameworks: usize, rounds: usize, controls: bool) -> Figures {
+    let (mut allocator, add_agent_us) = setup(agents, frameworks, controls);
     let mut now = Timestamp::default();
     let mut rounds_ms = Vec::with_capacity(rounds);
     let mut rounds_cpu_ms = Vec::with_capacity(rounds);
@@ -131,8 +199,8 @@ fn baseline_clone_ms(count: usize) -> f64 {
 /// returns (the first round that finds nothing to offer, the median of the next five) in
 /// wall ms. The first walks every framework on every agent; later ones skip agents whose
 /// state has not changed since.
-fn run_until_all_declined(agents: usize, frameworks: usize) -> (f64, f64) {
-    let (mut allocator, _) = setup(agents, frameworks);
+fn run_until_all_declined(agents: usize, frameworks: usize, controls: bool) -> (f64, f64) {
+    let (mut allocator, _) = setup(agents, frameworks, controls);
     let mut now = Timestamp::default();
     for _ in 0..frameworks * 2 {
         now = now.after(Duration::from_secs(1));
@@ -180,11 +248,17 @@ fn main() {
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1));
-    for &(agents, frameworks, label) in grid {
-        if only.is_some_and(|o| o != label) {
+    let runs = grid.iter().flat_map(|&(agents, frameworks, label)| {
+        [
+            (agents, frameworks, label.to_string(), false),
+            (agents, frameworks, format!("{label}_controls"), true),
+        ]
+    });
+    for (agents, frameworks, label, controls) in runs {
+        if only.is_some_and(|o| *o != label) {
             continue;
         }
-        let figures = run(agents, frameworks, rounds);
+        let figures = run(agents, frameworks, rounds, controls);
         eprintln!(
             "# {label}: rounds (ms) {:?}, cpu (ms) {:?}, offers {:?}",
             figures
@@ -212,13 +286,19 @@ fn main() {
             figures.rounds_ms.iter().copied().fold(0.0, f64::max)
         );
         if agents == 10_000 || quick {
-            println!("add_agent_us: {:.2} us", figures.add_agent_us);
+            let suffix = if controls { "_controls" } else { "" };
+            println!("add_agent_us{suffix}: {:.2} us", figures.add_agent_us);
         }
     }
-    if !quick && only.is_none_or(|o| o == "10k_agents_100_frameworks_all_declined") {
-        let (first, later) = run_until_all_declined(10_000, 100);
-        println!("allocation_round_ms_10k_agents_100_frameworks_first_all_declined: {first:.2} ms");
-        println!("allocation_round_ms_10k_agents_100_frameworks_all_declined: {later:.2} ms");
+    for (controls, suffix) in [(false, ""), (true, "_controls")] {
+        let label = format!("10k_agents_100_frameworks_all_declined{suffix}");
+        if !quick && only.is_none_or(|o| *o == label) {
+            let (first, later) = run_until_all_declined(10_000, 100, controls);
+            println!(
+                "allocation_round_ms_10k_agents_100_frameworks_first_all_declined{suffix}: {first:.2} ms"
+            );
+            println!("allocation_round_ms_{label}: {later:.2} ms");
+        }
     }
     let baseline: Vec<f64> = (0..5).map(|_| baseline_clone_ms(10_000)).collect();
     println!(

@@ -421,6 +421,12 @@ impl Allocator {
         Ok(state.render(&state.free, &self.catalog, None))
     }
 
+    /// An agent's total, as the allocator holds it.
+    pub fn total_resources(&self, agent: &str) -> Result<Resources, AllocatorError> {
+        let state = self.agent_ref(self.agent_index(agent)?);
+        Ok(state.render(&state.total, &self.catalog, None))
+    }
+
     /// Everything currently allocated (offered or in use), one entry per
     /// (framework, agent, role), in no particular order.
     pub fn allocations(&self) -> Vec<Offer> {

@@ -68,6 +68,7 @@ pub mod role_controls;
 pub mod routing;
 pub mod scheduler;
 pub mod tasks_query;
+pub mod update_agent;
 
 pub use error::HttpError;
 pub use executor::{executor_request, ExecutorRequest, ExecutorStanding};

@@ -28,6 +28,7 @@
 //! 100,000 of them at once.
 
 mod agent;
+mod agent_config;
 mod executor;
 mod framework;
 mod master;
@@ -37,6 +38,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use agent::*;
+pub use agent_config::*;
 pub use executor::*;
 pub use framework::*;
 pub use master::*;
@@ -122,6 +124,8 @@ wire_names! {
     InverseOffers => "meso.internal.InverseOffersMessage",
     RescindInverseOffer => "mesos.internal.RescindInverseOfferMessage",
     DrainAgent => "mesos.internal.DrainSlaveMessage",
+    UpdateAgentConfig => "meso.internal.UpdateAgentConfigMessage",
+    AgentConfigUpdated => "meso.internal.AgentConfigUpdatedMessage",
 }
 
 /// Serde adapter (`#[serde(with = "crate::wire::as_json")]`) for JSON-only v1 values inside

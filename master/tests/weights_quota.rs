@@ -250,6 +250,19 @@ async fn quota_calls_set_show_and_remove_quota_and_refuse_what_cannot_be_met() {
         metrics["allocator/mesos/quota/roles/dev/resources/cpus/limit"],
         6.0
     );
+    // The allocator's totals by resource, and its rounds.
+    assert!(
+        metrics["allocator/mesos/resources/cpus/total"].as_f64() > Some(0.0),
+        "{metrics}"
+    );
+    assert!(
+        metrics["allocator/mesos/resources/cpus/offered_or_allocated"].is_number(),
+        "{metrics}"
+    );
+    assert!(
+        metrics["allocator/mesos/allocation_runs"].as_f64() > Some(0.0),
+        "{metrics}"
+    );
     // An empty config removes test's quota.
     let r = op(addr, &update(false, r#"[{"role":"test"}]"#)).await;
     assert_eq!(r.status, 200, "{}", r.text());

@@ -89,6 +89,9 @@ pub enum Operation {
     DeactivateAgent(AgentId),
     /// Reactivates a deactivated agent that is not DRAINING (`ReactivateAgent`).
     ReactivateAgent(AgentId),
+    /// Replaces an admitted agent's info after an online change of its resources or
+    /// attributes (meso's UPDATE_AGENT; not in Mesos). Refused unless the agent is admitted.
+    UpdateAgentInfo(#[serde(with = "meso_api::wire::as_json")] AgentInfo),
 }
 
 /// A framework as the registry keeps it.

@@ -177,6 +177,13 @@ impl Registry {
                     return Err(RegistryError::FrameworkUnknown(id.clone()));
                 }
             }
+            Operation::UpdateAgentInfo(info) => {
+                let id = agent_id(info)?;
+                match self.admitted.get_mut(id) {
+                    Some(stored) => *stored = StoredAgent(info.clone()),
+                    None => return Err(RegistryError::AgentNotAdmitted(id.clone())),
+                }
+            }
         }
         Ok(())
     }

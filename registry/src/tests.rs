@@ -32,6 +32,33 @@ fn machine(host: &str) -> MachineId {
 }
 
 #[test]
+fn an_admitted_agents_info_is_replaced_and_others_are_refused() {
+    let mut r = Registry::new();
+    assert_eq!(
+        r.apply(&Operation::UpdateAgentInfo(agent(1))),
+        Err(RegistryError::AgentNotAdmitted(aid(1)))
+    );
+    r.apply(&Operation::AdmitAgent(agent(1))).unwrap();
+    let mut resized = agent(1);
+    resized.resources = meso_api::Resources::parse("cpus:8;mem:4096", "*").unwrap();
+    resized.attributes = meso_api::attributes::Attributes::parse("rack:r2").unwrap();
+    r.apply(&Operation::UpdateAgentInfo(resized.clone()))
+        .unwrap();
+    assert_eq!(r.admitted_agent(&aid(1)), Some(&resized));
+    let back = Registry::restore(&r.snapshot()).unwrap();
+    assert_eq!(back.admitted_agent(&aid(1)), Some(&resized));
+    r.apply(&Operation::MarkUnreachable {
+        agent: aid(1),
+        at_ms: 5,
+    })
+    .unwrap();
+    assert_eq!(
+        r.apply(&Operation::UpdateAgentInfo(resized)),
+        Err(RegistryError::AgentNotAdmitted(aid(1)))
+    );
+}
+
+#[test]
 fn agent_lifecycle_follows_mesos_rules() {
     let mut r = Registry::new();
     r.apply(&Operation::AdmitAgent(agent(1))).unwrap();
@@ -382,6 +409,11 @@ fn op_strategy() -> impl Strategy<Value = Operation> {
             at_ms
         }),
         n.clone().prop_map(|n| Operation::RemoveAgent(aid(n))),
+        n.clone().prop_map(|n| {
+            let mut info = agent(n);
+            info.hostname = format!("resized{n}");
+            Operation::UpdateAgentInfo(info)
+        }),
         (0u64..1500, 0u64..1000, 0u64..6).prop_map(|(now_ms, max_age_ms, max_count)| {
             Operation::Gc {
                 now_ms,

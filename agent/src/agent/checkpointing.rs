@@ -32,7 +32,14 @@ impl Agent {
 
     /// Checkpoints the agent's info (after (re)registration).
     pub(super) fn checkpoint_agent(&mut self) {
-        let result = self.store.write_agent(&self.info);
+        let record = crate::checkpoint::flags_record::FlagsRecord {
+            resources: self.config.resources.clone(),
+            attributes: self.config.attributes.clone(),
+        };
+        let result = self
+            .store
+            .write_agent(&self.info)
+            .and_then(|()| self.store.write_flags_record(&record));
         self.log_checkpoint_failure(result);
     }
 

@@ -1,6 +1,6 @@
 //! The agent's v1 operator API, `POST /api/v1` (HTTP reference §3.2): GET_HEALTH,
 //! GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
-//! GET_EXECUTORS, GET_TASKS.
+//! GET_EXECUTORS, GET_TASKS, and UPDATE_AGENT (a meso extension, `config_update.rs`).
 //!
 //! The front door (`meso_api::http::agent_operator_request`) decides every refusal (405,
 //! 400, 415, 406, 413-style limits, 501 for calls meso does not serve, each with a body that
@@ -68,6 +68,12 @@ impl Agent {
             AgentCallType::GetFrameworks => self.get_frameworks(),
             AgentCallType::GetExecutors => self.get_executors(),
             AgentCallType::GetTasks => self.get_tasks(),
+            AgentCallType::UpdateAgent => {
+                let update = call
+                    .update_agent
+                    .expect("the front door requires the update_agent payload");
+                return self.update_agent_call(ctx, update, reply);
+            }
             other => {
                 // The front door answers 501 for every call not listed above.
                 return reply.respond(error_response(meso_api::http::HttpError::not_implemented(

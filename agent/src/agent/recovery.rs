@@ -46,6 +46,9 @@ use crate::status_updates::StatusUpdateManager;
 pub struct Recovery {
     /// The agent as checkpointed.
     pub agent: AgentCheckpoint,
+    /// The resources and attributes of an online change (UPDATE_AGENT, SIGHUP) the agent
+    /// keeps running with, because its flags did not move since (`None`: the flags').
+    pub running_with: Option<(meso_api::Resources, meso_api::attributes::Attributes)>,
     /// Re-attach to live executors (else kill them and report their tasks).
     pub reconnect: bool,
     /// Why not, when not.
@@ -69,6 +72,47 @@ fn live_run(ex: &checkpoint::state::ExecutorCheckpoint) -> Option<&RunCheckpoint
     ex.runs.get(&latest.value).filter(|run| !run.completed)
 }
 
+/// The resources and attributes an online change left in `slave.info`, when the flags
+/// are still those recorded beside it (`checkpoint::flags_record`): the change survives the
+/// restart. `None` when there was no such change or the flags moved (then the flags win and
+/// the reconfiguration policy judges them). A damaged record stops the agent under
+/// `--strict`; otherwise it is ignored with a warning.
+fn online_change_kept(
+    config: &AgentConfig,
+    agent: &AgentCheckpoint,
+    meta: &std::path::Path,
+    strict: bool,
+    log: &Logger,
+) -> Result<Option<(meso_api::Resources, meso_api::attributes::Attributes)>, AgentError> {
+    let id = agent
+        .info
+        .id
+        .as_ref()
+        .expect("invariant: the reader returns agents with their id");
+    let record = match checkpoint::flags_record::read(meta, id) {
+        Ok(r) => r,
+        Err(e) if strict => return Err(e.into()),
+        Err(e) => {
+            warn!(log, "damaged flags record ignored (--strict=false)"; "error" => %e);
+            None
+        }
+    };
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let info = &agent.info;
+    let changed_online = info.resources != config.resources || info.attributes != config.attributes;
+    if record.resources == config.resources
+        && record.attributes == config.attributes
+        && changed_online
+    {
+        info!(log, "keeping the resources and attributes of an online change (the flags did not change since)";
+            "resources" => %info.resources, "attributes" => %info.attributes);
+        return Ok(Some((info.resources.clone(), info.attributes.clone())));
+    }
+    Ok(None)
+}
+
 /// Reads and checks the checkpoint of the previous run (step 1 above). `Ok(None)`: nothing
 /// to recover (a new agent).
 pub fn load(config: &AgentConfig, log: &Logger) -> Result<Option<Recovery>, AgentError> {
@@ -84,19 +128,23 @@ pub fn load(config: &AgentConfig, log: &Logger) -> Result<Option<Recovery>, Agen
     let Some(agent) = state.agent else {
         return Ok(None);
     };
-    reconfiguration::check(
-        settings.reconfiguration_policy,
-        &agent.info.resources,
-        &config.resources,
-        &agent.info.attributes,
-        &config.attributes,
-    )
-    .map_err(AgentError::Recovery)?;
     let agent_id = agent
         .info
         .id
         .clone()
         .expect("invariant: the reader returns agents with their id");
+    let running_with = online_change_kept(config, &agent, &meta, settings.strict, log)?;
+    let (resources, attributes) = running_with
+        .clone()
+        .unwrap_or_else(|| (config.resources.clone(), config.attributes.clone()));
+    reconfiguration::check(
+        settings.reconfiguration_policy,
+        &agent.info.resources,
+        &resources,
+        &agent.info.attributes,
+        &attributes,
+    )
+    .map_err(AgentError::Recovery)?;
     store.use_agent(&agent_id);
     let mut updates = StatusUpdateManager::new();
     updates.pause();
@@ -136,6 +184,7 @@ pub fn load(config: &AgentConfig, log: &Logger) -> Result<Option<Recovery>, Agen
         "frameworks" => agent.frameworks.len(), "reconnect" => reconnect);
     Ok(Some(Recovery {
         agent,
+        running_with,
         reconnect,
         cleanup_reason,
         updates,
@@ -164,6 +213,7 @@ impl Agent {
     pub(super) fn adopt(&mut self, ctx: &mut Context<Self>, recovery: Recovery) {
         let Recovery {
             agent,
+            running_with,
             reconnect,
             cleanup_reason,
             updates,
@@ -175,6 +225,10 @@ impl Agent {
             .expect("invariant: the reader returns agents with their id");
         self.id = Some(agent_id.clone());
         self.info.id = Some(agent_id.clone());
+        if let Some((resources, attributes)) = running_with {
+            self.info.resources = resources;
+            self.info.attributes = attributes;
+        }
         self.store.use_agent(&agent_id);
         self.updates = updates;
         for (fid, fw) in agent.frameworks {

@@ -5,6 +5,7 @@
 //! meta/slaves/latest -> <agent_id>
 //! meta/slaves/<agent_id>/slave.info
 //! meta/slaves/<agent_id>/drain.config
+//! meta/slaves/<agent_id>/flags.info       (meso's own: see `flags_record`)
 //! meta/slaves/<agent_id>/frameworks/<fid>/framework.info
 //! meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/executor.info
 //! meta/slaves/<agent_id>/frameworks/<fid>/executors/<eid>/runs/latest -> <container_id>

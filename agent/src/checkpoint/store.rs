@@ -83,6 +83,15 @@ impl CheckpointStore {
         Ok(())
     }
 
+    /// Records the flags' resources and attributes beside the agent's info
+    /// ([`super::flags_record`]).
+    pub fn write_flags_record(
+        &self,
+        record: &super::flags_record::FlagsRecord,
+    ) -> Result<(), CheckpointError> {
+        super::flags_record::write(self.agent_dir()?, record)
+    }
+
     /// Writes under agent id `id` from now on, without rewriting its info (recovery).
     pub fn use_agent(&mut self, id: &meso_api::v1::AgentId) {
         self.agent_dir = Some(layout::agent_dir(&self.meta, id));

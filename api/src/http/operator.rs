@@ -16,7 +16,9 @@
 //! DEACTIVATE_AGENT, REACTIVATE_AGENT), RESERVE_RESOURCES, UNRESERVE_RESOURCES,
 //! CREATE_VOLUMES, DESTROY_VOLUMES, GROW_VOLUME, SHRINK_VOLUME (payloads in
 //! `reservations.rs`). On the agent: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS,
-//! GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS.
+//! GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS. Both serve
+//! UPDATE_AGENT, a meso extension (number 1000, outside Mesos's range) that changes a running
+//! agent's resources and attributes ([`super::update_agent`]).
 //!
 //! [`operator_response`] builds the synchronous answer envelope
 //! `{"type":"GET_X","get_x":{...}}`.
@@ -33,11 +35,11 @@ use crate::v1::{AgentId, DurationInfo, FrameworkId};
 /// Declares an operator call enum: proto names and numbers, `as_str`, `number`,
 /// `from_name`, `Display`, serde as the name (an unknown name is an error naming it).
 macro_rules! call_types {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = ($text:literal, $num:literal),)* }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = ($text:literal, $num:literal),)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[allow(missing_docs)]
-        pub enum $name { $($variant,)* }
+        pub enum $name { $($(#[$vmeta])* $variant,)* }
 
         impl $name {
             /// Every variant.
@@ -120,6 +122,9 @@ call_types!(
         RemoveQuota = ("REMOVE_QUOTA", 30),
         Teardown = ("TEARDOWN", 31),
         MarkAgentGone = ("MARK_AGENT_GONE", 32),
+        /// meso extension (not in Mesos; numbers from 1000 are meso's): change a running
+        /// agent's total resources and attributes (`super::update_agent`).
+        UpdateAgent = ("UPDATE_AGENT", 1000),
     }
 );
 
@@ -159,6 +164,9 @@ call_types!(
         RemoveResourceProviderConfig = ("REMOVE_RESOURCE_PROVIDER_CONFIG", 29),
         MarkResourceProviderGone = ("MARK_RESOURCE_PROVIDER_GONE", 32),
         PruneImages = ("PRUNE_IMAGES", 30),
+        /// meso extension, as on the master: the agent changes its own total resources and
+        /// attributes and tells the master (`super::update_agent`).
+        UpdateAgent = ("UPDATE_AGENT", 1000),
     }
 );
 
@@ -190,6 +198,7 @@ impl MasterCallType {
                 | RemoveQuota
                 | Teardown
                 | MarkAgentGone
+                | UpdateAgent
         )
     }
 
@@ -201,6 +210,7 @@ impl MasterCallType {
             | GetAgents | GetFrameworks | GetExecutors | GetTasks | GetRoles | GetMaster
             | Subscribe | Teardown | MarkAgentGone | GetWeights | UpdateWeights | GetQuota
             | UpdateQuota | SetQuota | RemoveQuota => None,
+            UpdateAgent => None,
             ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
             | ShrinkVolume => None,
             GetMaintenanceStatus
@@ -250,6 +260,7 @@ impl AgentCallType {
         match self {
             GetHealth | GetFlags | GetVersion | GetMetrics | GetState | GetContainers
             | GetFrameworks | GetExecutors | GetTasks => None,
+            UpdateAgent => None,
             Unknown => Some("an 'UNKNOWN' call has nothing to do"),
             GetLoggingLevel | SetLoggingLevel => Some("logging levels are not served yet"),
             ListFiles | ReadFile => {
@@ -384,10 +395,13 @@ pub struct MasterCall {
     /// SHRINK_VOLUME.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrink_volume: Option<super::reservations::ShrinkVolumeCall>,
+    /// UPDATE_AGENT (meso extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_agent: Option<super::update_agent::UpdateAgent>,
 }
 
 /// An agent operator call, with the payloads of the calls meso serves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentCall {
     /// Kind (required).
     #[serde(rename = "type")]
@@ -398,6 +412,9 @@ pub struct AgentCall {
     /// GET_CONTAINERS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub get_containers: Option<GetContainers>,
+    /// UPDATE_AGENT (meso extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_agent: Option<super::update_agent::UpdateAgent>,
 }
 
 /// The front door of the master's `POST /api/v1` (and `/api/v1/operator` and any other
@@ -435,6 +452,9 @@ pub fn master_operator_request(
     for id in controlled.into_iter().flatten() {
         id.validate().map_err(|e| invalid(e.to_string()))?;
     }
+    if let Some(u) = &call.update_agent {
+        u.validate(true)?;
+    }
     let accept = negotiate_response(headers)?;
     if let Some(reason) = call.kind.not_served_reason() {
         return Err(HttpError::not_implemented(format!(
@@ -460,6 +480,9 @@ pub fn agent_operator_request(
             "Failed to validate agent::Call: Expecting '{}' to be present",
             call.kind.as_str().to_ascii_lowercase()
         )));
+    }
+    if let Some(u) = &call.update_agent {
+        u.validate(false)?;
     }
     let accept = negotiate_response(headers)?;
     if let Some(reason) = call.kind.not_served_reason() {
@@ -565,6 +588,10 @@ mod tests {
             MasterCallType::ShrinkVolume => format!(
                 r#"{{"type":"{kind}","{lower}":{{"volume":{DISK},"subtract":{{"value":1}}}}}}"#
             ),
+            MasterCallType::UpdateAgent => {
+                r#"{"type":"UPDATE_AGENT","update_agent":{"agent_id":{"value":"a"},"attributes":[]}}"#
+                    .to_string()
+            }
             k if k.payload_required() => format!(r#"{{"type":"{k}","{lower}":{{}}}}"#),
             k => format!(r#"{{"type":"{k}"}}"#),
         }
@@ -617,7 +644,11 @@ mod tests {
     fn every_agent_call_is_served_or_501() {
         for kind in AgentCallType::ALL {
             let lower = kind.as_str().to_ascii_lowercase();
-            let result = agent(&format!(r#"{{"type":"{kind}","{lower}":{{}}}}"#));
+            let payload = match kind {
+                AgentCallType::UpdateAgent => r#"{"attributes":[]}"#,
+                _ => "{}",
+            };
+            let result = agent(&format!(r#"{{"type":"{kind}","{lower}":{payload}}}"#));
             match kind.not_served_reason() {
                 None => assert_eq!(result.unwrap().0.kind, *kind),
                 Some(_) => assert_eq!(result.unwrap_err().status, 501, "{kind}"),

@@ -105,6 +105,25 @@ fn every_message_round_trips_through_postcard() {
         agent_id: aid.clone(),
     });
     check(PingAgent { connected: true });
+    check(UpdateAgentConfig {
+        request_id: "r1".into(),
+        resources: Some(crate::Resources::parse("cpus:2;mem:512", "*").unwrap()),
+        attributes: Some(crate::attributes::Attributes::parse("rack:r1;zone:2").unwrap()),
+        force: true,
+    });
+    check(UpdateAgentConfig {
+        request_id: "r2".into(),
+        resources: None,
+        attributes: None,
+        force: false,
+    });
+    check(AgentConfigUpdated {
+        agent_id: aid.clone(),
+        request_id: None,
+        resources: crate::Resources::parse("cpus:2;ports:[31000-32000]", "*").unwrap(),
+        attributes: crate::attributes::Attributes::parse("rack:r1").unwrap(),
+        refusal: Some((409, "short of cpus:1".into())),
+    });
     check(PongAgent {});
     check(NotLeader {
         leader: Some("master@127.0.0.1:5051".into()),

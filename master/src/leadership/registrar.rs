@@ -71,6 +71,7 @@ pub fn operation_for(change: &RegistryChange, now_ms: u64) -> Option<Operation> 
         RegistryChange::MarkAgentDrained(agent) => Operation::MarkAgentDrained(agent.clone()),
         RegistryChange::DeactivateAgent(agent) => Operation::DeactivateAgent(agent.clone()),
         RegistryChange::ReactivateAgent(agent) => Operation::ReactivateAgent(agent.clone()),
+        RegistryChange::UpdateAgentInfo(info) => Operation::UpdateAgentInfo(info.clone()),
     })
 }
 

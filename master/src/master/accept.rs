@@ -31,9 +31,14 @@ impl Master {
                 .get(&framework)
                 .filter(|f| f.active)
                 .and_then(|_| self.framework_connection(&framework));
-            let agent = self.agents.get(&agent_id).cloned();
+            let agent = self
+                .agents
+                .get(&agent_id)
+                .filter(|_| !self.offer_outdated(&agent_id, &offer.resources))
+                .cloned();
             let (Some(_), Some(agent)) = (target, agent) else {
-                // The framework or agent left while the round ran.
+                // The framework or agent left while the round ran (or the agent was resized
+                // below this offer: `agent_update.rs`).
                 self.recover(
                     &offer.framework,
                     &offer.agent,

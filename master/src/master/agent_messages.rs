@@ -179,6 +179,12 @@ impl Master {
             return;
         }
         let recovering = self.recovery.book.is_recovering(&id);
+        // A recovered agent whose registry record differs from what it runs with (changed
+        // online while no master listened): the agent's word is written back below.
+        let stale_record = recovering
+            && self.recovery.book.agents().get(&id).is_some_and(|r| {
+                r.resources != msg.agent.resources || r.attributes != msg.agent.attributes
+            });
         self.recovery.book.reregistered(&id);
         if recovering {
             self.note_recovered_agent_back(ctx);
@@ -230,6 +236,11 @@ impl Master {
         self.tasks.add_on_agent(&id, tasks_back);
         for (framework, task) in &added {
             self.on_task_added(framework, task);
+        }
+        if stale_record {
+            let mut record = agent.clone();
+            record.id = Some(id.clone());
+            self.registry(ctx, RegistryChange::UpdateAgentInfo(record), None);
         }
         self.agents.add(agent, id.clone(), pid.clone());
         self.on_agent_added(ctx, &id);

@@ -51,6 +51,9 @@ impl Master {
         msg: wire::ReregisterAgent,
     ) {
         let was_active = self.agents.get(&id).is_some_and(|a| a.active);
+        // What the agent runs with now (it may have changed online while disconnected, or
+        // restarted with other flags): recorded after the answer, as an online change.
+        let config = (msg.agent.resources.clone(), msg.agent.attributes.clone());
         self.agents.update_pid(&id, pid.clone());
         let known = self.tasks.on_agent(&id);
         let missing = {
@@ -116,6 +119,7 @@ impl Master {
         self.replay_kills(ctx, &pid, &id, &reported);
         self.shut_down_removed_frameworks(ctx, &pid, removed);
         self.apply_agent_controls(ctx, &id);
+        self.record_agent_config(ctx, &id, config.0, config.1, None);
     }
 
     /// The master's task `task_id` is not on the re-registered agent `id`.

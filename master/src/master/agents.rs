@@ -117,6 +117,24 @@ impl AgentBook {
         );
     }
 
+    /// Replaces a registered agent's resources and attributes (an online change); `false`
+    /// when the agent is not registered.
+    pub fn update_config(
+        &mut self,
+        id: &AgentId,
+        resources: meso_api::Resources,
+        attributes: meso_api::attributes::Attributes,
+    ) -> bool {
+        match self.registered.get_mut(id) {
+            Some(record) => {
+                record.info.resources = resources;
+                record.info.attributes = attributes;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Changes a registered agent's PID (it restarted on another port).
     pub fn update_pid(&mut self, id: &AgentId, pid: Upid) {
         if let Some(record) = self.registered.get_mut(id) {

@@ -17,15 +17,22 @@
 //! Errors from the core (e.g. recovering resources of a framework removed in the meantime,
 //! which races are expected to produce) are logged and otherwise ignored: the core changes
 //! nothing on error.
+//!
+//! An agent resized online below what it holds (a forced UPDATE_AGENT) keeps a target here:
+//! its total in the core stays at the target plus what is still held beyond it
+//! (`meso_api::http::update_agent::effective_total`), and is lowered each time resources
+//! on it come back, so it offers nothing beyond the target until the two meet.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use libprocess::slog::{debug, warn};
 use libprocess::{Context, Process};
+use meso_api::http::update_agent::effective_total;
 use meso_api::Resources;
 
-use meso_allocator::{Allocator, AllocatorConfig, FrameworkSpec, Offer, Timestamp};
+use meso_allocator::{Allocator, AllocatorConfig, AllocatorError, FrameworkSpec, Offer, Timestamp};
 
 /// What the master tells the allocator.
 #[derive(Debug)]
@@ -107,6 +114,16 @@ pub enum AllocatorCall {
         /// Where the answer goes.
         done: tokio::sync::oneshot::Sender<Result<Resources, meso_allocator::AllocatorError>>,
     },
+    /// An agent's total changed online (UPDATE_AGENT). A total below what the agent's
+    /// allocations hold is a target: the allocator keeps the agent's total at the target
+    /// plus what is still held beyond it, and lowers it as resources come back, so nothing
+    /// beyond the target is offered meanwhile.
+    UpdateAgent {
+        /// Agent id.
+        agent: String,
+        /// The requested total.
+        total: Resources,
+    },
     /// Run a round now (timer or batched trigger).
     Round {
         /// True for the periodic timer (which re-arms itself).
@@ -126,6 +143,10 @@ pub struct AllocatorProcess {
     epoch: Option<Duration>,
     /// When the last round ended and what it cost, on the node's clock.
     last_round: Option<(Duration, Duration)>,
+    /// Requested totals of agents that still hold more than them (forced shrinks).
+    targets: HashMap<String, Resources>,
+    /// `allocator/mesos/allocation_runs` (Mesos's name), once the process runs.
+    runs: Option<libprocess::Counter>,
 }
 
 /// A triggered round starts no sooner than this many times the previous round's cost after
@@ -158,7 +179,24 @@ impl AllocatorProcess {
             round_queued: false,
             epoch: None,
             last_round: None,
+            targets: HashMap::new(),
+            runs: None,
         })
+    }
+
+    /// Gives `agent` the total `target`, or more while its allocations hold more (see
+    /// [`AllocatorCall::UpdateAgent`]); the target is kept until the two meet.
+    fn resize_agent(&mut self, agent: &str, target: Resources) -> Result<(), AllocatorError> {
+        let total = self.core.total_resources(agent)?;
+        let free = self.core.free_resources(agent)?;
+        let held = total - &free;
+        let effective = effective_total(&target, &held);
+        if effective == target {
+            self.targets.remove(agent);
+        } else {
+            self.targets.insert(agent.to_string(), target);
+        }
+        self.core.update_agent(agent, &effective)
     }
 
     fn now(&mut self, ctx: &Context<Self>) -> Timestamp {
@@ -183,6 +221,9 @@ impl AllocatorProcess {
     }
 
     fn round(&mut self, ctx: &Context<Self>) {
+        if let Some(runs) = &self.runs {
+            runs.inc();
+        }
         let started = ctx.node().clock().now();
         let now = self.now(ctx);
         self.core.expire_filters(now);
@@ -204,6 +245,11 @@ impl Process for AllocatorProcess {
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
+        self.runs = Some(
+            ctx.node()
+                .metrics()
+                .counter("allocator/mesos/allocation_runs"),
+        );
         self.now(ctx);
         ctx.delay(self.interval, AllocatorCall::Round { periodic: true });
     }
@@ -216,7 +262,10 @@ impl Process for AllocatorProcess {
                 self.trigger(ctx);
                 r
             }
-            AllocatorCall::RemoveAgent(agent) => self.core.remove_agent(&agent),
+            AllocatorCall::RemoveAgent(agent) => {
+                self.targets.remove(&agent);
+                self.core.remove_agent(&agent)
+            }
             AllocatorCall::AddFramework {
                 framework,
                 spec,
@@ -255,7 +304,7 @@ impl Process for AllocatorProcess {
                 refuse_seconds,
             } => {
                 let now = self.now(ctx);
-                let r = match refuse_seconds {
+                let mut r = match refuse_seconds {
                     Some(refuse) => self.core.decline(&offer, Some(refuse), now),
                     None => self.core.recover_resources(
                         &offer.framework,
@@ -264,6 +313,9 @@ impl Process for AllocatorProcess {
                         &offer.resources,
                     ),
                 };
+                if let Some(target) = self.targets.get(&*offer.agent).cloned() {
+                    r = r.and_then(|()| self.resize_agent(&offer.agent, target));
+                }
                 self.trigger(ctx);
                 r
             }
@@ -307,6 +359,11 @@ impl Process for AllocatorProcess {
                 // The master may have stopped waiting (it failed over); nothing to do then.
                 let _ = done.send(r);
                 Ok(())
+            }
+            AllocatorCall::UpdateAgent { agent, total } => {
+                let r = self.resize_agent(&agent, total);
+                self.trigger(ctx);
+                r
             }
             AllocatorCall::Round { periodic } => {
                 if periodic {
@@ -373,6 +430,65 @@ mod tests {
             .await
             .expect("hang guard: offers")
             .expect("allocator alive")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_forced_shrink_offers_nothing_beyond_the_new_total_until_usage_falls() {
+        let clock = TestClock::paused();
+        let node = Node::builder()
+            .test_clock(&clock)
+            .build()
+            .await
+            .expect("node");
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sink: OfferSink = Box::new(move |offers| {
+            let _ = tx.send(offers);
+        });
+        let process =
+            AllocatorProcess::new(AllocatorConfig::default(), Duration::from_secs(1), sink)
+                .expect("default config is valid");
+        let pid = node.spawn(process).expect("spawn");
+        pid.send(AllocatorCall::AddAgent {
+            agent: "a".into(),
+            total: res("cpus:4;mem:1024"),
+            used: Vec::new(),
+        })
+        .expect("send");
+        pid.send(AllocatorCall::AddFramework {
+            framework: "f".into(),
+            spec: FrameworkSpec {
+                roles: vec!["*".into()],
+                ..FrameworkSpec::default()
+            },
+            active: true,
+        })
+        .expect("send");
+        let offer = next(&mut rx).await.remove(0);
+        // The whole agent is held (offered counts as allocated); the total drops to 1 cpu.
+        pid.send(AllocatorCall::UpdateAgent {
+            agent: "a".into(),
+            total: res("cpus:1;mem:1024"),
+        })
+        .expect("send");
+        let give_back = |text: &str| AllocatorCall::Recover {
+            offer: offer_shape("f", "a", "*", res(text).allocate("*")),
+            refuse_seconds: None,
+        };
+        // 3 cpus come back: 1 is still held, which is all the new total has.
+        pid.send(give_back("cpus:3")).expect("send");
+        for _ in 0..3 {
+            clock.advance(Duration::from_secs(1));
+            clock.settle().await;
+        }
+        assert!(
+            rx.try_recv().is_err(),
+            "nothing beyond the new total is offered while it is in use"
+        );
+        // The rest comes back: the agent offers its new total, no more.
+        pid.send(give_back("cpus:1;mem:1024")).expect("send");
+        let offers = next(&mut rx).await;
+        assert_eq!(offers[0].resources, res("cpus:1;mem:1024").allocate("*"));
+        node.shutdown().await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

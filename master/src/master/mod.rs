@@ -49,6 +49,7 @@ mod accept_group;
 mod agent_links;
 mod agent_messages;
 mod agent_reconciliation;
+pub mod agent_update;
 pub mod agents;
 pub mod allocation;
 mod fast_hash;
@@ -226,6 +227,10 @@ pub enum MasterMessage {
     InverseOfferFilterExpired(FrameworkId, meso_api::v1::AgentId),
     /// The allocator answered an operator's reservation or volume operation.
     OperationApplied(Box<reservations::OperationApplied>),
+    /// An agent's configuration after an online change (UPDATE_AGENT).
+    AgentConfigUpdated(wire::AgentConfigUpdated),
+    /// An agent did not answer a forwarded UPDATE_AGENT (its request id).
+    UpdateAgentTimeout(String),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -250,6 +255,9 @@ pub enum PendingAdmission {
     Operator(HttpReply),
     /// An operator's maintenance or draining change, answered once the registry has it.
     Maintenance(HttpReply),
+    /// An agent's online change (UPDATE_AGENT), answered once the registry has it when an
+    /// operator asked on the master.
+    AgentConfig(Option<HttpReply>),
 }
 
 macro_rules! wire_into_message {
@@ -282,6 +290,7 @@ wire_into_message! {
     KillTask => KillTask,
     StatusUpdateAcknowledgement => Acknowledge,
     FrameworkToExecutor => FrameworkToExecutor,
+    AgentConfigUpdated => AgentConfigUpdated,
 }
 
 impl From<wire::SchedulerCall> for MasterMessage {
@@ -309,6 +318,7 @@ pub struct Master {
     unreachable_queue: partition::UnreachableQueue,
     maintenance: maintenance::MaintenanceBook,
     operations: reservations::OperatorOperations,
+    agent_updates: agent_update::PendingUpdates,
 }
 
 impl Master {
@@ -337,6 +347,7 @@ impl Master {
             unreachable_queue: Default::default(),
             maintenance: Default::default(),
             operations: Default::default(),
+            agent_updates: Default::default(),
         }
     }
 
@@ -389,6 +400,9 @@ impl Master {
                 }
                 Some(PendingAdmission::Maintenance(reply)) => {
                     self.maintenance_change_done(ctx, &done.change, applied, reply)
+                }
+                Some(PendingAdmission::AgentConfig(reply)) => {
+                    self.agent_config_recorded(ctx, &done.change, applied, reply)
                 }
                 None => {}
             },
@@ -529,6 +543,8 @@ impl Process for Master {
                 self.inverse_offer_filter_expired(ctx, &framework, &agent)
             }
             MasterMessage::OperationApplied(done) => self.operation_applied(ctx, *done),
+            MasterMessage::AgentConfigUpdated(m) => self.agent_config_updated(ctx, from, m),
+            MasterMessage::UpdateAgentTimeout(id) => self.update_agent_timeout(&id),
         }
     }
 

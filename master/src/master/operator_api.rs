@@ -288,6 +288,12 @@ impl Master {
                 Some(json!({ "metrics": super::metrics::as_metric_list(&all) }))
             }
             MasterCallType::Subscribe => return self.subscribe_operator(ctx, reply),
+            MasterCallType::UpdateAgent => {
+                let update = call
+                    .update_agent
+                    .expect("the front door requires the update_agent payload");
+                return self.update_agent_call(ctx, update, reply);
+            }
             MasterCallType::Teardown => {
                 let id = call
                     .teardown

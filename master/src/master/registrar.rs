@@ -54,6 +54,9 @@ pub enum RegistryChange {
     DeactivateAgent(AgentId),
     /// The operator reactivated an agent.
     ReactivateAgent(AgentId),
+    /// An admitted agent's resources or attributes changed online (UPDATE_AGENT, a meso
+    /// extension): its info is replaced.
+    UpdateAgentInfo(AgentInfo),
 }
 
 /// A registrar failure (storage unavailable, aborted); the master treats it as fatal.
@@ -205,6 +208,18 @@ impl InMemoryRegistrar {
                 known
             }
             RegistryChange::ReactivateAgent(id) => s.agent_controls.reactivate(&id).is_ok(),
+            RegistryChange::UpdateAgentInfo(info) => {
+                let Some(id) = info.id.clone() else {
+                    return false;
+                };
+                match s.admitted.get_mut(&id) {
+                    Some(stored) => {
+                        *stored = info;
+                        true
+                    }
+                    None => false,
+                }
+            }
         }
     }
 }
