@@ -3,8 +3,9 @@
 //! (`meso_api::http::auth`; a refusal is a 401 counted in
 //! `master/http_authentication_failures` when credentials were presented), then dispatches
 //! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
-//! `legacy.rs`, `/agents/<id>/...` in `agent_proxy.rs`, the operator API in
-//! `operator_api.rs`, `/weights` and `/quota` in `role_calls.rs`.
+//! `legacy.rs`, `/agents/<id>/...` in `agent_proxy.rs`, `/kill-task` in
+//! `operator_kill.rs`, the operator API in `operator_api.rs`, `/weights` and `/quota` in
+//! `role_calls.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::slog::info;
@@ -54,6 +55,7 @@ impl Master {
         }
         match route {
             "/health" => reply.respond(HttpResponse::text(StatusCode::OK, "")),
+            super::operator_kill::ROUTE => self.serve_kill_task(ctx, request, reply),
             r if longest_prefix(r, &["/api/v1"]).is_some() => {
                 self.serve_operator(ctx, request, reply)
             }

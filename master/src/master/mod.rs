@@ -63,6 +63,7 @@ pub mod metrics;
 pub mod offers;
 pub mod operator_api;
 pub mod operator_events;
+pub mod operator_kill;
 pub mod operator_state;
 mod partition;
 pub mod pending_kills;
