@@ -3,11 +3,12 @@
 //! thin HTTP clients of the leading master: `commands.rs` (arguments, exit codes),
 //! `connect.rs` (masters and credentials), `client.rs` (leader finding, errors),
 //! `listings.rs` and `operate.rs` (the commands), `sandbox.rs` (sandboxes through the
-//! master's agent proxy), `table.rs` (output).
+//! master's agent proxy), `table.rs` (output); `console.rs` is `meso execute`'s output.
 
 pub mod client;
 pub mod commands;
 pub mod connect;
+pub mod console;
 pub mod execute;
 pub mod listings;
 pub mod local;
