@@ -24,16 +24,16 @@ use clap::Args;
 pub struct ConnectFlags {
     /// The masters, HOST:PORT[,HOST:PORT...]; the leader is found among them [default: from
     /// the config file].
-    #[arg(long, env = "MESO_MASTER")]
+    #[arg(long, env = "MESO_MASTER", global = true)]
     pub master: Option<String>,
     /// Principal for HTTP Basic authentication (needs --secret-file).
-    #[arg(long, env = "MESO_PRINCIPAL")]
+    #[arg(long, env = "MESO_PRINCIPAL", global = true)]
     pub principal: Option<String>,
     /// File whose content (one trailing newline dropped) is the principal's secret.
-    #[arg(long, env = "MESO_SECRET_FILE")]
+    #[arg(long, env = "MESO_SECRET_FILE", global = true)]
     pub secret_file: Option<PathBuf>,
     /// Config file [default: ~/.config/meso/config.toml, when it exists].
-    #[arg(long, env = "MESO_CONFIG")]
+    #[arg(long, env = "MESO_CONFIG", global = true)]
     pub config: Option<PathBuf>,
 }
 
