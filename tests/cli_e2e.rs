@@ -304,8 +304,9 @@ fn task_logs_follow_prints_what_the_task_writes_until_it_ends() {
         "writer",
         "echo first; sleep 2; echo second; sleep 2; echo third >&2; echo last",
     );
-    eventually("the task runs", || {
-        task_state(m, "writer").is_some_and(|s| s == "TASK_RUNNING")
+    // Followed from as early as the master knows the task: its sandbox may not exist yet.
+    eventually("the master knows the task", || {
+        task_state(m, "writer").is_some()
     });
     let follow = meso_cmd(&["task", "logs", "-f", "writer", "--master", m])
         .stdout(Stdio::piped())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::client::{encode_query, CliError, MasterClient, EXIT_NOT_IMPLEMENTED};
+use super::client::{encode_query, CliError, MasterClient, EXIT_NOT_FOUND, EXIT_NOT_IMPLEMENTED};
 use super::sandbox::{find_task, is_terminal, read_at, sandbox_dir, Follower};
 use super::table::{emit, pretty, render, text, utc};
 
@@ -117,29 +117,48 @@ pub async fn task(client: &MasterClient, command: &TaskCommand) -> Result<(), Cl
 }
 
 async fn logs(client: &MasterClient, args: &LogsArgs) -> Result<(), CliError> {
-    let task = find_task(client, &args.task.id, args.task.framework.as_deref()).await?;
-    let dir = sandbox_dir(client, &task).await?;
+    let mut task = find_task(client, &args.task.id, args.task.framework.as_deref()).await?;
     let file = if args.stderr { "stderr" } else { "stdout" };
-    let mut follower = Follower::new(&task.agent, format!("{dir}/{file}"));
-    let mut last_check = tokio::time::Instant::now();
+    if !args.follow {
+        let dir = sandbox_dir(client, &task).await?;
+        emit(
+            &Follower::new(&task.agent, format!("{dir}/{file}"))
+                .poll(client)
+                .await?,
+        );
+        return Ok(());
+    }
+    // Following: the task's state is read before each read of the file, so the read after
+    // a terminal state has everything the task wrote. Until the task runs, its sandbox or
+    // file may not exist yet: failures are retried while it is not terminal.
+    let mut follower: Option<Follower> = None;
     loop {
-        let data = follower.poll(client).await?;
-        emit(&data);
-        if !args.follow {
-            return Ok(());
-        }
-        // The task's state is read again every few reads; once it is terminal, one last
-        // read takes what it wrote last.
-        if last_check.elapsed() >= Duration::from_secs(2) || data.is_empty() {
-            last_check = tokio::time::Instant::now();
-            let now = find_task(client, &task.id, Some(&task.framework)).await?;
-            let state = now.json["state"].as_str().unwrap_or_default().to_string();
-            if is_terminal(&state) {
-                emit(&follower.poll(client).await?);
-                return Ok(());
+        let terminal = is_terminal(task.json["state"].as_str().unwrap_or_default());
+        let mut failure = None;
+        if follower.is_none() && !task.agent.is_empty() {
+            match sandbox_dir(client, &task).await {
+                Ok(dir) => follower = Some(Follower::new(&task.agent, format!("{dir}/{file}"))),
+                Err(e) => failure = Some(e),
             }
         }
+        if let Some(f) = follower.as_mut() {
+            match f.poll(client).await {
+                Ok(data) => emit(&data),
+                Err(e) => failure = Some(e),
+            }
+        }
+        if terminal {
+            return match failure {
+                Some(e) => Err(e),
+                None if follower.is_none() => Err(CliError::new(
+                    EXIT_NOT_FOUND,
+                    format!("task '{}' ended without running on an agent", task.id),
+                )),
+                None => Ok(()),
+            };
+        }
         tokio::time::sleep(FOLLOW_EVERY).await;
+        task = find_task(client, &task.id, Some(&task.framework)).await?;
     }
 }
 
