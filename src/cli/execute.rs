@@ -1,17 +1,33 @@
 //! `meso execute`: run one command task through the master and report its states.
 //!
 //! A node, the scheduler driver and the `Execute` scheduler (`meso-frameworks`): the first
-//! fitting offer runs the task. Ctrl-C or `--kill-after` sends KILL; the exit code follows
+//! fitting offer runs the task. The framework registers as the OS user and this host, as
+//! mesos-execute does. Ctrl-C or `--kill-after` sends KILL; the exit code follows
 //! the final state (0 for TASK_FINISHED). Until the framework is registered a line says
 //! every few seconds that no master answers yet; after `--master-timeout` (60 s) it gives
-//! up with exit code 3.
+//! up with exit code 3. On a terminal a spinner shows the task's latest state while it
+//! waits ([`super::console`]).
+//!
+//! `--attach` streams the task's stdout and stderr to this terminal's stdout and stderr
+//! (as `kubectl run --attach`): reads with offsets of the sandbox files through the
+//! leading master's agent proxy ([`super::sandbox::Follower`]), until the task ends and
+//! what it wrote last has been read.
 
 use std::time::Duration;
 
 use clap::Args;
 use libprocess::Node;
 use meso_api::detector::MasterDetector;
-use meso_api::v1::{FrameworkInfo, TaskId};
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use meso_api::v1::{FrameworkId, FrameworkInfo, TaskId};
+use tokio::sync::watch;
+
+use super::client::MasterClient;
+use super::connect::{ConnectFlags, Connection};
+use super::console::{Console, TICK};
+use super::sandbox::{find_task, sandbox_dir, Follower};
 use meso_api::Resources;
 use meso_frameworks::execute::{Execute, ExecuteConfig, Outcome};
 use meso_frameworks::{DriverHandle, SchedulerDriver};
@@ -57,6 +73,15 @@ pub struct ExecuteFlags {
     /// until then a line says every few seconds that it is still retrying. 0 waits forever.
     #[arg(long, env = "MESO_MASTER_TIMEOUT", value_parser = parse_duration, default_value = "60secs")]
     pub master_timeout: Duration,
+    /// Stream the task's stdout and stderr here until it ends (read through the master).
+    #[arg(long)]
+    pub attach: bool,
+    /// Principal for HTTP Basic authentication of --attach's reads (needs --secret-file).
+    #[arg(long, env = "MESO_PRINCIPAL")]
+    pub principal: Option<String>,
+    /// File whose content (one trailing newline dropped) is the principal's secret.
+    #[arg(long, env = "MESO_SECRET_FILE")]
+    pub secret_file: Option<std::path::PathBuf>,
 }
 
 /// Exit code of `meso execute` when no master answered within `--master-timeout`.
@@ -68,27 +93,119 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// Prints progress until the framework is registered; returns only when `timeout` (not
 /// zero) passed without a registration. Once registered it never returns.
 async fn no_master_within(
-    registration: tokio::sync::oneshot::Receiver<meso_api::v1::FrameworkId>,
+    mut registered: watch::Receiver<Option<FrameworkId>>,
+    console: &Console,
     master: &str,
     timeout: Duration,
 ) {
     let start = tokio::time::Instant::now();
-    let mut registration = Box::pin(registration);
     loop {
         let mut wait = PROGRESS_EVERY;
         if !timeout.is_zero() {
             wait = wait.min(timeout.saturating_sub(start.elapsed()));
         }
+        if registered.borrow().is_some() {
+            return std::future::pending().await;
+        }
         tokio::select! {
-            _ = &mut registration => return std::future::pending().await,
+            changed = registered.changed() => {
+                if changed.is_err() {
+                    return std::future::pending().await;
+                }
+            }
             _ = tokio::time::sleep(wait) => {
                 if !timeout.is_zero() && start.elapsed() >= timeout {
                     return;
                 }
-                println!("no master at {master} yet, retrying");
+                console.line(&format!("no master at {master} yet, retrying"));
             }
         }
     }
+}
+
+/// The OS user this process runs as (mesos-execute's `FrameworkInfo.user`).
+fn os_user() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_default()
+}
+
+/// How often `--attach` reads the task's files again.
+const ATTACH_EVERY: Duration = Duration::from_millis(300);
+
+/// Streams the task's stdout and stderr through `console` until `done` turns true, then
+/// reads what is left once more. Failures to read are retried (the sandbox and its files
+/// appear only once the task runs); the last one is reported if nothing could be read.
+async fn attach(
+    client: MasterClient,
+    console: Arc<Console>,
+    task: String,
+    mut registered: watch::Receiver<Option<FrameworkId>>,
+    mut done: watch::Receiver<bool>,
+) {
+    let framework = loop {
+        if let Some(f) = registered.borrow().clone() {
+            break f;
+        }
+        if *done.borrow() {
+            return;
+        }
+        tokio::select! {
+            r = registered.changed() => if r.is_err() { return },
+            _ = done.changed() => {}
+        }
+    };
+    let mut followers: Option<[Follower; 2]> = None;
+    let mut failure: Option<String> = None;
+    loop {
+        let finished = *done.borrow();
+        if followers.is_none() {
+            match locate(&client, &task, framework.as_str()).await {
+                Ok((agent, dir)) => {
+                    followers = Some([
+                        Follower::new(&agent, format!("{dir}/stdout")),
+                        Follower::new(&agent, format!("{dir}/stderr")),
+                    ])
+                }
+                Err(e) => failure = Some(e.message),
+            }
+        }
+        if let Some(pair) = followers.as_mut() {
+            for (i, follower) in pair.iter_mut().enumerate() {
+                match follower.poll(&client).await {
+                    Ok(data) => {
+                        console.output(&data, i == 1);
+                        failure = None;
+                    }
+                    Err(e) => failure = Some(e.message),
+                }
+            }
+        }
+        if finished {
+            if let Some(why) = failure {
+                eprintln!("meso: --attach could not read the task's output: {why}");
+            }
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(ATTACH_EVERY) => {}
+            _ = done.changed() => {}
+        }
+    }
+}
+
+/// The agent and sandbox of task `task` of `framework`, once launched.
+async fn locate(
+    client: &MasterClient,
+    task: &str,
+    framework: &str,
+) -> Result<(String, String), super::client::CliError> {
+    let found = find_task(client, task, Some(framework)).await?;
+    let dir = sandbox_dir(client, &found).await?;
+    Ok((found.agent, dir))
 }
 
 fn detector(text: &str) -> anyhow::Result<MasterDetector> {
@@ -102,6 +219,18 @@ fn detector(text: &str) -> anyhow::Result<MasterDetector> {
 /// Runs `meso execute`; returns the process exit code.
 pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
     let detector = detector(&flags.master)?;
+    let client = if flags.attach {
+        let connection = Connection::resolve(&ConnectFlags {
+            master: Some(flags.master.clone()),
+            principal: flags.principal.clone(),
+            secret_file: flags.secret_file.clone(),
+            config: None,
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Some(MasterClient::new(connection))
+    } else {
+        None
+    };
     let master = detector.current().clone();
     let resources = Resources::parse(&flags.resources, "*")
         .map_err(|e| anyhow::anyhow!("--resources '{}': {e}", flags.resources))?;
@@ -114,21 +243,57 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
         .bind(std::net::SocketAddr::new(bind_ip, 0))
         .build()
         .await?;
-    let mut framework = FrameworkInfo::new(&std::env::var("USER").unwrap_or_default(), &flags.name);
+    let mut framework = FrameworkInfo::new(&os_user(), &flags.name);
+    framework.hostname = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok());
     if flags.role != "*" {
         framework.role = Some(flags.role.clone());
     }
     framework.failover_timeout = flags.failover_timeout.as_secs_f64();
     framework.checkpoint = flags.checkpoint;
+    let console = Arc::new(Console::new(
+        std::io::stdout().is_terminal(),
+        format!("waiting for a master at {}", flags.master),
+    ));
     let (mut scheduler, outcome) = Execute::new(
         ExecuteConfig {
             name: flags.name.clone(),
             command: flags.command.clone(),
             resources,
         },
-        Box::new(|line| println!("{line}")),
+        Box::new({
+            let console = console.clone();
+            move |line| console.line(&line)
+        }),
     );
     let registration = scheduler.registration();
+    let (registered_tx, registered) = watch::channel(None);
+    tokio::spawn(async move {
+        if let Ok(id) = registration.await {
+            let _ = registered_tx.send(Some(id));
+        }
+    });
+    let (done_tx, done) = watch::channel(false);
+    let attached = client.map(|client| {
+        tokio::spawn(attach(
+            client,
+            console.clone(),
+            flags.name.clone(),
+            registered.clone(),
+            done,
+        ))
+    });
+    let spinner = tokio::spawn({
+        let console = console.clone();
+        async move {
+            let start = tokio::time::Instant::now();
+            loop {
+                tokio::time::sleep(TICK).await;
+                console.tick(start.elapsed());
+            }
+        }
+    });
     let driver = node.spawn(SchedulerDriver::with_detector(
         detector,
         framework,
@@ -149,7 +314,9 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
     let mut outcome = Box::pin(outcome);
     let result = tokio::select! {
         r = &mut outcome => r.ok(),
-        _ = no_master_within(registration, &flags.master, flags.master_timeout) => {
+        _ = no_master_within(registered, &console, &flags.master, flags.master_timeout) => {
+            console.stop();
+            spinner.abort();
             eprintln!(
                 "gave up: no master answered at {} within {:?} (--master-timeout)",
                 flags.master, flags.master_timeout
@@ -159,12 +326,19 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
             return Ok(EXIT_NO_MASTER);
         }
         _ = tokio::signal::ctrl_c() => {
-            println!("interrupted: killing task '{}'", flags.name);
+            console.line(&format!("interrupted: killing task '{}'", flags.name));
             let task = task.clone();
             let _ = handle.run(move |a| { let _ = a.kill_task(task); });
             tokio::time::timeout(Duration::from_secs(30), &mut outcome).await.ok().and_then(|r| r.ok())
         }
     };
+    // What the task wrote last is read before the framework is torn down.
+    let _ = done_tx.send(true);
+    if let Some(attached) = attached {
+        let _ = tokio::time::timeout(Duration::from_secs(30), attached).await;
+    }
+    spinner.abort();
+    console.stop();
     let _ = handle.run(|a| {
         let _ = a.teardown();
     });

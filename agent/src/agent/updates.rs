@@ -6,6 +6,7 @@
 //! go to the master only while registered (the core is paused otherwise).
 
 use libprocess::Context;
+use meso_api::v1::status::{ContainerStatus, NetworkInfo};
 use meso_api::v1::{
     AgentId, ExecutorId, FrameworkId, TaskId, TaskState, TaskStatus, TaskStatusReason,
     TaskStatusSource,
@@ -71,8 +72,9 @@ impl Agent {
     pub(super) fn take_update(
         &mut self,
         ctx: &mut Context<Self>,
-        update: StatusUpdate,
+        mut update: StatusUpdate,
     ) -> Result<(), AgentError> {
+        self.add_container_status(ctx, &mut update);
         let now = ctx.node().clock().now();
         let framework_id = update.framework_id.clone();
         let task_id = update.status.task_id.clone();
@@ -99,6 +101,35 @@ impl Agent {
             task.state = state;
         }
         Ok(())
+    }
+
+    /// Adds what Mesos's agent adds to every update of a task in a container it knows: the
+    /// container's id and, as the task shares the host's network, the agent's IP as its
+    /// address. What the executor already set is kept.
+    fn add_container_status(&self, ctx: &Context<Self>, update: &mut StatusUpdate) {
+        let Some(executor) = self.frameworks.get(&update.framework_id).and_then(|fw| {
+            fw.executors.values().find(|ex| {
+                ex.tasks.contains_key(&update.status.task_id)
+                    || update.executor_id.as_ref() == Some(&ex.info.executor_id)
+            })
+        }) else {
+            return;
+        };
+        let status = update
+            .status
+            .container_status
+            .get_or_insert_with(|| ContainerStatus {
+                container_id: None,
+                network_infos: Vec::new(),
+                executor_pid: None,
+            });
+        if status.container_id.is_none() {
+            status.container_id = Some(executor.container_id.clone());
+        }
+        if status.network_infos.is_empty() {
+            let ip = ctx.self_upid().addr().ip().to_string();
+            status.network_infos.push(NetworkInfo::host(ip));
+        }
     }
 
     /// Sends one update to the master (the core decided it is due).

@@ -42,6 +42,7 @@ fn every_type_round_trips() {
             value: "child".into(),
             parent: Some(Box::new(ContainerId::new("parent"))),
         }),
+        network_infos: vec![status::NetworkInfo::host("10.0.0.7")],
         executor_pid: Some(42),
     });
     status.unreachable_time = Some(TimeInfo { nanoseconds: 7 });

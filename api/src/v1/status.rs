@@ -146,12 +146,46 @@ mesos_enum!(
     }
 );
 
+/// One address of a container (Mesos's `NetworkInfo.IPAddress`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IpAddress {
+    /// The address, e.g. `10.0.0.7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+}
+
+/// A network a container is on (Mesos's `NetworkInfo`, its addresses and name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NetworkInfo {
+    /// The container's addresses on it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_addresses: Vec<IpAddress>,
+    /// The network's name (none for the host's network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl NetworkInfo {
+    /// The host's network seen from a container sharing it: the one address `ip`.
+    pub fn host(ip: impl Into<String>) -> Self {
+        NetworkInfo {
+            ip_addresses: vec![IpAddress {
+                ip_address: Some(ip.into()),
+            }],
+            name: None,
+        }
+    }
+}
+
 /// Container details in a status update.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ContainerStatus {
     /// Container id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_id: Option<ContainerId>,
+    /// The container's networks and addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_infos: Vec<NetworkInfo>,
     /// Executor process id.
     #[serde(
         default,

@@ -3,9 +3,10 @@
 //! (`meso_api::http::auth`; a refusal is a 401 counted in
 //! `master/http_authentication_failures` when credentials were presented), then dispatches
 //! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
-//! `legacy.rs`, the operator API in `operator_api.rs`, `/weights` and `/quota` in
-//! `role_calls.rs`, `/maintenance/*` and `/machine/*` in `maintenance/calls.rs`, `/reserve`,
-//! `/unreserve`, `/create-volumes` and `/destroy-volumes` in `reservations.rs`.
+//! `legacy.rs`, `/agents/<id>/...` in `agent_proxy.rs`, `/kill-task` in `operator_kill.rs`,
+//! the operator API in `operator_api.rs`, `/weights` and `/quota` in `role_calls.rs`,
+//! `/maintenance/*` and `/machine/*` in `maintenance/calls.rs`, `/reserve`, `/unreserve`,
+//! `/create-volumes` and `/destroy-volumes` in `reservations.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::slog::info;
@@ -47,8 +48,15 @@ impl Master {
         if route == "/api/v1/scheduler" {
             return self.scheduler_api(ctx, request, reply);
         }
+        if let Some(target) = super::agent_proxy::parse_route(request.method.as_str(), route) {
+            return match target {
+                Ok(target) => self.serve_agent_proxy(ctx, target, request, reply),
+                Err(e) => reply.respond(super::legacy::error_response(e)),
+            };
+        }
         match route {
             "/health" => reply.respond(HttpResponse::text(StatusCode::OK, "")),
+            super::operator_kill::ROUTE => self.serve_kill_task(ctx, request, reply),
             r if longest_prefix(r, &["/api/v1"]).is_some() => {
                 self.serve_operator(ctx, request, reply)
             }

@@ -3,7 +3,8 @@
 //! pure functions; the allocator runs as its own process ([`allocation`]); durable changes go
 //! through a [`Registrar`]. This file holds the process itself and its message enum; the
 //! handlers are grouped by concept in `agent_messages.rs`, `framework_messages.rs`,
-//! `accept.rs`, `status_updates.rs` and `http.rs`.
+//! `accept.rs`, `status_updates.rs` and `http.rs`; `agent_proxy.rs` relays agents'
+//! `/files` and `/containers` under `/agents/<id>/`.
 //!
 //! Message flow: agents send RegisterAgent / ReregisterAgent / PongAgent / StatusUpdate /
 //! ExitedExecutor / ExecutorToFramework; the master answers with AgentRegistered,
@@ -48,6 +49,7 @@ mod accept;
 mod accept_group;
 mod agent_links;
 mod agent_messages;
+pub mod agent_proxy;
 mod agent_reconciliation;
 pub mod agent_update;
 pub mod agents;
@@ -65,6 +67,7 @@ pub mod metrics;
 pub mod offers;
 pub mod operator_api;
 pub mod operator_events;
+pub mod operator_kill;
 pub mod operator_state;
 mod partition;
 pub mod pending_kills;
@@ -231,6 +234,8 @@ pub enum MasterMessage {
     AgentConfigUpdated(wire::AgentConfigUpdated),
     /// An agent did not answer a forwarded UPDATE_AGENT (its request id).
     UpdateAgentTimeout(String),
+    /// A relayed agent request ended (`agent_proxy.rs`).
+    AgentProxyDone(agent_proxy::ProxyOutcome),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -545,6 +550,7 @@ impl Process for Master {
             MasterMessage::OperationApplied(done) => self.operation_applied(ctx, *done),
             MasterMessage::AgentConfigUpdated(m) => self.agent_config_updated(ctx, from, m),
             MasterMessage::UpdateAgentTimeout(id) => self.update_agent_timeout(&id),
+            MasterMessage::AgentProxyDone(outcome) => self.agent_proxy_done(ctx, outcome),
         }
     }
 

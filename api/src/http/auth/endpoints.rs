@@ -24,6 +24,7 @@ const MASTER_READWRITE: &[&str] = &[
     "/maintenance/schedule",
     "/machine/down",
     "/machine/up",
+    "/kill-task",
 ];
 
 /// The realm of a master route (trailing slash and `/master` prefix already removed), or
@@ -76,6 +77,7 @@ mod tests {
             "/metrics/snapshot",
             "/maintenance/status",
             "/files/read",
+            "/agents/S1/files/read",
             "/no-such-endpoint",
         ] {
             assert_eq!(master_realm(ro), Some(Realm::Readonly), "{ro}");
@@ -86,6 +88,7 @@ mod tests {
             "/teardown",
             "/quota",
             "/machine/down",
+            "/kill-task",
         ] {
             assert_eq!(master_realm(rw), Some(Realm::Readwrite), "{rw}");
         }
