@@ -46,6 +46,12 @@ impl Master {
         if route == "/api/v1/scheduler" {
             return self.scheduler_api(ctx, request, reply);
         }
+        if let Some(response) = super::webui::only_get(request.method.as_str(), route)
+            .filter(|_| super::webui::is_ui_route(route))
+            .or_else(|| self.serve_ui(ctx, route, &request))
+        {
+            return reply.respond(response);
+        }
         match route {
             "/health" => reply.respond(HttpResponse::text(StatusCode::OK, "")),
             r if longest_prefix(r, &["/api/v1"]).is_some() => {
