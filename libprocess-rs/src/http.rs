@@ -162,6 +162,15 @@ impl HttpStream {
         self.tx.is_closed()
     }
 
+    /// Queues one chunk, waiting while the queue is full (for a writer outside any process,
+    /// such as a proxy relaying another node's body at the client's pace).
+    pub async fn send_waiting(&self, chunk: impl Into<Bytes>) -> Result<(), StreamError> {
+        self.tx
+            .send(chunk.into())
+            .await
+            .map_err(|_| StreamError::Closed)
+    }
+
     /// Resolves once the client has gone away (the server dropped the response body).
     /// The future holds this handle, so the response does not end while it is pending:
     /// race it against a cancellation when the process may want to end the stream itself.

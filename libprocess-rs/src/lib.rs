@@ -84,6 +84,7 @@ mod filter;
 mod fnv;
 pub mod frame;
 mod http;
+pub mod http_client;
 mod links;
 mod message;
 mod metrics;

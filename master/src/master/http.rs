@@ -3,8 +3,8 @@
 //! (`meso_api::http::auth`; a refusal is a 401 counted in
 //! `master/http_authentication_failures` when credentials were presented), then dispatches
 //! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
-//! `legacy.rs`, the operator API in `operator_api.rs`, `/weights` and `/quota` in
-//! `role_calls.rs`.
+//! `legacy.rs`, `/agents/<id>/...` in `agent_proxy.rs`, the operator API in
+//! `operator_api.rs`, `/weights` and `/quota` in `role_calls.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::slog::info;
@@ -51,6 +51,12 @@ impl Master {
             .or_else(|| self.serve_ui(ctx, route, &request))
         {
             return reply.respond(response);
+        }
+        if let Some(target) = super::agent_proxy::parse_route(request.method.as_str(), route) {
+            return match target {
+                Ok(target) => self.serve_agent_proxy(ctx, target, request, reply),
+                Err(e) => reply.respond(super::legacy::error_response(e)),
+            };
         }
         match route {
             "/health" => reply.respond(HttpResponse::text(StatusCode::OK, "")),

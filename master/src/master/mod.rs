@@ -3,7 +3,8 @@
 //! pure functions; the allocator runs as its own process ([`allocation`]); durable changes go
 //! through a [`Registrar`]. This file holds the process itself and its message enum; the
 //! handlers are grouped by concept in `agent_messages.rs`, `framework_messages.rs`,
-//! `accept.rs`, `status_updates.rs` and `http.rs`.
+//! `accept.rs`, `status_updates.rs` and `http.rs`; `agent_proxy.rs` relays agents'
+//! `/files` and `/containers` under `/agents/<id>/`.
 //!
 //! Message flow: agents send RegisterAgent / ReregisterAgent / PongAgent / StatusUpdate /
 //! ExitedExecutor / ExecutorToFramework; the master answers with AgentRegistered,
@@ -46,6 +47,7 @@ mod accept;
 mod accept_group;
 mod agent_links;
 mod agent_messages;
+pub mod agent_proxy;
 mod agent_reconciliation;
 pub mod agents;
 pub mod allocation;
@@ -220,6 +222,8 @@ pub enum MasterMessage {
     /// A disconnected agent's time to re-register ran out (its id and the number of the
     /// disconnection that armed the timer).
     DisconnectedAgentTimeout(meso_api::v1::AgentId, u64),
+    /// A relayed agent request ended (`agent_proxy.rs`).
+    AgentProxyDone(agent_proxy::ProxyOutcome),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -510,6 +514,7 @@ impl Process for Master {
             MasterMessage::DisconnectedAgentTimeout(id, n) => {
                 self.disconnected_agent_timeout(ctx, id, n)
             }
+            MasterMessage::AgentProxyDone(outcome) => self.agent_proxy_done(ctx, outcome),
         }
     }
 

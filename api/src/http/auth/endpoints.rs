@@ -79,6 +79,7 @@ mod tests {
             "/metrics/snapshot",
             "/maintenance/status",
             "/files/read",
+            "/agents/S1/files/read",
             "/no-such-endpoint",
         ] {
             assert_eq!(master_realm(ro), Some(Realm::Readonly), "{ro}");
