@@ -254,20 +254,27 @@ impl Browser {
         self.log("browser")
     }
 
-    /// The URLs of every request the page made since the last call (from Chromium's
-    /// network log).
+    /// The URLs of every request the page made since the last look at the network log.
     pub fn requests(&self) -> Vec<String> {
+        self.network_log()
+            .iter()
+            .filter(|m| m["method"] == "Network.requestWillBeSent")
+            .filter_map(|m| m["params"]["request"]["url"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Chromium's DevTools network events since the last look (`{method, params}` each:
+    /// `Network.requestWillBeSent`, `Network.dataReceived`, ...).
+    pub fn network_log(&self) -> Vec<Value> {
         self.log("performance")
             .iter()
             .filter_map(|entry| {
                 let m: Value = serde_json::from_str(entry["message"].as_str()?).ok()?;
-                (m["message"]["method"] == "Network.requestWillBeSent")
-                    .then(|| {
-                        m["message"]["params"]["request"]["url"]
-                            .as_str()
-                            .map(str::to_string)
-                    })
-                    .flatten()
+                let event = m["message"].clone();
+                event["method"]
+                    .as_str()
+                    .is_some_and(|name| name.starts_with("Network."))
+                    .then_some(event)
             })
             .collect()
     }

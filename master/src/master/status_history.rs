@@ -157,7 +157,7 @@ mod tests {
         for i in 0..=MAX_TASKS {
             h.record(
                 &f,
-                &TaskId::from(format!("x{i}")),
+                &TaskId::from(format!("x{i}").as_str()),
                 &status(TaskState::Running, 0.0),
             );
         }

@@ -79,7 +79,7 @@ function invalidate() {
 }
 
 function pump() {
-  if (running || timer) return;
+  if (running || timer || !page) return;
   timer = setTimeout(async () => {
     timer = null;
     if (!dirty) return;

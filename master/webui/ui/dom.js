@@ -59,7 +59,7 @@ export function section(title, ...children) {
 /** A definition list from [label, value] pairs. */
 export function facts(pairs, testid) {
   const dl = h("dl", { class: "facts", "data-testid": testid });
-  for (const [label, value, id] of pairs) {
+  for (const [label, value, id] of pairs.filter(Boolean)) {
     append(dl, [h("dt", {}, label), h("dd", { "data-testid": id }, value ?? "-")]);
   }
   return dl;

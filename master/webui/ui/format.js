@@ -86,7 +86,7 @@ export function id(full, route) {
         navigator.clipboard?.writeText(text).catch(() => {});
       },
     },
-    "⧉",
+    "copy",
   );
   return h("span", { class: "id" }, label, copy);
 }

@@ -74,7 +74,7 @@ export function overviewPage() {
         section(
           "Cluster",
           facts([
-            ["Cluster", o.cluster || "(unnamed: set --cluster)", "cluster"],
+            o.cluster ? ["Cluster", o.cluster, "cluster"] : null,
             ["Leader", o.leader, "leader"],
             ["Version", o.version, "version"],
             ["Started", f.time(o.start_time)],
