@@ -504,7 +504,7 @@ fn tasks(view: &StateView<'_>, history: &StatusHistory, q: &ListQuery) -> Value 
         .collect();
     page(q, rows, |(t, kind)| {
         let status = t.status.as_ref();
-        let terminal = *kind == "completed";
+        let terminal = *kind == "completed" || t.state.is_terminal();
         let mut row = json!({
             "id": t.info.task_id.as_str(),
             "name": t.info.name,

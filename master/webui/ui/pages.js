@@ -38,6 +38,12 @@ export function sandboxPath(t) {
   return t.executor_id ? `${run}/tasks/${t.id}` : run;
 }
 
+/** `el` spanning two columns of a grid. */
+function wide(el) {
+  el.classList.add("wide");
+  return el;
+}
+
 /** A Total / Allocated / Offered / Idle table over the four scalars. */
 function resourceTable(columns, testid) {
   return h(
@@ -105,7 +111,7 @@ export function overviewPage() {
           facts(STATES.filter((s) => s in byState || !["TASK_DROPPED", "TASK_GONE"].includes(s))
             .map((s) => [f.state(s), byState[s] || 0, `tasks-${s}`]), "task-counts"),
         ),
-        section(
+        wide(section(
           "Resources",
           resourceTable([
             ["Total", o.resources.total],
@@ -113,7 +119,7 @@ export function overviewPage() {
             ["Offered", o.resources.offered],
             ["Idle", o.resources.idle],
           ], "res"),
-        ),
+        )),
       );
       await Promise.all([active.refresh(), unreachable.refresh(), completed.refresh()]);
       if (first) {
