@@ -45,3 +45,6 @@ cargo run -q --locked -p meso-agent --example executor_rss -- "$PWD/target/debug
 cargo run -q --locked -- agent-emulator --help > /dev/null
 cargo run -q --locked --example failover_bench -- --meso "$PWD/target/debug/meso" \
   --kills 2 --agents 200 --tasks-per-agent 2
+# meso: the web UI benchmark, briefly: 100 emulated agents, one cold load, 5 s idle.
+cargo run -q --locked --example ui_bench -- --meso "$PWD/target/debug/meso" \
+  --agents 100 --tasks-per-agent 2 --loads 1 --idle-secs 5

@@ -3,7 +3,8 @@
 //! offer) is built in the books and written by the pure builders; the results are compared
 //! with `tests/golden/master_state.json` and `tests/golden/operator_events.json` after
 //! volatile values (times, addresses) are normalised. Set `UPDATE_GOLDEN=1` to rewrite the
-//! golden files after an intended change, and review the diff.
+//! golden files after an intended change, and review the diff. The same cluster checks the
+//! web UI's views: `/master/overview` and `/master/list/*` agree with `/master/state`.
 
 use libprocess::Upid;
 use meso_api::attributes::Attributes;
@@ -263,4 +264,86 @@ fn operator_events_match_the_golden_shapes() {
         all.insert(kind.to_string(), event);
     }
     check_golden("operator_events.json", &Value::Object(all));
+}
+
+#[test]
+fn the_overview_agrees_with_the_state_document() {
+    use meso_master::master::overview_json::overview;
+    let books = small_cluster();
+    let view = books.view();
+    let o = overview(&view);
+    let s: Value = serde_json::from_slice(&state_json::state(&view)).expect("state is JSON");
+    assert_eq!(o["agents"]["active"], s["activated_slaves"]);
+    assert_eq!(o["agents"]["deactivated"], s["deactivated_slaves"]);
+    assert_eq!(o["agents"]["unreachable"], s["unreachable_slaves"]);
+    let cpus: f64 = s["slaves"]
+        .as_array()
+        .expect("slaves")
+        .iter()
+        .map(|a| a["resources"]["cpus"].as_f64().expect("cpus"))
+        .sum();
+    assert_eq!(o["resources"]["total"]["cpus"].as_f64(), Some(cpus));
+    assert_eq!(o["resources"]["allocated"]["cpus"].as_f64(), Some(0.5));
+    assert_eq!(o["resources"]["offered"]["cpus"].as_f64(), Some(1.0));
+    assert_eq!(o["resources"]["idle"]["cpus"].as_f64(), Some(cpus - 1.5));
+    assert_eq!(o["tasks"]["by_state"]["TASK_RUNNING"], 1);
+    assert_eq!(o["tasks"]["by_state"]["TASK_FINISHED"], 1);
+    assert_eq!(o["offers"], 1);
+    assert_eq!(o["frameworks"]["active"], 1);
+}
+
+#[test]
+fn lists_are_filtered_sorted_and_paged_by_the_master() {
+    use meso_master::master::list_json::{list, ListKind, ListQuery};
+    use meso_master::master::status_history::StatusHistory;
+    let books = small_cluster();
+    let view = books.view();
+    let history = StatusHistory::default();
+    let page = |kind, q: &str| {
+        list(
+            &view,
+            &history,
+            kind,
+            &ListQuery::parse(kind, Some(q)).expect("query parses"),
+        )
+    };
+    let ids = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let all = page(ListKind::Tasks, "kind=all&sort=started&order=desc");
+    assert_eq!(all["total"], 2);
+    assert_eq!(ids(&all), ["done", "running"]);
+    assert_eq!(ids(&page(ListKind::Tasks, "kind=active")), ["running"]);
+    assert_eq!(
+        ids(&page(ListKind::Tasks, "kind=all&filter=DONE")),
+        ["done"]
+    );
+    assert_eq!(
+        ids(&page(ListKind::Tasks, "kind=all&state=finished")),
+        ["done"]
+    );
+    assert_eq!(
+        ids(&page(ListKind::Tasks, "kind=all&limit=1&offset=1")),
+        ["running"]
+    );
+    let one = page(ListKind::Tasks, "kind=all&id=done");
+    assert_eq!(one["items"][0]["kind"], "completed");
+    assert_eq!(one["items"][0]["statuses"][0]["state"], "TASK_FINISHED");
+    let agents = page(ListKind::Agents, "");
+    assert_eq!(agents["items"][0]["tasks"], 1);
+    assert_eq!(agents["items"][0]["allocated"]["cpus"].as_f64(), Some(0.5));
+    let frameworks = page(ListKind::Frameworks, "kind=active");
+    assert_eq!(frameworks["items"][0]["name"], "golden");
+    assert_eq!(
+        frameworks["items"][0]["max_share"].as_f64(),
+        Some(0.1),
+        "0.5 of 5 cpus"
+    );
+    assert_eq!(page(ListKind::Offers, "")["total"], 1);
+    assert_eq!(page(ListKind::Frameworks, "kind=completed")["total"], 0);
 }

@@ -11,6 +11,8 @@
 //!   tails); [`e2e_cluster`] one real master and agent; [`masters`] three real HA masters;
 //!   [`subscribe`] a scheduler SUBSCRIBE that follows redirects; [`python_clients`] the
 //!   Python HTTP clients.
+//! - [`browser`]: headless Chromium through chromedriver (WebDriver), for the web UI's
+//!   tests, and [`skip_unless_browser!`] where it is not installed.
 //! - [`cluster`]: the in-process cluster harness with raft-rs's verbs (`crash`,
 //!   `restart`, `partition`, `isolate`, `heal`, `settle`) over libprocess message filters.
 //! - [`master_harness`]: a real master with small wire-speaking test agents and the real
@@ -24,6 +26,7 @@
 //! driver and processes, and fake only the peer a test plays.
 
 pub mod agent_harness;
+pub mod browser;
 pub mod cluster;
 pub mod e2e_cluster;
 pub mod eventually;

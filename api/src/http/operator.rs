@@ -299,6 +299,17 @@ pub struct GetMetrics {
     pub timeout: Option<DurationInfo>,
 }
 
+/// SUBSCRIBE options (a meso extension; Mesos's SUBSCRIBE has no payload and a client
+/// that sends none gets Mesos's stream).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Subscribe {
+    /// Leave the state out of SUBSCRIBED (`get_state` is then an empty object): for a
+    /// client such as the web UI that reads bounded summaries instead of the whole state
+    /// and wants only the events.
+    #[serde(default)]
+    pub omit_state: bool,
+}
+
 /// TEARDOWN payload (master).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Teardown {
@@ -344,6 +355,9 @@ pub struct MasterCall {
     /// TEARDOWN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teardown: Option<Teardown>,
+    /// SUBSCRIBE options (meso's extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribe: Option<Subscribe>,
     /// MARK_AGENT_GONE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mark_agent_gone: Option<MarkAgentGone>,

@@ -15,7 +15,8 @@
 //! Invariants: at most [`MAX_HELD`] distinct clients are held (others are answered at once);
 //! a held client gets exactly one answer per hold.
 //! HTTP: `/health` is 200, `/version` the version, `/state` (also `/state.json`) a small
-//! document with the leader, term and peers, `/redirect` Mesos's redirect to the leader;
+//! document with the leader, term and peers, `/redirect` Mesos's redirect to the leader, `/leader` who leads (for the web UI, open to
+//! any origin);
 //! every other path is a 307 to the same path on the leader, or 503 when no leader is known.
 //! `/state` asks for credentials as the leader's read-only endpoints do (the master's
 //! `HttpAuthenticator`); redirected paths are authenticated by the leader.
@@ -297,6 +298,7 @@ impl Process for StandIn {
                 HttpResponse::json(&doc)
             }
             "/redirect" => error_response(meso_api::http::routing::master_redirect(leader, route)),
+            "/leader" => crate::master::webui::leader_response(info.to_json()),
             other => error_response(HttpError::not_leader(leader, other)),
         };
         reply.respond(response);

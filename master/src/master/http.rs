@@ -1,7 +1,9 @@
 //! The master's HTTP entry: every request for the `master` process (or delegated to it)
 //! arrives in `serve_http`, which first authenticates it for its endpoint's realm
 //! (`meso_api::http::auth`; a refusal is a 401 counted in
-//! `master/http_authentication_failures` when credentials were presented), then dispatches
+//! `master/http_authentication_failures` when credentials were presented, and without the
+//! `WWW-Authenticate` challenge for a script's `X-Requested-With: XMLHttpRequest` request,
+//! so the web UI's login dialog asks instead of the browser), then dispatches
 //! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
 //! `legacy.rs`, `/agents/<id>/...` in `agent_proxy.rs`, `/kill-task` in `operator_kill.rs`,
 //! the operator API in `operator_api.rs`, `/weights` and `/quota` in `role_calls.rs`,
@@ -47,6 +49,12 @@ impl Master {
         }
         if route == "/api/v1/scheduler" {
             return self.scheduler_api(ctx, request, reply);
+        }
+        if let Some(response) = super::webui::only_get(request.method.as_str(), route)
+            .filter(|_| super::webui::is_ui_route(route))
+            .or_else(|| self.serve_ui(ctx, route, &request))
+        {
+            return reply.respond(response);
         }
         if let Some(target) = super::agent_proxy::parse_route(request.method.as_str(), route) {
             return match target {
@@ -109,6 +117,16 @@ impl Master {
             info!(ctx.node().logger(), "HTTP authentication failed";
                 "path" => &request.route, "peer" => ?request.peer, "reason" => &refusal.error.body);
         }
-        Some(super::legacy::error_response(refusal.error))
+        let mut response = super::legacy::error_response(refusal.error);
+        if request
+            .headers
+            .get("x-requested-with")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"))
+        {
+            // A script's request (the web UI's): without the challenge the browser shows
+            // no prompt of its own and the page asks for credentials itself.
+            response.headers.remove("www-authenticate");
+        }
+        Some(response)
     }
 }

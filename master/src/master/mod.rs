@@ -26,7 +26,7 @@
 //! HTTP: the node routes `/master/<route>`, the delegated paths (`/state`, `/api/v1`,
 //! `/version`, `/flags`) and `/metrics/snapshot` to this process's `http` hook; `http.rs`
 //! sends `/api/v1/scheduler` to `scheduler_api.rs`, `/api/v1` and below (longest prefix) to
-//! `operator_api.rs`, the rest to `legacy.rs`. Operator events: every change point of the
+//! `operator_api.rs`, the web UI's page and endpoints to `webui.rs`, the rest to `legacy.rs`. Operator events: every change point of the
 //! books (agent added or removed, framework added, updated or removed, task added or
 //! updated) calls one hook of `operator_events.rs`; events are built only while someone is
 //! subscribed.
@@ -62,6 +62,7 @@ mod http;
 pub use http::AUTHENTICATION_FAILURES_METRIC;
 mod leader_hook;
 mod legacy;
+pub mod list_json;
 pub mod maintenance;
 pub mod metrics;
 pub mod offers;
@@ -69,6 +70,7 @@ pub mod operator_api;
 pub mod operator_events;
 pub mod operator_kill;
 pub mod operator_state;
+pub mod overview_json;
 mod partition;
 pub mod pending_kills;
 pub mod reconciliation;
@@ -84,12 +86,14 @@ pub mod roles_json;
 mod scheduler_api;
 mod sends;
 pub mod state_json;
+pub mod status_history;
 mod status_updates;
 pub mod task_group_validation;
 pub mod tasks;
 pub mod timeline;
 pub mod unreachable_tasks;
 pub mod validation;
+pub mod webui;
 
 use std::time::Duration;
 

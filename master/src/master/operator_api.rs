@@ -287,7 +287,10 @@ impl Master {
                 all.extend(self.metrics_map(self.wall_secs(ctx)));
                 Some(json!({ "metrics": super::metrics::as_metric_list(&all) }))
             }
-            MasterCallType::Subscribe => return self.subscribe_operator(ctx, reply),
+            MasterCallType::Subscribe => {
+                let omit_state = call.subscribe.is_some_and(|s| s.omit_state);
+                return self.subscribe_operator(ctx, reply, omit_state);
+            }
             MasterCallType::UpdateAgent => {
                 let update = call
                     .update_agent
@@ -333,9 +336,14 @@ impl Master {
     }
 
     /// SUBSCRIBE: a RecordIO stream that starts with SUBSCRIBED and the state, then joins
-    /// the event hub (and arms the heartbeat if it is the first subscriber).
-    fn subscribe_operator(&mut self, ctx: &mut Context<Self>, reply: HttpReply) {
-        let first = operator_subscribed(&get_state(&self.state_view()));
+    /// the event hub (and arms the heartbeat if it is the first subscriber). With
+    /// `omit_state` (meso's `subscribe.omit_state`) SUBSCRIBED carries an empty `get_state`.
+    fn subscribe_operator(&mut self, ctx: &mut Context<Self>, reply: HttpReply, omit_state: bool) {
+        let first = if omit_state {
+            operator_subscribed(&json!({}))
+        } else {
+            operator_subscribed(&get_state(&self.state_view()))
+        };
         let mut headers = libprocess::http_types::HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,
@@ -441,6 +449,7 @@ impl Master {
     pub(super) fn on_task_updated(&mut self, framework: &FrameworkId, task: &meso_api::v1::TaskId) {
         if let Some(t) = self.tasks.get(framework, task) {
             if let Some(status) = &t.status {
+                self.operator.status_history.record(framework, task, status);
                 self.operator
                     .events
                     .task_updated(framework, status, t.state);

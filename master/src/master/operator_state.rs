@@ -32,6 +32,8 @@ pub struct OperatorState {
     pub epoch_offset: f64,
     /// Role weights and quotas, as last written to the registry.
     pub roles: super::role_controls::RoleControls,
+    /// Recent tasks' status updates, for the web UI's task page.
+    pub status_history: super::status_history::StatusHistory,
 }
 
 impl OperatorState {
@@ -45,6 +47,7 @@ impl OperatorState {
             completed_frameworks: VecDeque::new(),
             epoch_offset,
             roles: Default::default(),
+            status_history: Default::default(),
         }
     }
 }

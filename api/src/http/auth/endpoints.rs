@@ -33,6 +33,9 @@ pub fn master_realm(route: &str) -> Option<Realm> {
     match route {
         "/health" | "/version" => None,
         r if r == "/redirect" || r.starts_with("/redirect/") => None,
+        // The web UI's page and scripts (it asks for credentials itself) and who leads.
+        "/" | "/index.html" | "/leader" => None,
+        r if r.starts_with("/ui/") => None,
         "/api/v1/scheduler" => Some(Realm::Framework),
         r if r == "/api/v1" || r.starts_with("/api/v1/") => Some(Realm::Readwrite),
         r if MASTER_READWRITE
