@@ -33,6 +33,7 @@
 //! See ARCHITECTURE.md (section `meso-agent`) for where this crate sits.
 
 pub mod checkpoint;
+pub mod oversubscription;
 pub mod detect;
 pub mod error;
 pub mod status_updates;
