@@ -33,9 +33,9 @@
 //! See ARCHITECTURE.md (section `meso-agent`) for where this crate sits.
 
 pub mod checkpoint;
-pub mod oversubscription;
 pub mod detect;
 pub mod error;
+pub mod oversubscription;
 pub mod status_updates;
 
 pub use error::AgentError;

@@ -112,9 +112,7 @@ impl Signal {
         match self {
             Signal::Cpu => (s.cores > 0.0).then(|| s.business_cpus() / s.cores),
             Signal::Load => (s.cores > 0.0).then(|| f64::from(s.runnable) / s.cores),
-            Signal::Memory => {
-                (s.mem_total_mb > 0.0).then(|| s.mem_available_mb / s.mem_total_mb)
-            }
+            Signal::Memory => (s.mem_total_mb > 0.0).then(|| s.mem_available_mb / s.mem_total_mb),
             Signal::CpuPressure => s.cpu_pressure,
             Signal::MemPressure => s.mem_pressure,
             Signal::Throttling => Some(
@@ -355,8 +353,8 @@ mod tests {
     }
 
     fn containers() -> impl Strategy<Value = Vec<ContainerWindow>> {
-        prop::collection::vec((any::<bool>(), 0u64..20, 0.0f64..1.0, 0.0f64..500.0), 0..8)
-            .prop_map(|v| {
+        prop::collection::vec((any::<bool>(), 0u64..20, 0.0f64..1.0, 0.0f64..500.0), 0..8).prop_map(
+            |v| {
                 v.into_iter()
                     .enumerate()
                     .map(|(i, (revocable, seq, used, mem))| ContainerWindow {
@@ -370,7 +368,8 @@ mod tests {
                         throttled_fraction: used / 2.0,
                     })
                     .collect()
-            })
+            },
+        )
     }
 
     proptest! {

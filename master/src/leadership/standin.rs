@@ -71,6 +71,7 @@ client_messages! {
     ReregisterAgent,
     UnregisterAgent,
     PongAgent,
+    UpdateOversubscribedResources,
     StatusUpdateMessage,
     ExitedExecutor,
     ExecutorToFramework,

@@ -212,6 +212,11 @@ impl Master {
             self.on_task_added(framework, task);
         }
         self.agents.add(agent, id.clone(), pid.clone());
+        // Revocable resources its tasks still hold stay in its total until its estimator
+        // reports again.
+        let held = super::oversubscription::held_revocable(used.iter().map(|(_, _, r)| r));
+        let total = super::oversubscription::with_held_revocable(&total, &held);
+        self.agents.set_revocable(&id, held);
         self.on_agent_added(ctx, &id);
         ctx.link(&pid);
         self.allocator(AllocatorCall::AddAgent {

@@ -62,6 +62,7 @@ pub mod offers;
 pub mod operator_api;
 pub mod operator_events;
 pub mod operator_state;
+pub mod oversubscription;
 mod partition;
 pub mod pending_kills;
 pub mod reconciliation;
@@ -165,6 +166,8 @@ pub enum MasterMessage {
     UnregisterAgent(wire::UnregisterAgent),
     /// Agent alive.
     PongAgent(wire::PongAgent),
+    /// An agent's new revocable total (its resource estimator's report).
+    UpdateOversubscribed(wire::UpdateOversubscribedResources),
     /// Status update from an agent.
     StatusUpdate(wire::StatusUpdateMessage),
     /// Executor exited on an agent.
@@ -257,6 +260,7 @@ wire_into_message! {
     ReregisterAgent => ReregisterAgent,
     UnregisterAgent => UnregisterAgent,
     PongAgent => PongAgent,
+    UpdateOversubscribedResources => UpdateOversubscribed,
     StatusUpdateMessage => StatusUpdate,
     ExitedExecutor => ExitedExecutor,
     ExecutorToFramework => ExecutorToFramework,
@@ -413,6 +417,9 @@ impl Process for Master {
         ctx.node()
             .metrics()
             .counter(http::AUTHENTICATION_FAILURES_METRIC);
+        ctx.node()
+            .metrics()
+            .counter(oversubscription::EVICTED_METRIC);
         let me = ctx.pid().clone();
         let sink = Box::new(move |offers: Vec<Offer>| {
             let _ = me.send(MasterMessage::Offers(offers));
@@ -449,6 +456,7 @@ impl Process for Master {
                     self.agents.pong(&from);
                 }
             }
+            MasterMessage::UpdateOversubscribed(m) => self.update_oversubscribed(ctx, from, m),
             MasterMessage::StatusUpdate(m) => self.status_update(ctx, from, m),
             MasterMessage::ExitedExecutor(m) => self.exited_executor(ctx, from, m),
             MasterMessage::ExecutorToFramework(m) => self.executor_to_framework(ctx, from, m),
