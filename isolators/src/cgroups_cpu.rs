@@ -72,9 +72,12 @@ impl CgroupsCpu {
     }
 
     fn apply(&self, dirs: &[CgroupDir], limits: &Limits) -> Result<()> {
-        let Some(cpus) = limits.cpus else {
+        // A revocable container without cpus (e.g. revocable mem only) still runs at the
+        // lowest weight.
+        let Some(cpus) = limits.cpus.or(limits.revocable.then_some(0.0)) else {
             return Ok(());
         };
+        let cfs = self.enable_cfs && limits.cpus.is_some();
         let cpu = &dirs[0];
         match cpu.version {
             CgroupVersion::V1 => {
@@ -82,7 +85,7 @@ impl CgroupsCpu {
                     "cpu.shares",
                     &shares_for_limits(cpus, limits.revocable).to_string(),
                 )?;
-                if self.enable_cfs {
+                if cfs {
                     cpu.write("cpu.cfs_period_us", &CFS_PERIOD_US.to_string())?;
                     cpu.write("cpu.cfs_quota_us", &cfs_quota_for(cpus).to_string())?;
                 }
@@ -92,7 +95,7 @@ impl CgroupsCpu {
                     "cpu.weight",
                     &weight_for_shares(shares_for_limits(cpus, limits.revocable)).to_string(),
                 )?;
-                if self.enable_cfs {
+                if cfs {
                     cpu.write(
                         "cpu.max",
                         &format!("{} {}", cfs_quota_for(cpus), CFS_PERIOD_US),

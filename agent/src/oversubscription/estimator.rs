@@ -37,7 +37,7 @@ impl Default for EstimatorConfig {
             headroom_mem_mb: 0.0,
             smoothing: 0.3,
             band_cpus: 0.2,
-            band_mem_mb: 128.0,
+            band_mem_mb: 256.0,
         }
     }
 }
@@ -176,7 +176,7 @@ mod tests {
         });
         let est = e.observe(&sample(2.0, 0.0, 4096.0, 4096.0));
         assert_eq!(est.cpus, 1.4);
-        assert_eq!(est.mem_mb, 4096.0 - 512.0 - 64.0);
+        assert_eq!(est.mem_mb, 4096.0 - 512.0 - 128.0);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! `UpdateSlaveMessage` with oversubscribed resources). The agent reports its revocable
 //! total; the master keeps it as the revocable part of the agent's total (so `/master/state`
 //! shows `cpus_revocable` and `/metrics/snapshot` `master/cpus_revocable_total`), rescinds
-//! the agent's outstanding offers that hold revocable resources, and hands the allocator the
-//! new total and the rescinded offers in one call.
+//! the agent's outstanding offers that hold revocable resources when the total shrank, and
+//! hands the allocator the new total and the rescinded offers in one call.
 //!
 //! Invariant: the revocable total the allocator gets is never below what the agent's
 //! unfinished tasks hold (a launch may cross the agent's report in flight): each revocable
@@ -94,9 +94,17 @@ impl Master {
         }
         info!(ctx.node().logger(), "agent's oversubscribed resources changed";
             "agent" => %id, "from" => %old, "to" => %total);
-        // Offers holding revocable resources go (as Mesos's); the others stay.
+        // When the total shrinks, offers holding revocable resources go (as Mesos's, which
+        // rescinds them on every change); when it only grows they stay, so that an estimate
+        // moving up does not take away what a framework is about to accept.
+        let shrunk = !total.contains(&old);
         let mut recover = Vec::new();
-        for offer_id in self.offers.on_agent(&id) {
+        let offers = if shrunk {
+            self.offers.on_agent(&id)
+        } else {
+            Vec::new()
+        };
+        for offer_id in offers {
             let revocable = self
                 .offers
                 .get(&offer_id)
