@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod operator_api;
 mod orphans;
+pub mod oversubscription;
 pub mod recovery;
 pub mod state_json;
 pub mod task_groups;
@@ -91,6 +92,8 @@ pub struct AgentConfig {
     pub http_auth: meso_api::http::auth::HttpAuthenticator,
     /// Checkpoint recovery settings.
     pub recovery: recovery::RecoveryConfig,
+    /// The resource estimator and QoS controller (both off by default).
+    pub oversubscription: crate::oversubscription::OversubscriptionConfig,
 }
 
 /// Where the agent stands with the master.
@@ -178,6 +181,13 @@ pub enum AgentMessage {
         /// The flags' attributes.
         attributes: Attributes,
     },
+    /// Timer: time to sample the machine for oversubscription.
+    OversubscriptionTick {
+        /// The timer this belongs to.
+        generation: u64,
+    },
+    /// A reading of the machine and the containers, taken off the agent's process.
+    OversubscriptionSample(Box<crate::oversubscription::RawSample>),
 }
 
 macro_rules! from_wire {
@@ -241,6 +251,8 @@ pub struct Agent {
     drain: Option<meso_api::wire::DrainAgent>,
     /// Dynamic reservations and persistent volumes, as last checkpointed ([`volumes`]).
     checkpointed_resources: Resources,
+    /// The resource estimator and QoS controller.
+    oversub: oversubscription::Oversubscription,
 }
 
 impl Agent {
@@ -264,6 +276,7 @@ impl Agent {
         let mut updates = StatusUpdateManager::new();
         updates.pause();
         Agent {
+            oversub: oversubscription::Oversubscription::new(config.oversubscription.clone()),
             store: CheckpointStore::new(&config.work_dir),
             checkpointed_runs: HashMap::new(),
             terminated_tasks: BTreeMap::new(),
@@ -405,6 +418,7 @@ impl Agent {
         self.id = Some(agent_id);
         self.info.id = self.id.clone();
         self.registration = Registration::Registered;
+        self.oversub.registered();
         self.checkpoint_agent();
         self.backoff = self.config.registration_backoff_factor;
         if let Some(secs) = ping_timeout_secs.filter(|s| s.is_finite() && *s > 0.0) {
@@ -487,6 +501,7 @@ impl Process for Agent {
         // launched (checkpointed or not) is an orphan.
         self.destroy_orphans();
         self.attempt_registration(ctx);
+        self.start_oversubscription(ctx);
     }
 
     fn handle(&mut self, ctx: &mut Context<Self>, msg: AgentMessage) {
@@ -552,6 +567,10 @@ impl Process for Agent {
                 resources,
                 attributes,
             } => self.reload_flags(ctx, resources, attributes),
+            AgentMessage::OversubscriptionTick { generation } => {
+                self.oversubscription_tick(ctx, generation)
+            }
+            AgentMessage::OversubscriptionSample(raw) => self.oversubscription_sample(ctx, *raw),
         }
     }
 

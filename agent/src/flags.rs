@@ -13,8 +13,10 @@ use meso_api::attributes::Attributes;
 use meso_api::http::auth::{Credentials, HttpAuthenticator, JwtKey, NodeKind, Realm};
 
 pub mod isolation;
+pub mod oversubscription;
 pub mod recovery;
 pub use isolation::IsolationFlags;
+pub use oversubscription::OversubscriptionFlags;
 pub use recovery::RecoveryFlags;
 
 use crate::agent::AgentConfig;
@@ -102,6 +104,9 @@ pub struct AgentFlags {
     /// What a restarted agent does with its checkpointed executors and tasks.
     #[command(flatten)]
     pub recovery: RecoveryFlags,
+    /// Revocable resources from measured slack, and the QoS controller that takes them back.
+    #[command(flatten)]
+    pub oversubscription: OversubscriptionFlags,
 }
 
 fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError> {
@@ -212,6 +217,7 @@ impl AgentFlags {
             command_executor,
             http_auth: self.http_authenticator()?,
             recovery: self.recovery.config()?,
+            oversubscription: self.oversubscription.config()?,
         })
     }
 

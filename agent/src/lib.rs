@@ -35,6 +35,7 @@
 pub mod checkpoint;
 pub mod detect;
 pub mod error;
+pub mod oversubscription;
 pub mod status_updates;
 
 pub use error::AgentError;

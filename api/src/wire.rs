@@ -92,6 +92,7 @@ wire_names! {
     UnregisterAgent => "mesos.internal.UnregisterSlaveMessage",
     PingAgent => "mesos.internal.PingSlaveMessage",
     PongAgent => "mesos.internal.PongSlaveMessage",
+    UpdateOversubscribedResources => "mesos.internal.UpdateSlaveMessage",
     RunTask => "mesos.internal.RunTaskMessage",
     RunTaskGroup => "mesos.internal.RunTaskGroupMessage",
     KillTask => "mesos.internal.KillTaskMessage",

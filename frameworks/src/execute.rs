@@ -3,12 +3,17 @@
 //! declines everything else, reports each state change through a line sink, and hands the
 //! final state to the caller.
 //!
+//! With `revocable`, the task's cpus and mem are revocable (oversubscribed) resources: the
+//! framework must register with the REVOCABLE_RESOURCES capability ([`framework_info`]),
+//! and the task may be evicted (TASK_KILLED, REASON_CONTAINER_PREEMPTED) when the agent's
+//! own work needs the machine back.
+//!
 //! Invariant: at most one task is launched; once launched, offers are declined for an hour
 //! and further offers suppressed.
 
 use meso_api::v1::{
-    AgentId, Filters, FrameworkId, MasterInfo, Offer, OfferId, TaskId, TaskInfo, TaskState,
-    TaskStatus,
+    AgentId, Filters, FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo,
+    MasterInfo, Offer, OfferId, TaskId, TaskInfo, TaskState, TaskStatus,
 };
 use meso_api::Resources;
 use tokio::sync::oneshot;
@@ -24,6 +29,37 @@ pub struct ExecuteConfig {
     pub command: String,
     /// Resources of the task.
     pub resources: Resources,
+    /// Run on revocable cpus and mem.
+    pub revocable: bool,
+}
+
+/// The task's resources: with `revocable`, its cpus and mem become revocable (the other
+/// resources stay as they are: only cpus and mem are oversubscribed).
+pub fn task_resources(resources: &Resources, revocable: bool) -> Resources {
+    if !revocable {
+        return resources.clone();
+    }
+    resources
+        .iter()
+        .map(|r| {
+            if matches!(&*r.name, "cpus" | "mem") {
+                r.clone().into_revocable()
+            } else {
+                r.clone()
+            }
+        })
+        .collect()
+}
+
+/// Adds the REVOCABLE_RESOURCES capability to `framework` when `revocable`.
+pub fn framework_info(mut framework: FrameworkInfo, revocable: bool) -> FrameworkInfo {
+    let capability = FrameworkCapabilityType::RevocableResources;
+    if revocable && !framework.has_capability(capability) {
+        framework.capabilities.push(FrameworkCapability {
+            kind: Some(capability),
+        });
+    }
+    framework
 }
 
 /// How the task ended (or why it never ran).
@@ -101,7 +137,7 @@ impl Execute {
             .as_ref()
             .and_then(|a| a.role.clone())
             .unwrap_or_else(|| "*".to_string());
-        let wanted = self.config.resources.allocate(&role);
+        let wanted = task_resources(&self.config.resources, self.config.revocable).allocate(&role);
         offer.resources.contains(&wanted).then_some(wanted)
     }
 
@@ -197,5 +233,29 @@ impl Scheduler for Execute {
     fn error(&mut self, _driver: &mut DriverActions<'_>, message: &str) {
         (self.say)(format!("error: {message}"));
         self.finish(Outcome::Error(message.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revocable_turns_cpus_and_mem_revocable_and_asks_for_the_capability() {
+        let r = Resources::parse("cpus:0.5;mem:64;disk:10", "*").unwrap();
+        assert_eq!(task_resources(&r, false), r);
+        let rev = task_resources(&r, true);
+        assert!(rev.named("cpus").iter().all(|r| r.revocable));
+        assert!(rev.named("mem").iter().all(|r| r.revocable));
+        assert!(rev.named("disk").iter().all(|r| !r.revocable));
+        let info = framework_info(FrameworkInfo::new("u", "n"), true);
+        assert!(info.has_capability(FrameworkCapabilityType::RevocableResources));
+        assert_eq!(
+            framework_info(info.clone(), true).capabilities.len(),
+            info.capabilities.len()
+        );
+        assert!(framework_info(FrameworkInfo::new("u", "n"), false)
+            .capabilities
+            .is_empty());
     }
 }

@@ -25,6 +25,7 @@ fn one(iso: &Isolation, n: usize, tag: &str, sandbox: &std::path::Path) -> f64 {
             cpus: Some(0.5),
             mem_bytes: Some(64 << 20),
             disk_bytes: None,
+            revocable: false,
         },
         rootfs: None,
     };

@@ -1,5 +1,7 @@
 //! `cgroups/cpu`: CPU shares of 1024 x cpus and, with CFS enabled, a hard cap of cpus x the
-//! CFS period; usage from the cgroup (user/system time, throttled periods).
+//! CFS period; usage from the cgroup (user/system time, throttled periods). A revocable
+//! container gets the smallest weight the kernel allows (v1 shares 2, v2 weight 1) whatever
+//! its cpus, so any other process wins a contended core; its CFS cap stays its own cpus.
 //!
 //! v1 uses two hierarchies (`cpu` for shares and quota, `cpuacct` for time); v2 one cgroup
 //! with the `cpu` controller (`cpu.weight`, `cpu.max`, `cpu.stat`). The arithmetic is pure.
@@ -23,6 +25,15 @@ pub const MIN_SHARES: u64 = 2;
 /// v1 `cpu.shares` for `cpus` (pure).
 pub fn shares_for(cpus: f64) -> u64 {
     ((cpus * 1024.0) as u64).max(MIN_SHARES)
+}
+
+/// v1 `cpu.shares` for a container's limits: the minimum for revocable ones (pure).
+pub fn shares_for_limits(cpus: f64, revocable: bool) -> u64 {
+    if revocable {
+        MIN_SHARES
+    } else {
+        shares_for(cpus)
+    }
 }
 
 /// v2 `cpu.weight` (1..=10000) equivalent to v1 `shares` (pure; the mapping runc uses).
@@ -61,14 +72,20 @@ impl CgroupsCpu {
     }
 
     fn apply(&self, dirs: &[CgroupDir], limits: &Limits) -> Result<()> {
-        let Some(cpus) = limits.cpus else {
+        // A revocable container without cpus (e.g. revocable mem only) still runs at the
+        // lowest weight.
+        let Some(cpus) = limits.cpus.or(limits.revocable.then_some(0.0)) else {
             return Ok(());
         };
+        let cfs = self.enable_cfs && limits.cpus.is_some();
         let cpu = &dirs[0];
         match cpu.version {
             CgroupVersion::V1 => {
-                cpu.write("cpu.shares", &shares_for(cpus).to_string())?;
-                if self.enable_cfs {
+                cpu.write(
+                    "cpu.shares",
+                    &shares_for_limits(cpus, limits.revocable).to_string(),
+                )?;
+                if cfs {
                     cpu.write("cpu.cfs_period_us", &CFS_PERIOD_US.to_string())?;
                     cpu.write("cpu.cfs_quota_us", &cfs_quota_for(cpus).to_string())?;
                 }
@@ -76,9 +93,9 @@ impl CgroupsCpu {
             CgroupVersion::V2 => {
                 cpu.write(
                     "cpu.weight",
-                    &weight_for_shares(shares_for(cpus)).to_string(),
+                    &weight_for_shares(shares_for_limits(cpus, limits.revocable)).to_string(),
                 )?;
-                if self.enable_cfs {
+                if cfs {
                     cpu.write(
                         "cpu.max",
                         &format!("{} {}", cfs_quota_for(cpus), CFS_PERIOD_US),
@@ -191,6 +208,9 @@ mod tests {
         assert_eq!(cfs_quota_for(0.001), MIN_CFS_QUOTA_US);
         assert_eq!(weight_for_shares(2), 1);
         assert_eq!(weight_for_shares(262_144), 10_000);
+        assert_eq!(shares_for_limits(4.0, true), MIN_SHARES);
+        assert_eq!(weight_for_shares(shares_for_limits(4.0, true)), 1);
+        assert_eq!(shares_for_limits(4.0, false), 4096);
     }
 
     proptest! {

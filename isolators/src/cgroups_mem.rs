@@ -1,4 +1,6 @@
-//! `cgroups/mem`: a hard memory limit (v1 `memory.limit_in_bytes`, v2 `memory.max`), usage
+//! `cgroups/mem`: a hard memory limit (v1 `memory.limit_in_bytes`, v2 `memory.max`); for a
+//! revocable container also a soft limit of 0 (v1 `memory.soft_limit_in_bytes`, v2
+//! `memory.high` at half its limit), so the kernel reclaims from it first; usage
 //! from `memory.stat`, and OOM detection: the watch polls the cgroup's `oom_kill` counter
 //! (v1 `memory.oom_control`, v2 `memory.events`) and resolves with a memory limitation
 //! whose message names the limit.
@@ -69,9 +71,18 @@ impl CgroupsMem {
             return Ok(());
         };
         match dir.version {
-            CgroupVersion::V1 => dir.write("memory.limit_in_bytes", &mem.to_string()),
+            CgroupVersion::V1 => {
+                dir.write("memory.limit_in_bytes", &mem.to_string())?;
+                if limits.revocable {
+                    dir.write("memory.soft_limit_in_bytes", "0")?;
+                }
+                Ok(())
+            }
             CgroupVersion::V2 => {
                 dir.write("memory.max", &mem.to_string())?;
+                if limits.revocable {
+                    dir.write("memory.high", &(mem / 2).max(4096).to_string())?;
+                }
                 // No swapping around the limit (v1 has no swap accounting enabled here).
                 let _ = dir.write("memory.swap.max", "0");
                 Ok(())

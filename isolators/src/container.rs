@@ -64,6 +64,9 @@ pub struct Limits {
     pub mem_bytes: Option<u64>,
     /// Disk in bytes (measured on the sandbox).
     pub disk_bytes: Option<u64>,
+    /// Revocable (oversubscribed) resources: the container runs at the lowest CPU weight
+    /// and with no memory protection, so the machine's own processes win every contention.
+    pub revocable: bool,
 }
 
 impl Limits {
@@ -75,6 +78,7 @@ impl Limits {
             cpus: resources.cpus().map(|c| c.as_f64()),
             mem_bytes: resources.mem().map(bytes),
             disk_bytes: resources.disk().map(bytes),
+            revocable: resources.iter().any(|r| r.revocable),
         }
     }
 
@@ -287,7 +291,8 @@ mod tests {
         assert!(Limits {
             cpus: Some(0.5),
             mem_bytes: Some(1),
-            disk_bytes: Some(1)
+            disk_bytes: Some(1),
+            revocable: false
         }
         .validate()
         .is_ok());

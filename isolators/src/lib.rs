@@ -31,7 +31,7 @@
 //! let config = ContainerConfig {
 //!     id: ContainerId::new(format!("doc-{}", std::process::id()))?,
 //!     sandbox: sandbox.path().to_path_buf(),
-//!     limits: Limits { cpus: Some(0.5), mem_bytes: Some(64 << 20), disk_bytes: None },
+//!     limits: Limits { cpus: Some(0.5), mem_bytes: Some(64 << 20), disk_bytes: None, revocable: false },
 //!     rootfs: None,
 //! };
 //! let spec = LaunchSpec {

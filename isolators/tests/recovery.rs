@@ -24,6 +24,7 @@ fn a_restarted_agent_recovers_and_destroys_a_running_container() {
         cpus: Some(0.25),
         mem_bytes: Some(48 << 20),
         disk_bytes: Some(10 << 20),
+        revocable: false,
     };
     let (id, sandbox, cfg, _guard) = test_container("recover", limits);
     let pid = {

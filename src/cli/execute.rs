@@ -66,6 +66,12 @@ pub struct ExecuteFlags {
         default_missing_value = "true"
     )]
     pub checkpoint: bool,
+    /// Run on revocable (oversubscribed) cpus and mem: the framework registers with the
+    /// REVOCABLE_RESOURCES capability and the task waits for an agent that offers them
+    /// (`meso agent --resource-estimator load`); it may be evicted when the agent's own
+    /// work needs the machine back (TASK_KILLED, REASON_CONTAINER_PREEMPTED).
+    #[arg(long)]
+    pub revocable: bool,
     /// Kill the task this long after launching it.
     #[arg(long, value_parser = parse_duration)]
     pub kill_after: Option<Duration>,
@@ -256,11 +262,13 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
         std::io::stdout().is_terminal(),
         format!("waiting for a master at {}", flags.master),
     ));
+    let framework = meso_frameworks::execute::framework_info(framework, flags.revocable);
     let (mut scheduler, outcome) = Execute::new(
         ExecuteConfig {
             name: flags.name.clone(),
             command: flags.command.clone(),
             resources,
+            revocable: flags.revocable,
         },
         Box::new({
             let console = console.clone();

@@ -199,6 +199,7 @@ impl Harness {
             command_executor: crate::process::cargo_bin("meso-executor"),
             http_auth,
             recovery: Default::default(),
+            oversubscription: Default::default(),
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let agent = Agent::new(config, containerizer, log);

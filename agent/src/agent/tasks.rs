@@ -283,6 +283,7 @@ impl Agent {
             Err(e) => return fail(self, ctx, e.to_string()),
         };
         self.record_container(&container_id, pid);
+        self.oversub.note_launch(&container_id);
         info!(self.log, "launched executor"; "framework_id" => %framework_id,
             "executor_id" => %info.executor_id, "container_id" => &container_id.value,
             "pid" => pid, "directory" => %directory.display());
@@ -597,8 +598,10 @@ impl Agent {
                 (!latest.is_terminal()).then(|| (t.info.task_id.clone(), t.kill_requested))
             }))
             .collect::<Vec<_>>();
+        // An eviction kills queued tasks too.
+        let evicted = reason == TaskStatusReason::ContainerPreempted;
         for (task_id, killed) in unfinished {
-            let state = if killed {
+            let state = if killed || evicted {
                 TaskState::Killed
             } else {
                 TaskState::Failed

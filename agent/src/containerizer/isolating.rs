@@ -607,6 +607,7 @@ mod tests {
                 cpus: Some(0.5),
                 mem_bytes: Some(64 << 20),
                 disk_bytes: None,
+                revocable: false,
             },
             rootfs: None,
         }

@@ -251,3 +251,14 @@ impl DrainAgent {
         })
     }
 }
+
+/// Agent to master: the agent's revocable (oversubscribed) resources, allocated and free,
+/// from its resource estimator. Mesos's `UpdateSlaveMessage` with
+/// `update_oversubscribed_resources` set; the agent's other resources are unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateOversubscribedResources {
+    /// The agent.
+    pub agent_id: AgentId,
+    /// The new revocable total (every entry revocable; empty: none).
+    pub oversubscribed_resources: Resources,
+}

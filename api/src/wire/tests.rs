@@ -189,6 +189,14 @@ fn every_message_round_trips_through_postcard() {
     check(ShutdownAgent {
         message: "removed".into(),
     });
+    check(UpdateOversubscribedResources {
+        agent_id: aid.clone(),
+        oversubscribed_resources: Resources::parse("cpus:1.5;mem:512", "*")
+            .unwrap()
+            .into_iter()
+            .map(crate::resources::Resource::into_revocable)
+            .collect(),
+    });
     check(RegisterFramework {
         framework: framework.clone(),
     });

@@ -72,6 +72,7 @@ client_messages! {
     ReregisterAgent,
     UnregisterAgent,
     PongAgent,
+    UpdateOversubscribedResources,
     StatusUpdateMessage,
     ExitedExecutor,
     ExecutorToFramework,

@@ -243,6 +243,11 @@ impl Master {
             self.registry(ctx, RegistryChange::UpdateAgentInfo(record), None);
         }
         self.agents.add(agent, id.clone(), pid.clone());
+        // Revocable resources its tasks still hold stay in its total until its estimator
+        // reports again.
+        let held = super::oversubscription::held_revocable(used.iter().map(|(_, _, r)| r));
+        let total = super::oversubscription::with_held_revocable(&total, &held);
+        self.agents.set_revocable(&id, held);
         self.on_agent_added(ctx, &id);
         ctx.link(&pid);
         self.allocator(AllocatorCall::AddAgent {

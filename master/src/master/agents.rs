@@ -227,6 +227,19 @@ impl AgentBook {
         }
     }
 
+    /// Replaces the revocable (oversubscribed) part of registered agent `id`'s total with
+    /// `revocable`; returns the part it replaced, or `None` when `id` is not registered.
+    pub fn set_revocable(
+        &mut self,
+        id: &AgentId,
+        revocable: meso_api::Resources,
+    ) -> Option<meso_api::Resources> {
+        let record = self.registered.get_mut(id)?;
+        let old = record.info.resources.revocable();
+        record.info.resources = record.info.resources.non_revocable() + &revocable;
+        Some(old)
+    }
+
     /// The registered agent at `pid`.
     pub fn by_pid(&self, pid: &Upid) -> Option<&AgentId> {
         self.by_pid.get(pid)

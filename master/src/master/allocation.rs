@@ -48,6 +48,17 @@ pub enum AllocatorCall {
     },
     /// An agent left.
     RemoveAgent(String),
+    /// An agent's revocable resources changed: `recover` (its rescinded offers) come back
+    /// first, then its total becomes `total`, in one step so that no round sees the one
+    /// without the other.
+    UpdateOversubscribed {
+        /// Agent id.
+        agent: String,
+        /// Its new total, revocable resources included.
+        total: Resources,
+        /// Offers rescinded for the change.
+        recover: Vec<Offer>,
+    },
     /// A framework joined (active unless `active` is false).
     AddFramework {
         /// Framework id.
@@ -265,6 +276,26 @@ impl Process for AllocatorProcess {
             AllocatorCall::RemoveAgent(agent) => {
                 self.targets.remove(&agent);
                 self.core.remove_agent(&agent)
+            }
+            AllocatorCall::UpdateOversubscribed {
+                agent,
+                total,
+                recover,
+            } => {
+                for offer in &recover {
+                    let r = self.core.recover_resources(
+                        &offer.framework,
+                        &offer.agent,
+                        &offer.role,
+                        &offer.resources,
+                    );
+                    if let Err(e) = r {
+                        debug!(log, "rescinded offer not recovered"; "error" => %e);
+                    }
+                }
+                let r = self.core.update_agent(&agent, &total);
+                self.trigger(ctx);
+                r
             }
             AllocatorCall::AddFramework {
                 framework,

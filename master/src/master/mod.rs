@@ -70,6 +70,7 @@ pub mod operator_api;
 pub mod operator_events;
 pub mod operator_kill;
 pub mod operator_state;
+pub mod oversubscription;
 pub mod overview_json;
 mod partition;
 pub mod pending_kills;
@@ -178,6 +179,8 @@ pub enum MasterMessage {
     UnregisterAgent(wire::UnregisterAgent),
     /// Agent alive.
     PongAgent(wire::PongAgent),
+    /// An agent's new revocable total (its resource estimator's report).
+    UpdateOversubscribed(wire::UpdateOversubscribedResources),
     /// Status update from an agent.
     StatusUpdate(wire::StatusUpdateMessage),
     /// Executor exited on an agent.
@@ -286,6 +289,7 @@ wire_into_message! {
     ReregisterAgent => ReregisterAgent,
     UnregisterAgent => UnregisterAgent,
     PongAgent => PongAgent,
+    UpdateOversubscribedResources => UpdateOversubscribed,
     StatusUpdateMessage => StatusUpdate,
     ExitedExecutor => ExitedExecutor,
     ExecutorToFramework => ExecutorToFramework,
@@ -455,6 +459,9 @@ impl Process for Master {
         ctx.node()
             .metrics()
             .counter(http::AUTHENTICATION_FAILURES_METRIC);
+        ctx.node()
+            .metrics()
+            .counter(oversubscription::EVICTED_METRIC);
         let me = ctx.pid().clone();
         let sink = Box::new(move |offers: Vec<Offer>| {
             let _ = me.send(MasterMessage::Offers(offers));
@@ -491,6 +498,7 @@ impl Process for Master {
                     self.agents.pong(&from);
                 }
             }
+            MasterMessage::UpdateOversubscribed(m) => self.update_oversubscribed(ctx, from, m),
             MasterMessage::StatusUpdate(m) => self.status_update(ctx, from, m),
             MasterMessage::ExitedExecutor(m) => self.exited_executor(ctx, from, m),
             MasterMessage::ExecutorToFramework(m) => self.executor_to_framework(ctx, from, m),

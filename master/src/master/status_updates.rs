@@ -40,6 +40,7 @@ impl Master {
             task.status = Some(status);
             if state.is_terminal() && !task.recovered {
                 task.recovered = true;
+                super::oversubscription::count_eviction(ctx, &update.status);
                 recover = Some((
                     task.agent_id.value.clone(),
                     task.role.clone(),

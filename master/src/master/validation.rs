@@ -94,6 +94,20 @@ pub enum TaskError {
         /// Its resources.
         resources: String,
     },
+    /// Revocable and non-revocable resources of one name together (Mesos's
+    /// `validateRevocableAndNonRevocableResources`).
+    #[error(
+        "task '{task}' mixes revocable and non-revocable resources: {scope} cannot use both \
+         revocable and non-revocable '{name}' at the same time"
+    )]
+    MixedRevocable {
+        /// The task.
+        task: TaskId,
+        /// The resource name.
+        name: String,
+        /// "the task" or "the task and its executor".
+        scope: &'static str,
+    },
     /// More than what is left of the offers.
     #[error(
         "task '{task}' uses more resources ('{wanted}') than offered and unused ('{available}')"
@@ -253,6 +267,22 @@ pub fn validate_task_with(
             resources: task.resources.to_string(),
         });
     }
+    let mixed = |resources: &Resources, scope| {
+        mixed_revocable(resources).map_or(Ok(()), |name| {
+            Err(TaskError::MixedRevocable {
+                task: task.task_id.clone(),
+                name,
+                scope,
+            })
+        })
+    };
+    mixed(&task.resources, "the task")?;
+    if let Some(executor) = &task.executor {
+        mixed(
+            &(task.resources.clone() + &executor.resources),
+            "the task and its executor",
+        )?;
+    }
     let wanted = match &task.executor {
         Some(executor) if executor_running(&executor.executor_id) => {
             allocate_unset(&task.resources, &offers.role)
@@ -267,6 +297,17 @@ pub fn validate_task_with(
         });
     }
     Ok(wanted)
+}
+
+/// The first resource name that `resources` has both revocable and non-revocable.
+pub fn mixed_revocable(resources: &Resources) -> Option<String> {
+    let revocable = resources.revocable();
+    resources
+        .non_revocable()
+        .names()
+        .into_iter()
+        .find(|name| !revocable.named(name).is_empty())
+        .map(|name| name.to_string())
 }
 
 #[cfg(test)]
@@ -306,6 +347,32 @@ mod tests {
                 .id,
         ];
         (book, ids)
+    }
+
+    #[test]
+    fn revocable_and_non_revocable_of_one_name_do_not_mix() {
+        let rev = |text: &str| -> Resources {
+            res(text)
+                .into_iter()
+                .map(meso_api::resources::Resource::into_revocable)
+                .collect()
+        };
+        assert_eq!(mixed_revocable(&(res("mem:64") + &rev("cpus:1"))), None);
+        assert_eq!(
+            mixed_revocable(&(res("cpus:1;mem:64") + &rev("cpus:1"))),
+            Some("cpus".to_string())
+        );
+        let (book, ids) = book();
+        let f = FrameworkId::new("f");
+        let offers = validate_offers(&f, &ids[0..1], |id| book.get(id)).unwrap();
+        let mixed = TaskInfo::command("t", AgentId::new("a"), "true")
+            .with_resources(res("cpus:0.5") + &rev("cpus:0.5"));
+        let e = validate_task(&mixed, &offers, &offers.resources, |_| false).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("cannot use both revocable and non-revocable 'cpus' at the same time"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,0 +1,268 @@
+//! End-to-end, real processes and real cgroups: `meso master`, `meso agent
+//! --resource-estimator load --qos-controller load` with `cgroups/cpu,cgroups/mem`, and
+//! `meso execute` schedulers. An idle agent offers revocable cpus; a revocable `sleep` task
+//! runs in a cgroup with the smallest CPU weight; two CPU hogs started outside meso (the
+//! machine's own work) get it evicted, TASK_KILLED with REASON_CONTAINER_PREEMPTED and a
+//! message naming the `cpu` signal, and the revocable total falls to nothing; once the
+//! hogs stop a new revocable task runs again; a non-revocable task on the same agent runs
+//! through all of it.
+//!
+//! The estimator measures the whole machine, so the test needs a machine that is not
+//! already busy: `.config/nextest.toml` runs it alone. Timeouts are hang guards only.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use meso_testkit::e2e_cluster::Cluster;
+use meso_testkit::eventually::eventually;
+use meso_testkit::http::blocking::try_get;
+use meso_testkit::process::meso_bin;
+use serde_json::Value;
+
+/// The agent's cgroups root of this test, removed (when empty) at the end.
+struct CgroupsRoot(String);
+
+impl Drop for CgroupsRoot {
+    fn drop(&mut self) {
+        for hierarchy in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(hierarchy.path().join(&self.0));
+        }
+    }
+}
+
+/// Child processes killed when the test ends, however it ends.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `meso execute` with `args`, its output to `log`.
+fn execute(master_port: u16, log: &Path, args: &[&str]) -> Child {
+    let out = std::fs::File::create(log).expect("execute log");
+    let master = format!("127.0.0.1:{master_port}");
+    Command::new(meso_bin())
+        .args(["execute", "--master", &master, "--checkpoint=false"])
+        .args(args)
+        .stdout(out.try_clone().expect("log handle"))
+        .stderr(out)
+        .spawn()
+        .expect("meso execute starts")
+}
+
+/// A busy loop outside meso: the machine's own work.
+fn hog() -> Child {
+    Command::new("sh")
+        .args(["-c", "while :; do :; done"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sh starts")
+}
+
+fn json(port: u16, path: &str) -> Option<Value> {
+    let response = try_get(port, path)?;
+    serde_json::from_str(&response.text()).ok()
+}
+
+fn metric(port: u16, name: &str) -> Option<f64> {
+    json(port, "/metrics/snapshot")?.get(name)?.as_f64()
+}
+
+/// The state of the task named `name` in `/master/state`.
+fn task_state(port: u16, name: &str) -> Option<String> {
+    let state = json(port, "/master/state")?;
+    state["frameworks"]
+        .as_array()?
+        .iter()
+        .flat_map(|f| {
+            f["tasks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(f["completed_tasks"].as_array().into_iter().flatten())
+        })
+        .find(|t| t["name"] == name)
+        .and_then(|t| t["state"].as_str().map(str::to_string))
+}
+
+/// The agent's HTTP port, from its pid in `/master/state`.
+fn agent_port(master_port: u16) -> Option<u16> {
+    let state = json(master_port, "/master/state")?;
+    let pid = state["slaves"][0]["pid"].as_str()?.to_string();
+    pid.rsplit(':').next()?.parse().ok()
+}
+
+/// `cpu.shares` of every container cgroup under the test's root (cgroups v1), or `cpu.weight`
+/// (v2).
+fn cpu_weights(root: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    for (dir, file) in [
+        (PathBuf::from("/sys/fs/cgroup/cpu").join(root), "cpu.shares"),
+        (PathBuf::from("/sys/fs/cgroup").join(root), "cpu.weight"),
+    ] {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if let Ok(text) = std::fs::read_to_string(entry.path().join(file)) {
+                if let Ok(v) = text.trim().parse() {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[test]
+fn revocable_tasks_use_idle_cpus_and_are_evicted_when_the_machine_needs_them() {
+    meso_testkit::skip_unless_root!("cgroups need root");
+    let cgroups_root = CgroupsRoot(format!("meso-e2e-oversub-{}", std::process::id()));
+    let cluster = Cluster::start_with_agent_flags(&[
+        "--isolation",
+        "cgroups/cpu,cgroups/mem",
+        "--cgroups-root",
+        &cgroups_root.0,
+        "--resource-estimator",
+        "load",
+        "--qos-controller",
+        "load",
+        "--oversubscribed-resources-interval",
+        "1secs",
+        "--qos-correction-interval-min",
+        "250ms",
+        "--qos-cpu-threshold",
+        "0.9",
+        "--oversubscription-headroom",
+        "cpus:0.1;mem:64",
+    ]);
+    let port = cluster.master_port;
+    let dir = cluster.dir.path().to_path_buf();
+    let mut children = Children(Vec::new());
+
+    // An idle agent offers revocable cpus.
+    eventually("the master counts revocable cpus", || {
+        metric(port, "master/cpus_revocable_total").is_some_and(|c| c > 0.0)
+    });
+
+    // The machine owner's task: non-revocable, through everything below.
+    let owner_log = dir.join("owner.log");
+    children.0.push(execute(
+        port,
+        &owner_log,
+        &[
+            "--name",
+            "owner",
+            "--command",
+            "sleep 1000",
+            "--resources",
+            "cpus:0.5;mem:32",
+        ],
+    ));
+    eventually("the owner's task runs", || {
+        task_state(port, "owner").is_some_and(|s| s == "TASK_RUNNING")
+    });
+
+    // A revocable task runs, at the lowest CPU weight.
+    let batch_log = dir.join("batch.log");
+    let batch = execute(
+        port,
+        &batch_log,
+        &[
+            "--revocable",
+            "--name",
+            "batch",
+            "--command",
+            "sleep 1000",
+            "--resources",
+            "cpus:0.1;mem:32",
+        ],
+    );
+    children.0.push(batch);
+    eventually("the revocable task runs", || {
+        task_state(port, "batch").is_some_and(|s| s == "TASK_RUNNING")
+    });
+    assert!(
+        metric(port, "master/cpus_revocable_used").is_some_and(|u| u >= 0.1),
+        "revocable use counted\n{}",
+        cluster.logs()
+    );
+    let weights = cpu_weights(&cgroups_root.0);
+    assert!(
+        weights.contains(&2) || weights.contains(&1),
+        "the revocable container has the lowest CPU weight: {weights:?}"
+    );
+    assert!(
+        weights.iter().any(|w| *w >= 512),
+        "the owner's container keeps its weight: {weights:?}"
+    );
+
+    // The machine's own work needs both cores: the revocable task goes.
+    let hogs = Children(vec![hog(), hog()]);
+    eventually("the revocable task is evicted", || {
+        task_state(port, "batch").is_some_and(|s| s == "TASK_KILLED")
+    });
+    let batch = &mut children.0[1];
+    eventually("the revocable task's scheduler exits", || {
+        batch.try_wait().ok().flatten().is_some()
+    });
+    let said = read(&batch_log);
+    assert!(
+        said.contains("TASK_KILLED (REASON_CONTAINER_PREEMPTED)") && said.contains("signal 'cpu'"),
+        "the eviction names its reason and signal:\n{said}"
+    );
+    assert_eq!(
+        metric(
+            port,
+            "master/task_killed/source_slave/reason_container_preempted"
+        ),
+        Some(1.0)
+    );
+    let agent = agent_port(port).expect("the agent's port");
+    assert_eq!(metric(agent, "slave/executors_preempted"), Some(1.0));
+    eventually("the revocable total falls", || {
+        metric(port, "master/cpus_revocable_total").is_some_and(|c| c < 0.1)
+    });
+
+    // The work stops: revocable offers come back, and a revocable task runs again.
+    drop(hogs);
+    eventually("revocable cpus are counted again", || {
+        metric(port, "master/cpus_revocable_total").is_some_and(|c| c >= 0.1)
+    });
+    let again_log = dir.join("again.log");
+    children.0.push(execute(
+        port,
+        &again_log,
+        &[
+            "--revocable",
+            "--name",
+            "again",
+            "--command",
+            "sleep 1000",
+            "--resources",
+            "cpus:0.1;mem:32",
+        ],
+    ));
+    eventually("a new revocable task runs", || {
+        task_state(port, "again").is_some_and(|s| s == "TASK_RUNNING")
+    });
+
+    assert_eq!(
+        task_state(port, "owner").as_deref(),
+        Some("TASK_RUNNING"),
+        "the owner's task ran through it all\n{}",
+        read(&owner_log)
+    );
+    drop(children);
+    drop(cluster);
+}
