@@ -157,6 +157,8 @@ async fn main() {
         command_executor: binary.clone().into(),
         http_auth: meso_api::http::auth::HttpAuthenticator::open(),
         recovery: Default::default(),
+        fetcher: Default::default(),
+        gc: Default::default(),
     };
     let containerizer: Box<dyn Containerizer> = if std::env::args().any(|a| a == "--zygote") {
         Box::new(

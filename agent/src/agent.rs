@@ -20,6 +20,7 @@ mod checkpointing;
 mod detection;
 pub mod executor_api;
 pub mod executor_env;
+mod fetching;
 pub mod files;
 pub mod http_routes;
 pub mod metrics;
@@ -27,6 +28,7 @@ pub mod monitor;
 pub mod operator_api;
 mod orphans;
 pub mod recovery;
+mod sandbox_gc;
 pub mod state_json;
 pub mod task_groups;
 pub mod task_rootfs;
@@ -88,6 +90,10 @@ pub struct AgentConfig {
     pub http_auth: meso_api::http::auth::HttpAuthenticator,
     /// Checkpoint recovery settings.
     pub recovery: recovery::RecoveryConfig,
+    /// The URI fetcher's settings (an empty `cache_dir` means `<work-dir>/fetch`).
+    pub fetcher: crate::fetcher::FetcherConfig,
+    /// Garbage collection of finished sandboxes.
+    pub gc: crate::gc::GcConfig,
 }
 
 /// Where the agent stands with the master.
@@ -162,6 +168,20 @@ pub enum AgentMessage {
         /// The executor's container.
         container_id: ContainerId,
     },
+    /// Fetcher: the URIs of a container's launch are in its sandbox, or why not.
+    Fetched {
+        /// The container waiting for them.
+        container_id: ContainerId,
+        /// The fetch's outcome.
+        result: Result<(), crate::fetcher::FetchError>,
+    },
+    /// Timer: finished sandboxes may be due for garbage collection.
+    GcDue {
+        /// The timer this is (stale ones do nothing).
+        generation: u64,
+    },
+    /// Timer: check the work dir's disk usage (`--disk-watch-interval`).
+    DiskWatch,
 }
 
 macro_rules! from_wire {
@@ -218,6 +238,10 @@ pub struct Agent {
         BTreeMap<(FrameworkId, meso_api::v1::TaskId), (meso_api::v1::TaskInfo, ExecutorId)>,
     /// The previous run to take back at start, from [`recovery::load`].
     recovery: Option<recovery::Recovery>,
+    /// The URI fetcher and the fetches under way.
+    fetching: fetching::Fetching,
+    /// Garbage collection of finished sandboxes.
+    gc: sandbox_gc::SandboxGc,
 }
 
 impl Agent {
@@ -245,6 +269,8 @@ impl Agent {
             checkpointed_runs: HashMap::new(),
             terminated_tasks: BTreeMap::new(),
             recovery: None,
+            fetching: fetching::Fetching::new(),
+            gc: sandbox_gc::SandboxGc::new(),
             detector,
             master_moved: false,
             backoff: config.registration_backoff_factor,
@@ -434,6 +460,9 @@ impl Process for Agent {
         self.refresh_metrics(now_secs);
         info!(self.log, "agent starting"; "pid" => %ctx.self_upid(),
             "resources" => %self.info.resources, "master" => %self.config.master);
+        let fetcher = Self::start_fetcher(&self.config, &self.log);
+        self.set_fetcher(fetcher);
+        self.start_sandbox_gc(ctx);
         if let Some(recovery) = self.recovery.take() {
             self.adopt(ctx, recovery);
         }
@@ -499,6 +528,12 @@ impl Process for Agent {
                 self.executor_heartbeat(ctx, container_id)
             }
             AgentMessage::NotLeader(hint) => self.not_leader(ctx, hint),
+            AgentMessage::Fetched {
+                container_id,
+                result,
+            } => self.fetched(ctx, &container_id, result),
+            AgentMessage::GcDue { generation } => self.gc_due(ctx, generation),
+            AgentMessage::DiskWatch => self.disk_watch(ctx),
         }
     }
 
@@ -518,6 +553,7 @@ impl Process for Agent {
     }
 
     fn finalize(&mut self, _ctx: &mut Context<Self>) {
+        self.cancel_fetches();
         self.stop_or_release_all();
     }
 }

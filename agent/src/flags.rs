@@ -12,8 +12,12 @@ use libprocess::Upid;
 use meso_api::attributes::Attributes;
 use meso_api::http::auth::{Credentials, HttpAuthenticator, JwtKey, NodeKind, Realm};
 
+pub mod fetcher;
+pub mod gc;
 pub mod isolation;
 pub mod recovery;
+pub use fetcher::FetcherFlags;
+pub use gc::GcFlags;
 pub use isolation::IsolationFlags;
 pub use recovery::RecoveryFlags;
 
@@ -100,6 +104,12 @@ pub struct AgentFlags {
     /// What a restarted agent does with its checkpointed executors and tasks.
     #[command(flatten)]
     pub recovery: RecoveryFlags,
+    /// The URI fetcher and its cache.
+    #[command(flatten)]
+    pub fetcher: FetcherFlags,
+    /// Garbage collection of finished sandboxes.
+    #[command(flatten)]
+    pub gc: GcFlags,
 }
 
 fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError> {
@@ -182,6 +192,7 @@ impl AgentFlags {
                 source,
             })?,
         };
+        let fetcher = self.fetcher.config(&work_dir)?;
         Ok(AgentConfig {
             master,
             masters,
@@ -204,6 +215,8 @@ impl AgentFlags {
             command_executor,
             http_auth: self.http_authenticator()?,
             recovery: self.recovery.config()?,
+            fetcher,
+            gc: self.gc.config()?,
         })
     }
 

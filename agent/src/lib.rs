@@ -44,6 +44,8 @@ pub mod emulator;
 pub mod executor;
 pub mod executor_contract;
 pub mod executor_main;
+pub mod fetcher;
 pub mod flags;
+pub mod gc;
 pub mod paths;
 pub mod run;

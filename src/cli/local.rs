@@ -100,6 +100,8 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
             stop_tasks_on_exit: true,
             ..Default::default()
         },
+        fetcher: Default::default(),
+        gc: Default::default(),
     };
     let agent_node = meso_agent::run::start(&agent_flags, log.clone()).await?;
     let addr = master_node.addr();

@@ -199,6 +199,8 @@ impl Harness {
             command_executor: crate::process::cargo_bin("meso-executor"),
             http_auth,
             recovery: Default::default(),
+            fetcher: Default::default(),
+            gc: Default::default(),
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let agent = Agent::new(config, containerizer, log);
