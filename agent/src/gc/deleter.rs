@@ -86,9 +86,10 @@ impl Deleter {
             .name("sandbox-gc".into())
             .spawn(move || {
                 for path in rx {
+                    // The link first, so no moment shows a `latest` naming a missing run.
+                    unlink_latest(&path);
                     match remove_tree_paced(&path, UNLINKS_PER_PAUSE, PAUSE) {
                         Ok(entries) => {
-                            unlink_latest(&path);
                             info!(log, "garbage collected"; "path" => %path.display(),
                                 "entries" => entries);
                         }
