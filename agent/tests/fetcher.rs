@@ -97,7 +97,7 @@ impl Server {
                         }
                         Some(Route::Stall(len)) => {
                             let _ = stream.write_all(ok(len).as_bytes());
-                            let _ = stream.write_all(&vec![b'x'; 10]);
+                            let _ = stream.write_all(&[b'x'; 10]);
                             let _ = stream.flush();
                             // Silent until the test ends (or 60 s), the connection held.
                             for _ in 0..600 {
