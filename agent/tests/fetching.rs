@@ -183,3 +183,23 @@ async fn the_registration_timeout_counts_the_fetch() {
     h.executor_exited().await;
     assert!(!run_dir(&h, "tt").join("stdout").exists(), "never started");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_executor_is_fetched_from_its_command_uris() {
+    // Not a real executor: it exits 7 at once, which shows it was fetched and started.
+    let server = Server::start("exec.sh", b"#!/bin/sh\nexit 7\n", false);
+    let mut h = Harness::start_registered().await;
+    let mut command = meso_api::v1::CommandInfo::shell("./exec.sh");
+    command.uris.push(CommandUri {
+        value: server.url("exec.sh"),
+        executable: Some(true),
+        extract: true,
+        cache: None,
+        output_file: None,
+    });
+    h.run_task(executor_task("tc", executor_info("fetched-exec", command)));
+    let failed = h.expect_state(TaskState::Failed).await;
+    let message = failed.status.message.unwrap_or_default();
+    assert!(message.contains("status 7"), "{message}");
+    assert_eq!(server.hits.load(Ordering::SeqCst), 1);
+}

@@ -72,7 +72,27 @@ impl FetcherFlags {
         };
         let mut config = FetcherConfig::under(work_dir);
         if let Some(dir) = &self.fetcher_cache_dir {
-            config.cache_dir = dir.clone();
+            // The agent empties the cache directory at start: it must not hold the work
+            // dir (or be it), or the start would delete the sandboxes and checkpoints.
+            let shown = dir.display().to_string();
+            let absolute = std::path::absolute(dir).map_err(|e| {
+                flag(
+                    "--fetcher-cache-dir",
+                    &shown,
+                    format!("cannot resolve it: {e}"),
+                )
+            })?;
+            if work_dir.starts_with(&absolute) {
+                return Err(flag(
+                    "--fetcher-cache-dir",
+                    &shown,
+                    format!(
+                        "it is emptied at start, so it cannot hold the work dir {}",
+                        work_dir.display()
+                    ),
+                ));
+            }
+            config.cache_dir = absolute;
         }
         config.cache_size = parse_bytes(&self.fetcher_cache_size)
             .map_err(|e| flag("--fetcher-cache-size", &self.fetcher_cache_size, e))?;
@@ -122,6 +142,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--fetcher-stall-timeout"));
+        let bad = FetcherFlags {
+            fetcher_cache_dir: Some("/".into()),
+            ..FetcherFlags::default()
+        };
+        let e = bad.config(work).unwrap_err().to_string();
+        assert!(e.contains("--fetcher-cache-dir") && e.contains("/w"), "{e}");
+        let ok = FetcherFlags {
+            fetcher_cache_dir: Some("/var/cache/meso".into()),
+            ..FetcherFlags::default()
+        };
+        assert_eq!(
+            ok.config(work).unwrap().cache_dir,
+            Path::new("/var/cache/meso")
+        );
         let bad = FetcherFlags {
             fetcher_cache_size: "lots".into(),
             ..FetcherFlags::default()
