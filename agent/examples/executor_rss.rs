@@ -158,6 +158,8 @@ async fn main() {
         http_auth: meso_api::http::auth::HttpAuthenticator::open(),
         recovery: Default::default(),
         oversubscription: Default::default(),
+        fetcher: Default::default(),
+        gc: Default::default(),
     };
     let containerizer: Box<dyn Containerizer> = if std::env::args().any(|a| a == "--zygote") {
         Box::new(

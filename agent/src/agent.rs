@@ -22,6 +22,7 @@ mod detection;
 mod draining;
 pub mod executor_api;
 pub mod executor_env;
+mod fetching;
 pub mod files;
 pub mod http_routes;
 pub mod metrics;
@@ -30,6 +31,7 @@ pub mod operator_api;
 mod orphans;
 pub mod oversubscription;
 pub mod recovery;
+mod sandbox_gc;
 pub mod state_json;
 pub mod task_groups;
 pub mod task_rootfs;
@@ -94,6 +96,10 @@ pub struct AgentConfig {
     pub recovery: recovery::RecoveryConfig,
     /// The resource estimator and QoS controller (both off by default).
     pub oversubscription: crate::oversubscription::OversubscriptionConfig,
+    /// The URI fetcher's settings (an empty `cache_dir` means `<work-dir>/fetch`).
+    pub fetcher: crate::fetcher::FetcherConfig,
+    /// Garbage collection of finished sandboxes.
+    pub gc: crate::gc::GcConfig,
 }
 
 /// Where the agent stands with the master.
@@ -188,6 +194,20 @@ pub enum AgentMessage {
     },
     /// A reading of the machine and the containers, taken off the agent's process.
     OversubscriptionSample(Box<crate::oversubscription::RawSample>),
+    /// Fetcher: the URIs of a container's launch are in its sandbox, or why not.
+    Fetched {
+        /// The container waiting for them.
+        container_id: ContainerId,
+        /// The fetch's outcome.
+        result: Result<(), crate::fetcher::FetchError>,
+    },
+    /// Timer: finished sandboxes may be due for garbage collection.
+    GcDue {
+        /// The timer this is (stale ones do nothing).
+        generation: u64,
+    },
+    /// Timer: check the work dir's disk usage (`--disk-watch-interval`).
+    DiskWatch,
 }
 
 macro_rules! from_wire {
@@ -253,6 +273,10 @@ pub struct Agent {
     checkpointed_resources: Resources,
     /// The resource estimator and QoS controller.
     oversub: oversubscription::Oversubscription,
+    /// The URI fetcher and the fetches under way.
+    fetching: fetching::Fetching,
+    /// Garbage collection of finished sandboxes.
+    gc: sandbox_gc::SandboxGc,
 }
 
 impl Agent {
@@ -283,6 +307,8 @@ impl Agent {
             recovery: None,
             drain: None,
             checkpointed_resources: Resources::new(),
+            fetching: fetching::Fetching::new(),
+            gc: sandbox_gc::SandboxGc::new(),
             detector,
             master_moved: false,
             backoff: config.registration_backoff_factor,
@@ -493,6 +519,9 @@ impl Process for Agent {
         self.refresh_metrics(now_secs);
         info!(self.log, "agent starting"; "pid" => %ctx.self_upid(),
             "resources" => %self.info.resources, "master" => %self.config.master);
+        let fetcher = Self::start_fetcher(&self.config, &self.log);
+        self.set_fetcher(fetcher);
+        self.start_sandbox_gc(ctx);
         if let Some(recovery) = self.recovery.take() {
             self.adopt(ctx, recovery);
             self.resume_drain(ctx);
@@ -571,6 +600,12 @@ impl Process for Agent {
                 self.oversubscription_tick(ctx, generation)
             }
             AgentMessage::OversubscriptionSample(raw) => self.oversubscription_sample(ctx, *raw),
+            AgentMessage::Fetched {
+                container_id,
+                result,
+            } => self.fetched(ctx, &container_id, result),
+            AgentMessage::GcDue { generation } => self.gc_due(ctx, generation),
+            AgentMessage::DiskWatch => self.disk_watch(ctx),
         }
     }
 
@@ -590,6 +625,7 @@ impl Process for Agent {
     }
 
     fn finalize(&mut self, _ctx: &mut Context<Self>) {
+        self.cancel_fetches();
         self.stop_or_release_all();
     }
 }

@@ -12,9 +12,13 @@ use libprocess::Upid;
 use meso_api::attributes::Attributes;
 use meso_api::http::auth::{Credentials, HttpAuthenticator, JwtKey, NodeKind, Realm};
 
+pub mod fetcher;
+pub mod gc;
 pub mod isolation;
 pub mod oversubscription;
 pub mod recovery;
+pub use fetcher::FetcherFlags;
+pub use gc::GcFlags;
 pub use isolation::IsolationFlags;
 pub use oversubscription::OversubscriptionFlags;
 pub use recovery::RecoveryFlags;
@@ -107,6 +111,12 @@ pub struct AgentFlags {
     /// Revocable resources from measured slack, and the QoS controller that takes them back.
     #[command(flatten)]
     pub oversubscription: OversubscriptionFlags,
+    /// The URI fetcher and its cache.
+    #[command(flatten)]
+    pub fetcher: FetcherFlags,
+    /// Garbage collection of finished sandboxes.
+    #[command(flatten)]
+    pub gc: GcFlags,
 }
 
 fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError> {
@@ -195,6 +205,7 @@ impl AgentFlags {
                 source,
             })?,
         };
+        let fetcher = self.fetcher.config(&work_dir)?;
         Ok(AgentConfig {
             master,
             masters,
@@ -218,6 +229,8 @@ impl AgentFlags {
             http_auth: self.http_authenticator()?,
             recovery: self.recovery.config()?,
             oversubscription: self.oversubscription.config()?,
+            fetcher,
+            gc: self.gc.config()?,
         })
     }
 

@@ -26,7 +26,9 @@
 //! Not done: checkpointing and recovery (`<work-dir>/meta`), so no "recovering" answers; the
 //! default executor (task groups need a custom executor); completed executors and tasks in
 //! `/state` and GET_TASKS; executor ERROR events; the agent's file, logging and container
-//! operator calls (501 with a reason); a fetcher (`CommandInfo.uris` are not fetched); image
+//! operator calls (501 with a reason); fetching as another user (`CommandInfo.user` only
+//! keys the fetcher cache); garbage collection of executor and framework directories (only
+//! run directories are collected) and of sandboxes found at recovery; image
 //! stores and `ContainerInfo.volumes`. The isolators' launcher path forks and waits for the
 //! child's `exec` on the agent's process thread.
 //!
@@ -45,6 +47,8 @@ pub mod emulator;
 pub mod executor;
 pub mod executor_contract;
 pub mod executor_main;
+pub mod fetcher;
 pub mod flags;
+pub mod gc;
 pub mod paths;
 pub mod run;

@@ -101,6 +101,8 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
             ..Default::default()
         },
         oversubscription: Default::default(),
+        fetcher: Default::default(),
+        gc: Default::default(),
     };
     let agent_node = meso_agent::run::start(&agent_flags, log.clone()).await?;
     let addr = master_node.addr();

@@ -200,6 +200,8 @@ impl Harness {
             http_auth,
             recovery: Default::default(),
             oversubscription: Default::default(),
+            fetcher: Default::default(),
+            gc: Default::default(),
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let agent = Agent::new(config, containerizer, log);

@@ -185,6 +185,10 @@ class Scheduler:
             task["executor"] = self.executor_info()
         else:
             task["command"] = {"value": args.command, "shell": True}
+            if args.uri:
+                task["command"]["uris"] = [
+                    {"value": uri, "executable": args.uri_executable, "cache": args.uri_cache}
+                    for uri in args.uri]
         if args.image:
             # Mesos's way to name a container image; meso reads a DOCKER name as a path.
             container = {"type": "MESOS",
@@ -227,7 +231,9 @@ class Scheduler:
     def on_update(self, status):
         task = status["task_id"]["value"]
         state = status["state"]
-        log(self.args, "update %s %s%s" % (task, state, " (%s)" % status["message"] if "message" in status else ""))
+        log(self.args, "update %s %s%s%s" % (task, state,
+                                           " (%s)" % status["message"] if "message" in status else "",
+                                           " [%s]" % status["reason"] if "reason" in status else ""))
         if "uuid" in status:
             uuid = base64.b64decode(status["uuid"])
             if len(uuid) != 16:
@@ -384,6 +390,10 @@ def main():
     p.add_argument("--tasks", type=int, default=1)
     p.add_argument("--command", default="true", help="shell command of each command task")
     p.add_argument("--executor-command", help="run tasks with this custom executor instead")
+    p.add_argument("--uri", action="append", default=[],
+                   help="a URI each command task fetches into its sandbox first (repeatable)")
+    p.add_argument("--uri-executable", action="store_true", help="fetched files get chmod +x")
+    p.add_argument("--uri-cache", action="store_true", help="fetch through the agent's cache")
     p.add_argument("--executor-id", default="raw-http-executor")
     p.add_argument("--image", help="container.mesos.image DOCKER name (for meso: a rootfs path)")
     p.add_argument("--executor-cpus", type=float, default=0.1)

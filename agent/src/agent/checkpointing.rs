@@ -223,6 +223,11 @@ impl Agent {
             container: container_id,
         };
         let result = self.store.mark_run_completed(run);
+        if result.is_ok() {
+            if let Ok(dir) = self.store.run_dir(run) {
+                self.gc.collect_later(dir);
+            }
+        }
         self.log_checkpoint_failure(result);
     }
 }

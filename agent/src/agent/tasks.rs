@@ -199,7 +199,11 @@ impl Agent {
 
     /// The container's limits follow its executor's and unfinished tasks' resources (a task
     /// joined a running executor).
-    fn update_container_limits(&mut self, framework_id: &FrameworkId, executor_id: &ExecutorId) {
+    pub(super) fn update_container_limits(
+        &mut self,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+    ) {
         let Some(executor) = self
             .frameworks
             .get(framework_id)
@@ -218,6 +222,9 @@ impl Agent {
         }
         let limits = meso_isolators::Limits::from_resources(&resources);
         let container_id = executor.container_id.clone();
+        if self.fetching.is_fetching(&container_id) {
+            return; // Applied when the container is launched.
+        }
         if let Err(e) = self.containerizer.update(&container_id, limits) {
             warn!(self.log, "container limits not updated"; "container_id" => &container_id.value,
                 "error" => %e);
@@ -272,6 +279,10 @@ impl Agent {
             Ok(spec) => spec,
             Err(message) => return fail(self, ctx, message),
         };
+        let uris = super::fetching::uris_to_fetch(&info, &task);
+        if !uris.is_empty() {
+            return self.fetch_then_launch(ctx, framework_id, info, task, spec, directory, uris);
+        }
         // Checkpointed before it exists, so a crash right after the launch still finds it.
         self.checkpoint_executor_run(&framework_id, &info, &container_id);
         let launched = self.containerizer.launch(spec).and_then(|pid| {
@@ -419,7 +430,7 @@ impl Agent {
                 },
             );
             if nothing_left {
-                let _ = self.containerizer.destroy(&container_id);
+                self.destroy_container(&container_id);
             }
             return;
         }
@@ -531,12 +542,12 @@ impl Agent {
         });
         warn!(self.log, "executor did not (re-)subscribe in time; destroying";
             "container_id" => &container_id.value);
-        let _ = self.containerizer.destroy(container_id);
+        self.destroy_container(container_id);
     }
 
     pub(super) fn shutdown_grace_over(&mut self, container_id: &ContainerId) {
         if self.executor_by_container_mut(container_id).is_some() {
-            let _ = self.containerizer.destroy(container_id);
+            self.destroy_container(container_id);
         }
     }
 
@@ -642,6 +653,7 @@ impl Agent {
         if checkpointed {
             self.complete_run_if_done(&framework_id, &executor_id, container_id);
         }
+        self.collect_sandbox_later(ctx, executor.directory.clone());
         if let Some(agent_id) = self.id.clone() {
             let status = termination
                 .exit_code

@@ -110,7 +110,8 @@ impl CheckpointStore {
         Ok(layout::framework_dir(self.agent_dir()?, id))
     }
 
-    fn run_dir(&self, run: RunRef<'_>) -> Result<PathBuf, CheckpointError> {
+    /// The checkpoint directory of one run.
+    pub(crate) fn run_dir(&self, run: RunRef<'_>) -> Result<PathBuf, CheckpointError> {
         let fw = self.framework_dir(run.framework)?;
         Ok(layout::run_dir(
             &layout::executor_dir(&fw, run.executor),

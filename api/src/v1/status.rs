@@ -143,6 +143,9 @@ mesos_enum!(
         MaxCompletionTimeReached = ("REASON_MAX_COMPLETION_TIME_REACHED", 33),
         /// Agent draining.
         AgentDraining = ("REASON_AGENT_DRAINING", 34),
+        /// meso's own (Mesos says REASON_CONTAINER_LAUNCH_FAILED): fetching one of the
+        /// command's URIs failed; the message names the URI and the error.
+        FetcherFailed = ("REASON_FETCHER_FAILED", 100),
     }
 );
 
