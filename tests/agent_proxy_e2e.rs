@@ -169,6 +169,11 @@ fn the_master_relays_an_agents_files_and_containers_and_names_what_failed() {
 
     // A stopped agent accepts the connection and never answers: 504 naming its address.
     cluster.agent().stop();
+    let pid = cluster.agent().pid();
+    // SIGSTOP reaches every thread asynchronously: wait until the kernel reports it stopped.
+    eventually("every thread of the agent is stopped", || {
+        all_threads_stopped(pid)
+    });
     let silent = get(addr(port), &format!("/agents/{agent}/containers"));
     cluster.agent().cont();
     assert_eq!(silent.status, 504, "{}", silent.text());
@@ -196,6 +201,22 @@ fn the_master_relays_an_agents_files_and_containers_and_names_what_failed() {
             down.text()
         );
     }
+}
+
+/// Whether every thread of process `pid` is stopped (`T` in `/proc/<pid>/task/*/stat`).
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    threads.flatten().all(|t| {
+        std::fs::read_to_string(t.path().join("stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit_once(") ")
+                    .map(|(_, rest)| rest.starts_with('T'))
+            })
+            .unwrap_or(false)
+    })
 }
 
 const CREDENTIALS: &str = r#"{"credentials":[{"principal":"ops","secret":"s3cret"}]}"#;
