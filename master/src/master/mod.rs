@@ -3,7 +3,8 @@
 //! pure functions; the allocator runs as its own process ([`allocation`]); durable changes go
 //! through a [`Registrar`]. This file holds the process itself and its message enum; the
 //! handlers are grouped by concept in `agent_messages.rs`, `framework_messages.rs`,
-//! `accept.rs`, `status_updates.rs` and `http.rs`.
+//! `accept.rs`, `status_updates.rs` and `http.rs`; maintenance, inverse offers and agent
+//! draining in `maintenance/`.
 //!
 //! Message flow: agents send RegisterAgent / ReregisterAgent / PongAgent / StatusUpdate /
 //! ExitedExecutor / ExecutorToFramework; the master answers with AgentRegistered,
