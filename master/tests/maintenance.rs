@@ -607,7 +607,10 @@ async fn a_framework_that_starts_on_a_draining_machine_is_asked_at_the_next_ping
         .add_framework(FrameworkInfo::new("tester", "late"))
         .await;
     launch_one(&mut fw, &mut agent, "t1").await;
-    assert!(statuses(addr).await.is_null(), "not asked before it runs anything");
+    assert!(
+        statuses(addr).await.is_null(),
+        "not asked before it runs anything"
+    );
     cluster.advance(Duration::from_secs(15), 1).await;
     let inverse = next_matching(&mut fw.events, "an inverse offer", |e| match e {
         SchedEvent::InverseOffers(o) if !o.is_empty() => Some(o[0].clone()),
