@@ -522,6 +522,10 @@ async fn a_drained_agent_kills_its_task_stops_offering_and_becomes_drained() {
     );
     let state = cluster.state().await;
     assert_eq!(state["slaves"][0]["deactivated"], true);
+    assert_eq!(
+        (&state["activated_slaves"], &state["deactivated_slaves"]),
+        (&json!(0), &json!(1))
+    );
     assert_eq!(state["slaves"][0]["drain_info"]["state"], "DRAINING");
     assert_refused(
         &op(addr, &agent_call("REACTIVATE_AGENT", &id, "")).await,
