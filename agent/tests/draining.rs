@@ -41,3 +41,29 @@ async fn a_drain_is_checkpointed_kills_every_task_and_is_forgotten_once_empty() 
         !checkpoint.exists()
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_arrives_while_the_agent_drains_is_not_launched() {
+    let mut h = Harness::start_registered().await;
+    let mut task = command_task(
+        "keep",
+        "trap '' TERM; touch ready; while true; do sleep 0.05; done",
+    );
+    task.kill_policy = grace(600);
+    h.run_task(task);
+    h.expect_running().await;
+    h.wait_for_file("keep", "ready").await;
+    // A long bound keeps the agent draining while the next task arrives.
+    h.to_agent(DrainAgent {
+        max_grace_period_ns: Some(600_000_000_000),
+        mark_gone: false,
+    });
+    h.run_task(command_task("late", "true"));
+    let refused = h.next_update().await;
+    assert_eq!(refused.status.task_id.as_str(), "late");
+    assert_eq!(refused.status.state, TaskState::Lost);
+    assert_eq!(
+        refused.status.reason,
+        Some(meso_api::v1::TaskStatusReason::AgentDraining)
+    );
+}

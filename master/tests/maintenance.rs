@@ -522,6 +522,10 @@ async fn a_drained_agent_kills_its_task_stops_offering_and_becomes_drained() {
     );
     let state = cluster.state().await;
     assert_eq!(state["slaves"][0]["deactivated"], true);
+    assert_eq!(
+        (&state["activated_slaves"], &state["deactivated_slaves"]),
+        (&json!(0), &json!(1))
+    );
     assert_eq!(state["slaves"][0]["drain_info"]["state"], "DRAINING");
     assert_refused(
         &op(addr, &agent_call("REACTIVATE_AGENT", &id, "")).await,
@@ -594,4 +598,29 @@ async fn deactivation_stops_offers_and_a_drain_with_mark_gone_ends_the_agent() {
         "Unknown agent",
         "drain a gone agent",
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_framework_that_starts_on_a_draining_machine_is_asked_at_the_next_ping_round() {
+    let cluster = start().await;
+    let addr = cluster.node.addr();
+    let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
+    let r = update_schedule(addr, &schedule(MACHINE)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut fw = cluster
+        .add_framework(FrameworkInfo::new("tester", "late"))
+        .await;
+    launch_one(&mut fw, &mut agent, "t1").await;
+    assert!(
+        statuses(addr).await.is_null(),
+        "not asked before it runs anything"
+    );
+    cluster.advance(Duration::from_secs(15), 1).await;
+    let inverse = next_matching(&mut fw.events, "an inverse offer", |e| match e {
+        SchedEvent::InverseOffers(o) if !o.is_empty() => Some(o[0].clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(inverse.agent_id.as_ref(), Some(&agent.id));
+    assert_eq!(statuses(addr).await[0]["status"], "UNKNOWN");
 }

@@ -3,15 +3,19 @@
 //! runs or has queued is killed with its kill grace period bounded by the drain's
 //! `max_grace_period`. Once the agent's last framework is gone the drain is complete and
 //! forgotten, on disk too. A restarted agent that finds a checkpointed drain resumes it:
-//! it kills what it took back (queued until each executor re-subscribes).
+//! it kills what it took back (queued until each executor re-subscribes). A task that
+//! arrives while the agent drains is refused (TASK_DROPPED, or TASK_LOST without
+//! PARTITION_AWARE, reason AGENT_DRAINING).
 //!
 //! The master owns the rest: the agent gets no offers while draining, and the master marks
 //! it DRAINED once every terminal update is acknowledged.
 
 use libprocess::Context;
+use meso_api::v1::{FrameworkCapabilityType, FrameworkInfo, TaskId, TaskState, TaskStatusReason};
 use meso_api::wire::{DrainAgent, KillTask};
 use slog::{info, warn};
 
+use super::updates::OwnUpdate;
 use super::Agent;
 
 impl Agent {
@@ -68,6 +72,38 @@ impl Agent {
             self.kill_task(ctx, kill);
         }
         self.drain_done_if_empty();
+    }
+
+    /// A task that arrives while the agent drains is not launched (Mesos: TASK_DROPPED for a
+    /// PARTITION_AWARE framework, TASK_LOST otherwise, reason AGENT_DRAINING). Returns
+    /// whether it was refused.
+    pub(super) fn refuse_while_draining(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: &FrameworkInfo,
+        task: &TaskId,
+    ) -> bool {
+        let (Some(_), Some(framework_id)) = (self.drain, framework.id.as_ref()) else {
+            return false;
+        };
+        warn!(self.log, "task refused: the agent is draining"; "task_id" => %task);
+        let state = if framework.has_capability(FrameworkCapabilityType::PartitionAware) {
+            TaskState::Dropped
+        } else {
+            TaskState::Lost
+        };
+        self.agent_update(
+            ctx,
+            OwnUpdate {
+                framework_id,
+                executor_id: None,
+                task_id: task,
+                state,
+                message: "Task was received while agent was already draining".into(),
+                reason: TaskStatusReason::AgentDraining,
+            },
+        );
+        true
     }
 
     /// A drain is complete once no framework is left: it is forgotten, on disk too.

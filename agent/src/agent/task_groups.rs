@@ -102,6 +102,12 @@ impl Agent {
             warn!(self.log, "empty task group dropped");
             return;
         }
+        if self.drain.is_some() {
+            for task in &tasks {
+                self.refuse_while_draining(ctx, &framework, &task.task_id);
+            }
+            return;
+        }
         executor.framework_id = Some(framework_id.clone());
         let ids: Vec<TaskId> = tasks.iter().map(|t| t.task_id.clone()).collect();
         let existing = self

@@ -107,6 +107,9 @@ impl Agent {
             );
             return;
         }
+        if self.refuse_while_draining(ctx, &framework, &task.task_id) {
+            return;
+        }
         let binary = self.config.command_executor.display().to_string();
         let executor_info = match &task.executor {
             Some(info) => info.clone(),

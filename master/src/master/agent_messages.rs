@@ -304,6 +304,7 @@ impl Master {
 
     pub(super) fn ping_round(&mut self, ctx: &mut Context<Self>) {
         ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
+        self.offer_inverse_everywhere(ctx);
         let round = self.agents.ping_round(self.config.max_agent_ping_timeouts);
         for pid in round.ping {
             let connected = self.agent_connected(&pid);

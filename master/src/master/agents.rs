@@ -164,9 +164,13 @@ impl AgentBook {
         Some(id.clone())
     }
 
-    /// Number of registered agents that are active (connected).
+    /// Number of registered agents that are active (connected, and not deactivated by the
+    /// operator: Mesos's `activated_slaves` and `master/slaves_active`).
     pub fn active_count(&self) -> usize {
-        self.registered.values().filter(|r| r.active).count()
+        self.registered
+            .iter()
+            .filter(|(id, r)| r.active && !self.controls.is_deactivated(id))
+            .count()
     }
 
     /// Removes a registered agent; `unreachable` keeps its id as one that may come back.
@@ -357,6 +361,10 @@ mod tests {
         }
         book.update_pid(&a, pid(3));
         assert!(book.get(&a).is_some_and(|r| r.active));
+        assert_eq!(book.active_count(), 1);
+        book.controls_mut().deactivate(&a);
+        assert_eq!(book.active_count(), 0, "deactivated by the operator");
+        book.controls_mut().reactivate(&a).unwrap();
         assert_eq!(book.active_count(), 1);
         assert!(book.disconnect(&pid(3)).is_some());
         assert!(book.ping_round(2).expired.is_empty());

@@ -4,7 +4,8 @@
 //! through a [`Registrar`]. This file holds the process itself and its message enum; the
 //! handlers are grouped by concept in `agent_messages.rs`, `framework_messages.rs`,
 //! `accept.rs`, `status_updates.rs` and `http.rs`; `agent_proxy.rs` relays agents'
-//! `/files` and `/containers` under `/agents/<id>/`.
+//! `/files` and `/containers` under `/agents/<id>/`; maintenance, inverse offers and agent
+//! draining in `maintenance/`.
 //!
 //! Message flow: agents send RegisterAgent / ReregisterAgent / PongAgent / StatusUpdate /
 //! ExitedExecutor / ExecutorToFramework; the master answers with AgentRegistered,

@@ -3,7 +3,8 @@
 //! unavailability (v1 INVERSE_OFFERS, or the driver's `InverseOffersMessage`). Its answer
 //! (ACCEPT_INVERSE_OFFERS / DECLINE_INVERSE_OFFERS) is recorded for GET_MAINTENANCE_STATUS
 //! and, as Mesos's filters do, the framework is asked again once the answer's
-//! `refuse_seconds` (5 by default) have passed while the machine is still DRAINING. An
+//! `refuse_seconds` (5 by default) have passed while the machine is still DRAINING; every
+//! ping round also asks the frameworks not asked yet (subscribed since). An
 //! inverse offer is rescinded (RESCIND_INVERSE_OFFER) when its machine leaves DRAINING or
 //! its agent leaves. Answers are advice for the operator: they change nothing else.
 
@@ -105,15 +106,35 @@ impl Master {
             Answer::Decline
         };
         let now_ns = self.wall_ns(ctx);
-        let answered = self.maintenance.answer(framework, ids, answer, now_ns);
         let refuse_seconds = filters.map_or(5.0, |f| f.refuse_seconds);
         let after =
             Duration::try_from_secs_f64(refuse_seconds.max(0.0)).unwrap_or(Duration::MAX / 4);
+        let refuse_ns = i64::try_from(after.as_nanos()).unwrap_or(i64::MAX);
+        let answered = self
+            .maintenance
+            .answer(framework, ids, answer, now_ns, refuse_ns);
         for record in answered {
             ctx.delay(
                 after,
                 MasterMessage::InverseOfferFilterExpired(record.framework, record.agent),
             );
+        }
+    }
+
+    /// Every agent on a DRAINING machine: its frameworks are asked (again) unless an
+    /// inverse offer is outstanding or an answer filters them. Run each ping round, so a
+    /// framework that (re-)subscribes later (after a master failover, say) is asked too.
+    pub(in crate::master) fn offer_inverse_everywhere(&mut self, ctx: &mut Context<Self>) {
+        if self.maintenance.machines.windows().is_empty() {
+            return;
+        }
+        let agents: Vec<AgentId> = self
+            .agents
+            .iter()
+            .filter_map(|a| a.info.id.clone())
+            .collect();
+        for id in agents {
+            self.offer_inverse_for_agent(ctx, &id);
         }
     }
 

@@ -139,6 +139,9 @@ pub struct MaintenanceBook {
     next: u64,
     outstanding: BTreeMap<OfferId, InverseOfferRecord>,
     answers: BTreeMap<MachineKey, BTreeMap<FrameworkId, (Answer, i64)>>,
+    /// Until when (wall ns) a framework that answered is not asked again about an agent
+    /// (the answer's `refuse_seconds`).
+    filtered: BTreeMap<(FrameworkId, AgentId), i64>,
 }
 
 impl MaintenanceBook {
@@ -156,8 +159,8 @@ impl MaintenanceBook {
     }
 
     /// Records a new inverse offer to `framework` for `agent` on `machine` (`now_ns`: the
-    /// wall clock), or `None` when one is outstanding already. Ids are
-    /// `<prefix>-IO<n>`.
+    /// wall clock), or `None` when one is outstanding already or the framework's answer
+    /// filters it until later. Ids are `<prefix>-IO<n>`.
     pub fn offer(
         &mut self,
         prefix: &str,
@@ -173,6 +176,11 @@ impl MaintenanceBook {
         {
             return None;
         }
+        let key = (framework.clone(), agent.clone());
+        if self.filtered.get(&key).is_some_and(|until| now_ns < *until) {
+            return None;
+        }
+        self.filtered.remove(&key);
         let id = OfferId::new(format!("{prefix}-IO{}", self.next));
         self.next += 1;
         let key = machine.key();
@@ -192,14 +200,16 @@ impl MaintenanceBook {
         Some(id)
     }
 
-    /// `framework` answers the inverse offers `ids`; ids it does not hold are ignored.
-    /// Returns the answered offers.
+    /// `framework` answers the inverse offers `ids` at `now_ns`, not to be asked again
+    /// about their agents for `refuse_ns`; ids it does not hold are ignored. Returns the
+    /// answered offers.
     pub fn answer(
         &mut self,
         framework: &FrameworkId,
         ids: &[OfferId],
         answer: Answer,
         now_ns: i64,
+        refuse_ns: i64,
     ) -> Vec<InverseOfferRecord> {
         let mut done = Vec::new();
         for id in ids {
@@ -209,6 +219,10 @@ impl MaintenanceBook {
                 .is_some_and(|r| &r.framework == framework)
             {
                 let record = self.outstanding.remove(id).expect("checked just above");
+                self.filtered.insert(
+                    (framework.clone(), record.agent.clone()),
+                    now_ns.saturating_add(refuse_ns),
+                );
                 self.answers
                     .entry(record.machine.clone())
                     .or_default()
@@ -308,12 +322,13 @@ mod tests {
                 &FrameworkId::new("other"),
                 std::slice::from_ref(&id),
                 Answer::Accept,
-                3
+                3,
+                0
             )
             .is_empty(),
             "only its own"
         );
-        assert_eq!(book.answer(&f, &[id], Answer::Decline, 4).len(), 1);
+        assert_eq!(book.answer(&f, &[id], Answer::Decline, 4, 10).len(), 1);
         let status = book.cluster_status();
         assert_eq!(status.draining_machines[0].statuses[0].status, "DECLINE");
         assert_eq!(
@@ -322,9 +337,10 @@ mod tests {
                 .nanoseconds,
             4
         );
+        assert_eq!(book.offer("M", &f, &a, &m, 13), None, "filtered until 14");
         assert!(
-            book.offer("M", &f, &a, &m, 5).is_some(),
-            "asked again once answered"
+            book.offer("M", &f, &a, &m, 14).is_some(),
+            "asked again once the filter ends"
         );
         assert_eq!(
             book.unavailability(&m).map(|u| u.start.nanoseconds),
