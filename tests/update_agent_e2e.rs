@@ -4,7 +4,7 @@
 //!
 //! - On the master's `/api/v1`: growing the total and changing attributes answers 200, shows
 //!   in GET_AGENTS, and the framework's next offers carry the new attributes; shrinking
-//!   below what a running task uses is refused (409) naming the shortfall; with `force` it
+//!   above what a running task uses answers 200; shrinking below it is refused (409) naming the shortfall; with `force` it
 //!   is accepted, nothing is killed, and once the task ends the offers hold the new total.
 //! - On the agent's own `/api/v1`: the change reaches the master.
 //! - The change survives a `kill -9` and restart of the agent with the same flags.
@@ -355,13 +355,21 @@ fn update_agent_grows_refuses_forces_and_offers_the_new_attributes() {
         "decline": {"offer_ids": ids, "filters": {"refuse_seconds": 0}}}),
     );
 
+    // Shrink, still above the sleeper's use: accepted.
+    let (status, body) = update_agent(port, Some(&agent_id), "cpus:6;mem:2048", rack("r2"), false);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        scalar(&agent_info(port).expect("GET_AGENTS")["resources"], "cpus"),
+        Some(6.0)
+    );
+
     // Shrink below the sleeper's use: refused, naming the shortfall.
     let (status, body) = update_agent(port, Some(&agent_id), "cpus:1;mem:2048", rack("r2"), false);
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("short of 'cpus:1'"), "{body}");
     assert_eq!(
         scalar(&agent_info(port).expect("GET_AGENTS")["resources"], "cpus"),
-        Some(8.0),
+        Some(6.0),
         "a refused update changes nothing"
     );
     // An unknown agent is 404, a bad payload 400.

@@ -31,14 +31,21 @@ impl Master {
                 .get(&framework)
                 .filter(|f| f.active)
                 .and_then(|_| self.framework_connection(&framework));
-            let agent = self
-                .agents
-                .get(&agent_id)
-                .filter(|_| !self.offer_outdated(&agent_id, &offer.resources))
-                .cloned();
+            if self.offer_outdated(&agent_id, &offer.resources) {
+                // Made before a shrink of the agent reached the allocator (`agent_update.rs`):
+                // given back, filtered briefly so that a disagreement cannot loop.
+                self.recover(
+                    &offer.framework,
+                    &offer.agent,
+                    &offer.role,
+                    offer.resources,
+                    Some(super::agent_update::OUTDATED_OFFER_REFUSE_SECONDS),
+                );
+                continue;
+            }
+            let agent = self.agents.get(&agent_id).cloned();
             let (Some(_), Some(agent)) = (target, agent) else {
-                // The framework or agent left while the round ran (or the agent was resized
-                // below this offer: `agent_update.rs`).
+                // The framework or agent left while the round ran.
                 self.recover(
                     &offer.framework,
                     &offer.agent,

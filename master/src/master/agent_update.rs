@@ -41,6 +41,11 @@ use super::legacy::error_response;
 use super::registrar::RegistryChange;
 use super::{Master, MasterMessage, PendingAdmission};
 
+/// An offer found outdated is given back with this filter (seconds), so that the master
+/// and the allocator, should they ever disagree on what an agent holds, cannot pass the
+/// same offer back and forth in a loop.
+pub const OUTDATED_OFFER_REFUSE_SECONDS: f64 = 1.0;
+
 /// How long the master waits for the agent to apply a forwarded UPDATE_AGENT.
 pub const UPDATE_AGENT_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -78,9 +83,11 @@ impl PendingUpdates {
 }
 
 impl Master {
-    /// Whether an offer the allocator made on `agent` no longer fits the agent's total
-    /// (tasks, outstanding offers and this one together exceed it): an offer made before a
-    /// shrink reached the allocator. Checked only for resized agents.
+    /// Whether an offer the allocator made on `agent` no longer fits the agent's total: with
+    /// it, tasks and outstanding offers exceed the total by more than they do without it (a
+    /// forced shrink leaves tasks beyond the total; that excess alone does not make an offer
+    /// outdated). Such an offer was made before a shrink reached the allocator. Checked only
+    /// for resized agents.
     pub(super) fn offer_outdated(&self, agent: &AgentId, offered: &Resources) -> bool {
         if !self.agent_updates.resized.contains(agent) {
             return false;
@@ -94,15 +101,17 @@ impl Master {
                 held += &o.offer.resources;
             }
         }
+        let before = shortfall(&record.info.resources, &held);
         held += offered;
-        !shortfall(&record.info.resources, &held).is_empty()
+        shortfall(&record.info.resources, &held) != before
     }
 
-    /// The resources the master's books say the agent's unfinished tasks use.
+    /// The resources the master's books say the agent's tasks hold in the allocator (a
+    /// task whose terminal update came has given them back, acknowledged or not).
     fn agent_task_usage(&self, id: &AgentId) -> Resources {
         let mut used = Resources::new();
         for (framework, task) in self.tasks.on_agent(id) {
-            if let Some(t) = self.tasks.get(&framework, &task) {
+            if let Some(t) = self.tasks.get(&framework, &task).filter(|t| !t.recovered) {
                 used += &t.consumed;
             }
         }

@@ -494,7 +494,8 @@ mod tests {
             active: true,
         })
         .expect("send");
-        let offer = next(&mut rx).await.remove(0);
+        let first = next(&mut rx).await.remove(0);
+        assert_eq!(first.resources, res("cpus:4;mem:1024").allocate("*"));
         // The whole agent is held (offered counts as allocated); the total drops to 1 cpu.
         pid.send(AllocatorCall::UpdateAgent {
             agent: "a".into(),

@@ -2,8 +2,9 @@
 //! `/api/v1/operator` lands here too): the front door in `meso_api::http::operator`
 //! checks method, content type, body, payloads and `Accept` and answers 501 for the calls
 //! meso does not serve; this file answers the rest from the books, except the weight and
-//! quota calls and GET_ROLES, which `role_calls.rs` answers, and the maintenance and
-//! draining calls, which `maintenance/calls.rs` answers. GET_* calls are 200 with
+//! quota calls and GET_ROLES, which `role_calls.rs` answers, the maintenance and
+//! draining calls, which `maintenance/calls.rs` answers, and UPDATE_AGENT (a meso
+//! extension), which `agent_update.rs` answers. GET_* calls are 200 with
 //! `{"type": ..., "<type>": {...}}`; TEARDOWN and MARK_AGENT_GONE are 200 with an empty
 //! body; SUBSCRIBE is a RecordIO stream: SUBSCRIBED with the state, then the events the
 //! [`OperatorEvents`](super::operator_events::OperatorEvents) hub publishes, and a
