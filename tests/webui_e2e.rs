@@ -4,7 +4,8 @@
 //! page without a reload and its stdout shows in the file viewer, a task named like HTML
 //! renders as text, the page makes no request to another origin and logs no console
 //! error, deep links opened cold show their page, and after the leader of three masters
-//! is killed the page moves to the new leader by itself.
+//! is killed the page moves to the new leader by itself. A master that asks for
+//! credentials gets them from the page's login dialog; a teardown waits for a confirmation.
 //!
 //! Screenshots of the main pages go to `target/ui-screenshots/` for a person to look at.
 //! Every wait is a hang guard (`eventually`), never an assertion of speed.
@@ -384,4 +385,53 @@ fn the_ui_endpoints_answer_bad_requests_with_a_reason_and_serve_no_stray_file() 
     );
     let subscribed = events.expect("SUBSCRIBED");
     assert_eq!(subscribed["subscribed"]["get_state"], serde_json::json!({}));
+}
+
+#[test]
+fn tearing_down_a_framework_from_its_page_waits_for_a_confirmation() {
+    skip_unless_browser!();
+    let cluster = Cluster::start();
+    let port = cluster.master_port;
+    let mut run = execute(port, "long", "sleep 600");
+    let framework = eventually_within(
+        "the framework runs its task",
+        Duration::from_secs(120),
+        || {
+            let s = state(port);
+            let f = &s["frameworks"][0];
+            (f["tasks"][0]["state"] == "TASK_RUNNING")
+                .then(|| f["id"].as_str().unwrap_or_default().to_string())
+        },
+    );
+    let browser = Browser::start();
+    browser.goto(&format!("http://127.0.0.1:{port}/#/frameworks/{framework}"));
+    browser.wait_text("the framework page", "[data-testid=framework-name]", |t| {
+        t == "long"
+    });
+    browser.click("[data-testid=teardown-framework]");
+    browser.wait_for("the confirmation", "dialog#confirm[open]");
+    browser.click("[data-testid=confirm-cancel]");
+    assert_eq!(
+        state(port)["frameworks"].as_array().map(Vec::len),
+        Some(1),
+        "cancel changed nothing"
+    );
+    browser.click("[data-testid=teardown-framework]");
+    browser.wait_for("the confirmation again", "dialog#confirm[open]");
+    browser.click("[data-testid=confirm-ok]");
+    browser.wait_text("the master's answer", "[data-testid=action-result]", |t| {
+        t.contains("accepted")
+    });
+    meso_testkit::eventually("the framework is gone", || {
+        state(port)["frameworks"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    });
+    browser.wait_text(
+        "the page shows it completed",
+        "[data-testid=framework-state]",
+        |t| t == "completed",
+    );
+    let _ = run.kill();
+    let _ = run.wait();
 }
