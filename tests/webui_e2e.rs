@@ -5,7 +5,8 @@
 //! renders as text, the page makes no request to another origin and logs no console
 //! error, deep links opened cold show their page, and after the leader of three masters
 //! is killed the page moves to the new leader by itself. A master that asks for
-//! credentials gets them from the page's login dialog; a teardown waits for a confirmation.
+//! credentials gets them from the page's login dialog; a teardown waits for a confirmation;
+//! the page is dark when the system is, unless its toggle says otherwise.
 //!
 //! Screenshots of the main pages go to `target/ui-screenshots/` for a person to look at.
 //! Every wait is a hang guard (`eventually`), never an assertion of speed.
@@ -434,4 +435,45 @@ fn tearing_down_a_framework_from_its_page_waits_for_a_confirmation() {
     );
     let _ = run.kill();
     let _ = run.wait();
+}
+
+#[test]
+fn the_page_is_dark_when_the_system_is_and_the_toggle_overrides_it() {
+    skip_unless_browser!();
+    let cluster = Cluster::start();
+    let browser = Browser::start();
+    let background = || {
+        browser
+            .execute(
+                "return getComputedStyle(document.body).backgroundColor;",
+                vec![],
+            )
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    browser.devtools(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+    );
+    browser.goto(&format!("http://127.0.0.1:{}/", cluster.master_port));
+    wait_overview(&browser);
+    assert_eq!(background(), "rgb(21, 23, 26)", "dark, as the system asks");
+    shot(&browser, "overview-dark");
+    browser.click("#theme");
+    assert_eq!(
+        background(),
+        "rgb(247, 247, 245)",
+        "the toggle's first step is light"
+    );
+    browser.execute(
+        "document.body.dataset.overview = 'before-reload'; location.reload();",
+        vec![],
+    );
+    wait_overview(&browser);
+    assert_eq!(
+        background(),
+        "rgb(247, 247, 245)",
+        "the choice outlives a reload"
+    );
 }
