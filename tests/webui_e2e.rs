@@ -4,7 +4,9 @@
 //! page without a reload and its stdout shows in the file viewer, a task named like HTML
 //! renders as text, the page makes no request to another origin and logs no console
 //! error, deep links opened cold show their page, and after the leader of three masters
-//! is killed the page moves to the new leader by itself.
+//! is killed the page moves to the new leader by itself. A master that asks for
+//! credentials gets them from the page's login dialog; a teardown waits for a confirmation;
+//! the page is dark when the system is, unless its toggle says otherwise.
 //!
 //! Screenshots of the main pages go to `target/ui-screenshots/` for a person to look at.
 //! Every wait is a hang guard (`eventually`), never an assertion of speed.
@@ -270,9 +272,25 @@ fn after_the_leader_is_killed_the_page_moves_to_the_new_leader() {
     let second = masters.wait_leader(guard);
     assert_ne!(first, second);
     let new_port = format!(":{}/", masters.ports[second]);
-    eventually_within("the page moved to the new leader", guard, || {
-        browser.url().contains(&new_port)
-    });
+    let moved = eventually_within(
+        "the page moved to the new leader (or the guard passed)",
+        guard,
+        || {
+            let url = browser.url();
+            (url.contains(&new_port) || !url.contains(&format!(":{}/", masters.ports[first])))
+                .then_some(url)
+        },
+    );
+    assert!(
+        moved.contains(&new_port),
+        "the page went to {moved}, not the new leader on port {}; banner: {:?}; masters:\n{}",
+        masters.ports[second],
+        browser.text("[data-testid=banner]"),
+        meso_testkit::process::logs_in(
+            dir.path(),
+            &["master0.1.log", "master1.1.log", "master2.1.log"]
+        ),
+    );
     assert!(
         browser.url().ends_with("#/masters"),
         "the route is kept: {}",
@@ -368,4 +386,94 @@ fn the_ui_endpoints_answer_bad_requests_with_a_reason_and_serve_no_stray_file() 
     );
     let subscribed = events.expect("SUBSCRIBED");
     assert_eq!(subscribed["subscribed"]["get_state"], serde_json::json!({}));
+}
+
+#[test]
+fn tearing_down_a_framework_from_its_page_waits_for_a_confirmation() {
+    skip_unless_browser!();
+    let cluster = Cluster::start();
+    let port = cluster.master_port;
+    let mut run = execute(port, "long", "sleep 600");
+    let framework = eventually_within(
+        "the framework runs its task",
+        Duration::from_secs(120),
+        || {
+            let s = state(port);
+            let f = &s["frameworks"][0];
+            (f["tasks"][0]["state"] == "TASK_RUNNING")
+                .then(|| f["id"].as_str().unwrap_or_default().to_string())
+        },
+    );
+    let browser = Browser::start();
+    browser.goto(&format!("http://127.0.0.1:{port}/#/frameworks/{framework}"));
+    browser.wait_text("the framework page", "[data-testid=framework-name]", |t| {
+        t == "long"
+    });
+    browser.click("[data-testid=teardown-framework]");
+    browser.wait_for("the confirmation", "dialog#confirm[open]");
+    browser.click("[data-testid=confirm-cancel]");
+    assert_eq!(
+        state(port)["frameworks"].as_array().map(Vec::len),
+        Some(1),
+        "cancel changed nothing"
+    );
+    browser.click("[data-testid=teardown-framework]");
+    browser.wait_for("the confirmation again", "dialog#confirm[open]");
+    browser.click("[data-testid=confirm-ok]");
+    browser.wait_text("the master's answer", "[data-testid=action-result]", |t| {
+        t.contains("accepted")
+    });
+    meso_testkit::eventually("the framework is gone", || {
+        state(port)["frameworks"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    });
+    browser.wait_text(
+        "the page shows it completed",
+        "[data-testid=framework-state]",
+        |t| t == "completed",
+    );
+    let _ = run.kill();
+    let _ = run.wait();
+}
+
+#[test]
+fn the_page_is_dark_when_the_system_is_and_the_toggle_overrides_it() {
+    skip_unless_browser!();
+    let cluster = Cluster::start();
+    let browser = Browser::start();
+    let background = || {
+        browser
+            .execute(
+                "return getComputedStyle(document.body).backgroundColor;",
+                vec![],
+            )
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    browser.devtools(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+    );
+    browser.goto(&format!("http://127.0.0.1:{}/", cluster.master_port));
+    wait_overview(&browser);
+    assert_eq!(background(), "rgb(21, 23, 26)", "dark, as the system asks");
+    shot(&browser, "overview-dark");
+    browser.click("#theme");
+    assert_eq!(
+        background(),
+        "rgb(247, 247, 245)",
+        "the toggle's first step is light"
+    );
+    browser.execute(
+        "document.body.dataset.overview = 'before-reload'; location.reload();",
+        vec![],
+    );
+    wait_overview(&browser);
+    assert_eq!(
+        background(),
+        "rgb(247, 247, 245)",
+        "the choice outlives a reload"
+    );
 }

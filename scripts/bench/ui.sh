@@ -8,7 +8,8 @@
 # Needs Debian's chromium and chromium-driver.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+target="${CARGO_TARGET_DIR:-target}"
 cargo build --release --locked --bin meso --example ui_bench >&2
-exec target/release/examples/ui_bench --meso target/release/meso \
+exec "$target/release/examples/ui_bench" --meso "$target/release/meso" \
   --agents "${UI_AGENTS:-10000}" --tasks-per-agent "${UI_TASKS_PER_AGENT:-10}" \
   --loads "${UI_LOADS:-5}" --idle-secs "${UI_IDLE_SECS:-60}"

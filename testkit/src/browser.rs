@@ -239,6 +239,16 @@ impl Browser {
             .to_string()
     }
 
+    /// Runs a Chrome DevTools protocol command (chromedriver's `goog/cdp/execute`), e.g.
+    /// `Emulation.setEmulatedMedia`; its result.
+    pub fn devtools(&self, command: &str, params: Value) -> Value {
+        self.command(
+            "POST",
+            &self.session_path("/goog/cdp/execute"),
+            Some(json!({"cmd": command, "params": params})),
+        )
+    }
+
     /// Writes a PNG screenshot of the page to `path` (its directory is created).
     pub fn screenshot(&self, path: &Path) {
         let b64 = self.command("GET", &self.session_path("/screenshot"), None);

@@ -15,6 +15,7 @@
 //! by the key, then by id, so pages never overlap or skip; an unknown parameter value (a
 //! `sort` column that does not exist, a bad number, an unknown `kind`) is a 400 naming it.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use meso_api::http::routing::{parse_query, query_value};
@@ -218,21 +219,29 @@ impl ListQuery {
             .is_none_or(|mine| mine == "all" || mine == k)
     }
 
-    fn matches(&self, fields: &[&str]) -> bool {
-        self.filter
-            .as_deref()
-            .is_none_or(|f| fields.iter().any(|field| field.to_lowercase().contains(f)))
+    /// Whether the row whose searchable texts `fields` gives matches the filter (`fields`
+    /// is called only when there is a filter).
+    fn matches<'f>(&self, fields: impl FnOnce() -> Vec<&'f str>) -> bool {
+        self.filter.as_deref().is_none_or(|f| {
+            fields()
+                .iter()
+                .any(|field| field.to_lowercase().contains(f))
+        })
     }
 }
 
-/// A sort key: text or a number.
+/// A sort key: text (borrowed from the books where it can be) or a number.
 #[derive(Debug, Clone, PartialEq)]
-enum Key {
-    Text(String),
+enum Key<'a> {
+    Text(Cow<'a, str>),
     Num(f64),
 }
 
-fn compare(a: &Key, b: &Key) -> Ordering {
+fn text<'a>(s: &'a str) -> Key<'a> {
+    Key::Text(Cow::Borrowed(s))
+}
+
+fn compare(a: &Key<'_>, b: &Key<'_>) -> Ordering {
     match (a, b) {
         (Key::Num(x), Key::Num(y)) => x.total_cmp(y),
         (Key::Text(x), Key::Text(y)) => x.cmp(y),
@@ -241,17 +250,29 @@ fn compare(a: &Key, b: &Key) -> Ordering {
     }
 }
 
-/// Sorts `(key, id, item)` rows and cuts the page; the answer's JSON.
-fn page<T>(q: &ListQuery, mut rows: Vec<(Key, String, T)>, row: impl Fn(&T) -> Value) -> Value {
-    rows.sort_by(|a, b| {
+/// One row before paging: its sort key, what breaks ties (its id, then its framework's for
+/// tasks, whose ids are unique only per framework), and the item.
+type Row<'a, T> = (Key<'a>, (&'a str, &'a str), T);
+
+/// Orders the rows and cuts the page; the answer's JSON. Only the rows up to the end of
+/// the page are sorted (a selection finds them first), so a page of 50 out of 100,000
+/// costs a linear pass, not a sort of everything.
+fn page<T>(q: &ListQuery, mut rows: Vec<Row<'_, T>>, row: impl Fn(&T) -> Value) -> Value {
+    let order = |a: &Row<'_, T>, b: &Row<'_, T>| {
         let by_key = compare(&a.0, &b.0).then_with(|| a.1.cmp(&b.1));
         if q.descending {
             by_key.reverse()
         } else {
             by_key
         }
-    });
+    };
     let total = rows.len();
+    let end = q.offset.saturating_add(q.limit).min(total);
+    if end > 0 && end < total {
+        rows.select_nth_unstable_by(end - 1, order);
+        rows.truncate(end);
+    }
+    rows.sort_by(order);
     let items: Vec<Value> = rows
         .iter()
         .skip(q.offset)
@@ -283,22 +304,22 @@ fn agents(view: &StateView<'_>, q: &ListQuery) -> Value {
         .filter(|a| {
             let id = agent_id(a).as_str();
             q.id.as_deref().is_none_or(|want| want == id)
-                && q.matches(&[id, &a.info.hostname, state_of_agent(a.active)])
+                && q.matches(|| vec![id, &a.info.hostname, state_of_agent(a.active)])
         })
         .map(|a| {
             let id = agent_id(a).as_str();
             let total = Scalars::of(&a.info.resources);
             let key = match q.sort.as_deref() {
-                Some("hostname") => Key::Text(a.info.hostname.clone()),
-                Some("state") => Key::Text(state_of_agent(a.active).into()),
+                Some("hostname") => text(&a.info.hostname),
+                Some("state") => text(state_of_agent(a.active)),
                 Some("cpus") => Key::Num(total.cpus),
                 Some("mem") => Key::Num(total.mem),
                 Some("disk") => Key::Num(total.disk),
                 Some("tasks") => Key::Num(tasks_on.get(id).copied().unwrap_or(0) as f64),
                 Some("registered_time") => Key::Num(view.timeline.agent(agent_id(a)).registered),
-                _ => Key::Text(id.to_string()),
+                _ => text(id),
             };
-            (key, id.to_string(), a)
+            (key, (id, ""), a)
         })
         .collect();
     page(q, rows, |a| {
@@ -374,7 +395,7 @@ fn frameworks(view: &StateView<'_>, q: &ListQuery) -> Value {
             let id = framework_id(f).as_str();
             q.kind_is(state)
                 && q.id.as_deref().is_none_or(|want| want == id)
-                && q.matches(&[id, &f.info.name, &f.info.user, state])
+                && q.matches(|| vec![id, &f.info.name, &f.info.user, state])
         })
         .map(|(f, completed)| {
             let id = framework_id(f);
@@ -384,17 +405,17 @@ fn frameworks(view: &StateView<'_>, q: &ListQuery) -> Value {
                 .map(Scalars::of)
                 .unwrap_or_default();
             let key = match q.sort.as_deref() {
-                Some("name") => Key::Text(f.info.name.clone()),
-                Some("user") => Key::Text(f.info.user.clone()),
-                Some("state") => Key::Text(framework_state(f, completed).into()),
+                Some("name") => text(&f.info.name),
+                Some("user") => text(&f.info.user),
+                Some("state") => text(framework_state(f, completed)),
                 Some("tasks") => Key::Num(tasks_of.get(id.as_str()).copied().unwrap_or(0) as f64),
                 Some("cpus") => Key::Num(used.cpus),
                 Some("mem") => Key::Num(used.mem),
                 Some("max_share") => Key::Num(used.dominant_share(total)),
                 Some("registered_time") => Key::Num(view.timeline.framework(id).registered),
-                _ => Key::Text(id.to_string()),
+                _ => text(id.as_str()),
             };
-            (key, id.to_string(), (f, completed))
+            (key, (id.as_str(), ""), (f, completed))
         })
         .collect();
     page(q, rows, |(f, completed)| {
@@ -476,30 +497,35 @@ fn tasks(view: &StateView<'_>, history: &StatusHistory, q: &ListQuery) -> Value 
                     .as_deref()
                     .is_none_or(|a| a == t.agent_id.as_str())
                 && q.state.as_deref().is_none_or(|s| s == t.state.as_str())
-                && q.matches(&[
-                    t.info.task_id.as_str(),
-                    &t.info.name,
-                    t.state.as_str(),
-                    t.framework_id.as_str(),
-                    t.agent_id.as_str(),
-                    host(t),
-                ])
+                && q.matches(|| {
+                    vec![
+                        t.info.task_id.as_str(),
+                        &t.info.name,
+                        t.state.as_str(),
+                        t.framework_id.as_str(),
+                        t.agent_id.as_str(),
+                        host(t),
+                    ]
+                })
         })
         .map(|(t, kind)| {
             let key = match q.sort.as_deref() {
-                Some("name") => Key::Text(t.info.name.clone()),
-                Some("state") => Key::Text(t.state.as_str().into()),
-                Some("framework_id") => Key::Text(t.framework_id.to_string()),
-                Some("agent_id") => Key::Text(t.agent_id.to_string()),
-                Some("hostname") => Key::Text(host(t).into()),
-                Some("role") => Key::Text(t.role.clone()),
+                Some("name") => text(&t.info.name),
+                Some("state") => text(t.state.as_str()),
+                Some("framework_id") => text(t.framework_id.as_str()),
+                Some("agent_id") => text(t.agent_id.as_str()),
+                Some("hostname") => text(host(t)),
+                Some("role") => text(&t.role),
                 Some("started") => Key::Num(started(t)),
                 Some("cpus") => Key::Num(Scalars::of(&t.info.resources).cpus),
                 Some("mem") => Key::Num(Scalars::of(&t.info.resources).mem),
-                _ => Key::Text(t.info.task_id.to_string()),
+                _ => text(t.info.task_id.as_str()),
             };
-            let unique = format!("{}/{}", t.info.task_id, t.framework_id);
-            (key, unique, (t, kind))
+            (
+                key,
+                (t.info.task_id.as_str(), t.framework_id.as_str()),
+                (t, kind),
+            )
         })
         .collect();
     page(q, rows, |(t, kind)| {
@@ -567,25 +593,27 @@ fn offers(view: &StateView<'_>, q: &ListQuery) -> Value {
                 && q.agent_id
                     .as_deref()
                     .is_none_or(|a| a == o.offer.agent_id.as_str())
-                && q.matches(&[
-                    id,
-                    o.offer.framework_id.as_str(),
-                    o.offer.agent_id.as_str(),
-                    &o.role,
-                ])
+                && q.matches(|| {
+                    vec![
+                        id,
+                        o.offer.framework_id.as_str(),
+                        o.offer.agent_id.as_str(),
+                        &o.role,
+                    ]
+                })
         })
         .map(|o| {
             let r = Scalars::of(&o.offer.resources);
             let key = match q.sort.as_deref() {
-                Some("framework_id") => Key::Text(o.offer.framework_id.to_string()),
-                Some("agent_id") => Key::Text(o.offer.agent_id.to_string()),
-                Some("hostname") => Key::Text(host(&o.offer.agent_id)),
-                Some("role") => Key::Text(o.role.clone()),
+                Some("framework_id") => text(o.offer.framework_id.as_str()),
+                Some("agent_id") => text(o.offer.agent_id.as_str()),
+                Some("hostname") => Key::Text(Cow::Owned(host(&o.offer.agent_id))),
+                Some("role") => text(&o.role),
                 Some("cpus") => Key::Num(r.cpus),
                 Some("mem") => Key::Num(r.mem),
-                _ => Key::Text(o.offer.id.to_string()),
+                _ => text(o.offer.id.as_str()),
             };
-            (key, o.offer.id.to_string(), o)
+            (key, (o.offer.id.as_str(), ""), o)
         })
         .collect();
     page(q, rows, |o| {
@@ -641,9 +669,9 @@ mod tests {
         };
         let rows = || {
             vec![
-                (Key::Num(2.0), "b".to_string(), "b"),
-                (Key::Num(1.0), "c".to_string(), "c"),
-                (Key::Num(2.0), "a".to_string(), "a"),
+                (Key::Num(2.0), ("b", ""), "b"),
+                (Key::Num(1.0), ("c", ""), "c"),
+                (Key::Num(2.0), ("a", ""), "a"),
             ]
         };
         let ids = |v: Value| -> Vec<String> {
@@ -659,5 +687,30 @@ mod tests {
         assert_eq!(ids(first), ["c", "a"]);
         assert_eq!(ids(page(&q(2, false), rows(), |s| json!(s))), ["b"]);
         assert_eq!(ids(page(&q(0, true), rows(), |s| json!(s))), ["b", "a"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_page_is_the_same_slice_of_the_fully_sorted_rows(
+            keys in proptest::collection::vec((0u8..5, 0u16..50), 0..60),
+            offset in 0usize..70,
+            limit in 1usize..20,
+            descending: bool,
+        ) {
+            let q = ListQuery { offset, limit, descending, ..ListQuery::default() };
+            let ids: Vec<String> = keys.iter().enumerate().map(|(i, (_, id))| format!("{id:03}-{i}")).collect();
+            let rows = || -> Vec<Row<'_, usize>> {
+                keys.iter().enumerate().map(|(i, (k, _))| (Key::Num(f64::from(*k)), (ids[i].as_str(), ""), i)).collect()
+            };
+            let mut all = rows();
+            all.sort_by(|a, b| {
+                let o = compare(&a.0, &b.0).then_with(|| a.1.cmp(&b.1));
+                if descending { o.reverse() } else { o }
+            });
+            let want: Vec<Value> = all.iter().skip(offset).take(limit).map(|r| json!(r.2)).collect();
+            let got = page(&q, rows(), |i| json!(i));
+            proptest::prop_assert_eq!(got["items"].as_array().unwrap(), &want);
+            proptest::prop_assert_eq!(got["total"].as_u64().unwrap() as usize, keys.len());
+        }
     }
 }

@@ -1,6 +1,6 @@
 // The page's live connection: the operator SUBSCRIBE stream of the master that served the
 // page. Events go to `onEvent`; when the stream breaks the page says so in a banner and
-// retries with a doubling wait (1 s up to 30 s, "Try now" retries at once). Before each
+// retries with a doubling wait (1 s up to 10 s; every second while an election is on; "Try now" retries at once). Before each
 // retry it asks who leads: this master (`leader`, same origin) if it still answers, else
 // every peer it learnt from the overview (`<peer>/master/leader`, the only requests to
 // another origin, and only after the master stopped answering). When another master
@@ -64,9 +64,12 @@ export class Live {
         location.assign(`${location.protocol}//${target.moveTo}${location.pathname}${location.hash}`);
         return;
       }
-      const wait = Math.min(30_000, 1000 * 2 ** this.attempt);
+      // An election takes seconds: look again every second while one is under way; a
+      // master that does not answer is asked less and less often (up to every 10 s).
+      const noLeader = Boolean(target && target.noLeader);
+      const wait = noLeader ? 1000 : Math.min(10_000, 1000 * 2 ** this.attempt);
       this.attempt += 1;
-      this.onStatus({ kind: target && target.noLeader ? "no-leader" : "reconnecting", waitMs: wait });
+      this.onStatus({ kind: noLeader ? "no-leader" : "reconnecting", waitMs: wait });
       await new Promise((resolve) => {
         this.wake = resolve;
         setTimeout(resolve, wait);
