@@ -9,7 +9,8 @@
 //! own work needs the machine back.
 //!
 //! Invariant: at most one task is launched; once launched, offers are declined for an hour
-//! and further offers suppressed.
+//! and further offers suppressed (before, an offer that does not fit is declined for
+//! [`UNFIT_REFUSE_SECONDS`] only).
 
 use meso_api::v1::{
     AgentId, Filters, FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo,
@@ -19,6 +20,9 @@ use meso_api::Resources;
 use tokio::sync::oneshot;
 
 use crate::driver::{DriverActions, Scheduler};
+
+/// How long an offer that cannot hold the task is declined for while the task waits.
+pub const UNFIT_REFUSE_SECONDS: f64 = 5.0;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +185,11 @@ impl Scheduler for Execute {
         let long = Filters {
             refuse_seconds: 3600.0,
         };
+        // Until the task runs, an offer that does not fit is declined only briefly: the
+        // agent's resources may grow (revocable ones come and go with its estimate).
+        let waiting = Filters {
+            refuse_seconds: UNFIT_REFUSE_SECONDS,
+        };
         for offer in offers {
             if self.launched.is_none() {
                 if let Some(resources) = self.fits(&offer) {
@@ -201,7 +210,12 @@ impl Scheduler for Execute {
                     continue;
                 }
             }
-            let _ = driver.decline_offer(offer.id, long);
+            let filter = if self.launched.is_some() {
+                long
+            } else {
+                waiting
+            };
+            let _ = driver.decline_offer(offer.id, filter);
         }
     }
 

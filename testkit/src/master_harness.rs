@@ -57,6 +57,8 @@ pub enum AgentMsg {
     Checkpoint(wire::CheckpointResources),
     /// Test command: send a status update for a task.
     SendUpdate(FrameworkId, TaskId, TaskState),
+    /// Test command: report these revocable resources (as a resource estimator would).
+    SendOversubscribed(Resources),
     Retry(Vec<u8>),
 }
 
@@ -191,6 +193,18 @@ impl Process for TestAgent {
                     },
                 );
                 ctx.delay(Duration::from_secs(10), AgentMsg::Retry(uuid));
+            }
+            AgentMsg::SendOversubscribed(resources) => {
+                if let Some(agent_id) = self.id.clone() {
+                    // Test agent: the test waits for the master to show the change.
+                    let _ = ctx.send(
+                        &self.master,
+                        wire::UpdateOversubscribedResources {
+                            agent_id,
+                            oversubscribed_resources: resources,
+                        },
+                    );
+                }
             }
             AgentMsg::Retry(uuid) => {
                 if let Some(update) = self.pending.get(&uuid).cloned() {
@@ -510,6 +524,13 @@ pub async fn launch_one(fw: &mut FrameworkHandle, agent: &mut AgentHandle, id: &
 }
 
 impl AgentHandle {
+    /// Has the test agent report `resources` as its revocable total.
+    pub fn send_oversubscribed(&self, resources: Resources) {
+        self.pid
+            .send(AgentMsg::SendOversubscribed(resources))
+            .expect("the test agent runs");
+    }
+
     /// Has the test agent send the master an update of `framework`'s task `task` in `state`.
     pub fn send_update(&self, framework: &FrameworkId, task: &str, state: TaskState) {
         self.pid

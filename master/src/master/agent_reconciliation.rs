@@ -215,7 +215,12 @@ impl Master {
                     t.consumed.clone(),
                 )
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // Adopted revocable tasks may hold more than the last estimate: raise it to them.
+        let held = super::oversubscription::held_revocable(used.iter().map(|(_, _, r)| r));
+        let revocable = super::oversubscription::raise_to_held(&total.revocable(), &held);
+        let total = total.non_revocable() + &revocable;
+        self.agents.set_revocable(id, revocable);
         self.allocator(AllocatorCall::RemoveAgent(id.value.clone()));
         self.allocator(AllocatorCall::AddAgent {
             agent: id.value.clone(),

@@ -53,9 +53,14 @@ pub fn revocable_total(reported: &Resources, held: &Resources) -> Result<Resourc
     if let Some(r) = reported.iter().find(|r| r.is_reserved()) {
         return Err(format!("oversubscribed resource '{r}' is reserved"));
     }
-    // `-` saturates: what is held beyond the report, added back.
-    let short = held.revocable() - reported;
-    Ok(reported.clone() + &short)
+    Ok(raise_to_held(reported, held))
+}
+
+/// `revocable` with each resource raised to what `held` holds of it.
+pub fn raise_to_held(revocable: &Resources, held: &Resources) -> Resources {
+    // `-` saturates: what is held beyond `revocable`, added back.
+    let short = held.revocable() - revocable;
+    revocable.clone() + &short
 }
 
 /// An agent's total as it re-registers: what it reports (never revocable: its estimator

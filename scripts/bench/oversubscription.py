@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Oversubscription benchmark (issue 23); run through scripts/bench/oversubscription.sh.
+
+A synthetic "business" (one worker process per core, outside meso) whose CPU demand follows
+one slow wave from 10% to 90% of the machine and back over DURATION seconds. Each worker,
+every 50 ms, spins for demand x 50 ms and sleeps the rest, counting loop iterations: its
+work. The business runs twice: alone, then beside a meso master and agent
+(`--resource-estimator load --qos-controller load`, cgroups/cpu,cgroups/mem) on which
+SLOTS `meso execute --revocable` loops keep `while true` tasks running on revocable cpus
+(each relaunched when evicted).
+
+Prints `name: value unit` lines:
+  harvested_idle_cpu_fraction  revocable tasks' CPU time (their cgroups' cpuacct) over the
+                               CPU time the business left idle (cores x DURATION minus the
+                               business's own CPU time in the harvesting run); target >= 0.7
+  business_slowdown_pct        work done alone vs with harvesting, as a percentage lost;
+                               target <= 5
+  eviction_latency_ms_p99      for each evicted task: from the start of the agent's sample
+                               window in which a QoS signal crossed its threshold (the agent
+                               logs the crossing and the window) to the agent seeing the
+                               task's executor gone; target <= 2000
+plus the counts behind them. Other processes on the machine count as business for the
+agent (it measures the whole machine) but not in this script's idle figure.
+"""
+
+import argparse
+import math
+import multiprocessing as mp
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import json
+
+SLOT_S = 0.05
+
+
+def demand(t, duration):
+    """10% at the start and the end, 90% half-way."""
+    return 0.5 - 0.4 * math.cos(2 * math.pi * t / duration)
+
+
+def worker(duration, start, out):
+    work = 0
+    while True:
+        now = time.monotonic()
+        t = now - start
+        if t >= duration:
+            break
+        busy_until = now + demand(t, duration) * SLOT_S
+        while time.monotonic() < busy_until:
+            for _ in range(200):
+                pass
+            work += 1
+        rest = SLOT_S - (time.monotonic() - now)
+        if rest > 0:
+            time.sleep(rest)
+    ru = os.times()
+    out.put((work, ru.user + ru.system))
+
+
+def business(duration, cores):
+    """Runs the business; returns (work, cpu_secs)."""
+    q = mp.Queue()
+    start = time.monotonic()
+    procs = [mp.Process(target=worker, args=(duration, start, q)) for _ in range(cores)]
+    for p in procs:
+        p.start()
+    results = [q.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return sum(r[0] for r in results), sum(r[1] for r in results)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return json.loads(r.read())
+    except Exception:
+        return None
+
+
+def cgroup_cpu_secs(root):
+    v1 = f"/sys/fs/cgroup/cpuacct/{root}/cpuacct.usage"
+    if os.path.exists(v1):
+        return int(open(v1).read()) / 1e9
+    v2 = f"/sys/fs/cgroup/{root}/cpu.stat"
+    if os.path.exists(v2):
+        for line in open(v2):
+            k, v = line.split()
+            if k == "usage_usec":
+                return int(v) / 1e6
+    return 0.0
+
+
+STAMP = re.compile(r"^\w{3} \d\d (\d\d):(\d\d):(\d\d)\.(\d{3}) ")
+
+
+def stamp(line):
+    m = STAMP.match(line)
+    if not m:
+        return None
+    h, mi, s, ms = (int(x) for x in m.groups())
+    return h * 3600 + mi * 60 + s + ms / 1000
+
+
+def field(line, name):
+    m = re.search(name + r": ([^,]+)", line)
+    return m.group(1).strip() if m else None
+
+
+def eviction_latencies(agent_log):
+    """Milliseconds from each crossing's window start to each evicted executor's exit."""
+    crossing = None
+    evicted = {}
+    gone = {}
+    for line in open(agent_log, errors="replace"):
+        t = stamp(line)
+        if t is None:
+            continue
+        if "QoS signal crossed its threshold" in line:
+            crossing = t - float(field(line, "window_secs") or 0)
+        elif "evicting a revocable container" in line and crossing is not None:
+            evicted[field(line, "container_id")] = crossing
+        elif "executor exited" in line:
+            cid = field(line, "container_id")
+            if cid in evicted and cid not in gone:
+                gone[cid] = t
+    return sorted((gone[c] - evicted[c]) * 1000 for c in gone)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--meso", required=True)
+    ap.add_argument("--duration", type=float, default=300)
+    ap.add_argument("--slots", type=int, default=4)
+    ap.add_argument("--task-cpus", default="0.5")
+    args = ap.parse_args()
+    cores = os.cpu_count()
+    work_dir = tempfile.mkdtemp(prefix="meso-oversub-bench-")
+    root = f"meso-bench-oversub-{os.getpid()}"
+
+    print(f"# {cores} cores, wave over {args.duration:.0f} s; business alone first", file=sys.stderr)
+    work_alone, cpu_alone = business(args.duration, cores)
+
+    mport, aport = free_port(), free_port()
+    procs = []
+    mlog = open(os.path.join(work_dir, "master.log"), "w")
+    alog_path = os.path.join(work_dir, "agent.log")
+    alog = open(alog_path, "w")
+    procs.append(subprocess.Popen([args.meso, "master", "--port", str(mport),
+                                   "--work-dir", os.path.join(work_dir, "master")],
+                                  stdout=subprocess.DEVNULL, stderr=mlog))
+    time.sleep(1)
+    procs.append(subprocess.Popen([
+        args.meso, "agent", "--master", f"127.0.0.1:{mport}", "--port", str(aport),
+        "--work-dir", os.path.join(work_dir, "agent"),
+        "--isolation", "cgroups/cpu,cgroups/mem", "--cgroups-root", root,
+        "--resource-estimator", "load", "--qos-controller", "load",
+    ], stdout=subprocess.DEVNULL, stderr=alog))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        m = get_json(mport, "/metrics/snapshot")
+        if m and m.get("master/cpus_revocable_total", 0) > 0:
+            break
+        time.sleep(0.5)
+    else:
+        print("no revocable cpus within 60 s (is the machine busy?)", file=sys.stderr)
+
+    stop = threading.Event()
+    launched = [0]
+    execs = []
+
+    def slot(i):
+        n = 0
+        while not stop.is_set():
+            n += 1
+            p = subprocess.Popen([
+                args.meso, "execute", "--master", f"127.0.0.1:{mport}", "--revocable",
+                "--checkpoint=false", "--name", f"batch-{i}-{n}",
+                "--command", "while true; do :; done",
+                "--resources", f"cpus:{args.task_cpus};mem:16",
+            ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            execs.append(p)
+            launched[0] += 1
+            while p.poll() is None and not stop.is_set():
+                time.sleep(0.2)
+            if stop.is_set():
+                p.send_signal(signal.SIGINT)
+
+    threads = [threading.Thread(target=slot, args=(i,), daemon=True) for i in range(args.slots)]
+    for t in threads:
+        t.start()
+    time.sleep(5)
+    revocable_before = cgroup_cpu_secs(root)
+    work_h, cpu_h = business(args.duration, cores)
+    revocable_cpu = cgroup_cpu_secs(root) - revocable_before
+    stop.set()
+    for t in threads:
+        t.join(timeout=40)
+    metrics = get_json(mport, "/metrics/snapshot") or {}
+    for p in execs:
+        if p.poll() is None:
+            p.kill()
+    for p in reversed(procs):
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    for h in os.listdir("/sys/fs/cgroup"):
+        try:
+            os.rmdir(os.path.join("/sys/fs/cgroup", h, root))
+        except OSError:
+            pass
+
+    idle = cores * args.duration - cpu_h
+    lat = eviction_latencies(alog_path)
+    p99 = lat[min(len(lat) - 1, math.ceil(0.99 * len(lat)) - 1)] if lat else float("nan")
+    print(f"harvested_idle_cpu_fraction: {revocable_cpu / idle if idle > 0 else float('nan'):.3f}")
+    print(f"business_slowdown_pct: {100.0 * (work_alone - work_h) / work_alone:.2f} %")
+    print(f"eviction_latency_ms_p99: {p99:.0f} ms")
+    print(f"eviction_latency_ms_max: {max(lat) if lat else float('nan'):.0f} ms")
+    print(f"evictions: {len(lat)}")
+    print(f"revocable_tasks_launched: {launched[0]}")
+    print(f"revocable_cpu_secs: {revocable_cpu:.1f} s")
+    print(f"business_idle_left_cpu_secs: {idle:.1f} s")
+    print(f"business_cpu_secs_alone: {cpu_alone:.1f} s")
+    print(f"business_cpu_secs_harvested: {cpu_h:.1f} s")
+    print(f"business_work_alone: {work_alone}")
+    print(f"business_work_harvested: {work_h}")
+    print(f"master_evicted_metric: {metrics.get('master/task_killed/source_slave/reason_container_preempted')}")
+    print(f"# logs in {work_dir}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
