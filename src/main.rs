@@ -24,7 +24,7 @@ enum Command {
     /// Run a master.
     Master(cli::master::MasterFlags),
     /// Run an agent: offer this machine's resources to a master and run its tasks.
-    Agent(Box<meso_agent::flags::AgentFlags>),
+    Agent(Box<cli::agent::AgentCommand>),
     /// Run one command task on a cluster and report its states (exit 0 when it finishes).
     Execute(cli::execute::ExecuteFlags),
     /// The built-in command executor (started by the agent; reads MESOS_* variables).
@@ -52,8 +52,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Agent(flags) => {
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(meso_agent::run::run(*flags))?;
-            Ok(())
+            runtime.block_on(cli::agent::run(*flags))
         }
         Command::AgentEmulator(flags) => {
             tokio::runtime::Runtime::new()?.block_on(meso_agent::emulator::run::run(*flags))?;

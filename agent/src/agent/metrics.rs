@@ -37,6 +37,8 @@ pub(crate) struct Observability {
     pub(crate) start_time_secs: f64,
     /// The IP the agent serves on (for `pid` in `/state`).
     pub(crate) ip: IpAddr,
+    /// The file the agent's log is written to (`--log-dir`), served as `/slave/log`.
+    pub(crate) log_file: Option<std::path::PathBuf>,
     gauges: Option<Gauges>,
 }
 
@@ -63,6 +65,7 @@ impl Observability {
         Observability {
             start_time_secs: 0.0,
             ip: IpAddr::from([127, 0, 0, 1]),
+            log_file: None,
             gauges: None,
         }
     }

@@ -4,7 +4,7 @@
 //! `master/http_authentication_failures` when credentials were presented), then dispatches
 //! by route: `/health` here, the read-only JSON endpoints and `/metrics/snapshot` in
 //! `legacy.rs`, the operator API in `operator_api.rs`, `/weights` and `/quota` in
-//! `role_calls.rs`.
+//! `role_calls.rs`, `/files/*` (the master's own log) in `log_files.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::slog::info;
@@ -48,6 +48,11 @@ impl Master {
         }
         match route {
             "/health" => reply.respond(HttpResponse::text(StatusCode::OK, "")),
+            r if r.starts_with("/files/") => reply.respond(super::log_files::serve(
+                &request,
+                &r["/files/".len()..],
+                self.config.log_file.as_deref(),
+            )),
             r if longest_prefix(r, &["/api/v1"]).is_some() => {
                 self.serve_operator(ctx, request, reply)
             }

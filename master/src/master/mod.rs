@@ -57,6 +57,7 @@ mod http;
 pub use http::AUTHENTICATION_FAILURES_METRIC;
 mod leader_hook;
 mod legacy;
+pub mod log_files;
 pub mod metrics;
 pub mod offers;
 pub mod operator_api;
@@ -131,6 +132,9 @@ pub struct MasterConfig {
     /// Role weights from the deprecated `--weights` flag: written to the registry when it
     /// holds no weights yet (a registry's weights win over the flag, as in Mesos).
     pub weights: std::collections::BTreeMap<String, f64>,
+    /// The file this master's log is written to (`--log-dir`), served as `/master/log`
+    /// through `/files/*`; `None`: those paths are 404.
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 impl MasterConfig {
@@ -150,6 +154,7 @@ impl MasterConfig {
             recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
             http_auth: meso_api::http::auth::HttpAuthenticator::open(),
             weights: Default::default(),
+            log_file: None,
         }
     }
 }
