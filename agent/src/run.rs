@@ -35,6 +35,7 @@ pub async fn start(
         .build()
         .await
         .map_err(|e| AgentError::Node(format!("cannot listen on {}: {e}", flags.listen_addr())))?;
+    node.set_metrics_text(Some(meso_api::prometheus::render));
     let agent = Agent::new(config, Box::new(containerizer), log)
         .with_recovery(recovery)
         .with_log_file(log_file);

@@ -13,6 +13,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A renderer of a metrics snapshot (`name -> value`) as Prometheus text, for
+/// `Node::set_metrics_text`.
+pub type MetricsText = fn(&BTreeMap<String, f64>) -> String;
+
 /// How many recent samples a timer keeps for its percentiles.
 const TIMER_WINDOW: usize = 1024;
 

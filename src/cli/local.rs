@@ -79,6 +79,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         .build()
         .await
         .map_err(|e| anyhow::anyhow!("master cannot listen on {}:{}: {e}", flags.ip, flags.port))?;
+    master_node.set_metrics_text(Some(meso_api::prometheus::render));
     let mut master_config = master_flags.config()?;
     master_config.log_file = logging.file.clone();
     let master = super::master::spawn_master(&master_node, master_config)?;

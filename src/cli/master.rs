@@ -285,6 +285,8 @@ pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
         .logger(logging.logger.clone())
         .build()
         .await?;
+    // `/metrics` with Mesos's keys as typed families, also while this master does not lead.
+    node.set_metrics_text(Some(meso_api::prometheus::render));
     let raft_peers = options.peers.clone();
     let log = RaftLog::<Registry>::start(&node, options, &work_dir)
         .map_err(|e| anyhow::anyhow!("registry log under {}: {e}", work_dir.display()))?;

@@ -18,6 +18,7 @@
 //! which races are expected to produce) are logged and otherwise ignored: the core changes
 //! nothing on error.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,7 +84,21 @@ pub enum AllocatorCall {
         /// True for the periodic timer (which re-arms itself).
         periodic: bool,
     },
+    /// Hand the allocator's `/metrics/snapshot` keys to the request.
+    Metrics(MetricsRequest),
 }
+
+/// A request for the allocator's metrics: called once with its keys (Mesos's names).
+pub struct MetricsRequest(pub Box<dyn FnOnce(BTreeMap<String, f64>) + Send>);
+
+impl std::fmt::Debug for MetricsRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsRequest")
+    }
+}
+
+/// The timer of allocation rounds (Mesos's `allocator/mesos/allocation_run_ms`).
+pub const ALLOCATION_RUN_TIMER: &str = "allocator/mesos/allocation_run_ms";
 
 /// Where the offers of a round go.
 pub type OfferSink = Box<dyn Fn(Vec<Offer>) + Send>;
@@ -97,6 +112,8 @@ pub struct AllocatorProcess {
     epoch: Option<Duration>,
     /// When the last round ended and what it cost, on the node's clock.
     last_round: Option<(Duration, Duration)>,
+    /// What each round cost (set in `initialize`).
+    round_timer: Option<libprocess::Timer>,
 }
 
 /// A triggered round starts no sooner than this many times the previous round's cost after
@@ -129,6 +146,7 @@ impl AllocatorProcess {
             round_queued: false,
             epoch: None,
             last_round: None,
+            round_timer: None,
         })
     }
 
@@ -159,7 +177,11 @@ impl AllocatorProcess {
         self.core.expire_filters(now);
         let offers = self.core.allocate(now);
         let ended = ctx.node().clock().now();
-        self.last_round = Some((ended, ended.saturating_sub(started)));
+        let cost = ended.saturating_sub(started);
+        self.last_round = Some((ended, cost));
+        if let Some(timer) = &self.round_timer {
+            timer.record(cost);
+        }
         if !offers.is_empty() {
             debug!(ctx.node().logger(), "allocation round"; "offers" => offers.len());
             (self.sink)(offers);
@@ -176,6 +198,7 @@ impl Process for AllocatorProcess {
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
         self.now(ctx);
+        self.round_timer = Some(ctx.node().metrics().timer(ALLOCATION_RUN_TIMER));
         ctx.delay(self.interval, AllocatorCall::Round { periodic: true });
     }
 
@@ -253,6 +276,11 @@ impl Process for AllocatorProcess {
                     self.round_queued = false;
                 }
                 self.round(ctx);
+                Ok(())
+            }
+            AllocatorCall::Metrics(request) => {
+                let now = self.now(ctx);
+                (request.0)(super::metrics::allocator_metrics(&self.core.metrics(now)));
                 Ok(())
             }
         };
