@@ -104,6 +104,13 @@ pub const RULES: &[Rule] = &[
         "Bytes of message frames written to peers"),
     rule("libprocess/processes", "libprocess_processes", Gauge, "Live processes on the node"),
     rule("libprocess/peers", "libprocess_peers", Gauge, "Peers with an open connection"),
+    // The machine (Mesos's system/*).
+    rule("system/cpus_total", "meso_system_cpus", Gauge, "CPUs of the machine"),
+    rule("system/mem_total_bytes", "meso_system_memory_bytes", Gauge, "Memory of the machine"),
+    rule("system/mem_free_bytes", "meso_system_memory_available_bytes", Gauge,
+        "Memory available for new work (MemAvailable)"),
+    rule("system/load_{period:1min|5min|15min}", "meso_system_load", Gauge,
+        "Load average of the machine over the period"),
     // The master.
     rule("master/elected", "meso_master_elected", Gauge, "1 while this master leads"),
     rule("master/uptime_secs", "meso_master_uptime_seconds", Gauge,
@@ -135,6 +142,10 @@ pub const RULES: &[Rule] = &[
         Gauge, "Live SUBSCRIBE streams of the operator API"),
     rule("master/http_authentication_failures", "meso_master_http_authentication_failures_total",
         Counter, "HTTP requests refused for wrong, malformed or expired credentials"),
+    rule("master/slave_registrations", "meso_master_agent_registrations_total", Counter,
+        "Agents registered for the first time"),
+    rule("master/slave_reregistrations", "meso_master_agent_reregistrations_total", Counter,
+        "Agents re-registered (after a restart, a broken link or a master failover)"),
     rule("master/raft_term", "meso_master_raft_term", Gauge, "The Raft term this master knows"),
     rule("master/raft_peers", "meso_master_raft_peers", Gauge, "Masters in the Raft group"),
     rule("master/leader_raft_id", "meso_master_leader_raft_id", Gauge,
@@ -336,7 +347,11 @@ pub fn sample(key: &str, value: f64) -> Sample {
             }
             labels.push((name, v));
         }
-        labels.extend(rule.fixed.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        labels.extend(
+            rule.fixed
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         return Sample {
             family,
             kind: rule.kind,

@@ -91,6 +91,7 @@ mod node;
 mod process;
 pub mod seams;
 mod shutdown;
+mod system;
 mod upid;
 
 pub use clock::{unix_ms, unix_secs, Clock, SystemClock, TestClock};

@@ -55,7 +55,10 @@ fn keys_of_a_known_shape_get_families_without_a_rule_each() {
             "allocator/mesos/quota/roles/a/resources/disk/consumed",
             "meso_allocator_quota_consumed",
         ),
-        ("allocator/mesos/roles/a/weight", "meso_allocator_role_weight"),
+        (
+            "allocator/mesos/roles/a/weight",
+            "meso_allocator_role_weight",
+        ),
         (
             "allocator/mesos/roles/a/shares/weighted_dominant",
             "meso_allocator_role_weighted_dominant",
@@ -99,16 +102,30 @@ fn the_text_has_each_family_once_with_help_and_type() {
         ("allocator/mesos/roles/a\"b/shares/dominant", 0.5),
         ("registrar/raft/ready/p50_ms", f64::NAN),
     ]));
-    assert_eq!(text.matches("# TYPE meso_master_tasks gauge\n").count(), 1, "{text}");
-    assert_eq!(text.matches("# HELP meso_master_resources_capacity ").count(), 1);
-    assert!(text.contains("meso_master_tasks{state=\"running\"} 2\n"), "{text}");
-    assert!(text.contains(
-        "meso_master_resources_capacity{resource=\"cpus\",revocable=\"false\"} 4\n"
-    ));
+    assert_eq!(
+        text.matches("# TYPE meso_master_tasks gauge\n").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("# HELP meso_master_resources_capacity ")
+            .count(),
+        1
+    );
+    assert!(
+        text.contains("meso_master_tasks{state=\"running\"} 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("meso_master_resources_capacity{resource=\"cpus\",revocable=\"false\"} 4\n")
+    );
     assert!(text.contains("meso_allocator_role_shares_dominant{role=\"a\\\"b\"} 0.5\n"));
     assert!(text.contains("meso_registrar_raft_ready_seconds{quantile=\"0.5\"} NaN\n"));
     // HELP comes from the family's rule that has it, whichever key is first.
-    assert!(!text.contains("# HELP meso_master_resources_capacity \n"), "{text}");
+    assert!(
+        !text.contains("# HELP meso_master_resources_capacity \n"),
+        "{text}"
+    );
 }
 
 /// Every family a rule names has one type, and a HELP from at least one of its rules.

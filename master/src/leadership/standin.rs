@@ -303,7 +303,8 @@ impl Process for StandIn {
             // A master that does not lead still reports its own node (Raft, libprocess,
             // `master/elected` 0), as a Mesos master does, rather than the leader's.
             "/metrics/snapshot" => {
-                let mut r = HttpResponse::text(StatusCode::OK, ctx.node().metrics().snapshot_json());
+                let mut r =
+                    HttpResponse::text(StatusCode::OK, ctx.node().metrics().snapshot_json());
                 r.headers.insert(
                     libprocess::http_types::header::CONTENT_TYPE,
                     libprocess::http_types::HeaderValue::from_static("application/json"),

@@ -140,8 +140,7 @@ impl Master {
         let answer = move |allocator: std::collections::BTreeMap<String, f64>| {
             all.extend(allocator);
             reply.respond(if prometheus {
-                let mut r =
-                    HttpResponse::text(StatusCode::OK, meso_api::prometheus::render(&all));
+                let mut r = HttpResponse::text(StatusCode::OK, meso_api::prometheus::render(&all));
                 r.headers.insert(
                     libprocess::http_types::header::CONTENT_TYPE,
                     HeaderValue::from_static("text/plain; version=0.0.4"),

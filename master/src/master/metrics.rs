@@ -15,6 +15,12 @@ use meso_api::Resources;
 
 use super::state_json::StateView;
 
+/// Agents registered for the first time (a counter in the node's registry).
+pub const AGENT_REGISTRATIONS: &str = "master/slave_registrations";
+
+/// Agents re-registered (a counter in the node's registry).
+pub const AGENT_REREGISTRATIONS: &str = "master/slave_reregistrations";
+
 /// What the master metrics are computed from.
 pub struct MetricsInput<'a> {
     /// The books.
@@ -184,7 +190,11 @@ pub fn allocator_metrics(m: &meso_allocator::AllocatorMetrics) -> BTreeMap<Strin
         m.allocation_runs as f64,
     );
     for (name, total) in &m.total {
-        let held = m.offered_or_allocated.get(name).copied().unwrap_or_default();
+        let held = m
+            .offered_or_allocated
+            .get(name)
+            .copied()
+            .unwrap_or_default();
         let prefix = format!("allocator/mesos/resources/{name}");
         out.insert(format!("{prefix}/total"), total.as_f64());
         out.insert(format!("{prefix}/offered_or_allocated"), held.as_f64());

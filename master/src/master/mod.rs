@@ -418,6 +418,9 @@ impl Process for Master {
         ctx.node()
             .metrics()
             .counter(http::AUTHENTICATION_FAILURES_METRIC);
+        for counter in [metrics::AGENT_REGISTRATIONS, metrics::AGENT_REREGISTRATIONS] {
+            ctx.node().metrics().counter(counter);
+        }
         let me = ctx.pid().clone();
         let sink = Box::new(move |offers: Vec<Offer>| {
             let _ = me.send(MasterMessage::Offers(offers));
