@@ -209,6 +209,18 @@ fn metrics_of_a_real_master_and_agent_parse_and_agree_with_the_snapshot() {
             .any(|k| k.starts_with("allocator/mesos/roles/") && k.ends_with("/cpus/allocated")),
         "{snapshot}"
     );
+    // The operator API's GET_METRICS has the same keys, the allocator's included.
+    let r = call(addr, r#"{"type":"GET_METRICS","get_metrics":{}}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let names: Vec<String> = r.json()["get_metrics"]["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .map(|m| m["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for key in ["allocator/mesos/allocation_runs", "master/tasks_running"] {
+        assert!(names.iter().any(|n| n == key), "{key} not in {names:?}");
+    }
     let checked = eventually("the master's /metrics agrees with its snapshot", || {
         check_node(port)
     });
