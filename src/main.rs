@@ -25,7 +25,7 @@ enum Command {
     Master(cli::master::MasterFlags),
     /// Run an agent: offer this machine's resources to a master and run its tasks
     /// (`meso agent drain ID` drains one instead; see `meso agent drain --help`).
-    Agent(Box<meso_agent::flags::AgentFlags>),
+    Agent(Box<cli::agent::AgentCommand>),
     /// Run one command task on a cluster and report its states (exit 0 when it finishes).
     Execute(cli::execute::ExecuteFlags),
     /// List the agents (a table, or --json).
@@ -77,8 +77,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Agent(flags) => {
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(meso_agent::run::run(*flags))?;
-            Ok(())
+            runtime.block_on(cli::agent::run(*flags))
         }
         Command::Agents(a) => exit_with(cli::commands::Operator::Agents(a)),
         Command::Frameworks(a) => exit_with(cli::commands::Operator::Frameworks(a)),

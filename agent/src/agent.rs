@@ -353,6 +353,12 @@ impl Agent {
             .unwrap_or_else(|_| self.config.resources.clone())
     }
 
+    /// An agent whose log is written to `file` (`--log-dir`), served as `/slave/log`.
+    pub fn with_log_file(mut self, file: Option<std::path::PathBuf>) -> Self {
+        self.observe.log_file = file;
+        self
+    }
+
     /// Sends (re)registration now and arms the retry timer.
     fn attempt_registration(&mut self, ctx: &mut Context<Self>) {
         if self.registration != Registration::Registering {

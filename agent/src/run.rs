@@ -1,34 +1,35 @@
-//! Running an agent as a program (`meso agent`): logger, recovery of the previous run's
+//! Running an agent as a program (`meso agent`): recovery of the previous run's
 //! checkpoint, node, the agent process, SIGHUP (re-reads `--resources`/`--attributes` and
 //! applies them online), and a clean stop on Ctrl-C or SIGTERM (executors
 //! of checkpointing frameworks are left running for the next agent to recover; the others
 //! are destroyed on the way out).
 
+use std::path::PathBuf;
+
 use libprocess::Node;
-use slog::{o, Drain, Logger};
+use slog::Logger;
 
 use crate::agent::{Agent, AgentMessage, AGENT_PROCESS_ID};
 use crate::containerizer::IsolatingContainerizer;
 use crate::error::AgentError;
 use crate::flags::AgentFlags;
 
-/// A logger writing one line per event to stderr.
-pub fn stderr_logger() -> Logger {
-    let decorator = slog_term::PlainSyncDecorator::new(std::io::stderr());
-    let drain = slog_term::FullFormat::new(decorator).build().fuse();
-    Logger::root(drain, o!())
-}
-
 /// Starts a node on the flags' address with the agent as `slave(1)` (also the HTTP
-/// delegate, so `/api/v1/executor` and `/state` reach it). Returns the node.
-pub async fn start(flags: &AgentFlags, log: Logger) -> Result<Node, AgentError> {
-    Ok(start_agent(flags, log).await?.0)
+/// delegate, so `/api/v1/executor` and `/state` reach it), logging to `log`; `log_file` is
+/// the file that log is also written to, served as `/slave/log`. Returns the node.
+pub async fn start(
+    flags: &AgentFlags,
+    log: Logger,
+    log_file: Option<PathBuf>,
+) -> Result<Node, AgentError> {
+    Ok(start_agent(flags, log, log_file).await?.0)
 }
 
 /// [`start`], also returning the agent process's local handle.
 async fn start_agent(
     flags: &AgentFlags,
     log: Logger,
+    log_file: Option<PathBuf>,
 ) -> Result<(Node, libprocess::Pid<Agent>, std::path::PathBuf), AgentError> {
     let config = flags.to_config()?;
     // Before listening: a damaged checkpoint (under --strict) or a refused
@@ -58,10 +59,12 @@ async fn start_agent(
         .build()
         .await
         .map_err(|e| AgentError::Node(format!("cannot listen on {}: {e}", flags.listen_addr())))?;
+    node.set_metrics_text(Some(meso_api::prometheus::render));
     let work_dir = config.work_dir.clone();
     let agent = Agent::new(config, Box::new(containerizer), log)
         .with_recovery(recovery)
-        .with_checkpointed_resources(checkpointed);
+        .with_checkpointed_resources(checkpointed)
+        .with_log_file(log_file);
     let pid = node
         .spawn_named(AGENT_PROCESS_ID, agent)
         .map_err(|e| AgentError::Node(e.to_string()))?;
@@ -94,9 +97,12 @@ fn reload_flags(
 }
 
 /// Runs `meso agent` until Ctrl-C, SIGTERM, or the master shuts the agent down.
-pub async fn run(flags: AgentFlags) -> Result<(), AgentError> {
-    let log = stderr_logger();
-    let (node, pid, work_dir) = start_agent(&flags, log.clone()).await?;
+pub async fn run(
+    flags: AgentFlags,
+    log: Logger,
+    log_file: Option<PathBuf>,
+) -> Result<(), AgentError> {
+    let (node, pid, work_dir) = start_agent(&flags, log.clone(), log_file).await?;
     let agent = libprocess::Upid::new(AGENT_PROCESS_ID, node.addr());
     slog::info!(log, "agent listening"; "address" => %node.addr());
     let signal = |kind: tokio::signal::unix::SignalKind, what: &'static str| {

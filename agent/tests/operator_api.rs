@@ -151,6 +151,19 @@ async fn legacy_endpoints_answer_as_mesos() {
         assert_eq!(m["slave/executors_running"], 1);
         assert_eq!(m["slave/cpus_total"], 2.0);
         assert!(m["slave/mem_used"].as_f64().unwrap() >= 32.0, "{m}");
+        // Tidy: every key has a Prometheus family of its own, and `/metrics` shows it.
+        for (key, value) in m.as_object().expect("an object") {
+            let s = meso_api::prometheus::sample(key, value.as_f64().unwrap_or(0.0));
+            assert!(
+                s.mapped,
+                "snapshot key {key:?} has no family in meso_api::prometheus"
+            );
+        }
+        let text = get(addr, "/metrics").text();
+        assert!(
+            text.contains("meso_agent_tasks{state=\"running\"} 1\n"),
+            "{text}"
+        );
 
         let stats = get(addr, "/monitor/statistics").json();
         let entry = &stats.as_array().expect("an array")[0];

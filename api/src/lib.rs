@@ -10,6 +10,7 @@
 //! * [`v1`]: the Mesos v1 types with their exact JSON form.
 //! * [`wire`]: internal master/agent/driver messages for libprocess frames, each with a
 //!   stable name ([`wire::WireMessage::NAME`]).
+//! * [`prometheus`]: the `/metrics/snapshot` keys as Prometheus families, and the text.
 //! * [`error`]: the crate's one error type.
 //!
 //! Everything here is pure data and functions: no I/O, no clocks, no threads.
@@ -41,6 +42,7 @@ pub mod http;
 pub mod ids;
 pub mod json;
 pub mod labels;
+pub mod prometheus;
 pub mod resources;
 pub mod roles;
 pub mod v1;

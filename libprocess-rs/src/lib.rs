@@ -92,6 +92,7 @@ mod node;
 mod process;
 pub mod seams;
 mod shutdown;
+mod system;
 mod upid;
 
 pub use clock::{unix_ms, unix_secs, Clock, SystemClock, TestClock};
@@ -103,7 +104,7 @@ pub use http::{
     HttpReply, HttpRequest, HttpResponse, HttpStream, StreamError, STREAM_QUEUE_CHUNKS,
 };
 pub use message::{RemoteMessage, ReplyToken};
-pub use metrics::{Counter, FloatGauge, Gauge, Metrics, Timer};
+pub use metrics::{Counter, FloatGauge, Gauge, Metrics, MetricsText, Timer};
 pub use node::{
     Limits, Node, NodeBuilder, DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_FRAME_BYTES,
     DEFAULT_MAX_HTTP_BODY_BYTES, DEFAULT_OUTBOUND_QUEUE_BYTES,

@@ -4,7 +4,9 @@
 //! hot path bumps a counter with one relaxed atomic add and no lookup. Names are Mesos style
 //! (`libprocess/dropped/unknown_process`); `/metrics/snapshot` serves them as a flat JSON
 //! object and `/metrics` as Prometheus text (names with every character outside
-//! `[a-zA-Z0-9_]` mapped to `_`). Timers keep a bounded window of recent samples.
+//! `[a-zA-Z0-9_]` mapped to `_`, unless the node was given a renderer with
+//! `Node::set_metrics_text`). Timers keep a bounded window of recent samples. A snapshot
+//! also carries the machine's `system/*` figures (`system.rs`), as Mesos's libprocess does.
 
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, VecDeque};
@@ -12,6 +14,10 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A renderer of a metrics snapshot (`name -> value`) as Prometheus text, for
+/// `Node::set_metrics_text`.
+pub type MetricsText = fn(&BTreeMap<String, f64>) -> String;
 
 /// How many recent samples a timer keeps for its percentiles.
 const TIMER_WINDOW: usize = 1024;
@@ -191,6 +197,7 @@ impl Metrics {
     }
 
     /// Every metric as flat `name -> value` pairs; a timer `t` yields `t/count`, `t/p50_ms`, ...
+    /// With them the machine's `system/*` figures, read now (see `system.rs`).
     pub fn snapshot(&self) -> BTreeMap<String, f64> {
         let metrics: Vec<(String, Metric)> = self
             .0
@@ -198,7 +205,7 @@ impl Metrics {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let mut out = BTreeMap::new();
+        let mut out = crate::system::system_metrics();
         for (name, metric) in metrics {
             match metric {
                 Metric::Counter(c) => {

@@ -21,7 +21,7 @@ use crate::frame::{FrameKind, Header};
 use crate::http::{HttpReply, HttpRequest};
 use crate::links::Links;
 use crate::message::{AnyMessage, RemoteMessage, ReplyPayload, ReplyToken};
-use crate::metrics::{Counter, Gauge, Metrics};
+use crate::metrics::{Counter, Gauge, Metrics, MetricsText};
 use crate::seams::{Rng, Spawner, StdRng, TcpTransport, TokioSpawner, Transport};
 use crate::upid::{valid_id_char, Upid};
 
@@ -191,6 +191,7 @@ pub(crate) struct NodeInner {
     pub next_id: AtomicU64,
     delegate: RwLock<Option<String>>,
     metrics_snapshot: RwLock<Option<String>>,
+    metrics_text: RwLock<Option<MetricsText>>,
     links: Mutex<Links>,
     pub peers: Mutex<FnvHashMap<SocketAddr, Arc<Peer>>>,
     asks: Mutex<HashMap<u64, oneshot::Sender<ReplyPayload>>>,
@@ -267,6 +268,24 @@ impl Node {
     /// master does, to add its Mesos-named metrics).
     pub fn set_metrics_snapshot_process(&self, id: Option<&str>) {
         *self.0.metrics_snapshot.write() = id.map(str::to_string);
+    }
+
+    /// Sets (or clears) how the built-in `/metrics` writes [`Node::metrics`] as Prometheus
+    /// text (the default maps each name's non-alphanumerics to `_`, with no types). The
+    /// process named by [`Node::set_metrics_snapshot_process`], while live, answers
+    /// `/metrics` itself.
+    pub fn set_metrics_text(&self, render: Option<MetricsText>) {
+        *self.0.metrics_text.write() = render;
+    }
+
+    /// The built-in `/metrics` body: the node's metrics through [`Node::set_metrics_text`]'s
+    /// renderer, or the default one.
+    pub fn metrics_text(&self) -> String {
+        let render = *self.0.metrics_text.read();
+        match render {
+            Some(render) => render(&self.0.metrics.snapshot()),
+            None => self.0.metrics.prometheus_text(),
+        }
     }
 
     /// Sends a named message to `to` (local or remote) with no sender.

@@ -263,6 +263,19 @@ async fn quota_calls_set_show_and_remove_quota_and_refuse_what_cannot_be_met() {
         metrics["allocator/mesos/allocation_runs"].as_f64() > Some(0.0),
         "{metrics}"
     );
+    // Tidy: every key, the per-role ones included, has a Prometheus family of its own.
+    for (key, value) in metrics.as_object().expect("an object") {
+        let s = meso_api::prometheus::sample(key, value.as_f64().unwrap_or(0.0));
+        assert!(
+            s.mapped,
+            "snapshot key {key:?} has no family in meso_api::prometheus"
+        );
+    }
+    let text = http_get(addr, "/metrics").await.text();
+    assert!(
+        text.contains("meso_allocator_quota_guarantee{role=\"test\",resource=\"cpus\"} 7\n"),
+        "{text}"
+    );
     // An empty config removes test's quota.
     let r = op(addr, &update(false, r#"[{"role":"test"}]"#)).await;
     assert_eq!(r.status, 200, "{}", r.text());

@@ -29,6 +29,10 @@ pub struct LocalFlags {
     /// The agent's resources (as `meso agent --resources`) [default: detected].
     #[arg(long)]
     pub resources: Option<String>,
+    /// `--log-format`, `--log-level`, `--log-dir` (one file, `meso-local.log`, served as
+    /// both `/master/log` and `/slave/log`).
+    #[command(flatten)]
+    pub log: super::logging::LogFlags,
 }
 
 fn default_work_dir() -> PathBuf {
@@ -43,7 +47,8 @@ fn default_work_dir() -> PathBuf {
 
 /// Runs `meso local` until Ctrl-C or SIGTERM.
 pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
-    let log = super::logging::stderr_logger();
+    let logging = flags.log.logging("local")?;
+    let log = logging.logger.clone();
     let master_flags = super::master::MasterFlags {
         ip: flags.ip,
         port: flags.port,
@@ -66,6 +71,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         credentials: None,
         jwt_secret_file: None,
         weights: None,
+        log: flags.log.clone(),
     };
     let master_node = Node::builder()
         .bind(SocketAddr::new(flags.ip, flags.port))
@@ -73,7 +79,10 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         .build()
         .await
         .map_err(|e| anyhow::anyhow!("master cannot listen on {}:{}: {e}", flags.ip, flags.port))?;
-    let master = super::master::spawn_master(&master_node, master_flags.config()?)?;
+    master_node.set_metrics_text(Some(meso_api::prometheus::render));
+    let mut master_config = master_flags.config()?;
+    master_config.log_file = logging.file.clone();
+    let master = super::master::spawn_master(&master_node, master_config)?;
     let work_dir = flags.work_dir.clone().unwrap_or_else(default_work_dir);
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| anyhow::anyhow!("cannot create work dir {}: {e}", work_dir.display()))?;
@@ -104,7 +113,8 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         fetcher: Default::default(),
         gc: Default::default(),
     };
-    let agent_node = meso_agent::run::start(&agent_flags, log.clone()).await?;
+    let agent_node =
+        meso_agent::run::start(&agent_flags, log.clone(), logging.file.clone()).await?;
     let addr = master_node.addr();
     println!(
         "meso local: master at {addr}, agent at {} (work dir {})",

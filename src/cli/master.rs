@@ -116,6 +116,9 @@ pub struct MasterFlags {
     /// `PUT /weights` and UPDATE_WEIGHTS): written to the registry when it holds none yet.
     #[arg(long, env = "MESO_WEIGHTS")]
     pub weights: Option<String>,
+    /// `--log-format`, `--log-level`, `--log-dir`.
+    #[command(flatten)]
+    pub log: super::logging::LogFlags,
 }
 
 impl MasterFlags {
@@ -255,7 +258,9 @@ pub fn spawn_master(node: &Node, config: MasterConfig) -> anyhow::Result<libproc
 /// Runs `meso master` until Ctrl-C: the replicated registry's node, and the master
 /// process while this master leads (a stand-in pointing at the leader otherwise).
 pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
-    let config = flags.config()?;
+    let mut config = flags.config()?;
+    let logging = flags.log.logging("master")?;
+    config.log_file = logging.file.clone();
     let me = SocketAddr::new(flags.ip, flags.port);
     let peers = parse_peers(flags.peers.as_deref().unwrap_or(""))?;
     let options = raft_options(me, &peers)?;
@@ -277,24 +282,20 @@ pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("--work-dir {}: {e}", work_dir.display()))?;
     let node = Node::builder()
         .bind(me)
-        .logger(super::logging::stderr_logger())
+        .logger(logging.logger.clone())
         .build()
         .await?;
+    // `/metrics` with Mesos's keys as typed families, also while this master does not lead.
+    node.set_metrics_text(Some(meso_api::prometheus::render));
     let raft_peers = options.peers.clone();
     let log = RaftLog::<Registry>::start(&node, options, &work_dir)
         .map_err(|e| anyhow::anyhow!("registry log under {}: {e}", work_dir.display()))?;
     let mut host = MasterHost::start(&node, log.clone(), raft_peers, config);
-    eprintln!(
-        "master listening on master@{} (peers: {}; work dir {}; state: http://{}/master/state)",
-        node.addr(),
-        if peers.is_empty() {
-            "none, a cluster of one".to_string()
-        } else {
-            format!("{peers:?}")
-        },
-        work_dir.display(),
-        node.addr()
-    );
+    libprocess::slog::info!(logging.logger, "master listening";
+        "pid" => format!("master@{}", node.addr()),
+        "peers" => if peers.is_empty() { "none, a cluster of one".to_string() } else { format!("{peers:?}") },
+        "work_dir" => %work_dir.display(),
+        "state" => format!("http://{}/master/state", node.addr()));
     let result = tokio::select! {
         _ = tokio::signal::ctrl_c() => Ok(()),
         r = host.wait() => r.map_err(|e| anyhow::anyhow!("master stopped: {e}")),

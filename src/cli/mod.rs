@@ -5,6 +5,7 @@
 //! `listings.rs` and `operate.rs` (the commands), `sandbox.rs` (sandboxes through the
 //! master's agent proxy), `table.rs` (output); `console.rs` is `meso execute`'s output.
 
+pub mod agent;
 pub mod client;
 pub mod commands;
 pub mod connect;
@@ -12,6 +13,8 @@ pub mod console;
 pub mod execute;
 pub mod listings;
 pub mod local;
+pub mod log_filter;
+pub mod log_line;
 pub mod logging;
 pub mod master;
 pub mod operate;

@@ -143,7 +143,8 @@ impl Masters {
         text.lines()
             .filter(|l| l.contains("elected: this master leads"))
             .filter_map(|l| {
-                let rest = &l[l.find("at_unix_ms: ")? + "at_unix_ms: ".len()..];
+                // One text record per line: `... at_unix_ms=<digits> ...`.
+                let rest = &l[l.find("at_unix_ms=")? + "at_unix_ms=".len()..];
                 let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
                 digits.parse().ok()
             })

@@ -1,5 +1,6 @@
 //! `/files/browse`, `/files/read`, `/files/download` and `/files/debug` on the agent (HTTP
-//! reference §4.6): read-only access to executor sandboxes by *virtual* path.
+//! reference §4.6): read-only access to executor sandboxes by *virtual* path, and to the
+//! agent's own log as `/slave/log` when it writes one (`--log-dir`; 404 otherwise).
 //!
 //! A sandbox is reachable under three names, as Mesos attaches it:
 //! `/frameworks/<fw>/executors/<ex>/runs/<run>`, the same below
@@ -26,6 +27,9 @@ use thiserror::Error;
 
 use super::http_routes::{body_response, error_response};
 use super::Agent;
+
+/// The virtual path of the agent's own log (with `--log-dir`), as Mesos attaches it.
+pub const AGENT_LOG_PATH: &str = "/slave/log";
 
 /// Most bytes one `/files/read` returns (Mesos: 16 pages).
 pub const MAX_READ_LENGTH: u64 = 16 * 4096;
@@ -268,6 +272,13 @@ impl Agent {
     }
 
     fn files_resolve(&self, path: &str) -> Result<PathBuf, FilesError> {
+        if path.trim_end_matches('/') == AGENT_LOG_PATH {
+            return self
+                .observe
+                .log_file
+                .clone()
+                .ok_or_else(|| FilesError::NotFound(path.into()));
+        }
         let agent_id = self
             .id
             .as_ref()
@@ -368,6 +379,12 @@ impl Agent {
     /// `/files/debug`: the virtual names of every live executor's sandbox and where they lead.
     fn files_debug(&self, request: &HttpRequest) -> HttpResponse {
         let mut map = serde_json::Map::new();
+        if let Some(file) = &self.observe.log_file {
+            map.insert(
+                AGENT_LOG_PATH.into(),
+                Value::String(file.display().to_string()),
+            );
+        }
         if let Some(agent_id) = &self.id {
             for (fid, fw) in &self.frameworks {
                 for (eid, ex) in &fw.executors {

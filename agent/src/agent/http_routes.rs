@@ -8,7 +8,8 @@
 //! `slave/http_authentication_failures` when credentials were presented.
 //!
 //! Routes: `/api/v1/executor`, `/api/v1` by longest prefix (so `/api/v1/operator` works),
-//! `/health`, `/state` (`/state.json`), `/flags`, `/version`, `/metrics/snapshot` (the
+//! `/health`, `/state` (`/state.json`), `/flags`, `/version`, `/metrics` (Prometheus
+//! text, `meso_api::prometheus`), `/metrics/snapshot` (the
 //! node sends it here), `/containers`,
 //! `/monitor/statistics` (`.json`), `/files/browse|read|download|debug` (`.json` too). A
 //! trailing slash is ignored. Read-only JSON endpoints take `?jsonp=`. Anything else is 404
@@ -133,6 +134,13 @@ impl Agent {
                 // message (see `metrics.rs`).
                 self.refresh_metrics(libprocess::unix_secs(ctx.wall_time()));
                 body_response("application/json", ctx.node().metrics().snapshot_json())
+            }
+            "/metrics" => {
+                self.refresh_metrics(libprocess::unix_secs(ctx.wall_time()));
+                body_response(
+                    "text/plain; version=0.0.4",
+                    meso_api::prometheus::render(&ctx.node().metrics().snapshot()),
+                )
             }
             "/containers" | "/monitor/statistics" | "/monitor/statistics.json" => {
                 return self.monitor_statistics(

@@ -4,12 +4,12 @@
 //! libprocess's own.
 //!
 //! The gauges are recomputed from the agent's state by [`Agent::refresh_metrics`] when they
-//! are read: the agent answers `/metrics/snapshot` itself (it is the node's metrics
-//! snapshot process) and GET_METRICS, refreshing first. Recomputing after every message
+//! are read: the agent answers `/metrics/snapshot`, `/metrics` (it is the node's metrics
+//! snapshot process) and GET_METRICS itself, refreshing first. Recomputing after every message
 //! cost a pass over all executors and tasks per status update, for gauges nobody read.
 //! The counters count as things happen. Invariant: every `/metrics/snapshot` or
-//! GET_METRICS answer shows gauges matching the agent's state when it was asked; the
-//! libprocess `/metrics` (Prometheus text) shows them as of the last such read.
+//! GET_METRICS answer, and every `/metrics` text, shows gauges matching the agent's state
+//! when it was asked.
 
 use std::net::IpAddr;
 
@@ -37,6 +37,8 @@ pub(crate) struct Observability {
     pub(crate) start_time_secs: f64,
     /// The IP the agent serves on (for `pid` in `/state`).
     pub(crate) ip: IpAddr,
+    /// The file the agent's log is written to (`--log-dir`), served as `/slave/log`.
+    pub(crate) log_file: Option<std::path::PathBuf>,
     gauges: Option<Gauges>,
 }
 
@@ -63,6 +65,7 @@ impl Observability {
         Observability {
             start_time_secs: 0.0,
             ip: IpAddr::from([127, 0, 0, 1]),
+            log_file: None,
             gauges: None,
         }
     }

@@ -155,6 +155,7 @@ impl NodeBuilder {
             next_id: AtomicU64::new(1),
             delegate: RwLock::new(self.delegate),
             metrics_snapshot: RwLock::new(None),
+            metrics_text: RwLock::new(None),
             links: Mutex::new(Links::default()),
             peers: Mutex::new(FnvHashMap::default()),
             asks: Mutex::new(HashMap::new()),

@@ -1,7 +1,7 @@
 //! The HTTP side of the node's port: hyper serves connections the sniffer classified as HTTP.
 //!
-//! Routing: the built-ins `/__processes__`, `/metrics/snapshot` (unless a process was named
-//! with `Node::set_metrics_snapshot_process`: then to it) and `/metrics` first; then
+//! Routing: the built-ins `/__processes__`, `/metrics/snapshot` and `/metrics` (unless a
+//! process was named with `Node::set_metrics_snapshot_process`: then both to it) first; then
 //! `/<id>/<route>` to live process `<id>`; else the delegate process with the full path as
 //! route; else 404. Bodies are bounded (413 past the limit). A malformed request gets hyper's
 //! 4xx, is counted, and ends only that connection.
@@ -142,10 +142,7 @@ fn builtin(node: &Node, path: &str) -> Option<HttpResponse> {
             return Some(HttpResponse::json(&serde_json::Value::Array(list)));
         }
         "/metrics/snapshot" => (node.metrics().snapshot_json(), "application/json"),
-        "/metrics" => (
-            node.metrics().prometheus_text(),
-            "text/plain; version=0.0.4",
-        ),
+        "/metrics" => (node.metrics_text(), "text/plain; version=0.0.4"),
         _ => return None,
     };
     let mut r = HttpResponse::text(StatusCode::OK, text);
@@ -242,7 +239,7 @@ fn response_of<E>(answer: Result<ReplyBody, E>) -> Response<Body> {
 async fn route(node: Node, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let inner = node.inner();
     let path = req.uri().path().to_string();
-    let snapshot_process = (path == "/metrics/snapshot")
+    let snapshot_process = (path == "/metrics/snapshot" || path == "/metrics")
         .then(|| inner.metrics_snapshot_process())
         .flatten()
         .and_then(|id| inner.lookup(&id));

@@ -264,7 +264,10 @@ impl Process for StandIn {
         let route = route.strip_prefix("/master").unwrap_or(route);
         // What the stand-in answers itself is authenticated here; everything else is a
         // redirect to the leader, which authenticates it there.
-        if matches!(route, "/state" | "/state.json") {
+        if matches!(
+            route,
+            "/state" | "/state.json" | "/metrics/snapshot" | "/metrics"
+        ) {
             let headers = RequestHeaders::from_pairs(
                 request
                     .headers
@@ -300,6 +303,21 @@ impl Process for StandIn {
             }
             "/redirect" => error_response(meso_api::http::routing::master_redirect(leader, route)),
             "/leader" => crate::master::webui::leader_response(info.to_json()),
+            // A master that does not lead still reports its own node (Raft, libprocess,
+            // `master/elected` 0), as a Mesos master does, rather than the leader's.
+            "/metrics/snapshot" => {
+                let mut r =
+                    HttpResponse::text(StatusCode::OK, ctx.node().metrics().snapshot_json());
+                r.headers.insert(
+                    libprocess::http_types::header::CONTENT_TYPE,
+                    libprocess::http_types::HeaderValue::from_static("application/json"),
+                );
+                r
+            }
+            "/metrics" => HttpResponse::text(
+                StatusCode::OK,
+                meso_api::prometheus::render(&ctx.node().metrics().snapshot()),
+            ),
             other => error_response(HttpError::not_leader(leader, other)),
         };
         reply.respond(response);

@@ -101,6 +101,10 @@ impl Master {
             used: Vec::new(),
         });
         info!(ctx.node().logger(), "agent registered"; "agent" => %id, "pid" => %pid);
+        ctx.node()
+            .metrics()
+            .counter(super::metrics::AGENT_REGISTRATIONS)
+            .inc();
         self.send_to_agent(
             ctx,
             &pid,
@@ -259,6 +263,10 @@ impl Master {
             self.unreachable_agent_back(ctx, &id, &reported);
         }
         debug!(ctx.node().logger(), "agent re-registered"; "agent" => %id, "pid" => %pid);
+        ctx.node()
+            .metrics()
+            .counter(super::metrics::AGENT_REREGISTRATIONS)
+            .inc();
         self.send_to_agent(
             ctx,
             &pid,

@@ -23,6 +23,7 @@
 //! (`meso_api::http::update_agent::effective_total`), and is lowered each time resources
 //! on it come back, so it offers nothing beyond the target until the two meet.
 
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,7 +141,21 @@ pub enum AllocatorCall {
         /// True for the periodic timer (which re-arms itself).
         periodic: bool,
     },
+    /// Hand the allocator's `/metrics/snapshot` keys to the request.
+    Metrics(MetricsRequest),
 }
+
+/// A request for the allocator's metrics: called once with its keys (Mesos's names).
+pub struct MetricsRequest(pub Box<dyn FnOnce(BTreeMap<String, f64>) + Send>);
+
+impl std::fmt::Debug for MetricsRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsRequest")
+    }
+}
+
+/// The timer of allocation rounds (Mesos's `allocator/mesos/allocation_run_ms`).
+pub const ALLOCATION_RUN_TIMER: &str = "allocator/mesos/allocation_run_ms";
 
 /// Where the offers of a round go.
 pub type OfferSink = Box<dyn Fn(Vec<Offer>) + Send>;
@@ -158,6 +173,8 @@ pub struct AllocatorProcess {
     targets: HashMap<String, Resources>,
     /// `allocator/mesos/allocation_runs` (Mesos's name), once the process runs.
     runs: Option<libprocess::Counter>,
+    /// What each round cost (set in `initialize`).
+    round_timer: Option<libprocess::Timer>,
 }
 
 /// A triggered round starts no sooner than this many times the previous round's cost after
@@ -192,6 +209,7 @@ impl AllocatorProcess {
             last_round: None,
             targets: HashMap::new(),
             runs: None,
+            round_timer: None,
         })
     }
 
@@ -240,7 +258,11 @@ impl AllocatorProcess {
         self.core.expire_filters(now);
         let offers = self.core.allocate(now);
         let ended = ctx.node().clock().now();
-        self.last_round = Some((ended, ended.saturating_sub(started)));
+        let cost = ended.saturating_sub(started);
+        self.last_round = Some((ended, cost));
+        if let Some(timer) = &self.round_timer {
+            timer.record(cost);
+        }
         if !offers.is_empty() {
             debug!(ctx.node().logger(), "allocation round"; "offers" => offers.len());
             (self.sink)(offers);
@@ -262,6 +284,7 @@ impl Process for AllocatorProcess {
                 .counter("allocator/mesos/allocation_runs"),
         );
         self.now(ctx);
+        self.round_timer = Some(ctx.node().metrics().timer(ALLOCATION_RUN_TIMER));
         ctx.delay(self.interval, AllocatorCall::Round { periodic: true });
     }
 
@@ -403,6 +426,11 @@ impl Process for AllocatorProcess {
                     self.round_queued = false;
                 }
                 self.round(ctx);
+                Ok(())
+            }
+            AllocatorCall::Metrics(request) => {
+                let now = self.now(ctx);
+                (request.0)(super::metrics::allocator_metrics(&self.core.metrics(now)));
                 Ok(())
             }
         };

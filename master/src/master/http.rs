@@ -8,7 +8,8 @@
 //! `legacy.rs`, `/agents/<id>/...` in `agent_proxy.rs`, `/kill-task` in `operator_kill.rs`,
 //! the operator API in `operator_api.rs`, `/weights` and `/quota` in `role_calls.rs`,
 //! `/maintenance/*` and `/machine/*` in `maintenance/calls.rs`, `/reserve`, `/unreserve`,
-//! `/create-volumes` and `/destroy-volumes` in `reservations.rs`.
+//! `/create-volumes` and `/destroy-volumes` in `reservations.rs`, `/files/*` (the master's
+//! own log) in `log_files.rs`.
 
 use libprocess::http_types::StatusCode;
 use libprocess::slog::info;
@@ -65,6 +66,11 @@ impl Master {
         match route {
             "/health" => reply.respond(HttpResponse::text(StatusCode::OK, "")),
             super::operator_kill::ROUTE => self.serve_kill_task(ctx, request, reply),
+            r if r.starts_with("/files/") => reply.respond(super::log_files::serve(
+                &request,
+                &r["/files/".len()..],
+                self.config.log_file.as_deref(),
+            )),
             r if longest_prefix(r, &["/api/v1"]).is_some() => {
                 self.serve_operator(ctx, request, reply)
             }

@@ -1,10 +1,10 @@
 //! The master's read-only JSON endpoints (HTTP reference §0.1, §4): `/master/state` (also
 //! `/state`, `/state.json`, `/master/state.json`), `/master/state-summary`,
 //! `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`,
-//! `/master/redirect`, `/master/health`, `/version`, `/flags` and `/metrics/snapshot` (the
-//! node routes it here, see `Node::set_metrics_snapshot_process`). Routes arrive with the
-//! `master` prefix already removed by the node or whole through delegation; trailing
-//! slashes are stripped; `?jsonp=<callback>` wraps any JSON answer.
+//! `/master/redirect`, `/master/health`, `/version`, `/flags`, `/metrics/snapshot` and
+//! `/metrics` (the node routes both here, see `Node::set_metrics_snapshot_process`).
+//! Routes arrive with the `master` prefix already removed by the node or whole through
+//! delegation; trailing slashes are stripped; `?jsonp=<callback>` wraps any JSON answer.
 //!
 //! The documents come from the pure builders in `state_json.rs` and `metrics.rs`; this file
 //! only routes and turns `HttpError`s into responses.
@@ -128,6 +128,39 @@ impl Master {
         all
     }
 
+    /// `/metrics/snapshot` (JSON, Mesos's keys) or `/metrics` (Prometheus text,
+    /// `meso_api::prometheus`): the node's metrics, the master's from its books, and the
+    /// allocator's, which its process adds before the answer leaves.
+    fn serve_metrics(
+        &mut self,
+        ctx: &mut Context<Self>,
+        query: Option<String>,
+        prometheus: bool,
+        reply: HttpReply,
+    ) {
+        let mut all = ctx.node().metrics().snapshot();
+        all.extend(self.metrics_map(self.wall_secs(ctx)));
+        let answer = move |allocator: std::collections::BTreeMap<String, f64>| {
+            all.extend(allocator);
+            reply.respond(if prometheus {
+                let mut r = HttpResponse::text(StatusCode::OK, meso_api::prometheus::render(&all));
+                r.headers.insert(
+                    libprocess::http_types::header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4"),
+                );
+                r
+            } else {
+                json_response(query.as_deref(), snapshot_json(all, Default::default()))
+            });
+        };
+        match &self.allocator {
+            Some(_) => self.allocator(super::allocation::AllocatorCall::Metrics(
+                super::allocation::MetricsRequest(Box::new(answer)),
+            )),
+            None => answer(Default::default()),
+        }
+    }
+
     /// Answers a legacy route (or 404).
     pub(super) fn serve_legacy(
         &mut self,
@@ -141,6 +174,10 @@ impl Master {
             .strip_prefix("/master")
             .filter(|r| r.starts_with('/'))
             .unwrap_or(route);
+        if route == "/metrics/snapshot" || route == "/metrics" {
+            let prometheus = route == "/metrics";
+            return self.serve_metrics(ctx, request.query, prometheus, reply);
+        }
         let leadership = self.leader_json();
         let view = StateView {
             leadership: Some(&leadership),
@@ -174,10 +211,6 @@ impl Master {
             "/health" => HttpResponse::text(StatusCode::OK, ""),
             "/version" => json_response(query, version_json()),
             "/flags" => json_response(query, flags_json(&view)),
-            "/metrics/snapshot" => json_response(
-                query,
-                self.metrics_snapshot(self.wall_secs(ctx), ctx.node().metrics()),
-            ),
             r if r == "/redirect" || r.starts_with("/redirect/") => {
                 let info = self.master_info();
                 let host = info.hostname.clone().unwrap_or_default();

@@ -15,6 +15,12 @@ use meso_api::Resources;
 
 use super::state_json::StateView;
 
+/// Agents registered for the first time (a counter in the node's registry).
+pub const AGENT_REGISTRATIONS: &str = "master/slave_registrations";
+
+/// Agents re-registered (a counter in the node's registry).
+pub const AGENT_REREGISTRATIONS: &str = "master/slave_reregistrations";
+
 /// What the master metrics are computed from.
 pub struct MetricsInput<'a> {
     /// The books.
@@ -199,6 +205,44 @@ pub fn allocator_resource_metrics(view: &StateView<'_>) -> BTreeMap<String, f64>
         out.insert(format!("{prefix}/total"), amount.as_f64());
         let used = held.get(name).copied().unwrap_or(Scalar::ZERO);
         out.insert(format!("{prefix}/offered_or_allocated"), used.as_f64());
+    }
+    out
+}
+
+/// The allocator's keys under Mesos's names: `allocator/mesos/allocation_runs`,
+/// `allocator/mesos/resources/<name>/{total,offered_or_allocated}`,
+/// `allocator/mesos/offer_filters/roles/<role>/active`, and meso's own
+/// `allocator/mesos/roles/<role>/resources/<name>/allocated` (what the role's subtree holds)
+/// and `allocator/mesos/roles/<role>/weight`. (The dominant shares and quota keys come from
+/// the master's books, `role_calls.rs`.)
+pub fn allocator_metrics(m: &meso_allocator::AllocatorMetrics) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    out.insert(
+        "allocator/mesos/allocation_runs".to_string(),
+        m.allocation_runs as f64,
+    );
+    for (name, total) in &m.total {
+        let held = m
+            .offered_or_allocated
+            .get(name)
+            .copied()
+            .unwrap_or_default();
+        let prefix = format!("allocator/mesos/resources/{name}");
+        out.insert(format!("{prefix}/total"), total.as_f64());
+        out.insert(format!("{prefix}/offered_or_allocated"), held.as_f64());
+    }
+    for (role, r) in &m.roles {
+        out.insert(
+            format!("allocator/mesos/offer_filters/roles/{role}/active"),
+            r.active_filters as f64,
+        );
+        out.insert(format!("allocator/mesos/roles/{role}/weight"), r.weight);
+        for (name, amount) in &r.allocated {
+            out.insert(
+                format!("allocator/mesos/roles/{role}/resources/{name}/allocated"),
+                amount.as_f64(),
+            );
+        }
     }
     out
 }

@@ -64,6 +64,7 @@ pub use http::AUTHENTICATION_FAILURES_METRIC;
 mod leader_hook;
 mod legacy;
 pub mod list_json;
+pub mod log_files;
 pub mod maintenance;
 pub mod metrics;
 pub mod offers;
@@ -146,6 +147,9 @@ pub struct MasterConfig {
     /// Role weights from the deprecated `--weights` flag: written to the registry when it
     /// holds no weights yet (a registry's weights win over the flag, as in Mesos).
     pub weights: std::collections::BTreeMap<String, f64>,
+    /// The file this master's log is written to (`--log-dir`), served as `/master/log`
+    /// through `/files/*`; `None`: those paths are 404.
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 impl MasterConfig {
@@ -165,6 +169,7 @@ impl MasterConfig {
             recovery_agent_removal_limit: removal_limit::RecoveryRemovalLimit::default(),
             http_auth: meso_api::http::auth::HttpAuthenticator::open(),
             weights: Default::default(),
+            log_file: None,
         }
     }
 }
@@ -463,6 +468,9 @@ impl Process for Master {
         ctx.node()
             .metrics()
             .counter(oversubscription::EVICTED_METRIC);
+        for counter in [metrics::AGENT_REGISTRATIONS, metrics::AGENT_REREGISTRATIONS] {
+            ctx.node().metrics().counter(counter);
+        }
         let me = ctx.pid().clone();
         let sink = Box::new(move |offers: Vec<Offer>| {
             let _ = me.send(MasterMessage::Offers(offers));

@@ -285,9 +285,21 @@ impl Master {
         let kind = call.kind;
         let payload: Option<Value> = match kind {
             MasterCallType::GetMetrics => {
+                // The same keys as `/metrics/snapshot`: the allocator adds its own.
                 let mut all = ctx.node().metrics().snapshot();
                 all.extend(self.metrics_map(self.wall_secs(ctx)));
-                Some(json!({ "metrics": super::metrics::as_metric_list(&all) }))
+                let answer = move |allocator: std::collections::BTreeMap<String, f64>| {
+                    all.extend(allocator);
+                    let list = super::metrics::as_metric_list(&all);
+                    reply.respond(served(kind, Some(json!({ "metrics": list }))));
+                };
+                match &self.allocator {
+                    Some(_) => self.allocator(super::allocation::AllocatorCall::Metrics(
+                        super::allocation::MetricsRequest(Box::new(answer)),
+                    )),
+                    None => answer(Default::default()),
+                }
+                return;
             }
             MasterCallType::Subscribe => {
                 let omit_state = call.subscribe.is_some_and(|s| s.omit_state);

@@ -102,6 +102,12 @@ pub mod metric {
     pub const IS_LEADER: &str = "registrar/raft/is_leader";
     /// Highest index applied to the registry.
     pub const APPLIED_INDEX: &str = "registrar/raft/applied_index";
+    /// Highest index known committed.
+    pub const COMMIT_INDEX: &str = "registrar/raft/commit_index";
+    /// Committed entries not yet applied.
+    pub const APPLY_LAG: &str = "registrar/raft/apply_lag";
+    /// Bytes of the entries held after the latest snapshot.
+    pub const LOG_BYTES: &str = "registrar/raft/log_bytes";
     /// Entries held after the latest snapshot.
     pub const LOG_ENTRIES: &str = "registrar/raft/log_entries";
     /// Index of the latest snapshot.
@@ -119,6 +125,9 @@ struct Metrics {
     leader_id: libprocess::Gauge,
     is_leader: libprocess::Gauge,
     applied: libprocess::Gauge,
+    commit: libprocess::Gauge,
+    apply_lag: libprocess::Gauge,
+    entry_bytes: libprocess::Gauge,
     entries: libprocess::Gauge,
     snapshot: libprocess::Gauge,
     proposals: libprocess::Counter,
@@ -133,6 +142,9 @@ impl Metrics {
             leader_id: m.gauge(metric::LEADER_ID),
             is_leader: m.gauge(metric::IS_LEADER),
             applied: m.gauge(metric::APPLIED_INDEX),
+            commit: m.gauge(metric::COMMIT_INDEX),
+            apply_lag: m.gauge(metric::APPLY_LAG),
+            entry_bytes: m.gauge(metric::LOG_BYTES),
             entries: m.gauge(metric::LOG_ENTRIES),
             snapshot: m.gauge(metric::SNAPSHOT_INDEX),
             proposals: m.counter(metric::PROPOSALS),
@@ -312,6 +324,10 @@ impl<SM: StateMachine> RaftPeer<SM> {
             m.leader_id.set(as_gauge(leader.leader));
             m.is_leader.set(i64::from(leader.is_leader));
             m.applied.set(as_gauge(stats.applied));
+            m.commit.set(as_gauge(stats.commit));
+            m.apply_lag
+                .set(as_gauge(stats.commit.saturating_sub(stats.applied)));
+            m.entry_bytes.set(as_gauge(stats.entry_bytes));
             m.entries.set(as_gauge(stats.entries));
             m.snapshot.set(as_gauge(stats.snapshot_index));
         }
