@@ -74,15 +74,18 @@ export async function getText(path, signal) {
   return text;
 }
 
-/** POST an operator call (`{"type": ...}`) to `api/v1`; the answer's JSON or null. */
-export async function call(body) {
+/**
+ * POST an operator call (`{"type": ...}`) to `api/v1`, or `body` to another of the master's
+ * endpoints (`path`, relative, e.g. `kill-task`); the answer's JSON or null.
+ */
+export async function call(body, path = "api/v1") {
   const response = await check(
-    await fetch("api/v1", {
+    await fetch(path, {
       method: "POST",
       headers: headers({ "Content-Type": "application/json", Accept: "application/json" }),
       body: JSON.stringify(body),
     }),
-    "api/v1",
+    path,
   );
   const text = await response.text();
   traffic.bytes += text.length;

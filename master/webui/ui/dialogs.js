@@ -5,7 +5,7 @@ import { replace } from "./dom.js";
 import { call, setCredentials } from "./api.js";
 
 /** Asks `question`; on yes sends the operator call `body` and shows what the master answered in `out`. */
-export function confirmCall(question, body, out) {
+export function confirmCall(question, body, out, path) {
   const dialog = document.getElementById("confirm");
   replace(document.getElementById("confirm-text"), question);
   dialog.returnValue = "";
@@ -14,7 +14,7 @@ export function confirmCall(question, body, out) {
     replace(out, "Sent; waiting for the master…");
     out.className = "muted";
     try {
-      await call(body);
+      await call(body, path);
       replace(out, "The master accepted it.");
       out.className = "ok";
     } catch (e) {

@@ -48,7 +48,7 @@ export function taskPage(taskId, params) {
         "data-testid": "kill-task",
         disabled: t.kind === "completed",
         onclick: () => confirmCall(`Kill task ${t.id} (${t.name})?`,
-          { type: "KILL_TASK", kill_task: { task_id: { value: t.id }, framework_id: { value: t.framework_id } } }, out),
+          { task_id: t.id, framework_id: t.framework_id }, out, "kill-task"),
       }, "Kill task…");
       replace(top,
         h("div", { class: "grid" },
