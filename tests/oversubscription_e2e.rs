@@ -12,9 +12,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use meso_testkit::e2e_cluster::Cluster;
-use meso_testkit::eventually::eventually;
+use meso_testkit::eventually::{eventually, eventually_within};
 use meso_testkit::http::blocking::try_get;
 use meso_testkit::process::meso_bin;
 use serde_json::Value;
@@ -151,9 +152,11 @@ fn revocable_tasks_use_idle_cpus_and_are_evicted_when_the_machine_needs_them() {
     let mut children = Children(Vec::new());
 
     // An idle agent offers revocable cpus.
-    eventually("the master counts revocable cpus", || {
-        metric(port, "master/cpus_revocable_total").is_some_and(|c| c > 0.0)
-    });
+    eventually_within(
+        "the master counts revocable cpus (none while the machine has no idle CPU: is it busy?)",
+        Duration::from_secs(60),
+        || metric(port, "master/cpus_revocable_total").is_some_and(|c| c > 0.0),
+    );
 
     // The machine owner's task: non-revocable, through everything below.
     let owner_log = dir.join("owner.log");
