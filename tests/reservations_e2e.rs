@@ -4,7 +4,8 @@
 //!   creates a volume over HTTP, a framework on the v1 scheduler HTTP API writes into the
 //!   volume with one task, the leader is killed with SIGKILL, and on the new leader the
 //!   reservation and the volume are still there (learnt from the agent's re-registration),
-//!   a second task reads what the first wrote, and DESTROY removes the data.
+//!   and still after the agent itself is killed and restarted; a second task reads what
+//!   the first wrote, and DESTROY removes the data.
 //! - Seed 000's scenario in one test: a static reservation offered only to its role, a
 //!   dynamic reservation over HTTP, a volume written by one task and read by the next,
 //!   weights 1 and 2 splitting a contended cluster 1:2 (offers counted over 100 cycles, on 30
@@ -591,6 +592,28 @@ fn a_reservation_and_a_volume_survive_a_leader_kill() {
                 .then_some(())
         },
     );
+
+    // The agent restarts (SIGKILL, same work dir): it recovers its checkpointed
+    // reservations and volumes and re-registers with them.
+    let old_pid = state(ports[second]).expect("the leader answers")["slaves"][0]["pid"].clone();
+    let mut agent = agent;
+    agent.kill9();
+    let agent = spawn_agent(
+        &peers,
+        dir.path(),
+        "agent",
+        "cpus:4;mem:1024;disk:1000",
+        &[],
+    );
+    eventually("the restarted agent is back with its reservation", || {
+        let s = state(ports[second])?;
+        let slave = &s["slaves"][0];
+        (slave["active"] == true
+            && slave["pid"] != old_pid
+            && slave["id"] == agent_id.as_str()
+            && slave["reserved_resources"]["ops"]["cpus"] == 1.0)
+            .then_some(())
+    });
 
     // A task on the new leader reads what the first one wrote.
     let mut fw = HttpScheduler::subscribe(ports[second], "ops");
