@@ -1,9 +1,17 @@
-//! Reservations and persistent volumes end to end with real processes: three `meso master`s
-//! (`--peers`) and a `meso agent`; an operator reserves resources and creates a volume over
-//! HTTP, a framework on the v1 scheduler HTTP API writes into the volume with one task, the
-//! leader is killed with SIGKILL, and on the new leader the reservation and the volume are
-//! still there (learnt from the agent's re-registration), a second task reads what the first
-//! wrote, and DESTROY removes the data. Timeouts are hang guards only.
+//! Reservations and persistent volumes end to end with real processes.
+//!
+//! - Three `meso master`s (`--peers`) and a `meso agent`: an operator reserves resources and
+//!   creates a volume over HTTP, a framework on the v1 scheduler HTTP API writes into the
+//!   volume with one task, the leader is killed with SIGKILL, and on the new leader the
+//!   reservation and the volume are still there (learnt from the agent's re-registration),
+//!   and still after the agent itself is killed and restarted; a second task reads what
+//!   the first wrote, and DESTROY removes the data.
+//! - Seed 000's scenario in one test: a static reservation offered only to its role, a
+//!   dynamic reservation over HTTP, a volume written by one task and read by the next,
+//!   weights 1 and 2 splitting a contended cluster 1:2 (offers counted over 100 cycles, on 30
+//!   emulated agents), and a quota guarantee honoured while another role is greedy.
+//!
+//! Timeouts are hang guards only.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -45,6 +53,9 @@ struct HttpScheduler {
     id: String,
 }
 
+/// Events of several frameworks read by one thread each, tagged with the framework's index.
+type Pumped = std::sync::mpsc::Receiver<(usize, Value)>;
+
 impl HttpScheduler {
     fn subscribe(port: u16, role: &str) -> HttpScheduler {
         let body = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": {
@@ -70,18 +81,41 @@ impl HttpScheduler {
         }
     }
 
-    fn call(&self, mut body: Value) -> u16 {
-        body["framework_id"] = json!({"value": self.id});
-        let header = format!("Mesos-Stream-Id: {}", self.stream_id);
-        let r = request(
-            addr(self.port),
-            "POST",
-            "/api/v1/scheduler",
-            &["Content-Type: application/json", &header],
-            body.to_string().as_bytes(),
-        );
-        assert_eq!(r.status, 202, "{}: {}", body["type"], r.text());
-        r.status
+    /// Hands the event stream to a thread that sends each event, tagged `index`, to `tx`;
+    /// returns what is left for making calls.
+    fn pump(self, index: usize, tx: std::sync::mpsc::Sender<(usize, Value)>) -> Caller {
+        let mut events = self.events;
+        std::thread::spawn(move || {
+            while let Some(event) = events.next_event() {
+                if tx.send((index, event)).is_err() {
+                    return;
+                }
+            }
+        });
+        Caller {
+            port: self.port,
+            stream_id: self.stream_id,
+            id: self.id,
+        }
+    }
+
+    fn call(&self, body: Value) -> u16 {
+        Caller {
+            port: self.port,
+            stream_id: self.stream_id.clone(),
+            id: self.id.clone(),
+        }
+        .call(body)
+    }
+
+    /// The first offer of the next OFFERS event.
+    fn next_offer(&mut self) -> Value {
+        loop {
+            let event = self.events.until("OFFERS");
+            if let Some(offer) = event["offers"]["offers"].get(0) {
+                return offer.clone();
+            }
+        }
     }
 
     /// The next offer that holds the persistent volume `id`.
@@ -151,6 +185,96 @@ impl HttpScheduler {
     }
 }
 
+/// The calls side of a framework whose events are pumped.
+struct Caller {
+    port: u16,
+    stream_id: String,
+    id: String,
+}
+
+impl Caller {
+    fn call(&self, mut body: Value) -> u16 {
+        body["framework_id"] = json!({"value": self.id});
+        let header = format!("Mesos-Stream-Id: {}", self.stream_id);
+        let r = request(
+            addr(self.port),
+            "POST",
+            "/api/v1/scheduler",
+            &["Content-Type: application/json", &header],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 202, "{}: {}", body["type"], r.text());
+        r.status
+    }
+
+    fn decline(&self, offers: Vec<Value>) {
+        if !offers.is_empty() {
+            self.call(json!({"type": "DECLINE", "decline": {"offer_ids": offers,
+                "filters": {"refuse_seconds": 0}}}));
+        }
+    }
+}
+
+/// The cpus of an offer.
+fn cpus(offer: &Value) -> f64 {
+    offer["resources"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter(|r| r["name"] == "cpus")
+                .filter_map(|r| r["scalar"]["value"].as_f64())
+                .sum()
+        })
+        .unwrap_or(0.0)
+}
+
+/// Offers held by each framework, by offer id, with their cpus.
+type Held = Vec<std::collections::HashMap<String, (Value, f64)>>;
+
+/// Takes pumped events until `done` holds for what the frameworks hold; counts the offers
+/// each one got in `counts`.
+fn hold_until(
+    events: &Pumped,
+    held: &mut Held,
+    counts: &mut [usize],
+    done: impl Fn(&Held) -> bool,
+) {
+    let deadline = std::time::Instant::now() + meso_testkit::HANG_GUARD;
+    while !done(held) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok((i, event)) = events.recv_timeout(left) else {
+            let what: Vec<(usize, f64)> = held
+                .iter()
+                .map(|h| (h.len(), h.values().map(|(_, c)| c).sum()))
+                .collect();
+            panic!("hang guard: the frameworks hold (offers, cpus) {what:?}");
+        };
+        match event["type"].as_str() {
+            Some("OFFERS") => {
+                for offer in event["offers"]["offers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                {
+                    counts[i] += 1;
+                    let id = offer["id"]["value"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let c = cpus(&offer);
+                    held[i].insert(id, (offer["id"].clone(), c));
+                }
+            }
+            Some("RESCIND") => {
+                if let Some(id) = event["rescind"]["offer_id"]["value"].as_str() {
+                    held[i].remove(id);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn reserved_json() -> Value {
     let dynamic = json!([{"type": "DYNAMIC", "role": "ops", "principal": "ops-admin"}]);
     json!([
@@ -169,6 +293,215 @@ fn volume_json() -> Value {
 
 fn volume_dir(work: &Path) -> std::path::PathBuf {
     work.join("volumes").join("roles").join("ops").join("v1")
+}
+
+fn operator(port: u16, body: Value) -> meso_testkit::http::Response {
+    call(addr(port), &body.to_string())
+}
+
+#[test]
+fn seed_000_shares_a_cluster_with_reservations_volumes_weights_and_quota() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let _master = spawn_logged(
+        &[
+            "master",
+            "--port",
+            &port.to_string(),
+            "--work-dir",
+            dir.path().join("master").to_str().expect("utf-8 temp path"),
+        ],
+        &dir.path().join("master.log"),
+    );
+    let master = format!("127.0.0.1:{port}");
+    eventually("the master serves", || state(port).is_some());
+    let mut agent = spawn_agent(
+        &master,
+        dir.path(),
+        "agent",
+        "cpus:4;mem:2048;cpus(tuyucheng):8;mem(tuyucheng):4096",
+        &[],
+    );
+    let agent_work = dir.path().join("agent");
+    let agent_id = eventually("the agent registered", || {
+        state(port)?["slaves"][0]["id"].as_str().map(str::to_string)
+    });
+    let static_reserved = state(port).expect("state")["slaves"][0]["reserved_resources"].clone();
+    assert_eq!(
+        static_reserved["tuyucheng"]["cpus"], 8.0,
+        "{static_reserved}"
+    );
+
+    // A framework of another role is offered none of the reservation; one of the role is.
+    let mut other = HttpScheduler::subscribe(port, "other");
+    let offer = other.next_offer();
+    let text = offer["resources"].to_string();
+    assert!(!text.contains("tuyucheng"), "{text}");
+    assert_eq!(cpus(&offer), 4.0, "{text}");
+    other.call(
+        json!({"type": "DECLINE", "decline": {"offer_ids": [offer["id"]],
+        "filters": {"refuse_seconds": 3600}}}),
+    );
+    let mut tuyucheng = HttpScheduler::subscribe(port, "tuyucheng");
+    let offer = tuyucheng.next_offer();
+    let text = offer["resources"].to_string();
+    assert!(
+        text.contains("tuyucheng") && text.contains("STATIC"),
+        "{text}"
+    );
+    assert_eq!(cpus(&offer), 12.0, "{text}");
+    tuyucheng.call(
+        json!({"type": "DECLINE", "decline": {"offer_ids": [offer["id"]],
+        "filters": {"refuse_seconds": 0.1}}}),
+    );
+
+    // A dynamic reservation over HTTP, on top of the static one.
+    let dynamic = json!([{"type": "DYNAMIC", "role": "tuyucheng", "principal": "ops-admin"}]);
+    let r = operator(
+        port,
+        json!({"type": "RESERVE_RESOURCES", "reserve_resources": {"agent_id": {"value": agent_id},
+            "resources": [
+                {"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}, "reservations": dynamic},
+                {"name": "mem", "type": "SCALAR", "scalar": {"value": 256}, "reservations": dynamic},
+                {"name": "disk", "type": "SCALAR", "scalar": {"value": 64}, "reservations": dynamic}]}}),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    eventually("the role has 8 static and 1 dynamic cpus", || {
+        state(port)
+            .is_some_and(|s| s["slaves"][0]["reserved_resources"]["tuyucheng"]["cpus"] == 9.0)
+    });
+
+    // A volume of the role, written by one task and read by the next.
+    let r = operator(
+        port,
+        json!({"type": "CREATE_VOLUMES", "create_volumes": {"agent_id": {"value": agent_id},
+            "volumes": [{"name": "disk", "type": "SCALAR", "scalar": {"value": 64},
+                "reservations": dynamic,
+                "disk": {"persistence": {"id": "tv", "principal": "ops-admin"},
+                         "volume": {"mode": "RW", "container_path": "data"}}}]}}),
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let offer = tuyucheng.offer_with_volume("tv");
+    tuyucheng.launch_with_volume(&offer, "writer", "echo shared > data/f");
+    assert_eq!(tuyucheng.until_terminal("writer"), "TASK_FINISHED");
+    let offer = tuyucheng.offer_with_volume("tv");
+    tuyucheng.launch_with_volume(&offer, "reader", "test \"$(cat data/f)\" = shared");
+    assert_eq!(tuyucheng.until_terminal("reader"), "TASK_FINISHED");
+    assert!(agent_work.join("volumes/roles/tuyucheng/tv/f").is_file());
+    for fw in [&tuyucheng.id, &other.id] {
+        let r = operator(
+            port,
+            json!({"type": "TEARDOWN", "teardown": {"framework_id": {"value": fw}}}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    drop(tuyucheng);
+    drop(other);
+
+    // A contended cluster: 30 emulated agents of one cpu; the real agent goes away (marked
+    // gone, so that its resources count nowhere).
+    agent.kill9();
+    let r = operator(
+        port,
+        json!({"type": "MARK_AGENT_GONE", "mark_agent_gone": {"agent_id": {"value": agent_id}}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    const AGENTS: usize = 30;
+    let _emulator = meso_testkit::process::spawn_logged(
+        &[
+            "agent-emulator",
+            "--master",
+            &master,
+            "--agents",
+            &AGENTS.to_string(),
+            "--tasks-per-agent",
+            "0",
+            "--resources",
+            "cpus:1;mem:128",
+        ],
+        &dir.path().join("emulator.log"),
+    );
+    eventually(
+        "the emulated agents registered and the real one is gone",
+        || state(port).is_some_and(|s| s["activated_slaves"] == AGENTS as u64),
+    );
+
+    // Weights 1 and 2: each cycle both frameworks hold every offer until the whole cluster
+    // is offered, then decline everything (no filter).
+    let r = operator(
+        port,
+        json!({"type": "UPDATE_WEIGHTS", "update_weights": {"weight_infos": [
+            {"role": "a", "weight": 1}, {"role": "b", "weight": 2}]}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (tx, events) = std::sync::mpsc::channel();
+    let a = HttpScheduler::subscribe(port, "a").pump(0, tx.clone());
+    let b = HttpScheduler::subscribe(port, "b").pump(1, tx.clone());
+    let mut held: Held = vec![Default::default(), Default::default()];
+    let mut counts = vec![0usize, 0];
+    let full = |h: &Held| h[0].len() + h[1].len() == AGENTS;
+    for cycle in 0..102 {
+        if cycle == 2 {
+            // Two warm-up cycles settle who subscribed first.
+            counts = vec![0, 0];
+        }
+        hold_until(&events, &mut held, &mut counts, full);
+        a.decline(held[0].drain().map(|(_, (id, _))| id).collect());
+        b.decline(held[1].drain().map(|(_, (id, _))| id).collect());
+    }
+    let ratio = counts[1] as f64 / counts[0] as f64;
+    eprintln!(
+        "100 cycles, {AGENTS} agents: offers to a (weight 1) {}, to b (weight 2) {}, ratio {ratio:.3}",
+        counts[0], counts[1]
+    );
+    assert!(
+        (ratio - 2.0).abs() <= 0.1,
+        "offers to a: {}, to b: {}, ratio {ratio:.3} is not within 5% of 2",
+        counts[0],
+        counts[1]
+    );
+    for fw in [&a.id, &b.id] {
+        let r = operator(
+            port,
+            json!({"type": "TEARDOWN", "teardown": {"framework_id": {"value": fw}}}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+
+    // Quota: role q is guaranteed 5 cpus; the greedy role g comes first and keeps all it
+    // gets, yet is held back from the guarantee's headroom, which q then gets.
+    let r = operator(
+        port,
+        json!({"type": "UPDATE_QUOTA", "update_quota": {"quota_configs": [{"role": "q",
+            "guarantees": {"cpus": {"value": 5}, "mem": {"value": 640}}}]}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (tx, events) = std::sync::mpsc::channel();
+    let _g = HttpScheduler::subscribe(port, "g").pump(0, tx.clone());
+    let mut held: Held = vec![Default::default(), Default::default()];
+    let mut counts = vec![0usize, 0];
+    let held_cpus = |h: &std::collections::HashMap<String, (Value, f64)>| -> f64 {
+        h.values().map(|(_, c)| c).sum()
+    };
+    hold_until(&events, &mut held, &mut counts, |h| {
+        held_cpus(&h[0]) >= (AGENTS - 5) as f64
+    });
+    let _q = HttpScheduler::subscribe(port, "q").pump(1, tx.clone());
+    hold_until(&events, &mut held, &mut counts, |h| held_cpus(&h[1]) >= 5.0);
+    assert_eq!(held_cpus(&held[1]), 5.0, "q gets its guarantee");
+    assert_eq!(
+        held_cpus(&held[0]),
+        (AGENTS - 5) as f64,
+        "the greedy role got no more than what the guarantee leaves"
+    );
+    let roles =
+        serde_json::from_str::<Value>(&try_get(port, "/master/roles").expect("roles").text())
+            .expect("roles JSON");
+    let q = roles["roles"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["name"] == "q").cloned())
+        .expect("q listed");
+    assert_eq!(q["quota"]["guarantee"]["cpus"], 5.0, "{q}");
 }
 
 #[test]
@@ -259,6 +592,28 @@ fn a_reservation_and_a_volume_survive_a_leader_kill() {
                 .then_some(())
         },
     );
+
+    // The agent restarts (SIGKILL, same work dir): it recovers its checkpointed
+    // reservations and volumes and re-registers with them.
+    let old_pid = state(ports[second]).expect("the leader answers")["slaves"][0]["pid"].clone();
+    let mut agent = agent;
+    agent.kill9();
+    let agent = spawn_agent(
+        &peers,
+        dir.path(),
+        "agent",
+        "cpus:4;mem:1024;disk:1000",
+        &[],
+    );
+    eventually("the restarted agent is back with its reservation", || {
+        let s = state(ports[second])?;
+        let slave = &s["slaves"][0];
+        (slave["active"] == true
+            && slave["pid"] != old_pid
+            && slave["id"] == agent_id.as_str()
+            && slave["reserved_resources"]["ops"]["cpus"] == 1.0)
+            .then_some(())
+    });
 
     // A task on the new leader reads what the first one wrote.
     let mut fw = HttpScheduler::subscribe(ports[second], "ops");

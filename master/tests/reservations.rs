@@ -486,3 +486,53 @@ impl UnallocateOne for Resource {
         r
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_authentication_a_reservation_must_name_the_callers_principal() {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use meso_api::http::auth::{Credentials, HttpAuthenticator, NodeKind, Realm};
+    let mut config = Cluster::config();
+    let credentials = Credentials::parse(
+        r#"{"credentials":[{"principal":"ops-admin","secret":"s3cret"},{"principal":"eve","secret":"x"}]}"#,
+    )
+    .expect("credentials");
+    config.http_auth = HttpAuthenticator::new(
+        NodeKind::Master,
+        &[Realm::Readwrite],
+        Some(credentials),
+        None,
+    )
+    .expect("authenticator");
+    let cluster = Cluster::start(config).await;
+    cluster.node.set_delegate(Some("master"));
+    let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
+    let addr = cluster.node.addr();
+    let body = reserve_call(&agent.id.value, &dynamic("cpus:1", "ops"));
+    let as_user = |user: &str, secret: &str| {
+        let auth = format!(
+            "Authorization: Basic {}",
+            STANDARD.encode(format!("{user}:{secret}"))
+        );
+        let body = body.clone();
+        move || {
+            meso_testkit::http::blocking::request(
+                addr,
+                "POST",
+                "/api/v1",
+                &["Content-Type: application/json", &auth],
+                body.as_bytes(),
+            )
+        }
+    };
+    let r = blocking(as_user("eve", "x")).await;
+    assert_refused(
+        &r,
+        400,
+        "attempted by principal 'eve', which does not match the principal 'ops-admin'",
+        "another principal's reservation",
+    );
+    let r = blocking(as_user("ops-admin", "s3cret")).await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(checkpointed(&mut agent).await, dynamic("cpus:1", "ops"));
+}
