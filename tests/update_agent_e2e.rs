@@ -489,3 +489,48 @@ fn an_update_survives_a_leader_kill() {
     agent.cont();
     agent.kill9();
 }
+
+/// The agent's dynamically reserved cpus in GET_AGENTS.
+fn reserved_cpus(resources: &Value) -> f64 {
+    resources
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["name"] == "cpus" && r.get("reservations").is_some())
+        .filter_map(|r| r["scalar"]["value"].as_f64())
+        .sum()
+}
+
+#[test]
+fn an_update_keeps_the_agents_reservations_and_refuses_to_drop_them() {
+    let site = Site::start("cpus:4;mem:1024", "rack:r1");
+    let port = site.master_port;
+    let info = eventually("the agent registers", || agent_info(port));
+    let agent_id = info["id"]["value"].as_str().expect("agent id").to_string();
+    let dynamic = json!([{"type": "DYNAMIC", "role": "ops", "principal": "ops-admin"}]);
+    let reserve = json!({"type": "RESERVE_RESOURCES", "reserve_resources": {
+        "agent_id": {"value": agent_id},
+        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1},
+                       "reservations": dynamic}]}});
+    let r = call(loopback(port), &reserve.to_string());
+    assert_eq!(r.status, 202, "{}\n{}", r.text(), site.logs());
+    eventually("the reservation shows in GET_AGENTS", || {
+        let info = agent_info(port)?;
+        (reserved_cpus(&info["resources"]) == 1.0).then_some(())
+    });
+
+    // Growing the static resources keeps the reservation on top of them.
+    let (status, body) = update_agent(port, Some(&agent_id), "cpus:8;mem:2048", rack("r1"), false);
+    assert_eq!(status, 200, "{body}\n{}", site.logs());
+    let info = agent_info(port).expect("GET_AGENTS");
+    assert_eq!(reserved_cpus(&info["resources"]), 1.0, "{info}");
+    assert_eq!(scalar(&info["resources"], "cpus"), Some(7.0), "{info}");
+
+    // A total that cannot hold the reservation is refused, naming why; nothing changes.
+    let (status, body) = update_agent(port, Some(&agent_id), "cpus:0.5;mem:2048", rack("r1"), true);
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("reservations and volumes"), "{body}");
+    let info = agent_info(port).expect("GET_AGENTS");
+    assert_eq!(reserved_cpus(&info["resources"]), 1.0, "{info}");
+    assert_eq!(scalar(&info["resources"], "cpus"), Some(7.0), "{info}");
+}

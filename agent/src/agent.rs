@@ -343,14 +343,14 @@ impl Agent {
         self
     }
 
-    /// The agent's total resources: its `--resources` with the checkpointed reservations
-    /// and volumes applied (the static ones when they do not fit, which the agent refuses
-    /// when it receives or recovers them).
+    /// The agent's total resources: its static resources (`--resources`, or what an online
+    /// change made them) with the checkpointed reservations and volumes applied (the static
+    /// ones when they do not fit, which the agent refuses when it receives or recovers them).
     pub fn total_resources(&self) -> Resources {
-        self.config
+        self.info
             .resources
             .apply_checkpointed(&self.checkpointed_resources)
-            .unwrap_or_else(|_| self.config.resources.clone())
+            .unwrap_or_else(|_| self.info.resources.clone())
     }
 
     /// An agent whose log is written to `file` (`--log-dir`), served as `/slave/log`.

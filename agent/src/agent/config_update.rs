@@ -58,13 +58,29 @@ impl Agent {
                 "Failed to validate UPDATE_AGENT: 'resources': {e}"
             )));
         }
-        let short = shortfall(&total, &self.used_resources());
+        // Reservations and volumes stay: the new static resources must still hold them.
+        let with_conversions = match total.apply_checkpointed(&self.checkpointed_resources) {
+            Ok(t) => t,
+            Err(e) => {
+                let e = HttpError::new(
+                    409,
+                    format!(
+                        "the new resources must still hold the agent's reservations and \
+                         volumes (unreserve or destroy them first): {e}"
+                    ),
+                );
+                warn!(self.log, "online change of resources refused"; "source" => source.as_str(),
+                    "reason" => &e.body);
+                return Err(e);
+            }
+        };
+        let short = shortfall(&with_conversions, &self.used_resources());
         let id = self
             .id
             .as_ref()
             .map_or_else(|| "(not registered yet)".to_string(), |i| i.value.clone());
         if !short.is_empty() && !force {
-            let e = shortfall_error(&id, &total, &short);
+            let e = shortfall_error(&id, &with_conversions, &short);
             warn!(self.log, "online change of resources refused"; "source" => source.as_str(),
                 "reason" => &e.body);
             return Err(e);

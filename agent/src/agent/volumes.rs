@@ -39,7 +39,7 @@ impl Agent {
                 "from" => ctx.from().map(|u| u.to_string()));
             return;
         }
-        if let Err(e) = self.config.resources.apply_checkpointed(&msg.resources) {
+        if let Err(e) = self.info.resources.apply_checkpointed(&msg.resources) {
             error!(self.log, "checkpointed resources refused: they do not fit the agent's resources";
                 "error" => %e);
             return;

@@ -118,6 +118,31 @@ impl Master {
         used
     }
 
+    /// Agent `id`'s total from new static resources (what UPDATE_AGENT and the agent's
+    /// reports carry): the dynamic reservations and volumes and the revocable part the books
+    /// hold for it are kept on top. An error names a reservation or volume that the new
+    /// static resources no longer hold.
+    fn total_keeping_conversions(
+        &self,
+        id: &AgentId,
+        static_resources: &Resources,
+    ) -> Result<Resources, String> {
+        let Some(current) = self.agents.get(id).map(|a| &a.info.resources) else {
+            return Ok(static_resources.clone());
+        };
+        let mut total = static_resources
+            .non_revocable()
+            .apply_checkpointed(&current.checkpointed())
+            .map_err(|e| {
+                format!(
+                    "the new resources must still hold the agent's reservations and volumes \
+                     (unreserve or destroy them first): {e}"
+                )
+            })?;
+        total += &current.revocable();
+        Ok(total)
+    }
+
     /// UPDATE_AGENT on `POST /api/v1`: checked, then forwarded to the agent; the reply
     /// waits for the agent's answer and the registry.
     pub(super) fn update_agent_call(
@@ -142,10 +167,19 @@ impl Master {
                 format!("Agent '{id}' is disconnected; it must be connected to apply UPDATE_AGENT"),
             )));
         }
-        if let Some(total) = &update.resources {
-            let short = shortfall(total, &self.agent_task_usage(&id));
+        if let Some(asked) = &update.resources {
+            let total = match self.total_keeping_conversions(&id, asked) {
+                Ok(total) => total,
+                Err(e) => {
+                    return reply.respond(error_response(HttpError::new(
+                        409,
+                        format!("Agent '{id}': {e}"),
+                    )))
+                }
+            };
+            let short = shortfall(&total, &self.agent_task_usage(&id));
             if !short.is_empty() && !update.force() {
-                return reply.respond(error_response(shortfall_error(&id.value, total, &short)));
+                return reply.respond(error_response(shortfall_error(&id.value, &total, &short)));
             }
         }
         let pid = agent.pid.clone();
@@ -216,6 +250,21 @@ impl Master {
         attributes: Attributes,
         reply: Option<HttpReply>,
     ) {
+        // The agent reports its static resources; the books hold its total.
+        let resources = match self.total_keeping_conversions(id, &resources) {
+            Ok(total) => total,
+            Err(e) => {
+                warn!(ctx.node().logger(), "agent configuration not recorded";
+                    "agent" => %id, "error" => &e);
+                if let Some(reply) = reply {
+                    reply.respond(error_response(HttpError::new(
+                        409,
+                        format!("Agent '{id}': {e}"),
+                    )));
+                }
+                return;
+            }
+        };
         let Some(agent) = self.agents.get(id) else {
             if let Some(reply) = reply {
                 reply.respond(error_response(HttpError::new(
