@@ -145,7 +145,7 @@ mesos_enum!(
         AgentDraining = ("REASON_AGENT_DRAINING", 34),
         /// meso's own (Mesos says REASON_CONTAINER_LAUNCH_FAILED): fetching one of the
         /// command's URIs failed; the message names the URI and the error.
-        FetcherFailed = ("REASON_FETCHER_FAILED", 100),
+        FetcherFailed = ("REASON_FETCHER_FAILED", 35),
     }
 );
 

@@ -256,7 +256,7 @@ fn task_state_numbers_and_terminality_match_the_reference_table() {
         assert_eq!(
             reason.number() as usize,
             i,
-            "{reason}: reasons are numbered 0..=34"
+            "{reason}: reasons are numbered 0..=35 (35 is meso's own)"
         );
     }
 }
@@ -284,7 +284,9 @@ fn terminal_states_match_mesos() {
     assert_eq!(TaskState::Staging.number(), 6);
     assert_eq!(TaskState::Unknown.number(), 13);
     assert_eq!(TaskStatusReason::AgentDraining.number(), 34);
-    assert_eq!(TaskStatusReason::ALL.len(), 35);
+    // Mesos's 35 reasons, then meso's own REASON_FETCHER_FAILED.
+    assert_eq!(TaskStatusReason::FetcherFailed.number(), 35);
+    assert_eq!(TaskStatusReason::ALL.len(), 36);
 }
 
 #[test]
