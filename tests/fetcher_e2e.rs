@@ -135,10 +135,11 @@ fn a_finished_tasks_sandbox_is_garbage_collected_after_gc_delay() {
         .lines()
         .find(|l| l.contains("launched executor"))
         .unwrap_or_else(|| panic!("no launch in the agent log\n{log}"));
+    // One record per line, `key=value` (a quoted value would not be a plain path).
     let directory = line
-        .split("directory: ")
+        .split(" directory=")
         .nth(1)
-        .and_then(|rest| rest.split([',', ' ']).next())
+        .and_then(|rest| rest.split(' ').next())
         .unwrap_or_else(|| panic!("no directory in {line}"));
     let run = PathBuf::from(directory);
     assert!(

@@ -138,6 +138,9 @@ pub const RULES: &[Rule] = &[
         "Offers sent and not yet answered"),
     rule("master/tasks_{state}", "meso_master_tasks", Gauge,
         "Tasks by state: active tasks in their state now, terminal ones ever ended in it"),
+    rule("master/task_{state}/source_{source}/reason_{reason}", "meso_master_task_reasons_total",
+        Counter, "Tasks that ended in a state, by the source and reason of their last update \
+        (Mesos's master/task_<state>/source_<source>/reason_<reason>)"),
     rule("master/operator_event_stream_subscribers", "meso_master_operator_event_stream_subscribers",
         Gauge, "Live SUBSCRIBE streams of the operator API"),
     rule("master/http_authentication_failures", "meso_master_http_authentication_failures_total",
