@@ -81,9 +81,11 @@ fn metric(port: u16, name: &str) -> Option<f64> {
 /// The state of the task named `name` in `/master/state`.
 fn task_state(port: u16, name: &str) -> Option<String> {
     let state = json(port, "/master/state")?;
+    // A `meso execute` exits once its task ends, so its framework may be completed already.
     state["frameworks"]
         .as_array()?
         .iter()
+        .chain(state["completed_frameworks"].as_array().into_iter().flatten())
         .flat_map(|f| {
             f["tasks"]
                 .as_array()
@@ -212,9 +214,15 @@ fn revocable_tasks_use_idle_cpus_and_are_evicted_when_the_machine_needs_them() {
 
     // The machine's own work needs both cores: the revocable task goes.
     let hogs = Children(vec![hog(), hog()]);
-    eventually("the revocable task is evicted", || {
-        task_state(port, "batch").is_some_and(|s| s == "TASK_KILLED")
-    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while task_state(port, "batch").is_none_or(|s| s != "TASK_KILLED") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hang guard (120s): the revocable task is not evicted\n{}",
+            cluster.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let batch = &mut children.0[1];
     eventually("the revocable task's scheduler exits", || {
         batch.try_wait().ok().flatten().is_some()
