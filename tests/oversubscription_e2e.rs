@@ -85,7 +85,12 @@ fn task_state(port: u16, name: &str) -> Option<String> {
     state["frameworks"]
         .as_array()?
         .iter()
-        .chain(state["completed_frameworks"].as_array().into_iter().flatten())
+        .chain(
+            state["completed_frameworks"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
         .flat_map(|f| {
             f["tasks"]
                 .as_array()
