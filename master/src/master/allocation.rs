@@ -171,8 +171,6 @@ pub struct AllocatorProcess {
     last_round: Option<(Duration, Duration)>,
     /// Requested totals of agents that still hold more than them (forced shrinks).
     targets: HashMap<String, Resources>,
-    /// `allocator/mesos/allocation_runs` (Mesos's name), once the process runs.
-    runs: Option<libprocess::Counter>,
     /// What each round cost (set in `initialize`).
     round_timer: Option<libprocess::Timer>,
 }
@@ -208,7 +206,6 @@ impl AllocatorProcess {
             epoch: None,
             last_round: None,
             targets: HashMap::new(),
-            runs: None,
             round_timer: None,
         })
     }
@@ -250,9 +247,6 @@ impl AllocatorProcess {
     }
 
     fn round(&mut self, ctx: &Context<Self>) {
-        if let Some(runs) = &self.runs {
-            runs.inc();
-        }
         let started = ctx.node().clock().now();
         let now = self.now(ctx);
         self.core.expire_filters(now);
@@ -278,11 +272,6 @@ impl Process for AllocatorProcess {
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
-        self.runs = Some(
-            ctx.node()
-                .metrics()
-                .counter("allocator/mesos/allocation_runs"),
-        );
         self.now(ctx);
         self.round_timer = Some(ctx.node().metrics().timer(ALLOCATION_RUN_TIMER));
         ctx.delay(self.interval, AllocatorCall::Round { periodic: true });

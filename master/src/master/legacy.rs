@@ -122,9 +122,6 @@ impl Master {
             subscribers: self.operator.events.len(),
         });
         all.extend(self.role_metrics());
-        all.extend(super::metrics::allocator_resource_metrics(
-            &self.state_view(),
-        ));
         all
     }
 

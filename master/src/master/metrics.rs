@@ -177,38 +177,6 @@ pub fn master_metrics(input: &MetricsInput<'_>) -> BTreeMap<String, f64> {
     out
 }
 
-/// Mesos's allocator totals by resource name: `allocator/mesos/resources/<name>/total`
-/// (every scalar of every registered agent) and `.../offered_or_allocated` (what tasks use
-/// plus what outstanding offers hold), from the books.
-pub fn allocator_resource_metrics(view: &StateView<'_>) -> BTreeMap<String, f64> {
-    let mut total: BTreeMap<&str, Scalar> = BTreeMap::new();
-    let mut held: BTreeMap<&str, Scalar> = BTreeMap::new();
-    fn add<'a>(into: &mut BTreeMap<&'a str, Scalar>, resources: &'a Resources) {
-        for r in resources.iter() {
-            if let Value::Scalar(s) = &r.value {
-                *into.entry(&r.name).or_insert(Scalar::ZERO) += *s;
-            }
-        }
-    }
-    for a in view.agents.iter() {
-        add(&mut total, &a.info.resources);
-    }
-    for t in view.tasks.active() {
-        add(&mut held, &t.info.resources);
-    }
-    for o in view.offers.iter() {
-        add(&mut held, &o.offer.resources);
-    }
-    let mut out = BTreeMap::new();
-    for (name, amount) in &total {
-        let prefix = format!("allocator/mesos/resources/{name}");
-        out.insert(format!("{prefix}/total"), amount.as_f64());
-        let used = held.get(name).copied().unwrap_or(Scalar::ZERO);
-        out.insert(format!("{prefix}/offered_or_allocated"), used.as_f64());
-    }
-    out
-}
-
 /// The allocator's keys under Mesos's names: `allocator/mesos/allocation_runs`,
 /// `allocator/mesos/resources/<name>/{total,offered_or_allocated}`,
 /// `allocator/mesos/offer_filters/roles/<role>/active`, and meso's own
