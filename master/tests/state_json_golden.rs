@@ -347,3 +347,25 @@ fn lists_are_filtered_sorted_and_paged_by_the_master() {
     assert_eq!(page(ListKind::Offers, "")["total"], 1);
     assert_eq!(page(ListKind::Frameworks, "kind=completed")["total"], 0);
 }
+
+#[test]
+fn an_event_about_one_agent_or_framework_shows_the_same_sums_as_the_whole_state() {
+    // Operator events are built from the sums of the one agent or framework they are about;
+    // those must equal what `/master/state` shows for it.
+    let books = small_cluster();
+    let view = books.view();
+    let all = Totals::of(&view);
+    for agent in books.agents.iter() {
+        let id = agent.info.id.as_ref().expect("agent id");
+        let one = Totals::of_agent(&view, id);
+        assert_eq!(v1_agent(&view, &one, agent), v1_agent(&view, &all, agent));
+    }
+    for framework in books.frameworks.iter() {
+        let id = framework.info.id.as_ref().expect("framework id");
+        let one = Totals::of_framework(&view, id);
+        assert_eq!(
+            v1_framework(&view, &one, framework),
+            v1_framework(&view, &all, framework)
+        );
+    }
+}

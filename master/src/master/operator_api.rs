@@ -393,7 +393,7 @@ impl Master {
         let agent = view
             .agents
             .get(id)
-            .map(|a| v1_agent(&view, &Totals::of(&view), a));
+            .map(|a| v1_agent(&view, &Totals::of_agent(&view, id), a));
         if let Some(agent) = agent {
             self.operator.events.agent_added(|| agent);
         }
@@ -421,7 +421,7 @@ impl Master {
         let Some(framework) = view
             .frameworks
             .get(id)
-            .map(|f| v1_framework(&view, &Totals::of(&view), f))
+            .map(|f| v1_framework(&view, &Totals::of_framework(&view, id), f))
         else {
             return;
         };
