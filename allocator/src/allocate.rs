@@ -185,6 +185,9 @@ pub(crate) struct Round {
     /// What the current (framework, role) may take on the current agent (see [`offerable`]).
     pub(crate) scratch: Vec<i64>,
     pub(crate) offers: Vec<Offer>,
+    /// Walk agents even where an idle note says nothing would be offered (a full
+    /// recomputation).
+    pub(crate) ignore_notes: bool,
 }
 
 /// True if `refused` (a filter) covers everything in `scratch`.
@@ -263,11 +266,12 @@ impl Allocator {
         let Some(agent) = agents.get_mut(index as usize).and_then(Option::as_mut) else {
             return;
         };
-        let still_idle = agent.idle.is_some_and(|note| {
-            note.eligibility_gen == *eligibility_gen
-                && note.headroom_gen == books.headroom_gen
-                && round.now < note.until
-        });
+        let still_idle = !round.ignore_notes
+            && agent.idle.is_some_and(|note| {
+                note.eligibility_gen == *eligibility_gen
+                    && note.headroom_gen == books.headroom_gen
+                    && round.now < note.until
+            });
         let allocatable = agent.active
             && !still_idle
             && meets_minimum(min_allocatable, agent, catalog, |i| agent.free[i].scalar());
@@ -330,6 +334,7 @@ impl Walk<'_> {
             quota,
             scratch,
             offers,
+            ..
         } = round;
         // Unreserved free resources meet the minimum: no role needs the reservation bound.
         let mut open = unreserved_meets_minimum(min_allocatable, agent, catalog);

@@ -56,8 +56,8 @@ pub(crate) struct Books {
     dirty_frameworks: Vec<(u32, RoleIdx)>,
     /// Every key is stale (totals changed).
     pub(crate) all_stale: bool,
-    /// Bumped whenever headroom may have changed while quota is in force (agents come and
-    /// go, allocations move); see `IdleNote`.
+    /// Bumped whenever headroom or limit room may have grown while quota is in force
+    /// (agents come and go, resources are released); see `IdleNote`.
     pub(crate) headroom_gen: u64,
     /// Agents the next incremental round walks.
     pub(crate) dirty: DirtyAgents,
@@ -153,7 +153,10 @@ impl Books {
         self.sync_roles(tree.nodes.len());
         agent.idle = None;
         self.dirty.mark(agent);
-        if !self.quota_roles.is_empty() {
+        // Only a release can widen what quota lets others take elsewhere (more free
+        // unreserved resources, less consumed toward limits); an allocation only narrows it
+        // (see `round`).
+        if direction == Move::Release && !self.quota_roles.is_empty() {
             self.headroom_gen += 1;
         }
         let sign = match direction {

@@ -7,7 +7,7 @@
 //!   (`Books::move_held`), a new or re-laid-out agent, an agent activated;
 //! - agents whose idle note expires by the round's time (the earliest filter that held a
 //!   framework back there ran out): kept in a time-ordered wake set, one entry per agent;
-//! - every agent when an eligibility-widening call was made or headroom moved since the
+//! - every agent when an eligibility-widening call was made or headroom widened since the
 //!   last round started (the generations in the notes changed), which makes it a full round.
 //!
 //! Everything else has a valid idle note, is inactive, or has less free than the minimum

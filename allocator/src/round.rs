@@ -2,15 +2,17 @@
 //!
 //! [`Allocator::allocate`] is incremental: it walks only the agents the dirty sets name
 //! (`dirty`: agents whose free resources changed, new or re-activated agents, agents whose
-//! blocking filters expired), or every agent when eligibility or headroom moved since the
+//! blocking filters expired), or every agent when eligibility or headroom widened since the
 //! last round. [`Allocator::allocate_full`] walks every live agent. Both walk in the same
 //! order: by a per-round pseudo-random key of each agent (seeded by the configured seed and
 //! the round number, so that no agent is always first), so the agents an incremental round
 //! walks come in the same relative order as in a full round, and both make the same offers.
 //!
-//! Headroom can move during a round (with quota, every offer moves it), which voids the idle
-//! notes of agents not yet reached; an incremental round then widens to every agent after
-//! the current one in the order, as a full round would walk them.
+//! Nothing a round does can make an agent noted idle offerable again: a round only
+//! allocates, and an allocation only narrows what quota lets roles take elsewhere (free
+//! unreserved resources fall at least as much as unmet guarantees; consumption toward
+//! limits grows). So the generations stay as they were during a round, and the idle notes
+//! of agents not walked stay true (checked in debug builds).
 //!
 //! Cost: an incremental round is O(d log d) for the d agents it walks (plus their walks);
 //! a full round is O(n log n) over all n agents.
@@ -34,8 +36,8 @@ impl Allocator {
         self.run_round(now, false)
     }
 
-    /// Runs one allocation round at time `now` that walks every live agent (what an
-    /// incremental round is checked against).
+    /// Runs one allocation round at time `now` that walks every live agent, idle notes
+    /// ignored: a full recomputation, what an incremental round is checked against.
     pub fn allocate_full(&mut self, now: Timestamp) -> Vec<Offer> {
         self.run_round(now, true)
     }
@@ -49,13 +51,12 @@ impl Allocator {
         )
     }
 
-    /// Every live agent placed after `after` in this round's order, in order.
-    fn agents_after(&self, after: Option<(u64, u32)>) -> Vec<(u64, u32)> {
+    /// Every live agent, in this round's order.
+    fn every_agent(&self) -> Vec<(u64, u32)> {
         let mut order: Vec<(u64, u32)> = self
             .live_agents
             .iter()
             .map(|&i| self.order_key(i))
-            .filter(|&key| after.is_none_or(|a| key > a))
             .collect();
         order.sort_unstable();
         order
@@ -68,9 +69,9 @@ impl Allocator {
         let gens = (self.eligibility_gen, self.books.headroom_gen);
         let mut due = Vec::new();
         self.books.dirty.take_due(now, &mut self.agents, &mut due);
-        let mut widened = full || self.books.dirty.round_gens != Some(gens);
-        let mut order = if widened {
-            self.agents_after(None)
+        let every = full || self.books.dirty.round_gens != Some(gens);
+        let order = if every {
+            self.every_agent()
         } else {
             let mut order: Vec<(u64, u32)> = due.iter().map(|&i| self.order_key(i)).collect();
             order.sort_unstable();
@@ -82,22 +83,17 @@ impl Allocator {
             quota: !self.books.quota_roles.is_empty(),
             scratch: Vec::new(),
             offers: Vec::with_capacity(order.len()),
+            ignore_notes: full,
         };
-        let mut next = 0;
-        while next < order.len() {
-            let key = order[next];
-            next += 1;
-            self.walk_agent(key.1, &mut round);
-            if !widened && (self.eligibility_gen, self.books.headroom_gen) != gens {
-                // Idle notes of the agents not reached yet no longer hold.
-                order = self.agents_after(Some(key));
-                next = 0;
-                widened = true;
-            }
+        for (_, index) in order {
+            self.walk_agent(index, &mut round);
         }
-        // The notes made this round carry `gens` only if nothing moved them meanwhile.
-        self.books.dirty.round_gens =
-            ((self.eligibility_gen, self.books.headroom_gen) == gens).then_some(gens);
+        debug_assert_eq!(
+            (self.eligibility_gen, self.books.headroom_gen),
+            gens,
+            "a round moves no generation"
+        );
+        self.books.dirty.round_gens = Some(gens);
         round.offers
     }
 }
