@@ -337,7 +337,12 @@ impl Walk<'_> {
             ..
         } = round;
         // Unreserved free resources meet the minimum: no role needs the reservation bound.
-        let mut open = unreserved_meets_minimum(min_allocatable, agent, catalog);
+        // (Without reservations, the walk goes on only while they do.)
+        let reserved = agent
+            .slots
+            .iter()
+            .any(|&s| catalog.slots[s as usize].reservation.is_some());
+        let mut open = !reserved || unreserved_meets_minimum(min_allocatable, agent, catalog);
         let _: ControlFlow<()> = tree.visit(ROOT, &mut |visit| match visit {
             Visit::Role(role) => match role_step(tree, books, role, stage) {
                 Step::Continue
@@ -414,7 +419,7 @@ impl Walk<'_> {
                     role: role_name,
                 });
                 if meets_minimum(min_allocatable, agent, catalog, |i| agent.free[i].scalar()) {
-                    open = unreserved_meets_minimum(min_allocatable, agent, catalog);
+                    open = !reserved || unreserved_meets_minimum(min_allocatable, agent, catalog);
                     Step::Continue
                 } else {
                     Step::Stop
