@@ -11,6 +11,13 @@
 //! one of those roles, the other half to `*`; and every fifth agent (20%) holds a static
 //! reservation `cpus:8;mem:2048;disk:2048` for one of the roles (its total stays 24 cpus).
 //!
+//! A second scenario measures what an incremental round costs when little changed
+//! (`_churn_<k>_agents`): every offer of the first round is kept (as if launched on); then
+//! before each round the offers on `k` random agents are given back (their tasks ended),
+//! so the round has `k` agents to walk. Rounds alternate between the incremental
+//! `Allocator::allocate` and the full `Allocator::allocate_full` (which make the same
+//! offers), and both medians are printed (`_full` is the same-run baseline).
+//!
 //! Prints `name: value unit` lines. `--quick` runs a small grid (for CI's example run);
 //! `--only 10k_agents_1k_frameworks` runs one scenario.
 //! Run it through `scripts/bench/allocator.sh` (release build).
@@ -183,6 +190,84 @@ fn run(agents: usize, frameworks: usize, rounds: usize, controls: bool) -> Figur
     }
 }
 
+/// The churn scenario: returns (incremental, full) medians of (wall ms, thread CPU ms) and
+/// the median offers per round.
+fn run_churn(
+    agents: usize,
+    frameworks: usize,
+    changed: usize,
+    rounds: usize,
+    controls: bool,
+) -> ((f64, f64), (f64, f64), usize) {
+    let (mut allocator, _) = setup(agents, frameworks, controls);
+    let mut now = Timestamp::default();
+    // Every agent offered once; all offers kept.
+    let mut held: Vec<Option<meso_allocator::Offer>> = vec![None; agents];
+    for offer in allocator.allocate(now) {
+        let index: usize = offer.agent["agent-".len()..]
+            .parse()
+            .expect("agent ids are agent-N");
+        held[index] = Some(offer);
+    }
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut incremental = (Vec::new(), Vec::new());
+    let mut full = (Vec::new(), Vec::new());
+    let mut offers_made = Vec::new();
+    for r in 0..rounds * 2 {
+        for _ in 0..changed {
+            // xorshift64
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let index = (state % agents as u64) as usize;
+            if let Some(offer) = held[index].take() {
+                allocator
+                    .recover_resources(
+                        &offer.framework,
+                        &offer.agent,
+                        &offer.role,
+                        &offer.resources,
+                    )
+                    .expect("a kept offer can be given back");
+            }
+        }
+        now = now.after(Duration::from_secs(1));
+        let started = Instant::now();
+        let cpu_started = thread_cpu_ms();
+        let offers = if r % 2 == 0 {
+            allocator.allocate(now)
+        } else {
+            allocator.allocate_full(now)
+        };
+        let cpu = thread_cpu_ms() - cpu_started;
+        let wall = started.elapsed().as_secs_f64() * 1e3;
+        let into = if r % 2 == 0 {
+            &mut incremental
+        } else {
+            &mut full
+        };
+        into.0.push(wall);
+        into.1.push(cpu);
+        offers_made.push(offers.len() as f64);
+        for offer in offers {
+            let index: usize = offer.agent["agent-".len()..]
+                .parse()
+                .expect("agent ids are agent-N");
+            if let Some(old) = held[index].replace(offer) {
+                // A second offer on the agent (e.g. its reserved part): give the first back.
+                allocator
+                    .recover_resources(&old.framework, &old.agent, &old.role, &old.resources)
+                    .expect("a kept offer can be given back");
+            }
+        }
+    }
+    (
+        (median(&incremental.0), median(&incremental.1)),
+        (median(&full.0), median(&full.1)),
+        median(&offers_made) as usize,
+    )
+}
+
 /// A same-run yardstick for this machine's speed: the time to clone one agent's total
 /// `Resources` `count` times (about what materialising that many offers costs at least).
 fn baseline_clone_ms(count: usize) -> f64 {
@@ -288,6 +373,39 @@ fn main() {
         if agents == 10_000 || quick {
             let suffix = if controls { "_controls" } else { "" };
             println!("add_agent_us{suffix}: {:.2} us", figures.add_agent_us);
+        }
+    }
+    let churn: &[(usize, usize, usize, &str)] = if quick {
+        &[(1_000, 100, 10, "1k_agents_100_frameworks_churn_10_agents")]
+    } else {
+        &[
+            (
+                10_000,
+                1_000,
+                100,
+                "10k_agents_1k_frameworks_churn_100_agents",
+            ),
+            (
+                50_000,
+                1_000,
+                500,
+                "50k_agents_1k_frameworks_churn_500_agents",
+            ),
+        ]
+    };
+    for &(agents, frameworks, changed, label) in churn {
+        for (controls, suffix) in [(false, ""), (true, "_controls")] {
+            let label = format!("{label}{suffix}");
+            if only.is_some_and(|o| *o != label) {
+                continue;
+            }
+            let ((wall, cpu), (full_wall, full_cpu), offers) =
+                run_churn(agents, frameworks, changed, rounds, controls);
+            eprintln!("# {label}: median offers per round {offers}");
+            println!("allocation_round_ms_{label}: {wall:.2} ms");
+            println!("allocation_round_cpu_ms_{label}: {cpu:.2} ms");
+            println!("allocation_round_ms_{label}_full: {full_wall:.2} ms");
+            println!("allocation_round_cpu_ms_{label}_full: {full_cpu:.2} ms");
         }
     }
     for (controls, suffix) in [(false, ""), (true, "_controls")] {

@@ -51,6 +51,12 @@ pub(crate) struct AgentState {
     /// False while the agent is deactivated (its link to the master broke): nothing on it
     /// is offered, what it holds stays held.
     pub(crate) active: bool,
+    /// Its index in the allocator's agent table.
+    pub(crate) index: u32,
+    /// Marked for the next incremental round (see `dirty`).
+    pub(crate) queued: bool,
+    /// When its idle note expires, if it is in the wake set (see `dirty`).
+    pub(crate) wake_at: Option<Timestamp>,
 }
 
 impl AgentState {

@@ -1,8 +1,8 @@
-//! The allocation round: [`Allocator::allocate`] walks every agent (in a shuffled order) and,
-//! for each, the roles and frameworks in hierarchical DRF order, offering each eligible
-//! framework what it may take there.
+//! The walk over one agent ([`Allocator::walk_agent`], called by a round, see `round`): the
+//! roles and frameworks in hierarchical DRF order, offering each eligible framework what it
+//! may take there.
 //!
-//! Per agent: a guarantee stage (only when some role has quota: roles with unmet guarantees,
+//! Per agent: a guarantee stage (only when some role has an unmet guarantee: those roles,
 //! capped to what they are owed) and then a fair stage (everyone, with headroom held back
 //! for unmet guarantees and limits enforced). A framework gets, on that agent, every free
 //! resource it is eligible for: unreserved ones, those reserved to its role or an ancestor,
@@ -12,11 +12,15 @@
 //! changed by the agent's offers are refreshed before the next agent, in O(log n) each.
 //!
 //! Cost: the walk stops as soon as the agent has nothing allocatable left, so a round is
-//! about one offer per agent plus the (framework, role) pairs skipped on the way; a skipped
-//! pair costs a few comparisons and, if it has filters on the agent, a binary search. An
-//! agent whose walk offered nothing gets an `IdleNote` and is skipped by later rounds until
-//! its free resources change, an eligibility-widening call is made, headroom moves (only
-//! with quota), or the earliest filter that held someone back expires.
+//! about one offer per agent plus the (framework, role) pairs skipped on the way. A skipped
+//! pair costs a few comparisons and, if it has filters on the agent, a binary search; a
+//! filter that refused exactly what is free is found before the pair's claim (quota caps
+//! included) is computed. A role is passed over as a whole when what it could take there at
+//! most (unreserved free resources plus its reservations) is below the minimum, so an agent
+//! whose unreserved part is gone is not offered to every framework of other roles. An
+//! agent whose walk offered nothing gets an `IdleNote` and is left out of later rounds (see
+//! `dirty`) until its free resources change, an eligibility-widening call is made, headroom
+//! moves (only with quota), or the earliest filter that held someone back expires.
 
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -174,13 +178,16 @@ fn role_step(tree: &RoleTree, books: &Books, role: RoleIdx, stage: Stage) -> Ste
 }
 
 /// One allocation round's running state, shared by the walks over its agents.
-struct Round {
-    now: Timestamp,
+pub(crate) struct Round {
+    pub(crate) now: Timestamp,
     /// Some role has quota.
-    quota: bool,
+    pub(crate) quota: bool,
     /// What the current (framework, role) may take on the current agent (see [`offerable`]).
-    scratch: Vec<i64>,
-    offers: Vec<Offer>,
+    pub(crate) scratch: Vec<i64>,
+    pub(crate) offers: Vec<Offer>,
+    /// Walk agents even where an idle note says nothing would be offered (a full
+    /// recomputation).
+    pub(crate) ignore_notes: bool,
 }
 
 /// True if `refused` (a filter) covers everything in `scratch`.
@@ -197,76 +204,113 @@ fn covered(refused: &[Amount], scratch: &[i64], free: &[Amount]) -> bool {
         })
 }
 
+/// True if the unreserved free resources of `agent` (revocable ones included) meet the
+/// minimum: then any role may find something there, whatever its reservations.
+fn unreserved_meets_minimum(
+    minimum: &[Vec<(NameIdx, i64)>],
+    agent: &AgentState,
+    catalog: &Catalog,
+) -> bool {
+    meets_minimum(minimum, agent, catalog, |i| {
+        if catalog.slots[agent.slots[i] as usize].reservation.is_none() {
+            agent.free[i].scalar()
+        } else {
+            0
+        }
+    })
+}
+
+/// An upper bound of what any framework of `role` may take on `agent`: the free resources
+/// unreserved or reserved to `role` or an ancestor (revocable ones included, quota
+/// ignored). When it is below the minimum, no framework of the role can be offered
+/// anything there.
+fn role_may_take(
+    minimum: &[Vec<(NameIdx, i64)>],
+    agent: &AgentState,
+    catalog: &Catalog,
+    tree: &RoleTree,
+    role: RoleIdx,
+) -> bool {
+    meets_minimum(minimum, agent, catalog, |i| {
+        match catalog.slots[agent.slots[i] as usize].reservation {
+            Some(res) if !tree.is_within(role, res) => 0,
+            _ => agent.free[i].scalar(),
+        }
+    })
+}
+
+/// The parts of the allocator a walk over one agent reads and changes.
+struct Walk<'a> {
+    tree: &'a RoleTree,
+    books: &'a mut Books,
+    frameworks: &'a mut [Option<super::framework::FrameworkState>],
+    catalog: &'a Catalog,
+    min_allocatable: &'a [Vec<(NameIdx, i64)>],
+}
+
 impl Allocator {
-    /// Runs one allocation round at time `now` and returns the offers made. Offered resources
-    /// count as allocated until recovered.
-    pub fn allocate(&mut self, now: Timestamp) -> Vec<Offer> {
-        self.books
-            .refresh_keys(&mut self.tree, &mut self.frameworks);
-        let order = self.agent_order();
-        self.rounds += 1;
-        let mut round = Round {
-            now,
-            quota: !self.books.quota_roles.is_empty(),
-            scratch: Vec::new(),
-            offers: Vec::with_capacity(order.len()),
+    /// Walks agent `index` (if live, active, with something allocatable and no idle note
+    /// that still holds), offering its resources in DRF order; notes it idle if nothing was
+    /// offered. Sort keys are refreshed afterwards.
+    pub(crate) fn walk_agent(&mut self, index: u32, round: &mut Round) {
+        let Allocator {
+            agents,
+            tree,
+            books,
+            frameworks,
+            catalog,
+            min_allocatable,
+            eligibility_gen,
+            ..
+        } = self;
+        let Some(agent) = agents.get_mut(index as usize).and_then(Option::as_mut) else {
+            return;
         };
-        for index in order {
-            let Some(mut agent) = self.agents[index as usize].take() else {
-                continue;
-            };
-            let still_idle = agent.idle.is_some_and(|note| {
-                note.eligibility_gen == self.eligibility_gen
-                    && note.headroom_gen == self.books.headroom_gen
-                    && now < note.until
+        let still_idle = !round.ignore_notes
+            && agent.idle.is_some_and(|note| {
+                note.eligibility_gen == *eligibility_gen
+                    && note.headroom_gen == books.headroom_gen
+                    && round.now < note.until
             });
-            let allocatable = agent.active
-                && !still_idle
-                && meets_minimum(&self.min_allocatable, &agent, &self.catalog, |i| {
-                    agent.free[i].scalar()
-                });
-            if allocatable {
-                let before = round.offers.len();
-                let mut blocked_until = Timestamp(Duration::MAX);
-                for stage in [Stage::Guarantees, Stage::Fair] {
-                    if stage == Stage::Guarantees && !round.quota {
+        let allocatable = agent.active
+            && !still_idle
+            && meets_minimum(min_allocatable, agent, catalog, |i| agent.free[i].scalar());
+        if allocatable {
+            let before = round.offers.len();
+            let mut blocked_until = Timestamp(Duration::MAX);
+            let mut walk = Walk {
+                tree,
+                books,
+                frameworks,
+                catalog,
+                min_allocatable,
+            };
+            for stage in [Stage::Guarantees, Stage::Fair] {
+                if stage == Stage::Guarantees {
+                    if !round.quota {
                         continue;
                     }
-                    self.allocate_on(&mut agent, stage, &mut round, &mut blocked_until);
+                    walk.books.refresh_required(walk.tree);
+                    if walk.books.unmet_pairs == 0 {
+                        continue;
+                    }
                 }
-                if round.offers.len() == before {
-                    agent.idle = Some(IdleNote {
-                        eligibility_gen: self.eligibility_gen,
-                        headroom_gen: self.books.headroom_gen,
-                        until: blocked_until,
-                    });
-                }
+                walk.allocate_on(agent, stage, round, &mut blocked_until);
             }
-            self.agents[index as usize] = Some(agent);
-            self.books
-                .refresh_keys(&mut self.tree, &mut self.frameworks);
+            if round.offers.len() == before {
+                agent.idle = Some(IdleNote {
+                    eligibility_gen: *eligibility_gen,
+                    headroom_gen: books.headroom_gen,
+                    until: blocked_until,
+                });
+                books.dirty.note_idle(agent, blocked_until);
+            }
         }
-        round.offers
+        books.refresh_keys(tree, frameworks);
     }
+}
 
-    /// Live agents in this round's order: a Fisher-Yates shuffle seeded by the configured
-    /// seed and the round number, so that no agent is always first.
-    fn agent_order(&self) -> Vec<u32> {
-        let mut order = self.live_agents.clone();
-        let mut state = self.shuffle_seed ^ self.rounds.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for i in (1..order.len()).rev() {
-            // splitmix64
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            let j = (z % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
-        order
-    }
-
+impl Walk<'_> {
     /// One stage of the walk over one agent: offers each (framework, role) in DRF order
     /// what it may take, until the agent has nothing allocatable left; `blocked_until` is
     /// lowered to the expiry of any filter that held a framework back.
@@ -277,13 +321,12 @@ impl Allocator {
         round: &mut Round,
         blocked_until: &mut Timestamp,
     ) {
-        let Allocator {
+        let Walk {
             tree,
             books,
             frameworks,
             catalog,
             min_allocatable,
-            ..
         } = self;
         let tree: &RoleTree = tree;
         let Round {
@@ -291,9 +334,24 @@ impl Allocator {
             quota,
             scratch,
             offers,
+            ..
         } = round;
+        // Unreserved free resources meet the minimum: no role needs the reservation bound.
+        // (Without reservations, the walk goes on only while they do.)
+        let reserved = agent
+            .slots
+            .iter()
+            .any(|&s| catalog.slots[s as usize].reservation.is_some());
+        let mut open = !reserved || unreserved_meets_minimum(min_allocatable, agent, catalog);
         let _: ControlFlow<()> = tree.visit(ROOT, &mut |visit| match visit {
-            Visit::Role(role) => role_step(tree, books, role, stage),
+            Visit::Role(role) => match role_step(tree, books, role, stage) {
+                Step::Continue
+                    if !open && !role_may_take(min_allocatable, agent, catalog, tree, role) =>
+                {
+                    Step::Skip
+                }
+                step => step,
+            },
             Visit::Framework(role, fw_index) => {
                 let fw = frameworks[fw_index as usize]
                     .as_mut()
@@ -301,6 +359,20 @@ impl Allocator {
                 let Some(epoch) = fw.offer_epoch(role) else {
                     return Step::Continue;
                 };
+                if !agent.filters.is_empty() {
+                    // A filter that refused exactly what is free covers whatever the claim
+                    // could be: decided before the claim is computed.
+                    if let Some(until) = agent.filters.refused_all_until(
+                        fw_index,
+                        role,
+                        epoch,
+                        *now,
+                        agent.free_print,
+                    ) {
+                        *blocked_until = (*blocked_until).min(until);
+                        return Step::Continue;
+                    }
+                }
                 if *quota {
                     books.refresh_required(tree);
                 }
@@ -347,6 +419,7 @@ impl Allocator {
                     role: role_name,
                 });
                 if meets_minimum(min_allocatable, agent, catalog, |i| agent.free[i].scalar()) {
+                    open = !reserved || unreserved_meets_minimum(min_allocatable, agent, catalog);
                     Step::Continue
                 } else {
                     Step::Stop

@@ -12,6 +12,7 @@
 
 use super::agent::{AgentState, Allocation};
 use super::catalog::{fingerprint, Amount, Catalog};
+use super::dirty::DirtyAgents;
 use super::framework::FrameworkState;
 use super::quota::{add_at, get_at, RoleAccount};
 use super::roles::{RoleIdx, RoleTree, ROOT};
@@ -55,9 +56,14 @@ pub(crate) struct Books {
     dirty_frameworks: Vec<(u32, RoleIdx)>,
     /// Every key is stale (totals changed).
     pub(crate) all_stale: bool,
-    /// Bumped whenever headroom may have changed while quota is in force (agents come and
-    /// go, allocations move); see `IdleNote`.
+    /// Bumped whenever headroom or limit room may have grown while quota is in force
+    /// (agents come and go, resources are released); see `IdleNote`.
     pub(crate) headroom_gen: u64,
+    /// Agents the next incremental round walks.
+    pub(crate) dirty: DirtyAgents,
+    /// Number of (role, name) pairs with an unmet guarantee (valid unless
+    /// `required_stale`); kept current by `move_held` like `required`.
+    pub(crate) unmet_pairs: usize,
 }
 
 impl Books {
@@ -146,7 +152,11 @@ impl Books {
         } = transfer;
         self.sync_roles(tree.nodes.len());
         agent.idle = None;
-        if !self.quota_roles.is_empty() {
+        self.dirty.mark(agent);
+        // Only a release can widen what quota lets others take elsewhere (more free
+        // unreserved resources, less consumed toward limits); an allocation only narrows it
+        // (see `round`).
+        if direction == Move::Release && !self.quota_roles.is_empty() {
             self.headroom_gen += 1;
         }
         let sign = match direction {
@@ -165,7 +175,6 @@ impl Books {
                 agent.allocations.len() - 1
             }
         };
-        let mut quota_touched = false;
         for (i, amount) in held.iter().enumerate() {
             if amount.is_empty() {
                 continue;
@@ -192,22 +201,27 @@ impl Books {
                 let account = &mut self.accounts[r as usize];
                 add_at(&mut account.subtree_alloc, name, delta);
                 if counts_for_quota {
+                    let before = account.unmet(name);
                     add_at(&mut account.unreserved_alloc, name, delta);
-                    quota_touched |= account.has_quota;
+                    let after = account.unmet(name);
+                    if before != after && !self.required_stale {
+                        // Keep the sums of unmet guarantees current without a recount.
+                        if account.outer {
+                            add_at(&mut self.required, name, after - before);
+                        }
+                        self.unmet_pairs =
+                            self.unmet_pairs + usize::from(after > 0) - usize::from(before > 0);
+                    }
                 }
             }
             add_at(&mut fw.role_mut(role).alloc, name, delta);
             if counts_for_quota {
                 add_at(&mut self.unreserved_free, name, -delta);
-                quota_touched |= !self.quota_roles.is_empty();
             }
         }
         agent.free_print = fingerprint(&agent.free);
         if agent.allocations[record].held.iter().all(Amount::is_empty) {
             agent.allocations.swap_remove(record);
-        }
-        if quota_touched {
-            self.required_stale = true;
         }
         self.mark_role(role);
         self.mark_framework(fw, fw_index, role);
@@ -221,17 +235,24 @@ impl Books {
             return;
         }
         self.required.clear();
-        for &r in &self.quota_roles {
+        self.unmet_pairs = 0;
+        for account in &mut self.accounts {
+            account.outer = false;
+        }
+        for q in 0..self.quota_roles.len() {
+            let r = self.quota_roles[q];
             let nested = tree
                 .chain(r)
                 .skip(1)
                 .any(|a| self.accounts[a as usize].guarantee.iter().any(|&g| g > 0));
-            if nested {
-                continue;
-            }
-            let account = &self.accounts[r as usize];
+            let account = &mut self.accounts[r as usize];
+            account.outer = !nested && account.guarantee.iter().any(|&g| g > 0);
             for n in 0..account.guarantee.len() {
-                add_at(&mut self.required, n, account.unmet(n));
+                let unmet = account.unmet(n);
+                self.unmet_pairs += usize::from(unmet > 0);
+                if account.outer {
+                    add_at(&mut self.required, n, unmet);
+                }
             }
         }
         self.required_stale = false;

@@ -15,8 +15,9 @@
 //! names and slots), `sorter` (incremental DRF order), `roles` (role tree and walk), `quota`
 //! (role accounts and quota rules), `books` (the ledger all changes go through), `agent`,
 //! `framework`, `filters`, `core` (the struct; resource, filter and settings calls;
-//! queries), `membership` (agents and frameworks joining and leaving), `allocate` (the
-//! round), `metrics` (a snapshot for `/metrics`).
+//! queries), `membership` (agents and frameworks joining and leaving), `dirty` (which agents
+//! the next incremental round walks), `round` (a round: which agents, in which order),
+//! `allocate` (the walk over one agent), `metrics` (a snapshot for `/metrics`).
 //!
 //! Invariants:
 //! - The core never reads the clock or does I/O: time comes in as a [`Timestamp`].
@@ -51,6 +52,7 @@ mod books;
 mod catalog;
 mod conversion;
 mod core;
+mod dirty;
 mod error;
 mod filters;
 mod framework;
@@ -60,6 +62,7 @@ mod quantities;
 mod quantity;
 mod quota;
 mod roles;
+mod round;
 mod sorter;
 
 pub use self::core::{Allocator, AllocatorConfig, Offer};

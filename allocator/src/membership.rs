@@ -78,6 +78,10 @@ impl Allocator {
             resources.validate()?;
         }
         let (slots, amounts) = AgentState::layout(total, &mut self.catalog, &mut self.tree)?;
+        let index = match self.vacant_agents.last() {
+            Some(&i) => i,
+            None => u32::try_from(self.agents.len()).expect("fewer than 2^32 agents"),
+        };
         let mut state = AgentState {
             id: Arc::from(agent),
             slots,
@@ -88,6 +92,9 @@ impl Allocator {
             filters: AgentFilters::default(),
             idle: None,
             active: true,
+            index,
+            queued: false,
+            wake_at: None,
         };
         // Validate every use before changing anything.
         let mut uses = Vec::with_capacity(used.len());
@@ -131,16 +138,11 @@ impl Allocator {
                 &self.tree,
             );
         }
-        let index = match self.vacant_agents.pop() {
-            Some(i) => {
-                self.agents[i as usize] = Some(state);
-                i
-            }
-            None => {
-                self.agents.push(Some(state));
-                u32::try_from(self.agents.len() - 1).expect("fewer than 2^32 agents")
-            }
-        };
+        self.books.dirty.mark(&mut state);
+        match self.vacant_agents.pop() {
+            Some(i) => self.agents[i as usize] = Some(state),
+            None => self.agents.push(Some(state)),
+        }
         self.agent_ids.insert(agent.to_string(), index);
         self.live_agents.push(index);
         Ok(())
@@ -150,6 +152,7 @@ impl Allocator {
     pub fn remove_agent(&mut self, agent: &str) -> Result<(), AllocatorError> {
         let index = self.agent_index(agent)?;
         let mut state = self.take_agent(index);
+        self.books.dirty.forget(&mut state);
         self.release_all(&mut state);
         self.books
             .count_agent(&state, -1, &self.catalog, &self.tree);
@@ -209,6 +212,9 @@ impl Allocator {
             filters: AgentFilters::default(),
             idle: None,
             active: old.active,
+            index,
+            queued: false,
+            wake_at: None,
         };
         // Re-express every allocation in the new layout and check it fits.
         let mut moved = Vec::with_capacity(old.allocations.len());
@@ -238,6 +244,8 @@ impl Allocator {
             moved.push((allocation.framework, allocation.role, held));
         }
         let mut old = self.take_agent(index);
+        self.books.dirty.forget(&mut old);
+        self.books.dirty.mark(&mut fresh);
         if old.slots == fresh.slots {
             fresh.filters = std::mem::take(&mut old.filters);
         }
@@ -418,6 +426,7 @@ impl Allocator {
             .expect("agent_ids only maps to live agents");
         state.active = true;
         state.idle = None;
+        self.books.dirty.mark(state);
         Ok(())
     }
 

@@ -85,6 +85,9 @@ pub(crate) struct RoleAccount {
     pub(crate) limit: Vec<i64>,
     /// True if the role has any guarantee or limit.
     pub(crate) has_quota: bool,
+    /// The role has a guarantee and no ancestor has one: its unmet guarantee counts toward
+    /// headroom (valid while the books' `required` is).
+    pub(crate) outer: bool,
 }
 
 impl RoleAccount {

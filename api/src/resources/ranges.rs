@@ -37,7 +37,8 @@ impl Ranges {
     /// `begin > end` or intervals that overlap are refused (as Mesos's resource validation
     /// does), naming the interval.
     pub fn from_pairs(pairs: impl IntoIterator<Item = (u64, u64)>) -> Result<Self> {
-        let mut items: Vec<Range> = Vec::new();
+        let pairs = pairs.into_iter();
+        let mut items: Vec<Range> = Vec::with_capacity(pairs.size_hint().0);
         for (begin, end) in pairs {
             if begin > end {
                 return Err(Error::BadRanges {
