@@ -66,6 +66,10 @@ pub struct LaunchSpec {
     /// (`executor_starts_session`) runs on the host and starts only its command inside
     /// (see [`command_rootfs`]).
     pub rootfs: Option<RootfsSource>,
+    /// Persistent volumes bind-mounted into the container's sandbox, in its own mount
+    /// namespace (given with a `rootfs` only; otherwise the agent links them, see
+    /// `agent/volumes.rs`). The built-in executor hands them to its command with the root.
+    pub volumes: Vec<meso_isolators::VolumeMount>,
 }
 
 /// How a container's executor ended.
@@ -252,6 +256,13 @@ impl Containerizer for PosixContainerizer {
                 path: source.path().to_path_buf(),
                 reason: "the posix containerizer runs no isolators (filesystem/rootfs needed)"
                     .into(),
+            }
+            .into());
+        }
+        if let Some(volume) = spec.volumes.first() {
+            return Err(meso_isolators::IsolatorError::InvalidLaunchArgument {
+                what: "volume mount (the posix containerizer makes no mount namespace)",
+                value: volume.target.display().to_string(),
             }
             .into());
         }
@@ -503,6 +514,7 @@ mod tests {
                 executor_starts_session: false,
                 limits: Limits::default(),
                 rootfs: None,
+                volumes: Vec::new(),
             })
             .unwrap();
         let wait = c.wait(&id).unwrap();
@@ -549,6 +561,7 @@ mod tests {
                 executor_starts_session: false,
                 limits: Limits::default(),
                 rootfs: None,
+                volumes: Vec::new(),
             })
             .unwrap();
         let wait = c.wait(&id).unwrap();
@@ -606,6 +619,7 @@ mod tests {
             executor_starts_session: false,
             limits: Limits::default(),
             rootfs: None,
+            volumes: Vec::new(),
         })
         .unwrap();
         let wait = c.wait(&id).unwrap();

@@ -18,5 +18,10 @@ pub const ZYGOTE_ENV: &str = "MESO_EXECUTOR_ZYGOTE";
 /// executor itself stays on the host's filesystem).
 pub const COMMAND_ROOTFS_ENV: &str = "MESO_COMMAND_ROOTFS";
 
+/// The persistent volumes the command executor's command gets bind-mounted in its root
+/// filesystem: a JSON array of `meso_isolators::VolumeMount` (set only with
+/// [`COMMAND_ROOTFS_ENV`]).
+pub const COMMAND_VOLUMES_ENV: &str = "MESO_COMMAND_VOLUMES";
+
 /// The `PATH` an executor or a command gets when its task sets none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

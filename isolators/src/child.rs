@@ -21,6 +21,7 @@ use crate::launch_status::{
     STEP_EXEC, STEP_FORK, STEP_PIVOT, STEP_PRIVATE, STEP_PROC, STEP_SETSID, STEP_SIGNALS,
     STEP_STDIO, STEP_UNSHARE,
 };
+use crate::launch_status::{STEP_BIND_VOLUME, STEP_VOLUME_READ_ONLY};
 
 /// Device nodes of the host bound into a rootfs's `/dev` (what commands commonly open).
 pub(crate) const ROOTFS_DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
@@ -45,6 +46,9 @@ pub(crate) struct ChildPlan {
     sandbox_target: Option<CString>,
     /// Host device nodes and their mount points inside the rootfs.
     device_binds: Vec<(CString, CString)>,
+    /// Persistent volumes: host directory, mount point (reached through the sandbox's
+    /// bind in a rootfs), read-only.
+    volume_binds: Vec<(CString, CString, bool)>,
     proc_target: CString,
     stdin: OwnedFd,
     stdout: OwnedFd,
@@ -181,6 +185,7 @@ impl ChildPlan {
                     .map_err(|e| IsolatorError::io("mkdir", &proc_target, e))?;
             }
         }
+        let volume_binds = volume_binds(&prep.volumes, sandbox, rootfs)?;
         let stdin =
             File::open("/dev/null").map_err(|e| IsolatorError::io("open", "/dev/null", e))?;
         let argv_ptrs = argv
@@ -205,18 +210,69 @@ impl ChildPlan {
                 .iter()
                 .map(|p| cstring("path", p.as_os_str()))
                 .collect::<Result<_>>()?,
-            mount_namespace: prep.mount_namespace || prep.pid_namespace || rootfs.is_some(),
+            mount_namespace: prep.mount_namespace
+                || prep.pid_namespace
+                || rootfs.is_some()
+                || !volume_binds.is_empty(),
             pid_namespace: prep.pid_namespace,
             rootfs: rootfs.map(|r| cstring("path", r.as_os_str())).transpose()?,
             sandbox: cstring("path", sandbox.as_os_str())?,
             sandbox_target,
             device_binds,
+            volume_binds,
             proc_target: cstring("path", proc_target.as_os_str())?,
             stdin: OwnedFd::from(stdin),
             stdout: open_output(spec.stdout.as_deref())?,
             stderr: open_output(spec.stderr.as_deref())?,
         })
     }
+}
+
+/// The volumes' binds as the child makes them: each mount point is made in the host's
+/// sandbox before the fork (a directory, never a link a task could have planted), and in a
+/// rootfs it is reached through the sandbox's bind at [`CONTAINER_SANDBOX_PATH`].
+fn volume_binds(
+    volumes: &[crate::container::VolumeMount],
+    sandbox: &Path,
+    rootfs: Option<&Path>,
+) -> Result<Vec<(CString, CString, bool)>> {
+    let mut binds = Vec::new();
+    for volume in volumes {
+        volume.validate()?;
+        if !volume.source.is_dir() {
+            return Err(IsolatorError::InvalidLaunchArgument {
+                what: "volume source (not a directory)",
+                value: volume.source.display().to_string(),
+            });
+        }
+        let on_host = sandbox.join(&volume.target);
+        let mut at = sandbox.to_path_buf();
+        for component in volume.target.components() {
+            at.push(component);
+            match fs::symlink_metadata(&at) {
+                Ok(meta) if meta.file_type().is_dir() => {}
+                Ok(_) => {
+                    return Err(IsolatorError::InvalidLaunchArgument {
+                        what: "volume target (a part of it is not a directory)",
+                        value: at.display().to_string(),
+                    })
+                }
+                Err(_) => fs::create_dir(&at).map_err(|e| IsolatorError::io("mkdir", &at, e))?,
+            }
+        }
+        let target = match rootfs {
+            Some(root) => root
+                .join(CONTAINER_SANDBOX_PATH.trim_start_matches('/'))
+                .join(&volume.target),
+            None => on_host,
+        };
+        binds.push((
+            cstring("path", volume.source.as_os_str())?,
+            cstring("path", target.as_os_str())?,
+            volume.read_only,
+        ));
+    }
+    Ok(binds)
 }
 
 /// Reports `(step, errno)` on the pipe and exits; async-signal-safe.
@@ -287,6 +343,33 @@ unsafe fn child_mounts(plan: &ChildPlan, pipe: libc::c_int) {
                     target.as_ptr(),
                     null,
                     libc::MS_BIND,
+                    std::ptr::null()
+                )
+            );
+        }
+    }
+    for (source, target, read_only) in &plan.volume_binds {
+        check!(
+            pipe,
+            STEP_BIND_VOLUME,
+            libc::mount(
+                source.as_ptr(),
+                target.as_ptr(),
+                null,
+                libc::MS_BIND,
+                std::ptr::null()
+            )
+        );
+        if *read_only {
+            // A bind takes its flags only from a remount of the bind itself.
+            check!(
+                pipe,
+                STEP_VOLUME_READ_ONLY,
+                libc::mount(
+                    null,
+                    target.as_ptr(),
+                    null,
+                    libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
                     std::ptr::null()
                 )
             );

@@ -187,6 +187,48 @@ pub struct LaunchPrep {
     pub rootfs: Option<PathBuf>,
     /// Environment the command gets on top of its own (e.g. `MESOS_SANDBOX`).
     pub env: Vec<(String, String)>,
+    /// Host directories bind-mounted into the sandbox as the command sees it (persistent
+    /// volumes); implies `mount_namespace`.
+    pub volumes: Vec<VolumeMount>,
+}
+
+/// A host directory bind-mounted at a path of the sandbox in the container's own mount
+/// namespace (Mesos's `filesystem/linux` way of giving a task a persistent volume).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VolumeMount {
+    /// The directory on the host.
+    pub source: PathBuf,
+    /// Where it appears, relative to the sandbox (`<sandbox>/<target>` on the host, under
+    /// [`CONTAINER_SANDBOX_PATH`] in a root filesystem): plain components only.
+    pub target: PathBuf,
+    /// Mounted read-only (a volume of mode `RO`).
+    pub read_only: bool,
+}
+
+impl VolumeMount {
+    /// Checks that `target` stays in the sandbox: relative, non-empty, with no `..`, `.`
+    /// or root component.
+    pub fn validate(&self) -> Result<()> {
+        use std::path::Component;
+        let plain = self.target.components().count() > 0
+            && self
+                .target
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)));
+        if !plain {
+            return Err(IsolatorError::InvalidLaunchArgument {
+                what: "volume target (must be a relative path inside the sandbox)",
+                value: self.target.display().to_string(),
+            });
+        }
+        if !self.source.is_absolute() {
+            return Err(IsolatorError::InvalidLaunchArgument {
+                what: "volume source (must be an absolute path)",
+                value: self.source.display().to_string(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl LaunchPrep {
@@ -199,6 +241,7 @@ impl LaunchPrep {
             || self.pid_namespace
             || self.mount_namespace
             || self.rootfs.is_some()
+            || !self.volumes.is_empty()
     }
 
     /// Folds `other` into `self`: lists are concatenated, flags are or-ed; a second rootfs
@@ -211,6 +254,7 @@ impl LaunchPrep {
             self.rootfs = other.rootfs;
         }
         self.env.extend(other.env);
+        self.volumes.extend(other.volumes);
     }
 }
 
@@ -321,6 +365,28 @@ mod tests {
     fn mib_formatting() {
         assert_eq!(format_mib(64 * 1024 * 1024), "64MB");
         assert_eq!(format_mib(1536 * 1024), "1.50MB");
+    }
+
+    #[test]
+    fn volume_targets_stay_in_the_sandbox() {
+        let mount = |target: &str| VolumeMount {
+            source: "/var/volumes/v1".into(),
+            target: target.into(),
+            read_only: false,
+        };
+        assert!(mount("data").validate().is_ok());
+        assert!(mount("a/b").validate().is_ok());
+        for bad in ["", "/etc", "../x", "a/../../x", "./a"] {
+            let err = mount(bad).validate().unwrap_err().to_string();
+            assert!(err.contains("volume target"), "{bad:?}: {err}");
+        }
+        let mut relative = mount("data");
+        relative.source = "volumes/v1".into();
+        assert!(relative
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("volume source"));
     }
 
     proptest! {

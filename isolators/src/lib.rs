@@ -77,7 +77,7 @@ mod v2_files_tests;
 pub use cgroupfs::{CgroupMode, CgroupVersion};
 pub use container::{
     ContainerConfig, ContainerId, LaunchPrep, LaunchSpec, Limitation, LimitationKind, Limits,
-    RootfsSource, CONTAINER_SANDBOX_PATH,
+    RootfsSource, VolumeMount, CONTAINER_SANDBOX_PATH,
 };
 pub use error::{IsolatorError, Result};
 pub use isolation::{Container, Isolation, IsolationConfig, KNOWN_ISOLATORS};

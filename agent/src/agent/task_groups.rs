@@ -115,6 +115,24 @@ impl Agent {
             .get(&framework_id)
             .and_then(|fw| fw.executors.get(&executor_id))
             .map(|e| e.state);
+        if matches!(
+            existing,
+            Some(ExecutorState::Running | ExecutorState::Registering)
+        ) {
+            if let Err(why) = self.join_group_volumes(&framework_id, &executor_id, &tasks) {
+                return self.fail_tasks(
+                    ctx,
+                    GroupFailure {
+                        framework_id: &framework_id,
+                        executor_id: &executor_id,
+                        tasks: &tasks,
+                        state: TaskState::Failed,
+                        why,
+                        reason: TaskStatusReason::ContainerLaunchFailed,
+                    },
+                );
+            }
+        }
         match existing {
             Some(ExecutorState::Running) => {
                 if let Some(fw) = self.frameworks.get_mut(&framework_id) {
@@ -164,6 +182,11 @@ impl Agent {
         let first = rest.remove(0);
         let mut carrier = first.clone();
         carrier.command = None;
+        // The container holds the whole group: its limits and its volumes (which a
+        // container with its own root can only get at launch) are every task's.
+        carrier.resources = rest
+            .iter()
+            .fold(first.resources.clone(), |sum, t| sum + &t.resources);
         carrier.executor = Some(executor);
         self.run_task(
             ctx,
@@ -201,6 +224,25 @@ impl Agent {
         }
         ex.queued.extend(rest);
         ex.queued_groups.push(ids);
+    }
+
+    /// Gives every task of a group joining a live executor its volumes (see
+    /// `Agent::join_volumes`); the first refusal refuses the group.
+    fn join_group_volumes(
+        &self,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+        tasks: &[TaskInfo],
+    ) -> Result<(), String> {
+        let ex = self
+            .frameworks
+            .get(framework_id)
+            .and_then(|fw| fw.executors.get(executor_id))
+            .expect("invariant: the caller found the executor");
+        for task in tasks {
+            self.join_volumes(&ex.info, task, &ex.directory)?;
+        }
+        Ok(())
     }
 
     fn executor_mut(

@@ -139,9 +139,9 @@ impl Agent {
             .executors
             .get(&executor_id)
             .filter(|ex| ex.state != ExecutorState::Terminating)
-            .map(|ex| ex.directory.clone());
-        if let Some(directory) = joining {
-            if let Err(message) = self.link_volumes(&directory, &task.resources) {
+            .map(|ex| (ex.directory.clone(), ex.info.clone()));
+        if let Some((directory, info)) = joining {
+            if let Err(message) = self.join_volumes(&info, &task, &directory) {
                 let task_id = task.task_id.clone();
                 return self.agent_update(
                     ctx,
@@ -273,13 +273,13 @@ impl Agent {
             return fail(self, ctx, message);
         }
         paths::link_latest(&directory);
-        if let Err(message) =
-            self.link_volumes(&directory, &(info.resources.clone() + &task.resources))
-        {
-            return fail(self, ctx, message);
-        }
-        let spec = match self.launch_spec(ctx, &framework_id, &info, &task, &container_id) {
+        let mut spec = match self.launch_spec(ctx, &framework_id, &info, &task, &container_id) {
             Ok(spec) => spec,
+            Err(message) => return fail(self, ctx, message),
+        };
+        let resources = info.resources.clone() + &task.resources;
+        spec.volumes = match self.place_volumes(&directory, &resources, spec.rootfs.is_some()) {
+            Ok(mounts) => mounts,
             Err(message) => return fail(self, ctx, message),
         };
         let uris = super::fetching::uris_to_fetch(&info, &task);
@@ -395,6 +395,7 @@ impl Agent {
                 &(info.resources.clone() + &task.resources),
             ),
             rootfs,
+            volumes: Vec::new(),
         })
     }
 

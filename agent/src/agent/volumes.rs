@@ -8,17 +8,22 @@
 //! DESTROY; the master refuses one while a task uses the volume). The set goes with every
 //! (re)registration, so a master that failed over learns it again.
 //!
-//! A task or executor whose resources hold a volume gets `<sandbox>/<container_path>` as a
-//! symlink to the volume's directory: the agent's tasks share its mount namespace, so a
-//! link is what makes the data visible there (a task with its own root filesystem does not
-//! see it: a bind mount into its namespace is not done yet). The data outlives the task
+//! A task or executor whose resources hold a volume gets it at `<sandbox>/<container_path>`.
+//! A container with its own root filesystem has its own mount namespace: the volume's
+//! directory is bind-mounted there by the launcher (read-only for mode `RO`), as Mesos's
+//! `filesystem/linux` isolator does, and the host's sandbox holds only the empty mount
+//! point. Any other container shares the agent's mount namespace, where a symlink to the
+//! volume's directory is what makes the data visible (and `RO` is not enforced). A task
+//! group's executor is launched with every volume of the group. The data outlives the task
 //! and the agent's restarts; the next task of the role that is offered the volume finds it.
 
 use std::path::Path;
 
 use libprocess::Context;
+use meso_api::resources::VolumeMode;
 use meso_api::wire::CheckpointResources;
 use meso_api::Resources;
+use meso_isolators::VolumeMount;
 use slog::{error, info, warn};
 
 use super::Agent;
@@ -81,9 +86,17 @@ impl Agent {
         self.checkpointed_resources = msg.resources;
     }
 
-    /// Links each persistent volume of `resources` into `sandbox` at its `container_path`;
-    /// a volume the agent does not hold is refused, naming it.
-    pub(super) fn link_volumes(&self, sandbox: &Path, resources: &Resources) -> Result<(), String> {
+    /// Places each persistent volume of `resources` in `sandbox` at its `container_path`
+    /// (a volume the agent does not hold is refused, naming it). `mount`: the container
+    /// gets its own mount namespace (a root filesystem), so the volumes come back as bind
+    /// mounts for its launcher to make; otherwise each is a symlink and none comes back.
+    pub(super) fn place_volumes(
+        &self,
+        sandbox: &Path,
+        resources: &Resources,
+        mount: bool,
+    ) -> Result<Vec<VolumeMount>, String> {
+        let mut mounts = Vec::new();
         for r in resources.iter().filter(|r| r.is_persistent_volume()) {
             let (role, id) = volume_key(r).expect("a persistent volume has a persistence id");
             let held = self
@@ -95,20 +108,24 @@ impl Agent {
                     "persistent volume '{id}' of role '{role}' is not on this agent"
                 ));
             }
-            let Some(container_path) = r
-                .disk
-                .as_ref()
-                .and_then(|d| d.volume.as_ref())
-                .map(|v| v.container_path.clone())
-            else {
+            let Some(volume) = r.disk.as_ref().and_then(|d| d.volume.as_ref()) else {
                 return Err(format!("persistent volume '{id}' has no 'container_path'"));
             };
+            let container_path = volume.container_path.clone();
             let source = paths::volume(&self.config.work_dir, &role, &id);
             let target = sandbox.join(&container_path);
             if !target.starts_with(sandbox) || container_path.split('/').any(|c| c == "..") {
                 return Err(format!(
                     "persistent volume '{id}': container_path '{container_path}' leaves the sandbox"
                 ));
+            }
+            if mount {
+                mounts.push(VolumeMount {
+                    source,
+                    target: container_path.into(),
+                    read_only: volume.mode == VolumeMode::Ro,
+                });
+                continue;
             }
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| {
@@ -121,6 +138,39 @@ impl Agent {
             }
             std::os::unix::fs::symlink(&source, &target)
                 .map_err(|e| format!("cannot link volume '{id}' at {}: {e}", target.display()))?;
+        }
+        Ok(mounts)
+    }
+
+    /// Gives a task joining the running executor of `info` (sandbox `sandbox`) its
+    /// volumes. With no root filesystem they are linked as at launch. A container with its
+    /// own root cannot take a new mount once running, so there each volume must be one
+    /// mounted when the executor started (its mount point, a directory, is in the
+    /// sandbox); one that is not is refused, naming it.
+    pub(super) fn join_volumes(
+        &self,
+        info: &meso_api::v1::ExecutorInfo,
+        task: &meso_api::v1::TaskInfo,
+        sandbox: &Path,
+    ) -> Result<(), String> {
+        // A custom executor's container (the only kind tasks join) has the executor's image.
+        let rooted = info
+            .container
+            .as_ref()
+            .and_then(|c| c.rootfs_image().ok().flatten())
+            .is_some();
+        let mounts = self.place_volumes(sandbox, &task.resources, rooted)?;
+        for m in mounts {
+            let at = sandbox.join(&m.target);
+            let is_dir = at.symlink_metadata().is_ok_and(|meta| meta.is_dir());
+            if !is_dir {
+                return Err(format!(
+                    "persistent volume at '{}' was not mounted when executor '{}' started in \
+                     its own root filesystem; give the volume to the executor's first task",
+                    m.target.display(),
+                    info.executor_id
+                ));
+            }
         }
         Ok(())
     }

@@ -404,6 +404,7 @@ impl Containerizer for IsolatingContainerizer {
         };
         // On failure `prepare` has cleaned up what it made.
         let mut prep = self.isolation.prepare(&config)?;
+        prep.volumes.extend(spec.volumes.iter().cloned());
         if spec.executor_starts_session {
             // The built-in executor runs on the host; only its command enters the root.
             if let Err(e) = super::command_rootfs::hand_rootfs_to_executor(&mut prep, &mut spec.env)
@@ -413,7 +414,11 @@ impl Containerizer for IsolatingContainerizer {
             }
         }
         // The zygote's child can join cgroups but not enter namespaces or a rootfs.
-        let forked = if prep.pid_namespace || prep.mount_namespace || prep.rootfs.is_some() {
+        let forked = if prep.pid_namespace
+            || prep.mount_namespace
+            || prep.rootfs.is_some()
+            || !prep.volumes.is_empty()
+        {
             None
         } else {
             self.fork_from_zygote(&spec, &prep.env, &prep.cgroup_procs)
@@ -610,6 +615,7 @@ mod tests {
                 revocable: false,
             },
             rootfs: None,
+            volumes: Vec::new(),
         }
     }
 

@@ -3,8 +3,9 @@
 //! the command is started with the isolators' [`Launcher`]: its own session (so the
 //! executor's group kill reaches it), a private mount namespace, the root entered with
 //! `pivot_root`, the sandbox bound at `/mnt/mesos/sandbox` (its `MESOS_SANDBOX` and working
-//! directory), stdout/stderr appended to the sandbox's files. The executor itself stays on
-//! the host's filesystem.
+//! directory), the task's persistent volumes (`MESO_COMMAND_VOLUMES`) bound at their
+//! `container_path` in that sandbox (read-only for `RO` volumes), stdout/stderr appended to
+//! the sandbox's files. The executor itself stays on the host's filesystem.
 //!
 //! Invariant: every mount is in the command's own mount namespace and goes with it.
 
@@ -16,7 +17,7 @@ use meso_api::v1::{CommandInfo, TaskInfo};
 use meso_isolators::{ContainerId, LaunchPrep, LaunchSpec, Launcher, CONTAINER_SANDBOX_PATH};
 
 use super::CommandExecutor;
-use crate::executor_contract::{COMMAND_ROOTFS_ENV, DEFAULT_PATH};
+use crate::executor_contract::{COMMAND_ROOTFS_ENV, COMMAND_VOLUMES_ENV, DEFAULT_PATH};
 
 /// Blocks until the command ends; `None` when its status could not be read.
 pub type WaitCommand = Box<dyn FnOnce() -> Option<ExitStatus> + Send>;
@@ -41,7 +42,9 @@ pub fn command_launch_spec(
         (program, command.arguments.iter().skip(1).cloned().collect())
     };
     let mut env: Vec<(String, String)> = inherited
-        .filter(|(name, _)| name != COMMAND_ROOTFS_ENV && name != "MESOS_SANDBOX")
+        .filter(|(name, _)| {
+            name != COMMAND_ROOTFS_ENV && name != COMMAND_VOLUMES_ENV && name != "MESOS_SANDBOX"
+        })
         .collect();
     if !env.iter().any(|(name, _)| name == "PATH") {
         env.push(("PATH".into(), DEFAULT_PATH.into()));
@@ -63,6 +66,16 @@ pub fn command_launch_spec(
     })
 }
 
+/// The volumes the agent handed over in [`COMMAND_VOLUMES_ENV`] (none when unset); bad
+/// JSON is an error naming the variable.
+pub fn handed_volumes(value: Option<&str>) -> Result<Vec<meso_isolators::VolumeMount>, String> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| format!("{COMMAND_VOLUMES_ENV} is not a list of volume mounts: {e}")),
+    }
+}
+
 /// Starts `command` inside `root`; returns its process group and a blocking wait.
 pub fn spawn_in_rootfs(
     root: &Path,
@@ -71,9 +84,11 @@ pub fn spawn_in_rootfs(
 ) -> Result<(i32, WaitCommand), String> {
     let sandbox = sandbox.ok_or("no sandbox (MESOS_SANDBOX) to bind into the root filesystem")?;
     let spec = command_launch_spec(command, std::env::vars(), sandbox)?;
+    let volumes = handed_volumes(std::env::var(COMMAND_VOLUMES_ENV).ok().as_deref())?;
     let prep = LaunchPrep {
         mount_namespace: true,
         rootfs: Some(root.to_path_buf()),
+        volumes,
         ..Default::default()
     };
     let id = ContainerId::new("command").map_err(|e| e.to_string())?;
@@ -132,6 +147,7 @@ mod tests {
             kv("A", "executor"),
             kv("MESOS_SANDBOX", "/work/sb"),
             kv(COMMAND_ROOTFS_ENV, "/srv/root"),
+            kv(COMMAND_VOLUMES_ENV, "[]"),
             kv("PATH", "/bin"),
         ];
         let spec =
@@ -159,5 +175,16 @@ mod tests {
         let mut empty = CommandInfo::shell("x");
         empty.value = None;
         assert!(command_launch_spec(&empty, std::iter::empty(), Path::new("/sb")).is_err());
+    }
+
+    #[test]
+    fn handed_volumes_are_read_and_bad_ones_named() {
+        assert_eq!(handed_volumes(None), Ok(vec![]));
+        let json = r#"[{"source":"/v/1","target":"data","read_only":true}]"#;
+        let volumes = handed_volumes(Some(json)).unwrap();
+        assert_eq!(volumes[0].target, Path::new("data"));
+        assert!(volumes[0].read_only);
+        let err = handed_volumes(Some("{")).unwrap_err();
+        assert!(err.contains(COMMAND_VOLUMES_ENV), "{err}");
     }
 }
