@@ -46,6 +46,19 @@ impl CgroupsOptions {
 }
 
 impl CgroupsOptions {
+    /// The parent of revocable containers' `cpu` cgroups: `<root>_revocable`, a sibling of
+    /// the cgroups root at the lowest weight. Shares count only among siblings, so under the
+    /// root (weight 1024 against the host's own processes) the revocable containers would,
+    /// when nothing else of ours runs, compete with the host at the root's full weight.
+    pub fn revocable_root(&self) -> String {
+        format!("{}_revocable", self.root)
+    }
+
+    /// The parents that can hold a container's cgroups: the root, then the revocable root.
+    pub fn parents(&self) -> [String; 2] {
+        [self.root.clone(), self.revocable_root()]
+    }
+
     /// The existing cgroup of container `id` for `controller` (recovery), or why not.
     pub fn existing(
         &self,
@@ -53,8 +66,19 @@ impl CgroupsOptions {
         controller: &str,
         id: &ContainerId,
     ) -> Result<CgroupDir> {
+        self.existing_under(isolator, controller, &self.root, id)
+    }
+
+    /// The existing cgroup of container `id` for `controller` under `parent` (recovery).
+    pub fn existing_under(
+        &self,
+        isolator: &'static str,
+        controller: &str,
+        parent: &str,
+        id: &ContainerId,
+    ) -> Result<CgroupDir> {
         let (version, mount) = self.locate(isolator, controller)?;
-        let path = mount.join(&self.root).join(id.as_str());
+        let path = mount.join(parent).join(id.as_str());
         if !path.is_dir() {
             return Err(IsolatorError::RecoveryFailed {
                 id: id.to_string(),

@@ -3,6 +3,13 @@
 //! container gets the smallest weight the kernel allows (v1 shares 2, v2 weight 1) whatever
 //! its cpus, so any other process wins a contended core; its CFS cap stays its own cpus.
 //!
+//! Weights count only among siblings, so a revocable container's `cpu` cgroup does not sit
+//! under the cgroups root (whose weight, 1024, would let the revocable subtree take a full
+//! share from the host's processes whenever nothing else of ours runs) but under
+//! `<root>_revocable` ([`CgroupsOptions::revocable_root`]), a sibling of the root at the
+//! lowest weight and, where the kernel has `cpu.idle` (5.15+), SCHED_IDLE as a group: the
+//! host's processes preempt it at once. Its `cpuacct` cgroup stays under the root.
+//!
 //! v1 uses two hierarchies (`cpu` for shares and quota, `cpuacct` for time); v2 one cgroup
 //! with the `cpu` controller (`cpu.weight`, `cpu.max`, `cpu.stat`). The arithmetic is pure.
 
@@ -106,8 +113,38 @@ impl CgroupsCpu {
         Ok(())
     }
 
-    fn make_dirs(&self, id: &ContainerId) -> Result<Vec<CgroupDir>> {
-        let mut dirs = vec![self.options.create(NAME, "cpu", id)?];
+    /// Creates the revocable root's `cpu` cgroup (if needed) at the lowest weight, idle as a
+    /// group where the kernel can; then container `id`'s cgroup under it.
+    fn create_revocable(&self, id: &ContainerId) -> Result<CgroupDir> {
+        let (version, mount) = self.options.locate(NAME, "cpu")?;
+        let parent_name = self.options.revocable_root();
+        let dir = CgroupDir::create(version, &mount, &parent_name, id.as_str(), &["cpu"])?;
+        let parent = CgroupDir {
+            version,
+            path: mount.join(&parent_name),
+        };
+        let written = match version {
+            CgroupVersion::V1 => parent.write("cpu.shares", &MIN_SHARES.to_string()),
+            CgroupVersion::V2 => parent.write("cpu.weight", "1"),
+        };
+        if let Err(e) = written {
+            let _ = dir.destroy();
+            return Err(e);
+        }
+        // Older kernels lack `cpu.idle`; the lowest weight alone then protects the host.
+        if parent.path.join("cpu.idle").exists() {
+            let _ = parent.write("cpu.idle", "1");
+        }
+        Ok(dir)
+    }
+
+    fn make_dirs(&self, id: &ContainerId, revocable: bool) -> Result<Vec<CgroupDir>> {
+        let cpu = if revocable {
+            self.create_revocable(id)?
+        } else {
+            self.options.create(NAME, "cpu", id)?
+        };
+        let mut dirs = vec![cpu];
         if dirs[0].version == CgroupVersion::V1 {
             let made = self
                 .options
@@ -132,7 +169,7 @@ impl Isolator for CgroupsCpu {
 
     fn prepare(&self, config: &ContainerConfig) -> Result<LaunchPrep> {
         self.table.check_new(&config.id, NAME)?;
-        let dirs = self.make_dirs(&config.id)?;
+        let dirs = self.make_dirs(&config.id, config.limits.revocable)?;
         self.table
             .apply_and_insert(&config.id, dirs, config.limits, |dirs| {
                 self.apply(dirs, &config.limits)
@@ -146,7 +183,23 @@ impl Isolator for CgroupsCpu {
 
     fn recover(&self, config: &ContainerConfig, _pid: Pid) -> Result<()> {
         self.table.check_new(&config.id, NAME)?;
-        let mut dirs = vec![self.options.existing(NAME, "cpu", &config.id)?];
+        // Revocable containers' `cpu` cgroups sit under the revocable root (those of an
+        // agent from before it existed, under the root).
+        let revocable_root = self.options.revocable_root();
+        let parents = if config.limits.revocable {
+            [revocable_root.as_str(), self.options.root.as_str()]
+        } else {
+            [self.options.root.as_str(), revocable_root.as_str()]
+        };
+        let cpu = self
+            .options
+            .existing_under(NAME, "cpu", parents[0], &config.id)
+            .or_else(|e| {
+                self.options
+                    .existing_under(NAME, "cpu", parents[1], &config.id)
+                    .map_err(|_| e)
+            })?;
+        let mut dirs = vec![cpu];
         if dirs[0].version == CgroupVersion::V1 {
             dirs.push(self.options.existing(NAME, "cpuacct", &config.id)?);
         }

@@ -181,12 +181,14 @@ impl Isolation {
     /// Destroys the cgroups named `id` under the cgroups root in every hierarchy.
     fn destroy_orphans_named(&self, id: &ContainerId) -> Result<()> {
         for mount in &self.cgroups.layout.mounts {
-            let dir = CgroupDir {
-                version: mount.version,
-                path: mount.mount_point.join(&self.cgroups.root).join(id.as_str()),
-            };
-            if dir.path.is_dir() {
-                destroy_tracked(&dir)?;
+            for parent in self.cgroups.parents() {
+                let dir = CgroupDir {
+                    version: mount.version,
+                    path: mount.mount_point.join(parent).join(id.as_str()),
+                };
+                if dir.path.is_dir() {
+                    destroy_tracked(&dir)?;
+                }
             }
         }
         Ok(())
@@ -198,16 +200,19 @@ impl Isolation {
         self.destroy_orphans_named(id)
     }
 
-    /// Destroys every container cgroup under the cgroups root, in every hierarchy, whose
-    /// name is not in `keep` (killing what runs inside): what an agent does at start for
-    /// containers of a previous run it will not recover. Returns the cgroups removed.
+    /// Destroys every container cgroup under the cgroups root (and the revocable root), in
+    /// every hierarchy, whose name is not in `keep` (killing what runs inside): what an agent
+    /// does at start for containers of a previous run it will not recover. Returns the
+    /// cgroups removed.
     pub fn destroy_orphans(&self, keep: &[ContainerId]) -> Result<Vec<std::path::PathBuf>> {
         let mut removed = Vec::new();
         if !nix::unistd::geteuid().is_root() {
             return Ok(removed);
         }
-        for mount in &self.cgroups.layout.mounts {
-            let parent = mount.mount_point.join(&self.cgroups.root);
+        let parents = self.cgroups.parents();
+        let mounts = self.cgroups.layout.mounts.iter();
+        for (mount, parent) in mounts.flat_map(|m| parents.iter().map(move |p| (m, p))) {
+            let parent = mount.mount_point.join(parent);
             let Ok(entries) = std::fs::read_dir(&parent) else {
                 continue;
             };

@@ -174,3 +174,34 @@ fn v2_mode_without_the_controller_is_unavailable() {
         "{err}"
     );
 }
+
+#[test]
+fn a_revocable_cpu_cgroup_sits_under_the_lowest_weight_revocable_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(options) = fake_unified(dir.path()) else {
+        return;
+    };
+    let cpu = CgroupsCpu::new(options, true).unwrap();
+    let limits = Limits {
+        cpus: Some(1.0),
+        revocable: true,
+        ..Default::default()
+    };
+    let cfg = config("r1", limits);
+    let prep = cpu.prepare(&cfg).unwrap();
+    let cg = dir.path().join("meso_revocable/r1");
+    assert_eq!(prep.cgroup_procs, vec![cg.join("cgroup.procs")]);
+    assert!(!dir.path().join("meso/r1").exists());
+    // The parent, a sibling of the cgroups root, weighs the least against the host's
+    // processes; so does the container among its siblings.
+    assert_eq!(read(dir.path().join("meso_revocable/cpu.weight")), "1");
+    assert_eq!(read(cg.join("cpu.weight")), "1");
+    assert_eq!(read(cg.join("cpu.max")), "100000 100000");
+
+    // A second agent finds it again under the revocable root.
+    let second = CgroupsCpu::new(fake_unified(dir.path()).unwrap(), true).unwrap();
+    second.recover(&cfg, nix::unistd::Pid::this()).unwrap();
+    fs::write(cg.join("cpu.stat"), "user_usec 1000000\nsystem_usec 0\n").unwrap();
+    let u = second.usage(&cfg.id, 1.0).unwrap();
+    assert_eq!(u.cpus_user_time_secs, Some(1.0));
+}
