@@ -14,6 +14,7 @@
 //! |---|---|
 //! | [`entity`] | `Entity` (values, ANY, NONE), its parsing and the match/allow matrices |
 //! | [`action`] | every Mesos action key with its object field; [`Action`], the ones meso decides |
+//! | [`view`] | filtering a state document by `view_frameworks`, `view_tasks`, `view_executors` |
 //!
 //! Invariants: no I/O; a file is refused whole, with an error naming the action, the rule's
 //! position and the field at fault, and never half-applied; an unknown action key is
@@ -34,6 +35,7 @@
 
 pub mod action;
 pub mod entity;
+pub mod view;
 
 use std::collections::BTreeMap;
 

@@ -11,7 +11,7 @@
 //!   (subject: `FrameworkInfo.principal`); `run_tasks` for each launched task's user (the
 //!   command's, else the framework's), TASK_ERROR with REASON_TASK_UNAUTHORIZED.
 //! - Reads: `view_frameworks`, `view_tasks` and `view_executors` filter the state
-//!   documents (`view_filter.rs`) instead of refusing them, as Mesos.
+//!   documents (`meso_api::acl::view`) instead of refusing them, as Mesos.
 //!
 //! Without `--acls` nothing here runs (no ask is even computed). Invariant: a refused
 //! request has changed nothing.
@@ -19,6 +19,7 @@
 use libprocess::http_types::{Method, StatusCode};
 use libprocess::slog::info;
 use libprocess::{Context, HttpRequest, HttpResponse};
+use meso_api::acl::view::Viewer;
 use meso_api::acl::{Acls, Action};
 use meso_api::http::auth::master_realm;
 use meso_api::http::operator::{master_operator_request, MasterCall, MasterCallType};
@@ -27,7 +28,6 @@ use meso_api::http::RequestHeaders;
 use meso_api::json::Limits;
 use meso_api::v1::{FrameworkId, FrameworkInfo, Operation, OperationType, TaskInfo};
 
-use super::view_filter::Viewer;
 use super::Master;
 
 /// One thing a request asks to do.

@@ -97,7 +97,6 @@ pub mod tasks;
 pub mod timeline;
 pub mod unreachable_tasks;
 pub mod validation;
-pub mod view_filter;
 pub mod webui;
 
 use std::time::Duration;

@@ -1,7 +1,8 @@
-//! What a principal may see of the master's state documents: Mesos's `view_frameworks`,
-//! `view_tasks` and `view_executors` filter `/master/state`, `/master/frameworks`,
+//! What a principal may see of a state document: Mesos's `view_frameworks`, `view_tasks`
+//! and `view_executors` filter the master's `/master/state`, `/master/frameworks`,
 //! `/master/tasks`, `/master/state-summary` and the operator API's GET_STATE,
-//! GET_FRAMEWORKS, GET_TASKS and GET_EXECUTORS rather than refusing them.
+//! GET_FRAMEWORKS, GET_TASKS and GET_EXECUTORS, and the agent's `/state`, rather than
+//! refusing them.
 //!
 //! A pure walk over the JSON document, so the legacy and v1 shapes share one rule: every
 //! list under `frameworks`/`completed_frameworks` keeps only the frameworks whose user the
@@ -15,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use meso_api::acl::{Acls, Action};
+use super::{Acls, Action};
 use serde_json::Value;
 
 /// Who is looking, and the users the documents do not always carry.
@@ -52,8 +53,8 @@ impl Viewer<'_> {
         user.is_some_and(|u| self.may(Action::ViewFrameworks, u))
     }
 
-    fn task_visible(&self, task: &Value) -> bool {
-        let Some(framework) = task.get("framework_id").and_then(text) else {
+    fn task_visible(&self, task: &Value, outer: Option<&str>) -> bool {
+        let Some(framework) = task.get("framework_id").and_then(text).or(outer) else {
             return false;
         };
         let id = task
@@ -73,9 +74,9 @@ impl Viewer<'_> {
         user.is_some_and(|u| self.may(Action::ViewTasks, u))
     }
 
-    fn executor_visible(&self, executor: &Value) -> bool {
+    fn executor_visible(&self, executor: &Value, outer: Option<&str>) -> bool {
         let info = executor.get("executor_info").unwrap_or(executor);
-        let Some(framework) = info.get("framework_id").and_then(text) else {
+        let Some(framework) = info.get("framework_id").and_then(text).or(outer) else {
             return false;
         };
         let user = info
@@ -88,8 +89,22 @@ impl Viewer<'_> {
 
     /// Removes from `document` everything the principal may not view.
     pub fn filter(&self, document: &mut Value) {
+        self.filter_in(document, None);
+    }
+
+    /// `outer`: the framework whose element this is inside (an agent's executors and
+    /// tasks do not repeat their framework's id).
+    fn filter_in(&self, document: &mut Value, outer: Option<&str>) {
         match document {
             Value::Object(map) => {
+                // A framework element is the framework of everything inside it.
+                let own = map
+                    .get("framework_info")
+                    .and_then(|i| i.get("id"))
+                    .or_else(|| map.get("user").and(map.get("id")))
+                    .and_then(text)
+                    .map(str::to_string);
+                let outer = own.as_deref().or(outer);
                 for (key, value) in map.iter_mut() {
                     if let Value::Array(items) = value {
                         match key.as_str() {
@@ -97,18 +112,18 @@ impl Viewer<'_> {
                                 items.retain(|f| self.framework_visible(f))
                             }
                             "tasks" | "unreachable_tasks" | "completed_tasks" => {
-                                items.retain(|t| self.task_visible(t))
+                                items.retain(|t| self.task_visible(t, outer))
                             }
                             "executors" | "completed_executors" => {
-                                items.retain(|e| self.executor_visible(e))
+                                items.retain(|e| self.executor_visible(e, outer))
                             }
                             _ => {}
                         }
                     }
-                    self.filter(value);
+                    self.filter_in(value, outer);
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.filter(v)),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.filter_in(v, outer)),
             _ => {}
         }
     }
