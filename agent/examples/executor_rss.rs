@@ -160,6 +160,7 @@ async fn main() {
         oversubscription: Default::default(),
         fetcher: Default::default(),
         gc: Default::default(),
+        acls: None,
     };
     let containerizer: Box<dyn Containerizer> = if std::env::args().any(|a| a == "--zygote") {
         Box::new(

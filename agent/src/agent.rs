@@ -15,6 +15,7 @@
 //! Invariants: every timer message carries the generation it was set for and is ignored if
 //! the generation moved on; status updates are sent to the master only while registered.
 
+mod authorization;
 mod books;
 mod checkpointing;
 pub mod config_update;
@@ -100,6 +101,9 @@ pub struct AgentConfig {
     pub fetcher: crate::fetcher::FetcherConfig,
     /// Garbage collection of finished sandboxes.
     pub gc: crate::gc::GcConfig,
+    /// `--acls`: who may read which of the agent's endpoints and sandboxes
+    /// (`agent/src/agent/authorization.rs`); `None`: everyone.
+    pub acls: Option<std::sync::Arc<meso_api::acl::Acls>>,
 }
 
 /// Where the agent stands with the master.

@@ -105,6 +105,12 @@ pub struct AgentFlags {
     /// `--jwt_secret_key`).
     #[arg(long, env = "MESO_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<PathBuf>,
+    /// Who may read which endpoints and sandboxes: a JSON file in Mesos's ACL format
+    /// (`get_endpoints`, `access_sandboxes`, `access_mesos_logs`, `view_*`; every Mesos
+    /// action key accepted). Refusals are 403 naming the action; `/state` shows each
+    /// principal only what it may view. Without it everything is allowed.
+    #[arg(long, env = "MESO_ACLS")]
+    pub acls: Option<PathBuf>,
     /// What a restarted agent does with its checkpointed executors and tasks.
     #[command(flatten)]
     pub recovery: RecoveryFlags,
@@ -231,6 +237,10 @@ impl AgentFlags {
             oversubscription: self.oversubscription.config()?,
             fetcher,
             gc: self.gc.config()?,
+            acls: match &self.acls {
+                Some(path) => Some(std::sync::Arc::new(read_acls(path)?)),
+                None => None,
+            },
         })
     }
 
@@ -479,4 +489,15 @@ mod tests {
         assert!(auth.guards(meso_api::http::auth::Realm::Readwrite));
         assert!(!auth.guards(meso_api::http::auth::Realm::Readonly));
     }
+}
+
+/// Reads and parses the `--acls` file; the error names the flag, the file and the problem.
+fn read_acls(path: &PathBuf) -> Result<meso_api::acl::Acls, AgentError> {
+    let error = |reason: String| AgentError::Flag {
+        flag: "--acls",
+        value: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
+    meso_api::acl::Acls::parse(&text).map_err(|e| error(e.to_string()))
 }

@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+pub mod acl;
 pub mod attributes;
 #[cfg(feature = "libprocess")]
 pub mod detector;

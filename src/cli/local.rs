@@ -70,6 +70,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         authenticate_http_frameworks: false,
         credentials: None,
         jwt_secret_file: None,
+        acls: None,
         weights: None,
         log: flags.log.clone(),
     };
@@ -104,6 +105,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         authenticate_http_executors: false,
         http_credentials: None,
         jwt_secret_file: None,
+        acls: None,
         // A local cluster is a sandbox: its tasks end with it (see README).
         recovery: meso_agent::flags::RecoveryFlags {
             stop_tasks_on_exit: true,

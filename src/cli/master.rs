@@ -112,6 +112,13 @@ pub struct MasterFlags {
     /// bearer JWTs (`Authorization: Bearer <token>`), accepted beside HTTP Basic.
     #[arg(long, env = "MESO_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<std::path::PathBuf>,
+    /// Who may do what: a JSON file in Mesos's ACL format (`{"permissive": false,
+    /// "run_tasks": [{"principals": {"values": ["ops"]}, "users": {"values": ["nobody"]}}],
+    /// ...}`), every Mesos action key accepted. Refused HTTP calls get 403 naming the
+    /// action, refused tasks TASK_ERROR; the state endpoints show each principal only the
+    /// frameworks, tasks and executors it may view. Without it everything is allowed.
+    #[arg(long, env = "MESO_ACLS")]
+    pub acls: Option<std::path::PathBuf>,
     /// Role weights as `role=weight,role=weight` (deprecated in Mesos in favour of
     /// `PUT /weights` and UPDATE_WEIGHTS): written to the registry when it holds none yet.
     #[arg(long, env = "MESO_WEIGHTS")]
@@ -170,6 +177,10 @@ impl MasterFlags {
             ..AllocatorConfig::default()
         };
         config.http_auth = self.http_authenticator()?;
+        config.acls = match &self.acls {
+            Some(path) => Some(std::sync::Arc::new(read_acls("--acls", path)?)),
+            None => None,
+        };
         if let Some(w) = &self.weights {
             config.weights = meso_master::master::role_controls::parse_weights_flag(w)
                 .map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
@@ -205,6 +216,13 @@ impl MasterFlags {
             key,
         )?)
     }
+}
+
+/// Reads and parses a Mesos ACL file given to `flag`.
+pub fn read_acls(flag: &str, path: &std::path::Path) -> anyhow::Result<meso_api::acl::Acls> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{flag} {}: cannot read it: {e}", path.display()))?;
+    meso_api::acl::Acls::parse(&text).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
 }
 
 /// Reads and parses a Mesos credentials file given to `flag`.

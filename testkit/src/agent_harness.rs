@@ -174,6 +174,14 @@ impl Harness {
         containerizer: Box<dyn Containerizer>,
         http_auth: HttpAuthenticator,
     ) -> Harness {
+        Harness::start_configured(containerizer, move |c| c.http_auth = http_auth).await
+    }
+
+    /// An agent whose configuration `configure` changes from the harness's.
+    pub async fn start_configured(
+        containerizer: Box<dyn Containerizer>,
+        configure: impl FnOnce(&mut AgentConfig),
+    ) -> Harness {
         let clock = TestClock::paused();
         let (tx, seen) = mpsc::unbounded_channel();
         let (master_node, master) =
@@ -185,7 +193,7 @@ impl Harness {
             .build()
             .await
             .expect("agent node binds on loopback");
-        let config = AgentConfig {
+        let mut config = AgentConfig {
             master: master.clone(),
             masters: Vec::new(),
             hostname: "localhost".into(),
@@ -197,12 +205,14 @@ impl Harness {
             executor_shutdown_grace_period: Duration::from_secs(5),
             registration_backoff_factor: Duration::from_secs(1),
             command_executor: crate::process::cargo_bin("meso-executor"),
-            http_auth,
+            http_auth: HttpAuthenticator::open(),
             recovery: Default::default(),
             oversubscription: Default::default(),
             fetcher: Default::default(),
             gc: Default::default(),
+            acls: None,
         };
+        configure(&mut config);
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let agent = Agent::new(config, containerizer, log);
         let agent = agent_node

@@ -112,6 +112,9 @@ impl Agent {
             Ok(principal) => principal,
             Err(refusal) => return reply.respond(error_response(refusal)),
         };
+        if let Some(refusal) = self.authorize_http(principal.as_ref(), &route, &request) {
+            return reply.respond(refusal);
+        }
         match longest_prefix(&route, PREFIX_ROUTES) {
             Some("/api/v1/executor") => return self.executor_api(ctx, request, reply, principal),
             Some("/api/v1") => return self.operator_api(ctx, request, reply),
@@ -126,7 +129,11 @@ impl Agent {
         }
         let answer = match route.as_str() {
             "/health" => HttpResponse::text(StatusCode::OK, ""),
-            "/state" | "/state.json" => json_answer(&request, &self.state_json()),
+            "/state" | "/state.json" => {
+                let mut state = self.state_json();
+                self.filter_state(principal.as_ref(), &mut state);
+                json_answer(&request, &state)
+            }
             "/flags" => json_answer(&request, &self.flags_json()),
             "/version" => json_answer(&request, &Agent::version_json()),
             "/metrics/snapshot" => {

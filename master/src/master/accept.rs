@@ -323,6 +323,16 @@ impl Master {
         framework_pid: &Option<String>,
         task: TaskInfo,
     ) {
+        if let Some(why) = self.refuse_task(round.framework_info, &task) {
+            return self.launch_failure(
+                ctx,
+                framework,
+                &task,
+                TaskState::Error,
+                TaskStatusReason::TaskUnauthorized,
+                why,
+            );
+        }
         let checked = validate_task_with(
             &task,
             round.offers,

@@ -67,6 +67,13 @@ impl Master {
         mut executor: ExecutorInfo,
         mut group: TaskGroupInfo,
     ) {
+        if let Some(why) = self.refuse_group(round.framework_info, &executor, &group) {
+            for task in &group.tasks {
+                let reason = TaskStatusReason::TaskGroupUnauthorized;
+                self.launch_failure(ctx, framework, task, TaskState::Error, reason, why.clone());
+            }
+            return;
+        }
         let checked = validate_task_group(
             framework,
             &executor,

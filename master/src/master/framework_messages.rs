@@ -83,6 +83,11 @@ impl Master {
             );
             return;
         }
+        if let Some(why) = self.refuse_framework(&msg.framework) {
+            info!(ctx.node().logger(), "framework refused by the ACLs"; "pid" => %pid, "reason" => &why);
+            send_to_driver(ctx, &pid, wire::FrameworkError { message: why });
+            return;
+        }
         if msg.framework.id.is_some() {
             send_to_driver(
                 ctx,
@@ -146,6 +151,11 @@ impl Master {
                     message: format!("invalid framework: {e}"),
                 },
             );
+            return;
+        }
+        if let Some(why) = self.refuse_framework(&msg.framework) {
+            info!(ctx.node().logger(), "framework refused by the ACLs"; "pid" => %pid, "reason" => &why);
+            send_to_driver(ctx, &pid, wire::FrameworkError { message: why });
             return;
         }
         let info = msg.framework;

@@ -48,6 +48,9 @@ impl Master {
         if let Some(refusal) = self.authenticate(ctx, route, &request) {
             return reply.respond(refusal);
         }
+        if let Some(refusal) = self.authorize_http(ctx, route, &request) {
+            return reply.respond(refusal);
+        }
         if route == "/api/v1/scheduler" {
             return self.scheduler_api(ctx, request, reply);
         }

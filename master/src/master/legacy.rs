@@ -218,6 +218,11 @@ impl Master {
                 format!("No handler for '{other}' on the master"),
             )),
         };
+        let response = match route {
+            "/state" | "/state.json" | "/state-summary" | "/frameworks" | "/frameworks.json"
+            | "/tasks" | "/tasks.json" => self.filter_view_response(ctx, &request, response),
+            _ => response,
+        };
         reply.respond(response);
     }
 }

@@ -55,6 +55,7 @@ mod agent_reconciliation;
 pub mod agent_update;
 pub mod agents;
 pub mod allocation;
+pub mod authorization;
 mod fast_hash;
 pub mod framework_link;
 mod framework_messages;
@@ -150,6 +151,8 @@ pub struct MasterConfig {
     /// The file this master's log is written to (`--log-dir`), served as `/master/log`
     /// through `/files/*`; `None`: those paths are 404.
     pub log_file: Option<std::path::PathBuf>,
+    /// `--acls`: who may do what (`authorization.rs`); `None`: everything is allowed.
+    pub acls: Option<std::sync::Arc<meso_api::acl::Acls>>,
 }
 
 impl MasterConfig {
@@ -170,6 +173,7 @@ impl MasterConfig {
             http_auth: meso_api::http::auth::HttpAuthenticator::open(),
             weights: Default::default(),
             log_file: None,
+            acls: None,
         }
     }
 }

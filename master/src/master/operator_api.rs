@@ -338,7 +338,10 @@ impl Master {
                 None
             }
             other => match query_payload(other, &self.state_view()) {
-                Some(payload) => Some(payload),
+                Some(mut payload) => {
+                    self.filter_view(ctx, &request, &mut payload);
+                    Some(payload)
+                }
                 None => {
                     return reply.respond(error_response(HttpError::not_implemented(format!(
                         "{other} is not implemented"

@@ -184,6 +184,9 @@ impl Master {
         principal: Option<String>,
         reply: HttpReply,
     ) {
+        if let Some(why) = self.refuse_operation(principal.as_deref(), &request.operation) {
+            return reply.respond(error_response(HttpError::forbidden(why)));
+        }
         self.operations.waiting.push_back(PendingOperation {
             request,
             principal,
@@ -375,6 +378,9 @@ impl Master {
         };
         if let Err(why) = check_operation(&operation, &asker, &self.in_use_on_agent(&offers.agent))
         {
+            return drop(why);
+        }
+        if let Some(why) = self.refuse_operation(asker.principal, &operation) {
             return drop(why);
         }
         if let Some(r) = operation.reserve.as_ref().and_then(|r| {

@@ -143,6 +143,12 @@ impl Master {
             .call
             .subscribe
             .expect("scheduler_request validated that SUBSCRIBE carries its payload");
+        if let Some(why) = self.refuse_framework(&info) {
+            info!(ctx.node().logger(), "framework refused by the ACLs"; "reason" => &why);
+            let stream = reply.stream(StatusCode::OK, headers);
+            let _ = stream.send(events::scheduler_error(&why));
+            return;
+        }
         let known = info
             .id
             .as_ref()
