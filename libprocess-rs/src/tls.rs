@@ -85,6 +85,7 @@ pub enum TlsError {
 pub struct Tls {
     acceptor: Option<TlsAcceptor>,
     connector: TlsConnector,
+    client: Arc<rustls::ClientConfig>,
     options: TlsOptions,
 }
 
@@ -192,10 +193,10 @@ impl ServerCertVerifier for ChainOnly {
     }
 }
 
-fn connector(
+fn client_config(
     roots: Arc<RootCertStore>,
     identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
-) -> Result<TlsConnector, TlsError> {
+) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let rustls = |what| move |source| TlsError::Rustls { what, source };
     let verifier = WebPkiServerVerifier::builder_with_provider(roots, provider())
         .build()
@@ -214,7 +215,7 @@ fn connector(
             .map_err(rustls("certificate and key"))?,
         None => builder.with_no_client_auth(),
     };
-    Ok(TlsConnector::from(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 impl Tls {
@@ -246,9 +247,11 @@ impl Tls {
             .with_client_cert_verifier(clients)
             .with_single_cert(chain.clone(), key.clone_key())
             .map_err(rustls("certificate and key"))?;
+        let client = client_config(roots, Some((chain, key)))?;
         Ok(Tls {
             acceptor: Some(TlsAcceptor::from(Arc::new(server))),
-            connector: connector(roots, Some((chain, key)))?,
+            connector: TlsConnector::from(client.clone()),
+            client,
             options,
         })
     }
@@ -278,9 +281,11 @@ impl Tls {
             Some((cert, k)) => Some((certs("certificate", cert)?, key(k)?)),
             None => None,
         };
+        let client = client_config(roots(ca_pem)?, identity)?;
         Ok(Tls {
             acceptor: None,
-            connector: connector(roots(ca_pem)?, identity)?,
+            connector: TlsConnector::from(client.clone()),
+            client,
             options: TlsOptions::default(),
         })
     }
@@ -301,6 +306,11 @@ impl Tls {
     /// The options this configuration was built with.
     pub fn options(&self) -> TlsOptions {
         self.options
+    }
+
+    /// The rustls client configuration, for blocking clients (`rustls::StreamOwned`).
+    pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
+        self.client.clone()
     }
 
     /// Whether this configuration can serve (it has a certificate).

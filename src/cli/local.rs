@@ -72,6 +72,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         jwt_secret_file: None,
         weights: None,
         log: flags.log.clone(),
+        tls: Default::default(),
     };
     let master_node = Node::builder()
         .bind(SocketAddr::new(flags.ip, flags.port))
@@ -112,6 +113,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         oversubscription: Default::default(),
         fetcher: Default::default(),
         gc: Default::default(),
+        tls: Default::default(),
     };
     let agent_node =
         meso_agent::run::start(&agent_flags, log.clone(), logging.file.clone()).await?;
