@@ -260,6 +260,8 @@ pub struct Agent {
     updates: StatusUpdateManager,
     update_timer_at: Option<Duration>,
     observe: metrics::Observability,
+    /// `MESO_SSL_*` for executors when the agent runs TLS (see [`Agent::with_executor_tls`]).
+    executor_tls: Vec<(String, String)>,
     /// Writes checkpoints under `<work-dir>/meta`.
     store: CheckpointStore,
     /// Checkpointed tasks and the run (executor, container) they belong to.
@@ -330,6 +332,7 @@ impl Agent {
             updates,
             update_timer_at: None,
             observe: metrics::Observability::new(),
+            executor_tls: Vec::new(),
         }
     }
 
@@ -360,6 +363,13 @@ impl Agent {
     /// An agent whose log is written to `file` (`--log-dir`), served as `/slave/log`.
     pub fn with_log_file(mut self, file: Option<std::path::PathBuf>) -> Self {
         self.observe.log_file = file;
+        self
+    }
+
+    /// An agent whose port is TLS: its executors get `vars` (`MESO_SSL_CA_FILE`,
+    /// `MESO_SSL_CERT_FILE`, `MESO_SSL_KEY_FILE`) so that they connect with TLS too.
+    pub fn with_executor_tls(mut self, vars: Vec<(String, String)>) -> Self {
+        self.executor_tls = vars;
         self
     }
 

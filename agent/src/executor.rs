@@ -83,6 +83,37 @@ pub struct ExecutorEnv {
     pub checkpoint: bool,
     /// `MESOS_RECOVERY_TIMEOUT` (default 15 mins): how long to wait for a restarted agent.
     pub recovery_timeout: Duration,
+    /// `MESO_SSL_CA_FILE` (with `MESO_SSL_CERT_FILE` and `MESO_SSL_KEY_FILE`): the agent
+    /// runs TLS, so the executor's connections do too.
+    pub tls: Option<http_client::TlsConfig>,
+}
+
+/// The TLS configuration the agent passed on (`MESO_SSL_CA_FILE`, and the certificate and
+/// key to present), or `None` without a CA; errors name the variable.
+fn executor_tls(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<http_client::TlsConfig>, AgentError> {
+    let Some(ca) = get("MESO_SSL_CA_FILE").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let cert = get("MESO_SSL_CERT_FILE").filter(|v| !v.is_empty());
+    let key = get("MESO_SSL_KEY_FILE").filter(|v| !v.is_empty());
+    let identity = match (&cert, &key) {
+        (Some(c), Some(k)) => Some((std::path::Path::new(c), std::path::Path::new(k))),
+        (None, None) => None,
+        _ => {
+            return Err(AgentError::Env {
+                name: "MESO_SSL_CERT_FILE",
+                reason: "MESO_SSL_CERT_FILE and MESO_SSL_KEY_FILE go together".into(),
+            })
+        }
+    };
+    libprocess::Tls::client_from_files(std::path::Path::new(&ca), identity)
+        .map(|tls| Some(tls.client_config()))
+        .map_err(|e| AgentError::Env {
+            name: "MESO_SSL_CA_FILE",
+            reason: e.to_string(),
+        })
 }
 
 impl ExecutorEnv {
@@ -118,7 +149,9 @@ impl ExecutorEnv {
             })?,
             None => Duration::from_secs(15 * 60),
         };
+        let tls = executor_tls(&get)?;
         Ok(ExecutorEnv {
+            tls,
             checkpoint: get("MESOS_CHECKPOINT").as_deref() == Some("1"),
             recovery_timeout,
             agent_endpoint: need("MESOS_AGENT_ENDPOINT")?,
@@ -254,6 +287,7 @@ impl CommandExecutor {
             &env.agent_endpoint,
             &env.api_path,
             env.authentication_token.as_deref(),
+            env.tls.clone(),
         );
         CommandExecutor {
             calls,
@@ -311,6 +345,7 @@ impl CommandExecutor {
             &self.env.agent_endpoint,
             &self.env.api_path,
             self.env.authentication_token.as_deref(),
+            self.env.tls.as_ref(),
             &body,
         )?;
         let tx = self.tx.clone();

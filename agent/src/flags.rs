@@ -17,11 +17,13 @@ pub mod gc;
 pub mod isolation;
 pub mod oversubscription;
 pub mod recovery;
+pub mod tls;
 pub use fetcher::FetcherFlags;
 pub use gc::GcFlags;
 pub use isolation::IsolationFlags;
 pub use oversubscription::OversubscriptionFlags;
 pub use recovery::RecoveryFlags;
+pub use tls::TlsFlags;
 
 use crate::agent::AgentConfig;
 use crate::detect::{agent_resources, MachineFacts};
@@ -123,6 +125,9 @@ pub struct AgentFlags {
     /// Garbage collection of finished sandboxes.
     #[command(flatten)]
     pub gc: GcFlags,
+    /// `--ssl-*`: TLS on the agent's port and its connections to the master.
+    #[command(flatten)]
+    pub tls: TlsFlags,
 }
 
 fn duration_flag(flag: &'static str, value: &str) -> Result<Duration, AgentError> {

@@ -52,10 +52,14 @@ async fn start_agent(
     // Before listening: an unknown or unavailable isolator stops the agent here.
     let containerizer = IsolatingContainerizer::new(&flags.isolation.config()?)?;
     slog::info!(log, "isolation"; "isolators" => containerizer.isolator_names().join(","));
-    let node = Node::builder()
+    let mut builder = Node::builder()
         .bind(flags.listen_addr())
         .logger(log.clone())
-        .delegate(AGENT_PROCESS_ID)
+        .delegate(AGENT_PROCESS_ID);
+    if let Some(tls) = flags.tls.tls().map_err(AgentError::Node)? {
+        builder = builder.tls(tls);
+    }
+    let node = builder
         .build()
         .await
         .map_err(|e| AgentError::Node(format!("cannot listen on {}: {e}", flags.listen_addr())))?;
@@ -64,7 +68,8 @@ async fn start_agent(
     let agent = Agent::new(config, Box::new(containerizer), log)
         .with_recovery(recovery)
         .with_checkpointed_resources(checkpointed)
-        .with_log_file(log_file);
+        .with_log_file(log_file)
+        .with_executor_tls(flags.tls.executor_env());
     let pid = node
         .spawn_named(AGENT_PROCESS_ID, agent)
         .map_err(|e| AgentError::Node(e.to_string()))?;

@@ -139,4 +139,7 @@ pub enum NodeError {
         /// Its value.
         value: usize,
     },
+    /// `NodeBuilder::tls` was given a client-only configuration.
+    #[error("a node's TLS needs a certificate and key to serve its port")]
+    TlsWithoutCertificate,
 }

@@ -173,7 +173,7 @@ impl crate::Node {
         timeout: Duration,
     ) -> impl Future<Output = Result<ClientResponse, ClientError>> + Send + 'static {
         let inner = self.inner();
-        let connect = inner.transport.connect(addr);
+        let connect = inner.connect(addr);
         let spawner = inner.spawner.clone();
         let clock = inner.clock.clone();
         let deadline = clock.sleep_until(clock.now() + timeout);

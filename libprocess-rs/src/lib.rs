@@ -93,6 +93,7 @@ mod process;
 pub mod seams;
 mod shutdown;
 mod system;
+pub mod tls;
 mod upid;
 
 pub use clock::{unix_ms, unix_secs, Clock, SystemClock, TestClock};
@@ -112,6 +113,7 @@ pub use node::{
 pub use process::context::{Context, DelayHandle};
 pub use process::handlers::{Handlers, Unread};
 pub use process::{Pid, Process};
+pub use tls::{Tls, TlsError, TlsOptions};
 pub use upid::{ParseUpidError, Upid};
 
 /// Re-exported so users name the same versions.

@@ -29,6 +29,8 @@ mod asks;
 mod builder;
 mod exits;
 mod http_server;
+mod http_timer;
+mod prefixed;
 pub(crate) mod transport;
 pub use builder::NodeBuilder;
 use bytes::{Bytes, BytesMut};
@@ -39,6 +41,7 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 /// Default largest frame body accepted or sent: 64 MiB.
@@ -49,6 +52,18 @@ pub const DEFAULT_MAILBOX_CAPACITY: usize = 1 << 16;
 pub const DEFAULT_OUTBOUND_QUEUE_BYTES: usize = 128 << 20;
 /// Default largest HTTP request body: 16 MiB.
 pub const DEFAULT_MAX_HTTP_BODY_BYTES: usize = 16 << 20;
+/// Default bound of open inbound connections (below the usual 20000+ descriptors).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default time a new connection has to send its first bytes and finish a TLS handshake.
+pub const DEFAULT_FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a client has to send a whole HTTP request head.
+pub const DEFAULT_HTTP_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a client has to send a whole HTTP request body.
+pub const DEFAULT_HTTP_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default most header fields in one HTTP request.
+pub const DEFAULT_MAX_HTTP_HEADERS: usize = 100;
+/// Default largest HTTP request head (request line and header fields): 64 KiB.
+pub const DEFAULT_MAX_HTTP_HEAD_BYTES: usize = 64 << 10;
 
 /// The id of the pseudo-process that asks from outside any process.
 const ASK_ID: &str = "__ask__";
@@ -64,6 +79,20 @@ pub struct Limits {
     pub outbound_queue_bytes: usize,
     /// Largest HTTP request body.
     pub max_http_body_bytes: usize,
+    /// Most inbound connections open at once; past it a new one is closed at once (counted
+    /// under `libprocess/dropped/connection_limit`).
+    pub max_connections: usize,
+    /// Time a new connection has to send its first bytes (and to finish a TLS handshake);
+    /// a silent or half-open connection is closed then (`libprocess/dropped/slow_connection`).
+    pub first_bytes_timeout: Duration,
+    /// Time a client has to send a whole HTTP request head (slowloris guard).
+    pub http_header_timeout: Duration,
+    /// Time a client has to send a whole HTTP request body (408 past it).
+    pub http_body_timeout: Duration,
+    /// Most header fields in one HTTP request (431 past it).
+    pub max_http_headers: usize,
+    /// Largest HTTP request head in bytes (431 past it; at least 8 KiB).
+    pub max_http_head_bytes: usize,
 }
 
 impl Default for Limits {
@@ -73,6 +102,12 @@ impl Default for Limits {
             mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
             outbound_queue_bytes: DEFAULT_OUTBOUND_QUEUE_BYTES,
             max_http_body_bytes: DEFAULT_MAX_HTTP_BODY_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            first_bytes_timeout: DEFAULT_FIRST_BYTES_TIMEOUT,
+            http_header_timeout: DEFAULT_HTTP_HEADER_TIMEOUT,
+            http_body_timeout: DEFAULT_HTTP_BODY_TIMEOUT,
+            max_http_headers: DEFAULT_MAX_HTTP_HEADERS,
+            max_http_head_bytes: DEFAULT_MAX_HTTP_HEAD_BYTES,
         }
     }
 }
@@ -91,6 +126,13 @@ pub(crate) struct Counters {
     pub http_malformed: Counter,
     pub http_no_process: Counter,
     pub http_body_too_large: Counter,
+    pub http_body_timeout: Counter,
+    pub connection_limit: Counter,
+    pub slow_connection: Counter,
+    pub tls_handshake_failed: Counter,
+    pub tls_plaintext_refused: Counter,
+    pub tls_connections: Counter,
+    pub connections: Gauge,
     pub frames_received: Counter,
     pub bytes_written: Counter,
     pub mailbox: DropCounters,
@@ -113,6 +155,13 @@ impl Counters {
             http_malformed: m.counter("libprocess/http/malformed_requests"),
             http_no_process: m.counter("libprocess/http/no_process"),
             http_body_too_large: m.counter("libprocess/http/body_too_large"),
+            http_body_timeout: m.counter("libprocess/http/body_timeouts"),
+            connection_limit: d("connection_limit"),
+            slow_connection: d("slow_connection"),
+            tls_handshake_failed: m.counter("libprocess/tls/handshake_failures"),
+            tls_plaintext_refused: m.counter("libprocess/tls/plaintext_refused"),
+            tls_connections: m.counter("libprocess/tls/connections_accepted"),
+            connections: m.gauge("libprocess/connections"),
             frames_received: m.counter("libprocess/frames_received"),
             bytes_written: m.counter("libprocess/bytes_written"),
             mailbox: DropCounters {
@@ -183,6 +232,10 @@ pub(crate) struct NodeInner {
     test_clock: Option<TestClock>,
     pub spawner: Arc<dyn Spawner>,
     pub transport: Arc<dyn Transport>,
+    /// TLS for the port and for outgoing connections, when configured.
+    pub tls: Option<crate::tls::Tls>,
+    /// Inbound connections open now (bounded by `limits.max_connections`).
+    pub open_connections: std::sync::atomic::AtomicUsize,
     rng: Mutex<Box<dyn Rng>>,
     pub metrics: Metrics,
     pub counters: Counters,
@@ -499,6 +552,35 @@ fn encode_payload<M: serde::Serialize>(msg: &M, buf: &mut BytesMut) -> Result<()
 }
 
 impl NodeInner {
+    /// Opens a connection to `addr` through the transport, over TLS when the node has it
+    /// (the handshake bounded by `first_bytes_timeout` on the node's clock).
+    pub(crate) fn connect(
+        &self,
+        addr: SocketAddr,
+    ) -> impl Future<Output = std::io::Result<crate::seams::BoxConnection>> + Send + 'static {
+        let connect = self.transport.connect(addr);
+        let tls = self.tls.clone();
+        let clock = self.clock.clone();
+        let timeout = self.limits.first_bytes_timeout;
+        async move {
+            let conn = connect.await?;
+            let Some(tls) = tls else {
+                return Ok(conn);
+            };
+            let deadline = clock.sleep_until(clock.now() + timeout);
+            let host = addr.ip().to_string();
+            let handshake = tls.connect(conn, &host);
+            futures::pin_mut!(handshake);
+            match futures::future::select(handshake, deadline).await {
+                futures::future::Either::Left((result, _)) => result,
+                futures::future::Either::Right(((), _)) => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("TLS handshake with {addr} not done within {timeout:?}"),
+                )),
+            }
+        }
+    }
+
     pub(crate) fn lookup(&self, id: &str) -> Option<Arc<dyn Sink>> {
         self.table.read().get(id).map(|e| e.sink.clone())
     }

@@ -155,7 +155,17 @@ impl MasterClient {
                 .await
                 .map_err(|e| format!("cannot connect: {e}"))?;
             let _ = stream.set_nodelay(true);
-            let response = http_client::send(Box::new(stream), addr, request, |f| {
+            let conn: libprocess::seams::BoxConnection = match &self.connection.tls {
+                None => Box::new(stream),
+                Some(tls) => {
+                    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+                    let host = host.trim_start_matches('[').trim_end_matches(']');
+                    tls.connect(Box::new(stream), host)
+                        .await
+                        .map_err(|e| format!("cannot connect: TLS handshake: {e}"))?
+                }
+            };
+            let response = http_client::send(conn, addr, request, |f| {
                 tokio::spawn(f);
             })
             .await

@@ -35,6 +35,16 @@ pub struct ConnectFlags {
     /// Config file [default: ~/.config/meso/config.toml, when it exists].
     #[arg(long, env = "MESO_CONFIG", global = true)]
     pub config: Option<PathBuf>,
+    /// PEM CA certificate(s) to verify the masters with: talk HTTPS to them.
+    #[arg(long, env = "MESO_SSL_CA_FILE", global = true)]
+    pub ssl_ca_file: Option<PathBuf>,
+    /// PEM client certificate to present over HTTPS (masters with
+    /// --ssl-require-client-cert); needs --ssl-key-file and --ssl-ca-file.
+    #[arg(long, env = "MESO_SSL_CERT_FILE", global = true)]
+    pub ssl_cert_file: Option<PathBuf>,
+    /// PEM private key of --ssl-cert-file.
+    #[arg(long, env = "MESO_SSL_KEY_FILE", global = true)]
+    pub ssl_key_file: Option<PathBuf>,
 }
 
 /// What the config file says.
@@ -129,6 +139,8 @@ pub struct Connection {
     pub masters: Vec<String>,
     /// `Basic ...`, when a principal was given.
     pub authorization: Option<String>,
+    /// HTTPS to the masters, when `--ssl-ca-file` was given.
+    pub tls: Option<libprocess::Tls>,
 }
 
 fn default_config_path() -> Option<PathBuf> {
@@ -171,10 +183,29 @@ impl Connection {
                 Some(format!("Basic {}", base64(pair.as_bytes())))
             }
         };
+        let tls = client_tls(flags)?;
         Ok(Connection {
             masters,
             authorization,
+            tls,
         })
+    }
+}
+
+/// The client TLS of `--ssl-ca-file` (and the optional client certificate).
+fn client_tls(flags: &ConnectFlags) -> Result<Option<libprocess::Tls>, String> {
+    let identity = match (&flags.ssl_cert_file, &flags.ssl_key_file) {
+        (None, None) => None,
+        (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
+        (Some(_), None) => return Err("--ssl-cert-file needs --ssl-key-file".into()),
+        (None, Some(_)) => return Err("--ssl-key-file needs --ssl-cert-file".into()),
+    };
+    match &flags.ssl_ca_file {
+        None if identity.is_some() => Err("--ssl-cert-file needs --ssl-ca-file".into()),
+        None => Ok(None),
+        Some(ca) => libprocess::Tls::client_from_files(ca, identity)
+            .map(Some)
+            .map_err(|e| format!("TLS: {e}")),
     }
 }
 

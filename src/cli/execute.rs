@@ -88,6 +88,10 @@ pub struct ExecuteFlags {
     /// File whose content (one trailing newline dropped) is the principal's secret.
     #[arg(long, env = "MESO_SECRET_FILE")]
     pub secret_file: Option<std::path::PathBuf>,
+    /// `--ssl-*`: TLS to the masters. The scheduler driver is a node the master connects
+    /// back to, so it needs a certificate too: all three files, as every node.
+    #[command(flatten)]
+    pub tls: meso_agent::flags::TlsFlags,
 }
 
 /// Exit code of `meso execute` when no master answered within `--master-timeout`.
@@ -231,6 +235,9 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
             principal: flags.principal.clone(),
             secret_file: flags.secret_file.clone(),
             config: None,
+            ssl_ca_file: flags.tls.ssl_ca_file.clone(),
+            ssl_cert_file: flags.tls.ssl_cert_file.clone(),
+            ssl_key_file: flags.tls.ssl_key_file.clone(),
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         Some(MasterClient::new(connection))
@@ -245,10 +252,11 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
     } else {
         std::net::IpAddr::from([0, 0, 0, 0])
     };
-    let node = Node::builder()
-        .bind(std::net::SocketAddr::new(bind_ip, 0))
-        .build()
-        .await?;
+    let mut builder = Node::builder().bind(std::net::SocketAddr::new(bind_ip, 0));
+    if let Some(tls) = flags.tls.tls().map_err(|e| anyhow::anyhow!(e))? {
+        builder = builder.tls(tls);
+    }
+    let node = builder.build().await?;
     let mut framework = FrameworkInfo::new(&os_user(), &flags.name);
     framework.hostname = nix::unistd::gethostname()
         .ok()

@@ -73,6 +73,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         acls: None,
         weights: None,
         log: flags.log.clone(),
+        tls: Default::default(),
     };
     let master_node = Node::builder()
         .bind(SocketAddr::new(flags.ip, flags.port))
@@ -114,6 +115,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         oversubscription: Default::default(),
         fetcher: Default::default(),
         gc: Default::default(),
+        tls: Default::default(),
     };
     let agent_node =
         meso_agent::run::start(&agent_flags, log.clone(), logging.file.clone()).await?;

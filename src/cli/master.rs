@@ -126,6 +126,9 @@ pub struct MasterFlags {
     /// `--log-format`, `--log-level`, `--log-dir`.
     #[command(flatten)]
     pub log: super::logging::LogFlags,
+    /// `--ssl-*`: TLS on the master's port and its connections (agents, drivers, peers).
+    #[command(flatten)]
+    pub tls: meso_agent::flags::TlsFlags,
 }
 
 impl MasterFlags {
@@ -298,11 +301,11 @@ pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| anyhow::anyhow!("--work-dir {}: {e}", work_dir.display()))?;
-    let node = Node::builder()
-        .bind(me)
-        .logger(logging.logger.clone())
-        .build()
-        .await?;
+    let mut builder = Node::builder().bind(me).logger(logging.logger.clone());
+    if let Some(tls) = flags.tls.tls().map_err(|e| anyhow::anyhow!(e))? {
+        builder = builder.tls(tls);
+    }
+    let node = builder.build().await?;
     // `/metrics` with Mesos's keys as typed families, also while this master does not lead.
     node.set_metrics_text(Some(meso_api::prometheus::render));
     let raft_peers = options.peers.clone();

@@ -11,6 +11,8 @@
 //!   tails); [`e2e_cluster`] one real master and agent; [`masters`] three real HA masters;
 //!   [`subscribe`] a scheduler SUBSCRIBE that follows redirects; [`python_clients`] the
 //!   Python HTTP clients.
+//! - [`certs`]: a test CA and certificates (rcgen) written as `--ssl-*` files, and an
+//!   HTTPS GET.
 //! - [`browser`]: headless Chromium through chromedriver (WebDriver), for the web UI's
 //!   tests, and [`skip_unless_browser!`] where it is not installed.
 //! - [`cluster`]: the in-process cluster harness with raft-rs's verbs (`crash`,
@@ -27,6 +29,7 @@
 
 pub mod agent_harness;
 pub mod browser;
+pub mod certs;
 pub mod cluster;
 pub mod e2e_cluster;
 pub mod eventually;

@@ -383,6 +383,8 @@ impl Agent {
             authentication_token: token.as_deref(),
         }
         .variables();
+        // The agent's TLS files first, so the framework's environment still wins.
+        let env: Vec<(String, String)> = self.executor_tls.iter().cloned().chain(env).collect();
         let rootfs = super::task_rootfs::container_rootfs(info, task)?;
         Ok(LaunchSpec {
             container_id: container_id.clone(),

@@ -2,10 +2,13 @@
 //! short `POST`s over one kept-alive connection ([`CallConnection`], reopened when it
 //! breaks) and one long `POST` whose chunked response is a RecordIO event stream. No async
 //! runtime, no pool: this keeps the built-in executor's memory small. Responses are bounded ([`MAX_BODY_BYTES`], header size) so a
-//! misbehaving peer cannot make the executor buffer without limit.
+//! misbehaving peer cannot make the executor buffer without limit. When the agent runs TLS
+//! (`--ssl-*`, passed on as `MESO_SSL_*`), every connection is TLS through rustls's blocking
+//! stream, verified against the agent's CA and presenting the agent's certificate.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 
 use crate::error::AgentError;
 use meso_api::http::recordio::Decoder;
@@ -39,14 +42,65 @@ struct Head {
     close: bool,
 }
 
-fn connect(peer: &str) -> Result<BufReader<TcpStream>, AgentError> {
+/// The TLS client configuration of the executor's connections to the agent.
+pub type TlsConfig = Arc<rustls::ClientConfig>;
+
+/// A connection to the agent: plain TCP, or TLS over it.
+#[derive(Debug)]
+pub enum Stream {
+    /// Plain TCP.
+    Plain(TcpStream),
+    /// TLS (rustls's blocking stream).
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+fn connect(peer: &str, tls: Option<&TlsConfig>) -> Result<BufReader<Stream>, AgentError> {
     let stream = TcpStream::connect(peer).map_err(io(peer, "connecting to the agent"))?;
     let _ = stream.set_nodelay(true);
+    let stream = match tls {
+        None => Stream::Plain(stream),
+        Some(config) => {
+            let host = peer.rsplit_once(':').map_or(peer, |(h, _)| h);
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let name = match host.parse::<std::net::IpAddr>() {
+                Ok(ip) => rustls::pki_types::ServerName::IpAddress(ip.into()),
+                Err(_) => rustls::pki_types::ServerName::try_from(host.to_string())
+                    .map_err(|e| protocol(peer, format!("no TLS server name: {e}")))?,
+            };
+            let conn = rustls::ClientConnection::new(config.clone(), name)
+                .map_err(|e| protocol(peer, format!("TLS: {e}")))?;
+            Stream::Tls(Box::new(rustls::StreamOwned::new(conn, stream)))
+        }
+    };
     Ok(BufReader::with_capacity(8 * 1024, stream))
 }
 
 fn write_request(
-    reader: &mut BufReader<TcpStream>,
+    reader: &mut BufReader<Stream>,
     peer: &str,
     path: &str,
     token: Option<&str>,
@@ -68,7 +122,7 @@ fn write_request(
         .map_err(io(peer, "writing a request to the agent"))
 }
 
-fn read_line(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<String, AgentError> {
+fn read_line(reader: &mut BufReader<Stream>, peer: &str) -> Result<String, AgentError> {
     let mut line = String::new();
     let n = reader
         .by_ref()
@@ -84,7 +138,7 @@ fn read_line(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<String, Ag
     Ok(line.trim_end().to_string())
 }
 
-fn read_head(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<Head, AgentError> {
+fn read_head(reader: &mut BufReader<Stream>, peer: &str) -> Result<Head, AgentError> {
     let status_line = read_line(reader, peer)?;
     let status: u16 = status_line
         .split_whitespace()
@@ -121,10 +175,7 @@ fn read_head(reader: &mut BufReader<TcpStream>, peer: &str) -> Result<Head, Agen
 }
 
 /// Reads one chunk of a chunked body; `None` at the last chunk.
-fn read_chunk(
-    reader: &mut BufReader<TcpStream>,
-    peer: &str,
-) -> Result<Option<Vec<u8>>, AgentError> {
+fn read_chunk(reader: &mut BufReader<Stream>, peer: &str) -> Result<Option<Vec<u8>>, AgentError> {
     let size_line = read_line(reader, peer)?;
     let size_text = size_line.split(';').next().unwrap_or("").trim();
     let size = usize::from_str_radix(size_text, 16)
@@ -164,17 +215,19 @@ pub struct CallConnection {
     peer: String,
     path: String,
     token: Option<String>,
-    open: Option<BufReader<TcpStream>>,
+    tls: Option<TlsConfig>,
+    open: Option<BufReader<Stream>>,
 }
 
 impl CallConnection {
     /// A connection to `peer` for calls to `path`, each carrying `token` as a bearer
-    /// credential when given; opened on the first call.
-    pub fn new(peer: &str, path: &str, token: Option<&str>) -> Self {
+    /// credential when given, over TLS when `tls` is given; opened on the first call.
+    pub fn new(peer: &str, path: &str, token: Option<&str>, tls: Option<TlsConfig>) -> Self {
         CallConnection {
             peer: peer.to_string(),
             path: path.to_string(),
             token: token.map(str::to_string),
+            tls,
             open: None,
         }
     }
@@ -186,13 +239,13 @@ impl CallConnection {
                 return Ok(answer);
             }
         }
-        let reader = connect(&self.peer)?;
+        let reader = connect(&self.peer, self.tls.as_ref())?;
         self.exchange(reader, body)
     }
 
     fn exchange(
         &mut self,
-        mut reader: BufReader<TcpStream>,
+        mut reader: BufReader<Stream>,
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), AgentError> {
         let peer = self.peer.as_str();
@@ -235,20 +288,21 @@ impl CallConnection {
 /// A streamed response: RecordIO records arriving in HTTP chunks.
 pub struct RecordStream {
     peer: String,
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Stream>,
     decoder: Decoder,
     ready: std::collections::VecDeque<Vec<u8>>,
 }
 
-/// Opens the stream (with `token` as a bearer credential when given). A non-200 answer is
-/// a protocol error carrying the status and body.
+/// Opens the stream (with `token` as a bearer credential when given, over TLS when `tls`
+/// is given). A non-200 answer is a protocol error carrying the status and body.
 pub fn subscribe(
     peer: &str,
     path: &str,
     token: Option<&str>,
+    tls: Option<&TlsConfig>,
     body: &[u8],
 ) -> Result<RecordStream, AgentError> {
-    let mut reader = connect(peer)?;
+    let mut reader = connect(peer, tls)?;
     write_request(&mut reader, peer, path, token, body)?;
     let head = read_head(&mut reader, peer)?;
     if head.status != 200 {

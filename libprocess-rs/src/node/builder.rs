@@ -16,6 +16,7 @@ pub struct NodeBuilder {
     spawner: Option<Arc<dyn Spawner>>,
     transport: Option<Arc<dyn Transport>>,
     rng: Option<Box<dyn Rng>>,
+    tls: Option<crate::tls::Tls>,
 }
 
 impl NodeBuilder {
@@ -87,6 +88,12 @@ impl NodeBuilder {
         self.rng = Some(rng);
         self
     }
+    /// Serves TLS on the port and opens every outgoing connection with TLS (see
+    /// [`crate::tls`]). The configuration must have a certificate.
+    pub fn tls(mut self, tls: crate::tls::Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
     /// A deterministic random source: [`StdRng::seeded`] with `seed`.
     pub fn seed(self, seed: u64) -> Self {
         self.rng(Box::new(StdRng::seeded(seed)))
@@ -104,6 +111,27 @@ impl NodeBuilder {
             if value == 0 {
                 return Err(NodeError::BadLimit { name, value });
             }
+        }
+        for (name, value) in [
+            ("max_connections", l.max_connections),
+            ("max_http_headers", l.max_http_headers),
+            ("max_http_head_bytes", l.max_http_head_bytes),
+        ] {
+            if value == 0 {
+                return Err(NodeError::BadLimit { name, value });
+            }
+        }
+        for (name, value) in [
+            ("first_bytes_timeout", l.first_bytes_timeout),
+            ("http_header_timeout", l.http_header_timeout),
+            ("http_body_timeout", l.http_body_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(NodeError::BadLimit { name, value: 0 });
+            }
+        }
+        if self.tls.as_ref().is_some_and(|t| !t.serves()) {
+            return Err(NodeError::TlsWithoutCertificate);
         }
         if let Some(d) = &self.delegate {
             if d.is_empty() || !d.chars().all(valid_id_char) {
@@ -147,6 +175,8 @@ impl NodeBuilder {
                 .spawner
                 .unwrap_or_else(|| Arc::new(TokioSpawner::current())),
             transport,
+            tls: self.tls,
+            open_connections: std::sync::atomic::AtomicUsize::new(0),
             rng: Mutex::new(self.rng.unwrap_or_else(|| Box::new(StdRng::from_entropy()))),
             metrics,
             counters,
@@ -190,6 +220,7 @@ impl Node {
             spawner: None,
             transport: None,
             rng: None,
+            tls: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! route; else 404. Bodies are bounded (413 past the limit). A malformed request gets hyper's
 //! 4xx, is counted, and ends only that connection.
 
+use super::prefixed::Prefixed;
 use super::{Node, NodeInner, Sink};
 use crate::http::{HttpReply, HttpRequest, HttpResponse, ReplyBody};
 use crate::seams::BoxConnection;
@@ -19,7 +20,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 
 type Body = Either<Full<Bytes>, ChannelBody>;
@@ -38,54 +38,22 @@ impl hyper::body::Body for ChannelBody {
     }
 }
 
-/// A connection whose first bytes were already read by the sniffer: replays them first.
-struct Prefixed {
-    prefix: Bytes,
-    conn: BoxConnection,
-}
-
-impl AsyncRead for Prefixed {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        if !self.prefix.is_empty() {
-            let n = self.prefix.len().min(buf.remaining());
-            let chunk = self.prefix.split_to(n);
-            buf.put_slice(&chunk);
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.conn).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Prefixed {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.conn).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.conn).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.conn).poll_shutdown(cx)
-    }
-}
-
 /// Serves one HTTP/1 connection.
 pub(crate) async fn serve(node: Node, conn: BoxConnection, prefix: Bytes, peer: SocketAddr) {
-    let io = TokioIo::new(Prefixed { prefix, conn });
+    let io = TokioIo::new(Prefixed::new(prefix, conn));
     let service_node = node.clone();
     let service = hyper::service::service_fn(move |req| {
         let node = service_node.clone();
         async move { Ok::<_, Infallible>(route(node, req, peer).await) }
     });
     let mut shutdown = node.inner().shutdown.subscribe();
-    let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    let limits = node.inner().limits;
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(super::http_timer::ClockTimer(node.inner().clock.clone()))
+        .header_read_timeout(limits.http_header_timeout)
+        .max_headers(limits.max_http_headers)
+        .max_buf_size(limits.max_http_head_bytes.max(8192))
+        .serve_connection(io, service);
     tokio::select! {
         result = connection => {
             if let Err(e) = result {
@@ -191,9 +159,24 @@ fn declared_too_large(headers: &http::HeaderMap, limit: usize) -> Option<HttpRes
     })
 }
 
-/// Reads the whole body, up to `limit` bytes: past it 413, a broken body 400 (counted).
+/// Reads the whole body, up to `limit` bytes and within `http_body_timeout`: past the size
+/// 413, past the time 408, a broken body 400 (each counted).
 async fn read_body(inner: &NodeInner, body: Incoming, limit: usize) -> Result<Bytes, HttpResponse> {
-    match Limited::new(body, limit).collect().await {
+    let timeout = inner.limits.http_body_timeout;
+    let deadline = inner.clock.sleep_until(inner.clock.now() + timeout);
+    let collect = Limited::new(body, limit).collect();
+    futures::pin_mut!(collect);
+    let collected = match futures::future::select(collect, deadline).await {
+        futures::future::Either::Left((collected, _)) => collected,
+        futures::future::Either::Right(((), _)) => {
+            inner.counters.http_body_timeout.inc();
+            return Err(HttpResponse::text(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the request body did not arrive within {timeout:?}"),
+            ));
+        }
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()

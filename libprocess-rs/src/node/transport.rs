@@ -15,6 +15,7 @@
 //! the node are unaffected.
 
 use super::http_server;
+use super::prefixed::Prefixed;
 use super::{Limits, Node, NodeInner, Sink};
 use crate::frame::{self, EncodeError, FrameKind, Header, Split, PREAMBLE};
 use crate::seams::{BoxConnection, Listener};
@@ -59,6 +60,8 @@ pub(crate) struct Peer {
     notify: Notify,
     /// Set while the writer holds bytes taken from the queue and not yet written.
     writing: AtomicBool,
+    /// Set when a direct flush could not finish: the writer task flushes.
+    needs_flush: AtomicBool,
     /// Bytes written to the socket (the node's `libprocess/bytes_written`).
     bytes_written: crate::metrics::Counter,
     /// The socket's writing half once connected. Locked only for one non-blocking write
@@ -123,6 +126,7 @@ impl Peer {
             }),
             notify: Notify::new(),
             writing: AtomicBool::new(false),
+            needs_flush: AtomicBool::new(false),
             wr: Mutex::new(None),
             bytes_written,
         }
@@ -147,7 +151,15 @@ impl Peer {
                                 if q.buf.is_empty() {
                                     q.frames = 0;
                                     q.tracked = 0;
-                                    let _ = std::pin::Pin::new(&mut *w).poll_flush(&mut cx);
+                                    let flushed = std::pin::Pin::new(&mut *w).poll_flush(&mut cx);
+                                    if !matches!(flushed, std::task::Poll::Ready(Ok(()))) {
+                                        // Bytes held by a layer over the socket (TLS):
+                                        // the writer task flushes them with a real waker.
+                                        self.needs_flush.store(true, Ordering::Release);
+                                        drop(wr);
+                                        drop(q);
+                                        self.notify.notify_one();
+                                    }
                                     return;
                                 }
                             }
@@ -230,7 +242,7 @@ impl Peer {
 /// the socket breaks.
 pub(crate) async fn run_peer(node: Node, peer: Arc<Peer>) {
     let inner = node.inner();
-    let reason = match inner.transport.connect(peer.addr).await {
+    let reason = match inner.connect(peer.addr).await {
         Err(e) => format!("connect failed: {e}"),
         Ok(conn) => write_loop(inner, &peer, conn).await,
     };
@@ -256,6 +268,11 @@ async fn write_loop(inner: &NodeInner, peer: &Peer, conn: BoxConnection) -> Stri
                 out.clear();
                 peer.writing.store(false, Ordering::Release);
                 if let Err(e) = written {
+                    return format!("write failed: {e}");
+                }
+            }
+            Some(false) if peer.needs_flush.swap(false, Ordering::AcqRel) => {
+                if let Err(e) = write_all_shared(peer, &[]).await {
                     return format!("write failed: {e}");
                 }
             }
@@ -302,17 +319,29 @@ async fn write_all_shared(peer: &Peer, mut buf: &[u8]) -> std::io::Result<()> {
     .await
 }
 
-/// Accepts connections until the node shuts down.
+/// Accepts connections until the node shuts down. Past `limits.max_connections` open
+/// inbound connections a new one is closed at once and counted.
 pub(crate) async fn accept_loop(node: Node, mut listener: Box<dyn Listener>) {
     let mut shutdown = node.inner().shutdown.subscribe();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((conn, peer)) => {
+                    let inner = node.inner();
+                    let Some(slot) = ConnectionSlot::take(&node) else {
+                        inner.counters.connection_limit.inc();
+                        if inner.counters.connection_limit.get().is_power_of_two() {
+                            slog::warn!(inner.logger, "dropped connection: too many open";
+                                "peer" => %peer, "limit" => inner.limits.max_connections);
+                        }
+                        drop(conn);
+                        continue;
+                    };
                     let node2 = node.clone();
-                    node.inner()
-                        .spawner
-                        .spawn(Box::pin(serve_connection(node2, conn, peer)));
+                    inner.spawner.spawn(Box::pin(async move {
+                        serve_connection(node2, conn, peer).await;
+                        drop(slot);
+                    }));
                 }
                 Err(e) => {
                     // E.g. out of file descriptors: back off a little instead of spinning.
@@ -325,14 +354,64 @@ pub(crate) async fn accept_loop(node: Node, mut listener: Box<dyn Listener>) {
     }
 }
 
+/// One open inbound connection, counted while it lives.
+struct ConnectionSlot(Node);
+
+impl ConnectionSlot {
+    fn take(node: &Node) -> Option<ConnectionSlot> {
+        let inner = node.inner();
+        let open = inner.open_connections.fetch_add(1, Ordering::AcqRel);
+        if open >= inner.limits.max_connections {
+            inner.open_connections.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        inner.counters.connections.add(1);
+        Some(ConnectionSlot(node.clone()))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let inner = self.0.inner();
+        inner.open_connections.fetch_sub(1, Ordering::AcqRel);
+        inner.counters.connections.add(-1);
+    }
+}
+
 /// Whether the first bytes look like the start of an HTTP request (a method token).
 fn looks_like_http(first: &[u8]) -> bool {
     first.first().is_some_and(u8::is_ascii_uppercase)
 }
 
-async fn serve_connection(node: Node, mut conn: BoxConnection, peer: SocketAddr) {
+/// What the first bytes of a connection say it is.
+#[derive(Debug, PartialEq, Eq)]
+enum Kind {
+    Frames,
+    Http,
+    Tls,
+    Garbage,
+}
+
+fn classify(first: &[u8]) -> Kind {
+    if first.starts_with(&PREAMBLE) {
+        Kind::Frames
+    } else if first.first() == Some(&crate::tls::HANDSHAKE_RECORD) {
+        Kind::Tls
+    } else if looks_like_http(first) {
+        Kind::Http
+    } else {
+        Kind::Garbage
+    }
+}
+
+/// Reads the first bytes of `conn`: enough to tell frames (the whole preamble), HTTP or a
+/// TLS handshake. `None` if the connection ended, the node shut down, or nothing decisive
+/// came within `first_bytes_timeout` (counted as a slow connection).
+async fn sniff(node: &Node, conn: &mut BoxConnection, peer: SocketAddr) -> Option<BytesMut> {
     let inner = node.inner();
     let mut shutdown = inner.shutdown.subscribe();
+    let timeout = inner.limits.first_bytes_timeout;
+    let mut deadline = inner.clock.sleep_until(inner.clock.now() + timeout);
     let mut first = BytesMut::with_capacity(READ_CHUNK);
     while first.len() < PREAMBLE.len() {
         let could_be_frames = PREAMBLE.starts_with(&first[..]);
@@ -341,28 +420,111 @@ async fn serve_connection(node: Node, mut conn: BoxConnection, peer: SocketAddr)
         }
         let read = tokio::select! {
             r = conn.read_buf(&mut first) => r,
-            () = until_shutdown(&mut shutdown) => return,
+            () = until_shutdown(&mut shutdown) => return None,
+            () = &mut deadline => {
+                inner.counters.slow_connection.inc();
+                if inner.counters.slow_connection.get().is_power_of_two() {
+                    slog::warn!(inner.logger, "dropped connection: no request within the timeout";
+                        "peer" => %peer, "timeout" => ?timeout, "bytes" => first.len());
+                }
+                return None;
+            }
         };
         match read {
             Ok(0) | Err(_) => {
-                if !first.is_empty() && !looks_like_http(&first) {
+                if !first.is_empty() && classify(&first) == Kind::Garbage {
                     inner.counters.garbage_connection.inc();
                     slog::warn!(inner.logger, "dropped connection: garbage first bytes";
                         "peer" => %peer, "bytes" => first.len());
                 }
-                return;
+                return None;
             }
             Ok(_) => {}
         }
     }
-    if first.starts_with(&PREAMBLE) {
-        let _ = first.split_to(PREAMBLE.len());
-        read_frames(&node, conn, first, peer).await;
-    } else if looks_like_http(&first) {
-        http_server::serve(node.clone(), conn, first.freeze(), peer).await;
-    } else {
-        inner.counters.garbage_connection.inc();
-        slog::warn!(inner.logger, "dropped connection: garbage first bytes"; "peer" => %peer);
+    Some(first)
+}
+
+/// The answer to a plain HTTP request on a port that wants TLS.
+const TLS_REQUIRED: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\
+Connection: close\r\nContent-Length: 46\r\n\r\nthis port requires TLS: connect with https://\n";
+
+async fn serve_connection(node: Node, mut conn: BoxConnection, peer: SocketAddr) {
+    let inner = node.inner();
+    let Some(first) = sniff(&node, &mut conn, peer).await else {
+        return;
+    };
+    let kind = classify(&first);
+    let Some(tls) = &inner.tls else {
+        return dispatch(&node, conn, first, kind, peer).await;
+    };
+    if kind != Kind::Tls {
+        if tls.options().support_downgrade || kind == Kind::Garbage {
+            return dispatch(&node, conn, first, kind, peer).await;
+        }
+        inner.counters.tls_plaintext_refused.inc();
+        if inner.counters.tls_plaintext_refused.get().is_power_of_two() {
+            slog::warn!(inner.logger, "dropped plain connection: this node requires TLS";
+                "peer" => %peer, "kind" => ?kind);
+        }
+        if kind == Kind::Http {
+            let _ = conn.write_all(TLS_REQUIRED).await;
+            let _ = conn.shutdown().await;
+        }
+        return;
+    }
+    let prefixed: BoxConnection = Box::new(Prefixed::new(first.freeze(), conn));
+    let timeout = inner.limits.first_bytes_timeout;
+    let deadline = inner.clock.sleep_until(inner.clock.now() + timeout);
+    let handshake = tls.accept(prefixed);
+    futures::pin_mut!(handshake);
+    let mut secure = match futures::future::select(handshake, deadline).await {
+        futures::future::Either::Left((Ok(secure), _)) => secure,
+        futures::future::Either::Left((Err(e), _)) => {
+            inner.counters.tls_handshake_failed.inc();
+            slog::warn!(inner.logger, "dropped connection: TLS handshake failed";
+                "peer" => %peer, "error" => %e);
+            return;
+        }
+        futures::future::Either::Right(((), _)) => {
+            inner.counters.tls_handshake_failed.inc();
+            slog::warn!(inner.logger, "dropped connection: TLS handshake not done in time";
+                "peer" => %peer, "timeout" => ?timeout);
+            return;
+        }
+    };
+    inner.counters.tls_connections.inc();
+    let Some(first) = sniff(&node, &mut secure, peer).await else {
+        return;
+    };
+    match classify(&first) {
+        Kind::Tls => {
+            inner.counters.garbage_connection.inc();
+            slog::warn!(inner.logger, "dropped connection: TLS inside TLS"; "peer" => %peer);
+        }
+        kind => dispatch(&node, secure, first, kind, peer).await,
+    }
+}
+
+/// Serves a classified connection (TLS already unwrapped, if any).
+async fn dispatch(
+    node: &Node,
+    conn: BoxConnection,
+    mut first: BytesMut,
+    kind: Kind,
+    peer: SocketAddr,
+) {
+    let inner = node.inner();
+    match kind {
+        Kind::Frames => {
+            let _ = first.split_to(PREAMBLE.len());
+            read_frames(node, conn, first, peer).await;
+        }
+        Kind::Http => http_server::serve(node.clone(), conn, first.freeze(), peer).await,
+        Kind::Tls | Kind::Garbage => {
+            inner.counters.garbage_connection.inc();
+            slog::warn!(inner.logger, "dropped connection: garbage first bytes"; "peer" => %peer);
+        }
     }
 }
 
