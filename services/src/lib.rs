@@ -10,11 +10,12 @@
 //!
 //! The shell: `framework` runs it all as the `v2` process on the leading master, with a
 //! scheduler driver registered like any framework's and its records stored through the
-//! registry's Raft log (`store`), so a new leader resumes every deployment.
+//! registry's Raft log, so a new leader resumes every deployment.
 
 pub mod api;
 pub mod app;
 pub mod constraints;
+pub mod framework;
 pub mod ids;
 pub mod labels;
 pub mod launch;

@@ -430,6 +430,25 @@ impl Services {
         Ok(Some(self.start_deployment(vec![steps], original, stamp)))
     }
 
+    /// `api_post_event` for an accepted write to `path` (the app's definition when the
+    /// path names an app).
+    pub fn emit_api_event(&mut self, method: &str, path: &str, client_ip: String, now_ms: u64) {
+        let def = path
+            .strip_prefix("/v2/apps")
+            .and_then(|rest| AppId::parse(rest).ok())
+            .and_then(|app| self.apps.get(&app))
+            .map(|r| Value::Object(r.def.to_json()))
+            .unwrap_or_else(|| json!({}));
+        self.emit(json!({
+            "eventType": "api_post_event",
+            "timestamp": iso(now_ms),
+            "clientIp": client_ip,
+            "uri": path,
+            "method": method,
+            "appDefinition": def,
+        }));
+    }
+
     /// `DELETE /v2/queue/{id}/delay`.
     pub fn reset_delay(&mut self, app: &AppId) -> Result<(), ApiError> {
         let waiting = self

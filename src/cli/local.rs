@@ -71,6 +71,9 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         credentials: None,
         jwt_secret_file: None,
         weights: None,
+        // The services framework needs the replicated registry `meso master` runs.
+        no_services: true,
+        services_role: "*".to_string(),
         log: flags.log.clone(),
     };
     let master_node = Node::builder()
