@@ -1,7 +1,8 @@
 //! meso-registry: what the master must not forget across a failover (Mesos's
 //! `registry.proto`): admitted, unreachable and gone agents, the maintenance schedule and
 //! machine modes (`maintenance`), deactivated and draining agents (`agent_controls`),
-//! quotas, weights, and frameworks with their failover timeouts.
+//! quotas, weights, frameworks with their failover timeouts, and the services framework's
+//! records (opaque bytes by key, written and read only by `meso-services`).
 //!
 //! [`Registry`] is a pure, deterministic state machine: [`Registry::apply`] takes an
 //! [`Operation`], checks it, and either changes the registry or returns a

@@ -92,6 +92,10 @@ pub enum Operation {
     /// Replaces an admitted agent's info after an online change of its resources or
     /// attributes (meso's UPDATE_AGENT; not in Mesos). Refused unless the agent is admitted.
     UpdateAgentInfo(#[serde(with = "meso_api::wire::as_json")] AgentInfo),
+    /// Writes the services framework's records (`meso-services`: apps, instances,
+    /// deployments), all or nothing: each key gets its new bytes, `None` removes it. The
+    /// registry keeps them opaque; only the services framework reads them.
+    PutServices(Vec<(String, Option<Vec<u8>>)>),
 }
 
 /// A framework as the registry keeps it.

@@ -25,6 +25,8 @@ pub struct Registry {
     pub(super) weights: BTreeMap<String, f64>,
     pub(super) frameworks: BTreeMap<FrameworkId, FrameworkRecord>,
     pub(super) agent_controls: AgentControls,
+    /// The services framework's records by key (opaque bytes).
+    pub(super) services: BTreeMap<String, Vec<u8>>,
 }
 
 /// An admitted agent's info, stored as JSON inside the binary snapshot.
@@ -184,6 +186,14 @@ impl Registry {
                     None => return Err(RegistryError::AgentNotAdmitted(id.clone())),
                 }
             }
+            Operation::PutServices(writes) => {
+                for (key, value) in writes {
+                    match value {
+                        Some(bytes) => self.services.insert(key.clone(), bytes.clone()),
+                        None => self.services.remove(key),
+                    };
+                }
+            }
         }
         Ok(())
     }
@@ -251,6 +261,11 @@ impl Registry {
     /// Recorded frameworks by id.
     pub fn frameworks(&self) -> &BTreeMap<FrameworkId, FrameworkRecord> {
         &self.frameworks
+    }
+
+    /// The services framework's records by key.
+    pub fn services(&self) -> &BTreeMap<String, Vec<u8>> {
+        &self.services
     }
 
     /// Encodes the whole registry (postcard; v1 values as JSON inside).

@@ -537,3 +537,23 @@ proptest! {
         prop_assert_eq!(r.admitted().count(), before.admitted().count());
     }
 }
+
+#[test]
+fn services_records_are_written_and_removed_together_and_survive_a_snapshot() {
+    let mut r = Registry::new();
+    r.apply(&Operation::PutServices(vec![
+        ("app:/a".into(), Some(b"one".to_vec())),
+        ("app:/b".into(), Some(b"two".to_vec())),
+    ]))
+    .unwrap();
+    r.apply(&Operation::PutServices(vec![
+        ("app:/a".into(), None),
+        ("app:/b".into(), Some(b"three".to_vec())),
+    ]))
+    .unwrap();
+    assert_eq!(
+        r.services(),
+        &BTreeMap::from([("app:/b".to_string(), b"three".to_vec())])
+    );
+    assert_eq!(Registry::restore(&r.snapshot()).unwrap(), r);
+}

@@ -72,6 +72,9 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         jwt_secret_file: None,
         acls: None,
         weights: None,
+        // The services framework needs the replicated registry `meso master` runs.
+        no_services: true,
+        services_role: "*".to_string(),
         log: flags.log.clone(),
         tls: Default::default(),
     };

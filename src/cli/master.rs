@@ -123,6 +123,14 @@ pub struct MasterFlags {
     /// `PUT /weights` and UPDATE_WEIGHTS): written to the registry when it holds none yet.
     #[arg(long, env = "MESO_WEIGHTS")]
     pub weights: Option<String>,
+    /// Do not run the services framework (Marathon's REST API v2 under `/v2`, `/ping`)
+    /// beside the leading master.
+    #[arg(long, env = "MESO_NO_SERVICES")]
+    pub no_services: bool,
+    /// Role of the services framework: its apps are offered this role's resources and
+    /// unreserved ones (`*`).
+    #[arg(long, env = "MESO_SERVICES_ROLE", default_value = "*")]
+    pub services_role: String,
     /// `--log-format`, `--log-level`, `--log-dir`.
     #[command(flatten)]
     pub log: super::logging::LogFlags,
@@ -276,6 +284,24 @@ pub fn spawn_master(node: &Node, config: MasterConfig) -> anyhow::Result<libproc
     Ok(pid)
 }
 
+/// The services framework's companion, unless `--no-services`.
+fn services_companion(
+    flags: &MasterFlags,
+) -> anyhow::Result<Vec<std::sync::Arc<dyn meso_master::leadership::Companion>>> {
+    if flags.no_services {
+        return Ok(Vec::new());
+    }
+    meso_api::roles::validate_role(&flags.services_role)
+        .map_err(|e| anyhow::anyhow!("--services-role: {e}"))?;
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".to_string());
+    Ok(vec![meso_services::framework::ServicesCompanion::new(
+        meso_services::framework::ServicesConfig {
+            role: flags.services_role.clone(),
+            user,
+        },
+    )])
+}
+
 /// Runs `meso master` until Ctrl-C: the replicated registry's node, and the master
 /// process while this master leads (a stand-in pointing at the leader otherwise).
 pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
@@ -311,7 +337,13 @@ pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
     let raft_peers = options.peers.clone();
     let log = RaftLog::<Registry>::start(&node, options, &work_dir)
         .map_err(|e| anyhow::anyhow!("registry log under {}: {e}", work_dir.display()))?;
-    let mut host = MasterHost::start(&node, log.clone(), raft_peers, config);
+    let mut host = MasterHost::start_with(
+        &node,
+        log.clone(),
+        raft_peers,
+        config,
+        services_companion(&flags)?,
+    );
     libprocess::slog::info!(logging.logger, "master listening";
         "pid" => format!("master@{}", node.addr()),
         "peers" => if peers.is_empty() { "none, a cluster of one".to_string() } else { format!("{peers:?}") },

@@ -18,7 +18,7 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{snapshot_of, LeaderInfo, RaftRegistrar, SharedLeaderInfo, StandIn};
+use super::{snapshot_of, Companion, LeaderInfo, RaftRegistrar, SharedLeaderInfo, StandIn};
 use crate::master::{Master, MasterConfig};
 use crate::raftlog::{LeaderState, RaftLog};
 use meso_registry::Registry;
@@ -94,6 +94,17 @@ impl MasterHost {
         peers: BTreeMap<u64, SocketAddr>,
         config: MasterConfig,
     ) -> MasterHost {
+        MasterHost::start_with(node, log, peers, config, Vec::new())
+    }
+
+    /// [`MasterHost::start`] with `companions` run beside the master while it leads.
+    pub fn start_with(
+        node: &Node,
+        log: RaftLog<Registry>,
+        peers: BTreeMap<u64, SocketAddr>,
+        config: MasterConfig,
+        companions: Vec<Arc<dyn Companion>>,
+    ) -> MasterHost {
         let leader: SharedLeaderInfo = Arc::new(Mutex::new(LeaderInfo {
             peers: peers.values().copied().collect(),
             ..LeaderInfo::default()
@@ -106,6 +117,7 @@ impl MasterHost {
             config,
             leader.clone(),
             stop_rx,
+            companions,
         ));
         MasterHost { leader, stop, task }
     }
@@ -177,6 +189,13 @@ fn spawn_stand_in(
     Ok(Serving::StandIn(pid.upid().clone()))
 }
 
+/// Stops every companion (before the master they run beside).
+async fn depose(node: &Node, companions: &[Arc<dyn Companion>]) {
+    for c in companions {
+        c.deposed(node).await;
+    }
+}
+
 async fn stop_process(node: &Node, upid: &Upid) {
     let exited = node.wait(upid);
     node.terminate(upid);
@@ -210,6 +229,7 @@ async fn run(
     config: MasterConfig,
     shared: SharedLeaderInfo,
     mut stop: watch::Receiver<bool>,
+    companions: Vec<Arc<dyn Companion>>,
 ) -> Result<(), HostError> {
     let logger = node.logger().clone();
     let mut leader = log.watch_leader();
@@ -251,6 +271,9 @@ async fn run(
                     info!(logger, "elected: this master leads"; "term" => state.term, "pid" => %pid.upid(), "at_unix_ms" => unix_ms(&node));
                     serving = Serving::Master(pid.upid().clone(), state.term);
                     update_info(&shared, &node, &peers, state, true);
+                    for c in &companions {
+                        c.elected(&node, &log);
+                    }
                 }
                 Err(e) => {
                     // The lease is not valid yet (nothing committed in this term) or
@@ -270,6 +293,7 @@ async fn run(
             },
             (Serving::Master(upid, term), false) => {
                 warn!(logger, "leadership lost: the master process stops"; "term" => *term, "new_term" => state.term);
+                depose(&node, &companions).await;
                 stop_process(&node, upid).await;
                 serving = spawn_stand_in(&node, &shared, &config)?;
                 update_info(&shared, &node, &peers, state, false);
@@ -280,6 +304,7 @@ async fn run(
         tokio::select! {
             changed = leader.changed() => {
                 if changed.is_err() {
+                    depose(&node, &companions).await;
                     stop_process(&node, serving.upid()).await;
                     return Err(HostError::LogStopped);
                 }
@@ -288,6 +313,7 @@ async fn run(
                 match &serving {
                     Serving::Master(_, term) => {
                         let term = *term;
+                        depose(&node, &companions).await;
                         // Registry writes fail as soon as leadership moves, which the
                         // leader watch may show a moment later: give it that moment.
                         let clock = node.clock();
@@ -309,6 +335,7 @@ async fn run(
                 }
             }
             _ = stop.changed() => {
+                depose(&node, &companions).await;
                 stop_process(&node, serving.upid()).await;
                 update_info(&shared, &node, &peers, log.leader(), false);
                 return Ok(());

@@ -10,16 +10,20 @@
 //!   election it reads the registry (a lease read) and starts a `Master` recovered from it;
 //!   on losing leadership it terminates the `Master` (its links to agents and frameworks
 //!   break, so they look for the new leader) and starts a `StandIn`.
+//! - [`Companion`] (`companion.rs`): what runs beside the `Master` while it leads (the
+//!   services framework), started after it and stopped before it.
 //!
 //! Invariants: at most one of `Master` and `StandIn` runs on a node at any time (the old one
 //! has exited before the new one is spawned); `master/elected` is 1 exactly while a
 //! `Master` runs; a `Master` is only started after a successful lease read, so it starts from
 //! a registry that includes every committed change.
 
+mod companion;
 mod host;
 mod registrar;
 mod standin;
 
+pub use companion::Companion;
 pub use host::{HostError, MasterHost, ELECTED, LEADER_RAFT_ID, RAFT_PEERS, RAFT_TERM};
 pub use registrar::{operation_for, snapshot_of, RaftRegistrar};
 pub use standin::{StandIn, StandInMessage};

@@ -1,0 +1,516 @@
+//! The services framework as it runs on the leading master: the `v2` process (Marathon's
+//! `/v2` routes, `/v2/events`), its scheduler driver, and `ping` (`/ping`), started by the
+//! [`ServicesCompanion`] when the master is elected and stopped when it is deposed.
+//!
+//! The `v2` process owns the [`Services`] core. On start it reads its records from the
+//! registry (a lease read through the Raft log), then starts a scheduler driver that
+//! registers with the master on the same node like any framework (re-registering with
+//! the stored framework id after a failover) and forwards offers and status updates to it.
+//! After registering it asks the master to reconcile every task it knows, so running tasks
+//! are adopted, never relaunched. Every change's records are written to the registry
+//! (`PutServices`, one proposal in flight, the next batch coalescing behind it).
+//!
+//! Until the records are read, `/v2` answers 503.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use libprocess::http_types::{HeaderMap, HeaderValue, StatusCode};
+use libprocess::slog::{info, warn};
+use libprocess::{Context, HttpReply, HttpRequest, HttpResponse, HttpStream, Node, Process, Upid};
+use meso_api::v1::{
+    AgentId, FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo, MasterInfo,
+    Offer, TaskId, TaskStatus,
+};
+use meso_frameworks::driver::{DriverActions, DriverHandle, Scheduler, SchedulerDriver};
+use meso_master::leadership::Companion;
+use meso_master::raftlog::RaftLog;
+use meso_registry::{Operation, Registry};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+
+use crate::api::{self, Env, Request};
+use crate::ops::Stamp;
+use crate::state::{Effect, Services};
+use crate::timestamps::iso;
+
+/// The framework's settings (from `meso master --services-role`).
+#[derive(Debug, Clone)]
+pub struct ServicesConfig {
+    /// The framework's role.
+    pub role: String,
+    /// The OS user tasks run as by default.
+    pub user: String,
+}
+
+/// How often the deployments are looked at without an event (backoff expiries).
+const TICK: Duration = Duration::from_millis(500);
+/// How long an offer the framework has no use for is declined.
+const IDLE_REFUSE_SECONDS: f64 = 5.0;
+/// How long offers are declined while instances wait (for another agent).
+const WAITING_REFUSE_SECONDS: f64 = 1.0;
+/// Failover timeout: the master keeps the framework's tasks this long without it.
+const FAILOVER_TIMEOUT_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Everything the `v2` process handles.
+#[derive(Debug)]
+pub enum ServicesMessage {
+    /// The records read from the registry.
+    Loaded(Result<BTreeMap<String, Vec<u8>>, String>),
+    /// The driver registered (or re-registered) with this framework id.
+    Registered(String),
+    /// Offers.
+    Offers(Vec<Offer>),
+    /// A status update.
+    Status(Box<TaskStatus>),
+    /// A write to the registry finished.
+    Persisted(Result<(), String>),
+    /// Look at deployments again.
+    Tick,
+}
+
+/// The scheduler the driver calls: forwards everything to the `v2` process.
+struct Forward(libprocess::Pid<ServicesProcess>);
+
+impl Scheduler for Forward {
+    fn registered(&mut self, _d: &mut DriverActions<'_>, id: &FrameworkId, _m: &MasterInfo) {
+        let _ = self.0.send(ServicesMessage::Registered(id.to_string()));
+    }
+    fn reregistered(&mut self, d: &mut DriverActions<'_>, _m: &MasterInfo) {
+        if let Some(id) = d.framework_id() {
+            let _ = self.0.send(ServicesMessage::Registered(id.to_string()));
+        }
+    }
+    fn resource_offers(&mut self, _d: &mut DriverActions<'_>, offers: Vec<Offer>) {
+        let _ = self.0.send(ServicesMessage::Offers(offers));
+    }
+    fn status_update(&mut self, _d: &mut DriverActions<'_>, status: &TaskStatus) {
+        let _ = self
+            .0
+            .send(ServicesMessage::Status(Box::new(status.clone())));
+    }
+}
+
+/// An `/v2/events` subscriber: its stream and the event types it asked for.
+struct Subscriber {
+    stream: HttpStream,
+    types: Vec<String>,
+}
+
+/// The `v2` process (see the module docs).
+pub struct ServicesProcess {
+    config: ServicesConfig,
+    log: RaftLog<Registry>,
+    state: Option<Services>,
+    driver: Option<DriverHandle>,
+    persisting: bool,
+    subscribers: Vec<Subscriber>,
+}
+
+impl ServicesProcess {
+    /// A process storing its records through `log`.
+    pub fn new(config: ServicesConfig, log: RaftLog<Registry>) -> ServicesProcess {
+        ServicesProcess {
+            config,
+            log,
+            state: None,
+            driver: None,
+            persisting: false,
+            subscribers: Vec::new(),
+        }
+    }
+
+    fn now_ms(ctx: &Context<Self>) -> u64 {
+        ctx.wall_time()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+
+    fn loaded(&mut self, ctx: &mut Context<Self>, records: BTreeMap<String, Vec<u8>>) {
+        let (state, bad) = Services::restore(&self.config.role, &records);
+        for b in bad {
+            warn!(ctx.node().logger(), "services: a stored record does not decode and is skipped"; "record" => b);
+        }
+        info!(ctx.node().logger(), "services framework recovered";
+            "apps" => state.apps.len(), "instances" => state.instances.len(),
+            "deployments" => state.deployments.len(), "framework_id" => ?state.framework_id);
+        let mut framework = FrameworkInfo::new(&self.config.user, "meso-services");
+        framework.id = state.framework_id.as_deref().map(FrameworkId::new);
+        framework.role = Some(self.config.role.clone());
+        framework.checkpoint = true;
+        framework.failover_timeout = FAILOVER_TIMEOUT_SECONDS;
+        framework.capabilities = vec![FrameworkCapability {
+            kind: Some(FrameworkCapabilityType::RevocableResources),
+        }];
+        self.state = Some(state);
+        let master = Upid::new("master", ctx.node().addr());
+        let driver = SchedulerDriver::new(master, framework, Box::new(Forward(ctx.pid().clone())))
+            .with_retry_interval(Duration::from_millis(500));
+        match ctx.spawn(driver) {
+            Ok(pid) => self.driver = Some(DriverHandle::new(pid)),
+            Err(e) => {
+                warn!(ctx.node().logger(), "services: cannot start the scheduler driver"; "error" => %e)
+            }
+        }
+        ctx.delay(TICK, ServicesMessage::Tick);
+    }
+
+    /// Reconciles the deployments, then carries out what the core asked for.
+    fn settle(&mut self, ctx: &mut Context<Self>) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        let mut new_id = || ctx.uuid_v4().to_string();
+        state.reconcile(&mut new_id);
+        let effects = state.take_effects();
+        let mut kills = Vec::new();
+        let mut revive = false;
+        for e in effects {
+            match e {
+                Effect::Kill { task_id, agent_id } => kills.push((task_id, agent_id)),
+                Effect::Revive => revive = true,
+                Effect::Event(event) => self.publish(&event),
+            }
+        }
+        if let Some(driver) = &self.driver {
+            if !kills.is_empty() || revive {
+                let _ = driver.run(move |a| {
+                    for (task, _agent) in kills {
+                        let _ = a.kill_task(TaskId::new(task));
+                    }
+                    if revive {
+                        let _ = a.revive_offers();
+                    }
+                });
+            }
+        }
+        self.persist(ctx);
+    }
+
+    fn persist(&mut self, ctx: &mut Context<Self>) {
+        if self.persisting {
+            return;
+        }
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        if !state.has_writes() {
+            return;
+        }
+        let writes = state.take_writes();
+        self.persisting = true;
+        let log = self.log.clone();
+        ctx.defer(
+            async move {
+                log.propose(Operation::PutServices(writes))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()))
+            },
+            ServicesMessage::Persisted,
+        );
+    }
+
+    fn publish(&mut self, event: &Value) {
+        let kind = event["eventType"].as_str().unwrap_or_default().to_string();
+        let mut event = event.clone();
+        if event.get("timestamp").is_none() {
+            event["timestamp"] = json!(iso(0));
+        }
+        let chunk = Bytes::from(format!("event: {kind}\ndata: {event}\n\n"));
+        self.subscribers.retain(|s| {
+            if !s.types.is_empty() && !s.types.contains(&kind) {
+                return !s.stream.is_closed();
+            }
+            // A consumer that falls behind is dropped and must reconnect (Marathon 1.8+).
+            s.stream.send(chunk.clone()).is_ok()
+        });
+    }
+
+    fn subscribe(&mut self, ctx: &Context<Self>, request: &HttpRequest, reply: HttpReply) {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+        let stream = reply.stream(StatusCode::OK, headers);
+        let types: Vec<String> = request
+            .query
+            .as_deref()
+            .unwrap_or("")
+            .split('&')
+            .filter_map(|kv| kv.strip_prefix("event_type="))
+            .map(str::to_string)
+            .collect();
+        let attached = json!({
+            "eventType": "event_stream_attached",
+            "timestamp": iso(Self::now_ms(ctx)),
+            "remoteAddress": request.peer.ip().to_string(),
+        });
+        let _ = stream.send(Bytes::from(format!(
+            "event: event_stream_attached\ndata: {attached}\n\n"
+        )));
+        self.subscribers.push(Subscriber { stream, types });
+    }
+
+    fn serve(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
+        let route = request.route.clone();
+        if route.trim_end_matches('/') == "/events" && request.method == "GET" {
+            return self.subscribe(ctx, &request, reply);
+        }
+        let now_ms = Self::now_ms(ctx);
+        let Some(state) = self.state.as_mut() else {
+            return reply.respond(json_response(
+                503,
+                &json!({"message": "the services framework is starting; try again shortly"}),
+                &[],
+            ));
+        };
+        let leader = ctx.node().addr().to_string();
+        let env = Env {
+            leader: &leader,
+            http_port: ctx.node().addr().port(),
+        };
+        let query = request.query.clone().unwrap_or_default();
+        let req = Request {
+            method: request.method.as_str(),
+            path: &route,
+            query: &query,
+            body: &request.body,
+        };
+        let mut new_id = || ctx.uuid_v4().to_string();
+        let mut stamp = Stamp {
+            now_ms,
+            new_id: &mut new_id,
+        };
+        let answer = api::handle(state, &req, &env, &mut stamp);
+        if request.method != "GET" && answer.status < 300 {
+            state.emit_api_event(
+                request.method.as_str(),
+                &request.path,
+                request.peer.ip().to_string(),
+                now_ms,
+            );
+        }
+        let body = answer.body.clone().unwrap_or(Value::Null);
+        reply.respond(json_response(answer.status, &body, &answer.headers));
+        self.settle(ctx);
+    }
+
+    fn offers(&mut self, ctx: &mut Context<Self>, offers: Vec<Offer>) {
+        let now_ms = Self::now_ms(ctx);
+        let (Some(state), Some(driver)) = (self.state.as_mut(), self.driver.as_ref()) else {
+            return;
+        };
+        let round = state.offers(offers, now_ms);
+        let refuse = if round.waiting {
+            WAITING_REFUSE_SECONDS
+        } else {
+            IDLE_REFUSE_SECONDS
+        };
+        let _ = driver.run(move |a| {
+            for (offer, tasks) in round.launches {
+                let _ = a.launch_tasks(
+                    vec![offer],
+                    tasks,
+                    meso_api::v1::Filters {
+                        refuse_seconds: WAITING_REFUSE_SECONDS,
+                    },
+                );
+            }
+            for offer in round.declines {
+                let _ = a.decline_offer(
+                    offer,
+                    meso_api::v1::Filters {
+                        refuse_seconds: refuse,
+                    },
+                );
+            }
+        });
+        self.settle(ctx);
+    }
+
+    fn registered(&mut self, ctx: &mut Context<Self>, id: String) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        info!(ctx.node().logger(), "services framework registered"; "framework_id" => &id);
+        state.set_framework_id(&id);
+        let known: Vec<(TaskId, Option<AgentId>)> = state
+            .known_tasks()
+            .into_iter()
+            .map(|(t, a)| (TaskId::new(t), Some(AgentId::new(a))))
+            .collect();
+        if let Some(driver) = &self.driver {
+            let _ = driver.run(move |a| {
+                // Explicit reconciliation: the master answers for each task it knows, and
+                // TASK_LOST/GONE for those it knows are gone.
+                if !known.is_empty() {
+                    let _ = a.reconcile_tasks(known);
+                }
+                let _ = a.revive_offers();
+            });
+        }
+        self.settle(ctx);
+    }
+}
+
+fn json_response(status: u16, body: &Value, headers: &[(&'static str, String)]) -> HttpResponse {
+    let mut r = if body.is_null() {
+        HttpResponse::text(StatusCode::OK, "")
+    } else {
+        HttpResponse::json(body)
+    };
+    r.status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in headers {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            r.headers.insert(*k, v);
+        }
+    }
+    r
+}
+
+impl Process for ServicesProcess {
+    type Message = ServicesMessage;
+
+    fn base_name(&self) -> &str {
+        "v2"
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<Self>) {
+        let log = self.log.clone();
+        ctx.defer(
+            async move {
+                log.read(|r: &Registry| r.services().clone())
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+            ServicesMessage::Loaded,
+        );
+    }
+
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: ServicesMessage) {
+        match msg {
+            ServicesMessage::Loaded(Ok(records)) => self.loaded(ctx, records),
+            ServicesMessage::Loaded(Err(e)) => {
+                warn!(ctx.node().logger(), "services: cannot read the stored records; retrying"; "error" => e);
+                let log = self.log.clone();
+                let clock = ctx.node().clock();
+                ctx.defer(
+                    async move {
+                        clock.sleep_until(clock.now() + TICK).await;
+                        log.read(|r: &Registry| r.services().clone())
+                            .await
+                            .map_err(|e| e.to_string())
+                    },
+                    ServicesMessage::Loaded,
+                );
+            }
+            ServicesMessage::Registered(id) => self.registered(ctx, id),
+            ServicesMessage::Offers(offers) => self.offers(ctx, offers),
+            ServicesMessage::Status(status) => {
+                let now_ms = Self::now_ms(ctx);
+                if let Some(state) = self.state.as_mut() {
+                    state.status(&status, now_ms);
+                }
+                self.settle(ctx);
+            }
+            ServicesMessage::Persisted(result) => {
+                self.persisting = false;
+                if let Err(e) = result {
+                    warn!(ctx.node().logger(), "services: writing records to the registry failed"; "error" => e);
+                }
+                self.persist(ctx);
+            }
+            ServicesMessage::Tick => {
+                self.settle(ctx);
+                ctx.delay(TICK, ServicesMessage::Tick);
+            }
+        }
+    }
+
+    fn http(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
+        self.serve(ctx, request, reply);
+    }
+
+    fn finalize(&mut self, ctx: &mut Context<Self>) {
+        if let Some(driver) = self.driver.take() {
+            ctx.node().terminate(driver.upid());
+        }
+    }
+}
+
+/// `/ping`: `pong`, as text, or as a JSON string for a client that prefers JSON.
+pub struct Ping;
+
+impl Process for Ping {
+    type Message = ();
+
+    fn base_name(&self) -> &str {
+        "ping"
+    }
+
+    fn handle(&mut self, _ctx: &mut Context<Self>, _msg: ()) {}
+
+    fn http(&mut self, _ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
+        let accept = request
+            .headers
+            .get("accept")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("*/*")
+            .to_string();
+        if accept.contains("application/json") && !accept.contains("text/plain") {
+            reply.respond(HttpResponse::json(&json!("pong")));
+        } else {
+            reply.respond(HttpResponse::text(StatusCode::OK, "pong"));
+        }
+    }
+}
+
+/// Starts the framework when the master is elected (see the module docs).
+pub struct ServicesCompanion {
+    config: ServicesConfig,
+    running: Mutex<Vec<Upid>>,
+}
+
+impl ServicesCompanion {
+    /// A companion running the framework with `config`.
+    pub fn new(config: ServicesConfig) -> Arc<ServicesCompanion> {
+        Arc::new(ServicesCompanion {
+            config,
+            running: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+impl Companion for ServicesCompanion {
+    fn elected(&self, node: &Node, log: &RaftLog<Registry>) {
+        let mut running = self.running.lock();
+        match node.spawn_named("v2", ServicesProcess::new(self.config.clone(), log.clone())) {
+            Ok(pid) => running.push(pid.upid().clone()),
+            Err(e) => warn!(node.logger(), "services: cannot start the v2 process"; "error" => %e),
+        }
+        match node.spawn_named("ping", Ping) {
+            Ok(pid) => running.push(pid.upid().clone()),
+            Err(e) => {
+                warn!(node.logger(), "services: cannot start the ping process"; "error" => %e)
+            }
+        }
+    }
+
+    fn deposed(&self, node: &Node) -> BoxFuture<'static, ()> {
+        let upids: Vec<Upid> = std::mem::take(&mut *self.running.lock());
+        let node = node.clone();
+        Box::pin(async move {
+            for upid in upids {
+                let exited = node.wait(&upid);
+                node.terminate(&upid);
+                exited.await;
+            }
+        })
+    }
+}

@@ -1,0 +1,28 @@
+//! meso-services: long-running services on meso, speaking Marathon's REST API v2.
+//!
+//! Pure cores: `app` (the app definition and its JSON), `validation` (its rules), `ids`
+//! (app paths and task ids), `constraints` (the seven operators), `placement` (which
+//! offers take which instances), `rolling` (the rollout step, scale-down order, launch
+//! backoff), `state` (apps, instances, deployments; offers and status updates in, kills
+//! and launches out), `ops` (the API's changes with Marathon's refusals), `views` (the
+//! JSON answers), `api` (the `/v2` routes as a function), `launch` (an instance's
+//! `TaskInfo`), `labels` (label selectors), `timestamps`.
+//!
+//! The shell: `framework` runs it all as the `v2` process on the leading master, with a
+//! scheduler driver registered like any framework's and its records stored through the
+//! registry's Raft log, so a new leader resumes every deployment.
+
+pub mod api;
+pub mod app;
+pub mod constraints;
+pub mod framework;
+pub mod ids;
+pub mod labels;
+pub mod launch;
+pub mod ops;
+pub mod placement;
+pub mod rolling;
+pub mod state;
+pub mod timestamps;
+pub mod validation;
+pub mod views;

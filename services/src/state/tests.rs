@@ -1,0 +1,278 @@
+//! The core driven as the framework drives it: API changes, offers, status updates.
+
+use super::*;
+use crate::api::{handle, Env, Request};
+use crate::ops::Stamp;
+use meso_api::attributes::Attributes;
+use meso_api::v1::{AgentId, FrameworkId, OfferId, TaskId};
+use meso_api::Resources;
+
+pub(crate) struct Harness {
+    pub s: Services,
+    pub now_ms: u64,
+    next: u64,
+    offers: u64,
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        Harness {
+            s: Services::new("*"),
+            now_ms: 1_600_000_000_000,
+            next: 0,
+            offers: 0,
+        }
+    }
+
+    pub fn call(&mut self, method: &str, path: &str, body: &str) -> crate::api::Reply {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut next = self.next;
+        let reply = {
+            let mut new_id = || {
+                next += 1;
+                format!("id-{next}")
+            };
+            let mut stamp = Stamp {
+                now_ms: self.now_ms,
+                new_id: &mut new_id,
+            };
+            handle(
+                &mut self.s,
+                &Request {
+                    method,
+                    path,
+                    query,
+                    body: body.as_bytes(),
+                },
+                &Env {
+                    leader: "127.0.0.1:5050",
+                    http_port: 5050,
+                },
+                &mut stamp,
+            )
+        };
+        self.next = next;
+        self.tick();
+        reply
+    }
+
+    pub fn tick(&mut self) {
+        let mut next = self.next;
+        let mut new_id = || {
+            next += 1;
+            format!("id-{next}")
+        };
+        self.s.reconcile(&mut new_id);
+        self.next = next;
+    }
+
+    pub fn offer(&mut self, host: &str, attrs: &str, cpus: f64) -> Offer {
+        self.offers += 1;
+        let mut r = Resources::parse(
+            &format!("cpus:{cpus};mem:4096;disk:1000;ports:[31000-31100]"),
+            "*",
+        )
+        .unwrap();
+        r = r.allocate("*");
+        Offer {
+            id: OfferId::new(format!("o{}", self.offers)),
+            framework_id: FrameworkId::new("fw"),
+            agent_id: AgentId::new(format!("agent-{host}")),
+            hostname: host.to_string(),
+            url: None,
+            resources: r,
+            attributes: Attributes::parse(attrs).unwrap(),
+            executor_ids: vec![],
+            unavailability: None,
+            allocation_info: None,
+        }
+    }
+
+    /// Offers one offer per host; returns the tasks launched.
+    pub fn round(&mut self, hosts: &[(&str, &str)]) -> Vec<TaskInfo> {
+        let offers: Vec<Offer> = hosts.iter().map(|(h, a)| self.offer(h, a, 4.0)).collect();
+        let round = self.s.offers(offers, self.now_ms);
+        round.launches.into_iter().flat_map(|(_, t)| t).collect()
+    }
+
+    pub fn report(&mut self, task: &str, state: TaskState, healthy: Option<bool>) {
+        let mut st = TaskStatus::new(TaskId::new(task), state);
+        st.healthy = healthy;
+        st.agent_id = Some(AgentId::new("agent-x"));
+        self.s.status(&st, self.now_ms);
+        self.tick();
+    }
+
+    pub fn running(&mut self, tasks: &[TaskInfo]) {
+        for t in tasks {
+            self.report(&t.task_id.to_string(), TaskState::Running, None);
+        }
+    }
+
+    pub fn kills(&mut self) -> Vec<String> {
+        self.s
+            .take_effects()
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Kill { task_id, .. } => Some(task_id),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+const HOSTS: [(&str, &str); 3] = [
+    ("h1", "rack:r1;zone:west"),
+    ("h2", "rack:r2;zone:east"),
+    ("h3", "rack:r1;zone:west"),
+];
+
+#[test]
+fn an_app_is_launched_and_its_deployment_ends_when_it_runs() {
+    let mut h = Harness::new();
+    let r = h.call("POST", "/apps", r#"{"id":"/web","cmd":"sleep 1000","instances":3,"cpus":0.1,"mem":16,"constraints":[["hostname","UNIQUE"]]}"#);
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(h.s.deployments.len(), 1);
+    let tasks = h.round(&HOSTS);
+    assert_eq!(tasks.len(), 3);
+    let hosts: BTreeSet<String> = tasks.iter().map(|t| t.agent_id.to_string()).collect();
+    assert_eq!(hosts.len(), 3, "UNIQUE hostname spreads");
+    let env = &tasks[0]
+        .command
+        .as_ref()
+        .unwrap()
+        .environment
+        .as_ref()
+        .unwrap()
+        .variables;
+    assert!(env
+        .iter()
+        .any(|v| v.name == "PORT0" && v.value.as_deref() == Some("31000")));
+    h.running(&tasks);
+    assert!(h.s.deployments.is_empty(), "done once all run");
+    let app = h.call("GET", "/apps//web", "");
+    assert_eq!(app.body.as_ref().unwrap()["app"]["tasksRunning"], 3);
+}
+
+#[test]
+fn a_failed_instance_is_replaced_after_its_backoff() {
+    let mut h = Harness::new();
+    h.call(
+        "POST",
+        "/apps",
+        r#"{"id":"/w","cmd":"x","cpus":0.1,"mem":16,"backoffSeconds":5}"#,
+    );
+    let tasks = h.round(&HOSTS);
+    h.running(&tasks);
+    let first = tasks[0].task_id.to_string();
+    h.report(&first, TaskState::Failed, None);
+    assert!(h.round(&HOSTS).is_empty(), "backoff holds the relaunch");
+    let queue = h.call("GET", "/queue", "");
+    assert_eq!(queue.body.unwrap()["queue"][0]["count"], 1);
+    h.now_ms += 5_000;
+    let again = h.round(&HOSTS);
+    assert_eq!(again.len(), 1);
+    assert!(
+        again[0].task_id.to_string().ends_with("._app.2"),
+        "same instance, next incarnation"
+    );
+    let app = h.call("GET", "/apps/w", "");
+    assert_eq!(
+        app.body.unwrap()["app"]["lastTaskFailure"]["taskId"],
+        first.as_str()
+    );
+}
+
+#[test]
+fn a_rolling_restart_keeps_the_minimum_serving() {
+    let mut h = Harness::new();
+    h.call("POST", "/apps", r#"{"id":"/r","cmd":"x","instances":4,"cpus":0.1,"mem":16,"upgradeStrategy":{"minimumHealthCapacity":0.5,"maximumOverCapacity":0}}"#);
+    let tasks = h.round(&HOSTS);
+    h.running(&tasks);
+    h.kills();
+    let r = h.call("PUT", "/apps/r", r#"{"cmd":"y"}"#);
+    assert_eq!(r.status, 200, "{r:?}");
+    let serving = |h: &Harness| {
+        h.s.instances
+            .values()
+            .filter(|i| i.goal == Goal::Run && i.serving(false))
+            .count()
+    };
+    for _ in 0..10 {
+        assert!(serving(&h) >= 2);
+        for k in h.kills() {
+            h.report(&k, TaskState::Killed, None);
+            assert!(serving(&h) >= 2);
+        }
+        let new = h.round(&HOSTS);
+        h.running(&new);
+    }
+    assert!(h.s.deployments.is_empty(), "{:?}", h.s.deployments);
+    let app = h.s.apps.values().next().unwrap();
+    assert!(h.s.instances.values().all(|i| i.config_ms == app.config_ms));
+    assert_eq!(serving(&h), 4);
+}
+
+#[test]
+fn locked_apps_refuse_without_force_and_kills_relaunch_or_scale() {
+    let mut h = Harness::new();
+    h.call(
+        "POST",
+        "/apps",
+        r#"{"id":"/k","cmd":"x","instances":2,"cpus":0.1,"mem":16}"#,
+    );
+    let r = h.call("PUT", "/apps/k", r#"{"instances":3}"#);
+    assert_eq!(r.status, 409);
+    assert!(r.body.unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("force=true"));
+    assert_eq!(
+        h.call("PUT", "/apps/k?force=True", r#"{"instances":3}"#)
+            .status,
+        200
+    );
+    let tasks = h.round(&HOSTS);
+    h.running(&tasks);
+    assert!(h.s.deployments.is_empty());
+    let t = tasks[0].task_id.to_string();
+    let r = h.call("DELETE", &format!("/apps/k/tasks/{t}"), "");
+    assert_eq!(r.status, 200);
+    assert_eq!(h.kills(), vec![t.clone()]);
+    h.report(&t, TaskState::Killed, None);
+    assert_eq!(h.round(&HOSTS).len(), 1, "a kill without scale relaunches");
+    let t2 = tasks[1].task_id.to_string();
+    let r = h.call(
+        "POST",
+        "/tasks/delete?scale=true",
+        &format!(r#"{{"ids":["{t2}"]}}"#),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(h.s.apps.values().next().unwrap().def.instances, 2);
+}
+
+#[test]
+fn state_survives_a_store_round_trip() {
+    let mut h = Harness::new();
+    h.call(
+        "POST",
+        "/apps",
+        r#"{"id":"/p/q","cmd":"x","instances":2,"cpus":0.1,"mem":16}"#,
+    );
+    let tasks = h.round(&HOSTS);
+    h.s.set_framework_id("fw-1");
+    let records: BTreeMap<String, Vec<u8>> =
+        h.s.take_writes()
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+    let (back, bad) = Services::restore("*", &records);
+    assert!(bad.is_empty());
+    assert_eq!(back.framework_id.as_deref(), Some("fw-1"));
+    assert_eq!(back.apps, h.s.apps);
+    assert_eq!(back.instances, h.s.instances);
+    assert_eq!(back.deployments, h.s.deployments);
+    assert!(back
+        .instance_of_task(&tasks[0].task_id.to_string())
+        .is_some());
+}
