@@ -79,6 +79,7 @@ macro_rules! mesos_enum {
     };
 }
 
+pub mod checks;
 pub mod common;
 pub mod executor;
 pub mod framework;
@@ -91,6 +92,10 @@ pub mod scheduler;
 pub mod status;
 pub mod task;
 
+pub use checks::{
+    CheckCommand, CheckHttp, CheckInfo, CheckStatusCommand, CheckStatusHttp, CheckStatusInfo,
+    CheckStatusTcp, CheckTcp, CheckType,
+};
 pub use common::{Address, DurationInfo, TimeInfo, Unavailability, Url};
 pub use framework::{
     AgentCapability, AgentCapabilityType, AgentInfo, FrameworkCapability, FrameworkCapabilityType,

@@ -69,6 +69,15 @@ pub(crate) fn sample_task() -> TaskInfo {
         kill_policy: Some(KillPolicy {
             grace_period: Some(DurationInfo::from_secs(3)),
         }),
+        check: Some(super::CheckInfo {
+            kind: Some(super::CheckType::Tcp),
+            command: None,
+            http: None,
+            tcp: Some(super::CheckTcp { port: 8080 }),
+            delay_seconds: 1.0,
+            interval_seconds: 2.0,
+            timeout_seconds: 3.0,
+        }),
         data: Some(vec![0, 1, 255]),
         labels: Some(crate::labels::Labels::from_pairs([
             ("k", Some("v")),

@@ -256,6 +256,9 @@ pub struct TaskStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub healthy: Option<bool>,
+    /// Latest result of the task's general check (set on every update of a task with one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_status: Option<super::checks::CheckStatusInfo>,
     /// Labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
@@ -282,6 +285,7 @@ impl TaskStatus {
             timestamp: None,
             uuid: None,
             healthy: None,
+            check_status: None,
             labels: None,
             container_status: None,
             unreachable_time: None,

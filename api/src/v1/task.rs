@@ -390,6 +390,9 @@ pub struct TaskInfo {
     /// Kill policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kill_policy: Option<KillPolicy>,
+    /// General check (reported in `check_status`, never kills).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<super::checks::CheckInfo>,
     /// Opaque data for the executor.
     #[serde(
         default,
@@ -434,6 +437,7 @@ impl TaskInfo {
             container: None,
             health_check: None,
             kill_policy: None,
+            check: None,
             data: None,
             labels: None,
             max_completion_time: None,
@@ -484,6 +488,14 @@ impl TaskInfo {
             .is_some_and(|d| d.nanoseconds < 0)
         {
             return Err(fail("kill_policy.grace_period is negative"));
+        }
+        if let Some(check) = &self.health_check {
+            super::checks::validate_health_check(check)
+                .map_err(|e| fail(&format!("Task uses invalid health check: {e}")))?;
+        }
+        if let Some(check) = &self.check {
+            super::checks::validate_check(check)
+                .map_err(|e| fail(&format!("Task uses invalid check: {e}")))?;
         }
         if self.max_completion_time.is_some_and(|d| d.nanoseconds < 0) {
             return Err(fail("max_completion_time is negative"));

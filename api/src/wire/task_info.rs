@@ -5,7 +5,8 @@
 //! with 10 tasks each in the benchmark), so the cost of decoding a task is on the failover's
 //! critical path. Most of a task's JSON decode went to its resources; here the name, ids,
 //! resources and data travel in postcard's native form, and only the nested v1 values
-//! (executor, command, container, health check, kill policy, labels, deadline) travel as
+//! (executor, command, container, health check, kill policy, labels, deadline,
+//! general check) travel as
 //! JSON, each one only when it is set.
 //!
 //! Invariants:
@@ -23,8 +24,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::labels::Labels;
 use crate::resources::Resources;
 use crate::v1::{
-    AgentId, CommandInfo, ContainerInfo, DurationInfo, ExecutorInfo, HealthCheck, KillPolicy,
-    TaskId, TaskInfo,
+    AgentId, CheckInfo, CommandInfo, ContainerInfo, DurationInfo, ExecutorInfo, HealthCheck,
+    KillPolicy, TaskId, TaskInfo,
 };
 
 /// A v1 value written as JSON bytes inside the binary frame ([`super::as_json`]).
@@ -56,6 +57,7 @@ struct TaskInfoOut<'a> {
     kill_policy: Option<Json<&'a KillPolicy>>,
     labels: Option<Json<&'a Labels>>,
     max_completion_time: Option<Json<&'a DurationInfo>>,
+    check: Option<Json<&'a CheckInfo>>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +74,7 @@ struct TaskInfoIn {
     kill_policy: Option<Json<KillPolicy>>,
     labels: Option<Json<Labels>>,
     max_completion_time: Option<Json<DurationInfo>>,
+    check: Option<Json<CheckInfo>>,
 }
 
 /// Writes the task: native fields, then its nested v1 values as JSON.
@@ -89,6 +92,7 @@ pub fn serialize<S: Serializer>(task: &TaskInfo, s: S) -> Result<S::Ok, S::Error
         container,
         health_check,
         kill_policy,
+        check,
         data,
         labels,
         max_completion_time,
@@ -106,6 +110,7 @@ pub fn serialize<S: Serializer>(task: &TaskInfo, s: S) -> Result<S::Ok, S::Error
         kill_policy: kill_policy.as_ref().map(Json),
         labels: labels.as_ref().map(Json),
         max_completion_time: max_completion_time.as_ref().map(Json),
+        check: check.as_ref().map(Json),
     }
     .serialize(s)
 }
@@ -128,6 +133,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TaskInfo, D::Error
         kill_policy,
         labels,
         max_completion_time,
+        check,
     } = TaskInfoIn::deserialize(d)?;
     Ok(TaskInfo {
         name,
@@ -139,6 +145,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TaskInfo, D::Error
         container: container.map(|j| j.0),
         health_check: health_check.map(|j| j.0),
         kill_policy: kill_policy.map(|j| j.0),
+        check: check.map(|j| j.0),
         data,
         labels: labels.map(|j| j.0),
         max_completion_time: max_completion_time.map(|j| j.0),
