@@ -69,6 +69,20 @@ fn the_rust_hello_world_runs_its_fetched_executor_to_the_end() {
     assert_eq!(fetched, 3, "one fetched executor per task's sandbox");
 }
 
+#[test]
+fn the_python_hello_world_runs_over_the_v1_http_apis() {
+    let python = meso_testkit::python_clients::python3();
+    let script = meso_testkit::python_clients::clients_dir().join("hello_world.py");
+    let cluster = Cluster::start();
+    let master = format!("127.0.0.1:{}", cluster.master_port);
+    let script = script.to_str().expect("a UTF-8 path");
+    let (code, out) = run(
+        std::path::Path::new(python),
+        &[script, "--master", &master, "--tasks", "2"],
+    );
+    check_output(&cluster, code, &out, 2);
+}
+
 /// Every file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
