@@ -48,3 +48,21 @@ cargo run -q --locked --example failover_bench -- --meso "$PWD/target/debug/meso
 # meso: the web UI benchmark, briefly: 100 emulated agents, one cold load, 5 s idle.
 cargo run -q --locked --example ui_bench -- --meso "$PWD/target/debug/meso" \
   --agents 100 --tasks-per-agent 2 --loads 1 --idle-secs 5
+# meso-frameworks: seed 000's hello world, in Rust on the SDK and in Python over the v1 HTTP
+# APIs, against `meso local` (each fetches its own executor from a file:// URI).
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+local_dir=$(mktemp -d)
+target/debug/meso local --port "$port" --agent-port "$((port + 1))" --work-dir "$local_dir/work" \
+  --resources 'cpus:2;mem:512;disk:100' > "$local_dir/local.log" 2>&1 &
+local_pid=$!
+python3 -c 'import sys, time, urllib.request
+for _ in range(200):
+    try:
+        urllib.request.urlopen("http://127.0.0.1:%s/master/health" % sys.argv[1], timeout=2); break
+    except OSError:
+        time.sleep(0.2)' "$port"
+cargo run -q --locked -p meso-frameworks --example hello_world -- --master "127.0.0.1:$port" --tasks 3
+python3 tests/http_clients/hello_world.py --master "127.0.0.1:$port" --tasks 3
+kill "$local_pid"
+wait "$local_pid" 2> /dev/null || true
+rm -rf "$local_dir"

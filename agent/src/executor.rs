@@ -670,7 +670,7 @@ fn refused_by_agent(error: &AgentError) -> bool {
 }
 
 /// "exited with status 3", "terminated by signal SIGTERM".
-fn describe(status: ExitStatus) -> String {
+pub(crate) fn describe(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exited with status {code}"),

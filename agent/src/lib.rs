@@ -4,7 +4,8 @@
 //! separate OS process in a sandbox, serves the v1 executor HTTP API those executors speak,
 //! and delivers their status updates to the framework reliably. The built-in command
 //! executor (`meso executor`) lives here too ([`executor_main::run`]), kept small: it uses no
-//! async runtime and no libprocess node.
+//! async runtime and no libprocess node. So does the default executor for task groups
+//! (`meso executor default`, [`default_executor`]), written on the framework SDK.
 //!
 //! Data flow: the master's wire messages reach the `Agent` process ([`agent`], `slave(1)`,
 //! also the node's HTTP delegate); it starts one OS process per executor through a
@@ -24,7 +25,7 @@
 //! - After every agent hook the `slave/*` gauges match the agent's state.
 //!
 //! Not done: checkpointing and recovery (`<work-dir>/meta`), so no "recovering" answers; the
-//! default executor (task groups need a custom executor); completed executors and tasks in
+//! nested containers (the default executor's tasks share its container); completed executors and tasks in
 //! `/state` and GET_TASKS; executor ERROR events; the agent's file, logging and container
 //! operator calls (501 with a reason); fetching as another user (`CommandInfo.user` only
 //! keys the fetcher cache); garbage collection of executor and framework directories (only
@@ -43,6 +44,7 @@ pub mod status_updates;
 pub use error::AgentError;
 pub mod agent;
 pub mod containerizer;
+pub mod default_executor;
 pub mod emulator;
 pub mod executor;
 pub mod executor_contract;

@@ -3,10 +3,15 @@
 //! * [`driver`]: the scheduler driver, a libprocess process that registers a framework with
 //!   the master, re-registers after a lost connection, delivers events to a [`Scheduler`]
 //!   and acknowledges status updates.
+//! * [`executor`]: the executor side: the [`Executor`](executor::Executor) trait and its
+//!   driver speaking the v1 executor HTTP API to the agent.
+//! * [`packing`]: fitting tasks into an offer, naming tasks.
 //! * [`execute`]: the framework behind `meso execute` (run one command task, report its
 //!   states).
 
 pub mod driver;
 pub mod execute;
+pub mod executor;
+pub mod packing;
 
 pub use driver::{DriverActions, DriverHandle, Scheduler, SchedulerDriver};

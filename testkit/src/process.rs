@@ -47,6 +47,40 @@ pub fn cargo_bin(name: &str) -> PathBuf {
     path
 }
 
+/// The path of example `name` of workspace package `package` (`target/<profile>/examples/`
+/// beside the test binary's `deps/`), built with `cargo build --example` first when it is
+/// missing (a test run of one package does not build another package's examples).
+pub fn example_bin(package: &str, name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let profile_dir = exe
+        .parent()
+        .map(|d| {
+            if d.ends_with("deps") {
+                d.parent().unwrap_or(d)
+            } else {
+                d
+            }
+        })
+        .expect("the test binary lives in a directory")
+        .to_path_buf();
+    let path = profile_dir.join("examples").join(name);
+    if !path.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args(["build", "-q", "-p", package, "--example", name]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(
+            status.success(),
+            "cargo build -p {package} --example {name} failed"
+        );
+    }
+    assert!(path.exists(), "no example {name} at {}", path.display());
+    path
+}
+
 /// The `meso` binary built for this test run.
 pub fn meso_bin() -> PathBuf {
     cargo_bin("meso")

@@ -1,9 +1,10 @@
 //! Task groups (`RunTaskGroup` from the master, `LAUNCH_GROUP` to the executor): every task
 //! of a group goes to the group's executor at once.
 //!
-//! meso has no built-in default executor yet, so a group runs under the executor the
-//! framework names, which must have a `command` (a custom executor speaking the v1 API, e.g.
-//! one that handles LAUNCH_GROUP as Mesos's default executor does); a group whose executor
+//! A group whose executor is of type DEFAULT runs under meso's default executor
+//! (`meso executor default`, `crate::default_executor`), which the agent names as the
+//! executor's command; any other group runs under the executor the framework names, which
+//! must have a `command` (a custom executor speaking the v1 API); a group whose executor
 //! has no command gets TASK_FAILED for each task, saying so. The master sends `RunTaskGroup`
 //! for a valid LAUNCH_GROUP offer operation.
 //!
@@ -16,8 +17,8 @@
 use libprocess::Context;
 use meso_api::v1::executor::{Event, EventType, LaunchGroup};
 use meso_api::v1::{
-    ExecutorId, ExecutorInfo, FrameworkId, TaskGroupInfo, TaskId, TaskInfo, TaskState,
-    TaskStatusReason,
+    CommandInfo, ExecutorId, ExecutorInfo, ExecutorType, FrameworkId, TaskGroupInfo, TaskId,
+    TaskInfo, TaskState, TaskStatusReason,
 };
 use meso_api::wire::{RunTask, RunTaskGroup};
 use slog::warn;
@@ -85,6 +86,10 @@ impl Agent {
         }
         let tasks = task_group.tasks;
         let executor_id = executor.executor_id.clone();
+        if executor.kind == Some(ExecutorType::Default) {
+            let binary = self.config.command_executor.display().to_string();
+            executor.command = Some(default_executor_command(&binary));
+        }
         if let Err((state, why, reason)) = group_refusal(&tasks, &executor) {
             return self.fail_tasks(
                 ctx,
@@ -292,6 +297,11 @@ struct GroupFailure<'a> {
     reason: TaskStatusReason,
 }
 
+/// The command that starts the built-in default executor from the agent's executor binary.
+fn default_executor_command(binary: &str) -> CommandInfo {
+    CommandInfo::exec(binary, &[binary, "executor", "default"])
+}
+
 /// Why a task group cannot run at all: an invalid task, or an executor without a command.
 fn group_refusal(
     tasks: &[TaskInfo],
@@ -307,7 +317,7 @@ fn group_refusal(
     if executor.command.is_none() {
         return Err((
             TaskState::Failed,
-            "task groups need an executor with a command: meso has no default executor yet".into(),
+            "task groups need an executor with a command, or of type DEFAULT".into(),
             TaskStatusReason::ContainerLaunchFailed,
         ));
     }

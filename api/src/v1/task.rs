@@ -251,6 +251,44 @@ pub struct ExecutorInfo {
     pub labels: Option<Labels>,
 }
 
+impl ExecutorInfo {
+    /// A custom executor `id` started by `command`, with nothing else set.
+    ///
+    /// ```
+    /// use meso_api::v1::{CommandInfo, ExecutorInfo};
+    ///
+    /// let executor = ExecutorInfo::custom("ex-1", CommandInfo::shell("./my-executor"));
+    /// assert_eq!(executor.executor_id.as_str(), "ex-1");
+    /// ```
+    pub fn custom(id: &str, command: CommandInfo) -> Self {
+        ExecutorInfo {
+            kind: Some(ExecutorType::Custom),
+            executor_id: ExecutorId::new(id),
+            framework_id: None,
+            command: Some(command),
+            container: None,
+            resources: Resources::default(),
+            name: None,
+            data: None,
+            shutdown_grace_period: None,
+            labels: None,
+        }
+    }
+}
+
+impl CommandUri {
+    /// `uri` fetched into the sandbox as is (archives extracted), not executable.
+    pub fn new(uri: &str) -> Self {
+        CommandUri {
+            value: uri.to_string(),
+            executable: None,
+            extract: true,
+            cache: None,
+            output_file: None,
+        }
+    }
+}
+
 mesos_enum!(
     /// Kind of health check.
     HealthCheckType {
