@@ -1,9 +1,11 @@
 //! End-to-end, real processes and real cgroups: `meso master`, `meso agent
 //! --resource-estimator load --qos-controller load` with `cgroups/cpu,cgroups/mem`, and
 //! `meso execute` schedulers. An idle agent offers revocable cpus; a revocable `sleep` task
-//! runs in a cgroup with the smallest CPU weight; two CPU hogs started outside meso (the
-//! machine's own work) get it evicted, TASK_KILLED with REASON_CONTAINER_PREEMPTED and a
-//! message naming the `cpu` signal, and the revocable total falls to nothing; once the
+//! runs in a cgroup with the smallest CPU weight, under the lowest-weight revocable root; once
+//! the agent's QoS controller reports no interference with it running (and nothing evicted),
+//! two CPU hogs started outside meso (the machine's own work) get it evicted, TASK_KILLED with
+//! REASON_CONTAINER_PREEMPTED and a message naming the `cpu` signal, at a time the agent
+//! stamped after the kernel started the hogs; the revocable total falls to nothing; once the
 //! hogs stop a new revocable task runs again; a non-revocable task on the same agent runs
 //! through all of it.
 //!
@@ -20,7 +22,8 @@ use meso_testkit::http::blocking::try_get;
 use meso_testkit::process::meso_bin;
 use serde_json::Value;
 
-/// The agent's cgroups root of this test, removed (when empty) at the end.
+/// The agent's cgroups root of this test, removed (when empty) at the end with its
+/// revocable sibling.
 struct CgroupsRoot(String);
 
 impl Drop for CgroupsRoot {
@@ -31,6 +34,7 @@ impl Drop for CgroupsRoot {
             .flatten()
         {
             let _ = std::fs::remove_dir(hierarchy.path().join(&self.0));
+            let _ = std::fs::remove_dir(hierarchy.path().join(format!("{}_revocable", self.0)));
         }
     }
 }
@@ -109,23 +113,71 @@ fn agent_port(master_port: u16) -> Option<u16> {
     pid.rsplit(':').next()?.parse().ok()
 }
 
-/// `cpu.shares` of every container cgroup under the test's root (cgroups v1), or `cpu.weight`
-/// (v2).
-fn cpu_weights(root: &str) -> Vec<u64> {
+/// `cpu.shares` (cgroups v1) or `cpu.weight` (v2) of the cgroup `root` itself and of every
+/// container cgroup under it.
+fn cpu_weights(root: &str) -> (Option<u64>, Vec<u64>) {
+    let mut own = None;
     let mut out = Vec::new();
+    let weight = |dir: &Path, file: &str| -> Option<u64> {
+        std::fs::read_to_string(dir.join(file))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
     for (dir, file) in [
         (PathBuf::from("/sys/fs/cgroup/cpu").join(root), "cpu.shares"),
         (PathBuf::from("/sys/fs/cgroup").join(root), "cpu.weight"),
     ] {
+        own = own.or(weight(&dir, file));
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            if let Ok(text) = std::fs::read_to_string(entry.path().join(file)) {
-                if let Ok(v) = text.trim().parse() {
-                    out.push(v);
-                }
-            }
+            out.extend(weight(&entry.path(), file));
         }
     }
-    out
+    (own, out)
+}
+
+/// When the kernel started process `pid`, in seconds since the epoch (`/proc/PID/stat`'s
+/// start time in clock ticks after boot, `/proc/stat`'s boot time; Linux's USER_HZ is 100).
+fn started_at(pid: u32) -> f64 {
+    let stat = read(&PathBuf::from(format!("/proc/{pid}/stat")));
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    // Fields after the name start at field 3; the start time is field 22.
+    let ticks: f64 = after_name
+        .split_whitespace()
+        .nth(19)
+        .and_then(|t| t.parse().ok())
+        .expect("a start time in /proc/PID/stat");
+    let boot: f64 = read(Path::new("/proc/stat"))
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|b| b.trim().parse().ok())
+        .expect("btime in /proc/stat");
+    boot + ticks / 100.0
+}
+
+/// The agent's timestamp on the status of task `name` in state `state` (`/master/state`).
+fn status_time(port: u16, name: &str, state: &str) -> Option<f64> {
+    let body = json(port, "/master/state")?;
+    let frameworks = body["frameworks"].as_array().into_iter().flatten().chain(
+        body["completed_frameworks"]
+            .as_array()
+            .into_iter()
+            .flatten(),
+    );
+    let tasks = frameworks.flat_map(|f| {
+        f["tasks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(f["completed_tasks"].as_array().into_iter().flatten())
+    });
+    let task = tasks.into_iter().find(|t| t["name"] == name)?;
+    task["statuses"]
+        .as_array()?
+        .iter()
+        .find(|s| s["state"] == state)?["timestamp"]
+        .as_f64()
 }
 
 fn read(path: &Path) -> String {
@@ -207,18 +259,49 @@ fn revocable_tasks_use_idle_cpus_and_are_evicted_when_the_machine_needs_them() {
         "revocable use counted\n{}",
         cluster.logs()
     );
-    let weights = cpu_weights(&cgroups_root.0);
+    let summary = json(port, "/master/state").expect("/master/state")["revocable"].clone();
     assert!(
-        weights.contains(&2) || weights.contains(&1),
-        "the revocable container has the lowest CPU weight: {weights:?}"
+        summary["used"]["cpus"].as_f64() >= Some(0.1)
+            && summary["total"]["cpus"].as_f64() >= summary["used"]["cpus"].as_f64(),
+        "/master/state shows revocable cpus used of the total: {summary}"
     );
+    // Weights count among siblings only: the revocable container sits under a sibling of
+    // the cgroups root that itself has the lowest weight against the host's processes.
+    let revocable = cpu_weights(&format!("{}_revocable", cgroups_root.0));
     assert!(
-        weights.iter().any(|w| *w >= 512),
-        "the owner's container keeps its weight: {weights:?}"
+        matches!(revocable, (Some(1 | 2), ref w) if w.len() == 1 && (w[0] == 1 || w[0] == 2)),
+        "the revocable container and its parent have the lowest CPU weight: {revocable:?}"
+    );
+    let (_, owners) = cpu_weights(&cgroups_root.0);
+    assert!(
+        owners.iter().any(|w| *w >= 512) && !owners.iter().any(|w| *w <= 2),
+        "the owner's container keeps its weight under the root: {owners:?}"
+    );
+
+    // Before the hogs: the controller, with the revocable task running, sees no
+    // interference and has evicted nothing (so what follows is the hogs' doing, not the
+    // start-up of this test's own processes).
+    let agent = agent_port(port).expect("the agent's port");
+    eventually("the QoS controller reports no interference", || {
+        metric(agent, "slave/qos_interference") == Some(0.0)
+    });
+    assert_eq!(
+        (
+            metric(agent, "slave/executors_preempted"),
+            task_state(port, "batch").as_deref()
+        ),
+        (Some(0.0), Some("TASK_RUNNING")),
+        "nothing evicted before the hogs start\n{}",
+        cluster.logs()
     );
 
     // The machine's own work needs both cores: the revocable task goes.
     let hogs = Children(vec![hog(), hog()]);
+    let hogs_started = hogs
+        .0
+        .iter()
+        .map(|h| started_at(h.id()))
+        .fold(f64::MAX, f64::min);
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while task_state(port, "batch").is_none_or(|s| s != "TASK_KILLED") {
         assert!(
@@ -237,6 +320,12 @@ fn revocable_tasks_use_idle_cpus_and_are_evicted_when_the_machine_needs_them() {
         said.contains("TASK_KILLED (REASON_CONTAINER_PREEMPTED)") && said.contains("signal 'cpu'"),
         "the eviction names its reason and signal:\n{said}"
     );
+    let killed_at = status_time(port, "batch", "TASK_KILLED").expect("the kill's timestamp");
+    // USER_HZ resolution of the hogs' start: 10 ms.
+    assert!(
+        killed_at >= hogs_started - 0.01,
+        "the agent evicted at {killed_at}, after the hogs started at {hogs_started}"
+    );
     assert_eq!(
         metric(
             port,
@@ -244,8 +333,12 @@ fn revocable_tasks_use_idle_cpus_and_are_evicted_when_the_machine_needs_them() {
         ),
         Some(1.0)
     );
-    let agent = agent_port(port).expect("the agent's port");
     assert_eq!(metric(agent, "slave/executors_preempted"), Some(1.0));
+    assert_eq!(
+        json(port, "/master/state").expect("/master/state")["revocable"]["evicted_tasks"],
+        1,
+        "/master/state counts the eviction"
+    );
     eventually("the revocable total falls", || {
         metric(port, "master/cpus_revocable_total").is_some_and(|c| c < 0.1)
     });

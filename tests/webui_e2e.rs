@@ -119,6 +119,12 @@ fn the_overview_shows_the_masters_numbers_with_no_error_and_no_other_origin() {
     );
     assert_eq!(text("leader"), s["leader"].as_str().unwrap());
     assert_eq!(text("tasks-TASK_RUNNING"), "0");
+    // The revocable summary is /master/state's (an agent without an estimator: none).
+    assert_eq!(
+        text("revocable-evicted"),
+        s["revocable"]["evicted_tasks"].to_string()
+    );
+    assert_eq!(text("revocable-cpus"), "0 / 0");
     shot(&browser, "overview");
     assert_clean(&browser, &origin);
 }

@@ -123,6 +123,10 @@ impl CgroupsCpu {
             version,
             path: mount.join(&parent_name),
         };
+        // An idle group refuses a weight (EINVAL): set up once, by the first container.
+        if parent.read("cpu.idle").is_ok_and(|v| v.trim() == "1") {
+            return Ok(dir);
+        }
         let written = match version {
             CgroupVersion::V1 => parent.write("cpu.shares", &MIN_SHARES.to_string()),
             CgroupVersion::V2 => parent.write("cpu.weight", "1"),

@@ -184,3 +184,59 @@ async fn disk_over_the_limit_without_enforcement_is_only_measured() {
     assert!(iso.usage(&id, 1.0).unwrap().disk_used_bytes.unwrap() > 1 << 20);
     iso.destroy(&mut c).unwrap();
 }
+
+/// Removes container `id`'s `cpu` cgroup under the revocable root, however the test ends.
+struct RevocableGuard(meso_isolators::ContainerId);
+
+impl Drop for RevocableGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(format!("/sys/fs/cgroup/cpu/meso_revocable/{}", self.0));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocable_containers_run_under_the_lowest_weight_sibling_of_the_root() {
+    if !can_run("revocable", &["cpu", "cpuacct"]) {
+        return;
+    }
+    if !std::path::Path::new("/sys/fs/cgroup/cpu/cpu.shares").exists() {
+        eprintln!("SKIP revocable: cpu is not on cgroups v1 here (v2 is checked on files)");
+        return;
+    }
+    let iso = isolation_with("cgroups/cpu", |_| {});
+    let revocable = Limits {
+        cpus: Some(1.0),
+        revocable: true,
+        ..Default::default()
+    };
+    // Two of them: the second finds the revocable root set up (and idle) already.
+    let mut running = Vec::new();
+    for test in ["revocable-a", "revocable-b"] {
+        let (id, sandbox, cfg, guard) = test_container(test, revocable);
+        let c = iso.launch(&cfg, &sh("sleep 100", sandbox.path())).unwrap();
+        let cgroups = std::fs::read_to_string(format!("/proc/{}/cgroup", c.process.pid())).unwrap();
+        assert!(
+            cgroups
+                .lines()
+                .any(|l| l.ends_with(&format!(":cpu:/meso_revocable/{id}"))),
+            "the container's cpu cgroup is under the revocable root:\n{cgroups}"
+        );
+        let shares = control_file("meso_revocable", &id, "cpu.shares")
+            .map(|f| std::fs::read_to_string(f).unwrap());
+        assert_eq!(shares.as_deref().map(str::trim), Some("2"));
+        running.push((c, id.clone(), sandbox, guard, RevocableGuard(id)));
+    }
+    let parent =
+        |file: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/cpu/meso_revocable/{file}"));
+    let idle = parent("cpu.idle").is_ok_and(|v| v.trim() == "1");
+    let shares = parent("cpu.shares").unwrap();
+    // An idle group reports the idle weight as its shares (3); otherwise ours, 2.
+    assert!(
+        idle || shares.trim() == "2",
+        "the revocable root weighs the least: shares {shares}"
+    );
+    for (mut c, id, _sandbox, _guard, _rg) in running {
+        iso.destroy(&mut c).unwrap();
+        assert!(!std::path::Path::new(&format!("/sys/fs/cgroup/cpu/meso_revocable/{id}")).exists());
+    }
+}

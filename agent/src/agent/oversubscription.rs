@@ -38,6 +38,9 @@ use crate::oversubscription::{
 
 /// Mesos's counter of containers the QoS controller evicted.
 pub const EXECUTORS_PREEMPTED_METRIC: &str = "slave/executors_preempted";
+/// 1 while the QoS controller's latest sample has a signal past its threshold, else 0 (a
+/// meso extension: operators and tests see when the machine's own work needs its capacity).
+pub const QOS_INTERFERENCE_METRIC: &str = "slave/qos_interference";
 
 /// The oversubscription state the agent keeps.
 #[derive(Debug)]
@@ -121,6 +124,9 @@ impl Agent {
         }
         // Shown (as 0) before the first eviction.
         ctx.node().metrics().counter(EXECUTORS_PREEMPTED_METRIC);
+        if self.oversub.qos.is_some() {
+            ctx.node().metrics().gauge(QOS_INTERFERENCE_METRIC);
+        }
         info!(self.log, "oversubscription on";
             "estimator" => ?self.oversub.config.estimator, "qos_controller" => ?self.oversub.config.qos);
         self.arm_oversubscription_timer(ctx);
@@ -208,6 +214,10 @@ impl Agent {
             Some(qos) => {
                 let before = qos.firing().to_vec();
                 let corrections = qos.corrections(&sample, &self.oversub.evicting);
+                ctx.node()
+                    .metrics()
+                    .gauge(QOS_INTERFERENCE_METRIC)
+                    .set(i64::from(!qos.firing().is_empty()));
                 let crossed: Vec<&str> = qos
                     .firing()
                     .iter()

@@ -84,6 +84,7 @@ pub mod removal_limit;
 pub mod reservation_checks;
 pub mod reservations;
 pub mod resources_object;
+pub mod revocable_summary;
 mod role_calls;
 pub mod role_controls;
 pub mod roles_json;

@@ -1,9 +1,9 @@
 //! `GET /master/overview` (a meso extension): the bounded summary the web UI's first view
 //! reads instead of `/master/state`: the master's identity and leadership, agent,
-//! framework, offer and task counts, and the cluster's cpus/gpus/mem/disk as total,
-//! allocated, offered and idle. Its size does not grow with the cluster (a few hundred
-//! bytes at 10,000 agents and 100,000 tasks), though building it is one pass over the
-//! agents, tasks and offers.
+//! framework, offer and task counts, the cluster's cpus/gpus/mem/disk as total, allocated,
+//! offered and idle, and its revocable ones (`revocable_summary`). Its size does not grow
+//! with the cluster (a few hundred bytes at 10,000 agents and 100,000 tasks), though
+//! building it is one pass over the agents, tasks and offers.
 //!
 //! Pure: built from a [`StateView`]. Invariants: the numbers are the ones `/master/state`
 //! gives for the same books (`activated_slaves`, `deactivated_slaves`,
@@ -17,6 +17,7 @@ use meso_api::Resources;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::revocable_summary::RevocableSummary;
 use super::state_json::{StateView, BUILD_TIME, MESOS_VERSION};
 
 /// cpus, gpus, mem (MB) and disk (MB) of a set of resources.
@@ -141,6 +142,11 @@ pub fn overview(view: &StateView<'_>) -> Value {
             "offered": offered,
             "idle": total.minus(allocated, offered),
         },
+        "revocable": RevocableSummary::of(
+            view.agents.iter().map(|a| &a.info.resources),
+            view.tasks.active(),
+            view.tasks.completed(),
+        ),
     });
     if let (Some(Value::Object(fields)), Value::Object(out)) = (view.leadership, &mut doc) {
         for (key, value) in fields.iter().filter(|(key, _)| *key != "leader") {

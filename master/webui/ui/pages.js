@@ -61,6 +61,19 @@ function resourceTable(columns, testid) {
   );
 }
 
+/** The revocable (oversubscribed) cpus and mem, used of total, and the QoS evictions. */
+function revocableSection(r) {
+  if (!r) return null;
+  return section(
+    "Revocable",
+    facts([
+      ["CPUs (used / total)", `${f.num(r.used.cpus)} / ${f.num(r.total.cpus)}`, "revocable-cpus"],
+      ["Mem (used / total)", `${f.mb(r.used.mem)} / ${f.mb(r.total.mem)}`, "revocable-mem"],
+      ["Evicted tasks", r.evicted_tasks, "revocable-evicted"],
+    ], "revocable-facts"),
+  );
+}
+
 export function overviewPage() {
   const summary = h("div", { class: "grid" });
   const active = pagedTable({ list: "tasks", key: "a", fixed: { kind: "active" }, columns: taskColumns(), title: "Active tasks", testid: "active-tasks", pageSize: 20 });
@@ -106,6 +119,7 @@ export function overviewPage() {
             ["Offers", o.offers, "offers"],
           ]),
         ),
+        revocableSection(o.revocable),
         section(
           "Tasks",
           facts(STATES.filter((s) => s in byState || !["TASK_DROPPED", "TASK_GONE"].includes(s))

@@ -1,6 +1,7 @@
 //! The top-level `/master/state` object: the master's own fields (version, build, times,
 //! ids, agent counts, leader and leadership, flags) followed by the agent and framework
-//! arrays written by `agent_json` and `framework_json`.
+//! arrays written by `agent_json` and `framework_json`, and meso's `revocable` summary
+//! (`revocable_summary`).
 //!
 //! Invariants: keys come in Mesos's order; `elected_time`, `leader` and `leader_info` are
 //! omitted while unset; `recovered_slaves` lists the agents recovered from the registry
@@ -8,6 +9,8 @@
 //! `unregistered_frameworks` are always empty arrays.
 
 use meso_api::v1::MasterInfo;
+
+use super::super::revocable_summary::RevocableSummary;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -80,6 +83,14 @@ impl Serialize for StateDoc<'_, '_> {
                 only: None,
                 completed: true,
             },
+        )?;
+        m.serialize_entry(
+            "revocable",
+            &RevocableSummary::of(
+                v.agents.iter().map(|a| &a.info.resources),
+                v.tasks.active(),
+                v.tasks.completed(),
+            ),
         )?;
         m.serialize_entry("orphan_tasks", &[(); 0])?;
         m.serialize_entry("unregistered_frameworks", &[(); 0])?;
