@@ -25,13 +25,15 @@ pub(crate) struct Allocation {
 }
 
 /// A note that the last walk over an agent offered nothing, and under which conditions the
-/// next walk would offer nothing again: the same eligibility and headroom generations (see
-/// `Allocator::eligibility_gen`, `Books::headroom_gen`), unchanged free resources (any
-/// change clears the note), and no blocking filter expired (`until`).
+/// next walk would offer nothing again: the same eligibility generation (see
+/// `Allocator::eligibility_gen`), the same headroom generation (`Books::headroom_gen`) if a
+/// quota cap held a claim back, unchanged free resources (any change clears the note), and
+/// no blocking filter expired (`until`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct IdleNote {
     pub(crate) eligibility_gen: u64,
-    pub(crate) headroom_gen: u64,
+    /// `None` when no quota cap held a claim back: more headroom changes nothing here.
+    pub(crate) headroom_gen: Option<u64>,
     pub(crate) until: Timestamp,
 }
 
@@ -57,6 +59,8 @@ pub(crate) struct AgentState {
     pub(crate) queued: bool,
     /// When its idle note expires, if it is in the wake set (see `dirty`).
     pub(crate) wake_at: Option<Timestamp>,
+    /// In the list of agents whose idle note depends on headroom (see `dirty`).
+    pub(crate) headroom_listed: bool,
 }
 
 impl AgentState {

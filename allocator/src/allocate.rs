@@ -106,6 +106,7 @@ fn offerable(
     books: &Books,
     claim: Claim,
     scratch: &mut Vec<i64>,
+    capped: &mut bool,
 ) -> bool {
     let Claim {
         role,
@@ -127,6 +128,8 @@ fn offerable(
         } else if quota && info.reservation.is_none() && !info.revocable {
             let cap = quota_cap(books, tree, role, info.name as usize, stage);
             let have = free.scalar();
+            // Quota held part of it back: what a release elsewhere may change.
+            *capped |= cap < have;
             if info.divisible || cap >= have {
                 have.min(cap)
             } else {
@@ -188,6 +191,8 @@ pub(crate) struct Round {
     /// Walk agents even where an idle note says nothing would be offered (a full
     /// recomputation).
     pub(crate) ignore_notes: bool,
+    /// A quota cap held back part of some claim on the current agent.
+    pub(crate) capped: bool,
 }
 
 /// True if `refused` (a filter) covers everything in `scratch`.
@@ -269,7 +274,7 @@ impl Allocator {
         let still_idle = !round.ignore_notes
             && agent.idle.is_some_and(|note| {
                 note.eligibility_gen == *eligibility_gen
-                    && note.headroom_gen == books.headroom_gen
+                    && note.headroom_gen.is_none_or(|g| g == books.headroom_gen)
                     && round.now < note.until
             });
         let allocatable = agent.active
@@ -277,6 +282,7 @@ impl Allocator {
             && meets_minimum(min_allocatable, agent, catalog, |i| agent.free[i].scalar());
         if allocatable {
             let before = round.offers.len();
+            round.capped = false;
             let mut blocked_until = Timestamp(Duration::MAX);
             let mut walk = Walk {
                 tree,
@@ -298,12 +304,16 @@ impl Allocator {
                 walk.allocate_on(agent, stage, round, &mut blocked_until);
             }
             if round.offers.len() == before {
+                // Without a quota cap in the way, more headroom would change nothing here.
+                let headroom_gen = round.capped.then_some(books.headroom_gen);
                 agent.idle = Some(IdleNote {
                     eligibility_gen: *eligibility_gen,
-                    headroom_gen: books.headroom_gen,
+                    headroom_gen,
                     until: blocked_until,
                 });
-                books.dirty.note_idle(agent, blocked_until);
+                books
+                    .dirty
+                    .note_idle(agent, blocked_until, headroom_gen.is_some());
             }
         }
         books.refresh_keys(tree, frameworks);
@@ -334,6 +344,7 @@ impl Walk<'_> {
             quota,
             scratch,
             offers,
+            capped,
             ..
         } = round;
         // Unreserved free resources meet the minimum: no role needs the reservation bound.
@@ -382,7 +393,7 @@ impl Walk<'_> {
                     stage,
                     quota: *quota,
                 };
-                if !offerable(agent, catalog, tree, books, claim, scratch)
+                if !offerable(agent, catalog, tree, books, claim, scratch, capped)
                     || !meets_minimum(min_allocatable, agent, catalog, |i| {
                         wanted_scalar(catalog, agent, scratch, i)
                     })

@@ -153,12 +153,10 @@ impl Books {
         self.sync_roles(tree.nodes.len());
         agent.idle = None;
         self.dirty.mark(agent);
-        // Only a release can widen what quota lets others take elsewhere (more free
-        // unreserved resources, less consumed toward limits); an allocation only narrows it
-        // (see `round`).
-        if direction == Move::Release && !self.quota_roles.is_empty() {
-            self.headroom_gen += 1;
-        }
+        // Only a release of unreserved, non-revocable resources can widen what quota lets
+        // others take elsewhere (more free for headroom, less consumed toward limits); an
+        // allocation only narrows it (see `round`).
+        let mut widens = false;
         let sign = match direction {
             Move::Allocate => 1,
             Move::Release => -1,
@@ -217,7 +215,11 @@ impl Books {
             add_at(&mut fw.role_mut(role).alloc, name, delta);
             if counts_for_quota {
                 add_at(&mut self.unreserved_free, name, -delta);
+                widens |= direction == Move::Release;
             }
+        }
+        if widens && !self.quota_roles.is_empty() {
+            self.headroom_gen += 1;
         }
         agent.free_print = fingerprint(&agent.free);
         if agent.allocations[record].held.iter().all(Amount::is_empty) {

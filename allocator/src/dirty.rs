@@ -7,8 +7,10 @@
 //!   (`Books::move_held`), a new or re-laid-out agent, an agent activated;
 //! - agents whose idle note expires by the round's time (the earliest filter that held a
 //!   framework back there ran out): kept in a time-ordered wake set, one entry per agent;
-//! - every agent when an eligibility-widening call was made or headroom widened since the
-//!   last round started (the generations in the notes changed), which makes it a full round.
+//! - every agent whose note depends on headroom (a quota cap held a claim back there) when
+//!   headroom widened since the last round started;
+//! - every agent when an eligibility-widening call was made since then, which makes it a
+//!   full round.
 //!
 //! Everything else has a valid idle note, is inactive, or has less free than the minimum
 //! allocatable, and none of those can change without one of the events above. So the agents
@@ -32,6 +34,8 @@ pub(crate) struct DirtyAgents {
     queue: Vec<u32>,
     /// (when its idle note expires, agent index).
     wake: BTreeSet<(Timestamp, u32)>,
+    /// Agents whose idle note depends on headroom (each once, by its `headroom_listed`).
+    headroom_bound: Vec<u32>,
     /// The (eligibility, headroom) generations at the start of the last round, if that
     /// round ended under the same generations (its idle notes are current).
     pub(crate) round_gens: Option<(u64, u64)>,
@@ -47,9 +51,13 @@ impl DirtyAgents {
     }
 
     /// Records that `agent` was just noted idle until `until` (`Duration::MAX`: until
-    /// something else changes).
-    pub(crate) fn note_idle(&mut self, agent: &mut AgentState, until: Timestamp) {
+    /// something else changes), and whether the note holds only while headroom stays.
+    pub(crate) fn note_idle(&mut self, agent: &mut AgentState, until: Timestamp, headroom: bool) {
         self.forget(agent);
+        if headroom && !agent.headroom_listed {
+            agent.headroom_listed = true;
+            self.headroom_bound.push(agent.index);
+        }
         if until != Timestamp(Duration::MAX) {
             self.wake.insert((until, agent.index));
             agent.wake_at = Some(until);
@@ -63,14 +71,27 @@ impl DirtyAgents {
         }
     }
 
-    /// Takes the marked agents and those whose note expires by `now` into `out` (indices
-    /// of live agents; may repeat an index).
+    /// Takes the marked agents, those whose note expires by `now` and, if `headroom_moved`,
+    /// those whose note depends on headroom, into `out` (indices of live agents; may repeat
+    /// an index).
     pub(crate) fn take_due(
         &mut self,
         now: Timestamp,
+        headroom_moved: bool,
         agents: &mut [Option<AgentState>],
         out: &mut Vec<u32>,
     ) {
+        if headroom_moved {
+            for index in self.headroom_bound.drain(..) {
+                if let Some(agent) = agents.get_mut(index as usize).and_then(Option::as_mut) {
+                    if agent.headroom_listed {
+                        agent.headroom_listed = false;
+                        out.push(index);
+                    }
+                }
+            }
+        }
+        out.reserve(self.queue.len());
         for index in self.queue.drain(..) {
             if let Some(agent) = agents.get_mut(index as usize).and_then(Option::as_mut) {
                 if agent.queued {
@@ -121,6 +142,7 @@ mod tests {
             index,
             queued: false,
             wake_at: None,
+            headroom_listed: false,
         }
     }
 
@@ -135,29 +157,33 @@ mod tests {
         for _ in 0..3 {
             dirty.mark(agents[1].as_mut().unwrap());
         }
-        dirty.note_idle(agents[2].as_mut().unwrap(), at(10));
+        dirty.note_idle(agents[2].as_mut().unwrap(), at(10), false);
         // A new note replaces the old wake entry: one entry per agent.
-        dirty.note_idle(agents[2].as_mut().unwrap(), at(20));
-        dirty.note_idle(agents[0].as_mut().unwrap(), Timestamp(Duration::MAX));
+        dirty.note_idle(agents[2].as_mut().unwrap(), at(20), false);
+        dirty.note_idle(agents[0].as_mut().unwrap(), Timestamp(Duration::MAX), true);
         assert_eq!(dirty.sizes(), (1, 1));
         let mut due = Vec::new();
-        dirty.take_due(at(15), &mut agents, &mut due);
+        dirty.take_due(at(15), false, &mut agents, &mut due);
         assert_eq!(
             due,
             vec![1],
             "agent 2 sleeps until 20, agent 0 until a change"
         );
         due.clear();
-        dirty.take_due(at(20), &mut agents, &mut due);
+        dirty.take_due(at(20), false, &mut agents, &mut due);
         assert_eq!(due, vec![2]);
         assert_eq!(dirty.sizes(), (0, 0));
+        // Agent 0's note depends on headroom: taken when headroom moved.
+        due.clear();
+        dirty.take_due(at(20), true, &mut agents, &mut due);
+        assert_eq!(due, vec![0]);
         // A removed agent's entries are dropped, not taken.
         dirty.mark(agents[0].as_mut().unwrap());
-        dirty.note_idle(agents[1].as_mut().unwrap(), at(30));
+        dirty.note_idle(agents[1].as_mut().unwrap(), at(30), false);
         dirty.forget(agents[1].as_mut().unwrap());
         agents[0] = None;
         due.clear();
-        dirty.take_due(at(40), &mut agents, &mut due);
+        dirty.take_due(at(40), true, &mut agents, &mut due);
         assert!(due.is_empty());
     }
 }

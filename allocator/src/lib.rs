@@ -25,7 +25,9 @@
 //!   always matches the agents' allocation records; only sort keys may lag, and only while
 //!   marked dirty. Each member sits once in its sorter, under the key its owner stores.
 //! - Any call that could make a (framework, role) newly eligible bumps the eligibility
-//!   generation; any change of an agent's free resources clears its idle note.
+//!   generation; any change of an agent's free resources clears its idle note and marks
+//!   the agent dirty; a round changes no generation. So [`Allocator::allocate`], which
+//!   walks only dirty agents, makes exactly the offers of [`Allocator::allocate_full`].
 //! - A call that returns an error has changed nothing (apart from interning names and roles).
 //! - Offered resources count as allocated until they are recovered.
 //!

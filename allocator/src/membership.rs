@@ -95,6 +95,7 @@ impl Allocator {
             index,
             queued: false,
             wake_at: None,
+            headroom_listed: false,
         };
         // Validate every use before changing anything.
         let mut uses = Vec::with_capacity(used.len());
@@ -215,6 +216,7 @@ impl Allocator {
             index,
             queued: false,
             wake_at: None,
+            headroom_listed: false,
         };
         // Re-express every allocation in the new layout and check it fits.
         let mut moved = Vec::with_capacity(old.allocations.len());

@@ -103,6 +103,11 @@ impl RangeSet {
 
     /// Removes every value of `other`; the caller has checked `self.contains(other)`.
     pub fn subtract(&mut self, other: &RangeSet) {
+        if self.ranges == other.ranges {
+            // All of it (a whole slot offered or given back): no merge, no new vector.
+            self.ranges.clear();
+            return;
+        }
         let mut out: Vec<(u64, u64)> = Vec::with_capacity(self.ranges.len() + other.ranges.len());
         let mut j = 0;
         for &(s, e) in &self.ranges {

@@ -2,8 +2,8 @@
 //!
 //! [`Allocator::allocate`] is incremental: it walks only the agents the dirty sets name
 //! (`dirty`: agents whose free resources changed, new or re-activated agents, agents whose
-//! blocking filters expired), or every agent when eligibility or headroom widened since the
-//! last round. [`Allocator::allocate_full`] walks every live agent. Both walk in the same
+//! blocking filters expired, agents held back by quota when headroom widened), or every
+//! agent when eligibility widened since the last round. [`Allocator::allocate_full`] walks every live agent. Both walk in the same
 //! order: by a per-round pseudo-random key of each agent (seeded by the configured seed and
 //! the round number, so that no agent is always first), so the agents an incremental round
 //! walks come in the same relative order as in a full round, and both make the same offers.
@@ -67,9 +67,13 @@ impl Allocator {
             .refresh_keys(&mut self.tree, &mut self.frameworks);
         self.rounds += 1;
         let gens = (self.eligibility_gen, self.books.headroom_gen);
+        let last = self.books.dirty.round_gens;
+        let every = full || last.is_none_or(|(eligibility, _)| eligibility != gens.0);
+        let headroom_moved = every || last.is_some_and(|(_, headroom)| headroom != gens.1);
         let mut due = Vec::new();
-        self.books.dirty.take_due(now, &mut self.agents, &mut due);
-        let every = full || self.books.dirty.round_gens != Some(gens);
+        self.books
+            .dirty
+            .take_due(now, headroom_moved, &mut self.agents, &mut due);
         let order = if every {
             self.every_agent()
         } else {
@@ -84,6 +88,7 @@ impl Allocator {
             scratch: Vec::new(),
             offers: Vec::with_capacity(order.len()),
             ignore_notes: full,
+            capped: false,
         };
         for (_, index) in order {
             self.walk_agent(index, &mut round);

@@ -468,7 +468,13 @@ impl fmt::Display for Resources {
 
 impl FromIterator<Resource> for Resources {
     fn from_iter<I: IntoIterator<Item = Resource>>(iter: I) -> Self {
-        let mut out = Resources::new();
+        let iter = iter.into_iter();
+        // Room for every item up front (filtered iterators know only an upper bound): one
+        // allocation instead of one per doubling.
+        let (lower, upper) = iter.size_hint();
+        let mut out = Resources {
+            items: Vec::with_capacity(upper.unwrap_or(lower).min(64)),
+        };
         for r in iter {
             out.push(r);
         }
