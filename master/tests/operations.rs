@@ -145,3 +145,48 @@ async fn get_operations_lists_the_operators_and_a_frameworks_reservations() {
     assert_eq!(cpus["reservations"][0]["role"], "ops", "{cpus}");
     assert_eq!(cpus["allocation_info"]["role"], "ops", "{cpus}");
 }
+
+/// Issue 16's "done when": no v1 operator call of Mesos 1.11 about reservations, volumes,
+/// weights, quota, maintenance or draining answers 501 (each is dispatched; an unknown
+/// agent or an empty change gets the handler's own answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_sharing_or_maintenance_call_answers_501() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    cluster.node.set_delegate(Some("master"));
+    let addr = cluster.node.addr();
+    let agent = r#"{"agent_id":{"value":"no-such-agent"}}"#;
+    let res = r#"[{"name":"cpus","type":"SCALAR","scalar":{"value":1},"reservations":[{"type":"DYNAMIC","role":"r"}]}]"#;
+    let machines = r#"{"machines":[{"hostname":"nowhere"}]}"#;
+    let calls = [
+        format!(r#"{{"type":"RESERVE_RESOURCES","reserve_resources":{{"agent_id":{{"value":"x"}},"resources":{res}}}}}"#),
+        format!(r#"{{"type":"UNRESERVE_RESOURCES","unreserve_resources":{{"agent_id":{{"value":"x"}},"resources":{res}}}}}"#),
+        r#"{"type":"CREATE_VOLUMES","create_volumes":{"agent_id":{"value":"x"},"volumes":[]}}"#.into(),
+        r#"{"type":"DESTROY_VOLUMES","destroy_volumes":{"agent_id":{"value":"x"},"volumes":[]}}"#.into(),
+        r#"{"type":"GROW_VOLUME","grow_volume":{}}"#.into(),
+        r#"{"type":"SHRINK_VOLUME","shrink_volume":{}}"#.into(),
+        r#"{"type":"GET_OPERATIONS"}"#.into(),
+        r#"{"type":"GET_WEIGHTS"}"#.into(),
+        r#"{"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[]}}"#.into(),
+        r#"{"type":"GET_QUOTA"}"#.into(),
+        r#"{"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[]}}"#.into(),
+        r#"{"type":"SET_QUOTA","set_quota":{"quota_request":{"role":"r","guarantee":[]}}}"#.into(),
+        r#"{"type":"REMOVE_QUOTA","remove_quota":{"role":"r"}}"#.into(),
+        r#"{"type":"GET_MAINTENANCE_STATUS"}"#.into(),
+        r#"{"type":"GET_MAINTENANCE_SCHEDULE"}"#.into(),
+        r#"{"type":"UPDATE_MAINTENANCE_SCHEDULE","update_maintenance_schedule":{"schedule":{"windows":[]}}}"#.into(),
+        format!(r#"{{"type":"START_MAINTENANCE","start_maintenance":{machines}}}"#),
+        format!(r#"{{"type":"STOP_MAINTENANCE","stop_maintenance":{machines}}}"#),
+        format!(r#"{{"type":"DRAIN_AGENT","drain_agent":{agent}}}"#),
+        format!(r#"{{"type":"DEACTIVATE_AGENT","deactivate_agent":{agent}}}"#),
+        format!(r#"{{"type":"REACTIVATE_AGENT","reactivate_agent":{agent}}}"#),
+    ];
+    for body in calls {
+        let r = op(addr, &body).await;
+        assert_ne!(r.status, 501, "{body}: {}", r.text());
+        assert!(
+            !r.text().contains("not implemented"),
+            "{body}: {}",
+            r.text()
+        );
+    }
+}
