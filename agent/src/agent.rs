@@ -146,6 +146,8 @@ pub enum AgentMessage {
     NotLeader(meso_api::wire::NotLeader),
     /// Master: the complete set of dynamic reservations and volumes to keep.
     CheckpointResources(meso_api::wire::CheckpointResources),
+    /// Master: an offer operation applied to this agent (for GET_OPERATIONS).
+    OperationApplied(Box<meso_api::wire::OperationApplied>),
     /// Timer: retry (re)registration if attempt `generation` got no answer.
     RegistrationRetry {
         /// The attempt this timer belongs to.
@@ -237,6 +239,7 @@ from_wire! {
     meso_api::wire::NotLeader => NotLeader,
     meso_api::wire::DrainAgent => Drain,
     meso_api::wire::CheckpointResources => CheckpointResources,
+    meso_api::wire::OperationApplied => OperationApplied,
     meso_api::wire::UpdateAgentConfig => UpdateConfig,
 }
 
@@ -277,6 +280,8 @@ pub struct Agent {
     drain: Option<meso_api::wire::DrainAgent>,
     /// Dynamic reservations and persistent volumes, as last checkpointed ([`volumes`]).
     checkpointed_resources: Resources,
+    /// The offer operations the master applied to this agent (GET_OPERATIONS).
+    operations: meso_api::v1::operation_book::OperationBook,
     /// The resource estimator and QoS controller.
     oversub: oversubscription::Oversubscription,
     /// The URI fetcher and the fetches under way.
@@ -313,6 +318,7 @@ impl Agent {
             recovery: None,
             drain: None,
             checkpointed_resources: Resources::new(),
+            operations: Default::default(),
             fetching: fetching::Fetching::new(),
             gc: sandbox_gc::SandboxGc::new(),
             detector,
@@ -521,6 +527,7 @@ impl Process for Agent {
             .on::<ShutdownAgent>()
             .on::<meso_api::wire::DrainAgent>()
             .on::<meso_api::wire::CheckpointResources>()
+            .on::<meso_api::wire::OperationApplied>()
             .on::<meso_api::wire::UpdateAgentConfig>();
     }
 
@@ -611,6 +618,7 @@ impl Process for Agent {
             }
             AgentMessage::NotLeader(hint) => self.not_leader(ctx, hint),
             AgentMessage::CheckpointResources(m) => self.checkpoint_resources(ctx, m),
+            AgentMessage::OperationApplied(m) => self.operation_applied(ctx, *m),
             AgentMessage::UpdateConfig(m) => self.update_config_from_master(ctx, m),
             AgentMessage::ReloadFlags {
                 resources,

@@ -257,3 +257,54 @@ async fn bad_operator_input_gets_the_reference_answers() {
     .await
     .expect("the checks ran");
 }
+
+/// GET_OPERATIONS shows the operations the master said it applied here, oldest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_operations_lists_what_the_master_applied_here() {
+    use meso_api::v1::operation_book::OperationRecord;
+    let h = Harness::start_registered().await;
+    let addr = h.agent.addr();
+    let empty =
+        tokio::task::spawn_blocking(move || call(addr, "/api/v1", r#"{"type":"GET_OPERATIONS"}"#))
+            .await
+            .unwrap();
+    assert_eq!(
+        empty,
+        serde_json::json!({"type":"GET_OPERATIONS","get_operations":{"operations":[]}})
+    );
+    for (i, id) in ["first", "second"].into_iter().enumerate() {
+        let info = serde_json::from_value(serde_json::json!({
+            "type": "RESERVE", "id": {"value": id}, "reserve": {"resources": []}
+        }))
+        .unwrap();
+        h.to_agent(meso_api::wire::OperationApplied {
+            record: OperationRecord::finished(
+                None,
+                meso_api::v1::AgentId::new(AGENT_ID),
+                info,
+                Default::default(),
+                [i as u8; 16],
+            ),
+        });
+    }
+    let seen = meso_testkit::eventually::eventually_async_within(
+        "both operations in GET_OPERATIONS",
+        HANG_GUARD,
+        || async move {
+            let v = tokio::task::spawn_blocking(move || {
+                call(addr, "/api/v1", r#"{"type":"GET_OPERATIONS"}"#)
+            })
+            .await
+            .unwrap();
+            v["get_operations"]["operations"]
+                .as_array()
+                .is_some_and(|l| l.len() == 2)
+                .then_some(v)
+        },
+    )
+    .await;
+    let list = &seen["get_operations"]["operations"];
+    assert_eq!(list[0]["info"]["id"]["value"], "first");
+    assert_eq!(list[1]["latest_status"]["operation_id"]["value"], "second");
+    assert_eq!(list[1]["latest_status"]["state"], "OPERATION_FINISHED");
+}

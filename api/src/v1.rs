@@ -86,6 +86,7 @@ pub mod framework;
 pub mod ids;
 pub mod image;
 pub mod offer;
+pub mod operation_book;
 mod operations;
 mod rootfs;
 pub mod scheduler;

@@ -127,6 +127,7 @@ wire_names! {
     DrainAgent => "mesos.internal.DrainSlaveMessage",
     UpdateAgentConfig => "meso.internal.UpdateAgentConfigMessage",
     AgentConfigUpdated => "meso.internal.AgentConfigUpdatedMessage",
+    OperationApplied => "meso.internal.OperationAppliedMessage",
 }
 
 /// Serde adapter (`#[serde(with = "crate::wire::as_json")]`) for JSON-only v1 values inside

@@ -404,10 +404,10 @@ async fn bad_operator_requests_get_the_tables_answers_and_the_master_keeps_servi
             "limit",
         ),
         (
-            "not served (operation feedback)",
-            request(r#"{"type":"GET_OPERATIONS"}"#),
+            "not served (logging level at run time)",
+            request(r#"{"type":"SET_LOGGING_LEVEL","set_logging_level":{"level":1,"duration":{"nanoseconds":1}}}"#),
             501,
-            "GET_OPERATIONS",
+            "SET_LOGGING_LEVEL",
         ),
     ];
     for (what, bytes, status, says) in cases {

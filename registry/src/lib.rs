@@ -18,18 +18,22 @@
 //! unreachable and gone; a stored framework carries its own id and a finite, non-negative
 //! failover timeout; weights are finite and positive (1.0 is stored as absent); quota
 //! guarantees do not exceed limits; a snapshot restores to an equal registry and
-//! `restore` re-checks these invariants.
+//! `restore` re-checks these invariants. Snapshots carry a layout version, and `restore`
+//! reads every earlier layout (`snapshot.rs`), so an upgrade keeps the registry. Log
+//! entries (`Operation`) are positional too: variants are only ever appended.
 
 mod agent_controls;
 mod error;
 mod maintenance;
 mod operation;
+mod snapshot;
 mod state;
 
 pub use agent_controls::{AgentControl, AgentControls, DrainConfig, DrainState};
 pub use error::RegistryError;
 pub use maintenance::{MachineId, MachineKey, MachineMode, Machines, MaintenanceWindow};
 pub use operation::{FrameworkRecord, Operation, OperationResult, QuotaRecord};
+pub use snapshot::CURRENT_VERSION as SNAPSHOT_VERSION;
 pub use state::Registry;
 
 #[cfg(test)]

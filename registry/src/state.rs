@@ -268,21 +268,8 @@ impl Registry {
         &self.services
     }
 
-    /// Encodes the whole registry (postcard; v1 values as JSON inside).
-    pub fn snapshot(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).expect("invariant: registry values always encode")
-    }
-
-    /// Decodes a snapshot made by [`snapshot`](Self::snapshot), checking the invariants.
-    pub fn restore(bytes: &[u8]) -> Result<Registry, RegistryError> {
-        let registry: Registry = postcard::from_bytes(bytes)
-            .map_err(|e| RegistryError::CorruptSnapshot(e.to_string()))?;
-        registry.check()?;
-        Ok(registry)
-    }
-
-    /// Checks the invariants of a registry read from elsewhere.
-    fn check(&self) -> Result<(), RegistryError> {
+    /// Checks the invariants of a registry read from elsewhere (a snapshot).
+    pub(super) fn check(&self) -> Result<(), RegistryError> {
         let corrupt = |what: String| Err(RegistryError::CorruptSnapshot(what));
         for (id, agent) in &self.admitted {
             if agent.0.id.as_ref() != Some(id) {

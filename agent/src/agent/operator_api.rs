@@ -68,6 +68,7 @@ impl Agent {
             AgentCallType::GetFrameworks => self.get_frameworks(),
             AgentCallType::GetExecutors => self.get_executors(),
             AgentCallType::GetTasks => self.get_tasks(),
+            AgentCallType::GetOperations => self.get_operations(),
             AgentCallType::UpdateAgent => {
                 let update = call
                     .update_agent

@@ -86,6 +86,27 @@ impl Agent {
         self.checkpointed_resources = msg.resources;
     }
 
+    /// Master: an operation it applied to this agent's resources (recorded after the
+    /// checkpoint that carried it), for GET_OPERATIONS.
+    pub(super) fn operation_applied(
+        &mut self,
+        ctx: &Context<Self>,
+        msg: meso_api::wire::OperationApplied,
+    ) {
+        if ctx.from() != Some(&self.config.master) {
+            warn!(self.log, "an operation record not from our master ignored";
+                "from" => ctx.from().map(|u| u.to_string()));
+            return;
+        }
+        self.operations.record(msg.record);
+    }
+
+    /// The GET_OPERATIONS payload: the operations applied here, oldest first.
+    pub(super) fn get_operations(&self) -> serde_json::Value {
+        let json = meso_api::v1::operation_book::get_operations_json(self.operations.iter());
+        serde_json::from_str(&json).expect("the operation book writes valid JSON")
+    }
+
     /// Places each persistent volume of `resources` in `sandbox` at its `container_path`
     /// (a volume the agent does not hold is refused, naming it). `mount`: the container
     /// gets its own mount namespace (a root filesystem), so the volumes come back as bind

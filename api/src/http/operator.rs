@@ -15,8 +15,9 @@
 //! START_MAINTENANCE, STOP_MAINTENANCE) and the draining calls (DRAIN_AGENT,
 //! DEACTIVATE_AGENT, REACTIVATE_AGENT), RESERVE_RESOURCES, UNRESERVE_RESOURCES,
 //! CREATE_VOLUMES, DESTROY_VOLUMES, GROW_VOLUME, SHRINK_VOLUME (payloads in
-//! `reservations.rs`). On the agent: GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS,
-//! GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS. Both serve
+//! `reservations.rs`), GET_OPERATIONS. On the agent: GET_HEALTH, GET_FLAGS, GET_VERSION,
+//! GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS,
+//! GET_OPERATIONS. Both serve
 //! UPDATE_AGENT, a meso extension (number 1000, outside Mesos's range) that changes a running
 //! agent's resources and attributes ([`super::update_agent`]).
 //!
@@ -212,7 +213,7 @@ impl MasterCallType {
             | UpdateQuota | SetQuota | RemoveQuota => None,
             UpdateAgent => None,
             ReserveResources | UnreserveResources | CreateVolumes | DestroyVolumes | GrowVolume
-            | ShrinkVolume => None,
+            | ShrinkVolume | GetOperations => None,
             GetMaintenanceStatus
             | GetMaintenanceSchedule
             | UpdateMaintenanceSchedule
@@ -226,7 +227,6 @@ impl MasterCallType {
             ListFiles | ReadFile => {
                 Some("file access goes through /files/browse and /files/read for now")
             }
-            GetOperations => Some("offer operation feedback is not served yet"),
         }
     }
 }
@@ -259,15 +259,14 @@ impl AgentCallType {
         use AgentCallType::*;
         match self {
             GetHealth | GetFlags | GetVersion | GetMetrics | GetState | GetContainers
-            | GetFrameworks | GetExecutors | GetTasks => None,
+            | GetFrameworks | GetExecutors | GetTasks | GetOperations => None,
             UpdateAgent => None,
             Unknown => Some("an 'UNKNOWN' call has nothing to do"),
             GetLoggingLevel | SetLoggingLevel => Some("logging levels are not served yet"),
             ListFiles | ReadFile => {
                 Some("file access goes through /files/browse and /files/read for now")
             }
-            GetOperations
-            | GetResourceProviders
+            GetResourceProviders
             | AddResourceProviderConfig
             | UpdateResourceProviderConfig
             | RemoveResourceProviderConfig

@@ -217,6 +217,16 @@ pub struct CheckpointResources {
     pub resources: Resources,
 }
 
+/// Master to agent, after the `CheckpointResources` that carried it: an offer operation
+/// applied to the agent's resources, as GET_OPERATIONS shows it (a meso message: Mesos's
+/// agents learn operations from `ApplyOperationMessage`, which meso does not use).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationApplied {
+    /// The operation and its status.
+    #[serde(with = "super::as_json")]
+    pub record: crate::v1::operation_book::OperationRecord,
+}
+
 /// Master to agent: shut down (e.g. the agent was removed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShutdownAgent {

@@ -189,6 +189,18 @@ fn every_message_round_trips_through_postcard() {
     check(ShutdownAgent {
         message: "removed".into(),
     });
+    check(OperationApplied {
+        record: crate::v1::operation_book::OperationRecord::finished(
+            Some(fid.clone()),
+            aid.clone(),
+            serde_json::from_value(serde_json::json!({
+                "type": "RESERVE", "id": {"value": "op"}, "reserve": {"resources": []}
+            }))
+            .unwrap(),
+            Resources::parse("cpus:1", "*").unwrap(),
+            [3; 16],
+        ),
+    });
     check(UpdateOversubscribedResources {
         agent_id: aid.clone(),
         oversubscribed_resources: Resources::parse("cpus:1.5;mem:512", "*")

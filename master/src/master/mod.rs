@@ -69,6 +69,7 @@ pub mod log_files;
 pub mod maintenance;
 pub mod metrics;
 pub mod offers;
+mod operation_records;
 pub mod operator_api;
 pub mod operator_events;
 pub mod operator_kill;

@@ -57,11 +57,13 @@ pub struct PendingOperation {
     pub attempts: u32,
 }
 
-/// Operator operations: the one in flight and those waiting.
+/// Operator operations: the one in flight and those waiting; and the record of every
+/// applied operation, the operator's and the frameworks' (`operation_records.rs`).
 #[derive(Debug, Default)]
 pub struct OperatorOperations {
     waiting: VecDeque<PendingOperation>,
     in_flight: bool,
+    pub(super) book: meso_api::v1::operation_book::OperationBook,
 }
 
 /// The allocator's answer to an operator's operation.
@@ -133,6 +135,10 @@ impl Master {
                 .clone()
                 .map(|c| c.into_operation())
                 .transpose(),
+            MasterCallType::GetOperations => {
+                self.get_operations(reply);
+                return None;
+            }
             _ => return Some((call, reply)),
         };
         match request_op {
@@ -309,8 +315,16 @@ impl Master {
         let kind = pending.request.operation.kind;
         match result {
             Ok(total) => {
+                let before = self
+                    .agents
+                    .get(&agent_id)
+                    .map(|a| a.info.resources.clone())
+                    .unwrap_or_default();
+                let (_, produced) = conversion(&before, &total);
                 if self.agents.set_resources(&agent_id, total) {
                     self.send_checkpointed(ctx, &agent_id);
+                    let info = pending.request.operation.clone();
+                    self.record_operation(ctx, None, &agent_id, info, produced);
                 }
                 info!(ctx.node().logger(), "operator operation applied"; "operation" => %kind, "agent" => %agent_id);
                 pending.reply.respond(accepted());
@@ -395,6 +409,7 @@ impl Master {
                 offers.role
             ));
         }
+        let sent = operation.clone();
         let operation = allocated(&operation, &offers.role);
         let after = match available.apply(&operation) {
             Ok(after) => after,
@@ -411,6 +426,7 @@ impl Master {
         };
         let (consumed, produced) = conversion(available, &after);
         *available = after;
+        let converted = conversion(&total, &new_total).1;
         self.agents.set_resources(&offers.agent, new_total);
         self.allocator(AllocatorCall::UpdateAllocation {
             framework: framework.value.clone(),
@@ -420,6 +436,7 @@ impl Master {
             produced,
         });
         self.send_checkpointed(ctx, &offers.agent);
+        self.record_operation(ctx, Some(framework.clone()), &offers.agent, sent, converted);
         info!(ctx.node().logger(), "offer operation applied"; "operation" => %kind,
             "framework" => %framework, "agent" => %offers.agent);
     }

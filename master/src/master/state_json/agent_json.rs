@@ -1,6 +1,8 @@
 //! One agent as `/master/state`, `/master/slaves` and `/master/state-summary` print it:
-//! its info, times, resources (total, used, offered, reserved per role, unreserved) and,
-//! for `/master/slaves`, the `*_full` resource arrays.
+//! its info, times, resources (total, used, offered, reserved per role, unreserved),
+//! `reserved_resources_full` in `/master/state` and `/master/slaves` (Mesos prints it only
+//! in the latter; issue 16 asks for both), and for `/master/slaves` the other `*_full`
+//! resource arrays.
 //!
 //! Invariant: used and offered come from the view's [`Totals`]; an agent with none prints
 //! empty resource objects.
@@ -36,13 +38,14 @@ pub struct AgentJson<'b> {
     capabilities: [&'static str; 0],
     #[serde(skip_serializing_if = "Option::is_none")]
     drain_info: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserved_resources_full: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     full: Option<AgentFull>,
 }
 
 #[derive(Serialize)]
 struct AgentFull {
-    reserved_resources_full: serde_json::Map<String, serde_json::Value>,
     unreserved_resources_full: serde_json::Value,
     used_resources_full: serde_json::Value,
     offered_resources_full: serde_json::Value,
@@ -61,6 +64,26 @@ impl<'b> AgentJson<'b> {
         a: &'a AgentRecord,
         full: bool,
     ) -> AgentJson<'b> {
+        Self::build(view, totals, a, full, full)
+    }
+
+    /// The agent `a` as `/master/state` prints it: [`AgentJson::new`] plus
+    /// `reserved_resources_full`.
+    pub fn for_state<'a: 'b>(
+        view: &StateView<'a>,
+        totals: &'b Totals<'a>,
+        a: &'a AgentRecord,
+    ) -> AgentJson<'b> {
+        Self::build(view, totals, a, false, true)
+    }
+
+    fn build<'a: 'b>(
+        view: &StateView<'a>,
+        totals: &'b Totals<'a>,
+        a: &'a AgentRecord,
+        full: bool,
+        with_reserved_full: bool,
+    ) -> AgentJson<'b> {
         let id = agent_id(a);
         let times = view.timeline.agent(id);
         let used = totals.agent_used.get(id).unwrap_or(empty());
@@ -73,11 +96,13 @@ impl<'b> AgentJson<'b> {
             .map(|(role, r)| (role.to_string(), r))
             .collect();
         let unreserved = a.info.resources.unreserved();
-        let full = full.then(|| AgentFull {
-            reserved_resources_full: reserved
+        let reserved_full = with_reserved_full.then(|| {
+            reserved
                 .iter()
                 .map(|(role, r)| (role.clone(), full_json(r)))
-                .collect(),
+                .collect()
+        });
+        let full = full.then(|| AgentFull {
             unreserved_resources_full: full_json(&unreserved),
             used_resources_full: full_json(used),
             offered_resources_full: full_json(offered),
@@ -100,6 +125,7 @@ impl<'b> AgentJson<'b> {
             version: MESOS_VERSION,
             capabilities: [],
             drain_info: super::super::maintenance::drain_info_json(view.agents.controls(), id),
+            reserved_resources_full: reserved_full,
             full,
         }
     }

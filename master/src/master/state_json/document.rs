@@ -58,9 +58,7 @@ impl Serialize for StateDoc<'_, '_> {
         m.serialize_entry("flags", &Flags(v.flags))?;
         m.serialize_entry(
             "slaves",
-            &seq_of(v.agents.iter(), |a| {
-                AgentJson::new(v, self.totals, a, false)
-            }),
+            &seq_of(v.agents.iter(), |a| AgentJson::for_state(v, self.totals, a)),
         )?;
         m.serialize_entry(
             "recovered_slaves",
