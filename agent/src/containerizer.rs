@@ -66,6 +66,9 @@ pub struct LaunchSpec {
     /// (`executor_starts_session`) runs on the host and starts only its command inside
     /// (see [`command_rootfs`]).
     pub rootfs: Option<RootfsSource>,
+    /// The user the executor (and so its tasks) runs as (`--switch-user`); `None`: the
+    /// agent's own. The containerizer gives the sandbox to the user before the launch.
+    pub user: Option<meso_isolators::RunAs>,
 }
 
 /// How a container's executor ended.
@@ -228,7 +231,20 @@ pub(crate) fn spawn_executor(
         .stdout(open_log(spec, "stdout")?)
         .stderr(open_log(spec, "stderr")?)
         .kill_on_drop(false);
-    if !spec.executor_starts_session {
+    if let Some(user) = spec.user.clone() {
+        user.chown_tree(&spec.directory)?;
+        let new_session = !spec.executor_starts_session;
+        // SAFETY: setsid, setgroups, setgid and setuid are async-signal-safe system calls
+        // on memory prepared before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                if new_session {
+                    nix::unistd::setsid().map_err(std::io::Error::from)?;
+                }
+                user.apply().map_err(std::io::Error::from_raw_os_error)
+            });
+        }
+    } else if !spec.executor_starts_session {
         // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
         unsafe {
             cmd.pre_exec(|| {
@@ -503,6 +519,7 @@ mod tests {
                 executor_starts_session: false,
                 limits: Limits::default(),
                 rootfs: None,
+                user: None,
             })
             .unwrap();
         let wait = c.wait(&id).unwrap();
@@ -549,6 +566,7 @@ mod tests {
                 executor_starts_session: false,
                 limits: Limits::default(),
                 rootfs: None,
+                user: None,
             })
             .unwrap();
         let wait = c.wait(&id).unwrap();
@@ -606,6 +624,7 @@ mod tests {
             executor_starts_session: false,
             limits: Limits::default(),
             rootfs: None,
+            user: None,
         })
         .unwrap();
         let wait = c.wait(&id).unwrap();

@@ -111,6 +111,12 @@ pub struct AgentFlags {
     /// principal only what it may view. Without it everything is allowed.
     #[arg(long, env = "MESO_ACLS")]
     pub acls: Option<PathBuf>,
+    /// Run each task as its user: `CommandInfo.user`, else the executor's, else
+    /// `FrameworkInfo.user` (as Mesos's `--switch_user`, on by default). The agent must run
+    /// as root to switch; an unknown user fails the task naming it. `--switch-user=false`
+    /// runs every task as the agent's own user.
+    #[arg(long, env = "MESO_SWITCH_USER", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub switch_user: bool,
     /// What a restarted agent does with its checkpointed executors and tasks.
     #[command(flatten)]
     pub recovery: RecoveryFlags,
@@ -237,6 +243,7 @@ impl AgentFlags {
             oversubscription: self.oversubscription.config()?,
             fetcher,
             gc: self.gc.config()?,
+            switch_user: self.switch_user,
             acls: match &self.acls {
                 Some(path) => Some(std::sync::Arc::new(read_acls(path)?)),
                 None => None,

@@ -347,6 +347,7 @@ async fn containerizer_runs_an_executor_in_a_rootfs_with_only_its_sandbox() {
             rootfs: Some(meso_isolators::RootfsSource::Directory(
                 rootfs.path().to_path_buf(),
             )),
+            user: None,
         })
         .unwrap();
     let ended = tokio::time::timeout(HANG_GUARD, containerizer.wait(&id).unwrap())

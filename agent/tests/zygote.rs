@@ -25,6 +25,7 @@ fn executor_spec(id: &ContainerId, dir: &Path, env: Vec<(String, String)>) -> La
         executor_starts_session: true,
         limits: Limits::default(),
         rootfs: None,
+        user: None,
     }
 }
 

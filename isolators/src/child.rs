@@ -19,7 +19,7 @@ use crate::error::{IsolatorError, Result};
 use crate::launch_status::{
     self, STEP_BIND_DEVICE, STEP_BIND_ROOTFS, STEP_BIND_SANDBOX, STEP_CGROUP, STEP_CHDIR,
     STEP_EXEC, STEP_FORK, STEP_PIVOT, STEP_PRIVATE, STEP_PROC, STEP_SETSID, STEP_SIGNALS,
-    STEP_STDIO, STEP_UNSHARE,
+    STEP_STDIO, STEP_UNSHARE, STEP_USER,
 };
 
 /// Device nodes of the host bound into a rootfs's `/dev` (what commands commonly open).
@@ -49,6 +49,8 @@ pub(crate) struct ChildPlan {
     stdin: OwnedFd,
     stdout: OwnedFd,
     stderr: OwnedFd,
+    /// Drop to this user just before exec.
+    user: Option<crate::RunAs>,
 }
 
 fn cstring(what: &'static str, value: &OsStr) -> Result<CString> {
@@ -215,6 +217,7 @@ impl ChildPlan {
             stdin: OwnedFd::from(stdin),
             stdout: open_output(spec.stdout.as_deref())?,
             stderr: open_output(spec.stderr.as_deref())?,
+            user: prep.user.clone(),
         })
     }
 }
@@ -328,6 +331,11 @@ unsafe fn child_exec(plan: &ChildPlan, pipe: libc::c_int) -> ! {
     check!(pipe, STEP_STDIO, libc::dup2(plan.stdin.as_raw_fd(), 0));
     check!(pipe, STEP_STDIO, libc::dup2(plan.stdout.as_raw_fd(), 1));
     check!(pipe, STEP_STDIO, libc::dup2(plan.stderr.as_raw_fd(), 2));
+    if let Some(user) = &plan.user {
+        if let Err(errno) = user.apply() {
+            child_fail(pipe, STEP_USER, errno);
+        }
+    }
     check!(pipe, STEP_CHDIR, libc::chdir(plan.cwd.as_ptr()));
     // No agent descriptor leaks into the command.
     libc::syscall(

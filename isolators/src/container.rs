@@ -187,6 +187,8 @@ pub struct LaunchPrep {
     pub rootfs: Option<PathBuf>,
     /// Environment the command gets on top of its own (e.g. `MESOS_SANDBOX`).
     pub env: Vec<(String, String)>,
+    /// Run the command as this user (set by the caller, not by an isolator).
+    pub user: Option<crate::RunAs>,
 }
 
 impl LaunchPrep {
@@ -199,6 +201,7 @@ impl LaunchPrep {
             || self.pid_namespace
             || self.mount_namespace
             || self.rootfs.is_some()
+            || self.user.is_some()
     }
 
     /// Folds `other` into `self`: lists are concatenated, flags are or-ed; a second rootfs
@@ -211,6 +214,9 @@ impl LaunchPrep {
             self.rootfs = other.rootfs;
         }
         self.env.extend(other.env);
+        if self.user.is_none() {
+            self.user = other.user;
+        }
     }
 }
 

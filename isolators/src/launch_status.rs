@@ -27,6 +27,7 @@ pub(crate) const STEPS: &[&str] = &[
     "dup2 stdio",
     "chdir",
     "exec",
+    "switch user",
 ];
 pub(crate) const STEP_SIGNALS: u32 = 0;
 pub(crate) const STEP_SETSID: u32 = 1;
@@ -42,6 +43,7 @@ pub(crate) const STEP_FORK: u32 = 10;
 pub(crate) const STEP_STDIO: u32 = 11;
 pub(crate) const STEP_CHDIR: u32 = 12;
 pub(crate) const STEP_EXEC: u32 = 13;
+pub(crate) const STEP_USER: u32 = 14;
 
 /// The record for `step` failing with `errno` (no allocation: the child calls this).
 pub(crate) fn encode(step: u32, errno: i32) -> [u8; RECORD_BYTES] {

@@ -384,6 +384,17 @@ impl Agent {
         }
         .variables();
         let rootfs = super::task_rootfs::container_rootfs(info, task)?;
+        let framework = &self
+            .frameworks
+            .get(framework_id)
+            .expect("invariant: the framework was inserted by run_task")
+            .info;
+        let user = super::task_users::resolve(
+            self.config.switch_user,
+            super::task_users::named_user(framework, info, task),
+            nix::unistd::geteuid().as_raw(),
+            rootfs.is_some(),
+        )?;
         Ok(LaunchSpec {
             container_id: container_id.clone(),
             directory,
@@ -395,6 +406,7 @@ impl Agent {
                 &(info.resources.clone() + &task.resources),
             ),
             rootfs,
+            user,
         })
     }
 

@@ -402,8 +402,13 @@ impl Containerizer for IsolatingContainerizer {
             limits: spec.limits,
             rootfs: spec.rootfs.clone(),
         };
+        if let Some(user) = &spec.user {
+            user.chown_tree(&spec.directory)?;
+        }
         // On failure `prepare` has cleaned up what it made.
         let mut prep = self.isolation.prepare(&config)?;
+        // The launcher drops to the user after the isolators' root-only steps.
+        prep.user = spec.user.clone();
         if spec.executor_starts_session {
             // The built-in executor runs on the host; only its command enters the root.
             if let Err(e) = super::command_rootfs::hand_rootfs_to_executor(&mut prep, &mut spec.env)
@@ -413,7 +418,11 @@ impl Containerizer for IsolatingContainerizer {
             }
         }
         // The zygote's child can join cgroups but not enter namespaces or a rootfs.
-        let forked = if prep.pid_namespace || prep.mount_namespace || prep.rootfs.is_some() {
+        let forked = if prep.pid_namespace
+            || prep.mount_namespace
+            || prep.rootfs.is_some()
+            || prep.user.is_some()
+        {
             None
         } else {
             self.fork_from_zygote(&spec, &prep.env, &prep.cgroup_procs)
@@ -610,6 +619,7 @@ mod tests {
                 revocable: false,
             },
             rootfs: None,
+            user: None,
         }
     }
 
