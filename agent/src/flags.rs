@@ -338,6 +338,17 @@ impl AgentFlags {
     }
 }
 
+/// Reads and parses the `--acls` file; the error names the flag, the file and the problem.
+fn read_acls(path: &PathBuf) -> Result<meso_api::acl::Acls, AgentError> {
+    let error = |reason: String| AgentError::Flag {
+        flag: "--acls",
+        value: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
+    meso_api::acl::Acls::parse(&text).map_err(|e| error(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,15 +507,4 @@ mod tests {
         assert!(auth.guards(meso_api::http::auth::Realm::Readwrite));
         assert!(!auth.guards(meso_api::http::auth::Realm::Readonly));
     }
-}
-
-/// Reads and parses the `--acls` file; the error names the flag, the file and the problem.
-fn read_acls(path: &PathBuf) -> Result<meso_api::acl::Acls, AgentError> {
-    let error = |reason: String| AgentError::Flag {
-        flag: "--acls",
-        value: path.display().to_string(),
-        reason,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
-    meso_api::acl::Acls::parse(&text).map_err(|e| error(e.to_string()))
 }
