@@ -197,8 +197,10 @@ struct Scheduler {
 
 impl Scheduler {
     fn subscribe(port: u16) -> Scheduler {
+        // The agent runs the task as this user (`--switch-user`): the test's own.
+        let user = meso_testkit::agent_harness::os_user();
         let body = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info":
-            {"user": "tester", "name": "resize", "roles": ["*"], "capabilities": [{"type": "MULTI_ROLE"}]}}});
+            {"user": user, "name": "resize", "roles": ["*"], "capabilities": [{"type": "MULTI_ROLE"}]}}});
         let mut stream =
             EventStream::open(loopback(port), "/api/v1/scheduler", &[], &body.to_string());
         assert_eq!(stream.status, 200, "SUBSCRIBE answered {}", stream.status);

@@ -161,6 +161,7 @@ async fn main() {
         fetcher: Default::default(),
         gc: Default::default(),
         acls: None,
+        switch_user: true,
     };
     let containerizer: Box<dyn Containerizer> = if std::env::args().any(|a| a == "--zygote") {
         Box::new(

@@ -36,6 +36,7 @@ mod sandbox_gc;
 pub mod state_json;
 pub mod task_groups;
 pub mod task_rootfs;
+pub mod task_users;
 pub mod tasks;
 pub mod updates;
 mod volumes;
@@ -104,6 +105,9 @@ pub struct AgentConfig {
     /// `--acls`: who may read which of the agent's endpoints and sandboxes
     /// (`agent/src/agent/authorization.rs`); `None`: everyone.
     pub acls: Option<std::sync::Arc<meso_api::acl::Acls>>,
+    /// Run each container as its task's user (`--switch-user`, on by default as Mesos;
+    /// `task_users.rs`).
+    pub switch_user: bool,
 }
 
 /// Where the agent stands with the master.

@@ -70,6 +70,9 @@ pub struct LaunchSpec {
     /// namespace (given with a `rootfs` only; otherwise the agent links them, see
     /// `agent/volumes.rs`). The built-in executor hands them to its command with the root.
     pub volumes: Vec<meso_isolators::VolumeMount>,
+    /// The user the executor (and so its tasks) runs as (`--switch-user`); `None`: the
+    /// agent's own. The containerizer gives the sandbox to the user before the launch.
+    pub user: Option<meso_isolators::RunAs>,
 }
 
 /// How a container's executor ended.
@@ -232,7 +235,20 @@ pub(crate) fn spawn_executor(
         .stdout(open_log(spec, "stdout")?)
         .stderr(open_log(spec, "stderr")?)
         .kill_on_drop(false);
-    if !spec.executor_starts_session {
+    if let Some(user) = spec.user.clone() {
+        user.chown_tree(&spec.directory)?;
+        let new_session = !spec.executor_starts_session;
+        // SAFETY: setsid, setgroups, setgid and setuid are async-signal-safe system calls
+        // on memory prepared before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                if new_session {
+                    nix::unistd::setsid().map_err(std::io::Error::from)?;
+                }
+                user.apply().map_err(std::io::Error::from_raw_os_error)
+            });
+        }
+    } else if !spec.executor_starts_session {
         // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
         unsafe {
             cmd.pre_exec(|| {
@@ -515,6 +531,7 @@ mod tests {
                 limits: Limits::default(),
                 rootfs: None,
                 volumes: Vec::new(),
+                user: None,
             })
             .unwrap();
         let wait = c.wait(&id).unwrap();
@@ -562,6 +579,7 @@ mod tests {
                 limits: Limits::default(),
                 rootfs: None,
                 volumes: Vec::new(),
+                user: None,
             })
             .unwrap();
         let wait = c.wait(&id).unwrap();
@@ -620,6 +638,7 @@ mod tests {
             limits: Limits::default(),
             rootfs: None,
             volumes: Vec::new(),
+            user: None,
         })
         .unwrap();
         let wait = c.wait(&id).unwrap();

@@ -113,6 +113,12 @@ pub struct AgentFlags {
     /// principal only what it may view. Without it everything is allowed.
     #[arg(long, env = "MESO_ACLS")]
     pub acls: Option<PathBuf>,
+    /// Run each task as its user: `CommandInfo.user`, else the executor's, else
+    /// `FrameworkInfo.user` (as Mesos's `--switch_user`, on by default). The agent must run
+    /// as root to switch; an unknown user fails the task naming it. `--switch-user=false`
+    /// runs every task as the agent's own user.
+    #[arg(long, env = "MESO_SWITCH_USER", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub switch_user: bool,
     /// What a restarted agent does with its checkpointed executors and tasks.
     #[command(flatten)]
     pub recovery: RecoveryFlags,
@@ -242,6 +248,7 @@ impl AgentFlags {
             oversubscription: self.oversubscription.config()?,
             fetcher,
             gc: self.gc.config()?,
+            switch_user: self.switch_user,
             acls: match &self.acls {
                 Some(path) => Some(std::sync::Arc::new(read_acls(path)?)),
                 None => None,
@@ -334,6 +341,17 @@ impl AgentFlags {
     pub fn listen_addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip, self.port)
     }
+}
+
+/// Reads and parses the `--acls` file; the error names the flag, the file and the problem.
+fn read_acls(path: &PathBuf) -> Result<meso_api::acl::Acls, AgentError> {
+    let error = |reason: String| AgentError::Flag {
+        flag: "--acls",
+        value: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
+    meso_api::acl::Acls::parse(&text).map_err(|e| error(e.to_string()))
 }
 
 #[cfg(test)]
@@ -494,15 +512,4 @@ mod tests {
         assert!(auth.guards(meso_api::http::auth::Realm::Readwrite));
         assert!(!auth.guards(meso_api::http::auth::Realm::Readonly));
     }
-}
-
-/// Reads and parses the `--acls` file; the error names the flag, the file and the problem.
-fn read_acls(path: &PathBuf) -> Result<meso_api::acl::Acls, AgentError> {
-    let error = |reason: String| AgentError::Flag {
-        flag: "--acls",
-        value: path.display().to_string(),
-        reason,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
-    meso_api::acl::Acls::parse(&text).map_err(|e| error(e.to_string()))
 }

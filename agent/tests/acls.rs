@@ -50,11 +50,10 @@ async fn the_agents_endpoints_sandboxes_and_state_follow_the_acls() {
                 "/metrics/snapshot", "/containers", "/monitor/statistics", "/files/debug"
             ]}}],
             "access_mesos_logs": ops_only("logs"),
-            // The harness's framework runs as "tester".
-            "access_sandboxes": [{"principals": {"values": ["ops"]}, "users": {"values": ["tester"]}}],
-            "view_frameworks": [{"principals": {"values": ["ops"]}, "users": {"values": ["tester"]}}],
-            "view_executors": [{"principals": {"values": ["ops"]}, "users": {"values": ["tester"]}}],
-            "view_tasks": [{"principals": {"values": ["ops"]}, "users": {"values": ["tester"]}}],
+            "access_sandboxes": [{"principals": {"values": ["ops"]}, "users": {"values": [os_user()]}}],
+            "view_frameworks": [{"principals": {"values": ["ops"]}, "users": {"values": [os_user()]}}],
+            "view_executors": [{"principals": {"values": ["ops"]}, "users": {"values": [os_user()]}}],
+            "view_tasks": [{"principals": {"values": ["ops"]}, "users": {"values": [os_user()]}}],
         })
         .to_string(),
     )

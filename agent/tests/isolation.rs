@@ -348,6 +348,7 @@ async fn containerizer_runs_an_executor_in_a_rootfs_with_only_its_sandbox() {
                 rootfs.path().to_path_buf(),
             )),
             volumes: Vec::new(),
+            user: None,
         })
         .unwrap();
     let ended = tokio::time::timeout(HANG_GUARD, containerizer.wait(&id).unwrap())

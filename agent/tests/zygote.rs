@@ -26,6 +26,7 @@ fn executor_spec(id: &ContainerId, dir: &Path, env: Vec<(String, String)>) -> La
         limits: Limits::default(),
         rootfs: None,
         volumes: Vec::new(),
+        user: None,
     }
 }
 

@@ -98,7 +98,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let checkpoint = arg(&args, "--checkpoint").as_deref() != Some("false");
     let master: Upid = format!("master@{master}").parse()?;
     let node = Node::builder().build().await?;
-    let mut framework = FrameworkInfo::new("bench", "long_tasks");
+    let mut framework = FrameworkInfo::new(
+        // The agent runs tasks as this user (`--switch-user`): this process's own.
+        &std::env::var("USER").unwrap_or_else(|_| "root".into()),
+        "long_tasks",
+    );
     framework.checkpoint = checkpoint;
     framework.failover_timeout = 3600.0;
     let scheduler = LongTasks {

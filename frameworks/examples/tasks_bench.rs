@@ -176,7 +176,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         failures: 0,
         done: Some(tx),
     };
-    let mut framework = FrameworkInfo::new("bench", "tasks_bench");
+    let mut framework = FrameworkInfo::new(
+        // The agent runs tasks as this user (`--switch-user`): this process's own.
+        &std::env::var("USER").unwrap_or_else(|_| "root".into()),
+        "tasks_bench",
+    );
     framework.checkpoint = checkpoint;
     let driver = node.spawn(SchedulerDriver::new(master, framework, Box::new(bench)))?;
     let (elapsed, mut latencies, failures) =

@@ -35,6 +35,8 @@ pub struct ExecuteConfig {
     pub resources: Resources,
     /// Run on revocable cpus and mem.
     pub revocable: bool,
+    /// The OS user the task runs as (`CommandInfo.user`); `None`: the framework's.
+    pub user: Option<String>,
 }
 
 /// The task's resources: with `revocable`, its cpus and mem become revocable (the other
@@ -194,12 +196,15 @@ impl Scheduler for Execute {
             if self.launched.is_none() {
                 if let Some(resources) = self.fits(&offer) {
                     // Named after its id (`task_id()` is the name).
-                    let task = TaskInfo::command(
+                    let mut task = TaskInfo::command(
                         &self.config.name,
                         offer.agent_id.clone(),
                         &self.config.command,
                     )
                     .with_resources(resources);
+                    if let (Some(user), Some(command)) = (&self.config.user, &mut task.command) {
+                        command.user = Some(user.clone());
+                    }
                     (self.say)(format!(
                         "launching task '{}' on agent {} ({})",
                         self.config.name, offer.agent_id, offer.hostname

@@ -19,7 +19,7 @@ use crate::error::{IsolatorError, Result};
 use crate::launch_status::{
     self, STEP_BIND_DEVICE, STEP_BIND_ROOTFS, STEP_BIND_SANDBOX, STEP_CGROUP, STEP_CHDIR,
     STEP_EXEC, STEP_FORK, STEP_PIVOT, STEP_PRIVATE, STEP_PROC, STEP_SETSID, STEP_SIGNALS,
-    STEP_STDIO, STEP_UNSHARE,
+    STEP_STDIO, STEP_UNSHARE, STEP_USER,
 };
 use crate::launch_status::{STEP_BIND_VOLUME, STEP_VOLUME_READ_ONLY};
 
@@ -53,6 +53,8 @@ pub(crate) struct ChildPlan {
     stdin: OwnedFd,
     stdout: OwnedFd,
     stderr: OwnedFd,
+    /// Drop to this user just before exec.
+    user: Option<crate::RunAs>,
 }
 
 fn cstring(what: &'static str, value: &OsStr) -> Result<CString> {
@@ -224,6 +226,7 @@ impl ChildPlan {
             stdin: OwnedFd::from(stdin),
             stdout: open_output(spec.stdout.as_deref())?,
             stderr: open_output(spec.stderr.as_deref())?,
+            user: prep.user.clone(),
         })
     }
 }
@@ -411,6 +414,11 @@ unsafe fn child_exec(plan: &ChildPlan, pipe: libc::c_int) -> ! {
     check!(pipe, STEP_STDIO, libc::dup2(plan.stdin.as_raw_fd(), 0));
     check!(pipe, STEP_STDIO, libc::dup2(plan.stdout.as_raw_fd(), 1));
     check!(pipe, STEP_STDIO, libc::dup2(plan.stderr.as_raw_fd(), 2));
+    if let Some(user) = &plan.user {
+        if let Err(errno) = user.apply() {
+            child_fail(pipe, STEP_USER, errno);
+        }
+    }
     check!(pipe, STEP_CHDIR, libc::chdir(plan.cwd.as_ptr()));
     // No agent descriptor leaks into the command.
     libc::syscall(

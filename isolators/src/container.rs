@@ -190,6 +190,8 @@ pub struct LaunchPrep {
     /// Host directories bind-mounted into the sandbox as the command sees it (persistent
     /// volumes); implies `mount_namespace`.
     pub volumes: Vec<VolumeMount>,
+    /// Run the command as this user (set by the caller, not by an isolator).
+    pub user: Option<crate::RunAs>,
 }
 
 /// A host directory bind-mounted at a path of the sandbox in the container's own mount
@@ -242,6 +244,7 @@ impl LaunchPrep {
             || self.mount_namespace
             || self.rootfs.is_some()
             || !self.volumes.is_empty()
+            || self.user.is_some()
     }
 
     /// Folds `other` into `self`: lists are concatenated, flags are or-ed; a second rootfs
@@ -255,6 +258,9 @@ impl LaunchPrep {
         }
         self.env.extend(other.env);
         self.volumes.extend(other.volumes);
+        if self.user.is_none() {
+            self.user = other.user;
+        }
     }
 }
 

@@ -123,6 +123,14 @@ pub enum IsolatorError {
         /// The value as given.
         value: String,
     },
+    /// A container's user does not resolve on this machine.
+    #[error("user '{user}' cannot run the container: {reason}")]
+    UnknownUser {
+        /// The user's name as given.
+        user: String,
+        /// Why it does not resolve.
+        reason: String,
+    },
     /// A system call in the parent failed (fork, pipe, waitpid, kill).
     #[error("{call} failed: {errno}")]
     Sys {

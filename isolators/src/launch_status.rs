@@ -29,6 +29,7 @@ pub(crate) const STEPS: &[&str] = &[
     "exec",
     "bind volume",
     "remount volume read-only",
+    "switch user",
 ];
 pub(crate) const STEP_SIGNALS: u32 = 0;
 pub(crate) const STEP_SETSID: u32 = 1;
@@ -46,6 +47,7 @@ pub(crate) const STEP_CHDIR: u32 = 12;
 pub(crate) const STEP_EXEC: u32 = 13;
 pub(crate) const STEP_BIND_VOLUME: u32 = 14;
 pub(crate) const STEP_VOLUME_READ_ONLY: u32 = 15;
+pub(crate) const STEP_USER: u32 = 16;
 
 /// The record for `step` failing with `errno` (no allocation: the child calls this).
 pub(crate) fn encode(step: u32, errno: i32) -> [u8; RECORD_BYTES] {

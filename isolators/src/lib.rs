@@ -69,6 +69,7 @@ pub mod launcher;
 pub mod namespaces_pid;
 pub mod posix;
 pub mod rootfs;
+pub mod run_as;
 pub mod statistics;
 pub mod tracking;
 #[cfg(test)]
@@ -83,4 +84,5 @@ pub use error::{IsolatorError, Result};
 pub use isolation::{Container, Isolation, IsolationConfig, KNOWN_ISOLATORS};
 pub use isolator::{Isolator, LimitationFuture};
 pub use launcher::{ContainerProcess, ExitStatus, Launcher, ProcessKiller};
+pub use run_as::RunAs;
 pub use statistics::ResourceStatistics;

@@ -82,6 +82,10 @@ pub struct ExecuteFlags {
     /// Stream the task's stdout and stderr here until it ends (read through the master).
     #[arg(long)]
     pub attach: bool,
+    /// The OS user the task runs as on the agent (its `CommandInfo.user`; the agent's
+    /// `--switch-user` switches to it). Default: the framework's user, this process's.
+    #[arg(long, env = "MESO_TASK_USER")]
+    pub user: Option<String>,
     /// Principal for HTTP Basic authentication of --attach's reads (needs --secret-file).
     #[arg(long, env = "MESO_PRINCIPAL")]
     pub principal: Option<String>,
@@ -277,6 +281,7 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
             command: flags.command.clone(),
             resources,
             revocable: flags.revocable,
+            user: flags.user.clone(),
         },
         Box::new({
             let console = console.clone();

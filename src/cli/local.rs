@@ -110,6 +110,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         http_credentials: None,
         jwt_secret_file: None,
         acls: None,
+        switch_user: true,
         // A local cluster is a sandbox: its tasks end with it (see README).
         recovery: meso_agent::flags::RecoveryFlags {
             stop_tasks_on_exit: true,

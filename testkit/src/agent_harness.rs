@@ -211,6 +211,7 @@ impl Harness {
             fetcher: Default::default(),
             gc: Default::default(),
             acls: None,
+            switch_user: true,
         };
         configure(&mut config);
         let log = slog::Logger::root(slog::Discard, slog::o!());
@@ -405,8 +406,18 @@ impl Harness {
     }
 }
 
+/// The name of the user the tests run as: the test framework's user, so its tasks run
+/// under `--switch-user` (on by default) without switching.
+pub fn os_user() -> String {
+    nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .expect("the test's own user is in the user database")
+}
+
 pub fn framework() -> FrameworkInfo {
-    let mut fw = FrameworkInfo::new("tester", "agent-tests");
+    let mut fw = FrameworkInfo::new(&os_user(), "agent-tests");
     fw.id = Some(FrameworkId::new("M-0000"));
     fw
 }

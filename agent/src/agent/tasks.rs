@@ -386,6 +386,17 @@ impl Agent {
         // The agent's TLS files first, so the framework's environment still wins.
         let env: Vec<(String, String)> = self.executor_tls.iter().cloned().chain(env).collect();
         let rootfs = super::task_rootfs::container_rootfs(info, task)?;
+        let framework = &self
+            .frameworks
+            .get(framework_id)
+            .expect("invariant: the framework was inserted by run_task")
+            .info;
+        let user = super::task_users::resolve(
+            self.config.switch_user,
+            super::task_users::named_user(framework, info, task),
+            nix::unistd::geteuid().as_raw(),
+            rootfs.is_some(),
+        )?;
         Ok(LaunchSpec {
             container_id: container_id.clone(),
             directory,
@@ -398,6 +409,7 @@ impl Agent {
             ),
             rootfs,
             volumes: Vec::new(),
+            user,
         })
     }
 

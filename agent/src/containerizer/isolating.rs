@@ -402,9 +402,14 @@ impl Containerizer for IsolatingContainerizer {
             limits: spec.limits,
             rootfs: spec.rootfs.clone(),
         };
+        if let Some(user) = &spec.user {
+            user.chown_tree(&spec.directory)?;
+        }
         // On failure `prepare` has cleaned up what it made.
         let mut prep = self.isolation.prepare(&config)?;
         prep.volumes.extend(spec.volumes.iter().cloned());
+        // The launcher drops to the user after the isolators' root-only steps.
+        prep.user = spec.user.clone();
         if spec.executor_starts_session {
             // The built-in executor runs on the host; only its command enters the root.
             if let Err(e) = super::command_rootfs::hand_rootfs_to_executor(&mut prep, &mut spec.env)
@@ -418,6 +423,7 @@ impl Containerizer for IsolatingContainerizer {
             || prep.mount_namespace
             || prep.rootfs.is_some()
             || !prep.volumes.is_empty()
+            || prep.user.is_some()
         {
             None
         } else {
@@ -616,6 +622,7 @@ mod tests {
             },
             rootfs: None,
             volumes: Vec::new(),
+            user: None,
         }
     }
 
