@@ -104,6 +104,10 @@ pub const RULES: &[Rule] = &[
         "Bytes of message frames written to peers"),
     rule("libprocess/processes", "libprocess_processes", Gauge, "Live processes on the node"),
     rule("libprocess/peers", "libprocess_peers", Gauge, "Peers with an open connection"),
+    rule("libprocess/connections", "libprocess_connections", Gauge,
+        "Inbound connections open now (bounded by the node's connection limit)"),
+    rule("libprocess/tls/{outcome}", "libprocess_tls_connections_total", Counter,
+        "Inbound connections on a TLS port, by outcome (accepted, handshake failed, plain refused)"),
     // The machine (Mesos's system/*).
     rule("system/cpus_total", "meso_system_cpus", Gauge, "CPUs of the machine"),
     rule("system/mem_total_bytes", "meso_system_memory_bytes", Gauge, "Memory of the machine"),

@@ -53,6 +53,9 @@ enum Figure {
     Local,
     Remote,
     Rtt,
+    /// The remote and rtt figures again with TLS on both ends (names prefixed `tls_`),
+    /// beside the plain ones of the same run and their ratios.
+    Tls,
 }
 
 const PAYLOAD: usize = 64;
@@ -90,8 +93,77 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime starts")
 }
 
+/// Prefix of the figures' names (`tls_` while the TLS figures run).
+static PREFIX: std::sync::Mutex<&str> = std::sync::Mutex::new("");
+
 fn line(name: &str, value: f64, unit: &str) {
-    println!("{name}: {value:.1} {unit}");
+    let prefix = *PREFIX.lock().expect("not poisoned");
+    println!("{prefix}{name}: {value:.1} {unit}");
+}
+
+/// Where the TLS figures' certificates are (`cert.pem`, `key.pem`, `ca.pem`); children
+/// inherit it, so both ends of a connection run TLS.
+const TLS_DIR_ENV: &str = "LP_BENCH_TLS_DIR";
+
+/// A node for the remote figures: plain, or TLS (client certificates required) when
+/// `LP_BENCH_TLS_DIR` is set.
+async fn bench_node() -> Node {
+    let mut builder = Node::builder();
+    if let Ok(dir) = std::env::var(TLS_DIR_ENV) {
+        let dir = std::path::Path::new(&dir);
+        let options = libprocess::TlsOptions {
+            require_client_cert: true,
+            support_downgrade: false,
+        };
+        let tls = libprocess::Tls::from_files(
+            &dir.join("cert.pem"),
+            &dir.join("key.pem"),
+            &dir.join("ca.pem"),
+            options,
+        )
+        .expect("benchmark certificates");
+        builder = builder.tls(tls);
+    }
+    builder.build().await.expect("node")
+}
+
+/// Writes a CA and one certificate (for every node of the run) into a temporary directory.
+fn make_certs() -> tempfile_dir::Dir {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let dir = tempfile_dir::Dir::new();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().expect("key");
+    let ca_cert = ca.self_signed(&ca_key).expect("CA");
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()]).expect("params");
+    let key = KeyPair::generate().expect("key");
+    let cert = leaf.signed_by(&key, &issuer).expect("leaf");
+    std::fs::write(dir.0.join("ca.pem"), ca_cert.pem()).expect("write");
+    std::fs::write(dir.0.join("cert.pem"), cert.pem()).expect("write");
+    std::fs::write(dir.0.join("key.pem"), key.serialize_pem()).expect("write");
+    dir
+}
+
+/// A directory removed when dropped.
+mod tempfile_dir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Dir {
+            let path = std::env::temp_dir().join(format!("lp_bench_tls_{}", std::process::id()));
+            std::fs::create_dir_all(&path).expect("temp dir");
+            Dir(path)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 // ---------------------------------------------------------------- local
@@ -308,7 +380,7 @@ impl Process for Source {
 
 fn run_sink() {
     runtime().block_on(async {
-        let node = Node::builder().build().await.expect("node");
+        let node = bench_node().await;
         let pid = node.spawn_named("sink", Sink { seen: 0 }).expect("spawn");
         announce(&pid.upid().to_string());
         std::future::pending::<()>().await;
@@ -322,7 +394,7 @@ fn bench_remote(count: u64) {
     let sink: Upid = upid.parse().expect("sink upid");
     let mut cpu = (None, None, None, None);
     let per_s = runtime().block_on(async {
-        let node = Node::builder().build().await.expect("node");
+        let node = bench_node().await;
         // Warm the connection up first.
         let (tx, rx) = oneshot::channel();
         node.spawn(Source {
@@ -446,7 +518,7 @@ impl Process for Echo {
 
 fn run_echo() {
     runtime().block_on(async {
-        let node = Node::builder().build().await.expect("node");
+        let node = bench_node().await;
         let pid = node.spawn_named("echo", Echo).expect("spawn");
         announce(&pid.upid().to_string());
         std::future::pending::<()>().await;
@@ -500,7 +572,7 @@ fn bench_rtt(count: u64) {
     let (_child, upid) = start_child("echo");
     let echo: Upid = upid.parse().expect("echo upid");
     let mut samples = runtime().block_on(async {
-        let node = Node::builder().build().await.expect("node");
+        let node = bench_node().await;
         let (tx, rx) = oneshot::channel();
         node.spawn(Pinger {
             echo,
@@ -635,6 +707,18 @@ fn main() {
                 bench_rtt(args.rtt_count);
                 bench_raw_rtt(args.rtt_count);
                 bench_tokio_rtt(args.rtt_count);
+            }
+            if args.figures.contains(&Figure::Tls) {
+                // Plain and TLS back to back, so both see the same machine load.
+                bench_remote(args.remote_count);
+                bench_rtt(args.rtt_count);
+                let dir = make_certs();
+                std::env::set_var(TLS_DIR_ENV, &dir.0);
+                *PREFIX.lock().expect("not poisoned") = "tls_";
+                bench_remote(args.remote_count);
+                bench_rtt(args.rtt_count);
+                *PREFIX.lock().expect("not poisoned") = "";
+                std::env::remove_var(TLS_DIR_ENV);
             }
         }
     }

@@ -25,6 +25,17 @@
 //! - HTTP shares the port: the first bytes of a connection decide (the frame preamble, an
 //!   HTTP method, or garbage that is counted and dropped). `/<id>/<route>` reaches process
 //!   `<id>`'s `http` hook, anything else the node's delegate, else 404.
+//! - TLS ([`tls`], rustls): `NodeBuilder::tls` with a [`Tls`] from PEM (certificate, key,
+//!   CA) makes a TLS ClientHello (first byte `0x16`) a third branch of that switch; frames
+//!   and HTTP then run inside TLS on the same port, plain connections are refused unless
+//!   [`TlsOptions::support_downgrade`], client certificates are checked against the CA (and
+//!   required with [`TlsOptions::require_client_cert`]), and every connection the node
+//!   opens is TLS. It needs nothing else of the crate, so an embedder configures it alone:
+//!   `Node::builder().tls(Tls::from_files(cert, key, ca, TlsOptions::default())?)`.
+//! - Hostile clients ([`Limits`]): at most `max_connections` open inbound connections;
+//!   `first_bytes_timeout` to send anything (and finish a handshake); `http_header_timeout`,
+//!   `max_http_headers` and `max_http_head_bytes` for a request head (hyper answers 431);
+//!   `http_body_timeout` for a body (408). Each refusal is counted.
 //!
 //! Invariants:
 //! - A process's state is touched only inside its hooks, one envelope at a time, under its

@@ -3,8 +3,10 @@
 //! Routing: the built-ins `/__processes__`, `/metrics/snapshot` and `/metrics` (unless a
 //! process was named with `Node::set_metrics_snapshot_process`: then both to it) first; then
 //! `/<id>/<route>` to live process `<id>`; else the delegate process with the full path as
-//! route; else 404. Bodies are bounded (413 past the limit). A malformed request gets hyper's
-//! 4xx, is counted, and ends only that connection.
+//! route; else 404. Bodies are bounded (413 past the limit) and timed (408 past
+//! `http_body_timeout`); heads are bounded in time (`http_header_timeout`, on the node's
+//! clock through `http_timer.rs`), field count and bytes (431). A malformed request gets
+//! hyper's 4xx, is counted, and ends only that connection.
 
 use super::prefixed::Prefixed;
 use super::{Node, NodeInner, Sink};

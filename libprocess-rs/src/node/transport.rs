@@ -9,7 +9,11 @@
 //! peer going away (peers never answer on a connection they did not open), which is how links
 //! learn of a broken connection. A new send after a break opens a new connection.
 //!
-//! Inbound: each accepted connection is classified by its first bytes. Frame connections are
+//! Inbound: past `max_connections` open ones a new connection is closed at once. Each
+//! accepted connection is classified by its first bytes, which must come within
+//! `first_bytes_timeout`: the frame preamble, an HTTP method, or (on a TLS node) a TLS
+//! handshake record, after which the decrypted stream is classified the same way; a plain
+//! connection to a TLS node is refused unless downgrade is on. Frame connections are
 //! read into one buffer and split into frames; bad frames are dropped and counted, and a
 //! frame over the size limit or a truncated frame ends the connection. Other connections on
 //! the node are unaffected.

@@ -47,7 +47,7 @@ mod storage;
 #[cfg(test)]
 mod driver_tests;
 
-pub use driver::{Batch, LeaderState, LogStats, Output, RaftDriver, RaftLogConfig};
+pub use driver::{decode_message, Batch, LeaderState, LogStats, Output, RaftDriver, RaftLogConfig};
 pub use error::{ProposeError, RaftLogError};
 pub use machine::StateMachine;
 pub use peer::{metric, InspectFn, PeerMessage, RaftFrame, RaftPeer, ReadFn, Waiter, PEER_ID};
