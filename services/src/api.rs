@@ -5,9 +5,10 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::app::{parse_object, AppError};
+use crate::app::AppError;
 use crate::ids::{app_of_task, AppId};
 use crate::ops::{ApiError, Stamp, Started};
+use crate::parse::parse_object;
 use crate::state::Services;
 use crate::timestamps::iso;
 use crate::views::{self, Embed};

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 
 use crate::app::AppDefinition;
 use crate::constraints::parse_all;
+pub use crate::deployment::Deployment;
 use crate::ids::{task_id, AppId};
 use crate::placement::{place, AgentFacts, OfferSlot};
 use crate::rolling::{scale_down, step, Backoff, Member};
@@ -105,30 +106,6 @@ impl Instance {
         self.task
             .as_ref()
             .is_some_and(|t| t.state == TaskState::Running && (!checks || t.healthy == Some(true)))
-    }
-}
-
-/// A deployment: the change that started it and the apps it waits for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Deployment {
-    /// Its uuid.
-    pub id: String,
-    /// The version it deploys, ms.
-    pub version_ms: u64,
-    /// Steps of `(action, app)`.
-    pub steps: Vec<Vec<(String, AppId)>>,
-    /// The definitions before the change (`None`: the app did not exist), for a rollback.
-    pub original: BTreeMap<AppId, Option<AppDefinition>>,
-}
-
-impl Deployment {
-    /// The apps it touches.
-    pub fn apps(&self) -> BTreeSet<AppId> {
-        self.steps
-            .iter()
-            .flatten()
-            .map(|(_, a)| a.clone())
-            .collect()
     }
 }
 
@@ -476,7 +453,7 @@ impl Services {
                 self.emit(json!({
                     "eventType": "deployment_success",
                     "id": d.id,
-                    "plan": crate::views::plan_json(&d),
+                    "plan": crate::deployment::plan_json(&d),
                 }));
             }
         }

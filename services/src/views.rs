@@ -4,8 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::deployment::{actions_json, Deployment};
 use crate::ids::AppId;
-use crate::state::{AppRecord, Deployment, Goal, Instance, Services};
+use crate::state::{AppRecord, Goal, Instance, Services};
 use crate::timestamps::iso;
 use meso_api::v1::TaskState;
 
@@ -51,25 +52,6 @@ pub fn task_json(s: &Services, i: &Instance) -> Value {
         "ipAddresses": [],
         "healthCheckResults": health,
         "localVolumes": [],
-    })
-}
-
-/// The actions of one step.
-pub fn actions_json(step: &[(String, AppId)]) -> Vec<Value> {
-    step.iter()
-        .map(|(action, app)| json!({"action": action, "app": app.as_str(), "readinessCheckResults": []}))
-        .collect()
-}
-
-/// A deployment plan for events: light form plus the `original`/`target` objects
-/// marathon-python's event parser needs.
-pub fn plan_json(d: &Deployment) -> Value {
-    json!({
-        "id": d.id,
-        "version": iso(d.version_ms),
-        "steps": d.steps.iter().map(|s| json!({"actions": actions_json(s)})).collect::<Vec<_>>(),
-        "original": {"id": "/", "apps": [], "groups": [], "pods": [], "dependencies": [], "version": iso(d.version_ms)},
-        "target": {"id": "/", "apps": [], "groups": [], "pods": [], "dependencies": [], "version": iso(d.version_ms)},
     })
 }
 
