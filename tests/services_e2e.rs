@@ -327,3 +327,50 @@ fn a_deployment_cut_by_a_leader_kill_finishes_on_the_new_leader_without_relaunch
     let (_, d) = v2(new_port, "GET", "/v2/deployments", "");
     assert_eq!(d, json!([]));
 }
+
+/// Reads the server-sent events of `stream` until one of type `kind` arrives; returns its
+/// data.
+fn sse_until(stream: &mut std::io::BufReader<std::net::TcpStream>, kind: &str) -> Value {
+    use std::io::BufRead;
+    let mut current = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stream.read_line(&mut line).expect("read the event stream");
+        assert!(n > 0, "the event stream ended before {kind}");
+        let line = line.trim_end();
+        if let Some(t) = line.strip_prefix("event: ") {
+            current = t.to_string();
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            if current == kind {
+                return serde_json::from_str(data).expect("event data is JSON");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_event_stream_tells_of_api_calls_status_updates_and_deployments() {
+    use std::io::Write;
+    let (cluster, _dir) = Cluster::start(1);
+    let port = cluster.port();
+    let mut tcp = std::net::TcpStream::connect(at(port)).expect("connect");
+    tcp.set_read_timeout(Some(GUARD)).expect("hang guard");
+    write!(
+        tcp,
+        "GET /v2/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .expect("subscribe");
+    let mut events = std::io::BufReader::new(tcp);
+    let attached = sse_until(&mut events, "event_stream_attached");
+    assert!(attached["timestamp"].as_str().unwrap().ends_with('Z'));
+    create(
+        port,
+        json!({"id": "/evented", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16}),
+    );
+    let posted = sse_until(&mut events, "api_post_event");
+    assert_eq!(posted["appDefinition"]["id"], "/evented");
+    let running = sse_until(&mut events, "status_update_event");
+    assert_eq!(running["appId"], "/evented");
+    let done = sse_until(&mut events, "deployment_success");
+    assert!(done["plan"]["original"].is_object() && done["plan"]["target"].is_object());
+}

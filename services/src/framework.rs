@@ -289,9 +289,15 @@ impl ServicesProcess {
         };
         let answer = api::handle(state, &req, &env, &mut stamp);
         if request.method != "GET" && answer.status < 300 {
+            let created = answer
+                .headers
+                .iter()
+                .find(|(k, _)| *k == "Location")
+                .map(|(_, v)| v.as_str());
             state.emit_api_event(
                 request.method.as_str(),
                 &request.path,
+                created,
                 request.peer.ip().to_string(),
                 now_ms,
             );

@@ -431,12 +431,19 @@ impl Services {
         Ok(Some(self.start_deployment(vec![steps], original, stamp)))
     }
 
-    /// `api_post_event` for an accepted write to `path` (the app's definition when the
-    /// path names an app).
-    pub fn emit_api_event(&mut self, method: &str, path: &str, client_ip: String, now_ms: u64) {
-        let def = path
-            .strip_prefix("/v2/apps")
-            .and_then(|rest| AppId::parse(rest).ok())
+    /// `api_post_event` for an accepted write to `path` (with the definition of `app`,
+    /// the app it created or changed, if any).
+    pub fn emit_api_event(
+        &mut self,
+        method: &str,
+        path: &str,
+        app: Option<&str>,
+        client_ip: String,
+        now_ms: u64,
+    ) {
+        let def = app
+            .or_else(|| path.strip_prefix("/v2/apps"))
+            .and_then(|id| AppId::parse(id).ok())
             .and_then(|app| self.apps.get(&app))
             .map(|r| Value::Object(r.def.to_json()))
             .unwrap_or_else(|| json!({}));
