@@ -302,8 +302,18 @@ impl ServicesProcess {
                 now_ms,
             );
         }
-        let body = answer.body.clone().unwrap_or(Value::Null);
-        reply.respond(json_response(answer.status, &body, &answer.headers));
+        match &answer.raw {
+            Some(text) => {
+                let mut r = HttpResponse::text(StatusCode::OK, text.clone());
+                r.headers
+                    .insert("content-type", HeaderValue::from_static("application/json"));
+                reply.respond(r);
+            }
+            None => {
+                let body = answer.body.clone().unwrap_or(Value::Null);
+                reply.respond(json_response(answer.status, &body, &answer.headers));
+            }
+        }
         self.settle(ctx);
     }
 
