@@ -37,6 +37,7 @@ const ROOTS: &[&str] = &[
     "agent/src",
     "isolators/src",
     "frameworks/src",
+    "services/src",
 ];
 
 /// (file, forbidden pattern, why it may read it directly).

@@ -5,9 +5,10 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::app::{parse_object, AppError};
+use crate::app::AppError;
 use crate::ids::{app_of_task, AppId};
 use crate::ops::{ApiError, Stamp, Started};
+use crate::parse::parse_object;
 use crate::state::Services;
 use crate::timestamps::iso;
 use crate::views::{self, Embed};
@@ -21,6 +22,8 @@ pub struct Reply {
     pub headers: Vec<(&'static str, String)>,
     /// The body.
     pub body: Option<Value>,
+    /// A body already written as JSON text (large lists), sent instead of `body`.
+    pub raw: Option<String>,
 }
 
 impl Reply {
@@ -29,6 +32,7 @@ impl Reply {
             status: 200,
             headers: Vec::new(),
             body: Some(body),
+            raw: None,
         }
     }
 
@@ -37,6 +41,7 @@ impl Reply {
             status,
             headers: vec![("Marathon-Deployment-Id", s.deployment.clone())],
             body: Some(json!({"deploymentId": s.deployment, "version": iso(s.version_ms)})),
+            raw: None,
         }
     }
 }
@@ -47,6 +52,7 @@ impl From<ApiError> for Reply {
             status: e.status,
             headers: Vec::new(),
             body: Some(e.body),
+            raw: None,
         }
     }
 }
@@ -165,27 +171,27 @@ fn route(
             let cmd = params(q, "cmd").next().map(|c| c.to_lowercase());
             let id = params(q, "id").next().map(|c| c.to_lowercase());
             let labels: Vec<String> = params(q, "label").collect();
-            let apps: Vec<Value> = s
-                .apps
-                .values()
-                .filter(|r| {
-                    cmd.as_ref().is_none_or(|c| {
-                        r.def
-                            .cmd
-                            .as_deref()
-                            .unwrap_or("")
-                            .to_lowercase()
-                            .contains(c)
-                    }) && id
-                        .as_ref()
-                        .is_none_or(|i| r.def.id.as_str().to_lowercase().contains(i))
-                        && labels
-                            .iter()
-                            .all(|l| crate::labels::matches(l, &r.def.labels))
-                })
-                .map(|r| views::app_info(s, r, e))
-                .collect();
-            Ok(Reply::ok(json!({"apps": apps})))
+            let apps = s.apps.values().filter(|r| {
+                cmd.as_ref().is_none_or(|c| {
+                    r.def
+                        .cmd
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(c)
+                }) && id
+                    .as_ref()
+                    .is_none_or(|i| r.def.id.as_str().to_lowercase().contains(i))
+                    && labels
+                        .iter()
+                        .all(|l| crate::labels::matches(l, &r.def.labels))
+            });
+            Ok(Reply {
+                status: 200,
+                headers: Vec::new(),
+                body: None,
+                raw: Some(views::apps_text(s, apps, e)),
+            })
         }
         ("POST", "/apps") => {
             let body = body_object(req.body)?;
@@ -198,6 +204,7 @@ fn route(
                     ("Marathon-Deployment-Id", started.deployment),
                 ],
                 body: Some(info),
+                raw: None,
             })
         }
         ("PUT" | "PATCH", "/apps") => {
@@ -241,6 +248,7 @@ fn route(
                     status: 202,
                     headers: Vec::new(),
                     body: None,
+                    raw: None,
                 }),
             }
         }
@@ -306,6 +314,7 @@ fn route(
                 status: 204,
                 headers: Vec::new(),
                 body: None,
+                raw: None,
             })
         }
         ("GET", "/info") => Ok(Reply::ok(json!({

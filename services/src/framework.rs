@@ -289,15 +289,31 @@ impl ServicesProcess {
         };
         let answer = api::handle(state, &req, &env, &mut stamp);
         if request.method != "GET" && answer.status < 300 {
+            let created = answer
+                .headers
+                .iter()
+                .find(|(k, _)| *k == "Location")
+                .map(|(_, v)| v.as_str());
             state.emit_api_event(
                 request.method.as_str(),
                 &request.path,
+                created,
                 request.peer.ip().to_string(),
                 now_ms,
             );
         }
-        let body = answer.body.clone().unwrap_or(Value::Null);
-        reply.respond(json_response(answer.status, &body, &answer.headers));
+        match &answer.raw {
+            Some(text) => {
+                let mut r = HttpResponse::text(StatusCode::OK, text.clone());
+                r.headers
+                    .insert("content-type", HeaderValue::from_static("application/json"));
+                reply.respond(r);
+            }
+            None => {
+                let body = answer.body.clone().unwrap_or(Value::Null);
+                reply.respond(json_response(answer.status, &body, &answer.headers));
+            }
+        }
         self.settle(ctx);
     }
 

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 /// Whether `labels` satisfy every requirement of `selector`.
 pub fn matches(selector: &str, labels: &BTreeMap<String, String>) -> bool {
-    split(selector).iter().all(|req| one(req.trim(), labels))
+    split(selector)
+        .iter()
+        .filter(|req| !req.trim().is_empty())
+        .all(|req| one(req.trim(), labels))
 }
 
 /// Splits on commas outside parentheses.

@@ -2,7 +2,8 @@
 //! as exec), Marathon's environment (`PORT0...`, `PORTS`, `HOST`, `MARATHON_APP_ID`, ...)
 //! over the app's `env`, labels, fetch URIs, the kill grace period, and the app's one
 //! Mesos-level health check (Marathon-level HTTP/TCP checks are run by the executor as
-//! Mesos checks on the same port: meso's framework does not probe tasks itself).
+//! Mesos checks on the same port: meso's framework does not probe tasks itself), and
+//! `container.docker.image` as the Mesos containerizer's root filesystem image.
 
 use meso_api::v1::{Offer, TaskInfo};
 use meso_api::Resources;
@@ -108,6 +109,15 @@ pub fn task_info(
     if let Some(grace) = app.task_kill_grace_period_seconds {
         task["kill_policy"] = json!({"grace_period": {"nanoseconds": (grace * 1e9) as i64}});
     }
+    if let Some(image) = app
+        .container
+        .as_ref()
+        .and_then(|c| c.get("docker")?.get("image")?.as_str())
+    {
+        // meso's agent runs a root filesystem image given by path (a directory or a
+        // tarball on the agent), through the Mesos containerizer.
+        task["container"] = json!({"type": "MESOS", "mesos": {"image": {"type": "DOCKER", "docker": {"name": image}}}});
+    }
     if let Some(hc) = app
         .health_checks
         .first()
@@ -164,4 +174,66 @@ fn health_check(hc: &Value, ports: &[u64]) -> Option<Value> {
         _ => return None,
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{definition_from, parse_object};
+    use meso_api::attributes::Attributes;
+    use meso_api::v1::{AgentId, FrameworkId, OfferId};
+
+    #[test]
+    fn the_task_carries_command_environment_image_check_and_grace() {
+        let body = r#"{"id":"/prod/web","cmd":"./serve","env":{"MODE":"fast"},
+            "labels":{"tier":"web"},"taskKillGracePeriodSeconds":3,
+            "container":{"type":"MESOS","docker":{"image":"/images/web.tar.gz"}},
+            "healthChecks":[{"protocol":"MESOS_HTTP","path":"/health","portIndex":0}]}"#;
+        let app = definition_from(parse_object(body.as_bytes()).unwrap()).unwrap();
+        let offer = Offer {
+            id: OfferId::new("o"),
+            framework_id: FrameworkId::new("f"),
+            agent_id: AgentId::new("a1"),
+            hostname: "h1".into(),
+            url: None,
+            resources: Resources::new(),
+            attributes: Attributes::default(),
+            executor_ids: vec![],
+            unavailability: None,
+            allocation_info: None,
+        };
+        let t = task_info(
+            &app,
+            "prod_web.instance-x._app.1",
+            &offer,
+            Resources::new(),
+            &[31005],
+            0,
+        );
+        assert_eq!(t.name, "prod.web");
+        let cmd = t.command.as_ref().unwrap();
+        assert_eq!(cmd.value.as_deref(), Some("./serve"));
+        let env = &cmd.environment.as_ref().unwrap().variables;
+        let get = |n: &str| {
+            env.iter()
+                .find(|v| v.name == n)
+                .and_then(|v| v.value.clone())
+        };
+        assert_eq!(get("PORT0").as_deref(), Some("31005"));
+        assert_eq!(get("MODE").as_deref(), Some("fast"));
+        assert_eq!(get("MARATHON_APP_ID").as_deref(), Some("/prod/web"));
+        let hc = t.health_check.as_ref().unwrap();
+        assert_eq!(hc.http.as_ref().unwrap().port, 31005);
+        assert!(t.container.as_ref().unwrap().mesos.is_some());
+        assert_eq!(
+            t.kill_policy
+                .as_ref()
+                .unwrap()
+                .grace_period
+                .as_ref()
+                .unwrap()
+                .nanoseconds,
+            3_000_000_000
+        );
+    }
 }

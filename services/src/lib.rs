@@ -1,6 +1,7 @@
 //! meso-services: long-running services on meso, speaking Marathon's REST API v2.
 //!
-//! Pure cores: `app` (the app definition and its JSON), `validation` (its rules), `ids`
+//! Pure cores: `app` (the app definition), `parse` (reading it from JSON), `validation`
+//! (its rules), `deployment` (a rollout's record and plan), `ids`
 //! (app paths and task ids), `constraints` (the seven operators), `placement` (which
 //! offers take which instances), `rolling` (the rollout step, scale-down order, launch
 //! backoff), `state` (apps, instances, deployments; offers and status updates in, kills
@@ -15,11 +16,13 @@
 pub mod api;
 pub mod app;
 pub mod constraints;
+pub mod deployment;
 pub mod framework;
 pub mod ids;
 pub mod labels;
 pub mod launch;
 pub mod ops;
+pub mod parse;
 pub mod placement;
 pub mod rolling;
 pub mod state;

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::app::{definition_from, AppDefinition, AppError};
+use crate::app::{AppDefinition, AppError};
 use crate::ids::AppId;
+use crate::parse::definition_from;
 use crate::state::{AppRecord, Deployment, Goal, Services};
 use crate::timestamps::iso;
 
@@ -127,8 +128,8 @@ impl Services {
         self.emit(json!({
             "eventType": "deployment_info",
             "timestamp": iso(stamp.now_ms),
-            "plan": crate::views::plan_json(&d),
-            "currentStep": {"actions": crate::views::actions_json(&d.steps[0])},
+            "plan": crate::deployment::plan_json(&d),
+            "currentStep": {"actions": crate::deployment::actions_json(&d.steps[0])},
         }));
         self.deployments.insert(id.clone(), d);
         self.touch_deployment(&id);
@@ -399,7 +400,7 @@ impl Services {
             "eventType": "deployment_failed",
             "timestamp": iso(stamp.now_ms),
             "id": id,
-            "plan": crate::views::plan_json(&d),
+            "plan": crate::deployment::plan_json(&d),
             "reason": "cancelled",
         }));
         if force {
@@ -430,12 +431,19 @@ impl Services {
         Ok(Some(self.start_deployment(vec![steps], original, stamp)))
     }
 
-    /// `api_post_event` for an accepted write to `path` (the app's definition when the
-    /// path names an app).
-    pub fn emit_api_event(&mut self, method: &str, path: &str, client_ip: String, now_ms: u64) {
-        let def = path
-            .strip_prefix("/v2/apps")
-            .and_then(|rest| AppId::parse(rest).ok())
+    /// `api_post_event` for an accepted write to `path` (with the definition of `app`,
+    /// the app it created or changed, if any).
+    pub fn emit_api_event(
+        &mut self,
+        method: &str,
+        path: &str,
+        app: Option<&str>,
+        client_ip: String,
+        now_ms: u64,
+    ) {
+        let def = app
+            .or_else(|| path.strip_prefix("/v2/apps"))
+            .and_then(|id| AppId::parse(id).ok())
             .and_then(|app| self.apps.get(&app))
             .map(|r| Value::Object(r.def.to_json()))
             .unwrap_or_else(|| json!({}));

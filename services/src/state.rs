@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 
 use crate::app::AppDefinition;
 use crate::constraints::parse_all;
+pub use crate::deployment::Deployment;
 use crate::ids::{task_id, AppId};
 use crate::placement::{place, AgentFacts, OfferSlot};
 use crate::rolling::{scale_down, step, Backoff, Member};
@@ -108,30 +109,6 @@ impl Instance {
     }
 }
 
-/// A deployment: the change that started it and the apps it waits for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Deployment {
-    /// Its uuid.
-    pub id: String,
-    /// The version it deploys, ms.
-    pub version_ms: u64,
-    /// Steps of `(action, app)`.
-    pub steps: Vec<Vec<(String, AppId)>>,
-    /// The definitions before the change (`None`: the app did not exist), for a rollback.
-    pub original: BTreeMap<AppId, Option<AppDefinition>>,
-}
-
-impl Deployment {
-    /// The apps it touches.
-    pub fn apps(&self) -> BTreeSet<AppId> {
-        self.steps
-            .iter()
-            .flatten()
-            .map(|(_, a)| a.clone())
-            .collect()
-    }
-}
-
 /// Something the framework must do outside the core.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -173,6 +150,8 @@ pub struct Services {
     /// The framework's role.
     pub role: String,
     by_task: HashMap<String, String>,
+    /// Instance ids by app (kept with `instances`: `add_instance`, `remove_instance`).
+    by_app: HashMap<AppId, BTreeSet<String>>,
     effects: Vec<Effect>,
     dirty: BTreeSet<String>,
 }
@@ -221,7 +200,7 @@ impl Services {
                             if let Some(t) = &i.task {
                                 s.by_task.insert(t.task_id.clone(), i.id.clone());
                             }
-                            s.instances.insert(i.id.clone(), i);
+                            s.add_instance(i);
                         }
                     }
                     Err(e) => bad.push(format!("{key}: {e}")),
@@ -298,7 +277,30 @@ impl Services {
 
     /// The instances of `app`.
     pub fn instances_of<'a>(&'a self, app: &'a AppId) -> impl Iterator<Item = &'a Instance> + 'a {
-        self.instances.values().filter(move |i| &i.app == app)
+        self.by_app
+            .get(app)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.instances.get(id))
+    }
+
+    fn add_instance(&mut self, i: Instance) {
+        self.by_app
+            .entry(i.app.clone())
+            .or_default()
+            .insert(i.id.clone());
+        self.instances.insert(i.id.clone(), i);
+    }
+
+    fn remove_instance(&mut self, id: &str) {
+        if let Some(i) = self.instances.remove(id) {
+            if let Some(set) = self.by_app.get_mut(&i.app) {
+                set.remove(id);
+                if set.is_empty() {
+                    self.by_app.remove(&i.app);
+                }
+            }
+        }
     }
 
     /// The instance running task `task_id`.
@@ -337,7 +339,7 @@ impl Services {
         if i.task.is_some() {
             self.kill_instance(instance);
         } else {
-            self.instances.remove(instance);
+            self.remove_instance(instance);
         }
         self.touch_app(&app);
     }
@@ -425,18 +427,15 @@ impl Services {
         }
         for _ in 0..launch {
             let id = new_id();
-            self.instances.insert(
-                id.clone(),
-                Instance {
-                    id,
-                    app: app.clone(),
-                    incarnation: 0,
-                    goal: Goal::Run,
-                    config_ms,
-                    version_ms,
-                    task: None,
-                },
-            );
+            self.add_instance(Instance {
+                id,
+                app: app.clone(),
+                incarnation: 0,
+                goal: Goal::Run,
+                config_ms,
+                version_ms,
+                task: None,
+            });
         }
         if launch > 0 {
             self.effects.push(Effect::Revive);
@@ -476,7 +475,7 @@ impl Services {
                 self.emit(json!({
                     "eventType": "deployment_success",
                     "id": d.id,
-                    "plan": crate::views::plan_json(&d),
+                    "plan": crate::deployment::plan_json(&d),
                 }));
             }
         }
@@ -649,22 +648,39 @@ impl Services {
         let config_ms = instance.config_ms;
         let goal = instance.goal;
         let version = iso(instance.version_ms);
-        let failed = matches!(
-            status.state,
-            TaskState::Failed
-                | TaskState::Finished
-                | TaskState::Error
-                | TaskState::Dropped
-                | TaskState::Gone
-                | TaskState::Lost
-        );
+        // A kill for failing health checks counts as a failure (for the backoff), as
+        // Marathon's; any other kill does not.
+        let unhealthy_kill = status.state == TaskState::Killed && status.healthy == Some(false);
+        let failed = unhealthy_kill
+            || matches!(
+                status.state,
+                TaskState::Failed
+                    | TaskState::Finished
+                    | TaskState::Error
+                    | TaskState::Dropped
+                    | TaskState::Gone
+                    | TaskState::Lost
+            );
+        if unhealthy_kill {
+            self.emit(json!({
+                "eventType": "unhealthy_instance_kill_event",
+                "timestamp": iso(now_ms),
+                "appId": app.as_str(),
+                "taskId": task.task_id,
+                "instanceId": instance_id,
+                "version": version,
+                "reason": status.message.clone().unwrap_or_default(),
+                "host": task.facts.hostname,
+                "slaveId": task.agent_id,
+            }));
+        }
         let keep = goal == Goal::Run
             && self
                 .apps
                 .get(&app)
                 .is_some_and(|a| a.config_ms == config_ms);
         if !keep {
-            self.instances.remove(instance_id);
+            self.remove_instance(instance_id);
         }
         if let Some(record) = self.apps.get_mut(&app) {
             if failed && goal == Goal::Run {

@@ -148,7 +148,8 @@ pub fn validate(app: &AppDefinition) -> Vec<Violation> {
 
 #[cfg(test)]
 mod tests {
-    use crate::app::{definition_from, parse_object, AppError};
+    use crate::app::AppError;
+    use crate::parse::{definition_from, parse_object};
 
     fn violations(body: &str) -> Vec<String> {
         match definition_from(parse_object(body.as_bytes()).unwrap()) {

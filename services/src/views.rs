@@ -4,8 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::deployment::{actions_json, Deployment};
 use crate::ids::AppId;
-use crate::state::{AppRecord, Deployment, Goal, Instance, Services};
+use crate::state::{AppRecord, Goal, Instance, Services};
 use crate::timestamps::iso;
 use meso_api::v1::TaskState;
 
@@ -51,25 +52,6 @@ pub fn task_json(s: &Services, i: &Instance) -> Value {
         "ipAddresses": [],
         "healthCheckResults": health,
         "localVolumes": [],
-    })
-}
-
-/// The actions of one step.
-pub fn actions_json(step: &[(String, AppId)]) -> Vec<Value> {
-    step.iter()
-        .map(|(action, app)| json!({"action": action, "app": app.as_str(), "readinessCheckResults": []}))
-        .collect()
-}
-
-/// A deployment plan for events: light form plus the `original`/`target` objects
-/// marathon-python's event parser needs.
-pub fn plan_json(d: &Deployment) -> Value {
-    json!({
-        "id": d.id,
-        "version": iso(d.version_ms),
-        "steps": d.steps.iter().map(|s| json!({"actions": actions_json(s)})).collect::<Vec<_>>(),
-        "original": {"id": "/", "apps": [], "groups": [], "pods": [], "dependencies": [], "version": iso(d.version_ms)},
-        "target": {"id": "/", "apps": [], "groups": [], "pods": [], "dependencies": [], "version": iso(d.version_ms)},
     })
 }
 
@@ -216,4 +198,64 @@ pub fn queue_json(s: &Services, now_ms: u64) -> Value {
         }));
     }
     json!({"queue": items})
+}
+
+/// `{"apps": [...]}` written straight as text: each definition serialized once, without a
+/// JSON tree, the status fields appended (GET /v2/apps with a thousand apps).
+pub fn apps_text<'a>(
+    s: &Services,
+    apps: impl Iterator<Item = &'a AppRecord>,
+    embed: Embed,
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("{\"apps\":[");
+    for (n, r) in apps.enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        if embed.tasks || embed.last_task_failure {
+            out.push_str(&app_info(s, r, embed).to_string());
+            continue;
+        }
+        let def = serde_json::to_string(&r.def).expect("an app definition serializes");
+        out.push_str(&def[..def.len() - 1]);
+        let checks = r.def.has_health_checks();
+        let (mut staged, mut running, mut healthy, mut unhealthy) = (0, 0, 0, 0);
+        for t in s.instances_of(&r.def.id).filter_map(|i| i.task.as_ref()) {
+            match t.state {
+                TaskState::Running => running += 1,
+                TaskState::Staging | TaskState::Starting => staged += 1,
+                _ => {}
+            }
+            if checks {
+                match t.healthy {
+                    Some(true) => healthy += 1,
+                    Some(false) => unhealthy += 1,
+                    None => {}
+                }
+            }
+        }
+        let deployments: Vec<&str> = s
+            .deployments
+            .values()
+            .filter(|d| d.steps.iter().flatten().any(|(_, a)| *a == r.def.id))
+            .map(|d| d.id.as_str())
+            .collect();
+        let _ = write!(
+            out,
+            ",\"version\":\"{}\",\"versionInfo\":{{\"lastScalingAt\":\"{}\",\"lastConfigChangeAt\":\"{}\"}},\"tasksStaged\":{staged},\"tasksRunning\":{running},\"tasksHealthy\":{healthy},\"tasksUnhealthy\":{unhealthy},\"deployments\":[",
+            iso(r.version_ms),
+            iso(r.scaling_ms),
+            iso(r.config_ms)
+        );
+        for (k, d) in deployments.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{{\"id\":\"{d}\"}}");
+        }
+        out.push_str("]}");
+    }
+    out.push_str("]}");
+    out
 }

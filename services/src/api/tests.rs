@@ -32,6 +32,17 @@ fn answers_as_marathon() {
     );
     assert_eq!(h.call("GET", "/apps//a/b", "").status, 200);
     assert_eq!(h.call("GET", "/apps/a/nope", "").status, 404);
+    let listed = h.call("GET", "/apps?label=", "");
+    let listed: serde_json::Value = serde_json::from_str(listed.raw.as_deref().unwrap()).unwrap();
+    let one = h.call("GET", "/apps/a/b", "").body.unwrap();
+    let mut single = one["app"].clone();
+    for k in ["tasks", "lastTaskFailure"] {
+        single.as_object_mut().unwrap().remove(k);
+    }
+    assert_eq!(
+        listed["apps"][0], single,
+        "the list's text form equals the JSON form"
+    );
     let groups = h.call("GET", "/groups", "").body.unwrap();
     assert_eq!(groups["groups"][0]["id"], "/a");
     assert_eq!(groups["groups"][0]["apps"][0]["id"], "/a/b");

@@ -2,8 +2,8 @@
 //! planner places keeps every constraint given the instances placed before it.
 
 use super::*;
-use crate::app::{definition_from, parse_object};
 use crate::constraints::parse_all;
+use crate::parse::{definition_from, parse_object};
 use proptest::prelude::*;
 
 fn app(extra: &str) -> AppDefinition {

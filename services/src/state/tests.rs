@@ -276,3 +276,37 @@ fn state_survives_a_store_round_trip() {
         .instance_of_task(&tasks[0].task_id.to_string())
         .is_some());
 }
+
+#[test]
+fn an_instance_killed_for_failing_checks_is_replaced_after_a_backoff() {
+    let mut h = Harness::new();
+    h.call(
+        "POST",
+        "/apps",
+        r#"{"id":"/hc","cmd":"x","cpus":0.1,"mem":16,"backoffSeconds":3,
+        "healthChecks":[{"protocol":"COMMAND","command":{"value":"false"}}]}"#,
+    );
+    let tasks = h.round(&HOSTS);
+    let t = tasks[0].task_id.to_string();
+    assert!(
+        tasks[0].health_check.is_some(),
+        "the check travels in the TaskInfo"
+    );
+    h.report(&t, TaskState::Running, Some(true));
+    assert!(h.s.deployments.is_empty(), "healthy: deployed");
+    h.report(&t, TaskState::Running, Some(false));
+    let app = h.call("GET", "/apps/hc", "").body.unwrap();
+    assert_eq!(app["app"]["tasksUnhealthy"], 1);
+    h.report(&t, TaskState::Killed, Some(false));
+    assert!(
+        h.round(&HOSTS).is_empty(),
+        "an unhealthy kill is a failure: backoff"
+    );
+    h.now_ms += 3_000;
+    let again = h.round(&HOSTS);
+    assert!(again[0].task_id.to_string().ends_with("._app.2"));
+    let events = h.s.take_effects();
+    assert!(events.iter().any(
+        |e| matches!(e, Effect::Event(v) if v["eventType"] == "unhealthy_instance_kill_event")
+    ));
+}

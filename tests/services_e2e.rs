@@ -1,0 +1,376 @@
+//! End-to-end services framework: real `meso master`s (the framework runs beside the
+//! leader) and three real `meso agent`s with attributes `rack` and `zone`, driven over
+//! Marathon's `/v2` with plain HTTP. Placement constraints, a failed instance replaced, a
+//! rolling update that keeps the minimum running, a leader kill during a deployment
+//! finished by the new leader without relaunching what ran, and 422s naming the field.
+//! Timeouts are hang guards only.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use meso_testkit::eventually::eventually_within;
+use meso_testkit::http::blocking::request;
+use meso_testkit::masters::Masters;
+use meso_testkit::process::{spawn_agent, Proc};
+use serde_json::{json, Value};
+
+const MESO: &str = env!("CARGO_BIN_EXE_meso");
+const GUARD: Duration = Duration::from_secs(120);
+
+/// (hostname, attributes) of the three agents: racks r1, r2, r2; zones west, east, west.
+const AGENTS: [(&str, &str); 3] = [
+    ("svc-h1", "rack:r1;zone:west"),
+    ("svc-h2", "rack:r2;zone:east"),
+    ("svc-h3", "rack:r2;zone:west"),
+];
+
+fn at(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// A `/v2` call: status and JSON body (`Null` when empty).
+fn v2(port: u16, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let r = request(
+        at(port),
+        method,
+        path,
+        &["Content-Type: application/json", "Accept: application/json"],
+        body.as_bytes(),
+    );
+    let value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    (r.status, value)
+}
+
+struct Cluster {
+    masters: Masters,
+    agents: Vec<Proc>,
+}
+
+impl Cluster {
+    fn start(n_masters: usize) -> (Cluster, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let masters = Masters::start(MESO.as_ref(), dir.path(), n_masters, &[]);
+        let leader = masters.wait_leader(GUARD);
+        let mut cluster = Cluster {
+            masters,
+            agents: Vec::new(),
+        };
+        for (host, attributes) in AGENTS {
+            cluster.agent(host, attributes);
+        }
+        let port = cluster.masters.ports[leader];
+        eventually_within("three agents and the services framework", GUARD, || {
+            let (status, info) = v2(port, "GET", "/v2/info", "");
+            let state = request(at(port), "GET", "/master/state", &[], b"").json();
+            (status == 200
+                && info["frameworkId"].is_string()
+                && state["activated_slaves"] == json!(3))
+            .then_some(())
+        });
+        (cluster, dir)
+    }
+
+    fn agent(&mut self, host: &str, attributes: &str) {
+        let dir = self.masters.dir().to_path_buf();
+        self.agents.push(spawn_agent(
+            &self.masters.addresses(),
+            &dir,
+            host,
+            "cpus:2;mem:1024;disk:100;ports:[31000-31099]",
+            &["--hostname", host, "--attributes", attributes],
+        ));
+    }
+
+    fn port(&self) -> u16 {
+        self.masters.ports[self.masters.wait_leader(GUARD)]
+    }
+}
+
+/// The app's tasks as `/v2/apps/{id}/tasks` lists them.
+fn tasks(port: u16, app: &str) -> Vec<Value> {
+    let (status, body) = v2(port, "GET", &format!("/v2/apps{app}/tasks"), "");
+    assert_eq!(status, 200, "{body}");
+    body["tasks"].as_array().cloned().unwrap_or_default()
+}
+
+fn running(tasks: &[Value]) -> Vec<&Value> {
+    tasks
+        .iter()
+        .filter(|t| t["state"] == "TASK_RUNNING")
+        .collect()
+}
+
+/// Waits until `app` has `n` running tasks and no deployment; returns them.
+fn wait_deployed(port: u16, app: &str, n: usize) -> Vec<Value> {
+    eventually_within(&format!("{app} deployed with {n} running"), GUARD, || {
+        let (_, body) = v2(port, "GET", &format!("/v2/apps{app}"), "");
+        let app_info = &body["app"];
+        let t = tasks(port, app);
+        (app_info["deployments"] == json!([]) && running(&t).len() == n && t.len() == n)
+            .then_some(t)
+    })
+}
+
+fn hosts(tasks: &[Value]) -> Vec<String> {
+    let mut h: Vec<String> = tasks
+        .iter()
+        .map(|t| t["host"].as_str().unwrap().to_string())
+        .collect();
+    h.sort();
+    h
+}
+
+fn create(port: u16, app: Value) {
+    let (status, body) = v2(port, "POST", "/v2/apps", &app.to_string());
+    assert_eq!(status, 201, "{body}");
+}
+
+#[test]
+fn constraints_spread_balance_and_pin_and_bad_apps_get_422_naming_the_field() {
+    let (cluster, _dir) = Cluster::start(1);
+    let port = cluster.port();
+    let (status, pong) = (
+        request(at(port), "GET", "/ping", &[], b"").status,
+        request(at(port), "GET", "/ping", &[], b"").text(),
+    );
+    assert_eq!((status, pong.as_str()), (200, "pong"));
+
+    create(
+        port,
+        json!({"id": "/unique", "cmd": "sleep 1000", "instances": 3, "cpus": 0.1, "mem": 16,
+        "constraints": [["hostname", "UNIQUE"]]}),
+    );
+    create(
+        port,
+        json!({"id": "/grouped", "cmd": "sleep 1000", "instances": 4, "cpus": 0.1, "mem": 16,
+        "constraints": [["rack", "GROUP_BY"]]}),
+    );
+    create(
+        port,
+        json!({"id": "/pinned", "cmd": "sleep 1000", "instances": 4, "cpus": 0.1, "mem": 16,
+        "constraints": [["zone", "LIKE", "west"]]}),
+    );
+    let unique = wait_deployed(port, "/unique", 3);
+    assert_eq!(hosts(&unique), ["svc-h1", "svc-h2", "svc-h3"]);
+    let grouped = wait_deployed(port, "/grouped", 4);
+    let on_r1 = grouped.iter().filter(|t| t["host"] == "svc-h1").count();
+    assert_eq!(
+        on_r1,
+        2,
+        "GROUP_BY rack balances 2/2: {:?}",
+        hosts(&grouped)
+    );
+    let pinned = wait_deployed(port, "/pinned", 4);
+    assert!(
+        pinned.iter().all(|t| t["host"] != "svc-h2"),
+        "LIKE zone:west keeps off the east agent: {:?}",
+        hosts(&pinned)
+    );
+    for t in &pinned {
+        assert!(t["ports"][0]
+            .as_u64()
+            .is_some_and(|p| (31000..=31099).contains(&p)));
+    }
+
+    let (status, body) = v2(
+        port,
+        "POST",
+        "/v2/apps",
+        r#"{"id":"/bad","cmd":"x","cpus":"two"}"#,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"][0]["path"], "/cpus", "{body}");
+    let (status, body) = v2(
+        port,
+        "POST",
+        "/v2/apps",
+        r#"{"id":"/bad","cmd":"x","constraints":[["rack","GROUP_BY"],["zone","NEAR","x"]]}"#,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"][0]["path"], "/constraints(1)", "{body}");
+    let (status, body) = v2(port, "POST", "/v2/apps", r#"{"id":"/Bad","cmd":"x"}"#);
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"][0]["path"], "/id", "{body}");
+    let (status, _) = v2(port, "GET", "/v2/apps/bad", "");
+    assert_eq!(status, 404, "nothing half-created");
+
+    let (status, body) = v2(port, "DELETE", "/v2/apps/pinned", "");
+    assert_eq!(status, 200, "{body}");
+    eventually_within(
+        "the deleted app's tasks are gone from the master",
+        GUARD,
+        || {
+            let state = request(at(port), "GET", "/master/state", &[], b"").json();
+            let names: Vec<String> = state["frameworks"][0]["tasks"]
+                .as_array()?
+                .iter()
+                .filter(|t| t["state"] == "TASK_RUNNING")
+                .filter_map(|t| t["id"].as_str().map(str::to_string))
+                .collect();
+            names
+                .iter()
+                .all(|n| !n.starts_with("pinned."))
+                .then_some(())
+        },
+    );
+}
+
+#[test]
+fn a_failed_instance_is_replaced() {
+    let (cluster, _dir) = Cluster::start(1);
+    let port = cluster.port();
+    create(
+        port,
+        json!({"id": "/flaky", "cmd": "sleep 2; exit 3", "instances": 1, "cpus": 0.1,
+        "mem": 16, "backoffSeconds": 1, "backoffFactor": 1.0}),
+    );
+    let first = eventually_within("the first task runs", GUARD, || {
+        tasks(port, "/flaky")
+            .first()
+            .and_then(|t| t["id"].as_str().map(str::to_string))
+    });
+    assert!(first.ends_with("._app.1"), "{first}");
+    let instance = first.trim_end_matches("._app.1").to_string();
+    let failure = eventually_within(
+        "the failure is recorded and the instance relaunched",
+        GUARD,
+        || {
+            let (_, body) = v2(port, "GET", "/v2/apps/flaky", "");
+            let failure = body["app"]["lastTaskFailure"].clone();
+            let relaunched = tasks(port, "/flaky").iter().any(|t| {
+                t["id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with(&instance) && id != first)
+            });
+            (failure.is_object() && relaunched).then_some(failure)
+        },
+    );
+    assert_eq!(failure["taskId"], first.as_str());
+    assert_eq!(failure["state"], "TASK_FAILED");
+}
+
+#[test]
+fn a_rolling_update_never_drops_below_the_minimum_running() {
+    let (cluster, _dir) = Cluster::start(1);
+    let port = cluster.port();
+    create(
+        port,
+        json!({"id": "/roll", "cmd": "sleep 1000", "instances": 4, "cpus": 0.1, "mem": 16,
+        "upgradeStrategy": {"minimumHealthCapacity": 0.5, "maximumOverCapacity": 0}}),
+    );
+    let before = wait_deployed(port, "/roll", 4);
+    let (status, body) = v2(port, "PUT", "/v2/apps/roll", r#"{"cmd":"sleep 2000"}"#);
+    assert_eq!(status, 200, "{body}");
+    let version = body["version"].as_str().unwrap().to_string();
+    let mut observed = Vec::new();
+    eventually_within("the rolling update finishes", GUARD, || {
+        let t = tasks(port, "/roll");
+        let up = running(&t).len();
+        observed.push(up);
+        assert!(
+            up >= 2,
+            "running dropped to {up} during the update (seen {observed:?})"
+        );
+        let (_, app) = v2(port, "GET", "/v2/apps/roll", "");
+        let done = app["app"]["deployments"] == json!([])
+            && up == 4
+            && t.iter().all(|x| x["version"] == version.as_str());
+        done.then_some(())
+    });
+    let after = tasks(port, "/roll");
+    for t in &before {
+        assert!(
+            after.iter().all(|a| a["id"] != t["id"]),
+            "every old task replaced"
+        );
+    }
+}
+
+#[test]
+fn a_deployment_cut_by_a_leader_kill_finishes_on_the_new_leader_without_relaunches() {
+    let (mut cluster, _dir) = Cluster::start(3);
+    let port = cluster.port();
+    create(
+        port,
+        json!({"id": "/prod/web", "cmd": "sleep 1000", "instances": 3, "cpus": 0.1,
+        "mem": 16, "constraints": [["hostname", "UNIQUE"]]}),
+    );
+    let before = wait_deployed(port, "/prod/web", 3);
+    // A fourth instance cannot be placed until a fourth host joins: the deployment stays.
+    let (status, body) = v2(port, "PUT", "/v2/apps/prod/web", r#"{"instances":4}"#);
+    assert_eq!(status, 200, "{body}");
+    let deployment = body["deploymentId"].as_str().unwrap().to_string();
+    eventually_within("the scale waits in the queue", GUARD, || {
+        let (_, q) = v2(port, "GET", "/v2/queue", "");
+        (q["queue"][0]["count"] == json!(1)).then_some(())
+    });
+    let old = cluster.masters.wait_leader(GUARD);
+    cluster.masters.kill9(old);
+    let new_port = eventually_within("a new leader with the services framework", GUARD, || {
+        let i = cluster.masters.leader_now().filter(|&i| i != old)?;
+        let p = cluster.masters.ports[i];
+        let (status, d) = v2(p, "GET", "/v2/deployments", "");
+        (status == 200 && d[0]["id"] == deployment.as_str()).then_some(p)
+    });
+    cluster.agent("svc-h4", "rack:r3;zone:east");
+    let after = wait_deployed(new_port, "/prod/web", 4);
+    assert_eq!(hosts(&after), ["svc-h1", "svc-h2", "svc-h3", "svc-h4"]);
+    for t in &before {
+        assert!(
+            after
+                .iter()
+                .any(|a| a["id"] == t["id"] && a["state"] == "TASK_RUNNING"),
+            "task {} kept running and was adopted, not relaunched",
+            t["id"]
+        );
+    }
+    let (_, d) = v2(new_port, "GET", "/v2/deployments", "");
+    assert_eq!(d, json!([]));
+}
+
+/// Reads the server-sent events of `stream` until one of type `kind` arrives; returns its
+/// data.
+fn sse_until(stream: &mut std::io::BufReader<std::net::TcpStream>, kind: &str) -> Value {
+    use std::io::BufRead;
+    let mut current = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stream.read_line(&mut line).expect("read the event stream");
+        assert!(n > 0, "the event stream ended before {kind}");
+        let line = line.trim_end();
+        if let Some(t) = line.strip_prefix("event: ") {
+            current = t.to_string();
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            if current == kind {
+                return serde_json::from_str(data).expect("event data is JSON");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_event_stream_tells_of_api_calls_status_updates_and_deployments() {
+    use std::io::Write;
+    let (cluster, _dir) = Cluster::start(1);
+    let port = cluster.port();
+    let mut tcp = std::net::TcpStream::connect(at(port)).expect("connect");
+    tcp.set_read_timeout(Some(GUARD)).expect("hang guard");
+    write!(
+        tcp,
+        "GET /v2/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .expect("subscribe");
+    let mut events = std::io::BufReader::new(tcp);
+    let attached = sse_until(&mut events, "event_stream_attached");
+    assert!(attached["timestamp"].as_str().unwrap().ends_with('Z'));
+    create(
+        port,
+        json!({"id": "/evented", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16}),
+    );
+    let posted = sse_until(&mut events, "api_post_event");
+    assert_eq!(posted["appDefinition"]["id"], "/evented");
+    let running = sse_until(&mut events, "status_update_event");
+    assert_eq!(running["appId"], "/evented");
+    let done = sse_until(&mut events, "deployment_success");
+    assert!(done["plan"]["original"].is_object() && done["plan"]["target"].is_object());
+}
