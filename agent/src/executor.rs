@@ -16,6 +16,14 @@
 //! sets `MESO_COMMAND_ROOTFS`, the command runs inside that root filesystem, the executor
 //! staying on the host (`rootfs_command.rs`).
 //!
+//! Checks (`task_checks.rs`, over the `meso-checks` crate): a task's `health_check` and
+//! `check` start once it is TASK_RUNNING. Each health transition is a TASK_RUNNING update
+//! with `healthy` (reason `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`); a task past its
+//! consecutive failures is killed with its kill policy, and its TASK_KILLED carries
+//! `healthy: false` and that reason. Each changed general check result is an update with
+//! `check_status` (reason `REASON_TASK_CHECK_STATUS_UPDATED`). Neither is sent once the
+//! task is being killed.
+//!
 //! Small by design: threads and blocking sockets, no async runtime, no libprocess node. The
 //! event loop ([`CommandExecutor`]) takes [`Input`]s from one channel fed by the stream
 //! reader, the command waiter and kill timers, so its state is touched in one place.
@@ -24,6 +32,7 @@
 
 mod http_client;
 mod rootfs_command;
+mod task_checks;
 
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -34,8 +43,8 @@ use meso_api::v1::executor::{
     Call, CallType, Event, EventType, Subscribe, UnacknowledgedUpdate, Update,
 };
 use meso_api::v1::{
-    ExecutorId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus, TaskStatusReason,
-    TaskStatusSource,
+    CheckStatusInfo, ExecutorId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus,
+    TaskStatusReason, TaskStatusSource,
 };
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
@@ -255,6 +264,10 @@ pub enum Input {
     CommandExited(ExitStatus),
     /// The grace period of kill number `n` is over.
     Escalate(u64),
+    /// A health check ended: what it means, and what the probe found (for the log).
+    Health(meso_checks::health::Verdict, String),
+    /// The general check's result changed.
+    Check(CheckStatusInfo),
 }
 
 struct RunningTask {
@@ -277,6 +290,10 @@ pub struct CommandExecutor {
     terminal_uuid: Option<Vec<u8>>,
     shutting_down: bool,
     calls: http_client::CallConnection,
+    /// The last update sent (health and check updates are copies of it).
+    last_status: Option<TaskStatus>,
+    /// The task is being killed because its health check failed too often.
+    killed_by_health_check: bool,
 }
 
 impl CommandExecutor {
@@ -301,6 +318,8 @@ impl CommandExecutor {
             task_info: None,
             terminal_uuid: None,
             shutting_down: false,
+            last_status: None,
+            killed_by_health_check: false,
         }
     }
 
@@ -420,6 +439,16 @@ impl CommandExecutor {
                 Some(1)
             }
             Input::CommandExited(status) => self.on_command_exited(status),
+            Input::Health(verdict, found) => self.on_health(verdict, &found),
+            Input::Check(result) => {
+                if let (Some(_), None, Some(last)) =
+                    (&self.task, self.kill_requested, &self.last_status)
+                {
+                    let status = task_checks::check_update(last, result);
+                    self.forward(status);
+                }
+                None
+            }
             Input::Escalate(n) => {
                 if self.kill_requested == Some(n) {
                     if let Some(task) = &self.task {
@@ -445,17 +474,7 @@ impl CommandExecutor {
             }
             EventType::Kill => {
                 let kill = event.kill?;
-                let grace = kill
-                    .kill_policy
-                    .and_then(|p| p.grace_period)
-                    .or_else(|| {
-                        self.task
-                            .as_ref()
-                            .and_then(|t| t.info.kill_policy.clone())
-                            .and_then(|p| p.grace_period)
-                    })
-                    .map(|d| Duration::from_nanos(d.nanoseconds.max(0) as u64))
-                    .unwrap_or(DEFAULT_KILL_GRACE);
+                let grace = self.kill_grace(kill.kill_policy.and_then(|p| p.grace_period));
                 self.kill(grace);
                 None
             }
@@ -471,11 +490,17 @@ impl CommandExecutor {
             EventType::Shutdown => {
                 self.shutting_down = true;
                 if self.task.is_some() {
-                    // Leave a little of the agent's grace period for reporting.
+                    // The task's own grace, within the agent's grace period less a little
+                    // for reporting.
                     let grace = self
                         .env
                         .shutdown_grace
                         .saturating_sub(Duration::from_secs(1));
+                    let own = self.task.as_ref().and_then(|t| t.info.kill_policy.as_ref());
+                    let grace = match own.and_then(|p| p.grace_period) {
+                        Some(_) => grace.min(self.kill_grace(None)),
+                        None => grace,
+                    };
                     self.kill(grace.max(Duration::from_millis(100)));
                     None
                 } else {
@@ -571,7 +596,55 @@ impl CommandExecutor {
             return self.fail_launch(&task.task_id, format!("cannot watch the command: {e}"));
         }
         self.send_update(&task.task_id, TaskState::Running, None, None);
+        for problem in task_checks::start(&task, self.env.sandbox.as_deref(), &self.tx) {
+            eprintln!("meso executor: {problem}");
+        }
         self.task = Some(RunningTask { info: task, pgid });
+        None
+    }
+
+    /// The grace period of a kill: the KILL's override, else the task's kill policy, else
+    /// [`DEFAULT_KILL_GRACE`].
+    fn kill_grace(&self, requested: Option<meso_api::v1::DurationInfo>) -> Duration {
+        requested
+            .or_else(|| {
+                self.task
+                    .as_ref()
+                    .and_then(|t| t.info.kill_policy.as_ref())
+                    .and_then(|p| p.grace_period)
+            })
+            .map(|d| Duration::from_nanos(d.nanoseconds.max(0) as u64))
+            .unwrap_or(DEFAULT_KILL_GRACE)
+    }
+
+    /// A health check ended: reports transitions and kills the task past its failures.
+    fn on_health(&mut self, verdict: meso_checks::health::Verdict, found: &str) -> Option<i32> {
+        use meso_checks::health::Verdict;
+        if self.task.is_none() || self.kill_requested.is_some() {
+            return None;
+        }
+        let (healthy, kill) = match verdict {
+            Verdict::Quiet => return None,
+            Verdict::Healthy => (true, false),
+            Verdict::Unhealthy {
+                consecutive_failures,
+                kill,
+            } => {
+                eprintln!(
+                    "meso executor: health check failed ({found}), {consecutive_failures} in a row"
+                );
+                (false, kill)
+            }
+        };
+        if let Some(last) = &self.last_status {
+            let status = task_checks::health_update(last, healthy);
+            self.forward(status);
+        }
+        if kill {
+            eprintln!("meso executor: killing the task after failed health checks");
+            self.killed_by_health_check = true;
+            self.kill(self.kill_grace(None));
+        }
         None
     }
 
@@ -619,14 +692,22 @@ impl CommandExecutor {
         };
         let reason = match (state, status.signal()) {
             (TaskState::Failed, _) => Some(TaskStatusReason::CommandExecutorFailed),
+            // Mesos marks such a kill with `healthy: false` only; the reason says why too.
+            (TaskState::Killed, _) if self.killed_by_health_check => {
+                Some(TaskStatusReason::TaskHealthCheckStatusUpdated)
+            }
             _ => None,
         };
-        let uuid = self.send_update(&task.info.task_id, state, Some(message), reason);
+        let mut update = self.new_status(&task.info.task_id, state, Some(message), reason);
+        if self.killed_by_health_check && state == TaskState::Killed {
+            update.healthy = Some(false);
+        }
+        let uuid = self.forward(update);
         self.terminal_uuid = Some(uuid);
         None
     }
 
-    /// Sends one UPDATE call; returns the update's uuid.
+    /// Sends one UPDATE call for a new state; returns the update's uuid.
     fn send_update(
         &mut self,
         task_id: &TaskId,
@@ -634,17 +715,38 @@ impl CommandExecutor {
         message: Option<String>,
         reason: Option<TaskStatusReason>,
     ) -> Vec<u8> {
-        let uuid = uuid::Uuid::new_v4().as_bytes().to_vec();
+        let status = self.new_status(task_id, state, message, reason);
+        self.forward(status)
+    }
+
+    /// A status of a new state, from scratch (with the empty `check_status` of a task
+    /// with a check).
+    fn new_status(
+        &self,
+        task_id: &TaskId,
+        state: TaskState,
+        message: Option<String>,
+        reason: Option<TaskStatusReason>,
+    ) -> TaskStatus {
         let mut status = TaskStatus::new(task_id.clone(), state);
         status.message = message;
         status.reason = reason;
         status.source = Some(TaskStatusSource::Executor);
         status.executor_id = Some(self.env.executor_id.clone());
+        status.check_status = task_checks::empty_check_status(self.task_info.as_ref());
+        status
+    }
+
+    /// Sends `status` as one UPDATE call with a fresh uuid and timestamp; returns the uuid.
+    fn forward(&mut self, mut status: TaskStatus) -> Vec<u8> {
+        let state = status.state;
+        let uuid = uuid::Uuid::new_v4().as_bytes().to_vec();
         status.uuid = Some(uuid.clone());
         status.timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .ok()
             .map(|d| d.as_secs_f64());
+        self.last_status = Some(status.clone());
         let mut call = self.call(CallType::Update);
         call.update = Some(Update { status });
         let body = serde_json::to_vec(&call).expect("executor calls always serialise");

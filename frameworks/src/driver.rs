@@ -277,8 +277,8 @@ pub enum DriverMessage {
     InverseOffers(wire::InverseOffers),
     /// An inverse offer withdrawn.
     RescindInverseOffer(wire::RescindInverseOffer),
-    /// Status update.
-    Update(wire::StatusUpdateMessage),
+    /// Status update (boxed: by far the largest message).
+    Update(Box<wire::StatusUpdateMessage>),
     /// Agent lost.
     LostAgent(wire::LostAgent),
     /// Executor message.
@@ -311,8 +311,15 @@ macro_rules! driver_messages {
         })*
         fn install_wire(h: &mut Handlers<SchedulerDriver>) {
             $(h.on::<wire::$ty>();)*
+            h.on::<wire::StatusUpdateMessage>();
         }
     };
+}
+
+impl From<wire::StatusUpdateMessage> for DriverMessage {
+    fn from(m: wire::StatusUpdateMessage) -> Self {
+        DriverMessage::Update(Box::new(m))
+    }
 }
 
 driver_messages! {
@@ -322,7 +329,6 @@ driver_messages! {
     RescindResourceOffer => Rescind,
     InverseOffers => InverseOffers,
     RescindInverseOffer => RescindInverseOffer,
-    StatusUpdateMessage => Update,
     LostAgent => LostAgent,
     ExecutorToFramework => ExecutorMessage,
     ExitedExecutor => ExitedExecutor,
@@ -536,6 +542,7 @@ impl Process for SchedulerDriver {
                 });
             }
             DriverMessage::Update(m) if from_master && self.registered => {
+                let m = *m;
                 let update = m.update;
                 self.with_actions(ctx, |s, a| s.status_update(a, &update.status));
                 if let (Some(uuid), Some(_agent_pid)) = (update.uuid.clone(), m.pid) {

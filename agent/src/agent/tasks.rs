@@ -72,9 +72,19 @@ fn command_executor_info(
         resources: Default::default(),
         name: Some(format!("Command Executor (Task: {})", task.task_id)),
         data: None,
-        shutdown_grace_period: None,
+        shutdown_grace_period: command_executor_grace(task),
         labels: None,
     }
+}
+
+/// As Mesos: a task with a kill policy gets a command executor whose shutdown grace period
+/// covers that policy's grace and two seconds to reap the command and report TASK_KILLED,
+/// so the agent never destroys the container inside the task's grace period.
+fn command_executor_grace(task: &TaskInfo) -> Option<meso_api::v1::DurationInfo> {
+    let grace = task.kill_policy.as_ref()?.grace_period?;
+    Some(meso_api::v1::DurationInfo {
+        nanoseconds: grace.nanoseconds.max(0).saturating_add(2_000_000_000),
+    })
 }
 
 impl Agent {

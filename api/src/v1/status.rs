@@ -258,7 +258,7 @@ pub struct TaskStatus {
     pub healthy: Option<bool>,
     /// Latest result of the task's general check (set on every update of a task with one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check_status: Option<super::checks::CheckStatusInfo>,
+    pub check_status: Option<Box<super::checks::CheckStatusInfo>>,
     /// Labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,

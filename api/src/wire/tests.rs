@@ -365,7 +365,7 @@ fn run_task_frame(resources: &Resources, command_json: &[u8]) -> Vec<u8> {
             None::<Vec<u8>>,
             no_json,
             Some(command_json),
-            (no_json, no_json, no_json, no_json, no_json),
+            (no_json, no_json, no_json, no_json, no_json, no_json),
         ),
     ))
     .unwrap()
