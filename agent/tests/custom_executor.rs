@@ -129,6 +129,6 @@ async fn a_task_group_without_an_executor_command_fails_each_task() {
     for _ in 0..2 {
         let u = h.expect_state(TaskState::Failed).await;
         let message = u.status.message.unwrap_or_default();
-        assert!(message.contains("default executor"), "{message}");
+        assert!(message.contains("of type DEFAULT"), "{message}");
     }
 }

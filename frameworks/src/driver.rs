@@ -10,6 +10,11 @@
 //! master in the list. Every status update that carries a uuid and came from an
 //! agent is acknowledged after the scheduler's `status_update` returns.
 //!
+//! Beyond the calls: with [`SchedulerDriver::reconcile_on_registration`] every
+//! (re)registration asks for the state of every task; launches that get no status update
+//! are reconciled explicitly with a doubling backoff ([`SchedulerDriver::with_launch_check`],
+//! on by default), so a lost launch comes back as a terminal update to launch again.
+//!
 //! Invariant: calls are only sent to the master once the framework is registered; before
 //! that they are refused with [`DriverError::NotRegistered`].
 
@@ -23,6 +28,11 @@ use meso_api::v1::{
     OfferId, Operation, TaskId, TaskInfo, TaskStatus,
 };
 use meso_api::wire;
+
+use crate::launches::PendingLaunches;
+
+/// How often launches without a status update are checked by default.
+pub const DEFAULT_LAUNCH_CHECK: Duration = Duration::from_secs(10);
 
 /// Why a driver call could not be sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +49,9 @@ pub enum DriverError {
 pub struct DriverActions<'a> {
     ctx: &'a Context<SchedulerDriver>,
     master: &'a Upid,
-    framework_id: Option<&'a FrameworkId>,
+    framework_id: Option<FrameworkId>,
+    framework: &'a mut FrameworkInfo,
+    launches: &'a mut PendingLaunches,
     stop: &'a mut bool,
 }
 
@@ -51,7 +63,7 @@ impl DriverActions<'_> {
     ) -> Result<(), DriverError> {
         let framework = self
             .framework_id
-            .cloned()
+            .clone()
             .ok_or(DriverError::NotRegistered("a call"))?;
         let mut call = Call::new(call_type, Some(framework));
         fill(&mut call);
@@ -61,12 +73,17 @@ impl DriverActions<'_> {
 
     /// The framework id, once registered.
     pub fn framework_id(&self) -> Option<&FrameworkId> {
-        self.framework_id
+        self.framework_id.as_ref()
+    }
+
+    /// The framework as registered (or as last changed by [`Self::update_framework`]).
+    pub fn framework(&self) -> &FrameworkInfo {
+        self.framework
     }
 
     /// Accepts `offers` with LAUNCH of `tasks` (an empty list declines them).
     pub fn launch_tasks(
-        &self,
+        &mut self,
         offers: Vec<OfferId>,
         tasks: Vec<TaskInfo>,
         filters: Filters,
@@ -74,13 +91,19 @@ impl DriverActions<'_> {
         self.accept(offers, vec![Operation::launch(tasks)], filters)
     }
 
-    /// Accepts `offers` with `operations`.
+    /// Accepts `offers` with `operations`, applied in order: any of LAUNCH, LAUNCH_GROUP,
+    /// RESERVE, UNRESERVE, CREATE, DESTROY (build them with `Operation::launch`,
+    /// `Operation::launch_group`, `Operation::reserve`, ...). The tasks launched are watched
+    /// until their first status update (see [`SchedulerDriver::with_launch_check`]).
     pub fn accept(
-        &self,
+        &mut self,
         offers: Vec<OfferId>,
         operations: Vec<Operation>,
         filters: Filters,
     ) -> Result<(), DriverError> {
+        if self.framework_id.is_some() {
+            self.launches.launched(&operations);
+        }
         self.send_call(CallType::Accept, |c| {
             c.accept = Some(meso_api::v1::scheduler::Accept {
                 offer_ids: offers,
@@ -121,6 +144,45 @@ impl DriverActions<'_> {
                 c.decline_inverse_offers = Some(answer)
             })
         }
+    }
+
+    /// Accepts inverse offers: the framework will free their agents in time.
+    pub fn accept_inverse_offers(
+        &self,
+        ids: Vec<OfferId>,
+        filters: Option<Filters>,
+    ) -> Result<(), DriverError> {
+        self.answer_inverse_offers(ids, true, filters)
+    }
+
+    /// Declines inverse offers: the framework cannot free their agents in time.
+    pub fn decline_inverse_offers(
+        &self,
+        ids: Vec<OfferId>,
+        filters: Option<Filters>,
+    ) -> Result<(), DriverError> {
+        self.answer_inverse_offers(ids, false, filters)
+    }
+
+    /// Changes the framework's info (roles, capabilities, name, failover timeout, ...)
+    /// without re-registering (UPDATE_FRAMEWORK), with offers suppressed for
+    /// `suppressed_roles`. The id must stay; the driver re-registers with the new info
+    /// after a disconnection. The master refuses an invalid change with an error, which
+    /// the scheduler gets in `error`.
+    pub fn update_framework(
+        &mut self,
+        mut info: FrameworkInfo,
+        suppressed_roles: Vec<String>,
+    ) -> Result<(), DriverError> {
+        info.id = self.framework_id.clone();
+        self.send_call(CallType::UpdateFramework, |c| {
+            c.update_framework = Some(meso_api::v1::scheduler::Subscribe {
+                framework_info: info.clone(),
+                suppressed_roles,
+            })
+        })?;
+        *self.framework = info;
+        Ok(())
     }
 
     /// Kills a task.
@@ -291,6 +353,8 @@ pub enum DriverMessage {
     NotLeader(wire::NotLeader),
     /// Registration retry timer.
     Retry,
+    /// Time to reconcile launches not heard of (see [`SchedulerDriver::with_launch_check`]).
+    LaunchCheck,
     /// Run something against the scheduler from outside (see [`DriverHandle`]).
     External(ExternalAction),
 }
@@ -348,6 +412,10 @@ pub struct SchedulerDriver {
     retry_interval: Duration,
     /// A Retry timer is set (at most one at a time).
     retry_pending: bool,
+    reconcile_on_registration: bool,
+    launches: PendingLaunches,
+    launch_check: Option<Duration>,
+    launch_check_pending: bool,
 }
 
 impl SchedulerDriver {
@@ -378,7 +446,28 @@ impl SchedulerDriver {
             registered: false,
             retry_interval: Duration::from_secs(2),
             retry_pending: false,
+            reconcile_on_registration: false,
+            launches: PendingLaunches::default(),
+            launch_check: Some(DEFAULT_LAUNCH_CHECK),
+            launch_check_pending: false,
         }
+    }
+
+    /// Asks the master for the state of every task of the framework (implicit
+    /// reconciliation) each time it registers or re-registers, as Mesos advises after a
+    /// failover; the answers arrive as status updates.
+    pub fn reconcile_on_registration(mut self) -> SchedulerDriver {
+        self.reconcile_on_registration = true;
+        self
+    }
+
+    /// Every `interval` (default 10 s; `None` turns it off), tasks launched without any
+    /// status update since are reconciled explicitly, after 2, 4, 8, ... intervals: a
+    /// launch the master lost comes back as a terminal update (TASK_LOST, TASK_DROPPED or
+    /// TASK_UNKNOWN) for the scheduler to launch again.
+    pub fn with_launch_check(mut self, interval: Option<Duration>) -> SchedulerDriver {
+        self.launch_check = interval;
+        self
     }
 
     /// Changes how often registration is retried (default 2 s).
@@ -462,21 +551,47 @@ impl SchedulerDriver {
     ) {
         let mut stop = false;
         {
+            let framework_id = if self.registered {
+                self.framework.id.clone()
+            } else {
+                None
+            };
             let mut actions = DriverActions {
                 ctx,
                 master: &self.master,
-                framework_id: if self.registered {
-                    self.framework.id.as_ref()
-                } else {
-                    None
-                },
+                framework_id,
+                framework: &mut self.framework,
+                launches: &mut self.launches,
                 stop: &mut stop,
             };
             f(self.scheduler.as_mut(), &mut actions);
         }
         if stop {
             ctx.terminate();
+        } else {
+            self.arm_launch_check(ctx);
         }
+    }
+
+    /// Arms the launch check timer while launches are pending (one timer at a time).
+    fn arm_launch_check(&mut self, ctx: &Context<Self>) {
+        if let Some(interval) = self.launch_check {
+            if !self.launch_check_pending && !self.launches.is_empty() {
+                self.launch_check_pending = true;
+                ctx.delay(interval, DriverMessage::LaunchCheck);
+            }
+        }
+    }
+
+    /// After (re)registration: implicit reconciliation when asked for, and explicit for
+    /// launches not heard of.
+    fn reconcile_after_registration(&mut self, ctx: &mut Context<Self>) {
+        let reconcile = self.reconcile_on_registration;
+        self.with_actions(ctx, |_, a| {
+            if reconcile {
+                let _ = a.reconcile_tasks(Vec::new());
+            }
+        });
     }
 }
 
@@ -510,6 +625,17 @@ impl Process for SchedulerDriver {
                 }
             }
             DriverMessage::NotLeader(hint) => self.not_leader(ctx, hint),
+            DriverMessage::LaunchCheck => {
+                self.launch_check_pending = false;
+                let due = self.launches.tick();
+                if self.registered && !due.is_empty() {
+                    self.with_actions(ctx, |_, a| {
+                        let tasks = due.into_iter().map(|(t, agent)| (t, Some(agent))).collect();
+                        let _ = a.reconcile_tasks(tasks);
+                    });
+                }
+                self.arm_launch_check(ctx);
+            }
             DriverMessage::External(ExternalAction(f)) => self.with_actions(ctx, |_, a| f(a)),
             DriverMessage::Registered(m) if from_master => {
                 if self.registered {
@@ -518,6 +644,7 @@ impl Process for SchedulerDriver {
                 self.registered = true;
                 self.framework.id = Some(m.framework_id.clone());
                 self.with_actions(ctx, |s, a| s.registered(a, &m.framework_id, &m.master_info));
+                self.reconcile_after_registration(ctx);
             }
             DriverMessage::Reregistered(m) if from_master => {
                 if self.registered {
@@ -526,6 +653,7 @@ impl Process for SchedulerDriver {
                 self.registered = true;
                 self.framework.id = Some(m.framework_id.clone());
                 self.with_actions(ctx, |s, a| s.reregistered(a, &m.master_info));
+                self.reconcile_after_registration(ctx);
             }
             DriverMessage::Offers(m) if from_master && self.registered => {
                 self.with_actions(ctx, |s, a| s.resource_offers(a, m.offers));
@@ -544,6 +672,7 @@ impl Process for SchedulerDriver {
             DriverMessage::Update(m) if from_master && self.registered => {
                 let m = *m;
                 let update = m.update;
+                self.launches.heard(&update.status.task_id);
                 self.with_actions(ctx, |s, a| s.status_update(a, &update.status));
                 if let (Some(uuid), Some(_agent_pid)) = (update.uuid.clone(), m.pid) {
                     let agent_id = update.agent_id.clone().or(update.status.agent_id.clone());

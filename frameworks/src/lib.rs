@@ -5,6 +5,7 @@
 //!   and acknowledges status updates.
 //! * [`executor`]: the executor side: the [`Executor`](executor::Executor) trait and its
 //!   driver speaking the v1 executor HTTP API to the agent.
+//! * [`launches`]: launches not heard of yet, reconciled by the driver.
 //! * [`packing`]: fitting tasks into an offer, naming tasks.
 //! * [`execute`]: the framework behind `meso execute` (run one command task, report its
 //!   states).
@@ -12,6 +13,7 @@
 pub mod driver;
 pub mod execute;
 pub mod executor;
+pub mod launches;
 pub mod packing;
 
 pub use driver::{DriverActions, DriverHandle, Scheduler, SchedulerDriver};

@@ -175,7 +175,7 @@ mod tests {
             for (cpus, mem) in tasks {
                 let want = Resources::parse(&format!("cpus:{};mem:{}", cpus as f64 / 10.0, mem), "*").unwrap();
                 if let Some(got) = p.take(&want) {
-                    taken = taken + got;
+                    taken += got;
                 }
             }
             prop_assert_eq!(taken + p.left().clone(), o.resources);
