@@ -299,22 +299,47 @@ fn operator(port: u16, body: Value) -> meso_testkit::http::Response {
     call(addr(port), &body.to_string())
 }
 
+/// A master of this test's own: a port that was free when asked may be taken by another
+/// test's process before the master binds it, and then another test's master would answer
+/// on it. The master is named (`--hostname`) so the test knows it is its own; one that
+/// could not bind exits, and another port is tried.
+fn start_own_master(dir: &Path) -> (Proc, u16) {
+    let name = format!("seed000-{}", std::process::id());
+    for attempt in 0..5 {
+        let port = free_port();
+        let mut master = spawn_logged(
+            &[
+                "master",
+                "--port",
+                &port.to_string(),
+                "--hostname",
+                &name,
+                "--work-dir",
+                dir.join(format!("master{attempt}"))
+                    .to_str()
+                    .expect("utf-8 temp path"),
+            ],
+            &dir.join(format!("master{attempt}.log")),
+        );
+        let ours = eventually("the master serves or exits", || {
+            if master.0.try_wait().ok().flatten().is_some() {
+                return Some(false);
+            }
+            state(port).map(|s| s["hostname"] == name.as_str())
+        });
+        if ours {
+            return (master, port);
+        }
+        master.kill9();
+    }
+    panic!("no master of this test could bind a port in 5 attempts");
+}
+
 #[test]
 fn seed_000_shares_a_cluster_with_reservations_volumes_weights_and_quota() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let _master = spawn_logged(
-        &[
-            "master",
-            "--port",
-            &port.to_string(),
-            "--work-dir",
-            dir.path().join("master").to_str().expect("utf-8 temp path"),
-        ],
-        &dir.path().join("master.log"),
-    );
+    let (_master, port) = start_own_master(dir.path());
     let master = format!("127.0.0.1:{port}");
-    eventually("the master serves", || state(port).is_some());
     let mut agent = spawn_agent(
         &master,
         dir.path(),

@@ -181,12 +181,19 @@ impl EventStream {
 
     /// Reads events until one of type `kind`, skipping others, and returns it.
     pub fn until(&mut self, kind: &str) -> Value {
+        // Heartbeats keep every read short, so the wait as a whole needs its own bound.
+        let deadline = std::time::Instant::now() + READ_GUARD;
+        let mut passed: Vec<String> = Vec::new();
         loop {
-            let event = self
-                .next_event()
-                .unwrap_or_else(|| panic!("stream ended while waiting for {kind}"));
+            let event = self.next_event().unwrap_or_else(|| {
+                panic!("stream ended while waiting for {kind} (passed over {passed:?})")
+            });
             if event["type"] == kind {
                 return event;
+            }
+            passed.push(event["type"].as_str().unwrap_or("?").to_string());
+            if std::time::Instant::now() > deadline {
+                panic!("hang guard: no {kind} event (passed over {passed:?})");
             }
         }
     }
