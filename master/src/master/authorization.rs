@@ -129,7 +129,6 @@ pub fn operator_call_asks(call: &MasterCall) -> Vec<Ask> {
             .iter()
             .map(|r| on(Action::UpdateQuotas, Some(&r.role)))
             .collect(),
-        MasterCallType::GetQuota => vec![on(Action::GetQuotas, None)],
         _ => Vec::new(),
     }
 }
