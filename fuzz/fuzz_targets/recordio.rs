@@ -20,5 +20,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut again = Decoder::new(1 << 16);
     let bytes: Vec<u8> = records.iter().flat_map(|r| encode(r)).collect();
-    assert_eq!(again.feed(&bytes).expect("re-encoded records decode"), records);
+    assert_eq!(
+        again.feed(&bytes).expect("re-encoded records decode"),
+        records
+    );
 });
