@@ -35,6 +35,8 @@ pub struct ExecuteConfig {
     pub resources: Resources,
     /// Run on revocable cpus and mem.
     pub revocable: bool,
+    /// The task's health check, if any.
+    pub health_check: Option<meso_api::v1::HealthCheck>,
 }
 
 /// The task's resources: with `revocable`, its cpus and mem become revocable (the other
@@ -158,6 +160,9 @@ pub fn describe(status: &TaskStatus) -> String {
     if let Some(reason) = status.reason {
         line.push_str(&format!(" ({reason})"));
     }
+    if let Some(healthy) = status.healthy {
+        line.push_str(if healthy { ", healthy" } else { ", unhealthy" });
+    }
     if let Some(message) = status.message.as_deref().filter(|m| !m.is_empty()) {
         line.push_str(&format!(": {message}"));
     }
@@ -200,6 +205,8 @@ impl Scheduler for Execute {
                         &self.config.command,
                     )
                     .with_resources(resources);
+                    let mut task = task;
+                    task.health_check = self.config.health_check.clone();
                     (self.say)(format!(
                         "launching task '{}' on agent {} ({})",
                         self.config.name, offer.agent_id, offer.hostname
