@@ -11,6 +11,7 @@
 //! - A TCP health check and a TCP general check: `healthy` and `check_status` updates.
 //! - A kill policy: a task that traps SIGTERM gets it, survives its grace, then SIGKILL.
 //! - A health check the master refuses: TASK_ERROR naming the field.
+//! - `meso execute --health-check-cmd`: a failing check gets the task killed.
 //!
 //! The task's state is driven by files the test writes (a server stops when a file
 //! appears), never by waiting a set time; timeouts are hang guards only.
@@ -386,5 +387,50 @@ fn a_bad_health_check_is_refused_with_task_error_naming_the_field() {
     assert!(
         status["message"].as_str().unwrap_or("").contains("'http'"),
         "{status}"
+    );
+}
+
+#[test]
+fn meso_execute_health_check_flags_get_a_failing_task_killed() {
+    let cluster = Cluster::start();
+    let out = std::process::Command::new(meso_testkit::process::meso_bin())
+        .args([
+            "execute",
+            "--master",
+            &format!("127.0.0.1:{}", cluster.master_port),
+            "--name",
+            "checked",
+            "--command",
+            "sleep 1000",
+            "--health-check-cmd",
+            "false",
+            "--health-check-delay",
+            "0secs",
+            "--health-check-grace-period",
+            "0secs",
+            "--health-check-consecutive-failures",
+            "1",
+        ])
+        .env_remove("MESO_MASTER")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("meso execute runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", cluster.logs());
+    assert!(stdout.contains("unhealthy"), "{stdout}");
+    assert!(
+        stdout.contains("TASK_KILLED (REASON_TASK_HEALTH_CHECK_STATUS_UPDATED)"),
+        "{stdout}"
+    );
+    let bad = std::process::Command::new(meso_testkit::process::meso_bin())
+        .args(["execute", "--master", "127.0.0.1:1", "--name", "x"])
+        .args(["--command", "true", "--health-check-http", "web/health"])
+        .output()
+        .expect("meso execute runs");
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--health-check-http"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
     );
 }

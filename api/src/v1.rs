@@ -93,10 +93,7 @@ pub mod scheduler;
 pub mod status;
 pub mod task;
 
-pub use checks::{
-    CheckCommand, CheckHttp, CheckInfo, CheckStatusCommand, CheckStatusHttp, CheckStatusInfo,
-    CheckStatusTcp, CheckTcp, CheckType,
-};
+pub use checks::{CheckStatusCommand, CheckStatusHttp, CheckStatusInfo, CheckStatusTcp};
 pub use common::{Address, DurationInfo, TimeInfo, Unavailability, Url};
 pub use framework::{
     AgentCapability, AgentCapabilityType, AgentInfo, FrameworkCapability, FrameworkCapabilityType,
@@ -112,8 +109,9 @@ pub use offer::{
 };
 pub use status::{TaskState, TaskStatus, TaskStatusReason, TaskStatusSource};
 pub use task::{
-    CommandInfo, CommandUri, ContainerInfo, ContainerType, EnvironmentVariable, ExecutorInfo,
-    ExecutorType, HealthCheck, HealthCheckType, KillPolicy, TaskGroupInfo, TaskInfo,
+    CheckCommand, CheckHttp, CheckInfo, CheckTcp, CheckType, CommandInfo, CommandUri,
+    ContainerInfo, ContainerType, EnvironmentVariable, ExecutorInfo, ExecutorType, HealthCheck,
+    HealthCheckType, KillPolicy, TaskGroupInfo, TaskInfo,
 };
 
 #[cfg(test)]

@@ -37,6 +37,8 @@ pub struct ExecuteConfig {
     pub revocable: bool,
     /// The OS user the task runs as (`CommandInfo.user`); `None`: the framework's.
     pub user: Option<String>,
+    /// The task's health check, if any.
+    pub health_check: Option<meso_api::v1::HealthCheck>,
 }
 
 /// The task's resources: with `revocable`, its cpus and mem become revocable (the other
@@ -160,6 +162,9 @@ pub fn describe(status: &TaskStatus) -> String {
     if let Some(reason) = status.reason {
         line.push_str(&format!(" ({reason})"));
     }
+    if let Some(healthy) = status.healthy {
+        line.push_str(if healthy { ", healthy" } else { ", unhealthy" });
+    }
     if let Some(message) = status.message.as_deref().filter(|m| !m.is_empty()) {
         line.push_str(&format!(": {message}"));
     }
@@ -205,6 +210,7 @@ impl Scheduler for Execute {
                     if let (Some(user), Some(command)) = (&self.config.user, &mut task.command) {
                         command.user = Some(user.clone());
                     }
+                    task.health_check = self.config.health_check.clone();
                     (self.say)(format!(
                         "launching task '{}' on agent {} ({})",
                         self.config.name, offer.agent_id, offer.hostname

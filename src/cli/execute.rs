@@ -72,6 +72,30 @@ pub struct ExecuteFlags {
     /// work needs the machine back (TASK_KILLED, REASON_CONTAINER_PREEMPTED).
     #[arg(long)]
     pub revocable: bool,
+    /// Health-check the task with this shell command (exit 0 is healthy), run in its
+    /// sandbox; the task is killed after --health-check-consecutive-failures failures.
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["health_check_http", "health_check_tcp"])]
+    pub health_check_cmd: Option<String>,
+    /// Health-check the task with an HTTP GET of PORT[/PATH] on 127.0.0.1 (a status
+    /// in 200..=399 is healthy).
+    #[arg(long, value_name = "PORT[/PATH]", conflicts_with = "health_check_tcp")]
+    pub health_check_http: Option<String>,
+    /// Health-check the task by connecting to PORT on 127.0.0.1.
+    #[arg(long, value_name = "PORT")]
+    pub health_check_tcp: Option<u32>,
+    /// Time before the first health check.
+    #[arg(long, default_value = "15secs", value_parser = parse_duration)]
+    pub health_check_delay: Duration,
+    /// Time between health checks.
+    #[arg(long, default_value = "10secs", value_parser = parse_duration)]
+    pub health_check_interval: Duration,
+    /// Time after the health checker starts during which failures do not count, until
+    /// the first success.
+    #[arg(long, default_value = "10secs", value_parser = parse_duration)]
+    pub health_check_grace_period: Duration,
+    /// Failed health checks in a row that get the task killed.
+    #[arg(long, default_value_t = 3)]
+    pub health_check_consecutive_failures: u32,
     /// Kill the task this long after launching it.
     #[arg(long, value_parser = parse_duration)]
     pub kill_after: Option<Duration>,
@@ -135,6 +159,44 @@ async fn no_master_within(
             }
         }
     }
+}
+
+/// The task's health check from the `--health-check-*` flags (none without a kind);
+/// refused as the master would refuse it.
+fn health_check(flags: &ExecuteFlags) -> anyhow::Result<Option<meso_api::v1::HealthCheck>> {
+    use meso_api::v1::task::{HttpCheckInfo, TcpCheckInfo};
+    use meso_api::v1::{CommandInfo, HealthCheck, HealthCheckType};
+    let mut check = HealthCheck::command(CommandInfo::shell(""));
+    check.command = None;
+    if let Some(line) = &flags.health_check_cmd {
+        check.command = Some(CommandInfo::shell(line));
+    } else if let Some(target) = &flags.health_check_http {
+        let (port, path) = match target.split_once('/') {
+            Some((port, path)) => (port, Some(format!("/{path}"))),
+            None => (target.as_str(), None),
+        };
+        let port = port
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--health-check-http: '{target}' is not PORT[/PATH]"))?;
+        check.kind = Some(HealthCheckType::Http);
+        check.http = Some(HttpCheckInfo {
+            scheme: None,
+            port,
+            path,
+        });
+    } else if let Some(port) = flags.health_check_tcp {
+        check.kind = Some(HealthCheckType::Tcp);
+        check.tcp = Some(TcpCheckInfo { port });
+    } else {
+        return Ok(None);
+    }
+    check.delay_seconds = flags.health_check_delay.as_secs_f64();
+    check.interval_seconds = flags.health_check_interval.as_secs_f64();
+    check.grace_period_seconds = flags.health_check_grace_period.as_secs_f64();
+    check.consecutive_failures = flags.health_check_consecutive_failures;
+    meso_api::v1::checks::validate_health_check(&check)
+        .map_err(|e| anyhow::anyhow!("--health-check-*: {e}"))?;
+    Ok(Some(check))
 }
 
 /// The OS user this process runs as (mesos-execute's `FrameworkInfo.user`).
@@ -282,6 +344,7 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
             resources,
             revocable: flags.revocable,
             user: flags.user.clone(),
+            health_check: health_check(&flags)?,
         },
         Box::new({
             let console = console.clone();

@@ -1,96 +1,15 @@
-//! General checks (`CheckInfo`, Mesos 1.2+) and their results (`CheckStatusInfo`), and the
-//! validation of both kinds of task check: [`validate_health_check`] and
-//! [`validate_check`], with Mesos's messages, so the master refuses a bad check with
+//! The results of general checks (`CheckStatusInfo`, in `TaskStatus.check_status`) and
+//! the validation of both kinds of task check ([`validate_health_check`],
+//! [`validate_check`]) with Mesos's messages, so the master refuses a bad check with
 //! TASK_ERROR before any executor sees it.
 //!
-//! A general check only reports (its result rides in `TaskStatus.check_status`); a health
-//! check ([`super::HealthCheck`]) decides `healthy` and may get the task killed.
+//! A general check ([`super::CheckInfo`], Mesos 1.2+) only reports; a health check
+//! ([`super::HealthCheck`]) decides `healthy` and may get the task killed.
 
 use serde::{Deserialize, Serialize};
 
-use super::task::{CommandInfo, HealthCheck, HealthCheckType};
-use crate::json::{lenient, lenient_enum, lenient_or_f64, opt_lenient};
-
-mesos_enum!(
-    /// Kind of general check.
-    CheckType {
-        /// Unknown (invalid in a task).
-        Unknown = ("UNKNOWN", 0),
-        /// Run a command; its exit code is the result.
-        Command = ("COMMAND", 1),
-        /// HTTP GET on 127.0.0.1; the status code is the result.
-        Http = ("HTTP", 2),
-        /// TCP connect to 127.0.0.1; whether it succeeded is the result.
-        Tcp = ("TCP", 3),
-    }
-);
-
-/// The command of a COMMAND check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckCommand {
-    /// The command (required).
-    pub command: CommandInfo,
-}
-
-/// The target of an HTTP check.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CheckHttp {
-    /// Port on 127.0.0.1 (required).
-    #[serde(deserialize_with = "lenient")]
-    pub port: u32,
-    /// Path (must start with `/`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
-
-/// The target of a TCP check.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CheckTcp {
-    /// Port on 127.0.0.1 (required).
-    #[serde(deserialize_with = "lenient")]
-    pub port: u32,
-}
-
-fn fifteen() -> f64 {
-    15.0
-}
-fn ten() -> f64 {
-    10.0
-}
-fn twenty() -> f64 {
-    20.0
-}
-
-/// A general check (`TaskInfo.check`); timings default as in Mesos and are always written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckInfo {
-    /// Kind.
-    #[serde(
-        rename = "type",
-        default,
-        deserialize_with = "lenient_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub kind: Option<CheckType>,
-    /// For COMMAND.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<CheckCommand>,
-    /// For HTTP.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<CheckHttp>,
-    /// For TCP.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp: Option<CheckTcp>,
-    /// Seconds before the first check (default 15).
-    #[serde(default = "fifteen", deserialize_with = "lenient_or_f64::<_, 15000>")]
-    pub delay_seconds: f64,
-    /// Seconds between checks (default 10).
-    #[serde(default = "ten", deserialize_with = "lenient_or_f64::<_, 10000>")]
-    pub interval_seconds: f64,
-    /// Seconds before a check is abandoned (default 20).
-    #[serde(default = "twenty", deserialize_with = "lenient_or_f64::<_, 20000>")]
-    pub timeout_seconds: f64,
-}
+use super::task::{CheckInfo, CheckType, CommandInfo, HealthCheck, HealthCheckType, TaskInfo};
+use crate::json::{lenient_enum, opt_lenient};
 
 /// Result of a COMMAND check: absent `exit_code` means the check could not run or timed out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -304,6 +223,26 @@ pub fn validate_check(check: &CheckInfo) -> Result<(), String> {
         ("interval_seconds", check.interval_seconds),
         ("timeout_seconds", check.timeout_seconds),
     ])
+}
+
+impl TaskInfo {
+    /// The task's health check and general check, as [`validate_health_check`] and
+    /// [`validate_check`]; the error names the task and the check (called by
+    /// [`TaskInfo::validate`]).
+    pub(crate) fn validate_checks(&self) -> crate::Result<()> {
+        let fail = |reason: String| crate::Error::Invalid {
+            what: format!("task '{}'", self.task_id),
+            reason,
+        };
+        if let Some(check) = &self.health_check {
+            validate_health_check(check)
+                .map_err(|e| fail(format!("Task uses invalid health check: {e}")))?;
+        }
+        if let Some(check) = &self.check {
+            validate_check(check).map_err(|e| fail(format!("Task uses invalid check: {e}")))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

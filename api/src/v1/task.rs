@@ -1,5 +1,5 @@
 //! What a framework asks to run: TaskInfo, CommandInfo, ExecutorInfo, ContainerInfo,
-//! HealthCheck and KillPolicy.
+//! HealthCheck, CheckInfo and KillPolicy.
 
 use serde::{Deserialize, Serialize};
 
@@ -393,6 +393,77 @@ impl HealthCheck {
     }
 }
 
+mesos_enum!(
+    /// Kind of general check.
+    CheckType {
+        /// Unknown (invalid in a task).
+        Unknown = ("UNKNOWN", 0),
+        /// Run a command; its exit code is the result.
+        Command = ("COMMAND", 1),
+        /// HTTP GET on 127.0.0.1; the status code is the result.
+        Http = ("HTTP", 2),
+        /// TCP connect to 127.0.0.1; whether it succeeded is the result.
+        Tcp = ("TCP", 3),
+    }
+);
+
+/// The command of a COMMAND check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckCommand {
+    /// The command (required).
+    pub command: CommandInfo,
+}
+
+/// The target of an HTTP check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CheckHttp {
+    /// Port on 127.0.0.1 (required).
+    #[serde(deserialize_with = "lenient")]
+    pub port: u32,
+    /// Path (must start with `/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// The target of a TCP check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CheckTcp {
+    /// Port on 127.0.0.1 (required).
+    #[serde(deserialize_with = "lenient")]
+    pub port: u32,
+}
+
+/// A general check (`TaskInfo.check`); timings default as in Mesos and are always written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckInfo {
+    /// Kind.
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "lenient_enum",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kind: Option<CheckType>,
+    /// For COMMAND.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CheckCommand>,
+    /// For HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<CheckHttp>,
+    /// For TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<CheckTcp>,
+    /// Seconds before the first check (default 15).
+    #[serde(default = "fifteen", deserialize_with = "lenient_or_f64::<_, 15000>")]
+    pub delay_seconds: f64,
+    /// Seconds between checks (default 10).
+    #[serde(default = "ten", deserialize_with = "lenient_or_f64::<_, 10000>")]
+    pub interval_seconds: f64,
+    /// Seconds before a check is abandoned (default 20).
+    #[serde(default = "twenty", deserialize_with = "lenient_or_f64::<_, 20000>")]
+    pub timeout_seconds: f64,
+}
+
 /// How to kill a task.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KillPolicy {
@@ -430,7 +501,7 @@ pub struct TaskInfo {
     pub kill_policy: Option<KillPolicy>,
     /// General check (reported in `check_status`, never kills).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check: Option<super::checks::CheckInfo>,
+    pub check: Option<CheckInfo>,
     /// Opaque data for the executor.
     #[serde(
         default,
@@ -527,14 +598,7 @@ impl TaskInfo {
         {
             return Err(fail("kill_policy.grace_period is negative"));
         }
-        if let Some(check) = &self.health_check {
-            super::checks::validate_health_check(check)
-                .map_err(|e| fail(&format!("Task uses invalid health check: {e}")))?;
-        }
-        if let Some(check) = &self.check {
-            super::checks::validate_check(check)
-                .map_err(|e| fail(&format!("Task uses invalid check: {e}")))?;
-        }
+        self.validate_checks()?;
         if self.max_completion_time.is_some_and(|d| d.nanoseconds < 0) {
             return Err(fail("max_completion_time is negative"));
         }
