@@ -163,10 +163,34 @@ impl HttpScheduler {
         );
     }
 
-    /// Acknowledges updates until `task` ends; returns its final state.
+    /// Acknowledges updates until `task` ends; returns its final state. Offers that arrive
+    /// meanwhile are declined, as a framework must: an offer left unanswered stays
+    /// outstanding, and the resources in it (a volume freed by the task, say) are offered
+    /// to nobody else until it is.
     fn until_terminal(&mut self, task: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
         loop {
-            let update = self.events.until("UPDATE");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "hang guard: {task} did not end"
+            );
+            let Some(update) = self.events.next_event() else {
+                panic!("stream ended while waiting for {task} to end");
+            };
+            if update["type"] == "OFFERS" {
+                for offer in update["offers"]["offers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                {
+                    self.call(json!({"type": "DECLINE", "decline": {"offer_ids": [offer["id"]],
+                        "filters": {"refuse_seconds": 0.1}}}));
+                }
+                continue;
+            }
+            if update["type"] != "UPDATE" {
+                continue;
+            }
             let status = &update["update"]["status"];
             if let Some(uuid) = status["uuid"].as_str() {
                 self.call(json!({"type": "ACKNOWLEDGE", "acknowledge": {
