@@ -382,3 +382,137 @@ impl Plan {
         s.finished + s.failed + s.skipped == s.total
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn offer(host: &str, rack: Option<&str>, cpus: u32) -> Offer {
+        let mut json = serde_json::json!({
+            "id": {"value": "o"}, "framework_id": {"value": "f"},
+            "agent_id": {"value": host}, "hostname": host,
+        });
+        if let Some(r) = rack {
+            json["attributes"] = serde_json::json!([
+                {"name": "rack", "type": "TEXT", "text": {"value": r}}
+            ]);
+        }
+        let mut o: Offer = serde_json::from_value(json).unwrap();
+        o.resources = Resources::parse(&format!("cpus:{cpus};mem:4096"), "*")
+            .unwrap()
+            .allocate("*");
+        o
+    }
+
+    fn job(text: serde_json::Value) -> Job {
+        Job::parse(&text.to_string()).unwrap()
+    }
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn delay_scheduling_waits_for_the_host_then_the_rack_then_any() {
+        let j = job(
+            serde_json::json!({"name": "j", "stages": [{"name": "m", "tasks": 1,
+            "command": "true", "resources": "cpus:1",
+            "prefer": [{"hostname": "a"}, {"attribute": "rack:r1"}]}]}),
+        );
+        let mut p = Plan::new(j, 3 * S, S);
+        assert!(p.offer(&offer("c", None, 4), Duration::ZERO).is_empty());
+        assert!(p.offer(&offer("b", Some("r1"), 4), 2 * S).is_empty());
+        let l = p.offer(&offer("b", Some("r1"), 4), 3 * S);
+        assert_eq!((l.len(), l[0].level), (1, 1));
+        let mut p2 = Plan::new(p.job().clone(), 3 * S, S);
+        assert!(p2.offer(&offer("c", None, 4), Duration::ZERO).is_empty());
+        assert!(p2.offer(&offer("c", None, 4), 5 * S).is_empty());
+        assert_eq!(p2.offer(&offer("c", None, 4), 6 * S)[0].level, 2);
+        let mut p3 = Plan::new(p.job().clone(), 3 * S, S);
+        assert_eq!(p3.offer(&offer("a", None, 4), Duration::ZERO)[0].level, 0);
+    }
+
+    #[test]
+    fn a_failed_stage_skips_the_stages_after_it() {
+        let j = job(serde_json::json!({"name": "j", "stages": [
+            {"name": "m", "tasks": 1, "command": "false", "retries": 1},
+            {"name": "r", "tasks": 2, "command": "true", "after": ["m"]}]}));
+        let mut p = Plan::new(j, Duration::ZERO, S);
+        let l = p.offer(&offer("a", None, 8), Duration::ZERO);
+        assert_eq!(l.len(), 1);
+        assert_eq!(
+            p.update(&l[0].id, TaskState::Failed, S),
+            Outcome::Retry("m-0".into(), 2 * S)
+        );
+        assert!(p.offer(&offer("a", None, 8), S).is_empty(), "backoff");
+        let l = p.offer(&offer("a", None, 8), 2 * S);
+        assert_eq!(l[0].id, "m.0.1");
+        assert_eq!(
+            p.update(&l[0].id, TaskState::Failed, S),
+            Outcome::Failed("m-0".into())
+        );
+        assert!(p.done());
+        assert_eq!(p.summary().skipped, 2);
+        assert_eq!(p.failed(), vec!["m-0".to_string()]);
+    }
+
+    proptest! {
+        /// Random offers and updates: a stage never starts before its `after` stages allow
+        /// (all finished, or one task per `ratio` finished), a task never has two live
+        /// attempts, and no task runs more than 1 + retries times.
+        #[test]
+        fn stage_order_single_attempts_and_bounded_retries(
+            maps in 1u32..8, reduces in 1u32..5, ratio in proptest::option::of(1u32..4),
+            retries in 0u32..3, wait in 0u64..3,
+            steps in proptest::collection::vec((0u8..3, 0usize..64, 0u8..4, 1u32..6), 1..120),
+        ) {
+            let mut r = serde_json::json!({"name": "r", "tasks": reduces, "command": "x",
+                "resources": "cpus:1", "after": ["m"], "retries": retries,
+                "prefer": [{"hostname": "h1"}]});
+            if let Some(x) = ratio {
+                r["ratio"] = x.into();
+            }
+            let j = job(serde_json::json!({"name": "j", "stages": [
+                {"name": "m", "tasks": maps, "command": "x", "resources": "cpus:1",
+                 "retries": retries, "prefer": [{"attribute": "rack:r1", "tasks": [0]}]}, r]}));
+            let mut p = Plan::new(j, Duration::from_secs(wait), S);
+            let mut live: Vec<(String, usize, u32)> = Vec::new();
+            let mut runs: HashMap<(usize, u32), u32> = HashMap::new();
+            let mut finished_maps = 0u32;
+            let mut started_reduces = std::collections::HashSet::new();
+            for (t, (kind, pick, host, cpus)) in steps.into_iter().enumerate() {
+                let now = Duration::from_millis(700 * t as u64);
+                if kind == 0 || live.is_empty() {
+                    let o = offer(&format!("h{host}"), (host % 2 == 1).then_some("r1"), cpus);
+                    for l in p.offer(&o, now) {
+                        prop_assert!(!live.iter().any(|(_, s, i)| (*s, *i) == (l.stage, l.index)),
+                            "{} launched while running", l.name);
+                        let n = runs.entry((l.stage, l.index)).or_default();
+                        *n += 1;
+                        prop_assert!(*n <= retries + 1, "{} ran {} times", l.name, n);
+                        if l.stage == 1 {
+                            started_reduces.insert(l.index);
+                            let allowed = match ratio {
+                                _ if finished_maps == maps => u32::MAX,
+                                Some(x) => finished_maps / x,
+                                None => 0,
+                            };
+                            prop_assert!(started_reduces.len() as u32 <= allowed,
+                                "reduce {} early: {} maps finished", l.index, finished_maps);
+                        }
+                        live.push((l.id, l.stage, l.index));
+                    }
+                } else {
+                    let (id, s, _) = live.remove(pick % live.len());
+                    let state = [TaskState::Finished, TaskState::Failed, TaskState::Lost][kind as usize % 3];
+                    let out = p.update(&id, state, now);
+                    if matches!(out, Outcome::Finished(_)) && s == 0 {
+                        finished_maps += 1;
+                    }
+                    prop_assert_eq!(p.update(&id, state, now), Outcome::Ignored, "a second update is stale");
+                }
+                let sum = p.summary();
+                prop_assert_eq!(sum.running, live.len());
+            }
+        }
+    }
+}
