@@ -218,7 +218,7 @@ impl Plan {
     pub fn offer(&mut self, offer: &Offer, now: Duration) -> Vec<Launch> {
         let mut candidates = Vec::new();
         let allow: Vec<u32> = (0..self.slots.len()).map(|s| self.allowed(s)).collect();
-        for s in 0..self.slots.len() {
+        for (s, &allowed) in allow.iter().enumerate() {
             for i in 0..self.slots[s].len() {
                 let Slot::Waiting {
                     attempt,
@@ -228,7 +228,7 @@ impl Plan {
                 else {
                     continue;
                 };
-                if now < not_before || (attempt == 0 && self.started[s] >= allow[s]) {
+                if now < not_before || (attempt == 0 && self.started[s] >= allowed) {
                     continue;
                 }
                 let since = since.unwrap_or(now);
