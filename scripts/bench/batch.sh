@@ -12,14 +12,18 @@
 #                       --locality-wait 3secs and 0secs
 #   locality_gain       locality_ratio_3s / locality_ratio_0s (target >= 0.9)
 #   locality_job_s_3s / _0s, locality_time_ratio   job times and their ratio (target <= 1.2)
-# Usage: scripts/bench/batch.sh [TASKS (default 5000)] [LOCALITY_TASKS (default 1000)]
+# WAITS="0 3" runs the 0 s job first (order effects). Usage: [PROFILE=debug] [WAITS="3 0"] scripts/bench/batch.sh [TASKS (default 5000)] [LOCALITY_TASKS (default 1000)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TASKS="${1:-5000}"
 LTASKS="${2:-1000}"
-cargo build --release --locked --bin meso >&2
-cargo build --release --locked -p meso-frameworks --example tasks_bench >&2
-MESO="$(realpath target/release/meso)"
+# PROFILE=debug runs unoptimised builds (both frameworks alike) when a release build is
+# out of reach.
+PROFILE="${PROFILE:-release}"
+FLAG=--release; [ "$PROFILE" = debug ] && FLAG=
+cargo build $FLAG --locked --bin meso >&2
+cargo build $FLAG --locked -p meso-frameworks --example tasks_bench >&2
+MESO="$(realpath target/$PROFILE/meso)"
 WORK="$(mktemp -d)"
 MPORT=$((20000 + RANDOM % 10000))
 PIDS=()
@@ -50,7 +54,7 @@ now() { date +%s.%N; }
 # One agent: tasks_bench, then the batch job.
 start_agent solo "cpus:8;mem:8192;disk:1024" 0
 agents_up 1
-target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples 1 \
+target/$PROFILE/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples 1 \
   > "$WORK/plain.txt"
 tps=$(awk '$1 == "tasks_per_s:" {print $2}' "$WORK/plain.txt")
 echo "tasks_per_s: $tps tasks/s"
@@ -78,7 +82,7 @@ prefer = [{'hostname': 'node-%d' % h, 'tasks': [i for i in range(n) if i % 10 ==
 print(json.dumps({'name': sys.argv[2], 'stages': [{'name': 't', 'tasks': n, 'command': 'true',
   'resources': 'cpus:0.25;mem:32', 'prefer': prefer}]}))" "$LTASKS" loc > "$WORK/loc.json"
 declare -A RATIO TIME
-for wait in 3 0; do
+for wait in ${WAITS:-3 0}; do
   start=$(now)
   "$MESO" batch run --master "127.0.0.1:$MPORT" --locality-wait "${wait}secs" "$WORK/loc.json" \
     > "$WORK/loc$wait.txt" 2>&1
