@@ -71,7 +71,7 @@ kill "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null || true
 
 for i in $(seq 0 9); do start_agent "node-$i" "cpus:2;mem:2048;disk:1024" $((i + 1)); done
 for _ in $(seq 300); do
-  n=$(curl -sf "http://127.0.0.1:$MPORT/master/slaves" | grep -o '"hostname":"node-[0-9]"' | sort -u | wc -l)
+  n=$(curl -sf "http://127.0.0.1:$MPORT/master/slaves" | grep -o '"hostname":"node-[0-9]"' | sort -u | wc -l || true)
   [ "$n" -ge 10 ] && break
   sleep 0.1
 done
