@@ -28,6 +28,8 @@ enum Command {
     Agent(Box<cli::agent::AgentCommand>),
     /// Run one command task on a cluster and report its states (exit 0 when it finishes).
     Execute(cli::execute::ExecuteFlags),
+    /// Run a batch job (stages of shell tasks, locality, retries) or show batch jobs.
+    Batch(cli::batch::BatchArgs),
     /// List the agents (a table, or --json).
     Agents(cli::commands::ListArgs),
     /// List the frameworks: active, inactive and completed.
@@ -79,6 +81,7 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(cli::agent::run(*flags))
         }
+        Command::Batch(a) => std::process::exit(cli::batch::run(a)),
         Command::Agents(a) => exit_with(cli::commands::Operator::Agents(a)),
         Command::Frameworks(a) => exit_with(cli::commands::Operator::Frameworks(a)),
         Command::Tasks(a) => exit_with(cli::commands::Operator::Tasks(a)),

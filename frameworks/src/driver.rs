@@ -76,6 +76,11 @@ impl DriverActions<'_> {
         self.framework_id.as_ref()
     }
 
+    /// Wall-clock time by the node's clock (the seam tests control).
+    pub fn wall_time(&self) -> std::time::SystemTime {
+        self.ctx.wall_time()
+    }
+
     /// The framework as registered (or as last changed by [`Self::update_framework`]).
     pub fn framework(&self) -> &FrameworkInfo {
         self.framework

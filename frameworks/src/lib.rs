@@ -7,9 +7,11 @@
 //!   driver speaking the v1 executor HTTP API to the agent.
 //! * [`launches`]: launches not heard of yet, reconciled by the driver.
 //! * [`packing`]: fitting tasks into an offer, naming tasks.
+//! * [`batch`]: the batch framework behind `meso batch` (stages, retries, locality).
 //! * [`execute`]: the framework behind `meso execute` (run one command task, report its
 //!   states).
 
+pub mod batch;
 pub mod driver;
 pub mod execute;
 pub mod executor;

@@ -3,9 +3,10 @@
 //! thin HTTP clients of the leading master: `commands.rs` (arguments, exit codes),
 //! `connect.rs` (masters and credentials), `client.rs` (leader finding, errors),
 //! `listings.rs` and `operate.rs` (the commands), `sandbox.rs` (sandboxes through the
-//! master's agent proxy), `table.rs` (output); `console.rs` is `meso execute`'s output.
+//! master's agent proxy), `table.rs` (output); `console.rs` is `meso execute`'s output; `batch.rs` is `meso batch`.
 
 pub mod agent;
+pub mod batch;
 pub mod client;
 pub mod commands;
 pub mod connect;

@@ -1,0 +1,239 @@
+//! `meso batch`: `run` runs a job file with the batch framework (`meso_frameworks::batch`)
+//! and exits 0 when every task finished (1 naming the failed tasks otherwise, 3 when the
+//! master refused the framework); `status` shows batch jobs' tasks per stage from the
+//! master's state. On a terminal `run` draws a progress bar (done/running/failed, ETA) on
+//! stderr; otherwise it prints one line per event on stdout.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use libprocess::Node;
+use meso_api::detector::MasterDetector;
+use meso_api::duration::parse_duration;
+use meso_api::v1::FrameworkInfo;
+use meso_frameworks::batch::{Batch, Job, Plan, Summary};
+use meso_frameworks::SchedulerDriver;
+
+use super::client::{CliError, MasterClient};
+use super::connect::{ConnectFlags, Connection};
+
+/// Prefix of a batch job's framework name (`meso-batch <job>`).
+pub const FRAMEWORK_PREFIX: &str = "meso-batch ";
+
+/// `meso batch ...`.
+#[derive(Debug, Clone, Args)]
+pub struct BatchArgs {
+    #[command(subcommand)]
+    pub command: BatchCommand,
+}
+
+/// The batch subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum BatchCommand {
+    /// Run a job file (JSON: name, stages with name, tasks, command, resources, prefer,
+    /// retries, after, ratio; see meso_frameworks::batch::job); exit 0 when every task
+    /// finished, 1 naming the failed tasks, 3 when the master refused the framework.
+    Run(RunFlags),
+    /// Show batch jobs (frameworks named `meso-batch <job>`) and their tasks per stage.
+    Status(StatusFlags),
+}
+
+/// Flags of `meso batch run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunFlags {
+    /// The masters, HOST:PORT[,HOST:PORT...] (the leader is found among them).
+    #[arg(long, env = "MESO_MASTER")]
+    pub master: String,
+    /// How long a task waits for an offer from a preferred host before it takes a
+    /// preferred attribute (rack), and as long again before it takes any agent.
+    #[arg(long, default_value = "3secs", value_parser = parse_duration)]
+    pub locality_wait: Duration,
+    /// Wait before a failed task's first retry; doubled for each further retry (at most 60 s).
+    #[arg(long, default_value = "1secs", value_parser = parse_duration)]
+    pub retry_backoff: Duration,
+    /// Run on revocable (oversubscribed) cpus and mem, as the job field `revocable`.
+    #[arg(long)]
+    pub revocable: bool,
+    /// Role to subscribe with.
+    #[arg(long, default_value = "*")]
+    pub role: String,
+    /// The job file (JSON).
+    pub jobfile: PathBuf,
+}
+
+/// Flags of `meso batch status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusFlags {
+    #[command(flatten)]
+    pub connect: ConnectFlags,
+    /// Only this job.
+    pub job: Option<String>,
+}
+
+/// Runs `meso batch`; returns the exit code.
+pub fn run(args: BatchArgs) -> i32 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("meso: cannot start a runtime: {e}");
+            return 1;
+        }
+    };
+    let result = match args.command {
+        BatchCommand::Run(flags) => runtime.block_on(run_job(flags)),
+        BatchCommand::Status(flags) => runtime.block_on(status(flags)),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("meso: {e}");
+        e.exit_code()
+    })
+}
+
+/// The progress display.
+struct Progress {
+    bar: bool,
+    start: Instant,
+}
+
+impl Progress {
+    fn show(&self, line: Option<String>, s: &Summary) {
+        let counts = format!(
+            "{}/{} done, {} running, {} failed",
+            s.finished, s.total, s.running, s.failed
+        );
+        if !self.bar {
+            if let Some(line) = line {
+                println!("[{counts}] {line}");
+            }
+            return;
+        }
+        let ended = s.finished + s.failed + s.skipped;
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let eta = if ended == 0 {
+            "?".to_string()
+        } else {
+            format!("{:.0}s", elapsed / ended as f64 * (s.total - ended) as f64)
+        };
+        let width = 30;
+        let fill = ended * width / s.total.max(1);
+        let bar = format!("{}{}", "#".repeat(fill), "-".repeat(width - fill));
+        let mut err = std::io::stderr().lock();
+        if let Some(line) = line.filter(|l| l.contains("failed")) {
+            let _ = writeln!(err, "\r\x1b[K{line}");
+        }
+        let _ = write!(err, "\r\x1b[K[{bar}] {counts}, ETA {eta}");
+        let _ = err.flush();
+    }
+}
+
+async fn run_job(flags: RunFlags) -> Result<i32, CliError> {
+    let path = flags.jobfile.display().to_string();
+    let text = std::fs::read_to_string(&flags.jobfile)
+        .map_err(|e| CliError::new(2, format!("cannot read job file {path}: {e}")))?;
+    let mut job = Job::parse(&text).map_err(|e| CliError::new(2, format!("{path}: {e}")))?;
+    job.revocable |= flags.revocable;
+    let masters = flags.master.replace("http://", "");
+    let detector = MasterDetector::parse(&masters)
+        .map_err(|e| CliError::new(2, format!("--master {}: {e}", flags.master)))?;
+    let ip = detector.current().addr().ip();
+    let bind = if ip.is_loopback() {
+        ip
+    } else {
+        [0, 0, 0, 0].into()
+    };
+    let node = Node::builder()
+        .bind(std::net::SocketAddr::new(bind, 0))
+        .build()
+        .await
+        .map_err(|e| CliError::new(1, format!("cannot start a node: {e}")))?;
+    let user = std::env::var("USER").unwrap_or_default();
+    let mut info = FrameworkInfo::new(&user, &format!("{FRAMEWORK_PREFIX}{}", job.name));
+    if flags.role != "*" {
+        info.role = Some(flags.role.clone());
+    }
+    let info = meso_frameworks::execute::framework_info(info, job.revocable);
+    let progress = Progress {
+        bar: std::io::stderr().is_terminal(),
+        start: Instant::now(),
+    };
+    let plan = Plan::new(job, flags.locality_wait, flags.retry_backoff);
+    let (batch, report) = Batch::new(plan, Box::new(move |l, s| progress.show(l, s)));
+    let driver = SchedulerDriver::with_detector(detector, info, Box::new(batch));
+    let pid = node
+        .spawn(driver)
+        .map_err(|e| CliError::new(1, format!("cannot start the driver: {e}")))?;
+    let report = report.await;
+    node.wait(pid.upid()).await;
+    eprintln!();
+    match report {
+        Ok(Ok((s, failed))) if failed.is_empty() && s.finished == s.total => {
+            println!(
+                "all {} tasks finished; {} of {} with preferences ran on a preferred place",
+                s.total, s.on_preferred, s.preferring
+            );
+            Ok(0)
+        }
+        Ok(Ok((s, failed))) => Err(CliError::new(
+            1,
+            format!(
+                "{} tasks failed: {}; {} skipped",
+                failed.len(),
+                failed.join(", "),
+                s.skipped
+            ),
+        )),
+        Ok(Err(e)) => Err(CliError::new(
+            3,
+            format!("the master refused the framework: {e}"),
+        )),
+        Err(_) => Err(CliError::new(1, "the framework stopped without a report")),
+    }
+}
+
+async fn status(flags: StatusFlags) -> Result<i32, CliError> {
+    let connection =
+        Connection::resolve(&flags.connect).map_err(|e| CliError::new(2, e.to_string()))?;
+    let state = MasterClient::new(connection)
+        .get_json("/master/state")
+        .await?;
+    let mut found = false;
+    for (list, kind) in [
+        ("frameworks", "active"),
+        ("completed_frameworks", "completed"),
+    ] {
+        for f in state[list].as_array().into_iter().flatten() {
+            let Some(job) = f["name"]
+                .as_str()
+                .and_then(|n| n.strip_prefix(FRAMEWORK_PREFIX))
+            else {
+                continue;
+            };
+            if flags.job.as_deref().is_some_and(|j| j != job) {
+                continue;
+            }
+            found = true;
+            println!(
+                "job {job} ({kind}, framework {})",
+                f["id"].as_str().unwrap_or("?")
+            );
+            let mut counts: std::collections::BTreeMap<(String, String), usize> =
+                Default::default();
+            let tasks = [&f["tasks"], &f["completed_tasks"]];
+            for t in tasks.iter().filter_map(|t| t.as_array()).flatten() {
+                let name = t["name"].as_str().unwrap_or("?");
+                let stage = name.rsplit_once('-').map_or(name, |(s, _)| s).to_string();
+                let st = t["state"].as_str().unwrap_or("?").to_string();
+                *counts.entry((stage, st)).or_default() += 1;
+            }
+            for ((stage, st), n) in counts {
+                println!("  {stage:<16} {st:<16} {n}");
+            }
+        }
+    }
+    if !found {
+        return Err(CliError::new(6, "no batch job found"));
+    }
+    Ok(0)
+}
