@@ -266,10 +266,11 @@ fn revocable_tasks_use_idle_cpus_and_are_evicted_when_the_machine_needs_them() {
         "/master/state shows revocable cpus used of the total: {summary}"
     );
     // Weights count among siblings only: the revocable container sits under a sibling of
-    // the cgroups root that itself has the lowest weight against the host's processes.
+    // the cgroups root that itself has the lowest weight against the host's processes (a
+    // parent made idle with `cpu.idle` reads back as the idle weight, 3).
     let revocable = cpu_weights(&format!("{}_revocable", cgroups_root.0));
     assert!(
-        matches!(revocable, (Some(1 | 2), ref w) if w.len() == 1 && (w[0] == 1 || w[0] == 2)),
+        matches!(revocable, (Some(1..=3), ref w) if w.len() == 1 && (1..=2).contains(&w[0])),
         "the revocable container and its parent have the lowest CPU weight: {revocable:?}"
     );
     let (_, owners) = cpu_weights(&cgroups_root.0);

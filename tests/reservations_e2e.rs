@@ -183,8 +183,10 @@ impl HttpScheduler {
                     .cloned()
                     .unwrap_or_default()
                 {
-                    self.call(json!({"type": "DECLINE", "decline": {"offer_ids": [offer["id"]],
-                        "filters": {"refuse_seconds": 0.1}}}));
+                    self.call(
+                        json!({"type": "DECLINE", "decline": {"offer_ids": [offer["id"]],
+                        "filters": {"refuse_seconds": 0.1}}}),
+                    );
                 }
                 continue;
             }

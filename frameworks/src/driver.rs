@@ -12,8 +12,9 @@
 //!
 //! Beyond the calls: with [`SchedulerDriver::reconcile_on_registration`] every
 //! (re)registration asks for the state of every task; launches that get no status update
-//! are reconciled explicitly with a doubling backoff ([`SchedulerDriver::with_launch_check`],
-//! on by default), so a lost launch comes back as a terminal update to launch again.
+//! are reconciled explicitly with a doubling backoff when the framework asks for it
+//! ([`SchedulerDriver::with_launch_check`]), so a lost launch comes back as a terminal
+//! update to launch again.
 //!
 //! Invariant: calls are only sent to the master once the framework is registered; before
 //! that they are refused with [`DriverError::NotRegistered`].
@@ -31,7 +32,7 @@ use meso_api::wire;
 
 use crate::launches::PendingLaunches;
 
-/// How often launches without a status update are checked by default.
+/// A good interval for [`SchedulerDriver::with_launch_check`] (which is off by default).
 pub const DEFAULT_LAUNCH_CHECK: Duration = Duration::from_secs(10);
 
 /// Why a driver call could not be sent.
@@ -453,7 +454,7 @@ impl SchedulerDriver {
             retry_pending: false,
             reconcile_on_registration: false,
             launches: PendingLaunches::default(),
-            launch_check: Some(DEFAULT_LAUNCH_CHECK),
+            launch_check: None,
             launch_check_pending: false,
         }
     }
@@ -466,7 +467,8 @@ impl SchedulerDriver {
         self
     }
 
-    /// Every `interval` (default 10 s; `None` turns it off), tasks launched without any
+    /// Every `interval` (off unless asked for; [`DEFAULT_LAUNCH_CHECK`] is a good value;
+    /// `None` turns it off), tasks launched without any
     /// status update since are reconciled explicitly, after 2, 4, 8, ... intervals: a
     /// launch the master lost comes back as a terminal update (TASK_LOST, TASK_DROPPED or
     /// TASK_UNKNOWN) for the scheduler to launch again.

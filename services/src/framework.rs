@@ -106,6 +106,8 @@ pub struct ServicesProcess {
     log: RaftLog<Registry>,
     state: Option<Services>,
     driver: Option<DriverHandle>,
+    /// The framework to register once there is an app to run (see [`Self::start_driver`]).
+    framework: Option<FrameworkInfo>,
     persisting: bool,
     subscribers: Vec<Subscriber>,
 }
@@ -118,6 +120,7 @@ impl ServicesProcess {
             log,
             state: None,
             driver: None,
+            framework: None,
             persisting: false,
             subscribers: Vec::new(),
         }
@@ -145,7 +148,23 @@ impl ServicesProcess {
         framework.capabilities = vec![FrameworkCapability {
             kind: Some(FrameworkCapabilityType::RevocableResources),
         }];
+        // A cluster that never ran a service has no services framework in its state and no
+        // one declining its offers: the framework registers with the first app (or at once
+        // when it registered before, to adopt its tasks).
+        let start = state.framework_id.is_some() || !state.apps.is_empty();
         self.state = Some(state);
+        self.framework = Some(framework);
+        if start {
+            self.start_driver(ctx);
+        }
+        ctx.delay(TICK, ServicesMessage::Tick);
+    }
+
+    /// Registers the framework with the master (once).
+    fn start_driver(&mut self, ctx: &mut Context<Self>) {
+        let Some(framework) = self.framework.take() else {
+            return;
+        };
         let master = Upid::new("master", ctx.node().addr());
         let driver = SchedulerDriver::new(master, framework, Box::new(Forward(ctx.pid().clone())))
             .with_retry_interval(Duration::from_millis(500));
@@ -155,7 +174,6 @@ impl ServicesProcess {
                 warn!(ctx.node().logger(), "services: cannot start the scheduler driver"; "error" => %e)
             }
         }
-        ctx.delay(TICK, ServicesMessage::Tick);
     }
 
     /// Reconciles the deployments, then carries out what the core asked for.
@@ -166,6 +184,9 @@ impl ServicesProcess {
         let mut new_id = || ctx.uuid_v4().to_string();
         state.reconcile(&mut new_id);
         let effects = state.take_effects();
+        if self.driver.is_none() && !state.apps.is_empty() {
+            self.start_driver(ctx);
+        }
         let mut kills = Vec::new();
         let mut revive = false;
         for e in effects {
@@ -323,6 +344,7 @@ impl ServicesProcess {
             return;
         };
         let round = state.offers(offers, now_ms);
+        let idle = state.apps.is_empty();
         let refuse = if round.waiting {
             WAITING_REFUSE_SECONDS
         } else {
@@ -345,6 +367,10 @@ impl ServicesProcess {
                         refuse_seconds: refuse,
                     },
                 );
+            }
+            // With no app there is nothing to launch until one is created (which revives).
+            if idle {
+                let _ = a.suppress_offers();
             }
         });
         self.settle(ctx);

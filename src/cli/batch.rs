@@ -160,7 +160,10 @@ async fn run_job(flags: RunFlags) -> Result<i32, CliError> {
     };
     let plan = Plan::new(job, flags.locality_wait, flags.retry_backoff);
     let (batch, report) = Batch::new(plan, Box::new(move |l, s| progress.show(l, s)));
-    let driver = SchedulerDriver::with_detector(detector, info, Box::new(batch));
+    // A launch lost on its way (a master failover mid-ACCEPT) comes back as a terminal
+    // update, which the plan retries.
+    let driver = SchedulerDriver::with_detector(detector, info, Box::new(batch))
+        .with_launch_check(Some(meso_frameworks::driver::DEFAULT_LAUNCH_CHECK));
     let pid = node
         .spawn(driver)
         .map_err(|e| CliError::new(1, format!("cannot start the driver: {e}")))?;
