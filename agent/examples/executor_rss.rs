@@ -178,7 +178,8 @@ async fn main() {
         .upid()
         .clone();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut framework = FrameworkInfo::new("bench", "executor_rss");
+    // No user: the task runs as the agent's own (`--switch-user` would need a real user).
+    let mut framework = FrameworkInfo::new("", "executor_rss");
     framework.id = Some(FrameworkId::new("bench-0000"));
     let task = TaskInfo::command("sleeper", AgentId::new("bench-S0"), "exec sleep 60")
         .with_resources(Resources::parse("cpus:0.1;mem:32", "*").expect("resources"));
