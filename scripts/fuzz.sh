@@ -12,6 +12,8 @@
 #   fuzz_execs_total <target> <executions> crashes=<n>
 # and exits non-zero if any target crashed (the input is left in fuzz/artifacts/<target>/;
 # turn it into a regression unit test in the crate that is fixed).
+# FUZZ_SEED=N fixes libFuzzer's seed, so a run replays the same mutations (CI sets it: a
+# CI run must not fail by chance; long campaigns leave it unset and explore).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs="${1:-10}"
@@ -35,6 +37,7 @@ for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log="target/fuzz-$t.log"
   if "target/$host/release/$t" "corpus/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
+      ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
       -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"$log" 2>&1; then
     crashes=0
   else

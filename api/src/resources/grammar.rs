@@ -78,14 +78,6 @@ fn parse_one(token: &str, default_role: &str) -> Result<Resource> {
     if name.is_empty() {
         return Err(fail("missing resource name".into()));
     }
-    if name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '[' | ']' | '{' | '}'))
-    {
-        return Err(fail(format!(
-            "resource name '{name}' contains whitespace or brackets"
-        )));
-    }
     validate_role(role)?;
     let value = match parse_value(value)? {
         ParsedValue::Value(v) => v,

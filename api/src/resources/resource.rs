@@ -325,6 +325,12 @@ impl Resource {
         if self.name.trim().is_empty() {
             return Err(fail("a resource name cannot be empty".into()));
         }
+        if let Some(c) = self.name.chars().find(|c| !is_name_char(*c)) {
+            return Err(fail(format!(
+                "resource name '{}' contains {c:?}; names cannot hold whitespace, control characters or any of ( ) [ ] {{ }} : ; ,",
+                self.name.escape_debug()
+            )));
+        }
         if let Value::Scalar(s) = &self.value {
             if s.milli() < 0 {
                 return Err(fail(format!("negative scalar {s}")));
@@ -450,4 +456,13 @@ impl fmt::Display for Resource {
         }
         write!(f, ":{}", self.value)
     }
+}
+
+/// Whether `c` may appear in a resource name: anything the text form (`name(role):value`,
+/// `;`-separated) can carry back unchanged, so that every valid resource prints and parses
+/// back to itself, whichever form it arrived in.
+pub(crate) fn is_name_char(c: char) -> bool {
+    !(c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | ':' | ';' | ','))
 }

@@ -8,6 +8,12 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
+/// Whether `c` may appear in a set item: anything `{a,b}` inside `name:value;...` carries
+/// back unchanged, so a set that arrived as JSON prints and parses back to itself.
+fn is_item_char(c: char) -> bool {
+    !(c.is_whitespace() || c.is_control() || matches!(c, '{' | '}' | ',' | ':' | ';'))
+}
+
 /// A sorted set of distinct strings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Set(Vec<Arc<str>>);
@@ -18,7 +24,8 @@ impl Set {
         Set(Vec::new())
     }
 
-    /// From items in any order; refuses duplicates and empty items, naming them.
+    /// From items in any order; refuses duplicates, empty items and items the text form
+    /// `{a,b}` could not carry back (see [`is_item_char`]), naming them.
     pub fn from_items<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Result<Self> {
         let mut v: Vec<Arc<str>> = Vec::new();
         for item in items {
@@ -27,6 +34,14 @@ impl Set {
                 return Err(Error::BadSet {
                     token: item.to_string(),
                     reason: "set items cannot be empty".into(),
+                });
+            }
+            if let Some(c) = item.chars().find(|c| !is_item_char(*c)) {
+                return Err(Error::BadSet {
+                    token: item.escape_debug().to_string(),
+                    reason: format!(
+                        "set items cannot hold {c:?} (whitespace, control characters or any of {{ }} , : ;)"
+                    ),
                 });
             }
             v.push(Arc::from(item));

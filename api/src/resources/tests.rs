@@ -61,6 +61,25 @@ fn issue_example_with_roles_keeps_roles_apart() {
     assert_eq!(r.flatten().len(), 2);
 }
 
+/// Found by `scripts/fuzz.sh` (resources_attributes): JSON accepted names and set items
+/// that the text form cannot carry, so a parsed value printed as text that did not parse.
+#[test]
+fn json_refuses_names_and_items_the_text_form_cannot_carry_back() {
+    let name = r#"[{"name":")cpus","type":"SCALAR","scalar":{"value":1.5},"role":"*"}]"#;
+    let err = Resources::parse(name, "*").unwrap_err().to_string();
+    assert!(err.contains(")cpus") && err.contains("')'"), "{err}");
+    for bad in ["a}", "a,b", "a b", "x:y", "p;q"] {
+        let json =
+            format!(r#"[{{"name":"gpus_set","type":"SET","set":{{"item":["ok","{bad}"]}}}}]"#);
+        let err = Resources::parse(&json, "*").unwrap_err().to_string();
+        assert!(err.contains("set items cannot hold"), "{bad}: {err}");
+    }
+    // What is accepted prints and parses back to itself.
+    let fine = r#"[{"name":"nvidia.com/gpu-v1","type":"SET","set":{"item":["/dev/nvidia0"]}}]"#;
+    let r = Resources::parse(fine, "*").unwrap();
+    assert_eq!(Resources::parse(&r.to_string(), "*").unwrap(), r);
+}
+
 #[test]
 fn default_role_applies_to_unqualified_entries() {
     let r = Resources::parse("cpus:4;mem(*):10", "dev").unwrap();
