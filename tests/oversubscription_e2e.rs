@@ -7,7 +7,9 @@
 //! REASON_CONTAINER_PREEMPTED and a message naming the `cpu` signal, at a time the agent
 //! stamped after the kernel started the hogs; the revocable total falls to nothing; once the
 //! hogs stop a new revocable task runs again; a non-revocable task on the same agent runs
-//! through all of it.
+//! through all of it. The agent logs the eviction with the task's id and when its signal
+//! crossed, then the container gone with the latency, which its timer
+//! `slave/qos_eviction_latency_ms` counts.
 //!
 //! The estimator measures the whole machine, so the test needs a machine that is not
 //! already busy: `.config/nextest.toml` runs it alone. Timeouts are hang guards only.
@@ -335,6 +337,40 @@ fn revocable_tasks_use_idle_cpus_and_are_evicted_when_the_machine_needs_them() {
         Some(1.0)
     );
     assert_eq!(metric(agent, "slave/executors_preempted"), Some(1.0));
+    // The eviction's latency, as the agent logs and counts it.
+    eventually("the agent counts the eviction's latency", || {
+        metric(agent, "slave/qos_eviction_latency_ms/count") == Some(1.0)
+    });
+    let agent_log = read(&dir.join("agent.log"));
+    let evicting = agent_log
+        .lines()
+        .find(|l| l.contains("evicting a revocable container"))
+        .expect("the agent logs the eviction");
+    // `meso execute` uses the task's name as its id.
+    let batch_task = "batch";
+    let value = |line: &str, key: &str| -> Option<String> {
+        let rest = line.split(&format!(" {key}=")).nth(1)?;
+        Some(
+            rest.split_whitespace()
+                .next()?
+                .trim_matches('"')
+                .to_string(),
+        )
+    };
+    assert!(
+        value(evicting, "task_ids").is_some_and(|t| t.split(',').any(|t| t == batch_task))
+            && value(evicting, "signal_at").is_some_and(|t| t.parse::<f64>().is_ok()),
+        "the eviction names the task {batch_task} and when its signal crossed: {evicting}"
+    );
+    let container = value(evicting, "container_id").expect("a container id");
+    assert!(
+        agent_log
+            .lines()
+            .any(|l| l.contains("evicted container gone")
+                && value(l, "container_id").as_deref() == Some(&container)
+                && value(l, "latency_ms").is_some_and(|t| t.parse::<f64>().is_ok())),
+        "the agent logs the evicted container gone with its latency\n{agent_log}"
+    );
     assert_eq!(
         json(port, "/master/state").expect("/master/state")["revocable"]["evicted_tasks"],
         1,

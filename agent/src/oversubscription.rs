@@ -9,6 +9,8 @@
 //!   smoothed and with hysteresis so that offers do not flap, never above the machine.
 //! - [`qos`]: `--qos-controller load`, which revocable containers to evict (newest first)
 //!   when an interference signal crosses its operator-set threshold, and why.
+//! - [`eviction_clock`]: when each eviction's latency starts (the signal) and stops (the
+//!   container gone), for `slave/qos_eviction_latency_ms`.
 //!
 //! The shell is [`procfs`] (reads `/proc/stat`, `/proc/loadavg`, `/proc/meminfo`,
 //! `/proc/pressure/*`), called off the agent's process by `agent::oversubscription`,
@@ -18,6 +20,7 @@
 //! never names a non-revocable container.
 
 pub mod estimator;
+pub mod eviction_clock;
 pub mod procfs;
 pub mod qos;
 pub mod sample;
@@ -25,6 +28,7 @@ pub mod sample;
 use std::time::Duration;
 
 pub use estimator::{Estimator, EstimatorConfig};
+pub use eviction_clock::{EvictionClock, EvictionTiming};
 pub use qos::{Correction, QosController, QosThresholds};
 pub use sample::{RawContainer, RawHost, RawSample, Sample};
 

@@ -288,6 +288,21 @@ impl CgroupDir {
         }
     }
 
+    /// SIGKILLs every process in the cgroup, then moves each into `to` (a cgroup of the same
+    /// hierarchy), where it runs its exit at `to`'s weight. Errors are ignored: a process
+    /// that is already gone needs neither.
+    pub fn kill_into(&self, to: &CgroupDir) {
+        let Ok(pids) = self.pids() else {
+            return;
+        };
+        for pid in &pids {
+            let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+        }
+        for pid in pids {
+            let _ = fs::write(to.procs_file(), pid.to_string());
+        }
+    }
+
     /// Kills every process in the cgroup and removes it. Bounded: gives up with
     /// `CgroupBusy` after about five seconds of processes reappearing.
     pub fn destroy(&self) -> Result<()> {

@@ -376,6 +376,14 @@ impl Isolation {
         Ok(stats)
     }
 
+    /// The container is about to be killed: each isolator moves its dying processes where
+    /// they can exit at once (see [`Isolator::evacuate`]).
+    pub fn evacuate(&self, id: &ContainerId) {
+        for iso in &self.isolators {
+            iso.evacuate(id);
+        }
+    }
+
     /// Cleans every isolator up (in reverse order), returning the first error after trying all.
     pub fn cleanup(&self, id: &ContainerId) -> Result<()> {
         let mut first = None;

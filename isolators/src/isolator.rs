@@ -8,7 +8,10 @@
 //! 3. `watch`: a future that resolves only when the container exceeds a limit it enforces
 //!    (it never resolves otherwise; drop it when the container ends);
 //! 4. `update` whenever the container's resources change, `usage` whenever asked;
-//! 5. `cleanup` after the container's processes are gone (and after a failed launch): it must
+//! 5. `evacuate` just before the container's processes are killed (a destroy), so that they
+//!    can die at once (a process in an idle cgroup on a busy machine waits seconds for the
+//!    CPU its exit needs);
+//! 6. `cleanup` after the container's processes are gone (and after a failed launch): it must
 //!    leave no cgroup, mount or process of the container behind.
 //!
 //! The calls are synchronous and short (control-file writes and reads); only `watch`, which
@@ -52,6 +55,11 @@ pub trait Isolator: Send + Sync {
     /// The figures this isolator knows for the container, stamped `timestamp` (seconds since
     /// the Unix epoch: the caller's clock, so isolators never read one).
     fn usage(&self, id: &ContainerId, timestamp: f64) -> Result<ResourceStatistics>;
+    /// The container is being destroyed: kill what this isolator holds of it where it would
+    /// be slow to die, and put it where it dies at once. Default: nothing.
+    fn evacuate(&self, id: &ContainerId) {
+        let _ = id;
+    }
     /// Removes everything this isolator made for the container. Idempotent.
     fn cleanup(&self, id: &ContainerId) -> Result<()>;
 }

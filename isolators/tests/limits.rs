@@ -235,8 +235,22 @@ async fn revocable_containers_run_under_the_lowest_weight_sibling_of_the_root() 
         idle || shares.trim() == "2",
         "the revocable root weighs the least: shares {shares}"
     );
-    for (mut c, id, _sandbox, _guard, _rg) in running {
-        iso.destroy(&mut c).unwrap();
+    for (i, (mut c, id, _sandbox, _guard, _rg)) in running.into_iter().enumerate() {
+        let procs = format!("/sys/fs/cgroup/cpu/meso_revocable/{id}/cgroup.procs");
+        if i == 0 {
+            // Evacuated before a destroy: killed, and out of the idle group at once (to die
+            // at the root's weight rather than wait for CPU).
+            iso.evacuate(&id);
+            let left = std::fs::read_to_string(&procs).unwrap_or_default();
+            assert!(left.trim().is_empty(), "still in the idle group: {left}");
+            assert_eq!(
+                iso.destroy(&mut c).unwrap(),
+                meso_isolators::ExitStatus::Signal(9),
+                "evacuate killed the container's process"
+            );
+        } else {
+            iso.destroy(&mut c).unwrap();
+        }
         assert!(!std::path::Path::new(&format!("/sys/fs/cgroup/cpu/meso_revocable/{id}")).exists());
     }
 }

@@ -219,6 +219,8 @@ impl Agent {
             }
         };
         self.record_container(container_id, pid);
+        self.oversub
+            .note_launch(container_id, libprocess::unix_secs(ctx.wall_time()));
         let cid = container_id.clone();
         ctx.defer(wait, move |termination| AgentMessage::ExecutorExited {
             container_id: cid,

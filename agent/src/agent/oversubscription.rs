@@ -14,6 +14,13 @@
 //! REASON_CONTAINER_PREEMPTED (Mesos's REASON_EXECUTOR_PREEMPTED, renamed) and the
 //! controller's message naming the signal. Only revocable containers are ever chosen.
 //!
+//! Latency: every eviction's clock (`crate::oversubscription::eviction_clock`) starts at
+//! the start of the window in which the controller began firing (or the container's launch,
+//! if later) and stops when its executor is reaped; each finished one is logged ("evicted
+//! container gone", with `latency_ms`) and recorded in the timers
+//! `slave/qos_eviction_latency_ms` and `slave/qos_eviction_kill_ms` (decision to gone).
+//! Window times are the wall-clock times at which the readings were asked for.
+//!
 //! Invariants: the sampling timer carries its generation; at most one reading is in
 //! flight; a container is evicted at most once.
 
@@ -32,8 +39,8 @@ use super::{Agent, AgentMessage, Registration};
 use crate::containerizer::UsageFuture;
 use crate::oversubscription::estimator::Estimate;
 use crate::oversubscription::{
-    procfs, Correction, Estimator, EstimatorKind, OversubscriptionConfig, QosController, QosKind,
-    RawContainer, RawSample, Sample,
+    procfs, Correction, Estimator, EstimatorKind, EvictionClock, OversubscriptionConfig,
+    QosController, QosKind, RawContainer, RawSample, Sample,
 };
 
 /// Mesos's counter of containers the QoS controller evicted.
@@ -41,6 +48,12 @@ pub const EXECUTORS_PREEMPTED_METRIC: &str = "slave/executors_preempted";
 /// 1 while the QoS controller's latest sample has a signal past its threshold, else 0 (a
 /// meso extension: operators and tests see when the machine's own work needs its capacity).
 pub const QOS_INTERFERENCE_METRIC: &str = "slave/qos_interference";
+/// Timer: from the QoS controller's signal crossing its threshold (the start of the window
+/// in which it began firing, or the container's launch if later) to the evicted container's
+/// executor reaped (a meso extension).
+pub const QOS_EVICTION_LATENCY_METRIC: &str = "slave/qos_eviction_latency_ms";
+/// Timer: from the controller naming a container to its executor reaped (a meso extension).
+pub const QOS_EVICTION_KILL_METRIC: &str = "slave/qos_eviction_kill_ms";
 
 /// The oversubscription state the agent keeps.
 #[derive(Debug)]
@@ -57,6 +70,11 @@ pub(crate) struct Oversubscription {
     evicting: Vec<String>,
     generation: u64,
     reading: bool,
+    /// When the reading in flight was asked for, and the one before it (wall-clock seconds):
+    /// the window of the next sample.
+    reading_at: f64,
+    previous_at: f64,
+    clock: EvictionClock,
 }
 
 impl Oversubscription {
@@ -74,13 +92,20 @@ impl Oversubscription {
             evicting: Vec::new(),
             generation: 0,
             reading: false,
+            reading_at: 0.0,
+            previous_at: 0.0,
+            clock: EvictionClock::new(),
         }
     }
 
-    /// Numbers a launched container (newer is higher), for newest-first evictions.
-    pub(crate) fn note_launch(&mut self, container_id: &ContainerId) {
+    /// Numbers a container launched at `at` (wall-clock seconds; newer is higher), for
+    /// newest-first evictions and their clocks.
+    pub(crate) fn note_launch(&mut self, container_id: &ContainerId, at: f64) {
         self.next_seq += 1;
         self.seqs.insert(container_id.value.clone(), self.next_seq);
+        if self.qos.is_some() {
+            self.clock.launched(&container_id.value, at);
+        }
     }
 
     /// The master forgot our revocable resources ((re)registration): report again.
@@ -126,6 +151,8 @@ impl Agent {
         ctx.node().metrics().counter(EXECUTORS_PREEMPTED_METRIC);
         if self.oversub.qos.is_some() {
             ctx.node().metrics().gauge(QOS_INTERFERENCE_METRIC);
+            ctx.node().metrics().timer(QOS_EVICTION_LATENCY_METRIC);
+            ctx.node().metrics().timer(QOS_EVICTION_KILL_METRIC);
         }
         info!(self.log, "oversubscription on";
             "estimator" => ?self.oversub.config.estimator, "qos_controller" => ?self.oversub.config.qos);
@@ -153,6 +180,7 @@ impl Agent {
         }
         self.oversub.reading = true;
         let timestamp = libprocess::unix_secs(ctx.wall_time());
+        self.oversub.reading_at = timestamp;
         let mut work: Vec<(RawContainer, UsageFuture)> = Vec::new();
         for fw in self.frameworks.values() {
             for executor in fw.executors.values() {
@@ -196,6 +224,8 @@ impl Agent {
     pub(super) fn oversubscription_sample(&mut self, ctx: &mut Context<Self>, raw: RawSample) {
         self.oversub.reading = false;
         let previous = self.oversub.previous.replace(raw);
+        let window_start =
+            std::mem::replace(&mut self.oversub.previous_at, self.oversub.reading_at);
         let (Some(previous), Some(latest)) = (previous, self.oversub.previous.as_ref()) else {
             return;
         };
@@ -214,10 +244,12 @@ impl Agent {
             Some(qos) => {
                 let before = qos.firing().to_vec();
                 let corrections = qos.corrections(&sample, &self.oversub.evicting);
+                let firing = !qos.firing().is_empty();
+                self.oversub.clock.observed(window_start, firing);
                 ctx.node()
                     .metrics()
                     .gauge(QOS_INTERFERENCE_METRIC)
-                    .set(i64::from(!qos.firing().is_empty()));
+                    .set(i64::from(firing));
                 let crossed: Vec<&str> = qos
                     .firing()
                     .iter()
@@ -225,10 +257,10 @@ impl Agent {
                     .map(|s| s.name())
                     .collect();
                 if !crossed.is_empty() {
-                    // The benchmark reads this line: the crossing happened within the
-                    // window that ended now.
+                    // The crossing happened within the window that ended now.
                     info!(self.log, "QoS signal crossed its threshold";
-                        "signals" => crossed.join(","), "window_secs" => sample.window_secs);
+                        "signals" => crossed.join(","), "window_secs" => sample.window_secs,
+                        "window_start" => format!("{window_start:.3}"));
                 }
                 corrections
             }
@@ -303,9 +335,19 @@ impl Agent {
             task.kill_requested = true;
         }
         let container_id = executor.container_id.clone();
+        let task_ids = executor
+            .queued
+            .iter()
+            .map(|t| t.task_id.value.as_str())
+            .chain(executor.tasks.keys().map(|t| t.value.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let now = libprocess::unix_secs(ctx.wall_time());
+        let clock = self.oversub.clock.evicted(&container_id.value, now);
         warn!(self.log, "evicting a revocable container"; "container_id" => &container_id.value,
             "executor_id" => %executor_id, "framework_id" => %framework_id,
-            "why" => &correction.message);
+            "task_ids" => task_ids, "signal_at" => format!("{:.3}", clock.signal_at),
+            "decided_at" => format!("{:.3}", clock.decided_at), "why" => &correction.message);
         self.oversub.evicting.push(correction.container_id);
         ctx.node()
             .metrics()
@@ -315,6 +357,30 @@ impl Agent {
             warn!(self.log, "evicted container not destroyed"; "container_id" => &container_id.value,
                 "error" => %e);
         }
+    }
+
+    /// Container `container_id`'s executor was reaped: an eviction's clock stops.
+    pub(super) fn oversubscription_container_gone(
+        &mut self,
+        ctx: &mut Context<Self>,
+        container_id: &ContainerId,
+    ) {
+        let now = libprocess::unix_secs(ctx.wall_time());
+        let Some(timing) = self.oversub.clock.gone(&container_id.value, now) else {
+            return;
+        };
+        let metrics = ctx.node().metrics();
+        let (latency, kill) = (timing.latency_ms(), timing.kill_ms());
+        metrics
+            .timer(QOS_EVICTION_LATENCY_METRIC)
+            .record(Duration::from_secs_f64(latency / 1000.0));
+        metrics
+            .timer(QOS_EVICTION_KILL_METRIC)
+            .record(Duration::from_secs_f64(kill / 1000.0));
+        info!(self.log, "evicted container gone"; "container_id" => &container_id.value,
+            "signal_at" => format!("{:.3}", timing.signal_at),
+            "gone_at" => format!("{:.3}", timing.gone_at),
+            "latency_ms" => format!("{latency:.0}"), "kill_ms" => format!("{kill:.0}"));
     }
 }
 

@@ -307,7 +307,8 @@ impl Agent {
             Err(e) => return fail(self, ctx, e.to_string()),
         };
         self.record_container(&container_id, pid);
-        self.oversub.note_launch(&container_id);
+        self.oversub
+            .note_launch(&container_id, libprocess::unix_secs(ctx.wall_time()));
         info!(self.log, "launched executor"; "framework_id" => %framework_id,
             "executor_id" => %info.executor_id, "container_id" => &container_id.value,
             "pid" => pid, "directory" => %directory.display());
@@ -601,6 +602,7 @@ impl Agent {
         let _ = self.containerizer.destroy(container_id);
         self.containerizer.forget(container_id);
         self.unrecord_container(container_id);
+        self.oversubscription_container_gone(ctx, container_id);
         let Some(fw) = self.frameworks.get_mut(&framework_id) else {
             return;
         };

@@ -300,6 +300,8 @@ impl IsolatingContainerizer {
 
     /// Kills every process of the container and cleans every isolator up.
     fn destroy_running(isolation: &Isolation, running: &Running) -> Result<(), AgentError> {
+        // Processes of a low-priority (revocable) cgroup would wait for CPU to die.
+        isolation.evacuate(&running.id);
         let killed = running.killer.kill();
         isolation.cleanup(&running.id)?;
         killed
