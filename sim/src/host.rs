@@ -31,6 +31,7 @@ use parking_lot::Mutex;
 use crate::agenda::Agenda;
 use crate::checkers::{Truth, Violations};
 use crate::rng::SimRng;
+use crate::trace::Trace;
 
 /// Fake pids start past Linux's largest `pid_max`, so no real process ever has one: the
 /// agent's `/proc` checks find them gone and a stray kill hits nothing.
@@ -94,6 +95,7 @@ struct HostState {
     index: usize,
     truth: Truth,
     violations: Violations,
+    trace: Trace,
 }
 
 /// One simulated machine's executors (shared by the successive agents on it).
@@ -116,6 +118,7 @@ impl SimHost {
         clock: TestClock,
         truth: Truth,
         violations: Violations,
+        trace: Trace,
     ) -> SimHost {
         SimHost {
             state: Arc::new(Mutex::new(HostState {
@@ -127,6 +130,7 @@ impl SimHost {
                 index,
                 truth,
                 violations,
+                trace,
             })),
             agenda,
             clock,
@@ -183,6 +187,7 @@ impl Containerizer for SimContainerizer {
         let tasks = Arc::new(Mutex::new(Vec::new()));
         let executor = SimExecutor {
             host: s.index,
+            trace: s.trace.clone(),
             truth: s.truth.clone(),
             violations: s.violations.clone(),
             tasks: tasks.clone(),
@@ -318,6 +323,7 @@ fn meso_isolators_stats(timestamp: f64) -> meso_isolators::ResourceStatistics {
 /// The simulated executor: runs each task for a seeded time and reports how it ended.
 struct SimExecutor {
     host: usize,
+    trace: Trace,
     truth: Truth,
     violations: Violations,
     tasks: Arc<Mutex<Vec<String>>>,
@@ -337,6 +343,7 @@ impl Executor for SimExecutor {
         self.truth.started(&id, self.host, &self.violations);
         self.tasks.lock().push(id.clone());
         self.live.insert(id.clone());
+        let now = self.clock.now();
         let _ =
             driver.send_status_update(TaskStatus::new(task.task_id.clone(), TaskState::Running));
         let b = &self.behaviour;
@@ -346,7 +353,21 @@ impl Executor for SimExecutor {
         );
         let crash = self.rng.chance(b.crash_p);
         let failed = self.rng.chance(b.fail_p);
-        let at = self.clock.now() + run;
+        let at = now + run;
+        self.trace.line(
+            now,
+            format_args!(
+                "machine {}: task {id} runs for {run:?}{}",
+                self.host,
+                if crash {
+                    ", then its executor crashes"
+                } else if failed {
+                    ", then fails"
+                } else {
+                    ""
+                }
+            ),
+        );
         let handle = driver.handle();
         if crash {
             let end = self.end.clone();
@@ -399,6 +420,10 @@ impl Executor for SimExecutor {
             return;
         }
         self.truth.ended(task.as_str());
+        self.trace.line(
+            self.clock.now(),
+            format_args!("machine {}: task {} killed", self.host, task.as_str()),
+        );
         let _ = driver.send_status_update(TaskStatus::new(task.clone(), TaskState::Killed));
         driver.stop();
     }

@@ -9,9 +9,11 @@
 //! time ([`SimNet::deliver_due`]).
 //!
 //! Faults, all drawn from the run's seed:
-//! - a one-way message frame (`FrameKind::Message`) may be dropped (libprocess delivers at
-//!   most once); links, exits, asks and HTTP bytes are never dropped alone, as TCP would
-//!   not lose them without breaking the connection;
+//! - a one-way message frame (`FrameKind::Message`) may be lost: every connection between
+//!   its two machines breaks, losing it and whatever else is in flight, and every end sees
+//!   the break (libprocess delivers at most once because TCP connections break; a message
+//!   silently lost from a live connection is something TCP never does, and a checker
+//!   would blame meso for it);
 //! - delays are uniform in a range with occasional spikes;
 //! - a partition between two machines (IP addresses) holds every frame and chunk crossing
 //!   it (TCP retransmits) and delivers them in order when it heals; connecting across it
@@ -79,7 +81,7 @@ impl Default for NetFaults {
 pub struct NetStats {
     /// Frames written by nodes.
     pub frames: u64,
-    /// Frames dropped (random drops).
+    /// Frames lost to a random connection break.
     pub dropped: u64,
     /// Frames or chunks held by a partition at least once.
     pub held: u64,
@@ -593,8 +595,9 @@ fn send_frame(s: &mut NetState, pipe_id: u64, bytes: Bytes, now: Duration) {
         s.stats.dropped += 1;
         s.trace.line(
             now,
-            format_args!("drop {kind:?} {from} -> {to} {name} h={hash:016x} ({src}->{dst})"),
+            format_args!("break {kind:?} {from} -> {to} {name} h={hash:016x} ({src}->{dst})"),
         );
+        break_connection(s, pipe_id);
         return;
     }
     let delay = draw_delay(&mut s.rng, &s.faults);
@@ -606,6 +609,29 @@ fn send_frame(s: &mut NetState, pipe_id: u64, bytes: Bytes, now: Duration) {
             at.as_micros()
         ),
     );
+}
+
+/// Resets every connection between the two machines `pipe_id` joins (both directions):
+/// what is in flight on them is lost, and every end sees its connection fail, as when a
+/// network blip makes TCP give up on a peer. (libprocess opens one connection per
+/// direction; a blip that killed one and spared the other would leave one side believing
+/// a link is up that the other saw break, which no real failure does for long.)
+fn break_connection(s: &mut NetState, pipe_id: u64) {
+    let (a, b) = {
+        let p = &s.pipes[&pipe_id];
+        (p.src.ip(), p.dst.ip())
+    };
+    s.stats.resets += 1;
+    for p in s.pipes.values_mut() {
+        let (x, y) = (p.src.ip(), p.dst.ip());
+        if (x == a && y == b) || (x == b && y == a) {
+            p.reset = true;
+            p.held.clear();
+            if let Some(w) = p.reader_waker.take() {
+                w.wake();
+            }
+        }
+    }
 }
 
 /// Schedules `chunk` on the pipe no earlier than `at` nor than its last delivery; returns

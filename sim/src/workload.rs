@@ -18,6 +18,8 @@ use meso_frameworks::{DriverActions, Scheduler};
 use parking_lot::Mutex;
 
 use crate::rng::SimRng;
+use crate::trace::Trace;
+use libprocess::{Clock, TestClock};
 
 /// What a framework believes.
 #[derive(Debug, Default)]
@@ -47,16 +49,26 @@ pub struct SimScheduler {
     rng: SimRng,
     view: SharedView,
     next_task: u64,
+    trace: Trace,
+    clock: TestClock,
 }
 
 impl SimScheduler {
     /// Framework `name`, drawing from `rng`.
-    pub fn new(name: &str, rng: SimRng, view: SharedView) -> SimScheduler {
+    pub fn new(
+        name: &str,
+        rng: SimRng,
+        view: SharedView,
+        trace: Trace,
+        clock: TestClock,
+    ) -> SimScheduler {
         SimScheduler {
             name: name.to_string(),
             rng,
             view,
             next_task: 0,
+            trace,
+            clock,
         }
     }
 
@@ -112,6 +124,15 @@ impl Scheduler for SimScheduler {
                 view.declined += 1;
             }
             for t in &tasks {
+                self.trace.line(
+                    self.clock.now(),
+                    format_args!(
+                        "{} launches {} on {}",
+                        self.name,
+                        t.task_id.as_str(),
+                        offer.agent_id.value
+                    ),
+                );
                 view.launched += 1;
                 view.tasks
                     .insert(t.task_id.as_str().to_string(), TaskState::Staging);
@@ -124,6 +145,16 @@ impl Scheduler for SimScheduler {
     fn offer_rescinded(&mut self, _d: &mut DriverActions<'_>, _offer: &OfferId) {}
 
     fn status_update(&mut self, _d: &mut DriverActions<'_>, status: &TaskStatus) {
+        self.trace.line(
+            self.clock.now(),
+            format_args!(
+                "{} hears {} {:?} ({:?})",
+                self.name,
+                status.task_id.as_str(),
+                status.state,
+                status.reason
+            ),
+        );
         let mut view = self.view.lock();
         view.updates += 1;
         view.tasks

@@ -216,6 +216,7 @@ impl World {
                 clock.clone(),
                 world.truth.clone(),
                 world.violations.clone(),
+                world.trace.clone(),
             );
             let work_dir = work.join(format!("agent-{i}"));
             world.agents.push(AgentSlot {
@@ -394,6 +395,8 @@ impl World {
             &format!("fw{j}"),
             SimRng::stream(seed, &format!("scheduler-{j}")),
             view.clone(),
+            self.trace.clone(),
+            self.clock.clone(),
         );
         let driver = SchedulerDriver::new(self.master_upid.clone(), info, Box::new(scheduler))
             .reconcile_on_registration()

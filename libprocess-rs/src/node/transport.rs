@@ -352,9 +352,11 @@ pub(crate) async fn accept_loop(node: Node, mut listener: Box<dyn Listener>) {
                     }));
                 }
                 Err(e) => {
-                    // E.g. out of file descriptors: back off a little instead of spinning.
+                    // E.g. out of file descriptors: back off a little instead of spinning
+                    // (on the node's clock, like every timer of the node).
                     slog::warn!(node.logger(), "accept failed"; "error" => %e);
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    let clock = node.inner().clock.clone();
+                    clock.sleep_until(clock.now() + Duration::from_millis(10)).await;
                 }
             },
             () = until_shutdown(&mut shutdown) => return,
