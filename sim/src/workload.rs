@@ -94,7 +94,7 @@ impl SimScheduler {
             if !left.contains(&need) {
                 break;
             }
-            left = left - &need;
+            left -= &need;
             self.next_task += 1;
             let id = format!("{}-t{}", self.name, self.next_task);
             tasks.push(TaskInfo::command(&id, offer.agent_id.clone(), "sim").with_resources(need));

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use libprocess::{Clock, Node, Pid, TestClock, Upid};
 use meso_agent::agent::{Agent, AgentConfig, AGENT_PROCESS_ID};
-use meso_api::v1::{FrameworkInfo, TaskId, TaskState};
+use meso_api::v1::{FrameworkInfo, TaskId};
 use meso_api::Resources;
 use meso_frameworks::{DriverHandle, SchedulerDriver};
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
@@ -100,11 +100,26 @@ pub fn run(config: &SimConfig) -> Outcome {
     let rt = exec::runtime(idle.clone()).expect("a current-thread runtime builds");
     let work = tempfile::Builder::new()
         .prefix("meso-sim-")
-        .tempdir()
+        .tempdir_in(work_root())
         .expect("a temporary work directory for the simulated agents");
     let outcome = rt.block_on(World::run(config.clone(), idle, work.path().to_path_buf()));
     drop(rt);
     outcome
+}
+
+/// Where the agents' work directories go: `MESO_SIM_WORK_DIR`, else `/dev/shm` when it
+/// exists (the agents checkpoint with fsync, which on a real disk would cost more than
+/// everything else in a run, and a run does not simulate disk faults yet), else the
+/// system's temporary directory.
+fn work_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("MESO_SIM_WORK_DIR") {
+        return PathBuf::from(dir);
+    }
+    let shm = PathBuf::from("/dev/shm");
+    if shm.is_dir() {
+        return shm;
+    }
+    std::env::temp_dir()
 }
 
 struct AgentSlot {
@@ -411,7 +426,6 @@ impl World {
         let first = Duration::from_millis(slot.rng.lock().range(1000, 5000));
         schedule_step(
             self.agenda.clone(),
-            self.clock.clone(),
             self.trace.clone(),
             slot.handle.clone(),
             slot.rng.clone(),
@@ -548,7 +562,6 @@ impl World {
 #[allow(clippy::too_many_arguments)]
 fn schedule_step(
     agenda: Agenda,
-    clock: TestClock,
     trace: Trace,
     handle: DriverHandle,
     rng: Arc<Mutex<SimRng>>,
@@ -568,11 +581,6 @@ fn schedule_step(
             t.line(at, format_args!("framework {j}: {what}"));
         });
         let next = at + Duration::from_millis(rng.lock().range(2_000, 10_000));
-        schedule_step(next_agenda, clock, trace, handle, rng, view, j, next, end);
+        schedule_step(next_agenda, trace, handle, rng, view, j, next, end);
     });
-}
-
-/// The state a task ends in, for traces.
-pub fn terminal(state: TaskState) -> bool {
-    state.is_terminal()
 }
