@@ -211,6 +211,16 @@ impl TestClock {
         wakers.into_iter().for_each(Waker::wake);
     }
 
+    /// The earliest timer deadline later than `after`, if any: a simulator that owns the
+    /// clock advances straight to it instead of stepping through idle time.
+    pub fn next_deadline_after(&self, after: Duration) -> Option<Duration> {
+        let s = self.0.state.lock();
+        s.timers
+            .range((after + Duration::from_nanos(1), 0)..)
+            .next()
+            .map(|((deadline, _), _)| *deadline)
+    }
+
     /// Returns once every node sharing this clock is quiet (no message queued, being
     /// handled, or in flight between them) and no timer is due. Continuations started with
     /// `defer` are not waited for (they may wait on the outside world).

@@ -504,6 +504,11 @@ impl<E: Executor> Clone for ExecutorHandle<E> {
 }
 
 impl<E: Executor> ExecutorHandle<E> {
+    /// The driver's process (to wait for its end, or to end it as a crash would).
+    pub fn upid(&self) -> &libprocess::Upid {
+        self.pid.upid()
+    }
+
     /// Runs `f` with the executor and the driver's actions, in turn with the events.
     /// Returns false when the driver has stopped.
     pub fn run(

@@ -78,6 +78,8 @@ impl Node {
                 return Err(AskError::Send(e));
             }
             let outcome = tokio::select! {
+                // Deterministic: branches are polled in order (the simulator replays seeds).
+                biased;
                 reply = rx => Some(reply),
                 () = &mut sleep => None,
             };

@@ -46,17 +46,33 @@ pub(crate) async fn serve(node: Node, conn: BoxConnection, prefix: Bytes, peer: 
     let service_node = node.clone();
     let service = hyper::service::service_fn(move |req| {
         let node = service_node.clone();
-        async move { Ok::<_, Infallible>(route(node, req, peer).await) }
+        async move {
+            let mut response = route(node.clone(), req, peer).await;
+            // The Date header from the node's clock, not hyper's (which reads the system's
+            // time): a paused or simulated clock then fixes every byte of a response.
+            if let Ok(date) =
+                HeaderValue::from_str(&httpdate::fmt_http_date(node.inner().clock.wall_time()))
+            {
+                response
+                    .headers_mut()
+                    .entry(http::header::DATE)
+                    .or_insert(date);
+            }
+            Ok::<_, Infallible>(response)
+        }
     });
     let mut shutdown = node.inner().shutdown.subscribe();
     let limits = node.inner().limits;
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(super::http_timer::ClockTimer(node.inner().clock.clone()))
+        .auto_date_header(false)
         .header_read_timeout(limits.http_header_timeout)
         .max_headers(limits.max_http_headers)
         .max_buf_size(limits.max_http_head_bytes.max(8192))
         .serve_connection(io, service);
     tokio::select! {
+        // Deterministic: branches are polled in order (the simulator replays seeds).
+        biased;
         result = connection => {
             if let Err(e) = result {
                 if e.is_parse() || e.is_parse_too_large() || e.is_parse_status() {

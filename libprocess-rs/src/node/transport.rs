@@ -282,6 +282,8 @@ async fn write_loop(inner: &NodeInner, peer: &Peer, conn: BoxConnection) -> Stri
             }
             Some(false) => {
                 tokio::select! {
+                    // Deterministic: branches are polled in order (the simulator replays seeds).
+                    biased;
                     () = peer.notify.notified() => {}
                     read = rd.read(&mut scratch) => match read {
                         Ok(0) => return "peer closed the connection".to_string(),
@@ -329,6 +331,8 @@ pub(crate) async fn accept_loop(node: Node, mut listener: Box<dyn Listener>) {
     let mut shutdown = node.inner().shutdown.subscribe();
     loop {
         tokio::select! {
+            // Deterministic: branches are polled in order (the simulator replays seeds).
+            biased;
             accepted = listener.accept() => match accepted {
                 Ok((conn, peer)) => {
                     let inner = node.inner();
@@ -348,9 +352,11 @@ pub(crate) async fn accept_loop(node: Node, mut listener: Box<dyn Listener>) {
                     }));
                 }
                 Err(e) => {
-                    // E.g. out of file descriptors: back off a little instead of spinning.
+                    // E.g. out of file descriptors: back off a little instead of spinning
+                    // (on the node's clock, like every timer of the node).
                     slog::warn!(node.logger(), "accept failed"; "error" => %e);
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    let clock = node.inner().clock.clone();
+                    clock.sleep_until(clock.now() + Duration::from_millis(10)).await;
                 }
             },
             () = until_shutdown(&mut shutdown) => return,
@@ -423,6 +429,8 @@ async fn sniff(node: &Node, conn: &mut BoxConnection, peer: SocketAddr) -> Optio
             break;
         }
         let read = tokio::select! {
+            // Deterministic: branches are polled in order (the simulator replays seeds).
+            biased;
             r = conn.read_buf(&mut first) => r,
             () = until_shutdown(&mut shutdown) => return None,
             () = &mut deadline => {
@@ -584,6 +592,8 @@ async fn read_frames(node: &Node, mut conn: BoxConnection, mut buf: BytesMut, pe
             buf.reserve(READ_CHUNK);
         }
         let read = tokio::select! {
+            // Deterministic: branches are polled in order (the simulator replays seeds).
+            biased;
             r = conn.read_buf(&mut buf) => r,
             () = until_shutdown(&mut shutdown) => return,
         };

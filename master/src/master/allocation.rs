@@ -192,6 +192,11 @@ fn spacing_wait(last_round: Option<(Duration, Duration)>, now: Duration) -> Opti
 }
 
 impl AllocatorProcess {
+    /// The pure allocator core, read-only (its books, for in-process checkers).
+    pub fn core(&self) -> &Allocator {
+        &self.core
+    }
+
     /// An allocator running a round every `interval`, sending offers to `sink`.
     pub fn new(
         config: AllocatorConfig,

@@ -332,6 +332,8 @@ impl Master {
         ctx.defer(
             async move {
                 tokio::select! {
+                    // Deterministic: branches are polled in order (the simulator replays seeds).
+                    biased;
                     () = watched.closed() => {}
                     _ = stopped => {}
                 }

@@ -56,6 +56,7 @@ pub mod agent_update;
 pub mod agents;
 pub mod allocation;
 pub mod authorization;
+pub mod books_view;
 mod fast_hash;
 pub mod framework_link;
 mod framework_messages;

@@ -1,0 +1,586 @@
+//! One simulated run: builds the cluster from a seed, runs the workload and the fault
+//! schedule, heals, reconciles, and checks.
+//!
+//! The run loop waits until the runtime is idle (no task can run), checks the continuous
+//! invariants when a simulated second has passed, then moves the clock straight to the
+//! next thing due (a network delivery, an actor's timer, an agenda action) and delivers
+//! it. Phases: workload with faults until `duration`; heal everything (partitions, drops,
+//! crashed agents restarted) and stop launching; a quiet period; every framework
+//! reconciles; a last quiet period; the final checks.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use libprocess::{Clock, Node, Pid, TestClock, Upid};
+use meso_agent::agent::{Agent, AgentConfig, AGENT_PROCESS_ID};
+use meso_api::v1::{FrameworkInfo, TaskId};
+use meso_api::Resources;
+use meso_frameworks::{DriverHandle, SchedulerDriver};
+use meso_master::{InMemoryRegistrar, Master, MasterConfig};
+use parking_lot::Mutex;
+
+use crate::agenda::Agenda;
+use crate::checkers::{self, Truth, Violations};
+use crate::exec::{self, IdleSignal};
+use crate::host::{SimHost, TaskBehaviour};
+use crate::net::{NetFaults, NetStats, SimNet};
+use crate::rng::SimRng;
+use crate::trace::Trace;
+use crate::workload::{self, FrameworkView, SharedView, SimScheduler};
+
+/// The wall-clock time at simulated time zero (fixed: a run never depends on the date).
+pub const WALL_EPOCH_SECS: u64 = 1_767_225_600;
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The seed: everything else follows from it.
+    pub seed: u64,
+    /// Agents (one machine each).
+    pub agents: usize,
+    /// Frameworks.
+    pub frameworks: usize,
+    /// Simulated time of workload and faults.
+    pub duration: Duration,
+    /// Inject faults (drops, delays, partitions, agent crashes).
+    pub faults: bool,
+    /// Keep the trace's text.
+    pub keep_trace: bool,
+}
+
+impl SimConfig {
+    /// The default run for `seed`.
+    pub fn new(seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            agents: 3,
+            frameworks: 2,
+            duration: Duration::from_secs(120),
+            faults: true,
+            keep_trace: false,
+        }
+    }
+}
+
+/// What a run found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The seed.
+    pub seed: u64,
+    /// Violations of the invariants (empty: the seed passed).
+    pub violations: Vec<String>,
+    /// The trace digest.
+    pub digest: u64,
+    /// Trace lines.
+    pub trace_lines: u64,
+    /// The trace (empty unless kept).
+    pub trace: String,
+    /// What the network carried.
+    pub net: NetStats,
+    /// Simulated time at the end.
+    pub simulated: Duration,
+    /// Run-loop steps (idle points).
+    pub steps: u64,
+    /// Tasks that started on some machine.
+    pub tasks_started: usize,
+}
+
+impl Outcome {
+    /// Events the run simulated: frames and HTTP chunks carried.
+    pub fn events(&self) -> u64 {
+        self.net.frames + self.net.chunks
+    }
+}
+
+/// Runs one simulation on a fresh single-threaded runtime.
+pub fn run(config: &SimConfig) -> Outcome {
+    let idle = Arc::new(IdleSignal::default());
+    let rt = exec::runtime(idle.clone()).expect("a current-thread runtime builds");
+    let work = tempfile::Builder::new()
+        .prefix("meso-sim-")
+        .tempdir_in(work_root())
+        .expect("a temporary work directory for the simulated agents");
+    let outcome = rt.block_on(World::run(config.clone(), idle, work.path().to_path_buf()));
+    drop(rt);
+    outcome
+}
+
+/// Where the agents' work directories go: `MESO_SIM_WORK_DIR`, else `/dev/shm` when it
+/// exists (the agents checkpoint with fsync, which on a real disk would cost more than
+/// everything else in a run, and a run does not simulate disk faults yet), else the
+/// system's temporary directory.
+fn work_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("MESO_SIM_WORK_DIR") {
+        return PathBuf::from(dir);
+    }
+    let shm = PathBuf::from("/dev/shm");
+    if shm.is_dir() {
+        return shm;
+    }
+    std::env::temp_dir()
+}
+
+struct AgentSlot {
+    ip: IpAddr,
+    host: SimHost,
+    node: Option<(Node, u64)>,
+    work_dir: PathBuf,
+}
+
+struct FrameworkSlot {
+    view: SharedView,
+    handle: DriverHandle,
+    rng: Arc<Mutex<SimRng>>,
+}
+
+struct World {
+    config: SimConfig,
+    clock: TestClock,
+    net: SimNet,
+    trace: Trace,
+    agenda: Agenda,
+    idle: Arc<IdleSignal>,
+    master: Pid<Master>,
+    master_upid: Upid,
+    agents: Vec<AgentSlot>,
+    frameworks: Vec<FrameworkSlot>,
+    truth: Truth,
+    violations: Violations,
+    steps: u64,
+    /// Crash/restart requests from the agenda (agent index, restart).
+    pending: Arc<Mutex<Vec<(usize, bool)>>>,
+}
+
+fn ip(a: u8, b: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, a, b))
+}
+
+impl World {
+    async fn run(config: SimConfig, idle: Arc<IdleSignal>, work: PathBuf) -> Outcome {
+        let seed = config.seed;
+        let clock =
+            TestClock::paused_at(SystemTime::UNIX_EPOCH + Duration::from_secs(WALL_EPOCH_SECS));
+        let trace = Trace::new(config.keep_trace);
+        let net = SimNet::new(
+            clock.clone(),
+            SimRng::stream(seed, "net"),
+            NetFaults::default(),
+            trace.clone(),
+        );
+        let agenda = Agenda::default();
+        let truth = Truth::default();
+        let violations = Violations::default();
+
+        let master_addr = SocketAddr::new(ip(0, 1), 5050);
+        let (transport, _) = net.transport(master_addr.ip());
+        let master_node = Node::builder()
+            .bind(master_addr)
+            .transport(transport)
+            .test_clock(&clock)
+            .seed(SimRng::stream(seed, "node-master").next_u64())
+            .build()
+            .await
+            .expect("the master's node binds in the simulation");
+        let mut master_config = MasterConfig::new("sim", "master.sim");
+        master_config.agent_reregister_timeout = Duration::from_secs(60);
+        let master = master_node
+            .spawn_named(
+                "master",
+                Master::new(master_config, Box::new(InMemoryRegistrar::new())),
+            )
+            .expect("the master spawns");
+        let master_upid = master.upid().clone();
+        std::mem::forget(master_node);
+
+        let mut world = World {
+            config: config.clone(),
+            clock: clock.clone(),
+            net,
+            trace,
+            agenda,
+            idle,
+            master,
+            master_upid,
+            agents: Vec::new(),
+            frameworks: Vec::new(),
+            truth,
+            violations,
+            steps: 0,
+            pending: Arc::default(),
+        };
+
+        for i in 0..config.agents {
+            let ip = ip(1, (i + 1) as u8);
+            let (transport, _) = world.net.transport(ip);
+            let exec_node = Node::builder()
+                .bind(SocketAddr::new(ip, 0))
+                .transport(transport)
+                .test_clock(&clock)
+                .seed(SimRng::stream(seed, &format!("node-exec-{i}")).next_u64())
+                .build()
+                .await
+                .expect("an executor node binds in the simulation");
+            let host = SimHost::new(
+                i,
+                exec_node,
+                SimRng::stream(seed, &format!("host-{i}")),
+                TaskBehaviour::default(),
+                world.agenda.clone(),
+                clock.clone(),
+                world.truth.clone(),
+                world.violations.clone(),
+                world.trace.clone(),
+            );
+            let work_dir = work.join(format!("agent-{i}"));
+            world.agents.push(AgentSlot {
+                ip,
+                host,
+                node: None,
+                work_dir,
+            });
+            world.start_agent(i, 0).await;
+        }
+
+        for j in 0..config.frameworks {
+            world.start_framework(j).await;
+        }
+
+        if config.faults {
+            world.schedule_faults();
+        }
+        world.main_loop(config.duration).await;
+
+        // Heal: no more faults or launches; crashed agents come back.
+        let now = world.clock.now();
+        world.trace.line(now, format_args!("heal"));
+        world.net.set_faults(NetFaults::default());
+        world.net.heal();
+        world.pending.lock().clear();
+        for i in 0..world.agents.len() {
+            if world.agents[i].node.is_none() {
+                world.start_agent(i, 99).await;
+            }
+        }
+        for f in &world.frameworks {
+            f.view.lock().launching = false;
+        }
+        let quiet = Duration::from_secs(240);
+        world.main_loop(now + quiet).await;
+        // Reconcile: explicit for every task a framework believes live, then implicit.
+        for f in &world.frameworks {
+            let live: Vec<(TaskId, Option<meso_api::v1::AgentId>)> = f
+                .view
+                .lock()
+                .tasks
+                .iter()
+                .filter(|(_, s)| !s.is_terminal())
+                .map(|(t, _)| (TaskId::new(t), None))
+                .collect();
+            let _ = f.handle.run(move |a| {
+                let _ = a.reconcile_tasks(live);
+                let _ = a.reconcile_tasks(Vec::new());
+            });
+        }
+        let now = world.clock.now();
+        world.main_loop(now + Duration::from_secs(60)).await;
+        world.check_books().await;
+        for v in checkers::framework_views(
+            &world
+                .frameworks
+                .iter()
+                .map(|f| f.view.clone())
+                .collect::<Vec<_>>(),
+            &world.truth,
+        ) {
+            world.violation(v);
+        }
+        let simulated = world.clock.now();
+        world.trace.line(
+            simulated,
+            format_args!(
+                "end tasks_started={} violations={}",
+                world.truth.started_count(),
+                world.violations.all().len()
+            ),
+        );
+        Outcome {
+            seed,
+            violations: world.violations.all(),
+            digest: world.trace.digest(),
+            trace_lines: world.trace.lines(),
+            trace: world.trace.text(),
+            net: world.net.stats(),
+            simulated,
+            steps: world.steps,
+            tasks_started: world.truth.started_count(),
+        }
+    }
+
+    fn violation(&self, v: String) {
+        self.trace
+            .line(self.clock.now(), format_args!("VIOLATION {v}"));
+        self.violations.push(v);
+    }
+
+    /// Starts (or restarts, `generation > 0`) agent `i` on its machine.
+    async fn start_agent(&mut self, i: usize, generation: u64) {
+        let slot = &self.agents[i];
+        let (transport, tag) = self.net.transport(slot.ip);
+        let node = Node::builder()
+            .bind(SocketAddr::new(slot.ip, 5051))
+            .transport(transport)
+            .test_clock(&self.clock)
+            .delegate(AGENT_PROCESS_ID)
+            .seed(
+                SimRng::stream(self.config.seed, &format!("node-agent-{i}-{generation}"))
+                    .next_u64(),
+            )
+            .build()
+            .await
+            .expect("an agent node binds in the simulation");
+        let config = AgentConfig {
+            master: self.master_upid.clone(),
+            masters: Vec::new(),
+            hostname: format!("agent{i}.sim"),
+            work_dir: slot.work_dir.clone(),
+            resources: Resources::parse("cpus:4;mem:4096;disk:10000;ports:[31000-32000]", "*")
+                .expect("the simulated agents' resources parse"),
+            attributes: Default::default(),
+            executor_registration_timeout: Duration::from_secs(60),
+            executor_shutdown_grace_period: Duration::from_secs(5),
+            registration_backoff_factor: Duration::from_secs(1),
+            command_executor: PathBuf::from("/simulated/meso-executor"),
+            http_auth: meso_api::http::auth::HttpAuthenticator::open(),
+            recovery: meso_agent::agent::recovery::RecoveryConfig {
+                stop_tasks_on_exit: false,
+                strict: false,
+                ..Default::default()
+            },
+            oversubscription: Default::default(),
+            fetcher: Default::default(),
+            gc: Default::default(),
+            acls: None,
+            switch_user: false,
+        };
+        let log = slog::Logger::root(slog::Discard, slog::o!());
+        let agent = Agent::new(config, slot.host.containerizer(), log);
+        node.spawn_named(AGENT_PROCESS_ID, agent)
+            .expect("the agent spawns");
+        self.trace.line(
+            self.clock.now(),
+            format_args!("agent {i} starts (generation {generation})"),
+        );
+        self.agents[i].node = Some((node, tag));
+    }
+
+    /// Crashes agent `i`: its connections reset, its node stops, its executors die.
+    async fn crash_agent(&mut self, i: usize) {
+        let Some((node, tag)) = self.agents[i].node.take() else {
+            return;
+        };
+        self.trace
+            .line(self.clock.now(), format_args!("agent {i} crashes"));
+        self.net.crash(tag);
+        self.agents[i].host.kill_all();
+        node.shutdown().await;
+    }
+
+    async fn start_framework(&mut self, j: usize) {
+        let seed = self.config.seed;
+        let (transport, _) = self.net.transport(ip(2, (j + 1) as u8));
+        let node = Node::builder()
+            .bind(SocketAddr::new(ip(2, (j + 1) as u8), 0))
+            .transport(transport)
+            .test_clock(&self.clock)
+            .seed(SimRng::stream(seed, &format!("node-fw-{j}")).next_u64())
+            .build()
+            .await
+            .expect("a framework node binds in the simulation");
+        let mut rng = SimRng::stream(seed, &format!("framework-{j}"));
+        let mut info = FrameworkInfo::new("sim", &format!("fw{j}"));
+        info.checkpoint = rng.chance(0.5);
+        info.failover_timeout = 7.0 * 24.0 * 3600.0;
+        let view: SharedView = Arc::new(Mutex::new(FrameworkView {
+            launching: true,
+            ..Default::default()
+        }));
+        let scheduler = SimScheduler::new(
+            &format!("fw{j}"),
+            SimRng::stream(seed, &format!("scheduler-{j}")),
+            view.clone(),
+            self.trace.clone(),
+            self.clock.clone(),
+        );
+        let driver = SchedulerDriver::new(self.master_upid.clone(), info, Box::new(scheduler))
+            .reconcile_on_registration()
+            .with_launch_check(Some(meso_frameworks::driver::DEFAULT_LAUNCH_CHECK));
+        let pid = node.spawn(driver).expect("the driver spawns");
+        std::mem::forget(node);
+        let slot = FrameworkSlot {
+            view,
+            handle: DriverHandle::new(pid),
+            rng: Arc::new(Mutex::new(rng)),
+        };
+        let first = Duration::from_millis(slot.rng.lock().range(1000, 5000));
+        schedule_step(
+            self.agenda.clone(),
+            self.trace.clone(),
+            slot.handle.clone(),
+            slot.rng.clone(),
+            slot.view.clone(),
+            j,
+            self.clock.now() + first,
+            self.config.duration,
+        );
+        self.frameworks.push(slot);
+    }
+
+    /// Draws the run's fault schedule onto the agenda.
+    fn schedule_faults(&mut self) {
+        let mut rng = SimRng::stream(self.config.seed, "faults");
+        let end = self.config.duration;
+        let faults = NetFaults {
+            drop_p: [0.0, 0.01, 0.05][rng.below(3)],
+            delay_min: Duration::from_micros(50),
+            delay_max: Duration::from_micros(rng.range(200, 20_000)),
+            spike_p: [0.0, 0.01][rng.below(2)],
+            spike_max: Duration::from_millis(rng.range(10, 2_000)),
+        };
+        self.trace
+            .line(self.clock.now(), format_args!("faults {faults:?}"));
+        self.net.set_faults(faults);
+        let n = rng.range(0, 4);
+        for _ in 0..n {
+            let at = Duration::from_millis(rng.range(5_000, end.as_millis() as u64));
+            let len = Duration::from_millis(rng.range(1_000, 60_000));
+            match rng.below(3) {
+                0 => {
+                    // Partition one agent's machine from the master.
+                    let i = rng.below(self.agents.len());
+                    let (net, trace, a) = (self.net.clone(), self.trace.clone(), self.agents[i].ip);
+                    let m = self.master_upid.addr().ip();
+                    self.agenda.at(at, move || {
+                        trace.line(at, format_args!("partition agent {i} from the master"));
+                        net.partition(a, m);
+                    });
+                    let (net, trace) = (self.net.clone(), self.trace.clone());
+                    self.agenda.at(at + len, move || {
+                        trace.line(at + len, format_args!("heal partitions"));
+                        net.heal();
+                    });
+                }
+                1 => {
+                    // Partition one framework from the master.
+                    let j = rng.below(self.frameworks.len().max(1));
+                    let (net, trace) = (self.net.clone(), self.trace.clone());
+                    let m = self.master_upid.addr().ip();
+                    self.agenda.at(at, move || {
+                        trace.line(at, format_args!("partition framework {j} from the master"));
+                        net.partition(ip(2, (j + 1) as u8), m);
+                    });
+                    let (net, trace) = (self.net.clone(), self.trace.clone());
+                    self.agenda.at(at + len, move || {
+                        trace.line(at + len, format_args!("heal partitions"));
+                        net.heal();
+                    });
+                }
+                _ => {
+                    // Crash an agent; restart it later.
+                    let i = rng.below(self.agents.len());
+                    let pending = self.pending.clone();
+                    self.agenda.at(at, move || pending.lock().push((i, false)));
+                    let pending = self.pending.clone();
+                    self.agenda
+                        .at(at + len, move || pending.lock().push((i, true)));
+                }
+            }
+        }
+    }
+
+    /// Runs until simulated time `until` (or until nothing is left to happen).
+    async fn main_loop(&mut self, until: Duration) {
+        let mut next_check = self.clock.now() + Duration::from_secs(1);
+        loop {
+            self.idle.until_idle().await;
+            self.steps += 1;
+            let requests: Vec<(usize, bool)> = std::mem::take(&mut *self.pending.lock());
+            if !requests.is_empty() {
+                for (i, restart) in requests {
+                    if restart {
+                        if self.agents[i].node.is_none() {
+                            self.start_agent(i, self.steps).await;
+                        }
+                    } else {
+                        self.crash_agent(i).await;
+                    }
+                }
+                continue;
+            }
+            let now = self.clock.now();
+            if now >= next_check {
+                next_check = now + Duration::from_secs(1);
+                self.check_books().await;
+                self.net.collect_garbage();
+                continue;
+            }
+            let next = [
+                self.net.next_due(),
+                self.clock.next_deadline_after(now),
+                self.agenda.next_due(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(next) = next else {
+                break;
+            };
+            if next > until {
+                if until > now {
+                    self.clock.advance(until - now);
+                }
+                break;
+            }
+            if next > now {
+                self.clock.advance(next - now);
+            }
+            self.net.deliver_due(next);
+            self.agenda.run_due(next);
+        }
+    }
+
+    async fn check_books(&mut self) {
+        if let Some(found) = checkers::allocation_books(&self.master).await {
+            for v in found {
+                self.violation(v);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn schedule_step(
+    agenda: Agenda,
+    trace: Trace,
+    handle: DriverHandle,
+    rng: Arc<Mutex<SimRng>>,
+    view: SharedView,
+    j: usize,
+    at: Duration,
+    end: Duration,
+) {
+    if at > end {
+        return;
+    }
+    let next_agenda = agenda.clone();
+    agenda.at(at, move || {
+        let (r, v, t) = (rng.clone(), view.clone(), trace.clone());
+        let _ = handle.run(move |a| {
+            let what = workload::step(&mut r.lock(), &v, a);
+            t.line(at, format_args!("framework {j}: {what}"));
+        });
+        let next = at + Duration::from_millis(rng.lock().range(2_000, 10_000));
+        schedule_step(next_agenda, trace, handle, rng, view, j, next, end);
+    });
+}
