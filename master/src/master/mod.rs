@@ -55,6 +55,7 @@ mod agent_reconciliation;
 pub mod agent_update;
 pub mod agents;
 pub mod allocation;
+pub mod authentication;
 pub mod authorization;
 mod fast_hash;
 pub mod framework_link;
@@ -155,6 +156,8 @@ pub struct MasterConfig {
     pub log_file: Option<std::path::PathBuf>,
     /// `--acls`: who may do what (`authorization.rs`); `None`: everything is allowed.
     pub acls: Option<std::sync::Arc<meso_api::acl::Acls>>,
+    /// Authentication of agents and scheduler drivers (`authentication.rs`; off by default).
+    pub authentication: authentication::AuthenticationConfig,
 }
 
 impl MasterConfig {
@@ -176,6 +179,7 @@ impl MasterConfig {
             weights: Default::default(),
             log_file: None,
             acls: None,
+            authentication: Default::default(),
         }
     }
 }
@@ -255,6 +259,8 @@ pub enum MasterMessage {
     UpdateAgentTimeout(String),
     /// A relayed agent request ended (`agent_proxy.rs`).
     AgentProxyDone(agent_proxy::ProxyOutcome),
+    /// An agent's or driver's authentication (`authentication.rs`).
+    Authentication(authentication::AuthenticationMessage),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -344,6 +350,7 @@ pub struct Master {
     maintenance: maintenance::MaintenanceBook,
     operations: reservations::OperatorOperations,
     agent_updates: agent_update::PendingUpdates,
+    authn: authentication::Authentications,
 }
 
 impl Master {
@@ -373,6 +380,7 @@ impl Master {
             maintenance: Default::default(),
             operations: Default::default(),
             agent_updates: Default::default(),
+            authn: Default::default(),
         }
     }
 
@@ -444,6 +452,7 @@ impl Process for Master {
 
     fn install(handlers: &mut Handlers<Self>) {
         install_wire(handlers);
+        authentication::install(handlers);
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -474,6 +483,7 @@ impl Process for Master {
         ctx.node()
             .metrics()
             .counter(oversubscription::EVICTED_METRIC);
+        self.register_authentication_metrics(ctx);
         for counter in [metrics::AGENT_REGISTRATIONS, metrics::AGENT_REREGISTRATIONS] {
             ctx.node().metrics().counter(counter);
         }
@@ -578,10 +588,12 @@ impl Process for Master {
             MasterMessage::AgentConfigUpdated(m) => self.agent_config_updated(ctx, from, m),
             MasterMessage::UpdateAgentTimeout(id) => self.update_agent_timeout(&id),
             MasterMessage::AgentProxyDone(outcome) => self.agent_proxy_done(ctx, outcome),
+            MasterMessage::Authentication(m) => self.authentication_message(ctx, from, m),
         }
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        self.authn.forget(&pid);
         if self.agent_link_broke(ctx, &pid) {
             return;
         }
