@@ -162,6 +162,7 @@ async fn main() {
         gc: Default::default(),
         acls: None,
         switch_user: true,
+        authentication: Default::default(),
     };
     let containerizer: Box<dyn Containerizer> = if std::env::args().any(|a| a == "--zygote") {
         Box::new(

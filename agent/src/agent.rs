@@ -15,6 +15,7 @@
 //! Invariants: every timer message carries the generation it was set for and is ignored if
 //! the generation moved on; status updates are sent to the master only while registered.
 
+pub mod authentication;
 mod authorization;
 mod books;
 mod checkpointing;
@@ -108,6 +109,9 @@ pub struct AgentConfig {
     /// Run each container as its task's user (`--switch-user`, on by default as Mesos;
     /// `task_users.rs`).
     pub switch_user: bool,
+    /// `--credential`: authenticate with the master before registering
+    /// (`agent/src/agent/authentication.rs`).
+    pub authentication: authentication::AgentAuthentication,
 }
 
 /// Where the agent stands with the master.
@@ -218,6 +222,8 @@ pub enum AgentMessage {
     },
     /// Timer: check the work dir's disk usage (`--disk-watch-interval`).
     DiskWatch,
+    /// The master's side of authentication, and its timer (`authentication.rs`).
+    Authentication(authentication::AuthenticationMessage),
 }
 
 macro_rules! from_wire {
@@ -292,6 +298,8 @@ pub struct Agent {
     fetching: fetching::Fetching,
     /// Garbage collection of finished sandboxes.
     gc: sandbox_gc::SandboxGc,
+    /// Authentication with the master (`authentication.rs`).
+    authn: meso_api::authentication::ClientAuthentication<Upid>,
 }
 
 impl Agent {
@@ -325,6 +333,9 @@ impl Agent {
             operations: Default::default(),
             fetching: fetching::Fetching::new(),
             gc: sandbox_gc::SandboxGc::new(),
+            authn: meso_api::authentication::ClientAuthentication::new(
+                config.authentication.credential.clone(),
+            ),
             detector,
             master_moved: false,
             backoff: config.registration_backoff_factor,
@@ -390,6 +401,25 @@ impl Agent {
         }
         self.master_moved = false;
         ctx.link(&self.config.master);
+        if !self.authenticate_first(ctx) {
+            self.send_registration(ctx);
+        }
+        self.registration_generation += 1;
+        // Jitter in [backoff/2, backoff] so a restarted master is not hit by all agents
+        // at once.
+        let backoff_ms = self.backoff.as_millis().max(2) as u64;
+        let wait = Duration::from_millis(ctx.random_in(backoff_ms / 2..=backoff_ms));
+        ctx.delay(
+            wait,
+            AgentMessage::RegistrationRetry {
+                generation: self.registration_generation,
+            },
+        );
+        self.backoff = (self.backoff * 2).min(MAX_REGISTRATION_BACKOFF);
+    }
+
+    /// Sends RegisterAgent, or ReregisterAgent once the agent has an id.
+    fn send_registration(&mut self, ctx: &mut Context<Self>) {
         let sent = match &self.id {
             None => ctx.send(
                 &self.config.master,
@@ -420,18 +450,6 @@ impl Agent {
         if let Err(e) = sent {
             warn!(self.log, "registration message not sent"; "error" => %e);
         }
-        self.registration_generation += 1;
-        // Jitter in [backoff/2, backoff] so a restarted master is not hit by all agents
-        // at once.
-        let backoff_ms = self.backoff.as_millis().max(2) as u64;
-        let wait = Duration::from_millis(ctx.random_in(backoff_ms / 2..=backoff_ms));
-        ctx.delay(
-            wait,
-            AgentMessage::RegistrationRetry {
-                generation: self.registration_generation,
-            },
-        );
-        self.backoff = (self.backoff * 2).min(MAX_REGISTRATION_BACKOFF);
     }
 
     /// The master is gone or silent: pause updates and start re-registering.
@@ -440,6 +458,7 @@ impl Agent {
             return;
         }
         warn!(self.log, "lost the master, re-registering"; "why" => why);
+        self.authn.reset();
         self.registration = Registration::Registering;
         self.updates.pause();
         self.ping_generation += 1;
@@ -533,6 +552,7 @@ impl Process for Agent {
             .on::<meso_api::wire::CheckpointResources>()
             .on::<meso_api::wire::OperationApplied>()
             .on::<meso_api::wire::UpdateAgentConfig>();
+        authentication::install(h);
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -638,6 +658,7 @@ impl Process for Agent {
             } => self.fetched(ctx, &container_id, result),
             AgentMessage::GcDue { generation } => self.gc_due(ctx, generation),
             AgentMessage::DiskWatch => self.disk_watch(ctx),
+            AgentMessage::Authentication(m) => self.authentication_message(ctx, m),
         }
     }
 

@@ -102,6 +102,16 @@ pub struct AgentFlags {
     /// `--http_credentials`: `{"credentials":[{"principal":"ops","secret":"..."}]}`.
     #[arg(long, alias = "credentials", env = "MESO_HTTP_CREDENTIALS")]
     pub http_credentials: Option<PathBuf>,
+    /// The principal and secret this agent authenticates to the master with (CRAM-MD5;
+    /// the secret never travels), a file as Mesos's `--credential`: JSON
+    /// `{"principal":"agent","secret":"..."}` or one line `principal secret`. Needed when the
+    /// master runs with `--authenticate-agents`.
+    #[arg(long, env = "MESO_CREDENTIAL")]
+    pub credential: Option<PathBuf>,
+    /// Time one authentication attempt may take before the agent drops it; the next attempt
+    /// comes with the registration backoff (Mesos's `--authentication_timeout_min`).
+    #[arg(long, env = "MESO_AUTHENTICATION_TIMEOUT", default_value = "5secs")]
+    pub authentication_timeout: String,
     /// A file whose bytes (all of them, a trailing newline included) are the HS256 key of
     /// bearer JWTs (`Authorization: Bearer <token>`), accepted beside HTTP Basic (Mesos's
     /// `--jwt_secret_key`).
@@ -249,6 +259,7 @@ impl AgentFlags {
             fetcher,
             gc: self.gc.config()?,
             switch_user: self.switch_user,
+            authentication: self.authentication()?,
             acls: match &self.acls {
                 Some(path) => Some(std::sync::Arc::new(read_acls(path)?)),
                 None => None,
@@ -282,6 +293,41 @@ impl AgentFlags {
             None => Attributes::default(),
         };
         Ok((resources, attributes))
+    }
+
+    /// `--credential` (read now; a missing or garbled file stops the start, naming it) and
+    /// `--authentication-timeout`.
+    pub fn authentication(
+        &self,
+    ) -> Result<crate::agent::authentication::AgentAuthentication, AgentError> {
+        let timeout = duration_flag("--authentication-timeout", &self.authentication_timeout)?;
+        if timeout.is_zero() {
+            return Err(AgentError::Flag {
+                flag: "--authentication-timeout",
+                value: self.authentication_timeout.clone(),
+                reason: "must be greater than 0".into(),
+            });
+        }
+        let credential = match &self.credential {
+            Some(path) => {
+                let error = |reason: String| AgentError::Flag {
+                    flag: "--credential",
+                    value: path.display().to_string(),
+                    reason,
+                };
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| error(format!("cannot read it: {e}")))?;
+                Some(
+                    meso_api::authentication::Credential::parse(&text)
+                        .map_err(|e| error(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        Ok(crate::agent::authentication::AgentAuthentication {
+            credential,
+            timeout,
+        })
     }
 
     /// The HTTP authentication the flags ask for, with the credentials and key files read

@@ -3,6 +3,7 @@
 //! * [`resources`]: `Resource`/`Resources` with Mesos's fixed-point arithmetic, filters,
 //!   the `--resources` grammar and JSON form.
 //! * [`attributes`]: the `--attributes` grammar and JSON form.
+//! * [`authentication`]: CRAM-MD5 authentication of agents and drivers to the master.
 //! * [`roles`] and [`ids`]: validation of role names and ids.
 //! * [`json`]: the guarded JSON entry point (`from_slice` with [`json::Limits`]) and the
 //!   serde helpers for Mesos's JSON mapping.
@@ -35,6 +36,7 @@
 
 pub mod acl;
 pub mod attributes;
+pub mod authentication;
 #[cfg(feature = "libprocess")]
 pub mod detector;
 pub mod duration;

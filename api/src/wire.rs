@@ -29,6 +29,7 @@
 
 mod agent;
 mod agent_config;
+mod authentication;
 mod executor;
 mod framework;
 mod master;
@@ -39,6 +40,7 @@ use serde::Serialize;
 
 pub use agent::*;
 pub use agent_config::*;
+pub use authentication::*;
 pub use executor::*;
 pub use framework::*;
 pub use master::*;
@@ -128,6 +130,13 @@ wire_names! {
     UpdateAgentConfig => "meso.internal.UpdateAgentConfigMessage",
     AgentConfigUpdated => "meso.internal.AgentConfigUpdatedMessage",
     OperationApplied => "meso.internal.OperationAppliedMessage",
+    Authenticate => "mesos.internal.AuthenticateMessage",
+    AuthenticationMechanisms => "mesos.internal.AuthenticationMechanismsMessage",
+    AuthenticationStart => "mesos.internal.AuthenticationStartMessage",
+    AuthenticationStep => "mesos.internal.AuthenticationStepMessage",
+    AuthenticationCompleted => "mesos.internal.AuthenticationCompletedMessage",
+    AuthenticationFailed => "mesos.internal.AuthenticationFailedMessage",
+    AuthenticationError => "mesos.internal.AuthenticationErrorMessage",
 }
 
 /// Serde adapter (`#[serde(with = "crate::wire::as_json")]`) for JSON-only v1 values inside

@@ -16,6 +16,9 @@
 //! ([`SchedulerDriver::with_launch_check`]), so a lost launch comes back as a terminal
 //! update to launch again.
 //!
+//! Authentication ([`SchedulerDriver::with_credential`], `driver/authentication.rs`): the
+//! driver authenticates with each master before registering with it.
+//!
 //! Invariant: calls are only sent to the master once the framework is registered; before
 //! that they are refused with [`DriverError::NotRegistered`].
 
@@ -31,6 +34,8 @@ use meso_api::v1::{
 use meso_api::wire;
 
 use crate::launches::PendingLaunches;
+
+pub mod authentication;
 
 /// A good interval for [`SchedulerDriver::with_launch_check`] (which is off by default).
 pub const DEFAULT_LAUNCH_CHECK: Duration = Duration::from_secs(10);
@@ -363,6 +368,8 @@ pub enum DriverMessage {
     LaunchCheck,
     /// Run something against the scheduler from outside (see [`DriverHandle`]).
     External(ExternalAction),
+    /// The master's side of authentication, and its timer (`authentication.rs`).
+    Authentication(authentication::AuthenticationMessage),
 }
 
 /// Code to run with the driver's actions (from [`DriverHandle::run`]).
@@ -382,6 +389,7 @@ macro_rules! driver_messages {
         fn install_wire(h: &mut Handlers<SchedulerDriver>) {
             $(h.on::<wire::$ty>();)*
             h.on::<wire::StatusUpdateMessage>();
+            authentication::install(h);
         }
     };
 }
@@ -422,6 +430,8 @@ pub struct SchedulerDriver {
     launches: PendingLaunches,
     launch_check: Option<Duration>,
     launch_check_pending: bool,
+    authn: meso_api::authentication::ClientAuthentication<Upid>,
+    authentication_timeout: Duration,
 }
 
 impl SchedulerDriver {
@@ -456,7 +466,22 @@ impl SchedulerDriver {
             launches: PendingLaunches::default(),
             launch_check: None,
             launch_check_pending: false,
+            authn: meso_api::authentication::ClientAuthentication::new(None),
+            authentication_timeout: authentication::DEFAULT_AUTHENTICATION_TIMEOUT,
         }
+    }
+
+    /// Authenticates with each master as `credential`'s principal before registering (the
+    /// master's `--authenticate-frameworks` requires it), giving up an attempt after
+    /// `timeout` (retried at the next registration retry).
+    pub fn with_credential(
+        mut self,
+        credential: meso_api::authentication::Credential,
+        timeout: Duration,
+    ) -> SchedulerDriver {
+        self.authn = meso_api::authentication::ClientAuthentication::new(Some(credential));
+        self.authentication_timeout = timeout;
+        self
     }
 
     /// Asks the master for the state of every task of the framework (implicit
@@ -501,6 +526,7 @@ impl SchedulerDriver {
 
     /// The master in use is no longer ours: report `disconnected` once.
     fn lose_master(&mut self, ctx: &mut Context<Self>) {
+        self.authn.reset();
         let was = self.registered;
         self.registered = false;
         if was {
@@ -530,6 +556,14 @@ impl SchedulerDriver {
     fn register(&mut self, ctx: &Context<Self>) {
         self.moved = false;
         ctx.link(&self.master);
+        if !self.authenticate_first(ctx) {
+            self.send_registration(ctx);
+        }
+        self.arm_retry(ctx);
+    }
+
+    /// Sends RegisterFramework, or ReregisterFramework once the framework has an id.
+    fn send_registration(&mut self, ctx: &Context<Self>) {
         if self.framework.id.is_some() {
             // A lost registration is sent again when the retry armed below fires.
             let _ = ctx.send(
@@ -548,7 +582,6 @@ impl SchedulerDriver {
                 },
             );
         }
-        self.arm_retry(ctx);
     }
 
     fn with_actions(
@@ -644,6 +677,7 @@ impl Process for SchedulerDriver {
                 self.arm_launch_check(ctx);
             }
             DriverMessage::External(ExternalAction(f)) => self.with_actions(ctx, |_, a| f(a)),
+            DriverMessage::Authentication(m) => self.authentication_message(ctx, m),
             DriverMessage::Registered(m) if from_master => {
                 if self.registered {
                     return;

@@ -110,7 +110,9 @@ pub struct ExecuteFlags {
     /// `--switch-user` switches to it). Default: the framework's user, this process's.
     #[arg(long, env = "MESO_TASK_USER")]
     pub user: Option<String>,
-    /// Principal for HTTP Basic authentication of --attach's reads (needs --secret-file).
+    /// Principal to act as (needs --secret-file): the framework's principal, which its
+    /// scheduler driver authenticates with (CRAM-MD5, for masters run with
+    /// `--authenticate-frameworks`), and HTTP Basic for --attach's reads.
     #[arg(long, env = "MESO_PRINCIPAL")]
     pub principal: Option<String>,
     /// File whose content (one trailing newline dropped) is the principal's secret.
@@ -292,6 +294,25 @@ fn detector(text: &str) -> anyhow::Result<MasterDetector> {
     MasterDetector::parse(&list.join(",")).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// The driver's credential from `--principal` and `--secret-file` (both or neither).
+fn driver_credential(
+    flags: &ExecuteFlags,
+) -> anyhow::Result<Option<meso_api::authentication::Credential>> {
+    match (&flags.principal, &flags.secret_file) {
+        (None, None) => Ok(None),
+        (Some(_), None) => anyhow::bail!("--principal needs --secret-file"),
+        (None, Some(_)) => anyhow::bail!("--secret-file needs --principal"),
+        (Some(principal), Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("--secret-file {}: cannot read it: {e}", path.display())
+            })?;
+            meso_api::authentication::Credential::from_secret_text(principal, &text)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("--principal/--secret-file: {e}"))
+        }
+    }
+}
+
 /// Runs `meso execute`; returns the process exit code.
 pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
     let detector = detector(&flags.master)?;
@@ -332,6 +353,8 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
     }
     framework.failover_timeout = flags.failover_timeout.as_secs_f64();
     framework.checkpoint = flags.checkpoint;
+    framework.principal = flags.principal.clone();
+    let credential = driver_credential(&flags)?;
     let console = Arc::new(Console::new(
         std::io::stdout().is_terminal(),
         format!("waiting for a master at {}", flags.master),
@@ -378,11 +401,14 @@ pub async fn run(flags: ExecuteFlags) -> anyhow::Result<i32> {
             }
         }
     });
-    let driver = node.spawn(SchedulerDriver::with_detector(
-        detector,
-        framework,
-        Box::new(scheduler),
-    ))?;
+    let mut driver = SchedulerDriver::with_detector(detector, framework, Box::new(scheduler));
+    if let Some(credential) = credential {
+        driver = driver.with_credential(
+            credential,
+            meso_frameworks::driver::authentication::DEFAULT_AUTHENTICATION_TIMEOUT,
+        );
+    }
+    let driver = node.spawn(driver)?;
     let handle = DriverHandle::new(driver.clone());
     let task = TaskId::new(&flags.name);
     if let Some(after) = flags.kill_after {

@@ -104,10 +104,29 @@ pub struct MasterFlags {
     /// `--credentials` or `--jwt-secret-file`.
     #[arg(long, env = "MESO_AUTHENTICATE_HTTP_FRAMEWORKS")]
     pub authenticate_http_frameworks: bool,
-    /// Principals and secrets accepted by HTTP Basic authentication, a JSON file as Mesos's:
-    /// `{"credentials":[{"principal":"ops","secret":"..."}]}`.
+    /// Principals and secrets accepted by HTTP Basic authentication and by the agents' and
+    /// drivers' CRAM-MD5 authentication, a file as Mesos's: JSON
+    /// `{"credentials":[{"principal":"ops","secret":"..."}]}` or lines of `principal secret`.
     #[arg(long, env = "MESO_CREDENTIALS")]
     pub credentials: Option<std::path::PathBuf>,
+    /// Only agents that authenticated (CRAM-MD5 against `--credentials`, the agent's
+    /// `--credential`) may register; others are refused and counted in
+    /// `master/agent_authentication_failures`.
+    #[arg(long, env = "MESO_AUTHENTICATE_AGENTS")]
+    pub authenticate_agents: bool,
+    /// Only scheduler drivers that authenticated (CRAM-MD5 against `--credentials`) may
+    /// register; others get a framework error. An authenticated framework's
+    /// `FrameworkInfo.principal` must be the authenticated principal in any case.
+    #[arg(
+        long,
+        visible_alias = "authenticate",
+        env = "MESO_AUTHENTICATE_FRAMEWORKS"
+    )]
+    pub authenticate_frameworks: bool,
+    /// Time an agent or driver has to finish authenticating once it started (Mesos's
+    /// `--authentication_v0_timeout`).
+    #[arg(long, env = "MESO_AUTHENTICATION_TIMEOUT", default_value = "15secs", value_parser = parse_duration)]
+    pub authentication_timeout: Duration,
     /// A file whose bytes (all of them, a trailing newline included) are the HS256 key of
     /// bearer JWTs (`Authorization: Bearer <token>`), accepted beside HTTP Basic.
     #[arg(long, env = "MESO_JWT_SECRET_FILE")]
@@ -188,6 +207,7 @@ impl MasterFlags {
             ..AllocatorConfig::default()
         };
         config.http_auth = self.http_authenticator()?;
+        config.authentication = self.native_authentication()?;
         config.acls = match &self.acls {
             Some(path) => Some(std::sync::Arc::new(read_acls("--acls", path)?)),
             None => None,
@@ -226,6 +246,39 @@ impl MasterFlags {
             credentials,
             key,
         )?)
+    }
+}
+
+impl MasterFlags {
+    /// Agents' and drivers' authentication as the flags ask for it: requiring it without
+    /// `--credentials` is refused, since nobody could register.
+    pub fn native_authentication(
+        &self,
+    ) -> anyhow::Result<meso_master::master::authentication::AuthenticationConfig> {
+        if self.authentication_timeout.is_zero() {
+            anyhow::bail!("--authentication-timeout must be greater than 0");
+        }
+        let credentials = match &self.credentials {
+            Some(path) => Some(std::sync::Arc::new(read_credentials(
+                "--credentials",
+                path,
+            )?)),
+            None => None,
+        };
+        for (on, flag) in [
+            (self.authenticate_agents, "--authenticate-agents"),
+            (self.authenticate_frameworks, "--authenticate-frameworks"),
+        ] {
+            if on && credentials.is_none() {
+                anyhow::bail!("{flag} needs --credentials: without them nobody could authenticate");
+            }
+        }
+        Ok(meso_master::master::authentication::AuthenticationConfig {
+            agents: self.authenticate_agents,
+            frameworks: self.authenticate_frameworks,
+            credentials,
+            timeout: self.authentication_timeout,
+        })
     }
 }
 

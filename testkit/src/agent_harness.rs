@@ -212,6 +212,7 @@ impl Harness {
             gc: Default::default(),
             acls: None,
             switch_user: true,
+            authentication: Default::default(),
         };
         configure(&mut config);
         let log = slog::Logger::root(slog::Discard, slog::o!());

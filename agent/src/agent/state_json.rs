@@ -95,6 +95,9 @@ impl Agent {
         let secs = |d: std::time::Duration| meso_api::duration::format_duration(d);
         vec![
             ("attributes", c.attributes.to_string()),
+            // Never the credential's secret.
+            ("authenticatee", "crammd5".into()),
+            ("authentication_timeout_min", secs(c.authentication.timeout)),
             (
                 "executor_registration_timeout",
                 secs(c.executor_registration_timeout),

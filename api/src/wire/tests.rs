@@ -295,6 +295,24 @@ fn every_message_round_trips_through_postcard() {
         agent_id: aid,
         agent_info: agent,
     });
+    check(Authenticate {
+        pid: "slave(1)@127.0.0.1:5051".to_string(),
+    });
+    check(AuthenticationMechanisms {
+        mechanisms: vec!["CRAM-MD5".to_string()],
+    });
+    check(AuthenticationStart {
+        mechanism: "CRAM-MD5".to_string(),
+        data: None,
+    });
+    check(AuthenticationStep {
+        data: b"<1.2@m>".to_vec(),
+    });
+    check(AuthenticationCompleted {});
+    check(AuthenticationFailed {});
+    check(AuthenticationError {
+        error: Some("timed out".to_string()),
+    });
 }
 
 #[test]

@@ -87,6 +87,7 @@ client_messages! {
     StatusUpdateAcknowledgement,
     FrameworkToExecutor,
     SchedulerCall,
+    Authenticate,
 }
 
 /// The follower's `master` process (spawn it under the id `master`).

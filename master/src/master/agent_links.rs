@@ -84,9 +84,10 @@ impl Master {
                 TaskStatusReason::AgentDisconnected,
                 format!("Agent {hostname} disconnected"),
             );
+            let visible = self.task_event_visibility(&framework_id, &task_id);
             self.operator
                 .events
-                .task_updated(&framework_id, &status, state);
+                .task_updated(&visible, &framework_id, &status, state);
             if let Some(done) = self.tasks.complete(&framework_id, &task_id, state) {
                 if !done.recovered {
                     self.recover(

@@ -33,6 +33,9 @@ impl Master {
             );
             return;
         };
+        if self.refuse_unauthenticated_agent(ctx, &pid) {
+            return;
+        }
         if let Some(id) = self.agents.by_pid(&pid).cloned() {
             let active = self.agents.get(&id).is_some_and(|a| a.active);
             if !active || self.tasks.has_on_agent(&id) {
@@ -135,6 +138,9 @@ impl Master {
             warn!(ctx.node().logger(), "ReregisterAgent without an agent id dropped"; "from" => %pid);
             return;
         };
+        if self.refuse_unauthenticated_agent(ctx, &pid) {
+            return;
+        }
         if self.refuse_gone_agent(ctx, &pid, &id) {
             return;
         }

@@ -151,9 +151,10 @@ impl Master {
             TaskStatusReason::Reconciliation,
             "Reconciliation: task unknown to the agent".to_string(),
         );
+        let visible = self.task_event_visibility(framework_id, task_id);
         self.operator
             .events
-            .task_updated(framework_id, &status, state);
+            .task_updated(&visible, framework_id, &status, state);
         if let Some(done) = self.tasks.complete(framework_id, task_id, state) {
             if !done.recovered {
                 self.recover(

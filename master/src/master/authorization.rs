@@ -403,6 +403,42 @@ impl Master {
         }
     }
 
+    /// Who an operator event stream opened by `request` is for: everyone without ACLs,
+    /// else the request's principal (whose view ACLs filter its events).
+    pub(super) fn event_audience(
+        &self,
+        ctx: &Context<Self>,
+        request: &HttpRequest,
+    ) -> super::operator_events::Audience {
+        use super::operator_events::Audience;
+        if self.acls().is_none() {
+            return Audience::All;
+        }
+        let route = strip_trailing_slash(&request.route);
+        let route = route.strip_prefix("/master").unwrap_or(route);
+        Audience::Principal(self.request_principal(ctx, route, request))
+    }
+
+    /// Who may see the events of a framework run by `framework_user` (`view_frameworks`),
+    /// and with `task_user` of one of its tasks (`view_tasks` too), as Mesos's per
+    /// subscriber approvers. Owns what it reads, so the hub can be borrowed beside it.
+    pub(super) fn event_visibility(
+        &self,
+        framework_user: String,
+        task_user: Option<String>,
+    ) -> impl Fn(Option<&str>) -> bool {
+        let acls = self.config.acls.clone();
+        move |principal: Option<&str>| {
+            let Some(acls) = &acls else {
+                return true;
+            };
+            acls.authorize(principal, Action::ViewFrameworks, Some(&framework_user))
+                && task_user
+                    .as_deref()
+                    .is_none_or(|u| acls.authorize(principal, Action::ViewTasks, Some(u)))
+        }
+    }
+
     /// Filters a legacy state endpoint's answer (JSON or JSONP) for the request's
     /// principal; other answers pass unchanged.
     pub(super) fn filter_view_response(

@@ -57,11 +57,15 @@ impl Master {
         &mut self,
         ctx: &mut Context<Self>,
         from: Option<Upid>,
-        msg: wire::RegisterFramework,
+        mut msg: wire::RegisterFramework,
     ) {
         let Some(pid) = from else {
             return;
         };
+        if let Some(message) = self.refuse_framework_authentication(ctx, &pid, &mut msg.framework) {
+            send_to_driver(ctx, &pid, wire::FrameworkError { message });
+            return;
+        }
         if let Some(id) = self.frameworks.by_pid(&pid).cloned() {
             send_to_driver(
                 ctx,
@@ -128,11 +132,15 @@ impl Master {
         &mut self,
         ctx: &mut Context<Self>,
         from: Option<Upid>,
-        msg: wire::ReregisterFramework,
+        mut msg: wire::ReregisterFramework,
     ) {
         let Some(pid) = from else {
             return;
         };
+        if let Some(message) = self.refuse_framework_authentication(ctx, &pid, &mut msg.framework) {
+            send_to_driver(ctx, &pid, wire::FrameworkError { message });
+            return;
+        }
         let Some(id) = msg.framework.id.clone() else {
             send_to_driver(
                 ctx,

@@ -55,6 +55,7 @@ mod agent_reconciliation;
 pub mod agent_update;
 pub mod agents;
 pub mod allocation;
+pub mod authentication;
 pub mod authorization;
 pub mod books_view;
 mod fast_hash;
@@ -156,6 +157,8 @@ pub struct MasterConfig {
     pub log_file: Option<std::path::PathBuf>,
     /// `--acls`: who may do what (`authorization.rs`); `None`: everything is allowed.
     pub acls: Option<std::sync::Arc<meso_api::acl::Acls>>,
+    /// Authentication of agents and scheduler drivers (`authentication.rs`; off by default).
+    pub authentication: authentication::AuthenticationConfig,
 }
 
 impl MasterConfig {
@@ -177,6 +180,7 @@ impl MasterConfig {
             weights: Default::default(),
             log_file: None,
             acls: None,
+            authentication: Default::default(),
         }
     }
 }
@@ -256,6 +260,8 @@ pub enum MasterMessage {
     UpdateAgentTimeout(String),
     /// A relayed agent request ended (`agent_proxy.rs`).
     AgentProxyDone(agent_proxy::ProxyOutcome),
+    /// An agent's or driver's authentication (`authentication.rs`).
+    Authentication(authentication::AuthenticationMessage),
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -345,6 +351,7 @@ pub struct Master {
     maintenance: maintenance::MaintenanceBook,
     operations: reservations::OperatorOperations,
     agent_updates: agent_update::PendingUpdates,
+    authn: authentication::Authentications,
 }
 
 impl Master {
@@ -374,6 +381,7 @@ impl Master {
             maintenance: Default::default(),
             operations: Default::default(),
             agent_updates: Default::default(),
+            authn: Default::default(),
         }
     }
 
@@ -445,6 +453,7 @@ impl Process for Master {
 
     fn install(handlers: &mut Handlers<Self>) {
         install_wire(handlers);
+        authentication::install(handlers);
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -475,6 +484,7 @@ impl Process for Master {
         ctx.node()
             .metrics()
             .counter(oversubscription::EVICTED_METRIC);
+        self.register_authentication_metrics(ctx);
         for counter in [metrics::AGENT_REGISTRATIONS, metrics::AGENT_REREGISTRATIONS] {
             ctx.node().metrics().counter(counter);
         }
@@ -579,10 +589,12 @@ impl Process for Master {
             MasterMessage::AgentConfigUpdated(m) => self.agent_config_updated(ctx, from, m),
             MasterMessage::UpdateAgentTimeout(id) => self.update_agent_timeout(&id),
             MasterMessage::AgentProxyDone(outcome) => self.agent_proxy_done(ctx, outcome),
+            MasterMessage::Authentication(m) => self.authentication_message(ctx, from, m),
         }
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        self.authn.forget(&pid);
         if self.agent_link_broke(ctx, &pid) {
             return;
         }

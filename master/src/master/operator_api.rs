@@ -303,7 +303,7 @@ impl Master {
             }
             MasterCallType::Subscribe => {
                 let omit_state = call.subscribe.is_some_and(|s| s.omit_state);
-                return self.subscribe_operator(ctx, reply, omit_state);
+                return self.subscribe_operator(ctx, &request, reply, omit_state);
             }
             MasterCallType::UpdateAgent => {
                 let update = call
@@ -355,12 +355,22 @@ impl Master {
     /// SUBSCRIBE: a RecordIO stream that starts with SUBSCRIBED and the state, then joins
     /// the event hub (and arms the heartbeat if it is the first subscriber). With
     /// `omit_state` (meso's `subscribe.omit_state`) SUBSCRIBED carries an empty `get_state`.
-    fn subscribe_operator(&mut self, ctx: &mut Context<Self>, reply: HttpReply, omit_state: bool) {
+    fn subscribe_operator(
+        &mut self,
+        ctx: &mut Context<Self>,
+        request: &HttpRequest,
+        reply: HttpReply,
+        omit_state: bool,
+    ) {
         let first = if omit_state {
             operator_subscribed(&json!({}))
         } else {
-            operator_subscribed(&get_state(&self.state_view()))
+            // The state shows the subscriber only what its view ACLs allow, as GET_STATE.
+            let mut state = get_state(&self.state_view());
+            self.filter_view(ctx, request, &mut state);
+            operator_subscribed(&state)
         };
+        let audience = self.event_audience(ctx, request);
         let mut headers = libprocess::http_types::HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,
@@ -368,7 +378,7 @@ impl Master {
         );
         let stream = reply.stream(StatusCode::OK, headers);
         if stream.send(first).is_ok() {
-            self.operator.events.subscribe(stream);
+            self.operator.events.subscribe(stream, audience);
             if self.operator.events.arm_heartbeat() {
                 ctx.delay(OPERATOR_HEARTBEAT, MasterMessage::OperatorHeartbeat);
             }
@@ -421,17 +431,21 @@ impl Master {
             return;
         }
         let view = self.state_view();
-        let Some(framework) = view
-            .frameworks
-            .get(id)
-            .map(|f| v1_framework(&view, &Totals::of_framework(&view, id), f))
-        else {
+        let Some((framework, user)) = view.frameworks.get(id).map(|f| {
+            (
+                v1_framework(&view, &Totals::of_framework(&view, id), f),
+                f.info.user.clone(),
+            )
+        }) else {
             return;
         };
+        let visible = self.event_visibility(user, None);
         if added {
-            self.operator.events.framework_added(|| framework);
+            self.operator.events.framework_added(&visible, || framework);
         } else {
-            self.operator.events.framework_updated(|| framework);
+            self.operator
+                .events
+                .framework_updated(&visible, || framework);
         }
     }
 
@@ -441,9 +455,10 @@ impl Master {
         let now = self.wall_secs(ctx);
         self.operator.timeline.framework_gone(&id, now);
         self.operator.framework_completed(record.clone());
+        let visible = self.event_visibility(record.info.user.clone(), None);
         self.operator
             .events
-            .framework_removed(|| json!(record.info));
+            .framework_removed(&visible, || json!(record.info));
     }
 
     /// Whether any operator API stream is subscribed to events.
@@ -457,21 +472,53 @@ impl Master {
         if self.operator.events.is_empty() {
             return;
         }
+        let visible = self.task_event_visibility(framework, task);
         if let Some(t) = self.tasks.get(framework, task) {
-            self.operator.events.task_added(|| v1_task(t));
+            self.operator.events.task_added(&visible, || v1_task(t));
         }
     }
 
     /// A task's state changed through a status update.
     pub(super) fn on_task_updated(&mut self, framework: &FrameworkId, task: &meso_api::v1::TaskId) {
+        let visible = self.task_event_visibility(framework, task);
         if let Some(t) = self.tasks.get(framework, task) {
             if let Some(status) = &t.status {
                 self.operator.status_history.record(framework, task, status);
                 self.operator
                     .events
-                    .task_updated(framework, status, t.state);
+                    .task_updated(&visible, framework, status, t.state);
             }
         }
+    }
+
+    /// Who may see a task's events: its framework's user by `view_frameworks`, the task's
+    /// user by `view_tasks` (nobody when the framework is unknown and ACLs are on).
+    pub(super) fn task_event_visibility(
+        &self,
+        framework: &FrameworkId,
+        task: &meso_api::v1::TaskId,
+    ) -> impl Fn(Option<&str>) -> bool {
+        self.task_info_visibility(framework, self.tasks.get(framework, task).map(|t| &t.info))
+    }
+
+    /// As [`Self::task_event_visibility`], for a task held outside the book.
+    pub(super) fn task_info_visibility(
+        &self,
+        framework: &FrameworkId,
+        task: Option<&meso_api::v1::TaskInfo>,
+    ) -> impl Fn(Option<&str>) -> bool {
+        let info = self.frameworks.get(framework).map(|f| &f.info);
+        let users = info.zip(task).map(|(info, t)| {
+            (
+                info.user.clone(),
+                super::authorization::task_user(t, info).to_string(),
+            )
+        });
+        let known = users.is_some();
+        let (framework_user, task_user) = users.unwrap_or_default();
+        let visible = self.event_visibility(framework_user, Some(task_user));
+        let open = self.config.acls.is_none();
+        move |p: Option<&str>| open || (known && visible(p))
     }
 }
 

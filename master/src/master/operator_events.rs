@@ -9,6 +9,11 @@
 //! whose client left or that cannot keep up (queue full) is dropped, never blocked on; at
 //! most [`MAX_SUBSCRIBERS`] streams are kept, the oldest closed first (Mesos's
 //! `--max_operator_event_stream_subscribers`).
+//!
+//! Each stream has an [`Audience`]: with `--acls` it is the subscriber's principal, and an
+//! event about a framework or a task reaches it only if the caller's visibility check
+//! (the view ACLs, `view_frameworks` and `view_tasks`, as Mesos filters per subscriber)
+//! lets that principal see it.
 
 use libprocess::HttpStream;
 use meso_api::http::events::{operator_event, operator_heartbeat, OperatorEventType};
@@ -18,10 +23,22 @@ use serde::Serialize;
 /// Most concurrent operator subscribers (Mesos's default).
 pub const MAX_SUBSCRIBERS: usize = 1000;
 
+/// Who a stream is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Everything (no ACLs).
+    All,
+    /// What the view ACLs let this principal (`None`: unauthenticated) see.
+    Principal(Option<String>),
+}
+
+/// Whether a principal may see one event (`None` principal: unauthenticated).
+pub type Visible<'a> = &'a dyn Fn(Option<&str>) -> bool;
+
 /// The live operator event streams.
 #[derive(Default)]
 pub struct OperatorEvents {
-    streams: Vec<HttpStream>,
+    streams: Vec<(HttpStream, Audience)>,
     /// Whether a heartbeat timer is pending (one chain of timers at most).
     heartbeat_armed: bool,
 }
@@ -103,18 +120,18 @@ pub fn framework_removed_record(framework_info: &serde_json::Value) -> Vec<u8> {
 }
 
 impl OperatorEvents {
-    /// Adds a stream that already carries its SUBSCRIBED record.
-    pub fn subscribe(&mut self, stream: HttpStream) {
-        self.streams.retain(|s| !s.is_closed());
+    /// Adds a stream that already carries its SUBSCRIBED record, for `audience`.
+    pub fn subscribe(&mut self, stream: HttpStream, audience: Audience) {
+        self.streams.retain(|(s, _)| !s.is_closed());
         if self.streams.len() >= MAX_SUBSCRIBERS {
             self.streams.remove(0);
         }
-        self.streams.push(stream);
+        self.streams.push((stream, audience));
     }
 
     /// Live subscribers.
     pub fn len(&self) -> usize {
-        self.streams.iter().filter(|s| !s.is_closed()).count()
+        self.streams.iter().filter(|(s, _)| !s.is_closed()).count()
     }
 
     /// True when nobody listens (events are then not even built).
@@ -123,11 +140,28 @@ impl OperatorEvents {
     }
 
     fn publish(&mut self, record: impl FnOnce() -> Vec<u8>) {
+        self.publish_to(&|_| true, record);
+    }
+
+    /// Sends to the streams whose audience may see the event (`visible` is asked once per
+    /// principal-bound stream; the record is built only if someone gets it).
+    fn publish_to(&mut self, visible: Visible<'_>, record: impl FnOnce() -> Vec<u8>) {
         if self.streams.is_empty() {
             return;
         }
-        let bytes = record();
-        self.streams.retain(|s| s.send(bytes.clone()).is_ok());
+        let mut bytes: Option<Vec<u8>> = None;
+        let mut record = Some(record);
+        self.streams.retain(|(s, audience)| {
+            let sees = match audience {
+                Audience::All => true,
+                Audience::Principal(p) => visible(p.as_deref()),
+            };
+            if !sees {
+                return !s.is_closed();
+            }
+            let bytes = bytes.get_or_insert_with(|| (record.take().expect("built once"))());
+            s.send(bytes.clone()).is_ok()
+        });
     }
 
     /// HEARTBEAT to every stream (the pending timer fired).
@@ -144,19 +178,20 @@ impl OperatorEvents {
         arm
     }
 
-    /// TASK_ADDED (`task` builds the v1 Task JSON, only if someone listens).
-    pub fn task_added(&mut self, task: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| task_added_record(&task()));
+    /// TASK_ADDED (`task` builds the v1 Task JSON, only if someone listens and may see it).
+    pub fn task_added(&mut self, visible: Visible<'_>, task: impl FnOnce() -> serde_json::Value) {
+        self.publish_to(visible, || task_added_record(&task()));
     }
 
-    /// TASK_UPDATED.
+    /// TASK_UPDATED, to the streams that may see the task.
     pub fn task_updated(
         &mut self,
+        visible: Visible<'_>,
         framework_id: &FrameworkId,
         status: &TaskStatus,
         state: TaskState,
     ) {
-        self.publish(|| task_updated_record(framework_id, status, state));
+        self.publish_to(visible, || task_updated_record(framework_id, status, state));
     }
 
     /// AGENT_ADDED.
@@ -169,18 +204,30 @@ impl OperatorEvents {
         self.publish(|| agent_removed_record(agent_id));
     }
 
-    /// FRAMEWORK_ADDED.
-    pub fn framework_added(&mut self, framework: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| framework_added_record(&framework()));
+    /// FRAMEWORK_ADDED, to the streams that may see the framework.
+    pub fn framework_added(
+        &mut self,
+        visible: Visible<'_>,
+        framework: impl FnOnce() -> serde_json::Value,
+    ) {
+        self.publish_to(visible, || framework_added_record(&framework()));
     }
 
-    /// FRAMEWORK_UPDATED.
-    pub fn framework_updated(&mut self, framework: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| framework_updated_record(&framework()));
+    /// FRAMEWORK_UPDATED, to the streams that may see the framework.
+    pub fn framework_updated(
+        &mut self,
+        visible: Visible<'_>,
+        framework: impl FnOnce() -> serde_json::Value,
+    ) {
+        self.publish_to(visible, || framework_updated_record(&framework()));
     }
 
-    /// FRAMEWORK_REMOVED.
-    pub fn framework_removed(&mut self, framework_info: impl FnOnce() -> serde_json::Value) {
-        self.publish(|| framework_removed_record(&framework_info()));
+    /// FRAMEWORK_REMOVED, to the streams that may see the framework.
+    pub fn framework_removed(
+        &mut self,
+        visible: Visible<'_>,
+        framework_info: impl FnOnce() -> serde_json::Value,
+    ) {
+        self.publish_to(visible, || framework_removed_record(&framework_info()));
     }
 }

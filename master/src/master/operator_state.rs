@@ -109,6 +109,14 @@ pub fn flags_of(config: &MasterConfig, port: u16) -> Vec<(String, String)> {
     ] {
         flags.push((name.to_string(), config.http_auth.guards(realm).to_string()));
     }
+    // Agents' and drivers' authentication (never the credentials).
+    let authn = &config.authentication;
+    flags.push(("authenticate_agents".to_string(), authn.agents.to_string()));
+    flags.push((
+        "authenticate_frameworks".to_string(),
+        authn.frameworks.to_string(),
+    ));
+    flags.push(("authentication_v0_timeout".to_string(), secs(authn.timeout)));
     flags.sort();
     flags
 }

@@ -163,9 +163,10 @@ impl Master {
                 format!("agent {} ({}) is unreachable", id, record.info.hostname),
             );
             status.unreachable_time = Some(unreachable_time);
+            let visible = self.task_info_visibility(&framework_id, Some(&task.info));
             self.operator
                 .events
-                .task_updated(&framework_id, &status, state);
+                .task_updated(&visible, &framework_id, &status, state);
             task.state = state;
             task.status = Some(status.clone());
             parked.push(task);
@@ -240,9 +241,10 @@ impl Master {
             reason,
             message.to_string(),
         );
+        let visible = self.task_info_visibility(&framework_id, Some(&task.info));
         self.operator
             .events
-            .task_updated(&framework_id, &status, state);
+            .task_updated(&visible, &framework_id, &status, state);
         task.state = state;
         task.status = Some(status.clone());
         self.tasks.add_completed(task);
@@ -364,9 +366,10 @@ impl Master {
             status.message = Some(message.to_string());
             status.uuid = None;
             status.unreachable_time = None;
+            let visible = self.task_event_visibility(framework_id, task_id);
             self.operator
                 .events
-                .task_updated(framework_id, &status, status.state);
+                .task_updated(&visible, framework_id, &status, status.state);
             self.send_master_update(ctx, framework_id, status);
         }
     }

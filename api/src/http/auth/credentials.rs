@@ -1,5 +1,7 @@
-//! [`Credentials`]: the principals and secrets HTTP Basic authentication accepts, read from
-//! the text of Mesos's credentials file, `{"credentials":[{"principal":..,"secret":..}]}`.
+//! [`Credentials`]: the principals and secrets HTTP Basic authentication and the master's
+//! CRAM-MD5 authenticator (`crate::authentication`) accept, read from the text of Mesos's
+//! credentials file: JSON `{"credentials":[{"principal":..,"secret":..}]}`, or Mesos's text
+//! form, one `principal secret` per line.
 //!
 //! Parsing is pure (the shell reads the file and names it in the error). Invariants: every
 //! principal is non-empty, contains no `:` (HTTP Basic could not carry it) and appears
@@ -17,6 +19,14 @@ pub enum CredentialsError {
     /// Not JSON of the expected shape.
     #[error("not a JSON object of the form {{\"credentials\":[{{\"principal\":\"..\",\"secret\":\"..\"}}]}}: {0}")]
     Json(String),
+    /// A line of the text form is not `principal secret`.
+    #[error("line {line}: expected 'principal secret' (two words), found {words} words")]
+    Text {
+        /// Line number, from 1.
+        line: usize,
+        /// Words found on it.
+        words: usize,
+    },
     /// The list is empty.
     #[error("the \"credentials\" list is empty, so nobody could authenticate")]
     Empty,
@@ -74,8 +84,26 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// Parses the text of a credentials file.
+    /// Parses the text of a credentials file (JSON when it starts with `{`, else lines of
+    /// `principal secret`; blank lines are skipped).
     pub fn parse(text: &str) -> Result<Credentials, CredentialsError> {
+        if !text.trim_start().starts_with('{') {
+            let mut pairs = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                match words.as_slice() {
+                    [] => {}
+                    [p, s] => pairs.push((p.to_string(), s.to_string())),
+                    _ => {
+                        return Err(CredentialsError::Text {
+                            line: n + 1,
+                            words: words.len(),
+                        })
+                    }
+                }
+            }
+            return Credentials::from_pairs(pairs);
+        }
         let file: File =
             serde_json::from_str(text).map_err(|e| CredentialsError::Json(e.to_string()))?;
         Credentials::from_pairs(
@@ -113,6 +141,15 @@ impl Credentials {
         self.entries.iter().map(|(p, _)| p.as_str())
     }
 
+    /// The secret of `principal` (for the CRAM-MD5 authenticator, which needs it as the
+    /// HMAC key).
+    pub(crate) fn secret_of(&self, principal: &str) -> Option<&[u8]> {
+        self.entries
+            .iter()
+            .find(|(p, _)| p == principal)
+            .map(|(_, s)| s.as_bytes())
+    }
+
     /// Whether `principal` with `secret` is one of the credentials. Every entry is
     /// compared, each in constant time, whatever matched earlier.
     pub fn verify(&self, principal: &str, secret: &str) -> bool {
@@ -146,8 +183,27 @@ mod tests {
     }
 
     #[test]
+    fn mesos_text_form_is_read() {
+        let c = Credentials::parse("ops s3cret\n\nfw  x\n").unwrap();
+        assert_eq!(c.principals().collect::<Vec<_>>(), ["ops", "fw"]);
+        assert!(c.verify("fw", "x"));
+        assert_eq!(c.secret_of("ops"), Some(&b"s3cret"[..]));
+        assert_eq!(c.secret_of("nobody"), None);
+        assert_eq!(
+            Credentials::parse("ops s3cret extra")
+                .unwrap_err()
+                .to_string(),
+            "line 1: expected 'principal secret' (two words), found 3 words"
+        );
+        assert_eq!(
+            Credentials::parse("\n").unwrap_err(),
+            CredentialsError::Empty
+        );
+    }
+
+    #[test]
     fn bad_files_are_refused_with_the_entry_named() {
-        let e = Credentials::parse("principal secret").unwrap_err();
+        let e = Credentials::parse("{principal secret}").unwrap_err();
         assert!(e.to_string().contains("not a JSON object"), "{e}");
         let e = Credentials::parse(r#"{"credentials":[{"principal":"a"}]}"#).unwrap_err();
         assert!(e.to_string().contains("secret"), "{e}");

@@ -1,0 +1,153 @@
+//! The agent's authentication with the master (Mesos's `--credential` and CRAM-MD5
+//! authenticatee): before each (re)registration with a master it has not authenticated
+//! with, the agent runs the exchange of `meso_api::authentication` and registers only once
+//! the master accepted it.
+//!
+//! An attempt that gets no answer within `--authentication-timeout` is dropped; a refusal or
+//! an error is logged; in every case the registration retry (with its backoff and jitter)
+//! starts the next attempt. A lost master (broken link, missed pings) means authenticating
+//! again, since the master forgets a PID whose link broke.
+
+use std::time::Duration;
+
+use libprocess::{Context, Handlers, Upid};
+use meso_api::authentication::{Begin, ClientMessage, ClientNext, Credential};
+use meso_api::wire;
+use slog::{error, info, warn};
+
+use super::{Agent, AgentMessage, Registration};
+
+/// The agent's credential and how long an attempt may take.
+#[derive(Debug, Clone)]
+pub struct AgentAuthentication {
+    /// `--credential`: authenticate with this (`None`: register without authenticating).
+    pub credential: Option<Credential>,
+    /// `--authentication-timeout`: time one attempt may take.
+    pub timeout: Duration,
+}
+
+impl Default for AgentAuthentication {
+    fn default() -> Self {
+        AgentAuthentication {
+            credential: None,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The authentication messages the agent handles.
+#[derive(Debug)]
+pub enum AuthenticationMessage {
+    /// The master's mechanisms.
+    Mechanisms(wire::AuthenticationMechanisms),
+    /// The master's challenge.
+    Step(wire::AuthenticationStep),
+    /// Accepted.
+    Completed(wire::AuthenticationCompleted),
+    /// Refused.
+    Failed(wire::AuthenticationFailed),
+    /// Broken off.
+    Error(wire::AuthenticationError),
+    /// Timer: attempt `generation` had its time.
+    Timeout(u64),
+}
+
+macro_rules! into_agent {
+    ($($ty:ident => $variant:ident,)*) => {
+        $(impl From<wire::$ty> for AgentMessage {
+            fn from(m: wire::$ty) -> Self {
+                AgentMessage::Authentication(AuthenticationMessage::$variant(m))
+            }
+        })*
+        /// Registers the authentication messages with the agent's handlers.
+        pub(super) fn install(h: &mut Handlers<Agent>) {
+            $(h.on::<wire::$ty>();)*
+        }
+    };
+}
+
+into_agent! {
+    AuthenticationMechanisms => Mechanisms,
+    AuthenticationStep => Step,
+    AuthenticationCompleted => Completed,
+    AuthenticationFailed => Failed,
+    AuthenticationError => Error,
+}
+
+impl Agent {
+    /// Before a (re)registration: whether the agent must authenticate first (an attempt
+    /// is then under way and the registration waits for it).
+    pub(super) fn authenticate_first(&mut self, ctx: &mut Context<Self>) -> bool {
+        let me = ctx.self_upid().to_string();
+        match self.authn.begin(&self.config.master, &me) {
+            Begin::Register => false,
+            Begin::Waiting => true,
+            Begin::Send {
+                message,
+                generation,
+            } => {
+                info!(self.log, "authenticating with the master"; "master" => %self.config.master,
+                    "principal" => self.authn.principal());
+                if let Err(e) = ctx.send(&self.config.master, message) {
+                    warn!(self.log, "authentication message not sent"; "error" => %e);
+                }
+                ctx.delay(
+                    self.config.authentication.timeout,
+                    AgentMessage::Authentication(AuthenticationMessage::Timeout(generation)),
+                );
+                true
+            }
+        }
+    }
+
+    pub(super) fn authentication_message(
+        &mut self,
+        ctx: &mut Context<Self>,
+        msg: AuthenticationMessage,
+    ) {
+        let from: Upid = match (ctx.from(), &msg) {
+            (_, AuthenticationMessage::Timeout(generation)) => {
+                if self.authn.timed_out(*generation) {
+                    warn!(self.log, "authentication timed out; retrying";
+                        "master" => %self.config.master, "timeout" => ?self.config.authentication.timeout);
+                }
+                return;
+            }
+            (Some(from), _) => from.clone(),
+            (None, _) => return,
+        };
+        let next = match &msg {
+            AuthenticationMessage::Mechanisms(m) => self.authn.mechanisms(&from, m),
+            AuthenticationMessage::Step(m) => self.authn.step(&from, m),
+            AuthenticationMessage::Completed(_) => self.authn.completed(&from),
+            AuthenticationMessage::Failed(_) => self.authn.failed(&from),
+            AuthenticationMessage::Error(m) => self.authn.error(&from, m),
+            AuthenticationMessage::Timeout(_) => None,
+        };
+        let sent = match next {
+            None => return,
+            Some(ClientNext::Send(ClientMessage::Start(m))) => ctx.send(&from, m),
+            Some(ClientNext::Send(ClientMessage::Step(m))) => ctx.send(&from, m),
+            Some(ClientNext::Authenticated) => {
+                info!(self.log, "authenticated with the master"; "master" => %from,
+                    "principal" => self.authn.principal());
+                if self.registration == Registration::Registering {
+                    self.send_registration(ctx);
+                }
+                return;
+            }
+            Some(ClientNext::Refused) => {
+                error!(self.log, "the master refused authentication; check --credential"; "master" => %from,
+                    "principal" => self.authn.principal());
+                return;
+            }
+            Some(ClientNext::Errored(why)) => {
+                warn!(self.log, "authentication failed; retrying"; "master" => %from, "error" => why);
+                return;
+            }
+        };
+        if let Err(e) = sent {
+            warn!(self.log, "authentication message not sent"; "error" => %e);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The driver's authentication with the master (Mesos's scheduler driver with a
+//! `Credential`): before each (re)registration with a master it has not authenticated
+//! with, the driver runs the CRAM-MD5 exchange of `meso_api::authentication` and registers
+//! once the master accepted it.
+//!
+//! As in Mesos: a refusal is final (the scheduler's `error` is called with "Master refused
+//! authentication" and the driver stops); an error or a timeout (`with_credential`'s
+//! timeout) drops the attempt and the registration retry starts the next one.
+
+use std::time::Duration;
+
+use libprocess::slog::{info, warn};
+use libprocess::{Context, Handlers, Upid};
+use meso_api::authentication::{Begin, ClientMessage, ClientNext};
+use meso_api::wire;
+
+use super::{DriverMessage, SchedulerDriver};
+
+/// Time one attempt may take unless the driver is told otherwise (Mesos's
+/// `--authentication_timeout_min`).
+pub const DEFAULT_AUTHENTICATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The authentication messages the driver handles.
+#[derive(Debug)]
+pub enum AuthenticationMessage {
+    /// The master's mechanisms.
+    Mechanisms(wire::AuthenticationMechanisms),
+    /// The master's challenge.
+    Step(wire::AuthenticationStep),
+    /// Accepted.
+    Completed(wire::AuthenticationCompleted),
+    /// Refused.
+    Failed(wire::AuthenticationFailed),
+    /// Broken off.
+    Error(wire::AuthenticationError),
+    /// Timer: attempt `generation` had its time.
+    Timeout(u64),
+}
+
+macro_rules! into_driver {
+    ($($ty:ident => $variant:ident,)*) => {
+        $(impl From<wire::$ty> for DriverMessage {
+            fn from(m: wire::$ty) -> Self {
+                DriverMessage::Authentication(AuthenticationMessage::$variant(m))
+            }
+        })*
+        /// Registers the authentication messages with the driver's handlers.
+        pub(super) fn install(h: &mut Handlers<SchedulerDriver>) {
+            $(h.on::<wire::$ty>();)*
+        }
+    };
+}
+
+into_driver! {
+    AuthenticationMechanisms => Mechanisms,
+    AuthenticationStep => Step,
+    AuthenticationCompleted => Completed,
+    AuthenticationFailed => Failed,
+    AuthenticationError => Error,
+}
+
+impl SchedulerDriver {
+    /// Before a (re)registration: whether the driver must authenticate first (an attempt
+    /// is then under way and the registration waits for it).
+    pub(super) fn authenticate_first(&mut self, ctx: &Context<Self>) -> bool {
+        let me = ctx.self_upid().to_string();
+        match self.authn.begin(&self.master, &me) {
+            Begin::Register => false,
+            Begin::Waiting => true,
+            Begin::Send {
+                message,
+                generation,
+            } => {
+                info!(ctx.node().logger(), "authenticating with the master";
+                    "master" => %self.master, "principal" => self.authn.principal());
+                let _ = ctx.send(&self.master, message);
+                ctx.delay(
+                    self.authentication_timeout,
+                    DriverMessage::Authentication(AuthenticationMessage::Timeout(generation)),
+                );
+                true
+            }
+        }
+    }
+
+    pub(super) fn authentication_message(
+        &mut self,
+        ctx: &mut Context<Self>,
+        msg: AuthenticationMessage,
+    ) {
+        let logger = ctx.node().logger().clone();
+        let from: Upid = match (ctx.from(), &msg) {
+            (_, AuthenticationMessage::Timeout(generation)) => {
+                if self.authn.timed_out(*generation) {
+                    warn!(logger, "authentication timed out; retrying"; "master" => %self.master);
+                }
+                return;
+            }
+            (Some(from), _) => from.clone(),
+            (None, _) => return,
+        };
+        let next = match &msg {
+            AuthenticationMessage::Mechanisms(m) => self.authn.mechanisms(&from, m),
+            AuthenticationMessage::Step(m) => self.authn.step(&from, m),
+            AuthenticationMessage::Completed(_) => self.authn.completed(&from),
+            AuthenticationMessage::Failed(_) => self.authn.failed(&from),
+            AuthenticationMessage::Error(m) => self.authn.error(&from, m),
+            AuthenticationMessage::Timeout(_) => None,
+        };
+        match next {
+            None => {}
+            Some(ClientNext::Send(ClientMessage::Start(m))) => {
+                let _ = ctx.send(&from, m);
+            }
+            Some(ClientNext::Send(ClientMessage::Step(m))) => {
+                let _ = ctx.send(&from, m);
+            }
+            Some(ClientNext::Authenticated) => {
+                info!(logger, "authenticated with the master"; "master" => %from,
+                    "principal" => self.authn.principal());
+                if !self.registered {
+                    self.send_registration(ctx);
+                }
+            }
+            Some(ClientNext::Refused) => {
+                warn!(logger, "the master refused authentication"; "master" => %from,
+                    "principal" => self.authn.principal());
+                self.with_actions(ctx, |s, a| {
+                    s.error(a, "Master refused authentication");
+                    a.stop();
+                });
+            }
+            Some(ClientNext::Errored(why)) => {
+                warn!(logger, "authentication failed; retrying"; "master" => %from, "error" => why);
+            }
+        }
+    }
+}
