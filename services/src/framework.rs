@@ -445,19 +445,24 @@ impl ServicesProcess {
                 now_ms,
             );
         }
-        match &answer.raw {
+        let read_only = matches!(request.method.as_str(), "GET" | "HEAD");
+        match answer.raw {
             Some(text) => {
-                let mut r = HttpResponse::text(StatusCode::OK, text.clone());
+                let mut r = HttpResponse::text(StatusCode::OK, text);
                 r.headers
                     .insert("content-type", HeaderValue::from_static("application/json"));
                 reply.respond(r);
             }
             None => {
-                let body = answer.body.clone().unwrap_or(Value::Null);
+                let body = answer.body.unwrap_or(Value::Null);
                 reply.respond(json_response(answer.status, &body, &answer.headers));
             }
         }
-        self.settle(ctx);
+        // A read changed nothing: no reconciling of every app behind each GET (the tick and
+        // the next change do it).
+        if !read_only {
+            self.settle(ctx);
+        }
     }
 
     fn offers(&mut self, ctx: &mut Context<Self>, offers: Vec<Offer>) {
