@@ -45,16 +45,33 @@ fn v2(port: u16, method: &str, path: &str, body: &str) -> (u16, Value) {
 struct Cluster {
     masters: Masters,
     agents: Vec<Proc>,
+    /// The agents' host ports, a range of 100 of this cluster's own, so a task that binds
+    /// its port never meets one of another test's tasks.
+    ports: (u16, u16),
+    /// The masters' and agents' work dirs and logs (removed after the executors ended).
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Cluster {
+    /// The framework checkpoints, so its executors outlive the killed agents: end them.
+    fn drop(&mut self) {
+        self.agents.clear();
+        meso_testkit::executors::end_executors_under(self.masters.dir());
+    }
 }
 
 impl Cluster {
-    fn start(n_masters: usize) -> (Cluster, tempfile::TempDir) {
+    fn start(n_masters: usize) -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
         let masters = Masters::start(MESO.as_ref(), dir.path(), n_masters, &[]);
         let leader = masters.wait_leader(GUARD);
+        // 20000-29999, below the kernel's ephemeral ports where `free_port` picks.
+        let base = 20_000 + (meso_testkit::process::free_port() % 100) * 100;
         let mut cluster = Cluster {
             masters,
             agents: Vec::new(),
+            ports: (base, base + 99),
+            dir,
         };
         for (host, attributes) in AGENTS {
             cluster.agent(host, attributes);
@@ -70,7 +87,7 @@ impl Cluster {
                 && state["activated_slaves"] == json!(3))
             .then_some(())
         });
-        (cluster, dir)
+        cluster
     }
 
     fn agent(&mut self, host: &str, attributes: &str) {
@@ -79,7 +96,10 @@ impl Cluster {
             &self.masters.addresses(),
             &dir,
             host,
-            "cpus:2;mem:1024;disk:100;ports:[31000-31099]",
+            &format!(
+                "cpus:2;mem:1024;disk:100;ports:[{}-{}]",
+                self.ports.0, self.ports.1
+            ),
             &["--hostname", host, "--attributes", attributes],
         ));
     }
@@ -130,7 +150,7 @@ fn create(port: u16, app: Value) {
 
 #[test]
 fn constraints_spread_balance_and_pin_and_bad_apps_get_422_naming_the_field() {
-    let (cluster, _dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
     let port = cluster.port();
     let (status, pong) = (
         request(at(port), "GET", "/ping", &[], b"").status,
@@ -172,7 +192,7 @@ fn constraints_spread_balance_and_pin_and_bad_apps_get_422_naming_the_field() {
     for t in &pinned {
         assert!(t["ports"][0]
             .as_u64()
-            .is_some_and(|p| (31000..=31099).contains(&p)));
+            .is_some_and(|p| (cluster.ports.0..=cluster.ports.1).contains(&(p as u16))));
     }
 
     let (status, body) = v2(
@@ -220,7 +240,7 @@ fn constraints_spread_balance_and_pin_and_bad_apps_get_422_naming_the_field() {
 
 #[test]
 fn a_failed_instance_is_replaced() {
-    let (cluster, _dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
     let port = cluster.port();
     create(
         port,
@@ -262,7 +282,7 @@ fn healthy(tasks: &[Value]) -> usize {
 
 #[test]
 fn a_rolling_update_never_drops_below_the_minimum_healthy() {
-    let (cluster, _dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
     let port = cluster.port();
     // A health check that passes: an instance counts once its first check did.
     let check = json!([{"protocol": "COMMAND", "command": {"value": "true"},
@@ -305,7 +325,7 @@ fn a_rolling_update_never_drops_below_the_minimum_healthy() {
 
 #[test]
 fn a_deployment_cut_by_a_leader_kill_finishes_on_the_new_leader_without_relaunches() {
-    let (mut cluster, _dir) = Cluster::start(3);
+    let mut cluster = Cluster::start(3);
     let port = cluster.port();
     create(
         port,
@@ -368,7 +388,7 @@ fn sse_until(stream: &mut std::io::BufReader<std::net::TcpStream>, kind: &str) -
 #[test]
 fn the_event_stream_tells_of_api_calls_status_updates_and_deployments() {
     use std::io::Write;
-    let (cluster, _dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
     let port = cluster.port();
     let mut tcp = std::net::TcpStream::connect(at(port)).expect("connect");
     tcp.set_read_timeout(Some(GUARD)).expect("hang guard");
@@ -414,7 +434,8 @@ fn health_of(port: u16, app: &str) -> (u64, u64, Vec<String>) {
 
 #[test]
 fn a_failing_health_check_gets_the_instance_killed_and_replaced() {
-    let (cluster, dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
+    let dir = &cluster.dir;
     let port = cluster.port();
     // The check fails while this file exists; the first task's grace period ends with its
     // first success, the replacement's (60 s) covers the failures until the file goes.
@@ -556,7 +577,8 @@ fn the_services_api_asks_for_the_masters_credentials_where_the_operator_api_does
 
 #[test]
 fn a_deployment_waits_for_the_readiness_check_of_its_new_instance() {
-    let (cluster, dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
+    let dir = &cluster.dir;
     let port = cluster.port();
     // The task serves this directory; `/ready` answers 404 until the file exists.
     let www = dir.path().join("www");
@@ -578,7 +600,12 @@ fn a_deployment_waits_for_the_readiness_check_of_its_new_instance() {
     let result = eventually_within("the task is asked and is not ready", GUARD, || {
         let (_, d) = v2(port, "GET", "/v2/deployments", "");
         let r = d[0]["currentActions"][0]["readinessCheckResults"][0].clone();
-        (r["lastResponse"]["status"] == 404).then_some(r)
+        if r["lastResponse"]["status"] == 404 {
+            Ok(r)
+        } else {
+            let (_, tasks) = v2(port, "GET", "/v2/apps/warming/tasks", "");
+            Err(format!("deployments {d}, tasks {tasks}"))
+        }
     });
     assert_eq!(result["ready"], false, "{result}");
     assert_eq!(result["name"], "readinessCheck", "{result}");
@@ -596,7 +623,11 @@ fn a_deployment_waits_for_the_readiness_check_of_its_new_instance() {
         GUARD,
         || {
             let (_, d) = v2(port, "GET", "/v2/deployments", "");
-            (d == json!([])).then_some(())
+            if d == json!([]) {
+                Ok(())
+            } else {
+                Err(format!("deployments {d}"))
+            }
         },
     );
     let (_, app) = v2(port, "GET", "/v2/apps/warming", "");
