@@ -13,6 +13,7 @@
 //! is `Stop` is never relaunched; a launched instance's agent counts for its app's
 //! constraints until its task is terminal, whatever its version.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use meso_api::v1::{Offer, OfferId, TaskInfo, TaskState, TaskStatus};
@@ -167,6 +168,10 @@ pub struct Services {
     dirty: BTreeSet<String>,
     /// Readiness asks by task id: when the next may start, ms (`u64::MAX`: in flight).
     asks: HashMap<String, u64>,
+    /// Each app's definition as JSON text, dropped whenever the app changes
+    /// (`touch_app`): a list of a thousand apps serializes only those that changed since
+    /// the last one (`views::apps_text`).
+    def_text: RefCell<HashMap<AppId, String>>,
 }
 
 /// The key under which an app (with its instances) is stored.
@@ -269,7 +274,17 @@ impl Services {
     }
 
     pub(crate) fn touch_app(&mut self, app: &AppId) {
+        self.def_text.get_mut().remove(app);
         self.dirty.insert(app_key(app));
+    }
+
+    /// Calls `f` with `r`'s definition as JSON text (serialized once per change).
+    pub fn with_def_text<T>(&self, r: &AppRecord, f: impl FnOnce(&str) -> T) -> T {
+        let mut cache = self.def_text.borrow_mut();
+        let text = cache.entry(r.def.id.clone()).or_insert_with(|| {
+            serde_json::to_string(&r.def).expect("invariant: an app definition serializes")
+        });
+        f(text)
     }
 
     pub(crate) fn touch_deployment(&mut self, id: &str) {

@@ -232,8 +232,8 @@ pub fn apps_text<'a>(
             out.push_str(&app_info(s, r, embed).to_string());
             continue;
         }
-        let def = serde_json::to_string(&r.def).expect("an app definition serializes");
-        out.push_str(&def[..def.len() - 1]);
+        // The definition's object without its closing brace; the status fields follow.
+        s.with_def_text(r, |def| out.push_str(&def[..def.len() - 1]));
         let checks = r.def.has_health_checks();
         let (mut staged, mut running, mut healthy, mut unhealthy) = (0, 0, 0, 0);
         for t in s.instances_of(&r.def.id).filter_map(|i| i.task.as_ref()) {

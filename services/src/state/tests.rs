@@ -429,6 +429,20 @@ fn a_list_of_apps_changes_in_one_deployment_or_not_at_all() {
     let d = h.call("GET", "/deployments", "").body.unwrap();
     assert_eq!(d[0]["affectedApps"], serde_json::json!(["/l/a", "/l/b"]));
     assert_eq!(d[0]["totalSteps"], 2);
+    let instances = |h: &mut Harness| {
+        let listed = h.call("GET", "/apps", "");
+        let listed: serde_json::Value =
+            serde_json::from_str(listed.raw.as_deref().unwrap()).unwrap();
+        listed["apps"][1]["instances"].clone()
+    };
+    assert_eq!(instances(&mut h), 1);
+    let r = h.call("PUT", "/apps/l/b?force=true", r#"{"instances":3}"#);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        instances(&mut h),
+        3,
+        "the list shows the change, not a stale text"
+    );
 }
 
 /// The records the core would have written so far.
