@@ -1,8 +1,9 @@
 //! End-to-end services framework: real `meso master`s (the framework runs beside the
 //! leader) and three real `meso agent`s with attributes `rack` and `zone`, driven over
 //! Marathon's `/v2` with plain HTTP. Placement constraints, a failed instance replaced, a
-//! rolling update that keeps the minimum running, a leader kill during a deployment
-//! finished by the new leader without relaunching what ran, and 422s naming the field.
+//! rolling update that keeps the minimum healthy, a leader kill during a deployment
+//! finished by the new leader without relaunching what ran, 422s naming the field, and an
+//! instance whose health check starts failing killed and replaced.
 //! Timeouts are hang guards only.
 
 use std::net::SocketAddr;
@@ -44,16 +45,33 @@ fn v2(port: u16, method: &str, path: &str, body: &str) -> (u16, Value) {
 struct Cluster {
     masters: Masters,
     agents: Vec<Proc>,
+    /// The agents' host ports, a range of 100 of this cluster's own, so a task that binds
+    /// its port never meets one of another test's tasks.
+    ports: (u16, u16),
+    /// The masters' and agents' work dirs and logs (removed after the executors ended).
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Cluster {
+    /// The framework checkpoints, so its executors outlive the killed agents: end them.
+    fn drop(&mut self) {
+        self.agents.clear();
+        meso_testkit::executors::end_executors_under(self.masters.dir());
+    }
 }
 
 impl Cluster {
-    fn start(n_masters: usize) -> (Cluster, tempfile::TempDir) {
+    fn start(n_masters: usize) -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
         let masters = Masters::start(MESO.as_ref(), dir.path(), n_masters, &[]);
         let leader = masters.wait_leader(GUARD);
+        // 20000-29999, below the kernel's ephemeral ports where `free_port` picks.
+        let base = 20_000 + (meso_testkit::process::free_port() % 100) * 100;
         let mut cluster = Cluster {
             masters,
             agents: Vec::new(),
+            ports: (base, base + 99),
+            dir,
         };
         for (host, attributes) in AGENTS {
             cluster.agent(host, attributes);
@@ -69,7 +87,7 @@ impl Cluster {
                 && state["activated_slaves"] == json!(3))
             .then_some(())
         });
-        (cluster, dir)
+        cluster
     }
 
     fn agent(&mut self, host: &str, attributes: &str) {
@@ -78,7 +96,10 @@ impl Cluster {
             &self.masters.addresses(),
             &dir,
             host,
-            "cpus:2;mem:1024;disk:100;ports:[31000-31099]",
+            &format!(
+                "cpus:2;mem:1024;disk:100;ports:[{}-{}]",
+                self.ports.0, self.ports.1
+            ),
             &["--hostname", host, "--attributes", attributes],
         ));
     }
@@ -129,7 +150,7 @@ fn create(port: u16, app: Value) {
 
 #[test]
 fn constraints_spread_balance_and_pin_and_bad_apps_get_422_naming_the_field() {
-    let (cluster, _dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
     let port = cluster.port();
     let (status, pong) = (
         request(at(port), "GET", "/ping", &[], b"").status,
@@ -171,7 +192,7 @@ fn constraints_spread_balance_and_pin_and_bad_apps_get_422_naming_the_field() {
     for t in &pinned {
         assert!(t["ports"][0]
             .as_u64()
-            .is_some_and(|p| (31000..=31099).contains(&p)));
+            .is_some_and(|p| (cluster.ports.0..=cluster.ports.1).contains(&(p as u16))));
     }
 
     let (status, body) = v2(
@@ -219,7 +240,7 @@ fn constraints_spread_balance_and_pin_and_bad_apps_get_422_naming_the_field() {
 
 #[test]
 fn a_failed_instance_is_replaced() {
-    let (cluster, _dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
     let port = cluster.port();
     create(
         port,
@@ -251,31 +272,45 @@ fn a_failed_instance_is_replaced() {
     assert_eq!(failure["state"], "TASK_FAILED");
 }
 
+/// The tasks that run and whose health checks pass.
+fn healthy(tasks: &[Value]) -> usize {
+    tasks
+        .iter()
+        .filter(|t| t["state"] == "TASK_RUNNING" && t["healthCheckResults"][0]["alive"] == true)
+        .count()
+}
+
 #[test]
-fn a_rolling_update_never_drops_below_the_minimum_running() {
-    let (cluster, _dir) = Cluster::start(1);
+fn a_rolling_update_never_drops_below_the_minimum_healthy() {
+    let cluster = Cluster::start(1);
     let port = cluster.port();
+    // A health check that passes: an instance counts once its first check did.
+    let check = json!([{"protocol": "COMMAND", "command": {"value": "true"},
+        "delaySeconds": 0, "intervalSeconds": 1, "gracePeriodSeconds": 60}]);
     create(
         port,
         json!({"id": "/roll", "cmd": "sleep 1000", "instances": 4, "cpus": 0.1, "mem": 16,
+        "healthChecks": check,
         "upgradeStrategy": {"minimumHealthCapacity": 0.5, "maximumOverCapacity": 0}}),
     );
     let before = wait_deployed(port, "/roll", 4);
+    assert_eq!(healthy(&before), 4, "deployed means healthy: {before:?}");
     let (status, body) = v2(port, "PUT", "/v2/apps/roll", r#"{"cmd":"sleep 2000"}"#);
     assert_eq!(status, 200, "{body}");
     let version = body["version"].as_str().unwrap().to_string();
     let mut observed = Vec::new();
     eventually_within("the rolling update finishes", GUARD, || {
         let t = tasks(port, "/roll");
-        let up = running(&t).len();
+        let up = healthy(&t);
         observed.push(up);
         assert!(
             up >= 2,
-            "running dropped to {up} during the update (seen {observed:?})"
+            "healthy instances dropped to {up} during the update (seen {observed:?})"
         );
         let (_, app) = v2(port, "GET", "/v2/apps/roll", "");
         let done = app["app"]["deployments"] == json!([])
             && up == 4
+            && t.len() == 4
             && t.iter().all(|x| x["version"] == version.as_str());
         done.then_some(())
     });
@@ -290,7 +325,7 @@ fn a_rolling_update_never_drops_below_the_minimum_running() {
 
 #[test]
 fn a_deployment_cut_by_a_leader_kill_finishes_on_the_new_leader_without_relaunches() {
-    let (mut cluster, _dir) = Cluster::start(3);
+    let mut cluster = Cluster::start(3);
     let port = cluster.port();
     create(
         port,
@@ -353,7 +388,7 @@ fn sse_until(stream: &mut std::io::BufReader<std::net::TcpStream>, kind: &str) -
 #[test]
 fn the_event_stream_tells_of_api_calls_status_updates_and_deployments() {
     use std::io::Write;
-    let (cluster, _dir) = Cluster::start(1);
+    let cluster = Cluster::start(1);
     let port = cluster.port();
     let mut tcp = std::net::TcpStream::connect(at(port)).expect("connect");
     tcp.set_read_timeout(Some(GUARD)).expect("hang guard");
@@ -375,4 +410,238 @@ fn the_event_stream_tells_of_api_calls_status_updates_and_deployments() {
     assert_eq!(running["appId"], "/evented");
     let done = sse_until(&mut events, "deployment_success");
     assert!(done["plan"]["original"].is_object() && done["plan"]["target"].is_object());
+}
+
+/// `(tasksHealthy, tasksUnhealthy, task ids)` of `app` as `/v2/apps/{id}` shows it.
+fn health_of(port: u16, app: &str) -> (u64, u64, Vec<String>) {
+    let (status, body) = v2(port, "GET", &format!("/v2/apps{app}"), "");
+    assert_eq!(status, 200, "{body}");
+    let a = &body["app"];
+    let ids = a["tasks"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter_map(|x| x["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        a["tasksHealthy"].as_u64().unwrap_or(0),
+        a["tasksUnhealthy"].as_u64().unwrap_or(0),
+        ids,
+    )
+}
+
+#[test]
+fn a_failing_health_check_gets_the_instance_killed_and_replaced() {
+    let cluster = Cluster::start(1);
+    let dir = &cluster.dir;
+    let port = cluster.port();
+    // The check fails while this file exists; the first task's grace period ends with its
+    // first success, the replacement's (60 s) covers the failures until the file goes.
+    let sick = dir.path().join("sick");
+    create(
+        port,
+        json!({"id": "/checked", "cmd": "sleep 1000", "instances": 1, "cpus": 0.1, "mem": 16,
+        "backoffSeconds": 1, "backoffFactor": 1.0,
+        "healthChecks": [{"protocol": "COMMAND",
+            "command": {"value": format!("test ! -e {}", sick.display())},
+            "delaySeconds": 0, "intervalSeconds": 2, "timeoutSeconds": 10,
+            "gracePeriodSeconds": 60, "maxConsecutiveFailures": 4}]}),
+    );
+    let first = eventually_within("the first task is healthy", GUARD, || {
+        let (healthy, unhealthy, ids) = health_of(port, "/checked");
+        (healthy == 1 && unhealthy == 0 && ids.len() == 1).then(|| ids[0].clone())
+    });
+    assert!(first.ends_with("._app.1"), "{first}");
+    let instance = first.trim_end_matches("._app.1").to_string();
+    // The app's deployment finished only once the instance was healthy.
+    let (_, app) = v2(port, "GET", "/v2/apps/checked", "");
+    assert_eq!(app["app"]["deployments"], json!([]));
+
+    std::fs::write(&sick, b"").expect("make the check fail");
+    // Four consecutive failures two seconds apart: the task shows unhealthy for about six
+    // seconds before the executor kills it.
+    let app = eventually_within("the task is reported unhealthy", GUARD, || {
+        let (_, body) = v2(port, "GET", "/v2/apps/checked", "");
+        let a = &body["app"];
+        let unhealthy = a["tasksHealthy"] == 0
+            && a["tasksUnhealthy"] == 1
+            && a["tasks"].as_array().map(Vec::len) == Some(1)
+            && a["tasks"][0]["id"] == first.as_str();
+        unhealthy.then(|| a.clone())
+    });
+    assert_eq!(
+        app["tasks"][0]["healthCheckResults"][0]["alive"], false,
+        "{app}"
+    );
+    let second = eventually_within(
+        "the unhealthy task is killed and its instance relaunched",
+        GUARD,
+        || {
+            let next = tasks(port, "/checked")
+                .iter()
+                .filter(|t| t["state"] == "TASK_RUNNING")
+                .filter_map(|t| t["id"].as_str())
+                .find(|id| id.starts_with(&instance) && *id != first)?
+                .to_string();
+            Some(next)
+        },
+    );
+    assert!(
+        second.ends_with("._app.2"),
+        "same instance, next run: {second}"
+    );
+    let (_, app) = v2(port, "GET", "/v2/apps/checked", "");
+    let failure = &app["app"]["lastTaskFailure"];
+    assert_eq!(failure["taskId"], first.as_str(), "{failure}");
+    assert_eq!(failure["state"], "TASK_KILLED", "{failure}");
+    let completed = request(
+        at(port),
+        "GET",
+        "/master/tasks?order=asc&limit=100",
+        &[],
+        b"",
+    )
+    .json();
+    let killed = completed["tasks"]
+        .as_array()
+        .and_then(|t| t.iter().find(|x| x["id"] == first.as_str()).cloned())
+        .unwrap_or(Value::Null);
+    assert_eq!(killed["state"], "TASK_KILLED", "{completed}");
+
+    std::fs::remove_file(&sick).expect("make the check pass again");
+    eventually_within("the replacement is healthy", GUARD, || {
+        let (healthy, unhealthy, ids) = health_of(port, "/checked");
+        (healthy == 1 && unhealthy == 0 && ids == [second.clone()]).then_some(())
+    });
+}
+
+#[test]
+fn the_services_api_asks_for_the_masters_credentials_where_the_operator_api_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let credentials = dir.path().join("credentials.json");
+    std::fs::write(
+        &credentials,
+        r#"{"credentials":[{"principal":"ops","secret":"s3cret"}]}"#,
+    )
+    .expect("credentials file");
+    let masters = Masters::start(
+        MESO.as_ref(),
+        dir.path(),
+        1,
+        &[
+            "--authenticate-http-readwrite",
+            "--credentials",
+            credentials.to_str().expect("utf-8 temp path"),
+        ],
+    );
+    let port = masters.ports[masters.wait_leader(GUARD)];
+    let app = r#"{"id":"/guarded","cmd":"sleep 1000","instances":0}"#;
+    let post = |authorization: Option<&str>| {
+        let auth = authorization.map(|a| format!("Authorization: {a}"));
+        let mut headers = vec!["Content-Type: application/json", "Accept: application/json"];
+        headers.extend(auth.as_deref());
+        request(at(port), "POST", "/v2/apps", &headers, app.as_bytes())
+    };
+    // Reads are in the read-only realm, which this master leaves open.
+    eventually_within("the services API answers", GUARD, || {
+        (v2(port, "GET", "/v2/apps", "").0 == 200).then_some(())
+    });
+    let refused = post(None);
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Authorization")),
+        "a Marathon error body saying why: {}",
+        refused.text()
+    );
+    assert_eq!(
+        refused.header("WWW-Authenticate"),
+        Some("Basic realm=\"mesos-master-readwrite\"")
+    );
+    // `ops:wrong`, then `ops:s3cret`.
+    assert_eq!(post(Some("Basic b3BzOndyb25n")).status, 401);
+    let (_, apps) = v2(port, "GET", "/v2/apps", "");
+    assert_eq!(apps["apps"], json!([]), "nothing was created");
+    let created = post(Some("Basic b3BzOnMzY3JldA=="));
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(request(at(port), "GET", "/ping", &[], b"").status, 200);
+    let metrics = request(at(port), "GET", "/metrics/snapshot", &[], b"").json();
+    assert_eq!(
+        metrics["services/http_authentication_failures"], 1.0,
+        "only the wrong secret counts: {metrics}"
+    );
+}
+
+#[test]
+fn a_deployment_waits_for_the_readiness_check_of_its_new_instance() {
+    let cluster = Cluster::start(1);
+    let dir = &cluster.dir;
+    let port = cluster.port();
+    // The task serves this directory; `/ready` answers 404 until the file exists.
+    let www = dir.path().join("www");
+    std::fs::create_dir(&www).expect("served directory");
+    create(
+        port,
+        json!({"id": "/warming", "instances": 1, "cpus": 0.1, "mem": 32,
+        "cmd": format!("cd {} && exec python3 -m http.server $PORT0 --bind 127.0.0.1", www.display()),
+        "portDefinitions": [{"port": 0, "name": "http-api"}],
+        "readinessChecks": [{"path": "/ready", "intervalSeconds": 2, "timeoutSeconds": 1}]}),
+    );
+    let (_, app) = v2(port, "GET", "/v2/apps/warming", "");
+    assert_eq!(
+        app["app"]["readinessChecks"][0]["httpStatusCodesForReady"],
+        json!([200]),
+        "defaults filled in: {app}"
+    );
+    // Running, asked, not ready: the deployment stays and says why.
+    let result = eventually_within("the task is asked and is not ready", GUARD, || {
+        let (_, d) = v2(port, "GET", "/v2/deployments", "");
+        let r = d[0]["currentActions"][0]["readinessCheckResults"][0].clone();
+        if r["lastResponse"]["status"] == 404 {
+            Ok(r)
+        } else {
+            let (_, tasks) = v2(port, "GET", "/v2/apps/warming/tasks", "");
+            Err(format!("deployments {d}, tasks {tasks}"))
+        }
+    });
+    assert_eq!(result["ready"], false, "{result}");
+    assert_eq!(result["name"], "readinessCheck", "{result}");
+    let (_, app) = v2(port, "GET", "/v2/apps/warming?embed=app.readiness", "");
+    assert_eq!(app["app"]["tasksRunning"], 1, "{app}");
+    assert_eq!(app["app"]["deployments"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app["app"]["readinessCheckResults"][0]["ready"], false,
+        "{app}"
+    );
+
+    std::fs::write(www.join("ready"), b"ok").expect("the task becomes ready");
+    eventually_within(
+        "the deployment finishes once the task is ready",
+        GUARD,
+        || {
+            let (_, d) = v2(port, "GET", "/v2/deployments", "");
+            if d == json!([]) {
+                Ok(())
+            } else {
+                Err(format!("deployments {d}"))
+            }
+        },
+    );
+    let (_, app) = v2(port, "GET", "/v2/apps/warming", "");
+    assert_eq!(app["app"]["tasksRunning"], 1, "{app}");
+
+    let (status, body) = v2(
+        port,
+        "POST",
+        "/v2/apps",
+        r#"{"id":"/bad-ready","cmd":"x","readinessChecks":[{"portName":"web"}]}"#,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["details"][0]["path"], "/readinessChecks(0)/portName",
+        "{body}"
+    );
 }

@@ -118,6 +118,7 @@ fn embed(query: &str, single: bool) -> Embed {
     let mut e = Embed {
         tasks: single,
         last_task_failure: single,
+        readiness: false,
     };
     for v in params(query, "embed") {
         let v = v
@@ -127,6 +128,7 @@ fn embed(query: &str, single: bool) -> Embed {
         match v {
             "tasks" => e.tasks = true,
             "lastTaskFailure" => e.last_task_failure = true,
+            "readiness" => e.readiness = true,
             "failures" => {
                 e.tasks = true;
                 e.last_task_failure = true;
@@ -215,19 +217,17 @@ fn route(
                     crate::app::Violation::new("/", "error.expected.jsarray"),
                 ]))));
             };
-            let mut last = None;
-            for item in items {
+            let mut bodies = Vec::new();
+            for (i, item) in items.into_iter().enumerate() {
                 let Value::Object(body) = item else {
-                    return Err(Reply::from(ApiError::new(
-                        422,
-                        "each app must be an object",
-                    )));
+                    return Err(Reply::from(ApiError::from(AppError::Types(vec![
+                        crate::app::Violation::new(format!("/({i})"), "error.expected.jsobject"),
+                    ]))));
                 };
-                let id = app_id(body.get("id").and_then(Value::as_str).unwrap_or(""))?;
-                let (_, started) = s.update(&id, body, true, req.method == "PUT", force, stamp)?;
-                last = Some(started);
+                bodies.push(body);
             }
-            match last {
+            let partial = req.method == "PATCH" || flag(q, "partialUpdate", true);
+            match s.update_many(bodies, partial, req.method == "PUT", force, stamp)? {
                 Some(st) => Ok(Reply::started(200, &st)),
                 None => Ok(Reply::ok(
                     json!({"deploymentId": Value::Null, "version": iso(stamp.now_ms)}),
@@ -329,6 +329,12 @@ fn route(
             "http_config": {"http_port": env.http_port, "https_port": 0},
         }))),
         ("GET", "/leader") => Ok(Reply::ok(json!({"leader": env.leader}))),
+        // The framework leads with the master's Raft leadership, which this call cannot
+        // hand over: said plainly rather than a 404 for a route that exists in Marathon.
+        ("DELETE", "/leader") => Err(Reply::from(ApiError::new(
+            501,
+            "meso's services framework leads with the master's Raft leadership and cannot abdicate on its own; stop or restart the leading master to move it",
+        ))),
         (_, p) if p.starts_with("/apps/") => apps_route(s, req, &p["/apps".len()..], stamp),
         _ => Err(Reply::from(ApiError::new(404, "URI not found"))),
     }

@@ -128,6 +128,9 @@ pub struct AppDefinition {
     /// Health checks as given (defaults filled in by `health.rs` when launching).
     #[serde(default)]
     pub health_checks: Vec<Value>,
+    /// Readiness checks (`readiness.rs`), with their defaults filled in.
+    #[serde(default)]
+    pub readiness_checks: Vec<Value>,
     /// Rolling restart bounds.
     #[serde(default)]
     pub upgrade_strategy: UpgradeStrategy,
@@ -248,5 +251,10 @@ impl AppDefinition {
     /// Whether the app has health checks (then an instance counts once healthy).
     pub fn has_health_checks(&self) -> bool {
         !self.health_checks.is_empty()
+    }
+
+    /// Whether the app has readiness checks (then an instance counts once ready too).
+    pub fn has_readiness_checks(&self) -> bool {
+        !self.readiness_checks.is_empty()
     }
 }

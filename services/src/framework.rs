@@ -8,9 +8,13 @@
 //! the stored framework id after a failover) and forwards offers and status updates to it.
 //! After registering it asks the master to reconcile every task it knows, so running tasks
 //! are adopted, never relaunched. Every change's records are written to the registry
-//! (`PutServices`, one proposal in flight, the next batch coalescing behind it).
+//! (`PutServices`, one proposal in flight, the next batch coalescing behind it). Readiness
+//! checks are asked from here, over the node's HTTP client, at the agent's IP from the
+//! offer's URL (`readiness.rs` says when and what an answer means).
 //!
-//! Until the records are read, `/v2` answers 503.
+//! Until the records are read, `/v2` answers 503. Every `/v2` request first passes the
+//! master's HTTP authentication (`access.rs`): reads in the read-only realm, writes in the
+//! read-write realm; `/ping` is open.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +25,8 @@ use futures::future::BoxFuture;
 use libprocess::http_types::{HeaderMap, HeaderValue, StatusCode};
 use libprocess::slog::{info, warn};
 use libprocess::{Context, HttpReply, HttpRequest, HttpResponse, HttpStream, Node, Process, Upid};
+use meso_api::http::auth::HttpAuthenticator;
+use meso_api::http::RequestHeaders;
 use meso_api::v1::{
     AgentId, FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo, MasterInfo,
     Offer, TaskId, TaskStatus,
@@ -32,19 +38,28 @@ use meso_registry::{Operation, Registry};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
+use crate::access;
 use crate::api::{self, Env, Request};
 use crate::ops::Stamp;
+use crate::readiness::{HttpAnswer, Probe, BODY_LIMIT};
 use crate::state::{Effect, Services};
 use crate::timestamps::iso;
 
-/// The framework's settings (from `meso master --services-role`).
+/// The framework's settings (from `meso master --services-role` and the master's HTTP
+/// authentication flags).
 #[derive(Debug, Clone)]
 pub struct ServicesConfig {
     /// The framework's role.
     pub role: String,
     /// The OS user tasks run as by default.
     pub user: String,
+    /// The master's HTTP authentication, applied to `/v2` too (`access.rs`).
+    pub http_auth: HttpAuthenticator,
 }
+
+/// Requests to `/v2` refused for wrong credentials (not for absent ones), as the master's
+/// `master/http_authentication_failures`.
+pub const AUTHENTICATION_FAILURES_METRIC: &str = "services/http_authentication_failures";
 
 /// How often the deployments are looked at without an event (backoff expiries).
 const TICK: Duration = Duration::from_millis(500);
@@ -70,6 +85,8 @@ pub enum ServicesMessage {
     Persisted(Result<(), String>),
     /// Look at deployments again.
     Tick,
+    /// A readiness ask about a task came back (`Err`: no answer, why).
+    Readiness(String, Result<HttpAnswer, String>),
 }
 
 /// The scheduler the driver calls: forwards everything to the `v2` process.
@@ -184,6 +201,10 @@ impl ServicesProcess {
         let mut new_id = || ctx.uuid_v4().to_string();
         state.reconcile(&mut new_id);
         let effects = state.take_effects();
+        let probes = state.readiness_probes(Self::now_ms(ctx));
+        for probe in probes {
+            Self::ask_readiness(ctx, probe);
+        }
         if self.driver.is_none() && !state.apps.is_empty() {
             self.start_driver(ctx);
         }
@@ -209,6 +230,66 @@ impl ServicesProcess {
             }
         }
         self.persist(ctx);
+    }
+
+    /// Asks a task whether it is ready (`GET http://agent:port/path` over the node's HTTP
+    /// client); the answer comes back as [`ServicesMessage::Readiness`].
+    fn ask_readiness(ctx: &Context<Self>, probe: Probe) {
+        let Probe {
+            task_id,
+            host,
+            port,
+            path,
+            timeout_ms,
+            keep_body,
+        } = probe;
+        let Ok(ip) = host.parse::<std::net::IpAddr>() else {
+            let why = format!("the agent's address {host} is not an IP address");
+            let _ = ctx
+                .pid()
+                .send(ServicesMessage::Readiness(task_id, Err(why)));
+            return;
+        };
+        let timeout = Duration::from_millis(timeout_ms);
+        let exchange = ctx.node().http_send(
+            std::net::SocketAddr::new(ip, port),
+            libprocess::http_client::ClientRequest::get(path),
+            timeout,
+        );
+        let clock = ctx.node().clock();
+        ctx.defer(
+            async move {
+                let response = exchange.await.map_err(|e| e.to_string())?;
+                let content_type = response
+                    .headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let status = response.status.as_u16();
+                let body = if keep_body {
+                    // The head came within the timeout; the body gets as long again.
+                    let read = response.bytes(BODY_LIMIT);
+                    let deadline = clock.sleep_until(clock.now() + timeout);
+                    futures::pin_mut!(read);
+                    match futures::future::select(read, deadline).await {
+                        futures::future::Either::Left((Ok(b), _)) => {
+                            String::from_utf8_lossy(&b).into_owned()
+                        }
+                        futures::future::Either::Left((Err(e), _)) => e.to_string(),
+                        futures::future::Either::Right(_) => "the body took too long".into(),
+                    }
+                } else {
+                    String::new()
+                };
+                Ok(HttpAnswer {
+                    status,
+                    content_type,
+                    body,
+                })
+            },
+            move |answer| ServicesMessage::Readiness(task_id, answer),
+        );
     }
 
     fn persist(&mut self, ctx: &mut Context<Self>) {
@@ -278,7 +359,48 @@ impl ServicesProcess {
         self.subscribers.push(Subscriber { stream, types });
     }
 
+    /// The 401 for a request the master's HTTP authentication refuses (`access.rs`).
+    fn refused(&self, ctx: &Context<Self>, request: &HttpRequest) -> Option<HttpResponse> {
+        let headers = RequestHeaders::from_pairs(
+            request
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        );
+        let now = ctx
+            .wall_time()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let refused = access::check(
+            &self.config.http_auth,
+            request.method.as_str(),
+            &headers,
+            now,
+        )?;
+        if refused.attempted {
+            ctx.node()
+                .metrics()
+                .counter(AUTHENTICATION_FAILURES_METRIC)
+                .inc();
+            info!(ctx.node().logger(), "services: HTTP authentication failed";
+                "path" => &request.path, "peer" => ?request.peer, "reason" => %refused.body["message"]);
+        }
+        let mut response = json_response(401, &refused.body, &[]);
+        for (name, value) in refused.headers {
+            if let (Ok(n), Ok(v)) = (
+                libprocess::http_types::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                response.headers.append(n, v);
+            }
+        }
+        Some(response)
+    }
+
     fn serve(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
+        if let Some(refusal) = self.refused(ctx, &request) {
+            return reply.respond(refusal);
+        }
         let route = request.route.clone();
         if route.trim_end_matches('/') == "/events" && request.method == "GET" {
             return self.subscribe(ctx, &request, reply);
@@ -323,19 +445,24 @@ impl ServicesProcess {
                 now_ms,
             );
         }
-        match &answer.raw {
+        let read_only = matches!(request.method.as_str(), "GET" | "HEAD");
+        match answer.raw {
             Some(text) => {
-                let mut r = HttpResponse::text(StatusCode::OK, text.clone());
+                let mut r = HttpResponse::text(StatusCode::OK, text);
                 r.headers
                     .insert("content-type", HeaderValue::from_static("application/json"));
                 reply.respond(r);
             }
             None => {
-                let body = answer.body.clone().unwrap_or(Value::Null);
+                let body = answer.body.unwrap_or(Value::Null);
                 reply.respond(json_response(answer.status, &body, &answer.headers));
             }
         }
-        self.settle(ctx);
+        // A read changed nothing: no reconciling of every app behind each GET (the tick and
+        // the next change do it).
+        if !read_only {
+            self.settle(ctx);
+        }
     }
 
     fn offers(&mut self, ctx: &mut Context<Self>, offers: Vec<Offer>) {
@@ -468,6 +595,13 @@ impl Process for ServicesProcess {
                 }
                 self.persist(ctx);
             }
+            ServicesMessage::Readiness(task_id, answer) => {
+                let now_ms = Self::now_ms(ctx);
+                if let Some(state) = self.state.as_mut() {
+                    state.readiness_answer(&task_id, answer, now_ms);
+                }
+                self.settle(ctx);
+            }
             ServicesMessage::Tick => {
                 self.settle(ctx);
                 ctx.delay(TICK, ServicesMessage::Tick);
@@ -486,8 +620,29 @@ impl Process for ServicesProcess {
     }
 }
 
-/// `/ping`: `pong`, as text, or as a JSON string for a client that prefers JSON.
+/// `/ping`: `pong`, as text, or as a JSON string for a client that prefers JSON; 204 for
+/// a client that accepts neither (Marathon's).
 pub struct Ping;
+
+/// What `/ping` answers a client whose `Accept` is `accept`: the JSON string when it
+/// names JSON and not plain text, text when it accepts text (or anything), else nothing.
+pub fn ping_answer(accept: &str) -> HttpResponse {
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .collect();
+    let json = types.contains(&"application/json");
+    let text = types
+        .iter()
+        .any(|t| matches!(*t, "text/plain" | "text/*" | "*/*" | ""));
+    if json && !types.contains(&"text/plain") {
+        HttpResponse::json(&json!("pong"))
+    } else if text {
+        HttpResponse::text(StatusCode::OK, "pong")
+    } else {
+        HttpResponse::text(StatusCode::NO_CONTENT, "")
+    }
+}
 
 impl Process for Ping {
     type Message = ();
@@ -505,11 +660,7 @@ impl Process for Ping {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("*/*")
             .to_string();
-        if accept.contains("application/json") && !accept.contains("text/plain") {
-            reply.respond(HttpResponse::json(&json!("pong")));
-        } else {
-            reply.respond(HttpResponse::text(StatusCode::OK, "pong"));
-        }
+        reply.respond(ping_answer(&accept));
     }
 }
 
@@ -554,5 +705,26 @@ impl Companion for ServicesCompanion {
                 exited.await;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_answers_in_the_form_the_client_accepts() {
+        let body = |r: &HttpResponse| r.status.as_u16();
+        assert_eq!(body(&ping_answer("*/*")), 200);
+        assert_eq!(body(&ping_answer("text/plain")), 200);
+        assert_eq!(body(&ping_answer("application/json")), 200);
+        assert_eq!(body(&ping_answer("application/xml")), 204);
+        let json = ping_answer("application/json");
+        assert_eq!(
+            json.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
     }
 }

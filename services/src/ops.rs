@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::app::{AppDefinition, AppError};
+use crate::app::{AppDefinition, AppError, Violation};
 use crate::ids::AppId;
 use crate::parse::definition_from;
 use crate::state::{AppRecord, Deployment, Goal, Services};
@@ -55,6 +55,19 @@ impl From<AppError> for ApiError {
             },
         }
     }
+}
+
+/// `e` for the `i`th app of a list: each `details` path prefixed with `/(i)`.
+fn at_item(mut e: ApiError, i: usize) -> ApiError {
+    if let Some(details) = e.body.get_mut("details").and_then(Value::as_array_mut) {
+        for d in details {
+            if let Some(path) = d.get("path").and_then(Value::as_str) {
+                let path = format!("/({i}){}", if path == "/" { "" } else { path });
+                d["path"] = Value::String(path);
+            }
+        }
+    }
+    e
 }
 
 /// Versions kept per app (`/v2/apps/{id}/versions` is a bounded history).
@@ -214,18 +227,17 @@ impl Services {
         Ok((app, started))
     }
 
-    /// `PUT`/`PATCH /v2/apps/{id}` (and each app of `PUT /v2/apps`): `partial` keeps the
-    /// fields the body leaves out; `create` allows a new app (PUT). A body of only
-    /// `{"version": v}` rolls back to that stored version. Answers whether it created.
-    pub fn update(
-        &mut self,
+    /// The definition a `PUT`/`PATCH` body asks for `app`, and the one it replaces (`None`:
+    /// a new app), changing nothing: `partial` keeps the fields the body leaves out;
+    /// `create` allows a new app (PUT). A body of only `{"version": v}` rolls back to that
+    /// stored version.
+    fn definition_for(
+        &self,
         app: &AppId,
         mut body: Map<String, Value>,
         partial: bool,
         create: bool,
-        force: bool,
-        stamp: &mut Stamp<'_>,
-    ) -> Result<(bool, Started), ApiError> {
+    ) -> Result<(AppDefinition, Option<AppDefinition>), ApiError> {
         let existing = self.apps.get(app).map(|r| r.def.clone());
         if existing.is_none() && !create {
             return Err(ApiError::no_app(app));
@@ -268,20 +280,92 @@ impl Services {
             };
             definition_from(merged)?
         };
+        Ok((def, existing))
+    }
+
+    /// Makes each definition its app's target and starts one deployment for them all: new
+    /// apps start in a first step, then every app scales or restarts.
+    fn apply_all(
+        &mut self,
+        prepared: Vec<(AppDefinition, Option<AppDefinition>)>,
+        stamp: &mut Stamp<'_>,
+    ) -> Started {
+        let mut starts = Vec::new();
+        let mut actions = Vec::new();
+        let mut original = BTreeMap::new();
+        for (def, existing) in prepared {
+            let app = def.id.clone();
+            let action = self.set_definition(def, stamp.now_ms, false);
+            if existing.is_none() {
+                starts.push(("StartApplication".to_string(), app.clone()));
+                actions.push(("ScaleApplication".to_string(), app.clone()));
+            } else {
+                actions.push((action, app.clone()));
+            }
+            original.insert(app, existing);
+        }
+        let steps = if starts.is_empty() {
+            vec![actions]
+        } else {
+            vec![starts, actions]
+        };
+        self.start_deployment(steps, original, stamp)
+    }
+
+    /// `PUT`/`PATCH /v2/apps/{id}` (see [`Self::definition_for`]). Answers whether it
+    /// created the app.
+    pub fn update(
+        &mut self,
+        app: &AppId,
+        body: Map<String, Value>,
+        partial: bool,
+        create: bool,
+        force: bool,
+        stamp: &mut Stamp<'_>,
+    ) -> Result<(bool, Started), ApiError> {
+        let (def, existing) = self.definition_for(app, body, partial, create)?;
         self.lock(std::slice::from_ref(app), force)?;
         let created = existing.is_none();
-        let action = self.set_definition(def, stamp.now_ms, false);
-        let steps = if created {
-            vec![
-                vec![("StartApplication".to_string(), app.clone())],
-                vec![("ScaleApplication".to_string(), app.clone())],
-            ]
-        } else {
-            vec![vec![(action, app.clone())]]
-        };
-        let started =
-            self.start_deployment(steps, BTreeMap::from([(app.clone(), existing)]), stamp);
-        Ok((created, started))
+        Ok((created, self.apply_all(vec![(def, existing)], stamp)))
+    }
+
+    /// `PUT`/`PATCH /v2/apps`: every app of the list (each with its `id`) is checked
+    /// first, a refusal naming the item (`/(i)/...`) changes nothing; then all change in
+    /// one deployment (`None`: an empty list).
+    pub fn update_many(
+        &mut self,
+        items: Vec<Map<String, Value>>,
+        partial: bool,
+        create: bool,
+        force: bool,
+        stamp: &mut Stamp<'_>,
+    ) -> Result<Option<Started>, ApiError> {
+        let mut prepared: Vec<(AppDefinition, Option<AppDefinition>)> = Vec::new();
+        for (i, body) in items.into_iter().enumerate() {
+            let id = body.get("id").and_then(Value::as_str).unwrap_or("");
+            let app = AppId::parse(id).map_err(|e| {
+                ApiError::from(AppError::Invalid(vec![Violation::new(
+                    format!("/({i})/id"),
+                    e,
+                )]))
+            })?;
+            if prepared.iter().any(|(d, _)| d.id == app) {
+                return Err(ApiError::from(AppError::Invalid(vec![Violation::new(
+                    format!("/({i})/id"),
+                    format!("{app} is listed more than once"),
+                )])));
+            }
+            let p = self
+                .definition_for(&app, body, partial, create)
+                .map_err(|e| at_item(e, i))?;
+            prepared.push(p);
+        }
+        if prepared.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<AppId> = prepared.iter().map(|(d, _)| d.id.clone()).collect();
+        self.lock(&ids, force)?;
+        Ok(Some(self.apply_all(prepared, stamp)))
     }
 
     /// `POST /v2/apps/{id}/restart`: a rolling restart without a change.

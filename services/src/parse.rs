@@ -35,6 +35,7 @@ const FIELDS: &[(&str, Kind)] = &[
     ("env", Kind::Object),
     ("labels", Kind::TextMap),
     ("healthChecks", Kind::List),
+    ("readinessChecks", Kind::List),
     ("upgradeStrategy", Kind::Object),
     ("backoffSeconds", Kind::Integer),
     ("backoffFactor", Kind::Number),
@@ -209,10 +210,14 @@ pub fn definition_from(mut body: Map<String, Value>) -> Result<AppDefinition, Ap
     if !violations.is_empty() {
         return Err(AppError::Invalid(violations));
     }
-    let app: AppDefinition = serde_json::from_value(Value::Object(body))
+    let mut app: AppDefinition = serde_json::from_value(Value::Object(body))
         .map_err(|e| AppError::Types(vec![Violation::new("/", e.to_string())]))?;
     let violations = crate::validation::validate(&app);
     if violations.is_empty() {
+        app.readiness_checks = crate::readiness::checks_of(&app)
+            .iter()
+            .map(crate::readiness::echo)
+            .collect();
         Ok(app)
     } else {
         Err(AppError::Invalid(violations))

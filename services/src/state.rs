@@ -13,6 +13,7 @@
 //! is `Stop` is never relaunched; a launched instance's agent counts for its app's
 //! constraints until its task is terminal, whatever its version.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use meso_api::v1::{Offer, OfferId, TaskInfo, TaskState, TaskStatus};
@@ -24,6 +25,7 @@ use crate::constraints::parse_all;
 pub use crate::deployment::Deployment;
 use crate::ids::{task_id, AppId};
 use crate::placement::{place, AgentFacts, OfferSlot};
+use crate::readiness::ReadinessResult;
 use crate::rolling::{scale_down, step, Backoff, Member};
 use crate::timestamps::iso;
 
@@ -74,6 +76,13 @@ pub struct TaskRecord {
     pub staged_ms: u64,
     /// When it was reported running, ms.
     pub started_ms: Option<u64>,
+    /// The agent's address for the framework's own asks (readiness checks): its IP from
+    /// the offer's URL, else its hostname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The readiness check's last result (apps with a readiness check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<ReadinessResult>,
 }
 
 /// One instance of an app.
@@ -101,11 +110,14 @@ impl Instance {
         self.task.is_some()
     }
 
-    /// Running, and healthy when the app has checks.
-    pub fn serving(&self, checks: bool) -> bool {
-        self.task
-            .as_ref()
-            .is_some_and(|t| t.state == TaskState::Running && (!checks || t.healthy == Some(true)))
+    /// Running, healthy when the app has health checks, and ready when it has a readiness
+    /// check.
+    pub fn serving(&self, checks: bool, readiness: bool) -> bool {
+        self.task.as_ref().is_some_and(|t| {
+            t.state == TaskState::Running
+                && (!checks || t.healthy == Some(true))
+                && (!readiness || t.readiness.as_ref().is_some_and(|r| r.ready))
+        })
     }
 }
 
@@ -154,6 +166,12 @@ pub struct Services {
     by_app: HashMap<AppId, BTreeSet<String>>,
     effects: Vec<Effect>,
     dirty: BTreeSet<String>,
+    /// Readiness asks by task id: when the next may start, ms (`u64::MAX`: in flight).
+    asks: HashMap<String, u64>,
+    /// Each app's definition as JSON text, dropped whenever the app changes
+    /// (`touch_app`): a list of a thousand apps serializes only those that changed since
+    /// the last one (`views::apps_text`).
+    def_text: RefCell<HashMap<AppId, String>>,
 }
 
 /// The key under which an app (with its instances) is stored.
@@ -256,7 +274,17 @@ impl Services {
     }
 
     pub(crate) fn touch_app(&mut self, app: &AppId) {
+        self.def_text.get_mut().remove(app);
         self.dirty.insert(app_key(app));
+    }
+
+    /// Calls `f` with `r`'s definition as JSON text (serialized once per change).
+    pub fn with_def_text<T>(&self, r: &AppRecord, f: impl FnOnce(&str) -> T) -> T {
+        let mut cache = self.def_text.borrow_mut();
+        let text = cache.entry(r.def.id.clone()).or_insert_with(|| {
+            serde_json::to_string(&r.def).expect("invariant: an app definition serializes")
+        });
+        f(text)
     }
 
     pub(crate) fn touch_deployment(&mut self, id: &str) {
@@ -370,6 +398,7 @@ impl Services {
         };
         let n = record.def.instances as usize;
         let checks = record.def.has_health_checks();
+        let readiness = record.def.has_readiness_checks();
         let strategy = record.def.upgrade_strategy;
         let selection = record.def.kill_selection;
         let (config_ms, version_ms) = (record.config_ms, record.version_ms);
@@ -381,7 +410,7 @@ impl Services {
             let member = (
                 i.id.clone(),
                 Member {
-                    healthy: i.serving(checks),
+                    healthy: i.serving(checks, readiness),
                     started_ms: i.task.as_ref().map_or(u64::MAX, |t| t.staged_ms),
                 },
             );
@@ -449,12 +478,13 @@ impl Services {
             return self.instances_of(app).next().is_none();
         };
         let checks = record.def.has_health_checks();
+        let readiness = record.def.has_readiness_checks();
         let mut serving = 0;
         for i in self.instances_of(app) {
             if i.goal == Goal::Stop || i.config_ms != record.config_ms {
                 return false;
             }
-            if !i.serving(checks) {
+            if !i.serving(checks, readiness) {
                 return false;
             }
             serving += 1;
@@ -545,6 +575,12 @@ impl Services {
                     healthy: None,
                     staged_ms: now_ms,
                     started_ms: None,
+                    address: offer
+                        .url
+                        .as_ref()
+                        .and_then(|u| u.address.ip.clone())
+                        .or_else(|| Some(offer.hostname.clone())),
+                    readiness: None,
                 });
                 self.by_task.insert(tid, instance_id);
                 tasks[p.offer].push(task);
@@ -644,6 +680,7 @@ impl Services {
         };
         let task = instance.task.take().expect("an ended task was launched");
         self.by_task.remove(&task.task_id);
+        self.asks.remove(&task.task_id);
         let app = instance.app.clone();
         let config_ms = instance.config_ms;
         let goal = instance.goal;
@@ -710,5 +747,6 @@ impl Services {
     }
 }
 
+mod readiness;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -143,6 +143,7 @@ pub fn validate(app: &AppDefinition) -> Vec<Violation> {
             "An app may have at most one Mesos health check".into(),
         );
     }
+    v.extend(crate::readiness::violations(app));
     v
 }
 

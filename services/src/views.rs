@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::deployment::{actions_json, Deployment};
+use crate::deployment::Deployment;
 use crate::ids::AppId;
 use crate::state::{AppRecord, Goal, Instance, Services};
 use crate::timestamps::iso;
@@ -69,7 +69,14 @@ pub fn deployment_json(s: &Services, d: &Deployment) -> Value {
         "affectedApps": d.apps().iter().map(AppId::as_str).collect::<Vec<_>>(),
         "affectedPods": [],
         "steps": d.steps.iter().map(|s| json!({"actions": d_actions(s)})).collect::<Vec<_>>(),
-        "currentActions": actions_json(&d.steps[current]),
+        "currentActions": d.steps[current]
+            .iter()
+            .map(|(action, app)| json!({
+                "action": action,
+                "app": app.as_str(),
+                "readinessCheckResults": s.readiness_results(app),
+            }))
+            .collect::<Vec<_>>(),
         "currentStep": current + 1,
         "totalSteps": d.steps.len(),
     })
@@ -88,6 +95,8 @@ pub struct Embed {
     pub tasks: bool,
     /// `lastTaskFailure`.
     pub last_task_failure: bool,
+    /// `readiness` (`readinessCheckResults`).
+    pub readiness: bool,
 }
 
 /// An app as GET returns it.
@@ -137,6 +146,12 @@ pub fn app_info(s: &Services, r: &AppRecord, embed: Embed) -> Value {
         if let Some(f) = &r.last_failure {
             m.insert("lastTaskFailure".into(), f.clone());
         }
+    }
+    if embed.readiness {
+        m.insert(
+            "readinessCheckResults".into(),
+            Value::Array(s.readiness_results(&r.def.id)),
+        );
     }
     Value::Object(m)
 }
@@ -213,12 +228,12 @@ pub fn apps_text<'a>(
         if n > 0 {
             out.push(',');
         }
-        if embed.tasks || embed.last_task_failure {
+        if embed.tasks || embed.last_task_failure || embed.readiness {
             out.push_str(&app_info(s, r, embed).to_string());
             continue;
         }
-        let def = serde_json::to_string(&r.def).expect("an app definition serializes");
-        out.push_str(&def[..def.len() - 1]);
+        // The definition's object without its closing brace; the status fields follow.
+        s.with_def_text(r, |def| out.push_str(&def[..def.len() - 1]));
         let checks = r.def.has_health_checks();
         let (mut staged, mut running, mut healthy, mut unhealthy) = (0, 0, 0, 0);
         for t in s.instances_of(&r.def.id).filter_map(|i| i.task.as_ref()) {

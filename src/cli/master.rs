@@ -91,13 +91,14 @@ pub struct MasterFlags {
     )]
     pub min_allocatable_resources: String,
     /// Require credentials on the read-only HTTP endpoints (`/master/state`,
-    /// `/metrics/snapshot`, `/master/tasks`, `/flags`, ...; `/health` and `/version` stay
-    /// open). Needs `--credentials` or `--jwt-secret-file`.
+    /// `/metrics/snapshot`, `/master/tasks`, `/flags`, ...; the services API's GETs under
+    /// `/v2`; `/health`, `/version` and `/ping` stay open). Needs `--credentials` or
+    /// `--jwt-secret-file`.
     #[arg(long, env = "MESO_AUTHENTICATE_HTTP_READONLY")]
     pub authenticate_http_readonly: bool,
     /// Require credentials on the read-write HTTP endpoints: the v1 operator API
-    /// (`/api/v1`, every call, GET_* included, as Mesos). Needs `--credentials` or
-    /// `--jwt-secret-file`.
+    /// (`/api/v1`, every call, GET_* included, as Mesos) and the services API's writes
+    /// under `/v2` (POST, PUT, PATCH, DELETE). Needs `--credentials` or `--jwt-secret-file`.
     #[arg(long, env = "MESO_AUTHENTICATE_HTTP_READWRITE")]
     pub authenticate_http_readwrite: bool,
     /// Require credentials on the v1 scheduler API (`/api/v1/scheduler`). Needs
@@ -351,6 +352,7 @@ fn services_companion(
         meso_services::framework::ServicesConfig {
             role: flags.services_role.clone(),
             user,
+            http_auth: flags.http_authenticator()?,
         },
     )])
 }

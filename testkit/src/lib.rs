@@ -10,7 +10,8 @@
 //! - [`process`]: real `meso` processes (spawn with logs, kill -9, SIGSTOP/SIGCONT, log
 //!   tails); [`e2e_cluster`] one real master and agent; [`masters`] three real HA masters;
 //!   [`subscribe`] a scheduler SUBSCRIBE that follows redirects; [`python_clients`] the
-//!   Python HTTP clients.
+//!   Python HTTP clients; [`executors`] ends the executors checkpointing frameworks
+//!   leave behind their killed agents.
 //! - [`certs`]: a test CA and certificates (rcgen) written as `--ssl-*` files, and an
 //!   HTTPS GET.
 //! - [`browser`]: headless Chromium through chromedriver (WebDriver), for the web UI's
@@ -33,6 +34,7 @@ pub mod certs;
 pub mod cluster;
 pub mod e2e_cluster;
 pub mod eventually;
+pub mod executors;
 pub mod http;
 pub mod isolated;
 pub mod isolator_checks;

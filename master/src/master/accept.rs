@@ -63,6 +63,18 @@ impl Master {
                 &offer.role,
                 offer.resources,
             );
+            // As Mesos: the agent's HTTP address, which a framework may use to reach its
+            // tasks' ports (the services framework's readiness checks do).
+            made.url = Some(meso_api::v1::Url {
+                scheme: "http".to_string(),
+                address: meso_api::v1::Address {
+                    hostname: Some(agent.info.hostname.clone()),
+                    ip: Some(agent.pid.addr().ip().to_string()),
+                    port: u32::from(agent.pid.addr().port()),
+                },
+                path: Some(format!("/{}", agent.pid.id())),
+                fragment: None,
+            });
             if !self.maintenance.machines.windows().is_empty() {
                 made.unavailability =
                     self.maintenance

@@ -195,7 +195,7 @@ fn a_rolling_restart_keeps_the_minimum_serving() {
     let serving = |h: &Harness| {
         h.s.instances
             .values()
-            .filter(|i| i.goal == Goal::Run && i.serving(false))
+            .filter(|i| i.goal == Goal::Run && i.serving(false, false))
             .count()
     };
     for _ in 0..10 {
@@ -309,4 +309,146 @@ fn an_instance_killed_for_failing_checks_is_replaced_after_a_backoff() {
     assert!(events.iter().any(
         |e| matches!(e, Effect::Event(v) if v["eventType"] == "unhealthy_instance_kill_event")
     ));
+}
+
+#[test]
+fn a_deployment_waits_for_readiness_and_asks_once_per_interval() {
+    let mut h = Harness::new();
+    let r = h.call(
+        "POST",
+        "/apps",
+        r#"{"id":"/r","cmd":"x","cpus":0.1,"portDefinitions":[{"name":"http-api"}],
+        "readinessChecks":[{"path":"/ready","intervalSeconds":5,"timeoutSeconds":1}]}"#,
+    );
+    assert_eq!(r.status, 201);
+    let mut offer = h.offer("h1", "", 4.0);
+    offer.url = Some(meso_api::v1::Url {
+        scheme: "http".into(),
+        address: meso_api::v1::Address {
+            hostname: Some("h1".into()),
+            ip: Some("10.0.0.7".into()),
+            port: 5051,
+        },
+        path: Some("/slave(1)".into()),
+        fragment: None,
+    });
+    let launched = h.s.offers(vec![offer], h.now_ms);
+    let task = launched.launches[0].1[0].task_id.to_string();
+    assert!(
+        h.s.readiness_probes(h.now_ms).is_empty(),
+        "not asked before it runs"
+    );
+    h.report(&task, TaskState::Running, None);
+    let probes = h.s.readiness_probes(h.now_ms);
+    assert_eq!(probes.len(), 1);
+    assert_eq!(
+        (probes[0].host.as_str(), probes[0].path.as_str()),
+        ("10.0.0.7", "/ready")
+    );
+    assert!(
+        h.s.readiness_probes(h.now_ms).is_empty(),
+        "one ask in flight per task"
+    );
+    let not_yet = crate::readiness::HttpAnswer {
+        status: 503,
+        content_type: "text/plain".into(),
+        body: "warming".into(),
+    };
+    h.s.readiness_answer(&task, Ok(not_yet), h.now_ms);
+    h.tick();
+    assert_eq!(h.s.deployments.len(), 1, "running is not enough");
+    let d = h.call("GET", "/deployments", "").body.unwrap();
+    let result = &d[0]["currentActions"][0]["readinessCheckResults"][0];
+    assert_eq!(result["ready"], false);
+    assert_eq!(result["lastResponse"]["status"], 503);
+    assert_eq!(
+        result["lastResponse"]["body"], "",
+        "no body unless preserved"
+    );
+    h.now_ms += 4_000;
+    assert!(
+        h.s.readiness_probes(h.now_ms).is_empty(),
+        "within the interval"
+    );
+    h.now_ms += 1_000;
+    assert_eq!(
+        h.s.readiness_probes(h.now_ms).len(),
+        1,
+        "after the interval"
+    );
+    h.s.readiness_answer(&task, Err("connection refused".into()), h.now_ms);
+    h.tick();
+    assert_eq!(h.s.deployments.len(), 1);
+    h.now_ms += 5_000;
+    assert_eq!(h.s.readiness_probes(h.now_ms).len(), 1);
+    let ready = crate::readiness::HttpAnswer {
+        status: 200,
+        content_type: "text/plain".into(),
+        body: String::new(),
+    };
+    h.s.readiness_answer(&task, Ok(ready), h.now_ms);
+    h.tick();
+    assert!(h.s.deployments.is_empty(), "ready: the deployment is done");
+    h.now_ms += 60_000;
+    assert!(
+        h.s.readiness_probes(h.now_ms).is_empty(),
+        "a ready task is not asked again"
+    );
+    let (restored, bad) = Services::restore("*", &stored(&mut h.s));
+    assert!(bad.is_empty());
+    let i = restored.instance_of_task(&task).unwrap();
+    assert!(i.serving(false, true), "readiness survives a failover");
+}
+
+#[test]
+fn a_list_of_apps_changes_in_one_deployment_or_not_at_all() {
+    let mut h = Harness::new();
+    let r = h.call(
+        "PUT",
+        "/apps",
+        r#"[{"id":"/l/a","cmd":"x","instances":0},{"id":"/l/b","cmd":"x","cpus":"many"}]"#,
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body.unwrap()["details"][0]["path"], "/(1)/cpus");
+    assert!(h.s.apps.is_empty(), "nothing half-written");
+    let r = h.call(
+        "PUT",
+        "/apps",
+        r#"[{"id":"/l/a","cmd":"x","instances":0},{"id":"/l/a","cmd":"y"}]"#,
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body.unwrap()["details"][0]["path"], "/(1)/id");
+    let r = h.call(
+        "PUT",
+        "/apps",
+        r#"[{"id":"/l/a","cmd":"x","instances":1},{"id":"/l/b","cmd":"x","instances":1}]"#,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(h.s.apps.len(), 2);
+    assert_eq!(h.s.deployments.len(), 1, "one deployment for the list");
+    let d = h.call("GET", "/deployments", "").body.unwrap();
+    assert_eq!(d[0]["affectedApps"], serde_json::json!(["/l/a", "/l/b"]));
+    assert_eq!(d[0]["totalSteps"], 2);
+    let instances = |h: &mut Harness| {
+        let listed = h.call("GET", "/apps", "");
+        let listed: serde_json::Value =
+            serde_json::from_str(listed.raw.as_deref().unwrap()).unwrap();
+        listed["apps"][1]["instances"].clone()
+    };
+    assert_eq!(instances(&mut h), 1);
+    let r = h.call("PUT", "/apps/l/b?force=true", r#"{"instances":3}"#);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        instances(&mut h),
+        3,
+        "the list shows the change, not a stale text"
+    );
+}
+
+/// The records the core would have written so far.
+fn stored(s: &mut Services) -> BTreeMap<String, Vec<u8>> {
+    s.take_writes()
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
 }
