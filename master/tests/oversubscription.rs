@@ -1,8 +1,8 @@
 //! Revocable resources through the master, in process: an agent's reported revocable total
 //! reaches `/master/state` and the offers of frameworks with REVOCABLE_RESOURCES (marked
 //! `revocable` in JSON), a shrinking total rescinds the offers holding revocable resources,
-//! a task may not mix revocable and non-revocable cpus, and the total never falls below
-//! what revocable tasks hold.
+//! a task may not mix revocable and non-revocable cpus, the total never falls below
+//! what revocable tasks hold, and falls back to the report once they end.
 
 use std::time::Duration;
 
@@ -161,4 +161,12 @@ async fn revocable_resources_are_offered_rescinded_and_kept_apart() {
     assert_eq!(resources["cpus_revocable"], 0.5, "{resources}");
     let used = cluster.state().await["slaves"][0]["used_resources"].clone();
     assert_eq!(used["cpus_revocable"], 0.5, "{used}");
+
+    // The QoS controller evicts the task: the total falls back to the report (0.2), so the
+    // evicted task's 0.5 cpus are not offered again on a machine the estimator found busy.
+    while fw.events.try_recv().is_ok() {}
+    agent.send_update(&fw.id, "rev", TaskState::Killed);
+    until_revocable_cpus(&cluster, 0.2).await;
+    let offer = next_offer(&cluster, &mut fw).await;
+    assert_eq!(revocable_cpus(&offer), 0.2, "{offer:?}");
 }

@@ -37,6 +37,9 @@ pub struct AgentRecord {
     /// The book-wide sequence number of its latest disconnection (0: never): tells a timer
     /// armed at one disconnection from a later one, even across re-registrations.
     pub disconnection: u64,
+    /// The agent's latest oversubscribed (revocable) report, before it was raised to what
+    /// its tasks hold; empty until its estimator reports after (re-)registration.
+    pub revocable_report: meso_api::Resources,
 }
 
 /// What one ping round decided.
@@ -113,6 +116,7 @@ impl AgentBook {
                 awaiting_pong: false,
                 active: true,
                 disconnection: 0,
+                revocable_report: meso_api::Resources::new(),
             },
         );
     }
@@ -242,6 +246,18 @@ impl AgentBook {
         let old = record.info.resources.revocable();
         record.info.resources = record.info.resources.non_revocable() + &revocable;
         Some(old)
+    }
+
+    /// Records registered agent `id`'s latest oversubscribed report (see
+    /// [`AgentRecord::revocable_report`]); `false` when `id` is not registered.
+    pub fn set_revocable_report(&mut self, id: &AgentId, report: meso_api::Resources) -> bool {
+        match self.registered.get_mut(id) {
+            Some(record) => {
+                record.revocable_report = report;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The registered agent at `pid`.

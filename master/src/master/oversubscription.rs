@@ -91,21 +91,72 @@ impl Master {
                 return;
             }
         };
-        let Some(old) = self.agents.set_revocable(&id, total.clone()) else {
+        self.agents
+            .set_revocable_report(&id, msg.oversubscribed_resources);
+        self.apply_revocable_total(ctx, &id, total, Vec::new());
+    }
+
+    /// Gives back `ended`, what a task on agent `id` held, revocable resources among them,
+    /// and lets the agent's revocable total fall back towards its latest report (it had been
+    /// raised to what the tasks held), in one allocator call so that no round offers the
+    /// task's revocable resources under the old total. Without this, a total raised for
+    /// tasks the QoS controller then evicted stayed raised until the estimator's next
+    /// change, so the evicted tasks' resources were offered and launched again at once on a
+    /// machine the estimator had found busy.
+    pub(super) fn recover_revocable(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &AgentId,
+        ended: meso_allocator::Offer,
+    ) {
+        let Some(report) = self.agents.get(id).map(|a| a.revocable_report.clone()) else {
+            self.allocator(AllocatorCall::Recover {
+                offer: ended,
+                refuse_seconds: None,
+            });
+            return;
+        };
+        let held = held_revocable(self.unfinished_task_resources(id).iter());
+        let total = raise_to_held(&report, &held);
+        self.apply_revocable_total(ctx, id, total, vec![ended]);
+    }
+
+    /// Makes `total` agent `id`'s revocable total: rescinds the agent's offers holding
+    /// revocable resources when it shrank, and tells the allocator, giving back `recover`
+    /// (a task's resources, when a task's end changed it) in the same call.
+    fn apply_revocable_total(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &AgentId,
+        total: Resources,
+        mut recover: Vec<meso_allocator::Offer>,
+    ) {
+        let reported = recover.is_empty();
+        let Some(old) = self.agents.set_revocable(id, total.clone()) else {
             return;
         };
         if old == total {
+            for offer in recover {
+                self.allocator(AllocatorCall::Recover {
+                    offer,
+                    refuse_seconds: None,
+                });
+            }
             return;
         }
-        info!(ctx.node().logger(), "agent's oversubscribed resources changed";
-            "agent" => %id, "from" => %old, "to" => %total);
+        if reported {
+            info!(ctx.node().logger(), "agent's oversubscribed resources changed";
+                "agent" => %id, "from" => %old, "to" => %total);
+        } else {
+            debug!(ctx.node().logger(), "agent's revocable total back towards its report";
+                "agent" => %id, "from" => %old, "to" => %total);
+        }
         // When the total shrinks, offers holding revocable resources go (as Mesos's, which
         // rescinds them on every change); when it only grows they stay, so that an estimate
         // moving up does not take away what a framework is about to accept.
         let shrunk = !total.contains(&old);
-        let mut recover = Vec::new();
         let offers = if shrunk {
-            self.offers.on_agent(&id)
+            self.offers.on_agent(id)
         } else {
             Vec::new()
         };
@@ -134,7 +185,7 @@ impl Master {
         }
         let total = self
             .agents
-            .get(&id)
+            .get(id)
             .map(|a| a.info.resources.clone())
             .expect("set_revocable found the agent registered");
         self.allocator(AllocatorCall::UpdateOversubscribed {

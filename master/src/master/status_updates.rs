@@ -49,7 +49,13 @@ impl Master {
             }
         }
         if let Some((agent, role, resources)) = recover {
-            self.recover(&framework.value, &agent, &role, resources, None);
+            if resources.iter().any(|r| r.revocable) {
+                let ended =
+                    super::allocation::offer_shape(&framework.value, &agent, &role, resources);
+                self.recover_revocable(ctx, &agent_id, ended);
+            } else {
+                self.recover(&framework.value, &agent, &role, resources, None);
+            }
         }
         self.on_task_updated(&framework, &update.status.task_id);
         let forwarded = wire::StatusUpdateMessage {
