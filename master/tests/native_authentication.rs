@@ -3,8 +3,8 @@
 //! refused with Mesos's framework error, a wrong secret ends the driver with "Master
 //! refused authentication", the right one registers; the authenticated principal must be
 //! the one in `FrameworkInfo` (a mismatch is refused even without the flag) and fills it
-//! in when absent. Also: the master forgets nothing it should not: a framework that
-//! authenticated is registered under the principal it proved.
+//! in when absent. An exchange the client leaves unanswered ends with an
+//! `AuthenticationError` after the master's timeout.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,4 +113,84 @@ async fn the_framework_principal_must_be_the_authenticated_one() {
     outcome(&cluster, framework(Some("anyone")), None)
         .await
         .expect("no authentication required");
+}
+
+/// A client that opens an exchange and never answers: reports what the master sends.
+struct Stalled {
+    master: libprocess::Upid,
+    seen: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+#[derive(Debug)]
+enum StalledMsg {
+    Mechanisms(meso_api::wire::AuthenticationMechanisms),
+    Error(meso_api::wire::AuthenticationError),
+}
+
+impl From<meso_api::wire::AuthenticationMechanisms> for StalledMsg {
+    fn from(m: meso_api::wire::AuthenticationMechanisms) -> Self {
+        StalledMsg::Mechanisms(m)
+    }
+}
+
+impl From<meso_api::wire::AuthenticationError> for StalledMsg {
+    fn from(m: meso_api::wire::AuthenticationError) -> Self {
+        StalledMsg::Error(m)
+    }
+}
+
+impl libprocess::Process for Stalled {
+    type Message = StalledMsg;
+
+    fn base_name(&self) -> &str {
+        "stalled"
+    }
+
+    fn install(h: &mut libprocess::Handlers<Self>) {
+        h.on::<meso_api::wire::AuthenticationMechanisms>()
+            .on::<meso_api::wire::AuthenticationError>();
+    }
+
+    fn initialize(&mut self, ctx: &mut libprocess::Context<Self>) {
+        let pid = ctx.self_upid().to_string();
+        let _ = ctx.send(&self.master, meso_api::wire::Authenticate { pid });
+    }
+
+    fn handle(&mut self, _ctx: &mut libprocess::Context<Self>, msg: StalledMsg) {
+        let _ = self.seen.send(match msg {
+            StalledMsg::Mechanisms(m) => format!("mechanisms {:?}", m.mechanisms),
+            StalledMsg::Error(e) => format!("error {}", e.error.unwrap_or_default()),
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exchange_left_unanswered_times_out() {
+    let config = config(false);
+    let timeout = config.authentication.timeout;
+    let cluster = Cluster::start(config).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    cluster
+        .node
+        .spawn(Stalled {
+            master: cluster.master.upid().clone(),
+            seen: tx,
+        })
+        .expect("client spawns");
+    assert_eq!(
+        next(&mut rx, "mechanisms").await,
+        "mechanisms [\"CRAM-MD5\"]"
+    );
+    cluster.advance(timeout + Duration::from_secs(1), 1).await;
+    assert_eq!(
+        next(&mut rx, "timeout").await,
+        "error authentication timed out"
+    );
+    // A timeout is not counted as refused credentials.
+    let failures = cluster
+        .node
+        .metrics()
+        .counter(meso_master::master::authentication::AUTHENTICATION_FAILURES)
+        .get();
+    assert_eq!(failures, 0);
 }
