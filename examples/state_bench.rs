@@ -12,10 +12,11 @@
 //!
 //! Beside each wall-time p50 it prints the master's CPU time over the same call (utime +
 //! stime of the process from `/proc`, which other processes on a shared machine do not
-//! inflate) and the body size; then `master_rss_mb_<N>_agents` (VmRSS of the leader after
-//! the calls) and `master_rss_peak_mb_<N>_agents` (VmHWM), `master_rss_mb_<N>_agents_no_tasks`
-//! (the first leader before the kill, agents registered without tasks: the same-run
-//! baseline), and `reregister_ms_<N>_agents` for that one failover.
+//! inflate) and the body size. First, `master_rss_mb_<N>_agents` (VmRSS of the settled
+//! leader before the calls), `master_rss_mb_<N>_agents_no_tasks` (the first leader before
+//! the kill, agents registered without tasks: the same-run baseline) and
+//! `reregister_ms_<N>_agents` for that one failover; last, the RSS after the calls and the
+//! peak (VmHWM).
 //!
 //! Usage: state_bench [--meso PATH] [--agents N (50000)] [--tasks-per-agent M (10)]
 //! [--runs R (5)] [--answer-timeout DURATION (the emulator's, default 30secs)] [--keep-dir PATH]
@@ -231,7 +232,20 @@ fn main() {
     let addr = SocketAddr::from(([127, 0, 0, 1], masters.ports[leader]));
     // Let the leader settle (allocation of the re-registered agents, registry writes).
     std::thread::sleep(Duration::from_secs(3));
-    let rss_before = status_kb(pid, "VmRSS:").unwrap_or(0);
+    let n = count(agents);
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!(
+        "master_rss_mb_{n}_agents: {:.0} MB (settled, before the calls)",
+        mb(status_kb(pid, "VmRSS:").unwrap_or(0))
+    );
+    println!(
+        "master_rss_mb_{n}_agents_no_tasks: {:.0} MB (the first leader, same run)",
+        mb(rss_no_tasks)
+    );
+    println!(
+        "reregister_ms_{n}_agents: {} ms (one failover)",
+        at.saturating_sub(elected)
+    );
     let label = format!("{}_agents_{}_tasks", count(agents), count(agents * tasks));
     let state_get = b"GET /master/state HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
     measure(&format!("master_state_ms_{label}"), runs, pid, || {
@@ -252,23 +266,12 @@ fn main() {
         || first_event(addr),
     );
     std::thread::sleep(Duration::from_secs(1));
-    let n = count(agents);
-    let mb = |kb: u64| kb as f64 / 1024.0;
     println!(
-        "master_rss_mb_{n}_agents: {:.0} MB (after the calls; before them {:.0} MB)",
-        mb(status_kb(pid, "VmRSS:").unwrap_or(0)),
-        mb(rss_before)
+        "master_rss_mb_{n}_agents_after_calls: {:.0} MB",
+        mb(status_kb(pid, "VmRSS:").unwrap_or(0))
     );
     println!(
         "master_rss_peak_mb_{n}_agents: {:.0} MB",
         mb(status_kb(pid, "VmHWM:").unwrap_or(0))
-    );
-    println!(
-        "master_rss_mb_{n}_agents_no_tasks: {:.0} MB (the first leader, same run)",
-        mb(rss_no_tasks)
-    );
-    println!(
-        "reregister_ms_{n}_agents: {} ms (one failover)",
-        at.saturating_sub(elected)
     );
 }

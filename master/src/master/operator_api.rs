@@ -283,6 +283,10 @@ impl Master {
             return;
         };
         let kind = call.kind;
+        let reply = match self.serve_streamed_query(kind, reply) {
+            Ok(()) => return,
+            Err(reply) => reply,
+        };
         let payload: Option<Value> = match kind {
             MasterCallType::GetMetrics => {
                 // The same keys as `/metrics/snapshot`: the allocator adds its own.
@@ -359,7 +363,7 @@ impl Master {
         let first = if omit_state {
             operator_subscribed(&json!({}))
         } else {
-            operator_subscribed(&get_state(&self.state_view()))
+            self.operator_subscribed_with_state()
         };
         let mut headers = libprocess::http_types::HeaderMap::new();
         headers.insert(
@@ -440,7 +444,9 @@ impl Master {
         let id = framework_id(record).clone();
         let now = self.wall_secs(ctx);
         self.operator.timeline.framework_gone(&id, now);
-        self.operator.framework_completed(record.clone());
+        for dropped in self.operator.framework_completed(record.clone()) {
+            self.tasks.forget_framework(&dropped);
+        }
         self.operator
             .events
             .framework_removed(|| json!(record.info));
