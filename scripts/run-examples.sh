@@ -45,6 +45,13 @@ cargo run -q --locked -p meso-agent --example executor_rss -- "$PWD/target/debug
 cargo run -q --locked -- agent-emulator --help > /dev/null
 cargo run -q --locked --example failover_bench -- --meso "$PWD/target/debug/meso" \
   --kills 2 --agents 200 --tasks-per-agent 2
+# meso: the state-at-scale benchmark, briefly: 200 emulated agents with 2 tasks each.
+cargo run -q --locked --example state_bench -- --meso "$PWD/target/debug/meso" \
+  --agents 200 --tasks-per-agent 2 --runs 1
+# meso: the soak benchmark, briefly: 30 s, 100 + 20 churning agents, 10 frameworks, a kill.
+cargo run -q --locked --example soak_bench -- --meso "$PWD/target/debug/meso" --minutes 0.5 \
+  --agents 100 --churn-agents 20 --churn-every-secs 10 --frameworks 10 \
+  --tasks-per-framework 2 --task-life-secs 3 --kill-every-minutes 0.25
 # meso: the web UI benchmark, briefly: 100 emulated agents, one cold load, 5 s idle.
 cargo run -q --locked --example ui_bench -- --meso "$PWD/target/debug/meso" \
   --agents 100 --tasks-per-agent 2 --loads 1 --idle-secs 5

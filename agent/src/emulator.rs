@@ -5,9 +5,10 @@
 //! benchmark (`scripts/bench/failover.sh`) and of the master's scale tests, in the shape of
 //! Mesos's master benchmarks.
 //!
-//! [`plan`] (pure) says what agent `i` is and how long it backs off; [`tracker`] (pure) says
+//! [`launched`] (pure) books the tasks frameworks launch on an agent; [`plan`] (pure) says what agent `i` is and how long it backs off; [`tracker`] (pure) says
 //! which master it talks to; [`process`] is the agent process; [`run`] the program.
 
+pub mod launched;
 pub mod plan;
 pub mod process;
 pub mod run;

@@ -14,6 +14,15 @@
 //! [`status_updates`] core to the master, which routes the framework's acknowledgements back.
 //! The built-in executor and the agent's containerizer share only [`executor_contract`].
 //!
+//! Bounds (issue 22), one line each: executors, tasks and status update streams live as
+//! long as their task (a stream is forgotten once its terminal update is acknowledged,
+//! `agent::checkpointing`); sandboxes and their `meta` records are removed by [`gc`] after
+//! `--gc-delay` or sooner when free disk falls under the headroom; the fetcher cache by
+//! `--fetcher-cache-size`; `/files` reads by `agent::files::MAX_READ_LENGTH`; the
+//! checkpointed update log per task by its stream; mailboxes and peer queues by
+//! `libprocess::Limits`. A task's own stdout/stderr files grow as the task writes (its
+//! sandbox's disk quota bounds them when the disk isolator is on).
+//!
 //! Invariants:
 //! - An executor is in the containerizer's table exactly while it is in its framework's
 //!   executors; a task is either queued (its executor has not subscribed yet) or launched.

@@ -1,6 +1,15 @@
-//! Allocator benchmark: Mesos's `DeclineOffers` scenario run on the allocator core directly.
+//! Allocator benchmark on the allocator core directly.
 //!
-//! Every agent has `cpus:24;mem:4096;disk:4096;ports:[31000-32000]`, of which one framework
+//! Issue 22's figures, `allocation_round_ms_10k_agents_1k_frameworks` and
+//! `allocation_round_ms_50k_agents_1k_frameworks`, are the steady-state round: agents
+//! running tasks of 1,000 frameworks, and before each round (one simulated second) the
+//! tasks on 1% of the agents end, 0.1% of the agents restart, and half of each round's
+//! offers are declined with Mesos's default 5 s filter (the other half kept, as if launched
+//! on). Incremental (`Allocator::allocate`) and full (`Allocator::allocate_full`, the
+//! `_full` lines: the same-run baseline) rounds alternate on one allocator.
+//!
+//! `_decline_offers` is Mesos's `DeclineOffers` scenario (before session 9 these were the
+//! unsuffixed names): every agent has `cpus:24;mem:4096;disk:4096;ports:[31000-32000]`, of which one framework
 //! already uses `cpus:16;mem:2014;disk:1024` and 16 ports; all frameworks are in role `*`;
 //! every offer is declined with a filter of `i32::MAX` seconds (capped at 365 days), so
 //! each round the agents go to frameworks that have not yet declined them.
@@ -19,7 +28,7 @@
 //! offers), and both medians are printed (`_full` is the same-run baseline).
 //!
 //! Prints `name: value unit` lines. `--quick` runs a small grid (for CI's example run);
-//! `--only 10k_agents_1k_frameworks` runs one scenario.
+//! `--only 10k_agents_1k_frameworks` (any label printed) runs one scenario.
 //! Run it through `scripts/bench/allocator.sh` (release build).
 
 use std::time::{Duration, Instant};
@@ -268,6 +277,113 @@ fn run_churn(
     )
 }
 
+/// A deterministic xorshift64 step (the benchmark draws the same churn every run).
+fn next_draw(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+fn agent_index(agent: &str) -> usize {
+    agent["agent-".len()..]
+        .parse()
+        .expect("agent ids are agent-N")
+}
+
+/// The steady-state scenario (issue 22's `allocation_round_ms_<N>_agents_1k_frameworks`):
+/// after a first round whose offers are all kept (launched on), each round (one simulated
+/// second) sees this churn before it is made: the tasks on 1% of the agents end (their
+/// resources are recovered), 0.1% of the agents restart (removed, then added again with
+/// the baseline framework's tasks, their offers gone), and after it half of the round's
+/// offers are declined with Mesos's default 5 s filter, the other half kept. Rounds
+/// alternate between `allocate` and `allocate_full` on the same allocator. Returns
+/// (incremental, full) medians of (wall ms, thread CPU ms) and the median offers per round.
+fn run_steady(agents: usize, frameworks: usize, rounds: usize) -> ((f64, f64), (f64, f64), usize) {
+    let (mut allocator, _) = setup(agents, frameworks, false);
+    let total = Resources::parse("cpus:24;mem:4096;disk:4096;ports:[31000-32000]", "*")
+        .expect("the benchmark agent parses");
+    let used = used_resources();
+    let mut now = Timestamp::default();
+    let mut held: Vec<Option<meso_allocator::Offer>> = vec![None; agents];
+    for offer in allocator.allocate(now) {
+        let index = agent_index(&offer.agent);
+        held[index] = Some(offer);
+    }
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut incremental = (Vec::new(), Vec::new());
+    let mut full = (Vec::new(), Vec::new());
+    let mut offers_made = Vec::new();
+    // A few rounds first so that filters set by declines start expiring (steady state).
+    let warmup = 6;
+    for r in 0..warmup + rounds * 2 {
+        for _ in 0..agents / 100 {
+            let index = (next_draw(&mut state) % agents as u64) as usize;
+            if let Some(offer) = held[index].take() {
+                allocator
+                    .recover_resources(
+                        &offer.framework,
+                        &offer.agent,
+                        &offer.role,
+                        &offer.resources,
+                    )
+                    .expect("a kept offer can be given back");
+            }
+        }
+        for _ in 0..agents / 1000 {
+            let index = (next_draw(&mut state) % agents as u64) as usize;
+            let id = format!("agent-{index}");
+            allocator
+                .remove_agent(&id)
+                .expect("benchmark agents stay known");
+            held[index] = None;
+            let owner = format!("framework-{}", index % frameworks);
+            allocator
+                .add_agent(&id, &total, &[(owner, "*".to_string(), used.clone())])
+                .expect("a restarted agent is added again");
+        }
+        now = now.after(Duration::from_secs(1));
+        let started = Instant::now();
+        let cpu_started = thread_cpu_ms();
+        let offers = if r % 2 == 0 {
+            allocator.allocate(now)
+        } else {
+            allocator.allocate_full(now)
+        };
+        let cpu = thread_cpu_ms() - cpu_started;
+        let wall = started.elapsed().as_secs_f64() * 1e3;
+        if r >= warmup {
+            let into = if r % 2 == 0 {
+                &mut incremental
+            } else {
+                &mut full
+            };
+            into.0.push(wall);
+            into.1.push(cpu);
+            offers_made.push(offers.len() as f64);
+        }
+        for offer in offers {
+            if next_draw(&mut state) % 2 == 0 {
+                allocator
+                    .decline(&offer, Some(5.0), now)
+                    .expect("an offer just made can be declined");
+                continue;
+            }
+            let index = agent_index(&offer.agent);
+            if let Some(old) = held[index].replace(offer) {
+                allocator
+                    .recover_resources(&old.framework, &old.agent, &old.role, &old.resources)
+                    .expect("a kept offer can be given back");
+            }
+        }
+    }
+    (
+        (median(&incremental.0), median(&incremental.1)),
+        (median(&full.0), median(&full.1)),
+        median(&offers_made) as usize,
+    )
+}
+
 /// A same-run yardstick for this machine's speed: the time to clone one agent's total
 /// `Resources` `count` times (about what materialising that many offers costs at least).
 fn baseline_clone_ms(count: usize) -> f64 {
@@ -319,12 +435,12 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 3 } else { 10 };
     let grid: &[(usize, usize, &str)] = if quick {
-        &[(1_000, 100, "1k_agents_100_frameworks")]
+        &[(1_000, 100, "1k_agents_100_frameworks_decline_offers")]
     } else {
         &[
-            (10_000, 1_000, "10k_agents_1k_frameworks"),
-            (20_000, 2_000, "20k_agents_2k_frameworks"),
-            (50_000, 1_000, "50k_agents_1k_frameworks"),
+            (10_000, 1_000, "10k_agents_1k_frameworks_decline_offers"),
+            (20_000, 2_000, "20k_agents_2k_frameworks_decline_offers"),
+            (50_000, 1_000, "50k_agents_1k_frameworks_decline_offers"),
         ]
     };
     // `--only LABEL` runs one scenario (for profiling).
@@ -374,6 +490,25 @@ fn main() {
             let suffix = if controls { "_controls" } else { "" };
             println!("add_agent_us{suffix}: {:.2} us", figures.add_agent_us);
         }
+    }
+    let steady: &[(usize, usize, &str)] = if quick {
+        &[(1_000, 100, "1k_agents_100_frameworks")]
+    } else {
+        &[
+            (10_000, 1_000, "10k_agents_1k_frameworks"),
+            (50_000, 1_000, "50k_agents_1k_frameworks"),
+        ]
+    };
+    for &(agents, frameworks, label) in steady {
+        if only.is_some_and(|o| *o != label) {
+            continue;
+        }
+        let ((wall, cpu), (full_wall, full_cpu), offers) = run_steady(agents, frameworks, rounds);
+        println!("# {label}: steady state, per round: tasks end on 1% of the agents, 0.1% restart, half the offers are declined (5 s filter); median offers per round {offers}");
+        println!("allocation_round_ms_{label}: {wall:.2} ms");
+        println!("allocation_round_cpu_ms_{label}: {cpu:.2} ms");
+        println!("allocation_round_ms_{label}_full: {full_wall:.2} ms");
+        println!("allocation_round_cpu_ms_{label}_full: {full_cpu:.2} ms");
     }
     let churn: &[(usize, usize, usize, &str)] = if quick {
         &[(1_000, 100, 10, "1k_agents_100_frameworks_churn_10_agents")]

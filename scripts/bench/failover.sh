@@ -11,6 +11,9 @@
 #    leader's `elected` log line) and reregister_ms_10k_agents (that log line -> the last
 #    emulated agent re-registered with it). The emulator spreads its agents over 16
 #    libprocess nodes, so they reach the masters over 16 connections. FAILOVER_KEEP_DIR=PATH keeps the masters' and emulator's logs.
+#    FAILOVER_ANSWER_TIMEOUT (2secs): how long an emulated agent waits for an answer before
+#    resending; at 50,000 agents use 30secs (BENCHMARKS.md, Session 9: with 2secs the
+#    resends fill the leader's mailbox and the wave does not converge on a loaded machine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --locked -p meso-master --example registry_bench >&2
@@ -19,4 +22,5 @@ target/release/examples/registry_bench "$@"
 exec target/release/examples/failover_bench --meso target/release/meso \
   --kills "${FAILOVER_KILLS:-20}" --agents "${FAILOVER_AGENTS:-10000}" \
   --tasks-per-agent "${FAILOVER_TASKS_PER_AGENT:-10}" \
+  --answer-timeout "${FAILOVER_ANSWER_TIMEOUT:-2secs}" \
   ${FAILOVER_KEEP_DIR:+--keep-dir "$FAILOVER_KEEP_DIR"}

@@ -151,6 +151,11 @@ impl Masters {
             .next_back()
     }
 
+    /// The OS process id of master `i`, if it runs (to read its memory from `/proc`).
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.procs[i].as_ref().map(|p| p.0.id())
+    }
+
     /// The work and log directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -2,9 +2,12 @@
 //! master, answers its pings, and re-registers with its tasks whenever it loses the master
 //! (broken link, ping timeout, or a `NotLeader` answer), following leader hints.
 //!
-//! It runs no tasks: it reports `--tasks-per-agent` running tasks of one framework on
-//! re-registration, which is what a master's failover handling has to absorb. Launch and
-//! kill requests from the master are dropped (not registered as handlers).
+//! It runs no processes: it reports `--tasks-per-agent` running tasks of one framework on
+//! re-registration, which is what a master's failover handling has to absorb. Tasks that
+//! frameworks launch on it (the soak benchmark) run at once and end at once when killed
+//! ([`super::launched`]): each gets TASK_RUNNING, then TASK_KILLED, sent to the master and
+//! sent again to each new master until acknowledged; they are reported on re-registration
+//! beside the emulated ones.
 //!
 //! Invariants: every timer message carries the generation it was set for and is ignored when
 //! the generation moved on; the shared [`Progress`] counts this agent as registered exactly
@@ -17,12 +20,15 @@ use std::time::Duration;
 use libprocess::slog::{debug, warn};
 use libprocess::{Context, Encoded, Handlers, Process, Upid};
 use meso_api::v1::{AgentId, AgentInfo, FrameworkId};
+use meso_api::v1::{TaskState, TaskStatus, TaskStatusReason, TaskStatusSource};
 use meso_api::wire::{
-    AgentRegistered, AgentReregistered, NotLeader, PingAgent, PongAgent, RegisterAgent,
-    ReregisterAgent, ShutdownAgent,
+    AgentRegistered, AgentReregistered, KillTask, NotLeader, PingAgent, PongAgent, RegisterAgent,
+    ReregisterAgent, RunTask, ShutdownAgent, StatusUpdate, StatusUpdateAcknowledgement,
+    StatusUpdateMessage,
 };
 use meso_api::Resources;
 
+use super::launched::Launched;
 use super::plan::{self, Backoff, Jitter};
 use super::tracker::{MasterTracker, Next};
 
@@ -152,6 +158,12 @@ pub enum EmulatedMessage {
     NotLeader(NotLeader),
     /// Master: go away.
     Shutdown(ShutdownAgent),
+    /// Master: launch a task.
+    Run(Box<RunTask>),
+    /// Master: kill a task.
+    Kill(KillTask),
+    /// Master: a status update was received by its framework.
+    Ack(StatusUpdateAcknowledgement),
     /// Timer: try again if attempt `generation` got no answer.
     Retry {
         /// The attempt this timer belongs to.
@@ -178,6 +190,14 @@ from_wire! {
     PingAgent => Ping,
     NotLeader => NotLeader,
     ShutdownAgent => Shutdown,
+    KillTask => Kill,
+    StatusUpdateAcknowledgement => Ack,
+}
+
+impl From<RunTask> for EmulatedMessage {
+    fn from(m: RunTask) -> Self {
+        EmulatedMessage::Run(Box::new(m))
+    }
 }
 
 /// One emulated agent process.
@@ -198,6 +218,8 @@ pub struct EmulatedAgent {
     /// This agent's re-registration (its info and tasks), encoded once when the master
     /// first assigned the id and resent as the same bytes on every later attempt.
     reregister: Option<Encoded<ReregisterAgent>>,
+    /// Tasks frameworks launched here and updates not yet acknowledged.
+    launched: Launched,
 }
 
 impl EmulatedAgent {
@@ -226,6 +248,7 @@ impl EmulatedAgent {
             ping_timeout: crate::agent::DEFAULT_PING_TIMEOUT,
             linked: None,
             reregister: None,
+            launched: Launched::default(),
         })
     }
 
@@ -256,22 +279,26 @@ impl EmulatedAgent {
         ctx: &Context<Self>,
         id: &AgentId,
     ) -> Option<Encoded<ReregisterAgent>> {
+        let mut tasks = plan::task_records(
+            self.index,
+            self.config.tasks_per_agent,
+            id,
+            &self.config.framework_id,
+            &self.config.task_resources,
+        );
+        tasks.extend(self.launched.records(id));
+        let mut frameworks = if self.config.tasks_per_agent > 0 {
+            vec![plan::framework_info(&self.config.framework_id)]
+        } else {
+            Vec::new()
+        };
+        frameworks.extend(self.launched.frameworks().cloned());
         let message = ReregisterAgent {
             agent: self.info.clone(),
             checkpointed_resources: Resources::new(),
             executor_infos: Vec::new(),
-            tasks: plan::task_records(
-                self.index,
-                self.config.tasks_per_agent,
-                id,
-                &self.config.framework_id,
-                &self.config.task_resources,
-            ),
-            frameworks: if self.config.tasks_per_agent > 0 {
-                vec![plan::framework_info(&self.config.framework_id)]
-            } else {
-                Vec::new()
-            },
+            tasks,
+            frameworks,
             version: env!("CARGO_PKG_VERSION").to_string(),
             capabilities: Vec::new(),
         };
@@ -308,6 +335,13 @@ impl EmulatedAgent {
                     capabilities: Vec::new(),
                 },
             ),
+            // With launched tasks the message changes as they come and go: encode it anew.
+            Some(id) if !self.launched.is_empty() => {
+                match self.encode_reregistration(ctx, &id.clone()) {
+                    Some(encoded) => ctx.send_encoded(&target, &encoded),
+                    None => Ok(()),
+                }
+            }
             Some(_) => match &self.reregister {
                 Some(encoded) => ctx.send_encoded(&target, encoded),
                 None => Ok(()),
@@ -362,6 +396,51 @@ impl EmulatedAgent {
             self.ping_timeout = Duration::from_secs_f64(secs.min(1e6));
         }
         self.arm_ping_timer(ctx);
+        // Updates the previous master may not have passed on go to this one.
+        let target = self.tracker.target().clone();
+        for update in self.launched.unacknowledged() {
+            let message = StatusUpdateMessage {
+                update: update.clone(),
+                pid: Some(ctx.self_upid().to_string()),
+            };
+            let _ = ctx.send(&target, message);
+        }
+    }
+
+    /// Makes, records and sends (when registered) the update of a launched task.
+    fn task_update(
+        &mut self,
+        ctx: &mut Context<Self>,
+        framework: &FrameworkId,
+        task: &meso_api::v1::TaskId,
+        state: TaskState,
+        reason: Option<TaskStatusReason>,
+    ) {
+        let uuid = ctx.uuid_v4().as_bytes().to_vec();
+        let timestamp = libprocess::unix_secs(ctx.wall_time());
+        let mut status = TaskStatus::new(task.clone(), state);
+        status.reason = reason;
+        status.source = Some(TaskStatusSource::Agent);
+        status.agent_id = self.id.clone();
+        status.uuid = Some(uuid.clone());
+        status.timestamp = Some(timestamp);
+        let update = StatusUpdate {
+            framework_id: framework.clone(),
+            executor_id: None,
+            agent_id: self.id.clone(),
+            status,
+            timestamp,
+            uuid: Some(uuid),
+            latest_state: None,
+        };
+        self.launched.sent(update.clone());
+        if self.registered {
+            let message = StatusUpdateMessage {
+                update,
+                pid: Some(ctx.self_upid().to_string()),
+            };
+            let _ = ctx.send(self.tracker.target(), message);
+        }
     }
 
     fn arm_ping_timer(&mut self, ctx: &mut Context<Self>) {
@@ -387,7 +466,10 @@ impl Process for EmulatedAgent {
             .on::<AgentReregistered>()
             .on::<PingAgent>()
             .on::<NotLeader>()
-            .on::<ShutdownAgent>();
+            .on::<ShutdownAgent>()
+            .on::<RunTask>()
+            .on::<KillTask>()
+            .on::<StatusUpdateAcknowledgement>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -455,6 +537,33 @@ impl Process for EmulatedAgent {
                     self.progress.down(libprocess::unix_ms(ctx.wall_time()));
                 }
                 ctx.terminate();
+            }
+            EmulatedMessage::Run(m) => {
+                if ctx.from() != Some(self.tracker.target()) {
+                    return;
+                }
+                let Some(framework) = m.framework.id.clone() else {
+                    return;
+                };
+                let task = m.task.task_id.clone();
+                let (state, reason) = if self.launched.run(&m.framework, m.task) {
+                    (TaskState::Running, None)
+                } else {
+                    (TaskState::Error, Some(TaskStatusReason::TaskInvalid))
+                };
+                self.task_update(ctx, &framework, &task, state, reason);
+            }
+            EmulatedMessage::Kill(m) => {
+                if ctx.from() != Some(self.tracker.target()) {
+                    return;
+                }
+                if self.launched.kill(&m.framework_id, &m.task_id).is_some() {
+                    self.task_update(ctx, &m.framework_id, &m.task_id, TaskState::Killed, None);
+                }
+            }
+            EmulatedMessage::Ack(m) => {
+                self.launched
+                    .acknowledged(&m.framework_id, &m.task_id, &m.uuid);
             }
             EmulatedMessage::Retry { generation } => {
                 if generation == self.generation && !self.registered {

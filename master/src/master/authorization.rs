@@ -201,7 +201,7 @@ pub fn refusal_message(principal: Option<&str>, action: Action, object: Option<&
 }
 
 impl Master {
-    fn acls(&self) -> Option<&Acls> {
+    pub(super) fn acls(&self) -> Option<&Acls> {
         self.config.acls.as_deref()
     }
 

@@ -76,6 +76,7 @@ pub mod operator_api;
 pub mod operator_events;
 pub mod operator_kill;
 pub mod operator_state;
+pub mod operator_stream;
 pub mod oversubscription;
 pub mod overview_json;
 mod partition;

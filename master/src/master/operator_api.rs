@@ -283,6 +283,10 @@ impl Master {
             return;
         };
         let kind = call.kind;
+        let reply = match self.serve_streamed_query(kind, reply) {
+            Ok(()) => return,
+            Err(reply) => reply,
+        };
         let payload: Option<Value> = match kind {
             MasterCallType::GetMetrics => {
                 // The same keys as `/metrics/snapshot`: the allocator adds its own.
@@ -364,11 +368,13 @@ impl Master {
     ) {
         let first = if omit_state {
             operator_subscribed(&json!({}))
-        } else {
+        } else if self.acls().is_some() {
             // The state shows the subscriber only what its view ACLs allow, as GET_STATE.
             let mut state = get_state(&self.state_view());
             self.filter_view(ctx, request, &mut state);
             operator_subscribed(&state)
+        } else {
+            self.operator_subscribed_with_state()
         };
         let audience = self.event_audience(ctx, request);
         let mut headers = libprocess::http_types::HeaderMap::new();
@@ -454,7 +460,9 @@ impl Master {
         let id = framework_id(record).clone();
         let now = self.wall_secs(ctx);
         self.operator.timeline.framework_gone(&id, now);
-        self.operator.framework_completed(record.clone());
+        for dropped in self.operator.framework_completed(record.clone()) {
+            self.tasks.forget_framework(&dropped);
+        }
         let visible = self.event_visibility(record.info.user.clone(), None);
         self.operator
             .events

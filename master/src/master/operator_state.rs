@@ -7,6 +7,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use meso_api::v1::FrameworkId;
+
 use super::frameworks::FrameworkRecord;
 
 use super::operator_events::OperatorEvents;
@@ -54,14 +56,22 @@ impl OperatorState {
 
 impl OperatorState {
     /// Remembers a removed framework (inactive, disconnected), dropping the oldest beyond
-    /// [`MAX_COMPLETED_FRAMEWORKS`].
-    pub fn framework_completed(&mut self, mut record: FrameworkRecord) {
+    /// [`MAX_COMPLETED_FRAMEWORKS`]; returns the ids of the frameworks dropped, whose
+    /// times are forgotten here and whose completed tasks the caller forgets.
+    pub fn framework_completed(&mut self, mut record: FrameworkRecord) -> Vec<FrameworkId> {
         record.active = false;
         record.connected = false;
         self.completed_frameworks.push_back(record);
+        let mut dropped = Vec::new();
         while self.completed_frameworks.len() > MAX_COMPLETED_FRAMEWORKS {
-            self.completed_frameworks.pop_front();
+            if let Some(old) = self.completed_frameworks.pop_front() {
+                if let Some(id) = old.info.id {
+                    self.timeline.framework_forgotten(&id);
+                    dropped.push(id);
+                }
+            }
         }
+        dropped
     }
 }
 
@@ -135,5 +145,39 @@ mod tests {
         assert_eq!(get("max_agent_ping_timeouts"), Some("5"));
         assert_eq!(get("agent_ping_timeout"), Some("15secs"));
         assert_eq!(get("offer_timeout"), None);
+    }
+
+    #[test]
+    fn completed_frameworks_are_bounded_and_the_dropped_ones_forgotten() {
+        let config = MasterConfig::new("m", "host");
+        let mut state = OperatorState::new(&config, 1.0, 0.0, 5050);
+        let record = |i: usize| {
+            let mut info = meso_api::v1::FrameworkInfo::new("u", "f");
+            info.id = Some(FrameworkId::new(format!("f{i}")));
+            FrameworkRecord {
+                info,
+                pid: None,
+                connected: true,
+                active: true,
+                failover_generation: 0,
+            }
+        };
+        for i in 0..MAX_COMPLETED_FRAMEWORKS {
+            state
+                .timeline
+                .framework_seen(&FrameworkId::new(format!("f{i}")), 2.0);
+            assert!(state.framework_completed(record(i)).is_empty());
+        }
+        let dropped = state.framework_completed(record(MAX_COMPLETED_FRAMEWORKS));
+        assert_eq!(dropped, vec![FrameworkId::new("f0")]);
+        assert_eq!(state.completed_frameworks.len(), MAX_COMPLETED_FRAMEWORKS);
+        assert_eq!(
+            state.timeline.framework(&FrameworkId::new("f0")).registered,
+            0.0
+        );
+        assert_eq!(
+            state.timeline.framework(&FrameworkId::new("f1")).registered,
+            2.0
+        );
     }
 }

@@ -182,6 +182,11 @@ impl TaskBook {
         }
     }
 
+    /// Forgets the completed tasks of `framework` (it left the completed frameworks).
+    pub fn forget_framework(&mut self, framework: &FrameworkId) {
+        self.completed.remove(framework);
+    }
+
     /// Whether any active task runs on `agent`.
     pub fn has_on_agent(&self, agent: &AgentId) -> bool {
         self.by_agent.contains_key(agent)
@@ -281,6 +286,17 @@ mod tests {
         assert!(!book.contains(&f1, &TaskId::new("t1")));
         assert_eq!(book.on_agent(&AgentId::new("a")).len(), 1);
         assert!(book.find_completed(&f1, &TaskId::new("t1")).is_some());
+    }
+
+    #[test]
+    fn a_forgotten_framework_leaves_no_completed_tasks() {
+        let mut book = TaskBook::new(2);
+        let f = FrameworkId::new("f");
+        book.add(task("f", "t1", "a"));
+        book.complete(&f, &TaskId::new("t1"), TaskState::Finished);
+        book.forget_framework(&f);
+        assert_eq!(book.completed_of(&f).count(), 0);
+        assert!(book.find_completed(&f, &TaskId::new("t1")).is_none());
     }
 
     #[test]

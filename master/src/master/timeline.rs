@@ -71,6 +71,11 @@ impl Timeline {
         }
     }
 
+    /// A completed framework is no longer shown: forget its times.
+    pub fn framework_forgotten(&mut self, id: &FrameworkId) {
+        self.frameworks.remove(id);
+    }
+
     /// An agent left for good.
     pub fn agent_gone(&mut self, id: &AgentId) {
         self.agents.remove(id);
