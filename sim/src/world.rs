@@ -362,6 +362,7 @@ impl World {
             fetcher: Default::default(),
             gc: Default::default(),
             acls: None,
+            authentication: Default::default(),
             switch_user: false,
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
