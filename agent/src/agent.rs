@@ -55,7 +55,7 @@ use meso_api::wire::{
     ShutdownFramework, StatusUpdateAcknowledgement,
 };
 use meso_api::Resources;
-use slog::{info, warn, Logger};
+use slog::{error, info, warn, Logger};
 
 use crate::checkpoint::CheckpointStore;
 use crate::containerizer::{Containerizer, Termination};
@@ -480,8 +480,16 @@ impl Agent {
         }
         if let Some(known) = &self.id {
             if known != &agent_id {
-                warn!(self.log, "master answered with another agent id; ignored";
+                // The master took a retried registration for a new agent at this address
+                // and removed the id this agent runs under: carrying on under the old id
+                // would have every update dropped as from an unknown agent while the
+                // master sends tasks for the new one. Mesos's agent exits here ("registered
+                // but got wrong id"); so does this one, and its supervisor restarts it.
+                // (Found by the simulator: seed 10035.)
+                error!(self.log, "master answered with another agent id; the agent stops";
                     "ours" => %known, "theirs" => %agent_id);
+                self.registration = Registration::Terminating;
+                ctx.terminate();
                 return;
             }
         }

@@ -431,6 +431,27 @@ mod tests {
         clock.settle().await;
     }
 
+    #[tokio::test]
+    async fn the_next_deadline_is_the_earliest_timer_after_now() {
+        let clock = TestClock::paused();
+        assert_eq!(clock.next_deadline_after(Duration::ZERO), None);
+        let mut late = clock.sleep_until(Duration::from_secs(7));
+        let mut soon = clock.sleep_until(Duration::from_secs(3));
+        assert!(futures::poll!(&mut late).is_pending());
+        assert!(futures::poll!(&mut soon).is_pending());
+        assert_eq!(
+            clock.next_deadline_after(Duration::ZERO),
+            Some(Duration::from_secs(3))
+        );
+        clock.advance(Duration::from_secs(3));
+        assert_eq!(
+            clock.next_deadline_after(clock.now()),
+            Some(Duration::from_secs(7))
+        );
+        drop(late);
+        assert_eq!(clock.next_deadline_after(clock.now()), None);
+    }
+
     #[test]
     fn wall_time_moves_with_the_test_clock_only() {
         let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);

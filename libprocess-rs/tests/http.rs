@@ -204,3 +204,19 @@ async fn a_process_may_answer_later_and_unanswered_requests_get_503() {
     assert!(resp.starts_with("HTTP/1.1 503"), "{resp}");
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_date_header_is_the_node_clocks_wall_time() {
+    // A paused clock fixes every byte of a response, the Date header too (hyper's own
+    // would read the system's time and make a simulated run unrepeatable).
+    let epoch = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+    let clock = libprocess::TestClock::paused_at(epoch);
+    let node = clocked_node(&clock).await;
+    let resp = get(node.addr(), "/__processes__").await;
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("\r\ndate: thu, 01 jan 2026 00:00:00 gmt\r\n"),
+        "{resp}"
+    );
+    node.shutdown().await;
+}

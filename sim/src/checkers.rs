@@ -95,6 +95,7 @@ pub async fn allocation_books(master: &Pid<Master>) -> Option<Vec<String>> {
     let (held, totals, allocator) = rx.await.ok()?;
     let allocator = allocator?;
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let registered: Vec<String> = totals.iter().map(|(a, _)| a.clone()).collect();
     allocator
         .dispatch(move |a, _| {
             let core = a.core();
@@ -105,11 +106,20 @@ pub async fn allocation_books(master: &Pid<Master>) -> Option<Vec<String>> {
                     agent_totals.insert(o.agent.to_string(), t);
                 }
             }
-            let _ = tx.send((allocations, agent_totals));
+            let unknown: Vec<String> = registered
+                .into_iter()
+                .filter(|agent| core.total_resources(agent).is_err())
+                .collect();
+            let _ = tx.send((allocations, agent_totals, unknown));
         })
         .ok()?;
-    let (allocations, alloc_totals) = rx.await.ok()?;
+    let (allocations, alloc_totals, unknown) = rx.await.ok()?;
     let mut out = Vec::new();
+    for agent in unknown {
+        out.push(format!(
+            "agent {agent} is registered with the master but unknown to the allocator"
+        ));
+    }
     let mut by_pair: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     let mut by_agent: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for o in &allocations {

@@ -481,10 +481,6 @@ impl SimNet {
                         crate::rng::fnv(crate::rng::FNV_START, &bytes)
                     ),
                 );
-                if std::env::var_os("MESO_SIM_RAW").is_some() {
-                    s.trace
-                        .line(now, format_args!("{}", String::from_utf8_lossy(&bytes)));
-                }
                 let delay = draw_delay(&mut s.rng, &s.faults);
                 schedule(s, pipe_id, Chunk::Data(bytes), now + delay);
             }

@@ -522,6 +522,7 @@ impl World {
             let now = self.clock.now();
             if now >= next_check {
                 next_check = now + Duration::from_secs(1);
+                self.supervise(now);
                 self.check_books().await;
                 self.net.collect_garbage();
                 continue;
@@ -548,6 +549,31 @@ impl World {
             }
             self.net.deliver_due(next);
             self.agenda.run_due(next);
+        }
+    }
+
+    /// The agents' supervisor: an agent process that stopped by itself (it exits on some
+    /// errors, as Mesos's does) is restarted a second later, as systemd would.
+    fn supervise(&mut self, now: Duration) {
+        for (i, slot) in self.agents.iter().enumerate() {
+            let Some((node, _)) = &slot.node else {
+                continue;
+            };
+            let alive = node
+                .processes()
+                .iter()
+                .any(|(upid, _)| upid.id() == AGENT_PROCESS_ID);
+            if !alive {
+                self.trace.line(
+                    now,
+                    format_args!("agent {i} exited; its supervisor restarts it"),
+                );
+                let pending = self.pending.clone();
+                pending.lock().push((i, false));
+                self.agenda.at(now + Duration::from_secs(1), move || {
+                    pending.lock().push((i, true))
+                });
+            }
         }
     }
 
