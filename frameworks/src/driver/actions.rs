@@ -6,8 +6,7 @@
 use libprocess::{Context, Upid};
 use meso_api::v1::scheduler::{Call, CallType};
 use meso_api::v1::{
-    AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, OfferId, Operation, TaskId,
-    TaskInfo,
+    AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, OfferId, Operation, TaskId, TaskInfo,
 };
 use meso_api::wire;
 

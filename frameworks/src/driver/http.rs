@@ -172,7 +172,10 @@ async fn redirect(response: &ClientResponse) -> StreamEnd {
     let Some(authority) = location_authority(location) else {
         return StreamEnd::Lost(format!("a 307 with an unusable Location {location:?}"));
     };
-    match tokio::net::lookup_host(authority).await.map(|mut a| a.next()) {
+    match tokio::net::lookup_host(authority)
+        .await
+        .map(|mut a| a.next())
+    {
         Ok(Some(addr)) => StreamEnd::Redirect(addr),
         _ => StreamEnd::Lost(format!("the leader {authority} named by a 307 is unknown")),
     }
@@ -341,7 +344,10 @@ impl SchedulerDriver {
             HttpMessage::Opened(generation, id) if generation == current => {
                 link.stream_id = Some(id);
                 let check = HttpMessage::HeartbeatCheck(generation, 0);
-                ctx.delay(self.heartbeat * MISSED_HEARTBEATS, DriverMessage::Http(check));
+                ctx.delay(
+                    self.heartbeat * MISSED_HEARTBEATS,
+                    DriverMessage::Http(check),
+                );
             }
             HttpMessage::Event(generation, event) if generation == current => {
                 link.events += 1;
@@ -364,7 +370,10 @@ impl SchedulerDriver {
                     self.stream_ended(ctx, StreamEnd::Lost(why));
                 } else {
                     let next = HttpMessage::HeartbeatCheck(generation, link.events);
-                    ctx.delay(self.heartbeat * MISSED_HEARTBEATS, DriverMessage::Http(next));
+                    ctx.delay(
+                        self.heartbeat * MISSED_HEARTBEATS,
+                        DriverMessage::Http(next),
+                    );
                 }
             }
             HttpMessage::Ended(generation, end) if generation == current => {
