@@ -6,10 +6,8 @@
 //! those stages) / R of its tasks. A stage after one whose task failed for good never starts
 //! (its tasks are *skipped*).
 //!
-//! Delay scheduling (Zaharia et al.): a task that prefers places waits for an offer from a
-//! preferred host; after `locality_wait` since it became ready it also takes an agent with a
-//! preferred attribute (rack level), after one more wait any agent. Levels it has no
-//! preference for are skipped. Within an offer, tasks are taken best level first.
+//! Delay scheduling ([`crate::locality`]), timed from when a task became ready; within an
+//! offer, tasks are taken best level first.
 //!
 //! Retries: a failed attempt is retried `retries` times, the n-th retry not before
 //! `backoff * 2^(n-1)` (at most [`MAX_BACKOFF`]). At most one attempt of a task is live.
@@ -20,7 +18,8 @@ use std::time::Duration;
 use meso_api::v1::{Offer, TaskState};
 use meso_api::Resources;
 
-use super::job::{Job, Place};
+use super::job::Job;
+use crate::locality::{level_of, max_level, Place};
 use crate::packing::OfferPacker;
 
 /// Longest wait before a retry.
@@ -124,27 +123,6 @@ pub struct Plan {
     live: HashMap<String, (usize, u32)>,
 }
 
-fn level_of(places: &[&Place], offer: &Offer) -> u8 {
-    let host = places
-        .iter()
-        .any(|p| matches!(p, Place::Host(h) if *h == offer.hostname));
-    let attr = places.iter().any(|p| match p {
-        Place::Attribute(k, v) => offer
-            .attributes
-            .0
-            .iter()
-            .any(|a| a.name == *k && a.value.to_string() == *v),
-        Place::Host(_) => false,
-    });
-    if host {
-        0
-    } else if attr {
-        1
-    } else {
-        2
-    }
-}
-
 impl Plan {
     /// A plan with every task waiting; `revocable` resources when the job asks.
     pub fn new(mut job: Job, locality_wait: Duration, backoff: Duration) -> Plan {
@@ -211,25 +189,6 @@ impl Plan {
         }
     }
 
-    /// The highest locality level task (`s`, `i`) accepts at `now`.
-    fn max_level(&self, places: &[&Place], since: Duration, now: Duration) -> u8 {
-        let mut levels = Vec::new();
-        if places.iter().any(|p| matches!(p, Place::Host(_))) {
-            levels.push(0);
-        }
-        if places.iter().any(|p| matches!(p, Place::Attribute(..))) {
-            levels.push(1);
-        }
-        levels.push(2);
-        let waited = now.saturating_sub(since);
-        let steps = if self.locality_wait.is_zero() {
-            levels.len()
-        } else {
-            (waited.as_nanos() / self.locality_wait.as_nanos()) as usize
-        };
-        levels[steps.min(levels.len() - 1)]
-    }
-
     /// The tasks to launch on `offer` at `now` (each taken from the offer's resources).
     pub fn offer(&mut self, offer: &Offer, now: Duration) -> Vec<Launch> {
         // By level, each in (stage, index) order: the order a sort would give.
@@ -264,7 +223,7 @@ impl Plan {
                 }
                 let places: Vec<&Place> = self.job.stages[s].places(i as u32).collect();
                 let level = level_of(&places, offer);
-                if level <= self.max_level(&places, since, now) {
+                if level <= max_level(&places, now.saturating_sub(since), self.locality_wait) {
                     candidates[level as usize].push((s, i as u32, attempt));
                 }
             }
