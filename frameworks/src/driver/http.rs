@@ -444,6 +444,66 @@ impl SchedulerDriver {
 mod tests {
     use super::*;
 
+    fn event(json: serde_json::Value) -> Event {
+        serde_json::from_value(json).expect("an event")
+    }
+
+    #[test]
+    fn events_become_the_messages_a_native_driver_gets() {
+        let subscribed = serde_json::json!({"type": "SUBSCRIBED",
+            "subscribed": {"framework_id": {"value": "f1"}, "heartbeat_interval_seconds": 15}});
+        assert!(matches!(
+            wire_of(event(subscribed.clone()), false),
+            Some(DriverMessage::Registered(m)) if m.framework_id.value == "f1"
+        ));
+        assert!(matches!(
+            wire_of(event(subscribed), true),
+            Some(DriverMessage::Reregistered(_))
+        ));
+        // An update with a uuid came from an agent (acknowledged); one without did not.
+        let update = |uuid: Option<&str>| {
+            let mut status = serde_json::json!({"task_id": {"value": "t"},
+                "state": "TASK_FINISHED", "agent_id": {"value": "a"}});
+            if let Some(u) = uuid {
+                status["uuid"] = u.into();
+            }
+            event(serde_json::json!({"type": "UPDATE", "update": {"status": status}}))
+        };
+        let Some(DriverMessage::Update(m)) = wire_of(update(Some("AAEC")), false) else {
+            panic!("an update");
+        };
+        assert_eq!(m.update.uuid.as_deref(), Some(&[0u8, 1, 2][..]));
+        assert!(m.pid.is_some());
+        assert_eq!(
+            m.update.agent_id.as_ref().map(|a| a.value.as_str()),
+            Some("a")
+        );
+        let Some(DriverMessage::Update(m)) = wire_of(update(None), false) else {
+            panic!("an update");
+        };
+        assert!(m.pid.is_none() && m.update.uuid.is_none());
+        let failure = |executor: bool| {
+            let mut f = serde_json::json!({"agent_id": {"value": "a"}});
+            if executor {
+                f["executor_id"] = serde_json::json!({"value": "e"});
+                f["status"] = 9.into();
+            }
+            event(serde_json::json!({"type": "FAILURE", "failure": f}))
+        };
+        assert!(matches!(
+            wire_of(failure(true), false),
+            Some(DriverMessage::ExitedExecutor(m)) if m.status == 9
+        ));
+        assert!(matches!(
+            wire_of(failure(false), false),
+            Some(DriverMessage::LostAgent(_))
+        ));
+        let heartbeat = event(serde_json::json!({"type": "HEARTBEAT"}));
+        assert!(wire_of(heartbeat, false).is_none());
+        // A payload missing from its event is no message (not a panic).
+        assert!(wire_of(event(serde_json::json!({"type": "OFFERS"})), false).is_none());
+    }
+
     #[test]
     fn locations_name_the_leader() {
         assert_eq!(
