@@ -69,6 +69,7 @@ for _ in range(200):
     except OSError:
         time.sleep(0.2)' "$port"
 cargo run -q --locked -p meso-frameworks --example hello_world -- --master "127.0.0.1:$port" --tasks 3
+cargo run -q --locked -p meso-frameworks --example hello_world -- --master "127.0.0.1:$port" --tasks 2 --http
 python3 tests/http_clients/hello_world.py --master "127.0.0.1:$port" --tasks 3
 kill "$local_pid"
 wait "$local_pid" 2> /dev/null || true

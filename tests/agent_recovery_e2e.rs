@@ -10,6 +10,8 @@
 //!   naming the flag, and accepted (same agent id) under `additive` when they only grew.
 //! - A custom executor of a framework without `checkpoint` that outlives its `kill -9`ed
 //!   agent is destroyed by the restarted one (an orphan), and its task ends terminal.
+//! - The default executor (on the executor SDK) of a checkpointing framework subscribes to
+//!   the restarted agent again, and its task group's task runs once, to TASK_FINISHED.
 //!
 //! Timeouts are hang guards only.
 
@@ -662,4 +664,59 @@ fn an_orphaned_executor_of_a_framework_without_checkpoint_is_destroyed_on_restar
             == 0,
         "the orphan's runtime record is gone"
     );
+}
+
+/// The executor SDK's re-subscription (frameworks/src/executor/driver.rs) with real
+/// processes: a checkpointing framework (`tests/http_clients/scheduler.py`) runs a task
+/// group on the default executor (`meso executor default`, built on the SDK); the agent is
+/// `kill -9`ed mid-task and started again. The executor subscribes again with its
+/// unacknowledged task, the task keeps its process (its shell wrote its pid once) and ends
+/// TASK_FINISHED through the restarted agent.
+#[test]
+fn the_default_executor_resubscribes_after_its_agent_restarts() {
+    let site = Site::start();
+    let resources = "cpus:2;mem:512;disk:100";
+    let mut agent = site.agent(0, resources, &[]);
+    site.wait_agent_active();
+    let pids = site.dir.path().join("group-pids");
+    let command = format!("echo $$ >> {}; sleep 6", pids.display());
+    let master = format!("127.0.0.1:{}", site.master_port);
+    let mut scheduler = Command::new(python_clients::python3())
+        .arg(python_clients::clients_dir().join("scheduler.py"))
+        .args(["--master", &master, "--task-group", "--checkpoint"])
+        .args(["--group-executor-type", "DEFAULT", "--timeout", "120"])
+        .args(["--command", &command])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("scheduler.py starts");
+    let started = || {
+        std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    wait_until("the group's task started", || started() == 1);
+    agent.kill9();
+    let _agent = site.agent(1, resources, &[]);
+    let status = wait_exit("scheduler.py", &mut scheduler);
+    let out = scheduler.wait_with_output().expect("output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logs = meso_testkit::process::logs_in(
+        site.dir.path(),
+        &["master.log", "agent-0.log", "agent-1.log"],
+    );
+    assert_eq!(status.code(), Some(0), "{text}\n{logs}");
+    assert!(text.contains("TASK_FINISHED"), "{text}");
+    // The restarted agent launched no executor: one that subscribes to it came back.
+    let restarted = std::fs::read_to_string(site.log(1)).expect("the agent's log");
+    assert!(
+        restarted.contains("executor subscribed") && !restarted.contains("launched executor"),
+        "the executor did not subscribe again: {logs}"
+    );
+    assert_eq!(started(), 1, "the task ran once");
 }

@@ -2,6 +2,7 @@
 //! `meso agent`: the Rust one (`frameworks/examples/hello_world.rs`, scheduler and custom
 //! executor on the SDK, the executor binary fetched from a `file://` URI) and the Python
 //! one over the v1 HTTP APIs (`tests/http_clients/hello_world.py`, standard library only).
+//! The Rust one also runs with its driver over the v1 scheduler HTTP API (`--http`).
 //! Each must print every task's RUNNING, framework message and FINISHED and exit 0.
 //! Waits are hang guards.
 
@@ -67,6 +68,26 @@ fn the_rust_hello_world_runs_its_fetched_executor_to_the_end() {
         .filter(|p| p.file_name().is_some_and(|n| n == "hello_world"))
         .count();
     assert_eq!(fetched, 3, "one fetched executor per task's sandbox");
+}
+
+#[test]
+fn the_rust_hello_world_runs_over_the_v1_scheduler_http_api() {
+    let bin = example_bin("meso-frameworks", "hello_world");
+    let cluster = Cluster::start();
+    let master = format!("127.0.0.1:{}", cluster.master_port);
+    let (code, out) = run(&bin, &["--master", &master, "--tasks", "2", "--http"]);
+    check_output(&cluster, code, &out, 2);
+    // It subscribed over HTTP: the master knows no libprocess pid for it.
+    let state = meso_testkit::http::blocking::try_get(cluster.master_port, "/master/state")
+        .expect("the master answers");
+    let state: serde_json::Value = serde_json::from_str(&state.text()).expect("JSON");
+    let framework = state["completed_frameworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["name"] == "hello_world")
+        .expect("the framework is listed as completed");
+    assert!(framework.get("pid").is_none(), "{framework}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Hello world on meso, scheduler and custom executor in one program (seed 000's framework).
 //!
-//! `hello_world --master HOST:PORT [--tasks 3]` registers a framework and launches each task
+//! `hello_world --master HOST:PORT [--tasks 3] [--http]` registers a framework (over the v1
+//! scheduler HTTP API with `--http`, libprocess messages otherwise) and launches each task
 //! on its own custom executor: this very binary, fetched by the agent from a `file://` URI
 //! into the task's sandbox and started there. The executor reports TASK_RUNNING, sends a
 //! framework message back and reports TASK_FINISHED. The scheduler prints every update and
@@ -141,7 +142,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::runtime::Runtime::new()?.block_on(async {
         let node = Node::builder().build().await?;
         let framework = FrameworkInfo::new("", "hello_world");
-        let driver = node.spawn(SchedulerDriver::new(master, framework, Box::new(scheduler)))?;
+        let mut driver = SchedulerDriver::new(master, framework, Box::new(scheduler));
+        if std::env::args().any(|a| a == "--http") {
+            driver = driver.over_http();
+        }
+        let driver = node.spawn(driver)?;
         node.wait(driver.upid()).await;
         Ok::<_, Box<dyn std::error::Error>>(())
     })?;

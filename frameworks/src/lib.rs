@@ -7,6 +7,7 @@
 //!   driver speaking the v1 executor HTTP API to the agent.
 //! * [`launches`]: launches not heard of yet, reconciled by the driver.
 //! * [`packing`]: fitting tasks into an offer, naming tasks.
+//! * [`locality`]: delay scheduling for tasks that prefer hosts or attributes.
 //! * [`batch`]: the batch framework behind `meso batch` (stages, retries, locality).
 //! * [`execute`]: the framework behind `meso execute` (run one command task, report its
 //!   states).
@@ -16,6 +17,7 @@ pub mod driver;
 pub mod execute;
 pub mod executor;
 pub mod launches;
+pub mod locality;
 pub mod packing;
 
 pub use driver::{DriverActions, DriverHandle, Scheduler, SchedulerDriver};

@@ -73,8 +73,12 @@ impl OfferPacker {
     /// nothing taken) when it does not fit.
     pub fn take(&mut self, wanted: &Resources) -> Option<Resources> {
         let allocated = wanted.allocate(&self.role);
-        let rest = self.left.checked_sub(&allocated).ok()?;
-        self.left = rest;
+        // `contains` first: `checked_sub`'s refusal formats both sides for its message,
+        // which cost most of a batch job's offer handling when few tasks fit.
+        if !self.left.contains(&allocated) {
+            return None;
+        }
+        self.left = self.left.clone() - &allocated;
         Some(allocated)
     }
 

@@ -59,6 +59,13 @@ pub struct RunFlags {
     /// Role to subscribe with.
     #[arg(long, default_value = "*")]
     pub role: String,
+    /// How long the masters keep the job's framework and tasks while this scheduler is
+    /// disconnected (e.g. while the masters fail over).
+    #[arg(long, default_value = "1mins", value_parser = parse_duration)]
+    pub failover_timeout: Duration,
+    /// Speak the v1 scheduler HTTP API to the masters instead of libprocess messages.
+    #[arg(long)]
+    pub http: bool,
     /// The job file (JSON).
     pub jobfile: PathBuf,
 }
@@ -153,6 +160,7 @@ async fn run_job(flags: RunFlags) -> Result<i32, CliError> {
     if flags.role != "*" {
         info.role = Some(flags.role.clone());
     }
+    info.failover_timeout = flags.failover_timeout.as_secs_f64();
     let info = meso_frameworks::execute::framework_info(info, job.revocable);
     let progress = Progress {
         bar: std::io::stderr().is_terminal(),
@@ -162,8 +170,11 @@ async fn run_job(flags: RunFlags) -> Result<i32, CliError> {
     let (batch, report) = Batch::new(plan, Box::new(move |l, s| progress.show(l, s)));
     // A launch lost on its way (a master failover mid-ACCEPT) comes back as a terminal
     // update, which the plan retries.
-    let driver = SchedulerDriver::with_detector(detector, info, Box::new(batch))
+    let mut driver = SchedulerDriver::with_detector(detector, info, Box::new(batch))
         .with_launch_check(Some(meso_frameworks::driver::DEFAULT_LAUNCH_CHECK));
+    if flags.http {
+        driver = driver.over_http();
+    }
     let pid = node
         .spawn(driver)
         .map_err(|e| CliError::new(1, format!("cannot start the driver: {e}")))?;

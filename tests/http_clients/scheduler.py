@@ -13,7 +13,8 @@ TASK_RUNNING it sends those bytes to the task's executor in a MESSAGE call, wait
 MESSAGE event from the executor (one run with executor.py --echo-messages sends them back),
 fails unless the bytes are exactly those sent, prints `scheduler: message echoed: HEX` and
 KILLs the task. With --task-group, all --tasks tasks go in one ACCEPT as one LAUNCH_GROUP
-under the custom executor (ExecutorInfo type --group-executor-type, CUSTOM by default; NONE
+under the custom executor (ExecutorInfo type --group-executor-type, CUSTOM by default; DEFAULT
+runs it on the agent's default executor, with no command and no --executor-command; NONE
 leaves the type out, which the master must refuse with TASK_ERROR for every task). It follows a 307 to the leading master (Location
 `//host:port/master/api/v1/scheduler`) and retries SUBSCRIBE on 503 until its timeout.
 
@@ -158,6 +159,8 @@ class Scheduler:
             del executor["type"]
         else:
             executor["type"] = args.group_executor_type
+        if args.group_executor_type == "DEFAULT":
+            del executor["command"]  # the agent's own executor runs the group
         tasks = []
         for index in range(args.tasks):
             task = self.task_info(index, offer["agent_id"])
@@ -424,7 +427,7 @@ def main():
     p.add_argument("--secret-file", help="a file holding the principal's secret")
     p.add_argument("--verbose", "-v", action="store_true")
     args = p.parse_args()
-    if args.task_group and not args.executor_command:
+    if args.task_group and not args.executor_command and args.group_executor_type != "DEFAULT":
         print("scheduler: --task-group needs --executor-command", file=sys.stderr)
         return 3
     if args.message_hex is not None:

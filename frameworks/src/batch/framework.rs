@@ -90,6 +90,11 @@ impl Scheduler for Batch {
         );
     }
 
+    fn reregistered(&mut self, _driver: &mut DriverActions<'_>, _: &MasterInfo) {
+        let line = "re-registered with the leading master".to_string();
+        (self.say)(Some(line), &self.plan.summary());
+    }
+
     fn resource_offers(&mut self, driver: &mut DriverActions<'_>, offers: Vec<Offer>) {
         let now = self.now(driver);
         for offer in offers {

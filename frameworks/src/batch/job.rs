@@ -28,14 +28,7 @@ pub struct Job {
     pub stages: Vec<Stage>,
 }
 
-/// Where a task would rather run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Place {
-    /// An agent with this hostname.
-    Host(String),
-    /// An agent with this attribute (`name`, `value` as text).
-    Attribute(String, String),
-}
+pub use crate::locality::Place;
 
 /// One `prefer` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

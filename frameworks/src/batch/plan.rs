@@ -6,10 +6,8 @@
 //! those stages) / R of its tasks. A stage after one whose task failed for good never starts
 //! (its tasks are *skipped*).
 //!
-//! Delay scheduling (Zaharia et al.): a task that prefers places waits for an offer from a
-//! preferred host; after `locality_wait` since it became ready it also takes an agent with a
-//! preferred attribute (rack level), after one more wait any agent. Levels it has no
-//! preference for are skipped. Within an offer, tasks are taken best level first.
+//! Delay scheduling ([`crate::locality`]), timed from when a task became ready; within an
+//! offer, tasks are taken best level first.
 //!
 //! Retries: a failed attempt is retried `retries` times, the n-th retry not before
 //! `backoff * 2^(n-1)` (at most [`MAX_BACKOFF`]). At most one attempt of a task is live.
@@ -20,7 +18,8 @@ use std::time::Duration;
 use meso_api::v1::{Offer, TaskState};
 use meso_api::Resources;
 
-use super::job::{Job, Place};
+use super::job::Job;
+use crate::locality::{level_of, max_level, Place};
 use crate::packing::OfferPacker;
 
 /// Longest wait before a retry.
@@ -99,6 +98,19 @@ pub enum Outcome {
     Failed(String),
 }
 
+/// How many of a stage's tasks are in each state, kept as slots change (so progress
+/// and offers cost O(stages), not O(tasks)).
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    waiting: usize,
+    running: usize,
+    finished: usize,
+    failed: usize,
+    /// Finished tasks with preferences, and of those the ones on a preferred place.
+    preferring: usize,
+    on_preferred: usize,
+}
+
 /// A job's tasks and their states.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -106,29 +118,9 @@ pub struct Plan {
     locality_wait: Duration,
     backoff: Duration,
     slots: Vec<Vec<Slot>>,
+    counts: Vec<Counts>,
     started: Vec<u32>,
     live: HashMap<String, (usize, u32)>,
-}
-
-fn level_of(places: &[&Place], offer: &Offer) -> u8 {
-    let host = places
-        .iter()
-        .any(|p| matches!(p, Place::Host(h) if *h == offer.hostname));
-    let attr = places.iter().any(|p| match p {
-        Place::Attribute(k, v) => offer
-            .attributes
-            .0
-            .iter()
-            .any(|a| a.name == *k && a.value.to_string() == *v),
-        Place::Host(_) => false,
-    });
-    if host {
-        0
-    } else if attr {
-        1
-    } else {
-        2
-    }
 }
 
 impl Plan {
@@ -150,11 +142,20 @@ impl Plan {
             })
             .collect();
         let started = vec![0; job.stages.len()];
+        let counts = job
+            .stages
+            .iter()
+            .map(|s| Counts {
+                waiting: s.tasks as usize,
+                ..Counts::default()
+            })
+            .collect();
         Plan {
             job,
             locality_wait,
             backoff,
             slots,
+            counts,
             started,
             live: HashMap::new(),
         }
@@ -165,19 +166,12 @@ impl Plan {
         &self.job
     }
 
-    fn finished(&self, s: usize) -> usize {
-        self.slots[s]
-            .iter()
-            .filter(|t| matches!(t, Slot::Finished { .. }))
-            .count()
-    }
-
     /// Whether stage `s` can never start (a stage it waits for failed or is blocked).
     fn blocked(&self, s: usize) -> bool {
         self.job.stages[s]
             .after
             .iter()
-            .any(|&d| self.blocked(d) || self.slots[d].iter().any(|t| matches!(t, Slot::Failed)))
+            .any(|&d| self.blocked(d) || self.counts[d].failed > 0)
     }
 
     /// How many of stage `s`'s tasks may have started by now.
@@ -186,7 +180,7 @@ impl Plan {
         if self.blocked(s) {
             return 0;
         }
-        let done: usize = stage.after.iter().map(|&d| self.finished(d)).sum();
+        let done: usize = stage.after.iter().map(|&d| self.counts[d].finished).sum();
         let total: usize = stage.after.iter().map(|&d| self.slots[d].len()).sum();
         match stage.ratio {
             _ if done == total => u32::MAX,
@@ -195,30 +189,16 @@ impl Plan {
         }
     }
 
-    /// The highest locality level task (`s`, `i`) accepts at `now`.
-    fn max_level(&self, places: &[&Place], since: Duration, now: Duration) -> u8 {
-        let mut levels = Vec::new();
-        if places.iter().any(|p| matches!(p, Place::Host(_))) {
-            levels.push(0);
-        }
-        if places.iter().any(|p| matches!(p, Place::Attribute(..))) {
-            levels.push(1);
-        }
-        levels.push(2);
-        let waited = now.saturating_sub(since);
-        let steps = if self.locality_wait.is_zero() {
-            levels.len()
-        } else {
-            (waited.as_nanos() / self.locality_wait.as_nanos()) as usize
-        };
-        levels[steps.min(levels.len() - 1)]
-    }
-
     /// The tasks to launch on `offer` at `now` (each taken from the offer's resources).
     pub fn offer(&mut self, offer: &Offer, now: Duration) -> Vec<Launch> {
-        let mut candidates = Vec::new();
+        // By level, each in (stage, index) order: the order a sort would give.
+        let mut candidates: [Vec<(usize, u32, u32)>; 3] = Default::default();
         let allow: Vec<u32> = (0..self.slots.len()).map(|s| self.allowed(s)).collect();
         for (s, &allowed) in allow.iter().enumerate() {
+            if self.counts[s].waiting == 0 {
+                continue;
+            }
+            let prefers = !self.job.stages[s].prefer.is_empty();
             for i in 0..self.slots[s].len() {
                 let Slot::Waiting {
                     attempt,
@@ -237,22 +217,31 @@ impl Plan {
                     not_before,
                     since: Some(since),
                 };
+                if !prefers {
+                    candidates[2].push((s, i as u32, attempt));
+                    continue;
+                }
                 let places: Vec<&Place> = self.job.stages[s].places(i as u32).collect();
                 let level = level_of(&places, offer);
-                if level <= self.max_level(&places, since, now) {
-                    candidates.push((level, s, i as u32, attempt));
+                if level <= max_level(&places, now.saturating_sub(since), self.locality_wait) {
+                    candidates[level as usize].push((s, i as u32, attempt));
                 }
             }
         }
-        candidates.sort();
         let mut packer = OfferPacker::new(offer);
         let mut out = Vec::new();
-        for (level, s, i, attempt) in candidates {
+        // A stage whose task did not fit: none of its tasks (same resources) will.
+        let mut full = vec![false; self.slots.len()];
+        let by_level = candidates.into_iter().enumerate();
+        for (level, (s, i, attempt)) in
+            by_level.flat_map(|(l, c)| c.into_iter().map(move |c| (l as u8, c)))
+        {
             let stage = &self.job.stages[s];
-            if attempt == 0 && self.started[s] >= allow[s] {
+            if full[s] || (attempt == 0 && self.started[s] >= allow[s]) {
                 continue;
             }
             let Some(resources) = packer.take(&stage.resources) else {
+                full[s] = true;
                 continue;
             };
             let id = format!("{}.{i}.{attempt}", stage.name);
@@ -269,6 +258,8 @@ impl Plan {
                 self.started[s] += 1;
             }
             self.live.insert(id.clone(), (s, i));
+            self.counts[s].waiting -= 1;
+            self.counts[s].running += 1;
             self.slots[s][i as usize] = Slot::Running {
                 attempt,
                 id,
@@ -302,14 +293,23 @@ impl Plan {
         }
         let (attempt, level) = (*attempt, *level);
         self.live.remove(id);
+        let counts = &mut self.counts[s];
+        counts.running -= 1;
         if state == TaskState::Finished {
             *slot = Slot::Finished { level };
+            counts.finished += 1;
+            if stage.places(i).next().is_some() {
+                counts.preferring += 1;
+                counts.on_preferred += usize::from(level < 2);
+            }
             return Outcome::Finished(name);
         }
         if attempt >= stage.retries {
             *slot = Slot::Failed;
+            counts.failed += 1;
             return Outcome::Failed(name);
         }
+        counts.waiting += 1;
         let wait = self
             .backoff
             .saturating_mul(1 << attempt.min(16))
@@ -330,34 +330,21 @@ impl Plan {
 
     /// Whether any task still waits for a launch (offers are still wanted).
     pub fn wants_offers(&self) -> bool {
-        (0..self.slots.len()).any(|s| {
-            !self.blocked(s)
-                && self.slots[s]
-                    .iter()
-                    .any(|t| matches!(t, Slot::Waiting { .. }))
-        })
+        (0..self.slots.len()).any(|s| !self.blocked(s) && self.counts[s].waiting > 0)
     }
 
     /// Counts of the tasks' states.
     pub fn summary(&self) -> Summary {
         let mut sum = Summary::default();
-        for (s, slots) in self.slots.iter().enumerate() {
-            let blocked = self.blocked(s);
-            for (i, t) in slots.iter().enumerate() {
-                sum.total += 1;
-                match t {
-                    Slot::Finished { level } => {
-                        sum.finished += 1;
-                        if self.job.stages[s].places(i as u32).next().is_some() {
-                            sum.preferring += 1;
-                            sum.on_preferred += usize::from(*level < 2);
-                        }
-                    }
-                    Slot::Running { .. } => sum.running += 1,
-                    Slot::Failed => sum.failed += 1,
-                    Slot::Waiting { .. } if blocked => sum.skipped += 1,
-                    Slot::Waiting { .. } => {}
-                }
+        for (s, c) in self.counts.iter().enumerate() {
+            sum.total += self.slots[s].len();
+            sum.finished += c.finished;
+            sum.running += c.running;
+            sum.failed += c.failed;
+            sum.preferring += c.preferring;
+            sum.on_preferred += c.on_preferred;
+            if self.blocked(s) {
+                sum.skipped += c.waiting;
             }
         }
         sum
@@ -455,10 +442,35 @@ mod tests {
         assert_eq!(p.failed(), vec!["m-0".to_string()]);
     }
 
+    /// The summary counted from the slots one by one (what the kept counts must equal).
+    fn recount(p: &Plan) -> Summary {
+        let mut sum = Summary::default();
+        for (s, slots) in p.slots.iter().enumerate() {
+            for (i, t) in slots.iter().enumerate() {
+                sum.total += 1;
+                match t {
+                    Slot::Finished { level } => {
+                        sum.finished += 1;
+                        if p.job.stages[s].places(i as u32).next().is_some() {
+                            sum.preferring += 1;
+                            sum.on_preferred += usize::from(*level < 2);
+                        }
+                    }
+                    Slot::Running { .. } => sum.running += 1,
+                    Slot::Failed => sum.failed += 1,
+                    Slot::Waiting { .. } if p.blocked(s) => sum.skipped += 1,
+                    Slot::Waiting { .. } => {}
+                }
+            }
+        }
+        sum
+    }
+
     proptest! {
         /// Random offers and updates: a stage never starts before its `after` stages allow
         /// (all finished, or one task per `ratio` finished), a task never has two live
-        /// attempts, and no task runs more than 1 + retries times.
+        /// attempts, no task runs more than 1 + retries times, and the kept counts always
+        /// equal a recount of the tasks' states.
         #[test]
         fn stage_order_single_attempts_and_bounded_retries(
             maps in 1u32..8, reduces in 1u32..5, ratio in proptest::option::of(1u32..4),
@@ -512,6 +524,7 @@ mod tests {
                 }
                 let sum = p.summary();
                 prop_assert_eq!(sum.running, live.len());
+                prop_assert_eq!(&sum, &recount(&p), "kept counts drifted from the slots");
             }
         }
     }

@@ -19,8 +19,16 @@
 //! Authentication ([`SchedulerDriver::with_credential`], `driver/authentication.rs`): the
 //! driver authenticates with each master before registering with it.
 //!
+//! Transport: libprocess messages by default; [`SchedulerDriver::over_http`] speaks the v1
+//! scheduler HTTP API instead ([`http`]: SUBSCRIBE stream, `Mesos-Stream-Id`, calls POSTed,
+//! heartbeats), with the same callbacks, calls and failover (a 307 names the leader, a
+//! broken stream moves on to the next master).
+//!
 //! Invariant: calls are only sent to the master once the framework is registered; before
 //! that they are refused with [`DriverError::NotRegistered`].
+
+mod actions;
+pub mod http;
 
 use std::time::Duration;
 
@@ -28,12 +36,14 @@ use libprocess::{Context, Handlers, Pid, Process, Upid};
 use meso_api::detector::{HintOutcome, MasterDetector};
 use meso_api::v1::scheduler::{Call, CallType};
 use meso_api::v1::{
-    AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, InverseOffer, MasterInfo, Offer,
-    OfferId, Operation, TaskId, TaskInfo, TaskStatus,
+    AgentId, ExecutorId, FrameworkId, FrameworkInfo, InverseOffer, MasterInfo, Offer, OfferId,
+    TaskStatus,
 };
 use meso_api::wire;
 
 use crate::launches::PendingLaunches;
+pub use actions::DriverActions;
+use http::{HttpLink, HttpMessage};
 
 pub mod authentication;
 
@@ -49,224 +59,6 @@ pub enum DriverError {
     /// The driver process has stopped.
     #[error("the scheduler driver has stopped")]
     Stopped,
-}
-
-/// What the scheduler can ask of the driver from inside a callback.
-pub struct DriverActions<'a> {
-    ctx: &'a Context<SchedulerDriver>,
-    master: &'a Upid,
-    framework_id: Option<FrameworkId>,
-    framework: &'a mut FrameworkInfo,
-    launches: &'a mut PendingLaunches,
-    stop: &'a mut bool,
-}
-
-impl DriverActions<'_> {
-    fn send_call(
-        &self,
-        call_type: CallType,
-        fill: impl FnOnce(&mut Call),
-    ) -> Result<(), DriverError> {
-        let framework = self
-            .framework_id
-            .clone()
-            .ok_or(DriverError::NotRegistered("a call"))?;
-        let mut call = Call::new(call_type, Some(framework));
-        fill(&mut call);
-        let _ = self.ctx.send(self.master, wire::SchedulerCall { call });
-        Ok(())
-    }
-
-    /// The framework id, once registered.
-    pub fn framework_id(&self) -> Option<&FrameworkId> {
-        self.framework_id.as_ref()
-    }
-
-    /// Wall-clock time by the node's clock (the seam tests control).
-    pub fn wall_time(&self) -> std::time::SystemTime {
-        self.ctx.wall_time()
-    }
-
-    /// The framework as registered (or as last changed by [`Self::update_framework`]).
-    pub fn framework(&self) -> &FrameworkInfo {
-        self.framework
-    }
-
-    /// Accepts `offers` with LAUNCH of `tasks` (an empty list declines them).
-    pub fn launch_tasks(
-        &mut self,
-        offers: Vec<OfferId>,
-        tasks: Vec<TaskInfo>,
-        filters: Filters,
-    ) -> Result<(), DriverError> {
-        self.accept(offers, vec![Operation::launch(tasks)], filters)
-    }
-
-    /// Accepts `offers` with `operations`, applied in order: any of LAUNCH, LAUNCH_GROUP,
-    /// RESERVE, UNRESERVE, CREATE, DESTROY (build them with `Operation::launch`,
-    /// `Operation::launch_group`, `Operation::reserve`, ...). The tasks launched are watched
-    /// until their first status update (see [`SchedulerDriver::with_launch_check`]).
-    pub fn accept(
-        &mut self,
-        offers: Vec<OfferId>,
-        operations: Vec<Operation>,
-        filters: Filters,
-    ) -> Result<(), DriverError> {
-        if self.framework_id.is_some() {
-            self.launches.launched(&operations);
-        }
-        self.send_call(CallType::Accept, |c| {
-            c.accept = Some(meso_api::v1::scheduler::Accept {
-                offer_ids: offers,
-                operations,
-                filters: Some(filters),
-            })
-        })
-    }
-
-    /// Declines an offer.
-    pub fn decline_offer(&self, offer: OfferId, filters: Filters) -> Result<(), DriverError> {
-        self.send_call(CallType::Decline, |c| {
-            c.decline = Some(meso_api::v1::scheduler::Decline {
-                offer_ids: vec![offer],
-                filters: Some(filters),
-            })
-        })
-    }
-
-    /// Answers inverse offers (maintenance): `accept` says the framework expects to free
-    /// their agents in time, otherwise it declines; `filters` sets when it is asked again.
-    pub fn answer_inverse_offers(
-        &self,
-        ids: Vec<OfferId>,
-        accept: bool,
-        filters: Option<Filters>,
-    ) -> Result<(), DriverError> {
-        let answer = meso_api::v1::scheduler::InverseOffers {
-            inverse_offer_ids: ids,
-            filters,
-        };
-        if accept {
-            self.send_call(CallType::AcceptInverseOffers, |c| {
-                c.accept_inverse_offers = Some(answer)
-            })
-        } else {
-            self.send_call(CallType::DeclineInverseOffers, |c| {
-                c.decline_inverse_offers = Some(answer)
-            })
-        }
-    }
-
-    /// Accepts inverse offers: the framework will free their agents in time.
-    pub fn accept_inverse_offers(
-        &self,
-        ids: Vec<OfferId>,
-        filters: Option<Filters>,
-    ) -> Result<(), DriverError> {
-        self.answer_inverse_offers(ids, true, filters)
-    }
-
-    /// Declines inverse offers: the framework cannot free their agents in time.
-    pub fn decline_inverse_offers(
-        &self,
-        ids: Vec<OfferId>,
-        filters: Option<Filters>,
-    ) -> Result<(), DriverError> {
-        self.answer_inverse_offers(ids, false, filters)
-    }
-
-    /// Changes the framework's info (roles, capabilities, name, failover timeout, ...)
-    /// without re-registering (UPDATE_FRAMEWORK), with offers suppressed for
-    /// `suppressed_roles`. The id must stay; the driver re-registers with the new info
-    /// after a disconnection. The master refuses an invalid change with an error, which
-    /// the scheduler gets in `error`.
-    pub fn update_framework(
-        &mut self,
-        mut info: FrameworkInfo,
-        suppressed_roles: Vec<String>,
-    ) -> Result<(), DriverError> {
-        info.id = self.framework_id.clone();
-        self.send_call(CallType::UpdateFramework, |c| {
-            c.update_framework = Some(meso_api::v1::scheduler::Subscribe {
-                framework_info: info.clone(),
-                suppressed_roles,
-            })
-        })?;
-        *self.framework = info;
-        Ok(())
-    }
-
-    /// Kills a task.
-    pub fn kill_task(&self, task: TaskId) -> Result<(), DriverError> {
-        self.send_call(CallType::Kill, |c| {
-            c.kill = Some(meso_api::v1::scheduler::Kill {
-                task_id: task,
-                agent_id: None,
-                kill_policy: None,
-            })
-        })
-    }
-
-    /// Clears filters and resumes offers.
-    pub fn revive_offers(&self) -> Result<(), DriverError> {
-        self.send_call(CallType::Revive, |c| c.revive = Some(Default::default()))
-    }
-
-    /// Stops offers until revived.
-    pub fn suppress_offers(&self) -> Result<(), DriverError> {
-        self.send_call(CallType::Suppress, |c| {
-            c.suppress = Some(Default::default())
-        })
-    }
-
-    /// Asks for task states: explicit for the given (task, agent) pairs, implicit (all
-    /// non-terminal tasks) when empty.
-    pub fn reconcile_tasks(
-        &self,
-        tasks: Vec<(TaskId, Option<AgentId>)>,
-    ) -> Result<(), DriverError> {
-        self.send_call(CallType::Reconcile, |c| {
-            c.reconcile = Some(meso_api::v1::scheduler::Reconcile {
-                tasks: tasks
-                    .into_iter()
-                    .map(
-                        |(task_id, agent_id)| meso_api::v1::scheduler::ReconcileTask {
-                            task_id,
-                            agent_id,
-                        },
-                    )
-                    .collect(),
-            })
-        })
-    }
-
-    /// Sends `data` to an executor.
-    pub fn send_framework_message(
-        &self,
-        agent: AgentId,
-        executor: ExecutorId,
-        data: Vec<u8>,
-    ) -> Result<(), DriverError> {
-        self.send_call(CallType::Message, |c| {
-            c.message = Some(meso_api::v1::scheduler::Message {
-                agent_id: agent,
-                executor_id: executor,
-                data,
-            })
-        })
-    }
-
-    /// Tears the framework down (its tasks are killed) and stops the driver.
-    pub fn teardown(&mut self) -> Result<(), DriverError> {
-        let r = self.send_call(CallType::Teardown, |_| {});
-        *self.stop = true;
-        r
-    }
-
-    /// Stops the driver without tearing the framework down (it may fail over).
-    pub fn stop(&mut self) {
-        *self.stop = true;
-    }
 }
 
 /// The callbacks of a framework scheduler (Mesos's `Scheduler` interface).
@@ -370,6 +162,8 @@ pub enum DriverMessage {
     External(ExternalAction),
     /// The master's side of authentication, and its timer (`authentication.rs`).
     Authentication(authentication::AuthenticationMessage),
+    /// The v1 HTTP transport's news (see [`SchedulerDriver::over_http`]).
+    Http(HttpMessage),
 }
 
 /// Code to run with the driver's actions (from [`DriverHandle::run`]).
@@ -432,6 +226,14 @@ pub struct SchedulerDriver {
     launch_check_pending: bool,
     authn: meso_api::authentication::ClientAuthentication<Upid>,
     authentication_timeout: Duration,
+    /// The v1 HTTP transport, when used.
+    http: Option<HttpLink>,
+    /// The scheduler stopped the driver; it ends once its HTTP calls are out.
+    stopping: bool,
+    /// The SUBSCRIBE in flight carried a framework id (SUBSCRIBED is a re-registration).
+    resubscribing: bool,
+    /// The HTTP stream's heartbeat interval.
+    heartbeat: Duration,
 }
 
 impl SchedulerDriver {
@@ -468,6 +270,10 @@ impl SchedulerDriver {
             launch_check_pending: false,
             authn: meso_api::authentication::ClientAuthentication::new(None),
             authentication_timeout: authentication::DEFAULT_AUTHENTICATION_TIMEOUT,
+            http: None,
+            stopping: false,
+            resubscribing: false,
+            heartbeat: http::DEFAULT_HEARTBEAT,
         }
     }
 
@@ -481,6 +287,15 @@ impl SchedulerDriver {
     ) -> SchedulerDriver {
         self.authn = meso_api::authentication::ClientAuthentication::new(Some(credential));
         self.authentication_timeout = timeout;
+        self
+    }
+
+
+    /// Speaks the v1 scheduler HTTP API (`POST /api/v1/scheduler` on the masters' HTTP
+    /// ports) instead of libprocess messages: what a framework needs against a master
+    /// that only serves HTTP (a real Mesos master, too). Callbacks and calls are the same.
+    pub fn over_http(mut self) -> SchedulerDriver {
+        self.http = Some(HttpLink::default());
         self
     }
 
@@ -555,6 +370,18 @@ impl SchedulerDriver {
 
     fn register(&mut self, ctx: &Context<Self>) {
         self.moved = false;
+        if let Some(link) = self.http.as_mut() {
+            // The stream's end (or its silence) decides what comes next: no retry timer.
+            let generation = link.next_generation();
+            self.resubscribing = self.framework.id.is_some();
+            let mut call = Call::new(CallType::Subscribe, self.framework.id.clone());
+            call.subscribe = Some(meso_api::v1::scheduler::Subscribe {
+                framework_info: self.framework.clone(),
+                suppressed_roles: Vec::new(),
+            });
+            http::subscribe(ctx, self.master.addr(), &call, generation);
+            return;
+        }
         ctx.link(&self.master);
         if !self.authenticate_first(ctx) {
             self.send_registration(ctx);
@@ -603,13 +430,65 @@ impl SchedulerDriver {
                 framework: &mut self.framework,
                 launches: &mut self.launches,
                 stop: &mut stop,
+                http: self.http.as_ref(),
             };
             f(self.scheduler.as_mut(), &mut actions);
         }
-        if stop {
-            ctx.terminate();
-        } else {
+        self.stopping |= stop;
+        self.pump(ctx);
+        if !self.maybe_finish(ctx) {
             self.arm_launch_check(ctx);
+        }
+    }
+
+    /// POSTs the next HTTP call unless one is in flight or no stream is open.
+    fn pump(&mut self, ctx: &Context<Self>) {
+        let Some(link) = self.http.as_mut() else {
+            return;
+        };
+        let Some(stream_id) = link.stream_id.as_deref() else {
+            return;
+        };
+        if link.in_flight {
+            return;
+        }
+        if let Some(call) = link.outbox.get_mut().pop_front() {
+            link.in_flight = true;
+            http::post(ctx, self.master.addr(), stream_id, &call);
+        }
+    }
+
+    /// Terminates once stopped and every HTTP call made is out (or no stream is open to
+    /// take them); returns whether it did.
+    fn maybe_finish(&mut self, ctx: &mut Context<Self>) -> bool {
+        let settled = self
+            .http
+            .as_ref()
+            .is_none_or(|l| l.idle() || l.stream_id.is_none());
+        if self.stopping && settled {
+            ctx.terminate();
+        }
+        self.stopping && settled
+    }
+
+    /// Acknowledges a status update that came from an agent.
+    fn acknowledge(&mut self, ctx: &Context<Self>, ack: wire::StatusUpdateAcknowledgement) {
+        match self.http.as_mut() {
+            Some(link) => {
+                let mut call = Call::new(CallType::Acknowledge, Some(ack.framework_id));
+                call.acknowledge = Some(meso_api::v1::scheduler::Acknowledge {
+                    agent_id: ack.agent_id,
+                    task_id: ack.task_id,
+                    uuid: ack.uuid,
+                });
+                link.outbox.get_mut().push_back(call);
+                self.pump(ctx);
+            }
+            // A lost acknowledgement is answered again: the agent retries the update
+            // until acked.
+            None => {
+                let _ = ctx.send(&self.master, ack);
+            }
         }
     }
 
@@ -651,7 +530,36 @@ impl Process for SchedulerDriver {
     }
 
     fn handle(&mut self, ctx: &mut Context<Self>, msg: DriverMessage) {
+        if let DriverMessage::Http(m) = msg {
+            return self.http_message(ctx, m);
+        }
         let from_master = ctx.from() == Some(&self.master);
+        self.dispatch(ctx, msg, from_master);
+    }
+
+    fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
+        if pid != self.master || self.http.is_some() {
+            return;
+        }
+        let was = self.registered;
+        self.lose_master(ctx);
+        if was {
+            // The leader went away (or stepped down): go on to the next master at once;
+            // it leads now or points at the leader.
+            let next = self.detector.advance().clone();
+            self.use_master(ctx, next);
+            self.register(ctx);
+        } else {
+            // Re-link and re-register after the retry interval (the master may be
+            // restarting).
+            self.arm_retry(ctx);
+        }
+    }
+}
+
+impl SchedulerDriver {
+    /// Handles `msg`; `from_master` says it came from the master in use (or its stream).
+    fn dispatch(&mut self, ctx: &mut Context<Self>, msg: DriverMessage, from_master: bool) {
         match msg {
             DriverMessage::Retry => {
                 self.retry_pending = false;
@@ -720,16 +628,13 @@ impl Process for SchedulerDriver {
                     if let (Some(agent_id), Some(framework_id)) =
                         (agent_id, self.framework.id.clone())
                     {
-                        // A lost acknowledgement is answered again: the agent retries the update until acked.
-                        let _ = ctx.send(
-                            &self.master,
-                            wire::StatusUpdateAcknowledgement {
-                                agent_id,
-                                framework_id,
-                                task_id: update.status.task_id.clone(),
-                                uuid,
-                            },
-                        );
+                        let ack = wire::StatusUpdateAcknowledgement {
+                            agent_id,
+                            framework_id,
+                            task_id: update.status.task_id.clone(),
+                            uuid,
+                        };
+                        self.acknowledge(ctx, ack);
                     }
                 }
             }
@@ -753,25 +658,6 @@ impl Process for SchedulerDriver {
                 });
             }
             _ => {}
-        }
-    }
-
-    fn exited(&mut self, ctx: &mut Context<Self>, pid: Upid) {
-        if pid != self.master {
-            return;
-        }
-        let was = self.registered;
-        self.lose_master(ctx);
-        if was {
-            // The leader went away (or stepped down): go on to the next master at once;
-            // it leads now or points at the leader.
-            let next = self.detector.advance().clone();
-            self.use_master(ctx, next);
-            self.register(ctx);
-        } else {
-            // Re-link and re-register after the retry interval (the master may be
-            // restarting).
-            self.arm_retry(ctx);
         }
     }
 }
