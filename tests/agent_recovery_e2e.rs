@@ -655,11 +655,12 @@ fn an_orphaned_executor_of_a_framework_without_checkpoint_is_destroyed_on_restar
         log.contains("orphan container destroyed") && log.contains(&pid.to_string()),
         "{log}"
     );
+    let records = std::fs::read_to_string(site.work_dir().join("runtime/containers.log"))
+        .expect("the agent keeps its runtime records in runtime/containers.log");
     assert!(
-        std::fs::read_dir(site.work_dir().join("runtime/containers"))
-            .map(|d| d.count())
-            .unwrap_or(0)
-            == 0,
-        "the orphan's runtime record is gone"
+        meso_agent::checkpoint::runtime::live(&site.work_dir())
+            .unwrap()
+            .is_empty(),
+        "the orphan's runtime record is gone: {records}"
     );
 }

@@ -54,3 +54,4 @@ pub mod flags;
 pub mod gc;
 pub mod paths;
 pub mod run;
+pub mod topdir;
