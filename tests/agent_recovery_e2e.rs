@@ -628,6 +628,11 @@ fn an_orphaned_executor_of_a_framework_without_checkpoint_is_destroyed_on_restar
         },
     );
     let _guard = KillOnDrop(pid);
+    // The executor can write its pid before the agent's thread gets to record the
+    // container (a loaded machine): the kill below is meant to come after the record.
+    wait_until("the agent recorded the container", || {
+        meso_agent::checkpoint::runtime::live(&site.work_dir()).is_ok_and(|live| !live.is_empty())
+    });
     assert!(
         !site
             .work_dir()
