@@ -630,6 +630,11 @@ fn an_orphaned_executor_of_a_framework_without_checkpoint_is_destroyed_on_restar
         },
     );
     let _guard = KillOnDrop(pid);
+    // The executor can write its pid before the agent's thread gets to record the
+    // container (a loaded machine): the kill below is meant to come after the record.
+    wait_until("the agent recorded the container", || {
+        meso_agent::checkpoint::runtime::live(&site.work_dir()).is_ok_and(|live| !live.is_empty())
+    });
     assert!(
         !site
             .work_dir()
@@ -657,12 +662,13 @@ fn an_orphaned_executor_of_a_framework_without_checkpoint_is_destroyed_on_restar
         log.contains("orphan container destroyed") && log.contains(&pid.to_string()),
         "{log}"
     );
+    let records = std::fs::read_to_string(site.work_dir().join("runtime/containers.log"))
+        .expect("the agent keeps its runtime records in runtime/containers.log");
     assert!(
-        std::fs::read_dir(site.work_dir().join("runtime/containers"))
-            .map(|d| d.count())
-            .unwrap_or(0)
-            == 0,
-        "the orphan's runtime record is gone"
+        meso_agent::checkpoint::runtime::live(&site.work_dir())
+            .unwrap()
+            .is_empty(),
+        "the orphan's runtime record is gone: {records}"
     );
 }
 

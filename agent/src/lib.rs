@@ -63,3 +63,4 @@ pub mod flags;
 pub mod gc;
 pub mod paths;
 pub mod run;
+pub mod topdir;

@@ -10,6 +10,17 @@ use std::path::{Path, PathBuf};
 
 use meso_api::v1::{AgentId, ContainerId, ExecutorId, FrameworkId};
 
+/// The directory holding one framework's executor directories (a top directory for the
+/// allocator: see [`crate::topdir`]).
+pub fn executors(work_dir: &Path, agent: &AgentId, framework: &FrameworkId) -> PathBuf {
+    work_dir
+        .join("slaves")
+        .join(agent.as_str())
+        .join("frameworks")
+        .join(framework.as_str())
+        .join("executors")
+}
+
 /// The sandbox directory of one executor run.
 pub fn sandbox(
     work_dir: &Path,
@@ -18,12 +29,7 @@ pub fn sandbox(
     executor: &ExecutorId,
     container: &ContainerId,
 ) -> PathBuf {
-    work_dir
-        .join("slaves")
-        .join(agent.as_str())
-        .join("frameworks")
-        .join(framework.as_str())
-        .join("executors")
+    executors(work_dir, agent, framework)
         .join(executor.as_str())
         .join("runs")
         .join(&container.value)

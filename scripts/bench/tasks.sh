@@ -9,14 +9,50 @@
 #   executor_rss_kb     resident memory of one `meso executor` running `sleep`
 #   tasks_per_s_cgroups      tasks_per_s with `--isolation cgroups/cpu,cgroups/mem` (root only)
 #   isolate_overhead_ms_p50  launch_latency_ms_p50 with those cgroups minus without (root only)
-# Usage: scripts/bench/tasks.sh [TASKS (default 2000)] [LATENCY_SAMPLES (default 100)]
+# Usage: scripts/bench/tasks.sh [--repeat N] [TASKS (default 2000)] [LATENCY_SAMPLES (default 100)]
+#   --repeat N   the whole benchmark N times back to back, each with a fresh master, agent and
+#                work dir (as a user running it N times would); prints every run's lines
+#                prefixed `run K`, then per run `tasks_per_s_run_K` and `fork_exec_per_s_run_K`,
+#                and `tasks_per_s_last_over_first` (target >= 0.9: no fall run after run).
+# MESO_BIN (environment): the `meso` binary to measure instead of building this tree's
+# (to compare two builds on the same machine state).
+# CHECKPOINTED_TASKS (environment, default TASKS): the checkpointed run's task count (it
+# fsyncs per task, slow on a disk other work keeps busy).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+if [ "${1:-}" = --repeat ]; then
+  REPEAT="${2:?--repeat needs a count}"
+  shift 2
+  case "$REPEAT" in '' | *[!0-9]* | 0) echo "--repeat needs a positive count, not '$REPEAT'" >&2; exit 2 ;; esac
+  OUT="$(mktemp)"
+  trap 'rm -f "$OUT" "$OUT.all"' EXIT
+  for k in $(seq "$REPEAT"); do
+    echo "run $k: $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    bash "$0" "$@" >"$OUT"
+    sed "s/^/run $k: /" "$OUT" >&2
+    TPS=$(awk '$1 == "tasks_per_s:" {print $2}' "$OUT")
+    FPS=$(awk '$1 == "fork_exec_per_s:" {print $2}' "$OUT")
+    echo "tasks_per_s_run_$k: $TPS tasks/s"
+    echo "fork_exec_per_s_run_$k: $FPS processes/s"
+    echo "tasks_per_s_over_fork_exec_run_$k: $(echo "$TPS / $FPS" | bc -l | xargs printf '%.2f') ratio"
+    echo "$TPS" >>"$OUT.all"
+  done
+  FIRST=$(head -1 "$OUT.all")
+  LAST=$(tail -1 "$OUT.all")
+  rm -f "$OUT.all"
+  echo "tasks_per_s_last_over_first: $(echo "$LAST / $FIRST" | bc -l | xargs printf '%.2f') ratio"
+  exit 0
+fi
 TASKS="${1:-2000}"
 SAMPLES="${2:-100}"
-cargo build --release --locked --bin meso >&2
+case "$TASKS$SAMPLES" in *[!0-9]*) echo "usage: $0 [--repeat N] [TASKS] [LATENCY_SAMPLES]" >&2; exit 2 ;; esac
+if [ -n "${MESO_BIN:-}" ]; then
+  MESO="$MESO_BIN"
+else
+  cargo build --release --locked --bin meso >&2
+  MESO=target/release/meso
+fi
 cargo build --release --locked -p meso-frameworks --example tasks_bench >&2
-MESO=target/release/meso
 WORK="$(mktemp -d)"
 MPORT=$((20000 + RANDOM % 10000))
 APORT=$((MPORT + 1))
@@ -57,7 +93,7 @@ done
 
 target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples "$SAMPLES" \
   | tee "$WORK/plain.txt"
-target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "$TASKS" --latency-samples 1 \
+target/release/examples/tasks_bench --master "127.0.0.1:$MPORT" --tasks "${CHECKPOINTED_TASKS:-$TASKS}" --latency-samples 1 \
   --checkpoint true >"$WORK/checkpointed.txt"
 echo "tasks_per_s_checkpointed: $(awk '$1 == "tasks_per_s:" {print $2}' "$WORK/checkpointed.txt") tasks/s"
 

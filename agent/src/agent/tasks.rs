@@ -278,7 +278,10 @@ impl Agent {
                 },
             );
         };
-        if let Err(e) = std::fs::create_dir_all(&directory) {
+        let executors = paths::executors(&self.config.work_dir, &agent_id, &framework_id);
+        let created = crate::topdir::ensure_top_dir(&executors)
+            .and_then(|()| std::fs::create_dir_all(&directory));
+        if let Err(e) = created {
             let message = format!("cannot create sandbox {}: {e}", directory.display());
             return fail(self, ctx, message);
         }

@@ -5,6 +5,7 @@
 //! to its executor, an update before it is forwarded, an acknowledgement before the next
 //! update is released), so after a crash the disk says at least as much as anyone was told.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use meso_api::v1::{
@@ -29,6 +30,10 @@ pub fn current_boot_id() -> Result<String, CheckpointError> {
 pub struct CheckpointStore {
     meta: PathBuf,
     agent_dir: Option<PathBuf>,
+    /// What each `framework.info` holds as this store wrote it: an unchanged info is not
+    /// rewritten at every launch (a rewrite replaces the file's inode, and each inode
+    /// deleted slows the next allocations: see `crate::topdir`).
+    frameworks_written: HashMap<FrameworkId, Vec<u8>>,
 }
 
 /// The run a task or a pid belongs to.
@@ -55,6 +60,7 @@ impl CheckpointStore {
         CheckpointStore {
             meta: layout::meta_dir(work_dir),
             agent_dir: None,
+            frameworks_written: HashMap::new(),
         }
     }
 
@@ -80,6 +86,7 @@ impl CheckpointStore {
         files::write_atomically(&layout::agent_info(&dir), &to_json(info))?;
         files::point_symlink(&layout::latest_agent(&self.meta), id.as_str())?;
         self.agent_dir = Some(dir);
+        self.frameworks_written.clear();
         Ok(())
     }
 
@@ -95,6 +102,7 @@ impl CheckpointStore {
     /// Writes under agent id `id` from now on, without rewriting its info (recovery).
     pub fn use_agent(&mut self, id: &meso_api::v1::AgentId) {
         self.agent_dir = Some(layout::agent_dir(&self.meta, id));
+        self.frameworks_written.clear();
     }
 
     fn agent_dir(&self) -> Result<&Path, CheckpointError> {
@@ -119,16 +127,20 @@ impl CheckpointStore {
         ))
     }
 
-    /// Checkpoints a framework's info (`info.id` must be set).
-    pub fn write_framework(&self, info: &FrameworkInfo) -> Result<(), CheckpointError> {
+    /// Checkpoints a framework's info (`info.id` must be set); nothing to do when this
+    /// store already wrote the same info.
+    pub fn write_framework(&mut self, info: &FrameworkInfo) -> Result<(), CheckpointError> {
         let id = info
             .id
             .as_ref()
             .ok_or_else(|| CheckpointError::new(&self.meta, "framework info has no id"))?;
-        files::write_atomically(
-            &layout::framework_info(&self.framework_dir(id)?),
-            &to_json(info),
-        )
+        let bytes = to_json(info);
+        if self.frameworks_written.get(id) == Some(&bytes) {
+            return Ok(());
+        }
+        files::write_atomically(&layout::framework_info(&self.framework_dir(id)?), &bytes)?;
+        self.frameworks_written.insert(id.clone(), bytes);
+        Ok(())
     }
 
     /// Checkpoints an executor's info and its new run (`runs/latest` points at it).
@@ -139,6 +151,11 @@ impl CheckpointStore {
         container: &ContainerId,
     ) -> Result<(), CheckpointError> {
         let dir = layout::executor_dir(&self.framework_dir(framework)?, &info.executor_id);
+        if let Some(executors) = dir.parent().filter(|d| !d.is_dir()) {
+            // New executors' checkpoints spread like their sandboxes (see `crate::topdir`).
+            files::ensure_dir(executors)?;
+            crate::topdir::mark_top(executors);
+        }
         files::write_atomically(&layout::executor_info(&dir), &to_json(info))?;
         files::ensure_dir(&layout::run_dir(&dir, container))?;
         files::point_symlink(&dir.join("runs").join("latest"), &container.value)
