@@ -290,7 +290,6 @@ impl SchedulerDriver {
         self
     }
 
-
     /// Speaks the v1 scheduler HTTP API (`POST /api/v1/scheduler` on the masters' HTTP
     /// ports) instead of libprocess messages: what a framework needs against a master
     /// that only serves HTTP (a real Mesos master, too). Callbacks and calls are the same.
