@@ -288,18 +288,19 @@ impl CgroupDir {
         }
     }
 
-    /// SIGKILLs every process in the cgroup, then moves each into `to` (a cgroup of the same
-    /// hierarchy), where it runs its exit at `to`'s weight. Errors are ignored: a process
-    /// that is already gone needs neither.
+    /// Moves every process in the cgroup into `to` (a cgroup of the same hierarchy), then
+    /// SIGKILLs it, so that it runs its exit at `to`'s weight. Moving first: the kernel
+    /// refuses to move a process that has begun exiting, which a kill sent first would
+    /// race with. Errors are ignored: a process that is already gone needs neither.
     pub fn kill_into(&self, to: &CgroupDir) {
         let Ok(pids) = self.pids() else {
             return;
         };
         for pid in &pids {
-            let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+            let _ = fs::write(to.procs_file(), pid.to_string());
         }
         for pid in pids {
-            let _ = fs::write(to.procs_file(), pid.to_string());
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 
