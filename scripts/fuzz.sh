@@ -12,8 +12,10 @@
 #   fuzz_execs_total <target> <executions> crashes=<n>
 # and exits non-zero if any target crashed (the input is left in fuzz/artifacts/<target>/;
 # turn it into a regression unit test in the crate that is fixed).
-# FUZZ_SEED=N fixes libFuzzer's seed, so a run replays the same mutations (CI sets it: a
-# CI run must not fail by chance; long campaigns leave it unset and explore).
+# FUZZ_SEED=N fixes libFuzzer's seed and FUZZ_RUNS=N replaces the time budget with a count
+# of inputs per target: together they replay exactly the same inputs on any machine, fast or
+# slow (CI sets both: a CI run must not fail by chance, and a time budget lets a faster
+# machine wander further). Long campaigns leave them unset and explore.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs="${1:-10}"
@@ -36,7 +38,8 @@ failed=0
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log="target/fuzz-$t.log"
-  if "target/$host/release/$t" "corpus/$t" -max_total_time="$secs" -rss_limit_mb=2048 \
+  if [ -n "${FUZZ_RUNS:-}" ]; then budget=(-runs="$FUZZ_RUNS"); else budget=(-max_total_time="$secs"); fi
+  if "target/$host/release/$t" "corpus/$t" "${budget[@]}" -rss_limit_mb=2048 \
       ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
       -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"$log" 2>&1; then
     crashes=0

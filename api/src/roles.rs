@@ -2,8 +2,12 @@
 //!
 //! Rules as Mesos's `roles::validate`: `*` (the default role) is valid; any other role must
 //! be non-empty, must not start or end with `/` nor contain `//`, and none of its
-//! `/`-separated components may be `.`, `..` or `*`, start with `-`, or contain whitespace
-//! or DEL. Pure functions, no allocation on the success path.
+//! `/`-separated components may be `.`, `..` or `*`, start with `-`, or contain whitespace,
+//! control characters, DEL or `\\`. Beyond Mesos, a role also refuses the characters the
+//! `--resources` text form uses as syntax, `( ) [ ] { } : ; ,`, so that every resource a
+//! role can be put on prints as text that parses back (Mesos accepts `a;b` as a role, then
+//! cannot read its own `cpus(a;b):1` back). Pure functions, no allocation on the success
+//! path.
 
 use crate::error::{Error, Result};
 
@@ -50,10 +54,7 @@ pub fn validate_role(role: &str) -> Result<()> {
                 format!("role component '{component}' starts with '-'"),
             ));
         }
-        if let Some(bad) = component
-            .chars()
-            .find(|c| c.is_whitespace() || *c == '\u{7f}' || c.is_control())
-        {
+        if let Some(bad) = component.chars().find(|c| !is_role_char(*c)) {
             return Err(invalid(
                 role,
                 format!("role component '{component}' contains invalid character {bad:?}"),
@@ -61,6 +62,17 @@ pub fn validate_role(role: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Characters a role component may hold: not whitespace, control characters (DEL among
+/// them), `\\`, nor the resources text form's syntax `( ) [ ] { } : ; ,`.
+fn is_role_char(c: char) -> bool {
+    !(c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\\' | '(' | ')' | '[' | ']' | '{' | '}' | ':' | ';' | ','
+        ))
 }
 
 /// True when `child` is a strict descendant of `parent` in the role tree (`a/b/c` of `a`
@@ -97,7 +109,8 @@ mod tests {
     fn refuses_each_broken_rule_naming_the_role() {
         for role in [
             "", "/a", "a/", "a//b", ".", "..", "a/./b", "a/../b", "a/*", "-a", "a/-b", "a b",
-            "a\tb", "a\u{7f}",
+            "a\tb", "a\u{7f}", "a\\b", "};weig*", "a(b", "a)b", "a[b", "a]b", "a{b", "a}b", "a:b",
+            "a;b", "a,b",
         ] {
             let err = validate_role(role).expect_err(role);
             assert!(

@@ -74,6 +74,10 @@ fn json_refuses_names_and_items_the_text_form_cannot_carry_back() {
         let err = Resources::parse(&json, "*").unwrap_err().to_string();
         assert!(err.contains("set items cannot hold"), "{bad}: {err}");
     }
+    // CI's fuzz smoke found the same hole in the (deprecated) role field.
+    let role = r#"[{"name":"cpus","type":"SCALAR","scalar":{"value":1.5},"role":"};weig*"}]"#;
+    let err = Resources::parse(role, "*").unwrap_err().to_string();
+    assert!(err.contains("};weig*") && err.contains("'}'"), "{err}");
     // What is accepted prints and parses back to itself.
     let fine = r#"[{"name":"nvidia.com/gpu-v1","type":"SET","set":{"item":["/dev/nvidia0"]}}]"#;
     let r = Resources::parse(fine, "*").unwrap();
