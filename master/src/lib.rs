@@ -22,12 +22,11 @@
 //!   message is dropped past it), each peer's outbound queue `outbound_queue_bytes`
 //!   (128 MiB), inbound connections `max_connections`;
 //! - the Raft log: compacted into a snapshot every `snapshot_after_entries` applied entries (`raftlog::driver`);
-//! - pending kills, unreachable tasks and the agent book's unreachable ids: per agent that
-//!   may return, dropped when it returns or is marked gone. **Not bounded yet**: agents that
-//!   never return stay unreachable forever here and in the registry's `unreachable` and
-//!   `gone` lists, because the master never applies `meso_registry::Operation::Gc`
-//!   (Mesos's `--registry_gc_interval`, `--registry_max_agent_age/count`); agent churn
-//!   grows them by one entry (plus its parked tasks) per departed agent;
+//! - pending kills, unreachable tasks and the agent book's unreachable and gone ids: per
+//!   agent that may return, dropped when it returns or is marked gone, and at the latest
+//!   by registry GC (`master::registry_gc`, Mesos's `--registry_gc_interval` 15 min,
+//!   `--registry_max_agent_age` 2 weeks, `--registry_max_agent_count` 102,400), which
+//!   prunes the same agents from the registry's `unreachable` and `gone` lists;
 //! - the log: the process's stderr, rotated by whoever runs it.
 
 mod leader_info;

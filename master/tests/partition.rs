@@ -296,6 +296,58 @@ async fn a_partition_aware_framework_sees_unreachable_then_running_again() {
     assert_eq!(answer.state, TaskState::Running);
 }
 
+/// Registry GC (`--registry-max-agent-age`): an agent unreachable for longer than the age
+/// is forgotten with its unreachable tasks at the next collection; if it comes back, it is
+/// admitted again and its task adopted, as Mesos's MarkSlaveReachable admits an agent the
+/// registry no longer lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_unreachable_past_the_max_age_is_forgotten_by_registry_gc() {
+    let mut config = Cluster::config();
+    config.registry_gc = meso_master::master::registry_gc::RegistryGcConfig {
+        interval: Duration::from_secs(60),
+        max_agent_age: Duration::from_secs(300),
+        max_agent_count: 100,
+    };
+    let cluster = Cluster::start(config).await;
+    let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
+    let mut fw = cluster.add_framework(framework(true)).await;
+    launch_one(&mut fw, &mut agent, "t1").await;
+    agent.send_update(&fw.id, "t1", TaskState::Running);
+    assert_eq!(next_update(&mut fw).await.state, TaskState::Running);
+    partition(&cluster, &agent).await;
+    assert_eq!(update_of(&mut fw, "t1").await.state, TaskState::Unreachable);
+    // Two collections within the age keep it.
+    cluster.advance(Duration::from_secs(60), 2).await;
+    let state = cluster.state().await;
+    assert_eq!(state["unreachable_slaves"], 1);
+    assert_eq!(state["frameworks"][0]["unreachable_tasks"][0]["id"], "t1");
+    // Past the age, the next collection forgets the agent and its parked task.
+    cluster.advance(Duration::from_secs(60), 4).await;
+    let state = cluster.state().await;
+    assert_eq!(state["unreachable_slaves"], 0, "{state}");
+    assert_eq!(
+        state["frameworks"][0]["unreachable_tasks"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "{state}"
+    );
+    assert_eq!(metrics(&cluster).await["master/slaves_unreachable"], 0.0);
+    let tasks = get_tasks(&cluster).await;
+    assert!(tasks.get("unreachable_tasks").is_none(), "{tasks}");
+    // Back after all, it is admitted under its id and its running task adopted.
+    let (back, mut rx) = returning(
+        &cluster,
+        &agent.id,
+        &info_of(&fw, true),
+        &[("t1", TaskState::Running)],
+    );
+    spawn_back(&cluster, back, &mut rx).await;
+    let state = cluster.state().await;
+    assert_eq!(state["activated_slaves"], 1, "{state}");
+    assert_eq!(state["frameworks"][0]["tasks"][0]["id"], "t1", "{state}");
+}
+
 /// ReregisterSlaveNotPartitionAware: TASK_LOST, and since Mesos 1.5 the task is not
 /// killed when the agent returns: the framework hears it RUNNING again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -510,9 +562,10 @@ async fn gone_and_unreachable_agents_survive_a_master_failover() {
         .await
         .expect("node starts");
     let config = Cluster::config();
+    let now_ms = libprocess::unix_ms(node.wall_time());
     let snapshot = RegistrySnapshot {
-        unreachable: [AgentId::new("u")].into(),
-        gone: [AgentId::new("dead")].into(),
+        unreachable: [(AgentId::new("u"), now_ms)].into(),
+        gone: [(AgentId::new("dead"), now_ms)].into(),
         ..Default::default()
     };
     let master = node

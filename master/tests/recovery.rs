@@ -5,7 +5,7 @@
 //! recorded framework that does not come back is removed after its stored failover timeout;
 //! past `--recovery-agent-removal-limit` the master marks none and stops instead.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use libprocess::{Context, Handlers, Node, Process, TestClock, Upid};
@@ -138,8 +138,8 @@ async fn recovered_agents_and_frameworks_follow_mesos_failover_rules() {
             .iter()
             .map(|id| (AgentId::new(*id), agent(id)))
             .collect::<BTreeMap<_, _>>(),
-        unreachable: BTreeSet::from([AgentId::new("old")]),
-        gone: BTreeSet::from([AgentId::new("dead")]),
+        unreachable: BTreeMap::from([(AgentId::new("old"), libprocess::unix_ms(node.wall_time()))]),
+        gone: BTreeMap::from([(AgentId::new("dead"), libprocess::unix_ms(node.wall_time()))]),
         frameworks: BTreeMap::from([(FrameworkId::new("m1-0000"), gone)]),
         ..Default::default()
     };
@@ -288,8 +288,8 @@ async fn timeout_with_limit(
             .iter()
             .map(|id| (AgentId::new(*id), agent(id)))
             .collect::<BTreeMap<_, _>>(),
-        unreachable: BTreeSet::new(),
-        gone: BTreeSet::new(),
+        unreachable: BTreeMap::new(),
+        gone: BTreeMap::new(),
         frameworks: BTreeMap::new(),
         ..Default::default()
     };

@@ -34,7 +34,7 @@ pub use error::RegistryError;
 pub use maintenance::{MachineId, MachineKey, MachineMode, Machines, MaintenanceWindow};
 pub use operation::{FrameworkRecord, Operation, OperationResult, QuotaRecord};
 pub use snapshot::CURRENT_VERSION as SNAPSHOT_VERSION;
-pub use state::Registry;
+pub use state::{prune_candidates, Registry};
 
 #[cfg(test)]
 mod tests;

@@ -96,6 +96,17 @@ pub enum Operation {
     /// deployments), all or nothing: each key gets its new bytes, `None` removes it. The
     /// registry keeps them opaque; only the services framework reads them.
     PutServices(Vec<(String, Option<Vec<u8>>)>),
+    /// Forgets the named unreachable and gone agents (Mesos's `Prune`, proposed by the
+    /// master's registry GC, which chose them with [`crate::prune_candidates`]). Ids no
+    /// longer in their list (an unreachable agent that came back meanwhile) are skipped, so
+    /// it always applies. Appended last: postcard numbers variants by position, and logs
+    /// written before it must still decode.
+    Prune {
+        /// Unreachable agents to forget.
+        unreachable: Vec<AgentId>,
+        /// Gone agents to forget.
+        gone: Vec<AgentId>,
+    },
 }
 
 /// A framework as the registry keeps it.

@@ -194,6 +194,14 @@ impl Registry {
                     };
                 }
             }
+            Operation::Prune { unreachable, gone } => {
+                for id in unreachable {
+                    self.unreachable.remove(id);
+                }
+                for id in gone {
+                    self.gone.remove(id);
+                }
+            }
         }
         Ok(())
     }
@@ -322,16 +330,38 @@ fn agent_id(info: &AgentInfo) -> Result<&AgentId, RegistryError> {
 
 /// Drops entries older than `oldest_kept`, then the oldest (ties by id) beyond `max_count`.
 fn gc_list(list: &mut BTreeMap<AgentId, u64>, oldest_kept: u64, max_count: usize) {
-    list.retain(|_, at| *at >= oldest_kept);
-    if list.len() > max_count {
-        let mut by_age: Vec<(u64, AgentId)> =
-            list.iter().map(|(id, at)| (*at, id.clone())).collect();
-        by_age.sort();
-        let excess = list.len() - max_count;
-        for (_, id) in by_age.into_iter().take(excess) {
-            list.remove(&id);
-        }
+    for id in select_prunable(list, oldest_kept, max_count) {
+        list.remove(&id);
     }
+}
+
+/// The agents of a departed list (id to the time, in ms, it became unreachable or gone) that
+/// registry GC forgets (Mesos's `doRegistryGc`): every agent that departed before
+/// `now_ms - max_age_ms`, then the oldest of the rest until at most `max_count` remain.
+/// Oldest first; ties broken by id, so every replica and the master choose alike.
+pub fn prune_candidates(
+    list: &BTreeMap<AgentId, u64>,
+    now_ms: u64,
+    max_age_ms: u64,
+    max_count: usize,
+) -> Vec<AgentId> {
+    select_prunable(list, now_ms.saturating_sub(max_age_ms), max_count)
+}
+
+fn select_prunable(
+    list: &BTreeMap<AgentId, u64>,
+    oldest_kept: u64,
+    max_count: usize,
+) -> Vec<AgentId> {
+    let mut by_age: Vec<(u64, &AgentId)> = list.iter().map(|(id, at)| (*at, id)).collect();
+    by_age.sort();
+    let too_old = by_age.partition_point(|(at, _)| *at < oldest_kept);
+    let excess = list.len().saturating_sub(max_count);
+    by_age
+        .into_iter()
+        .take(too_old.max(excess))
+        .map(|(_, id)| id.clone())
+        .collect()
 }
 
 fn validate_role(role: &str) -> Result<(), RegistryError> {

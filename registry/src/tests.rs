@@ -163,6 +163,39 @@ fn gc_drops_old_then_oldest() {
 }
 
 #[test]
+fn prune_forgets_the_named_departed_agents_and_skips_the_rest() {
+    let mut r = Registry::new();
+    for n in 0..4 {
+        r.apply(&Operation::AdmitAgent(agent(n))).unwrap();
+    }
+    for n in 0..2 {
+        r.apply(&Operation::MarkUnreachable {
+            agent: aid(n),
+            at_ms: 10 + u64::from(n),
+        })
+        .unwrap();
+    }
+    r.apply(&Operation::MarkGone {
+        agent: aid(2),
+        at_ms: 5,
+    })
+    .unwrap();
+    let unreachable = prune_candidates(r.unreachable(), 100, 89, 10);
+    assert_eq!(unreachable, vec![aid(0)], "departed at 10 < 100 - 89");
+    let gone = prune_candidates(r.gone(), 100, 1000, 0);
+    assert_eq!(gone, vec![aid(2)], "over the count");
+    // aid(3) is admitted and aid(9) unknown: named in a prune, they are skipped.
+    r.apply(&Operation::Prune {
+        unreachable: [unreachable, vec![aid(3), aid(9)]].concat(),
+        gone,
+    })
+    .unwrap();
+    assert_eq!(r.unreachable().keys().collect::<Vec<_>>(), [&aid(1)]);
+    assert!(r.gone().is_empty());
+    assert_eq!(r.admitted().count(), 1);
+}
+
+#[test]
 fn framework_failover_timeout_is_kept() {
     let mut r = Registry::new();
     r.apply(&Operation::AddFramework(framework(1, 604800.0)))
@@ -414,6 +447,14 @@ fn op_strategy() -> impl Strategy<Value = Operation> {
             info.hostname = format!("resized{n}");
             Operation::UpdateAgentInfo(info)
         }),
+        (
+            proptest::collection::vec(0u32..12, 0..4),
+            proptest::collection::vec(0u32..12, 0..4)
+        )
+            .prop_map(|(u, g)| Operation::Prune {
+                unreachable: u.into_iter().map(aid).collect(),
+                gone: g.into_iter().map(aid).collect(),
+            }),
         (0u64..1500, 0u64..1000, 0u64..6).prop_map(|(now_ms, max_age_ms, max_count)| {
             Operation::Gc {
                 now_ms,
@@ -523,7 +564,16 @@ proptest! {
             let _ = r.apply(op);
         }
         let before = r.clone();
+        // The master's choice (`prune_candidates` then `Prune`) and the registry's own `Gc`
+        // forget the same agents.
+        let mut pruned = r.clone();
+        pruned.apply(&Operation::Prune {
+            unreachable: prune_candidates(r.unreachable(), now_ms, max_age_ms, max_count as usize),
+            gone: prune_candidates(r.gone(), now_ms, max_age_ms, max_count as usize),
+        }).unwrap();
         r.apply(&Operation::Gc { now_ms, max_age_ms, max_count }).unwrap();
+        prop_assert_eq!(pruned.unreachable(), r.unreachable());
+        prop_assert_eq!(pruned.gone(), r.gone());
         let oldest = now_ms.saturating_sub(max_age_ms);
         for (list, old) in [(r.unreachable(), before.unreachable()), (r.gone(), before.gone())] {
             prop_assert!(list.len() as u64 <= max_count);

@@ -14,6 +14,7 @@ use libprocess::Node;
 use meso_allocator::AllocatorConfig;
 use meso_master::leadership::MasterHost;
 use meso_master::master::recovery::RemovalRateLimit;
+use meso_master::master::registry_gc::RegistryGcConfig;
 use meso_master::master::removal_limit::RecoveryRemovalLimit;
 use meso_master::raftlog::{RaftLog, RaftLogOptions};
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
@@ -63,6 +64,18 @@ pub struct MasterFlags {
         default_value = "100%"
     )]
     pub recovery_agent_removal_limit: String,
+    /// Time between two garbage collections of departed (unreachable and gone) agents from
+    /// the registry and the master's books.
+    #[arg(long, env = "MESO_REGISTRY_GC_INTERVAL", default_value = "15mins", value_parser = parse_duration)]
+    pub registry_gc_interval: Duration,
+    /// Departed agents older than this are forgotten at the next garbage collection (their
+    /// unreachable tasks with them); one that returns later is admitted afresh.
+    #[arg(long, env = "MESO_REGISTRY_MAX_AGENT_AGE", default_value = "2weeks", value_parser = parse_duration)]
+    pub registry_max_agent_age: Duration,
+    /// Most unreachable agents, and most gone agents, remembered; past it the oldest are
+    /// forgotten at the next garbage collection.
+    #[arg(long, env = "MESO_REGISTRY_MAX_AGENT_COUNT", default_value_t = 102_400)]
+    pub registry_max_agent_count: usize,
     /// Time between batch allocation rounds.
     #[arg(long, env = "MESO_ALLOCATION_INTERVAL", default_value = "1secs", value_parser = parse_duration)]
     pub allocation_interval: Duration,
@@ -190,6 +203,14 @@ impl MasterFlags {
             anyhow::bail!("--agent-reregister-timeout must be greater than 0");
         }
         config.agent_reregister_timeout = self.agent_reregister_timeout;
+        if self.registry_gc_interval.is_zero() {
+            anyhow::bail!("--registry-gc-interval must be greater than 0");
+        }
+        config.registry_gc = RegistryGcConfig {
+            interval: self.registry_gc_interval,
+            max_agent_age: self.registry_max_agent_age,
+            max_agent_count: self.registry_max_agent_count,
+        };
         config.agent_removal_rate_limit = match &self.agent_removal_rate_limit {
             Some(v) => Some(
                 RemovalRateLimit::parse(v)

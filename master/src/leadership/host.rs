@@ -253,12 +253,9 @@ async fn run(
                         "at_unix_ms" => unix_ms(&node));
                     let mut config = config.clone();
                     config.master_id = format!("{}-{}", config.master_id, state.term);
-                    let master = Master::new(
-                        config,
-                        Box::new(RaftRegistrar::new(log.clone(), node.clock())),
-                    )
-                    .with_leader_info(shared.clone())
-                    .recovered_from(snapshot);
+                    let master = Master::new(config, Box::new(RaftRegistrar::new(log.clone())))
+                        .with_leader_info(shared.clone())
+                        .recovered_from(snapshot);
                     // Replaced in place: the stand-in answers what it already has queued,
                     // and everything sent from now on queues for the master, so no client
                     // message meets an unknown process and no client link breaks.

@@ -9,14 +9,11 @@
 //! A log that momentarily cannot take a proposal (its mailbox is full, raft dropped it) is
 //! retried a few times before that counts as a failure.
 //!
-//! Times in operations (`MarkUnreachable::at_ms`) are read here, the shell around the pure
-//! registry, from the master node's wall clock (so a test clock controls them); every replica
-//! applies the same value.
-
-use std::sync::Arc;
+//! Times in operations (`MarkUnreachable::at_ms`) come with the change, read by the master
+//! from its node's wall clock (so a test clock controls them, and the master's departed book
+//! in `registry_gc.rs` holds the same value); every replica applies the same value.
 
 use futures::future::BoxFuture;
-use libprocess::Clock;
 
 use crate::master::registrar::{Registrar, RegistrarError, RegistryChange, RegistrySnapshot};
 use crate::raftlog::{ProposeError, RaftLog};
@@ -26,31 +23,29 @@ use meso_registry::{FrameworkRecord, Operation, Registry, RegistryError};
 #[derive(Clone)]
 pub struct RaftRegistrar {
     log: RaftLog<Registry>,
-    clock: Arc<dyn Clock>,
 }
 
 impl RaftRegistrar {
-    /// A registrar proposing through `log` (this master's node of the replicated log), its
-    /// operations stamped by `clock` (the master node's).
-    pub fn new(log: RaftLog<Registry>, clock: Arc<dyn Clock>) -> RaftRegistrar {
-        RaftRegistrar { log, clock }
+    /// A registrar proposing through `log` (this master's node of the replicated log).
+    pub fn new(log: RaftLog<Registry>) -> RaftRegistrar {
+        RaftRegistrar { log }
     }
 }
 
 /// The registry operation for a master's change; `None` when the change cannot apply (a
-/// framework without an id). `now_ms` is the proposer's clock.
-pub fn operation_for(change: &RegistryChange, now_ms: u64) -> Option<Operation> {
+/// framework without an id).
+pub fn operation_for(change: &RegistryChange) -> Option<Operation> {
     Some(match change {
         RegistryChange::AdmitAgent(info) => Operation::AdmitAgent(info.clone()),
-        RegistryChange::MarkUnreachable(agent) => Operation::MarkUnreachable {
+        RegistryChange::MarkUnreachable(agent, at_ms) => Operation::MarkUnreachable {
             agent: agent.clone(),
-            at_ms: now_ms,
+            at_ms: *at_ms,
         },
         RegistryChange::MarkReachable(info) => Operation::MarkReachable(info.clone()),
         RegistryChange::RemoveAgent(agent) => Operation::RemoveAgent(agent.clone()),
-        RegistryChange::MarkGone(agent) => Operation::MarkGone {
+        RegistryChange::MarkGone(agent, at_ms) => Operation::MarkGone {
             agent: agent.clone(),
-            at_ms: now_ms,
+            at_ms: *at_ms,
         },
         RegistryChange::AddFramework(info) => Operation::AddFramework(FrameworkRecord {
             id: info.id.clone()?,
@@ -72,6 +67,10 @@ pub fn operation_for(change: &RegistryChange, now_ms: u64) -> Option<Operation> 
         RegistryChange::DeactivateAgent(agent) => Operation::DeactivateAgent(agent.clone()),
         RegistryChange::ReactivateAgent(agent) => Operation::ReactivateAgent(agent.clone()),
         RegistryChange::UpdateAgentInfo(info) => Operation::UpdateAgentInfo(info.clone()),
+        RegistryChange::Prune { unreachable, gone } => Operation::Prune {
+            unreachable: unreachable.clone(),
+            gone: gone.clone(),
+        },
     })
 }
 
@@ -82,8 +81,8 @@ pub fn snapshot_of(registry: &Registry) -> RegistrySnapshot {
             .admitted()
             .map(|(id, info)| (id.clone(), info.clone()))
             .collect(),
-        unreachable: registry.unreachable().keys().cloned().collect(),
-        gone: registry.gone().keys().cloned().collect(),
+        unreachable: registry.unreachable().clone(),
+        gone: registry.gone().clone(),
         frameworks: registry
             .frameworks()
             .iter()
@@ -133,9 +132,8 @@ impl Registrar for RaftRegistrar {
         change: RegistryChange,
     ) -> BoxFuture<'static, Result<bool, RegistrarError>> {
         let log = self.log.clone();
-        let now_ms = libprocess::unix_ms(self.clock.wall_time());
         Box::pin(async move {
-            let Some(op) = operation_for(&change, now_ms) else {
+            let Some(op) = operation_for(&change) else {
                 return Ok(false);
             };
             let upsert = match &op {
@@ -189,15 +187,15 @@ mod tests {
             RegistryChange::AdmitAgent(agent("a")),
             RegistryChange::AdmitAgent(agent("b")),
             RegistryChange::AdmitAgent(agent("c")),
-            RegistryChange::MarkGone(AgentId::new("c")),
-            RegistryChange::MarkUnreachable(AgentId::new("a")),
+            RegistryChange::MarkGone(AgentId::new("c"), 42),
+            RegistryChange::MarkUnreachable(AgentId::new("a"), 41),
             RegistryChange::MarkReachable(agent("a")),
-            RegistryChange::MarkUnreachable(AgentId::new("a")),
+            RegistryChange::MarkUnreachable(AgentId::new("a"), 42),
             RegistryChange::RemoveAgent(AgentId::new("b")),
             RegistryChange::AddFramework(framework.clone()),
         ];
         for change in &changes {
-            let op = operation_for(change, 42).expect("maps");
+            let op = operation_for(change).expect("maps");
             registry
                 .apply(&op)
                 .unwrap_or_else(|e| panic!("{change:?}: {e}"));
@@ -206,11 +204,12 @@ mod tests {
         assert!(s.admitted.is_empty());
         assert_eq!(
             s.unreachable.iter().collect::<Vec<_>>(),
-            [&AgentId::new("a")]
+            [(&AgentId::new("a"), &42)]
         );
-        assert_eq!(registry.unreachable()[&AgentId::new("a")], 42);
-        assert_eq!(s.gone.iter().collect::<Vec<_>>(), [&AgentId::new("c")]);
-        assert_eq!(registry.gone()[&AgentId::new("c")], 42);
+        assert_eq!(
+            s.gone.iter().collect::<Vec<_>>(),
+            [(&AgentId::new("c"), &42)]
+        );
         assert_eq!(
             s.frameworks[&FrameworkId::new("F-1")].failover_timeout,
             3600.0
@@ -223,22 +222,31 @@ mod tests {
             RegistryChange::UpdateWeights([("a".to_string(), 2.0)].into()),
             RegistryChange::UpdateQuotas([("a".to_string(), quota.clone())].into()),
         ] {
-            let op = operation_for(&change, 0).expect("maps");
+            let op = operation_for(&change).expect("maps");
             registry.apply(&op).expect("applies");
         }
         let s = snapshot_of(&registry);
         assert_eq!(s.weights.get("a"), Some(&2.0));
         assert_eq!(s.quotas.get("a"), Some(&quota));
-        let op = operation_for(&RegistryChange::RemoveFramework(FrameworkId::new("F-1")), 0);
+        let op = operation_for(&RegistryChange::RemoveFramework(FrameworkId::new("F-1")));
         registry.apply(&op.expect("maps")).expect("removes");
         assert!(snapshot_of(&registry).frameworks.is_empty());
+        let prune = RegistryChange::Prune {
+            unreachable: vec![AgentId::new("a")],
+            gone: vec![AgentId::new("c")],
+        };
+        registry
+            .apply(&operation_for(&prune).expect("maps"))
+            .expect("prunes");
+        let s = snapshot_of(&registry);
+        assert!(s.unreachable.is_empty() && s.gone.is_empty(), "{s:?}");
     }
 
     #[test]
     fn a_framework_without_an_id_maps_to_nothing() {
         let framework = FrameworkInfo::new("alice", "demo");
         assert_eq!(
-            operation_for(&RegistryChange::AddFramework(framework), 0),
+            operation_for(&RegistryChange::AddFramework(framework)),
             None
         );
     }

@@ -208,6 +208,17 @@ impl AgentBook {
         self.gone.insert(id);
     }
 
+    /// Forgets unreachable agent `id` (registry GC); false if it is not unreachable.
+    pub fn forget_unreachable(&mut self, id: &AgentId) -> bool {
+        self.unreachable.remove(id)
+    }
+
+    /// Forgets gone agent `id` (registry GC): it is no longer refused; false if it was not
+    /// gone.
+    pub fn forget_gone(&mut self, id: &AgentId) -> bool {
+        self.gone.remove(id)
+    }
+
     /// Whether the operator marked `id` gone.
     pub fn is_gone(&self, id: &AgentId) -> bool {
         self.gone.contains(id)

@@ -84,6 +84,7 @@ pub mod pending_kills;
 pub mod reconciliation;
 pub mod recovery;
 pub mod registrar;
+pub mod registry_gc;
 pub mod removal_limit;
 pub mod reservation_checks;
 pub mod reservations;
@@ -160,6 +161,8 @@ pub struct MasterConfig {
     pub acls: Option<std::sync::Arc<meso_api::acl::Acls>>,
     /// Authentication of agents and scheduler drivers (`authentication.rs`; off by default).
     pub authentication: authentication::AuthenticationConfig,
+    /// Garbage collection of departed agents from the registry (`registry_gc.rs`).
+    pub registry_gc: registry_gc::RegistryGcConfig,
 }
 
 impl MasterConfig {
@@ -182,6 +185,7 @@ impl MasterConfig {
             log_file: None,
             acls: None,
             authentication: Default::default(),
+            registry_gc: Default::default(),
         }
     }
 }
@@ -263,6 +267,8 @@ pub enum MasterMessage {
     AgentProxyDone(agent_proxy::ProxyOutcome),
     /// An agent's or driver's authentication (`authentication.rs`).
     Authentication(authentication::AuthenticationMessage),
+    /// Time to garbage-collect departed agents from the registry (`registry_gc.rs`).
+    RegistryGc,
 }
 
 /// A registrar answer and what the master was waiting to do with it.
@@ -353,6 +359,7 @@ pub struct Master {
     operations: reservations::OperatorOperations,
     agent_updates: agent_update::PendingUpdates,
     authn: authentication::Authentications,
+    departed: registry_gc::DepartedAgents,
 }
 
 impl Master {
@@ -383,6 +390,7 @@ impl Master {
             operations: Default::default(),
             agent_updates: Default::default(),
             authn: Default::default(),
+            departed: Default::default(),
         }
     }
 
@@ -405,6 +413,7 @@ impl Master {
         change: RegistryChange,
         pending: Option<PendingAdmission>,
     ) {
+        self.note_departure(&change);
         let future = self.registrar.apply(change.clone());
         ctx.defer(future, move |result| {
             MasterMessage::Registrar(RegistrarDone {
@@ -424,6 +433,9 @@ impl Master {
                 ctx.terminate();
             }
             Ok(applied) => match done.pending {
+                None if matches!(done.change, RegistryChange::Prune { .. }) => {
+                    self.registry_pruned(ctx, &done.change)
+                }
                 Some(PendingAdmission::Register(pid, id, msg)) => {
                     self.agent_admitted(ctx, pid, id, msg, applied)
                 }
@@ -509,6 +521,7 @@ impl Process for Master {
             }
         }
         ctx.delay(self.config.agent_ping_timeout, MasterMessage::PingTimer);
+        self.schedule_registry_gc(ctx);
         self.start_recovery(ctx);
         self.seed_flag_weights(ctx);
         info!(ctx.node().logger(), "master started"; "id" => &self.config.master_id, "pid" => %ctx.self_upid());
@@ -569,6 +582,7 @@ impl Process for Master {
             }
             MasterMessage::SchedulerCall(m) => self.scheduler_call(ctx, from, m.call),
             MasterMessage::PingTimer => self.ping_round(ctx),
+            MasterMessage::RegistryGc => self.registry_gc(ctx),
             MasterMessage::OfferTimeout(id) => self.rescind_offer(ctx, &id, None),
             MasterMessage::FailoverTimeout(id, generation) => {
                 self.failover_timeout(ctx, &id, generation)

@@ -175,7 +175,12 @@ impl Master {
         info!(ctx.node().logger(), "agent marked unreachable"; "agent" => %id, "tasks" => parked.len());
         self.unreachable_tasks.park(id.clone(), since, parked);
         self.tell_agent_lost(ctx, id);
-        self.registry(ctx, RegistryChange::MarkUnreachable(id.clone()), None);
+        let at_ms = libprocess::unix_ms(ctx.wall_time());
+        self.registry(
+            ctx,
+            RegistryChange::MarkUnreachable(id.clone(), at_ms),
+            None,
+        );
     }
 
     /// Takes a registered agent out of service: the agent book (kept as unreachable or not),
@@ -310,7 +315,8 @@ impl Master {
         }
         self.pending_kills.forget(id);
         self.agents.mark_gone(id.clone());
-        self.registry(ctx, RegistryChange::MarkGone(id.clone()), None);
+        let at_ms = libprocess::unix_ms(ctx.wall_time());
+        self.registry(ctx, RegistryChange::MarkGone(id.clone(), at_ms), None);
         true
     }
 

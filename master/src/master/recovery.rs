@@ -201,11 +201,13 @@ impl Master {
             "admitted_agents" => snapshot.admitted.len(),
             "unreachable_agents" => snapshot.unreachable.len(),
             "frameworks" => snapshot.frameworks.len());
-        for id in &snapshot.unreachable {
+        for (id, at_ms) in &snapshot.unreachable {
             self.agents.add_unreachable(id.clone());
+            self.departed.unreachable(id.clone(), *at_ms);
         }
-        for id in &snapshot.gone {
+        for (id, at_ms) in &snapshot.gone {
             self.agents.mark_gone(id.clone());
+            self.departed.gone(id.clone(), *at_ms);
         }
         self.apply_role_change(&RegistryChange::UpdateWeights(snapshot.weights.clone()));
         self.apply_role_change(&RegistryChange::UpdateQuotas(snapshot.quotas.clone()));
@@ -297,7 +299,8 @@ impl Master {
                     send_to_driver(ctx, pid, lost.clone());
                 }
             }
-            self.registry(ctx, RegistryChange::MarkUnreachable(id), None);
+            let at_ms = libprocess::unix_ms(ctx.wall_time());
+            self.registry(ctx, RegistryChange::MarkUnreachable(id, at_ms), None);
             if let Some(limit) = self.recovery.rate_limit {
                 ctx.delay(limit.interval(), MasterMessage::RemoveRecoveredAgent);
                 return;

@@ -7,7 +7,7 @@
 //! `unreachable` and `gone`, and a gone id never leaves `gone`; a change that does not apply (e.g. admitting an admitted agent) answers
 //! `Ok(false)` and changes nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -22,15 +22,16 @@ use parking_lot::Mutex;
 pub enum RegistryChange {
     /// A new agent (with its assigned id) joins.
     AdmitAgent(AgentInfo),
-    /// An agent missed its pings; it may come back.
-    MarkUnreachable(AgentId),
+    /// An agent missed its pings, at the time given (ms since the Unix epoch, the master's
+    /// clock); it may come back.
+    MarkUnreachable(AgentId, u64),
     /// An unreachable agent re-registered.
     MarkReachable(AgentInfo),
     /// An agent left for good.
     RemoveAgent(AgentId),
-    /// The operator marked an admitted or unreachable agent gone (MARK_AGENT_GONE): it
-    /// may never come back.
-    MarkGone(AgentId),
+    /// The operator marked an admitted or unreachable agent gone (MARK_AGENT_GONE), at the
+    /// time given: it may never come back.
+    MarkGone(AgentId, u64),
     /// A framework (with its id and failover timeout) registered or re-registered; a
     /// framework already recorded has its info replaced.
     AddFramework(FrameworkInfo),
@@ -57,6 +58,14 @@ pub enum RegistryChange {
     /// An admitted agent's resources or attributes changed online (UPDATE_AGENT, a meso
     /// extension): its info is replaced.
     UpdateAgentInfo(AgentInfo),
+    /// Registry GC forgets these unreachable and gone agents (`registry_gc.rs`); ids no
+    /// longer in their list are skipped.
+    Prune {
+        /// Unreachable agents to forget.
+        unreachable: Vec<AgentId>,
+        /// Gone agents to forget.
+        gone: Vec<AgentId>,
+    },
 }
 
 /// A registrar failure (storage unavailable, aborted); the master treats it as fatal.
@@ -74,10 +83,10 @@ pub struct RegistrarError {
 pub struct RegistrySnapshot {
     /// Admitted agents.
     pub admitted: BTreeMap<AgentId, AgentInfo>,
-    /// Unreachable agents.
-    pub unreachable: BTreeSet<AgentId>,
-    /// Agents the operator marked gone.
-    pub gone: BTreeSet<AgentId>,
+    /// Unreachable agents, and when each became unreachable (ms since the Unix epoch).
+    pub unreachable: BTreeMap<AgentId, u64>,
+    /// Agents the operator marked gone, and when.
+    pub gone: BTreeMap<AgentId, u64>,
     /// Frameworks (with their failover timeouts).
     pub frameworks: BTreeMap<FrameworkId, FrameworkInfo>,
     /// Role weights other than 1.0.
@@ -126,17 +135,17 @@ impl InMemoryRegistrar {
                     return false;
                 };
                 if s.admitted.contains_key(&id)
-                    || s.unreachable.contains(&id)
-                    || s.gone.contains(&id)
+                    || s.unreachable.contains_key(&id)
+                    || s.gone.contains_key(&id)
                 {
                     return false;
                 }
                 s.admitted.insert(id, info);
                 true
             }
-            RegistryChange::MarkUnreachable(id) => match s.admitted.remove(&id) {
+            RegistryChange::MarkUnreachable(id, at_ms) => match s.admitted.remove(&id) {
                 Some(_) => {
-                    s.unreachable.insert(id);
+                    s.unreachable.insert(id, at_ms);
                     true
                 }
                 None => false,
@@ -145,7 +154,7 @@ impl InMemoryRegistrar {
                 let Some(id) = info.id.clone() else {
                     return false;
                 };
-                if s.admitted.contains_key(&id) || s.gone.contains(&id) {
+                if s.admitted.contains_key(&id) || s.gone.contains_key(&id) {
                     return false;
                 }
                 s.unreachable.remove(&id);
@@ -155,12 +164,21 @@ impl InMemoryRegistrar {
             RegistryChange::RemoveAgent(id) => {
                 s.agent_controls.forget(&id);
                 let was = s.admitted.remove(&id).is_some();
-                was | s.unreachable.remove(&id)
+                was | s.unreachable.remove(&id).is_some()
             }
-            RegistryChange::MarkGone(id) => {
+            RegistryChange::MarkGone(id, at_ms) => {
                 s.agent_controls.forget(&id);
-                let known = s.admitted.remove(&id).is_some() | s.unreachable.remove(&id);
-                known && s.gone.insert(id)
+                let known = s.admitted.remove(&id).is_some() | s.unreachable.remove(&id).is_some();
+                known && s.gone.insert(id, at_ms).is_none()
+            }
+            RegistryChange::Prune { unreachable, gone } => {
+                for id in &unreachable {
+                    s.unreachable.remove(id);
+                }
+                for id in &gone {
+                    s.gone.remove(id);
+                }
+                true
             }
             RegistryChange::AddFramework(info) => {
                 let Some(id) = info.id.clone() else {
@@ -196,12 +214,12 @@ impl InMemoryRegistrar {
             RegistryChange::StartMaintenance(machines) => s.machines.start(&machines).is_ok(),
             RegistryChange::StopMaintenance(machines) => s.machines.stop(&machines).is_ok(),
             RegistryChange::DrainAgent(id, config) => {
-                let known = s.admitted.contains_key(&id) || s.unreachable.contains(&id);
+                let known = s.admitted.contains_key(&id) || s.unreachable.contains_key(&id);
                 known && s.agent_controls.drain_agent(&id, config).is_ok()
             }
             RegistryChange::MarkAgentDrained(id) => s.agent_controls.mark_drained(&id).is_ok(),
             RegistryChange::DeactivateAgent(id) => {
-                let known = s.admitted.contains_key(&id) || s.unreachable.contains(&id);
+                let known = s.admitted.contains_key(&id) || s.unreachable.contains_key(&id);
                 if known {
                     s.agent_controls.deactivate(&id);
                 }
@@ -257,8 +275,8 @@ mod tests {
             !r.apply_now(RegistryChange::AdmitAgent(agent("a"))),
             "admitted once"
         );
-        assert!(r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"))));
-        assert!(!r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"))));
+        assert!(r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"), 7)));
+        assert!(!r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"), 7)));
         assert!(r.apply_now(RegistryChange::MarkReachable(agent("a"))));
         let s = r.snapshot();
         assert!(s.admitted.contains_key(&AgentId::new("a")) && s.unreachable.is_empty());
@@ -270,13 +288,13 @@ mod tests {
     fn a_gone_agent_never_comes_back() {
         let r = InMemoryRegistrar::new();
         assert!(r.apply_now(RegistryChange::AdmitAgent(agent("a"))));
-        assert!(r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"))));
-        assert!(r.apply_now(RegistryChange::MarkGone(AgentId::new("a"))));
-        assert!(!r.apply_now(RegistryChange::MarkGone(AgentId::new("a"))));
+        assert!(r.apply_now(RegistryChange::MarkUnreachable(AgentId::new("a"), 7)));
+        assert!(r.apply_now(RegistryChange::MarkGone(AgentId::new("a"), 8)));
+        assert!(!r.apply_now(RegistryChange::MarkGone(AgentId::new("a"), 8)));
         assert!(!r.apply_now(RegistryChange::MarkReachable(agent("a"))));
         assert!(!r.apply_now(RegistryChange::AdmitAgent(agent("a"))));
         let s = r.snapshot();
         assert!(s.admitted.is_empty() && s.unreachable.is_empty());
-        assert!(s.gone.contains(&AgentId::new("a")));
+        assert_eq!(s.gone.get(&AgentId::new("a")), Some(&8));
     }
 }
