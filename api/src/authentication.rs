@@ -40,7 +40,7 @@ pub mod credential;
 
 pub use authenticatee::{Authenticatee, ClientMessage, ClientNext};
 pub use authenticator::{challenge_text, Authenticator, ServerReply};
-pub use client::{Begin, ClientAuthentication};
+pub use client::{AuthenticateeMessage, Begin, ClientAuthentication};
 pub use credential::{Credential, CredentialError};
 
 /// The one mechanism meso offers and uses (Mesos's default, `crammd5`).

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use libprocess::{Context, Handlers, Upid};
+use libprocess::{Context, Handlers};
 use meso_api::authentication::{Begin, ClientMessage, ClientNext, Credential};
 use meso_api::wire;
 use slog::{error, info, warn};
@@ -35,22 +35,8 @@ impl Default for AgentAuthentication {
     }
 }
 
-/// The authentication messages the agent handles.
-#[derive(Debug)]
-pub enum AuthenticationMessage {
-    /// The master's mechanisms.
-    Mechanisms(wire::AuthenticationMechanisms),
-    /// The master's challenge.
-    Step(wire::AuthenticationStep),
-    /// Accepted.
-    Completed(wire::AuthenticationCompleted),
-    /// Refused.
-    Failed(wire::AuthenticationFailed),
-    /// Broken off.
-    Error(wire::AuthenticationError),
-    /// Timer: attempt `generation` had its time.
-    Timeout(u64),
-}
+/// The authentication messages the agent handles (shared with the scheduler driver).
+pub use meso_api::authentication::AuthenticateeMessage as AuthenticationMessage;
 
 macro_rules! into_agent {
     ($($ty:ident => $variant:ident,)*) => {
@@ -105,25 +91,17 @@ impl Agent {
         ctx: &mut Context<Self>,
         msg: AuthenticationMessage,
     ) {
-        let from: Upid = match (ctx.from(), &msg) {
-            (_, AuthenticationMessage::Timeout(generation)) => {
-                if self.authn.timed_out(*generation) {
-                    warn!(self.log, "authentication timed out; retrying";
-                        "master" => %self.config.master, "timeout" => ?self.config.authentication.timeout);
-                }
-                return;
+        if let AuthenticationMessage::Timeout(generation) = msg {
+            if self.authn.timed_out(generation) {
+                warn!(self.log, "authentication timed out; retrying";
+                    "master" => %self.config.master, "timeout" => ?self.config.authentication.timeout);
             }
-            (Some(from), _) => from.clone(),
-            (None, _) => return,
+            return;
+        }
+        let Some(from) = ctx.from().cloned() else {
+            return;
         };
-        let next = match &msg {
-            AuthenticationMessage::Mechanisms(m) => self.authn.mechanisms(&from, m),
-            AuthenticationMessage::Step(m) => self.authn.step(&from, m),
-            AuthenticationMessage::Completed(_) => self.authn.completed(&from),
-            AuthenticationMessage::Failed(_) => self.authn.failed(&from),
-            AuthenticationMessage::Error(m) => self.authn.error(&from, m),
-            AuthenticationMessage::Timeout(_) => None,
-        };
+        let next = self.authn.on_message(&from, &msg);
         let sent = match next {
             None => return,
             Some(ClientNext::Send(ClientMessage::Start(m))) => ctx.send(&from, m),

@@ -10,8 +10,28 @@
 use super::authenticatee::{Authenticatee, ClientNext};
 use super::credential::Credential;
 use crate::wire::{
-    Authenticate, AuthenticationError, AuthenticationMechanisms, AuthenticationStep,
+    Authenticate, AuthenticationCompleted, AuthenticationError, AuthenticationFailed,
+    AuthenticationMechanisms, AuthenticationStep,
 };
+
+/// What a client process (agent, scheduler driver) receives about its authentication: the
+/// master's messages and its own timer. Each shell wraps it in its message enum and hands it
+/// to [`ClientAuthentication::on_message`].
+#[derive(Debug)]
+pub enum AuthenticateeMessage {
+    /// The master's mechanisms.
+    Mechanisms(AuthenticationMechanisms),
+    /// The master's challenge.
+    Step(AuthenticationStep),
+    /// Accepted.
+    Completed(AuthenticationCompleted),
+    /// Refused.
+    Failed(AuthenticationFailed),
+    /// Broken off.
+    Error(AuthenticationError),
+    /// Timer: attempt `generation` had its time.
+    Timeout(u64),
+}
 
 /// What [`ClientAuthentication::begin`] decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +153,20 @@ impl<M: PartialEq + Clone> ClientAuthentication<M> {
     /// The master broke the exchange off.
     pub fn error(&mut self, from: &M, m: &AuthenticationError) -> Option<ClientNext> {
         self.with_attempt(from, |e| e.error(m))
+    }
+
+    /// One message from `from`: what to do next, as the methods above answer. A timeout
+    /// answers `None`; whether it ended the attempt is [`ClientAuthentication::timed_out`]'s
+    /// to say, so the shell can log it.
+    pub fn on_message(&mut self, from: &M, msg: &AuthenticateeMessage) -> Option<ClientNext> {
+        match msg {
+            AuthenticateeMessage::Mechanisms(m) => self.mechanisms(from, m),
+            AuthenticateeMessage::Step(m) => self.step(from, m),
+            AuthenticateeMessage::Completed(_) => self.completed(from),
+            AuthenticateeMessage::Failed(_) => self.failed(from),
+            AuthenticateeMessage::Error(m) => self.error(from, m),
+            AuthenticateeMessage::Timeout(_) => None,
+        }
     }
 }
 

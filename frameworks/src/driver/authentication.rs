@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use libprocess::slog::{info, warn};
-use libprocess::{Context, Handlers, Upid};
+use libprocess::{Context, Handlers};
 use meso_api::authentication::{Begin, ClientMessage, ClientNext};
 use meso_api::wire;
 
@@ -20,22 +20,8 @@ use super::{DriverMessage, SchedulerDriver};
 /// `--authentication_timeout_min`).
 pub const DEFAULT_AUTHENTICATION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The authentication messages the driver handles.
-#[derive(Debug)]
-pub enum AuthenticationMessage {
-    /// The master's mechanisms.
-    Mechanisms(wire::AuthenticationMechanisms),
-    /// The master's challenge.
-    Step(wire::AuthenticationStep),
-    /// Accepted.
-    Completed(wire::AuthenticationCompleted),
-    /// Refused.
-    Failed(wire::AuthenticationFailed),
-    /// Broken off.
-    Error(wire::AuthenticationError),
-    /// Timer: attempt `generation` had its time.
-    Timeout(u64),
-}
+/// The authentication messages the driver handles (shared with the agent).
+pub use meso_api::authentication::AuthenticateeMessage as AuthenticationMessage;
 
 macro_rules! into_driver {
     ($($ty:ident => $variant:ident,)*) => {
@@ -89,24 +75,16 @@ impl SchedulerDriver {
         msg: AuthenticationMessage,
     ) {
         let logger = ctx.node().logger().clone();
-        let from: Upid = match (ctx.from(), &msg) {
-            (_, AuthenticationMessage::Timeout(generation)) => {
-                if self.authn.timed_out(*generation) {
-                    warn!(logger, "authentication timed out; retrying"; "master" => %self.master);
-                }
-                return;
+        if let AuthenticationMessage::Timeout(generation) = msg {
+            if self.authn.timed_out(generation) {
+                warn!(logger, "authentication timed out; retrying"; "master" => %self.master);
             }
-            (Some(from), _) => from.clone(),
-            (None, _) => return,
+            return;
+        }
+        let Some(from) = ctx.from().cloned() else {
+            return;
         };
-        let next = match &msg {
-            AuthenticationMessage::Mechanisms(m) => self.authn.mechanisms(&from, m),
-            AuthenticationMessage::Step(m) => self.authn.step(&from, m),
-            AuthenticationMessage::Completed(_) => self.authn.completed(&from),
-            AuthenticationMessage::Failed(_) => self.authn.failed(&from),
-            AuthenticationMessage::Error(m) => self.authn.error(&from, m),
-            AuthenticationMessage::Timeout(_) => None,
-        };
+        let next = self.authn.on_message(&from, &msg);
         match next {
             None => {}
             Some(ClientNext::Send(ClientMessage::Start(m))) => {
