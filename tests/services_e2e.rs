@@ -365,6 +365,42 @@ fn a_deployment_cut_by_a_leader_kill_finishes_on_the_new_leader_without_relaunch
     assert_eq!(d, json!([]));
 }
 
+/// Marathon's `DELETE /v2/leader`: the leading master hands its Raft leadership (and with
+/// it the services framework) to another master, which goes on with the same apps and
+/// tasks; the old master stays up as a follower.
+#[test]
+fn delete_v2_leader_hands_the_framework_to_another_master_without_relaunches() {
+    let cluster = Cluster::start(3);
+    let port = cluster.port();
+    create(
+        port,
+        json!({"id": "/prod/api", "cmd": "sleep 1000", "instances": 2, "cpus": 0.1, "mem": 16}),
+    );
+    let before = wait_deployed(port, "/prod/api", 2);
+    let old = cluster.masters.wait_leader(GUARD);
+    let (status, body) = v2(cluster.masters.ports[old], "DELETE", "/v2/leader", "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"message": "Leadership abdicated"}));
+    let new_port = eventually_within("another master leads the services framework", GUARD, || {
+        let i = cluster.masters.leader_now().filter(|&i| i != old)?;
+        let p = cluster.masters.ports[i];
+        let (status, l) = v2(p, "GET", "/v2/leader", "");
+        (status == 200 && l["leader"] == json!(format!("127.0.0.1:{p}"))).then_some(p)
+    });
+    let after = wait_deployed(new_port, "/prod/api", 2);
+    for t in &before {
+        assert!(
+            after.iter().any(|a| a["id"] == t["id"]),
+            "task {} was adopted by the new leader, not relaunched",
+            t["id"]
+        );
+    }
+    // The old master is a follower now, up and answering.
+    let r = request(at(cluster.masters.ports[old]), "GET", "/health", &[], b"");
+    assert_eq!(r.status, 200);
+    assert!(!cluster.masters.serves_as_leader(old));
+}
+
 /// Reads the server-sent events of `stream` until one of type `kind` arrives; returns its
 /// data.
 fn sse_until(stream: &mut std::io::BufReader<std::net::TcpStream>, kind: &str) -> Value {

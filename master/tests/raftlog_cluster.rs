@@ -308,6 +308,64 @@ async fn killed_leader_is_replaced_and_state_survives() {
     cluster.shutdown().await;
 }
 
+/// Marathon's `DELETE /v2/leader`: the leader hands over to another node, which leads in a
+/// later term with every committed entry; a follower cannot, nor can a node alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_hands_leadership_over_on_request() {
+    let cluster = Cluster::start(3, 1024).await;
+    for n in 0..10 {
+        cluster
+            .propose(Operation::AdmitAgent(agent(n)))
+            .await
+            .unwrap();
+    }
+    let (old, to) = eventually_async("the leader starts a handover", || async {
+        let old = cluster.leader().await;
+        let follower = (old + 1) % 3;
+        // Leadership may move by itself on a loaded machine between two looks: then look
+        // again.
+        let refused = cluster.log(follower).transfer_leadership().await;
+        if !matches!(refused, Err(ProposeError::NotLeader { .. })) {
+            return None;
+        }
+        match cluster.log(old).transfer_leadership().await {
+            Ok(to) => Some((old, to)),
+            Err(ProposeError::NotLeader { .. }) => None,
+            Err(e) => panic!("the leader refused: {e}"),
+        }
+    })
+    .await;
+    assert_ne!(to, old as u64 + 1, "handed to another node");
+    let old_term = cluster.log(old).leader().term;
+    let new = eventually_async("another node leads", || async {
+        let new = cluster.leader().await;
+        (new != old && cluster.log(new).leader().term > old_term).then_some(new)
+    })
+    .await;
+    assert!(!cluster.log(old).leader().is_leader);
+    cluster
+        .propose(Operation::AdmitAgent(agent(10)))
+        .await
+        .unwrap();
+    let count = cluster
+        .log(new)
+        .read(|r| r.admitted().count())
+        .await
+        .unwrap();
+    assert_eq!(count, 11);
+    cluster.shutdown().await;
+
+    let alone = Cluster::start(1, 1024).await;
+    alone.leader().await;
+    let refused = alone.log(0).transfer_leadership().await;
+    assert!(
+        matches!(&refused, Err(ProposeError::Dropped(why)) if why.contains("no other master")),
+        "{refused:?}"
+    );
+    assert!(alone.log(0).leader().is_leader);
+    alone.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_campaigns_at_once_when_the_dead_leaders_port_refuses_connections() {
     // Elections after 1-2 s without a leader: the new leader below comes from the fast

@@ -329,12 +329,8 @@ fn route(
             "http_config": {"http_port": env.http_port, "https_port": 0},
         }))),
         ("GET", "/leader") => Ok(Reply::ok(json!({"leader": env.leader}))),
-        // The framework leads with the master's Raft leadership, which this call cannot
-        // hand over: said plainly rather than a 404 for a route that exists in Marathon.
-        ("DELETE", "/leader") => Err(Reply::from(ApiError::new(
-            501,
-            "meso's services framework leads with the master's Raft leadership and cannot abdicate on its own; stop or restart the leading master to move it",
-        ))),
+        // `DELETE /leader` needs the Raft log: the framework's process answers it before
+        // this pure router is called (`framework.rs`, `abdicate`).
         (_, p) if p.starts_with("/apps/") => apps_route(s, req, &p["/apps".len()..], stamp),
         _ => Err(Reply::from(ApiError::new(404, "URI not found"))),
     }

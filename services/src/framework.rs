@@ -87,6 +87,9 @@ pub enum ServicesMessage {
     Tick,
     /// A readiness ask about a task came back (`Err`: no answer, why).
     Readiness(String, Result<HttpAnswer, String>),
+    /// `DELETE /v2/leader`: the Raft log started handing leadership to this master node
+    /// (or said why not); answer the caller.
+    Abdicated(Result<u64, String>, HttpReply),
 }
 
 /// The scheduler the driver calls: forwards everything to the `v2` process.
@@ -397,6 +400,46 @@ impl ServicesProcess {
         Some(response)
     }
 
+    /// Marathon's `DELETE /v2/leader`: this framework leads with its master's Raft
+    /// leadership, so abdicating hands that to another master (which then runs the
+    /// framework); answered once the handover has started, as Marathon answers before it
+    /// steps down.
+    fn abdicate(&mut self, ctx: &mut Context<Self>, reply: HttpReply) {
+        let log = self.log.clone();
+        ctx.defer(
+            async move {
+                (
+                    log.transfer_leadership().await.map_err(|e| e.to_string()),
+                    reply,
+                )
+            },
+            |(result, reply)| ServicesMessage::Abdicated(result, reply),
+        );
+    }
+
+    fn abdicated(
+        &mut self,
+        ctx: &mut Context<Self>,
+        result: Result<u64, String>,
+        reply: HttpReply,
+    ) {
+        match result {
+            Ok(to) => {
+                info!(ctx.node().logger(), "services: leadership abdicated (DELETE /v2/leader)"; "to_raft_node" => to);
+                reply.respond(json_response(
+                    200,
+                    &json!({"message": "Leadership abdicated"}),
+                    &[],
+                ));
+            }
+            Err(why) => reply.respond(json_response(
+                503,
+                &json!({"message": format!("cannot abdicate: {why}")}),
+                &[],
+            )),
+        }
+    }
+
     fn serve(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
         if let Some(refusal) = self.refused(ctx, &request) {
             return reply.respond(refusal);
@@ -404,6 +447,9 @@ impl ServicesProcess {
         let route = request.route.clone();
         if route.trim_end_matches('/') == "/events" && request.method == "GET" {
             return self.subscribe(ctx, &request, reply);
+        }
+        if route.trim_end_matches('/') == "/leader" && request.method == "DELETE" {
+            return self.abdicate(ctx, reply);
         }
         let now_ms = Self::now_ms(ctx);
         let Some(state) = self.state.as_mut() else {
@@ -606,6 +652,7 @@ impl Process for ServicesProcess {
                 self.settle(ctx);
                 ctx.delay(TICK, ServicesMessage::Tick);
             }
+            ServicesMessage::Abdicated(result, reply) => self.abdicated(ctx, result, reply),
         }
     }
 

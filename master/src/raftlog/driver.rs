@@ -287,6 +287,34 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
         }
     }
 
+    /// Hands leadership over (Marathon's `DELETE /v2/leader`, a rolling restart): raft-rs's
+    /// leader transfer to the follower with the longest log among those heard from within
+    /// the last election timeout (lowest id on a tie), which is brought up to date and then
+    /// campaigns at once. Proposals are dropped while it runs. Returns the follower's id;
+    /// [`ProposeError::NotLeader`] when this node does not lead, [`ProposeError::Dropped`]
+    /// when no other node is reachable to take over.
+    pub fn transfer_leadership(&mut self) -> Result<u64, ProposeError> {
+        if self.raw.raft.state != StateRole::Leader {
+            return Err(ProposeError::NotLeader {
+                leader: self.leader.leader,
+            });
+        }
+        let me = self.raw.raft.id;
+        let target = self
+            .raw
+            .raft
+            .prs()
+            .iter()
+            .filter(|(id, progress)| **id != me && progress.recent_active)
+            .max_by_key(|(id, progress)| (progress.matched, std::cmp::Reverse(**id)))
+            .map(|(id, _)| *id)
+            .ok_or_else(|| {
+                ProposeError::Dropped("no other master is reachable to take over".to_string())
+            })?;
+        self.raw.transfer_leader(target);
+        Ok(target)
+    }
+
     /// Starts an election now as a leadership transfer from `dead` (raft-rs `MsgTimeoutNow`):
     /// voters grant it even inside their leader lease. Only for a leader known to be gone
     /// (see `leader_gone`).

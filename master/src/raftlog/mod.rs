@@ -229,6 +229,17 @@ impl<SM: StateMachine> RaftLog<SM> {
         rx.await.map_err(|_| ProposeError::Stopped)
     }
 
+    /// Hands leadership to the most up-to-date reachable other node (see
+    /// `RaftDriver::transfer_leadership`); resolves with its node id once the transfer has
+    /// started. This node's leader-only work stops when the new leader's term reaches it.
+    pub async fn transfer_leadership(&self) -> Result<u64, ProposeError> {
+        let (tx, rx) = oneshot::channel();
+        self.pid
+            .send(PeerMessage::TransferLeadership(tx))
+            .map_err(send_error)?;
+        rx.await.unwrap_or(Err(ProposeError::Stopped))
+    }
+
     /// Who leads, as this node last saw it.
     pub fn leader(&self) -> LeaderState {
         *self.leader.borrow()

@@ -71,6 +71,8 @@ pub enum PeerMessage<SM: StateMachine> {
     Read(ReadFn<SM>),
     /// Run on the local state and stats, whatever the role (for tests and status pages).
     Inspect(InspectFn<SM>),
+    /// Hand leadership to another node; answered with its id once the transfer started.
+    TransferLeadership(oneshot::Sender<Result<u64, ProposeError>>),
     /// The disk write of the ready state under way finished.
     Persisted(Box<PersistPlan>, Result<(), String>),
     /// The disk write's thread failed.
@@ -449,6 +451,13 @@ impl<SM: StateMachine> Process for RaftPeer<SM> {
             }
             PeerMessage::Read(f) => self.driver.read(Waiter::Read(f), &mut out),
             PeerMessage::Inspect(f) => f(self.driver.machine(), self.driver.stats()),
+            PeerMessage::TransferLeadership(reply) => {
+                let started = self.driver.transfer_leadership();
+                if let Ok(to) = &started {
+                    slog::info!(ctx.node().logger(), "handing leadership over"; "to" => *to);
+                }
+                let _ = reply.send(started);
+            }
             PeerMessage::Persisted(plan, result) => {
                 self.deliver(ctx, out);
                 return self.on_persisted(ctx, *plan, result);
