@@ -7,24 +7,13 @@
 
 use meso_testkit::eventually;
 use meso_testkit::http::blocking::try_get;
-use meso_testkit::process::{free_port, meso_bin, spawn_agent, spawn_logged, Lines, Proc};
+use meso_testkit::masters::Masters;
+use meso_testkit::process::{meso_bin, spawn_agent, Lines, Proc};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 fn state(port: u16) -> Option<serde_json::Value> {
     serde_json::from_str(&try_get(port, "/master/state").map(|r| r.text())?).ok()
-}
-
-/// The master (index) that runs the master process, once exactly one does.
-fn leader(ports: &[u16], alive: &[bool]) -> Option<usize> {
-    let elected: Vec<usize> = (0..ports.len())
-        .filter(|i| alive[*i])
-        .filter(|i| state(ports[*i]).is_some_and(|s| s["elected"] == true))
-        .collect();
-    match elected[..] {
-        [one] => Some(one),
-        _ => None,
-    }
 }
 
 /// Files named `name` anywhere under `dir`.
@@ -49,35 +38,10 @@ fn find_files(dir: &Path, name: &str, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn killing_the_leader_loses_no_task() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let peers = ports
-        .iter()
-        .map(|p| format!("127.0.0.1:{p}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut masters: Vec<Option<Proc>> = Vec::new();
-    for (i, port) in ports.iter().enumerate() {
-        let work = dir.path().join(format!("master{i}"));
-        masters.push(Some(spawn_logged(
-            &[
-                "master",
-                "--port",
-                &port.to_string(),
-                "--peers",
-                &peers,
-                "--work-dir",
-                work.to_str().expect("utf-8 temp path"),
-            ],
-            &dir.path().join(format!("master{i}.log")),
-        )));
-    }
-    let mut alive = vec![true; 3];
-    let mut first = None;
-    eventually("a leader is elected", || {
-        first = leader(&ports, &alive);
-        first.is_some()
-    });
-    let first = first.expect("a leader");
+    let mut masters = Masters::start(&meso_bin(), dir.path(), 3, &[]);
+    let ports = masters.ports.clone();
+    let peers = masters.addresses();
+    let first = masters.wait_leader(meso_testkit::HANG_GUARD);
 
     let mut agents = Vec::new();
     for i in 0..2 {
@@ -114,16 +78,8 @@ fn killing_the_leader_loses_no_task() {
     lines.wait_for("TASK_RUNNING");
 
     // SIGKILL the leader.
-    let mut old = masters[first].take().expect("the leader runs");
-    old.0.kill().expect("SIGKILL the leader");
-    let _ = old.0.wait();
-    alive[first] = false;
-    let mut second = None;
-    eventually("another master leads", || {
-        second = leader(&ports, &alive);
-        second.is_some()
-    });
-    let second = second.expect("a new leader");
+    masters.kill9(first);
+    let second = eventually("another master leads", || masters.leader_now());
     assert_ne!(second, first);
     eventually(
         "both agents and the framework re-register with the new leader, the task running",
@@ -138,7 +94,7 @@ fn killing_the_leader_loses_no_task() {
     );
     // The follower left points at the new leader.
     let follower = (0..3)
-        .find(|i| alive[*i] && *i != second)
+        .find(|i| *i != first && *i != second)
         .expect("a follower");
     let doc = state(ports[follower]).expect("the follower answers");
     assert_eq!(doc["elected"], false);

@@ -18,7 +18,8 @@ use std::path::Path;
 
 use meso_testkit::eventually;
 use meso_testkit::http::blocking::{call, post_json, request, try_get, EventStream};
-use meso_testkit::process::{free_port, spawn_agent, spawn_logged, Proc};
+use meso_testkit::masters::Masters;
+use meso_testkit::process::{free_port, meso_bin, spawn_agent, spawn_logged, Proc};
 use serde_json::{json, Value};
 
 fn addr(port: u16) -> SocketAddr {
@@ -31,18 +32,6 @@ fn state(port: u16) -> Option<Value> {
 
 fn slaves(port: u16) -> Option<Value> {
     serde_json::from_str(&try_get(port, "/master/slaves").map(|r| r.text())?).ok()
-}
-
-/// The master (index) that leads, once exactly one does.
-fn leader(ports: &[u16], alive: &[bool]) -> Option<usize> {
-    let elected: Vec<usize> = (0..ports.len())
-        .filter(|i| alive[*i])
-        .filter(|i| state(ports[*i]).is_some_and(|s| s["elected"] == true))
-        .collect();
-    match elected[..] {
-        [one] => Some(one),
-        _ => None,
-    }
 }
 
 /// A framework on the v1 scheduler HTTP API.
@@ -558,30 +547,10 @@ fn seed_000_shares_a_cluster_with_reservations_volumes_weights_and_quota() {
 #[test]
 fn a_reservation_and_a_volume_survive_a_leader_kill() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let peers = ports
-        .iter()
-        .map(|p| format!("127.0.0.1:{p}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut masters: Vec<Option<Proc>> = Vec::new();
-    for (i, port) in ports.iter().enumerate() {
-        let work = dir.path().join(format!("master{i}"));
-        masters.push(Some(spawn_logged(
-            &[
-                "master",
-                "--port",
-                &port.to_string(),
-                "--peers",
-                &peers,
-                "--work-dir",
-                work.to_str().expect("utf-8 temp path"),
-            ],
-            &dir.path().join(format!("master{i}.log")),
-        )));
-    }
-    let mut alive = vec![true; 3];
-    let first = eventually("a leader is elected", || leader(&ports, &alive));
+    let mut masters = Masters::start(&meso_bin(), dir.path(), 3, &[]);
+    let ports = masters.ports.clone();
+    let peers = masters.addresses();
+    let first = masters.wait_leader(meso_testkit::HANG_GUARD);
     let agent = spawn_agent(
         &peers,
         dir.path(),
@@ -627,10 +596,8 @@ fn a_reservation_and_a_volume_survive_a_leader_kill() {
     drop(fw);
 
     // SIGKILL the leader.
-    let mut old = masters[first].take().expect("the leader runs");
-    old.kill9();
-    alive[first] = false;
-    let second = eventually("another master leads", || leader(&ports, &alive));
+    masters.kill9(first);
+    let second = eventually("another master leads", || masters.leader_now());
     assert_ne!(second, first);
     eventually(
         "the new leader knows the reservation and the volume from the agent",
