@@ -401,6 +401,54 @@ fn delete_v2_leader_hands_the_framework_to_another_master_without_relaunches() {
     assert!(!cluster.masters.serves_as_leader(old));
 }
 
+/// Maintenance: when the operator schedules a window for the machine of one of an app's
+/// hosts, the master's inverse offers make the framework start a replacement on another
+/// host and kill the instance on that host only once the replacement runs, before the
+/// machine goes down.
+#[test]
+fn an_instance_on_a_machine_scheduled_for_maintenance_is_replaced_first() {
+    let cluster = Cluster::start(1);
+    let port = cluster.port();
+    create(
+        port,
+        json!({"id": "/prod/cache", "cmd": "sleep 1000", "instances": 2, "cpus": 0.1,
+        "mem": 16, "constraints": [["hostname", "UNIQUE"]]}),
+    );
+    let before = wait_deployed(port, "/prod/cache", 2);
+    let leaving = before[0]["host"].as_str().expect("a host").to_string();
+    let staying = before[1]["host"].as_str().expect("a host").to_string();
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_nanos() as i64;
+    let schedule = json!({"windows": [{
+        "machine_ids": [{"hostname": leaving, "ip": "127.0.0.1"}],
+        "unavailability": {"start": {"nanoseconds": now_ns + 3_600_000_000_000i64}}}]});
+    let r = request(
+        at(port),
+        "POST",
+        "/maintenance/schedule",
+        &["Content-Type: application/json"],
+        schedule.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let after = eventually_within("the instance moved off the leaving host", GUARD, || {
+        let t = tasks(port, "/prod/cache");
+        let h = hosts(&t);
+        (t.len() == 2 && running(&t).len() == 2 && !h.contains(&leaving)).then_some(t)
+    });
+    let h = hosts(&after);
+    assert!(h.contains(&staying), "the other instance stayed: {h:?}");
+    assert!(
+        after.iter().any(|t| t["id"] == before[1]["id"]),
+        "the instance on the staying host was not touched"
+    );
+    // The old instance was killed by the framework, not lost with its machine: the
+    // machine is still up (only scheduled), and the agent still registered.
+    let state = request(at(port), "GET", "/master/state", &[], b"").json();
+    assert_eq!(state["activated_slaves"], json!(3), "{state}");
+}
+
 /// Reads the server-sent events of `stream` until one of type `kind` arrives; returns its
 /// data.
 fn sse_until(stream: &mut std::io::BufReader<std::net::TcpStream>, kind: &str) -> Value {

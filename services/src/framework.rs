@@ -28,8 +28,8 @@ use libprocess::{Context, HttpReply, HttpRequest, HttpResponse, HttpStream, Node
 use meso_api::http::auth::HttpAuthenticator;
 use meso_api::http::RequestHeaders;
 use meso_api::v1::{
-    AgentId, FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo, MasterInfo,
-    Offer, TaskId, TaskStatus,
+    AgentId, FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo,
+    InverseOffer, MasterInfo, Offer, OfferId, TaskId, TaskStatus,
 };
 use meso_frameworks::driver::{DriverActions, DriverHandle, Scheduler, SchedulerDriver};
 use meso_master::leadership::Companion;
@@ -87,6 +87,10 @@ pub enum ServicesMessage {
     Tick,
     /// A readiness ask about a task came back (`Err`: no answer, why).
     Readiness(String, Result<HttpAnswer, String>),
+    /// The master asks for agents back (maintenance).
+    InverseOffers(Vec<InverseOffer>),
+    /// The master withdrew an inverse offer.
+    InverseOfferRescinded(String),
     /// `DELETE /v2/leader`: the Raft log started handing leadership to this master node
     /// (or said why not); answer the caller.
     Abdicated(Result<u64, String>, HttpReply),
@@ -106,6 +110,14 @@ impl Scheduler for Forward {
     }
     fn resource_offers(&mut self, _d: &mut DriverActions<'_>, offers: Vec<Offer>) {
         let _ = self.0.send(ServicesMessage::Offers(offers));
+    }
+    fn inverse_offers(&mut self, _d: &mut DriverActions<'_>, offers: Vec<InverseOffer>) {
+        let _ = self.0.send(ServicesMessage::InverseOffers(offers));
+    }
+    fn inverse_offer_rescinded(&mut self, _d: &mut DriverActions<'_>, offer: &OfferId) {
+        let _ = self
+            .0
+            .send(ServicesMessage::InverseOfferRescinded(offer.to_string()));
     }
     fn status_update(&mut self, _d: &mut DriverActions<'_>, status: &TaskStatus) {
         let _ = self
@@ -130,6 +142,12 @@ pub struct ServicesProcess {
     framework: Option<FrameworkInfo>,
     persisting: bool,
     subscribers: Vec<Subscriber>,
+    /// Answers to API writes whose records are not in a proposal yet: a write is answered
+    /// only once the Raft log committed it, as Marathon answers once ZooKeeper has it, so
+    /// an acknowledged change survives a leader kill.
+    unstored: Vec<(HttpReply, HttpResponse)>,
+    /// Answers to API writes whose records are in the proposal under way.
+    storing: Vec<(HttpReply, HttpResponse)>,
 }
 
 impl ServicesProcess {
@@ -143,6 +161,8 @@ impl ServicesProcess {
             framework: None,
             persisting: false,
             subscribers: Vec::new(),
+            unstored: Vec::new(),
+            storing: Vec::new(),
         }
     }
 
@@ -303,10 +323,15 @@ impl ServicesProcess {
             return;
         };
         if !state.has_writes() {
+            // Nothing to store (a write that changed nothing): answer now.
+            for (reply, answer) in self.unstored.drain(..) {
+                reply.respond(answer);
+            }
             return;
         }
         let writes = state.take_writes();
         self.persisting = true;
+        self.storing.append(&mut self.unstored);
         let log = self.log.clone();
         ctx.defer(
             async move {
@@ -492,17 +517,24 @@ impl ServicesProcess {
             );
         }
         let read_only = matches!(request.method.as_str(), "GET" | "HEAD");
-        match answer.raw {
+        let stored_first = !read_only && answer.status < 300;
+        let response = match answer.raw {
             Some(text) => {
                 let mut r = HttpResponse::text(StatusCode::OK, text);
                 r.headers
                     .insert("content-type", HeaderValue::from_static("application/json"));
-                reply.respond(r);
+                r
             }
             None => {
                 let body = answer.body.unwrap_or(Value::Null);
-                reply.respond(json_response(answer.status, &body, &answer.headers));
+                json_response(answer.status, &body, &answer.headers)
             }
+        };
+        if stored_first {
+            // Answered by `persist`/`Persisted` once the change is committed.
+            self.unstored.push((reply, response));
+        } else {
+            reply.respond(response);
         }
         // A read changed nothing: no reconciling of every app behind each GET (the tick and
         // the next change do it).
@@ -574,6 +606,16 @@ impl ServicesProcess {
     }
 }
 
+/// The answer to an API write whose change could not be committed: 503, so the client
+/// looks at the state (on the new leader) and retries.
+fn not_stored(why: &str) -> HttpResponse {
+    json_response(
+        503,
+        &json!({"message": format!("the change was not stored ({why}); it may be lost: check the state and retry")}),
+        &[],
+    )
+}
+
 fn json_response(status: u16, body: &Value, headers: &[(&'static str, String)]) -> HttpResponse {
     let mut r = if body.is_null() {
         HttpResponse::text(StatusCode::OK, "")
@@ -636,8 +678,20 @@ impl Process for ServicesProcess {
             }
             ServicesMessage::Persisted(result) => {
                 self.persisting = false;
-                if let Err(e) = result {
-                    warn!(ctx.node().logger(), "services: writing records to the registry failed"; "error" => e);
+                let stored = std::mem::take(&mut self.storing);
+                match result {
+                    Ok(()) => {
+                        for (reply, answer) in stored {
+                            reply.respond(answer);
+                        }
+                    }
+                    Err(e) => {
+                        warn!(ctx.node().logger(), "services: writing records to the registry failed"; "error" => &e);
+                        let refusal = not_stored(&e);
+                        for (reply, _) in stored {
+                            reply.respond(refusal.clone());
+                        }
+                    }
                 }
                 self.persist(ctx);
             }
@@ -653,6 +707,29 @@ impl Process for ServicesProcess {
                 ctx.delay(TICK, ServicesMessage::Tick);
             }
             ServicesMessage::Abdicated(result, reply) => self.abdicated(ctx, result, reply),
+            ServicesMessage::InverseOffers(offers) => {
+                let Some(state) = self.state.as_mut() else {
+                    return;
+                };
+                let accepted = state.agents_leaving(&offers);
+                if !accepted.is_empty() {
+                    info!(ctx.node().logger(), "services: agents asked back for maintenance; replacing their instances first";
+                        "agents" => ?offers.iter().filter_map(|o| o.agent_id.as_ref().map(|a| a.to_string())).collect::<Vec<_>>());
+                }
+                if let Some(driver) = &self.driver {
+                    let ids: Vec<OfferId> = accepted.into_iter().map(OfferId::new).collect();
+                    let _ = driver.run(move |a| {
+                        let _ = a.answer_inverse_offers(ids, true, None);
+                    });
+                }
+                self.settle(ctx);
+            }
+            ServicesMessage::InverseOfferRescinded(id) => {
+                if let Some(state) = self.state.as_mut() {
+                    state.inverse_offer_rescinded(&id);
+                }
+                self.settle(ctx);
+            }
         }
     }
 
@@ -661,6 +738,10 @@ impl Process for ServicesProcess {
     }
 
     fn finalize(&mut self, ctx: &mut Context<Self>) {
+        let waiting = self.storing.drain(..).chain(self.unstored.drain(..));
+        for (reply, _) in waiting {
+            reply.respond(not_stored("this master stopped leading"));
+        }
         if let Some(driver) = self.driver.take() {
             ctx.node().terminate(driver.upid());
         }

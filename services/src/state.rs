@@ -172,6 +172,9 @@ pub struct Services {
     /// (`touch_app`): a list of a thousand apps serializes only those that changed since
     /// the last one (`views::apps_text`).
     def_text: RefCell<HashMap<AppId, String>>,
+    /// Agents the master asked back (inverse offers), with the inverse offers that asked
+    /// (`leaving.rs`).
+    leaving: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The key under which an app (with its instances) is stored.
@@ -416,7 +419,13 @@ impl Services {
             );
             match i.goal {
                 Goal::Stop => going += usize::from(i.alive()),
-                Goal::Run if i.alive() && i.config_ms != config_ms => old.push(member),
+                // An instance on an agent the master asks back is replaced like one of an
+                // older config: a new one first, within the upgrade strategy.
+                Goal::Run
+                    if i.alive() && (i.config_ms != config_ms || self.on_leaving_agent(i)) =>
+                {
+                    old.push(member)
+                }
                 Goal::Run => {
                     if !i.alive() && i.config_ms != config_ms {
                         restamp.push(i.id.clone());
@@ -514,11 +523,16 @@ impl Services {
     /// Matches waiting instances with `offers` at `now_ms` (apps in id order, each app's
     /// backoff respected); what is not used is declined.
     pub fn offers(&mut self, offers: Vec<Offer>, now_ms: u64) -> OfferRound {
+        // Nothing new goes to an agent the master asks back: its offers are declined.
         let mut slots: Vec<OfferSlot> = offers
             .iter()
             .map(|o| OfferSlot {
                 facts: AgentFacts::of(&o.hostname, &o.attributes),
-                remaining: o.resources.clone(),
+                remaining: if self.is_leaving(o.agent_id.as_str()) {
+                    Default::default()
+                } else {
+                    o.resources.clone()
+                },
             })
             .collect();
         let mut tasks: Vec<Vec<TaskInfo>> = vec![Vec::new(); offers.len()];
@@ -747,6 +761,7 @@ impl Services {
     }
 }
 
+mod leaving;
 mod readiness;
 #[cfg(test)]
 pub(crate) mod tests;

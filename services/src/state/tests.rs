@@ -4,7 +4,7 @@ use super::*;
 use crate::api::{handle, Env, Request};
 use crate::ops::Stamp;
 use meso_api::attributes::Attributes;
-use meso_api::v1::{AgentId, FrameworkId, OfferId, TaskId};
+use meso_api::v1::{AgentId, FrameworkId, InverseOffer, OfferId, TaskId};
 use meso_api::Resources;
 
 pub(crate) struct Harness {
@@ -451,4 +451,72 @@ fn stored(s: &mut Services) -> BTreeMap<String, Vec<u8>> {
         .into_iter()
         .filter_map(|(k, v)| Some((k, v?)))
         .collect()
+}
+
+fn inverse_offer(id: &str, host: &str) -> InverseOffer {
+    InverseOffer {
+        id: OfferId::new(id),
+        url: None,
+        framework_id: FrameworkId::new("fw"),
+        agent_id: Some(AgentId::new(format!("agent-{host}"))),
+        unavailability: meso_api::v1::Unavailability {
+            start: meso_api::v1::TimeInfo { nanoseconds: 0 },
+            duration: None,
+        },
+        resources: Resources::default(),
+    }
+}
+
+/// Maintenance: the instance on the agent the master asks back is replaced on another
+/// agent first and killed only once the replacement runs; nothing new goes to the leaving
+/// agent; the instances elsewhere are left alone.
+#[test]
+fn an_instance_on_an_agent_asked_back_is_replaced_before_it_is_killed() {
+    let mut h = Harness::new();
+    h.call("POST", "/apps", r#"{"id":"/m","cmd":"x","instances":2,"cpus":0.1,"mem":16,"constraints":[["hostname","UNIQUE"]]}"#);
+    let tasks = h.round(&HOSTS[..2]);
+    assert_eq!(tasks.len(), 2);
+    h.running(&tasks);
+    h.kills();
+    let on_h1 = tasks
+        .iter()
+        .find(|t| t.agent_id.as_str() == "agent-h1")
+        .expect("one on h1")
+        .task_id
+        .to_string();
+    let accepted = h.s.agents_leaving(&[inverse_offer("io-1", "h1")]);
+    assert_eq!(accepted, ["io-1"]);
+    h.tick();
+    assert!(
+        h.kills().is_empty(),
+        "nothing is killed before its replacement runs"
+    );
+    // The leaving agent's offer is declined; the replacement goes to h3.
+    let offers = vec![h.offer("h1", "", 4.0), h.offer("h3", "", 4.0)];
+    let round = h.s.offers(offers, h.now_ms);
+    let launched: Vec<TaskInfo> = round.launches.into_iter().flat_map(|(_, t)| t).collect();
+    assert_eq!(launched.len(), 1, "one replacement");
+    assert_eq!(launched[0].agent_id.as_str(), "agent-h3");
+    assert_eq!(round.declines.len(), 1);
+    assert!(h.kills().is_empty());
+    h.running(&launched);
+    assert_eq!(
+        h.kills(),
+        std::slice::from_ref(&on_h1),
+        "the old one goes once the new one runs"
+    );
+    h.report(&on_h1, TaskState::Killed, None);
+    assert!(
+        h.round(&HOSTS).is_empty(),
+        "two instances run: nothing more"
+    );
+    let running: BTreeSet<String> =
+        h.s.instances
+            .values()
+            .filter_map(|i| i.task.as_ref().map(|t| t.agent_id.clone()))
+            .collect();
+    assert_eq!(running, ["agent-h2", "agent-h3"].map(String::from).into());
+    // The maintenance is cancelled: h1 takes new work again.
+    h.s.inverse_offer_rescinded("io-1");
+    assert!(!h.s.is_leaving("agent-h1"));
 }
