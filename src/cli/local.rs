@@ -55,6 +55,7 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         hostname: None,
         work_dir: None,
         peers: None,
+        raft_election_timeout: std::time::Duration::from_secs(2),
         agent_reregister_timeout: std::time::Duration::from_secs(600),
         agent_removal_rate_limit: None,
         recovery_agent_removal_limit: "100%".to_string(),

@@ -44,6 +44,13 @@ pub struct MasterFlags {
     /// order on every master (default: this master alone, a cluster of one).
     #[arg(long, env = "MESO_PEERS")]
     pub peers: Option<String>,
+    /// Time a follower waits without hearing from the leader before it campaigns (randomised
+    /// up to twice this), and a leader without a quorum before it steps down. A master whose
+    /// process dies is replaced at once whatever this is (its port refuses connections);
+    /// this bounds failover after a partition or a frozen machine, and keeps a loaded
+    /// machine's stalls from causing needless failovers.
+    #[arg(long, env = "MESO_RAFT_ELECTION_TIMEOUT", default_value = "2secs", value_parser = parse_duration)]
+    pub raft_election_timeout: Duration,
     /// Time agents known from the registry have to re-register with a newly elected master,
     /// and agents whose connection broke have to re-register, before they are marked
     /// unreachable.
@@ -347,8 +354,15 @@ pub fn parse_peers(value: &str) -> anyhow::Result<Vec<SocketAddr>> {
 }
 
 /// The raft options of the master at `me` among `peers` (validated: `me` must be listed).
-pub fn raft_options(me: SocketAddr, peers: &[SocketAddr]) -> anyhow::Result<RaftLogOptions> {
-    RaftLogOptions::for_member(me, peers).map_err(|e| anyhow::anyhow!("--peers: {e}"))
+pub fn raft_options(
+    me: SocketAddr,
+    peers: &[SocketAddr],
+    election_timeout: Duration,
+) -> anyhow::Result<RaftLogOptions> {
+    RaftLogOptions::for_member(me, peers)
+        .map_err(|e| anyhow::anyhow!("--peers: {e}"))?
+        .with_election_timeout(election_timeout)
+        .map_err(|e| anyhow::anyhow!("--raft-election-timeout: {e}"))
 }
 
 /// Starts a master on `node` (spawned as `master`, the node's HTTP delegate).
@@ -386,7 +400,7 @@ pub async fn run(flags: MasterFlags) -> anyhow::Result<()> {
     config.log_file = logging.file.clone();
     let me = SocketAddr::new(flags.ip, flags.port);
     let peers = parse_peers(flags.peers.as_deref().unwrap_or(""))?;
-    let options = raft_options(me, &peers)?;
+    let options = raft_options(me, &peers, flags.raft_election_timeout)?;
     let (work_dir, scratch) = match &flags.work_dir {
         Some(dir) => (dir.clone(), false),
         None if !peers.is_empty() => anyhow::bail!(
@@ -458,13 +472,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("listed twice"), "{e}");
-        let e = raft_options("127.0.0.1:5052".parse().unwrap(), &[a, b])
+        let two = Duration::from_secs(2);
+        let e = raft_options("127.0.0.1:5052".parse().unwrap(), &[a, b], two)
             .expect_err("own address missing")
             .to_string();
         assert!(
             e.contains("127.0.0.1:5052") && e.contains("not among"),
             "{e}"
         );
-        assert_eq!(raft_options(b, &[a, b]).unwrap().config.id, 2);
+        let o = raft_options(b, &[a, b], two).unwrap();
+        assert_eq!((o.config.id, o.config.election_ticks), (2, 40));
+        let e = raft_options(b, &[a, b], Duration::from_millis(200))
+            .expect_err("not above two heartbeats")
+            .to_string();
+        assert!(e.contains("--raft-election-timeout"), "{e}");
     }
 }

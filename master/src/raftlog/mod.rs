@@ -87,6 +87,26 @@ impl RaftLogOptions {
         }
     }
 
+    /// Sets the election timeout: a follower that hears nothing from the leader for this long
+    /// (randomised up to twice as long) campaigns, and a leader that hears from no quorum
+    /// for this long steps down. Longer rides out a loaded machine's stalls without a
+    /// needless failover; a dead leader process is replaced at once whatever it is
+    /// (`leader_gone`). Refused unless it spans more than twice the heartbeat interval.
+    pub fn with_election_timeout(mut self, timeout: Duration) -> Result<Self, RaftLogError> {
+        let ticks = timeout.as_nanos().div_ceil(self.tick.as_nanos().max(1));
+        let heartbeat = self.config.heartbeat_ticks as u128;
+        if ticks <= 2 * heartbeat {
+            return Err(RaftLogError::Config(format!(
+                "election timeout {timeout:?} must exceed twice the heartbeat interval ({:?})",
+                self.tick * self.config.heartbeat_ticks as u32
+            )));
+        }
+        self.config.election_ticks = usize::try_from(ticks).map_err(|_| {
+            RaftLogError::Config(format!("election timeout {timeout:?} is too long"))
+        })?;
+        Ok(self)
+    }
+
     /// Options for the master at `me` in a cluster of `peers` (`--peers`, which must list
     /// `me`); no peers means a cluster of one. Ids follow the order of `peers`, so every
     /// master must be given the same list.
