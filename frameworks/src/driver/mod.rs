@@ -322,6 +322,29 @@ impl SchedulerDriver {
         self
     }
 
+    /// Runs the driver on a node of its own until the driver stops (the scheduler tore the
+    /// framework down or stopped the driver). The node listens on a port the OS picks, on
+    /// the first master's address when that is a loopback address (a local cluster: nothing
+    /// exposed), on every interface otherwise (the master must reach it).
+    pub async fn run(self) -> Result<(), String> {
+        let ip = self.master.addr().ip();
+        let ip = if ip.is_loopback() {
+            ip
+        } else {
+            [0, 0, 0, 0].into()
+        };
+        let node = libprocess::Node::builder()
+            .bind(std::net::SocketAddr::new(ip, 0))
+            .build()
+            .await
+            .map_err(|e| format!("cannot start a node: {e}"))?;
+        let pid = node
+            .spawn(self)
+            .map_err(|e| format!("cannot start the driver: {e}"))?;
+        node.wait(pid.upid()).await;
+        Ok(())
+    }
+
     fn arm_retry(&mut self, ctx: &Context<Self>) {
         if !self.retry_pending {
             self.retry_pending = true;
