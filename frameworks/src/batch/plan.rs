@@ -81,7 +81,10 @@ impl Plan {
             for ready in self.book.ready(s, now, allow[s]) {
                 let places: Vec<&Place> = stage.places(ready.index).collect();
                 let level = level_of(&places, offer);
-                if level <= max_level(&places, ready.waited, self.locality_wait) {
+                // (No preference: any level, without max_level's work per task.)
+                if places.is_empty()
+                    || level <= max_level(&places, ready.waited, self.locality_wait)
+                {
                     candidates[level as usize].push((s, ready.index));
                 }
             }
