@@ -10,7 +10,7 @@
 //! its `Location`; a 503 (no leader yet), a refused connection (a master that is down) or a
 //! broken stream mean "try again, maybe elsewhere"; any other answer refuses the framework.
 //! A stream with no event (not even a HEARTBEAT) for [`MISSED_HEARTBEATS`] heartbeat
-//! intervals counts as broken.
+//! intervals (the one SUBSCRIBED announced, else [`DEFAULT_HEARTBEAT`]) counts as broken.
 //!
 //! Invariant: only the current generation's stream is heard; an older one still open is
 //! ignored until it ends.
@@ -56,9 +56,9 @@ pub enum HttpMessage {
     Ended(u64, StreamEnd),
     /// A call was answered 2xx, or not (and why).
     Answered(CallType, Result<(), String>),
-    /// Time to check stream `generation` for heartbeats; `seen` events had come by the
-    /// previous check.
-    HeartbeatCheck(u64, u64),
+    /// Time to check stream `generation` for heartbeats (check chain `chain`); `seen`
+    /// events had come by the previous check.
+    HeartbeatCheck(u64, u64, u64),
 }
 
 /// How a SUBSCRIBE stream ended.
@@ -85,6 +85,9 @@ pub struct HttpLink {
     pub in_flight: bool,
     /// Events heard on the current stream.
     pub events: u64,
+    /// The heartbeat check chain in force: a new one starts when the stream opens and when
+    /// SUBSCRIBED announces its interval, and older chains stop.
+    pub checks: u64,
 }
 
 impl HttpLink {
@@ -343,7 +346,8 @@ impl SchedulerDriver {
         match msg {
             HttpMessage::Opened(generation, id) if generation == current => {
                 link.stream_id = Some(id);
-                let check = HttpMessage::HeartbeatCheck(generation, 0);
+                link.checks += 1;
+                let check = HttpMessage::HeartbeatCheck(generation, link.checks, 0);
                 ctx.delay(
                     self.heartbeat * MISSED_HEARTBEATS,
                     DriverMessage::Http(check),
@@ -355,6 +359,15 @@ impl SchedulerDriver {
                     let secs = s.heartbeat_interval_seconds.unwrap_or(0.0);
                     if secs.is_finite() && secs > 0.0 {
                         self.heartbeat = Duration::from_secs_f64(secs.min(3600.0));
+                        // Check by the announced interval from now on, not the one the
+                        // stream opened with.
+                        link.checks += 1;
+                        let check =
+                            HttpMessage::HeartbeatCheck(generation, link.checks, link.events);
+                        ctx.delay(
+                            self.heartbeat * MISSED_HEARTBEATS,
+                            DriverMessage::Http(check),
+                        );
                     }
                 }
                 if let Some(m) = wire_of(*event, self.resubscribing) {
@@ -362,14 +375,16 @@ impl SchedulerDriver {
                 }
                 self.pump(ctx);
             }
-            HttpMessage::HeartbeatCheck(generation, seen) if generation == current => {
+            HttpMessage::HeartbeatCheck(generation, chain, seen)
+                if generation == current && chain == link.checks =>
+            {
                 if link.events == seen {
                     // Silent too long: drop this stream (its late events are ignored).
                     link.next_generation();
                     let why = format!("no event for {MISSED_HEARTBEATS} heartbeat intervals");
                     self.stream_ended(ctx, StreamEnd::Lost(why));
                 } else {
-                    let next = HttpMessage::HeartbeatCheck(generation, link.events);
+                    let next = HttpMessage::HeartbeatCheck(generation, chain, link.events);
                     ctx.delay(
                         self.heartbeat * MISSED_HEARTBEATS,
                         DriverMessage::Http(next),
