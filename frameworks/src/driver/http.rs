@@ -106,7 +106,7 @@ impl HttpLink {
     }
 }
 
-fn request(call: &Call, stream_id: Option<&str>) -> ClientRequest {
+fn request(call: &Call, stream_id: Option<&str>, auth: Option<&str>) -> ClientRequest {
     let body = serde_json::to_vec(call).expect("invariant: a Call always serializes");
     let mut request = ClientRequest::post(PATH, "application/json", Bytes::from(body));
     request.headers.insert(
@@ -116,15 +116,24 @@ fn request(call: &Call, stream_id: Option<&str>) -> ClientRequest {
     if let Some(value) = stream_id.and_then(|id| HeaderValue::from_str(id).ok()) {
         request.headers.insert(STREAM_ID, value);
     }
+    if let Some(value) = auth.and_then(|a| HeaderValue::from_str(a).ok()) {
+        request.headers.insert(http::header::AUTHORIZATION, value);
+    }
     request
 }
 
-/// POSTs SUBSCRIBE `call` to `addr` as stream `generation`; its events and end come back
-/// as messages.
-pub fn subscribe(ctx: &Context<SchedulerDriver>, addr: SocketAddr, call: &Call, generation: u64) {
+/// POSTs SUBSCRIBE `call` to `addr` as stream `generation` (with `auth` as its
+/// `Authorization`, if any); its events and end come back as messages.
+pub fn subscribe(
+    ctx: &Context<SchedulerDriver>,
+    addr: SocketAddr,
+    call: &Call,
+    generation: u64,
+    auth: Option<&str>,
+) {
     let exchange = ctx
         .node()
-        .http_send(addr, request(call, None), CALL_TIMEOUT);
+        .http_send(addr, request(call, None, auth), CALL_TIMEOUT);
     let pid = ctx.pid().clone();
     ctx.defer(
         async move {
@@ -135,12 +144,19 @@ pub fn subscribe(ctx: &Context<SchedulerDriver>, addr: SocketAddr, call: &Call, 
     );
 }
 
-/// POSTs `call` on stream `stream_id` to `addr`; the answer comes back as a message.
-pub fn post(ctx: &Context<SchedulerDriver>, addr: SocketAddr, stream_id: &str, call: &Call) {
+/// POSTs `call` on stream `stream_id` to `addr` (with `auth` as its `Authorization`, if
+/// any); the answer comes back as a message.
+pub fn post(
+    ctx: &Context<SchedulerDriver>,
+    addr: SocketAddr,
+    stream_id: &str,
+    call: &Call,
+    auth: Option<&str>,
+) {
     let kind = call.kind;
     let exchange = ctx
         .node()
-        .http_send(addr, request(call, Some(stream_id)), CALL_TIMEOUT);
+        .http_send(addr, request(call, Some(stream_id), auth), CALL_TIMEOUT);
     ctx.defer(
         async move {
             let response = exchange.await.map_err(|e| e.to_string())?;

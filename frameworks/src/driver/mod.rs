@@ -17,7 +17,8 @@
 //! update to launch again.
 //!
 //! Authentication ([`SchedulerDriver::with_credential`], `driver/authentication.rs`): the
-//! driver authenticates with each master before registering with it.
+//! driver authenticates with each master before registering with it; over HTTP each call
+//! carries the credential as HTTP Basic.
 //!
 //! Transport: libprocess messages by default; [`SchedulerDriver::over_http`] speaks the v1
 //! scheduler HTTP API instead ([`http`]: SUBSCRIBE stream, `Mesos-Stream-Id`, calls POSTed,
@@ -228,6 +229,8 @@ pub struct SchedulerDriver {
     authentication_timeout: Duration,
     /// The v1 HTTP transport, when used.
     http: Option<HttpLink>,
+    /// HTTP Basic `Authorization` of the credential, sent on every HTTP call.
+    http_authorization: Option<String>,
     /// The scheduler stopped the driver; it ends once its HTTP calls are out.
     stopping: bool,
     /// The SUBSCRIBE in flight carried a framework id (SUBSCRIBED is a re-registration).
@@ -271,6 +274,7 @@ impl SchedulerDriver {
             authn: meso_api::authentication::ClientAuthentication::new(None),
             authentication_timeout: authentication::DEFAULT_AUTHENTICATION_TIMEOUT,
             http: None,
+            http_authorization: None,
             stopping: false,
             resubscribing: false,
             heartbeat: http::DEFAULT_HEARTBEAT,
@@ -279,12 +283,14 @@ impl SchedulerDriver {
 
     /// Authenticates with each master as `credential`'s principal before registering (the
     /// master's `--authenticate-frameworks` requires it), giving up an attempt after
-    /// `timeout` (retried at the next registration retry).
+    /// `timeout` (retried at the next registration retry). Over HTTP every call carries the
+    /// credential as HTTP Basic instead (`--authenticate-http-frameworks`).
     pub fn with_credential(
         mut self,
         credential: meso_api::authentication::Credential,
         timeout: Duration,
     ) -> SchedulerDriver {
+        self.http_authorization = Some(credential.basic_authorization());
         self.authn = meso_api::authentication::ClientAuthentication::new(Some(credential));
         self.authentication_timeout = timeout;
         self
@@ -401,7 +407,8 @@ impl SchedulerDriver {
                 framework_info: self.framework.clone(),
                 suppressed_roles: Vec::new(),
             });
-            http::subscribe(ctx, self.master.addr(), &call, generation);
+            let auth = self.http_authorization.as_deref();
+            http::subscribe(ctx, self.master.addr(), &call, generation, auth);
             return;
         }
         ctx.link(&self.master);
@@ -476,7 +483,8 @@ impl SchedulerDriver {
         }
         if let Some(call) = link.outbox.get_mut().pop_front() {
             link.in_flight = true;
-            http::post(ctx, self.master.addr(), stream_id, &call);
+            let auth = self.http_authorization.as_deref();
+            http::post(ctx, self.master.addr(), stream_id, &call, auth);
         }
     }
 
