@@ -35,8 +35,9 @@ python3 tests/http_clients/selftest.py
 cargo run -q --locked -p meso-api --example http_front_door_bench -- --quick
 
 # meso: every subcommand documents its flags.
-for sub in local master agent execute; do
-  cargo run -q --locked -- "$sub" --help > /dev/null
+for sub in local master agent execute "batch run" "batch status"; do
+  # shellcheck disable=SC2086 # "batch run" is two words
+  cargo run -q --locked -- $sub --help > /dev/null
 done
 # meso-agent: a real agent runs one `sleep` task with the built-in executor (`meso executor`)
 # and reports the executor's memory.
@@ -71,6 +72,13 @@ for _ in range(200):
 cargo run -q --locked -p meso-frameworks --example hello_world -- --master "127.0.0.1:$port" --tasks 3
 cargo run -q --locked -p meso-frameworks --example hello_world -- --master "127.0.0.1:$port" --tasks 2 --http
 python3 tests/http_clients/hello_world.py --master "127.0.0.1:$port" --tasks 3
+# meso batch (the framework on the SDK): a two-stage job on the same cluster, then its status.
+echo '{"name": "wc", "stages": [
+  {"name": "map", "tasks": 3, "command": "echo map $MESO_BATCH_TASK_INDEX", "resources": "cpus:0.1;mem:32"},
+  {"name": "reduce", "tasks": 1, "command": "echo reduce", "resources": "cpus:0.1;mem:32",
+   "after": ["map"]}]}' > "$local_dir/wc.json"
+target/debug/meso batch run --master "127.0.0.1:$port" --locality-wait 0secs "$local_dir/wc.json"
+target/debug/meso batch status --master "127.0.0.1:$port" wc
 kill "$local_pid"
 wait "$local_pid" 2> /dev/null || true
 rm -rf "$local_dir"

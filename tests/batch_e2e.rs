@@ -3,7 +3,8 @@
 //! reduces after the maps preferring node-b) and a stage whose task always fails: the maps
 //! and reduces run where they prefer, every reduce starts after every map ended (the
 //! tasks log to a shared file), the failing task is retried once and then named in the
-//! exit. `meso batch status` shows the job's tasks per stage. Waits are hang guards (the
+//! exit. `meso batch status` shows the job's tasks per stage, none of them killed by the
+//! job's end. Waits are hang guards (the
 //! locality wait is long so a loaded machine cannot make a task give up its preference).
 
 use std::process::{Command, Stdio};
@@ -118,4 +119,6 @@ fn a_two_stage_job_runs_in_order_where_it_prefers_and_reports_its_failed_task() 
         .lines()
         .find(|l| l.contains("map") && l.contains("TASK_FINISHED"));
     assert!(map.is_some_and(|l| l.trim_end().ends_with(" 4")), "{text}");
+    // The job's last task ended before the framework left: none shows as killed.
+    assert!(!text.contains("TASK_KILLED"), "{text}");
 }

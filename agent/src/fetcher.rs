@@ -41,7 +41,7 @@ pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 const WAIT_SLICE: Duration = Duration::from_millis(200);
 
 /// The fetcher's settings (`--fetcher-cache-dir`, `--fetcher-cache-size`,
-/// `--fetcher-stall-timeout`).
+/// `--fetcher-stall-timeout`, `--fetcher-ca-file`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetcherConfig {
     /// Where cache files live (cleared when the agent starts).
@@ -50,6 +50,9 @@ pub struct FetcherConfig {
     pub cache_size: u64,
     /// A download that receives no byte for this long fails.
     pub stall_timeout: Duration,
+    /// PEM certificates of CAs an https server may also be signed by (besides the public
+    /// roots): `--fetcher-ca-file`.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for FetcherConfig {
@@ -67,6 +70,7 @@ impl FetcherConfig {
             cache_dir: work_dir.join("fetch"),
             cache_size: DEFAULT_CACHE_SIZE,
             stall_timeout: DEFAULT_STALL_TIMEOUT,
+            ca_file: None,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct FetchRequest {
 
 struct Inner {
     config: FetcherConfig,
+    /// How https servers are verified (the public roots and `ca_file`).
+    tls: Arc<rustls::ClientConfig>,
     book: Mutex<CacheBook>,
     /// Signalled whenever a download into the cache ends, however it ends.
     settled: Condvar,
@@ -132,8 +138,16 @@ impl Fetcher {
         }
         std::fs::create_dir_all(&config.cache_dir)
             .map_err(|e| io("creating the fetcher cache directory", e))?;
+        let tls = download::tls_config(config.ca_file.as_deref()).map_err(|reason| {
+            crate::AgentError::Flag {
+                flag: "--fetcher-ca-file",
+                value: format!("{:?}", config.ca_file),
+                reason,
+            }
+        })?;
         Ok(Fetcher {
             inner: Arc::new(Inner {
+                tls,
                 book: Mutex::new(CacheBook::new(config.cache_size)),
                 config,
                 settled: Condvar::new(),
@@ -243,7 +257,9 @@ impl Fetcher {
 
     fn open(&self, source: &Source) -> Result<download::Opened, String> {
         match source {
-            Source::Http(url) => download::open_http(url, self.inner.config.stall_timeout),
+            Source::Http(url) => {
+                download::open_http(url, self.inner.config.stall_timeout, &self.inner.tls)
+            }
             Source::File(path) => download::open_file(path),
         }
     }

@@ -8,6 +8,10 @@
 //! * [`launches`]: launches not heard of yet, reconciled by the driver.
 //! * [`packing`]: fitting tasks into an offer, naming tasks.
 //! * [`locality`]: delay scheduling for tasks that prefer hosts or attributes.
+//! * [`tasks`]: many tasks' attempts, retries with backoff and status-update bookkeeping.
+//! * [`stages`]: stage order for multi-stage jobs (after, slow-start ratio).
+//! * [`progress`]: a progress bar on a terminal, plain lines otherwise.
+//! * [`spec`]: reading a framework's JSON file with errors that name the field's path.
 //! * [`batch`]: the batch framework behind `meso batch` (stages, retries, locality).
 //! * [`execute`]: the framework behind `meso execute` (run one command task, report its
 //!   states).
@@ -19,5 +23,9 @@ pub mod executor;
 pub mod launches;
 pub mod locality;
 pub mod packing;
+pub mod progress;
+pub mod spec;
+pub mod stages;
+pub mod tasks;
 
 pub use driver::{DriverActions, DriverHandle, Scheduler, SchedulerDriver};

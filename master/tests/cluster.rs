@@ -392,3 +392,72 @@ async fn teardown_removes_the_framework_and_shuts_it_down_on_its_agents() {
     assert_eq!(state["frameworks"].as_array().map(Vec::len), Some(0));
     assert_eq!(state["slaves"][0]["used_resources"]["cpus"], 0.0);
 }
+
+/// Launches one task on its first offer and tears its framework down from inside the
+/// `status_update` of its TASK_FINISHED, before the driver acknowledges it (as a batch job
+/// does with its last task).
+struct LeaveWhenFinished {
+    launched: bool,
+}
+
+impl meso_frameworks::Scheduler for LeaveWhenFinished {
+    fn resource_offers(
+        &mut self,
+        driver: &mut meso_frameworks::DriverActions<'_>,
+        offers: Vec<meso_api::v1::Offer>,
+    ) {
+        for offer in offers {
+            let mut packer = meso_frameworks::packing::OfferPacker::new(&offer);
+            let resources = packer
+                .take(&res("cpus:1;mem:32"))
+                .filter(|_| !self.launched);
+            let tasks = resources.map(|r| {
+                meso_api::v1::TaskInfo::command("t1", offer.agent_id.clone(), "true")
+                    .with_resources(r)
+            });
+            self.launched |= tasks.is_some();
+            let filters = meso_api::v1::Filters::default();
+            let _ = driver.launch_tasks(vec![offer.id], tasks.into_iter().collect(), filters);
+        }
+    }
+
+    fn status_update(
+        &mut self,
+        driver: &mut meso_frameworks::DriverActions<'_>,
+        status: &meso_api::v1::TaskStatus,
+    ) {
+        if status.state == TaskState::Finished {
+            driver.teardown().expect("registered");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_that_finished_before_its_framework_left_stays_finished() {
+    let cluster = Cluster::start(Cluster::config()).await;
+    let mut agent = cluster.add_agent("cpus:4;mem:1024").await;
+    let scheduler = LeaveWhenFinished { launched: false };
+    let driver = meso_frameworks::SchedulerDriver::new(
+        cluster.master.upid().clone(),
+        framework("leaves"),
+        Box::new(scheduler),
+    );
+    let _driver = cluster.node.spawn(driver).expect("driver spawns");
+    let framework_id = next_matching(&mut agent.events, "the task's launch", |e| match e {
+        AgentEvent::RunTask(f, _) => Some(f.clone()),
+        _ => None,
+    })
+    .await;
+    agent.send_update(&framework_id, "t1", TaskState::Finished);
+    let state = meso_testkit::eventually::eventually_async("the framework removed", || async {
+        let state = cluster.state().await;
+        let gone = state["completed_frameworks"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty());
+        gone.then_some(state)
+    })
+    .await;
+    let task = &state["completed_frameworks"][0]["completed_tasks"][0];
+    assert_eq!(task["id"], "t1", "{state}");
+    assert_eq!(task["state"], "TASK_FINISHED", "{state}");
+}

@@ -4,16 +4,15 @@
 //! master's state. On a terminal `run` draws a progress bar (done/running/failed, ETA) on
 //! stderr; otherwise it prints one line per event on stdout.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use libprocess::Node;
 use meso_api::detector::MasterDetector;
 use meso_api::duration::parse_duration;
 use meso_api::v1::FrameworkInfo;
-use meso_frameworks::batch::{Batch, Job, Plan, Summary};
+use meso_frameworks::batch::{Batch, Job, Plan};
+use meso_frameworks::progress::Progress;
 use meso_frameworks::SchedulerDriver;
 
 use super::client::{CliError, MasterClient};
@@ -98,43 +97,6 @@ pub fn run(args: BatchArgs) -> i32 {
     })
 }
 
-/// The progress display.
-struct Progress {
-    bar: bool,
-    start: Instant,
-}
-
-impl Progress {
-    fn show(&self, line: Option<String>, s: &Summary) {
-        let counts = format!(
-            "{}/{} done, {} running, {} failed",
-            s.finished, s.total, s.running, s.failed
-        );
-        if !self.bar {
-            if let Some(line) = line {
-                println!("[{counts}] {line}");
-            }
-            return;
-        }
-        let ended = s.finished + s.failed + s.skipped;
-        let elapsed = self.start.elapsed().as_secs_f64();
-        let eta = if ended == 0 {
-            "?".to_string()
-        } else {
-            format!("{:.0}s", elapsed / ended as f64 * (s.total - ended) as f64)
-        };
-        let width = 30;
-        let fill = ended * width / s.total.max(1);
-        let bar = format!("{}{}", "#".repeat(fill), "-".repeat(width - fill));
-        let mut err = std::io::stderr().lock();
-        if let Some(line) = line.filter(|l| l.contains("failed")) {
-            let _ = writeln!(err, "\r\x1b[K{line}");
-        }
-        let _ = write!(err, "\r\x1b[K[{bar}] {counts}, ETA {eta}");
-        let _ = err.flush();
-    }
-}
-
 async fn run_job(flags: RunFlags) -> Result<i32, CliError> {
     let path = flags.jobfile.display().to_string();
     let text = std::fs::read_to_string(&flags.jobfile)
@@ -144,17 +106,6 @@ async fn run_job(flags: RunFlags) -> Result<i32, CliError> {
     let masters = flags.master.replace("http://", "");
     let detector = MasterDetector::parse(&masters)
         .map_err(|e| CliError::new(2, format!("--master {}: {e}", flags.master)))?;
-    let ip = detector.current().addr().ip();
-    let bind = if ip.is_loopback() {
-        ip
-    } else {
-        [0, 0, 0, 0].into()
-    };
-    let node = Node::builder()
-        .bind(std::net::SocketAddr::new(bind, 0))
-        .build()
-        .await
-        .map_err(|e| CliError::new(1, format!("cannot start a node: {e}")))?;
     let user = std::env::var("USER").unwrap_or_default();
     let mut info = FrameworkInfo::new(&user, &format!("{FRAMEWORK_PREFIX}{}", job.name));
     if flags.role != "*" {
@@ -162,12 +113,9 @@ async fn run_job(flags: RunFlags) -> Result<i32, CliError> {
     }
     info.failover_timeout = flags.failover_timeout.as_secs_f64();
     let info = meso_frameworks::execute::framework_info(info, job.revocable);
-    let progress = Progress {
-        bar: std::io::stderr().is_terminal(),
-        start: Instant::now(),
-    };
+    let progress = Progress::for_stderr();
     let plan = Plan::new(job, flags.locality_wait, flags.retry_backoff);
-    let (batch, report) = Batch::new(plan, Box::new(move |l, s| progress.show(l, s)));
+    let (batch, report) = Batch::new(plan, progress);
     // A launch lost on its way (a master failover mid-ACCEPT) comes back as a terminal
     // update, which the plan retries.
     let mut driver = SchedulerDriver::with_detector(detector, info, Box::new(batch))
@@ -175,35 +123,27 @@ async fn run_job(flags: RunFlags) -> Result<i32, CliError> {
     if flags.http {
         driver = driver.over_http();
     }
-    let pid = node
-        .spawn(driver)
-        .map_err(|e| CliError::new(1, format!("cannot start the driver: {e}")))?;
-    let report = report.await;
-    node.wait(pid.upid()).await;
-    eprintln!();
-    match report {
-        Ok(Ok((s, failed))) if failed.is_empty() && s.finished == s.total => {
-            println!(
-                "all {} tasks finished; {} of {} with preferences ran on a preferred place",
-                s.total, s.on_preferred, s.preferring
-            );
-            Ok(0)
+    let (report, ran) = tokio::join!(report, driver.run());
+    ran.map_err(|e| CliError::new(1, e))?;
+    progress.finish();
+    let (s, failed) = match report {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => {
+            let why = format!("the master refused the framework: {e}");
+            return Err(CliError::new(3, why));
         }
-        Ok(Ok((s, failed))) => Err(CliError::new(
-            1,
-            format!(
-                "{} tasks failed: {}; {} skipped",
-                failed.len(),
-                failed.join(", "),
-                s.skipped
-            ),
-        )),
-        Ok(Err(e)) => Err(CliError::new(
-            3,
-            format!("the master refused the framework: {e}"),
-        )),
-        Err(_) => Err(CliError::new(1, "the framework stopped without a report")),
+        Err(_) => return Err(CliError::new(1, "the framework stopped without a report")),
+    };
+    if !failed.is_empty() || s.finished != s.total {
+        let (n, names) = (failed.len(), failed.join(", "));
+        let why = format!("{n} tasks failed: {names}; {} skipped", s.skipped);
+        return Err(CliError::new(1, why));
     }
+    println!(
+        "all {} tasks finished; {} of {} with preferences ran on a preferred place",
+        s.total, s.on_preferred, s.preferring
+    );
+    Ok(0)
 }
 
 async fn status(flags: StatusFlags) -> Result<i32, CliError> {

@@ -1,5 +1,6 @@
-//! Bringing a URI's bytes to a local file: HTTP(S) with ureq (rustls, redirects followed)
-//! or a copy of a local file. The HTTP side aborts when no byte arrives for the stall
+//! Bringing a URI's bytes to a local file: HTTP(S) with ureq (rustls, redirects followed;
+//! an https server must present a certificate from the public roots or, with
+//! `--fetcher-ca-file`, from a CA of that file) or a copy of a local file. The HTTP side aborts when no byte arrives for the stall
 //! timeout (Mesos's `--fetcher_stall_timeout`: curl's "below one byte per second for that
 //! long"); both sides stop between chunks when the fetch is cancelled.
 //!
@@ -9,7 +10,11 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 /// How many redirects an HTTP download follows.
 const MAX_REDIRECTS: u32 = 10;
@@ -24,9 +29,47 @@ pub struct Opened {
     pub reader: Box<dyn Read + Send>,
 }
 
-/// Opens `url` with a GET; any status but 200 is an error naming it.
-pub fn open_http(url: &str, stall_timeout: Duration) -> Result<Opened, String> {
+/// How https servers are verified: against the public roots (webpki-roots, ureq's
+/// default) and the CA certificates of `ca_file` (PEM), if given. Errors name what is wrong
+/// with the file.
+pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| format!("not PEM certificates: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("not a CA certificate: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err("it holds no PEM certificate".into());
+        }
+    }
+    // ring, as libprocess's TLS and ureq itself use (rustls deprecates it for lacking
+    // post-quantum key exchange; see libprocess-rs/src/tls.rs).
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("no TLS versions: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Opens `url` with a GET (https servers verified by `tls`); any status but 200 is an error
+/// naming it.
+pub fn open_http(
+    url: &str,
+    stall_timeout: Duration,
+    tls: &Arc<rustls::ClientConfig>,
+) -> Result<Opened, String> {
     let agent = ureq::AgentBuilder::new()
+        .tls_config(tls.clone())
         .timeout_connect(stall_timeout)
         .timeout_read(stall_timeout)
         .timeout_write(stall_timeout)

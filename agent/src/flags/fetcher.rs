@@ -1,7 +1,7 @@
 //! The fetcher flags of `meso agent` (Mesos's `--fetcher_cache_dir`,
 //! `--fetcher_cache_size`, `--fetcher_stall_timeout`, same defaults but the cache
 //! directory, which sits in the work dir so that agents sharing a machine do not clear each
-//! other's), mapped onto [`FetcherConfig`]. Each is also read from `MESO_<FLAG>`.
+//! other's; and meso's `--fetcher-ca-file`), mapped onto [`FetcherConfig`]. Each is also read from `MESO_<FLAG>`.
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,10 @@ pub struct FetcherFlags {
     /// A download that receives no byte for this long fails its task.
     #[arg(long, env = "MESO_FETCHER_STALL_TIMEOUT", default_value = "1mins")]
     pub fetcher_stall_timeout: String,
+    /// PEM file of CA certificates that https URIs' servers may also be signed by (a
+    /// cluster's own CA); the public roots are trusted either way.
+    #[arg(long, env = "MESO_FETCHER_CA_FILE")]
+    pub fetcher_ca_file: Option<PathBuf>,
 }
 
 impl Default for FetcherFlags {
@@ -34,6 +38,7 @@ impl Default for FetcherFlags {
             fetcher_cache_dir: None,
             fetcher_cache_size: "2GB".into(),
             fetcher_stall_timeout: "1mins".into(),
+            fetcher_ca_file: None,
         }
     }
 }
@@ -105,6 +110,12 @@ impl FetcherFlags {
                 "must be more than zero".into(),
             ));
         }
+        if let Some(file) = &self.fetcher_ca_file {
+            let shown = file.display().to_string();
+            crate::fetcher::download::tls_config(Some(file))
+                .map_err(|e| flag("--fetcher-ca-file", &shown, e))?;
+            config.ca_file = Some(file.clone());
+        }
         Ok(config)
     }
 }
@@ -165,5 +176,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--fetcher-cache-size"));
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_pem_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let (missing, garbage) = (dir.path().join("missing.pem"), dir.path().join("x.pem"));
+        std::fs::write(&garbage, "not a certificate").unwrap();
+        for (file, why) in [(missing, "cannot read it"), (garbage, "no PEM certificate")] {
+            let bad = FetcherFlags {
+                fetcher_ca_file: Some(file),
+                ..FetcherFlags::default()
+            };
+            let e = bad.config(Path::new("/w")).unwrap_err().to_string();
+            assert!(e.contains("--fetcher-ca-file") && e.contains(why), "{e}");
+        }
     }
 }

@@ -58,6 +58,20 @@ impl Credential {
         }
     }
 
+    /// The `Authorization` header value of HTTP Basic authentication as this principal
+    /// (what a master with `--authenticate-http-frameworks` asks of HTTP schedulers).
+    ///
+    /// ```
+    /// use meso_api::authentication::Credential;
+    /// assert_eq!(Credential::new("ops", "pw").basic_authorization(), "Basic b3BzOnB3");
+    /// ```
+    pub fn basic_authorization(&self) -> String {
+        use base64::Engine;
+        let pair = format!("{}:{}", self.principal, self.secret);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        format!("Basic {encoded}")
+    }
+
     /// Parses a credential file's text (JSON or `principal secret`).
     pub fn parse(text: &str) -> Result<Credential, CredentialError> {
         let (principal, secret) = if text.trim_start().starts_with('{') {

@@ -559,6 +559,27 @@ impl TaskInfo {
         self
     }
 
+    /// This task with the environment variable `name=value` set for its command (nothing
+    /// for a task without a command).
+    ///
+    /// ```
+    /// use meso_api::v1::{AgentId, TaskInfo};
+    /// let task = TaskInfo::command("t1", AgentId::new("a1"), "echo $N").with_env("N", "7");
+    /// let env = task.command.and_then(|c| c.environment).unwrap();
+    /// assert_eq!((env.variables[0].name.as_str(), env.variables[0].value.as_deref()), ("N", Some("7")));
+    /// ```
+    pub fn with_env(mut self, name: &str, value: &str) -> Self {
+        if let Some(command) = self.command.as_mut() {
+            let env = command.environment.get_or_insert_with(Default::default);
+            env.variables.push(EnvironmentVariable {
+                name: name.to_string(),
+                kind: EnvironmentVariableType::Value,
+                value: Some(value.to_string()),
+            });
+        }
+        self
+    }
+
     /// This task run by `executor` in place of its command (a task has exactly one of the
     /// two, see [`TaskInfo::validate`]).
     pub fn with_executor(mut self, executor: ExecutorInfo) -> Self {

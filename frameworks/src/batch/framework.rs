@@ -2,97 +2,72 @@
 //! (time from the driver's clock, since the framework registered); what it picks is
 //! launched as command tasks with `MESO_BATCH_TASK_INDEX` set; the rest of each offer is
 //! declined briefly while tasks wait, longer once none does. Status updates go to the plan;
-//! a retry revives offers. When every task finished, failed or was skipped, the framework
-//! tears itself down and the report goes to the caller.
+//! a retry revives offers. Each event is shown through a [`Progress`] (failures kept above
+//! a terminal's bar). When every task finished, failed or was skipped, the framework tears
+//! itself down and the report goes to the caller.
 
 use std::time::{Duration, SystemTime};
 
-use meso_api::v1::{
-    EnvironmentVariable, Filters, FrameworkId, MasterInfo, Offer, TaskInfo, TaskStatus,
-};
+use meso_api::v1::{Filters, FrameworkId, MasterInfo, Offer, TaskInfo, TaskStatus};
 use tokio::sync::oneshot;
 
-use super::plan::{Outcome, Plan, Summary};
+use super::plan::Plan;
 use crate::driver::{DriverActions, Scheduler};
+use crate::execute::describe;
+use crate::progress::Progress;
+use crate::tasks::{Outcome, Summary};
 
 /// How long offers are declined while tasks still wait (stage order, locality, backoff).
 pub const WAITING_REFUSE_SECONDS: f64 = 0.5;
+
+/// How long offers are declined once no task waits.
+pub const IDLE_REFUSE_SECONDS: f64 = 30.0;
 
 /// The job's end: the final counts and the tasks that failed for good (or the master's
 /// error).
 pub type Report = Result<(Summary, Vec<String>), String>;
 
-/// What the framework tells its user: a line (or none) and the counts after it.
-pub type Say = Box<dyn FnMut(Option<String>, &Summary) + Send>;
-
 /// The `meso batch run` scheduler.
 pub struct Batch {
     plan: Plan,
     start: Option<SystemTime>,
-    say: Say,
+    progress: Progress,
     report: Option<oneshot::Sender<Report>>,
 }
 
 impl Batch {
-    /// Runs `plan`, telling progress through `say`; the report arrives on the receiver.
-    pub fn new(plan: Plan, say: Say) -> (Batch, oneshot::Receiver<Report>) {
+    /// Runs `plan`, showing progress through `progress`; the report arrives on the receiver.
+    pub fn new(plan: Plan, progress: Progress) -> (Batch, oneshot::Receiver<Report>) {
         let (tx, rx) = oneshot::channel();
-        (
-            Batch {
-                plan,
-                start: None,
-                say,
-                report: Some(tx),
-            },
-            rx,
-        )
+        let batch = Batch {
+            plan,
+            start: None,
+            progress,
+            report: Some(tx),
+        };
+        (batch, rx)
     }
 
     fn now(&self, driver: &DriverActions<'_>) -> Duration {
         let now = driver.wall_time();
-        self.start
-            .and_then(|s| now.duration_since(s).ok())
-            .unwrap_or_default()
+        let since = self.start.and_then(|s| now.duration_since(s).ok());
+        since.unwrap_or_default()
     }
 
-    fn task(&self, offer: &Offer, launch: super::plan::Launch) -> TaskInfo {
-        let mut task = TaskInfo::command(&launch.id, offer.agent_id.clone(), &launch.command)
-            .with_resources(launch.resources);
-        task.name = launch.name;
-        if let Some(c) = task.command.as_mut() {
-            c.environment = Some(meso_api::v1::task::Environment {
-                variables: vec![EnvironmentVariable {
-                    name: "MESO_BATCH_TASK_INDEX".into(),
-                    kind: meso_api::v1::task::EnvironmentVariableType::Value,
-                    value: Some(launch.index.to_string()),
-                }],
-            });
-        }
-        task
-    }
-
-    fn check_done(&mut self, driver: &mut DriverActions<'_>) {
-        if self.plan.done() {
-            let _ = driver.teardown();
-            if let Some(tx) = self.report.take() {
-                let _ = tx.send(Ok((self.plan.summary(), self.plan.failed())));
-            }
-        }
+    fn say(&self, driver: &DriverActions<'_>, line: Option<&str>, keep: bool) {
+        let now = self.now(driver);
+        self.progress.show(line, keep, &self.plan.summary(), now);
     }
 }
 
 impl Scheduler for Batch {
     fn registered(&mut self, driver: &mut DriverActions<'_>, id: &FrameworkId, _: &MasterInfo) {
         self.start.get_or_insert(driver.wall_time());
-        (self.say)(
-            Some(format!("registered as framework {id}")),
-            &self.plan.summary(),
-        );
+        self.say(driver, Some(&format!("registered as framework {id}")), true);
     }
 
-    fn reregistered(&mut self, _driver: &mut DriverActions<'_>, _: &MasterInfo) {
-        let line = "re-registered with the leading master".to_string();
-        (self.say)(Some(line), &self.plan.summary());
+    fn reregistered(&mut self, driver: &mut DriverActions<'_>, _: &MasterInfo) {
+        self.say(driver, Some("re-registered with the leading master"), true);
     }
 
     fn resource_offers(&mut self, driver: &mut DriverActions<'_>, offers: Vec<Offer>) {
@@ -100,25 +75,22 @@ impl Scheduler for Batch {
         for offer in offers {
             let launches = self.plan.offer(&offer, now);
             if launches.is_empty() {
-                let refuse = if self.plan.wants_offers() {
-                    WAITING_REFUSE_SECONDS
-                } else {
-                    30.0
-                };
-                let _ = driver.decline_offer(
-                    offer.id,
-                    Filters {
-                        refuse_seconds: refuse,
-                    },
-                );
+                let waiting = self.plan.wants_offers();
+                let refuse_seconds =
+                    [IDLE_REFUSE_SECONDS, WAITING_REFUSE_SECONDS][waiting as usize];
+                let _ = driver.decline_offer(offer.id, Filters { refuse_seconds });
                 continue;
             }
             let mut tasks = Vec::new();
             for l in launches {
                 let level = ["host", "attribute", "any"][l.level as usize];
                 let line = format!("launching {} on {} ({level})", l.name, offer.hostname);
-                (self.say)(Some(line), &self.plan.summary());
-                tasks.push(self.task(&offer, l));
+                self.say(driver, Some(&line), false);
+                let mut task = TaskInfo::command(&l.id, offer.agent_id.clone(), &l.command)
+                    .with_resources(l.resources)
+                    .with_env("MESO_BATCH_TASK_INDEX", &l.index.to_string());
+                task.name = l.name;
+                tasks.push(task);
             }
             let filters = Filters {
                 refuse_seconds: 0.0,
@@ -129,25 +101,30 @@ impl Scheduler for Batch {
 
     fn status_update(&mut self, driver: &mut DriverActions<'_>, status: &TaskStatus) {
         let now = self.now(driver);
-        let line = match self.plan.update(status.task_id.as_str(), status.state, now) {
+        let (line, keep) = match self.plan.update(status.task_id.as_str(), status.state, now) {
             Outcome::Ignored => return,
-            Outcome::Running(_) => None,
-            Outcome::Finished(name) => Some(format!("{name} finished")),
+            Outcome::Running(_) => (None, false),
+            Outcome::Finished(name) => (Some(format!("{name} finished")), false),
             Outcome::Retry(name, at) => {
                 let _ = driver.revive_offers();
-                let why = crate::execute::describe(status);
-                Some(format!(
-                    "{name} failed ({why}); retry in {:?}",
-                    at.saturating_sub(now)
-                ))
+                let (why, wait) = (describe(status), at.saturating_sub(now));
+                (
+                    Some(format!("{name} failed ({why}); retry in {wait:?}")),
+                    true,
+                )
             }
             Outcome::Failed(name) => {
-                let why = crate::execute::describe(status);
-                Some(format!("{name} failed for good ({why})"))
+                let why = describe(status);
+                (Some(format!("{name} failed for good ({why})")), true)
             }
         };
-        (self.say)(line, &self.plan.summary());
-        self.check_done(driver);
+        self.say(driver, line.as_deref(), keep);
+        if self.plan.done() {
+            let _ = driver.teardown();
+            if let Some(tx) = self.report.take() {
+                let _ = tx.send(Ok((self.plan.summary(), self.plan.failed())));
+            }
+        }
     }
 
     fn error(&mut self, _driver: &mut DriverActions<'_>, message: &str) {

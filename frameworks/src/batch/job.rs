@@ -17,6 +17,8 @@
 use meso_api::Resources;
 use serde_json::Value;
 
+use crate::spec::Spec;
+
 /// A job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
@@ -28,16 +30,7 @@ pub struct Job {
     pub stages: Vec<Stage>,
 }
 
-pub use crate::locality::Place;
-
-/// One `prefer` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Preference {
-    /// The place.
-    pub place: Place,
-    /// Task indices it applies to (`None`: all).
-    pub tasks: Option<Vec<u32>>,
-}
+pub use crate::locality::{Place, Preference};
 
 /// A stage.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,122 +56,50 @@ pub struct Stage {
 impl Stage {
     /// The places task `index` prefers.
     pub fn places(&self, index: u32) -> impl Iterator<Item = &Place> {
-        self.prefer
-            .iter()
-            .filter(move |p| p.tasks.as_ref().is_none_or(|t| t.contains(&index)))
-            .map(|p| &p.place)
+        Preference::places(&self.prefer, index)
     }
 }
 
 /// Most tasks a stage may have.
-pub const MAX_TASKS: u64 = 1_000_000;
+pub const MAX_TASKS: u32 = 1_000_000;
 
-fn field<'a>(v: &'a Value, name: &str, at: &str) -> Result<&'a Value, String> {
-    v.get(name).ok_or_else(|| format!("{at}.{name} is missing"))
-}
-
-fn text(v: &Value, name: &str, at: &str) -> Result<String, String> {
-    match field(v, name, at)?.as_str() {
-        Some(s) if !s.trim().is_empty() => Ok(s.to_string()),
-        _ => Err(format!("{at}.{name} must be a non-empty string")),
-    }
-}
-
-fn count(v: &Value, name: &str, at: &str, max: u64) -> Result<Option<u32>, String> {
-    match v.get(name) {
-        None => Ok(None),
-        Some(x) => match x.as_u64() {
-            Some(n) if n <= max => Ok(Some(n as u32)),
-            _ => Err(format!("{at}.{name} must be an integer from 0 to {max}")),
-        },
-    }
-}
-
-fn preference(p: &Value, at: &str, tasks: u32) -> Result<Preference, String> {
-    let place = match (p.get("hostname"), p.get("attribute")) {
-        (Some(_), None) => Place::Host(text(p, "hostname", at)?),
-        (None, Some(_)) => {
-            let a = text(p, "attribute", at)?;
-            let (k, v) = a
-                .split_once(':')
-                .ok_or_else(|| format!("{at}.attribute must be name:value, not {a:?}"))?;
-            Place::Attribute(k.to_string(), v.to_string())
-        }
-        _ => return Err(format!("{at} must have exactly one of hostname, attribute")),
-    };
-    let indices = match p.get("tasks") {
-        None => None,
-        Some(t) => {
-            let list = t.as_array().ok_or(format!("{at}.tasks must be a list"))?;
-            let mut out = Vec::new();
-            for (i, x) in list.iter().enumerate() {
-                match x.as_u64() {
-                    Some(n) if n < tasks as u64 => out.push(n as u32),
-                    _ => {
-                        return Err(format!(
-                            "{at}.tasks[{i}] must be a task index below {tasks}"
-                        ))
-                    }
-                }
-            }
-            Some(out)
-        }
-    };
-    Ok(Preference {
-        place,
-        tasks: indices,
-    })
-}
-
-fn stage(s: &Value, at: &str, earlier: &[Stage]) -> Result<Stage, String> {
-    let name = text(s, "name", at)?;
+fn stage(s: &Spec<'_>, earlier: &[Stage]) -> Result<Stage, String> {
+    let name = s.text("name")?;
     if earlier.iter().any(|e| e.name == name) {
-        return Err(format!("{at}.name {name:?} is used by an earlier stage"));
+        return Err(s.error_at("name", &format!("{name:?} is used by an earlier stage")));
     }
-    let tasks = count(s, "tasks", at, MAX_TASKS)?.ok_or(format!("{at}.tasks is missing"))?;
-    if tasks == 0 {
-        return Err(format!("{at}.tasks must be at least 1"));
-    }
-    let command = text(s, "command", at)?;
-    let resources = match s.get("resources") {
-        None => "cpus:0.1;mem:32".to_string(),
-        Some(_) => text(s, "resources", at)?,
-    };
-    let resources =
-        Resources::parse(&resources, "*").map_err(|e| format!("{at}.resources: {e}"))?;
+    let tasks = s.required("tasks")?.as_count(1..=MAX_TASKS)?;
+    let command = s.text("command")?;
+    let resources = s.opt("resources", Spec::as_text)?;
+    let resources = resources.as_deref().unwrap_or("cpus:0.1;mem:32");
+    let resources = Resources::parse(resources, "*")
+        .map_err(|e| s.error_at("resources", &format!("is invalid: {e}")))?;
     if resources.is_empty() {
-        return Err(format!("{at}.resources must not be empty"));
+        return Err(s.error_at("resources", "must not be empty"));
     }
-    let mut prefer = Vec::new();
-    if let Some(p) = s.get("prefer") {
-        let list = p.as_array().ok_or(format!("{at}.prefer must be a list"))?;
-        for (i, p) in list.iter().enumerate() {
-            prefer.push(preference(p, &format!("{at}.prefer[{i}]"), tasks)?);
-        }
-    }
+    let prefer = s.list("prefer")?;
+    let prefer: Result<_, _> = prefer
+        .iter()
+        .map(|p| Preference::from_spec(p, tasks))
+        .collect();
     let mut after = Vec::new();
-    if let Some(a) = s.get("after") {
-        let list = a.as_array().ok_or(format!("{at}.after must be a list"))?;
-        for (i, x) in list.iter().enumerate() {
-            let n = x.as_str().unwrap_or_default();
-            let idx = earlier
-                .iter()
-                .position(|e| e.name == n)
-                .ok_or_else(|| format!("{at}.after[{i}] must name an earlier stage, not {x}"))?;
-            after.push(idx);
-        }
+    for a in s.list("after")? {
+        let n = a.value().as_str().unwrap_or_default();
+        let earlier_stage = earlier.iter().position(|e| e.name == n);
+        let not_earlier = format!("must name an earlier stage, not {}", a.value());
+        after.push(earlier_stage.ok_or_else(|| a.error(&not_earlier))?);
     }
-    let ratio = count(s, "ratio", at, MAX_TASKS)?;
-    if ratio == Some(0) || (ratio.is_some() && after.is_empty()) {
-        return Err(format!("{at}.ratio must be at least 1 and needs after"));
+    let ratio = s.opt("ratio", |r| r.as_count(1..=MAX_TASKS))?;
+    if ratio.is_some() && after.is_empty() {
+        return Err(s.error_at("ratio", "needs after"));
     }
     Ok(Stage {
         name,
         tasks,
         command,
         resources,
-        prefer,
-        retries: count(s, "retries", at, 100)?.unwrap_or(0),
+        prefer: prefer?,
+        retries: s.opt("retries", |r| r.as_count(0..=100))?.unwrap_or(0),
         after,
         ratio,
     })
@@ -186,28 +107,25 @@ fn stage(s: &Value, at: &str, earlier: &[Stage]) -> Result<Stage, String> {
 
 impl Job {
     /// Parses and validates a job file's text.
-    pub fn parse(text_: &str) -> Result<Job, String> {
-        let v: Value = serde_json::from_str(text_).map_err(|e| format!("not JSON: {e}"))?;
+    pub fn parse(text: &str) -> Result<Job, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         if !v.is_object() {
             return Err("the job must be a JSON object".into());
         }
-        let name = text(&v, "name", "job")?;
-        let revocable = match v.get("revocable") {
-            None => false,
-            Some(b) => b.as_bool().ok_or("job.revocable must be true or false")?,
-        };
-        let list = field(&v, "stages", "job")?
-            .as_array()
-            .filter(|l| !l.is_empty())
-            .ok_or("job.stages must be a non-empty list")?;
+        let job = Spec::new(&v, "job");
+        let name = job.text("name")?;
+        let list = job.required("stages")?.as_list()?;
+        if list.is_empty() {
+            return Err(job.error_at("stages", "must be a non-empty list"));
+        }
         let mut stages = Vec::new();
-        for (i, s) in list.iter().enumerate() {
-            let st = stage(s, &format!("job.stages[{i}]"), &stages)?;
+        for s in &list {
+            let st = stage(s, &stages)?;
             stages.push(st);
         }
         Ok(Job {
             name,
-            revocable,
+            revocable: job.opt("revocable", Spec::as_flag)?.unwrap_or(false),
             stages,
         })
     }

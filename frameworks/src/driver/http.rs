@@ -10,7 +10,7 @@
 //! its `Location`; a 503 (no leader yet), a refused connection (a master that is down) or a
 //! broken stream mean "try again, maybe elsewhere"; any other answer refuses the framework.
 //! A stream with no event (not even a HEARTBEAT) for [`MISSED_HEARTBEATS`] heartbeat
-//! intervals counts as broken.
+//! intervals (the one SUBSCRIBED announced, else [`DEFAULT_HEARTBEAT`]) counts as broken.
 //!
 //! Invariant: only the current generation's stream is heard; an older one still open is
 //! ignored until it ends.
@@ -56,9 +56,9 @@ pub enum HttpMessage {
     Ended(u64, StreamEnd),
     /// A call was answered 2xx, or not (and why).
     Answered(CallType, Result<(), String>),
-    /// Time to check stream `generation` for heartbeats; `seen` events had come by the
-    /// previous check.
-    HeartbeatCheck(u64, u64),
+    /// Time to check stream `generation` for heartbeats (check chain `chain`); `seen`
+    /// events had come by the previous check.
+    HeartbeatCheck(u64, u64, u64),
 }
 
 /// How a SUBSCRIBE stream ended.
@@ -85,6 +85,9 @@ pub struct HttpLink {
     pub in_flight: bool,
     /// Events heard on the current stream.
     pub events: u64,
+    /// The heartbeat check chain in force: a new one starts when the stream opens and when
+    /// SUBSCRIBED announces its interval, and older chains stop.
+    pub checks: u64,
 }
 
 impl HttpLink {
@@ -103,7 +106,7 @@ impl HttpLink {
     }
 }
 
-fn request(call: &Call, stream_id: Option<&str>) -> ClientRequest {
+fn request(call: &Call, stream_id: Option<&str>, auth: Option<&str>) -> ClientRequest {
     let body = serde_json::to_vec(call).expect("invariant: a Call always serializes");
     let mut request = ClientRequest::post(PATH, "application/json", Bytes::from(body));
     request.headers.insert(
@@ -113,15 +116,24 @@ fn request(call: &Call, stream_id: Option<&str>) -> ClientRequest {
     if let Some(value) = stream_id.and_then(|id| HeaderValue::from_str(id).ok()) {
         request.headers.insert(STREAM_ID, value);
     }
+    if let Some(value) = auth.and_then(|a| HeaderValue::from_str(a).ok()) {
+        request.headers.insert(http::header::AUTHORIZATION, value);
+    }
     request
 }
 
-/// POSTs SUBSCRIBE `call` to `addr` as stream `generation`; its events and end come back
-/// as messages.
-pub fn subscribe(ctx: &Context<SchedulerDriver>, addr: SocketAddr, call: &Call, generation: u64) {
+/// POSTs SUBSCRIBE `call` to `addr` as stream `generation` (with `auth` as its
+/// `Authorization`, if any); its events and end come back as messages.
+pub fn subscribe(
+    ctx: &Context<SchedulerDriver>,
+    addr: SocketAddr,
+    call: &Call,
+    generation: u64,
+    auth: Option<&str>,
+) {
     let exchange = ctx
         .node()
-        .http_send(addr, request(call, None), CALL_TIMEOUT);
+        .http_send(addr, request(call, None, auth), CALL_TIMEOUT);
     let pid = ctx.pid().clone();
     ctx.defer(
         async move {
@@ -132,12 +144,19 @@ pub fn subscribe(ctx: &Context<SchedulerDriver>, addr: SocketAddr, call: &Call, 
     );
 }
 
-/// POSTs `call` on stream `stream_id` to `addr`; the answer comes back as a message.
-pub fn post(ctx: &Context<SchedulerDriver>, addr: SocketAddr, stream_id: &str, call: &Call) {
+/// POSTs `call` on stream `stream_id` to `addr` (with `auth` as its `Authorization`, if
+/// any); the answer comes back as a message.
+pub fn post(
+    ctx: &Context<SchedulerDriver>,
+    addr: SocketAddr,
+    stream_id: &str,
+    call: &Call,
+    auth: Option<&str>,
+) {
     let kind = call.kind;
     let exchange = ctx
         .node()
-        .http_send(addr, request(call, Some(stream_id)), CALL_TIMEOUT);
+        .http_send(addr, request(call, Some(stream_id), auth), CALL_TIMEOUT);
     ctx.defer(
         async move {
             let response = exchange.await.map_err(|e| e.to_string())?;
@@ -343,7 +362,8 @@ impl SchedulerDriver {
         match msg {
             HttpMessage::Opened(generation, id) if generation == current => {
                 link.stream_id = Some(id);
-                let check = HttpMessage::HeartbeatCheck(generation, 0);
+                link.checks += 1;
+                let check = HttpMessage::HeartbeatCheck(generation, link.checks, 0);
                 ctx.delay(
                     self.heartbeat * MISSED_HEARTBEATS,
                     DriverMessage::Http(check),
@@ -355,6 +375,15 @@ impl SchedulerDriver {
                     let secs = s.heartbeat_interval_seconds.unwrap_or(0.0);
                     if secs.is_finite() && secs > 0.0 {
                         self.heartbeat = Duration::from_secs_f64(secs.min(3600.0));
+                        // Check by the announced interval from now on, not the one the
+                        // stream opened with.
+                        link.checks += 1;
+                        let check =
+                            HttpMessage::HeartbeatCheck(generation, link.checks, link.events);
+                        ctx.delay(
+                            self.heartbeat * MISSED_HEARTBEATS,
+                            DriverMessage::Http(check),
+                        );
                     }
                 }
                 if let Some(m) = wire_of(*event, self.resubscribing) {
@@ -362,14 +391,16 @@ impl SchedulerDriver {
                 }
                 self.pump(ctx);
             }
-            HttpMessage::HeartbeatCheck(generation, seen) if generation == current => {
+            HttpMessage::HeartbeatCheck(generation, chain, seen)
+                if generation == current && chain == link.checks =>
+            {
                 if link.events == seen {
                     // Silent too long: drop this stream (its late events are ignored).
                     link.next_generation();
                     let why = format!("no event for {MISSED_HEARTBEATS} heartbeat intervals");
                     self.stream_ended(ctx, StreamEnd::Lost(why));
                 } else {
-                    let next = HttpMessage::HeartbeatCheck(generation, link.events);
+                    let next = HttpMessage::HeartbeatCheck(generation, chain, link.events);
                     ctx.delay(
                         self.heartbeat * MISSED_HEARTBEATS,
                         DriverMessage::Http(next),

@@ -17,7 +17,8 @@
 //! update to launch again.
 //!
 //! Authentication ([`SchedulerDriver::with_credential`], `driver/authentication.rs`): the
-//! driver authenticates with each master before registering with it.
+//! driver authenticates with each master before registering with it; over HTTP each call
+//! carries the credential as HTTP Basic.
 //!
 //! Transport: libprocess messages by default; [`SchedulerDriver::over_http`] speaks the v1
 //! scheduler HTTP API instead ([`http`]: SUBSCRIBE stream, `Mesos-Stream-Id`, calls POSTed,
@@ -228,6 +229,8 @@ pub struct SchedulerDriver {
     authentication_timeout: Duration,
     /// The v1 HTTP transport, when used.
     http: Option<HttpLink>,
+    /// HTTP Basic `Authorization` of the credential, sent on every HTTP call.
+    http_authorization: Option<String>,
     /// The scheduler stopped the driver; it ends once its HTTP calls are out.
     stopping: bool,
     /// The SUBSCRIBE in flight carried a framework id (SUBSCRIBED is a re-registration).
@@ -271,6 +274,7 @@ impl SchedulerDriver {
             authn: meso_api::authentication::ClientAuthentication::new(None),
             authentication_timeout: authentication::DEFAULT_AUTHENTICATION_TIMEOUT,
             http: None,
+            http_authorization: None,
             stopping: false,
             resubscribing: false,
             heartbeat: http::DEFAULT_HEARTBEAT,
@@ -279,12 +283,14 @@ impl SchedulerDriver {
 
     /// Authenticates with each master as `credential`'s principal before registering (the
     /// master's `--authenticate-frameworks` requires it), giving up an attempt after
-    /// `timeout` (retried at the next registration retry).
+    /// `timeout` (retried at the next registration retry). Over HTTP every call carries the
+    /// credential as HTTP Basic instead (`--authenticate-http-frameworks`).
     pub fn with_credential(
         mut self,
         credential: meso_api::authentication::Credential,
         timeout: Duration,
     ) -> SchedulerDriver {
+        self.http_authorization = Some(credential.basic_authorization());
         self.authn = meso_api::authentication::ClientAuthentication::new(Some(credential));
         self.authentication_timeout = timeout;
         self
@@ -320,6 +326,29 @@ impl SchedulerDriver {
     pub fn with_retry_interval(mut self, interval: Duration) -> SchedulerDriver {
         self.retry_interval = interval;
         self
+    }
+
+    /// Runs the driver on a node of its own until the driver stops (the scheduler tore the
+    /// framework down or stopped the driver). The node listens on a port the OS picks, on
+    /// the first master's address when that is a loopback address (a local cluster: nothing
+    /// exposed), on every interface otherwise (the master must reach it).
+    pub async fn run(self) -> Result<(), String> {
+        let ip = self.master.addr().ip();
+        let ip = if ip.is_loopback() {
+            ip
+        } else {
+            [0, 0, 0, 0].into()
+        };
+        let node = libprocess::Node::builder()
+            .bind(std::net::SocketAddr::new(ip, 0))
+            .build()
+            .await
+            .map_err(|e| format!("cannot start a node: {e}"))?;
+        let pid = node
+            .spawn(self)
+            .map_err(|e| format!("cannot start the driver: {e}"))?;
+        node.wait(pid.upid()).await;
+        Ok(())
     }
 
     fn arm_retry(&mut self, ctx: &Context<Self>) {
@@ -378,7 +407,8 @@ impl SchedulerDriver {
                 framework_info: self.framework.clone(),
                 suppressed_roles: Vec::new(),
             });
-            http::subscribe(ctx, self.master.addr(), &call, generation);
+            let auth = self.http_authorization.as_deref();
+            http::subscribe(ctx, self.master.addr(), &call, generation, auth);
             return;
         }
         ctx.link(&self.master);
@@ -453,7 +483,8 @@ impl SchedulerDriver {
         }
         if let Some(call) = link.outbox.get_mut().pop_front() {
             link.in_flight = true;
-            http::post(ctx, self.master.addr(), stream_id, &call);
+            let auth = self.http_authorization.as_deref();
+            http::post(ctx, self.master.addr(), stream_id, &call, auth);
         }
     }
 

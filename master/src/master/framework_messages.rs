@@ -294,8 +294,13 @@ impl Master {
                     None,
                 );
             }
-            self.tasks
-                .complete(id, &task.info.task_id, TaskState::Killed);
+            // A task that already reported a terminal state (its update not acknowledged
+            // yet) keeps it, as in Mesos; the others are killed with the framework.
+            let state = match task.state.is_terminal() {
+                true => task.state,
+                false => TaskState::Killed,
+            };
+            self.tasks.complete(id, &task.info.task_id, state);
         }
         for agent in agents {
             if let Some(a) = self.agents.get(&agent) {
