@@ -27,6 +27,7 @@ pub mod executor_env;
 mod fetching;
 pub mod files;
 pub mod http_routes;
+mod master_reconciliation;
 pub mod metrics;
 pub mod monitor;
 pub mod operator_api;
@@ -598,7 +599,9 @@ impl Process for Agent {
                 self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds, false)
             }
             AgentMessage::Reregistered(m) => {
-                self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds, true)
+                let id = m.agent_id.clone();
+                self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds, true);
+                self.answer_reconciliations(ctx, &id, m.reconciliations);
             }
             AgentMessage::Ping(ping) => self.on_ping(ctx, ping),
             AgentMessage::RunTask(run) => self.run_task(ctx, *run),

@@ -298,6 +298,19 @@ impl StatusUpdateManager {
             .is_some_and(|s| s.terminated)
     }
 
+    /// Every task with an update not yet acknowledged, with that update's state (the
+    /// stream's head).
+    pub fn unacknowledged(&self) -> Vec<(FrameworkId, TaskId, TaskState)> {
+        self.streams
+            .iter()
+            .filter_map(|((f, t), s)| {
+                s.pending
+                    .front()
+                    .map(|u| (f.clone(), t.clone(), u.status.state))
+            })
+            .collect()
+    }
+
     /// Streams held.
     pub fn stream_count(&self) -> usize {
         self.streams.len()

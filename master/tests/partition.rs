@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use libprocess::{Context, Handlers, Process, Upid};
 use meso_api::v1::{
-    AgentId, AgentInfo, FrameworkCapability, FrameworkCapabilityType, FrameworkInfo, TaskId,
-    TaskState, TaskStatus, TaskStatusReason,
+    AgentId, AgentInfo, FrameworkCapability, FrameworkCapabilityType, FrameworkId, FrameworkInfo,
+    TaskId, TaskState, TaskStatus, TaskStatusReason,
 };
 use meso_api::wire;
 use meso_testkit::master_harness::*;
@@ -19,9 +19,13 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 enum BackEvent {
     Reregistered(AgentId),
+    /// The re-registration answer asked about these tasks (framework's, partition-aware).
+    Asked(Vec<wire::TaskReconciliation>),
     Kill(TaskId),
     Shutdown(String),
     ShutdownFramework(meso_api::v1::FrameworkId),
+    /// The framework acknowledged an update of this agent's.
+    Acknowledged(TaskId),
 }
 
 #[derive(Debug)]
@@ -33,6 +37,7 @@ enum BackMsg {
     Kill(wire::KillTask),
     Shutdown(wire::ShutdownAgent),
     ShutdownFramework(wire::ShutdownFramework),
+    Acknowledged(wire::StatusUpdateAcknowledgement),
 }
 
 macro_rules! back_from {
@@ -46,16 +51,22 @@ back_from! {
     KillTask => Kill,
     ShutdownAgent => Shutdown,
     ShutdownFramework => ShutdownFramework,
+    StatusUpdateAcknowledgement => Acknowledged,
 }
 
 /// An agent process re-registering under an old id with the tasks it reports (as a
-/// restarted, recovered agent does), answering pings, reporting what it is told.
+/// restarted, recovered agent does), answering pings, reporting what it is told. Like a
+/// real agent, it answers the master's reconciliation request: each task asked about that
+/// it does not report ends TASK_DROPPED (partition-aware) or TASK_LOST.
 struct ReturningAgent {
     master: Upid,
     info: AgentInfo,
     tasks: Vec<wire::TaskRecord>,
     frameworks: Vec<FrameworkInfo>,
     events: mpsc::UnboundedSender<BackEvent>,
+    /// Tasks whose launch reached it after it sent its re-registration: not reported, but
+    /// known when the master asks.
+    arrived: Vec<TaskId>,
 }
 
 impl Process for ReturningAgent {
@@ -70,7 +81,8 @@ impl Process for ReturningAgent {
             .on::<wire::PingAgent>()
             .on::<wire::KillTask>()
             .on::<wire::ShutdownAgent>()
-            .on::<wire::ShutdownFramework>();
+            .on::<wire::ShutdownFramework>()
+            .on::<wire::StatusUpdateAcknowledgement>();
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -90,7 +102,13 @@ impl Process for ReturningAgent {
 
     fn handle(&mut self, ctx: &mut Context<Self>, msg: BackMsg) {
         let event = match msg {
-            BackMsg::Reregistered(m) => BackEvent::Reregistered(m.agent_id),
+            BackMsg::Reregistered(m) => {
+                self.answer(ctx, &m);
+                if !m.reconciliations.is_empty() {
+                    let _ = self.events.send(BackEvent::Asked(m.reconciliations));
+                }
+                BackEvent::Reregistered(m.agent_id)
+            }
             BackMsg::Ping(_) => {
                 let _ = ctx.send(&self.master, wire::PongAgent {});
                 return;
@@ -98,8 +116,64 @@ impl Process for ReturningAgent {
             BackMsg::Kill(k) => BackEvent::Kill(k.task_id),
             BackMsg::Shutdown(s) => BackEvent::Shutdown(s.message),
             BackMsg::ShutdownFramework(s) => BackEvent::ShutdownFramework(s.framework_id),
+            BackMsg::Acknowledged(a) => BackEvent::Acknowledged(a.task_id),
         };
         let _ = self.events.send(event);
+    }
+}
+
+impl ReturningAgent {
+    /// Sends `state` for `task` of `framework` (an update of this agent's, with a uuid).
+    fn send_update(
+        &self,
+        ctx: &mut Context<Self>,
+        framework: &FrameworkId,
+        task: &TaskId,
+        state: TaskState,
+        reason: Option<TaskStatusReason>,
+    ) {
+        let uuid = uuid::Uuid::new_v4().as_bytes().to_vec();
+        let mut status = TaskStatus::new(task.clone(), state);
+        status.agent_id = self.info.id.clone();
+        status.reason = reason;
+        status.uuid = Some(uuid.clone());
+        let update = wire::StatusUpdate {
+            framework_id: framework.clone(),
+            executor_id: None,
+            agent_id: self.info.id.clone(),
+            status,
+            timestamp: 0.0,
+            uuid: Some(uuid),
+            latest_state: None,
+        };
+        let pid = Some(ctx.self_upid().to_string());
+        let _ = ctx.send(&self.master, wire::StatusUpdateMessage { update, pid });
+    }
+
+    /// Ends each task the master asked about that this agent does not report.
+    fn answer(&self, ctx: &mut Context<Self>, m: &wire::AgentReregistered) {
+        for asked in &m.reconciliations {
+            let state = if asked.partition_aware {
+                TaskState::Dropped
+            } else {
+                TaskState::Lost
+            };
+            for task in &asked.task_ids {
+                let known = self
+                    .tasks
+                    .iter()
+                    .any(|r| r.framework_id == asked.framework_id && &r.task.task_id == task);
+                if !known && !self.arrived.contains(task) {
+                    self.send_update(
+                        ctx,
+                        &asked.framework_id,
+                        task,
+                        state,
+                        Some(TaskStatusReason::Reconciliation),
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -131,6 +205,7 @@ fn returning(
         tasks,
         frameworks: vec![fw.clone()],
         events: tx,
+        arrived: Vec::new(),
     };
     (agent, rx)
 }
@@ -411,8 +486,18 @@ async fn a_task_killed_while_its_agent_is_unreachable_is_killed_on_return() {
     assert_eq!(killed.as_str(), "t1");
 }
 
+/// The next update of `task` an agent made (it carries a uuid).
+async fn agent_update_of(fw: &mut FrameworkHandle, task: &str) -> TaskStatus {
+    next_matching(&mut fw.events, "status update", |e| match e {
+        SchedEvent::Update(s) if s.task_id.as_str() == task && s.uuid.is_some() => Some(s.clone()),
+        _ => None,
+    })
+    .await
+}
+
 /// TaskCompletedOnPartitionedAgent / the restarted-agent case of issue 15: an agent back
-/// (before or after the ping limit) without a task the master had ends it for its
+/// (before or after the ping limit) without a task the master had is asked about it, as
+/// Mesos's master asks (`reconciliations`), and the agent's answer ends it for its
 /// framework: TASK_DROPPED for PARTITION_AWARE frameworks, TASK_LOST for others, reason
 /// REASON_RECONCILIATION; the resources come back in offers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -421,7 +506,7 @@ async fn a_registered_agent_back_without_a_task_ends_it() {
         let (cluster, agent, mut fw) = running_task(partition_aware).await;
         let (back, mut rx) = returning(&cluster, &agent.id, &info_of(&fw, partition_aware), &[]);
         spawn_back(&cluster, back, &mut rx).await;
-        let ended = update_of(&mut fw, "t1").await;
+        let ended = agent_update_of(&mut fw, "t1").await;
         let expected = if partition_aware {
             TaskState::Dropped
         } else {
@@ -429,6 +514,12 @@ async fn a_registered_agent_back_without_a_task_ends_it() {
         };
         assert_eq!(ended.state, expected);
         assert_eq!(ended.reason, Some(TaskStatusReason::Reconciliation));
+        // The task completes once its framework acknowledges the agent's update.
+        next_matching(&mut rx, "acknowledgement", |e| match e {
+            BackEvent::Acknowledged(t) if t.as_str() == "t1" => Some(()),
+            _ => None,
+        })
+        .await;
         let state = cluster.state().await;
         assert_eq!(
             state["frameworks"][0]["tasks"].as_array().map(Vec::len),
@@ -439,6 +530,86 @@ async fn a_registered_agent_back_without_a_task_ends_it() {
         cluster.advance(Duration::from_secs(1), 6).await;
         let offer = first_offer(&mut fw).await;
         assert_eq!(offer.resources.cpus(), res("cpus:4").cpus(), "{offer:?}");
+    }
+}
+
+/// Simulator seed 10024: a launch that crossed an agent's re-registration (the agent
+/// re-registered before the launch reached it, so it did not report the task) is not the
+/// master's to end. The master asks the agent (the re-registration answer names the task)
+/// and keeps the task and its resources; when the agent runs it, the framework hears
+/// RUNNING, never LOST or DROPPED, and the task's resources are not offered again. (The
+/// master used to end such a task itself and offer its resources while the agent ran it:
+/// the agent was then booked over its total, and the allocator refused it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_that_crossed_a_reregistration_is_asked_about_not_ended() {
+    for partition_aware in [true, false] {
+        let (cluster, mut agent, mut fw) = running_task(partition_aware).await;
+        cluster.advance(Duration::from_secs(1), 6).await;
+        launch_one(&mut fw, &mut agent, "t2").await;
+        // Back before the launch reached it: it reports t1 only.
+        let (mut back, mut rx) = returning(
+            &cluster,
+            &agent.id,
+            &info_of(&fw, partition_aware),
+            &[("t1", TaskState::Running)],
+        );
+        back.arrived.push(TaskId::new("t2"));
+        let back = cluster.node.spawn(back).expect("returning agent spawns");
+        // What the re-registration answer asked (it comes just before the answer itself).
+        let mut asked = Vec::new();
+        loop {
+            let event = tokio::time::timeout(HANG_GUARD, rx.recv())
+                .await
+                .expect("hang guard: re-registration")
+                .expect("the returning agent runs");
+            match event {
+                BackEvent::Asked(r) => asked.extend(r),
+                BackEvent::Reregistered(_) => break,
+                _ => {}
+            }
+        }
+        assert_eq!(asked.len(), 1, "{asked:?}");
+        assert_eq!(asked[0].framework_id, fw.id);
+        assert_eq!(asked[0].partition_aware, partition_aware);
+        assert_eq!(asked[0].task_ids, vec![TaskId::new("t2")]);
+        // The launch arrives after all, and the task runs.
+        let framework = fw.id.clone();
+        back.dispatch(move |a, ctx| {
+            a.send_update(
+                ctx,
+                &framework,
+                &TaskId::new("t2"),
+                TaskState::Running,
+                None,
+            )
+        })
+        .expect("the returning agent runs");
+        let next = next_matching(&mut fw.events, "update of t2", |e| match e {
+            SchedEvent::Update(s) if s.task_id.as_str() == "t2" => Some(s.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(next.state, TaskState::Running, "{next:?}");
+        let state = cluster.state().await;
+        let tasks: Vec<(String, String)> = state["frameworks"][0]["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_str().unwrap_or_default().to_string(),
+                    t["state"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            tasks.contains(&("t2".to_string(), "TASK_RUNNING".to_string())),
+            "{tasks:?}"
+        );
+        // Two of the four cpus stay in use: nothing of t2 is offered.
+        cluster.advance(Duration::from_secs(1), 6).await;
+        let offer = first_offer(&mut fw).await;
+        assert_eq!(offer.resources.cpus(), res("cpus:2").cpus(), "{offer:?}");
     }
 }
 

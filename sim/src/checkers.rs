@@ -7,6 +7,10 @@
 //! - [`allocation_books`]: per agent, what the allocator holds never exceeds the agent's
 //!   total, nor what the master books as held (offers, unfinished tasks) — and the
 //!   allocator's per (framework, agent) allocation equals the master's.
+//! - acknowledgements (after healing, before reconciliation; `world`): no agent holds an
+//!   unacknowledged update of a checkpointing framework's task, and
+//!   [`terminal_updates`]: every such task that ended on its machine is terminal in its
+//!   framework's view.
 //! - [`framework_views`] (after healing and reconciliation): every task a framework
 //!   believes live runs on some machine, and every task running on a machine is believed
 //!   RUNNING by its framework.
@@ -70,6 +74,15 @@ impl Truth {
             .lock()
             .iter()
             .filter(|(_, (_, r))| *r)
+            .map(|(k, (h, _))| (k.clone(), *h))
+            .collect()
+    }
+    /// Tasks that started and have ended, with their machine.
+    pub fn finished(&self) -> BTreeMap<String, usize> {
+        self.0
+            .lock()
+            .iter()
+            .filter(|(_, (_, r))| !*r)
             .map(|(k, (h, _))| (k.clone(), *h))
             .collect()
     }
@@ -176,6 +189,26 @@ pub async fn allocation_books(master: &Pid<Master>) -> Option<Vec<String>> {
         }
     }
     Some(out)
+}
+
+/// After healing, before reconciliation: every task of `views` (checkpointing frameworks)
+/// that started on a machine and ended there has a terminal state in its framework's view:
+/// its terminal update reached the framework.
+pub fn terminal_updates(views: &[SharedView], truth: &Truth) -> Vec<String> {
+    let ended = truth.finished();
+    let mut out = Vec::new();
+    for view in views {
+        for (task, state) in &view.lock().tasks {
+            if let Some(host) = ended.get(task) {
+                if !state.is_terminal() {
+                    out.push(format!(
+                        "task {task} ended on machine {host}, but its framework still believes {state:?} (its terminal update was lost)"
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// After healing and reconciliation: each framework's view against the machines' truth.

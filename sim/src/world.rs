@@ -126,11 +126,15 @@ struct AgentSlot {
     ip: IpAddr,
     host: SimHost,
     node: Option<(Node, u64)>,
+    /// The agent process while its node runs.
+    agent: Option<Pid<Agent>>,
     work_dir: PathBuf,
 }
 
 struct FrameworkSlot {
     view: SharedView,
+    /// Whether it checkpoints (its tasks' updates survive an agent restart).
+    checkpoint: bool,
     handle: DriverHandle,
     rng: Arc<Mutex<SimRng>>,
 }
@@ -238,6 +242,7 @@ impl World {
                 ip,
                 host,
                 node: None,
+                agent: None,
                 work_dir,
             });
             world.start_agent(i, 0).await;
@@ -268,6 +273,7 @@ impl World {
         }
         let quiet = Duration::from_secs(240);
         world.main_loop(now + quiet).await;
+        world.check_acknowledgements().await;
         // Reconcile: explicit for every task a framework believes live, then implicit.
         for f in &world.frameworks {
             let live: Vec<(TaskId, Option<meso_api::v1::AgentId>)> = f
@@ -366,9 +372,21 @@ impl World {
             switch_user: false,
         };
         let log = slog::Logger::root(slog::Discard, slog::o!());
-        let agent = Agent::new(config, slot.host.containerizer(), log);
-        node.spawn_named(AGENT_PROCESS_ID, agent)
+        // As the production runner (`agent/src/run.rs`): the previous run's checkpoint is
+        // taken back before the agent starts, so a restarted agent re-registers under its
+        // id with its tasks and its unacknowledged updates.
+        let recovery = match meso_agent::agent::recovery::load(&config, &log) {
+            Ok(recovery) => recovery,
+            Err(e) => {
+                self.violation(format!("agent {i} cannot recover its checkpoint: {e}"));
+                None
+            }
+        };
+        let agent = Agent::new(config, slot.host.containerizer(), log).with_recovery(recovery);
+        let pid = node
+            .spawn_named(AGENT_PROCESS_ID, agent)
             .expect("the agent spawns");
+        self.agents[i].agent = Some(pid);
         self.trace.line(
             self.clock.now(),
             format_args!("agent {i} starts (generation {generation})"),
@@ -381,6 +399,7 @@ impl World {
         let Some((node, tag)) = self.agents[i].node.take() else {
             return;
         };
+        self.agents[i].agent = None;
         self.trace
             .line(self.clock.now(), format_args!("agent {i} crashes"));
         self.net.crash(tag);
@@ -414,6 +433,7 @@ impl World {
             self.trace.clone(),
             self.clock.clone(),
         );
+        let checkpoint = info.checkpoint;
         let driver = SchedulerDriver::new(self.master_upid.clone(), info, Box::new(scheduler))
             .reconcile_on_registration()
             .with_launch_check(Some(meso_frameworks::driver::DEFAULT_LAUNCH_CHECK));
@@ -421,6 +441,7 @@ impl World {
         std::mem::forget(node);
         let slot = FrameworkSlot {
             view,
+            checkpoint,
             handle: DriverHandle::new(pid),
             rng: Arc::new(Mutex::new(rng)),
         };
@@ -577,6 +598,43 @@ impl World {
         }
     }
 
+    /// After healing and the quiet period, before any reconciliation: every update of a
+    /// checkpointing framework's task was delivered and acknowledged (no agent still holds
+    /// one), and every such task that ended on its machine has a terminal state in its
+    /// framework's view (no terminal update lost).
+    async fn check_acknowledgements(&mut self) {
+        let mut checkpointing = Vec::new();
+        for f in self.frameworks.iter().filter(|f| f.checkpoint) {
+            if let Some(id) = f.view.lock().id.clone() {
+                checkpointing.push(id);
+            }
+        }
+        for (i, slot) in self.agents.iter().enumerate() {
+            let Some(agent) = &slot.agent else {
+                continue;
+            };
+            let Some(held) = checkpoint_unacknowledged(agent).await else {
+                continue;
+            };
+            for (framework, task, state) in held {
+                if checkpointing.contains(&framework) {
+                    self.violation(format!(
+                        "agent {i} still holds an unacknowledged {state:?} update of task {task} (framework {framework}) after healing"
+                    ));
+                }
+            }
+        }
+        let views: Vec<SharedView> = self
+            .frameworks
+            .iter()
+            .filter(|f| f.checkpoint)
+            .map(|f| f.view.clone())
+            .collect();
+        for v in checkers::terminal_updates(&views, &self.truth) {
+            self.violation(v);
+        }
+    }
+
     async fn check_books(&mut self) {
         if let Some(found) = checkers::allocation_books(&self.master).await {
             for v in found {
@@ -610,4 +668,17 @@ fn schedule_step(
         let next = at + Duration::from_millis(rng.lock().range(2_000, 10_000));
         schedule_step(next_agenda, trace, handle, rng, view, j, next, end);
     });
+}
+
+/// The updates agent `agent` holds unacknowledged; `None` when it is gone.
+async fn checkpoint_unacknowledged(
+    agent: &Pid<Agent>,
+) -> Option<Vec<(meso_api::v1::FrameworkId, TaskId, meso_api::v1::TaskState)>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    agent
+        .dispatch(move |a, _| {
+            let _ = tx.send(a.unacknowledged_updates());
+        })
+        .ok()?;
+    rx.await.ok()
 }

@@ -99,6 +99,7 @@ impl Process for TestMaster {
                         AgentReregistered {
                             agent_id: AgentId::new(AGENT_ID),
                             total_ping_timeout_seconds: Some(75.0),
+                            reconciliations: Vec::new(),
                         },
                     );
                 }

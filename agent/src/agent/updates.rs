@@ -215,6 +215,12 @@ impl Agent {
         })
     }
 
+    /// Tasks with an update the framework has not acknowledged yet, with that update's
+    /// state (for the simulator's acknowledgement checker and tests).
+    pub fn unacknowledged_updates(&self) -> Vec<(FrameworkId, TaskId, TaskState)> {
+        self.updates.unacknowledged()
+    }
+
     /// Status update streams held (for tests and `/state`).
     pub fn status_update_streams(&self) -> usize {
         self.updates.stream_count()

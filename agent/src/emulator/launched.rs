@@ -73,6 +73,13 @@ impl Launched {
         }
     }
 
+    /// Whether the task runs here or its last update waits for an acknowledgement (what
+    /// the master's reconciliation request on re-registration asks).
+    pub fn knows(&self, framework: &FrameworkId, task: &TaskId) -> bool {
+        let key = (framework.clone(), task.clone());
+        self.running.contains_key(&key) || self.pending.contains_key(&key)
+    }
+
     /// The updates waiting for an acknowledgement (to send again to a new master).
     pub fn unacknowledged(&self) -> impl Iterator<Item = &StatusUpdate> {
         self.pending.values()
@@ -136,6 +143,30 @@ mod tests {
             uuid: Some(vec![uuid; 16]),
             latest_state: None,
         }
+    }
+
+    #[test]
+    fn a_task_is_known_while_it_runs_and_until_its_last_update_is_acknowledged() {
+        let mut book = Launched::default();
+        let (f, t1) = (FrameworkId::new("f"), TaskId::new("t1"));
+        assert!(!book.knows(&f, &t1));
+        book.run(
+            &framework("f"),
+            TaskInfo::command("t1", AgentId::new("a"), "true"),
+        );
+        assert!(book.knows(&f, &t1));
+        assert!(
+            !book.knows(&FrameworkId::new("g"), &t1),
+            "another framework's t1"
+        );
+        book.kill(&f, &t1);
+        book.sent(update("f", "t1", TaskState::Killed, 7));
+        assert!(
+            book.knows(&f, &t1),
+            "its TASK_KILLED is not acknowledged yet"
+        );
+        assert!(book.acknowledged(&f, &t1, &[7; 16]));
+        assert!(!book.knows(&f, &t1));
     }
 
     #[test]

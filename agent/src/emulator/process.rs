@@ -7,7 +7,9 @@
 //! frameworks launch on it (the soak benchmark) run at once and end at once when killed
 //! ([`super::launched`]): each gets TASK_RUNNING, then TASK_KILLED, sent to the master and
 //! sent again to each new master until acknowledged; they are reported on re-registration
-//! beside the emulated ones.
+//! beside the emulated ones. A task the master asks about on re-registration that this
+//! agent does not know (a launch lost on a broken link) ends TASK_LOST or TASK_DROPPED, as
+//! a real agent answers.
 //!
 //! Invariants: every timer message carries the generation it was set for and is ignored when
 //! the generation moved on; the shared [`Progress`] counts this agent as registered exactly
@@ -407,6 +409,41 @@ impl EmulatedAgent {
         }
     }
 
+    /// Answers the master's reconciliation request (as a real agent does): each task asked
+    /// about that this agent does not know ends TASK_DROPPED (partition-aware framework) or
+    /// TASK_LOST, reason REASON_RECONCILIATION.
+    fn answer_reconciliations(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: &AgentId,
+        asked: &[meso_api::wire::TaskReconciliation],
+    ) {
+        if ctx.from() != Some(self.tracker.target())
+            || !self.registered
+            || self.id.as_ref() != Some(id)
+        {
+            return;
+        }
+        for reconciliation in asked {
+            let state = if reconciliation.partition_aware {
+                TaskState::Dropped
+            } else {
+                TaskState::Lost
+            };
+            for task in &reconciliation.task_ids {
+                if !self.launched.knows(&reconciliation.framework_id, task) {
+                    self.task_update(
+                        ctx,
+                        &reconciliation.framework_id,
+                        task,
+                        state,
+                        Some(TaskStatusReason::Reconciliation),
+                    );
+                }
+            }
+        }
+    }
+
     /// Makes, records and sends (when registered) the update of a launched task.
     fn task_update(
         &mut self,
@@ -484,7 +521,9 @@ impl Process for EmulatedAgent {
                 self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds)
             }
             EmulatedMessage::Reregistered(m) => {
-                self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds)
+                let id = m.agent_id.clone();
+                self.on_registered(ctx, m.agent_id, m.total_ping_timeout_seconds);
+                self.answer_reconciliations(ctx, &id, &m.reconciliations);
             }
             EmulatedMessage::Ping(_) => {
                 let Some(from) = ctx.from().cloned() else {

@@ -79,6 +79,23 @@ pub struct AgentReregistered {
     pub agent_id: AgentId,
     /// As in [`AgentRegistered`].
     pub total_ping_timeout_seconds: Option<f64>,
+    /// Tasks the master has on the agent that its re-registration did not list: the agent
+    /// answers a terminal update for each one it does not know, as Mesos's agent answers
+    /// the `reconciliations` of `SlaveReregisteredMessage` (a launch may have crossed the
+    /// re-registration in flight, so only the agent can tell).
+    pub reconciliations: Vec<TaskReconciliation>,
+}
+
+/// With [`AgentReregistered`]: one framework's tasks the master asks the agent about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskReconciliation {
+    /// The framework.
+    pub framework_id: FrameworkId,
+    /// Whether it is PARTITION_AWARE: an unknown task then ends TASK_DROPPED, else
+    /// TASK_LOST.
+    pub partition_aware: bool,
+    /// The tasks.
+    pub task_ids: Vec<TaskId>,
 }
 
 /// Agent to master: the agent is leaving for good.

@@ -100,6 +100,16 @@ fn every_message_round_trips_through_postcard() {
     check(AgentReregistered {
         agent_id: aid.clone(),
         total_ping_timeout_seconds: None,
+        reconciliations: Vec::new(),
+    });
+    check(AgentReregistered {
+        agent_id: aid.clone(),
+        total_ping_timeout_seconds: Some(75.0),
+        reconciliations: vec![TaskReconciliation {
+            framework_id: FrameworkId::new("f1"),
+            partition_aware: true,
+            task_ids: vec![TaskId::new("t1"), TaskId::new("t2")],
+        }],
     });
     check(UnregisterAgent {
         agent_id: aid.clone(),

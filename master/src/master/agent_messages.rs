@@ -279,6 +279,7 @@ impl Master {
             wire::AgentReregistered {
                 agent_id: id.clone(),
                 total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
+                reconciliations: Vec::new(),
             },
         );
         // After the answer, as Mesos: the agent acts on kills once it is registered.

@@ -2,14 +2,16 @@
 //! registered (it restarted and recovered, or its link broke and healed), as Mesos's
 //! `reconcileKnownSlave`.
 //!
-//! - A task the master has on the agent that the agent does not report is gone from the
-//!   agent (a launch lost in a crash, a sandbox lost): it ends TASK_DROPPED for
-//!   PARTITION_AWARE frameworks and TASK_LOST for the others, reason REASON_RECONCILIATION,
-//!   and its resources go back to the allocator. (Mesos asks the agent, which answers
-//!   those states; here the master decides alone, from the report, so a launch that
-//!   crosses the re-registration in flight is reported dropped.) A task the master already
-//!   had terminal, waiting for an acknowledgement the agent can no longer resend, simply
-//!   completes.
+//! - A task the master has on the agent that the agent does not report is either gone
+//!   from the agent (a launch lost in a crash, a sandbox lost) or on its way to it (a launch
+//!   that crossed the re-registration in flight). Only the agent can tell, so the master
+//!   asks it, as Mesos's `reconcileKnownSlave` does: `AgentReregistered` carries the tasks
+//!   (`reconciliations`), and the agent answers TASK_DROPPED (PARTITION_AWARE frameworks)
+//!   or TASK_LOST, reason REASON_RECONCILIATION, for each one it does not know; the update
+//!   ends the task and gives its resources back like any terminal update. (Deciding here
+//!   alone ended launches the agent then ran, and their resources were offered twice:
+//!   simulator seed 10024.) A task the master already had terminal, waiting for an
+//!   acknowledgement the agent can no longer resend, simply completes.
 //! - A task the agent reports that the master does not know (it failed over, or the task's
 //!   record was lost) is adopted, with its framework, and leaves the completed list if it
 //!   was there; the allocator then gets the agent again with everything it runs.
@@ -19,13 +21,12 @@
 
 use std::collections::HashSet;
 
-use libprocess::slog::{info, warn};
+use libprocess::slog::info;
 use libprocess::{Context, Upid};
-use meso_api::v1::{AgentId, FrameworkId, TaskId, TaskState, TaskStatusReason};
+use meso_api::v1::{AgentId, FrameworkId, TaskId};
 use meso_api::wire;
 
 use super::allocation::AllocatorCall;
-use super::partition::master_status;
 use super::tasks::Task;
 use super::Master;
 
@@ -64,9 +65,7 @@ impl Master {
                 .collect();
             missing_from_report(&known, &reported)
         };
-        for (framework_id, task_id) in missing {
-            self.drop_unreported_task(ctx, &id, &framework_id, &task_id);
-        }
+        let reconciliations = self.reconciliations_for(ctx, &id, missing);
         let removed = self.removed_frameworks_of(&msg.frameworks);
         for framework in &msg.frameworks {
             if !framework.id.as_ref().is_some_and(|id| removed.contains(id)) {
@@ -113,6 +112,7 @@ impl Master {
             wire::AgentReregistered {
                 agent_id: id.clone(),
                 total_ping_timeout_seconds: Some(self.ping_timeout_seconds()),
+                reconciliations,
             },
         );
         // After the answer, as Mesos: the agent acts on kills once it is registered.
@@ -122,51 +122,38 @@ impl Master {
         self.record_agent_config(ctx, &id, config.0, config.1, None);
     }
 
-    /// The master's task `task_id` is not on the re-registered agent `id`.
-    fn drop_unreported_task(
+    /// The master's tasks the re-registered agent `id` did not report: one already
+    /// terminal here (waiting for an acknowledgement the agent can no longer resend)
+    /// completes; the others are asked about with the answer (the agent ends each one it
+    /// does not know), grouped by framework.
+    fn reconciliations_for(
         &mut self,
         ctx: &mut Context<Self>,
         id: &AgentId,
-        framework_id: &FrameworkId,
-        task_id: &TaskId,
-    ) {
-        let Some(task) = self.tasks.get(framework_id, task_id) else {
-            return;
-        };
-        if task.state.is_terminal() {
-            let state = task.state;
-            self.tasks.complete(framework_id, task_id, state);
-            return;
-        }
-        let state = if self.is_partition_aware(framework_id) {
-            TaskState::Dropped
-        } else {
-            TaskState::Lost
-        };
-        warn!(ctx.node().logger(), "task unknown to the re-registered agent"; "agent" => %id, "task" => %task_id, "state" => ?state);
-        let status = master_status(
-            task_id.clone(),
-            id,
-            state,
-            TaskStatusReason::Reconciliation,
-            "Reconciliation: task unknown to the agent".to_string(),
-        );
-        let visible = self.task_event_visibility(framework_id, task_id);
-        self.operator
-            .events
-            .task_updated(&visible, framework_id, &status, state);
-        if let Some(done) = self.tasks.complete(framework_id, task_id, state) {
-            if !done.recovered {
-                self.recover(
-                    &framework_id.value,
-                    &id.value,
-                    &done.role,
-                    done.consumed,
-                    None,
-                );
+        missing: Vec<(FrameworkId, TaskId)>,
+    ) -> Vec<wire::TaskReconciliation> {
+        let mut asked: Vec<wire::TaskReconciliation> = Vec::new();
+        for (framework_id, task_id) in missing {
+            let Some(task) = self.tasks.get(&framework_id, &task_id) else {
+                continue;
+            };
+            if task.state.is_terminal() {
+                let state = task.state;
+                self.tasks.complete(&framework_id, &task_id, state);
+                continue;
+            }
+            info!(ctx.node().logger(), "task unknown to the re-registered agent; reconciling with the agent";
+                "agent" => %id, "task" => %task_id);
+            match asked.iter_mut().find(|r| r.framework_id == framework_id) {
+                Some(r) => r.task_ids.push(task_id),
+                None => asked.push(wire::TaskReconciliation {
+                    partition_aware: self.is_partition_aware(&framework_id),
+                    framework_id,
+                    task_ids: vec![task_id],
+                }),
             }
         }
-        self.send_master_update(ctx, framework_id, status);
+        asked
     }
 
     /// The master's record of a task an agent reports.
