@@ -34,11 +34,14 @@ use meso_api::v1::{
 use meso_frameworks::driver::{DriverActions, DriverHandle, Scheduler, SchedulerDriver};
 use meso_master::leadership::Companion;
 use meso_master::raftlog::RaftLog;
-use meso_registry::{Operation, Registry};
+use meso_registry::Registry;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
 use crate::access;
+use crate::ping::Ping;
+
+mod log_writes;
 use crate::api::{self, Env, Request};
 use crate::ops::Stamp;
 use crate::readiness::{HttpAnswer, Probe, BODY_LIMIT};
@@ -315,35 +318,6 @@ impl ServicesProcess {
         );
     }
 
-    fn persist(&mut self, ctx: &mut Context<Self>) {
-        if self.persisting {
-            return;
-        }
-        let Some(state) = self.state.as_mut() else {
-            return;
-        };
-        if !state.has_writes() {
-            // Nothing to store (a write that changed nothing): answer now.
-            for (reply, answer) in self.unstored.drain(..) {
-                reply.respond(answer);
-            }
-            return;
-        }
-        let writes = state.take_writes();
-        self.persisting = true;
-        self.storing.append(&mut self.unstored);
-        let log = self.log.clone();
-        ctx.defer(
-            async move {
-                log.propose(Operation::PutServices(writes))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string()))
-            },
-            ServicesMessage::Persisted,
-        );
-    }
-
     fn publish(&mut self, event: &Value) {
         let kind = event["eventType"].as_str().unwrap_or_default().to_string();
         let mut event = event.clone();
@@ -423,46 +397,6 @@ impl ServicesProcess {
             }
         }
         Some(response)
-    }
-
-    /// Marathon's `DELETE /v2/leader`: this framework leads with its master's Raft
-    /// leadership, so abdicating hands that to another master (which then runs the
-    /// framework); answered once the handover has started, as Marathon answers before it
-    /// steps down.
-    fn abdicate(&mut self, ctx: &mut Context<Self>, reply: HttpReply) {
-        let log = self.log.clone();
-        ctx.defer(
-            async move {
-                (
-                    log.transfer_leadership().await.map_err(|e| e.to_string()),
-                    reply,
-                )
-            },
-            |(result, reply)| ServicesMessage::Abdicated(result, reply),
-        );
-    }
-
-    fn abdicated(
-        &mut self,
-        ctx: &mut Context<Self>,
-        result: Result<u64, String>,
-        reply: HttpReply,
-    ) {
-        match result {
-            Ok(to) => {
-                info!(ctx.node().logger(), "services: leadership abdicated (DELETE /v2/leader)"; "to_raft_node" => to);
-                reply.respond(json_response(
-                    200,
-                    &json!({"message": "Leadership abdicated"}),
-                    &[],
-                ));
-            }
-            Err(why) => reply.respond(json_response(
-                503,
-                &json!({"message": format!("cannot abdicate: {why}")}),
-                &[],
-            )),
-        }
     }
 
     fn serve(&mut self, ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
@@ -606,16 +540,6 @@ impl ServicesProcess {
     }
 }
 
-/// The answer to an API write whose change could not be committed: 503, so the client
-/// looks at the state (on the new leader) and retries.
-fn not_stored(why: &str) -> HttpResponse {
-    json_response(
-        503,
-        &json!({"message": format!("the change was not stored ({why}); it may be lost: check the state and retry")}),
-        &[],
-    )
-}
-
 fn json_response(status: u16, body: &Value, headers: &[(&'static str, String)]) -> HttpResponse {
     let mut r = if body.is_null() {
         HttpResponse::text(StatusCode::OK, "")
@@ -687,7 +611,7 @@ impl Process for ServicesProcess {
                     }
                     Err(e) => {
                         warn!(ctx.node().logger(), "services: writing records to the registry failed"; "error" => &e);
-                        let refusal = not_stored(&e);
+                        let refusal = log_writes::not_stored(&e);
                         for (reply, _) in stored {
                             reply.respond(refusal.clone());
                         }
@@ -740,55 +664,11 @@ impl Process for ServicesProcess {
     fn finalize(&mut self, ctx: &mut Context<Self>) {
         let waiting = self.storing.drain(..).chain(self.unstored.drain(..));
         for (reply, _) in waiting {
-            reply.respond(not_stored("this master stopped leading"));
+            reply.respond(log_writes::not_stored("this master stopped leading"));
         }
         if let Some(driver) = self.driver.take() {
             ctx.node().terminate(driver.upid());
         }
-    }
-}
-
-/// `/ping`: `pong`, as text, or as a JSON string for a client that prefers JSON; 204 for
-/// a client that accepts neither (Marathon's).
-pub struct Ping;
-
-/// What `/ping` answers a client whose `Accept` is `accept`: the JSON string when it
-/// names JSON and not plain text, text when it accepts text (or anything), else nothing.
-pub fn ping_answer(accept: &str) -> HttpResponse {
-    let types: Vec<&str> = accept
-        .split(',')
-        .map(|t| t.split(';').next().unwrap_or("").trim())
-        .collect();
-    let json = types.contains(&"application/json");
-    let text = types
-        .iter()
-        .any(|t| matches!(*t, "text/plain" | "text/*" | "*/*" | ""));
-    if json && !types.contains(&"text/plain") {
-        HttpResponse::json(&json!("pong"))
-    } else if text {
-        HttpResponse::text(StatusCode::OK, "pong")
-    } else {
-        HttpResponse::text(StatusCode::NO_CONTENT, "")
-    }
-}
-
-impl Process for Ping {
-    type Message = ();
-
-    fn base_name(&self) -> &str {
-        "ping"
-    }
-
-    fn handle(&mut self, _ctx: &mut Context<Self>, _msg: ()) {}
-
-    fn http(&mut self, _ctx: &mut Context<Self>, request: HttpRequest, reply: HttpReply) {
-        let accept = request
-            .headers
-            .get("accept")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("*/*")
-            .to_string();
-        reply.respond(ping_answer(&accept));
     }
 }
 
@@ -833,26 +713,5 @@ impl Companion for ServicesCompanion {
                 exited.await;
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ping_answers_in_the_form_the_client_accepts() {
-        let body = |r: &HttpResponse| r.status.as_u16();
-        assert_eq!(body(&ping_answer("*/*")), 200);
-        assert_eq!(body(&ping_answer("text/plain")), 200);
-        assert_eq!(body(&ping_answer("application/json")), 200);
-        assert_eq!(body(&ping_answer("application/xml")), 204);
-        let json = ping_answer("application/json");
-        assert_eq!(
-            json.headers
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some("application/json")
-        );
     }
 }

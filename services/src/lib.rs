@@ -26,6 +26,7 @@ pub mod labels;
 pub mod launch;
 pub mod ops;
 pub mod parse;
+pub mod ping;
 pub mod placement;
 pub mod readiness;
 pub mod rolling;
