@@ -10,9 +10,8 @@
 
 use std::time::Duration;
 
-use libprocess::{Context, Handlers};
+use libprocess::Context;
 use meso_api::authentication::{Begin, ClientMessage, ClientNext, Credential};
-use meso_api::wire;
 use slog::{error, info, warn};
 
 use super::{Agent, AgentMessage, Registration};
@@ -38,27 +37,7 @@ impl Default for AgentAuthentication {
 /// The authentication messages the agent handles (shared with the scheduler driver).
 pub use meso_api::authentication::AuthenticateeMessage as AuthenticationMessage;
 
-macro_rules! into_agent {
-    ($($ty:ident => $variant:ident,)*) => {
-        $(impl From<wire::$ty> for AgentMessage {
-            fn from(m: wire::$ty) -> Self {
-                AgentMessage::Authentication(AuthenticationMessage::$variant(m))
-            }
-        })*
-        /// Registers the authentication messages with the agent's handlers.
-        pub(super) fn install(h: &mut Handlers<Agent>) {
-            $(h.on::<wire::$ty>();)*
-        }
-    };
-}
-
-into_agent! {
-    AuthenticationMechanisms => Mechanisms,
-    AuthenticationStep => Step,
-    AuthenticationCompleted => Completed,
-    AuthenticationFailed => Failed,
-    AuthenticationError => Error,
-}
+meso_api::authenticatee_messages!(Agent, AgentMessage, AgentMessage::Authentication);
 
 impl Agent {
     /// Before a (re)registration: whether the agent must authenticate first (an attempt

@@ -49,6 +49,34 @@ pub enum Begin {
     },
 }
 
+/// In a client process's module: `From` each master message of an authentication into the
+/// process's message (`$variant` wraps an [`AuthenticateeMessage`]), and
+/// `install(handlers)`, which registers the five messages with the process's handlers. The
+/// agent and the scheduler driver use it, so the list of messages lives here once.
+#[macro_export]
+macro_rules! authenticatee_messages {
+    ($process:ty, $message:ty, $variant:path) => {
+        $crate::authenticatee_messages!(@each $process, $message, $variant;
+            AuthenticationMechanisms => Mechanisms,
+            AuthenticationStep => Step,
+            AuthenticationCompleted => Completed,
+            AuthenticationFailed => Failed,
+            AuthenticationError => Error,
+        );
+    };
+    (@each $process:ty, $message:ty, $variant:path; $($ty:ident => $v:ident,)*) => {
+        $(impl From<$crate::wire::$ty> for $message {
+            fn from(m: $crate::wire::$ty) -> Self {
+                $variant($crate::authentication::AuthenticateeMessage::$v(m))
+            }
+        })*
+        /// Registers the authentication messages with the process's handlers.
+        pub(super) fn install(h: &mut libprocess::Handlers<$process>) {
+            $(h.on::<$crate::wire::$ty>();)*
+        }
+    };
+}
+
 /// A client's authentication with its master.
 #[derive(Debug)]
 pub struct ClientAuthentication<M> {

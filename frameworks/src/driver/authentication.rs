@@ -10,9 +10,8 @@
 use std::time::Duration;
 
 use libprocess::slog::{info, warn};
-use libprocess::{Context, Handlers};
+use libprocess::Context;
 use meso_api::authentication::{Begin, ClientMessage, ClientNext};
-use meso_api::wire;
 
 use super::{DriverMessage, SchedulerDriver};
 
@@ -23,27 +22,11 @@ pub const DEFAULT_AUTHENTICATION_TIMEOUT: Duration = Duration::from_secs(5);
 /// The authentication messages the driver handles (shared with the agent).
 pub use meso_api::authentication::AuthenticateeMessage as AuthenticationMessage;
 
-macro_rules! into_driver {
-    ($($ty:ident => $variant:ident,)*) => {
-        $(impl From<wire::$ty> for DriverMessage {
-            fn from(m: wire::$ty) -> Self {
-                DriverMessage::Authentication(AuthenticationMessage::$variant(m))
-            }
-        })*
-        /// Registers the authentication messages with the driver's handlers.
-        pub(super) fn install(h: &mut Handlers<SchedulerDriver>) {
-            $(h.on::<wire::$ty>();)*
-        }
-    };
-}
-
-into_driver! {
-    AuthenticationMechanisms => Mechanisms,
-    AuthenticationStep => Step,
-    AuthenticationCompleted => Completed,
-    AuthenticationFailed => Failed,
-    AuthenticationError => Error,
-}
+meso_api::authenticatee_messages!(
+    SchedulerDriver,
+    DriverMessage,
+    DriverMessage::Authentication
+);
 
 impl SchedulerDriver {
     /// Before a (re)registration: whether the driver must authenticate first (an attempt
