@@ -7,7 +7,13 @@
 //!
 //! Reporting: a revocable total is sent (`UpdateOversubscribedResources`) after every
 //! (re)registration, at once when it shrinks, and when it grew once
-//! `--oversubscribed-resources-interval` has passed since the last report.
+//! `--oversubscribed-resources-interval` has passed since the last report. The estimate is
+//! taken after the sample's evictions: it leaves out what evicted containers hold and, while
+//! a QoS signal fires, offers nothing beyond what the remaining revocable containers hold.
+//! Otherwise an evicted task's resources went back to the master inside the report, were
+//! offered and launched again at once, and the controller (newest first) evicted the
+//! newcomer while older containers waited: evictions matched launches one for one and an
+//! old container's eviction took tens of seconds.
 //!
 //! Eviction: the container is destroyed at once (its executor is not asked: a revocable
 //! task's owner was told it can be taken back at any time); its tasks end TASK_KILLED with
@@ -269,7 +275,13 @@ impl Agent {
         for correction in corrections {
             self.evict(ctx, correction);
         }
-        if let Some(estimate) = self.oversub.estimator.as_mut().map(|e| e.observe(&sample)) {
+        let oversub = &mut self.oversub;
+        let interference = oversub.qos.as_ref().is_some_and(|q| !q.firing().is_empty());
+        let estimate = oversub
+            .estimator
+            .as_mut()
+            .map(|e| e.observe_while(&sample, &oversub.evicting, interference));
+        if let Some(estimate) = estimate {
             self.report_estimate(ctx, estimate_resources(estimate));
         }
     }

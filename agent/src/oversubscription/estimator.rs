@@ -7,6 +7,11 @@
 //! adds the allocated revocable resources to the estimator's answer), never more than the
 //! machine.
 //!
+//! While the QoS controller takes capacity back ([`Estimator::observe_while`]), the
+//! containers it evicts are not counted as held, and no capacity beyond what the remaining
+//! revocable containers hold is reported, so evicted tasks are not offered and relaunched
+//! at once.
+//!
 //! Smoothing: the load counted is the larger of the latest sample and an exponentially
 //! weighted average of the past ones, so a rise counts at once and a fall only gradually.
 //! Hysteresis: the reported capacity drops as soon as the measured capacity is below it and
@@ -101,26 +106,41 @@ impl Estimator {
 
     /// The revocable totals after `sample`.
     pub fn observe(&mut self, sample: &super::Sample) -> Estimate {
+        self.observe_while(sample, &[], false)
+    }
+
+    /// The revocable totals after `sample`, while the QoS controller takes revocable
+    /// capacity back: the containers in `leaving` are being evicted, so what they hold is no
+    /// longer reported; and while `interference` (a QoS signal fires) nothing beyond what
+    /// the remaining revocable containers hold is reported, since offering it would launch
+    /// tasks the controller evicts at once (and, evicting newest first, it would keep
+    /// evicting those while older containers wait their turn).
+    pub fn observe_while(
+        &mut self,
+        sample: &super::Sample,
+        leaving: &[String],
+        interference: bool,
+    ) -> Estimate {
         let c = &self.config;
-        let (allocated_cpus, allocated_mem) = sample.revocable_allocated();
+        let (allocated_cpus, allocated_mem) = sample.revocable_allocated_except(leaving);
 
         let cores = sample.cores.max(0.0);
         let load = self.cpus.load(sample.business_cpus(), c.smoothing);
         let capacity = (cores - load - c.headroom_cpus).clamp(0.0, cores);
-        let cpus = self
-            .cpus
-            .report(capacity, c.band_cpus)
-            .max(allocated_cpus)
-            .min(cores);
+        let free_cpus = match self.cpus.report(capacity, c.band_cpus) {
+            _ if interference => 0.0,
+            free => free,
+        };
+        let cpus = free_cpus.max(allocated_cpus).min(cores);
 
         let total = sample.mem_total_mb.max(0.0);
         let load = self.mem.load(sample.business_mem_mb(), c.smoothing);
         let capacity = (total - load - c.headroom_mem_mb).clamp(0.0, total);
-        let mem_mb = self
-            .mem
-            .report(capacity, c.band_mem_mb)
-            .max(allocated_mem)
-            .min(total);
+        let free_mem = match self.mem.report(capacity, c.band_mem_mb) {
+            _ if interference => 0.0,
+            free => free,
+        };
+        let mem_mb = free_mem.max(allocated_mem).min(total);
         Estimate {
             cpus: round_milli(cpus),
             mem_mb: mem_mb.floor(),
@@ -204,6 +224,68 @@ mod tests {
         assert!(first < 1.9, "{first}");
     }
 
+    fn held(id: &str, seq: u64, cpus: f64, mem: f64) -> ContainerWindow {
+        ContainerWindow {
+            container_id: id.into(),
+            launch_seq: seq,
+            allocated_cpus: cpus,
+            allocated_mem_mb: mem,
+            cpus_used: 0.0,
+            ..revocable(0.0, 0.0)
+        }
+    }
+
+    #[test]
+    fn evicted_containers_are_not_reported_and_interference_offers_nothing_new() {
+        let mut e = Estimator::new(EstimatorConfig::default());
+        // An idle machine: capacity well above what the two containers hold.
+        let mut s = sample(4.0, 0.0, 4096.0, 4096.0);
+        s.containers = vec![held("a", 1, 0.5, 16.0), held("b", 2, 0.5, 16.0)];
+        assert_eq!(e.observe(&s).cpus, 3.9);
+        // The QoS controller fires (say on memory) and evicts "b": what "a" holds is all
+        // that is reported, however idle the cpus are.
+        let est = e.observe_while(&s, &["b".to_string()], true);
+        assert_eq!((est.cpus, est.mem_mb), (0.5, 16.0));
+        // Without interference, an evicted container's resources still leave the report
+        // when the capacity is below what the containers held.
+        let mut busy = sample(4.0, 3.5, 4096.0, 4096.0);
+        busy.containers = s.containers.clone();
+        let est = e.observe_while(&busy, &["b".to_string()], false);
+        assert_eq!(est.cpus, 0.5);
+        // Interference over: the capacity comes back.
+        assert!(e.observe_while(&s, &[], false).cpus > 1.0);
+    }
+
+    /// The churn of session 9's wave: a busy machine, four revocable containers that use
+    /// no CPU (stopped, or new), one evicted per sample. After each sample the master may
+    /// offer what the report leaves beyond what the remaining containers hold; that must
+    /// never fit a task, or the evicted task is relaunched at once and, newest first, evicted
+    /// again while the older containers wait.
+    #[test]
+    fn evictions_leave_no_room_to_relaunch_and_reach_every_container() {
+        use super::super::qos::{QosController, QosThresholds};
+        let mut qos = QosController::new(QosThresholds::default());
+        let mut e = Estimator::new(EstimatorConfig::default());
+        let mut s = sample(2.0, 1.7, 4096.0, 4096.0);
+        s.containers = (1..=4)
+            .map(|i| held(&format!("c{i}"), i, 0.5, 16.0))
+            .collect();
+        let mut evicting: Vec<String> = Vec::new();
+        for _ in 0..4 {
+            for c in qos.corrections(&s, &evicting) {
+                evicting.push(c.container_id);
+            }
+            let est = e.observe_while(&s, &evicting, !qos.firing().is_empty());
+            let (still_held, _) = s.revocable_allocated_except(&evicting);
+            assert!(
+                est.cpus - still_held < 0.5,
+                "{est:?} leaves room for a 0.5-cpu task beside {still_held} held"
+            );
+        }
+        evicting.sort();
+        assert_eq!(evicting, ["c1", "c2", "c3", "c4"]);
+    }
+
     fn noisy(centre: f64, noise: f64) -> impl Strategy<Value = Vec<f64>> {
         prop::collection::vec(-1.0f64..1.0, 2..60)
             .prop_map(move |v| v.into_iter().map(|n| centre + n * noise).collect())
@@ -252,6 +334,30 @@ mod tests {
             }
             let changes = reports.windows(2).filter(|w| (w[0] - w[1]).abs() > 1e-9).count();
             prop_assert!(changes <= 1, "{changes} changes: {reports:?}");
+        }
+
+        /// While a QoS signal fires the report is exactly what the remaining revocable
+        /// containers hold (within the machine): nothing new is offered and nothing held
+        /// is taken away by the report.
+        #[test]
+        fn under_interference_only_what_the_remaining_containers_hold(
+            busy in 0.0f64..2.0,
+            held_by in prop::collection::vec((0.0f64..1.5, 0.0f64..2048.0, any::<bool>()), 0..6),
+        ) {
+            let mut e = Estimator::new(EstimatorConfig::default());
+            let mut s = sample(2.0, busy, 4096.0, 2048.0);
+            let mut leaving = Vec::new();
+            for (i, (cpus, mem, evicted)) in held_by.iter().enumerate() {
+                let id = format!("c{i}");
+                if *evicted {
+                    leaving.push(id.clone());
+                }
+                s.containers.push(held(&id, i as u64, *cpus, *mem));
+            }
+            let (cpus, mem) = s.revocable_allocated_except(&leaving);
+            let est = e.observe_while(&s, &leaving, true);
+            prop_assert_eq!(est.cpus, round_milli(cpus.min(2.0)));
+            prop_assert_eq!(est.mem_mb, mem.min(4096.0).floor());
         }
 
         /// The report is never above the capacity the latest sample leaves.

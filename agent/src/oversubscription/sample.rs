@@ -200,9 +200,14 @@ impl Sample {
 
     /// Cpus and mem (MB) allocated to revocable containers.
     pub fn revocable_allocated(&self) -> (f64, f64) {
+        self.revocable_allocated_except(&[])
+    }
+
+    /// Cpus and mem (MB) allocated to revocable containers other than those in `leaving`.
+    pub fn revocable_allocated_except(&self, leaving: &[String]) -> (f64, f64) {
         self.containers
             .iter()
-            .filter(|c| c.revocable)
+            .filter(|c| c.revocable && !leaving.contains(&c.container_id))
             .fold((0.0, 0.0), |(c, m), w| {
                 (c + w.allocated_cpus, m + w.allocated_mem_mb)
             })
