@@ -45,11 +45,10 @@ fn default_work_dir() -> PathBuf {
     }
 }
 
-/// Runs `meso local` until Ctrl-C or SIGTERM.
-pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
-    let logging = flags.log.logging("local")?;
-    let log = logging.logger.clone();
-    let master_flags = super::master::MasterFlags {
+/// The master's flags: `meso master`'s defaults (the test below keeps them in step), but
+/// for the address and what `meso local` changes on purpose (open HTTP, no services).
+fn master_flags(flags: &LocalFlags) -> super::master::MasterFlags {
+    super::master::MasterFlags {
         ip: flags.ip,
         port: flags.port,
         hostname: None,
@@ -84,26 +83,18 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         services_role: "*".to_string(),
         log: flags.log.clone(),
         tls: Default::default(),
-    };
-    let master_node = Node::builder()
-        .bind(SocketAddr::new(flags.ip, flags.port))
-        .logger(log.clone())
-        .build()
-        .await
-        .map_err(|e| anyhow::anyhow!("master cannot listen on {}:{}: {e}", flags.ip, flags.port))?;
-    master_node.set_metrics_text(Some(meso_api::prometheus::render));
-    let mut master_config = master_flags.config()?;
-    master_config.log_file = logging.file.clone();
-    let master = super::master::spawn_master(&master_node, master_config)?;
-    let work_dir = flags.work_dir.clone().unwrap_or_else(default_work_dir);
-    std::fs::create_dir_all(&work_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create work dir {}: {e}", work_dir.display()))?;
-    let agent_flags = AgentFlags {
-        master: master_node.addr().to_string(),
+    }
+}
+
+/// The agent's flags: `meso agent`'s defaults (the test below keeps them in step), but for
+/// the master, address, work dir, resources and tasks that end with the local cluster.
+fn agent_flags(flags: &LocalFlags, master: String, work_dir: &std::path::Path) -> AgentFlags {
+    AgentFlags {
+        master,
         ip: flags.ip,
         port: flags.agent_port,
         hostname: None,
-        work_dir: work_dir.clone(),
+        work_dir: work_dir.to_path_buf(),
         resources: flags.resources.clone(),
         attributes: None,
         executor_registration_timeout: "1mins".to_string(),
@@ -129,7 +120,28 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
         fetcher: Default::default(),
         gc: Default::default(),
         tls: Default::default(),
-    };
+    }
+}
+
+/// Runs `meso local` until Ctrl-C or SIGTERM.
+pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
+    let logging = flags.log.logging("local")?;
+    let log = logging.logger.clone();
+    let master_flags = master_flags(&flags);
+    let master_node = Node::builder()
+        .bind(SocketAddr::new(flags.ip, flags.port))
+        .logger(log.clone())
+        .build()
+        .await
+        .map_err(|e| anyhow::anyhow!("master cannot listen on {}:{}: {e}", flags.ip, flags.port))?;
+    master_node.set_metrics_text(Some(meso_api::prometheus::render));
+    let mut master_config = master_flags.config()?;
+    master_config.log_file = logging.file.clone();
+    let master = super::master::spawn_master(&master_node, master_config)?;
+    let work_dir = flags.work_dir.clone().unwrap_or_else(default_work_dir);
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create work dir {}: {e}", work_dir.display()))?;
+    let agent_flags = agent_flags(&flags, master_node.addr().to_string(), &work_dir);
     let agent_node =
         meso_agent::run::start(&agent_flags, log.clone(), logging.file.clone()).await?;
     let addr = master_node.addr();
@@ -150,4 +162,66 @@ pub async fn run(flags: LocalFlags) -> anyhow::Result<()> {
     agent_node.shutdown().await;
     master_node.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Master {
+        #[command(flatten)]
+        flags: super::super::master::MasterFlags,
+    }
+
+    #[derive(Parser)]
+    struct Agent {
+        #[command(flatten)]
+        flags: AgentFlags,
+    }
+
+    #[derive(Parser)]
+    struct Local {
+        #[command(flatten)]
+        flags: LocalFlags,
+    }
+
+    /// `meso local` repeats every master and agent default by hand; a default changed in
+    /// `meso master` or `meso agent` and not here fails this test.
+    #[test]
+    fn local_runs_the_master_and_agent_on_their_own_defaults() {
+        let local = Local::try_parse_from(["meso-local"]).unwrap().flags;
+
+        let mut master = Master::try_parse_from(["meso-master"]).unwrap().flags;
+        // What `meso local` sets on purpose.
+        master.no_services = true;
+        assert_eq!(
+            format!("{:?}", master_flags(&local)),
+            format!("{master:?}"),
+            "meso local's master flags differ from meso master's defaults"
+        );
+
+        let work_dir = std::path::Path::new("/tmp/meso-local-test");
+        let mut agent = Agent::try_parse_from([
+            "meso-agent",
+            "--master",
+            "127.0.0.1:5050",
+            "--work-dir",
+            "/tmp/meso-local-test",
+        ])
+        .unwrap()
+        .flags;
+        agent.port = 5051;
+        agent.recovery.stop_tasks_on_exit = true;
+        assert_eq!(
+            format!(
+                "{:?}",
+                agent_flags(&local, "127.0.0.1:5050".into(), work_dir)
+            ),
+            format!("{agent:?}"),
+            "meso local's agent flags differ from meso agent's defaults"
+        );
+    }
 }
