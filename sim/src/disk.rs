@@ -7,7 +7,9 @@
 //!   next crash (every later fsync fails too, as a real kernel may have dropped the dirty
 //!   pages: the writer must not trust anything it did not see synced);
 //! - a crash keeps some prefix of the unsynced bytes: none, all of them, or a cut inside a
-//!   record (a torn last write, [`DiskFaults::torn_p`]).
+//!   record (a torn last write, [`DiskFaults::torn_p`]);
+//! - a crash in the middle of a write: [`SimDisk::on_next_write`] runs an action (the
+//!   seat's crash request) at the next append, before its fsync.
 //!
 //! Record layout: `len: u32 LE`, `fnv64(payload): u64 LE`, payload. Reading stops at the
 //! first record that is incomplete or fails its checksum, and truncates the file there
@@ -55,15 +57,19 @@ struct Inner {
     rng: SimRng,
     fsyncs: u64,
     failed_fsyncs: u64,
+    on_write: Option<Box<dyn FnOnce() + Send>>,
+    /// Crashes so far: a write's fsync after a crash belongs to a dead process.
+    incarnation: u64,
 }
 
 /// One simulated file. Clones share it.
 #[derive(Clone)]
 pub struct SimDisk(Arc<Mutex<Inner>>);
 
-/// Where one appended record ends (for [`SimDisk::sync`]).
+/// Where one appended record ends, and in which incarnation of the writer (for
+/// [`SimDisk::sync`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WriteEnd(pub u64);
+pub struct WriteEnd(pub u64, u64);
 
 impl SimDisk {
     /// An empty file with these faults.
@@ -76,6 +82,8 @@ impl SimDisk {
             rng,
             fsyncs: 0,
             failed_fsyncs: 0,
+            on_write: None,
+            incarnation: 0,
         })))
     }
 
@@ -84,21 +92,46 @@ impl SimDisk {
         self.0.lock().faults = faults;
     }
 
+    /// Runs `action` at the next append (once), after the bytes reach the page cache.
+    pub fn on_next_write(&self, action: impl FnOnce() + Send + 'static) {
+        self.0.lock().on_write = Some(Box::new(action));
+    }
+
+    /// Forgets the action of [`SimDisk::on_next_write`].
+    pub fn disarm(&self) {
+        self.0.lock().on_write = None;
+    }
+
     /// Appends one record (to the page cache).
     pub fn append(&self, payload: &[u8]) -> WriteEnd {
+        let (end, action) = self.append_now(payload);
+        if let Some(action) = action {
+            action();
+        }
+        end
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn append_now(&self, payload: &[u8]) -> (WriteEnd, Option<Box<dyn FnOnce() + Send>>) {
         let mut s = self.0.lock();
         let len = u32::try_from(payload.len()).expect("invariant: a record is under 4 GiB");
         s.unsynced.extend_from_slice(&len.to_le_bytes());
         s.unsynced
             .extend_from_slice(&fnv(FNV_OFFSET, payload).to_le_bytes());
         s.unsynced.extend_from_slice(payload);
-        WriteEnd((s.durable.len() + s.unsynced.len()) as u64)
+        let end = WriteEnd((s.durable.len() + s.unsynced.len()) as u64, s.incarnation);
+        (end, s.on_write.take())
     }
 
     /// fsync: makes every byte up to `end` durable, or fails (and the file stays broken
     /// until the next crash).
     pub fn sync(&self, end: WriteEnd) -> Result<(), String> {
         let mut s = self.0.lock();
+        if end.1 != s.incarnation {
+            // The process that wrote it crashed: nothing of it may be acknowledged (its
+            // bytes may be on the platter, torn, or gone).
+            return Err("the writer crashed before this fsync".into());
+        }
         if s.durable.len() as u64 >= end.0 {
             return Ok(());
         }
@@ -122,6 +155,7 @@ impl SimDisk {
     pub fn crash(&self) -> CrashTail {
         let mut s = self.0.lock();
         s.broken = false;
+        s.incarnation += 1;
         let tail = std::mem::take(&mut s.unsynced);
         if tail.is_empty() {
             return CrashTail::Clean;
@@ -198,6 +232,20 @@ mod tests {
             CrashTail::Kept(_) => assert_eq!(records.len(), 2),
             other => panic!("no torn writes asked for: {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_fsync_after_the_writer_crashed_fails() {
+        let d = disk(DiskFaults::default());
+        let end = d.append(b"in flight");
+        d.crash();
+        d.recover();
+        let later = d.append(b"the next process writes");
+        d.sync(later).unwrap();
+        assert!(
+            d.sync(end).is_err(),
+            "the dead writer's fsync acknowledges nothing"
+        );
     }
 
     #[test]

@@ -154,6 +154,13 @@ impl MasterSeat {
         );
     }
 
+    /// Healing: no more crash requests or disk faults.
+    pub fn heal(&self) {
+        self.requests.lock().clear();
+        self.disk.set_faults(DiskFaults::default());
+        self.disk.disarm();
+    }
+
     /// Whether the `Master` process stopped by itself while its machine runs.
     pub fn exited(&self) -> bool {
         match &self.node {
@@ -167,12 +174,39 @@ impl MasterSeat {
 
     /// Draws the master's crashes (and the disk's faults) onto the agenda, from their own
     /// seeded stream (the other faults' schedule is unchanged by them).
-    pub fn schedule(&self, agenda: &Agenda, trace: &Trace, end: Duration, disk_faults: bool) {
+    pub fn schedule(
+        &self,
+        agenda: &Agenda,
+        clock: &TestClock,
+        trace: &Trace,
+        end: Duration,
+        disk_faults: bool,
+    ) {
         let mut rng = SimRng::stream(self.seed, "master-faults");
         let crashes = [0, 0, 1, 1, 2][rng.below(5)];
         for _ in 0..crashes {
             let at = Duration::from_millis(rng.range(5_000, end.as_millis() as u64));
             let down = Duration::from_millis(rng.range(200, 20_000));
+            if rng.chance(0.5) {
+                // At the next registry write, after its bytes reach the page cache and
+                // before its fsync; restarted `down` later.
+                let (requests, disk, tr) =
+                    (self.requests.clone(), self.disk.clone(), trace.clone());
+                let (agenda2, clock) = (agenda.clone(), clock.clone());
+                agenda.at(at, move || {
+                    tr.line(
+                        at,
+                        format_args!("master will crash at its next registry write"),
+                    );
+                    disk.on_next_write(move || {
+                        requests.lock().push(SeatRequest::Crash);
+                        agenda2.at(clock.now() + down, move || {
+                            requests.lock().push(SeatRequest::Restart)
+                        });
+                    });
+                });
+                continue;
+            }
             let requests = self.requests.clone();
             agenda.at(at, move || requests.lock().push(SeatRequest::Crash));
             let requests = self.requests.clone();

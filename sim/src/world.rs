@@ -250,8 +250,7 @@ impl World {
         world.net.set_faults(NetFaults::default());
         world.net.heal();
         world.pending.lock().clear();
-        world.seat.requests.lock().clear();
-        world.seat.disk().set_faults(Default::default());
+        world.seat.heal();
         if !world.seat.is_up() {
             world.restart_master().await;
         }
@@ -455,7 +454,8 @@ impl World {
     fn schedule_faults(&mut self) {
         let mut rng = SimRng::stream(self.config.seed, "faults");
         let end = self.config.duration;
-        self.seat.schedule(&self.agenda, &self.trace, end, false);
+        self.seat
+            .schedule(&self.agenda, &self.clock, &self.trace, end, true);
         let faults = NetFaults {
             drop_p: [0.0, 0.01, 0.05][rng.below(3)],
             delay_min: Duration::from_micros(50),
