@@ -4,8 +4,8 @@
 //! The run loop waits until the runtime is idle (no task can run), checks the continuous
 //! invariants when a simulated second has passed, then moves the clock straight to the
 //! next thing due (a network delivery, an actor's timer, an agenda action) and delivers
-//! it. Phases: workload with faults until `duration`; heal everything (partitions, drops,
-//! crashed agents restarted) and stop launching; a quiet period; every framework
+//! it. Phases: workload with faults until `duration`; heal everything (partitions, drops, disk
+//! faults; crashed agents and master restarted) and stop launching; a quiet period; every framework
 //! reconciles; a last quiet period; the final checks.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
