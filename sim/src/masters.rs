@@ -9,6 +9,15 @@
 //! production host's `<id>-<term>`): agents re-register and frameworks re-subscribe
 //! through their production paths. A master that stopped by itself (a failed fsync makes
 //! the registrar fail, and the master stops) is restarted by its supervisor a second later.
+//!
+//! Not simulated yet: three or five masters on the production Raft registry
+//! (`meso_master::raftlog`). What its seam needs: `RaftDriver` generic over a store trait
+//! (what it calls on `DiskStorage`: `raft::Storage`, `latest_snapshot`, `plan_persist`,
+//! `finish_persist`, `set_commit`, `apply_snapshot`, `compact`, `writer`), the peer's
+//! persist (`spawn_blocking` of `StoreWriter::write`) behind an async writer the simulator
+//! implements on a [`SimDisk`], `RaftLog::open` taking the store instead of a work dir, and
+//! the node's clock and transport instead of tokio's in `RaftRegistrar`'s retry pause,
+//! `leader_gone::refuses_connections` and the peer's persist timing (`Instant::now`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
