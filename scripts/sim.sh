@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The deterministic whole-cluster simulator (crate `sim/`, issue 21): the production
 # master, allocator, agents (simulated executors) and scheduler drivers in one thread on a
-# simulated network and clock, with seeded faults and checkers.
+# simulated network, clock and disk, with seeded faults (master crashes, failed fsyncs and
+# torn registry writes among them) and checkers.
 #
 #   scripts/sim.sh --seed N [--trace]    one seed; --trace prints its event trace (the
 #                                        same bytes on every replay)

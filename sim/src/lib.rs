@@ -7,7 +7,10 @@
 //! partitions, node rngs seeded from the run's seed, and a tokio current-thread runtime
 //! with no I/O or timer driver ([`exec`]). Agents run a simulated containerizer
 //! ([`host`]) whose executors are the real executor driver running seeded tasks.
-//! Frameworks run a seeded workload ([`workload`]). Faults and workload steps are on an
+//! Frameworks run a seeded workload ([`workload`]). The master runs on a seat
+//! ([`masters`]) that crashes and restarts it; its registry is the production registry state
+//! machine over a log ([`registrar`]) on a simulated disk ([`disk`]) the world owns, with
+//! fsync failures and torn writes. Faults and workload steps are on an
 //! [`agenda`]. [`checkers`] read the actors' books and the machines' truth. [`world`] is
 //! one run; the `meso-sim` binary (`scripts/sim.sh`) runs one seed or a campaign.
 //!
@@ -17,9 +20,12 @@
 
 pub mod agenda;
 pub mod checkers;
+pub mod disk;
 pub mod exec;
 pub mod host;
+pub mod masters;
 pub mod net;
+pub mod registrar;
 pub mod rng;
 pub mod trace;
 pub mod workload;

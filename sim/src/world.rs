@@ -4,8 +4,8 @@
 //! The run loop waits until the runtime is idle (no task can run), checks the continuous
 //! invariants when a simulated second has passed, then moves the clock straight to the
 //! next thing due (a network delivery, an actor's timer, an agenda action) and delivers
-//! it. Phases: workload with faults until `duration`; heal everything (partitions, drops,
-//! crashed agents restarted) and stop launching; a quiet period; every framework
+//! it. Phases: workload with faults until `duration`; heal everything (partitions, drops, disk
+//! faults; crashed agents and master restarted) and stop launching; a quiet period; every framework
 //! reconciles; a last quiet period; the final checks.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -18,13 +18,14 @@ use meso_agent::agent::{Agent, AgentConfig, AGENT_PROCESS_ID};
 use meso_api::v1::{FrameworkInfo, TaskId};
 use meso_api::Resources;
 use meso_frameworks::{DriverHandle, SchedulerDriver};
-use meso_master::{InMemoryRegistrar, Master, MasterConfig};
+use meso_master::Master;
 use parking_lot::Mutex;
 
 use crate::agenda::Agenda;
 use crate::checkers::{self, Truth, Violations};
 use crate::exec::{self, IdleSignal};
 use crate::host::{SimHost, TaskBehaviour};
+use crate::masters::{MasterSeat, SeatRequest};
 use crate::net::{NetFaults, NetStats, SimNet};
 use crate::rng::SimRng;
 use crate::trace::Trace;
@@ -147,6 +148,8 @@ struct World {
     agenda: Agenda,
     idle: Arc<IdleSignal>,
     master: Pid<Master>,
+    /// The master's machine and disk (`masters.rs`).
+    seat: MasterSeat,
     master_upid: Upid,
     agents: Vec<AgentSlot>,
     frameworks: Vec<FrameworkSlot>,
@@ -177,26 +180,9 @@ impl World {
         let truth = Truth::default();
         let violations = Violations::default();
 
-        let master_addr = SocketAddr::new(ip(0, 1), 5050);
-        let (transport, _) = net.transport(master_addr.ip());
-        let master_node = Node::builder()
-            .bind(master_addr)
-            .transport(transport)
-            .test_clock(&clock)
-            .seed(SimRng::stream(seed, "node-master").next_u64())
-            .build()
-            .await
-            .expect("the master's node binds in the simulation");
-        let mut master_config = MasterConfig::new("sim", "master.sim");
-        master_config.agent_reregister_timeout = Duration::from_secs(60);
-        let master = master_node
-            .spawn_named(
-                "master",
-                Master::new(master_config, Box::new(InMemoryRegistrar::new())),
-            )
-            .expect("the master spawns");
+        let mut seat = MasterSeat::new(seed, SocketAddr::new(ip(0, 1), 5050));
+        let (master, _) = seat.start(&net, &clock, &trace).await;
         let master_upid = master.upid().clone();
-        std::mem::forget(master_node);
 
         let mut world = World {
             config: config.clone(),
@@ -206,6 +192,7 @@ impl World {
             agenda,
             idle,
             master,
+            seat,
             master_upid,
             agents: Vec::new(),
             frameworks: Vec::new(),
@@ -263,6 +250,10 @@ impl World {
         world.net.set_faults(NetFaults::default());
         world.net.heal();
         world.pending.lock().clear();
+        world.seat.heal();
+        if !world.seat.is_up() {
+            world.restart_master().await;
+        }
         for i in 0..world.agents.len() {
             if world.agents[i].node.is_none() {
                 world.start_agent(i, 99).await;
@@ -463,6 +454,8 @@ impl World {
     fn schedule_faults(&mut self) {
         let mut rng = SimRng::stream(self.config.seed, "faults");
         let end = self.config.duration;
+        self.seat
+            .schedule(&self.agenda, &self.clock, &self.trace, end, true);
         let faults = NetFaults {
             drop_p: [0.0, 0.01, 0.05][rng.below(3)],
             delay_min: Duration::from_micros(50),
@@ -540,6 +533,19 @@ impl World {
                 }
                 continue;
             }
+            let seat_requests: Vec<SeatRequest> = std::mem::take(&mut *self.seat.requests.lock());
+            if !seat_requests.is_empty() {
+                for r in seat_requests {
+                    match r {
+                        SeatRequest::Crash => {
+                            self.seat.crash(&self.net, &self.clock, &self.trace).await
+                        }
+                        SeatRequest::Restart if !self.seat.is_up() => self.restart_master().await,
+                        SeatRequest::Restart => {}
+                    }
+                }
+                continue;
+            }
             let now = self.clock.now();
             if now >= next_check {
                 next_check = now + Duration::from_secs(1);
@@ -576,6 +582,17 @@ impl World {
     /// The agents' supervisor: an agent process that stopped by itself (it exits on some
     /// errors, as Mesos's does) is restarted a second later, as systemd would.
     fn supervise(&mut self, now: Duration) {
+        if self.seat.exited() {
+            self.trace.line(
+                now,
+                format_args!("master exited; its supervisor restarts it"),
+            );
+            let requests = self.seat.requests.clone();
+            requests.lock().push(SeatRequest::Crash);
+            self.agenda.at(now + Duration::from_secs(1), move || {
+                requests.lock().push(SeatRequest::Restart)
+            });
+        }
         for (i, slot) in self.agents.iter().enumerate() {
             let Some((node, _)) = &slot.node else {
                 continue;
@@ -631,6 +648,15 @@ impl World {
             .map(|f| f.view.clone())
             .collect();
         for v in checkers::terminal_updates(&views, &self.truth) {
+            self.violation(v);
+        }
+    }
+
+    /// Starts the master again from its disk; recovery's findings are violations.
+    async fn restart_master(&mut self) {
+        let (pid, found) = self.seat.start(&self.net, &self.clock, &self.trace).await;
+        self.master = pid;
+        for v in found {
             self.violation(v);
         }
     }
