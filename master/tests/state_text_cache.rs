@@ -202,6 +202,20 @@ impl Fixture {
             let pid = Upid::new("slave(1)", ([127, 0, 0, 1], 6000 + i).into());
             agents.add(info, AgentId::new(format!("a{i}")), pid);
         }
+        // One agent draining (deactivated, with drain info) and one re-registered, so that
+        // the agents' optional fields are written too.
+        let drain = meso_registry::DrainConfig {
+            max_grace_period_ns: Some(5),
+            mark_gone: false,
+        };
+        agents
+            .controls_mut()
+            .drain_agent(&AgentId::new("a1"), drain)
+            .expect("a valid drain");
+        let mut timeline = Timeline::new(0.0);
+        for (i, at) in [(0, 1.5), (1, 2.0), (2, 3.25), (2, 4.5)] {
+            timeline.agent_seen(&AgentId::new(format!("a{i}")), at);
+        }
         let mut frameworks = FrameworkBook::new("m");
         for i in 0..2 {
             frameworks.add(
@@ -215,7 +229,7 @@ impl Fixture {
             agents,
             frameworks,
             offers: OfferBook::new("m"),
-            timeline: Timeline::new(0.0),
+            timeline,
             completed_frameworks: VecDeque::new(),
             recovered: BTreeMap::new(),
             unreachable: UnreachableTasks::default(),
@@ -274,6 +288,10 @@ proptest! {
             prop_assert_eq!(&state, &query_answer(&new, MasterCallType::GetState).expect("a query"));
             let tree = operator_api::get_state(&new).to_string();
             prop_assert_eq!(json(&state), json(operator_response("GET_STATE", Some(&tree)).as_bytes()));
+            let agents = json(&state)["get_state"]["get_agents"]["agents"].clone();
+            let agents = agents.as_array().expect("agents");
+            prop_assert!(agents.iter().any(|a| a["drain_info"].is_object()));
+            prop_assert!(agents.iter().any(|a| a["reregistered_time"].is_object()));
             let tasks = query_answer(&kept, MasterCallType::GetTasks).expect("a query");
             let tree = operator_api::get_tasks(&new).to_string();
             prop_assert_eq!(json(&tasks), json(operator_response("GET_TASKS", Some(&tree)).as_bytes()));

@@ -23,8 +23,9 @@ use meso_api::Resources;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
-use super::operator_api::{get_executors, get_frameworks, v1_agent};
-use super::state_json::{StateView, Totals};
+use super::agents::AgentRecord;
+use super::operator_api::{get_executors, get_frameworks};
+use super::state_json::{agent_id, StateView, Totals};
 use super::tasks::{Task, TaskForm};
 use super::Master;
 
@@ -94,11 +95,64 @@ impl Serialize for GetAgents<'_, '_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(
             "agents",
-            &Seq(|| view.agents.iter().map(|a| v1_agent(view, totals, a))),
+            &Seq(|| view.agents.iter().map(|a| V1Agent { view, totals, a })),
         )?;
         if !view.recovered_agents.is_empty() {
             map.serialize_entry("recovered_agents", &Seq(|| view.recovered_agents.values()))?;
         }
+        map.end()
+    }
+}
+
+/// An agent as `operator_api::v1_agent` builds it (the same keys, in the tree's sorted
+/// order), written straight from the books.
+struct V1Agent<'v, 'a> {
+    view: &'v StateView<'a>,
+    totals: &'v Totals<'a>,
+    a: &'a AgentRecord,
+}
+
+/// A time as the v1 API's `TimeInfo`.
+struct Nanos(f64);
+
+impl Serialize for Nanos {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry("nanoseconds", &((self.0 * 1e9) as i64))?;
+        map.end()
+    }
+}
+
+impl Serialize for V1Agent<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (view, a) = (self.view, self.a);
+        let id = agent_id(a);
+        let times = view.timeline.agent(id);
+        let controls = view.agents.controls();
+        let deactivated = controls.is_deactivated(id);
+        let empty = Resources::new();
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("active", &(a.active && !deactivated))?;
+        map.serialize_entry("agent_info", &a.info)?;
+        map.serialize_entry(
+            "allocated_resources",
+            self.totals.agent_used.get(id).unwrap_or(&empty),
+        )?;
+        map.serialize_entry("deactivated", &deactivated)?;
+        if let Some(drain) = super::maintenance::drain_info_json(controls, id) {
+            map.serialize_entry("drain_info", &drain)?;
+        }
+        map.serialize_entry(
+            "offered_resources",
+            self.totals.agent_offered.get(id).unwrap_or(&empty),
+        )?;
+        map.serialize_entry("pid", &a.pid.to_string())?;
+        map.serialize_entry("registered_time", &Nanos(times.registered))?;
+        if let Some(t) = times.reregistered {
+            map.serialize_entry("reregistered_time", &Nanos(t))?;
+        }
+        map.serialize_entry("total_resources", &a.info.resources)?;
+        map.serialize_entry("version", super::state_json::MESOS_VERSION)?;
         map.end()
     }
 }
