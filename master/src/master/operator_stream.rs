@@ -1,8 +1,8 @@
 //! GET_TASKS, GET_STATE and SUBSCRIBE's first event serialized straight to text (issue 22):
 //! with 500,000 tasks, building `operator_api`'s JSON tree (one `serde_json::Value` map
 //! per task, status and resource) took minutes and gigabytes; here the tasks are written
-//! one by one from the books ([`V1Task`]), and only the small parts (executors, frameworks,
-//! agents) still go through `operator_api`'s tree builders.
+//! one by one from the books ([`V1Task`]) and so are the agents (`V1Agent`); only the
+//! small parts (executors, frameworks) still go through `operator_api`'s tree builders.
 //!
 //! Active tasks are written once and copied after ([`v1_text`], kept by the task book
 //! until the task changes), agents one at a time, and the `{"type":..}` wrapper (and for
