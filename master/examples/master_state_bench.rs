@@ -4,7 +4,9 @@
 //! HTTP/1.1 connection, timed from request to last body byte. Prints `name: value unit`:
 //! the p50 of the runs over HTTP (`master_state_ms_10k_agents_100k_tasks`), the p50 of
 //! the pure builder alone (wall and thread CPU time: the CPU figure is what the builder
-//! costs when the machine is shared), and the body size.
+//! costs when the machine is shared), and the body size. Then the same for GET_STATE's
+//! builder; for both, the first build (which writes every task's text, kept by the task
+//! book) beside the p50 (which copies it).
 //!
 //! `--quick` uses 1,000 agents and 10,000 tasks (CI smoke run).
 
@@ -14,11 +16,13 @@ use std::time::{Duration, Instant};
 
 use libprocess::{Node, Upid};
 use meso_api::attributes::Attributes;
+use meso_api::http::operator::MasterCallType;
 use meso_api::v1::{AgentInfo, FrameworkInfo, TaskId, TaskInfo, TaskState, TaskStatus};
 use meso_api::Resources;
 use meso_master::master::agents::AgentBook;
 use meso_master::master::frameworks::FrameworkBook;
 use meso_master::master::offers::OfferBook;
+use meso_master::master::operator_stream::query_answer;
 use meso_master::master::tasks::{Task, TaskBook};
 use meso_master::{InMemoryRegistrar, Master, MasterConfig};
 
@@ -155,10 +159,20 @@ fn main() {
                 builds.push(start.elapsed().as_secs_f64() * 1000.0);
                 std::hint::black_box(body);
             }
-            let _ = tx.send((p50(builds), p50(cpu)));
+            // GET_STATE's builder: the first call writes every task's v1 text, the next
+            // ones copy it (the task book keeps it until a task changes).
+            let mut get_state_cpu = Vec::new();
+            for _ in 0..RUNS {
+                let cpu_start = thread_cpu_ms();
+                let body = query_answer(&m.state_view(), MasterCallType::GetState);
+                get_state_cpu.push(thread_cpu_ms() - cpu_start);
+                std::hint::black_box(body);
+            }
+            let _ = tx.send((p50(builds), cpu[0], p50(cpu), get_state_cpu[0], p50(get_state_cpu)));
         })
         .expect("master is running");
-        let (build_ms, build_cpu_ms) = rx.await.expect("books installed");
+        let (build_ms, first_cpu_ms, build_cpu_ms, get_state_first_ms, get_state_ms) =
+            rx.await.expect("books installed");
         let addr = node.addr();
         let http = tokio::task::spawn_blocking(move || {
             let mut times = Vec::new();
@@ -180,6 +194,9 @@ fn main() {
         println!("master_state_ms_{label}: {:.1} ms", http.0);
         println!("master_state_build_ms_{label}: {build_ms:.1} ms");
         println!("master_state_build_cpu_ms_{label}: {build_cpu_ms:.1} ms");
+        println!("master_state_first_build_cpu_ms_{label}: {first_cpu_ms:.1} ms (writes the tasks' text)");
+        println!("get_state_build_cpu_ms_{label}: {get_state_ms:.1} ms");
+        println!("get_state_first_build_cpu_ms_{label}: {get_state_first_ms:.1} ms (writes the tasks' text)");
         println!("master_state_bytes_{label}: {} bytes", http.1);
         node.shutdown().await;
     });

@@ -367,12 +367,12 @@ impl Master {
         omit_state: bool,
     ) {
         let first = if omit_state {
-            operator_subscribed(&json!({}))
+            operator_subscribed(&json!({})).into()
         } else if self.acls().is_some() {
             // The state shows the subscriber only what its view ACLs allow, as GET_STATE.
             let mut state = get_state(&self.state_view());
             self.filter_view(ctx, request, &mut state);
-            operator_subscribed(&state)
+            operator_subscribed(&state).into()
         } else {
             self.operator_subscribed_with_state()
         };

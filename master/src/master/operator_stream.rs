@@ -1,24 +1,32 @@
 //! GET_TASKS, GET_STATE and SUBSCRIBE's first event serialized straight to text (issue 22):
 //! with 500,000 tasks, building `operator_api`'s JSON tree (one `serde_json::Value` map
 //! per task, status and resource) took minutes and gigabytes; here the tasks are written
-//! one by one from the books ([`V1Task`]), and only the small parts (executors, frameworks,
-//! agents) still go through `operator_api`'s tree builders.
+//! one by one from the books ([`V1Task`]) and so are the agents (`V1Agent`); only the
+//! small parts (executors, frameworks) still go through `operator_api`'s tree builders.
+//!
+//! Active tasks are written once and copied after ([`v1_text`], kept by the task book
+//! until the task changes), agents one at a time, and the `{"type":..}` wrapper (and for
+//! SUBSCRIBED the RecordIO length) around the payload in the same buffer, so an answer is
+//! held once, not three times.
 //!
 //! Invariant: [`V1Task`] serializes to the same JSON value as `operator_api::v1_task` (a
 //! test checks it), so a client cannot tell which path answered. Answers that ACLs filter
 //! (the filter edits a tree) take `operator_api`'s path.
 
-use libprocess::http_types::{header, HeaderValue, StatusCode};
+use bytes::Bytes;
+use libprocess::http_types::{header, HeaderMap, HeaderValue, StatusCode};
 use libprocess::{HttpReply, HttpResponse};
-use meso_api::http::operator::{operator_response, MasterCallType};
+use meso_api::http::operator::MasterCallType;
 use meso_api::labels::Labels;
 use meso_api::v1::{AgentId, ExecutorId, FrameworkId, TaskId, TaskStatus};
 use meso_api::Resources;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 
-use super::operator_api::{get_agents, get_executors, get_frameworks};
-use super::state_json::{StateView, Totals};
-use super::tasks::Task;
+use super::agents::AgentRecord;
+use super::operator_api::{get_executors, get_frameworks};
+use super::state_json::{agent_id, StateView, Totals};
+use super::tasks::{Task, TaskForm};
 use super::Master;
 
 /// A task as the v1 `Task` message, borrowed from the books.
@@ -57,6 +65,112 @@ impl<'a> V1Task<'a> {
     }
 }
 
+/// A task's v1 text, as [`V1Task`] writes it (what the task book keeps).
+pub fn v1_text(t: &Task) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&V1Task::of(t)).expect("a task serializes to JSON")
+}
+
+/// The active tasks, each copied from its kept v1 text (written first if not kept).
+struct ActiveTasks<'v, 'a>(&'v StateView<'a>);
+
+impl Serialize for ActiveTasks<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.0
+                .tasks
+                .active_cached()
+                .map(|t| t.text(TaskForm::V1, v1_text)),
+        )
+    }
+}
+
+/// The `get_agents` payload (as `operator_api::get_agents`), each agent built and written
+/// in turn instead of one tree of every agent.
+struct GetAgents<'v, 'a>(&'v StateView<'a>, &'v Totals<'a>);
+
+impl Serialize for GetAgents<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (view, totals) = (self.0, self.1);
+        // Keys in the tree's (sorted) order.
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(
+            "agents",
+            &Seq(|| view.agents.iter().map(|a| V1Agent { view, totals, a })),
+        )?;
+        if !view.recovered_agents.is_empty() {
+            map.serialize_entry("recovered_agents", &Seq(|| view.recovered_agents.values()))?;
+        }
+        map.end()
+    }
+}
+
+/// An agent as `operator_api::v1_agent` builds it (the same keys, in the tree's sorted
+/// order), written straight from the books.
+struct V1Agent<'v, 'a> {
+    view: &'v StateView<'a>,
+    totals: &'v Totals<'a>,
+    a: &'a AgentRecord,
+}
+
+/// A time as the v1 API's `TimeInfo`.
+struct Nanos(f64);
+
+impl Serialize for Nanos {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry("nanoseconds", &((self.0 * 1e9) as i64))?;
+        map.end()
+    }
+}
+
+impl Serialize for V1Agent<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (view, a) = (self.view, self.a);
+        let id = agent_id(a);
+        let times = view.timeline.agent(id);
+        let controls = view.agents.controls();
+        let deactivated = controls.is_deactivated(id);
+        let empty = Resources::new();
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("active", &(a.active && !deactivated))?;
+        map.serialize_entry("agent_info", &a.info)?;
+        map.serialize_entry(
+            "allocated_resources",
+            self.totals.agent_used.get(id).unwrap_or(&empty),
+        )?;
+        map.serialize_entry("deactivated", &deactivated)?;
+        if let Some(drain) = super::maintenance::drain_info_json(controls, id) {
+            map.serialize_entry("drain_info", &drain)?;
+        }
+        map.serialize_entry(
+            "offered_resources",
+            self.totals.agent_offered.get(id).unwrap_or(&empty),
+        )?;
+        map.serialize_entry("pid", &a.pid.to_string())?;
+        map.serialize_entry("registered_time", &Nanos(times.registered))?;
+        if let Some(t) = times.reregistered {
+            map.serialize_entry("reregistered_time", &Nanos(t))?;
+        }
+        map.serialize_entry("total_resources", &a.info.resources)?;
+        map.serialize_entry("version", super::state_json::MESOS_VERSION)?;
+        map.end()
+    }
+}
+
+/// A sequence written as it is iterated (the closure makes the iterator).
+struct Seq<F>(F);
+
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
 /// A sequence of tasks written as they are iterated (the closure makes the iterator).
 struct Tasks<F>(F);
 
@@ -80,7 +194,7 @@ impl Serialize for GetTasks<'_, '_> {
         if view.tasks.completed().next().is_some() {
             map.serialize_entry("completed_tasks", &Tasks(|| view.tasks.completed()))?;
         }
-        map.serialize_entry("tasks", &Tasks(|| view.tasks.active()))?;
+        map.serialize_entry("tasks", &ActiveTasks(view))?;
         if !view.unreachable_tasks.is_empty() {
             map.serialize_entry(
                 "unreachable_tasks",
@@ -99,7 +213,7 @@ impl Serialize for GetState<'_, '_> {
         let view = self.0;
         let totals = Totals::of(view);
         let mut map = s.serialize_map(Some(4))?;
-        map.serialize_entry("get_agents", &get_agents(view, &totals))?;
+        map.serialize_entry("get_agents", &GetAgents(view, &totals))?;
         map.serialize_entry("get_executors", &get_executors(view))?;
         map.serialize_entry("get_frameworks", &get_frameworks(view, &totals))?;
         map.serialize_entry("get_tasks", &GetTasks(view))?;
@@ -107,10 +221,76 @@ impl Serialize for GetState<'_, '_> {
     }
 }
 
+/// Room left before a SUBSCRIBED event for its RecordIO length (`u64::MAX` has 20 digits).
+const RECORD_HEAD: usize = 21;
+
+/// A first guess of an answer's size, so that the buffer seldom grows (each growth of a
+/// 200 MB buffer is a copy): about what a task and an agent take.
+fn capacity_hint(view: &StateView<'_>) -> usize {
+    4096 + view.tasks.active_count() * 512 + view.agents.len() * 2048
+}
+
+/// `{"type":"<KIND>","<kind>":<payload>}` written into one buffer after `head` bytes of
+/// room.
+fn wrapped(kind: &str, payload: &impl Serialize, head: usize, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(head + capacity);
+    out.resize(head, 0);
+    out.extend_from_slice(br#"{"type":""#);
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(br#"",""#);
+    out.extend_from_slice(kind.to_ascii_lowercase().as_bytes());
+    out.extend_from_slice(br#"":"#);
+    serde_json::to_writer(&mut out, payload).expect("the books serialize to JSON");
+    out.push(b'}');
+    out
+}
+
+/// SUBSCRIBED's payload: the state and the heartbeat interval.
+struct Subscribed<'v, 'a>(&'v StateView<'a>);
+
+impl Serialize for Subscribed<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("get_state", &GetState(self.0))?;
+        map.serialize_entry(
+            "heartbeat_interval_seconds",
+            &meso_api::http::HEARTBEAT_INTERVAL_SECS,
+        )?;
+        map.end()
+    }
+}
+
+/// SUBSCRIBED with the whole state of `view` as one RecordIO record, written in place: the
+/// length goes into the room left before the event.
+pub fn subscribed_record(view: &StateView<'_>) -> Bytes {
+    let out = wrapped(
+        "SUBSCRIBED",
+        &Subscribed(view),
+        RECORD_HEAD,
+        capacity_hint(view),
+    );
+    let length = format!("{}\n", out.len() - RECORD_HEAD);
+    let start = RECORD_HEAD - length.len();
+    let mut out = out;
+    out[start..RECORD_HEAD].copy_from_slice(length.as_bytes());
+    Bytes::from(out).slice(start..)
+}
+
+/// The answer to GET_STATE or GET_TASKS (`None` for another call), wrapped in place.
+pub fn query_answer(view: &StateView<'_>, kind: MasterCallType) -> Option<Bytes> {
+    let capacity = capacity_hint(view);
+    let out = match kind {
+        MasterCallType::GetState => wrapped(kind.as_str(), &GetState(view), 0, capacity),
+        MasterCallType::GetTasks => wrapped(kind.as_str(), &GetTasks(view), 0, capacity),
+        _ => return None,
+    };
+    Some(Bytes::from(out))
+}
+
 impl Master {
     /// SUBSCRIBE's first event, SUBSCRIBED with the whole state.
-    pub(super) fn operator_subscribed_with_state(&self) -> Vec<u8> {
-        meso_api::http::events::operator_subscribed(&GetState(&self.state_view()))
+    pub(super) fn operator_subscribed_with_state(&self) -> Bytes {
+        subscribed_record(&self.state_view())
     }
 
     /// Answers GET_STATE or GET_TASKS written straight to text; `Err(reply)` gives the reply
@@ -123,22 +303,19 @@ impl Master {
         if self.acls().is_some() {
             return Err(reply);
         }
-        let view = self.state_view();
-        let payload = match kind {
-            MasterCallType::GetState => serde_json::to_string(&GetState(&view)),
-            MasterCallType::GetTasks => serde_json::to_string(&GetTasks(&view)),
-            _ => return Err(reply),
+        let Some(body) = query_answer(&self.state_view(), kind) else {
+            return Err(reply);
         };
-        let payload = payload.expect("the books serialize to JSON");
-        let mut r = HttpResponse::text(
-            StatusCode::OK,
-            operator_response(kind.as_str(), Some(&payload)),
-        );
-        r.headers.insert(
+        let mut headers = HeaderMap::new();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        reply.respond(r);
+        reply.respond(HttpResponse {
+            status: StatusCode::OK,
+            headers,
+            body,
+        });
         Ok(())
     }
 }

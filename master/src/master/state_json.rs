@@ -12,6 +12,10 @@
 //! flags included); optional ones are omitted when unset; `orphan_tasks` and
 //! `unregistered_frameworks` are always empty arrays, as in Mesos 1.11.
 //!
+//! Active tasks are written once and copied after ([`legacy_text`], kept by the task
+//! book until the task changes), so a second `/master/state` costs little more than a
+//! copy of the tasks' text.
+//!
 //! Code map: this file holds the view, the one-pass [`Totals`], the endpoint entry points
 //! and the helpers every piece shares; `document` writes the top-level `/master/state`
 //! object, `agent_json` one agent, `framework_json` one framework with its offers,
@@ -186,10 +190,19 @@ impl<'a> Totals<'a> {
 /// The `/master/state` body as compact JSON.
 pub fn state(view: &StateView<'_>) -> Vec<u8> {
     let totals = Totals::of(view);
-    to_vec(&StateDoc {
-        view,
-        totals: &totals,
-    })
+    // Sized for the whole document up front (about what a task and an agent take): each
+    // growth of a buffer of a hundred megabytes is a copy of it.
+    let mut out =
+        Vec::with_capacity(4096 + view.tasks.active_count() * 384 + view.agents.len() * 1536);
+    serde_json::to_writer(
+        &mut out,
+        &StateDoc {
+            view,
+            totals: &totals,
+        },
+    )
+    .expect("state documents hold only strings, numbers and maps");
+    out
 }
 
 /// The `/master/frameworks` body (`framework_id` filters when given).
@@ -254,6 +267,11 @@ pub fn tasks(list: &[&Task]) -> Vec<u8> {
     to_vec(&Doc {
         tasks: list.iter().map(|t| TaskJson(t)).collect(),
     })
+}
+
+/// A task's legacy text, as [`TaskJson`] writes it (what the task book keeps).
+pub fn legacy_text(task: &Task) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(&TaskJson(task)).expect("a task serializes to JSON")
 }
 
 /// The first status timestamp of a task (Mesos sorts `/master/tasks` by it).

@@ -5,12 +5,22 @@
 //! the framework id, shared by most tasks, is compared once per lookup instead of at every
 //! step of the search. Iteration is in (framework, task) order.
 //!
+//! Each active task keeps its JSON text, in the legacy (`/master/state`) and v1 (GET_STATE)
+//! forms, once a document has written it ([`TaskText`], issue 22): the next document copies
+//! the text instead of serializing the task again. The text depends on the task alone, and
+//! the book hands out `&mut Task` only through [`TaskBook::get_mut`], which drops it; a task
+//! replaced, completed or taken leaves with its slot. So a kept text is always the text of
+//! the task as it is now.
+//!
 //! Invariants: a task is in `by_agent` exactly while it is in `active`; `active_count` is the
 //! number of tasks in `active`; no framework in `active` has an empty map; a task leaves
 //! `active` only through [`TaskBook::complete`] (terminal and acknowledged, or its framework
 //! or agent gone) or [`TaskBook::take`] (its agent unreachable), after which at most `max_completed` per framework are remembered.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde_json::value::RawValue;
 
 use meso_api::v1::{AgentId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus};
 use meso_api::Resources;
@@ -38,11 +48,57 @@ pub struct Task {
 
 type Key = (FrameworkId, TaskId);
 
+/// The JSON forms of a task a document wrote, kept until the task changes.
+#[derive(Debug, Default)]
+pub struct TaskText {
+    legacy: OnceCell<Box<RawValue>>,
+    v1: OnceCell<Box<RawValue>>,
+}
+
+/// Which JSON form of a task: Mesos's legacy endpoints' or the v1 operator API's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskForm {
+    /// `/master/state`'s task object.
+    Legacy,
+    /// The v1 `Task` message.
+    V1,
+}
+
+/// An active task and its kept text.
+#[derive(Debug)]
+struct Slot {
+    task: Task,
+    text: TaskText,
+}
+
+/// An active task with its kept text, as documents iterate it.
+#[derive(Clone, Copy)]
+pub struct CachedTask<'a> {
+    slot: &'a Slot,
+}
+
+impl<'a> CachedTask<'a> {
+    /// The task.
+    pub fn task(&self) -> &'a Task {
+        &self.slot.task
+    }
+
+    /// The task's text in `form`: the kept one, or `write`'s, which is then kept. `write`
+    /// must depend on the task alone (the text is dropped only when the task changes).
+    pub fn text(&self, form: TaskForm, write: impl FnOnce(&Task) -> Box<RawValue>) -> &'a RawValue {
+        let cell = match form {
+            TaskForm::Legacy => &self.slot.text.legacy,
+            TaskForm::V1 => &self.slot.text.v1,
+        };
+        cell.get_or_init(|| write(&self.slot.task))
+    }
+}
+
 /// Active and completed tasks.
 #[derive(Debug)]
 pub struct TaskBook {
     /// Boxed: a B-tree shifts its values on insert, and a `Task` is large.
-    active: BTreeMap<FrameworkId, BTreeMap<TaskId, Box<Task>>>,
+    active: BTreeMap<FrameworkId, BTreeMap<TaskId, Box<Slot>>>,
     active_count: usize,
     by_agent: BTreeMap<AgentId, BTreeSet<Key>>,
     completed: BTreeMap<FrameworkId, VecDeque<Task>>,
@@ -96,8 +152,12 @@ impl TaskBook {
             Some(tasks) => tasks,
             None => self.active.entry(task.framework_id.clone()).or_default(),
         };
-        match tasks.insert(task.info.task_id.clone(), Box::new(task)) {
-            Some(old) if old.agent_id != agent => self.unindex(&old.agent_id, &key),
+        let slot = Box::new(Slot {
+            task,
+            text: TaskText::default(),
+        });
+        match tasks.insert(key.1.clone(), slot) {
+            Some(old) if old.task.agent_id != agent => self.unindex(&old.task.agent_id, &key),
             Some(_) => {}
             None => self.active_count += 1,
         }
@@ -115,15 +175,14 @@ impl TaskBook {
 
     /// The active task `task` of `framework`.
     pub fn get(&self, framework: &FrameworkId, task: &TaskId) -> Option<&Task> {
-        self.active.get(framework)?.get(task).map(|t| &**t)
+        self.active.get(framework)?.get(task).map(|t| &t.task)
     }
 
-    /// The active task, mutably.
+    /// The active task, mutably. Its kept text is dropped (the caller may change it).
     pub fn get_mut(&mut self, framework: &FrameworkId, task: &TaskId) -> Option<&mut Task> {
-        self.active
-            .get_mut(framework)?
-            .get_mut(task)
-            .map(|t| &mut **t)
+        let slot = self.active.get_mut(framework)?.get_mut(task)?;
+        slot.text = TaskText::default();
+        Some(&mut slot.task)
     }
 
     /// Whether `framework` has an active task with this id.
@@ -139,7 +198,7 @@ impl TaskBook {
         state: TaskState,
     ) -> Option<Task> {
         let tasks = self.active.get_mut(framework)?;
-        let mut record = *tasks.remove(task)?;
+        let mut record = tasks.remove(task)?.task;
         if tasks.is_empty() {
             self.active.remove(framework);
         }
@@ -161,7 +220,7 @@ impl TaskBook {
     /// unreachable: the task is parked, not finished).
     pub fn take(&mut self, framework: &FrameworkId, task: &TaskId) -> Option<Task> {
         let tasks = self.active.get_mut(framework)?;
-        let record = *tasks.remove(task)?;
+        let record = tasks.remove(task)?.task;
         if tasks.is_empty() {
             self.active.remove(framework);
         }
@@ -217,7 +276,18 @@ impl TaskBook {
         self.active
             .get(framework)
             .into_iter()
-            .flat_map(|t| t.values().map(|t| &**t))
+            .flat_map(|t| t.values().map(|t| &t.task))
+    }
+
+    /// The active tasks of `framework` with their kept text.
+    pub fn of_framework_cached<'a>(
+        &'a self,
+        framework: &'a FrameworkId,
+    ) -> impl Iterator<Item = CachedTask<'a>> + 'a {
+        self.active
+            .get(framework)
+            .into_iter()
+            .flat_map(|t| t.values().map(|slot| CachedTask { slot }))
     }
 
     /// The completed tasks of `framework`, oldest first.
@@ -236,7 +306,16 @@ impl TaskBook {
 
     /// Every active task, by (framework, task).
     pub fn active(&self) -> impl Iterator<Item = &Task> {
-        self.active.values().flat_map(|t| t.values().map(|t| &**t))
+        self.active
+            .values()
+            .flat_map(|t| t.values().map(|t| &t.task))
+    }
+
+    /// Every active task with its kept text, by (framework, task).
+    pub fn active_cached(&self) -> impl Iterator<Item = CachedTask<'_>> {
+        self.active
+            .values()
+            .flat_map(|t| t.values().map(|slot| CachedTask { slot }))
     }
 
     /// Every remembered completed task, by framework, oldest first.

@@ -10,7 +10,11 @@ use serde::{Serialize, Serializer};
 
 use super::super::frameworks::FrameworkRecord;
 use super::super::offers::OfferRecord;
-use super::{empty, framework_id, seq_of, ResourcesObject, StateView, TaskJson, Totals};
+use super::super::tasks::{CachedTask, TaskForm};
+use super::{
+    empty, framework_id, legacy_text, seq_of, ResourcesObject, StateView, TaskJson, Totals,
+};
+use serde_json::value::RawValue;
 
 /// The registered (or, with `completed`, the removed) frameworks of the view, or only
 /// `only`, each with tasks, offers and executors.
@@ -134,7 +138,10 @@ impl Serialize for FullFramework<'_, '_> {
         } else {
             m.serialize_entry("roles", &f.info.roles)?;
         }
-        m.serialize_entry("tasks", &seq_of(self.view.tasks.of_framework(id), TaskJson))?;
+        m.serialize_entry(
+            "tasks",
+            &seq_of(self.view.tasks.of_framework_cached(id), kept_legacy),
+        )?;
         m.serialize_entry(
             "unreachable_tasks",
             &seq_of(self.view.unreachable_tasks.of_framework(id), TaskJson),
@@ -180,4 +187,9 @@ impl Serialize for RoleObject<'_> {
         m.serialize_entry("role", self.0)?;
         m.end()
     }
+}
+
+/// A task's kept legacy text.
+fn kept_legacy<'a>(t: CachedTask<'a>) -> &'a RawValue {
+    t.text(TaskForm::Legacy, legacy_text)
 }
