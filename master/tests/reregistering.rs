@@ -99,8 +99,15 @@ async fn two_reregistrations_in_a_row_are_admitted_once_and_answered_once() {
     let (mut back, mut rx) = returning(&cluster, &agent.id, &info, &[("t1", TaskState::Running)]);
     back.copies = 2;
     cluster.node.spawn(back).expect("returning agent spawns");
+    let writes = registrar.reachable.clone();
+    meso_testkit::eventually::eventually_async("the first copy reaches the registry", || {
+        let writes = writes.clone();
+        async move { writes.load(Ordering::SeqCst) >= 1 }
+    })
+    .await;
+    // The second copy is right behind the first in the master's mailbox: once the master
+    // is quiet it was handled too (the registry write is all that waits).
     cluster.clock.settle().await;
-    // Both copies were handled by now (the registry write is all that waits).
     assert_eq!(
         registrar.reachable.load(Ordering::SeqCst),
         1,
