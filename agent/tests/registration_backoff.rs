@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use libprocess::{Clock, Context, Handlers, Node, Process};
+use libprocess::{Context, Handlers, Node, Process};
 use meso_agent::containerizer::PosixContainerizer;
 use meso_api::wire::RegisterAgent;
 use meso_testkit::agent_harness::*;
