@@ -11,10 +11,15 @@
 //! `elected: this master leads`; its `at_unix_ms`, since a leader busy with re-registrations
 //! answers a `/metrics/snapshot` poll late), `reregister_ms_<N>_agents` (p50 over the kills,
 //! from that log line to the last agent re-registered), `reregister_ms_<N>_agents_max`, and
-//! `reregister_from_kill_ms_p50`/`_max`.
+//! `reregister_from_kill_ms_p50`/`_max`. Beside the re-registration figures it prints the
+//! new leader's CPU time (utime + stime from `/proc`, which other processes on a shared
+//! machine do not inflate) from the kill to the last agent back: `reregister_leader_cpu_ms`
+//! (p50, `_max`) and `reregister_leader_cpu_us_per_agent` (p50).
 //! Usage: failover_bench [--meso PATH] [--kills N] [--agents N] [--tasks-per-agent M]
-//! [--answer-timeout DURATION (the emulator's, default 2secs)] [--keep-dir PATH (work dirs
-//! and logs stay there)]
+//! [--answer-timeout DURATION (the emulator's, default 2secs)] [--max-answer-timeout
+//! DURATION (the emulator's cap of that wait, which doubles per unanswered attempt; default
+//! 1mins; equal to --answer-timeout: a fixed wait)] [--keep-dir PATH (work dirs and logs stay
+//! there)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -44,6 +49,17 @@ fn percentile(values: &[f64], p: f64) -> f64 {
     v[rank.min(v.len() - 1)]
 }
 
+/// utime + stime of process `pid` in ms (`None` once it is gone).
+fn cpu_ms(pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the `(comm)`, which may hold spaces: utime is field 14, stime 15.
+    let rest = text.get(text.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // /proc counts in USER_HZ ticks, 100 per second on Linux.
+    Some(ticks * 10.0)
+}
+
 /// One `emulator all_registered ...` line: (wave, at_unix_ms).
 fn parse_wave(line: &str) -> Option<(u64, u64)> {
     if !line.starts_with("emulator all_registered") {
@@ -66,6 +82,7 @@ fn main() {
     let mut agents = 10_000usize;
     let mut tasks = 10usize;
     let mut answer_timeout = String::from("2secs");
+    let mut max_answer_timeout = String::from("1mins");
     let mut keep_dir: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -76,6 +93,7 @@ fn main() {
             "--agents" => agents = value().parse().expect("--agents: a number"),
             "--tasks-per-agent" => tasks = value().parse().expect("--tasks-per-agent: a number"),
             "--answer-timeout" => answer_timeout = value(),
+            "--max-answer-timeout" => max_answer_timeout = value(),
             "--keep-dir" => keep_dir = Some(value().into()),
             other => panic!("unknown argument {other}"),
         }
@@ -104,6 +122,8 @@ fn main() {
             "2secs",
             "--answer-timeout",
             &answer_timeout,
+            "--max-answer-timeout",
+            &max_answer_timeout,
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::from(
@@ -133,10 +153,15 @@ fn main() {
     let mut elected = Vec::new();
     let mut rereg = Vec::new();
     let mut rereg_from_kill = Vec::new();
+    let mut leader_cpu = Vec::new();
     for kill in 1..=kills {
         let old = masters.wait_leader(GUARD);
         let killed_at = Instant::now();
         let killed_ms = unix_ms();
+        // CPU of every survivor at the kill: the one that leads is read again at the end.
+        let cpu_at_kill: Vec<Option<f64>> = (0..masters.ports.len())
+            .map(|i| masters.pid(i).filter(|_| i != old).and_then(cpu_ms))
+            .collect();
         masters.kill9(old);
         // The elected figure is watched on another thread so that it does not delay the
         // SUBSCRIBE client.
@@ -163,6 +188,11 @@ fn main() {
         let (wave, at) = waves
             .recv_timeout(GUARD)
             .expect("every agent re-registered after the failover");
+        let cpu = masters
+            .pid(new)
+            .and_then(cpu_ms)
+            .zip(cpu_at_kill[new])
+            .map(|(end, start)| end - start);
         // The leader's own log says when it was elected; the poll above only bounds it.
         let elected_at = masters
             .elected_at_unix_ms(new)
@@ -171,9 +201,13 @@ fn main() {
         let serving_ms = elected_at;
         let rereg_ms = at.saturating_sub(serving_ms) as f64;
         eprintln!(
-            "kill {kill}: master {old} -> {new}: SUBSCRIBED {failover_ms:.0} ms, elected {elected_ms:.0} ms, all agents back {rereg_ms:.0} ms after elected, {} ms after the kill (wave {wave})",
-            at.saturating_sub(killed_ms)
+            "kill {kill}: master {old} -> {new}: SUBSCRIBED {failover_ms:.0} ms, elected {elected_ms:.0} ms, all agents back {rereg_ms:.0} ms after elected, {} ms after the kill (wave {wave}); leader CPU {} ms",
+            at.saturating_sub(killed_ms),
+            cpu.map_or("?".to_string(), |c| format!("{c:.0}"))
         );
+        if let Some(cpu) = cpu {
+            leader_cpu.push(cpu);
+        }
         failover.push(failover_ms);
         elected.push(elected_ms);
         rereg.push(rereg_ms);
@@ -216,6 +250,19 @@ fn main() {
     println!(
         "reregister_ms_{count}_agents_max: {:.0} ms",
         percentile(&rereg, 100.0)
+    );
+    println!("# the new leader's CPU time (utime + stime) from the kill to the last agent back");
+    println!(
+        "reregister_leader_cpu_ms: {:.0} ms",
+        percentile(&leader_cpu, 50.0)
+    );
+    println!(
+        "reregister_leader_cpu_ms_max: {:.0} ms",
+        percentile(&leader_cpu, 100.0)
+    );
+    println!(
+        "reregister_leader_cpu_us_per_agent: {:.1} us",
+        percentile(&leader_cpu, 50.0) * 1e3 / agents.max(1) as f64
     );
     println!(
         "reregister_from_kill_ms_p50: {:.0} ms",

@@ -27,6 +27,8 @@
 //!   by registry GC (`master::registry_gc`, Mesos's `--registry_gc_interval` 15 min,
 //!   `--registry_max_agent_age` 2 weeks, `--registry_max_agent_count` 102,400), which
 //!   prunes the same agents from the registry's `unreachable` and `gone` lists;
+//! - re-registrations in progress (`master::reregistering`): one id per agent whose
+//!   registry write is outstanding, taken out by the write's answer;
 //! - the log: the process's stderr, rotated by whoever runs it.
 
 mod leader_info;

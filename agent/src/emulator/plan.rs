@@ -105,6 +105,22 @@ impl Backoff {
     }
 }
 
+/// How long an agent waits for an answer to its `unanswered`-th (re)registration in a row
+/// (from 0) before sending it again: `step = min(timeout * 2^unanswered, cap)`, plus
+/// `unit * step / 2` of jitter (`unit` in `[0, 1)`), so in `[step, 1.5 * step]`. Doubling as
+/// Mesos's agents do (`--registration_backoff_factor`, doubled up to a minute): a leader that
+/// needs longer than `timeout` to work through a wave of re-registrations gets each agent's a
+/// few times (log2 of its delay over `timeout`), not once every `timeout`.
+pub fn answer_wait(timeout: Duration, cap: Duration, unanswered: u32, unit: f64) -> Duration {
+    let step = Backoff::new(timeout, cap).step(unanswered);
+    let unit = if unit.is_finite() {
+        unit.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    step + (step / 2).mul_f64(unit)
+}
+
 /// A small seeded generator (SplitMix64) per emulated agent: reproducible jitter without
 /// sharing a generator (and its lock) between thousands of processes.
 #[derive(Debug, Clone)]
@@ -182,8 +198,35 @@ mod tests {
         assert_eq!(b.step(200), Duration::from_millis(100));
     }
 
+    #[test]
+    fn answer_waits_double_from_the_timeout_up_to_the_cap() {
+        let (t, cap) = (Duration::from_secs(2), Duration::from_secs(60));
+        let steps: Vec<u64> = (0..7)
+            .map(|n| answer_wait(t, cap, n, 0.0).as_secs())
+            .collect();
+        assert_eq!(steps, [2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(answer_wait(t, cap, 1, 0.5), Duration::from_secs(5));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn answer_wait_lies_between_its_step_and_one_and_a_half_steps(
+            timeout_ms in 0u64..10_000,
+            cap_ms in 0u64..120_000,
+            unanswered in 0u32..100,
+            unit in proptest::num::f64::ANY,
+        ) {
+            let (t, cap) = (Duration::from_millis(timeout_ms), Duration::from_millis(cap_ms));
+            let step = Backoff::new(t, cap).step(unanswered);
+            let w = answer_wait(t, cap, unanswered, unit);
+            prop_assert!(w >= step && w <= step + step / 2, "{w:?} outside [{step:?}, 1.5 x]");
+            // Never shorter than the previous attempt's step: the waits do not shrink.
+            if unanswered > 0 {
+                prop_assert!(step >= Backoff::new(t, cap).step(unanswered - 1));
+            }
+        }
 
         #[test]
         fn backoff_delay_lies_in_the_upper_half_of_its_step(

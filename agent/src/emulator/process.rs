@@ -53,8 +53,11 @@ pub struct EmulatorConfig {
     /// masters keep going away or refusing connections).
     pub backoff: Backoff,
     /// Time to wait for an answer to a (re)registration before sending it again (plus up to
-    /// half of it as jitter).
+    /// half of it as jitter); doubled per unanswered attempt up to `max_answer_timeout`
+    /// ([`plan::answer_wait`]).
     pub answer_timeout: Duration,
+    /// Largest wait for an answer.
+    pub max_answer_timeout: Duration,
     /// Wait (jittered in [step/2, step], not growing) before asking again after a master
     /// answered that no leader is known (an election is under way).
     pub election_poll: Duration,
@@ -213,6 +216,8 @@ pub struct EmulatedAgent {
     id: Option<AgentId>,
     registered: bool,
     attempt: u32,
+    /// (Re)registrations sent in a row without an answer: the next wait doubles with it.
+    unanswered: u32,
     generation: u64,
     ping_generation: u64,
     ping_timeout: Duration,
@@ -245,6 +250,7 @@ impl EmulatedAgent {
             id: None,
             registered: false,
             attempt: 0,
+            unanswered: 0,
             generation: 0,
             ping_generation: 0,
             ping_timeout: crate::agent::DEFAULT_PING_TIMEOUT,
@@ -354,9 +360,14 @@ impl EmulatedAgent {
             debug!(ctx.node().logger(), "registration not sent"; "agent" => self.index, "error" => %e);
         }
         // A busy leader (thousands of agents re-registering at once) answers late: resending
-        // early would only add to its queue.
-        let timeout = self.config.answer_timeout;
-        let wait = timeout + self.jitter.up_to(timeout / 2);
+        // early would only add to its queue, so each unanswered attempt doubles the wait.
+        let wait = plan::answer_wait(
+            self.config.answer_timeout,
+            self.config.max_answer_timeout,
+            self.unanswered,
+            self.jitter.next_unit(),
+        );
+        self.unanswered = self.unanswered.saturating_add(1);
         self.retry_after(ctx, wait);
     }
 
@@ -367,6 +378,7 @@ impl EmulatedAgent {
             self.progress.down(libprocess::unix_ms(ctx.wall_time()));
             // A fresh loss starts a fresh backoff; a failing attempt keeps growing it.
             self.attempt = 0;
+            self.unanswered = 0;
         }
         self.ping_generation += 1;
         let wait = self.backoff_wait();
@@ -392,6 +404,7 @@ impl EmulatedAgent {
         self.registered = true;
         self.tracker.registered();
         self.attempt = 0;
+        self.unanswered = 0;
         self.generation += 1; // cancels the pending retry
         self.progress.up(libprocess::unix_ms(ctx.wall_time()));
         if let Some(secs) = ping_secs.filter(|s| s.is_finite() && *s > 0.0) {

@@ -71,9 +71,15 @@ pub struct EmulatorFlags {
     #[arg(long, default_value = "2secs", value_parser = parse_duration)]
     pub max_backoff: Duration,
     /// Time to wait for a (re)registration answer before sending again (plus up to half of
-    /// it as jitter).
+    /// it as jitter); doubled for each attempt in a row left unanswered, up to
+    /// `--max-answer-timeout` (as Mesos's agents double their registration backoff), so a
+    /// busy leader is not sent the same re-registration again every few seconds.
     #[arg(long, default_value = "2secs", value_parser = parse_duration)]
     pub answer_timeout: Duration,
+    /// Largest wait for a (re)registration answer (Mesos's agents cap their backoff at a
+    /// minute).
+    #[arg(long, default_value = "1mins", value_parser = parse_duration)]
+    pub max_answer_timeout: Duration,
     /// Time between questions to a master that knows no leader (an election is under way);
     /// jittered in [t/2, t].
     #[arg(long, default_value = "100ms", value_parser = parse_duration)]
@@ -181,6 +187,10 @@ impl EmulatorFlags {
             hostname_prefix: self.hostname_prefix.clone(),
             backoff: Backoff::new(self.backoff, self.max_backoff),
             answer_timeout: self.answer_timeout.max(Duration::from_millis(1)),
+            max_answer_timeout: self
+                .max_answer_timeout
+                .max(self.answer_timeout)
+                .max(Duration::from_millis(1)),
             election_poll: self.election_poll.max(Duration::from_millis(1)),
             initial_spread: self.initial_spread,
             seed: self.seed,

@@ -147,6 +147,13 @@ impl Master {
         if self.refuse_down_machine(ctx, &pid, &msg.agent.hostname) {
             return;
         }
+        if self.reregistering.contains(&id) {
+            // A duplicate (the agent re-sent while its first was being admitted): the first
+            // one's answer is the answer, as Mesos's `slaves.reregistering`.
+            debug!(ctx.node().logger(), "re-registration already in progress; ignored";
+                "agent" => %id, "pid" => %pid);
+            return;
+        }
         if self.agents.get(&id).is_some() {
             // Still registered (the agent restarted and recovered, or its link broke):
             // its task list is reconciled against the master's, and it gets the master's
@@ -166,6 +173,7 @@ impl Master {
             self.agent_readmitted(ctx, pid, msg);
             return;
         }
+        self.reregistering.begin(&id);
         self.registry(
             ctx,
             RegistryChange::MarkReachable(msg.agent.clone()),
@@ -182,6 +190,7 @@ impl Master {
         let Some(id) = msg.agent.id.clone() else {
             return;
         };
+        self.reregistering.end(&id);
         if self.agents.get(&id).is_some() {
             return;
         }

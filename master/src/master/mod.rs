@@ -86,6 +86,7 @@ pub mod recovery;
 pub mod registrar;
 pub mod registry_gc;
 pub mod removal_limit;
+pub mod reregistering;
 pub mod reservation_checks;
 pub mod reservations;
 pub mod resources_object;
@@ -354,6 +355,7 @@ pub struct Master {
     leader_info: Option<crate::leader_info::SharedLeaderInfo>,
     unreachable_tasks: unreachable_tasks::UnreachableTasks,
     pending_kills: pending_kills::PendingKills,
+    reregistering: reregistering::Reregistering,
     unreachable_queue: partition::UnreachableQueue,
     maintenance: maintenance::MaintenanceBook,
     operations: reservations::OperatorOperations,
@@ -385,6 +387,7 @@ impl Master {
             leader_info: None,
             unreachable_tasks: Default::default(),
             pending_kills: Default::default(),
+            reregistering: Default::default(),
             unreachable_queue: Default::default(),
             maintenance: Default::default(),
             operations: Default::default(),

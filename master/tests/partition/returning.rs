@@ -62,6 +62,9 @@ pub struct ReturningAgent {
     /// Tasks whose launch reached it after it sent its re-registration: not reported, but
     /// known when the master asks.
     pub arrived: Vec<TaskId>,
+    /// How many times it sends its re-registration in a row when it starts (1; more: an
+    /// agent that re-sent before the master answered).
+    pub copies: usize,
 }
 
 impl Process for ReturningAgent {
@@ -81,18 +84,20 @@ impl Process for ReturningAgent {
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
-        let _ = ctx.send(
-            &self.master,
-            wire::ReregisterAgent {
-                agent: self.info.clone(),
-                checkpointed_resources: meso_api::Resources::new(),
-                executor_infos: Vec::new(),
-                tasks: self.tasks.clone(),
-                frameworks: self.frameworks.clone(),
-                version: "test".to_string(),
-                capabilities: Vec::new(),
-            },
-        );
+        for _ in 0..self.copies {
+            let _ = ctx.send(
+                &self.master,
+                wire::ReregisterAgent {
+                    agent: self.info.clone(),
+                    checkpointed_resources: meso_api::Resources::new(),
+                    executor_infos: Vec::new(),
+                    tasks: self.tasks.clone(),
+                    frameworks: self.frameworks.clone(),
+                    version: "test".to_string(),
+                    capabilities: Vec::new(),
+                },
+            );
+        }
     }
 
     fn handle(&mut self, ctx: &mut Context<Self>, msg: BackMsg) {
@@ -201,6 +206,7 @@ pub fn returning(
         frameworks: vec![fw.clone()],
         events: tx,
         arrived: Vec::new(),
+        copies: 1,
     };
     (agent, rx)
 }
