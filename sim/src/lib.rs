@@ -9,7 +9,9 @@
 //! ([`host`]) whose executors are the real executor driver running seeded tasks.
 //! Frameworks run a seeded workload ([`workload`]). Faults and workload steps are on an
 //! [`agenda`]. [`checkers`] read the actors' books and the machines' truth. [`world`] is
-//! one run; the `meso-sim` binary (`scripts/sim.sh`) runs one seed or a campaign.
+//! one run; the `meso-sim` binary (`scripts/sim.sh`) runs one seed or a campaign (on
+//! `--jobs` threads, one seed per thread at a time). A [`plan`] keeps part of a seed's
+//! schedule, and the [`minimise`]r uses it to shrink a failing seed to what still fails.
 //!
 //! Invariant: a run is a function of its [`world::SimConfig`]: the same seed gives the
 //! same trace ([`trace`]) byte for byte. Anything that breaks that (a hash map's order, a
@@ -19,7 +21,9 @@ pub mod agenda;
 pub mod checkers;
 pub mod exec;
 pub mod host;
+pub mod minimise;
 pub mod net;
+pub mod plan;
 pub mod rng;
 pub mod trace;
 pub mod workload;
