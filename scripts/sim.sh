@@ -16,13 +16,14 @@
 # Cluster shape: --agents, --frameworks, --duration-secs, --heal-secs, --no-faults;
 # --only-faults/--only-steps keep part of a seed's schedule (see --help). A
 # failing seed prints the exact command that replays it; the exit status is 1 when any
-# seed failed. Built in release (SIM_PROFILE=dev for a debug build). Agents' work
+# seed failed. Built in release (SIM_PROFILE=dev for a debug build, SIM_PROFILE=sim for
+# the opt-level 1 build CI uses). Agents' work
 # directories go to /dev/shm unless MESO_SIM_WORK_DIR says otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=0
 profile="${SIM_PROFILE:-release}"
 cargo build --quiet --profile "$profile" -p meso-sim --bin meso-sim
-dir=release
+dir="$profile"
 [ "$profile" = dev ] && dir=debug
 exec "target/$dir/meso-sim" "$@"

@@ -3,7 +3,7 @@
 //! or a campaign of seeds (`--seeds K`, on `--jobs` threads), printing the figures
 //! `sim_seeds_run`, `sim_seeds_failed`, `sim_events_per_s` and
 //! `sim_seconds_simulated_per_wall_second`. A failing seed prints the command that replays
-//! it. Exit status: 0 when every seed passed, 1 when one failed, 2 on bad flags.
+//! it; a campaign reports its progress on stderr every 1,000 seeds. Exit status: 0 when every seed passed, 1 when one failed, 2 on bad flags.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -144,7 +144,7 @@ fn main() {
         std::process::exit(run_minimiser(&flags, seeds[0]));
     }
     let started = Instant::now();
-    let totals = Mutex::new((0u64, Duration::ZERO, 0u64));
+    let totals = Mutex::new((0u64, Duration::ZERO, 0u64, 0u64));
     let next = AtomicU64::new(0);
     let one_seed = |seed: u64| {
         let config = config(&flags, seed);
@@ -167,6 +167,17 @@ fn main() {
                 replay(&config).replace(" --trace", " --minimise")
             );
         }
+        t.3 += 1;
+        if t.3 % 1000 == 0 && seeds.len() > 1 {
+            eprintln!(
+                "meso-sim: {} of {} seeds run, {} failed, {:.0} s",
+                t.3,
+                seeds.len(),
+                t.2,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        drop(t);
         if seeds.len() == 1 {
             println!(
                 "seed {seed}: digest {:016x}, {} trace lines, {} frames ({} dropped), {} http chunks, {} tasks, {:.1} s simulated",
@@ -191,7 +202,7 @@ fn main() {
             });
         }
     });
-    let (events, simulated, failed) = *totals.lock();
+    let (events, simulated, failed, _) = *totals.lock();
     let wall = started.elapsed().as_secs_f64().max(1e-9);
     println!("sim_seeds_run {}", seeds.len());
     println!("sim_seeds_failed {failed}");
