@@ -14,6 +14,12 @@ use meso_sim::plan::{FaultList, Plan, StepList};
 use meso_sim::{run, SimConfig};
 use parking_lot::Mutex;
 
+/// mimalloc, as the `meso` binary's master and agent: a run allocates per frame, per
+/// offer and per JSON document, and glibc's allocator was the largest single cost in a
+/// profile of the 100-agent cluster.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Deterministic whole-cluster simulation of meso (master, allocator, agents, drivers).
 #[derive(Debug, Parser)]
 #[command(name = "meso-sim")]
@@ -48,8 +54,9 @@ struct Flags {
     #[arg(long, default_value_t = 120)]
     duration_secs: u64,
     /// Simulated seconds of quiet after healing, before the acknowledgement checks (then
-    /// 60 s of reconciliation before the last checks).
-    #[arg(long, default_value_t = 240)]
+    /// 60 s of reconciliation before the last checks). At least 90: a task launched just
+    /// before healing runs up to 60 s, and its last update must have time to arrive.
+    #[arg(long, default_value_t = 240, value_parser = clap::value_parser!(u64).range(90..))]
     heal_secs: u64,
     /// Run without faults (no drops, partitions or crashes; delays stay).
     #[arg(long)]

@@ -49,7 +49,9 @@ pub struct SimConfig {
     pub faults: bool,
     /// Keep the trace's text.
     pub keep_trace: bool,
-    /// The quiet period after healing, before the acknowledgement checks.
+    /// The quiet period after healing, before the acknowledgement checks: longer than a
+    /// task's longest run (60 s) plus an update's retry, or a task launched just before
+    /// healing ends after the check and its update looks lost.
     pub heal: Duration,
     /// Which parts of the drawn schedule run (the minimiser's handle).
     pub plan: Plan,

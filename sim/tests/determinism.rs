@@ -49,7 +49,7 @@ fn seeds_on_parallel_threads_give_the_same_traces_as_alone() {
     // `meso-sim --jobs N` runs seeds on N threads at once: nothing may leak between them.
     let short = |seed| SimConfig {
         duration: Duration::from_secs(20),
-        heal: Duration::from_secs(60),
+        heal: Duration::from_secs(90),
         ..SimConfig::new(seed)
     };
     let alone: Vec<u64> = [11, 12].iter().map(|s| run(&short(*s)).digest).collect();

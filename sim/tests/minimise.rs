@@ -12,7 +12,7 @@ use meso_sim::{run, SimConfig};
 fn planted(seed: u64) -> SimConfig {
     SimConfig {
         duration: Duration::from_secs(20),
-        heal: Duration::from_secs(60),
+        heal: Duration::from_secs(90),
         plan: Plan {
             plant: true,
             ..Plan::default()
@@ -71,7 +71,7 @@ fn a_planted_fault_is_all_that_is_left_of_the_schedule() {
 fn a_passing_seed_has_nothing_to_minimise() {
     let config = SimConfig {
         duration: Duration::from_secs(20),
-        heal: Duration::from_secs(60),
+        heal: Duration::from_secs(90),
         ..SimConfig::new(7)
     };
     let e = minimise(&config).unwrap_err();
