@@ -6,20 +6,25 @@
 #
 #   scripts/sim.sh --seed N [--trace]    one seed; --trace prints its event trace (the
 #                                        same bytes on every replay)
-#   scripts/sim.sh --seeds K [--first-seed S]
-#                                        a campaign; prints sim_seeds_run,
+#   scripts/sim.sh --seed N --minimise   shrinks a failing seed's schedule (faults,
+#                                        workload steps) to the smallest that still fails
+#                                        the same checker; prints it and its replay command
+#   scripts/sim.sh --seeds K [--first-seed S] [--jobs J]
+#                                        a campaign (on J threads); prints sim_seeds_run,
 #                                        sim_seeds_failed, sim_events_per_s and
 #                                        sim_seconds_simulated_per_wall_second
 #
-# Cluster shape: --agents, --frameworks, --duration-secs, --no-faults (see --help). A
+# Cluster shape: --agents, --frameworks, --duration-secs, --heal-secs, --no-faults;
+# --only-faults/--only-steps keep part of a seed's schedule (see --help). A
 # failing seed prints the exact command that replays it; the exit status is 1 when any
-# seed failed. Built in release (SIM_PROFILE=dev for a debug build). Agents' work
+# seed failed. Built in release (SIM_PROFILE=dev for a debug build, SIM_PROFILE=sim for
+# the opt-level 1 build CI uses). Agents' work
 # directories go to /dev/shm unless MESO_SIM_WORK_DIR says otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=0
 profile="${SIM_PROFILE:-release}"
 cargo build --quiet --profile "$profile" -p meso-sim --bin meso-sim
-dir=release
+dir="$profile"
 [ "$profile" = dev ] && dir=debug
 exec "target/$dir/meso-sim" "$@"

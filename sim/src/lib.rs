@@ -12,7 +12,9 @@
 //! machine over a log ([`registrar`]) on a simulated disk ([`disk`]) the world owns, with
 //! fsync failures and torn writes. Faults and workload steps are on an
 //! [`agenda`]. [`checkers`] read the actors' books and the machines' truth. [`world`] is
-//! one run; the `meso-sim` binary (`scripts/sim.sh`) runs one seed or a campaign.
+//! one run; the `meso-sim` binary (`scripts/sim.sh`) runs one seed or a campaign (on
+//! `--jobs` threads, one seed per thread at a time). A [`plan`] keeps part of a seed's
+//! schedule, and the [`minimise`]r uses it to shrink a failing seed to what still fails.
 //!
 //! Invariant: a run is a function of its [`world::SimConfig`]: the same seed gives the
 //! same trace ([`trace`]) byte for byte. Anything that breaks that (a hash map's order, a
@@ -24,7 +26,9 @@ pub mod disk;
 pub mod exec;
 pub mod host;
 pub mod masters;
+pub mod minimise;
 pub mod net;
+pub mod plan;
 pub mod registrar;
 pub mod rng;
 pub mod trace;

@@ -567,22 +567,25 @@ impl SimNet {
 fn send_frame(s: &mut NetState, pipe_id: u64, bytes: Bytes, now: Duration) {
     s.stats.frames += 1;
     let pipe = &s.pipes[&pipe_id];
-    let body = &bytes[frame::LEN_PREFIX..];
-    let (kind, from, to, name, hash) = match frame::decode(body) {
-        Ok(f) => (
+    let whole = bytes.clone();
+    let body = &whole[frame::LEN_PREFIX..];
+    let decoded = frame::decode(body).ok();
+    let (kind, hash) = match &decoded {
+        Some(f) => (
             f.header.kind,
-            f.header.from.to_string(),
-            f.header.to.to_string(),
-            f.header.name.to_string(),
             crate::rng::fnv(crate::rng::FNV_START, f.payload),
         ),
-        Err(_) => (
-            FrameKind::Message,
-            String::new(),
-            String::new(),
-            "?".into(),
-            0,
-        ),
+        None => (FrameKind::Message, 0),
+    };
+    // The header's fields are written straight into the trace line (no strings built).
+    let empty = "";
+    let (from, to, name): (
+        &dyn std::fmt::Display,
+        &dyn std::fmt::Display,
+        &dyn std::fmt::Display,
+    ) = match &decoded {
+        Some(f) => (&f.header.from, &f.header.to, &f.header.name),
+        None => (&empty, &empty, &"?"),
     };
     let droppable = kind == FrameKind::Message;
     let dropped = droppable && s.rng.chance(s.faults.drop_p);

@@ -16,7 +16,16 @@ struct Inner {
     lines: u64,
     keep: bool,
     text: String,
-    scratch: String,
+}
+
+/// A `fmt::Write` that only hashes what is written into it.
+struct Hashing(u64);
+
+impl std::fmt::Write for Hashing {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 = fnv(self.0, s.as_bytes());
+        Ok(())
+    }
 }
 
 /// A shared trace (clones append to the same one).
@@ -31,20 +40,23 @@ impl Trace {
             lines: 0,
             keep,
             text: String::new(),
-            scratch: String::new(),
         })))
     }
 
-    /// Appends one line at simulated time `now`.
+    /// Appends one line at simulated time `now`. Without `keep` the line is hashed as it
+    /// is formatted, never stored (the same digest, no buffer).
     pub fn line(&self, now: Duration, args: std::fmt::Arguments<'_>) {
         let mut guard = self.0.lock();
         let t = &mut *guard;
-        t.scratch.clear();
-        let _ = writeln!(t.scratch, "{} {}", now.as_micros(), args);
-        t.digest = fnv(t.digest, t.scratch.as_bytes());
         t.lines += 1;
         if t.keep {
-            t.text.push_str(&t.scratch);
+            let from = t.text.len();
+            let _ = writeln!(t.text, "{} {}", now.as_micros(), args);
+            t.digest = fnv(t.digest, &t.text.as_bytes()[from..]);
+        } else {
+            let mut h = Hashing(t.digest);
+            let _ = writeln!(h, "{} {}", now.as_micros(), args);
+            t.digest = h.0;
         }
     }
 

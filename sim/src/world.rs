@@ -27,6 +27,7 @@ use crate::exec::{self, IdleSignal};
 use crate::host::{SimHost, TaskBehaviour};
 use crate::masters::{MasterSeat, SeatRequest};
 use crate::net::{NetFaults, NetStats, SimNet};
+use crate::plan::Plan;
 use crate::rng::SimRng;
 use crate::trace::Trace;
 use crate::workload::{self, FrameworkView, SharedView, SimScheduler};
@@ -49,6 +50,12 @@ pub struct SimConfig {
     pub faults: bool,
     /// Keep the trace's text.
     pub keep_trace: bool,
+    /// The quiet period after healing, before the acknowledgement checks: longer than a
+    /// task's longest run (60 s) plus an update's retry, or a task launched just before
+    /// healing ends after the check and its update looks lost.
+    pub heal: Duration,
+    /// Which parts of the drawn schedule run (the minimiser's handle).
+    pub plan: Plan,
 }
 
 impl SimConfig {
@@ -61,6 +68,8 @@ impl SimConfig {
             duration: Duration::from_secs(120),
             faults: true,
             keep_trace: false,
+            heal: Duration::from_secs(240),
+            plan: Plan::default(),
         }
     }
 }
@@ -262,7 +271,7 @@ impl World {
         for f in &world.frameworks {
             f.view.lock().launching = false;
         }
-        let quiet = Duration::from_secs(240);
+        let quiet = config.heal;
         world.main_loop(now + quiet).await;
         world.check_acknowledgements().await;
         // Reconcile: explicit for every task a framework believes live, then implicit.
@@ -443,7 +452,7 @@ impl World {
             slot.handle.clone(),
             slot.rng.clone(),
             slot.view.clone(),
-            j,
+            (j, 1, self.config.plan.clone()),
             self.clock.now() + first,
             self.config.duration,
         );
@@ -463,11 +472,27 @@ impl World {
             spike_p: [0.0, 0.01][rng.below(2)],
             spike_max: Duration::from_millis(rng.range(10, 2_000)),
         };
+        let plan = self.config.plan.clone();
+        let faults = if plan.keeps_fault(0) {
+            faults
+        } else {
+            NetFaults {
+                drop_p: 0.0,
+                spike_p: 0.0,
+                ..faults
+            }
+        };
         self.trace
             .line(self.clock.now(), format_args!("faults {faults:?}"));
         self.net.set_faults(faults);
         let n = rng.range(0, 4);
-        for _ in 0..n {
+        let planted = usize::from(plan.plant);
+        self.trace.line(
+            self.clock.now(),
+            format_args!("schedule: {} faults", n as usize + 1 + planted),
+        );
+        for index in 1..=n as usize {
+            let agenda = plan.fault_agenda(index, &self.agenda);
             let at = Duration::from_millis(rng.range(5_000, end.as_millis() as u64));
             let len = Duration::from_millis(rng.range(1_000, 60_000));
             match rng.below(3) {
@@ -476,12 +501,12 @@ impl World {
                     let i = rng.below(self.agents.len());
                     let (net, trace, a) = (self.net.clone(), self.trace.clone(), self.agents[i].ip);
                     let m = self.master_upid.addr().ip();
-                    self.agenda.at(at, move || {
+                    agenda.at(at, move || {
                         trace.line(at, format_args!("partition agent {i} from the master"));
                         net.partition(a, m);
                     });
                     let (net, trace) = (self.net.clone(), self.trace.clone());
-                    self.agenda.at(at + len, move || {
+                    agenda.at(at + len, move || {
                         trace.line(at + len, format_args!("heal partitions"));
                         net.heal();
                     });
@@ -491,12 +516,12 @@ impl World {
                     let j = rng.below(self.frameworks.len().max(1));
                     let (net, trace) = (self.net.clone(), self.trace.clone());
                     let m = self.master_upid.addr().ip();
-                    self.agenda.at(at, move || {
+                    agenda.at(at, move || {
                         trace.line(at, format_args!("partition framework {j} from the master"));
                         net.partition(ip(2, (j + 1) as u8), m);
                     });
                     let (net, trace) = (self.net.clone(), self.trace.clone());
-                    self.agenda.at(at + len, move || {
+                    agenda.at(at + len, move || {
                         trace.line(at + len, format_args!("heal partitions"));
                         net.heal();
                     });
@@ -505,13 +530,14 @@ impl World {
                     // Crash an agent; restart it later.
                     let i = rng.below(self.agents.len());
                     let pending = self.pending.clone();
-                    self.agenda.at(at, move || pending.lock().push((i, false)));
+                    agenda.at(at, move || pending.lock().push((i, false)));
                     let pending = self.pending.clone();
-                    self.agenda
-                        .at(at + len, move || pending.lock().push((i, true)));
+                    agenda.at(at + len, move || pending.lock().push((i, true)));
                 }
             }
         }
+        let sinks = (&self.truth, &self.violations, &self.trace);
+        plan.schedule_planted(n as usize + 1, end, &self.agenda, sinks);
     }
 
     /// Runs until simulated time `until` (or until nothing is left to happen).
@@ -677,7 +703,7 @@ fn schedule_step(
     handle: DriverHandle,
     rng: Arc<Mutex<SimRng>>,
     view: SharedView,
-    j: usize,
+    (j, k, plan): (usize, u64, Plan),
     at: Duration,
     end: Duration,
 ) {
@@ -687,12 +713,15 @@ fn schedule_step(
     let next_agenda = agenda.clone();
     agenda.at(at, move || {
         let (r, v, t) = (rng.clone(), view.clone(), trace.clone());
-        let _ = handle.run(move |a| {
-            let what = workload::step(&mut r.lock(), &v, a);
-            t.line(at, format_args!("framework {j}: {what}"));
-        });
+        if plan.keeps_step(j, k) {
+            let _ = handle.run(move |a| {
+                let what = workload::step(&mut r.lock(), &v, a);
+                t.line(at, format_args!("framework {j}: step {j}.{k}: {what}"));
+            });
+        }
         let next = at + Duration::from_millis(rng.lock().range(2_000, 10_000));
-        schedule_step(next_agenda, trace, handle, rng, view, j, next, end);
+        let step = (j, k + 1, plan);
+        schedule_step(next_agenda, trace, handle, rng, view, step, next, end);
     });
 }
 
