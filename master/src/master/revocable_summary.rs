@@ -72,10 +72,17 @@ impl RevocableSummary {
         for r in agent_totals {
             out.total.add(r);
         }
+        // A task that ended and waits for its framework's acknowledgement is still active,
+        // but its resources are free again and, if evicted, it counts as evicted already
+        // (as the master's eviction metric does, from the same status update).
         for t in active {
-            out.used.add(&t.info.resources);
+            if t.state.is_terminal() {
+                out.evicted_tasks += u64::from(evicted(t));
+            } else {
+                out.used.add(&t.info.resources);
+            }
         }
-        out.evicted_tasks = completed.into_iter().filter(|t| evicted(t)).count() as u64;
+        out.evicted_tasks += completed.into_iter().filter(|t| evicted(t)).count() as u64;
         out
     }
 }
@@ -149,5 +156,19 @@ mod tests {
             }
         );
         assert_eq!(s.evicted_tasks, 1);
+    }
+
+    #[test]
+    fn an_evicted_task_awaiting_its_acknowledgement_counts_as_evicted_and_holds_nothing() {
+        let agents = [revocable("cpus:1")];
+        let mut unacknowledged = task(
+            "cpus:1",
+            TaskState::Killed,
+            Some(TaskStatusReason::ContainerPreempted),
+        );
+        unacknowledged.info.resources = revocable("cpus:0.5");
+        let s = RevocableSummary::of(agents.iter(), [&unacknowledged], []);
+        assert_eq!(s.evicted_tasks, 1);
+        assert_eq!(s.used, RevocableScalars::default());
     }
 }
