@@ -372,8 +372,6 @@ async fn operators_create_grow_shrink_and_destroy_volumes_and_not_one_in_use() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "hangs about 1 run in 20 waiting for a checkpoint after DESTROY + UNRESERVE \
-            (session 11; cause not found yet): run with --run-ignored"]
 async fn a_framework_reserves_creates_and_launches_in_one_accept_in_order() {
     let cluster = Cluster::start(Cluster::config()).await;
     cluster.node.set_delegate(Some("master"));
