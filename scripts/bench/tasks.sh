@@ -9,11 +9,13 @@
 #   executor_rss_kb     resident memory of one `meso executor` running `sleep`
 #   tasks_per_s_cgroups      tasks_per_s with `--isolation cgroups/cpu,cgroups/mem` (root only)
 #   isolate_overhead_ms_p50  launch_latency_ms_p50 with those cgroups minus without (root only)
-# Usage: scripts/bench/tasks.sh [--repeat N] [TASKS (default 2000)] [LATENCY_SAMPLES (default 100)]
+# Usage: scripts/bench/tasks.sh [--repeat N [--drop-caches]] [TASKS (default 2000)] [LATENCY_SAMPLES (default 100)]
 #   --repeat N   the whole benchmark N times back to back, each with a fresh master, agent and
 #                work dir (as a user running it N times would); prints every run's lines
 #                prefixed `run K`, then per run `tasks_per_s_run_K` and `fork_exec_per_s_run_K`,
 #                and `tasks_per_s_last_over_first` (target >= 0.9: no fall run after run).
+#   --drop-caches  with --repeat, `sync; echo 3 > /proc/sys/vm/drop_caches` before each run
+#                (root), to compare a cold page/buffer cache with back-to-back warm runs.
 # MESO_BIN (environment): the `meso` binary to measure instead of building this tree's
 # (to compare two builds on the same machine state).
 # CHECKPOINTED_TASKS (environment, default TASKS): the checkpointed run's task count (it
@@ -24,9 +26,23 @@ if [ "${1:-}" = --repeat ]; then
   REPEAT="${2:?--repeat needs a count}"
   shift 2
   case "$REPEAT" in '' | *[!0-9]* | 0) echo "--repeat needs a positive count, not '$REPEAT'" >&2; exit 2 ;; esac
+  DROP=0
+  if [ "${1:-}" = --drop-caches ]; then
+    DROP=1
+    shift
+    if [ ! -w /proc/sys/vm/drop_caches ]; then
+      echo "--drop-caches needs root (cannot write /proc/sys/vm/drop_caches)" >&2
+      exit 2
+    fi
+  fi
   OUT="$(mktemp)"
   trap 'rm -f "$OUT" "$OUT.all"' EXIT
   for k in $(seq "$REPEAT"); do
+    if [ "$DROP" = 1 ]; then
+      sync
+      echo 3 >/proc/sys/vm/drop_caches
+      echo "run $k: caches dropped" >&2
+    fi
     echo "run $k: $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     bash "$0" "$@" >"$OUT"
     sed "s/^/run $k: /" "$OUT" >&2
