@@ -454,7 +454,7 @@ pub fn offer_shape(framework: &str, agent: &str, role: &str, resources: Resource
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libprocess::{Node, TestClock};
+    use libprocess::{Node, Pid, TestClock};
     use tokio::sync::mpsc;
 
     #[test]
@@ -485,15 +485,23 @@ mod tests {
             .expect("allocator alive")
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_forced_shrink_offers_nothing_beyond_the_new_total_until_usage_falls() {
+    /// A paused-clock node running the allocator process (1 s rounds) with agent "a" of
+    /// `total` and framework "f" in role "*"; offers arrive on the receiver.
+    async fn one_agent_one_framework(
+        total: &str,
+    ) -> (
+        TestClock,
+        Node,
+        Pid<AllocatorProcess>,
+        mpsc::UnboundedReceiver<Vec<Offer>>,
+    ) {
         let clock = TestClock::paused();
         let node = Node::builder()
             .test_clock(&clock)
             .build()
             .await
             .expect("node");
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
         let sink: OfferSink = Box::new(move |offers| {
             let _ = tx.send(offers);
         });
@@ -503,7 +511,7 @@ mod tests {
         let pid = node.spawn(process).expect("spawn");
         pid.send(AllocatorCall::AddAgent {
             agent: "a".into(),
-            total: res("cpus:4;mem:1024"),
+            total: res(total),
             used: Vec::new(),
         })
         .expect("send");
@@ -516,6 +524,12 @@ mod tests {
             active: true,
         })
         .expect("send");
+        (clock, node, pid, rx)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_forced_shrink_offers_nothing_beyond_the_new_total_until_usage_falls() {
+        let (clock, node, pid, mut rx) = one_agent_one_framework("cpus:4;mem:1024").await;
         let first = next(&mut rx).await.remove(0);
         assert_eq!(first.resources, res("cpus:4;mem:1024").allocate("*"));
         // The whole agent is held (offered counts as allocated); the total drops to 1 cpu.
@@ -547,35 +561,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn events_trigger_rounds_and_filters_hold_until_a_periodic_round_after_expiry() {
-        let clock = TestClock::paused();
-        let node = Node::builder()
-            .test_clock(&clock)
-            .build()
-            .await
-            .expect("node");
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let sink: OfferSink = Box::new(move |offers| {
-            let _ = tx.send(offers);
-        });
-        let process =
-            AllocatorProcess::new(AllocatorConfig::default(), Duration::from_secs(1), sink)
-                .expect("default config is valid");
-        let pid = node.spawn(process).expect("spawn");
-        pid.send(AllocatorCall::AddAgent {
-            agent: "a".into(),
-            total: res("cpus:2;mem:1024"),
-            used: Vec::new(),
-        })
-        .expect("send");
-        pid.send(AllocatorCall::AddFramework {
-            framework: "f".into(),
-            spec: FrameworkSpec {
-                roles: vec!["*".into()],
-                ..FrameworkSpec::default()
-            },
-            active: true,
-        })
-        .expect("send");
+        let (clock, node, pid, mut rx) = one_agent_one_framework("cpus:2;mem:1024").await;
         // No clock movement: the calls themselves trigger a round.
         let offers = next(&mut rx).await;
         assert_eq!(offers.len(), 1);
