@@ -77,19 +77,8 @@ impl Master {
             );
             return;
         }
-        if let Err(e) = msg.framework.validate() {
-            send_to_driver(
-                ctx,
-                &pid,
-                wire::FrameworkError {
-                    message: format!("invalid framework: {e}"),
-                },
-            );
-            return;
-        }
-        if let Some(why) = self.refuse_framework(&msg.framework) {
-            info!(ctx.node().logger(), "framework refused by the ACLs"; "pid" => %pid, "reason" => &why);
-            send_to_driver(ctx, &pid, wire::FrameworkError { message: why });
+        if let Some(message) = self.refuse_invalid_framework(ctx, &pid, &msg.framework) {
+            send_to_driver(ctx, &pid, wire::FrameworkError { message });
             return;
         }
         if msg.framework.id.is_some() {
@@ -128,6 +117,22 @@ impl Master {
         );
     }
 
+    /// Why a driver's framework is refused before (re-)registration: invalid, or not
+    /// allowed by the ACLs (logged); `None` when it may go on.
+    fn refuse_invalid_framework(
+        &self,
+        ctx: &Context<Self>,
+        pid: &Upid,
+        framework: &FrameworkInfo,
+    ) -> Option<String> {
+        if let Err(e) = framework.validate() {
+            return Some(format!("invalid framework: {e}"));
+        }
+        let why = self.refuse_framework(framework)?;
+        info!(ctx.node().logger(), "framework refused by the ACLs"; "pid" => %pid, "reason" => &why);
+        Some(why)
+    }
+
     pub(super) fn reregister_framework(
         &mut self,
         ctx: &mut Context<Self>,
@@ -151,19 +156,8 @@ impl Master {
             );
             return;
         };
-        if let Err(e) = msg.framework.validate() {
-            send_to_driver(
-                ctx,
-                &pid,
-                wire::FrameworkError {
-                    message: format!("invalid framework: {e}"),
-                },
-            );
-            return;
-        }
-        if let Some(why) = self.refuse_framework(&msg.framework) {
-            info!(ctx.node().logger(), "framework refused by the ACLs"; "pid" => %pid, "reason" => &why);
-            send_to_driver(ctx, &pid, wire::FrameworkError { message: why });
+        if let Some(message) = self.refuse_invalid_framework(ctx, &pid, &msg.framework) {
+            send_to_driver(ctx, &pid, wire::FrameworkError { message });
             return;
         }
         let info = msg.framework;
