@@ -15,8 +15,11 @@
 //!
 //! Prints `soak_tasks_launched`, `soak_tasks_lost` (tasks on stable agents that ended in any
 //! state but TASK_KILLED, or had no update 60 s after their launch when the run ended:
-//! target 0), `soak_tasks_lost_on_departed_agents` (tasks on the churn emulator's agents,
-//! expected), `soak_master_rss_mb_start` (the leader after the first minute),
+//! target 0; its states are split by reason and by whether the task had run),
+//! `soak_tasks_lost_after_running` (of those, tasks that had been RUNNING),
+//! `soak_tasks_lost_then_heard_of` (tasks reported lost and later reported again: a LOST
+//! that was not true), `soak_tasks_lost_on_departed_agents` (tasks on the churn emulator's
+//! agents, expected), `soak_master_rss_mb_start` (the leader after the first minute),
 //! `soak_master_rss_mb_10min` (the leader just before the kill at minute 10) and
 //! `soak_master_rss_mb_end`, and `soak_offer_latency_ms_p50`/`_p99` (a framework short of
 //! a task revives -> its next offer).
@@ -25,7 +28,7 @@
 //! [--churn-every-secs S] [--frameworks N] [--tasks-per-framework N] [--task-life-secs S]
 //! [--kill-every-minutes M] [--keep-dir PATH]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -48,7 +51,13 @@ struct Stats {
     killed: u64,
     lost: u64,
     lost_departed: u64,
+    /// Lost tasks by state, reason and whether they had run (a launch that died with a
+    /// killed leader never ran: no agent got it).
     lost_states: HashMap<String, u64>,
+    /// Lost tasks that had been RUNNING.
+    lost_after_running: u64,
+    /// Tasks reported again after they were reported lost (a LOST that was not true).
+    lost_then_heard: u64,
     offer_latency_ms: Vec<f64>,
 }
 
@@ -66,6 +75,8 @@ struct Launch {
 #[derive(Default)]
 struct Own {
     tasks: HashMap<TaskId, Launch>,
+    /// Tasks reported lost (to notice one that is heard of again).
+    lost: HashSet<TaskId>,
     next: u64,
     /// Since when the framework is short of a task and has revived.
     hungry_since: Option<Instant>,
@@ -163,6 +174,13 @@ impl Scheduler for SoakScheduler {
     fn status_update(&mut self, driver: &mut DriverActions<'_>, status: &TaskStatus) {
         let mut own = self.own.lock().expect("no panics while locked");
         let Some(launch) = own.tasks.get_mut(&status.task_id) else {
+            if own.lost.contains(&status.task_id) && status.state != TaskState::Lost {
+                own.lost.remove(&status.task_id);
+                self.stats
+                    .lock()
+                    .expect("no panics while locked")
+                    .lost_then_heard += 1;
+            }
             return;
         };
         match status.state {
@@ -180,7 +198,19 @@ impl Scheduler for SoakScheduler {
                     stats.lost_departed += 1;
                 } else {
                     stats.lost += 1;
-                    *stats.lost_states.entry(other.to_string()).or_default() += 1;
+                    let ran = launch.running_since.is_some();
+                    stats.lost_after_running += u64::from(ran);
+                    let key = format!(
+                        "{other} {:?} {}",
+                        status.reason,
+                        if ran {
+                            "after RUNNING"
+                        } else {
+                            "never RUNNING"
+                        }
+                    );
+                    *stats.lost_states.entry(key).or_default() += 1;
+                    own.lost.insert(status.task_id.clone());
                 }
             }
         }
@@ -466,6 +496,8 @@ fn main() {
         s.lost,
         s.lost_states
     );
+    println!("soak_tasks_lost_after_running: {}", s.lost_after_running);
+    println!("soak_tasks_lost_then_heard_of: {}", s.lost_then_heard);
     println!("soak_tasks_lost_on_departed_agents: {}", s.lost_departed);
     println!(
         "soak_master_rss_mb_start: {:.0} MB",
