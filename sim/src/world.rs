@@ -142,6 +142,9 @@ struct AgentSlot {
 }
 
 struct FrameworkSlot {
+    /// The framework's node, held for the run (dropped with the world: a forgotten node
+    /// leaked its peers and processes, ~200 KB per seed in a campaign).
+    _node: Node,
     view: SharedView,
     /// Whether it checkpoints (its tasks' updates survive an agent restart).
     checkpoint: bool,
@@ -438,8 +441,8 @@ impl World {
             .reconcile_on_registration()
             .with_launch_check(Some(meso_frameworks::driver::DEFAULT_LAUNCH_CHECK));
         let pid = node.spawn(driver).expect("the driver spawns");
-        std::mem::forget(node);
         let slot = FrameworkSlot {
+            _node: node,
             view,
             checkpoint,
             handle: DriverHandle::new(pid),
