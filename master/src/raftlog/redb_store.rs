@@ -7,13 +7,20 @@
 //! [`StoreBackend::commit_async`] runs it on a tokio blocking thread.
 
 use super::error::RaftLogError;
-use super::storage::{decode, CommitResult, StoreBackend, StoreTxn, Stored};
+use super::storage::{decode, CommitResult, DiskStorage, StoreBackend, StoreTxn, Stored};
 use futures::future::BoxFuture;
 use protobuf::Message as _;
 use raft::eraftpb::Entry;
 use redb::{Database, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+impl DiskStorage {
+    /// Opens (or creates) the redb store under `work_dir` (see [`DiskStorage::open_on`]).
+    pub fn open(work_dir: &Path, voters: &[u64]) -> Result<DiskStorage, RaftLogError> {
+        DiskStorage::open_on(Arc::new(RedbBackend::open(work_dir)?), voters)
+    }
+}
 
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");

@@ -17,7 +17,6 @@ use futures::future::BoxFuture;
 use protobuf::Message as _;
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
 use raft::{GetEntriesContext, RaftState, StorageError};
-use std::path::Path;
 use std::sync::Arc;
 
 /// One atomic, durable change to a store.
@@ -203,14 +202,9 @@ impl std::fmt::Debug for DiskStorage {
 }
 
 impl DiskStorage {
-    /// Opens (or creates) the redb store under `work_dir`. A new store records `voters` as
-    /// the cluster; an existing one must have been made for the same voters.
-    pub fn open(work_dir: &Path, voters: &[u64]) -> Result<DiskStorage, RaftLogError> {
-        let backend = super::redb_store::RedbBackend::open(work_dir)?;
-        DiskStorage::open_on(Arc::new(backend), voters)
-    }
-
-    /// Opens the store `backend` holds (as [`open`](Self::open)).
+    /// Opens the store `backend` holds. A new store records `voters` as the cluster; an
+    /// existing one must have been made for the same voters. (`DiskStorage::open` opens
+    /// the redb store under a work dir: `redb_store.rs`.)
     pub fn open_on(
         backend: Arc<dyn StoreBackend>,
         voters: &[u64],
