@@ -14,7 +14,9 @@
 #                                        sim_seeds_failed, sim_events_per_s and
 #                                        sim_seconds_simulated_per_wall_second
 #
-# Cluster shape: --agents, --frameworks, --duration-secs, --heal-secs, --no-faults;
+# Cluster shape: --agents, --frameworks, --masters (1, or 3-7 on the production Raft
+# registry; --raft-every K gives every K-th seed of a campaign 3), --duration-secs,
+# --heal-secs, --no-faults;
 # --only-faults/--only-steps keep part of a seed's schedule (see --help). A
 # failing seed prints the exact command that replays it; the exit status is 1 when any
 # seed failed. Built in release (SIM_PROFILE=dev for a debug build, SIM_PROFILE=sim for

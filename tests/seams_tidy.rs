@@ -74,12 +74,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "Instant::now",
         "the emulator program's runner, outside every node: elapsed time for its report",
     ),
-    (
-        "master/src/raftlog/peer.rs",
-        "Instant::now",
-        "times the real work of one raft ready for the `raft/ready` timer metric; nothing \
-         decides on it",
-    ),
 ];
 
 fn workspace() -> PathBuf {

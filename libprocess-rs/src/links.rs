@@ -3,18 +3,19 @@
 //! Two directions are kept. `watchers` maps a local process to every process (local or on
 //! another node) linked to it, to be told when it exits. `remote` maps a peer node to the
 //! remote processes local processes watch there, so a broken connection to that node can
-//! be reported as the exit of each. Invariant: an entry is removed when its notification is
+//! be reported as the exit of each. Ordered maps, so exits are reported in the same order
+//! on every run (a seeded simulation replays them). Invariant: an entry is removed when its notification is
 //! produced, so each link yields at most one exit notification.
 
 use crate::upid::Upid;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
 /// The link table.
 #[derive(Debug, Default)]
 pub(crate) struct Links {
-    watchers: HashMap<Upid, HashSet<Upid>>,
-    remote: HashMap<SocketAddr, HashMap<Upid, HashSet<Upid>>>,
+    watchers: BTreeMap<Upid, BTreeSet<Upid>>,
+    remote: BTreeMap<SocketAddr, BTreeMap<Upid, BTreeSet<Upid>>>,
 }
 
 impl Links {

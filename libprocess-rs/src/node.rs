@@ -275,6 +275,11 @@ impl Node {
         self.0.clock.clone()
     }
 
+    /// The node's transport (to probe an address the way the node connects to it).
+    pub fn transport(&self) -> Arc<dyn crate::seams::Transport> {
+        self.0.transport.clone()
+    }
+
     /// Wall-clock time by the node's clock (a paused test clock freezes it).
     pub fn wall_time(&self) -> std::time::SystemTime {
         self.0.clock.wall_time()

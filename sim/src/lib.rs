@@ -10,7 +10,9 @@
 //! Frameworks run a seeded workload ([`workload`]). The master runs on a seat
 //! ([`masters`]) that crashes and restarts it; its registry is the production registry state
 //! machine over a log ([`registrar`]) on a simulated disk ([`disk`]) the world owns, with
-//! fsync failures and torn writes. Faults and workload steps are on an
+//! fsync failures and torn writes; with `--masters 3` or 5 the masters run the production
+//! Raft registry and `MasterHost` instead ([`raft_seats`]), their Raft stores on simulated
+//! disks ([`raftstore`]). Faults and workload steps are on an
 //! [`agenda`]. [`checkers`] read the actors' books and the machines' truth. [`world`] is
 //! one run; the `meso-sim` binary (`scripts/sim.sh`) runs one seed or a campaign (on
 //! `--jobs` threads, one seed per thread at a time). A [`plan`] keeps part of a seed's
@@ -29,6 +31,8 @@ pub mod masters;
 pub mod minimise;
 pub mod net;
 pub mod plan;
+pub mod raft_seats;
+pub mod raftstore;
 pub mod registrar;
 pub mod rng;
 pub mod trace;

@@ -58,6 +58,16 @@ struct Flags {
     /// before healing runs up to 60 s, and its last update must have time to arrive.
     #[arg(long, default_value_t = 240, value_parser = clap::value_parser!(u64).range(90..))]
     heal_secs: u64,
+    /// Masters: 1 (its registry a log on its own simulated disk), or 3 to 7 running the
+    /// production Raft registry, each on its own simulated disk, electing over the
+    /// simulated network, with leader crashes, leader and minority partitions and disk
+    /// faults, and the Raft checkers (one leader per term, no committed entry lost).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=7))]
+    masters: u64,
+    /// In a campaign, every K-th seed (those with seed % K == K - 1) runs 3 masters on the
+    /// Raft registry instead of --masters (0: none); a failing one's replay says --masters 3.
+    #[arg(long, default_value_t = 0)]
+    raft_every: u64,
     /// Run without faults (no drops, partitions or crashes; delays stay).
     #[arg(long)]
     no_faults: bool,
@@ -84,6 +94,11 @@ fn config(flags: &Flags, seed: u64) -> SimConfig {
             only_steps: flags.only_steps.clone().map(|s| s.0),
             plant: false,
         },
+        masters: if flags.raft_every > 0 && seed % flags.raft_every == flags.raft_every - 1 {
+            3
+        } else {
+            flags.masters as usize
+        },
     }
 }
 
@@ -102,6 +117,9 @@ fn replay(config: &SimConfig) -> String {
     }
     if config.heal != d.heal {
         cmd += &format!(" --heal-secs {}", config.heal.as_secs());
+    }
+    if config.masters != d.masters {
+        cmd += &format!(" --masters {}", config.masters);
     }
     if !config.faults {
         cmd += " --no-faults";

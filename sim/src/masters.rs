@@ -10,14 +10,12 @@
 //! through their production paths. A master that stopped by itself (a failed fsync makes
 //! the registrar fail, and the master stops) is restarted by its supervisor a second later.
 //!
-//! Not simulated yet: three or five masters on the production Raft registry
-//! (`meso_master::raftlog`). What its seam needs: `RaftDriver` generic over a store trait
-//! (what it calls on `DiskStorage`: `raft::Storage`, `latest_snapshot`, `plan_persist`,
-//! `finish_persist`, `set_commit`, `apply_snapshot`, `compact`, `writer`), the peer's
-//! persist (`spawn_blocking` of `StoreWriter::write`) behind an async writer the simulator
-//! implements on a [`SimDisk`], `RaftLog::open` taking the store instead of a work dir, and
-//! the node's clock and transport instead of tokio's in `RaftRegistrar`'s retry pause,
-//! `leader_gone::refuses_connections` and the peer's persist timing (`Instant::now`).
+//! This is the one-master shape (`--masters 1`, the default). Three or five masters on the
+//! production Raft registry are `raft_seats.rs` (`--masters 3`): there the seam is the
+//! log's `StoreBackend` (`meso_master::raftlog`), which the simulator implements on a
+//! [`SimDisk`] (`raftstore.rs`: appends fsync after the disk's latency on the simulated
+//! clock instead of on a blocking thread), and the Raft peer probes a dead leader and
+//! paces its retries through its node's transport and clock.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +28,7 @@ use parking_lot::Mutex;
 use crate::agenda::Agenda;
 use crate::disk::{DiskFaults, SimDisk};
 use crate::net::SimNet;
+use crate::plan::Plan;
 use crate::registrar::{DiskRegistrar, Ledger};
 use crate::rng::SimRng;
 use crate::trace::Trace;
@@ -181,8 +180,15 @@ impl MasterSeat {
         }
     }
 
-    /// Draws the master's crashes (and the disk's faults) onto the agenda, from their own
-    /// seeded stream (the other faults' schedule is unchanged by them).
+    /// How many crashes this seed draws (the plan's indexes count them).
+    pub fn fault_count(&self) -> usize {
+        [0, 0, 1, 1, 2][SimRng::stream(self.seed, "master-faults").below(5)]
+    }
+
+    /// Draws the master's crashes onto the agenda as the plan's faults `first..first +
+    /// fault_count()` (so the minimiser can drop each), and the disk's faults, from their
+    /// own seeded stream (the other faults' schedule is unchanged by them).
+    #[allow(clippy::too_many_arguments)]
     pub fn schedule(
         &self,
         agenda: &Agenda,
@@ -190,12 +196,15 @@ impl MasterSeat {
         trace: &Trace,
         end: Duration,
         disk_faults: bool,
+        first: usize,
+        plan: &Plan,
     ) {
         let mut rng = SimRng::stream(self.seed, "master-faults");
         let crashes = [0, 0, 1, 1, 2][rng.below(5)];
-        for _ in 0..crashes {
+        for index in first..first + crashes {
             let at = Duration::from_millis(rng.range(5_000, end.as_millis() as u64));
             let down = Duration::from_millis(rng.range(200, 20_000));
+            let agenda = &plan.fault_agenda(index, agenda);
             if rng.chance(0.5) {
                 // At the next registry write, after its bytes reach the page cache and
                 // before its fsync; restarted `down` later.

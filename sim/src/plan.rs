@@ -4,7 +4,9 @@
 //! depend on a dropped part, stay the same); a [`Plan`] then keeps only some of it:
 //! - fault 0 is the network's random faults (connection breaks and delay spikes; the
 //!   ordinary delays always stay), faults 1.. are the scheduled faults in the order drawn
-//!   (partitions, crashes, ...), each with all its agenda entries (start and end);
+//!   (partitions, crashes, ...), each with all its agenda entries (start and end), then
+//!   the master faults (`masters.rs`'s crashes, `raft_seats.rs`'s leader crashes and
+//!   partitions; the disks' fault rates stay with the seed), then a planted one;
 //! - workload step `j.k` is framework `j`'s `k`-th step on the agenda (kill, suppress,
 //!   revive, reconcile); its offers and launches are not steps and always stay.
 //!

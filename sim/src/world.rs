@@ -28,6 +28,7 @@ use crate::host::{SimHost, TaskBehaviour};
 use crate::masters::{MasterSeat, SeatRequest};
 use crate::net::{NetFaults, NetStats, SimNet};
 use crate::plan::Plan;
+use crate::raft_seats::RaftSeats;
 use crate::rng::SimRng;
 use crate::trace::Trace;
 use crate::workload::{self, FrameworkView, SharedView, SimScheduler};
@@ -56,6 +57,9 @@ pub struct SimConfig {
     pub heal: Duration,
     /// Which parts of the drawn schedule run (the minimiser's handle).
     pub plan: Plan,
+    /// Masters: 1 (one master, its registry a log on its disk: `masters.rs`) or 3, 5, ...
+    /// on the production Raft registry (`raft_seats.rs`).
+    pub masters: usize,
 }
 
 impl SimConfig {
@@ -70,6 +74,7 @@ impl SimConfig {
             keep_trace: false,
             heal: Duration::from_secs(240),
             plan: Plan::default(),
+            masters: 1,
         }
     }
 }
@@ -159,10 +164,14 @@ struct World {
     trace: Trace,
     agenda: Agenda,
     idle: Arc<IdleSignal>,
-    master: Pid<Master>,
-    /// The master's machine and disk (`masters.rs`).
+    /// The one master (without `raft`).
+    master: Option<Pid<Master>>,
+    /// The master's machine and disk (`masters.rs`), without `raft`.
     seat: MasterSeat,
-    master_upid: Upid,
+    /// Several masters on the Raft registry (`raft_seats.rs`).
+    raft: Option<RaftSeats>,
+    /// Every master's address (what agents and drivers are given).
+    master_upids: Vec<Upid>,
     agents: Vec<AgentSlot>,
     frameworks: Vec<FrameworkSlot>,
     truth: Truth,
@@ -193,8 +202,21 @@ impl World {
         let violations = Violations::default();
 
         let mut seat = MasterSeat::new(seed, SocketAddr::new(ip(0, 1), 5050));
-        let (master, _) = seat.start(&net, &clock, &trace).await;
-        let master_upid = master.upid().clone();
+        let (master, raft, master_upids) = if config.masters > 1 {
+            let addrs = (0..config.masters)
+                .map(|k| SocketAddr::new(ip(0, k as u8 + 1), 5050))
+                .collect();
+            let mut seats = RaftSeats::new(seed, addrs, &clock, &trace, &violations);
+            for k in 0..config.masters {
+                seats.start(k, &net, &clock, &trace).await;
+            }
+            let upids = seats.upids();
+            (None, Some(seats), upids)
+        } else {
+            let (master, _) = seat.start(&net, &clock, &trace).await;
+            let upid = master.upid().clone();
+            (Some(master), None, vec![upid])
+        };
 
         let mut world = World {
             config: config.clone(),
@@ -205,7 +227,8 @@ impl World {
             idle,
             master,
             seat,
-            master_upid,
+            raft,
+            master_upids,
             agents: Vec::new(),
             frameworks: Vec::new(),
             truth,
@@ -263,7 +286,12 @@ impl World {
         world.net.heal();
         world.pending.lock().clear();
         world.seat.heal();
-        if !world.seat.is_up() {
+        if let Some(raft) = world.raft.as_mut() {
+            raft.heal();
+            for k in 0..raft.len() {
+                raft.start(k, &world.net, &world.clock, &world.trace).await;
+            }
+        } else if !world.seat.is_up() {
             world.restart_master().await;
         }
         for i in 0..world.agents.len() {
@@ -295,6 +323,11 @@ impl World {
         let now = world.clock.now();
         world.main_loop(now + Duration::from_secs(60)).await;
         world.check_books().await;
+        if let Some(raft) = &world.raft {
+            for v in raft.check_caught_up().await {
+                world.violation(v);
+            }
+        }
         for v in checkers::framework_views(
             &world
                 .frameworks
@@ -350,8 +383,8 @@ impl World {
             .await
             .expect("an agent node binds in the simulation");
         let config = AgentConfig {
-            master: self.master_upid.clone(),
-            masters: Vec::new(),
+            master: self.master_upids[0].clone(),
+            masters: self.master_upids[1..].to_vec(),
             hostname: format!("agent{i}.sim"),
             work_dir: slot.work_dir.clone(),
             resources: Resources::parse("cpus:4;mem:4096;disk:10000;ports:[31000-32000]", "*")
@@ -437,7 +470,9 @@ impl World {
             self.clock.clone(),
         );
         let checkpoint = info.checkpoint;
-        let driver = SchedulerDriver::new(self.master_upid.clone(), info, Box::new(scheduler))
+        let detector = meso_api::detector::MasterDetector::new(self.master_upids.clone())
+            .expect("the simulation has a master");
+        let driver = SchedulerDriver::with_detector(detector, info, Box::new(scheduler))
             .reconcile_on_registration()
             .with_launch_check(Some(meso_frameworks::driver::DEFAULT_LAUNCH_CHECK));
         let pid = node.spawn(driver).expect("the driver spawns");
@@ -466,8 +501,6 @@ impl World {
     fn schedule_faults(&mut self) {
         let mut rng = SimRng::stream(self.config.seed, "faults");
         let end = self.config.duration;
-        self.seat
-            .schedule(&self.agenda, &self.clock, &self.trace, end, true);
         let faults = NetFaults {
             drop_p: [0.0, 0.01, 0.05][rng.below(3)],
             delay_min: Duration::from_micros(50),
@@ -490,9 +523,16 @@ impl World {
         self.net.set_faults(faults);
         let n = rng.range(0, 4);
         let planted = usize::from(plan.plant);
+        let master_faults = match &self.raft {
+            Some(raft) => raft.fault_count(),
+            None => self.seat.fault_count(),
+        };
         self.trace.line(
             self.clock.now(),
-            format_args!("schedule: {} faults", n as usize + 1 + planted),
+            format_args!(
+                "schedule: {} faults",
+                n as usize + 1 + planted + master_faults
+            ),
         );
         for index in 1..=n as usize {
             let agenda = plan.fault_agenda(index, &self.agenda);
@@ -503,10 +543,10 @@ impl World {
                     // Partition one agent's machine from the master.
                     let i = rng.below(self.agents.len());
                     let (net, trace, a) = (self.net.clone(), self.trace.clone(), self.agents[i].ip);
-                    let m = self.master_upid.addr().ip();
+                    let masters = self.master_ips();
                     agenda.at(at, move || {
                         trace.line(at, format_args!("partition agent {i} from the master"));
-                        net.partition(a, m);
+                        masters.iter().for_each(|m| net.partition(a, *m));
                     });
                     let (net, trace) = (self.net.clone(), self.trace.clone());
                     agenda.at(at + len, move || {
@@ -518,10 +558,12 @@ impl World {
                     // Partition one framework from the master.
                     let j = rng.below(self.frameworks.len().max(1));
                     let (net, trace) = (self.net.clone(), self.trace.clone());
-                    let m = self.master_upid.addr().ip();
+                    let masters = self.master_ips();
                     agenda.at(at, move || {
                         trace.line(at, format_args!("partition framework {j} from the master"));
-                        net.partition(ip(2, (j + 1) as u8), m);
+                        masters
+                            .iter()
+                            .for_each(|m| net.partition(ip(2, (j + 1) as u8), *m));
                     });
                     let (net, trace) = (self.net.clone(), self.trace.clone());
                     agenda.at(at + len, move || {
@@ -540,7 +582,21 @@ impl World {
             }
         }
         let sinks = (&self.truth, &self.violations, &self.trace);
-        plan.schedule_planted(n as usize + 1, end, &self.agenda, sinks);
+        // The master faults follow the scheduled ones; a planted fault comes last.
+        plan.schedule_planted(n as usize + 1 + master_faults, end, &self.agenda, sinks);
+        let first = n as usize + 1;
+        match &self.raft {
+            Some(raft) => raft.schedule(&self.agenda, &self.net, &self.trace, end, first, &plan),
+            None => {
+                let (agenda, clock, trace) = (&self.agenda, &self.clock, &self.trace);
+                self.seat
+                    .schedule(agenda, clock, trace, end, true, first, &plan)
+            }
+        }
+    }
+
+    fn master_ips(&self) -> Vec<IpAddr> {
+        self.master_upids.iter().map(|u| u.addr().ip()).collect()
     }
 
     /// Runs until simulated time `until` (or until nothing is left to happen).
@@ -561,6 +617,13 @@ impl World {
                     }
                 }
                 continue;
+            }
+            if let Some(raft) = self.raft.as_mut() {
+                let (net, clock, trace, agenda) =
+                    (&self.net, &self.clock, &self.trace, &self.agenda);
+                if raft.run_requests(net, clock, trace, agenda).await {
+                    continue;
+                }
             }
             let seat_requests: Vec<SeatRequest> = std::mem::take(&mut *self.seat.requests.lock());
             if !seat_requests.is_empty() {
@@ -611,6 +674,9 @@ impl World {
     /// The agents' supervisor: an agent process that stopped by itself (it exits on some
     /// errors, as Mesos's does) is restarted a second later, as systemd would.
     fn supervise(&mut self, now: Duration) {
+        if let Some(raft) = &self.raft {
+            raft.supervise(now, &self.agenda, &self.trace);
+        }
         if self.seat.exited() {
             self.trace.line(
                 now,
@@ -684,14 +750,21 @@ impl World {
     /// Starts the master again from its disk; recovery's findings are violations.
     async fn restart_master(&mut self) {
         let (pid, found) = self.seat.start(&self.net, &self.clock, &self.trace).await;
-        self.master = pid;
+        self.master = Some(pid);
         for v in found {
             self.violation(v);
         }
     }
 
     async fn check_books(&mut self) {
-        if let Some(found) = checkers::allocation_books(&self.master).await {
+        let master = match &self.raft {
+            Some(raft) => raft.leader_master(),
+            None => self.master.clone(),
+        };
+        let Some(master) = master else {
+            return;
+        };
+        if let Some(found) = checkers::allocation_books(&master).await {
             for v in found {
                 self.violation(v);
             }

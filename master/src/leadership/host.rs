@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use libprocess::slog::{info, warn};
-use libprocess::{Node, Upid};
+use libprocess::{Node, Pid, Upid};
 use parking_lot::Mutex;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -67,6 +67,7 @@ pub enum HostError {
 /// Handle to a running host.
 pub struct MasterHost {
     leader: SharedLeaderInfo,
+    master: Arc<Mutex<Option<Pid<Master>>>>,
     stop: watch::Sender<bool>,
     task: JoinHandle<Result<(), HostError>>,
 }
@@ -110,16 +111,22 @@ impl MasterHost {
             ..LeaderInfo::default()
         }));
         let (stop, stop_rx) = watch::channel(false);
+        let master = Arc::new(Mutex::new(None));
         let task = tokio::spawn(run(
             node.clone(),
             log,
             peers,
             config,
-            leader.clone(),
+            (leader.clone(), master.clone()),
             stop_rx,
             companions,
         ));
-        MasterHost { leader, stop, task }
+        MasterHost {
+            leader,
+            master,
+            stop,
+            task,
+        }
     }
 
     /// Who leads, as this master knows it.
@@ -130,6 +137,16 @@ impl MasterHost {
     /// The shared leader info (for `/master/state` and metrics).
     pub fn shared_leader_info(&self) -> SharedLeaderInfo {
         self.leader.clone()
+    }
+
+    /// The `Master` process this host started last (it may have stopped since).
+    pub fn master_pid(&self) -> Option<Pid<Master>> {
+        self.master.lock().clone()
+    }
+
+    /// Whether the host has stopped (see [`wait`](Self::wait) for why).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
     }
 
     /// Waits until the host stops: `Ok` after [`MasterHost::stop`], an error otherwise.
@@ -211,6 +228,7 @@ async fn recover(
     let clock = node.clock();
     let guard = clock.sleep_until(clock.now() + RECOVERY_READ_GUARD);
     tokio::select! {
+        biased;
         read = log.read(snapshot_of) => read.map_err(|e| e.to_string()),
         _ = guard => Err("the registry read did not complete".to_string()),
     }
@@ -227,7 +245,7 @@ async fn run(
     log: RaftLog<Registry>,
     peers: BTreeMap<u64, SocketAddr>,
     config: MasterConfig,
-    shared: SharedLeaderInfo,
+    (shared, started): (SharedLeaderInfo, Arc<Mutex<Option<Pid<Master>>>>),
     mut stop: watch::Receiver<bool>,
     companions: Vec<Arc<dyn Companion>>,
 ) -> Result<(), HostError> {
@@ -265,6 +283,7 @@ async fn run(
                                 what: "master",
                                 reason: e.to_string(),
                             })?;
+                    *started.lock() = Some(pid.clone());
                     info!(logger, "elected: this master leads"; "term" => state.term, "pid" => %pid.upid(), "at_unix_ms" => unix_ms(&node));
                     serving = Serving::Master(pid.upid().clone(), state.term);
                     update_info(&shared, &node, &peers, state, true);
@@ -277,6 +296,7 @@ async fn run(
                     // leadership moved on: look again shortly.
                     let clock = node.clock();
                     let stopped = tokio::select! {
+                        biased;
                         _ = clock.sleep_until(clock.now() + RECOVERY_RETRY) => false,
                         _ = stop.changed() => true,
                     };
@@ -299,6 +319,7 @@ async fn run(
         }
         let exited = node.wait(serving.upid());
         tokio::select! {
+            biased;
             changed = leader.changed() => {
                 if changed.is_err() {
                     depose(&node, &companions).await;
@@ -315,6 +336,7 @@ async fn run(
                         // leader watch may show a moment later: give it that moment.
                         let clock = node.clock();
                         let moved = tokio::select! {
+                            biased;
                             r = leader.wait_for(|s| !s.is_leader || s.term != term) => r.is_ok(),
                             _ = clock.sleep_until(clock.now() + STEP_DOWN_GRACE) => false,
                         };

@@ -119,7 +119,8 @@ async fn propose(
             Ok(outcome) => return Ok(outcome),
             Err(ProposeError::Busy(_) | ProposeError::Dropped(_)) if attempt < ATTEMPTS => {
                 attempt += 1;
-                tokio::time::sleep(RETRY_PAUSE).await;
+                let clock = log.clock();
+                clock.sleep_until(clock.now() + RETRY_PAUSE).await;
             }
             Err(e) => return Err(failed(change, e)),
         }

@@ -21,7 +21,7 @@
 //! `/state` asks for credentials as the leader's read-only endpoints do (the master's
 //! `HttpAuthenticator`); redirected paths are authenticated by the leader.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use libprocess::http_types::{HeaderName, HeaderValue, StatusCode};
@@ -94,7 +94,7 @@ client_messages! {
 pub struct StandIn {
     leader: SharedLeaderInfo,
     /// Clients waiting for a leader to be known.
-    held: HashSet<Upid>,
+    held: BTreeSet<Upid>,
     /// Counts holds (a hold starts when the first client is held).
     hold: u64,
     /// The leader this stand-in is linked to (to learn when it dies).
@@ -112,7 +112,7 @@ impl StandIn {
     pub fn new(leader: SharedLeaderInfo) -> StandIn {
         StandIn {
             leader,
-            held: HashSet::new(),
+            held: BTreeSet::new(),
             hold: 0,
             watched: None,
             dead: None,
@@ -157,7 +157,7 @@ impl StandIn {
             return;
         }
         let hint = self.hint();
-        for client in self.held.drain() {
+        for client in std::mem::take(&mut self.held) {
             // Best effort: a client whose hint is lost asks again after its own timeout.
             let _ = ctx.send(&client, hint.clone());
         }

@@ -1,7 +1,7 @@
 //! [`RaftDriver`]: the step/ready loop around raft-rs's `RawNode`, with no timers and no
 //! networking: the caller ticks it, feeds it peer messages and proposals, and gets back an
 //! [`Output`] (messages to send, proposal outcomes, reads that may be served). Disk writes
-//! go through [`DiskStorage`] inside [`RaftDriver::process_ready`].
+//! go through [`DiskStorage`] (and its [`StoreBackend`](super::StoreBackend)) inside [`RaftDriver::process_ready`].
 //!
 //! Proposals are batched: [`RaftDriver::propose`] queues an encoded command and
 //! [`RaftDriver::flush`] turns everything queued into one log entry (a [`Batch`]), so one
@@ -20,7 +20,7 @@ use protobuf::Message as _;
 use raft::eraftpb::{Entry, EntryType, Message};
 use raft::{RawNode, StateRole};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// Settings of one node's log.
 #[derive(Debug, Clone)]
@@ -125,6 +125,15 @@ pub struct LogStats {
     pub entry_bytes: u64,
 }
 
+/// Watches a node's log from outside (the simulator's checkers): every entry applied and
+/// every term this node leads, as they happen.
+pub trait LogObserver: Send + Sync + 'static {
+    /// Node `node` applied the entry at `index` of `term` holding `data`.
+    fn applied(&self, node: u64, index: u64, term: u64, data: &[u8]);
+    /// Node `node` leads in `term`.
+    fn leads(&self, node: u64, term: u64);
+}
+
 /// One log entry's worth of commands.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Batch {
@@ -177,13 +186,18 @@ pub struct RaftDriver<SM: StateMachine, T> {
     next_seq: u64,
     queued: Vec<(T, Vec<u8>)>,
     queued_bytes: usize,
-    in_flight: HashMap<u64, T>,
+    in_flight: BTreeMap<u64, T>,
     next_read: u64,
-    pending_reads: HashMap<u64, T>,
+    pending_reads: BTreeMap<u64, T>,
     ready_reads: Vec<(u64, T)>,
     applied: u64,
     leader: LeaderState,
     logger: slog::Logger,
+    observer: Option<std::sync::Arc<dyn LogObserver>>,
+    /// The election timeout's generator (see `redraw_election_timeout`), and the (term,
+    /// role, timeout) it last saw.
+    timeout_rng: u64,
+    timeout_seen: (u64, StateRole, usize),
 }
 
 impl<SM: StateMachine, T> RaftDriver<SM, T> {
@@ -225,7 +239,7 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
             term: raw.raft.term,
             is_leader: raw.raft.state == StateRole::Leader,
         };
-        Ok(RaftDriver {
+        let mut driver = RaftDriver {
             raw,
             machine,
             config,
@@ -233,14 +247,47 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
             next_seq: 0,
             queued: Vec::new(),
             queued_bytes: 0,
-            in_flight: HashMap::new(),
+            in_flight: BTreeMap::new(),
             next_read: 0,
-            pending_reads: HashMap::new(),
+            pending_reads: BTreeMap::new(),
             ready_reads: Vec::new(),
             applied,
             leader,
             logger,
-        })
+            observer: None,
+            timeout_rng: incarnation ^ 0x9e37_79b9_7f4a_7c15,
+            timeout_seen: (0, StateRole::Follower, 0),
+        };
+        driver.redraw_election_timeout();
+        Ok(driver)
+    }
+
+    /// raft-rs draws its randomized election timeout from the thread's OS-seeded generator
+    /// at every change of role or term; this draws it again, from the same uniform range,
+    /// with a generator seeded from the node's random source (the incarnation), so a seeded
+    /// node (the simulator's) elects the same way on every run. Called after every call
+    /// that may change the role or term.
+    fn redraw_election_timeout(&mut self) {
+        let raft = &self.raw.raft;
+        let seen = (raft.term, raft.state, raft.randomized_election_timeout());
+        if seen == self.timeout_seen {
+            return;
+        }
+        // splitmix64
+        self.timeout_rng = self.timeout_rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.timeout_rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let low = self.config.election_ticks;
+        let timeout = low + (z % low as u64) as usize;
+        self.raw.raft.set_randomized_election_timeout(timeout);
+        self.timeout_seen = (seen.0, seen.1, timeout);
+    }
+
+    /// Reports every entry applied and every term led to `observer` from now on.
+    pub fn observe(&mut self, observer: Option<std::sync::Arc<dyn LogObserver>>) {
+        self.observer = observer;
     }
 
     /// The state machine as applied locally (not necessarily up to date on a follower).
@@ -270,12 +317,15 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
 
     /// Starts an election now (a one-node cluster uses this to lead at once).
     pub fn campaign(&mut self) -> Result<(), RaftLogError> {
-        Ok(self.raw.campaign()?)
+        let result = self.raw.campaign();
+        self.redraw_election_timeout();
+        Ok(result?)
     }
 
     /// Advances raft-rs's logical clock by one tick.
     pub fn tick(&mut self) {
         self.raw.tick();
+        self.redraw_election_timeout();
     }
 
     /// Feeds a message from a peer. Messages from unknown or stale peers are dropped
@@ -285,6 +335,7 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
         if let Err(e) = self.raw.step(message) {
             slog::debug!(self.logger, "raft message refused"; "from" => from, "error" => %e);
         }
+        self.redraw_election_timeout();
     }
 
     /// Hands leadership over (Marathon's `DELETE /v2/leader`, a rolling restart): raft-rs's
@@ -312,6 +363,7 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
                 ProposeError::Dropped("no other master is reachable to take over".to_string())
             })?;
         self.raw.transfer_leader(target);
+        self.redraw_election_timeout();
         Ok(target)
     }
 
@@ -526,6 +578,9 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
 
     fn apply_entries(&mut self, entries: Vec<Entry>, out: &mut Output<T, SM::Outcome>) {
         for entry in entries {
+            if let Some(o) = &self.observer {
+                o.applied(self.config.id, entry.index, entry.term, &entry.data);
+            }
             if entry.get_entry_type() == EntryType::EntryNormal && !entry.data.is_empty() {
                 self.apply_batch(&entry, out);
             }
@@ -586,11 +641,14 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
         }
         let was_leader = self.leader.is_leader;
         self.leader = now;
+        if let (Some(o), true) = (&self.observer, now.is_leader) {
+            o.leads(now.id, now.term);
+        }
         out.leader_changed = true;
         slog::info!(self.logger, "raft leader changed";
             "leader" => now.leader, "term" => now.term, "is_leader" => now.is_leader);
         if was_leader && !now.is_leader {
-            for (_, token) in self.in_flight.drain() {
+            for (_, token) in std::mem::take(&mut self.in_flight) {
                 out.results.push((token, Err(ProposeError::LeadershipLost)));
             }
             let leader = now.leader;
@@ -598,7 +656,7 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
                 out.results
                     .push((token, Err(ProposeError::NotLeader { leader })));
             }
-            for (_, token) in self.pending_reads.drain() {
+            for (_, token) in std::mem::take(&mut self.pending_reads) {
                 out.reads.push((token, Err(ProposeError::LeadershipLost)));
             }
             for (_, token) in self.ready_reads.drain(..) {
@@ -623,14 +681,14 @@ impl<SM: StateMachine, T> RaftDriver<SM, T> {
 
     /// Fails every waiting token (the node is stopping or its store failed).
     pub fn fail_all(&mut self, error: ProposeError, out: &mut Output<T, SM::Outcome>) {
-        for (_, token) in self.in_flight.drain() {
+        for (_, token) in std::mem::take(&mut self.in_flight) {
             out.results.push((token, Err(error.clone())));
         }
         for (token, _) in self.queued.drain(..) {
             out.results.push((token, Err(error.clone())));
         }
         self.queued_bytes = 0;
-        for (_, token) in self.pending_reads.drain() {
+        for (_, token) in std::mem::take(&mut self.pending_reads) {
             out.reads.push((token, Err(error.clone())));
         }
         for (_, token) in self.ready_reads.drain(..) {

@@ -14,10 +14,15 @@
 //! check-quorum handle those as before. Assumption: nothing between the masters answers for
 //! a live master with a TCP reset (a firewall rule rejecting with RST would look like death).
 //!
-//! [`campaign_delay`] is the pure decision; [`refuses_connections`] the probe.
+//! [`campaign_delay`] is the pure decision; [`refuses_connections`] the probe (through the
+//! node's transport and clock).
 
 use super::driver::LeaderState;
+use futures::future::Either;
+use libprocess::seams::Transport;
+use libprocess::Clock;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Between the campaigns of successive live voters.
@@ -31,18 +36,27 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_millis(250);
 pub const PROBES: u32 = 3;
 pub const PROBE_PAUSE: Duration = Duration::from_millis(30);
 
-/// Whether `addr` refuses a TCP connection (no process listens there) within [`PROBES`]
-/// tries. A connection accepted every time, or pending after [`PROBE_TIMEOUT`], says the
-/// leader may live.
-pub async fn refuses_connections(addr: SocketAddr) -> bool {
+/// Whether `addr` refuses a connection (no process listens there) within [`PROBES`] tries,
+/// asked through the node's `transport` and timed by its `clock` (a simulated node probes
+/// the simulated network). A connection accepted every time, or pending after
+/// [`PROBE_TIMEOUT`], says the leader may live.
+pub async fn refuses_connections(
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    addr: SocketAddr,
+) -> bool {
     for probe in 0..PROBES {
         if probe > 0 {
-            tokio::time::sleep(PROBE_PAUSE).await;
+            clock.sleep_until(clock.now() + PROBE_PAUSE).await;
         }
-        match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return true,
-            Ok(Ok(_)) => continue,
-            Ok(Err(_)) | Err(_) => return false,
+        let connect = transport.connect(addr);
+        let timeout = clock.sleep_until(clock.now() + PROBE_TIMEOUT);
+        match futures::future::select(connect, timeout).await {
+            Either::Left((Err(e), _)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                return true
+            }
+            Either::Left((Ok(_), _)) => continue,
+            Either::Left((Err(_), _)) | Either::Right(_) => return false,
         }
     }
     false

@@ -1,11 +1,13 @@
 //! The replicated log: raft-rs (with check-quorum, pre-vote and lease-based reads) driving a
 //! [`StateMachine`] (the [`Registry`](meso_registry::Registry)) on every master, with its
-//! log, hard state and snapshots in redb under the work dir.
+//! log, hard state and snapshots in redb under the work dir (or, in the simulator, on any
+//! [`StoreBackend`]).
 //!
 //! Layers, pure to impure:
 //! - [`RaftDriver`] (`driver.rs`): raft-rs's `RawNode` step/ready loop, batching, outcome
 //!   routing, snapshots and compaction. No timers, no sockets.
-//! - [`DiskStorage`] (`storage.rs`): raft-rs's `Storage` on redb, fsync per write.
+//! - [`DiskStorage`] (`storage.rs`): raft-rs's `Storage` over a [`StoreBackend`], fsync per
+//!   write: [`RedbBackend`] (`redb_store.rs`) in production, the simulated disk in `sim/`.
 //! - [`RaftPeer`] (`peer.rs`): the libprocess process: ticks, frames between masters
 //!   ([`RaftFrame`]), proposal and read requests.
 //! - [`RaftLog`] (this file): the handle a master holds: `propose`, `read`, leader watch.
@@ -42,21 +44,28 @@ mod error;
 mod leader_gone;
 mod machine;
 mod peer;
+mod redb_store;
 mod storage;
 
 #[cfg(test)]
 mod driver_tests;
 
-pub use driver::{decode_message, Batch, LeaderState, LogStats, Output, RaftDriver, RaftLogConfig};
+pub use driver::{
+    decode_message, Batch, LeaderState, LogObserver, LogStats, Output, RaftDriver, RaftLogConfig,
+};
 pub use error::{ProposeError, RaftLogError};
 pub use machine::StateMachine;
 pub use peer::{metric, InspectFn, PeerMessage, RaftFrame, RaftPeer, ReadFn, Waiter, PEER_ID};
-pub use storage::DiskStorage;
+pub use raft::eraftpb::Entry;
+pub use raft::Storage as RaftStorage;
+pub use redb_store::RedbBackend;
+pub use storage::{CommitResult, DiskStorage, StoreBackend, StoreTxn, Stored};
 
-use libprocess::{Node, Pid, Upid};
+use libprocess::{Clock, Node, Pid, Upid};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
@@ -157,6 +166,7 @@ impl RaftLogOptions {
 pub struct RaftLog<SM: StateMachine> {
     pid: Pid<RaftPeer<SM>>,
     leader: watch::Receiver<LeaderState>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<SM: StateMachine> Clone for RaftLog<SM> {
@@ -164,6 +174,7 @@ impl<SM: StateMachine> Clone for RaftLog<SM> {
         RaftLog {
             pid: self.pid.clone(),
             leader: self.leader.clone(),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -176,6 +187,18 @@ impl<SM: StateMachine> RaftLog<SM> {
         options: RaftLogOptions,
         work_dir: &Path,
     ) -> Result<RaftLog<SM>, RaftLogError> {
+        let backend = RedbBackend::open(work_dir)?;
+        RaftLog::start_on(node, options, Arc::new(backend), None)
+    }
+
+    /// [`start`](Self::start) on the store `backend` holds (the simulator's disk), with an
+    /// optional `observer` of every entry applied and every term led (its checkers).
+    pub fn start_on(
+        node: &Node,
+        options: RaftLogOptions,
+        backend: Arc<dyn StoreBackend>,
+        observer: Option<Arc<dyn LogObserver>>,
+    ) -> Result<RaftLog<SM>, RaftLogError> {
         let voters: Vec<u64> = options.peers.keys().copied().collect();
         if options.config.voters != voters {
             return Err(RaftLogError::Config(format!(
@@ -186,13 +209,14 @@ impl<SM: StateMachine> RaftLog<SM> {
         if options.tick.is_zero() {
             return Err(RaftLogError::Config("tick must be positive".to_string()));
         }
-        let storage = DiskStorage::open(work_dir, &voters)?;
+        let storage = DiskStorage::open_on(backend, &voters)?;
         let logger = node.logger().new(slog::o!("raft_id" => options.config.id));
         // From the node's random source, so a seeded test node is reproducible (and a
         // restarted one, given a new seed as a real restart has new entropy, is a new
         // incarnation).
         let incarnation = node.random_u64();
-        let driver = RaftDriver::new(options.config, storage, incarnation, logger)?;
+        let mut driver = RaftDriver::new(options.config, storage, incarnation, logger)?;
+        driver.observe(observer);
         let (leader_tx, leader_rx) = watch::channel(driver.leader());
         let peers: BTreeMap<u64, Upid> = options
             .peers
@@ -206,6 +230,7 @@ impl<SM: StateMachine> RaftLog<SM> {
         Ok(RaftLog {
             pid,
             leader: leader_rx,
+            clock: node.clock(),
         })
     }
 
@@ -268,6 +293,11 @@ impl<SM: StateMachine> RaftLog<SM> {
     /// A receiver that wakes on every leader or term change.
     pub fn watch_leader(&self) -> watch::Receiver<LeaderState> {
         self.leader.clone()
+    }
+
+    /// The clock of the node the log runs on (its users pause on it, not on tokio's).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     /// The peer process's address.

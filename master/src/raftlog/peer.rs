@@ -170,7 +170,7 @@ pub struct RaftPeer<SM: StateMachine> {
     leader_tx: watch::Sender<LeaderState>,
     campaign_at_start: bool,
     /// The ready state whose disk write is under way, and when its handling began.
-    persisting: Option<(PendingReady, std::time::Instant)>,
+    persisting: Option<(PendingReady, Duration)>,
     /// Messages that arrived while a write was under way.
     stash: std::collections::VecDeque<PeerMessage<SM>>,
     /// Peers whose raft process this one is linked to (linked on their first frame, and
@@ -245,7 +245,7 @@ impl<SM: StateMachine> RaftPeer<SM> {
     /// leave (libprocess writes a handler's frames when it returns) while the disk syncs.
     fn drive(&mut self, ctx: &mut Context<Self>, mut out: Output<Waiter<SM>, SM::Outcome>) {
         while self.persisting.is_none() {
-            let started = std::time::Instant::now();
+            let started = ctx.node().clock().now();
             let mut pending = match self.driver.begin_ready(&mut out) {
                 Ok(Some(pending)) => pending,
                 Ok(None) => break,
@@ -260,16 +260,10 @@ impl<SM: StateMachine> RaftPeer<SM> {
                 Some(plan) => {
                     let writer = self.driver.store_writer();
                     self.persisting = Some((pending, started));
-                    ctx.defer(
-                        tokio::task::spawn_blocking(move || {
-                            let result = writer.write(&plan).map_err(|e| e.to_string());
-                            (plan, result)
-                        }),
-                        |joined| match joined {
-                            Ok((plan, result)) => PeerMessage::Persisted(Box::new(plan), result),
-                            Err(e) => PeerMessage::PersistFailed(format!("writer thread: {e}")),
-                        },
-                    );
+                    ctx.defer(writer.write_async(plan), |written| match written {
+                        Ok((plan, result)) => PeerMessage::Persisted(Box::new(plan), result),
+                        Err(e) => PeerMessage::PersistFailed(e),
+                    });
                 }
             }
         }
@@ -295,7 +289,8 @@ impl<SM: StateMachine> RaftPeer<SM> {
             return self.fail(ctx, e.to_string(), out);
         }
         if let Some(m) = &self.metrics {
-            m.ready.record(started.elapsed());
+            m.ready
+                .record(ctx.node().clock().now().saturating_sub(started));
         }
         self.drive(ctx, out);
         while self.persisting.is_none() {
@@ -488,8 +483,9 @@ impl<SM: StateMachine> Process for RaftPeer<SM> {
             return;
         }
         let term = state.term;
+        let node = ctx.node();
         ctx.defer(
-            leader_gone::refuses_connections(pid.addr()),
+            leader_gone::refuses_connections(node.transport(), node.clock(), pid.addr()),
             move |refused| PeerMessage::LeaderGone {
                 leader: id,
                 term,

@@ -1,83 +1,187 @@
-//! [`DiskStorage`]: raft-rs's `Storage` over an embedded crash-safe store (redb) in the work
-//! dir, with the live part of the log mirrored in memory for reads.
+//! [`DiskStorage`]: raft-rs's `Storage` over a durable [`StoreBackend`], with the live part
+//! of the log mirrored in memory for reads.
 //!
-//! Layout of `<work_dir>/raft.redb`: table `entries` maps log index to a protobuf-encoded
-//! `Entry`; table `meta` holds `hard_state`, `conf_state` and `snapshot` (metadata and the
-//! state machine's bytes). Every write is one redb transaction committed with immediate
-//! durability (fsync) before raft-rs is told it is persisted, so a crash loses nothing that
-//! was acknowledged. Invariants: the mirror equals the store after every call;
-//! `entries` holds exactly the indexes `snapshot.index + 1 ..= last_index`, contiguous;
+//! The backend is where the bytes live: redb under the work dir in production
+//! ([`RedbBackend`](super::redb_store::RedbBackend)), a log on a simulated disk in the
+//! simulator (`sim/src/raftstore.rs`). Every change is one [`StoreTxn`] (entries removed,
+//! entries written, hard state, conf state, snapshot), committed atomically and durably
+//! (fsync) before raft-rs is told it is persisted, so a crash loses nothing that was
+//! acknowledged. Appends go through [`StoreBackend::commit_async`] (production: a blocking
+//! thread) so the peer keeps serving while the disk syncs; snapshots and compactions commit
+//! in place. Invariants: the mirror equals the store after every call; the entries are
+//! exactly the indexes `snapshot.index + 1 ..= last_index`, contiguous;
 //! `hard_state.commit >= snapshot.index`.
 
 use super::error::RaftLogError;
+use futures::future::BoxFuture;
 use protobuf::Message as _;
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
 use raft::{GetEntriesContext, RaftState, StorageError};
-use redb::{Database, ReadableTable, TableDefinition};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// One atomic, durable change to a store.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoreTxn {
+    /// Entries removed, by index (`first..=last`; empty when `last < first`).
+    pub remove: Option<(u64, u64)>,
+    /// Entries written, after the removal.
+    pub entries: Vec<Entry>,
+    /// The new hard state.
+    pub hard_state: Option<HardState>,
+    /// The new conf state.
+    pub conf_state: Option<ConfState>,
+    /// The new snapshot.
+    pub snapshot: Option<Snapshot>,
+}
+
+/// A [`StoreTxn`] as bytes: postcard around the records' protobuf encodings.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TxnBytes {
+    remove: Option<(u64, u64)>,
+    entries: Vec<Vec<u8>>,
+    hard_state: Option<Vec<u8>>,
+    conf_state: Option<Vec<u8>>,
+    snapshot: Option<Vec<u8>>,
+}
+
+fn proto<M: protobuf::Message>(m: &M) -> Vec<u8> {
+    m.write_to_bytes()
+        .expect("invariant: raft records always encode")
+}
+
+impl StoreTxn {
+    /// The transaction as one record, for a backend that logs transactions.
+    pub fn encode(&self) -> Vec<u8> {
+        let bytes = TxnBytes {
+            remove: self.remove,
+            entries: self.entries.iter().map(proto).collect(),
+            hard_state: self.hard_state.as_ref().map(proto),
+            conf_state: self.conf_state.as_ref().map(proto),
+            snapshot: self.snapshot.as_ref().map(proto),
+        };
+        postcard::to_allocvec(&bytes).expect("invariant: transactions always encode")
+    }
+
+    /// Decodes a record made by [`encode`](Self::encode).
+    pub fn decode(location: &str, bytes: &[u8]) -> Result<StoreTxn, RaftLogError> {
+        let corrupt = |reason: String| RaftLogError::Corrupt {
+            path: location.to_string(),
+            what: "transaction".to_string(),
+            reason,
+        };
+        let t: TxnBytes = postcard::from_bytes(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let entries = t
+            .entries
+            .iter()
+            .map(|b| decode(location, "entry", b))
+            .collect::<Result<Vec<Entry>, _>>()?;
+        Ok(StoreTxn {
+            remove: t.remove,
+            entries,
+            hard_state: t
+                .hard_state
+                .map(|b| decode(location, "hard_state", &b))
+                .transpose()?,
+            conf_state: t
+                .conf_state
+                .map(|b| decode(location, "conf_state", &b))
+                .transpose()?,
+            snapshot: t
+                .snapshot
+                .map(|b| decode(location, "snapshot", &b))
+                .transpose()?,
+        })
+    }
+}
+
+/// What a store holds when opened.
+#[derive(Debug, Clone, Default)]
+pub struct Stored {
+    /// The hard state (default for a new store).
+    pub hard_state: HardState,
+    /// The conf state (no voters for a new store).
+    pub conf_state: ConfState,
+    /// The latest snapshot (index 0 for a new store).
+    pub snapshot: Snapshot,
+    /// The entries, as (key, entry) in key order.
+    pub entries: Vec<(u64, Entry)>,
+}
+
+impl Stored {
+    /// Applies a committed transaction (a backend that logs transactions replays them).
+    pub fn apply(&mut self, txn: StoreTxn) {
+        if let Some((first, last)) = txn.remove {
+            self.entries.retain(|(k, _)| *k < first || *k > last);
+        }
+        for entry in txn.entries {
+            let index = entry.index;
+            self.entries.retain(|(k, _)| *k != index);
+            self.entries.push((index, entry));
+        }
+        self.entries.sort_by_key(|(k, _)| *k);
+        if let Some(hard) = txn.hard_state {
+            self.hard_state = hard;
+        }
+        if let Some(conf) = txn.conf_state {
+            self.conf_state = conf;
+        }
+        if let Some(snapshot) = txn.snapshot {
+            self.snapshot = snapshot;
+        }
+    }
+}
+
+/// Result of an asynchronous commit: the transaction back with its outcome, or why the
+/// writer itself failed.
+pub type CommitResult = Result<(StoreTxn, Result<(), String>), String>;
+
+/// Where a node's log, hard state and snapshot live durably.
+pub trait StoreBackend: Send + Sync + 'static {
+    /// Where the store is, for errors (a path).
+    fn location(&self) -> String;
+    /// Reads everything stored.
+    fn load(&self) -> Result<Stored, RaftLogError>;
+    /// Applies `txn` atomically and durably; blocks for the disk.
+    fn commit(&self, txn: &StoreTxn) -> Result<(), RaftLogError>;
+    /// [`commit`](Self::commit) off the caller's thread; resolves once durable (or failed).
+    fn commit_async(self: Arc<Self>, txn: StoreTxn) -> BoxFuture<'static, CommitResult>;
+}
 
 /// An append checked and ready to be written: see [`DiskStorage::plan_persist`].
 #[derive(Debug)]
-pub struct PersistPlan {
-    /// First index written and the log's last index before (entries from the first on are
-    /// replaced).
-    truncate: Option<(u64, u64)>,
-    entries: Vec<Entry>,
-    hard: HardState,
+pub struct PersistPlan(StoreTxn);
+
+impl PersistPlan {
+    /// The transaction that writes it.
+    pub fn txn(&self) -> &StoreTxn {
+        &self.0
+    }
 }
+
+/// A plan written: the plan back with the write's outcome, or why the writer failed.
+pub type Written = Result<(PersistPlan, Result<(), String>), String>;
 
 /// Writes planned appends to the store (one durable transaction each).
 #[derive(Clone)]
-pub struct StoreWriter {
-    db: Arc<Database>,
-    path: PathBuf,
-}
+pub struct StoreWriter(Arc<dyn StoreBackend>);
 
 impl StoreWriter {
     /// Writes `plan` and fsyncs. Blocks for the disk: call it off the actor's thread.
     pub fn write(&self, plan: &PersistPlan) -> Result<(), RaftLogError> {
-        let store_err = |reason: String| RaftLogError::Store {
-            path: self.path.display().to_string(),
-            reason,
-        };
-        let txn = self
-            .db
-            .begin_write()
-            .map_err(|e| store_err(e.to_string()))?;
-        let body = || -> Result<(), StoreFail> {
-            let mut table = txn.open_table(ENTRIES)?;
-            if let Some((first, last)) = plan.truncate {
-                for index in first..=last {
-                    table.remove(index)?;
-                }
-                for entry in &plan.entries {
-                    let bytes = entry
-                        .write_to_bytes()
-                        .expect("invariant: raft entries always encode");
-                    table.insert(entry.index, bytes.as_slice())?;
-                }
-            }
-            let mut meta = txn.open_table(META)?;
-            put(&mut meta, HARD_STATE, &plan.hard)?;
-            Ok(())
-        };
-        body().map_err(|e| store_err(e.0))?;
-        // Default durability is immediate: the commit fsyncs before returning.
-        txn.commit().map_err(|e| store_err(e.to_string()))
+        self.0.commit(&plan.0)
+    }
+
+    /// Writes `plan` off the caller's thread; resolves with the plan and the outcome once
+    /// it is durable or failed (`Err`: the writer itself failed).
+    pub fn write_async(&self, plan: PersistPlan) -> BoxFuture<'static, Written> {
+        let commit = self.0.clone().commit_async(plan.0);
+        Box::pin(async move { commit.await.map(|(txn, r)| (PersistPlan(txn), r)) })
     }
 }
 
-const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-const HARD_STATE: &str = "hard_state";
-const CONF_STATE: &str = "conf_state";
-const SNAPSHOT: &str = "snapshot";
-
 /// The raft log, hard state and latest snapshot of one node, on disk.
 pub struct DiskStorage {
-    db: Arc<Database>,
-    path: PathBuf,
+    backend: Arc<dyn StoreBackend>,
     hard_state: HardState,
     conf_state: ConfState,
     snapshot: Snapshot,
@@ -90,7 +194,7 @@ pub struct DiskStorage {
 impl std::fmt::Debug for DiskStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DiskStorage")
-            .field("path", &self.path)
+            .field("location", &self.backend.location())
             .field("first_index", &self.first())
             .field("last_index", &self.last())
             .finish()
@@ -98,29 +202,38 @@ impl std::fmt::Debug for DiskStorage {
 }
 
 impl DiskStorage {
-    /// Opens (or creates) the store under `work_dir`. A new store records `voters` as the
-    /// cluster; an existing one must have been made for the same voters.
-    pub fn open(work_dir: &Path, voters: &[u64]) -> Result<DiskStorage, RaftLogError> {
-        std::fs::create_dir_all(work_dir).map_err(|e| RaftLogError::Store {
-            path: work_dir.display().to_string(),
-            reason: format!("creating the work dir: {e}"),
-        })?;
-        let path = work_dir.join("raft.redb");
-        let store_err = |reason: String| RaftLogError::Store {
-            path: path.display().to_string(),
-            reason,
-        };
-        let db = Database::create(&path).map_err(|e| store_err(e.to_string()))?;
+    /// Opens the store `backend` holds. A new store records `voters` as the cluster; an
+    /// existing one must have been made for the same voters. (`DiskStorage::open` opens
+    /// the redb store under a work dir: `redb_store.rs`.)
+    pub fn open_on(
+        backend: Arc<dyn StoreBackend>,
+        voters: &[u64],
+    ) -> Result<DiskStorage, RaftLogError> {
+        let stored = backend.load()?;
+        let location = backend.location();
         let mut storage = DiskStorage {
-            db: Arc::new(db),
-            path: path.clone(),
-            hard_state: HardState::default(),
-            conf_state: ConfState::default(),
-            snapshot: Snapshot::default(),
+            backend,
+            hard_state: stored.hard_state,
+            conf_state: stored.conf_state,
+            snapshot: stored.snapshot,
             entries: Vec::new(),
             entry_bytes: 0,
         };
-        storage.load()?;
+        let first = storage.snapshot.get_metadata().index + 1;
+        for (expected, (key, entry)) in (first..).zip(stored.entries) {
+            if key != expected || entry.index != expected {
+                return Err(RaftLogError::Corrupt {
+                    path: location,
+                    what: "entries".to_string(),
+                    reason: format!(
+                        "expected index {expected}, found key {key} holding index {}",
+                        entry.index
+                    ),
+                });
+            }
+            storage.entry_bytes += u64::from(entry.compute_size());
+            storage.entries.push(entry);
+        }
         let mut given: Vec<u64> = voters.to_vec();
         given.sort_unstable();
         if storage.conf_state.voters.is_empty() {
@@ -130,91 +243,23 @@ impl DiskStorage {
             };
             storage.snapshot.mut_metadata().set_conf_state(conf.clone());
             storage.conf_state = conf;
-            storage.write(|txn| {
-                let mut meta = txn.open_table(META)?;
-                put(&mut meta, CONF_STATE, &storage.conf_state)?;
-                put(&mut meta, SNAPSHOT, &storage.snapshot)?;
-                Ok(())
+            storage.backend.commit(&StoreTxn {
+                conf_state: Some(storage.conf_state.clone()),
+                snapshot: Some(storage.snapshot.clone()),
+                ..Default::default()
             })?;
         } else {
             let mut stored = storage.conf_state.voters.clone();
             stored.sort_unstable();
             if stored != given {
                 return Err(RaftLogError::MembershipMismatch {
-                    path: path.display().to_string(),
+                    path: location,
                     stored,
                     given,
                 });
             }
         }
         Ok(storage)
-    }
-
-    fn load(&mut self) -> Result<(), RaftLogError> {
-        let path = self.path.display().to_string();
-        let store_err = |e: &dyn std::fmt::Display| RaftLogError::Store {
-            path: path.clone(),
-            reason: e.to_string(),
-        };
-        let txn = self.db.begin_read().map_err(|e| store_err(&e))?;
-        match txn.open_table(META) {
-            Ok(meta) => {
-                if let Some(v) = meta.get(HARD_STATE).map_err(|e| store_err(&e))? {
-                    self.hard_state = decode(&path, HARD_STATE, v.value())?;
-                }
-                if let Some(v) = meta.get(CONF_STATE).map_err(|e| store_err(&e))? {
-                    self.conf_state = decode(&path, CONF_STATE, v.value())?;
-                }
-                if let Some(v) = meta.get(SNAPSHOT).map_err(|e| store_err(&e))? {
-                    self.snapshot = decode(&path, SNAPSHOT, v.value())?;
-                }
-            }
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
-            Err(e) => return Err(store_err(&e)),
-        }
-        match txn.open_table(ENTRIES) {
-            Ok(table) => {
-                let first = self.snapshot.get_metadata().index + 1;
-                let rows = table.iter().map_err(|e| store_err(&e))?;
-                for (expected, item) in (first..).zip(rows) {
-                    let (k, v) = item.map_err(|e| store_err(&e))?;
-                    let entry: Entry = decode(&path, "entry", v.value())?;
-                    if k.value() != expected || entry.index != expected {
-                        return Err(RaftLogError::Corrupt {
-                            path,
-                            what: "entries".to_string(),
-                            reason: format!(
-                                "expected index {expected}, found key {} holding index {}",
-                                k.value(),
-                                entry.index
-                            ),
-                        });
-                    }
-                    self.entry_bytes += u64::from(entry.compute_size());
-                    self.entries.push(entry);
-                }
-            }
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => return Err(store_err(&e)),
-        }
-        Ok(())
-    }
-
-    fn write(
-        &self,
-        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), StoreFail>,
-    ) -> Result<(), RaftLogError> {
-        let store_err = |reason: String| RaftLogError::Store {
-            path: self.path.display().to_string(),
-            reason,
-        };
-        let txn = self
-            .db
-            .begin_write()
-            .map_err(|e| store_err(e.to_string()))?;
-        f(&txn).map_err(|e| store_err(e.0))?;
-        // Default durability is immediate: the commit fsyncs before returning.
-        txn.commit().map_err(|e| store_err(e.to_string()))
     }
 
     fn first(&self) -> u64 {
@@ -285,34 +330,35 @@ impl DiskStorage {
                 )));
             }
         }
-        Ok(Some(PersistPlan {
-            truncate: truncate_from.map(|first| (first, self.last())),
+        Ok(Some(PersistPlan(StoreTxn {
+            remove: truncate_from.map(|first| (first, self.last())),
             entries: entries.to_vec(),
-            hard,
-        }))
+            hard_state: Some(hard),
+            ..Default::default()
+        })))
     }
 
     /// Updates the mirror after `plan` was written.
     pub fn finish_persist(&mut self, plan: PersistPlan) {
-        if let Some((first, _)) = plan.truncate {
+        let txn = plan.0;
+        if let Some((first, _)) = txn.remove {
             let keep = (first - self.first()) as usize;
             for dropped in self.entries.drain(keep..) {
                 self.entry_bytes -= u64::from(dropped.compute_size());
             }
-            for entry in plan.entries {
-                self.entry_bytes += u64::from(entry.compute_size());
-                self.entries.push(entry);
-            }
         }
-        self.hard_state = plan.hard;
+        for entry in txn.entries {
+            self.entry_bytes += u64::from(entry.compute_size());
+            self.entries.push(entry);
+        }
+        if let Some(hard) = txn.hard_state {
+            self.hard_state = hard;
+        }
     }
 
     /// A handle that writes planned appends, from any thread.
     pub fn writer(&self) -> StoreWriter {
-        StoreWriter {
-            db: self.db.clone(),
-            path: self.path.clone(),
-        }
+        StoreWriter(self.backend.clone())
     }
 
     /// Notes a new commit index; it is written with the next transaction (a lower commit
@@ -327,18 +373,12 @@ impl DiskStorage {
         let mut hard = self.hard_state.clone();
         hard.commit = hard.commit.max(meta.index);
         hard.term = hard.term.max(meta.term);
-        let last = self.last();
-        let first = self.first();
-        self.write(|txn| {
-            let mut table = txn.open_table(ENTRIES)?;
-            for index in first..=last {
-                table.remove(index)?;
-            }
-            let mut m = txn.open_table(META)?;
-            put(&mut m, SNAPSHOT, snapshot)?;
-            put(&mut m, CONF_STATE, meta.get_conf_state())?;
-            put(&mut m, HARD_STATE, &hard)?;
-            Ok(())
+        self.backend.commit(&StoreTxn {
+            remove: Some((self.first(), self.last())),
+            snapshot: Some(snapshot.clone()),
+            conf_state: Some(meta.get_conf_state().clone()),
+            hard_state: Some(hard.clone()),
+            ..Default::default()
         })?;
         self.entries.clear();
         self.entry_bytes = 0;
@@ -370,15 +410,11 @@ impl DiskStorage {
         meta.set_conf_state(self.conf_state.clone());
         let mut hard = self.hard_state.clone();
         hard.commit = hard.commit.max(index);
-        self.write(|txn| {
-            let mut table = txn.open_table(ENTRIES)?;
-            for i in old + 1..=index {
-                table.remove(i)?;
-            }
-            let mut m = txn.open_table(META)?;
-            put(&mut m, SNAPSHOT, &snapshot)?;
-            put(&mut m, HARD_STATE, &hard)?;
-            Ok(())
+        self.backend.commit(&StoreTxn {
+            remove: Some((old + 1, index)),
+            snapshot: Some(snapshot.clone()),
+            hard_state: Some(hard.clone()),
+            ..Default::default()
         })?;
         for dropped in self.entries.drain(..(index - old) as usize) {
             self.entry_bytes -= u64::from(dropped.compute_size());
@@ -389,34 +425,12 @@ impl DiskStorage {
     }
 }
 
-/// A failure inside a write transaction, as text (redb's errors are large).
-struct StoreFail(String);
-
-impl From<redb::TableError> for StoreFail {
-    fn from(e: redb::TableError) -> Self {
-        StoreFail(e.to_string())
-    }
-}
-
-impl From<redb::StorageError> for StoreFail {
-    fn from(e: redb::StorageError) -> Self {
-        StoreFail(e.to_string())
-    }
-}
-
-fn put<M: protobuf::Message>(
-    table: &mut redb::Table<&str, &[u8]>,
-    key: &str,
-    value: &M,
-) -> Result<(), StoreFail> {
-    let bytes = value
-        .write_to_bytes()
-        .expect("invariant: raft records always encode");
-    table.insert(key, bytes.as_slice())?;
-    Ok(())
-}
-
-fn decode<M: protobuf::Message>(path: &str, what: &str, bytes: &[u8]) -> Result<M, RaftLogError> {
+/// Decodes one stored protobuf record.
+pub(super) fn decode<M: protobuf::Message>(
+    path: &str,
+    what: &str,
+    bytes: &[u8],
+) -> Result<M, RaftLogError> {
     M::parse_from_bytes(bytes).map_err(|e| RaftLogError::Corrupt {
         path: path.to_string(),
         what: what.to_string(),
