@@ -197,12 +197,31 @@ pub fn run_executor() -> i32 {
     // Lead a session of our own: the agent finds (and destroys) everything we start by it.
     // Fails harmlessly when already a session leader.
     let _ = nix::unistd::setsid();
+    prepare_process();
+    run_prepared_executor()
+}
+
+/// Process-wide settings of an executor, made before any thread starts: one malloc arena,
+/// and this binary's code mapped without read-ahead. Both survive `fork`, so the zygote
+/// makes them once and the executors it forks start with them ([`run_forked_executor`]).
+pub fn prepare_process() {
     // One malloc arena for all threads: per-thread arenas would each touch their own pages.
     // SAFETY: mallopt only changes allocator tuning; called before any thread is started.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
     }
     map_own_code_sparsely();
+}
+
+/// [`run_executor`] in a process forked by the executor zygote, which already leads its
+/// own session and inherited the zygote's [`prepare_process`] (doing it again cost every
+/// task a `setsid`, a `readlink`, a read of `/proc/self/maps`, which the kernel formats
+/// afresh, and four `madvise` calls, all for nothing).
+pub fn run_forked_executor() -> i32 {
+    run_prepared_executor()
+}
+
+fn run_prepared_executor() -> i32 {
     let env = match ExecutorEnv::from_lookup(|k| std::env::var(k).ok()) {
         Ok(env) => env,
         Err(e) => {

@@ -14,7 +14,9 @@ pub fn run() -> i32 {
         return crate::default_executor::run_default_executor();
     }
     if std::env::var_os(ZYGOTE_ENV).is_some() {
-        return crate::containerizer::zygote::serve(crate::executor::run_executor);
+        // What every executor would otherwise set up for itself, once for all of them.
+        crate::executor::prepare_process();
+        return crate::containerizer::zygote::serve(crate::executor::run_forked_executor);
     }
     crate::executor::run_executor()
 }
