@@ -81,7 +81,7 @@ pub fn v1_agent(view: &StateView<'_>, totals: &Totals<'_>, a: &AgentRecord) -> V
         "pid": a.pid.to_string(),
         "registered_time": nanos(times.registered),
         "total_resources": resources_json(&a.info.resources),
-        "allocated_resources": resources_json(totals.agent_used.get(id).unwrap_or(&empty)),
+        "allocated_resources": resources_json(totals.agent_used(id).unwrap_or(&empty)),
         "offered_resources": resources_json(totals.agent_offered.get(id).unwrap_or(&empty)),
     });
     if let Some(t) = times.reregistered {
@@ -104,7 +104,7 @@ pub fn v1_framework(view: &StateView<'_>, totals: &Totals<'_>, f: &FrameworkReco
         "connected": f.connected,
         "recovered": false,
         "registered_time": nanos(times.registered),
-        "allocated_resources": resources_json(totals.framework_used.get(id).unwrap_or(&empty)),
+        "allocated_resources": resources_json(totals.framework_used(id).unwrap_or(&empty)),
         "offered_resources": resources_json(totals.framework_offered.get(id).unwrap_or(&empty)),
     });
     if let Some(t) = times.reregistered {

@@ -136,7 +136,7 @@ impl Serialize for V1Agent<'_, '_> {
         map.serialize_entry("agent_info", &a.info)?;
         map.serialize_entry(
             "allocated_resources",
-            self.totals.agent_used.get(id).unwrap_or(&empty),
+            self.totals.agent_used(id).unwrap_or(&empty),
         )?;
         map.serialize_entry("deactivated", &deactivated)?;
         if let Some(drain) = super::maintenance::drain_info_json(controls, id) {

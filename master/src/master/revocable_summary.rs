@@ -4,12 +4,16 @@
 //! active tasks use of them, and how many of the tasks the master remembers the agents' QoS
 //! controllers evicted (TASK_KILLED with REASON_CONTAINER_PREEMPTED).
 //!
-//! Pure: sums over the books it is handed. `/metrics/snapshot` has the same totals as
+//! Pure: sums over the books it is handed, in fixed point ([`RevocableTally`], exact, so
+//! the task book can keep the active tasks' part up to date by adding and subtracting
+//! each task's, and `/master/state` need not walk every task). `/metrics/snapshot` has the same totals as
 //! `master/{cpus,mem}_revocable_{total,used}` and every eviction since the master started
 //! as `master/task_killed/source_slave/reason_container_preempted` (the remembered tasks
 //! here are bounded by `--max-completed-tasks-per-framework`).
 
-use meso_api::resources::Value;
+use std::ops::{AddAssign, SubAssign};
+
+use meso_api::resources::{Scalar, Value};
 use meso_api::v1::{TaskState, TaskStatusReason};
 use meso_api::Resources;
 use serde::Serialize;
@@ -25,19 +29,68 @@ pub struct RevocableScalars {
     pub mem: f64,
 }
 
-impl RevocableScalars {
+/// Revocable cpus and mem in fixed point, and a count of evicted tasks: what a set of
+/// tasks (or agents) adds to the summary. Adding and subtracting one task's tally is exact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RevocableTally {
+    /// Revocable CPUs.
+    pub cpus: Scalar,
+    /// Revocable memory in MB.
+    pub mem: Scalar,
+    /// Tasks evicted by a QoS controller.
+    pub evicted: u64,
+}
+
+impl RevocableTally {
     /// Adds the revocable cpus and mem of `r`.
-    fn add(&mut self, r: &Resources) {
+    fn add_resources(&mut self, r: &Resources) {
         for res in r.iter().filter(|res| res.revocable) {
             let Value::Scalar(x) = &res.value else {
                 continue;
             };
             match &*res.name {
-                "cpus" => self.cpus += x.as_f64(),
-                "mem" => self.mem += x.as_f64(),
+                "cpus" => self.cpus += *x,
+                "mem" => self.mem += *x,
                 _ => {}
             }
         }
+    }
+
+    /// What an active task adds: a task that ended and waits for its framework's
+    /// acknowledgement is still active, but its resources are free again and, if evicted,
+    /// it counts as evicted already (as the master's eviction metric does, from the same
+    /// status update).
+    pub fn of_active(task: &Task) -> RevocableTally {
+        let mut out = RevocableTally::default();
+        if task.state.is_terminal() {
+            out.evicted = u64::from(evicted(task));
+        } else {
+            out.add_resources(&task.info.resources);
+        }
+        out
+    }
+
+    fn scalars(&self) -> RevocableScalars {
+        RevocableScalars {
+            cpus: self.cpus.as_f64(),
+            mem: self.mem.as_f64(),
+        }
+    }
+}
+
+impl AddAssign for RevocableTally {
+    fn add_assign(&mut self, that: RevocableTally) {
+        self.cpus += that.cpus;
+        self.mem += that.mem;
+        self.evicted += that.evicted;
+    }
+}
+
+impl SubAssign for RevocableTally {
+    fn sub_assign(&mut self, that: RevocableTally) {
+        self.cpus -= that.cpus;
+        self.mem -= that.mem;
+        self.evicted -= that.evicted;
     }
 }
 
@@ -68,22 +121,40 @@ impl RevocableSummary {
         active: impl IntoIterator<Item = &'a Task>,
         completed: impl IntoIterator<Item = &'a Task>,
     ) -> RevocableSummary {
-        let mut out = RevocableSummary::default();
-        for r in agent_totals {
-            out.total.add(r);
-        }
-        // A task that ended and waits for its framework's acknowledgement is still active,
-        // but its resources are free again and, if evicted, it counts as evicted already
-        // (as the master's eviction metric does, from the same status update).
+        let mut used = RevocableTally::default();
         for t in active {
-            if t.state.is_terminal() {
-                out.evicted_tasks += u64::from(evicted(t));
-            } else {
-                out.used.add(&t.info.resources);
-            }
+            used += RevocableTally::of_active(t);
         }
-        out.evicted_tasks += completed.into_iter().filter(|t| evicted(t)).count() as u64;
-        out
+        let completed_evicted = completed.into_iter().filter(|t| evicted(t)).count() as u64;
+        Self::with_tasks(agent_totals, used, completed_evicted)
+    }
+
+    /// The summary of agents with totals `agent_totals`, the active tasks' tally `used` and
+    /// `completed_evicted` evictions among the completed tasks (what the task book keeps).
+    pub fn with_tasks<'a>(
+        agent_totals: impl IntoIterator<Item = &'a Resources>,
+        used: RevocableTally,
+        completed_evicted: u64,
+    ) -> RevocableSummary {
+        let mut total = RevocableTally::default();
+        for r in agent_totals {
+            total.add_resources(r);
+        }
+        RevocableSummary {
+            total: total.scalars(),
+            used: used.scalars(),
+            evicted_tasks: used.evicted + completed_evicted,
+        }
+    }
+
+    /// The summary of agents with totals `agent_totals` and the tasks of `tasks`, from the
+    /// sums the book keeps.
+    pub fn of_books<'a>(
+        agent_totals: impl IntoIterator<Item = &'a Resources>,
+        tasks: &super::tasks::TaskBook,
+    ) -> RevocableSummary {
+        let (used, completed_evicted) = tasks.revocable();
+        Self::with_tasks(agent_totals, used, completed_evicted)
     }
 }
 

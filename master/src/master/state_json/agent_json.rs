@@ -86,7 +86,7 @@ impl<'b> AgentJson<'b> {
     ) -> AgentJson<'b> {
         let id = agent_id(a);
         let times = view.timeline.agent(id);
-        let used = totals.agent_used.get(id).unwrap_or(empty());
+        let used = totals.agent_used(id).unwrap_or(empty());
         let offered = totals.agent_offered.get(id).unwrap_or(empty());
         let reserved: Vec<(String, Resources)> = a
             .info
