@@ -4,11 +4,12 @@
 //! by one or per agent, replaced, moved to another agent, changed through `get_mut` in
 //! state, status and resources, completed, taken, parked as completed, forgotten), with
 //! the sums read or not between steps, every kept sum equals a recomputation from the
-//! tasks the book holds, item by item and in the same order.
+//! tasks the book holds, item by item and in the same order, and so do the revocable
+//! tally and the count of tasks with an executor.
 
 use meso_api::resources::Resource;
-use meso_api::v1::TaskStatusReason;
 use meso_api::v1::{AgentId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus};
+use meso_api::v1::{CommandInfo, ExecutorInfo, TaskStatusReason};
 use meso_api::Resources;
 use meso_master::master::revocable_summary::{RevocableSummary, RevocableTally};
 use meso_master::master::tasks::{Task, TaskBook};
@@ -142,9 +143,13 @@ fn ids(framework: u8, task: u8) -> (FrameworkId, TaskId) {
 fn task(framework: u8, id: u8, agent: u8, shape: u8) -> Task {
     let agent_id = AgentId::new(format!("a{agent}"));
     let r = resources(shape);
+    let mut info =
+        TaskInfo::command(&format!("t{id}"), agent_id.clone(), "sleep 1").with_resources(r.clone());
+    if shape % 4 == 0 {
+        info = info.with_executor(ExecutorInfo::custom("e", CommandInfo::shell("./e")));
+    }
     Task {
-        info: TaskInfo::command(&format!("t{id}"), agent_id.clone(), "sleep 1")
-            .with_resources(r.clone()),
+        info,
         framework_id: FrameworkId::new(format!("f{framework}")),
         agent_id,
         state: TaskState::Staging,
@@ -197,6 +202,9 @@ fn apply(book: &mut TaskBook, step: &Step) {
                 task.status = Some(status(&t, state, *preempted));
                 if let Some(shape) = shape {
                     task.info.resources = resources(*shape);
+                    if shape % 2 == 0 {
+                        task.info.executor = None;
+                    }
                 }
             }
         }
@@ -304,6 +312,8 @@ proptest! {
                 .filter(|t| meso_master::master::revocable_summary::evicted(t))
                 .count() as u64;
             prop_assert_eq!(book.revocable(), (used, evicted), "revocable after {:?}", step);
+            let executors = book.active().filter(|t| t.info.executor.is_some()).count();
+            prop_assert_eq!(book.with_executor_count(), executors, "executors after {:?}", step);
             let agents = [resources(0), resources(1)];
             prop_assert_eq!(
                 RevocableSummary::of_books(agents.iter(), &book),

@@ -17,7 +17,7 @@
 //! added, replaced, completed or taken, or changes its resources through
 //! [`TaskBook::get_mut`]), and the book keeps the revocable resources its active tasks hold
 //! and the evictions among its tasks ([`RevocableTally`], updated exactly at every change,
-//! fixed-point). So `/master/state` and GET_STATE read the sums instead of adding up
+//! fixed-point), and how many active tasks have an executor. So `/master/state` and GET_STATE read the sums instead of adding up
 //! 500,000 tasks per call (issue 22); `master/tests/task_book_sums.rs` checks them against a
 //! recomputation after random sequences of mutations.
 //!
@@ -135,6 +135,8 @@ pub struct TaskBook {
     revocable: RevocableTally,
     /// Evicted tasks among the remembered completed ones.
     completed_evicted: u64,
+    /// Active tasks with an executor (GET_STATE's executors need a walk only if any).
+    with_executor: usize,
 }
 
 /// An active task borrowed mutably ([`TaskBook::get_mut`]): when it is dropped, the book's
@@ -144,8 +146,10 @@ pub struct TaskMut<'a> {
     framework_used: &'a mut OnceCell<Resources>,
     agent_used: Option<&'a mut OnceCell<Resources>>,
     revocable: &'a mut RevocableTally,
+    with_executor: &'a mut usize,
     resources: Resources,
     tally: RevocableTally,
+    had_executor: bool,
 }
 
 impl Deref for TaskMut<'_> {
@@ -166,6 +170,8 @@ impl Drop for TaskMut<'_> {
         let task = &self.slot.task;
         *self.revocable -= self.tally;
         *self.revocable += RevocableTally::of_active(task);
+        *self.with_executor -= usize::from(self.had_executor);
+        *self.with_executor += usize::from(task.info.executor.is_some());
         // Item by item, not as multisets: the sums are written in their items' order.
         if !task.info.resources.iter().eq(self.resources.iter()) {
             self.framework_used.take();
@@ -188,6 +194,7 @@ impl TaskBook {
             terminal_counts: BTreeMap::new(),
             revocable: RevocableTally::default(),
             completed_evicted: 0,
+            with_executor: 0,
         }
     }
 
@@ -229,6 +236,7 @@ impl TaskBook {
         };
         tasks.used.take();
         self.revocable += RevocableTally::of_active(&task);
+        self.with_executor += usize::from(task.info.executor.is_some());
         let slot = Box::new(Slot {
             task,
             text: TaskText::default(),
@@ -236,6 +244,7 @@ impl TaskBook {
         let old = tasks.tasks.insert(key.1.clone(), slot);
         if let Some(old) = &old {
             self.revocable -= RevocableTally::of_active(&old.task);
+            self.with_executor -= usize::from(old.task.info.executor.is_some());
         }
         match old {
             Some(old) if old.task.agent_id != agent => self.unindex(&old.task.agent_id, &key),
@@ -273,10 +282,12 @@ impl TaskBook {
         Some(TaskMut {
             resources: slot.task.info.resources.clone(),
             tally: RevocableTally::of_active(&slot.task),
+            had_executor: slot.task.info.executor.is_some(),
             slot,
             framework_used: used,
             agent_used,
             revocable: &mut self.revocable,
+            with_executor: &mut self.with_executor,
         })
     }
 
@@ -349,6 +360,7 @@ impl TaskBook {
         }
         self.active_count -= 1;
         self.revocable -= RevocableTally::of_active(&record);
+        self.with_executor -= usize::from(record.info.executor.is_some());
         let key = (framework.clone(), task.clone());
         self.unindex(&record.agent_id, &key);
         Some(record)
@@ -473,6 +485,11 @@ impl TaskBook {
     /// Number of active tasks.
     pub fn active_count(&self) -> usize {
         self.active_count
+    }
+
+    /// Number of active tasks with an executor.
+    pub fn with_executor_count(&self) -> usize {
+        self.with_executor
     }
 }
 
