@@ -146,7 +146,7 @@ impl Serialize for V1Agent<'_, '_> {
             "offered_resources",
             self.totals.agent_offered.get(id).unwrap_or(&empty),
         )?;
-        map.serialize_entry("pid", &a.pid.to_string())?;
+        map.serialize_entry("pid", a.pid.as_str())?;
         map.serialize_entry("registered_time", &Nanos(times.registered))?;
         if let Some(t) = times.reregistered {
             map.serialize_entry("reregistered_time", &Nanos(t))?;
