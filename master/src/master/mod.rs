@@ -55,6 +55,7 @@ mod agent_reconciliation;
 pub mod agent_update;
 pub mod agents;
 pub mod allocation;
+pub mod answer_buffer;
 pub mod authentication;
 pub mod authorization;
 pub mod books_view;

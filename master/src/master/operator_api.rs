@@ -148,8 +148,8 @@ pub fn get_executors(view: &StateView<'_>) -> Value {
     let mut seen = std::collections::BTreeSet::new();
     let mut executors = Vec::new();
     // The book counts the tasks with an executor: without any, no walk of every task.
-    let any = view.tasks.with_executor_count() > 0;
-    for t in view.tasks.active().filter(|_| any) {
+    let tasks = (view.tasks.with_executor_count() > 0).then(|| view.tasks.active());
+    for t in tasks.into_iter().flatten() {
         if let Some(e) = &t.info.executor {
             if seen.insert((t.agent_id.as_str(), e.executor_id.as_str())) {
                 executors.push(json!({"executor_info": e, "agent_id": t.agent_id}));

@@ -177,11 +177,18 @@ impl<'a> Totals<'a> {
 
 /// The `/master/state` body as compact JSON.
 pub fn state(view: &StateView<'_>) -> Vec<u8> {
+    state_into(view, Vec::with_capacity(state_capacity(view)))
+}
+
+/// Room for the whole `/master/state` document up front (about what a task and an agent
+/// take): each growth of a buffer of a hundred megabytes is a copy of it.
+pub fn state_capacity(view: &StateView<'_>) -> usize {
+    4096 + view.tasks.active_count() * 384 + view.agents.len() * 1536
+}
+
+/// The `/master/state` body written into `out` (an empty buffer, `state_capacity` large).
+pub fn state_into(view: &StateView<'_>, mut out: Vec<u8>) -> Vec<u8> {
     let totals = Totals::of(view);
-    // Sized for the whole document up front (about what a task and an agent take): each
-    // growth of a buffer of a hundred megabytes is a copy of it.
-    let mut out =
-        Vec::with_capacity(4096 + view.tasks.active_count() * 384 + view.agents.len() * 1536);
     serde_json::to_writer(
         &mut out,
         &StateDoc {
