@@ -11,7 +11,7 @@ use meso_api::resources::Resource;
 use meso_api::v1::{AgentId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus};
 use meso_api::v1::{CommandInfo, ExecutorInfo, TaskStatusReason};
 use meso_api::Resources;
-use meso_master::master::revocable_summary::{RevocableSummary, RevocableTally};
+use meso_master::master::revocable_summary::{active_tally, RevocableSummary, RevocableTally};
 use meso_master::master::tasks::{Task, TaskBook};
 use proptest::prelude::*;
 
@@ -305,7 +305,7 @@ proptest! {
             }
             let mut used = RevocableTally::default();
             for t in book.active() {
-                used += RevocableTally::of_active(t);
+                used += active_tally(t);
             }
             let evicted = book
                 .completed()

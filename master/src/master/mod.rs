@@ -92,6 +92,7 @@ pub mod reservation_checks;
 pub mod reservations;
 pub mod resources_object;
 pub mod revocable_summary;
+pub mod revocable_tally;
 mod role_calls;
 pub mod role_controls;
 pub mod roles_json;

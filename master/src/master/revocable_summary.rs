@@ -4,20 +4,18 @@
 //! active tasks use of them, and how many of the tasks the master remembers the agents' QoS
 //! controllers evicted (TASK_KILLED with REASON_CONTAINER_PREEMPTED).
 //!
-//! Pure: sums over the books it is handed, in fixed point ([`RevocableTally`], exact, so
-//! the task book can keep the active tasks' part up to date by adding and subtracting
-//! each task's, and `/master/state` need not walk every task). `/metrics/snapshot` has the same totals as
+//! Pure: sums over the books it is handed, in fixed point ([`RevocableTally`], in
+//! `revocable_tally`: exact, so the task book keeps the active tasks' part up to date by
+//! adding and subtracting each task's, and `/master/state` need not walk every task). `/metrics/snapshot` has the same totals as
 //! `master/{cpus,mem}_revocable_{total,used}` and every eviction since the master started
 //! as `master/task_killed/source_slave/reason_container_preempted` (the remembered tasks
 //! here are bounded by `--max-completed-tasks-per-framework`).
 
-use std::ops::{AddAssign, SubAssign};
-
-use meso_api::resources::{Scalar, Value};
-use meso_api::v1::{TaskState, TaskStatusReason};
 use meso_api::Resources;
 use serde::Serialize;
 
+use super::revocable_tally::evicted_by;
+pub use super::revocable_tally::RevocableTally;
 use super::tasks::Task;
 
 /// Revocable cpus and mem (MB).
@@ -27,71 +25,6 @@ pub struct RevocableScalars {
     pub cpus: f64,
     /// Revocable memory in MB.
     pub mem: f64,
-}
-
-/// Revocable cpus and mem in fixed point, and a count of evicted tasks: what a set of
-/// tasks (or agents) adds to the summary. Adding and subtracting one task's tally is exact.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RevocableTally {
-    /// Revocable CPUs.
-    pub cpus: Scalar,
-    /// Revocable memory in MB.
-    pub mem: Scalar,
-    /// Tasks evicted by a QoS controller.
-    pub evicted: u64,
-}
-
-impl RevocableTally {
-    /// Adds the revocable cpus and mem of `r`.
-    fn add_resources(&mut self, r: &Resources) {
-        for res in r.iter().filter(|res| res.revocable) {
-            let Value::Scalar(x) = &res.value else {
-                continue;
-            };
-            match &*res.name {
-                "cpus" => self.cpus += *x,
-                "mem" => self.mem += *x,
-                _ => {}
-            }
-        }
-    }
-
-    /// What an active task adds: a task that ended and waits for its framework's
-    /// acknowledgement is still active, but its resources are free again and, if evicted,
-    /// it counts as evicted already (as the master's eviction metric does, from the same
-    /// status update).
-    pub fn of_active(task: &Task) -> RevocableTally {
-        let mut out = RevocableTally::default();
-        if task.state.is_terminal() {
-            out.evicted = u64::from(evicted(task));
-        } else {
-            out.add_resources(&task.info.resources);
-        }
-        out
-    }
-
-    fn scalars(&self) -> RevocableScalars {
-        RevocableScalars {
-            cpus: self.cpus.as_f64(),
-            mem: self.mem.as_f64(),
-        }
-    }
-}
-
-impl AddAssign for RevocableTally {
-    fn add_assign(&mut self, that: RevocableTally) {
-        self.cpus += that.cpus;
-        self.mem += that.mem;
-        self.evicted += that.evicted;
-    }
-}
-
-impl SubAssign for RevocableTally {
-    fn sub_assign(&mut self, that: RevocableTally) {
-        self.cpus -= that.cpus;
-        self.mem -= that.mem;
-        self.evicted -= that.evicted;
-    }
 }
 
 /// The `revocable` object.
@@ -107,11 +40,19 @@ pub struct RevocableSummary {
 
 /// Whether `task` ended by a QoS controller's eviction.
 pub fn evicted(task: &Task) -> bool {
-    task.state == TaskState::Killed
-        && task
-            .status
-            .as_ref()
-            .is_some_and(|s| s.reason == Some(TaskStatusReason::ContainerPreempted))
+    evicted_by(task.state, task.status.as_ref())
+}
+
+/// What an active task adds to the summary (see [`RevocableTally::of_active`]).
+pub fn active_tally(task: &Task) -> RevocableTally {
+    RevocableTally::of_active(task.state, task.status.as_ref(), &task.info.resources)
+}
+
+fn scalars(t: &RevocableTally) -> RevocableScalars {
+    RevocableScalars {
+        cpus: t.cpus.as_f64(),
+        mem: t.mem.as_f64(),
+    }
 }
 
 impl RevocableSummary {
@@ -123,7 +64,7 @@ impl RevocableSummary {
     ) -> RevocableSummary {
         let mut used = RevocableTally::default();
         for t in active {
-            used += RevocableTally::of_active(t);
+            used += active_tally(t);
         }
         let completed_evicted = completed.into_iter().filter(|t| evicted(t)).count() as u64;
         Self::with_tasks(agent_totals, used, completed_evicted)
@@ -141,8 +82,8 @@ impl RevocableSummary {
             total.add_resources(r);
         }
         RevocableSummary {
-            total: total.scalars(),
-            used: used.scalars(),
+            total: scalars(&total),
+            used: scalars(&used),
             evicted_tasks: used.evicted + completed_evicted,
         }
     }
@@ -161,7 +102,7 @@ impl RevocableSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use meso_api::v1::{AgentId, FrameworkId, TaskInfo, TaskStatus};
+    use meso_api::v1::{AgentId, FrameworkId, TaskInfo, TaskState, TaskStatus, TaskStatusReason};
 
     fn task(resources: &str, state: TaskState, reason: Option<TaskStatusReason>) -> Task {
         let mut info = TaskInfo::command("t", AgentId::new("a"), "true");

@@ -35,7 +35,7 @@ use serde_json::value::RawValue;
 use meso_api::v1::{AgentId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus};
 use meso_api::Resources;
 
-use super::revocable_summary::{evicted, RevocableTally};
+use super::revocable_tally::{evicted_by, RevocableTally};
 
 /// One task as the master knows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +59,16 @@ pub struct Task {
 }
 
 type Key = (FrameworkId, TaskId);
+
+/// What an active task adds to the book's revocable tally.
+fn tally(task: &Task) -> RevocableTally {
+    RevocableTally::of_active(task.state, task.status.as_ref(), &task.info.resources)
+}
+
+/// Whether a task ended by a QoS controller's eviction.
+fn evicted(task: &Task) -> bool {
+    evicted_by(task.state, task.status.as_ref())
+}
 
 /// The JSON forms of a task a document wrote, kept until the task changes.
 #[derive(Debug, Default)]
@@ -169,7 +179,7 @@ impl Drop for TaskMut<'_> {
     fn drop(&mut self) {
         let task = &self.slot.task;
         *self.revocable -= self.tally;
-        *self.revocable += RevocableTally::of_active(task);
+        *self.revocable += tally(task);
         *self.with_executor -= usize::from(self.had_executor);
         *self.with_executor += usize::from(task.info.executor.is_some());
         // Item by item, not as multisets: the sums are written in their items' order.
@@ -235,7 +245,7 @@ impl TaskBook {
             None => self.active.entry(task.framework_id.clone()).or_default(),
         };
         tasks.used.take();
-        self.revocable += RevocableTally::of_active(&task);
+        self.revocable += tally(&task);
         self.with_executor += usize::from(task.info.executor.is_some());
         let slot = Box::new(Slot {
             task,
@@ -243,7 +253,7 @@ impl TaskBook {
         });
         let old = tasks.tasks.insert(key.1.clone(), slot);
         if let Some(old) = &old {
-            self.revocable -= RevocableTally::of_active(&old.task);
+            self.revocable -= tally(&old.task);
             self.with_executor -= usize::from(old.task.info.executor.is_some());
         }
         match old {
@@ -281,7 +291,7 @@ impl TaskBook {
             .map(|a| &mut a.used);
         Some(TaskMut {
             resources: slot.task.info.resources.clone(),
-            tally: RevocableTally::of_active(&slot.task),
+            tally: tally(&slot.task),
             had_executor: slot.task.info.executor.is_some(),
             slot,
             framework_used: used,
@@ -359,7 +369,7 @@ impl TaskBook {
             self.active.remove(framework);
         }
         self.active_count -= 1;
-        self.revocable -= RevocableTally::of_active(&record);
+        self.revocable -= tally(&record);
         self.with_executor -= usize::from(record.info.executor.is_some());
         let key = (framework.clone(), task.clone());
         self.unindex(&record.agent_id, &key);
