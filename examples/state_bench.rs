@@ -18,8 +18,13 @@
 //! `reregister_ms_<N>_agents` for that one failover; last, the RSS after the calls and the
 //! peak (VmHWM).
 //!
+//! With `--perf-dir DIR`, one more call of each kind after the timed ones runs under
+//! `perf record -F 999 -p <leader>` (not counted in the figures), written to
+//! `DIR/<figure>.data` for `perf report -i`.
+//!
 //! Usage: state_bench [--meso PATH] [--agents N (50000)] [--tasks-per-agent M (10)]
 //! [--runs R (5)] [--answer-timeout DURATION (the emulator's, default 30secs)] [--keep-dir PATH]
+//! [--perf-dir DIR]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -122,6 +127,32 @@ fn first_event(addr: SocketAddr) -> usize {
     }
 }
 
+/// One more `call` with `perf record` sampling the master `pid` into `dir/<name>.data`.
+fn profiled(dir: &std::path::Path, name: &str, pid: u32, call: impl Fn() -> usize) {
+    let out = dir.join(format!("{name}.data"));
+    let perf = Command::new("perf")
+        .args(["record", "-q", "-F", "999", "-p", &pid.to_string(), "-o"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut perf) = perf else {
+        eprintln!("# perf did not start: no profile for {name}");
+        return;
+    };
+    // perf needs a moment to attach before the call it is to see.
+    std::thread::sleep(Duration::from_millis(500));
+    call();
+    let _ = Command::new("kill")
+        .args(["-INT", &perf.id().to_string()])
+        .status();
+    let _ = perf.wait();
+    eprintln!(
+        "# profile of one {name} call: perf report -i {}",
+        out.display()
+    );
+}
+
 /// Runs `call` `runs` times; prints the wall and master-CPU p50 and the size.
 fn measure(name: &str, runs: usize, pid: u32, call: impl Fn() -> usize) {
     let mut wall = Vec::new();
@@ -158,6 +189,7 @@ fn main() {
     let mut tasks = 10usize;
     let mut runs = 5usize;
     let mut keep_dir: Option<std::path::PathBuf> = None;
+    let mut perf_dir: Option<std::path::PathBuf> = None;
     let mut answer_timeout = String::from("30secs");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -168,6 +200,7 @@ fn main() {
             "--tasks-per-agent" => tasks = value().parse().expect("--tasks-per-agent: a number"),
             "--runs" => runs = value().parse().expect("--runs: a number"),
             "--keep-dir" => keep_dir = Some(value().into()),
+            "--perf-dir" => perf_dir = Some(value().into()),
             "--answer-timeout" => answer_timeout = value(),
             other => panic!("unknown argument {other}"),
         }
@@ -248,23 +281,26 @@ fn main() {
     );
     let label = format!("{}_agents_{}_tasks", count(agents), count(agents * tasks));
     let state_get = b"GET /master/state HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
-    measure(&format!("master_state_ms_{label}"), runs, pid, || {
-        whole(addr, state_get)
-    });
+    let profile = |name: &str, call: &dyn Fn() -> usize| {
+        if let Some(dir) = &perf_dir {
+            std::fs::create_dir_all(dir).expect("--perf-dir is creatable");
+            profiled(dir, name, pid, call);
+        }
+    };
+    let name = format!("master_state_ms_{label}");
+    measure(&name, runs, pid, || whole(addr, state_get));
+    profile(&name, &|| whole(addr, state_get));
     let body = r#"{"type":"GET_STATE"}"#;
     let get_state = format!(
         "POST /api/v1 HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nAccept: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    measure(&format!("get_state_ms_{label}"), runs, pid, || {
-        whole(addr, get_state.as_bytes())
-    });
-    measure(
-        &format!("subscribe_first_event_ms_{label}"),
-        runs,
-        pid,
-        || first_event(addr),
-    );
+    let name = format!("get_state_ms_{label}");
+    measure(&name, runs, pid, || whole(addr, get_state.as_bytes()));
+    profile(&name, &|| whole(addr, get_state.as_bytes()));
+    let name = format!("subscribe_first_event_ms_{label}");
+    measure(&name, runs, pid, || first_event(addr));
+    profile(&name, &|| first_event(addr));
     std::thread::sleep(Duration::from_secs(1));
     println!(
         "master_rss_mb_{n}_agents_after_calls: {:.0} MB",

@@ -143,13 +143,15 @@ fn small_cluster() -> Books {
     tasks.add(task("running", &fw, &agent, TaskState::Running, 10.0));
     tasks.add(task("done", &fw, &agent, TaskState::Running, 11.0));
     // As the master does: the terminal update is recorded, then the ack completes it.
-    let done = tasks
-        .get_mut(&fw, &TaskId::new("done"))
-        .expect("task was just added");
-    done.state = TaskState::Finished;
-    let mut finished = TaskStatus::new(TaskId::new("done"), TaskState::Finished);
-    finished.timestamp = Some(12.0);
-    done.status = Some(finished);
+    {
+        let mut done = tasks
+            .get_mut(&fw, &TaskId::new("done"))
+            .expect("task was just added");
+        done.state = TaskState::Finished;
+        let mut finished = TaskStatus::new(TaskId::new("done"), TaskState::Finished);
+        finished.timestamp = Some(12.0);
+        done.status = Some(finished);
+    }
     tasks.complete(&fw, &TaskId::new("done"), TaskState::Finished);
     let mut offers = OfferBook::new("m1");
     offers.create(

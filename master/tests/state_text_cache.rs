@@ -121,7 +121,7 @@ fn apply(book: &mut TaskBook, step: &Step, n: usize) {
                 FrameworkId::new(format!("f{framework}")),
                 TaskId::new(format!("t{id}")),
             );
-            if let Some(task) = book.get_mut(&f, &t) {
+            if let Some(mut task) = book.get_mut(&f, &t) {
                 let state = if *running {
                     TaskState::Running
                 } else {

@@ -11,7 +11,7 @@
 #   instead (examples/state_bench.rs: three masters, `meso agent-emulator` with N agents of
 #   STATE_TASKS_PER_AGENT (10) tasks re-registered after a leader kill): /master/state,
 #   GET_STATE and SUBSCRIBE's first event on the leader, its RSS (master_rss_mb_<N>_agents).
-#   Other arguments after --agents N go to state_bench (--runs R, --keep-dir PATH).
+#   Other arguments after --agents N go to state_bench (--runs R, --keep-dir PATH, --perf-dir DIR: one profiled call of each kind).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "${1:-}" = --agents ]; then

@@ -325,11 +325,7 @@ fn agents(view: &StateView<'_>, q: &ListQuery) -> Value {
     page(q, rows, |a| {
         let id = agent_id(a);
         let times = view.timeline.agent(id);
-        let used = totals
-            .agent_used
-            .get(id)
-            .map(Scalars::of)
-            .unwrap_or_default();
+        let used = totals.agent_used(id).map(Scalars::of).unwrap_or_default();
         let offered = totals
             .agent_offered
             .get(id)
@@ -400,8 +396,7 @@ fn frameworks(view: &StateView<'_>, q: &ListQuery) -> Value {
         .map(|(f, completed)| {
             let id = framework_id(f);
             let used = totals
-                .framework_used
-                .get(id)
+                .framework_used(id)
                 .map(Scalars::of)
                 .unwrap_or_default();
             let key = match q.sort.as_deref() {
@@ -422,8 +417,7 @@ fn frameworks(view: &StateView<'_>, q: &ListQuery) -> Value {
         let id = framework_id(f);
         let times = view.timeline.framework(id);
         let used = totals
-            .framework_used
-            .get(id)
+            .framework_used(id)
             .map(Scalars::of)
             .unwrap_or_default();
         let offered = totals

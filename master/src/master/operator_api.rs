@@ -81,7 +81,7 @@ pub fn v1_agent(view: &StateView<'_>, totals: &Totals<'_>, a: &AgentRecord) -> V
         "pid": a.pid.to_string(),
         "registered_time": nanos(times.registered),
         "total_resources": resources_json(&a.info.resources),
-        "allocated_resources": resources_json(totals.agent_used.get(id).unwrap_or(&empty)),
+        "allocated_resources": resources_json(totals.agent_used(id).unwrap_or(&empty)),
         "offered_resources": resources_json(totals.agent_offered.get(id).unwrap_or(&empty)),
     });
     if let Some(t) = times.reregistered {
@@ -104,7 +104,7 @@ pub fn v1_framework(view: &StateView<'_>, totals: &Totals<'_>, f: &FrameworkReco
         "connected": f.connected,
         "recovered": false,
         "registered_time": nanos(times.registered),
-        "allocated_resources": resources_json(totals.framework_used.get(id).unwrap_or(&empty)),
+        "allocated_resources": resources_json(totals.framework_used(id).unwrap_or(&empty)),
         "offered_resources": resources_json(totals.framework_offered.get(id).unwrap_or(&empty)),
     });
     if let Some(t) = times.reregistered {
@@ -147,7 +147,9 @@ pub fn get_frameworks(view: &StateView<'_>, totals: &Totals<'_>) -> Value {
 pub fn get_executors(view: &StateView<'_>) -> Value {
     let mut seen = std::collections::BTreeSet::new();
     let mut executors = Vec::new();
-    for t in view.tasks.active() {
+    // The book counts the tasks with an executor: without any, no walk of every task.
+    let tasks = (view.tasks.with_executor_count() > 0).then(|| view.tasks.active());
+    for t in tasks.into_iter().flatten() {
         if let Some(e) = &t.info.executor {
             if seen.insert((t.agent_id.as_str(), e.executor_id.as_str())) {
                 executors.push(json!({"executor_info": e, "agent_id": t.agent_id}));

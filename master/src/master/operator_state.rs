@@ -36,6 +36,8 @@ pub struct OperatorState {
     pub roles: super::role_controls::RoleControls,
     /// Recent tasks' status updates, for the web UI's task page.
     pub status_history: super::status_history::StatusHistory,
+    /// The spare buffer of the largest answers (`/master/state`, GET_STATE, SUBSCRIBED).
+    pub answers: super::answer_buffer::AnswerBuffer,
 }
 
 impl OperatorState {
@@ -50,6 +52,7 @@ impl OperatorState {
             epoch_offset,
             roles: Default::default(),
             status_history: Default::default(),
+            answers: Default::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
 use super::agents::AgentRecord;
+use super::answer_buffer::AnswerBuffer;
 use super::operator_api::{get_executors, get_frameworks};
 use super::state_json::{agent_id, StateView, Totals};
 use super::tasks::{Task, TaskForm};
@@ -136,7 +137,7 @@ impl Serialize for V1Agent<'_, '_> {
         map.serialize_entry("agent_info", &a.info)?;
         map.serialize_entry(
             "allocated_resources",
-            self.totals.agent_used.get(id).unwrap_or(&empty),
+            self.totals.agent_used(id).unwrap_or(&empty),
         )?;
         map.serialize_entry("deactivated", &deactivated)?;
         if let Some(drain) = super::maintenance::drain_info_json(controls, id) {
@@ -146,7 +147,7 @@ impl Serialize for V1Agent<'_, '_> {
             "offered_resources",
             self.totals.agent_offered.get(id).unwrap_or(&empty),
         )?;
-        map.serialize_entry("pid", &a.pid.to_string())?;
+        map.serialize_entry("pid", a.pid.as_str())?;
         map.serialize_entry("registered_time", &Nanos(times.registered))?;
         if let Some(t) = times.reregistered {
             map.serialize_entry("reregistered_time", &Nanos(t))?;
@@ -230,10 +231,9 @@ fn capacity_hint(view: &StateView<'_>) -> usize {
     4096 + view.tasks.active_count() * 512 + view.agents.len() * 2048
 }
 
-/// `{"type":"<KIND>","<kind>":<payload>}` written into one buffer after `head` bytes of
+/// `{"type":"<KIND>","<kind>":<payload>}` written into `out` (empty) after `head` bytes of
 /// room.
-fn wrapped(kind: &str, payload: &impl Serialize, head: usize, capacity: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(head + capacity);
+fn wrapped(kind: &str, payload: &impl Serialize, head: usize, mut out: Vec<u8>) -> Vec<u8> {
     out.resize(head, 0);
     out.extend_from_slice(br#"{"type":""#);
     out.extend_from_slice(kind.as_bytes());
@@ -263,34 +263,45 @@ impl Serialize for Subscribed<'_, '_> {
 /// SUBSCRIBED with the whole state of `view` as one RecordIO record, written in place: the
 /// length goes into the room left before the event.
 pub fn subscribed_record(view: &StateView<'_>) -> Bytes {
-    let out = wrapped(
-        "SUBSCRIBED",
-        &Subscribed(view),
-        RECORD_HEAD,
-        capacity_hint(view),
-    );
+    subscribed_record_in(view, &AnswerBuffer::default())
+}
+
+/// [`subscribed_record`] written into `answers`' spare buffer (given back when sent).
+pub fn subscribed_record_in(view: &StateView<'_>, answers: &AnswerBuffer) -> Bytes {
+    let buf = answers.take(RECORD_HEAD + capacity_hint(view));
+    let mut out = wrapped("SUBSCRIBED", &Subscribed(view), RECORD_HEAD, buf);
     let length = format!("{}\n", out.len() - RECORD_HEAD);
     let start = RECORD_HEAD - length.len();
-    let mut out = out;
     out[start..RECORD_HEAD].copy_from_slice(length.as_bytes());
-    Bytes::from(out).slice(start..)
+    answers.bytes(out, start)
 }
 
 /// The answer to GET_STATE or GET_TASKS (`None` for another call), wrapped in place.
 pub fn query_answer(view: &StateView<'_>, kind: MasterCallType) -> Option<Bytes> {
-    let capacity = capacity_hint(view);
+    query_answer_in(view, kind, &AnswerBuffer::default())
+}
+
+/// [`query_answer`] written into `answers`' spare buffer (given back when sent).
+pub fn query_answer_in(
+    view: &StateView<'_>,
+    kind: MasterCallType,
+    answers: &AnswerBuffer,
+) -> Option<Bytes> {
+    if !matches!(kind, MasterCallType::GetState | MasterCallType::GetTasks) {
+        return None;
+    }
+    let buf = answers.take(capacity_hint(view));
     let out = match kind {
-        MasterCallType::GetState => wrapped(kind.as_str(), &GetState(view), 0, capacity),
-        MasterCallType::GetTasks => wrapped(kind.as_str(), &GetTasks(view), 0, capacity),
-        _ => return None,
+        MasterCallType::GetState => wrapped(kind.as_str(), &GetState(view), 0, buf),
+        _ => wrapped(kind.as_str(), &GetTasks(view), 0, buf),
     };
-    Some(Bytes::from(out))
+    Some(answers.bytes(out, 0))
 }
 
 impl Master {
     /// SUBSCRIBE's first event, SUBSCRIBED with the whole state.
     pub(super) fn operator_subscribed_with_state(&self) -> Bytes {
-        subscribed_record(&self.state_view())
+        subscribed_record_in(&self.state_view(), &self.operator.answers)
     }
 
     /// Answers GET_STATE or GET_TASKS written straight to text; `Err(reply)` gives the reply
@@ -303,7 +314,7 @@ impl Master {
         if self.acls().is_some() {
             return Err(reply);
         }
-        let Some(body) = query_answer(&self.state_view(), kind) else {
+        let Some(body) = query_answer_in(&self.state_view(), kind, &self.operator.answers) else {
             return Err(reply);
         };
         let mut headers = HeaderMap::new();

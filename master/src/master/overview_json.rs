@@ -142,10 +142,9 @@ pub fn overview(view: &StateView<'_>) -> Value {
             "offered": offered,
             "idle": total.minus(allocated, offered),
         },
-        "revocable": RevocableSummary::of(
+        "revocable": RevocableSummary::of_books(
             view.agents.iter().map(|a| &a.info.resources),
-            view.tasks.active(),
-            view.tasks.completed(),
+            view.tasks,
         ),
     });
     if let (Some(Value::Object(fields)), Value::Object(out)) = (view.leadership, &mut doc) {

@@ -4,16 +4,18 @@
 //! active tasks use of them, and how many of the tasks the master remembers the agents' QoS
 //! controllers evicted (TASK_KILLED with REASON_CONTAINER_PREEMPTED).
 //!
-//! Pure: sums over the books it is handed. `/metrics/snapshot` has the same totals as
+//! Pure: sums over the books it is handed, in fixed point ([`RevocableTally`], in
+//! `revocable_tally`: exact, so the task book keeps the active tasks' part up to date by
+//! adding and subtracting each task's, and `/master/state` need not walk every task). `/metrics/snapshot` has the same totals as
 //! `master/{cpus,mem}_revocable_{total,used}` and every eviction since the master started
 //! as `master/task_killed/source_slave/reason_container_preempted` (the remembered tasks
 //! here are bounded by `--max-completed-tasks-per-framework`).
 
-use meso_api::resources::Value;
-use meso_api::v1::{TaskState, TaskStatusReason};
 use meso_api::Resources;
 use serde::Serialize;
 
+use super::revocable_tally::evicted_by;
+pub use super::revocable_tally::RevocableTally;
 use super::tasks::Task;
 
 /// Revocable cpus and mem (MB).
@@ -23,22 +25,6 @@ pub struct RevocableScalars {
     pub cpus: f64,
     /// Revocable memory in MB.
     pub mem: f64,
-}
-
-impl RevocableScalars {
-    /// Adds the revocable cpus and mem of `r`.
-    fn add(&mut self, r: &Resources) {
-        for res in r.iter().filter(|res| res.revocable) {
-            let Value::Scalar(x) = &res.value else {
-                continue;
-            };
-            match &*res.name {
-                "cpus" => self.cpus += x.as_f64(),
-                "mem" => self.mem += x.as_f64(),
-                _ => {}
-            }
-        }
-    }
 }
 
 /// The `revocable` object.
@@ -54,11 +40,19 @@ pub struct RevocableSummary {
 
 /// Whether `task` ended by a QoS controller's eviction.
 pub fn evicted(task: &Task) -> bool {
-    task.state == TaskState::Killed
-        && task
-            .status
-            .as_ref()
-            .is_some_and(|s| s.reason == Some(TaskStatusReason::ContainerPreempted))
+    evicted_by(task.state, task.status.as_ref())
+}
+
+/// What an active task adds to the summary (see [`RevocableTally::of_active`]).
+pub fn active_tally(task: &Task) -> RevocableTally {
+    RevocableTally::of_active(task.state, task.status.as_ref(), &task.info.resources)
+}
+
+fn scalars(t: &RevocableTally) -> RevocableScalars {
+    RevocableScalars {
+        cpus: t.cpus.as_f64(),
+        mem: t.mem.as_f64(),
+    }
 }
 
 impl RevocableSummary {
@@ -68,29 +62,47 @@ impl RevocableSummary {
         active: impl IntoIterator<Item = &'a Task>,
         completed: impl IntoIterator<Item = &'a Task>,
     ) -> RevocableSummary {
-        let mut out = RevocableSummary::default();
-        for r in agent_totals {
-            out.total.add(r);
-        }
-        // A task that ended and waits for its framework's acknowledgement is still active,
-        // but its resources are free again and, if evicted, it counts as evicted already
-        // (as the master's eviction metric does, from the same status update).
+        let mut used = RevocableTally::default();
         for t in active {
-            if t.state.is_terminal() {
-                out.evicted_tasks += u64::from(evicted(t));
-            } else {
-                out.used.add(&t.info.resources);
-            }
+            used += active_tally(t);
         }
-        out.evicted_tasks += completed.into_iter().filter(|t| evicted(t)).count() as u64;
-        out
+        let completed_evicted = completed.into_iter().filter(|t| evicted(t)).count() as u64;
+        Self::with_tasks(agent_totals, used, completed_evicted)
+    }
+
+    /// The summary of agents with totals `agent_totals`, the active tasks' tally `used` and
+    /// `completed_evicted` evictions among the completed tasks (what the task book keeps).
+    pub fn with_tasks<'a>(
+        agent_totals: impl IntoIterator<Item = &'a Resources>,
+        used: RevocableTally,
+        completed_evicted: u64,
+    ) -> RevocableSummary {
+        let mut total = RevocableTally::default();
+        for r in agent_totals {
+            total.add_resources(r);
+        }
+        RevocableSummary {
+            total: scalars(&total),
+            used: scalars(&used),
+            evicted_tasks: used.evicted + completed_evicted,
+        }
+    }
+
+    /// The summary of agents with totals `agent_totals` and the tasks of `tasks`, from the
+    /// sums the book keeps.
+    pub fn of_books<'a>(
+        agent_totals: impl IntoIterator<Item = &'a Resources>,
+        tasks: &super::tasks::TaskBook,
+    ) -> RevocableSummary {
+        let (used, completed_evicted) = tasks.revocable();
+        Self::with_tasks(agent_totals, used, completed_evicted)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use meso_api::v1::{AgentId, FrameworkId, TaskInfo, TaskStatus};
+    use meso_api::v1::{AgentId, FrameworkId, TaskInfo, TaskState, TaskStatus, TaskStatusReason};
 
     fn task(resources: &str, state: TaskState, reason: Option<TaskStatusReason>) -> Task {
         let mut info = TaskInfo::command("t", AgentId::new("a"), "true");

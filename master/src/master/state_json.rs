@@ -5,8 +5,8 @@
 //! Pure: [`StateView`] borrows the books and the timeline; the functions here serialise
 //! straight from borrowed structs into one byte buffer (no intermediate `serde_json::Value`
 //! tree), which is what keeps a 10,000-agent, 100,000-task state in the low hundreds of
-//! milliseconds. Per-agent and per-framework sums (used and offered resources, task counts)
-//! are computed in one pass over the tasks and offers ([`Totals`]).
+//! milliseconds. Per-agent and per-framework sums of the tasks' resources are kept by the
+//! task book; those of the offers are computed in one pass over the offers ([`Totals`]).
 //!
 //! Invariants: every key Mesos always prints is present (empty arrays, `0` times, `false`
 //! flags included); optional ones are omitted when unset; `orphan_tasks` and
@@ -16,7 +16,7 @@
 //! book until the task changes), so a second `/master/state` costs little more than a
 //! copy of the tasks' text.
 //!
-//! Code map: this file holds the view, the one-pass [`Totals`], the endpoint entry points
+//! Code map: this file holds the view, the [`Totals`], the endpoint entry points
 //! and the helpers every piece shares; `document` writes the top-level `/master/state`
 //! object, `agent_json` one agent, `framework_json` one framework with its offers,
 //! `task_json` one task with its statuses, and `summary` the `/master/state-summary` body
@@ -91,15 +91,14 @@ pub struct StateView<'a> {
     pub flags: &'a [(String, String)],
 }
 
-/// Sums over tasks and offers, keyed by agent and by framework, computed in one pass.
-#[derive(Default)]
+/// Sums over tasks and offers, keyed by agent and by framework: the tasks' sums are kept
+/// by the task book ([`TaskBook::used_on_agent`], [`TaskBook::used_by_framework`]), the
+/// offers' are summed in one pass over the outstanding offers.
 pub struct Totals<'a> {
-    /// Resources of active tasks per agent.
-    pub agent_used: FastMap<&'a AgentId, Resources>,
+    /// The task book the used resources come from.
+    tasks: &'a TaskBook,
     /// Resources in outstanding offers per agent.
     pub agent_offered: FastMap<&'a AgentId, Resources>,
-    /// Resources of active tasks per framework.
-    pub framework_used: FastMap<&'a FrameworkId, Resources>,
     /// Resources in outstanding offers per framework.
     pub framework_offered: FastMap<&'a FrameworkId, Resources>,
     /// Offers per framework.
@@ -107,27 +106,18 @@ pub struct Totals<'a> {
 }
 
 impl<'a> Totals<'a> {
-    /// Sums the active tasks and outstanding offers of `view`.
+    fn empty(tasks: &'a TaskBook) -> Totals<'a> {
+        Totals {
+            tasks,
+            agent_offered: FastMap::default(),
+            framework_offered: FastMap::default(),
+            framework_offers: FastMap::default(),
+        }
+    }
+
+    /// Sums the outstanding offers of `view`; the tasks' sums come from its task book.
     pub fn of(view: &StateView<'a>) -> Totals<'a> {
-        let mut t = Totals::default();
-        // Active tasks come ordered by framework: sum a framework's run of tasks locally
-        // and store it once, so only the agent sums need a map lookup per task.
-        let mut run: Option<(&'a FrameworkId, Resources)> = None;
-        for task in view.tasks.active() {
-            let r = &task.info.resources;
-            *t.agent_used.entry(&task.agent_id).or_default() += r;
-            match &mut run {
-                Some((f, sum)) if *f == &task.framework_id => *sum += r,
-                _ => {
-                    if let Some((f, sum)) = run.replace((&task.framework_id, r.clone())) {
-                        *t.framework_used.entry(f).or_default() += &sum;
-                    }
-                }
-            }
-        }
-        if let Some((f, sum)) = run {
-            *t.framework_used.entry(f).or_default() += &sum;
-        }
+        let mut t = Totals::empty(view.tasks);
         for offer in view.offers.iter() {
             let r = &offer.offer.resources;
             *t.agent_offered.entry(&offer.offer.agent_id).or_default() += r;
@@ -141,20 +131,23 @@ impl<'a> Totals<'a> {
         }
         t
     }
+
+    /// The resources of the active tasks on `agent` (`None` without any).
+    pub fn agent_used(&self, agent: &AgentId) -> Option<&'a Resources> {
+        self.tasks.used_on_agent(agent)
+    }
+
+    /// The resources of the active tasks of `framework` (`None` without any).
+    pub fn framework_used(&self, framework: &FrameworkId) -> Option<&'a Resources> {
+        self.tasks.used_by_framework(framework)
+    }
 }
 
 impl<'a> Totals<'a> {
-    /// The sums of one agent only (its own tasks and offers, through the books' indexes):
-    /// what an operator event about that agent needs, without a walk of the whole cluster.
+    /// The sums of one agent only (its own offers, through the offer book's index): what
+    /// an operator event about that agent needs, without a walk of the whole cluster.
     pub fn of_agent(view: &StateView<'a>, agent: &'a AgentId) -> Totals<'a> {
-        let mut t = Totals::default();
-        let mut used = Resources::new();
-        for (framework, task) in view.tasks.on_agent(agent) {
-            if let Some(task) = view.tasks.get(&framework, &task) {
-                used += &task.info.resources;
-            }
-        }
-        t.agent_used.insert(agent, used);
+        let mut t = Totals::empty(view.tasks);
         let mut offered = Resources::new();
         for id in view.offers.on_agent(agent) {
             if let Some(offer) = view.offers.get(&id) {
@@ -167,12 +160,7 @@ impl<'a> Totals<'a> {
 
     /// The sums of one framework only, as [`Totals::of_agent`] for an agent.
     pub fn of_framework(view: &StateView<'a>, framework: &'a FrameworkId) -> Totals<'a> {
-        let mut t = Totals::default();
-        let mut used = Resources::new();
-        for task in view.tasks.of_framework(framework) {
-            used += &task.info.resources;
-        }
-        t.framework_used.insert(framework, used);
+        let mut t = Totals::empty(view.tasks);
         let mut offered = Resources::new();
         let mut offers = Vec::new();
         for id in view.offers.of_framework(framework) {
@@ -189,11 +177,18 @@ impl<'a> Totals<'a> {
 
 /// The `/master/state` body as compact JSON.
 pub fn state(view: &StateView<'_>) -> Vec<u8> {
+    state_into(view, Vec::with_capacity(state_capacity(view)))
+}
+
+/// Room for the whole `/master/state` document up front (about what a task and an agent
+/// take): each growth of a buffer of a hundred megabytes is a copy of it.
+pub fn state_capacity(view: &StateView<'_>) -> usize {
+    4096 + view.tasks.active_count() * 384 + view.agents.len() * 1536
+}
+
+/// The `/master/state` body written into `out` (an empty buffer, `state_capacity` large).
+pub fn state_into(view: &StateView<'_>, mut out: Vec<u8>) -> Vec<u8> {
     let totals = Totals::of(view);
-    // Sized for the whole document up front (about what a task and an agent take): each
-    // growth of a buffer of a hundred megabytes is a copy of it.
-    let mut out =
-        Vec::with_capacity(4096 + view.tasks.active_count() * 384 + view.agents.len() * 1536);
     serde_json::to_writer(
         &mut out,
         &StateDoc {

@@ -30,7 +30,7 @@ impl Master {
         }
         let framework = update.framework_id.clone();
         let mut recover = None;
-        if let Some(task) = self.tasks.get_mut(&framework, &update.status.task_id) {
+        if let Some(mut task) = self.tasks.get_mut(&framework, &update.status.task_id) {
             let state = update.latest_state.unwrap_or(update.status.state);
             task.state = state;
             let mut status = update.status.clone();

@@ -12,6 +12,15 @@
 //! replaced, completed or taken leaves with its slot. So a kept text is always the text of
 //! the task as it is now.
 //!
+//! Each agent and each framework with active tasks also keeps the sum of its tasks'
+//! resources (`used`, computed by the first reader, dropped whenever one of its tasks is
+//! added, replaced, completed or taken, or changes its resources through
+//! [`TaskBook::get_mut`]), and the book keeps the revocable resources its active tasks hold
+//! and the evictions among its tasks ([`RevocableTally`], updated exactly at every change,
+//! fixed-point), and how many active tasks have an executor. So `/master/state` and GET_STATE read the sums instead of adding up
+//! 500,000 tasks per call (issue 22); `master/tests/task_book_sums.rs` checks them against a
+//! recomputation after random sequences of mutations.
+//!
 //! Invariants: a task is in `by_agent` exactly while it is in `active`; `active_count` is the
 //! number of tasks in `active`; no framework in `active` has an empty map; a task leaves
 //! `active` only through [`TaskBook::complete`] (terminal and acknowledged, or its framework
@@ -19,11 +28,14 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::{Deref, DerefMut};
 
 use serde_json::value::RawValue;
 
 use meso_api::v1::{AgentId, FrameworkId, TaskId, TaskInfo, TaskState, TaskStatus};
 use meso_api::Resources;
+
+use super::revocable_tally::{evicted_by, RevocableTally};
 
 /// One task as the master knows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +59,16 @@ pub struct Task {
 }
 
 type Key = (FrameworkId, TaskId);
+
+/// What an active task adds to the book's revocable tally.
+fn tally(task: &Task) -> RevocableTally {
+    RevocableTally::of_active(task.state, task.status.as_ref(), &task.info.resources)
+}
+
+/// Whether a task ended by a QoS controller's eviction.
+fn evicted(task: &Task) -> bool {
+    evicted_by(task.state, task.status.as_ref())
+}
 
 /// The JSON forms of a task a document wrote, kept until the task changes.
 #[derive(Debug, Default)]
@@ -94,17 +116,80 @@ impl<'a> CachedTask<'a> {
     }
 }
 
+/// A framework's active tasks and the kept sum of their resources.
+#[derive(Debug, Default)]
+struct FrameworkTasks {
+    /// Boxed: a B-tree shifts its values on insert, and a `Task` is large.
+    tasks: BTreeMap<TaskId, Box<Slot>>,
+    used: OnceCell<Resources>,
+}
+
+/// The keys of an agent's active tasks and the kept sum of their resources.
+#[derive(Debug, Default)]
+struct AgentTasks {
+    keys: BTreeSet<Key>,
+    used: OnceCell<Resources>,
+}
+
 /// Active and completed tasks.
 #[derive(Debug)]
 pub struct TaskBook {
-    /// Boxed: a B-tree shifts its values on insert, and a `Task` is large.
-    active: BTreeMap<FrameworkId, BTreeMap<TaskId, Box<Slot>>>,
+    active: BTreeMap<FrameworkId, FrameworkTasks>,
     active_count: usize,
-    by_agent: BTreeMap<AgentId, BTreeSet<Key>>,
+    by_agent: BTreeMap<AgentId, AgentTasks>,
     completed: BTreeMap<FrameworkId, VecDeque<Task>>,
     max_completed: usize,
     /// Tasks that reached each terminal state since the master started (for metrics).
     terminal_counts: BTreeMap<TaskState, u64>,
+    /// What the active tasks hold of revocable resources, and their evictions.
+    revocable: RevocableTally,
+    /// Evicted tasks among the remembered completed ones.
+    completed_evicted: u64,
+    /// Active tasks with an executor (GET_STATE's executors need a walk only if any).
+    with_executor: usize,
+}
+
+/// An active task borrowed mutably ([`TaskBook::get_mut`]): when it is dropped, the book's
+/// sums follow what the caller changed. Its framework and agent must not change.
+pub struct TaskMut<'a> {
+    slot: &'a mut Slot,
+    framework_used: &'a mut OnceCell<Resources>,
+    agent_used: Option<&'a mut OnceCell<Resources>>,
+    revocable: &'a mut RevocableTally,
+    with_executor: &'a mut usize,
+    resources: Resources,
+    tally: RevocableTally,
+    had_executor: bool,
+}
+
+impl Deref for TaskMut<'_> {
+    type Target = Task;
+    fn deref(&self) -> &Task {
+        &self.slot.task
+    }
+}
+
+impl DerefMut for TaskMut<'_> {
+    fn deref_mut(&mut self) -> &mut Task {
+        &mut self.slot.task
+    }
+}
+
+impl Drop for TaskMut<'_> {
+    fn drop(&mut self) {
+        let task = &self.slot.task;
+        *self.revocable -= self.tally;
+        *self.revocable += tally(task);
+        *self.with_executor -= usize::from(self.had_executor);
+        *self.with_executor += usize::from(task.info.executor.is_some());
+        // Item by item, not as multisets: the sums are written in their items' order.
+        if !task.info.resources.iter().eq(self.resources.iter()) {
+            self.framework_used.take();
+            if let Some(cell) = self.agent_used.as_mut() {
+                cell.take();
+            }
+        }
+    }
 }
 
 impl TaskBook {
@@ -117,6 +202,9 @@ impl TaskBook {
             completed: BTreeMap::new(),
             max_completed,
             terminal_counts: BTreeMap::new(),
+            revocable: RevocableTally::default(),
+            completed_evicted: 0,
+            with_executor: 0,
         }
     }
 
@@ -124,7 +212,9 @@ impl TaskBook {
     pub fn add(&mut self, task: Task) {
         let agent = task.agent_id.clone();
         let key = self.insert_active(task);
-        self.by_agent.entry(agent).or_default().insert(key);
+        let tasks = self.by_agent.entry(agent).or_default();
+        tasks.keys.insert(key);
+        tasks.used.take();
     }
 
     /// Adds (or replaces) tasks that all run on `agent` (an agent re-registering with its
@@ -139,7 +229,9 @@ impl TaskBook {
             keys.push(self.insert_active(task));
         }
         if !keys.is_empty() {
-            self.by_agent.entry(agent.clone()).or_default().extend(keys);
+            let tasks = self.by_agent.entry(agent.clone()).or_default();
+            tasks.keys.extend(keys);
+            tasks.used.take();
         }
     }
 
@@ -152,11 +244,19 @@ impl TaskBook {
             Some(tasks) => tasks,
             None => self.active.entry(task.framework_id.clone()).or_default(),
         };
+        tasks.used.take();
+        self.revocable += tally(&task);
+        self.with_executor += usize::from(task.info.executor.is_some());
         let slot = Box::new(Slot {
             task,
             text: TaskText::default(),
         });
-        match tasks.insert(key.1.clone(), slot) {
+        let old = tasks.tasks.insert(key.1.clone(), slot);
+        if let Some(old) = &old {
+            self.revocable -= tally(&old.task);
+            self.with_executor -= usize::from(old.task.info.executor.is_some());
+        }
+        match old {
             Some(old) if old.task.agent_id != agent => self.unindex(&old.task.agent_id, &key),
             Some(_) => {}
             None => self.active_count += 1,
@@ -165,9 +265,10 @@ impl TaskBook {
     }
 
     fn unindex(&mut self, agent: &AgentId, key: &Key) {
-        if let Some(set) = self.by_agent.get_mut(agent) {
-            set.remove(key);
-            if set.is_empty() {
+        if let Some(tasks) = self.by_agent.get_mut(agent) {
+            tasks.keys.remove(key);
+            tasks.used.take();
+            if tasks.keys.is_empty() {
                 self.by_agent.remove(agent);
             }
         }
@@ -175,14 +276,63 @@ impl TaskBook {
 
     /// The active task `task` of `framework`.
     pub fn get(&self, framework: &FrameworkId, task: &TaskId) -> Option<&Task> {
-        self.active.get(framework)?.get(task).map(|t| &t.task)
+        self.active.get(framework)?.tasks.get(task).map(|t| &t.task)
     }
 
-    /// The active task, mutably. Its kept text is dropped (the caller may change it).
-    pub fn get_mut(&mut self, framework: &FrameworkId, task: &TaskId) -> Option<&mut Task> {
-        let slot = self.active.get_mut(framework)?.get_mut(task)?;
+    /// The active task, mutably. Its kept text is dropped (the caller may change it); the
+    /// sums follow the change when the guard is dropped.
+    pub fn get_mut(&mut self, framework: &FrameworkId, task: &TaskId) -> Option<TaskMut<'_>> {
+        let FrameworkTasks { tasks, used } = self.active.get_mut(framework)?;
+        let slot = tasks.get_mut(task)?;
         slot.text = TaskText::default();
-        Some(&mut slot.task)
+        let agent_used = self
+            .by_agent
+            .get_mut(&slot.task.agent_id)
+            .map(|a| &mut a.used);
+        Some(TaskMut {
+            resources: slot.task.info.resources.clone(),
+            tally: tally(&slot.task),
+            had_executor: slot.task.info.executor.is_some(),
+            slot,
+            framework_used: used,
+            agent_used,
+            revocable: &mut self.revocable,
+            with_executor: &mut self.with_executor,
+        })
+    }
+
+    /// The sum of the resources of the active tasks on `agent` (`None` without any), kept
+    /// until one of them changes.
+    pub fn used_on_agent(&self, agent: &AgentId) -> Option<&Resources> {
+        let tasks = self.by_agent.get(agent)?;
+        Some(tasks.used.get_or_init(|| {
+            let mut sum = Resources::new();
+            for (framework, task) in &tasks.keys {
+                if let Some(task) = self.get(framework, task) {
+                    sum += &task.info.resources;
+                }
+            }
+            sum
+        }))
+    }
+
+    /// The sum of the resources of the active tasks of `framework` (`None` without any),
+    /// kept until one of them changes.
+    pub fn used_by_framework(&self, framework: &FrameworkId) -> Option<&Resources> {
+        let tasks = self.active.get(framework)?;
+        Some(tasks.used.get_or_init(|| {
+            let mut sum = Resources::new();
+            for slot in tasks.tasks.values() {
+                sum += &slot.task.info.resources;
+            }
+            sum
+        }))
+    }
+
+    /// The revocable resources the active tasks hold and their evictions, and the
+    /// evictions among the remembered completed tasks.
+    pub fn revocable(&self) -> (RevocableTally, u64) {
+        (self.revocable, self.completed_evicted)
     }
 
     /// Whether `framework` has an active task with this id.
@@ -197,53 +347,60 @@ impl TaskBook {
         task: &TaskId,
         state: TaskState,
     ) -> Option<Task> {
-        let tasks = self.active.get_mut(framework)?;
-        let mut record = tasks.remove(task)?.task;
-        if tasks.is_empty() {
-            self.active.remove(framework);
-        }
-        self.active_count -= 1;
-        let key = (framework.clone(), task.clone());
-        let agent = record.agent_id.clone();
-        self.unindex(&agent, &key);
+        let mut record = self.remove_active(framework, task)?;
         record.state = state;
         *self.terminal_counts.entry(state).or_default() += 1;
-        let list = self.completed.entry(framework.clone()).or_default();
-        list.push_back(record.clone());
-        while list.len() > self.max_completed {
-            list.pop_front();
-        }
+        self.remember_completed(record.clone());
         Some(record)
     }
 
     /// Takes an active task out of the book without completing it (its agent was marked
     /// unreachable: the task is parked, not finished).
     pub fn take(&mut self, framework: &FrameworkId, task: &TaskId) -> Option<Task> {
+        self.remove_active(framework, task)
+    }
+
+    /// Takes an active task out of `active`, its agent's index and the sums.
+    fn remove_active(&mut self, framework: &FrameworkId, task: &TaskId) -> Option<Task> {
         let tasks = self.active.get_mut(framework)?;
-        let record = tasks.remove(task)?.task;
-        if tasks.is_empty() {
+        let record = tasks.tasks.remove(task)?.task;
+        tasks.used.take();
+        if tasks.tasks.is_empty() {
             self.active.remove(framework);
         }
         self.active_count -= 1;
+        self.revocable -= tally(&record);
+        self.with_executor -= usize::from(record.info.executor.is_some());
         let key = (framework.clone(), task.clone());
         self.unindex(&record.agent_id, &key);
         Some(record)
+    }
+
+    /// Appends `task` to its framework's completed list, forgetting the oldest past
+    /// `max_completed`.
+    fn remember_completed(&mut self, task: Task) {
+        self.completed_evicted += u64::from(evicted(&task));
+        let list = self.completed.entry(task.framework_id.clone()).or_default();
+        list.push_back(task);
+        while list.len() > self.max_completed {
+            if let Some(old) = list.pop_front() {
+                self.completed_evicted -= u64::from(evicted(&old));
+            }
+        }
     }
 
     /// Adds a task that is not active (a parked task of an agent marked gone) to its
     /// framework's completed list, in its state.
     pub fn add_completed(&mut self, task: Task) {
         *self.terminal_counts.entry(task.state).or_default() += 1;
-        let list = self.completed.entry(task.framework_id.clone()).or_default();
-        list.push_back(task);
-        while list.len() > self.max_completed {
-            list.pop_front();
-        }
+        self.remember_completed(task);
     }
 
     /// Forgets the completed tasks of `framework` (it left the completed frameworks).
     pub fn forget_framework(&mut self, framework: &FrameworkId) {
-        self.completed.remove(framework);
+        if let Some(list) = self.completed.remove(framework) {
+            self.completed_evicted -= list.iter().filter(|t| evicted(t)).count() as u64;
+        }
     }
 
     /// Whether any active task runs on `agent`.
@@ -256,7 +413,14 @@ impl TaskBook {
     /// (MESOS-9940).
     pub fn forget_completed(&mut self, framework: &FrameworkId, task: &TaskId) {
         if let Some(list) = self.completed.get_mut(framework) {
-            list.retain(|t| &t.info.task_id != task);
+            let forgotten = &mut self.completed_evicted;
+            list.retain(|t| {
+                let keep = &t.info.task_id != task;
+                if !keep {
+                    *forgotten -= u64::from(evicted(t));
+                }
+                keep
+            });
         }
     }
 
@@ -264,7 +428,7 @@ impl TaskBook {
     pub fn on_agent(&self, agent: &AgentId) -> Vec<(FrameworkId, TaskId)> {
         self.by_agent
             .get(agent)
-            .map(|s| s.iter().cloned().collect())
+            .map(|s| s.keys.iter().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -276,7 +440,7 @@ impl TaskBook {
         self.active
             .get(framework)
             .into_iter()
-            .flat_map(|t| t.values().map(|t| &t.task))
+            .flat_map(|t| t.tasks.values().map(|t| &t.task))
     }
 
     /// The active tasks of `framework` with their kept text.
@@ -287,7 +451,7 @@ impl TaskBook {
         self.active
             .get(framework)
             .into_iter()
-            .flat_map(|t| t.values().map(|slot| CachedTask { slot }))
+            .flat_map(|t| t.tasks.values().map(|slot| CachedTask { slot }))
     }
 
     /// The completed tasks of `framework`, oldest first.
@@ -308,14 +472,14 @@ impl TaskBook {
     pub fn active(&self) -> impl Iterator<Item = &Task> {
         self.active
             .values()
-            .flat_map(|t| t.values().map(|t| &t.task))
+            .flat_map(|t| t.tasks.values().map(|t| &t.task))
     }
 
     /// Every active task with its kept text, by (framework, task).
     pub fn active_cached(&self) -> impl Iterator<Item = CachedTask<'_>> {
         self.active
             .values()
-            .flat_map(|t| t.values().map(|slot| CachedTask { slot }))
+            .flat_map(|t| t.tasks.values().map(|slot| CachedTask { slot }))
     }
 
     /// Every remembered completed task, by framework, oldest first.
@@ -331,6 +495,11 @@ impl TaskBook {
     /// Number of active tasks.
     pub fn active_count(&self) -> usize {
         self.active_count
+    }
+
+    /// Number of active tasks with an executor.
+    pub fn with_executor_count(&self) -> usize {
+        self.with_executor
     }
 }
 

@@ -84,11 +84,7 @@ impl Serialize for StateDoc<'_, '_> {
         )?;
         m.serialize_entry(
             "revocable",
-            &RevocableSummary::of(
-                v.agents.iter().map(|a| &a.info.resources),
-                v.tasks.active(),
-                v.tasks.completed(),
-            ),
+            &RevocableSummary::of_books(v.agents.iter().map(|a| &a.info.resources), v.tasks),
         )?;
         m.serialize_entry("orphan_tasks", &[(); 0])?;
         m.serialize_entry("unregistered_frameworks", &[(); 0])?;

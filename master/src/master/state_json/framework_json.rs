@@ -75,7 +75,7 @@ impl<'b> FrameworkSummary<'b> {
             id: id.as_str(),
             name: &f.info.name,
             pid: f.pid.as_ref().map(|p| p.to_string()),
-            used_resources: ResourcesObject(totals.framework_used.get(id).unwrap_or(empty())),
+            used_resources: ResourcesObject(totals.framework_used(id).unwrap_or(empty())),
             offered_resources: ResourcesObject(totals.framework_offered.get(id).unwrap_or(empty())),
             capabilities: f
                 .info
