@@ -52,3 +52,19 @@ fn five_masters_elect_and_heal() {
     assert!(lines(&outcome, "leads raft term").count() >= 2);
     assert!(lines(&outcome, "master 4 starts").count() >= 1);
 }
+
+#[test]
+fn a_driver_registered_by_a_late_answer_hears_that_master_step_down() {
+    // Seed 2001953 (found by the session-12 Raft sweep): a framework partitioned from the
+    // masters moved on a NotLeader hint to a master it had unlinked, and took that master's
+    // late answer to its earlier re-registration; never linked, it did not hear the master
+    // step down two seconds later and stayed with it, its tasks' terminal updates held by
+    // the agents until the end (the driver now links when it registers).
+    let outcome = run(&SimConfig {
+        masters: 3,
+        duration: Duration::from_secs(20),
+        heal: Duration::from_secs(90),
+        ..SimConfig::new(2001953)
+    });
+    assert!(outcome.violations.is_empty(), "{:?}", outcome.violations);
+}

@@ -367,6 +367,18 @@ impl SchedulerDriver {
         self.moved = true;
     }
 
+    /// Links to the master in use as the driver registers with it, so that its exit (it
+    /// stopped leading, or died) is heard. The answer can come from a master the driver moved
+    /// to on a `NotLeader` hint without linking yet (it links when it sends its own
+    /// registration): a late answer to an earlier registration there. Without the link, a
+    /// driver registered that way never heard that master step down and stayed with it,
+    /// its status updates unforwarded (simulator seed 2001953, three Raft masters).
+    fn watch_master(&self, ctx: &Context<Self>) {
+        if self.http.is_none() {
+            ctx.link(&self.master);
+        }
+    }
+
     /// The master in use is no longer ours: report `disconnected` once.
     fn lose_master(&mut self, ctx: &mut Context<Self>) {
         self.authn.reset();
@@ -620,6 +632,7 @@ impl SchedulerDriver {
                 if self.registered {
                     return;
                 }
+                self.watch_master(ctx);
                 self.registered = true;
                 self.framework.id = Some(m.framework_id.clone());
                 self.with_actions(ctx, |s, a| s.registered(a, &m.framework_id, &m.master_info));
@@ -629,6 +642,7 @@ impl SchedulerDriver {
                 if self.registered {
                     return;
                 }
+                self.watch_master(ctx);
                 self.registered = true;
                 self.framework.id = Some(m.framework_id.clone());
                 self.with_actions(ctx, |s, a| s.reregistered(a, &m.master_info));
